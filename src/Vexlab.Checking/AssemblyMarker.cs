@@ -1,0 +1,2 @@
+namespace Vexlab.Checking;
+internal static class AssemblyMarker { }

@@ -1,0 +1,15 @@
+using System.CommandLine;
+using Vexlab.Cli.Infrastructure;
+
+namespace Vexlab.Cli.Commands;
+
+/// <summary><c>vexlab explain ...</c>: the rules, keys, protocols and bugs the model encodes.</summary>
+public static class ExplainCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var explain = new Command("explain", "Print the rules, protocols, keys and bugs the model encodes");
+        _ = context;
+        return explain;
+    }
+}

@@ -1,0 +1,20 @@
+namespace Vexlab.Cli;
+
+/// <summary>The process exit codes every command uses.</summary>
+public static class ExitCodes
+{
+    /// <summary>The command ran to the end, whatever its result says.</summary>
+    public const int Done = 0;
+
+    /// <summary>The command found what it looks for (a property violation).</summary>
+    public const int Found = 1;
+
+    /// <summary>Bad input or usage.</summary>
+    public const int BadInput = 2;
+
+    /// <summary>Stopped cleanly at a limit; the result is marked incomplete.</summary>
+    public const int Limit = 3;
+
+    /// <summary>An internal error (BSD sysexits EX_SOFTWARE).</summary>
+    public const int Internal = 70;
+}

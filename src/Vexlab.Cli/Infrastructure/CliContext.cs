@@ -1,0 +1,54 @@
+using Spectre.Console;
+
+namespace Vexlab.Cli.Infrastructure;
+
+/// <summary>
+/// Where a command writes: the real standard streams in the tool, string writers in tests.
+/// Tables and progress for people go to <see cref="Human"/>: standard output, unless JSON
+/// takes standard output, then standard error.
+/// </summary>
+public sealed class CliContext
+{
+    public CliContext(TextWriter output, TextWriter error, bool errorIsTerminal, bool color)
+    {
+        Output = output;
+        Error = error;
+        ErrorIsTerminal = errorIsTerminal;
+        Color = color;
+        OutConsole = CreateConsole(output, color);
+        ErrorConsole = CreateConsole(error, color);
+    }
+
+    public TextWriter Output { get; }
+
+    public TextWriter Error { get; }
+
+    /// <summary>True when standard error is a terminal: only then is a progress bar drawn.</summary>
+    public bool ErrorIsTerminal { get; }
+
+    public bool Color { get; }
+
+    public IAnsiConsole OutConsole { get; }
+
+    public IAnsiConsole ErrorConsole { get; }
+
+    /// <summary>The console for tables: stderr when JSON goes to stdout.</summary>
+    public IAnsiConsole Human(JsonTarget json) => json.IsStdout ? ErrorConsole : OutConsole;
+
+    /// <summary>The writer for plain human text: stderr when JSON goes to stdout.</summary>
+    public TextWriter HumanWriter(JsonTarget json) => json.IsStdout ? Error : Output;
+
+    private static IAnsiConsole CreateConsole(TextWriter writer, bool color)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = color ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = color ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(writer),
+        });
+        // Tables keep their shape whatever the terminal: wide enough for the widest report.
+        console.Profile.Width = 200;
+        return console;
+    }
+}

@@ -1,0 +1,81 @@
+using System.Reflection;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Vexlab.Cli.Infrastructure;
+
+/// <summary>
+/// Writes one JSON result: <c>schema_version</c> and <c>vexlab_version</c> first, then the
+/// command's fields. A file is written whole or not at all (temporary file, then rename).
+/// </summary>
+public static class ResultDocument
+{
+    /// <summary>Bumped whenever a field changes meaning or disappears.</summary>
+    public const int SchemaVersion = 1;
+
+    private static readonly JsonSerializerOptions s_options = new()
+    {
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static string VexlabVersion { get; } = ReadVersion();
+
+    /// <summary>A new result object with the two header fields already in place.</summary>
+    public static JsonObject Create() => new()
+    {
+        ["schema_version"] = SchemaVersion,
+        ["vexlab_version"] = VexlabVersion,
+    };
+
+    public static string Serialize(JsonNode document) => document.ToJsonString(s_options);
+
+    public static void Write(CliContext context, JsonTarget target, JsonNode document)
+    {
+        if (!target.Enabled)
+        {
+            return;
+        }
+
+        var text = Serialize(document) + "\n";
+        if (target.Path is null)
+        {
+            context.Output.Write(text);
+            context.Output.Flush();
+            return;
+        }
+
+        var full = System.IO.Path.GetFullPath(target.Path);
+        var temp = full + ".tmp-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        try
+        {
+            File.WriteAllText(temp, text, new UTF8Encoding(false));
+            File.Move(temp, full, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            throw new Model.Configuration.InputException($"{target.Path}: cannot write the JSON result: {e.Message}");
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Nothing more to do: the result file was never put in place.
+        }
+    }
+
+    private static string ReadVersion()
+    {
+        var info = typeof(ResultDocument).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        return info ?? "0.0.0";
+    }
+}

@@ -1,0 +1,3 @@
+using Vexlab.Cli;
+
+return VexlabApp.Run(args, Console.Out, Console.Error);

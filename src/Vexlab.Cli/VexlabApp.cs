@@ -1,0 +1,114 @@
+using System.CommandLine;
+using System.Globalization;
+using Vexlab.Cli.Commands;
+using Vexlab.Cli.Infrastructure;
+using Vexlab.Model.Configuration;
+
+namespace Vexlab.Cli;
+
+/// <summary>
+/// The <c>vexlab</c> command tree and the mapping of outcomes to exit codes. Runs in process,
+/// so tests drive it with string writers.
+/// </summary>
+public static class VexlabApp
+{
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var interactive = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
+        var color = interactive && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
+        return Run(args, new CliContext(output, error, interactive, color));
+    }
+
+    public static int Run(string[] args, CliContext context)
+    {
+        RootCommand root;
+        ParseResult parse;
+        try
+        {
+            root = BuildRoot(context);
+            parse = root.Parse(args);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return Internal(context, e);
+        }
+
+        if (parse.Errors.Count > 0)
+        {
+            // One line naming the problem; System.CommandLine would print the whole help and exit 1.
+            var command = parse.CommandResult.Command;
+            var path = command == root ? "vexlab" : "vexlab " + CommandPath(parse);
+            context.Error.WriteLine($"{path}: {parse.Errors[0].Message} (see '{path} --help')");
+            return ExitCodes.BadInput;
+        }
+
+        try
+        {
+            var config = new InvocationConfiguration
+            {
+                Output = context.Output,
+                Error = context.Error,
+                EnableDefaultExceptionHandler = false,
+            };
+            return parse.Invoke(config);
+        }
+        catch (InputException e)
+        {
+            context.Error.WriteLine($"vexlab: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return Internal(context, e);
+        }
+    }
+
+    internal static RootCommand BuildRoot(CliContext context)
+    {
+        var root = new RootCommand(
+            "Vexlab: an executable model of how a hypervisor and its guest share the work of a missing page " +
+            "(KVM async page faults and the #VE design), with a timed simulator and an exhaustive checker.");
+        root.Subcommands.Add(ExplainCommand.Create(context));
+        return root;
+    }
+
+    private static string CommandPath(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (var result = parse.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            if (result.Parent is null)
+            {
+                break;
+            }
+
+            names.Add(result.Command.Name);
+        }
+
+        names.Reverse();
+        return string.Join(' ', names);
+    }
+
+    private static int Internal(CliContext context, Exception e)
+    {
+        var log = Path.Combine(Path.GetTempPath(), string.Create(
+            CultureInfo.InvariantCulture, $"vexlab-error-{Environment.ProcessId}.log"));
+        try
+        {
+            File.WriteAllText(log, e.ToString());
+            context.Error.WriteLine($"vexlab: internal error: {e.GetType().Name}: {FirstLine(e.Message)} (details in {log})");
+        }
+        catch (IOException)
+        {
+            context.Error.WriteLine($"vexlab: internal error: {e.GetType().Name}: {FirstLine(e.Message)}");
+        }
+
+        return ExitCodes.Internal;
+    }
+
+    private static string FirstLine(string text)
+    {
+        var newline = text.IndexOf('\n', StringComparison.Ordinal);
+        return newline < 0 ? text : text[..newline];
+    }
+}

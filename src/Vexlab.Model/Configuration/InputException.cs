@@ -1,0 +1,42 @@
+namespace Vexlab.Model.Configuration;
+
+/// <summary>
+/// Bad input from a person: a malformed or contradictory scenario, an unknown protocol or key,
+/// a limit too small. The CLI prints <see cref="Exception.Message"/> as one line and exits 2.
+/// </summary>
+public sealed class InputException : Exception
+{
+    public InputException(string message)
+        : base(message)
+    {
+    }
+
+    public InputException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+
+    public InputException()
+    {
+    }
+
+    /// <summary>Builds the one-line message with the place the problem was found.</summary>
+    /// <param name="file">File name, or null for the command line.</param>
+    /// <param name="line">1-based line, or 0 when unknown.</param>
+    /// <param name="column">1-based column, or 0 when unknown.</param>
+    /// <param name="key">Dotted key or field the problem is in, or null.</param>
+    /// <param name="problem">What is wrong and what was expected.</param>
+    public static InputException At(string? file, int line, int column, string? key, string problem)
+    {
+        var where = file ?? "command line";
+        if (line > 0)
+        {
+            where += column > 0
+                ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $":{line}:{column}")
+                : string.Create(System.Globalization.CultureInfo.InvariantCulture, $":{line}");
+        }
+
+        var message = key is null ? $"{where}: {problem}" : $"{where}: {key}: {problem}";
+        return new InputException(message);
+    }
+}

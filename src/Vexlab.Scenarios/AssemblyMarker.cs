@@ -1,0 +1,2 @@
+namespace Vexlab.Scenarios;
+internal static class AssemblyMarker { }

@@ -1,0 +1,2 @@
+namespace Vexlab.Simulation;
+internal static class AssemblyMarker { }
