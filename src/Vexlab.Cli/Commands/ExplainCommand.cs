@@ -9,7 +9,8 @@ public static class ExplainCommand
     public static Command Create(CliContext context)
     {
         var explain = new Command("explain", "Print the rules, protocols, keys and bugs the model encodes");
-        _ = context;
+        explain.Subcommands.Add(ExplainRulesCommand.Create(context));
+        explain.Subcommands.Add(ExplainDoubleFaultCommand.Create(context));
         return explain;
     }
 }

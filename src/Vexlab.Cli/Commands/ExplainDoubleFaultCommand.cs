@@ -1,0 +1,87 @@
+using System.CommandLine;
+using System.Globalization;
+using Vexlab.Cli.Infrastructure;
+using Vexlab.Model.Arch;
+using Vexlab.Model.Configuration;
+
+namespace Vexlab.Cli.Commands;
+
+/// <summary><c>vexlab explain double-fault FIRST SECOND</c>: one cell of the double-fault rule.</summary>
+public static class ExplainDoubleFaultCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var first = new Argument<string?>("FIRST")
+        {
+            Description = "The exception being delivered (14, PF, '#PF', 0x0e)",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var second = new Argument<string?>("SECOND")
+        {
+            Description = "The exception raised while delivering FIRST (not #DF)",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var rules = ArchFormat.CreateRulesOption();
+        var json = JsonTarget.CreateOption();
+        var command = new Command(
+            "double-fault",
+            "What happens when SECOND is raised while FIRST is being delivered: serial, double fault or triple fault");
+        command.Arguments.Add(first);
+        command.Arguments.Add(second);
+        command.Options.Add(rules);
+        command.Options.Add(json);
+        command.SetAction(parse =>
+        {
+            var a = ArchFormat.ParseVector(parse.GetValue(first), "FIRST");
+            var b = ArchFormat.ParseVector(parse.GetValue(second), "SECOND");
+            if (b == Vectors.DF)
+            {
+                throw InputException.At(null, 0, 0, "SECOND", "#DF is the result of the double-fault rule, not an exception raised by a delivery");
+            }
+
+            var set = ArchFormat.Rules(parse, rules);
+            var target = JsonTarget.From(parse, json);
+            Run(context, a, b, set, target);
+            return ExitCodes.Done;
+        });
+        return command;
+    }
+
+    private static void Run(CliContext context, byte first, byte second, DoubleFaultRules rules, JsonTarget target)
+    {
+        var outcome = DoubleFault.Combine(first, second, rules);
+        var human = context.HumanWriter(target);
+        human.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"{Describe(second, rules)} raised while delivering {Describe(first, rules)}, {ArchFormat.RulesName(rules)} rules: {ArchFormat.OutcomeName(outcome)}"));
+        human.WriteLine(Why(first, second, rules, outcome));
+        human.Flush();
+
+        var doc = ResultDocument.Create();
+        doc["first"] = first;
+        doc["second"] = second;
+        doc["first_class"] = ArchFormat.ClassName(first, rules);
+        doc["second_class"] = ArchFormat.ClassName(second, rules);
+        doc["rules"] = ArchFormat.RulesName(rules);
+        doc["outcome"] = ArchFormat.OutcomeName(outcome);
+        ResultDocument.Write(context, target, doc);
+    }
+
+    private static string Describe(byte vector, DoubleFaultRules rules)
+        => string.Create(CultureInfo.InvariantCulture, $"{Vectors.Mnemonic(vector)} ({vector}, {ArchFormat.ClassName(vector, rules)} class)");
+
+    private static string Why(byte first, byte second, DoubleFaultRules rules, DoubleFaultOutcome outcome)
+    {
+        if (first == Vectors.DF)
+        {
+            return rules == DoubleFaultRules.Kvm
+                ? "  KVM kvm_multiple_exception(): any exception while #DF is pending or injected requests a triple fault."
+                : "  SDM Vol. 3A 6.15 (Interrupt 8): a contributory or page-fault exception while calling the #DF handler shuts the processor down; a benign one is handled serially.";
+        }
+
+        var source = rules == DoubleFaultRules.Kvm ? "KVM exception_class() with SDM Table 6-5" : "SDM Vol. 3A Tables 6-4 and 6-5";
+        return outcome == DoubleFaultOutcome.DoubleFault
+            ? $"  {source}: {ArchFormat.ClassName(first, rules)} then {ArchFormat.ClassName(second, rules)} cannot be handled serially; the processor delivers #DF."
+            : $"  {source}: {ArchFormat.ClassName(first, rules)} then {ArchFormat.ClassName(second, rules)} is handled serially: {Vectors.Mnemonic(second)} is delivered first.";
+    }
+}

@@ -1,0 +1,150 @@
+using System.Text.Json;
+using Vexlab.Model.Arch;
+
+namespace Vexlab.Cli.Tests;
+
+/// <summary><c>vexlab explain rules</c> and <c>vexlab explain double-fault</c>.</summary>
+public sealed class ExplainArchTests
+{
+    [Fact]
+    public void DoubleFault_Json_PfThenVe_IsDoubleFault()
+    {
+        var result = CliRunner.Run("explain", "double-fault", "#PF", "VE", "--json");
+        Assert.Equal(0, result.ExitCode);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var root = doc.RootElement;
+        Assert.Equal(1, root.GetProperty("schema_version").GetInt32());
+        Assert.False(string.IsNullOrEmpty(root.GetProperty("vexlab_version").GetString()));
+        Assert.Equal(14, root.GetProperty("first").GetInt32());
+        Assert.Equal(20, root.GetProperty("second").GetInt32());
+        Assert.Equal("page-fault", root.GetProperty("first_class").GetString());
+        Assert.Equal("page-fault", root.GetProperty("second_class").GetString());
+        Assert.Equal("sdm", root.GetProperty("rules").GetString());
+        Assert.Equal("double-fault", root.GetProperty("outcome").GetString());
+
+        // The human line goes to stderr when JSON takes stdout.
+        Assert.Contains("raised while delivering #PF", result.Stderr);
+    }
+
+    [Theory]
+    [InlineData("VE", "PF", "sdm", "double-fault")]
+    [InlineData("VE", "PF", "kvm", "serial")]
+    [InlineData("0x0d", "14", "sdm", "serial")]
+    [InlineData("DF", "GP", "sdm", "triple-fault")]
+    [InlineData("DF", "DB", "sdm", "serial")]
+    [InlineData("DF", "DB", "kvm", "triple-fault")]
+    [InlineData("gp", "#de", "sdm", "double-fault")]
+    public void DoubleFault_Json_Outcomes(string first, string second, string rules, string outcome)
+    {
+        var result = CliRunner.Run("explain", "double-fault", first, second, "--rules", rules, "--json");
+        Assert.Equal(0, result.ExitCode);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        Assert.Equal(outcome, doc.RootElement.GetProperty("outcome").GetString());
+        Assert.Equal(rules, doc.RootElement.GetProperty("rules").GetString());
+    }
+
+    [Fact]
+    public void DoubleFault_Human_NamesBothAndTheOutcome()
+    {
+        var result = CliRunner.Run("explain", "double-fault", "14", "20");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(string.Empty, result.Stderr);
+        Assert.StartsWith("#VE (20, page-fault class) raised while delivering #PF (14, page-fault class), sdm rules: double-fault", result.Stdout);
+    }
+
+    [Theory]
+    [InlineData("explain", "double-fault", "15", "PF")]
+    [InlineData("explain", "double-fault", "99", "PF")]
+    [InlineData("explain", "double-fault", "XX", "PF")]
+    [InlineData("explain", "double-fault", "PF", "22")]
+    [InlineData("explain", "double-fault", "PF", "DF")]
+    [InlineData("explain", "double-fault", "PF", "#DF", "--json")]
+    [InlineData("explain", "double-fault", "PF")]
+    [InlineData("explain", "double-fault")]
+    [InlineData("explain", "double-fault", "PF", "VE", "extra")]
+    [InlineData("explain", "double-fault", "PF", "VE", "--rules", "amd")]
+    [InlineData("explain", "rules", "--rules", "amd")]
+    public void BadInput_OneStderrLine_ExitTwo(params string[] args)
+    {
+        var result = CliRunner.Run(args);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(string.Empty, result.Stdout);
+        Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
+    }
+
+    [Theory]
+    [InlineData("sdm", DoubleFaultRules.Sdm)]
+    [InlineData("kvm", DoubleFaultRules.Kvm)]
+    public void Rules_Json_HasFullMatrix(string name, DoubleFaultRules rules)
+    {
+        var result = CliRunner.Run("explain", "rules", "--rules", name, "--json");
+        Assert.Equal(0, result.ExitCode);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var root = doc.RootElement;
+        Assert.Equal(name, root.GetProperty("rules").GetString());
+
+        var matrix = root.GetProperty("double_fault").GetProperty("matrix");
+        Assert.Equal(21 * 20, matrix.GetArrayLength());
+        var seen = new HashSet<(int, int)>();
+        foreach (var cell in matrix.EnumerateArray())
+        {
+            var first = cell.GetProperty("first").GetInt32();
+            var second = cell.GetProperty("second").GetInt32();
+            Assert.InRange(first, 0, 21);
+            Assert.InRange(second, 0, 21);
+            Assert.NotEqual(15, first);
+            Assert.NotEqual(15, second);
+            Assert.NotEqual(8, second);
+            Assert.True(seen.Add((first, second)));
+            var expected = DoubleFault.Combine(first, second, rules) switch
+            {
+                DoubleFaultOutcome.DoubleFault => "double-fault",
+                DoubleFaultOutcome.TripleFault => "triple-fault",
+                _ => "serial",
+            };
+            Assert.Equal(expected, cell.GetProperty("outcome").GetString());
+        }
+
+        var classes = root.GetProperty("classes").EnumerateArray().ToList();
+        var ve = classes.Single(c => c.TryGetProperty("vector", out var v) && v.GetInt32() == 20);
+        Assert.Equal(rules == DoubleFaultRules.Sdm ? "page-fault" : "benign", ve.GetProperty("class").GetString());
+        Assert.Contains(root.GetProperty("blocking").EnumerateArray(), b => b.GetProperty("event").GetString() == "nmi");
+    }
+
+    [Fact]
+    public void Rules_Human_PrintsTables()
+    {
+        var result = CliRunner.Run("explain", "rules");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(string.Empty, result.Stderr);
+        var text = result.Stdout;
+        Assert.Contains("Exception classes", text);
+        Assert.Contains("Double fault (sdm rules)", text);
+        Assert.Contains("Event blocking", text);
+        Assert.Contains("#VE (page-fault)", text);
+        Assert.Contains("#DF (abort)", text);
+        Assert.Contains("SDM Vol. 3A 6.15, Table 6-5", text);
+        Assert.Contains("vmx_nmi_blocked", text);
+        Assert.Contains("0xFFFFFFFF", text);
+        Assert.Contains(" TF ", text);
+        Assert.Contains(" DF ", text);
+    }
+
+    [Fact]
+    public void Rules_JsonToFile_KeepsHumanOnStdout()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"vexlab-rules-{Environment.ProcessId}-{Guid.NewGuid():N}.json");
+        try
+        {
+            var result = CliRunner.Run("explain", "rules", "--json", path);
+            Assert.Equal(0, result.ExitCode);
+            Assert.Contains("Exception classes", result.Stdout);
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            Assert.Equal(420, doc.RootElement.GetProperty("double_fault").GetProperty("matrix").GetArrayLength());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
