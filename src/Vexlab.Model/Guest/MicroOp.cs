@@ -1,0 +1,115 @@
+namespace Vexlab.Model.Guest;
+
+/// <summary>
+/// One atomic guest step. Task programs and every kernel handler are arrays of these; an NMI
+/// or an interrupt can land between any two, as on hardware. Jumps cost no step.
+/// </summary>
+public enum MicroOp : byte
+{
+    // Control flow: evaluated without a step.
+    Jump,
+    JumpIf,
+
+    // Task programs.
+    Compute,
+    Touch,
+    SyscallEnter,
+    SyscallExit,
+    Cli,
+    Sti,
+    PreemptOff,
+    PreemptOn,
+    RcuLock,
+    RcuUnlock,
+    SetTpr,
+    Yield,
+    WorkDone,
+    Exit,
+    LapicEnable,
+
+    // Kernel programs.
+    KTouch,
+    TracePoint,
+    ReadCr2,
+    ReadResetApfFlags,
+    NmiEnter,
+    NmiSaveCr2,
+    NmiRestoreCr2,
+    NmiSaveApfFlags,
+    NmiRestoreApfFlags,
+    NmiExit,
+    ApfQueueTask,
+    WaitCheck,
+    SleepSchedule,
+    ApfWakeLookup,
+    ApfAllocDummy,
+    ApfWakeInsert,
+    ReadApfToken,
+    ClearApfToken,
+    WrmsrApfAck,
+    Eoi,
+    TimerWork,
+    ExitPreempt,
+    HaltWait,
+    Schedule,
+    SafeHaltSti,
+    Hlt,
+    Iret,
+    Panic,
+    BadAreaFault,
+    MinorFault,
+    SendSigbus,
+    FixupOrDie,
+    StoreVeInfo,
+    ClearVeBusy,
+    ResolveEptSuspend,
+    InitCompletion,
+    IrqEnable,
+    IrqDisable,
+    ResolveEptContinue,
+    CompletionWaitCheck,
+    DrainWakeupRing,
+    EntryGapTouch,
+}
+
+/// <summary>Conditions a <see cref="MicroOp.JumpIf"/> tests; evaluated on the frame and its vCPU.</summary>
+public enum Condition : byte
+{
+    /// <summary>R1 (the APF flags the entry read) is 0: an ordinary #PF.</summary>
+    FlagsZero,
+    FlagsNotPresent,
+    FlagsReady,
+    InterruptedIfZero,
+    InterruptedUser,
+    InterruptedKernel,
+    /// <summary>The waiter's sleep node has been unhashed (or a dummy was consumed).</summary>
+    Woken,
+    /// <summary>R1 holds an error status from resolve_ept or the wakeup.</summary>
+    ErrorStatus,
+    /// <summary>The protocol's can_continue policy allows "do other stuff" for the interrupted context.</summary>
+    CanContinue,
+    /// <summary>The interrupted task cannot schedule (idle, preempt count, RCU, non-preemptible kernel).</summary>
+    CannotSchedule,
+    /// <summary>R0 is the broadcast token ~0.</summary>
+    TokenBroadcast,
+    /// <summary>The lookup in the sleep table found the token (R1 = 1).</summary>
+    Found,
+    /// <summary>The NMI handler was latched again while running (Linux nmi_state).</summary>
+    NmiLatched,
+    /// <summary>This NMI is nested inside a running NMI handler.</summary>
+    NmiNested,
+    /// <summary>The VE info says the page is unrecoverable as far as the handler can tell.</summary>
+    VeKnownUnrecoverable,
+    Always,
+}
+
+/// <summary>One instruction of a guest program: an op, a small argument, a jump target.</summary>
+public readonly record struct Instr(MicroOp Op, byte A = 0, ushort B = 0)
+{
+    public override string ToString() => Op switch
+    {
+        MicroOp.Jump => $"jump {B}",
+        MicroOp.JumpIf => $"if {(Condition)A} jump {B}",
+        _ => A == 0 && B == 0 ? Op.ToString() : $"{Op} {A} {B}",
+    };
+}

@@ -1,0 +1,61 @@
+namespace Vexlab.Model.Guest;
+
+/// <summary>Why the guest oopsed or panicked: the kernel's own message where it has one.</summary>
+public enum PanicReason : byte
+{
+    None,
+
+    /// <summary>__kvm_handle_async_pf: "Host injected async #PF in interrupt disabled region".</summary>
+    AsyncPfIrqsDisabled,
+
+    /// <summary>__kvm_handle_async_pf: "Host injected async #PF in kernel mode".</summary>
+    AsyncPfKernelMode,
+
+    /// <summary>A #VE the kernel does not expect (no #VE protocol).</summary>
+    UnexpectedVe,
+
+    /// <summary>A #VE in the SYSCALL gap or NMI entry, before a kernel stack is set up.</summary>
+    VeInEntryWindow,
+
+    /// <summary>A double fault: the kernel's #DF handler dies.</summary>
+    DoubleFault,
+
+    /// <summary>A kernel access without an exception-table entry failed (die()).</summary>
+    KernelFault,
+
+    /// <summary>A task slept where it may not (the model stops the guest).</summary>
+    SleepInAtomic,
+}
+
+/// <summary>The well-known pages a handler touches, chosen by the machine configuration.</summary>
+public enum ConfigPage : byte
+{
+    NmiTouch,
+    Trace,
+    Entry,
+}
+
+/// <summary>Addressing of a <see cref="MicroOp.Touch"/> or <see cref="MicroOp.KTouch"/> (low bits of A).</summary>
+public enum Addressing : byte
+{
+    /// <summary>B is a page index.</summary>
+    Page = 0,
+
+    /// <summary>B is a region; pages in order, one per touch, wrapping.</summary>
+    Sequential = 1,
+
+    /// <summary>B is a region; the driver chooses the page (the checker tries each).</summary>
+    Random = 2,
+
+    /// <summary>B is a <see cref="ConfigPage"/>.</summary>
+    Config = 3,
+}
+
+/// <summary>Bits of a touch's A beside its <see cref="Addressing"/>.</summary>
+public static class TouchFlags
+{
+    public const byte AddressingMask = 3;
+
+    /// <summary>The kernel access has an exception-table entry (copy_from_user): a failure is -EFAULT.</summary>
+    public const byte Fixup = 4;
+}

@@ -1,0 +1,88 @@
+using System.Runtime.InteropServices;
+
+namespace Vexlab.Model.Guest;
+
+public enum TaskPhase : byte
+{
+    Runnable,
+    Running,
+    Sleeping,
+    Exited,
+    Killed,
+}
+
+/// <summary>A guest task (user task, kernel thread or a vCPU's idle task) and its kernel bookkeeping.</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 1)]
+public struct TaskState
+{
+    public TaskPhase Status;
+    public byte Vcpu;
+    public byte Depth;
+    public byte PreemptCount;
+    public byte RcuDepth;
+
+    /// <summary>1 while TASK_UNINTERRUPTIBLE was set by prepare_to_swait and no wake has come.</summary>
+    public byte Uninterruptible;
+
+    /// <summary>IF the task had when it was switched out; restored when it runs again.</summary>
+    public byte SavedIf;
+
+    /// <summary>1 when the completion this task waits on (the #VE design) is done.</summary>
+    public byte Completed;
+    public byte CompletionStatus;
+    public byte Signals;
+    public byte LastError;
+    public byte Reserved;
+    public uint WaitToken;
+    public uint Iterations;
+    public uint Cursor;
+}
+
+/// <summary>
+/// One handler or task activation on a task's stack. Interrupt and NMI frames nest on the
+/// stack of the task they interrupt, so a task that sleeps in its #PF handler carries its frames.
+/// </summary>
+[StructLayout(LayoutKind.Sequential, Pack = 1)]
+public struct Frame
+{
+    public byte Program;
+    public byte Pc;
+
+    /// <summary>1 when this frame runs at CPL3.</summary>
+    public byte User;
+
+    /// <summary>RFLAGS.IF of the interrupted context, restored by IRET.</summary>
+    public byte SavedIf;
+    public FrameEvent Event;
+    public byte Aux;
+    public ushort Reserved;
+
+    /// <summary>What the event delivered (CR2 for #PF, the gpa for #VE): kept to check fault-info-intact.</summary>
+    public uint EventInfo;
+    public uint R0;
+    public uint R1;
+}
+
+/// <summary>The event that pushed a frame, as the hardware or host delivered it.</summary>
+public enum FrameEvent : byte
+{
+    Task,
+    PageFault,
+    AsyncPfNotPresent,
+    AsyncPfReady,
+    Ve,
+    Nmi,
+    Interrupt,
+    DoubleFault,
+}
+
+/// <summary>A node of the guest's APF sleep table (kvm_task_sleep_node), or a dummy.</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 1)]
+public struct SleepNode
+{
+    public byte Used;
+    public byte Dummy;
+    public byte Task;
+    public byte Cpu;
+    public uint Token;
+}

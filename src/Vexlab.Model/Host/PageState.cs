@@ -1,0 +1,95 @@
+using System.Runtime.InteropServices;
+
+namespace Vexlab.Model.Host;
+
+/// <summary>The host's view of one guest page.</summary>
+public enum HostPage : byte
+{
+    Resident,
+
+    /// <summary>Absent, but the host fills it without I/O (page cache, zswap): mapped in the exit handler.</summary>
+    AbsentNoIo,
+
+    /// <summary>Absent and needs I/O (swap, far memory, post-copy, DAX file read).</summary>
+    AbsentIo,
+
+    /// <summary>Absent and can never be brought in (its DAX file was truncated).</summary>
+    Unrecoverable,
+}
+
+[Flags]
+public enum PageFlags : byte
+{
+    None = 0,
+
+    /// <summary>The guest PTE maps the page; without it an access is a real guest #PF.</summary>
+    GuestPresent = 1,
+
+    /// <summary>Backed by a virtio-fs DAX file that a host truncation can take away.</summary>
+    Dax = 2,
+
+    /// <summary>The guest registered it never convertible (entry text, stacks, PV pages).</summary>
+    NeverConvertible = 4,
+
+    /// <summary>The host remembers a failed resolution (Vivek Goyal's error_gfn, the #VE design).</summary>
+    KnownFailed = 8,
+
+    /// <summary>CLOCK reference bit for host eviction.</summary>
+    Referenced = 16,
+
+    /// <summary>The kernel's syscall and NMI entry text (entry-window model).</summary>
+    EntryText = 32,
+}
+
+/// <summary>Per-page state: 4 bytes, so a 16 M-page guest costs 64 MiB.</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 1)]
+public struct PageState
+{
+    public HostPage Host;
+    public PageFlags Flags;
+    public byte Backing;
+
+    /// <summary>How many host work items are resolving this page.</summary>
+    public byte InFlight;
+}
+
+public enum WorkKind : byte
+{
+    Free,
+
+    /// <summary>A synchronous host fault: the vCPU is stalled until it completes.</summary>
+    Sync,
+
+    /// <summary>KVM async work (kvm_setup_async_pf).</summary>
+    Async,
+
+    /// <summary>kvm_async_pf_wakeup_all's pseudo item: no page, token ~0.</summary>
+    WakeAll,
+
+    /// <summary>resolve_ept(can_continue=true) of the #VE design.</summary>
+    VeResolve,
+}
+
+public enum WorkStatus : byte
+{
+    InFlight,
+    Done,
+    Failed,
+}
+
+/// <summary>One host work item (struct kvm_async_pf and its kin).</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 1)]
+public struct WorkItem
+{
+    public WorkKind Kind;
+    public byte Vcpu;
+    public WorkStatus Status;
+    public byte NotPresentInjected;
+
+    /// <summary>Position in the vCPU's done list (1 = head); 0 while in flight.</summary>
+    public byte DoneOrder;
+    public byte Reserved;
+    public ushort Reserved2;
+    public uint Token;
+    public int Page;
+}

@@ -1,0 +1,297 @@
+using Vexlab.Model.Arch;
+using Vexlab.Model.Guest;
+using Vexlab.Model.Host;
+
+namespace Vexlab.Model.Machine;
+
+public sealed partial class Machine
+{
+    /// <summary>An upper bound of <see cref="EnabledActions"/>' count for this configuration.</summary>
+    public int MaxActions => (_vcpus * (8 + _vcpus + MaxChoices())) + _workCapacity + 2;
+
+    /// <summary>
+    /// Lists every step that may happen next, in a canonical order, without allocating.
+    /// Returns the count; nothing is enabled once the guest has finished, oopsed or stopped.
+    /// </summary>
+    public int EnabledActions(Span<MachineAction> buffer)
+    {
+        var n = 0;
+        ref var g = ref GlobalsRef;
+        if (g.Outcome != GuestOutcome.Running)
+        {
+            return 0;
+        }
+
+        for (var v = 0; v < _vcpus; v++)
+        {
+            n = VcpuActions(v, buffer, n);
+        }
+
+        for (var i = 0; i < _workCapacity; i++)
+        {
+            ref var w = ref WorkRef(i);
+            if (w.Kind != WorkKind.Free && w.Status == WorkStatus.InFlight)
+            {
+                buffer[n++] = new MachineAction(ActionKind.Complete, w.Vcpu, (ushort)i);
+            }
+        }
+
+        if (g.TruncateBudget > 0 && g.Truncated == 0)
+        {
+            buffer[n++] = new MachineAction(ActionKind.Truncate, 0, 0);
+        }
+
+        if (g.ReenableBudget > 0)
+        {
+            buffer[n++] = new MachineAction(ActionKind.Reenable, 0, 0);
+        }
+
+        return n;
+    }
+
+    /// <summary>Appends vCPU <paramref name="v"/>'s enabled actions (steps, deliveries, host dequeues).</summary>
+    public int VcpuActions(int v, Span<MachineAction> buffer, int n)
+    {
+        ref var cpu = ref VcpuRef(v);
+        ref var g = ref GlobalsRef;
+        var vb = (byte)v;
+        switch (cpu.Run)
+        {
+            case RunState.InGuest:
+                var choices = _config.EnumerateChoices ? ChoiceCount(v) : 0;
+                if (choices == 0)
+                {
+                    buffer[n++] = new MachineAction(ActionKind.Step, vb, 0);
+                }
+                else
+                {
+                    for (var c = 1; c <= choices; c++)
+                    {
+                        buffer[n++] = new MachineAction(ActionKind.Step, vb, (ushort)c);
+                    }
+                }
+
+                break;
+            case RunState.InHost:
+                buffer[n++] = new MachineAction(ActionKind.Enter, vb, 0);
+                break;
+        }
+
+        if (CanDeliverInterrupt(v))
+        {
+            buffer[n++] = new MachineAction(ActionKind.DeliverInterrupt, vb, 0);
+        }
+
+        if (CanDeliverNmi(v))
+        {
+            buffer[n++] = new MachineAction(ActionKind.DeliverNmi, vb, 0);
+        }
+
+        for (var s = 0; s < _vcpus; s++)
+        {
+            if (CanDequeue(v, s))
+            {
+                buffer[n++] = new MachineAction(ActionKind.Dequeue, vb, (ushort)s);
+            }
+        }
+
+        if (g.NmiBudget > 0 && cpu.NmiPending == 0)
+        {
+            buffer[n++] = new MachineAction(ActionKind.RaiseNmi, vb, 0);
+        }
+
+        if (g.TickBudget > 0 && (cpu.Irr & (1 << (int)ModelVector.Timer)) == 0)
+        {
+            buffer[n++] = new MachineAction(ActionKind.Tick, vb, 0);
+        }
+
+        return n;
+    }
+
+    /// <summary>True when <paramref name="action"/> is enabled now.</summary>
+    public bool IsEnabled(MachineAction action)
+    {
+        if (GlobalsRef.Outcome != GuestOutcome.Running)
+        {
+            return false;
+        }
+
+        var v = action.Vcpu;
+        return action.Kind switch
+        {
+            ActionKind.Step => VcpuRef(v).Run == RunState.InGuest,
+            ActionKind.Enter => VcpuRef(v).Run == RunState.InHost,
+            ActionKind.DeliverInterrupt => CanDeliverInterrupt(v),
+            ActionKind.DeliverNmi => CanDeliverNmi(v),
+            ActionKind.Dequeue => CanDequeue(v, action.Arg),
+            ActionKind.Complete => action.Arg < _workCapacity && WorkRef(action.Arg).Kind != WorkKind.Free && WorkRef(action.Arg).Status == WorkStatus.InFlight,
+            ActionKind.RaiseNmi => GlobalsRef.NmiBudget > 0 && VcpuRef(v).NmiPending == 0,
+            ActionKind.Tick => GlobalsRef.TickBudget > 0,
+            ActionKind.Truncate => GlobalsRef.TruncateBudget > 0 && GlobalsRef.Truncated == 0,
+            ActionKind.Reenable => GlobalsRef.ReenableBudget > 0,
+            _ => false,
+        };
+    }
+
+    /// <summary>Performs one enabled action and reports what it caused to <paramref name="sink"/>.</summary>
+    public void Apply<TSink>(MachineAction action, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        var v = action.Vcpu;
+        switch (action.Kind)
+        {
+            case ActionKind.Step:
+                Step(v, action.Arg, ref sink);
+                break;
+            case ActionKind.DeliverInterrupt:
+                DeliverInterrupt(v, ref sink);
+                break;
+            case ActionKind.DeliverNmi:
+                DeliverNmi(v, ref sink);
+                break;
+            case ActionKind.Complete:
+                Complete(action.Arg, ref sink);
+                break;
+            case ActionKind.Dequeue:
+                Dequeue(v, action.Arg, ref sink);
+                break;
+            case ActionKind.Enter:
+                Enter(v, ref sink);
+                break;
+            case ActionKind.RaiseNmi:
+                RaiseNmi(v, ref sink);
+                break;
+            case ActionKind.Tick:
+                Spend(ref GlobalsRef.TickBudget);
+                sink.On(new ModelEvent(ModelEventKind.External, v, 0, (byte)ActionKind.Tick, 0, -1));
+                if (_host.DequeueOnlyAtEntry && VcpuRef(v).Run == RunState.InGuest)
+                {
+                    // A tick is an external-interrupt exit; the 5.7 host dequeues page-ready at that entry.
+                    sink.On(new ModelEvent(ModelEventKind.VmExit, v, 0, (byte)ExitReason.ExternalInterrupt, 0, -1));
+                    VcpuRef(v).Run = RunState.InHost;
+                }
+
+                Raise(v, ModelVector.Timer, ref sink);
+                break;
+            case ActionKind.Truncate:
+                Truncate(ref sink);
+                break;
+            case ActionKind.Reenable:
+                Reenable(ref sink);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(action), action, "unknown action");
+        }
+    }
+
+    /// <summary>
+    /// How many pages the next micro-op of vCPU <paramref name="v"/> may touch by the driver's
+    /// choice (a random-pattern region not yet chosen), or 0 when the step needs no choice.
+    /// </summary>
+    public int ChoiceCount(int v)
+    {
+        ref var cpu = ref VcpuRef(v);
+        var t = cpu.CurrentTask;
+        ref var task = ref TaskRef(t);
+        if (task.Depth == 0)
+        {
+            return 0;
+        }
+
+        ref var f = ref FrameRef(t, task.Depth - 1);
+        var pc = ResolvePc(v, t, ref f);
+        var ins = _programs[f.Program].Code[pc];
+        if ((ins.Op == MicroOp.Touch || ins.Op == MicroOp.KTouch)
+            && (Addressing)(ins.A & TouchFlags.AddressingMask) == Addressing.Random
+            && f.R0 == 0)
+        {
+            return _config.Regions[ins.B].PageCount;
+        }
+
+        return 0;
+    }
+
+    private int MaxChoices()
+    {
+        var max = 1;
+        foreach (var region in _config.Regions)
+        {
+            max = Math.Max(max, region.PageCount);
+        }
+
+        return _config.EnumerateChoices ? max : 1;
+    }
+
+    private static void Spend(ref byte budget)
+    {
+        // 255 means the driver owns the source: no bound is kept in the state.
+        if (budget != 255)
+        {
+            budget--;
+        }
+    }
+
+    private bool InterruptsAllowed(int v)
+    {
+        // KVM's kvm_arch_interrupt_allowed: IF=1 and no STI/MOV SS shadow.
+        ref var cpu = ref VcpuRef(v);
+        return cpu.If == 1 && cpu.Shadow == InterruptShadow.None;
+    }
+
+    private InterruptState ArchState(int v)
+    {
+        ref var cpu = ref VcpuRef(v);
+        return new InterruptState(cpu.If == 1, cpu.Shadow, cpu.NmiBlocked == 1, cpu.Tpr, HighestInService(cpu.Isr));
+    }
+
+    private static byte VectorNumber(ModelVector vector) => vector switch
+    {
+        ModelVector.Timer => 0xEC,
+        ModelVector.Callback => 0xF3,
+        _ => 0xFD,
+    };
+
+    private static byte HighestInService(byte isr)
+    {
+        for (var bit = 2; bit >= 0; bit--)
+        {
+            if ((isr & (1 << bit)) != 0)
+            {
+                return VectorNumber((ModelVector)bit);
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>The highest-priority requested vector the vCPU accepts now, or -1.</summary>
+    private int AcceptableVector(int v)
+    {
+        ref var cpu = ref VcpuRef(v);
+        if (cpu.Irr == 0)
+        {
+            return -1;
+        }
+
+        var state = ArchState(v);
+        for (var bit = 2; bit >= 0; bit--)
+        {
+            if ((cpu.Irr & (1 << bit)) != 0 && EventBlocking.CanAcceptInterrupt(state, VectorNumber((ModelVector)bit)))
+            {
+                return bit;
+            }
+        }
+
+        return -1;
+    }
+
+    private bool Deliverable(RunState run) => run is RunState.InGuest or RunState.GuestHalt or RunState.HostHalted;
+
+    private bool CanDeliverInterrupt(int v) => Deliverable(VcpuRef(v).Run) && AcceptableVector(v) >= 0;
+
+    private bool CanDeliverNmi(int v)
+    {
+        ref var cpu = ref VcpuRef(v);
+        return cpu.NmiPending == 1 && Deliverable(cpu.Run) && EventBlocking.CanAcceptNmi(ArchState(v), _guest.StiBlocksNmi);
+    }
+}

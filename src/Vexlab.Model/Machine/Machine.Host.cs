@@ -1,0 +1,670 @@
+using Vexlab.Model.Arch;
+using Vexlab.Model.Guest;
+using Vexlab.Model.Host;
+using Vexlab.Model.Properties;
+using Vexlab.Model.Protocols;
+
+namespace Vexlab.Model.Machine;
+
+/// <summary>The host (KVM) side: EPT violations, async work, completions and page-ready.</summary>
+public sealed partial class Machine
+{
+    /// <summary>
+    /// One guest access to a page. True when it completed; false when it faulted (an exception was
+    /// delivered, or the vCPU is stalled or halted in the host), so the micro-op runs again later.
+    /// </summary>
+    private bool Access<TSink>(int v, int t, int page, bool user, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var pg = ref PageRef(page);
+        if ((pg.Flags & PageFlags.GuestPresent) == 0)
+        {
+            // Not present in the guest page table: a real #PF, CR2 = the address.
+            DeliverException(v, Vectors.PF, FrameEvent.PageFault, AddressOf(page), ref sink);
+            return false;
+        }
+
+        if (pg.Host == HostPage.Resident)
+        {
+            pg.Flags |= PageFlags.Referenced;
+            return true;
+        }
+
+        sink.On(new ModelEvent(ModelEventKind.AccessFault, (byte)v, (byte)t, user ? (byte)1 : (byte)0, 0, page));
+        return HostFault(v, page, user, ref sink);
+    }
+
+    private bool Convertible(ref PageState pg) => _host.Convertible switch
+    {
+        VeConvertible.None => false,
+        _ when (pg.Flags & PageFlags.NeverConvertible) != 0 => false,
+        VeConvertible.All => true,
+        VeConvertible.NeedsIo => pg.Host is HostPage.AbsentIo or HostPage.Unrecoverable,
+        _ => pg.Host == HostPage.Unrecoverable,
+    };
+
+    /// <summary>An EPT violation on a host-absent page: #VE if convertible, else an exit and the protocol's path.</summary>
+    private bool HostFault<TSink>(int v, int page, bool user, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var cpu = ref VcpuRef(v);
+        ref var pg = ref PageRef(page);
+        var vb = (byte)v;
+        if (_host.Convertible != VeConvertible.None)
+        {
+            // SDM Vol. 3C 25.5.6: convertible, CR0.PE=1, not delivering an event, busy word 0 -> #VE.
+            var conditions = new VeConditions(true, !Convertible(ref pg), true, false, cpu.VeBusy);
+            if (VeConversion.Decide(conditions, out _) == VeDecision.VirtualizationException)
+            {
+                cpu.VeBusy = VeConversion.BusyValue;
+                cpu.VeGpa = AddressOf(page);
+                sink.On(new ModelEvent(ModelEventKind.VeDelivered, vb, cpu.CurrentTask, 0, 0, page));
+                DeliverException(v, Vectors.VE, FrameEvent.Ve, AddressOf(page), ref sink);
+                return false;
+            }
+        }
+
+        sink.On(new ModelEvent(ModelEventKind.VmExit, vb, cpu.CurrentTask, (byte)ExitReason.EptViolation, 0, page));
+        if (pg.Host == HostPage.AbsentNoIo)
+        {
+            // The non-blocking lookup succeeds (host page cache, zswap): mapped in the exit handler.
+            pg.Host = HostPage.Resident;
+            sink.On(new ModelEvent(ModelEventKind.MinorEptFault, vb, cpu.CurrentTask, 0, 0, page));
+            return true;
+        }
+
+        if (!_host.AsyncPf || (pg.Flags & PageFlags.KnownFailed) != 0 || !CanDoAsyncPf(v) || cpu.ApfQueued >= _host.MaxPerVcpu)
+        {
+            SyncStall(v, page, hypercall: false, ref sink);
+            return false;
+        }
+
+        if (InFlightFor(v, page))
+        {
+            // kvm_async_pf_repeated_fault: a gfn already in this vCPU's apf.gfns.
+            ArtificialHalt(v, ref sink);
+            return false;
+        }
+
+        var token = AllocToken(v);
+        var item = NewWork(WorkKind.Async, v, page, token);
+        cpu.ApfQueued++;
+        if (CanDeliverAsyncPf(v, user))
+        {
+            // kvm_arch_async_page_not_present: flags = KVM_PV_REASON_PAGE_NOT_PRESENT, #PF with CR2 = token.
+            WorkRef(item).NotPresentInjected = 1;
+            cpu.ApfFlags = 1;
+            sink.On(new ModelEvent(ModelEventKind.AsyncStarted, vb, cpu.CurrentTask, 1, token, page));
+            if (_host.DequeueOnlyAtEntry)
+            {
+                cpu.Pending = PendingEvent.PfNotPresent;
+                cpu.PendingToken = token;
+                cpu.Run = RunState.InHost;
+            }
+            else
+            {
+                DeliverException(v, Vectors.PF, FrameEvent.AsyncPfNotPresent, token, ref sink);
+            }
+        }
+        else
+        {
+            sink.On(new ModelEvent(ModelEventKind.AsyncStarted, vb, cpu.CurrentTask, 0, token, page));
+            ArtificialHalt(v, ref sink);
+        }
+
+        return false;
+    }
+
+    /// <summary>kvm_can_do_async_pf: nothing pending, interrupts allowed, and not HLT-in-guest without PV delivery.</summary>
+    private bool CanDoAsyncPf(int v)
+    {
+        ref var cpu = ref VcpuRef(v);
+        if (cpu.Pending != PendingEvent.None || !InterruptsAllowed(v))
+        {
+            return false;
+        }
+
+        return !_host.HltInGuest || (_host.PvApf && cpu.ApfEnabled == 1);
+    }
+
+    /// <summary>kvm_can_deliver_async_pf: PV APF enabled, and CPL3 unless SEND_ALWAYS.</summary>
+    private bool CanDeliverAsyncPf(int v, bool user) =>
+        _host.PvApf && VcpuRef(v).ApfEnabled == 1 && (user || _host.SendAlways);
+
+    private bool InFlightFor(int v, int page)
+    {
+        for (var i = 0; i < _workCapacity; i++)
+        {
+            ref var w = ref WorkRef(i);
+            if (w.Kind == WorkKind.Async && w.Vcpu == v && w.Page == page)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>kvm_arch_setup_async_pf: token = (apf.id++ &lt;&lt; 12) | vcpu_id; alloc_apf_token skips id 0 since 6f3c1fc53d86.</summary>
+    private uint AllocToken(int v)
+    {
+        ref var cpu = ref VcpuRef(v);
+        var mask = (1u << _host.TokenIdBits) - 1;
+        if (_host.TokenNeverZero && (cpu.ApfNextId & mask) == 0)
+        {
+            cpu.ApfNextId = 1;
+        }
+
+        var token = ((cpu.ApfNextId & mask) << 12) | (uint)v;
+        cpu.ApfNextId = (cpu.ApfNextId + 1) & mask;
+        return token;
+    }
+
+    private int NewWork(WorkKind kind, int v, int page, uint token)
+    {
+        for (var i = 0; i < _workCapacity; i++)
+        {
+            ref var w = ref WorkRef(i);
+            if (w.Kind == WorkKind.Free)
+            {
+                w = new WorkItem { Kind = kind, Vcpu = (byte)v, Status = WorkStatus.InFlight, Token = token, Page = page };
+                if (page >= 0)
+                {
+                    PageRef(page).InFlight++;
+                }
+
+                return i;
+            }
+        }
+
+        throw new InvalidOperationException("host work table full: raise the work capacity");
+    }
+
+    private void SyncStall<TSink>(int v, int page, bool hypercall, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var cpu = ref VcpuRef(v);
+        var item = NewWork(WorkKind.Sync, v, page, 0);
+        WorkRef(item).Reserved = hypercall ? (byte)1 : (byte)0;
+        cpu.Run = RunState.HostStalled;
+        cpu.StallPage = page;
+        sink.On(new ModelEvent(ModelEventKind.SyncStall, (byte)v, cpu.CurrentTask, hypercall ? (byte)1 : (byte)0, 0, page));
+    }
+
+    private void ArtificialHalt<TSink>(int v, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var cpu = ref VcpuRef(v);
+        cpu.Run = RunState.HostHalted;
+        cpu.ApfHalted = 1;
+        sink.On(new ModelEvent(ModelEventKind.ArtificialHalt, (byte)v, cpu.CurrentTask, 0, 0, -1));
+    }
+
+    private RunState AfterHost => _host.DequeueOnlyAtEntry ? RunState.InHost : RunState.InGuest;
+
+    /// <summary>The host finishes a work item (async_pf_execute, or the synchronous fault returns).</summary>
+    private void Complete<TSink>(int item, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var w = ref WorkRef(item);
+        var v = w.Vcpu;
+        ref var cpu = ref VcpuRef(v);
+        var failed = false;
+        if (w.Page >= 0)
+        {
+            ref var pg = ref PageRef(w.Page);
+            pg.InFlight--;
+            failed = pg.Host == HostPage.Unrecoverable;
+            if (failed)
+            {
+                if (_host.ReportErrors || _host.Ready == ReadyDelivery.WakeupRing)
+                {
+                    pg.Flags |= PageFlags.KnownFailed;
+                }
+            }
+            else
+            {
+                pg.Host = HostPage.Resident;
+            }
+        }
+
+        sink.On(new ModelEvent(ModelEventKind.WorkCompleted, v, cpu.CurrentTask, failed ? (byte)1 : (byte)0, w.Token, w.Page));
+        switch (w.Kind)
+        {
+            case WorkKind.Sync:
+                var hypercall = w.Reserved == 1;
+                w = default;
+                cpu.StallPage = -1;
+                if (hypercall)
+                {
+                    // resolve_ept(can_continue=false) returns, with an error for an unrecoverable page.
+                    ref var task = ref TaskRef(cpu.CurrentTask);
+                    FrameRef(cpu.CurrentTask, task.Depth - 1).R1 = failed ? ErrorStatus : 0;
+                    cpu.Run = RunState.InGuest;
+                }
+                else if (failed)
+                {
+                    VmError(v, cpu.CurrentTask, item, ref sink);
+                }
+                else
+                {
+                    cpu.Run = AfterHost;
+                }
+
+                break;
+            case WorkKind.Async:
+                // async_pf_execute: onto the done list (the GUP result is ignored unless errors are reported).
+                w.Status = failed && _host.ReportErrors ? WorkStatus.Failed : WorkStatus.Done;
+                w.DoneOrder = (byte)(DoneCount(v) + 1);
+                break;
+            case WorkKind.VeResolve:
+                var token = w.Token;
+                w = default;
+                PostWakeup(v, token, failed, ref sink);
+                break;
+        }
+    }
+
+    private void VmError<TSink>(int v, int t, int page, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var g = ref GlobalsRef;
+        g.Outcome = GuestOutcome.VmError;
+        sink.On(new ModelEvent(ModelEventKind.VmError, (byte)v, (byte)t, 0, 0, page));
+    }
+
+    private int DoneCount(int v)
+    {
+        var n = 0;
+        for (var i = 0; i < _workCapacity; i++)
+        {
+            ref var w = ref WorkRef(i);
+            if (w.Kind != WorkKind.Free && w.Vcpu == v && w.DoneOrder > 0)
+            {
+                n++;
+            }
+        }
+
+        return n;
+    }
+
+    private int DoneHead(int v)
+    {
+        for (var i = 0; i < _workCapacity; i++)
+        {
+            ref var w = ref WorkRef(i);
+            if (w.Kind != WorkKind.Free && w.Vcpu == v && w.DoneOrder == 1)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>kvm_arch_can_dequeue_async_page_present (5.8+) or can_inject_present (5.7) for source vCPU s onto target v.</summary>
+    private bool CanDequeue(int v, int s)
+    {
+        if (_host.Ready == ReadyDelivery.WakeupRing || DoneHead(s) < 0)
+        {
+            return false;
+        }
+
+        ref var source = ref VcpuRef(s);
+        if (!_host.PvApf || source.ApfEnabled == 0)
+        {
+            // Host-only async PF: completions are consumed just to un-halt the vCPU.
+            return v == s;
+        }
+
+        ref var target = ref VcpuRef(v);
+        if (_host.Ready == ReadyDelivery.Interrupt)
+        {
+            if (_host.ReadyTarget == ReadyTarget.Same && v != s)
+            {
+                return false;
+            }
+
+            return (!_host.DequeueRequiresLapicEnabled || target.LapicEnabled == 1) && target.ApfToken == 0;
+        }
+
+        // 5.7: only when the vCPU passes through the host, with interrupts allowed and nothing pending.
+        var inHost = target.Run is RunState.InHost or RunState.HostHalted || (target.Run == RunState.GuestHalt && !_host.HltInGuest);
+        return v == s && inHost && InterruptsAllowed(v) && (!_host.RequireNoPendingEvent || target.Pending == PendingEvent.None);
+    }
+
+    /// <summary>One iteration of kvm_check_async_pf_completion: ready (prefault) and present (notify, un-halt).</summary>
+    private void Dequeue<TSink>(int v, int s, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        var item = DoneHead(s);
+        ref var w = ref WorkRef(item);
+        for (var i = 0; i < _workCapacity; i++)
+        {
+            ref var other = ref WorkRef(i);
+            if (other.Kind != WorkKind.Free && other.Vcpu == s && other.DoneOrder > 1)
+            {
+                other.DoneOrder--;
+            }
+        }
+
+        ref var source = ref VcpuRef(s);
+        ref var target = ref VcpuRef(v);
+        var wakeAll = w.Kind == WorkKind.WakeAll;
+        var token = wakeAll ? BroadcastToken : w.Token;
+        var failed = w.Status == WorkStatus.Failed;
+        var notify = _host.PvApf && source.ApfEnabled == 1
+            && (wakeAll || w.NotPresentInjected == 1 || !_host.ReadyOnlyIfNotPresentDelivered);
+        if (notify && !wakeAll && w.NotPresentInjected == 0)
+        {
+            Violated(SafetyProperty.ReadyMatchesNotPresent, v, target.CurrentTask, ref sink);
+        }
+
+        if (failed && w.NotPresentInjected == 0 && w.Page >= 0)
+        {
+            // Vivek Goyal's error_gfn: the next fault on it is synchronous and ends in an exit to the VMM.
+            PageRef(w.Page).Flags |= PageFlags.KnownFailed;
+        }
+
+        var page = w.Page;
+        w = default;
+        if (source.ApfQueued > 0)
+        {
+            source.ApfQueued--;
+        }
+
+        sink.On(new ModelEvent(ModelEventKind.ReadyDequeued, (byte)v, target.CurrentTask, notify ? (byte)1 : (byte)0, token, page));
+        if (notify)
+        {
+            if (_host.Ready == ReadyDelivery.Interrupt)
+            {
+                target.ApfToken = token;
+                target.Reserved = failed ? (byte)1 : (byte)0;
+                target.PageReadyPending = 1;
+                Raise(v, ModelVector.Callback, ref sink);
+            }
+            else if (_host.CancelPendingNotPresent && target.ApfFlags == 1 && target.Pending == PendingEvent.PfNotPresent)
+            {
+                // 9a6e7c39810e: cancel the pending not-present and this ready, without matching tokens.
+                target.ApfFlags = 0;
+                target.Pending = PendingEvent.None;
+                Violated(SafetyProperty.NotPresentNeverDeferred, v, target.CurrentTask, ref sink);
+            }
+            else
+            {
+                target.ApfFlags = 2;
+                if (target.Pending != PendingEvent.None)
+                {
+                    // KVM's exception merge: #PF while a #PF is pending -> #DF (kvm_multiple_exception).
+                    var outcome = DoubleFault.Combine(Vectors.PF, Vectors.PF, DoubleFaultRules.Kvm);
+                    target.Pending = outcome == DoubleFaultOutcome.Serial ? PendingEvent.PfReady : PendingEvent.DoubleFault;
+                }
+                else
+                {
+                    target.Pending = PendingEvent.PfReady;
+                }
+
+                target.PendingToken = token;
+                if (target.Run is RunState.GuestHalt or RunState.HostHalted)
+                {
+                    target.Run = RunState.InHost;
+                }
+            }
+        }
+
+        if (source.Run == RunState.HostHalted)
+        {
+            source.Run = AfterHost;
+            source.ApfHalted = 0;
+            sink.On(new ModelEvent(ModelEventKind.Unhalted, (byte)s, source.CurrentTask, 0, 0, -1));
+        }
+    }
+
+    /// <summary>VM entry: inject the pending event (5.7 host).</summary>
+    private void Enter<TSink>(int v, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var cpu = ref VcpuRef(v);
+        var pending = cpu.Pending;
+        var token = cpu.PendingToken;
+        cpu.Pending = PendingEvent.None;
+        cpu.PendingToken = 0;
+        cpu.Run = RunState.InGuest;
+        switch (pending)
+        {
+            case PendingEvent.PfNotPresent:
+                DeliverException(v, Vectors.PF, FrameEvent.AsyncPfNotPresent, token, ref sink);
+                break;
+            case PendingEvent.PfReady:
+                DeliverException(v, Vectors.PF, FrameEvent.AsyncPfReady, token, ref sink);
+                break;
+            case PendingEvent.DoubleFault:
+                Violated(SafetyProperty.NoProtocolDoubleFault, v, cpu.CurrentTask, ref sink);
+                sink.On(new ModelEvent(ModelEventKind.ExceptionDelivered, (byte)v, cpu.CurrentTask, Vectors.DF, 0, -1));
+                Die(v, cpu.CurrentTask, PanicReason.DoubleFault, ref sink);
+                break;
+        }
+    }
+
+    /// <summary>The #VE design's hypercall resolve_ept(can_continue).</summary>
+    private void ResolveEpt<TSink>(int v, int t, ref Frame f, bool canContinue, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var cpu = ref VcpuRef(v);
+        sink.On(new ModelEvent(ModelEventKind.Hypercall, (byte)v, (byte)t, canContinue ? (byte)1 : (byte)0, 0, -1));
+        sink.On(new ModelEvent(ModelEventKind.VmExit, (byte)v, (byte)t, (byte)ExitReason.Vmcall, 0, -1));
+        var gpa = _guest.InfoStore == VeInfoStore.PvPage ? cpu.VePvGpa : f.R0;
+        if (gpa != f.EventInfo)
+        {
+            Violated(SafetyProperty.FaultInfoIntact, v, t, ref sink);
+        }
+
+        if (canContinue && f.SavedIf == 0)
+        {
+            Violated(SafetyProperty.DosOnlyIf1, v, t, ref sink);
+        }
+
+        var page = PageOfAddress(gpa);
+        f.R1 = 0;
+        if (page < 0)
+        {
+            f.R1 = ErrorStatus;
+            if (canContinue)
+            {
+                PostWakeup(v, TaskRef(t).WaitToken, true, ref sink);
+            }
+
+            return;
+        }
+
+        ref var pg = ref PageRef(page);
+        if (pg.Host == HostPage.AbsentNoIo)
+        {
+            pg.Host = HostPage.Resident;
+        }
+
+        var knownFailed = (pg.Flags & PageFlags.KnownFailed) != 0;
+        if (pg.Host == HostPage.Resident || knownFailed)
+        {
+            // Nothing to wait for: the answer comes back at once (an error for a remembered failure).
+            if (canContinue)
+            {
+                PostWakeup(v, TaskRef(t).WaitToken, knownFailed, ref sink);
+            }
+            else
+            {
+                f.R1 = knownFailed ? ErrorStatus : 0;
+            }
+
+            return;
+        }
+
+        if (canContinue)
+        {
+            NewWork(WorkKind.VeResolve, v, page, TaskRef(t).WaitToken);
+            sink.On(new ModelEvent(ModelEventKind.AsyncStarted, (byte)v, (byte)t, 1, TaskRef(t).WaitToken, page));
+        }
+        else
+        {
+            SyncStall(v, page, hypercall: true, ref sink);
+        }
+    }
+
+    /// <summary>Posts {token, status} to the vCPU's wakeup ring and raises the wakeup vector.</summary>
+    private void PostWakeup<TSink>(int v, uint token, bool error, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        for (var i = 0; i < _ringCapacity; i++)
+        {
+            ref var r = ref RingRef(v, i);
+            if (r.Used == 0)
+            {
+                r = new WakeRecord { Token = token, Used = 1, Error = error ? (byte)1 : (byte)0 };
+                if (VcpuRef(v).LapicEnabled == 1)
+                {
+                    Raise(v, ModelVector.Callback, ref sink);
+                }
+
+                return;
+            }
+        }
+
+        throw new InvalidOperationException("wakeup ring full");
+    }
+
+    /// <summary>The guest software-enables its LAPIC: the host raises what it held back (2f15d027c05f).</summary>
+    private void LapicEnabled<TSink>(int v, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        for (var i = 0; i < _ringCapacity; i++)
+        {
+            if (RingRef(v, i).Used == 1)
+            {
+                Raise(v, ModelVector.Callback, ref sink);
+                return;
+            }
+        }
+    }
+
+    private void Raise<TSink>(int v, ModelVector vector, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var cpu = ref VcpuRef(v);
+        if (cpu.LapicEnabled == 0)
+        {
+            // kvm_apic_set_irq fails on a software-disabled LAPIC: the interrupt is lost.
+            sink.On(new ModelEvent(ModelEventKind.InterruptDropped, (byte)v, cpu.CurrentTask, (byte)vector, 0, -1));
+            return;
+        }
+
+        cpu.Irr |= (byte)(1 << (int)vector);
+        sink.On(new ModelEvent(ModelEventKind.InterruptRaised, (byte)v, cpu.CurrentTask, (byte)vector, 0, -1));
+    }
+
+    private void RaiseNmi<TSink>(int v, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        Spend(ref GlobalsRef.NmiBudget);
+        ref var cpu = ref VcpuRef(v);
+        cpu.NmiPending = 1;
+        sink.On(new ModelEvent(ModelEventKind.External, (byte)v, cpu.CurrentTask, (byte)ActionKind.RaiseNmi, 0, -1));
+        if (CanDeliverNmi(v))
+        {
+            DeliverNmi(v, ref sink);
+        }
+    }
+
+    /// <summary>The host truncates the DAX file: its pages can never be brought in again.</summary>
+    private void Truncate<TSink>(ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var g = ref GlobalsRef;
+        Spend(ref g.TruncateBudget);
+        g.Truncated = 1;
+        for (var p = 0; p < _config.Pages; p++)
+        {
+            ref var pg = ref PageRef(p);
+            if ((pg.Flags & PageFlags.Dax) != 0)
+            {
+                pg.Host = HostPage.Unrecoverable;
+            }
+        }
+
+        sink.On(new ModelEvent(ModelEventKind.External, 0, 0, (byte)ActionKind.Truncate, 0, -1));
+    }
+
+    /// <summary>
+    /// Migration done: the destination has no outstanding work; QEMU restores the APF MSR and
+    /// kvm_async_pf_wakeup_all queues a broadcast; the #VE host posts a broadcast wakeup.
+    /// </summary>
+    private void Reenable<TSink>(ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var g = ref GlobalsRef;
+        Spend(ref g.ReenableBudget);
+        sink.On(new ModelEvent(ModelEventKind.External, 0, 0, (byte)ActionKind.Reenable, 0, -1));
+        for (var v = 0; v < _vcpus; v++)
+        {
+            ref var cpu = ref VcpuRef(v);
+            for (var i = 0; i < _workCapacity; i++)
+            {
+                ref var w = ref WorkRef(i);
+                if (w.Vcpu == v && w.Kind is WorkKind.Async or WorkKind.VeResolve or WorkKind.WakeAll)
+                {
+                    if (w.Page >= 0 && w.Status == WorkStatus.InFlight)
+                    {
+                        PageRef(w.Page).InFlight--;
+                    }
+
+                    w = default;
+                }
+            }
+
+            cpu.ApfQueued = 0;
+            if (_host.Ready == ReadyDelivery.WakeupRing)
+            {
+                PostWakeup(v, BroadcastToken, false, ref sink);
+                continue;
+            }
+
+            if (_host.AsyncPf)
+            {
+                var item = NewWork(WorkKind.WakeAll, v, -1, BroadcastToken);
+                ref var w = ref WorkRef(item);
+                w.Status = WorkStatus.Done;
+                w.DoneOrder = 1;
+                cpu.ApfQueued = 1;
+            }
+        }
+    }
+
+    /// <summary>
+    /// An access in the SYSCALL gap or NMI entry, to the entry text page: a #VE there (the
+    /// page not registered never-convertible) is fatal; otherwise an ordinary exit.
+    /// </summary>
+    private bool EntryWindowAccess<TSink>(int v, int t, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        var page = _config.EntryPage;
+        ref var pg = ref PageRef(page);
+        if (pg.Host == HostPage.Resident)
+        {
+            return true;
+        }
+
+        ref var cpu = ref VcpuRef(v);
+        if (Convertible(ref pg) && cpu.VeBusy == 0)
+        {
+            cpu.VeBusy = VeConversion.BusyValue;
+            cpu.VeGpa = AddressOf(page);
+            sink.On(new ModelEvent(ModelEventKind.VeDelivered, (byte)v, (byte)t, 1, 0, page));
+            Violated(SafetyProperty.NoVeInEntryWindow, v, t, ref sink);
+            Die(v, t, PanicReason.VeInEntryWindow, ref sink);
+            return false;
+        }
+
+        sink.On(new ModelEvent(ModelEventKind.VmExit, (byte)v, (byte)t, (byte)ExitReason.EptViolation, 0, page));
+        SyncStall(v, page, hypercall: false, ref sink);
+        return false;
+    }
+}

@@ -1,0 +1,698 @@
+using Vexlab.Model.Arch;
+using Vexlab.Model.Guest;
+using Vexlab.Model.Host;
+using Vexlab.Model.Properties;
+using Vexlab.Model.Protocols;
+
+namespace Vexlab.Model.Machine;
+
+/// <summary>The micro-op interpreter: one guest step of one vCPU.</summary>
+public sealed partial class Machine
+{
+    private const byte Efault = 14;
+
+    /// <summary>Follows jumps (they cost no step) and returns the pc of the next real micro-op.</summary>
+    private int ResolvePc(int v, int t, ref Frame f)
+    {
+        var code = _programs[f.Program].Code;
+        var pc = (int)f.Pc;
+        for (var guard = 0; guard < 64; guard++)
+        {
+            var ins = code[pc];
+            if (ins.Op == MicroOp.Jump)
+            {
+                pc = ins.B;
+            }
+            else if (ins.Op == MicroOp.JumpIf)
+            {
+                pc = Evaluate((Condition)ins.A, v, t, ref f) ? ins.B : pc + 1;
+            }
+            else
+            {
+                return pc;
+            }
+        }
+
+        throw new InvalidOperationException($"program {_programs[f.Program].Name}: jump loop at {f.Pc}");
+    }
+
+    private bool Evaluate(Condition condition, int v, int t, ref Frame f)
+    {
+        ref var task = ref TaskRef(t);
+        switch (condition)
+        {
+            case Condition.FlagsZero:
+                return f.R1 == 0;
+            case Condition.FlagsNotPresent:
+                return f.R1 == 1;
+            case Condition.FlagsReady:
+                return f.R1 == 2;
+            case Condition.InterruptedIfZero:
+                return f.SavedIf == 0;
+            case Condition.InterruptedUser:
+                return InterruptedUser(t);
+            case Condition.InterruptedKernel:
+                return !InterruptedUser(t);
+            case Condition.Woken:
+                return f.Aux == 1;
+            case Condition.ErrorStatus:
+                return f.R1 == ErrorStatus;
+            case Condition.CanContinue:
+                return CanContinue(t, ref f);
+            case Condition.CannotSchedule:
+                return CannotSchedule(t, ref f);
+            case Condition.TokenBroadcast:
+                return f.R0 == BroadcastToken;
+            case Condition.Found:
+                return f.R1 == 1;
+            case Condition.NmiLatched:
+                return f.Aux == 2;
+            case Condition.NmiNested:
+                return f.Aux == 1;
+            case Condition.VeKnownUnrecoverable:
+                // With only unrecoverable entries convertible, any #VE means the page is gone.
+                return _host.Convertible == VeConvertible.UnrecoverableOnly;
+            default:
+                _ = v;
+                _ = task;
+                return true;
+        }
+    }
+
+    /// <summary>True when the context the top frame interrupted ran at CPL3.</summary>
+    private bool InterruptedUser(int t)
+    {
+        ref var task = ref TaskRef(t);
+        return task.Depth >= 2 && FrameRef(t, task.Depth - 2).User == 1;
+    }
+
+    /// <summary>True when every frame below the top is task-level or a fault handler (no IRQ/NMI context).</summary>
+    private bool InTaskContext(int t, int belowDepth)
+    {
+        for (var d = 0; d < belowDepth; d++)
+        {
+            var e = FrameRef(t, d).Event;
+            if (e is FrameEvent.Nmi or FrameEvent.Interrupt)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private bool IsIdle(int t) => t < _vcpus;
+
+    /// <summary>The seed's can_continue decision for the context the #VE interrupted.</summary>
+    private bool CanContinue(int t, ref Frame f)
+    {
+        ref var task = ref TaskRef(t);
+        return _guest.CanContinue switch
+        {
+            CanContinuePolicy.Seed => InterruptedUser(t),
+            CanContinuePolicy.UserOrPreemptibleKernel => InterruptedUser(t)
+                || (f.SavedIf == 1 && task.PreemptCount == 0 && task.RcuDepth == 0 && !IsIdle(t) && InTaskContext(t, task.Depth - 1)),
+            CanContinuePolicy.Always => true,
+            _ => false,
+        };
+    }
+
+    /// <summary>5.7's kvm_async_pf_task_wait: the idle task, preempt count, RCU, or non-preemptible kernel must halt.</summary>
+    private bool CannotSchedule(int t, ref Frame f)
+    {
+        ref var task = ref TaskRef(t);
+        if (IsIdle(t) || task.PreemptCount > 0 || task.RcuDepth > 0 || !InTaskContext(t, task.Depth - 1))
+        {
+            return true;
+        }
+
+        return !InterruptedUser(t) && (!_guest.ConfigPreempt || f.SavedIf == 0);
+    }
+
+    private void Step<TSink>(int v, ushort choice, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var cpu = ref VcpuRef(v);
+        var t = cpu.CurrentTask;
+        ref var task = ref TaskRef(t);
+        ref var f = ref FrameRef(t, task.Depth - 1);
+        f.Pc = (byte)ResolvePc(v, t, ref f);
+        var ins = _programs[f.Program].Code[f.Pc];
+
+        // The shadow covers exactly this instruction: after it, interrupts may come.
+        cpu.Shadow = InterruptShadow.None;
+        var vb = (byte)v;
+        var tb = (byte)t;
+        switch (ins.Op)
+        {
+            case MicroOp.Compute:
+                sink.On(new ModelEvent(ModelEventKind.Compute, vb, tb, ins.A, 0, -1));
+                f.Pc++;
+                break;
+            case MicroOp.Touch:
+            case MicroOp.KTouch:
+            case MicroOp.TracePoint:
+                ExecuteTouch(v, t, ref f, ins, choice, ref sink);
+                break;
+            case MicroOp.SyscallEnter:
+                if (_config.EntryPage >= 0 && !EntryWindowAccess(v, t, ref sink))
+                {
+                    break;
+                }
+
+                f.User = 0;
+                f.Pc++;
+                break;
+            case MicroOp.SyscallExit:
+                f.User = 1;
+                f.Pc++;
+                ReturnToUserCheck(v, ref sink);
+                break;
+            case MicroOp.Cli:
+            case MicroOp.IrqDisable:
+                cpu.If = 0;
+                f.Pc++;
+                break;
+            case MicroOp.Sti:
+            case MicroOp.SafeHaltSti:
+                // SDM Vol. 3A, STI: the shadow exists only when STI sets IF from 0.
+                if (cpu.If == 0)
+                {
+                    cpu.If = 1;
+                    cpu.Shadow = InterruptShadow.Sti;
+                }
+
+                f.Pc++;
+                break;
+            case MicroOp.IrqEnable:
+                cpu.If = 1;
+                f.Pc++;
+                break;
+            case MicroOp.PreemptOff:
+                task.PreemptCount++;
+                f.Pc++;
+                break;
+            case MicroOp.PreemptOn:
+                if (task.PreemptCount > 0)
+                {
+                    task.PreemptCount--;
+                }
+
+                f.Pc++;
+                // preempt_enable(): a pending reschedule runs now if preemption is allowed.
+                if (task.PreemptCount == 0 && cpu.NeedResched == 1 && cpu.If == 1 && _guest.ConfigPreempt)
+                {
+                    Schedule(v, false, ref sink);
+                }
+
+                break;
+            case MicroOp.RcuLock:
+                task.RcuDepth++;
+                f.Pc++;
+                break;
+            case MicroOp.RcuUnlock:
+                if (task.RcuDepth > 0)
+                {
+                    task.RcuDepth--;
+                }
+
+                f.Pc++;
+                break;
+            case MicroOp.SetTpr:
+                cpu.Tpr = ins.A;
+                f.Pc++;
+                break;
+            case MicroOp.Yield:
+                f.Pc++;
+                Schedule(v, false, ref sink);
+                break;
+            case MicroOp.WorkDone:
+                task.Iterations++;
+                sink.On(new ModelEvent(ModelEventKind.IterationDone, vb, tb, 0, task.Iterations, -1));
+                f.Pc++;
+                break;
+            case MicroOp.Exit:
+                task.Status = TaskPhase.Exited;
+                sink.On(new ModelEvent(ModelEventKind.TaskExited, vb, tb, 0, 0, -1));
+                EndTask(v, t, ref sink);
+                break;
+            case MicroOp.LapicEnable:
+                cpu.LapicEnabled = 1;
+                f.Pc++;
+                LapicEnabled(v, ref sink);
+                break;
+            case MicroOp.ReadCr2:
+                f.R0 = cpu.Cr2;
+                if (f.Event is FrameEvent.PageFault or FrameEvent.AsyncPfNotPresent or FrameEvent.AsyncPfReady && f.R0 != f.EventInfo)
+                {
+                    Violated(SafetyProperty.FaultInfoIntact, v, t, ref sink);
+                }
+
+                f.Pc++;
+                break;
+            case MicroOp.ReadResetApfFlags:
+                f.R1 = cpu.ApfFlags;
+                if (cpu.ApfEnabled == 1)
+                {
+                    cpu.ApfFlags = 0;
+                }
+
+                var expected = f.Event switch
+                {
+                    FrameEvent.AsyncPfNotPresent => 1u,
+                    FrameEvent.AsyncPfReady => 2u,
+                    _ => 0u,
+                };
+                if (f.R1 != expected)
+                {
+                    Violated(SafetyProperty.FaultInfoIntact, v, t, ref sink);
+                }
+
+                f.Pc++;
+                break;
+            case MicroOp.NmiEnter:
+                if (cpu.NmiState != 0)
+                {
+                    // exc_nmi: NMI_EXECUTING -> NMI_LATCHED; the running handler repeats.
+                    cpu.NmiState = 2;
+                    f.Aux = 1;
+                }
+                else
+                {
+                    cpu.NmiState = 1;
+                }
+
+                f.Pc++;
+                break;
+            case MicroOp.NmiSaveCr2:
+                f.R0 = cpu.Cr2;
+                f.Pc++;
+                break;
+            case MicroOp.NmiRestoreCr2:
+                if (cpu.Cr2 != f.R0)
+                {
+                    cpu.Cr2 = f.R0;
+                }
+
+                f.Pc++;
+                break;
+            case MicroOp.NmiSaveApfFlags:
+                f.R1 = cpu.ApfFlags;
+                cpu.ApfFlags = 0;
+                f.Pc++;
+                break;
+            case MicroOp.NmiRestoreApfFlags:
+                cpu.ApfFlags = f.R1;
+                f.Pc++;
+                break;
+            case MicroOp.NmiExit:
+                if (cpu.NmiState == 2)
+                {
+                    cpu.NmiState = 1;
+                    f.Aux = 2;
+                }
+                else
+                {
+                    cpu.NmiState = 0;
+                    f.Aux = 0;
+                }
+
+                f.Pc++;
+                break;
+            case MicroOp.ApfQueueTask:
+                ApfQueueTask(v, t, ref f, ref sink);
+                f.Pc++;
+                break;
+            case MicroOp.WaitCheck:
+                if (ins.A == 0)
+                {
+                    task.Uninterruptible = 1;
+                }
+
+                if (FindNodeOfTask(t) < 0)
+                {
+                    task.Uninterruptible = 0;
+                    f.Aux = 1;
+                    f.R1 = task.CompletionStatus != 0 ? ErrorStatus : 0;
+                    task.CompletionStatus = 0;
+                }
+                else
+                {
+                    f.Aux = 0;
+                }
+
+                f.Pc++;
+                break;
+            case MicroOp.SleepSchedule:
+                f.Pc++;
+                SleepSchedule(v, t, ref sink);
+                break;
+            case MicroOp.ApfWakeLookup:
+                ApfWakeLookup(v, ref f, ref sink);
+                f.Pc++;
+                break;
+            case MicroOp.ApfAllocDummy:
+                // kzalloc outside the raw lock (0547758a6de3): the lock is dropped here.
+                sink.On(new ModelEvent(ModelEventKind.KernelStep, vb, tb, 0, 0, -1));
+                f.Pc++;
+                break;
+            case MicroOp.ApfWakeInsert:
+                ApfWakeInsert(v, ref f, ref sink);
+                f.Pc++;
+                break;
+            case MicroOp.ReadApfToken:
+                f.R0 = cpu.ApfToken;
+                f.R1 = cpu.Reserved;
+                f.Pc++;
+                break;
+            case MicroOp.ClearApfToken:
+                cpu.ApfToken = 0;
+                cpu.Reserved = 0;
+                f.Pc++;
+                break;
+            case MicroOp.WrmsrApfAck:
+                // MSR_KVM_ASYNC_PF_ACK: an exit; the host clears pageready_pending and rescans its queue.
+                sink.On(new ModelEvent(ModelEventKind.VmExit, vb, tb, (byte)ExitReason.MsrWrite, 0, -1));
+                cpu.PageReadyPending = 0;
+                f.Pc++;
+                break;
+            case MicroOp.Eoi:
+                cpu.Isr = ClearHighestBit(cpu.Isr);
+                f.Pc++;
+                break;
+            case MicroOp.TimerWork:
+                if (OtherRunnable(v, t) >= 0)
+                {
+                    cpu.NeedResched = 1;
+                }
+
+                f.Pc++;
+                break;
+            case MicroOp.ExitPreempt:
+                f.Pc++;
+                ExitPreempt(v, t, ref f, ref sink);
+                break;
+            case MicroOp.Schedule:
+                f.Pc++;
+                if (OtherRunnable(v, t) >= 0)
+                {
+                    Schedule(v, false, ref sink);
+                }
+
+                break;
+            case MicroOp.Hlt:
+                f.Pc++;
+                cpu.Run = RunState.GuestHalt;
+                sink.On(new ModelEvent(ModelEventKind.GuestHalted, vb, tb, 0, 0, -1));
+                if (!_host.HltInGuest)
+                {
+                    sink.On(new ModelEvent(ModelEventKind.VmExit, vb, tb, (byte)ExitReason.Hlt, 0, -1));
+                }
+
+                break;
+            case MicroOp.Iret:
+                Iret(v, t, ref sink);
+                break;
+            case MicroOp.Panic:
+                Die(v, t, (PanicReason)ins.A, ref sink);
+                break;
+            case MicroOp.MinorFault:
+                MinorFault(v, t, ref f, ref sink);
+                break;
+            case MicroOp.SendSigbus:
+                SendSignal(v, t, Signal.SIGBUS, ref sink);
+                break;
+            case MicroOp.FixupOrDie:
+                FixupOrDie(v, t, ref sink);
+                f.Pc++;
+                break;
+            case MicroOp.StoreVeInfo:
+                if (cpu.VeGpa != f.EventInfo)
+                {
+                    Violated(SafetyProperty.FaultInfoIntact, v, t, ref sink);
+                }
+
+                if (_guest.InfoStore == VeInfoStore.PvPage)
+                {
+                    cpu.VePvGpa = cpu.VeGpa;
+                }
+                else
+                {
+                    f.R0 = cpu.VeGpa;
+                }
+
+                f.Pc++;
+                break;
+            case MicroOp.ClearVeBusy:
+                cpu.VeBusy = 0;
+                f.Pc++;
+                break;
+            case MicroOp.ResolveEptSuspend:
+                f.Pc++;
+                ResolveEpt(v, t, ref f, canContinue: false, ref sink);
+                break;
+            case MicroOp.InitCompletion:
+                task.Completed = 0;
+                task.CompletionStatus = 0;
+                task.WaitToken = (uint)(t + 1);
+                f.Pc++;
+                break;
+            case MicroOp.ResolveEptContinue:
+                f.Pc++;
+                ResolveEpt(v, t, ref f, canContinue: true, ref sink);
+                break;
+            case MicroOp.CompletionWaitCheck:
+                task.Uninterruptible = 1;
+                if (task.Completed == 1)
+                {
+                    task.Uninterruptible = 0;
+                    f.Aux = 1;
+                    f.R1 = task.CompletionStatus != 0 ? ErrorStatus : 0;
+                    task.WaitToken = 0;
+                    task.Completed = 0;
+                }
+                else
+                {
+                    f.Aux = 0;
+                }
+
+                f.Pc++;
+                break;
+            case MicroOp.DrainWakeupRing:
+                DrainWakeupRing(v, ref sink);
+                f.Pc++;
+                break;
+            case MicroOp.EntryGapTouch:
+                if (EntryWindowAccess(v, t, ref sink))
+                {
+                    f.Pc++;
+                }
+
+                break;
+            default:
+                throw new InvalidOperationException($"micro-op {ins.Op} is not executable");
+        }
+    }
+
+    private void ExecuteTouch<TSink>(int v, int t, ref Frame f, Instr ins, ushort choice, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var task = ref TaskRef(t);
+        var addressing = ins.Op == MicroOp.TracePoint ? Addressing.Config : (Addressing)(ins.A & TouchFlags.AddressingMask);
+        var which = ins.Op == MicroOp.TracePoint ? (ushort)ConfigPage.Trace : ins.B;
+        var fixup = ins.Op != MicroOp.Touch && (ins.Op == MicroOp.TracePoint || (ins.A & TouchFlags.Fixup) != 0);
+        int page;
+        switch (addressing)
+        {
+            case Addressing.Page:
+                page = which;
+                break;
+            case Addressing.Sequential:
+                var seq = _config.Regions[which];
+                page = seq.FirstPage + (int)(task.Cursor % (uint)seq.PageCount);
+                break;
+            case Addressing.Random:
+                var region = _config.Regions[which];
+                if (f.R0 == 0)
+                {
+                    // The driver's choice (1-based), kept across retries of the same access.
+                    f.R0 = choice == 0 ? 1u : Math.Min(choice, (uint)region.PageCount);
+                }
+
+                page = region.FirstPage + (int)f.R0 - 1;
+                break;
+            default:
+                page = (ConfigPage)which switch
+                {
+                    ConfigPage.NmiTouch => _config.NmiTouchPage,
+                    ConfigPage.Trace => _config.TracePage,
+                    _ => _config.EntryPage,
+                };
+                break;
+        }
+
+        if (page < 0)
+        {
+            f.Pc++;
+            return;
+        }
+
+        if (Access(v, t, page, f.User == 1, ref sink))
+        {
+            if (addressing == Addressing.Sequential)
+            {
+                task.Cursor++;
+            }
+
+            if (addressing == Addressing.Random)
+            {
+                f.R0 = 0;
+            }
+
+            sink.On(new ModelEvent(ModelEventKind.AccessDone, (byte)v, (byte)t, fixup ? (byte)1 : (byte)0, 0, page));
+            f.Pc++;
+        }
+    }
+
+    private static byte ClearHighestBit(byte bits)
+    {
+        for (var bit = 7; bit >= 0; bit--)
+        {
+            if ((bits & (1 << bit)) != 0)
+            {
+                return (byte)(bits & ~(1 << bit));
+            }
+        }
+
+        return bits;
+    }
+
+    private void Violated<TSink>(SafetyProperty property, int v, int t, ref TSink sink)
+        where TSink : IModelEventSink =>
+        sink.On(new ModelEvent(ModelEventKind.PropertyViolated, (byte)v, (byte)t, (byte)property, 0, -1));
+
+    private void Die<TSink>(int v, int t, PanicReason reason, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var g = ref GlobalsRef;
+        g.Outcome = GuestOutcome.Oops;
+        g.Panic = reason;
+        sink.On(new ModelEvent(ModelEventKind.Oops, (byte)v, (byte)t, (byte)reason, 0, -1));
+    }
+
+    private void MinorFault<TSink>(int v, int t, ref Frame f, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        var page = PageOfAddress(f.R0);
+        if (page >= 0)
+        {
+            ref var pg = ref PageRef(page);
+            if ((pg.Flags & PageFlags.GuestPresent) == 0)
+            {
+                pg.Flags |= PageFlags.GuestPresent;
+                sink.On(new ModelEvent(ModelEventKind.GuestMinorFault, (byte)v, (byte)t, 0, 0, page));
+            }
+
+            f.Pc++;
+            return;
+        }
+
+        // do_user_addr_fault on an address nothing maps: SIGSEGV for user, fixup or oops for kernel.
+        if (InterruptedUser(t))
+        {
+            SendSignal(v, t, Signal.SIGSEGV, ref sink);
+            return;
+        }
+
+        FixupOrDie(v, t, ref sink);
+        f.Pc++;
+    }
+
+    private void FixupOrDie<TSink>(int v, int t, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var task = ref TaskRef(t);
+        ref var below = ref FrameRef(t, task.Depth - 2);
+        var ins = _programs[below.Program].Code[below.Pc];
+        var hasFixup = ins.Op == MicroOp.TracePoint || (ins.Op == MicroOp.KTouch && (ins.A & TouchFlags.Fixup) != 0);
+        if (!hasFixup)
+        {
+            Die(v, t, PanicReason.KernelFault, ref sink);
+            return;
+        }
+
+        // fixup_exception: resume after the access with -EFAULT.
+        below.Pc++;
+        if ((Addressing)(ins.A & TouchFlags.AddressingMask) == Addressing.Random)
+        {
+            below.R0 = 0;
+        }
+
+        task.LastError = Efault;
+        sink.On(new ModelEvent(ModelEventKind.Fixup, (byte)v, (byte)t, 0, 0, -1));
+    }
+
+    private void SendSignal<TSink>(int v, int t, Signal signal, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var task = ref TaskRef(t);
+        task.Signals++;
+        sink.On(new ModelEvent(ModelEventKind.Signal, (byte)v, (byte)t, (byte)signal, 0, -1));
+
+        // SIGBUS and SIGSEGV terminate a task that does not handle them.
+        task.Status = TaskPhase.Killed;
+        RemoveNodesOfTask(t);
+        EndTask(v, t, ref sink);
+    }
+
+    private void Iret<TSink>(int v, int t, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var cpu = ref VcpuRef(v);
+        ref var task = ref TaskRef(t);
+        ref var f = ref FrameRef(t, task.Depth - 1);
+
+        // SDM Vol. 3A 6.7.1: IRET restores RFLAGS (IF) and ends NMI blocking, also from an
+        // exception handler nested in the NMI handler.
+        var after = GateDelivery.AfterIret(ArchState(v), f.SavedIf == 1);
+        cpu.If = after.If ? (byte)1 : (byte)0;
+        cpu.NmiBlocked = after.NmiBlocked ? (byte)1 : (byte)0;
+        cpu.Shadow = after.Shadow;
+        f = default;
+        task.Depth--;
+        ReturnToUserCheck(v, ref sink);
+    }
+
+    /// <summary>exit_to_user_mode: a pending reschedule runs before returning to CPL3.</summary>
+    private void ReturnToUserCheck<TSink>(int v, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var cpu = ref VcpuRef(v);
+        var t = cpu.CurrentTask;
+        ref var task = ref TaskRef(t);
+        if (cpu.NeedResched == 1 && task.Depth == 1 && FrameRef(t, 0).User == 1)
+        {
+            Schedule(v, false, ref sink);
+        }
+    }
+
+    /// <summary>irqentry_exit: preempt the interrupted context if it is user mode or preemptible kernel.</summary>
+    private void ExitPreempt<TSink>(int v, int t, ref Frame f, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var cpu = ref VcpuRef(v);
+        ref var task = ref TaskRef(t);
+        if (cpu.NeedResched == 0 || OtherRunnable(v, t) < 0)
+        {
+            return;
+        }
+
+        var user = InterruptedUser(t);
+        var preemptibleKernel = _guest.ConfigPreempt && f.SavedIf == 1 && task.PreemptCount == 0
+            && task.RcuDepth == 0 && InTaskContext(t, task.Depth - 1);
+        if (user || preemptibleKernel)
+        {
+            Schedule(v, false, ref sink);
+        }
+    }
+}

@@ -1,0 +1,326 @@
+using Vexlab.Model.Guest;
+using Vexlab.Model.Properties;
+
+namespace Vexlab.Model.Machine;
+
+/// <summary>The guest scheduler, the APF sleep table and the #VE design's completions.</summary>
+public sealed partial class Machine
+{
+    /// <summary>A runnable workload task on vCPU v other than t (round robin after t), or -1.</summary>
+    private int OtherRunnable(int v, int t)
+    {
+        var workload = _tasks - _vcpus;
+        if (workload == 0)
+        {
+            return -1;
+        }
+
+        var start = t >= _vcpus ? t - _vcpus : workload - 1;
+        for (var k = 1; k <= workload; k++)
+        {
+            var candidate = _vcpus + ((start + k) % workload);
+            if (candidate == t)
+            {
+                continue;
+            }
+
+            ref var task = ref TaskRef(candidate);
+            if (task.Vcpu == v && task.Status == TaskPhase.Runnable)
+            {
+                return candidate;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>schedule(): the current task sleeps if it set TASK_UNINTERRUPTIBLE and no wake came; pick the next.</summary>
+    private void Schedule<TSink>(int v, bool sleeping, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var cpu = ref VcpuRef(v);
+        var t = (int)cpu.CurrentTask;
+        ref var task = ref TaskRef(t);
+        if (sleeping && task.Uninterruptible == 1)
+        {
+            task.Status = TaskPhase.Sleeping;
+            sink.On(new ModelEvent(ModelEventKind.TaskSlept, (byte)v, (byte)t, 0, 0, -1));
+        }
+        else if (task.Status == TaskPhase.Running)
+        {
+            task.Status = TaskPhase.Runnable;
+        }
+
+        var next = OtherRunnable(v, t);
+        if (next < 0)
+        {
+            next = task.Status == TaskPhase.Runnable ? t : v;
+        }
+
+        cpu.NeedResched = 0;
+        if (next == t)
+        {
+            task.Status = TaskPhase.Running;
+            return;
+        }
+
+        task.SavedIf = cpu.If;
+        cpu.CurrentTask = (byte)next;
+        ref var n = ref TaskRef(next);
+        n.Status = TaskPhase.Running;
+        cpu.If = n.SavedIf;
+        cpu.Shadow = Arch.InterruptShadow.None;
+        sink.On(new ModelEvent(ModelEventKind.ContextSwitch, (byte)v, (byte)next, (byte)t, 0, -1));
+    }
+
+    private void SleepSchedule<TSink>(int v, int t, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var task = ref TaskRef(t);
+        if (task.Uninterruptible == 1 && (IsIdle(t) || task.PreemptCount > 0 || task.RcuDepth > 0 || !InTaskContext(t, task.Depth - 1)))
+        {
+            // might_sleep(): sleeping here would hang the CPU or corrupt the interrupted context.
+            Violated(SafetyProperty.NoSleepInAtomic, v, t, ref sink);
+            Die(v, t, PanicReason.SleepInAtomic, ref sink);
+            return;
+        }
+
+        Schedule(v, true, ref sink);
+    }
+
+    /// <summary>A task ended (exit or fatal signal): run something else, and see if the guest is done.</summary>
+    private void EndTask<TSink>(int v, int t, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var task = ref TaskRef(t);
+        for (var d = 0; d < task.Depth; d++)
+        {
+            FrameRef(t, d) = default;
+        }
+
+        task.Depth = 0;
+        Schedule(v, false, ref sink);
+        for (var i = _vcpus; i < _tasks; i++)
+        {
+            if (TaskRef(i).Status is not (TaskPhase.Exited or TaskPhase.Killed))
+            {
+                return;
+            }
+        }
+
+        for (var i = 0; i < _sleepCapacity; i++)
+        {
+            if (SleepRef(i).Used == 1)
+            {
+                Violated(SafetyProperty.NoStaleDummies, v, t, ref sink);
+                break;
+            }
+        }
+
+        GlobalsRef.Outcome = GuestOutcome.Finished;
+    }
+
+    private int FindNode(uint token)
+    {
+        for (var i = 0; i < _sleepCapacity; i++)
+        {
+            ref var n = ref SleepRef(i);
+            if (n.Used == 1 && n.Token == token)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private int FindNodeOfTask(int t)
+    {
+        for (var i = 0; i < _sleepCapacity; i++)
+        {
+            ref var n = ref SleepRef(i);
+            if (n.Used == 1 && n.Dummy == 0 && n.Task == t)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private void RemoveNodesOfTask(int t)
+    {
+        var i = FindNodeOfTask(t);
+        if (i >= 0)
+        {
+            SleepRef(i) = default;
+        }
+    }
+
+    private void InsertNode(SleepNode node)
+    {
+        for (var i = 0; i < _sleepCapacity; i++)
+        {
+            if (SleepRef(i).Used == 0)
+            {
+                SleepRef(i) = node;
+                return;
+            }
+        }
+
+        throw new InvalidOperationException("APF sleep table full");
+    }
+
+    /// <summary>kvm_async_pf_queue_task: consume the dummy of a wake that came first, or hash our node.</summary>
+    private void ApfQueueTask<TSink>(int v, int t, ref Frame f, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        var token = f.R0;
+        var existing = FindNode(token);
+        if (existing >= 0 && SleepRef(existing).Dummy == 1)
+        {
+            TaskRef(t).CompletionStatus = SleepRef(existing).Task;
+            SleepRef(existing) = default;
+            f.Aux = 1;
+            f.R1 = TaskRef(t).CompletionStatus != 0 ? ErrorStatus : 0;
+            TaskRef(t).CompletionStatus = 0;
+            return;
+        }
+
+        if (existing >= 0)
+        {
+            Violated(SafetyProperty.OneNodePerToken, v, t, ref sink);
+        }
+
+        InsertNode(new SleepNode { Used = 1, Dummy = 0, Task = (byte)t, Cpu = (byte)v, Token = token });
+        TaskRef(t).WaitToken = token;
+        f.Aux = 0;
+    }
+
+    /// <summary>kvm_async_pf_task_wake, up to the lock drop: wake-all, wake one, or (no dummies) drop it.</summary>
+    private void ApfWakeLookup<TSink>(int v, ref Frame f, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        var token = f.R0;
+        if (token == BroadcastToken)
+        {
+            // apf_task_wake_all: every node of this CPU, dummies included.
+            for (var i = 0; i < _sleepCapacity; i++)
+            {
+                ref var n = ref SleepRef(i);
+                if (n.Used == 1 && n.Cpu == v)
+                {
+                    WakeNode(v, i, false, ref sink);
+                }
+            }
+
+            f.Aux = 1;
+            return;
+        }
+
+        var found = FindNode(token);
+        if (found >= 0)
+        {
+            WakeNode(v, found, f.R1 == 1, ref sink);
+            f.Aux = 1;
+            return;
+        }
+
+        // Without dummy entries (before 2.6.38's design) a wake that comes first is lost.
+        f.Aux = _guest.DummyEntries ? (byte)0 : (byte)1;
+    }
+
+    /// <summary>After the allocation: re-look-up (0547758a6de3's goto again) or insert the dummy blindly.</summary>
+    private void ApfWakeInsert<TSink>(int v, ref Frame f, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        var token = f.R0;
+        var found = FindNode(token);
+        if (found >= 0 && _guest.RecheckBeforeDummyInsert)
+        {
+            WakeNode(v, found, f.R1 == 1, ref sink);
+            return;
+        }
+
+        if (found >= 0)
+        {
+            Violated(SafetyProperty.OneNodePerToken, v, VcpuRef(v).CurrentTask, ref sink);
+        }
+
+        InsertNode(new SleepNode { Used = 1, Dummy = 1, Task = f.R1 == 1 ? (byte)1 : (byte)0, Cpu = (byte)v, Token = token });
+    }
+
+    /// <summary>apf_task_wake_one: unhash the node; wake its task (a reschedule IPI if it is elsewhere).</summary>
+    private void WakeNode<TSink>(int v, int index, bool error, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        var node = SleepRef(index);
+        SleepRef(index) = default;
+        if (node.Dummy == 1)
+        {
+            return;
+        }
+
+        ref var task = ref TaskRef(node.Task);
+        task.CompletionStatus = error ? (byte)1 : (byte)0;
+        WakeTask(v, node.Task, ref sink);
+    }
+
+    private void WakeTask<TSink>(int v, int t, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var task = ref TaskRef(t);
+        task.Uninterruptible = 0;
+        var wasSleeping = task.Status == TaskPhase.Sleeping;
+        if (wasSleeping)
+        {
+            task.Status = TaskPhase.Runnable;
+        }
+
+        sink.On(new ModelEvent(ModelEventKind.TaskWoken, (byte)v, (byte)t, 0, task.WaitToken, -1));
+        var u = task.Vcpu;
+        ref var target = ref VcpuRef(u);
+        var targetIdle = target.CurrentTask < _vcpus;
+        if (targetIdle || target.CurrentTask == t)
+        {
+            target.NeedResched = targetIdle ? (byte)1 : target.NeedResched;
+            if (u != v)
+            {
+                // smp_send_reschedule: break the target's HLT.
+                Raise(u, ModelVector.Reschedule, ref sink);
+            }
+        }
+    }
+
+    /// <summary>The #VE design's wakeup interrupt body: complete every posted token of this vCPU.</summary>
+    private void DrainWakeupRing<TSink>(int v, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        for (var i = 0; i < _ringCapacity; i++)
+        {
+            ref var r = ref RingRef(v, i);
+            if (r.Used == 0)
+            {
+                continue;
+            }
+
+            for (var t = _vcpus; t < _tasks; t++)
+            {
+                ref var task = ref TaskRef(t);
+                if (task.WaitToken == 0 || task.Completed == 1)
+                {
+                    continue;
+                }
+
+                if (r.Token == task.WaitToken || (r.Token == BroadcastToken && task.Vcpu == v))
+                {
+                    task.Completed = 1;
+                    task.CompletionStatus = r.Error;
+                    WakeTask(v, t, ref sink);
+                }
+            }
+
+            r = default;
+        }
+    }
+}

@@ -1,0 +1,349 @@
+using System.IO.Hashing;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Vexlab.Model.Guest;
+using Vexlab.Model.Host;
+using Vexlab.Model.Protocols;
+
+namespace Vexlab.Model.Machine;
+
+public enum GuestOutcome : byte
+{
+    Running,
+    Finished,
+    Oops,
+    VmError,
+}
+
+/// <summary>Machine-wide state: the guest's fate and the budgets of external events.</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 1)]
+public struct Globals
+{
+    public GuestOutcome Outcome;
+    public PanicReason Panic;
+    public byte NmiBudget;
+    public byte TickBudget;
+    public byte TruncateBudget;
+    public byte ReenableBudget;
+    public byte Truncated;
+    public byte Reserved;
+}
+
+/// <summary>A record in a vCPU's wakeup ring (the #VE design): {token, status}.</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 1)]
+public struct WakeRecord
+{
+    public uint Token;
+    public byte Used;
+    public byte Error;
+    public ushort Reserved;
+}
+
+/// <summary>
+/// The whole VM as one deterministic state machine. All state lives in one byte array of
+/// fixed-size regions (vCPUs, tasks, frames, pages, host work, sleep table, wakeup rings), so
+/// the checker copies and hashes it as a block. <see cref="EnabledActions"/> lists what may
+/// happen next; <see cref="Apply{TSink}"/> does it and reports model events. Nothing here reads
+/// a clock, a random source or a file.
+/// </summary>
+public sealed partial class Machine
+{
+    /// <summary>A wait or completion ended in an error (the page is unrecoverable).</summary>
+    public const uint ErrorStatus = 0xEFA;
+
+    /// <summary>KVM's broadcast token (~0): wake every sleeper of this vCPU.</summary>
+    public const uint BroadcastToken = 0xFFFFFFFF;
+
+    /// <summary>Guest-virtual address of page 0; page p is at PageBase + p * 4096.</summary>
+    public const uint PageBase = 0x7F000000;
+
+    private readonly MachineConfig _config;
+    private readonly GuestProgram[] _programs;
+    private readonly HostPolicy _host;
+    private readonly GuestPolicy _guest;
+    private readonly int _vcpus;
+    private readonly int _tasks;
+    private readonly int _maxDepth;
+    private readonly int _sleepCapacity;
+    private readonly int _ringCapacity;
+    private readonly int _workCapacity;
+    private readonly int _vcpuOffset;
+    private readonly int _taskOffset;
+    private readonly int _frameOffset;
+    private readonly int _workOffset;
+    private readonly int _sleepOffset;
+    private readonly int _ringOffset;
+    private readonly int _globalsOffset;
+    private readonly int _pageOffset;
+    private readonly byte[] _state;
+    private readonly byte[] _initial;
+
+    public Machine(MachineConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        Validate(config);
+        _config = config;
+        _host = config.Protocol.Host;
+        _guest = config.Protocol.Guest;
+        _vcpus = config.Vcpus;
+        _tasks = config.Vcpus + config.Tasks.Count;
+        _maxDepth = config.MaxDepth;
+        var workload = config.Tasks.Count;
+        _sleepCapacity = workload + 4;
+        _ringCapacity = workload + 2;
+        _workCapacity = (_vcpus * (Math.Min(_host.MaxPerVcpu, workload) + 3)) + workload;
+
+        _programs = new GuestProgram[HandlerProgram.Count + workload];
+        for (var i = 0; i < HandlerProgram.Count; i++)
+        {
+            _programs[i] = config.Protocol.Handlers[i];
+        }
+
+        for (var i = 0; i < workload; i++)
+        {
+            _programs[HandlerProgram.Count + i] = config.Tasks[i].Program;
+        }
+
+        var offset = 0;
+        _globalsOffset = offset;
+        offset += Unsafe.SizeOf<Globals>();
+        _vcpuOffset = offset;
+        offset += _vcpus * Unsafe.SizeOf<VcpuState>();
+        _taskOffset = offset;
+        offset += _tasks * Unsafe.SizeOf<TaskState>();
+        _frameOffset = offset;
+        offset += _tasks * _maxDepth * Unsafe.SizeOf<Frame>();
+        _workOffset = offset;
+        offset += _workCapacity * Unsafe.SizeOf<WorkItem>();
+        _sleepOffset = offset;
+        offset += _sleepCapacity * Unsafe.SizeOf<SleepNode>();
+        _ringOffset = offset;
+        offset += _vcpus * _ringCapacity * Unsafe.SizeOf<WakeRecord>();
+        _pageOffset = offset;
+        offset += config.Pages * Unsafe.SizeOf<PageState>();
+        _state = new byte[offset];
+        WriteInitialState();
+        _initial = (byte[])_state.Clone();
+    }
+
+    public MachineConfig Config => _config;
+
+    public ProtocolSpec Protocol => _config.Protocol;
+
+    public int StateSize => _state.Length;
+
+    /// <summary>Number of tasks including the per-vCPU idle tasks (0..Vcpus-1).</summary>
+    public int TaskCount => _tasks;
+
+    public int WorkCapacity => _workCapacity;
+
+    /// <summary>The whole state, for hashing and copying.</summary>
+    public ReadOnlySpan<byte> State => _state;
+
+    public GuestOutcome Outcome => GlobalsRef.Outcome;
+
+    public PanicReason Panic => GlobalsRef.Panic;
+
+    public GuestProgram ProgramOf(int index) => _programs[index];
+
+    /// <summary>The task index of workload task <paramref name="i"/> (after the idle tasks).</summary>
+    public int WorkloadTask(int i) => _vcpus + i;
+
+    public string TaskName(int t) => t < _vcpus ? $"swapper/{t}" : _config.Tasks[t - _vcpus].Name;
+
+    public void SaveState(Span<byte> destination) => _state.CopyTo(destination);
+
+    public void LoadState(ReadOnlySpan<byte> source)
+    {
+        if (source.Length != _state.Length)
+        {
+            throw new ArgumentException("state size mismatch", nameof(source));
+        }
+
+        source.CopyTo(_state);
+    }
+
+    public void Reset() => _initial.CopyTo(_state, 0);
+
+    /// <summary>An order-aware 128-bit fingerprint of the canonical state; stable across processes.</summary>
+    public UInt128 Fingerprint() => XxHash128.HashToUInt128(_state);
+
+    public ulong Fingerprint64() => XxHash3.HashToUInt64(_state);
+
+    public ref readonly VcpuState Vcpu(int v) => ref VcpuRef(v);
+
+    public ref readonly TaskState Task(int t) => ref TaskRef(t);
+
+    public ref readonly PageState Page(int p) => ref PageRef(p);
+
+    public ref readonly WorkItem Work(int i) => ref WorkRef(i);
+
+    public ref readonly Frame TopFrame(int t) => ref FrameRef(t, TaskRef(t).Depth - 1);
+
+    public ref readonly Frame FrameAt(int t, int depth) => ref FrameRef(t, depth);
+
+    public int SleepCapacity => _sleepCapacity;
+
+    public ref readonly SleepNode SleepNodeAt(int i) => ref SleepRef(i);
+
+    public static uint AddressOf(int page) => PageBase + ((uint)page << 12);
+
+    public int PageOfAddress(uint address)
+    {
+        if (address < PageBase || (address & 0xFFF) != 0)
+        {
+            return -1;
+        }
+
+        var page = (int)((address - PageBase) >> 12);
+        return page < _config.Pages ? page : -1;
+    }
+
+    private ref Globals GlobalsRef => ref Unsafe.As<byte, Globals>(ref _state[_globalsOffset]);
+
+    private ref VcpuState VcpuRef(int v) =>
+        ref Unsafe.As<byte, VcpuState>(ref _state[_vcpuOffset + (v * Unsafe.SizeOf<VcpuState>())]);
+
+    private ref TaskState TaskRef(int t) =>
+        ref Unsafe.As<byte, TaskState>(ref _state[_taskOffset + (t * Unsafe.SizeOf<TaskState>())]);
+
+    private ref Frame FrameRef(int t, int depth) =>
+        ref Unsafe.As<byte, Frame>(ref _state[_frameOffset + (((t * _maxDepth) + depth) * Unsafe.SizeOf<Frame>())]);
+
+    private ref WorkItem WorkRef(int i) =>
+        ref Unsafe.As<byte, WorkItem>(ref _state[_workOffset + (i * Unsafe.SizeOf<WorkItem>())]);
+
+    private ref SleepNode SleepRef(int i) =>
+        ref Unsafe.As<byte, SleepNode>(ref _state[_sleepOffset + (i * Unsafe.SizeOf<SleepNode>())]);
+
+    private ref WakeRecord RingRef(int v, int i) =>
+        ref Unsafe.As<byte, WakeRecord>(ref _state[_ringOffset + (((v * _ringCapacity) + i) * Unsafe.SizeOf<WakeRecord>())]);
+
+    private ref PageState PageRef(int p) =>
+        ref Unsafe.As<byte, PageState>(ref _state[_pageOffset + (p * Unsafe.SizeOf<PageState>())]);
+
+    private static void Validate(MachineConfig config)
+    {
+        if (config.Vcpus is < 1 or > 64)
+        {
+            throw new ArgumentException("vcpus must be 1..64", nameof(config));
+        }
+
+        if (config.Tasks.Count + config.Vcpus > 250)
+        {
+            throw new ArgumentException("at most 250 tasks including idle tasks", nameof(config));
+        }
+
+        if (config.Pages < 1)
+        {
+            throw new ArgumentException("at least one page", nameof(config));
+        }
+
+        foreach (var task in config.Tasks)
+        {
+            if (task.Vcpu < 0 || task.Vcpu >= config.Vcpus)
+            {
+                throw new ArgumentException($"task {task.Name} pinned to missing vCPU {task.Vcpu}", nameof(config));
+            }
+        }
+
+        foreach (var group in config.PageGroups)
+        {
+            if (group.FirstPage < 0 || group.PageCount < 0 || group.FirstPage + group.PageCount > config.Pages)
+            {
+                throw new ArgumentException("page group outside guest memory", nameof(config));
+            }
+        }
+    }
+
+    private void WriteInitialState()
+    {
+        Array.Clear(_state);
+        ref var g = ref GlobalsRef;
+        g.NmiBudget = (byte)_config.Bounds.Nmis;
+        g.TickBudget = (byte)_config.Bounds.Ticks;
+        g.TruncateBudget = (byte)_config.Bounds.Truncations;
+        g.ReenableBudget = (byte)_config.Bounds.Reenables;
+
+        for (var p = 0; p < _config.Pages; p++)
+        {
+            PageRef(p) = new PageState { Host = HostPage.Resident, Flags = PageFlags.GuestPresent };
+        }
+
+        foreach (var group in _config.PageGroups)
+        {
+            for (var p = group.FirstPage; p < group.FirstPage + group.PageCount; p++)
+            {
+                ref var page = ref PageRef(p);
+                page.Host = group.Host;
+                page.Backing = group.Backing;
+                page.Flags = (group.GuestPresent ? PageFlags.GuestPresent : PageFlags.None) | (group.Dax ? PageFlags.Dax : PageFlags.None);
+            }
+        }
+
+        if (_config.EntryPage >= 0)
+        {
+            ref var entry = ref PageRef(_config.EntryPage);
+            entry.Flags |= PageFlags.EntryText | PageFlags.GuestPresent;
+            if (_guest.RegisterNeverConvertible)
+            {
+                entry.Flags |= PageFlags.NeverConvertible;
+            }
+        }
+
+        for (var v = 0; v < _vcpus; v++)
+        {
+            ref var cpu = ref VcpuRef(v);
+            cpu.Run = RunState.InGuest;
+            cpu.LapicEnabled = _guest.LapicEnabledAtStart ? (byte)1 : (byte)0;
+            cpu.ApfEnabled = _host.PvApf ? (byte)1 : (byte)0;
+            cpu.StallPage = -1;
+            cpu.ApfNextId = 0;
+            cpu.CurrentTask = (byte)v;
+
+            // The idle task of each vCPU: kernel mode, its do_idle loop.
+            ref var idle = ref TaskRef(v);
+            idle.Status = TaskPhase.Runnable;
+            idle.Vcpu = (byte)v;
+            idle.Depth = 1;
+            FrameRef(v, 0) = new Frame { Program = HandlerProgram.Idle, User = 0, Event = FrameEvent.Task };
+        }
+
+        for (var i = 0; i < _config.Tasks.Count; i++)
+        {
+            var spec = _config.Tasks[i];
+            var t = _vcpus + i;
+            ref var task = ref TaskRef(t);
+            task.Status = TaskPhase.Runnable;
+            task.Vcpu = (byte)spec.Vcpu;
+            task.Depth = 1;
+            task.SavedIf = 1;
+            FrameRef(t, 0) = new Frame
+            {
+                Program = (byte)(HandlerProgram.Count + i),
+                User = spec.Mode == TaskMode.User ? (byte)1 : (byte)0,
+                SavedIf = 1,
+                Event = FrameEvent.Task,
+            };
+        }
+
+        // Each vCPU starts running its first workload task (or idles), with interrupts on.
+        for (var v = 0; v < _vcpus; v++)
+        {
+            ref var cpu = ref VcpuRef(v);
+            var first = v;
+            for (var t = _vcpus; t < _tasks; t++)
+            {
+                if (TaskRef(t).Vcpu == v)
+                {
+                    first = t;
+                    break;
+                }
+            }
+
+            cpu.CurrentTask = (byte)first;
+            TaskRef(first).Status = TaskPhase.Running;
+            cpu.If = first == v ? (byte)0 : (byte)1;
+        }
+    }
+}

@@ -1,0 +1,53 @@
+namespace Vexlab.Model.Machine;
+
+public enum ActionKind : byte
+{
+    /// <summary>vCPU executes its next micro-op; Arg = the driver's choice for a random touch.</summary>
+    Step,
+
+    /// <summary>The highest acceptable pending interrupt is delivered to the vCPU.</summary>
+    DeliverInterrupt,
+
+    /// <summary>A pending NMI is delivered to the vCPU.</summary>
+    DeliverNmi,
+
+    /// <summary>The host finishes work item Arg.</summary>
+    Complete,
+
+    /// <summary>The host dequeues a completion of vCPU Arg and notifies vCPU Vcpu (kvm_check_async_pf_completion).</summary>
+    Dequeue,
+
+    /// <summary>VM entry of a vCPU held in the host, injecting its pending event.</summary>
+    Enter,
+
+    /// <summary>External: an NMI arrives at the vCPU (perf).</summary>
+    RaiseNmi,
+
+    /// <summary>External: a timer tick on the vCPU.</summary>
+    Tick,
+
+    /// <summary>External: the host truncates the DAX file; its pages become unrecoverable.</summary>
+    Truncate,
+
+    /// <summary>External: migration completes and the guest's APF MSR is restored: wake all.</summary>
+    Reenable,
+}
+
+/// <summary>One enabled step. Packs into 32 bits for the checker's traces.</summary>
+public readonly record struct MachineAction(ActionKind Kind, byte Vcpu, ushort Arg)
+{
+    public uint Pack() => ((uint)Kind << 24) | ((uint)Vcpu << 16) | Arg;
+
+    public static MachineAction Unpack(ulong packed) =>
+        new((ActionKind)((packed >> 24) & 0xFF), (byte)((packed >> 16) & 0xFF), (ushort)(packed & 0xFFFF));
+
+    public override string ToString() => Kind switch
+    {
+        ActionKind.Complete => $"host: complete work {Arg}",
+        ActionKind.Dequeue => Arg == Vcpu ? $"host: dequeue completion on vCPU{Vcpu}" : $"host: dequeue vCPU{Arg}'s completion onto vCPU{Vcpu}",
+        ActionKind.Truncate => "host: truncate DAX file",
+        ActionKind.Reenable => "host: migration done, APF re-enabled (wake all)",
+        ActionKind.Step when Arg != 0 => $"vCPU{Vcpu}: step (choice {Arg - 1})",
+        _ => $"vCPU{Vcpu}: {Kind}",
+    };
+}

@@ -1,0 +1,118 @@
+namespace Vexlab.Model.Machine;
+
+/// <summary>What a step did, as the drivers and properties need to know it.</summary>
+public enum ModelEventKind : byte
+{
+    /// <summary>A VM exit; Aux = <see cref="ExitReason"/>.</summary>
+    VmExit,
+
+    /// <summary>An exception reached the guest IDT; Aux = vector, Token = CR2 or 0.</summary>
+    ExceptionDelivered,
+
+    /// <summary>The host or a guest raised an interrupt; Aux = <see cref="ModelVector"/>.</summary>
+    InterruptRaised,
+
+    /// <summary>An interrupt raised on a vCPU whose LAPIC is disabled was dropped.</summary>
+    InterruptDropped,
+    InterruptDelivered,
+    NmiDelivered,
+
+    /// <summary>Hardware delivered #VE without an exit; Page = the page.</summary>
+    VeDelivered,
+
+    /// <summary>The host resolves the page with the vCPU suspended; Page = the page.</summary>
+    SyncStall,
+    ArtificialHalt,
+    Unhalted,
+
+    /// <summary>Async work started; Token, Page. Aux = 1 when the guest was told (not-present event).</summary>
+    AsyncStarted,
+
+    /// <summary>A host work item finished; Aux = 1 when it failed (unrecoverable page).</summary>
+    WorkCompleted,
+
+    /// <summary>The host dequeued a completion; Aux = 1 when the guest is notified.</summary>
+    ReadyDequeued,
+    TaskWoken,
+    TaskSlept,
+    ContextSwitch,
+
+    /// <summary>A signal was sent; Aux = <see cref="Signal"/>.</summary>
+    Signal,
+
+    /// <summary>The guest died; Aux = <see cref="Guest.PanicReason"/>.</summary>
+    Oops,
+
+    /// <summary>The host gave up on the VM (error exit to the VMM); Page = the page.</summary>
+    VmError,
+    TaskExited,
+
+    /// <summary>A task finished one iteration of its loop (its unit of work).</summary>
+    IterationDone,
+
+    /// <summary>A task's access hit a host-absent page (start of a fault's latency).</summary>
+    AccessFault,
+
+    /// <summary>A task's access completed; Page = the page.</summary>
+    AccessDone,
+
+    /// <summary>A kernel access failed and its fixup returned -EFAULT.</summary>
+    Fixup,
+
+    /// <summary>A hypercall; Aux = 1 for resolve_ept(can_continue=true).</summary>
+    Hypercall,
+
+    /// <summary>The host filled a page without I/O in its exit handler.</summary>
+    MinorEptFault,
+
+    /// <summary>The guest handled an ordinary #PF (made its PTE present).</summary>
+    GuestMinorFault,
+
+    /// <summary>A safety property broke; Aux = <see cref="Properties.SafetyProperty"/>.</summary>
+    PropertyViolated,
+
+    /// <summary>The guest executed HLT.</summary>
+    GuestHalted,
+
+    /// <summary>One compute step.</summary>
+    Compute,
+
+    /// <summary>One micro-op of kernel bookkeeping.</summary>
+    KernelStep,
+
+    /// <summary>An external event: Aux = <see cref="ActionKind"/>.</summary>
+    External,
+}
+
+public enum ExitReason : byte
+{
+    EptViolation,
+    Hlt,
+    MsrWrite,
+    Vmcall,
+    ExternalInterrupt,
+    ExceptionNmi,
+}
+
+public enum Signal : byte
+{
+    SIGBUS,
+    SIGSEGV,
+}
+
+/// <summary>One model event. Small and unmanaged: sinks see it by reference, nothing allocates.</summary>
+public readonly record struct ModelEvent(ModelEventKind Kind, byte Vcpu, byte Task, byte Aux, uint Token, int Page);
+
+/// <summary>Receives model events; drivers implement it as a struct so calls are not virtual.</summary>
+public interface IModelEventSink
+{
+    void On(in ModelEvent e);
+}
+
+/// <summary>A sink that ignores everything.</summary>
+public struct NullSink : IModelEventSink
+{
+    public readonly void On(in ModelEvent e)
+    {
+    }
+}

@@ -1,0 +1,104 @@
+using System.Runtime.InteropServices;
+
+namespace Vexlab.Model.Machine;
+
+/// <summary>Where a vCPU is: running guest code, or held somewhere by the guest or the host.</summary>
+public enum RunState : byte
+{
+    /// <summary>Executing guest micro-ops.</summary>
+    InGuest,
+
+    /// <summary>Guest executed HLT; an acceptable interrupt or an NMI wakes it.</summary>
+    GuestHalt,
+
+    /// <summary>Suspended in the host until a page is resident; nothing is delivered meanwhile.</summary>
+    HostStalled,
+
+    /// <summary>KVM's artificial halt (KVM_REQ_APF_HALT): interrupts and the completion wake it.</summary>
+    HostHalted,
+
+    /// <summary>Between a VM exit and the next entry (the 5.7 host dequeues page-ready here).</summary>
+    InHost,
+}
+
+/// <summary>An event the host queued for injection at the next VM entry (KVM's pending exception).</summary>
+public enum PendingEvent : byte
+{
+    None,
+    PfNotPresent,
+    PfReady,
+    DoubleFault,
+}
+
+/// <summary>
+/// A vCPU's architectural registers, its PV areas (KVM APF area, VE information area) and the
+/// host's per-vCPU async-PF bookkeeping. Pack = 1: no padding, so the bytes are canonical.
+/// </summary>
+[StructLayout(LayoutKind.Sequential, Pack = 1)]
+public struct VcpuState
+{
+    public RunState Run;
+    public byte If;
+    public Arch.InterruptShadow Shadow;
+    public byte NmiBlocked;
+    public byte NmiPending;
+
+    /// <summary>Linux exc_nmi's nmi_state: 0 not running, 1 executing, 2 latched.</summary>
+    public byte NmiState;
+    public byte Tpr;
+    public byte NeedResched;
+
+    /// <summary>Requested interrupts (IRR), bit i = <see cref="ModelVector"/> i.</summary>
+    public byte Irr;
+
+    /// <summary>In-service interrupts (ISR), bit i = <see cref="ModelVector"/> i.</summary>
+    public byte Isr;
+    public byte CurrentTask;
+    public byte LapicEnabled;
+
+    // Guest's view of PV async PF (MSR_KVM_ASYNC_PF_EN written with ENABLED).
+    public byte ApfEnabled;
+
+    // Host's per-vCPU async PF state.
+    public byte PageReadyPending;
+    public byte ApfHalted;
+    public byte ApfQueued;
+    public PendingEvent Pending;
+    public byte Outcome;
+    public byte SinceEntryExits;
+    public byte Reserved;
+    public uint PendingToken;
+    public uint Cr2;
+
+    /// <summary>struct kvm_vcpu_pv_apf_data: u32 flags at offset 0.</summary>
+    public uint ApfFlags;
+
+    /// <summary>struct kvm_vcpu_pv_apf_data: u32 token at offset 4, the page-ready slot.</summary>
+    public uint ApfToken;
+    public uint ApfNextId;
+
+    /// <summary>VE information area offset 4: the busy word.</summary>
+    public uint VeBusy;
+
+    /// <summary>VE information area: guest-physical address of the violation (as a page address).</summary>
+    public uint VeGpa;
+
+    /// <summary>The per-vCPU PV page the seed's handler stores the VE info in.</summary>
+    public uint VePvGpa;
+
+    /// <summary>The page the vCPU waits for while <see cref="RunState.HostStalled"/>; -1 none.</summary>
+    public int StallPage;
+}
+
+/// <summary>The few interrupt vectors the model raises, as bit positions in IRR and ISR.</summary>
+public enum ModelVector : byte
+{
+    /// <summary>LOCAL_TIMER_VECTOR 0xec.</summary>
+    Timer = 0,
+
+    /// <summary>HYPERVISOR_CALLBACK_VECTOR 0xf3: KVM's page-ready interrupt, and the #VE design's wakeup.</summary>
+    Callback = 1,
+
+    /// <summary>RESCHEDULE_VECTOR 0xfd.</summary>
+    Reschedule = 2,
+}

@@ -1,0 +1,271 @@
+using Vexlab.Model.Guest;
+
+namespace Vexlab.Model.Protocols;
+
+/// <summary>
+/// The guest kernel's handler programs, micro-op by micro-op. Each names the kernel function it
+/// models; a knob adds, removes or moves one step, never changes the interpreter.
+/// </summary>
+public static class GuestHandlers
+{
+    /// <summary>exc_page_fault of a guest without async PF: read CR2, then an ordinary fault.</summary>
+    public static GuestProgram PageFaultPlain() => new ProgramBuilder("exc_page_fault")
+        .Op(MicroOp.ReadCr2)
+        .Op(MicroOp.MinorFault)
+        .Op(MicroOp.Iret)
+        .Build();
+
+    /// <summary>
+    /// exc_page_fault + __kvm_handle_async_pf of a 5.9+ guest (arch/x86/kernel/kvm.c): the flags
+    /// are read and reset first; an async #PF with IF=0 or from kernel mode panics (3a7c8fafd1b4);
+    /// the task waits in kvm_async_pf_task_wait_schedule.
+    /// </summary>
+    public static GuestProgram PageFaultEntry59(KnobSet knobs)
+    {
+        var b = new ProgramBuilder("exc_page_fault (5.9)");
+        ReadFaultInfo(b, knobs);
+        b.JumpIf(Condition.FlagsZero, "ordinary")
+            .JumpIf(Condition.InterruptedIfZero, "panic_irqs_off")
+            .JumpIf(Condition.InterruptedKernel, "panic_kernel");
+        WaitSchedule(b, "done");
+        b.Label("done").Op(MicroOp.Iret)
+            .Label("ordinary").Op(MicroOp.MinorFault).Op(MicroOp.Iret)
+            .Label("panic_irqs_off").Op(MicroOp.Panic, (byte)PanicReason.AsyncPfIrqsDisabled)
+            .Label("panic_kernel").Op(MicroOp.Panic, (byte)PanicReason.AsyncPfKernelMode);
+        return b.Build();
+    }
+
+    /// <summary>
+    /// do_async_page_fault of a 5.7 guest: NOT_PRESENT waits (schedule, or a safe_halt loop when the
+    /// task cannot schedule), PAGE_READY wakes; no panics.
+    /// </summary>
+    public static GuestProgram PageFaultEntry57(KnobSet knobs)
+    {
+        var b = new ProgramBuilder("do_async_page_fault (5.7)");
+        ReadFaultInfo(b, knobs);
+        b.JumpIf(Condition.FlagsZero, "ordinary")
+            .JumpIf(Condition.FlagsReady, "ready")
+            .Op(MicroOp.ApfQueueTask)
+            .JumpIf(Condition.Woken, "done")
+            .JumpIf(Condition.CannotSchedule, "halt");
+        b.Label("wait")
+            .Op(MicroOp.WaitCheck)
+            .JumpIf(Condition.Woken, "done")
+            .Op(MicroOp.IrqEnable)
+            .Op(MicroOp.SleepSchedule)
+            .Op(MicroOp.IrqDisable)
+            .Jump("wait");
+        // kvm_async_pf_task_wait with n.halted: native_safe_halt() until the node is unhashed; the
+        // waker sends a reschedule IPI to break the HLT.
+        b.Label("halt")
+            .Op(MicroOp.WaitCheck, 1)
+            .JumpIf(Condition.Woken, "done")
+            .Op(MicroOp.SafeHaltSti)
+            .Op(MicroOp.Hlt)
+            .Op(MicroOp.Cli)
+            .Jump("halt");
+        b.Label("ready");
+        Wake(b, "done");
+        b.Label("done").Op(MicroOp.Iret)
+            .Label("ordinary").Op(MicroOp.MinorFault).Op(MicroOp.Iret);
+        return b.Build();
+    }
+
+    /// <summary>sysvec_kvm_asyncpf_interrupt: EOI, read the token, wake, clear the slot, ACK.</summary>
+    public static GuestProgram ApfReadyInterrupt()
+    {
+        var b = new ProgramBuilder("sysvec_kvm_asyncpf_interrupt")
+            .Op(MicroOp.Eoi)
+            .Op(MicroOp.ReadApfToken);
+        Wake(b, "clear");
+        return b.Label("clear")
+            .Op(MicroOp.ClearApfToken)
+            .Op(MicroOp.WrmsrApfAck)
+            .Op(MicroOp.ExitPreempt)
+            .Op(MicroOp.Iret)
+            .Build();
+    }
+
+    /// <summary>
+    /// The seed's #VE handler: unrecoverable -> SIGBUS or fixup/die; store the VE info; clear the
+    /// busy word; resolve_ept(false) or a completion, resolve_ept(true) and a wait.
+    /// </summary>
+    public static GuestProgram VeHandler(KnobSet knobs, VeConvertible convertible)
+    {
+        var clear = knobs.Text("guest.ve.clear_busy");
+        var b = new ProgramBuilder("exc_virtualization_exception (seed)");
+        if (convertible == VeConvertible.UnrecoverableOnly)
+        {
+            b.JumpIf(Condition.VeKnownUnrecoverable, "early");
+        }
+
+        if (knobs.Bool("guest.ve.trace_point"))
+        {
+            b.Op(MicroOp.TracePoint);
+        }
+
+        if (clear == "before-store")
+        {
+            b.Op(MicroOp.ClearVeBusy);
+        }
+
+        b.Op(MicroOp.StoreVeInfo);
+        if (clear == "after-store")
+        {
+            b.Op(MicroOp.ClearVeBusy);
+        }
+
+        b.JumpIf(Condition.CanContinue, "continue")
+            .Op(MicroOp.ResolveEptSuspend)
+            .JumpIf(Condition.ErrorStatus, "unrecoverable")
+            .Op(MicroOp.Iret);
+        b.Label("continue")
+            .Op(MicroOp.InitCompletion)
+            .Op(MicroOp.IrqEnable)
+            .Op(MicroOp.ResolveEptContinue)
+            .Label("wait")
+            .Op(MicroOp.CompletionWaitCheck)
+            .JumpIf(Condition.Woken, "woken")
+            .Op(MicroOp.SleepSchedule)
+            .Jump("wait")
+            .Label("woken")
+            .Op(MicroOp.IrqDisable)
+            .JumpIf(Condition.ErrorStatus, "unrecoverable")
+            .Op(MicroOp.Iret);
+        b.Label("early");
+        if (clear != "never")
+        {
+            b.Op(MicroOp.ClearVeBusy);
+        }
+
+        b.Label("unrecoverable")
+            .JumpIf(Condition.InterruptedUser, "signal")
+            .Op(MicroOp.FixupOrDie)
+            .Op(MicroOp.Iret)
+            .Label("signal")
+            .Op(MicroOp.SendSigbus);
+        return b.Build();
+    }
+
+    /// <summary>The #VE design's wakeup interrupt: EOI, drain the ring, complete each token.</summary>
+    public static GuestProgram VeWakeupInterrupt() => new ProgramBuilder("ve_wakeup_interrupt")
+        .Op(MicroOp.Eoi)
+        .Op(MicroOp.DrainWakeupRing)
+        .Op(MicroOp.ExitPreempt)
+        .Op(MicroOp.Iret)
+        .Build();
+
+    /// <summary>A guest without #VE support dies on one (exc_virtualization_exception is TDX-only).</summary>
+    public static GuestProgram UnexpectedVe() => new ProgramBuilder("unexpected #VE")
+        .Op(MicroOp.Panic, (byte)PanicReason.UnexpectedVe)
+        .Build();
+
+    public static GuestProgram SpuriousInterrupt() => new ProgramBuilder("spurious_interrupt")
+        .Op(MicroOp.Eoi)
+        .Op(MicroOp.Iret)
+        .Build();
+
+    /// <summary>
+    /// exc_nmi: nmi_state latch (a nested NMI after an early IRET is latched and the handler repeats),
+    /// CR2 saved once per outer NMI, the body (perf's user call chain walk), CR2 restored.
+    /// </summary>
+    public static GuestProgram Nmi(KnobSet knobs, string protocol)
+    {
+        var b = new ProgramBuilder("exc_nmi")
+            .Op(MicroOp.NmiEnter)
+            .JumpIf(Condition.NmiNested, "nested");
+        if (protocol == "ve" && !knobs.Bool("guest.ve.register_never_convertible"))
+        {
+            // NMI entry text before the nested-NMI setup is convertible in this variant.
+            b.Op(MicroOp.EntryGapTouch);
+        }
+
+        var saveCr2 = knobs.Bool("guest.nmi.save_restore_cr2");
+        var saveFlags = knobs.Bool("guest.nmi.save_restore_apf_flags") && protocol is "kvm-pf" or "kvm-pf-int";
+        if (saveCr2)
+        {
+            b.Op(MicroOp.NmiSaveCr2);
+        }
+
+        if (saveFlags)
+        {
+            b.Op(MicroOp.NmiSaveApfFlags);
+        }
+
+        b.Label("restart")
+            .Op(MicroOp.KTouch, (byte)((byte)Addressing.Config | TouchFlags.Fixup), (ushort)ConfigPage.NmiTouch);
+        if (saveFlags)
+        {
+            b.Op(MicroOp.NmiRestoreApfFlags);
+        }
+
+        if (saveCr2)
+        {
+            b.Op(MicroOp.NmiRestoreCr2);
+        }
+
+        return b.Op(MicroOp.NmiExit)
+            .JumpIf(Condition.NmiLatched, "restart")
+            .Op(MicroOp.Iret)
+            .Label("nested")
+            .Op(MicroOp.Iret)
+            .Build();
+    }
+
+    public static GuestProgram TimerInterrupt() => new ProgramBuilder("sysvec_apic_timer_interrupt")
+        .Op(MicroOp.Eoi)
+        .Op(MicroOp.TimerWork)
+        .Op(MicroOp.ExitPreempt)
+        .Op(MicroOp.Iret)
+        .Build();
+
+    public static GuestProgram RescheduleInterrupt() => new ProgramBuilder("sysvec_reschedule_ipi")
+        .Op(MicroOp.Eoi)
+        .Op(MicroOp.ExitPreempt)
+        .Op(MicroOp.Iret)
+        .Build();
+
+    /// <summary>do_idle: irqs off, schedule if anything is runnable, else safe_halt (STI;HLT).</summary>
+    public static GuestProgram Idle() => new ProgramBuilder("do_idle")
+        .Label("loop")
+        .Op(MicroOp.Cli)
+        .Op(MicroOp.Schedule)
+        .Op(MicroOp.SafeHaltSti)
+        .Op(MicroOp.Hlt)
+        .Jump("loop")
+        .Build();
+
+    private static void ReadFaultInfo(ProgramBuilder b, KnobSet knobs)
+    {
+        if (!knobs.Bool("guest.pf.read_fault_info_first"))
+        {
+            // Before a0d14b8909de: tracing or context tracking ran first and could fault.
+            b.Op(MicroOp.TracePoint);
+        }
+
+        b.Op(MicroOp.ReadCr2).Op(MicroOp.ReadResetApfFlags);
+    }
+
+    /// <summary>kvm_async_pf_task_wait_schedule: queue (or consume a dummy), then the swait loop.</summary>
+    private static void WaitSchedule(ProgramBuilder b, string done)
+    {
+        b.Op(MicroOp.ApfQueueTask)
+            .JumpIf(Condition.Woken, done)
+            .Label("wait")
+            .Op(MicroOp.WaitCheck)
+            .JumpIf(Condition.Woken, done)
+            .Op(MicroOp.IrqEnable)
+            .Op(MicroOp.SleepSchedule)
+            .Op(MicroOp.IrqDisable)
+            .Jump("wait");
+    }
+
+    /// <summary>kvm_async_pf_task_wake(R0): wake-all, wake one, or drop the lock, allocate and insert a dummy.</summary>
+    private static void Wake(ProgramBuilder b, string done)
+    {
+        b.Op(MicroOp.ApfWakeLookup)
+            .JumpIf(Condition.Woken, done)
+            .Op(MicroOp.ApfAllocDummy)
+            .Op(MicroOp.ApfWakeInsert);
+    }
+}

@@ -1,0 +1,37 @@
+namespace Vexlab.Model.Protocols;
+
+/// <summary>The seed's can_continue choice, as a knob.</summary>
+public enum CanContinuePolicy : byte
+{
+    /// <summary>Only user mode: the seed's preemptible() inside a handler entered with IF=0 is always false.</summary>
+    Seed,
+    UserOrPreemptibleKernel,
+    Always,
+    Never,
+}
+
+public enum VeInfoStore : byte
+{
+    PvPage,
+    Args,
+}
+
+/// <summary>The guest-side settings the interpreter consults (the rest lives in the handler programs).</summary>
+public sealed record GuestPolicy
+{
+    public bool ConfigPreempt { get; init; } = true;
+
+    public bool StiBlocksNmi { get; init; } = true;
+
+    public bool LapicEnabledAtStart { get; init; } = true;
+
+    public bool DummyEntries { get; init; } = true;
+
+    public bool RecheckBeforeDummyInsert { get; init; } = true;
+
+    public CanContinuePolicy CanContinue { get; init; }
+
+    public VeInfoStore InfoStore { get; init; }
+
+    public bool RegisterNeverConvertible { get; init; } = true;
+}

@@ -1,0 +1,225 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Vexlab.Model.Configuration;
+
+namespace Vexlab.Model.Protocols;
+
+public enum KnobKind : byte
+{
+    Bool,
+    Integer,
+    Enum,
+}
+
+/// <summary>
+/// One knob: a dotted key, its type and default, the protocols that use it, and the kernel
+/// commit or message it comes from.
+/// </summary>
+public sealed record KnobInfo(
+    string Key,
+    KnobKind Kind,
+    string Default,
+    string[] Protocols,
+    string Source,
+    string Description,
+    string[]? Values = null,
+    int Min = 0,
+    int Max = int.MaxValue)
+{
+    /// <summary>Era-correct defaults that differ per protocol (the 5.7 host, say).</summary>
+    public ImmutableDictionary<string, string> ProtocolDefaults { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    public string DefaultFor(string protocol) => ProtocolDefaults.TryGetValue(protocol, out var value) ? value : Default;
+
+    public bool AppliesTo(string protocol) => Protocols.Length == 0 || Array.IndexOf(Protocols, protocol) >= 0;
+}
+
+/// <summary>The catalogue of every model knob (the model-side part of `vexlab explain keys`).</summary>
+public static class KnobCatalog
+{
+    private static readonly string[] s_kvmPfInt = ["kvm-pf-int"];
+    private static readonly string[] s_kvmPfBoth = ["kvm-pf", "kvm-pf-int"];
+    private static readonly string[] s_kvmAll = ["kvm-halt", "kvm-pf", "kvm-pf-int"];
+    private static readonly string[] s_ve = ["ve"];
+    private static readonly string[] s_all = [];
+
+    public static ImmutableArray<KnobInfo> All { get; } =
+    [
+        new("arch.sti_blocks_nmi", KnobKind.Bool, "true", s_all,
+            "arch/x86/kvm/vmx/vmx.c vmx_nmi_blocked(); SDM Vol. 3A 6.8.3 (STI shadow may block NMIs)",
+            "An STI shadow also holds back NMIs, as KVM's vmx_nmi_blocked does."),
+        new("guest.config_preempt", KnobKind.Bool, "true", s_all,
+            "CONFIG_PREEMPT; 5.7 guests set KVM_ASYNC_PF_SEND_ALWAYS exactly when it is on",
+            "Kernel code is preemptible on return from interrupt."),
+        new("guest.nmi.save_restore_cr2", KnobKind.Bool, "true", s_kvmPfBoth,
+            "exc_nmi nmi_cr2 (7fbb98c5cb07, 9d0504167990)",
+            "The NMI handler saves CR2 once per outer NMI and restores it if it changed."),
+        new("guest.nmi.save_restore_apf_flags", KnobKind.Bool, "false", s_kvmPfBoth,
+            "proposed March 2020 (msgid 87v9mab823.fsf@nanos.tec.linutronix.de thread), never merged",
+            "The NMI handler stashes and clears the APF flags word and restores it on exit."),
+        new("guest.pf.read_fault_info_first", KnobKind.Bool, "true", s_kvmPfBoth,
+            "a0d14b8909de (x86/mm, tracing: Fix CR2 corruption), ef68017eb570",
+            "The #PF entry reads CR2 and the APF flags before anything that can fault (false: a trace point first)."),
+        new("guest.apf.dummy_entries", KnobKind.Bool, "true", s_kvmPfBoth,
+            "arch/x86/kernel/kvm.c kvm_async_pf_task_wake (dummy entries since 2.6.38)",
+            "A wake that finds no waiter leaves a dummy entry for the token (B9 when false)."),
+        new("guest.apf.recheck_before_dummy_insert", KnobKind.Bool, "true", s_kvmPfBoth,
+            "0547758a6de3 (x86/kvm: Alloc dummy async #PF token outside of raw spinlock)",
+            "After dropping the lock to allocate a dummy, look the token up again before inserting (B8 when false)."),
+        new("guest.lapic.enabled_at_apf_enable", KnobKind.Bool, "true", s_kvmPfInt,
+            "2f15d027c05f (KVM: x86: Properly handle APF vs disabled LAPIC situation)",
+            "The guest's LAPIC is software-enabled when it enables APF (false: direct-kernel boot, enabled later)."),
+        new("guest.ve.info_store", KnobKind.Enum, "pv-page", s_ve,
+            "seed: store_ve_info_in_pv_page(); msgid 92ea7036-0b77-20da-34ac-f425e6f233c2@redhat.com (as hypercall arguments)",
+            "Where the #VE handler stores the VE info for resolve_ept.", ["pv-page", "args"]),
+        new("guest.ve.clear_busy", KnobKind.Enum, "after-store", s_ve,
+            "SDM Vol. 3C 25.5.6.1: another #VE can occur only after software clears the busy word",
+            "When the #VE handler clears the VE-information busy word.", ["after-store", "before-store", "never"]),
+        new("guest.ve.can_continue", KnobKind.Enum, "seed", s_ve,
+            "seed: if (!user_mode(regs) || !preemptible()) resolve_ept(false)",
+            "Which interrupted contexts may do other stuff while the page comes in.",
+            ["seed", "user-or-preemptible-kernel", "always", "never"]),
+        new("guest.ve.register_never_convertible", KnobKind.Bool, "true", s_ve,
+            "TDX: no #VE in the SYSCALL gap or NMI entry (msgid 20220218161718.67148-9-kirill.shutemov@linux.intel.com)",
+            "Entry text, stacks and PV pages keep suppress-#VE."),
+        new("guest.ve.trace_point", KnobKind.Bool, "false", s_ve,
+            "TDX review: nothing may run before the VE info is read",
+            "The #VE handler has a step that can fault before it stores the VE info."),
+        new("host.apf.max_per_vcpu", KnobKind.Integer, "64", s_kvmAll,
+            "ASYNC_PF_PER_VCPU (virt/kvm/async_pf.c kvm_setup_async_pf)",
+            "Outstanding async page faults per vCPU before the host falls back to a synchronous fault.", Min: 1, Max: 255),
+        new("host.apf.token_never_zero", KnobKind.Bool, "true", s_kvmPfBoth,
+            "6f3c1fc53d86 (KVM: x86/mmu: make apf token non-zero to fix bug)",
+            "alloc_apf_token never yields 0, the empty-slot value (B1 when false)."),
+        new("host.apf.token_id_bits", KnobKind.Integer, "20", s_kvmPfBoth,
+            "kvm_arch_setup_async_pf: token = (apf.id++ << 12) | vcpu_id",
+            "Bits of apf.id before it wraps (small values make B1 reachable).", Min: 1, Max: 20),
+        new("host.apf.ready_only_if_not_present_delivered", KnobKind.Bool, "true", s_kvmPfBoth,
+            "2a18b7e7cd88 (KVM: async_pf: Inject 'page ready' event only if 'page not present' was previously injected)",
+            "Page-ready only for faults the guest was told of (B2 when false).")
+        {
+            ProtocolDefaults = ImmutableDictionary<string, string>.Empty.Add("kvm-pf", "false"),
+        },
+        new("host.apf.require_no_pending_event", KnobKind.Bool, "true", s_kvmPfBoth,
+            "2a266f23550b (KVM MMU: check pending exception before injecting APF)",
+            "APF events only when no exception is pending (B3 when false)."),
+        new("host.apf.dequeue_requires_lapic_enabled", KnobKind.Bool, "true", s_kvmPfInt,
+            "2f15d027c05f (KVM: x86: Properly handle APF vs disabled LAPIC situation)",
+            "Completions are dequeued only while the LAPIC is enabled (B6 when false)."),
+        new("host.apf.ready_target", KnobKind.Enum, "same", s_kvmPfBoth,
+            "Documentation/virt/kvm/x86/msr.rst: page-ready is delivered to the same vCPU, but guests should not rely on it",
+            "Which vCPU the host raises page-ready on.", ["same", "any"]),
+        new("host.apf.report_errors", KnobKind.Bool, "false", s_kvmPfInt,
+            "msgid 20200616214847.24482-3-vgoyal@redhat.com and 20200720211359.GF502563@redhat.com (proposed 2020, not merged)",
+            "Report a failed page: SIGBUS to a user task told of the fault, otherwise a synchronous fault and an error exit (B12 fix)."),
+        new("host.apf.cancel_pending_not_present", KnobKind.Bool, "false", ["kvm-pf"],
+            "9a6e7c39810e (2017), reverted by 84b09f33a5de",
+            "The 2017-2020 workaround: page-ready cancels a still-pending not-present #PF without matching tokens."),
+        new("host.hlt_in_guest", KnobKind.Bool, "false", s_kvmAll,
+            "kvm_can_do_async_pf: kvm_hlt_in_guest() and PV delivery impossible -> synchronous",
+            "Userspace disabled HLT exits (KVM_X86_DISABLE_EXITS_HLT)."),
+        new("host.ve.convertible", KnobKind.Enum, "all", s_ve,
+            "seed: make all recoverable EPT entries convertible; msgid 87pncib06x.fsf@nanos.tec.linutronix.de",
+            "Which host-absent EPT entries have suppress-#VE clear.", ["all", "needs-io", "unrecoverable-only"]),
+    ];
+
+    public static KnobInfo? Find(string key)
+    {
+        foreach (var knob in All)
+        {
+            if (string.Equals(knob.Key, key, StringComparison.Ordinal))
+            {
+                return knob;
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>Knob values for one protocol: defaults, then overrides, validated against the catalogue.</summary>
+public sealed class KnobSet
+{
+    private readonly ImmutableSortedDictionary<string, string> _values;
+
+    private KnobSet(string protocol, ImmutableSortedDictionary<string, string> values, ImmutableSortedDictionary<string, string> overrides)
+    {
+        Protocol = protocol;
+        _values = values;
+        Overrides = overrides;
+    }
+
+    public string Protocol { get; }
+
+    /// <summary>The overrides given (applicable to this protocol), in canonical text.</summary>
+    public ImmutableSortedDictionary<string, string> Overrides { get; }
+
+    public IEnumerable<KeyValuePair<string, string>> Values => _values;
+
+    /// <summary>
+    /// Builds the knob values for <paramref name="protocol"/>. Unknown keys and bad values throw
+    /// <see cref="InputException"/>; keys that do not apply to the protocol are ignored.
+    /// </summary>
+    public static KnobSet Create(string protocol, IEnumerable<KeyValuePair<string, string>>? overrides = null, string? origin = null)
+    {
+        var values = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        foreach (var knob in KnobCatalog.All)
+        {
+            values[knob.Key] = knob.DefaultFor(protocol);
+        }
+
+        var applied = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        foreach (var (key, raw) in overrides ?? [])
+        {
+            var knob = KnobCatalog.Find(key) ?? throw new InputException($"{origin ?? "command line"}: {key}: unknown knob");
+            var value = Canonical(knob, raw, origin);
+            if (knob.AppliesTo(protocol))
+            {
+                values[key] = value;
+                applied[key] = value;
+            }
+        }
+
+        return new KnobSet(protocol, values.ToImmutable(), applied.ToImmutable());
+    }
+
+    public bool Bool(string key) => string.Equals(Get(key), "true", StringComparison.Ordinal);
+
+    public int Int(string key) => int.Parse(Get(key), CultureInfo.InvariantCulture);
+
+    public string Text(string key) => Get(key);
+
+    private string Get(string key) =>
+        _values.TryGetValue(key, out var value) ? value : throw new ArgumentException($"no knob {key}", nameof(key));
+
+    private static string Canonical(KnobInfo knob, string raw, string? origin)
+    {
+        var text = raw.Trim();
+        string Fail(string expected) =>
+            throw new InputException($"{origin ?? "command line"}: {knob.Key}: expected {expected}, got '{raw}'");
+        switch (knob.Kind)
+        {
+            case KnobKind.Bool:
+                return text.ToLowerInvariant() switch
+                {
+                    "true" or "yes" or "on" => "true",
+                    "false" or "no" or "off" => "false",
+                    _ => Fail("true or false"),
+                };
+            case KnobKind.Integer:
+                if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number))
+                {
+                    return Fail("an integer");
+                }
+
+                if (number < knob.Min || number > knob.Max)
+                {
+                    return Fail(string.Create(CultureInfo.InvariantCulture, $"an integer in {knob.Min}..{knob.Max}"));
+                }
+
+                return number.ToString(CultureInfo.InvariantCulture);
+            default:
+                return Array.IndexOf(knob.Values!, text) >= 0 ? text : Fail("one of " + string.Join(", ", knob.Values!));
+        }
+    }
+}
