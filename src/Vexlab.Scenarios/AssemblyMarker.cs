@@ -1,2 +1,0 @@
-namespace Vexlab.Scenarios;
-internal static class AssemblyMarker { }

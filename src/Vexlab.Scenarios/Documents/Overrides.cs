@@ -1,0 +1,293 @@
+using System.Globalization;
+using System.Text;
+using Vexlab.Model.Configuration;
+
+namespace Vexlab.Scenarios.Documents;
+
+/// <summary>
+/// One <c>key=value</c> override, such as <c>guest.apf.dummy_entries=false</c> or
+/// <c>tasks[0].count=4</c>. The value is a YAML scalar (quotes removed).
+/// </summary>
+public sealed record Override
+{
+    /// <summary>The key as written: <c>guest.apf.dummy_entries</c> or <c>tasks[0].count</c>.</summary>
+    public required string Key { get; init; }
+
+    /// <summary>The value text, unquoted.</summary>
+    public required string Value { get; init; }
+
+    /// <summary>True for an empty, <c>~</c> or <c>null</c> unquoted value.</summary>
+    public bool IsNull { get; init; }
+
+    /// <summary>The option it came from, for messages: <c>--set</c> or <c>--protocols ve[...]</c>.</summary>
+    public required string Origin { get; init; }
+
+    /// <summary>The <c>key=value</c> text as given.</summary>
+    public required string Text { get; init; }
+
+    /// <summary>For an element key, the list (<c>tasks</c>); null for a scalar key.</summary>
+    public string? ListKey { get; init; }
+
+    /// <summary>For an element key, the element index.</summary>
+    public int Index { get; init; }
+
+    /// <summary>For an element key, the key inside the element (<c>count</c>).</summary>
+    public string? ElementKey { get; init; }
+}
+
+/// <summary>A <c>compare --protocols</c> entry: a protocol and the knobs set for it.</summary>
+/// <param name="Label">The entry as written (such as <c>ve[guest.ve.can_continue=user]</c>), unique in the list.</param>
+/// <param name="Protocol">The protocol name (<c>ve</c>).</param>
+/// <param name="Overrides">The knobs inside the brackets, in order.</param>
+public sealed record ProtocolEntry(string Label, string Protocol, IReadOnlyList<Override> Overrides);
+
+/// <summary>Parsers for <c>--set</c> and <c>--protocols</c> text.</summary>
+public static class Overrides
+{
+    public const string SetOption = "--set";
+
+    public const string ProtocolsOption = "--protocols";
+
+    private static readonly char[] EntrySeparators = [','];
+
+    private static readonly char[] KnobSeparators = [';', ','];
+
+    /// <summary>Parses <c>key=value</c>; errors name <paramref name="origin"/> and the key.</summary>
+    /// <exception cref="InputException">The text is not <c>key=value</c> or the key is malformed.</exception>
+    public static Override ParseSet(string text, string origin = SetOption)
+    {
+        var eq = text.IndexOf('=', StringComparison.Ordinal);
+        if (eq < 0)
+        {
+            throw InputException.At(
+                origin, 0, 0, null, $"expected key=value such as guest.apf.dummy_entries=false, got {TextUtil.Quote(text)}");
+        }
+
+        var key = text[..eq].Trim();
+        var raw = text[(eq + 1)..].Trim();
+        string? listKey = null;
+        string? elementKey = null;
+        var index = 0;
+        var open = key.IndexOf('[', StringComparison.Ordinal);
+        if (open >= 0)
+        {
+            var close = key.IndexOf(']', open);
+            listKey = key[..open];
+            var indexText = close > open ? key[(open + 1)..close] : string.Empty;
+            var rest = close > open ? key[(close + 1)..] : string.Empty;
+            if (!IsDottedName(listKey) || indexText.Length == 0 || !indexText.All(char.IsAsciiDigit)
+                || !int.TryParse(indexText, NumberStyles.None, CultureInfo.InvariantCulture, out index)
+                || !rest.StartsWith('.') || !IsDottedName(rest[1..]))
+            {
+                throw InputException.At(
+                    origin, 0, 0, key.Length == 0 ? null : key,
+                    "a list element key looks like tasks[0].count (list, index, then the element key)");
+            }
+
+            elementKey = rest[1..];
+        }
+        else if (!IsDottedName(key))
+        {
+            throw InputException.At(
+                origin, 0, 0, key.Length == 0 ? null : key,
+                $"expected key=value with a dotted key such as guest.apf.dummy_entries=false, got {TextUtil.Quote(text)}");
+        }
+
+        var (value, isNull) = Unquote(raw, origin, key);
+        return new Override
+        {
+            Key = key,
+            Value = value,
+            IsNull = isNull,
+            Origin = origin,
+            Text = key + "=" + raw,
+            ListKey = listKey,
+            Index = index,
+            ElementKey = elementKey,
+        };
+    }
+
+    /// <summary>Parses several <c>--set</c> values in order (later ones win when applied).</summary>
+    public static IReadOnlyList<Override> ParseSets(IEnumerable<string> texts, string origin = SetOption) =>
+        texts.Select(t => ParseSet(t, origin)).ToList();
+
+    /// <summary>
+    /// Parses <c>kvm-pf-int,ve,ve[guest.ve.can_continue=user-or-preemptible-kernel]</c>: entries are
+    /// separated by commas outside brackets; inside brackets knobs are separated by <c>;</c> or <c>,</c>.
+    /// </summary>
+    /// <exception cref="InputException">An entry is malformed or listed twice.</exception>
+    public static IReadOnlyList<ProtocolEntry> ParseProtocols(string text, string origin = ProtocolsOption)
+    {
+        var entries = new List<ProtocolEntry>();
+        var labels = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var part in SplitTopLevel(text, EntrySeparators, origin))
+        {
+            var label = part.Trim();
+            if (label.Length == 0)
+            {
+                throw InputException.At(
+                    origin, 0, 0, null, $"empty protocol entry in {TextUtil.Quote(text)}; separate entries with one comma");
+            }
+
+            var open = label.IndexOf('[', StringComparison.Ordinal);
+            var name = (open < 0 ? label : label[..open]).Trim();
+            if (!IsKebab(name))
+            {
+                throw InputException.At(
+                    origin, 0, 0, null, $"expected a protocol name such as kvm-pf-int, got {TextUtil.Quote(name)}");
+            }
+
+            var overrides = new List<Override>();
+            if (open >= 0)
+            {
+                if (!label.EndsWith(']') || MatchingClose(label, open) != label.Length - 1)
+                {
+                    throw InputException.At(
+                        origin, 0, 0, null,
+                        $"expected {name}[key=value;...] with nothing after the closing bracket, got {TextUtil.Quote(label)}");
+                }
+
+                var inner = label[(open + 1)..^1];
+                var knobOrigin = origin + " " + label;
+                foreach (var knob in SplitTopLevel(inner, KnobSeparators, origin))
+                {
+                    if (knob.Trim().Length == 0)
+                    {
+                        throw InputException.At(
+                            origin, 0, 0, null, $"empty knob in {TextUtil.Quote(label)}; write {name}[key=value;key=value]");
+                    }
+
+                    overrides.Add(ParseSet(knob.Trim(), knobOrigin));
+                }
+            }
+
+            if (!labels.Add(label))
+            {
+                throw InputException.At(origin, 0, 0, null, $"protocol entry {TextUtil.Quote(label)} is listed twice");
+            }
+
+            entries.Add(new ProtocolEntry(label, name, overrides));
+        }
+
+        return entries;
+    }
+
+    private static int MatchingClose(string text, int open)
+    {
+        var depth = 0;
+        for (var i = open; i < text.Length; i++)
+        {
+            if (text[i] == '[')
+            {
+                depth++;
+            }
+            else if (text[i] == ']' && --depth == 0)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static List<string> SplitTopLevel(string text, char[] separators, string origin)
+    {
+        var parts = new List<string>();
+        var current = new StringBuilder();
+        var depth = 0;
+        char? quote = null;
+        foreach (var c in text)
+        {
+            if (quote is { } q)
+            {
+                quote = c == q ? null : quote;
+            }
+            else if (c is '"' or '\'')
+            {
+                quote = c;
+            }
+            else if (c == '[')
+            {
+                depth++;
+            }
+            else if (c == ']')
+            {
+                if (--depth < 0)
+                {
+                    throw InputException.At(origin, 0, 0, null, $"unbalanced ']' in {TextUtil.Quote(text)}");
+                }
+            }
+            else if (depth == 0 && Array.IndexOf(separators, c) >= 0)
+            {
+                parts.Add(current.ToString());
+                current.Clear();
+                continue;
+            }
+
+            current.Append(c);
+        }
+
+        if (depth != 0 || quote is not null)
+        {
+            throw InputException.At(
+                origin, 0, 0, null, $"unbalanced {(quote is null ? "'['" : "quote")} in {TextUtil.Quote(text)}");
+        }
+
+        parts.Add(current.ToString());
+        return parts;
+    }
+
+    private static (string Value, bool IsNull) Unquote(string raw, string origin, string key)
+    {
+        if (raw.Length >= 2 && raw[0] == '\'' && raw[^1] == '\'')
+        {
+            return (raw[1..^1].Replace("''", "'", StringComparison.Ordinal), false);
+        }
+
+        if (raw.Length >= 2 && raw[0] == '"' && raw[^1] == '"')
+        {
+            var builder = new StringBuilder();
+            var body = raw[1..^1];
+            for (var i = 0; i < body.Length; i++)
+            {
+                var c = body[i];
+                if (c != '\\')
+                {
+                    builder.Append(c);
+                    continue;
+                }
+
+                if (++i >= body.Length)
+                {
+                    throw InputException.At(origin, 0, 0, key, "a double-quoted value ends with a lone backslash");
+                }
+
+                builder.Append(body[i] switch
+                {
+                    'n' => '\n',
+                    't' => '\t',
+                    'r' => '\r',
+                    '0' => '\0',
+                    _ => body[i],
+                });
+            }
+
+            return (builder.ToString(), false);
+        }
+
+        if (raw.Length > 0 && (raw[0] is '"' or '\'' || raw[^1] is '"' or '\''))
+        {
+            throw InputException.At(origin, 0, 0, key, $"unbalanced quote in value {TextUtil.Quote(raw)}");
+        }
+
+        return (raw, raw is "" or "~" or "null" or "Null" or "NULL");
+    }
+
+    private static bool IsDottedName(string key) =>
+        key.Length > 0 && key.Split('.').All(segment =>
+            segment.Length > 0 && segment.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_'));
+
+    private static bool IsKebab(string name) =>
+        name.Length > 0 && name[0] != '-' && name[^1] != '-'
+        && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-');
+}

@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Text;
+
+namespace Vexlab.Scenarios;
+
+internal static class TextUtil
+{
+    private const int MaxQuoted = 80;
+
+    /// <summary>Quotes user text for an error message, on one line and not too long.</summary>
+    public static string Quote(string text)
+    {
+        var builder = new StringBuilder(text.Length + 2);
+        builder.Append('"');
+        var count = 0;
+        foreach (var c in text)
+        {
+            if (count++ >= MaxQuoted)
+            {
+                builder.Append("...");
+                break;
+            }
+
+            switch (c)
+            {
+                case '"': builder.Append("\\\""); break;
+                case '\\': builder.Append("\\\\"); break;
+                case '\n': builder.Append("\\n"); break;
+                case '\r': builder.Append("\\r"); break;
+                case '\t': builder.Append("\\t"); break;
+                default:
+                    if (char.IsControl(c))
+                    {
+                        builder.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    }
+                    else
+                    {
+                        builder.Append(c);
+                    }
+
+                    break;
+            }
+        }
+
+        builder.Append('"');
+        return builder.ToString();
+    }
+
+    /// <summary>Joins the lines of a message into one line.</summary>
+    public static string OneLine(string text)
+    {
+        var lines = text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return string.Join(' ', lines);
+    }
+
+    public static int EditDistance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
+    }
+
+    /// <summary>The candidate nearest to <paramref name="target"/>, or null when none is close.</summary>
+    public static string? Nearest(string target, IEnumerable<string> candidates)
+    {
+        var threshold = Math.Max(2, target.Length / 3);
+        string? best = null;
+        var bestDistance = int.MaxValue;
+        var lastSegment = LastSegment(target);
+        string? sameLeaf = null;
+        var sameLeafCount = 0;
+        foreach (var candidate in candidates.Order(StringComparer.Ordinal))
+        {
+            var distance = EditDistance(target, candidate);
+            if (distance < bestDistance)
+            {
+                bestDistance = distance;
+                best = candidate;
+            }
+
+            if (LastSegment(candidate) == lastSegment)
+            {
+                sameLeaf = candidate;
+                sameLeafCount++;
+            }
+        }
+
+        if (best is not null && bestDistance <= threshold)
+        {
+            return best;
+        }
+
+        return sameLeafCount == 1 ? sameLeaf : null;
+    }
+
+    private static string LastSegment(string key)
+    {
+        var dot = key.LastIndexOf('.');
+        return dot < 0 ? key : key[(dot + 1)..];
+    }
+}
