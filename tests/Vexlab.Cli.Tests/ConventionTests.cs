@@ -31,3 +31,30 @@ public sealed class ConventionTests
         Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
     }
 }
+
+public sealed class ExplainProtocolTests
+{
+    [Fact]
+    public void ExplainProtocol_Json_HasEveryRow()
+    {
+        var result = CliRunner.Run("explain", "protocol", "kvm-pf-int", "--json");
+        Assert.Equal(0, result.ExitCode);
+        using var doc = System.Text.Json.JsonDocument.Parse(result.Stdout);
+        Assert.Equal("kvm-pf-int", doc.RootElement.GetProperty("protocol").GetString());
+        var rows = doc.RootElement.GetProperty("rows");
+        Assert.Equal(7, rows.GetArrayLength());
+        Assert.Equal("pf-not-present", rows[0].GetProperty("not_present").GetString());
+    }
+
+    [Theory]
+    [InlineData("explain", "protocol", "nope")]
+    [InlineData("explain", "protocol", "ve", "--set", "guest.ve.no_such=1")]
+    [InlineData("explain", "protocol", "sync", "--set", "guest.ve.can_continue=always")]
+    [InlineData("explain", "protocol", "ve", "--set", "guest.ve.can_continue=sometimes")]
+    public void ExplainProtocol_BadInput_ExitsTwo(params string[] args)
+    {
+        var result = CliRunner.Run(args);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
+    }
+}

@@ -11,6 +11,7 @@ public static class ExplainCommand
         var explain = new Command("explain", "Print the rules, protocols, keys and bugs the model encodes");
         explain.Subcommands.Add(ExplainRulesCommand.Create(context));
         explain.Subcommands.Add(ExplainDoubleFaultCommand.Create(context));
+        explain.Subcommands.Add(ExplainProtocolCommand.Create(context));
         return explain;
     }
 }

@@ -211,6 +211,23 @@ public sealed partial class Machine
         return 0;
     }
 
+    /// <summary>The micro-op vCPU <paramref name="v"/> executes on its next step, as "task: program: op".</summary>
+    public string DescribeNext(int v)
+    {
+        ref var cpu = ref VcpuRef(v);
+        var t = cpu.CurrentTask;
+        ref var task = ref TaskRef(t);
+        if (task.Depth == 0)
+        {
+            return TaskName(t);
+        }
+
+        ref var f = ref FrameRef(t, task.Depth - 1);
+        var pc = ResolvePc(v, t, ref f);
+        var program = _programs[f.Program];
+        return $"{TaskName(t)}: {program.Name}: {program.Code[pc]}";
+    }
+
     private int MaxChoices()
     {
         var max = 1;

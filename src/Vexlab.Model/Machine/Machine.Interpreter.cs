@@ -139,8 +139,9 @@ public sealed partial class Machine
         f.Pc = (byte)ResolvePc(v, t, ref f);
         var ins = _programs[f.Program].Code[f.Pc];
 
-        // The shadow covers exactly this instruction: after it, interrupts may come.
-        cpu.Shadow = InterruptShadow.None;
+        // The shadow covers exactly this instruction: the access in it still sees the shadow
+        // (kvm_arch_interrupt_allowed is false), and after it interrupts may come.
+        var shadowed = cpu.Shadow != InterruptShadow.None;
         var vb = (byte)v;
         var tb = (byte)t;
         switch (ins.Op)
@@ -180,6 +181,7 @@ public sealed partial class Machine
                 {
                     cpu.If = 1;
                     cpu.Shadow = InterruptShadow.Sti;
+                    shadowed = false;
                 }
 
                 f.Pc++;
@@ -491,6 +493,11 @@ public sealed partial class Machine
                 break;
             default:
                 throw new InvalidOperationException($"micro-op {ins.Op} is not executable");
+        }
+
+        if (shadowed)
+        {
+            VcpuRef(v).Shadow = InterruptShadow.None;
         }
     }
 

@@ -1,0 +1,116 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Spectre.Console;
+using Vexlab.Cli.Infrastructure;
+using Vexlab.Model.Configuration;
+using Vexlab.Model.Protocols;
+using Vexlab.Scenarios.Documents;
+
+namespace Vexlab.Cli.Commands;
+
+/// <summary>
+/// <c>vexlab explain protocol NAME</c>: the delivery matrix, computed by driving the model, never
+/// written by hand.
+/// </summary>
+public static class ExplainProtocolCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var name = new Argument<string>("NAME") { Description = "Protocol: " + string.Join(", ", ProtocolCatalog.Names) };
+        var set = new Option<string[]>("--set") { Description = "Set a knob: KEY=VALUE (repeatable)", HelpName = "KEY=VALUE", AllowMultipleArgumentsPerToken = false };
+        var steps = new Option<bool>("--steps") { Description = "Also print the step sequence behind every cell" };
+        var json = JsonTarget.CreateOption();
+        var command = new Command("protocol", "Print a protocol's delivery matrix, computed by driving the model");
+        command.Arguments.Add(name);
+        command.Options.Add(set);
+        command.Options.Add(steps);
+        command.Options.Add(json);
+        command.SetAction(parse =>
+        {
+            var protocol = Build(parse.GetValue(name)!, parse.GetValue(set) ?? []);
+            var rows = DeliveryMatrix.Compute(protocol);
+            var target = JsonTarget.From(parse, json);
+            WriteHuman(context.Human(target), protocol, rows, parse.GetValue(steps));
+            ResultDocument.Write(context, target, BuildDocument(protocol, rows));
+            return ExitCodes.Done;
+        });
+        return command;
+    }
+
+    internal static ProtocolSpec Build(string name, string[] sets)
+    {
+        var overrides = new List<KeyValuePair<string, string>>();
+        foreach (var text in sets)
+        {
+            var o = Overrides.ParseSet(text);
+            if (KnobCatalog.Find(o.Key) is { } knob && !knob.AppliesTo(name))
+            {
+                throw new InputException($"--set {o.Key}: the knob does not apply to protocol {name} (it applies to {string.Join(", ", knob.Protocols)})");
+            }
+
+            overrides.Add(new(o.Key, o.Value));
+        }
+
+        return ProtocolCatalog.Create(name, overrides, origin: "--set");
+    }
+
+    internal static JsonObject BuildDocument(ProtocolSpec protocol, IReadOnlyList<MatrixRow> rows)
+    {
+        var doc = ResultDocument.Create();
+        doc["protocol"] = protocol.Name;
+        doc["variant"] = protocol.Label;
+        var knobs = new JsonObject();
+        foreach (var (key, value) in protocol.Knobs.Overrides)
+        {
+            knobs[key] = value;
+        }
+
+        doc["knobs"] = knobs;
+        var array = new JsonArray();
+        foreach (var row in rows)
+        {
+            array.Add(new JsonObject
+            {
+                ["context"] = row.Context,
+                ["not_present"] = row.NotPresent,
+                ["ready"] = row.Ready,
+                ["not_present_steps"] = new JsonArray([.. row.NotPresentSteps.Select(s => (JsonNode)JsonValue.Create(s)!)]),
+                ["ready_steps"] = new JsonArray([.. row.ReadySteps.Select(s => (JsonNode)JsonValue.Create(s)!)]),
+            });
+        }
+
+        doc["rows"] = array;
+        return doc;
+    }
+
+    private static void WriteHuman(IAnsiConsole console, ProtocolSpec protocol, IReadOnlyList<MatrixRow> rows, bool steps)
+    {
+        console.WriteLine($"{protocol.Label}: {ProtocolCatalog.Describe(protocol.Name)}");
+        var table = new Table().AddColumns("context", "not_present", "ready");
+        foreach (var row in rows)
+        {
+            table.AddRow(Markup.Escape(row.Context), Markup.Escape(row.NotPresent), Markup.Escape(row.Ready));
+        }
+
+        console.Write(table);
+        if (!steps)
+        {
+            return;
+        }
+
+        foreach (var row in rows)
+        {
+            console.WriteLine($"{row.Context}, not_present = {row.NotPresent}:");
+            foreach (var s in row.NotPresentSteps)
+            {
+                console.WriteLine("  " + s);
+            }
+
+            console.WriteLine($"{row.Context}, ready = {row.Ready}:");
+            foreach (var s in row.ReadySteps)
+            {
+                console.WriteLine("  " + s);
+            }
+        }
+    }
+}

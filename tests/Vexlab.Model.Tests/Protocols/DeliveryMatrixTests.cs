@@ -1,0 +1,104 @@
+using Vexlab.Model.Protocols;
+
+namespace Vexlab.Model.Tests.Protocols;
+
+/// <summary>
+/// One row per protocol and interrupted context: the delivery matrix the model produces, against
+/// KVM's code as semantics.md describes it (kvm_can_do_async_pf, kvm_can_deliver_async_pf,
+/// kvm_arch_can_dequeue_async_page_present) and the seed's #VE handler.
+/// </summary>
+public sealed class DeliveryMatrixTests
+{
+    public static TheoryData<string, string, string, string> Expected => new()
+    {
+        // sync: no async path, nothing to wake.
+        { "sync", "user", "sync-stall", "none" },
+        { "sync", "kernel-preemptible", "sync-stall", "none" },
+        { "sync", "kernel-preempt-off", "sync-stall", "none" },
+        { "sync", "irqs-off", "sync-stall", "none" },
+        { "sync", "sti-shadow", "sync-stall", "none" },
+        { "sync", "tpr-raised", "sync-stall", "none" },
+        { "sync", "nmi-handler", "sync-stall", "none" },
+
+        // kvm-halt: kvm_can_do_async_pf (interrupts allowed) -> artificial halt; else synchronous.
+        { "kvm-halt", "user", "artificial-halt", "none" },
+        { "kvm-halt", "kernel-preemptible", "artificial-halt", "none" },
+        { "kvm-halt", "kernel-preempt-off", "artificial-halt", "none" },
+        { "kvm-halt", "irqs-off", "sync-stall", "none" },
+        { "kvm-halt", "sti-shadow", "sync-stall", "none" },
+        { "kvm-halt", "tpr-raised", "artificial-halt", "none" },
+        { "kvm-halt", "nmi-handler", "sync-stall", "none" },
+
+        // kvm-pf (5.7): SEND_ALWAYS with CONFIG_PREEMPT, so CPL0 gets the event; page-ready as #PF
+        // ignores TPR but needs interrupts allowed (kvm_can_do_async_pf).
+        { "kvm-pf", "user", "pf-not-present", "delivered" },
+        { "kvm-pf", "kernel-preemptible", "pf-not-present", "delivered" },
+        { "kvm-pf", "kernel-preempt-off", "pf-not-present", "delivered" },
+        { "kvm-pf", "irqs-off", "sync-stall", "deferred" },
+        { "kvm-pf", "sti-shadow", "sync-stall", "deferred" },
+        { "kvm-pf", "tpr-raised", "pf-not-present", "delivered" },
+        { "kvm-pf", "nmi-handler", "sync-stall", "deferred" },
+
+        // kvm-pf-int: not-present only at CPL3 (no SEND_ALWAYS), else the artificial halt; page-ready
+        // is an interrupt: IF, the shadow and PPR hold it back.
+        { "kvm-pf-int", "user", "pf-not-present", "delivered" },
+        { "kvm-pf-int", "kernel-preemptible", "artificial-halt", "delivered" },
+        { "kvm-pf-int", "kernel-preempt-off", "artificial-halt", "delivered" },
+        { "kvm-pf-int", "irqs-off", "sync-stall", "deferred" },
+        { "kvm-pf-int", "sti-shadow", "sync-stall", "deferred" },
+        { "kvm-pf-int", "tpr-raised", "artificial-halt", "deferred" },
+        { "kvm-pf-int", "nmi-handler", "sync-stall", "deferred" },
+
+        // ve as the seed writes it: #VE whatever IF, TPR or a shadow say; only user mode continues.
+        { "ve", "user", "ve-continue", "delivered" },
+        { "ve", "kernel-preemptible", "ve-suspend", "delivered" },
+        { "ve", "kernel-preempt-off", "ve-suspend", "delivered" },
+        { "ve", "irqs-off", "ve-suspend", "deferred" },
+        { "ve", "sti-shadow", "ve-suspend", "deferred" },
+        { "ve", "tpr-raised", "ve-suspend", "deferred" },
+        { "ve", "nmi-handler", "ve-suspend", "deferred" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Expected))]
+    public void Row_MatchesKernelBehaviour(string protocol, string context, string notPresent, string ready)
+    {
+        var row = DeliveryMatrix.Compute(ProtocolCatalog.Create(protocol)).Single(r => r.Context == context);
+        Assert.Equal(notPresent, row.NotPresent);
+        Assert.Equal(ready, row.Ready);
+        Assert.NotEmpty(row.NotPresentSteps);
+    }
+
+    [Theory]
+    [InlineData("user-or-preemptible-kernel", "kernel-preemptible", "ve-continue")]
+    [InlineData("user-or-preemptible-kernel", "kernel-preempt-off", "ve-suspend")]
+    [InlineData("user-or-preemptible-kernel", "irqs-off", "ve-suspend")]
+    [InlineData("always", "irqs-off", "ve-continue")]
+    [InlineData("never", "user", "ve-suspend")]
+    public void VeCanContinue_KnobChangesTheDecision(string canContinue, string context, string expected)
+    {
+        var spec = ProtocolCatalog.Create("ve", [new("guest.ve.can_continue", canContinue)]);
+        Assert.Equal(expected, DeliveryMatrix.Compute(spec).Single(r => r.Context == context).NotPresent);
+    }
+
+    [Fact]
+    public void VeNeedsIoConvertible_StillDeliversVeForNeedsIoPages()
+    {
+        var spec = ProtocolCatalog.Create("ve", [new("host.ve.convertible", "needs-io")]);
+        Assert.Equal("ve-continue", DeliveryMatrix.Compute(spec).Single(r => r.Context == "user").NotPresent);
+    }
+
+    [Fact]
+    public void VeUnrecoverableOnly_ExitsForRecoverablePages()
+    {
+        var spec = ProtocolCatalog.Create("ve", [new("host.ve.convertible", "unrecoverable-only")]);
+        Assert.All(DeliveryMatrix.Compute(spec), r => Assert.Equal("vm-exit-sync", r.NotPresent));
+    }
+
+    [Fact]
+    public void KvmPfWithoutPreempt_DoesNotSendAlways()
+    {
+        var spec = ProtocolCatalog.Create("kvm-pf", [new("guest.config_preempt", "false")]);
+        Assert.Equal("artificial-halt", DeliveryMatrix.Compute(spec).Single(r => r.Context == "kernel-preemptible").NotPresent);
+    }
+}
