@@ -58,3 +58,21 @@ public sealed class ExplainProtocolTests
         Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
     }
 }
+
+public sealed class ExplainCostsTests
+{
+    [Fact]
+    public void ExplainCosts_EveryDefaultHasASource()
+    {
+        var result = CliRunner.Run("explain", "costs", "--json");
+        Assert.Equal(0, result.ExitCode);
+        using var doc = System.Text.Json.JsonDocument.Parse(result.Stdout);
+        var costs = doc.RootElement.GetProperty("costs");
+        Assert.True(costs.GetArrayLength() >= 10);
+        foreach (var c in costs.EnumerateArray())
+        {
+            Assert.False(string.IsNullOrWhiteSpace(c.GetProperty("source").GetString()));
+            Assert.True(c.GetProperty("ns").GetInt64() > 0);
+        }
+    }
+}

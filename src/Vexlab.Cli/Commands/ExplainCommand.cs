@@ -12,6 +12,7 @@ public static class ExplainCommand
         explain.Subcommands.Add(ExplainRulesCommand.Create(context));
         explain.Subcommands.Add(ExplainDoubleFaultCommand.Create(context));
         explain.Subcommands.Add(ExplainProtocolCommand.Create(context));
+        explain.Subcommands.Add(ExplainCostsCommand.Create(context));
         return explain;
     }
 }
