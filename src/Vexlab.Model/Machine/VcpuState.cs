@@ -64,8 +64,8 @@ public struct VcpuState
     public byte ApfHalted;
     public byte ApfQueued;
     public PendingEvent Pending;
-    public byte Outcome;
-    public byte SinceEntryExits;
+
+    /// <summary>1 when the page-ready in the token slot reports a failed page (the 2020 error-report proposal).</summary>
     public byte Reserved;
     public uint PendingToken;
     public uint Cr2;
