@@ -11,6 +11,8 @@ public static class ExplainCommand
         var explain = new Command("explain", "Print the rules, protocols, keys and bugs the model encodes");
         explain.Subcommands.Add(ExplainRulesCommand.Create(context));
         explain.Subcommands.Add(ExplainDoubleFaultCommand.Create(context));
+        explain.Subcommands.Add(ExplainKeysCommand.Create(context));
+        explain.Subcommands.Add(ExplainBugsCommand.Create(context));
         return explain;
     }
 }
