@@ -211,6 +211,21 @@ public sealed partial class Machine
         return 0;
     }
 
+    /// <summary>The micro-op vCPU <paramref name="v"/> executes on its next step (jumps resolved), for scripts and traces.</summary>
+    public Instr NextInstr(int v)
+    {
+        ref var cpu = ref VcpuRef(v);
+        var t = cpu.CurrentTask;
+        ref var task = ref TaskRef(t);
+        if (task.Depth == 0)
+        {
+            return new Instr(MicroOp.Exit);
+        }
+
+        ref var f = ref FrameRef(t, task.Depth - 1);
+        return _programs[f.Program].Code[ResolvePc(v, t, ref f)];
+    }
+
     /// <summary>The micro-op vCPU <paramref name="v"/> executes on its next step, as "task: program: op".</summary>
     public string DescribeNext(int v)
     {
@@ -222,10 +237,8 @@ public sealed partial class Machine
             return TaskName(t);
         }
 
-        ref var f = ref FrameRef(t, task.Depth - 1);
-        var pc = ResolvePc(v, t, ref f);
-        var program = _programs[f.Program];
-        return $"{TaskName(t)}: {program.Name}: {program.Code[pc]}";
+        var program = _programs[FrameRef(t, task.Depth - 1).Program];
+        return $"{TaskName(t)}: {program.Name}: {NextInstr(v)}";
     }
 
     private int MaxChoices()

@@ -505,6 +505,14 @@ public sealed partial class Machine
         where TSink : IModelEventSink
     {
         ref var task = ref TaskRef(t);
+        if (ins.Op == MicroOp.TracePoint && TracingBelow(t))
+        {
+            // The tracer's recursion protection (trace_test_and_set_recursion): a trace point hit
+            // while a fault taken inside a trace point is handled does not trace again.
+            f.Pc++;
+            return;
+        }
+
         var addressing = ins.Op == MicroOp.TracePoint ? Addressing.Config : (Addressing)(ins.A & TouchFlags.AddressingMask);
         var which = ins.Op == MicroOp.TracePoint ? (ushort)ConfigPage.Trace : ins.B;
         var fixup = ins.Op != MicroOp.Touch && (ins.Op == MicroOp.TracePoint || (ins.A & TouchFlags.Fixup) != 0);
@@ -559,6 +567,22 @@ public sealed partial class Machine
             sink.On(new ModelEvent(ModelEventKind.AccessDone, (byte)v, (byte)t, fixup ? (byte)1 : (byte)0, 0, page));
             f.Pc++;
         }
+    }
+
+    /// <summary>True when a frame below the top is stopped inside a trace point (it faulted there).</summary>
+    private bool TracingBelow(int t)
+    {
+        ref var task = ref TaskRef(t);
+        for (var d = 0; d < task.Depth - 1; d++)
+        {
+            ref var below = ref FrameRef(t, d);
+            if (_programs[below.Program].Code[below.Pc].Op == MicroOp.TracePoint)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static byte ClearHighestBit(byte bits)

@@ -186,6 +186,18 @@ public sealed partial class Machine
 
     public ref readonly SleepNode SleepNodeAt(int i) => ref SleepRef(i);
 
+    /// <summary>Hashed nodes in the APF sleep table (waiters and dummies).</summary>
+    public int SleepNodeCount()
+    {
+        var n = 0;
+        for (var i = 0; i < _sleepCapacity; i++)
+        {
+            n += SleepRef(i).Used;
+        }
+
+        return n;
+    }
+
     public static uint AddressOf(int page) => PageBase + ((uint)page << 12);
 
     public int PageOfAddress(uint address)

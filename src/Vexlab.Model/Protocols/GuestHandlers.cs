@@ -28,8 +28,16 @@ public static class GuestHandlers
             .JumpIf(Condition.InterruptedIfZero, "panic_irqs_off")
             .JumpIf(Condition.InterruptedKernel, "panic_kernel");
         WaitSchedule(b, "done");
-        b.Label("done").Op(MicroOp.Iret)
+        b.Label("done");
+        if (knobs.Bool("host.apf.report_errors"))
+        {
+            // The guest half of the PAGE_ERROR proposal: a task woken with is_err sends itself SIGBUS.
+            b.JumpIf(Condition.ErrorStatus, "sigbus");
+        }
+
+        b.Op(MicroOp.Iret)
             .Label("ordinary").Op(MicroOp.MinorFault).Op(MicroOp.Iret)
+            .Label("sigbus").Op(MicroOp.SendSigbus)
             .Label("panic_irqs_off").Op(MicroOp.Panic, (byte)PanicReason.AsyncPfIrqsDisabled)
             .Label("panic_kernel").Op(MicroOp.Panic, (byte)PanicReason.AsyncPfKernelMode);
         return b.Build();

@@ -96,6 +96,23 @@ public sealed class Script
         throw new InvalidOperationException($"no {kind} within {limit} steps of vCPU{vcpu}");
     }
 
+    /// <summary>Steps vCPU <paramref name="vcpu"/> until its next micro-op is <paramref name="op"/> (not executed); returns the events.</summary>
+    public List<ModelEvent> StepTo(MicroOp op, int vcpu = 0, int limit = 64)
+    {
+        var all = new List<ModelEvent>();
+        for (var i = 0; i < limit; i++)
+        {
+            if (Machine.Vcpu(vcpu).Run == RunState.InGuest && Machine.NextInstr(vcpu).Op == op)
+            {
+                return all;
+            }
+
+            all.AddRange(Do(ActionKind.Step, vcpu));
+        }
+
+        throw new InvalidOperationException($"vCPU{vcpu} did not reach {op} within {limit} steps");
+    }
+
     /// <summary>The first enabled host completion, for a test that does not care which.</summary>
     public List<ModelEvent> CompleteAny()
     {

@@ -37,7 +37,9 @@ public static class TestMachines
         ExternalBounds? bounds = null,
         int nmiTouchPage = -1,
         bool dax = false,
-        bool guestPresent = true)
+        bool guestPresent = true,
+        PageGroupSpec[]? groups = null,
+        int tracePage = -1)
     {
         var spec = ProtocolCatalog.Create(protocol, knobs?.Select(k => new KeyValuePair<string, string>(k.Key, k.Value)));
         var config = new MachineConfig
@@ -46,9 +48,10 @@ public static class TestMachines
             Pages = pages,
             Tasks = tasks,
             Protocol = spec,
-            PageGroups = [new PageGroupSpec(absentFrom, absentCount, absent, guestPresent, 0, dax)],
+            PageGroups = [new PageGroupSpec(absentFrom, absentCount, absent, guestPresent, 0, dax), .. groups ?? []],
             Bounds = bounds ?? ExternalBounds.None,
             NmiTouchPage = nmiTouchPage,
+            TracePage = tracePage,
         };
         return new Model.Machine.Machine(config);
     }

@@ -1,0 +1,133 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Spectre.Console;
+using Vexlab.Cli.Infrastructure;
+using Vexlab.Model.Protocols;
+
+namespace Vexlab.Cli.Commands;
+
+/// <summary><c>vexlab explain keys</c>: every model knob with its type, defaults, values, protocols and source.</summary>
+public static class ExplainKeysCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var json = JsonTarget.CreateOption();
+        var command = new Command("keys", "Print every model knob: type, default, values, protocols and source");
+        command.Options.Add(json);
+        command.SetAction(parse =>
+        {
+            var target = JsonTarget.From(parse, json);
+            WriteHuman(context.Human(target));
+            ResultDocument.Write(context, target, BuildDocument());
+            return ExitCodes.Done;
+        });
+        return command;
+    }
+
+    internal static JsonObject BuildDocument()
+    {
+        var doc = ResultDocument.Create();
+        var keys = new JsonArray();
+        foreach (var knob in KnobCatalog.All)
+        {
+            var protocols = new JsonArray();
+            foreach (var p in Protocols(knob))
+            {
+                protocols.Add(p);
+            }
+
+            var perProtocol = new JsonObject();
+            foreach (var p in Protocols(knob))
+            {
+                perProtocol[p] = knob.DefaultFor(p);
+            }
+
+            var entry = new JsonObject
+            {
+                ["key"] = knob.Key,
+                ["type"] = TypeName(knob.Kind),
+                ["default"] = knob.Default,
+                ["protocol_defaults"] = perProtocol,
+                ["protocols"] = protocols,
+                ["source"] = knob.Source,
+                ["description"] = knob.Description,
+            };
+            if (knob.Kind == KnobKind.Enum)
+            {
+                var values = new JsonArray();
+                foreach (var v in knob.Values ?? [])
+                {
+                    values.Add(v);
+                }
+
+                entry["values"] = values;
+            }
+            else if (knob.Kind == KnobKind.Integer)
+            {
+                entry["min"] = knob.Min;
+                entry["max"] = knob.Max;
+            }
+            else
+            {
+                entry["values"] = new JsonArray("true", "false");
+            }
+
+            keys.Add(entry);
+        }
+
+        doc["keys"] = keys;
+        return doc;
+    }
+
+    private static string[] Protocols(KnobInfo knob) => knob.Protocols.Length == 0 ? ProtocolCatalog.Names : knob.Protocols;
+
+    private static string TypeName(KnobKind kind) => kind switch
+    {
+        KnobKind.Bool => "bool",
+        KnobKind.Integer => "int",
+        _ => "enum",
+    };
+
+    private static string ValuesText(KnobInfo knob) => knob.Kind switch
+    {
+        KnobKind.Bool => "true, false",
+        KnobKind.Integer => string.Create(CultureInfo.InvariantCulture, $"{knob.Min}..{knob.Max}"),
+        _ => string.Join(", ", knob.Values ?? []),
+    };
+
+    private static string DefaultText(KnobInfo knob)
+    {
+        var text = knob.Default;
+        foreach (var (protocol, value) in knob.ProtocolDefaults)
+        {
+            text += $" ({protocol}: {value})";
+        }
+
+        return text;
+    }
+
+    private static void WriteHuman(IAnsiConsole console)
+    {
+        var table = new Table()
+            .Title("Model knobs")
+            .AddColumn(new TableColumn("key").NoWrap())
+            .AddColumn("type")
+            .AddColumn("default")
+            .AddColumn("values")
+            .AddColumn("protocols")
+            .AddColumn("source");
+        foreach (var knob in KnobCatalog.All)
+        {
+            table.AddRow(
+                Markup.Escape(knob.Key),
+                TypeName(knob.Kind),
+                Markup.Escape(DefaultText(knob)),
+                Markup.Escape(ValuesText(knob)),
+                Markup.Escape(knob.Protocols.Length == 0 ? "all" : string.Join(", ", knob.Protocols)),
+                Markup.Escape(knob.Source));
+        }
+
+        console.Write(table);
+    }
+}

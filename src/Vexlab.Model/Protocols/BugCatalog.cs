@@ -1,0 +1,67 @@
+using System.Collections.Immutable;
+
+namespace Vexlab.Model.Protocols;
+
+/// <summary>
+/// One known bug the model reproduces: the fix, the knob value that brings the bug back, the
+/// protocol it runs under, the built-in checker model that reaches it and the property it breaks.
+/// </summary>
+public sealed record BugInfo(
+    string Id,
+    string Commit,
+    string Subject,
+    string Knob,
+    string BuggyValue,
+    string Protocol,
+    string CheckerModel,
+    string Property,
+    string[] With);
+
+/// <summary>A known bug or race the model does not cover yet, and why.</summary>
+public sealed record OutOfScopeBug(string Id, string Commit, string Subject, string Reason);
+
+/// <summary>The acceptance table of known APF bugs (reference section 6), as data.</summary>
+public static class BugCatalog
+{
+    public static ImmutableArray<BugInfo> All { get; } =
+    [
+        new("B1", "6f3c1fc53d86", "KVM: x86/mmu: make apf token non-zero to fix bug",
+            "host.apf.token_never_zero", "false", "kvm-pf-int", "token-wrap", "no-lost-wakeup",
+            ["host.apf.token_id_bits=2"]),
+        new("B2", "2a18b7e7cd88", "KVM: async_pf: Inject 'page ready' event only if 'page not present' was previously injected",
+            "host.apf.ready_only_if_not_present_delivered", "false", "kvm-pf-int", "kernel-fault", "ready-matches-not-present",
+            []),
+        new("B3", "2a266f23550b", "KVM MMU: check pending exception before injecting APF",
+            "host.apf.require_no_pending_event", "false", "kvm-pf", "pending-event", "no-protocol-double-fault",
+            []),
+        new("B6", "2f15d027c05f", "KVM: x86: Properly handle APF vs disabled LAPIC situation",
+            "host.apf.dequeue_requires_lapic_enabled", "false", "kvm-pf-int", "reenable", "no-lost-wakeup",
+            ["guest.lapic.enabled_at_apf_enable=false"]),
+        new("B8", "0547758a6de3", "x86/kvm: Alloc dummy async #PF token outside of raw spinlock",
+            "guest.apf.recheck_before_dummy_insert", "false", "kvm-pf-int", "wake-race", "one-node-per-token",
+            ["host.apf.ready_target=any"]),
+        new("B9", "(2.6.38 design)", "dummy entries in kvm_async_pf_task_wake (Gleb Natapov, 2010)",
+            "guest.apf.dummy_entries", "false", "kvm-pf-int", "wake-race", "no-lost-wakeup",
+            ["host.apf.ready_target=any"]),
+        new("B11", "a0d14b8909de", "x86/mm, tracing: Fix CR2 corruption (and exc_nmi's CR2 save/restore)",
+            "guest.pf.read_fault_info_first", "false", "kvm-pf", "nmi-window", "fault-info-intact",
+            ["guest.nmi.save_restore_cr2=false", "guest.nmi.save_restore_apf_flags=false"]),
+        new("B12", "(unmerged, Vivek Goyal 2020)", "kvm,x86: Improve kvm page fault error handling",
+            "host.apf.report_errors", "false", "kvm-pf-int", "truncate", "unrecoverable-terminates",
+            []),
+    ];
+
+    public static ImmutableArray<OutOfScopeBug> OutOfScope { get; } =
+    [
+        new("B4", "ab4e41eb9fab", "KVM: x86: Fix the interaction between SMM and the asynchronous pagefault",
+            "no SMM or CR0 writes in the model: completions are never flushed behind the guest's back"),
+        new("B5", "68c35f89d016", "KVM: x86: Fix a semi theoretical bug in kvm_arch_async_page_present_queued",
+            "store-buffer ordering of the kick: the model is sequentially consistent"),
+        new("B7", "3d75b8aa5c29", "KVM: Always flush async #PF workqueue when vCPU is being destroyed (CVE-2024-26976)",
+            "no vCPU or VM teardown and no worker lifetimes in the model"),
+        new("B10", "9bc1f09f6fa7", "KVM: async_pf: avoid async pf injection when in guest mode",
+            "no nested guests (L2) in the model"),
+        new("B13", "(Wanpeng Li, 2020)", "KVM: X86: Fix async pf caused null-ptr-deref",
+            "every modelled VM has an in-kernel LAPIC"),
+    ];
+}

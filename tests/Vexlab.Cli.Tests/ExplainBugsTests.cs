@@ -1,0 +1,97 @@
+using System.Text.Json;
+using Vexlab.Model.Protocols;
+
+namespace Vexlab.Cli.Tests;
+
+/// <summary><c>vexlab explain bugs</c> and <c>vexlab explain keys</c>.</summary>
+public sealed class ExplainBugsTests
+{
+    [Fact]
+    public void Bugs_Json_HasEveryRowAndTheOutOfScopeList()
+    {
+        var result = CliRunner.Run("explain", "bugs", "--json");
+        Assert.Equal(0, result.ExitCode);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var root = doc.RootElement;
+        Assert.Equal(1, root.GetProperty("schema_version").GetInt32());
+        var ids = root.GetProperty("bugs").EnumerateArray().Select(b => b.GetProperty("id").GetString()!).ToArray();
+        Assert.Equal(new[] { "B1", "B2", "B3", "B6", "B8", "B9", "B11", "B12" }, ids);
+        foreach (var bug in root.GetProperty("bugs").EnumerateArray())
+        {
+            var knob = KnobCatalog.Find(bug.GetProperty("knob").GetString()!);
+            Assert.NotNull(knob);
+            Assert.True(knob.AppliesTo(bug.GetProperty("protocol").GetString()!));
+            // Only B12's fix (error reports) is not what KVM does today.
+            var buggyDefault = bug.GetProperty("id").GetString() == "B12";
+            Assert.Equal(buggyDefault, bug.GetProperty("buggy_value").GetString() == bug.GetProperty("default").GetString());
+            Assert.Equal(buggyDefault, bug.GetProperty("default_is_buggy").GetBoolean());
+            Assert.Contains(bug.GetProperty("property").GetString(), Model.Properties.PropertyNames.Safety.Concat(Model.Properties.PropertyNames.Liveness));
+            Assert.False(string.IsNullOrEmpty(bug.GetProperty("model").GetString()));
+        }
+
+        var b8 = root.GetProperty("bugs").EnumerateArray().Single(b => b.GetProperty("id").GetString() == "B8");
+        Assert.Equal("0547758a6de3", b8.GetProperty("commit").GetString());
+        Assert.Equal("wake-race", b8.GetProperty("model").GetString());
+        var outOfScope = root.GetProperty("out_of_scope").EnumerateArray().Select(b => b.GetProperty("commit").GetString()).ToArray();
+        Assert.Contains("ab4e41eb9fab", outOfScope);
+        Assert.Contains("68c35f89d016", outOfScope);
+        Assert.Contains("3d75b8aa5c29", outOfScope);
+        Assert.Contains("9bc1f09f6fa7", outOfScope);
+        Assert.Contains(root.GetProperty("out_of_scope").EnumerateArray(), b => b.GetProperty("id").GetString() == "B13");
+    }
+
+    [Fact]
+    public void Bugs_Human_IsATable()
+    {
+        var result = CliRunner.Run("explain", "bugs");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("guest.apf.recheck_before_dummy_insert=false", result.Stdout);
+        Assert.Contains("Out of scope", result.Stdout);
+        Assert.Equal(string.Empty, result.Stderr);
+    }
+
+    [Fact]
+    public void Bugs_JsonToFile()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"vexlab-bugs-{Guid.NewGuid():N}.json");
+        try
+        {
+            var result = CliRunner.Run("explain", "bugs", "--json", path);
+            Assert.Equal(0, result.ExitCode);
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            Assert.Equal(BugCatalog.All.Length, doc.RootElement.GetProperty("bugs").GetArrayLength());
+            Assert.Contains("B12", result.Stdout);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Keys_Json_ListsEveryKnob()
+    {
+        var result = CliRunner.Run("explain", "keys", "--json");
+        Assert.Equal(0, result.ExitCode);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var keys = doc.RootElement.GetProperty("keys").EnumerateArray().ToArray();
+        Assert.Equal(KnobCatalog.All.Select(k => k.Key), keys.Select(k => k.GetProperty("key").GetString()!));
+        var ready = keys.Single(k => k.GetProperty("key").GetString() == "host.apf.ready_only_if_not_present_delivered");
+        Assert.Equal("false", ready.GetProperty("protocol_defaults").GetProperty("kvm-pf").GetString());
+        Assert.Equal("true", ready.GetProperty("protocol_defaults").GetProperty("kvm-pf-int").GetString());
+        var store = keys.Single(k => k.GetProperty("key").GetString() == "guest.ve.info_store");
+        Assert.Equal(new[] { "pv-page", "args" }, store.GetProperty("values").EnumerateArray().Select(v => v.GetString()!).ToArray());
+        Assert.Equal(new[] { "ve" }, store.GetProperty("protocols").EnumerateArray().Select(v => v.GetString()!).ToArray());
+    }
+
+    [Fact]
+    public void Keys_Human_ListsEveryKnob()
+    {
+        var result = CliRunner.Run("explain", "keys");
+        Assert.Equal(0, result.ExitCode);
+        foreach (var knob in KnobCatalog.All)
+        {
+            Assert.Contains(knob.Key, result.Stdout);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using Vexlab.Model.Arch;
+using Vexlab.Model.Guest;
+using Vexlab.Model.Machine;
+using Vexlab.Model.Properties;
+using Vexlab.Model.Scripting;
+using static Vexlab.Model.Tests.Machine.TestMachines;
+
+namespace Vexlab.Model.Tests.Bugs;
+
+/// <summary>
+/// B3, 2a266f23550b "KVM MMU: check pending exception before injecting APF": the 5.7 host's
+/// kvm_check_async_pf_completion() / kvm_can_do_async_pf() injected page-ready as a #PF while the
+/// not-present #PF was still pending; kvm_multiple_exception() merges #PF + #PF into #DF.
+/// </summary>
+public sealed class B3RequireNoPendingEventTests
+{
+    private static Script ReadyWhileNotPresentPending(string requireNoPending)
+    {
+        var m = Build("kvm-pf", [User("a", 0, Touch(0)), User("b", 0, Touch(1))],
+            knobs: [("host.apf.require_no_pending_event", requireNoPending)]);
+        var s = new Script(m);
+
+        // a: not-present #PF (pending at the exit, injected at entry), a sleeps.
+        s.Do(ActionKind.Step, 0);
+        Assert.Equal(PendingEvent.PfNotPresent, s.Machine.Vcpu(0).Pending);
+        s.Do(ActionKind.Enter, 0);
+        s.StepUntil(ModelEventKind.TaskSlept, vcpu: 0);
+
+        // a's page completes while b's not-present #PF is pending in the host.
+        s.CompleteAny();
+        s.Do(ActionKind.Step, 0);
+        Assert.Equal(PendingEvent.PfNotPresent, s.Machine.Vcpu(0).Pending);
+        Assert.Equal(RunState.InHost, s.Machine.Vcpu(0).Run);
+        return s;
+    }
+
+    [Fact]
+    public void ReadyMergedWithPendingNotPresent_IsDoubleFault()
+    {
+        var s = ReadyWhileNotPresentPending("false");
+        s.Do(ActionKind.Dequeue, 0, 0);
+        Assert.Equal(PendingEvent.DoubleFault, s.Machine.Vcpu(0).Pending);
+        var entry = s.Do(ActionKind.Enter, 0);
+        Assert.True(entry.Violated(SafetyProperty.NoProtocolDoubleFault));
+        Assert.Contains(entry, e => e.Kind == ModelEventKind.ExceptionDelivered && e.Aux == Vectors.DF);
+        Assert.Equal(GuestOutcome.Oops, s.Machine.Outcome);
+        Assert.Equal(PanicReason.DoubleFault, s.Machine.Panic);
+    }
+
+    [Fact]
+    public void ReadyWaitsUntilNothingIsPending()
+    {
+        var s = ReadyWhileNotPresentPending("true");
+        Assert.False(s.IsEnabled(ActionKind.Dequeue, 0, 0));
+        s.Do(ActionKind.Enter, 0);
+        BugAsserts.AssertFinishedClean(s);
+    }
+}
