@@ -145,16 +145,7 @@ public sealed class Script
             var bestRank = int.MaxValue;
             foreach (var a in enabled)
             {
-                var rank = a.Kind switch
-                {
-                    ActionKind.DeliverNmi => 0,
-                    ActionKind.DeliverInterrupt => 1,
-                    ActionKind.Enter => 2,
-                    ActionKind.Dequeue => 3,
-                    ActionKind.Step => 4,
-                    ActionKind.Complete => 5,
-                    _ => 9,
-                };
+                var rank = Preference(a.Kind);
                 if (rank < bestRank)
                 {
                     best = a;
@@ -162,7 +153,7 @@ public sealed class Script
                 }
             }
 
-            if (bestRank == 9)
+            if (bestRank == NotPreferred)
             {
                 return i;
             }
@@ -173,6 +164,24 @@ public sealed class Script
 
         return limit;
     }
+
+    /// <summary>Rank of an action kind in the fixed schedule of <see cref="RunToEnd"/>: lower first.</summary>
+    public const int NotPreferred = 99;
+
+    /// <summary>
+    /// The fixed preference smoke tests run with: deliveries, entries and dequeues before guest
+    /// steps, host completions last, external events never.
+    /// </summary>
+    public static int Preference(ActionKind kind) => kind switch
+    {
+        ActionKind.DeliverNmi => 0,
+        ActionKind.DeliverInterrupt => 1,
+        ActionKind.Enter => 2,
+        ActionKind.Dequeue => 3,
+        ActionKind.Step => 4,
+        ActionKind.Complete => 5,
+        _ => NotPreferred,
+    };
 
     /// <summary>A short program: the ops in order.</summary>
     public static GuestProgram Program(string name, params Instr[] code) => new(name, code);

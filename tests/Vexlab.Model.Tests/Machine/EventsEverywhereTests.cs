@@ -3,6 +3,7 @@ using Vexlab.Model.Host;
 using Vexlab.Model.Machine;
 using Vexlab.Model.Properties;
 using Vexlab.Model.Protocols;
+using Vexlab.Model.Scripting;
 using static Vexlab.Model.Tests.Machine.TestMachines;
 
 namespace Vexlab.Model.Tests.Machine;
@@ -68,17 +69,7 @@ public sealed class EventsEverywhereTests
             for (var i = 0; i < n; i++)
             {
                 var a = buffer[i];
-                var rank = a.Kind switch
-                {
-                    _ when a.Kind == external && step == at => -1,
-                    ActionKind.DeliverNmi => 0,
-                    ActionKind.DeliverInterrupt => 1,
-                    ActionKind.Enter => 2,
-                    ActionKind.Dequeue => 3,
-                    ActionKind.Step => 4,
-                    ActionKind.Complete => 5,
-                    _ => 99,
-                };
+                var rank = a.Kind == external && step == at ? -1 : Script.Preference(a.Kind);
                 if (rank < bestRank)
                 {
                     bestRank = rank;
@@ -86,7 +77,7 @@ public sealed class EventsEverywhereTests
                 }
             }
 
-            if (chosen is null || bestRank == 99)
+            if (chosen is null || bestRank == Script.NotPreferred)
             {
                 return (sink.Violations, m.Outcome, step);
             }
