@@ -9,20 +9,8 @@ namespace Vexlab.Cli.Commands;
 /// <summary><c>vexlab explain bugs</c>: the known bugs, the knob that brings each back, and what is out of scope.</summary>
 public static class ExplainBugsCommand
 {
-    public static Command Create(CliContext context)
-    {
-        var json = JsonTarget.CreateOption();
-        var command = new Command("bugs", "Print the known APF bugs the model reproduces, with their knobs and checker models");
-        command.Options.Add(json);
-        command.SetAction(parse =>
-        {
-            var target = JsonTarget.From(parse, json);
-            WriteHuman(context.Human(target));
-            ResultDocument.Write(context, target, BuildDocument());
-            return ExitCodes.Done;
-        });
-        return command;
-    }
+    public static Command Create(CliContext context) =>
+        ReportCommand.Create(context, "bugs", "Print the known APF bugs the model reproduces, with their knobs and checker models", WriteHuman, BuildDocument);
 
     internal static JsonObject BuildDocument()
     {

@@ -10,20 +10,8 @@ namespace Vexlab.Cli.Commands;
 /// <summary><c>vexlab explain keys</c>: every model knob with its type, defaults, values, protocols and source.</summary>
 public static class ExplainKeysCommand
 {
-    public static Command Create(CliContext context)
-    {
-        var json = JsonTarget.CreateOption();
-        var command = new Command("keys", "Print every model knob: type, default, values, protocols and source");
-        command.Options.Add(json);
-        command.SetAction(parse =>
-        {
-            var target = JsonTarget.From(parse, json);
-            WriteHuman(context.Human(target));
-            ResultDocument.Write(context, target, BuildDocument());
-            return ExitCodes.Done;
-        });
-        return command;
-    }
+    public static Command Create(CliContext context) =>
+        ReportCommand.Create(context, "keys", "Print every model knob: type, default, values, protocols and source", WriteHuman, BuildDocument);
 
     internal static JsonObject BuildDocument()
     {
