@@ -1,0 +1,261 @@
+using System.Collections.Immutable;
+using Vexlab.Simulation.Engine;
+
+namespace Vexlab.Simulation.Backing;
+
+/// <summary>Where the host fetches a page from.</summary>
+public enum BackingKind
+{
+    SwapNvme,
+    SwapSata,
+    SwapHdd,
+    Optane,
+    Rdma,
+    PostcopyNet,
+    PostcopyNetVanilla,
+    Dax,
+    Fixed,
+}
+
+/// <summary>Shape of one mixture component.</summary>
+public enum LatencyShape
+{
+    /// <summary>Always <see cref="LatencyComponent.Mean"/>.</summary>
+    Constant,
+
+    /// <summary>Log-normal with the given mean and log-space sigma.</summary>
+    LogNormal,
+
+    /// <summary>Uniform in [<see cref="LatencyComponent.Low"/>, <see cref="LatencyComponent.High"/>).</summary>
+    Uniform,
+}
+
+/// <summary>
+/// One mode of a latency mixture, in nanoseconds (doubles only as distribution parameters; samples are
+/// integers). A sample is <see cref="OffsetNs"/> plus a draw from the shape.
+/// </summary>
+public readonly record struct LatencyComponent(
+    ulong WeightPpm, LatencyShape Shape, double Mean, double Sigma, double Low, double High, double OffsetNs)
+{
+    public static LatencyComponent LogNormal(ulong weightPpm, double meanNs, double sigma, double offsetNs = 0) =>
+        new(weightPpm, LatencyShape.LogNormal, meanNs, sigma, 0, 0, offsetNs);
+
+    public static LatencyComponent Uniform(ulong weightPpm, double lowNs, double highNs) =>
+        new(weightPpm, LatencyShape.Uniform, (lowNs + highNs) / 2, 0, lowNs, highNs, 0);
+
+    public static LatencyComponent Constant(ulong weightPpm, double ns) =>
+        new(weightPpm, LatencyShape.Constant, ns, 0, ns, ns, 0);
+
+    /// <summary>Analytic mean of this component, offset included.</summary>
+    public double ExpectedNs => OffsetNs + Mean;
+
+    internal LatencyComponent Scaled(double factor) =>
+        this with { Mean = Mean * factor, Low = Low * factor, High = High * factor, OffsetNs = OffsetNs * factor };
+}
+
+/// <summary>
+/// A backing store's 4 KiB fetch latency as a mixture of up to a few modes, sampled in integer ns.
+/// Immutable; <see cref="Sample"/> does not allocate. Log-normal modes draw a normal deviate by the
+/// polar method (Math.Log, Math.Sqrt, Math.Exp): bit-exact wherever libm agrees, which is everywhere the
+/// tests run; a last-ulp difference could move a sample by at most 1 ns.
+/// </summary>
+public sealed class BackingStore
+{
+    private const ulong Million = 1_000_000;
+
+    private readonly LatencyComponent[] _components;
+    private readonly ulong[] _cumulativePpm;
+
+    private BackingStore(BackingKind kind, string name, string source, LatencyComponent[] components)
+    {
+        Kind = kind;
+        Name = name;
+        Source = source;
+        _components = components;
+        _cumulativePpm = new ulong[components.Length];
+        ulong sum = 0;
+        for (var i = 0; i < components.Length; i++)
+        {
+            sum += components[i].WeightPpm;
+            _cumulativePpm[i] = sum;
+        }
+
+        if (sum != Million)
+        {
+            throw new ArgumentException($"mixture weights of '{name}' sum to {sum} ppm, not 1,000,000", nameof(components));
+        }
+    }
+
+    public BackingKind Kind { get; }
+
+    /// <summary>Scenario name, e.g. <c>swap-nvme</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>The calibration row the distribution follows.</summary>
+    public string Source { get; }
+
+    public ImmutableArray<LatencyComponent> Components => [.. _components];
+
+    /// <summary>Analytic mean in ns (sum of weight x component mean).</summary>
+    public double MeanNs
+    {
+        get
+        {
+            var mean = 0.0;
+            foreach (var c in _components)
+            {
+                mean += c.WeightPpm * c.ExpectedNs;
+            }
+
+            return mean / Million;
+        }
+    }
+
+    /// <summary>Scenario names of every kind, in <see cref="BackingKind"/> order.</summary>
+    public static ImmutableArray<string> KindNames { get; } =
+    [
+        "swap-nvme", "swap-sata", "swap-hdd", "optane", "rdma", "postcopy-net", "postcopy-net-vanilla", "dax", "fixed",
+    ];
+
+    public static string NameOf(BackingKind kind) => KindNames[(int)kind];
+
+    public static bool TryParseKind(string name, out BackingKind kind)
+    {
+        for (var i = 0; i < KindNames.Length; i++)
+        {
+            if (string.Equals(KindNames[i], name, StringComparison.Ordinal))
+            {
+                kind = (BackingKind)i;
+                return true;
+            }
+        }
+
+        kind = default;
+        return false;
+    }
+
+    /// <summary>
+    /// The calibrated distribution of <paramref name="kind"/>. <paramref name="daxHitRatio"/> is the host
+    /// page-cache hit ratio for <see cref="BackingKind.Dax"/> (ignored otherwise); <paramref name="fixedNs"/>
+    /// is the value of <see cref="BackingKind.Fixed"/>.
+    /// </summary>
+    public static BackingStore Create(BackingKind kind, Ratio? daxHitRatio = null, long fixedNs = 10_000)
+    {
+        const double Us = 1_000;
+        const double Ms = 1_000_000;
+        return kind switch
+        {
+            // P3700 QD1: mean 77.9, median 76, p99 96 us; p99.999 0.3-2.8 ms -> 1 in 10^4 slow read.
+            BackingKind.SwapNvme => new(kind, "swap-nvme",
+                "calibration.md 6 BackingNvme4K: 80 us (p99 ~100-120 us, p99.999 0.3-2.8 ms); AnandTech P3700 / 9100 [M-secondary]",
+                [LatencyComponent.LogNormal(999_900, 80 * Us, 0.12), LatencyComponent.Uniform(100, 300 * Us, 2_800 * Us)]),
+            BackingKind.SwapSata => new(kind, "swap-sata",
+                "calibration.md 6 BackingSata4K: 120 us (100-200 us); AnandTech 13704 'SATA ~40% slower' [Est]",
+                [LatencyComponent.LogNormal(1_000_000, 120 * Us, 0.15)]),
+            BackingKind.SwapHdd => new(kind, "swap-hdd",
+                "calibration.md 6 BackingHdd4K: 8 ms, 4-12 ms seek + rotation [Est]",
+                [LatencyComponent.Uniform(1_000_000, 4 * Ms, 12 * Ms)]),
+            // P4800X QD1: mean 8.9, median 9, p99 10, p99.999 37 us.
+            BackingKind.Optane => new(kind, "optane",
+                "calibration.md 6 BackingOptane4K: 9 us (p99 10, p99.999 37 us); AnandTech P4800X [M-secondary]",
+                [LatencyComponent.LogNormal(999_990, 9 * Us, 0.045), LatencyComponent.Uniform(10, 10 * Us, 37 * Us)]),
+            BackingKind.Rdma => new(kind, "rdma",
+                "calibration.md 6 BackingRdma4K: 10 us end-to-end remote fault (5-40 us), Fastswap-like [Recall/Est]",
+                [LatencyComponent.LogNormal(1_000_000, 10 * Us, 0.45)]),
+            // Peter Xu, postcopy preemption, 4 KiB: modes 64-512 us, 2-4 ms (~15-20 %), tail 8-16 ms.
+            BackingKind.PostcopyNet => new(kind, "postcopy-net",
+                "calibration.md 2.1 / 6 PostcopyFault4K: mixture 70% ~0.2 ms, 20% ~3 ms, 10% ~10 ms; Peter Xu postcopy-preempt histograms [M-primary]",
+                [
+                    LatencyComponent.LogNormal(700_000, 200 * Us, 0.45),
+                    LatencyComponent.LogNormal(200_000, 3 * Ms, 0.2),
+                    LatencyComponent.LogNormal(100_000, 10 * Ms, 0.2),
+                ]),
+            BackingKind.PostcopyNetVanilla => new(kind, "postcopy-net-vanilla",
+                "calibration.md 2.1: vanilla postcopy 4 KiB avg 10.68 ms, almost all in 8-16 ms (head-of-line blocking) [M-primary]",
+                [LatencyComponent.LogNormal(1_000_000, 10.68 * Ms, 0.15)]),
+            BackingKind.Dax => Dax(daxHitRatio ?? Ratio.FromPercent(90)),
+            BackingKind.Fixed => new(kind, "fixed", "constant latency for sweeps",
+                [LatencyComponent.Constant(1_000_000, fixedNs)]),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+    }
+
+    /// <summary>By scenario name, e.g. <c>postcopy-net</c>.</summary>
+    public static BackingStore Create(string kindName, Ratio? daxHitRatio = null) =>
+        TryParseKind(kindName, out var kind)
+            ? Create(kind, daxHitRatio)
+            : throw new ArgumentException($"unknown backing store '{kindName}'", nameof(kindName));
+
+    /// <summary>A constant latency (for latency sweeps: "1 us .. 10 ms").</summary>
+    public static BackingStore Constant(long ns) => Create(BackingKind.Fixed, fixedNs: ns);
+
+    private static BackingStore Dax(Ratio hitRatio)
+    {
+        const double Us = 1_000;
+        var hitPpm = (ulong)Math.Round(hitRatio.ToDouble() * Million, MidpointRounding.ToEven);
+        return new BackingStore(BackingKind.Dax, "dax",
+            "calibration.md 2 / 6 VirtiofsDaxFault4K: host page-cache hit 5 us (2-10 us), Goyal virtiofs DAX 719 MiB/s randread-mmap [derived]; miss = hit path + NVMe read (BackingNvme4K)",
+            [
+                LatencyComponent.LogNormal(hitPpm, 5 * Us, 0.3),
+                LatencyComponent.LogNormal(Million - hitPpm, 80 * Us, 0.12, offsetNs: 5 * Us),
+            ]);
+    }
+
+    /// <summary>Every time value multiplied by <paramref name="factor"/> (shape and weights unchanged).</summary>
+    public BackingStore Scale(double factor)
+    {
+        if (!double.IsFinite(factor) || factor <= 0.0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(factor), "factor must be finite and positive");
+        }
+
+        var scaled = new LatencyComponent[_components.Length];
+        for (var i = 0; i < scaled.Length; i++)
+        {
+            scaled[i] = _components[i].Scaled(factor);
+        }
+
+        return new BackingStore(Kind, Name, Source + $" (scaled x{factor.ToString("R", System.Globalization.CultureInfo.InvariantCulture)})", scaled);
+    }
+
+    /// <summary>The same shape rescaled so that its analytic mean is <paramref name="meanNs"/>.</summary>
+    public BackingStore WithMean(long meanNs)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(meanNs, 1);
+        return Scale(meanNs / MeanNs);
+    }
+
+    /// <summary>One fetch latency in ns (at least 1).</summary>
+    public long Sample(ref SimRandom rng)
+    {
+        var index = 0;
+        if (_components.Length > 1)
+        {
+            var u = rng.NextBelow(Million);
+            while (u >= _cumulativePpm[index])
+            {
+                index++;
+            }
+        }
+
+        ref readonly var c = ref _components[index];
+        double value = c.Shape switch
+        {
+            LatencyShape.Constant => c.Mean,
+            LatencyShape.Uniform => c.Low + ((c.High - c.Low) * rng.NextUnitDouble()),
+            _ => LogNormal(ref rng, c.Mean, c.Sigma),
+        };
+
+        var ns = (long)Math.Round(c.OffsetNs + value, MidpointRounding.ToEven);
+        return ns < 1 ? 1 : ns;
+    }
+
+    public override string ToString() => Name;
+
+    private static double LogNormal(ref SimRandom rng, double mean, double sigma)
+    {
+        // mean = exp(mu + sigma^2 / 2)
+        var mu = Math.Log(mean) - (0.5 * sigma * sigma);
+        return Math.Exp(mu + (sigma * rng.NextStandardNormal()));
+    }
+}

@@ -1,0 +1,143 @@
+using Vexlab.Simulation.Metrics;
+
+namespace Vexlab.Simulation.Tracing;
+
+/// <summary>What a <see cref="TraceRecord"/> describes. Each writer renders the kinds it understands.</summary>
+public enum TraceKind
+{
+    /// <summary>vCPU <see cref="TraceRecord.Vcpu"/> enters <see cref="TraceRecord.State"/> (closes its previous state).</summary>
+    VcpuState,
+
+    /// <summary>A complete slice of <see cref="TraceRecord.DurationNs"/> on a vCPU track, or a worker track if <see cref="TraceRecord.Worker"/> is set.</summary>
+    Slice,
+
+    /// <summary>Host worker <see cref="TraceRecord.Worker"/> fetches a page for <see cref="TraceRecord.Token"/> for <see cref="TraceRecord.DurationNs"/>.</summary>
+    HostWork,
+
+    /// <summary>A fault on <see cref="TraceRecord.Token"/> becomes outstanding.</summary>
+    FaultBegin,
+
+    /// <summary>The fault on <see cref="TraceRecord.Token"/> is resolved.</summary>
+    FaultEnd,
+
+    /// <summary>Counter <see cref="TraceRecord.Label"/> takes <see cref="TraceRecord.Value"/>.</summary>
+    Counter,
+
+    /// <summary>A free-form instant named <see cref="TraceRecord.Label"/>.</summary>
+    Instant,
+
+    KvmExit,
+    KvmEntry,
+    KvmPageFault,
+    KvmTryAsyncGetPage,
+    KvmAsyncPfRepeatedFault,
+    KvmAsyncPfNotPresent,
+    KvmAsyncPfReady,
+    KvmAsyncPfCompleted,
+    KvmInjException,
+    KvmInjVirq,
+    KvmApicAcceptIrq,
+    VeDelivered,
+    VeResolveEpt,
+    VeWakeup,
+}
+
+/// <summary>Coarse vCPU state for the timeline.</summary>
+public enum VcpuState
+{
+    Guest,
+    StalledInHost,
+    HaltedInHost,
+    Idle,
+}
+
+/// <summary>
+/// Neutral trace record produced by the simulator and consumed by every <see cref="ITraceSink"/>.
+/// Fields a kind does not use stay at their defaults. -1 in <see cref="Vcpu"/>/<see cref="Worker"/> means "none".
+/// </summary>
+public readonly record struct TraceRecord
+{
+    public long TimeNs { get; init; }
+
+    public TraceKind Kind { get; init; }
+
+    public int Vcpu { get; init; }
+
+    public int Worker { get; init; }
+
+    public int Task { get; init; }
+
+    public ulong Gfn { get; init; }
+
+    public ulong Gva { get; init; }
+
+    /// <summary>Guest physical address (kvm_page_fault) or host virtual address (kvm_async_pf_completed).</summary>
+    public ulong Address { get; init; }
+
+    public ulong Rip { get; init; }
+
+    public uint Token { get; init; }
+
+    public int Vector { get; init; }
+
+    public ulong ErrorCode { get; init; }
+
+    public bool HasErrorCode { get; init; }
+
+    public ExitReason ExitReason { get; init; }
+
+    public ulong Info1 { get; init; }
+
+    public ulong Info2 { get; init; }
+
+    public uint IntrInfo { get; init; }
+
+    public long DurationNs { get; init; }
+
+    public long Value { get; init; }
+
+    public VcpuState State { get; init; }
+
+    public string? Label { get; init; }
+
+    public static TraceRecord At(long timeNs, TraceKind kind, int vcpu = -1) =>
+        new() { TimeNs = timeNs, Kind = kind, Vcpu = vcpu, Worker = -1 };
+
+    public static TraceRecord StateChange(long timeNs, int vcpu, VcpuState state) =>
+        At(timeNs, TraceKind.VcpuState, vcpu) with { State = state };
+
+    public static TraceRecord Exit(long timeNs, int vcpu, ExitReason reason, ulong rip, ulong info1 = 0, ulong info2 = 0) =>
+        At(timeNs, TraceKind.KvmExit, vcpu) with { ExitReason = reason, Rip = rip, Info1 = info1, Info2 = info2 };
+
+    public static TraceRecord Entry(long timeNs, int vcpu, ulong rip) =>
+        At(timeNs, TraceKind.KvmEntry, vcpu) with { Rip = rip };
+}
+
+/// <summary>Consumer of trace records (writers, fan-out, in-memory capture).</summary>
+public interface ITraceSink
+{
+    void Write(in TraceRecord record);
+
+    /// <summary>Closes open slices and flushes; no writes after this.</summary>
+    void Complete(long endTimeNs);
+}
+
+/// <summary>Sends every record to several sinks.</summary>
+public sealed class TraceFanout(params ITraceSink[] sinks) : ITraceSink
+{
+    public void Write(in TraceRecord record)
+    {
+        foreach (var s in sinks)
+        {
+            s.Write(record);
+        }
+    }
+
+    public void Complete(long endTimeNs)
+    {
+        foreach (var s in sinks)
+        {
+            s.Complete(endTimeNs);
+        }
+    }
+}

@@ -1,0 +1,197 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Vexlab.Simulation.Tracing;
+
+namespace Vexlab.Simulation.Tests;
+
+public class PerfettoTraceWriterTests
+{
+    [Fact]
+    public void Output_IsValidChromeTraceJson()
+    {
+        var json = Write(TraceFixture.ApfEpisode());
+        using var doc = JsonDocument.Parse(json);
+        Assert.Equal("ns", doc.RootElement.GetProperty("displayTimeUnit").GetString());
+        var events = doc.RootElement.GetProperty("traceEvents").EnumerateArray().ToList();
+        Assert.NotEmpty(events);
+        foreach (var e in events)
+        {
+            var ph = e.GetProperty("ph").GetString();
+            Assert.Contains(ph, new[] { "M", "X", "b", "e", "C", "i" });
+            Assert.True(e.TryGetProperty("name", out _));
+            Assert.True(e.TryGetProperty("pid", out _));
+            if (ph != "M")
+            {
+                Assert.True(e.TryGetProperty("ts", out _));
+            }
+        }
+
+        var threadNames = events.Where(e => e.GetProperty("ph").GetString() == "M" && e.GetProperty("name").GetString() == "thread_name")
+            .Select(e => e.GetProperty("args").GetProperty("name").GetString()).ToList();
+        Assert.Contains("vCPU 0", threadNames);
+        Assert.Contains("vCPU 1", threadNames);
+        Assert.Contains("async_pf worker 0", threadNames);
+    }
+
+    [Fact]
+    public void Timestamps_AreMicrosecondsWithThreeDecimals()
+    {
+        var json = Write(TraceFixture.ApfEpisode());
+        var stamps = Regex.Matches(json, "\"(ts|dur)\":([^,}]+)");
+        Assert.NotEmpty(stamps);
+        foreach (Match m in stamps)
+        {
+            Assert.Matches(@"^\d+\.\d{3}$", m.Groups[2].Value);
+        }
+
+        Assert.Contains("\"ts\":10.400", json, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CompleteSlices_NestPerTrack()
+    {
+        var json = Write(TraceFixture.ApfEpisode());
+        var violations = SliceNestingChecker.Check(json);
+        Assert.Empty(violations);
+
+        // The vCPU state slices tile each vCPU track from 0 to the end.
+        using var doc = JsonDocument.Parse(json);
+        var vcpu0 = doc.RootElement.GetProperty("traceEvents").EnumerateArray()
+            .Where(e => e.GetProperty("ph").GetString() == "X" && e.GetProperty("cat").GetString() == "vcpu" && e.GetProperty("tid").GetInt32() == 0)
+            .Select(e => (e.GetProperty("name").GetString(), SliceNestingChecker.Ns(e.GetProperty("ts")), SliceNestingChecker.Ns(e.GetProperty("dur"))))
+            .ToList();
+        Assert.Equal(new (string?, long, long)[]
+        {
+            ("guest", 0, 10_000), ("stalled in host", 10_000, 1_000), ("guest", 11_000, TraceFixture.EndNs - 11_000),
+        }, vcpu0);
+    }
+
+    [Fact]
+    public void Checker_FindsOverlappingSlices()
+    {
+        const string Bad = """
+            {"traceEvents":[
+            {"ph":"X","name":"a","pid":1,"tid":0,"ts":0.000,"dur":10.000},
+            {"ph":"X","name":"b","pid":1,"tid":0,"ts":5.000,"dur":10.000},
+            {"ph":"X","name":"c","pid":1,"tid":1,"ts":5.000,"dur":10.000}
+            ]}
+            """;
+        var violations = SliceNestingChecker.Check(Bad);
+        Assert.Single(violations);
+    }
+
+    [Fact]
+    public void AsyncFaults_PairUp_AndCounterFollowsThem()
+    {
+        var json = Write(TraceFixture.ApfEpisode());
+        using var doc = JsonDocument.Parse(json);
+        var events = doc.RootElement.GetProperty("traceEvents").EnumerateArray().ToList();
+        var begins = events.Where(e => e.GetProperty("ph").GetString() == "b").Select(e => e.GetProperty("id").GetString()).ToList();
+        var ends = events.Where(e => e.GetProperty("ph").GetString() == "e").Select(e => e.GetProperty("id").GetString()).ToList();
+        Assert.Equal(new[] { "0x1000" }, begins);
+        Assert.Equal(begins, ends);
+        var counter = events.Where(e => e.GetProperty("ph").GetString() == "C" && e.GetProperty("name").GetString() == "outstanding_faults")
+            .Select(e => e.GetProperty("args").GetProperty("value").GetInt64()).ToList();
+        Assert.Equal(new long[] { 1, 0 }, counter);
+        Assert.Contains(events, e => e.GetProperty("ph").GetString() == "i" && e.GetProperty("name").GetString() == "inject #PF");
+    }
+
+    [Fact]
+    public void Output_IsDeterministic()
+    {
+        Assert.Equal(Write(TraceFixture.ApfEpisode()), Write(TraceFixture.ApfEpisode()));
+    }
+
+    [Fact]
+    public void LargeTrace_StreamsAndStaysValid()
+    {
+        var records = new List<TraceRecord>();
+        for (var i = 0; i < 20_000; i++)
+        {
+            records.Add(TraceRecord.StateChange(i * 1_000L, i % 4, (VcpuState)(i % 3)));
+            records.Add(TraceRecord.At((i * 1_000L) + 1, TraceKind.FaultBegin, i % 4) with { Token = (uint)i + 1 });
+            records.Add(TraceRecord.At((i * 1_000L) + 500, TraceKind.FaultEnd, i % 4) with { Token = (uint)i + 1 });
+        }
+
+        var json = Write(records, vcpus: 4, end: 20_000_000);
+        using var doc = JsonDocument.Parse(json);
+        Assert.True(doc.RootElement.GetProperty("traceEvents").GetArrayLength() > 60_000);
+        Assert.Empty(SliceNestingChecker.Check(json));
+    }
+
+    private static string Write(IEnumerable<TraceRecord> records, int vcpus = 2, long end = TraceFixture.EndNs)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new PerfettoTraceWriter(ms, vcpus, workers: 1, leaveOpen: true))
+        {
+            foreach (var r in records)
+            {
+                w.Write(r);
+            }
+
+            w.Complete(end);
+        }
+
+        return Encoding.UTF8.GetString(ms.ToArray());
+    }
+}
+
+/// <summary>
+/// Verifies that complete ("X") slices nest on every (pid, tid) track: any two slices are either disjoint
+/// or one contains the other. Returns one message per violation.
+/// </summary>
+internal static class SliceNestingChecker
+{
+    public static List<string> Check(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        var tracks = new Dictionary<(int Pid, int Tid), List<(long Start, long End, string Name)>>();
+        foreach (var e in doc.RootElement.GetProperty("traceEvents").EnumerateArray())
+        {
+            if (e.GetProperty("ph").GetString() != "X")
+            {
+                continue;
+            }
+
+            var key = (e.GetProperty("pid").GetInt32(), e.GetProperty("tid").GetInt32());
+            var start = Ns(e.GetProperty("ts"));
+            var end = start + Ns(e.GetProperty("dur"));
+            if (!tracks.TryGetValue(key, out var list))
+            {
+                tracks[key] = list = [];
+            }
+
+            list.Add((start, end, e.GetProperty("name").GetString() ?? ""));
+        }
+
+        var violations = new List<string>();
+        foreach (var (key, slices) in tracks)
+        {
+            // Outer slices first: by start, then longest first.
+            slices.Sort((a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : b.End.CompareTo(a.End));
+            var stack = new Stack<(long Start, long End, string Name)>();
+            foreach (var s in slices)
+            {
+                while (stack.Count > 0 && stack.Peek().End <= s.Start)
+                {
+                    stack.Pop();
+                }
+
+                if (stack.Count > 0 && s.End > stack.Peek().End)
+                {
+                    violations.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"track {key}: '{s.Name}' [{s.Start},{s.End}) overlaps '{stack.Peek().Name}' [{stack.Peek().Start},{stack.Peek().End})"));
+                    continue;
+                }
+
+                stack.Push(s);
+            }
+        }
+
+        return violations;
+    }
+
+    public static long Ns(JsonElement microseconds) => (long)(microseconds.GetDecimal() * 1000m);
+}
