@@ -1,0 +1,423 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Spectre.Console;
+using Vexlab.Cli.Infrastructure;
+using Vexlab.Model.Configuration;
+using Vexlab.Model.Protocols;
+using Vexlab.Scenarios.Documents;
+using Vexlab.Simulation.Driver;
+using Vexlab.Simulation.Engine;
+using Vexlab.Simulation.Scenarios;
+using Vexlab.Simulation.Tracing;
+
+namespace Vexlab.Cli.Commands;
+
+/// <summary><c>vexlab run</c>, <c>compare</c>, <c>validate</c>, <c>scenarios</c> and <c>bench</c>: the timed simulator.</summary>
+public static class SimulateCommands
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static IEnumerable<Command> Create(CliContext context) =>
+        [Run(context), Compare(context), Validate(context), ScenariosCommand(context), Bench(context)];
+
+    private static Command Run(CliContext context)
+    {
+        var options = new SimulationOptions();
+        var protocol = new Option<string>("--protocol") { Description = "Protocol: " + string.Join(", ", ProtocolCatalog.Names), Required = true, HelpName = "P" };
+        var json = JsonTarget.CreateOption();
+        var exits = new Option<bool>("--exits") { Description = "Print a perf-kvm-stat style table of exits" };
+        var trace = new Option<string?>("--trace") { Description = "Write a trace to FILE", HelpName = "FILE" };
+        var format = new Option<string>("--trace-format") { Description = "perfetto (Chrome JSON) or ftrace (text)", DefaultValueFactory = _ => "perfetto" };
+        format.AcceptOnlyFromAmong("perfetto", "ftrace");
+        var command = new Command("run", "Run one scenario under one protocol in the timed simulator");
+        options.AddTo(command);
+        command.Options.Add(protocol);
+        command.Options.Add(json);
+        command.Options.Add(exits);
+        command.Options.Add(trace);
+        command.Options.Add(format);
+        command.SetAction(parse =>
+        {
+            var (doc, arg) = options.Load(parse);
+            var entries = Overrides.ParseProtocols(parse.GetValue(protocol)!, "--protocol");
+            if (entries.Count != 1)
+            {
+                throw new InputException("--protocol: give one protocol (use compare for several)");
+            }
+
+            var prepared = ScenarioRunner.Prepare(doc, arg, entries[0], options.Overrides(parse), [entries[0].Protocol]);
+            var target = JsonTarget.From(parse, json);
+            context.Error.WriteLine($"vexlab: seed {prepared.Setup.Seed}; replay: {prepared.Replay}");
+            var tracePath = parse.GetValue(trace);
+            ITraceSink? sink = null;
+            Stream? stream = null;
+            StreamWriter? writer = null;
+            if (tracePath is not null)
+            {
+                try
+                {
+                    stream = File.Create(tracePath);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new InputException($"{tracePath}: cannot write the trace: {e.Message}");
+                }
+
+                var workers = new Vexlab.Model.Machine.Machine(prepared.Setup.Machine).WorkCapacity;
+                if (parse.GetValue(format) == "ftrace")
+                {
+                    writer = new StreamWriter(stream);
+                    sink = new FtraceWriter(writer, prepared.Setup.Machine.Vcpus, workers);
+                }
+                else
+                {
+                    sink = new PerfettoTraceWriter(stream, prepared.Setup.Machine.Vcpus, workers, "guest vm0 (" + prepared.Variant + ")", leaveOpen: true);
+                }
+            }
+
+            SimulationResult result;
+            try
+            {
+                result = RunWithProgress(context, prepared, sink);
+            }
+            finally
+            {
+                (sink as IDisposable)?.Dispose();
+                writer?.Dispose();
+                stream?.Dispose();
+            }
+
+            var human = context.Human(target);
+            WriteTable(human, [prepared], [result], null);
+            if (parse.GetValue(exits))
+            {
+                context.HumanWriter(target).Write(ExitsReportWriter.Render(result.Counters.ExitStats()));
+            }
+
+            var document = ResultDocument.Create();
+            ResultJson.Build(prepared, result, document);
+            ResultDocument.Write(context, target, document);
+            return ExitCodes.Done;
+        });
+        return command;
+    }
+
+    private static Command Compare(CliContext context)
+    {
+        var options = new SimulationOptions();
+        var protocols = new Option<string?>("--protocols") { Description = "Comma-separated protocol entries, such as kvm-pf-int,ve,ve[guest.ve.can_continue=user-or-preemptible-kernel] (default: all)", HelpName = "LIST" };
+        var seeds = new Option<int>("--seeds") { Description = "Seeds per entry (results then hold means and 95% intervals)", DefaultValueFactory = _ => 1, HelpName = "N" };
+        var json = JsonTarget.CreateOption();
+        var command = new Command("compare", "Run one scenario under several protocols and print one table");
+        options.AddTo(command);
+        command.Options.Add(protocols);
+        command.Options.Add(seeds);
+        command.Options.Add(json);
+        command.SetAction(parse =>
+        {
+            var (doc, arg) = options.Load(parse);
+            var text = parse.GetValue(protocols);
+            var entries = text is null
+                ? ProtocolCatalog.Names.Select(n => new ProtocolEntry(n, n, [])).ToList()
+                : [.. Overrides.ParseProtocols(text)];
+            var n = parse.GetValue(seeds);
+            if (n is < 1 or > 1000)
+            {
+                throw new InputException("--seeds: expected 1..1000");
+            }
+
+            var names = entries.Select(e => e.Protocol).ToArray();
+            var target = JsonTarget.From(parse, json);
+            var first = new List<PreparedRun>();
+            var firstResults = new List<SimulationResult>();
+            var all = new List<List<(PreparedRun Run, SimulationResult Result)>>();
+            foreach (var entry in entries)
+            {
+                var runs = new List<(PreparedRun, SimulationResult)>();
+                var basePrep = ScenarioRunner.Prepare(doc, arg, entry, options.Overrides(parse), names);
+                var seed0 = (long)basePrep.Setup.Seed;
+                for (var i = 0; i < n; i++)
+                {
+                    var prep = i == 0 ? basePrep : ScenarioRunner.Prepare(doc, arg, entry, options.Overrides(parse, seed0 + i), names);
+                    runs.Add((prep, RunWithProgress(context, prep, null)));
+                }
+
+                all.Add(runs);
+                first.Add(runs[0].Item1);
+                firstResults.Add(runs[0].Item2);
+            }
+
+            context.Error.WriteLine($"vexlab: seed {first[0].Setup.Seed}{(n > 1 ? $" (+{n - 1} more)" : string.Empty)}; replay: {first[0].Replay}");
+            WriteTable(context.Human(target), first, firstResults, n > 1 ? all : null);
+            var results = new JsonArray();
+            foreach (var runs in all)
+            {
+                results.Add(n == 1 ? ResultJson.Build(runs[0].Run, runs[0].Result) : SeedSummary(runs));
+            }
+
+            var document = ResultDocument.Create();
+            document["results"] = results;
+            ResultDocument.Write(context, target, document);
+            return ExitCodes.Done;
+        });
+        return command;
+    }
+
+    private static Command Validate(CliContext context)
+    {
+        var options = new SimulationOptions();
+        var command = new Command("validate", "Check a scenario file (for every protocol) without running it");
+        options.AddTo(command);
+        command.SetAction(parse =>
+        {
+            var (doc, arg) = options.Load(parse);
+            var sets = options.Overrides(parse);
+            foreach (var p in ProtocolCatalog.Names)
+            {
+                ScenarioRunner.Prepare(doc, arg, new ProtocolEntry(p, p, []), sets, ProtocolCatalog.Names);
+            }
+
+            context.Output.WriteLine($"{doc.File}: ok");
+            return ExitCodes.Done;
+        });
+        return command;
+    }
+
+    private static Command ScenariosCommand(CliContext context)
+    {
+        var list = new Command("list", "List the built-in scenarios");
+        list.SetAction(_ =>
+        {
+            foreach (var name in Builtins.Names)
+            {
+                context.Output.WriteLine($"{name,-16} {Builtins.Describe(name)}");
+            }
+
+            return ExitCodes.Done;
+        });
+        var name = new Argument<string>("NAME") { Description = "Built-in scenario" };
+        var show = new Command("show", "Print a built-in scenario's YAML");
+        show.Arguments.Add(name);
+        show.SetAction(parse =>
+        {
+            context.Output.Write(Builtins.Text(parse.GetValue(name)!));
+            return ExitCodes.Done;
+        });
+        var command = new Command("scenarios", "The built-in scenarios");
+        command.Subcommands.Add(list);
+        command.Subcommands.Add(show);
+        return command;
+    }
+
+    private static Command Bench(CliContext context)
+    {
+        var json = JsonTarget.CreateOption();
+        var protocol = new Option<string>("--protocol") { Description = "Protocol to run", DefaultValueFactory = _ => "kvm-pf-int", HelpName = "P" };
+        var duration = new Option<string>("--duration") { Description = "Simulated time of the measured run", DefaultValueFactory = _ => "5s", HelpName = "T" };
+        var command = new Command("bench", "Measure simulator throughput on the default scenario (one thread, after a warm-up)");
+        command.Options.Add(json);
+        command.Options.Add(protocol);
+        command.Options.Add(duration);
+        command.SetAction(parse =>
+        {
+            var entry = new ProtocolEntry(parse.GetValue(protocol)!, parse.GetValue(protocol)!, []);
+            var doc = Builtins.Load(Builtins.Default);
+            var arg = "--builtin " + Builtins.Default;
+            var warm = ScenarioRunner.Prepare(doc, arg, entry, [Overrides.ParseSet("duration=200ms")], [entry.Protocol]);
+            for (var i = 0; i < 3; i++)
+            {
+                ScenarioRunner.Run(warm);
+            }
+
+            var prepared = ScenarioRunner.Prepare(doc, arg, entry, [Overrides.ParseSet("duration=" + parse.GetValue(duration), "--duration")], [entry.Protocol]);
+            var simulator = new Simulator(prepared.Setup);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var result = simulator.Run();
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            var eps = result.Events * 1e9 / Math.Max(1, result.WallNs);
+            var baseline = HeapBaseline.Run(prepared.Setup.Machine.Vcpus * 4, result.Events, 1);
+            using var process = Process.GetCurrentProcess();
+            var doc2 = ResultDocument.Create();
+            doc2["scenario"] = prepared.Scenario;
+            doc2["protocol"] = prepared.Protocol;
+            doc2["events"] = result.Events;
+            doc2["simulated_ns"] = result.SimulatedNs;
+            doc2["wall_ns"] = result.WallNs;
+            doc2["events_per_sec"] = Math.Round(eps);
+            doc2["bytes_allocated_per_event"] = Math.Round((double)allocated / Math.Max(1, result.Events), 4);
+            doc2["peak_memory_bytes"] = process.PeakWorkingSet64;
+            doc2["baseline_events_per_sec"] = Math.Round(baseline.EventsPerSecond);
+            doc2["ratio_to_baseline"] = Math.Round(eps / Math.Max(1, baseline.EventsPerSecond), 4);
+            doc2["targets"] = new JsonObject { ["events_per_sec"] = 3_000_000, ["bytes_allocated_per_event"] = 1 };
+            var target = JsonTarget.From(parse, json);
+            var w = context.HumanWriter(target);
+            w.WriteLine(string.Create(Inv, $"scenario {prepared.Scenario}, protocol {prepared.Protocol}, {result.Events:N0} events in {result.WallNs / 1e6:F1} ms"));
+            w.WriteLine(string.Create(Inv, $"events/s          {eps:N0} (target >= 3,000,000)"));
+            w.WriteLine(string.Create(Inv, $"bytes/event       {(double)allocated / Math.Max(1, result.Events):F4} (target < 1)"));
+            w.WriteLine(string.Create(Inv, $"peak memory       {process.PeakWorkingSet64:N0} bytes"));
+            w.WriteLine(string.Create(Inv, $"baseline events/s {baseline.EventsPerSecond:N0} (struct heap); ratio {eps / Math.Max(1, baseline.EventsPerSecond):F3}"));
+            ResultDocument.Write(context, target, doc2);
+            return ExitCodes.Done;
+        });
+        return command;
+    }
+
+    private static SimulationResult RunWithProgress(CliContext context, PreparedRun run, ITraceSink? trace)
+    {
+        if (!context.ErrorIsTerminal)
+        {
+            return ScenarioRunner.Run(run, trace);
+        }
+
+        var clock = Stopwatch.StartNew();
+        var drawn = false;
+        var result = ScenarioRunner.Run(run, trace, simulated =>
+        {
+            if (clock.Elapsed.TotalSeconds < 2)
+            {
+                return;
+            }
+
+            drawn = true;
+            var pct = 100.0 * simulated / Math.Max(1, run.Setup.DurationNs);
+            var bar = new string('#', (int)(pct / 5)).PadRight(20, '.');
+            context.Error.Write(string.Create(Inv, $"\r{run.Variant} [{bar}] {pct,5:F1}%"));
+        });
+        if (drawn)
+        {
+            context.Error.Write("\r\u001b[K");
+        }
+
+        return result;
+    }
+
+    private static JsonObject SeedSummary(List<(PreparedRun Run, SimulationResult Result)> runs)
+    {
+        var o = new JsonObject
+        {
+            ["scenario"] = runs[0].Run.Scenario,
+            ["protocol"] = runs[0].Run.Protocol,
+            ["variant"] = runs[0].Run.Variant,
+            ["seeds"] = new JsonArray([.. runs.Select(r => JsonValue.Create(r.Run.Setup.Seed))]),
+            ["work_done"] = Stat(runs.Select(r => (double)r.Result.WorkDone)),
+        };
+        var tasks = new JsonArray();
+        foreach (var t in runs[0].Result.Tasks)
+        {
+            tasks.Add(new JsonObject { ["name"] = t.Name, ["work_done"] = Stat(runs.Select(r => (double)r.Result.Task(t.Name).WorkDone)) });
+        }
+
+        o["tasks"] = tasks;
+        o["fault_latency_p99_ns"] = Stat(runs.Select(r => (double)r.Result.FaultLatency.P99));
+        o["runs"] = new JsonArray([.. runs.Select(r => (JsonNode)ResultJson.Build(r.Run, r.Result))]);
+        return o;
+    }
+
+    private static JsonObject Stat(IEnumerable<double> values)
+    {
+        var (mean, ci) = MeanCi(values.ToArray());
+        return new JsonObject { ["mean"] = Math.Round(mean, 3), ["ci95"] = Math.Round(ci, 3) };
+    }
+
+    private static (double Mean, double Ci95) MeanCi(double[] xs)
+    {
+        var mean = xs.Average();
+        if (xs.Length < 2)
+        {
+            return (mean, 0);
+        }
+
+        var sd = Math.Sqrt(xs.Sum(x => (x - mean) * (x - mean)) / (xs.Length - 1));
+        return (mean, 1.96 * sd / Math.Sqrt(xs.Length));
+    }
+
+    private static void WriteTable(IAnsiConsole console, List<PreparedRun> runs, List<SimulationResult> results, List<List<(PreparedRun Run, SimulationResult Result)>>? seeds)
+    {
+        var table = new Table().Title(Markup.Escape(string.Create(Inv,
+            $"{runs[0].Scenario}: {results[0].SimulatedNs / 1e6:F1} ms simulated, seed {runs[0].Setup.Seed}{(seeds is null ? string.Empty : $", {seeds[0].Count} seeds (mean ± 95%)")}")));
+        table.AddColumn("metric");
+        foreach (var r in runs)
+        {
+            table.AddColumn(new TableColumn(Markup.Escape(r.Variant)).RightAligned());
+        }
+
+        void Row(string name, Func<int, string> cell)
+        {
+            var cells = new List<string> { Markup.Escape(name) };
+            for (var i = 0; i < runs.Count; i++)
+            {
+                cells.Add(Markup.Escape(cell(i)));
+            }
+
+            table.AddRow([.. cells]);
+        }
+
+        string Work(int i, Func<SimulationResult, long> pick)
+        {
+            if (seeds is null)
+            {
+                return pick(results[i]).ToString("N0", Inv);
+            }
+
+            var (m, ci) = MeanCi([.. seeds[i].Select(s => (double)pick(s.Result))]);
+            return string.Create(Inv, $"{m:N0} ± {ci:N0}");
+        }
+
+        foreach (var t in results[0].Tasks)
+        {
+            Row("work: " + t.Name, i => Work(i, r => r.Task(t.Name).WorkDone));
+        }
+
+        Row("work: total", i => Work(i, r => r.WorkDone));
+        foreach (var t in results[0].Tasks)
+        {
+            Row("finished: " + t.Name, i => results[i].Task(t.Name).FinishedNs < 0 ? "-" : Ms(results[i].Task(t.Name).FinishedNs));
+        }
+
+        Row("faults", i => results[i].FaultLatency.Count.ToString("N0", Inv));
+        Row("fault p50", i => Us(results[i].FaultLatency.P50));
+        Row("fault p99", i => Us(results[i].FaultLatency.P99));
+        Row("fault p99.9", i => Us(results[i].FaultLatency.P999));
+        Row("fault max", i => Us(results[i].FaultLatency.Max));
+        Row("vCPU in guest", i => Pct(results[i].VcpuGuestNs, results[i]));
+        Row("vCPU stalled in host", i => Pct(results[i].VcpuStalledNs, results[i]));
+        Row("vCPU halted in host", i => Pct(results[i].VcpuHaltedNs, results[i]));
+        Row("vCPU idle", i => Pct(results[i].VcpuIdleNs, results[i]));
+        var exitNames = results[0].Counters.Exits.Names;
+        for (var k = 0; k < exitNames.Length; k++)
+        {
+            var kk = k;
+            if (results.Any(r => r.Counters.Exits.Snapshot()[kk].Value != 0))
+            {
+                Row("exits: " + exitNames[k], i => results[i].Counters.Exits.Snapshot()[kk].Value.ToString("N0", Inv));
+            }
+        }
+
+        var injNames = results[0].Counters.Injections.Names;
+        for (var k = 0; k < injNames.Length; k++)
+        {
+            var kk = k;
+            if (results.Any(r => r.Counters.Injections.Snapshot()[kk].Value != 0))
+            {
+                Row("injected: " + injNames[k], i => results[i].Counters.Injections.Snapshot()[kk].Value.ToString("N0", Inv));
+            }
+        }
+
+        Row("signals", i => results[i].Signals.Count == 0 ? "-" : string.Join(", ", results[i].Signals.Select(kv => $"{kv.Key}:{kv.Value}")));
+        Row("error returns", i => results[i].ErrorReturns.ToString("N0", Inv));
+        Row("guest outcome", i => SimulationResult.OutcomeName(results[i].Outcome));
+        console.Write(table);
+    }
+
+    private static string Pct(long part, SimulationResult r)
+    {
+        var total = r.VcpuGuestNs + r.VcpuStalledNs + r.VcpuHaltedNs + r.VcpuIdleNs;
+        return string.Create(Inv, $"{100.0 * part / Math.Max(1, total):F1}%");
+    }
+
+    private static string Us(long ns) => string.Create(Inv, $"{ns / 1000.0:N1} us");
+
+    private static string Ms(long ns) => string.Create(Inv, $"{ns / 1e6:N1} ms");
+}

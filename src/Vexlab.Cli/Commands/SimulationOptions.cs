@@ -1,0 +1,76 @@
+using System.CommandLine;
+using Vexlab.Model.Configuration;
+using Vexlab.Scenarios.Documents;
+using Vexlab.Simulation.Scenarios;
+
+namespace Vexlab.Cli.Commands;
+
+/// <summary>The scenario options `run`, `compare` and `validate` share.</summary>
+internal sealed class SimulationOptions
+{
+    public Argument<string?> File { get; } = new("FILE") { Description = "Scenario YAML file", Arity = ArgumentArity.ZeroOrOne };
+
+    public Option<string?> Builtin { get; } = new("--builtin") { Description = "Built-in scenario: " + string.Join(", ", Builtins.Names), HelpName = "NAME" };
+
+    public Option<long?> Seed { get; } = new("--seed") { Description = "Seed (shorthand for --set seed=N)", HelpName = "N" };
+
+    public Option<string?> Duration { get; } = new("--duration") { Description = "Simulated time, such as 500ms (shorthand for --set duration=T)", HelpName = "T" };
+
+    public Option<string[]> Set { get; } = new("--set") { Description = "Set a scenario key or knob: key=value (repeatable)", HelpName = "KEY=VALUE", AllowMultipleArgumentsPerToken = false };
+
+    public void AddTo(Command command, bool runOptions = true)
+    {
+        command.Arguments.Add(File);
+        command.Options.Add(Builtin);
+        if (runOptions)
+        {
+            command.Options.Add(Seed);
+            command.Options.Add(Duration);
+            command.Options.Add(Set);
+        }
+    }
+
+    /// <summary>The document and how the replay line names it.</summary>
+    public (ScenarioDocument Document, string Argument) Load(ParseResult parse)
+    {
+        var file = parse.GetValue(File);
+        var builtin = parse.GetValue(Builtin);
+        if (file is not null && builtin is not null)
+        {
+            throw new InputException("--builtin: give a scenario FILE or --builtin NAME, not both");
+        }
+
+        if (file is not null)
+        {
+            if (!System.IO.File.Exists(file))
+            {
+                throw new InputException($"{file}: no such scenario file");
+            }
+
+            return (ScenarioDocument.Load(file), file);
+        }
+
+        var name = builtin ?? Builtins.Default;
+        Builtins.Describe(name);
+        return (Builtins.Load(name), "--builtin " + name);
+    }
+
+    /// <summary>--set values, then --duration and --seed (they win).</summary>
+    public List<Override> Overrides(ParseResult parse, long? seedOverride = null)
+    {
+        var list = new List<Override>(Scenarios.Documents.Overrides.ParseSets(parse.GetValue(Set) ?? []));
+        var duration = parse.GetValue(Duration);
+        if (duration is not null)
+        {
+            list.Add(Scenarios.Documents.Overrides.ParseSet("duration=" + duration, "--duration"));
+        }
+
+        var seed = seedOverride ?? parse.GetValue(Seed);
+        if (seed is not null)
+        {
+            list.Add(Scenarios.Documents.Overrides.ParseSet("seed=" + seed.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), "--seed"));
+        }
+
+        return list;
+    }
+}

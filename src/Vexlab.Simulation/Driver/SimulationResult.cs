@@ -1,0 +1,84 @@
+using Vexlab.Model.Guest;
+using Vexlab.Model.Machine;
+using Vexlab.Simulation.Metrics;
+
+namespace Vexlab.Simulation.Driver;
+
+/// <summary>One task group: its instances' summed work, when the last instance exited (-1: not all did), signals.</summary>
+public sealed record TaskResult(string Name, int Count, long WorkDone, long FinishedNs, int Signals);
+
+/// <summary>What a timed run measured.</summary>
+public sealed class SimulationResult
+{
+    public required long SimulatedNs { get; init; }
+
+    /// <summary>Apply calls.</summary>
+    public required long Events { get; init; }
+
+    public required long ModelEvents { get; init; }
+
+    /// <summary>XxHash3 of the timed model-event stream, 16 hex digits.</summary>
+    public required string Digest { get; init; }
+
+    public required GuestOutcome Outcome { get; init; }
+
+    public required PanicReason Panic { get; init; }
+
+    public required IReadOnlyList<TaskResult> Tasks { get; init; }
+
+    public required IReadOnlyDictionary<string, long> Signals { get; init; }
+
+    public required LatencyRecorder FaultLatency { get; init; }
+
+    public required long VcpuGuestNs { get; init; }
+
+    public required long VcpuStalledNs { get; init; }
+
+    public required long VcpuHaltedNs { get; init; }
+
+    public required long VcpuIdleNs { get; init; }
+
+    public required Counters Counters { get; init; }
+
+    /// <summary>Kernel accesses that failed into their fixup (-EFAULT returned to the caller).</summary>
+    public required long ErrorReturns { get; init; }
+
+    public required long Evictions { get; init; }
+
+    public required long WallNs { get; init; }
+
+    public long WorkDone
+    {
+        get
+        {
+            long sum = 0;
+            foreach (var t in Tasks)
+            {
+                sum += t.WorkDone;
+            }
+
+            return sum;
+        }
+    }
+
+    public TaskResult Task(string name)
+    {
+        foreach (var t in Tasks)
+        {
+            if (string.Equals(t.Name, name, StringComparison.Ordinal))
+            {
+                return t;
+            }
+        }
+
+        throw new KeyNotFoundException(name);
+    }
+
+    public static string OutcomeName(GuestOutcome outcome) => outcome switch
+    {
+        GuestOutcome.Running => "running",
+        GuestOutcome.Finished => "finished",
+        GuestOutcome.Oops => "oops",
+        _ => "vm-error",
+    };
+}

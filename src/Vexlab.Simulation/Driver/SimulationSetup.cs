@@ -1,0 +1,52 @@
+using Vexlab.Model.Machine;
+using Vexlab.Simulation.Backing;
+using Vexlab.Simulation.Costs;
+
+namespace Vexlab.Simulation.Driver;
+
+/// <summary>A host event the driver raises at a fixed simulated time.</summary>
+public enum HostEventKind
+{
+    /// <summary>The host truncates the DAX file (<see cref="ActionKind.Truncate"/>).</summary>
+    Truncate,
+
+    /// <summary>Migration completes and APF is re-enabled (<see cref="ActionKind.Reenable"/>).</summary>
+    Reenable,
+}
+
+public readonly record struct HostEvent(long AtNs, HostEventKind Kind);
+
+/// <summary>
+/// Everything one timed run needs: the machine, the latency of each backing store (indexed by
+/// <see cref="Model.Host.PageState.Backing"/>), costs, the external sources and the run bounds.
+/// </summary>
+public sealed record SimulationSetup
+{
+    public required MachineConfig Machine { get; init; }
+
+    /// <summary>Backing stores by page backing index.</summary>
+    public required IReadOnlyList<BackingStore> Backings { get; init; }
+
+    public CostModel Costs { get; init; } = CostModel.Default;
+
+    public required long DurationNs { get; init; }
+
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>Host memory limit in pages for CLOCK eviction; 0 = unlimited.</summary>
+    public long HostLimitPages { get; init; }
+
+    /// <summary>Timer tick period per vCPU; 0 = no tick.</summary>
+    public long TickPeriodNs { get; init; }
+
+    /// <summary>Mean time between NMIs per vCPU (exponential); 0 = none.</summary>
+    public double NmiMeanIntervalNs { get; init; }
+
+    public IReadOnlyList<HostEvent> HostEvents { get; init; } = [];
+
+    /// <summary>Workload task names by workload index, and the instance-to-name grouping.</summary>
+    public required IReadOnlyList<string> TaskGroups { get; init; }
+
+    /// <summary>For each workload task instance, its index in <see cref="TaskGroups"/>.</summary>
+    public required IReadOnlyList<int> TaskGroupOf { get; init; }
+}

@@ -1,0 +1,107 @@
+using System.Text.Json.Nodes;
+using Vexlab.Simulation.Driver;
+using Vexlab.Simulation.Metrics;
+
+namespace Vexlab.Simulation.Scenarios;
+
+/// <summary>The JSON result of one run (docs/output.md). Everything but <c>timing</c> is deterministic.</summary>
+public static class ResultJson
+{
+    public static JsonObject Build(PreparedRun run, SimulationResult r, JsonObject? into = null)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(r);
+        var doc = into ?? [];
+        doc["scenario"] = run.Scenario;
+        doc["scenario_hash"] = run.Settings.ComputeHash();
+        doc["protocol"] = run.Protocol;
+        doc["variant"] = run.Variant;
+        doc["seed"] = run.Setup.Seed;
+        doc["replay"] = run.Replay;
+        doc["simulated_ns"] = r.SimulatedNs;
+        doc["events"] = r.Events;
+        doc["digest"] = r.Digest;
+        doc["work_done"] = r.WorkDone;
+        var tasks = new JsonArray();
+        foreach (var t in r.Tasks)
+        {
+            tasks.Add(new JsonObject
+            {
+                ["name"] = t.Name,
+                ["count"] = t.Count,
+                ["work_done"] = t.WorkDone,
+                ["finished_ns"] = t.FinishedNs < 0 ? null : t.FinishedNs,
+                ["signals"] = t.Signals,
+            });
+        }
+
+        doc["guest"] = new JsonObject
+        {
+            ["outcome"] = SimulationResult.OutcomeName(r.Outcome),
+            ["panic"] = r.Outcome == Model.Machine.GuestOutcome.Oops ? r.Panic.ToString() : null,
+            ["tasks"] = tasks,
+            ["error_returns"] = r.ErrorReturns,
+        };
+        var signals = new JsonObject();
+        foreach (var (k, v) in r.Signals)
+        {
+            signals[k] = v;
+        }
+
+        doc["signals"] = signals;
+        doc["fault_latency_ns"] = new JsonObject
+        {
+            ["count"] = r.FaultLatency.Count,
+            ["p50"] = r.FaultLatency.P50,
+            ["p99"] = r.FaultLatency.P99,
+            ["p999"] = r.FaultLatency.P999,
+            ["max"] = r.FaultLatency.Max,
+        };
+        doc["vcpu_ns"] = new JsonObject
+        {
+            ["guest"] = r.VcpuGuestNs,
+            ["host_stalled"] = r.VcpuStalledNs,
+            ["host_halted"] = r.VcpuHaltedNs,
+            ["idle"] = r.VcpuIdleNs,
+        };
+        doc["exits"] = Counts(r.Counters.Exits.Snapshot());
+        doc["injected"] = Counts(r.Counters.Injections.Snapshot());
+        doc["host"] = new JsonObject
+        {
+            ["evictions"] = r.Evictions,
+            ["async"] = Counts(r.Counters.Signals.Snapshot()),
+        };
+        doc["timing"] = new JsonObject
+        {
+            ["wall_ns"] = r.WallNs,
+            ["events_per_sec"] = r.WallNs > 0 ? Math.Round(r.Events * 1e9 / r.WallNs) : 0,
+            ["simulated_per_wall"] = r.WallNs > 0 ? Math.Round((double)r.SimulatedNs / r.WallNs, 3) : 0,
+        };
+        return doc;
+    }
+
+    /// <summary>Non-zero counts only, in table order.</summary>
+    public static JsonObject Counts(IReadOnlyList<KeyValuePair<string, long>> counts)
+    {
+        var o = new JsonObject();
+        foreach (var (k, v) in counts)
+        {
+            if (v != 0)
+            {
+                o[k] = v;
+            }
+        }
+
+        return o;
+    }
+
+    /// <summary>Removes <c>timing</c>, for comparing runs.</summary>
+    public static string WithoutTiming(JsonObject doc)
+    {
+        var copy = JsonNode.Parse(doc.ToJsonString())!.AsObject();
+        copy.Remove("timing");
+        return copy.ToJsonString();
+    }
+
+    internal static long Exit(SimulationResult r, ExitReason reason) => r.Counters.Exits[reason];
+}

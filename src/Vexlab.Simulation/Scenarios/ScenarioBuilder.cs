@@ -1,0 +1,338 @@
+using System.Globalization;
+using Vexlab.Model.Guest;
+using Vexlab.Model.Host;
+using Vexlab.Model.Machine;
+using Vexlab.Model.Protocols;
+using Vexlab.Scenarios.Documents;
+using Vexlab.Simulation.Backing;
+using Vexlab.Simulation.Costs;
+using Vexlab.Simulation.Driver;
+
+namespace Vexlab.Simulation.Scenarios;
+
+/// <summary>Turns resolved scenario settings and a protocol into a <see cref="SimulationSetup"/>; semantic errors name file:line:col.</summary>
+public static class ScenarioBuilder
+{
+    /// <summary>Programs are at most this long (the model's limit).</summary>
+    private const int MaxProgram = 250;
+
+    public static SimulationSetup Build(ResolvedSettings s, string protocol, string? label = null, CostModel? costs = null)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        var knobs = new List<KeyValuePair<string, string>>();
+        foreach (var value in s.Values)
+        {
+            if (ScenarioSchema.IsKnob(value.Key))
+            {
+                knobs.Add(new(value.Key, value.Text));
+            }
+        }
+
+        var spec = ProtocolCatalog.Create(protocol, knobs, label);
+        var vcpus = (int)s.GetInteger("guest.vcpus");
+        var pageSize = s.GetSize("guest.page_size");
+        var memory = s.GetSize("guest.memory");
+        var pages = memory / pageSize;
+        if (pages < 1 || pages > 4_000_000)
+        {
+            throw s.ErrorAt("guest.memory", string.Create(CultureInfo.InvariantCulture,
+                $"must be 1 to 4,000,000 pages of guest.page_size, got {pages}"));
+        }
+
+        var backingNames = new List<string>();
+        int BackingIndex(string name)
+        {
+            var i = backingNames.IndexOf(name);
+            if (i < 0)
+            {
+                backingNames.Add(name);
+                i = backingNames.Count - 1;
+            }
+
+            return i;
+        }
+
+        var defaultBacking = s.GetString("host.backing");
+        BackingIndex(defaultBacking);
+        var defaultAbsent = s.GetRatio("host.absent_at_start");
+        var regions = new List<RegionSpec>();
+        var groups = new List<PageGroupSpec>();
+        var next = 0L;
+        foreach (var r in s.GetList("regions"))
+        {
+            var name = r.GetString("name");
+            var size = r.GetSize("size");
+            var count = (size + pageSize - 1) / pageSize;
+            if (regions.Exists(x => string.Equals(x.Name, name, StringComparison.Ordinal)))
+            {
+                throw r.ErrorAt("name", $"duplicate region name {name}");
+            }
+
+            if (next + count > pages)
+            {
+                throw r.ErrorAt("size", "regions do not fit in guest.memory (a region larger than guest memory?)");
+            }
+
+            var backing = r.Contains("backing") ? r.GetString("backing") : defaultBacking;
+            var absent = r.Contains("absent") ? r.GetRatio("absent") : defaultAbsent;
+            var dax = string.Equals(backing, "dax", StringComparison.Ordinal);
+            var absentCount = (int)Math.Round(count * absent, MidpointRounding.ToEven);
+            var index = (byte)BackingIndex(backing);
+            regions.Add(new RegionSpec(name, (int)next, (int)count));
+            if (absentCount > 0)
+            {
+                groups.Add(new PageGroupSpec((int)next, absentCount, HostPage.AbsentIo, true, index, dax));
+            }
+
+            if (count - absentCount > 0)
+            {
+                groups.Add(new PageGroupSpec((int)next + absentCount, (int)count - absentCount, HostPage.Resident, true, index, dax));
+            }
+
+            next += count;
+        }
+
+        var tasks = new List<TaskSpec>();
+        var groupNames = new List<string>();
+        var groupOf = new List<int>();
+        var round = 0;
+        foreach (var t in s.GetList("tasks"))
+        {
+            var name = t.GetString("name");
+            var count = (int)t.GetInteger("count");
+            var mode = t.GetString("mode") == "kernel" ? TaskMode.Kernel : TaskMode.User;
+            var pinned = -1;
+            if (t.Contains("vcpu"))
+            {
+                pinned = (int)t.GetInteger("vcpu");
+                if (pinned >= vcpus)
+                {
+                    throw t.ErrorAt("vcpu", string.Create(CultureInfo.InvariantCulture,
+                        $"pinned to a missing vCPU {pinned} (guest.vcpus is {vcpus})"));
+                }
+            }
+
+            if (groupNames.Contains(name))
+            {
+                throw t.ErrorAt("name", $"duplicate task name {name}");
+            }
+
+            var program = ParseLoop(t, regions, (int)t.GetInteger("iterations"), mode);
+            groupNames.Add(name);
+            for (var i = 0; i < count; i++)
+            {
+                var v = pinned >= 0 ? pinned : round++ % vcpus;
+                tasks.Add(new TaskSpec(name, mode, v, program));
+                groupOf.Add(groupNames.Count - 1);
+            }
+        }
+
+        if (tasks.Count + vcpus > 250)
+        {
+            throw s.ErrorAt("guest.vcpus", "at most 250 task instances and vCPUs together");
+        }
+
+        var duration = s.GetDuration("duration");
+        var events = new List<HostEvent>();
+        foreach (var e in s.GetList("host.events"))
+        {
+            long at;
+            if (e.Contains("at"))
+            {
+                at = e.GetDuration("at");
+            }
+            else if (e.Contains("at_fraction"))
+            {
+                at = (long)(duration * e.GetRatio("at_fraction"));
+            }
+            else
+            {
+                throw e.ErrorAt(null, "needs at or at_fraction");
+            }
+
+            events.Add(new HostEvent(at, e.GetString("kind") == "truncate" ? HostEventKind.Truncate : HostEventKind.Reenable));
+        }
+
+        events.Sort((a, b) => a.AtNs.CompareTo(b.AtNs));
+        var nmiTouch = -1;
+        if (s.GetBool("nmi.walk_user_stack") && regions.Count > 0)
+        {
+            nmiTouch = regions[0].FirstPage;
+        }
+
+        var machine = new MachineConfig
+        {
+            Vcpus = vcpus,
+            Pages = (int)pages,
+            Tasks = tasks,
+            Regions = regions,
+            PageGroups = groups,
+            Protocol = spec,
+            Bounds = ExternalBounds.Unbounded,
+            NmiTouchPage = nmiTouch,
+        };
+
+        var stores = new List<BackingStore>();
+        foreach (var b in backingNames)
+        {
+            stores.Add(BackingStore.Create(b));
+        }
+
+        var c = costs ?? CostModel.Default;
+        var nmi = s.GetRate("nmi.rate");
+        return new SimulationSetup
+        {
+            Machine = machine,
+            Backings = stores,
+            Costs = c,
+            DurationNs = duration,
+            Seed = (ulong)s.GetInteger("seed"),
+            HostLimitPages = s.GetSize("host.memory_limit") / pageSize,
+            TickPeriodNs = s.GetDuration("guest.tick"),
+            NmiMeanIntervalNs = nmi.IsZero ? 0 : nmi.MeanIntervalNanoseconds,
+            HostEvents = events,
+            TaskGroups = groupNames,
+            TaskGroupOf = groupOf,
+        };
+    }
+
+    private static GuestProgram ParseLoop(ResolvedElement t, List<RegionSpec> regions, int iterations, TaskMode mode)
+    {
+        var body = new List<Instr>();
+        var text = t.GetString("loop");
+        foreach (var raw in text.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = raw.Split(' ', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            InputExceptionAt Fail(string problem) => new(t.ErrorAt("loop", $"op '{raw}': {problem}"));
+            int Count(int index, int max)
+            {
+                if (parts.Length <= index)
+                {
+                    return 1;
+                }
+
+                if (!int.TryParse(parts[index], NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1 || n > max)
+                {
+                    throw Fail(string.Create(CultureInfo.InvariantCulture, $"expected a count 1..{max}")).Error;
+                }
+
+                return n;
+            }
+
+            (ushort Region, byte Addressing) Target()
+            {
+                if (parts.Length < 3)
+                {
+                    throw Fail("expected REGION sequential|random").Error;
+                }
+
+                var region = regions.FindIndex(r => string.Equals(r.Name, parts[1], StringComparison.Ordinal));
+                if (region < 0)
+                {
+                    throw Fail($"unknown region {parts[1]}").Error;
+                }
+
+                var addressing = parts[2] switch
+                {
+                    "sequential" => (byte)Addressing.Sequential,
+                    "random" => (byte)Addressing.Random,
+                    _ => throw Fail($"expected sequential or random, got {parts[2]}").Error,
+                };
+                return ((ushort)region, addressing);
+            }
+
+            switch (parts[0])
+            {
+                case "compute":
+                    var units = parts.Length > 1 ? Count(1, 100_000) : 1;
+                    while (units > 0)
+                    {
+                        var chunk = Math.Min(units, 255);
+                        body.Add(new Instr(MicroOp.Compute, (byte)chunk));
+                        units -= chunk;
+                    }
+
+                    break;
+                case "touch":
+                    var (r, a) = Target();
+                    var touches = Count(3, 64);
+                    for (var i = 0; i < touches; i++)
+                    {
+                        body.Add(new Instr(mode == TaskMode.Kernel ? MicroOp.KTouch : MicroOp.Touch, a, r));
+                    }
+
+                    break;
+                case "read":
+                case "write":
+                    var (rr, ra) = Target();
+                    var copies = Count(3, 64);
+                    if (mode == TaskMode.User)
+                    {
+                        body.Add(new Instr(MicroOp.SyscallEnter));
+                    }
+
+                    for (var i = 0; i < copies; i++)
+                    {
+                        body.Add(new Instr(MicroOp.KTouch, (byte)(ra | TouchFlags.Fixup), rr));
+                    }
+
+                    if (mode == TaskMode.User)
+                    {
+                        body.Add(new Instr(MicroOp.SyscallExit));
+                    }
+
+                    break;
+                case "irq-off":
+                    body.Add(new Instr(MicroOp.Cli));
+                    break;
+                case "irq-on":
+                    body.Add(new Instr(MicroOp.Sti));
+                    break;
+                case "preempt-off":
+                    body.Add(new Instr(MicroOp.PreemptOff));
+                    break;
+                case "preempt-on":
+                    body.Add(new Instr(MicroOp.PreemptOn));
+                    break;
+                case "yield":
+                    body.Add(new Instr(MicroOp.Yield));
+                    break;
+                default:
+                    throw Fail("unknown op (expected compute, touch, read, write, irq-off, irq-on, preempt-off, preempt-on or yield)").Error;
+            }
+        }
+
+        if (body.Count == 0)
+        {
+            throw t.ErrorAt("loop", "the loop has no ops");
+        }
+
+        var code = new List<Instr>();
+        if (iterations == 0)
+        {
+            code.AddRange(body);
+            code.Add(new Instr(MicroOp.WorkDone));
+            code.Add(new Instr(MicroOp.Jump, 0, 0));
+        }
+        else
+        {
+            for (var i = 0; i < iterations && code.Count <= MaxProgram; i++)
+            {
+                code.AddRange(body);
+                code.Add(new Instr(MicroOp.WorkDone));
+            }
+
+            code.Add(new Instr(MicroOp.Exit));
+        }
+
+        if (code.Count > MaxProgram)
+        {
+            throw t.ErrorAt(iterations == 0 ? "loop" : "iterations", string.Create(CultureInfo.InvariantCulture,
+                $"the task's program is longer than {MaxProgram} ops (loop ops x iterations)"));
+        }
+
+        return new GuestProgram(t.GetString("name"), [.. code]);
+    }
+
+    private readonly record struct InputExceptionAt(Vexlab.Model.Configuration.InputException Error);
+}

@@ -1,0 +1,93 @@
+using Vexlab.Model.Configuration;
+using Vexlab.Model.Protocols;
+using Vexlab.Scenarios.Documents;
+using Vexlab.Simulation.Costs;
+using Vexlab.Simulation.Driver;
+using Vexlab.Simulation.Tracing;
+
+namespace Vexlab.Simulation.Scenarios;
+
+/// <summary>One configured run: scenario settings resolved for one protocol entry.</summary>
+public sealed record PreparedRun(string Scenario, string Protocol, string Variant, ResolvedSettings Settings, SimulationSetup Setup, string Replay);
+
+/// <summary>Resolves a scenario with overrides for protocol entries and runs it.</summary>
+public static class ScenarioRunner
+{
+    /// <summary>
+    /// Resolves <paramref name="document"/> with the plain <paramref name="sets"/> and the entry's own
+    /// knobs, for one protocol entry. A plain --set of a knob none of <paramref name="allProtocols"/> uses is an error.
+    /// </summary>
+    public static PreparedRun Prepare(
+        ScenarioDocument document,
+        string scenarioArg,
+        ProtocolEntry entry,
+        IReadOnlyList<Override> sets,
+        IReadOnlyCollection<string> allProtocols,
+        CostModel? costs = null)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        ArgumentNullException.ThrowIfNull(entry);
+        if (!ProtocolCatalog.IsKnown(entry.Protocol))
+        {
+            throw new InputException($"--protocol {entry.Label}: unknown protocol '{entry.Protocol}' (expected one of {string.Join(", ", ProtocolCatalog.Names)})");
+        }
+
+        foreach (var set in sets)
+        {
+            var knob = KnobCatalog.Find(set.Key);
+            if (knob is null)
+            {
+                continue;
+            }
+
+            var used = false;
+            foreach (var p in allProtocols)
+            {
+                used |= knob.AppliesTo(p);
+            }
+
+            if (!used)
+            {
+                throw new InputException($"{set.Origin}: {set.Key}: no listed protocol uses this knob (it applies to {string.Join(", ", knob.Protocols)})");
+            }
+        }
+
+        var layers = new List<Override>(sets);
+        layers.AddRange(entry.Overrides);
+        var settings = ScenarioSchema.Instance.Resolve(document, layers);
+        var setup = ScenarioBuilder.Build(settings, entry.Protocol, entry.Label, costs);
+        var name = settings.GetString("name");
+        var replay = new System.Text.StringBuilder("vexlab run ").Append(scenarioArg)
+            .Append(" --protocol ").Append(entry.Protocol)
+            .Append(" --seed ").Append(settings["seed"].Text)
+            .Append(" --duration ").Append(settings["duration"].Text);
+        foreach (var o in layers)
+        {
+            if (!string.Equals(o.Key, "seed", StringComparison.Ordinal) && !string.Equals(o.Key, "duration", StringComparison.Ordinal))
+            {
+                replay.Append(" --set ").Append(Quote(o.Text));
+            }
+        }
+
+        return new PreparedRun(name, entry.Protocol, entry.Label, settings, setup, replay.ToString());
+    }
+
+    public static SimulationResult Run(PreparedRun run, ITraceSink? trace = null, Action<long>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return new Simulator(run.Setup, trace).Run(progress);
+    }
+
+    private static string Quote(string text)
+    {
+        foreach (var ch in text)
+        {
+            if (!(char.IsAsciiLetterOrDigit(ch) || ch is '.' or '_' or '-' or '=' or '[' or ']' or '%' or '/'))
+            {
+                return "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+            }
+        }
+
+        return text;
+    }
+}

@@ -1,0 +1,108 @@
+using Vexlab.Model.Protocols;
+using Vexlab.Scenarios.Documents;
+using Vexlab.Scenarios.Values;
+
+namespace Vexlab.Simulation.Scenarios;
+
+/// <summary>The simulator's scenario keys (docs/scenarios.md): run bounds, guest, host, tasks, regions, events, knobs.</summary>
+public static class ScenarioSchema
+{
+    public static readonly string[] BackingKinds = ["swap-nvme", "swap-sata", "swap-hdd", "optane", "rdma", "postcopy-net", "dax"];
+
+    public static KeySchema Instance { get; } = Build();
+
+    private static KeySchema Build()
+    {
+        var schema = new KeySchema()
+            .Add(new KeySpec { Key = "name", Kind = ValueKind.String, Default = "scenario", Description = "Scenario name, shown in results." })
+            .Add(new KeySpec { Key = "duration", Kind = ValueKind.Duration, Default = "500ms", Min = 1, Description = "Simulated time to run (--duration)." })
+            .Add(new KeySpec { Key = "seed", Kind = ValueKind.Integer, Default = 1, Min = 0, Description = "Seed of every random stream (--seed)." })
+            .Add(new KeySpec { Key = "guest.vcpus", Kind = ValueKind.Integer, Default = 1, Min = 1, Max = 64, Description = "vCPUs." })
+            .Add(new KeySpec { Key = "guest.memory", Kind = ValueKind.Size, Default = "64MiB", Min = 4096, Unit = "bytes", Description = "Guest memory." })
+            .Add(new KeySpec
+            {
+                Key = "guest.page_size",
+                Kind = ValueKind.Size,
+                Default = "4KiB",
+                Min = 4096,
+                Unit = "bytes",
+                Description = "Bytes one model page stands for (a coarser granularity keeps large guests small; each fault still costs one backing-store sample).",
+            })
+            .Add(new KeySpec { Key = "guest.tick", Kind = ValueKind.Duration, Default = "4ms", Min = 0, Description = "Timer tick period per vCPU (0: no tick)." })
+            .Add(new KeySpec { Key = "host.memory_limit", Kind = ValueKind.Size, Default = "0", Min = 0, Unit = "bytes", Description = "Host memory for the guest; CLOCK eviction makes pages host-absent again above it (0: no limit)." })
+            .Add(new KeySpec { Key = "host.backing", Kind = ValueKind.Enum, EnumValues = BackingKinds, Default = "swap-nvme", Description = "Backing store of absent pages (regions may override)." })
+            .Add(new KeySpec { Key = "host.absent_at_start", Kind = ValueKind.Ratio, Default = 0.0, Min = 0, Max = 1, Description = "Fraction of each region's pages absent in the host at start (regions may override)." })
+            .Add(new KeySpec { Key = "nmi.rate", Kind = ValueKind.Rate, Default = "0", Description = "NMIs per vCPU (perf sampling), Poisson." })
+            .Add(new KeySpec { Key = "nmi.walk_user_stack", Kind = ValueKind.Bool, Default = false, Description = "The NMI handler walks the user stack (touches a user page)." })
+            .Add(new ListSpec
+            {
+                Key = "regions",
+                Description = "Named ranges of guest memory that tasks touch.",
+                Required = ["name", "size"],
+                Elements =
+                [
+                    new KeySpec { Key = "name", Kind = ValueKind.String, Description = "Region name." },
+                    new KeySpec { Key = "size", Kind = ValueKind.Size, Min = 1, Description = "Size in bytes (rounded up to whole pages)." },
+                    new KeySpec { Key = "backing", Kind = ValueKind.Enum, EnumValues = BackingKinds, Description = "Backing store (default host.backing); dax maps a DAX file that a truncation can take away." },
+                    new KeySpec { Key = "absent", Kind = ValueKind.Ratio, Min = 0, Max = 1, Description = "Fraction absent at start (default host.absent_at_start)." },
+                ],
+            })
+            .Add(new ListSpec
+            {
+                Key = "tasks",
+                Description = "Guest tasks; each instance runs the loop.",
+                Required = ["name", "loop"],
+                Elements =
+                [
+                    new KeySpec { Key = "name", Kind = ValueKind.String, Description = "Task name." },
+                    new KeySpec { Key = "count", Kind = ValueKind.Integer, Default = 1, Min = 1, Max = 240, Description = "Instances." },
+                    new KeySpec { Key = "vcpu", Kind = ValueKind.Integer, Min = 0, Description = "Pinned vCPU (default: instances spread round-robin)." },
+                    new KeySpec { Key = "mode", Kind = ValueKind.Enum, EnumValues = ["user", "kernel"], Default = "user", Description = "User task or kernel thread." },
+                    new KeySpec
+                    {
+                        Key = "loop",
+                        Kind = ValueKind.String,
+                        Description = "Ops separated by ';': compute N | touch REGION sequential|random [N] | read REGION sequential|random [N] | write REGION ... | irq-off | irq-on | preempt-off | preempt-on | yield.",
+                    },
+                    new KeySpec { Key = "iterations", Kind = ValueKind.Integer, Default = 0, Min = 0, Description = "Loop iterations before the task exits (0: forever)." },
+                ],
+            })
+            .Add(new ListSpec
+            {
+                Key = "host.events",
+                Description = "Host events at a time.",
+                Required = ["kind"],
+                Elements =
+                [
+                    new KeySpec { Key = "kind", Kind = ValueKind.Enum, EnumValues = ["truncate", "reenable"], Description = "truncate the DAX file, or migration done and APF re-enabled." },
+                    new KeySpec { Key = "at", Kind = ValueKind.Duration, Min = 0, Description = "Simulated time." },
+                    new KeySpec { Key = "at_fraction", Kind = ValueKind.Ratio, Min = 0, Max = 1, Description = "Time as a fraction of duration (when at is not set)." },
+                ],
+            });
+
+        foreach (var knob in KnobCatalog.All)
+        {
+            schema.Add(new KeySpec
+            {
+                Key = knob.Key,
+                Kind = knob.Kind switch
+                {
+                    KnobKind.Bool => ValueKind.Bool,
+                    KnobKind.Integer => ValueKind.Integer,
+                    _ => ValueKind.Enum,
+                },
+                EnumValues = knob.Values,
+                Min = knob.Kind == KnobKind.Integer ? knob.Min : null,
+                Max = knob.Kind == KnobKind.Integer ? knob.Max : null,
+                Protocols = knob.Protocols,
+                Description = knob.Description + " (default " + knob.Default + ")",
+                Source = knob.Source,
+            });
+        }
+
+        return schema;
+    }
+
+    /// <summary>True when <paramref name="key"/> is a protocol knob.</summary>
+    public static bool IsKnob(string key) => KnobCatalog.Find(key) is not null;
+}

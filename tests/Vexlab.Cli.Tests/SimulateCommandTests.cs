@@ -1,0 +1,125 @@
+using System.Text.Json.Nodes;
+
+namespace Vexlab.Cli.Tests;
+
+public sealed class SimulateCommandTests
+{
+    private static string WriteScenario(string yaml)
+    {
+        var path = Path.Combine(Path.GetTempPath(), "vexlab-test-" + Guid.NewGuid().ToString("N") + ".yaml");
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    private const string Good = "name: t\nduration: 20ms\nguest:\n  vcpus: 1\n  memory: 4MiB\nregions:\n  - name: data\n    size: 1MiB\n    absent: 50%\ntasks:\n  - name: w\n    loop: touch data random; compute 5\n";
+
+    [Fact]
+    public void Run_Json_HasTheDocumentedFields()
+    {
+        var result = CliRunner.Run("run", "--builtin", "swap-overcommit", "--protocol", "ve", "--duration", "20ms", "--json");
+        Assert.Equal(0, result.ExitCode);
+        var doc = JsonNode.Parse(result.Stdout)!.AsObject();
+        foreach (var key in new[] { "scenario", "protocol", "variant", "seed", "replay", "simulated_ns", "events", "digest", "work_done", "guest", "signals", "fault_latency_ns", "vcpu_ns", "exits", "injected", "timing" })
+        {
+            Assert.True(doc.ContainsKey(key), key);
+        }
+
+        Assert.Equal("running", doc["guest"]!["outcome"]!.GetValue<string>());
+        Assert.Contains("replay: vexlab run --builtin swap-overcommit --protocol ve", result.Stderr);
+    }
+
+    [Fact]
+    public void Run_SameArguments_IdenticalOutsideTiming()
+    {
+        string Strip(string json)
+        {
+            var o = JsonNode.Parse(json)!.AsObject();
+            o.Remove("timing");
+            return o.ToJsonString();
+        }
+
+        var a = CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "kvm-pf-int", "--duration", "20ms", "--json");
+        var b = CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "kvm-pf-int", "--duration", "20ms", "--json");
+        Assert.Equal(Strip(a.Stdout), Strip(b.Stdout));
+    }
+
+    [Fact]
+    public void Compare_Json_OneResultPerEntry_AndSeeds()
+    {
+        var result = CliRunner.Run("compare", "--builtin", "kernel-heavy", "--protocols", "kvm-pf-int,ve,ve[guest.ve.can_continue=user-or-preemptible-kernel]", "--duration", "20ms", "--seeds", "2", "--json");
+        Assert.Equal(0, result.ExitCode);
+        var results = JsonNode.Parse(result.Stdout)!["results"]!.AsArray();
+        Assert.Equal(3, results.Count);
+        Assert.Equal(2, results[0]!["seeds"]!.AsArray().Count);
+        Assert.NotNull(results[2]!["work_done"]!["ci95"]);
+    }
+
+    [Fact]
+    public void Compare_Table_HasAColumnPerProtocol()
+    {
+        var result = CliRunner.Run("compare", "--duration", "20ms");
+        Assert.Equal(0, result.ExitCode);
+        foreach (var p in new[] { "sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve", "fault p99.9", "vCPU stalled in host", "guest outcome" })
+        {
+            Assert.Contains(p, result.Stdout);
+        }
+    }
+
+    [Fact]
+    public void Set_OfAKnobNoListedProtocolUses_IsAnError()
+    {
+        var result = CliRunner.Run("compare", "--protocols", "sync,ve", "--duration", "10ms", "--set", "host.apf.report_errors=true");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("host.apf.report_errors", result.Stderr);
+        var applies = CliRunner.Run("compare", "--protocols", "sync,kvm-pf-int", "--duration", "10ms", "--set", "host.apf.report_errors=true");
+        Assert.Equal(0, applies.ExitCode);
+    }
+
+    [Fact]
+    public void Scenarios_ListAndShow()
+    {
+        var list = CliRunner.Run("scenarios", "list");
+        Assert.Equal(0, list.ExitCode);
+        Assert.Contains("dax-truncate", list.Stdout);
+        var show = CliRunner.Run("scenarios", "show", "swap-overcommit");
+        Assert.Equal(0, show.ExitCode);
+        Assert.Contains("memory_limit", show.Stdout);
+    }
+
+    [Fact]
+    public void Validate_GoodFile()
+    {
+        var path = WriteScenario(Good);
+        var result = CliRunner.Run("validate", path);
+        Assert.Equal(0, result.ExitCode);
+    }
+
+    [Theory]
+    [InlineData("guest:\n  vcpus: 1\n  memroy: 4MiB\n", 3, 3, "guest.memroy")]
+    [InlineData("guest:\n  vcpus: many\n", 2, 10, "guest.vcpus")]
+    [InlineData("guest:\n  memory: 0\n", 2, 11, "guest.memory")]
+    [InlineData("guest:\n  memory: 4MiB\nregions:\n  - name: big\n    size: 8MiB\n", 5, 11, "size")]
+    [InlineData("guest:\n  vcpus: 2\ntasks:\n  - name: t\n    vcpu: 3\n    loop: compute 1\n", 5, 11, "vcpu")]
+    [InlineData("regions:\n  - name: r\n    size: -4KiB\n", 3, 11, "size")]
+    public void BadScenario_IsOneLineWithFileLineColumn_Exit2(string yaml, int line, int column, string key)
+    {
+        var path = WriteScenario(yaml);
+        var result = CliRunner.Run("validate", path);
+        Assert.Equal(2, result.ExitCode);
+        var message = result.Stderr.TrimEnd('\n');
+        Assert.Single(message.Split('\n'));
+        Assert.Contains($"{path}:{line}:{column}", message);
+        Assert.Contains(key, message);
+    }
+
+    [Fact]
+    public void Run_TraceFiles_AreWritten()
+    {
+        var json = Path.Combine(Path.GetTempPath(), "vexlab-trace-" + Guid.NewGuid().ToString("N") + ".json");
+        var text = Path.Combine(Path.GetTempPath(), "vexlab-trace-" + Guid.NewGuid().ToString("N") + ".txt");
+        Assert.Equal(0, CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "kvm-pf-int", "--duration", "5ms", "--trace", json).ExitCode);
+        Assert.NotNull(JsonNode.Parse(File.ReadAllText(json))!["traceEvents"]);
+        Assert.Equal(0, CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "kvm-pf-int", "--duration", "5ms", "--trace", text, "--trace-format", "ftrace", "--exits").ExitCode);
+        Assert.Contains("kvm_exit: vcpu", File.ReadAllText(text));
+    }
+}
