@@ -502,7 +502,7 @@ public sealed partial class Machine
         if (canContinue)
         {
             NewWork(WorkKind.VeResolve, v, page, TaskRef(t).WaitToken);
-            sink.On(new ModelEvent(ModelEventKind.AsyncStarted, (byte)v, (byte)t, 1, TaskRef(t).WaitToken, page));
+            sink.On(new ModelEvent(ModelEventKind.AsyncStarted, (byte)v, (byte)t, 2, TaskRef(t).WaitToken, page));
         }
         else
         {

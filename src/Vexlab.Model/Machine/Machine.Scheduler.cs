@@ -280,15 +280,23 @@ public sealed partial class Machine
         sink.On(new ModelEvent(ModelEventKind.TaskWoken, (byte)v, (byte)t, 0, task.WaitToken, -1));
         var u = task.Vcpu;
         ref var target = ref VcpuRef(u);
-        var targetIdle = target.CurrentTask < _vcpus;
-        if (targetIdle || target.CurrentTask == t)
+        if (target.CurrentTask == t)
         {
-            target.NeedResched = targetIdle ? (byte)1 : target.NeedResched;
+            // The waiter is the running task (a halt-wait loop): break its HLT if it is elsewhere.
             if (u != v)
             {
-                // smp_send_reschedule: break the target's HLT.
                 Raise(u, ModelVector.Reschedule, ref sink);
             }
+
+            return;
+        }
+
+        // try_to_wake_up + check_preempt_wakeup: a task that slept on I/O preempts the current one
+        // (CFS credits sleepers); another vCPU gets a reschedule IPI (smp_send_reschedule).
+        target.NeedResched = 1;
+        if (u != v)
+        {
+            Raise(u, ModelVector.Reschedule, ref sink);
         }
     }
 

@@ -25,7 +25,10 @@ public enum ModelEventKind : byte
     ArtificialHalt,
     Unhalted,
 
-    /// <summary>Async work started; Token, Page. Aux = 1 when the guest was told (not-present event).</summary>
+    /// <summary>
+    /// Async work started; Token, Page. Aux = 0: KVM work the guest was not told of (artificial
+    /// halt); 1: KVM work with a not-present event; 2: the #VE design's resolve_ept(can_continue=true).
+    /// </summary>
     AsyncStarted,
 
     /// <summary>A host work item finished; Aux = 1 when it failed (unrecoverable page).</summary>
