@@ -211,7 +211,7 @@ internal sealed class FingerprintTable<TKey, TScheme>
 internal sealed class PagedList<T>
     where T : unmanaged
 {
-    private const int Shift = 16;
+    private const int Shift = 14;
     private const int PageSize = 1 << Shift;
     private const int PageMask = PageSize - 1;
 
