@@ -147,6 +147,11 @@ internal sealed class FingerprintTable<TKey, TScheme>
         }
     }
 
+    /// <summary>Loads the home slot of <paramref name="key"/> so that a following insert finds it in cache.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TKey Touch(TKey key)
+        => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keys), (int)TScheme.Slot(key) & _mask);
+
     /// <summary>Returns -2 when absent; otherwise the stored id, or -1 when ids are not tracked.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Find(TKey key)

@@ -24,7 +24,6 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private readonly PagedList<int> _parents = new();
     private readonly PagedList<byte>? _actions8;
     private readonly PagedList<ushort>? _actions16;
-    private readonly List<int> _levelStarts = [];
     private readonly long[] _kindTransitions;
     private readonly long[] _kindNew;
     private readonly int[] _violationSource;
@@ -33,7 +32,10 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private readonly ulong[] _actionBuffer;
     private readonly int[] _classBuffer;
     private readonly ulong[] _obligationBuffer;
-    private readonly byte[] _nextBuffer;
+    private readonly byte[] _successorBuffer;
+    private readonly TKey[] _keyBuffer;
+    private readonly int[] _kindBuffer;
+    private ulong _touchSink;
     private Frontier _current;
     private Frontier _next;
     private StateGraph? _graph;
@@ -78,7 +80,9 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         _actionBuffer = new ulong[Math.Max(1, _maxActions)];
         _classBuffer = new int[Math.Max(1, _maxActions)];
         _obligationBuffer = new ulong[Math.Max(1, _livenessCount)];
-        _nextBuffer = new byte[_stateSize];
+        _successorBuffer = new byte[Math.Max(1, _maxActions) * _stateSize];
+        _keyBuffer = new TKey[Math.Max(1, _maxActions)];
+        _kindBuffer = new int[Math.Max(1, _maxActions)];
         long frontierBytes = options.FrontierMemoryBytes ?? (options.MaxMemoryBytes / 4);
         _current = new Frontier(_stateSize, frontierBytes / 2, options.SpillDirectory);
         _next = new Frontier(_stateSize, frontierBytes / 2, options.SpillDirectory);
@@ -111,7 +115,6 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         _parents.Add(-1);
         AddActionIndex(0);
         _stateCount = 1;
-        _levelStarts.Add(0);
         _current.FirstId = 0;
         _current.Append(initial);
 
@@ -139,7 +142,6 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             if (_current.Count > 0)
             {
                 _depth++;
-                _levelStarts.Add(_current.FirstId);
             }
 
             if (_graph is not null && MemoryBytes > _options.MaxMemoryBytes)
@@ -168,8 +170,9 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
 
     private StopReason? CheckLimits()
     {
+        bool anyRequested = _safetyCount > 0 || _options.CheckDeadlock || _livenessCount > 0;
         bool safetyDecided = _decidedSafety == _safetyCount && (!_options.CheckDeadlock || _deadlockState >= 0);
-        if (safetyDecided && _livenessCount == 0)
+        if (anyRequested && safetyDecided && _livenessCount == 0)
         {
             return StopReason.AllPropertiesDecided;
         }
@@ -231,7 +234,6 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private void ExpandDirect(ReadOnlySpan<byte> block, int count, int firstId)
     {
         Span<ulong> actions = _actionBuffer;
-        Span<byte> next = _nextBuffer;
         StateGraph? graph = _graph;
         for (int i = 0; i < count; i++)
         {
@@ -248,18 +250,32 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
                 RecordState(graph, state, actions[..n], _classBuffer, _obligationBuffer);
             }
 
+            // Generate and hash all successors first and touch their home slots, so that the table's cache
+            // misses overlap instead of being paid one after another.
+            Span<byte> successors = _successorBuffer;
+            Span<TKey> keys = _keyBuffer;
+            ulong touched = 0;
             for (int a = 0; a < n; a++)
             {
                 ulong action = actions[a];
+                Span<byte> next = successors.Slice(a * _stateSize, _stateSize);
                 ulong violated = _system.Apply(state, action, next);
                 int kind = _kinds is null ? 0 : _kinds.ActionKind(action);
+                _kindBuffer[a] = kind;
                 _kindTransitions[kind]++;
                 if (violated != 0)
                 {
                     NoteViolation(violated, source, a);
                 }
 
-                int id = Insert(TScheme.Hash(next), source, a, kind, next);
+                keys[a] = TScheme.Hash(next);
+                touched ^= TScheme.Slot(_table.Touch(keys[a]));
+            }
+
+            _touchSink = touched;
+            for (int a = 0; a < n; a++)
+            {
+                int id = Insert(keys[a], source, a, _kindBuffer[a], successors.Slice(a * _stateSize, _stateSize));
                 graph?.Edges.Add(StateGraph.PackEdge(id, a, _classBuffer[a]));
             }
 
@@ -398,12 +414,6 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
 
         path.Reverse();
         return path;
-    }
-
-    private int DepthOf(int id)
-    {
-        int level = _levelStarts.BinarySearch(id);
-        return level >= 0 ? level : ~level - 1;
     }
 
     private void ReportProgress(bool force)
