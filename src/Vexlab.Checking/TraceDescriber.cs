@@ -95,6 +95,11 @@ public static class TraceDescriber
                 var program = machine.ProgramOf(f.Program);
                 var pc = (int)f.Pc;
                 var op = pc < program.Code.Length ? program.Code[pc].ToString() : "?";
+                if (pc < program.Code.Length && program.Code[pc].Op == MicroOp.ReadCr2)
+                {
+                    op = string.Create(CultureInfo.InvariantCulture, $"reads CR2=0x{machine.Vcpu(v).Cr2:x}");
+                }
+
                 var choice = action.Arg != 0 ? string.Create(CultureInfo.InvariantCulture, $" (choice {action.Arg - 1})") : string.Empty;
                 return $"vCPU{v} [{machine.TaskName(t)}]: {program.Name}: {op}{choice}";
             case ActionKind.DeliverInterrupt:

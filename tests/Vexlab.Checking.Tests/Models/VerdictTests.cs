@@ -153,7 +153,8 @@ public sealed class VerdictTests
     {
         var outcome = Check("nmi-window", "kvm-pf", "fault-info-intact");
         var steps = Assert.Single(outcome.Violations).Steps;
-        Assert.Contains(steps, s => s.Text.Contains("NMI delivered", StringComparison.Ordinal));
+        Assert.Contains(steps, s => s.Events.Contains("NMI handler entered"));
+        Assert.Contains(steps, s => s.Text.Contains("reads CR2=0x", StringComparison.Ordinal));
         Assert.Contains(steps, s => s.Events.Any(e => e.Contains("VIOLATION fault-info-intact", StringComparison.Ordinal)));
     }
 }
