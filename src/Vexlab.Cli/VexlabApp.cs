@@ -74,6 +74,8 @@ public static class VexlabApp
             root.Subcommands.Add(command);
         }
 
+        root.Subcommands.Add(CheckCommand.Create(context));
+        root.Subcommands.Add(ModelsCommand.Create(context));
         return root;
     }
 

@@ -1,0 +1,89 @@
+namespace Vexlab.Checking.Engine;
+
+public enum Verdict
+{
+    Pass,
+    Violation,
+    Incomplete,
+}
+
+public enum ViolationKind
+{
+    /// <summary>A finite trace ending with the violating transition (or the deadlocked state).</summary>
+    Safety,
+
+    /// <summary>A stem followed by a loop that repeats forever (an empty loop: the last state stutters).</summary>
+    Lasso,
+}
+
+public enum StopReason
+{
+    /// <summary>Every reachable state was expanded.</summary>
+    Exhausted,
+
+    /// <summary>Every requested property had a verdict before the state space was exhausted.</summary>
+    AllPropertiesDecided,
+    MaxStates,
+    MaxMemory,
+    MaxDepth,
+    TimeLimit,
+    Cancelled,
+}
+
+/// <summary>One counterexample. Actions start from the initial state.</summary>
+public sealed record Violation(
+    string Property,
+    ViolationKind Kind,
+    IReadOnlyList<ulong> Actions,
+    IReadOnlyList<int> ActionIndices,
+    int LoopStart);
+
+/// <summary>Transitions taken and new states found per action kind.</summary>
+public sealed record ActionCoverage(string Kind, long Transitions, long NewStates);
+
+public sealed record CheckResult
+{
+    public required Verdict Verdict { get; init; }
+    public required StopReason StopReason { get; init; }
+    public required long States { get; init; }
+    public required long Transitions { get; init; }
+
+    /// <summary>Depth of the deepest stored state (the initial state has depth 0).</summary>
+    public required int Depth { get; init; }
+
+    /// <summary>(table bytes including empty slots + parent and action-index bytes) / distinct states.</summary>
+    public required double BytesPerState { get; init; }
+
+    /// <summary>Peak in-memory bytes of the current and next frontier.</summary>
+    public required long FrontierPeakBytes { get; init; }
+
+    /// <summary>Bytes written to the frontier spill file in total.</summary>
+    public required long FrontierSpilledBytes { get; init; }
+
+    public required int FingerprintBits { get; init; }
+
+    /// <summary>Birthday estimate n^2 / 2^(b+1) of any fingerprint collision among n states with b-bit fingerprints.</summary>
+    public required double CollisionProbability { get; init; }
+
+    public required IReadOnlyList<ActionCoverage> Coverage { get; init; }
+
+    /// <summary>One shortest counterexample per violated property: safety properties, then "no-deadlock", then liveness properties.</summary>
+    public required IReadOnlyList<Violation> Violations { get; init; }
+
+    /// <summary>True when liveness was requested but could not be decided (incomplete search or graph too large).</summary>
+    public required bool LivenessIncomplete { get; init; }
+
+    /// <summary>Human-readable remarks, e.g. why liveness is incomplete.</summary>
+    public required IReadOnlyList<string> Notes { get; init; }
+
+    public required TimeSpan Elapsed { get; init; }
+}
+
+/// <summary>A progress sample.</summary>
+public readonly record struct CheckProgress(
+    long States,
+    int Depth,
+    long FrontierStates,
+    double StatesPerSecond,
+    long MemoryBytes,
+    TimeSpan Elapsed);

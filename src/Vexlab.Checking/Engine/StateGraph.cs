@@ -1,0 +1,61 @@
+namespace Vexlab.Checking.Engine;
+
+/// <summary>
+/// The explored state graph kept for the liveness phase: per state its enabled fairness classes,
+/// obligations and flags, and its successor edges in action order.
+/// </summary>
+internal sealed class StateGraph
+{
+    public const byte AliveFlag = 1;
+    public const byte DeadEndFlag = 2;
+
+    private readonly int _properties;
+
+    public StateGraph(int properties)
+    {
+        _properties = properties;
+    }
+
+    /// <summary>Index of the first edge of each expanded state.</summary>
+    public PagedList<long> EdgeStart { get; } = new();
+
+    /// <summary>Packed edges: target id (bits 0-31), action index (32-47), fairness class + 1 (48-63).</summary>
+    public PagedList<ulong> Edges { get; } = new();
+
+    public PagedList<ulong> Enabled { get; } = new();
+
+    public PagedList<ulong> Obligations { get; } = new();
+
+    public PagedList<byte> Flags { get; } = new();
+
+    public int Properties => _properties;
+
+    public long ExpandedStates => EdgeStart.Count;
+
+    public long Bytes => EdgeStart.AllocatedBytes + Edges.AllocatedBytes + Enabled.AllocatedBytes
+        + Obligations.AllocatedBytes + Flags.AllocatedBytes;
+
+    public static ulong PackEdge(int target, int actionIndex, int fairnessClass)
+        => (uint)target | ((ulong)(ushort)actionIndex << 32) | ((ulong)(ushort)(fairnessClass + 1) << 48);
+
+    public static int EdgeTarget(ulong edge) => (int)(uint)edge;
+
+    public static int EdgeAction(ulong edge) => (int)((edge >> 32) & 0xFFFF);
+
+    public static int EdgeClass(ulong edge) => (int)(edge >> 48) - 1;
+
+    public long EdgeEnd(int state) => state + 1 < EdgeStart.Count ? EdgeStart[state + 1] : Edges.Count;
+
+    public void BeginState(ulong enabled, byte flags, ReadOnlySpan<ulong> obligations)
+    {
+        EdgeStart.Add(Edges.Count);
+        Enabled.Add(enabled);
+        Flags.Add(flags);
+        for (int p = 0; p < _properties; p++)
+        {
+            Obligations.Add(obligations[p]);
+        }
+    }
+
+    public ulong Obligation(int state, int property) => Obligations[((long)state * _properties) + property];
+}

@@ -1,0 +1,326 @@
+using System.Numerics;
+using Vexlab.Checking.Engine;
+using Vexlab.Model.Configuration;
+using Vexlab.Model.Guest;
+using Vexlab.Model.Host;
+using Vexlab.Model.Machine;
+using Vexlab.Model.Properties;
+
+namespace Vexlab.Checking;
+
+/// <summary>
+/// The checker's view of one <see cref="Machine"/> configuration: states are the machine's byte
+/// array, actions its packed <see cref="MachineAction"/>s. Each thread that calls in gets its
+/// own machine (the machine is a mutable interpreter over one state buffer), so the engine may
+/// expand states from several workers at once.
+/// </summary>
+public sealed class MachineSystem : ITransitionSystem, IActionKinds, IDisposable
+{
+    private static readonly string[] s_kindNames = Enum.GetNames<ActionKind>();
+
+    private readonly ThreadLocal<Worker> _workers;
+    private readonly SafetyProperty[] _safety;
+    private readonly LivenessProperty[] _liveness;
+    private readonly ulong[] _bitOf;
+    private readonly string[] _safetyNames;
+    private readonly string[] _livenessNames;
+    private readonly int _vcpus;
+    private readonly int _workloadTasks;
+    private readonly int _completeClasses;
+
+    /// <summary>Builds the system; <paramref name="properties"/> null or empty selects every property.</summary>
+    public MachineSystem(MachineConfig config, IReadOnlyCollection<string>? properties = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        Config = config;
+        _workers = new ThreadLocal<Worker>(() => new Worker(new Machine(config)));
+        var machine = _workers.Value!.Machine;
+        StateSize = machine.StateSize;
+        MaxActions = machine.MaxActions;
+        _vcpus = config.Vcpus;
+        _workloadTasks = Math.Min(64, config.Tasks.Count);
+
+        var all = properties is null || properties.Count == 0;
+        var safety = new List<SafetyProperty>();
+        var liveness = new List<LivenessProperty>();
+        if (!all)
+        {
+            foreach (var name in properties!)
+            {
+                if (!IsKnownProperty(name))
+                {
+                    throw new InputException($"unknown property '{name}' (expected one of {string.Join(", ", AllPropertyNames)})");
+                }
+            }
+        }
+
+        for (var p = 0; p < PropertyNames.Safety.Length; p++)
+        {
+            if (all || properties!.Contains(PropertyNames.Safety[p]))
+            {
+                safety.Add((SafetyProperty)p);
+            }
+        }
+
+        for (var p = 0; p < PropertyNames.Liveness.Length; p++)
+        {
+            if (all || properties!.Contains(PropertyNames.Liveness[p]))
+            {
+                liveness.Add((LivenessProperty)p);
+            }
+        }
+
+        CheckDeadlock = all || properties!.Contains(Checker.DeadlockProperty);
+        _safety = [.. safety];
+        _liveness = [.. liveness];
+        _bitOf = new ulong[32];
+        for (var i = 0; i < _safety.Length; i++)
+        {
+            _bitOf[(int)_safety[i]] = 1UL << i;
+        }
+
+        _safetyNames = [.. _safety.Select(PropertyNames.Of)];
+        _livenessNames = [.. _liveness.Select(PropertyNames.Of)];
+        _completeClasses = Math.Max(1, Math.Min(machine.WorkCapacity, 64 - (4 * _vcpus)));
+        FairnessClasses = Math.Min(64, (4 * _vcpus) + _completeClasses);
+    }
+
+    /// <summary>Every property name the checker knows: safety, the deadlock check, liveness.</summary>
+    public static IReadOnlyList<string> AllPropertyNames { get; } =
+        [.. PropertyNames.Safety, Checker.DeadlockProperty, .. PropertyNames.Liveness];
+
+    public MachineConfig Config { get; }
+
+    /// <summary>True when the deadlock check ("no-deadlock") is among the selected properties.</summary>
+    public bool CheckDeadlock { get; }
+
+    public int StateSize { get; }
+
+    public int MaxActions { get; }
+
+    public IReadOnlyList<string> SafetyProperties => _safetyNames;
+
+    public IReadOnlyList<string> LivenessProperties => _livenessNames;
+
+    public int FairnessClasses { get; }
+
+    public IReadOnlyList<string> ActionKindNames => s_kindNames;
+
+    public static bool IsKnownProperty(string name) => AllPropertyNames.Contains(name, StringComparer.Ordinal);
+
+    public void Dispose() => _workers.Dispose();
+
+    public void WriteInitialState(Span<byte> state)
+    {
+        var m = _workers.Value!.Machine;
+        m.Reset();
+        m.SaveState(state);
+    }
+
+    public int ListActions(ReadOnlySpan<byte> state, Span<ulong> actions)
+    {
+        var w = _workers.Value!;
+        w.Machine.LoadState(state);
+        var n = w.Machine.EnabledActions(w.Buffer);
+        for (var i = 0; i < n; i++)
+        {
+            actions[i] = w.Buffer[i].Pack();
+        }
+
+        return n;
+    }
+
+    public ulong Apply(ReadOnlySpan<byte> state, ulong action, Span<byte> next)
+    {
+        var m = _workers.Value!.Machine;
+        m.LoadState(state);
+        var sink = default(ViolationSink);
+        m.Apply(MachineAction.Unpack(action), ref sink);
+        m.SaveState(next);
+        return MapViolations(sink.Raw);
+    }
+
+    /// <summary>Maps raw <see cref="SafetyProperty"/> bits to the selected properties' bits.</summary>
+    public ulong MapViolations(uint raw)
+    {
+        ulong result = 0;
+        while (raw != 0)
+        {
+            var p = BitOperations.TrailingZeroCount(raw);
+            result |= _bitOf[p];
+            raw &= raw - 1;
+        }
+
+        return result;
+    }
+
+    public ulong PendingObligations(ReadOnlySpan<byte> state, int property)
+    {
+        var m = _workers.Value!.Machine;
+        m.LoadState(state);
+        return Obligations(m, _liveness[property]);
+    }
+
+    /// <summary>The obligations of <paramref name="property"/> in the machine's current state (bit i = workload task i).</summary>
+    public ulong Obligations(Machine m, LivenessProperty property)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        ulong bits = 0;
+        for (var i = 0; i < _workloadTasks; i++)
+        {
+            var t = m.WorkloadTask(i);
+            var pending = property == LivenessProperty.NoLostWakeup ? Waiting(m, t) : OnUnrecoverable(m, t);
+            if (pending)
+            {
+                bits |= 1UL << i;
+            }
+        }
+
+        return bits;
+    }
+
+    /// <summary>Weak fairness: per vCPU guest steps, deliveries, entries and dequeues; per work item completions; external events none.</summary>
+    public int FairnessClass(ulong action)
+    {
+        var a = MachineAction.Unpack(action);
+        var v = a.Vcpu;
+        return a.Kind switch
+        {
+            Model.Machine.ActionKind.Step => v,
+            Model.Machine.ActionKind.DeliverInterrupt or Model.Machine.ActionKind.DeliverNmi => _vcpus + v,
+            Model.Machine.ActionKind.Enter => (2 * _vcpus) + v,
+            Model.Machine.ActionKind.Dequeue => (3 * _vcpus) + v,
+            Model.Machine.ActionKind.Complete => Math.Min(63, (4 * _vcpus) + (a.Arg % _completeClasses)),
+            _ => -1,
+        };
+    }
+
+    public int ActionKind(ulong action) => (int)MachineAction.Unpack(action).Kind;
+
+    public bool IsValidEnd(ReadOnlySpan<byte> state)
+    {
+        var m = _workers.Value!.Machine;
+        m.LoadState(state);
+        return m.Outcome != GuestOutcome.Running;
+    }
+
+    public bool IsAlive(ReadOnlySpan<byte> state)
+    {
+        var m = _workers.Value!.Machine;
+        m.LoadState(state);
+        return m.Outcome is GuestOutcome.Running or GuestOutcome.Finished;
+    }
+
+    /// <summary>A fresh machine of this configuration, for replaying traces.</summary>
+    public Machine CreateMachine() => new(Config);
+
+    /// <summary>
+    /// The task waits for a wakeup: asleep, or running inside a wait loop (TASK_UNINTERRUPTIBLE
+    /// set and not yet woken), or its vCPU is artificially halted by the host for its fault.
+    /// </summary>
+    private static bool Waiting(Machine m, int t)
+    {
+        ref readonly var task = ref m.Task(t);
+        if (task.Status == TaskPhase.Sleeping)
+        {
+            return true;
+        }
+
+        if (task.Status != TaskPhase.Running)
+        {
+            return false;
+        }
+
+        ref readonly var cpu = ref m.Vcpu(task.Vcpu);
+        if (cpu.CurrentTask != t)
+        {
+            return false;
+        }
+
+        return task.Uninterruptible == 1 || cpu.Run == RunState.HostHalted || cpu.ApfHalted == 1;
+    }
+
+    /// <summary>The task's next access, or a fault handler on its stack, is for an unrecoverable page.</summary>
+    private static bool OnUnrecoverable(Machine m, int t)
+    {
+        ref readonly var task = ref m.Task(t);
+        if (task.Status is TaskPhase.Exited or TaskPhase.Killed || task.Depth == 0)
+        {
+            return false;
+        }
+
+        ref readonly var bottom = ref m.FrameAt(t, 0);
+        var page = NextPage(m, t, in bottom);
+        if (page >= 0 && m.Page(page).Host == HostPage.Unrecoverable)
+        {
+            return true;
+        }
+
+        for (var d = 1; d < task.Depth; d++)
+        {
+            ref readonly var f = ref m.FrameAt(t, d);
+            if (f.Event is FrameEvent.PageFault or FrameEvent.Ve)
+            {
+                var p = m.PageOfAddress(f.EventInfo);
+                if (p >= 0 && m.Page(p).Host == HostPage.Unrecoverable)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static int NextPage(Machine m, int t, in Frame f)
+    {
+        var code = m.ProgramOf(f.Program).Code;
+        var pc = (int)f.Pc;
+        for (var guard = 0; guard < 8 && pc < code.Length && code[pc].Op == MicroOp.Jump; guard++)
+        {
+            pc = code[pc].B;
+        }
+
+        if (pc >= code.Length)
+        {
+            return -1;
+        }
+
+        var ins = code[pc];
+        if (ins.Op is not (MicroOp.Touch or MicroOp.KTouch))
+        {
+            return -1;
+        }
+
+        var regions = m.Config.Regions;
+        return (Addressing)(ins.A & TouchFlags.AddressingMask) switch
+        {
+            Addressing.Page => ins.B,
+            Addressing.Sequential when ins.B < regions.Count =>
+                regions[ins.B].FirstPage + (int)(m.Task(t).Cursor % (uint)Math.Max(1, regions[ins.B].PageCount)),
+            Addressing.Random when ins.B < regions.Count && f.R0 != 0 => regions[ins.B].FirstPage + (int)f.R0 - 1,
+            _ => -1,
+        };
+    }
+
+    /// <summary>Collects the raw safety bits a step reports.</summary>
+    private struct ViolationSink : IModelEventSink
+    {
+        public uint Raw;
+
+        public void On(in ModelEvent e)
+        {
+            if (e.Kind == ModelEventKind.PropertyViolated)
+            {
+                Raw |= 1u << e.Aux;
+            }
+        }
+    }
+
+    private sealed class Worker(Machine machine)
+    {
+        public Machine Machine { get; } = machine;
+
+        public MachineAction[] Buffer { get; } = new MachineAction[Math.Max(1, machine.MaxActions)];
+    }
+}

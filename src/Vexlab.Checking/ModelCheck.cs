@@ -1,0 +1,101 @@
+using System.Globalization;
+using Vexlab.Checking.Engine;
+using Vexlab.Checking.Models;
+using Vexlab.Model.Machine;
+using Vexlab.Model.Protocols;
+
+namespace Vexlab.Checking;
+
+/// <summary>What to check: a built-in model under a protocol, knob overrides and the properties (empty: all).</summary>
+public sealed record CheckRequest(
+    string Model,
+    string Protocol,
+    IReadOnlyList<KeyValuePair<string, string>> Overrides,
+    IReadOnlyList<string> Properties)
+{
+    public static CheckRequest Of(string model, string protocol, params string[] settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var overrides = new List<KeyValuePair<string, string>>();
+        var properties = new List<string>();
+        foreach (var s in settings)
+        {
+            var eq = s.IndexOf('=', StringComparison.Ordinal);
+            if (eq < 0)
+            {
+                properties.Add(s);
+            }
+            else
+            {
+                overrides.Add(new(s[..eq], s[(eq + 1)..]));
+            }
+        }
+
+        return new CheckRequest(model, protocol, overrides, properties);
+    }
+}
+
+/// <summary>A violation with its steps described and a command that reproduces it.</summary>
+public sealed record DescribedViolation(Violation Violation, IReadOnlyList<TraceStep> Steps, string Replay);
+
+/// <summary>The outcome of one check of a built-in model.</summary>
+public sealed record ModelCheckResult(
+    CheckRequest Request,
+    BuiltinModel Model,
+    MachineConfig Config,
+    CheckResult Result,
+    IReadOnlyList<DescribedViolation> Violations)
+{
+    /// <summary>Knob values the check ran with that differ from the protocol's defaults, plus those the model sets.</summary>
+    public IReadOnlyDictionary<string, string> Knobs => Config.Protocol.Knobs.Overrides;
+}
+
+/// <summary>Checks built-in models: builds the machine, runs the engine, describes the counterexamples.</summary>
+public static class ModelCheck
+{
+    public static MachineSystem BuildSystem(CheckRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var model = BuiltinModels.Get(request.Model);
+        var config = model.Build(request.Protocol, request.Overrides);
+        return new MachineSystem(config, request.Properties);
+    }
+
+    public static ModelCheckResult Run(CheckRequest request, CheckerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var model = BuiltinModels.Get(request.Model);
+        using var system = BuildSystem(request);
+        options ??= new CheckerOptions();
+        options.CheckDeadlock = system.CheckDeadlock;
+        options.CheckLiveness = system.LivenessProperties.Count > 0;
+        var result = Checker.Run(system, options);
+        var machine = system.CreateMachine();
+        var violations = result.Violations
+            .Select(v => new DescribedViolation(
+                v,
+                TraceDescriber.Describe(machine, v.Actions, v.Kind == ViolationKind.Lasso ? v.LoopStart : -1),
+                ReplayCommand(request, v.Property)))
+            .ToList();
+        return new ModelCheckResult(request, model, system.Config, result, violations);
+    }
+
+    /// <summary>A one-line command that reproduces a violation of <paramref name="property"/>.</summary>
+    public static string ReplayCommand(CheckRequest request, string property)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var parts = new List<string> { "vexlab check --builtin", request.Model, "--protocol", request.Protocol };
+        foreach (var (key, value) in request.Overrides)
+        {
+            parts.Add("--set");
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{key}={value}"));
+        }
+
+        parts.Add("--property");
+        parts.Add(property);
+        return string.Join(' ', parts);
+    }
+
+    /// <summary>The protocols, in catalogue order.</summary>
+    public static IReadOnlyList<string> Protocols => ProtocolCatalog.Names;
+}

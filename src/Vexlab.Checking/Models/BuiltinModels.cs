@@ -1,0 +1,155 @@
+using Vexlab.Model.Configuration;
+using Vexlab.Model.Guest;
+using Vexlab.Model.Host;
+using Vexlab.Model.Machine;
+using Vexlab.Model.Protocols;
+
+namespace Vexlab.Checking.Models;
+
+/// <summary>
+/// One built-in checker configuration: the workload, the pages, the bounds on external events
+/// and the knobs it sets (ignored by protocols that do not use them).
+/// </summary>
+public sealed record BuiltinModel(
+    string Name,
+    string Description,
+    IReadOnlyList<KeyValuePair<string, string>> Knobs,
+    ExternalBounds Bounds,
+    Func<ProtocolSpec, ExternalBounds, MachineConfig> Configure,
+    bool InMatrix = true)
+{
+    /// <summary>Builds the machine configuration under <paramref name="protocol"/> with the model's knobs, then <paramref name="overrides"/>.</summary>
+    public MachineConfig Build(string protocol, IEnumerable<KeyValuePair<string, string>>? overrides = null)
+    {
+        var knobs = new List<KeyValuePair<string, string>>(Knobs);
+        knobs.AddRange(overrides ?? []);
+        var spec = ProtocolCatalog.Create(protocol, knobs);
+        return Configure(spec, Bounds);
+    }
+}
+
+/// <summary>The checker's built-in models, each small enough to check in seconds under every protocol.</summary>
+public static class BuiltinModels
+{
+    public static IReadOnlyList<BuiltinModel> All { get; } =
+    [
+        new("wake-race",
+            "2 vCPUs, page-ready on any vCPU: a user task per vCPU faulting on its own absent page",
+            [Knob("host.apf.ready_target", "any")],
+            ExternalBounds.None,
+            (p, b) => Config(p, b, vcpus: 2, pages: 2,
+                [User("a", 0, Touch(0)), User("b", 1, Touch(1))],
+                [Absent(0, 2)])),
+        new("token-wrap",
+            "1 vCPU, 2-bit APF ids: two user tasks with three faults, so the id wraps back to token 0",
+            [Knob("host.apf.token_id_bits", "2")],
+            ExternalBounds.None,
+            (p, b) => Config(p, b, vcpus: 1, pages: 3,
+                [User("a", 0, Touch(0), Touch(1)), User("b", 0, Touch(2))],
+                [Absent(0, 3)])),
+        new("nmi-window",
+            "1 vCPU, one NMI whose handler touches a user page neither the guest nor the host has mapped (perf call chain), during a fault",
+            [],
+            new ExternalBounds(1, 0, 0, 0),
+            (p, b) => Config(p, b, vcpus: 1, pages: 2,
+                [User("a", 0, Touch(0))],
+                [Absent(0, 1), new PageGroupSpec(1, 1, HostPage.AbsentIo, false, 0, false)],
+                nmiTouchPage: 1)),
+        new("irq-off",
+            "1 vCPU: a kernel thread touching an absent page with interrupts off, a user task faulting beside it",
+            [],
+            ExternalBounds.None,
+            (p, b) => Config(p, b, vcpus: 1, pages: 2,
+                [Kernel("k", 0, Op(MicroOp.Cli), KTouch(0), Op(MicroOp.Sti)), User("u", 0, Touch(1))],
+                [Absent(0, 2)])),
+        new("kernel-fault",
+            "1 vCPU: a kernel thread faulting in kernel mode (not told to the guest) beside a user task",
+            [],
+            ExternalBounds.None,
+            (p, b) => Config(p, b, vcpus: 1, pages: 2,
+                [Kernel("k", 0, KTouch(0)), User("u", 0, Touch(1))],
+                [Absent(0, 2)])),
+        new("truncate",
+            "1 vCPU, DAX pages truncated at any point: a user access, a kernel access with fixup, one without (2-bit APF ids)",
+            [Knob("host.apf.token_id_bits", "2")],
+            new ExternalBounds(0, 0, 1, 0),
+            (p, b) => Config(p, b, vcpus: 1, pages: 3,
+                [User("u", 0, Touch(0)), Kernel("kfix", 0, KTouch(1)), Kernel("knofix", 0, KTouch(2, fixup: false))],
+                [new PageGroupSpec(0, 3, HostPage.AbsentIo, true, 0, true)])),
+        new("pending-event",
+            "1 vCPU, one timer tick: two user tasks faulting, so an APF event can meet a pending one",
+            [],
+            new ExternalBounds(0, 1, 0, 0),
+            (p, b) => Config(p, b, vcpus: 1, pages: 2,
+                [User("a", 0, Touch(0)), User("b", 0, Touch(1))],
+                [Absent(0, 2)])),
+        new("reenable",
+            "1 vCPU, one migration re-enable (wake all) while tasks sleep; a kernel thread enables the LAPIC late",
+            [],
+            new ExternalBounds(0, 0, 0, 1),
+            (p, b) => Config(p, b, vcpus: 1, pages: 2,
+                [Kernel("init", 0, Op(MicroOp.LapicEnable)), User("a", 0, Touch(0)), User("b", 0, Touch(1))],
+                [Absent(0, 2)])),
+        new("entry-window",
+            "1 vCPU, entry text on a host-absent page: a user task doing a syscall that touches an absent page",
+            [],
+            ExternalBounds.None,
+            (p, b) => Config(p, b, vcpus: 1, pages: 2,
+                [User("u", 0, Op(MicroOp.SyscallEnter), KTouch(0), Op(MicroOp.SyscallExit))],
+                [Absent(0, 2)],
+                entryPage: 1)),
+        new("bench",
+            "benchmark only: 2 vCPUs, 2 tasks, 3 pages, one tick",
+            [Knob("host.apf.ready_target", "any")],
+            new ExternalBounds(0, 1, 0, 0),
+            (p, b) => Config(p, b, vcpus: 2, pages: 3,
+                [User("a", 0, Touch(0), Touch(1), Touch(2)), User("b", 1, Touch(2), Touch(1), Touch(0))],
+                [Absent(0, 3)]),
+            InMatrix: false),
+    ];
+
+    public static IEnumerable<string> Names => All.Select(m => m.Name);
+
+    /// <summary>The model called <paramref name="name"/>; an unknown name throws <see cref="InputException"/>.</summary>
+    public static BuiltinModel Get(string name) =>
+        All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.Ordinal))
+        ?? throw new InputException($"unknown built-in model '{name}' (expected one of {string.Join(", ", Names)})");
+
+    private static KeyValuePair<string, string> Knob(string key, string value) => new(key, value);
+
+    private static PageGroupSpec Absent(int first, int count) => new(first, count, HostPage.AbsentIo, true, 0, false);
+
+    private static Instr Touch(int page) => new(MicroOp.Touch, (byte)Addressing.Page, (ushort)page);
+
+    private static Instr KTouch(int page, bool fixup = true) =>
+        new(MicroOp.KTouch, (byte)((byte)Addressing.Page | (fixup ? TouchFlags.Fixup : 0)), (ushort)page);
+
+    private static Instr Op(MicroOp op) => new(op);
+
+    private static TaskSpec User(string name, int vcpu, params Instr[] code) =>
+        new(name, TaskMode.User, vcpu, new GuestProgram(name, [.. code, new Instr(MicroOp.WorkDone), new Instr(MicroOp.Exit)]));
+
+    private static TaskSpec Kernel(string name, int vcpu, params Instr[] code) =>
+        new(name, TaskMode.Kernel, vcpu, new GuestProgram(name, [.. code, new Instr(MicroOp.WorkDone), new Instr(MicroOp.Exit)]));
+
+    private static MachineConfig Config(
+        ProtocolSpec protocol,
+        ExternalBounds bounds,
+        int vcpus,
+        int pages,
+        TaskSpec[] tasks,
+        PageGroupSpec[] groups,
+        int nmiTouchPage = -1,
+        int entryPage = -1) => new()
+        {
+            Vcpus = vcpus,
+            Pages = pages,
+            Tasks = tasks,
+            PageGroups = groups,
+            Protocol = protocol,
+            Bounds = bounds,
+            NmiTouchPage = nmiTouchPage,
+            EntryPage = entryPage,
+            EnumerateChoices = true,
+        };
+}

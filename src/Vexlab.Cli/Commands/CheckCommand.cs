@@ -1,0 +1,382 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Spectre.Console;
+using Vexlab.Checking;
+using Vexlab.Checking.Engine;
+using Vexlab.Checking.Models;
+using Vexlab.Cli.Infrastructure;
+using Vexlab.Model.Configuration;
+using Vexlab.Model.Machine;
+
+namespace Vexlab.Cli.Commands;
+
+/// <summary><c>vexlab check</c>: exhaustive search of a built-in model under a protocol.</summary>
+public static class CheckCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var builtin = new Option<string?>("--builtin") { Description = "Built-in model to check (see 'vexlab models list')", HelpName = "NAME" };
+        var protocol = new Option<string?>("--protocol") { Description = "Protocol: sync, kvm-halt, kvm-pf, kvm-pf-int, ve", HelpName = "P" };
+        var property = new Option<string[]>("--property") { Description = "Check only this property (repeatable); default: all", HelpName = "NAME", AllowMultipleArgumentsPerToken = false };
+        var set = new Option<string[]>("--set") { Description = "Override a knob (repeatable)", HelpName = "KEY=VALUE" };
+        var maxStates = new Option<long?>("--max-states") { Description = "Stop after this many distinct states", HelpName = "N" };
+        var maxMemory = new Option<string?>("--max-memory") { Description = "Memory limit for the state store, e.g. 512M, 4G", HelpName = "SIZE" };
+        var maxDepth = new Option<int?>("--max-depth") { Description = "Do not expand states deeper than this", HelpName = "N" };
+        var timeLimit = new Option<string?>("--time-limit") { Description = "Wall-clock limit, e.g. 30s, 5m", HelpName = "DURATION" };
+        var workers = new Option<int?>("--workers") { Description = "Worker threads (results do not depend on it)", HelpName = "N" };
+        var matrix = new Option<bool>("--matrix") { Description = "Check every built-in model (except bench) under every protocol" };
+        var trace = new Option<string?>("--trace") { Description = "Write the first counterexample as replayable JSON", HelpName = "FILE" };
+        var json = JsonTarget.CreateOption();
+        var command = new Command("check", "Exhaustively check a built-in model under a protocol");
+        foreach (var o in new Option[] { builtin, protocol, property, set, maxStates, maxMemory, maxDepth, timeLimit, workers, matrix, trace, json })
+        {
+            command.Options.Add(o);
+        }
+
+        command.SetAction(parse =>
+        {
+            var target = JsonTarget.From(parse, json);
+            var options = new CheckerOptions();
+            if (parse.GetValue(workers) is { } w)
+            {
+                options.Workers = w;
+            }
+
+            if (parse.GetValue(maxStates) is { } ms)
+            {
+                options.MaxStates = ms;
+            }
+
+            if (parse.GetValue(maxDepth) is { } md)
+            {
+                options.MaxDepth = md;
+            }
+
+            if (parse.GetValue(maxMemory) is { } mem)
+            {
+                options.MaxMemoryBytes = ParseSize(mem);
+            }
+
+            if (parse.GetValue(timeLimit) is { } tl)
+            {
+                options.TimeLimit = ParseDuration(tl);
+            }
+
+            var overrides = (parse.GetValue(set) ?? []).Select(ParseSetting).ToList();
+            var properties = parse.GetValue(property) ?? [];
+            if (parse.GetValue(matrix))
+            {
+                return RunMatrix(context, target, overrides, properties, options);
+            }
+
+            var model = parse.GetValue(builtin) ?? throw new InputException("check: --builtin NAME is required (or --matrix)");
+            var proto = parse.GetValue(protocol) ?? throw new InputException("check: --protocol P is required");
+            var request = new CheckRequest(model, proto, overrides, properties);
+            BuiltinModels.Get(model);
+            if (context.ErrorIsTerminal)
+            {
+                options.Progress = new Progress(context.Error);
+                options.ProgressInterval = TimeSpan.FromSeconds(3);
+            }
+
+            var outcome = Run(request, options);
+            WriteHuman(context.HumanWriter(target), outcome);
+            ResultDocument.Write(context, target, BuildDocument(outcome));
+            if (parse.GetValue(trace) is { } traceFile && outcome.Violations.Count > 0)
+            {
+                WriteTrace(context, traceFile, outcome, outcome.Violations[0]);
+            }
+
+            return ExitCode(outcome.Result);
+        });
+        return command;
+    }
+
+    internal static int ExitCode(CheckResult result) => result.Verdict switch
+    {
+        Verdict.Violation => ExitCodes.Found,
+        Verdict.Incomplete => ExitCodes.Limit,
+        _ => ExitCodes.Done,
+    };
+
+    private static ModelCheckResult Run(CheckRequest request, CheckerOptions options)
+    {
+        try
+        {
+            return ModelCheck.Run(request, options);
+        }
+        catch (CheckerLimitException e)
+        {
+            throw new InputException("check: " + e.Message.Split(" (Parameter", 2)[0]);
+        }
+    }
+
+    private static int RunMatrix(CliContext context, JsonTarget target, List<KeyValuePair<string, string>> overrides, string[] properties, CheckerOptions template)
+    {
+        var models = BuiltinModels.All.Where(m => m.InMatrix).ToList();
+        var rows = new JsonArray();
+        var table = new Table().Title("Verdicts (violated properties)").AddColumn("model");
+        foreach (var p in ModelCheck.Protocols)
+        {
+            table.AddColumn(p);
+        }
+
+        var worst = ExitCodes.Done;
+        foreach (var model in models)
+        {
+            var cells = new List<string> { model.Name };
+            foreach (var p in ModelCheck.Protocols)
+            {
+                var options = new CheckerOptions
+                {
+                    Workers = template.Workers,
+                    MaxStates = template.MaxStates,
+                    MaxMemoryBytes = template.MaxMemoryBytes,
+                    MaxDepth = template.MaxDepth,
+                    TimeLimit = template.TimeLimit,
+                };
+                var outcome = Run(new CheckRequest(model.Name, p, overrides, properties), options);
+                var r = outcome.Result;
+                var violated = r.Violations.Select(v => v.Property).ToList();
+                cells.Add(r.Verdict switch
+                {
+                    Verdict.Pass => "pass",
+                    Verdict.Violation => string.Join(", ", violated),
+                    _ => "incomplete" + (violated.Count > 0 ? ": " + string.Join(", ", violated) : string.Empty),
+                });
+                worst = Math.Max(worst, ExitCode(r) == ExitCodes.Limit ? ExitCodes.Limit : Math.Min(ExitCode(r), ExitCodes.Found));
+                rows.Add(new JsonObject
+                {
+                    ["model"] = model.Name,
+                    ["protocol"] = p,
+                    ["verdict"] = VerdictName(r.Verdict),
+                    ["states"] = r.States,
+                    ["violated"] = new JsonArray([.. violated.Select(v => (JsonNode)v)]),
+                });
+            }
+
+            table.AddRow([.. cells.Select(Markup.Escape)]);
+        }
+
+        context.Human(target).Write(table);
+        var doc = ResultDocument.Create();
+        doc["matrix"] = rows;
+        ResultDocument.Write(context, target, doc);
+        return worst;
+    }
+
+    internal static string VerdictName(Verdict v) => v switch
+    {
+        Verdict.Pass => "pass",
+        Verdict.Violation => "violation",
+        _ => "incomplete",
+    };
+
+    private static void WriteHuman(TextWriter w, ModelCheckResult outcome)
+    {
+        var r = outcome.Result;
+        var req = outcome.Request;
+        var inv = CultureInfo.InvariantCulture;
+        w.WriteLine(string.Create(inv, $"model {req.Model} under {req.Protocol}{KnobText(outcome)}"));
+        w.WriteLine(string.Create(inv, $"verdict: {VerdictName(r.Verdict)} ({StopText(r.StopReason)})"));
+        w.WriteLine(string.Create(inv, $"states: {r.States:N0}  transitions: {r.Transitions:N0}  depth: {r.Depth}  bytes/state: {r.BytesPerState:F1}  collision probability: {r.CollisionProbability:E1}"));
+        w.WriteLine(string.Create(inv, $"time: {r.Elapsed.TotalSeconds:F2} s ({r.States / Math.Max(1e-9, r.Elapsed.TotalSeconds):N0} states/s)"));
+        w.WriteLine("coverage: " + string.Join(", ", r.Coverage.Where(c => c.Transitions > 0).Select(c => string.Create(inv, $"{c.Kind} {c.Transitions:N0} ({c.NewStates:N0} new)"))));
+        foreach (var note in r.Notes)
+        {
+            w.WriteLine("note: " + note);
+        }
+
+        foreach (var v in outcome.Violations)
+        {
+            w.WriteLine();
+            var kind = v.Violation.Kind == ViolationKind.Lasso ? "lasso" : "safety";
+            w.WriteLine(string.Create(inv, $"VIOLATION {v.Violation.Property} ({kind}, {v.Steps.Count} steps)"));
+            TraceDescriber.Write(w, v.Steps, v.Violation.Kind == ViolationKind.Lasso ? v.Violation.LoopStart : -1);
+            w.WriteLine("replay: " + v.Replay);
+        }
+    }
+
+    private static string KnobText(ModelCheckResult outcome) =>
+        outcome.Knobs.Count == 0 ? string.Empty : " [" + string.Join(", ", outcome.Knobs.Select(k => k.Key + "=" + k.Value)) + "]";
+
+    private static string StopText(StopReason reason) => reason switch
+    {
+        StopReason.Exhausted => "every reachable state explored",
+        StopReason.AllPropertiesDecided => "every property decided",
+        StopReason.MaxStates => "stopped at --max-states",
+        StopReason.MaxMemory => "stopped at --max-memory",
+        StopReason.MaxDepth => "stopped at --max-depth",
+        StopReason.TimeLimit => "stopped at --time-limit",
+        _ => "cancelled",
+    };
+
+    internal static JsonObject BuildDocument(ModelCheckResult outcome)
+    {
+        var r = outcome.Result;
+        var doc = ResultDocument.Create();
+        doc["model"] = outcome.Request.Model;
+        doc["protocol"] = outcome.Request.Protocol;
+        doc["knobs"] = KnobsNode(outcome);
+        doc["bounds"] = BoundsNode(outcome.Config);
+        doc["properties"] = new JsonArray([
+            .. outcome.Request.Properties.Count == 0 ? MachineSystem.AllPropertyNames.Select(p => (JsonNode)p) : outcome.Request.Properties.Select(p => (JsonNode)p)]);
+        doc["verdict"] = VerdictName(r.Verdict);
+        doc["stop_reason"] = r.StopReason.ToString();
+        doc["states"] = r.States;
+        doc["transitions"] = r.Transitions;
+        doc["depth"] = r.Depth;
+        doc["bytes_per_state"] = Math.Round(r.BytesPerState, 2);
+        doc["frontier_peak_bytes"] = r.FrontierPeakBytes;
+        doc["fingerprint_bits"] = r.FingerprintBits;
+        doc["collision_probability"] = r.CollisionProbability;
+        doc["liveness_incomplete"] = r.LivenessIncomplete;
+        var coverage = new JsonObject();
+        foreach (var c in r.Coverage)
+        {
+            coverage[c.Kind] = new JsonObject { ["transitions"] = c.Transitions, ["new_states"] = c.NewStates };
+        }
+
+        doc["coverage"] = coverage;
+        var violations = new JsonArray();
+        foreach (var v in outcome.Violations)
+        {
+            var steps = new JsonArray();
+            foreach (var s in v.Steps)
+            {
+                steps.Add(new JsonObject
+                {
+                    ["step"] = s.Number,
+                    ["action"] = s.Action,
+                    ["text"] = s.Text,
+                    ["events"] = new JsonArray([.. s.Events.Select(e => (JsonNode)e)]),
+                    ["changes"] = new JsonArray([.. s.Changes.Select(e => (JsonNode)e)]),
+                    ["loop"] = s.InLoop,
+                });
+            }
+
+            violations.Add(new JsonObject
+            {
+                ["property"] = v.Violation.Property,
+                ["kind"] = v.Violation.Kind == ViolationKind.Lasso ? "lasso" : "safety",
+                ["loop_start"] = v.Violation.Kind == ViolationKind.Lasso ? v.Violation.LoopStart : null,
+                ["trace"] = steps,
+                ["replay"] = v.Replay,
+            });
+        }
+
+        doc["violations"] = violations;
+        doc["notes"] = new JsonArray([.. r.Notes.Select(n => (JsonNode)n)]);
+        var seconds = Math.Max(1e-9, r.Elapsed.TotalSeconds);
+        doc["timing"] = new JsonObject
+        {
+            ["elapsed_s"] = Math.Round(r.Elapsed.TotalSeconds, 3),
+            ["states_per_sec"] = Math.Round(r.States / seconds),
+            ["transitions_per_sec"] = Math.Round(r.Transitions / seconds),
+        };
+        return doc;
+    }
+
+    private static JsonObject KnobsNode(ModelCheckResult outcome)
+    {
+        var knobs = new JsonObject();
+        foreach (var (k, v) in outcome.Knobs)
+        {
+            knobs[k] = v;
+        }
+
+        return knobs;
+    }
+
+    private static JsonObject BoundsNode(MachineConfig c) => new()
+    {
+        ["vcpus"] = c.Vcpus,
+        ["tasks"] = c.Tasks.Count,
+        ["pages"] = c.Pages,
+        ["nmis"] = c.Bounds.Nmis,
+        ["ticks"] = c.Bounds.Ticks,
+        ["truncations"] = c.Bounds.Truncations,
+        ["reenables"] = c.Bounds.Reenables,
+    };
+
+    private static void WriteTrace(CliContext context, string file, ModelCheckResult outcome, DescribedViolation v)
+    {
+        var doc = ResultDocument.Create();
+        doc["model"] = outcome.Request.Model;
+        doc["protocol"] = outcome.Request.Protocol;
+        doc["knobs"] = KnobsNode(outcome);
+        doc["overrides"] = new JsonArray([.. outcome.Request.Overrides.Select(kv => (JsonNode)(kv.Key + "=" + kv.Value))]);
+        doc["bounds"] = BoundsNode(outcome.Config);
+        doc["property"] = v.Violation.Property;
+        doc["kind"] = v.Violation.Kind == ViolationKind.Lasso ? "lasso" : "safety";
+        doc["loop_start"] = v.Violation.Kind == ViolationKind.Lasso ? v.Violation.LoopStart : null;
+        doc["actions"] = new JsonArray([.. v.Violation.Actions.Select(a => (JsonNode)(uint)a)]);
+        doc["replay"] = v.Replay;
+        ResultDocument.Write(context, new JsonTarget(true, file), doc);
+    }
+
+    private static KeyValuePair<string, string> ParseSetting(string text)
+    {
+        var eq = text.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0)
+        {
+            throw new InputException($"check: --set {text}: expected KEY=VALUE");
+        }
+
+        return new(text[..eq].Trim(), text[(eq + 1)..].Trim());
+    }
+
+    internal static long ParseSize(string text)
+    {
+        var t = text.Trim().ToUpperInvariant();
+        long scale = 1;
+        if (t.EndsWith('B'))
+        {
+            t = t[..^1];
+        }
+
+        if (t.Length > 0 && "KMGT".Contains(t[^1], StringComparison.Ordinal))
+        {
+            scale = t[^1] switch { 'K' => 1L << 10, 'M' => 1L << 20, 'G' => 1L << 30, _ => 1L << 40 };
+            t = t[..^1];
+        }
+
+        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value <= 0)
+        {
+            throw new InputException($"check: --max-memory {text}: expected a size such as 512M or 4G");
+        }
+
+        return (long)(value * scale);
+    }
+
+    internal static TimeSpan ParseDuration(string text)
+    {
+        var t = text.Trim().ToLowerInvariant();
+        double scale = 1;
+        if (t.EndsWith("ms", StringComparison.Ordinal))
+        {
+            scale = 0.001;
+            t = t[..^2];
+        }
+        else if (t.Length > 0 && "smh".Contains(t[^1], StringComparison.Ordinal))
+        {
+            scale = t[^1] switch { 's' => 1, 'm' => 60, _ => 3600 };
+            t = t[..^1];
+        }
+
+        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value <= 0)
+        {
+            throw new InputException($"check: --time-limit {text}: expected a duration such as 30s or 5m");
+        }
+
+        return TimeSpan.FromSeconds(value * scale);
+    }
+
+    private sealed class Progress(TextWriter error) : IProgress<CheckProgress>
+    {
+        public void Report(CheckProgress value) => error.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"check: {value.States:N0} states, depth {value.Depth}, frontier {value.FrontierStates:N0}, {value.StatesPerSecond:N0} states/s, {value.MemoryBytes >> 20} MiB, {value.Elapsed.TotalSeconds:F0} s"));
+    }
+}
