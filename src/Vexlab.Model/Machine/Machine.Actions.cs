@@ -55,9 +55,12 @@ public sealed partial class Machine
         ref var cpu = ref VcpuRef(v);
         ref var g = ref GlobalsRef;
         var vb = (byte)v;
+        // SDM Vol. 3A 6.9: an acceptable pending interrupt or NMI is taken at the next instruction
+        // boundary, before the vCPU executes anything else.
+        var eventFirst = CanDeliverInterrupt(v) || CanDeliverNmi(v);
         switch (cpu.Run)
         {
-            case RunState.InGuest:
+            case RunState.InGuest when !eventFirst:
                 var choices = _config.EnumerateChoices ? ChoiceCount(v) : 0;
                 if (choices == 0)
                 {
@@ -119,7 +122,7 @@ public sealed partial class Machine
         var v = action.Vcpu;
         return action.Kind switch
         {
-            ActionKind.Step => VcpuRef(v).Run == RunState.InGuest,
+            ActionKind.Step => VcpuRef(v).Run == RunState.InGuest && !CanDeliverInterrupt(v) && !CanDeliverNmi(v),
             ActionKind.Enter => VcpuRef(v).Run == RunState.InHost,
             ActionKind.DeliverInterrupt => CanDeliverInterrupt(v),
             ActionKind.DeliverNmi => CanDeliverNmi(v),

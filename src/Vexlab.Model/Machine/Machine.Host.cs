@@ -634,6 +634,13 @@ public sealed partial class Machine
                 w.Status = WorkStatus.Done;
                 w.DoneOrder = 1;
                 cpu.ApfQueued = 1;
+
+                // The MSR is restored before the vCPU runs: KVM_REQ_APF_READY is handled at the first
+                // entry, so the broadcast is raised before the guest executes anything.
+                if (CanDequeue(v, v))
+                {
+                    Dequeue(v, v, ref sink);
+                }
             }
         }
     }

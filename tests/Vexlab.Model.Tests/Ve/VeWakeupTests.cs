@@ -60,8 +60,8 @@ public sealed class VeWakeupTests
         s.StepUntil(ModelEventKind.TaskSlept, vcpu: 0);
         s.StepUntil(ModelEventKind.TaskSlept, vcpu: 0);
         s.StepUntil(ModelEventKind.GuestHalted, vcpu: 0);
-        s.Do(ActionKind.Reenable);
-        s.Do(ActionKind.Dequeue, 0, 0);
+        var reenable = s.Do(ActionKind.Reenable);
+        Assert.Contains(reenable, e => e.Kind == ModelEventKind.ReadyDequeued);
         Assert.Equal(Model.Machine.Machine.BroadcastToken, m.Vcpu(0).ApfToken);
         s.Do(ActionKind.DeliverInterrupt, 0);
         s.StepTo(MicroOp.ApfWakeLookup, vcpu: 0);
