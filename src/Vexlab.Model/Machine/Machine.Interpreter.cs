@@ -377,6 +377,13 @@ public sealed partial class Machine
                 sink.On(new ModelEvent(ModelEventKind.VmExit, vb, tb, (byte)ExitReason.MsrWrite, 0, -1));
                 cpu.PageReadyPending = 0;
                 f.Pc++;
+
+                // kvm_set_msr_common(MSR_KVM_ASYNC_PF_ACK) calls kvm_check_async_pf_completion at once.
+                if (CanDequeue(v, v))
+                {
+                    Dequeue(v, v, ref sink);
+                }
+
                 break;
             case MicroOp.Eoi:
                 cpu.Isr = ClearHighestBit(cpu.Isr);
