@@ -636,7 +636,13 @@ public sealed partial class Machine
                 cpu.ApfQueued = 1;
 
                 // The MSR is restored before the vCPU runs: KVM_REQ_APF_READY is handled at the first
-                // entry, so the broadcast is raised before the guest executes anything.
+                // entry, so the broadcast is raised before the guest executes anything. The 5.7 host
+                // injects it at that entry, so the vCPU resumes through the host.
+                if (_host.DequeueOnlyAtEntry && cpu.Run == RunState.InGuest)
+                {
+                    cpu.Run = RunState.InHost;
+                }
+
                 if (CanDequeue(v, v))
                 {
                     Dequeue(v, v, ref sink);
