@@ -217,11 +217,22 @@ public static class SimulateCommands
         var protocol = new Option<string>("--protocol") { Description = "Protocol to run", DefaultValueFactory = _ => "kvm-pf-int", HelpName = "P" };
         var duration = new Option<string>("--duration") { Description = "Simulated time of the measured run", DefaultValueFactory = _ => "5s", HelpName = "T" };
         var command = new Command("bench", "Measure simulator throughput on the default scenario (one thread, after a warm-up)");
+        var checker = new Option<bool>("--checker") { Description = "Measure the checker on the built-in bench model instead" };
+        var workers = new Option<int>("--workers") { Description = "Checker workers (with --checker)", DefaultValueFactory = _ => 1, HelpName = "N" };
+        var maxStates = new Option<long>("--max-states") { Description = "Stop the checker bench after this many states (with --checker)", DefaultValueFactory = _ => int.MaxValue - 1, HelpName = "N" };
         command.Options.Add(json);
         command.Options.Add(protocol);
         command.Options.Add(duration);
+        command.Options.Add(checker);
+        command.Options.Add(workers);
+        command.Options.Add(maxStates);
         command.SetAction(parse =>
         {
+            if (parse.GetValue(checker))
+            {
+                return BenchChecker(context, JsonTarget.From(parse, json), parse.GetValue(workers), parse.GetValue(maxStates));
+            }
+
             var entry = new ProtocolEntry(parse.GetValue(protocol)!, parse.GetValue(protocol)!, []);
             var doc = Builtins.Load(Builtins.Default);
             var arg = "--builtin " + Builtins.Default;
@@ -262,6 +273,38 @@ public static class SimulateCommands
             return ExitCodes.Done;
         });
         return command;
+    }
+
+    private static int BenchChecker(CliContext context, JsonTarget target, int workers, long maxStates)
+    {
+        if (workers < 1 || maxStates < 1)
+        {
+            throw new InputException("--workers and --max-states must be at least 1");
+        }
+
+        var r = Vexlab.Checking.CheckerBench.Run(workers, maxStates);
+        var doc = ResultDocument.Create();
+        doc["model"] = "bench";
+        doc["protocol"] = "kvm-pf-int";
+        doc["states"] = r.States;
+        doc["transitions"] = r.Transitions;
+        doc["states_per_sec"] = Math.Round(r.StatesPerSec);
+        doc["transitions_per_sec"] = Math.Round(r.TransitionsPerSec);
+        doc["branching"] = Math.Round(r.Branching, 3);
+        doc["bytes_per_state"] = Math.Round(r.BytesPerState, 2);
+        doc["workers"] = r.Workers;
+        doc["baseline_states_per_sec"] = Math.Round(r.BaselineStatesPerSec);
+        doc["ratio_to_baseline"] = Math.Round(r.StatesPerSec / Math.Max(1, r.BaselineStatesPerSec), 4);
+        doc["wall_ns"] = (long)(r.Elapsed.TotalMilliseconds * 1e6);
+        doc["targets"] = new JsonObject { ["states_per_sec"] = 1_000_000, ["bytes_per_state"] = 24 };
+        var w = context.HumanWriter(target);
+        w.WriteLine(string.Create(Inv, $"model bench, protocol kvm-pf-int, {r.Workers} worker(s): {r.States:N0} states, {r.Transitions:N0} transitions in {r.Elapsed.TotalSeconds:F1} s"));
+        w.WriteLine(string.Create(Inv, $"states/s          {r.StatesPerSec:N0} (target >= 1,000,000)"));
+        w.WriteLine(string.Create(Inv, $"transitions/s     {r.TransitionsPerSec:N0}; branching {r.Branching:F2}"));
+        w.WriteLine(string.Create(Inv, $"bytes/state       {r.BytesPerState:F1} (target <= 24)"));
+        w.WriteLine(string.Create(Inv, $"baseline states/s {r.BaselineStatesPerSec:N0} (bare fingerprint-table inserts); ratio {r.StatesPerSec / Math.Max(1, r.BaselineStatesPerSec):F3}"));
+        ResultDocument.Write(context, target, doc);
+        return ExitCodes.Done;
     }
 
     private static SimulationResult RunWithProgress(CliContext context, PreparedRun run, ITraceSink? trace)
