@@ -378,8 +378,10 @@ public static class SimulateCommands
 
     private static void WriteTable(IAnsiConsole console, List<PreparedRun> runs, List<SimulationResult> results, List<List<(PreparedRun Run, SimulationResult Result)>>? seeds)
     {
-        var table = new Table().Title(Markup.Escape(string.Create(Inv,
-            $"{runs[0].Scenario}: {results[0].SimulatedNs / 1e6:F1} ms simulated, seed {runs[0].Setup.Seed}{(seeds is null ? string.Empty : $", {seeds[0].Count} seeds (mean ± 95%)")}")));
+        // The heading is a line of its own: a table title wraps when it is wider than the table.
+        console.WriteLine(string.Create(Inv,
+            $"{runs[0].Scenario}: {results[0].SimulatedNs / 1e6:F1} ms simulated, seed {runs[0].Setup.Seed}{(seeds is null ? string.Empty : $", {seeds[0].Count} seeds (mean ± 95%)")}"));
+        var table = new Table();
         table.AddColumn("metric");
         foreach (var r in runs)
         {
