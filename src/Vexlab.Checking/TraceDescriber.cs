@@ -93,9 +93,9 @@ public static class TraceDescriber
 
                 var f = machine.TopFrame(t);
                 var program = machine.ProgramOf(f.Program);
-                var pc = (int)f.Pc;
-                var op = pc < program.Code.Length ? program.Code[pc].ToString() : "?";
-                if (pc < program.Code.Length && program.Code[pc].Op == MicroOp.ReadCr2)
+                var next = machine.NextInstr(v);
+                var op = next.ToString();
+                if (next.Op == MicroOp.ReadCr2)
                 {
                     op = string.Create(CultureInfo.InvariantCulture, $"reads CR2=0x{machine.Vcpu(v).Cr2:x}");
                 }
