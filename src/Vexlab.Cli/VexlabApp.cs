@@ -76,6 +76,7 @@ public static class VexlabApp
 
         root.Subcommands.Add(CheckCommand.Create(context));
         root.Subcommands.Add(ModelsCommand.Create(context));
+        root.Subcommands.Add(ReplayCommand.Create(context));
         return root;
     }
 

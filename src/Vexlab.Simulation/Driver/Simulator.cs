@@ -22,7 +22,7 @@ namespace Vexlab.Simulation.Driver;
 /// action; a vCPU's next step is scheduled at now + the cost of what its last step did.
 /// The loop allocates nothing per event and reads no clock.
 /// </summary>
-public sealed class Simulator
+public sealed partial class Simulator
 {
     private const int CategoryGuest = 0;
     private const int CategoryStalled = 1;
@@ -69,6 +69,7 @@ public sealed class Simulator
     private long _errorReturns;
     private long _evictions;
     private long _faultSeq;
+    private readonly List<(long Step, byte Property)> _violations = [];
 
     public Simulator(SimulationSetup setup, ITraceSink? trace = null)
     {
@@ -632,6 +633,9 @@ public sealed class Simulator
                 EndFault(e.Task, e.Vcpu, false);
                 break;
             case ModelEventKind.GuestHalted:
+                break;
+            case ModelEventKind.PropertyViolated:
+                _violations.Add((_events, e.Aux));
                 break;
             default:
                 break;

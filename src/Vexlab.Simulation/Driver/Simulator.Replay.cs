@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using Vexlab.Model.Machine;
+
+namespace Vexlab.Simulation.Driver;
+
+/// <summary>The result of replaying a fixed action list: how far it went and what broke.</summary>
+/// <param name="Result">The run's metrics up to where the replay stopped.</param>
+/// <param name="Applied">How many actions were applied.</param>
+/// <param name="Divergence">Null when every action applied; else why action <paramref name="Applied"/> could not.</param>
+/// <param name="Violations">Safety properties reported, with the 1-based step that reported each.</param>
+public sealed record ReplayResult(SimulationResult Result, int Applied, string? Divergence, IReadOnlyList<(long Step, byte Property)> Violations);
+
+public sealed partial class Simulator
+{
+    /// <summary>
+    /// Re-executes <paramref name="actions"/> in order (a checker counterexample), timing each with
+    /// the cost model: a guest step advances the clock by its cost, a host completion happens no
+    /// earlier than its sampled latency. Stops where an action is not enabled, as the model changed.
+    /// </summary>
+    public ReplayResult Replay(IReadOnlyList<MachineAction> actions)
+    {
+        ArgumentNullException.ThrowIfNull(actions);
+        var start = Stopwatch.GetTimestamp();
+        string? divergence = null;
+        var applied = 0;
+        ScanWork();
+        foreach (var action in actions)
+        {
+            if (!_m.IsEnabled(action))
+            {
+                divergence = $"step {applied + 1}: {action} is not enabled (the model differs from the one that wrote the trace)";
+                break;
+            }
+
+            if (action.Kind == ActionKind.Complete)
+            {
+                var agent = _vcpus + action.Arg;
+                if (_queue.IsScheduled(agent))
+                {
+                    _now = Math.Max(_now, _queue.ScheduledTime(agent));
+                    _queue.Cancel(agent);
+                }
+            }
+
+            _stepCost = 0;
+            Apply(action);
+            applied++;
+            _now += Math.Max(_stepCost, Math.Max(_c.MicroOp, 1));
+            AfterApply(action.Kind == ActionKind.Step ? action.Vcpu : -1);
+            if (action.Kind == ActionKind.Step)
+            {
+                _queue.Cancel(action.Vcpu);
+            }
+        }
+
+        for (var v = 0; v < _vcpus; v++)
+        {
+            _vcpuNs[(v * 4) + _category[v]] += _now - _categorySince[v];
+            _categorySince[v] = _now;
+        }
+
+        _trace?.Complete(_now);
+        return new ReplayResult(BuildResult(Stopwatch.GetElapsedTime(start)), applied, divergence, _violations);
+    }
+}
