@@ -66,8 +66,32 @@ public sealed class DeliveryMatrixTests
         var row = DeliveryMatrix.Compute(ProtocolCatalog.Create(protocol)).Single(r => r.Context == context);
         Assert.Equal(notPresent, row.NotPresent);
         Assert.Equal(ready, row.Ready);
-        Assert.NotEmpty(row.NotPresentSteps);
+
+        // The step sequence behind the cell: the access is the last step, and it did what the cell says.
+        var last = row.NotPresentSteps[^1];
+        Assert.Contains(ExpectedLastStep(notPresent), last);
+        if (context == "nmi-handler")
+        {
+            Assert.StartsWith("vCPU0: RaiseNmi", row.NotPresentSteps[0]);
+            Assert.Contains("exc_nmi", string.Join("\n", row.NotPresentSteps));
+        }
+
+        if (ready is "delivered" or "deferred")
+        {
+            // Another task faulted and slept first, then its work completed.
+            Assert.Contains(row.ReadySteps, s => s.Contains("TaskSlept", StringComparison.Ordinal));
+            Assert.Contains(row.ReadySteps, s => s.StartsWith("host: complete work", StringComparison.Ordinal));
+        }
     }
+
+    private static string ExpectedLastStep(string notPresent) => notPresent switch
+    {
+        "sync-stall" or "vm-exit-sync" => "exit EptViolation, SyncStall",
+        "artificial-halt" => "AsyncStarted, ArtificialHalt",
+        "pf-not-present" => "deliver #PF",
+        "ve-continue" => "resolve_ept(true)",
+        _ => "resolve_ept(false)",
+    };
 
     [Theory]
     [InlineData("user-or-preemptible-kernel", "kernel-preemptible", "ve-continue")]
