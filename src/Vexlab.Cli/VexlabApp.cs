@@ -69,6 +69,10 @@ public static class VexlabApp
             "Vexlab: an executable model of how a hypervisor and its guest share the work of a missing page " +
             "(KVM async page faults and the #VE design), with a timed simulator and an exhaustive checker.");
         root.Subcommands.Add(ExplainCommand.Create(context));
+        root.Subcommands.Add(SweepCommand.Create(context));
+        root.Subcommands.Add(SweepsCommand.Create(context));
+        root.Subcommands.Add(ResultsCommand.Create(context));
+        root.Subcommands.Add(PlotCommand.Create(context));
         return root;
     }
 

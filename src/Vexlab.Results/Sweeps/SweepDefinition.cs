@@ -46,6 +46,10 @@ public sealed record SweepAxis(string Name, string Key, string? Unit, IReadOnlyL
     /// <summary>True when every value is a number: the column is numeric.</summary>
     public bool IsNumeric => Values.All(v => v.Number is not null);
 
+    /// <summary>The value in this axis's column: all-whole-number axes are BIGINT, other numeric axes DOUBLE.</summary>
+    public object ColumnValue(AxisValue value) =>
+        value.Number is { } n && !Values.All(v => v.ColumnValue is long) ? n : value.ColumnValue;
+
     /// <summary>The <c>key=value</c> text setting this axis to <paramref name="value"/>.</summary>
     public string SetText(AxisValue value) => Key + "=" + value.Text + (Unit ?? string.Empty);
 }

@@ -42,7 +42,7 @@ public sealed record SweepRun
 
     /// <summary>The axis column values of this run, by axis name.</summary>
     public IEnumerable<KeyValuePair<string, object>> AxisColumns =>
-        Point.Select(p => new KeyValuePair<string, object>(p.Axis.Name, p.Value.ColumnValue));
+        Point.Select(p => new KeyValuePair<string, object>(p.Axis.Name, p.Axis.ColumnValue(p.Value)));
 
     /// <summary>A short text for messages: <c>latency=10 seed=2 ve</c>.</summary>
     public string Describe() =>
