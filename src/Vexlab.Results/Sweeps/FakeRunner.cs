@@ -27,7 +27,7 @@ public enum FakeRunnerMode
 /// </summary>
 public static class FakeRunner
 {
-    public static readonly TimeSpan SlowDelay = TimeSpan.FromMilliseconds(100);
+    public static readonly TimeSpan SlowDelay = TimeSpan.FromMilliseconds(250);
 
     private static readonly Dictionary<string, double> s_protocolFactor = new(StringComparer.Ordinal)
     {
