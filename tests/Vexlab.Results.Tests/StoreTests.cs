@@ -129,7 +129,7 @@ public sealed class StoreTests
         Assert.Equal(1 + 12, lines.Length);
         Assert.StartsWith("sync,1,", lines[1]);
         Assert.EndsWith(",\"a,b\"", lines[1]);
-        Assert.StartsWith("\"ve[guest.ve.can_continue=user-or-preemptible-kernel]\",1,", lines[9]);
+        Assert.StartsWith("ve[guest.ve.can_continue=user-or-preemptible-kernel],1,", lines[9]);
         var json = result.ToJsonRows();
         Assert.Equal(12, json.Count);
         Assert.Equal(System.Text.Json.JsonValueKind.Number, json[0]!["latency"]!.GetValueKind());
