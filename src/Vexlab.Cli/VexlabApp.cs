@@ -77,6 +77,10 @@ public static class VexlabApp
         root.Subcommands.Add(CheckCommand.Create(context));
         root.Subcommands.Add(ModelsCommand.Create(context));
         root.Subcommands.Add(ReplayCommand.Create(context));
+        root.Subcommands.Add(SweepCommand.Create(context));
+        root.Subcommands.Add(SweepsCommand.Create(context));
+        root.Subcommands.Add(ResultsCommand.Create(context));
+        root.Subcommands.Add(PlotCommand.Create(context));
         return root;
     }
 

@@ -1,0 +1,96 @@
+using System.CommandLine;
+using Spectre.Console;
+using Vexlab.Cli.Infrastructure;
+using Vexlab.Model.Configuration;
+using Vexlab.Results.Store;
+
+namespace Vexlab.Cli.Commands;
+
+/// <summary><c>vexlab results query</c> and <c>vexlab results export</c>.</summary>
+public static class ResultsCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var results = new Command("results", "Query and export a result store");
+        results.Subcommands.Add(CreateQuery(context));
+        results.Subcommands.Add(CreateExport(context));
+        return results;
+    }
+
+    private static Command CreateQuery(CliContext context)
+    {
+        var file = new Argument<string>("FILE") { Description = "The result store" };
+        var sql = new Argument<string>("SQL") { Description = "A DuckDB query over the tables results, tasks and sweep" };
+        var format = new Option<string>("--format") { Description = "table, csv or json", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "csv", "json");
+        var command = new Command("query", "Run SQL on a result store (read-only)");
+        command.Arguments.Add(file);
+        command.Arguments.Add(sql);
+        command.Options.Add(format);
+        command.SetAction(parse =>
+        {
+            var result = StoreOperations.Query(parse.GetValue(file)!, parse.GetValue(sql)!);
+            switch (parse.GetValue(format))
+            {
+                case "csv":
+                    context.Output.Write(result.ToCsv());
+                    break;
+                case "json":
+                    var doc = ResultDocument.Create();
+                    doc["columns"] = new System.Text.Json.Nodes.JsonArray(result.Columns.Select(c => (System.Text.Json.Nodes.JsonNode?)c).ToArray());
+                    doc["rows"] = result.ToJsonRows();
+                    context.Output.Write(ResultDocument.Serialize(doc) + "\n");
+                    break;
+                default:
+                    var table = new Table();
+                    foreach (var column in result.Columns)
+                    {
+                        table.AddColumn(Markup.Escape(column));
+                    }
+
+                    foreach (var row in result.Rows)
+                    {
+                        table.AddRow(row.Select(v => Markup.Escape(QueryResult.FormatValue(v))).ToArray());
+                    }
+
+                    context.OutConsole.Write(table);
+                    break;
+            }
+
+            return ExitCodes.Done;
+        });
+        return command;
+    }
+
+    private static Command CreateExport(CliContext context)
+    {
+        var file = new Argument<string>("FILE") { Description = "The result store" };
+        var format = new Option<string>("--format") { Description = "parquet or csv", Required = true };
+        format.AcceptOnlyFromAmong("parquet", "csv");
+        var table = new Option<string>("--table") { Description = "results, tasks or sweep", DefaultValueFactory = _ => SweepStore.ResultsTable };
+        table.AcceptOnlyFromAmong(SweepStore.ResultsTable, SweepStore.TasksTable, SweepStore.MetaTable);
+        var output = new Option<string?>("--out") { Description = "The file to write (default: FILE with the table and format as extension)", HelpName = "PATH" };
+        var command = new Command("export", "Write a table of a result store as Parquet or CSV");
+        command.Arguments.Add(file);
+        command.Options.Add(format);
+        command.Options.Add(table);
+        command.Options.Add(output);
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(file)!;
+            var fmt = parse.GetValue(format)!;
+            var name = parse.GetValue(table)!;
+            var target = parse.GetValue(output)
+                ?? Path.ChangeExtension(path, (name == SweepStore.ResultsTable ? string.Empty : "." + name) + "." + fmt).Replace("..", ".", StringComparison.Ordinal);
+            if (Path.GetFullPath(target) == Path.GetFullPath(path))
+            {
+                throw InputException.At(null, 0, 0, "--out", "would overwrite the store itself");
+            }
+
+            StoreOperations.Export(path, name, fmt, target);
+            context.Output.WriteLine($"wrote {target}");
+            return ExitCodes.Done;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,224 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+using Vexlab.Cli.Infrastructure;
+using Vexlab.Model.Configuration;
+using Vexlab.Results.Store;
+using Vexlab.Results.Sweeps;
+using Vexlab.Scenarios.Documents;
+
+namespace Vexlab.Cli.Commands;
+
+/// <summary><c>vexlab sweep run</c> and <c>vexlab sweep merge</c>: run a sweep into a result store, join shards.</summary>
+public static class SweepCommand
+{
+    public const string DefaultDb = "results.duckdb";
+
+    /// <param name="context">Where to write.</param>
+    /// <param name="runner">The runner factory; <see cref="SweepRunners.Default"/> when null.</param>
+    public static Command Create(CliContext context, Func<RunPoint>? runner = null)
+    {
+        var sweep = new Command("sweep", "Run a sweep of simulations into a result store, and merge shards");
+        sweep.Subcommands.Add(CreateRun(context, runner ?? (() => SweepRunners.Default)));
+        sweep.Subcommands.Add(CreateMerge(context));
+        return sweep;
+    }
+
+    private static Command CreateRun(CliContext context, Func<RunPoint> runnerFactory)
+    {
+        var file = new Argument<string?>("SWEEP") { Description = "The sweep file (YAML)", Arity = ArgumentArity.ZeroOrOne };
+        var builtin = new Option<string?>("--builtin") { Description = "Run a built-in sweep (see 'vexlab sweeps list')", HelpName = "NAME" };
+        var db = new Option<string>("--db") { Description = "The result store (DuckDB file)", HelpName = "FILE", DefaultValueFactory = _ => DefaultDb };
+        var jobs = new Option<int>("--jobs", "-j") { Description = "Runs at once", HelpName = "N", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var shard = new Option<string?>("--shard") { Description = "Run only shard I of N (by run key), I from 1 to N", HelpName = "I/N" };
+        var set = new Option<string[]>("--set") { Description = "Override a key of the base scenario: KEY=VALUE (repeatable)", HelpName = "KEY=VALUE", AllowMultipleArgumentsPerToken = false };
+        var force = new Option<bool>("--force") { Description = "Accept a sweep that changed since the store was made, or one over --max-points" };
+        var maxPoints = new Option<long>("--max-points") { Description = "Refuse sweeps with more points than this, unless --force", HelpName = "N", DefaultValueFactory = _ => SweepOptions.DefaultMaxPoints };
+        var json = JsonTarget.CreateOption();
+        var command = new Command("run", "Run every missing run of a sweep, in parallel, writing each into the store as it finishes");
+        command.Arguments.Add(file);
+        foreach (var option in new Option[] { builtin, db, jobs, shard, set, force, maxPoints, json })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(parse =>
+        {
+            var definition = LoadSweep(parse.GetValue(file), parse.GetValue(builtin));
+            definition = definition.WithSets(Overrides.ParseSets(parse.GetValue(set) ?? []));
+            var options = new SweepOptions
+            {
+                Jobs = parse.GetValue(jobs),
+                Shard = parse.GetValue(shard) is { } s ? Shard.Parse(s) : Shard.All,
+                Force = parse.GetValue(force),
+                MaxPoints = parse.GetValue(maxPoints),
+                VexlabVersion = ResultDocument.VexlabVersion,
+            };
+            if (options.Jobs < 1)
+            {
+                throw InputException.At(null, 0, 0, "--jobs", "expected at least 1");
+            }
+
+            SweepExecutor.CheckSize(definition, options);
+            var runner = runnerFactory();
+            var target = JsonTarget.From(parse, json);
+            var path = parse.GetValue(db)!;
+            using var store = SweepStore.Open(path);
+            using var cancel = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                e.Cancel = true;
+                cancel.Cancel();
+            };
+            Console.CancelKeyPress += onCancel;
+            SweepSummary summary;
+            try
+            {
+                summary = context.ErrorIsTerminal
+                    ? RunWithProgress(context, definition, store, runner, options, cancel.Token)
+                    : SweepExecutor.Run(definition, store, runner, options, null, cancel.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                context.Error.WriteLine($"vexlab sweep run: interrupted; every finished run is in {path}; run the same command again to finish");
+                return ExitCodes.Limit;
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
+
+            var human = context.HumanWriter(target);
+            var seconds = summary.Elapsed.TotalSeconds;
+            human.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"sweep {definition.Name}{(options.Shard.IsAll ? string.Empty : " shard " + options.Shard)}: {summary.Runs} runs, {summary.AlreadyDone} already in {path}, ran {summary.Ran} in {seconds:0.0} s ({(seconds > 0 ? summary.Ran / seconds : 0):0.0} runs/s, {options.Jobs} jobs)"));
+            if (summary.Removed > 0)
+            {
+                human.WriteLine(string.Create(CultureInfo.InvariantCulture, $"removed {summary.Removed} runs the changed sweep no longer has"));
+            }
+
+            var doc = ResultDocument.Create();
+            doc["sweep"] = definition.Name;
+            doc["sweep_hash"] = definition.ComputeHash();
+            doc["db"] = path;
+            doc["shard"] = options.Shard.ToString();
+            doc["runs"] = summary.Runs;
+            doc["already_done"] = summary.AlreadyDone;
+            doc["ran"] = summary.Ran;
+            doc["removed"] = summary.Removed;
+            doc["jobs"] = options.Jobs;
+            doc["timing"] = new JsonObject { ["wall_s"] = seconds };
+            ResultDocument.Write(context, target, doc);
+            return ExitCodes.Done;
+        });
+        return command;
+    }
+
+    private static Command CreateMerge(CliContext context)
+    {
+        var output = new Argument<string>("OUT") { Description = "The merged store (created if missing)" };
+        var shards = new Argument<string[]>("SHARD") { Description = "Shard stores of one sweep", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("merge", "Join the stores of a sweep's shards into one; shards of different sweeps are refused");
+        command.Arguments.Add(output);
+        command.Arguments.Add(shards);
+        command.SetAction(parse =>
+        {
+            var summary = StoreOperations.Merge(parse.GetValue(output)!, parse.GetValue(shards)!);
+            context.Output.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"merged {summary.Shards} stores of sweep {summary.SweepHash[..12]} into {parse.GetValue(output)}: {summary.Added} runs added, {summary.Duplicates} already there"));
+            return ExitCodes.Done;
+        });
+        return command;
+    }
+
+    internal static SweepDefinition LoadSweep(string? file, string? builtin)
+    {
+        if ((file is null) == (builtin is null))
+        {
+            throw InputException.At(null, 0, 0, null, "vexlab sweep run: give a sweep file or --builtin NAME (one of them)");
+        }
+
+        return builtin is not null ? BuiltinSweeps.Load(builtin) : SweepFile.Load(file!);
+    }
+
+    private static SweepSummary RunWithProgress(
+        CliContext context, SweepDefinition definition, SweepStore store, RunPoint runner, SweepOptions options, CancellationToken ct)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = context.Color ? AnsiSupport.Detect : AnsiSupport.Yes,
+            ColorSystem = context.Color ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.Yes,
+            Out = new AnsiConsoleOutput(context.Error),
+        });
+        var rate = new RateColumn();
+        SweepSummary? summary = null;
+        console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), rate, new RemainingTimeColumn())
+            .Start(progress =>
+            {
+                var task = progress.AddTask("sweep " + Markup.Escape(definition.Name), maxValue: 1);
+                summary = SweepExecutor.Run(definition, store, runner, options, new SyncProgress(p =>
+                {
+                    rate.Update(p);
+                    task.MaxValue = Math.Max(1, p.Total);
+                    task.Value = p.Done;
+                }), ct);
+            });
+        return summary!;
+    }
+
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the pool and lag).</summary>
+    private sealed class SyncProgress(Action<SweepProgress> report) : IProgress<SweepProgress>
+    {
+        private readonly Lock _gate = new();
+
+        public void Report(SweepProgress value)
+        {
+            lock (_gate)
+            {
+                report(value);
+            }
+        }
+    }
+
+    /// <summary>"done/total runs, rate runs/s", the rate over this invocation's runs only.</summary>
+    private sealed class RateColumn : ProgressColumn
+    {
+        private readonly Lock _gate = new();
+        private long _first = -1;
+        private long _done;
+        private long _total;
+        private long _started;
+
+        public void Update(SweepProgress progress)
+        {
+            lock (_gate)
+            {
+                if (_first < 0)
+                {
+                    _first = progress.Done;
+                    _started = TimeProvider.System.GetTimestamp();
+                }
+
+                _done = progress.Done;
+                _total = progress.Total;
+            }
+        }
+
+        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime)
+        {
+            lock (_gate)
+            {
+                var seconds = _first < 0 ? 0 : TimeProvider.System.GetElapsedTime(_started).TotalSeconds;
+                var rate = seconds > 0 ? (_done - _first) / seconds : 0;
+                return new Text(string.Create(CultureInfo.InvariantCulture, $"{_done}/{_total} runs  {rate,6:0.0} runs/s"));
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Spectre.Console;
+using Vexlab.Cli.Infrastructure;
+using Vexlab.Results.Sweeps;
+
+namespace Vexlab.Cli.Commands;
+
+/// <summary><c>vexlab sweeps list</c> and <c>vexlab sweeps show NAME</c>: the built-in sweeps.</summary>
+public static class SweepsCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var sweeps = new Command("sweeps", "List and show the built-in sweeps");
+        var json = JsonTarget.CreateOption();
+        var list = new Command("list", "List the built-in sweeps");
+        list.Options.Add(json);
+        list.SetAction(parse =>
+        {
+            var target = JsonTarget.From(parse, json);
+            var table = new Table().AddColumn("name").AddColumn("scenario").AddColumn("axes")
+                .AddColumn(new TableColumn("points").RightAligned()).AddColumn(new TableColumn("runs").RightAligned()).AddColumn("description");
+            var array = new JsonArray();
+            foreach (var name in BuiltinSweeps.Names)
+            {
+                var sweep = BuiltinSweeps.Load(name);
+                var axes = string.Join(", ", sweep.Axes.Select(a => $"{a.Name} ({a.Key})"));
+                table.AddRow(
+                    Markup.Escape(name), Markup.Escape(sweep.Scenario.ToString()), Markup.Escape(axes),
+                    sweep.PointCount.ToString(CultureInfo.InvariantCulture), sweep.RunCount.ToString(CultureInfo.InvariantCulture),
+                    Markup.Escape(sweep.Description));
+                array.Add(new JsonObject
+                {
+                    ["name"] = name,
+                    ["scenario"] = sweep.Scenario.ToString(),
+                    ["axes"] = new JsonArray(sweep.Axes.Select(a => (JsonNode?)new JsonObject { ["name"] = a.Name, ["key"] = a.Key }).ToArray()),
+                    ["points"] = sweep.PointCount,
+                    ["runs"] = sweep.RunCount,
+                    ["description"] = sweep.Description,
+                });
+            }
+
+            context.Human(target).Write(table);
+            var doc = ResultDocument.Create();
+            doc["sweeps"] = array;
+            ResultDocument.Write(context, target, doc);
+            return ExitCodes.Done;
+        });
+
+        var name = new Argument<string>("NAME") { Description = "A built-in sweep: " + string.Join(", ", BuiltinSweeps.Names) };
+        var show = new Command("show", "Print a built-in sweep as a sweep file, with its values");
+        show.Arguments.Add(name);
+        show.SetAction(parse =>
+        {
+            var sweepName = parse.GetValue(name)!;
+            var text = BuiltinSweeps.Text(sweepName);
+            var sweep = BuiltinSweeps.Load(sweepName);
+            context.Output.WriteLine(text);
+            foreach (var axis in sweep.Axes)
+            {
+                context.Output.WriteLine($"# {axis.Name}: {string.Join(", ", axis.Values.Select(v => v.Text + axis.Unit))}");
+            }
+
+            context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"# {sweep.PointCount} points x {sweep.Seeds.Count} seeds x {sweep.Protocols.Count} protocol entries = {sweep.RunCount} runs"));
+            return ExitCodes.Done;
+        });
+        sweeps.Subcommands.Add(list);
+        sweeps.Subcommands.Add(show);
+        return sweeps;
+    }
+}

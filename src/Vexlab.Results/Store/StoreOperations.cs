@@ -1,0 +1,279 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+using System.Text.Json.Nodes;
+using DuckDB.NET.Data;
+using Vexlab.Model.Configuration;
+
+namespace Vexlab.Results.Store;
+
+/// <summary>What a merge did.</summary>
+public sealed record MergeSummary(string SweepHash, int Shards, long Added, long Duplicates);
+
+/// <summary>The columns and rows of a query.</summary>
+public sealed record QueryResult(IReadOnlyList<string> Columns, IReadOnlyList<object?[]> Rows)
+{
+    /// <summary>CSV: one header line, then one line per row; fields quoted only when needed.</summary>
+    public string ToCsv()
+    {
+        var text = new StringBuilder();
+        text.Append(string.Join(',', Columns.Select(CsvField))).Append('\n');
+        foreach (var row in Rows)
+        {
+            text.Append(string.Join(',', row.Select(v => CsvField(FormatValue(v))))).Append('\n');
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>The rows as JSON objects, numbers as numbers.</summary>
+    public JsonArray ToJsonRows()
+    {
+        var rows = new JsonArray();
+        foreach (var row in Rows)
+        {
+            var obj = new JsonObject();
+            for (var i = 0; i < Columns.Count; i++)
+            {
+                obj[Columns[i]] = ToJson(row[i]);
+            }
+
+            rows.Add(obj);
+        }
+
+        return rows;
+    }
+
+    /// <summary>A value as text: invariant, round-trip numbers, empty for null.</summary>
+    public static string FormatValue(object? value) => value switch
+    {
+        null or DBNull => string.Empty,
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        float f => f.ToString("R", CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        DateTime t => t.ToString("O", CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? string.Empty,
+    };
+
+    private static JsonNode? ToJson(object? value) => value switch
+    {
+        null or DBNull => null,
+        long l => l,
+        int i => i,
+        short s => s,
+        sbyte b => b,
+        byte b => b,
+        ushort u => u,
+        uint u => u,
+        ulong u => u,
+        double d when double.IsFinite(d) => d,
+        float f when float.IsFinite(f) => f,
+        decimal m => m,
+        bool b => b,
+        BigInteger big when big >= long.MinValue && big <= long.MaxValue => (long)big,
+        _ => FormatValue(value),
+    };
+
+    private static string CsvField(string text) =>
+        text.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text;
+}
+
+/// <summary>Merge, query and export on result stores.</summary>
+public static class StoreOperations
+{
+    /// <summary>
+    /// Adds the runs of <paramref name="shards"/> to <paramref name="output"/> (created if missing).
+    /// Every shard, and the output if it has rows, must come from the same sweep (same hash); a run
+    /// already present is kept once.
+    /// </summary>
+    public static MergeSummary Merge(string output, IReadOnlyList<string> shards)
+    {
+        if (shards.Count == 0)
+        {
+            throw InputException.At(null, 0, 0, null, "sweep merge: name at least one shard file");
+        }
+
+        var full = Path.GetFullPath(output);
+        string? hash = null;
+        string? hashFrom = null;
+        var metas = new List<(string Path, string Hash)>();
+        foreach (var shard in shards)
+        {
+            if (Path.GetFullPath(shard) == full)
+            {
+                throw InputException.At(shard, 0, 0, null, "is the output of the merge; name it once, as OUT");
+            }
+
+            using var connection = SweepStore.OpenReadOnly(shard);
+            string? shardHash;
+            try
+            {
+                shardHash = SweepStore.GetMeta(connection, "sweep_hash");
+            }
+            catch (DuckDBException)
+            {
+                shardHash = null;
+            }
+
+            if (shardHash is null)
+            {
+                throw InputException.At(shard, 0, 0, null, "is not a sweep result store (no sweep table)");
+            }
+
+            if (hash is not null && shardHash != hash)
+            {
+                throw InputException.At(shard, 0, 0, null, $"comes from a different sweep than {hashFrom} (hash {shardHash[..12]}, not {hash[..12]}); shards of different sweeps cannot be merged");
+            }
+
+            hash = shardHash;
+            hashFrom ??= shard;
+            metas.Add((shard, shardHash));
+        }
+
+        using var store = SweepStore.Open(output);
+        var outHash = store.GetMeta("sweep_hash");
+        if (outHash is not null && outHash != hash)
+        {
+            throw InputException.At(output, 0, 0, null, $"holds results of a different sweep (hash {outHash[..12]}, shards have {hash![..12]}); merge into a new file");
+        }
+
+        long added = 0;
+        long duplicates = 0;
+        var index = 0;
+        foreach (var (path, _) in metas)
+        {
+            var alias = "shard" + index++.ToString(CultureInfo.InvariantCulture);
+            store.Execute($"ATTACH {SweepStore.Literal(Path.GetFullPath(path))} AS {alias} (READ_ONLY)");
+            try
+            {
+                if (outHash is null)
+                {
+                    store.Execute($"INSERT INTO {SweepStore.MetaTable} SELECT * FROM {alias}.{SweepStore.MetaTable}");
+                    outHash = hash;
+                }
+
+                using var transaction = store.Connection.BeginTransaction();
+                foreach (var table in new[] { SweepStore.ResultsTable, SweepStore.TasksTable })
+                {
+                    AddMissingColumns(store, alias, table);
+                }
+
+                var before = Count(store.Connection, $"SELECT count(*) FROM {SweepStore.ResultsTable}");
+                var incoming = Count(store.Connection, $"SELECT count(*) FROM {alias}.{SweepStore.ResultsTable}");
+                var fresh = $"run_key NOT IN (SELECT run_key FROM {SweepStore.ResultsTable})";
+                store.Execute($"INSERT INTO {SweepStore.TasksTable} BY NAME SELECT * FROM {alias}.{SweepStore.TasksTable} WHERE {fresh}");
+                store.Execute($"INSERT INTO {SweepStore.ResultsTable} BY NAME SELECT * FROM {alias}.{SweepStore.ResultsTable} WHERE {fresh}");
+                var after = Count(store.Connection, $"SELECT count(*) FROM {SweepStore.ResultsTable}");
+                transaction.Commit();
+                added += after - before;
+                duplicates += incoming - (after - before);
+            }
+            finally
+            {
+                store.Execute($"DETACH {alias}");
+            }
+        }
+
+        return new MergeSummary(hash!, shards.Count, added, duplicates);
+    }
+
+    private static void AddMissingColumns(SweepStore store, string alias, string table)
+    {
+        var mine = SweepStore.ReadColumns(store.Connection, table);
+        var theirs = SweepStore.ReadColumns(store.Connection, table, alias);
+        foreach (var column in theirs.Values)
+        {
+            var existing = mine.Values.FirstOrDefault(c => string.Equals(c.Name, column.Name, StringComparison.OrdinalIgnoreCase));
+            if (existing is null)
+            {
+                store.Execute($"ALTER TABLE {table} ADD COLUMN {SweepStore.Quote(column.Name)} {column.Type}");
+            }
+            else
+            {
+                var widened = SweepStore.Widen(existing.Type, column.Type);
+                if (widened != existing.Type)
+                {
+                    store.Execute($"ALTER TABLE {table} ALTER COLUMN {SweepStore.Quote(existing.Name)} TYPE {widened}");
+                }
+            }
+        }
+    }
+
+    private static long Count(DuckDBConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return System.Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Runs SQL on a store opened read-only.</summary>
+    public static QueryResult Query(string path, string sql)
+    {
+        using var connection = SweepStore.OpenReadOnly(path);
+        return Query(connection, sql, path);
+    }
+
+    internal static QueryResult Query(DuckDBConnection connection, string sql, string path)
+    {
+        try
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            using var reader = command.ExecuteReader();
+            var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
+            var rows = new List<object?[]>();
+            while (reader.Read())
+            {
+                var row = new object?[reader.FieldCount];
+                for (var i = 0; i < row.Length; i++)
+                {
+                    row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                }
+
+                rows.Add(row);
+            }
+
+            return new QueryResult(columns, rows);
+        }
+        catch (DuckDBException e)
+        {
+            throw InputException.At(path, 0, 0, null, "query failed: " + FirstLine(e.Message));
+        }
+    }
+
+    /// <summary>Writes a table of a store as Parquet or CSV (with a header line).</summary>
+    public static void Export(string path, string table, string format, string output)
+    {
+        if (format is not ("parquet" or "csv"))
+        {
+            throw InputException.At(null, 0, 0, "--format", $"expected parquet or csv, got \"{format}\"");
+        }
+
+        using var connection = SweepStore.OpenReadOnly(path);
+        if (SweepStore.ReadColumns(connection, table).Count == 0)
+        {
+            throw InputException.At(path, 0, 0, "--table", $"no table \"{table}\"; the store has results, tasks and sweep");
+        }
+
+        var options = format == "parquet" ? "FORMAT parquet" : "FORMAT csv, HEADER true";
+        var order = table == SweepStore.MetaTable ? "key" : "run_key";
+        var temp = output + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        try
+        {
+            SweepStore.Execute(connection, $"COPY (SELECT * FROM {SweepStore.Quote(table)} ORDER BY {order}) TO {SweepStore.Literal(temp)} ({options})");
+            File.Move(temp, output, overwrite: true);
+        }
+        catch (Exception e) when (e is DuckDBException or IOException or UnauthorizedAccessException)
+        {
+            File.Delete(temp);
+            throw InputException.At(output, 0, 0, null, "cannot export: " + FirstLine(e.Message));
+        }
+    }
+
+    private static string FirstLine(string text)
+    {
+        var newline = text.IndexOf('\n', StringComparison.Ordinal);
+        return newline < 0 ? text : text[..newline];
+    }
+}

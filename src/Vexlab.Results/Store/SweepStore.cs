@@ -1,0 +1,325 @@
+using System.Data.Common;
+using System.Globalization;
+using DuckDB.NET.Data;
+using Vexlab.Model.Configuration;
+using Vexlab.Results.Sweeps;
+
+namespace Vexlab.Results.Store;
+
+/// <summary>
+/// The result store: one embedded DuckDB file with the tables <c>sweep</c> (key/value metadata:
+/// the sweep's hash, name, definition), <c>results</c> (one row per run) and <c>tasks</c> (one row
+/// per task of each run). Each run is written in its own transaction, so a killed sweep keeps every
+/// finished run. Columns are added as results bring new fields; numbers stay BIGINT or DOUBLE.
+/// Not thread-safe: one writer at a time.
+/// </summary>
+public sealed class SweepStore : IDisposable
+{
+    public const string MetaTable = "sweep";
+    public const string ResultsTable = "results";
+    public const string TasksTable = "tasks";
+
+    private readonly DuckDBConnection _connection;
+    private readonly Dictionary<string, Dictionary<string, Column>> _columns = new(StringComparer.Ordinal);
+
+    private SweepStore(string path, DuckDBConnection connection)
+    {
+        Path = path;
+        _connection = connection;
+    }
+
+    public string Path { get; }
+
+    internal DuckDBConnection Connection => _connection;
+
+    /// <summary>Opens (creating if needed) a store for writing.</summary>
+    public static SweepStore Open(string path)
+    {
+        var store = new SweepStore(path, Connect(path, readOnly: false));
+        try
+        {
+            store.Execute($"CREATE TABLE IF NOT EXISTS {MetaTable} (key VARCHAR, value VARCHAR)");
+            store.Execute($"CREATE TABLE IF NOT EXISTS {ResultsTable} (run_key VARCHAR, protocol VARCHAR, variant VARCHAR, seed BIGINT, scenario_hash VARCHAR, vexlab_version VARCHAR)");
+            store.Execute($"CREATE TABLE IF NOT EXISTS {TasksTable} (run_key VARCHAR, protocol VARCHAR, variant VARCHAR, seed BIGINT, task BIGINT)");
+            store.LoadColumns(ResultsTable);
+            store.LoadColumns(TasksTable);
+            return store;
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens an existing store read-only; a missing file is bad input.</summary>
+    public static DuckDBConnection OpenReadOnly(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw InputException.At(path, 0, 0, null, "no such result store");
+        }
+
+        return Connect(path, readOnly: true);
+    }
+
+    internal static DuckDBConnection Connect(string path, bool readOnly)
+    {
+        var builder = new DuckDBConnectionStringBuilder { DataSource = path };
+        if (readOnly)
+        {
+            builder["ACCESS_MODE"] = "READ_ONLY";
+        }
+
+        var connection = new DuckDBConnection(builder.ConnectionString);
+        try
+        {
+            connection.Open();
+        }
+        catch (DuckDBException e)
+        {
+            connection.Dispose();
+            throw InputException.At(path, 0, 0, null, "cannot open the result store: " + e.Message.ReplaceLineEndings(" "));
+        }
+
+        return connection;
+    }
+
+    public void Dispose() => _connection.Dispose();
+
+    /// <summary>A metadata value, or null.</summary>
+    public string? GetMeta(string key) => GetMeta(_connection, key);
+
+    internal static string? GetMeta(DuckDBConnection connection, string key, string schema = "")
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT value FROM {schema}{MetaTable} WHERE key = $key";
+        command.Parameters.Add(new DuckDBParameter("key", key));
+        return command.ExecuteScalar() as string;
+    }
+
+    public void SetMeta(string key, string value)
+    {
+        using var transaction = _connection.BeginTransaction();
+        using (var delete = _connection.CreateCommand())
+        {
+            delete.CommandText = $"DELETE FROM {MetaTable} WHERE key = $key";
+            delete.Parameters.Add(new DuckDBParameter("key", key));
+            delete.ExecuteNonQuery();
+        }
+
+        using (var insert = _connection.CreateCommand())
+        {
+            insert.CommandText = $"INSERT INTO {MetaTable} VALUES ($key, $value)";
+            insert.Parameters.Add(new DuckDBParameter("key", key));
+            insert.Parameters.Add(new DuckDBParameter("value", value));
+            insert.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>
+    /// Ties the store to <paramref name="sweep"/>. A store made by a different sweep (another hash)
+    /// is refused unless <paramref name="force"/>; then the rows of runs the new sweep does not have
+    /// are deleted and the new definition recorded. Returns the number of rows deleted.
+    /// </summary>
+    public long Bind(SweepDefinition sweep, bool force)
+    {
+        var hash = sweep.ComputeHash();
+        var existing = GetMeta("sweep_hash");
+        long removed = 0;
+        if (existing is not null && existing != hash)
+        {
+            if (!force)
+            {
+                throw InputException.At(
+                    Path, 0, 0, null,
+                    $"holds results of a different sweep ({GetMeta("sweep_name")}, hash {existing[..12]}); the sweep changed since (hash {hash[..12]}): pass --force to keep the runs that still match and run the rest, or use another --db");
+            }
+
+            var keep = SweepPlan.Runs(sweep).Select(r => r.RunKey).ToHashSet(StringComparer.Ordinal);
+            removed = DeleteRunsNotIn(keep);
+        }
+
+        SetMeta("sweep_hash", hash);
+        SetMeta("sweep_name", sweep.Name);
+        SetMeta("sweep_source", sweep.Source);
+        SetMeta("sweep_definition", sweep.ToCanonicalText());
+        return removed;
+    }
+
+    /// <summary>The run keys already in <c>results</c>.</summary>
+    public HashSet<string> RunKeys()
+    {
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        using var command = _connection.CreateCommand();
+        command.CommandText = $"SELECT run_key FROM {ResultsTable}";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            keys.Add(reader.GetString(0));
+        }
+
+        return keys;
+    }
+
+    /// <summary>Writes one run (its result row and task rows) in one transaction.</summary>
+    public void Write(RunRow row)
+    {
+        using var transaction = _connection.BeginTransaction();
+        try
+        {
+            Insert(ResultsTable, row.Result);
+            foreach (var task in row.Tasks)
+            {
+                Insert(TasksTable, task);
+            }
+
+            transaction.Commit();
+        }
+        catch
+        {
+            // Column types changed inside the transaction are rolled back: reload them.
+            transaction.Rollback();
+            _columns.Clear();
+            LoadColumns(ResultsTable);
+            LoadColumns(TasksTable);
+            throw;
+        }
+    }
+
+    private long DeleteRunsNotIn(HashSet<string> keep)
+    {
+        var stale = RunKeys().Where(k => !keep.Contains(k)).ToList();
+        using var transaction = _connection.BeginTransaction();
+        foreach (var key in stale)
+        {
+            foreach (var table in new[] { ResultsTable, TasksTable })
+            {
+                using var command = _connection.CreateCommand();
+                command.CommandText = $"DELETE FROM {table} WHERE run_key = $key";
+                command.Parameters.Add(new DuckDBParameter("key", key));
+                command.ExecuteNonQuery();
+            }
+        }
+
+        transaction.Commit();
+        return stale.Count;
+    }
+
+    private void Insert(string table, IReadOnlyList<KeyValuePair<string, object>> values)
+    {
+        var names = new List<string>(values.Count);
+        foreach (var (name, value) in values)
+        {
+            names.Add(EnsureColumn(table, name, value));
+        }
+
+        using var command = _connection.CreateCommand();
+        command.CommandText = $"INSERT INTO {table} ({string.Join(", ", names.Select(Quote))}) VALUES ({string.Join(", ", names.Select(_ => "?"))})";
+        for (var i = 0; i < values.Count; i++)
+        {
+            var column = _columns[table][names[i]];
+            command.Parameters.Add(new DuckDBParameter(Convert(values[i].Value, column.Type)));
+        }
+
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Adds or widens a column so it holds <paramref name="value"/>; returns the column's stored name.</summary>
+    private string EnsureColumn(string table, string name, object value)
+    {
+        var columns = _columns[table];
+        var wanted = TypeOf(value);
+        if (!columns.TryGetValue(name, out var column))
+        {
+            var existing = columns.Values.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
+            if (existing is null)
+            {
+                Execute($"ALTER TABLE {table} ADD COLUMN {Quote(name)} {wanted}");
+                columns[name] = new Column(name, wanted);
+                return name;
+            }
+
+            column = existing;
+        }
+
+        var widened = Widen(column.Type, wanted);
+        if (widened != column.Type)
+        {
+            Execute($"ALTER TABLE {table} ALTER COLUMN {Quote(column.Name)} TYPE {widened}");
+            columns[column.Name] = column with { Type = widened };
+        }
+
+        return column.Name;
+    }
+
+    internal static string Widen(string current, string incoming) => (current, incoming) switch
+    {
+        _ when current == incoming => current,
+        ("DOUBLE", "BIGINT") => "DOUBLE",
+        ("BIGINT", "DOUBLE") => "DOUBLE",
+        _ => "VARCHAR",
+    };
+
+    internal static string TypeOf(object value) => value switch
+    {
+        long or int => "BIGINT",
+        double => "DOUBLE",
+        bool => "BOOLEAN",
+        _ => "VARCHAR",
+    };
+
+    private static object Convert(object value, string type) => (type, value) switch
+    {
+        ("DOUBLE", long l) => (double)l,
+        ("VARCHAR", string s) => s,
+        ("VARCHAR", double d) => d.ToString("R", CultureInfo.InvariantCulture),
+        ("VARCHAR", bool b) => b ? "true" : "false",
+        ("VARCHAR", IFormattable f) => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value,
+    };
+
+    private void LoadColumns(string table) => _columns[table] = ReadColumns(_connection, table);
+
+    internal static Dictionary<string, Column> ReadColumns(DuckDBConnection connection, string table, string catalog = "")
+    {
+        var columns = new Dictionary<string, Column>(StringComparer.Ordinal);
+        using var command = connection.CreateCommand();
+        command.CommandText = catalog.Length == 0
+            ? "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $t AND table_catalog = current_database() ORDER BY ordinal_position"
+            : "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $t AND table_catalog = $c ORDER BY ordinal_position";
+        command.Parameters.Add(new DuckDBParameter("t", table));
+        if (catalog.Length > 0)
+        {
+            command.Parameters.Add(new DuckDBParameter("c", catalog));
+        }
+
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var name = reader.GetString(0);
+            columns[name] = new Column(name, reader.GetString(1));
+        }
+
+        return columns;
+    }
+
+    internal void Execute(string sql) => Execute(_connection, sql);
+
+    internal static void Execute(DbConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>A quoted SQL identifier.</summary>
+    public static string Quote(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    /// <summary>A quoted SQL string literal.</summary>
+    public static string Literal(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    internal sealed record Column(string Name, string Type);
+}

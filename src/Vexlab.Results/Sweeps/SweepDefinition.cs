@@ -1,0 +1,133 @@
+using System.Globalization;
+using Vexlab.Scenarios.Documents;
+
+namespace Vexlab.Results.Sweeps;
+
+/// <summary>The base scenario of a sweep: a built-in scenario name, or a file.</summary>
+/// <param name="Name">The built-in name (<c>postcopy</c>), or null for a file.</param>
+/// <param name="Path">The full path of the scenario file, or null for a built-in name.</param>
+/// <param name="ContentHash">For a file, the hash of its text (part of the sweep hash).</param>
+public sealed record ScenarioRef(string? Name, string? Path, string? ContentHash)
+{
+    public static ScenarioRef Builtin(string name) => new(name, null, null);
+
+    /// <summary>How the scenario appears in the sweep's canonical text.</summary>
+    public string Identity => Name is not null ? "builtin:" + Name : "file:" + ContentHash;
+
+    public override string ToString() => Name ?? Path ?? string.Empty;
+}
+
+/// <summary>One value of an axis: a number (written without unit) or a text.</summary>
+/// <param name="Number">The number, or null for a text value.</param>
+/// <param name="Text">The value as the scenario key gets it, without the unit.</param>
+public sealed record AxisValue(double? Number, string Text)
+{
+    public static AxisValue Of(double number) => new(number, FormatNumber(number));
+
+    /// <summary>The value stored in the axis column: a long, a double or a string.</summary>
+    public object ColumnValue => Number switch
+    {
+        null => Text,
+        var n when n == Math.Floor(n.Value) && Math.Abs(n.Value) < 9e15 => (long)n.Value,
+        var n => n.Value,
+    };
+
+    public static string FormatNumber(double number) => number.ToString("R", CultureInfo.InvariantCulture);
+}
+
+/// <summary>One axis: a column name, the scenario key or knob it sets, and its values.</summary>
+/// <param name="Name">The column name in the result store.</param>
+/// <param name="Key">The scenario key or knob (<c>backing.latency</c>, <c>tasks[0].count</c>).</param>
+/// <param name="Unit">Appended to each value when setting the key (<c>us</c>), or null.</param>
+/// <param name="Values">The values in order.</param>
+/// <param name="Line">Where the axis was written, for messages.</param>
+public sealed record SweepAxis(string Name, string Key, string? Unit, IReadOnlyList<AxisValue> Values, int Line = 0)
+{
+    /// <summary>True when every value is a number: the column is numeric.</summary>
+    public bool IsNumeric => Values.All(v => v.Number is not null);
+
+    /// <summary>The value in this axis's column: all-whole-number axes are BIGINT, other numeric axes DOUBLE.</summary>
+    public object ColumnValue(AxisValue value) =>
+        value.Number is { } n && !Values.All(v => v.ColumnValue is long) ? n : value.ColumnValue;
+
+    /// <summary>The <c>key=value</c> text setting this axis to <paramref name="value"/>.</summary>
+    public string SetText(AxisValue value) => Key + "=" + value.Text + (Unit ?? string.Empty);
+}
+
+/// <summary>A parsed sweep: base scenario, overrides, protocol entries, seeds and axes.</summary>
+public sealed record SweepDefinition
+{
+    /// <summary>The sweep's name (the file name without extension unless given).</summary>
+    public required string Name { get; init; }
+
+    public string Description { get; init; } = string.Empty;
+
+    /// <summary>Where the sweep came from: a file path or <c>builtin:NAME</c>.</summary>
+    public required string Source { get; init; }
+
+    public required ScenarioRef Scenario { get; init; }
+
+    /// <summary>Overrides of the base scenario: the file's <c>set</c>, then the command line's <c>--set</c>.</summary>
+    public IReadOnlyList<Override> Sets { get; init; } = [];
+
+    public required IReadOnlyList<ProtocolEntry> Protocols { get; init; }
+
+    public required IReadOnlyList<long> Seeds { get; init; }
+
+    public required IReadOnlyList<SweepAxis> Axes { get; init; }
+
+    /// <summary>The number of points: the product of the axes' value counts (1 with no axes).</summary>
+    public long PointCount
+    {
+        get
+        {
+            long count = 1;
+            foreach (var axis in Axes)
+            {
+                count = axis.Values.Count == 0 ? 0 : count > long.MaxValue / axis.Values.Count ? long.MaxValue : count * axis.Values.Count;
+            }
+
+            return count;
+        }
+    }
+
+    /// <summary>The number of runs: points x seeds x protocol entries (saturating).</summary>
+    public long RunCount
+    {
+        get
+        {
+            var points = PointCount;
+            var per = (long)Seeds.Count * Protocols.Count;
+            return per == 0 ? 0 : points > long.MaxValue / per ? long.MaxValue : points * per;
+        }
+    }
+
+    /// <summary>This sweep with more overrides after its own.</summary>
+    public SweepDefinition WithSets(IReadOnlyList<Override> extra) =>
+        extra.Count == 0 ? this : this with { Sets = [.. Sets, .. extra] };
+
+    /// <summary>
+    /// The text the sweep hash is computed from: everything that decides which runs exist and what
+    /// they compute (scenario, overrides, protocols, seeds, axes); the description is left out.
+    /// </summary>
+    public string ToCanonicalText()
+    {
+        var lines = new List<string>
+        {
+            "name=" + Name,
+            "scenario=" + Scenario.Identity,
+        };
+        lines.AddRange(Sets.Select(s => "set=" + s.Key + "=" + s.Value));
+        lines.AddRange(Protocols.Select(p => "protocol=" + p.Label));
+        lines.Add("seeds=" + string.Join(',', Seeds.Select(s => s.ToString(CultureInfo.InvariantCulture))));
+        foreach (var axis in Axes)
+        {
+            lines.Add($"axis={axis.Name};key={axis.Key};unit={axis.Unit};values={string.Join(',', axis.Values.Select(v => v.Text))}");
+        }
+
+        return string.Join('\n', lines) + "\n";
+    }
+
+    /// <summary>The sweep hash: 32 hex digits.</summary>
+    public string ComputeHash() => CanonicalHash.Compute(ToCanonicalText());
+}

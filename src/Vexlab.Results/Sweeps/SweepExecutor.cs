@@ -1,0 +1,115 @@
+using System.Globalization;
+using Vexlab.Model.Configuration;
+using Vexlab.Results.Store;
+
+namespace Vexlab.Results.Sweeps;
+
+/// <summary>How <see cref="SweepExecutor.Run"/> runs a sweep.</summary>
+public sealed record SweepOptions
+{
+    public const long DefaultMaxPoints = 10_000;
+
+    /// <summary>Runs at once; default: all cores.</summary>
+    public int Jobs { get; init; } = Environment.ProcessorCount;
+
+    public Shard Shard { get; init; } = Shard.All;
+
+    /// <summary>Accept a changed sweep, and more points than <see cref="MaxPoints"/>.</summary>
+    public bool Force { get; init; }
+
+    public long MaxPoints { get; init; } = DefaultMaxPoints;
+
+    /// <summary>The version written into every row.</summary>
+    public string VexlabVersion { get; init; } = "0.0.0";
+}
+
+/// <summary>Where a sweep stands: runs finished (this time and before) of the runs of the shard.</summary>
+public readonly record struct SweepProgress(long Done, long Total);
+
+/// <summary>What a sweep did.</summary>
+public sealed record SweepSummary(long Runs, long AlreadyDone, long Ran, long Removed, TimeSpan Elapsed);
+
+/// <summary>Runs the missing runs of a sweep in parallel and writes each into the store as it finishes.</summary>
+public static class SweepExecutor
+{
+    public static SweepSummary Run(
+        SweepDefinition sweep, SweepStore store, RunPoint runner, SweepOptions options,
+        IProgress<SweepProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sweep);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(runner);
+        ArgumentNullException.ThrowIfNull(options);
+        CheckSize(sweep, options);
+        if (options.Jobs < 1)
+        {
+            throw InputException.At(null, 0, 0, "--jobs", "expected at least 1 job");
+        }
+
+        var started = TimeProvider.System.GetTimestamp();
+        var removed = store.Bind(sweep, options.Force);
+        var existing = store.RunKeys();
+        var runs = SweepPlan.Runs(sweep, options.Shard).ToList();
+        var todo = runs.Where(r => !existing.Contains(r.RunKey)).ToList();
+        var already = runs.Count - todo.Count;
+        long done = already;
+        progress?.Report(new SweepProgress(done, runs.Count));
+
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        if (workers < options.Jobs + 2)
+        {
+            // Runners may block; do not wait for the pool to grow one thread at a time.
+            ThreadPool.SetMinThreads(options.Jobs + 2, io);
+        }
+
+        var gate = new Lock();
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.Jobs, CancellationToken = failed.Token };
+        try
+        {
+            Parallel.ForEach(todo, parallel, run =>
+            {
+                var json = runner(run, failed.Token);
+                var row = RunRow.From(run, json, options.VexlabVersion);
+                lock (gate)
+                {
+                    store.Write(row);
+                }
+
+                progress?.Report(new SweepProgress(Interlocked.Increment(ref done), runs.Count));
+            });
+        }
+        catch (AggregateException e)
+        {
+            var inner = e.Flatten().InnerExceptions;
+            var input = inner.OfType<InputException>().FirstOrDefault();
+            if (input is not null)
+            {
+                throw new InputException(input.Message, e);
+            }
+
+            if (inner.All(x => x is OperationCanceledException))
+            {
+                throw new OperationCanceledException("the sweep was cancelled", e, cancellationToken);
+            }
+
+            var first = inner.First(x => x is not OperationCanceledException);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+            throw;
+        }
+
+        return new SweepSummary(runs.Count, already, todo.Count, removed, TimeProvider.System.GetElapsedTime(started));
+    }
+
+    /// <summary>Refuses a sweep of more than <see cref="SweepOptions.MaxPoints"/> points unless forced.</summary>
+    public static void CheckSize(SweepDefinition sweep, SweepOptions options)
+    {
+        var points = sweep.PointCount;
+        if (points > options.MaxPoints && !options.Force)
+        {
+            throw InputException.At(
+                sweep.Source, 0, 0, "axes",
+                string.Create(CultureInfo.InvariantCulture, $"the sweep has {points} points ({sweep.RunCount} runs), more than --max-points {options.MaxPoints}; pass --force to run it anyway"));
+        }
+    }
+}

@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using Vexlab.Results.Store;
+
+namespace Vexlab.Cli.Tests;
+
+public sealed class SweepCliTests : IDisposable
+{
+    private const string Sweep = """
+        name: kill
+        scenario: postcopy
+        protocols: [sync, ve]
+        seeds: 3
+        axes:
+          - name: latency
+            key: backing.latency
+            unit: us
+            log: {from: 1, to: 1000, points: 4}
+        """;
+
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "vexlab-cli-" + Guid.NewGuid().ToString("N"));
+
+    public SweepCliTests()
+    {
+        Directory.CreateDirectory(_dir);
+        File.WriteAllText(Path.Combine(_dir, "kill.yaml"), Sweep);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    [Fact]
+    public void KilledSweepProcess_RerunCompletes_AndEqualsAnUninterruptedRun()
+    {
+        var dll = typeof(VexlabApp).Assembly.Location;
+        var db = P("killed.duckdb");
+        using (var process = Start(dll, "slow", "sweep", "run", P("kill.yaml"), "--db", db, "--jobs", "1"))
+        {
+            // 24 runs of 250 ms each: kill a few seconds after the store is first written.
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            DateTime? written = null;
+            while (DateTime.UtcNow < deadline && !process.HasExited)
+            {
+                Thread.Sleep(100);
+                var wal = new FileInfo(db + ".wal");
+                if (written is null && wal.Exists && wal.Length > 0)
+                {
+                    written = DateTime.UtcNow;
+                }
+
+                if (written is { } w && (DateTime.UtcNow - w > TimeSpan.FromSeconds(2.5) || wal.Length > 60_000))
+                {
+                    break;
+                }
+            }
+
+            Assert.False(process.HasExited, "the sweep ended before it could be killed");
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+
+        var partial = CountRows(db);
+        Assert.InRange(partial, 1, 23);
+
+        using (var rerun = Start(dll, "fast", "sweep", "run", P("kill.yaml"), "--db", db, "--jobs", "2"))
+        {
+            Assert.True(rerun.WaitForExit(120_000));
+            var stdout = rerun.StandardOutput.ReadToEnd();
+            Assert.Equal(0, rerun.ExitCode);
+            Assert.Contains($"24 runs, {partial} already in", stdout);
+        }
+
+        var clean = P("clean.duckdb");
+        Assert.Equal(0, CliRunner.WithEnvironment("VEXLAB_FAKE_RUNNER", "fast", () => CliRunner.Run("sweep", "run", P("kill.yaml"), "--db", clean)).ExitCode);
+        Assert.Equal(Rows(clean, "results"), Rows(db, "results"));
+        Assert.Equal(Rows(clean, "tasks"), Rows(db, "tasks"));
+    }
+
+    [Fact]
+    public void SweepRun_QueryFormats_AndErrors()
+    {
+        var db = P("r.duckdb");
+        var run = CliRunner.WithEnvironment("VEXLAB_FAKE_RUNNER", "fast", () => CliRunner.Run("sweep", "run", P("kill.yaml"), "--db", db, "--jobs", "2"));
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("24 runs, 0 already", run.Stdout);
+
+        var csv = CliRunner.Run("results", "query", db, "SELECT protocol, count(*) AS n FROM results GROUP BY protocol ORDER BY protocol", "--format", "csv");
+        Assert.Equal(0, csv.ExitCode);
+        Assert.Equal("protocol,n\nsync,12\nve,12\n", csv.Stdout);
+
+        var json = CliRunner.Run("results", "query", db, "SELECT protocol, count(*) AS n FROM results GROUP BY protocol ORDER BY protocol", "--format", "json");
+        using var doc = System.Text.Json.JsonDocument.Parse(json.Stdout);
+        Assert.Equal(12, doc.RootElement.GetProperty("rows")[1].GetProperty("n").GetInt64());
+
+        var table = CliRunner.Run("results", "query", db, "SELECT count(*) AS n FROM results");
+        Assert.Contains("24", table.Stdout);
+
+        // The sweep file changed: refused without --force.
+        File.WriteAllText(P("kill.yaml"), Sweep.Replace("seeds: 3", "seeds: 2"));
+        var changed = CliRunner.WithEnvironment("VEXLAB_FAKE_RUNNER", "fast", () => CliRunner.Run("sweep", "run", P("kill.yaml"), "--db", db));
+        Assert.Equal(2, changed.ExitCode);
+        Assert.Contains("different sweep", changed.Stderr);
+
+        var bad = CliRunner.Run("results", "query", db, "SELECT nope");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Single(bad.Stderr.TrimEnd('\n').Split('\n'));
+
+        Assert.Equal(0, CliRunner.Run("results", "export", db, "--format", "csv", "--out", P("r.csv")).ExitCode);
+        Assert.Equal(25, File.ReadAllLines(P("r.csv")).Length);
+        Assert.Equal(0, CliRunner.Run("plot", db, "--x", "latency", "--y", "fault_latency_ns_p99", "--log-x", "--out", P("p.png")).ExitCode);
+        Assert.True(new FileInfo(P("p.png")).Length > 1000);
+    }
+
+    [Fact]
+    public void SweepRun_WithoutSimulator_IsOneLineError()
+    {
+        var result = CliRunner.WithEnvironment("VEXLAB_FAKE_RUNNER", null, () => CliRunner.Run("sweep", "run", "--builtin", "latency", "--db", P("x.duckdb")));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("simulator is not available", result.Stderr);
+        Assert.False(File.Exists(P("x.duckdb")));
+    }
+
+    [Fact]
+    public void Sweeps_ListAndShow()
+    {
+        var list = CliRunner.Run("sweeps", "list", "--json");
+        Assert.Equal(0, list.ExitCode);
+        Assert.Contains("tasks-per-vcpu", list.Stdout);
+        var show = CliRunner.Run("sweeps", "show", "latency");
+        Assert.Equal(0, show.ExitCode);
+        Assert.Contains("backing.latency", show.Stdout);
+        Assert.Equal(2, CliRunner.Run("sweeps", "show", "nope").ExitCode);
+    }
+
+    [Fact]
+    public void BadSweepFile_IsOneLineWithFileLineAndKey()
+    {
+        File.WriteAllText(P("bad.yaml"), "scenario: postcopy\nprotocols: [ve, nope]\n");
+        var result = CliRunner.Run("sweep", "run", P("bad.yaml"), "--db", P("bad.duckdb"));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"vexlab: {P("bad.yaml")}:2:17: protocols[1]: unknown protocol \"nope\"; expected one of sync, kvm-halt, kvm-pf, kvm-pf-int, ve\n", result.Stderr);
+    }
+
+    private static Process Start(string dll, string fake, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(dll);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["VEXLAB_FAKE_RUNNER"] = fake;
+        return Process.Start(info)!;
+    }
+
+    private static long CountRows(string db) => (long)StoreOperations.Query(db, "SELECT count(*) FROM results").Rows[0][0]!;
+
+    private static List<string> Rows(string db, string table)
+    {
+        var columns = StoreOperations.Query(db, $"SELECT column_name FROM information_schema.columns WHERE table_name = '{table}'")
+            .Rows.Select(r => (string)r[0]!).Where(c => !c.StartsWith("timing_", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        var order = table == "tasks" ? "run_key, task" : "run_key";
+        return StoreOperations.Query(db, $"SELECT {string.Join(", ", columns.Select(SweepStore.Quote))} FROM {table} ORDER BY {order}")
+            .Rows.Select(r => string.Join('|', columns.Zip(r, (c, v) => c + "=" + QueryResult.FormatValue(v)))).ToList();
+    }
+}

@@ -1,0 +1,180 @@
+using Vexlab.Results.Plotting;
+using Vexlab.Results.Store;
+using Vexlab.Results.Sweeps;
+using static Vexlab.Results.Tests.Support;
+
+namespace Vexlab.Results.Tests;
+
+public sealed class StoreTests
+{
+    [Fact]
+    public void Run_WritesOneRowPerRunAndOnePerTask_NumbersAsNumbers()
+    {
+        using var dir = new TempDir();
+        var db = dir.File("r.duckdb");
+        var summary = Run(Small(), db);
+        Assert.Equal(72, summary.Ran);
+        Assert.Equal(72L, StoreOperations.Query(db, "SELECT count(*) FROM results").Rows[0][0]);
+        Assert.True((long)StoreOperations.Query(db, "SELECT count(*) FROM tasks").Rows[0][0]! >= 72);
+        var types = StoreOperations.Query(db, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'results'")
+            .Rows.ToDictionary(r => (string)r[0]!, r => (string)r[1]!);
+        Assert.Equal("BIGINT", types["tasks"]);
+        Assert.Equal("BIGINT", types["latency"]);
+        Assert.Equal("BIGINT", types["seed"]);
+        Assert.Equal("BIGINT", types["fault_latency_ns_p99"]);
+        Assert.Equal("BIGINT", types["vcpu_ns_host_stalled"]);
+        Assert.Equal("BIGINT", types["exits_EPT_VIOLATION"]);
+        Assert.Equal("BIGINT", types["exits_HLT"]);
+        Assert.Equal("DOUBLE", types["timing_events_per_s"]);
+        Assert.Equal("VARCHAR", types["guest_outcome"]);
+        foreach (var column in new[] { "run_key", "protocol", "variant", "scenario_hash", "vexlab_version", "work_done" })
+        {
+            Assert.True(types.ContainsKey(column), column);
+        }
+
+        Assert.Equal(72L, StoreOperations.Query(db, "SELECT count(DISTINCT run_key) FROM results").Rows[0][0]);
+        var meta = StoreOperations.Query(db, "SELECT value FROM sweep WHERE key = 'sweep_hash'").Rows;
+        Assert.Equal(Small().ComputeHash(), Assert.Single(meta)[0]);
+        var taskTypes = StoreOperations.Query(db, "SELECT data_type FROM information_schema.columns WHERE table_name = 'tasks' AND column_name = 'finished_ns'").Rows;
+        Assert.Equal("BIGINT", Assert.Single(taskTypes)[0]);
+    }
+
+    [Fact]
+    public void Resume_HalfTheRowsThenRerun_EqualsOneFullRun()
+    {
+        using var dir = new TempDir();
+        var full = dir.File("full.duckdb");
+        var half = dir.File("half.duckdb");
+        Run(Small(), full);
+
+        // Half the runs written, as a killed sweep leaves them.
+        using (var store = SweepStore.Open(half))
+        {
+            store.Bind(Small(), force: false);
+            foreach (var run in SweepPlan.Runs(Small()).Where((_, i) => i % 2 == 0))
+            {
+                store.Write(RunRow.From(run, FakeRunner.Run(run, FakeRunnerMode.Fast, default), "0.0.0"));
+            }
+        }
+
+        var summary = Run(Small(), half);
+        Assert.Equal(36, summary.AlreadyDone);
+        Assert.Equal(36, summary.Ran);
+        Assert.Equal(Rows(full, "results"), Rows(half, "results"));
+        Assert.Equal(Rows(full, "tasks"), Rows(half, "tasks"));
+        Assert.Equal(0, Run(Small(), half).Ran);
+    }
+
+    [Fact]
+    public void ChangedSweep_IsRefused_UnlessForced()
+    {
+        using var dir = new TempDir();
+        var db = dir.File("r.duckdb");
+        Run(Small(), db);
+        var changed = SweepFile.Parse(Support.SmallSweep.Replace("values: [1, 4]", "values: [1, 8]"), "small.yaml");
+        Assert.Contains("holds results of a different sweep", Fails(() => Run(changed, db)));
+        using (var store = SweepStore.Open(db))
+        {
+            var summary = SweepExecutor.Run(changed, store, FakeRunner.Create(), new SweepOptions { Jobs = 2, Force = true });
+            Assert.Equal(36, summary.Removed);
+            Assert.Equal(36, summary.AlreadyDone);
+            Assert.Equal(36, summary.Ran);
+        }
+
+        Assert.Equal(0L, StoreOperations.Query(db, "SELECT count(*) FROM results WHERE tasks = 4").Rows[0][0]);
+        Assert.Equal(72L, StoreOperations.Query(db, "SELECT count(*) FROM results").Rows[0][0]);
+    }
+
+    [Fact]
+    public void TwoShardsMerged_EqualTheUnshardedSweep()
+    {
+        using var dir = new TempDir();
+        var whole = dir.File("whole.duckdb");
+        Run(Small(), whole);
+        var a = Run(Small(), dir.File("s1.duckdb"), new Shard(1, 2));
+        var b = Run(Small(), dir.File("s2.duckdb"), new Shard(2, 2));
+        Assert.Equal(72, a.Runs + b.Runs);
+        Assert.True(a.Runs > 0 && b.Runs > 0);
+        var merged = dir.File("merged.duckdb");
+        var summary = StoreOperations.Merge(merged, [dir.File("s1.duckdb"), dir.File("s2.duckdb")]);
+        Assert.Equal(72, summary.Added);
+        Assert.Equal(Rows(whole, "results"), Rows(merged, "results"));
+        Assert.Equal(Rows(whole, "tasks"), Rows(merged, "tasks"));
+
+        // Merging a shard again adds nothing; the merged store resumes as a whole sweep.
+        Assert.Equal(0, StoreOperations.Merge(merged, [dir.File("s1.duckdb")]).Added);
+        Assert.Equal(0, Run(Small(), merged).Ran);
+    }
+
+    [Fact]
+    public void Merge_RefusesShardsOfDifferentSweeps()
+    {
+        using var dir = new TempDir();
+        Run(Small(), dir.File("a.duckdb"), new Shard(1, 2));
+        Run(SweepFile.Parse(Support.SmallSweep.Replace("seeds: 3", "seeds: 2"), "other.yaml"), dir.File("b.duckdb"), new Shard(2, 2));
+        var message = Fails(() => StoreOperations.Merge(dir.File("m.duckdb"), [dir.File("a.duckdb"), dir.File("b.duckdb")]));
+        Assert.Contains("b.duckdb: comes from a different sweep", message);
+        Assert.False(File.Exists(dir.File("m.duckdb")));
+    }
+
+    [Fact]
+    public void Query_CsvAndJson()
+    {
+        using var dir = new TempDir();
+        var db = dir.File("r.duckdb");
+        Run(Small(), db);
+        var result = StoreOperations.Query(db, "SELECT variant, latency, avg(fault_latency_ns_p99) AS p99, 'a,b' AS t FROM results GROUP BY variant, latency ORDER BY variant, latency");
+        var lines = result.ToCsv().TrimEnd('\n').Split('\n');
+        Assert.Equal("variant,latency,p99,t", lines[0]);
+        Assert.Equal(1 + 12, lines.Length);
+        Assert.StartsWith("sync,1,", lines[1]);
+        Assert.EndsWith(",\"a,b\"", lines[1]);
+        Assert.StartsWith("ve[guest.ve.can_continue=user-or-preemptible-kernel],1,", lines[9]);
+        var json = result.ToJsonRows();
+        Assert.Equal(12, json.Count);
+        Assert.Equal(System.Text.Json.JsonValueKind.Number, json[0]!["latency"]!.GetValueKind());
+        Assert.Equal(System.Text.Json.JsonValueKind.Number, json[0]!["p99"]!.GetValueKind());
+        Assert.Contains("query failed", Fails(() => StoreOperations.Query(db, "SELECT nope FROM results")));
+    }
+
+    [Fact]
+    public void Export_CsvAndParquet()
+    {
+        using var dir = new TempDir();
+        var db = dir.File("r.duckdb");
+        Run(Small(), db);
+        StoreOperations.Export(db, "results", "csv", dir.File("r.csv"));
+        var lines = File.ReadAllLines(dir.File("r.csv"));
+        Assert.Equal(73, lines.Length);
+        Assert.StartsWith("run_key,", lines[0]);
+        StoreOperations.Export(db, "tasks", "parquet", dir.File("t.parquet"));
+        var bytes = File.ReadAllBytes(dir.File("t.parquet"));
+        Assert.Equal("PAR1"u8.ToArray(), bytes[..4]);
+        var count = StoreOperations.Query(db, $"SELECT count(*) FROM read_parquet('{dir.File("t.parquet")}')").Rows[0][0];
+        Assert.Equal(StoreOperations.Query(db, "SELECT count(*) FROM tasks").Rows[0][0], count);
+    }
+
+    [Fact]
+    public void Plot_WritesPngAndSvg()
+    {
+        using var dir = new TempDir();
+        var db = dir.File("r.duckdb");
+        Run(Small(), db);
+        var lines = ResultPlots.LineData(db, "latency", "fault_latency_ns_p99", "variant");
+        Assert.Equal(3, lines.Count);
+        Assert.All(lines.Values, l => Assert.Equal(4, l.Count));
+        Assert.All(lines.Values.SelectMany(l => l), p => Assert.True(p.N == 6 && p.Low <= p.Mean && p.Mean <= p.High));
+
+        ResultPlots.Render(db, new PlotRequest { X = "latency", Y = "fault_latency_ns_p99", LogX = true }, dir.File("l.png"));
+        ResultPlots.Render(db, new PlotRequest { X = "tasks", Y = "work_done", By = "protocol" }, dir.File("l.svg"));
+        ResultPlots.Render(db, new PlotRequest { Kind = PlotKind.Stacked }, dir.File("s.png"));
+        ResultPlots.Render(db, new PlotRequest { Kind = PlotKind.Stacked }, dir.File("s.svg"));
+        var png = File.ReadAllBytes(dir.File("l.png"));
+        Assert.True(png.Length > 1000);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+        Assert.True(new FileInfo(dir.File("s.png")).Length > 1000);
+        Assert.Contains("<svg", File.ReadAllText(dir.File("l.svg")));
+        Assert.Contains("<svg", File.ReadAllText(dir.File("s.svg")));
+        Assert.Contains("--out", Fails(() => ResultPlots.Render(db, new PlotRequest { X = "latency", Y = "work_done" }, dir.File("p.gif"))));
+    }
+}

@@ -1,0 +1,91 @@
+using Vexlab.Results.Sweeps;
+using static Vexlab.Results.Tests.Support;
+
+namespace Vexlab.Results.Tests;
+
+public sealed class SweepFileTests
+{
+    [Fact]
+    public void Parse_GoodFile_ReadsEverything()
+    {
+        var sweep = Small();
+        Assert.Equal("small", sweep.Name);
+        Assert.Equal("postcopy", sweep.Scenario.Name);
+        Assert.Equal(["sync", "ve", "ve[guest.ve.can_continue=user-or-preemptible-kernel]"], sweep.Protocols.Select(p => p.Label));
+        Assert.Equal("guest.ve.can_continue", Assert.Single(sweep.Protocols[2].Overrides).Key);
+        Assert.Equal([1L, 2, 3], sweep.Seeds);
+        Assert.Equal(["1", "10", "100", "1000"], sweep.Axes[0].Values.Select(v => v.Text));
+        Assert.Equal("backing.latency=10us", sweep.Axes[0].SetText(sweep.Axes[0].Values[1]));
+        Assert.Equal(8, sweep.PointCount);
+        Assert.Equal(72, sweep.RunCount);
+    }
+
+    [Fact]
+    public void Parse_Ranges_AreExact()
+    {
+        var sweep = SweepFile.Parse("""
+            scenario: postcopy
+            protocols: all
+            seeds: [7, 9]
+            axes:
+              - {name: overcommit, key: host.overcommit, range: {from: 1.0, to: 2.0, step: 0.1}}
+              - {name: latency, key: backing.latency, unit: us, log: {from: 1, to: 10000, points: 9}}
+              - {name: mode, key: guest.ve.can_continue, values: [user, "always"]}
+            """, "r.yaml");
+        Assert.Equal(["1", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7", "1.8", "1.9", "2"], sweep.Axes[0].Values.Select(v => v.Text));
+        Assert.Equal(["1", "3.162", "10", "31.62", "100", "316.2", "1000", "3162", "10000"], sweep.Axes[1].Values.Select(v => v.Text));
+        Assert.False(sweep.Axes[2].IsNumeric);
+        Assert.Equal(5, sweep.Protocols.Count);
+        Assert.Equal([7L, 9], sweep.Seeds);
+    }
+
+    [Theory]
+    [InlineData("scenario: postcopy\nprotocols: [ve]\nbogus: 1\n", "x.yaml:3:1: bogus: unknown sweep key")]
+    [InlineData("protocols: [ve]\n", "x.yaml:1:1: missing key 'scenario'")]
+    [InlineData("scenario: postcopy\nprotocols: [ve, nope]\n", "x.yaml:2:17: protocols[1]: unknown protocol \"nope\"")]
+    [InlineData("scenario: postcopy\nprotocols: [ve, ve]\n", "x.yaml:2:17: protocols[1]: protocol entry \"ve\" is listed twice")]
+    [InlineData("scenario: postcopy\nprotocols: [ve]\nseeds: 0\n", "x.yaml:3:8: seeds: expected a number of seeds")]
+    [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: latency\n    key: backing.latency\n", "x.yaml:4:5: axes[0]: axis latency: give its values")]
+    [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: seed\n    key: a.b\n    values: [1]\n", "x.yaml:4:11: axes[0].name: \"seed\" is a column of every result")]
+    [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: x\n    key: Not A Key\n    values: [1]\n", "x.yaml:5:10: axes[0].key: \"Not A Key\" is not a scenario key")]
+    [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: x\n    key: a.b\n    range: {from: 1, to: 5, step: 0}\n", "x.yaml:6:35: axes[0].range.step: the step must be greater than 0")]
+    [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: x\n    key: a.b\n    log: {from: 0, to: 5, points: 3}\n", "x.yaml:6:17: axes[0].log.from: a log range starts above 0")]
+    [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: x\n    key: a.b\n    values: [1, 1]\n", "x.yaml:6:17: axes[0].values[1]: value \"1\" is listed twice")]
+    [InlineData("scenario: missing.yaml\nprotocols: [ve]\n", "x.yaml:1:11: scenario: cannot read the scenario file")]
+    [InlineData("scenario: postcopy\nprotocols: [ve]\nscenario: sync\n", "x.yaml:3:1: scenario: duplicate key")]
+    public void Parse_BadFile_NamesFileLineAndKey(string yaml, string expected)
+    {
+        var message = Fails(() => SweepFile.Parse(yaml, "x.yaml", Path.GetTempPath()));
+        Assert.StartsWith(expected, message);
+        Assert.DoesNotContain('\n', message);
+    }
+
+    [Fact]
+    public void Hash_ChangesWithAValue_NotWithTheDescription()
+    {
+        var a = Small();
+        var b = SweepFile.Parse(SmallSweep.Replace("name: small", "name: small\ndescription: words"), "b.yaml");
+        var c = SweepFile.Parse(SmallSweep.Replace("seeds: 3", "seeds: 4"), "c.yaml");
+        Assert.Equal(a.ComputeHash(), b.ComputeHash());
+        Assert.NotEqual(a.ComputeHash(), c.ComputeHash());
+        Assert.NotEqual(a.ComputeHash(), a.WithSets([Scenarios.Documents.Overrides.ParseSet("guest.vcpus=4")]).ComputeHash());
+    }
+
+    [Fact]
+    public void Builtins_AllParse()
+    {
+        foreach (var name in BuiltinSweeps.Names)
+        {
+            var sweep = BuiltinSweeps.Load(name);
+            Assert.True(sweep.PointCount > 1);
+            Assert.Equal(5, sweep.Protocols.Count);
+        }
+
+        var latency = BuiltinSweeps.Load("latency").Axes.Single();
+        Assert.Equal("backing.latency", latency.Key);
+        Assert.Equal(1, latency.Values[0].Number);
+        Assert.Equal(10000, latency.Values[^1].Number);
+        Assert.Equal(16, BuiltinSweeps.Load("tasks-per-vcpu").Axes.Single().Values.Count);
+        Assert.Equal(3.0, BuiltinSweeps.Load("overcommit").Axes.Single().Values[^1].Number);
+    }
+}
