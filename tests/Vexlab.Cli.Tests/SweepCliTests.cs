@@ -12,7 +12,7 @@ public sealed class SweepCliTests : IDisposable
         seeds: 3
         axes:
           - name: latency
-            key: backing.latency
+            key: host.latency
             unit: us
             log: {from: 1, to: 1000, points: 4}
         """;
@@ -137,7 +137,7 @@ public sealed class SweepCliTests : IDisposable
         Assert.Contains("tasks-per-vcpu", list.Stdout);
         var show = CliRunner.Run("sweeps", "show", "latency");
         Assert.Equal(0, show.ExitCode);
-        Assert.Contains("backing.latency", show.Stdout);
+        Assert.Contains("host.latency", show.Stdout);
         Assert.Equal(2, CliRunner.Run("sweeps", "show", "nope").ExitCode);
     }
 

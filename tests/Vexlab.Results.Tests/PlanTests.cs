@@ -16,7 +16,7 @@ public sealed class PlanTests
         var points = runs.Select(r => string.Join(',', r.Point.Select(p => p.Value.Text))).Distinct().ToList();
         Assert.Equal(["1,1", "1,4", "10,1", "10,4", "100,1", "100,4", "1000,1", "1000,4"], points);
         var first = runs[0];
-        Assert.Equal(["backing.latency=1us", "tasks[0].count=1"], first.AllOverrides.Select(o => o.Key + "=" + o.Value));
+        Assert.Equal(["host.latency=1us", "tasks[0].count=1"], first.AllOverrides.Select(o => o.Key + "=" + o.Value));
         Assert.Equal(3, runs.Count(r => r.Point[0].Value.Text == "1" && r.Point[1].Value.Text == "1" && r.Protocol.Label == "ve"));
     }
 
@@ -74,7 +74,7 @@ public sealed class PlanTests
     public void RunnerInputErrors_AreInputErrors()
     {
         using var dir = new TempDir();
-        RunPoint bad = (_, _) => throw new InputException("builtin:postcopy: backing.latency: unknown key");
-        Assert.Equal("builtin:postcopy: backing.latency: unknown key", Fails(() => Run(Small(), dir.File("x.duckdb"), runner: bad)));
+        RunPoint bad = (_, _) => throw new InputException("builtin:postcopy: host.latency: unknown key");
+        Assert.Equal("builtin:postcopy: host.latency: unknown key", Fails(() => Run(Small(), dir.File("x.duckdb"), runner: bad)));
     }
 }

@@ -15,7 +15,7 @@ public sealed class SweepFileTests
         Assert.Equal("guest.ve.can_continue", Assert.Single(sweep.Protocols[2].Overrides).Key);
         Assert.Equal([1L, 2, 3], sweep.Seeds);
         Assert.Equal(["1", "10", "100", "1000"], sweep.Axes[0].Values.Select(v => v.Text));
-        Assert.Equal("backing.latency=10us", sweep.Axes[0].SetText(sweep.Axes[0].Values[1]));
+        Assert.Equal("host.latency=10us", sweep.Axes[0].SetText(sweep.Axes[0].Values[1]));
         Assert.Equal(8, sweep.PointCount);
         Assert.Equal(72, sweep.RunCount);
     }
@@ -29,7 +29,7 @@ public sealed class SweepFileTests
             seeds: [7, 9]
             axes:
               - {name: overcommit, key: host.overcommit, range: {from: 1.0, to: 2.0, step: 0.1}}
-              - {name: latency, key: backing.latency, unit: us, log: {from: 1, to: 10000, points: 9}}
+              - {name: latency, key: host.latency, unit: us, log: {from: 1, to: 10000, points: 9}}
               - {name: mode, key: guest.ve.can_continue, values: [user, "always"]}
             """, "r.yaml");
         Assert.Equal(["1", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7", "1.8", "1.9", "2"], sweep.Axes[0].Values.Select(v => v.Text));
@@ -45,7 +45,7 @@ public sealed class SweepFileTests
     [InlineData("scenario: postcopy\nprotocols: [ve, nope]\n", "x.yaml:2:17: protocols[1]: unknown protocol \"nope\"")]
     [InlineData("scenario: postcopy\nprotocols: [ve, ve]\n", "x.yaml:2:17: protocols[1]: protocol entry \"ve\" is listed twice")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\nseeds: 0\n", "x.yaml:3:8: seeds: expected a number of seeds")]
-    [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: latency\n    key: backing.latency\n", "x.yaml:4:5: axes[0]: axis latency: give its values")]
+    [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: latency\n    key: host.latency\n", "x.yaml:4:5: axes[0]: axis latency: give its values")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: seed\n    key: a.b\n    values: [1]\n", "x.yaml:4:11: axes[0].name: \"seed\" is a column of every result")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: x\n    key: Not A Key\n    values: [1]\n", "x.yaml:5:10: axes[0].key: \"Not A Key\" is not a scenario key")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: x\n    key: a.b\n    range: {from: 1, to: 5, step: 0}\n", "x.yaml:6:35: axes[0].range.step: the step must be greater than 0")]
@@ -82,7 +82,7 @@ public sealed class SweepFileTests
         }
 
         var latency = BuiltinSweeps.Load("latency").Axes.Single();
-        Assert.Equal("backing.latency", latency.Key);
+        Assert.Equal("host.latency", latency.Key);
         Assert.Equal(1, latency.Values[0].Number);
         Assert.Equal(10000, latency.Values[^1].Number);
         Assert.Equal(16, BuiltinSweeps.Load("tasks-per-vcpu").Axes.Single().Values.Count);

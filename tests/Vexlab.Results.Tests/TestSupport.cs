@@ -38,7 +38,7 @@ public static class Support
         seeds: 3
         axes:
           - name: latency
-            key: backing.latency
+            key: host.latency
             unit: us
             log: {from: 1, to: 1000, points: 4}
           - name: tasks

@@ -15,8 +15,8 @@ public static class SweepRunners
 {
     public const string FakeVariable = "VEXLAB_FAKE_RUNNER";
 
-    /// <summary>The real runner's factory; null until the simulator is wired in.</summary>
-    public static Func<RunPoint>? Simulator { get; set; }
+    /// <summary>The real runner's factory: the timed simulator.</summary>
+    public static Func<RunPoint>? Simulator { get; set; } = SimulatorSweepRunner.Create;
 
     /// <summary>The runner a sweep uses.</summary>
     /// <exception cref="InputException">Neither a fake runner nor the simulator is available.</exception>

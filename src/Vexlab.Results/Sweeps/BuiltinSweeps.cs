@@ -15,7 +15,7 @@ public static class BuiltinSweeps
             seeds: 5
             axes:
               - name: latency            # microseconds
-                key: backing.latency
+                key: host.latency
                 unit: us
                 log: {from: 1, to: 10000, points: 13}
             """),

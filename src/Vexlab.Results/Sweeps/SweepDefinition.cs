@@ -37,7 +37,7 @@ public sealed record AxisValue(double? Number, string Text)
 
 /// <summary>One axis: a column name, the scenario key or knob it sets, and its values.</summary>
 /// <param name="Name">The column name in the result store.</param>
-/// <param name="Key">The scenario key or knob (<c>backing.latency</c>, <c>tasks[0].count</c>).</param>
+/// <param name="Key">The scenario key or knob (<c>host.latency</c>, <c>tasks[0].count</c>).</param>
 /// <param name="Unit">Appended to each value when setting the key (<c>us</c>), or null.</param>
 /// <param name="Values">The values in order.</param>
 /// <param name="Line">Where the axis was written, for messages.</param>

@@ -310,7 +310,7 @@ public static class SweepFile
             throw nameNode.Error($"\"{name}\" is a column of every result; name the axis differently");
         }
 
-        var keyNode = RequiredScalar(node, "key", "the scenario key or knob the axis sets, such as backing.latency");
+        var keyNode = RequiredScalar(node, "key", "the scenario key or knob the axis sets, such as host.latency");
         var key = ParseSetAt(keyNode, keyNode.Value, "0").Key;
         var unitNode = OptionalScalar(node, "unit");
         var unit = unitNode?.Value;

@@ -173,9 +173,18 @@ public static class ScenarioBuilder
         };
 
         var stores = new List<BackingStore>();
+        var latency = s.GetDuration("host.latency");
         foreach (var b in backingNames)
         {
-            stores.Add(BackingStore.Create(b));
+            var store = BackingStore.Create(b);
+            stores.Add(latency > 0 ? store.WithMean(latency) : store);
+        }
+
+        var overcommit = s.GetRatio("host.overcommit");
+        var hostLimitPages = s.GetSize("host.memory_limit") / pageSize;
+        if (overcommit > 0)
+        {
+            hostLimitPages = Math.Max(1, (long)(s.GetSize("guest.memory") / pageSize / overcommit));
         }
 
         var c = costs ?? CostModel.Default;
@@ -187,7 +196,7 @@ public static class ScenarioBuilder
             Costs = c,
             DurationNs = duration,
             Seed = (ulong)s.GetInteger("seed"),
-            HostLimitPages = s.GetSize("host.memory_limit") / pageSize,
+            HostLimitPages = hostLimitPages,
             TickPeriodNs = s.GetDuration("guest.tick"),
             NmiMeanIntervalNs = nmi.IsZero ? 0 : nmi.MeanIntervalNanoseconds,
             HostEvents = events,

@@ -31,6 +31,8 @@ public static class ScenarioSchema
             .Add(new KeySpec { Key = "guest.tick", Kind = ValueKind.Duration, Default = "4ms", Min = 0, Description = "Timer tick period per vCPU (0: no tick)." })
             .Add(new KeySpec { Key = "host.memory_limit", Kind = ValueKind.Size, Default = "0", Min = 0, Unit = "bytes", Description = "Host memory for the guest; CLOCK eviction makes pages host-absent again above it (0: no limit)." })
             .Add(new KeySpec { Key = "host.backing", Kind = ValueKind.Enum, EnumValues = BackingKinds, Default = "swap-nvme", Description = "Backing store of absent pages (regions may override)." })
+            .Add(new KeySpec { Key = "host.latency", Kind = ValueKind.Duration, Default = "0", Min = 0, Description = "Mean latency of every backing store, keeping its shape (0: the store's own mean); the latency sweep's axis." })
+            .Add(new KeySpec { Key = "host.overcommit", Kind = ValueKind.Ratio, Default = 0.0, Min = 0, Description = "Guest memory over host memory (0: host.memory_limit decides); sets the host limit to guest memory / overcommit." })
             .Add(new KeySpec { Key = "host.absent_at_start", Kind = ValueKind.Ratio, Default = 0.0, Min = 0, Max = 1, Description = "Fraction of each region's pages absent in the host at start (regions may override)." })
             .Add(new KeySpec { Key = "nmi.rate", Kind = ValueKind.Rate, Default = "0", Description = "NMIs per vCPU (perf sampling), Poisson." })
             .Add(new KeySpec { Key = "nmi.walk_user_stack", Kind = ValueKind.Bool, Default = false, Description = "The NMI handler walks the user stack (touches a user page)." })
