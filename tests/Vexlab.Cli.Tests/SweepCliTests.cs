@@ -121,12 +121,47 @@ public sealed class SweepCliTests : IDisposable
     }
 
     [Fact]
-    public void SweepRun_WithoutSimulator_IsOneLineError()
+    public void SweepRun_WithTheSimulator_StoresOneRowPerRun()
     {
-        var result = CliRunner.WithEnvironment("VEXLAB_FAKE_RUNNER", null, () => CliRunner.Run("sweep", "run", "--builtin", "latency", "--db", P("x.duckdb")));
+        File.WriteAllText(P("mini.yaml"), """
+            name: mini
+            scenario: swap-overcommit
+            protocols: sync,kvm-pf-int
+            seeds: 1
+            set:
+              duration: 20ms
+            axes:
+              - name: latency
+                key: host.latency
+                unit: us
+                values: [10, 1000]
+            """);
+        var result = CliRunner.WithEnvironment("VEXLAB_FAKE_RUNNER", null, () => CliRunner.Run("sweep", "run", P("mini.yaml"), "--db", P("mini.duckdb")));
+        Assert.Equal(0, result.ExitCode);
+        var query = CliRunner.Run("results", "query", P("mini.duckdb"), "select count(*) n, min(work_done) w from results", "--format", "csv");
+        Assert.Equal(0, query.ExitCode);
+        var row = query.Stdout.Split('\n')[1].Split(',');
+        Assert.Equal("4", row[0]);
+        Assert.True(long.Parse(row[1], System.Globalization.CultureInfo.InvariantCulture) > 0);
+    }
+
+    [Fact]
+    public void SweepRun_UnknownScenarioKey_IsOneLineError()
+    {
+        File.WriteAllText(P("badkey.yaml"), """
+            name: badkey
+            scenario: swap-overcommit
+            protocols: sync
+            seeds: 1
+            axes:
+              - name: x
+                key: host.no_such_key
+                values: [1]
+            """);
+        var result = CliRunner.WithEnvironment("VEXLAB_FAKE_RUNNER", null, () => CliRunner.Run("sweep", "run", P("badkey.yaml"), "--db", P("badkey.duckdb")));
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("simulator is not available", result.Stderr);
-        Assert.False(File.Exists(P("x.duckdb")));
+        Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
+        Assert.Contains("host.no_such_key", result.Stderr);
     }
 
     [Fact]
