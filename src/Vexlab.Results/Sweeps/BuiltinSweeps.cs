@@ -13,6 +13,8 @@ public static class BuiltinSweeps
             scenario: swap-overcommit
             protocols: all
             seeds: 5
+            set:
+              duration: 1s
             axes:
               - name: latency            # microseconds
                 key: host.latency
@@ -36,6 +38,8 @@ public static class BuiltinSweeps
             scenario: swap-overcommit
             protocols: all
             seeds: 5
+            set:
+              duration: 1s
             axes:
               - name: overcommit
                 key: host.overcommit
