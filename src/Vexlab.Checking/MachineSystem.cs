@@ -14,7 +14,7 @@ namespace Vexlab.Checking;
 /// own machine (the machine is a mutable interpreter over one state buffer), so the engine may
 /// expand states from several workers at once.
 /// </summary>
-public sealed class MachineSystem : ITransitionSystem, IActionKinds, IDisposable
+public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem, IActionKinds, IDisposable
 {
     private static readonly string[] s_kindNames = Enum.GetNames<ActionKind>();
 
@@ -128,6 +128,34 @@ public sealed class MachineSystem : ITransitionSystem, IActionKinds, IDisposable
         }
 
         return n;
+    }
+
+    public int ListActions(byte[] states, int offset, Span<ulong> actions)
+    {
+        var w = _workers.Value!;
+        var m = w.Machine;
+
+        // Listing only reads the state: the machine looks at it where it lies.
+        m.Attach(states, offset);
+        var n = m.EnabledActions(w.Buffer);
+        m.Detach();
+        for (var i = 0; i < n; i++)
+        {
+            actions[i] = w.Buffer[i].Pack();
+        }
+
+        return n;
+    }
+
+    public ulong Apply(byte[] states, int offset, ulong action, byte[] next, int nextOffset)
+    {
+        var m = _workers.Value!.Machine;
+        states.AsSpan(offset, StateSize).CopyTo(next.AsSpan(nextOffset, StateSize));
+        m.Attach(next, nextOffset);
+        var sink = default(ViolationSink);
+        m.Apply(MachineAction.Unpack(action), ref sink);
+        m.Detach();
+        return MapViolations(sink.Raw);
     }
 
     public ulong Apply(ReadOnlySpan<byte> state, ulong action, Span<byte> next)

@@ -61,3 +61,17 @@ public interface IActionKinds
 
     int ActionKind(ulong action);
 }
+
+/// <summary>
+/// Optional companion of <see cref="ITransitionSystem"/> for states the engine holds in arrays: the system may
+/// read the state where it lies and build the successor in place, saving the copies of the span overloads.
+/// Results must equal those of <see cref="ITransitionSystem.ListActions"/> and <see cref="ITransitionSystem.Apply"/>.
+/// </summary>
+public interface IInPlaceTransitionSystem
+{
+    /// <summary>As <see cref="ITransitionSystem.ListActions"/> for the state at <paramref name="offset"/> in <paramref name="states"/>.</summary>
+    int ListActions(byte[] states, int offset, Span<ulong> actions);
+
+    /// <summary>As <see cref="ITransitionSystem.Apply"/>, reading at <paramref name="offset"/> and writing at <paramref name="nextOffset"/>.</summary>
+    ulong Apply(byte[] states, int offset, ulong action, byte[] next, int nextOffset);
+}

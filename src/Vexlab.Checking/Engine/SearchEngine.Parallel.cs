@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Vexlab.Checking.Engine;
 
 internal sealed partial class SearchEngine<TKey, TScheme>
@@ -15,7 +17,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         {
             int from = Math.Min(count, w * chunk);
             int to = Math.Min(count, from + chunk);
-            pool[w].Expand(block.Span, from, to, firstId, _graph is not null);
+            pool[w].Expand(block, from, to, firstId, _graph is not null);
         });
 
         foreach (Worker worker in pool)
@@ -151,8 +153,22 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 
         public ulong[] Edges { get; private set; } = [];
 
-        public void Expand(ReadOnlySpan<byte> block, int from, int to, int firstId, bool graph)
+        public void Expand(ReadOnlyMemory<byte> memory, int from, int to, int firstId, bool graph)
         {
+            ReadOnlySpan<byte> block = memory.Span;
+            IInPlaceTransitionSystem? inPlace = _system as IInPlaceTransitionSystem;
+            byte[] blockArray = [];
+            int blockOffset = 0;
+            if (inPlace is not null && MemoryMarshal.TryGetArray(memory, out ArraySegment<byte> segment))
+            {
+                blockArray = segment.Array!;
+                blockOffset = segment.Offset;
+            }
+            else
+            {
+                inPlace = null;
+            }
+
             Reset();
             SearchEngine<TKey, TScheme> engine = _engine;
             FingerprintTable<TKey, TScheme> table = engine._table;
@@ -165,7 +181,8 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             {
                 int source = firstId + i;
                 ReadOnlySpan<byte> state = block.Slice(i * _stateSize, _stateSize);
-                int n = engine.ListActions(state, actions);
+                int stateOffset = blockOffset + (i * _stateSize);
+                int n = inPlace is null ? engine.ListActions(state, actions) : engine.ListActions(inPlace, blockArray, stateOffset, actions);
                 if (n == 0 && engine._options.CheckDeadlock && DeadlockState < 0 && !_system.IsValidEnd(state))
                 {
                     DeadlockState = source;
@@ -180,7 +197,9 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                 for (int a = 0; a < n; a++)
                 {
                     ulong action = actions[a];
-                    ulong violated = _system.Apply(state, action, next);
+                    ulong violated = inPlace is null
+                        ? _system.Apply(state, action, next)
+                        : inPlace.Apply(blockArray, stateOffset, action, _next, 0);
                     int kind = kinds is null ? 0 : kinds.ActionKind(action);
                     KindTransitions[kind]++;
                     if (violated != 0)

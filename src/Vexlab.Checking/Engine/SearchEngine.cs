@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Vexlab.Checking.Engine;
 
 /// <summary>
@@ -223,7 +225,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             }
             else
             {
-                ExpandDirect(block.Span, n, firstId);
+                ExpandDirect(block, n, firstId);
             }
 
             start += n;
@@ -231,15 +233,30 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         }
     }
 
-    private void ExpandDirect(ReadOnlySpan<byte> block, int count, int firstId)
+    private void ExpandDirect(ReadOnlyMemory<byte> memory, int count, int firstId)
     {
         Span<ulong> actions = _actionBuffer;
         StateGraph? graph = _graph;
+        ReadOnlySpan<byte> block = memory.Span;
+        IInPlaceTransitionSystem? inPlace = _system as IInPlaceTransitionSystem;
+        byte[] blockArray = [];
+        int blockOffset = 0;
+        if (inPlace is not null && MemoryMarshal.TryGetArray(memory, out ArraySegment<byte> segment))
+        {
+            blockArray = segment.Array!;
+            blockOffset = segment.Offset;
+        }
+        else
+        {
+            inPlace = null;
+        }
+
         for (int i = 0; i < count; i++)
         {
             int source = firstId + i;
             ReadOnlySpan<byte> state = block.Slice(i * _stateSize, _stateSize);
-            int n = ListActions(state, actions);
+            int stateOffset = blockOffset + (i * _stateSize);
+            int n = inPlace is null ? ListActions(state, actions) : ListActions(inPlace, blockArray, stateOffset, actions);
             if (n == 0)
             {
                 NoteDeadEnd(state, source);
@@ -259,7 +276,9 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             {
                 ulong action = actions[a];
                 Span<byte> next = successors.Slice(a * _stateSize, _stateSize);
-                ulong violated = _system.Apply(state, action, next);
+                ulong violated = inPlace is null
+                    ? _system.Apply(state, action, next)
+                    : inPlace.Apply(blockArray, stateOffset, action, _successorBuffer, a * _stateSize);
                 int kind = _kinds is null ? 0 : _kinds.ActionKind(action);
                 _kindBuffer[a] = kind;
                 _kindTransitions[kind]++;
@@ -286,6 +305,17 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private int ListActions(ReadOnlySpan<byte> state, Span<ulong> actions)
     {
         int n = _system.ListActions(state, actions);
+        if ((uint)n > (uint)_maxActions)
+        {
+            throw new InvalidOperationException("ListActions returned more than MaxActions actions.");
+        }
+
+        return n;
+    }
+
+    private int ListActions(IInPlaceTransitionSystem system, byte[] states, int offset, Span<ulong> actions)
+    {
+        int n = system.ListActions(states, offset, actions);
         if ((uint)n > (uint)_maxActions)
         {
             throw new InvalidOperationException("ListActions returned more than MaxActions actions.");

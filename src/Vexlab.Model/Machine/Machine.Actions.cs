@@ -57,7 +57,10 @@ public sealed partial class Machine
         var vb = (byte)v;
         // SDM Vol. 3A 6.9: an acceptable pending interrupt or NMI is taken at the next instruction
         // boundary, before the vCPU executes anything else.
-        var eventFirst = CanDeliverInterrupt(v) || CanDeliverNmi(v);
+        // Both are pure functions of the vCPU's state: computed once for the whole listing.
+        var canInterrupt = CanDeliverInterrupt(v);
+        var canNmi = CanDeliverNmi(v);
+        var eventFirst = canInterrupt || canNmi;
         switch (cpu.Run)
         {
             case RunState.InGuest when !eventFirst:
@@ -80,12 +83,12 @@ public sealed partial class Machine
                 break;
         }
 
-        if (CanDeliverInterrupt(v))
+        if (canInterrupt)
         {
             buffer[n++] = new MachineAction(ActionKind.DeliverInterrupt, vb, 0);
         }
 
-        if (CanDeliverNmi(v))
+        if (canNmi)
         {
             buffer[n++] = new MachineAction(ActionKind.DeliverNmi, vb, 0);
         }

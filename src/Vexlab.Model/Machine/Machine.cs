@@ -75,8 +75,13 @@ public sealed partial class Machine
     private readonly int _ringOffset;
     private readonly int _globalsOffset;
     private readonly int _pageOffset;
-    private readonly byte[] _state;
+    private readonly byte[] _own;
     private readonly byte[] _initial;
+    private readonly int _size;
+
+    // The buffer the machine works on: its own, or one attached by a driver (state at _base).
+    private byte[] _state;
+    private int _base;
 
     public Machine(MachineConfig config)
     {
@@ -121,16 +126,18 @@ public sealed partial class Machine
         offset += _vcpus * _ringCapacity * Unsafe.SizeOf<WakeRecord>();
         _pageOffset = offset;
         offset += config.Pages * Unsafe.SizeOf<PageState>();
-        _state = new byte[offset];
+        _size = offset;
+        _own = new byte[offset];
+        _state = _own;
         WriteInitialState();
-        _initial = (byte[])_state.Clone();
+        _initial = (byte[])_own.Clone();
     }
 
     public MachineConfig Config => _config;
 
     public ProtocolSpec Protocol => _config.Protocol;
 
-    public int StateSize => _state.Length;
+    public int StateSize => _size;
 
     /// <summary>Number of tasks including the per-vCPU idle tasks (0..Vcpus-1).</summary>
     public int TaskCount => _tasks;
@@ -138,7 +145,7 @@ public sealed partial class Machine
     public int WorkCapacity => _workCapacity;
 
     /// <summary>The whole state, for hashing and copying.</summary>
-    public ReadOnlySpan<byte> State => _state;
+    public ReadOnlySpan<byte> State => _state.AsSpan(_base, _size);
 
     public GuestOutcome Outcome => GlobalsRef.Outcome;
 
@@ -151,24 +158,54 @@ public sealed partial class Machine
 
     public string TaskName(int t) => t < _vcpus ? $"swapper/{t}" : _config.Tasks[t - _vcpus].Name;
 
-    public void SaveState(Span<byte> destination) => _state.CopyTo(destination);
+    public void SaveState(Span<byte> destination) => State.CopyTo(destination);
 
+    /// <summary>Copies <paramref name="source"/> into the machine's own buffer and works on that again.</summary>
     public void LoadState(ReadOnlySpan<byte> source)
     {
-        if (source.Length != _state.Length)
+        if (source.Length != _size)
         {
             throw new ArgumentException("state size mismatch", nameof(source));
         }
 
-        source.CopyTo(_state);
+        Detach();
+        source.CopyTo(_own);
     }
 
-    public void Reset() => _initial.CopyTo(_state, 0);
+    /// <summary>
+    /// Works on the state at <paramref name="offset"/> in <paramref name="buffer"/> in place, without copying:
+    /// reads see it and steps change it. <see cref="LoadState"/>, <see cref="Reset"/> or <see cref="Detach"/>
+    /// return to the machine's own buffer.
+    /// </summary>
+    public void Attach(byte[] buffer, int offset)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        if ((uint)offset > (uint)buffer.Length || buffer.Length - offset < _size)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), "the buffer holds no whole state at this offset");
+        }
+
+        _state = buffer;
+        _base = offset;
+    }
+
+    /// <summary>Returns to the machine's own buffer (its contents are those before <see cref="Attach"/>).</summary>
+    public void Detach()
+    {
+        _state = _own;
+        _base = 0;
+    }
+
+    public void Reset()
+    {
+        Detach();
+        _initial.CopyTo(_own, 0);
+    }
 
     /// <summary>An order-aware 128-bit fingerprint of the canonical state; stable across processes.</summary>
-    public UInt128 Fingerprint() => XxHash128.HashToUInt128(_state);
+    public UInt128 Fingerprint() => XxHash128.HashToUInt128(State);
 
-    public ulong Fingerprint64() => XxHash3.HashToUInt64(_state);
+    public ulong Fingerprint64() => XxHash3.HashToUInt64(State);
 
     public ref readonly VcpuState Vcpu(int v) => ref VcpuRef(v);
 
@@ -211,28 +248,28 @@ public sealed partial class Machine
         return page < _config.Pages ? page : -1;
     }
 
-    private ref Globals GlobalsRef => ref Unsafe.As<byte, Globals>(ref _state[_globalsOffset]);
+    private ref Globals GlobalsRef => ref Unsafe.As<byte, Globals>(ref _state[_base + _globalsOffset]);
 
     private ref VcpuState VcpuRef(int v) =>
-        ref Unsafe.As<byte, VcpuState>(ref _state[_vcpuOffset + (v * Unsafe.SizeOf<VcpuState>())]);
+        ref Unsafe.As<byte, VcpuState>(ref _state[_base + _vcpuOffset + (v * Unsafe.SizeOf<VcpuState>())]);
 
     private ref TaskState TaskRef(int t) =>
-        ref Unsafe.As<byte, TaskState>(ref _state[_taskOffset + (t * Unsafe.SizeOf<TaskState>())]);
+        ref Unsafe.As<byte, TaskState>(ref _state[_base + _taskOffset + (t * Unsafe.SizeOf<TaskState>())]);
 
     private ref Frame FrameRef(int t, int depth) =>
-        ref Unsafe.As<byte, Frame>(ref _state[_frameOffset + (((t * _maxDepth) + depth) * Unsafe.SizeOf<Frame>())]);
+        ref Unsafe.As<byte, Frame>(ref _state[_base + _frameOffset + (((t * _maxDepth) + depth) * Unsafe.SizeOf<Frame>())]);
 
     private ref WorkItem WorkRef(int i) =>
-        ref Unsafe.As<byte, WorkItem>(ref _state[_workOffset + (i * Unsafe.SizeOf<WorkItem>())]);
+        ref Unsafe.As<byte, WorkItem>(ref _state[_base + _workOffset + (i * Unsafe.SizeOf<WorkItem>())]);
 
     private ref SleepNode SleepRef(int i) =>
-        ref Unsafe.As<byte, SleepNode>(ref _state[_sleepOffset + (i * Unsafe.SizeOf<SleepNode>())]);
+        ref Unsafe.As<byte, SleepNode>(ref _state[_base + _sleepOffset + (i * Unsafe.SizeOf<SleepNode>())]);
 
     private ref WakeRecord RingRef(int v, int i) =>
-        ref Unsafe.As<byte, WakeRecord>(ref _state[_ringOffset + (((v * _ringCapacity) + i) * Unsafe.SizeOf<WakeRecord>())]);
+        ref Unsafe.As<byte, WakeRecord>(ref _state[_base + _ringOffset + (((v * _ringCapacity) + i) * Unsafe.SizeOf<WakeRecord>())]);
 
     private ref PageState PageRef(int p) =>
-        ref Unsafe.As<byte, PageState>(ref _state[_pageOffset + (p * Unsafe.SizeOf<PageState>())]);
+        ref Unsafe.As<byte, PageState>(ref _state[_base + _pageOffset + (p * Unsafe.SizeOf<PageState>())]);
 
     private static void Validate(MachineConfig config)
     {
@@ -270,7 +307,7 @@ public sealed partial class Machine
 
     private void WriteInitialState()
     {
-        Array.Clear(_state);
+        Array.Clear(_own);
         ref var g = ref GlobalsRef;
         g.NmiBudget = (byte)_config.Bounds.Nmis;
         g.TickBudget = (byte)_config.Bounds.Ticks;

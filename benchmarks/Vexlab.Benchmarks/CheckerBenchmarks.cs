@@ -1,0 +1,125 @@
+using BenchmarkDotNet.Attributes;
+using Vexlab.Checking;
+using Vexlab.Checking.Engine;
+using Vexlab.Model.Machine;
+
+namespace Vexlab.Benchmarks;
+
+/// <summary>
+/// The checker's hot paths on the built-in bench model, from a state a few steps into the run
+/// (both vCPUs faulting, host work in flight). One op = one call.
+/// </summary>
+[MemoryDiagnoser]
+public class CheckerBenchmarks
+{
+    private const int MidRunSteps = 6;
+
+    private MachineSystem _system = null!;
+    private Machine _machine = null!;
+    private byte[] _state = null!;
+    private byte[] _scratch = null!;
+    private MachineAction[] _buffer = null!;
+    private ulong[] _actions = null!;
+    private ulong _action;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _system = ModelCheck.BuildSystem(new CheckRequest("bench", "kvm-pf-int", [], ["no-deadlock"]));
+        _machine = _system.CreateMachine();
+        _state = new byte[_system.StateSize];
+        _scratch = new byte[_system.StateSize];
+        _buffer = new MachineAction[_system.MaxActions];
+        _actions = new ulong[_system.MaxActions];
+        _system.WriteInitialState(_state);
+
+        // Walk a fixed path: always the last enabled action (the host side first), then the first.
+        for (var i = 0; i < MidRunSteps; i++)
+        {
+            var n = _system.ListActions(_state, _actions);
+            var pick = i % 2 == 0 ? n - 1 : 0;
+            _system.Apply(_state, _actions[pick], _scratch);
+            _scratch.CopyTo(_state, 0);
+        }
+
+        _system.ListActions(_state, _actions);
+        _action = _actions[0];
+        _machine.LoadState(_state);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _system.Dispose();
+
+    [Benchmark]
+    public int MachineEnabledActions()
+    {
+        _machine.Attach(_state, 0);
+        return _machine.EnabledActions(_buffer);
+    }
+
+    [Benchmark]
+    public int MachineApply()
+    {
+        _state.CopyTo(_scratch, 0);
+        _machine.Attach(_scratch, 0);
+        var sink = default(NullSink);
+        _machine.Apply(MachineAction.Unpack(_action), ref sink);
+        return _scratch[0];
+    }
+
+    [Benchmark]
+    public int SystemListActions() => _system.ListActions(_state, 0, _actions);
+
+    [Benchmark]
+    public ulong SystemApplySpan() => _system.Apply(_state, _action, _scratch);
+
+    [Benchmark]
+    public ulong SystemApplyInPlace() => _system.Apply(_state, 0, _action, _scratch, 0);
+
+    private struct NullSink : IModelEventSink
+    {
+        public readonly void On(in ModelEvent e)
+        {
+        }
+    }
+}
+
+/// <summary>Fingerprint table inserts of fresh SplitMix64 keys into a table sized for them (no growth). One op = one insert.</summary>
+public class FingerprintTableBenchmarks
+{
+    private const int Keys = 1 << 20;
+
+    private ulong[] _keys = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _keys = new ulong[Keys];
+        ulong x = 0x9E3779B97F4A7C15;
+        for (var i = 0; i < Keys; i++)
+        {
+            x += 0x9E3779B97F4A7C15;
+            var z = x;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
+            z ^= z >> 31;
+            _keys[i] = z == 0 ? 1 : z;
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = Keys)]
+    public long FingerprintInsert()
+    {
+        var table = new FingerprintTable<ulong, Fingerprint64>(22, trackIds: false);
+        var id = 0;
+        foreach (var key in _keys)
+        {
+            if (table.AddOrGet(key, id) == id)
+            {
+                id++;
+            }
+        }
+
+        return table.Count;
+    }
+}
