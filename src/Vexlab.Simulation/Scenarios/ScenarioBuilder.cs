@@ -13,6 +13,9 @@ namespace Vexlab.Simulation.Scenarios;
 /// <summary>Turns resolved scenario settings and a protocol into a <see cref="SimulationSetup"/>; semantic errors name file:line:col.</summary>
 public static class ScenarioBuilder
 {
+    /// <summary>The largest guest the simulator takes: 64 GiB of 4 KiB pages (16 Mi pages, 64 MiB of page state).</summary>
+    public const int MaxPages = 16 * 1024 * 1024;
+
     /// <summary>Programs are at most this long (the model's limit).</summary>
     private const int MaxProgram = 250;
 
@@ -33,10 +36,10 @@ public static class ScenarioBuilder
         var pageSize = s.GetSize("guest.page_size");
         var memory = s.GetSize("guest.memory");
         var pages = memory / pageSize;
-        if (pages < 1 || pages > 4_000_000)
+        if (pages < 1 || pages > MaxPages)
         {
             throw s.ErrorAt("guest.memory", string.Create(CultureInfo.InvariantCulture,
-                $"must be 1 to 4,000,000 pages of guest.page_size, got {pages}"));
+                $"must be 1 to {MaxPages:N0} pages of guest.page_size (64 GiB of 4 KiB pages), got {pages}"));
         }
 
         var backingNames = new List<string>();
