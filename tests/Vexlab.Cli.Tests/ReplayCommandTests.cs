@@ -71,3 +71,28 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
     }
 }
+
+public sealed class ComparePlotTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("vexlab-plot-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void ComparePlot_WritesAPng()
+    {
+        var png = Path.Combine(_dir, "c.png");
+        var result = CliRunner.Run("compare", "--builtin", "kernel-heavy", "--protocols", "kvm-pf-int,ve", "--duration", "20ms", "--plot", png);
+        Assert.Equal(0, result.ExitCode);
+        var bytes = File.ReadAllBytes(png);
+        Assert.True(bytes.Length > 1000);
+        Assert.Equal(0x89, bytes[0]);
+    }
+
+    [Fact]
+    public void ComparePlot_BadExtension_ExitsTwo()
+    {
+        var result = CliRunner.Run("compare", "--builtin", "kernel-heavy", "--protocols", "ve", "--duration", "5ms", "--plot", Path.Combine(_dir, "c.gif"));
+        Assert.Equal(2, result.ExitCode);
+    }
+}

@@ -110,11 +110,13 @@ public static class SimulateCommands
         var protocols = new Option<string?>("--protocols") { Description = "Comma-separated protocol entries, such as kvm-pf-int,ve,ve[guest.ve.can_continue=user-or-preemptible-kernel] (default: all)", HelpName = "LIST" };
         var seeds = new Option<int>("--seeds") { Description = "Seeds per entry (results then hold means and 95% intervals)", DefaultValueFactory = _ => 1, HelpName = "N" };
         var json = JsonTarget.CreateOption();
+        var plot = new Option<string?>("--plot") { Description = "Also draw the vCPU time split per protocol entry (.png or .svg)", HelpName = "FILE" };
         var command = new Command("compare", "Run one scenario under several protocols and print one table");
         options.AddTo(command);
         command.Options.Add(protocols);
         command.Options.Add(seeds);
         command.Options.Add(json);
+        command.Options.Add(plot);
         command.SetAction(parse =>
         {
             var (doc, arg) = options.Load(parse);
@@ -130,6 +132,11 @@ public static class SimulateCommands
 
             var names = entries.Select(e => e.Protocol).ToArray();
             var target = JsonTarget.From(parse, json);
+            if (parse.GetValue(plot) is { } plotOut)
+            {
+                Vexlab.Results.Plotting.ResultPlots.CheckOutput(plotOut);
+            }
+
             var first = new List<PreparedRun>();
             var firstResults = new List<SimulationResult>();
             var all = new List<List<(PreparedRun Run, SimulationResult Result)>>();
@@ -160,6 +167,21 @@ public static class SimulateCommands
             var document = ResultDocument.Create();
             document["results"] = results;
             ResultDocument.Write(context, target, document);
+            if (parse.GetValue(plot) is { } plotPath)
+            {
+                var rows = new List<(string, double[])>();
+                for (var i = 0; i < first.Count; i++)
+                {
+                    var r = firstResults[i];
+                    rows.Add((first[i].Variant, [r.VcpuGuestNs, r.VcpuStalledNs, r.VcpuHaltedNs, r.VcpuIdleNs]));
+                }
+
+                Vexlab.Results.Plotting.ResultPlots.RenderSplit(
+                    rows,
+                    string.Create(Inv, $"{first[0].Scenario}: vCPU time split by protocol (seed {first[0].Setup.Seed})"),
+                    plotPath);
+            }
+
             return ExitCodes.Done;
         });
         return command;

@@ -46,22 +46,43 @@ public static class ResultPlots
     /// <summary>Renders <paramref name="request"/> from the store at <paramref name="path"/> into <paramref name="output"/>.</summary>
     public static void Render(string path, PlotRequest request, string output)
     {
+        CheckOutput(output);
+        var plot = request.Kind == PlotKind.Lines ? Lines(path, request) : Stacked(path, request);
+        Save(plot, output, request.Width, request.Height);
+    }
+
+    /// <summary>
+    /// Stacked bars of the vCPU time split, one per label (<c>compare --plot</c>): each row holds
+    /// the nanoseconds of <see cref="VcpuColumns"/> in that order.
+    /// </summary>
+    public static void RenderSplit(IReadOnlyList<(string Label, double[] VcpuNs)> rows, string title, string output)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        CheckOutput(output);
+        Save(SplitPlot(rows, title), output, 900, 560);
+    }
+
+    /// <summary>Rejects an output path that is not .png or .svg (before any work is done).</summary>
+    public static void CheckOutput(string output)
+    {
         var extension = Path.GetExtension(output).ToLowerInvariant();
         if (extension is not (".png" or ".svg"))
         {
             throw InputException.At(null, 0, 0, "--out", $"expected a .png or .svg file, got \"{output}\"");
         }
+    }
 
-        var plot = request.Kind == PlotKind.Lines ? Lines(path, request) : Stacked(path, request);
+    private static void Save(Plot plot, string output, int width, int height)
+    {
         try
         {
-            if (extension == ".png")
+            if (Path.GetExtension(output).Equals(".png", StringComparison.OrdinalIgnoreCase))
             {
-                plot.SavePng(output, request.Width, request.Height);
+                plot.SavePng(output, width, height);
             }
             else
             {
-                plot.SaveSvg(output, request.Width, request.Height);
+                plot.SaveSvg(output, width, height);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -159,17 +180,34 @@ public static class ResultPlots
             throw InputException.At(path, 0, 0, null, "no results to plot");
         }
 
+        var rows = new List<(string Label, double[] VcpuNs)>();
+        foreach (var row in result.Rows)
+        {
+            var values = new double[VcpuColumns.Length];
+            for (var k = 0; k < VcpuColumns.Length; k++)
+            {
+                values[k] = row[k + 1] is double d ? d : 0;
+            }
+
+            rows.Add(((string?)row[0] ?? string.Empty, values));
+        }
+
+        return SplitPlot(rows, request.Title ?? $"vCPU time split by {request.By} (mean over runs)");
+    }
+
+    private static Plot SplitPlot(IReadOnlyList<(string Label, double[] VcpuNs)> rows, string title)
+    {
         var plot = new Plot();
         var palette = new ScottPlot.Palettes.Category10();
         var bars = new List<Bar>();
-        for (var i = 0; i < result.Rows.Count; i++)
+        for (var i = 0; i < rows.Count; i++)
         {
-            var row = result.Rows[i];
-            var total = Enumerable.Range(1, VcpuColumns.Length).Sum(k => row[k] is double d ? d : 0);
+            var values = rows[i].VcpuNs;
+            var total = values.Sum();
             double bottom = 0;
             for (var k = 0; k < VcpuColumns.Length; k++)
             {
-                var share = total > 0 && row[k + 1] is double d ? 100 * d / total : 0;
+                var share = total > 0 ? 100 * values[k] / total : 0;
                 bars.Add(new Bar
                 {
                     Position = i,
@@ -184,10 +222,11 @@ public static class ResultPlots
 
         plot.Add.Bars(bars);
         plot.Axes.Bottom.SetTicks(
-            Enumerable.Range(0, result.Rows.Count).Select(i => (double)i).ToArray(),
-            result.Rows.Select(r => (string?)r[0] ?? string.Empty).ToArray());
-        plot.Axes.Bottom.TickLabelStyle.Rotation = result.Rows.Count > 6 ? 20 : 0;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = result.Rows.Count > 6 ? Alignment.MiddleLeft : Alignment.UpperCenter;
+            Enumerable.Range(0, rows.Count).Select(i => (double)i).ToArray(),
+            rows.Select(r => r.Label).ToArray());
+        var crowded = rows.Count > 6 || rows.Any(r => r.Label.Length > 24);
+        plot.Axes.Bottom.TickLabelStyle.Rotation = crowded ? 20 : 0;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = crowded ? Alignment.MiddleLeft : Alignment.UpperCenter;
         for (var k = 0; k < VcpuColumns.Length; k++)
         {
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = VcpuColumns[k]["vcpu_ns_".Length..], FillColor = palette.GetColor(k) });
@@ -195,7 +234,7 @@ public static class ResultPlots
 
         plot.Axes.SetLimitsY(0, 112);
         plot.Legend.Orientation = Orientation.Horizontal;
-        plot.Title(request.Title ?? $"vCPU time split by {request.By} (mean over runs)");
+        plot.Title(title);
         plot.YLabel("share of vCPU time (%)");
         plot.ShowLegend(Alignment.UpperCenter);
         return plot;
