@@ -258,27 +258,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                 Obligations = Resized(Obligations, size * liveness);
             }
 
-            ulong enabled = 0;
-            for (int a = 0; a < actions.Length; a++)
-            {
-                int c = _system.FairnessClass(actions[a]);
-                _classes[a] = c;
-                if (c >= 0)
-                {
-                    enabled |= 1UL << c;
-                }
-            }
-
-            byte flags = _system.IsAlive(state) ? StateGraph.AliveFlag : (byte)0;
-            if (actions.Length == 0 && !_system.IsValidEnd(state))
-            {
-                flags |= StateGraph.DeadEndFlag;
-            }
-
-            for (int p = 0; p < liveness; p++)
-            {
-                Obligations[(StateCount * liveness) + p] = _system.PendingObligations(state, p);
-            }
+            var (enabled, flags) = Summarize(_system, state, actions, _classes, Obligations.AsSpan(StateCount * liveness, liveness));
 
             StateEnabled[StateCount] = enabled;
             StateFlags[StateCount] = flags;

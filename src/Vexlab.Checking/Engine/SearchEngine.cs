@@ -347,10 +347,22 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
 
     private void RecordState(StateGraph graph, ReadOnlySpan<byte> state, ReadOnlySpan<ulong> actions, int[] classes, ulong[] obligations)
     {
+        var (enabled, flags) = Summarize(_system, state, actions, classes, obligations.AsSpan(0, _livenessCount));
+        graph.BeginState(enabled, flags, obligations);
+    }
+
+    /// <summary>
+    /// What the liveness graph keeps of a state: the fairness classes enabled in it (and each
+    /// action's class into <paramref name="classes"/>), its alive and dead-end flags, and the
+    /// obligations pending for each liveness property.
+    /// </summary>
+    private static (ulong Enabled, byte Flags) Summarize(
+        ITransitionSystem system, ReadOnlySpan<byte> state, ReadOnlySpan<ulong> actions, Span<int> classes, Span<ulong> obligations)
+    {
         ulong enabled = 0;
         for (int a = 0; a < actions.Length; a++)
         {
-            int c = _system.FairnessClass(actions[a]);
+            int c = system.FairnessClass(actions[a]);
             classes[a] = c;
             if (c >= 0)
             {
@@ -358,18 +370,18 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             }
         }
 
-        byte flags = _system.IsAlive(state) ? StateGraph.AliveFlag : (byte)0;
-        if (actions.Length == 0 && !_system.IsValidEnd(state))
+        byte flags = system.IsAlive(state) ? StateGraph.AliveFlag : (byte)0;
+        if (actions.Length == 0 && !system.IsValidEnd(state))
         {
             flags |= StateGraph.DeadEndFlag;
         }
 
-        for (int p = 0; p < _livenessCount; p++)
+        for (int p = 0; p < obligations.Length; p++)
         {
-            obligations[p] = _system.PendingObligations(state, p);
+            obligations[p] = system.PendingObligations(state, p);
         }
 
-        graph.BeginState(enabled, flags, obligations);
+        return (enabled, flags);
     }
 
     /// <summary>Adds a successor; returns its id (-1 for an already known state when ids are not tracked).</summary>
