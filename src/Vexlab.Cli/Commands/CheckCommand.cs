@@ -108,7 +108,12 @@ public static class CheckCommand
         }
         catch (CheckerLimitException e)
         {
-            throw new InputException("check: " + e.Message.Split(" (Parameter", 2)[0]);
+            // The engine names its options; people typed the command-line flags.
+            var message = e.Message.Split(" (Parameter", 2)[0]
+                .Replace("MaxMemoryBytes", "--max-memory", StringComparison.Ordinal)
+                .Replace("MaxStates", "--max-states", StringComparison.Ordinal)
+                .Replace("MaxDepth", "--max-depth", StringComparison.Ordinal);
+            throw new InputException("check: " + message);
         }
     }
 
