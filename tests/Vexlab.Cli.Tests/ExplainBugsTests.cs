@@ -95,3 +95,20 @@ public sealed class ExplainBugsTests
         }
     }
 }
+
+public sealed class ExplainScenarioKeysTests
+{
+    [Fact]
+    public void ExplainKeys_ListsScenarioKeysWithDefaults()
+    {
+        var result = CliRunner.Run("explain", "keys", "--json");
+        Assert.Equal(0, result.ExitCode);
+        using var doc = System.Text.Json.JsonDocument.Parse(result.Stdout);
+        var keys = doc.RootElement.GetProperty("scenario_keys").EnumerateArray()
+            .ToDictionary(k => k.GetProperty("key").GetString()!, k => k.GetProperty("default").GetString());
+        Assert.Equal("4ms", keys["guest.tick"]);
+        Assert.Equal("(required)", keys["tasks[].loop"]);
+        Assert.Contains("host.latency", keys.Keys);
+        Assert.DoesNotContain("guest.apf.dummy_entries", keys.Keys);
+    }
+}

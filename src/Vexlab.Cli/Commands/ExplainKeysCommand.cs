@@ -4,6 +4,9 @@ using System.Text.Json.Nodes;
 using Spectre.Console;
 using Vexlab.Cli.Infrastructure;
 using Vexlab.Model.Protocols;
+using Vexlab.Scenarios.Documents;
+using Vexlab.Scenarios.Values;
+using Vexlab.Simulation.Scenarios;
 
 namespace Vexlab.Cli.Commands;
 
@@ -65,8 +68,63 @@ public static class ExplainKeysCommand
         }
 
         doc["keys"] = keys;
+        var scenario = new JsonArray();
+        foreach (var (key, spec) in ScenarioKeys())
+        {
+            var entry = new JsonObject
+            {
+                ["key"] = key,
+                ["type"] = spec.Kind.ToString().ToLowerInvariant(),
+                ["default"] = DefaultText(spec),
+                ["description"] = spec.Description,
+            };
+            if (spec.Unit is not null)
+            {
+                entry["unit"] = spec.Unit;
+            }
+
+            if (spec.EnumValues is not null)
+            {
+                entry["values"] = new JsonArray([.. spec.EnumValues.Select(v => (JsonNode)v)]);
+            }
+
+            scenario.Add(entry);
+        }
+
+        doc["scenario_keys"] = scenario;
         return doc;
     }
+
+    /// <summary>The simulator's scenario keys (list elements as <c>tasks[].loop</c>), knobs left to the table above.</summary>
+    private static IEnumerable<(string Key, KeySpec Spec)> ScenarioKeys()
+    {
+        var schema = ScenarioSchema.Instance;
+        foreach (var spec in schema.Keys)
+        {
+            if (KnobCatalog.Find(spec.Key) is null)
+            {
+                yield return (spec.Key, spec);
+            }
+        }
+
+        foreach (var list in schema.Lists)
+        {
+            foreach (var element in list.Elements)
+            {
+                var required = Array.IndexOf(list.Required, element.Key) >= 0;
+                yield return ($"{list.Key}[].{element.Key}", required && element.Default is null ? element with { Default = RequiredMark } : element);
+            }
+        }
+    }
+
+    private const string RequiredMark = "(required)";
+
+    private static string DefaultText(KeySpec spec) => spec.Default switch
+    {
+        null => "-",
+        string text => text,
+        var value => ValueFormat.Format(spec.Kind, value),
+    };
 
     private static string[] Protocols(KnobInfo knob) => knob.Protocols.Length == 0 ? ProtocolCatalog.Names : knob.Protocols;
 
@@ -117,5 +175,18 @@ public static class ExplainKeysCommand
         }
 
         console.Write(table);
+        var scenario = new Table()
+            .Title("Scenario keys (YAML, --set, or the run's JSON)")
+            .AddColumn(new TableColumn("key").NoWrap())
+            .AddColumn("type")
+            .AddColumn("default")
+            .AddColumn("description");
+        foreach (var (key, spec) in ScenarioKeys())
+        {
+            var type = spec.Kind.ToString().ToLowerInvariant() + (spec.EnumValues is null ? string.Empty : $" ({string.Join(", ", spec.EnumValues)})");
+            scenario.AddRow(Markup.Escape(key), Markup.Escape(type), Markup.Escape(DefaultText(spec)), Markup.Escape(spec.Description));
+        }
+
+        console.Write(scenario);
     }
 }
