@@ -255,7 +255,8 @@ public sealed partial class Machine
             case WorkKind.Async:
                 // async_pf_execute: onto the done list (the GUP result is ignored unless errors are reported).
                 w.Status = failed && _host.ReportErrors ? WorkStatus.Failed : WorkStatus.Done;
-                w.DoneOrder = (byte)(DoneCount(v) + 1);
+                cpu.Done++;
+                w.DoneOrder = cpu.Done;
                 break;
             case WorkKind.VeResolve:
                 var token = w.Token;
@@ -271,21 +272,6 @@ public sealed partial class Machine
         ref var g = ref GlobalsRef;
         g.Outcome = GuestOutcome.VmError;
         sink.On(new ModelEvent(ModelEventKind.VmError, (byte)v, (byte)t, 0, 0, page));
-    }
-
-    private int DoneCount(int v)
-    {
-        var n = 0;
-        for (var i = 0; i < _workCapacity; i++)
-        {
-            ref var w = ref WorkRef(i);
-            if (w.Kind != WorkKind.Free && w.Vcpu == v && w.DoneOrder > 0)
-            {
-                n++;
-            }
-        }
-
-        return n;
     }
 
     private int DoneHead(int v)
@@ -305,12 +291,13 @@ public sealed partial class Machine
     /// <summary>kvm_arch_can_dequeue_async_page_present (5.8+) or can_inject_present (5.7) for source vCPU s onto target v.</summary>
     private bool CanDequeue(int v, int s)
     {
-        if (_host.Ready == ReadyDelivery.WakeupRing || DoneHead(s) < 0)
+        // Only completions on the done list can be dequeued; the count avoids scanning the work slots.
+        ref var source = ref VcpuRef(s);
+        if (_host.Ready == ReadyDelivery.WakeupRing || source.Done == 0)
         {
             return false;
         }
 
-        ref var source = ref VcpuRef(s);
         if (!_host.PvApf || source.ApfEnabled == 0)
         {
             // Host-only async PF: completions are consumed just to un-halt the vCPU.
@@ -350,6 +337,7 @@ public sealed partial class Machine
 
         ref var source = ref VcpuRef(s);
         ref var target = ref VcpuRef(v);
+        source.Done--;
         var wakeAll = w.Kind == WorkKind.WakeAll;
         var token = wakeAll ? BroadcastToken : w.Token;
         var failed = w.Status == WorkStatus.Failed;
@@ -621,6 +609,7 @@ public sealed partial class Machine
             }
 
             cpu.ApfQueued = 0;
+            cpu.Done = 0;
             if (_host.Ready == ReadyDelivery.WakeupRing)
             {
                 PostWakeup(v, BroadcastToken, false, ref sink);
@@ -633,6 +622,7 @@ public sealed partial class Machine
                 ref var w = ref WorkRef(item);
                 w.Status = WorkStatus.Done;
                 w.DoneOrder = 1;
+                cpu.Done = 1;
                 cpu.ApfQueued = 1;
 
                 // The MSR is restored before the vCPU runs: KVM_REQ_APF_READY is handled at the first

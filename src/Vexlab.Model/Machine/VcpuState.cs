@@ -65,6 +65,9 @@ public struct VcpuState
     public byte ApfQueued;
     public PendingEvent Pending;
 
+    /// <summary>How many completions wait on the host's done list of this vCPU (vcpu->async_pf.done).</summary>
+    public byte Done;
+
     /// <summary>1 when the page-ready in the token slot reports a failed page (the 2020 error-report proposal).</summary>
     public byte Reserved;
     public uint PendingToken;
