@@ -94,8 +94,9 @@ public sealed partial class Machine
         _tasks = config.Vcpus + config.Tasks.Count;
         _maxDepth = config.MaxDepth;
         var workload = config.Tasks.Count;
-        _sleepCapacity = workload + 4;
-        _ringCapacity = workload + 2;
+        // Regions a protocol never touches take no bytes: the checker copies and hashes every state.
+        _sleepCapacity = _host.PvApf ? workload + 4 : 0;
+        _ringCapacity = _host.Ready == ReadyDelivery.WakeupRing ? workload + 2 : 0;
         _workCapacity = (_vcpus * (Math.Min(_host.MaxPerVcpu, workload) + 3)) + workload;
 
         _programs = new GuestProgram[HandlerProgram.Count + workload];
