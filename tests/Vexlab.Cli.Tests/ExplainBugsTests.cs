@@ -112,3 +112,19 @@ public sealed class ExplainScenarioKeysTests
         Assert.DoesNotContain("guest.apf.dummy_entries", keys.Keys);
     }
 }
+
+public sealed class ExplainPropertiesTests
+{
+    [Fact]
+    public void ExplainProperties_ListsEveryCheckerProperty()
+    {
+        var result = CliRunner.Run("explain", "properties", "--json");
+        Assert.Equal(0, result.ExitCode);
+        using var doc = System.Text.Json.JsonDocument.Parse(result.Stdout);
+        var names = doc.RootElement.GetProperty("properties").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToHashSet();
+        foreach (var name in Vexlab.Checking.MachineSystem.AllPropertyNames)
+        {
+            Assert.Contains(name, names);
+        }
+    }
+}
