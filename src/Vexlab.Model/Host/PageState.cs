@@ -31,7 +31,7 @@ public enum PageFlags : byte
     /// <summary>The guest registered it never convertible (entry text, stacks, PV pages).</summary>
     NeverConvertible = 4,
 
-    /// <summary>The host remembers a failed resolution (Vivek Goyal's error_gfn, the #VE design).</summary>
+    /// <summary>The host remembers a failed resolution (error_gfn of msgid 20200720211359.GF502563@redhat.com, the #VE design).</summary>
     KnownFailed = 8,
 
     /// <summary>CLOCK reference bit for host eviction.</summary>

@@ -350,7 +350,7 @@ public sealed partial class Machine
 
         if (failed && w.NotPresentInjected == 0 && w.Page >= 0)
         {
-            // Vivek Goyal's error_gfn: the next fault on it is synchronous and ends in an exit to the VMM.
+            // error_gfn of msgid 20200720211359.GF502563@redhat.com: the next fault on it is synchronous and ends in an exit to the VMM.
             PageRef(w.Page).Flags |= PageFlags.KnownFailed;
         }
 

@@ -10,7 +10,7 @@ public static class PropertyCatalog
     [
         new("dos-only-if1", "safety",
             "A \"do other stuff\" event (the not-present #PF, resolve_ept(can_continue=true)) only when the interrupted context had IF=1.",
-            "Thomas Gleixner's rule 1, msgid 87pncib06x.fsf@nanos.tec.linutronix.de; kvm_can_do_async_pf"),
+            "rule 1 of msgid 87pncib06x.fsf@nanos.tec.linutronix.de; kvm_can_do_async_pf"),
         new("ready-only-if1", "safety",
             "Page-ready or the wakeup is delivered only where interrupts are accepted (IF=1, no shadow, PPR).",
             "rule 3 of the same mail; kvm_can_do_async_pf for the 5.7 #PF"),

@@ -40,13 +40,13 @@ public static class BugCatalog
         new("B8", "0547758a6de3", "x86/kvm: Alloc dummy async #PF token outside of raw spinlock",
             "guest.apf.recheck_before_dummy_insert", "false", "kvm-pf-int", "wake-race", "one-node-per-token",
             ["host.apf.ready_target=any"]),
-        new("B9", "(2.6.38 design)", "dummy entries in kvm_async_pf_task_wake (Gleb Natapov, 2010)",
+        new("B9", "(2.6.38 design)", "dummy entries in kvm_async_pf_task_wake (2.6.38 design, lkml.org/lkml/2010/1/5/175)",
             "guest.apf.dummy_entries", "false", "kvm-pf-int", "wake-race", "no-lost-wakeup",
             ["host.apf.ready_target=any"]),
         new("B11", "a0d14b8909de", "x86/mm, tracing: Fix CR2 corruption (and exc_nmi's CR2 save/restore)",
             "guest.pf.read_fault_info_first", "false", "kvm-pf", "nmi-window", "fault-info-intact",
             ["guest.nmi.save_restore_cr2=false", "guest.nmi.save_restore_apf_flags=false"]),
-        new("B12", "(unmerged, Vivek Goyal 2020)", "kvm,x86: Improve kvm page fault error handling",
+        new("B12", "(unmerged, msgid 20200616214847.24482-3-vgoyal@redhat.com)", "kvm,x86: Improve kvm page fault error handling",
             "host.apf.report_errors", "false", "kvm-pf-int", "truncate", "unrecoverable-terminates",
             []),
     ];
@@ -61,7 +61,7 @@ public static class BugCatalog
             "no vCPU or VM teardown and no worker lifetimes in the model"),
         new("B10", "9bc1f09f6fa7", "KVM: async_pf: avoid async pf injection when in guest mode",
             "no nested guests (L2) in the model"),
-        new("B13", "(Wanpeng Li, 2020)", "KVM: X86: Fix async pf caused null-ptr-deref",
+        new("B13", "(Fixes: 2635b5c4a0e4, 2020)", "KVM: X86: Fix async pf caused null-ptr-deref",
             "every modelled VM has an in-kernel LAPIC"),
     ];
 }

@@ -162,9 +162,9 @@ public sealed class BackingStore
             BackingKind.Rdma => new(kind, "rdma",
                 "calibration.md 6 BackingRdma4K: 10 us end-to-end remote fault (5-40 us), Fastswap-like [Recall/Est]",
                 [LatencyComponent.LogNormal(1_000_000, 10 * Us, 0.45)]),
-            // Peter Xu, postcopy preemption, 4 KiB: modes 64-512 us, 2-4 ms (~15-20 %), tail 8-16 ms.
+            // QEMU postcopy preemption series (merged for QEMU 7.1), 4 KiB: modes 64-512 us, 2-4 ms (~15-20 %), tail 8-16 ms.
             BackingKind.PostcopyNet => new(kind, "postcopy-net",
-                "calibration.md 2.1 / 6 PostcopyFault4K: mixture 70% ~0.2 ms, 20% ~3 ms, 10% ~10 ms; Peter Xu postcopy-preempt histograms [M-primary]",
+                "calibration.md 2.1 / 6 PostcopyFault4K: mixture 70% ~0.2 ms, 20% ~3 ms, 10% ~10 ms; QEMU 7.1 postcopy-preempt series histograms [M-primary]",
                 [
                     LatencyComponent.LogNormal(700_000, 200 * Us, 0.45),
                     LatencyComponent.LogNormal(200_000, 3 * Ms, 0.2),
@@ -194,7 +194,7 @@ public sealed class BackingStore
         const double Us = 1_000;
         var hitPpm = (ulong)Math.Round(hitRatio.ToDouble() * Million, MidpointRounding.ToEven);
         return new BackingStore(BackingKind.Dax, "dax",
-            "calibration.md 2 / 6 VirtiofsDaxFault4K: host page-cache hit 5 us (2-10 us), Goyal virtiofs DAX 719 MiB/s randread-mmap [derived]; miss = hit path + NVMe read (BackingNvme4K)",
+            "calibration.md 2 / 6 VirtiofsDaxFault4K: host page-cache hit 5 us (2-10 us), virtiofs DAX cover letter (2020-03-04) 719 MiB/s randread-mmap [derived]; miss = hit path + NVMe read (BackingNvme4K)",
             [
                 LatencyComponent.LogNormal(hitPpm, 5 * Us, 0.3),
                 LatencyComponent.LogNormal(Million - hitPpm, 80 * Us, 0.12, offsetNs: 5 * Us),

@@ -6,7 +6,7 @@ using static Vexlab.Model.Tests.Machine.TestMachines;
 namespace Vexlab.Model.Tests.Bugs;
 
 /// <summary>
-/// B12, Vivek Goyal's "kvm,x86: Improve kvm page fault error handling" (June 2020, not merged):
+/// B12, "kvm,x86: Improve kvm page fault error handling" (msgid 20200616214847.24482-3-vgoyal@redhat.com, June 2020, not merged):
 /// async_pf_execute() ignores the failed get_user_pages of a truncated virtio-fs DAX page and
 /// kvm_arch_async_page_present() reports it ready; the guest retries and faults again for ever.
 /// With KVM_PV_REASON_PAGE_ERROR the woken task (kvm_async_pf_task_wait_schedule) gets SIGBUS.

@@ -7,7 +7,7 @@ using static Vexlab.Model.Tests.Machine.TestMachines;
 namespace Vexlab.Model.Tests.Bugs;
 
 /// <summary>
-/// B9: the dummy-entry design of arch/x86/kernel/kvm.c (Gleb Natapov, v2.6.38):
+/// B9: the dummy-entry design of arch/x86/kernel/kvm.c (v2.6.38, lkml.org/lkml/2010/1/5/175):
 /// kvm_async_pf_task_wake() leaves a dummy when the waiter has not queued itself yet, and
 /// kvm_async_pf_queue_task() consumes it. Without dummies a wake that overtakes the wait is lost.
 /// </summary>
