@@ -63,7 +63,7 @@ public sealed class KeySchema
     public bool TryGetList(string key, out ListSpec spec) => _root.Lists.TryGetValue(key, out spec!);
 
     /// <summary>The nearest known key or list, or null when nothing is close.</summary>
-    public string? Suggest(string unknownKey) => TextUtil.Nearest(unknownKey, _root.Names);
+    public string? Suggest(string unknownKey) => ErrorText.Nearest(unknownKey, _root.Names);
 
     /// <summary>Resolves one document (or none) plus overrides; later overrides win.</summary>
     /// <exception cref="Vexlab.Model.Configuration.InputException">The input is invalid.</exception>

@@ -60,7 +60,7 @@ public static class Overrides
         if (eq < 0)
         {
             throw InputException.At(
-                origin, 0, 0, null, $"expected key=value such as guest.apf.dummy_entries=false, got {TextUtil.Quote(text)}");
+                origin, 0, 0, null, $"expected key=value such as guest.apf.dummy_entries=false, got {ErrorText.Quote(text)}");
         }
 
         var key = text[..eq].Trim();
@@ -90,7 +90,7 @@ public static class Overrides
         {
             throw InputException.At(
                 origin, 0, 0, key.Length == 0 ? null : key,
-                $"expected key=value with a dotted key such as guest.apf.dummy_entries=false, got {TextUtil.Quote(text)}");
+                $"expected key=value with a dotted key such as guest.apf.dummy_entries=false, got {ErrorText.Quote(text)}");
         }
 
         var (value, isNull) = Unquote(raw, origin, key);
@@ -126,7 +126,7 @@ public static class Overrides
             if (label.Length == 0)
             {
                 throw InputException.At(
-                    origin, 0, 0, null, $"empty protocol entry in {TextUtil.Quote(text)}; separate entries with one comma");
+                    origin, 0, 0, null, $"empty protocol entry in {ErrorText.Quote(text)}; separate entries with one comma");
             }
 
             var open = label.IndexOf('[', StringComparison.Ordinal);
@@ -134,7 +134,7 @@ public static class Overrides
             if (!IsKebab(name))
             {
                 throw InputException.At(
-                    origin, 0, 0, null, $"expected a protocol name such as kvm-pf-int, got {TextUtil.Quote(name)}");
+                    origin, 0, 0, null, $"expected a protocol name such as kvm-pf-int, got {ErrorText.Quote(name)}");
             }
 
             var overrides = new List<Override>();
@@ -144,7 +144,7 @@ public static class Overrides
                 {
                     throw InputException.At(
                         origin, 0, 0, null,
-                        $"expected {name}[key=value;...] with nothing after the closing bracket, got {TextUtil.Quote(label)}");
+                        $"expected {name}[key=value;...] with nothing after the closing bracket, got {ErrorText.Quote(label)}");
                 }
 
                 var inner = label[(open + 1)..^1];
@@ -154,7 +154,7 @@ public static class Overrides
                     if (knob.Trim().Length == 0)
                     {
                         throw InputException.At(
-                            origin, 0, 0, null, $"empty knob in {TextUtil.Quote(label)}; write {name}[key=value;key=value]");
+                            origin, 0, 0, null, $"empty knob in {ErrorText.Quote(label)}; write {name}[key=value;key=value]");
                     }
 
                     overrides.Add(ParseSet(knob.Trim(), knobOrigin));
@@ -163,7 +163,7 @@ public static class Overrides
 
             if (!labels.Add(label))
             {
-                throw InputException.At(origin, 0, 0, null, $"protocol entry {TextUtil.Quote(label)} is listed twice");
+                throw InputException.At(origin, 0, 0, null, $"protocol entry {ErrorText.Quote(label)} is listed twice");
             }
 
             entries.Add(new ProtocolEntry(label, name, overrides));
@@ -214,7 +214,7 @@ public static class Overrides
             {
                 if (--depth < 0)
                 {
-                    throw InputException.At(origin, 0, 0, null, $"unbalanced ']' in {TextUtil.Quote(text)}");
+                    throw InputException.At(origin, 0, 0, null, $"unbalanced ']' in {ErrorText.Quote(text)}");
                 }
             }
             else if (depth == 0 && Array.IndexOf(separators, c) >= 0)
@@ -230,7 +230,7 @@ public static class Overrides
         if (depth != 0 || quote is not null)
         {
             throw InputException.At(
-                origin, 0, 0, null, $"unbalanced {(quote is null ? "'['" : "quote")} in {TextUtil.Quote(text)}");
+                origin, 0, 0, null, $"unbalanced {(quote is null ? "'['" : "quote")} in {ErrorText.Quote(text)}");
         }
 
         parts.Add(current.ToString());
@@ -277,7 +277,7 @@ public static class Overrides
 
         if (raw.Length > 0 && (raw[0] is '"' or '\'' || raw[^1] is '"' or '\''))
         {
-            throw InputException.At(origin, 0, 0, key, $"unbalanced quote in value {TextUtil.Quote(raw)}");
+            throw InputException.At(origin, 0, 0, key, $"unbalanced quote in value {ErrorText.Quote(raw)}");
         }
 
         return (raw, raw is "" or "~" or "null" or "Null" or "NULL");

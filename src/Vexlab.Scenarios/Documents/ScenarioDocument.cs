@@ -34,11 +34,11 @@ public sealed class ScenarioDocument
         }
         catch (IOException e)
         {
-            throw InputException.At(path, 0, 0, null, "cannot read the scenario file: " + TextUtil.OneLine(e.Message));
+            throw InputException.At(path, 0, 0, null, "cannot read the scenario file: " + ErrorText.OneLine(e.Message));
         }
         catch (UnauthorizedAccessException e)
         {
-            throw InputException.At(path, 0, 0, null, "cannot read the scenario file: " + TextUtil.OneLine(e.Message));
+            throw InputException.At(path, 0, 0, null, "cannot read the scenario file: " + ErrorText.OneLine(e.Message));
         }
 
         return Parse(text, path);
@@ -74,7 +74,7 @@ public sealed class ScenarioDocument
             }
         }
 
-        message = TextUtil.OneLine(message).TrimEnd('.');
+        message = ErrorText.OneLine(message).TrimEnd('.');
         return message.Length == 0 ? "the YAML parser failed" : message;
     }
 

@@ -44,7 +44,7 @@ public static class ScalarParsers
         {
             "true" => ParseResult.Ok(true),
             "false" => ParseResult.Ok(false),
-            _ => ParseResult.Fail<bool>($"{BoolExpected}, got {TextUtil.Quote(text)}"),
+            _ => ParseResult.Fail<bool>($"{BoolExpected}, got {ErrorText.Quote(text)}"),
         };
     }
 
@@ -63,7 +63,7 @@ public static class ScalarParsers
         var digits = hex ? body[2..] : body;
         if (!ValidDigits(digits, hex))
         {
-            return ParseResult.Fail<long>($"{IntegerExpected}, got {TextUtil.Quote(text)}");
+            return ParseResult.Fail<long>($"{IntegerExpected}, got {ErrorText.Quote(text)}");
         }
 
         var clean = digits.Replace("_", string.Empty, StringComparison.Ordinal);
@@ -80,7 +80,7 @@ public static class ScalarParsers
         var value = negative ? -magnitude : magnitude;
         if (value > long.MaxValue || value < long.MinValue)
         {
-            return ParseResult.Fail<long>($"whole number {TextUtil.Quote(text)} is out of range");
+            return ParseResult.Fail<long>($"whole number {ErrorText.Quote(text)} is out of range");
         }
 
         return ParseResult.Ok((long)value);
@@ -90,7 +90,7 @@ public static class ScalarParsers
     {
         if (!SplitNumber(text, out var number, out var unit))
         {
-            return ParseResult.Fail<long>($"{SizeExpected}, got {TextUtil.Quote(text)}");
+            return ParseResult.Fail<long>($"{SizeExpected}, got {ErrorText.Quote(text)}");
         }
 
         long factor;
@@ -100,7 +100,7 @@ public static class ScalarParsers
         }
         else if (!TryFactor(SizeUnits, unit, out factor))
         {
-            return ParseResult.Fail<long>($"{SizeExpected}, got {TextUtil.Quote(text)}");
+            return ParseResult.Fail<long>($"{SizeExpected}, got {ErrorText.Quote(text)}");
         }
 
         return Scale(number, factor, text, "bytes", out var bytes) is { } error
@@ -112,7 +112,7 @@ public static class ScalarParsers
     {
         if (!SplitNumber(text, out var number, out var unit))
         {
-            return ParseResult.Fail<long>($"{DurationExpected}, got {TextUtil.Quote(text)}");
+            return ParseResult.Fail<long>($"{DurationExpected}, got {ErrorText.Quote(text)}");
         }
 
         long factor;
@@ -121,14 +121,14 @@ public static class ScalarParsers
             if (number != 0)
             {
                 return ParseResult.Fail<long>(
-                    $"a duration needs a unit (ns, us, ms, s, m, h), such as 250us; got {TextUtil.Quote(text)}");
+                    $"a duration needs a unit (ns, us, ms, s, m, h), such as 250us; got {ErrorText.Quote(text)}");
             }
 
             factor = 1;
         }
         else if (!TryFactor(DurationUnits, unit, out factor))
         {
-            return ParseResult.Fail<long>($"{DurationExpected}, got {TextUtil.Quote(text)}");
+            return ParseResult.Fail<long>($"{DurationExpected}, got {ErrorText.Quote(text)}");
         }
 
         return Scale(number, factor, text, "nanoseconds", out var nanoseconds) is { } error
@@ -144,17 +144,17 @@ public static class ScalarParsers
         {
             return SplitNumber(trimmed, out var zero, out var zeroUnit) && zeroUnit.Length == 0 && zero == 0
                 ? ParseResult.Ok(Rate.Zero)
-                : ParseResult.Fail<Rate>($"{RateExpected}, got {TextUtil.Quote(text)}");
+                : ParseResult.Fail<Rate>($"{RateExpected}, got {ErrorText.Quote(text)}");
         }
 
         if (!SplitNumber(trimmed[..slash], out var count, out var countUnit) || countUnit.Length != 0)
         {
-            return ParseResult.Fail<Rate>($"{RateExpected}, got {TextUtil.Quote(text)}");
+            return ParseResult.Fail<Rate>($"{RateExpected}, got {ErrorText.Quote(text)}");
         }
 
         if (count < 0)
         {
-            return ParseResult.Fail<Rate>($"a rate cannot be negative, got {TextUtil.Quote(text)}");
+            return ParseResult.Fail<Rate>($"a rate cannot be negative, got {ErrorText.Quote(text)}");
         }
 
         var per = trimmed[(slash + 1)..].Trim();
@@ -169,7 +169,7 @@ public static class ScalarParsers
             if (!duration.IsOk || duration.Value <= 0)
             {
                 return ParseResult.Fail<Rate>(
-                    $"{RateExpected} (after the / a unit or a positive duration), got {TextUtil.Quote(text)}");
+                    $"{RateExpected} (after the / a unit or a positive duration), got {ErrorText.Quote(text)}");
             }
 
             periodNs = duration.Value;
@@ -180,7 +180,7 @@ public static class ScalarParsers
         var period = new BigInteger(periodNs) * BigInteger.Pow(10, scale);
         return Rate.TryCreate(mantissa, period, out var rate)
             ? ParseResult.Ok(rate)
-            : ParseResult.Fail<Rate>($"rate {TextUtil.Quote(text)} is out of range");
+            : ParseResult.Fail<Rate>($"rate {ErrorText.Quote(text)} is out of range");
     }
 
     public static ParseResult<double> ParseRatio(string text)
@@ -190,7 +190,7 @@ public static class ScalarParsers
         var body = (percent ? trimmed[..^1] : trimmed).Trim();
         if (body.Length == 0 || body.Contains("__", StringComparison.Ordinal) || !body.All(IsRatioChar))
         {
-            return ParseResult.Fail<double>($"{RatioExpected}, got {TextUtil.Quote(text)}");
+            return ParseResult.Fail<double>($"{RatioExpected}, got {ErrorText.Quote(text)}");
         }
 
         body = body.Replace("_", string.Empty, StringComparison.Ordinal);
@@ -207,12 +207,12 @@ public static class ScalarParsers
         }
         else
         {
-            return ParseResult.Fail<double>($"{RatioExpected}, got {TextUtil.Quote(text)}");
+            return ParseResult.Fail<double>($"{RatioExpected}, got {ErrorText.Quote(text)}");
         }
 
         return double.IsFinite(value)
             ? ParseResult.Ok(value)
-            : ParseResult.Fail<double>($"ratio {TextUtil.Quote(text)} is out of range");
+            : ParseResult.Fail<double>($"ratio {ErrorText.Quote(text)} is out of range");
     }
 
     public static ParseResult<string> ParseEnum(string text, IReadOnlyList<string> allowed)
@@ -226,9 +226,9 @@ public static class ScalarParsers
             }
         }
 
-        var nearest = TextUtil.Nearest(trimmed, allowed);
+        var nearest = ErrorText.Nearest(trimmed, allowed);
         var hint = nearest is null ? string.Empty : $" (did you mean {nearest}?)";
-        return ParseResult.Fail<string>($"expected one of {string.Join(", ", allowed)}; got {TextUtil.Quote(text)}{hint}");
+        return ParseResult.Fail<string>($"expected one of {string.Join(", ", allowed)}; got {ErrorText.Quote(text)}{hint}");
     }
 
     /// <summary>Parses <paramref name="text"/> as <paramref name="kind"/>; the value is boxed.</summary>
@@ -286,18 +286,18 @@ public static class ScalarParsers
         result = 0;
         if (Math.Abs(number) > decimal.MaxValue / factor)
         {
-            return $"{TextUtil.Quote(text)} is out of range";
+            return $"{ErrorText.Quote(text)} is out of range";
         }
 
         var scaled = number * factor;
         if (scaled != decimal.Truncate(scaled))
         {
-            return $"{TextUtil.Quote(text)} is not a whole number of {what}";
+            return $"{ErrorText.Quote(text)} is not a whole number of {what}";
         }
 
         if (scaled > long.MaxValue || scaled < long.MinValue)
         {
-            return $"{TextUtil.Quote(text)} is out of range";
+            return $"{ErrorText.Quote(text)} is out of range";
         }
 
         result = (long)scaled;

@@ -9,7 +9,7 @@ public sealed class LargeGuestTests
     public void SixtyFourGiBGuest_RunsInWellUnderOneGiB()
     {
         var before = GC.GetTotalMemory(forceFullCollection: true);
-        var result = SimHelpers.Run(
+        var result = BuiltinRuns.Run(
             "swap-overcommit", "kvm-pf-int", 1.0,
             "guest.memory=64GiB", "regions[0].size=64GiB", "host.memory_limit=32GiB", "duration=20ms");
         var after = GC.GetTotalMemory(forceFullCollection: false);

@@ -27,7 +27,7 @@ public sealed class SimulatorTests
     [MemberData(nameof(BuiltinsTimesProtocols))]
     public void EveryBuiltin_RunsUnderEveryProtocol(string builtin, string protocol)
     {
-        var r = SimHelpers.Run(builtin, protocol, 1.0, "duration=50ms");
+        var r = BuiltinRuns.Run(builtin, protocol, 1.0, "duration=50ms");
         Assert.True(r.Events > 0);
         Assert.True(r.SimulatedNs > 0);
         Assert.NotEqual(GuestOutcome.Oops, r.Outcome);
@@ -37,8 +37,8 @@ public sealed class SimulatorTests
     public void SameInputs_GiveIdenticalJsonOutsideTiming()
     {
         var entry = Overrides.ParseProtocols("kvm-pf-int")[0];
-        var a = SimHelpers.Prepare("postcopy", entry, 1.0, "duration=50ms");
-        var b = SimHelpers.Prepare("postcopy", entry, 1.0, "duration=50ms");
+        var a = BuiltinRuns.Prepare("postcopy", entry, 1.0, "duration=50ms");
+        var b = BuiltinRuns.Prepare("postcopy", entry, 1.0, "duration=50ms");
         var ja = ResultJson.WithoutTiming(ResultJson.Build(a, ScenarioRunner.Run(a)));
         var jb = ResultJson.WithoutTiming(ResultJson.Build(b, ScenarioRunner.Run(b)));
         Assert.Equal(ja, jb);
@@ -47,9 +47,9 @@ public sealed class SimulatorTests
     [Fact]
     public void SeedOrDuration_ChangesDigest()
     {
-        var baseline = SimHelpers.Run("postcopy", "ve", 1.0, "duration=50ms").Digest;
-        Assert.NotEqual(baseline, SimHelpers.Run("postcopy", "ve", 1.0, "duration=50ms", "seed=2").Digest);
-        Assert.NotEqual(baseline, SimHelpers.Run("postcopy", "ve", 1.0, "duration=60ms").Digest);
+        var baseline = BuiltinRuns.Run("postcopy", "ve", 1.0, "duration=50ms").Digest;
+        Assert.NotEqual(baseline, BuiltinRuns.Run("postcopy", "ve", 1.0, "duration=50ms", "seed=2").Digest);
+        Assert.NotEqual(baseline, BuiltinRuns.Run("postcopy", "ve", 1.0, "duration=60ms").Digest);
     }
 
     [Theory]
@@ -58,7 +58,7 @@ public sealed class SimulatorTests
     [InlineData(1.3)]
     public void SwapOvercommit_CpuTaskGainsFromAsyncProtocols(double scale)
     {
-        long Cpu(string p) => SimHelpers.Run("swap-overcommit", p, scale).Task("cpu").WorkDone;
+        long Cpu(string p) => BuiltinRuns.Run("swap-overcommit", p, scale).Task("cpu").WorkDone;
         var sync = Cpu("sync");
         var halt = Cpu("kvm-halt");
         var pfInt = Cpu("kvm-pf-int");
@@ -75,9 +75,9 @@ public sealed class SimulatorTests
     [InlineData(1.3)]
     public void KernelHeavy_PreemptibleKernelContinueDoesMostWork(double scale)
     {
-        var pfInt = SimHelpers.Run("kernel-heavy", "kvm-pf-int", scale).WorkDone;
-        var ve = SimHelpers.Run("kernel-heavy", "ve", scale).WorkDone;
-        var variant = SimHelpers.Run("kernel-heavy", "ve[guest.ve.can_continue=user-or-preemptible-kernel]", scale).WorkDone;
+        var pfInt = BuiltinRuns.Run("kernel-heavy", "kvm-pf-int", scale).WorkDone;
+        var ve = BuiltinRuns.Run("kernel-heavy", "ve", scale).WorkDone;
+        var variant = BuiltinRuns.Run("kernel-heavy", "ve[guest.ve.can_continue=user-or-preemptible-kernel]", scale).WorkDone;
         Assert.True(variant > pfInt && variant > ve, $"variant {variant}, kvm-pf-int {pfInt}, ve {ve}");
     }
 
@@ -87,10 +87,10 @@ public sealed class SimulatorTests
     [InlineData(1.3)]
     public void DaxTruncate_OutcomesPerProtocol(double scale)
     {
-        var sync = SimHelpers.Run("dax-truncate", "sync", scale);
+        var sync = BuiltinRuns.Run("dax-truncate", "sync", scale);
         Assert.Equal(GuestOutcome.VmError, sync.Outcome);
 
-        var ve = SimHelpers.Run("dax-truncate", "ve", scale);
+        var ve = BuiltinRuns.Run("dax-truncate", "ve", scale);
         Assert.Equal(GuestOutcome.Running, ve.Outcome);
         Assert.Equal(1, ve.Task("mapper").Signals);
         Assert.Equal(1, ve.Signals["SIGBUS"]);
@@ -105,15 +105,15 @@ public sealed class SimulatorTests
         }
 
         // Without error reporting the mapper is told "not present", woken, and faults again, forever.
-        var pfInt = SimHelpers.Run("dax-truncate", "kvm-pf-int", scale);
-        var truncated = SimHelpers.Run("dax-truncate", "kvm-pf-int", scale, "duration=100ms");
+        var pfInt = BuiltinRuns.Run("dax-truncate", "kvm-pf-int", scale);
+        var truncated = BuiltinRuns.Run("dax-truncate", "kvm-pf-int", scale, "duration=100ms");
         var retries = pfInt.Counters.Signals[Metrics.SignalKind.ApfNotPresent] - truncated.Counters.Signals[Metrics.SignalKind.ApfNotPresent];
         Assert.True(retries > 100, $"retries after truncation: {retries}");
         Assert.Empty(pfInt.Signals);
         Assert.Equal(GuestOutcome.Running, pfInt.Outcome);
 
-        var reported = SimHelpers.Run("dax-truncate", "kvm-pf-int[host.apf.report_errors=true]", scale);
-        var reportedBefore = SimHelpers.Run("dax-truncate", "kvm-pf-int[host.apf.report_errors=true]", scale, "duration=100ms");
+        var reported = BuiltinRuns.Run("dax-truncate", "kvm-pf-int[host.apf.report_errors=true]", scale);
+        var reportedBefore = BuiltinRuns.Run("dax-truncate", "kvm-pf-int[host.apf.report_errors=true]", scale, "duration=100ms");
         var reportedRetries = reported.Counters.Signals[Metrics.SignalKind.ApfNotPresent] - reportedBefore.Counters.Signals[Metrics.SignalKind.ApfNotPresent];
         Assert.True(reportedRetries < 10, $"retries with errors reported: {reportedRetries}");
     }
@@ -122,7 +122,7 @@ public sealed class SimulatorTests
     public void PerfettoTrace_IsValidJsonWithNestedSlices()
     {
         var entry = Overrides.ParseProtocols("kvm-pf-int")[0];
-        var run = SimHelpers.Prepare("postcopy", entry, 1.0, "duration=20ms");
+        var run = BuiltinRuns.Prepare("postcopy", entry, 1.0, "duration=20ms");
         using var stream = new MemoryStream();
         using (var writer = new PerfettoTraceWriter(stream, run.Setup.Machine.Vcpus, new Machine(run.Setup.Machine).WorkCapacity, leaveOpen: true))
         {
@@ -174,7 +174,7 @@ public sealed class SimulatorTests
     public void FtraceTrace_UsesKvmFormats()
     {
         var entry = Overrides.ParseProtocols("kvm-pf-int")[0];
-        var run = SimHelpers.Prepare("postcopy", entry, 1.0, "duration=20ms");
+        var run = BuiltinRuns.Prepare("postcopy", entry, 1.0, "duration=20ms");
         var text = new StringWriter();
         var writer = new FtraceWriter(text, run.Setup.Machine.Vcpus, new Machine(run.Setup.Machine).WorkCapacity);
         ScenarioRunner.Run(run, writer);
@@ -188,7 +188,7 @@ public sealed class SimulatorTests
     public void SteadyState_AllocatesLessThanOneBytePerEvent()
     {
         var entry = Overrides.ParseProtocols("kvm-pf-int")[0];
-        var run = SimHelpers.Prepare("swap-overcommit", entry, 1.0, "duration=200ms");
+        var run = BuiltinRuns.Prepare("swap-overcommit", entry, 1.0, "duration=200ms");
         ScenarioRunner.Run(run);
         var sim = new Vexlab.Simulation.Driver.Simulator(run.Setup);
         var before = GC.GetAllocatedBytesForCurrentThread();

@@ -5,7 +5,7 @@ using Vexlab.Simulation.Scenarios;
 
 namespace Vexlab.Simulation.Tests.Driver;
 
-internal static class SimHelpers
+internal static class BuiltinRuns
 {
     public static SimulationResult Run(string builtin, string protocolEntry, double costScale = 1.0, params string[] sets)
     {

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Vexlab.Scenarios;
 
-internal static class TextUtil
+internal static class ErrorText
 {
     private const int MaxQuoted = 80;
 
