@@ -1,5 +1,6 @@
 using System.Numerics;
 using Vexlab.Checking.Engine;
+using Vexlab.Checking.Models;
 using Vexlab.Model.Configuration;
 using Vexlab.Model.Guest;
 using Vexlab.Model.Host;
@@ -27,9 +28,14 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
     private readonly int _vcpus;
     private readonly int _workloadTasks;
     private readonly int _completeClasses;
+    private readonly UserInvariant[] _invariants;
+    private readonly int _invariantShift;
 
-    /// <summary>Builds the system; <paramref name="properties"/> null or empty selects every property.</summary>
-    public MachineSystem(MachineConfig config, IReadOnlyCollection<string>? properties = null)
+    /// <summary>
+    /// Builds the system; <paramref name="properties"/> null or empty selects every property.
+    /// <paramref name="invariants"/> are user safety properties checked on every successor state.
+    /// </summary>
+    public MachineSystem(MachineConfig config, IReadOnlyCollection<string>? properties = null, IReadOnlyList<UserInvariant>? invariants = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         Config = config;
@@ -47,9 +53,9 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
         {
             foreach (var name in properties!)
             {
-                if (!IsKnownProperty(name))
+                if (!IsKnownProperty(name) && !(invariants ?? []).Any(i => i.Name == name))
                 {
-                    throw new InputException($"unknown property '{name}' (expected one of {string.Join(", ", AllPropertyNames)})");
+                    throw new InputException($"unknown property '{name}' (expected one of {string.Join(", ", [.. AllPropertyNames, .. (invariants ?? []).Select(i => i.Name)])})");
                 }
             }
         }
@@ -79,7 +85,14 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
             _bitOf[(int)_safety[i]] = 1UL << i;
         }
 
-        _safetyNames = [.. _safety.Select(PropertyNames.Of)];
+        _invariants = [.. (invariants ?? []).Where(i => all || properties!.Contains(i.Name))];
+        _invariantShift = _safety.Length;
+        if (_safety.Length + _invariants.Length > 64)
+        {
+            throw new InputException("too many safety properties (at most 64 including invariants)");
+        }
+
+        _safetyNames = [.. _safety.Select(PropertyNames.Of), .. _invariants.Select(i => i.Name)];
         _livenessNames = [.. _liveness.Select(PropertyNames.Of)];
         _completeClasses = Math.Max(1, Math.Min(machine.WorkCapacity, 64 - (4 * _vcpus)));
         FairnessClasses = Math.Min(64, (4 * _vcpus) + _completeClasses);
@@ -154,8 +167,9 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
         m.Attach(next, nextOffset);
         var sink = default(ViolationSink);
         m.Apply(MachineAction.Unpack(action), ref sink);
+        var bits = MapViolations(sink.Raw) | InvariantViolations(m);
         m.Detach();
-        return MapViolations(sink.Raw);
+        return bits;
     }
 
     public ulong Apply(ReadOnlySpan<byte> state, ulong action, Span<byte> next)
@@ -165,7 +179,22 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
         var sink = default(ViolationSink);
         m.Apply(MachineAction.Unpack(action), ref sink);
         m.SaveState(next);
-        return MapViolations(sink.Raw);
+        return MapViolations(sink.Raw) | InvariantViolations(m);
+    }
+
+    /// <summary>Bits of the user invariants the machine's current state breaks.</summary>
+    public ulong InvariantViolations(Machine m)
+    {
+        ulong result = 0;
+        for (var i = 0; i < _invariants.Length; i++)
+        {
+            if (!_invariants[i].Holds(m))
+            {
+                result |= 1UL << (_invariantShift + i);
+            }
+        }
+
+        return result;
     }
 
     /// <summary>Maps raw <see cref="SafetyProperty"/> bits to the selected properties' bits.</summary>

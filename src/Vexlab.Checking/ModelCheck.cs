@@ -6,13 +6,26 @@ using Vexlab.Model.Protocols;
 
 namespace Vexlab.Checking;
 
-/// <summary>What to check: a built-in model under a protocol, knob overrides and the properties (empty: all).</summary>
+/// <summary>What to check: a built-in model (or a model file) under a protocol, knob overrides and the properties (empty: all).</summary>
 public sealed record CheckRequest(
     string Model,
     string Protocol,
     IReadOnlyList<KeyValuePair<string, string>> Overrides,
     IReadOnlyList<string> Properties)
 {
+    /// <summary>The model file to check instead of the built-in <see cref="Model"/>; null for a built-in.</summary>
+    public ModelFile? File { get; init; }
+
+    /// <summary>A request for a model file; <see cref="Model"/> is the file's model name.</summary>
+    public static CheckRequest ForFile(ModelFile file, string protocol, IReadOnlyList<KeyValuePair<string, string>> overrides, IReadOnlyList<string> properties)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        return new CheckRequest(file.Model.Name, protocol, overrides, properties) { File = file };
+    }
+
+    /// <summary>The model the request names.</summary>
+    public BuiltinModel ResolveModel() => File?.Model ?? BuiltinModels.Get(Model);
+
     public static CheckRequest Of(string model, string protocol, params string[] settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -56,15 +69,15 @@ public static class ModelCheck
     public static MachineSystem BuildSystem(CheckRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var model = BuiltinModels.Get(request.Model);
+        var model = request.ResolveModel();
         var config = model.Build(request.Protocol, request.Overrides);
-        return new MachineSystem(config, request.Properties);
+        return new MachineSystem(config, request.Properties, request.File?.Invariants);
     }
 
     public static ModelCheckResult Run(CheckRequest request, CheckerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var model = BuiltinModels.Get(request.Model);
+        var model = request.ResolveModel();
         using var system = BuildSystem(request);
         options ??= new CheckerOptions();
         options.CheckDeadlock = system.CheckDeadlock;
@@ -84,7 +97,9 @@ public static class ModelCheck
     public static string ReplayCommand(CheckRequest request, string property)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var parts = new List<string> { "vexlab check --builtin", request.Model, "--protocol", request.Protocol };
+        var parts = request.File is { } file
+            ? new List<string> { "vexlab check", Quote(file.Path), "--protocol", request.Protocol }
+            : new List<string> { "vexlab check --builtin", request.Model, "--protocol", request.Protocol };
         foreach (var (key, value) in request.Overrides)
         {
             parts.Add("--set");
@@ -95,6 +110,11 @@ public static class ModelCheck
         parts.Add(property);
         return string.Join(' ', parts);
     }
+
+    private static string Quote(string path) =>
+        path.Length > 0 && path.All(c => char.IsLetterOrDigit(c) || c is '/' or '.' or '-' or '_' or '+' or ':' or ',' or '@')
+            ? path
+            : "'" + path.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     /// <summary>The protocols, in catalogue order.</summary>
     public static IReadOnlyList<string> Protocols => ProtocolCatalog.Names;

@@ -81,4 +81,73 @@ public sealed class CheckCommandTests
         Assert.Contains("wake-race", r.Stdout, StringComparison.Ordinal);
         Assert.Contains("bench", r.Stdout, StringComparison.Ordinal);
     }
+    private const string ModelYaml = """
+        vcpus: 1
+        pages: 1
+        host_absent: [0]
+        tasks:
+          - {name: u, mode: user, vcpu: 0, program: "touch 0"}
+        invariants:
+          - {name: nobody-sleeps, expr: "sleeping <= 0"}
+        """;
+
+    private static string WriteModel(string yaml)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"vexlab-model-{Environment.ProcessId}-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(file, yaml);
+        return file;
+    }
+
+    [Fact]
+    public void ModelFile_ViolatedInvariant_ExitsOne()
+    {
+        var file = WriteModel(ModelYaml);
+        try
+        {
+            var r = CliRunner.Run("check", file, "--protocol", "kvm-pf-int");
+            Assert.Equal(1, r.ExitCode);
+            Assert.Contains("VIOLATION nobody-sleeps", r.Stdout, StringComparison.Ordinal);
+            var p = CliRunner.Run("check", file, "--protocol", "sync", "--property", "nobody-sleeps");
+            Assert.Equal(0, p.ExitCode);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"sleeping ~ 1\"}\n", ":6:21:")]
+    [InlineData("vcpus: 1\npages: 1\nwhat: 1\ntasks: []\n", ":3:1:")]
+    public void ModelFile_BadInput_ExitsTwoWithOneLine(string yaml, string where)
+    {
+        var file = WriteModel(yaml);
+        try
+        {
+            var r = CliRunner.Run("check", file, "--protocol", "sync");
+            Assert.Equal(2, r.ExitCode);
+            var line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Contains(file + where, line, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void ModelFile_AndBuiltin_AreExclusive()
+    {
+        var file = WriteModel(ModelYaml);
+        try
+        {
+            Assert.Equal(2, CliRunner.Run("check", file, "--builtin", "irq-off", "--protocol", "sync").ExitCode);
+            Assert.Equal(2, CliRunner.Run("check", "--protocol", "sync").ExitCode);
+            Assert.Equal(2, CliRunner.Run("check", file, "--matrix").ExitCode);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }

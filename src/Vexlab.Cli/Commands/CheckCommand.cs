@@ -16,6 +16,7 @@ public static class CheckCommand
 {
     public static Command Create(CliContext context)
     {
+        var file = new Argument<string?>("FILE") { Description = "YAML model file to check (see docs/checking.md, \"Model files\")", Arity = ArgumentArity.ZeroOrOne };
         var builtin = new Option<string?>("--builtin") { Description = "Built-in model to check (see 'vexlab models list')", HelpName = "NAME" };
         var protocol = new Option<string?>("--protocol") { Description = "Protocol: sync, kvm-halt, kvm-pf, kvm-pf-int, ve", HelpName = "P" };
         var property = new Option<string[]>("--property") { Description = "Check only this property (repeatable); default: all", HelpName = "NAME", AllowMultipleArgumentsPerToken = false };
@@ -28,7 +29,8 @@ public static class CheckCommand
         var matrix = new Option<bool>("--matrix") { Description = "Check every built-in model (except bench) under every protocol" };
         var trace = new Option<string?>("--trace") { Description = "Write the first counterexample as replayable JSON", HelpName = "FILE" };
         var json = JsonTarget.CreateOption();
-        var command = new Command("check", "Exhaustively check a built-in model under a protocol");
+        var command = new Command("check", "Exhaustively check a built-in model or a model file under a protocol");
+        command.Arguments.Add(file);
         foreach (var o in new Option[] { builtin, protocol, property, set, maxStates, maxMemory, maxDepth, timeLimit, workers, matrix, trace, json })
         {
             command.Options.Add(o);
@@ -65,15 +67,40 @@ public static class CheckCommand
 
             var overrides = (parse.GetValue(set) ?? []).Select(ParseSetting).ToList();
             var properties = parse.GetValue(property) ?? [];
+            var path = parse.GetValue(file);
             if (parse.GetValue(matrix))
             {
+                if (path is not null)
+                {
+                    throw new InputException("check: --matrix checks the built-in models only; drop FILE");
+                }
+
                 return RunMatrix(context, target, overrides, properties, options);
             }
 
-            var model = parse.GetValue(builtin) ?? throw new InputException("check: --builtin NAME is required (or --matrix)");
+            var model = parse.GetValue(builtin);
+            if (model is not null && path is not null)
+            {
+                throw new InputException("check: give either FILE or --builtin NAME, not both");
+            }
+
+            if (model is null && path is null)
+            {
+                throw new InputException("check: FILE or --builtin NAME is required (or --matrix)");
+            }
+
             var proto = parse.GetValue(protocol) ?? throw new InputException("check: --protocol P is required");
-            var request = new CheckRequest(model, proto, overrides, properties);
-            BuiltinModels.Get(model);
+            CheckRequest request;
+            if (path is not null)
+            {
+                request = CheckRequest.ForFile(ModelFile.Load(path), proto, overrides, properties);
+            }
+            else
+            {
+                request = new CheckRequest(model!, proto, overrides, properties);
+                BuiltinModels.Get(model!);
+            }
+
             if (context.ErrorIsTerminal)
             {
                 options.Progress = new Progress(context.Error);
@@ -222,11 +249,18 @@ public static class CheckCommand
         var r = outcome.Result;
         var doc = ResultDocument.Create();
         doc["model"] = outcome.Request.Model;
+        if (outcome.Request.File is { } modelFile)
+        {
+            doc["model_file"] = modelFile.Path;
+        }
+
         doc["protocol"] = outcome.Request.Protocol;
         doc["knobs"] = KnobsNode(outcome);
         doc["bounds"] = BoundsNode(outcome.Config);
         doc["properties"] = new JsonArray([
-            .. outcome.Request.Properties.Count == 0 ? MachineSystem.AllPropertyNames.Select(p => (JsonNode)p) : outcome.Request.Properties.Select(p => (JsonNode)p)]);
+            .. outcome.Request.Properties.Count == 0
+                ? MachineSystem.AllPropertyNames.Concat(outcome.Request.File?.Invariants.Select(i => i.Name) ?? []).Select(p => (JsonNode)p)
+                : outcome.Request.Properties.Select(p => (JsonNode)p)]);
         doc["verdict"] = VerdictName(r.Verdict);
         doc["stop_reason"] = r.StopReason.ToString();
         doc["states"] = r.States;
@@ -309,6 +343,11 @@ public static class CheckCommand
     {
         var doc = ResultDocument.Create();
         doc["model"] = outcome.Request.Model;
+        if (outcome.Request.File is { } modelFile)
+        {
+            doc["model_file"] = modelFile.Path;
+        }
+
         doc["protocol"] = outcome.Request.Protocol;
         doc["knobs"] = KnobsNode(outcome);
         doc["overrides"] = new JsonArray([.. outcome.Request.Overrides.Select(kv => (JsonNode)(kv.Key + "=" + kv.Value))]);

@@ -1,0 +1,478 @@
+using System.Globalization;
+using Vexlab.Model.Configuration;
+using Vexlab.Model.Guest;
+using Vexlab.Model.Host;
+using Vexlab.Model.Machine;
+using Vexlab.Scenarios.Documents;
+
+namespace Vexlab.Checking.Models;
+
+/// <summary>Comparison of a user invariant.</summary>
+public enum InvariantOp
+{
+    Equal,
+    NotEqual,
+    Less,
+    LessOrEqual,
+    Greater,
+    GreaterOrEqual,
+}
+
+/// <summary>A state field a user invariant reads.</summary>
+public enum InvariantField
+{
+    Sleeping,
+    Exited,
+    Killed,
+    SleepNodes,
+    Dummies,
+    InFlight,
+    VcpuIf,
+    VcpuNmiBlocked,
+    VcpuVeBusy,
+    VcpuApfTokenFull,
+    VcpuHaltedInHost,
+    VcpuStalledInHost,
+}
+
+/// <summary>A user invariant <c>FIELD OP VALUE</c>, checked on every state a transition reaches.</summary>
+public sealed record UserInvariant(string Name, string Expression, InvariantField Field, int Vcpu, InvariantOp Op, long Value)
+{
+    /// <summary>True when the machine's current state satisfies the invariant.</summary>
+    public bool Holds(Machine m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        var x = Read(m);
+        return Op switch
+        {
+            InvariantOp.Equal => x == Value,
+            InvariantOp.NotEqual => x != Value,
+            InvariantOp.Less => x < Value,
+            InvariantOp.LessOrEqual => x <= Value,
+            InvariantOp.Greater => x > Value,
+            _ => x >= Value,
+        };
+    }
+
+    /// <summary>The field's value in the machine's current state.</summary>
+    public long Read(Machine m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        switch (Field)
+        {
+            case InvariantField.Sleeping:
+                return CountTasks(m, TaskPhase.Sleeping);
+            case InvariantField.Exited:
+                return CountTasks(m, TaskPhase.Exited);
+            case InvariantField.Killed:
+                return CountTasks(m, TaskPhase.Killed);
+            case InvariantField.SleepNodes:
+                return m.SleepNodeCount();
+            case InvariantField.Dummies:
+            {
+                var n = 0;
+                for (var i = 0; i < m.SleepCapacity; i++)
+                {
+                    ref readonly var s = ref m.SleepNodeAt(i);
+                    n += s.Used != 0 && s.Dummy != 0 ? 1 : 0;
+                }
+
+                return n;
+            }
+
+            case InvariantField.InFlight:
+            {
+                var n = 0;
+                for (var i = 0; i < m.WorkCapacity; i++)
+                {
+                    ref readonly var w = ref m.Work(i);
+                    n += w.Kind != WorkKind.Free && w.Status == WorkStatus.InFlight ? 1 : 0;
+                }
+
+                return n;
+            }
+        }
+
+        ref readonly var cpu = ref m.Vcpu(Vcpu);
+        return Field switch
+        {
+            InvariantField.VcpuIf => cpu.If,
+            InvariantField.VcpuNmiBlocked => cpu.NmiBlocked,
+            InvariantField.VcpuVeBusy => cpu.VeBusy != 0 ? 1 : 0,
+            InvariantField.VcpuApfTokenFull => cpu.ApfToken != 0 ? 1 : 0,
+            InvariantField.VcpuHaltedInHost => cpu.Run == RunState.HostHalted ? 1 : 0,
+            _ => cpu.Run == RunState.HostStalled ? 1 : 0,
+        };
+    }
+
+    private static int CountTasks(Machine m, TaskPhase phase)
+    {
+        var n = 0;
+        for (var i = 0; i < m.Config.Tasks.Count; i++)
+        {
+            n += m.Task(m.WorkloadTask(i)).Status == phase ? 1 : 0;
+        }
+
+        return n;
+    }
+}
+
+/// <summary>A model read from a YAML model file: the workload, pages, bounds, knobs and user invariants.</summary>
+public sealed class ModelFile
+{
+    private static readonly string[] s_keys =
+        ["name", "vcpus", "pages", "host_absent", "guest_absent", "dax", "nmi_touch_page", "bounds", "knobs", "tasks", "invariants"];
+
+    private static readonly string[] s_globalFields = ["sleeping", "exited", "killed", "sleep_nodes", "dummies", "in_flight"];
+
+    private static readonly string[] s_vcpuFields = ["if", "nmi_blocked", "ve_busy", "apf_token_full", "halted_in_host", "stalled_in_host"];
+
+    private static readonly string[] s_ops = ["==", "!=", "<=", ">=", "<", ">"];
+
+    private ModelFile(string path, BuiltinModel model, IReadOnlyList<UserInvariant> invariants)
+    {
+        Path = path;
+        Model = model;
+        Invariants = invariants;
+    }
+
+    /// <summary>The file the model was read from.</summary>
+    public string Path { get; }
+
+    /// <summary>The model, shaped like a built-in one.</summary>
+    public BuiltinModel Model { get; }
+
+    /// <summary>The user invariants, in the order written.</summary>
+    public IReadOnlyList<UserInvariant> Invariants { get; }
+
+    /// <summary>The fields an invariant may read (N stands for a vCPU index).</summary>
+    public static IEnumerable<string> FieldNames => [.. s_globalFields, .. s_vcpuFields.Select(f => "vcpuN." + f)];
+
+    /// <summary>Reads and checks a model file; bad input throws <see cref="InputException"/> with the file, line and column.</summary>
+    public static ModelFile Load(string path) => From(ScenarioDocument.Load(path));
+
+    /// <summary>Parses model YAML; <paramref name="file"/> names it in messages.</summary>
+    public static ModelFile Parse(string yaml, string file) => From(ScenarioDocument.Parse(yaml, file));
+
+    private static ModelFile From(ScenarioDocument doc)
+    {
+        var root = doc.Root;
+        foreach (var e in root.Entries)
+        {
+            if (!s_keys.Contains(e.Key.Value, StringComparer.Ordinal))
+            {
+                throw e.Key.Error($"unknown key '{e.Key.Value}' (expected one of {string.Join(", ", s_keys)})");
+            }
+        }
+
+        var name = root.TryGetValue("name", out var nameNode) ? Scalar(nameNode).Value : System.IO.Path.GetFileNameWithoutExtension(doc.File);
+        var vcpus = RequiredInt(root, "vcpus", 1, 8);
+        var pages = RequiredInt(root, "pages", 1, 64);
+        var hostAbsent = PageList(root, "host_absent", pages);
+        var guestAbsent = PageList(root, "guest_absent", pages);
+        var dax = PageList(root, "dax", pages);
+        var nmiTouchPage = -1;
+        if (root.TryGetValue("nmi_touch_page", out var nmiNode))
+        {
+            nmiTouchPage = Int(nmiNode, -1, pages - 1, "a page index or -1");
+        }
+
+        var bounds = ExternalBounds.None;
+        if (root.TryGetValue("bounds", out var boundsNode))
+        {
+            var b = Mapping(boundsNode);
+            string[] keys = ["nmis", "ticks", "truncations", "reenables"];
+            var values = new int[4];
+            foreach (var e in b.Entries)
+            {
+                var i = Array.IndexOf(keys, e.Key.Value);
+                if (i < 0)
+                {
+                    throw e.Key.Error($"unknown key '{e.Key.Value}' (expected one of {string.Join(", ", keys)})");
+                }
+
+                values[i] = Int(e.Value, 0, 255, "an integer from 0 to 255");
+            }
+
+            bounds = new ExternalBounds(values[0], values[1], values[2], values[3]);
+        }
+
+        var knobs = new List<KeyValuePair<string, string>>();
+        if (root.TryGetValue("knobs", out var knobsNode))
+        {
+            foreach (var e in Mapping(knobsNode).Entries)
+            {
+                knobs.Add(new(e.Key.Value, Scalar(e.Value).Value));
+            }
+        }
+
+        if (!root.TryGetValue("tasks", out var tasksNode))
+        {
+            throw root.Error("missing key 'tasks'");
+        }
+
+        var tasks = new List<TaskSpec>();
+        foreach (var item in Sequence(tasksNode).Items)
+        {
+            tasks.Add(ReadTask(Mapping(item), vcpus, pages));
+        }
+
+        if (tasks.Count == 0)
+        {
+            throw tasksNode.Error("expected at least one task");
+        }
+
+        var invariants = new List<UserInvariant>();
+        if (root.TryGetValue("invariants", out var invNode))
+        {
+            foreach (var item in Sequence(invNode).Items)
+            {
+                var inv = ReadInvariant(Mapping(item), vcpus);
+                if (invariants.Any(i => i.Name == inv.Name))
+                {
+                    throw item.Error($"duplicate invariant name '{inv.Name}'");
+                }
+
+                invariants.Add(inv);
+            }
+        }
+
+        var groups = new List<PageGroupSpec>();
+        for (var p = 0; p < pages; p++)
+        {
+            groups.Add(new PageGroupSpec(p, 1, hostAbsent.Contains(p) ? HostPage.AbsentIo : HostPage.Resident, !guestAbsent.Contains(p), 0, dax.Contains(p)));
+        }
+
+        TaskSpec[] taskArray = [.. tasks];
+        PageGroupSpec[] groupArray = [.. groups];
+        var model = new BuiltinModel(
+            name,
+            string.Create(CultureInfo.InvariantCulture, $"{vcpus} vCPUs, {pages} pages, {tasks.Count} tasks (from {doc.File})"),
+            knobs,
+            bounds,
+            (protocol, b) => new MachineConfig
+            {
+                Vcpus = vcpus,
+                Pages = pages,
+                Tasks = taskArray,
+                PageGroups = groupArray,
+                Protocol = protocol,
+                Bounds = b,
+                NmiTouchPage = nmiTouchPage,
+                EnumerateChoices = true,
+            },
+            InMatrix: false);
+        return new ModelFile(doc.File, model, invariants);
+    }
+
+    private static TaskSpec ReadTask(MappingNode node, int vcpus, int pages)
+    {
+        string[] keys = ["name", "mode", "vcpu", "program"];
+        foreach (var e in node.Entries)
+        {
+            if (!keys.Contains(e.Key.Value, StringComparer.Ordinal))
+            {
+                throw e.Key.Error($"unknown key '{e.Key.Value}' (expected one of {string.Join(", ", keys)})");
+            }
+        }
+
+        var name = Scalar(Required(node, "name")).Value;
+        var modeNode = Scalar(Required(node, "mode"));
+        var mode = modeNode.Value switch
+        {
+            "user" => TaskMode.User,
+            "kernel" => TaskMode.Kernel,
+            _ => throw modeNode.Error($"unknown mode '{modeNode.Value}' (expected user or kernel)"),
+        };
+        var vcpu = node.TryGetValue("vcpu", out var vcpuNode) ? Int(vcpuNode, 0, vcpus - 1, $"a vCPU index from 0 to {vcpus - 1}") : 0;
+        var programNode = Scalar(Required(node, "program"));
+        var code = new List<Instr>();
+        foreach (var raw in programNode.Value.Split(';'))
+        {
+            var words = raw.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (words.Length == 0)
+            {
+                continue;
+            }
+
+            code.Add(ReadOp(programNode, words, pages));
+        }
+
+        code.Add(new Instr(MicroOp.WorkDone));
+        code.Add(new Instr(MicroOp.Exit));
+        return new TaskSpec(name, mode, vcpu, new GuestProgram(name, [.. code]));
+    }
+
+    private static Instr ReadOp(ScalarNode node, string[] words, int pages)
+    {
+        var op = words[0];
+        var text = string.Join(' ', words);
+        if (op is "touch" or "ktouch")
+        {
+            var fixup = true;
+            if (words.Length == 3 && op == "ktouch" && words[2] == "nofixup")
+            {
+                fixup = false;
+            }
+            else if (words.Length != 2)
+            {
+                throw node.Error($"'{text}': expected '{op} N'" + (op == "ktouch" ? " or 'ktouch N nofixup'" : string.Empty));
+            }
+
+            if (!int.TryParse(words[1], NumberStyles.None, CultureInfo.InvariantCulture, out var page) || page >= pages)
+            {
+                throw node.Error($"'{text}': page out of range (expected 0 to {pages - 1})");
+            }
+
+            var flags = (byte)Addressing.Page;
+            if (op == "ktouch" && fixup)
+            {
+                flags |= TouchFlags.Fixup;
+            }
+
+            return new Instr(op == "touch" ? MicroOp.Touch : MicroOp.KTouch, flags, (ushort)page);
+        }
+
+        MicroOp? simple = op switch
+        {
+            "syscall" => MicroOp.SyscallEnter,
+            "sysret" => MicroOp.SyscallExit,
+            "cli" => MicroOp.Cli,
+            "sti" => MicroOp.Sti,
+            "compute" => MicroOp.Compute,
+            "preempt-off" => MicroOp.PreemptOff,
+            "preempt-on" => MicroOp.PreemptOn,
+            "rcu-lock" => MicroOp.RcuLock,
+            "rcu-unlock" => MicroOp.RcuUnlock,
+            "yield" => MicroOp.Yield,
+            _ => null,
+        };
+        if (simple is null)
+        {
+            throw node.Error($"unknown op '{op}' (expected touch, ktouch, syscall, sysret, cli, sti, compute, preempt-off, preempt-on, rcu-lock, rcu-unlock, yield)");
+        }
+
+        if (words.Length != 1)
+        {
+            throw node.Error($"'{text}': '{op}' takes no operand");
+        }
+
+        return new Instr(simple.Value);
+    }
+
+    private static UserInvariant ReadInvariant(MappingNode node, int vcpus)
+    {
+        string[] keys = ["name", "expr"];
+        foreach (var e in node.Entries)
+        {
+            if (!keys.Contains(e.Key.Value, StringComparer.Ordinal))
+            {
+                throw e.Key.Error($"unknown key '{e.Key.Value}' (expected name, expr)");
+            }
+        }
+
+        var nameNode = Scalar(Required(node, "name"));
+        var name = nameNode.Value;
+        if (name.Length == 0 || name.Any(char.IsWhiteSpace))
+        {
+            throw nameNode.Error("expected a name without spaces");
+        }
+
+        if (MachineSystem.IsKnownProperty(name))
+        {
+            throw nameNode.Error($"'{name}' is a built-in property name");
+        }
+
+        var exprNode = Scalar(Required(node, "expr"));
+        var expr = exprNode.Value.Trim();
+        var words = expr.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length != 3)
+        {
+            throw exprNode.Error($"'{expr}': expected FIELD OP INTEGER with spaces between, OP one of {string.Join(' ', s_ops)}");
+        }
+
+        var op = words[1] switch
+        {
+            "==" => InvariantOp.Equal,
+            "!=" => InvariantOp.NotEqual,
+            "<" => InvariantOp.Less,
+            "<=" => InvariantOp.LessOrEqual,
+            ">" => InvariantOp.Greater,
+            ">=" => InvariantOp.GreaterOrEqual,
+            _ => throw exprNode.Error($"'{expr}': unknown operator '{words[1]}' (expected one of {string.Join(' ', s_ops)})"),
+        };
+        if (!long.TryParse(words[2], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+        {
+            throw exprNode.Error($"'{expr}': expected an integer after '{words[1]}'");
+        }
+
+        var (field, vcpu) = ReadField(exprNode, expr, words[0], vcpus);
+        return new UserInvariant(name, expr, field, vcpu, op, value);
+    }
+
+    private static (InvariantField Field, int Vcpu) ReadField(ScalarNode node, string expr, string text, int vcpus)
+    {
+        var g = Array.IndexOf(s_globalFields, text);
+        if (g >= 0)
+        {
+            return ((InvariantField)g, 0);
+        }
+
+        var dot = text.IndexOf('.', StringComparison.Ordinal);
+        if (text.StartsWith("vcpu", StringComparison.Ordinal) && dot > 4)
+        {
+            var f = Array.IndexOf(s_vcpuFields, text[(dot + 1)..]);
+            if (f >= 0 && int.TryParse(text.AsSpan(4, dot - 4), NumberStyles.None, CultureInfo.InvariantCulture, out var v))
+            {
+                if (v >= vcpus)
+                {
+                    throw node.Error($"'{expr}': vCPU {v} out of range (expected 0 to {vcpus - 1})");
+                }
+
+                return ((InvariantField)((int)InvariantField.VcpuIf + f), v);
+            }
+        }
+
+        throw node.Error($"'{expr}': unknown field '{text}' (expected one of {string.Join(", ", FieldNames)})");
+    }
+
+    private static DocumentNode Required(MappingNode node, string key) =>
+        node.TryGetValue(key, out var value) ? value : throw node.Error($"missing key '{key}'");
+
+    private static ScalarNode Scalar(DocumentNode node) =>
+        node as ScalarNode ?? throw node.Error($"expected a scalar, found {node.Description}");
+
+    private static MappingNode Mapping(DocumentNode node) =>
+        node as MappingNode ?? throw node.Error($"expected a mapping, found {node.Description}");
+
+    private static SequenceNode Sequence(DocumentNode node) =>
+        node as SequenceNode ?? throw node.Error($"expected a list, found {node.Description}");
+
+    private static int RequiredInt(MappingNode root, string key, int min, int max) =>
+        Int(Required(root, key), min, max, string.Create(CultureInfo.InvariantCulture, $"an integer from {min} to {max}"));
+
+    private static int Int(DocumentNode node, int min, int max, string expected)
+    {
+        var s = Scalar(node);
+        if (!int.TryParse(s.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) || v < min || v > max)
+        {
+            throw s.Error($"'{s.Value}': expected {expected}");
+        }
+
+        return v;
+    }
+
+    private static HashSet<int> PageList(MappingNode root, string key, int pages)
+    {
+        var set = new HashSet<int>();
+        if (root.TryGetValue(key, out var node))
+        {
+            foreach (var item in Sequence(node).Items)
+            {
+                set.Add(Int(item, 0, pages - 1, string.Create(CultureInfo.InvariantCulture, $"a page from 0 to {pages - 1} (page out of range)")));
+            }
+        }
+
+        return set;
+    }
+}

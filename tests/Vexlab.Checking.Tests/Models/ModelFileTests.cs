@@ -1,0 +1,117 @@
+using Vexlab.Checking.Engine;
+using Vexlab.Checking.Models;
+using Vexlab.Model.Configuration;
+using Vexlab.Model.Guest;
+using Vexlab.Model.Host;
+using Vexlab.Model.Machine;
+
+namespace Vexlab.Checking.Tests.Models;
+
+public sealed class ModelFileTests
+{
+    private const string Good = """
+        name: two-faults
+        vcpus: 1
+        pages: 2
+        host_absent: [0, 1]
+        guest_absent: []
+        dax: []
+        nmi_touch_page: -1
+        bounds: {nmis: 0, ticks: 0, truncations: 0, reenables: 0}
+        knobs: {guest.ve.info_store: args}
+        tasks:
+          - {name: a, mode: user, vcpu: 0, program: "touch 0; touch 1"}
+          - {name: k, mode: kernel, vcpu: 0, program: "ktouch 1; cli; ktouch 0 nofixup; sti"}
+        invariants:
+          - {name: one-sleeper, expr: "sleeping <= 1"}
+        """;
+
+    private const string OneFault = """
+        vcpus: 1
+        pages: 1
+        host_absent: [0]
+        tasks:
+          - {name: u, mode: user, vcpu: 0, program: "touch 0"}
+        invariants:
+          - {name: nobody-sleeps, expr: "sleeping <= 0"}
+          - {name: vcpu-alive, expr: "vcpu0.stalled_in_host >= 0"}
+        """;
+
+    private static CheckerOptions Options(int? maxDepth = null) =>
+        new() { Workers = 1, TimeLimit = TimeSpan.FromSeconds(60), MaxDepth = maxDepth ?? int.MaxValue };
+
+    [Fact]
+    public void Parse_GoodFile_BuildsModel()
+    {
+        var file = ModelFile.Parse(Good, "two.yaml");
+        Assert.Equal("two-faults", file.Model.Name);
+        var inv = Assert.Single(file.Invariants);
+        Assert.Equal("one-sleeper", inv.Name);
+        Assert.Equal(InvariantField.Sleeping, inv.Field);
+        Assert.Equal(InvariantOp.LessOrEqual, inv.Op);
+        Assert.Equal(1, inv.Value);
+        var config = file.Model.Build("kvm-pf-int");
+        Assert.Equal(2, config.Tasks.Count);
+        Assert.Equal(TaskMode.Kernel, config.Tasks[1].Mode);
+        var code = config.Tasks[1].Program.Code;
+        Assert.Equal([MicroOp.KTouch, MicroOp.Cli, MicroOp.KTouch, MicroOp.Sti, MicroOp.WorkDone, MicroOp.Exit], code.Select(i => i.Op));
+        Assert.NotEqual(0, code[0].A & TouchFlags.Fixup);
+        Assert.Equal(0, code[2].A & TouchFlags.Fixup);
+        Assert.All(config.PageGroups, g => Assert.Equal(HostPage.AbsentIo, g.Host));
+    }
+
+    [Theory]
+    [InlineData("vcpus: 1\npages: 1\ncolour: red\ntasks: []\n", "m.yaml:3:1", "unknown key 'colour'")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"sleeping =< 1\"}\n", "m.yaml:6:21", "unknown operator '=<'")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"dozing < 1\"}\n", "m.yaml:6:21", "unknown field 'dozing'")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"vcpu1.if == 1\"}\n", "m.yaml:6:21", "vCPU 1 out of range")]
+    [InlineData("vcpus: 1\npages: 2\ntasks:\n  - {name: u, mode: user, program: \"touch 2\"}\n", "m.yaml:4:36", "page out of range")]
+    [InlineData("vcpus: 1\npages: 2\nhost_absent: [0, 5]\ntasks:\n  - {name: u, mode: user, program: \"touch 1\"}\n", "m.yaml:3:18", "page out of range")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, vcpu: 1, program: \"touch 0\"}\n", "m.yaml:4:33", "vCPU index")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"sleeping < 1\"}\n  - {name: x, expr: \"exited < 1\"}\n", "m.yaml:7:5", "duplicate invariant name 'x'")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: no-deadlock, expr: \"sleeping < 1\"}\n", "m.yaml:6:12", "built-in property")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"jump 0\"}\n", "m.yaml:4:36", "unknown op 'jump'")]
+    public void Parse_BadFile_NamesThePlace(string yaml, string where, string problem)
+    {
+        var e = Assert.Throws<InputException>(() => ModelFile.Parse(yaml, "m.yaml"));
+        Assert.StartsWith(where + ":", e.Message, StringComparison.Ordinal);
+        Assert.Contains(problem, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void FailingInvariant_GivesShortestCounterexample()
+    {
+        var file = ModelFile.Parse(OneFault, "one.yaml");
+        var request = CheckRequest.ForFile(file, "kvm-pf-int", [], ["nobody-sleeps"]);
+        var outcome = ModelCheck.Run(request, Options());
+        Assert.Equal(Verdict.Violation, outcome.Result.Verdict);
+        var v = Assert.Single(outcome.Violations);
+        Assert.Equal("nobody-sleeps", v.Violation.Property);
+        Assert.Equal(ViolationKind.Safety, v.Violation.Kind);
+        Assert.Equal("vexlab check one.yaml --protocol kvm-pf-int --property nobody-sleeps", v.Replay);
+
+        // No shorter path reaches a sleeping task.
+        var n = v.Violation.Actions.Count;
+        var shorter = ModelCheck.Run(request, Options(n - 1));
+        Assert.Empty(shorter.Violations);
+    }
+
+    [Fact]
+    public void HoldingInvariant_Passes()
+    {
+        var file = ModelFile.Parse(OneFault, "one.yaml");
+        var outcome = ModelCheck.Run(CheckRequest.ForFile(file, "kvm-pf-int", [], ["vcpu-alive"]), Options());
+        Assert.Equal(Verdict.Pass, outcome.Result.Verdict);
+        var sync = ModelCheck.Run(CheckRequest.ForFile(file, "sync", [], ["nobody-sleeps"]), Options());
+        Assert.Equal(Verdict.Pass, sync.Result.Verdict);
+    }
+
+    [Fact]
+    public void Invariants_RunBesideBuiltinProperties()
+    {
+        var file = ModelFile.Parse(Good, "two.yaml");
+        var outcome = ModelCheck.Run(CheckRequest.ForFile(file, "kvm-pf-int", [], []), Options());
+        Assert.DoesNotContain(outcome.Violations, v => v.Violation.Property == "one-sleeper");
+    }
+}
