@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 
 namespace Vexlab.Checking.Engine;
 
@@ -156,18 +155,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         public void Expand(ReadOnlyMemory<byte> memory, int from, int to, int firstId, bool graph)
         {
             ReadOnlySpan<byte> block = memory.Span;
-            IInPlaceTransitionSystem? inPlace = _system as IInPlaceTransitionSystem;
-            byte[] blockArray = [];
-            int blockOffset = 0;
-            if (inPlace is not null && MemoryMarshal.TryGetArray(memory, out ArraySegment<byte> segment))
-            {
-                blockArray = segment.Array!;
-                blockOffset = segment.Offset;
-            }
-            else
-            {
-                inPlace = null;
-            }
+            IInPlaceTransitionSystem? inPlace = InPlaceOver(_system, memory, out byte[] blockArray, out int blockOffset);
 
             Reset();
             SearchEngine<TKey, TScheme> engine = _engine;

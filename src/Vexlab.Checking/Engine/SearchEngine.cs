@@ -233,23 +233,30 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         }
     }
 
+    /// <summary>
+    /// The in-place view of <paramref name="system"/> when it has one and the frontier block is an
+    /// array (states are then listed and applied where they lie); null otherwise.
+    /// </summary>
+    private static IInPlaceTransitionSystem? InPlaceOver(ITransitionSystem system, ReadOnlyMemory<byte> memory, out byte[] array, out int offset)
+    {
+        if (system is IInPlaceTransitionSystem inPlace && MemoryMarshal.TryGetArray(memory, out ArraySegment<byte> segment))
+        {
+            array = segment.Array!;
+            offset = segment.Offset;
+            return inPlace;
+        }
+
+        array = [];
+        offset = 0;
+        return null;
+    }
+
     private void ExpandDirect(ReadOnlyMemory<byte> memory, int count, int firstId)
     {
         Span<ulong> actions = _actionBuffer;
         StateGraph? graph = _graph;
         ReadOnlySpan<byte> block = memory.Span;
-        IInPlaceTransitionSystem? inPlace = _system as IInPlaceTransitionSystem;
-        byte[] blockArray = [];
-        int blockOffset = 0;
-        if (inPlace is not null && MemoryMarshal.TryGetArray(memory, out ArraySegment<byte> segment))
-        {
-            blockArray = segment.Array!;
-            blockOffset = segment.Offset;
-        }
-        else
-        {
-            inPlace = null;
-        }
+        IInPlaceTransitionSystem? inPlace = InPlaceOver(_system, memory, out byte[] blockArray, out int blockOffset);
 
         for (int i = 0; i < count; i++)
         {
