@@ -4,6 +4,7 @@ using Vexlab.Cli.Commands;
 using Vexlab.Cli.Infrastructure;
 using Vexlab.Model.Configuration;
 using Vexlab.Scenarios;
+using Vexlab.Scenarios.Files;
 
 namespace Vexlab.Cli;
 
@@ -57,6 +58,10 @@ public static class VexlabApp
         catch (InputException e)
         {
             return Report(context, "vexlab: " + ErrorText.Escape(e.Message), ExitCodes.BadInput);
+        }
+        catch (OutputFailedException e)
+        {
+            return Report(context, "vexlab: " + ErrorText.Escape(e.Message), ExitCodes.OutputFailed);
         }
         catch (IOException e) when (IsOutputFailure(e))
         {

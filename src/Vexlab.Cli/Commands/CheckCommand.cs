@@ -252,7 +252,6 @@ public static class CheckCommand
         if (outcome.Request.File is { } modelFile)
         {
             doc["model_file"] = modelFile.Path;
-            doc["model_source"] = modelFile.Source;
         }
 
         doc["protocol"] = outcome.Request.Protocol;
@@ -347,6 +346,7 @@ public static class CheckCommand
         if (outcome.Request.File is { } modelFile)
         {
             doc["model_file"] = modelFile.Path;
+            doc["model_source"] = modelFile.Source;
         }
 
         doc["protocol"] = outcome.Request.Protocol;

@@ -41,7 +41,20 @@ public static class ReplayCommand
             }
 
             var trace = CounterexampleFile.Load(path);
-            var config = ResolveModel(trace, path).Build(trace.Protocol, trace.Overrides);
+            var model = ResolveModel(trace, path);
+            MachineConfig config;
+            try
+            {
+                config = model.Build(trace.Protocol, trace.Overrides);
+            }
+            catch (InputException e)
+            {
+                // The protocol and knobs come from the trace, not the command line: say so.
+                const string commandLine = "command line: ";
+                var problem = e.Message.StartsWith(commandLine, StringComparison.Ordinal) ? e.Message[commandLine.Length..] : e.Message;
+                throw InputException.At(ErrorText.Path(path), 0, 0, null, problem);
+            }
+
             var names = new List<string>();
             var groupOf = new List<int>();
             for (var i = 0; i < config.Tasks.Count; i++)

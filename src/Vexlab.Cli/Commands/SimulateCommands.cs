@@ -64,7 +64,7 @@ public static class SimulateCommands
                 var workers = new Vexlab.Model.Machine.Machine(prepared.Setup.Machine).WorkCapacity;
                 if (parse.GetValue(format) == "ftrace")
                 {
-                    writer = new StreamWriter(stream);
+                    writer = new StreamWriter(stream, leaveOpen: true);
                     sink = new FtraceWriter(writer, prepared.Setup.Machine.Vcpus, workers);
                 }
                 else

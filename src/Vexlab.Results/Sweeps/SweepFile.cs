@@ -3,6 +3,7 @@ using System.IO.Hashing;
 using Vexlab.Model.Configuration;
 using Vexlab.Model.Protocols;
 using System.Text;
+using Vexlab.Scenarios;
 using Vexlab.Scenarios.Documents;
 using Vexlab.Scenarios.Files;
 

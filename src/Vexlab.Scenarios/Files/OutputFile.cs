@@ -29,17 +29,20 @@ public sealed class OutputFile : IDisposable
         AppDomain.CurrentDomain.ProcessExit += (_, _) => RemovePending();
     }
 
-    private OutputFile(string shown, string what, string target, string? temp, FileStream stream)
+    private readonly FileStream _file;
+
+    private OutputFile(string shown, string what, string target, string? temp, FileStream file)
     {
         _shown = shown;
         _what = what;
         _target = target;
         _temp = temp;
-        Stream = stream;
+        _file = file;
+        Stream = new OutputStream(file, $"{shown}: cannot write the {what}");
     }
 
-    /// <summary>The stream to write the output to.</summary>
-    public FileStream Stream { get; }
+    /// <summary>The stream to write the output to; closing it does not commit or abandon the output.</summary>
+    public Stream Stream { get; }
 
     /// <summary>True when the output goes into a device or FIFO in place rather than through a temp file.</summary>
     public bool InPlace => _temp is null;
@@ -167,8 +170,8 @@ public sealed class OutputFile : IDisposable
     {
         try
         {
-            Stream.Flush(flushToDisk: _temp is not null);
-            Stream.Dispose();
+            _file.Flush(flushToDisk: _temp is not null);
+            _file.Dispose();
             if (_temp is not null)
             {
                 File.Move(_temp, _target, overwrite: true);
@@ -179,7 +182,7 @@ public sealed class OutputFile : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw CannotWrite(_shown, _what, _target, e);
+            throw new OutputFailedException($"{_shown}: cannot write the {_what}: {ErrorText.OneLine(e.Message)}", e);
         }
     }
 
@@ -193,7 +196,7 @@ public sealed class OutputFile : IDisposable
 
         try
         {
-            Stream.Dispose();
+            _file.Dispose();
         }
         catch (IOException)
         {
