@@ -257,6 +257,7 @@ public sealed partial class Simulator
                 ActionKind.DeliverInterrupt => 1,
                 ActionKind.Dequeue => 2,
                 ActionKind.Enter => 3,
+                ActionKind.Unblock => 3,
                 ActionKind.Step => 4,
                 _ => int.MaxValue,
             };
