@@ -102,7 +102,7 @@ public static class SweepFile
         }
         catch (InputException e)
         {
-            throw node.Error(e.Message);
+            throw node.Error("cannot read the scenario file " + e.Message);
         }
 
         return new ScenarioRef(null, path, Convert.ToHexStringLower(XxHash128.Hash(Encoding.UTF8.GetBytes(text))));
