@@ -129,6 +129,9 @@ public sealed class ModelFile
 
     private static readonly string[] s_vcpuFields = ["if", "nmi_blocked", "ve_busy", "apf_token_full", "halted_in_host", "stalled_in_host"];
 
+    /// <summary>The most ops a task's program may have (GuestProgram's 250 less work-done and exit).</summary>
+    public const int MaxProgramOps = 248;
+
     private static readonly string[] s_ops = ["==", "!=", "<=", ">=", "<", ">"];
 
     private ModelFile(string path, string source, BuiltinModel model, IReadOnlyList<UserInvariant> invariants)
@@ -306,6 +309,12 @@ public sealed class ModelFile
             }
 
             code.Add(ReadOp(programNode, words, pages));
+        }
+
+        // GuestProgram holds at most MaxOps instructions, two of them the work-done marker and exit.
+        if (code.Count > MaxProgramOps)
+        {
+            throw programNode.Error(string.Create(CultureInfo.InvariantCulture, $"the program has {code.Count} ops; at most {MaxProgramOps}"));
         }
 
         code.Add(new Instr(MicroOp.WorkDone));

@@ -39,8 +39,11 @@ public static class SimulateCommands
         command.Options.Add(exits);
         command.Options.Add(trace);
         command.Options.Add(format);
+        var timeLimit = WallClockLimit.CreateOption();
+        command.Options.Add(timeLimit);
         command.SetAction(parse =>
         {
+            using var limit = WallClockLimit.Start(parse, timeLimit);
             var (doc, arg) = options.Load(parse);
             var entries = Overrides.ParseProtocols(parse.GetValue(protocol)!, "--protocol");
             if (entries.Count != 1)
@@ -76,7 +79,7 @@ public static class SimulateCommands
             SimulationResult result;
             try
             {
-                result = RunWithProgress(context, prepared, sink);
+                result = RunWithProgress(context, prepared, sink, limit.Token);
                 (sink as IDisposable)?.Dispose();
                 writer?.Dispose();
                 output?.Commit();
@@ -95,8 +98,14 @@ public static class SimulateCommands
 
             var document = ResultDocument.Create();
             ResultJson.Build(prepared, result, document);
+            if (result.StoppedEarly)
+            {
+                document["incomplete"] = true;
+                context.Error.WriteLine(WallClockLimit.StoppedLine(prepared.Variant, result.SimulatedNs));
+            }
+
             ResultDocument.Write(context, target, document);
-            return ExitCodes.Done;
+            return result.StoppedEarly ? ExitCodes.Limit : ExitCodes.Done;
         });
         return command;
     }
@@ -114,8 +123,12 @@ public static class SimulateCommands
         command.Options.Add(seeds);
         command.Options.Add(json);
         command.Options.Add(plot);
+        var timeLimit = WallClockLimit.CreateOption();
+        command.Options.Add(timeLimit);
         command.SetAction(parse =>
         {
+            using var limit = WallClockLimit.Start(parse, timeLimit);
+            var stopped = false;
             var (doc, arg) = options.Load(parse);
             var text = parse.GetValue(protocols);
             var entries = text is null
@@ -145,7 +158,14 @@ public static class SimulateCommands
                 for (var i = 0; i < n; i++)
                 {
                     var prep = i == 0 ? basePrep : ScenarioRunner.Prepare(doc, arg, entry, options.Overrides(parse, seed0 + i), names);
-                    runs.Add((prep, RunWithProgress(context, prep, null)));
+                    var result = RunWithProgress(context, prep, null, limit.Token);
+                    if (result.StoppedEarly)
+                    {
+                        stopped = true;
+                        context.Error.WriteLine(WallClockLimit.StoppedLine(prep.Variant, result.SimulatedNs));
+                    }
+
+                    runs.Add((prep, result));
                 }
 
                 all.Add(runs);
@@ -163,6 +183,11 @@ public static class SimulateCommands
 
             var document = ResultDocument.Create();
             document["results"] = results;
+            if (stopped)
+            {
+                document["incomplete"] = true;
+            }
+
             ResultDocument.Write(context, target, document);
             if (parse.GetValue(plot) is { } plotPath)
             {
@@ -179,7 +204,7 @@ public static class SimulateCommands
                     plotPath);
             }
 
-            return ExitCodes.Done;
+            return stopped ? ExitCodes.Limit : ExitCodes.Done;
         });
         return command;
     }
@@ -326,11 +351,11 @@ public static class SimulateCommands
         return ExitCodes.Done;
     }
 
-    private static SimulationResult RunWithProgress(CliContext context, PreparedRun run, ITraceSink? trace)
+    private static SimulationResult RunWithProgress(CliContext context, PreparedRun run, ITraceSink? trace, CancellationToken stop)
     {
         if (!context.ErrorIsTerminal)
         {
-            return ScenarioRunner.Run(run, trace);
+            return ScenarioRunner.Run(run, trace, null, stop);
         }
 
         var clock = Stopwatch.StartNew();
@@ -346,7 +371,7 @@ public static class SimulateCommands
             var pct = 100.0 * simulated / Math.Max(1, run.Setup.DurationNs);
             var bar = new string('#', (int)(pct / 5)).PadRight(20, '.');
             context.Error.Write(string.Create(Inv, $"\r{run.Variant} [{bar}] {pct,5:F1}%"));
-        });
+        }, stop);
         if (drawn)
         {
             context.Error.Write("\r\u001b[K");

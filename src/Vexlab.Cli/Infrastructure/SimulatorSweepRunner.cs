@@ -26,7 +26,8 @@ public static class SimulatorSweepRunner
             Overrides.ParseSet("seed=" + run.Seed.ToString(CultureInfo.InvariantCulture), "sweep"),
         };
         var prepared = ScenarioRunner.Prepare(document, arg, run.Protocol, sets, ProtocolCatalog.Names);
-        var result = ScenarioRunner.Run(prepared);
+        // A stopped run would be stored as if whole: runs are cancelled between runs only.
+        var result = ScenarioRunner.Run(prepared, null, null, CancellationToken.None);
         var json = new JsonObject();
         ResultJson.Build(prepared, result, json);
         return json;

@@ -400,7 +400,22 @@ public static class SweepFile
             throw map.Error("the range bounds are too large");
         }
 
-        var count = Math.Floor(((decimal)to - dFrom) / dStep) + 1;
+        if (dStep == 0)
+        {
+            // 1e-300 is a positive double but rounds to a decimal zero: no range could hold its values.
+            throw Child(map, "step").Error(string.Create(CultureInfo.InvariantCulture, $"the step is too small: the range would have more than {MaxAxisValues} values"));
+        }
+
+        decimal count;
+        try
+        {
+            count = Math.Floor(((decimal)to - dFrom) / dStep) + 1;
+        }
+        catch (OverflowException)
+        {
+            count = decimal.MaxValue;
+        }
+
         if (count > MaxAxisValues)
         {
             throw map.Error(string.Create(CultureInfo.InvariantCulture, $"the range has {count} values, more than {MaxAxisValues}"));

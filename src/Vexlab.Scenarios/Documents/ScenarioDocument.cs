@@ -45,14 +45,24 @@ public sealed class ScenarioDocument
         }
 
         var reader = new Reader(file, what, InputLimits.MaxDepth, allowEmpty);
+        var parser = new Parser(new StringReader(yaml));
         try
         {
-            return new ScenarioDocument(file, reader.ReadStream(new Parser(new StringReader(yaml))));
+            return new ScenarioDocument(file, reader.ReadStream(parser));
         }
         catch (YamlException e)
         {
             throw InputException.At(
                 file, ToInt(e.Start.Line), ToInt(e.Start.Column), null, "malformed YAML: " + YamlMessage(e));
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this, not a YamlException, on some malformed plain scalars
+            // (a lone CR inside a flow collection): the last event read is the nearest place known.
+            var near = parser.Current;
+            throw InputException.At(
+                file, near is null ? 1 : ToInt(near.End.Line), near is null ? 1 : ToInt(near.End.Column), null,
+                "malformed YAML: the scanner cannot read the text after this point");
         }
     }
 

@@ -22,6 +22,9 @@ public sealed class SimulationResult
 {
     public required long SimulatedNs { get; init; }
 
+    /// <summary>True when a wall-clock limit ended the run before its duration: the counts cover <see cref="SimulatedNs"/> only.</summary>
+    public bool StoppedEarly { get; init; }
+
     /// <summary>Apply calls.</summary>
     public required long Events { get; init; }
 

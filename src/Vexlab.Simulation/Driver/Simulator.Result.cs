@@ -45,6 +45,7 @@ public sealed partial class Simulator
         return new SimulationResult
         {
             SimulatedNs = _now,
+            StoppedEarly = _stoppedEarly,
             Events = _events,
             ModelEvents = _metrics.ModelEvents,
             Digest = _digest.Value,

@@ -44,6 +44,7 @@ public sealed partial class Simulator
     private long _now;
     private long _stepCost;
     private long _events;
+    private bool _stoppedEarly;
     private ulong _dirty;
     private ulong _schedDirty;
     private bool _scanWork;
@@ -115,12 +116,29 @@ public sealed partial class Simulator
     public long Events => _events;
 
     /// <summary>Runs to the duration, or until the guest stops; <paramref name="progress"/> gets simulated ns now and then.</summary>
-    public SimulationResult Run(Action<long>? progress = null)
+    /// <remarks>
+    /// <paramref name="stop"/> (a wall-clock limit) is looked at every 4,096 events, a few
+    /// milliseconds at most: the run then ends at the simulated time reached, marked
+    /// <see cref="SimulationResult.StoppedEarly"/>.
+    /// </remarks>
+    public SimulationResult Run(Action<long>? progress = null, CancellationToken stop = default)
     {
         var start = Stopwatch.GetTimestamp();
         var duration = _setup.DurationNs;
+        var sinceStopCheck = 0;
         while (_queue.TryPopMin(out var next))
         {
+            if (++sinceStopCheck == 4096)
+            {
+                sinceStopCheck = 0;
+                if (stop.IsCancellationRequested)
+                {
+                    _stoppedEarly = true;
+                    _now = next.TimeNs;
+                    break;
+                }
+            }
+
             if (next.TimeNs > duration)
             {
                 _now = duration;
@@ -140,7 +158,7 @@ public sealed partial class Simulator
             }
         }
 
-        if (_m.Outcome == GuestOutcome.Running)
+        if (_m.Outcome == GuestOutcome.Running && !_stoppedEarly)
         {
             _now = duration;
         }

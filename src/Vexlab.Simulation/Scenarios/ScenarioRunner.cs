@@ -72,10 +72,10 @@ public static class ScenarioRunner
         return new PreparedRun(name, entry.Protocol, entry.Label, settings, setup, replay.ToString());
     }
 
-    public static SimulationResult Run(PreparedRun run, ITraceSink? trace = null, Action<long>? progress = null)
+    public static SimulationResult Run(PreparedRun run, ITraceSink? trace = null, Action<long>? progress = null, CancellationToken stop = default)
     {
         ArgumentNullException.ThrowIfNull(run);
-        return new Simulator(run.Setup, trace).Run(progress);
+        return new Simulator(run.Setup, trace).Run(progress, stop);
     }
 
     private static string Quote(string text)
