@@ -98,6 +98,10 @@ public sealed partial class Simulator
             case ModelEventKind.TaskExited:
                 _sched.Advance(e.Vcpu, _now);
                 _sched.Dequeue(e.Task);
+                _schedDirty |= 1UL << e.Vcpu;
+                break;
+            case ModelEventKind.Signal:
+                _schedDirty |= 1UL << _m.Task(e.Task).Vcpu;
                 break;
             case ModelEventKind.TaskWoken:
                 {
@@ -112,6 +116,7 @@ public sealed partial class Simulator
                 _stepCost += _c.ContextSwitch;
                 _sched.Advance(e.Vcpu, _now);
                 _sched.Switched(e.Task);
+                _schedDirty |= 1UL << e.Vcpu;
                 break;
             case ModelEventKind.AccessFault:
                 if (traceFault)

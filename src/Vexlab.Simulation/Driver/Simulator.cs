@@ -53,6 +53,8 @@ public sealed partial class Simulator
     private long _events;
     private ulong _dirty;
     private ulong _schedDirty;
+
+    // Bit v: vCPU v's scheduler snapshot is stale (a switch, sleep, wake, exit or idleness change).
     private bool _scanWork;
 
     public Simulator(SimulationSetup setup, ITraceSink? trace = null)
@@ -362,7 +364,8 @@ public sealed partial class Simulator
             }
         }
 
-        // Tasks of vCPUs no event named (a task woken from elsewhere) change their snapshot too.
+        // The scheduler's snapshot of every vCPU whose current task, runnable set or idleness
+        // changed: charge the time up to now to the old one, then take the new one.
         var sched = _schedDirty;
         _schedDirty = 0;
         while (sched != 0)
@@ -404,10 +407,9 @@ public sealed partial class Simulator
     private void UpdateCategory(int v)
     {
         var now = VcpuTime.Of(_m, v, _vcpus);
-        _sched.Advance(v, _now);
-        _sched.Refresh(v, now != VcpuCategory.Idle);
         if (_time.Move(v, now, _now))
         {
+            _schedDirty |= 1UL << v;
             _trace?.Write(TraceRecord.StateChange(_now, v, ToTraceState(now)));
         }
     }
