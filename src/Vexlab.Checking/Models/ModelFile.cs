@@ -3,7 +3,9 @@ using Vexlab.Model.Configuration;
 using Vexlab.Model.Guest;
 using Vexlab.Model.Host;
 using Vexlab.Model.Machine;
+using Vexlab.Scenarios;
 using Vexlab.Scenarios.Documents;
+using Vexlab.Scenarios.Files;
 
 namespace Vexlab.Checking.Models;
 
@@ -27,6 +29,7 @@ public enum InvariantField
     SleepNodes,
     Dummies,
     InFlight,
+    LeakedDummies,
     VcpuIf,
     VcpuNmiBlocked,
     VcpuVeBusy,
@@ -74,7 +77,18 @@ public sealed record UserInvariant(string Name, string Expression, InvariantFiel
                 for (var i = 0; i < m.SleepCapacity; i++)
                 {
                     ref readonly var s = ref m.SleepNodeAt(i);
-                    n += s.Used != 0 && s.Dummy != 0 ? 1 : 0;
+                    n += s.Used == SleepNode.Hashed && s.Dummy != 0 ? 1 : 0;
+                }
+
+                return n;
+            }
+
+            case InvariantField.LeakedDummies:
+            {
+                var n = 0;
+                for (var i = 0; i < m.SleepCapacity; i++)
+                {
+                    n += m.SleepNodeAt(i).Used == SleepNode.Leaked ? 1 : 0;
                 }
 
                 return n;
@@ -123,21 +137,25 @@ public sealed class ModelFile
     private static readonly string[] s_keys =
         ["name", "vcpus", "pages", "host_absent", "guest_absent", "dax", "nmi_touch_page", "bounds", "knobs", "tasks", "invariants"];
 
-    private static readonly string[] s_globalFields = ["sleeping", "exited", "killed", "sleep_nodes", "dummies", "in_flight"];
+    private static readonly string[] s_globalFields = ["sleeping", "exited", "killed", "sleep_nodes", "dummies", "in_flight", "leaked_dummies"];
 
     private static readonly string[] s_vcpuFields = ["if", "nmi_blocked", "ve_busy", "apf_token_full", "halted_in_host", "stalled_in_host"];
 
     private static readonly string[] s_ops = ["==", "!=", "<=", ">=", "<", ">"];
 
-    private ModelFile(string path, BuiltinModel model, IReadOnlyList<UserInvariant> invariants)
+    private ModelFile(string path, string source, BuiltinModel model, IReadOnlyList<UserInvariant> invariants)
     {
         Path = path;
+        Source = source;
         Model = model;
         Invariants = invariants;
     }
 
     /// <summary>The file the model was read from.</summary>
     public string Path { get; }
+
+    /// <summary>The YAML text as read: counterexample traces embed it so a replay needs no file.</summary>
+    public string Source { get; }
 
     /// <summary>The model, shaped like a built-in one.</summary>
     public BuiltinModel Model { get; }
@@ -149,12 +167,16 @@ public sealed class ModelFile
     public static IEnumerable<string> FieldNames => [.. s_globalFields, .. s_vcpuFields.Select(f => "vcpuN." + f)];
 
     /// <summary>Reads and checks a model file; bad input throws <see cref="InputException"/> with the file, line and column.</summary>
-    public static ModelFile Load(string path) => From(ScenarioDocument.Load(path));
+    public static ModelFile Load(string path)
+    {
+        var text = InputFile.ReadText(path, "model file");
+        return From(ScenarioDocument.Parse(text, ErrorText.Path(path), "model file", allowEmpty: false), text);
+    }
 
     /// <summary>Parses model YAML; <paramref name="file"/> names it in messages.</summary>
-    public static ModelFile Parse(string yaml, string file) => From(ScenarioDocument.Parse(yaml, file));
+    public static ModelFile Parse(string yaml, string file) => From(ScenarioDocument.Parse(yaml, file, "model file"), yaml);
 
-    private static ModelFile From(ScenarioDocument doc)
+    private static ModelFile From(ScenarioDocument doc, string source)
     {
         var root = doc.Root;
         foreach (var e in root.Entries)
@@ -262,7 +284,7 @@ public sealed class ModelFile
                 EnumerateChoices = true,
             },
             InMatrix: false);
-        return new ModelFile(doc.File, model, invariants);
+        return new ModelFile(doc.File, source, model, invariants);
     }
 
     private static TaskSpec ReadTask(MappingNode node, int vcpus, int pages)
