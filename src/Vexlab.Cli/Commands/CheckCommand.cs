@@ -396,6 +396,7 @@ public static class CheckCommand
         if (outcome.Request.File is { } modelFile)
         {
             doc["model_file"] = modelFile.Path;
+            doc["model_source"] = modelFile.Source;
         }
 
         doc["protocol"] = outcome.Request.Protocol;
