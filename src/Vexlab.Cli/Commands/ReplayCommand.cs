@@ -23,7 +23,7 @@ public static class ReplayCommand
     {
         var file = new Argument<string>("FILE") { Description = "A counterexample written by vexlab check --trace" };
         var output = new Option<string?>("--out") { Description = "Write the replay's timeline to this file", HelpName = "FILE" };
-        var format = new Option<string>("--trace-format") { Description = "perfetto (Chrome JSON) or ftrace (text)", DefaultValueFactory = _ => "perfetto" };
+        var format = new Option<string>("--trace-format") { Description = "perfetto (Chrome JSON), ftrace (trace-cmd report -N text) or trace-dat (trace-cmd's trace.dat)", DefaultValueFactory = _ => "perfetto" };
         var json = JsonTarget.CreateOption();
         var command = new Command("replay", "Re-execute a checker counterexample in the simulator and write its timeline");
         command.Arguments.Add(file);
@@ -34,9 +34,9 @@ public static class ReplayCommand
         {
             var path = parse.GetValue(file)!;
             var traceFormat = parse.GetValue(format)!;
-            if (traceFormat is not ("perfetto" or "ftrace"))
+            if (traceFormat is not ("perfetto" or "ftrace" or "trace-dat"))
             {
-                throw new InputException($"--trace-format: expected perfetto or ftrace, got '{traceFormat}'");
+                throw new InputException($"--trace-format: expected perfetto, ftrace or trace-dat, got '{traceFormat}'");
             }
 
             var trace = Load(path);
@@ -119,6 +119,11 @@ public static class ReplayCommand
                 using var writer = new StreamWriter(stream);
                 var ftrace = new FtraceWriter(writer, vcpus, workers);
                 return new Simulator(setup, ftrace).Replay(actions);
+            }
+
+            if (format == "trace-dat")
+            {
+                return new Simulator(setup, new TraceDatWriter(stream, new TraceThreads(vcpus, workers))).Replay(actions);
             }
 
             using var perfetto = new PerfettoTraceWriter(stream, vcpus, workers, "replay", leaveOpen: true);

@@ -37,6 +37,8 @@ public enum TraceKind
     KvmInjException,
     KvmInjVirq,
     KvmApicAcceptIrq,
+    KvmHypercall,
+    KvmMsr,
     VeDelivered,
     VeResolveEpt,
     VeWakeup,
