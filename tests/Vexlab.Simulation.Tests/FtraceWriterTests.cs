@@ -23,11 +23,11 @@ public class FtraceWriterTests
         ["kvm_inj_exception"] = @"^(#[A-Z]{2}|0x[0-9a-f]+) \(0x[0-9a-f]+\)$",
         ["kvm_inj_virq"] = @"^irq \d+$",
         ["kvm_apic_accept_irq"] = @"^apicid [0-9a-f]+ vec \d+ \((Fixed|LowPrio|SMI|Res3|NMI|INIT|SIPI|ExtINT)\|(edge|level)\)$",
-        ["ve_delivered"] = $"^vcpu \\d+ gva {Hex} gfn {Hex} token {Hex}$",
+        ["ve_delivered"] = $"^vcpu \\d+ gva {Hex} gfn {Hex}$",
         ["ve_resolve_ept"] = $"^vcpu \\d+ gfn {Hex} token {Hex} can_continue [01]$",
-        ["ve_wakeup"] = $"^vcpu \\d+ token {Hex} task \\d+$",
+        ["ve_wakeup"] = $"^vcpu \\d+ token {Hex}$",
         ["guest_fault"] = $"^vcpu \\d+ task \\d+ gva {Hex} gfn {Hex} token {Hex}$",
-        ["guest_fault_done"] = $"^vcpu \\d+ task \\d+ gfn {Hex} token {Hex} latency_ns \\d+( fixup)?$",
+        ["guest_fault_done"] = $"^vcpu \\d+ task \\d+ gfn {Hex} token {Hex} latency_ns \\d+ (done|fixup|signal)$",
     };
 
     // trace-cmd report's line: %16s-%-5d [%03d] %5lu.%06lu: name: args
@@ -64,7 +64,7 @@ public class FtraceWriterTests
         Assert.Contains(lines, l => l.EndsWith("kvm_apic_accept_irq:  apicid 0 vec 236 (Fixed|edge)", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("kworker/u3:0-4344  [002]", StringComparison.Ordinal) && l.EndsWith("kvm_async_pf_completed: gva 0x7f001000 address 0x7f55c0001000", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.EndsWith("kvm_entry:            vcpu 0, rip 0xffffffff81c0a5d0", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.EndsWith("ve_wakeup:            vcpu 1 token 0x2 task 7", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.EndsWith("ve_wakeup:            vcpu 1 token 0x2", StringComparison.Ordinal));
     }
 
     [Fact]

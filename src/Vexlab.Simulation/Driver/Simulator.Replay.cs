@@ -54,7 +54,7 @@ public sealed partial class Simulator
         }
 
         _time.Close(_now);
-
+        _tracepoints.Complete(_now);
         _trace?.Complete(_now);
         return new ReplayResult(BuildResult(Stopwatch.GetElapsedTime(start)), applied, divergence, _metrics.Violations);
     }

@@ -23,6 +23,15 @@ public static class KvmFormat
     /// <summary>Tracepoint name of a kind, or null for timeline-only kinds.</summary>
     public static string? EventName(TraceKind kind) => TraceEventCatalog.For(kind)?.Name;
 
+    /// <summary>guest_fault_done's outcome: the access completed, its fixup returned -EFAULT, or a signal ended the wait.</summary>
+    public static string FaultOutcome(long outcome) => outcome switch
+    {
+        0 => "done",
+        1 => "fixup",
+        2 => "signal",
+        _ => "0x" + outcome.ToString("x", Inv),
+    };
+
     /// <summary>C's <c>%#llx</c>: "0" for zero, "0x..." otherwise.</summary>
     public static string AltHex(ulong value) => value == 0 ? "0" : "0x" + value.ToString("x", Inv);
 
@@ -94,19 +103,19 @@ public static class KvmFormat
                 sb.Append(Inv, $"apicid {vcpu:x} vec {(byte)r.Vector} (Fixed|edge)");
                 break;
             case TraceKind.VeDelivered:
-                sb.Append(Inv, $"vcpu {vcpu} gva {AltHex(r.Gva)} gfn {AltHex(r.Gfn)} token {AltHex(r.Token)}");
+                sb.Append(Inv, $"vcpu {vcpu} gva {AltHex(r.Gva)} gfn {AltHex(r.Gfn)}");
                 break;
             case TraceKind.VeResolveEpt:
                 sb.Append(Inv, $"vcpu {vcpu} gfn {AltHex(r.Gfn)} token {AltHex(r.Token)} can_continue {(r.Value != 0 ? 1 : 0)}");
                 break;
             case TraceKind.VeWakeup:
-                sb.Append(Inv, $"vcpu {vcpu} token {AltHex(r.Token)} task {r.Task}");
+                sb.Append(Inv, $"vcpu {vcpu} token {AltHex(r.Token)}");
                 break;
             case TraceKind.FaultBegin:
                 sb.Append(Inv, $"vcpu {vcpu} task {r.Task} gva {AltHex(r.Gva)} gfn {AltHex(r.Gfn)} token {AltHex(r.Token)}");
                 break;
             case TraceKind.FaultEnd:
-                sb.Append(Inv, $"vcpu {vcpu} task {r.Task} gfn {AltHex(r.Gfn)} token {AltHex(r.Token)} latency_ns {Math.Max(r.DurationNs, 0)}{(r.Value != 0 ? " fixup" : "")}");
+                sb.Append(Inv, $"vcpu {vcpu} task {r.Task} gfn {AltHex(r.Gfn)} token {AltHex(r.Token)} latency_ns {Math.Max(r.DurationNs, 0)} {FaultOutcome(r.Value)}");
                 break;
             default:
                 return null;

@@ -166,9 +166,8 @@ public static class TraceEventCatalog
         new("unsigned int", "vcpu_id", 8, 4, false),
         new("u64", "gva", 16, 8, false),
         new("u64", "gfn", 24, 8, false),
-        new("u64", "token", 32, 8, false),
     ],
-        "\"vcpu %u gva %#llx gfn %#llx token %#llx\", REC->vcpu_id, REC->gva, REC->gfn, REC->token");
+        "\"vcpu %u gva %#llx gfn %#llx\", REC->vcpu_id, REC->gva, REC->gfn");
 
     public static TraceEventFormat VeResolveEpt { get; } = new(VexlabSystem, "ve_resolve_ept", 1602,
     [
@@ -182,10 +181,9 @@ public static class TraceEventCatalog
     public static TraceEventFormat VeWakeup { get; } = new(VexlabSystem, "ve_wakeup", 1603,
     [
         new("unsigned int", "vcpu_id", 8, 4, false),
-        new("int", "task", 12, 4, true),
         new("u64", "token", 16, 8, false),
     ],
-        "\"vcpu %u token %#llx task %d\", REC->vcpu_id, REC->token, REC->task");
+        "\"vcpu %u token %#llx\", REC->vcpu_id, REC->token");
 
     public static TraceEventFormat GuestFault { get; } = new(VexlabSystem, "guest_fault", 1604,
     [
@@ -204,9 +202,9 @@ public static class TraceEventCatalog
         new("u64", "gfn", 16, 8, false),
         new("u64", "token", 24, 8, false),
         new("u64", "latency_ns", 32, 8, false),
-        new("u8", "fixup", 40, 1, false),
+        new("u8", "outcome", 40, 1, false),
     ],
-        "\"vcpu %u task %d gfn %#llx token %#llx latency_ns %llu%s\", REC->vcpu_id, REC->task, REC->gfn, REC->token, REC->latency_ns, REC->fixup ? \" fixup\" : \"\"");
+        "\"vcpu %u task %d gfn %#llx token %#llx latency_ns %llu %s\", REC->vcpu_id, REC->task, REC->gfn, REC->token, REC->latency_ns, __print_symbolic(REC->outcome, { 0, \"done\" }, { 1, \"fixup\" }, { 2, \"signal\" })");
 
     /// <summary>Every format, kvm first, in the order trace.dat lists them.</summary>
     public static ImmutableArray<TraceEventFormat> All { get; } =
@@ -321,7 +319,6 @@ public static class TraceEventCatalog
                 U32(d, 8, vcpu);
                 U64(d, 16, r.Gva);
                 U64(d, 24, r.Gfn);
-                U64(d, 32, r.Token);
                 break;
             case TraceKind.VeResolveEpt:
                 U32(d, 8, vcpu);
@@ -331,7 +328,6 @@ public static class TraceEventCatalog
                 break;
             case TraceKind.VeWakeup:
                 U32(d, 8, vcpu);
-                BinaryPrimitives.WriteInt32LittleEndian(d[12..], r.Task);
                 U64(d, 16, r.Token);
                 break;
             case TraceKind.FaultBegin:
@@ -347,7 +343,7 @@ public static class TraceEventCatalog
                 U64(d, 16, r.Gfn);
                 U64(d, 24, r.Token);
                 U64(d, 32, (ulong)Math.Max(r.DurationNs, 0));
-                d[40] = r.Value != 0 ? (byte)1 : (byte)0;
+                d[40] = (byte)r.Value;
                 break;
         }
 

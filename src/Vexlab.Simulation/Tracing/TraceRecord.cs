@@ -96,6 +96,9 @@ public readonly record struct TraceRecord
 
     public long DurationNs { get; init; }
 
+    /// <summary>Pairs the begin and end of one fault (<see cref="TraceKind.FaultBegin"/>, <see cref="TraceKind.FaultEnd"/>) and links its flow.</summary>
+    public long Id { get; init; }
+
     public long Value { get; init; }
 
     public VcpuState State { get; init; }

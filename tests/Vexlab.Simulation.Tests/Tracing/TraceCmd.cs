@@ -62,3 +62,15 @@ internal sealed class TraceCmdFactAttribute : FactAttribute
         }
     }
 }
+
+/// <summary>A theory that needs trace-cmd; skipped, saying so, where it is not installed.</summary>
+internal sealed class TraceCmdTheoryAttribute : TheoryAttribute
+{
+    public TraceCmdTheoryAttribute()
+    {
+        if (TraceCmd.Path is null)
+        {
+            Skip = "trace-cmd is not installed: ./test.sh installs it (apt-get install trace-cmd)";
+        }
+    }
+}

@@ -54,6 +54,19 @@ public class TraceDatWriterTests
         Assert.Equal(text, Report(dat, "-N"));
     }
 
+    public static TheoryData<string, string> Runs() => BuiltinTraces.All();
+
+    [TraceCmdTheory]
+    [MemberData(nameof(Runs))]
+    public void EveryBuiltin_TraceCmdReportPrintsTheTextFormat(string builtin, string protocol)
+    {
+        var (_, trace, threads) = BuiltinTraces.Run(builtin, protocol);
+        var (dat, text) = Both(trace.Records, threads);
+        var report = Report(dat, "-N");
+        Assert.True(text.Split('\n').Length > 5, "too few events to compare");
+        Assert.Equal(text, report);
+    }
+
     [Fact]
     public void EarlierRecordOnACpu_IsRejected()
     {
