@@ -448,6 +448,12 @@ public static class SimulateCommands
             Row("finished: " + t.Name, i => results[i].Task(t.Name).FinishedNs < 0 ? "-" : Ms(results[i].Task(t.Name).FinishedNs));
         }
 
+        foreach (var t in results[0].Tasks)
+        {
+            Row("cpu share: " + t.Name, i => string.Create(Inv, $"{results[i].Task(t.Name).Share * 100:F1}%"));
+            Row("waiting: " + t.Name, i => Ms(results[i].Task(t.Name).WaitNs));
+        }
+
         Row("faults", i => results[i].FaultLatency.Count.ToString("N0", Inv));
         Row("fault p50", i => Us(results[i].FaultLatency.P50));
         Row("fault p99", i => Us(results[i].FaultLatency.P99));

@@ -53,7 +53,7 @@ public sealed partial class Simulator
             }
         }
 
-        _time.Close(_now);
+        CloseTime();
         _tracepoints.Complete(_now);
         _trace?.Complete(_now);
         return new ReplayResult(BuildResult(Stopwatch.GetElapsedTime(start)), applied, divergence, _metrics.Violations);

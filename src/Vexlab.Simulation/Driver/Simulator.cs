@@ -38,6 +38,7 @@ public sealed partial class Simulator
     private readonly RunMetrics _metrics;
     private readonly EventDigest _digest = new();
     private readonly VcpuTime _time;
+    private readonly GuestScheduler _sched;
     private readonly ITraceSink? _trace;
     private readonly KvmTracepoints _tracepoints;
     private int _actor = -1;
@@ -46,6 +47,7 @@ public sealed partial class Simulator
     private long _stepCost;
     private long _events;
     private ulong _dirty;
+    private ulong _schedDirty;
     private bool _scanWork;
 
     public Simulator(SimulationSetup setup, ITraceSink? trace = null)
@@ -76,9 +78,17 @@ public sealed partial class Simulator
         _metrics = new RunMetrics(_m.TaskCount);
         _tracepoints = new KvmTracepoints(_vcpus, _m.TaskCount, new TraceThreads(_vcpus, _m.WorkCapacity), trace);
         _time = new VcpuTime(_vcpus);
+        var nice = new int[_m.TaskCount];
+        for (var i = 0; i < setup.TaskNice.Count && _vcpus + i < nice.Length; i++)
+        {
+            nice[_vcpus + i] = setup.TaskNice[i];
+        }
+
+        _sched = new GuestScheduler(_m, _vcpus, setup.SchedPolicy, nice, setup.TickPeriodNs);
         for (var v = 0; v < _vcpus; v++)
         {
             _time.Start(v, VcpuTime.Of(_m, v, _vcpus));
+            _sched.Refresh(v, _time.Current(v) != VcpuCategory.Idle);
             _queue.Schedule(v, 0);
             if (setup.TickPeriodNs > 0)
             {
@@ -139,7 +149,7 @@ public sealed partial class Simulator
             _now = duration;
         }
 
-        _time.Close(_now);
+        CloseTime();
         _tracepoints.Complete(_now);
         _trace?.Complete(_now);
         var wall = Stopwatch.GetElapsedTime(start);
@@ -300,6 +310,20 @@ public sealed partial class Simulator
                 _queue.Schedule(v, _now + Math.Max(wake, 1));
             }
         }
+
+        // Tasks of vCPUs no event named (a task woken from elsewhere) change their snapshot too.
+        var sched = _schedDirty;
+        _schedDirty = 0;
+        while (sched != 0)
+        {
+            var v = BitOperations.TrailingZeroCount(sched);
+            sched &= sched - 1;
+            if (v < _vcpus)
+            {
+                _sched.Advance(v, _now);
+                _sched.Refresh(v, _time.Current(v) != VcpuCategory.Idle);
+            }
+        }
     }
 
     /// <summary>Starts the clock of host work the last events queued: it completes after the host's latency for its page.</summary>
@@ -329,6 +353,8 @@ public sealed partial class Simulator
     private void UpdateCategory(int v)
     {
         var now = VcpuTime.Of(_m, v, _vcpus);
+        _sched.Advance(v, _now);
+        _sched.Refresh(v, now != VcpuCategory.Idle);
         if (_time.Move(v, now, _now))
         {
             _trace?.Write(TraceRecord.StateChange(_now, v, ToTraceState(now)));
@@ -343,6 +369,16 @@ public sealed partial class Simulator
         _ => TraceVcpuState.Idle,
     };
 
+    /// <summary>Counts every vCPU's and task's time up to now.</summary>
+    private void CloseTime()
+    {
+        _time.Close(_now);
+        for (var v = 0; v < _vcpus; v++)
+        {
+            _sched.Advance(v, _now);
+        }
+    }
+
     private long NextNmiDelay()
     {
         var d = -Math.Log(_nmiRng.NextOpenUnitDouble()) * _setup.NmiMeanIntervalNs;
@@ -353,5 +389,11 @@ public sealed partial class Simulator
     private readonly struct Sink(Simulator owner) : IModelEventSink
     {
         public void On(in ModelEvent e) => owner.OnEvent(in e);
+
+        public int PickNextTask(int vcpu, int current, int fallback) => owner._sched.Pick(vcpu, fallback);
+
+        public bool PreemptOnTick(int vcpu, int current) => owner._sched.TickPreempts(vcpu, current, owner._now);
+
+        public bool PreemptOnWakeup(int vcpu, int woken) => owner._sched.WakeupPreempts(vcpu, woken, owner._now);
     }
 }
