@@ -7,6 +7,7 @@ using Vexlab.Cli.Infrastructure;
 using Vexlab.Model.Configuration;
 using Vexlab.Model.Protocols;
 using Vexlab.Scenarios.Documents;
+using Vexlab.Scenarios.Files;
 using Vexlab.Simulation.Driver;
 using Vexlab.Simulation.Engine;
 using Vexlab.Simulation.Scenarios;
@@ -52,24 +53,19 @@ public static class SimulateCommands
             context.Error.WriteLine($"vexlab: seed {prepared.Setup.Seed}; replay: {prepared.Replay}");
             var tracePath = parse.GetValue(trace);
             ITraceSink? sink = null;
+            OutputFile? output = null;
             Stream? stream = null;
             StreamWriter? writer = null;
             if (tracePath is not null)
             {
-                try
-                {
-                    stream = File.Create(tracePath);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    throw new InputException($"{tracePath}: cannot write the trace: {e.Message}");
-                }
+                output = OutputFile.Create(tracePath, "trace");
+                stream = output.Stream;
 
                 var workers = new Vexlab.Model.Machine.Machine(prepared.Setup.Machine).WorkCapacity;
                 var traceFormat = parse.GetValue(format);
                 if (traceFormat == "ftrace")
                 {
-                    writer = new StreamWriter(stream);
+                    writer = new StreamWriter(stream, leaveOpen: true);
                     sink = new FtraceWriter(writer, prepared.Setup.Machine.Vcpus, workers);
                 }
                 else if (traceFormat == "trace-dat")
@@ -86,12 +82,13 @@ public static class SimulateCommands
             try
             {
                 result = RunWithProgress(context, prepared, sink);
+                (sink as IDisposable)?.Dispose();
+                writer?.Dispose();
+                output?.Commit();
             }
             finally
             {
-                (sink as IDisposable)?.Dispose();
-                writer?.Dispose();
-                stream?.Dispose();
+                output?.Dispose();
             }
 
             var human = context.Human(target);
