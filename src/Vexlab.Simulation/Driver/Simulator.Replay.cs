@@ -53,13 +53,9 @@ public sealed partial class Simulator
             }
         }
 
-        for (var v = 0; v < _vcpus; v++)
-        {
-            _vcpuNs[(v * 4) + _category[v]] += _now - _categorySince[v];
-            _categorySince[v] = _now;
-        }
+        _time.Close(_now);
 
         _trace?.Complete(_now);
-        return new ReplayResult(BuildResult(Stopwatch.GetElapsedTime(start)), applied, divergence, _violations);
+        return new ReplayResult(BuildResult(Stopwatch.GetElapsedTime(start)), applied, divergence, _metrics.Violations);
     }
 }

@@ -1,0 +1,57 @@
+using Vexlab.Simulation.Observation;
+
+namespace Vexlab.Simulation.Driver;
+
+/// <summary>The run's figures, grouped by task name as the scenario named them.</summary>
+public sealed partial class Simulator
+{
+    private SimulationResult BuildResult(TimeSpan wall)
+    {
+        var groups = _setup.TaskGroups;
+        var work = new long[groups.Count];
+        var finished = new long[groups.Count];
+        var signals = new int[groups.Count];
+        var instances = new int[groups.Count];
+        var exited = new int[groups.Count];
+        for (var i = 0; i < _setup.TaskGroupOf.Count; i++)
+        {
+            var g = _setup.TaskGroupOf[i];
+            var t = _m.WorkloadTask(i);
+            work[g] += _metrics.Iterations(t);
+            signals[g] += _metrics.TaskSignals(t);
+            instances[g]++;
+            if (_metrics.FinishedNs(t) >= 0)
+            {
+                exited[g]++;
+                finished[g] = Math.Max(finished[g], _metrics.FinishedNs(t));
+            }
+        }
+
+        var tasks = new TaskResult[groups.Count];
+        for (var g = 0; g < tasks.Length; g++)
+        {
+            tasks[g] = new TaskResult(groups[g], instances[g], work[g], exited[g] == instances[g] ? finished[g] : -1, signals[g]);
+        }
+
+        return new SimulationResult
+        {
+            SimulatedNs = _now,
+            Events = _events,
+            ModelEvents = _metrics.ModelEvents,
+            Digest = _digest.Value,
+            Outcome = _m.Outcome,
+            Panic = _m.Panic,
+            Tasks = tasks,
+            Signals = _metrics.SignalCounts(),
+            FaultLatency = _metrics.FaultLatency,
+            VcpuGuestNs = _time.Total(VcpuCategory.Guest),
+            VcpuStalledNs = _time.Total(VcpuCategory.Stalled),
+            VcpuHaltedNs = _time.Total(VcpuCategory.Halted),
+            VcpuIdleNs = _time.Total(VcpuCategory.Idle),
+            Counters = _metrics.Counters,
+            ErrorReturns = _metrics.ErrorReturns,
+            Evictions = _memory.Evictions,
+            WallNs = (long)(wall.TotalMilliseconds * 1e6),
+        };
+    }
+}

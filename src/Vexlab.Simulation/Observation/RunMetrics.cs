@@ -1,0 +1,172 @@
+using Vexlab.Model.Machine;
+using Vexlab.Simulation.Metrics;
+using ExitReason = Vexlab.Simulation.Metrics.ExitReason;
+
+namespace Vexlab.Simulation.Observation;
+
+/// <summary>
+/// What a timed run counts from the model's events: exits, injections and protocol signals, fault
+/// latency (first faulting access to the access that completed), per-task work, signals and exit
+/// times, -EFAULT returns and property violations. Allocates nothing per event.
+/// </summary>
+public sealed class RunMetrics
+{
+    private readonly long[] _faultStart;
+    private readonly long[] _iterations;
+    private readonly long[] _finished;
+    private readonly int[] _taskSignals;
+    private readonly long[] _signals;
+    private readonly List<(long Step, byte Property)> _violations = [];
+
+    public RunMetrics(int tasks)
+    {
+        _faultStart = new long[tasks];
+        Array.Fill(_faultStart, -1);
+        _iterations = new long[tasks];
+        _finished = new long[tasks];
+        Array.Fill(_finished, -1);
+        _taskSignals = new int[tasks];
+        _signals = new long[Enum.GetValues<Signal>().Length];
+    }
+
+    public Counters Counters { get; } = new();
+
+    public LatencyRecorder FaultLatency { get; } = new();
+
+    public long ModelEvents { get; private set; }
+
+    /// <summary>Kernel accesses that failed into their fixup (-EFAULT returned to the caller).</summary>
+    public long ErrorReturns { get; private set; }
+
+    /// <summary>Safety properties reported, with the Apply call that reported each.</summary>
+    public IReadOnlyList<(long Step, byte Property)> Violations => _violations;
+
+    /// <summary>Iterations task <paramref name="t"/> completed.</summary>
+    public long Iterations(int t) => _iterations[t];
+
+    /// <summary>When task <paramref name="t"/> exited, or -1.</summary>
+    public long FinishedNs(int t) => _finished[t];
+
+    public int TaskSignals(int t) => _taskSignals[t];
+
+    /// <summary>Signals delivered by kind, the kinds that occurred only.</summary>
+    public SortedDictionary<string, long> SignalCounts()
+    {
+        var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        for (var s = 0; s < _signals.Length; s++)
+        {
+            if (_signals[s] > 0)
+            {
+                counts[((Signal)s).ToString()] = _signals[s];
+            }
+        }
+
+        return counts;
+    }
+
+    /// <summary>Whether task <paramref name="t"/> has a faulting access not yet completed.</summary>
+    public bool InFault(int t) => _faultStart[t] >= 0;
+
+    /// <param name="now">Simulated ns of the event.</param>
+    /// <param name="e">The event.</param>
+    /// <param name="apply">The Apply call that produced it (1-based).</param>
+    public void Observe(long now, in ModelEvent e, long apply)
+    {
+        ModelEvents++;
+        switch (e.Kind)
+        {
+            case ModelEventKind.ExceptionDelivered:
+                Counters.Injections.Increment(e.Aux == 20 ? InjectionKind.VirtualizationException : InjectionKind.PageFault);
+                break;
+            case ModelEventKind.VeDelivered:
+                Counters.Signals.Increment(SignalKind.VeDelivered);
+                break;
+            case ModelEventKind.InterruptDelivered:
+                Counters.Injections.Increment(InjectionKind.ExternalInterrupt);
+                break;
+            case ModelEventKind.NmiDelivered:
+                Counters.Exits.Increment(ExitReason.ExceptionNmi);
+                break;
+            case ModelEventKind.AsyncStarted:
+                if (e.Aux == 1)
+                {
+                    Counters.Signals.Increment(SignalKind.ApfNotPresent);
+                    Counters.Injections.Increment(InjectionKind.ApfNotPresent);
+                }
+
+                break;
+            case ModelEventKind.SyncStall:
+                Counters.Signals.Increment(SignalKind.ApfSyncFallback);
+                break;
+            case ModelEventKind.ArtificialHalt:
+                Counters.Signals.Increment(SignalKind.ApfHalt);
+                break;
+            case ModelEventKind.Hypercall:
+                Counters.Signals.Increment(SignalKind.VeResolveEpt);
+                break;
+            case ModelEventKind.ReadyDequeued:
+                if (e.Aux == 1)
+                {
+                    Counters.Signals.Increment(SignalKind.ApfPageReady);
+                    Counters.Injections.Increment(InjectionKind.ApfReady);
+                }
+
+                break;
+            case ModelEventKind.TaskWoken:
+                Counters.Signals.Increment(SignalKind.TaskWakeup);
+                break;
+            case ModelEventKind.InterruptRaised:
+                if (e.Aux == (byte)ModelVector.Callback)
+                {
+                    Counters.Signals.Increment(SignalKind.VeWakeup);
+                }
+
+                break;
+            case ModelEventKind.Signal:
+                _signals[Math.Min((int)e.Aux, _signals.Length - 1)]++;
+                _taskSignals[e.Task]++;
+                _faultStart[e.Task] = -1;
+                break;
+            case ModelEventKind.IterationDone:
+                _iterations[e.Task]++;
+                break;
+            case ModelEventKind.TaskExited:
+                _finished[e.Task] = now;
+                break;
+            case ModelEventKind.AccessFault:
+                if (_faultStart[e.Task] < 0)
+                {
+                    _faultStart[e.Task] = now;
+                }
+
+                break;
+            case ModelEventKind.AccessDone:
+                EndFault(e.Task, now, true);
+                break;
+            case ModelEventKind.Fixup:
+                ErrorReturns++;
+                EndFault(e.Task, now, false);
+                break;
+            case ModelEventKind.PropertyViolated:
+                _violations.Add((apply, e.Aux));
+                break;
+            default:
+                break;
+        }
+    }
+
+    private void EndFault(int task, long now, bool record)
+    {
+        var start = _faultStart[task];
+        if (start < 0)
+        {
+            return;
+        }
+
+        _faultStart[task] = -1;
+        if (record)
+        {
+            FaultLatency.Record(Math.Max(now - start, 1));
+        }
+    }
+}
