@@ -218,11 +218,27 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
         return Obligations(m, _liveness[property]);
     }
 
-    /// <summary>The obligations of <paramref name="property"/> in the machine's current state (bit i = workload task i).</summary>
+    /// <summary>
+    /// The obligations of <paramref name="property"/> in the machine's current state: bit i =
+    /// workload task i, or vCPU i for <see cref="LivenessProperty.NoHaltLivelock"/>.
+    /// </summary>
     public ulong Obligations(Machine m, LivenessProperty property)
     {
         ArgumentNullException.ThrowIfNull(m);
         ulong bits = 0;
+        if (property == LivenessProperty.NoHaltLivelock)
+        {
+            for (var v = 0; v < _vcpus; v++)
+            {
+                if (m.Vcpu(v).WokenByCompletion == 1)
+                {
+                    bits |= 1UL << v;
+                }
+            }
+
+            return bits;
+        }
+
         for (var i = 0; i < _workloadTasks; i++)
         {
             var t = m.WorkloadTask(i);
@@ -245,7 +261,7 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
         {
             Model.Machine.ActionKind.Step => v,
             Model.Machine.ActionKind.DeliverInterrupt or Model.Machine.ActionKind.DeliverNmi => _vcpus + v,
-            Model.Machine.ActionKind.Enter => (2 * _vcpus) + v,
+            Model.Machine.ActionKind.Enter or Model.Machine.ActionKind.Unblock => (2 * _vcpus) + v,
             Model.Machine.ActionKind.Dequeue => (3 * _vcpus) + v,
             Model.Machine.ActionKind.Complete => Math.Min(63, (4 * _vcpus) + (a.Arg % _completeClasses)),
             _ => -1,

@@ -133,7 +133,12 @@ public static class TraceDescriber
             ModelEventKind.VeDelivered => $"#VE delivered for {page}",
             ModelEventKind.SyncStall => $"vCPU stalled in the host for {page}",
             ModelEventKind.ArtificialHalt => "host halts the vCPU (APF halt)",
-            ModelEventKind.Unhalted => "vCPU unhalted",
+            ModelEventKind.Unhalted => e.Aux switch
+            {
+                2 => "page ready makes the vCPU runnable: HLT ends",
+                3 => "a completion it cannot dequeue wakes the vCPU (kvm_vcpu_has_events): halt ends, access retried",
+                _ => "vCPU unhalted",
+            },
             ModelEventKind.AsyncStarted => $"async work for {page}, token 0x{e.Token:x}{(e.Aux == 1 ? ", guest told (not present)" : ", guest not told")}",
             ModelEventKind.WorkCompleted => e.Aux == 1 ? $"host work for {page} failed" : $"host work for {page} done",
             ModelEventKind.ReadyDequeued => $"completion token 0x{e.Token:x} dequeued{(e.Aux == 1 ? ", page ready sent" : string.Empty)}",

@@ -38,6 +38,8 @@ public sealed class ExplainBugsTests
         Assert.Contains("3d75b8aa5c29", outOfScope);
         Assert.Contains("9bc1f09f6fa7", outOfScope);
         Assert.Contains(root.GetProperty("out_of_scope").EnumerateArray(), b => b.GetProperty("id").GetString() == "B13");
+        var window = Assert.Single(root.GetProperty("open_windows").EnumerateArray());
+        Assert.Equal("nmi-window", window.GetProperty("model").GetString());
     }
 
     [Fact]

@@ -13,7 +13,7 @@ public sealed class ReplayCommandTests : IDisposable
     private string WriteCounterexample()
     {
         var trace = Path.Combine(_dir, "cex.json");
-        var check = CliRunner.Run("check", "--builtin", "nmi-window", "--protocol", "ve", "--trace", trace);
+        var check = CliRunner.Run("check", "--builtin", "nmi-host-fault", "--protocol", "ve", "--trace", trace);
         Assert.Equal(1, check.ExitCode);
         return trace;
     }

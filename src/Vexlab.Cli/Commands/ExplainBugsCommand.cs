@@ -54,6 +54,22 @@ public static class ExplainBugsCommand
         }
 
         doc["out_of_scope"] = outOfScope;
+        var open = new JsonArray();
+        foreach (var w in BugCatalog.OpenWindows)
+        {
+            open.Add(new JsonObject
+            {
+                ["id"] = w.Id,
+                ["subject"] = w.Subject,
+                ["mitigation"] = w.Mitigation,
+                ["residual"] = w.Residual,
+                ["protocol"] = w.Protocol,
+                ["model"] = w.CheckerModel,
+                ["property"] = w.Property,
+            });
+        }
+
+        doc["open_windows"] = open;
         return doc;
     }
 
@@ -100,5 +116,24 @@ public static class ExplainBugsCommand
         }
 
         console.Write(outOfScope);
+        console.WriteLine();
+        var windows = new Table()
+            .Title("Never fixed: windows that were only narrowed")
+            .AddColumn("id")
+            .AddColumn("window")
+            .AddColumn("mitigated by")
+            .AddColumn("what is left")
+            .AddColumn("check");
+        foreach (var w in BugCatalog.OpenWindows)
+        {
+            windows.AddRow(
+                Markup.Escape(w.Id),
+                Markup.Escape(w.Subject),
+                Markup.Escape(w.Mitigation),
+                Markup.Escape(w.Residual),
+                Markup.Escape($"{w.CheckerModel} under {w.Protocol}: {w.Property}"));
+        }
+
+        console.Write(windows);
     }
 }

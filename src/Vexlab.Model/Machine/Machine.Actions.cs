@@ -7,7 +7,7 @@ namespace Vexlab.Model.Machine;
 public sealed partial class Machine
 {
     /// <summary>An upper bound of <see cref="EnabledActions"/>' count for this configuration.</summary>
-    public int MaxActions => (_vcpus * (8 + _vcpus + MaxChoices())) + _workCapacity + 2;
+    public int MaxActions => (_vcpus * (9 + _vcpus + MaxChoices())) + _workCapacity + 2;
 
     /// <summary>
     /// Lists every step that may happen next, in a canonical order, without allocating.
@@ -101,6 +101,11 @@ public sealed partial class Machine
             }
         }
 
+        if (WokenByUndequeuable(v))
+        {
+            buffer[n++] = new MachineAction(ActionKind.Unblock, vb, 0);
+        }
+
         if (g.NmiBudget > 0 && cpu.NmiPending == 0)
         {
             buffer[n++] = new MachineAction(ActionKind.RaiseNmi, vb, 0);
@@ -135,6 +140,7 @@ public sealed partial class Machine
             ActionKind.Tick => GlobalsRef.TickBudget > 0,
             ActionKind.Truncate => GlobalsRef.TruncateBudget > 0 && GlobalsRef.Truncated == 0,
             ActionKind.Reenable => GlobalsRef.ReenableBudget > 0,
+            ActionKind.Unblock => WokenByUndequeuable(v),
             _ => false,
         };
     }
@@ -184,6 +190,9 @@ public sealed partial class Machine
                 break;
             case ActionKind.Reenable:
                 Reenable(ref sink);
+                break;
+            case ActionKind.Unblock:
+                Unblock(v, ref sink);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(action), action, "unknown action");

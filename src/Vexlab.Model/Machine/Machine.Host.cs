@@ -70,10 +70,16 @@ public sealed partial class Machine
             // The non-blocking lookup succeeds (host page cache, zswap): mapped in the exit handler.
             pg.Host = HostPage.Resident;
             sink.On(new ModelEvent(ModelEventKind.MinorEptFault, vb, cpu.CurrentTask, 0, 0, page));
+            if (_host.DequeueOnlyAtEntry)
+            {
+                // 5.7 vcpu_run calls kvm_check_async_pf_completion after every exit it handles, this one too.
+                cpu.Run = RunState.InHost;
+            }
+
             return true;
         }
 
-        if (!_host.AsyncPf || (pg.Flags & PageFlags.KnownFailed) != 0 || !CanDoAsyncPf(v) || cpu.ApfQueued >= _host.MaxPerVcpu)
+        if (!_host.AsyncPf || (pg.Flags & PageFlags.KnownFailed) != 0 || !CanDoAsyncPf(v, user))
         {
             SyncStall(v, page, hypercall: false, ref sink);
             return false;
@@ -81,8 +87,16 @@ public sealed partial class Machine
 
         if (InFlightFor(v, page))
         {
-            // kvm_async_pf_repeated_fault: a gfn already in this vCPU's apf.gfns.
+            // kvm_faultin_pfn (try_async_pf in 5.7): kvm_find_async_pf_gfn -> KVM_REQ_APF_HALT, tested
+            // before kvm_setup_async_pf's ASYNC_PF_PER_VCPU limit.
             ArtificialHalt(v, ref sink);
+            return false;
+        }
+
+        if (cpu.ApfQueued >= _host.MaxPerVcpu)
+        {
+            // kvm_setup_async_pf returns 0 with the queue full: the fault is handled synchronously.
+            SyncStall(v, page, hypercall: false, ref sink);
             return false;
         }
 
@@ -115,8 +129,11 @@ public sealed partial class Machine
         return false;
     }
 
-    /// <summary>kvm_can_do_async_pf: nothing pending, interrupts allowed, and not HLT-in-guest without PV delivery.</summary>
-    private bool CanDoAsyncPf(int v)
+    /// <summary>
+    /// kvm_can_do_async_pf: nothing pending, interrupts allowed, and not HLT-in-guest unless the
+    /// not-present event can be delivered (kvm_can_deliver_async_pf, which holds the CPL test).
+    /// </summary>
+    private bool CanDoAsyncPf(int v, bool user)
     {
         ref var cpu = ref VcpuRef(v);
         if (cpu.Pending != PendingEvent.None || !InterruptsAllowed(v))
@@ -124,7 +141,7 @@ public sealed partial class Machine
             return false;
         }
 
-        return !_host.HltInGuest || (_host.PvApf && cpu.ApfEnabled == 1);
+        return !_host.HltInGuest || CanDeliverAsyncPf(v, user);
     }
 
     /// <summary>kvm_can_deliver_async_pf: PV APF enabled, and CPL3 unless SEND_ALWAYS.</summary>
@@ -374,9 +391,10 @@ public sealed partial class Machine
             else if (_host.CancelPendingNotPresent && target.ApfFlags == 1 && target.Pending == PendingEvent.PfNotPresent)
             {
                 // 9a6e7c39810e: cancel the pending not-present and this ready, without matching tokens.
+                // The cancelled not-present only makes the access retry; the cancelled page-ready is
+                // lost, and the task waiting for its token sleeps forever (no-lost-wakeup).
                 target.ApfFlags = 0;
                 target.Pending = PendingEvent.None;
-                Violated(SafetyProperty.NotPresentNeverDeferred, v, target.CurrentTask, ref sink);
             }
             else
             {
@@ -400,12 +418,46 @@ public sealed partial class Machine
             }
         }
 
+        source.WokenByCompletion = 0;
         if (source.Run == RunState.HostHalted)
         {
             source.Run = AfterHost;
             source.ApfHalted = 0;
             sink.On(new ModelEvent(ModelEventKind.Unhalted, (byte)s, source.CurrentTask, 0, 0, -1));
         }
+        else if (target.Run == RunState.GuestHalt && !_host.HltInGuest)
+        {
+            // kvm_arch_async_page_present: mp_state = KVM_MP_STATE_RUNNABLE, so a guest HLT ends too.
+            target.Run = AfterHost;
+            sink.On(new ModelEvent(ModelEventKind.Unhalted, (byte)v, target.CurrentTask, 2, 0, -1));
+        }
+    }
+
+    /// <summary>
+    /// True when vCPU <paramref name="v"/> is halted (KVM's artificial halt, or a guest HLT that
+    /// exits) and its done list is not empty, but no completion can be dequeued: kvm_vcpu_block
+    /// returns anyway (kvm_vcpu_has_events tests only list_empty_careful(&amp;vcpu-&gt;async_pf.done)).
+    /// </summary>
+    private bool WokenByUndequeuable(int v)
+    {
+        ref var cpu = ref VcpuRef(v);
+        return cpu.Done > 0
+            && (cpu.Run == RunState.HostHalted || (cpu.Run == RunState.GuestHalt && !_host.HltInGuest))
+            && !CanDequeue(v, v);
+    }
+
+    /// <summary>
+    /// vcpu_block: the halt ends (apf.halted = false, mp_state RUNNABLE) and vcpu_run loops; an
+    /// artificial halt re-executes the faulting access, which halts again while its gfn is in flight.
+    /// </summary>
+    private void Unblock<TSink>(int v, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var cpu = ref VcpuRef(v);
+        cpu.ApfHalted = 0;
+        cpu.WokenByCompletion = 1;
+        cpu.Run = AfterHost;
+        sink.On(new ModelEvent(ModelEventKind.Unhalted, (byte)v, cpu.CurrentTask, 3, 0, -1));
     }
 
     /// <summary>VM entry: inject the pending event (5.7 host).</summary>
@@ -520,10 +572,19 @@ public sealed partial class Machine
         throw new InvalidOperationException("wakeup ring full");
     }
 
-    /// <summary>The guest software-enables its LAPIC: the host raises what it held back (2f15d027c05f).</summary>
+    /// <summary>
+    /// The guest software-enables its LAPIC. 2f15d027c05f makes apic_set_spiv and
+    /// kvm_lapic_set_base request KVM_REQ_APF_READY, so completions held back while it was
+    /// disabled are dequeued before the guest runs on; the #VE host raises what it held back.
+    /// </summary>
     private void LapicEnabled<TSink>(int v, ref TSink sink)
         where TSink : IModelEventSink
     {
+        if (_host.DequeueRequiresLapicEnabled && _host.Ready == ReadyDelivery.Interrupt && CanDequeue(v, v))
+        {
+            Dequeue(v, v, ref sink);
+        }
+
         for (var i = 0; i < _ringCapacity; i++)
         {
             if (RingRef(v, i).Used == 1)
@@ -610,6 +671,7 @@ public sealed partial class Machine
 
             cpu.ApfQueued = 0;
             cpu.Done = 0;
+            cpu.WokenByCompletion = 0;
             if (_host.Ready == ReadyDelivery.WakeupRing)
             {
                 PostWakeup(v, BroadcastToken, false, ref sink);

@@ -622,6 +622,16 @@ public sealed partial class Machine
         where TSink : IModelEventSink
     {
         var page = PageOfAddress(f.R0);
+        if (page >= 0 && FaultHandlerDisabled(t))
+        {
+            // do_user_addr_fault: faulthandler_disabled() (pagefault_disable() as in
+            // copy_from_user_nmi, or in_atomic(): NMI, hard IRQ, preempt count) goes to
+            // bad_area_nosemaphore: no page is mapped; the access takes its exception-table fixup.
+            FixupOrDie(v, t, ref sink);
+            f.Pc++;
+            return;
+        }
+
         if (page >= 0)
         {
             ref var pg = ref PageRef(page);
@@ -644,6 +654,21 @@ public sealed partial class Machine
 
         FixupOrDie(v, t, ref sink);
         f.Pc++;
+    }
+
+    /// <summary>
+    /// faulthandler_disabled() for the context the top #PF frame interrupted: kernel code in an
+    /// NMI or interrupt handler, or with a preempt count (in_atomic()).
+    /// </summary>
+    private bool FaultHandlerDisabled(int t)
+    {
+        ref var task = ref TaskRef(t);
+        if (InterruptedUser(t))
+        {
+            return false;
+        }
+
+        return task.PreemptCount > 0 || !InTaskContext(t, task.Depth - 1);
     }
 
     private void FixupOrDie<TSink>(int v, int t, ref TSink sink)

@@ -31,6 +31,13 @@ public enum ActionKind : byte
 
     /// <summary>External: migration completes and the guest's APF MSR is restored: wake all.</summary>
     Reenable,
+
+    /// <summary>
+    /// kvm_vcpu_block returns for a halted vCPU because its done list is not empty
+    /// (kvm_vcpu_has_events), although no completion can be dequeued: the halt ends and the
+    /// vCPU runs on (an artificial halt retries its access).
+    /// </summary>
+    Unblock,
 }
 
 /// <summary>One enabled step. Packs into 32 bits for the checker's traces.</summary>
@@ -47,6 +54,7 @@ public readonly record struct MachineAction(ActionKind Kind, byte Vcpu, ushort A
         ActionKind.Dequeue => Arg == Vcpu ? $"host: dequeue completion on vCPU{Vcpu}" : $"host: dequeue vCPU{Arg}'s completion onto vCPU{Vcpu}",
         ActionKind.Truncate => "host: truncate DAX file",
         ActionKind.Reenable => "host: migration done, APF re-enabled (wake all)",
+        ActionKind.Unblock => $"host: vCPU{Vcpu} woken by a completion it cannot dequeue",
         ActionKind.Step when Arg != 0 => $"vCPU{Vcpu}: step (choice {Arg - 1})",
         _ => $"vCPU{Vcpu}: {Kind}",
     };

@@ -70,6 +70,12 @@ public struct VcpuState
 
     /// <summary>1 when the page-ready in the token slot reports a failed page (the 2020 error-report proposal).</summary>
     public byte Reserved;
+
+    /// <summary>
+    /// 1 after a completion it could not dequeue woke the vCPU from a halt (kvm_vcpu_has_events);
+    /// 0 again once a completion of this vCPU is dequeued. Set forever means the vCPU spins.
+    /// </summary>
+    public byte WokenByCompletion;
     public uint PendingToken;
     public uint Cr2;
 

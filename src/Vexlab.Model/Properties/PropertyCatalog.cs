@@ -47,5 +47,8 @@ public static class PropertyCatalog
         new("unrecoverable-terminates", "liveness",
             "A fault on an unrecoverable page ends in SIGBUS, a fixup, an oops or a VMM error exit, never an endless fault/ready cycle.",
             "msgid 20200616214847.24482-3-vgoyal@redhat.com (B12)"),
+        new("no-halt-livelock", "liveness",
+            "A vCPU that a completion it cannot dequeue wakes from a halt (HLT or KVM's artificial halt) dequeues a completion eventually; it never exits, re-enters and halts again forever.",
+            "arch/x86/kvm/x86.c kvm_vcpu_has_events (list_empty_careful(&vcpu->async_pf.done)) and vcpu_block; the 100% CPU spin of 2f15d027c05f"),
     ];
 }

@@ -45,6 +45,9 @@ public enum LivenessProperty : byte
 
     /// <summary>A fault on an unrecoverable page ends (SIGBUS, fixup, oops, VMM error), never loops.</summary>
     UnrecoverableTerminates,
+
+    /// <summary>A vCPU woken from a halt by a completion it cannot dequeue takes one eventually, never spins.</summary>
+    NoHaltLivelock,
 }
 
 public static class PropertyNames
@@ -56,7 +59,7 @@ public static class PropertyNames
         "no-ve-in-entry-window",
     ];
 
-    public static readonly string[] Liveness = ["no-lost-wakeup", "unrecoverable-terminates"];
+    public static readonly string[] Liveness = ["no-lost-wakeup", "unrecoverable-terminates", "no-halt-livelock"];
 
     public static string Of(SafetyProperty p) => Safety[(int)p];
 

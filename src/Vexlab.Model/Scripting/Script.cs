@@ -180,6 +180,7 @@ public sealed class Script
         ActionKind.Dequeue => 3,
         ActionKind.Step => 4,
         ActionKind.Complete => 5,
+        ActionKind.Unblock => 6,
         _ => NotPreferred,
     };
 

@@ -33,6 +33,8 @@ public static class NextAction
         ActionKind.DeliverInterrupt => 1,
         ActionKind.Dequeue => 2,
         ActionKind.Enter => 3,
+        // kvm_vcpu_block returns for a completion the vCPU cannot dequeue: the halt ends and it retries.
+        ActionKind.Unblock => 3,
         ActionKind.Step => 4,
         _ => int.MaxValue,
     };

@@ -51,8 +51,62 @@ public sealed class VerdictTests
         Assert.True(outcome.Result.Verdict == Verdict.Pass, string.Join(", ", outcome.Violations.Select(v => v.Violation.Property)));
     }
 
+    /// <summary>The NMI's access reaches the host only on a page the guest has mapped; its #VE rewrites the PV page.</summary>
     [Fact]
-    public void VePvPage_BreaksFaultInfoOnNmiWindow() => AssertViolates("nmi-window", "ve", "fault-info-intact");
+    public void VePvPage_BreaksFaultInfoOnNmiHostFault()
+    {
+        AssertViolates("nmi-host-fault", "ve", "fault-info-intact");
+        AssertPasses("nmi-host-fault", "ve", "fault-info-intact", "guest.ve.info_store=args");
+    }
+
+    /// <summary>In NMI context the guest #PF takes the fixup and maps nothing: no #VE follows on a page the guest has not mapped.</summary>
+    [Fact]
+    public void Ve_NmiWindowOnGuestAbsentPage_Passes() => AssertPasses("nmi-window", "ve", "fault-info-intact");
+
+    public static TheoryData<string> BugIds => new(Vexlab.Model.Protocols.BugCatalog.All.Select(b => b.Id));
+
+    /// <summary>Every row of `explain bugs`: its model breaks its property with the buggy value and keeps it with the fix.</summary>
+    [Theory]
+    [MemberData(nameof(BugIds))]
+    public void BugRow_BuggyAndFixedGiveDifferentVerdicts(string id)
+    {
+        var bug = Vexlab.Model.Protocols.BugCatalog.All.Single(b => b.Id == id);
+        var knob = Vexlab.Model.Protocols.KnobCatalog.Find(bug.Knob)!;
+        var fixedValue = knob.Kind == Vexlab.Model.Protocols.KnobKind.Bool ? (bug.BuggyValue == "true" ? "false" : "true") : knob.DefaultFor(bug.Protocol);
+        AssertViolates(bug.CheckerModel, bug.Protocol, bug.Property, [.. bug.With, $"{bug.Knob}={bug.BuggyValue}"]);
+        AssertPasses(bug.CheckerModel, bug.Protocol, bug.Property, [.. bug.With, $"{bug.Knob}={fixedValue}"]);
+    }
+
+    public static TheoryData<string> WindowIds => new(Vexlab.Model.Protocols.BugCatalog.OpenWindows.Select(w => w.Id));
+
+    [Theory]
+    [MemberData(nameof(WindowIds))]
+    public void OpenWindow_StillFoundWithDefaultKnobs(string id)
+    {
+        var w = Vexlab.Model.Protocols.BugCatalog.OpenWindows.Single(x => x.Id == id);
+        AssertViolates(w.CheckerModel, w.Protocol, w.Property);
+    }
+
+    /// <summary>B6's symptom: the idle HLT is woken by the stuck done list forever (kvm_vcpu_has_events).</summary>
+    [Fact]
+    public void Reenable_DequeueWithLapicDisabled_Livelocks()
+    {
+        AssertViolates("reenable", "kvm-pf-int", "no-halt-livelock", "host.apf.dequeue_requires_lapic_enabled=false", "guest.lapic.enabled_at_apf_enable=false");
+        AssertPasses("reenable", "kvm-pf-int", "no-halt-livelock", "guest.lapic.enabled_at_apf_enable=false");
+    }
+
+    /// <summary>2f15d027c05f: enabling the LAPIC requests KVM_REQ_APF_READY, so the held wake-all goes before new faults.</summary>
+    [Fact]
+    public void Reenable_LapicEnabledLate_LeavesNoStaleDummies() =>
+        AssertPasses("reenable", "kvm-pf-int", "no-stale-dummies", "guest.lapic.enabled_at_apf_enable=false");
+
+    /// <summary>9a6e7c39810e's cancel drops a page-ready without matching tokens: its waiter is never woken.</summary>
+    [Fact]
+    public void CancelPendingNotPresent_LosesThePageReady()
+    {
+        AssertViolates("pending-event", "kvm-pf", "no-lost-wakeup", "host.apf.require_no_pending_event=false", "host.apf.cancel_pending_not_present=true");
+        AssertPasses("pending-event", "kvm-pf", "not-present-never-deferred", "host.apf.require_no_pending_event=false", "host.apf.cancel_pending_not_present=true");
+    }
 
     [Fact]
     public void VeConvertibleEntryText_TakesVeInEntryWindow()
@@ -102,12 +156,14 @@ public sealed class VerdictTests
         AssertPasses("wake-race", protocol, "one-node-per-token");
     }
 
+    /// <summary>B1 needs no wrap: vCPU0's first token is (0 &lt;&lt; 12) | 0 = 0, the free-slot value.</summary>
     [Theory]
-    [InlineData("kvm-pf-int")]
-    public void TokenWrap_ZeroToken_LosesWakeup(string protocol)
+    [InlineData("2")]
+    [InlineData("20")]
+    public void TokenWrap_ZeroToken_LosesWakeup(string idBits)
     {
-        AssertViolates("token-wrap", protocol, "no-lost-wakeup", "host.apf.token_never_zero=false");
-        AssertPasses("token-wrap", protocol, "no-lost-wakeup");
+        AssertViolates("token-wrap", "kvm-pf-int", "no-lost-wakeup", "host.apf.token_never_zero=false", "host.apf.token_id_bits=" + idBits);
+        AssertPasses("token-wrap", "kvm-pf-int", "no-lost-wakeup", "host.apf.token_id_bits=" + idBits);
     }
 
     [Theory]

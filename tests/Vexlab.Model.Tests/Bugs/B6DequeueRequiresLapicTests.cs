@@ -44,16 +44,43 @@ public sealed class B6DequeueRequiresLapicTests
         Assert.False(s.IsEnabled(ActionKind.Dequeue, 0, 0));
     }
 
+    /// <summary>
+    /// 2f15d027c05f also makes enabling the LAPIC (apic_set_spiv, kvm_lapic_set_base) request
+    /// KVM_REQ_APF_READY: the held wake-all is dequeued before the guest runs its next instruction.
+    /// </summary>
     [Fact]
-    public void WakeAllHeldUntilLapicEnabled()
+    public void WakeAllHeldUntilLapicEnabled_ThenDequeuedAtOnce()
     {
         var s = WakeAllBeforeLapic("true");
         s.Do(ActionKind.Reenable, 0);
         Assert.False(s.IsEnabled(ActionKind.Dequeue, 0, 0));
-        s.Do(ActionKind.Step, 0);
+        var enable = s.Do(ActionKind.Step, 0);
         Assert.Equal(1, s.Machine.Vcpu(0).LapicEnabled);
-        var dequeue = s.Do(ActionKind.Dequeue, 0, 0);
-        Assert.Contains(dequeue, e => e.Kind == ModelEventKind.InterruptRaised);
+        Assert.Contains(enable, e => e.Kind == ModelEventKind.ReadyDequeued && e.Token == Model.Machine.Machine.BroadcastToken);
+        Assert.Contains(enable, e => e.Kind == ModelEventKind.InterruptRaised);
+        Assert.Equal(0, s.Machine.Vcpu(0).Done);
         BugAsserts.AssertFinishedClean(s);
+    }
+
+    /// <summary>
+    /// The symptom of the bug: the guest's idle HLT exits, kvm_vcpu_has_events sees the stuck done
+    /// list, the HLT ends at once and the idle loop halts again, forever (a 100% CPU spin).
+    /// </summary>
+    [Fact]
+    public void StuckDoneList_WakesTheIdleHltForever()
+    {
+        var s = WakeAllBeforeLapic("false");
+        s.Do(ActionKind.Reenable, 0);
+        s.StepUntil(ModelEventKind.TaskSlept, vcpu: 0);
+        s.CompleteAny();
+        for (var round = 0; round < 3; round++)
+        {
+            s.StepUntil(ModelEventKind.GuestHalted, vcpu: 0);
+            Assert.False(s.IsEnabled(ActionKind.Dequeue, 0, 0));
+            var wake = s.Do(ActionKind.Unblock, 0);
+            Assert.Contains(wake, e => e.Kind == ModelEventKind.Unhalted && e.Aux == 3);
+            Assert.Equal(RunState.InGuest, s.Machine.Vcpu(0).Run);
+            Assert.Equal(1, s.Machine.Vcpu(0).WokenByCompletion);
+        }
     }
 }

@@ -1,0 +1,172 @@
+using Vexlab.Model.Guest;
+using Vexlab.Model.Host;
+using Vexlab.Model.Machine;
+using Vexlab.Model.Scripting;
+using Vexlab.Model.Tests.Bugs;
+using static Vexlab.Model.Tests.Machine.TestMachines;
+
+namespace Vexlab.Model.Tests.Machine;
+
+/// <summary>
+/// Host paths checked against KVM's code (arch/x86/kvm/x86.c, mmu/mmu.c, virt/kvm/async_pf.c)
+/// and the guest's #PF entry (arch/x86/mm/fault.c); docs/kvm-facts.md has the sources.
+/// </summary>
+public sealed class HostFidelityTests
+{
+    /// <summary>
+    /// kvm_faultin_pfn: kvm_find_async_pf_gfn (artificial halt) comes before kvm_setup_async_pf's
+    /// ASYNC_PF_PER_VCPU limit: a repeated gfn halts even with the queue full.
+    /// </summary>
+    [Fact]
+    public void RepeatedGfn_HaltsBeforeTheQueueLimit()
+    {
+        var m = Build("kvm-pf-int", [User("a", 0, Touch(0)), Kernel("k", 0, KTouch(0))], knobs: [("host.apf.max_per_vcpu", "1")]);
+        var s = new Script(m);
+        s.StepUntil(ModelEventKind.TaskSlept);
+        Assert.Equal(1, m.Vcpu(0).ApfQueued);
+        var again = s.StepUntil(ModelEventKind.ArtificialHalt);
+        Assert.DoesNotContain(again, e => e.Kind == ModelEventKind.SyncStall);
+        Assert.Equal(RunState.HostHalted, m.Vcpu(0).Run);
+    }
+
+    /// <summary>
+    /// kvm_can_do_async_pf: with HLT exits off, async work only if kvm_can_deliver_async_pf, which
+    /// holds the CPL test (send_user_only): a 5.8+ kernel-mode fault is synchronous, no artificial halt.
+    /// </summary>
+    [Theory]
+    [InlineData("true", true)]
+    [InlineData("false", false)]
+    public void HltInGuest_KernelFaultIsSynchronous(string hltInGuest, bool synchronous)
+    {
+        var m = Build("kvm-pf-int", [Kernel("k", 0, KTouch(0))], knobs: [("host.hlt_in_guest", hltInGuest)]);
+        var s = new Script(m);
+        var fault = s.Do(ActionKind.Step, 0);
+        Assert.Equal(synchronous, fault.Has(ModelEventKind.SyncStall));
+        Assert.Equal(!synchronous, fault.Has(ModelEventKind.ArtificialHalt));
+    }
+
+    [Fact]
+    public void HltInGuest_UserFaultStillAsync()
+    {
+        var m = Build("kvm-pf-int", [User("u", 0, Touch(0))], knobs: [("host.hlt_in_guest", "true")]);
+        var fault = new Script(m).Do(ActionKind.Step, 0);
+        Assert.Contains(fault, e => e.Kind == ModelEventKind.AsyncStarted && e.Aux == 1);
+    }
+
+    /// <summary>
+    /// kvm_vcpu_has_events is true when async_pf.done is not empty, so vcpu_block returns for a
+    /// completion the vCPU cannot dequeue (here: the LAPIC is disabled); apf.halted is cleared and
+    /// the access is retried, halting again while its gfn is in flight.
+    /// </summary>
+    [Fact]
+    public void ArtificialHalt_WokenByAnyCompletion_RetriesAndHaltsAgain()
+    {
+        var m = Build("kvm-pf-int", [User("u", 0, Touch(1)), Kernel("k", 0, KTouch(0))],
+            knobs: [("guest.lapic.enabled_at_apf_enable", "false")]);
+        var s = new Script(m);
+        s.StepUntil(ModelEventKind.TaskSlept);
+        s.StepUntil(ModelEventKind.ArtificialHalt);
+        Assert.False(s.IsEnabled(ActionKind.Unblock, 0));
+
+        // The user task's page comes in first; its page-ready cannot be dequeued (LAPIC disabled).
+        var slot = FindWork(m, page: 1);
+        s.Do(ActionKind.Complete, 0, slot);
+        Assert.False(s.IsEnabled(ActionKind.Dequeue, 0, 0));
+        var wake = s.Do(ActionKind.Unblock, 0);
+        Assert.Contains(wake, e => e.Kind == ModelEventKind.Unhalted && e.Aux == 3);
+        Assert.Equal(RunState.InGuest, m.Vcpu(0).Run);
+        var retry = s.Do(ActionKind.Step, 0);
+        Assert.True(retry.Has(ModelEventKind.ArtificialHalt));
+        Assert.True(s.IsEnabled(ActionKind.Unblock, 0));
+    }
+
+    [Fact]
+    public void ArtificialHalt_NotWokenByAnEmptyDoneList()
+    {
+        var m = Build("kvm-pf-int", [Kernel("k", 0, KTouch(0))]);
+        var s = new Script(m);
+        s.Do(ActionKind.Step, 0);
+        Assert.Equal(RunState.HostHalted, m.Vcpu(0).Run);
+        Assert.False(s.IsEnabled(ActionKind.Unblock, 0));
+    }
+
+    /// <summary>kvm_arch_async_page_present sets mp_state RUNNABLE: a dequeued completion ends a guest HLT that exited.</summary>
+    [Theory]
+    [InlineData("false", RunState.InGuest)]
+    [InlineData("true", RunState.GuestHalt)]
+    public void PageReady_EndsGuestHlt(string hltInGuest, RunState after)
+    {
+        var m = Build("kvm-pf-int", [User("u", 0, Touch(0))], knobs: [("host.hlt_in_guest", hltInGuest)]);
+        var s = new Script(m);
+        s.StepUntil(ModelEventKind.TaskSlept);
+        s.StepUntil(ModelEventKind.GuestHalted);
+        s.CompleteAny();
+        s.Do(ActionKind.Dequeue, 0, 0);
+        Assert.Equal(after, m.Vcpu(0).Run);
+    }
+
+    /// <summary>5.7's vcpu_run calls kvm_check_async_pf_completion after every exit, a minor EPT fault too.</summary>
+    [Theory]
+    [InlineData("kvm-pf", RunState.InHost)]
+    [InlineData("kvm-pf-int", RunState.InGuest)]
+    public void MinorEptFault_PassesThroughTheHostOn57(string protocol, RunState after)
+    {
+        var m = Build(protocol, [User("u", 0, Touch(0))], absent: HostPage.AbsentNoIo);
+        var fault = new Script(m).Do(ActionKind.Step, 0);
+        Assert.True(fault.Has(ModelEventKind.MinorEptFault));
+        Assert.Equal(after, m.Vcpu(0).Run);
+    }
+
+    /// <summary>
+    /// do_user_addr_fault: faulthandler_disabled() (copy_from_user_nmi's pagefault_disable, NMI and
+    /// hard-IRQ context, a preempt count) maps nothing and takes the exception-table fixup.
+    /// </summary>
+    [Theory]
+    [InlineData("sync")]
+    [InlineData("kvm-pf-int")]
+    [InlineData("ve")]
+    public void NmiUserAccess_TakesTheFixup_MapsNothing(string protocol)
+    {
+        var m = Build(protocol, [Spinner("s", TaskMode.User, 0)], absentCount: 0,
+            groups: [new PageGroupSpec(2, 1, HostPage.Resident, false, 0, false)], bounds: new ExternalBounds(1, 0, 0, 0), nmiTouchPage: 2);
+        var s = new Script(m);
+        s.Do(ActionKind.RaiseNmi, 0);
+        var events = s.StepUntil(ModelEventKind.Fixup);
+        Assert.DoesNotContain(events, e => e.Kind == ModelEventKind.GuestMinorFault);
+        Assert.Equal((PageFlags)0, m.Page(2).Flags & PageFlags.GuestPresent);
+    }
+
+    [Fact]
+    public void PreemptDisabledKernelAccess_TakesTheFixup()
+    {
+        var m = Build("sync", [Kernel("k", 0, Op(MicroOp.PreemptOff), KTouch(2), Op(MicroOp.PreemptOn))], absentCount: 0,
+            groups: [new PageGroupSpec(2, 1, HostPage.Resident, false, 0, false)]);
+        var s = new Script(m);
+        var events = s.StepUntil(ModelEventKind.Fixup);
+        Assert.DoesNotContain(events, e => e.Kind == ModelEventKind.GuestMinorFault);
+    }
+
+    [Fact]
+    public void TaskContextUserAccess_MapsThePage()
+    {
+        var m = Build("sync", [User("u", 0, Touch(2))], absentCount: 0,
+            groups: [new PageGroupSpec(2, 1, HostPage.Resident, false, 0, false)]);
+        var s = new Script(m);
+        var events = s.StepUntil(ModelEventKind.GuestMinorFault);
+        Assert.DoesNotContain(events, e => e.Kind == ModelEventKind.Fixup);
+        BugAsserts.AssertFinishedClean(s);
+    }
+
+    private static int FindWork(Model.Machine.Machine m, int page)
+    {
+        for (var i = 0; i < m.WorkCapacity; i++)
+        {
+            if (m.Work(i).Kind != WorkKind.Free && m.Work(i).Page == page)
+            {
+                return i;
+            }
+        }
+
+        throw new InvalidOperationException($"no work for page {page}");
+    }
+}
