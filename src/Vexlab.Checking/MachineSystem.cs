@@ -388,6 +388,12 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
                 Raw |= 1u << e.Aux;
             }
         }
+
+        public readonly int PickNextTask(int vcpu, int current, int fallback) => fallback;
+
+        public readonly bool PreemptOnTick(int vcpu, int current) => true;
+
+        public readonly bool PreemptOnWakeup(int vcpu, int woken) => true;
     }
 
     private sealed class Worker(Machine machine)

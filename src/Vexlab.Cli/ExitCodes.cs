@@ -15,6 +15,9 @@ public static class ExitCodes
     /// <summary>Stopped cleanly at a limit; the result is marked incomplete.</summary>
     public const int Limit = 3;
 
+    /// <summary>Standard output could not be written: full, closed or failing (BSD sysexits EX_IOERR).</summary>
+    public const int OutputFailed = 74;
+
     /// <summary>An internal error (BSD sysexits EX_SOFTWARE).</summary>
     public const int Internal = 70;
 }

@@ -3,6 +3,8 @@ using System.Globalization;
 using Vexlab.Cli.Commands;
 using Vexlab.Cli.Infrastructure;
 using Vexlab.Model.Configuration;
+using Vexlab.Scenarios;
+using Vexlab.Scenarios.Files;
 
 namespace Vexlab.Cli;
 
@@ -38,12 +40,13 @@ public static class VexlabApp
             // One line naming the problem; System.CommandLine would print the whole help and exit 1.
             var command = parse.CommandResult.Command;
             var path = command == root ? "vexlab" : "vexlab " + CommandPath(parse);
-            context.Error.WriteLine($"{path}: {parse.Errors[0].Message} (see '{path} --help')");
+            context.Error.WriteLine($"{path}: {UsageErrors.Describe(parse)} (see '{path} --help')");
             return ExitCodes.BadInput;
         }
 
         try
         {
+            UsageErrors.CheckBeforeWork(parse, args);
             var config = new InvocationConfiguration
             {
                 Output = context.Output,
@@ -54,8 +57,21 @@ public static class VexlabApp
         }
         catch (InputException e)
         {
-            context.Error.WriteLine($"vexlab: {e.Message}");
-            return ExitCodes.BadInput;
+            return Report(context, "vexlab: " + ErrorText.Escape(e.Message), ExitCodes.BadInput);
+        }
+        catch (OutputFailedException e)
+        {
+            return Report(context, "vexlab: " + ErrorText.Escape(e.Message), ExitCodes.OutputFailed);
+        }
+        catch (IOException e) when (IsOutputFailure(e))
+        {
+            // stdout full (/dev/full) or closed: one line on stderr, EX_IOERR, no stack trace.
+            return Report(context, "vexlab: cannot write standard output: " + ErrorText.Escape(FirstLine(e.Message)), ExitCodes.OutputFailed);
+        }
+        catch (UnauthorizedAccessException e) when (e.InnerException is IOException)
+        {
+            // A closed stdout (>&-) fails with EBADF, which .NET reports as access denied.
+            return Report(context, "vexlab: cannot write standard output: " + ErrorText.Escape(FirstLine(e.InnerException.Message)), ExitCodes.OutputFailed);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -99,6 +115,24 @@ public static class VexlabApp
 
         names.Reverse();
         return string.Join(' ', names);
+    }
+
+    /// <summary>True for a failed write to a standard stream (an I/O error no input file caused).</summary>
+    private static bool IsOutputFailure(IOException e) =>
+        e is not (FileNotFoundException or DirectoryNotFoundException or PathTooLongException or EndOfStreamException);
+
+    private static int Report(CliContext context, string line, int code)
+    {
+        try
+        {
+            context.Error.WriteLine(line);
+        }
+        catch (IOException)
+        {
+            // stderr is gone too: the exit code is all that is left to say it.
+        }
+
+        return code;
     }
 
     private static int Internal(CliContext context, Exception e)

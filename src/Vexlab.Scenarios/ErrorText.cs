@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Vexlab.Scenarios;
 
-internal static class ErrorText
+public static class ErrorText
 {
     private const int MaxQuoted = 80;
 
@@ -45,6 +45,55 @@ internal static class ErrorText
         builder.Append('"');
         return builder.ToString();
     }
+
+    /// <summary>
+    /// Text for a message with every control character written as an escape (\n, \u001b), so a
+    /// file name or value holding terminal escapes cannot drive the terminal it is printed on.
+    /// </summary>
+    public static string Escape(string text)
+    {
+        var clean = true;
+        foreach (var c in text)
+        {
+            if (char.IsControl(c) || c is '\u2028' or '\u2029')
+            {
+                clean = false;
+                break;
+            }
+        }
+
+        if (clean)
+        {
+            return text;
+        }
+
+        var builder = new StringBuilder(text.Length + 8);
+        foreach (var c in text)
+        {
+            switch (c)
+            {
+                case '\n': builder.Append("\\n"); break;
+                case '\r': builder.Append("\\r"); break;
+                case '\t': builder.Append("\\t"); break;
+                default:
+                    if (char.IsControl(c) || c is '\u2028' or '\u2029')
+                    {
+                        builder.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    }
+                    else
+                    {
+                        builder.Append(c);
+                    }
+
+                    break;
+            }
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>A file name for a message: as given, with control characters escaped.</summary>
+    public static string Path(string path) => Escape(path);
 
     /// <summary>Joins the lines of a message into one line.</summary>
     public static string OneLine(string text)

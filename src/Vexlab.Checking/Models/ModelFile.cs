@@ -3,7 +3,9 @@ using Vexlab.Model.Configuration;
 using Vexlab.Model.Guest;
 using Vexlab.Model.Host;
 using Vexlab.Model.Machine;
+using Vexlab.Scenarios;
 using Vexlab.Scenarios.Documents;
+using Vexlab.Scenarios.Files;
 
 namespace Vexlab.Checking.Models;
 
@@ -129,15 +131,19 @@ public sealed class ModelFile
 
     private static readonly string[] s_ops = ["==", "!=", "<=", ">=", "<", ">"];
 
-    private ModelFile(string path, BuiltinModel model, IReadOnlyList<UserInvariant> invariants)
+    private ModelFile(string path, string source, BuiltinModel model, IReadOnlyList<UserInvariant> invariants)
     {
         Path = path;
+        Source = source;
         Model = model;
         Invariants = invariants;
     }
 
     /// <summary>The file the model was read from.</summary>
     public string Path { get; }
+
+    /// <summary>The YAML text as read: counterexample traces embed it so a replay needs no file.</summary>
+    public string Source { get; }
 
     /// <summary>The model, shaped like a built-in one.</summary>
     public BuiltinModel Model { get; }
@@ -149,12 +155,16 @@ public sealed class ModelFile
     public static IEnumerable<string> FieldNames => [.. s_globalFields, .. s_vcpuFields.Select(f => "vcpuN." + f)];
 
     /// <summary>Reads and checks a model file; bad input throws <see cref="InputException"/> with the file, line and column.</summary>
-    public static ModelFile Load(string path) => From(ScenarioDocument.Load(path));
+    public static ModelFile Load(string path)
+    {
+        var text = InputFile.ReadText(path, "model file");
+        return From(ScenarioDocument.Parse(text, ErrorText.Path(path), "model file", allowEmpty: false), text);
+    }
 
     /// <summary>Parses model YAML; <paramref name="file"/> names it in messages.</summary>
-    public static ModelFile Parse(string yaml, string file) => From(ScenarioDocument.Parse(yaml, file));
+    public static ModelFile Parse(string yaml, string file) => From(ScenarioDocument.Parse(yaml, file, "model file"), yaml);
 
-    private static ModelFile From(ScenarioDocument doc)
+    private static ModelFile From(ScenarioDocument doc, string source)
     {
         var root = doc.Root;
         foreach (var e in root.Entries)
@@ -262,7 +272,7 @@ public sealed class ModelFile
                 EnumerateChoices = true,
             },
             InMatrix: false);
-        return new ModelFile(doc.File, model, invariants);
+        return new ModelFile(doc.File, source, model, invariants);
     }
 
     private static TaskSpec ReadTask(MappingNode node, int vcpus, int pages)

@@ -346,6 +346,7 @@ public static class CheckCommand
         if (outcome.Request.File is { } modelFile)
         {
             doc["model_file"] = modelFile.Path;
+            doc["model_source"] = modelFile.Source;
         }
 
         doc["protocol"] = outcome.Request.Protocol;
@@ -386,7 +387,7 @@ public static class CheckCommand
             t = t[..^1];
         }
 
-        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value <= 0)
+        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !(value > 0) || value * scale >= long.MaxValue)
         {
             throw new InputException($"check: --max-memory {text}: expected a size such as 512M or 4G");
         }
@@ -409,7 +410,8 @@ public static class CheckCommand
             t = t[..^1];
         }
 
-        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value <= 0)
+        // TimeSpan holds at most about 29,000 years; NaN, infinities and larger values are refused here.
+        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !(value > 0) || value * scale > TimeSpan.MaxValue.TotalSeconds / 2)
         {
             throw new InputException($"check: --time-limit {text}: expected a duration such as 30s or 5m");
         }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Vexlab.Checking.Models;
 using Vexlab.Cli.Infrastructure;
@@ -10,6 +9,8 @@ using Vexlab.Model.Properties;
 using Vexlab.Simulation.Backing;
 using Vexlab.Simulation.Driver;
 using Vexlab.Simulation.Tracing;
+using Vexlab.Scenarios;
+using Vexlab.Scenarios.Files;
 
 namespace Vexlab.Cli.Commands;
 
@@ -39,8 +40,21 @@ public static class ReplayCommand
                 throw new InputException($"--trace-format: expected perfetto or ftrace, got '{traceFormat}'");
             }
 
-            var trace = Load(path);
-            var config = BuiltinModels.Get(trace.Model).Build(trace.Protocol, trace.Overrides);
+            var trace = CounterexampleFile.Load(path);
+            var model = ResolveModel(trace, path);
+            MachineConfig config;
+            try
+            {
+                config = model.Build(trace.Protocol, trace.Overrides);
+            }
+            catch (InputException e)
+            {
+                // The protocol and knobs come from the trace, not the command line: say so.
+                const string commandLine = "command line: ";
+                var problem = e.Message.StartsWith(commandLine, StringComparison.Ordinal) ? e.Message[commandLine.Length..] : e.Message;
+                throw InputException.At(ErrorText.Path(path), 0, 0, null, problem);
+            }
+
             var names = new List<string>();
             var groupOf = new List<int>();
             for (var i = 0; i < config.Tasks.Count; i++)
@@ -57,7 +71,7 @@ public static class ReplayCommand
                 TaskGroups = names,
                 TaskGroupOf = groupOf,
             };
-            var replay = RunReplay(setup, trace.Actions, parse.GetValue(output), traceFormat, config.Vcpus);
+            var replay = RunReplay(setup, [.. trace.Actions], parse.GetValue(output), traceFormat, config.Vcpus);
             var target = JsonTarget.From(parse, json);
             var w = context.HumanWriter(target);
             w.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -92,7 +106,30 @@ public static class ReplayCommand
         return command;
     }
 
-    private sealed record TraceFile(string Model, string Protocol, string? Property, List<KeyValuePair<string, string>> Overrides, List<MachineAction> Actions);
+    /// <summary>
+    /// The model the trace was found on: a built-in one by name, or a model file, read from the
+    /// YAML the trace embeds (so the replay needs no file and cannot pick up a later edit), or from
+    /// the recorded path for traces written before the text was embedded.
+    /// </summary>
+    private static BuiltinModel ResolveModel(CounterexampleFile trace, string path)
+    {
+        if (trace.ModelSource is { } source)
+        {
+            return ModelFile.Parse(source, (trace.ModelFilePath ?? ErrorText.Path(path)) + " (as embedded in the trace)").Model;
+        }
+
+        if (trace.ModelFilePath is { } modelFile)
+        {
+            return ModelFile.Load(modelFile).Model;
+        }
+
+        if (!BuiltinModels.All.Any(m => m.Name == trace.Model))
+        {
+            throw InputException.At(ErrorText.Path(path), 0, 0, "model", "unknown built-in model " + ErrorText.Quote(trace.Model));
+        }
+
+        return BuiltinModels.Get(trace.Model);
+    }
 
     private static ReplayResult RunReplay(SimulationSetup setup, List<MachineAction> actions, string? outPath, string format, int vcpus)
     {
@@ -101,84 +138,24 @@ public static class ReplayCommand
             return new Simulator(setup).Replay(actions);
         }
 
-        Stream stream;
-        try
+        using var output = OutputFile.Create(outPath, "replay trace");
+        var workers = new Machine(setup.Machine).WorkCapacity;
+        ReplayResult result;
+        if (format == "ftrace")
         {
-            stream = File.Create(outPath);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InputException($"{outPath}: cannot write the trace: {e.Message}");
-        }
-
-        using (stream)
-        {
-            var workers = new Machine(setup.Machine).WorkCapacity;
-            if (format == "ftrace")
+            using (var writer = new StreamWriter(output.Stream, leaveOpen: true))
             {
-                using var writer = new StreamWriter(stream);
                 var ftrace = new FtraceWriter(writer, vcpus, workers);
-                return new Simulator(setup, ftrace).Replay(actions);
+                result = new Simulator(setup, ftrace).Replay(actions);
             }
-
-            using var perfetto = new PerfettoTraceWriter(stream, vcpus, workers, "replay", leaveOpen: true);
-            return new Simulator(setup, perfetto).Replay(actions);
         }
-    }
-
-    private static TraceFile Load(string path)
-    {
-        JsonNode? root;
-        try
+        else
         {
-            root = JsonNode.Parse(File.ReadAllText(path));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InputException($"{path}: cannot read: {e.Message}");
-        }
-        catch (JsonException e)
-        {
-            throw new InputException($"{path}:{e.LineNumber + 1}: not JSON: {FirstLine(e.Message)}");
+            using var perfetto = new PerfettoTraceWriter(output.Stream, vcpus, workers, "replay", leaveOpen: true);
+            result = new Simulator(setup, perfetto).Replay(actions);
         }
 
-        if (root is not JsonObject o)
-        {
-            throw new InputException($"{path}: expected a JSON object written by vexlab check --trace");
-        }
-
-        string Text(string key) => o[key]?.GetValue<string>() ?? throw new InputException($"{path}: {key}: missing");
-        var overrides = new List<KeyValuePair<string, string>>();
-        foreach (var node in o["overrides"]?.AsArray() ?? [])
-        {
-            var text = node?.GetValue<string>() ?? string.Empty;
-            var eq = text.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0)
-            {
-                throw new InputException($"{path}: overrides: expected KEY=VALUE, got '{text}'");
-            }
-
-            overrides.Add(new(text[..eq], text[(eq + 1)..]));
-        }
-
-        var actions = new List<MachineAction>();
-        foreach (var node in o["actions"]?.AsArray() ?? throw new InputException($"{path}: actions: missing"))
-        {
-            actions.Add(MachineAction.Unpack(node!.GetValue<uint>()));
-        }
-
-        var model = Text("model");
-        if (!BuiltinModels.All.Any(m => m.Name == model))
-        {
-            throw new InputException($"{path}: model: unknown built-in model '{model}'");
-        }
-
-        return new TraceFile(model, Text("protocol"), o["property"]?.GetValue<string>(), overrides, actions);
-    }
-
-    private static string FirstLine(string text)
-    {
-        var i = text.IndexOf('\n', StringComparison.Ordinal);
-        return i < 0 ? text : text[..i];
+        output.Commit();
+        return result;
     }
 }

@@ -7,6 +7,7 @@ using Vexlab.Cli.Infrastructure;
 using Vexlab.Model.Configuration;
 using Vexlab.Model.Protocols;
 using Vexlab.Scenarios.Documents;
+using Vexlab.Scenarios.Files;
 using Vexlab.Simulation.Driver;
 using Vexlab.Simulation.Engine;
 using Vexlab.Simulation.Scenarios;
@@ -52,23 +53,18 @@ public static class SimulateCommands
             context.Error.WriteLine($"vexlab: seed {prepared.Setup.Seed}; replay: {prepared.Replay}");
             var tracePath = parse.GetValue(trace);
             ITraceSink? sink = null;
+            OutputFile? output = null;
             Stream? stream = null;
             StreamWriter? writer = null;
             if (tracePath is not null)
             {
-                try
-                {
-                    stream = File.Create(tracePath);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    throw new InputException($"{tracePath}: cannot write the trace: {e.Message}");
-                }
+                output = OutputFile.Create(tracePath, "trace");
+                stream = output.Stream;
 
                 var workers = new Vexlab.Model.Machine.Machine(prepared.Setup.Machine).WorkCapacity;
                 if (parse.GetValue(format) == "ftrace")
                 {
-                    writer = new StreamWriter(stream);
+                    writer = new StreamWriter(stream, leaveOpen: true);
                     sink = new FtraceWriter(writer, prepared.Setup.Machine.Vcpus, workers);
                 }
                 else
@@ -81,12 +77,13 @@ public static class SimulateCommands
             try
             {
                 result = RunWithProgress(context, prepared, sink);
+                (sink as IDisposable)?.Dispose();
+                writer?.Dispose();
+                output?.Commit();
             }
             finally
             {
-                (sink as IDisposable)?.Dispose();
-                writer?.Dispose();
-                stream?.Dispose();
+                output?.Dispose();
             }
 
             var human = context.Human(target);
@@ -441,6 +438,12 @@ public static class SimulateCommands
         foreach (var t in results[0].Tasks)
         {
             Row("finished: " + t.Name, i => results[i].Task(t.Name).FinishedNs < 0 ? "-" : Ms(results[i].Task(t.Name).FinishedNs));
+        }
+
+        foreach (var t in results[0].Tasks)
+        {
+            Row("cpu share: " + t.Name, i => string.Create(Inv, $"{results[i].Task(t.Name).Share * 100:F1}%"));
+            Row("waiting: " + t.Name, i => Ms(results[i].Task(t.Name).WaitNs));
         }
 
         Row("faults", i => results[i].FaultLatency.Count.ToString("N0", Inv));

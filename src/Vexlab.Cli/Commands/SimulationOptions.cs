@@ -42,11 +42,6 @@ internal sealed class SimulationOptions
 
         if (file is not null)
         {
-            if (!System.IO.File.Exists(file))
-            {
-                throw new InputException($"{file}: no such scenario file");
-            }
-
             return (ScenarioDocument.Load(file), file);
         }
 

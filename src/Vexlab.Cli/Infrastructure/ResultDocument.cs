@@ -1,14 +1,14 @@
 using System.Reflection;
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Vexlab.Scenarios.Files;
 
 namespace Vexlab.Cli.Infrastructure;
 
 /// <summary>
 /// Writes one JSON result: <c>schema_version</c> and <c>vexlab_version</c> first, then the
-/// command's fields. A file is written whole or not at all (temporary file, then rename).
+/// command's fields. A file is written whole or not at all (<see cref="OutputFile"/>).
 /// </summary>
 public static class ResultDocument
 {
@@ -47,30 +47,7 @@ public static class ResultDocument
             return;
         }
 
-        var full = System.IO.Path.GetFullPath(target.Path);
-        var temp = full + ".tmp-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        try
-        {
-            File.WriteAllText(temp, text, new UTF8Encoding(false));
-            File.Move(temp, full, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            TryDelete(temp);
-            throw new Model.Configuration.InputException($"{target.Path}: cannot write the JSON result: {e.Message}");
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // Nothing more to do: the result file was never put in place.
-        }
+        OutputFile.WriteAllText(target.Path, "JSON result", text);
     }
 
     private static string ReadVersion()

@@ -390,7 +390,8 @@ public sealed partial class Machine
                 f.Pc++;
                 break;
             case MicroOp.TimerWork:
-                if (OtherRunnable(v, t) >= 0)
+                // scheduler_tick: the policy decides whether the current task has run its share.
+                if (OtherRunnable(v, t) >= 0 && sink.PreemptOnTick(v, t))
                 {
                     cpu.NeedResched = 1;
                 }

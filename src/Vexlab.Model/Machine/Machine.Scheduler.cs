@@ -57,6 +57,14 @@ public sealed partial class Machine
             next = task.Status == TaskPhase.Runnable ? t : v;
         }
 
+        // pick_next_task is the driver's policy; only a runnable task of this vCPU may be picked.
+        var picked = sink.PickNextTask(v, t, next);
+        if (picked != next && picked >= _vcpus && picked < _tasks
+            && TaskRef(picked).Vcpu == v && TaskRef(picked).Status == TaskPhase.Runnable)
+        {
+            next = picked;
+        }
+
         cpu.NeedResched = 0;
         if (next == t)
         {
@@ -291,9 +299,14 @@ public sealed partial class Machine
             return;
         }
 
-        // try_to_wake_up + check_preempt_wakeup: a task that slept on I/O preempts the current one
-        // (CFS credits sleepers); another vCPU gets a reschedule IPI (smp_send_reschedule).
-        target.NeedResched = 1;
+        // try_to_wake_up + check_preempt_wakeup: the policy decides whether the woken task preempts
+        // the current one (the idle task always yields); another vCPU gets a reschedule IPI
+        // (smp_send_reschedule).
+        if (IsIdle(target.CurrentTask) || sink.PreemptOnWakeup(u, t))
+        {
+            target.NeedResched = 1;
+        }
+
         if (u != v)
         {
             Raise(u, ModelVector.Reschedule, ref sink);

@@ -106,10 +106,25 @@ public enum Signal : byte
 /// <summary>One model event. Small and unmanaged: sinks see it by reference, nothing allocates.</summary>
 public readonly record struct ModelEvent(ModelEventKind Kind, byte Vcpu, byte Task, byte Aux, uint Token, int Page);
 
-/// <summary>Receives model events; drivers implement it as a struct so calls are not virtual.</summary>
+/// <summary>
+/// Receives model events; drivers implement it as a struct so calls are not virtual. It also takes
+/// the guest scheduler's decisions, which the model leaves to its driver: the timed driver answers
+/// with a policy (EEVDF, CFS); the checker answers with the model's default, preempting at every
+/// chance it has. The answers never enter the machine's state. A struct sink should implement the
+/// three methods itself: calling a default interface method on a struct boxes it.
+/// </summary>
 public interface IModelEventSink
 {
     void On(in ModelEvent e);
+
+    /// <summary>pick_next_task on vCPU <paramref name="vcpu"/>: a runnable task of that vCPU, or <paramref name="fallback"/> (the model's round robin; the idle task when none is runnable).</summary>
+    int PickNextTask(int vcpu, int current, int fallback) => fallback;
+
+    /// <summary>The tick's preemption check (scheduler_tick -> task_tick_fair): true sets need_resched on <paramref name="vcpu"/>.</summary>
+    bool PreemptOnTick(int vcpu, int current) => true;
+
+    /// <summary>check_preempt_wakeup: does task <paramref name="woken"/> preempt the running task of <paramref name="vcpu"/>.</summary>
+    bool PreemptOnWakeup(int vcpu, int woken) => true;
 }
 
 /// <summary>A sink that ignores everything.</summary>
@@ -118,4 +133,10 @@ public struct NullSink : IModelEventSink
     public readonly void On(in ModelEvent e)
     {
     }
+
+    public readonly int PickNextTask(int vcpu, int current, int fallback) => fallback;
+
+    public readonly bool PreemptOnTick(int vcpu, int current) => true;
+
+    public readonly bool PreemptOnWakeup(int vcpu, int woken) => true;
 }

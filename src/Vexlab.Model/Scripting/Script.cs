@@ -12,6 +12,12 @@ public struct EventLog : IModelEventSink
 
     public void On(in ModelEvent e) => Events.Add(e);
 
+    public readonly int PickNextTask(int vcpu, int current, int fallback) => fallback;
+
+    public readonly bool PreemptOnTick(int vcpu, int current) => true;
+
+    public readonly bool PreemptOnWakeup(int vcpu, int woken) => true;
+
     public readonly bool Has(ModelEventKind kind) => _events is not null && _events.Exists(e => e.Kind == kind);
 
     public readonly bool Has(ModelEventKind kind, byte aux) => _events is not null && _events.Exists(e => e.Kind == kind && e.Aux == aux);

@@ -2,6 +2,7 @@ using System.Globalization;
 using ScottPlot;
 using Vexlab.Model.Configuration;
 using Vexlab.Results.Store;
+using Vexlab.Scenarios.Files;
 
 namespace Vexlab.Results.Plotting;
 
@@ -74,21 +75,11 @@ public static class ResultPlots
 
     private static void Save(Plot plot, string output, int width, int height)
     {
-        try
-        {
-            if (Path.GetExtension(output).Equals(".png", StringComparison.OrdinalIgnoreCase))
-            {
-                plot.SavePng(output, width, height);
-            }
-            else
-            {
-                plot.SaveSvg(output, width, height);
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw InputException.At(output, 0, 0, null, "cannot write the plot: " + e.Message.ReplaceLineEndings(" "));
-        }
+        // Rendered in memory, then written whole by the one output writer (temp file, fsync, rename).
+        var bytes = Path.GetExtension(output).Equals(".png", StringComparison.OrdinalIgnoreCase)
+            ? plot.GetImageBytes(width, height, ImageFormat.Png)
+            : System.Text.Encoding.UTF8.GetBytes(plot.GetSvgXml(width, height));
+        OutputFile.Write(output, "plot", stream => stream.Write(bytes));
     }
 
     /// <summary>Groups rows into lines: mean and mean +- 1.96 sd / sqrt(n) over the rows at each x.</summary>

@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json.Nodes;
 using DuckDB.NET.Data;
 using Vexlab.Model.Configuration;
+using Vexlab.Scenarios;
+using Vexlab.Scenarios.Files;
 
 namespace Vexlab.Results.Store;
 
@@ -258,17 +260,17 @@ public static class StoreOperations
 
         var options = format == "parquet" ? "FORMAT parquet" : "FORMAT csv, HEADER true";
         var order = table == SweepStore.MetaTable ? "key" : "run_key";
-        var temp = output + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        try
+        OutputFile.WriteThroughFile(output, "export", scratch =>
         {
-            SweepStore.Execute(connection, $"COPY (SELECT * FROM {SweepStore.Quote(table)} ORDER BY {order}) TO {SweepStore.Literal(temp)} ({options})");
-            File.Move(temp, output, overwrite: true);
-        }
-        catch (Exception e) when (e is DuckDBException or IOException or UnauthorizedAccessException)
-        {
-            File.Delete(temp);
-            throw InputException.At(output, 0, 0, null, "cannot export: " + FirstLine(e.Message));
-        }
+            try
+            {
+                SweepStore.Execute(connection, $"COPY (SELECT * FROM {SweepStore.Quote(table)} ORDER BY {order}) TO {SweepStore.Literal(scratch)} ({options})");
+            }
+            catch (DuckDBException e)
+            {
+                throw InputException.At(ErrorText.Path(output), 0, 0, null, "cannot export: " + FirstLine(e.Message));
+            }
+        });
     }
 
     private static string FirstLine(string text)

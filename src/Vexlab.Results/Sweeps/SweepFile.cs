@@ -2,7 +2,10 @@ using System.Globalization;
 using System.IO.Hashing;
 using Vexlab.Model.Configuration;
 using Vexlab.Model.Protocols;
+using System.Text;
+using Vexlab.Scenarios;
 using Vexlab.Scenarios.Documents;
+using Vexlab.Scenarios.Files;
 
 namespace Vexlab.Results.Sweeps;
 
@@ -28,24 +31,20 @@ public static class SweepFile
     /// <summary>Reads and parses a sweep file.</summary>
     public static SweepDefinition Load(string path)
     {
-        string text;
-        try
+        var text = InputFile.ReadText(path, "sweep file");
+        if (string.IsNullOrWhiteSpace(text))
         {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw InputException.At(path, 0, 0, null, "cannot read the sweep file: " + e.Message.ReplaceLineEndings(" "));
+            throw InputException.At(ErrorText.Path(path), 1, 1, null, "the sweep file is empty; write at least its scenario");
         }
 
         var full = Path.GetFullPath(path);
-        return Parse(text, path, Path.GetDirectoryName(full) ?? ".", Path.GetFileNameWithoutExtension(path));
+        return Parse(text, ErrorText.Path(path), Path.GetDirectoryName(full) ?? ".", Path.GetFileNameWithoutExtension(path));
     }
 
     /// <summary>Parses sweep YAML. Scenario file paths are relative to <paramref name="directory"/>.</summary>
     public static SweepDefinition Parse(string yaml, string file, string? directory = null, string? defaultName = null)
     {
-        var root = ScenarioDocument.Parse(yaml, file).Root;
+        var root = ScenarioDocument.Parse(yaml, file, "sweep file").Root;
         foreach (var entry in root.Entries)
         {
             if (!s_topKeys.Contains(entry.Key.Value))
@@ -96,17 +95,17 @@ public static class SweepFile
         }
 
         var path = Path.GetFullPath(Path.Combine(directory ?? Directory.GetCurrentDirectory(), value));
-        byte[] bytes;
+        string text;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            text = InputFile.ReadText(path, "scenario file");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (InputException e)
         {
-            throw node.Error($"cannot read the scenario file {path}: {e.Message.ReplaceLineEndings(" ")}");
+            throw node.Error("cannot read the scenario file " + e.Message);
         }
 
-        return new ScenarioRef(null, path, Convert.ToHexStringLower(XxHash128.Hash(bytes)));
+        return new ScenarioRef(null, path, Convert.ToHexStringLower(XxHash128.Hash(Encoding.UTF8.GetBytes(text))));
     }
 
     private static List<Override> ReadSets(MappingNode root)

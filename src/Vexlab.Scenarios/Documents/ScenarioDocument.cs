@@ -1,5 +1,6 @@
 using System.Globalization;
 using Vexlab.Model.Configuration;
+using Vexlab.Scenarios.Files;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 
@@ -24,30 +25,26 @@ public sealed class ScenarioDocument
     /// <summary>The top-level mapping (empty for an empty document).</summary>
     public MappingNode Root { get; }
 
-    /// <summary>Reads and parses a scenario file.</summary>
-    public static ScenarioDocument Load(string path)
-    {
-        string text;
-        try
-        {
-            text = System.IO.File.ReadAllText(path);
-        }
-        catch (IOException e)
-        {
-            throw InputException.At(path, 0, 0, null, "cannot read the scenario file: " + ErrorText.OneLine(e.Message));
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw InputException.At(path, 0, 0, null, "cannot read the scenario file: " + ErrorText.OneLine(e.Message));
-        }
-
-        return Parse(text, path);
-    }
+    /// <summary>Reads and parses a scenario file (bounded by <see cref="InputLimits"/>).</summary>
+    public static ScenarioDocument Load(string path, string what = "scenario file") =>
+        Parse(InputFile.ReadText(path, what), ErrorText.Path(path), what, allowEmpty: false);
 
     /// <summary>Parses YAML text; <paramref name="file"/> names it in messages (e.g. <c>builtin:postcopy</c>).</summary>
-    public static ScenarioDocument Parse(string yaml, string file)
+    /// <remarks>
+    /// Text holding a NUL is refused. An empty document or a lone <c>null</c> is an empty mapping
+    /// only when <paramref name="allowEmpty"/> (layers built in code); a file read from disk that
+    /// is empty is a mistake (a truncated copy, a wrong file), never a scenario.
+    /// </remarks>
+    public static ScenarioDocument Parse(string yaml, string file, string what = "scenario file", bool allowEmpty = true)
     {
-        var reader = new Reader(file);
+        var nul = yaml.IndexOf('\0', StringComparison.Ordinal);
+        if (nul >= 0)
+        {
+            var (line, column) = InputFile.Place(yaml, nul);
+            throw InputException.At(file, line, column, null, $"the {what} holds a NUL byte; it is not a text file");
+        }
+
+        var reader = new Reader(file, what, InputLimits.MaxDepth, allowEmpty);
         try
         {
             return new ScenarioDocument(file, reader.ReadStream(new Parser(new StringReader(yaml))));
@@ -78,7 +75,7 @@ public sealed class ScenarioDocument
         return message.Length == 0 ? "the YAML parser failed" : message;
     }
 
-    private sealed class Reader(string file)
+    private sealed class Reader(string file, string what, int maxDepth, bool allowEmpty)
     {
         public MappingNode ReadStream(Parser parser)
         {
@@ -87,21 +84,34 @@ public sealed class ScenarioDocument
             Take<StreamStart>(parser);
             if (parser.Current is StreamEnd)
             {
-                return Empty(1, 1);
+                if (allowEmpty)
+                {
+                    return Empty(1, 1);
+                }
+
+                throw InputException.At(file, 1, 1, null, $"the {what} is empty; write at least one key");
             }
 
             var start = Take<DocumentStart>(parser);
             MappingNode root;
-            if (parser.Current is DocumentEnd)
+            if (parser.Current is DocumentEnd && !allowEmpty)
+            {
+                throw InputException.At(file, Line(start), Column(start), null, $"the {what} is empty; write at least one key");
+            }
+            else if (parser.Current is DocumentEnd)
             {
                 root = Empty(Line(start), Column(start));
             }
             else
             {
-                var node = ReadNode(parser, string.Empty);
-                if (node is ScalarNode { IsNull: true })
+                var node = ReadNode(parser, string.Empty, 1);
+                if (node is ScalarNode { IsNull: true } && allowEmpty)
                 {
                     root = Empty(node.Line, node.Column);
+                }
+                else if (node is ScalarNode { IsNull: true })
+                {
+                    throw node.Error($"the {what} is an empty (null) document; write at least one key");
                 }
                 else if (node is MappingNode mapping)
                 {
@@ -139,9 +149,18 @@ public sealed class ScenarioDocument
             return current;
         }
 
-        private DocumentNode ReadNode(Parser parser, string path)
+        private DocumentNode ReadNode(Parser parser, string path, int depth)
         {
             var current = parser.Current ?? throw new YamlException("unexpected end of the YAML stream");
+            if (depth > maxDepth && current is SequenceStart or MappingStart)
+            {
+                // One frame per level: bounded here, so 100,000 '[' end in this line, not a stack overflow.
+                throw InputException.At(
+                    file, Line(current), Column(current), null,
+                    string.Create(CultureInfo.InvariantCulture,
+                        $"nested deeper than {maxDepth} levels; set {InputLimits.MaxDepthVariable} to raise the limit"));
+            }
+
             switch (current)
             {
                 case Scalar scalar:
@@ -149,9 +168,9 @@ public sealed class ScenarioDocument
                     return new ScalarNode(
                         file, Line(scalar), Column(scalar), path, scalar.Value, scalar.Style is not ScalarStyle.Plain);
                 case SequenceStart:
-                    return ReadSequence(parser, path);
+                    return ReadSequence(parser, path, depth);
                 case MappingStart:
-                    return ReadMapping(parser, path);
+                    return ReadMapping(parser, path, depth);
                 case AnchorAlias alias:
                     throw InputException.At(
                         file, Line(alias), Column(alias), path.Length == 0 ? null : path,
@@ -161,21 +180,21 @@ public sealed class ScenarioDocument
             }
         }
 
-        private SequenceNode ReadSequence(Parser parser, string path)
+        private SequenceNode ReadSequence(Parser parser, string path, int depth)
         {
             var start = Take<SequenceStart>(parser);
             var items = new List<DocumentNode>();
             while (parser.Current is not SequenceEnd)
             {
                 var itemPath = path + "[" + items.Count.ToString(CultureInfo.InvariantCulture) + "]";
-                items.Add(ReadNode(parser, itemPath));
+                items.Add(ReadNode(parser, itemPath, depth + 1));
             }
 
             parser.MoveNext();
             return new SequenceNode(file, Line(start), Column(start), path, items);
         }
 
-        private MappingNode ReadMapping(Parser parser, string path)
+        private MappingNode ReadMapping(Parser parser, string path, int depth)
         {
             var start = Take<MappingStart>(parser);
             var entries = new List<MappingEntry>();
@@ -207,7 +226,7 @@ public sealed class ScenarioDocument
                 }
 
                 seen.Add(name, key);
-                entries.Add(new MappingEntry(key, ReadNode(parser, keyPath)));
+                entries.Add(new MappingEntry(key, ReadNode(parser, keyPath, depth + 1)));
             }
 
             parser.MoveNext();

@@ -5,7 +5,17 @@ using Vexlab.Simulation.Metrics;
 namespace Vexlab.Simulation.Driver;
 
 /// <summary>One task group: its instances' summed work, when the last instance exited (-1: not all did), signals.</summary>
-public sealed record TaskResult(string Name, int Count, long WorkDone, long FinishedNs, int Signals);
+public sealed record TaskResult(string Name, int Count, long WorkDone, long FinishedNs, int Signals)
+{
+    /// <summary>Time the group's instances were charged by the guest scheduler (current on a vCPU that was not idle).</summary>
+    public long CpuNs { get; init; }
+
+    /// <summary>Time the group's instances were runnable but not running.</summary>
+    public long WaitNs { get; init; }
+
+    /// <summary><see cref="CpuNs"/> over the simulated time: the share of one vCPU.</summary>
+    public double Share { get; init; }
+}
 
 /// <summary>What a timed run measured.</summary>
 public sealed class SimulationResult

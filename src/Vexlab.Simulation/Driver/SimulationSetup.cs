@@ -1,6 +1,7 @@
 using Vexlab.Model.Machine;
 using Vexlab.Simulation.Backing;
 using Vexlab.Simulation.Costs;
+using Vexlab.Simulation.Scheduling;
 
 namespace Vexlab.Simulation.Driver;
 
@@ -49,4 +50,10 @@ public sealed record SimulationSetup
 
     /// <summary>For each workload task instance, its index in <see cref="TaskGroups"/>.</summary>
     public required IReadOnlyList<int> TaskGroupOf { get; init; }
+
+    /// <summary>The guest's fair scheduler (<c>guest.sched.policy</c>).</summary>
+    public SchedPolicy SchedPolicy { get; init; } = SchedPolicy.Eevdf;
+
+    /// <summary>Nice level of each workload task instance (empty: all 0).</summary>
+    public IReadOnlyList<int> TaskNice { get; init; } = [];
 }

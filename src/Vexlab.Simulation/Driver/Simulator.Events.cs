@@ -50,9 +50,6 @@ public sealed partial class Simulator
             case ModelEventKind.NmiDelivered:
                 _stepCost += _c.InterruptInject;
                 break;
-            case ModelEventKind.ContextSwitch:
-                _stepCost += _c.ContextSwitch;
-                break;
             case ModelEventKind.GuestMinorFault:
                 _stepCost += _c.GuestPfMinor;
                 break;
@@ -95,6 +92,25 @@ public sealed partial class Simulator
                     _trace?.Write(TraceRecord.At(_now, TraceKind.KvmAsyncPfReady, e.Vcpu) with { Token = e.Token, Gva = Machine.AddressOf(Math.Max(e.Page, 0)) });
                 }
 
+                break;
+            case ModelEventKind.TaskSlept:
+            case ModelEventKind.TaskExited:
+                _sched.Advance(e.Vcpu, _now);
+                _sched.Dequeue(e.Task);
+                break;
+            case ModelEventKind.TaskWoken:
+                {
+                    var home = _m.Task(e.Task).Vcpu;
+                    _sched.Advance(home, _now);
+                    _sched.Enqueue(e.Task);
+                    _schedDirty |= 1UL << home;
+                    break;
+                }
+
+            case ModelEventKind.ContextSwitch:
+                _stepCost += _c.ContextSwitch;
+                _sched.Advance(e.Vcpu, _now);
+                _sched.Switched(e.Task);
                 break;
             case ModelEventKind.AccessFault:
                 if (traceFault)

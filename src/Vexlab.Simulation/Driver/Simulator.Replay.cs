@@ -26,6 +26,14 @@ public sealed partial class Simulator
         ScanWork();
         foreach (var action in actions)
         {
+            // A hand-edited or corrupt trace may name a vCPU the model does not have; the model's
+            // state arrays are indexed by it, so it is a divergence here, not an index fault there.
+            if (action.Vcpu >= _vcpus || (action.Kind == ActionKind.Dequeue && action.Arg >= _vcpus))
+            {
+                divergence = $"step {applied + 1}: {action} names a vCPU the model does not have ({_vcpus} vCPUs)";
+                break;
+            }
+
             if (!_m.IsEnabled(action))
             {
                 divergence = $"step {applied + 1}: {action} is not enabled (the model differs from the one that wrote the trace)";
@@ -53,7 +61,7 @@ public sealed partial class Simulator
             }
         }
 
-        _time.Close(_now);
+        CloseTime();
 
         _trace?.Complete(_now);
         return new ReplayResult(BuildResult(Stopwatch.GetElapsedTime(start)), applied, divergence, _metrics.Violations);

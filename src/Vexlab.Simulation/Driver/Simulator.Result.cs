@@ -13,6 +13,8 @@ public sealed partial class Simulator
         var signals = new int[groups.Count];
         var instances = new int[groups.Count];
         var exited = new int[groups.Count];
+        var cpu = new long[groups.Count];
+        var wait = new long[groups.Count];
         for (var i = 0; i < _setup.TaskGroupOf.Count; i++)
         {
             var g = _setup.TaskGroupOf[i];
@@ -20,6 +22,8 @@ public sealed partial class Simulator
             work[g] += _metrics.Iterations(t);
             signals[g] += _metrics.TaskSignals(t);
             instances[g]++;
+            cpu[g] += _sched.CpuNs(t);
+            wait[g] += _sched.WaitNs(t);
             if (_metrics.FinishedNs(t) >= 0)
             {
                 exited[g]++;
@@ -30,7 +34,12 @@ public sealed partial class Simulator
         var tasks = new TaskResult[groups.Count];
         for (var g = 0; g < tasks.Length; g++)
         {
-            tasks[g] = new TaskResult(groups[g], instances[g], work[g], exited[g] == instances[g] ? finished[g] : -1, signals[g]);
+            tasks[g] = new TaskResult(groups[g], instances[g], work[g], exited[g] == instances[g] ? finished[g] : -1, signals[g])
+            {
+                CpuNs = cpu[g],
+                WaitNs = wait[g],
+                Share = _now > 0 ? (double)cpu[g] / _now : 0,
+            };
         }
 
         return new SimulationResult

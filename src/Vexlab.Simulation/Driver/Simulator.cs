@@ -38,12 +38,14 @@ public sealed partial class Simulator
     private readonly RunMetrics _metrics;
     private readonly EventDigest _digest = new();
     private readonly VcpuTime _time;
+    private readonly GuestScheduler _sched;
     private readonly ITraceSink? _trace;
     private int _hostEventIndex;
     private long _now;
     private long _stepCost;
     private long _events;
     private ulong _dirty;
+    private ulong _schedDirty;
     private bool _scanWork;
 
     public Simulator(SimulationSetup setup, ITraceSink? trace = null)
@@ -73,9 +75,17 @@ public sealed partial class Simulator
         _memory = new HostMemory(_m, setup.Machine.Pages, setup.HostLimitPages, _c.HostSwapInOverhead, setup.Backings);
         _metrics = new RunMetrics(_m.TaskCount);
         _time = new VcpuTime(_vcpus);
+        var nice = new int[_m.TaskCount];
+        for (var i = 0; i < setup.TaskNice.Count && _vcpus + i < nice.Length; i++)
+        {
+            nice[_vcpus + i] = setup.TaskNice[i];
+        }
+
+        _sched = new GuestScheduler(_m, _vcpus, setup.SchedPolicy, nice, setup.TickPeriodNs);
         for (var v = 0; v < _vcpus; v++)
         {
             _time.Start(v, VcpuTime.Of(_m, v, _vcpus));
+            _sched.Refresh(v, _time.Current(v) != VcpuCategory.Idle);
             _queue.Schedule(v, 0);
             if (setup.TickPeriodNs > 0)
             {
@@ -135,7 +145,7 @@ public sealed partial class Simulator
             _now = duration;
         }
 
-        _time.Close(_now);
+        CloseTime();
         _trace?.Complete(_now);
         var wall = Stopwatch.GetElapsedTime(start);
         return BuildResult(wall);
@@ -278,6 +288,20 @@ public sealed partial class Simulator
                 _queue.Schedule(v, _now + Math.Max(wake, 1));
             }
         }
+
+        // Tasks of vCPUs no event named (a task woken from elsewhere) change their snapshot too.
+        var sched = _schedDirty;
+        _schedDirty = 0;
+        while (sched != 0)
+        {
+            var v = BitOperations.TrailingZeroCount(sched);
+            sched &= sched - 1;
+            if (v < _vcpus)
+            {
+                _sched.Advance(v, _now);
+                _sched.Refresh(v, _time.Current(v) != VcpuCategory.Idle);
+            }
+        }
     }
 
     /// <summary>Starts the clock of host work the last events queued: it completes after the host's latency for its page.</summary>
@@ -307,6 +331,8 @@ public sealed partial class Simulator
     private void UpdateCategory(int v)
     {
         var now = VcpuTime.Of(_m, v, _vcpus);
+        _sched.Advance(v, _now);
+        _sched.Refresh(v, now != VcpuCategory.Idle);
         if (_time.Move(v, now, _now))
         {
             _trace?.Write(TraceRecord.StateChange(_now, v, ToTraceState(now)));
@@ -321,6 +347,16 @@ public sealed partial class Simulator
         _ => TraceVcpuState.Idle,
     };
 
+    /// <summary>Counts every vCPU's and task's time up to now.</summary>
+    private void CloseTime()
+    {
+        _time.Close(_now);
+        for (var v = 0; v < _vcpus; v++)
+        {
+            _sched.Advance(v, _now);
+        }
+    }
+
     private long NextNmiDelay()
     {
         var d = -Math.Log(_nmiRng.NextOpenUnitDouble()) * _setup.NmiMeanIntervalNs;
@@ -331,5 +367,11 @@ public sealed partial class Simulator
     private readonly struct Sink(Simulator owner) : IModelEventSink
     {
         public void On(in ModelEvent e) => owner.OnEvent(in e);
+
+        public int PickNextTask(int vcpu, int current, int fallback) => owner._sched.Pick(vcpu, fallback);
+
+        public bool PreemptOnTick(int vcpu, int current) => owner._sched.TickPreempts(vcpu, current, owner._now);
+
+        public bool PreemptOnWakeup(int vcpu, int woken) => owner._sched.WakeupPreempts(vcpu, woken, owner._now);
     }
 }

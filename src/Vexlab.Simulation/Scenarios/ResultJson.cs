@@ -32,6 +32,9 @@ public static class ResultJson
                 ["work_done"] = t.WorkDone,
                 ["finished_ns"] = t.FinishedNs < 0 ? null : t.FinishedNs,
                 ["signals"] = t.Signals,
+                ["cpu_ns"] = t.CpuNs,
+                ["wait_ns"] = t.WaitNs,
+                ["share"] = Math.Round(t.Share, 6),
             });
         }
 

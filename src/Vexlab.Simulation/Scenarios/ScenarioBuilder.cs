@@ -7,6 +7,7 @@ using Vexlab.Scenarios.Documents;
 using Vexlab.Simulation.Backing;
 using Vexlab.Simulation.Costs;
 using Vexlab.Simulation.Driver;
+using Vexlab.Simulation.Scheduling;
 
 namespace Vexlab.Simulation.Scenarios;
 
@@ -98,6 +99,7 @@ public static class ScenarioBuilder
         var tasks = new List<TaskSpec>();
         var groupNames = new List<string>();
         var groupOf = new List<int>();
+        var nice = new List<int>();
         var round = 0;
         foreach (var t in s.GetList("tasks"))
         {
@@ -127,6 +129,7 @@ public static class ScenarioBuilder
                 var v = pinned >= 0 ? pinned : round++ % vcpus;
                 tasks.Add(new TaskSpec(name, mode, v, program));
                 groupOf.Add(groupNames.Count - 1);
+                nice.Add((int)t.GetInteger("nice"));
             }
         }
 
@@ -205,6 +208,8 @@ public static class ScenarioBuilder
             HostEvents = events,
             TaskGroups = groupNames,
             TaskGroupOf = groupOf,
+            TaskNice = nice,
+            SchedPolicy = s.GetString("guest.sched.policy") == "cfs" ? SchedPolicy.Cfs : SchedPolicy.Eevdf,
         };
     }
 

@@ -29,6 +29,15 @@ public static class ScenarioSchema
                 Description = "Bytes one model page stands for (a coarser granularity keeps large guests small; each fault still costs one backing-store sample).",
             })
             .Add(new KeySpec { Key = "guest.tick", Kind = ValueKind.Duration, Default = "4ms", Min = 0, Description = "Timer tick period per vCPU (0: no tick)." })
+            .Add(new KeySpec
+            {
+                Key = "guest.sched.policy",
+                Kind = ValueKind.Enum,
+                EnumValues = ["eevdf", "cfs"],
+                Default = "eevdf",
+                Description = "The guest's fair scheduler: eevdf (6.6+: base slice 0.75 ms x (1 + ilog2(vcpus))) or cfs (5.x: sched_latency 6 ms, min_granularity 0.75 ms, wakeup_granularity 1 ms, same scaling).",
+                Source = "kernel/sched/fair.c",
+            })
             .Add(new KeySpec { Key = "host.memory_limit", Kind = ValueKind.Size, Default = "0", Min = 0, Unit = "bytes", Description = "Host memory for the guest; CLOCK eviction makes pages host-absent again above it (0: no limit)." })
             .Add(new KeySpec { Key = "host.backing", Kind = ValueKind.Enum, EnumValues = BackingKinds, Default = "swap-nvme", Description = "Backing store of absent pages (regions may override)." })
             .Add(new KeySpec { Key = "host.latency", Kind = ValueKind.Duration, Default = "0", Min = 0, Description = "Mean latency of every backing store, keeping its shape (0: the store's own mean); the latency sweep's axis." })
@@ -60,6 +69,7 @@ public static class ScenarioSchema
                     new KeySpec { Key = "count", Kind = ValueKind.Integer, Default = 1, Min = 1, Max = 240, Description = "Instances." },
                     new KeySpec { Key = "vcpu", Kind = ValueKind.Integer, Min = 0, Description = "Pinned vCPU (default: instances spread round-robin)." },
                     new KeySpec { Key = "mode", Kind = ValueKind.Enum, EnumValues = ["user", "kernel"], Default = "user", Description = "User task or kernel thread." },
+                    new KeySpec { Key = "nice", Kind = ValueKind.Integer, Default = 0, Min = -20, Max = 19, Description = "Nice level; its weight is sched_prio_to_weight's (nice 0: 1024, nice 5: 335).", Source = "kernel/sched/core.c sched_prio_to_weight" },
                     new KeySpec
                     {
                         Key = "loop",

@@ -1,0 +1,205 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Vexlab.Model.Configuration;
+using Vexlab.Model.Machine;
+using Vexlab.Scenarios;
+using Vexlab.Scenarios.Files;
+
+namespace Vexlab.Cli.Infrastructure;
+
+/// <summary>
+/// A counterexample as <c>check --trace</c> writes it, read back for <c>replay</c>. The reader
+/// walks the JSON token by token so every error names file:line:column and the field; duplicate
+/// keys, wrong types and action words that are no action are refused, never thrown as internal errors.
+/// </summary>
+public sealed record CounterexampleFile(
+    string Model,
+    string? ModelFilePath,
+    string? ModelSource,
+    string Protocol,
+    string? Property,
+    IReadOnlyList<KeyValuePair<string, string>> Overrides,
+    IReadOnlyList<MachineAction> Actions)
+{
+    /// <summary>The largest action kind a trace may name.</summary>
+    private static readonly int s_maxKind = Enum.GetValues<ActionKind>().Max(k => (int)k);
+
+    public static CounterexampleFile Load(string path)
+    {
+        var text = InputFile.ReadText(path, "counterexample trace");
+        return Parse(Encoding.UTF8.GetBytes(text), ErrorText.Path(path));
+    }
+
+    public static CounterexampleFile Parse(byte[] json, string file)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions
+        {
+            MaxDepth = InputLimits.MaxDepth,
+            CommentHandling = JsonCommentHandling.Disallow,
+        });
+        try
+        {
+            return new Walker(json, file).Read(ref reader);
+        }
+        catch (JsonException e)
+        {
+            var line = (int)Math.Clamp((e.LineNumber ?? 0) + 1, 1, int.MaxValue);
+            var column = (int)Math.Clamp((e.BytePositionInLine ?? 0) + 1, 1, int.MaxValue);
+            throw InputException.At(file, line, column, null, "not JSON: " + ErrorText.OneLine(StripPosition(e.Message)));
+        }
+    }
+
+    private static string StripPosition(string message)
+    {
+        var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return (cut > 0 ? message[..cut] : message).TrimEnd('.', ' ');
+    }
+
+    private sealed class Walker(byte[] json, string file)
+    {
+        public CounterexampleFile Read(ref Utf8JsonReader reader)
+        {
+            if (!reader.Read())
+            {
+                throw InputException.At(file, 1, 1, null, "the counterexample trace is empty");
+            }
+
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw Error(reader, null, "expected a JSON object written by vexlab check --trace");
+            }
+
+            string? model = null, modelFile = null, modelSource = null, protocol = null, property = null;
+            var overrides = new List<KeyValuePair<string, string>>();
+            List<MachineAction>? actions = null;
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var key = reader.GetString()!;
+                if (!seen.Add(key))
+                {
+                    throw Error(reader, key, "duplicate key");
+                }
+
+                reader.Read();
+                switch (key)
+                {
+                    case "model": model = String(ref reader, key); break;
+                    case "model_file": modelFile = String(ref reader, key); break;
+                    case "model_source": modelSource = String(ref reader, key); break;
+                    case "protocol": protocol = String(ref reader, key); break;
+                    case "property": property = reader.TokenType == JsonTokenType.Null ? null : String(ref reader, key); break;
+                    case "overrides": ReadOverrides(ref reader, overrides); break;
+                    case "actions": actions = ReadActions(ref reader); break;
+                    default: reader.Skip(); break;
+                }
+            }
+
+            // The document must end where the object ends: one object, nothing after it.
+            if (reader.Read())
+            {
+                throw Error(reader, null, "text after the end of the trace object");
+            }
+
+            return new CounterexampleFile(
+                model ?? throw Missing("model"),
+                modelFile,
+                modelSource,
+                protocol ?? throw Missing("protocol"),
+                property,
+                overrides,
+                actions ?? throw Missing("actions"));
+        }
+
+        private InputException Missing(string key) =>
+            InputException.At(file, 0, 0, key, "missing; is this a trace written by vexlab check --trace?");
+
+        private string String(ref Utf8JsonReader reader, string key)
+        {
+            if (reader.TokenType != JsonTokenType.String)
+            {
+                throw Error(reader, key, $"expected a string, got {Describe(reader.TokenType)}");
+            }
+
+            return reader.GetString()!;
+        }
+
+        private void ReadOverrides(ref Utf8JsonReader reader, List<KeyValuePair<string, string>> overrides)
+        {
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                throw Error(reader, "overrides", $"expected a list of \"KEY=VALUE\" strings, got {Describe(reader.TokenType)}");
+            }
+
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                var key = string.Create(CultureInfo.InvariantCulture, $"overrides[{overrides.Count}]");
+                var text = String(ref reader, key);
+                var eq = text.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0)
+                {
+                    throw Error(reader, key, "expected KEY=VALUE, got " + ErrorText.Quote(text));
+                }
+
+                overrides.Add(new(text[..eq], text[(eq + 1)..]));
+            }
+        }
+
+        private List<MachineAction> ReadActions(ref Utf8JsonReader reader)
+        {
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                throw Error(reader, "actions", $"expected a list of action words, got {Describe(reader.TokenType)}");
+            }
+
+            var actions = new List<MachineAction>();
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                var key = string.Create(CultureInfo.InvariantCulture, $"actions[{actions.Count}]");
+                if (reader.TokenType != JsonTokenType.Number || !reader.TryGetUInt32(out var word))
+                {
+                    throw Error(reader, key, $"expected an action word (a whole number from 0 to {uint.MaxValue}), got {Describe(reader.TokenType)}");
+                }
+
+                var action = MachineAction.Unpack(word);
+                if ((int)action.Kind > s_maxKind)
+                {
+                    throw Error(reader, key, string.Create(CultureInfo.InvariantCulture, $"action kind {(int)action.Kind} does not exist (0 to {s_maxKind})"));
+                }
+
+                actions.Add(action);
+            }
+
+            return actions;
+        }
+
+        private static string Describe(JsonTokenType token) => token switch
+        {
+            JsonTokenType.Number => "a number",
+            JsonTokenType.String => "a string",
+            JsonTokenType.True or JsonTokenType.False => "a boolean",
+            JsonTokenType.Null => "null",
+            JsonTokenType.StartArray => "a list",
+            JsonTokenType.StartObject => "an object",
+            _ => token.ToString().ToLowerInvariant(),
+        };
+
+        private InputException Error(Utf8JsonReader reader, string? key, string problem)
+        {
+            var index = (int)Math.Min(reader.TokenStartIndex, json.Length);
+            var line = 1;
+            var lineStart = 0;
+            for (var i = 0; i < index; i++)
+            {
+                if (json[i] == (byte)'\n')
+                {
+                    line++;
+                    lineStart = i + 1;
+                }
+            }
+
+            return InputException.At(file, line, index - lineStart + 1, key, problem);
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Text.RegularExpressions;
+using Vexlab.Model.Configuration;
+using Vexlab.Scenarios;
+using Vexlab.Scenarios.Files;
+
+namespace Vexlab.Cli.Infrastructure;
+
+/// <summary>
+/// What is wrong with a command line, said in the tool's words: an unknown option is named as
+/// one (not taken for the FILE argument), a value that does not parse says what was expected (not
+/// a .NET type name), and output paths are checked before any work starts.
+/// </summary>
+public static partial class UsageErrors
+{
+    /// <summary>Options that name a file the command writes.</summary>
+    private static readonly string[] s_outputOptions = ["--json", "--trace", "--out", "--plot"];
+
+    /// <summary>The message for the first parse error, in one line.</summary>
+    public static string Describe(ParseResult parse)
+    {
+        foreach (var token in parse.UnmatchedTokens)
+        {
+            if (token.Length > 1 && token[0] == '-')
+            {
+                return "unknown option " + ErrorText.Quote(token);
+            }
+        }
+
+        var message = parse.Errors[0].Message;
+        var typed = CannotParse().Match(message);
+        if (typed.Success)
+        {
+            return $"{typed.Groups["option"].Value}: expected {Expected(typed.Groups["type"].Value)}, got {ErrorText.Quote(typed.Groups["value"].Value)}";
+        }
+
+        var unrecognized = Unrecognized().Match(message);
+        if (unrecognized.Success)
+        {
+            return "unexpected argument " + ErrorText.Quote(unrecognized.Groups["token"].Value);
+        }
+
+        return ErrorText.Escape(message);
+    }
+
+    /// <summary>
+    /// Refuses what the parser accepted but the tool cannot: an option-looking word taken as a
+    /// positional argument, an empty file name, an output path that cannot be written.
+    /// </summary>
+    public static void CheckBeforeWork(ParseResult parse, IReadOnlyList<string> args)
+    {
+        var afterSeparator = args.Contains("--");
+        for (var result = parse.CommandResult; result is not null; result = result.Parent as CommandResult)
+        {
+            foreach (var child in result.Children)
+            {
+                switch (child)
+                {
+                    case ArgumentResult argument when !afterSeparator:
+                        foreach (var token in argument.Tokens)
+                        {
+                            if (token.Value.Length > 1 && token.Value[0] == '-')
+                            {
+                                throw new InputException("unknown option " + ErrorText.Quote(token.Value));
+                            }
+                        }
+
+                        break;
+                    case OptionResult option when !option.Implicit:
+                        CheckOption(option);
+                        break;
+                }
+            }
+        }
+    }
+
+    private static void CheckOption(OptionResult option)
+    {
+        var name = option.Option.Name;
+        foreach (var token in option.Tokens)
+        {
+            if (token.Value.Length == 0)
+            {
+                throw new InputException($"{name}: the value is empty");
+            }
+        }
+
+        if (Array.IndexOf(s_outputOptions, name) < 0 || option.Tokens.Count == 0)
+        {
+            return;
+        }
+
+        var path = option.Tokens[^1].Value;
+        if (path == "-" && name == "--json")
+        {
+            return;
+        }
+
+        OutputFile.Check(path, name switch
+        {
+            "--json" => "JSON result",
+            "--trace" => "trace",
+            "--plot" => "plot",
+            _ => "output",
+        });
+    }
+
+    private static string Expected(string type) => type switch
+    {
+        _ when type.Contains("Int64", StringComparison.Ordinal) || type.Contains("Int32", StringComparison.Ordinal)
+            || type.Contains("UInt", StringComparison.Ordinal) => "a whole number",
+        _ when type.Contains("Double", StringComparison.Ordinal) || type.Contains("Single", StringComparison.Ordinal)
+            || type.Contains("Decimal", StringComparison.Ordinal) => "a number",
+        _ when type.Contains("Boolean", StringComparison.Ordinal) => "true or false",
+        _ => "a different value",
+    };
+
+    [GeneratedRegex("^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']*)' as expected type '(?<type>[^']*)'", RegexOptions.Singleline)]
+    private static partial Regex CannotParse();
+
+    [GeneratedRegex("^Unrecognized command or argument '(?<token>.*)'", RegexOptions.Singleline)]
+    private static partial Regex Unrecognized();
+}

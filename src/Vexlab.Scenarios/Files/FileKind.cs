@@ -1,0 +1,93 @@
+using System.Runtime.InteropServices;
+
+namespace Vexlab.Scenarios.Files;
+
+/// <summary>What a path names once its symbolic links are followed.</summary>
+public enum FileKind
+{
+    /// <summary>Nothing there (or a symbolic link to nothing).</summary>
+    Missing,
+
+    /// <summary>A regular file: output replaces it by renaming a finished temp file over it.</summary>
+    Regular,
+
+    /// <summary>A folder: never an output.</summary>
+    Directory,
+
+    /// <summary>A character or block device, FIFO or socket: output is written into it in place.</summary>
+    Special,
+}
+
+/// <summary>
+/// Asks the kernel what a path is. .NET reports devices and FIFOs as plain files, so this calls
+/// statx(2), whose struct layout is the same on every Linux architecture (include/uapi/linux/stat.h).
+/// </summary>
+public static class FileKinds
+{
+    private const int AtFdCwd = -100;
+    private const uint StatxType = 0x0001;
+    private const int ModeOffset = 28;
+    private const int StatxSize = 256;
+    private const int TypeMask = 0xF000;
+    private const int RegularType = 0x8000;
+    private const int DirectoryType = 0x4000;
+
+    /// <summary>The kind of <paramref name="path"/>, following symbolic links.</summary>
+    public static FileKind Of(string path)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            var buffer = new byte[StatxSize];
+            try
+            {
+                if (NativeMethods.statx(AtFdCwd, path, 0, StatxType, buffer) != 0)
+                {
+                    return Marshal.GetLastPInvokeError() == 2 /* ENOENT */ || Marshal.GetLastPInvokeError() == 20 /* ENOTDIR */
+                        ? FileKind.Missing
+                        : Fallback(path);
+                }
+
+                var mode = BitConverter.ToUInt16(buffer, ModeOffset) & TypeMask;
+                return mode switch
+                {
+                    RegularType => FileKind.Regular,
+                    DirectoryType => FileKind.Directory,
+                    _ => FileKind.Special,
+                };
+            }
+            catch (EntryPointNotFoundException)
+            {
+                return Fallback(path);
+            }
+        }
+
+        return Fallback(path);
+    }
+
+    private static FileKind Fallback(string path)
+    {
+        // Without statx: folders and missing paths are still told apart; anything else under
+        // /dev is taken for a device so it is never replaced.
+        if (Directory.Exists(path))
+        {
+            return FileKind.Directory;
+        }
+
+        if (!File.Exists(path))
+        {
+            return FileKind.Missing;
+        }
+
+        var full = Path.GetFullPath(path);
+        return full.StartsWith("/dev/", StringComparison.Ordinal) || full.StartsWith("/proc/", StringComparison.Ordinal)
+            ? FileKind.Special
+            : FileKind.Regular;
+    }
+
+    private static class NativeMethods
+    {
+        [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        internal static extern int statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, [Out] byte[] buffer);
+    }
+}

@@ -1,0 +1,416 @@
+using Vexlab.Model.Guest;
+using Vexlab.Model.Machine;
+
+namespace Vexlab.Simulation.Scheduling;
+
+/// <summary>
+/// The guest's fair scheduler as the timed driver runs it beside the model: per-task runtime and
+/// vruntime weighted by nice, EEVDF (lag, eligibility, virtual deadline) or CFS. The model decides
+/// when the guest can schedule; this class answers the model's three questions (which task, does
+/// the tick preempt, does a wakeup preempt) and keeps each task's <c>cpu_ns</c> and <c>wait_ns</c>.
+/// <para>
+/// Time is accounted from snapshots: between two model events nothing about a vCPU changes, so
+/// <see cref="Advance"/> charges the interval since the last one to what the snapshot says ran (the
+/// current task, unless the vCPU was idle) and waited (its runnable tasks), then
+/// <see cref="Refresh"/> takes the new snapshot. Time the guest cannot see (a synchronous stall, an
+/// artificial halt) is charged to the task that was current, as the guest's clock runs through it
+/// and update_curr charges it to the running task.
+/// </para>
+/// </summary>
+public sealed class GuestScheduler
+{
+    private readonly Machine _m;
+    private readonly int _vcpus;
+    private readonly SchedPolicy _policy;
+    private readonly int[][] _tasksOf;
+    private readonly long[] _weight;
+    private readonly long[] _vruntime;
+    private readonly long[] _deadline;
+    private readonly long[] _vlag;
+    private readonly long[] _sumExec;
+    private readonly long[] _prevSumExec;
+    private readonly long[] _waitNs;
+    private readonly bool[] _onRq;
+    private readonly bool[] _waiting;
+    private readonly long[] _last;
+    private readonly int[] _curr;
+    private readonly bool[] _charge;
+    private readonly bool[] _sliceUsed;
+    private readonly long[] _minVruntime;
+    private readonly long _slice;
+    private readonly long _latency;
+    private readonly long _minGranularity;
+    private readonly long _wakeupGranularity;
+    private readonly long _tickNs;
+
+    /// <param name="machine">The machine the driver runs.</param>
+    /// <param name="vcpus">The guest's vCPUs; model tasks below this are their idle tasks.</param>
+    /// <param name="policy">EEVDF or CFS.</param>
+    /// <param name="nice">Nice level of each model task (idle tasks included; they are never queued).</param>
+    /// <param name="tickNs">The guest's tick period, TICK_NSEC in the lag limit.</param>
+    public GuestScheduler(Machine machine, int vcpus, SchedPolicy policy, IReadOnlyList<int> nice, long tickNs)
+    {
+        ArgumentNullException.ThrowIfNull(machine);
+        ArgumentNullException.ThrowIfNull(nice);
+        _m = machine;
+        _policy = policy;
+        _vcpus = vcpus;
+        var tasks = machine.TaskCount;
+        _weight = new long[tasks];
+        _vruntime = new long[tasks];
+        _deadline = new long[tasks];
+        _vlag = new long[tasks];
+        _sumExec = new long[tasks];
+        _prevSumExec = new long[tasks];
+        _waitNs = new long[tasks];
+        _onRq = new bool[tasks];
+        _waiting = new bool[tasks];
+        _last = new long[_vcpus];
+        _curr = new int[_vcpus];
+        _charge = new bool[_vcpus];
+        _sliceUsed = new bool[_vcpus];
+        _minVruntime = new long[_vcpus];
+        var factor = SchedConstants.TunableFactor(_vcpus);
+        _slice = SchedConstants.BaseSliceNs * factor;
+        _latency = SchedConstants.CfsLatencyNs * factor;
+        _minGranularity = SchedConstants.CfsMinGranularityNs * factor;
+        _wakeupGranularity = SchedConstants.CfsWakeupGranularityNs * factor;
+        _tickNs = tickNs > 0 ? tickNs : 4_000_000;
+        var lists = new List<int>[_vcpus];
+        for (var v = 0; v < _vcpus; v++)
+        {
+            lists[v] = [];
+        }
+
+        for (var t = _vcpus; t < tasks; t++)
+        {
+            _weight[t] = SchedConstants.WeightOf(t < nice.Count ? nice[t] : 0);
+            lists[_m.Task(t).Vcpu].Add(t);
+        }
+
+        _tasksOf = new int[_vcpus][];
+        for (var v = 0; v < _vcpus; v++)
+        {
+            _tasksOf[v] = [.. lists[v]];
+        }
+
+        for (var t = _vcpus; t < tasks; t++)
+        {
+            if (_m.Task(t).Status is TaskPhase.Running or TaskPhase.Runnable)
+            {
+                // Every task starts as a fresh fork: ENQUEUE_INITIAL places it with half a slice.
+                Place(t, initial: true);
+            }
+        }
+
+        for (var v = 0; v < _vcpus; v++)
+        {
+            Refresh(v);
+        }
+    }
+
+    public SchedPolicy Policy => _policy;
+
+    /// <summary>Time task <paramref name="t"/> was charged: it was current on a vCPU that was not idle.</summary>
+    public long CpuNs(int t) => _sumExec[t];
+
+    /// <summary>Time task <paramref name="t"/> was runnable but not running.</summary>
+    public long WaitNs(int t) => _waitNs[t];
+
+    /// <summary>The task's virtual runtime (ns of a nice-0 task).</summary>
+    public long Vruntime(int t) => _vruntime[t];
+
+    /// <summary>Charges vCPU <paramref name="v"/>'s time since its last snapshot.</summary>
+    public void Advance(int v, long now)
+    {
+        var delta = now - _last[v];
+        if (delta <= 0)
+        {
+            return;
+        }
+
+        _last[v] = now;
+        var c = _curr[v];
+        if (c >= _vcpus && _charge[v])
+        {
+            // update_curr: sum_exec_runtime += delta; vruntime += calc_delta_fair(delta, se).
+            _sumExec[c] += delta;
+            _vruntime[c] += delta * SchedConstants.Nice0Weight / _weight[c];
+            if (_policy == SchedPolicy.Eevdf && _vruntime[c] >= _deadline[c])
+            {
+                // update_deadline: a used-up request gets a new deadline, and a reschedule.
+                _deadline[c] = _vruntime[c] + VirtualSlice(c);
+                _sliceUsed[v] = true;
+            }
+        }
+
+        foreach (var t in _tasksOf[v])
+        {
+            if (_waiting[t])
+            {
+                _waitNs[t] += delta;
+            }
+        }
+
+        if (_policy == SchedPolicy.Cfs)
+        {
+            UpdateMinVruntime(v);
+        }
+    }
+
+    /// <summary>Takes vCPU <paramref name="v"/>'s snapshot from the machine; <paramref name="charging"/>: the vCPU is not idle.</summary>
+    public void Refresh(int v, bool charging = true)
+    {
+        ref readonly var cpu = ref _m.Vcpu(v);
+        var c = (int)cpu.CurrentTask;
+        _curr[v] = c;
+        _charge[v] = charging && c >= _vcpus;
+        foreach (var t in _tasksOf[v])
+        {
+            var status = _m.Task(t).Status;
+            _waiting[t] = t != c && status == TaskPhase.Runnable;
+            if (status is TaskPhase.Exited or TaskPhase.Killed)
+            {
+                _onRq[t] = false;
+            }
+        }
+    }
+
+    /// <summary>The model switched to <paramref name="next"/>: its slice starts (set_next_entity).</summary>
+    public void Switched(int next)
+    {
+        _prevSumExec[next] = _sumExec[next];
+    }
+
+    /// <summary>Task <paramref name="t"/> left the run queue (slept or exited): remember its lag (update_entity_lag).</summary>
+    public void Dequeue(int t)
+    {
+        if (!_onRq[t])
+        {
+            return;
+        }
+
+        if (_policy == SchedPolicy.Eevdf)
+        {
+            var lag = AverageVruntime(_m.Task(t).Vcpu) - _vruntime[t];
+            var limit = Math.Max(2 * _slice, _tickNs) * SchedConstants.Nice0Weight / _weight[t];
+            _vlag[t] = Math.Clamp(lag, -limit, limit);
+        }
+
+        _onRq[t] = false;
+    }
+
+    /// <summary>Task <paramref name="t"/> woke: place it in its vCPU's queue (place_entity).</summary>
+    public void Enqueue(int t)
+    {
+        if (!_onRq[t])
+        {
+            Place(t, initial: false);
+        }
+    }
+
+    /// <summary>pick_next_entity among the runnable tasks of <paramref name="v"/>; <paramref name="fallback"/> when none.</summary>
+    public int Pick(int v, int fallback)
+    {
+        var best = -1;
+        if (_policy == SchedPolicy.Eevdf)
+        {
+            // pick_eevdf: the eligible entity (lag >= 0) with the earliest virtual deadline.
+            var avg = AverageVruntime(v);
+            foreach (var t in _tasksOf[v])
+            {
+                if (_m.Task(t).Status == TaskPhase.Runnable && _vruntime[t] <= avg
+                    && (best < 0 || _deadline[t] < _deadline[best]))
+                {
+                    best = t;
+                }
+            }
+        }
+
+        if (best < 0)
+        {
+            // CFS: the leftmost entity, the smallest vruntime.
+            foreach (var t in _tasksOf[v])
+            {
+                if (_m.Task(t).Status == TaskPhase.Runnable && (best < 0 || _vruntime[t] < _vruntime[best]))
+                {
+                    best = t;
+                }
+            }
+        }
+
+        return best < 0 ? fallback : best;
+    }
+
+    /// <summary>The tick's check on vCPU <paramref name="v"/> whose current task is <paramref name="current"/>.</summary>
+    public bool TickPreempts(int v, int current, long now)
+    {
+        Advance(v, now);
+        if (current < _vcpus)
+        {
+            return true;
+        }
+
+        if (_policy == SchedPolicy.Eevdf)
+        {
+            // 6.6's entity_tick -> update_curr -> update_deadline: reschedule once the request is used up.
+            var used = _sliceUsed[v];
+            _sliceUsed[v] = false;
+            return used;
+        }
+
+        // check_preempt_tick (5.x).
+        var ideal = CfsSlice(v, current);
+        var deltaExec = _sumExec[current] - _prevSumExec[current];
+        if (deltaExec > ideal)
+        {
+            return true;
+        }
+
+        if (deltaExec < _minGranularity)
+        {
+            return false;
+        }
+
+        var first = -1;
+        foreach (var t in _tasksOf[v])
+        {
+            if (t != current && _onRq[t] && _m.Task(t).Status == TaskPhase.Runnable && (first < 0 || _vruntime[t] < _vruntime[first]))
+            {
+                first = t;
+            }
+        }
+
+        return first >= 0 && _vruntime[current] - _vruntime[first] > ideal;
+    }
+
+    /// <summary>check_preempt_wakeup: does woken task <paramref name="woken"/> preempt what runs on <paramref name="v"/>.</summary>
+    public bool WakeupPreempts(int v, int woken, long now)
+    {
+        Advance(v, now);
+        var curr = (int)_m.Vcpu(v).CurrentTask;
+        if (curr < _vcpus)
+        {
+            return true;
+        }
+
+        if (curr == woken)
+        {
+            return false;
+        }
+
+        if (_policy == SchedPolicy.Eevdf)
+        {
+            // 6.6: preempt when pick_eevdf would pick the woken task now.
+            var avg = AverageVruntime(v);
+            var best = -1;
+            foreach (var t in _tasksOf[v])
+            {
+                var queued = t == curr || _m.Task(t).Status == TaskPhase.Runnable;
+                if (queued && _onRq[t] && _vruntime[t] <= avg && (best < 0 || _deadline[t] < _deadline[best]))
+                {
+                    best = t;
+                }
+            }
+
+            return best == woken;
+        }
+
+        // wakeup_preempt_entity(curr, se): vdiff > wakeup_gran(se), in se's virtual time.
+        var vdiff = _vruntime[curr] - _vruntime[woken];
+        return vdiff > _wakeupGranularity * SchedConstants.Nice0Weight / _weight[woken];
+    }
+
+    private long VirtualSlice(int t) => _slice * SchedConstants.Nice0Weight / _weight[t];
+
+    /// <summary>place_entity.</summary>
+    private void Place(int t, bool initial)
+    {
+        var v = _m.Task(t).Vcpu;
+        if (_policy == SchedPolicy.Eevdf)
+        {
+            // 6.6: vruntime = avg_vruntime - lag, the lag scaled by (W + w) / W so placing the
+            // entity does not move the average; a fresh task's first request is half a slice.
+            long load = 0;
+            foreach (var q in _tasksOf[v])
+            {
+                if (_onRq[q])
+                {
+                    load += _weight[q];
+                }
+            }
+
+            var lag = 0L;
+            if (load > 0)
+            {
+                lag = (long)((Int128)_vlag[t] * (load + _weight[t]) / load);
+            }
+
+            var avg = load > 0 ? AverageVruntime(v) : _vruntime[t];
+            _vruntime[t] = avg - lag;
+            var vslice = VirtualSlice(t);
+            _deadline[t] = _vruntime[t] + (initial ? vslice / 2 : vslice);
+        }
+        else
+        {
+            // 5.x: a sleeper comes back at most half a latency behind min_vruntime (GENTLE_FAIR_SLEEPERS).
+            var floor = _minVruntime[v] - (initial ? 0 : _latency / 2);
+            _vruntime[t] = Math.Max(_vruntime[t], floor);
+        }
+
+        _onRq[t] = true;
+    }
+
+    /// <summary>avg_vruntime: the load-weighted mean vruntime of the queued tasks, the current one included.</summary>
+    private long AverageVruntime(int v)
+    {
+        Int128 sum = 0;
+        long load = 0;
+        foreach (var t in _tasksOf[v])
+        {
+            if (_onRq[t])
+            {
+                sum += (Int128)_vruntime[t] * _weight[t];
+                load += _weight[t];
+            }
+        }
+
+        return load == 0 ? 0 : (long)(sum / load);
+    }
+
+    /// <summary>sched_slice: the task's weighted share of the period (__sched_period).</summary>
+    private long CfsSlice(int v, int current)
+    {
+        long load = 0;
+        var nr = 0;
+        foreach (var t in _tasksOf[v])
+        {
+            if (_onRq[t])
+            {
+                load += _weight[t];
+                nr++;
+            }
+        }
+
+        var period = nr > SchedConstants.CfsNrLatency ? nr * _minGranularity : _latency;
+        return load == 0 ? period : period * _weight[current] / load;
+    }
+
+    /// <summary>update_min_vruntime: monotonic, the smaller of the current task's and the leftmost queued one's.</summary>
+    private void UpdateMinVruntime(int v)
+    {
+        var min = long.MaxValue;
+        foreach (var t in _tasksOf[v])
+        {
+            if (_onRq[t] && _vruntime[t] < min)
+            {
+                min = _vruntime[t];
+            }
+        }
+
+        if (min != long.MaxValue && min > _minVruntime[v])
+        {
+            _minVruntime[v] = min;
+        }
+    }
+}

@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using Vexlab.Scenarios.Files;
+
+namespace Vexlab.Cli.Tests;
+
+/// <summary>
+/// Every file output goes through one writer: a temp file renamed over a regular file or a
+/// missing path, devices and FIFOs written in place and never replaced, bad paths refused before
+/// the work, a failing stdout reported in one line.
+/// </summary>
+public sealed class OutputSafetyTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("vexlab-out-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    private static string VexlabDll => Path.Combine(AppContext.BaseDirectory, "vexlab.dll");
+
+    [Fact]
+    public void A_regular_file_is_replaced_whole_and_no_temp_file_is_left()
+    {
+        File.WriteAllText(P("r.json"), "old");
+        var result = CliRunner.Run("explain", "bugs", "--json", P("r.json"));
+        Assert.Equal(0, result.ExitCode);
+        Assert.StartsWith("{", File.ReadAllText(P("r.json")), StringComparison.Ordinal);
+        Assert.Single(Directory.GetFiles(_dir));
+    }
+
+    [Fact]
+    public void A_symlink_to_a_device_is_written_through_and_stays_a_symlink()
+    {
+        File.CreateSymbolicLink(P("null.json"), "/dev/null");
+        var result = CliRunner.Run("explain", "bugs", "--json", P("null.json"));
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("/dev/null", new FileInfo(P("null.json")).LinkTarget);
+        Assert.Equal(FileKind.Special, FileKinds.Of("/dev/null"));
+    }
+
+    [Fact]
+    public void A_symlink_to_dev_stdout_is_written_in_place()
+    {
+        File.CreateSymbolicLink(P("out.json"), "/dev/stdout");
+        var run = Start(["explain", "bugs", "--json", P("out.json")]);
+        var stdout = run.StandardOutput.ReadToEnd();
+        run.WaitForExit();
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("\"schema_version\"", stdout, StringComparison.Ordinal);
+        Assert.Equal("/dev/stdout", new FileInfo(P("out.json")).LinkTarget);
+    }
+
+    [Fact]
+    public async Task A_fifo_is_written_in_place_and_stays_a_fifo()
+    {
+        using (var mkfifo = Process.Start("mkfifo", P("pipe")))
+        {
+            mkfifo.WaitForExit();
+        }
+
+        var reader = Task.Factory.StartNew(() => File.ReadAllText(P("pipe")), TaskCreationOptions.LongRunning);
+        var result = CliRunner.Run("explain", "bugs", "--json", P("pipe"));
+        Assert.Equal(0, result.ExitCode);
+        var text = await reader.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Contains("\"schema_version\"", text, StringComparison.Ordinal);
+        Assert.Equal(FileKind.Special, FileKinds.Of(P("pipe")));
+    }
+
+    [Theory]
+    [InlineData("--json")]
+    [InlineData("--trace")]
+    public void A_missing_folder_is_refused_before_any_work(string option)
+    {
+        var target = P("missing/out.json");
+        var result = CliRunner.Run("check", "--builtin", "wake-race", "--protocol", "kvm-pf-int", option, target);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(string.Empty, result.Stdout);
+        Assert.Equal($"vexlab: {target}: cannot write the {(option == "--json" ? "JSON result" : "trace")}: the folder {P("missing")} does not exist\n", result.Stderr);
+    }
+
+    [Fact]
+    public void A_folder_as_output_and_an_empty_name_are_refused()
+    {
+        Assert.Equal($"vexlab: {_dir}: is a folder, not a file for the JSON result\n", CliRunner.Run("explain", "bugs", "--json", _dir).Stderr);
+        var empty = CliRunner.Run("explain", "bugs", "--json", string.Empty);
+        Assert.Equal(2, empty.ExitCode);
+        Assert.Equal("vexlab: --json: the value is empty\n", empty.Stderr);
+    }
+
+    [Fact]
+    public void Dev_full_as_a_trace_target_is_one_line_and_exit_74()
+    {
+        var result = CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "ve", "--duration", "1ms", "--trace", "/dev/full");
+        Assert.Equal(74, result.ExitCode);
+        Assert.Matches("\nvexlab: /dev/full: cannot write the trace: No space left on device[^\n]*\n$", result.Stderr);
+    }
+
+    [Fact]
+    public void A_kill_mid_write_leaves_the_previous_file_whole()
+    {
+        var trace = P("t.json");
+        const string previous = "{\"previous\": true}\n";
+        File.WriteAllText(trace, previous);
+        var run = Start(["run", "--builtin", "postcopy", "--protocol", "ve", "--duration", "600s", "--trace", trace]);
+        var deadline = Stopwatch.StartNew();
+        // Wait until the trace is being written (its temp file grows), then kill.
+        while (deadline.Elapsed < TimeSpan.FromSeconds(60)
+            && !Directory.GetFiles(_dir, ".t.json.tmp-*").Any(f => new FileInfo(f).Length > 100_000))
+        {
+            Thread.Sleep(50);
+        }
+
+        run.Kill();
+        run.WaitForExit();
+        Assert.Equal(previous, File.ReadAllText(trace));
+    }
+
+    [Theory]
+    [InlineData("> /dev/full")]
+    [InlineData(">&-")]
+    public void A_full_or_closed_stdout_ends_in_one_line_and_exit_74(string redirect)
+    {
+        var info = new ProcessStartInfo("sh") { RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add($"exec dotnet \"{VexlabDll}\" explain rules {redirect}");
+        using var run = Process.Start(info)!;
+        var stderr = run.StandardError.ReadToEnd();
+        run.WaitForExit();
+        Assert.Equal(74, run.ExitCode);
+        Assert.Matches("^vexlab: cannot write standard output: [^\n]+\n$", stderr);
+    }
+
+    private static Process Start(string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(VexlabDll);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(info)!;
+    }
+}

@@ -1,0 +1,94 @@
+using System.Text.Json.Nodes;
+
+namespace Vexlab.Cli.Tests;
+
+/// <summary>
+/// <c>replay</c> on traces a person edited, truncated or corrupted: one line naming the file,
+/// line, column and field, exit 2 (or 1 with the step where it diverges); never an internal error.
+/// Traces written from model files replay from the model text they embed.
+/// </summary>
+public sealed class ReplayRobustnessTests : IDisposable
+{
+    private const string OneFault = """
+        vcpus: 1
+        pages: 1
+        host_absent: [0]
+        tasks:
+          - {name: u, mode: user, vcpu: 0, program: "touch 0"}
+        invariants:
+          - {name: nobody-sleeps, expr: "sleeping <= 0"}
+        """;
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("vexlab-replay-bad-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    private CliRunner.Result Replay(string json)
+    {
+        File.WriteAllText(P("t.json"), json);
+        return CliRunner.Run("replay", P("t.json"));
+    }
+
+    [Theory]
+    [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"actions\":[null]}", ":1:49: actions[0]: expected an action word (a whole number from 0 to 4294967295), got null")]
+    [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"actions\":[\"x\"]}", ":1:49: actions[0]: expected an action word (a whole number from 0 to 4294967295), got a string")]
+    [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"actions\":[-1]}", ":1:49: actions[0]: expected an action word")]
+    [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"actions\":[1.5]}", ":1:49: actions[0]: expected an action word")]
+    [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"actions\":[4278190080]}", ":1:49: actions[0]: action kind 255 does not exist")]
+    [InlineData("{\"model\":7,\"protocol\":\"ve\",\"actions\":[]}", ":1:10: model: expected a string, got a number")]
+    [InlineData("{\"model\":\"wake-race\",\"model\":\"x\",\"protocol\":\"ve\",\"actions\":[]}", ":1:22: model: duplicate key")]
+    [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"actions\":{}}", ":1:48: actions: expected a list of action words, got an object")]
+    [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\n\"overrides\":[3],\"actions\":[]}", ":2:14: overrides[0]: expected a string, got a number")]
+    [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"actions\":[]} []", ":1:52: not JSON")]
+    [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"actions\":[", ":1:49: not JSON")]
+    [InlineData("[]", ":1:1: expected a JSON object written by vexlab check --trace")]
+    [InlineData("", ":1:1: not JSON")]
+    [InlineData("{\"model\":\"nope\",\"protocol\":\"ve\",\"actions\":[]}", ": model: unknown built-in model \"nope\"")]
+    [InlineData("{\"model\":\"wake-race\",\"protocol\":\"nope\",\"actions\":[]}", "nope")]
+    public void A_malformed_trace_is_one_line_naming_the_place(string json, string expected)
+    {
+        var result = Replay(json);
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
+        Assert.StartsWith("vexlab: " + P("t.json"), line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_deeply_nested_trace_is_refused()
+    {
+        var result = Replay("{\"knobs\":" + new string('[', 100_000));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("not JSON", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0x00FF_0000u)]
+        [InlineData((4u << 24) | 0x0000_00FFu)]
+    public void An_action_naming_a_missing_vcpu_diverges_instead_of_crashing(uint word)
+    {
+        var result = Replay($"{{\"model\":\"wake-race\",\"protocol\":\"kvm-pf-int\",\"actions\":[{word}]}}");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("names a vCPU the model does not have", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_trace_from_a_model_file_replays_from_the_text_it_embeds()
+    {
+        File.WriteAllText(P("one.yaml"), OneFault);
+        var check = CliRunner.Run("check", P("one.yaml"), "--protocol", "kvm-pf-int", "--trace", P("cex.json"));
+        Assert.Equal(1, check.ExitCode);
+        var trace = JsonNode.Parse(File.ReadAllText(P("cex.json")))!.AsObject();
+        Assert.Equal(OneFault, (string?)trace["model_source"]);
+
+        // The model file may change or vanish afterwards: the replay uses the embedded text.
+        File.Delete(P("one.yaml"));
+        var replay = CliRunner.Run("replay", P("cex.json"));
+        Assert.Equal(0, replay.ExitCode);
+        var steps = trace["actions"]!.AsArray().Count;
+        Assert.Contains($"{steps} of {steps} steps replayed", replay.Stdout, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,47 @@
+using Vexlab.Scenarios.Documents;
+using Vexlab.Simulation.Driver;
+using Vexlab.Simulation.Scenarios;
+
+namespace Vexlab.Simulation.Tests.Laws;
+
+/// <summary>Runs a scenario given as YAML text under one protocol, with --set overrides.</summary>
+internal static class ScenarioRuns
+{
+    public static SimulationResult Run(string yaml, string protocol, params string[] sets)
+    {
+        var entry = Overrides.ParseProtocols(protocol)[0];
+        var document = ScenarioDocument.Parse(yaml, "law.yaml");
+        var run = ScenarioRunner.Prepare(document, "law.yaml", entry, Overrides.ParseSets(sets), [entry.Protocol]);
+        return ScenarioRunner.Run(run);
+    }
+
+    /// <summary>One vCPU; a task that only computes and one that faults on every touch (a one-page host limit).</summary>
+    public const string ComputeBesideFaulting = """
+        name: compute-beside-faulting
+        duration: 1s
+        host:
+          memory_limit: 4KiB
+        regions:
+          - name: heap
+            size: 64MiB
+            absent: 1.0
+        tasks:
+          - name: mem
+            loop: touch heap random
+          - name: cpu
+            loop: compute 100
+        """;
+
+    /// <summary>One vCPU, two tasks that only compute.</summary>
+    public static string TwoComputeTasks(int niceA, int niceB) => $"""
+        name: two-compute
+        duration: 1s
+        tasks:
+          - name: a
+            nice: {niceA}
+            loop: compute 10
+          - name: b
+            nice: {niceB}
+            loop: compute 10
+        """;
+}

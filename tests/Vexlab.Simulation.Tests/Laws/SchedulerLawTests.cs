@@ -1,0 +1,95 @@
+using CsCheck;
+using Vexlab.Simulation.Scheduling;
+
+namespace Vexlab.Simulation.Tests.Laws;
+
+/// <summary>
+/// The guest scheduler's laws: fairness by weight (kernel/sched/core.c sched_prio_to_weight), time
+/// the guest cannot see charged to the task that was current (update_curr), and conservation.
+/// </summary>
+public sealed class SchedulerLawTests
+{
+    private static readonly string[] Protocols = ["sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve"];
+
+    public static TheoryData<string> Policies => new() { "eevdf", "cfs" };
+
+    [Theory]
+    [MemberData(nameof(Policies))]
+    public void TwoComputeTasks_SplitTheVcpuEvenly(string policy)
+    {
+        var r = ScenarioRuns.Run(ScenarioRuns.TwoComputeTasks(0, 0), "sync", "guest.sched.policy=" + policy);
+        Assert.InRange(r.Task("a").Share, 0.48, 0.52);
+        Assert.InRange(r.Task("b").Share, 0.48, 0.52);
+    }
+
+    [Theory]
+    [MemberData(nameof(Policies))]
+    public void Nice0AgainstNice5_SplitsByWeight(string policy)
+    {
+        var r = ScenarioRuns.Run(ScenarioRuns.TwoComputeTasks(0, 5), "sync", "guest.sched.policy=" + policy, "duration=2s");
+        var ratio = (double)r.Task("a").CpuNs / r.Task("b").CpuNs;
+        var expected = (double)SchedConstants.WeightOf(0) / SchedConstants.WeightOf(5);
+        Assert.Equal(1024.0 / 335.0, expected, 6);
+        Assert.InRange(ratio, expected * 0.97, expected * 1.03);
+    }
+
+    [Theory]
+    [MemberData(nameof(Policies))]
+    public void UnderSync_TheStallIsChargedToTheFaultingTask(string policy)
+    {
+        // The guest's clock runs through a synchronous stall: the faulting task used that time.
+        var r = ScenarioRuns.Run(ScenarioRuns.ComputeBesideFaulting, "sync", "guest.sched.policy=" + policy);
+        Assert.True(r.VcpuStalledNs > r.SimulatedNs / 10, "the faulting task must stall");
+        Assert.InRange(r.Task("cpu").Share, 0.45, 0.55);
+    }
+
+    [Fact]
+    public void WeightTable_IsTheKernels()
+    {
+        Assert.Equal(40, SchedConstants.PrioToWeight.Length);
+        Assert.Equal(88761, SchedConstants.WeightOf(-20));
+        Assert.Equal(1024, SchedConstants.WeightOf(0));
+        Assert.Equal(15, SchedConstants.WeightOf(19));
+        for (var n = -20; n < 19; n++)
+        {
+            // Neighbours differ by about 1.25 (the "10% effect").
+            var step = (double)SchedConstants.WeightOf(n) / SchedConstants.WeightOf(n + 1);
+            Assert.InRange(step, 1.2, 1.3);
+        }
+
+        Assert.Equal(1, SchedConstants.TunableFactor(1));
+        Assert.Equal(3, SchedConstants.TunableFactor(4));
+        Assert.Equal(4, SchedConstants.TunableFactor(64));
+    }
+
+    /// <summary>
+    /// Conservation, for any protocol, policy, tick, seed and vCPU count: each vCPU's categories sum
+    /// to the simulated time, and the tasks' cpu_ns sum to the time the vCPUs were not idle.
+    /// </summary>
+    [Fact]
+    public void TimeIsConserved()
+    {
+        var gen =
+            from protocol in Gen.Int[0, 4].Select(i => Protocols[i])
+            from policy in Gen.Bool.Select(b => b ? "cfs" : "eevdf")
+            from tickMs in Gen.Int[1, 10]
+            from vcpus in Gen.Int[1, 3]
+            from seed in Gen.Int[1, 1000]
+            select (protocol, policy, tickMs, vcpus, seed);
+        gen.Sample(c =>
+        {
+            var r = ScenarioRuns.Run(ScenarioRuns.ComputeBesideFaulting, c.protocol,
+                "guest.sched.policy=" + c.policy, $"guest.tick={c.tickMs}ms", $"guest.vcpus={c.vcpus}", $"seed={c.seed}", "duration=40ms");
+            Assert.Equal(r.SimulatedNs * c.vcpus, r.VcpuGuestNs + r.VcpuStalledNs + r.VcpuHaltedNs + r.VcpuIdleNs);
+            long cpu = 0, wait = 0;
+            foreach (var t in r.Tasks)
+            {
+                cpu += t.CpuNs;
+                wait += t.WaitNs;
+            }
+
+            Assert.Equal(r.VcpuGuestNs + r.VcpuStalledNs + r.VcpuHaltedNs, cpu);
+            Assert.True(wait >= 0);
+        }, iter: 12, threads: 1);
+    }
+}
