@@ -29,6 +29,7 @@ public enum InvariantField
     SleepNodes,
     Dummies,
     InFlight,
+    LeakedDummies,
     VcpuIf,
     VcpuNmiBlocked,
     VcpuVeBusy,
@@ -76,7 +77,18 @@ public sealed record UserInvariant(string Name, string Expression, InvariantFiel
                 for (var i = 0; i < m.SleepCapacity; i++)
                 {
                     ref readonly var s = ref m.SleepNodeAt(i);
-                    n += s.Used != 0 && s.Dummy != 0 ? 1 : 0;
+                    n += s.Used == SleepNode.Hashed && s.Dummy != 0 ? 1 : 0;
+                }
+
+                return n;
+            }
+
+            case InvariantField.LeakedDummies:
+            {
+                var n = 0;
+                for (var i = 0; i < m.SleepCapacity; i++)
+                {
+                    n += m.SleepNodeAt(i).Used == SleepNode.Leaked ? 1 : 0;
                 }
 
                 return n;
@@ -125,7 +137,7 @@ public sealed class ModelFile
     private static readonly string[] s_keys =
         ["name", "vcpus", "pages", "host_absent", "guest_absent", "dax", "nmi_touch_page", "bounds", "knobs", "tasks", "invariants"];
 
-    private static readonly string[] s_globalFields = ["sleeping", "exited", "killed", "sleep_nodes", "dummies", "in_flight"];
+    private static readonly string[] s_globalFields = ["sleeping", "exited", "killed", "sleep_nodes", "dummies", "in_flight", "leaked_dummies"];
 
     private static readonly string[] s_vcpuFields = ["if", "nmi_blocked", "ve_busy", "apf_token_full", "halted_in_host", "stalled_in_host"];
 

@@ -27,11 +27,14 @@ public static class CheckCommand
         var timeLimit = new Option<string?>("--time-limit") { Description = "Wall-clock limit, e.g. 30s, 5m", HelpName = "DURATION" };
         var workers = new Option<int?>("--workers") { Description = "Worker threads (results do not depend on it)", HelpName = "N" };
         var matrix = new Option<bool>("--matrix") { Description = "Check every built-in model (except bench) under every protocol" };
+        var columns = new Option<string?>("--protocols") { Description = "With --matrix: the protocol entries to check, as for compare (e.g. 've,ve[guest.ve.info_store=args]')", HelpName = "LIST" };
+        var markdown = new Option<bool>("--markdown") { Description = "With --matrix: print the verdicts as a Markdown table (the docs' tables are this output)" };
+        var transpose = new Option<bool>("--transpose") { Description = "With --matrix: one row per protocol entry, one column per model" };
         var trace = new Option<string?>("--trace") { Description = "Write the first counterexample as replayable JSON", HelpName = "FILE" };
         var json = JsonTarget.CreateOption();
         var command = new Command("check", "Exhaustively check a built-in model or a model file under a protocol");
         command.Arguments.Add(file);
-        foreach (var o in new Option[] { builtin, protocol, property, set, maxStates, maxMemory, maxDepth, timeLimit, workers, matrix, trace, json })
+        foreach (var o in new Option[] { builtin, protocol, property, set, maxStates, maxMemory, maxDepth, timeLimit, workers, matrix, columns, markdown, transpose, trace, json })
         {
             command.Options.Add(o);
         }
@@ -75,7 +78,22 @@ public static class CheckCommand
                     throw new InputException("check: --matrix checks the built-in models only; drop FILE");
                 }
 
-                return RunMatrix(context, target, overrides, properties, options);
+                var entries = parse.GetValue(columns) is { } list
+                    ? Scenarios.Documents.Overrides.ParseProtocols(list)
+                        .Select(e => new MatrixColumn(e.Label, e.Protocol, [.. e.Overrides.Select(o => new KeyValuePair<string, string>(o.Key, o.Value))]))
+                        .ToList()
+                    : [.. ModelCheck.Protocols.Select(p => new MatrixColumn(p, p, []))];
+                foreach (var e in entries)
+                {
+                    Model.Protocols.ProtocolCatalog.Create(e.Protocol, [.. e.Overrides, .. overrides], origin: "--protocols " + e.Label);
+                }
+
+                return RunMatrix(context, target, entries, overrides, properties, options, parse.GetValue(markdown), parse.GetValue(transpose));
+            }
+
+            if (parse.GetValue(columns) is not null || parse.GetValue(markdown) || parse.GetValue(transpose))
+            {
+                throw new InputException("check: --protocols, --markdown and --transpose go with --matrix");
             }
 
             var model = parse.GetValue(builtin);
@@ -144,22 +162,29 @@ public static class CheckCommand
         }
     }
 
-    private static int RunMatrix(CliContext context, JsonTarget target, List<KeyValuePair<string, string>> overrides, string[] properties, CheckerOptions template)
+    /// <summary>One column of the matrix: a protocol entry as for <c>compare --protocols</c>.</summary>
+    private sealed record MatrixColumn(string Label, string Protocol, IReadOnlyList<KeyValuePair<string, string>> Overrides);
+
+    private static int RunMatrix(
+        CliContext context,
+        JsonTarget target,
+        IReadOnlyList<MatrixColumn> entries,
+        List<KeyValuePair<string, string>> overrides,
+        string[] properties,
+        CheckerOptions template,
+        bool markdown,
+        bool transpose)
     {
         var models = BuiltinModels.All.Where(m => m.InMatrix).ToList();
         var rows = new JsonArray();
-        var table = new Table().Title("Verdicts (violated properties)").AddColumn("model");
-        foreach (var p in ModelCheck.Protocols)
-        {
-            table.AddColumn(p);
-        }
-
+        var cells = new string[models.Count, entries.Count];
         var worst = ExitCodes.Done;
-        foreach (var model in models)
+        for (var mi = 0; mi < models.Count; mi++)
         {
-            var cells = new List<string> { model.Name };
-            foreach (var p in ModelCheck.Protocols)
+            var model = models[mi];
+            for (var ci = 0; ci < entries.Count; ci++)
             {
+                var entry = entries[ci];
                 var options = new CheckerOptions
                 {
                     Workers = template.Workers,
@@ -168,30 +193,70 @@ public static class CheckCommand
                     MaxDepth = template.MaxDepth,
                     TimeLimit = template.TimeLimit,
                 };
-                var outcome = Run(new CheckRequest(model.Name, p, overrides, properties), options);
+                var outcome = Run(new CheckRequest(model.Name, entry.Protocol, [.. entry.Overrides, .. overrides], properties), options);
                 var r = outcome.Result;
                 var violated = r.Violations.Select(v => v.Property).ToList();
-                cells.Add(r.Verdict switch
+                cells[mi, ci] = r.Verdict switch
                 {
                     Verdict.Pass => "pass",
                     Verdict.Violation => string.Join(", ", violated),
                     _ => "incomplete" + (violated.Count > 0 ? ": " + string.Join(", ", violated) : string.Empty),
-                });
+                };
                 worst = Math.Max(worst, ExitCode(r) == ExitCodes.Limit ? ExitCodes.Limit : Math.Min(ExitCode(r), ExitCodes.Found));
                 rows.Add(new JsonObject
                 {
                     ["model"] = model.Name,
-                    ["protocol"] = p,
+                    ["protocol"] = entry.Label,
                     ["verdict"] = VerdictName(r.Verdict),
                     ["states"] = r.States,
                     ["violated"] = new JsonArray([.. violated.Select(v => (JsonNode)v)]),
                 });
             }
-
-            table.AddRow([.. cells.Select(Markup.Escape)]);
         }
 
-        context.Human(target).Write(table);
+        // One grid, two renderings: the docs paste the Markdown one.
+        var corner = transpose ? "protocol" : "model";
+        var header = transpose ? models.Select(m => m.Name).ToList() : entries.Select(e => e.Label).ToList();
+        var lines = new List<List<string>>();
+        var outer = transpose ? entries.Count : models.Count;
+        var inner = transpose ? models.Count : entries.Count;
+        for (var i = 0; i < outer; i++)
+        {
+            var line = new List<string> { transpose ? entries[i].Label : models[i].Name };
+            for (var j = 0; j < inner; j++)
+            {
+                line.Add(transpose ? cells[j, i] : cells[i, j]);
+            }
+
+            lines.Add(line);
+        }
+
+        if (markdown)
+        {
+            var w = context.HumanWriter(target);
+            w.WriteLine("| " + string.Join(" | ", [corner, .. header]) + " |");
+            w.WriteLine("|" + string.Concat(Enumerable.Repeat("---|", header.Count + 1)));
+            foreach (var line in lines)
+            {
+                w.WriteLine("| " + string.Join(" | ", line) + " |");
+            }
+        }
+        else
+        {
+            var table = new Table().Title("Verdicts (violated properties)").AddColumn(corner);
+            foreach (var h in header)
+            {
+                table.AddColumn(Markup.Escape(h));
+            }
+
+            foreach (var line in lines)
+            {
+                table.AddRow([.. line.Select(Markup.Escape)]);
+            }
+
+            context.Human(target).Write(table);
+        }
+
         var doc = ResultDocument.Create();
         doc["matrix"] = rows;
         ResultDocument.Write(context, target, doc);

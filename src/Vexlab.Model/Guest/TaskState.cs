@@ -80,6 +80,16 @@ public enum FrameEvent : byte
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
 public struct SleepNode
 {
+    /// <summary><see cref="Used"/>: hashed in the sleep table.</summary>
+    public const byte Hashed = 1;
+
+    /// <summary>
+    /// <see cref="Used"/>: a dummy apf_task_wake_all unhashed (apf_task_wake_one never frees):
+    /// leaked memory, no longer found by a token lookup.
+    /// </summary>
+    public const byte Leaked = 2;
+
+    /// <summary>0 free, <see cref="Hashed"/>, or <see cref="Leaked"/>.</summary>
     public byte Used;
     public byte Dummy;
     public byte Task;

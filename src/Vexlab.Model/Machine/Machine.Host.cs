@@ -385,7 +385,6 @@ public sealed partial class Machine
             {
                 target.ApfToken = token;
                 target.Reserved = failed ? (byte)1 : (byte)0;
-                target.PageReadyPending = 1;
                 Raise(v, ModelVector.Callback, ref sink);
             }
             else if (_host.CancelPendingNotPresent && target.ApfFlags == 1 && target.Pending == PendingEvent.PfNotPresent)

@@ -374,8 +374,10 @@ public sealed partial class Machine
                 break;
             case MicroOp.WrmsrApfAck:
                 // MSR_KVM_ASYNC_PF_ACK: an exit; the host clears pageready_pending and rescans its queue.
+                // pageready_pending only decides whether kvm_arch_async_page_present_queued kicks the
+                // vCPU; the model's Dequeue may come at any point after the completion, a superset of
+                // the kicked and the unkicked timing, so the flag is not kept (B5 stays out of scope).
                 sink.On(new ModelEvent(ModelEventKind.VmExit, vb, tb, (byte)ExitReason.MsrWrite, 0, -1));
-                cpu.PageReadyPending = 0;
                 f.Pc++;
 
                 // kvm_set_msr_common(MSR_KVM_ASYNC_PF_ACK) calls kvm_check_async_pf_completion at once.

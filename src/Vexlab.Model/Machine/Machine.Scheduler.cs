@@ -216,7 +216,12 @@ public sealed partial class Machine
             for (var i = 0; i < _sleepCapacity; i++)
             {
                 ref var n = ref SleepRef(i);
-                if (n.Used == 1 && n.Cpu == v)
+                if (n.Used == 1 && n.Cpu == v && n.Dummy == 1)
+                {
+                    // apf_task_wake_one unhashes without kfree: the dummy leaks, and stays visible.
+                    n.Used = SleepNode.Leaked;
+                }
+                else if (n.Used == 1 && n.Cpu == v)
                 {
                     WakeNode(v, i, false, ref sink);
                 }

@@ -230,7 +230,7 @@ public sealed partial class Machine
         var n = 0;
         for (var i = 0; i < _sleepCapacity; i++)
         {
-            n += SleepRef(i).Used;
+            n += SleepRef(i).Used == SleepNode.Hashed ? 1 : 0;
         }
 
         return n;

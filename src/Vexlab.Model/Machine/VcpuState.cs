@@ -60,7 +60,6 @@ public struct VcpuState
     public byte ApfEnabled;
 
     // Host's per-vCPU async PF state.
-    public byte PageReadyPending;
     public byte ApfHalted;
     public byte ApfQueued;
     public PendingEvent Pending;

@@ -123,15 +123,37 @@ public static class GuestHandlers
             b.Op(MicroOp.ClearVeBusy);
         }
 
+        var clearAfterHypercall = clear == "after-hypercall";
+        var irqAfterHypercall = knobs.Text("guest.ve.irq_enable") == "after-hypercall";
         b.JumpIf(Condition.CanContinue, "continue")
-            .Op(MicroOp.ResolveEptSuspend)
-            .JumpIf(Condition.ErrorStatus, "unrecoverable")
+            .Op(MicroOp.ResolveEptSuspend);
+        if (clearAfterHypercall)
+        {
+            b.Op(MicroOp.ClearVeBusy);
+        }
+
+        b.JumpIf(Condition.ErrorStatus, "unrecoverable")
             .Op(MicroOp.Iret);
         b.Label("continue")
-            .Op(MicroOp.InitCompletion)
-            .Op(MicroOp.IrqEnable)
-            .Op(MicroOp.ResolveEptContinue)
-            .Label("wait")
+            .Op(MicroOp.InitCompletion);
+        if (!irqAfterHypercall)
+        {
+            b.Op(MicroOp.IrqEnable);
+        }
+
+        b.Op(MicroOp.ResolveEptContinue);
+        if (clearAfterHypercall)
+        {
+            b.Op(MicroOp.ClearVeBusy);
+        }
+
+        if (irqAfterHypercall)
+        {
+            // The completion was initialised before the hypercall: a wakeup taken here is not lost.
+            b.Op(MicroOp.IrqEnable);
+        }
+
+        b.Label("wait")
             .Op(MicroOp.CompletionWaitCheck)
             .JumpIf(Condition.Woken, "woken")
             .Op(MicroOp.SleepSchedule)

@@ -108,6 +108,32 @@ public sealed class VerdictTests
         AssertPasses("pending-event", "kvm-pf", "not-present-never-deferred", "host.apf.require_no_pending_event=false", "host.apf.cancel_pending_not_present=true");
     }
 
+    /// <summary>
+    /// The #VE designs (info_store x irq_enable x clear_busy): the PV page survives every model once
+    /// the busy word is held over the hypercall; enabling interrupts after it closes only the tick
+    /// window (token-wrap, pending-event, reenable), not the NMI one.
+    /// </summary>
+    [Theory]
+    [InlineData("pv-page", "before-hypercall", "after-store", "token-wrap", "fault-info-intact")]
+    [InlineData("pv-page", "after-hypercall", "after-store", "nmi-host-fault", "fault-info-intact")]
+    [InlineData("pv-page", "after-hypercall", "after-store", "token-wrap", null)]
+    [InlineData("pv-page", "before-hypercall", "after-hypercall", "nmi-host-fault", null)]
+    [InlineData("pv-page", "before-hypercall", "after-hypercall", "token-wrap", null)]
+    [InlineData("args", "before-hypercall", "after-store", "nmi-host-fault", null)]
+    public void VeDesign_Verdicts(string store, string irq, string clear, string model, string? violated)
+    {
+        string[] knobs = ["guest.ve.info_store=" + store, "guest.ve.irq_enable=" + irq, "guest.ve.clear_busy=" + clear];
+        if (violated is null)
+        {
+            var outcome = Check(model, "ve", knobs);
+            Assert.True(outcome.Result.Verdict == Verdict.Pass, string.Join(", ", outcome.Violations.Select(v => v.Violation.Property)));
+        }
+        else
+        {
+            AssertViolates(model, "ve", violated, knobs);
+        }
+    }
+
     [Fact]
     public void VeConvertibleEntryText_TakesVeInEntryWindow()
     {

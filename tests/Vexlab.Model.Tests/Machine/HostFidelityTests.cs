@@ -170,3 +170,33 @@ public sealed class HostFidelityTests
         throw new InvalidOperationException($"no work for page {page}");
     }
 }
+
+/// <summary>apf_task_wake_all unhashes dummies with apf_task_wake_one, which never frees them.</summary>
+public sealed class WakeAllLeakTests
+{
+    [Fact]
+    public void WakeAll_LeavesTheDummyLeakedNotFreed()
+    {
+        // vCPU0's page-ready goes to vCPU1 (ready_target=any) before the task queues: vCPU1 inserts a dummy.
+        var m = Build("kvm-pf-int", [User("a", 0, Touch(0)), Spinner("s", TaskMode.User, 1)], vcpus: 2,
+            knobs: [("host.apf.ready_target", "any")], bounds: new ExternalBounds(0, 0, 0, 1));
+        var s = new Script(m);
+        s.Do(ActionKind.Step, 0);
+        s.CompleteAny();
+        s.Do(ActionKind.Dequeue, 1, 0);
+        s.Do(ActionKind.DeliverInterrupt, 1);
+        s.StepUntil(ModelEventKind.KernelStep, vcpu: 1);
+        s.Do(ActionKind.Step, 1);
+        Assert.Contains(Enumerable.Range(0, m.SleepCapacity), i => m.SleepNodeAt(i).Used == SleepNode.Hashed && m.SleepNodeAt(i).Dummy == 1);
+        s.StepTo(MicroOp.Iret, vcpu: 1);
+        s.Do(ActionKind.Step, 1);
+
+        // Migration: the wake-all reaches vCPU1 and unhashes its dummy without freeing it.
+        s.Do(ActionKind.Reenable, 0);
+        s.Do(ActionKind.DeliverInterrupt, 1);
+        s.StepTo(MicroOp.ClearApfToken, vcpu: 1);
+        Assert.Contains(Enumerable.Range(0, m.SleepCapacity), i => m.SleepNodeAt(i).Used == SleepNode.Leaked);
+        Assert.DoesNotContain(Enumerable.Range(0, m.SleepCapacity), i => m.SleepNodeAt(i).Used == SleepNode.Hashed && m.SleepNodeAt(i).Dummy == 1);
+        Assert.Equal(0, m.SleepNodeCount());
+    }
+}
