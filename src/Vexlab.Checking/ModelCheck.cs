@@ -82,6 +82,7 @@ public static class ModelCheck
         options ??= new CheckerOptions();
         options.CheckDeadlock = system.CheckDeadlock;
         options.CheckLiveness = system.LivenessProperties.Count > 0;
+        options.CheckpointIdentity = CheckpointIdentity(request, system);
         var result = Checker.Run(system, options);
         var machine = system.CreateMachine();
         var violations = result.Violations
@@ -91,6 +92,22 @@ public static class ModelCheck
                 ReplayCommand(request, v.Property)))
             .ToList();
         return new ModelCheckResult(request, model, system.Config, result, violations);
+    }
+
+    /// <summary>
+    /// What a checkpoint of this check is of: the model, protocol, settings and properties, and a hash of the
+    /// initial state (which differs when a model file's contents changed).
+    /// </summary>
+    public static string CheckpointIdentity(CheckRequest request, ITransitionSystem system)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(system);
+        var initial = new byte[system.StateSize];
+        system.WriteInitialState(initial);
+        var hash = System.IO.Hashing.XxHash64.HashToUInt64(initial);
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"model {request.Model}, protocol {request.Protocol}, set [{string.Join(", ", request.Overrides.Select(kv => kv.Key + "=" + kv.Value))}], properties [{string.Join(", ", request.Properties)}], initial state {hash:x16}");
     }
 
     /// <summary>A one-line command that reproduces a violation of <paramref name="property"/>.</summary>

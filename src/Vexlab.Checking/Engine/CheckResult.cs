@@ -27,6 +27,9 @@ public enum StopReason
     MaxMemory,
     MaxDepth,
     TimeLimit,
+
+    /// <summary>The frontier spill would have crossed its disk budget.</summary>
+    MaxSpill,
     Cancelled,
 }
 
@@ -77,6 +80,12 @@ public sealed record CheckResult
     public required IReadOnlyList<string> Notes { get; init; }
 
     public required TimeSpan Elapsed { get; init; }
+
+    /// <summary>The checkpoint folder written when the search stopped early; null when none was written.</summary>
+    public string? Checkpoint { get; init; }
+
+    /// <summary>True when the search ended on its own: every state explored or every property decided.</summary>
+    public bool Complete => StopReason is StopReason.Exhausted or StopReason.AllPropertiesDecided && !LivenessIncomplete;
 }
 
 /// <summary>A progress sample.</summary>
@@ -86,4 +95,11 @@ public readonly record struct CheckProgress(
     long FrontierStates,
     double StatesPerSecond,
     long MemoryBytes,
-    TimeSpan Elapsed);
+    TimeSpan Elapsed)
+{
+    /// <summary>Bytes the frontier spill files hold.</summary>
+    public long SpillBytes { get; init; }
+
+    /// <summary>True for the sample sent when the search ends.</summary>
+    public bool Final { get; init; }
+}

@@ -110,11 +110,15 @@ public static class Checker
 
     internal const int InitialTableLog2 = 10;
 
+    private const int PagedListPageElements = 1 << 14;
+
     internal static long MinimumMemoryBytes(ITransitionSystem system, CheckerOptions options)
     {
         int keyBytes = options.Fingerprint128 ? 16 : 8;
         bool graph = options.CheckLiveness && system.LivenessProperties.Count > 0;
         long table = (1L << InitialTableLog2) * (keyBytes + (graph ? 4 : 0));
-        return table + sizeof(int) + sizeof(ushort) + system.StateSize;
+        // The first pages of the parent and action-index lists come with the first state.
+        long lists = PagedListPageElements * (sizeof(int) + (system.MaxActions <= 256 ? 1 : 2));
+        return table + lists + system.StateSize;
     }
 }

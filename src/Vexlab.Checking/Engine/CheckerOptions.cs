@@ -1,17 +1,21 @@
 namespace Vexlab.Checking.Engine;
 
-/// <summary>Settings of one exhaustive search. Every limit stops the search after the current BFS level.</summary>
+/// <summary>
+/// Settings of one exhaustive search. The state-count, time, memory, spill and cancellation limits are checked
+/// between small blocks of states, so a search stops within a few milliseconds and a few thousand states of them.
+/// </summary>
 public sealed class CheckerOptions
 {
     /// <summary>Threads that expand a BFS level. Verdicts, counts and traces do not depend on it.</summary>
     public int Workers { get; set; } = Environment.ProcessorCount;
 
-    /// <summary>Stop (after the current level) once this many distinct states are stored.</summary>
+    /// <summary>Stop once this many distinct states are stored (overshooting by at most one block's successors).</summary>
     public long MaxStates { get; set; } = int.MaxValue - 1;
 
     /// <summary>
-    /// Limit for the fingerprint table (including its next growth step), parent and action arrays,
-    /// in-memory frontier and the liveness graph. Per-worker scratch buffers are not counted.
+    /// Limit for everything the search holds in memory: the fingerprint table (including the old and new arrays
+    /// while it grows), parent and action arrays, the in-memory frontier, the liveness graph and the workers'
+    /// buffers. The search stops before a block whose worst case would cross it.
     /// Default: half of the memory available to the process.
     /// </summary>
     public long MaxMemoryBytes { get; set; } = DefaultMaxMemoryBytes();
@@ -39,6 +43,29 @@ public sealed class CheckerOptions
 
     /// <summary>Folder for frontier spill files; null for the system temporary folder.</summary>
     public string? SpillDirectory { get; set; }
+
+    /// <summary>
+    /// Limit for the bytes the frontier spill files hold at once; the search stops before a block that could
+    /// cross it. Null: half of the free space of the spill folder when the search starts.
+    /// </summary>
+    public long? MaxSpillBytes { get; set; }
+
+    /// <summary>
+    /// Folder for checkpoints: written every <see cref="CheckpointInterval"/> and whenever a limit or
+    /// cancellation stops the search before it is complete. Null: no checkpoints.
+    /// </summary>
+    public string? CheckpointDirectory { get; set; }
+
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>A checkpoint folder to continue from; the search then ends as the uninterrupted one would.</summary>
+    public string? ResumeDirectory { get; set; }
+
+    /// <summary>
+    /// What the search is of (model, protocol, settings, properties), stored in checkpoints; resuming requires
+    /// the same text, so a checkpoint is never continued under a different model.
+    /// </summary>
+    public string CheckpointIdentity { get; set; } = string.Empty;
 
     /// <summary>Receives progress about every <see cref="ProgressInterval"/>, from the search thread.</summary>
     public IProgress<CheckProgress>? Progress { get; set; }

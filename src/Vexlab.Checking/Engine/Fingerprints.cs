@@ -176,6 +176,44 @@ internal sealed class FingerprintTable<TKey, TScheme>
         }
     }
 
+    /// <summary>Writes capacity, count, keys and ids (for a checkpoint).</summary>
+    public void WriteTo(BinaryWriter output)
+    {
+        output.Write(_keys.LongLength);
+        output.Write(_count);
+        output.Write(MemoryMarshal.AsBytes(_keys.AsSpan()));
+        if (_ids is not null)
+        {
+            output.Write(MemoryMarshal.AsBytes(_ids.AsSpan()));
+        }
+    }
+
+    /// <summary>Replaces the contents with what <see cref="WriteTo"/> wrote.</summary>
+    public void ReadFrom(BinaryReader input)
+    {
+        long capacity = input.ReadInt64();
+        long count = input.ReadInt64();
+        if (capacity < 1 || capacity > MaxCapacity || (capacity & (capacity - 1)) != 0 || count < 0 || count > capacity)
+        {
+            throw new InvalidDataException("bad fingerprint table header");
+        }
+
+        var keys = new TKey[capacity];
+        input.BaseStream.ReadExactly(MemoryMarshal.AsBytes(keys.AsSpan()));
+        int[]? ids = null;
+        if (_ids is not null)
+        {
+            ids = new int[capacity];
+            input.BaseStream.ReadExactly(MemoryMarshal.AsBytes(ids.AsSpan()));
+        }
+
+        _keys = keys;
+        _ids = ids;
+        _count = count;
+        _mask = (int)(capacity - 1);
+        _growAt = capacity / 4 * 3;
+    }
+
     public void Grow()
     {
         TKey[] oldKeys = _keys;
@@ -235,6 +273,36 @@ internal sealed class PagedList<T>
         get => _pages[index >> Shift][index & PageMask];
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         set => _pages[index >> Shift][index & PageMask] = value;
+    }
+
+    /// <summary>Writes the count and the elements (for a checkpoint).</summary>
+    public void WriteTo(BinaryWriter output)
+    {
+        output.Write(_count);
+        for (long page = 0; page << Shift < _count; page++)
+        {
+            int used = (int)Math.Min(PageSize, _count - (page << Shift));
+            output.Write(MemoryMarshal.AsBytes(_pages[page].AsSpan(0, used)));
+        }
+    }
+
+    /// <summary>Appends what <see cref="WriteTo"/> wrote; the list must be empty.</summary>
+    public void ReadFrom(BinaryReader input)
+    {
+        long count = input.ReadInt64();
+        if (count < 0 || count > int.MaxValue * 4L || _count != 0)
+        {
+            throw new InvalidDataException("bad list header");
+        }
+
+        while (_count < count)
+        {
+            long page = _count >> Shift;
+            AddPage(page);
+            int used = (int)Math.Min(PageSize, count - _count);
+            input.BaseStream.ReadExactly(MemoryMarshal.AsBytes(_pages[page].AsSpan(0, used)));
+            _count += used;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,11 +1,21 @@
+using System.Globalization;
+
 namespace Vexlab.Checking.Engine;
 
 /// <summary>
 /// The states of one BFS level, in id order: a contiguous in-memory buffer up to a byte cap,
 /// then a temporary spill file. Read back in blocks, in the same order.
 /// </summary>
+/// <remarks>
+/// The spill file is unlinked as soon as it is open (on Unix), so no exit path, SIGKILL included,
+/// leaves it behind; where that is impossible it is deleted on close. Files of the same name pattern
+/// left by a process that no longer runs are removed when a new spill opens.
+/// </remarks>
 internal sealed class Frontier : IDisposable
 {
+    /// <summary>Prefix of spill file names: then the owning process id, a dash and a random name.</summary>
+    public const string SpillPrefix = "vexlab-frontier-";
+
     private readonly int _stateSize;
     private readonly long _memoryCap;
     private readonly string? _spillDirectory;
@@ -29,7 +39,15 @@ internal sealed class Frontier : IDisposable
 
     public long MemoryStates => _memoryStates;
 
+    /// <summary>States the in-memory part holds at most; later ones spill.</summary>
+    public long MemoryCapStates => _memoryCap / _stateSize;
+
+    public long SpillStates => _spillStates;
+
     public long AllocatedBytes => _memory.LongLength;
+
+    /// <summary>Bytes the spill file holds now.</summary>
+    public long SpillBytes => _spillStates * _stateSize;
 
     public long SpilledBytes { get; private set; }
 
@@ -92,6 +110,30 @@ internal sealed class Frontier : IDisposable
         return scratch.AsMemory(0, bytes);
     }
 
+    /// <summary>Writes the states from <paramref name="start"/> on to <paramref name="output"/>, in order.</summary>
+    public void WriteTo(Stream output, long start)
+    {
+        byte[] scratch = [];
+        int blockStates = Math.Max(1, (1 << 20) / _stateSize);
+        for (long i = start; i < Count;)
+        {
+            ReadOnlyMemory<byte> block = Block(i, blockStates, ref scratch);
+            output.Write(block.Span);
+            i += block.Length / _stateSize;
+        }
+    }
+
+    /// <summary>Appends <paramref name="count"/> states read from <paramref name="input"/>.</summary>
+    public void ReadFrom(Stream input, long count)
+    {
+        byte[] state = new byte[_stateSize];
+        for (long i = 0; i < count; i++)
+        {
+            input.ReadExactly(state);
+            Append(state);
+        }
+    }
+
     /// <summary>Empties the level, keeping its buffers.</summary>
     public void Clear()
     {
@@ -110,11 +152,77 @@ internal sealed class Frontier : IDisposable
         _spill = null;
     }
 
+    /// <summary>Removes spill files of processes that no longer run from <paramref name="folder"/>; returns how many.</summary>
+    public static int RemoveStaleSpills(string folder)
+    {
+        int removed = 0;
+        string[] files;
+        try
+        {
+            files = Directory.GetFiles(folder, SpillPrefix + "*");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+
+        foreach (string file in files)
+        {
+            string rest = Path.GetFileName(file)[SpillPrefix.Length..];
+            int dash = rest.IndexOf('-', StringComparison.Ordinal);
+            if (dash <= 0 || !int.TryParse(rest.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
+                || pid == Environment.ProcessId || ProcessRuns(pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                File.Delete(file);
+                removed++;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Another user's file, or one removed meanwhile: not ours to report.
+            }
+        }
+
+        return removed;
+    }
+
+    private static bool ProcessRuns(int pid)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            return Directory.Exists("/proc/" + pid.ToString(CultureInfo.InvariantCulture));
+        }
+
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     private FileStream OpenSpill()
     {
         string folder = _spillDirectory ?? Path.GetTempPath();
-        string path = Path.Combine(folder, "vexlab-frontier-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)
+        RemoveStaleSpills(folder);
+        string path = Path.Combine(folder, SpillPrefix + Environment.ProcessId.ToString(CultureInfo.InvariantCulture)
             + "-" + Path.GetRandomFileName());
-        return new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 20, FileOptions.DeleteOnClose);
+        if (OperatingSystem.IsWindows())
+        {
+            return new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 20, FileOptions.DeleteOnClose);
+        }
+
+        // An open, unlinked file lives until its descriptor closes, however the process ends.
+        var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 20);
+        File.Delete(path);
+
+        return stream;
     }
 }

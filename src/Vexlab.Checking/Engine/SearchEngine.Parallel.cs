@@ -120,6 +120,11 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 
         public long Transitions { get; private set; }
 
+        /// <summary>Bytes of the buffers this worker holds.</summary>
+        public long Bytes => (CandidateKeys.LongLength * (System.Runtime.CompilerServices.Unsafe.SizeOf<TKey>() + sizeof(int) + sizeof(ushort) + sizeof(int)))
+            + CandidateStates.LongLength + (StateEnabled.LongLength * (sizeof(ulong) + 1 + sizeof(int)))
+            + (Obligations.LongLength * sizeof(ulong)) + (Edges.LongLength * sizeof(ulong));
+
         public long[] KindTransitions { get; }
 
         public int[] ViolationSource { get; }

@@ -10,8 +10,11 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     where TKey : unmanaged
     where TScheme : IFingerprintScheme<TKey>
 {
-    private const int DirectBlockStates = 1 << 14;
-    private const int WorkerBlockStates = 1 << 12;
+    /// <summary>Successor slots a block may produce at most: keeps limit checks a few milliseconds apart.</summary>
+    private const int BlockSuccessors = 1 << 16;
+
+    /// <summary>Bytes of successor states one worker may buffer per block.</summary>
+    private const int WorkerBufferBytes = 4 << 20;
 
     private readonly ITransitionSystem _system;
     private readonly CheckerOptions _options;
@@ -37,7 +40,12 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private readonly byte[] _successorBuffer;
     private readonly TKey[] _keyBuffer;
     private readonly int[] _kindBuffer;
+    private readonly int _directBlockStates;
+    private readonly int _workerBlockStates;
+    private readonly long _maxSpill;
     private ulong _touchSink;
+    private long _position;
+    private long _lastCheckpointTimestamp;
     private Frontier _current;
     private Frontier _next;
     private StateGraph? _graph;
@@ -85,7 +93,11 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         _successorBuffer = new byte[Math.Max(1, _maxActions) * _stateSize];
         _keyBuffer = new TKey[Math.Max(1, _maxActions)];
         _kindBuffer = new int[Math.Max(1, _maxActions)];
+        int actionsPerState = Math.Max(1, _maxActions);
+        _directBlockStates = Math.Clamp(BlockSuccessors / actionsPerState, 16, 1 << 14);
+        _workerBlockStates = (int)Math.Clamp(WorkerBufferBytes / ((long)actionsPerState * _stateSize), 16, 1 << 12);
         long frontierBytes = options.FrontierMemoryBytes ?? (options.MaxMemoryBytes / 4);
+        _maxSpill = options.MaxSpillBytes ?? DefaultMaxSpill(options.SpillDirectory);
         _current = new Frontier(_stateSize, frontierBytes / 2, options.SpillDirectory);
         _next = new Frontier(_stateSize, frontierBytes / 2, options.SpillDirectory);
         if (_livenessCount > 0)
@@ -97,7 +109,38 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private long ActionIndexBytes => _actions8 is not null ? _actions8.AllocatedBytes : _actions16!.AllocatedBytes;
 
     private long MemoryBytes => _table.Bytes + _parents.AllocatedBytes + ActionIndexBytes
-        + _current.AllocatedBytes + _next.AllocatedBytes + (_graph?.Bytes ?? 0);
+        + _current.AllocatedBytes + _next.AllocatedBytes + (_graph?.Bytes ?? 0) + WorkerBytes
+        + _successorBuffer.LongLength;
+
+    private long WorkerBytes
+    {
+        get
+        {
+            long bytes = 0;
+            if (_workerPool is { } pool)
+            {
+                foreach (Worker worker in pool)
+                {
+                    bytes += worker.Bytes;
+                }
+            }
+
+            return bytes;
+        }
+    }
+
+    /// <summary>Half the free space of the spill folder: a runaway frontier never fills the disk.</summary>
+    private static long DefaultMaxSpill(string? folder)
+    {
+        try
+        {
+            return new DriveInfo(Path.GetFullPath(folder ?? Path.GetTempPath())).AvailableFreeSpace / 2;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return 1L << 30;
+        }
+    }
 
     public void Dispose()
     {
@@ -110,37 +153,60 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         TimeProvider clock = _options.TimeProvider;
         _startTimestamp = clock.GetTimestamp();
         _lastProgressTimestamp = _startTimestamp;
+        _lastCheckpointTimestamp = _startTimestamp;
 
-        byte[] initial = new byte[_stateSize];
-        _system.WriteInitialState(initial);
-        _table.AddOrGet(TScheme.Hash(initial), 0);
-        _parents.Add(-1);
-        AddActionIndex(0);
-        _stateCount = 1;
-        _current.FirstId = 0;
-        _current.Append(initial);
+        if (_options.ResumeDirectory is { } resume)
+        {
+            ReadCheckpoint(resume);
+        }
+        else
+        {
+            byte[] initial = new byte[_stateSize];
+            _system.WriteInitialState(initial);
+            _table.AddOrGet(TScheme.Hash(initial), 0);
+            _parents.Add(-1);
+            AddActionIndex(0);
+            _stateCount = 1;
+            _current.FirstId = 0;
+            _current.Append(initial);
+        }
 
-        StopReason stop = StopReason.Exhausted;
+        StopReason stop;
         byte[] scratch = [];
         while (true)
         {
-            if (_current.Count == 0)
+            if (_position == 0)
             {
-                stop = StopReason.Exhausted;
+                // A checkpoint taken after a level's last block resumes with that level empty and the next one filled.
+                if (_current.Count == 0 && _next.Count == 0)
+                {
+                    stop = StopReason.Exhausted;
+                    break;
+                }
+
+                if (_depth >= _options.MaxDepth)
+                {
+                    stop = StopReason.MaxDepth;
+                    break;
+                }
+
+                if (_next.Count == 0)
+                {
+                    _next.FirstId = _stateCount;
+                }
+            }
+
+            if (ExpandLevel(ref scratch) is { } interrupted)
+            {
+                stop = interrupted;
+                NoteFrontierPeak();
                 break;
             }
 
-            if (_depth >= _options.MaxDepth)
-            {
-                stop = StopReason.MaxDepth;
-                break;
-            }
-
-            _next.FirstId = _stateCount;
-            ExpandLevel(ref scratch);
-            _frontierPeak = Math.Max(_frontierPeak, _current.AllocatedBytes + _next.AllocatedBytes);
+            NoteFrontierPeak();
             (_current, _next) = (_next, _current);
             _next.Clear();
+            _position = 0;
             if (_current.Count > 0)
             {
                 _depth++;
@@ -158,43 +224,48 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
                 break;
             }
 
-            StopReason? limit = CheckLimits();
-            if (limit is { } reason)
+            if (AllDecided())
             {
-                stop = reason;
+                stop = StopReason.AllPropertiesDecided;
                 break;
             }
         }
 
+        string? checkpoint = null;
+        if (_options.CheckpointDirectory is { } folder && stop is not (StopReason.Exhausted or StopReason.AllPropertiesDecided or StopReason.MaxDepth))
+        {
+            WriteCheckpoint(folder);
+            checkpoint = folder;
+        }
+
         ReportProgress(force: true);
-        return BuildResult(stop);
+        return BuildResult(stop) with { Checkpoint = checkpoint };
     }
 
-    private StopReason? CheckLimits()
+    /// <summary>Every requested safety property (and deadlock freedom) has a counterexample; liveness needs the whole graph.</summary>
+    private bool AllDecided()
     {
         bool anyRequested = _safetyCount > 0 || _options.CheckDeadlock || _livenessCount > 0;
         bool safetyDecided = _decidedSafety == _safetyCount && (!_options.CheckDeadlock || _deadlockState >= 0);
-        if (anyRequested && safetyDecided && _livenessCount == 0)
-        {
-            return StopReason.AllPropertiesDecided;
-        }
+        return anyRequested && safetyDecided && _livenessCount == 0;
+    }
 
+    /// <summary>
+    /// The largest in-memory frontier so far, in bytes of states: a function of the levels alone, so that it does not
+    /// depend on workers, blocks or where a search was resumed.
+    /// </summary>
+    private void NoteFrontierPeak()
+        => _frontierPeak = Math.Max(_frontierPeak, (_current.MemoryStates + _next.MemoryStates) * _stateSize);
+
+    /// <summary>
+    /// Whether the next block of <paramref name="blockStates"/> states may be expanded: the limits, and the worst
+    /// case of the block (every action a new state) against the memory and spill bounds.
+    /// </summary>
+    private StopReason? CheckBlockLimits(long blockStates)
+    {
         if (_stateCount >= _maxStates)
         {
             return StopReason.MaxStates;
-        }
-
-        if (_memoryExceeded || MemoryBytes >= _options.MaxMemoryBytes)
-        {
-            return StopReason.MaxMemory;
-        }
-
-        // The next level may need the table's growth step: refuse to start it when that cannot fit.
-        long worstNew = _current.Count * (long)_maxActions;
-        if (_table.Count + worstNew >= _table.Capacity / 4 * 3
-            && MemoryBytes - _table.Bytes + _table.BytesAfterGrowth > _options.MaxMemoryBytes)
-        {
-            return StopReason.MaxMemory;
         }
 
         if (_options.TimeLimit is { } limit && _options.TimeProvider.GetElapsedTime(_startTimestamp) >= limit)
@@ -207,30 +278,95 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             return StopReason.Cancelled;
         }
 
+        long worstNew = blockStates * Math.Max(1, _maxActions);
+        long memory = MemoryBytes + (worstNew * (sizeof(int) + (_actions8 is not null ? 1 : 2)));
+        if (_table.Count + worstNew >= _table.Capacity / 4 * 3)
+        {
+            // Growing holds the old and the new arrays at once.
+            memory += _table.BytesDuringGrowth - _table.Bytes;
+        }
+
+        long nextMemoryRoom = (_next.MemoryCapStates - _next.MemoryStates) * _stateSize;
+        long nextBytes = worstNew * _stateSize;
+        if (_next.SpillStates == 0 && nextMemoryRoom > 0)
+        {
+            // The in-memory part doubles up to its cap; the old array lives during the copy.
+            memory += Math.Min(_next.AllocatedBytes * 2, _next.AllocatedBytes + nextMemoryRoom);
+        }
+
+        if (_graph is not null)
+        {
+            memory += (blockStates * (sizeof(long) + sizeof(ulong) + 1 + (_livenessCount * sizeof(ulong)))) + (worstNew * sizeof(ulong));
+        }
+
+        if (_current.SpillStates > 0)
+        {
+            memory += blockStates * _stateSize;
+        }
+
+        if (_memoryExceeded || memory > _options.MaxMemoryBytes)
+        {
+            return StopReason.MaxMemory;
+        }
+
+        long spillWorst = Math.Max(0, nextBytes - (_next.SpillStates == 0 ? nextMemoryRoom : 0));
+        if (_current.SpillBytes + _next.SpillBytes + spillWorst > _maxSpill)
+        {
+            return StopReason.MaxSpill;
+        }
+
         return null;
     }
 
-    private void ExpandLevel(ref byte[] scratch)
+    /// <summary>Expands the current level from <see cref="_position"/> on; returns why it stopped early, or null at its end.</summary>
+    private StopReason? ExpandLevel(ref byte[] scratch)
     {
         long count = _current.Count;
-        int blockStates = _workers > 1 ? WorkerBlockStates * _workers : DirectBlockStates;
-        for (long start = 0; start < count;)
+        bool parallel = _workers > 1;
+        int blockStates = parallel ? _workerBlockStates * _workers : _directBlockStates;
+        while (_position < count)
         {
-            ReadOnlyMemory<byte> block = _current.Block(start, blockStates, ref scratch);
-            int n = block.Length / _stateSize;
-            int firstId = checked(_current.FirstId + (int)start);
-            if (_workers > 1 && n >= 64 * _workers)
+            int n = (int)Math.Min(blockStates, count - _position);
+            StopReason? stop = CheckBlockLimits(n);
+
+            // Near the memory or spill bound, smaller blocks get closer to it.
+            while (stop is StopReason.MaxMemory or StopReason.MaxSpill && n > 1 && !_memoryExceeded)
+            {
+                n /= 2;
+                stop = CheckBlockLimits(n);
+            }
+
+            if (stop is not null)
+            {
+                return stop;
+            }
+
+            ReadOnlyMemory<byte> block = _current.Block(_position, n, ref scratch);
+            n = block.Length / _stateSize;
+            int firstId = checked(_current.FirstId + (int)_position);
+
+            // Near MaxStates the serial path stops state by state.
+            bool nearMaxStates = _stateCount + ((long)n * _maxActions) >= _maxStates;
+            if (parallel && n >= 64 * _workers && !nearMaxStates)
             {
                 ExpandParallel(block, n, firstId);
+                _position += n;
             }
             else
             {
-                ExpandDirect(block, n, firstId);
+                int done = ExpandDirect(block, n, firstId);
+                _position += done;
+                if (done < n)
+                {
+                    return StopReason.MaxStates;
+                }
             }
 
-            start += n;
             ReportProgress(force: false);
+            CheckpointIfDue();
         }
+
+        return null;
     }
 
     /// <summary>
@@ -251,7 +387,8 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         return null;
     }
 
-    private void ExpandDirect(ReadOnlyMemory<byte> memory, int count, int firstId)
+    /// <summary>Expands the block's states in order; stops after the state that reaches MaxStates. Returns the states expanded.</summary>
+    private int ExpandDirect(ReadOnlyMemory<byte> memory, int count, int firstId)
     {
         Span<ulong> actions = _actionBuffer;
         StateGraph? graph = _graph;
@@ -306,7 +443,13 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             }
 
             _transitions += n;
+            if (_stateCount >= _maxStates)
+            {
+                return i + 1;
+            }
         }
+
+        return count;
     }
 
     private int ListActions(ReadOnlySpan<byte> state, Span<ulong> actions)
@@ -435,6 +578,13 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         }
 
         _table.Grow();
+
+        // Hand large old arrays back now rather than at some later full collection, so resident memory follows
+        // MaxMemoryBytes (the table grows a few dozen times at most).
+        if (_table.Bytes >= 64 << 20)
+        {
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
+        }
     }
 
     private void AddActionIndex(int index)
@@ -483,7 +633,11 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         _lastProgressTimestamp = now;
         TimeSpan elapsed = clock.GetElapsedTime(_startTimestamp, now);
         double rate = elapsed.TotalSeconds > 0 ? _stateCount / elapsed.TotalSeconds : 0;
-        progress.Report(new CheckProgress(_stateCount, _depth, _current.Count + _next.Count, rate, MemoryBytes, elapsed));
+        progress.Report(new CheckProgress(_stateCount, _depth, _current.Count - _position + _next.Count, rate, MemoryBytes, elapsed)
+        {
+            SpillBytes = _current.SpillBytes + _next.SpillBytes,
+            Final = force,
+        });
     }
 
     private CheckResult BuildResult(StopReason stop)
@@ -551,7 +705,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             StopReason = stop,
             States = _stateCount,
             Transitions = _transitions,
-            Depth = _depth,
+            Depth = _depth + (_next.Count > 0 ? 1 : 0),
             BytesPerState = (double)stateBytes / _stateCount,
             FrontierPeakBytes = _frontierPeak,
             FrontierSpilledBytes = _current.SpilledBytes + _next.SpilledBytes,

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Spectre.Console;
 using Vexlab.Checking;
@@ -22,7 +23,12 @@ public static class CheckCommand
         var property = new Option<string[]>("--property") { Description = "Check only this property (repeatable); default: all", HelpName = "NAME", AllowMultipleArgumentsPerToken = false };
         var set = new Option<string[]>("--set") { Description = "Override a knob (repeatable)", HelpName = "KEY=VALUE" };
         var maxStates = new Option<long?>("--max-states") { Description = "Stop after this many distinct states", HelpName = "N" };
-        var maxMemory = new Option<string?>("--max-memory") { Description = "Memory limit for the state store, e.g. 512M, 4G", HelpName = "SIZE" };
+        var maxMemory = new Option<string?>("--max-memory") { Description = "Memory limit of the search (table, parents, frontier, graph, buffers), e.g. 512M, 4G; default: half the memory", HelpName = "SIZE" };
+        var spillDir = new Option<string?>("--spill-dir") { Description = "Folder for frontier spill files (default: the temporary folder)", HelpName = "DIR" };
+        var maxSpill = new Option<string?>("--max-spill") { Description = "Disk budget of the frontier spill, e.g. 1G; default: half the free space of the spill folder", HelpName = "SIZE" };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "Write a checkpoint to DIR periodically and whenever the check stops early (limit, Ctrl-C, SIGTERM)", HelpName = "DIR" };
+        var checkpointEvery = new Option<string?>("--checkpoint-every") { Description = "Interval of periodic checkpoints (with --checkpoint) [default: 10m]", HelpName = "DURATION" };
+        var resume = new Option<string?>("--resume") { Description = "Continue from the checkpoint in DIR (same model, protocol, settings and properties)", HelpName = "DIR" };
         var maxDepth = new Option<int?>("--max-depth") { Description = "Do not expand states deeper than this", HelpName = "N" };
         var timeLimit = new Option<string?>("--time-limit") { Description = "Wall-clock limit, e.g. 30s, 5m", HelpName = "DURATION" };
         var workers = new Option<int?>("--workers") { Description = "Worker threads (results do not depend on it)", HelpName = "N" };
@@ -34,7 +40,7 @@ public static class CheckCommand
         var json = JsonTarget.CreateOption();
         var command = new Command("check", "Exhaustively check a built-in model or a model file under a protocol");
         command.Arguments.Add(file);
-        foreach (var o in new Option[] { builtin, protocol, property, set, maxStates, maxMemory, maxDepth, timeLimit, workers, matrix, columns, markdown, transpose, trace, json })
+        foreach (var o in new Option[] { builtin, protocol, property, set, maxStates, maxMemory, spillDir, maxSpill, maxDepth, timeLimit, workers, checkpoint, checkpointEvery, resume, matrix, columns, markdown, transpose, trace, json })
         {
             command.Options.Add(o);
         }
@@ -60,12 +66,37 @@ public static class CheckCommand
 
             if (parse.GetValue(maxMemory) is { } mem)
             {
-                options.MaxMemoryBytes = ParseSize(mem);
+                options.MaxMemoryBytes = ParseSize(mem, "--max-memory");
+            }
+
+            if (parse.GetValue(maxSpill) is { } spill)
+            {
+                options.MaxSpillBytes = ParseSize(spill, "--max-spill");
+            }
+
+            if (parse.GetValue(spillDir) is { } sd)
+            {
+                options.SpillDirectory = ExistingFolder(sd, "--spill-dir");
             }
 
             if (parse.GetValue(timeLimit) is { } tl)
             {
-                options.TimeLimit = ParseDuration(tl);
+                options.TimeLimit = ParseDuration(tl, "--time-limit");
+            }
+
+            if (parse.GetValue(checkpoint) is { } cp)
+            {
+                options.CheckpointDirectory = WritableFolder(cp, "--checkpoint");
+            }
+
+            if (parse.GetValue(checkpointEvery) is { } every)
+            {
+                options.CheckpointInterval = ParseDuration(every, "--checkpoint-every");
+            }
+
+            if (parse.GetValue(resume) is { } rs)
+            {
+                options.ResumeDirectory = ExistingFolder(rs, "--resume");
             }
 
             var overrides = (parse.GetValue(set) ?? []).Select(ParseSetting).ToList();
@@ -119,14 +150,19 @@ public static class CheckCommand
                 BuiltinModels.Get(model!);
             }
 
-            if (context.ErrorIsTerminal)
+            // On a terminal a live line; otherwise (a log) one line every 10 s.
+            options.Progress = new Progress(context.Error, context.ErrorIsTerminal);
+            options.ProgressInterval = context.ErrorIsTerminal ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(10);
+
+            ModelCheckResult outcome;
+            using (var interrupt = new Interrupt())
             {
-                options.Progress = new Progress(context.Error);
-                options.ProgressInterval = TimeSpan.FromSeconds(3);
+                options.CancellationToken = interrupt.Token;
+                outcome = Run(request, options);
             }
 
-            var outcome = Run(request, options);
             WriteHuman(context.HumanWriter(target), outcome);
+            WriteStopAdvice(context.Error, outcome.Result);
             ResultDocument.Write(context, target, BuildDocument(outcome));
             if (parse.GetValue(trace) is { } traceFile && outcome.Violations.Count > 0)
             {
@@ -138,7 +174,7 @@ public static class CheckCommand
         return command;
     }
 
-    internal static int ExitCode(CheckResult result) => result.Verdict switch
+    internal static int ExitCode(CheckResult result) => result.StopReason == StopReason.Cancelled ? ExitCodes.Limit : result.Verdict switch
     {
         Verdict.Violation => ExitCodes.Found,
         Verdict.Incomplete => ExitCodes.Limit,
@@ -150,6 +186,10 @@ public static class CheckCommand
         try
         {
             return ModelCheck.Run(request, options);
+        }
+        catch (CheckpointException e)
+        {
+            throw new InputException("check: --resume " + e.Message);
         }
         catch (CheckerLimitException e)
         {
@@ -192,6 +232,8 @@ public static class CheckCommand
                     MaxMemoryBytes = template.MaxMemoryBytes,
                     MaxDepth = template.MaxDepth,
                     TimeLimit = template.TimeLimit,
+                    SpillDirectory = template.SpillDirectory,
+                    MaxSpillBytes = template.MaxSpillBytes,
                 };
                 var outcome = Run(new CheckRequest(model.Name, entry.Protocol, [.. entry.Overrides, .. overrides], properties), options);
                 var r = outcome.Result;
@@ -306,6 +348,7 @@ public static class CheckCommand
         StopReason.MaxMemory => "stopped at --max-memory",
         StopReason.MaxDepth => "stopped at --max-depth",
         StopReason.TimeLimit => "stopped at --time-limit",
+        StopReason.MaxSpill => "stopped at --max-spill",
         _ => "cancelled",
     };
 
@@ -327,7 +370,13 @@ public static class CheckCommand
                 ? MachineSystem.AllPropertyNames.Concat(outcome.Request.File?.Invariants.Select(i => i.Name) ?? []).Select(p => (JsonNode)p)
                 : outcome.Request.Properties.Select(p => (JsonNode)p)]);
         doc["verdict"] = VerdictName(r.Verdict);
+        doc["complete"] = r.Complete;
         doc["stop_reason"] = r.StopReason.ToString();
+        if (r.Checkpoint is { } checkpointFolder)
+        {
+            doc["checkpoint"] = checkpointFolder;
+        }
+
         doc["states"] = r.States;
         doc["transitions"] = r.Transitions;
         doc["depth"] = r.Depth;
@@ -378,6 +427,7 @@ public static class CheckCommand
             ["elapsed_s"] = Math.Round(r.Elapsed.TotalSeconds, 3),
             ["states_per_sec"] = Math.Round(r.States / seconds),
             ["transitions_per_sec"] = Math.Round(r.Transitions / seconds),
+            ["peak_rss_bytes"] = PeakResidentBytes(),
         };
         return doc;
     }
@@ -437,7 +487,7 @@ public static class CheckCommand
         return new(text[..eq].Trim(), text[(eq + 1)..].Trim());
     }
 
-    internal static long ParseSize(string text)
+    internal static long ParseSize(string text, string flag)
     {
         var t = text.Trim().ToUpperInvariant();
         long scale = 1;
@@ -452,15 +502,16 @@ public static class CheckCommand
             t = t[..^1];
         }
 
-        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !(value > 0) || value * scale >= long.MaxValue)
+        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value) || value <= 0
+            || value * scale >= 1L << 62)
         {
-            throw new InputException($"check: --max-memory {text}: expected a size such as 512M or 4G");
+            throw new InputException($"check: {flag} {text}: expected a size such as 512M or 4G");
         }
 
         return (long)(value * scale);
     }
 
-    internal static TimeSpan ParseDuration(string text)
+    internal static TimeSpan ParseDuration(string text, string flag)
     {
         var t = text.Trim().ToLowerInvariant();
         double scale = 1;
@@ -475,19 +526,131 @@ public static class CheckCommand
             t = t[..^1];
         }
 
-        // TimeSpan holds at most about 29,000 years; NaN, infinities and larger values are refused here.
-        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !(value > 0) || value * scale > TimeSpan.MaxValue.TotalSeconds / 2)
+        // At most about 30 years: beyond that TimeSpan overflows.
+        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value) || value <= 0
+            || value * scale > 1e9)
         {
-            throw new InputException($"check: --time-limit {text}: expected a duration such as 30s or 5m");
+            throw new InputException($"check: {flag} {text}: expected a duration such as 30s or 5m");
         }
 
         return TimeSpan.FromSeconds(value * scale);
     }
 
-    private sealed class Progress(TextWriter error) : IProgress<CheckProgress>
+    private static string ExistingFolder(string path, string flag)
     {
-        public void Report(CheckProgress value) => error.WriteLine(string.Create(
-            CultureInfo.InvariantCulture,
-            $"check: {value.States:N0} states, depth {value.Depth}, frontier {value.FrontierStates:N0}, {value.StatesPerSecond:N0} states/s, {value.MemoryBytes >> 20} MiB, {value.Elapsed.TotalSeconds:F0} s"));
+        if (path.Length == 0 || !Directory.Exists(path))
+        {
+            throw new InputException($"check: {flag} {path}: no such folder");
+        }
+
+        return path;
+    }
+
+    /// <summary>The checkpoint folder is created now, so a bad path is found before the work.</summary>
+    private static string WritableFolder(string path, string flag)
+    {
+        if (path.Length == 0 || File.Exists(path))
+        {
+            throw new InputException($"check: {flag} {path}: expected a folder");
+        }
+
+        try
+        {
+            Directory.CreateDirectory(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new InputException($"check: {flag} {path}: cannot create the folder ({e.Message})");
+        }
+
+        return path;
+    }
+
+    private static void WriteStopAdvice(TextWriter error, CheckResult r)
+    {
+        if (r.Complete || r.StopReason == StopReason.MaxDepth)
+        {
+            return;
+        }
+
+        error.WriteLine(r.Checkpoint is { } folder
+            ? $"check: {StopText(r.StopReason)}; checkpoint in {folder}: run the same command with --resume {folder} (and a larger limit) to continue"
+            : $"check: {StopText(r.StopReason)}; add --checkpoint DIR to keep the work for --resume");
+    }
+
+    /// <summary>The process's peak resident set (VmHWM) where the system reports it; 0 elsewhere.</summary>
+    private static long PeakResidentBytes()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+            {
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                {
+                    var kb = line["VmHWM:".Length..].Trim().Split(' ')[0];
+                    return long.Parse(kb, CultureInfo.InvariantCulture) * 1024;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return 0;
+        }
+
+        return 0;
+    }
+
+    /// <summary>SIGINT (Ctrl-C) and SIGTERM stop the check between two blocks; it then reports what it has.</summary>
+    private sealed class Interrupt : IDisposable
+    {
+        private readonly CancellationTokenSource _source = new();
+        private readonly PosixSignalRegistration[] _registrations;
+
+        public Interrupt()
+        {
+            _registrations =
+            [
+                PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle),
+                PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle),
+            ];
+        }
+
+        public CancellationToken Token => _source.Token;
+
+        public void Dispose()
+        {
+            foreach (var registration in _registrations)
+            {
+                registration.Dispose();
+            }
+
+            _source.Dispose();
+        }
+
+        private void Handle(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            _source.Cancel();
+        }
+    }
+
+    private sealed class Progress(TextWriter error, bool live) : IProgress<CheckProgress>
+    {
+        public void Report(CheckProgress value)
+        {
+            var spill = value.SpillBytes > 0 ? string.Create(CultureInfo.InvariantCulture, $", spill {value.SpillBytes >> 20} MiB") : string.Empty;
+            var line = string.Create(
+                CultureInfo.InvariantCulture,
+                $"check: {value.States:N0} states, depth {value.Depth}, frontier {value.FrontierStates:N0}, {value.StatesPerSecond:N0} states/s, {value.MemoryBytes >> 20} MiB{spill}, {value.Elapsed.TotalSeconds:F0} s");
+            if (live)
+            {
+                // One line redrawn in place; the final sample ends it.
+                error.Write("\r" + line + "\u001b[K" + (value.Final ? "\n" : string.Empty));
+            }
+            else if (!value.Final)
+            {
+                error.WriteLine(line);
+            }
+        }
     }
 }

@@ -1,0 +1,272 @@
+namespace Vexlab.Checking.Engine;
+
+/// <summary>
+/// Checkpoints: everything the search has built between two blocks (table, parents, action indices, liveness
+/// graph, counters, the rest of the current level and the next level so far). State ids follow the frontier
+/// order alone, so a search continued from any checkpoint ends exactly as the uninterrupted one.
+/// </summary>
+internal sealed partial class SearchEngine<TKey, TScheme>
+{
+    /// <summary>The checkpoint's file inside its folder.</summary>
+    public const string CheckpointFile = "checkpoint.vxck";
+
+    private const int CheckpointMagic = 0x4B435856; // "VXCK"
+    private const int CheckpointVersion = 1;
+
+    private void CheckpointIfDue()
+    {
+        if (_options.CheckpointDirectory is not { } folder)
+        {
+            return;
+        }
+
+        long now = _options.TimeProvider.GetTimestamp();
+        if (_options.TimeProvider.GetElapsedTime(_lastCheckpointTimestamp, now) < _options.CheckpointInterval)
+        {
+            return;
+        }
+
+        WriteCheckpoint(folder);
+        _lastCheckpointTimestamp = _options.TimeProvider.GetTimestamp();
+    }
+
+    /// <summary>Writes a temporary file beside the checkpoint, flushes it to disk and renames it over the old one.</summary>
+    private void WriteCheckpoint(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        RemoveUnfinishedWrites(folder);
+        string path = Path.Combine(folder, CheckpointFile);
+        string temp = path + ".tmp-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                using (var output = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+                {
+                    WriteHeader(output);
+                    WriteBody(output);
+                }
+
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>A checkpoint write cut short (the process killed before its rename) leaves a temporary file: drop it.</summary>
+    private static void RemoveUnfinishedWrites(string folder)
+    {
+        string own = ".tmp-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        try
+        {
+            foreach (string file in Directory.GetFiles(folder, CheckpointFile + ".tmp-*"))
+            {
+                if (!file.EndsWith(own, StringComparison.Ordinal))
+                {
+                    File.Delete(file);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Unreadable folder: reading the checkpoint reports it.
+        }
+    }
+
+    private void WriteHeader(BinaryWriter output)
+    {
+        output.Write(CheckpointMagic);
+        output.Write(CheckpointVersion);
+        output.Write(_options.CheckpointIdentity);
+        output.Write(_stateSize);
+        output.Write(TScheme.Bits);
+        output.Write(_maxActions);
+        output.Write(_safetyCount);
+        output.Write(_livenessCount);
+        output.Write(_kindTransitions.Length);
+        output.Write(_options.CheckDeadlock);
+    }
+
+    private void WriteBody(BinaryWriter output)
+    {
+        output.Write(_stateCount);
+        output.Write(_transitions);
+        output.Write(_depth);
+        output.Write(_deadlockState);
+        output.Write(_decidedSafety);
+        output.Write(_frontierPeak);
+        WriteLongs(output, _kindTransitions);
+        WriteLongs(output, _kindNew);
+        for (int p = 0; p < _safetyCount; p++)
+        {
+            output.Write(_violationSource[p]);
+            output.Write(_violationAction[p]);
+        }
+
+        output.Write(_notes.Count);
+        foreach (string note in _notes)
+        {
+            output.Write(note);
+        }
+
+        _table.WriteTo(output);
+        _parents.WriteTo(output);
+        if (_actions8 is not null)
+        {
+            _actions8.WriteTo(output);
+        }
+        else
+        {
+            _actions16!.WriteTo(output);
+        }
+
+        output.Write(_graph is not null);
+        if (_graph is not null)
+        {
+            _graph.EdgeStart.WriteTo(output);
+            _graph.Edges.WriteTo(output);
+            _graph.Enabled.WriteTo(output);
+            _graph.Obligations.WriteTo(output);
+            _graph.Flags.WriteTo(output);
+        }
+
+        output.Write(checked(_current.FirstId + (int)_position));
+        output.Write(_current.Count - _position);
+        output.Flush();
+        _current.WriteTo(output.BaseStream, _position);
+        output.Write(_next.FirstId);
+        output.Write(_next.Count);
+        output.Flush();
+        _next.WriteTo(output.BaseStream, 0);
+    }
+
+    private void ReadCheckpoint(string folder)
+    {
+        string path = Path.Combine(folder, CheckpointFile);
+        RemoveUnfinishedWrites(folder);
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+            using var input = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            CheckHeader(input, folder);
+            ReadBody(input);
+            if (stream.Position != stream.Length)
+            {
+                throw new InvalidDataException("trailing bytes");
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or OverflowException or ArgumentException)
+        {
+            string why = e is FileNotFoundException or DirectoryNotFoundException ? "no checkpoint there" : "damaged (" + e.Message + ")";
+            throw new CheckpointException($"checkpoint {folder}: {why}", e);
+        }
+    }
+
+    private void CheckHeader(BinaryReader input, string folder)
+    {
+        if (input.ReadInt32() != CheckpointMagic)
+        {
+            throw new InvalidDataException("not a checkpoint file");
+        }
+
+        int version = input.ReadInt32();
+        if (version != CheckpointVersion)
+        {
+            throw new CheckpointException($"checkpoint {folder}: written by another version of the checker (format {version}, this one reads {CheckpointVersion})");
+        }
+
+        string identity = input.ReadString();
+        bool same = identity == _options.CheckpointIdentity
+            && input.ReadInt32() == _stateSize
+            && input.ReadInt32() == TScheme.Bits
+            && input.ReadInt32() == _maxActions
+            && input.ReadInt32() == _safetyCount
+            && input.ReadInt32() == _livenessCount
+            && input.ReadInt32() == _kindTransitions.Length
+            && input.ReadBoolean() == _options.CheckDeadlock;
+        if (!same)
+        {
+            throw new CheckpointException($"checkpoint {folder}: written for a different check ({identity}); resume with the same model, protocol, settings, properties and fingerprint width");
+        }
+    }
+
+    private void ReadBody(BinaryReader input)
+    {
+        _stateCount = input.ReadInt32();
+        _transitions = input.ReadInt64();
+        _depth = input.ReadInt32();
+        _deadlockState = input.ReadInt32();
+        _decidedSafety = input.ReadInt32();
+        _frontierPeak = input.ReadInt64();
+        ReadLongs(input, _kindTransitions);
+        ReadLongs(input, _kindNew);
+        for (int p = 0; p < _safetyCount; p++)
+        {
+            _violationSource[p] = input.ReadInt32();
+            _violationAction[p] = input.ReadInt32();
+        }
+
+        int notes = input.ReadInt32();
+        for (int i = 0; i < notes; i++)
+        {
+            _notes.Add(input.ReadString());
+        }
+
+        _table.ReadFrom(input);
+        _parents.ReadFrom(input);
+        if (_actions8 is not null)
+        {
+            _actions8.ReadFrom(input);
+        }
+        else
+        {
+            _actions16!.ReadFrom(input);
+        }
+
+        if (input.ReadBoolean())
+        {
+            _graph ??= new StateGraph(_livenessCount);
+            _graph.EdgeStart.ReadFrom(input);
+            _graph.Edges.ReadFrom(input);
+            _graph.Enabled.ReadFrom(input);
+            _graph.Obligations.ReadFrom(input);
+            _graph.Flags.ReadFrom(input);
+        }
+        else
+        {
+            _graph = null;
+        }
+
+        _current.FirstId = input.ReadInt32();
+        _current.ReadFrom(input.BaseStream, input.ReadInt64());
+        _next.FirstId = input.ReadInt32();
+        _next.ReadFrom(input.BaseStream, input.ReadInt64());
+        _position = 0;
+        if (_parents.Count != _stateCount || _table.Count != _stateCount || _stateCount < 1)
+        {
+            throw new InvalidDataException("counts disagree");
+        }
+    }
+
+    private static void WriteLongs(BinaryWriter output, long[] values)
+    {
+        foreach (long value in values)
+        {
+            output.Write(value);
+        }
+    }
+
+    private static void ReadLongs(BinaryReader input, long[] values)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = input.ReadInt64();
+        }
+    }
+}

@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Vexlab.Cli.Tests;
+
+/// <summary>
+/// The checker's limits as a user meets them: memory and spill bounds on a model too big for them, signals,
+/// SIGKILL at several points and resuming from the checkpoint left behind.
+/// </summary>
+public sealed class CheckLimitsTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("vexlab-check-limits-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private string P(string name) => Path.Combine(_folder, name);
+
+    /// <summary>8 vCPUs, 64 host-absent pages, a user task per vCPU touching 8 of them: far beyond 256 MiB.</summary>
+    private string WriteLargeModel()
+    {
+        var text = new StringBuilder();
+        text.AppendLine("name: large").AppendLine("vcpus: 8").AppendLine("pages: 64");
+        text.AppendLine("host_absent: [" + string.Join(", ", Enumerable.Range(0, 64)) + "]");
+        text.AppendLine("bounds: {nmis: 0, ticks: 1, truncations: 0, reenables: 0}").AppendLine("tasks:");
+        for (int v = 0; v < 8; v++)
+        {
+            var program = string.Join("; ", Enumerable.Range(v * 8, 8).Select(p => "touch " + p.ToString(CultureInfo.InvariantCulture)));
+            text.AppendLine(CultureInfo.InvariantCulture, $"  - {{name: t{v}, mode: user, vcpu: {v}, program: \"{program}\"}}");
+        }
+
+        File.WriteAllText(P("large.yaml"), text.ToString());
+        return P("large.yaml");
+    }
+
+    [Fact]
+    public void Large_model_under_256M_and_a_1G_spill_budget_stops_with_exit_3_within_the_bounds_and_resumes()
+    {
+        var model = WriteLargeModel();
+        var temp = Directory.CreateDirectory(P("tmp")).FullName;
+        var spill = Directory.CreateDirectory(P("spill")).FullName;
+        string[] args =
+        [
+            "check", model, "--protocol", "kvm-pf-int", "--workers", "2", "--max-memory", "256M", "--max-spill", "1G",
+            "--spill-dir", spill, "--checkpoint", P("cp"), "--json", "-",
+        ];
+        var (code, stdout, stderr) = RunProcess(args, temp, killAfter: null);
+
+        Assert.True(code == 3, stderr);
+        var doc = JsonNode.Parse(stdout)!;
+        Assert.False((bool)doc["complete"]!);
+        Assert.Contains((string)doc["stop_reason"]!, new[] { "MaxMemory", "MaxSpill" });
+        Assert.Equal(P("cp"), (string?)doc["checkpoint"]);
+        long rss = (long)doc["timing"]!["peak_rss_bytes"]!;
+
+        // The bound plus the runtime's own share (code, JIT, GC bookkeeping): measured at about 40 MiB.
+        Assert.InRange(rss, 1, (256L << 20) + (96L << 20));
+        Assert.Empty(Directory.GetFileSystemEntries(spill));
+        Assert.Empty(Directory.GetFileSystemEntries(temp));
+        Assert.Contains("--resume " + P("cp"), stderr, StringComparison.Ordinal);
+
+        long states = (long)doc["states"]!;
+        var resumed = CliRunner.Run(
+            "check", model, "--protocol", "kvm-pf-int", "--workers", "1", "--max-memory", "256M", "--max-spill", "2G",
+            "--spill-dir", spill, "--resume", P("cp"), "--max-states", (states + 2_000).ToString(CultureInfo.InvariantCulture), "--json", "-");
+        Assert.True(resumed.ExitCode == 3, resumed.Stderr);
+        var after = JsonNode.Parse(resumed.Stdout)!;
+        Assert.Equal("MaxStates", (string?)after["stop_reason"]);
+        Assert.InRange((long)after["states"]!, states + 2_000, states + 2_200);
+        Assert.Empty(Directory.GetFileSystemEntries(spill));
+    }
+
+    [Fact]
+    public void Sigkill_at_several_points_then_resume_gives_the_uninterrupted_json()
+    {
+        string[] check = ["check", "--builtin", "bench", "--protocol", "kvm-pf-int", "--workers", "1", "--max-states", "400000", "--json", "-"];
+        var reference = CliRunner.Run(check);
+        Assert.True(reference.ExitCode == 3, reference.Stderr);
+        var expected = WithoutTiming(reference.Stdout);
+
+        var temp = Directory.CreateDirectory(P("tmp")).FullName;
+        foreach (var extraMs in new[] { 0, 700, 1500 })
+        {
+            var cp = P("cp" + extraMs.ToString(CultureInfo.InvariantCulture));
+            var (code, _, stderr) = RunProcess([.. check, "--checkpoint", cp, "--checkpoint-every", "0.5s"], temp, killAfter: (cp, extraMs));
+            Assert.True(code == 137 || code == -1 || code == 3, "exit " + code.ToString(CultureInfo.InvariantCulture) + ": " + stderr);
+            var resumed = CliRunner.Run([.. check, "--resume", cp]);
+            Assert.True(resumed.ExitCode == 3, resumed.Stderr);
+            Assert.Equal(expected, WithoutTiming(resumed.Stdout));
+            Assert.Empty(Directory.GetFiles(cp, "*.tmp-*"));
+        }
+
+        // A killed runtime leaves its diagnostics socket (dotnet-diagnostic-*); none of vexlab's own files may stay.
+        Assert.Empty(Directory.GetFileSystemEntries(temp, "vexlab-*"));
+    }
+
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")]
+    public async Task A_signal_prints_the_partial_result_with_exit_3_and_removes_the_spill(string signal)
+    {
+        var temp = Directory.CreateDirectory(P("tmp")).FullName;
+        string[] args = ["check", "--builtin", "bench", "--protocol", "kvm-pf-int", "--max-memory", "1G", "--json", "-"];
+        var info = StartInfo(args, temp);
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await Task.Delay(5000);
+        using (var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+
+        Assert.True(process.WaitForExit(60_000));
+        var error = await stderr;
+        Assert.True(process.ExitCode == 3, error);
+        var doc = JsonNode.Parse(await stdout)!;
+        Assert.False((bool)doc["complete"]!);
+        Assert.Equal("Cancelled", (string?)doc["stop_reason"]);
+        Assert.True((long)doc["states"]! > 1);
+        Assert.Empty(Directory.GetFileSystemEntries(temp));
+    }
+
+    [Theory]
+    [InlineData("--time-limit", "NaN")]
+    [InlineData("--time-limit", "1e308s")]
+    [InlineData("--max-memory", "NaN")]
+    [InlineData("--max-memory", "1e300G")]
+    [InlineData("--max-spill", "-1G")]
+    [InlineData("--checkpoint-every", "0s")]
+    [InlineData("--resume", "/nonexistent/checkpoint")]
+    [InlineData("--spill-dir", "/nonexistent/spill")]
+    public void Bad_limit_values_are_one_line_and_exit_2(string flag, string value)
+    {
+        var result = CliRunner.Run("check", "--builtin", "wake-race", "--protocol", "kvm-pf", flag, value);
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("vexlab: check: " + flag, result.Stderr, StringComparison.Ordinal);
+        Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
+    }
+
+    private static string WithoutTiming(string json)
+    {
+        var doc = JsonNode.Parse(json)!.AsObject();
+        doc.Remove("timing");
+        return doc.ToJsonString();
+    }
+
+    private static ProcessStartInfo StartInfo(string[] args, string temp)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(typeof(VexlabApp).Assembly.Location);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["TMPDIR"] = temp;
+        return info;
+    }
+
+    /// <summary>Runs vexlab; with <paramref name="killAfter"/>, SIGKILLs it that many ms after the checkpoint first appears.</summary>
+    private static (int Code, string Stdout, string Stderr) RunProcess(string[] args, string temp, (string Folder, int Ms)? killAfter)
+    {
+        using var process = Process.Start(StartInfo(args, temp))!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (killAfter is { } kill)
+        {
+            var file = Path.Combine(kill.Folder, "checkpoint.vxck");
+            var watch = Stopwatch.StartNew();
+            while (!File.Exists(file) && !process.HasExited && watch.Elapsed < TimeSpan.FromMinutes(2))
+            {
+                Thread.Sleep(20);
+            }
+
+            Thread.Sleep(kill.Ms);
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+
+        Assert.True(process.WaitForExit(300_000));
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+}
