@@ -1,3 +1,4 @@
+using CsCheck;
 using Vexlab.Simulation.Metrics;
 
 namespace Vexlab.Simulation.Tests;
@@ -95,4 +96,27 @@ public class MetricsTests
 
     private static void AssertClose(long expected, long actual) =>
         Assert.InRange(actual, expected - (expected / 1000) - 1, expected + (expected / 1000) + 1);
+}
+
+public sealed class LatencyClampTests
+{
+    [Fact]
+    public void NoPercentileIsAboveMaxOrBelowMin()
+    {
+        Gen.Long[1, 3_600_000_000_000L].Array[1, 200].Sample(values =>
+        {
+            var r = new Vexlab.Simulation.Metrics.LatencyRecorder();
+            foreach (var v in values)
+            {
+                r.Record(v);
+            }
+
+            foreach (var p in new[] { 0.0, 50.0, 99.0, 99.9, 100.0 })
+            {
+                Assert.InRange(r.Percentile(p), r.Min, r.Max);
+            }
+
+            Assert.InRange(r.Mean, r.Min, r.Max);
+        });
+    }
 }

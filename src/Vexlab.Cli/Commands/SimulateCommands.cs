@@ -447,6 +447,8 @@ public static class SimulateCommands
         }
 
         Row("faults", i => results[i].FaultLatency.Count.ToString("N0", Inv));
+        Row("fault min", i => Us(results[i].FaultLatency.Min));
+        Row("fault mean", i => Us((long)Math.Round(results[i].FaultLatency.Mean)));
         Row("fault p50", i => Us(results[i].FaultLatency.P50));
         Row("fault p99", i => Us(results[i].FaultLatency.P99));
         Row("fault p99.9", i => Us(results[i].FaultLatency.P999));

@@ -147,7 +147,8 @@ public sealed partial class Machine
         switch (ins.Op)
         {
             case MicroOp.Compute:
-                sink.On(new ModelEvent(ModelEventKind.Compute, vb, tb, ins.A, 0, -1));
+                // A: compute units; B, when set, names the driver's span length (its index + 1).
+                sink.On(new ModelEvent(ModelEventKind.Compute, vb, tb, ins.A, ins.B, -1));
                 f.Pc++;
                 break;
             case MicroOp.Touch:

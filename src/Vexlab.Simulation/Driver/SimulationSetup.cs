@@ -17,6 +17,9 @@ public enum HostEventKind
 
 public readonly record struct HostEvent(long AtNs, HostEventKind Kind);
 
+/// <summary>A <c>compute</c> op's length: <paramref name="Units"/> of cost.compute_unit plus <paramref name="Ns"/>.</summary>
+public readonly record struct ComputeSpan(long Units, long Ns);
+
 /// <summary>
 /// Everything one timed run needs: the machine, the latency of each backing store (indexed by
 /// <see cref="Model.Host.PageState.Backing"/>), costs, the external sources and the run bounds.
@@ -53,6 +56,9 @@ public sealed record SimulationSetup
 
     /// <summary>The guest's fair scheduler (<c>guest.sched.policy</c>).</summary>
     public SchedPolicy SchedPolicy { get; init; } = SchedPolicy.Eevdf;
+
+    /// <summary>Lengths of compute ops whose Instr.B is 1 + an index here (B = 0: A units).</summary>
+    public IReadOnlyList<ComputeSpan> ComputeSpans { get; init; } = [];
 
     /// <summary>Nice level of each workload task instance (empty: all 0).</summary>
     public IReadOnlyList<int> TaskNice { get; init; } = [];

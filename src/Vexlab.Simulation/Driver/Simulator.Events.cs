@@ -27,7 +27,8 @@ public sealed partial class Simulator
         switch (e.Kind)
         {
             case ModelEventKind.Compute:
-                _stepCost += _c.ComputeUnit * Math.Max(1, (int)e.Aux);
+                _stepCost += ComputeNs(in e);
+                _computeTask = e.Task;
                 break;
             case ModelEventKind.KernelStep:
                 _stepCost += _c.MicroOp;
@@ -97,6 +98,10 @@ public sealed partial class Simulator
             case ModelEventKind.TaskExited:
                 _sched.Advance(e.Vcpu, _now);
                 _sched.Dequeue(e.Task);
+                _schedDirty |= 1UL << e.Vcpu;
+                break;
+            case ModelEventKind.Signal:
+                _schedDirty |= 1UL << _m.Task(e.Task).Vcpu;
                 break;
             case ModelEventKind.TaskWoken:
                 {
@@ -111,6 +116,7 @@ public sealed partial class Simulator
                 _stepCost += _c.ContextSwitch;
                 _sched.Advance(e.Vcpu, _now);
                 _sched.Switched(e.Task);
+                _schedDirty |= 1UL << e.Vcpu;
                 break;
             case ModelEventKind.AccessFault:
                 if (traceFault)
@@ -131,6 +137,19 @@ public sealed partial class Simulator
             default:
                 break;
         }
+    }
+
+    /// <summary>A compute op's length: its span from the scenario, or A units of cost.compute_unit.</summary>
+    private long ComputeNs(in ModelEvent e)
+    {
+        var spans = _setup.ComputeSpans;
+        if (e.Token > 0 && e.Token <= spans.Count)
+        {
+            var span = spans[(int)e.Token - 1];
+            return Math.Max((span.Units * _c.ComputeUnit) + span.Ns, 1);
+        }
+
+        return _c.ComputeUnit * Math.Max(1, (int)e.Aux);
     }
 
     private void OnExit(in ModelEvent e)

@@ -25,6 +25,13 @@ public sealed partial class Simulator
     private readonly CostModel _c;
     private readonly EventQueue _queue;
     private readonly MachineAction[] _buffer;
+    private readonly MachineAction[] _probe;
+    private readonly long[] _spanEnd;
+    private readonly int[] _spanTask;
+    private readonly int[] _spanDepth;
+    private readonly long[] _owed;
+    private readonly int[] _owedDepth;
+    private int _computeTask = -1;
     private readonly int _vcpus;
     private readonly int _work;
     private readonly int _tickBase;
@@ -46,6 +53,8 @@ public sealed partial class Simulator
     private long _events;
     private ulong _dirty;
     private ulong _schedDirty;
+
+    // Bit v: vCPU v's scheduler snapshot is stale (a switch, sleep, wake, exit or idleness change).
     private bool _scanWork;
 
     public Simulator(SimulationSetup setup, ITraceSink? trace = null)
@@ -62,6 +71,12 @@ public sealed partial class Simulator
         _hostAgent = _nmiBase + _vcpus;
         _queue = new EventQueue(_hostAgent + 1);
         _buffer = new MachineAction[_m.MaxActions + 8];
+        _probe = new MachineAction[_m.MaxActions + 8];
+        _spanEnd = new long[_vcpus];
+        _spanTask = new int[_vcpus];
+        _spanDepth = new int[_vcpus];
+        _owed = new long[_m.TaskCount];
+        _owedDepth = new int[_m.TaskCount];
         var root = new SimRandom(setup.Seed);
         _choice = new SimRandom[_vcpus];
         for (var v = 0; v < _vcpus; v++)
@@ -208,6 +223,11 @@ public sealed partial class Simulator
             return;
         }
 
+        if (best.Kind == ActionKind.Step && ResumeCompute(v))
+        {
+            return;
+        }
+
         if (best.Kind == ActionKind.Step)
         {
             var choices = _m.ChoiceCount(v);
@@ -218,10 +238,60 @@ public sealed partial class Simulator
         }
 
         _stepCost = 0;
+        _computeTask = -1;
         Apply(best);
         var cost = _stepCost < _c.MicroOp ? Math.Max(_c.MicroOp, 1) : _stepCost;
         _queue.Schedule(v, _now + cost);
+        if (_computeTask >= 0)
+        {
+            StartSpan(v, _computeTask, _now + cost);
+        }
+
         AfterApply(v);
+    }
+
+    /// <summary>
+    /// A compute op is a span of guest time, not an uninterruptible step: the vCPU's next step is
+    /// due at its end, and an event that makes something other than the task's next step runnable
+    /// (an interrupt, an NMI, an exit) cuts it there. The task owes the rest.
+    /// </summary>
+    private void StartSpan(int v, int task, long end)
+    {
+        _spanEnd[v] = end;
+        _spanTask[v] = task;
+        _spanDepth[v] = _m.Task(task).Depth;
+    }
+
+    /// <summary>Cuts vCPU <paramref name="v"/>'s compute span now if its next action is no longer the task's step.</summary>
+    private void CutSpan(int v)
+    {
+        var n = _m.VcpuActions(v, _probe, 0);
+        if (NextAction.TryChoose(_probe.AsSpan(0, n), out var next) && next.Kind == ActionKind.Step)
+        {
+            return;
+        }
+
+        var t = _spanTask[v];
+        _owed[t] += _spanEnd[v] - _now;
+        _owedDepth[t] = _spanDepth[v];
+        _spanEnd[v] = _now;
+        _queue.Schedule(v, _now);
+    }
+
+    /// <summary>The current task owes compute from a cut span and is back in its own code: run the rest.</summary>
+    private bool ResumeCompute(int v)
+    {
+        var t = (int)_m.Vcpu(v).CurrentTask;
+        if (_owed[t] == 0 || _m.Task(t).Depth != _owedDepth[t])
+        {
+            return false;
+        }
+
+        var end = _now + _owed[t];
+        _owed[t] = 0;
+        _queue.Schedule(v, end);
+        StartSpan(v, t, end);
+        return true;
     }
 
     private void CompleteWork(int slot)
@@ -282,6 +352,11 @@ public sealed partial class Simulator
 
             var before = _time.Current(v);
             UpdateCategory(v);
+            if (_spanEnd[v] > _now)
+            {
+                CutSpan(v);
+            }
+
             if (!_queue.IsScheduled(v))
             {
                 var wake = before is VcpuCategory.Halted or VcpuCategory.Idle ? _c.WakeHaltedVcpu : _c.VmExitEntry;
@@ -289,7 +364,8 @@ public sealed partial class Simulator
             }
         }
 
-        // Tasks of vCPUs no event named (a task woken from elsewhere) change their snapshot too.
+        // The scheduler's snapshot of every vCPU whose current task, runnable set or idleness
+        // changed: charge the time up to now to the old one, then take the new one.
         var sched = _schedDirty;
         _schedDirty = 0;
         while (sched != 0)
@@ -331,10 +407,9 @@ public sealed partial class Simulator
     private void UpdateCategory(int v)
     {
         var now = VcpuTime.Of(_m, v, _vcpus);
-        _sched.Advance(v, _now);
-        _sched.Refresh(v, now != VcpuCategory.Idle);
         if (_time.Move(v, now, _now))
         {
+            _schedDirty |= 1UL << v;
             _trace?.Write(TraceRecord.StateChange(_now, v, ToTraceState(now)));
         }
     }

@@ -75,8 +75,12 @@ public sealed class LatencyRecorder
         _m2 += delta * (ns - _mean);
     }
 
-    /// <summary>Value at <paramref name="percentile"/> (0..100); 0 when empty.</summary>
-    public long Percentile(double percentile) => _count == 0 ? 0 : _histogram.GetValueAtPercentile(percentile);
+    /// <summary>
+    /// Value at <paramref name="percentile"/> (0..100); 0 when empty. HdrHistogram answers with the
+    /// highest value equivalent to the bucket, which can exceed every sample: the answer is clamped
+    /// to the recorded <see cref="Max"/> (and floored at <see cref="Min"/>).
+    /// </summary>
+    public long Percentile(double percentile) => _count == 0 ? 0 : Math.Clamp(_histogram.GetValueAtPercentile(percentile), _min, _max);
 
     /// <summary>Adds every sample of <paramref name="other"/> into this recorder.</summary>
     public void Merge(LatencyRecorder other)

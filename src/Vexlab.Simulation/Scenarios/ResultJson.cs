@@ -55,6 +55,8 @@ public static class ResultJson
         doc["fault_latency_ns"] = new JsonObject
         {
             ["count"] = r.FaultLatency.Count,
+            ["min"] = r.FaultLatency.Min,
+            ["mean"] = Math.Round(r.FaultLatency.Mean, 1),
             ["p50"] = r.FaultLatency.P50,
             ["p99"] = r.FaultLatency.P99,
             ["p999"] = r.FaultLatency.P999,

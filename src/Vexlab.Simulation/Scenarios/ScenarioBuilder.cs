@@ -100,6 +100,7 @@ public static class ScenarioBuilder
         var groupNames = new List<string>();
         var groupOf = new List<int>();
         var nice = new List<int>();
+        var spans = new List<ComputeSpan>();
         var round = 0;
         foreach (var t in s.GetList("tasks"))
         {
@@ -122,7 +123,7 @@ public static class ScenarioBuilder
                 throw t.ErrorAt("name", $"duplicate task name {name}");
             }
 
-            var program = ParseLoop(t, regions, (int)t.GetInteger("iterations"), mode);
+            var program = ParseLoop(t, regions, spans, (int)t.GetInteger("iterations"), mode);
             groupNames.Add(name);
             for (var i = 0; i < count; i++)
             {
@@ -209,11 +210,12 @@ public static class ScenarioBuilder
             TaskGroups = groupNames,
             TaskGroupOf = groupOf,
             TaskNice = nice,
+            ComputeSpans = spans,
             SchedPolicy = s.GetString("guest.sched.policy") == "cfs" ? SchedPolicy.Cfs : SchedPolicy.Eevdf,
         };
     }
 
-    private static GuestProgram ParseLoop(ResolvedElement t, List<RegionSpec> regions, int iterations, TaskMode mode)
+    private static GuestProgram ParseLoop(ResolvedElement t, List<RegionSpec> regions, List<ComputeSpan> spans, int iterations, TaskMode mode)
     {
         var body = new List<Instr>();
         var text = t.GetString("loop");
@@ -234,6 +236,27 @@ public static class ScenarioBuilder
                 }
 
                 return n;
+            }
+
+            long ComputeUnits()
+            {
+                if (!long.TryParse(parts[1].Replace("_", string.Empty, StringComparison.Ordinal), NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
+                {
+                    throw Fail("expected a count of compute units (cost.compute_unit each) or a duration such as 10ms").Error;
+                }
+
+                return n;
+            }
+
+            long ComputeDuration()
+            {
+                var d = Vexlab.Scenarios.Values.ScalarParsers.ParseDuration(parts[1]);
+                if (!d.IsOk || d.Value < 1)
+                {
+                    throw Fail(d.Error ?? "a compute duration must be positive").Error;
+                }
+
+                return d.Value;
             }
 
             (ushort Region, byte Addressing) Target()
@@ -261,15 +284,28 @@ public static class ScenarioBuilder
             switch (parts[0])
             {
                 case "compute":
-                    var units = parts.Length > 1 ? Count(1, 100_000) : 1;
-                    while (units > 0)
                     {
-                        var chunk = Math.Min(units, 255);
-                        body.Add(new Instr(MicroOp.Compute, (byte)chunk));
-                        units -= chunk;
+                        // One op of any length: the driver runs it as a span of guest time that
+                        // interrupts cut at any instant (the rest resumes after).
+                        var span = parts.Length < 2 ? new ComputeSpan(1, 0)
+                            : char.IsAsciiDigit(parts[1][^1]) ? new ComputeSpan(ComputeUnits(), 0)
+                            : new ComputeSpan(0, ComputeDuration());
+                        var index = spans.IndexOf(span);
+                        if (index < 0)
+                        {
+                            if (spans.Count == ushort.MaxValue)
+                            {
+                                throw Fail("too many different compute lengths").Error;
+                            }
+
+                            spans.Add(span);
+                            index = spans.Count - 1;
+                        }
+
+                        body.Add(new Instr(MicroOp.Compute, 1, (ushort)(index + 1)));
+                        break;
                     }
 
-                    break;
                 case "touch":
                     var (r, a) = Target();
                     var touches = Count(3, 64);

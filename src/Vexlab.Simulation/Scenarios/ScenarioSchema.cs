@@ -74,7 +74,7 @@ public static class ScenarioSchema
                     {
                         Key = "loop",
                         Kind = ValueKind.String,
-                        Description = "Ops separated by ';': compute N | touch REGION sequential|random [N] | read REGION sequential|random [N] | write REGION ... | irq-off | irq-on | preempt-off | preempt-on | yield.",
+                        Description = "Ops separated by ';': compute N (units of cost.compute_unit) | compute DURATION (such as 10ms; interrupts cut it anywhere) | touch REGION sequential|random [N] | read REGION sequential|random [N] | write REGION ... | irq-off | irq-on | preempt-off | preempt-on | yield.",
                     },
                     new KeySpec { Key = "iterations", Kind = ValueKind.Integer, Default = 0, Min = 0, Description = "Loop iterations before the task exits (0: forever)." },
                 ],

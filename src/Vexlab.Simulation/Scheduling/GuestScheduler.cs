@@ -343,7 +343,8 @@ public sealed class GuestScheduler
             var lag = 0L;
             if (load > 0)
             {
-                lag = (long)((Int128)_vlag[t] * (load + _weight[t]) / load);
+                // |vlag| <= max(2 slices, a tick) * 1024 / 15 and load <= 250 * 88761: no overflow.
+                lag = _vlag[t] * (load + _weight[t]) / load;
             }
 
             var avg = load > 0 ? AverageVruntime(v) : _vruntime[t];
@@ -361,21 +362,30 @@ public sealed class GuestScheduler
         _onRq[t] = true;
     }
 
-    /// <summary>avg_vruntime: the load-weighted mean vruntime of the queued tasks, the current one included.</summary>
+    /// <summary>
+    /// avg_vruntime: the load-weighted mean vruntime of the queued tasks, the current one included,
+    /// kept as the kernel does relative to a base (min_vruntime there) so the products stay small.
+    /// </summary>
     private long AverageVruntime(int v)
     {
-        Int128 sum = 0;
-        long load = 0;
+        long sum = 0, load = 0, origin = 0;
+        var first = true;
         foreach (var t in _tasksOf[v])
         {
             if (_onRq[t])
             {
-                sum += (Int128)_vruntime[t] * _weight[t];
+                if (first)
+                {
+                    origin = _vruntime[t];
+                    first = false;
+                }
+
+                sum += (_vruntime[t] - origin) * _weight[t];
                 load += _weight[t];
             }
         }
 
-        return load == 0 ? 0 : (long)(sum / load);
+        return load == 0 ? 0 : origin + (sum / load);
     }
 
     /// <summary>sched_slice: the task's weighted share of the period (__sched_period).</summary>
