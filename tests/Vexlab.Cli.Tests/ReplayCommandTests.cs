@@ -39,7 +39,7 @@ public sealed class ReplayCommandTests : IDisposable
         var timeline = Path.Combine(_dir, "t.txt");
         Assert.Equal(0, CliRunner.Run("replay", trace, "--out", timeline, "--trace-format", "ftrace").ExitCode);
         var text = File.ReadAllText(timeline);
-        Assert.Contains("kvm_exit: vcpu 0 reason VMCALL", text);
+        Assert.Contains("kvm_exit:             vcpu 0 reason VMCALL", text);
         Assert.Contains("ve_delivered", text);
     }
 

@@ -120,6 +120,6 @@ public sealed class SimulateCommandTests
         Assert.Equal(0, CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "kvm-pf-int", "--duration", "5ms", "--trace", json).ExitCode);
         Assert.NotNull(JsonNode.Parse(File.ReadAllText(json))!["traceEvents"]);
         Assert.Equal(0, CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "kvm-pf-int", "--duration", "5ms", "--trace", text, "--trace-format", "ftrace", "--exits").ExitCode);
-        Assert.Contains("kvm_exit: vcpu", File.ReadAllText(text));
+        Assert.Contains("kvm_exit:             vcpu", File.ReadAllText(text));
     }
 }

@@ -90,7 +90,7 @@ public class PerfettoTraceWriterTests
         var events = doc.RootElement.GetProperty("traceEvents").EnumerateArray().ToList();
         var begins = events.Where(e => e.GetProperty("ph").GetString() == "b").Select(e => e.GetProperty("id").GetString()).ToList();
         var ends = events.Where(e => e.GetProperty("ph").GetString() == "e").Select(e => e.GetProperty("id").GetString()).ToList();
-        Assert.Equal(new[] { "0x1000" }, begins);
+        Assert.Equal(new[] { "1" }, begins);
         Assert.Equal(begins, ends);
         var counter = events.Where(e => e.GetProperty("ph").GetString() == "C" && e.GetProperty("name").GetString() == "outstanding_faults")
             .Select(e => e.GetProperty("args").GetProperty("value").GetInt64()).ToList();
@@ -111,8 +111,8 @@ public class PerfettoTraceWriterTests
         for (var i = 0; i < 20_000; i++)
         {
             records.Add(TraceRecord.StateChange(i * 1_000L, i % 4, (VcpuState)(i % 3)));
-            records.Add(TraceRecord.At((i * 1_000L) + 1, TraceKind.FaultBegin, i % 4) with { Token = (uint)i + 1 });
-            records.Add(TraceRecord.At((i * 1_000L) + 500, TraceKind.FaultEnd, i % 4) with { Token = (uint)i + 1 });
+            records.Add(TraceRecord.At((i * 1_000L) + 1, TraceKind.FaultBegin, i % 4) with { Id = i + 1 });
+            records.Add(TraceRecord.At((i * 1_000L) + 500, TraceKind.FaultEnd, i % 4) with { Id = i + 1 });
         }
 
         var json = Write(records, vcpus: 4, end: 20_000_000);

@@ -24,7 +24,7 @@ public static class ReplayCommand
     {
         var file = new Argument<string>("FILE") { Description = "A counterexample written by vexlab check --trace" };
         var output = new Option<string?>("--out") { Description = "Write the replay's timeline to this file", HelpName = "FILE" };
-        var format = new Option<string>("--trace-format") { Description = "perfetto (Chrome JSON) or ftrace (text)", DefaultValueFactory = _ => "perfetto" };
+        var format = new Option<string>("--trace-format") { Description = "perfetto (Chrome JSON), ftrace (trace-cmd report -N text) or trace-dat (trace-cmd's trace.dat)", DefaultValueFactory = _ => "perfetto" };
         var json = JsonTarget.CreateOption();
         var command = new Command("replay", "Re-execute a checker counterexample in the simulator and write its timeline");
         command.Arguments.Add(file);
@@ -35,9 +35,9 @@ public static class ReplayCommand
         {
             var path = parse.GetValue(file)!;
             var traceFormat = parse.GetValue(format)!;
-            if (traceFormat is not ("perfetto" or "ftrace"))
+            if (traceFormat is not ("perfetto" or "ftrace" or "trace-dat"))
             {
-                throw new InputException($"--trace-format: expected perfetto or ftrace, got '{traceFormat}'");
+                throw new InputException($"--trace-format: expected perfetto, ftrace or trace-dat, got '{traceFormat}'");
             }
 
             var trace = CounterexampleFile.Load(path);
@@ -148,6 +148,10 @@ public static class ReplayCommand
                 var ftrace = new FtraceWriter(writer, vcpus, workers);
                 result = new Simulator(setup, ftrace).Replay(actions);
             }
+        }
+        else if (format == "trace-dat")
+        {
+            result = new Simulator(setup, new TraceDatWriter(output.Stream, new TraceThreads(vcpus, workers))).Replay(actions);
         }
         else
         {

@@ -30,8 +30,8 @@ public static class SimulateCommands
         var json = JsonTarget.CreateOption();
         var exits = new Option<bool>("--exits") { Description = "Print a perf-kvm-stat style table of exits" };
         var trace = new Option<string?>("--trace") { Description = "Write a trace to FILE", HelpName = "FILE" };
-        var format = new Option<string>("--trace-format") { Description = "perfetto (Chrome JSON) or ftrace (text)", DefaultValueFactory = _ => "perfetto" };
-        format.AcceptOnlyFromAmong("perfetto", "ftrace");
+        var format = new Option<string>("--trace-format") { Description = "perfetto (Chrome JSON), ftrace (trace-cmd report -N text) or trace-dat (trace-cmd's trace.dat)", DefaultValueFactory = _ => "perfetto" };
+        format.AcceptOnlyFromAmong("perfetto", "ftrace", "trace-dat");
         var command = new Command("run", "Run one scenario under one protocol in the timed simulator");
         options.AddTo(command);
         command.Options.Add(protocol);
@@ -62,10 +62,15 @@ public static class SimulateCommands
                 stream = output.Stream;
 
                 var workers = new Vexlab.Model.Machine.Machine(prepared.Setup.Machine).WorkCapacity;
-                if (parse.GetValue(format) == "ftrace")
+                var traceFormat = parse.GetValue(format);
+                if (traceFormat == "ftrace")
                 {
                     writer = new StreamWriter(stream, leaveOpen: true);
                     sink = new FtraceWriter(writer, prepared.Setup.Machine.Vcpus, workers);
+                }
+                else if (traceFormat == "trace-dat")
+                {
+                    sink = new TraceDatWriter(stream, new TraceThreads(prepared.Setup.Machine.Vcpus, workers));
                 }
                 else
                 {

@@ -50,6 +50,9 @@ public sealed class SimulationResult
 
     public required Counters Counters { get; init; }
 
+    /// <summary>The run's tracepoints: exit-to-entry times per vCPU and reason (perf kvm stat's exit time), guest-mode time.</summary>
+    public Tracing.KvmTracepoints? Tracepoints { get; init; }
+
     /// <summary>Kernel accesses that failed into their fixup (-EFAULT returned to the caller).</summary>
     public required long ErrorReturns { get; init; }
 

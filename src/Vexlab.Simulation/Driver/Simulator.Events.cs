@@ -1,5 +1,4 @@
 using Vexlab.Model.Machine;
-using Vexlab.Simulation.Tracing;
 using MetricsExit = Vexlab.Simulation.Metrics.ExitReason;
 using ModelExit = Vexlab.Model.Machine.ExitReason;
 
@@ -11,13 +10,10 @@ namespace Vexlab.Simulation.Driver;
 /// </summary>
 public sealed partial class Simulator
 {
-    private long _faultSeq;
-
     private void OnEvent(in ModelEvent e)
     {
         _digest.Append(_now, in e);
-        var traceFault = _trace is not null && e.Kind is ModelEventKind.AccessFault or ModelEventKind.AccessDone or ModelEventKind.Fixup
-            && _metrics.InFault(e.Task) == (e.Kind != ModelEventKind.AccessFault);
+        _tracepoints.On(_now, _stepCost, _actor, in e);
         _metrics.Observe(_now, in e, _events);
         if (e.Vcpu < 64)
         {
@@ -38,15 +34,12 @@ public sealed partial class Simulator
                 break;
             case ModelEventKind.ExceptionDelivered:
                 _stepCost += e.Aux == 20 ? 0 : _c.PfDelivery;
-                _trace?.Write(TraceRecord.At(_now, TraceKind.KvmInjException, e.Vcpu) with { Vector = e.Aux, Token = e.Token });
                 break;
             case ModelEventKind.VeDelivered:
                 _stepCost += _c.VeDelivery;
-                _trace?.Write(TraceRecord.At(_now, TraceKind.VeDelivered, e.Vcpu) with { Gva = Machine.AddressOf(Math.Max(e.Page, 0)) });
                 break;
             case ModelEventKind.InterruptDelivered:
                 _stepCost += e.Aux == (byte)ModelVector.Callback ? _c.ApfReadyIrq : _c.InterruptInject;
-                _trace?.Write(TraceRecord.At(_now, TraceKind.KvmInjVirq, e.Vcpu) with { Vector = VectorOf(e.Aux) });
                 break;
             case ModelEventKind.NmiDelivered:
                 _stepCost += _c.InterruptInject;
@@ -66,17 +59,14 @@ public sealed partial class Simulator
                 if (e.Aux == 1)
                 {
                     _stepCost += _c.ApfNotPresentGuest - _c.PfDelivery;
-                    _trace?.Write(TraceRecord.At(_now, TraceKind.KvmAsyncPfNotPresent, e.Vcpu) with { Token = e.Token, Gva = Machine.AddressOf(Math.Max(e.Page, 0)) });
                 }
 
-                _trace?.Write(TraceRecord.At(_now, TraceKind.KvmTryAsyncGetPage, e.Vcpu) with { Gva = Machine.AddressOf(Math.Max(e.Page, 0)), Gfn = Machine.AddressOf(Math.Max(e.Page, 0)) >> 12 });
                 break;
             case ModelEventKind.SyncStall:
                 _scanWork = true;
                 break;
             case ModelEventKind.Hypercall:
                 _scanWork = true;
-                _trace?.Write(TraceRecord.At(_now, TraceKind.VeResolveEpt, e.Vcpu) with { Value = e.Aux });
                 break;
             case ModelEventKind.WorkCompleted:
                 if (e.Aux == 0 && e.Page >= 0)
@@ -84,13 +74,11 @@ public sealed partial class Simulator
                     _memory.SwappedIn();
                 }
 
-                _trace?.Write(TraceRecord.At(_now, TraceKind.KvmAsyncPfCompleted, e.Vcpu) with { Gva = Machine.AddressOf(Math.Max(e.Page, 0)), Address = Machine.AddressOf(Math.Max(e.Page, 0)) });
                 break;
             case ModelEventKind.ReadyDequeued:
                 if (e.Aux == 1)
                 {
                     _stepCost += _c.InterruptInject;
-                    _trace?.Write(TraceRecord.At(_now, TraceKind.KvmAsyncPfReady, e.Vcpu) with { Token = e.Token, Gva = Machine.AddressOf(Math.Max(e.Page, 0)) });
                 }
 
                 break;
@@ -117,22 +105,6 @@ public sealed partial class Simulator
                 _sched.Advance(e.Vcpu, _now);
                 _sched.Switched(e.Task);
                 _schedDirty |= 1UL << e.Vcpu;
-                break;
-            case ModelEventKind.AccessFault:
-                if (traceFault)
-                {
-                    _faultSeq++;
-                    _trace!.Write(TraceRecord.At(_now, TraceKind.FaultBegin, e.Vcpu) with { Token = ((uint)e.Task << 24) | (uint)(_faultSeq & 0xFFFFFF) });
-                }
-
-                break;
-            case ModelEventKind.AccessDone:
-            case ModelEventKind.Fixup:
-                if (traceFault)
-                {
-                    _trace!.Write(TraceRecord.At(_now, TraceKind.FaultEnd, e.Vcpu) with { Token = ((uint)e.Task << 24) | (uint)(_faultSeq & 0xFFFFFF) });
-                }
-
                 break;
             default:
                 break;
@@ -188,23 +160,5 @@ public sealed partial class Simulator
 
         _stepCost += cost;
         _metrics.Counters.RecordExit(metric, cost);
-        if (_trace is not null)
-        {
-            var gpa = e.Page >= 0 ? (ulong)Machine.AddressOf(e.Page) : 0UL;
-            _trace.Write(TraceRecord.Exit(_now, e.Vcpu, metric, 0xffffffff81000000UL, metric == MetricsExit.EptViolation ? 0x181UL : 0UL) with { Gfn = gpa >> 12, Gva = gpa });
-            if (metric == MetricsExit.EptViolation)
-            {
-                _trace.Write(TraceRecord.At(_now, TraceKind.KvmPageFault, e.Vcpu) with { Rip = 0xffffffff81000000UL, Address = gpa, ErrorCode = 0x181 });
-            }
-
-            _trace.Write(TraceRecord.Entry(_now + cost, e.Vcpu, 0xffffffff81000000UL));
-        }
     }
-
-    private static int VectorOf(byte modelVector) => modelVector switch
-    {
-        0 => 0xEC,
-        1 => 0xF3,
-        _ => 0xFD,
-    };
 }

@@ -62,7 +62,7 @@ public sealed partial class Simulator
         }
 
         CloseTime();
-
+        _tracepoints.Complete(_now);
         _trace?.Complete(_now);
         return new ReplayResult(BuildResult(Stopwatch.GetElapsedTime(start)), applied, divergence, _metrics.Violations);
     }

@@ -58,6 +58,7 @@ public sealed partial class Simulator
             VcpuHaltedNs = _time.Total(VcpuCategory.Halted),
             VcpuIdleNs = _time.Total(VcpuCategory.Idle),
             Counters = _metrics.Counters,
+            Tracepoints = _tracepoints,
             ErrorReturns = _metrics.ErrorReturns,
             Evictions = _memory.Evictions,
             WallNs = (long)(wall.TotalMilliseconds * 1e6),

@@ -47,6 +47,8 @@ public sealed partial class Simulator
     private readonly VcpuTime _time;
     private readonly GuestScheduler _sched;
     private readonly ITraceSink? _trace;
+    private readonly KvmTracepoints _tracepoints;
+    private int _actor = -1;
     private int _hostEventIndex;
     private long _now;
     private long _stepCost;
@@ -89,6 +91,7 @@ public sealed partial class Simulator
         _workStart = new long[_work];
         _memory = new HostMemory(_m, setup.Machine.Pages, setup.HostLimitPages, _c.HostSwapInOverhead, setup.Backings);
         _metrics = new RunMetrics(_m.TaskCount);
+        _tracepoints = new KvmTracepoints(_vcpus, _m.TaskCount, new TraceThreads(_vcpus, _m.WorkCapacity), trace);
         _time = new VcpuTime(_vcpus);
         var nice = new int[_m.TaskCount];
         for (var i = 0; i < setup.TaskNice.Count && _vcpus + i < nice.Length; i++)
@@ -134,6 +137,7 @@ public sealed partial class Simulator
     {
         var start = Stopwatch.GetTimestamp();
         var duration = _setup.DurationNs;
+        _tracepoints.EndLimitNs = duration;
         while (_queue.TryPopMin(out var next))
         {
             if (next.TimeNs > duration)
@@ -161,6 +165,7 @@ public sealed partial class Simulator
         }
 
         CloseTime();
+        _tracepoints.Complete(_now);
         _trace?.Complete(_now);
         var wall = Stopwatch.GetElapsedTime(start);
         return BuildResult(wall);
@@ -321,8 +326,25 @@ public sealed partial class Simulator
     private void Apply(MachineAction action)
     {
         _events++;
+        _stepCost = 0;
+        _actor = action.Kind is ActionKind.Step or ActionKind.Enter or ActionKind.DeliverInterrupt or ActionKind.DeliverNmi or ActionKind.Dequeue
+            ? action.Vcpu
+            : -1;
+        var work = action.Kind == ActionKind.Complete;
+        if (work)
+        {
+            ref readonly var w = ref _m.Work(action.Arg);
+            _tracepoints.BeginWork(action.Arg, w.Kind, w.Token);
+        }
+
         var sink = new Sink(this);
         _m.Apply(action, ref sink);
+        if (work)
+        {
+            _tracepoints.EndWork();
+        }
+
+        _actor = -1;
     }
 
     /// <summary>Schedules new host work, wakes parked vCPUs that events touched, and keeps the time split.</summary>

@@ -1,12 +1,16 @@
 using System.Globalization;
+using System.Text;
 
 namespace Vexlab.Simulation.Tracing;
 
 /// <summary>
-/// ftrace text in the <c>trace-cmd report</c> shape:
-/// <c>    CPU 0/KVM-4242  [000]     0.001234: kvm_exit: vcpu 0 reason EPT_VIOLATION rip 0x...</c>.
-/// vCPU n runs as QEMU's thread <c>CPU n/KVM</c> (pid <c>basePid + n</c>) on host CPU n; host worker w
-/// runs as <c>kworker/u{cpus}:{w}</c> on CPU <c>vcpus + w</c>. Timestamps are simulated seconds with 6 decimals.
+/// ftrace text exactly as <c>trace-cmd report -N</c> prints the same events from the trace.dat that
+/// <see cref="TraceDatWriter"/> writes (libtraceevent's default line, plugins off so every event prints with
+/// its format file's print fmt, which is what /sys/kernel/tracing/trace shows):
+/// <c>cpus=N</c>, then per event <c>%16s-%-5d [%03d] %5lu.%06lu: %-21s %s</c> with comm, pid, CPU,
+/// the timestamp in microseconds rounded to nearest, <c>name:</c> and the TP_printk text.
+/// Lines come in trace-cmd's merge order: by timestamp, ties to the lower CPU, each CPU's events in the
+/// order they were written; so the writer keeps them until <see cref="Complete"/>.
 /// Timeline-only kinds (states, slices, counters) produce no line.
 /// </summary>
 public sealed class FtraceWriter : ITraceSink
@@ -14,22 +18,28 @@ public sealed class FtraceWriter : ITraceSink
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     private readonly TextWriter _output;
-    private readonly int _vcpus;
-    private readonly int _basePid;
-    private readonly int _workerBasePid;
-    private bool _headerWritten;
+    private readonly TraceThreads _threads;
+    private readonly List<(long Ts, string Text)>[] _perCpu;
 
     public FtraceWriter(TextWriter output, int vcpus, int workers = 1, int basePid = 4242)
+        : this(output, new TraceThreads(vcpus, workers, basePid))
     {
-        ArgumentNullException.ThrowIfNull(output);
-        _output = output;
-        _vcpus = vcpus;
-        Workers = workers;
-        _basePid = basePid;
-        _workerBasePid = basePid + vcpus + 100;
     }
 
-    public int Workers { get; }
+    public FtraceWriter(TextWriter output, TraceThreads threads)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(threads);
+        _output = output;
+        _threads = threads;
+        _perCpu = new List<(long, string)>[threads.Cpus];
+        for (var c = 0; c < _perCpu.Length; c++)
+        {
+            _perCpu[c] = [];
+        }
+    }
+
+    public int Workers => _threads.Workers;
 
     public long LinesWritten { get; private set; }
 
@@ -41,37 +51,51 @@ public sealed class FtraceWriter : ITraceSink
             return;
         }
 
-        if (!_headerWritten)
-        {
-            _output.Write(string.Create(Inv, $"cpus={_vcpus + Workers}\n"));
-            _headerWritten = true;
-        }
-
-        string task;
-        int pid;
-        int cpu;
-        if (record.Worker >= 0)
-        {
-            task = string.Create(Inv, $"kworker/u{_vcpus + Workers}:{record.Worker}");
-            pid = _workerBasePid + record.Worker;
-            cpu = _vcpus + record.Worker;
-        }
-        else
-        {
-            var v = Math.Max(record.Vcpu, 0);
-            task = string.Create(Inv, $"CPU {v}/KVM");
-            pid = _basePid + v;
-            cpu = v;
-        }
-
-        var t = record.TimeNs < 0 ? 0 : record.TimeNs;
-        var secs = t / 1_000_000_000;
-        var usecs = t % 1_000_000_000 / 1_000;
-        var comm = string.Create(Inv, $"{task}-{pid}");
-        _output.Write(string.Create(Inv,
-            $"{comm,22} [{cpu:D3}] {secs,5}.{usecs:D6}: {KvmFormat.EventName(record.Kind)}: {args}\n"));
-        LinesWritten++;
+        var cpu = _threads.Cpu(record);
+        var ts = Math.Max(record.TimeNs, 0);
+        _perCpu[cpu].Add((ts, Line(cpu, ts, KvmFormat.EventName(record.Kind)!, args)));
     }
 
-    public void Complete(long endTimeNs) => _output.Flush();
+    /// <summary>One line (no newline) as trace-cmd report prints it.</summary>
+    public string Line(int cpu, long timeNs, string eventName, string args)
+    {
+        var us = (timeNs + 500) / 1000;
+        var sb = new StringBuilder(160);
+        sb.Append(Inv, $"{_threads.Comm(cpu),16}-{_threads.Pid(cpu),-5} [{cpu:D3}] {us / 1_000_000,5}.{us % 1_000_000:D6}: ");
+        sb.Append(Inv, $"{eventName + ":",-21} {args}");
+        return sb.ToString();
+    }
+
+    public void Complete(long endTimeNs)
+    {
+        _output.Write(string.Create(Inv, $"cpus={_threads.Cpus}\n"));
+        var next = new int[_perCpu.Length];
+        while (true)
+        {
+            var best = -1;
+            for (var c = 0; c < _perCpu.Length; c++)
+            {
+                if (next[c] < _perCpu[c].Count && (best < 0 || _perCpu[c][next[c]].Ts < _perCpu[best][next[best]].Ts))
+                {
+                    best = c;
+                }
+            }
+
+            if (best < 0)
+            {
+                break;
+            }
+
+            _output.Write(_perCpu[best][next[best]++].Text);
+            _output.Write('\n');
+            LinesWritten++;
+        }
+
+        foreach (var list in _perCpu)
+        {
+            list.Clear();
+        }
+
+        _output.Flush();
+    }
 }

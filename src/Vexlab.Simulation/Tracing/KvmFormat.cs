@@ -5,9 +5,9 @@ using Vexlab.Simulation.Metrics;
 namespace Vexlab.Simulation.Tracing;
 
 /// <summary>
-/// Renders KVM tracepoint arguments with the kernel's own TP_printk formats (mainline 6.x), checked
-/// against include/trace/events/kvm.h and arch/x86/kvm/trace.h. Vexlab's #VE events (ve_*) follow the
-/// same "key value" style. printf semantics are kept: <c>%#llx</c> prints 0 as <c>0</c>.
+/// Renders tracepoint arguments with the print formats of <see cref="TraceEventCatalog"/> (the kernel's
+/// TP_printk for the kvm system), as libtraceevent prints them for <c>trace-cmd report</c>.
+/// printf semantics are kept: <c>%#llx</c> prints 0 as <c>0</c>.
 /// </summary>
 public static class KvmFormat
 {
@@ -21,23 +21,15 @@ public static class KvmFormat
     ];
 
     /// <summary>Tracepoint name of a kind, or null for timeline-only kinds.</summary>
-    public static string? EventName(TraceKind kind) => kind switch
+    public static string? EventName(TraceKind kind) => TraceEventCatalog.For(kind)?.Name;
+
+    /// <summary>guest_fault_done's outcome: the access completed, its fixup returned -EFAULT, or a signal ended the wait.</summary>
+    public static string FaultOutcome(long outcome) => outcome switch
     {
-        TraceKind.KvmExit => "kvm_exit",
-        TraceKind.KvmEntry => "kvm_entry",
-        TraceKind.KvmPageFault => "kvm_page_fault",
-        TraceKind.KvmTryAsyncGetPage => "kvm_try_async_get_page",
-        TraceKind.KvmAsyncPfRepeatedFault => "kvm_async_pf_repeated_fault",
-        TraceKind.KvmAsyncPfNotPresent => "kvm_async_pf_not_present",
-        TraceKind.KvmAsyncPfReady => "kvm_async_pf_ready",
-        TraceKind.KvmAsyncPfCompleted => "kvm_async_pf_completed",
-        TraceKind.KvmInjException => "kvm_inj_exception",
-        TraceKind.KvmInjVirq => "kvm_inj_virq",
-        TraceKind.KvmApicAcceptIrq => "kvm_apic_accept_irq",
-        TraceKind.VeDelivered => "ve_delivered",
-        TraceKind.VeResolveEpt => "ve_resolve_ept",
-        TraceKind.VeWakeup => "ve_wakeup",
-        _ => null,
+        0 => "done",
+        1 => "fixup",
+        2 => "signal",
+        _ => "0x" + outcome.ToString("x", Inv),
     };
 
     /// <summary>C's <c>%#llx</c>: "0" for zero, "0x..." otherwise.</summary>
@@ -61,19 +53,28 @@ public static class KvmFormat
     public static string? Arguments(in TraceRecord r)
     {
         var sb = new StringBuilder(96);
+        var vcpu = (uint)Math.Max(r.Vcpu, 0);
         switch (r.Kind)
         {
             case TraceKind.KvmExit:
                 // "vcpu %u reason %s%s%s rip 0x%lx info1 0x%016llx info2 0x%016llx intr_info 0x%08x error_code 0x%08x"
-                sb.Append(Inv, $"vcpu {r.Vcpu} reason {CounterNames.Name(r.ExitReason)} rip 0x{r.Rip:x} info1 0x{r.Info1:x16} info2 0x{r.Info2:x16} intr_info 0x{r.IntrInfo:x8} error_code 0x{(uint)r.ErrorCode:x8}");
+                sb.Append(Inv, $"vcpu {vcpu} reason {CounterNames.Name(r.ExitReason)} rip 0x{r.Rip:x} info1 0x{r.Info1:x16} info2 0x{r.Info2:x16} intr_info 0x{r.IntrInfo:x8} error_code 0x{(uint)r.ErrorCode:x8}");
                 break;
             case TraceKind.KvmEntry:
-                // "vcpu %u, rip 0x%lx%s"
-                sb.Append(Inv, $"vcpu {r.Vcpu}, rip 0x{r.Rip:x}");
+                // "vcpu %u, rip 0x%lx"
+                sb.Append(Inv, $"vcpu {vcpu}, rip 0x{r.Rip:x}");
+                break;
+            case TraceKind.KvmHypercall:
+                // "nr 0x%lx a0 0x%lx a1 0x%lx a2 0x%lx a3 0x%lx"
+                sb.Append(Inv, $"nr 0x{Math.Max(r.Value, 0):x} a0 0x{r.Info1:x} a1 0x{r.Info2:x} a2 0x0 a3 0x0");
                 break;
             case TraceKind.KvmPageFault:
-                // "vcpu %u rip 0x%lx address 0x%016llx error_code 0x%llx"
-                sb.Append(Inv, $"vcpu {r.Vcpu} rip 0x{r.Rip:x} address 0x{r.Address:x16} error_code 0x{r.ErrorCode:x}");
+                // "address %lx error_code %x"
+                sb.Append(Inv, $"address {r.Address:x} error_code {(uint)r.ErrorCode:x}");
+                break;
+            case TraceKind.KvmMsr:
+                // "msr_%s %x = 0x%llx%s" (always a write here)
+                sb.Append(Inv, $"msr_write {(uint)r.Info1:x} = 0x{r.Info2:x}");
                 break;
             case TraceKind.KvmTryAsyncGetPage:
             case TraceKind.KvmAsyncPfRepeatedFault:
@@ -90,30 +91,31 @@ public static class KvmFormat
                 sb.Append(Inv, $"gva {AltHex(r.Gva)} address {AltHex(r.Address)}");
                 break;
             case TraceKind.KvmInjException:
-                // "%s%s%s%s%s": symbol, " (", error code via __print_symbolic -> 0x%lx, ")", " [reinjected]"
-                sb.Append(ExceptionName(r.Vector));
-                if (r.HasErrorCode)
-                {
-                    sb.Append(Inv, $" (0x{r.ErrorCode:x})");
-                }
-
+                // "%s (0x%x)", __print_symbolic(exception, kvm_trace_sym_exc), has_error ? error_code : 0
+                sb.Append(Inv, $"{ExceptionName(r.Vector)} (0x{(r.HasErrorCode ? (uint)r.ErrorCode : 0u):x})");
                 break;
             case TraceKind.KvmInjVirq:
-                // "%s 0x%x%s"
-                sb.Append(Inv, $"IRQ 0x{r.Vector:x}");
+                // "irq %u"
+                sb.Append(Inv, $"irq {(uint)r.Vector}");
                 break;
             case TraceKind.KvmApicAcceptIrq:
                 // "apicid %x vec %u (%s|%s)", delivery mode Fixed, edge-triggered
-                sb.Append(Inv, $"apicid {r.Vcpu:x} vec {r.Vector} (Fixed|edge)");
+                sb.Append(Inv, $"apicid {vcpu:x} vec {(byte)r.Vector} (Fixed|edge)");
                 break;
             case TraceKind.VeDelivered:
-                sb.Append(Inv, $"vcpu {r.Vcpu} gva {AltHex(r.Gva)} gfn {AltHex(r.Gfn)} token {AltHex(r.Token)}");
+                sb.Append(Inv, $"vcpu {vcpu} gva {AltHex(r.Gva)} gfn {AltHex(r.Gfn)}");
                 break;
             case TraceKind.VeResolveEpt:
-                sb.Append(Inv, $"vcpu {r.Vcpu} gfn {AltHex(r.Gfn)} token {AltHex(r.Token)}");
+                sb.Append(Inv, $"vcpu {vcpu} gfn {AltHex(r.Gfn)} token {AltHex(r.Token)} can_continue {(r.Value != 0 ? 1 : 0)}");
                 break;
             case TraceKind.VeWakeup:
-                sb.Append(Inv, $"vcpu {r.Vcpu} token {AltHex(r.Token)} task {r.Task}");
+                sb.Append(Inv, $"vcpu {vcpu} token {AltHex(r.Token)}");
+                break;
+            case TraceKind.FaultBegin:
+                sb.Append(Inv, $"vcpu {vcpu} task {r.Task} gva {AltHex(r.Gva)} gfn {AltHex(r.Gfn)} token {AltHex(r.Token)}");
+                break;
+            case TraceKind.FaultEnd:
+                sb.Append(Inv, $"vcpu {vcpu} task {r.Task} gfn {AltHex(r.Gfn)} token {AltHex(r.Token)} latency_ns {Math.Max(r.DurationNs, 0)} {FaultOutcome(r.Value)}");
                 break;
             default:
                 return null;

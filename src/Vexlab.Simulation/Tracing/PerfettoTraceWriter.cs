@@ -174,10 +174,10 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
 
     private void Async(in TraceRecord r)
     {
-        var id = KvmFormat.AltHex(r.Token);
+        var id = r.Id.ToString(CultureInfo.InvariantCulture);
         Begin();
         _json.WriteString("ph"u8, r.Kind == TraceKind.FaultBegin ? "b"u8 : "e"u8);
-        _json.WriteString("name"u8, r.Label ?? "fault " + id);
+        _json.WriteString("name"u8, r.Label ?? "fault " + KvmFormat.AltHex(r.Gfn));
         _json.WriteString("cat"u8, "fault"u8);
         _json.WriteString("id"u8, id);
         _json.WriteNumber("pid"u8, GuestPid);
@@ -187,13 +187,18 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
         }
 
         Timestamp("ts"u8, r.TimeNs);
-        if (r.Kind == TraceKind.FaultBegin)
+        _json.WriteStartObject("args"u8);
+        _json.WriteString("gfn"u8, KvmFormat.AltHex(r.Gfn));
+        _json.WriteNumber("vcpu"u8, r.Vcpu);
+        _json.WriteNumber("task"u8, r.Task);
+        if (r.Kind == TraceKind.FaultEnd)
         {
-            _json.WriteStartObject("args"u8);
-            _json.WriteString("gfn"u8, KvmFormat.AltHex(r.Gfn));
-            _json.WriteNumber("vcpu"u8, r.Vcpu);
-            _json.WriteEndObject();
+            _json.WriteString("token"u8, KvmFormat.AltHex(r.Token));
+            _json.WriteNumber("latency_ns"u8, r.DurationNs);
+            _json.WriteString("outcome"u8, KvmFormat.FaultOutcome(r.Value));
         }
+
+        _json.WriteEndObject();
 
         End();
     }

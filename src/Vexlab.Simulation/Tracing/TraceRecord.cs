@@ -37,6 +37,8 @@ public enum TraceKind
     KvmInjException,
     KvmInjVirq,
     KvmApicAcceptIrq,
+    KvmHypercall,
+    KvmMsr,
     VeDelivered,
     VeResolveEpt,
     VeWakeup,
@@ -93,6 +95,9 @@ public readonly record struct TraceRecord
     public uint IntrInfo { get; init; }
 
     public long DurationNs { get; init; }
+
+    /// <summary>Pairs the begin and end of one fault (<see cref="TraceKind.FaultBegin"/>, <see cref="TraceKind.FaultEnd"/>) and links its flow.</summary>
+    public long Id { get; init; }
 
     public long Value { get; init; }
 

@@ -179,9 +179,9 @@ public sealed class SimulatorTests
         var writer = new FtraceWriter(text, run.Setup.Machine.Vcpus, new Machine(run.Setup.Machine).WorkCapacity);
         ScenarioRunner.Run(run, writer);
         var lines = text.ToString().Split('\n');
-        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"kvm_exit: vcpu \d+ reason EPT_VIOLATION rip 0x[0-9a-f]+ info1 0x[0-9a-f]{16} info2 0x[0-9a-f]{16} intr_info 0x[0-9a-f]{8} error_code 0x[0-9a-f]{8}"));
-        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"kvm_async_pf_not_present: token 0x[0-9a-f]+ gva 0x[0-9a-f]+"));
-        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"CPU \d+/KVM-\d+ +\[\d+\] .* \d+\.\d{6}: kvm_entry: vcpu \d+, rip 0x[0-9a-f]+"));
+        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"kvm_exit: +vcpu \d+ reason EPT_VIOLATION rip 0x[0-9a-f]+ info1 0x[0-9a-f]{16} info2 0x[0-9a-f]{16} intr_info 0x[0-9a-f]{8} error_code 0x[0-9a-f]{8}"));
+        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"kvm_async_pf_not_present: +token 0x[0-9a-f]+ gva 0x[0-9a-f]+"));
+        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"CPU \d+/KVM-\d+ +\[\d+\] .* \d+\.\d{6}: kvm_entry: +vcpu \d+, rip 0x[0-9a-f]+"));
     }
 
     [Fact]

@@ -1,0 +1,490 @@
+using Vexlab.Model.Host;
+using Vexlab.Model.Machine;
+using MetricsExit = Vexlab.Simulation.Metrics.ExitReason;
+using ModelExit = Vexlab.Model.Machine.ExitReason;
+
+namespace Vexlab.Simulation.Tracing;
+
+/// <summary>
+/// Where the kernel would fire its tracepoints, given the model's events, and the exit-to-entry times
+/// <c>perf kvm stat</c> measures from them. Always on (the exit statistics need it, allocation-free);
+/// writes <see cref="TraceRecord"/>s only when given a sink.
+/// <list type="bullet">
+/// <item>Time: an event in a step is stamped at the step's start plus the cost charged before it, so an exit's
+/// handler runs after its kvm_exit; on each host CPU stamps never go back (an event another agent causes on a
+/// vCPU still inside its step waits for the step).</item>
+/// <item>kvm_exit on every VM exit; kvm_entry when the vCPU next runs guest code or gets an injection
+/// (vcpu_enter_guest injects, then enters): so stalls and halts in the host lie inside the exit, and
+/// kvm_inj_exception / kvm_inj_virq come before their entry. #PF and #VE the CPU delivers without an exit
+/// are not injections (no kvm_inj_exception); #VE gets a vexlab:ve_delivered line.</item>
+/// <item>Async PF (virt/kvm/async_pf.c, arch/x86/kvm/x86.c): kvm_try_async_get_page and kvm_async_pf_not_present
+/// on the vCPU whether KVM then injects #PF or halts the vCPU (kvm_arch_async_page_not_present traces first);
+/// kvm_async_pf_repeated_fault for a gfn already queued; kvm_async_pf_completed on the worker that ran
+/// async_pf_execute; kvm_async_pf_ready on the vCPU that dequeues the completion, then kvm_apic_accept_irq when the
+/// guest is notified by interrupt. Nothing async under a synchronous fault.</item>
+/// <item>Guest faults: vexlab:guest_fault at the first faulting access of a task and vexlab:guest_fault_done at
+/// the access that completes it (or its fixup, or a signal), with the exact latency the run's
+/// fault_latency_ns records.</item>
+/// </list>
+/// </summary>
+public sealed class KvmTracepoints
+{
+    /// <summary>Guest RIP in the trace: the model has no instruction addresses; a kernel text address stands in.</summary>
+    public const ulong GuestRip = 0xffffffff81000000UL;
+
+    /// <summary>Where the VMM mapped guest memory (host virtual address of gpa 0), for kvm_async_pf_completed's address.</summary>
+    public const ulong HostMemoryBase = 0x7f5500000000UL;
+
+    /// <summary>The #VE design's resolve_ept hypercall number (no upstream number: it is not in KVM).</summary>
+    public const ulong ResolveEptHypercall = 0x100;
+
+    /// <summary>MSR_KVM_ASYNC_PF_ACK (arch/x86/include/uapi/asm/kvm_para.h).</summary>
+    public const uint MsrAsyncPfAck = 0x4b564d07;
+
+    /// <summary>EPT violation exit qualification of a guest read of a not-present page (SDM Vol. 3C 28.3.3.2: read, GLA valid, final translation).</summary>
+    public const ulong EptReadQualification = 0x181;
+
+    private static readonly int Reasons = Enum.GetValues<MetricsExit>().Length;
+
+    private readonly ITraceSink? _sink;
+    private readonly TraceThreads _threads;
+    private readonly int _vcpus;
+    private readonly bool[] _inGuest;
+    private readonly long[] _exitAt;
+    private readonly MetricsExit[] _exitReason;
+    private readonly long[] _enteredAt;
+    private readonly long[] _guestNs;
+    private readonly long[] _exitNs;
+    private readonly long[] _cpuLast;
+    private readonly int[] _exitPage;
+    private readonly bool[] _resolveContinue;
+    private readonly bool[] _startedThisExit;
+    private readonly ulong[] _veGpa;
+    private readonly ExitTimes[] _times;
+    private readonly long[] _faultStart;
+    private readonly long[] _faultStamp;
+    private readonly long[] _faultId;
+    private readonly int[] _faultPage;
+    private readonly uint[] _faultToken;
+    private long _faults;
+    private int _worker = -1;
+    private WorkKind _workKind;
+    private uint _workToken;
+
+    /// <param name="vcpus">vCPUs.</param>
+    /// <param name="tasks">Guest tasks.</param>
+    /// <param name="threads">Host threads and CPUs of the trace.</param>
+    /// <param name="sink">Where trace records go, or null for the statistics only.</param>
+    public KvmTracepoints(int vcpus, int tasks, TraceThreads threads, ITraceSink? sink)
+    {
+        ArgumentNullException.ThrowIfNull(threads);
+        _vcpus = vcpus;
+        _threads = threads;
+        _sink = sink;
+        _inGuest = new bool[vcpus];
+        Array.Fill(_inGuest, true);
+        _exitAt = new long[vcpus];
+        _exitReason = new MetricsExit[vcpus];
+        _enteredAt = new long[vcpus];
+        _guestNs = new long[vcpus];
+        _exitNs = new long[vcpus];
+        _cpuLast = new long[threads.Cpus];
+        _exitPage = new int[vcpus];
+        _resolveContinue = new bool[vcpus];
+        _startedThisExit = new bool[vcpus];
+        _veGpa = new ulong[vcpus];
+        _times = new ExitTimes[vcpus * Reasons];
+        for (var i = 0; i < _times.Length; i++)
+        {
+            _times[i] = new ExitTimes();
+        }
+
+        _faultStart = new long[tasks];
+        Array.Fill(_faultStart, -1);
+        _faultStamp = new long[tasks];
+        _faultId = new long[tasks];
+        _faultPage = new int[tasks];
+        _faultToken = new uint[tasks];
+    }
+
+    /// <summary>No stamp goes past this (the run's duration): a step that starts before the end has its events by the end.</summary>
+    public long EndLimitNs { get; set; } = long.MaxValue;
+
+    /// <summary>Exit-to-entry times of vCPU <paramref name="vcpu"/> (or all vCPUs when null), one row per reason seen.</summary>
+    public IReadOnlyList<ExitTimeRow> ExitRows(int? vcpu = null)
+    {
+        var rows = new List<ExitTimeRow>();
+        for (var r = 0; r < Reasons; r++)
+        {
+            var merged = new ExitTimes();
+            for (var v = 0; v < _vcpus; v++)
+            {
+                if (vcpu is null || vcpu == v)
+                {
+                    merged.Merge(_times[(v * Reasons) + r]);
+                }
+            }
+
+            if (merged.Count > 0)
+            {
+                rows.Add(new ExitTimeRow(Metrics.CounterNames.Name((MetricsExit)r), merged));
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>Time vCPU <paramref name="vcpu"/> spent from VM exits to the next entries.</summary>
+    public long ExitNs(int vcpu) => _exitNs[vcpu];
+
+    /// <summary>Time vCPU <paramref name="vcpu"/> spent in guest mode (from entries to the next exits).</summary>
+    public long GuestModeNs(int vcpu) => _guestNs[vcpu];
+
+    /// <summary>The host worker (work slot) whose completion the next events belong to.</summary>
+    public void BeginWork(int slot, WorkKind kind, uint token)
+    {
+        _worker = slot;
+        _workKind = kind;
+        _workToken = token;
+    }
+
+    public void EndWork() => _worker = -1;
+
+    /// <param name="now">The step's start.</param>
+    /// <param name="offset">Cost charged in this step before the event.</param>
+    /// <param name="actor">The vCPU whose step this is, or -1 for host agents (workers, timers, host events).</param>
+    /// <param name="e">The event.</param>
+    public void On(long now, long offset, int actor, in ModelEvent e)
+    {
+        var v = e.Vcpu;
+        if (v >= _vcpus)
+        {
+            return;
+        }
+
+        var t = Math.Min(now + offset, EndLimitNs);
+        switch (e.Kind)
+        {
+            case ModelEventKind.VmExit:
+                Exit(v, t, (ModelExit)e.Aux, e.Page);
+                break;
+            case ModelEventKind.ExceptionDelivered:
+                if (!_inGuest[v] && actor == v)
+                {
+                    // An injection at entry (the APF #PF with its token in CR2, or #DF): error code 0, valid.
+                    var s = Stamp(v, t);
+                    Emit(TraceRecord.At(s, TraceKind.KvmInjException, v) with { Vector = e.Aux, HasErrorCode = true, ErrorCode = 0 });
+                    Enter(v, s);
+                }
+                else
+                {
+                    GuestContext(v, t, actor);
+                }
+
+                break;
+            case ModelEventKind.InterruptDelivered:
+                if (actor == v)
+                {
+                    var s = Stamp(v, t);
+                    Emit(TraceRecord.At(s, TraceKind.KvmInjVirq, v) with { Vector = VectorOf(e.Aux) });
+                    if (!_inGuest[v])
+                    {
+                        Enter(v, s);
+                    }
+                }
+
+                break;
+            case ModelEventKind.NmiDelivered:
+                if (actor == v)
+                {
+                    if (_inGuest[v])
+                    {
+                        Exit(v, t, ModelExit.ExceptionNmi, -1);
+                    }
+
+                    Enter(v, Stamp(v, t));
+                }
+
+                break;
+            case ModelEventKind.VeDelivered:
+                GuestContext(v, t, actor);
+                _veGpa[v] = Machine.AddressOf(Math.Max(e.Page, 0));
+                if (_sink is not null)
+                {
+                    var gpa = Machine.AddressOf(Math.Max(e.Page, 0));
+                    Emit(TraceRecord.At(Stamp(v, t), TraceKind.VeDelivered, v) with { Gva = gpa, Gfn = gpa >> 12 });
+                }
+
+                break;
+            case ModelEventKind.AsyncStarted:
+                AsyncStarted(v, t, in e);
+                break;
+            case ModelEventKind.ArtificialHalt:
+                if (_sink is not null && _exitPage[v] >= 0 && !_startedThisExit[v])
+                {
+                    // kvm_find_async_pf_gfn hit: the gfn is already queued on this vCPU.
+                    var gpa = Machine.AddressOf(_exitPage[v]);
+                    Emit(TraceRecord.At(Stamp(v, t), TraceKind.KvmAsyncPfRepeatedFault, v) with { Gva = gpa, Gfn = gpa >> 12 });
+                }
+
+                break;
+            case ModelEventKind.SyncStall:
+                if (_sink is not null && e.Aux == 1)
+                {
+                    var gpa = Machine.AddressOf(Math.Max(e.Page, 0));
+                    Emit(TraceRecord.At(Stamp(v, t), TraceKind.VeResolveEpt, v) with { Gfn = gpa >> 12, Value = 0 });
+                }
+
+                break;
+            case ModelEventKind.WorkCompleted:
+                if (_sink is not null && _worker >= 0 && _workKind == WorkKind.Async && e.Page >= 0)
+                {
+                    // async_pf_execute, on the worker.
+                    var gpa = Machine.AddressOf(e.Page);
+                    var cpu = _threads.Vcpus + Math.Min(_worker, Math.Max(_threads.Workers - 1, 0));
+                    Emit(TraceRecord.At(StampCpu(cpu, t), TraceKind.KvmAsyncPfCompleted) with { Worker = _worker, Gva = gpa, Address = HostMemoryBase + gpa, Token = e.Token });
+                }
+
+                break;
+            case ModelEventKind.ReadyDequeued:
+                if (_sink is not null)
+                {
+                    var gva = e.Page >= 0 ? (ulong)Machine.AddressOf(e.Page) : 0UL;
+                    var s = Stamp(v, t);
+                    Emit(TraceRecord.At(s, TraceKind.KvmAsyncPfReady, v) with { Token = e.Token, Gva = gva });
+                    if (e.Aux == 1)
+                    {
+                        Emit(TraceRecord.At(s, TraceKind.KvmApicAcceptIrq, v) with { Vector = VectorOf((byte)ModelVector.Callback) });
+                    }
+                }
+
+                break;
+            case ModelEventKind.InterruptRaised:
+                if (_sink is not null && e.Aux == (byte)ModelVector.Callback && _worker >= 0 && _workKind == WorkKind.VeResolve)
+                {
+                    // The #VE design's wakeup, posted by the host when resolve_ept's work completes.
+                    var cpu = _threads.Vcpus + Math.Min(_worker, Math.Max(_threads.Workers - 1, 0));
+                    Emit(TraceRecord.At(StampCpu(cpu, t), TraceKind.VeWakeup, v) with { Worker = _worker, Token = _workToken });
+                }
+
+                break;
+            case ModelEventKind.Hypercall:
+                _resolveContinue[v] = e.Aux == 1;
+                break;
+            case ModelEventKind.AccessFault:
+                GuestContext(v, t, actor);
+                FaultBegin(v, now, t, in e);
+                break;
+            case ModelEventKind.AccessDone:
+            case ModelEventKind.Fixup:
+                GuestContext(v, t, actor);
+                FaultEnd(v, now, t, e.Task, e.Kind == ModelEventKind.AccessDone ? 0 : 1);
+                break;
+            case ModelEventKind.Signal:
+                FaultEnd(v, now, t, e.Task, 2);
+                break;
+            case ModelEventKind.Compute:
+            case ModelEventKind.KernelStep:
+            case ModelEventKind.ContextSwitch:
+            case ModelEventKind.GuestMinorFault:
+            case ModelEventKind.IterationDone:
+            case ModelEventKind.TaskExited:
+            case ModelEventKind.TaskSlept:
+            case ModelEventKind.TaskWoken:
+            case ModelEventKind.GuestHalted:
+                GuestContext(v, t, actor);
+                break;
+            default:
+                break;
+        }
+    }
+
+    /// <summary>Closes each vCPU's open exit or guest-mode interval at <paramref name="endNs"/>.</summary>
+    public void Complete(long endNs)
+    {
+        for (var v = 0; v < _vcpus; v++)
+        {
+            var end = Math.Max(endNs, _cpuLast[v]);
+            if (_inGuest[v])
+            {
+                _guestNs[v] += end - _enteredAt[v];
+            }
+            else
+            {
+                var d = end - _exitAt[v];
+                _exitNs[v] += d;
+                _times[(v * Reasons) + (int)_exitReason[v]].Record(d);
+            }
+
+            _enteredAt[v] = end;
+            _exitAt[v] = end;
+        }
+    }
+
+    private void Exit(int v, long t, ModelExit reason, int page)
+    {
+        var metric = reason switch
+        {
+            ModelExit.EptViolation => MetricsExit.EptViolation,
+            ModelExit.Hlt => MetricsExit.Hlt,
+            ModelExit.MsrWrite => MetricsExit.MsrWrite,
+            ModelExit.Vmcall => MetricsExit.Vmcall,
+            ModelExit.ExternalInterrupt => MetricsExit.ExternalInterrupt,
+            _ => MetricsExit.ExceptionNmi,
+        };
+        var s = Stamp(v, t);
+        if (!_inGuest[v])
+        {
+            // Already in the host (an exit the model reports twice): the earlier exit keeps the time.
+            return;
+        }
+
+        _inGuest[v] = false;
+        _guestNs[v] += s - _enteredAt[v];
+        _exitAt[v] = s;
+        _exitReason[v] = metric;
+        _exitPage[v] = page;
+        _startedThisExit[v] = false;
+
+        if (_sink is null)
+        {
+            return;
+        }
+
+        var ept = metric == MetricsExit.EptViolation;
+        Emit(TraceRecord.Exit(s, v, metric, GuestRip, ept ? EptReadQualification : 0UL));
+        if (ept)
+        {
+            var gpa = page >= 0 ? (ulong)Machine.AddressOf(page) : 0UL;
+            Emit(TraceRecord.At(s, TraceKind.KvmPageFault, v) with { Address = gpa, ErrorCode = EptReadQualification, Gfn = gpa >> 12 });
+        }
+        else if (metric == MetricsExit.MsrWrite)
+        {
+            Emit(TraceRecord.At(s, TraceKind.KvmMsr, v) with { Info1 = MsrAsyncPfAck, Info2 = 1 });
+        }
+        else if (metric == MetricsExit.Vmcall)
+        {
+            Emit(TraceRecord.At(s, TraceKind.KvmHypercall, v) with { Value = (long)ResolveEptHypercall, Info1 = _veGpa[v], Info2 = _resolveContinue[v] ? 1UL : 0UL });
+        }
+    }
+
+    private void Enter(int v, long s)
+    {
+        if (_inGuest[v])
+        {
+            return;
+        }
+
+        _inGuest[v] = true;
+        var d = s - _exitAt[v];
+        _exitNs[v] += d;
+        _times[(v * Reasons) + (int)_exitReason[v]].Record(d);
+        _enteredAt[v] = s;
+        Emit(TraceRecord.Entry(s, v, GuestRip));
+    }
+
+    /// <summary>Guest code runs on vCPU <paramref name="v"/>: if it was in the host, it entered first.</summary>
+    private void GuestContext(int v, long t, int actor)
+    {
+        if (!_inGuest[v] && actor == v)
+        {
+            Enter(v, Stamp(v, t));
+        }
+    }
+
+    private void AsyncStarted(int v, long t, in ModelEvent e)
+    {
+        _startedThisExit[v] = true;
+
+        var gpa = Machine.AddressOf(Math.Max(e.Page, 0));
+        if (e.Task < _faultToken.Length)
+        {
+            _faultToken[e.Task] = e.Token;
+        }
+
+        if (_sink is null)
+        {
+            return;
+        }
+
+        var s = Stamp(v, t);
+        if (e.Aux == 2)
+        {
+            Emit(TraceRecord.At(s, TraceKind.VeResolveEpt, v) with { Gfn = gpa >> 12, Token = e.Token, Value = 1 });
+            return;
+        }
+
+        // kvm_faultin_pfn traces the attempt, kvm_arch_async_page_not_present the token, before #PF or halt.
+        Emit(TraceRecord.At(s, TraceKind.KvmTryAsyncGetPage, v) with { Gva = gpa, Gfn = gpa >> 12 });
+        Emit(TraceRecord.At(s, TraceKind.KvmAsyncPfNotPresent, v) with { Token = e.Token, Gva = gpa });
+    }
+
+    private void FaultBegin(int v, long now, long t, in ModelEvent e)
+    {
+        var task = e.Task;
+        if (task >= _faultStart.Length || _faultStart[task] >= 0)
+        {
+            return;
+        }
+
+        _faultStart[task] = now;
+        _faultId[task] = ++_faults;
+        _faultPage[task] = e.Page;
+        _faultToken[task] = 0;
+        if (_sink is null)
+        {
+            return;
+        }
+
+        var gpa = Machine.AddressOf(Math.Max(e.Page, 0));
+        var s = Stamp(v, t);
+        _faultStamp[task] = s;
+        Emit(TraceRecord.At(s, TraceKind.FaultBegin, v) with { Task = task, Gva = gpa, Gfn = gpa >> 12, Id = _faults });
+    }
+
+    private void FaultEnd(int v, long now, long t, int task, int outcome)
+    {
+        if (task >= _faultStart.Length || _faultStart[task] < 0)
+        {
+            return;
+        }
+
+        var latency = Math.Max(now - _faultStart[task], 1);
+        _faultStart[task] = -1;
+        if (_sink is null)
+        {
+            return;
+        }
+
+        var gpa = Machine.AddressOf(Math.Max(_faultPage[task], 0));
+        Emit(TraceRecord.At(Stamp(v, t), TraceKind.FaultEnd, v) with
+        {
+            Task = task,
+            Gva = gpa,
+            Gfn = gpa >> 12,
+            Token = _faultToken[task],
+            Id = _faultId[task],
+            DurationNs = latency,
+            Value = outcome,
+        });
+    }
+
+    private long Stamp(int v, long t) => StampCpu(v, t);
+
+    private long StampCpu(int cpu, long t)
+    {
+        var s = Math.Max(t, _cpuLast[cpu]);
+        _cpuLast[cpu] = s;
+        return s;
+    }
+
+    private void Emit(in TraceRecord r) => _sink?.Write(r);
+
+    /// <summary>Vectors the model's interrupts use: timer (LOCAL_TIMER_VECTOR 0xec), APF page-ready (HYPERVISOR_CALLBACK_VECTOR 0xf3), IPI.</summary>
+    private static int VectorOf(byte modelVector) => modelVector switch
+    {
+        0 => 0xEC,
+        1 => 0xF3,
+        _ => 0xFD,
+    };
+}

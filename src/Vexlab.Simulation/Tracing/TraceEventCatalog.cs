@@ -1,0 +1,355 @@
+using System.Buffers.Binary;
+using System.Collections.Immutable;
+using Vexlab.Simulation.Metrics;
+
+namespace Vexlab.Simulation.Tracing;
+
+/// <summary>
+/// The tracepoints Vexlab emits, with the record layouts and print formats of the kernel's format files.
+/// The kvm system follows arch/x86/kvm/trace.h at torvalds/linux 029e8c8ad655 and
+/// include/trace/events/kvm.h with kvm_async_pf_repeated_fault (the name of kvm_async_pf_doublefault since
+/// v5.9); <c>print fmt</c> lines are TP_printk with its macros expanded as the kernel writes them
+/// (KVM_ISA_VMX = 1, VMX_EXIT_REASONS from arch/x86/include/uapi/asm/vmx.h). The vexlab system holds the
+/// #VE design's events and the guest-side fault events, in the same "key value" style.
+/// <see cref="Encode"/> writes the record bytes a tracepoint's TP_fast_assign would.
+/// </summary>
+public static class TraceEventCatalog
+{
+    /// <summary>VMX basic exit reasons (arch/x86/include/uapi/asm/vmx.h VMX_EXIT_REASONS).</summary>
+    private const string VmxExitReasons =
+        "{ 0, \"EXCEPTION_NMI\" }, { 1, \"EXTERNAL_INTERRUPT\" }, { 2, \"TRIPLE_FAULT\" }, { 3, \"INIT_SIGNAL\" }, " +
+        "{ 4, \"SIPI_SIGNAL\" }, { 7, \"INTERRUPT_WINDOW\" }, { 8, \"NMI_WINDOW\" }, { 9, \"TASK_SWITCH\" }, " +
+        "{ 10, \"CPUID\" }, { 12, \"HLT\" }, { 13, \"INVD\" }, { 14, \"INVLPG\" }, { 15, \"RDPMC\" }, " +
+        "{ 16, \"RDTSC\" }, { 18, \"VMCALL\" }, { 19, \"VMCLEAR\" }, { 20, \"VMLAUNCH\" }, { 21, \"VMPTRLD\" }, " +
+        "{ 22, \"VMPTRST\" }, { 23, \"VMREAD\" }, { 24, \"VMRESUME\" }, { 25, \"VMWRITE\" }, { 26, \"VMOFF\" }, " +
+        "{ 27, \"VMON\" }, { 28, \"CR_ACCESS\" }, { 29, \"DR_ACCESS\" }, { 30, \"IO_INSTRUCTION\" }, " +
+        "{ 31, \"MSR_READ\" }, { 32, \"MSR_WRITE\" }, { 33, \"INVALID_STATE\" }, { 34, \"MSR_LOAD_FAIL\" }, " +
+        "{ 36, \"MWAIT_INSTRUCTION\" }, { 37, \"MONITOR_TRAP_FLAG\" }, { 39, \"MONITOR_INSTRUCTION\" }, " +
+        "{ 40, \"PAUSE_INSTRUCTION\" }, { 41, \"MCE_DURING_VMENTRY\" }, { 43, \"TPR_BELOW_THRESHOLD\" }, " +
+        "{ 44, \"APIC_ACCESS\" }, { 45, \"EOI_INDUCED\" }, { 46, \"GDTR_IDTR\" }, { 47, \"LDTR_TR\" }, " +
+        "{ 48, \"EPT_VIOLATION\" }, { 49, \"EPT_MISCONFIG\" }, { 50, \"INVEPT\" }, { 51, \"RDTSCP\" }, " +
+        "{ 52, \"PREEMPTION_TIMER\" }, { 53, \"INVVPID\" }, { 54, \"WBINVD\" }, { 55, \"XSETBV\" }, " +
+        "{ 56, \"APIC_WRITE\" }, { 57, \"RDRAND\" }, { 58, \"INVPCID\" }, { 59, \"VMFUNC\" }, { 60, \"ENCLS\" }, " +
+        "{ 61, \"RDSEED\" }, { 62, \"PML_FULL\" }, { 63, \"XSAVES\" }, { 64, \"XRSTORS\" }, { 67, \"UMWAIT\" }, " +
+        "{ 68, \"TPAUSE\" }, { 74, \"BUS_LOCK\" }, { 75, \"NOTIFY\" }";
+
+    /// <summary>The SVM exit codes of arch/x86/include/uapi/asm/svm.h that Vexlab's runs could meet (all runs are VMX).</summary>
+    private const string SvmExitReasons =
+        "{ 0x060, \"interrupt\" }, { 0x061, \"nmi\" }, { 0x072, \"cpuid\" }, { 0x078, \"hlt\" }, " +
+        "{ 0x07b, \"io\" }, { 0x07c, \"msr\" }, { 0x081, \"vmmcall\" }, { 0x400, \"npf\" }";
+
+    /// <summary>kvm_trace_sym_exc (arch/x86/kvm/trace.h).</summary>
+    private const string ExceptionSymbols =
+        "{ 0, \"#DE\" }, { 1, \"#DB\" }, { 3, \"#BP\" }, { 4, \"#OF\" }, { 5, \"#BR\" }, { 6, \"#UD\" }, " +
+        "{ 7, \"#NM\" }, { 8, \"#DF\" }, { 10, \"#TS\" }, { 11, \"#NP\" }, { 12, \"#SS\" }, { 13, \"#GP\" }, " +
+        "{ 14, \"#PF\" }, { 16, \"#MF\" }, { 17, \"#AC\" }, { 18, \"#MC\" }";
+
+    /// <summary>kvm_deliver_mode (include/trace/events/kvm.h).</summary>
+    private const string DeliverModes =
+        "{0x0, \"Fixed\"}, {0x1, \"LowPrio\"}, {0x2, \"SMI\"}, {0x3, \"Res3\"}, {0x4, \"NMI\"}, {0x5, \"INIT\"}, " +
+        "{0x6, \"SIPI\"}, {0x7, \"ExtINT\"}";
+
+    public const string KvmSystem = "kvm";
+    public const string VexlabSystem = "vexlab";
+
+    public static TraceEventFormat KvmExit { get; } = new(KvmSystem, "kvm_exit", 1501,
+    [
+        new("unsigned int", "exit_reason", 8, 4, false),
+        new("unsigned long", "guest_rip", 16, 8, false),
+        new("u32", "isa", 24, 4, false),
+        new("u64", "info1", 32, 8, false),
+        new("u64", "info2", 40, 8, false),
+        new("u32", "intr_info", 48, 4, false),
+        new("u32", "error_code", 52, 4, false),
+        new("unsigned int", "vcpu_id", 56, 4, false),
+    ],
+        "\"vcpu %u reason %s%s%s rip 0x%lx info1 0x%016llx info2 0x%016llx intr_info 0x%08x error_code 0x%08x\", " +
+        "REC->vcpu_id, (REC->isa == 1) ? __print_symbolic(REC->exit_reason & 0xffff, " + VmxExitReasons + ") : " +
+        "__print_symbolic(REC->exit_reason, " + SvmExitReasons + "), " +
+        "(REC->isa == 1 && REC->exit_reason & ~0xffff) ? \" \" : \"\", " +
+        "(REC->isa == 1) ? __print_flags(REC->exit_reason & ~0xffff, \" \", { 0x80000000, \"FAILED_VMENTRY\" }) : \"\", " +
+        "REC->guest_rip, REC->info1, REC->info2, REC->intr_info, REC->error_code");
+
+    public static TraceEventFormat KvmEntry { get; } = new(KvmSystem, "kvm_entry", 1502,
+    [
+        new("unsigned int", "vcpu_id", 8, 4, false),
+        new("unsigned long", "rip", 16, 8, false),
+    ],
+        "\"vcpu %u, rip 0x%lx\", REC->vcpu_id, REC->rip");
+
+    public static TraceEventFormat KvmHypercall { get; } = new(KvmSystem, "kvm_hypercall", 1503,
+    [
+        new("unsigned long", "nr", 8, 8, false),
+        new("unsigned long", "a0", 16, 8, false),
+        new("unsigned long", "a1", 24, 8, false),
+        new("unsigned long", "a2", 32, 8, false),
+        new("unsigned long", "a3", 40, 8, false),
+    ],
+        "\"nr 0x%lx a0 0x%lx a1 0x%lx a2 0x%lx a3 0x%lx\", REC->nr, REC->a0, REC->a1, REC->a2, REC->a3");
+
+    public static TraceEventFormat KvmInjVirq { get; } = new(KvmSystem, "kvm_inj_virq", 1504,
+    [
+        new("unsigned int", "irq", 8, 4, false),
+    ],
+        "\"irq %u\", REC->irq");
+
+    public static TraceEventFormat KvmInjException { get; } = new(KvmSystem, "kvm_inj_exception", 1505,
+    [
+        new("u8", "exception", 8, 1, false),
+        new("u8", "has_error", 9, 1, false),
+        new("u32", "error_code", 12, 4, false),
+    ],
+        "\"%s (0x%x)\", __print_symbolic(REC->exception, " + ExceptionSymbols + "), REC->has_error ? REC->error_code : 0");
+
+    public static TraceEventFormat KvmPageFault { get; } = new(KvmSystem, "kvm_page_fault", 1506,
+    [
+        new("unsigned long", "fault_address", 8, 8, false),
+        new("unsigned int", "error_code", 16, 4, false),
+    ],
+        "\"address %lx error_code %x\", REC->fault_address, REC->error_code");
+
+    public static TraceEventFormat KvmMsr { get; } = new(KvmSystem, "kvm_msr", 1507,
+    [
+        new("unsigned", "write", 8, 4, false),
+        new("u32", "ecx", 12, 4, false),
+        new("u64", "data", 16, 8, false),
+        new("u8", "exception", 24, 1, false),
+    ],
+        "\"msr_%s %x = 0x%llx%s\", REC->write ? \"write\" : \"read\", REC->ecx, REC->data, REC->exception ? \" (#GP)\" : \"\"");
+
+    public static TraceEventFormat KvmApicAcceptIrq { get; } = new(KvmSystem, "kvm_apic_accept_irq", 1508,
+    [
+        new("__u32", "apicid", 8, 4, false),
+        new("__u16", "dm", 12, 2, false),
+        new("__u16", "tm", 14, 2, false),
+        new("__u8", "vec", 16, 1, false),
+    ],
+        "\"apicid %x vec %u (%s|%s)\", REC->apicid, REC->vec, __print_symbolic((REC->dm >> 8 & 0x7), " + DeliverModes + "), REC->tm ? \"level\" : \"edge\"");
+
+    public static TraceEventFormat KvmTryAsyncGetPage { get; } = new(KvmSystem, "kvm_try_async_get_page", 1509,
+    [
+        new("__u64", "gva", 8, 8, false),
+        new("u64", "gfn", 16, 8, false),
+    ],
+        "\"gva = %#llx, gfn = %#llx\", REC->gva, REC->gfn");
+
+    public static TraceEventFormat KvmAsyncPfRepeatedFault { get; } = new(KvmSystem, "kvm_async_pf_repeated_fault", 1510,
+    [
+        new("__u64", "gva", 8, 8, false),
+        new("u64", "gfn", 16, 8, false),
+    ],
+        "\"gva = %#llx, gfn = %#llx\", REC->gva, REC->gfn");
+
+    public static TraceEventFormat KvmAsyncPfNotPresent { get; } = new(KvmSystem, "kvm_async_pf_not_present", 1511,
+    [
+        new("__u64", "token", 8, 8, false),
+        new("__u64", "gva", 16, 8, false),
+    ],
+        "\"token %#llx gva %#llx\", REC->token, REC->gva");
+
+    public static TraceEventFormat KvmAsyncPfReady { get; } = new(KvmSystem, "kvm_async_pf_ready", 1512,
+    [
+        new("__u64", "token", 8, 8, false),
+        new("__u64", "gva", 16, 8, false),
+    ],
+        "\"token %#llx gva %#llx\", REC->token, REC->gva");
+
+    public static TraceEventFormat KvmAsyncPfCompleted { get; } = new(KvmSystem, "kvm_async_pf_completed", 1513,
+    [
+        new("unsigned long", "address", 8, 8, false),
+        new("u64", "gva", 16, 8, false),
+    ],
+        "\"gva %#llx address %#lx\", REC->gva, REC->address");
+
+    public static TraceEventFormat VeDelivered { get; } = new(VexlabSystem, "ve_delivered", 1601,
+    [
+        new("unsigned int", "vcpu_id", 8, 4, false),
+        new("u64", "gva", 16, 8, false),
+        new("u64", "gfn", 24, 8, false),
+    ],
+        "\"vcpu %u gva %#llx gfn %#llx\", REC->vcpu_id, REC->gva, REC->gfn");
+
+    public static TraceEventFormat VeResolveEpt { get; } = new(VexlabSystem, "ve_resolve_ept", 1602,
+    [
+        new("unsigned int", "vcpu_id", 8, 4, false),
+        new("u8", "can_continue", 12, 1, false),
+        new("u64", "gfn", 16, 8, false),
+        new("u64", "token", 24, 8, false),
+    ],
+        "\"vcpu %u gfn %#llx token %#llx can_continue %u\", REC->vcpu_id, REC->gfn, REC->token, REC->can_continue");
+
+    public static TraceEventFormat VeWakeup { get; } = new(VexlabSystem, "ve_wakeup", 1603,
+    [
+        new("unsigned int", "vcpu_id", 8, 4, false),
+        new("u64", "token", 16, 8, false),
+    ],
+        "\"vcpu %u token %#llx\", REC->vcpu_id, REC->token");
+
+    public static TraceEventFormat GuestFault { get; } = new(VexlabSystem, "guest_fault", 1604,
+    [
+        new("unsigned int", "vcpu_id", 8, 4, false),
+        new("int", "task", 12, 4, true),
+        new("u64", "gva", 16, 8, false),
+        new("u64", "gfn", 24, 8, false),
+        new("u64", "token", 32, 8, false),
+    ],
+        "\"vcpu %u task %d gva %#llx gfn %#llx token %#llx\", REC->vcpu_id, REC->task, REC->gva, REC->gfn, REC->token");
+
+    public static TraceEventFormat GuestFaultDone { get; } = new(VexlabSystem, "guest_fault_done", 1605,
+    [
+        new("unsigned int", "vcpu_id", 8, 4, false),
+        new("int", "task", 12, 4, true),
+        new("u64", "gfn", 16, 8, false),
+        new("u64", "token", 24, 8, false),
+        new("u64", "latency_ns", 32, 8, false),
+        new("u8", "outcome", 40, 1, false),
+    ],
+        "\"vcpu %u task %d gfn %#llx token %#llx latency_ns %llu %s\", REC->vcpu_id, REC->task, REC->gfn, REC->token, REC->latency_ns, __print_symbolic(REC->outcome, { 0, \"done\" }, { 1, \"fixup\" }, { 2, \"signal\" })");
+
+    /// <summary>Every format, kvm first, in the order trace.dat lists them.</summary>
+    public static ImmutableArray<TraceEventFormat> All { get; } =
+    [
+        KvmExit, KvmEntry, KvmHypercall, KvmInjVirq, KvmInjException, KvmPageFault, KvmMsr, KvmApicAcceptIrq,
+        KvmTryAsyncGetPage, KvmAsyncPfRepeatedFault, KvmAsyncPfNotPresent, KvmAsyncPfReady, KvmAsyncPfCompleted,
+        VeDelivered, VeResolveEpt, VeWakeup, GuestFault, GuestFaultDone,
+    ];
+
+    /// <summary>The tracepoint a record kind fires, or null for timeline-only kinds.</summary>
+    public static TraceEventFormat? For(TraceKind kind) => kind switch
+    {
+        TraceKind.KvmExit => KvmExit,
+        TraceKind.KvmEntry => KvmEntry,
+        TraceKind.KvmHypercall => KvmHypercall,
+        TraceKind.KvmInjVirq => KvmInjVirq,
+        TraceKind.KvmInjException => KvmInjException,
+        TraceKind.KvmPageFault => KvmPageFault,
+        TraceKind.KvmMsr => KvmMsr,
+        TraceKind.KvmApicAcceptIrq => KvmApicAcceptIrq,
+        TraceKind.KvmTryAsyncGetPage => KvmTryAsyncGetPage,
+        TraceKind.KvmAsyncPfRepeatedFault => KvmAsyncPfRepeatedFault,
+        TraceKind.KvmAsyncPfNotPresent => KvmAsyncPfNotPresent,
+        TraceKind.KvmAsyncPfReady => KvmAsyncPfReady,
+        TraceKind.KvmAsyncPfCompleted => KvmAsyncPfCompleted,
+        TraceKind.VeDelivered => VeDelivered,
+        TraceKind.VeResolveEpt => VeResolveEpt,
+        TraceKind.VeWakeup => VeWakeup,
+        TraceKind.FaultBegin => GuestFault,
+        TraceKind.FaultEnd => GuestFaultDone,
+        _ => null,
+    };
+
+    /// <summary>VMX basic exit reason of a counted exit.</summary>
+    public static uint VmxExitCode(ExitReason reason) => (uint)CounterNames.VmxExitCodes[(int)reason];
+
+    /// <summary>
+    /// Writes the record of <paramref name="r"/> (common header with <paramref name="pid"/>, then the fields)
+    /// into <paramref name="dest"/>, which must hold <see cref="TraceEventFormat.RecordSize"/> bytes; returns
+    /// that size, or 0 for kinds with no tracepoint.
+    /// </summary>
+    public static int Encode(in TraceRecord r, int pid, Span<byte> dest)
+    {
+        var f = For(r.Kind);
+        if (f is null)
+        {
+            return 0;
+        }
+
+        var d = dest[..f.RecordSize];
+        d.Clear();
+        BinaryPrimitives.WriteUInt16LittleEndian(d, f.Id);
+        BinaryPrimitives.WriteInt32LittleEndian(d[4..], pid);
+        var vcpu = (uint)Math.Max(r.Vcpu, 0);
+        switch (r.Kind)
+        {
+            case TraceKind.KvmExit:
+                U32(d, 8, VmxExitCode(r.ExitReason));
+                U64(d, 16, r.Rip);
+                U32(d, 24, 1);
+                U64(d, 32, r.Info1);
+                U64(d, 40, r.Info2);
+                U32(d, 48, r.IntrInfo);
+                U32(d, 52, (uint)r.ErrorCode);
+                U32(d, 56, vcpu);
+                break;
+            case TraceKind.KvmEntry:
+                U32(d, 8, vcpu);
+                U64(d, 16, r.Rip);
+                break;
+            case TraceKind.KvmHypercall:
+                U64(d, 8, r.Value < 0 ? 0 : (ulong)r.Value);
+                U64(d, 16, r.Info1);
+                U64(d, 24, r.Info2);
+                break;
+            case TraceKind.KvmInjVirq:
+                U32(d, 8, (uint)r.Vector);
+                break;
+            case TraceKind.KvmInjException:
+                d[8] = (byte)r.Vector;
+                d[9] = r.HasErrorCode ? (byte)1 : (byte)0;
+                U32(d, 12, (uint)r.ErrorCode);
+                break;
+            case TraceKind.KvmPageFault:
+                U64(d, 8, r.Address);
+                U32(d, 16, (uint)r.ErrorCode);
+                break;
+            case TraceKind.KvmMsr:
+                U32(d, 8, 1);
+                U32(d, 12, (uint)r.Info1);
+                U64(d, 16, r.Info2);
+                break;
+            case TraceKind.KvmApicAcceptIrq:
+                U32(d, 8, vcpu);
+                d[16] = (byte)r.Vector;
+                break;
+            case TraceKind.KvmTryAsyncGetPage:
+            case TraceKind.KvmAsyncPfRepeatedFault:
+                U64(d, 8, r.Gva);
+                U64(d, 16, r.Gfn);
+                break;
+            case TraceKind.KvmAsyncPfNotPresent:
+            case TraceKind.KvmAsyncPfReady:
+                U64(d, 8, r.Token);
+                U64(d, 16, r.Gva);
+                break;
+            case TraceKind.KvmAsyncPfCompleted:
+                U64(d, 8, r.Address);
+                U64(d, 16, r.Gva);
+                break;
+            case TraceKind.VeDelivered:
+                U32(d, 8, vcpu);
+                U64(d, 16, r.Gva);
+                U64(d, 24, r.Gfn);
+                break;
+            case TraceKind.VeResolveEpt:
+                U32(d, 8, vcpu);
+                d[12] = r.Value != 0 ? (byte)1 : (byte)0;
+                U64(d, 16, r.Gfn);
+                U64(d, 24, r.Token);
+                break;
+            case TraceKind.VeWakeup:
+                U32(d, 8, vcpu);
+                U64(d, 16, r.Token);
+                break;
+            case TraceKind.FaultBegin:
+                U32(d, 8, vcpu);
+                BinaryPrimitives.WriteInt32LittleEndian(d[12..], r.Task);
+                U64(d, 16, r.Gva);
+                U64(d, 24, r.Gfn);
+                U64(d, 32, r.Token);
+                break;
+            case TraceKind.FaultEnd:
+                U32(d, 8, vcpu);
+                BinaryPrimitives.WriteInt32LittleEndian(d[12..], r.Task);
+                U64(d, 16, r.Gfn);
+                U64(d, 24, r.Token);
+                U64(d, 32, (ulong)Math.Max(r.DurationNs, 0));
+                d[40] = (byte)r.Value;
+                break;
+        }
+
+        return f.RecordSize;
+
+        static void U32(Span<byte> d, int at, uint v) => BinaryPrimitives.WriteUInt32LittleEndian(d[at..], v);
+        static void U64(Span<byte> d, int at, ulong v) => BinaryPrimitives.WriteUInt64LittleEndian(d[at..], v);
+    }
+}
