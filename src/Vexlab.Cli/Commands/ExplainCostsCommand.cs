@@ -46,6 +46,7 @@ public static class ExplainCostsCommand
         }
 
         console.Write(table);
+        console.WriteLine("Each key is a scenario key: --set cost.vm_exit_entry=800ns, a compare entry such as sync[cost.vm_exit_entry=800ns], or a sweep axis.");
     }
 
     private static string Ns(long ns) => ns >= 1000

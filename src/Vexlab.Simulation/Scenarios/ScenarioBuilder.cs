@@ -195,6 +195,15 @@ public static class ScenarioBuilder
         }
 
         var c = costs ?? CostModel.Default;
+        foreach (var cost in CostModel.Defaults)
+        {
+            // A cost the scenario or an override sets replaces the model's (a scaled model included).
+            if (s[cost.Key].Source.Kind != ValueSourceKind.Default)
+            {
+                c = c.With(cost.Id, s.GetDuration(cost.Key));
+            }
+        }
+
         var nmi = s.GetRate("nmi.rate");
         return new SimulationSetup
         {

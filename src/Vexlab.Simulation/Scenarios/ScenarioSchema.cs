@@ -1,6 +1,7 @@
 using Vexlab.Model.Protocols;
 using Vexlab.Scenarios.Documents;
 using Vexlab.Scenarios.Values;
+using Vexlab.Simulation.Costs;
 
 namespace Vexlab.Simulation.Scenarios;
 
@@ -91,6 +92,22 @@ public static class ScenarioSchema
                     new KeySpec { Key = "at_fraction", Kind = ValueKind.Ratio, Min = 0, Max = 1, Description = "Time as a fraction of duration (when at is not set)." },
                 ],
             });
+
+        // Every simulator cost is a key: --set, compare entries and sweeps change it like any other.
+        foreach (var cost in CostModel.Defaults)
+        {
+            schema.Add(new KeySpec
+            {
+                Key = cost.Key,
+                Kind = ValueKind.Duration,
+                Default = cost.Nanoseconds.ToString(System.Globalization.CultureInfo.InvariantCulture) + "ns",
+                Min = 0,
+                Description = "Simulator cost (calibrated range "
+                    + cost.RangeLowNs.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".."
+                    + cost.RangeHighNs.ToString(System.Globalization.CultureInfo.InvariantCulture) + " ns); vexlab explain costs.",
+                Source = cost.Source,
+            });
+        }
 
         foreach (var knob in KnobCatalog.All)
         {
