@@ -1,0 +1,126 @@
+using Vexlab.DocsCheck;
+
+namespace Vexlab.Docs.Tests;
+
+/// <summary>Every <c>$ vexlab</c> block of README.md and docs/*.md prints what it pastes.</summary>
+public sealed class ExecutableDocsTests
+{
+    private static readonly string Root = DocsRun.FindRoot(AppContext.BaseDirectory);
+
+    [Fact]
+    public void Every_pasted_output_is_what_its_command_prints()
+    {
+        var run = new DocsRun(Root);
+        var report = run.Run(run.DefaultFiles());
+
+        Assert.True(report.Commands > 20, $"only {report.Commands} commands found in the docs");
+        Assert.True(report.Mismatches.Count == 0,
+            string.Join("\n", report.Mismatches.Select(m => m.Describe())) +
+            $"\n{report.Mismatches.Count} pasted outputs differ; regenerate with: {DocsRun.UpdateCommand} (then review the diff)");
+    }
+
+    [Fact]
+    public void A_hand_edited_number_in_a_pasted_table_fails_the_check()
+    {
+        var readme = File.ReadAllLines(Path.Combine(Root, "README.md"));
+        var block = ExtractBlock(readme, "$ vexlab run --builtin swap-overcommit --protocol kvm-pf-int --exits");
+        Assert.True(Check(block).Mismatches.Count == 0, "the README's block as written");
+
+        var row = block.FindIndex(l => l.Contains("work: total", StringComparison.Ordinal));
+        Assert.True(row > 0, "the block has a work: total row");
+        var edited = new List<string>(block);
+        edited[row] = EditLastDigit(edited[row]);
+        var report = Check(edited);
+
+        var mismatch = Assert.Single(report.Mismatches);
+        Assert.Contains("vexlab run --builtin swap-overcommit", mismatch.Command, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_edited_word_in_a_pasted_error_fails_the_check()
+    {
+        var block = new List<string>
+        {
+            "```",
+            "$ vexlab explain double-fault 15 PF; echo \"exit $?\"",
+            "vexlab: command line: FIRST: vector 15 is reserved and has no exception class",
+            "exit 1",
+            "```",
+        };
+
+        Assert.Single(Check(block).Mismatches);
+    }
+
+    [Fact]
+    public void Update_rewrites_a_stale_block_and_keeps_the_excerpt_cut()
+    {
+        var directory = Directory.CreateTempSubdirectory("vexlab-docs-test-").FullName;
+        try
+        {
+            var file = Path.Combine(directory, "doc.md");
+            File.WriteAllLines(file,
+            [
+                "Text.",
+                "",
+                "```",
+                "$ vexlab scenarios list",
+                "postcopy         stale description",
+                "...",
+                "```",
+                "",
+            ]);
+
+            new DocsRun(directory) { Update = true }.Run(["doc.md"]);
+            var updated = File.ReadAllLines(file);
+            var again = new DocsRun(directory).Run(["doc.md"]);
+
+            Assert.StartsWith("postcopy         post-copy migration", updated[4], StringComparison.Ordinal);
+            Assert.Equal("...", updated[5]);
+            Assert.Equal("```", updated[6]);
+            Assert.Empty(again.Mismatches);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static DocsReport Check(IReadOnlyList<string> block)
+    {
+        var directory = Directory.CreateTempSubdirectory("vexlab-docs-test-").FullName;
+        try
+        {
+            File.WriteAllLines(Path.Combine(directory, "doc.md"), block);
+            return new DocsRun(directory).Run(["doc.md"]);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static List<string> ExtractBlock(string[] lines, string command)
+    {
+        var start = Array.IndexOf(lines, command);
+        Assert.True(start > 0, $"README.md has no line {command}");
+        var end = start;
+        while (!lines[end].StartsWith("```", StringComparison.Ordinal))
+        {
+            end++;
+        }
+
+        return ["```", .. lines[start..end], "```"];
+    }
+
+    private static string EditLastDigit(string line)
+    {
+        var at = line.Length - 1;
+        while (!char.IsAsciiDigit(line[at]))
+        {
+            at--;
+        }
+
+        var digit = line[at] == '9' ? '1' : (char)(line[at] + 1);
+        return line[..at] + digit + line[(at + 1)..];
+    }
+}
