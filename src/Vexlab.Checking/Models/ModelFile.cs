@@ -392,11 +392,12 @@ public sealed class ModelFile
             "rcu-unlock" => MicroOp.RcuUnlock,
             "yield" => MicroOp.Yield,
             "lapic-enable" => MicroOp.LapicEnable,
+            "apf-disable" => MicroOp.ApfDisable,
             _ => null,
         };
         if (simple is null)
         {
-            throw node.Error($"unknown op '{op}' (expected touch, ktouch, syscall, sysret, cli, sti, compute, preempt-off, preempt-on, rcu-lock, rcu-unlock, yield, lapic-enable)");
+            throw node.Error($"unknown op '{op}' (expected touch, ktouch, syscall, sysret, cli, sti, compute, preempt-off, preempt-on, rcu-lock, rcu-unlock, yield, lapic-enable, apf-disable)");
         }
 
         if (words.Length != 1)

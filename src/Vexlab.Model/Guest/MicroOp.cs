@@ -70,6 +70,13 @@ public enum MicroOp : byte
     CompletionWaitCheck,
     DrainWakeupRing,
     EntryGapTouch,
+
+    /// <summary>
+    /// kvm_guest_cpu_offline (CPU offline, kexec): kvm_pv_disable_apf() writes 0 to
+    /// MSR_KVM_ASYNC_PF_EN (the host clears its completion queue without notifying), then
+    /// apf_task_wake_all() wakes this CPU's sleepers.
+    /// </summary>
+    ApfDisable,
 }
 
 /// <summary>Conditions a <see cref="MicroOp.JumpIf"/> tests; evaluated on the frame and its vCPU.</summary>

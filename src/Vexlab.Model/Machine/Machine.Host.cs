@@ -572,6 +572,69 @@ public sealed partial class Machine
     }
 
     /// <summary>
+    /// kvm_guest_cpu_offline: kvm_pv_disable_apf() (a no-op unless the guest enabled APF) writes 0 to
+    /// MSR_KVM_ASYNC_PF_EN; the host's kvm_pv_enable_async_pf then calls
+    /// kvm_clear_async_pf_completion_queue (outstanding work cancelled, completions freed, nothing
+    /// notified) and resets the gfn hash. The guest then runs apf_task_wake_all() for this CPU.
+    /// </summary>
+    private void ApfDisable<TSink>(int v, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var cpu = ref VcpuRef(v);
+        if (!_host.PvApf || cpu.ApfEnabled == 0)
+        {
+            return;
+        }
+
+        sink.On(new ModelEvent(ModelEventKind.VmExit, (byte)v, cpu.CurrentTask, (byte)ExitReason.MsrWrite, 0, -1));
+        cpu.ApfEnabled = 0;
+        ClearCompletionQueue(v);
+
+        // apf_task_wake_all: every node of this CPU; apf_task_wake_one never frees a dummy.
+        for (var i = 0; i < _sleepCapacity; i++)
+        {
+            ref var n = ref SleepRef(i);
+            if (n.Used == SleepNode.Hashed && n.Cpu == v)
+            {
+                if (n.Dummy == 1)
+                {
+                    n.Used = SleepNode.Leaked;
+                }
+                else
+                {
+                    WakeNode(v, i, false, ref sink);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// kvm_clear_async_pf_completion_queue: queued work is cancelled (cancel_work_sync) and the
+    /// done list freed, without notifying the guest; async_pf.queued = 0.
+    /// </summary>
+    private void ClearCompletionQueue(int v)
+    {
+        ref var cpu = ref VcpuRef(v);
+        for (var i = 0; i < _workCapacity; i++)
+        {
+            ref var w = ref WorkRef(i);
+            if (w.Vcpu == v && w.Kind is WorkKind.Async or WorkKind.WakeAll)
+            {
+                if (w.Page >= 0 && w.Status == WorkStatus.InFlight)
+                {
+                    PageRef(w.Page).InFlight--;
+                }
+
+                w = default;
+            }
+        }
+
+        cpu.ApfQueued = 0;
+        cpu.Done = 0;
+        cpu.WokenByCompletion = 0;
+    }
+
+    /// <summary>
     /// The guest software-enables its LAPIC. 2f15d027c05f makes apic_set_spiv and
     /// kvm_lapic_set_base request KVM_REQ_APF_READY, so completions held back while it was
     /// disabled are dequeued before the guest runs on; the #VE host raises what it held back.

@@ -244,6 +244,10 @@ public sealed partial class Machine
                 f.Pc++;
                 LapicEnabled(v, ref sink);
                 break;
+            case MicroOp.ApfDisable:
+                f.Pc++;
+                ApfDisable(v, ref sink);
+                break;
             case MicroOp.ReadCr2:
                 f.R0 = cpu.Cr2;
                 if (f.Event is FrameEvent.PageFault or FrameEvent.AsyncPfNotPresent or FrameEvent.AsyncPfReady && f.R0 != f.EventInfo)

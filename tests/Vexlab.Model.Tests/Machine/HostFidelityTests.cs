@@ -200,3 +200,24 @@ public sealed class WakeAllLeakTests
         Assert.Equal(0, m.SleepNodeCount());
     }
 }
+
+/// <summary>kvm_guest_cpu_offline: kvm_pv_disable_apf, the host's kvm_clear_async_pf_completion_queue, then apf_task_wake_all.</summary>
+public sealed class ApfDisableTests
+{
+    [Fact]
+    public void Disable_FreesCompletionsWithoutNotifying_AndWakesTheSleeper()
+    {
+        var m = Build("kvm-pf-int", [User("a", 0, Touch(0)), Kernel("offline", 0, Op(MicroOp.ApfDisable))]);
+        var s = new Script(m);
+        s.StepUntil(ModelEventKind.TaskSlept);
+        s.CompleteAny();
+        Assert.Equal(1, m.Vcpu(0).Done);
+        var disable = s.StepUntil(ModelEventKind.TaskWoken);
+        Assert.Contains(disable, e => e.Kind == ModelEventKind.VmExit && e.Aux == (byte)ExitReason.MsrWrite);
+        Assert.DoesNotContain(disable, e => e.Kind is ModelEventKind.ReadyDequeued or ModelEventKind.InterruptRaised && e.Aux != (byte)ModelVector.Reschedule);
+        Assert.Equal(0, m.Vcpu(0).ApfEnabled);
+        Assert.Equal(0, m.Vcpu(0).Done);
+        Assert.Equal(0, m.Vcpu(0).ApfQueued);
+        BugAsserts.AssertFinishedClean(s);
+    }
+}
