@@ -38,11 +38,21 @@ public enum InvariantField
     VcpuStalledInHost,
 }
 
-/// <summary>A user invariant <c>FIELD OP VALUE</c>, checked on every state a transition reaches.</summary>
-public sealed record UserInvariant(string Name, string Expression, InvariantField Field, int Vcpu, InvariantOp Op, long Value)
+/// <summary>
+/// A user invariant: a condition (comparisons <c>FIELD OP VALUE</c> joined by <c>and</c>, <c>or</c>,
+/// <c>not</c>, <c>=&gt;</c> and parentheses), checked on every state a transition reaches.
+/// </summary>
+public sealed record UserInvariant(string Name, string Expression, InvariantCondition Condition)
 {
     /// <summary>True when the machine's current state satisfies the invariant.</summary>
-    public bool Holds(Machine m)
+    public bool Holds(Machine m) => Condition.Holds(m);
+}
+
+/// <summary>One comparison <c>FIELD OP VALUE</c> of an invariant.</summary>
+public sealed record InvariantComparison(InvariantField Field, int Vcpu, InvariantOp Op, long Value) : InvariantCondition
+{
+    /// <summary>True when the machine's current state satisfies the comparison.</summary>
+    public override bool Holds(Machine m)
     {
         ArgumentNullException.ThrowIfNull(m);
         var x = Read(m);
@@ -135,13 +145,11 @@ public sealed record UserInvariant(string Name, string Expression, InvariantFiel
 public sealed class ModelFile
 {
     private static readonly string[] s_keys =
-        ["name", "vcpus", "pages", "host_absent", "guest_absent", "dax", "nmi_touch_page", "bounds", "knobs", "tasks", "invariants"];
+        ["name", "vcpus", "pages", "host_absent", "guest_absent", "dax", "nmi_touch_page", "nmi_vcpu", "bounds", "knobs", "tasks", "invariants"];
 
     private static readonly string[] s_globalFields = ["sleeping", "exited", "killed", "sleep_nodes", "dummies", "in_flight", "leaked_dummies"];
 
     private static readonly string[] s_vcpuFields = ["if", "nmi_blocked", "ve_busy", "apf_token_full", "halted_in_host", "stalled_in_host"];
-
-    private static readonly string[] s_ops = ["==", "!=", "<=", ">=", "<", ">"];
 
     private ModelFile(string path, string source, BuiltinModel model, IReadOnlyList<UserInvariant> invariants)
     {
@@ -197,6 +205,12 @@ public sealed class ModelFile
         if (root.TryGetValue("nmi_touch_page", out var nmiNode))
         {
             nmiTouchPage = Int(nmiNode, -1, pages - 1, "a page index or -1");
+        }
+
+        var nmiVcpu = -1;
+        if (root.TryGetValue("nmi_vcpu", out var nmiVcpuNode))
+        {
+            nmiVcpu = Int(nmiVcpuNode, -1, vcpus - 1, "a vCPU index or -1 (any)");
         }
 
         var bounds = ExternalBounds.None;
@@ -281,6 +295,7 @@ public sealed class ModelFile
                 Protocol = protocol,
                 Bounds = b,
                 NmiTouchPage = nmiTouchPage,
+                NmiVcpu = nmiVcpu,
                 EnumerateChoices = true,
             },
             InMatrix: false);
@@ -367,11 +382,12 @@ public sealed class ModelFile
             "rcu-lock" => MicroOp.RcuLock,
             "rcu-unlock" => MicroOp.RcuUnlock,
             "yield" => MicroOp.Yield,
+            "lapic-enable" => MicroOp.LapicEnable,
             _ => null,
         };
         if (simple is null)
         {
-            throw node.Error($"unknown op '{op}' (expected touch, ktouch, syscall, sysret, cli, sti, compute, preempt-off, preempt-on, rcu-lock, rcu-unlock, yield)");
+            throw node.Error($"unknown op '{op}' (expected touch, ktouch, syscall, sysret, cli, sti, compute, preempt-off, preempt-on, rcu-lock, rcu-unlock, yield, lapic-enable)");
         }
 
         if (words.Length != 1)
@@ -407,33 +423,14 @@ public sealed class ModelFile
 
         var exprNode = Scalar(Required(node, "expr"));
         var expr = exprNode.Value.Trim();
-        var words = expr.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-        if (words.Length != 3)
-        {
-            throw exprNode.Error($"'{expr}': expected FIELD OP INTEGER with spaces between, OP one of {string.Join(' ', s_ops)}");
-        }
-
-        var op = words[1] switch
-        {
-            "==" => InvariantOp.Equal,
-            "!=" => InvariantOp.NotEqual,
-            "<" => InvariantOp.Less,
-            "<=" => InvariantOp.LessOrEqual,
-            ">" => InvariantOp.Greater,
-            ">=" => InvariantOp.GreaterOrEqual,
-            _ => throw exprNode.Error($"'{expr}': unknown operator '{words[1]}' (expected one of {string.Join(' ', s_ops)})"),
-        };
-        if (!long.TryParse(words[2], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
-        {
-            throw exprNode.Error($"'{expr}': expected an integer after '{words[1]}'");
-        }
-
-        var (field, vcpu) = ReadField(exprNode, expr, words[0], vcpus);
-        return new UserInvariant(name, expr, field, vcpu, op, value);
+        var condition = InvariantParser.Parse(exprNode, vcpus);
+        return new UserInvariant(name, expr, condition);
     }
 
-    private static (InvariantField Field, int Vcpu) ReadField(ScalarNode node, string expr, string text, int vcpus)
+    /// <summary>A field name (global, or vcpuN.FIELD) and its vCPU; null when the name is unknown.</summary>
+    internal static (InvariantField Field, int Vcpu)? FindField(string text, int vcpus, out string? problem)
     {
+        problem = null;
         var g = Array.IndexOf(s_globalFields, text);
         if (g >= 0)
         {
@@ -448,14 +445,16 @@ public sealed class ModelFile
             {
                 if (v >= vcpus)
                 {
-                    throw node.Error($"'{expr}': vCPU {v} out of range (expected 0 to {vcpus - 1})");
+                    problem = $"vCPU {v} out of range (expected 0 to {vcpus - 1})";
+                    return null;
                 }
 
                 return ((InvariantField)((int)InvariantField.VcpuIf + f), v);
             }
         }
 
-        throw node.Error($"'{expr}': unknown field '{text}' (expected one of {string.Join(", ", FieldNames)})");
+        problem = $"unknown field '{text}' (expected one of {string.Join(", ", FieldNames)})";
+        return null;
     }
 
     private static DocumentNode Required(MappingNode node, string key) =>

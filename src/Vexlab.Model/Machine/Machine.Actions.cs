@@ -106,7 +106,7 @@ public sealed partial class Machine
             buffer[n++] = new MachineAction(ActionKind.Unblock, vb, 0);
         }
 
-        if (g.NmiBudget > 0 && cpu.NmiPending == 0)
+        if (g.NmiBudget > 0 && cpu.NmiPending == 0 && (_config.NmiVcpu < 0 || _config.NmiVcpu == v))
         {
             buffer[n++] = new MachineAction(ActionKind.RaiseNmi, vb, 0);
         }
@@ -136,7 +136,7 @@ public sealed partial class Machine
             ActionKind.DeliverNmi => CanDeliverNmi(v),
             ActionKind.Dequeue => CanDequeue(v, action.Arg),
             ActionKind.Complete => action.Arg < _workCapacity && WorkRef(action.Arg).Kind != WorkKind.Free && WorkRef(action.Arg).Status == WorkStatus.InFlight,
-            ActionKind.RaiseNmi => GlobalsRef.NmiBudget > 0 && VcpuRef(v).NmiPending == 0,
+            ActionKind.RaiseNmi => GlobalsRef.NmiBudget > 0 && VcpuRef(v).NmiPending == 0 && (_config.NmiVcpu < 0 || _config.NmiVcpu == v),
             ActionKind.Tick => GlobalsRef.TickBudget > 0,
             ActionKind.Truncate => GlobalsRef.TruncateBudget > 0 && GlobalsRef.Truncated == 0,
             ActionKind.Reenable => GlobalsRef.ReenableBudget > 0,

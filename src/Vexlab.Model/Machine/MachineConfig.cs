@@ -52,6 +52,9 @@ public sealed record MachineConfig
     /// <summary>The page an NMI handler touches (perf's user call chain walk); -1 none.</summary>
     public int NmiTouchPage { get; init; } = -1;
 
+    /// <summary>The only vCPU external NMIs arrive at; -1 any.</summary>
+    public int NmiVcpu { get; init; } = -1;
+
     /// <summary>The page a trace point touches when it is not yet mapped; -1 none.</summary>
     public int TracePage { get; init; } = -1;
 

@@ -47,9 +47,10 @@ public sealed class ModelFileTests
         Assert.Equal("two-faults", file.Model.Name);
         var inv = Assert.Single(file.Invariants);
         Assert.Equal("one-sleeper", inv.Name);
-        Assert.Equal(InvariantField.Sleeping, inv.Field);
-        Assert.Equal(InvariantOp.LessOrEqual, inv.Op);
-        Assert.Equal(1, inv.Value);
+        var comparison = Assert.IsType<InvariantComparison>(inv.Condition);
+        Assert.Equal(InvariantField.Sleeping, comparison.Field);
+        Assert.Equal(InvariantOp.LessOrEqual, comparison.Op);
+        Assert.Equal(1, comparison.Value);
         var config = file.Model.Build("kvm-pf-int");
         Assert.Equal(2, config.Tasks.Count);
         Assert.Equal(TaskMode.Kernel, config.Tasks[1].Mode);
@@ -62,9 +63,13 @@ public sealed class ModelFileTests
 
     [Theory]
     [InlineData("vcpus: 1\npages: 1\ncolour: red\ntasks: []\n", "m.yaml:3:1", "unknown key 'colour'")]
-    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"sleeping =< 1\"}\n", "m.yaml:6:21", "unknown operator '=<'")]
-    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"dozing < 1\"}\n", "m.yaml:6:21", "unknown field 'dozing'")]
-    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"vcpu1.if == 1\"}\n", "m.yaml:6:21", "vCPU 1 out of range")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"sleeping =< 1\"}\n", "m.yaml:6:31", "unknown operator '=<'")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"dozing < 1\"}\n", "m.yaml:6:22", "unknown field 'dozing'")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"vcpu1.if == 1\"}\n", "m.yaml:6:22", "vCPU 1 out of range")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"sleeping < 1 and (exited > 0 or killd == 0)\"}\n", "m.yaml:6:54", "unknown field 'killd'")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"(sleeping < 1\"}\n", "m.yaml:6:35", "expected ')' at the end")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"sleeping < 1 exited\"}\n", "m.yaml:6:35", "unexpected 'exited'")]
+    [InlineData("vcpus: 1\npages: 1\nnmi_vcpu: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\n", "m.yaml:3:11", "a vCPU index")]
     [InlineData("vcpus: 1\npages: 2\ntasks:\n  - {name: u, mode: user, program: \"touch 2\"}\n", "m.yaml:4:36", "page out of range")]
     [InlineData("vcpus: 1\npages: 2\nhost_absent: [0, 5]\ntasks:\n  - {name: u, mode: user, program: \"touch 1\"}\n", "m.yaml:3:18", "page out of range")]
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, vcpu: 1, program: \"touch 0\"}\n", "m.yaml:4:33", "vCPU index")]
@@ -113,5 +118,45 @@ public sealed class ModelFileTests
         var file = ModelFile.Parse(Good, "two.yaml");
         var outcome = ModelCheck.Run(CheckRequest.ForFile(file, "kvm-pf-int", [], []), Options());
         Assert.DoesNotContain(outcome.Violations, v => v.Violation.Property == "one-sleeper");
+    }
+
+    /// <summary>and, or, not and implication: a halted vCPU implies a waiting task; precedence and parentheses.</summary>
+    [Theory]
+    [InlineData("vcpu0.halted_in_host == 1 => sleeping == 0", "kvm-pf-int", true)]
+    [InlineData("not (sleeping > 0 and vcpu0.if == 0)", "kvm-pf-int", false)]
+    [InlineData("not (sleeping > 0 and vcpu0.if == 0)", "sync", true)]
+    [InlineData("sleeping == 0 or exited == 1", "kvm-pf-int", false)]
+    [InlineData("sleeping == 0 or exited == 1", "sync", true)]
+    [InlineData("not sleeping == 0 => killed == 0", "kvm-pf-int", true)]
+    public void BooleanInvariants_AreJudged(string expr, string protocol, bool holds)
+    {
+        var yaml = $"vcpus: 1\npages: 1\nhost_absent: [0]\ntasks:\n  - {{name: u, mode: user, program: \"touch 0\"}}\ninvariants:\n  - {{name: x, expr: \"{expr}\"}}\n";
+        var file = ModelFile.Parse(yaml, "b.yaml");
+        var outcome = ModelCheck.Run(CheckRequest.ForFile(file, protocol, [], ["x"]), Options());
+        Assert.Equal(holds ? Verdict.Pass : Verdict.Violation, outcome.Result.Verdict);
+    }
+
+    /// <summary>A program can enable the LAPIC at a point (2f15d027c05f's situation) and NMIs can be pinned to one vCPU.</summary>
+    [Fact]
+    public void LapicEnableOp_AndPinnedNmi()
+    {
+        const string yaml = """
+            vcpus: 2
+            pages: 1
+            nmi_vcpu: 1
+            bounds: {nmis: 1}
+            knobs: {guest.lapic.enabled_at_apf_enable: false}
+            tasks:
+              - {name: init, mode: kernel, vcpu: 0, program: "lapic-enable"}
+            """;
+        var file = ModelFile.Parse(yaml, "l.yaml");
+        var config = file.Model.Build("kvm-pf-int");
+        Assert.Equal(MicroOp.LapicEnable, config.Tasks[0].Program.Code[0].Op);
+        Assert.Equal(1, config.NmiVcpu);
+        var m = new Model.Machine.Machine(config);
+        var buffer = new MachineAction[m.MaxActions];
+        var n = m.EnabledActions(buffer);
+        Assert.DoesNotContain(buffer[..n], a => a.Kind == ActionKind.RaiseNmi && a.Vcpu == 0);
+        Assert.Contains(buffer[..n], a => a.Kind == ActionKind.RaiseNmi && a.Vcpu == 1);
     }
 }

@@ -1,0 +1,223 @@
+using System.Globalization;
+using Vexlab.Model.Configuration;
+using Vexlab.Model.Machine;
+using Vexlab.Scenarios.Documents;
+
+namespace Vexlab.Checking.Models;
+
+/// <summary>An invariant's condition over named state fields.</summary>
+public abstract record InvariantCondition
+{
+    /// <summary>True when the machine's current state satisfies the condition.</summary>
+    public abstract bool Holds(Machine m);
+}
+
+/// <summary><c>not A</c>.</summary>
+public sealed record InvariantNot(InvariantCondition Operand) : InvariantCondition
+{
+    public override bool Holds(Machine m) => !Operand.Holds(m);
+}
+
+/// <summary>How two conditions combine.</summary>
+public enum InvariantConnective
+{
+    And,
+    Or,
+
+    /// <summary><c>A =&gt; B</c>: B holds wherever A does.</summary>
+    Implies,
+}
+
+/// <summary><c>A and B</c>, <c>A or B</c>, <c>A =&gt; B</c>.</summary>
+public sealed record InvariantBinary(InvariantConnective Connective, InvariantCondition Left, InvariantCondition Right) : InvariantCondition
+{
+    public override bool Holds(Machine m) => Connective switch
+    {
+        InvariantConnective.And => Left.Holds(m) && Right.Holds(m),
+        InvariantConnective.Or => Left.Holds(m) || Right.Holds(m),
+        _ => !Left.Holds(m) || Right.Holds(m),
+    };
+}
+
+/// <summary>
+/// Parses an invariant expression. Grammar (lowest precedence first): <c>A =&gt; B</c> (right
+/// associative), <c>or</c>, <c>and</c>, <c>not</c>, then <c>( ... )</c> or <c>FIELD OP INTEGER</c>
+/// with OP one of <c>== != &lt; &lt;= &gt; &gt;=</c>. Errors name the file, line and the column of
+/// the offending token.
+/// </summary>
+public sealed class InvariantParser
+{
+    private static readonly string[] s_ops = ["==", "!=", "<=", ">=", "<", ">"];
+
+    private readonly ScalarNode _node;
+    private readonly string _text;
+    private readonly int _vcpus;
+    private readonly List<(string Text, int At)> _tokens;
+    private int _next;
+
+    private InvariantParser(ScalarNode node, int vcpus)
+    {
+        _node = node;
+        _text = node.Value;
+        _vcpus = vcpus;
+        _tokens = Tokenize(_text);
+    }
+
+    /// <summary>Parses the expression in <paramref name="node"/>; bad input throws <see cref="InputException"/>.</summary>
+    public static InvariantCondition Parse(ScalarNode node, int vcpus)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var p = new InvariantParser(node, vcpus);
+        if (p._tokens.Count == 0)
+        {
+            throw p.Error(0, "expected an expression such as 'sleeping <= 1'");
+        }
+
+        var c = p.Implication();
+        if (p._next < p._tokens.Count)
+        {
+            var (text, at) = p._tokens[p._next];
+            throw p.Error(at, $"unexpected '{text}' (expected and, or, => or the end)");
+        }
+
+        return c;
+    }
+
+    private InvariantCondition Implication()
+    {
+        var left = Disjunction();
+        if (Accept("=>"))
+        {
+            return new InvariantBinary(InvariantConnective.Implies, left, Implication());
+        }
+
+        return left;
+    }
+
+    private InvariantCondition Disjunction()
+    {
+        var left = Conjunction();
+        while (Accept("or"))
+        {
+            left = new InvariantBinary(InvariantConnective.Or, left, Conjunction());
+        }
+
+        return left;
+    }
+
+    private InvariantCondition Conjunction()
+    {
+        var left = Unary();
+        while (Accept("and"))
+        {
+            left = new InvariantBinary(InvariantConnective.And, left, Unary());
+        }
+
+        return left;
+    }
+
+    private InvariantCondition Unary()
+    {
+        if (Accept("not"))
+        {
+            return new InvariantNot(Unary());
+        }
+
+        var (text, at) = Take("a field, 'not' or '('");
+        if (text == "(")
+        {
+            var inner = Implication();
+            var (close, closeAt) = Take("')'");
+            if (close != ")")
+            {
+                throw Error(closeAt, $"expected ')', got '{close}'");
+            }
+
+            return inner;
+        }
+
+        var field = ModelFile.FindField(text, _vcpus, out var problem) ?? throw Error(at, problem!);
+        var (opText, opAt) = Take("an operator (" + string.Join(' ', s_ops) + ")");
+        var op = opText switch
+        {
+            "==" => InvariantOp.Equal,
+            "!=" => InvariantOp.NotEqual,
+            "<" => InvariantOp.Less,
+            "<=" => InvariantOp.LessOrEqual,
+            ">" => InvariantOp.Greater,
+            ">=" => InvariantOp.GreaterOrEqual,
+            _ => throw Error(opAt, $"unknown operator '{opText}' (expected one of {string.Join(' ', s_ops)})"),
+        };
+        var (valueText, valueAt) = Take("an integer");
+        if (!long.TryParse(valueText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+        {
+            throw Error(valueAt, $"expected an integer after '{opText}', got '{valueText}'");
+        }
+
+        return new InvariantComparison(field.Field, field.Vcpu, op, value);
+    }
+
+    private bool Accept(string token)
+    {
+        if (_next < _tokens.Count && _tokens[_next].Text == token)
+        {
+            _next++;
+            return true;
+        }
+
+        return false;
+    }
+
+    private (string Text, int At) Take(string expected)
+    {
+        if (_next >= _tokens.Count)
+        {
+            throw Error(_text.Length, $"'{_text.Trim()}': expected {expected} at the end");
+        }
+
+        return _tokens[_next++];
+    }
+
+    /// <summary>An error at character <paramref name="at"/> of the expression (the quote, if any, counts).</summary>
+    private InputException Error(int at, string problem) =>
+        InputException.At(_node.File, _node.Line, _node.Column + (_node.IsQuoted ? 1 : 0) + at, _node.Path.Length == 0 ? null : _node.Path, problem);
+
+    private static List<(string, int)> Tokenize(string text)
+    {
+        var tokens = new List<(string, int)>();
+        var i = 0;
+        while (i < text.Length)
+        {
+            var c = text[i];
+            if (char.IsWhiteSpace(c))
+            {
+                i++;
+                continue;
+            }
+
+            var start = i;
+            if (c is '(' or ')')
+            {
+                i++;
+            }
+            else if (c is '=' or '!' or '<' or '>')
+            {
+                while (i < text.Length && text[i] is '=' or '!' or '<' or '>')
+                {
+                    i++;
+                }
+            }
+            else
+            {
+                while (i < text.Length && !char.IsWhiteSpace(text[i]) && text[i] is not ('(' or ')' or '=' or '!' or '<' or '>'))
+                {
+                    i++;
+                }
+            }
+
+            tokens.Add((text[start..i], start));
+        }
+
+        return tokens;
+    }
+}
