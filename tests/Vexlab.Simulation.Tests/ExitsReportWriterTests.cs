@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Vexlab.Simulation.Metrics;
 using Vexlab.Simulation.Tracing;
 
 namespace Vexlab.Simulation.Tests;
@@ -9,18 +8,19 @@ public class ExitsReportWriterTests
     [Fact]
     public void Table_HasPerfKvmStatShape()
     {
-        var c = new Counters();
+        var ept = new ExitTimes();
         for (var i = 0; i < 30; i++)
         {
-            c.RecordExit(ExitReason.EptViolation, 3_000 + (i * 100));
+            ept.Record(3_000 + (i * 100));
         }
 
+        var hlt = new ExitTimes();
         for (var i = 0; i < 10; i++)
         {
-            c.RecordExit(ExitReason.Hlt, 50_000);
+            hlt.Record(50_000);
         }
 
-        var text = ExitsReportWriter.Render(c.ExitStats());
+        var text = ExitsReportWriter.Render([new ExitTimeRow("HLT", hlt), new ExitTimeRow("EPT_VIOLATION", ept)]);
         Assert.Contains("Analyze events for all VMs, all VCPUs:", text, StringComparison.Ordinal);
         var lines = text.Split('\n');
         var header = lines.Single(l => l.Contains("VM-EXIT", StringComparison.Ordinal));

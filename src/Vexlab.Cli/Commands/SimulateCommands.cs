@@ -28,7 +28,8 @@ public static class SimulateCommands
         var options = new SimulationOptions();
         var protocol = new Option<string>("--protocol") { Description = "Protocol: " + string.Join(", ", ProtocolCatalog.Names), Required = true, HelpName = "P" };
         var json = JsonTarget.CreateOption();
-        var exits = new Option<bool>("--exits") { Description = "Print a perf-kvm-stat style table of exits" };
+        var exits = new Option<bool>("--exits") { Description = "Print perf kvm stat report's table of VM exits (time from each exit to the next entry of its vCPU); in JSON as exit_stats" };
+        var vcpuOption = new Option<int?>("--vcpu") { Description = "With --exits: only this vCPU's exits (perf kvm stat report --vcpu)", HelpName = "N" };
         var trace = new Option<string?>("--trace") { Description = "Write a trace to FILE", HelpName = "FILE" };
         var format = new Option<string>("--trace-format") { Description = "perfetto (Chrome JSON), ftrace (trace-cmd report -N text) or trace-dat (trace-cmd's trace.dat)", DefaultValueFactory = _ => "perfetto" };
         format.AcceptOnlyFromAmong("perfetto", "ftrace", "trace-dat");
@@ -37,6 +38,7 @@ public static class SimulateCommands
         command.Options.Add(protocol);
         command.Options.Add(json);
         command.Options.Add(exits);
+        command.Options.Add(vcpuOption);
         command.Options.Add(trace);
         command.Options.Add(format);
         var timeLimit = WallClockLimit.CreateOption();
@@ -52,6 +54,12 @@ public static class SimulateCommands
             }
 
             var prepared = ScenarioRunner.Prepare(doc, arg, entries[0], options.Overrides(parse), [entries[0].Protocol]);
+            var vcpu = parse.GetValue(vcpuOption);
+            if (vcpu is int only && (only < 0 || only >= prepared.Setup.Machine.Vcpus))
+            {
+                throw new InputException($"--vcpu: expected 0..{prepared.Setup.Machine.Vcpus - 1}, got {only}");
+            }
+
             var target = JsonTarget.From(parse, json);
             context.Error.WriteLine($"vexlab: seed {prepared.Setup.Seed}; replay: {prepared.Replay}");
             var tracePath = parse.GetValue(trace);
@@ -96,9 +104,10 @@ public static class SimulateCommands
 
             var human = context.Human(target);
             WriteTable(human, [prepared], [result], null);
+            var exitRows = result.Tracepoints!.ExitRows(vcpu);
             if (parse.GetValue(exits))
             {
-                context.HumanWriter(target).Write(ExitsReportWriter.Render(result.Counters.ExitStats()));
+                context.HumanWriter(target).Write(ExitsReportWriter.Render(exitRows, scope: ExitsReportWriter.Scope(vcpu)));
             }
 
             var document = ResultDocument.Create();
@@ -109,10 +118,49 @@ public static class SimulateCommands
                 context.Error.WriteLine(WallClockLimit.StoppedLine(prepared.Variant, result.SimulatedNs));
             }
 
+            if (parse.GetValue(exits))
+            {
+                document["exit_stats"] = ExitStatsJson(exitRows, vcpu);
+            }
+
             ResultDocument.Write(context, target, document);
             return result.StoppedEarly ? ExitCodes.Limit : ExitCodes.Done;
         });
         return command;
+    }
+
+    /// <summary>perf kvm stat report's table as JSON: scope, then one row per exit reason (times in ns).</summary>
+    private static JsonObject ExitStatsJson(IReadOnlyList<ExitTimeRow> rows, int? vcpu)
+    {
+        var list = new JsonArray();
+        long samples = 0;
+        long total = 0;
+        foreach (var r in ExitsReportWriter.Rows(rows))
+        {
+            samples += r.Samples;
+            total += r.TotalNs;
+            list.Add(new JsonObject
+            {
+                ["reason"] = r.Reason,
+                ["samples"] = r.Samples,
+                ["samples_pct"] = r.SamplesPercent,
+                ["time_pct"] = r.TimePercent,
+                ["min_ns"] = r.MinNs,
+                ["max_ns"] = r.MaxNs,
+                ["avg_ns"] = r.MeanNs,
+                ["avg_rel_stddev_pct"] = r.RelStdDevPercent,
+                ["total_ns"] = r.TotalNs,
+            });
+        }
+
+        return new JsonObject
+        {
+            ["vcpu"] = vcpu is int v ? JsonValue.Create(v) : null,
+            ["measure"] = "exit to next VM entry of the same vCPU",
+            ["total_samples"] = samples,
+            ["total_ns"] = total,
+            ["events"] = list,
+        };
     }
 
     private static Command Compare(CliContext context)

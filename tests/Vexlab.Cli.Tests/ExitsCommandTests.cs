@@ -1,0 +1,45 @@
+using System.Text.Json.Nodes;
+
+namespace Vexlab.Cli.Tests;
+
+public class ExitsCommandTests
+{
+    [Fact]
+    public void Exits_TableAndJson_AgreeAndReconcileWithVcpuTime()
+    {
+        var table = CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "sync", "--duration", "5ms", "--exits");
+        Assert.Equal(0, table.ExitCode);
+        Assert.Contains("Analyze events for all VMs, all VCPUs:", table.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"EPT_VIOLATION +\d+ +100\.00% +100\.00% ", table.Stdout);
+
+        var json = CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "sync", "--duration", "5ms", "--exits", "--json");
+        Assert.Equal(0, json.ExitCode);
+        var doc = JsonNode.Parse(json.Stdout)!;
+        var stats = doc["exit_stats"]!;
+        var events = stats["events"]!.AsArray();
+        Assert.Equal("EPT_VIOLATION", (string)events[0]!["reason"]!);
+        var total = (long)stats["total_ns"]!;
+        Assert.Equal(total, events.Sum(e => (long)e!["total_ns"]!));
+        Assert.Contains($"Total Samples:{(long)stats["total_samples"]!}, Total events handled time:{total / 1000.0:F2}us.", table.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Exits_Vcpu_NarrowsToOneVcpu_AndRejectsUnknown()
+    {
+        var all = JsonNode.Parse(CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "kvm-pf-int", "--duration", "5ms", "--exits", "--json").Stdout)!["exit_stats"]!;
+        long sum = 0;
+        for (var v = 0; v < 4; v++)
+        {
+            var r = CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "kvm-pf-int", "--duration", "5ms", "--exits", "--vcpu", v.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json");
+            Assert.Equal(0, r.ExitCode);
+            var one = JsonNode.Parse(r.Stdout)!["exit_stats"]!;
+            Assert.Equal(v, (int)one["vcpu"]!);
+            sum += (long)one["total_samples"]!;
+        }
+
+        Assert.Equal((long)all["total_samples"]!, sum);
+        var bad = CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "kvm-pf-int", "--duration", "5ms", "--exits", "--vcpu", "9");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("--vcpu", bad.Stderr, StringComparison.Ordinal);
+    }
+}
