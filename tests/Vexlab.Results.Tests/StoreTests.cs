@@ -7,6 +7,23 @@ namespace Vexlab.Results.Tests;
 
 public sealed class StoreTests
 {
+    [Theory]
+    [InlineData("COPY results TO '{0}' (HEADER)")]
+    [InlineData("EXPORT DATABASE '{0}'")]
+    [InlineData("ATTACH '{0}' AS other")]
+    [InlineData("SET enable_external_access = true")]
+    public void Query_IsReadOnly_RefusesSqlThatWritesFiles(string template)
+    {
+        using var dir = new TempDir();
+        var db = dir.File("r.duckdb");
+        Run(Small(), db);
+        var target = dir.File("leak");
+        var error = Assert.Throws<Vexlab.Model.Configuration.InputException>(() => StoreOperations.Query(db, string.Format(System.Globalization.CultureInfo.InvariantCulture, template, target)));
+        Assert.Contains("query failed", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(target) || Directory.Exists(target), "the query wrote " + target);
+        Assert.Equal(72L, StoreOperations.Query(db, "SELECT count(*) FROM results").Rows[0][0]);
+    }
+
     [Fact]
     public void Run_WritesOneRowPerRunAndOnePerTask_NumbersAsNumbers()
     {

@@ -209,10 +209,20 @@ public static class StoreOperations
         return System.Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Runs SQL on a store opened read-only.</summary>
+    /// <summary>
+    /// Runs SQL on a store opened read-only. DuckDB's READ_ONLY mode still lets `COPY ... TO`,
+    /// `EXPORT DATABASE` and `ATTACH` write other files, so external access is switched off and the
+    /// configuration locked before the user's SQL runs: a query reads this store and writes nothing.
+    /// </summary>
     public static QueryResult Query(string path, string sql)
     {
         using var connection = SweepStore.OpenReadOnly(path);
+        using (var seal = connection.CreateCommand())
+        {
+            seal.CommandText = "SET enable_external_access = false; SET lock_configuration = true;";
+            seal.ExecuteNonQuery();
+        }
+
         return Query(connection, sql, path);
     }
 
