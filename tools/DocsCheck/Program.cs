@@ -23,10 +23,16 @@ foreach (var mismatch in report.Mismatches)
     Console.Out.WriteLine(mismatch.Describe());
 }
 
+var staleFiles = GeneratedDocs.Check(root, update);
+foreach (var file in staleFiles)
+{
+    Console.Out.WriteLine($"{file}: {(update ? "regenerated" : "differs from what the code generates")}");
+}
+
 var verb = update ? "updated" : "differ";
 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"docs: {report.Commands} commands in {report.Blocks} blocks of {report.Files} files, {report.Mismatches.Count} {verb}, {report.SkippedSlow} slow blocks skipped, {report.Elapsed.TotalSeconds:F1} s"));
-if (report.Mismatches.Count > 0 && !update)
+if ((report.Mismatches.Count > 0 || staleFiles.Count > 0) && !update)
 {
     Console.Out.WriteLine($"regenerate with: {DocsRun.UpdateCommand} (then review the diff)");
     return 1;
