@@ -58,7 +58,13 @@ public static class ModelsCommand
                 w.WriteLine($"  task {t.Name} ({t.Mode}, vCPU{t.Vcpu}): {string.Join("; ", t.Program.Code.Select(i => i.ToString()))}");
             }
 
-            ResultDocument.Write(context, target, Describe(m));
+            var doc = ResultDocument.Create();
+            foreach (var (key, value) in Describe(m).ToList())
+            {
+                doc[key] = value?.DeepClone();
+            }
+
+            ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });
 

@@ -18,9 +18,10 @@ public static class PlotCommand
         var logX = new Option<bool>("--log-x") { Description = "Logarithmic x axis" };
         var title = new Option<string?>("--title") { Description = "The plot title" };
         var output = new Option<string>("--out") { Description = "The image: .png or .svg", HelpName = "FILE", DefaultValueFactory = _ => "plot.png" };
+        var json = JsonTarget.CreateOption();
         var command = new Command("plot", "Plot a result store: mean lines with 95% intervals over seeds, or stacked vCPU time bars");
         command.Arguments.Add(file);
-        foreach (var option in new Option[] { x, y, by, kind, logX, title, output })
+        foreach (var option in new Option[] { x, y, by, kind, logX, title, output, json })
         {
             command.Options.Add(option);
         }
@@ -36,9 +37,20 @@ public static class PlotCommand
                 LogX = parse.GetValue(logX),
                 Title = parse.GetValue(title),
             };
+            var target = JsonTarget.From(parse, json);
             var path = parse.GetValue(output)!;
             ResultPlots.Render(parse.GetValue(file)!, request, path);
-            context.Output.WriteLine($"wrote {path}");
+            context.HumanWriter(target).WriteLine($"wrote {path}");
+            var doc = ResultDocument.Create();
+            doc["db"] = parse.GetValue(file);
+            doc["kind"] = parse.GetValue(kind);
+            doc["x"] = request.X;
+            doc["y"] = request.Y;
+            doc["by"] = request.By;
+            doc["log_x"] = request.LogX;
+            doc["out"] = path;
+            doc["bytes"] = new FileInfo(path).Length;
+            ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });
         return command;

@@ -23,23 +23,30 @@ public static class ResultsCommand
         var sql = new Argument<string>("SQL") { Description = "A DuckDB query over the tables results, tasks and sweep" };
         var format = new Option<string>("--format") { Description = "table, csv or json", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "csv", "json");
+        var json = JsonTarget.CreateOption();
         var command = new Command("query", "Run SQL on a result store (read-only)");
         command.Arguments.Add(file);
         command.Arguments.Add(sql);
         command.Options.Add(format);
+        command.Options.Add(json);
         command.SetAction(parse =>
         {
+            var target = JsonTarget.From(parse, json);
             var result = StoreOperations.Query(parse.GetValue(file)!, parse.GetValue(sql)!);
+            if (target.Enabled)
+            {
+                // --json is --format json, to a file when given one.
+                ResultDocument.Write(context, target, QueryDocument(result));
+                return ExitCodes.Done;
+            }
+
             switch (parse.GetValue(format))
             {
                 case "csv":
                     context.Output.Write(result.ToCsv());
                     break;
                 case "json":
-                    var doc = ResultDocument.Create();
-                    doc["columns"] = new System.Text.Json.Nodes.JsonArray(result.Columns.Select(c => (System.Text.Json.Nodes.JsonNode?)c).ToArray());
-                    doc["rows"] = result.ToJsonRows();
-                    context.Output.Write(ResultDocument.Serialize(doc) + "\n");
+                    context.Output.Write(ResultDocument.Serialize(QueryDocument(result)) + "\n");
                     break;
                 default:
                     var table = new Table();
@@ -62,6 +69,14 @@ public static class ResultsCommand
         return command;
     }
 
+    private static System.Text.Json.Nodes.JsonObject QueryDocument(QueryResult result)
+    {
+        var doc = ResultDocument.Create();
+        doc["columns"] = new System.Text.Json.Nodes.JsonArray(result.Columns.Select(c => (System.Text.Json.Nodes.JsonNode?)c).ToArray());
+        doc["rows"] = result.ToJsonRows();
+        return doc;
+    }
+
     private static Command CreateExport(CliContext context)
     {
         var file = new Argument<string>("FILE") { Description = "The result store" };
@@ -70,13 +85,16 @@ public static class ResultsCommand
         var table = new Option<string>("--table") { Description = "results, tasks or sweep", DefaultValueFactory = _ => SweepStore.ResultsTable };
         table.AcceptOnlyFromAmong(SweepStore.ResultsTable, SweepStore.TasksTable, SweepStore.MetaTable);
         var output = new Option<string?>("--out") { Description = "The file to write (default: FILE with the table and format as extension)", HelpName = "PATH" };
+        var json = JsonTarget.CreateOption();
         var command = new Command("export", "Write a table of a result store as Parquet or CSV");
         command.Arguments.Add(file);
         command.Options.Add(format);
         command.Options.Add(table);
         command.Options.Add(output);
+        command.Options.Add(json);
         command.SetAction(parse =>
         {
+            var jsonTarget = JsonTarget.From(parse, json);
             var path = parse.GetValue(file)!;
             var fmt = parse.GetValue(format)!;
             var name = parse.GetValue(table)!;
@@ -88,7 +106,14 @@ public static class ResultsCommand
             }
 
             StoreOperations.Export(path, name, fmt, target);
-            context.Output.WriteLine($"wrote {target}");
+            context.HumanWriter(jsonTarget).WriteLine($"wrote {target}");
+            var doc = ResultDocument.Create();
+            doc["db"] = path;
+            doc["table"] = name;
+            doc["format"] = fmt;
+            doc["out"] = target;
+            doc["bytes"] = new FileInfo(target).Length;
+            ResultDocument.Write(context, jsonTarget, doc);
             return ExitCodes.Done;
         });
         return command;

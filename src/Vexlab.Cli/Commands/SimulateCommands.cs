@@ -265,18 +265,28 @@ public static class SimulateCommands
     private static Command Validate(CliContext context)
     {
         var options = new SimulationOptions();
+        var json = JsonTarget.CreateOption();
         var command = new Command("validate", "Check a scenario file (for every protocol) without running it");
         options.AddTo(command);
+        command.Options.Add(json);
         command.SetAction(parse =>
         {
+            var target = JsonTarget.From(parse, json);
             var (doc, arg) = options.Load(parse);
             var sets = options.Overrides(parse);
+            var protocols = new JsonArray();
             foreach (var p in ProtocolCatalog.Names)
             {
-                ScenarioRunner.Prepare(doc, arg, new ProtocolEntry(p, p, []), sets, ProtocolCatalog.Names);
+                var prepared = ScenarioRunner.Prepare(doc, arg, new ProtocolEntry(p, p, []), sets, ProtocolCatalog.Names);
+                protocols.Add(new JsonObject { ["protocol"] = p, ["scenario_hash"] = prepared.Settings.ComputeHash(), ["replay"] = prepared.Replay });
             }
 
-            context.Output.WriteLine($"{doc.File}: ok");
+            context.HumanWriter(target).WriteLine($"{doc.File}: ok");
+            var result = ResultDocument.Create();
+            result["file"] = doc.File;
+            result["ok"] = true;
+            result["protocols"] = protocols;
+            ResultDocument.Write(context, target, result);
             return ExitCodes.Done;
         });
         return command;
@@ -284,22 +294,41 @@ public static class SimulateCommands
 
     private static Command ScenariosCommand(CliContext context)
     {
+        var listJson = JsonTarget.CreateOption();
         var list = new Command("list", "List the built-in scenarios");
-        list.SetAction(_ =>
+        list.Options.Add(listJson);
+        list.SetAction(parse =>
         {
+            var target = JsonTarget.From(parse, listJson);
+            var human = context.HumanWriter(target);
+            var array = new JsonArray();
             foreach (var name in Builtins.Names)
             {
-                context.Output.WriteLine($"{name,-16} {Builtins.Describe(name)}");
+                human.WriteLine($"{name,-16} {Builtins.Describe(name)}");
+                array.Add(new JsonObject { ["name"] = name, ["description"] = Builtins.Describe(name), ["default"] = name == Builtins.Default });
             }
 
+            var doc = ResultDocument.Create();
+            doc["scenarios"] = array;
+            ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });
         var name = new Argument<string>("NAME") { Description = "Built-in scenario" };
+        var showJson = JsonTarget.CreateOption();
         var show = new Command("show", "Print a built-in scenario's YAML");
         show.Arguments.Add(name);
+        show.Options.Add(showJson);
         show.SetAction(parse =>
         {
-            context.Output.Write(Builtins.Text(parse.GetValue(name)!));
+            var target = JsonTarget.From(parse, showJson);
+            var scenario = parse.GetValue(name)!;
+            var text = Builtins.Text(scenario);
+            context.HumanWriter(target).Write(text);
+            var doc = ResultDocument.Create();
+            doc["name"] = scenario;
+            doc["description"] = Builtins.Describe(scenario);
+            doc["yaml"] = text;
+            ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });
         var command = new Command("scenarios", "The built-in scenarios");

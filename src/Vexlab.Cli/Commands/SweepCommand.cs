@@ -120,15 +120,25 @@ public static class SweepCommand
     {
         var output = new Argument<string>("OUT") { Description = "The merged store (created if missing)" };
         var shards = new Argument<string[]>("SHARD") { Description = "Shard stores of one sweep", Arity = ArgumentArity.OneOrMore };
+        var json = JsonTarget.CreateOption();
         var command = new Command("merge", "Join the stores of a sweep's shards into one; shards of different sweeps are refused");
         command.Arguments.Add(output);
         command.Arguments.Add(shards);
+        command.Options.Add(json);
         command.SetAction(parse =>
         {
+            var target = JsonTarget.From(parse, json);
             var summary = StoreOperations.Merge(parse.GetValue(output)!, parse.GetValue(shards)!);
-            context.Output.WriteLine(string.Create(
+            context.HumanWriter(target).WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
                 $"merged {summary.Shards} stores of sweep {summary.SweepHash[..12]} into {parse.GetValue(output)}: {summary.Added} runs added, {summary.Duplicates} already there"));
+            var doc = ResultDocument.Create();
+            doc["db"] = parse.GetValue(output);
+            doc["sweep_hash"] = summary.SweepHash;
+            doc["shards"] = summary.Shards;
+            doc["added"] = summary.Added;
+            doc["duplicates"] = summary.Duplicates;
+            ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });
         return command;

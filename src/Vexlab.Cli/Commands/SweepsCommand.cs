@@ -49,21 +49,45 @@ public static class SweepsCommand
         });
 
         var name = new Argument<string>("NAME") { Description = "A built-in sweep: " + string.Join(", ", BuiltinSweeps.Names) };
+        var showJson = JsonTarget.CreateOption();
         var show = new Command("show", "Print a built-in sweep as a sweep file, with its values");
         show.Arguments.Add(name);
+        show.Options.Add(showJson);
         show.SetAction(parse =>
         {
+            var target = JsonTarget.From(parse, showJson);
+            var human = context.HumanWriter(target);
             var sweepName = parse.GetValue(name)!;
             var text = BuiltinSweeps.Text(sweepName);
             var sweep = BuiltinSweeps.Load(sweepName);
-            context.Output.WriteLine(text);
+            human.WriteLine(text);
+            var axes = new JsonArray();
             foreach (var axis in sweep.Axes)
             {
-                context.Output.WriteLine($"# {axis.Name}: {string.Join(", ", axis.Values.Select(v => v.Text + axis.Unit))}");
+                human.WriteLine($"# {axis.Name}: {string.Join(", ", axis.Values.Select(v => v.Text + axis.Unit))}");
+                axes.Add(new JsonObject
+                {
+                    ["name"] = axis.Name,
+                    ["key"] = axis.Key,
+                    ["unit"] = axis.Unit,
+                    ["values"] = new JsonArray([.. axis.Values.Select(v => (JsonNode)v.Text)]),
+                });
             }
 
-            context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            human.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"# {sweep.PointCount} points x {sweep.Seeds.Count} seeds x {sweep.Protocols.Count} protocol entries = {sweep.RunCount} runs"));
+            var doc = ResultDocument.Create();
+            doc["name"] = sweepName;
+            doc["scenario"] = sweep.Scenario.ToString();
+            doc["description"] = sweep.Description;
+            doc["sweep_hash"] = sweep.ComputeHash();
+            doc["protocols"] = new JsonArray([.. sweep.Protocols.Select(p => (JsonNode)p.Label)]);
+            doc["seeds"] = new JsonArray([.. sweep.Seeds.Select(s => (JsonNode)s)]);
+            doc["axes"] = axes;
+            doc["points"] = sweep.PointCount;
+            doc["runs"] = sweep.RunCount;
+            doc["yaml"] = text;
+            ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });
         sweeps.Subcommands.Add(list);

@@ -1,0 +1,200 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Json.Schema;
+using Vexlab.Cli;
+using Vexlab.Cli.Infrastructure;
+using Vexlab.DocsCheck;
+
+namespace Vexlab.Docs.Tests;
+
+/// <summary>
+/// Every command with a result takes <c>--json</c>, and what it writes validates against its
+/// JSON Schema in docs/schemas/ (draft 2020-12), checked on real outputs of real runs.
+/// </summary>
+public sealed class OutputSchemaTests : IDisposable
+{
+    private const string Sweep = """
+        name: tiny
+        scenario: swap-overcommit
+        set:
+          duration: 5ms
+        protocols: [sync, ve]
+        seeds: 1
+        axes:
+          - name: latency
+            key: host.latency
+            unit: us
+            values: [10, 100]
+        """;
+
+    private static readonly string Root = DocsRun.FindRoot(AppContext.BaseDirectory);
+
+    /// <summary>Schema name, then the command line that writes a document to standard output.</summary>
+    private static readonly (string Schema, string[] Args)[] Cases =
+    [
+        ("run", ["run", "--builtin", "swap-overcommit", "--protocol", "kvm-pf-int", "--duration", "20ms", "--exits", "--json"]),
+        ("run", ["run", "--builtin", "dax-truncate", "--protocol", "sync", "--duration", "20ms", "--json"]),
+        ("compare", ["compare", "--builtin", "swap-overcommit", "--duration", "10ms", "--json"]),
+        ("compare", ["compare", "--builtin", "swap-overcommit", "--protocols", "sync,ve", "--duration", "5ms", "--seeds", "3", "--json"]),
+        ("validate", ["validate", "--builtin", "postcopy", "--json"]),
+        ("scenarios-list", ["scenarios", "list", "--json"]),
+        ("scenarios-show", ["scenarios", "show", "postcopy", "--json"]),
+        ("bench", ["bench", "--duration", "20ms", "--json"]),
+        ("bench-checker", ["bench", "--checker", "--max-states", "20000", "--json"]),
+        ("check", ["check", "--builtin", "nmi-host-fault", "--protocol", "ve", "--json"]),
+        ("check", ["check", "--builtin", "nmi-host-fault", "--protocol", "kvm-pf-int", "--json"]),
+        ("check-matrix", ["check", "--matrix", "--json"]),
+        ("models-list", ["models", "list", "--json"]),
+        ("models-show", ["models", "show", "nmi-host-fault", "--json"]),
+        ("replay", ["replay", "cex.json", "--json"]),
+        ("explain-rules", ["explain", "rules", "--json"]),
+        ("explain-double-fault", ["explain", "double-fault", "PF", "PF", "--json"]),
+        ("explain-protocol", ["explain", "protocol", "ve", "--json"]),
+        ("explain-costs", ["explain", "costs", "--json"]),
+        ("explain-properties", ["explain", "properties", "--json"]),
+        ("explain-keys", ["explain", "keys", "--json"]),
+        ("explain-bugs", ["explain", "bugs", "--json"]),
+        ("sweep-run", ["sweep", "run", "tiny.yaml", "--db", "a.duckdb", "--shard", "1/2", "--json"]),
+        ("sweep-run", ["sweep", "run", "tiny.yaml", "--db", "b.duckdb", "--shard", "2/2", "--json"]),
+        ("sweep-merge", ["sweep", "merge", "m.duckdb", "a.duckdb", "b.duckdb", "--json"]),
+        ("sweeps-list", ["sweeps", "list", "--json"]),
+        ("sweeps-show", ["sweeps", "show", "latency", "--json"]),
+        ("results-query", ["results", "query", "m.duckdb", "select protocol, latency, work_done from results order by run_key", "--json"]),
+        ("results-query", ["results", "query", "m.duckdb", "select count(*) as n from tasks", "--format", "json"]),
+        ("results-export", ["results", "export", "m.duckdb", "--format", "csv", "--out", "r.csv", "--json"]),
+        ("plot", ["plot", "m.duckdb", "--x", "latency", "--y", "work_done", "--out", "p.png", "--json"]),
+    ];
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("vexlab-schemas-").FullName;
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [Fact]
+    public void Every_command_output_validates_against_its_schema()
+    {
+        File.WriteAllText(Path.Combine(_dir, "tiny.yaml"), Sweep);
+        Assert.Equal(1, Run("check", "--builtin", "nmi-host-fault", "--protocol", "ve", "--trace", "cex.json").Code);
+        var failures = new List<string>();
+        Validate("counterexample", "check --trace cex.json", File.ReadAllText(Path.Combine(_dir, "cex.json")), failures);
+        foreach (var (schema, args) in Cases)
+        {
+            var (code, stdout, stderr) = Run(args);
+            if (code is not (ExitCodes.Done or ExitCodes.Found))
+            {
+                failures.Add($"vexlab {string.Join(' ', args)}: exit {code}: {stderr}");
+                continue;
+            }
+
+            Validate(schema, string.Join(' ', args), stdout, failures);
+        }
+
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    [Fact]
+    public void A_document_missing_a_required_field_fails_its_schema()
+    {
+        var (_, stdout, _) = Run("sweeps", "list", "--json");
+        var doc = JsonNode.Parse(stdout)!.AsObject();
+        Assert.True(Schema("sweeps-list").Evaluate(doc, Options()).IsValid);
+        doc["sweeps"]![0]!.AsObject().Remove("runs");
+        Assert.False(Schema("sweeps-list").Evaluate(doc, Options()).IsValid);
+    }
+
+    [Fact]
+    public void Every_schema_file_is_checked_and_is_draft_2020_12()
+    {
+        var files = Directory.GetFiles(Path.Combine(Root, "docs", "schemas"), "*.schema.json")
+            .Select(f => Path.GetFileName(f)[..^".schema.json".Length]).Order(StringComparer.Ordinal).ToList();
+        var used = Cases.Select(c => c.Schema).Append("counterexample").Distinct().Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(files, used);
+        foreach (var file in files)
+        {
+            var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "docs", "schemas", file + ".schema.json")))!;
+            Assert.Equal("https://json-schema.org/draft/2020-12/schema", (string?)json["$schema"]);
+        }
+    }
+
+    [Fact]
+    public void Every_command_with_a_result_takes_json()
+    {
+        var root = VexlabApp.BuildRoot(new CliContext(TextWriter.Null, TextWriter.Null, errorIsTerminal: false, color: false));
+        var missing = new List<string>();
+        Walk(root, "vexlab");
+        Assert.Empty(missing);
+
+        void Walk(Command command, string path)
+        {
+            if (command.Subcommands.Count == 0 && !command.Options.Any(o => o.Name == "--json"))
+            {
+                missing.Add(path);
+            }
+
+            foreach (var sub in command.Subcommands)
+            {
+                Walk(sub, path + " " + sub.Name);
+            }
+        }
+    }
+
+    private static EvaluationOptions Options()
+    {
+        var options = new EvaluationOptions { OutputFormat = OutputFormat.List };
+        foreach (var file in Directory.GetFiles(Path.Combine(Root, "docs", "schemas"), "*.schema.json"))
+        {
+            options.SchemaRegistry.Register(JsonSchema.FromFile(file));
+        }
+
+        return options;
+    }
+
+    private static JsonSchema Schema(string name) =>
+        JsonSchema.FromFile(Path.Combine(Root, "docs", "schemas", name + ".schema.json"));
+
+    private static void Validate(string schema, string command, string text, List<string> failures)
+    {
+        JsonNode? doc;
+        try
+        {
+            doc = JsonNode.Parse(text);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            failures.Add($"vexlab {command}: not one JSON document on stdout: {e.Message}");
+            return;
+        }
+
+        var result = Schema(schema).Evaluate(doc, Options());
+        if (!result.IsValid)
+        {
+            failures.Add($"vexlab {command} against {schema}.schema.json:\n{SchemaErrors.Describe(result)}");
+        }
+    }
+
+    private (int Code, string Stdout, string Stderr) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        // The docs tests run one at a time (AssemblyInfo.cs), so the working directory is ours.
+        var previous = Environment.CurrentDirectory;
+        Environment.CurrentDirectory = _dir;
+        try
+        {
+            var code = VexlabApp.Run(args, new CliContext(output, error, errorIsTerminal: false, color: false));
+            return (code, output.ToString(), error.ToString());
+        }
+        finally
+        {
+            Environment.CurrentDirectory = previous;
+        }
+    }
+}
