@@ -15,6 +15,12 @@ public static class ExitCodes
     /// <summary>Stopped cleanly at a limit; the result is marked incomplete.</summary>
     public const int Limit = 3;
 
+    /// <summary>Stopped by SIGINT (Ctrl-C) with the partial result: 128 + 2, as shells report it.</summary>
+    public const int Interrupted = 130;
+
+    /// <summary>Stopped by SIGTERM with the partial result: 128 + 15.</summary>
+    public const int Terminated = 143;
+
     /// <summary>Standard output could not be written: full, closed or failing (BSD sysexits EX_IOERR).</summary>
     public const int OutputFailed = 74;
 

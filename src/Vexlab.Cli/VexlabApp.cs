@@ -141,12 +141,13 @@ public static class VexlabApp
             CultureInfo.InvariantCulture, $"vexlab-error-{Environment.ProcessId}.log"));
         try
         {
+            // The exception's type and stack are for whoever fixes the bug: in the log, not on the screen.
             File.WriteAllText(log, e.ToString());
-            context.Error.WriteLine($"vexlab: internal error: {e.GetType().Name}: {FirstLine(e.Message)} (details in {log})");
+            context.Error.WriteLine($"vexlab: internal error (a bug in vexlab): {FirstLine(e.Message)}; details in {log}");
         }
         catch (IOException)
         {
-            context.Error.WriteLine($"vexlab: internal error: {e.GetType().Name}: {FirstLine(e.Message)}");
+            context.Error.WriteLine($"vexlab: internal error (a bug in vexlab): {FirstLine(e.Message)}");
         }
 
         return ExitCodes.Internal;

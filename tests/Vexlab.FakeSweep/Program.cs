@@ -13,5 +13,6 @@ if (args.Length == 0 || FakeRunner.ParseMode(args[0]) is not { } mode)
 var context = new CliContext(Console.Out, Console.Error, errorIsTerminal: false, color: false)
 {
     SweepRunner = () => FakeRunner.Create(mode),
+    ProgressInterval = TimeSpan.FromSeconds(1),
 };
 return VexlabApp.Run(args[1..], context);

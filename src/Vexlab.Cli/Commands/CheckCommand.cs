@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Spectre.Console;
 using Vexlab.Checking;
@@ -152,13 +151,19 @@ public static class CheckCommand
 
             // On a terminal a live line; otherwise (a log) one line every 10 s.
             options.Progress = new Progress(context.Error, context.ErrorIsTerminal);
-            options.ProgressInterval = context.ErrorIsTerminal ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(10);
+            options.ProgressInterval = context.ErrorIsTerminal ? TimeSpan.FromSeconds(1) : context.ProgressInterval;
 
             ModelCheckResult outcome;
-            using (var interrupt = new Interrupt())
+            int? signalExit = null;
+            using (var interrupt = new Interruption())
             {
                 options.CancellationToken = interrupt.Token;
                 outcome = Run(request, options);
+                if (interrupt.Signalled && outcome.Result.StopReason == StopReason.Cancelled)
+                {
+                    signalExit = interrupt.ExitCode;
+                    context.Error.WriteLine($"vexlab: check: stopped by {interrupt.SignalName}; the result below covers the states explored so far");
+                }
             }
 
             WriteHuman(context.HumanWriter(target), outcome);
@@ -169,7 +174,7 @@ public static class CheckCommand
                 WriteTrace(context, traceFile, outcome, outcome.Violations[0]);
             }
 
-            return ExitCode(outcome.Result);
+            return signalExit ?? ExitCode(outcome.Result);
         });
         return command;
     }
@@ -598,40 +603,6 @@ public static class CheckCommand
         }
 
         return 0;
-    }
-
-    /// <summary>SIGINT (Ctrl-C) and SIGTERM stop the check between two blocks; it then reports what it has.</summary>
-    private sealed class Interrupt : IDisposable
-    {
-        private readonly CancellationTokenSource _source = new();
-        private readonly PosixSignalRegistration[] _registrations;
-
-        public Interrupt()
-        {
-            _registrations =
-            [
-                PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle),
-                PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle),
-            ];
-        }
-
-        public CancellationToken Token => _source.Token;
-
-        public void Dispose()
-        {
-            foreach (var registration in _registrations)
-            {
-                registration.Dispose();
-            }
-
-            _source.Dispose();
-        }
-
-        private void Handle(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            _source.Cancel();
-        }
     }
 
     private sealed class Progress(TextWriter error, bool live) : IProgress<CheckProgress>

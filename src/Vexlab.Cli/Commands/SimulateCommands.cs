@@ -46,6 +46,7 @@ public static class SimulateCommands
         command.SetAction(parse =>
         {
             using var limit = WallClockLimit.Start(parse, timeLimit);
+            using var interrupt = new Interruption(limit.Token);
             var (doc, arg) = options.Load(parse);
             var entries = Overrides.ParseProtocols(parse.GetValue(protocol)!, "--protocol");
             if (entries.Count != 1)
@@ -94,7 +95,7 @@ public static class SimulateCommands
             SimulationResult result;
             try
             {
-                result = RunWithProgress(context, prepared, sink, limit.Token);
+                result = RunWithProgress(context, prepared, sink, interrupt.Token);
                 (sink as IDisposable)?.Dispose();
                 writer?.Dispose();
                 output?.Commit();
@@ -117,7 +118,7 @@ public static class SimulateCommands
             if (result.StoppedEarly)
             {
                 document["incomplete"] = true;
-                context.Error.WriteLine(WallClockLimit.StoppedLine(prepared.Variant, result.SimulatedNs));
+                context.Error.WriteLine(StoppedLine(interrupt, prepared.Variant, result.SimulatedNs));
             }
 
             if (parse.GetValue(exits))
@@ -126,7 +127,7 @@ public static class SimulateCommands
             }
 
             ResultDocument.Write(context, target, document);
-            return result.StoppedEarly ? ExitCodes.Limit : ExitCodes.Done;
+            return !result.StoppedEarly ? ExitCodes.Done : interrupt.Signalled ? interrupt.ExitCode : ExitCodes.Limit;
         });
         return command;
     }
@@ -183,6 +184,7 @@ public static class SimulateCommands
         command.SetAction(parse =>
         {
             using var limit = WallClockLimit.Start(parse, timeLimit);
+            using var interrupt = new Interruption(limit.Token);
             var stopped = false;
             var (doc, arg) = options.Load(parse);
             var text = parse.GetValue(protocols);
@@ -213,11 +215,11 @@ public static class SimulateCommands
                 for (var i = 0; i < n; i++)
                 {
                     var prep = i == 0 ? basePrep : ScenarioRunner.Prepare(doc, arg, entry, options.Overrides(parse, seed0 + i), names);
-                    var result = RunWithProgress(context, prep, null, limit.Token);
+                    var result = RunWithProgress(context, prep, null, interrupt.Token);
                     if (result.StoppedEarly)
                     {
                         stopped = true;
-                        context.Error.WriteLine(WallClockLimit.StoppedLine(prep.Variant, result.SimulatedNs));
+                        context.Error.WriteLine(StoppedLine(interrupt, prep.Variant, result.SimulatedNs));
                     }
 
                     runs.Add((prep, result));
@@ -228,7 +230,13 @@ public static class SimulateCommands
                 firstResults.Add(runs[0].Item2);
             }
 
-            context.Error.WriteLine($"vexlab: seed {first[0].Setup.Seed}{(n > 1 ? $" (+{n - 1} more)" : string.Empty)}; replay: {first[0].Replay}");
+            // One replay line per entry: each entry is its own run (protocol, knobs, seed).
+            foreach (var runs in all)
+            {
+                var seedsText = n > 1 ? string.Create(Inv, $"seeds {runs[0].Run.Setup.Seed}..{runs[^1].Run.Setup.Seed} (this replays seed {runs[0].Run.Setup.Seed})") : string.Create(Inv, $"seed {runs[0].Run.Setup.Seed}");
+                context.Error.WriteLine($"vexlab: {runs[0].Run.Variant}: {seedsText}; replay: {runs[0].Run.Replay}");
+            }
+
             WriteTable(context.Human(target), first, firstResults, n > 1 ? all : null);
             var results = new JsonArray();
             foreach (var runs in all)
@@ -259,7 +267,7 @@ public static class SimulateCommands
                     plotPath);
             }
 
-            return stopped ? ExitCodes.Limit : ExitCodes.Done;
+            return !stopped ? ExitCodes.Done : interrupt.Signalled ? interrupt.ExitCode : ExitCodes.Limit;
         });
         return command;
     }
@@ -458,32 +466,21 @@ public static class SimulateCommands
 
     private static SimulationResult RunWithProgress(CliContext context, PreparedRun run, ITraceSink? trace, CancellationToken stop)
     {
-        if (!context.ErrorIsTerminal)
+        var progress = new ProgressLine(context);
+        var result = ScenarioRunner.Run(run, trace, simulated => progress.Report(elapsed =>
         {
-            return ScenarioRunner.Run(run, trace, null, stop);
-        }
-
-        var clock = Stopwatch.StartNew();
-        var drawn = false;
-        var result = ScenarioRunner.Run(run, trace, simulated =>
-        {
-            if (clock.Elapsed.TotalSeconds < 2)
-            {
-                return;
-            }
-
-            drawn = true;
             var pct = 100.0 * simulated / Math.Max(1, run.Setup.DurationNs);
             var bar = new string('#', (int)(pct / 5)).PadRight(20, '.');
-            context.Error.Write(string.Create(Inv, $"\r{run.Variant} [{bar}] {pct,5:F1}%"));
-        }, stop);
-        if (drawn)
-        {
-            context.Error.Write("\r\u001b[K");
-        }
-
+            return string.Create(Inv, $"{run.Variant} [{bar}] {pct,5:F1}% of {run.Setup.DurationNs / 1e6:F0} ms simulated, {elapsed.TotalSeconds:F0} s");
+        }), stop);
+        progress.Finish();
         return result;
     }
+
+    /// <summary>The line for people when a run stopped early: at the wall-clock limit, or by a signal.</summary>
+    private static string StoppedLine(Interruption interrupt, string variant, long simulatedNs) => interrupt.Signalled
+        ? string.Create(Inv, $"vexlab: {variant}: stopped by {interrupt.SignalName} after {simulatedNs / 1e6:F3} ms simulated; the result covers that span only")
+        : WallClockLimit.StoppedLine(variant, simulatedNs);
 
     private static JsonObject SeedSummary(List<(PreparedRun Run, SimulationResult Result)> runs)
     {
@@ -503,6 +500,15 @@ public static class SimulateCommands
 
         o["tasks"] = tasks;
         o["fault_latency_p99_ns"] = Stat(runs.Select(r => (double)r.Result.FaultLatency.P99));
+        o["replay"] = runs[0].Run.Replay;
+        var metrics = new JsonObject();
+        foreach (var metric in Metrics([.. runs.Select(r => r.Result)]))
+        {
+            metrics[metric.Key] = Stat(runs.Select(r => metric.Pick(r.Result)));
+        }
+
+        // Every row of the table as {mean, ci95}: counts, ns, and percentages (cpu_share, vcpu_pct) in percent.
+        o["metrics"] = metrics;
         o["runs"] = new JsonArray([.. runs.Select(r => (JsonNode)ResultJson.Build(r.Run, r.Result))]);
         return o;
     }
@@ -523,6 +529,63 @@ public static class SimulateCommands
 
         var sd = Math.Sqrt(xs.Sum(x => (x - mean) * (x - mean)) / (xs.Length - 1));
         return (mean, 1.96 * sd / Math.Sqrt(xs.Length));
+    }
+
+    /// <summary>
+    /// One numeric row of the results table: its value in one run, and how to show it. With several
+    /// seeds the cell is the mean over the seeds and its normal 95% interval (1.96 sd / sqrt(n)).
+    /// </summary>
+    private sealed record Metric(string Name, string Key, Func<SimulationResult, double> Pick, Func<double, string> Show);
+
+    private static List<Metric> Metrics(List<SimulationResult> results)
+    {
+        var first = results[0];
+        var metrics = new List<Metric>();
+        foreach (var t in first.Tasks)
+        {
+            metrics.Add(new Metric("work: " + t.Name, "work_done." + t.Name, r => r.Task(t.Name).WorkDone, Count));
+        }
+
+        metrics.Add(new Metric("work: total", "work_done", r => r.WorkDone, Count));
+        foreach (var t in first.Tasks)
+        {
+            metrics.Add(new Metric("cpu share: " + t.Name, "cpu_share." + t.Name, r => r.Task(t.Name).Share * 100, Percent));
+            metrics.Add(new Metric("waiting: " + t.Name, "wait_ns." + t.Name, r => r.Task(t.Name).WaitNs, Ms));
+        }
+
+        metrics.Add(new Metric("faults", "fault_latency_ns.count", r => r.FaultLatency.Count, Count));
+        metrics.Add(new Metric("fault min", "fault_latency_ns.min", r => r.FaultLatency.Min, Us));
+        metrics.Add(new Metric("fault mean", "fault_latency_ns.mean", r => Math.Round(r.FaultLatency.Mean), Us));
+        metrics.Add(new Metric("fault p50", "fault_latency_ns.p50", r => r.FaultLatency.P50, Us));
+        metrics.Add(new Metric("fault p99", "fault_latency_ns.p99", r => r.FaultLatency.P99, Us));
+        metrics.Add(new Metric("fault p99.9", "fault_latency_ns.p999", r => r.FaultLatency.P999, Us));
+        metrics.Add(new Metric("fault max", "fault_latency_ns.max", r => r.FaultLatency.Max, Us));
+        metrics.Add(new Metric("vCPU in guest", "vcpu_pct.guest", r => Pct(r.VcpuGuestNs, r), Percent));
+        metrics.Add(new Metric("vCPU stalled in host", "vcpu_pct.host_stalled", r => Pct(r.VcpuStalledNs, r), Percent));
+        metrics.Add(new Metric("vCPU halted in host", "vcpu_pct.host_halted", r => Pct(r.VcpuHaltedNs, r), Percent));
+        metrics.Add(new Metric("vCPU idle", "vcpu_pct.idle", r => Pct(r.VcpuIdleNs, r), Percent));
+        var exitNames = first.Counters.Exits.Names;
+        for (var k = 0; k < exitNames.Length; k++)
+        {
+            var kk = k;
+            if (results.Any(r => r.Counters.Exits.Snapshot()[kk].Value != 0))
+            {
+                metrics.Add(new Metric("exits: " + exitNames[k], "exits." + exitNames[k], r => r.Counters.Exits.Snapshot()[kk].Value, Count));
+            }
+        }
+
+        var injNames = first.Counters.Injections.Names;
+        for (var k = 0; k < injNames.Length; k++)
+        {
+            var kk = k;
+            if (results.Any(r => r.Counters.Injections.Snapshot()[kk].Value != 0))
+            {
+                metrics.Add(new Metric("injected: " + injNames[k], "injected." + injNames[k], r => r.Counters.Injections.Snapshot()[kk].Value, Count));
+            }
+        }
+
+        metrics.Add(new Metric("error returns", "error_returns", r => r.ErrorReturns, Count));
+        return metrics;
     }
 
     private static void WriteTable(IAnsiConsole console, List<PreparedRun> runs, List<SimulationResult> results, List<List<(PreparedRun Run, SimulationResult Result)>>? seeds)
@@ -548,78 +611,65 @@ public static class SimulateCommands
             table.AddRow([.. cells]);
         }
 
-        string Work(int i, Func<SimulationResult, long> pick)
+        // Every seed of every entry decides which rows appear, so no entry's rows are hidden.
+        var everyRun = seeds is null ? results : [.. seeds.SelectMany(s => s.Select(x => x.Result))];
+        IEnumerable<SimulationResult> Runs(int i) => seeds is null ? [results[i]] : seeds[i].Select(s => s.Result);
+        foreach (var metric in Metrics(everyRun))
         {
-            if (seeds is null)
+            if (metric.Key == "error_returns")
             {
-                return pick(results[i]).ToString("N0", Inv);
+                Row("signals", i => Tally(Runs(i).SelectMany(r => r.Signals.Select(kv => (kv.Key, (long)kv.Value))), ":"));
             }
 
-            var (m, ci) = MeanCi([.. seeds[i].Select(s => (double)pick(s.Result))]);
-            return string.Create(Inv, $"{m:N0} ± {ci:N0}");
-        }
-
-        foreach (var t in results[0].Tasks)
-        {
-            Row("work: " + t.Name, i => Work(i, r => r.Task(t.Name).WorkDone));
-        }
-
-        Row("work: total", i => Work(i, r => r.WorkDone));
-        foreach (var t in results[0].Tasks)
-        {
-            Row("finished: " + t.Name, i => results[i].Task(t.Name).FinishedNs < 0 ? "-" : Ms(results[i].Task(t.Name).FinishedNs));
-        }
-
-        foreach (var t in results[0].Tasks)
-        {
-            Row("cpu share: " + t.Name, i => string.Create(Inv, $"{results[i].Task(t.Name).Share * 100:F1}%"));
-            Row("waiting: " + t.Name, i => Ms(results[i].Task(t.Name).WaitNs));
-        }
-
-        Row("faults", i => results[i].FaultLatency.Count.ToString("N0", Inv));
-        Row("fault min", i => Us(results[i].FaultLatency.Min));
-        Row("fault mean", i => Us((long)Math.Round(results[i].FaultLatency.Mean)));
-        Row("fault p50", i => Us(results[i].FaultLatency.P50));
-        Row("fault p99", i => Us(results[i].FaultLatency.P99));
-        Row("fault p99.9", i => Us(results[i].FaultLatency.P999));
-        Row("fault max", i => Us(results[i].FaultLatency.Max));
-        Row("vCPU in guest", i => Pct(results[i].VcpuGuestNs, results[i]));
-        Row("vCPU stalled in host", i => Pct(results[i].VcpuStalledNs, results[i]));
-        Row("vCPU halted in host", i => Pct(results[i].VcpuHaltedNs, results[i]));
-        Row("vCPU idle", i => Pct(results[i].VcpuIdleNs, results[i]));
-        var exitNames = results[0].Counters.Exits.Names;
-        for (var k = 0; k < exitNames.Length; k++)
-        {
-            var kk = k;
-            if (results.Any(r => r.Counters.Exits.Snapshot()[kk].Value != 0))
+            Row(metric.Name, i =>
             {
-                Row("exits: " + exitNames[k], i => results[i].Counters.Exits.Snapshot()[kk].Value.ToString("N0", Inv));
+                if (seeds is null)
+                {
+                    return metric.Show(metric.Pick(results[i]));
+                }
+
+                var (mean, ci) = MeanCi([.. seeds[i].Select(s => metric.Pick(s.Result))]);
+                return metric.Show(mean) + " ± " + metric.Show(ci);
+            });
+            if (metric.Key == "work_done")
+            {
+                // Not a mean: the latest finish when every seed's task finished.
+                foreach (var t in results[0].Tasks)
+                {
+                    Row("finished: " + t.Name, i =>
+                    {
+                        var finished = Runs(i).Select(r => r.Task(t.Name).FinishedNs).ToList();
+                        return finished.Any(f => f < 0) ? "-" : Ms(finished.Max()) + (seeds is null ? string.Empty : " (latest)");
+                    });
+                }
             }
         }
 
-        var injNames = results[0].Counters.Injections.Names;
-        for (var k = 0; k < injNames.Length; k++)
-        {
-            var kk = k;
-            if (results.Any(r => r.Counters.Injections.Snapshot()[kk].Value != 0))
-            {
-                Row("injected: " + injNames[k], i => results[i].Counters.Injections.Snapshot()[kk].Value.ToString("N0", Inv));
-            }
-        }
-
-        Row("signals", i => results[i].Signals.Count == 0 ? "-" : string.Join(", ", results[i].Signals.Select(kv => $"{kv.Key}:{kv.Value}")));
-        Row("error returns", i => results[i].ErrorReturns.ToString("N0", Inv));
-        Row("guest outcome", i => SimulationResult.OutcomeName(results[i].Outcome));
+        // The outcome of each seed, counted: "running" for one seed, "running x5" for five.
+        Row("guest outcome", i => seeds is null
+            ? SimulationResult.OutcomeName(results[i].Outcome)
+            : Tally(Runs(i).Select(r => (SimulationResult.OutcomeName(r.Outcome), 1L)), " x"));
         console.Write(table);
     }
 
-    private static string Pct(long part, SimulationResult r)
+    /// <summary>Totals by name over runs, such as "SIGBUS:3"; "-" for none.</summary>
+    private static string Tally(IEnumerable<(string Name, long Count)> items, string separator)
     {
-        var total = r.VcpuGuestNs + r.VcpuStalledNs + r.VcpuHaltedNs + r.VcpuIdleNs;
-        return string.Create(Inv, $"{100.0 * part / Math.Max(1, total):F1}%");
+        var totals = items.GroupBy(x => x.Name, StringComparer.Ordinal).Select(g => g.Key + separator + g.Sum(x => x.Count).ToString(Inv)).ToList();
+        return totals.Count == 0 ? "-" : string.Join(", ", totals);
     }
 
-    private static string Us(long ns) => string.Create(Inv, $"{ns / 1000.0:N1} us");
+    private static string Count(double value) => value.ToString("N0", Inv);
 
-    private static string Ms(long ns) => string.Create(Inv, $"{ns / 1e6:N1} ms");
+    private static string Percent(double value) => string.Create(Inv, $"{value:F1}%");
+
+    private static double Pct(long part, SimulationResult r)
+    {
+        var total = r.VcpuGuestNs + r.VcpuStalledNs + r.VcpuHaltedNs + r.VcpuIdleNs;
+        return 100.0 * part / Math.Max(1, total);
+    }
+
+    private static string Us(double ns) => string.Create(Inv, $"{ns / 1000.0:N1} us");
+
+    private static string Ms(double ns) => string.Create(Inv, $"{ns / 1e6:N1} ms");
 }

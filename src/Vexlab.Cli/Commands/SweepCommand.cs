@@ -65,28 +65,19 @@ public static class SweepCommand
             var target = JsonTarget.From(parse, json);
             var path = parse.GetValue(db)!;
             using var store = SweepStore.Open(path);
-            using var cancel = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) =>
-            {
-                e.Cancel = true;
-                cancel.Cancel();
-            };
-            Console.CancelKeyPress += onCancel;
+            using var interrupt = new Interruption();
             SweepSummary summary;
             try
             {
                 summary = context.ErrorIsTerminal
-                    ? RunWithProgress(context, definition, store, runner, options, cancel.Token)
-                    : SweepExecutor.Run(definition, store, runner, options, null, cancel.Token);
+                    ? RunWithProgress(context, definition, store, runner, options, interrupt.Token)
+                    : SweepExecutor.Run(definition, store, runner, options, LogProgress(context, definition), interrupt.Token);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (interrupt.Signalled)
             {
-                context.Error.WriteLine($"vexlab sweep run: interrupted; every finished run is in {path}; run the same command again to finish");
-                return ExitCodes.Limit;
-            }
-            finally
-            {
-                Console.CancelKeyPress -= onCancel;
+                // Each finished run is already committed: the store is the partial result.
+                context.Error.WriteLine($"vexlab sweep run: stopped by {interrupt.SignalName}; every finished run is in {path}; run the same command again to finish");
+                return interrupt.ExitCode;
             }
 
             var human = context.HumanWriter(target);
@@ -180,6 +171,24 @@ public static class SweepCommand
                 }), ct);
             });
         return summary!;
+    }
+
+    /// <summary>Standard error is a log: one line every <see cref="CliContext.ProgressInterval"/>.</summary>
+    private static SyncProgress LogProgress(CliContext context, SweepDefinition definition)
+    {
+        var line = new ProgressLine(context);
+        long first = -1;
+        return new SyncProgress(p =>
+        {
+            if (first < 0)
+            {
+                first = p.Done;
+            }
+
+            line.Report(elapsed => string.Create(
+                CultureInfo.InvariantCulture,
+                $"sweep {definition.Name}: {p.Done}/{p.Total} runs, {(elapsed.TotalSeconds > 0 ? (p.Done - first) / elapsed.TotalSeconds : 0):0.0} runs/s, {elapsed.TotalSeconds:F0} s"));
+        });
     }
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the pool and lag).</summary>

@@ -29,6 +29,9 @@ public sealed class CliContext
 
     public bool Color { get; }
 
+    /// <summary>How often a long command prints a progress line when standard error is not a terminal.</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// The runner factory of <c>vexlab sweep run</c>: the timed simulator unless a test injects
     /// another (a stand-in with made-up numbers lives with the tests, never in the tool).

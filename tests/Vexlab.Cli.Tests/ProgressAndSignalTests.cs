@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Vexlab.Cli.Infrastructure;
+
+namespace Vexlab.Cli.Tests;
+
+/// <summary>
+/// Long commands tell people they are alive (one progress line per interval when standard error is
+/// a log) and stop cleanly on Ctrl-C with the partial result and exit 130.
+/// </summary>
+public sealed class ProgressAndSignalTests
+{
+    [Fact]
+    public void Run_with_stderr_a_log_prints_progress_lines_and_never_redraws()
+    {
+        var (code, stdout, stderr) = RunLogged(TimeSpan.Zero, "run", "--builtin", "postcopy", "--protocol", "ve", "--duration", "2s", "--json");
+        Assert.Equal(0, code);
+        // A line every 2^20 events at most: a 2 s postcopy run has several million.
+        var lines = stderr.Split('\n').Where(l => l.Contains("% of ", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(lines);
+        Assert.All(lines, l => Assert.Matches(@"^ve \[[#.]{20}\] +\d+\.\d% of 2000 ms simulated, \d+ s$", l));
+        Assert.DoesNotContain('\r', stderr);
+        Assert.NotNull(JsonNode.Parse(stdout));
+    }
+
+    [Fact]
+    public void Sweep_with_stderr_a_log_prints_progress_lines()
+    {
+        var dir = Directory.CreateTempSubdirectory("vexlab-progress-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "s.yaml"), "name: s\nscenario: postcopy\nprotocols: [sync, ve]\nseeds: 2\naxes:\n  - name: latency\n    key: host.latency\n    unit: us\n    values: [1, 10]\n");
+            var output = new StringWriter();
+            var error = new StringWriter();
+            var context = new CliContext(output, error, errorIsTerminal: false, color: false)
+            {
+                ProgressInterval = TimeSpan.Zero,
+                SweepRunner = () => Vexlab.FakeSweep.FakeRunner.Create(),
+            };
+            Assert.Equal(0, VexlabApp.Run(["sweep", "run", Path.Combine(dir, "s.yaml"), "--db", Path.Combine(dir, "s.duckdb"), "--jobs", "1"], context));
+            Assert.Contains("sweep s: 8/8 runs, ", error.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Progress_lines_wait_for_the_interval()
+    {
+        var (code, _, stderr) = RunLogged(TimeSpan.FromHours(1), "run", "--builtin", "postcopy", "--protocol", "ve", "--duration", "100ms");
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("% of ", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("run", "--protocol", "ve")]
+    [InlineData("compare", "--protocols", "sync,ve")]
+    public async Task CtrlC_stops_a_run_with_the_partial_result_and_exit_130(params string[] command)
+    {
+        string[] args = [command[0], "--builtin", "postcopy", command[1], command[2], "--duration", "1h", "--json"];
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(typeof(VexlabApp).Assembly.Location);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await Task.Delay(4000);
+        Assert.False(process.HasExited, "the run ended before Ctrl-C");
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+
+        Assert.True(process.WaitForExit(60_000));
+        var error = await stderr;
+        Assert.True(process.ExitCode == 130, error);
+        Assert.Contains("stopped by SIGINT", error, StringComparison.Ordinal);
+        var doc = JsonNode.Parse(await stdout)!;
+        Assert.True((bool)doc["incomplete"]!);
+        var first = command[0] == "run" ? doc : doc["results"]![0]!;
+        Assert.InRange((long)first["simulated_ns"]!, 1, 3_600_000_000_000 - 1);
+    }
+
+    private static (int Code, string Stdout, string Stderr) RunLogged(TimeSpan interval, params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var context = new CliContext(output, error, errorIsTerminal: false, color: false) { ProgressInterval = interval };
+        var code = VexlabApp.Run(args, context);
+        return (code, output.ToString(), error.ToString());
+    }
+}
