@@ -564,6 +564,11 @@ public static class SimulateCommands
         metrics.Add(new Metric("vCPU stalled in host", "vcpu_pct.host_stalled", r => Pct(r.VcpuStalledNs, r), Percent));
         metrics.Add(new Metric("vCPU halted in host", "vcpu_pct.host_halted", r => Pct(r.VcpuHaltedNs, r), Percent));
         metrics.Add(new Metric("vCPU idle", "vcpu_pct.idle", r => Pct(r.VcpuIdleNs, r), Percent));
+        if (results.Any(r => r.VcpuStealNs != 0))
+        {
+            // Only where vCPUs share pCPUs (host.pcpus): steal is zero otherwise.
+            metrics.Add(new Metric("vCPU steal (no pCPU)", "vcpu_pct.steal", r => Pct(r.VcpuStealNs, r), Percent));
+        }
         var exitNames = first.Counters.Exits.Names;
         for (var k = 0; k < exitNames.Length; k++)
         {
@@ -665,7 +670,7 @@ public static class SimulateCommands
 
     private static double Pct(long part, SimulationResult r)
     {
-        var total = r.VcpuGuestNs + r.VcpuStalledNs + r.VcpuHaltedNs + r.VcpuIdleNs;
+        var total = r.VcpuGuestNs + r.VcpuStalledNs + r.VcpuHaltedNs + r.VcpuIdleNs + r.VcpuStealNs;
         return 100.0 * part / Math.Max(1, total);
     }
 
