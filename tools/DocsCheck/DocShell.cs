@@ -58,7 +58,8 @@ public sealed class DocShell
                     Environment.CurrentDirectory = _directory;
                     try
                     {
-                        var context = new CliContext(output, output, errorIsTerminal: false, color: false);
+                        // Progress lines depend on the machine's speed, not on the command: the docs leave them out.
+                        var context = new CliContext(output, output, errorIsTerminal: false, color: false) { ProgressInterval = TimeSpan.MaxValue };
                         return VexlabApp.Run(words[1..], context);
                     }
                     finally
