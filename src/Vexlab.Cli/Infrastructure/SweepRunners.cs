@@ -18,6 +18,26 @@ public static class SweepRunners
     /// <summary>The real runner's factory: the timed simulator.</summary>
     public static Func<RunPoint>? Simulator { get; set; } = SimulatorSweepRunner.Create;
 
+    /// <summary>The real runner's input check: resolves each run without simulating it.</summary>
+    public static Func<CheckPoint>? SimulatorCheck { get; set; } = SimulatorSweepRunner.CreateCheck;
+
+    /// <summary>
+    /// The check a sweep runs over every point before it opens the store: the simulator's, or for
+    /// the fake runner (which reads no scenario) the parse of each point's overrides.
+    /// </summary>
+    public static CheckPoint DefaultCheck
+    {
+        get
+        {
+            if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable(FakeVariable)) || SimulatorCheck is null)
+            {
+                return run => _ = run.AllOverrides;
+            }
+
+            return SimulatorCheck();
+        }
+    }
+
     /// <summary>The runner a sweep uses.</summary>
     /// <exception cref="InputException">Neither a fake runner nor the simulator is available.</exception>
     public static RunPoint Default
