@@ -31,9 +31,8 @@ public sealed class InputBeforeOutputTests : IDisposable
         return P(name);
     }
 
-    /// <summary>The real simulator behind the sweep (no fake runner), so every value is checked as a run would check it.</summary>
-    private static CliRunner.Result Simulate(params string[] args) =>
-        CliRunner.WithEnvironment("VEXLAB_FAKE_RUNNER", null, () => CliRunner.Run(args));
+    /// <summary>The real simulator behind the sweep, so every value is checked as a run would check it.</summary>
+    private static CliRunner.Result Simulate(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void Sweep_BadAxisValue_IsRefusedAtItsPlace_LeavesNoStore_AndTheCorrectedSweepRunsWithoutForce()
@@ -213,7 +212,7 @@ public sealed class InputBeforeOutputTests : IDisposable
     public void SweepMerge_MissingShard_ExitsTwo_AllowPartialMergesAndReports()
     {
         var sweep = Write("m.yaml", "scenario: postcopy\nprotocols: [sync, ve, kvm-pf]\nseeds: 4\n");
-        CliRunner.Result Fake(params string[] args) => CliRunner.WithEnvironment("VEXLAB_FAKE_RUNNER", "fast", () => CliRunner.Run(args));
+        static CliRunner.Result Fake(params string[] args) => CliRunner.RunFake(args);
         Assert.Equal(0, Fake("sweep", "run", sweep, "--db", P("s1.duckdb"), "--shard", "1/2").ExitCode);
         Assert.Equal(0, Fake("sweep", "run", sweep, "--db", P("s2.duckdb"), "--shard", "2/2").ExitCode);
         var out1 = P("out.duckdb");

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Vexlab.FakeSweep;
 using Vexlab.Results.Store;
 using Vexlab.Results.Sweeps;
 using static Vexlab.Results.Tests.Support;

@@ -72,7 +72,8 @@ public static class SimulateCommands
                 output = OutputFile.Create(tracePath, "trace");
                 stream = output.Stream;
 
-                var workers = new Vexlab.Model.Machine.Machine(prepared.Setup.Machine).WorkCapacity;
+                var machine = new Vexlab.Model.Machine.Machine(prepared.Setup.Machine);
+                var workers = machine.WorkCapacity;
                 var traceFormat = parse.GetValue(format);
                 if (traceFormat == "ftrace")
                 {
@@ -85,7 +86,8 @@ public static class SimulateCommands
                 }
                 else
                 {
-                    sink = new PerfettoTraceWriter(stream, prepared.Setup.Machine.Vcpus, workers, "guest vm0 (" + prepared.Variant + ")", leaveOpen: true);
+                    sink = new PerfettoTraceWriter(stream, prepared.Setup.Machine.Vcpus, workers, "guest vm0 (" + prepared.Variant + ")", leaveOpen: true,
+                        taskNames: [.. Enumerable.Range(0, machine.TaskCount).Select(machine.TaskName)]);
                 }
             }
 

@@ -1,4 +1,5 @@
 using Spectre.Console;
+using Vexlab.Results.Sweeps;
 
 namespace Vexlab.Cli.Infrastructure;
 
@@ -27,6 +28,18 @@ public sealed class CliContext
     public bool ErrorIsTerminal { get; }
 
     public bool Color { get; }
+
+    /// <summary>
+    /// The runner factory of <c>vexlab sweep run</c>: the timed simulator unless a test injects
+    /// another (a stand-in with made-up numbers lives with the tests, never in the tool).
+    /// </summary>
+    public Func<RunPoint> SweepRunner { get; init; } = SimulatorSweepRunner.Create;
+
+    /// <summary>
+    /// The check <c>vexlab sweep run</c> runs over every point before it opens the store: the
+    /// simulator's resolution of each run, without simulating (kept when a test injects a runner).
+    /// </summary>
+    public Func<CheckPoint> SweepCheck { get; init; } = SimulatorSweepRunner.CreateCheck;
 
     public IAnsiConsole OutConsole { get; }
 

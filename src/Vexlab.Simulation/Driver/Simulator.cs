@@ -41,6 +41,8 @@ public sealed partial class Simulator
     private SimRandom _backingRng;
     private SimRandom _nmiRng;
     private readonly long[] _workStart;
+    private readonly bool[] _ioActive;
+    private int _ioInFlight;
     private readonly HostMemory _memory;
     private readonly RunMetrics _metrics;
     private readonly EventDigest _digest = new();
@@ -90,6 +92,7 @@ public sealed partial class Simulator
         _backingRng = root.Fork("backing");
         _nmiRng = root.Fork("nmi");
         _workStart = new long[_work];
+        _ioActive = new bool[_work];
         _memory = new HostMemory(_m, setup.Machine.Pages, setup.HostLimitPages, _c.HostSwapInOverhead, setup.Backings);
         _metrics = new RunMetrics(_m.TaskCount);
         _tracepoints = new KvmTracepoints(_vcpus, _m.TaskCount, new TraceThreads(_vcpus, _m.WorkCapacity), trace);
@@ -125,6 +128,9 @@ public sealed partial class Simulator
             _queue.Schedule(_hostAgent, setup.HostEvents[0].AtNs);
         }
     }
+
+    /// <summary>Name of the counter that follows the backing device's queue depth (host fetches in flight).</summary>
+    public const string DeviceQueueDepth = "device_queue_depth";
 
     public Machine Machine => _m;
 
@@ -352,7 +358,12 @@ public sealed partial class Simulator
         if (work)
         {
             ref readonly var w = ref _m.Work(action.Arg);
-            _tracepoints.BeginWork(action.Arg, w.Kind, w.Token);
+            _tracepoints.BeginWork(action.Arg, w.Kind, w.Token, w.Page);
+            if (_ioActive[action.Arg])
+            {
+                _ioActive[action.Arg] = false;
+                QueueDepth(-1);
+            }
         }
 
         var sink = new Sink(this);
@@ -430,6 +441,12 @@ public sealed partial class Simulator
             if (w.Kind == WorkKind.Free)
             {
                 _queue.Cancel(agent);
+                if (_ioActive[i])
+                {
+                    _ioActive[i] = false;
+                    QueueDepth(-1);
+                }
+
                 continue;
             }
 
@@ -441,7 +458,16 @@ public sealed partial class Simulator
             var latency = _memory.SwapInLatency(w.Page, ref _backingRng);
             _workStart[i] = _now;
             _queue.Schedule(agent, _now + Math.Max(latency, 1));
+            _ioActive[i] = true;
+            QueueDepth(+1);
         }
+    }
+
+    /// <summary>The backing device's queue: one entry per host fetch started and not yet completed.</summary>
+    private void QueueDepth(int change)
+    {
+        _ioInFlight += change;
+        _trace?.Write(TraceRecord.At(_now, TraceKind.Counter) with { Label = DeviceQueueDepth, Value = _ioInFlight });
     }
 
     private void UpdateCategory(int v)
