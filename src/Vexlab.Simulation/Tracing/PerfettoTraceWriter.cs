@@ -41,7 +41,7 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
 
     private const int FlushThreshold = 1 << 16;
 
-    private static readonly string[] StateNames = ["guest", "stalled in host", "halted in host", "idle"];
+    private static readonly string[] StateNames = ["guest", "stalled in host", "halted in host", "idle", "waiting for pcpu"];
 
     private readonly Stream _stream;
     private readonly bool _leaveOpen;

@@ -60,6 +60,9 @@ public enum VcpuState
     StalledInHost,
     HaltedInHost,
     Idle,
+
+    /// <summary>Runnable but waiting for a physical CPU (host.pcpus): steal time.</summary>
+    WaitingForPcpu,
 }
 
 /// <summary>
