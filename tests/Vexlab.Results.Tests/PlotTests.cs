@@ -37,7 +37,7 @@ public sealed class PlotTests : IDisposable
             Protocol = "ve",
             Variant = i % 2 == 0 ? $"ve[guest.ve.can_continue=user-or-preemptible-kernel,guest.ve.info_store=pv-page-{i}]" : $"kvm-pf-int-{i}",
             Seeds = [1],
-            VcpuNs = [i + 1, 9 - i, 1, 0],
+            VcpuNs = [i + 1, 9 - i, 1, 0, 0],
             WorkDone = 1000 * (i + 1),
             SimulatedNs = 3e8,
         })];

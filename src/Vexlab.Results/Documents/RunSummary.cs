@@ -26,7 +26,7 @@ public sealed record RunSummary
     /// <summary>Per task: name and work done, mean over runs.</summary>
     public IReadOnlyList<(string Name, double WorkDone)> Tasks { get; init; } = [];
 
-    /// <summary>vCPU time in ns: guest, host_stalled, host_halted, idle (the order of <see cref="VcpuParts"/>).</summary>
+    /// <summary>vCPU time in ns: guest, host_stalled, host_halted, idle, steal (the order of <see cref="VcpuParts"/>).</summary>
     public required double[] VcpuNs { get; init; }
 
     /// <summary>count, min, mean, p50, p99, p999, max of fault latency (ns), means over runs.</summary>
@@ -56,12 +56,12 @@ public sealed record RunSummary
     public IReadOnlyList<string> Replays { get; init; } = [];
 
     /// <summary>The names of <see cref="VcpuNs"/>' parts, as JSON and the store name them.</summary>
-    public static readonly string[] VcpuParts = ["guest", "host_stalled", "host_halted", "idle"];
+    public static readonly string[] VcpuParts = ["guest", "host_stalled", "host_halted", "idle", "steal"];
 
     public double VcpuTotalNs => VcpuNs.Sum();
 
     /// <summary>Share (0..1) of vCPU time in part <paramref name="index"/> of <see cref="VcpuParts"/>.</summary>
-    public double VcpuShare(int index) => VcpuTotalNs > 0 ? VcpuNs[index] / VcpuTotalNs : 0;
+    public double VcpuShare(int index) => VcpuTotalNs > 0 && index < VcpuNs.Length ? VcpuNs[index] / VcpuTotalNs : 0;
 
     /// <summary>Work done per simulated second, or null when the simulated time is unknown.</summary>
     public double? WorkPerSecond => SimulatedNs > 0 ? WorkDone * 1e9 / SimulatedNs : null;

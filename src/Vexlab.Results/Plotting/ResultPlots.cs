@@ -54,7 +54,7 @@ public sealed record LinePoint(double X, double Mean, double Low, double High, i
 public static class ResultPlots
 {
     /// <summary>The stacked columns: the vCPU time split.</summary>
-    public static readonly string[] VcpuColumns = ["vcpu_ns_guest", "vcpu_ns_host_stalled", "vcpu_ns_host_halted", "vcpu_ns_idle"];
+    public static readonly string[] VcpuColumns = ["vcpu_ns_guest", "vcpu_ns_host_stalled", "vcpu_ns_host_halted", "vcpu_ns_idle", "vcpu_ns_steal"];
 
     /// <summary>Renders <paramref name="request"/> from <paramref name="input"/> (a store, or a run or compare JSON) into <paramref name="output"/>.</summary>
     public static void Render(string input, PlotRequest request, string output)
@@ -293,6 +293,12 @@ public static class ResultPlots
         plot.Add.Bars(bars);
         for (var k = 0; k < RunSummary.VcpuParts.Length; k++)
         {
+            if (k == RunSummary.VcpuParts.Length - 1 && entries.All(e => e.VcpuShare(k) == 0))
+            {
+                // Steal exists only where vCPUs share pCPUs (host.pcpus).
+                continue;
+            }
+
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = VcpuLegend[k], FillColor = palette.GetColor(k) });
         }
 
@@ -311,7 +317,7 @@ public static class ResultPlots
     }
 
     /// <summary>What the split's parts mean, for the legend.</summary>
-    public static readonly string[] VcpuLegend = ["in guest (work)", "stalled in host", "halted in host", "idle (nothing to run)"];
+    public static readonly string[] VcpuLegend = ["in guest (work)", "stalled in host", "halted in host", "idle (nothing to run)", "steal (no pCPU)"];
 
     /// <summary>
     /// Fault-latency CDFs, one line per entry: latency (log scale, us or ms) against the share of
