@@ -64,6 +64,11 @@ public static class SweepCommand
             var runner = runnerFactory();
             var target = JsonTarget.From(parse, json);
             var path = parse.GetValue(db)!;
+
+            // The whole input first (every point, every protocol entry), then the store's path:
+            // a sweep refused here leaves no store, so the corrected sweep runs without --force.
+            SweepExecutor.Validate(definition, context.SweepCheck());
+            Vexlab.Scenarios.Files.OutputFile.Check(path, "result store");
             using var store = SweepStore.Open(path);
             using var interrupt = new Interruption();
             SweepSummary summary;
@@ -111,24 +116,45 @@ public static class SweepCommand
     {
         var output = new Argument<string>("OUT") { Description = "The merged store (created if missing)" };
         var shards = new Argument<string[]>("SHARD") { Description = "Shard stores of one sweep", Arity = ArgumentArity.OneOrMore };
+        var allowPartial = new Option<bool>("--allow-partial") { Description = "Merge even when runs of the sweep are missing (a shard not given or unfinished)" };
         var json = JsonTarget.CreateOption();
-        var command = new Command("merge", "Join the stores of a sweep's shards into one; shards of different sweeps are refused");
+        var command = new Command("merge", "Join the stores of a sweep's shards into one; shards of different sweeps, and an incomplete set of shards, are refused");
         command.Arguments.Add(output);
         command.Arguments.Add(shards);
+        command.Options.Add(allowPartial);
         command.Options.Add(json);
         command.SetAction(parse =>
         {
             var target = JsonTarget.From(parse, json);
-            var summary = StoreOperations.Merge(parse.GetValue(output)!, parse.GetValue(shards)!);
-            context.HumanWriter(target).WriteLine(string.Create(
+            var human = context.HumanWriter(target);
+            var summary = StoreOperations.Merge(parse.GetValue(output)!, parse.GetValue(shards)!, parse.GetValue(allowPartial));
+            human.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
                 $"merged {summary.Shards} stores of sweep {summary.SweepHash[..12]} into {parse.GetValue(output)}: {summary.Added} runs added, {summary.Duplicates} already there"));
+            foreach (var line in summary.Stores)
+            {
+                human.WriteLine("  " + line);
+            }
+
+            human.WriteLine(summary.Expected is { } expected
+                ? string.Create(CultureInfo.InvariantCulture, $"runs: {summary.Present} of {expected} expected{(summary.IsPartial ? $", {expected - summary.Present} missing" : string.Empty)}")
+                : string.Create(CultureInfo.InvariantCulture, $"runs: {summary.Present} (the stores do not record how many the sweep has)"));
+            if (summary.IsPartial)
+            {
+                context.Error.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"vexlab sweep merge: partial: {summary.Expected - summary.Present} of the sweep's {summary.Expected} runs are missing (--allow-partial)"));
+            }
+
             var doc = ResultDocument.Create();
             doc["db"] = parse.GetValue(output);
             doc["sweep_hash"] = summary.SweepHash;
             doc["shards"] = summary.Shards;
             doc["added"] = summary.Added;
             doc["duplicates"] = summary.Duplicates;
+            doc["present"] = summary.Present;
+            doc["expected"] = summary.Expected;
+            doc["partial"] = summary.IsPartial;
             ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });
