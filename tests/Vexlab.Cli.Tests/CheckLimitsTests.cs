@@ -105,15 +105,16 @@ public sealed class CheckLimitsTests : IDisposable
         var info = StartInfo(args, temp);
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await Task.Delay(5000);
+
+        // The first progress line (10 s in) says the check runs with its handlers installed.
+        var stderr = await StartedProcess.FirstErrorLine(process, TimeSpan.FromMinutes(3));
         using (var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(CultureInfo.InvariantCulture)]))
         {
             kill.WaitForExit();
         }
 
         Assert.True(process.WaitForExit(60_000));
-        var error = await stderr;
+        var error = stderr();
         Assert.True(process.ExitCode == exit, error);
         Assert.Contains("stopped by SIG" + signal, error, StringComparison.Ordinal);
         var doc = JsonNode.Parse(await stdout)!;

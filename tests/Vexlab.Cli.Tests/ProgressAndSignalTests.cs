@@ -70,8 +70,9 @@ public sealed class ProgressAndSignalTests
 
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await Task.Delay(4000);
+
+        // run's seed line, or compare's first progress line (10 s in): the handlers are installed.
+        var stderr = await StartedProcess.FirstErrorLine(process, TimeSpan.FromMinutes(3));
         Assert.False(process.HasExited, "the run ended before Ctrl-C");
         using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)]))
         {
@@ -79,7 +80,7 @@ public sealed class ProgressAndSignalTests
         }
 
         Assert.True(process.WaitForExit(60_000));
-        var error = await stderr;
+        var error = stderr();
         Assert.True(process.ExitCode == 130, error);
         Assert.Contains("stopped by SIGINT", error, StringComparison.Ordinal);
         var doc = JsonNode.Parse(await stdout)!;
