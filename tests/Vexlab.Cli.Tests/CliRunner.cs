@@ -7,13 +7,23 @@ public static class CliRunner
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static Result Run(params string[] args)
+    public static Result Run(params string[] args) => Run(null, args);
+
+    /// <summary>Runs with <paramref name="sweepRunner"/> as the sweep runner (the simulator when null).</summary>
+    public static Result Run(Func<Vexlab.Results.Sweeps.RunPoint>? sweepRunner, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var code = VexlabApp.Run(args, new CliContext(output, error, errorIsTerminal: false, color: false));
+        var context = sweepRunner is null
+            ? new CliContext(output, error, errorIsTerminal: false, color: false)
+            : new CliContext(output, error, errorIsTerminal: false, color: false) { SweepRunner = sweepRunner };
+
+        var code = VexlabApp.Run(args, context);
         return new Result(code, output.ToString(), error.ToString());
     }
+
+    /// <summary>Runs with the fake sweep runner (numbers made up from the run's point and seed).</summary>
+    public static Result RunFake(params string[] args) => Run(() => Vexlab.FakeSweep.FakeRunner.Create(), args);
 
     /// <summary>Runs <paramref name="action"/> with an environment variable set (or removed, for null).</summary>
     public static T WithEnvironment<T>(string name, string? value, Func<T> action)

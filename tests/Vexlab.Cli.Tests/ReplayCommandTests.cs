@@ -29,7 +29,15 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.Equal(doc.RootElement.GetProperty("steps").GetInt32(), doc.RootElement.GetProperty("applied").GetInt32());
         Assert.Equal("fault-info-intact", doc.RootElement.GetProperty("violations")[0].GetProperty("property").GetString());
         using var perfetto = JsonDocument.Parse(File.ReadAllText(timeline));
-        Assert.True(perfetto.RootElement.GetProperty("traceEvents").GetArrayLength() > 0);
+        var events = perfetto.RootElement.GetProperty("traceEvents").EnumerateArray().ToList();
+        Assert.True(events.Count > 0);
+
+        // The violating step is marked: a global instant (drawn across every track) at the time it happened.
+        var marks = events.Where(e => e.GetProperty("ph").GetString() == "i" && e.GetProperty("s").GetString() == "g").ToList();
+        var mark = Assert.Single(marks);
+        Assert.Equal("violated: fault-info-intact", mark.GetProperty("name").GetString());
+        var markNs = (long)(mark.GetProperty("ts").GetDecimal() * 1000m);
+        Assert.InRange(markNs, 1, doc.RootElement.GetProperty("simulated_ns").GetInt64());
     }
 
     [Fact]

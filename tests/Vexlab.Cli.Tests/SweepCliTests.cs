@@ -41,7 +41,7 @@ public sealed class SweepCliTests : IDisposable
     [Fact]
     public void KilledSweepProcess_RerunCompletes_AndEqualsAnUninterruptedRun()
     {
-        var dll = typeof(VexlabApp).Assembly.Location;
+        var dll = typeof(Vexlab.FakeSweep.FakeRunner).Assembly.Location;
         var db = P("killed.duckdb");
         using (var process = Start(dll, "slow", "sweep", "run", P("kill.yaml"), "--db", db, "--jobs", "1"))
         {
@@ -80,7 +80,7 @@ public sealed class SweepCliTests : IDisposable
         }
 
         var clean = P("clean.duckdb");
-        Assert.Equal(0, CliRunner.WithEnvironment("VEXLAB_FAKE_RUNNER", "fast", () => CliRunner.Run("sweep", "run", P("kill.yaml"), "--db", clean)).ExitCode);
+        Assert.Equal(0, CliRunner.RunFake("sweep", "run", P("kill.yaml"), "--db", clean).ExitCode);
         Assert.Equal(Rows(clean, "results"), Rows(db, "results"));
         Assert.Equal(Rows(clean, "tasks"), Rows(db, "tasks"));
     }
@@ -89,7 +89,7 @@ public sealed class SweepCliTests : IDisposable
     public void SweepRun_QueryFormats_AndErrors()
     {
         var db = P("r.duckdb");
-        var run = CliRunner.WithEnvironment("VEXLAB_FAKE_RUNNER", "fast", () => CliRunner.Run("sweep", "run", P("kill.yaml"), "--db", db, "--jobs", "2"));
+        var run = CliRunner.RunFake("sweep", "run", P("kill.yaml"), "--db", db, "--jobs", "2");
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("24 runs, 0 already", run.Stdout);
 
@@ -106,7 +106,7 @@ public sealed class SweepCliTests : IDisposable
 
         // The sweep file changed: refused without --force.
         File.WriteAllText(P("kill.yaml"), Sweep.Replace("seeds: 3", "seeds: 2"));
-        var changed = CliRunner.WithEnvironment("VEXLAB_FAKE_RUNNER", "fast", () => CliRunner.Run("sweep", "run", P("kill.yaml"), "--db", db));
+        var changed = CliRunner.RunFake("sweep", "run", P("kill.yaml"), "--db", db);
         Assert.Equal(2, changed.ExitCode);
         Assert.Contains("different sweep", changed.Stderr);
 
@@ -136,13 +136,42 @@ public sealed class SweepCliTests : IDisposable
                 unit: us
                 values: [10, 1000]
             """);
-        var result = CliRunner.WithEnvironment("VEXLAB_FAKE_RUNNER", null, () => CliRunner.Run("sweep", "run", P("mini.yaml"), "--db", P("mini.duckdb")));
+        var result = CliRunner.Run("sweep", "run", P("mini.yaml"), "--db", P("mini.duckdb"));
         Assert.Equal(0, result.ExitCode);
         var query = CliRunner.Run("results", "query", P("mini.duckdb"), "select count(*) n, min(work_done) w from results", "--format", "csv");
         Assert.Equal(0, query.ExitCode);
         var row = query.Stdout.Split('\n')[1].Split(',');
         Assert.Equal("4", row[0]);
         Assert.True(long.Parse(row[1], System.Globalization.CultureInfo.InvariantCulture) > 0);
+    }
+
+    [Fact]
+    public void ShippedAssemblies_HoldNoTestDouble_AndNoEnvironmentSelectsOne()
+    {
+        // The stand-in with made-up numbers lives under tests/; the tool always simulates.
+        foreach (var assembly in new[] { typeof(VexlabApp).Assembly, typeof(Vexlab.Results.Sweeps.RunPoint).Assembly })
+        {
+            Assert.DoesNotContain(assembly.GetTypes(), t => t.Name.Contains("Fake", StringComparison.OrdinalIgnoreCase));
+        }
+
+        File.WriteAllText(P("one.yaml"), """
+            name: one
+            scenario: swap-overcommit
+            protocols: sync
+            seeds: 1
+            set:
+              duration: 5ms
+            axes:
+              - name: latency
+                key: host.latency
+                unit: us
+                values: [10]
+            """);
+        var result = CliRunner.WithEnvironment("VEXLAB_FAKE_RUNNER", "fast", () => CliRunner.Run("sweep", "run", P("one.yaml"), "--db", P("one.duckdb")));
+        Assert.Equal(0, result.ExitCode);
+        // Only the simulator's result carries the host's counters (host.evictions).
+        var query = CliRunner.Run("results", "query", P("one.duckdb"), "select count(host_evictions) AS n from results", "--format", "csv");
+        Assert.Equal("n\n1\n", query.Stdout);
     }
 
     [Fact]
@@ -158,7 +187,7 @@ public sealed class SweepCliTests : IDisposable
                 key: host.no_such_key
                 values: [1]
             """);
-        var result = CliRunner.WithEnvironment("VEXLAB_FAKE_RUNNER", null, () => CliRunner.Run("sweep", "run", P("badkey.yaml"), "--db", P("badkey.duckdb")));
+        var result = CliRunner.Run("sweep", "run", P("badkey.yaml"), "--db", P("badkey.duckdb"));
         Assert.Equal(2, result.ExitCode);
         Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
         Assert.Contains("host.no_such_key", result.Stderr);
@@ -189,12 +218,12 @@ public sealed class SweepCliTests : IDisposable
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(dll);
+        info.ArgumentList.Add(fake);
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
         }
 
-        info.Environment["VEXLAB_FAKE_RUNNER"] = fake;
         return Process.Start(info)!;
     }
 

@@ -1,3 +1,4 @@
+using Vexlab.FakeSweep;
 using Vexlab.Results.Plotting;
 using Vexlab.Results.Store;
 using Vexlab.Results.Sweeps;

@@ -1,5 +1,6 @@
 using Vexlab.Model.Configuration;
 using Vexlab.Results.Store;
+using Vexlab.FakeSweep;
 using Vexlab.Results.Sweeps;
 
 namespace Vexlab.Results.Tests;

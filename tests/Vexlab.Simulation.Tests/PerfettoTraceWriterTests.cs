@@ -19,7 +19,7 @@ public class PerfettoTraceWriterTests
         foreach (var e in events)
         {
             var ph = e.GetProperty("ph").GetString();
-            Assert.Contains(ph, new[] { "M", "X", "b", "e", "C", "i" });
+            Assert.Contains(ph, new[] { "M", "X", "B", "E", "C", "i" });
             Assert.True(e.TryGetProperty("name", out _));
             Assert.True(e.TryGetProperty("pid", out _));
             if (ph != "M")
@@ -83,19 +83,71 @@ public class PerfettoTraceWriterTests
     }
 
     [Fact]
-    public void AsyncFaults_PairUp_AndCounterFollowsThem()
+    public void FaultSpans_PairOnTheTaskTrack_WithAFlowThroughTheWorker_AndTheCounterFollowsThem()
     {
         var json = Write(TraceFixture.ApfEpisode());
+        var report = Tracing.ChromeTraceValidator.Check(Encoding.UTF8.GetBytes(json));
+        Assert.Empty(report.Problems);
+        var span = Assert.Single(report.Faults);
+        Assert.Equal((PerfettoTraceWriter.TaskTidBase, 10_400L, 92_000L, "done", 81_600L, "0x7f001"), (span.Tid, span.BeginNs, span.EndNs, span.Outcome, span.LatencyNs, span.Gfn));
+        Assert.Equal(1, report.Flows);
+        Assert.Equal(1, report.FlowSteps);
+
         using var doc = JsonDocument.Parse(json);
         var events = doc.RootElement.GetProperty("traceEvents").EnumerateArray().ToList();
-        var begins = events.Where(e => e.GetProperty("ph").GetString() == "b").Select(e => e.GetProperty("id").GetString()).ToList();
-        var ends = events.Where(e => e.GetProperty("ph").GetString() == "e").Select(e => e.GetProperty("id").GetString()).ToList();
-        Assert.Equal(new[] { "1" }, begins);
-        Assert.Equal(begins, ends);
         var counter = events.Where(e => e.GetProperty("ph").GetString() == "C" && e.GetProperty("name").GetString() == "outstanding_faults")
             .Select(e => e.GetProperty("args").GetProperty("value").GetInt64()).ToList();
         Assert.Equal(new long[] { 1, 0 }, counter);
         Assert.Contains(events, e => e.GetProperty("ph").GetString() == "i" && e.GetProperty("name").GetString() == "inject #PF");
+    }
+
+    [Fact]
+    public void FaultStillWaitingAtTheEnd_ClosesWithTheRun()
+    {
+        var records = new List<TraceRecord>
+        {
+            TraceRecord.StateChange(0, 0, VcpuState.Guest),
+            TraceRecord.At(1_000, TraceKind.FaultBegin, 0) with { Task = 3, Gfn = 0x42, Id = 1, StepNs = 1_000 },
+        };
+        var report = Tracing.ChromeTraceValidator.Check(Encoding.UTF8.GetBytes(Write(records, end: 5_000)));
+        Assert.Empty(report.Problems);
+        var span = Assert.Single(report.Faults);
+        Assert.Equal(("waiting", 1_000L, 5_000L), (span.Outcome, span.BeginNs, span.EndNs));
+    }
+
+    [Fact]
+    public void Violation_IsAGlobalInstantAtItsStep()
+    {
+        var records = new List<TraceRecord>
+        {
+            TraceRecord.StateChange(0, 0, VcpuState.Guest),
+            TraceRecord.At(7_000, TraceKind.Violation, 0) with { Label = "no-lost-wakeup", Value = 1 },
+        };
+        var report = Tracing.ChromeTraceValidator.Check(Encoding.UTF8.GetBytes(Write(records, end: 9_000)));
+        Assert.Empty(report.Problems);
+        Assert.Equal(("violated: no-lost-wakeup", 7_000L), Assert.Single(report.GlobalInstants));
+    }
+
+    [Fact]
+    public void OnlyThreadsWithEventsAreNamed()
+    {
+        // Four workers declared, one used: the other three get no track.
+        using var ms = new MemoryStream();
+        using (var w = new PerfettoTraceWriter(ms, vcpus: 2, workers: 4, leaveOpen: true))
+        {
+            foreach (var r in TraceFixture.ApfEpisode())
+            {
+                w.Write(r);
+            }
+
+            w.Complete(TraceFixture.EndNs);
+        }
+
+        using var doc = JsonDocument.Parse(ms.ToArray());
+        var names = doc.RootElement.GetProperty("traceEvents").EnumerateArray()
+            .Where(e => e.GetProperty("ph").GetString() == "M" && e.GetProperty("name").GetString() == "thread_name")
+            .Select(e => e.GetProperty("args").GetProperty("name").GetString()).ToList();
+        Assert.Equal(["async_pf worker 0", "task 0", "vCPU 0", "vCPU 1"], names.Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -111,8 +163,8 @@ public class PerfettoTraceWriterTests
         for (var i = 0; i < 20_000; i++)
         {
             records.Add(TraceRecord.StateChange(i * 1_000L, i % 4, (VcpuState)(i % 3)));
-            records.Add(TraceRecord.At((i * 1_000L) + 1, TraceKind.FaultBegin, i % 4) with { Id = i + 1 });
-            records.Add(TraceRecord.At((i * 1_000L) + 500, TraceKind.FaultEnd, i % 4) with { Id = i + 1 });
+            records.Add(TraceRecord.At((i * 1_000L) + 1, TraceKind.FaultBegin, i % 4) with { Id = i + 1, Task = i % 4, StepNs = (i * 1_000L) + 1 });
+            records.Add(TraceRecord.At((i * 1_000L) + 500, TraceKind.FaultEnd, i % 4) with { Id = i + 1, Task = i % 4, StepNs = (i * 1_000L) + 500, DurationNs = 499 });
         }
 
         var json = Write(records, vcpus: 4, end: 20_000_000);

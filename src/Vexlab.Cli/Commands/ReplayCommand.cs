@@ -139,7 +139,8 @@ public static class ReplayCommand
         }
 
         using var output = OutputFile.Create(outPath, "replay trace");
-        var workers = new Machine(setup.Machine).WorkCapacity;
+        var machine = new Machine(setup.Machine);
+        var workers = machine.WorkCapacity;
         ReplayResult result;
         if (format == "ftrace")
         {
@@ -155,7 +156,8 @@ public static class ReplayCommand
         }
         else
         {
-            using var perfetto = new PerfettoTraceWriter(output.Stream, vcpus, workers, "replay", leaveOpen: true);
+            using var perfetto = new PerfettoTraceWriter(output.Stream, vcpus, workers, "replay", leaveOpen: true,
+                taskNames: [.. Enumerable.Range(0, machine.TaskCount).Select(machine.TaskName)]);
             result = new Simulator(setup, perfetto).Replay(actions);
         }
 

@@ -72,7 +72,8 @@ public static class SimulateCommands
                 output = OutputFile.Create(tracePath, "trace");
                 stream = output.Stream;
 
-                var workers = new Vexlab.Model.Machine.Machine(prepared.Setup.Machine).WorkCapacity;
+                var machine = new Vexlab.Model.Machine.Machine(prepared.Setup.Machine);
+                var workers = machine.WorkCapacity;
                 var traceFormat = parse.GetValue(format);
                 if (traceFormat == "ftrace")
                 {
@@ -85,7 +86,8 @@ public static class SimulateCommands
                 }
                 else
                 {
-                    sink = new PerfettoTraceWriter(stream, prepared.Setup.Machine.Vcpus, workers, "guest vm0 (" + prepared.Variant + ")", leaveOpen: true);
+                    sink = new PerfettoTraceWriter(stream, prepared.Setup.Machine.Vcpus, workers, "guest vm0 (" + prepared.Variant + ")", leaveOpen: true,
+                        taskNames: [.. Enumerable.Range(0, machine.TaskCount).Select(machine.TaskName)]);
                 }
             }
 
@@ -556,6 +558,12 @@ public static class SimulateCommands
         Row("vCPU stalled in host", i => Pct(results[i].VcpuStalledNs, results[i]));
         Row("vCPU halted in host", i => Pct(results[i].VcpuHaltedNs, results[i]));
         Row("vCPU idle", i => Pct(results[i].VcpuIdleNs, results[i]));
+        if (results.Any(r => r.VcpuStealNs != 0))
+        {
+            // Only where vCPUs share pCPUs (host.pcpus): steal is zero otherwise.
+            Row("vCPU steal (no pCPU)", i => Pct(results[i].VcpuStealNs, results[i]));
+        }
+
         var exitNames = results[0].Counters.Exits.Names;
         for (var k = 0; k < exitNames.Length; k++)
         {
@@ -584,7 +592,7 @@ public static class SimulateCommands
 
     private static string Pct(long part, SimulationResult r)
     {
-        var total = r.VcpuGuestNs + r.VcpuStalledNs + r.VcpuHaltedNs + r.VcpuIdleNs;
+        var total = r.VcpuGuestNs + r.VcpuStalledNs + r.VcpuHaltedNs + r.VcpuIdleNs + r.VcpuStealNs;
         return string.Create(Inv, $"{100.0 * part / Math.Max(1, total):F1}%");
     }
 

@@ -16,12 +16,11 @@ public static class SweepCommand
 {
     public const string DefaultDb = "results.duckdb";
 
-    /// <param name="context">Where to write.</param>
-    /// <param name="runner">The runner factory; <see cref="SweepRunners.Default"/> when null.</param>
-    public static Command Create(CliContext context, Func<RunPoint>? runner = null)
+    /// <param name="context">Where to write, and the runner factory (<see cref="CliContext.SweepRunner"/>).</param>
+    public static Command Create(CliContext context)
     {
         var sweep = new Command("sweep", "Run a sweep of simulations into a result store, and merge shards");
-        sweep.Subcommands.Add(CreateRun(context, runner ?? (() => SweepRunners.Default)));
+        sweep.Subcommands.Add(CreateRun(context, context.SweepRunner));
         sweep.Subcommands.Add(CreateMerge(context));
         return sweep;
     }

@@ -1,4 +1,5 @@
 using Spectre.Console;
+using Vexlab.Results.Sweeps;
 
 namespace Vexlab.Cli.Infrastructure;
 
@@ -27,6 +28,12 @@ public sealed class CliContext
     public bool ErrorIsTerminal { get; }
 
     public bool Color { get; }
+
+    /// <summary>
+    /// The runner factory of <c>vexlab sweep run</c>: the timed simulator unless a test injects
+    /// another (a stand-in with made-up numbers lives with the tests, never in the tool).
+    /// </summary>
+    public Func<RunPoint> SweepRunner { get; init; } = SimulatorSweepRunner.Create;
 
     public IAnsiConsole OutConsole { get; }
 

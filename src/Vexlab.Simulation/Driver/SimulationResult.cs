@@ -51,6 +51,9 @@ public sealed class SimulationResult
 
     public required long VcpuIdleNs { get; init; }
 
+    /// <summary>Time runnable vCPUs waited for a physical CPU (host.pcpus): their steal time.</summary>
+    public long VcpuStealNs { get; init; }
+
     public required Counters Counters { get; init; }
 
     /// <summary>The run's tracepoints: exit-to-entry times per vCPU and reason (perf kvm stat's exit time), guest-mode time.</summary>

@@ -60,6 +60,15 @@ public sealed record SimulationSetup
     /// <summary>Lengths of compute ops whose Instr.B is 1 + an index here (B = 0: A units).</summary>
     public IReadOnlyList<ComputeSpan> ComputeSpans { get; init; } = [];
 
+    /// <summary>Physical CPUs the vCPU threads share (<c>host.pcpus</c>); 0 or at least the vCPUs: one each, no contention.</summary>
+    public int Pcpus { get; init; }
+
+    /// <summary>The host scheduler's slice for a vCPU thread when others wait for its pCPU (<c>host.sched.slice</c>).</summary>
+    public long HostSliceNs { get; init; } = 4_000_000;
+
+    /// <summary>The guest reads PV steal time (<c>guest.steal_time</c>): time waiting for a pCPU is not charged to its tasks.</summary>
+    public bool StealTime { get; init; } = true;
+
     /// <summary>Nice level of each workload task instance (empty: all 0).</summary>
     public IReadOnlyList<int> TaskNice { get; init; } = [];
 }

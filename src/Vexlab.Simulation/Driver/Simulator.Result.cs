@@ -58,6 +58,7 @@ public sealed partial class Simulator
             VcpuStalledNs = _time.Total(VcpuCategory.Stalled),
             VcpuHaltedNs = _time.Total(VcpuCategory.Halted),
             VcpuIdleNs = _time.Total(VcpuCategory.Idle),
+            VcpuStealNs = _time.Total(VcpuCategory.Steal),
             Counters = _metrics.Counters,
             Tracepoints = _tracepoints,
             ErrorReturns = _metrics.ErrorReturns,

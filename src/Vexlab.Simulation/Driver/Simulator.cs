@@ -41,11 +41,20 @@ public sealed partial class Simulator
     private SimRandom _backingRng;
     private SimRandom _nmiRng;
     private readonly long[] _workStart;
+    private readonly bool[] _ioActive;
+    private int _ioInFlight;
     private readonly HostMemory _memory;
     private readonly RunMetrics _metrics;
     private readonly EventDigest _digest = new();
     private readonly VcpuTime _time;
     private readonly GuestScheduler _sched;
+
+    // host.pcpus below the vCPUs: the pCPUs they share, each vCPU's held next step (its delay; -1:
+    // none) while it has no pCPU, and the agents that end host slices. Null: no contention.
+    private readonly HostCpus? _pcpus;
+    private readonly long[] _held;
+    private readonly int _sliceBase;
+    private readonly bool _hltInGuest;
     private readonly ITraceSink? _trace;
     private readonly KvmTracepoints _tracepoints;
     private int _actor = -1;
@@ -72,7 +81,16 @@ public sealed partial class Simulator
         _tickBase = _vcpus + _work;
         _nmiBase = _tickBase + _vcpus;
         _hostAgent = _nmiBase + _vcpus;
-        _queue = new EventQueue(_hostAgent + 1);
+        _sliceBase = _hostAgent + 1;
+        _held = new long[_vcpus];
+        Array.Fill(_held, -1);
+        _hltInGuest = setup.Machine.Protocol.Host.HltInGuest;
+        if (setup.Pcpus > 0 && setup.Pcpus < _vcpus)
+        {
+            _pcpus = new HostCpus(setup.Pcpus, _vcpus);
+        }
+
+        _queue = new EventQueue(_sliceBase + (_pcpus is null ? 0 : _vcpus));
         _buffer = new MachineAction[_m.MaxActions + 8];
         _probe = new MachineAction[_m.MaxActions + 8];
         _spanEnd = new long[_vcpus];
@@ -90,6 +108,7 @@ public sealed partial class Simulator
         _backingRng = root.Fork("backing");
         _nmiRng = root.Fork("nmi");
         _workStart = new long[_work];
+        _ioActive = new bool[_work];
         _memory = new HostMemory(_m, setup.Machine.Pages, setup.HostLimitPages, _c.HostSwapInOverhead, setup.Backings);
         _metrics = new RunMetrics(_m.TaskCount);
         _tracepoints = new KvmTracepoints(_vcpus, _m.TaskCount, new TraceThreads(_vcpus, _m.WorkCapacity), trace);
@@ -103,9 +122,15 @@ public sealed partial class Simulator
         _sched = new GuestScheduler(_m, _vcpus, setup.SchedPolicy, nice, setup.TickPeriodNs);
         for (var v = 0; v < _vcpus; v++)
         {
-            _time.Start(v, VcpuTime.Of(_m, v, _vcpus));
-            _sched.Refresh(v, _time.Current(v) != VcpuCategory.Idle);
-            _queue.Schedule(v, 0);
+            var onPcpu = _pcpus is null || !VcpuTime.WantsPcpu(_m, v, _hltInGuest) || _pcpus.Want(v);
+            _time.Start(v, onPcpu ? VcpuTime.Of(_m, v, _vcpus) : VcpuCategory.Steal);
+            _sched.Refresh(v, Charging(v));
+            ScheduleVcpu(v, 0);
+            if (_pcpus is not null && _pcpus.IsRunning(v))
+            {
+                _queue.Schedule(_sliceBase + v, _setup.HostSliceNs);
+            }
+
             if (setup.TickPeriodNs > 0)
             {
                 // Stagger the ticks of the vCPUs so they do not all land at once.
@@ -125,6 +150,9 @@ public sealed partial class Simulator
             _queue.Schedule(_hostAgent, setup.HostEvents[0].AtNs);
         }
     }
+
+    /// <summary>Name of the counter that follows the backing device's queue depth (host fetches in flight).</summary>
+    public const string DeviceQueueDepth = "device_queue_depth";
 
     public Machine Machine => _m;
 
@@ -218,6 +246,10 @@ public sealed partial class Simulator
 
             _queue.Schedule(agent, _now + NextNmiDelay());
         }
+        else if (agent >= _sliceBase)
+        {
+            EndSlice(agent - _sliceBase);
+        }
         else
         {
             var e = _setup.HostEvents[_hostEventIndex++];
@@ -264,7 +296,7 @@ public sealed partial class Simulator
         _computeTask = -1;
         Apply(best);
         var cost = _stepCost < _c.MicroOp ? Math.Max(_c.MicroOp, 1) : _stepCost;
-        _queue.Schedule(v, _now + cost);
+        ScheduleVcpu(v, _now + cost);
         if (_computeTask >= 0)
         {
             StartSpan(v, _computeTask, _now + cost);
@@ -298,7 +330,7 @@ public sealed partial class Simulator
         _owed[t] += _spanEnd[v] - _now;
         _owedDepth[t] = _spanDepth[v];
         _spanEnd[v] = _now;
-        _queue.Schedule(v, _now);
+        ScheduleVcpu(v, _now);
     }
 
     /// <summary>The current task owes compute from a cut span and is back in its own code: run the rest.</summary>
@@ -312,7 +344,7 @@ public sealed partial class Simulator
 
         var end = _now + _owed[t];
         _owed[t] = 0;
-        _queue.Schedule(v, end);
+        ScheduleVcpu(v, end);
         StartSpan(v, t, end);
         return true;
     }
@@ -352,7 +384,12 @@ public sealed partial class Simulator
         if (work)
         {
             ref readonly var w = ref _m.Work(action.Arg);
-            _tracepoints.BeginWork(action.Arg, w.Kind, w.Token);
+            _tracepoints.BeginWork(action.Arg, w.Kind, w.Token, w.Page);
+            if (_ioActive[action.Arg])
+            {
+                _ioActive[action.Arg] = false;
+                QueueDepth(-1);
+            }
         }
 
         var sink = new Sink(this);
@@ -397,10 +434,10 @@ public sealed partial class Simulator
                 CutSpan(v);
             }
 
-            if (!_queue.IsScheduled(v))
+            if (!_queue.IsScheduled(v) && _held[v] < 0)
             {
                 var wake = before is VcpuCategory.Halted or VcpuCategory.Idle ? _c.WakeHaltedVcpu : _c.VmExitEntry;
-                _queue.Schedule(v, _now + Math.Max(wake, 1));
+                ScheduleVcpu(v, _now + Math.Max(wake, 1));
             }
         }
 
@@ -415,9 +452,92 @@ public sealed partial class Simulator
             if (v < _vcpus)
             {
                 _sched.Advance(v, _now);
-                _sched.Refresh(v, _time.Current(v) != VcpuCategory.Idle);
+                _sched.Refresh(v, Charging(v));
             }
         }
+    }
+
+    /// <summary>
+    /// Whether the guest's clock charges vCPU <paramref name="v"/>'s time to its current task: not
+    /// when idle, and not while it waits for a pCPU if the guest reads PV steal time
+    /// (guest.steal_time; update_rq_clock_task subtracts paravirt_steal_clock's advance).
+    /// </summary>
+    private bool Charging(int v)
+    {
+        var category = _time.Current(v);
+        return category != VcpuCategory.Idle && !(category == VcpuCategory.Steal && _setup.StealTime);
+    }
+
+    /// <summary>
+    /// Schedules vCPU <paramref name="v"/>'s next step, or holds it while the vCPU waits for a pCPU.
+    /// A blocked vCPU's wakeup step runs without one: the host's wakeup is the waker's work, and
+    /// the woken vCPU queues for a pCPU as soon as it can run.
+    /// </summary>
+    private void ScheduleVcpu(int v, long at)
+    {
+        if (_pcpus is null || !_pcpus.IsWaiting(v))
+        {
+            _queue.Schedule(v, at);
+            return;
+        }
+
+        var delay = at - _now;
+        _held[v] = _held[v] < 0 ? delay : Math.Min(_held[v], delay);
+    }
+
+    /// <summary>vCPU <paramref name="v"/> lost its pCPU: its pending step, and a compute span's rest as owed time, wait with it.</summary>
+    private void Suspend(int v)
+    {
+        if (_spanEnd[v] > _now)
+        {
+            var t = _spanTask[v];
+            _owed[t] += _spanEnd[v] - _now;
+            _owedDepth[t] = _spanDepth[v];
+            _spanEnd[v] = _now;
+            _queue.Cancel(v);
+            _held[v] = 0;
+            return;
+        }
+
+        var at = _queue.ScheduledTime(v);
+        if (at >= 0)
+        {
+            _queue.Cancel(v);
+            _held[v] = at - _now;
+        }
+    }
+
+    /// <summary>vCPU <paramref name="v"/> got a pCPU: its held step resumes and its host slice starts.</summary>
+    private void Resume(int v)
+    {
+        if (_held[v] >= 0)
+        {
+            _queue.Schedule(v, _now + _held[v]);
+            _held[v] = -1;
+        }
+
+        _queue.Schedule(_sliceBase + v, _now + _setup.HostSliceNs);
+        UpdateCategory(v);
+    }
+
+    /// <summary>vCPU <paramref name="v"/>'s host slice is used up: the first waiting vCPU takes its pCPU (round-robin).</summary>
+    private void EndSlice(int v)
+    {
+        var next = _pcpus!.SliceEnd(v);
+        if (next < 0)
+        {
+            if (_pcpus.IsRunning(v))
+            {
+                _queue.Schedule(_sliceBase + v, _now + _setup.HostSliceNs);
+            }
+
+            return;
+        }
+
+        Suspend(v);
+        UpdateCategory(v);
+        Resume(next);
+        AfterApply(-1);
     }
 
     /// <summary>Starts the clock of host work the last events queued: it completes after the host's latency for its page.</summary>
@@ -430,6 +550,12 @@ public sealed partial class Simulator
             if (w.Kind == WorkKind.Free)
             {
                 _queue.Cancel(agent);
+                if (_ioActive[i])
+                {
+                    _ioActive[i] = false;
+                    QueueDepth(-1);
+                }
+
                 continue;
             }
 
@@ -441,16 +567,57 @@ public sealed partial class Simulator
             var latency = _memory.SwapInLatency(w.Page, ref _backingRng);
             _workStart[i] = _now;
             _queue.Schedule(agent, _now + Math.Max(latency, 1));
+            _ioActive[i] = true;
+            QueueDepth(+1);
         }
+    }
+
+    /// <summary>The backing device's queue: one entry per host fetch started and not yet completed.</summary>
+    private void QueueDepth(int change)
+    {
+        _ioInFlight += change;
+        _trace?.Write(TraceRecord.At(_now, TraceKind.Counter) with { Label = DeviceQueueDepth, Value = _ioInFlight });
     }
 
     private void UpdateCategory(int v)
     {
-        var now = VcpuTime.Of(_m, v, _vcpus);
+        if (_pcpus is not null)
+        {
+            UpdatePcpu(v);
+        }
+
+        var now = _pcpus is not null && _pcpus.IsWaiting(v) ? VcpuCategory.Steal : VcpuTime.Of(_m, v, _vcpus);
         if (_time.Move(v, now, _now))
         {
             _schedDirty |= 1UL << v;
             _trace?.Write(TraceRecord.StateChange(_now, v, ToTraceState(now)));
+        }
+    }
+
+    /// <summary>vCPU <paramref name="v"/> takes a pCPU (or queues for one) when it can run, and gives it up when it blocks.</summary>
+    private void UpdatePcpu(int v)
+    {
+        var pcpus = _pcpus!;
+        var wants = VcpuTime.WantsPcpu(_m, v, _hltInGuest);
+        if (wants && !pcpus.IsRunning(v) && !pcpus.IsWaiting(v))
+        {
+            if (pcpus.Want(v))
+            {
+                _queue.Schedule(_sliceBase + v, _now + _setup.HostSliceNs);
+            }
+            else
+            {
+                Suspend(v);
+            }
+        }
+        else if (!wants && (pcpus.IsRunning(v) || pcpus.IsWaiting(v)))
+        {
+            _queue.Cancel(_sliceBase + v);
+            var next = pcpus.Block(v);
+            if (next >= 0)
+            {
+                Resume(next);
+            }
         }
     }
 
@@ -459,6 +626,7 @@ public sealed partial class Simulator
         VcpuCategory.Guest => TraceVcpuState.Guest,
         VcpuCategory.Stalled => TraceVcpuState.StalledInHost,
         VcpuCategory.Halted => TraceVcpuState.HaltedInHost,
+        VcpuCategory.Steal => TraceVcpuState.WaitingForPcpu,
         _ => TraceVcpuState.Idle,
     };
 

@@ -16,6 +16,9 @@ public enum VcpuCategory
 
     /// <summary>The guest's idle task, or a guest HLT.</summary>
     Idle = 3,
+
+    /// <summary>Runnable but waiting for a physical CPU (host.pcpus): steal time.</summary>
+    Steal = 4,
 }
 
 /// <summary>
@@ -24,7 +27,7 @@ public enum VcpuCategory
 /// </summary>
 public sealed class VcpuTime
 {
-    private const int Categories = 4;
+    private const int Categories = 5;
     private readonly int _vcpus;
     private readonly VcpuCategory[] _category;
     private readonly long[] _since;
@@ -51,6 +54,22 @@ public sealed class VcpuTime
             RunState.HostHalted => VcpuCategory.Halted,
             RunState.GuestHalt => VcpuCategory.Idle,
             _ => cpu.CurrentTask < vcpus ? VcpuCategory.Idle : VcpuCategory.Guest,
+        };
+    }
+
+    /// <summary>
+    /// Whether vCPU <paramref name="v"/>'s thread can run on a physical CPU: in guest mode or
+    /// handling an exit. A synchronous stall and the artificial halt block it in the host, and so
+    /// does a guest HLT unless HLT stays in the guest (host.hlt_in_guest: the pCPU idles in guest mode).
+    /// </summary>
+    public static bool WantsPcpu(Machine m, int v, bool hltInGuest)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        return m.Vcpu(v).Run switch
+        {
+            RunState.HostStalled or RunState.HostHalted => false,
+            RunState.GuestHalt => hltInGuest,
+            _ => true,
         };
     }
 

@@ -68,6 +68,7 @@ public static class ResultJson
             ["host_stalled"] = r.VcpuStalledNs,
             ["host_halted"] = r.VcpuHaltedNs,
             ["idle"] = r.VcpuIdleNs,
+            ["steal"] = r.VcpuStealNs,
         };
         doc["exits"] = Counts(r.Counters.Exits.Snapshot());
         doc["injected"] = Counts(r.Counters.Injections.Snapshot());

@@ -204,6 +204,15 @@ public static class ScenarioBuilder
             }
         }
 
+        var pcpus = (int)s.GetInteger("host.pcpus");
+        var slice = s.GetDuration("host.sched.slice");
+        if (slice == 0)
+        {
+            // The base slice scaled as the host's sysctls are; the 1 ms tick (HZ=1000) notices it used up.
+            var baseSlice = SchedConstants.BaseSliceNs * SchedConstants.TunableFactor(pcpus > 0 ? pcpus : vcpus);
+            slice = (baseSlice + 999_999) / 1_000_000 * 1_000_000;
+        }
+
         var nmi = s.GetRate("nmi.rate");
         return new SimulationSetup
         {
@@ -221,6 +230,9 @@ public static class ScenarioBuilder
             TaskNice = nice,
             ComputeSpans = spans,
             SchedPolicy = s.GetString("guest.sched.policy") == "cfs" ? SchedPolicy.Cfs : SchedPolicy.Eevdf,
+            Pcpus = pcpus,
+            HostSliceNs = slice,
+            StealTime = s.GetBool("guest.steal_time"),
         };
     }
 

@@ -39,6 +39,32 @@ public static class ScenarioSchema
                 Description = "The guest's fair scheduler: eevdf (6.6+: base slice 0.75 ms x (1 + ilog2(vcpus))) or cfs (5.x: sched_latency 6 ms, min_granularity 0.75 ms, wakeup_granularity 1 ms, same scaling).",
                 Source = "kernel/sched/fair.c",
             })
+            .Add(new KeySpec
+            {
+                Key = "guest.steal_time",
+                Kind = ValueKind.Bool,
+                Default = true,
+                Description = "The guest reads PV steal time (MSR_KVM_STEAL_TIME): time its vCPU waited for a physical CPU is not charged to the task that was current.",
+                Source = "kernel/sched/core.c update_rq_clock_task; arch/x86/kvm/x86.c record_steal_time",
+            })
+            .Add(new KeySpec
+            {
+                Key = "host.pcpus",
+                Kind = ValueKind.Integer,
+                Default = 0,
+                Min = 0,
+                Max = 64,
+                Description = "Physical CPUs the vCPU threads share (0: one per vCPU, no contention); a runnable vCPU without one waits, and that wait is its steal time.",
+            })
+            .Add(new KeySpec
+            {
+                Key = "host.sched.slice",
+                Kind = ValueKind.Duration,
+                Default = "0",
+                Min = 0,
+                Description = "How long a vCPU thread keeps a pCPU while others wait (0: the host's EEVDF base slice, 0.75 ms x (1 + ilog2(pcpus)), rounded up to HZ=1000 ticks since the tick finds the slice used up).",
+                Source = "kernel/sched/fair.c sysctl_sched_base_slice, update_deadline",
+            })
             .Add(new KeySpec { Key = "host.memory_limit", Kind = ValueKind.Size, Default = "0", Min = 0, Unit = "bytes", Description = "Host memory for the guest; CLOCK eviction makes pages host-absent again above it (0: no limit)." })
             .Add(new KeySpec { Key = "host.backing", Kind = ValueKind.Enum, EnumValues = BackingKinds, Default = "swap-nvme", Description = "Backing store of absent pages (regions may override)." })
             .Add(new KeySpec { Key = "host.latency", Kind = ValueKind.Duration, Default = "0", Min = 0, Description = "Mean latency of every backing store, keeping its shape (0: the store's own mean); the latency sweep's axis." })

@@ -66,10 +66,12 @@ public sealed class KvmTracepoints
     private readonly long[] _faultId;
     private readonly int[] _faultPage;
     private readonly uint[] _faultToken;
+    private readonly int[] _faultStepCount;
     private long _faults;
     private int _worker = -1;
     private WorkKind _workKind;
     private uint _workToken;
+    private int _workPage = -1;
 
     /// <param name="vcpus">vCPUs.</param>
     /// <param name="tasks">Guest tasks.</param>
@@ -105,6 +107,7 @@ public sealed class KvmTracepoints
         _faultId = new long[tasks];
         _faultPage = new int[tasks];
         _faultToken = new uint[tasks];
+        _faultStepCount = new int[tasks];
     }
 
     /// <summary>No stamp goes past this (the run's duration): a step that starts before the end has its events by the end.</summary>
@@ -140,12 +143,13 @@ public sealed class KvmTracepoints
     /// <summary>Time vCPU <paramref name="vcpu"/> spent in guest mode (from entries to the next exits).</summary>
     public long GuestModeNs(int vcpu) => _guestNs[vcpu];
 
-    /// <summary>The host worker (work slot) whose completion the next events belong to.</summary>
-    public void BeginWork(int slot, WorkKind kind, uint token)
+    /// <summary>The host worker (work slot) whose completion the next events belong to, and the page it brought in (-1: none).</summary>
+    public void BeginWork(int slot, WorkKind kind, uint token, int page = -1)
     {
         _worker = slot;
         _workKind = kind;
         _workToken = token;
+        _workPage = page;
     }
 
     public void EndWork() => _worker = -1;
@@ -157,12 +161,23 @@ public sealed class KvmTracepoints
     public void On(long now, long offset, int actor, in ModelEvent e)
     {
         var v = e.Vcpu;
+        var t = Math.Min(now + offset, EndLimitNs);
+        if (e.Kind == ModelEventKind.PropertyViolated)
+        {
+            // A checker property broke (a replayed counterexample): mark where, on the vCPU whose step it was.
+            var on = v < _vcpus ? v : Math.Max(actor, -1);
+            Emit(TraceRecord.At(on >= 0 ? Math.Max(t, _cpuLast[on]) : t, TraceKind.Violation, on) with
+            {
+                Value = e.Aux,
+                Label = Vexlab.Model.Properties.PropertyNames.Of((Vexlab.Model.Properties.SafetyProperty)e.Aux),
+            });
+            return;
+        }
+
         if (v >= _vcpus)
         {
             return;
         }
-
-        var t = Math.Min(now + offset, EndLimitNs);
         switch (e.Kind)
         {
             case ModelEventKind.VmExit:
@@ -245,6 +260,12 @@ public sealed class KvmTracepoints
                     Emit(TraceRecord.At(StampCpu(cpu, t), TraceKind.KvmAsyncPfCompleted) with { Worker = _worker, Gva = gpa, Address = HostMemoryBase + gpa, Token = e.Token });
                 }
 
+                if (_sink is not null && _worker >= 0)
+                {
+                    // The host's I/O for the page every waiting fault needs: one step of each fault's chain, on the worker.
+                    FlowSteps(_threads.Vcpus + Math.Min(_worker, Math.Max(_threads.Workers - 1, 0)), _worker, t, e.Page >= 0 ? e.Page : _workPage, -1, "page in");
+                }
+
                 break;
             case ModelEventKind.ReadyDequeued:
                 if (_sink is not null)
@@ -256,6 +277,8 @@ public sealed class KvmTracepoints
                     {
                         Emit(TraceRecord.At(s, TraceKind.KvmApicAcceptIrq, v) with { Vector = VectorOf((byte)ModelVector.Callback) });
                     }
+
+                    FlowSteps(v, -1, s, e.Page, -1, "page ready");
                 }
 
                 break;
@@ -283,14 +306,29 @@ public sealed class KvmTracepoints
             case ModelEventKind.Signal:
                 FaultEnd(v, now, t, e.Task, 2);
                 break;
+            case ModelEventKind.TaskWoken:
+                GuestContext(v, t, actor);
+                if (_sink is not null)
+                {
+                    // The page-ready handler (or the #VE design's wakeup) wakes the task that slept on the fault.
+                    FlowSteps(v, -1, Math.Max(t, _cpuLast[v]), -1, e.Task, "wake task");
+                }
+
+                break;
+            case ModelEventKind.IterationDone:
+                GuestContext(v, t, actor);
+                if (_sink is not null)
+                {
+                    Emit(TraceRecord.At(Math.Max(t, _cpuLast[v]), TraceKind.TaskWork, v) with { Task = e.Task });
+                }
+
+                break;
             case ModelEventKind.Compute:
             case ModelEventKind.KernelStep:
             case ModelEventKind.ContextSwitch:
             case ModelEventKind.GuestMinorFault:
-            case ModelEventKind.IterationDone:
             case ModelEventKind.TaskExited:
             case ModelEventKind.TaskSlept:
-            case ModelEventKind.TaskWoken:
             case ModelEventKind.GuestHalted:
                 GuestContext(v, t, actor);
                 break;
@@ -429,6 +467,7 @@ public sealed class KvmTracepoints
 
         _faultStart[task] = now;
         _faultId[task] = ++_faults;
+        _faultStepCount[task] = 0;
         _faultPage[task] = e.Page;
         _faultToken[task] = 0;
         if (_sink is null)
@@ -439,7 +478,7 @@ public sealed class KvmTracepoints
         var gpa = Machine.AddressOf(Math.Max(e.Page, 0));
         var s = Stamp(v, t);
         _faultStamp[task] = s;
-        Emit(TraceRecord.At(s, TraceKind.FaultBegin, v) with { Task = task, Gva = gpa, Gfn = gpa >> 12, Id = _faults });
+        Emit(TraceRecord.At(s, TraceKind.FaultBegin, v) with { Task = task, Gva = gpa, Gfn = gpa >> 12, Id = _faults, StepNs = now });
     }
 
     private void FaultEnd(int v, long now, long t, int task, int outcome)
@@ -466,7 +505,34 @@ public sealed class KvmTracepoints
             Id = _faultId[task],
             DurationNs = latency,
             Value = outcome,
+            StepNs = now,
         });
+    }
+
+    /// <summary>
+    /// One step in the cause chain of each open fault that waits on <paramref name="page"/> (or of task
+    /// <paramref name="task"/>'s fault), on host CPU <paramref name="cpu"/>. The stamp is not kept as the CPU's
+    /// last: these records print no ftrace line.
+    /// </summary>
+    private void FlowSteps(int cpu, int worker, long stamp, int page, int task, string label)
+    {
+        for (var k = 0; k < _faultStart.Length; k++)
+        {
+            if (_faultStart[k] < 0 || (task >= 0 ? k != task : (page < 0 || _faultPage[k] != page)))
+            {
+                continue;
+            }
+
+            _faultStepCount[k]++;
+            Emit(TraceRecord.At(Math.Max(stamp, _cpuLast[cpu]), TraceKind.FaultFlow, worker >= 0 ? -1 : cpu) with
+            {
+                Worker = worker,
+                Task = k,
+                Id = _faultId[k],
+                Label = label,
+                Gfn = Machine.AddressOf(Math.Max(_faultPage[k], 0)) >> 12,
+            });
+        }
     }
 
     private long Stamp(int v, long t) => StampCpu(v, t);

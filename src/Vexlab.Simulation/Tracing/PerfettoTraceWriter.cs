@@ -9,14 +9,24 @@ namespace Vexlab.Simulation.Tracing;
 /// one event per line, streamed through <see cref="Utf8JsonWriter"/>. Output depends only on the records
 /// written, so equal runs give byte-identical files.
 /// <list type="bullet">
-/// <item>pid 1 is the guest: one thread track per vCPU (tid = vCPU). pid 2 is the host: one track per
-/// worker (tid = 1000 + worker).</item>
+/// <item>pid 1 is the guest: one thread track per vCPU (tid = vCPU) and per guest task that faults
+/// (tid = 100 + task). pid 2 is the host: one track per worker (tid = 1000 + worker). A thread is named when
+/// its first event is written, so no named track is empty.</item>
 /// <item><see cref="TraceKind.VcpuState"/> becomes back-to-back <c>X</c> slices (guest, stalled in host,
 /// halted in host, idle); the writer closes a state when the next one starts, so they never overlap.
 /// <see cref="TraceKind.Slice"/> and <see cref="TraceKind.HostWork"/> are <c>X</c> slices with an explicit
 /// duration; callers keep them nested inside the enclosing state.</item>
-/// <item>Each outstanding fault is an async slice (<c>b</c>/<c>e</c>, id = token), and the counter
-/// <c>outstanding_faults</c> (<c>C</c>) follows their number.</item>
+/// <item>Each fault is a <c>B</c>/<c>E</c> slice on its task's track from the step where the access first faulted
+/// to the step where it completed (exactly the span fault_latency_ns measures), with gfn, token, latency and
+/// outcome in args; a fault still waiting when the run ends closes with it (outcome "waiting"). The counter
+/// <c>outstanding_faults</c> follows their number.</item>
+/// <item>Flow arrows (JSON flow v2: <c>bind_id</c>, <c>flow_out</c>/<c>flow_in</c>, id = the fault's number) run from
+/// the fault slice through each <see cref="TraceKind.FaultFlow"/> step (the worker's I/O, the page-ready, the
+/// wakeup; zero-length slices on their threads) to the retried access at the fault's end.</item>
+/// <item>Counters (<see cref="TraceKind.Counter"/>): on the host process when the record names no vCPU (the device
+/// queue depth), else on the guest.</item>
+/// <item>A <see cref="TraceKind.Violation"/> (a replayed counterexample's broken property) is a global instant,
+/// drawn across every track, plus an instant on its vCPU.</item>
 /// <item>Injections, exits and protocol events are thread instants (<c>i</c>).</item>
 /// </list>
 /// ts and dur are microseconds with 3 decimals (exact ns).
@@ -25,11 +35,13 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
 {
     public const int GuestPid = 1;
     public const int HostPid = 2;
+    public const int TaskTidBase = 100;
     public const int WorkerTidBase = 1000;
+    public const string OutstandingFaults = "outstanding_faults";
 
     private const int FlushThreshold = 1 << 16;
 
-    private static readonly string[] StateNames = ["guest", "stalled in host", "halted in host", "idle"];
+    private static readonly string[] StateNames = ["guest", "stalled in host", "halted in host", "idle", "waiting for pcpu"];
 
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
@@ -38,35 +50,37 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
     private readonly long[] _stateStart;
     private readonly VcpuState[] _state;
     private readonly bool[] _stateOpen;
+    private readonly IReadOnlyList<string>? _taskNames;
+    private readonly HashSet<(int Pid, int Tid)> _named = [];
+    private readonly SortedDictionary<int, OpenFault> _openFaults = [];
+    private readonly Dictionary<int, long> _taskLastEnd = [];
     private bool _first = true;
     private bool _completed;
     private long _outstanding;
 
-    public PerfettoTraceWriter(Stream stream, int vcpus, int workers = 1, string processName = "guest vm0", bool leaveOpen = false)
+    /// <param name="stream">Where the JSON goes.</param>
+    /// <param name="vcpus">vCPUs.</param>
+    /// <param name="workers">Host work slots.</param>
+    /// <param name="processName">The guest process's name.</param>
+    /// <param name="leaveOpen">Leave <paramref name="stream"/> open on dispose.</param>
+    /// <param name="taskNames">Track names of the guest's tasks by task index (missing: "task N").</param>
+    public PerfettoTraceWriter(Stream stream, int vcpus, int workers = 1, string processName = "guest vm0", bool leaveOpen = false, IReadOnlyList<string>? taskNames = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         _stream = stream;
         _leaveOpen = leaveOpen;
+        _taskNames = taskNames;
         _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Indented = false, SkipValidation = false });
         _stateStart = new long[vcpus];
         _state = new VcpuState[vcpus];
         _stateOpen = new bool[vcpus];
+        _ = workers;
 
         WriteRaw("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n"u8);
         Metadata("process_name", GuestPid, null, processName);
         Metadata("process_sort_index", GuestPid, null, null, 0);
-        for (var v = 0; v < vcpus; v++)
-        {
-            Metadata("thread_name", GuestPid, v, string.Create(CultureInfo.InvariantCulture, $"vCPU {v}"));
-            Metadata("thread_sort_index", GuestPid, v, null, v);
-        }
-
         Metadata("process_name", HostPid, null, "host");
         Metadata("process_sort_index", HostPid, null, null, 1);
-        for (var w = 0; w < workers; w++)
-        {
-            Metadata("thread_name", HostPid, WorkerTidBase + w, string.Create(CultureInfo.InvariantCulture, $"async_pf worker {w}"));
-        }
     }
 
     public long EventsWritten { get; private set; }
@@ -95,13 +109,21 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
                 Complete(r.Label ?? "get_user_pages", "host", HostPid, WorkerTidBase + Math.Max(r.Worker, 0), r.TimeNs, r.DurationNs, r.Token);
                 break;
             case TraceKind.FaultBegin:
+                FaultBegin(r);
+                break;
             case TraceKind.FaultEnd:
-                Async(r);
-                _outstanding += r.Kind == TraceKind.FaultBegin ? 1 : -1;
-                Counter("outstanding_faults", r.TimeNs, _outstanding);
+                FaultEnd(r);
+                break;
+            case TraceKind.FaultFlow:
+                FlowStep(r);
+                break;
+            case TraceKind.Violation:
+                Violation(r);
                 break;
             case TraceKind.Counter:
-                Counter(r.Label ?? "counter", r.TimeNs, r.Value);
+                Counter(r.Label ?? "counter", r.Vcpu >= 0 ? GuestPid : HostPid, r.TimeNs, r.Value);
+                break;
+            case TraceKind.TaskWork:
                 break;
             default:
                 Instant(r);
@@ -122,6 +144,14 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
             CloseState(v, endTimeNs);
         }
 
+        // Faults still waiting when the run ends close with it.
+        foreach (var (task, open) in _openFaults)
+        {
+            var end = Math.Max(endTimeNs, open.BeginNs);
+            EndFaultSlice(task, open, end, "waiting", end - open.BeginNs);
+        }
+
+        _openFaults.Clear();
         WriteRaw("\n]}\n"u8);
         FlushBuffer();
         _stream.Flush();
@@ -154,6 +184,7 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
 
     private void Complete(string name, string category, int pid, int tid, long ts, long dur, uint token)
     {
+        NameThread(pid, tid);
         Begin();
         _json.WriteString("ph"u8, "X"u8);
         _json.WriteString("name"u8, name);
@@ -172,49 +203,199 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
         End();
     }
 
-    private void Async(in TraceRecord r)
+    private void FaultBegin(in TraceRecord r)
     {
-        var id = r.Id.ToString(CultureInfo.InvariantCulture);
-        Begin();
-        _json.WriteString("ph"u8, r.Kind == TraceKind.FaultBegin ? "b"u8 : "e"u8);
-        _json.WriteString("name"u8, r.Label ?? "fault " + KvmFormat.AltHex(r.Gfn));
-        _json.WriteString("cat"u8, "fault"u8);
-        _json.WriteString("id"u8, id);
-        _json.WriteNumber("pid"u8, GuestPid);
-        if (r.Vcpu >= 0)
+        if (_openFaults.ContainsKey(r.Task))
         {
-            _json.WriteNumber("tid"u8, r.Vcpu);
+            return;
         }
 
-        Timestamp("ts"u8, r.TimeNs);
+        var tid = TaskTidBase + r.Task;
+        NameThread(GuestPid, tid);
+
+        // A task's faults follow one another: the next begins where the last ended at the earliest.
+        var begin = _taskLastEnd.TryGetValue(r.Task, out var last) ? Math.Max(r.StepNs, last) : r.StepNs;
+        var name = "fault gfn " + KvmFormat.AltHex(r.Gfn);
+        _openFaults[r.Task] = new OpenFault(r.Id, begin, name);
+        Begin();
+        _json.WriteString("ph"u8, "B"u8);
+        _json.WriteString("name"u8, name);
+        _json.WriteString("cat"u8, "fault"u8);
+        _json.WriteNumber("pid"u8, GuestPid);
+        _json.WriteNumber("tid"u8, tid);
+        Timestamp("ts"u8, begin);
+        _json.WriteNumber("bind_id"u8, r.Id);
+        _json.WriteBoolean("flow_out"u8, true);
+        _json.WriteStartObject("args"u8);
+        _json.WriteString("gfn"u8, KvmFormat.AltHex(r.Gfn));
+        _json.WriteString("gva"u8, KvmFormat.AltHex(r.Gva));
+        _json.WriteNumber("vcpu"u8, r.Vcpu);
+        _json.WriteNumber("task"u8, r.Task);
+        _json.WriteNumber("fault"u8, r.Id);
+        _json.WriteEndObject();
+        End();
+        _outstanding++;
+        Counter(OutstandingFaults, GuestPid, begin, _outstanding);
+    }
+
+    private void FaultEnd(in TraceRecord r)
+    {
+        if (!_openFaults.Remove(r.Task, out var open) || open.Id != r.Id)
+        {
+            return;
+        }
+
+        var latency = Math.Max(r.DurationNs, 0);
+        var end = open.BeginNs + latency;
+        var outcome = KvmFormat.FaultOutcome(r.Value);
+        EndFaultSlice(r.Task, open, end, outcome, latency, r.Token);
+
+        // The retried access (or the fixup, or the signal) ends the fault's flow.
+        Begin();
+        _json.WriteString("ph"u8, "X"u8);
+        _json.WriteString("name"u8, r.Value == 0 ? "access done" : outcome);
+        _json.WriteString("cat"u8, "flow"u8);
+        _json.WriteNumber("pid"u8, GuestPid);
+        _json.WriteNumber("tid"u8, TaskTidBase + r.Task);
+        Timestamp("ts"u8, end);
+        Timestamp("dur"u8, 0);
+        _json.WriteNumber("bind_id"u8, r.Id);
+        _json.WriteBoolean("flow_in"u8, true);
         _json.WriteStartObject("args"u8);
         _json.WriteString("gfn"u8, KvmFormat.AltHex(r.Gfn));
         _json.WriteNumber("vcpu"u8, r.Vcpu);
-        _json.WriteNumber("task"u8, r.Task);
-        if (r.Kind == TraceKind.FaultEnd)
-        {
-            _json.WriteString("token"u8, KvmFormat.AltHex(r.Token));
-            _json.WriteNumber("latency_ns"u8, r.DurationNs);
-            _json.WriteString("outcome"u8, KvmFormat.FaultOutcome(r.Value));
-        }
-
         _json.WriteEndObject();
-
         End();
     }
 
-    private void Counter(string name, long ts, long value)
+    private void EndFaultSlice(int task, OpenFault open, long end, string outcome, long latency, uint token = 0)
+    {
+        _taskLastEnd[task] = end;
+        Begin();
+        _json.WriteString("ph"u8, "E"u8);
+        _json.WriteString("name"u8, open.Name);
+        _json.WriteString("cat"u8, "fault"u8);
+        _json.WriteNumber("pid"u8, GuestPid);
+        _json.WriteNumber("tid"u8, TaskTidBase + task);
+        Timestamp("ts"u8, end);
+        _json.WriteStartObject("args"u8);
+        _json.WriteString("token"u8, KvmFormat.AltHex(token));
+        _json.WriteNumber("latency_ns"u8, latency);
+        _json.WriteString("outcome"u8, outcome);
+        _json.WriteEndObject();
+        End();
+        _outstanding--;
+        Counter(OutstandingFaults, GuestPid, end, _outstanding);
+    }
+
+    private void FlowStep(in TraceRecord r)
+    {
+        if (!_openFaults.TryGetValue(r.Task, out var open) || open.Id != r.Id)
+        {
+            return;
+        }
+
+        var onWorker = r.Worker >= 0;
+        var pid = onWorker ? HostPid : GuestPid;
+        var tid = onWorker ? WorkerTidBase + r.Worker : Math.Max(r.Vcpu, 0);
+        NameThread(pid, tid);
+        Begin();
+        _json.WriteString("ph"u8, "X"u8);
+        _json.WriteString("name"u8, r.Label ?? "step");
+        _json.WriteString("cat"u8, "flow"u8);
+        _json.WriteNumber("pid"u8, pid);
+        _json.WriteNumber("tid"u8, tid);
+        Timestamp("ts"u8, r.TimeNs);
+        Timestamp("dur"u8, 0);
+        _json.WriteNumber("bind_id"u8, r.Id);
+        _json.WriteBoolean("flow_in"u8, true);
+        _json.WriteBoolean("flow_out"u8, true);
+        _json.WriteStartObject("args"u8);
+        _json.WriteString("gfn"u8, KvmFormat.AltHex(r.Gfn));
+        _json.WriteNumber("task"u8, r.Task);
+        _json.WriteNumber("fault"u8, r.Id);
+        _json.WriteEndObject();
+        End();
+    }
+
+    private void Violation(in TraceRecord r)
+    {
+        var name = "violated: " + (r.Label ?? r.Value.ToString(CultureInfo.InvariantCulture));
+        Begin();
+        _json.WriteString("ph"u8, "i"u8);
+        _json.WriteString("name"u8, name);
+        _json.WriteString("cat"u8, "violation"u8);
+        _json.WriteString("s"u8, "g"u8);
+        _json.WriteNumber("pid"u8, GuestPid);
+        _json.WriteNumber("tid"u8, Math.Max(r.Vcpu, 0));
+        Timestamp("ts"u8, r.TimeNs);
+        _json.WriteStartObject("args"u8);
+        _json.WriteString("property"u8, r.Label ?? string.Empty);
+        _json.WriteNumber("vcpu"u8, r.Vcpu);
+        _json.WriteEndObject();
+        End();
+        if (r.Vcpu >= 0)
+        {
+            NameThread(GuestPid, r.Vcpu);
+            Begin();
+            _json.WriteString("ph"u8, "i"u8);
+            _json.WriteString("name"u8, name);
+            _json.WriteString("cat"u8, "violation"u8);
+            _json.WriteString("s"u8, "t"u8);
+            _json.WriteNumber("pid"u8, GuestPid);
+            _json.WriteNumber("tid"u8, r.Vcpu);
+            Timestamp("ts"u8, r.TimeNs);
+            End();
+        }
+    }
+
+    private void Counter(string name, int pid, long ts, long value)
     {
         Begin();
         _json.WriteString("ph"u8, "C"u8);
         _json.WriteString("name"u8, name);
-        _json.WriteNumber("pid"u8, GuestPid);
+        _json.WriteNumber("pid"u8, pid);
         Timestamp("ts"u8, ts);
         _json.WriteStartObject("args"u8);
         _json.WriteNumber("value"u8, value);
         _json.WriteEndObject();
         End();
     }
+
+    /// <summary>Names thread <paramref name="tid"/> the first time an event goes on it.</summary>
+    private void NameThread(int pid, int tid)
+    {
+        if (!_named.Add((pid, tid)))
+        {
+            return;
+        }
+
+        string name;
+        int sort;
+        if (pid == HostPid)
+        {
+            name = string.Create(CultureInfo.InvariantCulture, $"async_pf worker {tid - WorkerTidBase}");
+            sort = tid;
+        }
+        else if (tid >= TaskTidBase)
+        {
+            var task = tid - TaskTidBase;
+            name = _taskNames is not null && task < _taskNames.Count && !string.IsNullOrEmpty(_taskNames[task])
+                ? _taskNames[task]
+                : string.Create(CultureInfo.InvariantCulture, $"task {task}");
+            sort = tid;
+        }
+        else
+        {
+            name = string.Create(CultureInfo.InvariantCulture, $"vCPU {tid}");
+            sort = tid;
+        }
+
+        Metadata("thread_name", pid, tid, name);
+        Metadata("thread_sort_index", pid, tid, null, sort);
+    }
+
+    private readonly record struct OpenFault(long Id, long BeginNs, string Name);
 
     private void Instant(in TraceRecord r)
     {
@@ -228,6 +409,7 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
             _ => ev ?? r.Kind.ToString(),
         };
         var onWorker = r.Worker >= 0;
+        NameThread(onWorker ? HostPid : GuestPid, onWorker ? WorkerTidBase + r.Worker : Math.Max(r.Vcpu, 0));
         Begin();
         _json.WriteString("ph"u8, "i"u8);
         _json.WriteString("name"u8, name);

@@ -26,6 +26,15 @@ public enum TraceKind
     /// <summary>A free-form instant named <see cref="TraceRecord.Label"/>.</summary>
     Instant,
 
+    /// <summary>The cause chain of fault <see cref="TraceRecord.Id"/> passes here (<see cref="TraceRecord.Label"/> says how: the worker's I/O, the page-ready, the wakeup).</summary>
+    FaultFlow,
+
+    /// <summary>Safety property <see cref="TraceRecord.Value"/> (named in <see cref="TraceRecord.Label"/>) broke at this step.</summary>
+    Violation,
+
+    /// <summary>Task <see cref="TraceRecord.Task"/> finished one unit of work (an iteration of its loop).</summary>
+    TaskWork,
+
     KvmExit,
     KvmEntry,
     KvmPageFault,
@@ -51,6 +60,9 @@ public enum VcpuState
     StalledInHost,
     HaltedInHost,
     Idle,
+
+    /// <summary>Runnable but waiting for a physical CPU (host.pcpus): steal time.</summary>
+    WaitingForPcpu,
 }
 
 /// <summary>
@@ -100,6 +112,13 @@ public readonly record struct TraceRecord
     public long Id { get; init; }
 
     public long Value { get; init; }
+
+    /// <summary>
+    /// For <see cref="TraceKind.FaultBegin"/> and <see cref="TraceKind.FaultEnd"/>: the start of the step in which the fault
+    /// began or ended, the two instants fault_latency_ns measures between (<see cref="TimeNs"/> is the tracepoint's stamp, which
+    /// comes later in the step).
+    /// </summary>
+    public long StepNs { get; init; }
 
     public VcpuState State { get; init; }
 

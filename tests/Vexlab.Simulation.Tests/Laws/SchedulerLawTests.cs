@@ -80,7 +80,7 @@ public sealed class SchedulerLawTests
         {
             var r = ScenarioRuns.Run(ScenarioRuns.ComputeBesideFaulting, c.protocol,
                 "guest.sched.policy=" + c.policy, $"guest.tick={c.tickMs}ms", $"guest.vcpus={c.vcpus}", $"seed={c.seed}", "duration=40ms");
-            Assert.Equal(r.SimulatedNs * c.vcpus, r.VcpuGuestNs + r.VcpuStalledNs + r.VcpuHaltedNs + r.VcpuIdleNs);
+            Assert.Equal(r.SimulatedNs * c.vcpus, r.VcpuGuestNs + r.VcpuStalledNs + r.VcpuHaltedNs + r.VcpuIdleNs + r.VcpuStealNs);
             long cpu = 0, wait = 0;
             foreach (var t in r.Tasks)
             {

@@ -5,7 +5,9 @@ using System.IO.Hashing;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Vexlab.Results.Sweeps;
+using Vexlab.Results.Sweeps;
+
+namespace Vexlab.FakeSweep;
 
 /// <summary>How the fake runner spends its time.</summary>
 public enum FakeRunnerMode
@@ -22,8 +24,8 @@ public enum FakeRunnerMode
 
 /// <summary>
 /// A deterministic stand-in for the simulator: every number is derived from the run's axis
-/// values, seed and protocol entry, in the documented result shape. Used by tests and selected
-/// in the CLI by <c>VEXLAB_FAKE_RUNNER=fast|slow|cpu</c>.
+/// values, seed and protocol entry, in the documented result shape. Tests inject it: through
+/// <c>CliContext.SweepRunner</c> in process, or by running this project's executable.
 /// </summary>
 public static class FakeRunner
 {

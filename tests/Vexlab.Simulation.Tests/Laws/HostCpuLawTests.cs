@@ -1,0 +1,127 @@
+using CsCheck;
+
+namespace Vexlab.Simulation.Tests.Laws;
+
+/// <summary>
+/// vCPUs sharing physical CPUs (host.pcpus): the pCPUs bound the running time, steal time is the
+/// time runnable vCPUs waited, and PV steal time (guest.steal_time) keeps the guest's scheduler fair.
+/// </summary>
+public sealed class HostCpuLawTests
+{
+    private static readonly string[] Protocols = ["sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve"];
+
+    /// <summary>Three vCPUs whose pinned tasks only compute: every vCPU is runnable all the time.</summary>
+    private const string ThreeBusyVcpus = """
+        name: busy-vcpus
+        duration: 300ms
+        guest:
+          vcpus: 3
+        tasks:
+          - name: a
+            vcpu: 0
+            loop: compute 10
+          - name: b
+            vcpu: 0
+            loop: compute 10
+          - name: c
+            vcpu: 1
+            loop: compute 10
+          - name: d
+            vcpu: 2
+            loop: compute 10
+        """;
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void AlwaysRunnableVcpus_StealWhatThePcpusCannotRun(int pcpus)
+    {
+        // At every instant min(P, 3) vCPUs run and the rest wait: steal = (V - P) x T, running = P x T.
+        var r = ScenarioRuns.Run(ThreeBusyVcpus, "sync", $"host.pcpus={pcpus}");
+        var t = r.SimulatedNs;
+        Assert.Equal((3 - pcpus) * t, r.VcpuStealNs);
+        Assert.Equal(pcpus * t, r.VcpuGuestNs);
+    }
+
+    [Theory]
+    [InlineData("eevdf")]
+    [InlineData("cfs")]
+    public void WithStealTime_GuestTasksStayFair(string policy)
+    {
+        // vCPU 0 runs only about a third of the time; its two tasks split what it ran, not the wall clock.
+        var r = ScenarioRuns.Run(ThreeBusyVcpus, "sync", "host.pcpus=1", "guest.sched.policy=" + policy, "duration=1s");
+        var a = r.Task("a");
+        var b = r.Task("b");
+        Assert.InRange((double)a.CpuNs / b.CpuNs, 0.98, 1.02);
+        Assert.InRange((double)a.WorkDone / b.WorkDone, 0.97, 1.03);
+        Assert.InRange(a.Share + b.Share, 0.30, 0.37);
+    }
+
+    [Fact]
+    public void WithoutStealTime_TheGuestChargesTheWaitToItsTasks()
+    {
+        var on = ScenarioRuns.Run(ThreeBusyVcpus, "sync", "host.pcpus=1");
+        var off = ScenarioRuns.Run(ThreeBusyVcpus, "sync", "host.pcpus=1", "guest.steal_time=false");
+        Assert.Equal(on.VcpuStealNs, off.VcpuStealNs);
+        Assert.Equal(on.VcpuGuestNs, SumCpu(on));
+        Assert.Equal(off.VcpuGuestNs + off.VcpuStealNs, SumCpu(off));
+    }
+
+    /// <summary>
+    /// For any protocol, policy, seed, vCPU and pCPU count, beside a faulting task: each vCPU's
+    /// categories (steal included) sum to the simulated time, the vCPUs run at most P x T in all,
+    /// steal stays below (V - P) x T, and with steal time the tasks' cpu_ns are the vCPUs' non-idle time less steal.
+    /// </summary>
+    [Fact]
+    public void ContendedTimeIsConservedAndBounded()
+    {
+        var gen =
+            from protocol in Gen.Int[0, 4].Select(i => Protocols[i])
+            from policy in Gen.Bool.Select(b => b ? "cfs" : "eevdf")
+            from vcpus in Gen.Int[2, 4]
+            from pcpus in Gen.Int[1, 3]
+            from steal in Gen.Bool
+            from seed in Gen.Int[1, 1000]
+            select (protocol, policy, vcpus, pcpus: Math.Min(pcpus, vcpus - 1), steal, seed);
+        gen.Sample(c =>
+        {
+            var r = ScenarioRuns.Run(ScenarioRuns.ComputeBesideFaulting, c.protocol, "guest.sched.policy=" + c.policy,
+                $"guest.vcpus={c.vcpus}", $"host.pcpus={c.pcpus}", $"guest.steal_time={(c.steal ? "true" : "false")}",
+                $"seed={c.seed}", "duration=40ms");
+            var t = r.SimulatedNs;
+            Assert.Equal(t * c.vcpus, r.VcpuGuestNs + r.VcpuStalledNs + r.VcpuHaltedNs + r.VcpuIdleNs + r.VcpuStealNs);
+            Assert.True(r.VcpuGuestNs <= c.pcpus * t, $"running {r.VcpuGuestNs} > {c.pcpus} x {t}");
+            Assert.True(r.VcpuStealNs <= (c.vcpus - c.pcpus) * t);
+            var seen = r.VcpuGuestNs + r.VcpuStalledNs + r.VcpuHaltedNs;
+            if (c.steal)
+            {
+                Assert.Equal(seen, SumCpu(r));
+            }
+            else
+            {
+                // Without steal time a task is charged the waits of its vCPU (the idle task's are nobody's).
+                Assert.InRange(SumCpu(r), seen, seen + r.VcpuStealNs);
+            }
+        }, iter: 40, threads: 1);
+    }
+
+    [Fact]
+    public void OnePcpuPerVcpu_IsTheDefaultAndStealsNothing()
+    {
+        var r = ScenarioRuns.Run(ThreeBusyVcpus, "sync");
+        Assert.Equal(0, r.VcpuStealNs);
+        Assert.Equal(3 * r.SimulatedNs, r.VcpuGuestNs);
+    }
+
+    private static long SumCpu(Vexlab.Simulation.Driver.SimulationResult r)
+    {
+        long cpu = 0;
+        foreach (var t in r.Tasks)
+        {
+            cpu += t.CpuNs;
+        }
+
+        return cpu;
+    }
+}
