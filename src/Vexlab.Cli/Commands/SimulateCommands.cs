@@ -33,6 +33,8 @@ public static class SimulateCommands
         var trace = new Option<string?>("--trace") { Description = "Write a trace to FILE", HelpName = "FILE" };
         var format = new Option<string>("--trace-format") { Description = "perfetto (Chrome JSON), ftrace (trace-cmd report -N text) or trace-dat (trace-cmd's trace.dat)", DefaultValueFactory = _ => "perfetto" };
         format.AcceptOnlyFromAmong("perfetto", "ftrace", "trace-dat");
+        var timeline = new Option<string?>("--timeline") { Description = "Write per-interval counters (work per task, faults started and completed, vCPU state, device queue depth) to FILE: .csv or .parquet", HelpName = "FILE" };
+        var interval = new Option<string>("--timeline-interval") { Description = "Interval of --timeline rows, a duration such as 1ms or 250us", DefaultValueFactory = _ => "1ms", HelpName = "DURATION" };
         var command = new Command("run", "Run one scenario under one protocol in the timed simulator");
         options.AddTo(command);
         command.Options.Add(protocol);
@@ -41,11 +43,21 @@ public static class SimulateCommands
         command.Options.Add(vcpuOption);
         command.Options.Add(trace);
         command.Options.Add(format);
+        command.Options.Add(timeline);
+        command.Options.Add(interval);
         var timeLimit = WallClockLimit.CreateOption();
         command.Options.Add(timeLimit);
         command.SetAction(parse =>
         {
             using var limit = WallClockLimit.Start(parse, timeLimit);
+            var timelinePath = parse.GetValue(timeline);
+            var intervalNs = TimelineInterval(parse.GetValue(interval)!);
+            if (timelinePath is not null)
+            {
+                Vexlab.Results.Store.TimelineFile.FormatOf(timelinePath);
+                OutputFile.Check(timelinePath, "timeline");
+            }
+
             var (doc, arg) = options.Load(parse);
             var entries = Overrides.ParseProtocols(parse.GetValue(protocol)!, "--protocol");
             if (entries.Count != 1)
@@ -91,17 +103,29 @@ public static class SimulateCommands
                 }
             }
 
+            var traceSink = sink;
+            var recorder = timelinePath is null ? null : TimelineRecorder.For(prepared.Setup, intervalNs);
+            if (recorder is not null)
+            {
+                sink = sink is null ? recorder : new TraceFanout(sink, recorder);
+            }
+
             SimulationResult result;
             try
             {
                 result = RunWithProgress(context, prepared, sink, limit.Token);
-                (sink as IDisposable)?.Dispose();
+                (traceSink as IDisposable)?.Dispose();
                 writer?.Dispose();
                 output?.Commit();
             }
             finally
             {
                 output?.Dispose();
+            }
+
+            if (recorder is not null)
+            {
+                Vexlab.Results.Store.TimelineFile.Write(timelinePath!, recorder.Columns, recorder.Rows);
             }
 
             var human = context.Human(target);
@@ -129,6 +153,22 @@ public static class SimulateCommands
             return result.StoppedEarly ? ExitCodes.Limit : ExitCodes.Done;
         });
         return command;
+    }
+
+    private static long TimelineInterval(string text)
+    {
+        var parsed = Vexlab.Scenarios.Values.ScalarParsers.ParseDuration(text);
+        if (!parsed.IsOk)
+        {
+            throw new InputException("--timeline-interval: " + parsed.Error);
+        }
+
+        if (parsed.Value < 1)
+        {
+            throw new InputException("--timeline-interval: expected a positive duration, got " + text);
+        }
+
+        return parsed.Value;
     }
 
     /// <summary>perf kvm stat report's table as JSON: scope, then one row per exit reason (times in ns).</summary>

@@ -268,17 +268,26 @@ public static class StoreOperations
             throw InputException.At(path, 0, 0, "--table", $"no table \"{table}\"; the store has results, tasks and sweep");
         }
 
-        var options = format == "parquet" ? "FORMAT parquet" : "FORMAT csv, HEADER true";
         var order = table == SweepStore.MetaTable ? "key" : "run_key";
-        OutputFile.WriteThroughFile(output, "export", scratch =>
+        CopyTo(connection, $"SELECT * FROM {SweepStore.Quote(table)} ORDER BY {order}", format, output, "export");
+    }
+
+    /// <summary>
+    /// The store's file writer: the rows of <paramref name="select"/> as Parquet or CSV (with a header line) into
+    /// <paramref name="output"/>, through a temp file renamed over it.
+    /// </summary>
+    internal static void CopyTo(DuckDBConnection connection, string select, string format, string output, string what)
+    {
+        var options = format == "parquet" ? "FORMAT parquet" : "FORMAT csv, HEADER true";
+        OutputFile.WriteThroughFile(output, what, scratch =>
         {
             try
             {
-                SweepStore.Execute(connection, $"COPY (SELECT * FROM {SweepStore.Quote(table)} ORDER BY {order}) TO {SweepStore.Literal(scratch)} ({options})");
+                SweepStore.Execute(connection, $"COPY ({select}) TO {SweepStore.Literal(scratch)} ({options})");
             }
             catch (DuckDBException e)
             {
-                throw InputException.At(ErrorText.Path(output), 0, 0, null, "cannot export: " + FirstLine(e.Message));
+                throw InputException.At(ErrorText.Path(output), 0, 0, null, $"cannot write the {what}: " + FirstLine(e.Message));
             }
         });
     }
