@@ -98,6 +98,29 @@ public sealed class ComparePlotTests : IDisposable
     }
 
     [Fact]
+    public void PlotOfCompareJson_StackedAndCdf_StackedRefusesX()
+    {
+        var json = Path.Combine(_dir, "c.json");
+        Assert.Equal(0, CliRunner.Run("compare", "--builtin", "kernel-heavy", "--protocols", "kvm-pf-int,ve", "--duration", "20ms", "--json", json).ExitCode);
+        foreach (var kind in new[] { "stacked", "cdf" })
+        {
+            var png = Path.Combine(_dir, kind + ".png");
+            var result = CliRunner.Run("plot", json, "--kind", kind, "--out", png);
+            Assert.Equal(0, result.ExitCode);
+            Assert.Equal($"wrote {png}\n", result.Stdout);
+            Assert.Equal(0x89, File.ReadAllBytes(png)[0]);
+        }
+
+        var refused = CliRunner.Run("plot", json, "--kind", "stacked", "--x", "latency", "--out", Path.Combine(_dir, "x.png"));
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Equal("vexlab: command line: --x: --kind stacked draws one bar of the vCPU time split per --by value; it takes no --x (pick the rows with --where, such as --where \"latency = 100\")\n", refused.Stderr);
+        Assert.False(File.Exists(Path.Combine(_dir, "x.png")));
+        var size = CliRunner.Run("plot", json, "--kind", "cdf", "--size", "big", "--out", Path.Combine(_dir, "s.png"));
+        Assert.Equal(2, size.ExitCode);
+        Assert.Contains("--size", size.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ComparePlot_BadExtension_ExitsTwo()
     {
         var result = CliRunner.Run("compare", "--builtin", "kernel-heavy", "--protocols", "ve", "--duration", "5ms", "--plot", Path.Combine(_dir, "c.gif"));

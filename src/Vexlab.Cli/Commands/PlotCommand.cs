@@ -1,39 +1,52 @@
 using System.CommandLine;
+using System.Globalization;
 using Vexlab.Cli.Infrastructure;
+using Vexlab.Model.Configuration;
 using Vexlab.Results.Plotting;
 
 namespace Vexlab.Cli.Commands;
 
-/// <summary><c>vexlab plot</c>: lines with 95% intervals over seeds, or stacked vCPU time bars.</summary>
+/// <summary><c>vexlab plot</c>: lines with 95% intervals over seeds, stacked vCPU time bars, or fault-latency CDFs.</summary>
 public static class PlotCommand
 {
     public static Command Create(CliContext context)
     {
-        var file = new Argument<string>("FILE") { Description = "The result store" };
-        var x = new Option<string?>("--x") { Description = "The x column (such as an axis: latency)", HelpName = "COLUMN" };
-        var y = new Option<string?>("--y") { Description = "The y column (such as fault_latency_ns_p99)", HelpName = "COLUMN" };
+        var file = new Argument<string>("FILE") { Description = "A sweep store, or the JSON of run --json or compare --json (stacked and cdf only)" };
+        var x = new Option<string?>("--x") { Description = "The x column (such as an axis: latency); lines only", HelpName = "COLUMN" };
+        var y = new Option<string?>("--y") { Description = "The y column (such as fault_latency_ns_p99); lines only", HelpName = "COLUMN" };
         var by = new Option<string>("--by") { Description = "One line (or bar) per value of this column", HelpName = "COLUMN", DefaultValueFactory = _ => "variant" };
-        var kind = new Option<string>("--kind") { Description = "lines, or stacked (the vCPU time split)", DefaultValueFactory = _ => "lines" };
-        kind.AcceptOnlyFromAmong("lines", "stacked");
+        var kind = new Option<string>("--kind") { Description = "lines, stacked (the vCPU time split and work done) or cdf (fault latency)", DefaultValueFactory = _ => "lines" };
+        kind.AcceptOnlyFromAmong("lines", "stacked", "cdf");
         var logX = new Option<bool>("--log-x") { Description = "Logarithmic x axis" };
+        var logY = new Option<bool?>("--log-y") { Description = "Logarithmic y axis (default: on for latencies, off otherwise; --log-y false turns it off)", Arity = ArgumentArity.ZeroOrOne };
+        var where = new Option<string?>("--where") { Description = "Plot only the store's rows matching this SQL condition, such as \"latency = 100\"", HelpName = "SQL" };
+        var size = new Option<string>("--size") { Description = "Image size in pixels", HelpName = "WxH", DefaultValueFactory = _ => "900x560" };
         var title = new Option<string?>("--title") { Description = "The plot title" };
         var output = new Option<string>("--out") { Description = "The image: .png or .svg", HelpName = "FILE", DefaultValueFactory = _ => "plot.png" };
-        var command = new Command("plot", "Plot a result store: mean lines with 95% intervals over seeds, or stacked vCPU time bars");
+        var command = new Command("plot", "Plot results: mean lines with 95% intervals over seeds, stacked vCPU time bars with the work done, or fault-latency CDFs");
         command.Arguments.Add(file);
-        foreach (var option in new Option[] { x, y, by, kind, logX, title, output })
+        foreach (var option in new Option[] { x, y, by, kind, logX, logY, where, size, title, output })
         {
             command.Options.Add(option);
         }
 
         command.SetAction(parse =>
         {
+            var (width, height) = ParseSize(parse.GetValue(size)!);
+            var logYResult = parse.GetResult(logY);
             var request = new PlotRequest
             {
-                Kind = parse.GetValue(kind) == "stacked" ? PlotKind.Stacked : PlotKind.Lines,
+                Kind = parse.GetValue(kind) switch { "stacked" => PlotKind.Stacked, "cdf" => PlotKind.Cdf, _ => PlotKind.Lines },
                 X = parse.GetValue(x),
                 Y = parse.GetValue(y),
                 By = parse.GetValue(by)!,
                 LogX = parse.GetValue(logX),
+
+                // A bare --log-y means on.
+                LogY = logYResult is null ? null : parse.GetValue(logY) ?? true,
+                Where = parse.GetValue(where),
+                Width = width,
+                Height = height,
                 Title = parse.GetValue(title),
             };
             var path = parse.GetValue(output)!;
@@ -42,5 +55,18 @@ public static class PlotCommand
             return ExitCodes.Done;
         });
         return command;
+    }
+
+    private static (int Width, int Height) ParseSize(string text)
+    {
+        var parts = text.Split('x', 'X');
+        if (parts.Length == 2
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var w)
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var h))
+        {
+            return (w, h);
+        }
+
+        throw InputException.At(null, 0, 0, "--size", $"expected WIDTHxHEIGHT in pixels, such as 900x560, got \"{text}\"");
     }
 }

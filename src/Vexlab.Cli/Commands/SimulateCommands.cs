@@ -286,16 +286,11 @@ public static class SimulateCommands
             ResultDocument.Write(context, target, document);
             if (parse.GetValue(plot) is { } plotPath)
             {
-                var rows = new List<(string, double[])>();
-                for (var i = 0; i < first.Count; i++)
-                {
-                    var r = firstResults[i];
-                    rows.Add((first[i].Variant, [r.VcpuGuestNs, r.VcpuStalledNs, r.VcpuHaltedNs, r.VcpuIdleNs]));
-                }
-
+                var plotted = Vexlab.Results.Documents.RunSummaries.FromDocument(document, "compare").Entries;
+                var seedText = n > 1 ? $"seeds {first[0].Setup.Seed}..{(long)first[0].Setup.Seed + n - 1}, means" : $"seed {first[0].Setup.Seed}";
                 Vexlab.Results.Plotting.ResultPlots.RenderSplit(
-                    rows,
-                    string.Create(Inv, $"{first[0].Scenario}: vCPU time split by protocol (seed {first[0].Setup.Seed})"),
+                    plotted,
+                    string.Create(Inv, $"{first[0].Scenario}: vCPU time split and work done by protocol ({seedText})"),
                     plotPath);
             }
 

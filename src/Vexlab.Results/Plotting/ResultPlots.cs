@@ -1,6 +1,7 @@
 using System.Globalization;
 using ScottPlot;
 using Vexlab.Model.Configuration;
+using Vexlab.Results.Documents;
 using Vexlab.Results.Store;
 using Vexlab.Scenarios.Files;
 
@@ -9,7 +10,7 @@ namespace Vexlab.Results.Plotting;
 /// <summary>What to plot.</summary>
 public sealed record PlotRequest
 {
-    /// <summary>Lines (mean with a 95% interval over seeds) or stacked vCPU time bars.</summary>
+    /// <summary>Lines (mean with a 95% interval over seeds), stacked vCPU time bars, or fault-latency CDFs.</summary>
     public PlotKind Kind { get; init; } = PlotKind.Lines;
 
     public string? X { get; init; }
@@ -22,6 +23,12 @@ public sealed record PlotRequest
     /// <summary>Logarithmic x axis.</summary>
     public bool LogX { get; init; }
 
+    /// <summary>Logarithmic y axis; null: on for latencies (they span decades), off otherwise.</summary>
+    public bool? LogY { get; init; }
+
+    /// <summary>A SQL condition on the store's rows (<c>latency = 100</c>); stores only.</summary>
+    public string? Where { get; init; }
+
     public int Width { get; init; } = 900;
 
     public int Height { get; init; } = 560;
@@ -33,34 +40,89 @@ public enum PlotKind
 {
     Lines,
     Stacked,
+    Cdf,
 }
 
 /// <summary>One point of a line: the mean of y over seeds at one x, with its 95% interval.</summary>
 public sealed record LinePoint(double X, double Mean, double Low, double High, int N);
 
-/// <summary>Plots of a result store with ScottPlot, written as PNG or SVG by the file's extension.</summary>
+/// <summary>
+/// Plots of results with ScottPlot, written as PNG or SVG by the file's extension. Every plot has
+/// units on its axes, its legend in a panel beside the data (never over it) and tick labels that fit
+/// the image (<see cref="BarLabels"/>).
+/// </summary>
 public static class ResultPlots
 {
     /// <summary>The stacked columns: the vCPU time split.</summary>
-    public static readonly string[] VcpuColumns = ["vcpu_ns_guest", "vcpu_ns_host_stalled", "vcpu_ns_host_halted", "vcpu_ns_idle"];
+    public static readonly string[] VcpuColumns = ["vcpu_ns_guest", "vcpu_ns_host_stalled", "vcpu_ns_host_halted", "vcpu_ns_idle", "vcpu_ns_steal"];
 
-    /// <summary>Renders <paramref name="request"/> from the store at <paramref name="path"/> into <paramref name="output"/>.</summary>
-    public static void Render(string path, PlotRequest request, string output)
+    /// <summary>Renders <paramref name="request"/> from <paramref name="input"/> (a store, or a run or compare JSON) into <paramref name="output"/>.</summary>
+    public static void Render(string input, PlotRequest request, string output)
     {
+        ArgumentNullException.ThrowIfNull(request);
         CheckOutput(output);
-        var plot = request.Kind == PlotKind.Lines ? Lines(path, request) : Stacked(path, request);
+        CheckRequest(input, request);
+        var plot = Build(input, request);
         Save(plot, output, request.Width, request.Height);
     }
 
     /// <summary>
-    /// Stacked bars of the vCPU time split, one per label (<c>compare --plot</c>): each row holds
-    /// the nanoseconds of <see cref="VcpuColumns"/> in that order.
+    /// Refuses options a plot kind would otherwise ignore, before any work: a stacked plot has one
+    /// bar per <c>--by</c> value and a CDF one line per value, so neither takes <c>--x</c> or <c>--y</c>.
     /// </summary>
-    public static void RenderSplit(IReadOnlyList<(string Label, double[] VcpuNs)> rows, string title, string output)
+    public static void CheckRequest(string input, PlotRequest request)
     {
-        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(request);
+        var json = RunSummaries.IsJson(input);
+        if (request.Kind != PlotKind.Lines)
+        {
+            var what = request.Kind == PlotKind.Stacked
+                ? "--kind stacked draws one bar of the vCPU time split per --by value"
+                : "--kind cdf draws one fault-latency CDF per --by value";
+            var extra = request.X is not null ? "--x" : request.Y is not null ? "--y" : request.LogX ? "--log-x" : request.LogY is not null && request.Kind == PlotKind.Stacked ? "--log-y" : null;
+            if (extra is not null)
+            {
+                throw InputException.At(null, 0, 0, extra, $"{what}; it takes no {extra} (pick the rows with --where, such as --where \"latency = 100\")");
+            }
+        }
+        else if (json)
+        {
+            throw InputException.At(null, 0, 0, "--kind", "a run or compare JSON has one point per entry: plot it with --kind stacked or --kind cdf (lines need a sweep store)");
+        }
+
+        if (json && request.Where is not null)
+        {
+            throw InputException.At(null, 0, 0, "--where", "selects rows of a sweep store; a JSON file has none");
+        }
+
+        if (request.Width is < 300 or > 8000 || request.Height is < 200 or > 8000)
+        {
+            throw InputException.At(null, 0, 0, "--size", "expected a width of 300..8000 and a height of 200..8000 pixels");
+        }
+    }
+
+    /// <summary>Builds the plot <paramref name="request"/> asks for, without writing it.</summary>
+    public static Plot Build(string input, PlotRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Kind == PlotKind.Lines)
+        {
+            return Lines(input, request);
+        }
+
+        var set = RunSummaries.Load(input, request.By, request.Where);
+        var where = request.Where is null ? string.Empty : $", {request.Where}";
+        return request.Kind == PlotKind.Stacked
+            ? SplitPlot(set.Entries, request.Title ?? SplitTitle(set) + where, request.Width, request.Height)
+            : CdfPlot(set.Entries, request.Title ?? $"{set.Name}: fault latency CDF by {request.By}{where}", request.Width, request.Height);
+    }
+
+    /// <summary>Stacked bars of the vCPU time split, one per entry, with the work each did above its bar (<c>compare --plot</c>).</summary>
+    public static void RenderSplit(IReadOnlyList<RunSummary> entries, string title, string output)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
         CheckOutput(output);
-        Save(SplitPlot(rows, title), output, 900, 560);
+        Save(SplitPlot(entries, title, 900, 560), output, 900, 560);
     }
 
     /// <summary>Rejects an output path that is not .png or .svg (before any work is done).</summary>
@@ -73,6 +135,13 @@ public static class ResultPlots
         }
     }
 
+    /// <summary>The plot as SVG markup, for pages that inline their images.</summary>
+    public static string Svg(Plot plot, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(plot);
+        return plot.GetSvgXml(width, height);
+    }
+
     private static void Save(Plot plot, string output, int width, int height)
     {
         // Rendered in memory, then written whole by the one output writer (temp file, fsync, rename).
@@ -82,14 +151,27 @@ public static class ResultPlots
         OutputFile.Write(output, "plot", stream => stream.Write(bytes));
     }
 
+    private static string SplitTitle(ResultSet set) => set.Source == ResultSource.Store
+        ? $"{set.Name}: vCPU time split (mean over runs)"
+        : $"{set.Name}: vCPU time split and work done";
+
     /// <summary>Groups rows into lines: mean and mean +- 1.96 sd / sqrt(n) over the rows at each x.</summary>
-    public static SortedDictionary<string, List<LinePoint>> LineData(string path, string x, string y, string by)
+    public static SortedDictionary<string, List<LinePoint>> LineData(string path, string x, string y, string by, string? where = null)
     {
-        var query = $"SELECT CAST({SweepStore.Quote(x)} AS DOUBLE), CAST({SweepStore.Quote(y)} AS DOUBLE), CAST({SweepStore.Quote(by)} AS VARCHAR) " +
-                    $"FROM {SweepStore.ResultsTable} WHERE {SweepStore.Quote(x)} IS NOT NULL AND {SweepStore.Quote(y)} IS NOT NULL";
+        var meaning = ColumnMeaning.Of(y, []);
+        var yExpr = $"CAST({SweepStore.Quote(y)} AS DOUBLE)";
+        if (meaning.Quantity == Quantity.WorkRate)
+        {
+            // Work per simulated second: runs of different durations compare.
+            yExpr = $"{yExpr} * 1e9 / NULLIF(CAST(simulated_ns AS DOUBLE), 0)";
+        }
+
+        var filter = where is null ? string.Empty : $" AND ({where})";
+        var query = $"SELECT CAST({SweepStore.Quote(x)} AS DOUBLE), {yExpr}, CAST({SweepStore.Quote(by)} AS VARCHAR) " +
+                    $"FROM {SweepStore.ResultsTable} WHERE {SweepStore.Quote(x)} IS NOT NULL AND {SweepStore.Quote(y)} IS NOT NULL{filter}";
         var result = StoreOperations.Query(path, query);
         var lines = new SortedDictionary<string, List<LinePoint>>(StringComparer.Ordinal);
-        foreach (var group in result.Rows.GroupBy(r => (string?)r[2] ?? string.Empty))
+        foreach (var group in result.Rows.Where(r => r[1] is not null).GroupBy(r => (string?)r[2] ?? string.Empty))
         {
             var points = new List<LinePoint>();
             foreach (var atX in group.GroupBy(r => (double)r[0]!).OrderBy(g => g.Key))
@@ -114,18 +196,35 @@ public static class ResultPlots
             throw InputException.At(null, 0, 0, request.X is null ? "--x" : "--y", "a line plot needs --x and --y columns");
         }
 
-        var lines = LineData(path, request.X, request.Y, request.By);
+        var axes = RunSummaries.LoadStore(path, request.By, request.Where).Axes;
+        var lines = LineData(path, request.X, request.Y, request.By, request.Where);
         if (lines.Count == 0)
         {
             throw InputException.At(path, 0, 0, null, $"no rows with both {request.X} and {request.Y}");
         }
 
+        var xMeaning = ColumnMeaning.Of(request.X, axes);
+        var yMeaning = ColumnMeaning.Of(request.Y, axes);
+        var logY = request.LogY ?? yMeaning.IsLatency;
         if (request.LogX && lines.Values.Any(l => l.Any(p => p.X <= 0)))
         {
             throw InputException.At(null, 0, 0, "--log-x", $"{request.X} has values at or below 0");
         }
 
-        double Tx(double v) => request.LogX ? Math.Log10(v) : v;
+        if (logY && lines.Values.Any(l => l.Any(p => p.Mean <= 0)))
+        {
+            throw InputException.At(null, 0, 0, "--log-y", $"{request.Y} has means at or below 0 (pass --log-y false)");
+        }
+
+        var largestX = lines.Values.SelectMany(l => l).Max(p => Math.Abs(p.X));
+        var largestY = lines.Values.SelectMany(l => l).Max(p => Math.Abs(p.High));
+        var (_, xDiv, xMul) = xMeaning.Scale(largestX);
+        var (_, yDiv, yMul) = yMeaning.Scale(largestY);
+        var smallestY = lines.Values.SelectMany(l => l).Min(p => p.Mean) * yMul / yDiv;
+        double Tx(double v) => request.LogX ? Math.Log10(v * xMul / xDiv) : v * xMul / xDiv;
+
+        // A band's low edge can reach 0 or below; on a log axis it stops at half the smallest mean.
+        double Ty(double v) => logY ? Math.Log10(Math.Max(v * yMul / yDiv, smallestY / 2)) : v * yMul / yDiv;
         var plot = new Plot();
         var palette = new ScottPlot.Palettes.Category10();
         var index = 0;
@@ -133,72 +232,52 @@ public static class ResultPlots
         {
             var color = palette.GetColor(index++);
             var xs = points.Select(p => Tx(p.X)).ToArray();
-            var band = plot.Add.FillY(xs, points.Select(p => p.Low).ToArray(), points.Select(p => p.High).ToArray());
+            var band = plot.Add.FillY(xs, points.Select(p => Ty(p.Low)).ToArray(), points.Select(p => Ty(p.High)).ToArray());
             band.FillStyle.Color = color.WithAlpha(0.2);
             band.LineStyle.Width = 0;
-            var line = plot.Add.Scatter(xs, points.Select(p => p.Mean).ToArray());
+            var line = plot.Add.Scatter(xs, points.Select(p => Ty(p.Mean)).ToArray());
             line.Color = color;
             line.LineWidth = 2;
             line.MarkerSize = 5;
-            line.LegendText = name;
+            line.LegendText = LegendText(name);
         }
 
         if (request.LogX)
         {
-            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
-            {
-                MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-                IntegerTicksOnly = true,
-                LabelFormatter = v => Math.Pow(10, v).ToString("G6", CultureInfo.InvariantCulture),
-            };
+            LogTicks(plot.Axes.Bottom);
         }
 
-        plot.Title(request.Title ?? $"{request.Y} by {request.X} (mean, 95% interval over seeds)");
-        plot.XLabel(request.X + (request.LogX ? " (log)" : string.Empty));
-        plot.YLabel(request.Y);
-        plot.ShowLegend(Alignment.UpperLeft);
+        if (logY)
+        {
+            LogTicks(plot.Axes.Left);
+        }
+
+        var xLabel = xMeaning.AxisLabel(largestX) + (request.LogX ? ", log scale" : string.Empty);
+        var yLabel = yMeaning.AxisLabel(largestY) + (logY ? ", log scale" : string.Empty);
+        var where = request.Where is null ? string.Empty : $", {request.Where}";
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        LegendBeside(plot);
+        FitTitle(plot, request.Title ?? $"{yMeaning.Label} by {xMeaning.Label} (mean, 95% interval over seeds{where})", request.Width, request.Height);
         return plot;
     }
 
-    private static Plot Stacked(string path, PlotRequest request)
+    /// <summary>
+    /// The vCPU time split as 100% stacked bars, one per entry, with the work each entry did per
+    /// simulated second above its bar: what each protocol costs the workload, and what it gets done.
+    /// </summary>
+    public static Plot SplitPlot(IReadOnlyList<RunSummary> entries, string title, int width, int height)
     {
-        var by = SweepStore.Quote(request.By);
-        var means = string.Join(", ", VcpuColumns.Select(c => $"avg(CAST({SweepStore.Quote(c)} AS DOUBLE))"));
-        var result = StoreOperations.Query(
-            path, $"SELECT CAST({by} AS VARCHAR) AS g, {means} FROM {SweepStore.ResultsTable} GROUP BY g ORDER BY g");
-        if (result.Rows.Count == 0)
-        {
-            throw InputException.At(path, 0, 0, null, "no results to plot");
-        }
-
-        var rows = new List<(string Label, double[] VcpuNs)>();
-        foreach (var row in result.Rows)
-        {
-            var values = new double[VcpuColumns.Length];
-            for (var k = 0; k < VcpuColumns.Length; k++)
-            {
-                values[k] = row[k + 1] is double d ? d : 0;
-            }
-
-            rows.Add(((string?)row[0] ?? string.Empty, values));
-        }
-
-        return SplitPlot(rows, request.Title ?? $"vCPU time split by {request.By} (mean over runs)");
-    }
-
-    private static Plot SplitPlot(IReadOnlyList<(string Label, double[] VcpuNs)> rows, string title)
-    {
+        ArgumentNullException.ThrowIfNull(entries);
         var plot = new Plot();
         var palette = new ScottPlot.Palettes.Category10();
         var bars = new List<Bar>();
-        for (var i = 0; i < rows.Count; i++)
+        for (var i = 0; i < entries.Count; i++)
         {
-            var values = rows[i].VcpuNs;
-            var total = values.Sum();
             double bottom = 0;
-            for (var k = 0; k < VcpuColumns.Length; k++)
+            for (var k = 0; k < RunSummary.VcpuParts.Length; k++)
             {
-                var share = total > 0 ? 100 * values[k] / total : 0;
+                var share = 100 * entries[i].VcpuShare(k);
                 bars.Add(new Bar
                 {
                     Position = i,
@@ -212,22 +291,172 @@ public static class ResultPlots
         }
 
         plot.Add.Bars(bars);
-        plot.Axes.Bottom.SetTicks(
-            Enumerable.Range(0, rows.Count).Select(i => (double)i).ToArray(),
-            rows.Select(r => r.Label).ToArray());
-        var crowded = rows.Count > 6 || rows.Any(r => r.Label.Length > 24);
-        plot.Axes.Bottom.TickLabelStyle.Rotation = crowded ? 20 : 0;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = crowded ? Alignment.MiddleLeft : Alignment.UpperCenter;
-        for (var k = 0; k < VcpuColumns.Length; k++)
+        for (var k = 0; k < RunSummary.VcpuParts.Length; k++)
         {
-            plot.Legend.ManualItems.Add(new LegendItem { LabelText = VcpuColumns[k]["vcpu_ns_".Length..], FillColor = palette.GetColor(k) });
+            if (k == RunSummary.VcpuParts.Length - 1 && entries.All(e => e.VcpuShare(k) == 0))
+            {
+                // Steal exists only where vCPUs share pCPUs (host.pcpus).
+                continue;
+            }
+
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = VcpuLegend[k], FillColor = palette.GetColor(k) });
         }
 
-        plot.Axes.SetLimitsY(0, 112);
-        plot.Legend.Orientation = Orientation.Horizontal;
-        plot.Title(title);
+        plot.Axes.SetLimitsY(0, 108);
+        plot.Axes.SetLimitsX(-0.5, entries.Count - 0.5);
         plot.YLabel("share of vCPU time (%)");
-        plot.ShowLegend(Alignment.UpperCenter);
+        LegendBeside(plot);
+        FitTitle(plot, title, width, height);
+        var slot = BarTicks(plot, entries.Select(e => e.Variant).ToList(), width, height);
+        for (var i = 0; i < entries.Count; i++)
+        {
+            WorkAnnotation(plot, entries[i], i, slot);
+        }
+
         return plot;
+    }
+
+    /// <summary>What the split's parts mean, for the legend.</summary>
+    public static readonly string[] VcpuLegend = ["in guest (work)", "stalled in host", "halted in host", "idle (nothing to run)", "steal (no pCPU)"];
+
+    /// <summary>
+    /// Fault-latency CDFs, one line per entry: latency (log scale, us or ms) against the share of
+    /// faults that completed within it. The tail, where protocols differ most, is the right end.
+    /// </summary>
+    public static Plot CdfPlot(IReadOnlyList<RunSummary> entries, string title, int width = 900, int height = 560)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var withCdf = entries.Where(e => e.Cdf.Count > 0).ToList();
+        if (withCdf.Count == 0)
+        {
+            throw new InputException("no fault-latency CDF in the input (fault_latency_ns.cdf: results of this vexlab version have one; no faults completed, or an older file)");
+        }
+
+        var largest = withCdf.Max(e => e.Cdf.Max(p => p.Ns));
+        var meaning = ColumnMeaning.Of("fault_latency_ns", []);
+        var (_, divisor, _) = meaning.Scale(largest);
+        var plot = new Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        for (var i = 0; i < entries.Count; i++)
+        {
+            if (entries[i].Cdf.Count == 0)
+            {
+                continue;
+            }
+
+            var points = entries[i].Cdf;
+            var line = plot.Add.Scatter(
+                points.Select(p => Math.Log10(Math.Max(p.Ns, 1) / divisor)).ToArray(),
+                points.Select(p => p.Percentile).ToArray());
+            line.Color = palette.GetColor(i);
+            line.LineWidth = 2;
+            line.MarkerSize = 4;
+            line.LegendText = LegendText(entries[i].Variant);
+        }
+
+        LogTicks(plot.Axes.Bottom);
+        plot.Axes.SetLimitsY(0, 101);
+        plot.XLabel(meaning.AxisLabel(largest) + ", log scale");
+        plot.YLabel("faults completed within (%)");
+        LegendBeside(plot);
+        FitTitle(plot, title, width, height);
+        return plot;
+    }
+
+    /// <summary>Ticks at powers of ten for an axis whose values are log10 of the data.</summary>
+    private static void LogTicks(IAxis axis)
+    {
+        axis.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            IntegerTicksOnly = true,
+            LabelFormatter = v => Math.Pow(10, v).ToString("G6", CultureInfo.InvariantCulture),
+        };
+    }
+
+    /// <summary>The legend in a panel right of the data area: it never hides a line or a bar.</summary>
+    private static void LegendBeside(Plot plot) => plot.ShowLegend(Edge.Right);
+
+    /// <summary>
+    /// Tick labels under the bars, wrapped to their slot's width (or replaced by keys listed under
+    /// the axis), measured against the data area of a first layout pass. Returns the slot width in pixels.
+    /// </summary>
+    private static double BarTicks(Plot plot, List<string> names, int width, int height)
+    {
+        var positions = Enumerable.Range(0, names.Count).Select(i => (double)i).ToArray();
+        plot.Axes.Bottom.SetTicks(positions, [.. names.Select(_ => "x")]);
+        plot.RenderInMemory(width, height);
+        var dataWidth = plot.LastRender.DataRect.Width;
+        var slot = dataWidth / Math.Max(1, names.Count) * 0.92;
+        var style = plot.Axes.Bottom.TickLabelStyle;
+        var layout = BarLabels.For(names, slot, text => Measure(style, text));
+        plot.Axes.Bottom.SetTicks(positions, [.. layout.Ticks]);
+        plot.Axes.Bottom.TickLabelStyle.Rotation = 0;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.UpperCenter;
+        if (layout.Key.Count > 0)
+        {
+            // The key in the tick labels' font, as many entries a line as fit over the data area.
+            var label = plot.Axes.Bottom.Label;
+            label.FontSize = style.FontSize;
+            label.Bold = false;
+            var lines = new List<string>();
+            var line = string.Empty;
+            foreach (var piece in layout.Key.SelectMany(entry => BarLabels.Wrap(entry, dataWidth, text => Measure(label, text))))
+            {
+                var joined = line.Length == 0 ? piece : line + "    " + piece;
+                if (line.Length > 0 && Measure(label, joined) > dataWidth)
+                {
+                    lines.Add(line);
+                    joined = piece;
+                }
+
+                line = joined;
+            }
+
+            lines.Add(line);
+            plot.XLabel(string.Join('\n', lines));
+        }
+
+        return slot;
+    }
+
+    /// <summary>The work an entry did, above its bar, in a font that fits the bar's slot (on two lines if need be).</summary>
+    private static void WorkAnnotation(Plot plot, RunSummary entry, int position, double slot)
+    {
+        var number = entry.WorkPerSecond is { } rate
+            ? rate.ToString("N0", CultureInfo.InvariantCulture)
+            : entry.WorkDone.ToString("N0", CultureInfo.InvariantCulture);
+        var unit = entry.WorkPerSecond is null ? "work" : "work/s";
+        var text = plot.Add.Text(number + " " + unit, position, 101);
+        text.LabelAlignment = Alignment.LowerCenter;
+        text.LabelBold = true;
+        text.LabelFontSize = 13;
+        while (text.LabelFontSize > 8 && Measure(text.LabelStyle, text.LabelText) > slot)
+        {
+            text.LabelFontSize--;
+        }
+
+        if (Measure(text.LabelStyle, text.LabelText) > slot)
+        {
+            text.LabelText = number + "\n" + unit;
+        }
+    }
+
+    /// <summary>The title, wrapped to the data area's width of a first layout pass (ScottPlot centres it there).</summary>
+    private static void FitTitle(Plot plot, string title, int width, int height)
+    {
+        plot.Title(title);
+        plot.RenderInMemory(width, height);
+        var lines = BarLabels.Wrap(title, plot.LastRender.DataRect.Width, text => Measure(plot.Axes.Title.Label, text));
+        plot.Title(string.Join('\n', lines.Select(l => l.Trim())));
+    }
+
+    /// <summary>A legend entry wrapped at about 30 characters: a long protocol entry must not squeeze the data area.</summary>
+    private static string LegendText(string name) => string.Join('\n', BarLabels.Wrap(name, 30, text => text.Length));
+
+    private static double Measure(LabelStyle style, string text)
+    {
+        using var paint = Paint.NewDisposablePaint();
+        return style.Measure(text, paint).Width;
     }
 }

@@ -1,0 +1,275 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Vexlab.Model.Configuration;
+using Vexlab.Results.Store;
+
+namespace Vexlab.Results.Documents;
+
+/// <summary>Where results came from: a <c>run</c> JSON, a <c>compare</c> JSON or a sweep store.</summary>
+public enum ResultSource
+{
+    Run,
+    Compare,
+    Store,
+}
+
+/// <summary>The protocol entries of a results file, in the file's order.</summary>
+public sealed record ResultSet(string Path, ResultSource Source, IReadOnlyList<RunSummary> Entries)
+{
+    /// <summary>The store's sweep name, or the scenario of a JSON file.</summary>
+    public string Name { get; init; } = string.Empty;
+
+    /// <summary>The sweep's axes (name and unit) for a store; empty for a JSON file.</summary>
+    public IReadOnlyList<(string Name, string Unit)> Axes { get; init; } = [];
+}
+
+/// <summary>
+/// Reads results into <see cref="RunSummary"/> entries: a JSON file by its shape (an object with
+/// <c>results</c> is a <c>compare</c>, one with <c>vcpu_ns</c> a <c>run</c>), anything else as a store.
+/// Several runs of one entry (seeds, store rows) are averaged; a CDF is averaged percentile by percentile.
+/// </summary>
+public static class RunSummaries
+{
+    public static bool IsJson(string path) => Path.GetExtension(path).Equals(".json", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Loads <paramref name="path"/>; for a store, one entry per value of <paramref name="by"/> over the rows <paramref name="where"/> keeps.</summary>
+    public static ResultSet Load(string path, string by = "variant", string? where = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path))
+        {
+            throw InputException.At(path, 0, 0, null, "no such file");
+        }
+
+        return IsJson(path) ? LoadJson(path) : LoadStore(path, by, where);
+    }
+
+    public static ResultSet LoadJson(string path)
+    {
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowTrailingCommas = false });
+        }
+        catch (JsonException e)
+        {
+            throw InputException.At(path, (int)(e.LineNumber ?? -1) + 1, (int)(e.BytePositionInLine ?? -1) + 1, null, "not JSON: " + FirstSentence(e.Message));
+        }
+
+        if (root is not JsonObject doc)
+        {
+            throw InputException.At(path, 1, 1, null, "expected the JSON object of `vexlab run --json` or `vexlab compare --json`");
+        }
+
+        return FromDocument(doc, path);
+    }
+
+    /// <summary>The entries of a <c>run</c> or <c>compare</c> document (<paramref name="path"/> names it in errors).</summary>
+    public static ResultSet FromDocument(JsonObject document, string path)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+
+        // Read back from text: numbers then have one representation whatever built the document.
+        var doc = JsonNode.Parse(document.ToJsonString())!.AsObject();
+        if (doc["results"] is JsonArray results)
+        {
+            var entries = new List<RunSummary>();
+            for (var i = 0; i < results.Count; i++)
+            {
+                if (results[i] is not JsonObject entry)
+                {
+                    throw InputException.At(path, 0, 0, $"results[{i}]", "expected an object");
+                }
+
+                var runs = entry["runs"] is JsonArray seeds
+                    ? seeds.OfType<JsonObject>().Select(RunValues.FromJson).ToList()
+                    : [RunValues.FromJson(entry)];
+                Require(path, $"results[{i}]", runs);
+                entries.Add(Summarize(runs, runs[0].Text("variant") ?? "?"));
+            }
+
+            if (entries.Count == 0)
+            {
+                throw InputException.At(path, 0, 0, "results", "holds no results");
+            }
+
+            return new ResultSet(path, ResultSource.Compare, entries) { Name = entries[0].Scenario };
+        }
+
+        if (doc["vcpu_ns"] is JsonObject)
+        {
+            var run = RunValues.FromJson(doc);
+            Require(path, null, [run]);
+            var entry = Summarize([run], run.Text("variant") ?? "?");
+            return new ResultSet(path, ResultSource.Run, [entry]) { Name = entry.Scenario };
+        }
+
+        throw InputException.At(path, 1, 1, null, "expected the JSON of `vexlab run --json` (with vcpu_ns) or `vexlab compare --json` (with results)");
+    }
+
+    public static ResultSet LoadStore(string path, string by, string? where)
+    {
+        var filter = where is null ? string.Empty : $" WHERE {where}";
+        var result = StoreOperations.Query(path, $"SELECT * FROM {SweepStore.ResultsTable}{filter} ORDER BY run_key");
+        var byIndex = IndexOf(result.Columns, by);
+        if (byIndex < 0)
+        {
+            throw InputException.At(null, 0, 0, "--by", $"no column {by} in {path}'s results (see `vexlab results query {path} \"describe results\"`)");
+        }
+
+        if (result.Rows.Count == 0)
+        {
+            throw InputException.At(path, 0, 0, null, where is null ? "holds no results" : $"no results where {where}");
+        }
+
+        var groups = new SortedDictionary<string, List<RunValues>>(StringComparer.Ordinal);
+        foreach (var row in result.Rows)
+        {
+            var values = new RunValues();
+            for (var c = 0; c < row.Length; c++)
+            {
+                values.Set(result.Columns[c], row[c]);
+            }
+
+            var key = Convert.ToString(row[byIndex], CultureInfo.InvariantCulture) ?? string.Empty;
+            if (!groups.TryGetValue(key, out var list))
+            {
+                groups[key] = list = [];
+            }
+
+            list.Add(values);
+        }
+
+        var entries = groups.Select(g => Summarize(g.Value, g.Key)).ToList();
+        var axes = new List<(string, string)>();
+        var definition = StoreOperations.Query(path, $"SELECT value FROM {SweepStore.MetaTable} WHERE key = 'sweep_definition'").Rows;
+        foreach (var line in definition.Count > 0 ? ((string?)definition[0][0] ?? string.Empty).Split('\n') : [])
+        {
+            if (line.StartsWith("axis=", StringComparison.Ordinal))
+            {
+                var fields = line.Split(';').Select(f => f.Split('=', 2)).Where(f => f.Length == 2).ToDictionary(f => f[0], f => f[1], StringComparer.Ordinal);
+                axes.Add((fields.GetValueOrDefault("axis", "?"), fields.GetValueOrDefault("unit", string.Empty)));
+            }
+        }
+
+        var name = StoreOperations.Query(path, $"SELECT value FROM {SweepStore.MetaTable} WHERE key = 'sweep_name'").Rows;
+        return new ResultSet(path, ResultSource.Store, entries)
+        {
+            Name = name.Count > 0 ? (string?)name[0][0] ?? Path.GetFileName(path) : Path.GetFileName(path),
+            Axes = axes,
+        };
+    }
+
+    /// <summary>Averages runs of one entry.</summary>
+    public static RunSummary Summarize(IReadOnlyList<RunValues> runs, string label)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        double Mean(string name) => runs.Average(r => r.Number(name) ?? 0);
+        IReadOnlyList<(string, double)> Counts(string prefix, bool sum = false)
+        {
+            var names = new List<string>();
+            foreach (var r in runs)
+            {
+                names.AddRange(r.Names.Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && !names.Contains(n) && r.Number(n) is not null));
+            }
+
+            return names
+                .Select(n => (n[prefix.Length..], sum ? runs.Sum(r => r.Number(n) ?? 0) : Mean(n)))
+                .Where(c => c.Item2 != 0)
+                .ToList();
+        }
+
+        var first = runs[0];
+        var latency = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var stat in new[] { "count", "min", "mean", "p50", "p99", "p999", "max" })
+        {
+            if (runs.Any(r => r.Number("fault_latency_ns_" + stat) is not null))
+            {
+                latency[stat] = Mean("fault_latency_ns_" + stat);
+            }
+        }
+
+        var tasks = first.Tasks.Select((t, i) => (t.Name, runs.Average(r => i < r.Tasks.Count ? r.Tasks[i].WorkDone : 0))).ToList();
+        var outcomes = runs.Select(r => r.Text("guest_outcome") ?? "running").Distinct(StringComparer.Ordinal).ToList();
+        return new RunSummary
+        {
+            Scenario = first.Text("scenario") ?? "?",
+            Protocol = first.Text("protocol") ?? "?",
+            Variant = label,
+            Seeds = runs.Select(r => (long)(r.Number("seed") ?? 0)).Distinct().ToList(),
+            Runs = runs.Count,
+            SimulatedNs = Mean("simulated_ns"),
+            WorkDone = Mean("work_done"),
+            Tasks = tasks,
+            VcpuNs = [.. RunSummary.VcpuParts.Select(p => Mean("vcpu_ns_" + p))],
+            FaultLatency = latency,
+            Cdf = MeanCdf(runs),
+            Exits = Counts("exits_"),
+            Injected = Counts("injected_"),
+            Signals = Counts("signals_", sum: true),
+            ErrorReturns = Mean("guest_error_returns"),
+            Outcome = outcomes.Count == 1 ? outcomes[0] : string.Join("/", outcomes),
+            ExitStats = first.ExitStats,
+            Replays = runs.Select(r => r.Text("replay")).OfType<string>().Distinct(StringComparer.Ordinal).ToList(),
+        };
+    }
+
+    /// <summary>The mean over runs of each percentile's latency (runs without a CDF are left out).</summary>
+    private static List<(double, double)> MeanCdf(IReadOnlyList<RunValues> runs)
+    {
+        var sums = new SortedDictionary<double, (double Sum, int N)>();
+        foreach (var run in runs)
+        {
+            if (run.Text("fault_latency_ns_cdf") is not { } text || JsonNode.Parse(text) is not JsonArray points)
+            {
+                continue;
+            }
+
+            foreach (var point in points.OfType<JsonArray>().Where(p => p.Count == 2))
+            {
+                var p = point[0]!.GetValue<double>();
+                var ns = point[1]!.GetValue<double>();
+                var (sum, n) = sums.GetValueOrDefault(p);
+                sums[p] = (sum + ns, n + 1);
+            }
+        }
+
+        return sums.Select(kv => (kv.Key, kv.Value.Sum / kv.Value.N)).ToList();
+    }
+
+    private static void Require(string path, string? key, List<RunValues> runs)
+    {
+        if (runs.Count == 0)
+        {
+            throw InputException.At(path, 0, 0, key, "holds no runs");
+        }
+
+        foreach (var field in new[] { "variant", "vcpu_ns_guest", "work_done" })
+        {
+            if (runs.Any(r => r.Text(field) is null))
+            {
+                throw InputException.At(path, 0, 0, key is null ? field : key + "." + field.Replace("vcpu_ns_", "vcpu_ns.", StringComparison.Ordinal), "missing (expected `vexlab run --json` or `vexlab compare --json` output)");
+            }
+        }
+    }
+
+    private static int IndexOf(IReadOnlyList<string> columns, string name)
+    {
+        for (var i = 0; i < columns.Count; i++)
+        {
+            if (string.Equals(columns[i], name, StringComparison.OrdinalIgnoreCase))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static string FirstSentence(string message)
+    {
+        var end = message.IndexOf(". ", StringComparison.Ordinal);
+        return end < 0 ? message : message[..end];
+    }
+}

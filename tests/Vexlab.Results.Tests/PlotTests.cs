@@ -1,0 +1,187 @@
+using ScottPlot;
+using Vexlab.Results.Documents;
+using Vexlab.Results.Plotting;
+using static Vexlab.Results.Tests.Support;
+
+namespace Vexlab.Results.Tests;
+
+/// <summary>
+/// Plots people can read, checked on rendered images: the legend never covers data, nothing is cut
+/// at the image's edge, the data area is not blank, axes carry units, long protocol entries stay
+/// identifiable, and options a plot kind cannot honour are refused.
+/// </summary>
+public sealed class PlotTests : IDisposable
+{
+    private const string LongEntry = "ve[guest.ve.can_continue=user-or-preemptible-kernel]";
+
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    public static TheoryData<string> Kinds => new() { "lines", "lines-log", "stacked", "cdf", "stacked-crowded" };
+
+    private Plot Build(string kind, string db) => kind switch
+    {
+        "lines" => ResultPlots.Build(db, new PlotRequest { X = "latency", Y = "work_done", LogX = true }),
+        "lines-log" => ResultPlots.Build(db, new PlotRequest { X = "latency", Y = "fault_latency_ns_p99", LogX = true }),
+        "stacked" => ResultPlots.Build(db, new PlotRequest { Kind = PlotKind.Stacked }),
+        "cdf" => ResultPlots.Build(db, new PlotRequest { Kind = PlotKind.Cdf, Where = "latency = 10" }),
+        _ => ResultPlots.SplitPlot(Crowded(), "crowded", 900, 560),
+    };
+
+    /// <summary>Nine entries, five of them long knob sets: the case that clipped labels before.</summary>
+    private static List<RunSummary> Crowded() =>
+        [.. Enumerable.Range(0, 9).Select(i => new RunSummary
+        {
+            Scenario = "kernel-heavy",
+            Protocol = "ve",
+            Variant = i % 2 == 0 ? $"ve[guest.ve.can_continue=user-or-preemptible-kernel,guest.ve.info_store=pv-page-{i}]" : $"kvm-pf-int-{i}",
+            Seeds = [1],
+            VcpuNs = [i + 1, 9 - i, 1, 0, 0],
+            WorkDone = 1000 * (i + 1),
+            SimulatedNs = 3e8,
+        })];
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Legend_NeverCoversTheData(string kind)
+    {
+        var db = PlotStore.Create(_dir);
+        var plot = Build(kind, db);
+        using var withLegend = PlotImage.Render(plot, 900, 560);
+
+        // The same layout without the legend: every pixel of the data area must be the same.
+        plot.HideLegend();
+        plot.Layout.Fixed(withLegend.DataRect);
+        using var without = PlotImage.Render(plot, 900, 560);
+        Assert.Equal(withLegend.DataRect, without.DataRect);
+        Assert.Equal(0, withLegend.DifferingPixels(without, withLegend.DataRect));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void Rendered_HasItsSize_DataInk_AndNothingCutAtTheEdge(string kind)
+    {
+        var db = PlotStore.Create(_dir);
+        using var image = PlotImage.Render(Build(kind, db), 900, 560);
+        Assert.Equal((900, 560), (image.Width, image.Height));
+        var data = image.DataRect;
+        Assert.True(data.Width > 300 && data.Height > 200, $"data area {data}");
+        Assert.InRange(image.InkedShare((int)data.Left + 2, (int)data.Top + 2, (int)data.Right - 2, (int)data.Bottom - 2), 0.02, 1.0);
+
+        // Labels live between the data area and the image's edge; none may reach the edge (a cut label does).
+        Assert.Equal(0, image.InkOnBorder());
+        Assert.True(image.InkedShare(0, (int)data.Bottom + 4, image.Width, image.Height) > 0.001, "no tick labels under the data");
+    }
+
+    [Fact]
+    public void BarLabels_WrapLongEntries_EveryLineFitsItsSlot_NamesRecoverable()
+    {
+        static double Measure(string s) => s.Length * 7.0;
+        var layout = BarLabels.For(["kvm-pf-int", "ve", LongEntry], 180, Measure);
+        Assert.Empty(layout.Key);
+        Assert.Equal(["kvm-pf-int", "ve", LongEntry], layout.Ticks.Select(BarLabels.Unwrap));
+        Assert.All(layout.Ticks.SelectMany(t => t.Split('\n')), line => Assert.True(Measure(line) <= 180, line));
+        Assert.Contains('\n', layout.Ticks[2]);
+    }
+
+    [Fact]
+    public void BarLabels_TooNarrowToWrap_UseKeysListedInFull()
+    {
+        var names = new[] { LongEntry, LongEntry + "x", "sync" };
+        var layout = BarLabels.For(names, 30, s => s.Length * 7.0);
+        Assert.Equal(["A", "B", "C"], layout.Ticks);
+        Assert.Equal([$"A = {LongEntry}", $"B = {LongEntry}x", "C = sync"], layout.Key);
+    }
+
+    [Fact]
+    public void SplitPlot_CrowdedLongEntries_TicksAreUniqueAndNamesAreShown()
+    {
+        var plot = ResultPlots.SplitPlot(Crowded(), "crowded", 900, 560);
+        plot.RenderInMemory(900, 560);
+        var ticks = plot.Axes.Bottom.TickGenerator.Ticks.Select(t => t.Label).ToList();
+        Assert.Equal(9, ticks.Count);
+        Assert.Equal(9, ticks.Distinct().Count());
+
+        // Either every wrapped tick reads back as its entry, or the axis label keys each tick to it.
+        var names = Crowded().Select(e => e.Variant).ToList();
+        var keyed = ticks.All(t => t.Length <= 2);
+        Assert.True(keyed
+            ? names.All(n => plot.Axes.Bottom.Label.Text.Replace("\n", string.Empty, StringComparison.Ordinal).Contains(n, StringComparison.Ordinal))
+            : names.SequenceEqual(ticks.Select(BarLabels.Unwrap)));
+    }
+
+    [Theory]
+    [InlineData("fault_latency_ns_p99", 2e6, "fault latency p99 (us)", true)]
+    [InlineData("fault_latency_ns_p99", 5e7, "fault latency p99 (ms)", true)]
+    [InlineData("vcpu_ns_host_stalled", 2e8, "vCPU host stalled (ms)", false)]
+    [InlineData("work_done", 1e5, "work per second (iterations/s)", false)]
+    [InlineData("latency", 1000, "latency (us)", false)]
+    [InlineData("exits_HLT", 10, "HLT exits (per run)", false)]
+    [InlineData("guest_tasks_0_share", 0.5, "guest tasks 0 share (%)", false)]
+    [InlineData("seed", 3, "seed", false)]
+    public void ColumnMeaning_LabelsCarryUnits(string column, double largest, string label, bool latency)
+    {
+        var meaning = ColumnMeaning.Of(column, [("latency", "us")]);
+        Assert.Equal(label, meaning.AxisLabel(largest));
+        Assert.Equal(latency, meaning.IsLatency);
+    }
+
+    [Fact]
+    public void Lines_LatencyDefaultsToLogY_WorkIsPerSecond()
+    {
+        var db = PlotStore.Create(_dir);
+        var latency = ResultPlots.Build(db, new PlotRequest { X = "latency", Y = "fault_latency_ns_p99" });
+        Assert.Equal("fault latency p99 (ms), log scale", latency.Axes.Left.Label.Text);
+        Assert.Equal("latency (us)", latency.Axes.Bottom.Label.Text);
+        var linear = ResultPlots.Build(db, new PlotRequest { X = "latency", Y = "fault_latency_ns_p99", LogY = false });
+        Assert.Equal("fault latency p99 (ms)", linear.Axes.Left.Label.Text);
+        var work = ResultPlots.Build(db, new PlotRequest { X = "latency", Y = "work_done" });
+        Assert.Equal("work per second (iterations/s)", work.Axes.Left.Label.Text);
+
+        // sync's 33,333 iterations in 300 ms are 111,111 per second.
+        var data = ResultPlots.LineData(db, "latency", "work_done", "variant");
+        Assert.All(data["sync"], p => Assert.Equal(33_333 / 0.3, p.Mean, 3));
+    }
+
+    [Theory]
+    [InlineData(PlotKind.Stacked, "latency", null, "--x")]
+    [InlineData(PlotKind.Stacked, null, "work_done", "--y")]
+    [InlineData(PlotKind.Cdf, "latency", null, "--x")]
+    public void StackedAndCdf_RefuseColumnsTheyCannotHonour(PlotKind kind, string? x, string? y, string option)
+    {
+        var db = PlotStore.Create(_dir);
+        var message = Fails(() => ResultPlots.Render(db, new PlotRequest { Kind = kind, X = x, Y = y }, _dir.File("p.png")));
+        Assert.StartsWith($"command line: {option}: --kind", message);
+        Assert.False(File.Exists(_dir.File("p.png")));
+    }
+
+    [Fact]
+    public void Cdf_FromStore_OneLinePerEntry_MeansOfPercentiles()
+    {
+        var db = PlotStore.Create(_dir);
+        var set = RunSummaries.Load(db, "variant", "latency = 10 AND tasks = 1");
+        Assert.Equal(["sync", "ve", LongEntry], set.Entries.Select(e => e.Variant));
+        var sync = set.Entries[0];
+        Assert.Equal(3, sync.Runs);
+
+        // Seeds 1..3 add 1..3 ns to a 30,000 ns base: the mean min is 30,002.
+        Assert.Equal((0.0, 30_002.0), sync.Cdf[0]);
+        Assert.Equal(7, sync.Cdf.Count);
+        Assert.Equal([("latency", "us"), ("tasks", string.Empty)], set.Axes);
+        ResultPlots.Render(db, new PlotRequest { Kind = PlotKind.Cdf, Where = "latency = 10" }, _dir.File("cdf.svg"));
+        Assert.Contains("<svg", File.ReadAllText(_dir.File("cdf.svg")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Json_Lines_AreRefused_WhereIsRefused()
+    {
+        var json = _dir.File("r.json");
+        File.WriteAllText(json, "{}");
+        Assert.Contains("--kind", Fails(() => ResultPlots.Render(json, new PlotRequest { X = "a", Y = "b" }, _dir.File("p.png"))));
+        Assert.Contains("--where", Fails(() => ResultPlots.Render(json, new PlotRequest { Kind = PlotKind.Cdf, Where = "seed = 1" }, _dir.File("p.png"))));
+        Assert.StartsWith(json + ":1:1:", Fails(() => ResultPlots.Render(json, new PlotRequest { Kind = PlotKind.Cdf }, _dir.File("p.png"))));
+        File.WriteAllText(json, "{\n  \"results\": [1,\n");
+        Assert.StartsWith(json + ":3:", Fails(() => RunSummaries.Load(json)));
+    }
+}
