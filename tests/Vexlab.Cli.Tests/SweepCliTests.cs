@@ -46,13 +46,20 @@ public sealed class SweepCliTests : IDisposable
         using (var process = Start(dll, "slow", "sweep", "run", P("kill.yaml"), "--db", db, "--jobs", "1"))
         {
             // 24 runs of 250 ms each: kill a few seconds after the store is first written.
+            // The store's metadata is written first: wait until the write-ahead log grows past it
+            // (a run committed), so a loaded machine cannot kill it before any run is in.
             var deadline = DateTime.UtcNow.AddSeconds(60);
             DateTime? written = null;
+            long metadata = -1;
             while (DateTime.UtcNow < deadline && !process.HasExited)
             {
                 Thread.Sleep(100);
                 var wal = new FileInfo(db + ".wal");
-                if (written is null && wal.Exists && wal.Length > 0)
+                if (metadata < 0 && wal.Exists && wal.Length > 0)
+                {
+                    metadata = wal.Length;
+                }
+                else if (written is null && metadata > 0 && wal.Exists && wal.Length > metadata)
                 {
                     written = DateTime.UtcNow;
                 }

@@ -3,6 +3,7 @@ using Vexlab.Model.Configuration;
 using Vexlab.Model.Guest;
 using Vexlab.Model.Host;
 using Vexlab.Model.Machine;
+using Vexlab.Model.Protocols;
 using Vexlab.Scenarios;
 using Vexlab.Scenarios.Documents;
 using Vexlab.Scenarios.Files;
@@ -241,7 +242,13 @@ public sealed class ModelFile
         {
             foreach (var e in Mapping(knobsNode).Entries)
             {
-                knobs.Add(new(e.Key.Value, Scalar(e.Value).Value));
+                var value = Scalar(e.Value);
+                var knob = KnobCatalog.Find(e.Key.Value)
+                    ?? throw e.Key.Error($"unknown knob '{e.Key.Value}' (vexlab explain keys lists them)");
+
+                // Checked here, where the file says it, not later when the model is built for a protocol.
+                KnobSet.Create(ProtocolCatalog.Names[0], [new(knob.Key, value.Value)], Where(value));
+                knobs.Add(new(e.Key.Value, value.Value));
             }
         }
 
@@ -304,6 +311,9 @@ public sealed class ModelFile
             InMatrix: false);
         return new ModelFile(doc.File, source, model, invariants);
     }
+
+    private static string Where(DocumentNode node) =>
+        string.Create(CultureInfo.InvariantCulture, $"{node.File}:{node.Line}:{node.Column}");
 
     private static TaskSpec ReadTask(MappingNode node, int vcpus, int pages)
     {

@@ -84,10 +84,8 @@ public static class CheckCommand
                 options.TimeLimit = ParseDuration(tl, "--time-limit");
             }
 
-            if (parse.GetValue(checkpoint) is { } cp)
-            {
-                options.CheckpointDirectory = WritableFolder(cp, "--checkpoint");
-            }
+            // Checked now, created once the whole input has been read and found good.
+            var checkpointFolder = parse.GetValue(checkpoint) is { } cp ? CheckFolderPath(cp, "--checkpoint") : null;
 
             if (parse.GetValue(checkpointEvery) is { } every)
             {
@@ -119,6 +117,8 @@ public static class CheckCommand
                     Model.Protocols.ProtocolCatalog.Create(e.Protocol, [.. e.Overrides, .. overrides], origin: "--protocols " + e.Label);
                 }
 
+                options.CheckpointDirectory = CreateFolder(checkpointFolder, "--checkpoint");
+
                 return RunMatrix(context, target, entries, overrides, properties, options, parse.GetValue(markdown), parse.GetValue(transpose));
             }
 
@@ -149,6 +149,13 @@ public static class CheckCommand
                 request = new CheckRequest(model!, proto, overrides, properties);
                 BuiltinModels.Get(model!);
             }
+
+            // The whole input (model, protocol, knobs, properties) before any output exists.
+            using (ModelCheck.BuildSystem(request))
+            {
+            }
+
+            options.CheckpointDirectory = CreateFolder(checkpointFolder, "--checkpoint");
 
             // On a terminal a live line; otherwise (a log) one line every 10 s.
             options.Progress = new Progress(context.Error, context.ErrorIsTerminal);
@@ -546,12 +553,23 @@ public static class CheckCommand
         return path;
     }
 
-    /// <summary>The checkpoint folder is created now, so a bad path is found before the work.</summary>
-    private static string WritableFolder(string path, string flag)
+    /// <summary>Refuses, before any work, a checkpoint path that cannot be a folder: empty, or a file.</summary>
+    private static string CheckFolderPath(string path, string flag)
     {
         if (path.Length == 0 || File.Exists(path))
         {
             throw new InputException($"check: {flag} {path}: expected a folder");
+        }
+
+        return path;
+    }
+
+    /// <summary>Creates the checkpoint folder once the input is known good, so a bad path still fails before the work.</summary>
+    private static string? CreateFolder(string? path, string flag)
+    {
+        if (path is null)
+        {
+            return null;
         }
 
         try

@@ -13,6 +13,7 @@ public static class ExplainCommand
         explain.Subcommands.Add(ExplainDoubleFaultCommand.Create(context));
         explain.Subcommands.Add(ExplainProtocolCommand.Create(context));
         explain.Subcommands.Add(ExplainCostsCommand.Create(context));
+        explain.Subcommands.Add(ExplainBackingsCommand.Create(context));
         explain.Subcommands.Add(ExplainPropertiesCommand.Create(context));
         explain.Subcommands.Add(ExplainKeysCommand.Create(context));
         explain.Subcommands.Add(ExplainBugsCommand.Create(context));

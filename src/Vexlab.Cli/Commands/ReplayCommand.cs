@@ -49,10 +49,11 @@ public static class ReplayCommand
             }
             catch (InputException e)
             {
-                // The protocol and knobs come from the trace, not the command line: say so.
+                // The protocol and knobs come from the trace, not the command line: name their place in it.
                 const string commandLine = "command line: ";
                 var problem = e.Message.StartsWith(commandLine, StringComparison.Ordinal) ? e.Message[commandLine.Length..] : e.Message;
-                throw InputException.At(ErrorText.Path(path), 0, 0, null, problem);
+                var field = problem.Contains("unknown protocol", StringComparison.Ordinal) ? "protocol" : "overrides";
+                throw new InputException(trace.PlaceOf(field, ErrorText.Path(path)) + ": " + problem);
             }
 
             var names = new List<string>();
@@ -120,12 +121,17 @@ public static class ReplayCommand
 
         if (trace.ModelFilePath is { } modelFile)
         {
+            if (!File.Exists(modelFile))
+            {
+                throw new InputException(trace.PlaceOf("model_file", ErrorText.Path(path)) + ": model_file: no such model file " + ErrorText.Quote(modelFile));
+            }
+
             return ModelFile.Load(modelFile).Model;
         }
 
         if (!BuiltinModels.All.Any(m => m.Name == trace.Model))
         {
-            throw InputException.At(ErrorText.Path(path), 0, 0, "model", "unknown built-in model " + ErrorText.Quote(trace.Model));
+            throw new InputException(trace.PlaceOf("model", ErrorText.Path(path)) + ": model: unknown built-in model " + ErrorText.Quote(trace.Model));
         }
 
         return BuiltinModels.Get(trace.Model);

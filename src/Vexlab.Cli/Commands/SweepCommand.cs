@@ -64,6 +64,11 @@ public static class SweepCommand
             var runner = runnerFactory();
             var target = JsonTarget.From(parse, json);
             var path = parse.GetValue(db)!;
+
+            // The whole input first (every point, every protocol entry), then the store's path:
+            // a sweep refused here leaves no store, so the corrected sweep runs without --force.
+            SweepExecutor.Validate(definition, context.SweepCheck());
+            Vexlab.Scenarios.Files.OutputFile.Check(path, "result store");
             using var store = SweepStore.Open(path);
             using var cancel = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -120,15 +125,32 @@ public static class SweepCommand
     {
         var output = new Argument<string>("OUT") { Description = "The merged store (created if missing)" };
         var shards = new Argument<string[]>("SHARD") { Description = "Shard stores of one sweep", Arity = ArgumentArity.OneOrMore };
-        var command = new Command("merge", "Join the stores of a sweep's shards into one; shards of different sweeps are refused");
+        var allowPartial = new Option<bool>("--allow-partial") { Description = "Merge even when runs of the sweep are missing (a shard not given or unfinished)" };
+        var command = new Command("merge", "Join the stores of a sweep's shards into one; shards of different sweeps, and an incomplete set of shards, are refused");
         command.Arguments.Add(output);
         command.Arguments.Add(shards);
+        command.Options.Add(allowPartial);
         command.SetAction(parse =>
         {
-            var summary = StoreOperations.Merge(parse.GetValue(output)!, parse.GetValue(shards)!);
+            var summary = StoreOperations.Merge(parse.GetValue(output)!, parse.GetValue(shards)!, parse.GetValue(allowPartial));
             context.Output.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
                 $"merged {summary.Shards} stores of sweep {summary.SweepHash[..12]} into {parse.GetValue(output)}: {summary.Added} runs added, {summary.Duplicates} already there"));
+            foreach (var line in summary.Stores)
+            {
+                context.Output.WriteLine("  " + line);
+            }
+
+            context.Output.WriteLine(summary.Expected is { } expected
+                ? string.Create(CultureInfo.InvariantCulture, $"runs: {summary.Present} of {expected} expected{(summary.IsPartial ? $", {expected - summary.Present} missing" : string.Empty)}")
+                : string.Create(CultureInfo.InvariantCulture, $"runs: {summary.Present} (the stores do not record how many the sweep has)"));
+            if (summary.IsPartial)
+            {
+                context.Error.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"vexlab sweep merge: partial: {summary.Expected - summary.Present} of the sweep's {summary.Expected} runs are missing (--allow-partial)"));
+            }
+
             return ExitCodes.Done;
         });
         return command;

@@ -35,6 +35,12 @@ public sealed class CliContext
     /// </summary>
     public Func<RunPoint> SweepRunner { get; init; } = SimulatorSweepRunner.Create;
 
+    /// <summary>
+    /// The check <c>vexlab sweep run</c> runs over every point before it opens the store: the
+    /// simulator's resolution of each run, without simulating (kept when a test injects a runner).
+    /// </summary>
+    public Func<CheckPoint> SweepCheck { get; init; } = SimulatorSweepRunner.CreateCheck;
+
     public IAnsiConsole OutConsole { get; }
 
     public IAnsiConsole ErrorConsole { get; }

@@ -22,6 +22,15 @@ public sealed record CounterexampleFile(
     IReadOnlyList<KeyValuePair<string, string>> Overrides,
     IReadOnlyList<MachineAction> Actions)
 {
+    /// <summary>
+    /// Where each field's value is written (<c>t.json:1:10</c>), by field name (<c>model</c>,
+    /// <c>protocol</c>, <c>overrides</c>), so a value the replay refuses later names its place too.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Places { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The place of <paramref name="field"/>'s value, or the file alone when unknown.</summary>
+    public string PlaceOf(string field, string file) => Places.TryGetValue(field, out var place) ? place : file;
+
     /// <summary>The largest action kind a trace may name.</summary>
     private static readonly int s_maxKind = Enum.GetValues<ActionKind>().Max(k => (int)k);
 
@@ -70,6 +79,8 @@ public sealed record CounterexampleFile(
                 throw Error(reader, null, "expected a JSON object written by vexlab check --trace");
             }
 
+            var start = Place(reader);
+            var places = new Dictionary<string, string>(StringComparer.Ordinal);
             string? model = null, modelFile = null, modelSource = null, protocol = null, property = null;
             var overrides = new List<KeyValuePair<string, string>>();
             List<MachineAction>? actions = null;
@@ -83,6 +94,7 @@ public sealed record CounterexampleFile(
                 }
 
                 reader.Read();
+                places[key] = Place(reader);
                 switch (key)
                 {
                     case "model": model = String(ref reader, key); break;
@@ -103,17 +115,27 @@ public sealed record CounterexampleFile(
             }
 
             return new CounterexampleFile(
-                model ?? throw Missing("model"),
+                model ?? throw Missing(start, "model"),
                 modelFile,
                 modelSource,
-                protocol ?? throw Missing("protocol"),
+                protocol ?? throw Missing(start, "protocol"),
                 property,
                 overrides,
-                actions ?? throw Missing("actions"));
+                actions ?? throw Missing(start, "actions"))
+            {
+                Places = places,
+            };
         }
 
-        private InputException Missing(string key) =>
-            InputException.At(file, 0, 0, key, "missing; is this a trace written by vexlab check --trace?");
+        /// <summary>A missing field is reported at the object that lacks it.</summary>
+        private static InputException Missing(string place, string key) =>
+            new($"{place}: {key}: missing; is this a trace written by vexlab check --trace?");
+
+        private string Place(Utf8JsonReader reader)
+        {
+            var (line, column) = Position(reader);
+            return string.Create(CultureInfo.InvariantCulture, $"{file}:{line}:{column}");
+        }
 
         private string String(ref Utf8JsonReader reader, string key)
         {
@@ -187,6 +209,12 @@ public sealed record CounterexampleFile(
 
         private InputException Error(Utf8JsonReader reader, string? key, string problem)
         {
+            var (line, column) = Position(reader);
+            return InputException.At(file, line, column, key, problem);
+        }
+
+        private (int Line, int Column) Position(Utf8JsonReader reader)
+        {
             var index = (int)Math.Min(reader.TokenStartIndex, json.Length);
             var line = 1;
             var lineStart = 0;
@@ -199,7 +227,7 @@ public sealed record CounterexampleFile(
                 }
             }
 
-            return InputException.At(file, line, index - lineStart + 1, key, problem);
+            return (line, index - lineStart + 1);
         }
     }
 }

@@ -15,21 +15,60 @@ public static class SimulatorSweepRunner
 {
     public static RunPoint Create() => Run;
 
+    /// <summary>
+    /// The check behind <see cref="SweepExecutor.Validate"/>: resolves and builds the run exactly as
+    /// <see cref="Create"/>'s runner does, without simulating. The base scenario is read once.
+    /// </summary>
+    public static CheckPoint CreateCheck()
+    {
+        var documents = new Dictionary<ScenarioRef, (ScenarioDocument Document, string Arg)>();
+        return run =>
+        {
+            if (!documents.TryGetValue(run.Scenario, out var loaded))
+            {
+                loaded = Load(run.Scenario);
+                documents[run.Scenario] = loaded;
+            }
+
+            Prepare(run, loaded.Document, loaded.Arg);
+        };
+    }
+
     private static JsonObject Run(SweepRun run, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var (document, arg) = run.Scenario.Path is { } path
-            ? (ScenarioDocument.Load(path), path)
-            : (Builtins.Load(run.Scenario.Name!), "--builtin " + run.Scenario.Name);
-        var sets = new List<Override>(run.AllOverrides)
-        {
-            Overrides.ParseSet("seed=" + run.Seed.ToString(CultureInfo.InvariantCulture), "sweep"),
-        };
-        var prepared = ScenarioRunner.Prepare(document, arg, run.Protocol, sets, ProtocolCatalog.Names);
+        var (document, arg) = Load(run.Scenario);
+        var prepared = Prepare(run, document, arg);
         // A stopped run would be stored as if whole: runs are cancelled between runs only.
         var result = ScenarioRunner.Run(prepared, null, null, CancellationToken.None);
         var json = new JsonObject();
         ResultJson.Build(prepared, result, json);
         return json;
+    }
+
+    private static (ScenarioDocument Document, string Arg) Load(ScenarioRef scenario)
+    {
+        if (scenario.Path is { } path)
+        {
+            return (ScenarioDocument.Load(path), path);
+        }
+
+        if (!Builtins.Names.Contains(scenario.Name, StringComparer.Ordinal))
+        {
+            // The sweep file names the scenario: say where (x.yaml:2:11), as for any value in it.
+            throw new Model.Configuration.InputException(
+                $"{scenario.Origin ?? "sweep"}: scenario: unknown built-in scenario '{scenario.Name}' (expected one of {string.Join(", ", Builtins.Names)})");
+        }
+
+        return (Builtins.Load(scenario.Name!), "--builtin " + scenario.Name);
+    }
+
+    private static PreparedRun Prepare(SweepRun run, ScenarioDocument document, string arg)
+    {
+        var sets = new List<Override>(run.AllOverrides)
+        {
+            Overrides.ParseSet("seed=" + run.Seed.ToString(CultureInfo.InvariantCulture), "sweep"),
+        };
+        return ScenarioRunner.Prepare(document, arg, run.Protocol, sets, ProtocolCatalog.Names);
     }
 }

@@ -4,13 +4,26 @@ using System.Text;
 using System.Text.Json.Nodes;
 using DuckDB.NET.Data;
 using Vexlab.Model.Configuration;
+using Vexlab.Results.Sweeps;
 using Vexlab.Scenarios;
 using Vexlab.Scenarios.Files;
 
 namespace Vexlab.Results.Store;
 
 /// <summary>What a merge did.</summary>
-public sealed record MergeSummary(string SweepHash, int Shards, long Added, long Duplicates);
+/// <param name="SweepHash">The sweep the stores belong to.</param>
+/// <param name="Shards">How many stores were merged.</param>
+/// <param name="Added">Runs added to the output.</param>
+/// <param name="Duplicates">Runs of the shards the output already held.</param>
+/// <param name="Expected">The runs the whole sweep has, or null for stores written before vexlab recorded it.</param>
+/// <param name="Present">The runs the output holds after the merge.</param>
+/// <param name="Stores">One line per store merged: its shard and runs against the shard's runs.</param>
+public sealed record MergeSummary(
+    string SweepHash, int Shards, long Added, long Duplicates, long? Expected, long Present, IReadOnlyList<string> Stores)
+{
+    /// <summary>True when runs of the sweep are missing from the output (a shard missing or unfinished).</summary>
+    public bool IsPartial => Expected is { } expected && Present < expected;
+}
 
 /// <summary>The columns and rows of a query.</summary>
 public sealed record QueryResult(IReadOnlyList<string> Columns, IReadOnlyList<object?[]> Rows)
@@ -87,9 +100,12 @@ public static class StoreOperations
     /// <summary>
     /// Adds the runs of <paramref name="shards"/> to <paramref name="output"/> (created if missing).
     /// Every shard, and the output if it has rows, must come from the same sweep (same hash); a run
-    /// already present is kept once.
+    /// already present is kept once. The runs the sweep has (recorded in each store by
+    /// <c>sweep run</c>) are counted against the runs the merge would hold: when some are missing
+    /// (a shard not given, or stopped before it finished) the merge is refused before the output
+    /// is touched, unless <paramref name="allowPartial"/>.
     /// </summary>
-    public static MergeSummary Merge(string output, IReadOnlyList<string> shards)
+    public static MergeSummary Merge(string output, IReadOnlyList<string> shards, bool allowPartial = false)
     {
         if (shards.Count == 0)
         {
@@ -97,6 +113,10 @@ public static class StoreOperations
         }
 
         var full = Path.GetFullPath(output);
+        long? expected = null;
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        var shardsSeen = new HashSet<string>(StringComparer.Ordinal);
+        var stores = new List<string>();
         string? hash = null;
         string? hashFrom = null;
         var metas = new List<(string Path, string Hash)>();
@@ -131,14 +151,46 @@ public static class StoreOperations
             hash = shardHash;
             hashFrom ??= shard;
             metas.Add((shard, shardHash));
+            expected ??= ParseCount(SweepStore.GetMeta(connection, SweepStore.RunsKey));
+            var keys = SweepStore.RunKeys(connection);
+            present.UnionWith(keys);
+            var shardText = SweepStore.GetMeta(connection, SweepStore.ShardKey);
+            var shardRuns = ParseCount(SweepStore.GetMeta(connection, SweepStore.ShardRunsKey));
+            if (shardText is not null)
+            {
+                shardsSeen.Add(shardText);
+            }
+
+            stores.Add(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{ErrorText.Path(shard)}: shard {shardText ?? "?"}, {keys.Count} of {(shardRuns is { } n ? n.ToString(CultureInfo.InvariantCulture) : "?")} runs{(shardRuns is { } m && keys.Count < m ? " (unfinished)" : string.Empty)}"));
         }
 
+        if (File.Exists(output))
+        {
+            using var existing = SweepStore.OpenReadOnly(output);
+            var outMeta = TryMeta(existing, "sweep_hash");
+            if (outMeta is not null && outMeta != hash)
+            {
+                throw InputException.At(output, 0, 0, null, $"holds results of a different sweep (hash {outMeta[..12]}, shards have {hash![..12]}); merge into a new file");
+            }
+
+            if (outMeta is not null)
+            {
+                present.UnionWith(SweepStore.RunKeys(existing));
+            }
+        }
+
+        if (expected is { } runs && present.Count < runs && !allowPartial)
+        {
+            throw new InputException(
+                string.Create(CultureInfo.InvariantCulture, $"sweep merge: the stores hold {present.Count} of the sweep's {runs} runs ({runs - present.Count} missing{MissingShards(shardsSeen)}); merge every shard, finish the unfinished ones (run the same sweep run --shard command again), or pass --allow-partial to merge what is there. ")
+                + string.Join("; ", stores));
+        }
+
+        Vexlab.Scenarios.Files.OutputFile.Check(output, "merged store");
         using var store = SweepStore.Open(output);
         var outHash = store.GetMeta("sweep_hash");
-        if (outHash is not null && outHash != hash)
-        {
-            throw InputException.At(output, 0, 0, null, $"holds results of a different sweep (hash {outHash[..12]}, shards have {hash![..12]}); merge into a new file");
-        }
 
         long added = 0;
         long duplicates = 0;
@@ -151,7 +203,8 @@ public static class StoreOperations
             {
                 if (outHash is null)
                 {
-                    store.Execute($"INSERT INTO {SweepStore.MetaTable} SELECT * FROM {alias}.{SweepStore.MetaTable}");
+                    // The sweep's definition, not which shard a store was: the output holds them all.
+                    store.Execute($"INSERT INTO {SweepStore.MetaTable} SELECT * FROM {alias}.{SweepStore.MetaTable} WHERE key NOT IN ({SweepStore.Literal(SweepStore.ShardKey)}, {SweepStore.Literal(SweepStore.ShardRunsKey)})");
                     outHash = hash;
                 }
 
@@ -167,6 +220,8 @@ public static class StoreOperations
                 store.Execute($"INSERT INTO {SweepStore.TasksTable} BY NAME SELECT * FROM {alias}.{SweepStore.TasksTable} WHERE {fresh}");
                 store.Execute($"INSERT INTO {SweepStore.ResultsTable} BY NAME SELECT * FROM {alias}.{SweepStore.ResultsTable} WHERE {fresh}");
                 var after = Count(store.Connection, $"SELECT count(*) FROM {SweepStore.ResultsTable}");
+                store.Reorder(SweepStore.ResultsTable);
+                store.Reorder(SweepStore.TasksTable);
                 transaction.Commit();
                 added += after - before;
                 duplicates += incoming - (after - before);
@@ -177,7 +232,36 @@ public static class StoreOperations
             }
         }
 
-        return new MergeSummary(hash!, shards.Count, added, duplicates);
+        return new MergeSummary(hash!, shards.Count, added, duplicates, expected, store.RunCount(), stores);
+    }
+
+    private static long? ParseCount(string? text) =>
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null;
+
+    private static string? TryMeta(DuckDBConnection connection, string key)
+    {
+        try
+        {
+            return SweepStore.GetMeta(connection, key);
+        }
+        catch (DuckDBException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>", shards 2/4, 4/4 not given" when the stores name their shards and some of I/N are absent.</summary>
+    private static string MissingShards(HashSet<string> seen)
+    {
+        var counts = seen.Select(s => Shard.TryParse(s)).OfType<Shard>().Select(s => s.Count).Distinct().ToList();
+        if (counts.Count != 1 || counts[0] == 1)
+        {
+            return string.Empty;
+        }
+
+        var n = counts[0];
+        var absent = Enumerable.Range(1, n).Select(i => new Shard(i, n).ToString()).Where(s => !seen.Contains(s)).ToList();
+        return absent.Count == 0 ? string.Empty : ", shard" + (absent.Count > 1 ? "s " : " ") + string.Join(", ", absent) + " not given";
     }
 
     private static void AddMissingColumns(SweepStore store, string alias, string table)
@@ -268,7 +352,13 @@ public static class StoreOperations
             throw InputException.At(path, 0, 0, "--table", $"no table \"{table}\"; the store has results, tasks and sweep");
         }
 
-        var order = table == SweepStore.MetaTable ? "key" : "run_key";
+        // A total order, so an export depends only on the rows: a run's tasks by index.
+        var order = table switch
+        {
+            SweepStore.MetaTable => "key",
+            SweepStore.TasksTable => "run_key, task",
+            _ => "run_key",
+        };
         CopyTo(connection, $"SELECT * FROM {SweepStore.Quote(table)} ORDER BY {order}", format, output, "export");
     }
 

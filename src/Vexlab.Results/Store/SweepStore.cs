@@ -19,8 +19,20 @@ public sealed class SweepStore : IDisposable
     public const string ResultsTable = "results";
     public const string TasksTable = "tasks";
 
+    /// <summary>Metadata: the number of runs of the whole sweep (points x seeds x protocol entries).</summary>
+    public const string RunsKey = "sweep_runs";
+
+    /// <summary>Metadata: the shard (<c>I/N</c>) the store was last run for.</summary>
+    public const string ShardKey = "shard";
+
+    /// <summary>Metadata: the number of runs of that shard.</summary>
+    public const string ShardRunsKey = "shard_runs";
+
     private readonly DuckDBConnection _connection;
     private readonly Dictionary<string, Dictionary<string, Column>> _columns = new(StringComparer.Ordinal);
+
+    /// <summary>True once a write added a column: the table is put back in its fixed order before commit.</summary>
+    private bool _columnAdded;
 
     private SweepStore(string path, DuckDBConnection connection)
     {
@@ -120,16 +132,18 @@ public sealed class SweepStore : IDisposable
     }
 
     /// <summary>
-    /// Ties the store to <paramref name="sweep"/>. A store made by a different sweep (another hash)
-    /// is refused unless <paramref name="force"/>; then the rows of runs the new sweep does not have
-    /// are deleted and the new definition recorded. Returns the number of rows deleted.
+    /// Ties the store to <paramref name="sweep"/>. A store holding runs of a different sweep (another
+    /// hash) is refused unless <paramref name="force"/>; then the rows of runs the new sweep does not
+    /// have are deleted and the new definition recorded. A store of another sweep that holds no run
+    /// (that sweep stopped before its first run finished) has nothing to lose and is taken over.
+    /// Returns the number of rows deleted.
     /// </summary>
     public long Bind(SweepDefinition sweep, bool force)
     {
         var hash = sweep.ComputeHash();
         var existing = GetMeta("sweep_hash");
         long removed = 0;
-        if (existing is not null && existing != hash)
+        if (existing is not null && existing != hash && RunCount() > 0)
         {
             if (!force)
             {
@@ -149,11 +163,21 @@ public sealed class SweepStore : IDisposable
         return removed;
     }
 
+    /// <summary>The number of runs in <c>results</c>.</summary>
+    public long RunCount()
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = $"SELECT count(*) FROM {ResultsTable}";
+        return System.Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
     /// <summary>The run keys already in <c>results</c>.</summary>
-    public HashSet<string> RunKeys()
+    public HashSet<string> RunKeys() => RunKeys(_connection);
+
+    internal static HashSet<string> RunKeys(DuckDBConnection connection)
     {
         var keys = new HashSet<string>(StringComparer.Ordinal);
-        using var command = _connection.CreateCommand();
+        using var command = connection.CreateCommand();
         command.CommandText = $"SELECT run_key FROM {ResultsTable}";
         using var reader = command.ExecuteReader();
         while (reader.Read())
@@ -176,10 +200,18 @@ public sealed class SweepStore : IDisposable
                 Insert(TasksTable, task);
             }
 
+            if (_columnAdded)
+            {
+                Reorder(ResultsTable);
+                Reorder(TasksTable);
+                _columnAdded = false;
+            }
+
             transaction.Commit();
         }
         catch
         {
+            _columnAdded = false;
             // Column types changed inside the transaction are rolled back: reload them.
             transaction.Rollback();
             _columns.Clear();
@@ -239,6 +271,7 @@ public sealed class SweepStore : IDisposable
             {
                 Execute($"ALTER TABLE {table} ADD COLUMN {Quote(name)} {wanted}");
                 columns[name] = new Column(name, wanted);
+                _columnAdded = true;
                 return name;
             }
 
@@ -253,6 +286,74 @@ public sealed class SweepStore : IDisposable
         }
 
         return column.Name;
+    }
+
+    /// <summary>
+    /// The fixed column order of <paramref name="table"/>: the run's identity (<c>run_key</c>, the
+    /// axis columns in axis order, <c>protocol</c>, <c>variant</c>, <c>seed</c>, then
+    /// <c>scenario_hash</c> and <c>vexlab_version</c> for results, <c>task</c> for tasks), then
+    /// every other column by name. Columns arrive with the runs that first bring them, in whatever
+    /// order runs finish; this order depends only on which columns exist, so two identical sweeps
+    /// (any --jobs, any shards merged in any order) have identical tables and exports.
+    /// </summary>
+    public static IReadOnlyList<string> FixedOrder(string table, IEnumerable<string> columns, IReadOnlyList<string> axes)
+    {
+        var present = new HashSet<string>(columns, StringComparer.Ordinal);
+        string[] tail = table == TasksTable ? ["task"] : ["scenario_hash", "vexlab_version"];
+        var head = new List<string> { "run_key" };
+        head.AddRange(axes);
+        head.AddRange(["protocol", "variant", "seed", .. tail]);
+        head.RemoveAll(c => !present.Contains(c));
+        var inHead = new HashSet<string>(head, StringComparer.Ordinal);
+        return [.. head, .. present.Where(c => !inHead.Contains(c)).Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>Rebuilds <paramref name="table"/> in <see cref="FixedOrder"/> when its columns are not in it.</summary>
+    internal void Reorder(string table)
+    {
+        var current = ColumnOrder(_connection, table);
+        var wanted = FixedOrder(table, current, AxisNames(GetMeta("sweep_definition")));
+        if (current.SequenceEqual(wanted, StringComparer.Ordinal))
+        {
+            return;
+        }
+
+        var scratch = Quote(table + "__ordered");
+        Execute($"CREATE TABLE {scratch} AS SELECT {string.Join(", ", wanted.Select(Quote))} FROM {table}");
+        Execute($"DROP TABLE {table}");
+        Execute($"ALTER TABLE {scratch} RENAME TO {table}");
+        LoadColumns(table);
+    }
+
+    /// <summary>The axis names of a sweep's canonical text (its <c>axis=NAME;...</c> lines).</summary>
+    internal static IReadOnlyList<string> AxisNames(string? definition)
+    {
+        var names = new List<string>();
+        foreach (var line in (definition ?? string.Empty).Split('\n'))
+        {
+            if (line.StartsWith("axis=", StringComparison.Ordinal))
+            {
+                var end = line.IndexOf(';', StringComparison.Ordinal);
+                names.Add(end < 0 ? line[5..] : line[5..end]);
+            }
+        }
+
+        return names;
+    }
+
+    internal static List<string> ColumnOrder(DuckDBConnection connection, string table)
+    {
+        var names = new List<string>();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT column_name FROM information_schema.columns WHERE table_name = $t AND table_catalog = current_database() ORDER BY ordinal_position";
+        command.Parameters.Add(new DuckDBParameter("t", table));
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
     }
 
     internal static string Widen(string current, string incoming) => (current, incoming) switch

@@ -11,6 +11,9 @@ public sealed record ScenarioRef(string? Name, string? Path, string? ContentHash
 {
     public static ScenarioRef Builtin(string name) => new(name, null, null);
 
+    /// <summary>Where the sweep names the scenario (<c>x.yaml:2:11</c>), for messages; null for a built-in sweep.</summary>
+    public string? Origin { get; init; }
+
     /// <summary>How the scenario appears in the sweep's canonical text.</summary>
     public string Identity => Name is not null ? "builtin:" + Name : "file:" + ContentHash;
 
@@ -22,6 +25,12 @@ public sealed record ScenarioRef(string? Name, string? Path, string? ContentHash
 /// <param name="Text">The value as the scenario key gets it, without the unit.</param>
 public sealed record AxisValue(double? Number, string Text)
 {
+    /// <summary>
+    /// Where the value is written (<c>x.yaml:8:17</c>; for a range or log axis, the range), so an
+    /// error in the value names its place in the sweep file; null for a built-in sweep.
+    /// </summary>
+    public string? Origin { get; init; }
+
     public static AxisValue Of(double number) => new(number, FormatNumber(number));
 
     /// <summary>The value stored in the axis column: a long, a double or a string.</summary>

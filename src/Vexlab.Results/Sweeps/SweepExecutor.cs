@@ -50,6 +50,9 @@ public static class SweepExecutor
         var removed = store.Bind(sweep, options.Force);
         var existing = store.RunKeys();
         var runs = SweepPlan.Runs(sweep, options.Shard).ToList();
+        store.SetMeta(SweepStore.RunsKey, sweep.RunCount.ToString(CultureInfo.InvariantCulture));
+        store.SetMeta(SweepStore.ShardKey, options.Shard.ToString());
+        store.SetMeta(SweepStore.ShardRunsKey, runs.Count.ToString(CultureInfo.InvariantCulture));
         var todo = runs.Where(r => !existing.Contains(r.RunKey)).ToList();
         var already = runs.Count - todo.Count;
         long done = already;
@@ -99,6 +102,37 @@ public static class SweepExecutor
         }
 
         return new SweepSummary(runs.Count, already, todo.Count, removed, TimeProvider.System.GetElapsedTime(started));
+    }
+
+    /// <summary>
+    /// Checks the whole input before any output exists: every point of the sweep (all shards, not
+    /// only this one) under every protocol entry, for the first seed (a seed changes no input).
+    /// A sweep that fails here leaves no store and no rows behind. Returns the runs checked.
+    /// </summary>
+    public static long Validate(SweepDefinition sweep, CheckPoint check, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sweep);
+        ArgumentNullException.ThrowIfNull(check);
+        if (sweep.Seeds.Count == 0)
+        {
+            return 0;
+        }
+
+        var first = sweep.Seeds[0];
+        long checkedRuns = 0;
+        foreach (var run in SweepPlan.Runs(sweep))
+        {
+            if (run.Seed != first)
+            {
+                continue;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            check(run);
+            checkedRuns++;
+        }
+
+        return checkedRuns;
     }
 
     /// <summary>Refuses a sweep of more than <see cref="SweepOptions.MaxPoints"/> points unless forced.</summary>

@@ -91,7 +91,7 @@ public static class SweepFile
                 throw node.Error($"\"{value}\" is not a built-in scenario name (kebab-case) nor a .yaml file");
             }
 
-            return ScenarioRef.Builtin(value);
+            return ScenarioRef.Builtin(value) with { Origin = Where(node) };
         }
 
         var path = Path.GetFullPath(Path.Combine(directory ?? Directory.GetCurrentDirectory(), value));
@@ -105,7 +105,7 @@ public static class SweepFile
             throw node.Error("cannot read the scenario file " + e.Message);
         }
 
-        return new ScenarioRef(null, path, Convert.ToHexStringLower(XxHash128.Hash(Encoding.UTF8.GetBytes(text))));
+        return new ScenarioRef(null, path, Convert.ToHexStringLower(XxHash128.Hash(Encoding.UTF8.GetBytes(text)))) { Origin = Where(node) };
     }
 
     private static List<Override> ReadSets(MappingNode root)
@@ -358,9 +358,9 @@ public static class SweepFile
                 throw item.Error($"expected a value, got {item.Description}");
             }
 
-            var value = !scalar.IsQuoted && TryNumber(scalar.Value, out var number)
+            var value = (!scalar.IsQuoted && TryNumber(scalar.Value, out var number)
                 ? new AxisValue(number, scalar.Value)
-                : new AxisValue(null, scalar.Value);
+                : new AxisValue(null, scalar.Value)) with { Origin = Where(scalar) };
             if (!seen.Add(value.Text))
             {
                 throw item.Error($"value \"{value.Text}\" is listed twice");
@@ -424,7 +424,7 @@ public static class SweepFile
         var values = new List<AxisValue>();
         for (var i = 0; i < (int)count; i++)
         {
-            values.Add(AxisValue.Of((double)(dFrom + (i * dStep))));
+            values.Add(AxisValue.Of((double)(dFrom + (i * dStep))) with { Origin = Where(map) });
         }
 
         return values;
@@ -464,7 +464,7 @@ public static class SweepFile
                 continue;
             }
 
-            values.Add(AxisValue.Of(rounded));
+            values.Add(AxisValue.Of(rounded) with { Origin = Where(map) });
         }
 
         return values;

@@ -38,7 +38,7 @@ public sealed record SweepRun
 
     /// <summary>Every override to apply to the base scenario: the sweep's, then the point's axes.</summary>
     public IReadOnlyList<Override> AllOverrides =>
-        [.. BaseOverrides, .. Point.Select(p => Overrides.ParseSet(p.Axis.SetText(p.Value), "axis " + p.Axis.Name))];
+        [.. BaseOverrides, .. Point.Select(p => Overrides.ParseSet(p.Axis.SetText(p.Value), p.Value.Origin ?? "axis " + p.Axis.Name))];
 
     /// <summary>The axis column values of this run, by axis name.</summary>
     public IEnumerable<KeyValuePair<string, object>> AxisColumns =>
@@ -81,6 +81,19 @@ public readonly record struct Shard(int Index, int Count)
 
         var bytes = Convert.FromHexString(runKey.AsSpan(0, 16));
         return (int)(BinaryPrimitives.ReadUInt64BigEndian(bytes) % (ulong)Count) == Index - 1;
+    }
+
+    /// <summary>Parses <c>I/N</c>; null when it is not one.</summary>
+    public static Shard? TryParse(string text)
+    {
+        try
+        {
+            return Parse(text);
+        }
+        catch (InputException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Parses <c>I/N</c> with 1 &lt;= I &lt;= N.</summary>

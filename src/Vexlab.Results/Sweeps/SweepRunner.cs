@@ -13,3 +13,11 @@ namespace Vexlab.Results.Sweeps;
 /// for bad input (an unknown key, a bad value).
 /// </summary>
 public delegate JsonObject RunPoint(SweepRun run, CancellationToken cancellationToken);
+
+/// <summary>
+/// Checks one run's input without running it: resolves the scenario with the run's overrides and
+/// protocol entry, as <see cref="RunPoint"/> would, and throws
+/// <see cref="Model.Configuration.InputException"/> for bad input. A sweep checks every point with
+/// it before it touches the store (<see cref="SweepExecutor.Validate"/>).
+/// </summary>
+public delegate void CheckPoint(SweepRun run);

@@ -148,7 +148,8 @@ public static class Overrides
                 }
 
                 var inner = label[(open + 1)..^1];
-                var knobOrigin = origin + " " + label;
+                // "--protocols ve[...]" on the command line; "x.yaml:2:21: ve[...]" in a file.
+                var knobOrigin = origin + (origin.StartsWith('-') ? " " : ": ") + label;
                 foreach (var knob in SplitTopLevel(inner, KnobSeparators, origin))
                 {
                     if (knob.Trim().Length == 0)

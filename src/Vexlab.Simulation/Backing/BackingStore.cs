@@ -15,6 +15,9 @@ public enum BackingKind
     PostcopyNetVanilla,
     Dax,
     Fixed,
+
+    /// <summary>Defined by a scenario's <c>backings[]</c>.</summary>
+    Custom,
 }
 
 /// <summary>Shape of one mixture component.</summary>
@@ -28,6 +31,12 @@ public enum LatencyShape
 
     /// <summary>Uniform in [<see cref="LatencyComponent.Low"/>, <see cref="LatencyComponent.High"/>).</summary>
     Uniform,
+
+    /// <summary>Exponential with the given mean (memoryless service: the M in M/M/1).</summary>
+    Exponential,
+
+    /// <summary>One of the values of <see cref="LatencyComponent.Table"/>, by weight.</summary>
+    Empirical,
 }
 
 /// <summary>
@@ -37,6 +46,15 @@ public enum LatencyShape
 public readonly record struct LatencyComponent(
     ulong WeightPpm, LatencyShape Shape, double Mean, double Sigma, double Low, double High, double OffsetNs)
 {
+    /// <summary>The values and weights of an <see cref="LatencyShape.Empirical"/> component.</summary>
+    public EmpiricalTable? Table { get; init; }
+
+    public static LatencyComponent Exponential(ulong weightPpm, double meanNs) =>
+        new(weightPpm, LatencyShape.Exponential, meanNs, 0, 0, 0, 0);
+
+    public static LatencyComponent Empirical(ulong weightPpm, EmpiricalTable table) =>
+        new(weightPpm, LatencyShape.Empirical, table?.MeanNs ?? throw new ArgumentNullException(nameof(table)), 0, 0, 0, 0) { Table = table };
+
     public static LatencyComponent LogNormal(ulong weightPpm, double meanNs, double sigma, double offsetNs = 0) =>
         new(weightPpm, LatencyShape.LogNormal, meanNs, sigma, 0, 0, offsetNs);
 
@@ -50,7 +68,7 @@ public readonly record struct LatencyComponent(
     public double ExpectedNs => OffsetNs + Mean;
 
     internal LatencyComponent Scaled(double factor) =>
-        this with { Mean = Mean * factor, Low = Low * factor, High = High * factor, OffsetNs = OffsetNs * factor };
+        this with { Mean = Mean * factor, Low = Low * factor, High = High * factor, OffsetNs = OffsetNs * factor, Table = Table?.Scaled(factor) };
 }
 
 /// <summary>
@@ -65,6 +83,13 @@ public sealed class BackingStore
 
     private readonly LatencyComponent[] _components;
     private readonly ulong[] _cumulativePpm;
+
+    /// <summary>A store a scenario defines: <paramref name="components"/> from <see cref="LatencySpec.Parse"/>.</summary>
+    public static BackingStore Custom(string name, string spec, IReadOnlyList<LatencyComponent> components)
+    {
+        ArgumentNullException.ThrowIfNull(components);
+        return new BackingStore(BackingKind.Custom, name, "scenario: " + spec, [.. components]);
+    }
 
     private BackingStore(BackingKind kind, string name, string source, LatencyComponent[] components)
     {
@@ -84,6 +109,8 @@ public sealed class BackingStore
         {
             throw new ArgumentException($"mixture weights of '{name}' sum to {sum} ppm, not 1,000,000", nameof(components));
         }
+
+        Spec = LatencySpec.Format(components);
     }
 
     public BackingKind Kind { get; }
@@ -93,6 +120,9 @@ public sealed class BackingStore
 
     /// <summary>The calibration row the distribution follows.</summary>
     public string Source { get; }
+
+    /// <summary>The distribution in <see cref="LatencySpec"/> terms, as a scenario's <c>backings[].latency</c> would write it.</summary>
+    public string Spec { get; }
 
     public ImmutableArray<LatencyComponent> Components => [.. _components];
 
@@ -243,6 +273,8 @@ public sealed class BackingStore
         {
             LatencyShape.Constant => c.Mean,
             LatencyShape.Uniform => c.Low + ((c.High - c.Low) * rng.NextUnitDouble()),
+            LatencyShape.Exponential => -c.Mean * Math.Log(rng.NextOpenUnitDouble()),
+            LatencyShape.Empirical => c.Table!.Sample(ref rng),
             _ => LogNormal(ref rng, c.Mean, c.Sigma),
         };
 

@@ -56,7 +56,18 @@ public static class ScenarioBuilder
             return i;
         }
 
-        var defaultBacking = s.GetString("host.backing");
+        var custom = CustomBackings(s);
+        string KnownBacking(string name, Func<string, Model.Configuration.InputException> error)
+        {
+            if (custom.ContainsKey(name) || BackingStore.TryParseKind(name, out var kind) && kind != BackingKind.Custom && Array.IndexOf(ScenarioSchema.BackingKinds, name) >= 0)
+            {
+                return name;
+            }
+
+            throw error($"unknown backing store '{name}' (built-ins: {string.Join(", ", ScenarioSchema.BackingKinds)}; or a name from backings[])");
+        }
+
+        var defaultBacking = KnownBacking(s.GetString("host.backing"), p => s.ErrorAt("host.backing", p));
         BackingIndex(defaultBacking);
         var defaultAbsent = s.GetRatio("host.absent_at_start");
         var regions = new List<RegionSpec>();
@@ -77,7 +88,7 @@ public static class ScenarioBuilder
                 throw r.ErrorAt("size", "regions do not fit in guest.memory (a region larger than guest memory?)");
             }
 
-            var backing = r.Contains("backing") ? r.GetString("backing") : defaultBacking;
+            var backing = r.Contains("backing") ? KnownBacking(r.GetString("backing"), p => r.ErrorAt("backing", p)) : defaultBacking;
             var absent = r.Contains("absent") ? r.GetRatio("absent") : defaultAbsent;
             var dax = string.Equals(backing, "dax", StringComparison.Ordinal);
             var absentCount = (int)Math.Round(count * absent, MidpointRounding.ToEven);
@@ -183,7 +194,7 @@ public static class ScenarioBuilder
         var latency = s.GetDuration("host.latency");
         foreach (var b in backingNames)
         {
-            var store = BackingStore.Create(b);
+            var store = custom.TryGetValue(b, out var own) ? own : BackingStore.Create(b);
             stores.Add(latency > 0 ? store.WithMean(latency) : store);
         }
 
@@ -234,6 +245,35 @@ public static class ScenarioBuilder
             HostSliceNs = slice,
             StealTime = s.GetBool("guest.steal_time"),
         };
+    }
+
+    /// <summary>The scenario's backings[]: each name with its distribution; a CSV is read relative to the scenario file.</summary>
+    private static Dictionary<string, BackingStore> CustomBackings(ResolvedSettings s)
+    {
+        var stores = new Dictionary<string, BackingStore>(StringComparer.Ordinal);
+        foreach (var b in s.GetList("backings"))
+        {
+            var name = b.GetString("name");
+            if (stores.ContainsKey(name) || BackingStore.TryParseKind(name, out _))
+            {
+                throw b.ErrorAt("name", $"backing store '{name}' is already defined (built-ins: {string.Join(", ", BackingStore.KindNames)})");
+            }
+
+            var text = b.GetString("latency");
+            var source = b["latency"].Source;
+            var folder = source.Kind == ValueSourceKind.File && source.Origin is not null ? Path.GetDirectoryName(source.Origin) : null;
+            string Resolve(string file) => Path.IsPathRooted(file) || string.IsNullOrEmpty(folder) ? file : Path.Combine(folder, file);
+            try
+            {
+                stores.Add(name, BackingStore.Custom(name, text, LatencySpec.Parse(text, Resolve)));
+            }
+            catch (FormatException e)
+            {
+                throw b.ErrorAt("latency", e.Message);
+            }
+        }
+
+        return stores;
     }
 
     private static GuestProgram ParseLoop(ResolvedElement t, List<RegionSpec> regions, List<ComputeSpan> spans, int iterations, TaskMode mode)

@@ -1,6 +1,7 @@
 using Vexlab.Model.Protocols;
 using Vexlab.Scenarios.Documents;
 using Vexlab.Scenarios.Values;
+using Vexlab.Simulation.Backing;
 using Vexlab.Simulation.Costs;
 
 namespace Vexlab.Simulation.Scenarios;
@@ -66,7 +67,7 @@ public static class ScenarioSchema
                 Source = "kernel/sched/fair.c sysctl_sched_base_slice, update_deadline",
             })
             .Add(new KeySpec { Key = "host.memory_limit", Kind = ValueKind.Size, Default = "0", Min = 0, Unit = "bytes", Description = "Host memory for the guest; CLOCK eviction makes pages host-absent again above it (0: no limit)." })
-            .Add(new KeySpec { Key = "host.backing", Kind = ValueKind.Enum, EnumValues = BackingKinds, Default = "swap-nvme", Description = "Backing store of absent pages (regions may override)." })
+            .Add(new KeySpec { Key = "host.backing", Kind = ValueKind.String, Default = "swap-nvme", Description = "Backing store of absent pages (regions may override): a built-in (swap-nvme, swap-sata, swap-hdd, optane, rdma, postcopy-net, dax) or a name from backings[]." })
             .Add(new KeySpec { Key = "host.latency", Kind = ValueKind.Duration, Default = "0", Min = 0, Description = "Mean latency of every backing store, keeping its shape (0: the store's own mean); the latency sweep's axis." })
             .Add(new KeySpec { Key = "host.overcommit", Kind = ValueKind.Ratio, Default = 0.0, Min = 0, Description = "Guest memory over host memory (0: host.memory_limit decides); sets the host limit to guest memory / overcommit." })
             .Add(new KeySpec { Key = "host.absent_at_start", Kind = ValueKind.Ratio, Default = 0.0, Min = 0, Max = 1, Description = "Fraction of each region's pages absent in the host at start (regions may override)." })
@@ -81,8 +82,19 @@ public static class ScenarioSchema
                 [
                     new KeySpec { Key = "name", Kind = ValueKind.String, Description = "Region name." },
                     new KeySpec { Key = "size", Kind = ValueKind.Size, Min = 1, Description = "Size in bytes (rounded up to whole pages)." },
-                    new KeySpec { Key = "backing", Kind = ValueKind.Enum, EnumValues = BackingKinds, Description = "Backing store (default host.backing); dax maps a DAX file that a truncation can take away." },
+                    new KeySpec { Key = "backing", Kind = ValueKind.String, Description = "Backing store (default host.backing): a built-in or a name from backings[]; dax maps a DAX file that a truncation can take away." },
                     new KeySpec { Key = "absent", Kind = ValueKind.Ratio, Min = 0, Max = 1, Description = "Fraction absent at start (default host.absent_at_start)." },
+                ],
+            })
+            .Add(new ListSpec
+            {
+                Key = "backings",
+                Description = "Backing stores the scenario defines: a name and a service-time distribution (vexlab explain backings prints the built-ins in the same terms).",
+                Required = ["name", "latency"],
+                Elements =
+                [
+                    new KeySpec { Key = "name", Kind = ValueKind.String, Description = "Store name, for host.backing and regions[].backing." },
+                    new KeySpec { Key = "latency", Kind = ValueKind.String, Description = LatencySpec.Expected + "; a CSV path is relative to the scenario file." },
                 ],
             })
             .Add(new ListSpec
