@@ -134,7 +134,8 @@ public sealed class OutputSchemaTests : IDisposable
 
         void Walk(Command command, string path)
         {
-            if (command.Subcommands.Count == 0 && !command.Options.Any(o => o.Name == "--json"))
+            // vexlab report's result is its HTML file, made from a JSON document or a store.
+            if (command.Subcommands.Count == 0 && path != "vexlab report" && !command.Options.Any(o => o.Name == "--json"))
             {
                 missing.Add(path);
             }
