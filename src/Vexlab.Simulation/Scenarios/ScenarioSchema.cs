@@ -115,7 +115,7 @@ public static class ScenarioSchema
                         Kind = ValueKind.String,
                         Description = "Ops separated by ';': compute N (units of cost.compute_unit) | compute DURATION (such as 10ms; interrupts cut it anywhere) | touch REGION sequential|random [N] | read REGION sequential|random [N] | write REGION ... | irq-off | irq-on | preempt-off | preempt-on | yield.",
                     },
-                    new KeySpec { Key = "iterations", Kind = ValueKind.Integer, Default = 0, Min = 0, Description = "Loop iterations before the task exits (0: forever)." },
+                    new KeySpec { Key = "iterations", Kind = ValueKind.Integer, Default = 0, Min = 0, Max = 16_777_215, Description = "Loop iterations before the task exits (0: forever); counted, never unrolled: finished gives the completion time." },
                 ],
             })
             .Add(new ListSpec
