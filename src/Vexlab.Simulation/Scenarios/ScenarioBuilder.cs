@@ -245,6 +245,9 @@ public static class ScenarioBuilder
             ComputeSpans = spans,
             SchedPolicy = s.GetString("guest.sched.policy") == "cfs" ? SchedPolicy.Cfs : SchedPolicy.Eevdf,
             Pcpus = pcpus,
+            SwapQueueDepth = (int)s.GetInteger("host.swap.queue_depth"),
+            SwapBandwidthBytesPerSecond = s.GetSize("host.swap.bandwidth"),
+            PageBytes = pageSize,
             HostSliceNs = slice,
             StealTime = s.GetBool("guest.steal_time"),
         };
