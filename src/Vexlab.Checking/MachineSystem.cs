@@ -281,7 +281,8 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
     {
         var m = _workers.Value!.Machine;
         m.LoadState(state);
-        return m.Outcome is GuestOutcome.Running or GuestOutcome.Finished;
+        // A VM the VMM closed is not a guest that stays alive, even while workers still hold it.
+        return m.Outcome is (GuestOutcome.Running or GuestOutcome.Finished) && !m.TornDown;
     }
 
     /// <summary>A fresh machine of this configuration, for replaying traces.</summary>

@@ -15,7 +15,7 @@ public sealed class ExplainBugsTests
         var root = doc.RootElement;
         Assert.Equal(1, root.GetProperty("schema_version").GetInt32());
         var ids = root.GetProperty("bugs").EnumerateArray().Select(b => b.GetProperty("id").GetString()!).ToArray();
-        Assert.Equal(new[] { "B1", "B2", "B3", "B6", "B8", "B9", "B11", "B12" }, ids);
+        Assert.Equal(new[] { "B1", "B2", "B3", "B4", "B6", "B7", "B8", "B9", "B11", "B12" }, ids);
         foreach (var bug in root.GetProperty("bugs").EnumerateArray())
         {
             var knob = KnobCatalog.Find(bug.GetProperty("knob").GetString()!);
@@ -33,9 +33,9 @@ public sealed class ExplainBugsTests
         Assert.Equal("0547758a6de3", b8.GetProperty("commit").GetString());
         Assert.Equal("wake-race", b8.GetProperty("model").GetString());
         var outOfScope = root.GetProperty("out_of_scope").EnumerateArray().Select(b => b.GetProperty("commit").GetString()).ToArray();
-        Assert.Contains("ab4e41eb9fab", outOfScope);
+        Assert.DoesNotContain("ab4e41eb9fab", outOfScope);
         Assert.Contains("68c35f89d016", outOfScope);
-        Assert.Contains("3d75b8aa5c29", outOfScope);
+        Assert.DoesNotContain("3d75b8aa5c29", outOfScope);
         Assert.Contains("9bc1f09f6fa7", outOfScope);
         Assert.Contains(root.GetProperty("out_of_scope").EnumerateArray(), b => b.GetProperty("id").GetString() == "B13");
         var window = Assert.Single(root.GetProperty("open_windows").EnumerateArray());

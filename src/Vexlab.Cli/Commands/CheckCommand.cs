@@ -459,6 +459,9 @@ public static class CheckCommand
         ["ticks"] = c.Bounds.Ticks,
         ["truncations"] = c.Bounds.Truncations,
         ["reenables"] = c.Bounds.Reenables,
+        ["smis"] = c.Bounds.Smis,
+        ["inits"] = c.Bounds.Inits,
+        ["teardowns"] = c.Bounds.Teardowns,
     };
 
     private static void WriteTrace(CliContext context, string file, ModelCheckResult outcome, DescribedViolation v)

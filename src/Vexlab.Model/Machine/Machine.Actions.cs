@@ -7,7 +7,7 @@ namespace Vexlab.Model.Machine;
 public sealed partial class Machine
 {
     /// <summary>An upper bound of <see cref="EnabledActions"/>' count for this configuration.</summary>
-    public int MaxActions => (_vcpus * (9 + _vcpus + MaxChoices())) + _workCapacity + 2;
+    public int MaxActions => (_vcpus * (11 + _vcpus + MaxChoices())) + _workCapacity + 3;
 
     /// <summary>
     /// Lists every step that may happen next, in a canonical order, without allocating.
@@ -22,7 +22,8 @@ public sealed partial class Machine
             return 0;
         }
 
-        for (var v = 0; v < _vcpus; v++)
+        // After the VMM closed the VM only the workers that hold it alive run on.
+        for (var v = 0; v < _vcpus && g.TornDown == 0; v++)
         {
             n = VcpuActions(v, buffer, n);
         }
@@ -36,14 +37,19 @@ public sealed partial class Machine
             }
         }
 
-        if (g.TruncateBudget > 0 && g.Truncated == 0)
+        if (g.TruncateBudget > 0 && g.Truncated == 0 && g.TornDown == 0)
         {
             buffer[n++] = new MachineAction(ActionKind.Truncate, 0, 0);
         }
 
-        if (g.ReenableBudget > 0)
+        if (g.ReenableBudget > 0 && g.TornDown == 0)
         {
             buffer[n++] = new MachineAction(ActionKind.Reenable, 0, 0);
+        }
+
+        if (g.TeardownBudget > 0 && g.TornDown == 0)
+        {
+            buffer[n++] = new MachineAction(ActionKind.Teardown, 0, 0);
         }
 
         return n;
@@ -116,6 +122,16 @@ public sealed partial class Machine
             buffer[n++] = new MachineAction(ActionKind.Tick, vb, 0);
         }
 
+        if (g.SmiBudget > 0 && cpu.Run == RunState.InGuest)
+        {
+            buffer[n++] = new MachineAction(ActionKind.Smi, vb, 0);
+        }
+
+        if (g.InitBudget > 0 && IsOffline(v))
+        {
+            buffer[n++] = new MachineAction(ActionKind.Init, vb, 0);
+        }
+
         return n;
     }
 
@@ -128,6 +144,11 @@ public sealed partial class Machine
         }
 
         var v = action.Vcpu;
+        if (GlobalsRef.TornDown == 1 && action.Kind != ActionKind.Complete)
+        {
+            return false;
+        }
+
         return action.Kind switch
         {
             ActionKind.Step => VcpuRef(v).Run == RunState.InGuest && !CanDeliverInterrupt(v) && !CanDeliverNmi(v),
@@ -141,6 +162,9 @@ public sealed partial class Machine
             ActionKind.Truncate => GlobalsRef.TruncateBudget > 0 && GlobalsRef.Truncated == 0,
             ActionKind.Reenable => GlobalsRef.ReenableBudget > 0,
             ActionKind.Unblock => WokenByUndequeuable(v),
+            ActionKind.Smi => v < _vcpus && GlobalsRef.SmiBudget > 0 && VcpuRef(v).Run == RunState.InGuest,
+            ActionKind.Init => v < _vcpus && GlobalsRef.InitBudget > 0 && IsOffline(v),
+            ActionKind.Teardown => GlobalsRef.TeardownBudget > 0,
             _ => false,
         };
     }
@@ -193,6 +217,15 @@ public sealed partial class Machine
                 break;
             case ActionKind.Unblock:
                 Unblock(v, ref sink);
+                break;
+            case ActionKind.Smi:
+                Smi(v, ref sink);
+                break;
+            case ActionKind.Init:
+                Init(v, ref sink);
+                break;
+            case ActionKind.Teardown:
+                Teardown(ref sink);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(action), action, "unknown action");

@@ -274,6 +274,11 @@ public sealed partial class Machine
                 w.Status = failed && _host.ReportErrors ? WorkStatus.Failed : WorkStatus.Done;
                 cpu.Done++;
                 w.DoneOrder = cpu.Done;
+                if (GlobalsRef.TornDown == 1)
+                {
+                    WorkerAfterClose(v, ref sink);
+                }
+
                 break;
             case WorkKind.VeResolve:
                 var token = w.Token;

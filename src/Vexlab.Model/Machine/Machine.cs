@@ -13,6 +13,9 @@ public enum GuestOutcome : byte
     Finished,
     Oops,
     VmError,
+
+    /// <summary>The VMM closed the VM and KVM destroyed it (kvm_destroy_vm).</summary>
+    Destroyed,
 }
 
 /// <summary>Machine-wide state: the guest's fate and the budgets of external events.</summary>
@@ -27,6 +30,15 @@ public struct Globals
     public byte ReenableBudget;
     public byte Truncated;
     public byte Reserved;
+    public byte SmiBudget;
+    public byte InitBudget;
+    public byte TeardownBudget;
+
+    /// <summary>
+    /// 1 once the VMM closed the VM while async work still held references to it (before
+    /// 3d75b8aa5c29): the vCPUs are gone and the last worker destroys the VM.
+    /// </summary>
+    public byte TornDown;
 }
 
 /// <summary>A record in a vCPU's wakeup ring (the #VE design): {token, status}.</summary>
@@ -151,6 +163,9 @@ public sealed partial class Machine
     public GuestOutcome Outcome => GlobalsRef.Outcome;
 
     public PanicReason Panic => GlobalsRef.Panic;
+
+    /// <summary>The VMM closed the VM and only workers holding it alive run on (before 3d75b8aa5c29).</summary>
+    public bool TornDown => GlobalsRef.TornDown == 1;
 
     public GuestProgram ProgramOf(int index) => _programs[index];
 
@@ -314,6 +329,9 @@ public sealed partial class Machine
         g.TickBudget = (byte)_config.Bounds.Ticks;
         g.TruncateBudget = (byte)_config.Bounds.Truncations;
         g.ReenableBudget = (byte)_config.Bounds.Reenables;
+        g.SmiBudget = (byte)_config.Bounds.Smis;
+        g.InitBudget = (byte)_config.Bounds.Inits;
+        g.TeardownBudget = (byte)_config.Bounds.Teardowns;
 
         for (var p = 0; p < _config.Pages; p++)
         {

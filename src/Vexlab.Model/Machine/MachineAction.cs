@@ -38,6 +38,21 @@ public enum ActionKind : byte
     /// vCPU runs on (an artificial halt retries its access).
     /// </summary>
     Unblock,
+
+    /// <summary>
+    /// External: an SMI on the vCPU (firmware, a write to the APM port): SMM entry, the SMM
+    /// handler and RSM, whose kvm_set_cr0 toggles CR0.PG (kvm_post_set_cr0).
+    /// </summary>
+    Smi,
+
+    /// <summary>
+    /// External: INIT to an offline vCPU and its bring-up (kvm_vcpu_reset(init_event=true),
+    /// then the guest's start_secondary enables the LAPIC and kvm_guest_cpu_init enables APF).
+    /// </summary>
+    Init,
+
+    /// <summary>External: the VMM closes the VM (kvm_destroy_vm once the last reference is put).</summary>
+    Teardown,
 }
 
 /// <summary>One enabled step. Packs into 32 bits for the checker's traces.</summary>
@@ -55,6 +70,9 @@ public readonly record struct MachineAction(ActionKind Kind, byte Vcpu, ushort A
         ActionKind.Truncate => "host: truncate DAX file",
         ActionKind.Reenable => "host: migration done, APF re-enabled (wake all)",
         ActionKind.Unblock => $"host: vCPU{Vcpu} woken by a completion it cannot dequeue",
+        ActionKind.Smi => $"vCPU{Vcpu}: SMI (SMM entry, handler, RSM)",
+        ActionKind.Init => $"host: INIT to offline vCPU{Vcpu} (kvm_vcpu_reset), then its bring-up",
+        ActionKind.Teardown => "host: the VMM closes the VM (kvm_destroy_vm)",
         ActionKind.Step when Arg != 0 => $"vCPU{Vcpu}: step (choice {Arg - 1})",
         _ => $"vCPU{Vcpu}: {Kind}",
     };

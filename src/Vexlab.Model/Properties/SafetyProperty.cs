@@ -35,6 +35,9 @@ public enum SafetyProperty : byte
 
     /// <summary>No #VE in the SYSCALL gap or NMI entry.</summary>
     NoVeInEntryWindow,
+
+    /// <summary>No async_pf_execute runs after its VM is destroyed and the module reference put.</summary>
+    NoWorkAfterDestroy,
 }
 
 /// <summary>Liveness properties, judged on paths where the guest stays alive.</summary>
@@ -56,7 +59,7 @@ public static class PropertyNames
     [
         "dos-only-if1", "ready-only-if1", "not-present-never-deferred", "fault-info-intact", "no-sleep-in-atomic",
         "no-protocol-double-fault", "ready-matches-not-present", "one-node-per-token", "no-stale-dummies",
-        "no-ve-in-entry-window",
+        "no-ve-in-entry-window", "no-work-after-destroy",
     ];
 
     public static readonly string[] Liveness = ["no-lost-wakeup", "unrecoverable-terminates", "no-halt-livelock"];

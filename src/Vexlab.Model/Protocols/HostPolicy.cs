@@ -74,4 +74,10 @@ public sealed record HostPolicy
     public bool CancelPendingNotPresent { get; init; }
 
     public bool HltInGuest { get; init; }
+
+    /// <summary>kvm_post_set_cr0 clears the completion queue when CR0.PG changes (RSM); removed by ab4e41eb9fab.</summary>
+    public bool FlushOnCr0Pg { get; init; }
+
+    /// <summary>Destroying a vCPU flushes its async #PF work (3d75b8aa5c29); before, the work held a VM reference.</summary>
+    public bool FlushWorkOnDestroy { get; init; } = true;
 }

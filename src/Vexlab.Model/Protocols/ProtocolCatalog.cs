@@ -63,6 +63,8 @@ public static class ProtocolCatalog
             ReportErrors = knobs.Bool("host.apf.report_errors"),
             CancelPendingNotPresent = knobs.Bool("host.apf.cancel_pending_not_present"),
             HltInGuest = knobs.Bool("host.hlt_in_guest"),
+            FlushOnCr0Pg = knobs.Bool("host.apf.flush_on_cr0_pg"),
+            FlushWorkOnDestroy = knobs.Bool("host.apf.flush_work_on_destroy"),
         };
 
         var host = name switch

@@ -159,4 +159,24 @@ public sealed class ModelFileTests
         Assert.DoesNotContain(buffer[..n], a => a.Kind == ActionKind.RaiseNmi && a.Vcpu == 0);
         Assert.Contains(buffer[..n], a => a.Kind == ActionKind.RaiseNmi && a.Vcpu == 1);
     }
+
+    /// <summary>
+    /// Model files reach the lifecycle events: an SMI (B4, ab4e41eb9fab), INIT to an offline
+    /// vCPU (kvm_vcpu_reset) and the VM's teardown (B7, 3d75b8aa5c29), each bounded.
+    /// </summary>
+    [Theory]
+    [InlineData("smis", "host.apf.flush_on_cr0_pg: true", "no-lost-wakeup", Verdict.Violation)]
+    [InlineData("smis", "host.apf.flush_on_cr0_pg: false", "no-lost-wakeup", Verdict.Pass)]
+    [InlineData("teardowns", "host.apf.flush_work_on_destroy: false", "no-work-after-destroy", Verdict.Violation)]
+    [InlineData("teardowns", "host.apf.flush_work_on_destroy: true", "no-work-after-destroy", Verdict.Pass)]
+    [InlineData("inits", "host.apf.max_per_vcpu: 64", "no-lost-wakeup", Verdict.Pass)]
+    public void LifecycleBounds_ReachTheirEvents(string bound, string knob, string property, Verdict verdict)
+    {
+        var yaml = $"vcpus: 2\npages: 1\nhost_absent: [0]\nbounds: {{{bound}: 1}}\nknobs: {{{knob}}}\ntasks:\n  - {{name: u, mode: user, vcpu: 0, program: \"touch 0\"}}\n";
+        var file = ModelFile.Parse(yaml, "life.yaml");
+        var outcome = ModelCheck.Run(CheckRequest.ForFile(file, "kvm-pf-int", [], [property]), Options());
+        Assert.Equal(verdict, outcome.Result.Verdict);
+        var kind = bound switch { "smis" => ActionKind.Smi, "inits" => ActionKind.Init, _ => ActionKind.Teardown };
+        Assert.Contains(outcome.Result.Coverage, c => c.Kind == kind.ToString() && c.Transitions > 0);
+    }
 }

@@ -1,0 +1,97 @@
+using Vexlab.Model.Guest;
+using Vexlab.Model.Machine;
+using Vexlab.Model.Scripting;
+using static Vexlab.Model.Tests.Machine.TestMachines;
+
+namespace Vexlab.Model.Tests.Machine;
+
+/// <summary>
+/// INIT to an offline vCPU: kvm_vcpu_reset(init_event=true) (arch/x86/kvm/x86.c) clears
+/// apf.msr_en_val, calls kvm_clear_async_pf_completion_queue (virt/kvm/async_pf.c: queued work
+/// cancelled, completions freed, nothing notified) and kvm_async_pf_hash_reset, clears
+/// apf.halted, and kvm_lapic_reset software-disables the LAPIC; apf.id is not reset. The guest's
+/// bring-up then enables the LAPIC and APF, whose kvm_pv_enable_async_pf queues a wake-all.
+/// </summary>
+public sealed class VcpuResetTests
+{
+    /// <summary>
+    /// vCPU1 runs nothing (offline) with its LAPIC software-disabled, so the migration wake-all
+    /// waits on its done list (2f15d027c05f). INIT frees it unseen; the bring-up's own wake-all
+    /// follows: dequeued at once by 5.8+ (LAPIC enabled, slot free), at the next entry by 5.7.
+    /// </summary>
+    [Theory]
+    [InlineData("kvm-pf-int", 0, true)]
+    [InlineData("kvm-pf", 1, false)]
+    public void KvmVcpuReset_FreesTheDoneList_ThenBringUpQueuesAWakeAll(string protocol, int doneAfter, bool dequeuedAtOnce)
+    {
+        var m = Build(protocol, [Kernel("init", 0, Op(MicroOp.LapicEnable)), User("a", 0, Op(MicroOp.Compute))], vcpus: 2,
+            knobs: [("guest.lapic.enabled_at_apf_enable", "false")], bounds: new ExternalBounds(0, 0, 0, 1, Inits: 1));
+        var s = new Script(m);
+        if (protocol == "kvm-pf-int")
+        {
+            s.Do(ActionKind.Reenable);
+            Assert.Equal(1, m.Vcpu(1).Done);
+        }
+
+        var idBefore = m.Vcpu(1).ApfNextId;
+        Assert.True(s.IsEnabled(ActionKind.Init, 1));
+        Assert.False(s.IsEnabled(ActionKind.Init, 0));
+        var init = s.Do(ActionKind.Init, 1);
+        ref readonly var cpu = ref m.Vcpu(1);
+        Assert.Equal(1, cpu.LapicEnabled);
+        Assert.Equal(1, cpu.ApfEnabled);
+        Assert.Equal(0, cpu.ApfHalted);
+        Assert.Equal(idBefore, cpu.ApfNextId);
+        Assert.Equal(doneAfter, cpu.Done);
+        var dequeued = init.Where(e => e.Kind == ModelEventKind.ReadyDequeued).ToList();
+        if (dequeuedAtOnce)
+        {
+            // One broadcast only: the held wake-all was freed, the bring-up's was delivered.
+            var d = Assert.Single(dequeued);
+            Assert.Equal(Model.Machine.Machine.BroadcastToken, d.Token);
+            Assert.Contains(init, e => e.Kind == ModelEventKind.InterruptRaised && e.Aux == (byte)ModelVector.Callback);
+        }
+        else
+        {
+            Assert.Empty(dequeued);
+        }
+
+        Assert.False(s.IsEnabled(ActionKind.Init, 1));
+    }
+
+    /// <summary>A vCPU with a task that has not ended is online: Linux sends it no INIT.</summary>
+    [Fact]
+    public void Init_OnlyForAnOfflineVcpu()
+    {
+        var m = Build("kvm-pf-int", [User("a", 0, Touch(0))], bounds: new ExternalBounds(0, 0, 0, 0, Inits: 1));
+        var s = new Script(m);
+        Assert.False(s.IsEnabled(ActionKind.Init, 0));
+        s.RunToEnd();
+        Assert.Equal(GuestOutcome.Finished, m.Outcome);
+    }
+
+    /// <summary>Token ids continue after the reset (apf.id is not reset): no token of before can be handed out again.</summary>
+    [Fact]
+    public void KvmVcpuReset_KeepsApfId()
+    {
+        var m = Build("kvm-pf-int", [User("a", 0, Touch(0)), Spinner("b", TaskMode.User, 1)], vcpus: 2, bounds: new ExternalBounds(0, 0, 0, 0, Inits: 1));
+        var s = new Script(m);
+        s.StepUntil(ModelEventKind.TaskSlept);
+        s.CompleteAny();
+        for (var i = 0; i < 200 && m.Task(m.WorkloadTask(0)).Status != TaskPhase.Exited; i++)
+        {
+            // vCPU0 alone, with the smoke tests' preference: dequeue and deliver before stepping.
+            var best = s.Enabled().ToArray().Where(a => a.Vcpu == 0 && Script.Preference(a.Kind) < Script.NotPreferred).MinBy(a => Script.Preference(a.Kind));
+            s.Do(best.Kind, 0, best.Arg);
+        }
+
+        Assert.Equal(TaskPhase.Exited, m.Task(m.WorkloadTask(0)).Status);
+        var id = m.Vcpu(0).ApfNextId;
+        Assert.Equal(2u, id);
+        Assert.True(s.IsEnabled(ActionKind.Init, 0));
+        Assert.False(s.IsEnabled(ActionKind.Init, 1));
+        s.Do(ActionKind.Init, 0);
+        Assert.Equal(id, m.Vcpu(0).ApfNextId);
+        Assert.Equal(1, m.Vcpu(0).ApfEnabled);
+    }
+}
