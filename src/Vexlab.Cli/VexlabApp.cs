@@ -73,6 +73,11 @@ public static class VexlabApp
             // A closed stdout (>&-) fails with EBADF, which .NET reports as access denied.
             return Report(context, "vexlab: cannot write standard output: " + ErrorText.Escape(FirstLine(e.InnerException.Message)), ExitCodes.OutputFailed);
         }
+        catch (DuckDB.NET.Data.DuckDBException e) when (e.Message.StartsWith("IO Error", StringComparison.Ordinal))
+        {
+            // A store damaged on disk (a flipped bit, a cut file) is bad input, not a fault of vexlab.
+            return Report(context, "vexlab: a result store is damaged: " + ErrorText.Escape(FirstLine(e.Message)) + "; run the sweep again into a new --db", ExitCodes.BadInput);
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             return Internal(context, e);

@@ -84,6 +84,11 @@ public static class SweepCommand
                     ? RunWithProgress(context, definition, store, runner, options, cancel.Token)
                     : SweepExecutor.Run(definition, store, runner, options, null, cancel.Token);
             }
+            catch (DuckDB.NET.Data.DuckDBException e) when (e.Message.StartsWith("IO Error", StringComparison.Ordinal))
+            {
+                // Resuming on a store damaged on disk: name it; it is bad input, not a fault of vexlab.
+                throw InputException.At(path, 0, 0, null, "the result store is damaged: " + e.Message.Split('\n')[0] + "; run the sweep into a new --db");
+            }
             catch (OperationCanceledException)
             {
                 context.Error.WriteLine($"vexlab sweep run: interrupted; every finished run is in {path}; run the same command again to finish");

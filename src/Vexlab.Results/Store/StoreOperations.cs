@@ -152,7 +152,16 @@ public static class StoreOperations
             hashFrom ??= shard;
             metas.Add((shard, shardHash));
             expected ??= ParseCount(SweepStore.GetMeta(connection, SweepStore.RunsKey));
-            var keys = SweepStore.RunKeys(connection);
+            HashSet<string> keys;
+            try
+            {
+                keys = SweepStore.RunKeys(connection);
+            }
+            catch (DuckDBException e) when (e.Message.StartsWith("IO Error", StringComparison.Ordinal))
+            {
+                throw Damaged(shard, e);
+            }
+
             present.UnionWith(keys);
             var shardText = SweepStore.GetMeta(connection, SweepStore.ShardKey);
             var shardRuns = ParseCount(SweepStore.GetMeta(connection, SweepStore.ShardRunsKey));
@@ -201,30 +210,14 @@ public static class StoreOperations
             store.Execute($"ATTACH {SweepStore.Literal(Path.GetFullPath(path))} AS {alias} (READ_ONLY)");
             try
             {
-                if (outHash is null)
+                try
                 {
-                    // The sweep's definition, not which shard a store was: the output holds them all.
-                    store.Execute($"INSERT INTO {SweepStore.MetaTable} SELECT * FROM {alias}.{SweepStore.MetaTable} WHERE key NOT IN ({SweepStore.Literal(SweepStore.ShardKey)}, {SweepStore.Literal(SweepStore.ShardRunsKey)})");
-                    outHash = hash;
+                    MergeOne(store, alias, ref outHash, hash!, ref added, ref duplicates);
                 }
-
-                using var transaction = store.Connection.BeginTransaction();
-                foreach (var table in new[] { SweepStore.ResultsTable, SweepStore.TasksTable })
+                catch (DuckDBException e) when (e.Message.StartsWith("IO Error", StringComparison.Ordinal))
                 {
-                    AddMissingColumns(store, alias, table);
+                    throw Damaged(path, e);
                 }
-
-                var before = Count(store.Connection, $"SELECT count(*) FROM {SweepStore.ResultsTable}");
-                var incoming = Count(store.Connection, $"SELECT count(*) FROM {alias}.{SweepStore.ResultsTable}");
-                var fresh = $"run_key NOT IN (SELECT run_key FROM {SweepStore.ResultsTable})";
-                store.Execute($"INSERT INTO {SweepStore.TasksTable} BY NAME SELECT * FROM {alias}.{SweepStore.TasksTable} WHERE {fresh}");
-                store.Execute($"INSERT INTO {SweepStore.ResultsTable} BY NAME SELECT * FROM {alias}.{SweepStore.ResultsTable} WHERE {fresh}");
-                var after = Count(store.Connection, $"SELECT count(*) FROM {SweepStore.ResultsTable}");
-                store.Reorder(SweepStore.ResultsTable);
-                store.Reorder(SweepStore.TasksTable);
-                transaction.Commit();
-                added += after - before;
-                duplicates += incoming - (after - before);
             }
             finally
             {
@@ -233,6 +226,39 @@ public static class StoreOperations
         }
 
         return new MergeSummary(hash!, shards.Count, added, duplicates, expected, store.RunCount(), stores);
+    }
+
+    /// <summary>A shard damaged on disk (a flipped bit fails its block checksum, a cut file): named, as bad input.</summary>
+    private static InputException Damaged(string path, DuckDBException e) =>
+        InputException.At(ErrorText.Path(path), 0, 0, null, "the store is damaged: " + FirstLine(e.Message) + "; run its shard again into a new file");
+
+    /// <summary>Adds one attached shard's runs to the output in one transaction.</summary>
+    private static void MergeOne(SweepStore store, string alias, ref string? outHash, string hash, ref long added, ref long duplicates)
+    {
+        if (outHash is null)
+        {
+            // The sweep's definition, not which shard a store was: the output holds them all.
+            store.Execute($"INSERT INTO {SweepStore.MetaTable} SELECT * FROM {alias}.{SweepStore.MetaTable} WHERE key NOT IN ({SweepStore.Literal(SweepStore.ShardKey)}, {SweepStore.Literal(SweepStore.ShardRunsKey)})");
+            outHash = hash;
+        }
+
+        using var transaction = store.Connection.BeginTransaction();
+        foreach (var table in new[] { SweepStore.ResultsTable, SweepStore.TasksTable })
+        {
+            AddMissingColumns(store, alias, table);
+        }
+
+        var before = Count(store.Connection, $"SELECT count(*) FROM {SweepStore.ResultsTable}");
+        var incoming = Count(store.Connection, $"SELECT count(*) FROM {alias}.{SweepStore.ResultsTable}");
+        var fresh = $"run_key NOT IN (SELECT run_key FROM {SweepStore.ResultsTable})";
+        store.Execute($"INSERT INTO {SweepStore.TasksTable} BY NAME SELECT * FROM {alias}.{SweepStore.TasksTable} WHERE {fresh}");
+        store.Execute($"INSERT INTO {SweepStore.ResultsTable} BY NAME SELECT * FROM {alias}.{SweepStore.ResultsTable} WHERE {fresh}");
+        var after = Count(store.Connection, $"SELECT count(*) FROM {SweepStore.ResultsTable}");
+        store.Reorder(SweepStore.ResultsTable);
+        store.Reorder(SweepStore.TasksTable);
+        transaction.Commit();
+        added += after - before;
+        duplicates += incoming - (after - before);
     }
 
     private static long? ParseCount(string? text) =>

@@ -54,6 +54,9 @@ public sealed record SimulationSetup
     /// <summary>For each workload task instance, its index in <see cref="TaskGroups"/>.</summary>
     public required IReadOnlyList<int> TaskGroupOf { get; init; }
 
+    /// <summary>Keep every fault_latency_ns sample in order (<see cref="Metrics.LatencyRecorder.Samples"/>), to check traces against the run fault for fault.</summary>
+    public bool KeepFaultLatencies { get; init; }
+
     /// <summary>The guest's fair scheduler (<c>guest.sched.policy</c>).</summary>
     public SchedPolicy SchedPolicy { get; init; } = SchedPolicy.Eevdf;
 

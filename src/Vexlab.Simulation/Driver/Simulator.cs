@@ -113,7 +113,7 @@ public sealed partial class Simulator
             ? new SwapDevice(setup.SwapQueueDepth, setup.SwapBandwidthBytesPerSecond, setup.PageBytes)
             : null;
         _memory = new HostMemory(_m, setup.Machine.Pages, setup.HostLimitPages, _c.HostSwapInOverhead, setup.Backings, device);
-        _metrics = new RunMetrics(_m.TaskCount);
+        _metrics = new RunMetrics(_m.TaskCount, setup.KeepFaultLatencies);
         _tracepoints = new KvmTracepoints(_vcpus, _m.TaskCount, new TraceThreads(_vcpus, _m.WorkCapacity), trace);
         _time = new VcpuTime(_vcpus);
         var nice = new int[_m.TaskCount];

@@ -13,6 +13,7 @@ public sealed class LatencyRecorder
     public const long HighestTrackableNs = 3_600_000_000_000L;
 
     private readonly LongHistogram _histogram = new(1, HighestTrackableNs, 3);
+    private readonly List<long>? _samples;
     private long _count;
     private long _min = long.MaxValue;
     private long _max;
@@ -20,7 +21,16 @@ public sealed class LatencyRecorder
     private double _mean;
     private double _m2;
 
+    /// <param name="keepSamples">Also keep every sample, in the order recorded (<see cref="Samples"/>): for checking traces against the run, fault for fault.</param>
+    public LatencyRecorder(bool keepSamples = false)
+    {
+        _samples = keepSamples ? [] : null;
+    }
+
     public long Count => _count;
+
+    /// <summary>Every sample in the order recorded, when the recorder was made to keep them; else empty.</summary>
+    public IReadOnlyList<long> Samples => (IReadOnlyList<long>?)_samples ?? [];
 
     /// <summary>Samples outside [1, <see cref="HighestTrackableNs"/>] that were clamped into range.</summary>
     public long Clamped { get; private set; }
@@ -58,6 +68,7 @@ public sealed class LatencyRecorder
         }
 
         _histogram.RecordValue(v);
+        _samples?.Add(ns);
         _count++;
         _sum += ns;
         if (ns < _min)
@@ -92,6 +103,7 @@ public sealed class LatencyRecorder
         }
 
         _histogram.Add(other._histogram);
+        _samples?.AddRange(other.Samples);
         var n = _count + other._count;
         var delta = other._mean - _mean;
         _m2 += other._m2 + (delta * delta * _count * other._count / n);
@@ -106,6 +118,7 @@ public sealed class LatencyRecorder
     public void Reset()
     {
         _histogram.Reset();
+        _samples?.Clear();
         _count = 0;
         _min = long.MaxValue;
         _max = 0;

@@ -18,8 +18,11 @@ public sealed class RunMetrics
     private readonly long[] _signals;
     private readonly List<(long Step, byte Property)> _violations = [];
 
-    public RunMetrics(int tasks)
+    /// <param name="tasks">Guest tasks.</param>
+    /// <param name="keepFaultLatencies">Keep every fault latency sample (<see cref="LatencyRecorder.Samples"/>).</param>
+    public RunMetrics(int tasks, bool keepFaultLatencies = false)
     {
+        FaultLatency = new LatencyRecorder(keepFaultLatencies);
         _faultStart = new long[tasks];
         Array.Fill(_faultStart, -1);
         _iterations = new long[tasks];
@@ -31,7 +34,7 @@ public sealed class RunMetrics
 
     public Counters Counters { get; } = new();
 
-    public LatencyRecorder FaultLatency { get; } = new();
+    public LatencyRecorder FaultLatency { get; }
 
     public long ModelEvents { get; private set; }
 
