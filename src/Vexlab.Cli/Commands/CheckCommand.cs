@@ -462,6 +462,7 @@ public static class CheckCommand
         ["smis"] = c.Bounds.Smis,
         ["inits"] = c.Bounds.Inits,
         ["teardowns"] = c.Bounds.Teardowns,
+        ["migrations"] = c.Bounds.Migrations,
     };
 
     private static void WriteTrace(CliContext context, string file, ModelCheckResult outcome, DescribedViolation v)

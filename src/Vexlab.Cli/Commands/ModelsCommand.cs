@@ -46,7 +46,7 @@ public static class ModelsCommand
             var w = context.HumanWriter(target);
             w.WriteLine($"{m.Name}: {m.Description}");
             w.WriteLine($"  vCPUs {c.Vcpus}, pages {c.Pages}, entry page {c.EntryPage}, NMI touch page {c.NmiTouchPage}");
-            w.WriteLine($"  bounds: NMIs {m.Bounds.Nmis}, ticks {m.Bounds.Ticks}, truncations {m.Bounds.Truncations}, re-enables {m.Bounds.Reenables}, SMIs {m.Bounds.Smis}, INITs {m.Bounds.Inits}, teardowns {m.Bounds.Teardowns}");
+            w.WriteLine($"  bounds: NMIs {m.Bounds.Nmis}, ticks {m.Bounds.Ticks}, truncations {m.Bounds.Truncations}, re-enables {m.Bounds.Reenables}, SMIs {m.Bounds.Smis}, INITs {m.Bounds.Inits}, teardowns {m.Bounds.Teardowns}, migrations {m.Bounds.Migrations}");
             w.WriteLine("  knobs: " + (m.Knobs.Count == 0 ? "(protocol defaults)" : string.Join(", ", m.Knobs.Select(k => k.Key + "=" + k.Value))));
             foreach (var g in c.PageGroups)
             {
@@ -90,6 +90,7 @@ public static class ModelsCommand
                 ["smis"] = m.Bounds.Smis,
                 ["inits"] = m.Bounds.Inits,
                 ["teardowns"] = m.Bounds.Teardowns,
+                ["migrations"] = m.Bounds.Migrations,
             },
         };
     }

@@ -7,7 +7,7 @@ namespace Vexlab.Model.Machine;
 public sealed partial class Machine
 {
     /// <summary>An upper bound of <see cref="EnabledActions"/>' count for this configuration.</summary>
-    public int MaxActions => (_vcpus * (11 + _vcpus + MaxChoices())) + _workCapacity + 3;
+    public int MaxActions => (_vcpus * (11 + _vcpus + MaxChoices() + (_config.Bounds.Migrations > 0 ? _tasks : 0))) + _workCapacity + 3;
 
     /// <summary>
     /// Lists every step that may happen next, in a canonical order, without allocating.
@@ -132,6 +132,17 @@ public sealed partial class Machine
             buffer[n++] = new MachineAction(ActionKind.Init, vb, 0);
         }
 
+        if (g.MigrateBudget > 0)
+        {
+            for (var t = _vcpus; t < _tasks; t++)
+            {
+                if (CanMigrate(t, v))
+                {
+                    buffer[n++] = new MachineAction(ActionKind.Migrate, vb, (ushort)t);
+                }
+            }
+        }
+
         return n;
     }
 
@@ -165,6 +176,7 @@ public sealed partial class Machine
             ActionKind.Smi => v < _vcpus && GlobalsRef.SmiBudget > 0 && VcpuRef(v).Run == RunState.InGuest,
             ActionKind.Init => v < _vcpus && GlobalsRef.InitBudget > 0 && IsOffline(v),
             ActionKind.Teardown => GlobalsRef.TeardownBudget > 0,
+            ActionKind.Migrate => v < _vcpus && GlobalsRef.MigrateBudget > 0 && action.Arg < _tasks && CanMigrate(action.Arg, v),
             _ => false,
         };
     }
@@ -226,6 +238,9 @@ public sealed partial class Machine
                 break;
             case ActionKind.Teardown:
                 Teardown(ref sink);
+                break;
+            case ActionKind.Migrate:
+                Migrate(action.Arg, v, ref sink);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(action), action, "unknown action");

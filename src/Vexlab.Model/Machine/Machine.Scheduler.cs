@@ -263,6 +263,38 @@ public sealed partial class Machine
         InsertNode(new SleepNode { Used = 1, Dummy = 1, Task = f.R1 == 1 ? (byte)1 : (byte)0, Cpu = (byte)v, Token = token });
     }
 
+    /// <summary>
+    /// The load balancer may move task <paramref name="t"/> to vCPU <paramref name="v"/>: a
+    /// workload user task waiting on another vCPU's runqueue (not running, not asleep). Per-CPU
+    /// kernel threads stay bound. The APF sleep table is global, so nothing there moves with it.
+    /// </summary>
+    private bool CanMigrate(int t, int v)
+    {
+        if (t < _vcpus)
+        {
+            return false;
+        }
+
+        ref var task = ref TaskRef(t);
+        return task.Status == TaskPhase.Runnable && task.Vcpu != v && task.Depth > 0 && FrameRef(t, 0).User == 1;
+    }
+
+    /// <summary>detach_task and attach_task: the task now runs on vCPU v; an idle v is kicked (resched IPI).</summary>
+    private void Migrate<TSink>(int t, int v, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        Spend(ref GlobalsRef.MigrateBudget);
+        ref var task = ref TaskRef(t);
+        sink.On(new ModelEvent(ModelEventKind.External, (byte)v, (byte)t, (byte)ActionKind.Migrate, 0, -1));
+        task.Vcpu = (byte)v;
+        ref var target = ref VcpuRef(v);
+        if (IsIdle(target.CurrentTask))
+        {
+            target.NeedResched = 1;
+            Raise(v, ModelVector.Reschedule, ref sink);
+        }
+    }
+
     /// <summary>apf_task_wake_one: unhash the node; wake its task (a reschedule IPI if it is elsewhere).</summary>
     private void WakeNode<TSink>(int v, int index, bool error, ref TSink sink)
         where TSink : IModelEventSink

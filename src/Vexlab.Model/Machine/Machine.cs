@@ -39,6 +39,7 @@ public struct Globals
     /// 3d75b8aa5c29): the vCPUs are gone and the last worker destroys the VM.
     /// </summary>
     public byte TornDown;
+    public byte MigrateBudget;
 }
 
 /// <summary>A record in a vCPU's wakeup ring (the #VE design): {token, status}.</summary>
@@ -332,6 +333,7 @@ public sealed partial class Machine
         g.SmiBudget = (byte)_config.Bounds.Smis;
         g.InitBudget = (byte)_config.Bounds.Inits;
         g.TeardownBudget = (byte)_config.Bounds.Teardowns;
+        g.MigrateBudget = (byte)_config.Bounds.Migrations;
 
         for (var p = 0; p < _config.Pages; p++)
         {

@@ -53,6 +53,12 @@ public enum ActionKind : byte
 
     /// <summary>External: the VMM closes the VM (kvm_destroy_vm once the last reference is put).</summary>
     Teardown,
+
+    /// <summary>
+    /// The guest's load balancer moves runnable user task Arg to vCPU Vcpu (detach_task and
+    /// attach_task); an idle destination is kicked to schedule it.
+    /// </summary>
+    Migrate,
 }
 
 /// <summary>One enabled step. Packs into 32 bits for the checker's traces.</summary>
@@ -73,6 +79,7 @@ public readonly record struct MachineAction(ActionKind Kind, byte Vcpu, ushort A
         ActionKind.Smi => $"vCPU{Vcpu}: SMI (SMM entry, handler, RSM)",
         ActionKind.Init => $"host: INIT to offline vCPU{Vcpu} (kvm_vcpu_reset), then its bring-up",
         ActionKind.Teardown => "host: the VMM closes the VM (kvm_destroy_vm)",
+        ActionKind.Migrate => $"guest: load balancer moves task {Arg} to vCPU{Vcpu}",
         ActionKind.Step when Arg != 0 => $"vCPU{Vcpu}: step (choice {Arg - 1})",
         _ => $"vCPU{Vcpu}: {Kind}",
     };

@@ -22,9 +22,9 @@ public sealed record PageGroupSpec(int FirstPage, int PageCount, HostPage Host, 
 
 /// <summary>
 /// Bounds on external events for the checker; the simulator schedules them itself and
-/// uses <see cref="Unbounded"/> (it raises no SMIs, INITs or teardowns).
+/// uses <see cref="Unbounded"/> (it raises no SMIs, INITs or teardowns, and migrates no tasks).
 /// </summary>
-public sealed record ExternalBounds(int Nmis, int Ticks, int Truncations, int Reenables, int Smis = 0, int Inits = 0, int Teardowns = 0)
+public sealed record ExternalBounds(int Nmis, int Ticks, int Truncations, int Reenables, int Smis = 0, int Inits = 0, int Teardowns = 0, int Migrations = 0)
 {
     public static readonly ExternalBounds None = new(0, 0, 0, 0);
 

@@ -179,4 +179,23 @@ public sealed class ModelFileTests
         var kind = bound switch { "smis" => ActionKind.Smi, "inits" => ActionKind.Init, _ => ActionKind.Teardown };
         Assert.Contains(outcome.Result.Coverage, c => c.Kind == kind.ToString() && c.Transitions > 0);
     }
+
+    /// <summary>
+    /// Tasks migrate (the load balancer, bounded by `migrations`), but the waiter still queues with
+    /// interrupts off on the vCPU that took the not-present event, which is where KVM raises its
+    /// page-ready: without ready_target=any neither B9 (no dummies) nor B8 (no re-lookup) is reached.
+    /// </summary>
+    [Theory]
+    [InlineData("guest.apf.dummy_entries: false", "no-lost-wakeup")]
+    [InlineData("guest.apf.recheck_before_dummy_insert: false", "one-node-per-token")]
+    public void Migration_DoesNotReachB8OrB9WithSameVcpuPageReady(string knob, string property)
+    {
+        var yaml = $"vcpus: 2\npages: 2\nhost_absent: [0, 1]\nbounds: {{migrations: 2}}\nknobs: {{{knob}}}\ntasks:\n  - {{name: a, mode: user, vcpu: 0, program: \"touch 0\"}}\n  - {{name: b, mode: user, vcpu: 0, program: \"touch 1; touch 0\"}}\n";
+        var file = ModelFile.Parse(yaml, "migrate.yaml");
+        var outcome = ModelCheck.Run(CheckRequest.ForFile(file, "kvm-pf-int", [], [property]), Options());
+        Assert.Equal(Verdict.Pass, outcome.Result.Verdict);
+        Assert.Contains(outcome.Result.Coverage, c => c.Kind == nameof(ActionKind.Migrate) && c.Transitions > 0);
+        var anyTarget = ModelCheck.Run(CheckRequest.ForFile(file, "kvm-pf-int", [new("host.apf.ready_target", "any")], [property]), Options());
+        Assert.Equal(Verdict.Violation, anyTarget.Result.Verdict);
+    }
 }

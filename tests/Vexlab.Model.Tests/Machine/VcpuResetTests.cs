@@ -95,3 +95,38 @@ public sealed class VcpuResetTests
         Assert.Equal(1, m.Vcpu(0).ApfEnabled);
     }
 }
+
+/// <summary>The load balancer's migration (detach_task, attach_task): runnable user tasks only; the sleep table stays.</summary>
+public sealed class MigrateTests
+{
+    [Fact]
+    public void Migrate_MovesARunnableUserTask_AndItsNextFaultUsesTheNewVcpusToken()
+    {
+        var m = Build("kvm-pf-int", [User("a", 0, Op(MicroOp.Compute)), User("b", 0, Touch(0)), Kernel("k", 0, Op(MicroOp.Compute))], vcpus: 2, bounds: new ExternalBounds(0, 0, 0, 0, Migrations: 1));
+        var s = new Script(m);
+        var b = m.WorkloadTask(1);
+        var k = m.WorkloadTask(2);
+        Assert.False(s.IsEnabled(ActionKind.Migrate, 1, m.WorkloadTask(0)));
+        Assert.False(s.IsEnabled(ActionKind.Migrate, 1, k));
+        Assert.False(s.IsEnabled(ActionKind.Migrate, 0, b));
+        var move = s.Do(ActionKind.Migrate, 1, b);
+        Assert.Equal(1, m.Task(b).Vcpu);
+        Assert.Contains(move, e => e.Kind == ModelEventKind.InterruptRaised && e.Vcpu == 1 && e.Aux == (byte)ModelVector.Reschedule);
+        Assert.False(s.IsEnabled(ActionKind.Migrate, 1, k));
+        for (var i = 0; i < 32 && m.Vcpu(1).CurrentTask != b; i++)
+        {
+            // vCPU1's idle loop schedules the pulled task (the kick, or its own schedule()).
+            s.Do(s.IsEnabled(ActionKind.DeliverInterrupt, 1) ? ActionKind.DeliverInterrupt : ActionKind.Step, 1);
+        }
+
+        Assert.Equal(b, m.Vcpu(1).CurrentTask);
+        var fault = new List<ModelEvent>();
+        for (var i = 0; i < 32 && !fault.Exists(e => e.Kind == ModelEventKind.AsyncStarted); i++)
+        {
+            fault.AddRange(s.Do(s.IsEnabled(ActionKind.DeliverInterrupt, 1) ? ActionKind.DeliverInterrupt : ActionKind.Step, 1));
+        }
+
+        var started = Assert.Single(fault, e => e.Kind == ModelEventKind.AsyncStarted);
+        Assert.Equal(1u, started.Token & 0xFFF);
+    }
+}
