@@ -102,6 +102,7 @@ public static class VexlabApp
         root.Subcommands.Add(SweepsCommand.Create(context));
         root.Subcommands.Add(ResultsCommand.Create(context));
         root.Subcommands.Add(PlotCommand.Create(context));
+        root.Subcommands.Add(HtmlReportCommand.Create(context));
         return root;
     }
 

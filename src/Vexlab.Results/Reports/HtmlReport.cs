@@ -1,0 +1,208 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+using Vexlab.Results.Documents;
+using Vexlab.Results.Plotting;
+
+namespace Vexlab.Results.Reports;
+
+/// <summary>
+/// One self-contained HTML page of a result: findings, the comparison table, the vCPU time split,
+/// fault-latency CDFs, exits and replay commands. CSS and SVG are inline and a Content-Security-Policy
+/// forbids every fetch, so the page opens offline and loads nothing.
+/// </summary>
+public static partial class HtmlReport
+{
+    private const int PlotWidth = 900;
+    private const int PlotHeight = 500;
+
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    private const string Style = """
+        body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#1a1a1a;background:#fff}
+        h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
+        .meta{color:#555;margin-top:0}table{border-collapse:collapse;margin:.5rem 0;font-variant-numeric:tabular-nums}
+        th,td{border:1px solid #ccc;padding:.25rem .6rem}th{background:#f3f3f3;text-align:left}td.n{text-align:right}
+        th.v{max-width:16rem;overflow-wrap:anywhere}figure{margin:.5rem 0}figure svg{width:100%;height:auto;max-width:900px}
+        pre{background:#f6f6f6;padding:.6rem;overflow-x:auto}ul.findings li{margin:.3rem 0}.note{color:#555;font-size:.9rem}
+        """;
+
+    /// <summary>The page for <paramref name="set"/>, made by vexlab <paramref name="version"/>.</summary>
+    public static string Render(ResultSet set, string version)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        var entries = set.Entries;
+        var html = new StringBuilder();
+        var title = $"vexlab report: {set.Name}";
+        html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+            .Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n")
+            .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+            .Append("<title>").Append(E(title)).Append("</title>\n<style>").Append(Style).Append("</style>\n</head>\n<body>\n")
+            .Append("<h1>").Append(E(title)).Append("</h1>\n")
+            .Append("<p class=\"meta\">").Append(E(Describe(set, version))).Append("</p>\n");
+
+        html.Append("<h2 id=\"findings\">Findings</h2>\n<ul class=\"findings\">\n");
+        foreach (var finding in Findings.For(entries))
+        {
+            html.Append("<li>").Append(E(finding)).Append("</li>\n");
+        }
+
+        html.Append("</ul>\n");
+        Comparison(html, entries);
+
+        html.Append("<h2 id=\"split\">vCPU time split</h2>\n<figure>")
+            .Append(InlineSvg(ResultPlots.SplitPlot(entries, "vCPU time split and work done", PlotWidth, PlotHeight), "split", "vCPU time split per protocol entry"))
+            .Append("</figure>\n");
+        if (entries.Any(e => e.Cdf.Count > 0))
+        {
+            html.Append("<h2 id=\"latency\">Fault latency</h2>\n<figure>")
+                .Append(InlineSvg(ResultPlots.CdfPlot(entries, "fault latency CDF", PlotWidth, PlotHeight), "cdf", "fault latency CDF per protocol entry"))
+                .Append("</figure>\n");
+        }
+
+        Exits(html, entries);
+        html.Append("<h2 id=\"replay\">Replay</h2>\n<pre id=\"replays\">");
+        foreach (var line in entries.SelectMany(e => e.Replays).Distinct(StringComparer.Ordinal))
+        {
+            html.Append(E(line)).Append('\n');
+        }
+
+        html.Append("</pre>\n</body>\n</html>\n");
+        return html.ToString();
+    }
+
+    private static string Describe(ResultSet set, string version)
+    {
+        var first = set.Entries[0];
+        var source = set.Source switch
+        {
+            ResultSource.Run => "vexlab run",
+            ResultSource.Compare => "vexlab compare",
+            _ => $"sweep store ({set.Entries.Sum(e => e.Runs)} runs, means per entry)",
+        };
+        var seeds = first.Seeds.Count == 1 ? $"seed {first.Seeds[0]}" : $"{first.Seeds.Count} seeds";
+        return string.Create(Inv, $"{Path.GetFileName(set.Path)} from {source}; scenario {first.Scenario}, {first.SimulatedNs / 1e6:F1} ms simulated, {seeds}; vexlab {version}");
+    }
+
+    private static void Comparison(StringBuilder html, IReadOnlyList<RunSummary> entries)
+    {
+        html.Append("<h2 id=\"comparison-heading\">Comparison</h2>\n<table id=\"comparison\">\n<thead><tr><th>metric</th>");
+        foreach (var e in entries)
+        {
+            html.Append("<th class=\"v\">").Append(E(e.Variant)).Append("</th>");
+        }
+
+        html.Append("</tr></thead>\n<tbody>\n");
+        void Row(string key, string name, Func<RunSummary, string> cell)
+        {
+            html.Append("<tr data-metric=\"").Append(E(key)).Append("\"><th>").Append(E(name)).Append("</th>");
+            foreach (var e in entries)
+            {
+                html.Append("<td class=\"n\">").Append(E(cell(e))).Append("</td>");
+            }
+
+            html.Append("</tr>\n");
+        }
+
+        Row("work_per_second", "work per second", e => e.WorkPerSecond is { } r ? r.ToString("N0", Inv) : "-");
+        Row("work_done", "work done (iterations)", e => e.WorkDone.ToString("N0", Inv));
+        var tasks = entries[0].Tasks.Select(t => t.Name).ToList();
+        for (var t = 0; t < tasks.Count; t++)
+        {
+            var index = t;
+            Row("task_work_done:" + tasks[t], "work: " + tasks[t], e => index < e.Tasks.Count ? e.Tasks[index].WorkDone.ToString("N0", Inv) : "-");
+        }
+
+        Row("fault_latency_ns_count", "faults", e => e.FaultLatency.TryGetValue("count", out var c) ? c.ToString("N0", Inv) : "-");
+        foreach (var stat in new[] { "min", "mean", "p50", "p99", "p999", "max" })
+        {
+            Row("fault_latency_ns_" + stat, $"fault {(stat == "p999" ? "p99.9" : stat)} (us)", e => e.FaultLatency.TryGetValue(stat, out var v) ? (v / 1000).ToString("N1", Inv) : "-");
+        }
+
+        for (var k = 0; k < RunSummary.VcpuParts.Length; k++)
+        {
+            var part = k;
+            if (k == RunSummary.VcpuParts.Length - 1 && entries.All(e => e.VcpuShare(part) == 0))
+            {
+                continue;
+            }
+
+            Row("vcpu_ns_" + RunSummary.VcpuParts[k], "vCPU " + ResultPlots.VcpuLegend[k] + " (%)", e => (e.VcpuShare(part) * 100).ToString("F1", Inv));
+        }
+
+        Row("signals", "signals", e => e.Signals.Count == 0 ? "-" : string.Join(", ", e.Signals.Select(s => string.Create(Inv, $"{s.Name}:{s.Count:N0}"))));
+        Row("guest_error_returns", "error returns", e => e.ErrorReturns.ToString("N0", Inv));
+        Row("guest_outcome", "guest outcome", e => e.Outcome);
+        html.Append("</tbody>\n</table>\n");
+        if (entries.Any(e => e.Runs > 1))
+        {
+            html.Append("<p class=\"note\">Numbers are means over each entry's runs.</p>\n");
+        }
+    }
+
+    private static void Exits(StringBuilder html, IReadOnlyList<RunSummary> entries)
+    {
+        html.Append("<h2 id=\"exits-heading\">Exits and injected events</h2>\n<table id=\"exits\">\n<thead><tr><th>event</th>");
+        foreach (var e in entries)
+        {
+            html.Append("<th class=\"v\">").Append(E(e.Variant)).Append("</th>");
+        }
+
+        html.Append("</tr></thead>\n<tbody>\n");
+        foreach (var (prefix, pick) in new (string, Func<RunSummary, IReadOnlyList<(string Name, double Count)>>)[] { ("exits", e => e.Exits), ("injected", e => e.Injected) })
+        {
+            var names = entries.SelectMany(pick).Select(c => c.Name).Distinct(StringComparer.Ordinal).ToList();
+            foreach (var name in names)
+            {
+                html.Append("<tr data-metric=\"").Append(E(prefix + "_" + name)).Append("\"><th>").Append(E(prefix + ": " + name)).Append("</th>");
+                foreach (var e in entries)
+                {
+                    var count = pick(e).Where(c => c.Name == name).Select(c => c.Count).FirstOrDefault();
+                    html.Append("<td class=\"n\">").Append(E(count.ToString(count == Math.Floor(count) ? "N0" : "N1", Inv))).Append("</td>");
+                }
+
+                html.Append("</tr>\n");
+            }
+        }
+
+        html.Append("</tbody>\n</table>\n");
+        foreach (var e in entries.Where(e => e.ExitStats.Count > 0))
+        {
+            html.Append("<h3>").Append(E(e.Variant)).Append(": time from exit to the next entry (perf kvm stat report)</h3>\n")
+                .Append("<table class=\"exit-stats\">\n<thead><tr><th>reason</th><th>samples</th><th>samples %</th><th>time %</th><th>avg (us)</th></tr></thead>\n<tbody>\n");
+            foreach (var s in e.ExitStats)
+            {
+                html.Append(string.Create(Inv, $"<tr data-metric=\"exit_stats_{E(s.Reason)}\"><th>{E(s.Reason)}</th><td class=\"n\">{s.Samples:N0}</td><td class=\"n\">{s.SamplesPct:F2}</td><td class=\"n\">{s.TimePct:F2}</td><td class=\"n\">{s.AvgNs / 1000:N2}</td></tr>\n"));
+            }
+
+            html.Append("</tbody>\n</table>\n");
+        }
+    }
+
+    /// <summary>
+    /// ScottPlot's SVG as an inline element: no XML prologue, no namespace attributes (the HTML
+    /// parser puts &lt;svg&gt; in the SVG namespace itself), scaled by its view box.
+    /// </summary>
+    private static string InlineSvg(ScottPlot.Plot plot, string prefix, string label)
+    {
+        var svg = ResultPlots.Svg(plot, PlotWidth, PlotHeight);
+        svg = svg[svg.IndexOf("<svg", StringComparison.Ordinal)..];
+        svg = Namespaces().Replace(svg, string.Empty);
+        var open = svg.IndexOf('>', StringComparison.Ordinal);
+        var head = string.Create(Inv, $"<svg viewBox=\"0 0 {PlotWidth} {PlotHeight}\" role=\"img\" aria-label=\"{E(label)}\"");
+
+        // Ids are per document: each plot's clip paths get the plot's own prefix, or the second
+        // plot would clip to the first one's rectangles.
+        svg = Ids().Replace(svg[open..], m => m.Groups[1].Value + prefix + "-" + m.Groups[2].Value);
+        return head + svg;
+    }
+
+    [GeneratedRegex("(id=\"|url\\(#|href=\"#)([A-Za-z_][\\w-]*)")]
+    private static partial Regex Ids();
+
+    [GeneratedRegex(" xmlns(:[a-z]+)?=\"[^\"]*\"")]
+    private static partial Regex Namespaces();
+
+    private static string E(string text) => WebUtility.HtmlEncode(text);
+}
