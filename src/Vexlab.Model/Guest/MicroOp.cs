@@ -23,6 +23,8 @@ public enum MicroOp : byte
     RcuUnlock,
     SetTpr,
     Yield,
+
+    /// <summary>One pass of the task's loop done; with (A &lt;&lt; 16) | B above 0, the task exits once it has done that many.</summary>
     WorkDone,
     Exit,
     LapicEnable,

@@ -233,6 +233,14 @@ public sealed partial class Machine
                 task.Iterations++;
                 sink.On(new ModelEvent(ModelEventKind.IterationDone, vb, tb, 0, task.Iterations, -1));
                 f.Pc++;
+                if ((ins.A | ins.B) != 0 && task.Iterations >= (((uint)ins.A << 16) | ins.B))
+                {
+                    // A counted loop (A:B iterations) ends here: the task exits as MicroOp.Exit does.
+                    task.Status = TaskPhase.Exited;
+                    sink.On(new ModelEvent(ModelEventKind.TaskExited, vb, tb, 0, 0, -1));
+                    EndTask(v, t, ref sink);
+                }
+
                 break;
             case MicroOp.Exit:
                 task.Status = TaskPhase.Exited;

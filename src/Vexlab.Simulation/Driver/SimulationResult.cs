@@ -64,6 +64,9 @@ public sealed class SimulationResult
 
     public required long Evictions { get; init; }
 
+    /// <summary>The shared swap device's queue (host.swap.*), or null when the scenario has none.</summary>
+    public Memory.SwapDevice? SwapDevice { get; init; }
+
     public required long WallNs { get; init; }
 
     public long WorkDone

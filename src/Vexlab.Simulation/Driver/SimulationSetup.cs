@@ -63,6 +63,15 @@ public sealed record SimulationSetup
     /// <summary>Lengths of compute ops whose Instr.B is 1 + an index here (B = 0: A units).</summary>
     public IReadOnlyList<ComputeSpan> ComputeSpans { get; init; } = [];
 
+    /// <summary>Swap reads in service at once on the shared device (<c>host.swap.queue_depth</c>); 0: no device queue.</summary>
+    public int SwapQueueDepth { get; init; }
+
+    /// <summary>The swap device's bandwidth in bytes per second (<c>host.swap.bandwidth</c>); 0: no transfer time.</summary>
+    public long SwapBandwidthBytesPerSecond { get; init; }
+
+    /// <summary>Bytes one model page stands for (<c>guest.page_size</c>): what a swap read moves.</summary>
+    public long PageBytes { get; init; } = 4096;
+
     /// <summary>Physical CPUs the vCPU threads share (<c>host.pcpus</c>); 0 or at least the vCPUs: one each, no contention.</summary>
     public int Pcpus { get; init; }
 

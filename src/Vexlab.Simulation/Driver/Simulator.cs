@@ -109,7 +109,10 @@ public sealed partial class Simulator
         _nmiRng = root.Fork("nmi");
         _workStart = new long[_work];
         _ioActive = new bool[_work];
-        _memory = new HostMemory(_m, setup.Machine.Pages, setup.HostLimitPages, _c.HostSwapInOverhead, setup.Backings);
+        var device = setup.SwapQueueDepth > 0 || setup.SwapBandwidthBytesPerSecond > 0
+            ? new SwapDevice(setup.SwapQueueDepth, setup.SwapBandwidthBytesPerSecond, setup.PageBytes)
+            : null;
+        _memory = new HostMemory(_m, setup.Machine.Pages, setup.HostLimitPages, _c.HostSwapInOverhead, setup.Backings, device);
         _metrics = new RunMetrics(_m.TaskCount, setup.KeepFaultLatencies);
         _tracepoints = new KvmTracepoints(_vcpus, _m.TaskCount, new TraceThreads(_vcpus, _m.WorkCapacity), trace);
         _time = new VcpuTime(_vcpus);
@@ -564,7 +567,7 @@ public sealed partial class Simulator
                 continue;
             }
 
-            var latency = _memory.SwapInLatency(w.Page, ref _backingRng);
+            var latency = _memory.SwapInLatency(w.Page, ref _backingRng, _now);
             _workStart[i] = _now;
             _queue.Schedule(agent, _now + Math.Max(latency, 1));
             _ioActive[i] = true;

@@ -20,10 +20,11 @@ public sealed class HostMemory
     private readonly long _limit;
     private readonly long _swapInOverhead;
     private readonly IReadOnlyList<BackingStore> _stores;
+    private readonly SwapDevice? _device;
     private readonly int _pageBytesOffset;
     private int _clockHand;
 
-    public HostMemory(Machine machine, int pages, long limitPages, long swapInOverheadNs, IReadOnlyList<BackingStore> stores)
+    public HostMemory(Machine machine, int pages, long limitPages, long swapInOverheadNs, IReadOnlyList<BackingStore> stores, SwapDevice? device = null)
     {
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(stores);
@@ -32,6 +33,7 @@ public sealed class HostMemory
         _limit = limitPages;
         _swapInOverhead = swapInOverheadNs;
         _stores = stores;
+        _device = device;
 
         // The page table is the last region of the machine's state block.
         _pageBytesOffset = _m.StateSize - (pages * Unsafe.SizeOf<PageState>());
@@ -67,14 +69,20 @@ public sealed class HostMemory
         }
     }
 
-    /// <summary>How long the host takes to bring <paramref name="page"/> in (-1: work with no page).</summary>
-    public long SwapInLatency(int page, ref SimRandom rng)
+    /// <summary>The shared swap device, when host.swap.queue_depth or host.swap.bandwidth sets one.</summary>
+    public SwapDevice? Device => _device;
+
+    /// <summary>How long the host takes to bring <paramref name="page"/> in (-1: work with no page), asked at <paramref name="now"/>.</summary>
+    public long SwapInLatency(int page, ref SimRandom rng, long now)
     {
         var latency = _swapInOverhead;
         if (page >= 0)
         {
             var backing = _m.Page(page).Backing;
-            latency += _stores[backing < _stores.Count ? backing : 0].Sample(ref rng);
+            var service = _stores[backing < _stores.Count ? backing : 0].Sample(ref rng);
+
+            // With a device the read queues behind the others in flight; without, each is served at once.
+            latency += _device is null ? service : _device.Submit(now + _swapInOverhead, service) - (now + _swapInOverhead);
         }
 
         return latency;

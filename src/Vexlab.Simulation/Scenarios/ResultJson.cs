@@ -78,6 +78,16 @@ public static class ResultJson
             ["evictions"] = r.Evictions,
             ["async"] = Counts(r.Counters.Signals.Snapshot()),
         };
+        if (r.SwapDevice is { } device)
+        {
+            doc["host"]!["swap_device"] = new JsonObject
+            {
+                ["reads"] = device.Requests,
+                ["wait_mean_ns"] = Math.Round(device.MeanWaitNs, 1),
+                ["wait_max_ns"] = device.MaxWaitNs,
+                ["busy_ns"] = device.BusyNs,
+            };
+        }
         doc["timing"] = new JsonObject
         {
             ["wall_ns"] = r.WallNs,

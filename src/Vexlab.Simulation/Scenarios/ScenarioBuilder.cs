@@ -20,6 +20,9 @@ public static class ScenarioBuilder
     /// <summary>Programs are at most this long (the model's limit).</summary>
     private const int MaxProgram = 250;
 
+    /// <summary>A counted loop's limit: WorkDone holds it in 24 bits.</summary>
+    private const int MaxIterations = (1 << 24) - 1;
+
     public static SimulationSetup Build(ResolvedSettings s, string protocol, string? label = null, CostModel? costs = null)
     {
         ArgumentNullException.ThrowIfNull(s);
@@ -242,6 +245,9 @@ public static class ScenarioBuilder
             ComputeSpans = spans,
             SchedPolicy = s.GetString("guest.sched.policy") == "cfs" ? SchedPolicy.Cfs : SchedPolicy.Eevdf,
             Pcpus = pcpus,
+            SwapQueueDepth = (int)s.GetInteger("host.swap.queue_depth"),
+            SwapBandwidthBytesPerSecond = s.GetSize("host.swap.bandwidth"),
+            PageBytes = pageSize,
             HostSliceNs = slice,
             StealTime = s.GetBool("guest.steal_time"),
         };
@@ -430,19 +436,21 @@ public static class ScenarioBuilder
         }
         else
         {
-            for (var i = 0; i < iterations && code.Count <= MaxProgram; i++)
+            // Counted, never unrolled: WorkDone carries the count and exits the task at it.
+            if (iterations > MaxIterations)
             {
-                code.AddRange(body);
-                code.Add(new Instr(MicroOp.WorkDone));
+                throw t.ErrorAt("iterations", string.Create(CultureInfo.InvariantCulture, $"at most {MaxIterations:N0} iterations (0: forever)"));
             }
 
-            code.Add(new Instr(MicroOp.Exit));
+            code.AddRange(body);
+            code.Add(new Instr(MicroOp.WorkDone, (byte)(iterations >> 16), (ushort)(iterations & 0xFFFF)));
+            code.Add(new Instr(MicroOp.Jump, 0, 0));
         }
 
         if (code.Count > MaxProgram)
         {
-            throw t.ErrorAt(iterations == 0 ? "loop" : "iterations", string.Create(CultureInfo.InvariantCulture,
-                $"the task's program is longer than {MaxProgram} ops (loop ops x iterations)"));
+            throw t.ErrorAt("loop", string.Create(CultureInfo.InvariantCulture,
+                $"the task's loop is longer than {MaxProgram} ops"));
         }
 
         return new GuestProgram(t.GetString("name"), [.. code]);

@@ -66,6 +66,25 @@ public static class ScenarioSchema
                 Description = "How long a vCPU thread keeps a pCPU while others wait (0: the host's EEVDF base slice, 0.75 ms x (1 + ilog2(pcpus)), rounded up to HZ=1000 ticks since the tick finds the slice used up).",
                 Source = "kernel/sched/fair.c sysctl_sched_base_slice, update_deadline",
             })
+            .Add(new KeySpec
+            {
+                Key = "host.swap.queue_depth",
+                Kind = ValueKind.Integer,
+                Default = 0,
+                Min = 0,
+                Max = 65536,
+                Description = "Swap reads the shared device serves at once; more wait in FIFO order (0: no device queue, every read is served at once).",
+                Source = "block/blk-mq.c nr_requests (/sys/block/DEV/queue/nr_requests)",
+            })
+            .Add(new KeySpec
+            {
+                Key = "host.swap.bandwidth",
+                Kind = ValueKind.Size,
+                Default = "0",
+                Min = 0,
+                Unit = "bytes per second",
+                Description = "Bytes per second the swap device moves, one page after another after its service time (0: no transfer time).",
+            })
             .Add(new KeySpec { Key = "host.memory_limit", Kind = ValueKind.Size, Default = "0", Min = 0, Unit = "bytes", Description = "Host memory for the guest; CLOCK eviction makes pages host-absent again above it (0: no limit)." })
             .Add(new KeySpec { Key = "host.backing", Kind = ValueKind.String, Default = "swap-nvme", Description = "Backing store of absent pages (regions may override): a built-in (swap-nvme, swap-sata, swap-hdd, optane, rdma, postcopy-net, dax) or a name from backings[]." })
             .Add(new KeySpec { Key = "host.latency", Kind = ValueKind.Duration, Default = "0", Min = 0, Description = "Mean latency of every backing store, keeping its shape (0: the store's own mean); the latency sweep's axis." })
@@ -115,7 +134,7 @@ public static class ScenarioSchema
                         Kind = ValueKind.String,
                         Description = "Ops separated by ';': compute N (units of cost.compute_unit) | compute DURATION (such as 10ms; interrupts cut it anywhere) | touch REGION sequential|random [N] | read REGION sequential|random [N] | write REGION ... | irq-off | irq-on | preempt-off | preempt-on | yield.",
                     },
-                    new KeySpec { Key = "iterations", Kind = ValueKind.Integer, Default = 0, Min = 0, Description = "Loop iterations before the task exits (0: forever)." },
+                    new KeySpec { Key = "iterations", Kind = ValueKind.Integer, Default = 0, Min = 0, Max = 16_777_215, Description = "Loop iterations before the task exits (0: forever); counted, never unrolled: finished gives the completion time." },
                 ],
             })
             .Add(new ListSpec
