@@ -58,4 +58,10 @@ public static class TouchFlags
 
     /// <summary>The kernel access has an exception-table entry (copy_from_user): a failure is -EFAULT.</summary>
     public const byte Fixup = 4;
+
+    /// <summary>
+    /// A read() of a file through the guest page cache (filemap_read): a page not cached is read
+    /// from the guest's disk first, the task asleep until the read completes (folio_wait_locked).
+    /// </summary>
+    public const byte PageCache = 8;
 }

@@ -50,6 +50,9 @@ public enum BlockKind : byte
 
     /// <summary>A server waiting for its next request (a blocking accept or read on a socket).</summary>
     Request,
+
+    /// <summary>A read() that missed the page cache, waiting for the guest disk's read (folio_wait_locked).</summary>
+    DiskRead,
 }
 
 /// <summary>

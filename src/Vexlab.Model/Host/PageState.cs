@@ -45,6 +45,9 @@ public enum PageFlags : byte
     /// (do_anonymous_page -> alloc_zeroed_user_highpage_movable -> clear_page, kernel mode).
     /// </summary>
     Fresh = 64,
+
+    /// <summary>A file page in the guest's page cache (the page holds the file's data).</summary>
+    Cached = 128,
 }
 
 /// <summary>Per-page state: 4 bytes, so a 16 M-page guest costs 64 MiB.</summary>

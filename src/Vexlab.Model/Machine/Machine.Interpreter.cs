@@ -589,6 +589,11 @@ public sealed partial class Machine
             return;
         }
 
+        if ((ins.A & TouchFlags.PageCache) != 0 && ins.Op == MicroOp.KTouch && !PageCacheLookup(v, t, ref f, page, ref sink))
+        {
+            return;
+        }
+
         if (Access(v, t, page, f.User == 1, ref sink))
         {
             if (addressing == Addressing.Sequential)
@@ -602,8 +607,40 @@ public sealed partial class Machine
             }
 
             sink.On(new ModelEvent(ModelEventKind.AccessDone, (byte)v, (byte)t, fixup ? (byte)1 : (byte)0, 0, page));
+            f.R1 = 0;
             f.Pc++;
         }
+    }
+
+    /// <summary>
+    /// filemap_read's lookup of <paramref name="page"/>: a cached page is copied at once; a miss
+    /// adds the page to the cache (locked), submits the guest disk's read and sleeps until it
+    /// completes; the step then repeats and copies (R1 = 1 marks the lookup done).
+    /// </summary>
+    private bool PageCacheLookup<TSink>(int v, int t, ref Frame f, int page, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        if (f.R1 == 1)
+        {
+            return true;
+        }
+
+        ref var pg = ref PageRef(page);
+        var hit = (pg.Flags & PageFlags.Cached) != 0;
+        f.R1 = 1;
+        sink.On(new ModelEvent(ModelEventKind.PageCacheLookup, (byte)v, (byte)t, hit ? (byte)1 : (byte)0, 0, page));
+        if (hit)
+        {
+            return true;
+        }
+
+        pg.Flags |= PageFlags.Cached;
+        ref var task = ref TaskRef(t);
+        task.Blocked = BlockKind.DiskRead;
+        task.Uninterruptible = 1;
+        sink.On(new ModelEvent(ModelEventKind.TaskBlocked, (byte)v, (byte)t, (byte)BlockKind.DiskRead, 0, page));
+        SleepSchedule(v, t, ref sink);
+        return false;
     }
 
     /// <summary>True when a frame below the top is stopped inside a trace point (it faulted there).</summary>
@@ -748,6 +785,7 @@ public sealed partial class Machine
 
         // fixup_exception: resume after the access with -EFAULT.
         below.Pc++;
+        below.R1 = 0;
         if ((Addressing)(ins.A & TouchFlags.AddressingMask) == Addressing.Random)
         {
             below.R0 = 0;

@@ -91,6 +91,9 @@ public enum ModelEventKind : byte
 
     /// <summary>An alloc (Aux = 0) or free (Aux = 1) of a region; Token = its index, Page = its first page.</summary>
     RegionMapped,
+
+    /// <summary>A file read looked a page up in the guest page cache; Aux = 1 hit, 0 miss (the task then sleeps on the disk read); Page = the page.</summary>
+    PageCacheLookup,
 }
 
 public enum ExitReason : byte

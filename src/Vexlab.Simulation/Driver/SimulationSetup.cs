@@ -81,6 +81,12 @@ public sealed record SimulationSetup
     /// <summary>The guest reads PV steal time (<c>guest.steal_time</c>): time waiting for a pCPU is not charged to its tasks.</summary>
     public bool StealTime { get; init; } = true;
 
+    /// <summary>The scenario reads files through the guest page cache (a region with <c>file: true</c>).</summary>
+    public bool HasFiles { get; init; }
+
+    /// <summary>Pages the guest page cache holds before it drops the least recently used (<c>guest.page_cache</c>; 0: no limit).</summary>
+    public long PageCachePages { get; init; }
+
     /// <summary>Lengths of <c>sleep</c> ops whose Instr.B is 1 + an index here.</summary>
     public IReadOnlyList<long> SleepSpans { get; init; } = [];
 

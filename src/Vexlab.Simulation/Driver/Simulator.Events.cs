@@ -88,6 +88,9 @@ public sealed partial class Simulator
                 _sched.Dequeue(e.Task);
                 _schedDirty |= 1UL << e.Vcpu;
                 break;
+            case ModelEventKind.PageCacheLookup:
+                _pageCache?.Lookup(e.Page, e.Aux == 1);
+                break;
             case ModelEventKind.TaskBlocked:
                 OnBlocked(in e);
                 break;

@@ -64,6 +64,7 @@ public sealed partial class Simulator
             Tracepoints = _tracepoints,
             ErrorReturns = _metrics.ErrorReturns,
             Evictions = _memory.Evictions,
+            PageCache = _pageCache,
             SwapDevice = _memory.Device,
             WallNs = (long)(wall.TotalMilliseconds * 1e6),
         };

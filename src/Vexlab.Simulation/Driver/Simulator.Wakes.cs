@@ -10,10 +10,18 @@ namespace Vexlab.Simulation.Driver;
 /// </summary>
 public sealed partial class Simulator
 {
-    /// <summary>A task blocked in its own code: arm its hrtimer, or hand it the oldest waiting request.</summary>
+    /// <summary>A task blocked in its own code: arm its hrtimer, time its disk read, or hand it the oldest waiting request.</summary>
     private void OnBlocked(in ModelEvent e)
     {
         var t = e.Task;
+        if (e.Aux == (byte)BlockKind.DiskRead)
+        {
+            // The guest's disk is the file region's backing device: one read of it, done by the
+            // device (virtio-blk to the host's storage), not by the vCPU.
+            _queue.Schedule(_wakeBase + t, _now + Math.Max(_memory.SampleStore(e.Page, ref _diskRng), 1));
+            return;
+        }
+
         if (e.Aux == (byte)BlockKind.Timer)
         {
             var spans = _setup.SleepSpans;

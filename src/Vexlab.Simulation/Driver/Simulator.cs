@@ -62,6 +62,8 @@ public sealed partial class Simulator
     private readonly int _arrivalBase;
     private readonly long[] _serving;
     private readonly RequestStream?[] _streams;
+    private readonly GuestPageCache? _pageCache;
+    private SimRandom _diskRng;
     private readonly bool _hltInGuest;
     private readonly ITraceSink? _trace;
     private readonly KvmTracepoints _tracepoints;
@@ -126,6 +128,8 @@ public sealed partial class Simulator
             ? new SwapDevice(setup.SwapQueueDepth, setup.SwapBandwidthBytesPerSecond, setup.PageBytes)
             : null;
         _memory = new HostMemory(_m, setup.Machine.Pages, setup.HostLimitPages, _c.HostSwapInOverhead, setup.Backings, device);
+        _diskRng = root.Fork("guest-disk");
+        _pageCache = setup.HasFiles ? new GuestPageCache(_memory, setup.Machine.Pages, setup.PageCachePages) : null;
         _metrics = new RunMetrics(_m.TaskCount, setup.KeepFaultLatencies);
         _tracepoints = new KvmTracepoints(_vcpus, _m.TaskCount, new TraceThreads(_vcpus, _m.WorkCapacity), trace);
         _time = new VcpuTime(_vcpus);

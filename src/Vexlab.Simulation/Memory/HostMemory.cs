@@ -115,7 +115,15 @@ public sealed class HostMemory
         }
     }
 
-    private ref PageState PageAt(int p)
+    /// <summary>A sample of <paramref name="page"/>'s backing store: what one read from that device takes.</summary>
+    internal long SampleStore(int page, ref SimRandom rng)
+    {
+        var backing = _m.Page(page).Backing;
+        return _stores[backing < _stores.Count ? backing : 0].Sample(ref rng);
+    }
+
+    /// <summary>The page's state in the machine's state block, for the driver's own bookkeeping (reclaim, the guest page cache).</summary>
+    internal ref PageState PageAt(int p)
     {
         var state = _m.State;
         ref var first = ref MemoryMarshal.GetReference(state);

@@ -67,6 +67,16 @@ public static class ResultJson
             ["tasks"] = tasks,
             ["error_returns"] = r.ErrorReturns,
         };
+        if (r.PageCache is { } cache)
+        {
+            doc["guest"]!["page_cache"] = new JsonObject
+            {
+                ["hits"] = cache.Hits,
+                ["misses"] = cache.Misses,
+                ["hit_ratio"] = cache.Hits + cache.Misses == 0 ? 0 : Math.Round((double)cache.Hits / (cache.Hits + cache.Misses), 6),
+                ["evictions"] = cache.Evictions,
+            };
+        }
         var signals = new JsonObject();
         foreach (var (k, v) in r.Signals)
         {

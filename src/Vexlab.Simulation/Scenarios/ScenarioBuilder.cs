@@ -74,6 +74,7 @@ public static class ScenarioBuilder
         BackingIndex(defaultBacking);
         var defaultAbsent = s.GetRatio("host.absent_at_start");
         var regions = new List<RegionSpec>();
+        var files = new List<bool>();
         var groups = new List<PageGroupSpec>();
         var next = 0L;
         foreach (var r in s.GetList("regions"))
@@ -97,6 +98,7 @@ public static class ScenarioBuilder
             var absentCount = (int)Math.Round(count * absent, MidpointRounding.ToEven);
             var index = (byte)BackingIndex(backing);
             regions.Add(new RegionSpec(name, (int)next, (int)count));
+            files.Add(r.GetBool("file"));
             if (absentCount > 0)
             {
                 groups.Add(new PageGroupSpec((int)next, absentCount, HostPage.AbsentIo, true, index, dax));
@@ -140,7 +142,7 @@ public static class ScenarioBuilder
             }
 
             var interval = t.Contains("arrivals") ? ArrivalInterval(t) : 0;
-            var program = ParseLoop(t, regions, spans, sleeps, (int)t.GetInteger("iterations"), mode, interval > 0);
+            var program = ParseLoop(t, regions, files, spans, sleeps, (int)t.GetInteger("iterations"), mode, interval > 0);
             groupNames.Add(name);
             arrivals.Add(interval);
             for (var i = 0; i < count; i++)
@@ -248,6 +250,8 @@ public static class ScenarioBuilder
             TaskNice = nice,
             ComputeSpans = spans,
             SleepSpans = sleeps,
+            HasFiles = files.Contains(true),
+            PageCachePages = s.GetSize("guest.page_cache") / pageSize,
             ArrivalIntervalNs = arrivals,
             SchedPolicy = s.GetString("guest.sched.policy") == "cfs" ? SchedPolicy.Cfs : SchedPolicy.Eevdf,
             Pcpus = pcpus,
@@ -307,7 +311,7 @@ public static class ScenarioBuilder
         return rate.Value.MeanIntervalNanoseconds;
     }
 
-    private static GuestProgram ParseLoop(ResolvedElement t, List<RegionSpec> regions, List<ComputeSpan> spans, List<long> sleeps, int iterations, TaskMode mode, bool serves)
+    private static GuestProgram ParseLoop(ResolvedElement t, List<RegionSpec> regions, List<bool> files, List<ComputeSpan> spans, List<long> sleeps, int iterations, TaskMode mode, bool serves)
     {
         var body = new List<Instr>();
         if (serves)
@@ -433,9 +437,12 @@ public static class ScenarioBuilder
                         body.Add(new Instr(MicroOp.SyscallEnter));
                     }
 
+                    // A read of a file region goes through the guest page cache; a write copies into
+                    // the page as before (write-back of dirty file pages is not modelled).
+                    var cached = parts[0] == "read" && files[rr] ? TouchFlags.PageCache : 0;
                     for (var i = 0; i < copies; i++)
                     {
-                        body.Add(new Instr(MicroOp.KTouch, (byte)(ra | TouchFlags.Fixup), rr));
+                        body.Add(new Instr(MicroOp.KTouch, (byte)(ra | TouchFlags.Fixup | cached), rr));
                     }
 
                     if (mode == TaskMode.User)

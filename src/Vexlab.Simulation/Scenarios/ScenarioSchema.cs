@@ -30,6 +30,16 @@ public static class ScenarioSchema
                 Unit = "bytes",
                 Description = "Bytes one model page stands for (a coarser granularity keeps large guests small; each fault still costs one backing-store sample).",
             })
+            .Add(new KeySpec
+            {
+                Key = "guest.page_cache",
+                Kind = ValueKind.Size,
+                Default = "0",
+                Min = 0,
+                Unit = "bytes",
+                Description = "Guest page cache for file regions: above it the least recently used file page is dropped (0: no limit).",
+                Source = "mm/vmscan.c shrink_folio_list (the LRU of clean file folios)",
+            })
             .Add(new KeySpec { Key = "guest.tick", Kind = ValueKind.Duration, Default = "4ms", Min = 0, Description = "Timer tick period per vCPU (0: no tick)." })
             .Add(new KeySpec
             {
@@ -103,6 +113,7 @@ public static class ScenarioSchema
                     new KeySpec { Key = "size", Kind = ValueKind.Size, Min = 1, Description = "Size in bytes (rounded up to whole pages)." },
                     new KeySpec { Key = "backing", Kind = ValueKind.String, Description = "Backing store (default host.backing): a built-in or a name from backings[]; dax maps a DAX file that a truncation can take away." },
                     new KeySpec { Key = "absent", Kind = ValueKind.Ratio, Min = 0, Max = 1, Description = "Fraction absent at start (default host.absent_at_start)." },
+                    new KeySpec { Key = "file", Kind = ValueKind.Bool, Default = false, Description = "A file: read ops go through the guest page cache (filemap_read); a miss sleeps on a read of the region's backing device." },
                 ],
             })
             .Add(new ListSpec

@@ -38,6 +38,26 @@ public sealed class WorkloadOpTests
     }
 
     [Fact]
+    public void AFileReadMiss_SleepsOnTheDiskRead_AndAHitDoesNot()
+    {
+        // filemap_read: the first read of page 2 misses (the task sleeps until its Wake), the second hits.
+        var read = new Instr(MicroOp.KTouch, (byte)((byte)Addressing.Page | TouchFlags.Fixup | TouchFlags.PageCache), 2);
+        var m = Build("sync", [User("a", 0, Op(MicroOp.SyscallEnter), read, read, Op(MicroOp.SyscallExit))]);
+        var s = new Script(m);
+        var t = m.WorkloadTask(0);
+        var miss = s.StepUntil(ModelEventKind.TaskBlocked);
+        Assert.Contains(miss, e => e.Kind == ModelEventKind.PageCacheLookup && e.Aux == 0 && e.Page == 2);
+        Assert.Contains(miss, e => e.Kind == ModelEventKind.TaskBlocked && e.Aux == (byte)BlockKind.DiskRead && e.Page == 2);
+        Assert.NotEqual(0, (int)(m.Page(2).Flags & PageFlags.Cached));
+        s.Do(ActionKind.Wake, 0, t);
+        s.RunToEnd();
+        Assert.Equal(GuestOutcome.Finished, m.Outcome);
+        Assert.Single(s.Events, e => e.Kind == ModelEventKind.PageCacheLookup && e.Aux == 1);
+        Assert.Single(s.Events, e => e.Kind == ModelEventKind.TaskBlocked);
+        Assert.Equal(2, s.Events.Count(e => e.Kind == ModelEventKind.AccessDone));
+    }
+
+    [Fact]
     public void Block_InAtomicContext_IsASleepInAtomicBug()
     {
         // might_sleep(): a blocking call with preemption disabled.
