@@ -64,4 +64,7 @@ public static class TouchFlags
     /// from the guest's disk first, the task asleep until the read completes (folio_wait_locked).
     /// </summary>
     public const byte PageCache = 8;
+
+    /// <summary>The access writes the page (a store, or read() copying into it): the host's copy on swap goes stale.</summary>
+    public const byte Store = 16;
 }

@@ -606,7 +606,9 @@ public sealed partial class Machine
                 f.R0 = 0;
             }
 
-            sink.On(new ModelEvent(ModelEventKind.AccessDone, (byte)v, (byte)t, fixup ? (byte)1 : (byte)0, 0, page));
+            // Token = 1: a store (the EPT dirty bit the host reads at reclaim).
+            var store = (ins.A & TouchFlags.Store) != 0 && ins.Op != MicroOp.TracePoint ? 1u : 0u;
+            sink.On(new ModelEvent(ModelEventKind.AccessDone, (byte)v, (byte)t, fixup ? (byte)1 : (byte)0, store, page));
             f.R1 = 0;
             f.Pc++;
         }

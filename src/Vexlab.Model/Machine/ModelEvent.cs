@@ -56,7 +56,7 @@ public enum ModelEventKind : byte
     /// <summary>A task's access hit a host-absent page (start of a fault's latency).</summary>
     AccessFault,
 
-    /// <summary>A task's access completed; Page = the page.</summary>
+    /// <summary>A task's access completed; Page = the page; Aux = 1 with an exception-table fixup; Token = 1 for a store.</summary>
     AccessDone,
 
     /// <summary>A kernel access failed and its fixup returned -EFAULT.</summary>

@@ -70,6 +70,9 @@ public sealed class SimulationResult
     /// <summary>The guest page cache of file reads, or null when no region is a file.</summary>
     public Memory.GuestPageCache? PageCache { get; init; }
 
+    /// <summary>The host's memory: its reclaim counts under a limit.</summary>
+    public Memory.HostMemory? Reclaim { get; init; }
+
     /// <summary>The shared swap device's queue (host.swap.*), or null when the scenario has none.</summary>
     public Memory.SwapDevice? SwapDevice { get; init; }
 

@@ -81,6 +81,9 @@ public sealed record SimulationSetup
     /// <summary>The guest reads PV steal time (<c>guest.steal_time</c>): time waiting for a pCPU is not charged to its tasks.</summary>
     public bool StealTime { get; init; } = true;
 
+    /// <summary>Reclaim under the host limit: watermarks, kswapd's pace, swap readahead (<c>host.reclaim.*</c>, <c>host.swap.page_cluster</c>).</summary>
+    public Memory.ReclaimSettings Reclaim { get; init; } = new();
+
     /// <summary>The scenario reads files through the guest page cache (a region with <c>file: true</c>).</summary>
     public bool HasFiles { get; init; }
 

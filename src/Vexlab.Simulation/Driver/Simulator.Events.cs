@@ -49,7 +49,8 @@ public sealed partial class Simulator
                 break;
             case ModelEventKind.MinorEptFault:
                 _stepCost += _c.EptViolationMinor;
-                _memory.Mapped();
+                _memory.Mapped(_now);
+                WakeKswapd();
                 break;
             case ModelEventKind.Unhalted:
                 _stepCost += _c.WakeHaltedVcpu;
@@ -71,7 +72,7 @@ public sealed partial class Simulator
             case ModelEventKind.WorkCompleted:
                 if (e.Aux == 0 && e.Page >= 0)
                 {
-                    _memory.SwappedIn();
+                    _memory.SwappedIn(e.Page);
                 }
 
                 break;
@@ -87,6 +88,9 @@ public sealed partial class Simulator
                 _sched.Advance(e.Vcpu, _now);
                 _sched.Dequeue(e.Task);
                 _schedDirty |= 1UL << e.Vcpu;
+                break;
+            case ModelEventKind.AccessDone:
+                _memory.Accessed(e.Page, e.Token == 1);
                 break;
             case ModelEventKind.PageCacheLookup:
                 _pageCache?.Lookup(e.Page, e.Aux == 1);

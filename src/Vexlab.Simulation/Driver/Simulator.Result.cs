@@ -66,6 +66,7 @@ public sealed partial class Simulator
             Evictions = _memory.Evictions,
             PageCache = _pageCache,
             SwapDevice = _memory.Device,
+            Reclaim = _memory,
             WallNs = (long)(wall.TotalMilliseconds * 1e6),
         };
     }

@@ -63,6 +63,7 @@ public sealed partial class Simulator
     private readonly long[] _serving;
     private readonly RequestStream?[] _streams;
     private readonly GuestPageCache? _pageCache;
+    private readonly int _kswapdAgent;
     private SimRandom _diskRng;
     private readonly bool _hltInGuest;
     private readonly ITraceSink? _trace;
@@ -105,7 +106,8 @@ public sealed partial class Simulator
         _serving = new long[_m.TaskCount];
         Array.Fill(_serving, -1);
         _streams = new RequestStream?[setup.TaskGroups.Count];
-        _queue = new EventQueue(_arrivalBase + _streams.Length);
+        _kswapdAgent = _arrivalBase + _streams.Length;
+        _queue = new EventQueue(_kswapdAgent + 1);
         _buffer = new MachineAction[_m.MaxActions + 8];
         _probe = new MachineAction[_m.MaxActions + 8];
         _spanEnd = new long[_vcpus];
@@ -127,7 +129,7 @@ public sealed partial class Simulator
         var device = setup.SwapQueueDepth > 0 || setup.SwapBandwidthBytesPerSecond > 0
             ? new SwapDevice(setup.SwapQueueDepth, setup.SwapBandwidthBytesPerSecond, setup.PageBytes)
             : null;
-        _memory = new HostMemory(_m, setup.Machine.Pages, setup.HostLimitPages, _c.HostSwapInOverhead, setup.Backings, device);
+        _memory = new HostMemory(_m, setup.Machine.Pages, setup.HostLimitPages, _c.HostSwapInOverhead, setup.Backings, device, setup.Reclaim, setup.PageBytes, root.Fork("swap-out"));
         _diskRng = root.Fork("guest-disk");
         _pageCache = setup.HasFiles ? new GuestPageCache(_memory, setup.Machine.Pages, setup.PageCachePages) : null;
         _metrics = new RunMetrics(_m.TaskCount, setup.KeepFaultLatencies);
@@ -275,6 +277,10 @@ public sealed partial class Simulator
             }
 
             _queue.Schedule(agent, _now + NextNmiDelay());
+        }
+        else if (agent == _kswapdAgent)
+        {
+            RunKswapd();
         }
         else if (agent >= _arrivalBase)
         {
@@ -603,10 +609,30 @@ public sealed partial class Simulator
             }
 
             var latency = _memory.SwapInLatency(w.Page, ref _backingRng, _now);
+            WakeKswapd();
             _workStart[i] = _now;
             _queue.Schedule(agent, _now + Math.Max(latency, 1));
             _ioActive[i] = true;
             QueueDepth(+1);
+        }
+    }
+
+    /// <summary>An allocation left free memory below the low watermark: kswapd starts its passes (wakeup_kswapd).</summary>
+    private void WakeKswapd()
+    {
+        if (_memory.KswapdWanted && !_queue.IsScheduled(_kswapdAgent))
+        {
+            _queue.Schedule(_kswapdAgent, _now);
+        }
+    }
+
+    /// <summary>One kswapd pass; the next follows when this one's scanning is done, until free memory is back above high.</summary>
+    private void RunKswapd()
+    {
+        var took = _memory.KswapdPass(_now);
+        if (took > 0)
+        {
+            _queue.Schedule(_kswapdAgent, _now + took);
         }
     }
 

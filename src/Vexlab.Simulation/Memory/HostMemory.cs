@@ -8,23 +8,37 @@ using Vexlab.Simulation.Engine;
 namespace Vexlab.Simulation.Memory;
 
 /// <summary>
-/// The host's memory as the timed driver sees it: how many guest pages are resident, CLOCK
-/// reclaim down to the host limit, and how long bringing a page back in takes. Reclaim writes a
-/// page's host state in the machine's state block as KVM's host would (the model has no action for
-/// it: eviction is the host's business, invisible to the protocols until the next access).
+/// The host's memory as the timed driver sees it: the guest pages it holds under
+/// <c>host.memory_limit</c>, reclaim by the zone watermarks (kswapd in the background between low
+/// and high, direct reclaim on the faulting thread below min), dirty pages written to swap before
+/// their frame is reused, and swap readahead. Reclaim writes a page's host state in the machine's
+/// state block as KVM's host would (the model has no action for it: eviction is the host's
+/// business, invisible to the protocols until the next access). Every array is sized at
+/// construction: nothing allocates per fault.
 /// </summary>
 public sealed class HostMemory
 {
+    private const int WritebackCapacity = 1 << 16;
+
     private readonly Machine _m;
     private readonly int _pages;
     private readonly long _limit;
     private readonly long _swapInOverhead;
     private readonly IReadOnlyList<BackingStore> _stores;
+    private readonly bool[] _swapStore;
     private readonly SwapDevice? _device;
+    private readonly ReclaimSettings _settings;
     private readonly int _pageBytesOffset;
+    private readonly byte[] _dirty;
+    private readonly byte[] _reserved;
+    private readonly long[] _writeback = new long[WritebackCapacity];
+    private int _writebackHead;
+    private int _writebackCount;
+    private long _pending;
     private int _clockHand;
+    private SimRandom _writeRng;
 
-    public HostMemory(Machine machine, int pages, long limitPages, long swapInOverheadNs, IReadOnlyList<BackingStore> stores, SwapDevice? device = null)
+    public HostMemory(Machine machine, int pages, long limitPages, long swapInOverheadNs, IReadOnlyList<BackingStore> stores, SwapDevice? device = null, ReclaimSettings? reclaim = null, long pageBytes = 4096, SimRandom writeRng = default)
     {
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(stores);
@@ -34,6 +48,15 @@ public sealed class HostMemory
         _swapInOverhead = swapInOverheadNs;
         _stores = stores;
         _device = device;
+        _settings = reclaim ?? new ReclaimSettings();
+        _writeRng = writeRng;
+        (MinWatermark, LowWatermark, HighWatermark) = _settings.Watermarks(limitPages, pageBytes);
+        _swapStore = new bool[stores.Count];
+        for (var i = 0; i < stores.Count; i++)
+        {
+            // Swap readahead reads a cluster of the swap device; far memory and post-copy have none.
+            _swapStore[i] = stores[i].Kind is BackingKind.SwapNvme or BackingKind.SwapSata or BackingKind.SwapHdd or BackingKind.Custom;
+        }
 
         // The page table is the last region of the machine's state block.
         _pageBytesOffset = _m.StateSize - (pages * Unsafe.SizeOf<PageState>());
@@ -42,11 +65,27 @@ public sealed class HostMemory
             throw new InvalidOperationException("unexpected machine state layout");
         }
 
+        _dirty = new byte[limitPages > 0 ? pages : 0];
+        _reserved = new byte[limitPages > 0 ? pages : 0];
         for (var p = 0; p < pages; p++)
         {
             if (_m.Page(p).Host == HostPage.Resident)
             {
                 ResidentPages++;
+            }
+        }
+
+        if (_dirty.Length > 0)
+        {
+            // A region's resident pages hold the workload's data and have no copy on swap: their
+            // first eviction writes them. The rest of guest memory was never written by the
+            // workload: reclaim drops it without a write, as a zero page.
+            foreach (var region in _m.Config.Regions)
+            {
+                for (var p = region.FirstPage; p < region.FirstPage + region.PageCount; p++)
+                {
+                    _dirty[p] = _m.Page(p).Host == HostPage.Resident ? (byte)1 : (byte)0;
+                }
             }
         }
     }
@@ -56,66 +95,167 @@ public sealed class HostMemory
     /// <summary>Pages reclaim made host-absent.</summary>
     public long Evictions { get; private set; }
 
-    /// <summary>A minor EPT fault mapped a page the host already had.</summary>
-    public void Mapped() => ResidentPages++;
+    /// <summary>The zone watermarks in free pages (0 without a limit).</summary>
+    public long MinWatermark { get; }
 
-    /// <summary>A swap-in completed: the page is resident; reclaim if that crossed the limit.</summary>
-    public void SwappedIn()
-    {
-        ResidentPages++;
-        if (_limit > 0 && ResidentPages > _limit)
-        {
-            Reclaim();
-        }
-    }
+    public long LowWatermark { get; }
+
+    public long HighWatermark { get; }
+
+    /// <summary>Dirty pages written to swap before their frame was reused (pageout).</summary>
+    public long SwapOuts { get; private set; }
+
+    /// <summary>Swap reads submitted (one per fault; readahead rides on it).</summary>
+    public long SwapIns { get; private set; }
+
+    /// <summary>Pages swap readahead brought in beside the faulting one.</summary>
+    public long ReadaheadPages { get; private set; }
+
+    /// <summary>Times kswapd was woken (free pages below low).</summary>
+    public long KswapdWakeups { get; private set; }
+
+    /// <summary>Pages kswapd reclaimed.</summary>
+    public long KswapdReclaimed { get; private set; }
+
+    /// <summary>Faults that entered direct reclaim (free pages below min).</summary>
+    public long DirectReclaims { get; private set; }
+
+    /// <summary>Pages direct reclaim freed.</summary>
+    public long DirectReclaimed { get; private set; }
+
+    /// <summary>Time faulting threads spent in direct reclaim (scanning and waiting for writeback).</summary>
+    public long DirectReclaimNs { get; private set; }
+
+    /// <summary>kswapd should run: an allocation left free pages below low (the driver schedules it).</summary>
+    public bool KswapdWanted { get; private set; }
 
     /// <summary>The shared swap device, when host.swap.queue_depth or host.swap.bandwidth sets one.</summary>
     public SwapDevice? Device => _device;
 
-    /// <summary>How long the host takes to bring <paramref name="page"/> in (-1: work with no page), asked at <paramref name="now"/>.</summary>
+    /// <summary>Whether reclaim is on: the scenario sets a host memory limit.</summary>
+    public bool Limited => _limit > 0;
+
+    /// <summary>A minor EPT fault mapped a page the host already had (page cache, zswap): a frame allocated without I/O.</summary>
+    public void Mapped(long now)
+    {
+        if (_limit > 0)
+        {
+            _ = Allocate(1, now);
+        }
+
+        ResidentPages++;
+    }
+
+    /// <summary>A guest access finished on <paramref name="page"/>; a store makes the host's swap copy stale (the EPT dirty bit).</summary>
+    public void Accessed(int page, bool store)
+    {
+        if (store && _dirty.Length > 0)
+        {
+            _dirty[page] = 1;
+        }
+    }
+
+    /// <summary>A swap-in of <paramref name="page"/> completed: it and its readahead cluster are resident and clean (their copy stays on swap).</summary>
+    public void SwappedIn(int page)
+    {
+        if (_limit == 0)
+        {
+            ResidentPages++;
+            return;
+        }
+
+        if (_reserved[page] == 0)
+        {
+            // A second fetch of the same page (another vCPU faulted on it meanwhile): the first counted it.
+            return;
+        }
+
+        ResidentPages++;
+        _dirty[page] = 0;
+        _pending -= _reserved[page];
+        _reserved[page] = 0;
+        var cluster = 1 << _settings.PageCluster;
+        var start = page & ~(cluster - 1);
+        var backing = _m.Page(page).Backing;
+        for (var p = start; p < start + cluster && p < _pages; p++)
+        {
+            ref var pg = ref PageAt(p);
+            if (p != page && Readable(ref pg, backing))
+            {
+                pg.Host = HostPage.Resident;
+                _dirty[p] = 0;
+                ResidentPages++;
+                ReadaheadPages++;
+            }
+        }
+    }
+
+    /// <summary>
+    /// How long the host takes to bring <paramref name="page"/> in (-1: work with no page), asked at
+    /// <paramref name="now"/>: its frame's allocation (direct reclaim below min), then one read of
+    /// the device for the page and its readahead cluster.
+    /// </summary>
     public long SwapInLatency(int page, ref SimRandom rng, long now)
     {
         var latency = _swapInOverhead;
         if (page >= 0)
         {
-            var backing = _m.Page(page).Backing;
-            var service = _stores[backing < _stores.Count ? backing : 0].Sample(ref rng);
+            var pages = 1;
+            if (_limit > 0)
+            {
+                // swap_cluster_readahead (mm/swap_state.c): the aligned 2^page-cluster slots around
+                // the fault, those still on swap. Slots follow page order: CLOCK evicts in page order.
+                var cluster = 1 << _settings.PageCluster;
+                var backing = _m.Page(page).Backing;
+                if (cluster > 1 && backing < _swapStore.Length && _swapStore[backing])
+                {
+                    var start = page & ~(cluster - 1);
+                    for (var p = start; p < start + cluster && p < _pages; p++)
+                    {
+                        if (p != page && Readable(ref PageAt(p), backing))
+                        {
+                            pages++;
+                        }
+                    }
+                }
+
+                var reserve = Math.Min(pages, byte.MaxValue - _reserved[page]);
+                latency += Allocate(reserve, now);
+                _reserved[page] += (byte)reserve;
+                _pending += reserve;
+                SwapIns++;
+            }
+
+            var backingIndex = _m.Page(page).Backing;
+            var service = _stores[backingIndex < _stores.Count ? backingIndex : 0].Sample(ref rng);
 
             // With a device the read queues behind the others in flight; without, each is served at once.
-            latency += _device is null ? service : _device.Submit(now + _swapInOverhead, service) - (now + _swapInOverhead);
+            var submit = now + latency;
+            latency += _device is null ? service : _device.Submit(submit, service, pages) - submit;
         }
 
         return latency;
     }
 
-    /// <summary>CLOCK: clear reference bits until an unreferenced resident page is found, then make it host-absent.</summary>
-    private void Reclaim()
+    /// <summary>
+    /// kswapd's pass at <paramref name="now"/> (balance_pgdat -> shrink_node): reclaim up to
+    /// SWAP_CLUSTER_MAX pages while free pages are below high. Returns how long the pass took, or
+    /// -1 when kswapd sleeps again (free pages at or above high).
+    /// </summary>
+    public long KswapdPass(long now)
     {
-        var budget = 2 * _pages;
-        while (ResidentPages > _limit && budget-- > 0)
+        KswapdWanted = false;
+        if (Free(now) >= HighWatermark)
         {
-            var p = _clockHand;
-            _clockHand = p + 1 == _pages ? 0 : p + 1;
-            ref var pg = ref PageAt(p);
-            if (pg.Host != HostPage.Resident || pg.InFlight != 0
-                || (pg.Flags & (PageFlags.Dax | PageFlags.NeverConvertible | PageFlags.EntryText)) != 0)
-            {
-                continue;
-            }
-
-            if ((pg.Flags & PageFlags.Referenced) != 0)
-            {
-                pg.Flags &= ~PageFlags.Referenced;
-                continue;
-            }
-
-            pg.Host = HostPage.AbsentIo;
-            ResidentPages--;
-            Evictions++;
+            return -1;
         }
+
+        var (freed, scanned, _) = Reclaim(ReclaimSettings.SwapClusterMax, now);
+        KswapdReclaimed += freed;
+        return freed == 0 ? -1 : Math.Max(1, scanned * _settings.PageCostNs);
     }
 
-    /// <summary>A sample of <paramref name="page"/>'s backing store: what one read from that device takes.</summary>
+    /// <summary>The host's own sample of a page's store (a read of the guest's disk, a swap write).</summary>
     internal long SampleStore(int page, ref SimRandom rng)
     {
         var backing = _m.Page(page).Backing;
@@ -128,5 +268,122 @@ public sealed class HostMemory
         var state = _m.State;
         ref var first = ref MemoryMarshal.GetReference(state);
         return ref Unsafe.As<byte, PageState>(ref Unsafe.Add(ref first, _pageBytesOffset + (p * Unsafe.SizeOf<PageState>())));
+    }
+
+    /// <summary>Still on swap and readable with the faulting page's request: host-absent by I/O, no fetch of its own, same device.</summary>
+    private static bool Readable(ref PageState pg, byte backing) =>
+        pg.Host == HostPage.AbsentIo && pg.InFlight == 0 && pg.Backing == backing
+        && (pg.Flags & (PageFlags.Dax | PageFlags.NeverConvertible | PageFlags.EntryText)) == 0;
+
+    /// <summary>Free frames now: the limit less resident pages, frames of reads in flight, and frames whose writeback has not finished.</summary>
+    private long Free(long now)
+    {
+        while (_writebackCount > 0 && _writeback[_writebackHead] <= now)
+        {
+            _writebackHead = (_writebackHead + 1) % WritebackCapacity;
+            _writebackCount--;
+        }
+
+        return _limit - ResidentPages - _pending - _writebackCount;
+    }
+
+    /// <summary>
+    /// Takes <paramref name="pages"/> frames at <paramref name="now"/>
+    /// (__alloc_pages_slowpath): below low kswapd is woken; below min the allocating thread
+    /// reclaims itself (__alloc_pages_direct_reclaim) and waits for the writeback its frames need.
+    /// Returns the time the allocating thread spent.
+    /// </summary>
+    private long Allocate(int pages, long now)
+    {
+        var after = Free(now) - pages;
+        if (after < LowWatermark && !KswapdWanted)
+        {
+            KswapdWanted = true;
+            KswapdWakeups++;
+        }
+
+        if (after >= MinWatermark)
+        {
+            return 0;
+        }
+
+        DirectReclaims++;
+        long spent = 0;
+        var budget = 4;
+        while (Free(now) - pages < MinWatermark && budget-- > 0)
+        {
+            var (freed, scanned, _) = Reclaim(ReclaimSettings.SwapClusterMax, now);
+            DirectReclaimed += freed;
+            spent += scanned * _settings.PageCostNs;
+            if (freed == 0)
+            {
+                break;
+            }
+        }
+
+        // Frames whose dirty page is still being written are not free yet: wait for enough writes.
+        var deficit = MinWatermark + pages - Free(now);
+        if (deficit > 0 && _writebackCount > 0)
+        {
+            var k = (int)Math.Min(deficit, _writebackCount) - 1;
+            var done = _writeback[(_writebackHead + k) % WritebackCapacity];
+            spent += Math.Max(0, done - now);
+        }
+
+        DirectReclaimNs += spent;
+        return spent;
+    }
+
+    /// <summary>
+    /// CLOCK over the guest pages (shrink_folio_list, without its active/inactive lists): clear
+    /// reference bits until an unreferenced resident page is found, then make it host-absent; a
+    /// dirty one is first written to swap on the same device as the swap-ins (pageout), its frame
+    /// free once the write is done.
+    /// </summary>
+    private (long Freed, long Scanned, long Written) Reclaim(int target, long now)
+    {
+        long freed = 0, scanned = 0, written = 0;
+        var budget = 2 * _pages;
+        while (freed < target && budget-- > 0)
+        {
+            var p = _clockHand;
+            _clockHand = p + 1 == _pages ? 0 : p + 1;
+            ref var pg = ref PageAt(p);
+            if (pg.Host != HostPage.Resident || pg.InFlight != 0
+                || (pg.Flags & (PageFlags.Dax | PageFlags.NeverConvertible | PageFlags.EntryText)) != 0)
+            {
+                continue;
+            }
+
+            scanned++;
+            if ((pg.Flags & PageFlags.Referenced) != 0)
+            {
+                pg.Flags &= ~PageFlags.Referenced;
+                continue;
+            }
+
+            pg.Host = HostPage.AbsentIo;
+            ResidentPages--;
+            Evictions++;
+            freed++;
+            if (_dirty[p] != 0)
+            {
+                _dirty[p] = 0;
+                written++;
+                SwapOuts++;
+                var service = _stores[pg.Backing < _stores.Count ? pg.Backing : 0].Sample(ref _writeRng);
+                var done = _device is null ? now + service : _device.SubmitWrite(now, service);
+                if (_writebackCount == WritebackCapacity)
+                {
+                    _writebackHead = (_writebackHead + 1) % WritebackCapacity;
+                    _writebackCount--;
+                }
+
+                _writeback[(_writebackHead + _writebackCount) % WritebackCapacity] = done;
+                _writebackCount++;
+            }
+        }
+
+        return (freed, scanned, written);
     }
 }

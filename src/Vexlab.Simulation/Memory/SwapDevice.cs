@@ -23,6 +23,16 @@ public sealed class SwapDevice
         _transferNs = bandwidthBytesPerSecond > 0 ? Math.Max(1, (long)Math.Ceiling(pageBytes * 1e9 / bandwidthBytesPerSecond)) : 0;
     }
 
+    /// <summary>Of <see cref="Requests"/>, the writes (reclaim's pageout of dirty pages).</summary>
+    public long Writes { get; private set; }
+
+    /// <summary>A write of one page submitted at <paramref name="now"/>: when it completes.</summary>
+    public long SubmitWrite(long now, long serviceNs)
+    {
+        Writes++;
+        return Submit(now, serviceNs, 1);
+    }
+
     /// <summary>Requests submitted.</summary>
     public long Requests { get; private set; }
 
@@ -41,7 +51,10 @@ public sealed class SwapDevice
     public double MeanWaitNs => Requests == 0 ? 0 : (double)WaitNs / Requests;
 
     /// <summary>A read submitted at <paramref name="now"/> that the device serves in <paramref name="serviceNs"/>: when it completes.</summary>
-    public long Submit(long now, long serviceNs)
+    public long Submit(long now, long serviceNs) => Submit(now, serviceNs, 1);
+
+    /// <summary>A request of <paramref name="pages"/> pages (a readahead cluster): one service, then each page over the link.</summary>
+    public long Submit(long now, long serviceNs, int pages)
     {
         Requests++;
         var start = now;
@@ -63,10 +76,11 @@ public sealed class SwapDevice
 
         var served = start + serviceNs;
         var done = served;
-        if (_transferNs > 0)
+        var transfer = _transferNs * Math.Max(1, pages);
+        if (transfer > 0)
         {
             var transferStart = Math.Max(served, _linkFree);
-            done = transferStart + _transferNs;
+            done = transferStart + transfer;
             _linkFree = done;
         }
 
@@ -76,7 +90,7 @@ public sealed class SwapDevice
             _slotFree[slot] = done;
         }
 
-        var wait = done - now - serviceNs - _transferNs;
+        var wait = done - now - serviceNs - transfer;
         WaitNs += wait;
         MaxWaitNs = Math.Max(MaxWaitNs, wait);
         BusyNs += serviceNs;

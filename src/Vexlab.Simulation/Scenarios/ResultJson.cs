@@ -110,11 +110,28 @@ public static class ResultJson
             ["evictions"] = r.Evictions,
             ["async"] = Counts(r.Counters.Signals.Snapshot()),
         };
+        if (r.Reclaim is { Limited: true } memory)
+        {
+            doc["host"]!["reclaim"] = new JsonObject
+            {
+                ["watermarks"] = new JsonObject { ["min"] = memory.MinWatermark, ["low"] = memory.LowWatermark, ["high"] = memory.HighWatermark },
+                ["swap_ins"] = memory.SwapIns,
+                ["readahead_pages"] = memory.ReadaheadPages,
+                ["swap_outs"] = memory.SwapOuts,
+                ["kswapd_wakeups"] = memory.KswapdWakeups,
+                ["kswapd_reclaimed"] = memory.KswapdReclaimed,
+                ["direct_reclaims"] = memory.DirectReclaims,
+                ["direct_reclaimed"] = memory.DirectReclaimed,
+                ["direct_reclaim_ns"] = memory.DirectReclaimNs,
+            };
+        }
+
         if (r.SwapDevice is { } device)
         {
             doc["host"]!["swap_device"] = new JsonObject
             {
-                ["reads"] = device.Requests,
+                ["reads"] = device.Requests - device.Writes,
+                ["writes"] = device.Writes,
                 ["wait_mean_ns"] = Math.Round(device.MeanWaitNs, 1),
                 ["wait_max_ns"] = device.MaxWaitNs,
                 ["busy_ns"] = device.BusyNs,

@@ -257,6 +257,13 @@ public static class ScenarioBuilder
             Pcpus = pcpus,
             SwapQueueDepth = (int)s.GetInteger("host.swap.queue_depth"),
             SwapBandwidthBytesPerSecond = s.GetSize("host.swap.bandwidth"),
+            Reclaim = new Memory.ReclaimSettings
+            {
+                MinFreePages = s.GetSize("host.reclaim.min_free") is var minFree && minFree > 0 ? Math.Max(1, minFree / pageSize) : -1,
+                WatermarkScaleFactor = (int)s.GetInteger("host.reclaim.watermark_scale_factor"),
+                PageCostNs = s.GetDuration("host.reclaim.page_cost"),
+                PageCluster = (int)s.GetInteger("host.swap.page_cluster"),
+            },
             PageBytes = pageSize,
             HostSliceNs = slice,
             StealTime = s.GetBool("guest.steal_time"),
@@ -421,10 +428,22 @@ public static class ScenarioBuilder
 
                 case "touch":
                     var (r, a) = Target();
+                    var access = parts.Length > 3 && parts[^1] is "store" or "load" ? parts[^1] : "load";
+                    var store = access == "store" ? TouchFlags.Store : 0;
+                    if (parts.Length > 3 && parts[^1] is "store" or "load")
+                    {
+                        parts = parts[..^1];
+                    }
+
+                    if (parts.Length > 4)
+                    {
+                        throw Fail("expected touch REGION sequential|random [N] [load|store]").Error;
+                    }
+
                     var touches = Count(3, 64);
                     for (var i = 0; i < touches; i++)
                     {
-                        body.Add(new Instr(mode == TaskMode.Kernel ? MicroOp.KTouch : MicroOp.Touch, a, r));
+                        body.Add(new Instr(mode == TaskMode.Kernel ? MicroOp.KTouch : MicroOp.Touch, (byte)(a | store), r));
                     }
 
                     break;
@@ -440,6 +459,10 @@ public static class ScenarioBuilder
                     // A read of a file region goes through the guest page cache; a write copies into
                     // the page as before (write-back of dirty file pages is not modelled).
                     var cached = parts[0] == "read" && files[rr] ? TouchFlags.PageCache : 0;
+
+                    // read() copies into the user's buffer (a store to the region); write() and a
+                    // file read copy out of it.
+                    cached |= parts[0] == "read" && !files[rr] ? TouchFlags.Store : 0;
                     for (var i = 0; i < copies; i++)
                     {
                         body.Add(new Instr(MicroOp.KTouch, (byte)(ra | TouchFlags.Fixup | cached), rr));

@@ -95,6 +95,45 @@ public static class ScenarioSchema
                 Unit = "bytes per second",
                 Description = "Bytes per second the swap device moves, one page after another after its service time (0: no transfer time).",
             })
+            .Add(new KeySpec
+            {
+                Key = "host.swap.page_cluster",
+                Kind = ValueKind.Integer,
+                Default = 3,
+                Min = 0,
+                Max = 5,
+                Description = "Swap readahead: a swap-in reads the aligned 2^page_cluster slots around the fault that are still on swap, in one request (0: no readahead).",
+                Source = "vm.page-cluster; mm/swap_state.c swap_cluster_readahead",
+            })
+            .Add(new KeySpec
+            {
+                Key = "host.reclaim.min_free",
+                Kind = ValueKind.Size,
+                Default = "0",
+                Min = 0,
+                Unit = "bytes",
+                Description = "The min watermark: below it a faulting thread reclaims itself (0: derived as the kernel does, sqrt(16 x memory in KiB) KiB within 128 KiB..256 MiB, at most 1/8 of host.memory_limit).",
+                Source = "vm.min_free_kbytes; mm/page_alloc.c init_per_zone_wmark_min, __alloc_pages_direct_reclaim",
+            })
+            .Add(new KeySpec
+            {
+                Key = "host.reclaim.watermark_scale_factor",
+                Kind = ValueKind.Integer,
+                Default = 10,
+                Min = 1,
+                Max = 3000,
+                Description = "Low and high watermarks sit this many 1/10,000ths of host.memory_limit above min (at least min/4, twice that for high); kswapd runs from low until high.",
+                Source = "vm.watermark_scale_factor; mm/page_alloc.c __setup_per_zone_wmarks; mm/vmscan.c kswapd, balance_pgdat",
+            })
+            .Add(new KeySpec
+            {
+                Key = "host.reclaim.page_cost",
+                Kind = ValueKind.Duration,
+                Default = "1us",
+                Min = 0,
+                Description = "Time reclaim spends on each page it scans (unmap, TLB flush); a kswapd pass of SWAP_CLUSTER_MAX (32) pages takes that many, and direct reclaim charges it to the faulting thread [Est].",
+                Source = "mm/vmscan.c shrink_node, shrink_folio_list",
+            })
             .Add(new KeySpec { Key = "host.memory_limit", Kind = ValueKind.Size, Default = "0", Min = 0, Unit = "bytes", Description = "Host memory for the guest; CLOCK eviction makes pages host-absent again above it (0: no limit)." })
             .Add(new KeySpec { Key = "host.backing", Kind = ValueKind.String, Default = "swap-nvme", Description = "Backing store of absent pages (regions may override): a built-in (swap-nvme, swap-sata, swap-hdd, optane, rdma, postcopy-net, dax) or a name from backings[]." })
             .Add(new KeySpec { Key = "host.latency", Kind = ValueKind.Duration, Default = "0", Min = 0, Description = "Mean latency of every backing store, keeping its shape (0: the store's own mean); the latency sweep's axis." })
@@ -143,7 +182,7 @@ public static class ScenarioSchema
                     {
                         Key = "loop",
                         Kind = ValueKind.String,
-                        Description = "Ops separated by ';': compute N (units of cost.compute_unit) | compute DURATION (such as 10ms; interrupts cut it anywhere) | touch REGION sequential|random [N] | read REGION sequential|random [N] | write REGION ... | alloc REGION | free REGION | sleep DURATION | irq-off | irq-on | preempt-off | preempt-on | yield.",
+                        Description = "Ops separated by ';': compute N (units of cost.compute_unit) | compute DURATION (such as 10ms; interrupts cut it anywhere) | touch REGION sequential|random [N] [load|store] (default load) | read REGION sequential|random [N] | write REGION ... | alloc REGION | free REGION | sleep DURATION | irq-off | irq-on | preempt-off | preempt-on | yield.",
                     },
                     new KeySpec
                     {
