@@ -609,7 +609,12 @@ public sealed partial class Machine
             // Token = 1: a store (the EPT dirty bit the host reads at reclaim).
             var store = (ins.A & TouchFlags.Store) != 0 && ins.Op != MicroOp.TracePoint ? 1u : 0u;
             sink.On(new ModelEvent(ModelEventKind.AccessDone, (byte)v, (byte)t, fixup ? (byte)1 : (byte)0, store, page));
-            f.R1 = 0;
+            if ((ins.A & TouchFlags.PageCache) != 0 && ins.Op == MicroOp.KTouch)
+            {
+                // The file read's lookup is done with; R1 of other frames (an NMI's saved APF flags) is not ours.
+                f.R1 = 0;
+            }
+
             f.Pc++;
         }
     }
@@ -787,7 +792,11 @@ public sealed partial class Machine
 
         // fixup_exception: resume after the access with -EFAULT.
         below.Pc++;
-        below.R1 = 0;
+        if (ins.Op == MicroOp.KTouch && (ins.A & TouchFlags.PageCache) != 0)
+        {
+            below.R1 = 0;
+        }
+
         if ((Addressing)(ins.A & TouchFlags.AddressingMask) == Addressing.Random)
         {
             below.R0 = 0;
