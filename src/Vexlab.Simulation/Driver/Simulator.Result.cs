@@ -42,6 +42,7 @@ public sealed partial class Simulator
                 WaitNs = wait[g],
                 Migrations = moves[g],
                 Share = _now > 0 ? (double)cpu[g] / _now : 0,
+                Requests = _streams[g],
             };
         }
 
