@@ -90,6 +90,12 @@ public sealed record SimulationSetup
     /// <summary>Pages the guest page cache holds before it drops the least recently used (<c>guest.page_cache</c>; 0: no limit).</summary>
     public long PageCachePages { get; init; }
 
+    /// <summary>The guest's load balancer moves tasks between vCPUs (<c>guest.sched.balance</c>).</summary>
+    public bool Balance { get; init; } = true;
+
+    /// <summary>Per workload task instance: pinned to its vCPU by the scenario (empty: none is).</summary>
+    public IReadOnlyList<bool> TaskPinned { get; init; } = [];
+
     /// <summary>Lengths of <c>sleep</c> ops whose Instr.B is 1 + an index here.</summary>
     public IReadOnlyList<long> SleepSpans { get; init; } = [];
 
