@@ -15,6 +15,9 @@ public sealed record TaskResult(string Name, int Count, long WorkDone, long Fini
 
     /// <summary><see cref="CpuNs"/> over the simulated time: the share of one vCPU.</summary>
     public double Share { get; init; }
+
+    /// <summary>The group's open-loop request stream (<c>arrivals</c>), or null for a closed loop.</summary>
+    public Workload.RequestStream? Requests { get; init; }
 }
 
 /// <summary>What a timed run measured.</summary>

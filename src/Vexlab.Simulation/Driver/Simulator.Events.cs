@@ -88,6 +88,12 @@ public sealed partial class Simulator
                 _sched.Dequeue(e.Task);
                 _schedDirty |= 1UL << e.Vcpu;
                 break;
+            case ModelEventKind.TaskBlocked:
+                OnBlocked(in e);
+                break;
+            case ModelEventKind.IterationDone:
+                OnIteration(e.Task);
+                break;
             case ModelEventKind.Signal:
                 _schedDirty |= 1UL << _m.Task(e.Task).Vcpu;
                 break;

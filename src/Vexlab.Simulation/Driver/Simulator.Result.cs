@@ -39,6 +39,7 @@ public sealed partial class Simulator
                 CpuNs = cpu[g],
                 WaitNs = wait[g],
                 Share = _now > 0 ? (double)cpu[g] / _now : 0,
+                Requests = _streams[g],
             };
         }
 

@@ -8,6 +8,7 @@ using Vexlab.Simulation.Memory;
 using Vexlab.Simulation.Observation;
 using Vexlab.Simulation.Scheduling;
 using Vexlab.Simulation.Tracing;
+using Vexlab.Simulation.Workload;
 using TraceVcpuState = Vexlab.Simulation.Tracing.VcpuState;
 
 namespace Vexlab.Simulation.Driver;
@@ -54,6 +55,13 @@ public sealed partial class Simulator
     private readonly HostCpus? _pcpus;
     private readonly long[] _held;
     private readonly int _sliceBase;
+
+    // One agent per task for its wake (a sleep's hrtimer, a request handed to it), one per request
+    // stream for its next arrival; the arrival time of the request each task serves (-1: none).
+    private readonly int _wakeBase;
+    private readonly int _arrivalBase;
+    private readonly long[] _serving;
+    private readonly RequestStream?[] _streams;
     private readonly bool _hltInGuest;
     private readonly ITraceSink? _trace;
     private readonly KvmTracepoints _tracepoints;
@@ -90,7 +98,12 @@ public sealed partial class Simulator
             _pcpus = new HostCpus(setup.Pcpus, _vcpus);
         }
 
-        _queue = new EventQueue(_sliceBase + (_pcpus is null ? 0 : _vcpus));
+        _wakeBase = _sliceBase + (_pcpus is null ? 0 : _vcpus);
+        _arrivalBase = _wakeBase + _m.TaskCount;
+        _serving = new long[_m.TaskCount];
+        Array.Fill(_serving, -1);
+        _streams = new RequestStream?[setup.TaskGroups.Count];
+        _queue = new EventQueue(_arrivalBase + _streams.Length);
         _buffer = new MachineAction[_m.MaxActions + 8];
         _probe = new MachineAction[_m.MaxActions + 8];
         _spanEnd = new long[_vcpus];
@@ -151,6 +164,16 @@ public sealed partial class Simulator
         if (setup.HostEvents.Count > 0)
         {
             _queue.Schedule(_hostAgent, setup.HostEvents[0].AtNs);
+        }
+
+        for (var g = 0; g < _streams.Length && g < setup.ArrivalIntervalNs.Count; g++)
+        {
+            if (setup.ArrivalIntervalNs[g] > 0)
+            {
+                var stream = new RequestStream(setup.ArrivalIntervalNs[g], root.Fork("arrivals/" + setup.TaskGroups[g]));
+                _streams[g] = stream;
+                _queue.Schedule(_arrivalBase + g, stream.NextIntervalNs());
+            }
         }
     }
 
@@ -248,6 +271,14 @@ public sealed partial class Simulator
             }
 
             _queue.Schedule(agent, _now + NextNmiDelay());
+        }
+        else if (agent >= _arrivalBase)
+        {
+            Arrive(agent - _arrivalBase);
+        }
+        else if (agent >= _wakeBase)
+        {
+            WakeTask(agent - _wakeBase);
         }
         else if (agent >= _sliceBase)
         {
