@@ -140,7 +140,9 @@ public sealed partial class Machine
             buffer[n++] = new MachineAction(ActionKind.Init, vb, 0);
         }
 
-        if (g.MigrateBudget > 0)
+        // 255: the driver's load balancer owns migration and applies it itself; listing every
+        // runnable task per vCPU on each of its steps would cost it O(tasks) per event.
+        if (g.MigrateBudget is > 0 and < 255)
         {
             for (var t = _vcpus; t < _tasks; t++)
             {

@@ -34,6 +34,7 @@ public static class ResultJson
                 ["signals"] = t.Signals,
                 ["cpu_ns"] = t.CpuNs,
                 ["wait_ns"] = t.WaitNs,
+                ["migrations"] = t.Migrations,
                 ["share"] = Math.Round(t.Share, 6),
             };
             if (t.Requests is { } requests)

@@ -114,6 +114,7 @@ public static class ScenarioBuilder
         var groupNames = new List<string>();
         var groupOf = new List<int>();
         var nice = new List<int>();
+        var pinnedTasks = new List<bool>();
         var spans = new List<ComputeSpan>();
         var sleeps = new List<long>();
         var arrivals = new List<double>();
@@ -149,6 +150,7 @@ public static class ScenarioBuilder
                 tasks.Add(new TaskSpec(name, mode, v, program));
                 groupOf.Add(groupNames.Count - 1);
                 nice.Add((int)t.GetInteger("nice"));
+                pinnedTasks.Add(pinned >= 0);
             }
         }
 
@@ -256,6 +258,8 @@ public static class ScenarioBuilder
             PageBytes = pageSize,
             HostSliceNs = slice,
             StealTime = s.GetBool("guest.steal_time"),
+            Balance = s.GetBool("guest.sched.balance"),
+            TaskPinned = pinnedTasks,
         };
     }
 

@@ -42,6 +42,14 @@ public static class ScenarioSchema
             })
             .Add(new KeySpec
             {
+                Key = "guest.sched.balance",
+                Kind = ValueKind.Bool,
+                Default = true,
+                Description = "The guest's load balancer moves tasks not pinned by `vcpu` between vCPUs: wakeup placement (previous vCPU if idle, else an idle one), new-idle balance, periodic balance at the tick (balance_interval = vCPUs ms, x16 while busy). Kernel threads stay bound.",
+                Source = "kernel/sched/fair.c select_task_rq_fair, newidle_balance, load_balance",
+            })
+            .Add(new KeySpec
+            {
                 Key = "guest.steal_time",
                 Kind = ValueKind.Bool,
                 Default = true,
