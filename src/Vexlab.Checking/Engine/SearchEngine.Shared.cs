@@ -19,11 +19,14 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 {
     private SharedWorker[]? _sharedPool;
 
+    /// <summary>The parents of a block's new states, in id order, before they are appended to the links.</summary>
+    private int[] _blockParents = [];
+
     private long SharedWorkerBytes
     {
         get
         {
-            long bytes = 0;
+            long bytes = _blockParents.LongLength * sizeof(int);
             if (_sharedPool is { } pool)
             {
                 foreach (SharedWorker worker in pool)
@@ -65,7 +68,11 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             throw new CheckerLimitException("More than 2^31 - 1 states: the state id space is exhausted.");
         }
 
-        _parents.Extend(total);
+        if (_blockParents.Length < total)
+        {
+            _blockParents = new int[Math.Max(total, _blockParents.Length * 2)];
+        }
+
         if (_actions8 is not null)
         {
             _actions8.Extend(total);
@@ -80,6 +87,11 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         Parallel.For(0, pool.Length, parallel, w => pool[w].Commit(firstNewId, reserved ? firstRecord : -1));
         _table.Added(total);
         _stateCount += (int)total;
+        for (int k = 0; k < total; k++)
+        {
+            _parents.Add(_blockParents[k]);
+        }
+
         foreach (SharedWorker worker in pool)
         {
             if (!reserved)
@@ -101,7 +113,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         {
             if (!_table.CanGrow)
             {
-                if (_table.Count + keys >= _table.Capacity / 16 * 15)
+                if (_table.Count + keys >= _table.Capacity / 32 * 31)
                 {
                     throw new CheckerLimitException("The fingerprint table reached its largest capacity.");
                 }
@@ -319,7 +331,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             {
                 int c = _owned[k];
                 table.InsertAbsent(TScheme.Stored(_key[c]));
-                engine._parents[id] = _firstId + _position[c];
+                engine._blockParents[FirstNew + k] = _firstId + _position[c];
                 engine.SetActionIndex(id, _action[c]);
                 KindNew[_kind[c]]++;
                 if (firstRecord >= 0)

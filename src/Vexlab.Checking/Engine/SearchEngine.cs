@@ -30,7 +30,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private readonly int _workers;
     private readonly long _maxStates;
     private readonly FingerprintTable<TKey, TScheme> _table;
-    private readonly PagedList<int> _parents = new();
+    private readonly ParentLinks _parents = new();
     private readonly PagedList<byte>? _actions8;
     private readonly PagedList<ushort>? _actions16;
     private readonly long[] _kindTransitions;
@@ -294,10 +294,10 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
 
         long worstNew = blockStates * Math.Max(1, _maxActions);
         long memory = MemoryBytes + (worstNew * (sizeof(int) + (_actions8 is not null ? 1 : 2)));
-        if (_table.Count + worstNew >= _table.Capacity / 4 * 3)
+        if (_table.Count + worstNew >= _table.GrowAt)
         {
             // Growing holds the old and the new arrays at once.
-            memory += _table.BytesDuringGrowth - _table.Bytes;
+            memory += _table.PeakBytesFor(_table.Count + worstNew) - _table.Bytes;
         }
 
         long nextMemoryRoom = (_next.MemoryCapStates - _next.MemoryStates) * _recordSize;
