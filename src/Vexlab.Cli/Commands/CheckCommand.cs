@@ -22,7 +22,7 @@ public static class CheckCommand
         var property = new Option<string[]>("--property") { Description = "Check only this property (repeatable); default: all", HelpName = "NAME", AllowMultipleArgumentsPerToken = false };
         var set = new Option<string[]>("--set") { Description = "Override a knob (repeatable)", HelpName = "KEY=VALUE" };
         var maxStates = new Option<long?>("--max-states") { Description = "Stop after this many distinct states", HelpName = "N" };
-        var maxMemory = new Option<string?>("--max-memory") { Description = "Memory limit of the search (table, parents, frontier, graph, buffers), e.g. 512M, 4G; default: half the memory", HelpName = "SIZE" };
+        var maxMemory = new Option<string?>("--max-memory", "--memory") { Description = "Hard memory bound of the search (table, parents, frontier, graph, buffers), e.g. 512M, 4G: at it the check stops with exit 3 (and a checkpoint with --checkpoint); default: half the memory", HelpName = "SIZE" };
         var spillDir = new Option<string?>("--spill-dir") { Description = "Folder for frontier spill files (default: the temporary folder)", HelpName = "DIR" };
         var maxSpill = new Option<string?>("--max-spill") { Description = "Disk budget of the frontier spill, e.g. 1G; default: half the free space of the spill folder", HelpName = "SIZE" };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Write a checkpoint to DIR periodically and whenever the check stops early (limit, Ctrl-C, SIGTERM)", HelpName = "DIR" };
@@ -37,9 +37,10 @@ public static class CheckCommand
         var transpose = new Option<bool>("--transpose") { Description = "With --matrix: one row per protocol entry, one column per model" };
         var trace = new Option<string?>("--trace") { Description = "Write the first counterexample as replayable JSON", HelpName = "FILE" };
         var json = JsonTarget.CreateOption();
+        var wide = TerminalWidth.CreateOption();
         var command = new Command("check", "Exhaustively check a built-in model or a model file under a protocol");
         command.Arguments.Add(file);
-        foreach (var o in new Option[] { builtin, protocol, property, set, maxStates, maxMemory, spillDir, maxSpill, maxDepth, timeLimit, workers, checkpoint, checkpointEvery, resume, matrix, columns, markdown, transpose, trace, json })
+        foreach (var o in new Option[] { builtin, protocol, property, set, maxStates, maxMemory, spillDir, maxSpill, maxDepth, timeLimit, workers, checkpoint, checkpointEvery, resume, matrix, columns, markdown, transpose, trace, json, wide })
         {
             command.Options.Add(o);
         }
@@ -118,7 +119,7 @@ public static class CheckCommand
 
                 options.CheckpointDirectory = CreateFolder(checkpointFolder, "--checkpoint");
 
-                return RunMatrix(context, target, entries, overrides, properties, options, parse.GetValue(markdown), parse.GetValue(transpose));
+                return RunMatrix(context, target, entries, overrides, properties, options, parse.GetValue(markdown), parse.GetValue(transpose), parse.GetValue(wide));
             }
 
             if (parse.GetValue(columns) is not null || parse.GetValue(markdown) || parse.GetValue(transpose))
@@ -225,7 +226,8 @@ public static class CheckCommand
         string[] properties,
         CheckerOptions template,
         bool markdown,
-        bool transpose)
+        bool transpose,
+        bool wide)
     {
         var models = BuiltinModels.All.Where(m => m.InMatrix).ToList();
         var rows = new JsonArray();
@@ -297,18 +299,19 @@ public static class CheckCommand
         }
         else
         {
-            var table = new Table().Title("Verdicts (violated properties)").AddColumn(corner);
+            var table = new FittedTable(TableShape.Pivot, "Verdicts (violated properties)").Column(corner);
             foreach (var h in header)
             {
-                table.AddColumn(Markup.Escape(h));
+                table.Column(h);
             }
 
             foreach (var line in lines)
             {
-                table.AddRow([.. line.Select(Markup.Escape)]);
+                table.Row([.. line]);
             }
 
-            context.Human(target).Write(table);
+            var human = context.Human(target);
+            table.Write(human, context.TableWidth(human, wide));
         }
 
         var doc = ResultDocument.Create();
