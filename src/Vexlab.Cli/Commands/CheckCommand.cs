@@ -38,9 +38,10 @@ public static class CheckCommand
         var transpose = new Option<bool>("--transpose") { Description = "With --matrix: one row per protocol entry, one column per model" };
         var trace = new Option<string?>("--trace") { Description = "Write the first counterexample as replayable JSON", HelpName = "FILE" };
         var json = JsonTarget.CreateOption();
+        var wide = TerminalWidth.CreateOption();
         var command = new Command("check", "Exhaustively check a built-in model or a model file under a protocol");
         command.Arguments.Add(file);
-        foreach (var o in new Option[] { builtin, protocol, property, set, maxStates, maxMemory, spillDir, maxSpill, maxDepth, timeLimit, workers, fingerprintBits, checkpoint, checkpointEvery, resume, matrix, columns, markdown, transpose, trace, json })
+        foreach (var o in new Option[] { builtin, protocol, property, set, maxStates, maxMemory, spillDir, maxSpill, maxDepth, timeLimit, workers, fingerprintBits, checkpoint, checkpointEvery, resume, matrix, columns, markdown, transpose, trace, json, wide })
         {
             command.Options.Add(o);
         }
@@ -129,7 +130,7 @@ public static class CheckCommand
 
                 options.CheckpointDirectory = CreateFolder(checkpointFolder, "--checkpoint");
 
-                return RunMatrix(context, target, entries, overrides, properties, options, parse.GetValue(markdown), parse.GetValue(transpose));
+                return RunMatrix(context, target, entries, overrides, properties, options, parse.GetValue(markdown), parse.GetValue(transpose), parse.GetValue(wide));
             }
 
             if (parse.GetValue(columns) is not null || parse.GetValue(markdown) || parse.GetValue(transpose))
@@ -236,7 +237,8 @@ public static class CheckCommand
         string[] properties,
         CheckerOptions template,
         bool markdown,
-        bool transpose)
+        bool transpose,
+        bool wide)
     {
         var models = BuiltinModels.All.Where(m => m.InMatrix).ToList();
         var rows = new JsonArray();
@@ -308,18 +310,19 @@ public static class CheckCommand
         }
         else
         {
-            var table = new Table().Title("Verdicts (violated properties)").AddColumn(corner);
+            var table = new FittedTable(TableShape.Pivot, "Verdicts (violated properties)").Column(corner);
             foreach (var h in header)
             {
-                table.AddColumn(Markup.Escape(h));
+                table.Column(h);
             }
 
             foreach (var line in lines)
             {
-                table.AddRow([.. line.Select(Markup.Escape)]);
+                table.Row([.. line]);
             }
 
-            context.Human(target).Write(table);
+            var human = context.Human(target);
+            table.Write(human, context.TableWidth(human, wide));
         }
 
         var doc = ResultDocument.Create();
