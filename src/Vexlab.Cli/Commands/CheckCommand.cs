@@ -30,6 +30,7 @@ public static class CheckCommand
         var resume = new Option<string?>("--resume") { Description = "Continue from the checkpoint in DIR (same model, protocol, settings and properties)", HelpName = "DIR" };
         var maxDepth = new Option<int?>("--max-depth") { Description = "Do not expand states deeper than this", HelpName = "N" };
         var timeLimit = new Option<string?>("--time-limit") { Description = "Wall-clock limit, e.g. 30s, 5m", HelpName = "DURATION" };
+        var fingerprintBits = new Option<int?>("--fingerprint-bits") { Description = "Fingerprint width, 64 or 128 (16 bytes a table slot; the reported collision probability follows) [default: 64]", HelpName = "BITS" };
         var workers = new Option<int?>("--workers") { Description = "Worker threads (results do not depend on it)", HelpName = "N" };
         var matrix = new Option<bool>("--matrix") { Description = "Check every built-in model (except bench) under every protocol" };
         var columns = new Option<string?>("--protocols") { Description = "With --matrix: the protocol entries to check, as for compare (e.g. 've,ve[guest.ve.info_store=args]')", HelpName = "LIST" };
@@ -40,7 +41,7 @@ public static class CheckCommand
         var wide = TerminalWidth.CreateOption();
         var command = new Command("check", "Exhaustively check a built-in model or a model file under a protocol");
         command.Arguments.Add(file);
-        foreach (var o in new Option[] { builtin, protocol, property, set, maxStates, maxMemory, spillDir, maxSpill, maxDepth, timeLimit, workers, checkpoint, checkpointEvery, resume, matrix, columns, markdown, transpose, trace, json, wide })
+        foreach (var o in new Option[] { builtin, protocol, property, set, maxStates, maxMemory, spillDir, maxSpill, maxDepth, timeLimit, workers, fingerprintBits, checkpoint, checkpointEvery, resume, matrix, columns, markdown, transpose, trace, json, wide })
         {
             command.Options.Add(o);
         }
@@ -52,6 +53,16 @@ public static class CheckCommand
             if (parse.GetValue(workers) is { } w)
             {
                 options.Workers = w;
+            }
+
+            if (parse.GetValue(fingerprintBits) is { } bits)
+            {
+                options.Fingerprint128 = bits switch
+                {
+                    64 => false,
+                    128 => true,
+                    _ => throw new InputException("--fingerprint-bits must be 64 or 128"),
+                };
             }
 
             if (parse.GetValue(maxStates) is { } ms)
