@@ -35,7 +35,10 @@ public sealed class SwarmTests
             Assert.Equal(
                 exhaustive.Result.Violations.Select(v => v.Property).Order(StringComparer.Ordinal),
                 merged.Violations.Select(v => v.Property));
-            Assert.Equal(exhaustive.Result.Verdict, SwarmSearch.VerdictOf(merged));
+
+            // A pass needs a member that exhausted the state space; otherwise the swarm says incomplete.
+            var verdict = SwarmSearch.VerdictOf(merged);
+            Assert.True(verdict == exhaustive.Result.Verdict || (verdict == Verdict.Incomplete && exhaustive.Result.Verdict == Verdict.Pass), $"{model}/{protocol}: swarm {verdict}");
 
             // Every counterexample is an execution: its indices replay to its actions and end in the violation.
             foreach (var v in merged.Violations)
