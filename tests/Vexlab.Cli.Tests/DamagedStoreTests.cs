@@ -54,6 +54,7 @@ public sealed class DamagedStoreTests : IDisposable
     {
         var bytes = File.ReadAllBytes(P("good.duckdb"));
         var damagedSeen = 0;
+        var exportRefused = 0;
 
         // Every sixteenth 4 KiB block past the header: wherever the bit lands, never an internal error.
         for (var at = 8192 + 100; at < bytes.Length; at += 16 * 4096)
@@ -74,9 +75,40 @@ public sealed class DamagedStoreTests : IDisposable
             File.WriteAllBytes(shard, flipped);
             AssertOneLine(CliRunner.RunFake("sweep", "run", P("s.yaml"), "--db", shard), "resume, bit at " + at);
             File.WriteAllBytes(shard, flipped);
-            AssertOneLine(CliRunner.Run("results", "export", shard, "--format", "csv", "--out", P("x.csv")), "export, bit at " + at);
+            var export = CliRunner.Run("results", "export", shard, "--format", "csv", "--out", P("x.csv"));
+            AssertOneLine(export, "export, bit at " + at);
+            if (export.ExitCode == 2)
+            {
+                // The damage is in the store: the error names it, never the --out file it could not write.
+                exportRefused++;
+                Assert.True(export.Stderr.StartsWith($"vexlab: {shard}: ", StringComparison.Ordinal), export.Stderr);
+                Assert.DoesNotContain("x.csv", export.Stderr, StringComparison.Ordinal);
+            }
         }
 
         Assert.True(damagedSeen > 0, "no flipped bit was found by the merge");
+        Assert.True(exportRefused > 0, "no flipped bit was found by the export");
+    }
+
+    [Fact]
+    public void Exporting_a_cut_store_names_the_store_not_the_out_file()
+    {
+        var bytes = File.ReadAllBytes(P("good.duckdb"));
+        File.WriteAllBytes(P("cut.duckdb"), bytes[..(bytes.Length / 3)]);
+        var result = CliRunner.Run("results", "export", P("cut.duckdb"), "--format", "csv", "--out", P("cut.csv"));
+        Assert.Equal(2, result.ExitCode);
+        Assert.True(result.Stderr.StartsWith($"vexlab: {P("cut.duckdb")}: ", StringComparison.Ordinal), result.Stderr);
+        Assert.DoesNotContain("cut.csv", result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(P("cut.csv")), "no export is left behind");
+        AssertOneLine(result, "export");
+    }
+
+    [Fact]
+    public void Exporting_into_a_missing_folder_names_the_out_file()
+    {
+        var result = CliRunner.Run("results", "export", P("good.duckdb"), "--format", "csv", "--out", P("missing/x.csv"));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(P("missing/x.csv"), result.Stderr, StringComparison.Ordinal);
+        AssertOneLine(result, "export");
     }
 }

@@ -588,6 +588,20 @@ public static class SimulateCommands
             metrics.Add(new Metric("waiting: " + t.Name, "wait_ns." + t.Name, r => r.Task(t.Name).WaitNs, Ms));
         }
 
+        foreach (var t in first.Tasks)
+        {
+            if (t.Requests is null)
+            {
+                continue;
+            }
+
+            // An open-loop stream's request latency (arrival to the end of its pass): the SLO's figure.
+            metrics.Add(new Metric("requests: " + t.Name, "requests." + t.Name + ".completed", r => r.Task(t.Name).Requests!.Completed, Count));
+            metrics.Add(new Metric("request p50: " + t.Name, "requests." + t.Name + ".latency_ns.p50", r => r.Task(t.Name).Requests!.Latency.P50, Us));
+            metrics.Add(new Metric("request p99: " + t.Name, "requests." + t.Name + ".latency_ns.p99", r => r.Task(t.Name).Requests!.Latency.P99, Us));
+            metrics.Add(new Metric("request p99.9: " + t.Name, "requests." + t.Name + ".latency_ns.p999", r => r.Task(t.Name).Requests!.Latency.P999, Us));
+        }
+
         metrics.Add(new Metric("faults", "fault_latency_ns.count", r => r.FaultLatency.Count, Count));
         metrics.Add(new Metric("fault min", "fault_latency_ns.min", r => r.FaultLatency.Min, Us));
         metrics.Add(new Metric("fault mean", "fault_latency_ns.mean", r => Math.Round(r.FaultLatency.Mean), Us));

@@ -79,6 +79,15 @@ public enum MicroOp : byte
     /// apf_task_wake_all() wakes this CPU's sleepers.
     /// </summary>
     ApfDisable,
+
+    /// <summary>mmap of anonymous memory: region B's pages are unmapped and fresh (the first touch zeroes each).</summary>
+    Alloc,
+
+    /// <summary>munmap (or MADV_DONTNEED): region B's pages leave the page table; a later touch gets a fresh page.</summary>
+    Free,
+
+    /// <summary>The task blocks (A = <see cref="BlockKind"/>; B = the driver's sleep length, its index + 1) until an external wake.</summary>
+    Block,
 }
 
 /// <summary>Conditions a <see cref="MicroOp.JumpIf"/> tests; evaluated on the frame and its vCPU.</summary>

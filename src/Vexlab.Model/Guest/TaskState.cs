@@ -32,10 +32,24 @@ public struct TaskState
     public byte CompletionStatus;
     public byte Signals;
     public byte LastError;
-    public byte Reserved;
+
+    /// <summary>Why a task blocked in its own code (<see cref="BlockKind"/>): the driver's <see cref="Machine.ActionKind.Wake"/> ends it.</summary>
+    public BlockKind Blocked;
     public uint WaitToken;
     public uint Iterations;
     public uint Cursor;
+}
+
+/// <summary>What a task blocked on with <see cref="MicroOp.Block"/>; an external wake ends each.</summary>
+public enum BlockKind : byte
+{
+    None,
+
+    /// <summary>nanosleep: an hrtimer wakes the task (hrtimer_wakeup) after its time.</summary>
+    Timer,
+
+    /// <summary>A server waiting for its next request (a blocking accept or read on a socket).</summary>
+    Request,
 }
 
 /// <summary>

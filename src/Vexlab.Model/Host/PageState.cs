@@ -39,6 +39,12 @@ public enum PageFlags : byte
 
     /// <summary>The kernel's syscall and NMI entry text (entry-window model).</summary>
     EntryText = 32,
+
+    /// <summary>
+    /// Freshly allocated anonymous memory: the first touch's #PF zeroes the page before mapping it
+    /// (do_anonymous_page -> alloc_zeroed_user_highpage_movable -> clear_page, kernel mode).
+    /// </summary>
+    Fresh = 64,
 }
 
 /// <summary>Per-page state: 4 bytes, so a 16 M-page guest costs 64 MiB.</summary>

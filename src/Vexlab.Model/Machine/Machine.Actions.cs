@@ -7,7 +7,7 @@ namespace Vexlab.Model.Machine;
 public sealed partial class Machine
 {
     /// <summary>An upper bound of <see cref="EnabledActions"/>' count for this configuration.</summary>
-    public int MaxActions => (_vcpus * (11 + _vcpus + MaxChoices() + (_config.Bounds.Migrations > 0 ? _tasks : 0))) + _workCapacity + 3;
+    public int MaxActions => (_vcpus * (11 + _vcpus + MaxChoices() + (_config.Bounds.Migrations > 0 ? _tasks : 0))) + _workCapacity + _tasks + 3;
 
     /// <summary>
     /// Lists every step that may happen next, in a canonical order, without allocating.
@@ -50,6 +50,14 @@ public sealed partial class Machine
         if (g.TeardownBudget > 0 && g.TornDown == 0)
         {
             buffer[n++] = new MachineAction(ActionKind.Teardown, 0, 0);
+        }
+
+        for (var t = _vcpus; t < _tasks && g.TornDown == 0; t++)
+        {
+            if (CanWake(t))
+            {
+                buffer[n++] = new MachineAction(ActionKind.Wake, TaskRef(t).Vcpu, (ushort)t);
+            }
         }
 
         return n;
@@ -132,7 +140,9 @@ public sealed partial class Machine
             buffer[n++] = new MachineAction(ActionKind.Init, vb, 0);
         }
 
-        if (g.MigrateBudget > 0)
+        // 255: the driver's load balancer owns migration and applies it itself; listing every
+        // runnable task per vCPU on each of its steps would cost it O(tasks) per event.
+        if (g.MigrateBudget is > 0 and < 255)
         {
             for (var t = _vcpus; t < _tasks; t++)
             {
@@ -177,6 +187,7 @@ public sealed partial class Machine
             ActionKind.Init => v < _vcpus && GlobalsRef.InitBudget > 0 && IsOffline(v),
             ActionKind.Teardown => GlobalsRef.TeardownBudget > 0,
             ActionKind.Migrate => v < _vcpus && GlobalsRef.MigrateBudget > 0 && action.Arg < _tasks && CanMigrate(action.Arg, v),
+            ActionKind.Wake => action.Arg >= _vcpus && action.Arg < _tasks && CanWake(action.Arg),
             _ => false,
         };
     }
@@ -241,6 +252,9 @@ public sealed partial class Machine
                 break;
             case ActionKind.Migrate:
                 Migrate(action.Arg, v, ref sink);
+                break;
+            case ActionKind.Wake:
+                WakeBlocked(action.Arg, ref sink);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(action), action, "unknown action");

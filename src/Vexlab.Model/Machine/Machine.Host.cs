@@ -24,6 +24,14 @@ public sealed partial class Machine
             return false;
         }
 
+        return HostAccess(v, t, page, user, ref sink);
+    }
+
+    /// <summary>An access through a mapping the guest always has (a present PTE, the kernel's direct map): only the host can fault.</summary>
+    private bool HostAccess<TSink>(int v, int t, int page, bool user, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var pg = ref PageRef(page);
         if (pg.Host == HostPage.Resident)
         {
             pg.Flags |= PageFlags.Referenced;

@@ -242,6 +242,20 @@ public sealed partial class Machine
                 }
 
                 break;
+            case MicroOp.Alloc:
+            case MicroOp.Free:
+                MapRegion(v, t, ins, ref sink);
+                f.Pc++;
+                break;
+            case MicroOp.Block:
+                // A blocking system call (nanosleep, a read on an empty socket): set_current_state,
+                // then schedule(); the driver's external wake (hrtimer_wakeup, the data's arrival) ends it.
+                f.Pc++;
+                task.Blocked = (BlockKind)ins.A;
+                task.Uninterruptible = 1;
+                sink.On(new ModelEvent(ModelEventKind.TaskBlocked, vb, tb, ins.A, ins.B, -1));
+                SleepSchedule(v, t, ref sink);
+                break;
             case MicroOp.Exit:
                 task.Status = TaskPhase.Exited;
                 sink.On(new ModelEvent(ModelEventKind.TaskExited, vb, tb, 0, 0, -1));
@@ -651,7 +665,20 @@ public sealed partial class Machine
         if (page >= 0)
         {
             ref var pg = ref PageRef(page);
-            if ((pg.Flags & PageFlags.GuestPresent) == 0)
+            if ((pg.Flags & PageFlags.Fresh) != 0)
+            {
+                // do_anonymous_page: alloc_zeroed_user_highpage_movable zeroes the new page with
+                // clear_page through the kernel's direct map before the PTE is set, so a host-absent
+                // page faults here, in kernel mode inside the #PF handler, whatever the access was.
+                if (!HostAccess(v, t, page, false, ref sink))
+                {
+                    return;
+                }
+
+                pg.Flags = (pg.Flags & ~PageFlags.Fresh) | PageFlags.GuestPresent;
+                sink.On(new ModelEvent(ModelEventKind.GuestMinorFault, (byte)v, (byte)t, 1, 0, page));
+            }
+            else if ((pg.Flags & PageFlags.GuestPresent) == 0)
             {
                 pg.Flags |= PageFlags.GuestPresent;
                 sink.On(new ModelEvent(ModelEventKind.GuestMinorFault, (byte)v, (byte)t, 0, 0, page));
@@ -670,6 +697,25 @@ public sealed partial class Machine
 
         FixupOrDie(v, t, ref sink);
         f.Pc++;
+    }
+
+    /// <summary>
+    /// alloc (mmap) or free (munmap, MADV_DONTNEED) of region B: its pages leave the page table and
+    /// the next touch of each faults in a fresh zeroed page. The host keeps what it had: it is not
+    /// told that a freed page's contents are dead (free page reporting is not modelled).
+    /// </summary>
+    private void MapRegion<TSink>(int v, int t, Instr ins, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        var region = _config.Regions[ins.B];
+        for (var p = region.FirstPage; p < region.FirstPage + region.PageCount; p++)
+        {
+            ref var pg = ref PageRef(p);
+            pg.Flags = (pg.Flags & ~PageFlags.GuestPresent) | PageFlags.Fresh;
+        }
+
+        var free = ins.Op == MicroOp.Free ? (byte)1 : (byte)0;
+        sink.On(new ModelEvent(ModelEventKind.RegionMapped, (byte)v, (byte)t, free, ins.B, region.FirstPage));
     }
 
     /// <summary>

@@ -350,6 +350,29 @@ public sealed partial class Machine
         }
     }
 
+    /// <summary>Task <paramref name="t"/> blocked with <see cref="MicroOp.Block"/> and no wake has come.</summary>
+    private bool CanWake(int t)
+    {
+        ref var task = ref TaskRef(t);
+        return task.Blocked != BlockKind.None && task.Status == TaskPhase.Sleeping;
+    }
+
+    /// <summary>
+    /// The external wake of a blocked task: try_to_wake_up in the interrupt that brought it (the
+    /// hrtimer's, the NIC's), raised on the task's vCPU so that a halted idle vCPU wakes and its
+    /// exit path runs the preemption check.
+    /// </summary>
+    private void WakeBlocked<TSink>(int t, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var task = ref TaskRef(t);
+        var u = task.Vcpu;
+        task.Blocked = BlockKind.None;
+        sink.On(new ModelEvent(ModelEventKind.External, u, (byte)t, (byte)ActionKind.Wake, 0, -1));
+        WakeTask(u, t, ref sink);
+        Raise(u, ModelVector.Reschedule, ref sink);
+    }
+
     /// <summary>The #VE design's wakeup interrupt body: complete every posted token of this vCPU.</summary>
     private void DrainWakeupRing<TSink>(int v, ref TSink sink)
         where TSink : IModelEventSink

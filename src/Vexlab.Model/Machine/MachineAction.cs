@@ -59,6 +59,12 @@ public enum ActionKind : byte
     /// attach_task); an idle destination is kicked to schedule it.
     /// </summary>
     Migrate,
+
+    /// <summary>
+    /// External: task Arg, blocked with <see cref="Guest.MicroOp.Block"/>, is woken (its hrtimer
+    /// fired, or a request arrived): try_to_wake_up from the interrupt that brought it, on vCPU Vcpu.
+    /// </summary>
+    Wake,
 }
 
 /// <summary>One enabled step. Packs into 32 bits for the checker's traces.</summary>
@@ -80,6 +86,7 @@ public readonly record struct MachineAction(ActionKind Kind, byte Vcpu, ushort A
         ActionKind.Init => $"host: INIT to offline vCPU{Vcpu} (kvm_vcpu_reset), then its bring-up",
         ActionKind.Teardown => "host: the VMM closes the VM (kvm_destroy_vm)",
         ActionKind.Migrate => $"guest: load balancer moves task {Arg} to vCPU{Vcpu}",
+        ActionKind.Wake => $"vCPU{Vcpu}: wake blocked task {Arg}",
         ActionKind.Step when Arg != 0 => $"vCPU{Vcpu}: step (choice {Arg - 1})",
         _ => $"vCPU{Vcpu}: {Kind}",
     };

@@ -68,7 +68,7 @@ public enum ModelEventKind : byte
     /// <summary>The host filled a page without I/O in its exit handler.</summary>
     MinorEptFault,
 
-    /// <summary>The guest handled an ordinary #PF (made its PTE present).</summary>
+    /// <summary>The guest handled an ordinary #PF (made its PTE present); Aux = 1 when it zeroed a fresh page first.</summary>
     GuestMinorFault,
 
     /// <summary>A safety property broke; Aux = <see cref="Properties.SafetyProperty"/>.</summary>
@@ -85,6 +85,12 @@ public enum ModelEventKind : byte
 
     /// <summary>An external event: Aux = <see cref="ActionKind"/>.</summary>
     External,
+
+    /// <summary>A task blocked in its own code; Aux = <see cref="Guest.BlockKind"/>, Token = the op's B (a sleep's length index + 1).</summary>
+    TaskBlocked,
+
+    /// <summary>An alloc (Aux = 0) or free (Aux = 1) of a region; Token = its index, Page = its first page.</summary>
+    RegionMapped,
 }
 
 public enum ExitReason : byte

@@ -385,14 +385,15 @@ public static class StoreOperations
             SweepStore.TasksTable => "run_key, task",
             _ => "run_key",
         };
-        CopyTo(connection, $"SELECT * FROM {SweepStore.Quote(table)} ORDER BY {order}", format, output, "export");
+        CopyTo(connection, $"SELECT * FROM {SweepStore.Quote(table)} ORDER BY {order}", format, output, "export", path);
     }
 
     /// <summary>
     /// The store's file writer: the rows of <paramref name="select"/> as Parquet or CSV (with a header line) into
-    /// <paramref name="output"/>, through a temp file renamed over it.
+    /// <paramref name="output"/>, through a temp file renamed over it. A failure that does not name the file
+    /// being written happened reading: it is blamed on <paramref name="source"/> (the store), when there is one.
     /// </summary>
-    internal static void CopyTo(DuckDBConnection connection, string select, string format, string output, string what)
+    internal static void CopyTo(DuckDBConnection connection, string select, string format, string output, string what, string? source = null)
     {
         var options = format == "parquet" ? "FORMAT parquet" : "FORMAT csv, HEADER true";
         OutputFile.WriteThroughFile(output, what, scratch =>
@@ -400,6 +401,11 @@ public static class StoreOperations
             try
             {
                 SweepStore.Execute(connection, $"COPY ({select}) TO {SweepStore.Literal(scratch)} ({options})");
+            }
+            catch (DuckDBException e) when (source is not null && !e.Message.Contains(scratch, StringComparison.Ordinal))
+            {
+                // A checksum mismatch or a short read: DuckDB names the store (or nothing), not the file it writes.
+                throw InputException.At(ErrorText.Path(source), 0, 0, null, "the result store is damaged: " + FirstLine(e.Message) + "; run the sweep again into a new --db");
             }
             catch (DuckDBException e)
             {

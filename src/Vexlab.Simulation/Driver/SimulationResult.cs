@@ -13,8 +13,14 @@ public sealed record TaskResult(string Name, int Count, long WorkDone, long Fini
     /// <summary>Time the group's instances were runnable but not running.</summary>
     public long WaitNs { get; init; }
 
+    /// <summary>Times the load balancer moved one of the group's instances to another vCPU (guest.sched.balance).</summary>
+    public long Migrations { get; init; }
+
     /// <summary><see cref="CpuNs"/> over the simulated time: the share of one vCPU.</summary>
     public double Share { get; init; }
+
+    /// <summary>The group's open-loop request stream (<c>arrivals</c>), or null for a closed loop.</summary>
+    public Workload.RequestStream? Requests { get; init; }
 }
 
 /// <summary>What a timed run measured.</summary>

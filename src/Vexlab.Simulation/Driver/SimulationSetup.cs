@@ -81,6 +81,18 @@ public sealed record SimulationSetup
     /// <summary>The guest reads PV steal time (<c>guest.steal_time</c>): time waiting for a pCPU is not charged to its tasks.</summary>
     public bool StealTime { get; init; } = true;
 
+    /// <summary>The guest's load balancer moves tasks between vCPUs (<c>guest.sched.balance</c>).</summary>
+    public bool Balance { get; init; } = true;
+
+    /// <summary>Per workload task instance: pinned to its vCPU by the scenario (empty: none is).</summary>
+    public IReadOnlyList<bool> TaskPinned { get; init; } = [];
+
+    /// <summary>Lengths of <c>sleep</c> ops whose Instr.B is 1 + an index here.</summary>
+    public IReadOnlyList<long> SleepSpans { get; init; } = [];
+
+    /// <summary>For each task group, the mean time between its open-loop request arrivals (0: a closed loop, no arrivals).</summary>
+    public IReadOnlyList<double> ArrivalIntervalNs { get; init; } = [];
+
     /// <summary>Nice level of each workload task instance (empty: all 0).</summary>
     public IReadOnlyList<int> TaskNice { get; init; } = [];
 }

@@ -1,3 +1,4 @@
+using Vexlab.Model.Host;
 using Vexlab.Model.Machine;
 using MetricsExit = Vexlab.Simulation.Metrics.ExitReason;
 using ModelExit = Vexlab.Model.Machine.ExitReason;
@@ -51,11 +52,27 @@ public sealed partial class Simulator
                 _stepCost += _c.EptViolationMinor;
                 _memory.Mapped();
                 break;
+            case ModelEventKind.ArtificialHalt:
+                if (!_asyncStarted)
+                {
+                    // kvm_faultin_pfn found the gfn in this vCPU's hash: trace_kvm_async_pf_repeated_fault.
+                    _metrics.Counters.Signals.Increment(Metrics.SignalKind.ApfRepeatedFault);
+                }
+
+                break;
             case ModelEventKind.Unhalted:
                 _stepCost += _c.WakeHaltedVcpu;
                 break;
             case ModelEventKind.AsyncStarted:
                 _scanWork = true;
+                _asyncStarted = true;
+                if (e.Page >= 0 && _m.Page(e.Page).InFlight > 1 && QueuedOnAnotherVcpu(e.Page, e.Vcpu))
+                {
+                    // The gfn hash is per vCPU (kvm_find_async_pf_gfn looks in vcpu->arch.apf.gfns):
+                    // another vCPU's work for this page does not stop a second one.
+                    _metrics.Counters.Signals.Increment(Metrics.SignalKind.ApfDuplicateWork);
+                }
+
                 if (e.Aux == 1)
                 {
                     _stepCost += _c.ApfNotPresentGuest - _c.PfDelivery;
@@ -88,6 +105,12 @@ public sealed partial class Simulator
                 _sched.Dequeue(e.Task);
                 _schedDirty |= 1UL << e.Vcpu;
                 break;
+            case ModelEventKind.TaskBlocked:
+                OnBlocked(in e);
+                break;
+            case ModelEventKind.IterationDone:
+                OnIteration(e.Task);
+                break;
             case ModelEventKind.Signal:
                 _schedDirty |= 1UL << _m.Task(e.Task).Vcpu;
                 break;
@@ -97,6 +120,11 @@ public sealed partial class Simulator
                     _sched.Advance(home, _now);
                     _sched.Enqueue(e.Task);
                     _schedDirty |= 1UL << home;
+                    if (_balancer is not null && _wokenCount < _woken.Length)
+                    {
+                        _woken[_wokenCount++] = e.Task;
+                    }
+
                     break;
                 }
 
@@ -105,10 +133,35 @@ public sealed partial class Simulator
                 _sched.Advance(e.Vcpu, _now);
                 _sched.Switched(e.Task);
                 _schedDirty |= 1UL << e.Vcpu;
+                if (_balancer is not null)
+                {
+                    _balancer.Ran(e.Task, _now);
+                    if (e.Task < _vcpus)
+                    {
+                        // pick_next_task_fair found nothing to run: newidle_balance.
+                        _newIdle |= 1UL << e.Vcpu;
+                    }
+                }
+
                 break;
             default:
                 break;
         }
+    }
+
+    /// <summary>Whether a vCPU other than <paramref name="v"/> has async work in flight for <paramref name="page"/>.</summary>
+    private bool QueuedOnAnotherVcpu(int page, int v)
+    {
+        for (var i = 0; i < _work; i++)
+        {
+            ref readonly var w = ref _m.Work(i);
+            if (w.Kind == WorkKind.Async && w.Page == page && w.Vcpu != v)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>A compute op's length: its span from the scenario, or A units of cost.compute_unit.</summary>

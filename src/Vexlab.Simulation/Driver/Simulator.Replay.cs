@@ -23,6 +23,7 @@ public sealed partial class Simulator
         var start = Stopwatch.GetTimestamp();
         string? divergence = null;
         var applied = 0;
+        _replaying = true;
         ScanWork();
         foreach (var action in actions)
         {

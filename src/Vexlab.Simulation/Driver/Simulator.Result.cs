@@ -15,6 +15,7 @@ public sealed partial class Simulator
         var exited = new int[groups.Count];
         var cpu = new long[groups.Count];
         var wait = new long[groups.Count];
+        var moves = new long[groups.Count];
         for (var i = 0; i < _setup.TaskGroupOf.Count; i++)
         {
             var g = _setup.TaskGroupOf[i];
@@ -24,6 +25,7 @@ public sealed partial class Simulator
             instances[g]++;
             cpu[g] += _sched.CpuNs(t);
             wait[g] += _sched.WaitNs(t);
+            moves[g] += _balancer?.Migrations(t) ?? 0;
             if (_metrics.FinishedNs(t) >= 0)
             {
                 exited[g]++;
@@ -38,7 +40,9 @@ public sealed partial class Simulator
             {
                 CpuNs = cpu[g],
                 WaitNs = wait[g],
+                Migrations = moves[g],
                 Share = _now > 0 ? (double)cpu[g] / _now : 0,
+                Requests = _streams[g],
             };
         }
 

@@ -8,6 +8,7 @@ using Vexlab.Simulation.Memory;
 using Vexlab.Simulation.Observation;
 using Vexlab.Simulation.Scheduling;
 using Vexlab.Simulation.Tracing;
+using Vexlab.Simulation.Workload;
 using TraceVcpuState = Vexlab.Simulation.Tracing.VcpuState;
 
 namespace Vexlab.Simulation.Driver;
@@ -49,11 +50,31 @@ public sealed partial class Simulator
     private readonly VcpuTime _time;
     private readonly GuestScheduler _sched;
 
+    // guest.sched.balance: the load balancer (null: off), the tasks woken by the last step (for
+    // wakeup placement), the vCPUs that just went idle (bit v, for new-idle balance).
+    private readonly LoadBalancer? _balancer;
+    private readonly int[] _woken;
+    private int _wokenCount;
+    private ulong _newIdle;
+    private bool _balancing;
+    private bool _replaying;
+
+    // The step started async work: an artificial halt in the same step is for that work, not a
+    // repeated fault (kvm_find_async_pf_gfn hit).
+    private bool _asyncStarted;
+
     // host.pcpus below the vCPUs: the pCPUs they share, each vCPU's held next step (its delay; -1:
     // none) while it has no pCPU, and the agents that end host slices. Null: no contention.
     private readonly HostCpus? _pcpus;
     private readonly long[] _held;
     private readonly int _sliceBase;
+
+    // One agent per task for its wake (a sleep's hrtimer, a request handed to it), one per request
+    // stream for its next arrival; the arrival time of the request each task serves (-1: none).
+    private readonly int _wakeBase;
+    private readonly int _arrivalBase;
+    private readonly long[] _serving;
+    private readonly RequestStream?[] _streams;
     private readonly bool _hltInGuest;
     private readonly ITraceSink? _trace;
     private readonly KvmTracepoints _tracepoints;
@@ -73,7 +94,8 @@ public sealed partial class Simulator
     {
         ArgumentNullException.ThrowIfNull(setup);
         _setup = setup;
-        _m = new Machine(setup.Machine with { Bounds = ExternalBounds.Unbounded, EnumerateChoices = false });
+        // Migrations 255: the driver owns them (its load balancer, or a replayed trace's).
+        _m = new Machine(setup.Machine with { Bounds = ExternalBounds.Unbounded with { Migrations = 255 }, EnumerateChoices = false });
         _c = setup.Costs;
         _trace = trace;
         _vcpus = setup.Machine.Vcpus;
@@ -90,7 +112,12 @@ public sealed partial class Simulator
             _pcpus = new HostCpus(setup.Pcpus, _vcpus);
         }
 
-        _queue = new EventQueue(_sliceBase + (_pcpus is null ? 0 : _vcpus));
+        _wakeBase = _sliceBase + (_pcpus is null ? 0 : _vcpus);
+        _arrivalBase = _wakeBase + _m.TaskCount;
+        _serving = new long[_m.TaskCount];
+        Array.Fill(_serving, -1);
+        _streams = new RequestStream?[setup.TaskGroups.Count];
+        _queue = new EventQueue(_arrivalBase + _streams.Length);
         _buffer = new MachineAction[_m.MaxActions + 8];
         _probe = new MachineAction[_m.MaxActions + 8];
         _spanEnd = new long[_vcpus];
@@ -123,6 +150,12 @@ public sealed partial class Simulator
         }
 
         _sched = new GuestScheduler(_m, _vcpus, setup.SchedPolicy, nice, setup.TickPeriodNs);
+        _woken = new int[Math.Max(_m.TaskCount, 1) * 2];
+        if (setup.Balance && _vcpus > 1)
+        {
+            _balancer = new LoadBalancer(_m, _vcpus, setup.TaskPinned);
+        }
+
         for (var v = 0; v < _vcpus; v++)
         {
             var onPcpu = _pcpus is null || !VcpuTime.WantsPcpu(_m, v, _hltInGuest) || _pcpus.Want(v);
@@ -151,6 +184,16 @@ public sealed partial class Simulator
         if (setup.HostEvents.Count > 0)
         {
             _queue.Schedule(_hostAgent, setup.HostEvents[0].AtNs);
+        }
+
+        for (var g = 0; g < _streams.Length && g < setup.ArrivalIntervalNs.Count; g++)
+        {
+            if (setup.ArrivalIntervalNs[g] > 0)
+            {
+                var stream = new RequestStream(setup.ArrivalIntervalNs[g], root.Fork("arrivals/" + setup.TaskGroups[g]));
+                _streams[g] = stream;
+                _queue.Schedule(_arrivalBase + g, stream.NextIntervalNs());
+            }
         }
     }
 
@@ -236,6 +279,14 @@ public sealed partial class Simulator
             Apply(new MachineAction(ActionKind.Tick, (byte)v, 0));
             _queue.Schedule(agent, _now + _setup.TickPeriodNs);
             AfterApply(-1);
+            if (_balancer is not null && _balancer.TickDue(v, _now))
+            {
+                var t = _balancer.Pull(v, out _);
+                if (t >= 0)
+                {
+                    MoveTask(t, v);
+                }
+            }
         }
         else if (agent < _hostAgent)
         {
@@ -248,6 +299,14 @@ public sealed partial class Simulator
             }
 
             _queue.Schedule(agent, _now + NextNmiDelay());
+        }
+        else if (agent >= _arrivalBase)
+        {
+            Arrive(agent - _arrivalBase);
+        }
+        else if (agent >= _wakeBase)
+        {
+            WakeTask(agent - _wakeBase);
         }
         else if (agent >= _sliceBase)
         {
@@ -395,6 +454,7 @@ public sealed partial class Simulator
             }
         }
 
+        _asyncStarted = false;
         var sink = new Sink(this);
         _m.Apply(action, ref sink);
         if (work)
@@ -458,6 +518,64 @@ public sealed partial class Simulator
                 _sched.Refresh(v, Charging(v));
             }
         }
+
+        if (_balancer is not null && !_balancing && !_replaying && (_wokenCount > 0 || _newIdle != 0))
+        {
+            Balance();
+        }
+    }
+
+    /// <summary>
+    /// The load balancer's moves after a step: each woken task's placement (select_task_rq_fair),
+    /// then a pull by each vCPU that just went idle (newidle_balance). The model placed the woken
+    /// task on its previous vCPU already, so a move here costs that vCPU a needless reschedule.
+    /// </summary>
+    private void Balance()
+    {
+        var balancer = _balancer!;
+        _balancing = true;
+        for (var i = 0; i < _wokenCount; i++)
+        {
+            var t = _woken[i];
+            var to = balancer.WakeTarget(t);
+            if (to != _m.Task(t).Vcpu && balancer.CanMove(t, to))
+            {
+                MoveTask(t, to);
+            }
+        }
+
+        _wokenCount = 0;
+        while (_newIdle != 0)
+        {
+            var v = BitOperations.TrailingZeroCount(_newIdle);
+            _newIdle &= _newIdle - 1;
+            if (!balancer.IsIdle(v))
+            {
+                continue;
+            }
+
+            var t = balancer.Pull(v, out _);
+            if (t >= 0)
+            {
+                MoveTask(t, v);
+            }
+        }
+
+        _balancing = false;
+    }
+
+    /// <summary>detach_task and attach_task: the model moves task <paramref name="t"/>; the scheduler follows.</summary>
+    private void MoveTask(int t, int to)
+    {
+        var from = (int)_m.Task(t).Vcpu;
+        Apply(new MachineAction(ActionKind.Migrate, (byte)to, (ushort)t));
+        _balancer!.Moved(t);
+        _sched.Migrate(t, from, to, _now);
+        _schedDirty |= (1UL << from) | (1UL << to);
+        var balancing = _balancing;
+        _balancing = true;
+        AfterApply(-1);
+        _balancing = balancing;
     }
 
     /// <summary>

@@ -54,6 +54,12 @@ public enum SignalKind
     VeBusyFallback,
     TaskWakeup,
     Ipi,
+
+    /// <summary>An access to a gfn already queued on this vCPU halted it (trace_kvm_async_pf_repeated_fault).</summary>
+    ApfRepeatedFault,
+
+    /// <summary>Async work started for a page another vCPU's work already fetches (the gfn hash is per vCPU).</summary>
+    ApfDuplicateWork,
 }
 
 /// <summary>Name tables for the counter enums.</summary>
@@ -74,7 +80,7 @@ public static class CounterNames
     public static ImmutableArray<string> Signals { get; } =
     [
         "apf_not_present", "apf_page_ready", "apf_ack", "apf_halt", "apf_sync_fallback", "ve_delivered",
-        "ve_resolve_ept", "ve_wakeup", "ve_busy_fallback", "task_wakeup", "ipi",
+        "ve_resolve_ept", "ve_wakeup", "ve_busy_fallback", "task_wakeup", "ipi", "apf_repeated_fault", "apf_duplicate_work",
     ];
 
     public static string Name(ExitReason reason) => ExitReasons[(int)reason];

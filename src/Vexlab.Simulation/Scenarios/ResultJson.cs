@@ -25,7 +25,7 @@ public static class ResultJson
         var tasks = new JsonArray();
         foreach (var t in r.Tasks)
         {
-            tasks.Add(new JsonObject
+            var task = new JsonObject
             {
                 ["name"] = t.Name,
                 ["count"] = t.Count,
@@ -34,8 +34,31 @@ public static class ResultJson
                 ["signals"] = t.Signals,
                 ["cpu_ns"] = t.CpuNs,
                 ["wait_ns"] = t.WaitNs,
+                ["migrations"] = t.Migrations,
                 ["share"] = Math.Round(t.Share, 6),
-            });
+            };
+            if (t.Requests is { } requests)
+            {
+                var latency = requests.Latency;
+                task["requests"] = new JsonObject
+                {
+                    ["arrived"] = requests.Arrived,
+                    ["completed"] = requests.Completed,
+                    ["dropped"] = requests.Dropped,
+                    ["backlog"] = requests.Waiting,
+                    ["latency_ns"] = new JsonObject
+                    {
+                        ["min"] = latency.Min,
+                        ["mean"] = Math.Round(latency.Mean, 1),
+                        ["p50"] = latency.P50,
+                        ["p99"] = latency.P99,
+                        ["p999"] = latency.P999,
+                        ["max"] = latency.Max,
+                    },
+                };
+            }
+
+            tasks.Add(task);
         }
 
         doc["guest"] = new JsonObject

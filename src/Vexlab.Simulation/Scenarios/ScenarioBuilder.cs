@@ -114,7 +114,10 @@ public static class ScenarioBuilder
         var groupNames = new List<string>();
         var groupOf = new List<int>();
         var nice = new List<int>();
+        var pinnedTasks = new List<bool>();
         var spans = new List<ComputeSpan>();
+        var sleeps = new List<long>();
+        var arrivals = new List<double>();
         var round = 0;
         foreach (var t in s.GetList("tasks"))
         {
@@ -137,14 +140,17 @@ public static class ScenarioBuilder
                 throw t.ErrorAt("name", $"duplicate task name {name}");
             }
 
-            var program = ParseLoop(t, regions, spans, (int)t.GetInteger("iterations"), mode);
+            var interval = t.Contains("arrivals") ? ArrivalInterval(t) : 0;
+            var program = ParseLoop(t, regions, spans, sleeps, (int)t.GetInteger("iterations"), mode, interval > 0);
             groupNames.Add(name);
+            arrivals.Add(interval);
             for (var i = 0; i < count; i++)
             {
                 var v = pinned >= 0 ? pinned : round++ % vcpus;
                 tasks.Add(new TaskSpec(name, mode, v, program));
                 groupOf.Add(groupNames.Count - 1);
                 nice.Add((int)t.GetInteger("nice"));
+                pinnedTasks.Add(pinned >= 0);
             }
         }
 
@@ -243,6 +249,8 @@ public static class ScenarioBuilder
             TaskGroupOf = groupOf,
             TaskNice = nice,
             ComputeSpans = spans,
+            SleepSpans = sleeps,
+            ArrivalIntervalNs = arrivals,
             SchedPolicy = s.GetString("guest.sched.policy") == "cfs" ? SchedPolicy.Cfs : SchedPolicy.Eevdf,
             Pcpus = pcpus,
             SwapQueueDepth = (int)s.GetInteger("host.swap.queue_depth"),
@@ -250,6 +258,8 @@ public static class ScenarioBuilder
             PageBytes = pageSize,
             HostSliceNs = slice,
             StealTime = s.GetBool("guest.steal_time"),
+            Balance = s.GetBool("guest.sched.balance"),
+            TaskPinned = pinnedTasks,
         };
     }
 
@@ -282,9 +292,34 @@ public static class ScenarioBuilder
         return stores;
     }
 
-    private static GuestProgram ParseLoop(ResolvedElement t, List<RegionSpec> regions, List<ComputeSpan> spans, int iterations, TaskMode mode)
+    /// <summary>A task's <c>arrivals</c>: <c>poisson RATE</c>, as the mean ns between requests.</summary>
+    private static double ArrivalInterval(ResolvedElement t)
+    {
+        var text = t.GetString("arrivals").Trim();
+        const string Poisson = "poisson";
+        if (!text.StartsWith(Poisson, StringComparison.Ordinal))
+        {
+            throw t.ErrorAt("arrivals", $"expected poisson RATE (such as poisson 2000/s), got '{text}'");
+        }
+
+        var rate = Vexlab.Scenarios.Values.ScalarParsers.ParseRate(text[Poisson.Length..]);
+        if (!rate.IsOk || rate.Value.IsZero)
+        {
+            throw t.ErrorAt("arrivals", rate.Error ?? "the arrival rate must be positive");
+        }
+
+        return rate.Value.MeanIntervalNanoseconds;
+    }
+
+    private static GuestProgram ParseLoop(ResolvedElement t, List<RegionSpec> regions, List<ComputeSpan> spans, List<long> sleeps, int iterations, TaskMode mode, bool serves)
     {
         var body = new List<Instr>();
+        if (serves)
+        {
+            // A worker of an open-loop stream waits for its next request at the top of each pass.
+            body.Add(new Instr(MicroOp.Block, (byte)BlockKind.Request));
+        }
+
         var text = t.GetString("loop");
         foreach (var raw in text.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
@@ -324,6 +359,17 @@ public static class ScenarioBuilder
                 }
 
                 return d.Value;
+            }
+
+            ushort Region()
+            {
+                var region = parts.Length < 2 ? -1 : regions.FindIndex(r => string.Equals(r.Name, parts[1], StringComparison.Ordinal));
+                if (region < 0)
+                {
+                    throw Fail(parts.Length < 2 ? "expected REGION" : $"unknown region {parts[1]}").Error;
+                }
+
+                return (ushort)region;
             }
 
             (ushort Region, byte Addressing) Target()
@@ -402,6 +448,36 @@ public static class ScenarioBuilder
                     }
 
                     break;
+                case "alloc":
+                    body.Add(new Instr(MicroOp.Alloc, 0, Region()));
+                    break;
+                case "free":
+                    body.Add(new Instr(MicroOp.Free, 0, Region()));
+                    break;
+                case "sleep":
+                    {
+                        var d = parts.Length < 2 ? default : Vexlab.Scenarios.Values.ScalarParsers.ParseDuration(parts[1]);
+                        if (parts.Length < 2 || !d.IsOk || d.Value < 1)
+                        {
+                            throw Fail(parts.Length < 2 ? "expected a duration such as 1ms" : d.Error ?? "a sleep must be positive").Error;
+                        }
+
+                        var index = sleeps.IndexOf(d.Value);
+                        if (index < 0)
+                        {
+                            if (sleeps.Count == ushort.MaxValue)
+                            {
+                                throw Fail("too many different sleep lengths").Error;
+                            }
+
+                            sleeps.Add(d.Value);
+                            index = sleeps.Count - 1;
+                        }
+
+                        body.Add(new Instr(MicroOp.Block, (byte)BlockKind.Timer, (ushort)(index + 1)));
+                        break;
+                    }
+
                 case "irq-off":
                     body.Add(new Instr(MicroOp.Cli));
                     break;
@@ -418,11 +494,11 @@ public static class ScenarioBuilder
                     body.Add(new Instr(MicroOp.Yield));
                     break;
                 default:
-                    throw Fail("unknown op (expected compute, touch, read, write, irq-off, irq-on, preempt-off, preempt-on or yield)").Error;
+                    throw Fail("unknown op (expected compute, touch, read, write, alloc, free, sleep, irq-off, irq-on, preempt-off, preempt-on or yield)").Error;
             }
         }
 
-        if (body.Count == 0)
+        if (body.Count == (serves ? 1 : 0))
         {
             throw t.ErrorAt("loop", "the loop has no ops");
         }

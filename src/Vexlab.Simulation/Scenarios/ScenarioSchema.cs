@@ -42,6 +42,14 @@ public static class ScenarioSchema
             })
             .Add(new KeySpec
             {
+                Key = "guest.sched.balance",
+                Kind = ValueKind.Bool,
+                Default = true,
+                Description = "The guest's load balancer moves tasks not pinned by `vcpu` between vCPUs: wakeup placement (previous vCPU if idle, else an idle one), new-idle balance, periodic balance at the tick (balance_interval = vCPUs ms, x16 while busy). Kernel threads stay bound.",
+                Source = "kernel/sched/fair.c select_task_rq_fair, newidle_balance, load_balance",
+            })
+            .Add(new KeySpec
+            {
                 Key = "guest.steal_time",
                 Kind = ValueKind.Bool,
                 Default = true,
@@ -132,7 +140,13 @@ public static class ScenarioSchema
                     {
                         Key = "loop",
                         Kind = ValueKind.String,
-                        Description = "Ops separated by ';': compute N (units of cost.compute_unit) | compute DURATION (such as 10ms; interrupts cut it anywhere) | touch REGION sequential|random [N] | read REGION sequential|random [N] | write REGION ... | irq-off | irq-on | preempt-off | preempt-on | yield.",
+                        Description = "Ops separated by ';': compute N (units of cost.compute_unit) | compute DURATION (such as 10ms; interrupts cut it anywhere) | touch REGION sequential|random [N] | read REGION sequential|random [N] | write REGION ... | alloc REGION | free REGION | sleep DURATION | irq-off | irq-on | preempt-off | preempt-on | yield.",
+                    },
+                    new KeySpec
+                    {
+                        Key = "arrivals",
+                        Kind = ValueKind.String,
+                        Description = "Open-loop requests: poisson RATE (such as poisson 2000/s); each pass of the loop serves one request, the instances are the workers, and requests wait in a backlog while all are busy. The JSON gains requests with latency p50/p99/p999.",
                     },
                     new KeySpec { Key = "iterations", Kind = ValueKind.Integer, Default = 0, Min = 0, Max = 16_777_215, Description = "Loop iterations before the task exits (0: forever); counted, never unrolled: finished gives the completion time." },
                 ],

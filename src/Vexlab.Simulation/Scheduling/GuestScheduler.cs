@@ -22,7 +22,8 @@ public sealed class GuestScheduler
     private readonly Machine _m;
     private readonly int _vcpus;
     private readonly SchedPolicy _policy;
-    private readonly int[][] _tasksOf;
+    private readonly int[][] _rq;
+    private readonly int[] _rqCount;
     private readonly long[] _weight;
     private readonly long[] _vruntime;
     private readonly long[] _deadline;
@@ -76,22 +77,18 @@ public sealed class GuestScheduler
         _minGranularity = SchedConstants.CfsMinGranularityNs * factor;
         _wakeupGranularity = SchedConstants.CfsWakeupGranularityNs * factor;
         _tickNs = tickNs > 0 ? tickNs : 4_000_000;
-        var lists = new List<int>[_vcpus];
+        _rq = new int[_vcpus][];
+        _rqCount = new int[_vcpus];
         for (var v = 0; v < _vcpus; v++)
         {
-            lists[v] = [];
+            _rq[v] = new int[Math.Max(tasks - _vcpus, 1)];
         }
 
         for (var t = _vcpus; t < tasks; t++)
         {
             _weight[t] = SchedConstants.WeightOf(t < nice.Count ? nice[t] : 0);
-            lists[_m.Task(t).Vcpu].Add(t);
-        }
-
-        _tasksOf = new int[_vcpus][];
-        for (var v = 0; v < _vcpus; v++)
-        {
-            _tasksOf[v] = [.. lists[v]];
+            var v = _m.Task(t).Vcpu;
+            _rq[v][_rqCount[v]++] = t;
         }
 
         for (var t = _vcpus; t < tasks; t++)
@@ -144,7 +141,7 @@ public sealed class GuestScheduler
             }
         }
 
-        foreach (var t in _tasksOf[v])
+        foreach (var t in Queue(v))
         {
             if (_waiting[t])
             {
@@ -165,7 +162,7 @@ public sealed class GuestScheduler
         var c = (int)cpu.CurrentTask;
         _curr[v] = c;
         _charge[v] = charging && c >= _vcpus;
-        foreach (var t in _tasksOf[v])
+        foreach (var t in Queue(v))
         {
             var status = _m.Task(t).Status;
             _waiting[t] = t != c && status == TaskPhase.Runnable;
@@ -217,7 +214,7 @@ public sealed class GuestScheduler
         {
             // pick_eevdf: the eligible entity (lag >= 0) with the earliest virtual deadline.
             var avg = AverageVruntime(v);
-            foreach (var t in _tasksOf[v])
+            foreach (var t in Queue(v))
             {
                 if (_m.Task(t).Status == TaskPhase.Runnable && _vruntime[t] <= avg
                     && (best < 0 || _deadline[t] < _deadline[best]))
@@ -230,7 +227,7 @@ public sealed class GuestScheduler
         if (best < 0)
         {
             // CFS: the leftmost entity, the smallest vruntime.
-            foreach (var t in _tasksOf[v])
+            foreach (var t in Queue(v))
             {
                 if (_m.Task(t).Status == TaskPhase.Runnable && (best < 0 || _vruntime[t] < _vruntime[best]))
                 {
@@ -273,7 +270,7 @@ public sealed class GuestScheduler
         }
 
         var first = -1;
-        foreach (var t in _tasksOf[v])
+        foreach (var t in Queue(v))
         {
             if (t != current && _onRq[t] && _m.Task(t).Status == TaskPhase.Runnable && (first < 0 || _vruntime[t] < _vruntime[first]))
             {
@@ -304,7 +301,7 @@ public sealed class GuestScheduler
             // 6.6: preempt when pick_eevdf would pick the woken task now.
             var avg = AverageVruntime(v);
             var best = -1;
-            foreach (var t in _tasksOf[v])
+            foreach (var t in Queue(v))
             {
                 var queued = t == curr || _m.Task(t).Status == TaskPhase.Runnable;
                 if (queued && _onRq[t] && _vruntime[t] <= avg && (best < 0 || _deadline[t] < _deadline[best]))
@@ -321,6 +318,69 @@ public sealed class GuestScheduler
         return vdiff > _wakeupGranularity * SchedConstants.Nice0Weight / _weight[woken];
     }
 
+    /// <summary>
+    /// The load balancer moved runnable task <paramref name="t"/> from vCPU <paramref name="from"/>
+    /// (the model already says it is on <paramref name="to"/>): detach_task dequeues it, attach_task
+    /// enqueues it. EEVDF keeps its lag across the move (update_entity_lag, then place_entity on the
+    /// new queue); CFS keeps its vruntime relative to each queue's min_vruntime (5.x
+    /// dequeue_entity subtracts the old one, enqueue_entity adds the new one).
+    /// </summary>
+    public void Migrate(int t, int from, int to, long now)
+    {
+        Advance(from, now);
+        Advance(to, now);
+        var queued = _onRq[t];
+        if (queued && _policy == SchedPolicy.Eevdf)
+        {
+            var lag = AverageVruntime(from) - _vruntime[t];
+            var limit = Math.Max(2 * _slice, _tickNs) * SchedConstants.Nice0Weight / _weight[t];
+            _vlag[t] = Math.Clamp(lag, -limit, limit);
+        }
+        else if (queued)
+        {
+            _vruntime[t] = _vruntime[t] - _minVruntime[from] + _minVruntime[to];
+        }
+
+        _onRq[t] = false;
+        _waiting[t] = false;
+        Remove(from, t);
+        Insert(to, t);
+        if (queued && _policy == SchedPolicy.Eevdf)
+        {
+            Place(t, initial: false);
+        }
+
+        _onRq[t] = queued;
+    }
+
+    /// <summary>The tasks whose home is vCPU <paramref name="v"/>, in task order.</summary>
+    private ReadOnlySpan<int> Queue(int v) => _rq[v].AsSpan(0, _rqCount[v]);
+
+    private void Remove(int v, int t)
+    {
+        var q = _rq[v];
+        var n = _rqCount[v];
+        var i = Array.IndexOf(q, t, 0, n);
+        Array.Copy(q, i + 1, q, i, n - i - 1);
+        _rqCount[v] = n - 1;
+    }
+
+    /// <summary>Keeps task order, so ties break as they did before any move.</summary>
+    private void Insert(int v, int t)
+    {
+        var q = _rq[v];
+        var n = _rqCount[v];
+        var i = n;
+        while (i > 0 && q[i - 1] > t)
+        {
+            q[i] = q[i - 1];
+            i--;
+        }
+
+        q[i] = t;
+        _rqCount[v] = n + 1;
+    }
+
     private long VirtualSlice(int t) => _slice * SchedConstants.Nice0Weight / _weight[t];
 
     /// <summary>place_entity.</summary>
@@ -332,7 +392,7 @@ public sealed class GuestScheduler
             // 6.6: vruntime = avg_vruntime - lag, the lag scaled by (W + w) / W so placing the
             // entity does not move the average; a fresh task's first request is half a slice.
             long load = 0;
-            foreach (var q in _tasksOf[v])
+            foreach (var q in Queue(v))
             {
                 if (_onRq[q])
                 {
@@ -370,7 +430,7 @@ public sealed class GuestScheduler
     {
         long sum = 0, load = 0, origin = 0;
         var first = true;
-        foreach (var t in _tasksOf[v])
+        foreach (var t in Queue(v))
         {
             if (_onRq[t])
             {
@@ -393,7 +453,7 @@ public sealed class GuestScheduler
     {
         long load = 0;
         var nr = 0;
-        foreach (var t in _tasksOf[v])
+        foreach (var t in Queue(v))
         {
             if (_onRq[t])
             {
@@ -410,7 +470,7 @@ public sealed class GuestScheduler
     private void UpdateMinVruntime(int v)
     {
         var min = long.MaxValue;
-        foreach (var t in _tasksOf[v])
+        foreach (var t in Queue(v))
         {
             if (_onRq[t] && _vruntime[t] < min)
             {
