@@ -60,9 +60,9 @@ public sealed class CheckSwarmTests
             // A shard left out is named; a shard of another swarm is refused.
             var partial = CliRunner.Run("check", "--swarm-merge", files[0], files[1]);
             Assert.Contains("members missing", partial.Stderr, StringComparison.Ordinal);
-            var other = Path.Combine(temp.FullName, "other.json");
-            CliRunner.Run("check", "--builtin", "truncate", "--protocol", "kvm-pf", "--swarm", "--members", "8", "--seed", "4", "--shard", "2/4", "--json", other);
-            var refused = CliRunner.Run("check", "--swarm-merge", files[0], other);
+            var foreign = Path.Combine(temp.FullName, "other.json");
+            CliRunner.Run("check", "--builtin", "truncate", "--protocol", "kvm-pf", "--swarm", "--members", "8", "--seed", "4", "--shard", "2/4", "--json", foreign);
+            var refused = CliRunner.Run("check", "--swarm-merge", files[0], foreign);
             Assert.Equal(2, refused.ExitCode);
             Assert.Contains("not a shard of the same swarm", refused.Stderr, StringComparison.Ordinal);
         }
