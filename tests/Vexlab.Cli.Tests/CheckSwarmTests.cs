@@ -14,13 +14,13 @@ public sealed class CheckSwarmTests
             for (var i = 1; i <= 4; i++)
             {
                 var file = Path.Combine(temp.FullName, $"shard-{i}.json");
-                var r = CliRunner.Run("check", "--builtin", "truncate", "--protocol", "kvm-pf", "--swarm", "--members", "8", "--seed", "3", "--shard", $"{i}/4", "--json", file);
+                var r = CliRunner.Run("check", "--builtin", "truncate", "--protocol", "kvm-pf", "--swarm", "--members", "8", "--seed", "7", "--max-states", "50000", "--shard", $"{i}/4", "--json", file);
                 Assert.True(r.ExitCode is 0 or 1 or 3, r.Stderr);
                 files.Add(file);
             }
 
             // Same inputs and seed: the same document outside "timing".
-            var again = CliRunner.Run("check", "--builtin", "truncate", "--protocol", "kvm-pf", "--swarm", "--members", "8", "--seed", "3", "--shard", "1/4", "--json");
+            var again = CliRunner.Run("check", "--builtin", "truncate", "--protocol", "kvm-pf", "--swarm", "--members", "8", "--seed", "7", "--max-states", "50000", "--shard", "1/4", "--json");
             var first = JsonNode.Parse(File.ReadAllText(files[0]))!.AsObject();
             var second = JsonNode.Parse(again.Stdout)!.AsObject();
             first.Remove("timing");
@@ -34,7 +34,8 @@ public sealed class CheckSwarmTests
             Assert.Equal(8, doc["members"]!.AsArray().Count);
             Assert.Empty(doc["swarm"]!["members_missing"]!.AsArray());
             var properties = doc["violations"]!.AsArray().Select(v => v!["property"]!.GetValue<string>()).ToList();
-            Assert.Equal(["one-node-per-token", "unrecoverable-terminates"], properties);
+            // unrecoverable-terminates, the model's other violation, is a liveness property: no swarm decides it.
+            Assert.Equal(["one-node-per-token"], properties);
             Assert.True(doc["coverage"]!["distinct_states_estimate"]!.GetValue<double>() > 100);
 
             // Each kept counterexample is the shortest any shard found, and its replay line reruns its member.
@@ -51,7 +52,7 @@ public sealed class CheckSwarmTests
                 }
 
                 var replay = v["replay"]!.GetValue<string>();
-                Assert.Contains("--swarm --seed 3 --members 8 --swarm-member " + v["member"]!.GetValue<int>(), replay, StringComparison.Ordinal);
+                Assert.Contains("--swarm --seed 7 --members 8 --swarm-member " + v["member"]!.GetValue<int>(), replay, StringComparison.Ordinal);
                 var rerun = CliRunner.Run([.. replay.Split(' ')[1..], "--json"]);
                 var rerunDoc = JsonNode.Parse(rerun.Stdout)!;
                 Assert.Equal(v["actions"]!.ToJsonString(), rerunDoc["violations"]![0]!["actions"]!.ToJsonString());
