@@ -5,12 +5,13 @@ namespace Vexlab.Checking.Reduction;
 /// <summary>
 /// The quotient of a <see cref="MachineSystem"/> under its vCPU symmetry: every state the engine sees
 /// (the initial one and each successor) is the representative of its orbit, so the engine stores one
-/// state per orbit. Sound because the machine treats interchangeable vCPUs alike: a permuted state's
+/// state per orbit (through the span overloads: a canonical successor rewrites the whole state, which no
+/// in-place undo record covers). Sound because the machine treats interchangeable vCPUs alike: a permuted state's
 /// successors are the permuted successors, with the same violations (the symmetry tests check this on
 /// every reachable state). Liveness is not checked here: weak fairness is per vCPU, and a cycle of
 /// representatives may relabel the vCPUs on the way round.
 /// </summary>
-public sealed class SymmetricSystem : ITransitionSystem, IInPlaceTransitionSystem, IActionKinds, IDisposable
+public sealed class SymmetricSystem : ITransitionSystem, IActionKinds, IDisposable
 {
     private readonly MachineSystem _inner;
     private readonly ThreadLocal<byte[]> _scratch;
@@ -53,19 +54,10 @@ public sealed class SymmetricSystem : ITransitionSystem, IInPlaceTransitionSyste
 
     public int ListActions(ReadOnlySpan<byte> state, Span<ulong> actions) => _inner.ListActions(state, actions);
 
-    public int ListActions(byte[] states, int offset, Span<ulong> actions) => _inner.ListActions(states, offset, actions);
-
     public ulong Apply(ReadOnlySpan<byte> state, ulong action, Span<byte> next)
     {
         var bits = _inner.Apply(state, action, next);
         Canonicalize(next);
-        return bits;
-    }
-
-    public ulong Apply(byte[] states, int offset, ulong action, byte[] next, int nextOffset)
-    {
-        var bits = _inner.Apply(states, offset, action, next, nextOffset);
-        Canonicalize(next.AsSpan(nextOffset, StateSize));
         return bits;
     }
 
