@@ -68,8 +68,8 @@ public enum ActionKind : byte
 }
 
 /// <summary>
-/// One enabled step. Packs into 32 bits for the checker's traces: the pick in bits 28-31, the kind
-/// in 24-27, the vCPU in 16-23, the argument in 0-15.
+/// One enabled step. Packs into 32 bits for the checker's traces: the pick in bits 29-31, the kind
+/// in 24-28, the vCPU in 16-23, the argument in 0-15.
 /// </summary>
 /// <param name="Kind">What happens.</param>
 /// <param name="Vcpu">The vCPU it happens on (the destination of a migration).</param>
@@ -80,10 +80,10 @@ public enum ActionKind : byte
 /// </param>
 public readonly record struct MachineAction(ActionKind Kind, byte Vcpu, ushort Arg, byte Pick = 0)
 {
-    public uint Pack() => ((uint)(Pick & 0x0F) << 28) | ((uint)Kind << 24) | ((uint)Vcpu << 16) | Arg;
+    public uint Pack() => ((uint)(Pick & 0x07) << 29) | ((uint)Kind << 24) | ((uint)Vcpu << 16) | Arg;
 
     public static MachineAction Unpack(ulong packed) =>
-        new((ActionKind)((packed >> 24) & 0x0F), (byte)((packed >> 16) & 0xFF), (ushort)(packed & 0xFFFF), (byte)((packed >> 28) & 0x0F));
+        new((ActionKind)((packed >> 24) & 0x1F), (byte)((packed >> 16) & 0xFF), (ushort)(packed & 0xFFFF), (byte)((packed >> 29) & 0x07));
 
     /// <summary>The same step with the scheduler's choice <paramref name="pick"/>.</summary>
     public MachineAction WithPick(int pick) => this with { Pick = (byte)pick };

@@ -10,8 +10,11 @@ namespace Vexlab.Model.Machine;
 /// </summary>
 public static class ScheduleChoice
 {
-    /// <summary>The most alternatives one action carries (4 bits of the packed action).</summary>
-    public const int MaxAlternatives = 15;
+    /// <summary>
+    /// The most alternatives one action carries (3 bits of the packed action): with more than
+    /// eight runnable tasks on one vCPU the checker tries the default and the first seven others.
+    /// </summary>
+    public const int MaxAlternatives = 7;
 
     /// <summary>How many runnable tasks of <paramref name="vcpu"/> other than <paramref name="fallback"/> the scheduler could pick.</summary>
     public static int Alternatives(Machine machine, int vcpu, int fallback)

@@ -96,9 +96,10 @@ public sealed class ScheduleChoiceTests
     [Fact]
     public void PackedPick_RoundTrips()
     {
-        var a = new MachineAction(ActionKind.Migrate, 3, 7, 9);
+        var a = new MachineAction(ActionKind.Wake, 3, 7, 7);
         Assert.Equal(a, MachineAction.Unpack(a.Pack()));
         Assert.Equal(new MachineAction(ActionKind.Step, 1, 2), MachineAction.Unpack(new MachineAction(ActionKind.Step, 1, 2).Pack()));
-        Assert.Equal(0u, new MachineAction(ActionKind.Step, 0, 0).Pack() >> 28);
+        Assert.Equal(0u, new MachineAction(ActionKind.Wake, 0, 0).Pack() >> 29);
+        Assert.True(Enum.GetValues<ActionKind>().Length <= 32, "the kind has 5 bits");
     }
 }
