@@ -255,6 +255,17 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
         return bits;
     }
 
+    public ulong ApplyInPlace(byte[] state, int offset, ulong action)
+    {
+        var m = _workers.Value!.Machine;
+        m.Attach(state, offset);
+        var sink = default(ViolationSink);
+        m.Apply(MachineAction.Unpack(action), ref sink);
+        var bits = MapViolations(sink.Raw) | InvariantViolations(m);
+        m.Detach();
+        return bits;
+    }
+
     public ulong Apply(ReadOnlySpan<byte> state, ulong action, Span<byte> next)
     {
         var m = _workers.Value!.Machine;

@@ -35,14 +35,14 @@ public sealed class CheckLimitsTests : IDisposable
     }
 
     [Fact]
-    public void Large_model_under_256M_and_a_1G_spill_budget_stops_with_exit_3_within_the_bounds_and_resumes()
+    public void Large_model_under_memory_256M_and_a_1G_spill_budget_stops_with_exit_3_within_the_bounds_and_resumes()
     {
         var model = WriteLargeModel();
         var temp = Directory.CreateDirectory(P("tmp")).FullName;
         var spill = Directory.CreateDirectory(P("spill")).FullName;
         string[] args =
         [
-            "check", model, "--protocol", "kvm-pf-int", "--workers", "2", "--max-memory", "256M", "--max-spill", "1G",
+            "check", model, "--protocol", "kvm-pf-int", "--workers", "2", "--memory", "256M", "--max-spill", "1G",
             "--spill-dir", spill, "--checkpoint", P("cp"), "--json", "-",
         ];
         var (code, stdout, stderr) = RunProcess(args, temp, killAfter: null);
@@ -52,6 +52,7 @@ public sealed class CheckLimitsTests : IDisposable
         Assert.False((bool)doc["complete"]!);
         Assert.Contains((string)doc["stop_reason"]!, new[] { "MaxMemory", "MaxSpill" });
         Assert.Equal(P("cp"), (string?)doc["checkpoint"]);
+        Assert.True(File.Exists(Path.Combine(P("cp"), "checkpoint.vxck")));
         long rss = (long)doc["timing"]!["peak_rss_bytes"]!;
 
         // The bound plus the runtime's own share (code, JIT, GC bookkeeping): measured at about 40 MiB.

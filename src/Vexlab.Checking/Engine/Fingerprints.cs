@@ -1,36 +1,120 @@
-using System.IO.Hashing;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Vexlab.Checking.Engine;
 
-/// <summary>How a packed state becomes a fingerprint key. The all-zero key marks an empty slot.</summary>
+/// <summary>
+/// How a packed state becomes a fingerprint key. The fingerprint is a sum over the state's 8-byte words (the last one
+/// zero-padded) of a per-position mix of each word, so a transition that changes k words changes the fingerprint by
+/// k terms: <see cref="Update"/> costs O(changed words), not O(state) (Zobrist hashing over words instead of bytes).
+/// The mix is a bijection for each position, so states that differ in one word never collide. The all-zero key marks
+/// an empty table slot; <see cref="Stored"/> maps a zero sum to one.
+/// </summary>
 internal interface IFingerprintScheme<TKey>
     where TKey : unmanaged
 {
     static abstract int Bits { get; }
 
+    /// <summary>The fingerprint of the whole state (the sum of <see cref="WordMix.Term"/> over its words).</summary>
     static abstract TKey Hash(ReadOnlySpan<byte> state);
+
+    /// <summary>The fingerprint after word <paramref name="index"/> changed from <paramref name="before"/> to <paramref name="after"/>.</summary>
+    static abstract TKey Update(TKey hash, int index, ulong before, ulong after);
+
+    /// <summary>The key stored in the table for a fingerprint (zero is the empty slot).</summary>
+    static abstract TKey Stored(TKey hash);
 
     static abstract bool IsEmpty(TKey key);
 
     static abstract bool Equal(TKey a, TKey b);
 
-    /// <summary>Bits used to pick the home slot.</summary>
+    /// <summary>The low 64 bits: picks the home slot, and is never zero in a stored key (the word a slot is claimed by).</summary>
     static abstract ulong Slot(TKey key);
+
+    /// <summary>The bits above <see cref="Slot"/> (none for 64-bit keys).</summary>
+    static abstract ulong High(TKey key);
 }
 
-/// <summary>64-bit XxHash3 fingerprints; a hash of 0 is mapped to 1.</summary>
+/// <summary>The per-word terms of the fingerprints: SplitMix64's and MurmurHash3's 64-bit finalizers.</summary>
+internal static class WordMix
+{
+    /// <summary>Weyl increment of SplitMix64 (2^64 / golden ratio): spreads positions over the word.</summary>
+    private const ulong Golden = 0x9E3779B97F4A7C15;
+
+    private const ulong Second = 0xD6E8FEB86659FD93;
+
+    /// <summary>
+    /// Term of word <paramref name="word"/> at <paramref name="index"/>: the word is mixed before the position
+    /// enters, so two words at two positions cannot trade values and keep the sum (as with a plain xor of the position).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Term(ulong word, int index) => SplitMix(SplitMix(word) ^ (Golden * (ulong)(index + 1)));
+
+    /// <summary>An independent term for the upper half of 128-bit fingerprints.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Term2(ulong word, int index) => Murmur(Murmur(word ^ Golden) ^ (Second * (ulong)(index + 1)));
+
+    /// <summary>Word <paramref name="index"/> of <paramref name="state"/>, zero-padded past its end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Word(ReadOnlySpan<byte> state, int index)
+    {
+        int offset = index * 8;
+        if (offset + 8 <= state.Length)
+        {
+            return Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref MemoryMarshal.GetReference(state), offset));
+        }
+
+        ulong word = 0;
+        for (int i = state.Length - 1; i >= offset; i--)
+        {
+            word = (word << 8) | state[i];
+        }
+
+        return word;
+    }
+
+    public static int Words(int stateSize) => (stateSize + 7) / 8;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong SplitMix(ulong z)
+    {
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
+        return z ^ (z >> 31);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Murmur(ulong z)
+    {
+        z = (z ^ (z >> 33)) * 0xFF51AFD7ED558CCD;
+        z = (z ^ (z >> 33)) * 0xC4CEB9FE1A85EC53;
+        return z ^ (z >> 33);
+    }
+}
+
+/// <summary>64-bit incremental fingerprints.</summary>
 internal readonly struct Fingerprint64 : IFingerprintScheme<ulong>
 {
     public static int Bits => 64;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Hash(ReadOnlySpan<byte> state)
     {
-        ulong h = XxHash3.HashToUInt64(state);
-        return h == 0 ? 1 : h;
+        ulong h = 0;
+        int words = WordMix.Words(state.Length);
+        for (int i = 0; i < words; i++)
+        {
+            h += WordMix.Term(WordMix.Word(state, i), i);
+        }
+
+        return h;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Update(ulong hash, int index, ulong before, ulong after)
+        => hash - WordMix.Term(before, index) + WordMix.Term(after, index);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Stored(ulong hash) => hash == 0 ? 1 : hash;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsEmpty(ulong key) => key == 0;
@@ -40,33 +124,63 @@ internal readonly struct Fingerprint64 : IFingerprintScheme<ulong>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Slot(ulong key) => key;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong High(ulong key) => 0;
 }
 
-/// <summary>128-bit XxHash128 fingerprints; a hash of 0 is mapped to 1.</summary>
+/// <summary>128-bit incremental fingerprints: two independent 64-bit sums (a zero low half is stored as one).</summary>
 internal readonly struct Fingerprint128 : IFingerprintScheme<UInt128>
 {
     public static int Bits => 128;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static UInt128 Hash(ReadOnlySpan<byte> state)
     {
-        UInt128 h = XxHash128.HashToUInt128(state);
-        return h == UInt128.Zero ? UInt128.One : h;
+        ulong low = 0;
+        ulong high = 0;
+        int words = WordMix.Words(state.Length);
+        for (int i = 0; i < words; i++)
+        {
+            ulong word = WordMix.Word(state, i);
+            low += WordMix.Term(word, i);
+            high += WordMix.Term2(word, i);
+        }
+
+        return new UInt128(high, low);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool IsEmpty(UInt128 key) => key == UInt128.Zero;
+    public static UInt128 Update(UInt128 hash, int index, ulong before, ulong after)
+    {
+        ulong low = (ulong)hash - WordMix.Term(before, index) + WordMix.Term(after, index);
+        ulong high = (ulong)(hash >> 64) - WordMix.Term2(before, index) + WordMix.Term2(after, index);
+        return new UInt128(high, low);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static UInt128 Stored(UInt128 hash) => (ulong)hash == 0 ? hash | UInt128.One : hash;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsEmpty(UInt128 key) => (ulong)key == 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Equal(UInt128 a, UInt128 b) => a == b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Slot(UInt128 key) => (ulong)key;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong High(UInt128 key) => (ulong)(key >> 64);
 }
 
 /// <summary>
-/// Open-addressing (linear probing) set of fingerprints, optionally mapping each to a state id.
-/// Grows by doubling at 3/4 load. Concurrent <see cref="Find"/> calls are safe while nobody adds.
+/// Open-addressing (linear probing) set of fingerprints, optionally mapping each to a state id. The home slot is the
+/// key's low word scaled to the capacity (Lemire's multiply-shift), so the capacity need not be a power of two: the
+/// table grows by an eighth at 7/8 load and stays between 77% and 88% full, where doubling at 3/4 would leave it
+/// 37% to 75% full (8 bytes a slot is 9.1 to 10.3 bytes a state instead of 10.7 to 21.3). Growing more often costs
+/// little: homes keep their order as the capacity grows, so a rehash writes the new array almost sequentially.
+/// Concurrent <see cref="Find"/> calls are safe while nobody adds; concurrent <see cref="InsertAbsent"/> calls are safe
+/// with each other.
 /// </summary>
 internal sealed class FingerprintTable<TKey, TScheme>
     where TKey : unmanaged
@@ -77,7 +191,7 @@ internal sealed class FingerprintTable<TKey, TScheme>
 
     private TKey[] _keys;
     private int[]? _ids;
-    private int _mask;
+    private ulong _capacity;
     private long _count;
     private long _growAt;
 
@@ -86,8 +200,7 @@ internal sealed class FingerprintTable<TKey, TScheme>
         long capacity = 1L << capacityLog2;
         _keys = new TKey[capacity];
         _ids = trackIds ? new int[capacity] : null;
-        _mask = (int)(capacity - 1);
-        _growAt = capacity / 4 * 3;
+        Resized(capacity);
     }
 
     public long Count => _count;
@@ -100,18 +213,18 @@ internal sealed class FingerprintTable<TKey, TScheme>
 
     public long Bytes => Capacity * SlotBytes(TracksIds);
 
-    /// <summary>Bytes held while growing (old and new arrays together).</summary>
-    public long BytesDuringGrowth => Bytes * 3;
+    public long BytesAfterGrowth => GrownCapacity(Capacity) * SlotBytes(TracksIds);
 
-    public long BytesAfterGrowth => Bytes * 2;
+    /// <summary>Keys the table takes before it must grow (7/8 of its slots).</summary>
+    public long GrowAt => _growAt;
 
-    /// <summary>The next insertion needs <see cref="Grow"/> to keep the load at or below 3/4.</summary>
+    /// <summary>The next insertion needs <see cref="Grow"/> to keep the load at or below 7/8.</summary>
     public bool NeedsGrowth => _count >= _growAt;
 
     public bool CanGrow => Capacity < MaxCapacity;
 
-    /// <summary>Hard fullness: above 15/16 the table must not take more keys.</summary>
-    public bool IsOverfull => _count >= Capacity / 16 * 15;
+    /// <summary>Hard fullness: above 31/32 the table must not take more keys.</summary>
+    public bool IsOverfull => _count >= Capacity / 32 * 31;
 
     /// <summary>
     /// Adds <paramref name="key"/> with id <paramref name="newId"/> if absent and returns <paramref name="newId"/>;
@@ -121,8 +234,7 @@ internal sealed class FingerprintTable<TKey, TScheme>
     public int AddOrGet(TKey key, int newId)
     {
         ref TKey keys = ref MemoryMarshal.GetArrayDataReference(_keys);
-        int mask = _mask;
-        int i = (int)TScheme.Slot(key) & mask;
+        int i = Home(key);
         while (true)
         {
             ref TKey slot = ref Unsafe.Add(ref keys, i);
@@ -143,22 +255,50 @@ internal sealed class FingerprintTable<TKey, TScheme>
                 return _ids is null ? -1 : _ids[i];
             }
 
-            i = (i + 1) & mask;
+            i = Next(i);
         }
     }
 
+    /// <summary>
+    /// Adds a key known to be absent, from any number of threads at once, each with its own absent key: claims the
+    /// first empty slot by compare-and-swap on the key's low word (its high word, for 128-bit keys, follows; nobody
+    /// reads it until all inserts are done). Grow beforehand: this never grows; <see cref="Added"/> counts them after.
+    /// </summary>
+    public void InsertAbsent(TKey key)
+    {
+        ref TKey keys = ref MemoryMarshal.GetArrayDataReference(_keys);
+        ulong low = TScheme.Slot(key);
+        int i = Home(key);
+        while (true)
+        {
+            ref ulong word = ref Unsafe.As<TKey, ulong>(ref Unsafe.Add(ref keys, i));
+            if (word == 0 && Interlocked.CompareExchange(ref word, low, 0) == 0)
+            {
+                if (Unsafe.SizeOf<TKey>() > sizeof(ulong))
+                {
+                    Unsafe.Add(ref word, 1) = TScheme.High(key);
+                }
+
+                return;
+            }
+
+            i = Next(i);
+        }
+    }
+
+    /// <summary>Counts keys <see cref="InsertAbsent"/> added.</summary>
+    public void Added(long count) => _count += count;
+
     /// <summary>Loads the home slot of <paramref name="key"/> so that a following insert finds it in cache.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public TKey Touch(TKey key)
-        => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keys), (int)TScheme.Slot(key) & _mask);
+    public TKey Touch(TKey key) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keys), Home(key));
 
     /// <summary>Returns -2 when absent; otherwise the stored id, or -1 when ids are not tracked.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Find(TKey key)
     {
         ref TKey keys = ref MemoryMarshal.GetArrayDataReference(_keys);
-        int mask = _mask;
-        int i = (int)TScheme.Slot(key) & mask;
+        int i = Home(key);
         while (true)
         {
             TKey slot = Unsafe.Add(ref keys, i);
@@ -172,7 +312,7 @@ internal sealed class FingerprintTable<TKey, TScheme>
                 return _ids is null ? -1 : _ids[i];
             }
 
-            i = (i + 1) & mask;
+            i = Next(i);
         }
     }
 
@@ -193,7 +333,7 @@ internal sealed class FingerprintTable<TKey, TScheme>
     {
         long capacity = input.ReadInt64();
         long count = input.ReadInt64();
-        if (capacity < 1 || capacity > MaxCapacity || (capacity & (capacity - 1)) != 0 || count < 0 || count > capacity)
+        if (capacity < 1 || capacity > MaxCapacity || count < 0 || count > capacity)
         {
             throw new InvalidDataException("bad fingerprint table header");
         }
@@ -210,18 +350,18 @@ internal sealed class FingerprintTable<TKey, TScheme>
         _keys = keys;
         _ids = ids;
         _count = count;
-        _mask = (int)(capacity - 1);
-        _growAt = capacity / 4 * 3;
+        Resized(capacity);
     }
 
     public void Grow()
     {
         TKey[] oldKeys = _keys;
         int[]? oldIds = _ids;
-        long capacity = oldKeys.LongLength * 2;
-        var keys = new TKey[capacity];
-        int[]? ids = oldIds is null ? null : new int[capacity];
-        int mask = (int)(capacity - 1);
+        long capacity = GrownCapacity(oldKeys.LongLength);
+        _keys = new TKey[capacity];
+        _ids = oldIds is null ? null : new int[capacity];
+        Resized(capacity);
+        ref TKey keys = ref MemoryMarshal.GetArrayDataReference(_keys);
         for (int j = 0; j < oldKeys.Length; j++)
         {
             TKey key = oldKeys[j];
@@ -230,24 +370,47 @@ internal sealed class FingerprintTable<TKey, TScheme>
                 continue;
             }
 
-            int i = (int)TScheme.Slot(key) & mask;
-            while (!TScheme.IsEmpty(keys[i]))
+            int i = Home(key);
+            while (!TScheme.IsEmpty(Unsafe.Add(ref keys, i)))
             {
-                i = (i + 1) & mask;
+                i = Next(i);
             }
 
-            keys[i] = key;
-            if (ids is not null)
+            Unsafe.Add(ref keys, i) = key;
+            if (_ids is not null)
             {
-                ids[i] = oldIds![j];
+                _ids[i] = oldIds![j];
             }
         }
-
-        _keys = keys;
-        _ids = ids;
-        _mask = mask;
-        _growAt = capacity / 4 * 3;
     }
+
+    /// <summary>The most bytes the table holds on the way to taking <paramref name="keys"/> keys in all (old and new arrays while growing).</summary>
+    public long PeakBytesFor(long keys)
+    {
+        long capacity = Capacity;
+        long previous = 0;
+        while (keys > capacity / 8 * 7 && capacity < MaxCapacity)
+        {
+            previous = capacity;
+            capacity = GrownCapacity(capacity);
+        }
+
+        return (previous + capacity) * SlotBytes(TracksIds);
+    }
+
+    private static long GrownCapacity(long capacity) => Math.Min(MaxCapacity, capacity + Math.Max(1024, capacity / 8));
+
+    private void Resized(long capacity)
+    {
+        _capacity = (ulong)capacity;
+        _growAt = capacity / 8 * 7;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Home(TKey key) => (int)Math.BigMul(TScheme.Slot(key), _capacity, out _);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Next(int i) => (ulong)(i + 1) == _capacity ? 0 : i + 1;
 }
 
 /// <summary>An append-only array in fixed pages, so growth never copies.</summary>
@@ -303,6 +466,18 @@ internal sealed class PagedList<T>
             input.BaseStream.ReadExactly(MemoryMarshal.AsBytes(_pages[page].AsSpan(0, used)));
             _count += used;
         }
+    }
+
+    /// <summary>Appends <paramref name="count"/> default elements, to be set (from several threads at once) by index.</summary>
+    public void Extend(long count)
+    {
+        long end = _count + count;
+        for (long page = (_count + PageMask) >> Shift; page << Shift < end; page++)
+        {
+            AddPage(page);
+        }
+
+        _count = end;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

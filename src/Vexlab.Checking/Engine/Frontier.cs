@@ -3,8 +3,9 @@ using System.Globalization;
 namespace Vexlab.Checking.Engine;
 
 /// <summary>
-/// The states of one BFS level, in id order: a contiguous in-memory buffer up to a byte cap,
-/// then a temporary spill file. Read back in blocks, in the same order.
+/// The states of one BFS level, in id order: in-memory chunks up to a byte cap, then a temporary spill file.
+/// Read back in blocks, in the same order. The chunks come from a pool both levels share, so a level's memory is
+/// reused by the next one instead of being allocated (and faulted in by the kernel) again level after level.
 /// </summary>
 /// <remarks>
 /// The spill file is unlinked as soon as it is open (on Unix), so no exit path, SIGKILL included,
@@ -19,17 +20,18 @@ internal sealed class Frontier : IDisposable
     private readonly int _stateSize;
     private readonly long _memoryCap;
     private readonly string? _spillDirectory;
-    private byte[] _memory;
-    private int _memoryStates;
+    private readonly FrontierPool _pool;
+    private readonly List<byte[]> _chunks = [];
+    private long _memoryStates;
     private FileStream? _spill;
     private long _spillStates;
 
-    public Frontier(int stateSize, long memoryCap, string? spillDirectory)
+    public Frontier(int stateSize, long memoryCap, string? spillDirectory, FrontierPool pool)
     {
         _stateSize = stateSize;
-        _memoryCap = Math.Max(0, Math.Min(memoryCap, Array.MaxLength)) / stateSize * stateSize;
+        _memoryCap = Math.Max(0, memoryCap) / stateSize * stateSize;
         _spillDirectory = spillDirectory;
-        _memory = new byte[(int)Math.Min(_memoryCap, 64 * 1024 / stateSize * stateSize)];
+        _pool = pool;
     }
 
     /// <summary>Id of the first state of this level.</summary>
@@ -44,7 +46,7 @@ internal sealed class Frontier : IDisposable
 
     public long SpillStates => _spillStates;
 
-    public long AllocatedBytes => _memory.LongLength;
+    public long AllocatedBytes => _chunks.Count * (long)_pool.ChunkBytes;
 
     /// <summary>Bytes the spill file holds now.</summary>
     public long SpillBytes => _spillStates * _stateSize;
@@ -53,24 +55,10 @@ internal sealed class Frontier : IDisposable
 
     public void Append(ReadOnlySpan<byte> state)
     {
-        if (_spillStates == 0)
+        if (TryReserve(1, out long index))
         {
-            long used = (long)_memoryStates * _stateSize;
-            if (used + _stateSize <= _memory.Length)
-            {
-                state.CopyTo(_memory.AsSpan((int)used));
-                _memoryStates++;
-                return;
-            }
-
-            if (used + _stateSize <= _memoryCap)
-            {
-                long size = Math.Min(_memoryCap, Math.Max((long)_memory.Length * 2, used + _stateSize));
-                Array.Resize(ref _memory, (int)size);
-                state.CopyTo(_memory.AsSpan((int)used));
-                _memoryStates++;
-                return;
-            }
+            state.CopyTo(Record(index));
+            return;
         }
 
         _spill ??= OpenSpill();
@@ -80,15 +68,48 @@ internal sealed class Frontier : IDisposable
     }
 
     /// <summary>
+    /// Appends <paramref name="count"/> states the caller then writes itself through <see cref="Record"/> (from
+    /// <paramref name="first"/> on), when they all fit in memory; false when the level spills. Several threads
+    /// may write their states at once.
+    /// </summary>
+    public bool TryReserve(long count, out long first)
+    {
+        first = _memoryStates;
+        long end = _memoryStates + count;
+        if (_spillStates != 0 || end * _stateSize > _memoryCap)
+        {
+            return false;
+        }
+
+        int perChunk = _pool.ChunkStates;
+        while ((long)_chunks.Count * perChunk < end)
+        {
+            _chunks.Add(_pool.Rent());
+        }
+
+        _memoryStates = end;
+        return true;
+    }
+
+    /// <summary>The bytes of in-memory state <paramref name="index"/>.</summary>
+    public Span<byte> Record(long index)
+    {
+        int perChunk = _pool.ChunkStates;
+        return _chunks[(int)(index / perChunk)].AsSpan((int)(index % perChunk) * _stateSize, _stateSize);
+    }
+
+    /// <summary>
     /// Returns up to <paramref name="maxStates"/> states starting at <paramref name="start"/>, from memory when
-    /// possible, otherwise read into <paramref name="scratch"/>. Never crosses the memory/spill boundary.
+    /// possible, otherwise read into <paramref name="scratch"/>. Never crosses a chunk or the memory/spill boundary.
     /// </summary>
     public ReadOnlyMemory<byte> Block(long start, int maxStates, ref byte[] scratch)
     {
         if (start < _memoryStates)
         {
-            int count = (int)Math.Min(maxStates, _memoryStates - start);
-            return _memory.AsMemory((int)(start * _stateSize), count * _stateSize);
+            int perChunk = _pool.ChunkStates;
+            int within = (int)(start % perChunk);
+            int count = (int)Math.Min(Math.Min(maxStates, _memoryStates - start), perChunk - within);
+            return _chunks[(int)(start / perChunk)].AsMemory(within * _stateSize, count * _stateSize);
         }
 
         long spillIndex = start - _memoryStates;
@@ -134,9 +155,15 @@ internal sealed class Frontier : IDisposable
         }
     }
 
-    /// <summary>Empties the level, keeping its buffers.</summary>
+    /// <summary>Empties the level; its chunks go back to the pool for the next level.</summary>
     public void Clear()
     {
+        foreach (byte[] chunk in _chunks)
+        {
+            _pool.Return(chunk);
+        }
+
+        _chunks.Clear();
         _memoryStates = 0;
         _spillStates = 0;
         if (_spill is not null)
@@ -225,4 +252,32 @@ internal sealed class Frontier : IDisposable
 
         return stream;
     }
+}
+
+/// <summary>Chunks of frontier memory, shared by the two levels the search holds.</summary>
+internal sealed class FrontierPool
+{
+    private readonly Stack<byte[]> _free = new();
+
+    /// <param name="stateSize">Bytes of one frontier record.</param>
+    /// <param name="memoryCap">Bytes one level may hold in memory (a chunk is no larger, and at most 4 MiB).</param>
+    public FrontierPool(int stateSize, long memoryCap)
+    {
+        ChunkStates = (int)Math.Max(1, Math.Min(4L << 20, Math.Max(stateSize, memoryCap)) / stateSize);
+        ChunkBytes = ChunkStates * stateSize;
+    }
+
+    public int ChunkStates { get; }
+
+    public int ChunkBytes { get; }
+
+    /// <summary>Bytes of chunks waiting in the pool.</summary>
+    public long IdleBytes => _free.Count * (long)ChunkBytes;
+
+    public byte[] Rent() => _free.TryPop(out byte[]? chunk) ? chunk : new byte[ChunkBytes];
+
+    public void Return(byte[] chunk) => _free.Push(chunk);
+
+    /// <summary>Hands idle chunks back to the runtime (after the frontier shrank for good, or to make room).</summary>
+    public void Trim() => _free.Clear();
 }

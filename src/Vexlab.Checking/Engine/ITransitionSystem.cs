@@ -74,4 +74,10 @@ public interface IInPlaceTransitionSystem
 
     /// <summary>As <see cref="ITransitionSystem.Apply"/>, reading at <paramref name="offset"/> and writing at <paramref name="nextOffset"/>.</summary>
     ulong Apply(byte[] states, int offset, ulong action, byte[] next, int nextOffset);
+
+    /// <summary>
+    /// As <see cref="ITransitionSystem.Apply"/>, changing the state at <paramref name="offset"/> in <paramref name="state"/>
+    /// itself into the successor (the engine keeps the parent and undoes the change).
+    /// </summary>
+    ulong ApplyInPlace(byte[] state, int offset, ulong action);
 }

@@ -11,7 +11,8 @@ internal sealed partial class SearchEngine<TKey, TScheme>
     public const string CheckpointFile = "checkpoint.vxck";
 
     private const int CheckpointMagic = 0x4B435856; // "VXCK"
-    private const int CheckpointVersion = 1;
+    // 2: incremental fingerprints; frontier records carry their state's fingerprint.
+    private const int CheckpointVersion = 2;
 
     private void CheckpointIfDue()
     {

@@ -4,7 +4,8 @@ namespace Vexlab.Checking.Engine;
 internal sealed partial class SearchEngine<TKey, TScheme>
 {
     /// <summary>
-    /// Expands a block in parallel: each worker takes a contiguous slice of the block, drops successors already
+    /// Expands a block in parallel while the liveness graph is built (its edges need every target's id in order):
+    /// each worker takes a contiguous slice of the block, drops successors already
     /// in the table (read-only lookups) and buffers the rest; the buffers are then merged in frontier order.
     /// </summary>
     private void ExpandParallel(ReadOnlyMemory<byte> block, int count, int firstId)
@@ -92,8 +93,15 @@ internal sealed partial class SearchEngine<TKey, TScheme>
     }
 
     private int InsertCandidate(Worker worker, int c)
-        => Insert(worker.CandidateKeys[c], worker.CandidateSource[c], worker.CandidateAction[c], worker.CandidateKind[c],
-            worker.CandidateStates.AsSpan(c * _stateSize, _stateSize));
+    {
+        int id = Insert(worker.CandidateKeys[c], worker.CandidateSource[c], worker.CandidateAction[c], worker.CandidateKind[c], out bool added);
+        if (added)
+        {
+            AppendNext(worker.CandidateKeys[c], worker.CandidateStates.AsSpan(c * _stateSize, _stateSize));
+        }
+
+        return id;
+    }
 
     /// <summary>Thread-local expansion buffers, reused across blocks.</summary>
     private sealed class Worker
@@ -102,8 +110,9 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         private readonly ITransitionSystem _system;
         private readonly ulong[] _actions;
         private readonly int[] _classes;
-        private readonly byte[] _next;
+        private readonly SuccessorBuffer<TKey, TScheme> _successors;
         private readonly int _stateSize;
+        private readonly int _recordSize;
 
         public Worker(SearchEngine<TKey, TScheme> engine)
         {
@@ -112,7 +121,8 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             _stateSize = engine._stateSize;
             _actions = new ulong[engine._actionBuffer.Length];
             _classes = new int[engine._actionBuffer.Length];
-            _next = new byte[_stateSize];
+            _recordSize = engine._recordSize;
+            _successors = new SuccessorBuffer<TKey, TScheme>(_stateSize, engine._maxActions);
             KindTransitions = new long[engine._kindTransitions.Length];
             ViolationSource = new int[engine._safetyCount];
             ViolationAction = new int[engine._safetyCount];
@@ -123,7 +133,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         /// <summary>Bytes of the buffers this worker holds.</summary>
         public long Bytes => (CandidateKeys.LongLength * (System.Runtime.CompilerServices.Unsafe.SizeOf<TKey>() + sizeof(int) + sizeof(ushort) + sizeof(int)))
             + CandidateStates.LongLength + (StateEnabled.LongLength * (sizeof(ulong) + 1 + sizeof(int)))
-            + (Obligations.LongLength * sizeof(ulong)) + (Edges.LongLength * sizeof(ulong));
+            + (Obligations.LongLength * sizeof(ulong)) + (Edges.LongLength * sizeof(ulong)) + _successors.Bytes;
 
         public long[] KindTransitions { get; }
 
@@ -168,13 +178,15 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             IActionKinds? kinds = engine._kinds;
             int liveness = engine._livenessCount;
             Span<ulong> actions = _actions;
-            Span<byte> next = _next;
+            SuccessorBuffer<TKey, TScheme> successors = _successors;
             int edgeCount = 0;
             for (int i = from; i < to; i++)
             {
                 int source = firstId + i;
-                ReadOnlySpan<byte> state = block.Slice(i * _stateSize, _stateSize);
-                int stateOffset = blockOffset + (i * _stateSize);
+                ReadOnlySpan<byte> record = block.Slice(i * _recordSize, _recordSize);
+                ReadOnlySpan<byte> state = record[.._stateSize];
+                TKey hash = System.Runtime.InteropServices.MemoryMarshal.Read<TKey>(record[_stateSize..]);
+                int stateOffset = blockOffset + (i * _recordSize);
                 int n = inPlace is null ? engine.ListActions(state, actions) : engine.ListActions(inPlace, blockArray, stateOffset, actions);
                 if (n == 0 && engine._options.CheckDeadlock && DeadlockState < 0 && !_system.IsValidEnd(state))
                 {
@@ -187,12 +199,13 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                     EnsureEdges(edgeCount + n);
                 }
 
+                successors.Load(state);
                 for (int a = 0; a < n; a++)
                 {
                     ulong action = actions[a];
                     ulong violated = inPlace is null
-                        ? _system.Apply(state, action, next)
-                        : inPlace.Apply(blockArray, stateOffset, action, _next, 0);
+                        ? _system.Apply(state, action, successors.State)
+                        : inPlace.ApplyInPlace(successors.Buffer, 0, action);
                     int kind = kinds is null ? 0 : kinds.ActionKind(action);
                     KindTransitions[kind]++;
                     if (violated != 0)
@@ -200,12 +213,12 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                         NoteViolation(violated, source, a);
                     }
 
-                    TKey key = TScheme.Hash(next);
-                    int found = table.Find(key);
+                    TKey key = successors.Finish(state, hash);
+                    int found = table.Find(TScheme.Stored(key));
                     int target = found;
                     if (found == -2)
                     {
-                        target = ~AddCandidate(key, source, a, kind, next);
+                        target = ~AddCandidate(key, source, a, kind, state, a);
                     }
 
                     if (graph)
@@ -267,7 +280,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             }
         }
 
-        private int AddCandidate(TKey key, int source, int actionIndex, int kind, ReadOnlySpan<byte> next)
+        private int AddCandidate(TKey key, int source, int actionIndex, int kind, ReadOnlySpan<byte> parent, int successor)
         {
             int c = CandidateCount;
             if (c == CandidateKeys.Length)
@@ -284,7 +297,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             CandidateSource[c] = source;
             CandidateAction[c] = (ushort)actionIndex;
             CandidateKind[c] = kind;
-            next.CopyTo(CandidateStates.AsSpan(c * _stateSize, _stateSize));
+            _successors.Write(successor, parent, CandidateStates.AsSpan(c * _stateSize, _stateSize));
             CandidateCount = c + 1;
             return c;
         }

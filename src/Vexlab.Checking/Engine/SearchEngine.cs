@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Vexlab.Checking.Engine;
@@ -5,6 +6,8 @@ namespace Vexlab.Checking.Engine;
 /// <summary>
 /// Breadth-first exhaustive search over fingerprints. State ids are assigned in discovery order, which is
 /// frontier order times action order, so ids, parents and traces do not depend on the number of workers.
+/// A frontier record is the state followed by its fingerprint (before <see cref="IFingerprintScheme{TKey}.Stored"/>),
+/// so successors' fingerprints are updated from the words a transition changed.
 /// </summary>
 internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     where TKey : unmanaged
@@ -20,13 +23,14 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private readonly CheckerOptions _options;
     private readonly IActionKinds? _kinds;
     private readonly int _stateSize;
+    private readonly int _recordSize;
     private readonly int _maxActions;
     private readonly int _safetyCount;
     private readonly int _livenessCount;
     private readonly int _workers;
     private readonly long _maxStates;
     private readonly FingerprintTable<TKey, TScheme> _table;
-    private readonly PagedList<int> _parents = new();
+    private readonly ParentLinks _parents = new();
     private readonly PagedList<byte>? _actions8;
     private readonly PagedList<ushort>? _actions16;
     private readonly long[] _kindTransitions;
@@ -37,15 +41,19 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private readonly ulong[] _actionBuffer;
     private readonly int[] _classBuffer;
     private readonly ulong[] _obligationBuffer;
-    private readonly byte[] _successorBuffer;
+    private readonly SuccessorBuffer<TKey, TScheme> _successors;
+    private readonly byte[] _recordScratch;
+    private readonly BlockClaims<TKey, TScheme> _claims = new();
     private readonly TKey[] _keyBuffer;
     private readonly int[] _kindBuffer;
     private readonly int _directBlockStates;
     private readonly int _workerBlockStates;
+    private readonly int _sharedBlockStates;
     private readonly long _maxSpill;
     private ulong _touchSink;
     private long _position;
     private long _lastCheckpointTimestamp;
+    private readonly FrontierPool _frontierPool;
     private Frontier _current;
     private Frontier _next;
     private StateGraph? _graph;
@@ -66,6 +74,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         _options = options;
         _kinds = system as IActionKinds;
         _stateSize = system.StateSize;
+        _recordSize = _stateSize + Unsafe.SizeOf<TKey>();
         _maxActions = system.MaxActions;
         _safetyCount = Math.Min(64, system.SafetyProperties.Count);
         _livenessCount = options.CheckLiveness ? system.LivenessProperties.Count : 0;
@@ -90,16 +99,19 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         _actionBuffer = new ulong[Math.Max(1, _maxActions)];
         _classBuffer = new int[Math.Max(1, _maxActions)];
         _obligationBuffer = new ulong[Math.Max(1, _livenessCount)];
-        _successorBuffer = new byte[Math.Max(1, _maxActions) * _stateSize];
+        _successors = new SuccessorBuffer<TKey, TScheme>(_stateSize, _maxActions);
+        _recordScratch = new byte[_recordSize];
         _keyBuffer = new TKey[Math.Max(1, _maxActions)];
         _kindBuffer = new int[Math.Max(1, _maxActions)];
         int actionsPerState = Math.Max(1, _maxActions);
         _directBlockStates = Math.Clamp(BlockSuccessors / actionsPerState, 16, 1 << 14);
         _workerBlockStates = (int)Math.Clamp(WorkerBufferBytes / ((long)actionsPerState * _stateSize), 16, 1 << 12);
+        _sharedBlockStates = Math.Clamp(BlockSuccessors / actionsPerState, 64, 1 << 14);
         long frontierBytes = options.FrontierMemoryBytes ?? (options.MaxMemoryBytes / 4);
         _maxSpill = options.MaxSpillBytes ?? DefaultMaxSpill(options.SpillDirectory);
-        _current = new Frontier(_stateSize, frontierBytes / 2, options.SpillDirectory);
-        _next = new Frontier(_stateSize, frontierBytes / 2, options.SpillDirectory);
+        _frontierPool = new FrontierPool(_recordSize, frontierBytes / 2);
+        _current = new Frontier(_recordSize, frontierBytes / 2, options.SpillDirectory, _frontierPool);
+        _next = new Frontier(_recordSize, frontierBytes / 2, options.SpillDirectory, _frontierPool);
         if (_livenessCount > 0)
         {
             _graph = new StateGraph(_livenessCount);
@@ -109,8 +121,8 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private long ActionIndexBytes => _actions8 is not null ? _actions8.AllocatedBytes : _actions16!.AllocatedBytes;
 
     private long MemoryBytes => _table.Bytes + _parents.AllocatedBytes + ActionIndexBytes
-        + _current.AllocatedBytes + _next.AllocatedBytes + (_graph?.Bytes ?? 0) + WorkerBytes
-        + _successorBuffer.LongLength;
+        + _current.AllocatedBytes + _next.AllocatedBytes + _frontierPool.IdleBytes + (_graph?.Bytes ?? 0) + WorkerBytes + SharedWorkerBytes
+        + _successors.Bytes + _claims.Bytes;
 
     private long WorkerBytes
     {
@@ -161,9 +173,11 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         }
         else
         {
-            byte[] initial = new byte[_stateSize];
-            _system.WriteInitialState(initial);
-            _table.AddOrGet(TScheme.Hash(initial), 0);
+            byte[] initial = new byte[_recordSize];
+            _system.WriteInitialState(initial.AsSpan(0, _stateSize));
+            TKey hash = TScheme.Hash(initial.AsSpan(0, _stateSize));
+            MemoryMarshal.Write(initial.AsSpan(_stateSize), in hash);
+            _table.AddOrGet(TScheme.Stored(hash), 0);
             _parents.Add(-1);
             AddActionIndex(0);
             _stateCount = 1;
@@ -255,7 +269,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     /// depend on workers, blocks or where a search was resumed.
     /// </summary>
     private void NoteFrontierPeak()
-        => _frontierPeak = Math.Max(_frontierPeak, (_current.MemoryStates + _next.MemoryStates) * _stateSize);
+        => _frontierPeak = Math.Max(_frontierPeak, (_current.MemoryStates + _next.MemoryStates) * _recordSize);
 
     /// <summary>
     /// Whether the next block of <paramref name="blockStates"/> states may be expanded: the limits, and the worst
@@ -280,18 +294,18 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
 
         long worstNew = blockStates * Math.Max(1, _maxActions);
         long memory = MemoryBytes + (worstNew * (sizeof(int) + (_actions8 is not null ? 1 : 2)));
-        if (_table.Count + worstNew >= _table.Capacity / 4 * 3)
+        if (_table.Count + worstNew >= _table.GrowAt)
         {
             // Growing holds the old and the new arrays at once.
-            memory += _table.BytesDuringGrowth - _table.Bytes;
+            memory += _table.PeakBytesFor(_table.Count + worstNew) - _table.Bytes;
         }
 
-        long nextMemoryRoom = (_next.MemoryCapStates - _next.MemoryStates) * _stateSize;
-        long nextBytes = worstNew * _stateSize;
+        long nextMemoryRoom = (_next.MemoryCapStates - _next.MemoryStates) * _recordSize;
+        long nextBytes = worstNew * _recordSize;
         if (_next.SpillStates == 0 && nextMemoryRoom > 0)
         {
-            // The in-memory part doubles up to its cap; the old array lives during the copy.
-            memory += Math.Min(_next.AllocatedBytes * 2, _next.AllocatedBytes + nextMemoryRoom);
+            // New chunks, less those idle in the pool, one partly used chunk more.
+            memory += Math.Max(0, Math.Min(nextBytes, nextMemoryRoom) + _frontierPool.ChunkBytes - _frontierPool.IdleBytes);
         }
 
         if (_graph is not null)
@@ -301,7 +315,13 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
 
         if (_current.SpillStates > 0)
         {
-            memory += blockStates * _stateSize;
+            memory += blockStates * _recordSize;
+        }
+
+        if (_workers > 1 && _graph is null)
+        {
+            // The block's claim table (two words a slot, at most half full) and the workers' successor patches.
+            memory += worstNew * 4 * sizeof(long);
         }
 
         if (_memoryExceeded || memory > _options.MaxMemoryBytes)
@@ -323,7 +343,9 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     {
         long count = _current.Count;
         bool parallel = _workers > 1;
-        int blockStates = parallel ? _workerBlockStates * _workers : _directBlockStates;
+        int blockStates = !parallel ? _directBlockStates
+            : _graph is null ? _sharedBlockStates * _workers
+            : _workerBlockStates * _workers;
         while (_position < count)
         {
             int n = (int)Math.Min(blockStates, count - _position);
@@ -342,14 +364,22 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             }
 
             ReadOnlyMemory<byte> block = _current.Block(_position, n, ref scratch);
-            n = block.Length / _stateSize;
+            n = block.Length / _recordSize;
             int firstId = checked(_current.FirstId + (int)_position);
 
             // Near MaxStates the serial path stops state by state.
             bool nearMaxStates = _stateCount + ((long)n * _maxActions) >= _maxStates;
             if (parallel && n >= 64 * _workers && !nearMaxStates)
             {
-                ExpandParallel(block, n, firstId);
+                if (_graph is null)
+                {
+                    ExpandShared(block, n, firstId);
+                }
+                else
+                {
+                    ExpandParallel(block, n, firstId);
+                }
+
                 _position += n;
             }
             else
@@ -394,12 +424,15 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         StateGraph? graph = _graph;
         ReadOnlySpan<byte> block = memory.Span;
         IInPlaceTransitionSystem? inPlace = InPlaceOver(_system, memory, out byte[] blockArray, out int blockOffset);
+        SuccessorBuffer<TKey, TScheme> successors = _successors;
 
         for (int i = 0; i < count; i++)
         {
             int source = firstId + i;
-            ReadOnlySpan<byte> state = block.Slice(i * _stateSize, _stateSize);
-            int stateOffset = blockOffset + (i * _stateSize);
+            ReadOnlySpan<byte> record = block.Slice(i * _recordSize, _recordSize);
+            ReadOnlySpan<byte> state = record[.._stateSize];
+            TKey hash = MemoryMarshal.Read<TKey>(record[_stateSize..]);
+            int stateOffset = blockOffset + (i * _recordSize);
             int n = inPlace is null ? ListActions(state, actions) : ListActions(inPlace, blockArray, stateOffset, actions);
             if (n == 0)
             {
@@ -411,18 +444,17 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
                 RecordState(graph, state, actions[..n], _classBuffer, _obligationBuffer);
             }
 
-            // Generate and hash all successors first and touch their home slots, so that the table's cache
-            // misses overlap instead of being paid one after another.
-            Span<byte> successors = _successorBuffer;
+            // Fingerprint all successors first and touch their home slots, so that the table's cache misses
+            // overlap instead of being paid one after another; only the new ones are then written out.
+            successors.Load(state);
             Span<TKey> keys = _keyBuffer;
             ulong touched = 0;
             for (int a = 0; a < n; a++)
             {
                 ulong action = actions[a];
-                Span<byte> next = successors.Slice(a * _stateSize, _stateSize);
                 ulong violated = inPlace is null
-                    ? _system.Apply(state, action, next)
-                    : inPlace.Apply(blockArray, stateOffset, action, _successorBuffer, a * _stateSize);
+                    ? _system.Apply(state, action, successors.State)
+                    : inPlace.ApplyInPlace(successors.Buffer, 0, action);
                 int kind = _kinds is null ? 0 : _kinds.ActionKind(action);
                 _kindBuffer[a] = kind;
                 _kindTransitions[kind]++;
@@ -431,14 +463,19 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
                     NoteViolation(violated, source, a);
                 }
 
-                keys[a] = TScheme.Hash(next);
-                touched ^= TScheme.Slot(_table.Touch(keys[a]));
+                keys[a] = successors.Finish(state, hash);
+                touched ^= TScheme.Slot(_table.Touch(TScheme.Stored(keys[a])));
             }
 
             _touchSink = touched;
             for (int a = 0; a < n; a++)
             {
-                int id = Insert(keys[a], source, a, _kindBuffer[a], successors.Slice(a * _stateSize, _stateSize));
+                int id = Insert(keys[a], source, a, _kindBuffer[a], out bool added);
+                if (added)
+                {
+                    AppendNext(keys[a], state, successors, a);
+                }
+
                 graph?.Edges.Add(StateGraph.PackEdge(id, a, _classBuffer[a]));
             }
 
@@ -450,6 +487,29 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         }
 
         return count;
+    }
+
+    /// <summary>Writes successor <paramref name="successor"/> of <paramref name="parent"/> to the next level.</summary>
+    private void AppendNext(TKey hash, ReadOnlySpan<byte> parent, SuccessorBuffer<TKey, TScheme> successors, int successor)
+    {
+        // In memory the record is built where it stays; a spilling level takes it from the scratch record.
+        bool inMemory = _next.TryReserve(1, out long index);
+        Span<byte> record = inMemory ? _next.Record(index) : _recordScratch;
+        successors.Write(successor, parent, record);
+        MemoryMarshal.Write(record[_stateSize..], in hash);
+        if (!inMemory)
+        {
+            _next.Append(record);
+        }
+    }
+
+    /// <summary>Writes <paramref name="state"/> with fingerprint <paramref name="hash"/> to the next level.</summary>
+    private void AppendNext(TKey hash, ReadOnlySpan<byte> state)
+    {
+        Span<byte> record = _recordScratch;
+        state.CopyTo(record);
+        MemoryMarshal.Write(record[_stateSize..], in hash);
+        _next.Append(record);
     }
 
     private int ListActions(ReadOnlySpan<byte> state, Span<ulong> actions)
@@ -534,20 +594,23 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         return (enabled, flags);
     }
 
-    /// <summary>Adds a successor; returns its id (-1 for an already known state when ids are not tracked).</summary>
-    private int Insert(TKey key, int source, int actionIndex, int kind, ReadOnlySpan<byte> next)
+    /// <summary>
+    /// Adds a successor's fingerprint; returns its id (-1 for an already known state when ids are not tracked).
+    /// <paramref name="added"/>: it is new (the caller writes it to the next level).
+    /// </summary>
+    private int Insert(TKey hash, int source, int actionIndex, int kind, out bool added)
     {
         if (_table.NeedsGrowth)
         {
             GrowTable();
         }
 
-        int id = _table.AddOrGet(key, _stateCount);
-        if (id == _stateCount)
+        int id = _table.AddOrGet(TScheme.Stored(hash), _stateCount);
+        added = id == _stateCount;
+        if (added)
         {
             _parents.Add(source);
             AddActionIndex(actionIndex);
-            _next.Append(next);
             _stateCount++;
             _kindNew[kind]++;
             if (_stateCount == int.MaxValue)

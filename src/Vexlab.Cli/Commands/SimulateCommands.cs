@@ -472,14 +472,21 @@ public static class SimulateCommands
         doc["baseline_states_per_sec"] = Math.Round(r.BaselineStatesPerSec);
         doc["ratio_to_baseline"] = Math.Round(r.StatesPerSec / Math.Max(1, r.BaselineStatesPerSec), 4);
         doc["wall_ns"] = (long)(r.Elapsed.TotalMilliseconds * 1e6);
+        doc["cpu_ns"] = (long)(r.CpuTime.TotalMilliseconds * 1e6);
+        doc["states_per_cpu_sec"] = Math.Round(r.StatesPerCpuSecond);
+        doc["load_average"] = LoadAverage();
         if (parallel is not null)
         {
             doc["parallel"] = new JsonObject
             {
                 ["workers"] = parallel.Workers,
+                ["states"] = parallel.States,
                 ["states_per_sec"] = Math.Round(parallel.StatesPerSec),
                 ["speedup"] = Math.Round(parallel.StatesPerSec / Math.Max(1, r.StatesPerSec), 3),
+                ["bytes_per_state"] = Math.Round(parallel.BytesPerState, 2),
                 ["wall_ns"] = (long)(parallel.Elapsed.TotalMilliseconds * 1e6),
+                ["cpu_ns"] = (long)(parallel.CpuTime.TotalMilliseconds * 1e6),
+                ["states_per_cpu_sec"] = Math.Round(parallel.StatesPerCpuSecond),
             };
         }
 
@@ -490,13 +497,29 @@ public static class SimulateCommands
         w.WriteLine(string.Create(Inv, $"transitions/s     {r.TransitionsPerSec:N0}; branching {r.Branching:F2}"));
         w.WriteLine(string.Create(Inv, $"bytes/state       {r.BytesPerState:F1} (target <= 12, parent links included)"));
         w.WriteLine(string.Create(Inv, $"baseline states/s {r.BaselineStatesPerSec:N0} (bare fingerprint-table inserts); ratio {r.StatesPerSec / Math.Max(1, r.BaselineStatesPerSec):F3}"));
+        w.WriteLine(string.Create(Inv, $"cpu               {r.CpuTime.TotalSeconds:F1} s ({r.StatesPerCpuSecond:N0} states per cpu-second); load average {LoadAverage()}"));
         if (parallel is not null)
         {
-            w.WriteLine(string.Create(Inv, $"{parallel.Workers} workers         {parallel.StatesPerSec:N0} states/s in {parallel.Elapsed.TotalSeconds:F1} s; speedup {parallel.StatesPerSec / Math.Max(1, r.StatesPerSec):F2} (target >= 1.7 with 2)"));
+            w.WriteLine(string.Create(Inv, $"{parallel.Workers} workers         {parallel.StatesPerSec:N0} states/s in {parallel.Elapsed.TotalSeconds:F1} s; speedup {parallel.StatesPerSec / Math.Max(1, r.StatesPerSec):F2} (target >= 1.7 with 2); bytes/state {parallel.BytesPerState:F1}; cpu {parallel.CpuTime.TotalSeconds:F1} s"));
         }
 
         ResultDocument.Write(context, target, doc);
         return ExitCodes.Done;
+    }
+
+    /// <summary>The 1-minute load average (Linux), so a rate measured on a busy machine says so; empty elsewhere.</summary>
+    private static string LoadAverage()
+    {
+        try
+        {
+            var text = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg") : string.Empty;
+            var space = text.IndexOf(' ', StringComparison.Ordinal);
+            return space > 0 ? text[..space] : string.Empty;
+        }
+        catch (IOException)
+        {
+            return string.Empty;
+        }
     }
 
     private static SimulationResult RunWithProgress(CliContext context, PreparedRun run, ITraceSink? trace, CancellationToken stop)

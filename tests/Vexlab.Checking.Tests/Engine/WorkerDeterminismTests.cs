@@ -41,4 +41,40 @@ public sealed class WorkerDeterminismTests
             }
         }
     }
+
+    [Fact]
+    public void Large_levels_on_the_shared_table_give_the_same_result()
+    {
+        // Levels of thousands of states: every worker inserts into the shared table; the ids, parents and so the
+        // traces are still those of one worker.
+        static CheckResult Run(int workers) => Checker.Run(
+            new GridSystem(70, liveness: false, deadlocks: true),
+            new CheckerOptions { Workers = workers, MaxMemoryBytes = 1L << 30 });
+
+        CheckResult reference = Run(1);
+        Assert.Equal(70 * 70 * 70, reference.States);
+        Assert.Equal(["no-center", Checker.DeadlockProperty], reference.Violations.Select(v => v.Property));
+        foreach (int workers in new[] { 2, 4 })
+        {
+            CheckResult other = Run(workers);
+            CheckerTests.AssertSameResult(reference, other);
+            for (int i = 0; i < reference.Violations.Count; i++)
+            {
+                Assert.Equal(reference.Violations[i].ActionIndices, other.Violations[i].ActionIndices);
+            }
+        }
+    }
+
+    [Fact]
+    public void The_bench_model_gives_the_same_result_with_two_workers()
+    {
+        static CheckResult Run(int workers) => ModelCheck.Run(
+            new CheckRequest("bench", "kvm-pf-int", [], ["no-deadlock"]),
+            new CheckerOptions { Workers = workers, MaxStates = 150_000, MaxMemoryBytes = 1L << 30 }).Result;
+
+        CheckResult reference = Run(1);
+        CheckResult other = Run(2);
+        CheckerTests.AssertSameResult(reference, other);
+        Assert.Equal(reference.BytesPerState, other.BytesPerState);
+    }
 }

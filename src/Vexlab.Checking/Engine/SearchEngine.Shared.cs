@@ -1,0 +1,443 @@
+using System.Runtime.InteropServices;
+
+namespace Vexlab.Checking.Engine;
+
+/// <summary>
+/// Several workers on one block, all of them inserting into the one fingerprint table (without the liveness graph).
+/// </summary>
+/// <remarks>
+/// Three phases a block, each over contiguous slices of the block in block order:
+/// 1. expand: successors absent from the table (read only meanwhile) are offered to the block's claim table,
+///    which keeps the least (parent position, action index) per fingerprint;
+/// 2. keep: each worker keeps the successors whose offer is the least (it owns them);
+/// 3. commit: owned successors take ids in (parent, action) order, which is worker order and, inside a worker,
+///    candidate order, then every worker inserts its own into the table with compare-and-swap on the key word,
+///    writes parents and action indices by id and its records into the next level at their places.
+/// The ids, parents and levels are therefore those a single thread assigns, whatever the number of workers.
+/// </remarks>
+internal sealed partial class SearchEngine<TKey, TScheme>
+{
+    private SharedWorker[]? _sharedPool;
+
+    /// <summary>The parents of a block's new states, in id order, before they are appended to the links.</summary>
+    private int[] _blockParents = [];
+
+    private long SharedWorkerBytes
+    {
+        get
+        {
+            long bytes = _blockParents.LongLength * sizeof(int);
+            if (_sharedPool is { } pool)
+            {
+                foreach (SharedWorker worker in pool)
+                {
+                    bytes += worker.Bytes;
+                }
+            }
+
+            return bytes;
+        }
+    }
+
+    private void ExpandShared(ReadOnlyMemory<byte> block, int count, int firstId)
+    {
+        _sharedPool ??= CreateSharedWorkers();
+        SharedWorker[] pool = _sharedPool;
+        _claims.Prepare((long)count * Math.Max(1, _maxActions));
+        int chunk = (count + pool.Length - 1) / pool.Length;
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = pool.Length };
+        Parallel.For(0, pool.Length, parallel, w =>
+        {
+            int from = Math.Min(count, w * chunk);
+            int to = Math.Min(count, from + chunk);
+            pool[w].Expand(block, from, to, firstId);
+        });
+        Parallel.For(0, pool.Length, parallel, w => pool[w].KeepOwned());
+
+        long total = 0;
+        foreach (SharedWorker worker in pool)
+        {
+            worker.FirstNew = total;
+            total += worker.OwnedCount;
+            MergeCounters(worker);
+        }
+
+        ReserveTable(total);
+        if (_stateCount + total >= int.MaxValue)
+        {
+            throw new CheckerLimitException("More than 2^31 - 1 states: the state id space is exhausted.");
+        }
+
+        if (_blockParents.Length < total)
+        {
+            _blockParents = new int[Math.Max(total, _blockParents.Length * 2)];
+        }
+
+        if (_actions8 is not null)
+        {
+            _actions8.Extend(total);
+        }
+        else
+        {
+            _actions16!.Extend(total);
+        }
+
+        bool reserved = _next.TryReserve(total, out long firstRecord);
+        int firstNewId = _stateCount;
+        Parallel.For(0, pool.Length, parallel, w => pool[w].Commit(firstNewId, reserved ? firstRecord : -1));
+        _table.Added(total);
+        _stateCount += (int)total;
+        for (int k = 0; k < total; k++)
+        {
+            _parents.Add(_blockParents[k]);
+        }
+
+        foreach (SharedWorker worker in pool)
+        {
+            if (!reserved)
+            {
+                worker.AppendOwned();
+            }
+
+            for (int k = 0; k < _kindNew.Length; k++)
+            {
+                _kindNew[k] += worker.KindNew[k];
+            }
+        }
+    }
+
+    /// <summary>Grows the table beforehand so that <paramref name="keys"/> more fit without growing.</summary>
+    private void ReserveTable(long keys)
+    {
+        while (_table.Count + keys > _table.GrowAt)
+        {
+            if (!_table.CanGrow)
+            {
+                if (_table.Count + keys >= _table.Capacity / 32 * 31)
+                {
+                    throw new CheckerLimitException("The fingerprint table reached its largest capacity.");
+                }
+
+                return;
+            }
+
+            GrowTable();
+        }
+    }
+
+    private SharedWorker[] CreateSharedWorkers()
+    {
+        var pool = new SharedWorker[_workers];
+        for (int w = 0; w < pool.Length; w++)
+        {
+            pool[w] = new SharedWorker(this);
+        }
+
+        return pool;
+    }
+
+    private void MergeCounters(SharedWorker worker)
+    {
+        _transitions += worker.Transitions;
+        for (int k = 0; k < _kindTransitions.Length; k++)
+        {
+            _kindTransitions[k] += worker.KindTransitions[k];
+        }
+
+        for (int p = 0; p < _safetyCount; p++)
+        {
+            if (_violationSource[p] < 0 && worker.ViolationSource[p] >= 0)
+            {
+                _violationSource[p] = worker.ViolationSource[p];
+                _violationAction[p] = worker.ViolationAction[p];
+                _decidedSafety++;
+            }
+        }
+
+        if (_deadlockState < 0 && worker.DeadlockState >= 0)
+        {
+            _deadlockState = worker.DeadlockState;
+        }
+    }
+
+    private void SetActionIndex(long id, int index)
+    {
+        if (_actions8 is not null)
+        {
+            _actions8[id] = (byte)index;
+        }
+        else
+        {
+            _actions16![id] = (ushort)index;
+        }
+    }
+
+    /// <summary>One worker's buffers: its candidates (new successors it may own) as parent position, action and patch.</summary>
+    private sealed class SharedWorker
+    {
+        private readonly SearchEngine<TKey, TScheme> _engine;
+        private readonly ITransitionSystem _system;
+        private readonly ulong[] _actions;
+        private readonly SuccessorBuffer<TKey, TScheme> _successors;
+        private readonly int _stateSize;
+        private readonly int _recordSize;
+        private int[] _position = [];
+        private int[] _action = [];
+        private int[] _kind = [];
+        private int[] _slot = [];
+        private TKey[] _key = [];
+        private int[] _patchStart = [0];
+        private int[] _patchWords = [];
+        private ulong[] _patchValues = [];
+        private int[] _owned = [];
+        private int[] _claimed = [];
+        private int _count;
+        private int _claimedCount;
+        private ReadOnlyMemory<byte> _block;
+        private int _firstId;
+
+        public SharedWorker(SearchEngine<TKey, TScheme> engine)
+        {
+            _engine = engine;
+            _system = engine._system;
+            _stateSize = engine._stateSize;
+            _recordSize = engine._recordSize;
+            _actions = new ulong[engine._actionBuffer.Length];
+            _successors = new SuccessorBuffer<TKey, TScheme>(_stateSize, engine._maxActions);
+            KindTransitions = new long[engine._kindTransitions.Length];
+            KindNew = new long[engine._kindTransitions.Length];
+            ViolationSource = new int[engine._safetyCount];
+            ViolationAction = new int[engine._safetyCount];
+        }
+
+        public long Bytes => (_position.LongLength * ((4 * sizeof(int)) + System.Runtime.CompilerServices.Unsafe.SizeOf<TKey>()))
+            + (_patchStart.LongLength * sizeof(int)) + (_patchWords.LongLength * (sizeof(int) + sizeof(ulong)))
+            + (_owned.LongLength * sizeof(int)) + (_claimed.LongLength * sizeof(int)) + _successors.Bytes;
+
+        public long Transitions { get; private set; }
+
+        public long[] KindTransitions { get; }
+
+        public long[] KindNew { get; }
+
+        public int[] ViolationSource { get; }
+
+        public int[] ViolationAction { get; }
+
+        public int DeadlockState { get; private set; }
+
+        public int OwnedCount { get; private set; }
+
+        /// <summary>Index of this worker's first owned successor among the block's new states.</summary>
+        public long FirstNew { get; set; }
+
+        public void Expand(ReadOnlyMemory<byte> memory, int from, int to, int firstId)
+        {
+            Reset(memory, firstId);
+            ReadOnlySpan<byte> block = memory.Span;
+            IInPlaceTransitionSystem? inPlace = InPlaceOver(_system, memory, out byte[] blockArray, out int blockOffset);
+            SearchEngine<TKey, TScheme> engine = _engine;
+            FingerprintTable<TKey, TScheme> table = engine._table;
+            BlockClaims<TKey, TScheme> claims = engine._claims;
+            IActionKinds? kinds = engine._kinds;
+            SuccessorBuffer<TKey, TScheme> successors = _successors;
+            Span<ulong> actions = _actions;
+            for (int i = from; i < to; i++)
+            {
+                int source = firstId + i;
+                ReadOnlySpan<byte> record = block.Slice(i * _recordSize, _recordSize);
+                ReadOnlySpan<byte> state = record[.._stateSize];
+                TKey hash = MemoryMarshal.Read<TKey>(record[_stateSize..]);
+                int n = inPlace is null
+                    ? engine.ListActions(state, actions)
+                    : engine.ListActions(inPlace, blockArray, blockOffset + (i * _recordSize), actions);
+                if (n == 0 && engine._options.CheckDeadlock && DeadlockState < 0 && !_system.IsValidEnd(state))
+                {
+                    DeadlockState = source;
+                }
+
+                successors.Load(state);
+                for (int a = 0; a < n; a++)
+                {
+                    ulong action = actions[a];
+                    ulong violated = inPlace is null
+                        ? _system.Apply(state, action, successors.State)
+                        : inPlace.ApplyInPlace(successors.Buffer, 0, action);
+                    int kind = kinds is null ? 0 : kinds.ActionKind(action);
+                    KindTransitions[kind]++;
+                    if (violated != 0)
+                    {
+                        NoteViolation(violated, source, a);
+                    }
+
+                    TKey raw = successors.Finish(state, hash);
+                    TKey key = TScheme.Stored(raw);
+                    if (table.Find(key) != -2)
+                    {
+                        continue;
+                    }
+
+                    int slot = claims.Offer(key, Order(i, a), out bool claimed);
+                    if (claimed)
+                    {
+                        AddClaimed(slot);
+                    }
+
+                    if (slot >= 0)
+                    {
+                        AddCandidate(i, a, kind, slot, raw, successors.PatchWords(a), successors.PatchValues(a));
+                    }
+                }
+
+                Transitions += n;
+            }
+        }
+
+        /// <summary>Keeps the candidates whose offer stayed the least; run after every worker's <see cref="Expand"/>.</summary>
+        public void KeepOwned()
+        {
+            if (_owned.Length < _count)
+            {
+                _owned = new int[Math.Max(_count, _owned.Length * 2)];
+            }
+
+            BlockClaims<TKey, TScheme> claims = _engine._claims;
+            int kept = 0;
+            for (int c = 0; c < _count; c++)
+            {
+                if (claims.IsLeast(_slot[c], Order(_position[c], _action[c])))
+                {
+                    _owned[kept++] = c;
+                }
+            }
+
+            OwnedCount = kept;
+        }
+
+        /// <summary>
+        /// Inserts the owned successors into the table, gives them ids from <paramref name="firstNewId"/> +
+        /// <see cref="FirstNew"/> on, and writes their records into the next level from <paramref name="firstRecord"/> +
+        /// <see cref="FirstNew"/> on (-1: the level spills; <see cref="AppendOwned"/> then appends them). Empties this
+        /// worker's claims; run after every <see cref="KeepOwned"/>.
+        /// </summary>
+        public void Commit(int firstNewId, long firstRecord)
+        {
+            Frontier next = _engine._next;
+            SearchEngine<TKey, TScheme> engine = _engine;
+            FingerprintTable<TKey, TScheme> table = engine._table;
+            ReadOnlySpan<byte> block = _block.Span;
+            long id = firstNewId + FirstNew;
+            for (int k = 0; k < OwnedCount; k++, id++)
+            {
+                int c = _owned[k];
+                table.InsertAbsent(TScheme.Stored(_key[c]));
+                engine._blockParents[FirstNew + k] = _firstId + _position[c];
+                engine.SetActionIndex(id, _action[c]);
+                KindNew[_kind[c]]++;
+                if (firstRecord >= 0)
+                {
+                    WriteRecord(c, block, next.Record(firstRecord + FirstNew + k));
+                }
+            }
+
+            BlockClaims<TKey, TScheme> claims = engine._claims;
+            for (int i = 0; i < _claimedCount; i++)
+            {
+                claims.Clear(_claimed[i]);
+            }
+        }
+
+        /// <summary>Appends the owned successors' records to the next level, in order (when it spills).</summary>
+        public void AppendOwned()
+        {
+            byte[] record = _engine._recordScratch;
+            ReadOnlySpan<byte> block = _block.Span;
+            for (int k = 0; k < OwnedCount; k++)
+            {
+                WriteRecord(_owned[k], block, record);
+                _engine._next.Append(record);
+            }
+        }
+
+        private static long Order(int position, int action) => ((long)position << 16) | (uint)action;
+
+        private void WriteRecord(int c, ReadOnlySpan<byte> block, Span<byte> record)
+        {
+            block.Slice(_position[c] * _recordSize, _stateSize).CopyTo(record);
+            int start = _patchStart[c];
+            int length = _patchStart[c + 1] - start;
+            SuccessorBuffer<TKey, TScheme>.ApplyPatch(_patchWords.AsSpan(start, length), _patchValues.AsSpan(start, length), record[.._stateSize]);
+            MemoryMarshal.Write(record[_stateSize..], in _key[c]);
+        }
+
+        private void Reset(ReadOnlyMemory<byte> block, int firstId)
+        {
+            _block = block;
+            _firstId = firstId;
+            Transitions = 0;
+            Array.Clear(KindTransitions);
+            Array.Clear(KindNew);
+            Array.Fill(ViolationSource, -1);
+            DeadlockState = -1;
+            _count = 0;
+            _claimedCount = 0;
+            OwnedCount = 0;
+        }
+
+        private void NoteViolation(ulong violated, int source, int actionIndex)
+        {
+            for (int p = 0; p < ViolationSource.Length; p++)
+            {
+                if ((violated & (1UL << p)) != 0 && ViolationSource[p] < 0)
+                {
+                    ViolationSource[p] = source;
+                    ViolationAction[p] = actionIndex;
+                }
+            }
+        }
+
+        private void AddClaimed(int slot)
+        {
+            if (_claimedCount == _claimed.Length)
+            {
+                Array.Resize(ref _claimed, Math.Max(256, _claimedCount * 2));
+            }
+
+            _claimed[_claimedCount++] = slot;
+        }
+
+        private void AddCandidate(int position, int action, int kind, int slot, TKey key, ReadOnlySpan<int> words, ReadOnlySpan<ulong> values)
+        {
+            int c = _count;
+            if (c == _position.Length)
+            {
+                int size = Math.Max(256, c * 2);
+                Array.Resize(ref _position, size);
+                Array.Resize(ref _action, size);
+                Array.Resize(ref _kind, size);
+                Array.Resize(ref _slot, size);
+                Array.Resize(ref _key, size);
+                Array.Resize(ref _patchStart, size + 1);
+            }
+
+            int start = _patchStart[c];
+            int end = start + words.Length;
+            if (end > _patchWords.Length)
+            {
+                int size = Math.Max(Math.Max(1024, end), _patchWords.Length * 2);
+                Array.Resize(ref _patchWords, size);
+                Array.Resize(ref _patchValues, size);
+            }
+
+            words.CopyTo(_patchWords.AsSpan(start));
+            values.CopyTo(_patchValues.AsSpan(start));
+            _position[c] = position;
+            _action[c] = action;
+            _kind[c] = kind;
+            _slot[c] = slot;
+            _key[c] = key;
+            _patchStart[c + 1] = end;
+            _count = c + 1;
+        }
+    }
+}

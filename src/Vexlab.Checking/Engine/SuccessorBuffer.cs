@@ -1,0 +1,186 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Vexlab.Checking.Engine;
+
+/// <summary>
+/// One thread's buffer for the successors of one state, built in place: the parent is copied in once, each action
+/// changes the buffer where it lies, the words it changed are found by comparing with the parent (32 bytes a step),
+/// the fingerprint is updated from those words alone, and the changed words are kept as the successor's patch and
+/// put back from the parent (the undo). Per transition that is one vector compare over the state and O(changed
+/// words) hashing and restoring, instead of a copy and a hash of the whole state; a successor's bytes are written
+/// out (parent plus patch) only when it turns out to be new.
+/// </summary>
+/// <remarks>
+/// The fingerprint is a function of the successor's bytes alone, however it was reached, so a transition system that
+/// rewrites much of the state (canonicalizing it under a symmetry, say) stays correct: past half the words changed,
+/// the fingerprint is recomputed in full.
+/// </remarks>
+internal sealed class SuccessorBuffer<TKey, TScheme>
+    where TKey : unmanaged
+    where TScheme : IFingerprintScheme<TKey>
+{
+    private readonly int _stateSize;
+    private readonly int _words;
+    private int[] _patchWords;
+    private ulong[] _patchValues;
+    private int[] _patchStart;
+    private int _patchCount;
+    private int _successors;
+
+    public SuccessorBuffer(int stateSize, int maxActions)
+    {
+        _stateSize = stateSize;
+        _words = WordMix.Words(stateSize);
+        Buffer = new byte[Math.Max(32, stateSize)];
+        _patchWords = new int[_words * 4];
+        _patchValues = new ulong[_words * 4];
+        _patchStart = new int[Math.Max(1, maxActions) + 1];
+    }
+
+    /// <summary>The successor being built (the state is the first StateSize bytes); between successors, the parent.</summary>
+    public byte[] Buffer { get; }
+
+    public Span<byte> State => Buffer.AsSpan(0, _stateSize);
+
+    /// <summary>Bytes held.</summary>
+    public long Bytes => Buffer.LongLength + (_patchWords.LongLength * (sizeof(int) + sizeof(ulong))) + (_patchStart.LongLength * sizeof(int));
+
+    /// <summary>Copies the parent in and forgets the previous parent's patches; done once per expanded state.</summary>
+    public void Load(ReadOnlySpan<byte> parent)
+    {
+        parent.CopyTo(Buffer);
+        _patchCount = 0;
+        _successors = 0;
+    }
+
+    /// <summary>
+    /// Ends the successor now in the buffer: returns its fingerprint, from <paramref name="parentHash"/> and the words
+    /// that differ from <paramref name="parent"/>, keeps those words as its patch and restores them from the parent.
+    /// Successors are numbered in the order they are ended, from 0 after each <see cref="Load"/>.
+    /// </summary>
+    public TKey Finish(ReadOnlySpan<byte> parent, TKey parentHash)
+    {
+        int first = _patchCount;
+        _patchStart[_successors] = first;
+        FindChanged(parent);
+        int changed = _patchCount - first;
+        _successors++;
+        _patchStart[_successors] = _patchCount;
+        Span<byte> state = State;
+        TKey hash = parentHash;
+        if (changed * 2 > _words)
+        {
+            hash = TScheme.Hash(state);
+        }
+        else
+        {
+            for (int c = first; c < _patchCount; c++)
+            {
+                int word = _patchWords[c];
+                hash = TScheme.Update(hash, word, WordMix.Word(parent, word), _patchValues[c]);
+            }
+        }
+
+        for (int c = first; c < _patchCount; c++)
+        {
+            int offset = _patchWords[c] * 8;
+            int length = Math.Min(8, _stateSize - offset);
+            parent.Slice(offset, length).CopyTo(state.Slice(offset, length));
+        }
+
+        return hash;
+    }
+
+    /// <summary>Writes successor <paramref name="successor"/> (the parent with its patch) to <paramref name="destination"/>.</summary>
+    public void Write(int successor, ReadOnlySpan<byte> parent, Span<byte> destination)
+    {
+        parent.CopyTo(destination);
+        WritePatch(successor, destination[.._stateSize]);
+    }
+
+    /// <summary>Applies successor <paramref name="successor"/>'s patch to a copy of its parent.</summary>
+    public void WritePatch(int successor, Span<byte> destination)
+        => ApplyPatch(PatchWords(successor), PatchValues(successor), destination);
+
+    /// <summary>Indices of the words successor <paramref name="successor"/> changed.</summary>
+    public ReadOnlySpan<int> PatchWords(int successor)
+        => _patchWords.AsSpan(_patchStart[successor], _patchStart[successor + 1] - _patchStart[successor]);
+
+    /// <summary>The values of those words in the successor.</summary>
+    public ReadOnlySpan<ulong> PatchValues(int successor)
+        => _patchValues.AsSpan(_patchStart[successor], _patchStart[successor + 1] - _patchStart[successor]);
+
+    /// <summary>Writes changed words into a copy of the parent (<paramref name="destination"/>, exactly one state long).</summary>
+    public static void ApplyPatch(ReadOnlySpan<int> words, ReadOnlySpan<ulong> values, Span<byte> destination)
+    {
+        int size = destination.Length;
+        for (int c = 0; c < words.Length; c++)
+        {
+            int offset = words[c] * 8;
+            ulong value = values[c];
+            if (offset + 8 <= size)
+            {
+                Unsafe.WriteUnaligned(ref destination[offset], value);
+            }
+            else
+            {
+                for (int i = offset; i < size; i++, value >>= 8)
+                {
+                    destination[i] = (byte)value;
+                }
+            }
+        }
+    }
+
+    private void FindChanged(ReadOnlySpan<byte> parent)
+    {
+        ref byte p = ref MemoryMarshal.GetReference(parent);
+        ref byte b = ref MemoryMarshal.GetArrayDataReference(Buffer);
+        int size = _stateSize;
+        int offset = 0;
+        for (; offset + 32 <= size; offset += 32)
+        {
+            Vector256<byte> x = Vector256.LoadUnsafe(ref p, (nuint)offset);
+            Vector256<byte> y = Vector256.LoadUnsafe(ref b, (nuint)offset);
+            if (x != y)
+            {
+                uint differs = ~Vector256.Equals(x, y).ExtractMostSignificantBits();
+                while (differs != 0)
+                {
+                    int word = BitOperations.TrailingZeroCount(differs) >> 3;
+                    int index = (offset >> 3) + word;
+                    AddPatch(index, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref b, index * 8)));
+                    differs &= ~(0xFFu << (word * 8));
+                }
+            }
+        }
+
+        ReadOnlySpan<byte> state = State;
+        for (; offset < size; offset += 8)
+        {
+            int word = offset >> 3;
+            ulong value = WordMix.Word(state, word);
+            if (WordMix.Word(parent, word) != value)
+            {
+                AddPatch(word, value);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AddPatch(int word, ulong value)
+    {
+        if (_patchCount == _patchWords.Length)
+        {
+            Array.Resize(ref _patchWords, _patchCount * 2);
+            Array.Resize(ref _patchValues, _patchCount * 2);
+        }
+
+        _patchWords[_patchCount] = word;
+        _patchValues[_patchCount] = value;
+        _patchCount++;
+    }
+}

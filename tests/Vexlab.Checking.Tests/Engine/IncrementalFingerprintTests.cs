@@ -1,0 +1,151 @@
+using Vexlab.Checking.Engine;
+
+namespace Vexlab.Checking.Tests.Engine;
+
+/// <summary>
+/// Successors built in place: the fingerprint updated from the changed words equals the fingerprint of the whole
+/// successor, the undo puts the parent back, and parent plus patch is the successor the copying Apply builds.
+/// </summary>
+public sealed class IncrementalFingerprintTests
+{
+    [Theory]
+    [InlineData("bench", "kvm-pf-int")]
+    [InlineData("truncate", "kvm-pf")]
+    [InlineData("reenable", "ve")]
+    [InlineData("nmi-window", "kvm-pf")]
+    public void Updated_fingerprints_equal_whole_state_fingerprints(string model, string protocol)
+    {
+        using var system = ModelCheck.BuildSystem(new CheckRequest(model, protocol, [], []));
+        int size = system.StateSize;
+        var buffer64 = new SuccessorBuffer<ulong, Fingerprint64>(size, system.MaxActions);
+        var buffer128 = new SuccessorBuffer<UInt128, Fingerprint128>(size, system.MaxActions);
+        var actions = new ulong[system.MaxActions];
+        var copied = new byte[size];
+        var patched = new byte[size];
+        var initial = new byte[size];
+        system.WriteInitialState(initial);
+        var frontier = new List<byte[]> { initial };
+        var seen = new HashSet<ulong> { Fingerprint64.Hash(initial) };
+        for (int i = 0; i < frontier.Count && i < 1_500; i++)
+        {
+            byte[] parent = frontier[i];
+            ulong hash64 = Fingerprint64.Hash(parent);
+            UInt128 hash128 = Fingerprint128.Hash(parent);
+            int n = system.ListActions(parent, actions);
+            buffer64.Load(parent);
+            buffer128.Load(parent);
+            for (int a = 0; a < n; a++)
+            {
+                ulong expectedBits = system.Apply(parent, actions[a], copied);
+                Assert.Equal(expectedBits, system.ApplyInPlace(buffer64.Buffer, 0, actions[a]));
+                system.ApplyInPlace(buffer128.Buffer, 0, actions[a]);
+                Assert.Equal(copied, buffer64.State.ToArray());
+
+                ulong key64 = buffer64.Finish(parent, hash64);
+                UInt128 key128 = buffer128.Finish(parent, hash128);
+                Assert.Equal(Fingerprint64.Hash(copied), key64);
+                Assert.Equal(Fingerprint128.Hash(copied), key128);
+                Assert.Equal(parent, buffer64.State.ToArray());
+                Assert.Equal(parent, buffer128.State.ToArray());
+
+                buffer64.Write(a, parent, patched);
+                Assert.Equal(copied, patched);
+                if (seen.Add(key64))
+                {
+                    frontier.Add((byte[])copied.Clone());
+                }
+            }
+        }
+
+        Assert.True(frontier.Count > 100, $"only {frontier.Count} states explored");
+    }
+
+    [Fact]
+    public void A_rewritten_state_falls_back_to_the_whole_fingerprint()
+    {
+        // A transition that rewrites every word (as a canonicalizing system may): the fingerprint is still the state's.
+        byte[] parent = new byte[67];
+        for (int i = 0; i < parent.Length; i++)
+        {
+            parent[i] = (byte)(i * 7);
+        }
+
+        var buffer = new SuccessorBuffer<ulong, Fingerprint64>(parent.Length, 2);
+        buffer.Load(parent);
+        for (int i = 0; i < parent.Length; i++)
+        {
+            buffer.Buffer[i] = (byte)(255 - i);
+        }
+
+        byte[] successor = buffer.State.ToArray();
+        Assert.Equal(Fingerprint64.Hash(successor), buffer.Finish(parent, Fingerprint64.Hash(parent)));
+        Assert.Equal(parent, buffer.State.ToArray());
+        var written = new byte[parent.Length];
+        buffer.Write(0, parent, written);
+        Assert.Equal(successor, written);
+    }
+
+    [Fact]
+    public void States_that_differ_in_one_word_never_share_a_fingerprint()
+    {
+        // Each word's term is a bijection of the word, so changing one word always changes the sum.
+        byte[] state = new byte[24];
+        var seen = new HashSet<ulong>();
+        for (int word = 0; word < 3; word++)
+        {
+            for (int value = 0; value < 2_000; value++)
+            {
+                Array.Clear(state);
+                BitConverter.TryWriteBytes(state.AsSpan(word * 8), (ulong)value * 0x0101);
+                seen.Add(Fingerprint64.Hash(state));
+            }
+        }
+
+        // Value 0 in each word is the same all-zero state.
+        Assert.Equal((3 * 2_000) - 2, seen.Count);
+    }
+
+    [Fact]
+    public void Claims_keep_the_least_order_whatever_the_arrival()
+    {
+        var claims = new BlockClaims<ulong, Fingerprint64>();
+        const int Keys = 5_000;
+        claims.Prepare(Keys);
+        var slots = new int[Keys];
+        var claimedBy = new int[Keys];
+        var least = Enumerable.Repeat(long.MaxValue, Keys).ToArray();
+        Parallel.For(0, 4, thread =>
+        {
+            var random = new Random(thread);
+            for (int round = 0; round < Keys; round++)
+            {
+                int k = random.Next(Keys);
+                long order = (k * 16L) + random.Next(16);
+                for (long seen = Volatile.Read(ref least[k]); order < seen; seen = Volatile.Read(ref least[k]))
+                {
+                    Interlocked.CompareExchange(ref least[k], order, seen);
+                }
+
+                int slot = claims.Offer((ulong)k + 1, order, out bool claimed);
+                if (slot >= 0)
+                {
+                    Volatile.Write(ref slots[k], slot);
+                }
+
+                if (claimed)
+                {
+                    Interlocked.Increment(ref claimedBy[k]);
+                }
+            }
+        });
+
+        for (int k = 0; k < Keys; k++)
+        {
+            Assert.Equal(least[k] == long.MaxValue ? 0 : 1, claimedBy[k]);
+            if (claimedBy[k] == 1)
+            {
+                Assert.True(claims.IsLeast(slots[k], least[k]));
+            }
+        }
+    }
+}
