@@ -259,8 +259,9 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
     {
         var m = _workers.Value!.Machine;
         m.Attach(state, offset);
-        var sink = default(ViolationSink);
-        m.Apply(MachineAction.Unpack(action), ref sink);
+        var a = MachineAction.Unpack(action);
+        var sink = new ViolationSink(m, a.Pick);
+        m.Apply(a, ref sink);
         var bits = MapViolations(sink.Raw) | InvariantViolations(m);
         m.Detach();
         return bits;
