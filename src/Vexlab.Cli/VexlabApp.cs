@@ -18,7 +18,24 @@ public static class VexlabApp
     {
         var interactive = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
         var color = interactive && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
-        return Run(args, new CliContext(output, error, interactive, color));
+        return Run(args, new CliContext(output, error, interactive, color)
+        {
+            Columns = Environment.GetEnvironmentVariable("COLUMNS"),
+            OutputTerminalWidth = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected ? WindowWidth() : null,
+            ErrorTerminalWidth = interactive ? WindowWidth() : null,
+        });
+    }
+
+    private static int? WindowWidth()
+    {
+        try
+        {
+            return Console.WindowWidth;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     public static int Run(string[] args, CliContext context)

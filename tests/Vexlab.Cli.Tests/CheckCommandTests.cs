@@ -41,7 +41,24 @@ public sealed class CheckCommandTests
         Assert.Equal(3, r.ExitCode);
     }
 
+    [Fact]
+    public void FingerprintBits128_FindsTheSameStatesWithASmallerCollisionProbability()
+    {
+        string[] check = ["check", "--builtin", "nmi-window", "--protocol", "kvm-pf", "--property", "fault-info-intact", "--json"];
+        var narrow = CliRunner.Run(check);
+        var wide = CliRunner.Run([.. check, "--fingerprint-bits", "128"]);
+        Assert.Equal(1, wide.ExitCode);
+        using var a = JsonDocument.Parse(narrow.Stdout);
+        using var b = JsonDocument.Parse(wide.Stdout);
+        Assert.Equal(a.RootElement.GetProperty("states").GetInt64(), b.RootElement.GetProperty("states").GetInt64());
+        Assert.Equal(
+            a.RootElement.GetProperty("violations")[0].GetProperty("trace").GetRawText(),
+            b.RootElement.GetProperty("violations")[0].GetProperty("trace").GetRawText());
+        Assert.True(b.RootElement.GetProperty("collision_probability").GetDouble() < a.RootElement.GetProperty("collision_probability").GetDouble());
+    }
+
     [Theory]
+    [InlineData("check", "--builtin", "irq-off", "--protocol", "sync", "--fingerprint-bits", "32")]
     [InlineData("check", "--builtin", "nope", "--protocol", "sync")]
     [InlineData("check", "--builtin", "irq-off", "--protocol", "nope")]
     [InlineData("check", "--builtin", "irq-off", "--protocol", "sync", "--property", "nope")]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Vexlab.Cli;
 using Vexlab.Cli.Infrastructure;
@@ -14,6 +15,12 @@ public sealed class DocShell
 {
     /// <summary>How the docs show the directory the commands run in.</summary>
     public const string ShownDirectory = "/tmp";
+
+    /// <summary>
+    /// The terminal width the docs show, whatever runs the check: tables are fitted to it as on a
+    /// 120-column terminal. A line can set another with a <c>COLUMNS=N</c> prefix.
+    /// </summary>
+    public const int Columns = 120;
 
     private readonly string _directory;
     private int _lastStatus;
@@ -50,6 +57,13 @@ public sealed class DocShell
 
     private int Execute(string[] words, StringWriter output)
     {
+        var columns = Columns.ToString(CultureInfo.InvariantCulture);
+        if (words[0].StartsWith("COLUMNS=", StringComparison.Ordinal) && words.Length > 1)
+        {
+            columns = words[0]["COLUMNS=".Length..];
+            words = words[1..];
+        }
+
         switch (words[0])
         {
             case "vexlab":
@@ -59,7 +73,11 @@ public sealed class DocShell
                     try
                     {
                         // Progress lines depend on the machine's speed, not on the command: the docs leave them out.
-                        var context = new CliContext(output, output, errorIsTerminal: false, color: false) { ProgressInterval = TimeSpan.MaxValue };
+                        var context = new CliContext(output, output, errorIsTerminal: false, color: false)
+                        {
+                            ProgressInterval = TimeSpan.MaxValue,
+                            Columns = columns,
+                        };
                         return VexlabApp.Run(words[1..], context);
                     }
                     finally

@@ -30,6 +30,7 @@ public static class CheckCommand
         var resume = new Option<string?>("--resume") { Description = "Continue from the checkpoint in DIR (same model, protocol, settings and properties)", HelpName = "DIR" };
         var maxDepth = new Option<int?>("--max-depth") { Description = "Do not expand states deeper than this", HelpName = "N" };
         var timeLimit = new Option<string?>("--time-limit") { Description = "Wall-clock limit, e.g. 30s, 5m", HelpName = "DURATION" };
+        var fingerprintBits = new Option<int?>("--fingerprint-bits") { Description = "Fingerprint width, 64 or 128 (16 bytes a table slot; the reported collision probability follows) [default: 64]", HelpName = "BITS" };
         var workers = new Option<int?>("--workers") { Description = "Worker threads (results do not depend on it)", HelpName = "N" };
         var matrix = new Option<bool>("--matrix") { Description = "Check every built-in model (except bench) under every protocol" };
         var columns = new Option<string?>("--protocols") { Description = "With --matrix: the protocol entries to check, as for compare (e.g. 've,ve[guest.ve.info_store=args]')", HelpName = "LIST" };
@@ -37,9 +38,10 @@ public static class CheckCommand
         var transpose = new Option<bool>("--transpose") { Description = "With --matrix: one row per protocol entry, one column per model" };
         var trace = new Option<string?>("--trace") { Description = "Write the first counterexample as replayable JSON", HelpName = "FILE" };
         var json = JsonTarget.CreateOption();
+        var wide = TerminalWidth.CreateOption();
         var command = new Command("check", "Exhaustively check a built-in model or a model file under a protocol");
         command.Arguments.Add(file);
-        foreach (var o in new Option[] { builtin, protocol, property, set, maxStates, maxMemory, spillDir, maxSpill, maxDepth, timeLimit, workers, checkpoint, checkpointEvery, resume, matrix, columns, markdown, transpose, trace, json })
+        foreach (var o in new Option[] { builtin, protocol, property, set, maxStates, maxMemory, spillDir, maxSpill, maxDepth, timeLimit, workers, fingerprintBits, checkpoint, checkpointEvery, resume, matrix, columns, markdown, transpose, trace, json, wide })
         {
             command.Options.Add(o);
         }
@@ -51,6 +53,16 @@ public static class CheckCommand
             if (parse.GetValue(workers) is { } w)
             {
                 options.Workers = w;
+            }
+
+            if (parse.GetValue(fingerprintBits) is { } bits)
+            {
+                options.Fingerprint128 = bits switch
+                {
+                    64 => false,
+                    128 => true,
+                    _ => throw new InputException("--fingerprint-bits must be 64 or 128"),
+                };
             }
 
             if (parse.GetValue(maxStates) is { } ms)
@@ -118,7 +130,7 @@ public static class CheckCommand
 
                 options.CheckpointDirectory = CreateFolder(checkpointFolder, "--checkpoint");
 
-                return RunMatrix(context, target, entries, overrides, properties, options, parse.GetValue(markdown), parse.GetValue(transpose));
+                return RunMatrix(context, target, entries, overrides, properties, options, parse.GetValue(markdown), parse.GetValue(transpose), parse.GetValue(wide));
             }
 
             if (parse.GetValue(columns) is not null || parse.GetValue(markdown) || parse.GetValue(transpose))
@@ -225,7 +237,8 @@ public static class CheckCommand
         string[] properties,
         CheckerOptions template,
         bool markdown,
-        bool transpose)
+        bool transpose,
+        bool wide)
     {
         var models = BuiltinModels.All.Where(m => m.InMatrix).ToList();
         var rows = new JsonArray();
@@ -297,18 +310,19 @@ public static class CheckCommand
         }
         else
         {
-            var table = new Table().Title("Verdicts (violated properties)").AddColumn(corner);
+            var table = new FittedTable(TableShape.Pivot, "Verdicts (violated properties)").Column(corner);
             foreach (var h in header)
             {
-                table.AddColumn(Markup.Escape(h));
+                table.Column(h);
             }
 
             foreach (var line in lines)
             {
-                table.AddRow([.. line.Select(Markup.Escape)]);
+                table.Row([.. line]);
             }
 
-            context.Human(target).Write(table);
+            var human = context.Human(target);
+            table.Write(human, context.TableWidth(human, wide));
         }
 
         var doc = ResultDocument.Create();

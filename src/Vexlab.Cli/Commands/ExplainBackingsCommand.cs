@@ -34,21 +34,21 @@ public static class ExplainBackingsCommand
         return doc;
     }
 
-    private static void WriteHuman(IAnsiConsole console)
+    private static void WriteHuman(IAnsiConsole console, int width)
     {
-        var table = new Table().AddColumns("name", "latency", "mean");
+        var table = new FittedTable(TableShape.Records).Column("name").Column("latency").Column("mean");
         foreach (var name in ScenarioSchema.BackingKinds)
         {
             var store = BackingStore.Create(name);
-            table.AddRow(
-                Markup.Escape(store.Name),
-                Markup.Escape(store.Spec),
-                Markup.Escape(store.MeanNs >= 1_000_000
+            table.Row(
+                store.Name,
+                store.Spec,
+                store.MeanNs >= 1_000_000
                     ? (store.MeanNs / 1e6).ToString("0.##", CultureInfo.InvariantCulture) + "ms"
-                    : (store.MeanNs / 1000).ToString("0.#", CultureInfo.InvariantCulture) + "us"));
+                    : (store.MeanNs / 1000).ToString("0.#", CultureInfo.InvariantCulture) + "us");
         }
 
-        console.Write(table);
+        table.Write(console, width);
         console.WriteLine("A scenario defines its own under backings[] (name, latency) in the same terms, an empirical one from a CSV of samples included; --json adds each built-in's source.");
     }
 }

@@ -73,17 +73,16 @@ public static class ExplainBugsCommand
         return doc;
     }
 
-    private static void WriteHuman(IAnsiConsole console)
+    private static void WriteHuman(IAnsiConsole console, int width)
     {
-        var table = new Table()
-            .Title("Known bugs: the knob value that brings each back")
-            .AddColumn("id")
-            .AddColumn("commit")
-            .AddColumn("subject")
-            .AddColumn("knob = buggy value")
-            .AddColumn("protocol")
-            .AddColumn("model")
-            .AddColumn("breaks");
+        var table = new FittedTable(TableShape.Records, "Known bugs: the knob value that brings each back")
+            .Column("id")
+            .Column("commit")
+            .Column("subject")
+            .Column("knob = buggy value")
+            .Column("protocol")
+            .Column("model")
+            .Column("breaks");
         foreach (var bug in BugCatalog.All)
         {
             var knob = $"{bug.Knob}={bug.BuggyValue}";
@@ -92,48 +91,34 @@ public static class ExplainBugsCommand
                 knob += " (with " + string.Join(", ", bug.With) + ")";
             }
 
-            table.AddRow(
-                Markup.Escape(bug.Id),
-                Markup.Escape(bug.Commit),
-                Markup.Escape(bug.Subject),
-                Markup.Escape(knob),
-                Markup.Escape(bug.Protocol),
-                Markup.Escape(bug.CheckerModel),
-                Markup.Escape(bug.Property));
+            table.Row(bug.Id, bug.Commit, bug.Subject, knob, bug.Protocol, bug.CheckerModel, bug.Property);
         }
 
-        console.Write(table);
+        table.Write(console, width);
         console.WriteLine();
-        var outOfScope = new Table()
-            .Title("Out of scope for now")
-            .AddColumn("id")
-            .AddColumn("commit")
-            .AddColumn("subject")
-            .AddColumn("why");
+        var outOfScope = new FittedTable(TableShape.Records, "Out of scope for now")
+            .Column("id")
+            .Column("commit")
+            .Column("subject")
+            .Column("why");
         foreach (var bug in BugCatalog.OutOfScope)
         {
-            outOfScope.AddRow(Markup.Escape(bug.Id), Markup.Escape(bug.Commit), Markup.Escape(bug.Subject), Markup.Escape(bug.Reason));
+            outOfScope.Row(bug.Id, bug.Commit, bug.Subject, bug.Reason);
         }
 
-        console.Write(outOfScope);
+        outOfScope.Write(console, width);
         console.WriteLine();
-        var windows = new Table()
-            .Title("Never fixed: windows that were only narrowed")
-            .AddColumn("id")
-            .AddColumn("window")
-            .AddColumn("mitigated by")
-            .AddColumn("what is left")
-            .AddColumn("check");
+        var windows = new FittedTable(TableShape.Records, "Never fixed: windows that were only narrowed")
+            .Column("id")
+            .Column("window")
+            .Column("mitigated by")
+            .Column("what is left")
+            .Column("check");
         foreach (var w in BugCatalog.OpenWindows)
         {
-            windows.AddRow(
-                Markup.Escape(w.Id),
-                Markup.Escape(w.Subject),
-                Markup.Escape(w.Mitigation),
-                Markup.Escape(w.Residual),
-                Markup.Escape($"{w.CheckerModel} under {w.Protocol}: {w.Property}"));
+            windows.Row(w.Id, w.Subject, w.Mitigation, w.Residual, $"{w.CheckerModel} under {w.Protocol}: {w.Property}");
         }
 
-        console.Write(windows);
+        windows.Write(console, width);
     }
 }

@@ -33,19 +33,15 @@ public static class ExplainCostsCommand
         return doc;
     }
 
-    private static void WriteHuman(IAnsiConsole console)
+    private static void WriteHuman(IAnsiConsole console, int width)
     {
-        var table = new Table().AddColumns("key", "default", "range", "source");
+        var table = new FittedTable(TableShape.Records).Column("key").Column("default").Column("range").Column("source");
         foreach (var d in CostModel.Defaults)
         {
-            table.AddRow(
-                Markup.Escape(d.Key),
-                Markup.Escape(Ns(d.Nanoseconds)),
-                Markup.Escape($"{Ns(d.RangeLowNs)}..{Ns(d.RangeHighNs)}"),
-                Markup.Escape(d.Source));
+            table.Row(d.Key, Ns(d.Nanoseconds), $"{Ns(d.RangeLowNs)}..{Ns(d.RangeHighNs)}", d.Source);
         }
 
-        console.Write(table);
+        table.Write(console, width);
         console.WriteLine("Each key is a scenario key: --set cost.vm_exit_entry=800ns, a compare entry such as sync[cost.vm_exit_entry=800ns], or a sweep axis.");
     }
 

@@ -153,40 +153,38 @@ public static class ExplainKeysCommand
         return text;
     }
 
-    private static void WriteHuman(IAnsiConsole console)
+    private static void WriteHuman(IAnsiConsole console, int width)
     {
-        var table = new Table()
-            .Title("Model knobs")
-            .AddColumn(new TableColumn("key").NoWrap())
-            .AddColumn("type")
-            .AddColumn("default")
-            .AddColumn("values")
-            .AddColumn("protocols")
-            .AddColumn("source");
+        var table = new FittedTable(TableShape.Records, "Model knobs")
+            .Column("key")
+            .Column("type")
+            .Column("default")
+            .Column("values")
+            .Column("protocols")
+            .Column("source");
         foreach (var knob in KnobCatalog.All)
         {
-            table.AddRow(
-                Markup.Escape(knob.Key),
+            table.Row(
+                knob.Key,
                 TypeName(knob.Kind),
-                Markup.Escape(DefaultText(knob)),
-                Markup.Escape(ValuesText(knob)),
-                Markup.Escape(knob.Protocols.Length == 0 ? "all" : string.Join(", ", knob.Protocols)),
-                Markup.Escape(knob.Source));
+                DefaultText(knob),
+                ValuesText(knob),
+                knob.Protocols.Length == 0 ? "all" : string.Join(", ", knob.Protocols),
+                knob.Source);
         }
 
-        console.Write(table);
-        var scenario = new Table()
-            .Title("Scenario keys (YAML, --set, or the run's JSON)")
-            .AddColumn(new TableColumn("key").NoWrap())
-            .AddColumn("type")
-            .AddColumn("default")
-            .AddColumn("description");
+        table.Write(console, width);
+        var scenario = new FittedTable(TableShape.Records, "Scenario keys (YAML, --set, or the run's JSON)")
+            .Column("key")
+            .Column("type")
+            .Column("default")
+            .Column("description");
         foreach (var (key, spec) in ScenarioKeys())
         {
             var type = spec.Kind.ToString().ToLowerInvariant() + (spec.EnumValues is null ? string.Empty : $" ({string.Join(", ", spec.EnumValues)})");
-            scenario.AddRow(Markup.Escape(key), Markup.Escape(type), Markup.Escape(DefaultText(spec)), Markup.Escape(spec.Description));
+            scenario.Row(key, type, DefaultText(spec), spec.Description);
         }
 
-        console.Write(scenario);
+        scenario.Write(console, width);
     }
 }

@@ -25,14 +25,14 @@ public static class ExplainPropertiesCommand
         return doc;
     }
 
-    private static void WriteHuman(IAnsiConsole console)
+    private static void WriteHuman(IAnsiConsole console, int width)
     {
-        var table = new Table().AddColumn(new TableColumn("property").NoWrap()).AddColumns("kind", "meaning", "source");
+        var table = new FittedTable(TableShape.Records).Column("property").Column("kind").Column("meaning").Column("source");
         foreach (var p in PropertyCatalog.All)
         {
-            table.AddRow(Markup.Escape(p.Name), Markup.Escape(p.Kind), Markup.Escape(p.Description), Markup.Escape(p.Source));
+            table.Row(p.Name, p.Kind, p.Description, p.Source);
         }
 
-        console.Write(table);
+        table.Write(console, width);
     }
 }

@@ -20,17 +20,21 @@ public static class ExplainProtocolCommand
         var set = new Option<string[]>("--set") { Description = "Set a knob: KEY=VALUE (repeatable)", HelpName = "KEY=VALUE", AllowMultipleArgumentsPerToken = false };
         var steps = new Option<bool>("--steps") { Description = "Also print the step sequence behind every cell" };
         var json = JsonTarget.CreateOption();
+        var wide = TerminalWidth.CreateOption();
         var command = new Command("protocol", "Print a protocol's delivery matrix, computed by driving the model");
         command.Arguments.Add(name);
         command.Options.Add(set);
         command.Options.Add(steps);
         command.Options.Add(json);
+        command.Options.Add(wide);
         command.SetAction(parse =>
         {
             var protocol = Build(parse.GetValue(name)!, parse.GetValue(set) ?? []);
             var rows = DeliveryMatrix.Compute(protocol);
             var target = JsonTarget.From(parse, json);
-            WriteHuman(context.Human(target), protocol, rows, parse.GetValue(steps));
+            var human = context.Human(target);
+            var width = context.TableWidth(human, parse.GetValue(wide));
+            TerminalWidth.WrapText(human, width, () => WriteHuman(human, width, protocol, rows, parse.GetValue(steps)));
             ResultDocument.Write(context, target, BuildDocument(protocol, rows));
             return ExitCodes.Done;
         });
@@ -83,16 +87,16 @@ public static class ExplainProtocolCommand
         return doc;
     }
 
-    private static void WriteHuman(IAnsiConsole console, ProtocolSpec protocol, IReadOnlyList<MatrixRow> rows, bool steps)
+    private static void WriteHuman(IAnsiConsole console, int width, ProtocolSpec protocol, IReadOnlyList<MatrixRow> rows, bool steps)
     {
         console.WriteLine($"{protocol.Label}: {ProtocolCatalog.Describe(protocol.Name)}");
-        var table = new Table().AddColumns("context", "not_present", "ready");
+        var table = new FittedTable(TableShape.Records).Column("context").Column("not_present").Column("ready");
         foreach (var row in rows)
         {
-            table.AddRow(Markup.Escape(row.Context), Markup.Escape(row.NotPresent), Markup.Escape(row.Ready));
+            table.Row(row.Context, row.NotPresent, row.Ready);
         }
 
-        console.Write(table);
+        table.Write(console, width);
         if (!steps)
         {
             return;

@@ -41,14 +41,17 @@ public static class ExplainRulesCommand
     {
         var rules = ArchFormat.CreateRulesOption();
         var json = JsonTarget.CreateOption();
+        var wide = TerminalWidth.CreateOption();
         var command = new Command("rules", "Print the exception classes, the double-fault matrix and the event-blocking rules");
         command.Options.Add(rules);
         command.Options.Add(json);
+        command.Options.Add(wide);
         command.SetAction(parse =>
         {
             var set = ArchFormat.Rules(parse, rules);
             var target = JsonTarget.From(parse, json);
-            WriteHuman(context.Human(target), set);
+            var human = context.Human(target);
+            WriteHuman(human, context.TableWidth(human, parse.GetValue(wide)), set);
             ResultDocument.Write(context, target, BuildDocument(set));
             return ExitCodes.Done;
         });
@@ -127,39 +130,41 @@ public static class ExplainRulesCommand
     private static IEnumerable<byte> ClassVectors()
         => Enumerable.Range(0, Vectors.FirstUserVector).Where(v => !Vectors.IsReserved(v)).Select(v => (byte)v);
 
-    private static void WriteHuman(IAnsiConsole console, DoubleFaultRules rules)
+    private static void WriteHuman(IAnsiConsole console, int width, DoubleFaultRules rules)
     {
-        var classes = new Table()
-            .Title("Exception classes")
-            .Caption("SDM Vol. 3A Table 6-4; KVM exception_class(); #VC/#SX per AMD APM Vol. 2 Table 8-1 (class assumed benign)")
-            .AddColumn(new TableColumn("vector").RightAligned())
-            .AddColumn("mnemonic")
-            .AddColumn("sdm class")
-            .AddColumn("kvm class");
+        var classes = new FittedTable(
+                TableShape.Records,
+                "Exception classes",
+                "SDM Vol. 3A Table 6-4; KVM exception_class(); #VC/#SX per AMD APM Vol. 2 Table 8-1 (class assumed benign)")
+            .Column("vector", Justify.Right)
+            .Column("mnemonic")
+            .Column("sdm class")
+            .Column("kvm class");
         foreach (var v in ClassVectors())
         {
-            classes.AddRow(
+            classes.Row(
                 v.ToString(CultureInfo.InvariantCulture),
-                Markup.Escape(Vectors.Mnemonic(v)),
+                Vectors.Mnemonic(v),
                 ArchFormat.ClassName(v, DoubleFaultRules.Sdm),
                 ArchFormat.ClassName(v, DoubleFaultRules.Kvm));
         }
 
-        classes.AddRow("32-255", "INT n / INTR", "benign", "benign");
-        console.Write(classes);
+        classes.Row("32-255", "INT n / INTR", "benign", "benign");
+        classes.Write(console, width);
         console.WriteLine();
 
-        var matrix = new Table()
-            .Title(string.Create(CultureInfo.InvariantCulture, $"Double fault ({ArchFormat.RulesName(rules)} rules): row = exception being delivered, column = exception raised meanwhile"))
-            .Caption(rules == DoubleFaultRules.Kvm
-                ? ". serial, DF double fault, TF triple fault; KVM kvm_multiple_exception() with exception_class()"
-                : ". serial, DF double fault, TF triple fault; SDM Vol. 3A 6.15, Table 6-5")
-            .AddColumn("first \\ second");
+        var matrix = new FittedTable(
+                TableShape.Pivot,
+                string.Create(CultureInfo.InvariantCulture, $"Double fault ({ArchFormat.RulesName(rules)} rules): row = exception being delivered, column = exception raised meanwhile"),
+                rules == DoubleFaultRules.Kvm
+                    ? ". serial, DF double fault, TF triple fault; KVM kvm_multiple_exception() with exception_class()"
+                    : ". serial, DF double fault, TF triple fault; SDM Vol. 3A 6.15, Table 6-5")
+            .Column("first \\ second");
         foreach (var second in ArchFormat.MatrixVectors)
         {
             if (second != Vectors.DF)
             {
-                matrix.AddColumn(new TableColumn(Markup.Escape(Vectors.Mnemonic(second))).Centered());
+                matrix.Column(Vectors.Mnemonic(second), Justify.Center);
             }
         }
 
@@ -167,8 +172,7 @@ public static class ExplainRulesCommand
         foreach (var first in ArchFormat.MatrixVectors)
         {
             cells.Clear();
-            cells.Add(Markup.Escape(string.Create(
-                CultureInfo.InvariantCulture, $"{Vectors.Mnemonic(first)} ({ArchFormat.ClassName(first, rules)})")));
+            cells.Add(string.Create(CultureInfo.InvariantCulture, $"{Vectors.Mnemonic(first)} ({ArchFormat.ClassName(first, rules)})"));
             foreach (var second in ArchFormat.MatrixVectors)
             {
                 if (second != Vectors.DF)
@@ -177,22 +181,21 @@ public static class ExplainRulesCommand
                 }
             }
 
-            matrix.AddRow(cells.ToArray());
+            matrix.Row([.. cells]);
         }
 
-        console.Write(matrix);
+        matrix.Write(console, width);
         console.WriteLine();
 
-        var blocking = new Table()
-            .Title("Event blocking")
-            .AddColumn("event")
-            .AddColumn("rule")
-            .AddColumn("source");
+        var blocking = new FittedTable(TableShape.Records, "Event blocking")
+            .Column("event")
+            .Column("rule")
+            .Column("source");
         foreach (var (ev, rule, citation) in s_blocking)
         {
-            blocking.AddRow(Markup.Escape(ev), Markup.Escape(rule), Markup.Escape(citation));
+            blocking.Row(ev, rule, citation);
         }
 
-        console.Write(blocking);
+        blocking.Write(console, width);
     }
 }

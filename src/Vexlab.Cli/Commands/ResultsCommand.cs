@@ -24,11 +24,13 @@ public static class ResultsCommand
         var format = new Option<string>("--format") { Description = "table, csv or json", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "csv", "json");
         var json = JsonTarget.CreateOption();
+        var wide = TerminalWidth.CreateOption();
         var command = new Command("query", "Run SQL on a result store (read-only)");
         command.Arguments.Add(file);
         command.Arguments.Add(sql);
         command.Options.Add(format);
         command.Options.Add(json);
+        command.Options.Add(wide);
         command.SetAction(parse =>
         {
             var target = JsonTarget.From(parse, json);
@@ -49,18 +51,18 @@ public static class ResultsCommand
                     context.Output.Write(ResultDocument.Serialize(QueryDocument(result)) + "\n");
                     break;
                 default:
-                    var table = new Table();
+                    var table = new FittedTable(TableShape.Records);
                     foreach (var column in result.Columns)
                     {
-                        table.AddColumn(Markup.Escape(column));
+                        table.Column(column);
                     }
 
                     foreach (var row in result.Rows)
                     {
-                        table.AddRow(row.Select(v => Markup.Escape(QueryResult.FormatValue(v))).ToArray());
+                        table.Row([.. row.Select(QueryResult.FormatValue)]);
                     }
 
-                    context.OutConsole.Write(table);
+                    table.Write(context.OutConsole, context.TableWidth(context.OutConsole, parse.GetValue(wide)));
                     break;
             }
 

@@ -35,10 +35,12 @@ public static class SimulateCommands
         format.AcceptOnlyFromAmong("perfetto", "ftrace", "trace-dat");
         var timeline = new Option<string?>("--timeline") { Description = "Write per-interval counters (work per task, faults started and completed, vCPU state, device queue depth) to FILE: .csv or .parquet", HelpName = "FILE" };
         var interval = new Option<string>("--timeline-interval") { Description = "Interval of --timeline rows, a duration such as 1ms or 250us", DefaultValueFactory = _ => "1ms", HelpName = "DURATION" };
+        var wide = TerminalWidth.CreateOption();
         var command = new Command("run", "Run one scenario under one protocol in the timed simulator");
         options.AddTo(command);
         command.Options.Add(protocol);
         command.Options.Add(json);
+        command.Options.Add(wide);
         command.Options.Add(exits);
         command.Options.Add(vcpuOption);
         command.Options.Add(trace);
@@ -130,11 +132,12 @@ public static class SimulateCommands
             }
 
             var human = context.Human(target);
-            WriteTable(human, [prepared], [result], null);
+            var width = context.TableWidth(human, parse.GetValue(wide));
+            WriteTable(human, width, [prepared], [result], null);
             var exitRows = result.Tracepoints!.ExitRows(vcpu);
             if (parse.GetValue(exits))
             {
-                context.HumanWriter(target).Write(ExitsReportWriter.Render(exitRows, scope: ExitsReportWriter.Scope(vcpu)));
+                WriteExits(context.HumanWriter(target), human, width, exitRows, vcpu);
             }
 
             var document = ResultDocument.Create();
@@ -213,11 +216,13 @@ public static class SimulateCommands
         var seeds = new Option<int>("--seeds") { Description = "Seeds per entry (results then hold means and 95% intervals)", DefaultValueFactory = _ => 1, HelpName = "N" };
         var json = JsonTarget.CreateOption();
         var plot = new Option<string?>("--plot") { Description = "Also draw the vCPU time split per protocol entry (.png or .svg)", HelpName = "FILE" };
+        var wide = TerminalWidth.CreateOption();
         var command = new Command("compare", "Run one scenario under several protocols and print one table");
         options.AddTo(command);
         command.Options.Add(protocols);
         command.Options.Add(seeds);
         command.Options.Add(json);
+        command.Options.Add(wide);
         command.Options.Add(plot);
         var timeLimit = WallClockLimit.CreateOption();
         command.Options.Add(timeLimit);
@@ -277,7 +282,8 @@ public static class SimulateCommands
                 context.Error.WriteLine($"vexlab: {runs[0].Run.Variant}: {seedsText}; replay: {runs[0].Run.Replay}");
             }
 
-            WriteTable(context.Human(target), first, firstResults, n > 1 ? all : null);
+            var human = context.Human(target);
+            WriteTable(human, context.TableWidth(human, parse.GetValue(wide)), first, firstResults, n > 1 ? all : null);
             var results = new JsonArray();
             foreach (var runs in all)
             {
@@ -665,27 +671,75 @@ public static class SimulateCommands
         return metrics;
     }
 
-    private static void WriteTable(IAnsiConsole console, List<PreparedRun> runs, List<SimulationResult> results, List<List<(PreparedRun Run, SimulationResult Result)>>? seeds)
+    /// <summary>
+    /// perf kvm stat report's table. Too wide for <paramref name="width"/>, the event column narrows to the
+    /// longest name (older perf printed it 20 wide); still too wide, the rows go into a table that pages.
+    /// </summary>
+    private static void WriteExits(TextWriter writer, IAnsiConsole console, int width, IReadOnlyList<ExitTimeRow> rows, int? vcpu)
+    {
+        var scope = ExitsReportWriter.Scope(vcpu);
+        var text = ExitsReportWriter.Render(rows, scope: scope);
+        if (Widest(text) > width)
+        {
+            // perf's layout past the event column is fixed: the column takes what the width leaves.
+            const int perfKeyWidth = 40;
+            var longest = rows.Where(r => r.Times.Count > 0).Select(r => r.Name.Length).DefaultIfEmpty(0).Max();
+            var left = width - (Widest(text) - perfKeyWidth);
+            text = ExitsReportWriter.Render(rows, scope: scope, keyWidth: Math.Max(left, Math.Max(longest, "VM-EXIT".Length)));
+        }
+
+        if (Widest(text) <= width)
+        {
+            writer.Write(text);
+            return;
+        }
+
+        writer.Write($"\n\nAnalyze events for {scope}:\n\n");
+        var table = new FittedTable(TableShape.Pivot).Column("VM-EXIT").Column("Samples", Justify.Right).Column("Samples%", Justify.Right)
+            .Column("Time%", Justify.Right).Column("Min Time", Justify.Right).Column("Max Time", Justify.Right).Column("Avg time", Justify.Right).Column("+-", Justify.Right);
+        long samples = 0;
+        long total = 0;
+        foreach (var r in ExitsReportWriter.Rows(rows))
+        {
+            samples += r.Samples;
+            total += r.TotalNs;
+            table.Row(
+                r.Reason,
+                r.Samples.ToString(Inv),
+                string.Create(Inv, $"{r.SamplesPercent:F2}%"),
+                string.Create(Inv, $"{r.TimePercent:F2}%"),
+                string.Create(Inv, $"{r.MinNs / 1000.0:F2}us"),
+                string.Create(Inv, $"{r.MaxNs / 1000.0:F2}us"),
+                string.Create(Inv, $"{r.MeanNs / 1000.0:F2}us"),
+                string.Create(Inv, $"{r.RelStdDevPercent:F2}%"));
+        }
+
+        table.Write(console, width);
+        writer.Write(string.Create(Inv, $"\nTotal Samples:{samples}, Total events handled time:{total / 1000.0:F2}us.\n\n"));
+    }
+
+    private static int Widest(string text) => text.Split('\n').Max(l => l.TrimEnd().Length);
+
+    private static void WriteTable(IAnsiConsole console, int width, List<PreparedRun> runs, List<SimulationResult> results, List<List<(PreparedRun Run, SimulationResult Result)>>? seeds)
     {
         // The heading is a line of its own: a table title wraps when it is wider than the table.
         console.WriteLine(string.Create(Inv,
             $"{runs[0].Scenario}: {results[0].SimulatedNs / 1e6:F1} ms simulated, seed {runs[0].Setup.Seed}{(seeds is null ? string.Empty : $", {seeds[0].Count} seeds (mean ± 95%)")}"));
-        var table = new Table();
-        table.AddColumn("metric");
+        var table = new FittedTable(TableShape.Pivot).Column("metric");
         foreach (var r in runs)
         {
-            table.AddColumn(new TableColumn(Markup.Escape(r.Variant)).RightAligned());
+            table.Column(r.Variant, Justify.Right);
         }
 
         void Row(string name, Func<int, string> cell)
         {
-            var cells = new List<string> { Markup.Escape(name) };
+            var cells = new List<string> { name };
             for (var i = 0; i < runs.Count; i++)
             {
-                cells.Add(Markup.Escape(cell(i)));
+                cells.Add(cell(i));
             }
 
-            table.AddRow([.. cells]);
+            table.Row([.. cells]);
         }
 
         // Every seed of every entry decides which rows appear, so no entry's rows are hidden.
@@ -726,7 +780,7 @@ public static class SimulateCommands
         Row("guest outcome", i => seeds is null
             ? SimulationResult.OutcomeName(results[i].Outcome)
             : Tally(Runs(i).Select(r => (SimulationResult.OutcomeName(r.Outcome), 1L)), " x"));
-        console.Write(table);
+        table.Write(console, width);
     }
 
     /// <summary>Totals by name over runs, such as "SIGBUS:3"; "-" for none.</summary>

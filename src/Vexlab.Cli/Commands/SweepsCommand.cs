@@ -14,22 +14,24 @@ public static class SweepsCommand
     {
         var sweeps = new Command("sweeps", "List and show the built-in sweeps");
         var json = JsonTarget.CreateOption();
+        var wide = TerminalWidth.CreateOption();
         var list = new Command("list", "List the built-in sweeps");
         list.Options.Add(json);
+        list.Options.Add(wide);
         list.SetAction(parse =>
         {
             var target = JsonTarget.From(parse, json);
-            var table = new Table().AddColumn("name").AddColumn("scenario").AddColumn("axes")
-                .AddColumn(new TableColumn("points").RightAligned()).AddColumn(new TableColumn("runs").RightAligned()).AddColumn("description");
+            var table = new FittedTable(TableShape.Records).Column("name").Column("scenario").Column("axes")
+                .Column("points", Justify.Right).Column("runs", Justify.Right).Column("description");
             var array = new JsonArray();
             foreach (var name in BuiltinSweeps.Names)
             {
                 var sweep = BuiltinSweeps.Load(name);
                 var axes = string.Join(", ", sweep.Axes.Select(a => $"{a.Name} ({a.Key})"));
-                table.AddRow(
-                    Markup.Escape(name), Markup.Escape(sweep.Scenario.ToString()), Markup.Escape(axes),
+                table.Row(
+                    name, sweep.Scenario.ToString(), axes,
                     sweep.PointCount.ToString(CultureInfo.InvariantCulture), sweep.RunCount.ToString(CultureInfo.InvariantCulture),
-                    Markup.Escape(sweep.Description));
+                    sweep.Description);
                 array.Add(new JsonObject
                 {
                     ["name"] = name,
@@ -41,7 +43,8 @@ public static class SweepsCommand
                 });
             }
 
-            context.Human(target).Write(table);
+            var human = context.Human(target);
+            table.Write(human, context.TableWidth(human, parse.GetValue(wide)));
             var doc = ResultDocument.Create();
             doc["sweeps"] = array;
             ResultDocument.Write(context, target, doc);

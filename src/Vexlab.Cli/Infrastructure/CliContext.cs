@@ -51,6 +51,19 @@ public sealed class CliContext
     /// <summary>The console for tables: stderr when JSON goes to stdout.</summary>
     public IAnsiConsole Human(JsonTarget json) => json.IsStdout ? ErrorConsole : OutConsole;
 
+    /// <summary>The value of <c>COLUMNS</c>, which narrows (or widens) tables wherever they go.</summary>
+    public string? Columns { get; init; }
+
+    /// <summary>The width of the terminal standard output is, or null when it is a pipe or a file.</summary>
+    public int? OutputTerminalWidth { get; init; }
+
+    /// <summary>The width of the terminal standard error is, or null when it is a pipe or a file.</summary>
+    public int? ErrorTerminalWidth { get; init; }
+
+    /// <summary>How wide a table written to <paramref name="console"/> may be (<see cref="TerminalWidth"/>).</summary>
+    public int TableWidth(IAnsiConsole console, bool wide) =>
+        TerminalWidth.Resolve(wide, Columns, ReferenceEquals(console, ErrorConsole) ? ErrorTerminalWidth : OutputTerminalWidth);
+
     /// <summary>The writer for plain human text: stderr when JSON goes to stdout.</summary>
     public TextWriter HumanWriter(JsonTarget json) => json.IsStdout ? Error : Output;
 
@@ -63,7 +76,7 @@ public sealed class CliContext
             Interactive = InteractionSupport.No,
             Out = new AnsiConsoleOutput(writer),
         });
-        // Tables keep their shape whatever the terminal: wide enough for the widest report.
+        // Text outside tables wraps only past 200 columns; each table is fitted to its own width (FittedTable).
         console.Profile.Width = 200;
         return console;
     }

@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using Vexlab.Cli.Infrastructure;
+
+namespace Vexlab.Cli.Tests;
+
+/// <summary>Tables fit COLUMNS or the terminal, every value still printed; --wide prints the full table.</summary>
+public sealed class TerminalWidthTests : IDisposable
+{
+    private const string LongEntries = "kvm-pf-int,ve,ve[guest.ve.can_continue=user-or-preemptible-kernel]";
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("vexlab-width-").FullName;
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [Theory]
+    [InlineData(false, "80", null, 80)]
+    [InlineData(true, "80", 100, TerminalWidth.Full)]
+    [InlineData(false, null, null, TerminalWidth.Full)]
+    [InlineData(false, null, 100, 100)]
+    [InlineData(false, "132", 100, 132)]
+    [InlineData(false, "10", null, TerminalWidth.Narrowest)]
+    [InlineData(false, "junk", 120, 120)]
+    [InlineData(false, "0", null, TerminalWidth.Full)]
+    public void Width_comes_from_wide_then_COLUMNS_then_the_terminal(bool wide, string? columns, int? terminal, int expected) =>
+        Assert.Equal(expected, TerminalWidth.Resolve(wide, columns, terminal));
+
+    public static TheoryData<string[]> WideCommands() => new()
+    {
+        new[] { "explain", "bugs" },
+        new[] { "explain", "keys" },
+        new[] { "explain", "rules" },
+        new[] { "explain", "properties" },
+        new[] { "explain", "costs" },
+        new[] { "explain", "backings" },
+        new[] { "explain", "protocol", "ve" },
+        new[] { "sweeps", "list" },
+        new[] { "compare", "--builtin", "swap-overcommit", "--duration", "5ms" },
+        new[] { "compare", "--builtin", "kernel-heavy", "--duration", "5ms", "--protocols", LongEntries },
+        new[] { "compare", "--builtin", "postcopy", "--duration", "2ms", "--seeds", "3" },
+        new[] { "run", "--builtin", "swap-overcommit", "--protocol", "kvm-pf-int", "--duration", "5ms", "--exits" },
+        new[] { "check", "--matrix", "--protocols", "sync,kvm-halt,kvm-pf,kvm-pf-int,ve", "--property", "fault-info-intact" },
+    };
+
+    [Theory]
+    [MemberData(nameof(WideCommands))]
+    public void At_80_columns_no_line_is_wider_and_every_word_of_the_full_table_is_printed(string[] args)
+    {
+        var narrow = Run("80", args);
+        var full = Run(null, [.. args, "--wide"]);
+
+        Assert.All(narrow.Split('\n'), l => Assert.True(l.Length <= 80, $"{l.Length} columns: {l}"));
+        Assert.Contains(full.Split('\n'), l => l.Length > 80);
+        var printed = Words(narrow);
+        Assert.All(Words(full), w => Assert.True(printed.Contains(w), $"\"{w}\" is missing at 80 columns"));
+    }
+
+    [Fact]
+    public void A_results_query_fits_80_columns()
+    {
+        var sweep = Path.Combine(_dir, "s.yaml");
+        var db = Path.Combine(_dir, "s.duckdb");
+        File.WriteAllText(sweep, "scenario: postcopy\nprotocols: [sync, ve]\nseeds: 2\n");
+        Assert.Equal(0, CliRunner.RunFake("sweep", "run", sweep, "--db", db, "--jobs", "1").ExitCode);
+        string[] query = ["results", "query", db, "select * from results order by run_key"];
+
+        var narrow = Run("80", query);
+        var full = Run(null, [.. query, "--wide"]);
+
+        Assert.All(narrow.Split('\n'), l => Assert.True(l.Length <= 80, $"{l.Length} columns: {l}"));
+        var printed = Words(narrow);
+        Assert.All(Words(full), w => Assert.True(printed.Contains(w), $"\"{w}\" is missing at 80 columns"));
+    }
+
+    [Fact]
+    public void Without_COLUMNS_or_a_terminal_tables_are_full_and_wide_changes_nothing()
+    {
+        Assert.Equal(Run(null, "explain", "bugs", "--wide"), Run(null, "explain", "bugs"));
+        Assert.Equal(Run("80", "explain", "bugs", "--wide"), Run(null, "explain", "bugs"));
+    }
+
+    [Fact]
+    public void A_terminal_narrows_tables_as_COLUMNS_does()
+    {
+        var output = new StringWriter();
+        var context = new CliContext(output, new StringWriter(), errorIsTerminal: false, color: false) { OutputTerminalWidth = 80 };
+        Assert.Equal(0, VexlabApp.Run(["sweeps", "list"], context));
+
+        Assert.Equal(Run("80", "sweeps", "list"), output.ToString());
+    }
+
+    [Fact]
+    public void A_table_under_json_on_stdout_fits_the_terminal_of_standard_error()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var context = new CliContext(output, error, errorIsTerminal: true, color: false) { ErrorTerminalWidth = 80 };
+        Assert.Equal(0, VexlabApp.Run(["sweeps", "list", "--json"], context));
+
+        Assert.All(error.ToString().Split('\n'), l => Assert.True(l.Length <= 80, l));
+        Assert.StartsWith("{", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_tool_reads_COLUMNS_from_its_environment()
+    {
+        static string[] Lines(params string[] args)
+        {
+            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            info.ArgumentList.Add(typeof(VexlabApp).Assembly.Location);
+            foreach (var arg in args)
+            {
+                info.ArgumentList.Add(arg);
+            }
+
+            info.Environment["COLUMNS"] = "80";
+            using var process = Process.Start(info)!;
+            var stdout = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            Assert.Equal(0, process.ExitCode);
+            return stdout.Split('\n');
+        }
+
+        Assert.All(Lines("explain", "bugs"), l => Assert.True(l.Length <= 80, l));
+        Assert.Contains(Lines("explain", "bugs", "--wide"), l => l.Length > 80);
+    }
+
+    private static string Run(string? columns, params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var context = new CliContext(output, error, errorIsTerminal: false, color: false) { Columns = columns };
+        var code = VexlabApp.Run(args, context);
+        Assert.True(code is 0 or 1, $"exit {code}: {error}");
+        return output.ToString();
+    }
+
+    /// <summary>
+    /// The words of a table: cell text without borders, so wrapping moves them but never loses one. A word wider
+    /// than any column can be at 80 (a message id of 70 characters) is cut, and punctuation alone is layout.
+    /// </summary>
+    private static HashSet<string> Words(string text) =>
+        [.. text.Split([' ', '\n', '│', '┌', '┐', '└', '┘', '├', '┤', '┬', '┴', '┼', '─'], StringSplitOptions.RemoveEmptyEntries)
+            .Where(w => w.Length <= 50 && w.Any(char.IsLetterOrDigit))];
+}
