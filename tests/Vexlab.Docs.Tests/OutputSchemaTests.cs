@@ -111,6 +111,60 @@ public sealed class OutputSchemaTests : IDisposable
     }
 
     [Fact]
+    public void A_field_the_schema_does_not_name_fails_it()
+    {
+        var (_, stdout, _) = Run("run", "--builtin", "swap-overcommit", "--protocol", "kvm-pf-int", "--duration", "5ms", "--json");
+        var doc = JsonNode.Parse(stdout)!.AsObject();
+        Assert.True(Schema("run").Evaluate(doc, Options()).IsValid);
+        Assert.NotNull(doc["fault_latency_ns"]!["cdf"]);
+
+        var top = doc.DeepClone().AsObject();
+        top["made_up"] = 1;
+        Assert.False(Schema("run").Evaluate(top, Options()).IsValid);
+        var nested = doc.DeepClone().AsObject();
+        nested["fault_latency_ns"]!.AsObject()["p42"] = 1;
+        Assert.False(Schema("run").Evaluate(nested, Options()).IsValid);
+        var inTask = doc.DeepClone().AsObject();
+        inTask["guest"]!["tasks"]![0]!.AsObject()["made_up"] = 1;
+        Assert.False(Schema("run").Evaluate(inTask, Options()).IsValid);
+    }
+
+    [Fact]
+    public void Every_object_in_every_schema_names_all_its_fields()
+    {
+        var open = new List<string>();
+        foreach (var file in Directory.GetFiles(Path.Combine(Root, "docs", "schemas"), "*.schema.json"))
+        {
+            Walk(JsonNode.Parse(File.ReadAllText(file)), Path.GetFileName(file));
+        }
+
+        Assert.True(open.Count == 0, "objects that let an undocumented field through (add additionalProperties or unevaluatedProperties):\n" + string.Join("\n", open));
+
+        void Walk(JsonNode? node, string path)
+        {
+            if (node is JsonObject obj)
+            {
+                if (obj.ContainsKey("properties") && !obj.ContainsKey("additionalProperties") && !obj.ContainsKey("unevaluatedProperties"))
+                {
+                    open.Add(path);
+                }
+
+                foreach (var (key, value) in obj)
+                {
+                    Walk(value, path + "/" + key);
+                }
+            }
+            else if (node is JsonArray array)
+            {
+                for (var i = 0; i < array.Count; i++)
+                {
+                    Walk(array[i], path + "/" + i);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void Every_schema_file_is_checked_and_is_draft_2020_12()
     {
         var files = Directory.GetFiles(Path.Combine(Root, "docs", "schemas"), "*.schema.json")

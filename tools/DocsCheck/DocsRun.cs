@@ -42,7 +42,8 @@ public sealed record DocsReport(int Files, int Blocks, int Commands, int Skipped
 /// <summary>
 /// Runs every executable block of README.md and docs/*.md and compares (or, with update, rewrites)
 /// the pasted outputs. Each file's blocks run in order in one fresh temporary directory that
-/// starts with a copy of docs/examples/, so a later block can use what an earlier one wrote.
+/// starts with a copy of docs/examples/ (and of the YAML and CSV files under docs/, at their
+/// paths), so a later block can use what an earlier one wrote.
 /// </summary>
 public sealed class DocsRun
 {
@@ -157,15 +158,30 @@ public sealed class DocsRun
 
     private void CopyExamples(string directory)
     {
-        var examples = Path.Combine(_root, "docs", "examples");
-        if (!Directory.Exists(examples))
+        var docs = Path.Combine(_root, "docs");
+        var examples = Path.Combine(docs, "examples");
+        if (Directory.Exists(examples))
+        {
+            foreach (var file in Directory.GetFiles(examples))
+            {
+                File.Copy(file, Path.Combine(directory, Path.GetFileName(file)));
+            }
+        }
+
+        // The inputs the docs name by their path in the repository (docs/ve-design/postcopy.yaml) are there too.
+        if (!Directory.Exists(docs))
         {
             return;
         }
 
-        foreach (var file in Directory.GetFiles(examples))
+        foreach (var file in Directory.GetFiles(docs, "*", SearchOption.AllDirectories))
         {
-            File.Copy(file, Path.Combine(directory, Path.GetFileName(file)));
+            if (Path.GetExtension(file) is ".yaml" or ".csv")
+            {
+                var target = Path.Combine(directory, Path.GetRelativePath(_root, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(file, target);
+            }
         }
     }
 
