@@ -26,6 +26,10 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
     private readonly string[] _safetyNames;
     private readonly string[] _livenessNames;
     private readonly int _vcpus;
+
+    // The most alternatives one step's pick_next_task can have: 0 when no vCPU can ever hold two
+    // workload tasks, and then no step is tried for them.
+    private readonly int _pickWidth;
     private readonly int _workloadTasks;
     private readonly int _completeClasses;
     private readonly UserInvariant[] _invariants;
@@ -42,8 +46,9 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
         _workers = new ThreadLocal<Worker>(() => new Worker(new Machine(config)));
         var machine = _workers.Value!.Machine;
         StateSize = machine.StateSize;
-        MaxActions = machine.MaxActions;
         _vcpus = config.Vcpus;
+        _pickWidth = PickWidth(config);
+        MaxActions = Math.Min(ushort.MaxValue, machine.MaxActions * (1 + _pickWidth));
         _workloadTasks = Math.Min(64, config.Tasks.Count);
 
         var all = properties is null || properties.Count == 0;
@@ -135,12 +140,13 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
         var w = _workers.Value!;
         w.Machine.LoadState(state);
         var n = w.Machine.EnabledActions(w.Buffer);
-        for (var i = 0; i < n; i++)
+        var choosing = _pickWidth > 0 && MayChoose(w.Machine);
+        if (choosing)
         {
-            actions[i] = w.Buffer[i].Pack();
+            state.CopyTo(w.Scratch);
         }
 
-        return n;
+        return WithPicks(w, n, choosing, actions);
     }
 
     public int ListActions(byte[] states, int offset, Span<ulong> actions)
@@ -151,13 +157,89 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
         // Listing only reads the state: the machine looks at it where it lies.
         m.Attach(states, offset);
         var n = m.EnabledActions(w.Buffer);
+        var choosing = _pickWidth > 0 && MayChoose(m);
         m.Detach();
-        for (var i = 0; i < n; i++)
+        if (choosing)
         {
-            actions[i] = w.Buffer[i].Pack();
+            states.AsSpan(offset, StateSize).CopyTo(w.Scratch);
         }
 
-        return n;
+        return WithPicks(w, n, choosing, actions);
+    }
+
+    /// <summary>
+    /// The enabled actions, each followed by its variants for the scheduler's other choices: the
+    /// guest's choice of the next task is the checker's, any runnable task of the vCPU (a superset
+    /// of every policy). Which steps schedule, and among how many tasks, is found by applying each
+    /// to a copy of the state (<see cref="Worker.Scratch"/>) with the model's default choice.
+    /// </summary>
+    private int WithPicks(Worker w, int n, bool choosing, Span<ulong> actions)
+    {
+        if (!choosing)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                actions[i] = w.Buffer[i].Pack();
+            }
+
+            return n;
+        }
+
+        var m = w.Machine;
+        var count = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var a = w.Buffer[i];
+            actions[count++] = a.Pack();
+            w.Scratch.AsSpan().CopyTo(w.Trial);
+            m.Attach(w.Trial, 0);
+            var sink = new ViolationSink(m, 0);
+            m.Apply(a, ref sink);
+            m.Detach();
+            for (var k = 1; k <= sink.Alternatives; k++)
+            {
+                actions[count++] = a.WithPick(k).Pack();
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>Whether some vCPU holds two workload tasks that have not ended: only then can a step choose.</summary>
+    private bool MayChoose(Machine m)
+    {
+        ulong seen = 0;
+        for (var t = _vcpus; t < m.TaskCount; t++)
+        {
+            ref readonly var task = ref m.Task(t);
+            if (task.Status is TaskPhase.Exited or TaskPhase.Killed)
+            {
+                continue;
+            }
+
+            var bit = 1UL << (task.Vcpu & 63);
+            if ((seen & bit) != 0)
+            {
+                return true;
+            }
+
+            seen |= bit;
+        }
+
+        return false;
+    }
+
+    /// <summary>The most other tasks one vCPU can hold: with migrations any workload task can join any vCPU.</summary>
+    private static int PickWidth(MachineConfig config)
+    {
+        var perVcpu = new int[config.Vcpus];
+        foreach (var t in config.Tasks)
+        {
+            perVcpu[Math.Clamp(t.Vcpu, 0, config.Vcpus - 1)]++;
+        }
+
+        var most = config.Bounds.Migrations > 0 ? config.Tasks.Count : perVcpu.DefaultIfEmpty().Max();
+        return Math.Clamp(most - 1, 0, ScheduleChoice.MaxAlternatives);
     }
 
     public ulong Apply(byte[] states, int offset, ulong action, byte[] next, int nextOffset)
@@ -165,8 +247,9 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
         var m = _workers.Value!.Machine;
         states.AsSpan(offset, StateSize).CopyTo(next.AsSpan(nextOffset, StateSize));
         m.Attach(next, nextOffset);
-        var sink = default(ViolationSink);
-        m.Apply(MachineAction.Unpack(action), ref sink);
+        var a = MachineAction.Unpack(action);
+        var sink = new ViolationSink(m, a.Pick);
+        m.Apply(a, ref sink);
         var bits = MapViolations(sink.Raw) | InvariantViolations(m);
         m.Detach();
         return bits;
@@ -176,8 +259,9 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
     {
         var m = _workers.Value!.Machine;
         m.Attach(state, offset);
-        var sink = default(ViolationSink);
-        m.Apply(MachineAction.Unpack(action), ref sink);
+        var a = MachineAction.Unpack(action);
+        var sink = new ViolationSink(m, a.Pick);
+        m.Apply(a, ref sink);
         var bits = MapViolations(sink.Raw) | InvariantViolations(m);
         m.Detach();
         return bits;
@@ -187,8 +271,9 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
     {
         var m = _workers.Value!.Machine;
         m.LoadState(state);
-        var sink = default(ViolationSink);
-        m.Apply(MachineAction.Unpack(action), ref sink);
+        var a = MachineAction.Unpack(action);
+        var sink = new ViolationSink(m, a.Pick);
+        m.Apply(a, ref sink);
         m.SaveState(next);
         return MapViolations(sink.Raw) | InvariantViolations(m);
     }
@@ -388,10 +473,18 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
         };
     }
 
-    /// <summary>Collects the raw safety bits a step reports.</summary>
-    private struct ViolationSink : IModelEventSink
+    /// <summary>
+    /// Collects the raw safety bits a step reports, and answers its first pick_next_task with the
+    /// action's choice (<see cref="ScheduleChoice"/>), counting the alternatives there were.
+    /// </summary>
+    private struct ViolationSink(Machine machine, byte pick) : IModelEventSink
     {
         public uint Raw;
+
+        /// <summary>Other runnable tasks the step's first pick_next_task could have taken.</summary>
+        public int Alternatives;
+
+        private bool _asked;
 
         public void On(in ModelEvent e)
         {
@@ -401,7 +494,17 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
             }
         }
 
-        public readonly int PickNextTask(int vcpu, int current, int fallback) => fallback;
+        public int PickNextTask(int vcpu, int current, int fallback)
+        {
+            if (_asked)
+            {
+                return fallback;
+            }
+
+            _asked = true;
+            Alternatives = ScheduleChoice.Alternatives(machine, vcpu, fallback);
+            return ScheduleChoice.Resolve(machine, vcpu, fallback, pick);
+        }
 
         public readonly bool PreemptOnTick(int vcpu, int current) => true;
 
@@ -413,5 +516,10 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
         public Machine Machine { get; } = machine;
 
         public MachineAction[] Buffer { get; } = new MachineAction[Math.Max(1, machine.MaxActions)];
+
+        /// <summary>A copy of the state being listed, and the state a trial step writes.</summary>
+        public byte[] Scratch { get; } = new byte[machine.StateSize];
+
+        public byte[] Trial { get; } = new byte[machine.StateSize];
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Vexlab.Checking.Engine;
 using Vexlab.Checking.Models;
+using Vexlab.Checking.Reduction;
 using Vexlab.Model.Machine;
 using Vexlab.Model.Protocols;
 
@@ -15,6 +16,9 @@ public sealed record CheckRequest(
 {
     /// <summary>The model file to check instead of the built-in <see cref="Model"/>; null for a built-in.</summary>
     public ModelFile? File { get; init; }
+
+    /// <summary>Store one state per orbit of interchangeable vCPUs (safety and deadlock only; see <see cref="Reduction.VcpuSymmetry"/>).</summary>
+    public bool Symmetry { get; init; }
 
     /// <summary>A request for a model file; <see cref="Model"/> is the file's model name.</summary>
     public static CheckRequest ForFile(ModelFile file, string protocol, IReadOnlyList<KeyValuePair<string, string>> overrides, IReadOnlyList<string> properties)
@@ -51,6 +55,12 @@ public sealed record CheckRequest(
 /// <summary>A violation with its steps described and a command that reproduces it.</summary>
 public sealed record DescribedViolation(Violation Violation, IReadOnlyList<TraceStep> Steps, string Replay);
 
+/// <summary>
+/// How a check with symmetry went: the classes of interchangeable vCPUs and the group's order (the most
+/// states one stored state stands for), or why there was no symmetry; the liveness properties left out.
+/// </summary>
+public sealed record SymmetryReport(IReadOnlyList<IReadOnlyList<int>> Classes, int Order, string? Unavailable, IReadOnlyList<string> LivenessNotChecked);
+
 /// <summary>The outcome of one check of a built-in model.</summary>
 public sealed record ModelCheckResult(
     CheckRequest Request,
@@ -59,6 +69,9 @@ public sealed record ModelCheckResult(
     CheckResult Result,
     IReadOnlyList<DescribedViolation> Violations)
 {
+    /// <summary>The symmetry used when the request asked for it; null otherwise.</summary>
+    public SymmetryReport? Symmetry { get; init; }
+
     /// <summary>Knob values the check ran with that differ from the protocol's defaults, plus those the model sets.</summary>
     public IReadOnlyDictionary<string, string> Knobs => Config.Protocol.Knobs.Overrides;
 }
@@ -83,7 +96,30 @@ public static class ModelCheck
         options.CheckDeadlock = system.CheckDeadlock;
         options.CheckLiveness = system.LivenessProperties.Count > 0;
         options.CheckpointIdentity = CheckpointIdentity(request, system);
-        var result = Checker.Run(system, options);
+        SymmetryReport? report = null;
+        CheckResult result;
+        if (request.Symmetry)
+        {
+            var symmetry = VcpuSymmetry.Of(system.Config, system.CreateMachine().Layout, request.File?.Invariants ?? [], out var reason);
+            report = new SymmetryReport(symmetry?.Classes ?? [], symmetry?.Order ?? 1, symmetry is null ? reason : null, symmetry is null ? [] : system.LivenessProperties);
+            if (symmetry is not null)
+            {
+                using var quotient = new SymmetricSystem(system, symmetry);
+                options.CheckLiveness = false;
+                options.CheckpointIdentity += ", vCPU symmetry";
+                result = Checker.Run(quotient, options);
+                result = result with { Violations = [.. result.Violations.Select(v => TraceLifting.Lift(quotient, v))] };
+            }
+            else
+            {
+                result = Checker.Run(system, options);
+            }
+        }
+        else
+        {
+            result = Checker.Run(system, options);
+        }
+
         var machine = system.CreateMachine();
         var violations = result.Violations
             .Select(v => new DescribedViolation(
@@ -91,7 +127,7 @@ public static class ModelCheck
                 TraceDescriber.Describe(machine, v.Actions, v.Kind == ViolationKind.Lasso ? v.LoopStart : -1),
                 ReplayCommand(request, v.Property)))
             .ToList();
-        return new ModelCheckResult(request, model, system.Config, result, violations);
+        return new ModelCheckResult(request, model, system.Config, result, violations) { Symmetry = report };
     }
 
     /// <summary>
@@ -111,7 +147,7 @@ public static class ModelCheck
     }
 
     /// <summary>A one-line command that reproduces a violation of <paramref name="property"/>.</summary>
-    public static string ReplayCommand(CheckRequest request, string property)
+    public static string ReplayCommand(CheckRequest request, string property, IEnumerable<string>? flags = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         var parts = request.File is { } file
@@ -123,6 +159,12 @@ public static class ModelCheck
             parts.Add(string.Create(CultureInfo.InvariantCulture, $"{key}={value}"));
         }
 
+        if (request.Symmetry)
+        {
+            parts.Add("--symmetry");
+        }
+
+        parts.AddRange(flags ?? []);
         parts.Add("--property");
         parts.Add(property);
         return string.Join(' ', parts);

@@ -36,9 +36,17 @@ public static class TraceDescriber
             var text = ActionText(machine, action);
             var before = Snapshot.Take(machine);
             log.Clear();
+            log.Choose(machine, action.Pick);
             machine.Apply(action, ref log);
+            log.Choose(machine, 0);
             var after = Snapshot.Take(machine);
             var events = log.Events.Select(e => EventText(machine, e)).Where(s => s.Length > 0).ToList();
+            if (action.Pick != 0)
+            {
+                // Not the model's round robin: the checker's choice among the runnable tasks.
+                events.Add($"schedule() picks {machine.TaskName(machine.Vcpu(action.Vcpu).CurrentTask)} (any runnable task may run next)");
+            }
+
             steps.Add(new TraceStep(i + 1, (uint)actions[i], text, events, Snapshot.Diff(machine, before, after), loopStart >= 0 && i >= loopStart));
         }
 

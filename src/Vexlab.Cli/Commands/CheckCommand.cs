@@ -37,11 +37,18 @@ public static class CheckCommand
         var markdown = new Option<bool>("--markdown") { Description = "With --matrix: print the verdicts as a Markdown table (the docs' tables are this output)" };
         var transpose = new Option<bool>("--transpose") { Description = "With --matrix: one row per protocol entry, one column per model" };
         var trace = new Option<string?>("--trace") { Description = "Write the first counterexample as replayable JSON", HelpName = "FILE" };
+        var symmetry = new Option<bool>("--symmetry") { Description = "Store one state per orbit of interchangeable vCPUs (identical tasks pinned alike); safety and no-deadlock only, counterexamples stay real traces" };
+        var swarm = new Option<bool>("--swarm") { Description = "Swarm: many bounded random-order depth-first searches (seeds, depth bounds) instead of one exhaustive search; --max-states and --max-depth bound each member" };
+        var members = new Option<int?>("--members") { Description = "With --swarm: members of the whole swarm [default: 16]", HelpName = "N" };
+        var seed = new Option<ulong?>("--seed") { Description = "With --swarm: the swarm's seed [default: 1]", HelpName = "S" };
+        var shard = new Option<string?>("--shard") { Description = "With --swarm: run only shard I of N of the members (I from 1 to N), as sweep run does", HelpName = "I/N" };
+        var swarmMember = new Option<int?>("--swarm-member") { Description = "With --swarm: run only member K (a counterexample's replay line names it)", HelpName = "K" };
+        var swarmMerge = new Option<string[]>("--swarm-merge") { Description = "Join the JSON results of a swarm's shards (check --swarm --shard I/N --json FILE): shortest counterexamples, coverage", HelpName = "FILE", AllowMultipleArgumentsPerToken = true };
         var json = JsonTarget.CreateOption();
         var wide = TerminalWidth.CreateOption();
         var command = new Command("check", "Exhaustively check a built-in model or a model file under a protocol");
         command.Arguments.Add(file);
-        foreach (var o in new Option[] { builtin, protocol, property, set, maxStates, maxMemory, spillDir, maxSpill, maxDepth, timeLimit, workers, fingerprintBits, checkpoint, checkpointEvery, resume, matrix, columns, markdown, transpose, trace, json, wide })
+        foreach (var o in new Option[] { builtin, protocol, property, set, maxStates, maxMemory, spillDir, maxSpill, maxDepth, timeLimit, workers, fingerprintBits, checkpoint, checkpointEvery, resume, matrix, columns, markdown, transpose, trace, symmetry, swarm, members, seed, shard, swarmMember, swarmMerge, json, wide })
         {
             command.Options.Add(o);
         }
@@ -49,6 +56,21 @@ public static class CheckCommand
         command.SetAction(parse =>
         {
             var target = JsonTarget.From(parse, json);
+            if (parse.GetValue(swarmMerge) is { Length: > 0 } shardFiles)
+            {
+                if (parse.GetValue(file) is not null || parse.GetValue(builtin) is not null || parse.GetValue(swarm))
+                {
+                    throw new InputException("check: --swarm-merge takes only the shards' JSON files (and --json)");
+                }
+
+                return CheckSwarm.Merge(context, target, shardFiles);
+            }
+
+            if (!parse.GetValue(swarm) && (parse.GetValue(members) is not null || parse.GetValue(seed) is not null || parse.GetValue(shard) is not null || parse.GetValue(swarmMember) is not null))
+            {
+                throw new InputException("check: --members, --seed, --shard and --swarm-member go with --swarm");
+            }
+
             var options = new CheckerOptions();
             if (parse.GetValue(workers) is { } w)
             {
@@ -118,6 +140,11 @@ public static class CheckCommand
                     throw new InputException("check: --matrix checks the built-in models only; drop FILE");
                 }
 
+                if (parse.GetValue(symmetry))
+                {
+                    throw new InputException("check: --symmetry checks one model; drop --matrix");
+                }
+
                 var entries = parse.GetValue(columns) is { } list
                     ? Scenarios.Documents.Overrides.ParseProtocols(list)
                         .Select(e => new MatrixColumn(e.Label, e.Protocol, [.. e.Overrides.Select(o => new KeyValuePair<string, string>(o.Key, o.Value))]))
@@ -159,6 +186,43 @@ public static class CheckCommand
             {
                 request = new CheckRequest(model!, proto, overrides, properties);
                 BuiltinModels.Get(model!);
+            }
+
+            request = request with { Symmetry = parse.GetValue(symmetry) };
+            if (parse.GetValue(swarm))
+            {
+                if (request.Symmetry || checkpointFolder is not null || options.ResumeDirectory is not null)
+                {
+                    throw new InputException("check: --swarm goes without --symmetry, --checkpoint and --resume");
+                }
+
+                using (ModelCheck.BuildSystem(request))
+                {
+                }
+
+                var swarmShard = parse.GetValue(shard) is { } sh ? Results.Sweeps.Shard.Parse(sh) : Results.Sweeps.Shard.All;
+                var swarmOptions = new Checking.Swarm.SwarmOptions
+                {
+                    Members = parse.GetValue(members) ?? 16,
+                    Seed = parse.GetValue(seed) ?? 1,
+                    ShardIndex = swarmShard.Index,
+                    ShardCount = swarmShard.Count,
+                    OnlyMember = parse.GetValue(swarmMember),
+                    MaxDepth = parse.GetValue(maxDepth),
+                    Workers = parse.GetValue(workers) ?? Environment.ProcessorCount,
+                };
+                if (parse.GetValue(maxStates) is { } perMember)
+                {
+                    swarmOptions = swarmOptions with { MaxStatesPerMember = perMember };
+                }
+
+                if (swarmOptions.Members < 1 || swarmOptions.OnlyMember is < 0 || swarmOptions.OnlyMember >= swarmOptions.Members
+                    || swarmOptions.MaxDepth is < 1 || swarmOptions.MaxStatesPerMember < 1 || swarmOptions.Workers < 1)
+                {
+                    throw new InputException("check: --swarm needs --members >= 1, --swarm-member K below it, --max-depth and --max-states >= 1, --workers >= 1");
+                }
+
+                return CheckSwarm.Run(context, target, request, swarmOptions, parse.GetValue(trace));
             }
 
             // The whole input (model, protocol, knobs, properties) before any output exists.
@@ -348,6 +412,17 @@ public static class CheckCommand
         w.WriteLine(string.Create(inv, $"states: {r.States:N0}  transitions: {r.Transitions:N0}  depth: {r.Depth}  bytes/state: {r.BytesPerState:F1}  collision probability: {r.CollisionProbability:E1}"));
         w.WriteLine(string.Create(inv, $"time: {r.Elapsed.TotalSeconds:F2} s ({r.States / Math.Max(1e-9, r.Elapsed.TotalSeconds):N0} states/s)"));
         w.WriteLine("coverage: " + string.Join(", ", r.Coverage.Where(c => c.Transitions > 0).Select(c => string.Create(inv, $"{c.Kind} {c.Transitions:N0} ({c.NewStates:N0} new)"))));
+        if (outcome.Symmetry is { } sym)
+        {
+            w.WriteLine(sym.Unavailable is { } why
+                ? "symmetry: none (" + why + "); every state stored"
+                : string.Create(inv, $"symmetry: vCPUs {string.Join(" ", sym.Classes.Select(c => "{" + string.Join(",", c) + "}"))} interchangeable ({sym.Order} permutations), host work items sorted: one state stored per orbit"));
+            if (sym.LivenessNotChecked.Count > 0)
+            {
+                w.WriteLine("symmetry: liveness not checked (" + string.Join(", ", sym.LivenessNotChecked) + "); run without --symmetry for it");
+            }
+        }
+
         foreach (var note in r.Notes)
         {
             w.WriteLine("note: " + note);
@@ -395,6 +470,17 @@ public static class CheckCommand
             .. outcome.Request.Properties.Count == 0
                 ? MachineSystem.AllPropertyNames.Concat(outcome.Request.File?.Invariants.Select(i => i.Name) ?? []).Select(p => (JsonNode)p)
                 : outcome.Request.Properties.Select(p => (JsonNode)p)]);
+        if (outcome.Symmetry is { } sym)
+        {
+            doc["symmetry"] = new JsonObject
+            {
+                ["vcpu_classes"] = new JsonArray([.. sym.Classes.Select(c => (JsonNode)new JsonArray([.. c.Select(v => (JsonNode)v)]))]),
+                ["group_order"] = sym.Order,
+                ["unavailable"] = sym.Unavailable,
+                ["liveness_not_checked"] = new JsonArray([.. sym.LivenessNotChecked.Select(p => (JsonNode)p)]),
+            };
+        }
+
         doc["verdict"] = VerdictName(r.Verdict);
         doc["complete"] = r.Complete;
         doc["stop_reason"] = r.StopReason.ToString();
@@ -421,28 +507,7 @@ public static class CheckCommand
         var violations = new JsonArray();
         foreach (var v in outcome.Violations)
         {
-            var steps = new JsonArray();
-            foreach (var s in v.Steps)
-            {
-                steps.Add(new JsonObject
-                {
-                    ["step"] = s.Number,
-                    ["action"] = s.Action,
-                    ["text"] = s.Text,
-                    ["events"] = new JsonArray([.. s.Events.Select(e => (JsonNode)e)]),
-                    ["changes"] = new JsonArray([.. s.Changes.Select(e => (JsonNode)e)]),
-                    ["loop"] = s.InLoop,
-                });
-            }
-
-            violations.Add(new JsonObject
-            {
-                ["property"] = v.Violation.Property,
-                ["kind"] = v.Violation.Kind == ViolationKind.Lasso ? "lasso" : "safety",
-                ["loop_start"] = v.Violation.Kind == ViolationKind.Lasso ? v.Violation.LoopStart : null,
-                ["trace"] = steps,
-                ["replay"] = v.Replay,
-            });
+            violations.Add(ViolationNode(v));
         }
 
         doc["violations"] = violations;
@@ -458,10 +523,39 @@ public static class CheckCommand
         return doc;
     }
 
-    private static JsonObject KnobsNode(ModelCheckResult outcome)
+    /// <summary>A counterexample as the JSON results carry it: property, kind, the described steps and the replay line.</summary>
+    internal static JsonObject ViolationNode(DescribedViolation v)
+    {
+        var steps = new JsonArray();
+        foreach (var s in v.Steps)
+        {
+            steps.Add(new JsonObject
+            {
+                ["step"] = s.Number,
+                ["action"] = s.Action,
+                ["text"] = s.Text,
+                ["events"] = new JsonArray([.. s.Events.Select(e => (JsonNode)e)]),
+                ["changes"] = new JsonArray([.. s.Changes.Select(e => (JsonNode)e)]),
+                ["loop"] = s.InLoop,
+            });
+        }
+
+        return new JsonObject
+        {
+            ["property"] = v.Violation.Property,
+            ["kind"] = v.Violation.Kind == ViolationKind.Lasso ? "lasso" : "safety",
+            ["loop_start"] = v.Violation.Kind == ViolationKind.Lasso ? v.Violation.LoopStart : null,
+            ["trace"] = steps,
+            ["replay"] = v.Replay,
+        };
+    }
+
+    private static JsonObject KnobsNode(ModelCheckResult outcome) => KnobsNode(outcome.Config);
+
+    private static JsonObject KnobsNode(MachineConfig config)
     {
         var knobs = new JsonObject();
-        foreach (var (k, v) in outcome.Knobs)
+        foreach (var (k, v) in config.Protocol.Knobs.Overrides)
         {
             knobs[k] = v;
         }
@@ -484,20 +578,24 @@ public static class CheckCommand
         ["migrations"] = c.Bounds.Migrations,
     };
 
-    private static void WriteTrace(CliContext context, string file, ModelCheckResult outcome, DescribedViolation v)
+    private static void WriteTrace(CliContext context, string file, ModelCheckResult outcome, DescribedViolation v) =>
+        WriteTrace(context, file, outcome.Request, outcome.Config, v);
+
+    /// <summary>Writes <paramref name="v"/> as a counterexample file that <c>vexlab replay</c> runs.</summary>
+    internal static void WriteTrace(CliContext context, string file, CheckRequest request, MachineConfig config, DescribedViolation v)
     {
         var doc = ResultDocument.Create();
-        doc["model"] = outcome.Request.Model;
-        if (outcome.Request.File is { } modelFile)
+        doc["model"] = request.Model;
+        if (request.File is { } modelFile)
         {
             doc["model_file"] = modelFile.Path;
             doc["model_source"] = modelFile.Source;
         }
 
-        doc["protocol"] = outcome.Request.Protocol;
-        doc["knobs"] = KnobsNode(outcome);
-        doc["overrides"] = new JsonArray([.. outcome.Request.Overrides.Select(kv => (JsonNode)(kv.Key + "=" + kv.Value))]);
-        doc["bounds"] = BoundsNode(outcome.Config);
+        doc["protocol"] = request.Protocol;
+        doc["knobs"] = KnobsNode(config);
+        doc["overrides"] = new JsonArray([.. request.Overrides.Select(kv => (JsonNode)(kv.Key + "=" + kv.Value))]);
+        doc["bounds"] = BoundsNode(config);
         doc["property"] = v.Violation.Property;
         doc["kind"] = v.Violation.Kind == ViolationKind.Lasso ? "lasso" : "safety";
         doc["loop_start"] = v.Violation.Kind == ViolationKind.Lasso ? v.Violation.LoopStart : null;

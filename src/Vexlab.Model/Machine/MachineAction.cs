@@ -67,15 +67,30 @@ public enum ActionKind : byte
     Wake,
 }
 
-/// <summary>One enabled step. Packs into 32 bits for the checker's traces.</summary>
-public readonly record struct MachineAction(ActionKind Kind, byte Vcpu, ushort Arg)
+/// <summary>
+/// One enabled step. Packs into 32 bits for the checker's traces: the pick in bits 29-31, the kind
+/// in 24-28, the vCPU in 16-23, the argument in 0-15.
+/// </summary>
+/// <param name="Kind">What happens.</param>
+/// <param name="Vcpu">The vCPU it happens on (the destination of a migration).</param>
+/// <param name="Arg">The driver's choice of page for a random touch, a work item, a source vCPU or a task, by kind.</param>
+/// <param name="Pick">
+/// The driver's choice at the step's pick_next_task (<see cref="ScheduleChoice"/>): 0 the model's
+/// default; the machine itself never reads it, the driver's event sink answers with it.
+/// </param>
+public readonly record struct MachineAction(ActionKind Kind, byte Vcpu, ushort Arg, byte Pick = 0)
 {
-    public uint Pack() => ((uint)Kind << 24) | ((uint)Vcpu << 16) | Arg;
+    public uint Pack() => ((uint)(Pick & 0x07) << 29) | ((uint)Kind << 24) | ((uint)Vcpu << 16) | Arg;
 
     public static MachineAction Unpack(ulong packed) =>
-        new((ActionKind)((packed >> 24) & 0xFF), (byte)((packed >> 16) & 0xFF), (ushort)(packed & 0xFFFF));
+        new((ActionKind)((packed >> 24) & 0x1F), (byte)((packed >> 16) & 0xFF), (ushort)(packed & 0xFFFF), (byte)((packed >> 29) & 0x07));
 
-    public override string ToString() => Kind switch
+    /// <summary>The same step with the scheduler's choice <paramref name="pick"/>.</summary>
+    public MachineAction WithPick(int pick) => this with { Pick = (byte)pick };
+
+    public override string ToString() => Pick == 0 ? Describe() : Describe() + $" (schedule: alternative {Pick})";
+
+    private string Describe() => Kind switch
     {
         ActionKind.Complete => $"host: complete work {Arg}",
         ActionKind.Dequeue => Arg == Vcpu ? $"host: dequeue completion on vCPU{Vcpu}" : $"host: dequeue vCPU{Arg}'s completion onto vCPU{Vcpu}",

@@ -7,12 +7,26 @@ namespace Vexlab.Model.Scripting;
 public struct EventLog : IModelEventSink
 {
     private List<ModelEvent>? _events;
+    private Machine.Machine? _machine;
+    private byte _pick;
 
     public List<ModelEvent> Events => _events ??= [];
 
     public void On(in ModelEvent e) => Events.Add(e);
 
-    public readonly int PickNextTask(int vcpu, int current, int fallback) => fallback;
+    /// <summary>The next Apply on <paramref name="machine"/> answers its first pick_next_task with choice <paramref name="pick"/> (<see cref="ScheduleChoice"/>).</summary>
+    public void Choose(Machine.Machine machine, byte pick)
+    {
+        _machine = machine;
+        _pick = pick;
+    }
+
+    public int PickNextTask(int vcpu, int current, int fallback)
+    {
+        var pick = _pick;
+        _pick = 0;
+        return pick == 0 || _machine is null ? fallback : ScheduleChoice.Resolve(_machine, vcpu, fallback, pick);
+    }
 
     public readonly bool PreemptOnTick(int vcpu, int current) => true;
 
@@ -68,15 +82,22 @@ public sealed class Script
         return false;
     }
 
-    /// <summary>Applies an action that must be enabled now; returns the events it caused.</summary>
-    public List<ModelEvent> Do(ActionKind kind, int vcpu = 0, int arg = -1)
+    /// <summary>
+    /// Applies an action that must be enabled now; returns the events it caused. <paramref name="pick"/>
+    /// is the scheduler's choice at the step's pick_next_task (<see cref="ScheduleChoice"/>; 0: the
+    /// model's round robin), as a checker trace records it.
+    /// </summary>
+    public List<ModelEvent> Do(ActionKind kind, int vcpu = 0, int arg = -1, byte pick = 0)
     {
-        foreach (var a in Enabled())
+        foreach (var enabled in Enabled())
         {
-            if (a.Kind == kind && a.Vcpu == vcpu && (arg < 0 || a.Arg == arg))
+            if (enabled.Kind == kind && enabled.Vcpu == vcpu && (arg < 0 || enabled.Arg == arg))
             {
+                var a = enabled.WithPick(pick);
                 var start = _log.Events.Count;
+                _log.Choose(Machine, pick);
                 Machine.Apply(a, ref _log);
+                _log.Choose(Machine, 0);
                 Trace.Add(a);
                 return _log.Events.GetRange(start, _log.Events.Count - start);
             }

@@ -16,6 +16,9 @@ public sealed partial class Simulator
     /// Re-executes <paramref name="actions"/> in order (a checker counterexample), timing each with
     /// the cost model: a guest step advances the clock by its cost, a host completion happens no
     /// earlier than its sampled latency. Stops where an action is not enabled, as the model changed.
+    /// The guest's scheduling follows the trace, not the policy: each action's pick (the checker's
+    /// choice of the next task, <see cref="ScheduleChoice"/>), and a preemption at every tick and
+    /// wakeup, as the checker answers.
     /// </summary>
     public ReplayResult Replay(IReadOnlyList<MachineAction> actions)
     {
@@ -52,7 +55,9 @@ public sealed partial class Simulator
             }
 
             _stepCost = 0;
+            _replayPick = action.Pick;
             Apply(action);
+            _replayPick = 0;
             applied++;
             _now += Math.Max(_stepCost, Math.Max(_c.MicroOp, 1));
             AfterApply(action.Kind == ActionKind.Step ? action.Vcpu : -1);

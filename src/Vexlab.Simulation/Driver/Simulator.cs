@@ -59,6 +59,9 @@ public sealed partial class Simulator
     private bool _balancing;
     private bool _replaying;
 
+    // While replaying: the action's choice at its pick_next_task (ScheduleChoice), until asked once.
+    private byte _replayPick;
+
     // The step started async work: an artificial halt in the same step is for that work, not a
     // repeated fault (kvm_find_async_pf_gfn hit).
     private bool _asyncStarted;
@@ -802,10 +805,20 @@ public sealed partial class Simulator
     {
         public void On(in ModelEvent e) => owner.OnEvent(in e);
 
-        public int PickNextTask(int vcpu, int current, int fallback) => owner._sched.Pick(vcpu, fallback);
+        public int PickNextTask(int vcpu, int current, int fallback)
+        {
+            if (!owner._replaying)
+            {
+                return owner._sched.Pick(vcpu, fallback);
+            }
 
-        public bool PreemptOnTick(int vcpu, int current) => owner._sched.TickPreempts(vcpu, current, owner._now);
+            var pick = owner._replayPick;
+            owner._replayPick = 0;
+            return ScheduleChoice.Resolve(owner._m, vcpu, fallback, pick);
+        }
 
-        public bool PreemptOnWakeup(int vcpu, int woken) => owner._sched.WakeupPreempts(vcpu, woken, owner._now);
+        public bool PreemptOnTick(int vcpu, int current) => owner._replaying || owner._sched.TickPreempts(vcpu, current, owner._now);
+
+        public bool PreemptOnWakeup(int vcpu, int woken) => owner._replaying || owner._sched.WakeupPreempts(vcpu, woken, owner._now);
     }
 }

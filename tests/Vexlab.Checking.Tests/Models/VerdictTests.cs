@@ -29,7 +29,7 @@ public sealed class VerdictTests
             foreach (var packed in v.Violation.Actions)
             {
                 var a = MachineAction.Unpack(packed);
-                last = script.Do(a.Kind, a.Vcpu, a.Arg);
+                last = script.Do(a.Kind, a.Vcpu, a.Arg, a.Pick);
             }
 
             var expected = (byte)Array.IndexOf(PropertyNames.Safety, property);

@@ -1,0 +1,274 @@
+using System.IO.Hashing;
+using Vexlab.Checking.Engine;
+
+namespace Vexlab.Checking.Swarm;
+
+/// <summary>Settings of a swarm: how many members, from which seed, which share of them this process runs.</summary>
+public sealed record SwarmOptions
+{
+    /// <summary>Depth bounds members take in turn (member m: <c>DepthLadder[m % length]</c>) unless <see cref="MaxDepth"/> is set.</summary>
+    public static readonly IReadOnlyList<int> DepthLadder = [25, 50, 100, 200, 400, 800, 1600, 3200];
+
+    /// <summary>Members of the whole swarm (over every shard).</summary>
+    public int Members { get; init; } = 16;
+
+    /// <summary>The swarm's seed; member m searches with a seed derived from it and m.</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>This process runs the members m with m % ShardCount == ShardIndex - 1.</summary>
+    public int ShardIndex { get; init; } = 1;
+
+    public int ShardCount { get; init; } = 1;
+
+    /// <summary>Run only this member (to reproduce one member's counterexample); null for the shard's members.</summary>
+    public int? OnlyMember { get; init; }
+
+    /// <summary>Every member's depth bound; null for the ladder.</summary>
+    public int? MaxDepth { get; init; }
+
+    /// <summary>Distinct states a member remembers; at the bound it stops (its memory: about 30 bytes a state).</summary>
+    public long MaxStatesPerMember { get; init; } = 200_000;
+
+    /// <summary>Members run at once (results do not depend on it).</summary>
+    public int Workers { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Report reachable non-final states without enabled actions ("no-deadlock").</summary>
+    public bool CheckDeadlock { get; init; } = true;
+
+    public CancellationToken CancellationToken { get; init; }
+
+    /// <summary>The members this process runs, in order.</summary>
+    public IReadOnlyList<int> OwnMembers() =>
+        OnlyMember is { } only ? [only] : [.. Enumerable.Range(0, Members).Where(m => m % ShardCount == ShardIndex - 1)];
+
+    /// <summary>Member <paramref name="member"/>'s seed: SplitMix64 of the swarm seed and the member index.</summary>
+    public ulong MemberSeed(int member) => SplitMix64.Mix(Seed + (0x9E3779B97F4A7C15UL * (ulong)(member + 1)));
+
+    public int DepthBound(int member) => MaxDepth ?? DepthLadder[member % DepthLadder.Count];
+}
+
+/// <summary>What one member did.</summary>
+public sealed record SwarmMember(int Index, ulong Seed, int DepthBound, long States, long Transitions, bool Exhausted);
+
+/// <summary>A counterexample a member found: actions from the initial state, and their indices in each state's action list.</summary>
+public sealed record SwarmViolation(string Property, int Member, ulong MemberSeed, int DepthBound, IReadOnlyList<ulong> Actions, IReadOnlyList<int> ActionIndices);
+
+public sealed record SwarmResult(
+    IReadOnlyList<SwarmMember> Members,
+    IReadOnlyList<SwarmViolation> Violations,
+    HyperLogLog Coverage,
+    bool Cancelled,
+    TimeSpan Elapsed);
+
+/// <summary>
+/// Swarm verification (Holzmann, Joshi, Groce, "Swarm Verification Techniques", IEEE TSE 2011): many
+/// small depth-first searches, each with its own seed (the order in which it tries a state's actions)
+/// and depth bound, each remembering a bounded number of states. None covers a state space too large for
+/// memory, together they reach far into it; each is deterministic given its seed. Safety properties and
+/// deadlocks only: a member's partial search decides no liveness property.
+/// </summary>
+public static class SwarmSearch
+{
+    public static SwarmResult Run(ITransitionSystem system, SwarmOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(options);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var own = options.OwnMembers();
+        var members = new SwarmMember[own.Count];
+        var found = new List<SwarmViolation>[own.Count];
+        var sketches = new HyperLogLog[own.Count];
+        var cancelled = false;
+        Parallel.For(0, own.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Workers) }, i =>
+        {
+            var m = own[i];
+            (members[i], found[i], sketches[i], var stopped) = RunMember(system, options, m);
+            if (stopped)
+            {
+                cancelled = true;
+            }
+        });
+
+        var coverage = new HyperLogLog();
+        foreach (var s in sketches)
+        {
+            coverage.Merge(s);
+        }
+
+        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        return new SwarmResult(members, Shortest(found.SelectMany(f => f)), coverage, cancelled, elapsed);
+    }
+
+    /// <summary>Joins the results of a swarm's shards: every member, the shortest counterexamples, the union of the coverage sketches.</summary>
+    public static SwarmResult Merge(IReadOnlyList<SwarmResult> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        var coverage = new HyperLogLog();
+        foreach (var p in parts)
+        {
+            coverage.Merge(p.Coverage);
+        }
+
+        return new SwarmResult(
+            [.. parts.SelectMany(p => p.Members).OrderBy(m => m.Index)],
+            Shortest(parts.SelectMany(p => p.Violations)),
+            coverage,
+            parts.Any(p => p.Cancelled),
+            TimeSpan.FromTicks(parts.Sum(p => p.Elapsed.Ticks)));
+    }
+
+    /// <summary>
+    /// Pass when some member explored everything it reached without meeting its depth or state bound (a
+    /// complete depth-first search); violation when any member found one; otherwise incomplete.
+    /// </summary>
+    public static Verdict VerdictOf(SwarmResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return result.Violations.Count > 0 ? Verdict.Violation : result.Members.Any(m => m.Exhausted) ? Verdict.Pass : Verdict.Incomplete;
+    }
+
+    /// <summary>One counterexample per property: the shortest, then the lowest member.</summary>
+    public static IReadOnlyList<SwarmViolation> Shortest(IEnumerable<SwarmViolation> violations) =>
+        [.. violations
+            .GroupBy(v => v.Property, StringComparer.Ordinal)
+            .Select(g => g.OrderBy(v => v.Actions.Count).ThenBy(v => v.Member).First())
+            .OrderBy(v => v.Property, StringComparer.Ordinal)];
+
+    private static (SwarmMember, List<SwarmViolation>, HyperLogLog, bool) RunMember(ITransitionSystem system, SwarmOptions options, int member)
+    {
+        var size = system.StateSize;
+        var seed = options.MemberSeed(member);
+        var bound = options.DepthBound(member);
+        var rng = new SplitMix64(seed);
+        var maxActions = Math.Max(1, system.MaxActions);
+        var sketch = new HyperLogLog();
+        var visited = new HashSet<ulong>();
+        var violations = new Dictionary<string, SwarmViolation>(StringComparer.Ordinal);
+
+        // The DFS stack: per depth the state, its shuffled action indices, how many were tried, the action taken into it.
+        var states = new byte[(bound + 1) * size];
+        var actions = new ulong[(bound + 1) * maxActions];
+        var order = new int[(bound + 1) * maxActions];
+        var counts = new int[bound + 1];
+        var tried = new int[bound + 1];
+        var takenIndex = new int[bound + 1];
+        var child = new byte[size];
+        long transitions = 0;
+        var exhausted = true;
+        var stopped = false;
+
+        system.WriteInitialState(states.AsSpan(0, size));
+        var h0 = XxHash3.HashToUInt64(states.AsSpan(0, size));
+        visited.Add(h0);
+        sketch.Add(h0);
+        var depth = 0;
+        counts[0] = -1;
+        while (depth >= 0)
+        {
+            var state = states.AsSpan(depth * size, size);
+            if (counts[depth] < 0)
+            {
+                var n = system.ListActions(state, actions.AsSpan(depth * maxActions, maxActions));
+                if (n == 0 && options.CheckDeadlock && !system.IsValidEnd(state))
+                {
+                    Record(violations, Checker.DeadlockProperty, member, seed, bound, actions, takenIndex, depth, maxActions, -1, 0);
+                }
+
+                for (var k = 0; k < n; k++)
+                {
+                    order[(depth * maxActions) + k] = k;
+                }
+
+                // Fisher-Yates: this member's order of trying the actions.
+                for (var k = n - 1; k > 0; k--)
+                {
+                    var j = (int)(rng.Next() % (ulong)(k + 1));
+                    (order[(depth * maxActions) + k], order[(depth * maxActions) + j]) = (order[(depth * maxActions) + j], order[(depth * maxActions) + k]);
+                }
+
+                counts[depth] = depth >= bound ? 0 : n;
+                tried[depth] = 0;
+                if (depth >= bound && n > 0)
+                {
+                    exhausted = false;
+                }
+            }
+
+            if (tried[depth] >= counts[depth])
+            {
+                depth--;
+                continue;
+            }
+
+            var index = order[(depth * maxActions) + tried[depth]++];
+            var action = actions[(depth * maxActions) + index];
+            var bits = system.Apply(state, action, child);
+            transitions++;
+            while (bits != 0)
+            {
+                var p = System.Numerics.BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                Record(violations, system.SafetyProperties[p], member, seed, bound, actions, takenIndex, depth, maxActions, index, action);
+            }
+
+            var h = XxHash3.HashToUInt64(child);
+            sketch.Add(h);
+            if (visited.Contains(h))
+            {
+                continue;
+            }
+
+            if (visited.Count >= options.MaxStatesPerMember || options.CancellationToken.IsCancellationRequested)
+            {
+                exhausted = false;
+                stopped = options.CancellationToken.IsCancellationRequested;
+                break;
+            }
+
+            visited.Add(h);
+            depth++;
+            takenIndex[depth] = index;
+            child.CopyTo(states.AsSpan(depth * size, size));
+            counts[depth] = -1;
+        }
+
+        return (new SwarmMember(member, seed, bound, visited.Count, transitions, exhausted), [.. violations.Values], sketch, stopped);
+    }
+
+    /// <summary>Keeps the shortest counterexample per property: the path to the state at <paramref name="depth"/>, plus the violating action when there is one.</summary>
+    private static void Record(
+        Dictionary<string, SwarmViolation> violations,
+        string property,
+        int member,
+        ulong seed,
+        int bound,
+        ulong[] actions,
+        int[] takenIndex,
+        int depth,
+        int maxActions,
+        int lastIndex,
+        ulong lastAction)
+    {
+        var length = depth + (lastIndex >= 0 ? 1 : 0);
+        if (violations.TryGetValue(property, out var known) && known.Actions.Count <= length)
+        {
+            return;
+        }
+
+        var path = new ulong[length];
+        var indices = new int[length];
+        for (var d = 1; d <= depth; d++)
+        {
+            indices[d - 1] = takenIndex[d];
+            path[d - 1] = actions[((d - 1) * maxActions) + takenIndex[d]];
+        }
+
+        if (lastIndex >= 0)
+        {
+            indices[length - 1] = lastIndex;
+            path[length - 1] = lastAction;
+        }
+
+        violations[property] = new SwarmViolation(property, member, seed, bound, path, indices);
+    }
+}

@@ -1,0 +1,289 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Vexlab.Checking;
+using Vexlab.Checking.Engine;
+using Vexlab.Checking.Swarm;
+using Vexlab.Cli.Infrastructure;
+using Vexlab.Model.Configuration;
+
+namespace Vexlab.Cli.Commands;
+
+/// <summary>
+/// <c>vexlab check --swarm</c> (bounded random-order depth-first searches, a share of them with
+/// <c>--shard I/N</c>) and <c>vexlab check --swarm-merge</c> (join the shards' JSON results).
+/// </summary>
+internal static class CheckSwarm
+{
+    /// <summary>Fields every shard of one swarm must agree on.</summary>
+    private static readonly string[] s_identity = ["model", "model_file", "protocol", "overrides", "properties"];
+
+    private static readonly string[] s_swarmIdentity = ["seed", "members", "max_states_per_member", "max_depth"];
+
+    public static int Run(CliContext context, JsonTarget target, CheckRequest request, SwarmOptions options, string? traceFile)
+    {
+        using var system = ModelCheck.BuildSystem(request);
+        options = options with { CheckDeadlock = system.CheckDeadlock };
+        SwarmResult result;
+        using (var interrupt = new Interruption())
+        {
+            result = SwarmSearch.Run(system, options with { CancellationToken = interrupt.Token });
+        }
+
+        var machine = system.CreateMachine();
+        var violations = new JsonArray();
+        DescribedViolation? first = null;
+        foreach (var v in result.Violations)
+        {
+            var flags = new List<string> { "--swarm", "--seed", Text(options.Seed), "--members", Text(options.Members), "--swarm-member", Text(v.Member) };
+            AddBounds(flags, options);
+            var described = new DescribedViolation(
+                new Violation(v.Property, ViolationKind.Safety, v.Actions, v.ActionIndices, -1),
+                TraceDescriber.Describe(machine, v.Actions),
+                ModelCheck.ReplayCommand(request, v.Property, flags));
+            first ??= described;
+            var node = CheckCommand.ViolationNode(described);
+            node["member"] = v.Member;
+            node["member_seed"] = v.MemberSeed.ToString(CultureInfo.InvariantCulture);
+            node["depth_bound"] = v.DepthBound;
+            node["actions"] = new JsonArray([.. v.Actions.Select(a => (JsonNode)(uint)a)]);
+            node["action_indices"] = new JsonArray([.. v.ActionIndices.Select(i => (JsonNode)i)]);
+            violations.Add(node);
+        }
+
+        var doc = ResultDocument.Create();
+        doc["model"] = request.Model;
+        if (request.File is { } modelFile)
+        {
+            doc["model_file"] = modelFile.Path;
+        }
+
+        doc["protocol"] = request.Protocol;
+        doc["overrides"] = new JsonArray([.. request.Overrides.Select(kv => (JsonNode)(kv.Key + "=" + kv.Value))]);
+        doc["properties"] = new JsonArray([.. system.SafetyProperties.Concat(system.CheckDeadlock ? [Checker.DeadlockProperty] : []).Select(p => (JsonNode)p)]);
+        doc["swarm"] = new JsonObject
+        {
+            ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
+            ["members"] = options.Members,
+            ["max_states_per_member"] = options.MaxStatesPerMember,
+            ["max_depth"] = options.MaxDepth,
+            ["shard"] = options.OnlyMember is null ? Text(options.ShardIndex) + "/" + Text(options.ShardCount) : null,
+            ["only_member"] = options.OnlyMember,
+        };
+        Fill(doc, result, violations);
+        WriteHuman(context.HumanWriter(target), doc, result);
+        ResultDocument.Write(context, target, doc);
+        if (traceFile is not null && first is not null)
+        {
+            CheckCommand.WriteTrace(context, traceFile, request, system.Config, first);
+        }
+
+        return Exit(result);
+    }
+
+    public static int Merge(CliContext context, JsonTarget target, IReadOnlyList<string> files)
+    {
+        JsonObject? reference = null;
+        var parts = new List<SwarmResult>();
+        var nodes = new Dictionary<(int Member, string Property), JsonObject>();
+        var shards = new JsonArray();
+        foreach (var file in files)
+        {
+            var doc = Load(file);
+            var swarm = doc["swarm"] as JsonObject ?? throw new InputException($"{file}: not a swarm result (no \"swarm\" object; written by check --swarm --json)");
+            if (reference is null)
+            {
+                reference = doc;
+            }
+            else
+            {
+                foreach (var key in s_identity)
+                {
+                    Same(file, key, reference[key], doc[key]);
+                }
+
+                foreach (var key in s_swarmIdentity)
+                {
+                    Same(file, "swarm." + key, reference["swarm"]![key], swarm[key]);
+                }
+            }
+
+            shards.Add((JsonNode?)swarm["shard"]?.GetValue<string>() ?? "member " + swarm["only_member"]);
+            parts.Add(Read(file, doc, nodes));
+        }
+
+        var merged = SwarmSearch.Merge(parts);
+        var duplicate = merged.Members.GroupBy(m => m.Index).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new InputException($"swarm merge: member {duplicate.Key} appears in more than one file (the same shard given twice?)");
+        }
+
+        var outDoc = ResultDocument.Create();
+        foreach (var key in s_identity)
+        {
+            if (reference![key] is { } value)
+            {
+                outDoc[key] = value.DeepClone();
+            }
+        }
+
+        var total = reference!["swarm"]!["members"]!.GetValue<int>();
+        var missing = Enumerable.Range(0, total).Except(merged.Members.Select(m => m.Index)).ToList();
+        outDoc["swarm"] = new JsonObject
+        {
+            ["seed"] = reference["swarm"]!["seed"]!.DeepClone(),
+            ["members"] = total,
+            ["max_states_per_member"] = reference["swarm"]!["max_states_per_member"]!.DeepClone(),
+            ["max_depth"] = reference["swarm"]!["max_depth"]?.DeepClone(),
+            ["merged"] = shards,
+            ["members_missing"] = new JsonArray([.. missing.Select(m => (JsonNode)m)]),
+        };
+        var violations = new JsonArray([.. merged.Violations.Select(v => (JsonNode)nodes[(v.Member, v.Property)].DeepClone())]);
+        Fill(outDoc, merged, violations);
+        if (missing.Count > 0)
+        {
+            context.Error.WriteLine($"swarm merge: {missing.Count} of {total} members missing (shards not given or unfinished): {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", ..." : string.Empty)}");
+        }
+
+        WriteHuman(context.HumanWriter(target), outDoc, merged);
+        ResultDocument.Write(context, target, outDoc);
+        return Exit(merged);
+    }
+
+    private static int Exit(SwarmResult result) =>
+        result.Cancelled ? ExitCodes.Limit : SwarmSearch.VerdictOf(result) switch
+        {
+            Verdict.Violation => ExitCodes.Found,
+            Verdict.Pass => ExitCodes.Done,
+            _ => ExitCodes.Limit,
+        };
+
+    private static void Fill(JsonObject doc, SwarmResult result, JsonArray violations)
+    {
+        var verdict = SwarmSearch.VerdictOf(result);
+        doc["verdict"] = CheckCommand.VerdictName(verdict);
+        doc["complete"] = verdict != Verdict.Incomplete && !result.Cancelled;
+        doc["members"] = new JsonArray([.. result.Members.Select(m => (JsonNode)new JsonObject
+        {
+            ["member"] = m.Index,
+            ["seed"] = m.Seed.ToString(CultureInfo.InvariantCulture),
+            ["depth_bound"] = m.DepthBound,
+            ["states"] = m.States,
+            ["transitions"] = m.Transitions,
+            ["exhausted"] = m.Exhausted,
+        })]);
+        doc["coverage"] = new JsonObject
+        {
+            ["distinct_states_estimate"] = Math.Round(result.Coverage.Estimate()),
+            ["states_visited"] = result.Members.Sum(m => m.States),
+            ["sketch"] = new JsonObject
+            {
+                ["kind"] = "hyperloglog",
+                ["precision"] = result.Coverage.Precision,
+                ["registers"] = Convert.ToBase64String(result.Coverage.Registers),
+            },
+        };
+        doc["violations"] = violations;
+        var seconds = Math.Max(1e-9, result.Elapsed.TotalSeconds);
+        doc["timing"] = new JsonObject
+        {
+            ["elapsed_s"] = Math.Round(result.Elapsed.TotalSeconds, 3),
+            ["states_per_sec"] = Math.Round(result.Members.Sum(m => m.States) / seconds),
+        };
+    }
+
+    private static void WriteHuman(TextWriter w, JsonObject doc, SwarmResult result)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        w.WriteLine(string.Create(inv, $"swarm of model {doc["model"]} under {doc["protocol"]}: {result.Members.Count} members, {result.Members.Count(m => m.Exhausted)} exhausted"));
+        w.WriteLine(string.Create(inv, $"verdict: {doc["verdict"]}"));
+        w.WriteLine(string.Create(inv, $"coverage: about {result.Coverage.Estimate():N0} distinct states ({result.Members.Sum(m => m.States):N0} visited over all members)"));
+        foreach (var v in doc["violations"]!.AsArray())
+        {
+            w.WriteLine();
+            w.WriteLine(string.Create(inv, $"VIOLATION {v!["property"]} (safety, {v["trace"]!.AsArray().Count} steps, member {v["member"]})"));
+            w.WriteLine("replay: " + v["replay"]);
+        }
+    }
+
+    private static SwarmResult Read(string file, JsonObject doc, Dictionary<(int, string), JsonObject> nodes)
+    {
+        try
+        {
+            var members = doc["members"]!.AsArray().Select(m => new SwarmMember(
+                m!["member"]!.GetValue<int>(),
+                ulong.Parse(m["seed"]!.GetValue<string>(), CultureInfo.InvariantCulture),
+                m["depth_bound"]!.GetValue<int>(),
+                m["states"]!.GetValue<long>(),
+                m["transitions"]!.GetValue<long>(),
+                m["exhausted"]!.GetValue<bool>())).ToList();
+            var violations = new List<SwarmViolation>();
+            foreach (var v in doc["violations"]!.AsArray())
+            {
+                var node = v!.AsObject();
+                var violation = new SwarmViolation(
+                    node["property"]!.GetValue<string>(),
+                    node["member"]!.GetValue<int>(),
+                    ulong.Parse(node["member_seed"]!.GetValue<string>(), CultureInfo.InvariantCulture),
+                    node["depth_bound"]!.GetValue<int>(),
+                    [.. node["actions"]!.AsArray().Select(a => (ulong)a!.GetValue<uint>())],
+                    [.. node["action_indices"]!.AsArray().Select(a => a!.GetValue<int>())]);
+                violations.Add(violation);
+                nodes[(violation.Member, violation.Property)] = node;
+            }
+
+            var sketch = doc["coverage"]!["sketch"]!;
+            var coverage = HyperLogLog.FromRegisters(sketch["precision"]!.GetValue<int>(), Convert.FromBase64String(sketch["registers"]!.GetValue<string>()));
+            var elapsed = TimeSpan.FromSeconds(doc["timing"]?["elapsed_s"]?.GetValue<double>() ?? 0);
+            return new SwarmResult(members, violations, coverage, false, elapsed);
+        }
+        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or ArgumentException or JsonException)
+        {
+            throw new InputException($"{file}: not a complete swarm result ({e.Message})");
+        }
+    }
+
+    private static JsonObject Load(string file)
+    {
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(file)) as JsonObject ?? throw new InputException($"{file}: expected a JSON object");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InputException($"{file}: cannot read ({e.Message})");
+        }
+        catch (JsonException e)
+        {
+            throw new InputException($"{file}:{(e.LineNumber ?? 0) + 1}: not JSON ({e.Message.Split(" LineNumber", 2)[0]})");
+        }
+    }
+
+    private static void Same(string file, string key, JsonNode? expected, JsonNode? actual)
+    {
+        if (!JsonNode.DeepEquals(expected, actual))
+        {
+            throw new InputException($"{file}: {key} is {actual?.ToJsonString() ?? "absent"}, the first file's is {expected?.ToJsonString() ?? "absent"}: not a shard of the same swarm");
+        }
+    }
+
+    private static void AddBounds(List<string> flags, SwarmOptions options)
+    {
+        if (options.MaxStatesPerMember != new SwarmOptions().MaxStatesPerMember)
+        {
+            flags.Add("--max-states");
+            flags.Add(Text(options.MaxStatesPerMember));
+        }
+
+        if (options.MaxDepth is { } depth)
+        {
+            flags.Add("--max-depth");
+            flags.Add(Text(depth));
+        }
+    }
+
+    private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Text(ulong value) => value.ToString(CultureInfo.InvariantCulture);
+}

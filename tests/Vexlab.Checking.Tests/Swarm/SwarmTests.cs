@@ -1,0 +1,113 @@
+using Vexlab.Checking.Engine;
+using Vexlab.Checking.Models;
+using Vexlab.Checking.Swarm;
+using Vexlab.Model.Properties;
+
+namespace Vexlab.Checking.Tests.Swarm;
+
+public sealed class SwarmTests
+{
+    private static readonly string[] s_safety = [.. PropertyNames.Safety, Checker.DeadlockProperty];
+
+    public static TheoryData<string> MatrixModels => new(BuiltinModels.All.Where(m => m.InMatrix).Select(m => m.Name));
+
+    /// <summary>
+    /// The swarm split 4 ways, each shard run on its own and the results merged, finds exactly the safety and
+    /// deadlock violations the exhaustive search finds, on every built-in model under every protocol.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(MatrixModels))]
+    public void FourShardsMergedFindTheKnownViolations(string model)
+    {
+        foreach (var protocol in ModelCheck.Protocols)
+        {
+            var request = new CheckRequest(model, protocol, [], s_safety);
+            var exhaustive = ModelCheck.Run(request, new CheckerOptions { Workers = 1 });
+            using var system = ModelCheck.BuildSystem(request);
+            var shards = new List<SwarmResult>();
+            for (var i = 1; i <= 4; i++)
+            {
+                shards.Add(SwarmSearch.Run(system, Options(i, 4)));
+            }
+
+            var merged = SwarmSearch.Merge(shards);
+            Assert.Equal(8, merged.Members.Count);
+            Assert.Equal(
+                exhaustive.Result.Violations.Select(v => v.Property).Order(StringComparer.Ordinal),
+                merged.Violations.Select(v => v.Property));
+
+            // A pass needs a member that exhausted the state space; otherwise the swarm says incomplete.
+            var verdict = SwarmSearch.VerdictOf(merged);
+            Assert.True(verdict == exhaustive.Result.Verdict || (verdict == Verdict.Incomplete && exhaustive.Result.Verdict == Verdict.Pass), $"{model}/{protocol}: swarm {verdict}");
+
+            // Every counterexample is an execution: its indices replay to its actions and end in the violation.
+            foreach (var v in merged.Violations)
+            {
+                Assert.Equal(v.Actions, Checker.ReplayIndices(system, [.. v.ActionIndices]));
+                Assert.True(v.Actions.Count >= exhaustive.Result.Violations.Single(e => e.Property == v.Property).Actions.Count);
+            }
+
+            // The sketch estimates the distinct states the members saw, which are at most the reachable ones.
+            Assert.InRange(merged.Coverage.Estimate(), 0.5, exhaustive.Result.States * 1.05);
+        }
+    }
+
+    [Fact]
+    public void EachMemberIsDeterministicGivenItsSeed()
+    {
+        using var system = ModelCheck.BuildSystem(new CheckRequest("truncate", "kvm-pf", [], s_safety));
+        var all = SwarmSearch.Run(system, Options(1, 1));
+        var again = SwarmSearch.Run(system, Options(1, 1) with { Workers = 2 });
+        var alone = SwarmSearch.Run(system, Options(1, 1) with { OnlyMember = 5 });
+        Assert.Equal(all.Members, again.Members);
+        Assert.Equal(all.Coverage.Registers.ToArray(), again.Coverage.Registers.ToArray());
+        Assert.Equal(all.Members[5], Assert.Single(alone.Members));
+
+        // Different seeds try actions in different orders.
+        Assert.NotEqual(all.Members[0].Seed, all.Members[1].Seed);
+        var reseeded = SwarmSearch.Run(system, Options(1, 1) with { Seed = 2 });
+        Assert.NotEqual(all.Members.Select(m => m.Transitions), reseeded.Members.Select(m => m.Transitions));
+    }
+
+    [Fact]
+    public void ShardsPartitionTheMembers()
+    {
+        var options = new SwarmOptions { Members = 10 };
+        var owned = Enumerable.Range(1, 3).SelectMany(i => (options with { ShardIndex = i, ShardCount = 3 }).OwnMembers()).Order().ToList();
+        Assert.Equal(Enumerable.Range(0, 10), owned);
+    }
+
+    [Fact]
+    public void TheSketchEstimatesDistinctCountsAndMergesAsAUnion()
+    {
+        var a = new HyperLogLog();
+        var b = new HyperLogLog();
+        for (ulong i = 0; i < 100_000; i++)
+        {
+            a.Add(SplitMix64.Mix(i));
+            b.Add(SplitMix64.Mix(i + 50_000));
+        }
+
+        Assert.InRange(a.Estimate(), 97_000, 103_000);
+        a.Merge(b);
+        Assert.InRange(a.Estimate(), 145_000, 155_000);
+        var small = new HyperLogLog();
+        for (ulong i = 0; i < 100; i++)
+        {
+            small.Add(SplitMix64.Mix(i));
+            small.Add(SplitMix64.Mix(i));
+        }
+
+        Assert.InRange(small.Estimate(), 98, 102);
+    }
+
+    private static SwarmOptions Options(int shard, int shards) => new()
+    {
+        Members = 8,
+        Seed = 7,
+        ShardIndex = shard,
+        ShardCount = shards,
+        MaxStatesPerMember = 50_000,
+        Workers = 1,
+    };
+}
