@@ -244,15 +244,8 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
 
     public ulong Apply(byte[] states, int offset, ulong action, byte[] next, int nextOffset)
     {
-        var m = _workers.Value!.Machine;
         states.AsSpan(offset, StateSize).CopyTo(next.AsSpan(nextOffset, StateSize));
-        m.Attach(next, nextOffset);
-        var a = MachineAction.Unpack(action);
-        var sink = new ViolationSink(m, a.Pick);
-        m.Apply(a, ref sink);
-        var bits = MapViolations(sink.Raw) | InvariantViolations(m);
-        m.Detach();
-        return bits;
+        return ApplyInPlace(next, nextOffset, action);
     }
 
     public ulong ApplyInPlace(byte[] state, int offset, ulong action)

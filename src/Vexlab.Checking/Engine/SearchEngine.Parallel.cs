@@ -39,26 +39,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 
     private void Merge(Worker worker)
     {
-        _transitions += worker.Transitions;
-        for (int k = 0; k < _kindTransitions.Length; k++)
-        {
-            _kindTransitions[k] += worker.KindTransitions[k];
-        }
-
-        for (int p = 0; p < _safetyCount; p++)
-        {
-            if (_violationSource[p] < 0 && worker.ViolationSource[p] >= 0)
-            {
-                _violationSource[p] = worker.ViolationSource[p];
-                _violationAction[p] = worker.ViolationAction[p];
-                _decidedSafety++;
-            }
-        }
-
-        if (_deadlockState < 0 && worker.DeadlockState >= 0)
-        {
-            _deadlockState = worker.DeadlockState;
-        }
+        MergeCounters(worker.Transitions, worker.KindTransitions, worker.ViolationSource, worker.ViolationAction, worker.DeadlockState);
 
         StateGraph? graph = _graph;
         if (graph is null)

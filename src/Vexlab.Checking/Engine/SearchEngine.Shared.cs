@@ -136,27 +136,32 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         return pool;
     }
 
-    private void MergeCounters(SharedWorker worker)
+    private void MergeCounters(SharedWorker worker) =>
+        MergeCounters(worker.Transitions, worker.KindTransitions, worker.ViolationSource, worker.ViolationAction, worker.DeadlockState);
+
+    // One merge of a worker's counters for both worker kinds (Worker, SharedWorker): transitions add up,
+    // the first violation and deadlock found by any worker stand, in the order the workers are merged.
+    private void MergeCounters(long transitions, long[] kindTransitions, int[] violationSource, int[] violationAction, int deadlockState)
     {
-        _transitions += worker.Transitions;
+        _transitions += transitions;
         for (int k = 0; k < _kindTransitions.Length; k++)
         {
-            _kindTransitions[k] += worker.KindTransitions[k];
+            _kindTransitions[k] += kindTransitions[k];
         }
 
         for (int p = 0; p < _safetyCount; p++)
         {
-            if (_violationSource[p] < 0 && worker.ViolationSource[p] >= 0)
+            if (_violationSource[p] < 0 && violationSource[p] >= 0)
             {
-                _violationSource[p] = worker.ViolationSource[p];
-                _violationAction[p] = worker.ViolationAction[p];
+                _violationSource[p] = violationSource[p];
+                _violationAction[p] = violationAction[p];
                 _decidedSafety++;
             }
         }
 
-        if (_deadlockState < 0 && worker.DeadlockState >= 0)
+        if (_deadlockState < 0 && deadlockState >= 0)
         {
-            _deadlockState = worker.DeadlockState;
+            _deadlockState = deadlockState;
         }
     }
 
