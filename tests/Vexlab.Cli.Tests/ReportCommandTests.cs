@@ -75,6 +75,47 @@ public sealed partial class ReportCommandTests : IDisposable
     }
 
     [Fact]
+    public void Report_Json_SaysWhatItWrote_SectionsAndFindingsAsOnThePage()
+    {
+        var json = Path.Combine(_dir, "r.json");
+        var html = Path.Combine(_dir, "r.html");
+        Assert.Equal(0, CliRunner.Run("run", "--builtin", "swap-overcommit", "--protocol", "kvm-pf-int", "--duration", "10ms", "--exits", "--json", json).ExitCode);
+
+        var report = CliRunner.Run("report", json, "--out", html, "--json");
+        Assert.Equal(0, report.ExitCode);
+        Assert.Equal($"wrote {html}\n", report.Stderr);
+        var doc = JsonNode.Parse(report.Stdout)!.AsObject();
+        var page = File.ReadAllText(html);
+        Assert.Equal(json, (string?)doc["input"]);
+        Assert.Equal("run", (string?)doc["source"]);
+        Assert.Null(doc["by"]);
+        Assert.Equal(html, (string?)doc["out"]);
+        Assert.Equal(new FileInfo(html).Length, (long)doc["bytes"]!);
+        Assert.Equal(["kvm-pf-int"], doc["entries"]!.AsArray().Select(e => (string)e!));
+
+        // Every section the JSON names is on the page, in its order, and no other: with --exits, perf's table too.
+        string[] sections = [.. doc["sections"]!.AsArray().Select(e => (string)e!)];
+        Assert.Equal(["findings", "comparison", "split", "latency", "exits", "exit-stats", "replay"], sections);
+        var ids = new Dictionary<string, string>
+        {
+            ["findings"] = "id=\"findings\"", ["comparison"] = "id=\"comparison\"", ["split"] = "id=\"split\"", ["latency"] = "id=\"latency\"",
+            ["exits"] = "id=\"exits\"", ["exit-stats"] = "class=\"exit-stats\"", ["replay"] = "id=\"replay\"",
+        };
+        var positions = sections.Select(s => page.IndexOf(ids[s], StringComparison.Ordinal)).ToList();
+        Assert.DoesNotContain(-1, positions);
+        Assert.Equal(positions.Order(), positions);
+
+        var findings = doc["findings"]!.AsArray().Select(e => (string)e!).ToList();
+        Assert.NotEmpty(findings);
+        Assert.Equal(findings.Select(f => "<li>" + System.Net.WebUtility.HtmlEncode(f) + "</li>"), Regex.Matches(page, "<li>.*?</li>").Select(m => m.Value));
+
+        // Without --exits there is no perf table, and the JSON says so.
+        Assert.Equal(0, CliRunner.Run("run", "--builtin", "swap-overcommit", "--protocol", "sync", "--duration", "10ms", "--json", json).ExitCode);
+        var plain = JsonNode.Parse(CliRunner.Run("report", json, "--out", html, "--json").Stdout)!;
+        Assert.DoesNotContain("exit-stats", plain["sections"]!.AsArray().Select(e => (string)e!));
+    }
+
+    [Fact]
     public void Report_BadOutputOrWhereOnJson_ExitsTwoBeforeWriting()
     {
         var json = Path.Combine(_dir, "r.json");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Vexlab.Cli.Infrastructure;
 using Vexlab.Model.Configuration;
 using Vexlab.Results.Documents;
@@ -16,11 +17,13 @@ public static class HtmlReportCommand
         var by = new Option<string>("--by") { Description = "Store: one entry per value of this column", HelpName = "COLUMN", DefaultValueFactory = _ => "variant" };
         var where = new Option<string?>("--where") { Description = "Store: only the rows matching this SQL condition, such as \"latency = 100\"", HelpName = "SQL" };
         var output = new Option<string>("--out") { Description = "The HTML file", HelpName = "FILE", DefaultValueFactory = _ => "report.html" };
+        var json = JsonTarget.CreateOption();
         var command = new Command("report", "Write one self-contained HTML page (inline CSS and SVG, no network) of a run, a compare or a sweep store: findings, comparison table, vCPU time split, latency CDFs, exits, replay commands");
         command.Arguments.Add(file);
         command.Options.Add(by);
         command.Options.Add(where);
         command.Options.Add(output);
+        command.Options.Add(json);
         command.SetAction(parse =>
         {
             var input = parse.GetValue(file)!;
@@ -35,10 +38,29 @@ public static class HtmlReportCommand
                 throw InputException.At(null, 0, 0, "--where", "selects rows of a sweep store; a JSON file has none");
             }
 
+            var target = JsonTarget.From(parse, json);
+            if (target.Path is not null)
+            {
+                OutputFile.Check(target.Path, "JSON result");
+            }
+
             OutputFile.Check(path, "report");
             var set = RunSummaries.Load(input, parse.GetValue(by)!, parse.GetValue(where));
-            OutputFile.WriteAllText(path, "report", HtmlReport.Render(set, ResultDocument.VexlabVersion));
-            context.Output.WriteLine($"wrote {path}");
+            var page = HtmlReport.Build(set, ResultDocument.VexlabVersion);
+            OutputFile.WriteAllText(path, "report", page.Html);
+            context.HumanWriter(target).WriteLine($"wrote {path}");
+
+            var doc = ResultDocument.Create();
+            doc["input"] = input;
+            doc["source"] = set.Source switch { ResultSource.Run => "run", ResultSource.Compare => "compare", _ => "store" };
+            doc["by"] = set.Source == ResultSource.Store ? parse.GetValue(by) : null;
+            doc["where"] = parse.GetValue(where);
+            doc["out"] = path;
+            doc["bytes"] = new FileInfo(path).Length;
+            doc["entries"] = new JsonArray([.. set.Entries.Select(e => (JsonNode?)JsonValue.Create(e.Variant))]);
+            doc["sections"] = new JsonArray([.. page.Sections.Select(x => (JsonNode?)JsonValue.Create(x))]);
+            doc["findings"] = new JsonArray([.. page.Findings.Select(x => (JsonNode?)JsonValue.Create(x))]);
+            ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });
         return command;

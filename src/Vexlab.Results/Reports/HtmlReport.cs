@@ -29,10 +29,18 @@ public static partial class HtmlReport
         """;
 
     /// <summary>The page for <paramref name="set"/>, made by vexlab <paramref name="version"/>.</summary>
-    public static string Render(ResultSet set, string version)
+    public static string Render(ResultSet set, string version) => Build(set, version).Html;
+
+    /// <summary>
+    /// The page for <paramref name="set"/> with what it holds: the ids of its sections, in page
+    /// order, and the findings it states.
+    /// </summary>
+    public static HtmlReportPage Build(ResultSet set, string version)
     {
         ArgumentNullException.ThrowIfNull(set);
         var entries = set.Entries;
+        var sections = new List<string> { "findings", "comparison", "split" };
+        var findings = Findings.For(entries);
         var html = new StringBuilder();
         var title = $"vexlab report: {set.Name}";
         html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
@@ -43,7 +51,7 @@ public static partial class HtmlReport
             .Append("<p class=\"meta\">").Append(E(Describe(set, version))).Append("</p>\n");
 
         html.Append("<h2 id=\"findings\">Findings</h2>\n<ul class=\"findings\">\n");
-        foreach (var finding in Findings.For(entries))
+        foreach (var finding in findings)
         {
             html.Append("<li>").Append(E(finding)).Append("</li>\n");
         }
@@ -56,12 +64,20 @@ public static partial class HtmlReport
             .Append("</figure>\n");
         if (entries.Any(e => e.Cdf.Count > 0))
         {
+            sections.Add("latency");
             html.Append("<h2 id=\"latency\">Fault latency</h2>\n<figure>")
                 .Append(InlineSvg(ResultPlots.CdfPlot(entries, "fault latency CDF", PlotWidth, PlotHeight), "cdf", "fault latency CDF per protocol entry"))
                 .Append("</figure>\n");
         }
 
+        sections.Add("exits");
+        if (entries.Any(e => e.ExitStats.Count > 0))
+        {
+            sections.Add("exit-stats");
+        }
+
         Exits(html, entries);
+        sections.Add("replay");
         html.Append("<h2 id=\"replay\">Replay</h2>\n<pre id=\"replays\">");
         foreach (var line in entries.SelectMany(e => e.Replays).Distinct(StringComparer.Ordinal))
         {
@@ -69,7 +85,7 @@ public static partial class HtmlReport
         }
 
         html.Append("</pre>\n</body>\n</html>\n");
-        return html.ToString();
+        return new HtmlReportPage(html.ToString(), sections, findings);
     }
 
     private static string Describe(ResultSet set, string version)
