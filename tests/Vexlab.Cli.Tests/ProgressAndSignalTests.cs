@@ -89,6 +89,48 @@ public sealed class ProgressAndSignalTests
         Assert.InRange((long)first["simulated_ns"]!, 1, 3_600_000_000_000 - 1);
     }
 
+    [Fact]
+    public async Task CtrlC_stops_a_sweep_with_exit_130_keeping_every_finished_run_in_the_store()
+    {
+        var dir = Directory.CreateTempSubdirectory("vexlab-sweep-int-").FullName;
+        try
+        {
+            var db = Path.Combine(dir, "s.duckdb");
+            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = dir };
+            foreach (var arg in new[] { typeof(VexlabApp).Assembly.Location, "sweep", "run", "--builtin", "latency", "--db", db, "--jobs", "1" })
+            {
+                info.ArgumentList.Add(arg);
+            }
+
+            using var process = Process.Start(info)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+
+            // The first progress line (10 s in): runs have finished and the handlers are installed.
+            var stderr = await StartedProcess.FirstErrorLine(process, TimeSpan.FromMinutes(3));
+            Assert.False(process.HasExited, "the sweep ended before Ctrl-C");
+            using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)]))
+            {
+                kill.WaitForExit();
+            }
+
+            Assert.True(process.WaitForExit(60_000));
+            var error = stderr();
+            Assert.True(process.ExitCode == 130, error);
+            Assert.Contains("stopped by SIGINT; every finished run is in", error, StringComparison.Ordinal);
+            Assert.Equal(string.Empty, await stdout);
+
+            // The store holds the finished runs, and only them: a second run would do the rest.
+            var query = CliRunner.Run("results", "query", db, "select count(*) as n from results", "--format", "csv");
+            Assert.Equal(0, query.ExitCode);
+            var done = int.Parse(query.Stdout.Split('\n')[1], CultureInfo.InvariantCulture);
+            Assert.InRange(done, 1, 324);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static (int Code, string Stdout, string Stderr) RunLogged(TimeSpan interval, params string[] args)
     {
         var output = new StringWriter();
