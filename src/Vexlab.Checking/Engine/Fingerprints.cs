@@ -338,12 +338,12 @@ internal sealed class FingerprintTable<TKey, TScheme>
             throw new InvalidDataException("bad fingerprint table header");
         }
 
-        var keys = new TKey[capacity];
+        var keys = HugePageArrays.Uninitialized<TKey>(capacity);
         input.BaseStream.ReadExactly(MemoryMarshal.AsBytes(keys.AsSpan()));
         int[]? ids = null;
         if (_ids is not null)
         {
-            ids = new int[capacity];
+            ids = HugePageArrays.Uninitialized<int>(capacity);
             input.BaseStream.ReadExactly(MemoryMarshal.AsBytes(ids.AsSpan()));
         }
 
@@ -358,8 +358,8 @@ internal sealed class FingerprintTable<TKey, TScheme>
         TKey[] oldKeys = _keys;
         int[]? oldIds = _ids;
         long capacity = GrownCapacity(oldKeys.LongLength);
-        _keys = new TKey[capacity];
-        _ids = oldIds is null ? null : new int[capacity];
+        _keys = HugePageArrays.Zeroed<TKey>(capacity);
+        _ids = oldIds is null ? null : HugePageArrays.Zeroed<int>(capacity);
         Resized(capacity);
         ref TKey keys = ref MemoryMarshal.GetArrayDataReference(_keys);
         for (int j = 0; j < oldKeys.Length; j++)
