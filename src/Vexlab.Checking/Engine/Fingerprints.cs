@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Vexlab.Checking.Engine;
 
@@ -264,7 +265,10 @@ internal sealed class FingerprintTable<TKey, TScheme>
     /// first empty slot by compare-and-swap on the key's low word (its high word, for 128-bit keys, follows; nobody
     /// reads it until all inserts are done). Grow beforehand: this never grows; <see cref="Added"/> counts them after.
     /// </summary>
-    public void InsertAbsent(TKey key)
+    public void InsertAbsent(TKey key) => Claim(key);
+
+    /// <summary><see cref="InsertAbsent"/>, returning the slot claimed.</summary>
+    private int Claim(TKey key)
     {
         ref TKey keys = ref MemoryMarshal.GetArrayDataReference(_keys);
         ulong low = TScheme.Slot(key);
@@ -279,7 +283,7 @@ internal sealed class FingerprintTable<TKey, TScheme>
                     Unsafe.Add(ref word, 1) = TScheme.High(key);
                 }
 
-                return;
+                return i;
             }
 
             i = Next(i);
@@ -384,6 +388,47 @@ internal sealed class FingerprintTable<TKey, TScheme>
         }
     }
 
+    /// <summary>
+    /// As <see cref="Grow()"/>, the rehash split among <paramref name="workers"/> threads: each moves a contiguous
+    /// part of the old array, claiming slots by compare-and-swap as <see cref="InsertAbsent"/> does. Homes keep their
+    /// order as the capacity grows, so the parts land in nearly disjoint parts of the new array and rarely meet. The
+    /// slots a key ends in may differ from a serial rehash; the set of keys (and each key's id) does not.
+    /// </summary>
+    public void GrowParallel(int workers)
+    {
+        // One worker, or keys not held in this array: the serial rehash.
+        if (workers <= 1 || _keys.LongLength != (long)_capacity || _keys.Length < (1 << 16))
+        {
+            Grow();
+            return;
+        }
+
+        TKey[] oldKeys = _keys;
+        int[]? oldIds = _ids;
+        long capacity = GrownCapacity(oldKeys.LongLength);
+        _keys = HugePageArrays.Zeroed<TKey>(capacity);
+        _ids = oldIds is null ? null : HugePageArrays.Zeroed<int>(capacity);
+        Resized(capacity);
+        int part = (oldKeys.Length + workers - 1) / workers;
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+        {
+            int from = Math.Min(oldKeys.Length, w * part);
+            int to = Math.Min(oldKeys.Length, from + part);
+            for (int j = from; j < to; j++)
+            {
+                TKey key = oldKeys[j];
+                if (!TScheme.IsEmpty(key))
+                {
+                    int slot = Claim(key);
+                    if (oldIds is not null)
+                    {
+                        _ids![slot] = oldIds[j];
+                    }
+                }
+            }
+        });
+    }
+
     /// <summary>The most bytes the table holds on the way to taking <paramref name="keys"/> keys in all (old and new arrays while growing).</summary>
     public long PeakBytesFor(long keys)
     {
@@ -404,6 +449,31 @@ internal sealed class FingerprintTable<TKey, TScheme>
     {
         _capacity = (ulong)capacity;
         _growAt = capacity / 8 * 7;
+    }
+
+    /// <summary>
+    /// Starts loading the home slot of <paramref name="key"/> without waiting for it (a prefetch hint, which
+    /// neither faults nor holds up the instructions after it), so that several lookups' cache misses overlap
+    /// each other and the work between them. Where no hint exists the slot is simply read.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Prefetch(TKey key)
+    {
+        int i = Home(key);
+        if ((uint)i >= (uint)_keys.Length)
+        {
+            return;
+        }
+
+        ref TKey slot = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keys), i);
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(Unsafe.AsPointer(ref slot));
+        }
+        else
+        {
+            _ = Volatile.Read(ref Unsafe.As<TKey, ulong>(ref slot));
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -121,7 +121,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                 return;
             }
 
-            GrowTable();
+            GrowTable(_workers);
         }
     }
 
@@ -180,9 +180,14 @@ internal sealed partial class SearchEngine<TKey, TScheme>
     /// <summary>One worker's buffers: its candidates (new successors it may own) as parent position, action and patch.</summary>
     private sealed class SharedWorker
     {
+        /// <summary>How many inserts ahead <see cref="Commit"/> prefetches the table.</summary>
+        private const int CommitPrefetchDistance = 8;
+
         private readonly SearchEngine<TKey, TScheme> _engine;
         private readonly ITransitionSystem _system;
         private readonly ulong[] _actions;
+        private readonly TKey[] _successorKeys;
+        private readonly int[] _successorKinds;
         private readonly SuccessorBuffer<TKey, TScheme> _successors;
         private readonly int _stateSize;
         private readonly int _recordSize;
@@ -208,6 +213,8 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             _stateSize = engine._stateSize;
             _recordSize = engine._recordSize;
             _actions = new ulong[engine._actionBuffer.Length];
+            _successorKeys = new TKey[engine._actionBuffer.Length];
+            _successorKinds = new int[engine._actionBuffer.Length];
             _successors = new SuccessorBuffer<TKey, TScheme>(_stateSize, engine._maxActions);
             KindTransitions = new long[engine._kindTransitions.Length];
             KindNew = new long[engine._kindTransitions.Length];
@@ -261,6 +268,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                     DeadlockState = source;
                 }
 
+                // All successors first, prefetching their home slots, so that the lookups' cache misses overlap.
                 successors.Load(state);
                 for (int a = 0; a < n; a++)
                 {
@@ -269,13 +277,21 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                         ? _system.Apply(state, action, successors.State)
                         : inPlace.ApplyInPlace(successors.Buffer, 0, action);
                     int kind = kinds is null ? 0 : kinds.ActionKind(action);
+                    _successorKinds[a] = kind;
                     KindTransitions[kind]++;
                     if (violated != 0)
                     {
                         NoteViolation(violated, source, a);
                     }
 
-                    TKey raw = successors.Finish(state, hash);
+                    _successorKeys[a] = successors.Finish(state, hash);
+                    table.Prefetch(TScheme.Stored(_successorKeys[a]));
+                }
+
+                for (int a = 0; a < n; a++)
+                {
+                    TKey raw = _successorKeys[a];
+                    int kind = _successorKinds[a];
                     TKey key = TScheme.Stored(raw);
                     if (table.Find(key) != -2)
                     {
@@ -334,6 +350,12 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             long id = firstNewId + FirstNew;
             for (int k = 0; k < OwnedCount; k++, id++)
             {
+                // The home slots a few inserts ahead are loaded meanwhile: inserts then rarely wait for memory.
+                if (k + CommitPrefetchDistance < OwnedCount)
+                {
+                    table.Prefetch(TScheme.Stored(_key[_owned[k + CommitPrefetchDistance]]));
+                }
+
                 int c = _owned[k];
                 table.InsertAbsent(TScheme.Stored(_key[c]));
                 engine._blockParents[FirstNew + k] = _firstId + _position[c];

@@ -50,7 +50,6 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private readonly int _workerBlockStates;
     private readonly int _sharedBlockStates;
     private readonly long _maxSpill;
-    private ulong _touchSink;
     private long _position;
     private long _lastCheckpointTimestamp;
     private readonly FrontierPool _frontierPool;
@@ -444,11 +443,10 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
                 RecordState(graph, state, actions[..n], _classBuffer, _obligationBuffer);
             }
 
-            // Fingerprint all successors first and touch their home slots, so that the table's cache misses
+            // Fingerprint all successors first and prefetch their home slots, so that the table's cache misses
             // overlap instead of being paid one after another; only the new ones are then written out.
             successors.Load(state);
             Span<TKey> keys = _keyBuffer;
-            ulong touched = 0;
             for (int a = 0; a < n; a++)
             {
                 ulong action = actions[a];
@@ -464,10 +462,9 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
                 }
 
                 keys[a] = successors.Finish(state, hash);
-                touched ^= TScheme.Slot(_table.Touch(TScheme.Stored(keys[a])));
+                _table.Prefetch(TScheme.Stored(keys[a]));
             }
 
-            _touchSink = touched;
             for (int a = 0; a < n; a++)
             {
                 int id = Insert(keys[a], source, a, _kindBuffer[a], out bool added);
@@ -602,7 +599,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     {
         if (_table.NeedsGrowth)
         {
-            GrowTable();
+            GrowTable(1);
         }
 
         int id = _table.AddOrGet(TScheme.Stored(hash), _stateCount);
@@ -622,7 +619,8 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         return id;
     }
 
-    private void GrowTable()
+    /// <summary>Grows the table, rehashing with <paramref name="workers"/> threads.</summary>
+    private void GrowTable(int workers)
     {
         if (!_table.CanGrow)
         {
@@ -640,7 +638,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             _memoryExceeded = true;
         }
 
-        _table.Grow();
+        _table.GrowParallel(workers);
 
         // Hand large old arrays back now rather than at some later full collection, so resident memory follows
         // MaxMemoryBytes (the table grows a few dozen times at most).
