@@ -7,9 +7,10 @@ namespace Vexlab.Checking.Engine;
 /// </summary>
 /// <remarks>
 /// Three phases a block, each over contiguous slices of the block in block order:
-/// 1. expand: successors absent from the table (read only meanwhile) are offered to the block's claim table,
-///    which keeps the least (parent position, action index) per fingerprint;
-/// 2. keep: each worker keeps the successors whose offer is the least (it owns them);
+/// 1. expand: each worker keeps the successors absent from the table (read only meanwhile) that its own
+///    <see cref="FirstSeen{TKey, TScheme}"/> set takes first, with their patches (its candidates);
+/// 2. keep: a worker owns a candidate unless a lower worker's set holds the fingerprint too (that worker's slice,
+///    earlier in the block, met it first);
 /// 3. commit: owned successors take ids in (parent, action) order, which is worker order and, inside a worker,
 ///    candidate order, then every worker inserts its own into the table with compare-and-swap on the key word,
 ///    writes parents and action indices by id and its records into the next level at their places.
@@ -43,7 +44,6 @@ internal sealed partial class SearchEngine<TKey, TScheme>
     {
         _sharedPool ??= CreateSharedWorkers();
         SharedWorker[] pool = _sharedPool;
-        _claims.Prepare((long)count * Math.Max(1, _maxActions));
         int chunk = (count + pool.Length - 1) / pool.Length;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = pool.Length };
         Parallel.For(0, pool.Length, parallel, w =>
@@ -52,7 +52,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             int to = Math.Min(count, from + chunk);
             pool[w].Expand(block, from, to, firstId);
         });
-        Parallel.For(0, pool.Length, parallel, w => pool[w].KeepOwned());
+        Parallel.For(0, pool.Length, parallel, w => pool[w].KeepOwned(pool, w));
 
         long total = 0;
         foreach (SharedWorker worker in pool)
@@ -194,15 +194,13 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         private int[] _position = [];
         private int[] _action = [];
         private int[] _kind = [];
-        private int[] _slot = [];
         private TKey[] _key = [];
         private int[] _patchStart = [0];
         private int[] _patchWords = [];
         private ulong[] _patchValues = [];
         private int[] _owned = [];
-        private int[] _claimed = [];
+        private readonly FirstSeen<TKey, TScheme> _seen = new();
         private int _count;
-        private int _claimedCount;
         private ReadOnlyMemory<byte> _block;
         private int _firstId;
 
@@ -222,9 +220,9 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             ViolationAction = new int[engine._safetyCount];
         }
 
-        public long Bytes => (_position.LongLength * ((4 * sizeof(int)) + System.Runtime.CompilerServices.Unsafe.SizeOf<TKey>()))
+        public long Bytes => (_position.LongLength * ((3 * sizeof(int)) + System.Runtime.CompilerServices.Unsafe.SizeOf<TKey>()))
             + (_patchStart.LongLength * sizeof(int)) + (_patchWords.LongLength * (sizeof(int) + sizeof(ulong)))
-            + (_owned.LongLength * sizeof(int)) + (_claimed.LongLength * sizeof(int)) + _successors.Bytes;
+            + (_owned.LongLength * sizeof(int)) + _seen.Bytes + _successors.Bytes;
 
         public long Transitions { get; private set; }
 
@@ -250,7 +248,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             IInPlaceTransitionSystem? inPlace = InPlaceOver(_system, memory, out byte[] blockArray, out int blockOffset);
             SearchEngine<TKey, TScheme> engine = _engine;
             FingerprintTable<TKey, TScheme> table = engine._table;
-            BlockClaims<TKey, TScheme> claims = engine._claims;
+            FirstSeen<TKey, TScheme> seen = _seen;
             IActionKinds? kinds = engine._kinds;
             SuccessorBuffer<TKey, TScheme> successors = _successors;
             Span<ulong> actions = _actions;
@@ -293,20 +291,9 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                     TKey raw = _successorKeys[a];
                     int kind = _successorKinds[a];
                     TKey key = TScheme.Stored(raw);
-                    if (table.Find(key) != -2)
+                    if (table.Find(key) == -2 && seen.TryAdd(key))
                     {
-                        continue;
-                    }
-
-                    int slot = claims.Offer(key, Order(i, a), out bool claimed);
-                    if (claimed)
-                    {
-                        AddClaimed(slot);
-                    }
-
-                    if (slot >= 0)
-                    {
-                        AddCandidate(i, a, kind, slot, raw, successors.PatchWords(a), successors.PatchValues(a));
+                        AddCandidate(i, a, kind, raw, successors.PatchWords(a), successors.PatchValues(a));
                     }
                 }
 
@@ -314,19 +301,28 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             }
         }
 
-        /// <summary>Keeps the candidates whose offer stayed the least; run after every worker's <see cref="Expand"/>.</summary>
-        public void KeepOwned()
+        /// <summary>
+        /// Keeps the candidates no lower worker met (<paramref name="self"/> is this worker's index in
+        /// <paramref name="pool"/>); run after every worker's <see cref="Expand"/>.
+        /// </summary>
+        public void KeepOwned(SharedWorker[] pool, int self)
         {
             if (_owned.Length < _count)
             {
                 _owned = new int[Math.Max(_count, _owned.Length * 2)];
             }
 
-            BlockClaims<TKey, TScheme> claims = _engine._claims;
             int kept = 0;
             for (int c = 0; c < _count; c++)
             {
-                if (claims.IsLeast(_slot[c], Order(_position[c], _action[c])))
+                TKey key = TScheme.Stored(_key[c]);
+                bool earlier = false;
+                for (int w = 0; w < self && !earlier; w++)
+                {
+                    earlier = pool[w]._seen.Contains(key);
+                }
+
+                if (!earlier)
                 {
                     _owned[kept++] = c;
                 }
@@ -338,8 +334,8 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         /// <summary>
         /// Inserts the owned successors into the table, gives them ids from <paramref name="firstNewId"/> +
         /// <see cref="FirstNew"/> on, and writes their records into the next level from <paramref name="firstRecord"/> +
-        /// <see cref="FirstNew"/> on (-1: the level spills; <see cref="AppendOwned"/> then appends them). Empties this
-        /// worker's claims; run after every <see cref="KeepOwned"/>.
+        /// <see cref="FirstNew"/> on (-1: the level spills; <see cref="AppendOwned"/> then appends them); run after
+        /// every <see cref="KeepOwned"/>.
         /// </summary>
         public void Commit(int firstNewId, long firstRecord)
         {
@@ -366,12 +362,6 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                     WriteRecord(c, block, next.Record(firstRecord + FirstNew + k));
                 }
             }
-
-            BlockClaims<TKey, TScheme> claims = engine._claims;
-            for (int i = 0; i < _claimedCount; i++)
-            {
-                claims.Clear(_claimed[i]);
-            }
         }
 
         /// <summary>Appends the owned successors' records to the next level, in order (when it spills).</summary>
@@ -385,8 +375,6 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                 _engine._next.Append(record);
             }
         }
-
-        private static long Order(int position, int action) => ((long)position << 16) | (uint)action;
 
         private void WriteRecord(int c, ReadOnlySpan<byte> block, Span<byte> record)
         {
@@ -407,7 +395,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             Array.Fill(ViolationSource, -1);
             DeadlockState = -1;
             _count = 0;
-            _claimedCount = 0;
+            _seen.Clear();
             OwnedCount = 0;
         }
 
@@ -423,17 +411,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             }
         }
 
-        private void AddClaimed(int slot)
-        {
-            if (_claimedCount == _claimed.Length)
-            {
-                Array.Resize(ref _claimed, Math.Max(256, _claimedCount * 2));
-            }
-
-            _claimed[_claimedCount++] = slot;
-        }
-
-        private void AddCandidate(int position, int action, int kind, int slot, TKey key, ReadOnlySpan<int> words, ReadOnlySpan<ulong> values)
+        private void AddCandidate(int position, int action, int kind, TKey key, ReadOnlySpan<int> words, ReadOnlySpan<ulong> values)
         {
             int c = _count;
             if (c == _position.Length)
@@ -442,7 +420,6 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                 Array.Resize(ref _position, size);
                 Array.Resize(ref _action, size);
                 Array.Resize(ref _kind, size);
-                Array.Resize(ref _slot, size);
                 Array.Resize(ref _key, size);
                 Array.Resize(ref _patchStart, size + 1);
             }
@@ -461,7 +438,6 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             _position[c] = position;
             _action[c] = action;
             _kind[c] = kind;
-            _slot[c] = slot;
             _key[c] = key;
             _patchStart[c + 1] = end;
             _count = c + 1;

@@ -43,7 +43,6 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private readonly ulong[] _obligationBuffer;
     private readonly SuccessorBuffer<TKey, TScheme> _successors;
     private readonly byte[] _recordScratch;
-    private readonly BlockClaims<TKey, TScheme> _claims = new();
     private readonly TKey[] _keyBuffer;
     private readonly int[] _kindBuffer;
     private readonly int _directBlockStates;
@@ -105,7 +104,8 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         int actionsPerState = Math.Max(1, _maxActions);
         _directBlockStates = Math.Clamp(BlockSuccessors / actionsPerState, 16, 1 << 14);
         _workerBlockStates = (int)Math.Clamp(WorkerBufferBytes / ((long)actionsPerState * _stateSize), 16, 1 << 12);
-        _sharedBlockStates = Math.Clamp(BlockSuccessors / actionsPerState, 64, 1 << 14);
+        // Shared blocks are larger: each costs three barriers, and the workers' first-seen sets stay small.
+        _sharedBlockStates = Math.Clamp(4 * BlockSuccessors / actionsPerState, 256, 1 << 15);
         long frontierBytes = options.FrontierMemoryBytes ?? (options.MaxMemoryBytes / 4);
         _maxSpill = options.MaxSpillBytes ?? DefaultMaxSpill(options.SpillDirectory);
         _frontierPool = new FrontierPool(_recordSize, frontierBytes / 2);
@@ -121,7 +121,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
 
     private long MemoryBytes => _table.Bytes + _parents.AllocatedBytes + ActionIndexBytes
         + _current.AllocatedBytes + _next.AllocatedBytes + _frontierPool.IdleBytes + (_graph?.Bytes ?? 0) + WorkerBytes + SharedWorkerBytes
-        + _successors.Bytes + _claims.Bytes;
+        + _successors.Bytes;
 
     private long WorkerBytes
     {
@@ -319,7 +319,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
 
         if (_workers > 1 && _graph is null)
         {
-            // The block's claim table (two words a slot, at most half full) and the workers' successor patches.
+            // The workers' first-seen sets (at most half full) and their candidates' successor patches.
             memory += worstNew * 4 * sizeof(long);
         }
 
