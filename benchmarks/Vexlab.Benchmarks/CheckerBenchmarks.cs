@@ -84,7 +84,10 @@ public class CheckerBenchmarks
     }
 }
 
-/// <summary>Fingerprint table inserts of fresh SplitMix64 keys into a table sized for them (no growth). One op = one insert.</summary>
+/// <summary>
+/// Fingerprint table inserts of fresh SplitMix64 keys into a table sized for them (no growth), wide (8-byte slots)
+/// and compact (<c>check --compress compact</c>: 6-byte slots at this size, 58-bit keys). One op = one insert.
+/// </summary>
 public class FingerprintTableBenchmarks
 {
     private const int Keys = 1 << 20;
@@ -107,10 +110,15 @@ public class FingerprintTableBenchmarks
         }
     }
 
+    [Benchmark(OperationsPerInvoke = Keys, Baseline = true)]
+    public long FingerprintInsert() => Insert(compact: false);
+
     [Benchmark(OperationsPerInvoke = Keys)]
-    public long FingerprintInsert()
+    public long CompactFingerprintInsert() => Insert(compact: true);
+
+    private long Insert(bool compact)
     {
-        var table = new FingerprintTable<ulong, Fingerprint64>(22, trackIds: false);
+        var table = new FingerprintTable<ulong, Fingerprint64>(22, trackIds: false, compact);
         var id = 0;
         foreach (var key in _keys)
         {

@@ -20,23 +20,35 @@ public sealed record CheckerBenchResult(
     TimeSpan Elapsed,
     TimeSpan CpuTime)
 {
+    /// <summary>How the visited states were stored in this run.</summary>
+    public StateCompression Compression { get; init; }
+
+    /// <summary>Fingerprint bits each stored state kept, and the collision probability they give.</summary>
+    public int FingerprintBits { get; init; }
+
+    public double CollisionProbability { get; init; }
+
     public double StatesPerCpuSecond => States / Math.Max(1e-9, CpuTime.TotalSeconds);
 }
 
 public static class CheckerBench
 {
-    public static CheckerBenchResult Run(int workers, long maxStates = int.MaxValue - 1)
+    /// <summary>
+    /// Checks the bench model with <paramref name="workers"/> workers, storing states as <paramref name="compression"/>
+    /// says; <paramref name="baseline"/>: time the bare fingerprint table on as many keys afterwards.
+    /// </summary>
+    public static CheckerBenchResult Run(int workers, long maxStates = int.MaxValue - 1, StateCompression compression = StateCompression.None, bool baseline = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(workers);
         var request = new CheckRequest("bench", "kvm-pf-int", [], ["no-deadlock"]);
         using var system = ModelCheck.BuildSystem(request);
         using var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
-        var result = Checker.Run(system, new CheckerOptions { Workers = workers, MaxStates = maxStates, CheckLiveness = false, CheckDeadlock = true });
+        var result = Checker.Run(system, new CheckerOptions { Workers = workers, MaxStates = maxStates, CheckLiveness = false, CheckDeadlock = true, Compression = compression });
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpuBefore;
         var seconds = Math.Max(1e-9, result.Elapsed.TotalSeconds);
-        var baseline = CheckerBaseline.Run(Math.Max(1_000, Math.Min(result.States, 10_000_000)));
+        double baselineRate = baseline ? CheckerBaseline.Run(Math.Max(1_000, Math.Min(result.States, 10_000_000))).KeysPerSecond : 0;
         return new CheckerBenchResult(
             result.States,
             result.Transitions,
@@ -45,8 +57,13 @@ public static class CheckerBench
             result.States == 0 ? 0 : (double)result.Transitions / result.States,
             result.BytesPerState,
             workers,
-            baseline.KeysPerSecond,
+            baselineRate,
             result.Elapsed,
-            cpu);
+            cpu)
+        {
+            Compression = compression,
+            FingerprintBits = result.FingerprintBits,
+            CollisionProbability = result.CollisionProbability,
+        };
     }
 }

@@ -57,7 +57,59 @@ public sealed class CheckCommandTests
         Assert.True(b.RootElement.GetProperty("collision_probability").GetDouble() < a.RootElement.GetProperty("collision_probability").GetDouble());
     }
 
+    [Fact]
+    public void CompressCompact_FindsTheSameStatesAndTraceInFewerBytesAndSaysHowManyBitsItKept()
+    {
+        string[] check = ["check", "--builtin", "nmi-window", "--protocol", "kvm-pf", "--property", "fault-info-intact", "--json"];
+        var wide = CliRunner.Run(check);
+        var compact = CliRunner.Run([.. check, "--compress", "compact"]);
+        Assert.Equal(1, compact.ExitCode);
+        using var a = JsonDocument.Parse(wide.Stdout);
+        using var b = JsonDocument.Parse(compact.Stdout);
+        Assert.Equal("none", a.RootElement.GetProperty("compression").GetString());
+        Assert.Equal("compact", b.RootElement.GetProperty("compression").GetString());
+        Assert.Equal(58, b.RootElement.GetProperty("fingerprint_bits").GetInt32());
+        Assert.Equal(a.RootElement.GetProperty("states").GetInt64(), b.RootElement.GetProperty("states").GetInt64());
+        Assert.Equal(
+            a.RootElement.GetProperty("violations")[0].GetProperty("trace").GetRawText(),
+            b.RootElement.GetProperty("violations")[0].GetProperty("trace").GetRawText());
+        Assert.True(b.RootElement.GetProperty("collision_probability").GetDouble() > a.RootElement.GetProperty("collision_probability").GetDouble());
+    }
+
+    [Fact]
+    public void CompressCompact_UnderAMemoryBound_StopsWithExit3AndACheckpointThatResumes()
+    {
+        var folder = Directory.CreateTempSubdirectory("vexlab-compact-cli-").FullName;
+        try
+        {
+            var cp = Path.Combine(folder, "cp");
+            string[] check = ["check", "--builtin", "bench", "--protocol", "kvm-pf-int", "--property", "no-deadlock", "--compress", "compact", "--json"];
+            var stopped = CliRunner.Run([.. check, "--memory", "12M", "--checkpoint", cp]);
+            Assert.True(stopped.ExitCode == 3, stopped.Stderr);
+            using var doc = JsonDocument.Parse(stopped.Stdout);
+            Assert.Equal("MaxMemory", doc.RootElement.GetProperty("stop_reason").GetString());
+            Assert.True(File.Exists(Path.Combine(cp, "checkpoint.vxck")));
+            long states = doc.RootElement.GetProperty("states").GetInt64();
+
+            var resumed = CliRunner.Run([.. check, "--resume", cp, "--max-states", (states + 1_000).ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            Assert.True(resumed.ExitCode == 3, resumed.Stderr);
+            using var after = JsonDocument.Parse(resumed.Stdout);
+            Assert.Equal("MaxStates", after.RootElement.GetProperty("stop_reason").GetString());
+
+            // Without --compress the checkpoint is refused: it holds compact slots.
+            var refused = CliRunner.Run("check", "--builtin", "bench", "--protocol", "kvm-pf-int", "--property", "no-deadlock", "--resume", cp);
+            Assert.Equal(2, refused.ExitCode);
+            Assert.Contains("compression", refused.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     [Theory]
+    [InlineData("check", "--builtin", "irq-off", "--protocol", "sync", "--compress", "tree")]
+    [InlineData("check", "--builtin", "irq-off", "--protocol", "sync", "--compress", "compact", "--fingerprint-bits", "128")]
     [InlineData("check", "--builtin", "irq-off", "--protocol", "sync", "--fingerprint-bits", "32")]
     [InlineData("check", "--builtin", "nope", "--protocol", "sync")]
     [InlineData("check", "--builtin", "irq-off", "--protocol", "nope")]

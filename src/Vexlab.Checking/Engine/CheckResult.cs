@@ -65,6 +65,9 @@ public sealed record CheckResult
 
     public required int FingerprintBits { get; init; }
 
+    /// <summary>How visited states were stored; <see cref="FingerprintBits"/> are the bits each kept.</summary>
+    public StateCompression Compression { get; init; }
+
     /// <summary>Birthday estimate n^2 / 2^(b+1) of any fingerprint collision among n states with b-bit fingerprints.</summary>
     public required double CollisionProbability { get; init; }
 

@@ -84,6 +84,11 @@ public static class Checker
             throw new CheckerLimitException("Workers must be at least 1.", nameof(options));
         }
 
+        if (options.Compression == StateCompression.Compact && options.Fingerprint128)
+        {
+            throw new CheckerLimitException("Compression Compact stores 58-bit fingerprints; it does not go with Fingerprint128.", nameof(options));
+        }
+
         if (options.MaxStates < 1)
         {
             throw new CheckerLimitException("MaxStates must allow the initial state.", nameof(options));
@@ -117,6 +122,11 @@ public static class Checker
         int keyBytes = options.Fingerprint128 ? 16 : 8;
         bool graph = options.CheckLiveness && system.LivenessProperties.Count > 0;
         long table = (1L << InitialTableLog2) * (keyBytes + (graph ? 4 : 0));
+        if (options.Compression == StateCompression.Compact)
+        {
+            table = CompactFingerprintSet.BytesFor(1L << InitialTableLog2, graph);
+        }
+
         // The first pages of the parent and action-index lists come with the first state.
         long lists = PagedListPageElements * (sizeof(int) + (system.MaxActions <= 256 ? 1 : 2));
         return table + lists + system.StateSize;

@@ -29,6 +29,13 @@ public sealed class CheckerOptions
     /// <summary>Use 128-bit fingerprints (XxHash128) instead of 64-bit ones (XxHash3).</summary>
     public bool Fingerprint128 { get; set; }
 
+    /// <summary>
+    /// How visited states are stored. <see cref="StateCompression.Compact"/> keeps 58 of the 64 fingerprint bits in
+    /// 6 bytes a slot at scale (the collision probability reported follows); verdicts, counts and traces are those of
+    /// the wide table unless two states share those 58 bits. Not with <see cref="Fingerprint128"/>.
+    /// </summary>
+    public StateCompression Compression { get; set; }
+
     /// <summary>Report reachable states without enabled actions that are not valid ends ("no-deadlock").</summary>
     public bool CheckDeadlock { get; set; } = true;
 

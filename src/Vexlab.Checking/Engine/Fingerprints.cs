@@ -181,7 +181,9 @@ internal readonly struct Fingerprint128 : IFingerprintScheme<UInt128>
 /// 37% to 75% full (8 bytes a slot is 9.1 to 10.3 bytes a state instead of 10.7 to 21.3). Growing more often costs
 /// little: homes keep their order as the capacity grows, so a rehash writes the new array almost sequentially.
 /// Concurrent <see cref="Find"/> calls are safe while nobody adds; concurrent <see cref="InsertAbsent"/> calls are safe
-/// with each other.
+/// with each other. Compact, the keys live in a <see cref="CompactFingerprintSet"/> (64-bit fingerprints only): the
+/// same probing and growth, 6 to 8 bytes a slot instead of 8 (+4 with ids), <see cref="CompactFingerprintSet.KeyBits"/>
+/// fingerprint bits compared instead of 64.
 /// </summary>
 internal sealed class FingerprintTable<TKey, TScheme>
     where TKey : unmanaged
@@ -190,42 +192,67 @@ internal sealed class FingerprintTable<TKey, TScheme>
     /// <summary>Largest capacity (slots).</summary>
     public const long MaxCapacity = 1L << 30;
 
+    private readonly CompactFingerprintSet? _compact;
+    private readonly bool _trackIds;
     private TKey[] _keys;
     private int[]? _ids;
     private ulong _capacity;
     private long _count;
     private long _growAt;
 
-    public FingerprintTable(int capacityLog2, bool trackIds)
+    public FingerprintTable(int capacityLog2, bool trackIds, bool compact = false)
     {
         long capacity = 1L << capacityLog2;
-        _keys = new TKey[capacity];
-        _ids = trackIds ? new int[capacity] : null;
+        _trackIds = trackIds;
+        if (compact)
+        {
+            if (Unsafe.SizeOf<TKey>() != sizeof(ulong))
+            {
+                throw new ArgumentException("A compact table stores 64-bit fingerprints only.", nameof(compact));
+            }
+
+            _compact = new CompactFingerprintSet(capacity, trackIds);
+            _keys = [];
+        }
+        else
+        {
+            _keys = new TKey[capacity];
+            _ids = trackIds ? new int[capacity] : null;
+        }
+
         Resized(capacity);
     }
 
-    public long Count => _count;
+    public long Count => _compact?.Count ?? _count;
 
-    public long Capacity => _keys.LongLength;
+    public long Capacity => (long)_capacity;
 
-    public bool TracksIds => _ids is not null;
+    public bool TracksIds => _trackIds;
+
+    public bool IsCompact => _compact is not null;
+
+    /// <summary>Fingerprint bits two states must share to be taken for one.</summary>
+    public int KeyBits => _compact is null ? TScheme.Bits : CompactFingerprintSet.KeyBits;
+
+    /// <summary>Keys the compact table keeps whole beside its slots (zero for the wide table).</summary>
+    public int OverflowCount => _compact?.OverflowCount ?? 0;
 
     public static int SlotBytes(bool trackIds) => Unsafe.SizeOf<TKey>() + (trackIds ? sizeof(int) : 0);
 
-    public long Bytes => Capacity * SlotBytes(TracksIds);
+    public long Bytes => _compact?.Bytes ?? Capacity * SlotBytes(TracksIds);
 
-    public long BytesAfterGrowth => GrownCapacity(Capacity) * SlotBytes(TracksIds);
+    public long BytesAfterGrowth => BytesFor(GrownCapacity(Capacity));
 
     /// <summary>Keys the table takes before it must grow (7/8 of its slots).</summary>
     public long GrowAt => _growAt;
 
     /// <summary>The next insertion needs <see cref="Grow"/> to keep the load at or below 7/8.</summary>
-    public bool NeedsGrowth => _count >= _growAt;
+    public bool NeedsGrowth => Count >= _growAt;
 
     public bool CanGrow => Capacity < MaxCapacity;
 
     /// <summary>Hard fullness: above 31/32 the table must not take more keys.</summary>
-    public bool IsOverfull => _count >= Capacity / 32 * 31;
+    public bool IsOverfull => Count >= Capacity / 32 * 31;
 
     /// <summary>
     /// Adds <paramref name="key"/> with id <paramref name="newId"/> if absent and returns <paramref name="newId"/>;
@@ -234,6 +261,11 @@ internal sealed class FingerprintTable<TKey, TScheme>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int AddOrGet(TKey key, int newId)
     {
+        if (_compact is not null)
+        {
+            return _compact.AddOrGet(TScheme.Slot(key), newId);
+        }
+
         ref TKey keys = ref MemoryMarshal.GetArrayDataReference(_keys);
         int i = Home(key);
         while (true)
@@ -265,9 +297,18 @@ internal sealed class FingerprintTable<TKey, TScheme>
     /// first empty slot by compare-and-swap on the key's low word (its high word, for 128-bit keys, follows; nobody
     /// reads it until all inserts are done). Grow beforehand: this never grows; <see cref="Added"/> counts them after.
     /// </summary>
-    public void InsertAbsent(TKey key) => Claim(key);
+    public void InsertAbsent(TKey key)
+    {
+        if (_compact is not null)
+        {
+            _compact.InsertAbsent(TScheme.Slot(key));
+            return;
+        }
 
-    /// <summary><see cref="InsertAbsent"/>, returning the slot claimed.</summary>
+        Claim(key);
+    }
+
+    /// <summary><see cref="InsertAbsent"/> into this table's own array, returning the slot claimed.</summary>
     private int Claim(TKey key)
     {
         ref TKey keys = ref MemoryMarshal.GetArrayDataReference(_keys);
@@ -291,16 +332,41 @@ internal sealed class FingerprintTable<TKey, TScheme>
     }
 
     /// <summary>Counts keys <see cref="InsertAbsent"/> added.</summary>
-    public void Added(long count) => _count += count;
+    public void Added(long count)
+    {
+        if (_compact is not null)
+        {
+            _compact.Added(count);
+        }
+        else
+        {
+            _count += count;
+        }
+    }
 
     /// <summary>Loads the home slot of <paramref name="key"/> so that a following insert finds it in cache.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public TKey Touch(TKey key) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keys), Home(key));
+    public TKey Touch(TKey key)
+    {
+        if (_compact is not null)
+        {
+            // Only 64-bit keys are compact (checked in the constructor).
+            ulong word = _compact.Touch(TScheme.Slot(key));
+            return Unsafe.As<ulong, TKey>(ref word);
+        }
+
+        return Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keys), Home(key));
+    }
 
     /// <summary>Returns -2 when absent; otherwise the stored id, or -1 when ids are not tracked.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Find(TKey key)
     {
+        if (_compact is not null)
+        {
+            return _compact.Find(TScheme.Slot(key));
+        }
+
         ref TKey keys = ref MemoryMarshal.GetArrayDataReference(_keys);
         int i = Home(key);
         while (true)
@@ -323,8 +389,14 @@ internal sealed class FingerprintTable<TKey, TScheme>
     /// <summary>Writes capacity, count, keys and ids (for a checkpoint).</summary>
     public void WriteTo(BinaryWriter output)
     {
-        output.Write(_keys.LongLength);
-        output.Write(_count);
+        output.Write(Capacity);
+        output.Write(Count);
+        if (_compact is not null)
+        {
+            _compact.WriteTo(output);
+            return;
+        }
+
         output.Write(MemoryMarshal.AsBytes(_keys.AsSpan()));
         if (_ids is not null)
         {
@@ -340,6 +412,18 @@ internal sealed class FingerprintTable<TKey, TScheme>
         if (capacity < 1 || capacity > MaxCapacity || count < 0 || count > capacity)
         {
             throw new InvalidDataException("bad fingerprint table header");
+        }
+
+        if (_compact is not null)
+        {
+            if (capacity < 64)
+            {
+                throw new InvalidDataException("bad fingerprint table header");
+            }
+
+            _compact.ReadFrom(input, capacity, count);
+            Resized(capacity);
+            return;
         }
 
         var keys = HugePageArrays.Uninitialized<TKey>(capacity);
@@ -359,6 +443,14 @@ internal sealed class FingerprintTable<TKey, TScheme>
 
     public void Grow()
     {
+        if (_compact is not null)
+        {
+            long grown = GrownCapacity(Capacity);
+            _compact.Resize(grown);
+            Resized(grown);
+            return;
+        }
+
         TKey[] oldKeys = _keys;
         int[]? oldIds = _ids;
         long capacity = GrownCapacity(oldKeys.LongLength);
@@ -396,8 +488,8 @@ internal sealed class FingerprintTable<TKey, TScheme>
     /// </summary>
     public void GrowParallel(int workers)
     {
-        // One worker, or keys not held in this array: the serial rehash.
-        if (workers <= 1 || _keys.LongLength != (long)_capacity || _keys.Length < (1 << 16))
+        // One worker, a compact table or a small one: the serial rehash.
+        if (workers <= 1 || _compact is not null || _keys.Length < (1 << 16))
         {
             Grow();
             return;
@@ -440,8 +532,14 @@ internal sealed class FingerprintTable<TKey, TScheme>
             capacity = GrownCapacity(capacity);
         }
 
-        return (previous + capacity) * SlotBytes(TracksIds);
+        // The compact table's overflow map (usually empty) stays beside both arrays.
+        return previous == 0 ? Bytes : Bytes - BytesFor(Capacity) + BytesFor(previous) + BytesFor(capacity);
     }
+
+    /// <summary>Bytes of a table of <paramref name="capacity"/> slots in this table's layout.</summary>
+    private long BytesFor(long capacity) => _compact is null
+        ? capacity * SlotBytes(TracksIds)
+        : CompactFingerprintSet.BytesFor(capacity, TracksIds);
 
     private static long GrownCapacity(long capacity) => Math.Min(MaxCapacity, capacity + Math.Max(1024, capacity / 8));
 

@@ -86,7 +86,9 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         output.Write(CheckpointVersion);
         output.Write(_options.CheckpointIdentity);
         output.Write(_stateSize);
-        output.Write(TScheme.Bits);
+
+        // The bits a key keeps: 64 or 128 for the wide table, 58 for the compact one, whose slots are another format.
+        output.Write(_table.KeyBits);
         output.Write(_maxActions);
         output.Write(_safetyCount);
         output.Write(_livenessCount);
@@ -185,7 +187,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         string identity = input.ReadString();
         bool same = identity == _options.CheckpointIdentity
             && input.ReadInt32() == _stateSize
-            && input.ReadInt32() == TScheme.Bits
+            && input.ReadInt32() == _table.KeyBits
             && input.ReadInt32() == _maxActions
             && input.ReadInt32() == _safetyCount
             && input.ReadInt32() == _livenessCount
@@ -193,7 +195,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             && input.ReadBoolean() == _options.CheckDeadlock;
         if (!same)
         {
-            throw new CheckpointException($"checkpoint {folder}: written for a different check ({identity}); resume with the same model, protocol, settings, properties and fingerprint width");
+            throw new CheckpointException($"checkpoint {folder}: written for a different check ({identity}); resume with the same model, protocol, settings, properties, fingerprint width and compression");
         }
     }
 

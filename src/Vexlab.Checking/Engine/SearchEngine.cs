@@ -78,7 +78,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         _livenessCount = options.CheckLiveness ? system.LivenessProperties.Count : 0;
         _workers = options.Workers;
         _maxStates = Math.Min(options.MaxStates, int.MaxValue - 1);
-        _table = new FingerprintTable<TKey, TScheme>(Checker.InitialTableLog2, trackIds: _livenessCount > 0);
+        _table = new FingerprintTable<TKey, TScheme>(Checker.InitialTableLog2, trackIds: _livenessCount > 0, compact: options.Compression == StateCompression.Compact);
         if (_maxActions <= 256)
         {
             _actions8 = new PagedList<byte>();
@@ -770,8 +770,9 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             BytesPerState = (double)stateBytes / _stateCount,
             FrontierPeakBytes = _frontierPeak,
             FrontierSpilledBytes = _current.SpilledBytes + _next.SpilledBytes,
-            FingerprintBits = TScheme.Bits,
-            CollisionProbability = Checker.CollisionProbability(_stateCount, TScheme.Bits),
+            FingerprintBits = _table.KeyBits,
+            Compression = _options.Compression,
+            CollisionProbability = Checker.CollisionProbability(_stateCount, _table.KeyBits),
             Coverage = coverage,
             Violations = violations,
             LivenessIncomplete = livenessIncomplete,

@@ -31,6 +31,7 @@ public static class CheckCommand
         var maxDepth = new Option<int?>("--max-depth") { Description = "Do not expand states deeper than this", HelpName = "N" };
         var timeLimit = new Option<string?>("--time-limit") { Description = "Wall-clock limit, e.g. 30s, 5m", HelpName = "DURATION" };
         var fingerprintBits = new Option<int?>("--fingerprint-bits") { Description = "Fingerprint width, 64 or 128 (16 bytes a table slot; the reported collision probability follows) [default: 64]", HelpName = "BITS" };
+        var compress = new Option<string?>("--compress") { Description = "State storage: none (whole 64/128-bit fingerprints, 8/16 bytes a slot) or compact (compact hashing: 58-bit fingerprints in 6 bytes a slot from 4M slots, the slot's position implying the bits it does not store; the collision probability follows; 64-bit only) [default: none]", HelpName = "none|compact" };
         var workers = new Option<int?>("--workers") { Description = "Worker threads (results do not depend on it)", HelpName = "N" };
         var matrix = new Option<bool>("--matrix") { Description = "Check every built-in model (except bench) under every protocol" };
         var columns = new Option<string?>("--protocols") { Description = "With --matrix: the protocol entries to check, as for compare (e.g. 've,ve[guest.ve.info_store=args]')", HelpName = "LIST" };
@@ -48,7 +49,7 @@ public static class CheckCommand
         var wide = TerminalWidth.CreateOption();
         var command = new Command("check", "Exhaustively check a built-in model or a model file under a protocol");
         command.Arguments.Add(file);
-        foreach (var o in new Option[] { builtin, protocol, property, set, maxStates, maxMemory, spillDir, maxSpill, maxDepth, timeLimit, workers, fingerprintBits, checkpoint, checkpointEvery, resume, matrix, columns, markdown, transpose, trace, symmetry, swarm, members, seed, shard, swarmMember, swarmMerge, json, wide })
+        foreach (var o in new Option[] { builtin, protocol, property, set, maxStates, maxMemory, spillDir, maxSpill, maxDepth, timeLimit, workers, fingerprintBits, compress, checkpoint, checkpointEvery, resume, matrix, columns, markdown, transpose, trace, symmetry, swarm, members, seed, shard, swarmMember, swarmMerge, json, wide })
         {
             command.Options.Add(o);
         }
@@ -85,6 +86,20 @@ public static class CheckCommand
                     128 => true,
                     _ => throw new InputException("--fingerprint-bits must be 64 or 128"),
                 };
+            }
+
+            if (parse.GetValue(compress) is { } cz)
+            {
+                options.Compression = cz switch
+                {
+                    "none" => StateCompression.None,
+                    "compact" => StateCompression.Compact,
+                    _ => throw new InputException("--compress must be none or compact"),
+                };
+                if (options.Compression == StateCompression.Compact && options.Fingerprint128)
+                {
+                    throw new InputException("check: --compress compact stores 58-bit fingerprints; it does not go with --fingerprint-bits 128");
+                }
             }
 
             if (parse.GetValue(maxStates) is { } ms)
@@ -323,6 +338,8 @@ public static class CheckCommand
                     TimeLimit = template.TimeLimit,
                     SpillDirectory = template.SpillDirectory,
                     MaxSpillBytes = template.MaxSpillBytes,
+                    Fingerprint128 = template.Fingerprint128,
+                    Compression = template.Compression,
                 };
                 var outcome = Run(new CheckRequest(model.Name, entry.Protocol, [.. entry.Overrides, .. overrides], properties), options);
                 var r = outcome.Result;
@@ -495,6 +512,7 @@ public static class CheckCommand
         doc["bytes_per_state"] = Math.Round(r.BytesPerState, 2);
         doc["frontier_peak_bytes"] = r.FrontierPeakBytes;
         doc["fingerprint_bits"] = r.FingerprintBits;
+        doc["compression"] = r.Compression == StateCompression.Compact ? "compact" : "none";
         doc["collision_probability"] = r.CollisionProbability;
         doc["liveness_incomplete"] = r.LivenessIncomplete;
         var coverage = new JsonObject();

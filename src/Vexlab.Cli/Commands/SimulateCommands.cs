@@ -453,8 +453,9 @@ public static class SimulateCommands
     }
 
     /// <summary>
-    /// One worker, then <paramref name="workers"/> workers on the same model, beside the bare table: the targets
-    /// of the checker (2 M states/s with one worker, 1.7x with two, at most 12 bytes a state) in one report.
+    /// One worker, then <paramref name="workers"/> workers on the same model, then one worker storing states
+    /// compactly, beside the bare table: the targets of the checker (2 M states/s with one worker, 1.7x with two,
+    /// at most 12 bytes a state, at most 10 compressed) in one report.
     /// </summary>
     private static int BenchChecker(CliContext context, JsonTarget target, int workers, long maxStates)
     {
@@ -465,6 +466,7 @@ public static class SimulateCommands
 
         var r = Vexlab.Checking.CheckerBench.Run(1, maxStates);
         var parallel = workers > 1 ? Vexlab.Checking.CheckerBench.Run(workers, maxStates) : null;
+        var compact = Vexlab.Checking.CheckerBench.Run(1, maxStates, Vexlab.Checking.Engine.StateCompression.Compact, baseline: false);
         var doc = ResultDocument.Create();
         doc["model"] = "bench";
         doc["protocol"] = "kvm-pf-int";
@@ -496,7 +498,21 @@ public static class SimulateCommands
             };
         }
 
-        doc["targets"] = new JsonObject { ["states_per_sec"] = 2_000_000, ["speedup_two_workers"] = 1.7, ["bytes_per_state"] = 12 };
+        doc["compressed"] = new JsonObject
+        {
+            ["compression"] = "compact",
+            ["workers"] = compact.Workers,
+            ["states"] = compact.States,
+            ["states_per_sec"] = Math.Round(compact.StatesPerSec),
+            ["ratio_to_uncompressed"] = Math.Round(compact.StatesPerSec / Math.Max(1, r.StatesPerSec), 3),
+            ["bytes_per_state"] = Math.Round(compact.BytesPerState, 2),
+            ["fingerprint_bits"] = compact.FingerprintBits,
+            ["collision_probability"] = compact.CollisionProbability,
+            ["wall_ns"] = (long)(compact.Elapsed.TotalMilliseconds * 1e6),
+            ["cpu_ns"] = (long)(compact.CpuTime.TotalMilliseconds * 1e6),
+            ["states_per_cpu_sec"] = Math.Round(compact.StatesPerCpuSecond),
+        };
+        doc["targets"] = new JsonObject { ["states_per_sec"] = 2_000_000, ["speedup_two_workers"] = 1.7, ["bytes_per_state"] = 12, ["bytes_per_state_compressed"] = 10 };
         var w = context.HumanWriter(target);
         w.WriteLine(string.Create(Inv, $"model bench, protocol kvm-pf-int, 1 worker: {r.States:N0} states, {r.Transitions:N0} transitions in {r.Elapsed.TotalSeconds:F1} s"));
         w.WriteLine(string.Create(Inv, $"states/s          {r.StatesPerSec:N0} (target >= 2,000,000)"));
@@ -509,6 +525,7 @@ public static class SimulateCommands
             w.WriteLine(string.Create(Inv, $"{parallel.Workers} workers         {parallel.StatesPerSec:N0} states/s in {parallel.Elapsed.TotalSeconds:F1} s; speedup {parallel.StatesPerSec / Math.Max(1, r.StatesPerSec):F2} (target >= 1.7 with 2); bytes/state {parallel.BytesPerState:F1}; cpu {parallel.CpuTime.TotalSeconds:F1} s"));
         }
 
+        w.WriteLine(string.Create(Inv, $"compact           {compact.StatesPerSec:N0} states/s ({compact.StatesPerSec / Math.Max(1, r.StatesPerSec):F2} of uncompressed); bytes/state {compact.BytesPerState:F1} (target <= 10); {compact.FingerprintBits}-bit keys, collision probability {compact.CollisionProbability:E1}; cpu {compact.CpuTime.TotalSeconds:F1} s"));
         ResultDocument.Write(context, target, doc);
         return ExitCodes.Done;
     }
