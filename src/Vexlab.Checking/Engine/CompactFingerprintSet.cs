@@ -9,28 +9,29 @@ namespace Vexlab.Checking.Engine;
 /// 1984) of <see cref="KeyBits"/>-bit fingerprints: a key's home slot already says which part of the key range it is
 /// in, so a slot stores only the key's low bits (as many as the home leaves open) beside its probe distance, and the
 /// whole key is recovered from the two. Where Cleary sorts each cluster and keeps two flag bits a slot, this keeps
-/// plain linear probing and stores the distance (12 bits), so probes stay as short as in the wide table and the keys
+/// plain linear probing and stores the distance (10 bits), so probes stay as short as in the wide table and the keys
 /// can be re-placed when the table grows.
 /// </summary>
 /// <remarks>
 /// A key t (the top <see cref="KeyBits"/> bits of the 64-bit fingerprint) has home h = floor(t C / 2^K) in a table
 /// of C slots (Lemire's multiply-shift, as the wide table), so t lies in [ceil(h 2^K / C), ceil(h 2^K / C) + 2^K / C):
 /// with C at least 2^m, its low K - m bits and h give t back. The slot width follows the capacity: 8 bytes below
-/// 2^14 slots, 7 below 2^22, 6 from there (12 distance bits + at least K - m key bits). Keys whose probe would run
-/// past the largest distance a slot records (4,094 slots; linear probing at 7/8 load almost never gets there) are
+/// 2^14 slots, 7 below 2^22, 6 from there (10 distance bits + at least K - m key bits). Keys whose probe would run
+/// past the largest distance a slot records (1,022 slots; linear probing at 7/8 load reaches about 850 in a table of
+/// 2^24 slots) are
 /// kept whole in a small overflow map, which the table re-places when it grows. Lookups and inserts compare whole
 /// keys, so the set is exact over its keys: two states collide only when their fingerprints share the top K bits.
 /// </remarks>
 internal sealed class CompactFingerprintSet
 {
     /// <summary>Fingerprint bits kept: the top bits of the 64-bit fingerprint.</summary>
-    public const int KeyBits = 58;
+    public const int KeyBits = 60;
 
-    private const int DisplacementBits = 12;
+    private const int DisplacementBits = 10;
     private const ulong DisplacementMask = (1UL << DisplacementBits) - 1;
 
     /// <summary>Largest probe distance a slot records (the field holds distance + 1; zero is an empty slot).</summary>
-    private const int MaxDisplacement = (int)DisplacementMask - 1;
+    public const int MaxDisplacement = (int)DisplacementMask - 1;
 
     /// <summary>Bytes an overflow entry costs in the map (key, value, hash, chain and bucket).</summary>
     private const int OverflowEntryBytes = 32;
