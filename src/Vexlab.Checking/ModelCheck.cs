@@ -59,7 +59,11 @@ public sealed record DescribedViolation(Violation Violation, IReadOnlyList<Trace
 /// How a check with symmetry went: the classes of interchangeable vCPUs and the group's order (the most
 /// states one stored state stands for), or why there was no symmetry; the liveness properties left out.
 /// </summary>
-public sealed record SymmetryReport(IReadOnlyList<IReadOnlyList<int>> Classes, int Order, string? Unavailable, IReadOnlyList<string> LivenessNotChecked);
+public sealed record SymmetryReport(IReadOnlyList<IReadOnlyList<int>> Classes, int Order, string? Unavailable, IReadOnlyList<string> LivenessNotChecked)
+{
+    /// <summary>The classes of interchangeable tasks (names of tasks pinned to one vCPU with the same program and mode).</summary>
+    public IReadOnlyList<IReadOnlyList<string>> TaskClasses { get; init; } = [];
+}
 
 /// <summary>The outcome of one check of a built-in model.</summary>
 public sealed record ModelCheckResult(
@@ -101,7 +105,10 @@ public static class ModelCheck
         if (request.Symmetry)
         {
             var symmetry = VcpuSymmetry.Of(system.Config, system.CreateMachine().Layout, request.File?.Invariants ?? [], out var reason);
-            report = new SymmetryReport(symmetry?.Classes ?? [], symmetry?.Order ?? 1, symmetry is null ? reason : null, []);
+            report = new SymmetryReport(symmetry?.Classes ?? [], symmetry?.Order ?? 1, symmetry is null ? reason : null, [])
+            {
+                TaskClasses = symmetry?.TaskClasses ?? [],
+            };
             if (symmetry is not null)
             {
                 using var quotient = new SymmetricSystem(system, symmetry);

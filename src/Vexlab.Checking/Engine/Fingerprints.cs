@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Vexlab.Checking.Engine;
 
@@ -304,6 +305,12 @@ internal sealed class FingerprintTable<TKey, TScheme>
             return;
         }
 
+        Claim(key);
+    }
+
+    /// <summary><see cref="InsertAbsent"/> into this table's own array, returning the slot claimed.</summary>
+    private int Claim(TKey key)
+    {
         ref TKey keys = ref MemoryMarshal.GetArrayDataReference(_keys);
         ulong low = TScheme.Slot(key);
         int i = Home(key);
@@ -317,7 +324,7 @@ internal sealed class FingerprintTable<TKey, TScheme>
                     Unsafe.Add(ref word, 1) = TScheme.High(key);
                 }
 
-                return;
+                return i;
             }
 
             i = Next(i);
@@ -419,12 +426,12 @@ internal sealed class FingerprintTable<TKey, TScheme>
             return;
         }
 
-        var keys = new TKey[capacity];
+        var keys = HugePageArrays.Uninitialized<TKey>(capacity);
         input.BaseStream.ReadExactly(MemoryMarshal.AsBytes(keys.AsSpan()));
         int[]? ids = null;
         if (_ids is not null)
         {
-            ids = new int[capacity];
+            ids = HugePageArrays.Uninitialized<int>(capacity);
             input.BaseStream.ReadExactly(MemoryMarshal.AsBytes(ids.AsSpan()));
         }
 
@@ -447,8 +454,8 @@ internal sealed class FingerprintTable<TKey, TScheme>
         TKey[] oldKeys = _keys;
         int[]? oldIds = _ids;
         long capacity = GrownCapacity(oldKeys.LongLength);
-        _keys = new TKey[capacity];
-        _ids = oldIds is null ? null : new int[capacity];
+        _keys = HugePageArrays.Zeroed<TKey>(capacity);
+        _ids = oldIds is null ? null : HugePageArrays.Zeroed<int>(capacity);
         Resized(capacity);
         ref TKey keys = ref MemoryMarshal.GetArrayDataReference(_keys);
         for (int j = 0; j < oldKeys.Length; j++)
@@ -471,6 +478,47 @@ internal sealed class FingerprintTable<TKey, TScheme>
                 _ids[i] = oldIds![j];
             }
         }
+    }
+
+    /// <summary>
+    /// As <see cref="Grow()"/>, the rehash split among <paramref name="workers"/> threads: each moves a contiguous
+    /// part of the old array, claiming slots by compare-and-swap as <see cref="InsertAbsent"/> does. Homes keep their
+    /// order as the capacity grows, so the parts land in nearly disjoint parts of the new array and rarely meet. The
+    /// slots a key ends in may differ from a serial rehash; the set of keys (and each key's id) does not.
+    /// </summary>
+    public void GrowParallel(int workers)
+    {
+        // One worker, a compact table or a small one: the serial rehash.
+        if (workers <= 1 || _compact is not null || _keys.Length < (1 << 16))
+        {
+            Grow();
+            return;
+        }
+
+        TKey[] oldKeys = _keys;
+        int[]? oldIds = _ids;
+        long capacity = GrownCapacity(oldKeys.LongLength);
+        _keys = HugePageArrays.Zeroed<TKey>(capacity);
+        _ids = oldIds is null ? null : HugePageArrays.Zeroed<int>(capacity);
+        Resized(capacity);
+        int part = (oldKeys.Length + workers - 1) / workers;
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+        {
+            int from = Math.Min(oldKeys.Length, w * part);
+            int to = Math.Min(oldKeys.Length, from + part);
+            for (int j = from; j < to; j++)
+            {
+                TKey key = oldKeys[j];
+                if (!TScheme.IsEmpty(key))
+                {
+                    int slot = Claim(key);
+                    if (oldIds is not null)
+                    {
+                        _ids![slot] = oldIds[j];
+                    }
+                }
+            }
+        });
     }
 
     /// <summary>The most bytes the table holds on the way to taking <paramref name="keys"/> keys in all (old and new arrays while growing).</summary>
@@ -499,6 +547,31 @@ internal sealed class FingerprintTable<TKey, TScheme>
     {
         _capacity = (ulong)capacity;
         _growAt = capacity / 8 * 7;
+    }
+
+    /// <summary>
+    /// Starts loading the home slot of <paramref name="key"/> without waiting for it (a prefetch hint, which
+    /// neither faults nor holds up the instructions after it), so that several lookups' cache misses overlap
+    /// each other and the work between them. Where no hint exists the slot is simply read.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Prefetch(TKey key)
+    {
+        int i = Home(key);
+        if ((uint)i >= (uint)_keys.Length)
+        {
+            return;
+        }
+
+        ref TKey slot = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keys), i);
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(Unsafe.AsPointer(ref slot));
+        }
+        else
+        {
+            _ = Volatile.Read(ref Unsafe.As<TKey, ulong>(ref slot));
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -260,10 +260,11 @@ internal sealed class FrontierPool
     private readonly Stack<byte[]> _free = new();
 
     /// <param name="stateSize">Bytes of one frontier record.</param>
-    /// <param name="memoryCap">Bytes one level may hold in memory (a chunk is no larger, and at most 4 MiB).</param>
+    /// <param name="memoryCap">Bytes one level may hold in memory (a chunk is no larger, and at most 16 MiB).</param>
+    /// <remarks>16 MiB chunks: seven of a chunk's eight 2 MiB pages at least are huge pages (<see cref="HugePageArrays"/>).</remarks>
     public FrontierPool(int stateSize, long memoryCap)
     {
-        ChunkStates = (int)Math.Max(1, Math.Min(4L << 20, Math.Max(stateSize, memoryCap)) / stateSize);
+        ChunkStates = (int)Math.Max(1, Math.Min(16L << 20, Math.Max(stateSize, memoryCap)) / stateSize);
         ChunkBytes = ChunkStates * stateSize;
     }
 
@@ -274,7 +275,7 @@ internal sealed class FrontierPool
     /// <summary>Bytes of chunks waiting in the pool.</summary>
     public long IdleBytes => _free.Count * (long)ChunkBytes;
 
-    public byte[] Rent() => _free.TryPop(out byte[]? chunk) ? chunk : new byte[ChunkBytes];
+    public byte[] Rent() => _free.TryPop(out byte[]? chunk) ? chunk : HugePageArrays.Uninitialized<byte>(ChunkBytes);
 
     public void Return(byte[] chunk) => _free.Push(chunk);
 

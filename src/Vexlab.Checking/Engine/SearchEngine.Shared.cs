@@ -7,9 +7,10 @@ namespace Vexlab.Checking.Engine;
 /// </summary>
 /// <remarks>
 /// Three phases a block, each over contiguous slices of the block in block order:
-/// 1. expand: successors absent from the table (read only meanwhile) are offered to the block's claim table,
-///    which keeps the least (parent position, action index) per fingerprint;
-/// 2. keep: each worker keeps the successors whose offer is the least (it owns them);
+/// 1. expand: each worker keeps the successors absent from the table (read only meanwhile) that its own
+///    <see cref="FirstSeen{TKey, TScheme}"/> set takes first, with their patches (its candidates);
+/// 2. keep: a worker owns a candidate unless a lower worker's set holds the fingerprint too (that worker's slice,
+///    earlier in the block, met it first);
 /// 3. commit: owned successors take ids in (parent, action) order, which is worker order and, inside a worker,
 ///    candidate order, then every worker inserts its own into the table with compare-and-swap on the key word,
 ///    writes parents and action indices by id and its records into the next level at their places.
@@ -43,7 +44,6 @@ internal sealed partial class SearchEngine<TKey, TScheme>
     {
         _sharedPool ??= CreateSharedWorkers();
         SharedWorker[] pool = _sharedPool;
-        _claims.Prepare((long)count * Math.Max(1, _maxActions));
         int chunk = (count + pool.Length - 1) / pool.Length;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = pool.Length };
         Parallel.For(0, pool.Length, parallel, w =>
@@ -52,7 +52,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             int to = Math.Min(count, from + chunk);
             pool[w].Expand(block, from, to, firstId);
         });
-        Parallel.For(0, pool.Length, parallel, w => pool[w].KeepOwned());
+        Parallel.For(0, pool.Length, parallel, w => pool[w].KeepOwned(pool, w));
 
         long total = 0;
         foreach (SharedWorker worker in pool)
@@ -121,7 +121,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                 return;
             }
 
-            GrowTable();
+            GrowTable(_workers);
         }
     }
 
@@ -180,24 +180,27 @@ internal sealed partial class SearchEngine<TKey, TScheme>
     /// <summary>One worker's buffers: its candidates (new successors it may own) as parent position, action and patch.</summary>
     private sealed class SharedWorker
     {
+        /// <summary>How many inserts ahead <see cref="Commit"/> prefetches the table.</summary>
+        private const int CommitPrefetchDistance = 8;
+
         private readonly SearchEngine<TKey, TScheme> _engine;
         private readonly ITransitionSystem _system;
         private readonly ulong[] _actions;
+        private readonly TKey[] _successorKeys;
+        private readonly int[] _successorKinds;
         private readonly SuccessorBuffer<TKey, TScheme> _successors;
         private readonly int _stateSize;
         private readonly int _recordSize;
         private int[] _position = [];
         private int[] _action = [];
         private int[] _kind = [];
-        private int[] _slot = [];
         private TKey[] _key = [];
         private int[] _patchStart = [0];
         private int[] _patchWords = [];
         private ulong[] _patchValues = [];
         private int[] _owned = [];
-        private int[] _claimed = [];
+        private readonly FirstSeen<TKey, TScheme> _seen = new();
         private int _count;
-        private int _claimedCount;
         private ReadOnlyMemory<byte> _block;
         private int _firstId;
 
@@ -208,6 +211,8 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             _stateSize = engine._stateSize;
             _recordSize = engine._recordSize;
             _actions = new ulong[engine._actionBuffer.Length];
+            _successorKeys = new TKey[engine._actionBuffer.Length];
+            _successorKinds = new int[engine._actionBuffer.Length];
             _successors = new SuccessorBuffer<TKey, TScheme>(_stateSize, engine._maxActions);
             KindTransitions = new long[engine._kindTransitions.Length];
             KindNew = new long[engine._kindTransitions.Length];
@@ -215,9 +220,9 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             ViolationAction = new int[engine._safetyCount];
         }
 
-        public long Bytes => (_position.LongLength * ((4 * sizeof(int)) + System.Runtime.CompilerServices.Unsafe.SizeOf<TKey>()))
+        public long Bytes => (_position.LongLength * ((3 * sizeof(int)) + System.Runtime.CompilerServices.Unsafe.SizeOf<TKey>()))
             + (_patchStart.LongLength * sizeof(int)) + (_patchWords.LongLength * (sizeof(int) + sizeof(ulong)))
-            + (_owned.LongLength * sizeof(int)) + (_claimed.LongLength * sizeof(int)) + _successors.Bytes;
+            + (_owned.LongLength * sizeof(int)) + _seen.Bytes + _successors.Bytes;
 
         public long Transitions { get; private set; }
 
@@ -243,7 +248,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             IInPlaceTransitionSystem? inPlace = InPlaceOver(_system, memory, out byte[] blockArray, out int blockOffset);
             SearchEngine<TKey, TScheme> engine = _engine;
             FingerprintTable<TKey, TScheme> table = engine._table;
-            BlockClaims<TKey, TScheme> claims = engine._claims;
+            FirstSeen<TKey, TScheme> seen = _seen;
             IActionKinds? kinds = engine._kinds;
             SuccessorBuffer<TKey, TScheme> successors = _successors;
             Span<ulong> actions = _actions;
@@ -261,6 +266,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                     DeadlockState = source;
                 }
 
+                // All successors first, prefetching their home slots, so that the lookups' cache misses overlap.
                 successors.Load(state);
                 for (int a = 0; a < n; a++)
                 {
@@ -269,28 +275,25 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                         ? _system.Apply(state, action, successors.State)
                         : inPlace.ApplyInPlace(successors.Buffer, 0, action);
                     int kind = kinds is null ? 0 : kinds.ActionKind(action);
+                    _successorKinds[a] = kind;
                     KindTransitions[kind]++;
                     if (violated != 0)
                     {
                         NoteViolation(violated, source, a);
                     }
 
-                    TKey raw = successors.Finish(state, hash);
+                    _successorKeys[a] = successors.Finish(state, hash);
+                    table.Prefetch(TScheme.Stored(_successorKeys[a]));
+                }
+
+                for (int a = 0; a < n; a++)
+                {
+                    TKey raw = _successorKeys[a];
+                    int kind = _successorKinds[a];
                     TKey key = TScheme.Stored(raw);
-                    if (table.Find(key) != -2)
+                    if (table.Find(key) == -2 && seen.TryAdd(key))
                     {
-                        continue;
-                    }
-
-                    int slot = claims.Offer(key, Order(i, a), out bool claimed);
-                    if (claimed)
-                    {
-                        AddClaimed(slot);
-                    }
-
-                    if (slot >= 0)
-                    {
-                        AddCandidate(i, a, kind, slot, raw, successors.PatchWords(a), successors.PatchValues(a));
+                        AddCandidate(i, a, kind, raw, successors.PatchWords(a), successors.PatchValues(a));
                     }
                 }
 
@@ -298,19 +301,28 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             }
         }
 
-        /// <summary>Keeps the candidates whose offer stayed the least; run after every worker's <see cref="Expand"/>.</summary>
-        public void KeepOwned()
+        /// <summary>
+        /// Keeps the candidates no lower worker met (<paramref name="self"/> is this worker's index in
+        /// <paramref name="pool"/>); run after every worker's <see cref="Expand"/>.
+        /// </summary>
+        public void KeepOwned(SharedWorker[] pool, int self)
         {
             if (_owned.Length < _count)
             {
                 _owned = new int[Math.Max(_count, _owned.Length * 2)];
             }
 
-            BlockClaims<TKey, TScheme> claims = _engine._claims;
             int kept = 0;
             for (int c = 0; c < _count; c++)
             {
-                if (claims.IsLeast(_slot[c], Order(_position[c], _action[c])))
+                TKey key = TScheme.Stored(_key[c]);
+                bool earlier = false;
+                for (int w = 0; w < self && !earlier; w++)
+                {
+                    earlier = pool[w]._seen.Contains(key);
+                }
+
+                if (!earlier)
                 {
                     _owned[kept++] = c;
                 }
@@ -322,8 +334,8 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         /// <summary>
         /// Inserts the owned successors into the table, gives them ids from <paramref name="firstNewId"/> +
         /// <see cref="FirstNew"/> on, and writes their records into the next level from <paramref name="firstRecord"/> +
-        /// <see cref="FirstNew"/> on (-1: the level spills; <see cref="AppendOwned"/> then appends them). Empties this
-        /// worker's claims; run after every <see cref="KeepOwned"/>.
+        /// <see cref="FirstNew"/> on (-1: the level spills; <see cref="AppendOwned"/> then appends them); run after
+        /// every <see cref="KeepOwned"/>.
         /// </summary>
         public void Commit(int firstNewId, long firstRecord)
         {
@@ -334,6 +346,12 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             long id = firstNewId + FirstNew;
             for (int k = 0; k < OwnedCount; k++, id++)
             {
+                // The home slots a few inserts ahead are loaded meanwhile: inserts then rarely wait for memory.
+                if (k + CommitPrefetchDistance < OwnedCount)
+                {
+                    table.Prefetch(TScheme.Stored(_key[_owned[k + CommitPrefetchDistance]]));
+                }
+
                 int c = _owned[k];
                 table.InsertAbsent(TScheme.Stored(_key[c]));
                 engine._blockParents[FirstNew + k] = _firstId + _position[c];
@@ -343,12 +361,6 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                 {
                     WriteRecord(c, block, next.Record(firstRecord + FirstNew + k));
                 }
-            }
-
-            BlockClaims<TKey, TScheme> claims = engine._claims;
-            for (int i = 0; i < _claimedCount; i++)
-            {
-                claims.Clear(_claimed[i]);
             }
         }
 
@@ -363,8 +375,6 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                 _engine._next.Append(record);
             }
         }
-
-        private static long Order(int position, int action) => ((long)position << 16) | (uint)action;
 
         private void WriteRecord(int c, ReadOnlySpan<byte> block, Span<byte> record)
         {
@@ -385,7 +395,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             Array.Fill(ViolationSource, -1);
             DeadlockState = -1;
             _count = 0;
-            _claimedCount = 0;
+            _seen.Clear();
             OwnedCount = 0;
         }
 
@@ -401,17 +411,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             }
         }
 
-        private void AddClaimed(int slot)
-        {
-            if (_claimedCount == _claimed.Length)
-            {
-                Array.Resize(ref _claimed, Math.Max(256, _claimedCount * 2));
-            }
-
-            _claimed[_claimedCount++] = slot;
-        }
-
-        private void AddCandidate(int position, int action, int kind, int slot, TKey key, ReadOnlySpan<int> words, ReadOnlySpan<ulong> values)
+        private void AddCandidate(int position, int action, int kind, TKey key, ReadOnlySpan<int> words, ReadOnlySpan<ulong> values)
         {
             int c = _count;
             if (c == _position.Length)
@@ -420,7 +420,6 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                 Array.Resize(ref _position, size);
                 Array.Resize(ref _action, size);
                 Array.Resize(ref _kind, size);
-                Array.Resize(ref _slot, size);
                 Array.Resize(ref _key, size);
                 Array.Resize(ref _patchStart, size + 1);
             }
@@ -439,7 +438,6 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             _position[c] = position;
             _action[c] = action;
             _kind[c] = kind;
-            _slot[c] = slot;
             _key[c] = key;
             _patchStart[c + 1] = end;
             _count = c + 1;

@@ -43,14 +43,12 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private readonly ulong[] _obligationBuffer;
     private readonly SuccessorBuffer<TKey, TScheme> _successors;
     private readonly byte[] _recordScratch;
-    private readonly BlockClaims<TKey, TScheme> _claims = new();
     private readonly TKey[] _keyBuffer;
     private readonly int[] _kindBuffer;
     private readonly int _directBlockStates;
     private readonly int _workerBlockStates;
     private readonly int _sharedBlockStates;
     private readonly long _maxSpill;
-    private ulong _touchSink;
     private long _position;
     private long _lastCheckpointTimestamp;
     private readonly FrontierPool _frontierPool;
@@ -106,7 +104,8 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         int actionsPerState = Math.Max(1, _maxActions);
         _directBlockStates = Math.Clamp(BlockSuccessors / actionsPerState, 16, 1 << 14);
         _workerBlockStates = (int)Math.Clamp(WorkerBufferBytes / ((long)actionsPerState * _stateSize), 16, 1 << 12);
-        _sharedBlockStates = Math.Clamp(BlockSuccessors / actionsPerState, 64, 1 << 14);
+        // Shared blocks are larger: each costs three barriers, and the workers' first-seen sets stay small.
+        _sharedBlockStates = Math.Clamp(4 * BlockSuccessors / actionsPerState, 256, 1 << 15);
         long frontierBytes = options.FrontierMemoryBytes ?? (options.MaxMemoryBytes / 4);
         _maxSpill = options.MaxSpillBytes ?? DefaultMaxSpill(options.SpillDirectory);
         _frontierPool = new FrontierPool(_recordSize, frontierBytes / 2);
@@ -122,7 +121,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
 
     private long MemoryBytes => _table.Bytes + _parents.AllocatedBytes + ActionIndexBytes
         + _current.AllocatedBytes + _next.AllocatedBytes + _frontierPool.IdleBytes + (_graph?.Bytes ?? 0) + WorkerBytes + SharedWorkerBytes
-        + _successors.Bytes + _claims.Bytes;
+        + _successors.Bytes;
 
     private long WorkerBytes
     {
@@ -320,7 +319,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
 
         if (_workers > 1 && _graph is null)
         {
-            // The block's claim table (two words a slot, at most half full) and the workers' successor patches.
+            // The workers' first-seen sets (at most half full) and their candidates' successor patches.
             memory += worstNew * 4 * sizeof(long);
         }
 
@@ -444,11 +443,10 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
                 RecordState(graph, state, actions[..n], _classBuffer, _obligationBuffer);
             }
 
-            // Fingerprint all successors first and touch their home slots, so that the table's cache misses
+            // Fingerprint all successors first and prefetch their home slots, so that the table's cache misses
             // overlap instead of being paid one after another; only the new ones are then written out.
             successors.Load(state);
             Span<TKey> keys = _keyBuffer;
-            ulong touched = 0;
             for (int a = 0; a < n; a++)
             {
                 ulong action = actions[a];
@@ -464,10 +462,9 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
                 }
 
                 keys[a] = successors.Finish(state, hash);
-                touched ^= TScheme.Slot(_table.Touch(TScheme.Stored(keys[a])));
+                _table.Prefetch(TScheme.Stored(keys[a]));
             }
 
-            _touchSink = touched;
             for (int a = 0; a < n; a++)
             {
                 int id = Insert(keys[a], source, a, _kindBuffer[a], out bool added);
@@ -602,7 +599,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     {
         if (_table.NeedsGrowth)
         {
-            GrowTable();
+            GrowTable(1);
         }
 
         int id = _table.AddOrGet(TScheme.Stored(hash), _stateCount);
@@ -622,7 +619,8 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         return id;
     }
 
-    private void GrowTable()
+    /// <summary>Grows the table, rehashing with <paramref name="workers"/> threads.</summary>
+    private void GrowTable(int workers)
     {
         if (!_table.CanGrow)
         {
@@ -640,7 +638,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             _memoryExceeded = true;
         }
 
-        _table.Grow();
+        _table.GrowParallel(workers);
 
         // Hand large old arrays back now rather than at some later full collection, so resident memory follows
         // MaxMemoryBytes (the table grows a few dozen times at most).

@@ -9,14 +9,13 @@ namespace Vexlab.Checking.Engine;
 /// One thread's buffer for the successors of one state, built in place: the parent is copied in once, each action
 /// changes the buffer where it lies, the words it changed are found by comparing with the parent (32 bytes a step),
 /// the fingerprint is updated from those words alone, and the changed words are kept as the successor's patch and
-/// put back from the parent (the undo). Per transition that is one vector compare over the state and O(changed
+/// put back from the parent (the undo), all in the one pass. Per transition that is one vector compare over the state and O(changed
 /// words) hashing and restoring, instead of a copy and a hash of the whole state; a successor's bytes are written
 /// out (parent plus patch) only when it turns out to be new.
 /// </summary>
 /// <remarks>
 /// The fingerprint is a function of the successor's bytes alone, however it was reached, so a transition system that
-/// rewrites much of the state (canonicalizing it under a symmetry, say) stays correct: past half the words changed,
-/// the fingerprint is recomputed in full.
+/// rewrites much of the state (canonicalizing it under a symmetry, say) stays correct.
 /// </remarks>
 internal sealed class SuccessorBuffer<TKey, TScheme>
     where TKey : unmanaged
@@ -61,36 +60,64 @@ internal sealed class SuccessorBuffer<TKey, TScheme>
     /// that differ from <paramref name="parent"/>, keeps those words as its patch and restores them from the parent.
     /// Successors are numbered in the order they are ended, from 0 after each <see cref="Load"/>.
     /// </summary>
+    /// <remarks>
+    /// One pass: each differing word updates the fingerprint, joins the patch and is put back, while it is in a
+    /// register. The update is exact (the fingerprint is a sum of per-word terms), so however many words a
+    /// transition changed, the result equals <see cref="IFingerprintScheme{TKey}.Hash"/> of the successor.
+    /// </remarks>
     public TKey Finish(ReadOnlySpan<byte> parent, TKey parentHash)
     {
-        int first = _patchCount;
-        _patchStart[_successors] = first;
-        FindChanged(parent);
-        int changed = _patchCount - first;
-        _successors++;
-        _patchStart[_successors] = _patchCount;
-        Span<byte> state = State;
-        TKey hash = parentHash;
-        if (changed * 2 > _words)
+        if (parent.Length < _stateSize)
         {
-            hash = TScheme.Hash(state);
+            throw new ArgumentException("the parent is shorter than a state", nameof(parent));
         }
-        else
+
+        _patchStart[_successors] = _patchCount;
+        ref byte p = ref MemoryMarshal.GetReference(parent);
+        ref byte b = ref MemoryMarshal.GetArrayDataReference(Buffer);
+        int size = _stateSize;
+        TKey hash = parentHash;
+        int offset = 0;
+        for (; offset + 32 <= size; offset += 32)
         {
-            for (int c = first; c < _patchCount; c++)
+            Vector256<byte> x = Vector256.LoadUnsafe(ref p, (nuint)offset);
+            Vector256<byte> y = Vector256.LoadUnsafe(ref b, (nuint)offset);
+            if (x != y)
             {
-                int word = _patchWords[c];
-                hash = TScheme.Update(hash, word, WordMix.Word(parent, word), _patchValues[c]);
+                uint differs = ~Vector256.Equals(x, y).ExtractMostSignificantBits();
+                while (differs != 0)
+                {
+                    int lane = BitOperations.TrailingZeroCount(differs) >> 3;
+                    int at = offset + (lane * 8);
+                    ref byte word = ref Unsafe.Add(ref b, at);
+                    ulong before = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, at));
+                    ulong after = Unsafe.ReadUnaligned<ulong>(ref word);
+                    hash = TScheme.Update(hash, at >> 3, before, after);
+                    AddPatch(at >> 3, after);
+                    Unsafe.WriteUnaligned(ref word, before);
+                    differs &= ~(0xFFu << (lane * 8));
+                }
             }
         }
 
-        for (int c = first; c < _patchCount; c++)
+        // The last words, the final one zero-padded past the state's end.
+        Span<byte> state = Buffer.AsSpan(0, size);
+        for (; offset < size; offset += 8)
         {
-            int offset = _patchWords[c] * 8;
-            int length = Math.Min(8, _stateSize - offset);
-            parent.Slice(offset, length).CopyTo(state.Slice(offset, length));
+            int index = offset >> 3;
+            ulong before = WordMix.Word(parent[..size], index);
+            ulong after = WordMix.Word(state, index);
+            if (before != after)
+            {
+                hash = TScheme.Update(hash, index, before, after);
+                AddPatch(index, after);
+                int length = Math.Min(8, size - offset);
+                parent.Slice(offset, length).CopyTo(state.Slice(offset, length));
+            }
         }
 
+        _successors++;
+        _patchStart[_successors] = _patchCount;
         return hash;
     }
 
@@ -131,41 +158,6 @@ internal sealed class SuccessorBuffer<TKey, TScheme>
                 {
                     destination[i] = (byte)value;
                 }
-            }
-        }
-    }
-
-    private void FindChanged(ReadOnlySpan<byte> parent)
-    {
-        ref byte p = ref MemoryMarshal.GetReference(parent);
-        ref byte b = ref MemoryMarshal.GetArrayDataReference(Buffer);
-        int size = _stateSize;
-        int offset = 0;
-        for (; offset + 32 <= size; offset += 32)
-        {
-            Vector256<byte> x = Vector256.LoadUnsafe(ref p, (nuint)offset);
-            Vector256<byte> y = Vector256.LoadUnsafe(ref b, (nuint)offset);
-            if (x != y)
-            {
-                uint differs = ~Vector256.Equals(x, y).ExtractMostSignificantBits();
-                while (differs != 0)
-                {
-                    int word = BitOperations.TrailingZeroCount(differs) >> 3;
-                    int index = (offset >> 3) + word;
-                    AddPatch(index, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref b, index * 8)));
-                    differs &= ~(0xFFu << (word * 8));
-                }
-            }
-        }
-
-        ReadOnlySpan<byte> state = State;
-        for (; offset < size; offset += 8)
-        {
-            int word = offset >> 3;
-            ulong value = WordMix.Word(state, word);
-            if (WordMix.Word(parent, word) != value)
-            {
-                AddPatch(word, value);
             }
         }
     }

@@ -11,7 +11,10 @@ namespace Vexlab.Checking.Reduction;
 /// <summary>
 /// The symmetry group of a configuration: permutations of vCPUs with identical configuration (the
 /// same task programs and modes pinned to them in the same order, NMIs not confined to one of them),
-/// each carrying the vCPU's tasks to the other vCPU's tasks in their order. <see cref="Apply"/> moves
+/// each carrying the vCPU's tasks to the other vCPU's tasks in their order, composed with
+/// permutations of the tasks pinned to one vCPU that run the same program in the same mode (the
+/// checker's pick_next_task may take any runnable task of the vCPU, so which of two such tasks runs
+/// first tells them apart by nothing but their index). <see cref="Apply"/> moves
 /// the vCPU, task, frame and wakeup-ring records and rewrites every reference to a vCPU or task inside
 /// the state: current task, task and work-item vCPUs, sleep-node CPU and task, KVM tokens (whose low 12
 /// bits are the vCPU id, kvm_setup_async_pf's make_token), the #VE design's completion tokens (task
@@ -31,10 +34,11 @@ public sealed class VcpuSymmetry
     private readonly int[][] _taskMaps;
     private readonly int _workload;
 
-    private VcpuSymmetry(StateLayout layout, IReadOnlyList<IReadOnlyList<int>> classes, int[][] vcpuMaps, int[][] taskMaps)
+    private VcpuSymmetry(StateLayout layout, IReadOnlyList<IReadOnlyList<int>> classes, IReadOnlyList<IReadOnlyList<string>> taskClasses, int[][] vcpuMaps, int[][] taskMaps)
     {
         _layout = layout;
         Classes = classes;
+        TaskClasses = taskClasses;
         _vcpuMaps = vcpuMaps;
         _taskMaps = taskMaps;
         _workload = layout.Tasks - layout.Vcpus;
@@ -42,6 +46,9 @@ public sealed class VcpuSymmetry
 
     /// <summary>The classes of interchangeable vCPUs (only those with two or more members).</summary>
     public IReadOnlyList<IReadOnlyList<int>> Classes { get; }
+
+    /// <summary>The classes of interchangeable tasks (by name): two or more tasks pinned to one vCPU with the same program and mode.</summary>
+    public IReadOnlyList<IReadOnlyList<string>> TaskClasses { get; }
 
     /// <summary>Number of permutations in the group, the identity included: the most a state's orbit can hold.</summary>
     public int Order => _vcpuMaps.Length;
@@ -135,15 +142,49 @@ public sealed class VcpuSymmetry
             }
         }
 
+        // Tasks pinned to one vCPU with the same program and mode; with more than the checker's pick
+        // alternatives on one vCPU the scheduler's choice is capped in task order and tells them apart.
+        var taskClasses = new List<List<int>>();
+        for (var i = 0; i < v; i++)
+        {
+            if (byVcpu[i].Count > ScheduleChoice.MaxAlternatives + 1)
+            {
+                continue;
+            }
+
+            for (var a = 0; a < byVcpu[i].Count; a++)
+            {
+                var member = taskClasses.FindIndex(c => c.Contains(byVcpu[i][a]));
+                if (member >= 0)
+                {
+                    continue;
+                }
+
+                var cls = new List<int> { byVcpu[i][a] };
+                for (var b = a + 1; b < byVcpu[i].Count; b++)
+                {
+                    if (signatures[i][b] == signatures[i][a])
+                    {
+                        cls.Add(byVcpu[i][b]);
+                    }
+                }
+
+                if (cls.Count > 1)
+                {
+                    taskClasses.Add(cls);
+                }
+            }
+        }
+
         var order = 1L;
-        foreach (var c in classes)
+        foreach (var c in classes.Concat(taskClasses))
         {
             for (var k = 2; k <= c.Count; k++)
             {
                 order *= k;
                 if (order > MaxGroupOrder)
                 {
-                    reason = $"more than {MaxGroupOrder} permutations of interchangeable vCPUs";
+                    reason = $"more than {MaxGroupOrder} permutations of interchangeable vCPUs and tasks";
                     return null;
                 }
             }
@@ -151,7 +192,7 @@ public sealed class VcpuSymmetry
 
         if (order == 1)
         {
-            reason = "no two vCPUs have identical configurations";
+            reason = "no two vCPUs have identical configurations, and no two tasks of one vCPU the same program";
             return null;
         }
 
@@ -192,7 +233,31 @@ public sealed class VcpuSymmetry
         }
 
         Extend(0);
-        var taskMaps = new int[maps.Count][];
+
+        // Every permutation of each task class, the identity first: q[t] is the task t changes places with.
+        var swaps = new List<int[]> { Identity(layout.Tasks) };
+        foreach (var c in taskClasses)
+        {
+            var grown = new List<int[]>();
+            foreach (var q in swaps)
+            {
+                foreach (var p in Permutations(c.Count))
+                {
+                    var r = (int[])q.Clone();
+                    for (var j = 0; j < c.Count; j++)
+                    {
+                        r[c[j]] = c[p[j]];
+                    }
+
+                    grown.Add(r);
+                }
+            }
+
+            swaps = grown;
+        }
+
+        var vcpuMaps = new int[maps.Count * swaps.Count][];
+        var taskMaps = new int[vcpuMaps.Length][];
         for (var g = 0; g < maps.Count; g++)
         {
             var t = new int[layout.Tasks];
@@ -206,11 +271,69 @@ public sealed class VcpuSymmetry
                 }
             }
 
-            taskMaps[g] = t;
+            for (var s = 0; s < swaps.Count; s++)
+            {
+                // First swap tasks within their classes, then move the vCPUs (a class stays on one vCPU,
+                // and the vCPU map carries it to the class at the same places of the image vCPU).
+                var composed = new int[layout.Tasks];
+                for (var x = 0; x < layout.Tasks; x++)
+                {
+                    composed[x] = t[swaps[s][x]];
+                }
+
+                vcpuMaps[(g * swaps.Count) + s] = maps[g];
+                taskMaps[(g * swaps.Count) + s] = composed;
+            }
         }
 
         reason = string.Empty;
-        return new VcpuSymmetry(layout, [.. classes.Where(c => c.Count > 1).Select(c => (IReadOnlyList<int>)c)], [.. maps], taskMaps);
+        return new VcpuSymmetry(
+            layout,
+            [.. classes.Where(c => c.Count > 1).Select(c => (IReadOnlyList<int>)c)],
+            [.. taskClasses.Select(c => (IReadOnlyList<string>)[.. c.Select(x => config.Tasks[x - v].Name)])],
+            vcpuMaps,
+            taskMaps);
+    }
+
+    private static int[] Identity(int n)
+    {
+        var id = new int[n];
+        for (var i = 0; i < n; i++)
+        {
+            id[i] = i;
+        }
+
+        return id;
+    }
+
+    /// <summary>Every permutation of 0..n-1, the identity first.</summary>
+    private static List<int[]> Permutations(int n)
+    {
+        var all = new List<int[]>();
+        var p = new int[n];
+        var used = new bool[n];
+        void Extend(int at)
+        {
+            if (at == n)
+            {
+                all.Add((int[])p.Clone());
+                return;
+            }
+
+            for (var x = 0; x < n; x++)
+            {
+                if (!used[x])
+                {
+                    used[x] = true;
+                    p[at] = x;
+                    Extend(at + 1);
+                    used[x] = false;
+                }
+            }
+        }
+
+        Extend(0);
+        return all;
     }
 
     /// <summary>Writes the lexicographically smallest image of <paramref name="state"/> under the group into it.</summary>

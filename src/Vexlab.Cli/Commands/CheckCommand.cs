@@ -419,6 +419,23 @@ public static class CheckCommand
         _ => "incomplete",
     };
 
+    /// <summary>"vCPUs {0,1}", "tasks {a,b}", or both: the classes whose members are interchangeable.</summary>
+    private static string SymmetryClassesText(SymmetryReport sym)
+    {
+        var parts = new List<string>();
+        if (sym.Classes.Count > 0)
+        {
+            parts.Add("vCPUs " + string.Join(" ", sym.Classes.Select(c => "{" + string.Join(",", c) + "}")));
+        }
+
+        if (sym.TaskClasses.Count > 0)
+        {
+            parts.Add("tasks " + string.Join(" ", sym.TaskClasses.Select(c => "{" + string.Join(",", c) + "}")));
+        }
+
+        return string.Join(" and ", parts);
+    }
+
     private static void WriteHuman(TextWriter w, ModelCheckResult outcome)
     {
         var r = outcome.Result;
@@ -433,7 +450,7 @@ public static class CheckCommand
         {
             w.WriteLine(sym.Unavailable is { } why
                 ? "symmetry: none (" + why + "); every state stored"
-                : string.Create(inv, $"symmetry: vCPUs {string.Join(" ", sym.Classes.Select(c => "{" + string.Join(",", c) + "}"))} interchangeable ({sym.Order} permutations), host work items sorted: one state stored per orbit"));
+                : string.Create(inv, $"symmetry: {SymmetryClassesText(sym)} interchangeable ({sym.Order} permutations), host work items sorted: one state stored per orbit"));
             if (sym.LivenessNotChecked.Count > 0)
             {
                 w.WriteLine("symmetry: liveness not checked (" + string.Join(", ", sym.LivenessNotChecked) + "); run without --symmetry for it");
@@ -492,6 +509,7 @@ public static class CheckCommand
             doc["symmetry"] = new JsonObject
             {
                 ["vcpu_classes"] = new JsonArray([.. sym.Classes.Select(c => (JsonNode)new JsonArray([.. c.Select(v => (JsonNode)v)]))]),
+                ["task_classes"] = new JsonArray([.. sym.TaskClasses.Select(c => (JsonNode)new JsonArray([.. c.Select(t => (JsonNode)t)]))]),
                 ["group_order"] = sym.Order,
                 ["unavailable"] = sym.Unavailable,
                 ["liveness_not_checked"] = new JsonArray([.. sym.LivenessNotChecked.Select(p => (JsonNode)p)]),

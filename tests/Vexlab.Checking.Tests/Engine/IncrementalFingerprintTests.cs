@@ -106,46 +106,67 @@ public sealed class IncrementalFingerprintTests
     }
 
     [Fact]
-    public void Claims_keep_the_least_order_whatever_the_arrival()
+    public void First_seen_sets_pick_the_owner_a_single_thread_meets_first()
     {
-        var claims = new BlockClaims<ulong, Fingerprint64>();
-        const int Keys = 5_000;
-        claims.Prepare(Keys);
-        var slots = new int[Keys];
-        var claimedBy = new int[Keys];
-        var least = Enumerable.Repeat(long.MaxValue, Keys).ToArray();
-        Parallel.For(0, 4, thread =>
+        // Four workers' slices of one block, in block order, with fingerprints repeated within and across slices.
+        const int Workers = 4;
+        const int PerWorker = 20_000;
+        var random = new Random(7);
+        ulong[][] slices = [.. Enumerable.Range(0, Workers).Select(_ => Enumerable.Range(0, PerWorker).Select(_ => (ulong)random.Next(1, 30_000)).ToArray())];
+
+        var sets = new FirstSeen<ulong, Fingerprint64>[Workers];
+        var candidates = new List<int>[Workers];
+        Parallel.For(0, Workers, w =>
         {
-            var random = new Random(thread);
-            for (int round = 0; round < Keys; round++)
+            sets[w] = new FirstSeen<ulong, Fingerprint64>();
+            candidates[w] = [];
+            for (int i = 0; i < PerWorker; i++)
             {
-                int k = random.Next(Keys);
-                long order = (k * 16L) + random.Next(16);
-                for (long seen = Volatile.Read(ref least[k]); order < seen; seen = Volatile.Read(ref least[k]))
+                if (sets[w].TryAdd(slices[w][i]))
                 {
-                    Interlocked.CompareExchange(ref least[k], order, seen);
-                }
-
-                int slot = claims.Offer((ulong)k + 1, order, out bool claimed);
-                if (slot >= 0)
-                {
-                    Volatile.Write(ref slots[k], slot);
-                }
-
-                if (claimed)
-                {
-                    Interlocked.Increment(ref claimedBy[k]);
+                    candidates[w].Add(i);
                 }
             }
         });
 
-        for (int k = 0; k < Keys; k++)
+        var owners = new List<(int Worker, int Index)>();
+        for (int w = 0; w < Workers; w++)
         {
-            Assert.Equal(least[k] == long.MaxValue ? 0 : 1, claimedBy[k]);
-            if (claimedBy[k] == 1)
+            foreach (int i in candidates[w])
             {
-                Assert.True(claims.IsLeast(slots[k], least[k]));
+                bool earlier = false;
+                for (int u = 0; u < w; u++)
+                {
+                    earlier |= sets[u].Contains(slices[w][i]);
+                }
+
+                if (!earlier)
+                {
+                    owners.Add((w, i));
+                }
             }
         }
+
+        // One thread over the whole block keeps each fingerprint's first occurrence.
+        var single = new HashSet<ulong>();
+        var expected = new List<(int Worker, int Index)>();
+        for (int w = 0; w < Workers; w++)
+        {
+            for (int i = 0; i < PerWorker; i++)
+            {
+                if (single.Add(slices[w][i]))
+                {
+                    expected.Add((w, i));
+                }
+            }
+        }
+
+        Assert.Equal(expected, owners);
+        Assert.Equal(candidates[0].Count, sets[0].Count);
+
+        sets[0].Clear();
+        Assert.Equal(0, sets[0].Count);
+        Assert.False(sets[0].Contains(slices[0][0]));
+        Assert.True(sets[0].TryAdd(slices[0][0]));
     }
 }

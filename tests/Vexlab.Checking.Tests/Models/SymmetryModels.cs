@@ -56,5 +56,32 @@ internal static class SymmetryModels
           - {name: c, mode: user, vcpu: 2, program: "touch 0"}
         """;
 
+    /// <summary>One vCPU running three tasks with the same program: only task permutations, no vCPU one.</summary>
+    public const string SameTasks = """
+        name: symtasks
+        vcpus: 1
+        pages: 1
+        host_absent: [0]
+        knobs: {host.apf.ready_target: any}
+        tasks:
+          - {name: a, mode: user, vcpu: 0, program: "touch 0"}
+          - {name: b, mode: user, vcpu: 0, program: "touch 0"}
+          - {name: c, mode: user, vcpu: 0, program: "touch 0"}
+        """;
+
+    /// <summary>Two vCPUs with two like user tasks each: vCPU and task permutations composed (order 8).</summary>
+    public const string TwoByTwoSame = """
+        name: sym2x2same
+        vcpus: 2
+        pages: 1
+        host_absent: [0]
+        knobs: {host.apf.ready_target: any}
+        tasks:
+          - {name: u0, mode: user, vcpu: 0, program: "touch 0"}
+          - {name: v0, mode: user, vcpu: 0, program: "touch 0"}
+          - {name: u1, mode: user, vcpu: 1, program: "touch 0"}
+          - {name: v1, mode: user, vcpu: 1, program: "touch 0"}
+        """;
+
     public static ModelFile Load(string yaml) => ModelFile.Parse(yaml, "symmetry-model.yaml");
 }

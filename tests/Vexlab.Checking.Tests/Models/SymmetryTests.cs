@@ -19,6 +19,8 @@ public sealed class SymmetryTests
             data.Add("sym3", protocol, string.Empty);
             data.Add("sym2x2", protocol, string.Empty);
             data.Add("mixed", protocol, string.Empty);
+            data.Add("symtasks", protocol, string.Empty);
+            data.Add("sym2x2same", protocol, string.Empty);
         }
 
         // Settings under which the protocols reach their bugs (dummies, wake-all, the pending-event merge).
@@ -49,9 +51,11 @@ public sealed class SymmetryTests
         var initial = new byte[size];
         system.WriteInitialState(initial);
 
-        // The configuration is symmetric: the initial state is fixed by every permutation.
+        // With vCPU permutations alone the initial state is fixed by every permutation; a task permutation
+        // moves which of two like tasks runs first (the machine starts each vCPU's first task), an image
+        // that is itself a possible start.
         var image = new byte[size];
-        for (var g = 0; g < symmetry.Order; g++)
+        for (var g = 0; g < symmetry.Order && symmetry.TaskClasses.Count == 0; g++)
         {
             symmetry.Apply(g, initial, image);
             Assert.Equal(initial, image);
@@ -86,14 +90,14 @@ public sealed class SymmetryTests
                     symmetry.Apply(g, p.State, t);
                     symmetry.SortWork(t);
                     return Convert.ToHexString(t) + "/" + p.Bits;
-                }).Order(StringComparer.Ordinal).ToList();
+                }).Distinct().Order(StringComparer.Ordinal).ToList();
                 var actual = Successors(system, gs, actions, next)
                     .Select(p =>
                     {
                         symmetry.SortWork(p.State);
                         return Convert.ToHexString(p.State) + "/" + p.Bits;
                     })
-                    .Order(StringComparer.Ordinal).ToList();
+                    .Distinct().Order(StringComparer.Ordinal).ToList();
                 Assert.True(expected.SequenceEqual(actual), $"state {i} of {model} under {protocol} {setting}: permutation {g} does not commute with the machine; "
                     + Difference(expected.Except(actual).ToList(), actual.Except(expected).ToList()));
             }
@@ -113,6 +117,13 @@ public sealed class SymmetryTests
             { "sym3", "kvm-halt", string.Empty, string.Empty },
             { "sym3", "ve", string.Empty, string.Empty },
             { "sym2x2", "kvm-pf", "host.apf.require_no_pending_event=false", "no-protocol-double-fault" },
+            { "symtasks", "sync", string.Empty, string.Empty },
+            { "symtasks", "kvm-pf", string.Empty, string.Empty },
+            { "symtasks", "kvm-pf", "host.apf.require_no_pending_event=false", string.Empty },
+            { "symtasks", "ve", string.Empty, string.Empty },
+            { "sym2x2same", "sync", string.Empty, string.Empty },
+            { "sym2x2same", "kvm-halt", string.Empty, string.Empty },
+            { "sym2x2same", "kvm-pf", "host.apf.require_no_pending_event=false", string.Empty },
         };
         return data;
     }
@@ -133,10 +144,15 @@ public sealed class SymmetryTests
         Assert.Equal(
             plain.Result.Violations.Select(v => v.Property).Order(StringComparer.Ordinal),
             reduced.Result.Violations.Select(v => v.Property).Order(StringComparer.Ordinal));
-        if (plain.Result.StopReason == StopReason.Exhausted)
+        if (plain.Result.StopReason == StopReason.Exhausted && reduced.Symmetry.TaskClasses.Count == 0)
         {
             // At least the vCPU permutations' share goes (sorting the host's work items takes more).
             Assert.True(reduced.Result.States * 3 / 2 < plain.Result.States, $"{reduced.Result.States} states with symmetry, {plain.Result.States} without");
+        }
+        else if (plain.Result.StopReason == StopReason.Exhausted)
+        {
+            // Like tasks on one vCPU run one at a time, so fewer of their orders are reachable than the group holds.
+            Assert.True(reduced.Result.States < plain.Result.States, $"{reduced.Result.States} states with symmetry, {plain.Result.States} without");
         }
 
         // Breadth-first on the quotient still finds shortest counterexamples.
@@ -153,6 +169,8 @@ public sealed class SymmetryTests
     [InlineData("sym2", "kvm-pf-int", "guest.apf.recheck_before_dummy_insert=false", "one-node-per-token")]
     [InlineData("sym3", "kvm-pf-int", "guest.apf.recheck_before_dummy_insert=false", "one-node-per-token")]
     [InlineData("sym2x2", "kvm-pf", "host.apf.require_no_pending_event=false", "no-protocol-double-fault")]
+    [InlineData("symtasks", "kvm-pf", "host.apf.require_no_pending_event=false", "")]
+    [InlineData("sym2x2same", "kvm-pf", "host.apf.require_no_pending_event=false", "")]
     public void CounterexamplesFoundWithSymmetryReplayOnThePlainMachine(string model, string protocol, string setting, string property)
     {
         var file = Load(model);
@@ -189,14 +207,29 @@ public sealed class SymmetryTests
     }
 
     [Theory]
-    [InlineData("wake-race", "kvm-pf-int", "no two vCPUs have identical configurations")]
-    [InlineData("token-wrap", "kvm-pf-int", "no two vCPUs have identical configurations")]
+    [InlineData("wake-race", "kvm-pf-int", "no two vCPUs have identical configurations, and no two tasks of one vCPU the same program")]
+    [InlineData("token-wrap", "kvm-pf-int", "no two vCPUs have identical configurations, and no two tasks of one vCPU the same program")]
     public void ModelsWithoutInterchangeableVcpusAreCheckedInFull(string model, string protocol, string reason)
     {
         var reduced = ModelCheck.Run(new CheckRequest(model, protocol, [], s_safety) { Symmetry = true }, new CheckerOptions { Workers = 1 });
         var plain = ModelCheck.Run(new CheckRequest(model, protocol, [], s_safety), new CheckerOptions { Workers = 1 });
         Assert.Equal(reason, reduced.Symmetry!.Unavailable);
         Assert.Equal(plain.Result.States, reduced.Result.States);
+    }
+
+    /// <summary>The group of like tasks on one vCPU: every order of the class, composed with the vCPU permutations.</summary>
+    [Theory]
+    [InlineData("symtasks", 6, "a,b,c", "")]
+    [InlineData("sym2x2same", 8, "u0,v0;u1,v1", "0,1")]
+    [InlineData("sym2", 2, "", "0,1")]
+    public void TasksWithTheSameProgramOnOneVcpuAreInterchangeable(string model, int order, string taskClasses, string vcpuClasses)
+    {
+        using var system = Build(model, "kvm-pf", string.Empty, []);
+        var symmetry = VcpuSymmetry.Of(system.Config, system.CreateMachine().Layout, [], out var reason);
+        Assert.True(symmetry is not null, reason);
+        Assert.Equal(order, symmetry.Order);
+        Assert.Equal(taskClasses, string.Join(";", symmetry.TaskClasses.Select(c => string.Join(",", c))));
+        Assert.Equal(vcpuClasses, string.Join(";", symmetry.Classes.Select(c => string.Join(",", c))));
     }
 
     [Fact]
@@ -244,6 +277,8 @@ public sealed class SymmetryTests
         "sym2" => SymmetryModels.TwoVcpus,
         "sym3" => SymmetryModels.ThreeVcpus,
         "sym2x2" => SymmetryModels.TwoByTwo,
+        "symtasks" => SymmetryModels.SameTasks,
+        "sym2x2same" => SymmetryModels.TwoByTwoSame,
         _ => SymmetryModels.Mixed,
     });
 
