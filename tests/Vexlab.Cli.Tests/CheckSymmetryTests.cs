@@ -5,7 +5,7 @@ namespace Vexlab.Cli.Tests;
 /// <summary><c>check --symmetry</c> as people and scripts see it: the classes it found, the group's order, the fewer states.</summary>
 public sealed class CheckSymmetryTests
 {
-    private static readonly string SameTasks = Path.Combine(RepoRoot(), "docs", "examples", "symtasks.yaml");
+    private static readonly string SameTasks = Path.Combine(RepositoryRoot.Path, "docs", "examples", "symtasks.yaml");
 
     [Fact]
     public void LikeTasksOnOneVcpuAreNamedAndCounted()
@@ -32,16 +32,5 @@ public sealed class CheckSymmetryTests
     {
         var r = CliRunner.Run("check", "--builtin", "wake-race", "--protocol", "kvm-pf-int", "--property", "no-deadlock", "--symmetry");
         Assert.Contains("symmetry: none (no two vCPUs have identical configurations, and no two tasks of one vCPU the same program); every state stored", r.Stdout, StringComparison.Ordinal);
-    }
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Vexlab.slnx")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
     }
 }

@@ -24,7 +24,7 @@ public sealed class VerdictTablesTests
     [MemberData(nameof(Tables))]
     public void DocTable_IsTheCommandsOutput(string file, string[] args)
     {
-        var text = File.ReadAllText(Path.Combine(RepoRoot(), file)).ReplaceLineEndings("\n");
+        var text = File.ReadAllText(Path.Combine(RepositoryRoot.Path, file)).ReplaceLineEndings("\n");
         var result = CliRunner.Run(args);
         Assert.True(result.ExitCode is 0 or 1, result.Stderr);
         var command = "vexlab " + string.Join(' ', args.Select(a => a.Contains(' ', StringComparison.Ordinal) || a.Contains('[', StringComparison.Ordinal) ? "'" + a + "'" : a));
@@ -61,16 +61,5 @@ public sealed class VerdictTablesTests
         var r = CliRunner.Run("check", "--matrix", "--protocols", "ve[guest.ve.irq_enable=sometimes]");
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("guest.ve.irq_enable", r.Stderr, StringComparison.Ordinal);
-    }
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Vexlab.slnx")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
     }
 }

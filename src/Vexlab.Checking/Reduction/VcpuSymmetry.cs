@@ -196,65 +196,10 @@ public sealed class VcpuSymmetry
             return null;
         }
 
-        // Every vCPU map that keeps each vCPU inside its class; the identity first.
-        var maps = new List<int[]>();
-        var map = new int[v];
-        var used = new bool[v];
-        void Extend(int at)
-        {
-            if (at == v)
-            {
-                maps.Add((int[])map.Clone());
-                return;
-            }
-
-            if (classOf[at] < 0)
-            {
-                map[at] = at;
-                Extend(at + 1);
-                return;
-            }
-
-            foreach (var target in classes[classOf[at]])
-            {
-                if (!used[target])
-                {
-                    used[target] = true;
-                    map[at] = target;
-                    Extend(at + 1);
-                    used[target] = false;
-                }
-            }
-        }
-
-        for (var i = 0; i < v; i++)
-        {
-            used[i] = classOf[i] < 0;
-        }
-
-        Extend(0);
-
-        // Every permutation of each task class, the identity first: q[t] is the task t changes places with.
-        var swaps = new List<int[]> { Identity(layout.Tasks) };
-        foreach (var c in taskClasses)
-        {
-            var grown = new List<int[]>();
-            foreach (var q in swaps)
-            {
-                foreach (var p in Permutations(c.Count))
-                {
-                    var r = (int[])q.Clone();
-                    for (var j = 0; j < c.Count; j++)
-                    {
-                        r[c[j]] = c[p[j]];
-                    }
-
-                    grown.Add(r);
-                }
-            }
-
-            swaps = grown;
-        }
+        // Every vCPU map that keeps each vCPU inside its class, and every order of each task class
+        // (swaps[s][t] is the task t changes places with); the identity first in both.
+        var maps = ClassPermutations(v, classes);
+        var swaps = ClassPermutations(layout.Tasks, taskClasses);
 
         var vcpuMaps = new int[maps.Count * swaps.Count][];
         var taskMaps = new int[vcpuMaps.Length][];
@@ -295,44 +240,59 @@ public sealed class VcpuSymmetry
             taskMaps);
     }
 
-    private static int[] Identity(int n)
+    /// <summary>
+    /// Every permutation of 0..n-1 that keeps each element inside its class (elements in no class stay
+    /// put): the product of the classes' symmetric groups, the identity first.
+    /// </summary>
+    private static List<int[]> ClassPermutations(int n, IEnumerable<List<int>> classes)
     {
-        var id = new int[n];
+        var identity = new int[n];
         for (var i = 0; i < n; i++)
         {
-            id[i] = i;
+            identity[i] = i;
         }
 
-        return id;
-    }
-
-    /// <summary>Every permutation of 0..n-1, the identity first.</summary>
-    private static List<int[]> Permutations(int n)
-    {
-        var all = new List<int[]>();
-        var p = new int[n];
-        var used = new bool[n];
-        void Extend(int at)
+        var all = new List<int[]> { identity };
+        foreach (var c in classes)
         {
-            if (at == n)
+            var grown = new List<int[]>();
+            foreach (var q in all)
             {
-                all.Add((int[])p.Clone());
-                return;
+                var image = new int[c.Count];
+                var used = new bool[c.Count];
+                void Extend(int at)
+                {
+                    if (at == c.Count)
+                    {
+                        var r = (int[])q.Clone();
+                        for (var j = 0; j < c.Count; j++)
+                        {
+                            r[c[j]] = c[image[j]];
+                        }
+
+                        grown.Add(r);
+                        return;
+                    }
+
+                    // Index order, so that the first permutation grown from each is the identity on the class.
+                    for (var x = 0; x < c.Count; x++)
+                    {
+                        if (!used[x])
+                        {
+                            used[x] = true;
+                            image[at] = x;
+                            Extend(at + 1);
+                            used[x] = false;
+                        }
+                    }
+                }
+
+                Extend(0);
             }
 
-            for (var x = 0; x < n; x++)
-            {
-                if (!used[x])
-                {
-                    used[x] = true;
-                    p[at] = x;
-                    Extend(at + 1);
-                    used[x] = false;
-                }
-            }
+            all = grown;
         }
 
-        Extend(0);
         return all;
     }
 
