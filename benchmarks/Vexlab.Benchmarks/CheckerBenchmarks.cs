@@ -86,7 +86,7 @@ public class CheckerBenchmarks
 
 /// <summary>
 /// Fingerprint table inserts of fresh SplitMix64 keys into a table sized for them (no growth), wide (8-byte slots)
-/// and compact (<c>check --compress compact</c>: 6-byte slots at this size, 58-bit keys). One op = one insert.
+/// and compact (<c>check --compress compact</c>: 6-byte slots at this size, 60-bit keys). One op = one insert.
 /// </summary>
 public class FingerprintTableBenchmarks
 {

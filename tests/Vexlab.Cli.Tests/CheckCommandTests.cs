@@ -68,7 +68,7 @@ public sealed class CheckCommandTests
         using var b = JsonDocument.Parse(compact.Stdout);
         Assert.Equal("none", a.RootElement.GetProperty("compression").GetString());
         Assert.Equal("compact", b.RootElement.GetProperty("compression").GetString());
-        Assert.Equal(58, b.RootElement.GetProperty("fingerprint_bits").GetInt32());
+        Assert.Equal(60, b.RootElement.GetProperty("fingerprint_bits").GetInt32());
         Assert.Equal(a.RootElement.GetProperty("states").GetInt64(), b.RootElement.GetProperty("states").GetInt64());
         Assert.Equal(
             a.RootElement.GetProperty("violations")[0].GetProperty("trace").GetRawText(),

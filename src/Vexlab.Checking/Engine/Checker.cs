@@ -86,7 +86,7 @@ public static class Checker
 
         if (options.Compression == StateCompression.Compact && options.Fingerprint128)
         {
-            throw new CheckerLimitException("Compression Compact stores 58-bit fingerprints; it does not go with Fingerprint128.", nameof(options));
+            throw new CheckerLimitException("Compression Compact stores 60-bit fingerprints; it does not go with Fingerprint128.", nameof(options));
         }
 
         if (options.MaxStates < 1)

@@ -30,9 +30,9 @@ public sealed class CheckerOptions
     public bool Fingerprint128 { get; set; }
 
     /// <summary>
-    /// How visited states are stored. <see cref="StateCompression.Compact"/> keeps 58 of the 64 fingerprint bits in
+    /// How visited states are stored. <see cref="StateCompression.Compact"/> keeps 60 of the 64 fingerprint bits in
     /// 6 bytes a slot at scale (the collision probability reported follows); verdicts, counts and traces are those of
-    /// the wide table unless two states share those 58 bits. Not with <see cref="Fingerprint128"/>.
+    /// the wide table unless two states share those 60 bits. Not with <see cref="Fingerprint128"/>.
     /// </summary>
     public StateCompression Compression { get; set; }
 

@@ -9,34 +9,39 @@ namespace Vexlab.Checking.Engine;
 /// 1984) of <see cref="KeyBits"/>-bit fingerprints: a key's home slot already says which part of the key range it is
 /// in, so a slot stores only the key's low bits (as many as the home leaves open) beside its probe distance, and the
 /// whole key is recovered from the two. Where Cleary sorts each cluster and keeps two flag bits a slot, this keeps
-/// plain linear probing and stores the distance (12 bits), so probes stay as short as in the wide table and the keys
+/// plain linear probing and stores the distance (10 bits), so probes stay as short as in the wide table and the keys
 /// can be re-placed when the table grows.
 /// </summary>
 /// <remarks>
 /// A key t (the top <see cref="KeyBits"/> bits of the 64-bit fingerprint) has home h = floor(t C / 2^K) in a table
 /// of C slots (Lemire's multiply-shift, as the wide table), so t lies in [ceil(h 2^K / C), ceil(h 2^K / C) + 2^K / C):
 /// with C at least 2^m, its low K - m bits and h give t back. The slot width follows the capacity: 8 bytes below
-/// 2^14 slots, 7 below 2^22, 6 from there (12 distance bits + at least K - m key bits). Keys whose probe would run
-/// past the largest distance a slot records (4,094 slots; linear probing at 7/8 load almost never gets there) are
+/// 2^14 slots, 7 below 2^22, 6 from there (10 distance bits + at least K - m key bits). Keys whose probe would run
+/// past the largest distance a slot records (1,022 slots; linear probing at 7/8 load reaches about 850 in a table of
+/// 2^24 slots) are
 /// kept whole in a small overflow map, which the table re-places when it grows. Lookups and inserts compare whole
 /// keys, so the set is exact over its keys: two states collide only when their fingerprints share the top K bits.
 /// </remarks>
 internal sealed class CompactFingerprintSet
 {
     /// <summary>Fingerprint bits kept: the top bits of the 64-bit fingerprint.</summary>
-    public const int KeyBits = 58;
+    public const int KeyBits = 60;
 
-    private const int DisplacementBits = 12;
+    private const int DisplacementBits = 10;
     private const ulong DisplacementMask = (1UL << DisplacementBits) - 1;
 
     /// <summary>Largest probe distance a slot records (the field holds distance + 1; zero is an empty slot).</summary>
-    private const int MaxDisplacement = (int)DisplacementMask - 1;
+    public const int MaxDisplacement = (int)DisplacementMask - 1;
 
     /// <summary>Bytes an overflow entry costs in the map (key, value, hash, chain and bucket).</summary>
     private const int OverflowEntryBytes = 32;
 
-    private readonly Lock _sync = new();
+    /// <summary>Slots a stripe lock covers (log2): more than the longest probe, so a probe spans two stripes at most.</summary>
+    private const int StripeShift = 12;
+
+    private readonly Lock _overflowSync = new();
     private ulong[] _words;
+    private int[] _stripes = [];
     private int[]? _ids;
     private Dictionary<ulong, int>? _overflow;
     private ulong _capacity;
@@ -61,11 +66,13 @@ internal sealed class CompactFingerprintSet
     /// <summary>Keys kept whole beside the slots (their probe ran past the largest distance a slot records).</summary>
     public int OverflowCount => _overflow?.Count ?? 0;
 
-    public long Bytes => (_words.LongLength * sizeof(ulong)) + ((_ids?.LongLength ?? 0) * sizeof(int)) + ((long)OverflowCount * OverflowEntryBytes);
+    public long Bytes => (_words.LongLength * sizeof(ulong)) + ((_ids?.LongLength ?? 0) * sizeof(int)) + (_stripes.LongLength * sizeof(int))
+        + ((long)OverflowCount * OverflowEntryBytes);
 
-    /// <summary>Bytes of the slots, the ids and the padding word of a table of <paramref name="capacity"/> slots.</summary>
+    /// <summary>Bytes of the slots, the padding word, the ids and the stripe locks of a table of <paramref name="capacity"/> slots.</summary>
     public static long BytesFor(long capacity, bool trackIds)
-        => (WordsFor(capacity, SlotBytesFor(capacity)) * sizeof(ulong)) + (trackIds ? capacity * sizeof(int) : 0);
+        => (WordsFor(capacity, SlotBytesFor(capacity)) * sizeof(ulong)) + (trackIds ? capacity * sizeof(int) : 0)
+            + (((capacity + (1L << StripeShift) - 1) >> StripeShift) * sizeof(int));
 
     /// <summary>Slot width for <paramref name="capacity"/> slots: the distance field and the key bits the home leaves open.</summary>
     public static int SlotBytesFor(long capacity)
@@ -151,15 +158,38 @@ internal sealed class CompactFingerprintSet
     }
 
     /// <summary>
-    /// Adds a key known to be absent, from any number of threads at once. A slot is not a machine word here, so
-    /// the inserts take turns under a lock (each is a short probe); nobody reads until all of them are done.
+    /// Adds a key known to be absent, from any number of threads at once. A slot is not a machine word here, so it
+    /// cannot be claimed with one compare-and-swap: the insert holds the spin locks of the stripe of 4,096 slots
+    /// its home lies in and of the next one, which cover its whole probe (at most 1,023 slots) and the bytes the
+    /// read-modify-write of its slot touches. Locks are taken in stripe order, so two inserts never wait on each
+    /// other in a cycle; the overflow map has a lock of its own. Nobody reads until all inserts are done.
     /// Does not count: <see cref="Added"/> does.
     /// </summary>
     public void InsertAbsent(ulong fingerprint)
     {
-        lock (_sync)
+        ulong key = KeyOf(fingerprint);
+        int stripe = Home(key) >> StripeShift;
+        int next = stripe + 1 == _stripes.Length ? 0 : stripe + 1;
+        int first = Math.Min(stripe, next);
+        int second = Math.Max(stripe, next);
+        Acquire(first);
+        if (second != first)
         {
-            Place(KeyOf(fingerprint), -1);
+            Acquire(second);
+        }
+
+        try
+        {
+            Place(key, -1);
+        }
+        finally
+        {
+            if (second != first)
+            {
+                Volatile.Write(ref _stripes[second], 0);
+            }
+
+            Volatile.Write(ref _stripes[first], 0);
         }
     }
 
@@ -278,6 +308,7 @@ internal sealed class CompactFingerprintSet
         _remainderBits = Math.Min(KeyBits, (8 * _slotBytes) - DisplacementBits);
         _remainderMask = (1UL << _remainderBits) - 1;
         _words = new ulong[WordsFor(capacity, _slotBytes)];
+        _stripes = new int[(capacity + (1L << StripeShift) - 1) >> StripeShift];
         _ids = trackIds ? new int[capacity] : null;
     }
 
@@ -310,7 +341,20 @@ internal sealed class CompactFingerprintSet
             i = Next(i);
         }
 
-        (_overflow ??= []).Add(key, id);
+        lock (_overflowSync)
+        {
+            (_overflow ??= []).Add(key, id);
+        }
+    }
+
+    private void Acquire(int stripe)
+    {
+        ref int word = ref _stripes[stripe];
+        var spin = default(SpinWait);
+        while (Interlocked.CompareExchange(ref word, 1, 0) != 0)
+        {
+            spin.SpinOnce();
+        }
     }
 
     private int AddOrGetOverflow(ulong key, int newId)

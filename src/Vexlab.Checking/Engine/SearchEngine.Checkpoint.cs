@@ -87,7 +87,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         output.Write(_options.CheckpointIdentity);
         output.Write(_stateSize);
 
-        // The bits a key keeps: 64 or 128 for the wide table, 58 for the compact one, whose slots are another format.
+        // The bits a key keeps: 64 or 128 for the wide table, 60 for the compact one, whose slots are another format.
         output.Write(_table.KeyBits);
         output.Write(_maxActions);
         output.Write(_safetyCount);

@@ -7,7 +7,7 @@ public enum StateCompression
     None,
 
     /// <summary>
-    /// Compact hashing: 58-bit fingerprints in 6 to 8 bytes a slot, the slot's position implying the bits it does not
+    /// Compact hashing: 60-bit fingerprints in 6 to 8 bytes a slot, the slot's position implying the bits it does not
     /// store (Cleary 1984). 64-bit fingerprints only.
     /// </summary>
     Compact,

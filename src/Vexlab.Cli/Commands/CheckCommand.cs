@@ -31,7 +31,7 @@ public static class CheckCommand
         var maxDepth = new Option<int?>("--max-depth") { Description = "Do not expand states deeper than this", HelpName = "N" };
         var timeLimit = new Option<string?>("--time-limit") { Description = "Wall-clock limit, e.g. 30s, 5m", HelpName = "DURATION" };
         var fingerprintBits = new Option<int?>("--fingerprint-bits") { Description = "Fingerprint width, 64 or 128 (16 bytes a table slot; the reported collision probability follows) [default: 64]", HelpName = "BITS" };
-        var compress = new Option<string?>("--compress") { Description = "State storage: none (whole 64/128-bit fingerprints, 8/16 bytes a slot) or compact (compact hashing: 58-bit fingerprints in 6 bytes a slot from 4M slots, the slot's position implying the bits it does not store; the collision probability follows; 64-bit only) [default: none]", HelpName = "none|compact" };
+        var compress = new Option<string?>("--compress") { Description = "State storage: none (whole 64/128-bit fingerprints, 8/16 bytes a slot) or compact (compact hashing: 60-bit fingerprints in 6 bytes a slot from 4M slots, the slot's position implying the bits it does not store; the collision probability follows; 64-bit only) [default: none]", HelpName = "none|compact" };
         var workers = new Option<int?>("--workers") { Description = "Worker threads (results do not depend on it)", HelpName = "N" };
         var matrix = new Option<bool>("--matrix") { Description = "Check every built-in model (except bench) under every protocol" };
         var columns = new Option<string?>("--protocols") { Description = "With --matrix: the protocol entries to check, as for compare (e.g. 've,ve[guest.ve.info_store=args]')", HelpName = "LIST" };
@@ -98,7 +98,7 @@ public static class CheckCommand
                 };
                 if (options.Compression == StateCompression.Compact && options.Fingerprint128)
                 {
-                    throw new InputException("check: --compress compact stores 58-bit fingerprints; it does not go with --fingerprint-bits 128");
+                    throw new InputException("check: --compress compact stores 60-bit fingerprints; it does not go with --fingerprint-bits 128");
                 }
             }
 

@@ -12,7 +12,7 @@ public sealed class CompactStorageTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    /// <summary>Fingerprints from SplitMix64's sequence: distinct in their top 58 bits for the counts used here.</summary>
+    /// <summary>Fingerprints from SplitMix64's sequence: distinct in their top 60 bits for the counts used here.</summary>
     private static ulong[] Fingerprints(int count, ulong seed)
     {
         var keys = new ulong[count];
@@ -76,25 +76,27 @@ public sealed class CompactStorageTests : IDisposable
     [Fact]
     public void Keys_past_the_longest_recordable_probe_overflow_and_are_still_found()
     {
-        // 5,000 keys with one home: 4,095 fill the slots from it (distances 0 to 4,094), the rest overflow.
+        // 5,000 keys with one home: the first fill the slots from it (distances 0 to MaxDisplacement), the rest
+        // overflow.
+        const int dropped = 64 - CompactFingerprintSet.KeyBits;
         var table = new FingerprintTable<ulong, Fingerprint64>(13, trackIds: true, compact: true);
         ulong[] keys = new ulong[5_000];
         for (int i = 0; i < keys.Length; i++)
         {
-            keys[i] = (0x5555_0000_0000_0000UL + ((ulong)i << 6)) | 0x2A;
+            keys[i] = (0x5555_0000_0000_0000UL + ((ulong)i << dropped)) | 0x5;
             Assert.Equal(i, table.AddOrGet(keys[i], i));
         }
 
-        Assert.Equal(5_000 - 4_095, table.OverflowCount);
+        Assert.Equal(5_000 - (CompactFingerprintSet.MaxDisplacement + 1), table.OverflowCount);
         Assert.Equal(keys.Length, table.Count);
         for (int i = 0; i < keys.Length; i++)
         {
             Assert.Equal(i, table.Find(keys[i]));
         }
 
-        // The low 6 bits are not kept: a fingerprint differing only there is the same key.
-        Assert.Equal(17, table.Find(keys[17] ^ 0x3F));
-        Assert.Equal(-2, table.Find(0x5555_0000_0000_0000UL + (5_000UL << 6)));
+        // The low bits past KeyBits are not kept: a fingerprint differing only there is the same key.
+        Assert.Equal(17, table.Find(keys[17] ^ ((1UL << dropped) - 1)));
+        Assert.Equal(-2, table.Find(0x5555_0000_0000_0000UL + (5_000UL << dropped)));
 
         table.Grow();
         for (int i = 0; i < keys.Length; i++)
@@ -168,7 +170,7 @@ public sealed class CompactStorageTests : IDisposable
         Assert.Equal(150 * 150 * 150, result.States);
         Assert.Equal(StateCompression.Compact, result.Compression);
         Assert.Equal(CompactFingerprintSet.KeyBits, result.FingerprintBits);
-        Assert.Equal(Checker.CollisionProbability(result.States, 58), result.CollisionProbability);
+        Assert.Equal(Checker.CollisionProbability(result.States, 60), result.CollisionProbability);
         Assert.InRange(result.BytesPerState, 7, 10);
     }
 
