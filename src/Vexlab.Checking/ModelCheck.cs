@@ -17,7 +17,7 @@ public sealed record CheckRequest(
     /// <summary>The model file to check instead of the built-in <see cref="Model"/>; null for a built-in.</summary>
     public ModelFile? File { get; init; }
 
-    /// <summary>Store one state per orbit of interchangeable vCPUs (safety and deadlock only; see <see cref="Reduction.VcpuSymmetry"/>).</summary>
+    /// <summary>Store one state per orbit of interchangeable vCPUs (see <see cref="Reduction.VcpuSymmetry"/>; liveness: <see cref="Reduction.SymmetricLiveness"/>).</summary>
     public bool Symmetry { get; init; }
 
     /// <summary>A request for a model file; <see cref="Model"/> is the file's model name.</summary>
@@ -105,14 +105,13 @@ public static class ModelCheck
         if (request.Symmetry)
         {
             var symmetry = VcpuSymmetry.Of(system.Config, system.CreateMachine().Layout, request.File?.Invariants ?? [], out var reason);
-            report = new SymmetryReport(symmetry?.Classes ?? [], symmetry?.Order ?? 1, symmetry is null ? reason : null, symmetry is null ? [] : system.LivenessProperties)
+            report = new SymmetryReport(symmetry?.Classes ?? [], symmetry?.Order ?? 1, symmetry is null ? reason : null, [])
             {
                 TaskClasses = symmetry?.TaskClasses ?? [],
             };
             if (symmetry is not null)
             {
                 using var quotient = new SymmetricSystem(system, symmetry);
-                options.CheckLiveness = false;
                 options.CheckpointIdentity += ", vCPU symmetry";
                 result = Checker.Run(quotient, options);
                 result = result with { Violations = [.. result.Violations.Select(v => TraceLifting.Lift(quotient, v))] };

@@ -4,39 +4,87 @@ namespace Vexlab.Checking.Engine;
 internal sealed record Lasso(int Entry, int[] Loop);
 
 /// <summary>
+/// A system whose stored states stand for orbits of states (a quotient under symmetry): a cycle among stored
+/// states need not be a cycle of the real machine, so the system searches and lifts its liveness counterexamples
+/// itself, from the quotient graph and the BFS paths to its states.
+/// </summary>
+internal interface IQuotientLiveness
+{
+    /// <summary>A real lasso of <paramref name="property"/> (action indices of the real machine), or null.</summary>
+    Violation? FindLasso(LivenessChecker quotient, int property, Func<int, List<int>> pathTo);
+}
+
+/// <summary>
 /// Weakly fair cycle detection on the stored state graph. For a property p and an obligation bit j, the graph is
 /// restricted to alive states with bit j pending; its strongly connected components are found with an iterative
 /// Tarjan. A component is a counterexample iff it has an internal edge and every fairness class enabled in all of
 /// its states is taken by an internal edge (under weak fairness a class disabled somewhere is satisfied by a cycle
 /// through the whole component). Alive dead ends with a pending obligation are counterexamples too (they stutter).
 /// Among all counterexamples of a property the one whose entry state comes first in BFS order is reported.
+/// The obligation bits' searches are independent (each restricts the same read-only graph its own way): up to
+/// <c>workers</c> of them run at once, each with its own Tarjan arrays, and the results are reduced in bit
+/// order, so the lasso is the one a single worker finds. One search is a depth-first walk and stays on one thread.
 /// </summary>
 internal sealed class LivenessChecker
 {
     private readonly StateGraph _graph;
     private readonly int _states;
     private readonly ulong _classMask;
-    private readonly int[] _index;
-    private readonly int[] _low;
-    private readonly bool[] _onStack;
-    private readonly int[] _stack;
-    private readonly int[] _callNode;
-    private readonly long[] _callEdge;
-    private readonly int[] _component;
-    private int _componentCounter;
+    private readonly int _workers;
+    private readonly TarjanScratch?[] _scratch;
 
-    public LivenessChecker(StateGraph graph, int states, int fairnessClasses)
+    public LivenessChecker(StateGraph graph, int states, int fairnessClasses, int workers = 1)
     {
         _graph = graph;
         _states = states;
         _classMask = fairnessClasses >= 64 ? ulong.MaxValue : (1UL << fairnessClasses) - 1;
-        _index = new int[states];
-        _low = new int[states];
-        _onStack = new bool[states];
-        _stack = new int[states];
-        _callNode = new int[states];
-        _callEdge = new long[states];
-        _component = new int[states];
+        _workers = Math.Max(1, workers);
+        _scratch = new TarjanScratch?[_workers];
+    }
+
+    /// <summary>Tarjan's arrays for one search (about 29 bytes a state).</summary>
+    private sealed class TarjanScratch(int states)
+    {
+        public readonly int[] Index = new int[states];
+        public readonly int[] Low = new int[states];
+        public readonly bool[] OnStack = new bool[states];
+        public readonly int[] Stack = new int[states];
+        public readonly int[] CallNode = new int[states];
+        public readonly long[] CallEdge = new long[states];
+        public readonly int[] Component = new int[states];
+        public int ComponentCounter;
+    }
+
+    private TarjanScratch Scratch(int worker) => _scratch[worker] ??= new TarjanScratch(_states);
+
+    /// <summary>The stored state graph this checker searches.</summary>
+    public StateGraph Graph => _graph;
+
+    /// <summary>The first (BFS order) alive dead end with an obligation of <paramref name="property"/> pending; int.MaxValue if none.</summary>
+    public int FirstPendingDeadEnd(int property)
+    {
+        for (int s = 0; s < _states; s++)
+        {
+            byte flags = _graph.Flags[s];
+            if ((flags & StateGraph.AliveFlag) != 0 && (flags & StateGraph.DeadEndFlag) != 0 && _graph.Obligation(s, property) != 0)
+            {
+                return s;
+            }
+        }
+
+        return int.MaxValue;
+    }
+
+    /// <summary>
+    /// The strongly connected components with an internal edge of the graph restricted to alive states with some
+    /// obligation of <paramref name="property"/> pending (any bit: a predicate that does not depend on how the
+    /// state's vCPUs and tasks are numbered), fairness not judged; sorted by their smallest state id.
+    /// </summary>
+    public List<(int Entry, int[] Members)> PendingComponents(int property)
+    {
+        List<(int Entry, int[] Members)> components = FairComponents(Scratch(0), property, ulong.MaxValue, judgeFairness: false);
+        components.Sort((a, b) => a.Entry.CompareTo(b.Entry));
+        return components;
     }
 
     public Lasso? FindLasso(int property)
@@ -59,20 +107,58 @@ internal sealed class LivenessChecker
             }
         }
 
+        // Each pending bit's components, searched in parallel; the reduction in bit order keeps the first
+        // (lowest bit) of equal entries, as one sequential pass over the bits would.
+        var searched = new List<int>();
         for (int bit = 0; bit < 64; bit++)
         {
-            if ((bits & (1UL << bit)) == 0)
+            if ((bits & (1UL << bit)) != 0)
             {
-                continue;
+                searched.Add(bit);
+            }
+        }
+
+        var found = new (int Entry, int[]? Members)[searched.Count];
+        void Search(int worker, int k)
+        {
+            (int Entry, int[]? Members) best = (int.MaxValue, null);
+            foreach ((int entry, int[] members) in FairComponents(Scratch(worker), property, 1UL << searched[k], judgeFairness: true))
+            {
+                if (entry < best.Entry)
+                {
+                    best = (entry, members);
+                }
             }
 
-            foreach ((int entry, int[] members) in FairComponents(property, 1UL << bit))
+            found[k] = best;
+        }
+
+        int parallel = Math.Min(_workers, searched.Count);
+        if (parallel <= 1)
+        {
+            for (int k = 0; k < searched.Count; k++)
             {
-                if (entry < bestEntry)
+                Search(0, k);
+            }
+        }
+        else
+        {
+            int next = -1;
+            Parallel.For(0, parallel, new ParallelOptions { MaxDegreeOfParallelism = parallel }, worker =>
+            {
+                for (int k = Interlocked.Increment(ref next); k < searched.Count; k = Interlocked.Increment(ref next))
                 {
-                    bestEntry = entry;
-                    bestMembers = members;
+                    Search(worker, k);
                 }
+            });
+        }
+
+        foreach ((int entry, int[]? members) in found)
+        {
+            if (entry < bestEntry)
+            {
+                bestEntry = entry;
+                bestMembers = members;
             }
         }
 
@@ -87,26 +173,35 @@ internal sealed class LivenessChecker
     private bool InRestriction(int state, int property, ulong bit)
         => (_graph.Flags[state] & StateGraph.AliveFlag) != 0 && (_graph.Obligation(state, property) & bit) != 0;
 
-    /// <summary>Accepted components of the restricted graph: their smallest state id and their sorted members.</summary>
-    private List<(int Entry, int[] Members)> FairComponents(int property, ulong bit)
+    /// <summary>
+    /// Accepted components of the graph restricted to alive states with an obligation of <paramref name="bit"/>
+    /// pending: their smallest state id and their sorted members.
+    /// </summary>
+    private List<(int Entry, int[] Members)> FairComponents(TarjanScratch t, int property, ulong bit, bool judgeFairness)
     {
         var accepted = new List<(int, int[])>();
-        Array.Clear(_index);
+        int[] index = t.Index;
+        int[] low = t.Low;
+        bool[] onStack = t.OnStack;
+        int[] stack = t.Stack;
+        int[] callNode = t.CallNode;
+        long[] callEdge = t.CallEdge;
+        Array.Clear(index);
         int counter = 0;
         int sp = 0;
         for (int root = 0; root < _states; root++)
         {
-            if (_index[root] != 0 || !InRestriction(root, property, bit))
+            if (index[root] != 0 || !InRestriction(root, property, bit))
             {
                 continue;
             }
 
             int csp = 0;
-            Push(root, ref counter, ref sp, ref csp);
+            Push(t, root, ref counter, ref sp, ref csp);
             while (csp > 0)
             {
-                int v = _callNode[csp - 1];
-                long e = _callEdge[csp - 1];
+                int v = callNode[csp - 1];
+                long e = callEdge[csp - 1];
                 long end = _graph.EdgeEnd(v);
                 bool descended = false;
                 while (e < end)
@@ -118,17 +213,17 @@ internal sealed class LivenessChecker
                         continue;
                     }
 
-                    if (_index[w] == 0)
+                    if (index[w] == 0)
                     {
-                        _callEdge[csp - 1] = e;
-                        Push(w, ref counter, ref sp, ref csp);
+                        callEdge[csp - 1] = e;
+                        Push(t, w, ref counter, ref sp, ref csp);
                         descended = true;
                         break;
                     }
 
-                    if (_onStack[w])
+                    if (onStack[w])
                     {
-                        _low[v] = Math.Min(_low[v], _index[w]);
+                        low[v] = Math.Min(low[v], index[w]);
                     }
                 }
 
@@ -137,17 +232,17 @@ internal sealed class LivenessChecker
                     continue;
                 }
 
-                if (_low[v] == _index[v])
+                if (low[v] == index[v])
                 {
                     int start = sp;
                     do
                     {
                         start--;
                     }
-                    while (_stack[start] != v);
+                    while (stack[start] != v);
 
-                    ReadOnlySpan<int> members = _stack.AsSpan(start, sp - start);
-                    if (Accept(members, out int entry))
+                    ReadOnlySpan<int> members = stack.AsSpan(start, sp - start);
+                    if (Accept(t, members, judgeFairness, out int entry))
                     {
                         int[] sorted = members.ToArray();
                         Array.Sort(sorted);
@@ -156,7 +251,7 @@ internal sealed class LivenessChecker
 
                     foreach (int m in members)
                     {
-                        _onStack[m] = false;
+                        onStack[m] = false;
                     }
 
                     sp = start;
@@ -165,8 +260,8 @@ internal sealed class LivenessChecker
                 csp--;
                 if (csp > 0)
                 {
-                    int u = _callNode[csp - 1];
-                    _low[u] = Math.Min(_low[u], _low[v]);
+                    int u = callNode[csp - 1];
+                    low[u] = Math.Min(low[u], low[v]);
                 }
             }
         }
@@ -174,25 +269,25 @@ internal sealed class LivenessChecker
         return accepted;
     }
 
-    private void Push(int v, ref int counter, ref int sp, ref int csp)
+    private void Push(TarjanScratch t, int v, ref int counter, ref int sp, ref int csp)
     {
         counter++;
-        _index[v] = counter;
-        _low[v] = counter;
-        _stack[sp++] = v;
-        _onStack[v] = true;
-        _callNode[csp] = v;
-        _callEdge[csp] = _graph.EdgeStart[v];
+        t.Index[v] = counter;
+        t.Low[v] = counter;
+        t.Stack[sp++] = v;
+        t.OnStack[v] = true;
+        t.CallNode[csp] = v;
+        t.CallEdge[csp] = _graph.EdgeStart[v];
         csp++;
     }
 
-    private bool Accept(ReadOnlySpan<int> members, out int entry)
+    private bool Accept(TarjanScratch t, ReadOnlySpan<int> members, bool judgeFairness, out int entry)
     {
-        int id = ++_componentCounter;
+        int id = ++t.ComponentCounter;
         entry = int.MaxValue;
         foreach (int m in members)
         {
-            _component[m] = id;
+            t.Component[m] = id;
             entry = Math.Min(entry, m);
         }
 
@@ -205,7 +300,7 @@ internal sealed class LivenessChecker
             for (long e = _graph.EdgeStart[m], end = _graph.EdgeEnd(m); e < end; e++)
             {
                 ulong edge = _graph.Edges[e];
-                if (_component[StateGraph.EdgeTarget(edge)] == id)
+                if (t.Component[StateGraph.EdgeTarget(edge)] == id)
                 {
                     internalEdge = true;
                     int c = StateGraph.EdgeClass(edge);
@@ -217,7 +312,7 @@ internal sealed class LivenessChecker
             }
         }
 
-        return internalEdge && (enabledEverywhere & ~taken) == 0;
+        return internalEdge && (!judgeFairness || (enabledEverywhere & ~taken) == 0);
     }
 
     /// <summary>

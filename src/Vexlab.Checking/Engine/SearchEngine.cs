@@ -733,10 +733,17 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             }
             else
             {
-                var liveness = new LivenessChecker(_graph, _stateCount, _system.FairnessClasses);
+                var liveness = new LivenessChecker(_graph, _stateCount, _system.FairnessClasses, _workers);
                 for (int p = 0; p < _livenessCount; p++)
                 {
-                    if (liveness.FindLasso(p) is { } lasso)
+                    if (_system is IQuotientLiveness quotient)
+                    {
+                        if (quotient.FindLasso(liveness, p, PathTo) is { } real)
+                        {
+                            violations.Add(real);
+                        }
+                    }
+                    else if (liveness.FindLasso(p) is { } lasso)
                     {
                         List<int> path = PathTo(lasso.Entry);
                         int loopStart = path.Count;

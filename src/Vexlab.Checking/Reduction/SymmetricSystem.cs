@@ -8,10 +8,11 @@ namespace Vexlab.Checking.Reduction;
 /// state per orbit (through the span overloads: a canonical successor rewrites the whole state, which no
 /// in-place undo record covers). Sound because the machine treats interchangeable vCPUs alike: a permuted state's
 /// successors are the permuted successors, with the same violations (the symmetry tests check this on
-/// every reachable state). Liveness is not checked here: weak fairness is per vCPU, and a cycle of
-/// representatives may relabel the vCPUs on the way round.
+/// every reachable state). Liveness is searched on the real states over the quotient's candidate
+/// components (<see cref="SymmetricLiveness"/>): weak fairness is per vCPU, and a cycle of representatives
+/// may relabel the vCPUs on the way round.
 /// </summary>
-public sealed class SymmetricSystem : ITransitionSystem, IActionKinds, IDisposable
+public sealed class SymmetricSystem : ITransitionSystem, IActionKinds, IQuotientLiveness, IDisposable
 {
     private readonly MachineSystem _inner;
     private readonly ThreadLocal<byte[]> _scratch;
@@ -35,7 +36,7 @@ public sealed class SymmetricSystem : ITransitionSystem, IActionKinds, IDisposab
 
     public IReadOnlyList<string> SafetyProperties => _inner.SafetyProperties;
 
-    public IReadOnlyList<string> LivenessProperties => [];
+    public IReadOnlyList<string> LivenessProperties => _inner.LivenessProperties;
 
     public int FairnessClasses => _inner.FairnessClasses;
 
@@ -61,8 +62,8 @@ public sealed class SymmetricSystem : ITransitionSystem, IActionKinds, IDisposab
         return bits;
     }
 
-    public ulong PendingObligations(ReadOnlySpan<byte> state, int property) =>
-        throw new NotSupportedException("liveness is not checked under symmetry");
+    /// <summary>The representative's obligations; only whether any is pending is used (it does not depend on the numbering).</summary>
+    public ulong PendingObligations(ReadOnlySpan<byte> state, int property) => _inner.PendingObligations(state, property);
 
     public int FairnessClass(ulong action) => _inner.FairnessClass(action);
 
@@ -71,4 +72,7 @@ public sealed class SymmetricSystem : ITransitionSystem, IActionKinds, IDisposab
     public bool IsAlive(ReadOnlySpan<byte> state) => _inner.IsAlive(state);
 
     public int ActionKind(ulong action) => _inner.ActionKind(action);
+
+    Violation? IQuotientLiveness.FindLasso(LivenessChecker quotient, int property, Func<int, List<int>> pathTo) =>
+        SymmetricLiveness.Find(this, quotient, property, pathTo);
 }

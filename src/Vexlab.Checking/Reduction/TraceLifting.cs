@@ -10,35 +10,50 @@ namespace Vexlab.Checking.Reduction;
 /// </summary>
 public static class TraceLifting
 {
+    /// <summary>
+    /// The real counterexample of a safety violation found among representatives. A lasso comes back as it is:
+    /// the symmetric search found and lifted it already (<see cref="SymmetricLiveness"/>).
+    /// </summary>
     public static Violation Lift(SymmetricSystem system, Violation violation)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(violation);
         if (violation.Kind != ViolationKind.Safety)
         {
-            throw new ArgumentException("only safety counterexamples come from a symmetric search", nameof(violation));
+            return violation;
         }
 
+        var lifted = LiftPath(system, [.. violation.ActionIndices], IndexOf(system.SafetyProperties, violation.Property));
+        return violation with { Actions = lifted.Actions, ActionIndices = lifted.Indices };
+    }
+
+    /// <summary>
+    /// A real execution through the representatives that <paramref name="quotientIndices"/> (action indices of the
+    /// symmetric system from its initial state) visit; with <paramref name="property"/> at least 0, its last step
+    /// also breaks that safety property.
+    /// </summary>
+    internal static LiftedPath LiftPath(SymmetricSystem system, int[] quotientIndices, int property = -1)
+    {
         var size = system.StateSize;
         var inner = system.Inner;
-        var property = IndexOf(system.SafetyProperties, violation.Property);
+        var actions = new ulong[Math.Max(1, inner.MaxActions)];
 
         // The representatives the search went through.
-        var n = violation.Actions.Count;
+        var n = quotientIndices.Length;
         var canonical = new byte[n + 1][];
         canonical[0] = new byte[size];
         system.WriteInitialState(canonical[0]);
         for (var i = 0; i < n; i++)
         {
+            system.ListActions(canonical[i], actions);
             canonical[i + 1] = new byte[size];
-            system.Apply(canonical[i], violation.Actions[i], canonical[i + 1]);
+            system.Apply(canonical[i], actions[quotientIndices[i]], canonical[i + 1]);
         }
 
         var state = new byte[size];
         var next = new byte[size];
         var image = new byte[size];
         inner.WriteInitialState(state);
-        var actions = new ulong[Math.Max(1, inner.MaxActions)];
         var taken = new ulong[n];
         var indices = new int[n];
         for (var i = 0; i < n; i++)
@@ -60,7 +75,7 @@ public static class TraceLifting
             if (chosen < 0)
             {
                 throw new InvalidOperationException(
-                    $"no concrete step {i} matches the symmetric counterexample of {violation.Property}: the model is not symmetric under {system.Symmetry.Order} vCPU permutations");
+                    $"no concrete step {i} matches the symmetric counterexample: the model is not symmetric under {system.Symmetry.Order} vCPU permutations");
             }
 
             taken[i] = actions[chosen];
@@ -69,7 +84,7 @@ public static class TraceLifting
             (state, next) = (next, state);
         }
 
-        return violation with { Actions = taken, ActionIndices = indices };
+        return new LiftedPath(indices, taken, state, canonical[n]);
     }
 
     private static int IndexOf(IReadOnlyList<string> names, string name)
@@ -85,3 +100,6 @@ public static class TraceLifting
         return -1;
     }
 }
+
+/// <summary>A lifted path: the real action indices and actions, the real state it ends in and that state's representative.</summary>
+internal sealed record LiftedPath(int[] Indices, ulong[] Actions, byte[] Concrete, byte[] Representative);

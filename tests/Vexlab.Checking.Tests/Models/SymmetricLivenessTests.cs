@@ -1,0 +1,169 @@
+using Vexlab.Checking.Engine;
+using Vexlab.Checking.Models;
+using Vexlab.Checking.Tests.Engine;
+using Vexlab.Model.Properties;
+
+namespace Vexlab.Checking.Tests.Models;
+
+/// <summary>
+/// Liveness under <c>--symmetry</c>: on models with 2 and 3 identical vCPUs the liveness verdicts and violated
+/// properties are those of the plain check, with fewer states stored, and every lasso is a real weakly fair
+/// lasso of the plain machine (a cycle that comes back to its first state, keeps one obligation pending, and
+/// takes every fairness class that stays enabled).
+/// </summary>
+public sealed class SymmetricLivenessTests
+{
+    /// <summary>docs/spin/race.yaml: two vCPUs whose tasks touch the one host-absent page; page-ready to any vCPU.</summary>
+    private const string Race = """
+        name: race
+        vcpus: 2
+        pages: 1
+        host_absent: [0]
+        knobs: {host.apf.ready_target: any}
+        tasks:
+          - {name: a, mode: user, vcpu: 0, program: "touch 0"}
+          - {name: b, mode: user, vcpu: 1, program: "touch 0"}
+        """;
+
+    public static TheoryData<string, string, string> Cases() => new()
+    {
+        { "sym2", "sync", string.Empty },
+        { "sym2", "kvm-halt", string.Empty },
+        { "sym2", "kvm-pf", string.Empty },
+        { "sym2", "ve", string.Empty },
+        { "sym3", "sync", string.Empty },
+        { "sym3", "kvm-halt", string.Empty },
+        { "race", "kvm-pf-int", string.Empty },
+
+        // The lost wakeup of wake-race: a page-ready before its waiter is dropped (no-lost-wakeup, a lasso).
+        { "race", "kvm-pf-int", "guest.apf.dummy_entries=false" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Liveness_verdicts_agree_with_and_without_symmetry(string model, string protocol, string setting)
+    {
+        var file = Load(model);
+        var overrides = Overrides(setting);
+        var plain = ModelCheck.Run(CheckRequest.ForFile(file, protocol, overrides, PropertyNames.Liveness), new CheckerOptions { Workers = 1 });
+        var reduced = ModelCheck.Run(CheckRequest.ForFile(file, protocol, overrides, PropertyNames.Liveness) with { Symmetry = true }, new CheckerOptions { Workers = 1 });
+
+        Assert.Null(reduced.Symmetry!.Unavailable);
+        Assert.Empty(reduced.Symmetry.LivenessNotChecked);
+        Assert.True(plain.Result.Complete && reduced.Result.Complete);
+        Assert.False(reduced.Result.LivenessIncomplete);
+        Assert.Equal(plain.Result.Verdict, reduced.Result.Verdict);
+        Assert.Equal(
+            plain.Result.Violations.Select(v => v.Property).Order(StringComparer.Ordinal),
+            reduced.Result.Violations.Select(v => v.Property).Order(StringComparer.Ordinal));
+        Assert.True(reduced.Result.States * 3 / 2 < plain.Result.States, $"{reduced.Result.States} states with symmetry, {plain.Result.States} without");
+        if (setting.Length > 0)
+        {
+            Assert.Contains(reduced.Result.Violations, v => v.Kind == ViolationKind.Lasso);
+        }
+
+        using var system = ModelCheck.BuildSystem(CheckRequest.ForFile(file, protocol, overrides, PropertyNames.Liveness));
+        foreach (var v in reduced.Result.Violations)
+        {
+            AssertRealFairLasso(system, v);
+        }
+    }
+
+    [Fact]
+    public void Workers_do_not_change_a_symmetric_liveness_result()
+    {
+        CheckResult Run(int workers) => ModelCheck.Run(
+            CheckRequest.ForFile(Load("race"), "kvm-pf-int", Overrides("guest.apf.dummy_entries=false"), PropertyNames.Liveness) with { Symmetry = true },
+            new CheckerOptions { Workers = workers }).Result;
+
+        var reference = Run(1);
+        Assert.Contains(reference.Violations, v => v.Kind == ViolationKind.Lasso);
+        foreach (var workers in new[] { 2, 4 })
+        {
+            var other = Run(workers);
+            CheckerTests.AssertSameResult(reference, other);
+            for (var i = 0; i < reference.Violations.Count; i++)
+            {
+                Assert.Equal(reference.Violations[i].ActionIndices, other.Violations[i].ActionIndices);
+                Assert.Equal(reference.Violations[i].LoopStart, other.Violations[i].LoopStart);
+            }
+        }
+    }
+
+    /// <summary>Replays a lasso on the plain machine and checks it is a real weakly fair counterexample of its property.</summary>
+    internal static void AssertRealFairLasso(MachineSystem system, Violation v)
+    {
+        Assert.Equal(ViolationKind.Lasso, v.Kind);
+        var property = system.LivenessProperties.ToList().IndexOf(v.Property);
+        Assert.True(property >= 0, v.Property);
+        Assert.Equal(v.Actions, Checker.ReplayIndices(system, [.. v.ActionIndices]));
+
+        var actions = new ulong[Math.Max(1, system.MaxActions)];
+        var state = new byte[system.StateSize];
+        var next = new byte[system.StateSize];
+        system.WriteInitialState(state);
+        byte[]? loopStart = null;
+        ulong pendingThroughout = ulong.MaxValue;
+        ulong enabledThroughout = ulong.MaxValue;
+        ulong taken = 0;
+        for (var i = 0; i <= v.Actions.Count; i++)
+        {
+            if (i == v.LoopStart)
+            {
+                loopStart = (byte[])state.Clone();
+            }
+
+            if (i >= v.LoopStart)
+            {
+                Assert.True(system.IsAlive(state));
+                pendingThroughout &= system.PendingObligations(state, property);
+                var n = system.ListActions(state, actions);
+                ulong enabled = 0;
+                for (var a = 0; a < n; a++)
+                {
+                    var c = system.FairnessClass(actions[a]);
+                    enabled |= c >= 0 ? 1UL << c : 0;
+                }
+
+                enabledThroughout &= enabled;
+            }
+
+            if (i == v.Actions.Count)
+            {
+                break;
+            }
+
+            if (i >= v.LoopStart)
+            {
+                var c = system.FairnessClass(v.Actions[i]);
+                taken |= c >= 0 ? 1UL << c : 0;
+            }
+
+            system.Apply(state, v.Actions[i], next);
+            (state, next) = (next, state);
+        }
+
+        Assert.NotEqual(0UL, pendingThroughout);
+        if (v.LoopStart == v.Actions.Count)
+        {
+            // A dead end that is not a valid end stutters with the obligation pending.
+            Assert.Equal(0, system.ListActions(state, actions));
+            Assert.False(system.IsValidEnd(state));
+        }
+        else
+        {
+            Assert.Equal(loopStart, state);
+            Assert.Equal(0UL, enabledThroughout & ~taken);
+        }
+    }
+
+    private static ModelFile Load(string model) => SymmetryModels.Load(model switch
+    {
+        "sym2" => SymmetryModels.TwoVcpus,
+        "sym3" => SymmetryModels.ThreeVcpus,
+        _ => Race,
+    });
+
+    private static List<KeyValuePair<string, string>> Overrides(string setting) =>
+        setting.Length == 0 ? [] : [new(setting.Split('=')[0], setting.Split('=')[1])];
+}
