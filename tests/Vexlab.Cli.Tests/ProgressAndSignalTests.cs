@@ -87,6 +87,12 @@ public sealed class ProgressAndSignalTests
         Assert.True((bool)doc["incomplete"]!);
         var first = command[0] == "run" ? doc : doc["results"]![0]!;
         Assert.InRange((long)first["simulated_ns"]!, 1, 3_600_000_000_000 - 1);
+        if (command[0] == "compare")
+        {
+            // Stopped in the first entry (sync): ve is not started after the signal.
+            Assert.Single(doc["results"]!.AsArray());
+            Assert.Single(error.Split('\n'), l => l.Contains("stopped by SIGINT", StringComparison.Ordinal));
+        }
     }
 
     [Fact]

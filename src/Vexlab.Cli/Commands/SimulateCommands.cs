@@ -268,11 +268,20 @@ public static class SimulateCommands
                     }
 
                     runs.Add((prep, result));
+                    if (stopped)
+                    {
+                        // A signal or the wall-clock limit: the partial result is what ran, no entry is started after it.
+                        break;
+                    }
                 }
 
                 all.Add(runs);
                 first.Add(runs[0].Item1);
                 firstResults.Add(runs[0].Item2);
+                if (stopped)
+                {
+                    break;
+                }
             }
 
             // One replay line per entry: each entry is its own run (protocol, knobs, seed).
