@@ -62,6 +62,9 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private int _decidedSafety;
     private bool _memoryExceeded;
     private long _frontierPeak;
+
+    /// <summary>In-memory states of the current level that a resumed search did not reload (expanded before the checkpoint).</summary>
+    private long _currentDropped;
     private long _startTimestamp;
     private long _lastProgressTimestamp;
     private int _depth;
@@ -220,6 +223,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             (_current, _next) = (_next, _current);
             _next.Clear();
             _position = 0;
+            _currentDropped = 0;
             if (_current.Count > 0)
             {
                 _depth++;
@@ -268,7 +272,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     /// depend on workers, blocks or where a search was resumed.
     /// </summary>
     private void NoteFrontierPeak()
-        => _frontierPeak = Math.Max(_frontierPeak, (_current.MemoryStates + _next.MemoryStates) * _recordSize);
+        => _frontierPeak = Math.Max(_frontierPeak, (_currentDropped + _current.MemoryStates + _next.MemoryStates) * _recordSize);
 
     /// <summary>
     /// Whether the next block of <paramref name="blockStates"/> states may be expanded: the limits, and the worst
