@@ -13,7 +13,7 @@ public static class CheckerBaseline
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(keys);
         clock ??= TimeProvider.System;
-        var table = new FingerprintTable<ulong, Fingerprint64>(Checker.InitialTableLog2, trackIds: false);
+        using var table = new FingerprintTable<ulong, Fingerprint64>(Checker.InitialTableLog2, trackIds: false);
         long start = clock.GetTimestamp();
         ulong x = 0x9E3779B97F4A7C15;
         int id = 0;

@@ -185,7 +185,7 @@ internal readonly struct Fingerprint128 : IFingerprintScheme<UInt128>
 /// same probing and growth, 6 to 8 bytes a slot instead of 8 (+4 with ids), <see cref="CompactFingerprintSet.KeyBits"/>
 /// fingerprint bits compared instead of 64.
 /// </summary>
-internal sealed class FingerprintTable<TKey, TScheme>
+internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
     where TKey : unmanaged
     where TScheme : IFingerprintScheme<TKey>
 {
@@ -194,8 +194,13 @@ internal sealed class FingerprintTable<TKey, TScheme>
 
     private readonly CompactFingerprintSet? _compact;
     private readonly bool _trackIds;
-    private TKey[] _keys;
-    private int[]? _ids;
+
+    // Two regions each for keys and ids: the table lives in one and grows into the other (SlotMemory).
+    private readonly SlotMemory<TKey>[] _keyMemory = [];
+    private readonly SlotMemory<int>[]? _idMemory;
+    private int _live;
+    private TKey* _keys;
+    private int* _ids;
     private ulong _capacity;
     private long _count;
     private long _growAt;
@@ -212,12 +217,13 @@ internal sealed class FingerprintTable<TKey, TScheme>
             }
 
             _compact = new CompactFingerprintSet(capacity, trackIds);
-            _keys = [];
         }
         else
         {
-            _keys = new TKey[capacity];
-            _ids = trackIds ? new int[capacity] : null;
+            _keyMemory = [new SlotMemory<TKey>(MaxCapacity), new SlotMemory<TKey>(MaxCapacity)];
+            _idMemory = trackIds ? [new SlotMemory<int>(MaxCapacity), new SlotMemory<int>(MaxCapacity)] : null;
+            _keys = _keyMemory[0].Zeroed(capacity);
+            _ids = _idMemory is null ? null : _idMemory[0].Zeroed(capacity);
         }
 
         Resized(capacity);
@@ -266,15 +272,15 @@ internal sealed class FingerprintTable<TKey, TScheme>
             return _compact.AddOrGet(TScheme.Slot(key), newId);
         }
 
-        ref TKey keys = ref MemoryMarshal.GetArrayDataReference(_keys);
+        TKey* keys = _keys;
         int i = Home(key);
         while (true)
         {
-            ref TKey slot = ref Unsafe.Add(ref keys, i);
+            ref TKey slot = ref keys[i];
             if (TScheme.IsEmpty(slot))
             {
                 slot = key;
-                if (_ids is not null)
+                if (_ids != null)
                 {
                     _ids[i] = newId;
                 }
@@ -285,7 +291,7 @@ internal sealed class FingerprintTable<TKey, TScheme>
 
             if (TScheme.Equal(slot, key))
             {
-                return _ids is null ? -1 : _ids[i];
+                return _ids == null ? -1 : _ids[i];
             }
 
             i = Next(i);
@@ -311,12 +317,12 @@ internal sealed class FingerprintTable<TKey, TScheme>
     /// <summary><see cref="InsertAbsent"/> into this table's own array, returning the slot claimed.</summary>
     private int Claim(TKey key)
     {
-        ref TKey keys = ref MemoryMarshal.GetArrayDataReference(_keys);
+        TKey* keys = _keys;
         ulong low = TScheme.Slot(key);
         int i = Home(key);
         while (true)
         {
-            ref ulong word = ref Unsafe.As<TKey, ulong>(ref Unsafe.Add(ref keys, i));
+            ref ulong word = ref *(ulong*)(keys + i);
             if (word == 0 && Interlocked.CompareExchange(ref word, low, 0) == 0)
             {
                 if (Unsafe.SizeOf<TKey>() > sizeof(ulong))
@@ -355,7 +361,7 @@ internal sealed class FingerprintTable<TKey, TScheme>
             return Unsafe.As<ulong, TKey>(ref word);
         }
 
-        return Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keys), Home(key));
+        return _keys[Home(key)];
     }
 
     /// <summary>Returns -2 when absent; otherwise the stored id, or -1 when ids are not tracked.</summary>
@@ -367,11 +373,11 @@ internal sealed class FingerprintTable<TKey, TScheme>
             return _compact.Find(TScheme.Slot(key));
         }
 
-        ref TKey keys = ref MemoryMarshal.GetArrayDataReference(_keys);
+        TKey* keys = _keys;
         int i = Home(key);
         while (true)
         {
-            TKey slot = Unsafe.Add(ref keys, i);
+            TKey slot = keys[i];
             if (TScheme.IsEmpty(slot))
             {
                 return -2;
@@ -379,7 +385,7 @@ internal sealed class FingerprintTable<TKey, TScheme>
 
             if (TScheme.Equal(slot, key))
             {
-                return _ids is null ? -1 : _ids[i];
+                return _ids == null ? -1 : _ids[i];
             }
 
             i = Next(i);
@@ -397,10 +403,10 @@ internal sealed class FingerprintTable<TKey, TScheme>
             return;
         }
 
-        output.Write(MemoryMarshal.AsBytes(_keys.AsSpan()));
-        if (_ids is not null)
+        output.Write(MemoryMarshal.AsBytes(new ReadOnlySpan<TKey>(_keys, (int)Capacity)));
+        if (_ids != null)
         {
-            output.Write(MemoryMarshal.AsBytes(_ids.AsSpan()));
+            output.Write(MemoryMarshal.AsBytes(new ReadOnlySpan<int>(_ids, (int)Capacity)));
         }
     }
 
@@ -426,17 +432,14 @@ internal sealed class FingerprintTable<TKey, TScheme>
             return;
         }
 
-        var keys = HugePageArrays.Uninitialized<TKey>(capacity);
-        input.BaseStream.ReadExactly(MemoryMarshal.AsBytes(keys.AsSpan()));
-        int[]? ids = null;
-        if (_ids is not null)
+        _keys = _keyMemory[_live].Zeroed(capacity);
+        input.BaseStream.ReadExactly(MemoryMarshal.AsBytes(new Span<TKey>(_keys, (int)capacity)));
+        if (_idMemory is not null)
         {
-            ids = HugePageArrays.Uninitialized<int>(capacity);
-            input.BaseStream.ReadExactly(MemoryMarshal.AsBytes(ids.AsSpan()));
+            _ids = _idMemory[_live].Zeroed(capacity);
+            input.BaseStream.ReadExactly(MemoryMarshal.AsBytes(new Span<int>(_ids, (int)capacity)));
         }
 
-        _keys = keys;
-        _ids = ids;
         _count = count;
         Resized(capacity);
     }
@@ -451,14 +454,12 @@ internal sealed class FingerprintTable<TKey, TScheme>
             return;
         }
 
-        TKey[] oldKeys = _keys;
-        int[]? oldIds = _ids;
-        long capacity = GrownCapacity(oldKeys.LongLength);
-        _keys = HugePageArrays.Zeroed<TKey>(capacity);
-        _ids = oldIds is null ? null : HugePageArrays.Zeroed<int>(capacity);
-        Resized(capacity);
-        ref TKey keys = ref MemoryMarshal.GetArrayDataReference(_keys);
-        for (int j = 0; j < oldKeys.Length; j++)
+        TKey* oldKeys = _keys;
+        int* oldIds = _ids;
+        int oldCapacity = (int)Capacity;
+        SwitchRegions(GrownCapacity(oldCapacity));
+        TKey* keys = _keys;
+        for (int j = 0; j < oldCapacity; j++)
         {
             TKey key = oldKeys[j];
             if (TScheme.IsEmpty(key))
@@ -467,17 +468,56 @@ internal sealed class FingerprintTable<TKey, TScheme>
             }
 
             int i = Home(key);
-            while (!TScheme.IsEmpty(Unsafe.Add(ref keys, i)))
+            while (!TScheme.IsEmpty(keys[i]))
             {
                 i = Next(i);
             }
 
-            Unsafe.Add(ref keys, i) = key;
-            if (_ids is not null)
+            keys[i] = key;
+            if (_ids != null)
             {
-                _ids[i] = oldIds![j];
+                _ids[i] = oldIds[j];
             }
         }
+
+        IdleOtherRegions();
+    }
+
+    /// <summary>Points the table at the other regions, zeroed for <paramref name="capacity"/> slots (the old arrays stay readable).</summary>
+    private void SwitchRegions(long capacity)
+    {
+        int next = 1 - _live;
+        _keys = _keyMemory[next].Zeroed(capacity);
+        _ids = _idMemory is null ? null : _idMemory[next].Zeroed(capacity);
+        _live = next;
+        Resized(capacity);
+    }
+
+    /// <summary>The regions the table grew out of are idle until the next growth.</summary>
+    private void IdleOtherRegions()
+    {
+        _keyMemory[1 - _live].Idle();
+        _idMemory?[1 - _live].Idle();
+    }
+
+    /// <summary>Bytes the idle regions keep mapped (lazily freed: see <see cref="SlotMemory{T}"/>).</summary>
+    public long IdleBytes => _compact is not null ? 0
+        : _keyMemory[1 - _live].IdleBytes + (_idMemory is null ? 0 : _idMemory[1 - _live].IdleBytes);
+
+    public void Dispose()
+    {
+        foreach (var memory in _keyMemory)
+        {
+            memory.Dispose();
+        }
+
+        foreach (var memory in _idMemory ?? [])
+        {
+            memory.Dispose();
+        }
+
+        _keys = null;
+        _ids = null;
     }
 
     /// <summary>
@@ -489,36 +529,36 @@ internal sealed class FingerprintTable<TKey, TScheme>
     public void GrowParallel(int workers)
     {
         // One worker, a compact table or a small one: the serial rehash.
-        if (workers <= 1 || _compact is not null || _keys.Length < (1 << 16))
+        if (workers <= 1 || _compact is not null || Capacity < (1 << 16))
         {
             Grow();
             return;
         }
 
-        TKey[] oldKeys = _keys;
-        int[]? oldIds = _ids;
-        long capacity = GrownCapacity(oldKeys.LongLength);
-        _keys = HugePageArrays.Zeroed<TKey>(capacity);
-        _ids = oldIds is null ? null : HugePageArrays.Zeroed<int>(capacity);
-        Resized(capacity);
-        int part = (oldKeys.Length + workers - 1) / workers;
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+        nint oldKeys = (nint)_keys;
+        nint oldIds = (nint)_ids;
+        int oldCapacity = (int)Capacity;
+        SwitchRegions(GrownCapacity(oldCapacity));
+        int part = (oldCapacity + workers - 1) / workers;
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w => MoveKeys((TKey*)oldKeys, (int*)oldIds, Math.Min(oldCapacity, w * part), Math.Min(oldCapacity, (w * part) + part)));
+        IdleOtherRegions();
+    }
+
+    /// <summary>Moves the old slots [<paramref name="from"/>, <paramref name="to"/>) into the table (one worker's part of a rehash).</summary>
+    private void MoveKeys(TKey* oldKeys, int* oldIds, int from, int to)
+    {
+        for (int j = from; j < to; j++)
         {
-            int from = Math.Min(oldKeys.Length, w * part);
-            int to = Math.Min(oldKeys.Length, from + part);
-            for (int j = from; j < to; j++)
+            TKey key = oldKeys[j];
+            if (!TScheme.IsEmpty(key))
             {
-                TKey key = oldKeys[j];
-                if (!TScheme.IsEmpty(key))
+                int slot = Claim(key);
+                if (oldIds != null)
                 {
-                    int slot = Claim(key);
-                    if (oldIds is not null)
-                    {
-                        _ids![slot] = oldIds[j];
-                    }
+                    _ids[slot] = oldIds[j];
                 }
             }
-        });
+        }
     }
 
     /// <summary>The most bytes the table holds on the way to taking <paramref name="keys"/> keys in all (old and new arrays while growing).</summary>
@@ -555,22 +595,21 @@ internal sealed class FingerprintTable<TKey, TScheme>
     /// each other and the work between them. Where no hint exists the slot is simply read.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public unsafe void Prefetch(TKey key)
+    public void Prefetch(TKey key)
     {
-        int i = Home(key);
-        if ((uint)i >= (uint)_keys.Length)
+        if (_compact is not null)
         {
             return;
         }
 
-        ref TKey slot = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_keys), i);
+        TKey* slot = _keys + Home(key);
         if (Sse.IsSupported)
         {
-            Sse.Prefetch0(Unsafe.AsPointer(ref slot));
+            Sse.Prefetch0(slot);
         }
         else
         {
-            _ = Volatile.Read(ref Unsafe.As<TKey, ulong>(ref slot));
+            _ = Volatile.Read(ref *(ulong*)slot);
         }
     }
 

@@ -20,7 +20,6 @@ internal static class HugePageArrays
     /// <summary>Arrays smaller than this stay ordinary: the advice covers whole 2 MiB pages only.</summary>
     public const long MinBytes = 8L << 20;
 
-    private const int MadvHugePage = 14;
     private const long HugePage = 2L << 20;
 
     private static readonly bool s_supported = OperatingSystem.IsLinux()
@@ -70,11 +69,7 @@ internal static class HugePageArrays
         if (alignedEnd > alignedStart)
         {
             // Advice only: a refusal (no THP in this kernel) leaves ordinary pages, so the result is not checked.
-            _ = MAdvise((nint)alignedStart, (nuint)(alignedEnd - alignedStart), MadvHugePage);
+            _ = VirtualMemory.MAdvise((nint)alignedStart, (nuint)(alignedEnd - alignedStart), VirtualMemory.MadvHugePage);
         }
     }
-
-    [DllImport("libc", EntryPoint = "madvise")]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int MAdvise(nint address, nuint length, int advice);
 }

@@ -123,7 +123,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private long ActionIndexBytes => _actions8 is not null ? _actions8.AllocatedBytes : _actions16!.AllocatedBytes;
 
     private long MemoryBytes => _table.Bytes + _parents.AllocatedBytes + ActionIndexBytes
-        + _current.AllocatedBytes + _next.AllocatedBytes + _frontierPool.IdleBytes + (_graph?.Bytes ?? 0) + WorkerBytes + SharedWorkerBytes
+        + _table.IdleBytes + _current.AllocatedBytes + _next.AllocatedBytes + _frontierPool.IdleBytes + (_graph?.Bytes ?? 0) + WorkerBytes + SharedWorkerBytes
         + _successors.Bytes;
 
     private long WorkerBytes
@@ -160,6 +160,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     {
         _current.Dispose();
         _next.Dispose();
+        _table.Dispose();
     }
 
     public CheckResult Run()

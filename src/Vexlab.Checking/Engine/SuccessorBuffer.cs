@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -7,7 +6,7 @@ namespace Vexlab.Checking.Engine;
 
 /// <summary>
 /// One thread's buffer for the successors of one state, built in place: the parent is copied in once, each action
-/// changes the buffer where it lies, the words it changed are found by comparing with the parent (32 bytes a step),
+/// changes the buffer where it lies, the words it changed are found by comparing with the parent (64 bytes a step),
 /// the fingerprint is updated from those words alone, and the changed words are kept as the successor's patch and
 /// put back from the parent (the undo), all in the one pass. Per transition that is one vector compare over the state and O(changed
 /// words) hashing and restoring, instead of a copy and a hash of the whole state; a successor's bytes are written
@@ -77,47 +76,70 @@ internal sealed class SuccessorBuffer<TKey, TScheme>
         ref byte b = ref MemoryMarshal.GetArrayDataReference(Buffer);
         int size = _stateSize;
         TKey hash = parentHash;
-        int offset = 0;
-        for (; offset + 32 <= size; offset += 32)
+
+        // A transition changes a few words of a state of hundreds of bytes: 64 bytes are compared at a time (the
+        // differences of two 32-byte halves or-ed, one test), and only a block that differs is walked word by word,
+        // out of line, so the scan's loop stays a handful of instructions with everything in registers.
+        nuint whole = (nuint)(size & ~63);
+        nuint offset = 0;
+        for (; offset < whole; offset += 64)
         {
-            Vector256<byte> x = Vector256.LoadUnsafe(ref p, (nuint)offset);
-            Vector256<byte> y = Vector256.LoadUnsafe(ref b, (nuint)offset);
-            if (x != y)
+            Vector256<byte> low = Vector256.LoadUnsafe(ref p, offset) ^ Vector256.LoadUnsafe(ref b, offset);
+            Vector256<byte> high = Vector256.LoadUnsafe(ref p, offset + 32) ^ Vector256.LoadUnsafe(ref b, offset + 32);
+            if ((low | high) != Vector256<byte>.Zero)
             {
-                uint differs = ~Vector256.Equals(x, y).ExtractMostSignificantBits();
-                while (differs != 0)
-                {
-                    int lane = BitOperations.TrailingZeroCount(differs) >> 3;
-                    int at = offset + (lane * 8);
-                    ref byte word = ref Unsafe.Add(ref b, at);
-                    ulong before = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, at));
-                    ulong after = Unsafe.ReadUnaligned<ulong>(ref word);
-                    hash = TScheme.Update(hash, at >> 3, before, after);
-                    AddPatch(at >> 3, after);
-                    Unsafe.WriteUnaligned(ref word, before);
-                    differs &= ~(0xFFu << (lane * 8));
-                }
+                hash = PatchWords(ref p, ref b, (int)offset, 8, hash);
             }
         }
 
-        // The last words, the final one zero-padded past the state's end.
-        Span<byte> state = Buffer.AsSpan(0, size);
-        for (; offset < size; offset += 8)
+        // The last whole words, then the final partial word zero-padded past the state's end.
+        int tailWords = (size - (int)whole) >> 3;
+        if (tailWords > 0)
         {
-            int index = offset >> 3;
+            hash = PatchWords(ref p, ref b, (int)whole, tailWords, hash);
+        }
+
+        int last = (int)whole + (tailWords * 8);
+        if (last < size)
+        {
+            Span<byte> state = Buffer.AsSpan(0, size);
+            int index = last >> 3;
             ulong before = WordMix.Word(parent[..size], index);
             ulong after = WordMix.Word(state, index);
             if (before != after)
             {
                 hash = TScheme.Update(hash, index, before, after);
                 AddPatch(index, after);
-                int length = Math.Min(8, size - offset);
-                parent.Slice(offset, length).CopyTo(state.Slice(offset, length));
+                parent[last..size].CopyTo(state[last..]);
             }
         }
 
         _successors++;
         _patchStart[_successors] = _patchCount;
+        return hash;
+    }
+
+    /// <summary>
+    /// The <paramref name="words"/> whole words from byte <paramref name="offset"/>: each that differs from the parent
+    /// updates the fingerprint, joins the patch and is put back from the parent (the undo), while it is in a register.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private TKey PatchWords(ref byte parent, ref byte buffer, int offset, int words, TKey hash)
+    {
+        for (int w = 0; w < words; w++)
+        {
+            int at = offset + (w * 8);
+            ulong before = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref parent, at));
+            ref byte word = ref Unsafe.Add(ref buffer, at);
+            ulong after = Unsafe.ReadUnaligned<ulong>(ref word);
+            if (before != after)
+            {
+                hash = TScheme.Update(hash, at >> 3, before, after);
+                AddPatch(at >> 3, after);
+                Unsafe.WriteUnaligned(ref word, before);
+            }
+        }
+
         return hash;
     }
 
