@@ -75,7 +75,8 @@ internal sealed unsafe class SlotMemory<T> : IDisposable
         if (_base is null || bytes > _reservedBytes)
         {
             _array = null;
-            _array = HugePageArrays.Zeroed<T>(length);
+            // Pinned (the table keeps a pointer); a large one is advised as huge pages too.
+            _array = bytes >= HugePageArrays.MinBytes && s_native ? HugePageArrays.Zeroed<T>(length) : GC.AllocateArray<T>(checked((int)length), pinned: true);
             return (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array));
         }
 
