@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 
 namespace Vexlab.Cli.Tests;
@@ -17,27 +16,13 @@ public sealed class CheckLimitsTests : IDisposable
 
     private string P(string name) => Path.Combine(_folder, name);
 
-    /// <summary>8 vCPUs, 64 host-absent pages, a user task per vCPU touching 8 of them: far beyond 256 MiB.</summary>
-    private string WriteLargeModel()
-    {
-        var text = new StringBuilder();
-        text.AppendLine("name: large").AppendLine("vcpus: 8").AppendLine("pages: 64");
-        text.AppendLine("host_absent: [" + string.Join(", ", Enumerable.Range(0, 64)) + "]");
-        text.AppendLine("bounds: {nmis: 0, ticks: 1, truncations: 0, reenables: 0}").AppendLine("tasks:");
-        for (int v = 0; v < 8; v++)
-        {
-            var program = string.Join("; ", Enumerable.Range(v * 8, 8).Select(p => "touch " + p.ToString(CultureInfo.InvariantCulture)));
-            text.AppendLine(CultureInfo.InvariantCulture, $"  - {{name: t{v}, mode: user, vcpu: {v}, program: \"{program}\"}}");
-        }
-
-        File.WriteAllText(P("large.yaml"), text.ToString());
-        return P("large.yaml");
-    }
+    /// <summary>8 vCPUs, 64 host-absent pages, a user task per vCPU touching 8 of them: far beyond 256 MiB (docs/checking.md's example).</summary>
+    private static readonly string LargeModel = Path.Combine(RepositoryRoot.Path, "docs", "examples", "large.yaml");
 
     [Fact]
     public void Large_model_under_memory_256M_and_a_1G_spill_budget_stops_with_exit_3_within_the_bounds_and_resumes()
     {
-        var model = WriteLargeModel();
+        var model = LargeModel;
         var temp = Directory.CreateDirectory(P("tmp")).FullName;
         var spill = Directory.CreateDirectory(P("spill")).FullName;
         string[] args =

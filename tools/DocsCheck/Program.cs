@@ -43,14 +43,6 @@ foreach (var entry in staleAllowed)
     Console.Out.WriteLine(entry);
 }
 
-foreach (var file in files.Count > 0 ? files : run.DefaultFiles())
-{
-    if (ProseNumbers.Pending.TryGetValue(file, out var why))
-    {
-        Console.Out.WriteLine($"{file}: prose numbers not checked yet: {why}");
-    }
-}
-
 if (unsourced.Count > 0)
 {
     Console.Out.WriteLine($"{unsourced.Count} numbers in prose come from no pasted output: quote the output that has them, add the block that prints them, or reword (a number that is not a result goes in {ProseNumbers.AllowFile} with its reason)");

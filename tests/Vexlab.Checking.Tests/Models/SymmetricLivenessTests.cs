@@ -25,6 +25,39 @@ public sealed class SymmetricLivenessTests
           - {name: b, mode: user, vcpu: 1, program: "touch 0"}
         """;
 
+    /// <summary>
+    /// Three vCPUs, one user task on vCPU0 touching the one host-absent page, page-ready to any vCPU: vCPUs 1 and
+    /// 2 are interchangeable and either may take vCPU0's page-ready. With <c>guest.apf.dummy_entries=false</c> a
+    /// page-ready that lands before its waiter queues itself is dropped (kvm_async_pf_task_wake finds no sleeper
+    /// and, without a dummy entry, forgets the token), so the task sleeps forever: a no-lost-wakeup lasso.
+    /// </summary>
+    private const string Race3 = """
+        name: race3
+        vcpus: 3
+        pages: 1
+        host_absent: [0]
+        knobs: {host.apf.ready_target: any}
+        tasks:
+          - {name: a, mode: user, vcpu: 0, program: "touch 0"}
+        """;
+
+    /// <summary>
+    /// Three vCPUs, one user task on vCPU0 touching a DAX page that may be truncated, page-ready to any vCPU
+    /// (2-bit APF ids keep the token space finite): under kvm-pf the task retries its unrecoverable access
+    /// forever, a cyclic unrecoverable-terminates lasso whose page-ready steps may run on vCPU 1 or 2.
+    /// </summary>
+    private const string Truncate3 = """
+        name: truncate3
+        vcpus: 3
+        pages: 1
+        host_absent: [0]
+        dax: [0]
+        bounds: {truncations: 1}
+        knobs: {host.apf.ready_target: any, host.apf.token_id_bits: 2}
+        tasks:
+          - {name: a, mode: user, vcpu: 0, program: "touch 0"}
+        """;
+
     public static TheoryData<string, string, string> Cases() => new()
     {
         { "sym2", "sync", string.Empty },
@@ -37,6 +70,10 @@ public sealed class SymmetricLivenessTests
 
         // The lost wakeup of wake-race: a page-ready before its waiter is dropped (no-lost-wakeup, a lasso).
         { "race", "kvm-pf-int", "guest.apf.dummy_entries=false" },
+
+        // Three vCPUs with a liveness violation: the same lost wakeup (a dead end), and a truncated page retried forever (a loop).
+        { "race3", "kvm-pf-int", "guest.apf.dummy_entries=false" },
+        { "truncate3", "kvm-pf", string.Empty },
     };
 
     [Theory]
@@ -57,9 +94,16 @@ public sealed class SymmetricLivenessTests
             plain.Result.Violations.Select(v => v.Property).Order(StringComparer.Ordinal),
             reduced.Result.Violations.Select(v => v.Property).Order(StringComparer.Ordinal));
         Assert.True(reduced.Result.States * 3 / 2 < plain.Result.States, $"{reduced.Result.States} states with symmetry, {plain.Result.States} without");
-        if (setting.Length > 0)
+        if (setting.Length > 0 || model == "truncate3")
         {
             Assert.Contains(reduced.Result.Violations, v => v.Kind == ViolationKind.Lasso);
+        }
+
+        if (model == "truncate3")
+        {
+            // A loop, not a dead end: the lasso comes from a quotient component's real states.
+            Assert.Equal([1, 2], reduced.Symmetry.Classes.Single());
+            Assert.Contains(reduced.Result.Violations, v => v.Kind == ViolationKind.Lasso && v.LoopStart < v.Actions.Count);
         }
 
         using var system = ModelCheck.BuildSystem(CheckRequest.ForFile(file, protocol, overrides, PropertyNames.Liveness));
@@ -69,11 +113,14 @@ public sealed class SymmetricLivenessTests
         }
     }
 
-    [Fact]
-    public void Workers_do_not_change_a_symmetric_liveness_result()
+    [Theory]
+    [InlineData("race", "kvm-pf-int", "guest.apf.dummy_entries=false")]
+    [InlineData("race3", "kvm-pf-int", "guest.apf.dummy_entries=false")]
+    [InlineData("truncate3", "kvm-pf", "")]
+    public void Workers_do_not_change_a_symmetric_liveness_result(string model, string protocol, string setting)
     {
         CheckResult Run(int workers) => ModelCheck.Run(
-            CheckRequest.ForFile(Load("race"), "kvm-pf-int", Overrides("guest.apf.dummy_entries=false"), PropertyNames.Liveness) with { Symmetry = true },
+            CheckRequest.ForFile(Load(model), protocol, Overrides(setting), PropertyNames.Liveness) with { Symmetry = true },
             new CheckerOptions { Workers = workers }).Result;
 
         var reference = Run(1);
@@ -161,6 +208,8 @@ public sealed class SymmetricLivenessTests
     {
         "sym2" => SymmetryModels.TwoVcpus,
         "sym3" => SymmetryModels.ThreeVcpus,
+        "race3" => Race3,
+        "truncate3" => Truncate3,
         _ => Race,
     });
 
