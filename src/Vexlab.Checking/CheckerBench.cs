@@ -29,6 +29,9 @@ public sealed record CheckerBenchResult(
     public double CollisionProbability { get; init; }
 
     public double StatesPerCpuSecond => States / Math.Max(1e-9, CpuTime.TotalSeconds);
+
+    /// <summary>Bytes of one frontier record (the state and its fingerprint): what each state costs in level memory traffic.</summary>
+    public int RecordBytes { get; init; }
 }
 
 public static class CheckerBench
@@ -64,6 +67,7 @@ public static class CheckerBench
             Compression = compression,
             FingerprintBits = result.FingerprintBits,
             CollisionProbability = result.CollisionProbability,
+            RecordBytes = system.StateSize + (result.FingerprintBits > 64 ? 16 : 8),
         };
     }
 }
