@@ -38,7 +38,7 @@ public static class CheckCommand
         var markdown = new Option<bool>("--markdown") { Description = "With --matrix: print the verdicts as a Markdown table (the docs' tables are this output)" };
         var transpose = new Option<bool>("--transpose") { Description = "With --matrix: one row per protocol entry, one column per model" };
         var trace = new Option<string?>("--trace") { Description = "Write the first counterexample as replayable JSON", HelpName = "FILE" };
-        var symmetry = new Option<bool>("--symmetry") { Description = "Store one state per orbit of interchangeable vCPUs (identical tasks pinned alike); safety and no-deadlock only, counterexamples stay real traces" };
+        var symmetry = new Option<bool>("--symmetry") { Description = "Store one state per orbit of interchangeable vCPUs (identical tasks pinned alike) and of tasks with the same program on one vCPU; safety, deadlock and liveness, counterexamples and lassos stay real traces; not with task migration" };
         var swarm = new Option<bool>("--swarm") { Description = "Swarm: many bounded random-order depth-first searches (seeds, depth bounds) instead of one exhaustive search; --max-states and --max-depth bound each member" };
         var members = new Option<int?>("--members") { Description = "With --swarm: members of the whole swarm [default: 16]", HelpName = "N" };
         var seed = new Option<ulong?>("--seed") { Description = "With --swarm: the swarm's seed [default: 1]", HelpName = "S" };
