@@ -55,7 +55,7 @@ public class LivenessSearchBenchmarks
     [Params("one-waiter", "truncate-busy")]
     public string Model { get; set; } = "one-waiter";
 
-    /// <summary>1: Tarjan, as the checker runs one search below <see cref="LivenessChecker.ParallelSearchWorkers"/>; more: the parallel search.</summary>
+    /// <summary>1: Tarjan, as the checker runs one search on one worker; more: the parallel search.</summary>
     [Params(1, 2, 4)]
     public int Workers { get; set; }
 

@@ -39,19 +39,19 @@ internal sealed partial class LivenessChecker
     public const int DefaultParallelMinimum = 1 << 16;
 
     /// <summary>
-    /// Workers from which one search runs on several threads. Trimming costs about Tarjan's CPU time on a
-    /// restriction without cycles and adds to it on one with a large core (LivenessSearchBenchmarks: one-waiter
-    /// and truncate-busy), so it pays only with several cores free; two workers keep Tarjan.
+    /// Workers from which one search runs on several threads. Trimming costs about Tarjan's CPU time when it decides
+    /// alone and little more when it leaves a large core for Tarjan, so two threads already gain when the second
+    /// core is free (LivenessSearchBenchmarks, docs/checking.md).
     /// </summary>
-    public const int ParallelSearchWorkers = 4;
+    public const int ParallelSearchWorkers = 2;
 
     /// <summary>Coloring rounds of a parallel decomposition before what is left goes to Tarjan.</summary>
     public const int DefaultColoringRounds = 64;
 
     /// <summary>
     /// Workers from which a parallel decomposition colors what trimming leaves. Coloring (a predecessor index,
-    /// propagation, a search per root) took about 4.5 times Tarjan's CPU time on truncate-busy, so it can pay only
-    /// with more cores than that; with fewer, Tarjan takes the trimmed core.
+    /// propagation, a search per root) took several times Tarjan's CPU time on truncate-busy
+    /// (LivenessSearchBenchmarks), so it can pay only with many cores; with fewer, Tarjan takes the trimmed core.
     /// </summary>
     public const int ColoringWorkers = 8;
 
