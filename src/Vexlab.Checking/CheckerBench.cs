@@ -29,6 +29,9 @@ public sealed record CheckerBenchResult(
     public double CollisionProbability { get; init; }
 
     public double StatesPerCpuSecond => States / Math.Max(1e-9, CpuTime.TotalSeconds);
+
+    /// <summary>Bytes of one frontier record (the state and its fingerprint): what each state costs in level memory traffic.</summary>
+    public int RecordBytes { get; init; }
 }
 
 public static class CheckerBench
@@ -38,13 +41,20 @@ public static class CheckerBench
     /// says; <paramref name="baseline"/>: time the bare fingerprint table on as many keys afterwards.
     /// </summary>
     public static CheckerBenchResult Run(int workers, long maxStates = int.MaxValue - 1, StateCompression compression = StateCompression.None, bool baseline = true)
+        => Run(workers, maxStates, compression, baseline, sharedPath: false);
+
+    /// <summary>One worker through the multi-worker path (shared table, first-seen sets, commit): that path's cost per state.</summary>
+    public static CheckerBenchResult RunSharedPath(long maxStates = int.MaxValue - 1)
+        => Run(1, maxStates, StateCompression.None, baseline: false, sharedPath: true);
+
+    private static CheckerBenchResult Run(int workers, long maxStates, StateCompression compression, bool baseline, bool sharedPath)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(workers);
         var request = new CheckRequest("bench", "kvm-pf-int", [], ["no-deadlock"]);
         using var system = ModelCheck.BuildSystem(request);
         using var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
-        var result = Checker.Run(system, new CheckerOptions { Workers = workers, MaxStates = maxStates, CheckLiveness = false, CheckDeadlock = true, Compression = compression });
+        var result = Checker.Run(system, new CheckerOptions { Workers = workers, MaxStates = maxStates, CheckLiveness = false, CheckDeadlock = true, Compression = compression, SharedPathWithOneWorker = sharedPath });
         process.Refresh();
         var cpu = process.TotalProcessorTime - cpuBefore;
         var seconds = Math.Max(1e-9, result.Elapsed.TotalSeconds);
@@ -64,6 +74,7 @@ public static class CheckerBench
             Compression = compression,
             FingerprintBits = result.FingerprintBits,
             CollisionProbability = result.CollisionProbability,
+            RecordBytes = system.StateSize + (result.FingerprintBits > 64 ? 16 : 8),
         };
     }
 }

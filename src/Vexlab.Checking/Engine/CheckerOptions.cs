@@ -82,6 +82,13 @@ public sealed class CheckerOptions
     /// <summary>Clock for the time limit and progress.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// Safety search with one worker through the multi-worker path (shared table, first-seen sets, commit phase)
+    /// instead of the serial one: the same result, and the cost of that path with nothing to share, for the bench's
+    /// account of what a second worker can gain.
+    /// </summary>
+    internal bool SharedPathWithOneWorker { get; set; }
+
     /// <summary>Cancellation stops the search after the current level, like a limit.</summary>
     public CancellationToken CancellationToken { get; set; }
 

@@ -346,7 +346,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private StopReason? ExpandLevel(ref byte[] scratch)
     {
         long count = _current.Count;
-        bool parallel = _workers > 1;
+        bool parallel = _workers > 1 || (_options.SharedPathWithOneWorker && _graph is null);
         int blockStates = !parallel ? _directBlockStates
             : _graph is null ? _sharedBlockStates * _workers
             : _workerBlockStates * _workers;

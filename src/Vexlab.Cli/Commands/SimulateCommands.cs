@@ -476,6 +476,10 @@ public static class SimulateCommands
         var r = Vexlab.Checking.CheckerBench.Run(1, maxStates);
         var parallel = workers > 1 ? Vexlab.Checking.CheckerBench.Run(workers, maxStates) : null;
         var compact = Vexlab.Checking.CheckerBench.Run(1, maxStates, Vexlab.Checking.Engine.StateCompression.Compact, baseline: false);
+        var sharedPath = parallel is not null ? Vexlab.Checking.CheckerBench.RunSharedPath(maxStates) : null;
+        var copy1 = Vexlab.Checking.Engine.MemoryBandwidth.Copy(1);
+        var copyN = workers > 1 ? Vexlab.Checking.Engine.MemoryBandwidth.Copy(workers) : copy1;
+        double levelTraffic = r.StatesPerSec * r.RecordBytes;
         var doc = ResultDocument.Create();
         doc["model"] = "bench";
         doc["protocol"] = "kvm-pf-int";
@@ -521,6 +525,28 @@ public static class SimulateCommands
             ["cpu_ns"] = (long)(compact.CpuTime.TotalMilliseconds * 1e6),
             ["states_per_cpu_sec"] = Math.Round(compact.StatesPerCpuSecond),
         };
+        if (parallel is not null && sharedPath is not null)
+        {
+            doc["shared_path"] = new JsonObject
+            {
+                ["states_per_sec"] = Math.Round(sharedPath.StatesPerSec),
+                ["ratio_to_serial"] = Math.Round(sharedPath.StatesPerSec / Math.Max(1, r.StatesPerSec), 3),
+                ["parallel_speedup"] = Math.Round(parallel.StatesPerSec / Math.Max(1, sharedPath.StatesPerSec), 3),
+                ["wall_ns"] = (long)(sharedPath.Elapsed.TotalMilliseconds * 1e6),
+                ["cpu_ns"] = (long)(sharedPath.CpuTime.TotalMilliseconds * 1e6),
+            };
+        }
+
+        doc["memory_copy"] = new JsonObject
+        {
+            ["bytes_per_sec"] = Math.Round(copy1.BytesPerSecond),
+            ["threads"] = copyN.Threads,
+            ["bytes_per_sec_threads"] = Math.Round(copyN.BytesPerSecond),
+            ["scaling"] = Math.Round(copyN.BytesPerSecond / Math.Max(1, copy1.BytesPerSecond), 3),
+            ["record_bytes"] = r.RecordBytes,
+            ["level_bytes_per_sec"] = Math.Round(levelTraffic),
+            ["ratio_level_to_copy"] = Math.Round(levelTraffic / Math.Max(1, copy1.BytesPerSecond), 4),
+        };
         doc["targets"] = new JsonObject { ["states_per_sec"] = 2_000_000, ["speedup_two_workers"] = 1.7, ["bytes_per_state"] = 12, ["bytes_per_state_compressed"] = 10 };
         var w = context.HumanWriter(target);
         w.WriteLine(string.Create(Inv, $"model bench, protocol kvm-pf-int, 1 worker: {r.States:N0} states, {r.Transitions:N0} transitions in {r.Elapsed.TotalSeconds:F1} s"));
@@ -535,6 +561,13 @@ public static class SimulateCommands
         }
 
         w.WriteLine(string.Create(Inv, $"compact           {compact.StatesPerSec:N0} states/s ({compact.StatesPerSec / Math.Max(1, r.StatesPerSec):F2} of uncompressed); bytes/state {compact.BytesPerState:F1} (target <= 10); {compact.FingerprintBits}-bit keys, collision probability {compact.CollisionProbability:E1}; cpu {compact.CpuTime.TotalSeconds:F1} s"));
+        if (parallel is not null && sharedPath is not null)
+        {
+            w.WriteLine(string.Create(Inv, $"shared path       {sharedPath.StatesPerSec:N0} states/s with 1 worker ({sharedPath.StatesPerSec / Math.Max(1, r.StatesPerSec):F2} of the serial path); {parallel.Workers} workers run {parallel.StatesPerSec / Math.Max(1, sharedPath.StatesPerSec):F2}x its rate"));
+        }
+
+        w.WriteLine(string.Create(Inv, $"memory copy       {copy1.BytesPerSecond / 1e9:F2} GB/s with 1 thread, {copyN.BytesPerSecond / 1e9:F2} GB/s with {copyN.Threads} ({copyN.BytesPerSecond / Math.Max(1, copy1.BytesPerSecond):F2}x)"));
+        w.WriteLine(string.Create(Inv, $"level traffic     {levelTraffic / 1e9:F2} GB/s at the 1-worker rate ({r.RecordBytes:N0}-byte records, each written and read back once): {levelTraffic / Math.Max(1, copy1.BytesPerSecond):F3} of the copy rate"));
         ResultDocument.Write(context, target, doc);
         return ExitCodes.Done;
     }

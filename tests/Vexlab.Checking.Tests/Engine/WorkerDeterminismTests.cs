@@ -66,6 +66,23 @@ public sealed class WorkerDeterminismTests
     }
 
     [Fact]
+    public void One_worker_through_the_shared_path_gives_the_serial_result()
+    {
+        // bench --checker times this path to say what a second worker can gain; it must do the same search.
+        static CheckResult Run(bool shared) => Checker.Run(
+            new GridSystem(70, liveness: false, deadlocks: true),
+            new CheckerOptions { Workers = 1, MaxMemoryBytes = 1L << 30, SharedPathWithOneWorker = shared });
+
+        CheckResult reference = Run(false);
+        CheckResult shared = Run(true);
+        CheckerTests.AssertSameResult(reference, shared);
+        for (int i = 0; i < reference.Violations.Count; i++)
+        {
+            Assert.Equal(reference.Violations[i].ActionIndices, shared.Violations[i].ActionIndices);
+        }
+    }
+
+    [Fact]
     public void The_bench_model_gives_the_same_result_with_two_workers()
     {
         static CheckResult Run(int workers) => ModelCheck.Run(
