@@ -25,16 +25,57 @@ internal interface IQuotientLiveness
 /// <c>workers</c> of them run at once, each with its own Tarjan arrays, and the results are reduced in bit
 /// order, so the lasso is the one a single worker finds. One search is a depth-first walk and stays on one thread.
 /// </summary>
-internal sealed class LivenessChecker
+internal sealed partial class LivenessChecker
 {
     private readonly StateGraph _graph;
     private readonly int _states;
     private readonly ulong _classMask;
     private readonly int _workers;
     private readonly TarjanScratch?[] _scratch;
+    private readonly int _parallelMinimum;
+    private readonly int _coloringRounds;
 
-    public LivenessChecker(StateGraph graph, int states, int fairnessClasses, int workers = 1)
+    /// <summary>Restrictions of at least this many states are decomposed on several threads when workers are left over.</summary>
+    public const int DefaultParallelMinimum = 1 << 16;
+
+    /// <summary>
+    /// Workers from which one search runs on several threads. Trimming costs about Tarjan's CPU time when it decides
+    /// alone and little more when it leaves a large core for Tarjan, so two threads already gain when the second
+    /// core is free (LivenessSearchBenchmarks, docs/checking.md).
+    /// </summary>
+    public const int ParallelSearchWorkers = 2;
+
+    /// <summary>Coloring rounds of a parallel decomposition before what is left goes to Tarjan.</summary>
+    public const int DefaultColoringRounds = 64;
+
+    /// <summary>
+    /// Workers from which a parallel decomposition colors what trimming leaves. Coloring (a predecessor index,
+    /// propagation, a search per root) took several times Tarjan's CPU time on truncate-busy
+    /// (LivenessSearchBenchmarks), so it can pay only with many cores; with fewer, Tarjan takes the trimmed core.
+    /// </summary>
+    public const int ColoringWorkers = 8;
+
+    private readonly int _parallelFrom;
+
+    /// <param name="graph">The stored state graph.</param>
+    /// <param name="states">Its states.</param>
+    /// <param name="fairnessClasses">The system's weak fairness classes.</param>
+    /// <param name="workers">Threads the searches may use.</param>
+    /// <param name="parallelMinimum">Restrictions smaller than this are searched with Tarjan on one thread.</param>
+    /// <param name="coloringRounds">Coloring rounds of a parallel search; -1: by <see cref="ColoringWorkers"/>.</param>
+    /// <param name="parallelFrom">Workers from which one search runs on several threads.</param>
+    public LivenessChecker(
+        StateGraph graph,
+        int states,
+        int fairnessClasses,
+        int workers = 1,
+        int parallelMinimum = DefaultParallelMinimum,
+        int coloringRounds = -1,
+        int parallelFrom = ParallelSearchWorkers)
     {
+        _parallelMinimum = parallelMinimum;
+        _parallelFrom = Math.Max(2, parallelFrom);
+        _coloringRounds = coloringRounds >= 0 ? coloringRounds : workers >= ColoringWorkers ? DefaultColoringRounds : 0;
         _graph = graph;
         _states = states;
         _classMask = fairnessClasses >= 64 ? ulong.MaxValue : (1UL << fairnessClasses) - 1;
@@ -82,7 +123,7 @@ internal sealed class LivenessChecker
     /// </summary>
     public List<(int Entry, int[] Members)> PendingComponents(int property)
     {
-        List<(int Entry, int[] Members)> components = FairComponents(Scratch(0), property, ulong.MaxValue, judgeFairness: false);
+        List<(int Entry, int[] Members)> components = Components(property, ulong.MaxValue, judgeFairness: false);
         components.Sort((a, b) => a.Entry.CompareTo(b.Entry));
         return components;
     }
@@ -134,11 +175,21 @@ internal sealed class LivenessChecker
         }
 
         int parallel = Math.Min(_workers, searched.Count);
-        if (parallel <= 1)
+        if (parallel <= 1 || (searched.Count < _workers && _workers >= _parallelFrom))
         {
+            // Fewer bits than workers: one search at a time, each on all of them (or one thread, below parallelFrom).
             for (int k = 0; k < searched.Count; k++)
             {
-                Search(0, k);
+                (int Entry, int[]? Members) best = (int.MaxValue, null);
+                foreach ((int entry, int[] members) in Components(property, 1UL << searched[k], judgeFairness: true))
+                {
+                    if (entry < best.Entry)
+                    {
+                        best = (entry, members);
+                    }
+                }
+
+                found[k] = best;
             }
         }
         else
@@ -168,6 +219,34 @@ internal sealed class LivenessChecker
         }
 
         return bestMembers is null ? new Lasso(bestEntry, []) : new Lasso(bestEntry, BuildLoop(bestEntry, bestMembers));
+    }
+
+    /// <summary>Searches that ran on several threads (a test reads it to know the parallel decomposition ran).</summary>
+    internal int ParallelSearches => _parallelSearches;
+
+    private int _parallelSearches;
+
+    /// <summary>
+    /// The accepted components of the graph restricted to alive states with an obligation of <paramref name="bits"/>
+    /// pending, sorted by smallest state id: what one search decides, for comparing decompositions.
+    /// </summary>
+    internal List<(int Entry, int[] Members)> AcceptedComponents(int property, ulong bits, bool judgeFairness)
+    {
+        List<(int Entry, int[] Members)> components = Components(property, bits, judgeFairness);
+        components.Sort((a, b) => a.Entry.CompareTo(b.Entry));
+        return components;
+    }
+
+    /// <summary>The accepted components of a restriction: on all workers when it is big enough, else with Tarjan on this thread.</summary>
+    private List<(int Entry, int[] Members)> Components(int property, ulong bit, bool judgeFairness)
+    {
+        if (_workers >= _parallelFrom && ParallelFairComponents(property, bit, judgeFairness) is { } parallel)
+        {
+            Interlocked.Increment(ref _parallelSearches);
+            return parallel;
+        }
+
+        return FairComponents(Scratch(0), property, bit, judgeFairness);
     }
 
     private bool InRestriction(int state, int property, ulong bit)
