@@ -404,7 +404,7 @@ public static class SimulateCommands
         var duration = new Option<string>("--duration") { Description = "Simulated time of the measured run", DefaultValueFactory = _ => "5s", HelpName = "T" };
         var command = new Command("bench", "Measure simulator throughput on the default scenario (one thread, after a warm-up)");
         var checker = new Option<bool>("--checker") { Description = "Measure the checker on the built-in bench model instead" };
-        var workers = new Option<int>("--workers") { Description = "Checker workers measured beside one worker (with --checker); 1: one worker only", DefaultValueFactory = _ => 2, HelpName = "N" };
+        var workers = new Option<string>("--workers") { Description = "Checker workers measured beside one worker (with --checker): a count, or a comma-separated list for a speedup curve (e.g. 2,4,8); 1: one worker only", DefaultValueFactory = _ => "2", HelpName = "N[,N...]" };
         var maxStates = new Option<long>("--max-states") { Description = "Stop the checker bench after this many states (with --checker)", DefaultValueFactory = _ => int.MaxValue - 1, HelpName = "N" };
         command.Options.Add(json);
         command.Options.Add(protocol);
@@ -416,7 +416,7 @@ public static class SimulateCommands
         {
             if (parse.GetValue(checker))
             {
-                return BenchChecker(context, JsonTarget.From(parse, json), parse.GetValue(workers), parse.GetValue(maxStates));
+                return BenchChecker(context, JsonTarget.From(parse, json), ParseWorkerCounts(parse.GetValue(workers)!), parse.GetValue(maxStates));
             }
 
             var entry = new ProtocolEntry(parse.GetValue(protocol)!, parse.GetValue(protocol)!, []);
@@ -462,23 +462,35 @@ public static class SimulateCommands
     }
 
     /// <summary>
-    /// One worker, then <paramref name="workers"/> workers on the same model, then one worker storing states
+    /// One worker, then each count of <paramref name="counts"/> on the same model (the speedup curve), then one worker storing states
     /// compactly, beside the bare table: the targets of the checker (2 M states/s with one worker, 1.7x with two,
     /// at most 12 bytes a state, at most 10 compressed) in one report.
     /// </summary>
-    private static int BenchChecker(CliContext context, JsonTarget target, int workers, long maxStates)
+    private static int BenchChecker(CliContext context, JsonTarget target, IReadOnlyList<int> counts, long maxStates)
     {
-        if (workers < 1 || maxStates < 1)
+        if (maxStates < 1)
         {
             throw new InputException("--workers and --max-states must be at least 1");
         }
 
+        // The first count other than one is the parallel run the targets speak of; the others extend the curve.
+        int workers = counts.FirstOrDefault(c => c > 1, 1);
+
+        // A short check first, so the measured runs find the search loop compiled at its final tier and none of
+        // them (the first, one-worker one above all) pays the JIT's warm-up.
+        Vexlab.Checking.CheckerBench.Run(1, Math.Min(maxStates, 200_000), baseline: false);
         var r = Vexlab.Checking.CheckerBench.Run(1, maxStates);
         var parallel = workers > 1 ? Vexlab.Checking.CheckerBench.Run(workers, maxStates) : null;
+        var curve = new List<Vexlab.Checking.CheckerBenchResult>();
+        foreach (int count in counts)
+        {
+            curve.Add(count == 1 ? r : count == workers ? parallel! : Vexlab.Checking.CheckerBench.Run(count, maxStates, baseline: false));
+        }
         var compact = Vexlab.Checking.CheckerBench.Run(1, maxStates, Vexlab.Checking.Engine.StateCompression.Compact, baseline: false);
         var sharedPath = parallel is not null ? Vexlab.Checking.CheckerBench.RunSharedPath(maxStates) : null;
         var copy1 = Vexlab.Checking.Engine.MemoryBandwidth.Copy(1);
-        var copyN = workers > 1 ? Vexlab.Checking.Engine.MemoryBandwidth.Copy(workers) : copy1;
+        int most = counts.Max();
+        var copyN = most > 1 ? Vexlab.Checking.Engine.MemoryBandwidth.Copy(most) : copy1;
         double levelTraffic = r.StatesPerSec * r.RecordBytes;
         var doc = ResultDocument.Create();
         doc["model"] = "bench";
@@ -511,6 +523,21 @@ public static class SimulateCommands
             };
         }
 
+        var curveJson = new JsonArray();
+        foreach (var point in curve)
+        {
+            curveJson.Add(new JsonObject
+            {
+                ["workers"] = point.Workers,
+                ["states_per_sec"] = Math.Round(point.StatesPerSec),
+                ["speedup"] = Math.Round(point.StatesPerSec / Math.Max(1, r.StatesPerSec), 3),
+                ["wall_ns"] = (long)(point.Elapsed.TotalMilliseconds * 1e6),
+                ["cpu_ns"] = (long)(point.CpuTime.TotalMilliseconds * 1e6),
+            });
+        }
+
+        doc["speedup_curve"] = curveJson;
+        doc["cores"] = Environment.ProcessorCount;
         doc["compressed"] = new JsonObject
         {
             ["compression"] = "compact",
@@ -560,6 +587,14 @@ public static class SimulateCommands
             w.WriteLine(string.Create(Inv, $"{parallel.Workers} workers         {parallel.StatesPerSec:N0} states/s in {parallel.Elapsed.TotalSeconds:F1} s; speedup {parallel.StatesPerSec / Math.Max(1, r.StatesPerSec):F2} (target >= 1.7 with 2); bytes/state {parallel.BytesPerState:F1}; cpu {parallel.CpuTime.TotalSeconds:F1} s"));
         }
 
+        foreach (var point in curve)
+        {
+            if (point.Workers > 1 && point != parallel)
+            {
+                w.WriteLine(string.Create(Inv, $"{point.Workers} workers         {point.StatesPerSec:N0} states/s in {point.Elapsed.TotalSeconds:F1} s; speedup {point.StatesPerSec / Math.Max(1, r.StatesPerSec):F2} ({Environment.ProcessorCount} cores); cpu {point.CpuTime.TotalSeconds:F1} s"));
+            }
+        }
+
         w.WriteLine(string.Create(Inv, $"compact           {compact.StatesPerSec:N0} states/s ({compact.StatesPerSec / Math.Max(1, r.StatesPerSec):F2} of uncompressed); bytes/state {compact.BytesPerState:F1} (target <= 10); {compact.FingerprintBits}-bit keys, collision probability {compact.CollisionProbability:E1}; cpu {compact.CpuTime.TotalSeconds:F1} s"));
         if (parallel is not null && sharedPath is not null)
         {
@@ -570,6 +605,26 @@ public static class SimulateCommands
         w.WriteLine(string.Create(Inv, $"level traffic     {levelTraffic / 1e9:F2} GB/s at the 1-worker rate ({r.RecordBytes:N0}-byte records, each written and read back once): {levelTraffic / Math.Max(1, copy1.BytesPerSecond):F3} of the copy rate"));
         ResultDocument.Write(context, target, doc);
         return ExitCodes.Done;
+    }
+
+    /// <summary>The worker counts of <c>bench --checker --workers</c>: one count or a comma-separated list, each at least 1.</summary>
+    private static List<int> ParseWorkerCounts(string text)
+    {
+        var counts = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int count) || count < 1 || count > 1024)
+            {
+                throw new InputException($"--workers: '{part}' is not a worker count (a whole number from 1 to 1024, or a comma-separated list of them)");
+            }
+
+            if (!counts.Contains(count))
+            {
+                counts.Add(count);
+            }
+        }
+
+        return counts;
     }
 
     /// <summary>The 1-minute load average (Linux), so a rate measured on a busy machine says so; empty elsewhere.</summary>
