@@ -1,4 +1,5 @@
 using Vexlab.Checking.Engine;
+using Vexlab.Checking.Models;
 
 namespace Vexlab.Checking.Tests.Engine;
 
@@ -56,6 +57,46 @@ public sealed class ParallelComponentsTests
         }
 
         AssertSameSearch(graph, states, fairnessClasses: 3, properties: 1);
+    }
+
+    /// <summary>
+    /// A check whose one liveness search has a single obligation bit (a's: b never touches the DAX page) and a
+    /// restriction of about 190,000 states, above <see cref="LivenessChecker.DefaultParallelMinimum"/>: with 2 and
+    /// 4 workers the search runs on several threads, and the result, lasso included, is one worker's.
+    /// </summary>
+    [Fact]
+    public void Workers_do_not_change_a_check_whose_one_search_runs_in_parallel()
+    {
+        const string truncateBusy = """
+            name: truncate-busy
+            vcpus: 2
+            pages: 2
+            host_absent: [0, 1]
+            dax: [0]
+            bounds: {truncations: 1, ticks: 1, nmis: 1}
+            knobs: {host.apf.ready_target: any, host.apf.token_id_bits: 2}
+            tasks:
+              - {name: a, mode: user, vcpu: 0, program: "touch 1; compute; touch 0"}
+              - {name: b, mode: user, vcpu: 1, program: "compute; syscall; sysret; compute; syscall; sysret; compute"}
+            """;
+        var request = CheckRequest.ForFile(ModelFile.Parse(truncateBusy, "truncate-busy.yaml"), "kvm-pf", [], ["unrecoverable-terminates"]);
+        CheckResult Run(int workers) => ModelCheck.Run(request, new CheckerOptions { Workers = workers, MaxMemoryBytes = 1L << 30 }).Result;
+
+        CheckResult reference = Run(1);
+        Violation lasso = Assert.Single(reference.Violations);
+        Assert.True(lasso.LoopStart < lasso.Actions.Count, "a loop, not a dead end");
+        using (var system = ModelCheck.BuildSystem(request))
+        {
+            Models.SymmetricLivenessTests.AssertRealFairLasso(system, lasso);
+        }
+
+        foreach (int workers in new[] { 2, 4 })
+        {
+            CheckResult other = Run(workers);
+            CheckerTests.AssertSameResult(reference, other);
+            Assert.Equal(lasso.ActionIndices, other.Violations[0].ActionIndices);
+            Assert.Equal(lasso.LoopStart, other.Violations[0].LoopStart);
+        }
     }
 
     private static void AssertSameSearch(StateGraph graph, int states, int fairnessClasses, int properties)
