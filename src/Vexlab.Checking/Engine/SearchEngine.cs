@@ -16,6 +16,9 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     /// <summary>Successor slots a block may produce at most: keeps limit checks a few milliseconds apart.</summary>
     private const int BlockSuccessors = 1 << 16;
 
+    /// <summary>Workers from which a search that records a liveness graph expands its levels in parallel.</summary>
+    private const int ParallelGraphMinWorkers = 4;
+
     /// <summary>Bytes of successor states one worker may buffer per block.</summary>
     private const int WorkerBufferBytes = 4 << 20;
 
@@ -346,7 +349,13 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private StopReason? ExpandLevel(ref byte[] scratch)
     {
         long count = _current.Count;
-        bool parallel = _workers > 1 || (_options.SharedPathWithOneWorker && _graph is null);
+        // With a liveness graph the levels' expansion is merged on one thread in order (every edge needs its target's
+        // id), and on two workers that merge costs more than the second worker brings: truncate3 under kvm-pf-int
+        // (1,392,105 states) took 2.91 s with one worker and 3.71 s with two. So a graph search expands in parallel
+        // only from ParallelGraphMinWorkers on; its fair-cycle search still uses every worker.
+        bool parallel = _graph is null
+            ? _workers > 1 || _options.SharedPathWithOneWorker
+            : _workers >= ParallelGraphMinWorkers;
         int blockStates = !parallel ? _directBlockStates
             : _graph is null ? _sharedBlockStates * _workers
             : _workerBlockStates * _workers;
