@@ -119,30 +119,14 @@ public class LivenessSearchBenchmarks
         var level = new List<byte[]> { initial };
         var actions = new ulong[Math.Max(1, system.MaxActions)];
         var obligations = new ulong[Math.Max(1, properties)];
+        var classes = new int[actions.Length];
         while (level.Count > 0)
         {
             var next = new List<byte[]>();
             foreach (byte[] state in level)
             {
                 int n = system.ListActions(state, actions);
-                ulong enabled = 0;
-                for (int a = 0; a < n; a++)
-                {
-                    int c = system.FairnessClass(actions[a]);
-                    enabled |= c >= 0 ? 1UL << c : 0;
-                }
-
-                byte flags = system.IsAlive(state) ? StateGraph.AliveFlag : (byte)0;
-                if (n == 0 && !system.IsValidEnd(state))
-                {
-                    flags |= StateGraph.DeadEndFlag;
-                }
-
-                for (int p = 0; p < properties; p++)
-                {
-                    obligations[p] = system.PendingObligations(state, p);
-                }
-
+                var (enabled, flags) = StateGraph.Summarize(system, state, actions.AsSpan(0, n), classes, obligations.AsSpan(0, properties));
                 graph.BeginState(enabled, flags, obligations);
                 for (int a = 0; a < n; a++)
                 {

@@ -245,7 +245,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                 Obligations = Resized(Obligations, size * liveness);
             }
 
-            var (enabled, flags) = Summarize(_system, state, actions, _classes, Obligations.AsSpan(StateCount * liveness, liveness));
+            var (enabled, flags) = StateGraph.Summarize(_system, state, actions, _classes, Obligations.AsSpan(StateCount * liveness, liveness));
 
             StateEnabled[StateCount] = enabled;
             StateFlags[StateCount] = flags;

@@ -568,41 +568,8 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
 
     private void RecordState(StateGraph graph, ReadOnlySpan<byte> state, ReadOnlySpan<ulong> actions, int[] classes, ulong[] obligations)
     {
-        var (enabled, flags) = Summarize(_system, state, actions, classes, obligations.AsSpan(0, _livenessCount));
+        var (enabled, flags) = StateGraph.Summarize(_system, state, actions, classes, obligations.AsSpan(0, _livenessCount));
         graph.BeginState(enabled, flags, obligations);
-    }
-
-    /// <summary>
-    /// What the liveness graph keeps of a state: the fairness classes enabled in it (and each
-    /// action's class into <paramref name="classes"/>), its alive and dead-end flags, and the
-    /// obligations pending for each liveness property.
-    /// </summary>
-    private static (ulong Enabled, byte Flags) Summarize(
-        ITransitionSystem system, ReadOnlySpan<byte> state, ReadOnlySpan<ulong> actions, Span<int> classes, Span<ulong> obligations)
-    {
-        ulong enabled = 0;
-        for (int a = 0; a < actions.Length; a++)
-        {
-            int c = system.FairnessClass(actions[a]);
-            classes[a] = c;
-            if (c >= 0)
-            {
-                enabled |= 1UL << c;
-            }
-        }
-
-        byte flags = system.IsAlive(state) ? StateGraph.AliveFlag : (byte)0;
-        if (actions.Length == 0 && !system.IsValidEnd(state))
-        {
-            flags |= StateGraph.DeadEndFlag;
-        }
-
-        for (int p = 0; p < obligations.Length; p++)
-        {
-            obligations[p] = system.PendingObligations(state, p);
-        }
-
-        return (enabled, flags);
     }
 
     /// <summary>

@@ -46,6 +46,39 @@ internal sealed class StateGraph
 
     public long EdgeEnd(int state) => state + 1 < EdgeStart.Count ? EdgeStart[state + 1] : Edges.Count;
 
+    /// <summary>
+    /// What the liveness graph keeps of a state: the fairness classes enabled in it (and each
+    /// action's class into <paramref name="classes"/>), its alive and dead-end flags, and the
+    /// obligations pending for each liveness property.
+    /// </summary>
+    public static (ulong Enabled, byte Flags) Summarize(
+        ITransitionSystem system, ReadOnlySpan<byte> state, ReadOnlySpan<ulong> actions, Span<int> classes, Span<ulong> obligations)
+    {
+        ulong enabled = 0;
+        for (int a = 0; a < actions.Length; a++)
+        {
+            int c = system.FairnessClass(actions[a]);
+            classes[a] = c;
+            if (c >= 0)
+            {
+                enabled |= 1UL << c;
+            }
+        }
+
+        byte flags = system.IsAlive(state) ? StateGraph.AliveFlag : (byte)0;
+        if (actions.Length == 0 && !system.IsValidEnd(state))
+        {
+            flags |= StateGraph.DeadEndFlag;
+        }
+
+        for (int p = 0; p < obligations.Length; p++)
+        {
+            obligations[p] = system.PendingObligations(state, p);
+        }
+
+        return (enabled, flags);
+    }
+
     public void BeginState(ulong enabled, byte flags, ReadOnlySpan<ulong> obligations)
     {
         EdgeStart.Add(Edges.Count);
