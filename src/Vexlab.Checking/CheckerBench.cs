@@ -30,8 +30,14 @@ public sealed record CheckerBenchResult(
 
     public double StatesPerCpuSecond => States / Math.Max(1e-9, CpuTime.TotalSeconds);
 
-    /// <summary>Bytes of one frontier record (the state and its fingerprint): what each state costs in level memory traffic.</summary>
+    /// <summary>Mean bytes of an encoded frontier record (the state's difference from the initial state, and its fingerprint): what each state costs in level memory traffic.</summary>
     public int RecordBytes { get; init; }
+
+    /// <summary>Bytes of a full record (the state and its fingerprint), as the search decodes it.</summary>
+    public int FullRecordBytes { get; init; }
+
+    /// <summary>The largest in-memory frontier (two levels, encoded) of the run.</summary>
+    public long FrontierPeakBytes { get; init; }
 }
 
 public static class CheckerBench
@@ -74,7 +80,9 @@ public static class CheckerBench
             Compression = compression,
             FingerprintBits = result.FingerprintBits,
             CollisionProbability = result.CollisionProbability,
-            RecordBytes = system.StateSize + (result.FingerprintBits > 64 ? 16 : 8),
+            RecordBytes = (int)Math.Round(result.FrontierWrittenBytes / (double)Math.Max(1, result.States)),
+            FullRecordBytes = system.StateSize + (result.FingerprintBits > 64 ? 16 : 8),
+            FrontierPeakBytes = result.FrontierPeakBytes,
         };
     }
 }

@@ -57,8 +57,14 @@ public sealed record CheckResult
     /// <summary>(table bytes including empty slots + parent and action-index bytes) / distinct states.</summary>
     public required double BytesPerState { get; init; }
 
-    /// <summary>Peak in-memory bytes of the current and next frontier.</summary>
+    /// <summary>Peak in-memory bytes of the current and next frontier (records encoded as differences from the initial state).</summary>
     public required long FrontierPeakBytes { get; init; }
+
+    /// <summary>
+    /// Encoded bytes of all the records this run wrote to its levels (not in the JSON: a resumed run counts from its
+    /// checkpoint on); over the states, the mean size of a frontier record.
+    /// </summary>
+    public long FrontierWrittenBytes { get; init; }
 
     /// <summary>Bytes written to the frontier spill file in total.</summary>
     public required long FrontierSpilledBytes { get; init; }

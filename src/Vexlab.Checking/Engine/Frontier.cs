@@ -3,9 +3,10 @@ using System.Globalization;
 namespace Vexlab.Checking.Engine;
 
 /// <summary>
-/// The states of one BFS level, in id order: in-memory chunks up to a byte cap, then a temporary spill file.
-/// Read back in blocks, in the same order. The chunks come from a pool both levels share, so a level's memory is
-/// reused by the next one instead of being allocated (and faulted in by the kernel) again level after level.
+/// The states of one BFS level, in id order, encoded by a <see cref="FrontierCodec"/> (about a third of a full
+/// record): in-memory chunks up to a byte cap, then a temporary spill file. Read back in blocks of full records, in
+/// the same order. The chunks come from a pool both levels share, so a level's memory is reused by the next one
+/// instead of being allocated (and faulted in by the kernel) again level after level.
 /// </summary>
 /// <remarks>
 /// The spill file is unlinked as soon as it is open (on Unix), so no exit path, SIGKILL included,
@@ -17,21 +18,35 @@ internal sealed class Frontier : IDisposable
     /// <summary>Prefix of spill file names: then the owning process id, a dash and a random name.</summary>
     public const string SpillPrefix = "vexlab-frontier-";
 
-    private readonly int _stateSize;
+    /// <summary>Bytes of spill file read at once.</summary>
+    public const int SpillReadBytes = 1 << 20;
+
+    private readonly FrontierCodec _codec;
+    private readonly int _recordSize;
     private readonly long _memoryCap;
     private readonly string? _spillDirectory;
     private readonly FrontierPool _pool;
     private readonly List<byte[]> _chunks = [];
+    private readonly List<int> _chunkUsed = [];
+    private readonly List<long> _chunkFirstState = [];
+    private readonly byte[] _encodeScratch;
     private long _memoryStates;
+    private long _memoryBytes;
     private FileStream? _spill;
     private long _spillStates;
+    private long _spillBytes;
+    private Cursor _cursor;
+    private bool _appendInPlace;
 
-    public Frontier(int stateSize, long memoryCap, string? spillDirectory, FrontierPool pool)
+    public Frontier(FrontierCodec codec, long memoryCap, string? spillDirectory, FrontierPool pool)
     {
-        _stateSize = stateSize;
-        _memoryCap = Math.Max(0, memoryCap) / stateSize * stateSize;
+        _codec = codec;
+        _recordSize = codec.RecordSize;
+        _memoryCap = Math.Max(0, memoryCap);
         _spillDirectory = spillDirectory;
         _pool = pool;
+        _encodeScratch = new byte[codec.MaxEncodedSize];
+        _cursor = new Cursor(this);
     }
 
     /// <summary>Id of the first state of this level.</summary>
@@ -41,117 +56,222 @@ internal sealed class Frontier : IDisposable
 
     public long MemoryStates => _memoryStates;
 
-    /// <summary>States the in-memory part holds at most; later ones spill.</summary>
-    public long MemoryCapStates => _memoryCap / _stateSize;
+    /// <summary>Encoded bytes of the in-memory states.</summary>
+    public long MemoryBytes => _memoryBytes;
+
+    /// <summary>Encoded bytes the in-memory part may still take before the level spills (0 once it spills).</summary>
+    public long MemoryRoomBytes => _spillStates != 0 ? 0 : Math.Max(0, _memoryCap - _memoryBytes);
 
     public long SpillStates => _spillStates;
 
     public long AllocatedBytes => _chunks.Count * (long)_pool.ChunkBytes;
 
     /// <summary>Bytes the spill file holds now.</summary>
-    public long SpillBytes => _spillStates * _stateSize;
+    public long SpillBytes => _spillBytes;
 
     public long SpilledBytes { get; private set; }
 
-    public void Append(ReadOnlySpan<byte> state)
+    /// <summary>Encoded bytes of every record this level object ever took (levels alternate between two objects).</summary>
+    public long AppendedBytes { get; private set; }
+
+    /// <summary>Bytes the reader holds besides the chunks (its spill read buffer).</summary>
+    public long ReaderBytes => _cursor.BufferBytes;
+
+    /// <summary>Appends a full record (state, then fingerprint).</summary>
+    public void Append(ReadOnlySpan<byte> record) => EndAppend(_codec.Encode(record, BeginAppend()));
+
+    /// <summary>
+    /// Room for one encoded record (<see cref="FrontierCodec.MaxEncodedSize"/> bytes): where it stays when the last
+    /// chunk and the cap leave room for the longest encoding, otherwise a scratch record; <see cref="EndAppend"/> keeps it.
+    /// </summary>
+    public Span<byte> BeginAppend()
     {
-        if (TryReserve(1, out long index))
+        int longest = _codec.MaxEncodedSize;
+        _appendInPlace = _spillStates == 0 && _chunks.Count > 0 && _pool.ChunkBytes - _chunkUsed[^1] >= longest && _memoryCap - _memoryBytes >= longest;
+        return _appendInPlace ? _chunks[^1].AsSpan(_chunkUsed[^1], longest) : _encodeScratch;
+    }
+
+    /// <summary>Keeps the record of <paramref name="length"/> bytes encoded into <see cref="BeginAppend"/>'s room.</summary>
+    public void EndAppend(int length)
+    {
+        if (!_appendInPlace)
         {
-            state.CopyTo(Record(index));
+            AppendEncoded(_encodeScratch.AsSpan(0, length), 1);
             return;
         }
 
-        _spill ??= OpenSpill();
-        _spill.Write(state);
-        _spillStates++;
-        SpilledBytes += _stateSize;
+        _chunkUsed[^1] += length;
+        _memoryStates++;
+        _memoryBytes += length;
+        AppendedBytes += length;
+        _cursor.Invalidate();
+        _appendInPlace = false;
+    }
+
+    /// <summary>Appends <paramref name="count"/> records already encoded by this level's codec, back to back.</summary>
+    public void AppendEncoded(ReadOnlySpan<byte> encoded, int count)
+    {
+        _cursor.Invalidate();
+        while (count > 0)
+        {
+            if (_spillStates == 0)
+            {
+                // Whole records into the last chunk while the cap allows; a record never straddles two chunks.
+                int fit = 0;
+                int bytes = 0;
+                int room = _chunks.Count == 0 ? 0 : _pool.ChunkBytes - _chunkUsed[^1];
+                long capRoom = _memoryCap - _memoryBytes;
+                while (fit < count)
+                {
+                    int length = _codec.EncodedLength(encoded[bytes..]);
+                    if (bytes + length > capRoom)
+                    {
+                        capRoom = -1;
+                        break;
+                    }
+
+                    if (bytes + length > room)
+                    {
+                        break;
+                    }
+
+                    bytes += length;
+                    fit++;
+                }
+
+                if (fit > 0)
+                {
+                    int last = _chunks.Count - 1;
+                    encoded[..bytes].CopyTo(_chunks[last].AsSpan(_chunkUsed[last]));
+                    _chunkUsed[last] += bytes;
+                    _memoryStates += fit;
+                    _memoryBytes += bytes;
+                    AppendedBytes += bytes;
+                    encoded = encoded[bytes..];
+                    count -= fit;
+                    continue;
+                }
+
+                if (capRoom >= 0)
+                {
+                    _chunks.Add(_pool.Rent());
+                    _chunkUsed.Add(0);
+                    _chunkFirstState.Add(_memoryStates);
+                    continue;
+                }
+            }
+
+            // The cap is reached: this record and all later ones go to the spill file, still encoded.
+            int spillBytes = 0;
+            for (int k = 0; k < count; k++)
+            {
+                spillBytes += _codec.EncodedLength(encoded[spillBytes..]);
+            }
+
+            _spill ??= OpenSpill();
+            _spill.Write(encoded[..spillBytes]);
+            _spillStates += count;
+            _spillBytes += spillBytes;
+            SpilledBytes += spillBytes;
+            AppendedBytes += spillBytes;
+            return;
+        }
     }
 
     /// <summary>
-    /// Appends <paramref name="count"/> states the caller then writes itself through <see cref="Record"/> (from
-    /// <paramref name="first"/> on), when they all fit in memory; false when the level spills. Several threads
-    /// may write their states at once.
-    /// </summary>
-    public bool TryReserve(long count, out long first)
-    {
-        first = _memoryStates;
-        long end = _memoryStates + count;
-        if (_spillStates != 0 || end * _stateSize > _memoryCap)
-        {
-            return false;
-        }
-
-        int perChunk = _pool.ChunkStates;
-        while ((long)_chunks.Count * perChunk < end)
-        {
-            _chunks.Add(_pool.Rent());
-        }
-
-        _memoryStates = end;
-        return true;
-    }
-
-    /// <summary>The bytes of in-memory state <paramref name="index"/>.</summary>
-    public Span<byte> Record(long index)
-    {
-        int perChunk = _pool.ChunkStates;
-        return _chunks[(int)(index / perChunk)].AsSpan((int)(index % perChunk) * _stateSize, _stateSize);
-    }
-
-    /// <summary>
-    /// Returns up to <paramref name="maxStates"/> states starting at <paramref name="start"/>, from memory when
-    /// possible, otherwise read into <paramref name="scratch"/>. Never crosses a chunk or the memory/spill boundary.
+    /// Returns up to <paramref name="maxStates"/> full records starting at state <paramref name="start"/>, decoded
+    /// into <paramref name="scratch"/> (grown as needed). Reading on from where the last block ended costs no search.
     /// </summary>
     public ReadOnlyMemory<byte> Block(long start, int maxStates, ref byte[] scratch)
     {
-        if (start < _memoryStates)
+        int n = (int)Math.Min(maxStates, Count - start);
+        if (n <= 0)
         {
-            int perChunk = _pool.ChunkStates;
-            int within = (int)(start % perChunk);
-            int count = (int)Math.Min(Math.Min(maxStates, _memoryStates - start), perChunk - within);
-            return _chunks[(int)(start / perChunk)].AsMemory(within * _stateSize, count * _stateSize);
+            return ReadOnlyMemory<byte>.Empty;
         }
 
-        long spillIndex = start - _memoryStates;
-        int n = (int)Math.Min(maxStates, _spillStates - spillIndex);
-        int bytes = n * _stateSize;
+        int bytes = n * _recordSize;
         if (scratch.Length < bytes)
         {
             scratch = new byte[bytes];
         }
 
-        _spill!.Flush();
-        _spill.Position = spillIndex * _stateSize;
-        _spill.ReadExactly(scratch, 0, bytes);
-        if (spillIndex + n == _spillStates)
+        _cursor.Seek(start);
+        for (int i = 0; i < n; i++)
         {
-            _spill.Position = _spill.Length;
+            _cursor.Next(scratch.AsSpan(i * _recordSize, _recordSize));
         }
 
         return scratch.AsMemory(0, bytes);
     }
 
-    /// <summary>Writes the states from <paramref name="start"/> on to <paramref name="output"/>, in order.</summary>
+    /// <summary>
+    /// Up to <paramref name="maxStates"/> encoded records from state <paramref name="start"/> on, back to back at the
+    /// start of one span (of one chunk, or of the spill read buffer), valid until the level is next read or changed;
+    /// <paramref name="count"/>: how many (at least one while states remain). The reader decodes them and then says
+    /// how far it got with <see cref="Advance"/>, so that the records are walked once, not twice.
+    /// </summary>
+    public ReadOnlySpan<byte> EncodedBlock(long start, int maxStates, out int count)
+    {
+        if (start >= Count || maxStates <= 0)
+        {
+            count = 0;
+            return [];
+        }
+
+        _cursor.Seek(start);
+        return _cursor.PeekEncoded(maxStates, out count);
+    }
+
+    /// <summary>Moves the reader past <paramref name="states"/> records of <paramref name="bytes"/> encoded bytes from <see cref="EncodedBlock"/>.</summary>
+    public void Advance(int states, int bytes) => _cursor.Advance(states, bytes);
+
+    /// <summary>Encoded bytes of the in-memory states before state <paramref name="index"/> (those a reader has passed).</summary>
+    public long MemoryBytesBefore(long index)
+    {
+        if (index >= _memoryStates)
+        {
+            return _memoryBytes;
+        }
+
+        int chunk = ChunkOf(index);
+        long before = 0;
+        for (int c = 0; c < chunk; c++)
+        {
+            before += _chunkUsed[c];
+        }
+
+        byte[] data = _chunks[chunk];
+        int offset = 0;
+        for (long s = _chunkFirstState[chunk]; s < index; s++)
+        {
+            offset += _codec.EncodedLength(data.AsSpan(offset));
+        }
+
+        return before + offset;
+    }
+
+    /// <summary>Writes the full records from state <paramref name="start"/> on to <paramref name="output"/>, in order.</summary>
     public void WriteTo(Stream output, long start)
     {
-        byte[] scratch = [];
-        int blockStates = Math.Max(1, (1 << 20) / _stateSize);
-        for (long i = start; i < Count;)
+        var cursor = new Cursor(this);
+        cursor.Seek(start);
+        byte[] record = new byte[_recordSize];
+        for (long i = start; i < Count; i++)
         {
-            ReadOnlyMemory<byte> block = Block(i, blockStates, ref scratch);
-            output.Write(block.Span);
-            i += block.Length / _stateSize;
+            cursor.Next(record);
+            output.Write(record);
         }
     }
 
-    /// <summary>Appends <paramref name="count"/> states read from <paramref name="input"/>.</summary>
+    /// <summary>Appends <paramref name="count"/> full records read from <paramref name="input"/>.</summary>
     public void ReadFrom(Stream input, long count)
     {
-        byte[] state = new byte[_stateSize];
+        byte[] record = new byte[_recordSize];
         for (long i = 0; i < count; i++)
         {
-            input.ReadExactly(state);
-            Append(state);
+            input.ReadExactly(record);
+            Append(record);
         }
     }
 
@@ -164,8 +284,13 @@ internal sealed class Frontier : IDisposable
         }
 
         _chunks.Clear();
+        _chunkUsed.Clear();
+        _chunkFirstState.Clear();
         _memoryStates = 0;
+        _memoryBytes = 0;
         _spillStates = 0;
+        _spillBytes = 0;
+        _cursor.Invalidate();
         if (_spill is not null)
         {
             _spill.SetLength(0);
@@ -235,6 +360,218 @@ internal sealed class Frontier : IDisposable
         }
     }
 
+    /// <summary>The chunk that holds in-memory state <paramref name="index"/>.</summary>
+    private int ChunkOf(long index)
+    {
+        int low = 0;
+        int high = _chunks.Count - 1;
+        while (low < high)
+        {
+            int mid = (low + high + 1) / 2;
+            if (_chunkFirstState[mid] <= index)
+            {
+                low = mid;
+            }
+            else
+            {
+                high = mid - 1;
+            }
+        }
+
+        return low;
+    }
+
+    /// <summary>
+    /// A position in the level: a chunk and offset in memory, or an offset in the spill file with the bytes read
+    /// ahead from it. Moving forward decodes only lengths; moving back starts over from the front.
+    /// </summary>
+    private sealed class Cursor(Frontier level)
+    {
+        private long _state = -1;
+        private int _chunk;
+        private int _offset;
+        private long _spillOffset;
+        private byte[] _buffer = [];
+        private int _bufferStart;
+        private int _bufferEnd;
+
+        public long BufferBytes => _buffer.Length;
+
+        /// <summary>Forgets the position (the level changed).</summary>
+        public void Invalidate() => _state = -1;
+
+        public void Seek(long index)
+        {
+            if (_state == index)
+            {
+                return;
+            }
+
+            if (_state < 0 || index < _state)
+            {
+                Reset(index);
+            }
+
+            while (_state < index)
+            {
+                Skip();
+            }
+        }
+
+        /// <summary>Decodes the state at the position into <paramref name="record"/> and moves past it.</summary>
+        public void Next(Span<byte> record)
+        {
+            if (_state < level._memoryStates)
+            {
+                MoveToChunkWithState();
+                _offset += level._codec.Decode(level._chunks[_chunk].AsSpan(_offset), record);
+            }
+            else
+            {
+                int length = level._codec.Decode(SpillRecord(), record);
+                _bufferStart += length;
+                _spillOffset += length;
+            }
+
+            _state++;
+        }
+
+        /// <summary>Encoded records from the position on, whole ones at the span's start, as many as lie in it up to <paramref name="maxStates"/>.</summary>
+        public ReadOnlySpan<byte> PeekEncoded(int maxStates, out int count)
+        {
+            if (_state < level._memoryStates)
+            {
+                // A chunk holds whole records only: no need to walk them.
+                MoveToChunkWithState();
+                long chunkEnd = _chunk + 1 < level._chunks.Count ? level._chunkFirstState[_chunk + 1] : level._memoryStates;
+                count = (int)Math.Min(maxStates, chunkEnd - _state);
+                return level._chunks[_chunk].AsSpan(_offset, level._chunkUsed[_chunk] - _offset);
+            }
+
+            FrontierCodec codec = level._codec;
+            ReadOnlySpan<byte> bytes = SpillRecord();
+            long available = level.Count - _state;
+            int taken = 0;
+            int length = 0;
+            while (taken < maxStates && taken < available)
+            {
+                ReadOnlySpan<byte> rest = bytes[length..];
+                if (rest.Length < codec.HeaderSize)
+                {
+                    break;
+                }
+
+                int next = codec.EncodedLength(rest);
+                if (next > rest.Length)
+                {
+                    break;
+                }
+
+                length += next;
+                taken++;
+            }
+
+            count = taken;
+            return bytes;
+        }
+
+        public void Advance(int states, int bytes)
+        {
+            if (_state < level._memoryStates)
+            {
+                _offset += bytes;
+            }
+            else
+            {
+                _bufferStart += bytes;
+                _spillOffset += bytes;
+            }
+
+            _state += states;
+        }
+
+        private void Skip()
+        {
+            if (_state < level._memoryStates)
+            {
+                MoveToChunkWithState();
+                _offset += level._codec.EncodedLength(level._chunks[_chunk].AsSpan(_offset));
+            }
+            else
+            {
+                int length = level._codec.EncodedLength(SpillRecord());
+                _bufferStart += length;
+                _spillOffset += length;
+            }
+
+            _state++;
+        }
+
+        private void Reset(long index)
+        {
+            _bufferStart = 0;
+            _bufferEnd = 0;
+            _spillOffset = 0;
+            if (index < level._memoryStates)
+            {
+                _chunk = level.ChunkOf(index);
+                _offset = 0;
+                _state = level._chunkFirstState[_chunk];
+            }
+            else
+            {
+                _chunk = level._chunks.Count;
+                _offset = 0;
+                _state = level._memoryStates;
+            }
+        }
+
+        /// <summary>At a chunk's end the next state is at the start of the next chunk.</summary>
+        private void MoveToChunkWithState()
+        {
+            while (_chunk + 1 < level._chunks.Count && level._chunkFirstState[_chunk + 1] <= _state)
+            {
+                _chunk++;
+                _offset = 0;
+            }
+        }
+
+        /// <summary>The spill bytes from the position on, at least one whole record of them.</summary>
+        private ReadOnlySpan<byte> SpillRecord()
+        {
+            int longest = level._codec.MaxEncodedSize;
+            if (_bufferEnd - _bufferStart < longest)
+            {
+                if (_buffer.Length == 0)
+                {
+                    _buffer = new byte[Math.Max(SpillReadBytes, 2 * longest)];
+                }
+
+                int kept = _bufferEnd - _bufferStart;
+                _buffer.AsSpan(_bufferStart, kept).CopyTo(_buffer);
+                level._spill!.Flush();
+                long fileOffset = _spillOffset + kept;
+                int want = (int)Math.Min(_buffer.Length - kept, level._spillBytes - fileOffset);
+                int read = 0;
+                while (read < want)
+                {
+                    int got = RandomAccess.Read(level._spill.SafeFileHandle, _buffer.AsSpan(kept + read, want - read), fileOffset + read);
+                    if (got <= 0)
+                    {
+                        throw new IOException("The frontier spill file ended early.");
+                    }
+
+                    read += got;
+                }
+
+                _bufferStart = 0;
+                _bufferEnd = kept + read;
+            }
+
+            return _buffer.AsSpan(_bufferStart, _bufferEnd - _bufferStart);
+        }
+    }
+
     private FileStream OpenSpill()
     {
         string folder = _spillDirectory ?? Path.GetTempPath();
@@ -259,16 +596,13 @@ internal sealed class FrontierPool
 {
     private readonly Stack<byte[]> _free = new();
 
-    /// <param name="stateSize">Bytes of one frontier record.</param>
+    /// <param name="longestRecord">Bytes of the longest encoded record (a chunk holds at least one).</param>
     /// <param name="memoryCap">Bytes one level may hold in memory (a chunk is no larger, and at most 16 MiB).</param>
     /// <remarks>16 MiB chunks: seven of a chunk's eight 2 MiB pages at least are huge pages (<see cref="HugePageArrays"/>).</remarks>
-    public FrontierPool(int stateSize, long memoryCap)
+    public FrontierPool(int longestRecord, long memoryCap)
     {
-        ChunkStates = (int)Math.Max(1, Math.Min(16L << 20, Math.Max(stateSize, memoryCap)) / stateSize);
-        ChunkBytes = ChunkStates * stateSize;
+        ChunkBytes = (int)Math.Max(longestRecord, Math.Min(16L << 20, memoryCap));
     }
-
-    public int ChunkStates { get; }
 
     public int ChunkBytes { get; }
 

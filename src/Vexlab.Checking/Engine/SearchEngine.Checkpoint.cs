@@ -12,7 +12,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 
     private const int CheckpointMagic = 0x4B435856; // "VXCK"
     // 2: incremental fingerprints; frontier records carry their state's fingerprint.
-    private const int CheckpointVersion = 3;
+    private const int CheckpointVersion = 4;
 
     private void CheckpointIfDue()
     {
@@ -105,8 +105,8 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         output.Write(_decidedSafety);
         output.Write(_frontierPeak);
 
-        // The current level's states already expanded are not written; the peak still counts them.
-        output.Write(_currentDropped + Math.Min(_position, _current.MemoryStates));
+        // The current level's states already expanded are not written; the peak still counts their encoded bytes.
+        output.Write(_currentDroppedBytes + _current.MemoryBytesBefore(_position));
         WriteLongs(output, _kindTransitions);
         WriteLongs(output, _kindNew);
         for (int p = 0; p < _safetyCount; p++)
@@ -210,7 +210,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         _deadlockState = input.ReadInt32();
         _decidedSafety = input.ReadInt32();
         _frontierPeak = input.ReadInt64();
-        _currentDropped = input.ReadInt64();
+        _currentDroppedBytes = input.ReadInt64();
         ReadLongs(input, _kindTransitions);
         ReadLongs(input, _kindNew);
         for (int p = 0; p < _safetyCount; p++)

@@ -13,7 +13,7 @@ namespace Vexlab.Checking.Engine;
 ///    earlier in the block, met it first);
 /// 3. commit: owned successors take ids in (parent, action) order, which is worker order and, inside a worker,
 ///    candidate order, then every worker inserts its own into the table with compare-and-swap on the key word,
-///    writes parents and action indices by id and its records into the next level at their places.
+///    writes parents and action indices by id and encodes its records, which then join the next level in worker order.
 /// The ids, parents and levels are therefore those a single thread assigns, whatever the number of workers.
 /// </remarks>
 internal sealed partial class SearchEngine<TKey, TScheme>
@@ -82,9 +82,8 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             _actions16!.Extend(total);
         }
 
-        bool reserved = _next.TryReserve(total, out long firstRecord);
         int firstNewId = _stateCount;
-        Parallel.For(0, pool.Length, parallel, w => pool[w].Commit(firstNewId, reserved ? firstRecord : -1));
+        Parallel.For(0, pool.Length, parallel, w => pool[w].Commit(firstNewId));
         _table.Added(total);
         _stateCount += (int)total;
         for (int k = 0; k < total; k++)
@@ -94,11 +93,8 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 
         foreach (SharedWorker worker in pool)
         {
-            if (!reserved)
-            {
-                worker.AppendOwned();
-            }
-
+            // The records, encoded by the workers meanwhile, join the next level in id order.
+            _next.AppendEncoded(worker.Encoded, worker.OwnedCount);
             for (int k = 0; k < _kindNew.Length; k++)
             {
                 _kindNew[k] += worker.KindNew[k];
@@ -191,6 +187,10 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         private readonly SuccessorBuffer<TKey, TScheme> _successors;
         private readonly int _stateSize;
         private readonly int _recordSize;
+        private readonly FrontierCodec _codec;
+        private readonly byte[] _record;
+        private byte[] _encoded = [];
+        private int _encodedLength;
         private int[] _position = [];
         private int[] _action = [];
         private int[] _kind = [];
@@ -210,6 +210,8 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             _system = engine._system;
             _stateSize = engine._stateSize;
             _recordSize = engine._recordSize;
+            _codec = engine._codec;
+            _record = new byte[_recordSize];
             _actions = new ulong[engine._actionBuffer.Length];
             _successorKeys = new TKey[engine._actionBuffer.Length];
             _successorKinds = new int[engine._actionBuffer.Length];
@@ -222,7 +224,10 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 
         public long Bytes => (_position.LongLength * ((3 * sizeof(int)) + System.Runtime.CompilerServices.Unsafe.SizeOf<TKey>()))
             + (_patchStart.LongLength * sizeof(int)) + (_patchWords.LongLength * (sizeof(int) + sizeof(ulong)))
-            + (_owned.LongLength * sizeof(int)) + _seen.Bytes + _successors.Bytes;
+            + (_owned.LongLength * sizeof(int)) + _seen.Bytes + _successors.Bytes + _encoded.LongLength;
+
+        /// <summary>The owned successors' records as <see cref="Commit"/> encoded them, in id order.</summary>
+        public ReadOnlySpan<byte> Encoded => _encoded.AsSpan(0, _encodedLength);
 
         public long Transitions { get; private set; }
 
@@ -333,16 +338,15 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 
         /// <summary>
         /// Inserts the owned successors into the table, gives them ids from <paramref name="firstNewId"/> +
-        /// <see cref="FirstNew"/> on, and writes their records into the next level from <paramref name="firstRecord"/> +
-        /// <see cref="FirstNew"/> on (-1: the level spills; <see cref="AppendOwned"/> then appends them); run after
-        /// every <see cref="KeepOwned"/>.
+        /// <see cref="FirstNew"/> on and encodes their records into <see cref="Encoded"/>; run after every
+        /// <see cref="KeepOwned"/>.
         /// </summary>
-        public void Commit(int firstNewId, long firstRecord)
+        public void Commit(int firstNewId)
         {
-            Frontier next = _engine._next;
             SearchEngine<TKey, TScheme> engine = _engine;
             FingerprintTable<TKey, TScheme> table = engine._table;
             ReadOnlySpan<byte> block = _block.Span;
+            _encodedLength = 0;
             long id = firstNewId + FirstNew;
             for (int k = 0; k < OwnedCount; k++, id++)
             {
@@ -357,22 +361,13 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                 engine._blockParents[FirstNew + k] = _firstId + _position[c];
                 engine.SetActionIndex(id, _action[c]);
                 KindNew[_kind[c]]++;
-                if (firstRecord >= 0)
+                WriteRecord(c, block, _record);
+                if (_encoded.Length - _encodedLength < _codec.MaxEncodedSize)
                 {
-                    WriteRecord(c, block, next.Record(firstRecord + FirstNew + k));
+                    Array.Resize(ref _encoded, Math.Max(2 * _encoded.Length, 64 * _codec.MaxEncodedSize));
                 }
-            }
-        }
 
-        /// <summary>Appends the owned successors' records to the next level, in order (when it spills).</summary>
-        public void AppendOwned()
-        {
-            byte[] record = _engine._recordScratch;
-            ReadOnlySpan<byte> block = _block.Span;
-            for (int k = 0; k < OwnedCount; k++)
-            {
-                WriteRecord(_owned[k], block, record);
-                _engine._next.Append(record);
+                _encodedLength += _codec.Encode(_record, _encoded.AsSpan(_encodedLength));
             }
         }
 

@@ -54,7 +54,14 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private readonly long _maxSpill;
     private long _position;
     private long _lastCheckpointTimestamp;
+    private readonly FrontierCodec _codec;
     private readonly FrontierPool _frontierPool;
+    private byte[] _blockScratch = [];
+    private bool _decodesBlocks;
+
+    /// <summary>The state the serial path expands, decoded over the one before (see <see cref="FrontierCodec.DecodeOver"/>), and its word mask.</summary>
+    private readonly byte[] _decoded;
+    private readonly ulong[] _decodedMask;
     private Frontier _current;
     private Frontier _next;
     private StateGraph? _graph;
@@ -66,8 +73,8 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private bool _memoryExceeded;
     private long _frontierPeak;
 
-    /// <summary>In-memory states of the current level that a resumed search did not reload (expanded before the checkpoint).</summary>
-    private long _currentDropped;
+    /// <summary>Encoded bytes of the current level's in-memory states that a resumed search did not reload (expanded before the checkpoint).</summary>
+    private long _currentDroppedBytes;
     private long _startTimestamp;
     private long _lastProgressTimestamp;
     private int _depth;
@@ -114,9 +121,15 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         _sharedBlockStates = Math.Clamp(4 * BlockSuccessors / actionsPerState, 256, 1 << 15);
         long frontierBytes = options.FrontierMemoryBytes ?? (options.MaxMemoryBytes / 4);
         _maxSpill = options.MaxSpillBytes ?? DefaultMaxSpill(options.SpillDirectory);
-        _frontierPool = new FrontierPool(_recordSize, frontierBytes / 2);
-        _current = new Frontier(_recordSize, frontierBytes / 2, options.SpillDirectory, _frontierPool);
-        _next = new Frontier(_recordSize, frontierBytes / 2, options.SpillDirectory, _frontierPool);
+        byte[] reference = new byte[_stateSize];
+        system.WriteInitialState(reference);
+        _codec = new FrontierCodec(reference, Unsafe.SizeOf<TKey>());
+        _decoded = new byte[_recordSize];
+        reference.CopyTo(_decoded, 0);
+        _decodedMask = new ulong[_codec.MaskLongCount];
+        _frontierPool = new FrontierPool(_codec.MaxEncodedSize, frontierBytes / 2);
+        _current = new Frontier(_codec, frontierBytes / 2, options.SpillDirectory, _frontierPool);
+        _next = new Frontier(_codec, frontierBytes / 2, options.SpillDirectory, _frontierPool);
         if (_livenessCount > 0)
         {
             _graph = new StateGraph(_livenessCount);
@@ -127,7 +140,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
 
     private long MemoryBytes => _table.Bytes + _parents.AllocatedBytes + ActionIndexBytes
         + _table.IdleBytes + _current.AllocatedBytes + _next.AllocatedBytes + _frontierPool.IdleBytes + (_graph?.Bytes ?? 0) + WorkerBytes + SharedWorkerBytes
-        + _successors.Bytes;
+        + _successors.Bytes + _blockScratch.LongLength + _current.ReaderBytes;
 
     private long WorkerBytes
     {
@@ -192,7 +205,6 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         }
 
         StopReason stop;
-        byte[] scratch = [];
         while (true)
         {
             if (_position == 0)
@@ -216,7 +228,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
                 }
             }
 
-            if (ExpandLevel(ref scratch) is { } interrupted)
+            if (ExpandLevel() is { } interrupted)
             {
                 stop = interrupted;
                 NoteFrontierPeak();
@@ -227,7 +239,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             (_current, _next) = (_next, _current);
             _next.Clear();
             _position = 0;
-            _currentDropped = 0;
+            _currentDroppedBytes = 0;
             if (_current.Count > 0)
             {
                 _depth++;
@@ -272,11 +284,11 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     }
 
     /// <summary>
-    /// The largest in-memory frontier so far, in bytes of states: a function of the levels alone, so that it does not
-    /// depend on workers, blocks or where a search was resumed.
+    /// The largest in-memory frontier so far, in encoded bytes of states: a function of the levels alone, so that it
+    /// does not depend on workers, blocks or where a search was resumed.
     /// </summary>
     private void NoteFrontierPeak()
-        => _frontierPeak = Math.Max(_frontierPeak, (_currentDropped + _current.MemoryStates + _next.MemoryStates) * _recordSize);
+        => _frontierPeak = Math.Max(_frontierPeak, _currentDroppedBytes + _current.MemoryBytes + _next.MemoryBytes);
 
     /// <summary>
     /// Whether the next block of <paramref name="blockStates"/> states may be expanded: the limits, and the worst
@@ -307,9 +319,9 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             memory += _table.PeakBytesFor(_table.Count + worstNew) - _table.Bytes;
         }
 
-        long nextMemoryRoom = (_next.MemoryCapStates - _next.MemoryStates) * _recordSize;
-        long nextBytes = worstNew * _recordSize;
-        if (_next.SpillStates == 0 && nextMemoryRoom > 0)
+        long nextMemoryRoom = _next.MemoryRoomBytes;
+        long nextBytes = worstNew * _codec.MaxEncodedSize;
+        if (nextMemoryRoom > 0)
         {
             // New chunks, less those idle in the pool, one partly used chunk more.
             memory += Math.Max(0, Math.Min(nextBytes, nextMemoryRoom) + _frontierPool.ChunkBytes - _frontierPool.IdleBytes);
@@ -320,9 +332,15 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             memory += (blockStates * (sizeof(long) + sizeof(ulong) + 1 + (_livenessCount * sizeof(ulong)))) + (worstNew * sizeof(ulong));
         }
 
-        if (_current.SpillStates > 0)
+        // The block decoded into full records (the parallel paths), and the spill file's read buffer.
+        if (_decodesBlocks)
         {
-            memory += blockStates * _recordSize;
+            memory += Math.Max(0, (blockStates * _recordSize) - _blockScratch.LongLength);
+        }
+
+        if (_current.SpillStates > 0 && _current.ReaderBytes == 0)
+        {
+            memory += Frontier.SpillReadBytes;
         }
 
         if (_workers > 1 && _graph is null)
@@ -336,7 +354,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             return StopReason.MaxMemory;
         }
 
-        long spillWorst = Math.Max(0, nextBytes - (_next.SpillStates == 0 ? nextMemoryRoom : 0));
+        long spillWorst = Math.Max(0, nextBytes - nextMemoryRoom);
         if (_current.SpillBytes + _next.SpillBytes + spillWorst > _maxSpill)
         {
             return StopReason.MaxSpill;
@@ -346,7 +364,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     }
 
     /// <summary>Expands the current level from <see cref="_position"/> on; returns why it stopped early, or null at its end.</summary>
-    private StopReason? ExpandLevel(ref byte[] scratch)
+    private StopReason? ExpandLevel()
     {
         long count = _current.Count;
         // With a liveness graph the levels' expansion is merged on one thread in order (every edge needs its target's
@@ -356,6 +374,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         bool parallel = _graph is null
             ? _workers > 1 || _options.SharedPathWithOneWorker
             : _workers >= ParallelGraphMinWorkers;
+        _decodesBlocks = parallel;
         int blockStates = !parallel ? _directBlockStates
             : _graph is null ? _sharedBlockStates * _workers
             : _workerBlockStates * _workers;
@@ -376,14 +395,13 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
                 return stop;
             }
 
-            ReadOnlyMemory<byte> block = _current.Block(_position, n, ref scratch);
-            n = block.Length / _recordSize;
             int firstId = checked(_current.FirstId + (int)_position);
 
             // Near MaxStates the serial path stops state by state.
             bool nearMaxStates = _stateCount + ((long)n * _maxActions) >= _maxStates;
             if (parallel && n >= 64 * _workers && !nearMaxStates)
             {
+                ReadOnlyMemory<byte> block = _current.Block(_position, n, ref _blockScratch);
                 if (_graph is null)
                 {
                     ExpandShared(block, n, firstId);
@@ -397,7 +415,9 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             }
             else
             {
-                int done = ExpandDirect(block, n, firstId);
+                ReadOnlySpan<byte> encoded = _current.EncodedBlock(_position, n, out n);
+                int done = ExpandDirect(encoded, n, firstId, out int bytes);
+                _current.Advance(done, bytes);
                 _position += done;
                 if (done < n)
                 {
@@ -430,23 +450,28 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         return null;
     }
 
-    /// <summary>Expands the block's states in order; stops after the state that reaches MaxStates. Returns the states expanded.</summary>
-    private int ExpandDirect(ReadOnlyMemory<byte> memory, int count, int firstId)
+    /// <summary>
+    /// Expands the first <paramref name="count"/> states <paramref name="encoded"/> holds, in order; stops after the
+    /// state that reaches MaxStates. Returns the states expanded, and in <paramref name="bytes"/> their encoded length.
+    /// Each state is decoded over the one before it in <see cref="_decoded"/>, so only the words either differs from
+    /// the initial state in are written.
+    /// </summary>
+    private int ExpandDirect(ReadOnlySpan<byte> encoded, int count, int firstId, out int bytes)
     {
         Span<ulong> actions = _actionBuffer;
         StateGraph? graph = _graph;
-        ReadOnlySpan<byte> block = memory.Span;
-        IInPlaceTransitionSystem? inPlace = InPlaceOver(_system, memory, out byte[] blockArray, out int blockOffset);
+        byte[] decoded = _decoded;
+        IInPlaceTransitionSystem? inPlace = _system as IInPlaceTransitionSystem;
         SuccessorBuffer<TKey, TScheme> successors = _successors;
+        int at = 0;
 
         for (int i = 0; i < count; i++)
         {
             int source = firstId + i;
-            ReadOnlySpan<byte> record = block.Slice(i * _recordSize, _recordSize);
-            ReadOnlySpan<byte> state = record[.._stateSize];
-            TKey hash = MemoryMarshal.Read<TKey>(record[_stateSize..]);
-            int stateOffset = blockOffset + (i * _recordSize);
-            int n = inPlace is null ? ListActions(state, actions) : ListActions(inPlace, blockArray, stateOffset, actions);
+            at += _codec.DecodeOver(encoded[at..], decoded, _decodedMask);
+            ReadOnlySpan<byte> state = decoded.AsSpan(0, _stateSize);
+            TKey hash = MemoryMarshal.Read<TKey>(decoded.AsSpan(_stateSize));
+            int n = inPlace is null ? ListActions(state, actions) : ListActions(inPlace, decoded, 0, actions);
             if (n == 0)
             {
                 NoteDeadEnd(state, source);
@@ -493,25 +518,25 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             _transitions += n;
             if (_stateCount >= _maxStates)
             {
+                bytes = at;
                 return i + 1;
             }
         }
 
+        bytes = at;
         return count;
     }
 
-    /// <summary>Writes successor <paramref name="successor"/> of <paramref name="parent"/> to the next level.</summary>
+    /// <summary>
+    /// Writes successor <paramref name="successor"/> of <paramref name="parent"/> to the next level, encoded from the
+    /// parent's word mask and the successor's patch; <paramref name="parent"/> is <see cref="_decoded"/>'s state.
+    /// </summary>
     private void AppendNext(TKey hash, ReadOnlySpan<byte> parent, SuccessorBuffer<TKey, TScheme> successors, int successor)
     {
-        // In memory the record is built where it stays; a spilling level takes it from the scratch record.
-        bool inMemory = _next.TryReserve(1, out long index);
-        Span<byte> record = inMemory ? _next.Record(index) : _recordScratch;
-        successors.Write(successor, parent, record);
-        MemoryMarshal.Write(record[_stateSize..], in hash);
-        if (!inMemory)
-        {
-            _next.Append(record);
-        }
+        Span<byte> key = stackalloc byte[Unsafe.SizeOf<TKey>()];
+        MemoryMarshal.Write(key, in hash);
+        Span<byte> room = _next.BeginAppend();
+        _next.EndAppend(_codec.EncodeSuccessor(parent, _decodedMask, successors.PatchWords(successor), successors.PatchValues(successor), key, room));
     }
 
     /// <summary>Writes <paramref name="state"/> with fingerprint <paramref name="hash"/> to the next level.</summary>
@@ -758,6 +783,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             BytesPerState = (double)stateBytes / _stateCount,
             FrontierPeakBytes = _frontierPeak,
             FrontierSpilledBytes = _current.SpilledBytes + _next.SpilledBytes,
+            FrontierWrittenBytes = _current.AppendedBytes + _next.AppendedBytes,
             FingerprintBits = _table.KeyBits,
             Compression = _options.Compression,
             CollisionProbability = Checker.CollisionProbability(_stateCount, _table.KeyBits),

@@ -501,6 +501,7 @@ public static class SimulateCommands
         doc["transitions_per_sec"] = Math.Round(r.TransitionsPerSec);
         doc["branching"] = Math.Round(r.Branching, 3);
         doc["bytes_per_state"] = Math.Round(r.BytesPerState, 2);
+        doc["frontier_peak_bytes"] = r.FrontierPeakBytes;
         doc["workers"] = r.Workers;
         doc["baseline_states_per_sec"] = Math.Round(r.BaselineStatesPerSec);
         doc["ratio_to_baseline"] = Math.Round(r.StatesPerSec / Math.Max(1, r.BaselineStatesPerSec), 4);
@@ -571,6 +572,7 @@ public static class SimulateCommands
             ["bytes_per_sec_threads"] = Math.Round(copyN.BytesPerSecond),
             ["scaling"] = Math.Round(copyN.BytesPerSecond / Math.Max(1, copy1.BytesPerSecond), 3),
             ["record_bytes"] = r.RecordBytes,
+            ["full_record_bytes"] = r.FullRecordBytes,
             ["level_bytes_per_sec"] = Math.Round(levelTraffic),
             ["ratio_level_to_copy"] = Math.Round(levelTraffic / Math.Max(1, copy1.BytesPerSecond), 4),
         };
@@ -580,6 +582,7 @@ public static class SimulateCommands
         w.WriteLine(string.Create(Inv, $"states/s          {r.StatesPerSec:N0} (target >= 2,000,000)"));
         w.WriteLine(string.Create(Inv, $"transitions/s     {r.TransitionsPerSec:N0}; branching {r.Branching:F2}"));
         w.WriteLine(string.Create(Inv, $"bytes/state       {r.BytesPerState:F1} (target <= 12, parent links included)"));
+        w.WriteLine(string.Create(Inv, $"frontier          peak {r.FrontierPeakBytes / 1048576.0:F0} MiB in memory; records {r.RecordBytes:N0} bytes on average against {r.FullRecordBytes:N0} whole (encoded as differences from the initial state)"));
         w.WriteLine(string.Create(Inv, $"baseline states/s {r.BaselineStatesPerSec:N0} (bare fingerprint-table inserts); ratio {r.StatesPerSec / Math.Max(1, r.BaselineStatesPerSec):F3}"));
         w.WriteLine(string.Create(Inv, $"cpu               {r.CpuTime.TotalSeconds:F1} s ({r.StatesPerCpuSecond:N0} states per cpu-second); load average {LoadAverage()}"));
         if (parallel is not null)
@@ -602,7 +605,7 @@ public static class SimulateCommands
         }
 
         w.WriteLine(string.Create(Inv, $"memory copy       {copy1.BytesPerSecond / 1e9:F2} GB/s with 1 thread, {copyN.BytesPerSecond / 1e9:F2} GB/s with {copyN.Threads} ({copyN.BytesPerSecond / Math.Max(1, copy1.BytesPerSecond):F2}x)"));
-        w.WriteLine(string.Create(Inv, $"level traffic     {levelTraffic / 1e9:F2} GB/s at the 1-worker rate ({r.RecordBytes:N0}-byte records, each written and read back once): {levelTraffic / Math.Max(1, copy1.BytesPerSecond):F3} of the copy rate"));
+        w.WriteLine(string.Create(Inv, $"level traffic     {levelTraffic / 1e9:F2} GB/s at the 1-worker rate ({r.RecordBytes:N0}-byte encoded records, each written and read back once): {levelTraffic / Math.Max(1, copy1.BytesPerSecond):F3} of the copy rate"));
         ResultDocument.Write(context, target, doc);
         return ExitCodes.Done;
     }

@@ -1,0 +1,294 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Vexlab.Checking.Engine;
+
+/// <summary>
+/// A frontier record (a state, then its fingerprint) stored as its difference from a reference state: the fingerprint,
+/// a bit mask of the state's 8-byte words that differ from the reference, and those words. States of a level share
+/// most of their words with the initial state (on the bench model a state of 791 bytes differs from it in about 28
+/// of its 99 words), so a record takes about a third of its full size; the full record is rebuilt where it is read.
+/// </summary>
+/// <remarks>
+/// Encoded: <c>key | mask (one bit a word, ceil(words / 8) bytes) | the differing words, little-endian, in order</c>.
+/// The last word of a state whose size is not a multiple of 8 holds its tail bytes, zero above them. An encoded
+/// record's length follows from its mask alone, so records lie back to back without lengths.
+/// </remarks>
+internal sealed class FrontierCodec
+{
+    private readonly ulong[] _reference;
+    private readonly int _stateSize;
+    private readonly int _keySize;
+    private readonly int _words;
+    private readonly int _maskBytes;
+    private readonly int _tailBytes;
+
+    /// <param name="reference">The state records are compared with (the initial state).</param>
+    /// <param name="keySize">Bytes of the fingerprint after the state in a full record.</param>
+    public FrontierCodec(ReadOnlySpan<byte> reference, int keySize)
+    {
+        _stateSize = reference.Length;
+        _keySize = keySize;
+        _words = Math.Max(1, (_stateSize + 7) / 8);
+        _maskBytes = (_words + 7) / 8;
+        _tailBytes = _stateSize - (8 * (_words - 1));
+        _reference = new ulong[_words];
+        reference.CopyTo(MemoryMarshal.AsBytes(_reference.AsSpan()));
+    }
+
+    /// <summary>Bytes of a full record: the state, then its fingerprint.</summary>
+    public int RecordSize => _stateSize + _keySize;
+
+    /// <summary>The longest an encoded record can be (every word differs).</summary>
+    public int MaxEncodedSize => _keySize + _maskBytes + (8 * _words);
+
+    /// <summary>Bytes of an encoded record before its words: the fingerprint and the mask.</summary>
+    public int HeaderSize => _keySize + _maskBytes;
+
+    /// <summary>The length of the encoded record that starts <paramref name="encoded"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int EncodedLength(ReadOnlySpan<byte> encoded)
+    {
+        ReadOnlySpan<byte> mask = encoded.Slice(_keySize, _maskBytes);
+        int words = 0;
+        int i = 0;
+        for (; i + 8 <= mask.Length; i += 8)
+        {
+            words += BitOperations.PopCount(BinaryPrimitives.ReadUInt64LittleEndian(mask[i..]));
+        }
+
+        for (; i < mask.Length; i++)
+        {
+            words += BitOperations.PopCount(mask[i]);
+        }
+
+        return _keySize + _maskBytes + (8 * words);
+    }
+
+    /// <summary>Encodes the full <paramref name="record"/> into <paramref name="output"/> (at least <see cref="MaxEncodedSize"/> bytes); returns its length.</summary>
+    public int Encode(ReadOnlySpan<byte> record, Span<byte> output)
+    {
+        if (record.Length != RecordSize || output.Length < MaxEncodedSize)
+        {
+            throw new ArgumentException("A full record and room for its longest encoding are needed.");
+        }
+
+        record.Slice(_stateSize, _keySize).CopyTo(output);
+
+        // The mask first, four words a compare where vectors are fast (a branch a word mispredicts on about a
+        // third of them), then the differing words by walking its set bits.
+        Span<ulong> mask = stackalloc ulong[MaskLongs];
+        mask.Clear();
+        ref ulong state = ref Unsafe.As<byte, ulong>(ref MemoryMarshal.GetReference(record));
+        ref ulong reference = ref MemoryMarshal.GetArrayDataReference(_reference);
+        int last = _words - 1;
+        int w = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; w + 4 <= last; w += 4)
+            {
+                uint equal = Vector256.Equals(Vector256.LoadUnsafe(ref state, (nuint)w), Vector256.LoadUnsafe(ref reference, (nuint)w)).ExtractMostSignificantBits();
+                mask[w >> 6] |= (ulong)(~equal & 0xF) << (w & 63);
+            }
+        }
+
+        for (; w < last; w++)
+        {
+            if (Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<ulong, byte>(ref Unsafe.Add(ref state, w))) != Unsafe.Add(ref reference, w))
+            {
+                mask[w >> 6] |= 1UL << (w & 63);
+            }
+        }
+
+        ulong tail = ReadTail(record);
+        if (tail != Unsafe.Add(ref reference, last))
+        {
+            mask[last >> 6] |= 1UL << (last & 63);
+        }
+
+        MemoryMarshal.AsBytes(mask)[.._maskBytes].CopyTo(output[_keySize..]);
+        ref byte target = ref MemoryMarshal.GetReference(output);
+        int at = _keySize + _maskBytes;
+        for (int m = 0; m < mask.Length; m++)
+        {
+            ulong bits = mask[m];
+            while (bits != 0)
+            {
+                int word = (m * 64) + BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                ulong value = word == last ? tail : Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<ulong, byte>(ref Unsafe.Add(ref state, word)));
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, at), value);
+                at += 8;
+            }
+        }
+
+        return at;
+    }
+
+    /// <summary>
+    /// Encodes a successor without building it: its parent's state <paramref name="parent"/>, whose word mask (as
+    /// <see cref="DecodeOver"/> keeps it) is <paramref name="parentMask"/>, with the words
+    /// <paramref name="patchWords"/> (ascending) set to <paramref name="patchValues"/>, and its fingerprint
+    /// <paramref name="key"/>. The bytes are those <see cref="Encode"/> writes for the successor's full record; the
+    /// mask is the parent's with the patched words' bits recomputed, so no word of the state is compared.
+    /// </summary>
+    public int EncodeSuccessor(ReadOnlySpan<byte> parent, ReadOnlySpan<ulong> parentMask, ReadOnlySpan<int> patchWords, ReadOnlySpan<ulong> patchValues, ReadOnlySpan<byte> key, Span<byte> output)
+    {
+        if (parent.Length < _stateSize || parentMask.Length != MaskLongs || key.Length != _keySize || output.Length < MaxEncodedSize || patchValues.Length != patchWords.Length)
+        {
+            throw new ArgumentException("A parent state, its mask, a patch, a fingerprint and room for the longest encoding are needed.");
+        }
+
+        Span<ulong> mask = stackalloc ulong[MaskLongs];
+        parentMask.CopyTo(mask);
+        ref ulong reference = ref MemoryMarshal.GetArrayDataReference(_reference);
+        for (int c = 0; c < patchWords.Length; c++)
+        {
+            int w = patchWords[c];
+            ulong bit = 1UL << (w & 63);
+            mask[w >> 6] = patchValues[c] != Unsafe.Add(ref reference, w) ? mask[w >> 6] | bit : mask[w >> 6] & ~bit;
+        }
+
+        key.CopyTo(output);
+        MemoryMarshal.AsBytes(mask)[.._maskBytes].CopyTo(output[_keySize..]);
+        ref byte state = ref MemoryMarshal.GetReference(parent);
+        ref byte target = ref MemoryMarshal.GetReference(output);
+        int at = _keySize + _maskBytes;
+        int last = _words - 1;
+        int next = 0;
+        for (int m = 0; m < mask.Length; m++)
+        {
+            ulong bits = mask[m];
+            while (bits != 0)
+            {
+                int w = (m * 64) + BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                while (next < patchWords.Length && patchWords[next] < w)
+                {
+                    next++;
+                }
+
+                ulong value = next < patchWords.Length && patchWords[next] == w ? patchValues[next]
+                    : w == last ? ReadTail(parent)
+                    : Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref state, w * 8));
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, at), value);
+                at += 8;
+            }
+        }
+
+        return at;
+    }
+
+    /// <summary>Longs of a record's word mask while it is built.</summary>
+    private int MaskLongs => (_words + 63) / 64;
+
+    /// <summary>Rebuilds the full record encoded at the start of <paramref name="encoded"/> into <paramref name="record"/>; returns the encoded length.</summary>
+    public int Decode(ReadOnlySpan<byte> encoded, Span<byte> record)
+    {
+        if (record.Length != RecordSize)
+        {
+            throw new ArgumentException("A full record's room is needed.", nameof(record));
+        }
+
+        MemoryMarshal.AsBytes(_reference.AsSpan())[.._stateSize].CopyTo(record);
+        Span<ulong> mask = stackalloc ulong[MaskLongs];
+        mask[^1] = 0;
+        encoded.Slice(_keySize, _maskBytes).CopyTo(MemoryMarshal.AsBytes(mask));
+        ref byte source = ref MemoryMarshal.GetReference(encoded);
+        ref byte target = ref MemoryMarshal.GetReference(record);
+        int at = _keySize + _maskBytes;
+        int last = _words - 1;
+        for (int m = 0; m < mask.Length; m++)
+        {
+            ulong bits = mask[m];
+            while (bits != 0)
+            {
+                int w = (m * 64) + BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                WriteWord(record, ref target, w, last, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, at)));
+                at += 8;
+            }
+        }
+
+        encoded[.._keySize].CopyTo(record[_stateSize..]);
+        return at;
+    }
+
+    /// <summary>Longs of the word mask <see cref="DecodeOver"/> keeps between records.</summary>
+    public int MaskLongCount => MaskLongs;
+
+    /// <summary>
+    /// As <see cref="Decode"/>, into a <paramref name="record"/> that holds the record decoded last, whose word mask
+    /// <paramref name="mask"/> holds (all zero, and the record the reference, before the first): only the words that
+    /// differ from the reference in either record are written, not the whole state.
+    /// </summary>
+    public int DecodeOver(ReadOnlySpan<byte> encoded, Span<byte> record, Span<ulong> mask)
+    {
+        if (record.Length != RecordSize || mask.Length != MaskLongs)
+        {
+            throw new ArgumentException("A full record's room and its mask are needed.");
+        }
+
+        ref byte target = ref MemoryMarshal.GetReference(record);
+        ref ulong reference = ref MemoryMarshal.GetArrayDataReference(_reference);
+        int last = _words - 1;
+        for (int m = 0; m < mask.Length; m++)
+        {
+            ulong bits = mask[m];
+            while (bits != 0)
+            {
+                int w = (m * 64) + BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                WriteWord(record, ref target, w, last, Unsafe.Add(ref reference, w));
+            }
+        }
+
+        mask[^1] = 0;
+        encoded.Slice(_keySize, _maskBytes).CopyTo(MemoryMarshal.AsBytes(mask));
+        ref byte source = ref MemoryMarshal.GetReference(encoded);
+        int at = _keySize + _maskBytes;
+        for (int m = 0; m < mask.Length; m++)
+        {
+            ulong bits = mask[m];
+            while (bits != 0)
+            {
+                int w = (m * 64) + BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                WriteWord(record, ref target, w, last, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, at)));
+                at += 8;
+            }
+        }
+
+        encoded[.._keySize].CopyTo(record[_stateSize..]);
+        return at;
+    }
+
+    /// <summary>Writes state word <paramref name="w"/>; of the last one only the state's tail bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void WriteWord(Span<byte> record, ref byte target, int w, int last, ulong word)
+    {
+        if (w != last)
+        {
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, w * 8), word);
+        }
+        else
+        {
+            for (int t = 0; t < _tailBytes; t++)
+            {
+                record[(w * 8) + t] = (byte)(word >> (8 * t));
+            }
+        }
+    }
+
+    /// <summary>The state's last word: its tail bytes, zero above them.</summary>
+    private ulong ReadTail(ReadOnlySpan<byte> record)
+    {
+        Span<byte> tail = stackalloc byte[8];
+        tail.Clear();
+        record.Slice(8 * (_words - 1), _tailBytes).CopyTo(tail);
+        return BinaryPrimitives.ReadUInt64LittleEndian(tail);
+    }
+}
