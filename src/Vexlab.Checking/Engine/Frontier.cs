@@ -18,6 +18,9 @@ internal sealed class Frontier : IDisposable
     /// <summary>Prefix of spill file names: then the owning process id, a dash and a random name.</summary>
     public const string SpillPrefix = "vexlab-frontier-";
 
+    /// <summary>Every this many in-memory states the level notes where the state's record lies (see <see cref="PositionOf"/>).</summary>
+    private const int IndexStride = 64;
+
     /// <summary>Bytes of spill file read at once.</summary>
     public const int SpillReadBytes = 1 << 20;
 
@@ -29,6 +32,9 @@ internal sealed class Frontier : IDisposable
     private readonly List<byte[]> _chunks = [];
     private readonly List<int> _chunkUsed = [];
     private readonly List<long> _chunkFirstState = [];
+
+    /// <summary>Chunk (high 32 bits) and offset of every <see cref="IndexStride"/>-th in-memory state's record.</summary>
+    private readonly List<long> _index = [];
     private readonly byte[] _encodeScratch;
     private long _memoryStates;
     private long _memoryBytes;
@@ -37,6 +43,7 @@ internal sealed class Frontier : IDisposable
     private long _spillBytes;
     private Cursor _cursor;
     private bool _appendInPlace;
+    private readonly List<Piece> _pieces = [];
 
     public Frontier(FrontierCodec codec, long memoryCap, string? spillDirectory, FrontierPool pool)
     {
@@ -64,7 +71,7 @@ internal sealed class Frontier : IDisposable
 
     public long SpillStates => _spillStates;
 
-    public long AllocatedBytes => _chunks.Count * (long)_pool.ChunkBytes;
+    public long AllocatedBytes => (_chunks.Count * (long)_pool.ChunkBytes) + (_index.Capacity * (long)sizeof(long));
 
     /// <summary>Bytes the spill file holds now.</summary>
     public long SpillBytes => _spillBytes;
@@ -96,8 +103,13 @@ internal sealed class Frontier : IDisposable
     {
         if (!_appendInPlace)
         {
-            AppendEncoded(_encodeScratch.AsSpan(0, length), 1);
+            AppendEncoded(_encodeScratch.AsSpan(0, length), [length]);
             return;
+        }
+
+        if (_memoryStates % IndexStride == 0)
+        {
+            _index.Add(((long)(_chunks.Count - 1) << 32) | (uint)_chunkUsed[^1]);
         }
 
         _chunkUsed[^1] += length;
@@ -111,71 +123,125 @@ internal sealed class Frontier : IDisposable
     /// <summary>Appends <paramref name="count"/> records already encoded by this level's codec, back to back.</summary>
     public void AppendEncoded(ReadOnlySpan<byte> encoded, int count)
     {
-        _cursor.Invalidate();
-        while (count > 0)
+        int[] lengths = new int[count];
+        int at = 0;
+        for (int k = 0; k < count; k++)
         {
-            if (_spillStates == 0)
-            {
-                // Whole records into the last chunk while the cap allows; a record never straddles two chunks.
-                int fit = 0;
-                int bytes = 0;
-                int room = _chunks.Count == 0 ? 0 : _pool.ChunkBytes - _chunkUsed[^1];
-                long capRoom = _memoryCap - _memoryBytes;
-                while (fit < count)
-                {
-                    int length = _codec.EncodedLength(encoded[bytes..]);
-                    if (bytes + length > capRoom)
-                    {
-                        capRoom = -1;
-                        break;
-                    }
-
-                    if (bytes + length > room)
-                    {
-                        break;
-                    }
-
-                    bytes += length;
-                    fit++;
-                }
-
-                if (fit > 0)
-                {
-                    int last = _chunks.Count - 1;
-                    encoded[..bytes].CopyTo(_chunks[last].AsSpan(_chunkUsed[last]));
-                    _chunkUsed[last] += bytes;
-                    _memoryStates += fit;
-                    _memoryBytes += bytes;
-                    AppendedBytes += bytes;
-                    encoded = encoded[bytes..];
-                    count -= fit;
-                    continue;
-                }
-
-                if (capRoom >= 0)
-                {
-                    _chunks.Add(_pool.Rent());
-                    _chunkUsed.Add(0);
-                    _chunkFirstState.Add(_memoryStates);
-                    continue;
-                }
-            }
-
-            // The cap is reached: this record and all later ones go to the spill file, still encoded.
-            int spillBytes = 0;
-            for (int k = 0; k < count; k++)
-            {
-                spillBytes += _codec.EncodedLength(encoded[spillBytes..]);
-            }
-
-            _spill ??= OpenSpill();
-            _spill.Write(encoded[..spillBytes]);
-            _spillStates += count;
-            _spillBytes += spillBytes;
-            SpilledBytes += spillBytes;
-            AppendedBytes += spillBytes;
-            return;
+            lengths[k] = _codec.EncodedLength(encoded[at..]);
+            at += lengths[k];
         }
+
+        AppendEncoded(encoded, lengths);
+    }
+
+    /// <summary>Appends records already encoded by this level's codec, back to back, of the given <paramref name="lengths"/>.</summary>
+    public void AppendEncoded(ReadOnlySpan<byte> encoded, ReadOnlySpan<int> lengths)
+    {
+        _pieces.Clear();
+        int placed = Place(lengths, _pieces, out int placedBytes);
+        CopyPlaced(encoded, _pieces);
+        if (placed < lengths.Length)
+        {
+            Spill(encoded[placedBytes..], lengths[placed..]);
+        }
+    }
+
+    /// <summary>Where a run of encoded records goes in memory: from byte <see cref="Start"/> of the records, <see cref="Bytes"/> bytes to <see cref="Offset"/> of chunk <see cref="Chunk"/>.</summary>
+    public readonly record struct Piece(int Chunk, int Offset, int Start, int Bytes);
+
+    /// <summary>
+    /// Takes room in memory for records of the given <paramref name="lengths"/>, in order, as far as the cap allows,
+    /// and lists in <paramref name="pieces"/> where their bytes go (<see cref="CopyPlaced"/> puts them there, on any
+    /// thread); returns how many were placed, and their bytes in <paramref name="placedBytes"/>. The rest, if any,
+    /// go to <see cref="Spill"/> after every placed record of the level.
+    /// </summary>
+    public int Place(ReadOnlySpan<int> lengths, List<Piece> pieces, out int placedBytes)
+    {
+        _cursor.Invalidate();
+        int placed = 0;
+        placedBytes = 0;
+        while (placed < lengths.Length && _spillStates == 0)
+        {
+            // Whole records into the last chunk while the cap allows; a record never straddles two chunks.
+            int fit = 0;
+            int bytes = 0;
+            int room = _chunks.Count == 0 ? 0 : _pool.ChunkBytes - _chunkUsed[^1];
+            long capRoom = _memoryCap - _memoryBytes;
+            int last = _chunks.Count - 1;
+            int offset = last < 0 ? 0 : _chunkUsed[last];
+            while (placed + fit < lengths.Length)
+            {
+                int length = lengths[placed + fit];
+                if (bytes + length > capRoom)
+                {
+                    capRoom = -1;
+                    break;
+                }
+
+                if (bytes + length > room)
+                {
+                    break;
+                }
+
+                if ((_memoryStates + fit) % IndexStride == 0)
+                {
+                    _index.Add(((long)last << 32) | (uint)(offset + bytes));
+                }
+
+                bytes += length;
+                fit++;
+            }
+
+            if (fit > 0)
+            {
+                pieces.Add(new Piece(last, offset, placedBytes, bytes));
+                _chunkUsed[last] += bytes;
+                _memoryStates += fit;
+                _memoryBytes += bytes;
+                AppendedBytes += bytes;
+                placed += fit;
+                placedBytes += bytes;
+                continue;
+            }
+
+            if (capRoom < 0)
+            {
+                break;
+            }
+
+            _chunks.Add(_pool.Rent());
+            _chunkUsed.Add(0);
+            _chunkFirstState.Add(_memoryStates);
+        }
+
+        return placed;
+    }
+
+    /// <summary>Copies the records <see cref="Place"/> placed (<paramref name="encoded"/> starts with them) to their places.</summary>
+    public void CopyPlaced(ReadOnlySpan<byte> encoded, List<Piece> pieces)
+    {
+        foreach (Piece piece in pieces)
+        {
+            encoded.Slice(piece.Start, piece.Bytes).CopyTo(_chunks[piece.Chunk].AsSpan(piece.Offset, piece.Bytes));
+        }
+    }
+
+    /// <summary>Writes records past the memory cap to the spill file, still encoded; every later record of the level follows them there.</summary>
+    public void Spill(ReadOnlySpan<byte> encoded, ReadOnlySpan<int> lengths)
+    {
+        int bytes = 0;
+        foreach (int length in lengths)
+        {
+            bytes += length;
+        }
+
+        _cursor.Invalidate();
+        _spill ??= OpenSpill();
+        _spill.Write(encoded[..bytes]);
+        _spillStates += lengths.Length;
+        _spillBytes += bytes;
+        SpilledBytes += bytes;
+        AppendedBytes += bytes;
     }
 
     /// <summary>
@@ -286,6 +352,7 @@ internal sealed class Frontier : IDisposable
         _chunks.Clear();
         _chunkUsed.Clear();
         _chunkFirstState.Clear();
+        _index.Clear();
         _memoryStates = 0;
         _memoryBytes = 0;
         _spillStates = 0;
@@ -359,6 +426,46 @@ internal sealed class Frontier : IDisposable
             return false;
         }
     }
+
+    /// <summary>
+    /// Where in-memory state <paramref name="state"/>'s encoded record lies (chunk in the high 32 bits, offset in the
+    /// low), from the index and not the reader's position, so that several threads may each start reading their part
+    /// of a level at once (while nothing is appended to it). The next record lies at the position plus the record's
+    /// length, after <see cref="Normalize"/>.
+    /// </summary>
+    public long PositionOf(long state)
+    {
+        if (state < 0 || state >= _memoryStates)
+        {
+            throw new ArgumentOutOfRangeException(nameof(state), "The state is not in memory.");
+        }
+
+        long mark = _index[(int)(state / IndexStride)];
+        int chunk = (int)(mark >> 32);
+        int offset = (int)(uint)mark;
+        for (long s = state / IndexStride * IndexStride; s < state; s++)
+        {
+            if (offset == _chunkUsed[chunk])
+            {
+                chunk++;
+                offset = 0;
+            }
+
+            offset += _codec.EncodedLength(_chunks[chunk].AsSpan(offset));
+        }
+
+        return Normalize(((long)chunk << 32) | (uint)offset);
+    }
+
+    /// <summary>A position at a chunk's end is the start of the next chunk, where the next record lies.</summary>
+    public long Normalize(long position)
+    {
+        int chunk = (int)(position >> 32);
+        return (int)(uint)position == _chunkUsed[chunk] ? (long)(chunk + 1) << 32 : position;
+    }
+
+    /// <summary>The encoded record at <paramref name="position"/> (see <see cref="PositionOf"/>) and the bytes after it in its chunk.</summary>
+    public ReadOnlySpan<byte> EncodedAt(long position) => _chunks[(int)(position >> 32)].AsSpan((int)(uint)position);
 
     /// <summary>The chunk that holds in-memory state <paramref name="index"/>.</summary>
     private int ChunkOf(long index)

@@ -182,6 +182,73 @@ internal sealed class FrontierCodec
         return at;
     }
 
+    /// <summary>
+    /// As <see cref="EncodeSuccessor"/>, from the parent's encoded record <paramref name="parentEncoded"/> instead of
+    /// its decoded state and mask: the successor's words are the parent's stored words and the patch, merged in order,
+    /// so only the parent's record (a few cache lines, not the whole state) is read.
+    /// </summary>
+    public int EncodeSuccessorOf(ReadOnlySpan<byte> parentEncoded, ReadOnlySpan<int> patchWords, ReadOnlySpan<ulong> patchValues, ReadOnlySpan<byte> key, Span<byte> output)
+    {
+        if (parentEncoded.Length < HeaderSize || key.Length != _keySize || output.Length < MaxEncodedSize || patchValues.Length != patchWords.Length)
+        {
+            throw new ArgumentException("A parent record, a patch, a fingerprint and room for the longest encoding are needed.");
+        }
+
+        Span<ulong> parentMask = stackalloc ulong[MaskLongs];
+        parentMask[^1] = 0;
+        parentEncoded.Slice(_keySize, _maskBytes).CopyTo(MemoryMarshal.AsBytes(parentMask));
+        Span<ulong> mask = stackalloc ulong[MaskLongs];
+        parentMask.CopyTo(mask);
+        ref ulong reference = ref MemoryMarshal.GetArrayDataReference(_reference);
+        for (int c = 0; c < patchWords.Length; c++)
+        {
+            int w = patchWords[c];
+            ulong bit = 1UL << (w & 63);
+            mask[w >> 6] = patchValues[c] != Unsafe.Add(ref reference, w) ? mask[w >> 6] | bit : mask[w >> 6] & ~bit;
+        }
+
+        key.CopyTo(output);
+        MemoryMarshal.AsBytes(mask)[.._maskBytes].CopyTo(output[_keySize..]);
+        ref byte parentWords = ref Unsafe.Add(ref MemoryMarshal.GetReference(parentEncoded), _keySize + _maskBytes);
+        ref byte target = ref MemoryMarshal.GetReference(output);
+        int at = _keySize + _maskBytes;
+        int next = 0;
+        int rankBase = 0;
+        for (int m = 0; m < mask.Length; m++)
+        {
+            ulong bits = mask[m];
+            while (bits != 0)
+            {
+                int b = BitOperations.TrailingZeroCount(bits);
+                int w = (m * 64) + b;
+                bits &= bits - 1;
+                while (next < patchWords.Length && patchWords[next] < w)
+                {
+                    next++;
+                }
+
+                ulong value;
+                if (next < patchWords.Length && patchWords[next] == w)
+                {
+                    value = patchValues[next];
+                }
+                else
+                {
+                    // Not patched, so the parent differs from the reference here and stores the word: at its rank.
+                    int rank = rankBase + BitOperations.PopCount(parentMask[m] & ((1UL << b) - 1));
+                    value = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref parentWords, rank * 8));
+                }
+
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, at), value);
+                at += 8;
+            }
+
+            rankBase += BitOperations.PopCount(parentMask[m]);
+        }
+
+        return at;
+    }
+
     /// <summary>Longs of a record's word mask while it is built.</summary>
     private int MaskLongs => (_words + 63) / 64;
 
@@ -215,6 +282,13 @@ internal sealed class FrontierCodec
 
         encoded[.._keySize].CopyTo(record[_stateSize..]);
         return at;
+    }
+
+    /// <summary>Makes <paramref name="record"/> and <paramref name="mask"/> ready for a first <see cref="DecodeOver"/>: the reference, no word differing.</summary>
+    public void Reset(Span<byte> record, Span<ulong> mask)
+    {
+        MemoryMarshal.AsBytes(_reference.AsSpan())[.._stateSize].CopyTo(record);
+        mask.Clear();
     }
 
     /// <summary>Longs of the word mask <see cref="DecodeOver"/> keeps between records.</summary>

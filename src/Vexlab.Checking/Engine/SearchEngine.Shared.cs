@@ -23,11 +23,14 @@ internal sealed partial class SearchEngine<TKey, TScheme>
     /// <summary>The parents of a block's new states, in id order, before they are appended to the links.</summary>
     private int[] _blockParents = [];
 
+    /// <summary>Where the block's states' encoded records lie in the current level (see <see cref="Frontier.PositionOf"/>).</summary>
+    private long[] _blockPositions = [];
+
     private long SharedWorkerBytes
     {
         get
         {
-            long bytes = _blockParents.LongLength * sizeof(int);
+            long bytes = (_blockParents.LongLength * sizeof(int)) + (_blockPositions.LongLength * sizeof(long));
             if (_sharedPool is { } pool)
             {
                 foreach (SharedWorker worker in pool)
@@ -40,17 +43,30 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         }
     }
 
-    private void ExpandShared(ReadOnlyMemory<byte> block, int count, int firstId)
+    /// <summary>Expands the <paramref name="count"/> states of the current level from <see cref="_position"/> on with every worker.</summary>
+    private void ExpandShared(int count, int firstId)
     {
         _sharedPool ??= CreateSharedWorkers();
         SharedWorker[] pool = _sharedPool;
         int chunk = (count + pool.Length - 1) / pool.Length;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = pool.Length };
+
+        // In memory each worker reads its own slice, decoding each state over the one before; a spilled block is
+        // read (and decoded whole) in order first.
+        long start = _position;
+        bool inMemory = start + count <= _current.MemoryStates;
+        if (inMemory && _blockPositions.Length < count)
+        {
+            _blockPositions = new long[count];
+        }
+
+        ReadOnlyMemory<byte> block = inMemory ? ReadOnlyMemory<byte>.Empty : _current.Block(start, count, ref _blockScratch);
+        long[]? positions = inMemory ? _blockPositions : null;
         Parallel.For(0, pool.Length, parallel, w =>
         {
             int from = Math.Min(count, w * chunk);
             int to = Math.Min(count, from + chunk);
-            pool[w].Expand(block, from, to, firstId);
+            pool[w].Expand(block, start, from, to, firstId, positions);
         });
         Parallel.For(0, pool.Length, parallel, w => pool[w].KeepOwned(pool, w));
 
@@ -91,10 +107,25 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             _parents.Add(_blockParents[k]);
         }
 
+        // The records, encoded by the workers meanwhile, join the next level in id order: places are taken in worker
+        // order, the bytes copied by every worker at once, and what passes the memory cap spills in order after them.
+        bool spilling = false;
         foreach (SharedWorker worker in pool)
         {
-            // The records, encoded by the workers meanwhile, join the next level in id order.
-            _next.AppendEncoded(worker.Encoded, worker.OwnedCount);
+            worker.Pieces.Clear();
+            worker.Placed = spilling ? 0 : _next.Place(worker.EncodedLengths, worker.Pieces, out worker.PlacedBytes);
+            spilling |= worker.Placed < worker.OwnedCount;
+        }
+
+        Frontier next = _next;
+        Parallel.For(0, pool.Length, parallel, w => next.CopyPlaced(pool[w].Encoded, pool[w].Pieces));
+        foreach (SharedWorker worker in pool)
+        {
+            if (worker.Placed < worker.OwnedCount)
+            {
+                _next.Spill(worker.Encoded[worker.PlacedBytes..], worker.EncodedLengths[worker.Placed..]);
+            }
+
             for (int k = 0; k < _kindNew.Length; k++)
             {
                 _kindNew[k] += worker.KindNew[k];
@@ -191,6 +222,12 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         private readonly byte[] _record;
         private byte[] _encoded = [];
         private int _encodedLength;
+        private int[] _encodedLengths = [];
+        private long[]? _parentPositions;
+
+        /// <summary>The state being expanded, decoded over the one before, and its word mask (see <see cref="FrontierCodec.DecodeOver"/>).</summary>
+        private readonly byte[] _decoded;
+        private readonly ulong[] _decodedMask;
         private int[] _position = [];
         private int[] _action = [];
         private int[] _kind = [];
@@ -212,6 +249,9 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             _recordSize = engine._recordSize;
             _codec = engine._codec;
             _record = new byte[_recordSize];
+            _decoded = new byte[_recordSize];
+            _decodedMask = new ulong[_codec.MaskLongCount];
+            _codec.Reset(_decoded, _decodedMask);
             _actions = new ulong[engine._actionBuffer.Length];
             _successorKeys = new TKey[engine._actionBuffer.Length];
             _successorKinds = new int[engine._actionBuffer.Length];
@@ -224,10 +264,20 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 
         public long Bytes => (_position.LongLength * ((3 * sizeof(int)) + System.Runtime.CompilerServices.Unsafe.SizeOf<TKey>()))
             + (_patchStart.LongLength * sizeof(int)) + (_patchWords.LongLength * (sizeof(int) + sizeof(ulong)))
-            + (_owned.LongLength * sizeof(int)) + _seen.Bytes + _successors.Bytes + _encoded.LongLength;
+            + (_owned.LongLength * sizeof(int)) + _seen.Bytes + _successors.Bytes + _encoded.LongLength + (_encodedLengths.LongLength * sizeof(int));
 
         /// <summary>The owned successors' records as <see cref="Commit"/> encoded them, in id order.</summary>
         public ReadOnlySpan<byte> Encoded => _encoded.AsSpan(0, _encodedLength);
+
+        /// <summary>The lengths of those records.</summary>
+        public ReadOnlySpan<int> EncodedLengths => _encodedLengths.AsSpan(0, OwnedCount);
+
+        /// <summary>Where the next level placed the first <see cref="Placed"/> of them (<see cref="PlacedBytes"/> bytes).</summary>
+        public List<Frontier.Piece> Pieces { get; } = [];
+
+        public int Placed;
+
+        public int PlacedBytes;
 
         public long Transitions { get; private set; }
 
@@ -246,11 +296,39 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         /// <summary>Index of this worker's first owned successor among the block's new states.</summary>
         public long FirstNew { get; set; }
 
-        public void Expand(ReadOnlyMemory<byte> memory, int from, int to, int firstId)
+        /// <summary>
+        /// Expands the block's states [<paramref name="from"/>, <paramref name="to"/>), of ids from
+        /// <paramref name="firstId"/> on and the current level's states from <paramref name="start"/> on. With
+        /// <paramref name="positions"/> the states are read from the level (in memory), each decoded over the one
+        /// before, and where their records lie is noted there for <see cref="Commit"/>; without, from the decoded
+        /// <paramref name="memory"/> (a spilled block), and new records are then encoded from their whole bytes.
+        /// </summary>
+        public void Expand(ReadOnlyMemory<byte> memory, long start, int from, int to, int firstId, long[]? positions)
         {
             Reset(memory, firstId);
+            _parentPositions = positions;
             ReadOnlySpan<byte> block = memory.Span;
-            IInPlaceTransitionSystem? inPlace = InPlaceOver(_system, memory, out byte[] blockArray, out int blockOffset);
+            Frontier level = _engine._current;
+            FrontierCodec codec = _codec;
+            IInPlaceTransitionSystem? inPlace;
+            byte[] blockArray;
+            int blockOffset;
+            long position = 0;
+            if (positions is not null)
+            {
+                inPlace = _system as IInPlaceTransitionSystem;
+                blockArray = _decoded;
+                blockOffset = 0;
+                if (from < to)
+                {
+                    position = level.PositionOf(start + from);
+                }
+            }
+            else
+            {
+                inPlace = InPlaceOver(_system, memory, out blockArray, out blockOffset);
+            }
+
             SearchEngine<TKey, TScheme> engine = _engine;
             FingerprintTable<TKey, TScheme> table = engine._table;
             FirstSeen<TKey, TScheme> seen = _seen;
@@ -260,12 +338,26 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             for (int i = from; i < to; i++)
             {
                 int source = firstId + i;
-                ReadOnlySpan<byte> record = block.Slice(i * _recordSize, _recordSize);
+                ReadOnlySpan<byte> record;
+                int stateOffset;
+                if (positions is not null)
+                {
+                    positions[i] = position;
+                    position = level.Normalize(position + codec.DecodeOver(level.EncodedAt(position), _decoded, _decodedMask));
+                    record = _decoded;
+                    stateOffset = 0;
+                }
+                else
+                {
+                    record = block.Slice(i * _recordSize, _recordSize);
+                    stateOffset = blockOffset + (i * _recordSize);
+                }
+
                 ReadOnlySpan<byte> state = record[.._stateSize];
                 TKey hash = MemoryMarshal.Read<TKey>(record[_stateSize..]);
                 int n = inPlace is null
                     ? engine.ListActions(state, actions)
-                    : engine.ListActions(inPlace, blockArray, blockOffset + (i * _recordSize), actions);
+                    : engine.ListActions(inPlace, blockArray, stateOffset, actions);
                 if (n == 0 && engine._options.CheckDeadlock && DeadlockState < 0 && !_system.IsValidEnd(state))
                 {
                     DeadlockState = source;
@@ -347,6 +439,13 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             FingerprintTable<TKey, TScheme> table = engine._table;
             ReadOnlySpan<byte> block = _block.Span;
             _encodedLength = 0;
+            if (_encodedLengths.Length < OwnedCount)
+            {
+                _encodedLengths = new int[Math.Max(OwnedCount, 2 * _encodedLengths.Length)];
+            }
+
+            Frontier level = engine._current;
+            Span<byte> key = stackalloc byte[System.Runtime.CompilerServices.Unsafe.SizeOf<TKey>()];
             long id = firstNewId + FirstNew;
             for (int k = 0; k < OwnedCount; k++, id++)
             {
@@ -361,13 +460,29 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                 engine._blockParents[FirstNew + k] = _firstId + _position[c];
                 engine.SetActionIndex(id, _action[c]);
                 KindNew[_kind[c]]++;
-                WriteRecord(c, block, _record);
                 if (_encoded.Length - _encodedLength < _codec.MaxEncodedSize)
                 {
                     Array.Resize(ref _encoded, Math.Max(2 * _encoded.Length, 64 * _codec.MaxEncodedSize));
                 }
 
-                _encodedLength += _codec.Encode(_record, _encoded.AsSpan(_encodedLength));
+                int length;
+                if (_parentPositions is { } positions)
+                {
+                    // From the parent's encoded record and the successor's patch, without building the successor.
+                    int start = _patchStart[c];
+                    int patch = _patchStart[c + 1] - start;
+                    MemoryMarshal.Write(key, in _key[c]);
+                    length = _codec.EncodeSuccessorOf(level.EncodedAt(positions[_position[c]]), _patchWords.AsSpan(start, patch), _patchValues.AsSpan(start, patch),
+                        key, _encoded.AsSpan(_encodedLength));
+                }
+                else
+                {
+                    WriteRecord(c, block, _record);
+                    length = _codec.Encode(_record, _encoded.AsSpan(_encodedLength));
+                }
+
+                _encodedLengths[k] = length;
+                _encodedLength += length;
             }
         }
 

@@ -125,8 +125,8 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         system.WriteInitialState(reference);
         _codec = new FrontierCodec(reference, Unsafe.SizeOf<TKey>());
         _decoded = new byte[_recordSize];
-        reference.CopyTo(_decoded, 0);
         _decodedMask = new ulong[_codec.MaskLongCount];
+        _codec.Reset(_decoded, _decodedMask);
         _frontierPool = new FrontierPool(_codec.MaxEncodedSize, frontierBytes / 2);
         _current = new Frontier(_codec, frontierBytes / 2, options.SpillDirectory, _frontierPool);
         _next = new Frontier(_codec, frontierBytes / 2, options.SpillDirectory, _frontierPool);
@@ -401,14 +401,13 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             bool nearMaxStates = _stateCount + ((long)n * _maxActions) >= _maxStates;
             if (parallel && n >= 64 * _workers && !nearMaxStates)
             {
-                ReadOnlyMemory<byte> block = _current.Block(_position, n, ref _blockScratch);
                 if (_graph is null)
                 {
-                    ExpandShared(block, n, firstId);
+                    ExpandShared(n, firstId);
                 }
                 else
                 {
-                    ExpandParallel(block, n, firstId);
+                    ExpandParallel(_current.Block(_position, n, ref _blockScratch), n, firstId);
                 }
 
                 _position += n;

@@ -123,6 +123,12 @@ public sealed class FrontierEncodingTests
             int actualLength = codec.EncodeSuccessor(decoded, mask, patchWords.ToArray(), patchValues.ToArray(), successor.AsSpan(stateSize), actual);
             Assert.Equal(expectedLength, actualLength);
             Assert.True(expected.AsSpan(0, expectedLength).SequenceEqual(actual.AsSpan(0, actualLength)), $"trial {trial}");
+
+            // From the parent's encoded record alone, as the workers encode.
+            Array.Clear(actual);
+            actualLength = codec.EncodeSuccessorOf(encoded, patchWords.ToArray(), patchValues.ToArray(), successor.AsSpan(stateSize), actual);
+            Assert.Equal(expectedLength, actualLength);
+            Assert.True(expected.AsSpan(0, expectedLength).SequenceEqual(actual.AsSpan(0, actualLength)), $"trial {trial}, from the encoded parent");
         }
     }
 
@@ -209,6 +215,27 @@ public sealed class FrontierEncodingTests
         {
             ReadOnlyMemory<byte> one = level.Block(start, 1, ref scratch);
             Assert.True(one.Span.SequenceEqual(records[(int)start]));
+        }
+
+        // Any in-memory state is found from the index alone, as workers find the first state of their slices, and
+        // the records after it follow, decoded each over the one before.
+        foreach (long start in new long[] { 0, 1, 63, 64, 65, 100, 1_000, level.MemoryStates - 1, level.MemoryStates })
+        {
+            if (start < 0 || start >= level.MemoryStates)
+            {
+                Assert.Throws<ArgumentOutOfRangeException>(() => level.PositionOf(start));
+                continue;
+            }
+
+            long position = level.PositionOf(start);
+            byte[] decoded = new byte[codec.RecordSize];
+            reference.CopyTo(decoded, 0);
+            ulong[] mask = new ulong[codec.MaskLongCount];
+            for (long i = start; i < Math.Min(level.MemoryStates, start + 200); i++)
+            {
+                position = level.Normalize(position + codec.DecodeOver(level.EncodedAt(position), decoded, mask));
+                Assert.True(decoded.AsSpan().SequenceEqual(records[(int)i]), $"from {start}, state {i}");
+            }
         }
 
         // A checkpoint's copy from the middle holds the full records.
