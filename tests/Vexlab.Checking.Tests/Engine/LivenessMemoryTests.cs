@@ -202,6 +202,38 @@ public sealed class LivenessMemoryMeasured
         Assert.InRange(allocated, 2 * LivenessChecker.ArrayBytes(States, sizeof(int)), estimate);
         Assert.True(checker.PeakBytes() >= estimate);
     }
+
+    /// <summary>
+    /// Every pending component, as the symmetric lifting asks, in the worst case for the lists: a component per
+    /// state (each with a self-loop), on one thread and decomposed on two.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void The_estimate_bounds_what_collecting_every_pending_component_allocates(int workers)
+    {
+        var graph = new StateGraph(1);
+        Span<ulong> obligation = [1];
+        for (int s = 0; s < States; s++)
+        {
+            graph.BeginState(0, StateGraph.AliveFlag, obligation);
+            graph.Edges.Add(StateGraph.PackEdge(s, 0, -1));
+            if (s + 1 < States)
+            {
+                graph.Edges.Add(StateGraph.PackEdge(s + 1, 1, -1));
+            }
+        }
+
+        var checker = new LivenessChecker(graph, States, fairnessClasses: 0, workers, parallelMinimum: 0);
+        long estimate = checker.PeakBytes(allComponents: true);
+
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        List<(int Entry, int[] Members)> components = checker.PendingComponents(0);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        Assert.Equal(States, components.Count);
+        Assert.InRange(allocated, LivenessChecker.ArrayBytes(States, sizeof(int)), estimate);
+    }
 }
 
 [CollectionDefinition(nameof(LivenessMemoryMeasured), DisableParallelization = true)]
