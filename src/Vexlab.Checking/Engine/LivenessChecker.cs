@@ -248,16 +248,16 @@ internal sealed partial class LivenessChecker
         }
         else
         {
-            var best = new (int Entry, int Bit, int[]? Members)[parallel];
+            var best = new (int Entry, int K, int[]? Members)[parallel];
             int next = -1;
             Parallel.For(0, parallel, new ParallelOptions { MaxDegreeOfParallelism = parallel }, worker =>
             {
-                (int Entry, int Bit, int[]? Members) mine = (int.MaxValue, int.MaxValue, null);
+                (int Entry, int K, int[]? Members) mine = (int.MaxValue, int.MaxValue, null);
                 for (int k = Interlocked.Increment(ref next); k < searched.Count; k = Interlocked.Increment(ref next))
                 {
                     foreach ((int entry, int[] members) in FairComponents(Scratch(worker), property, 1UL << searched[k], judgeFairness: true, bestOnly: true))
                     {
-                        if (entry < mine.Entry || (entry == mine.Entry && k < mine.Bit))
+                        if (entry < mine.Entry || (entry == mine.Entry && k < mine.K))
                         {
                             mine = (entry, k, members);
                         }
@@ -267,13 +267,14 @@ internal sealed partial class LivenessChecker
                 best[worker] = mine;
             });
 
-            // Workers take bits in no fixed order: the smallest entry, then the lowest bit, is what one pass finds.
-            (int Entry, int Bit, int[]? Members) found = (int.MaxValue, int.MaxValue, null);
-            foreach ((int entry, int bit, int[]? members) in best)
+            // Workers take bits in no fixed order: the smallest entry, then the lowest bit (k runs over the bits in
+            // order), is what one pass finds.
+            (int Entry, int K, int[]? Members) found = (int.MaxValue, int.MaxValue, null);
+            foreach ((int entry, int k, int[]? members) in best)
             {
-                if (entry < found.Entry || (entry == found.Entry && bit < found.Bit))
+                if (entry < found.Entry || (entry == found.Entry && k < found.K))
                 {
-                    found = (entry, bit, members);
+                    found = (entry, k, members);
                 }
             }
 
