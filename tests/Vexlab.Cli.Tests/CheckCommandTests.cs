@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Vexlab.Checking.Engine;
+using Vexlab.Cli.Commands;
 
 namespace Vexlab.Cli.Tests;
 
@@ -39,6 +41,41 @@ public sealed class CheckCommandTests
     {
         var r = CliRunner.Run("check", "--builtin", "wake-race", "--protocol", "kvm-pf-int", "--max-states", "100");
         Assert.Equal(3, r.ExitCode);
+    }
+
+    /// <summary>
+    /// Every state explored but liveness undecided within --max-memory (its graph or its fair-cycle search did not
+    /// fit): exit 3 like any limit, and the advice is more memory, not a checkpoint (none is written for a search
+    /// that ended).
+    /// </summary>
+    [Theory]
+    [InlineData(Verdict.Incomplete, 3)]
+    [InlineData(Verdict.Violation, 1)]
+    public void Liveness_beyond_the_memory_bound_exits_three_unless_a_violation_was_found(Verdict verdict, int exit)
+    {
+        var result = new CheckResult
+        {
+            Verdict = verdict,
+            StopReason = StopReason.Exhausted,
+            States = 10,
+            Transitions = 20,
+            Depth = 3,
+            BytesPerState = 16,
+            FrontierPeakBytes = 0,
+            FrontierSpilledBytes = 0,
+            FingerprintBits = 64,
+            CollisionProbability = 0,
+            Coverage = [],
+            Violations = [],
+            LivenessIncomplete = true,
+            Notes = ["liveness incomplete: the fair-cycle search does not fit in MaxMemoryBytes"],
+            Elapsed = TimeSpan.Zero,
+        };
+
+        Assert.Equal(exit, CheckCommand.ExitCode(result));
+        var advice = new StringWriter();
+        CheckCommand.WriteStopAdvice(advice, result);
+        Assert.Equal("check: liveness undecided within --max-memory (see the notes); run again with a larger --max-memory" + Environment.NewLine, advice.ToString());
     }
 
     [Fact]

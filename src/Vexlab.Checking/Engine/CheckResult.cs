@@ -85,6 +85,12 @@ public sealed record CheckResult
     /// <summary>True when liveness was requested but could not be decided (incomplete search or graph too large).</summary>
     public required bool LivenessIncomplete { get; init; }
 
+    /// <summary>
+    /// Bytes the search still held when its fair-cycle search was sized against MaxMemoryBytes (after handing back the
+    /// table and the frontier's idle chunks); 0 when none was sized.
+    /// </summary>
+    internal long LivenessHeldBytes { get; init; }
+
     /// <summary>Human-readable remarks, e.g. why liveness is incomplete.</summary>
     public required IReadOnlyList<string> Notes { get; init; }
 

@@ -19,12 +19,55 @@ internal sealed partial class LivenessChecker
     /// obligation of <paramref name="bit"/> pending, decomposed on up to <c>workers</c> threads; null when the
     /// restriction has fewer than <c>parallelMinimum</c> states (the caller runs Tarjan).
     /// </summary>
-    private List<(int Entry, int[] Members)>? ParallelFairComponents(int property, ulong bit, bool judgeFairness)
-        => new Decomposition(this, property, bit, judgeFairness).Run();
+    private List<(int Entry, int[] Members)>? ParallelFairComponents(int property, ulong bit, bool judgeFairness, bool bestOnly)
+        => new Decomposition(this, property, bit, judgeFairness, bestOnly).Run();
+
+    /// <summary>What one parallel decomposition holds at once beyond the components it accepts (for tests that measure it).</summary>
+    internal static long DecompositionBytes(long states, long edges, int workers, bool coloring)
+        => Decomposition.PeakBytes(states, edges, workers, coloring);
 
     /// <summary>The arrays of one decomposition (8 bytes a state to trim; with coloring about 25 a state and 4 an edge of the core).</summary>
-    private sealed class Decomposition(LivenessChecker owner, int property, ulong bit, bool judgeFairness)
+    private sealed class Decomposition(LivenessChecker owner, int property, ulong bit, bool judgeFairness, bool bestOnly)
     {
+        /// <summary>
+        /// An upper bound of the bytes one decomposition allocates and holds at once, beyond the components it
+        /// accepts (which its caller counts: they are disjoint, at most a state each in all): the arrays of a slot
+        /// per state below, Tarjan's frames for what is left, the predecessor rows of the core with coloring, and
+        /// the lists of states that trimming, gathering and filtering pass from one step to the next.
+        /// </summary>
+        public static long PeakBytes(long states, long edges, int workers, bool coloring)
+        {
+            long perState = ArrayBytes(states, sizeof(int));
+
+            // _part, _mark, _index, _low and _onStack; Tarjan's stack, call nodes and call edges for the pieces
+            // (disjoint, so at most a state each over all workers, a set of frames per worker).
+            long bytes = (4 * perState) + ArrayBytes(states, sizeof(bool))
+                + (2 * perState) + ArrayBytes(states, sizeof(long)) + (3L * workers * ArrayHeaderBytes);
+
+            // A trimming level with the next one (states of either are trimmed once), then the core.
+            bytes += 2 * GatheredBytes(states);
+            if (coloring)
+            {
+                // The predecessor rows and the in-degrees that lay them out; backward trimming's levels, the
+                // coloring's levels, roots and what is left, the members each thread collects.
+                bytes += ArrayBytes(states + 1, sizeof(int)) + ArrayBytes(edges, sizeof(int)) + perState;
+                bytes += 5 * GatheredBytes(states);
+            }
+
+            // Per-thread lists of accepted components, the decomposition, its closures.
+            return bytes + (4L * (workers + 1) * SmallObjectBytes);
+        }
+
+        /// <summary>
+        /// Bytes of up to <paramref name="items"/> states gathered in chunks: each chunk's list (growing by doubling,
+        /// its arrays together take at most four slots an item) and the array they are joined into.
+        /// </summary>
+        private static long GatheredBytes(long items)
+        {
+            long chunks = (items + Chunk - 1) / Chunk;
+            return (20 * items) + ArrayBytes(chunks + 1, sizeof(long)) + ((chunks + 1) * 16 * (ArrayHeaderBytes + SmallObjectBytes));
+        }
+
         private readonly StateGraph _graph = owner._graph;
         private readonly int _states = owner._states;
         private readonly ParallelOptions _parallel = new() { MaxDegreeOfParallelism = owner._workers };
@@ -72,6 +115,10 @@ internal sealed partial class LivenessChecker
             {
                 return null;
             }
+
+            // Tarjan's scratch of worker 0 is not used here: it goes back before the arrays below (PeakBytes counts
+            // the larger of the two), and the next search that needs it allocates it again.
+            owner._scratch[0] = null;
 
             // Forward trimming needs only the successor edges: on a restriction without cycles (a property that
             // holds) it removes every state, and the search ends there.
@@ -347,10 +394,10 @@ internal sealed partial class LivenessChecker
 
                 // Each root's component: the states of its color that reach it.
                 int[] roots = Filter(current, v => color[v] == v);
-                var found = new List<(int, int[])>?[(roots.Length + Chunk - 1) / Chunk];
+                var found = new List<(int Entry, int[] Members)>?[(roots.Length + Chunk - 1) / Chunk];
                 ForChunks(roots.Length, (from, to) =>
                 {
-                    var local = new List<(int, int[])>();
+                    var local = new List<(int Entry, int[] Members)>();
                     var members = new List<int>();
                     for (int i = from; i < to; i++)
                     {
@@ -362,7 +409,7 @@ internal sealed partial class LivenessChecker
 
                 foreach (var local in found)
                 {
-                    _accepted.AddRange(local!);
+                    Merge(local!);
                 }
 
                 left = Filter(current, v => _part[v] == 0);
@@ -423,7 +470,7 @@ internal sealed partial class LivenessChecker
         /// The component of <paramref name="root"/>: the states colored <paramref name="root"/> that reach it (every
         /// state of that color is reached from it). The states of one color are found by one thread only.
         /// </summary>
-        private void RootComponent(int root, int[] color, List<int> members, List<(int, int[])> accepted)
+        private void RootComponent(int root, int[] color, List<int> members, List<(int Entry, int[] Members)> accepted)
         {
             members.Clear();
             members.Add(root);
@@ -458,7 +505,7 @@ internal sealed partial class LivenessChecker
             if (Accept(component, id, out int entry))
             {
                 Array.Sort(component);
-                accepted.Add((entry, component));
+                Keep(accepted, entry, component, bestOnly);
             }
         }
 
@@ -470,19 +517,34 @@ internal sealed partial class LivenessChecker
                 return;
             }
 
-            _low = new int[_states];
+            // The coloring's queued marks are done with: their array takes the low links (Push writes each before it is read).
+            if (_low.Length != _states)
+            {
+                _low = new int[_states];
+            }
+
             _onStack = new bool[_states];
             int workers = Math.Min(_parallel.MaxDegreeOfParallelism, pieces.Count);
-            var found = new List<(int, int[])>[workers];
+            var found = new List<(int Entry, int[] Members)>[workers];
             int next = -1;
             Parallel.For(0, workers, _parallel, worker =>
             {
-                var local = new List<(int, int[])>();
-                var stack = new List<int>();
-                var callNode = new List<int>();
-                var callEdge = new List<long>();
+                var local = new List<(int Entry, int[] Members)>();
+
+                // Frames of a piece's walk: each of its states is pushed once, so a slot per state of the largest piece.
+                int[] stack = [];
+                int[] callNode = [];
+                long[] callEdge = [];
                 for (int k = Interlocked.Increment(ref next); k < pieces.Count; k = Interlocked.Increment(ref next))
                 {
+                    int size = pieces[k].Members.Length;
+                    if (stack.Length < size)
+                    {
+                        stack = new int[size];
+                        callNode = new int[size];
+                        callEdge = new long[size];
+                    }
+
                     TarjanPiece(pieces[k].Id, pieces[k].Members, stack, callNode, callEdge, local);
                 }
 
@@ -491,11 +553,20 @@ internal sealed partial class LivenessChecker
 
             foreach (var local in found)
             {
-                _accepted.AddRange(local);
+                Merge(local);
             }
         }
 
-        private void TarjanPiece(int id, int[] members, List<int> stack, List<int> callNode, List<long> callEdge, List<(int, int[])> accepted)
+        /// <summary>Adds a thread's accepted components (with bestOnly, its best) to the decomposition's.</summary>
+        private void Merge(List<(int Entry, int[] Members)> local)
+        {
+            foreach ((int entry, int[] members) in local)
+            {
+                Keep(_accepted, entry, members, bestOnly);
+            }
+        }
+
+        private void TarjanPiece(int id, int[] members, int[] stack, int[] callNode, long[] callEdge, List<(int Entry, int[] Members)> accepted)
         {
             foreach (int v in members)
             {
@@ -503,6 +574,8 @@ internal sealed partial class LivenessChecker
             }
 
             int counter = 0;
+            int sp = 0;
+            int csp = 0;
             foreach (int root in members)
             {
                 if (_index[root] != 0 || _part[root] != id)
@@ -511,9 +584,9 @@ internal sealed partial class LivenessChecker
                 }
 
                 Push(root);
-                while (callNode.Count > 0)
+                while (csp > 0)
                 {
-                    int top = callNode.Count - 1;
+                    int top = csp - 1;
                     int v = callNode[top];
                     long e = callEdge[top];
                     long end = _graph.EdgeEnd(v);
@@ -548,14 +621,14 @@ internal sealed partial class LivenessChecker
 
                     if (_low[v] == _index[v])
                     {
-                        int start = stack.Count;
+                        int start = sp;
                         do
                         {
                             start--;
                         }
                         while (stack[start] != v);
 
-                        int size = stack.Count - start;
+                        int size = sp - start;
                         if (size == 1 && !SelfLoop(v))
                         {
                             // Most components are one state without a self-loop: no internal edge, never accepted.
@@ -565,29 +638,27 @@ internal sealed partial class LivenessChecker
                         else
                         {
                             int componentId = Interlocked.Increment(ref _nextId);
-                            for (int i = start; i < stack.Count; i++)
+                            for (int i = start; i < sp; i++)
                             {
                                 _onStack[stack[i]] = false;
                                 _part[stack[i]] = componentId;
                             }
 
-                            int[] component = new int[size];
-                            stack.CopyTo(start, component, 0, size);
+                            int[] component = stack.AsSpan(start, size).ToArray();
                             if (Accept(component, componentId, out int entry))
                             {
                                 Array.Sort(component);
-                                accepted.Add((entry, component));
+                                Keep(accepted, entry, component, bestOnly);
                             }
                         }
 
-                        stack.RemoveRange(start, size);
+                        sp = start;
                     }
 
-                    callNode.RemoveAt(top);
-                    callEdge.RemoveAt(top);
-                    if (callNode.Count > 0)
+                    csp = top;
+                    if (csp > 0)
                     {
-                        int u = callNode[^1];
+                        int u = callNode[csp - 1];
                         _low[u] = Math.Min(_low[u], _low[v]);
                     }
                 }
@@ -598,10 +669,11 @@ internal sealed partial class LivenessChecker
                 counter++;
                 _index[v] = counter;
                 _low[v] = counter;
-                stack.Add(v);
+                stack[sp++] = v;
                 _onStack[v] = true;
-                callNode.Add(v);
-                callEdge.Add(_graph.EdgeStart[v]);
+                callNode[csp] = v;
+                callEdge[csp] = _graph.EdgeStart[v];
+                csp++;
             }
         }
 

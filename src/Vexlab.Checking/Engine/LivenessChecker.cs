@@ -83,7 +83,7 @@ internal sealed partial class LivenessChecker
         _scratch = new TarjanScratch?[_workers];
     }
 
-    /// <summary>Tarjan's arrays for one search (about 29 bytes a state).</summary>
+    /// <summary>Tarjan's arrays for one search (about 29 bytes a state), reused by the lasso's searches.</summary>
     private sealed class TarjanScratch(int states)
     {
         public readonly int[] Index = new int[states];
@@ -94,9 +94,79 @@ internal sealed partial class LivenessChecker
         public readonly long[] CallEdge = new long[states];
         public readonly int[] Component = new int[states];
         public int ComponentCounter;
+
+        /// <summary>The last mark of <see cref="LivenessChecker.Search"/> in <see cref="Index"/>: negative, so never a Tarjan index.</summary>
+        public int SearchMark;
+
+        /// <summary>The bytes of the arrays above (and the object): what <see cref="PeakBytes"/> counts for one scratch.</summary>
+        public static long Bytes(long states)
+            => (5 * ArrayBytes(states, sizeof(int))) + ArrayBytes(states, sizeof(bool)) + ArrayBytes(states, sizeof(long)) + SmallObjectBytes;
     }
 
     private TarjanScratch Scratch(int worker) => _scratch[worker] ??= new TarjanScratch(_states);
+
+    /// <summary>Bytes of an array object's header on a 64-bit runtime (method table, sync block, length).</summary>
+    internal const int ArrayHeaderBytes = 24;
+
+    /// <summary>Bytes counted for a small object (a list, a closure, a scratch object) or a list's first array.</summary>
+    private const int SmallObjectBytes = 128;
+
+    /// <summary>
+    /// Bytes counted once a search for what does not grow with the graph: the bits' list, result and reduction
+    /// arrays, the task library's state of a parallel loop.
+    /// </summary>
+    private const int FixedBytes = 64 << 10;
+
+    /// <summary>Bytes of an array of <paramref name="length"/> elements of <paramref name="elementBytes"/> on the heap.</summary>
+    internal static long ArrayBytes(long length, int elementBytes) => ArrayHeaderBytes + (((length * elementBytes) + 7) & ~7L);
+
+    /// <summary>
+    /// An upper bound of the bytes the searches of this checker allocate and hold at once, from the graph's states
+    /// and edges and the path its workers choose, before anything is allocated: Tarjan's scratch for each worker
+    /// that searches an obligation bit of its own, or one search at a time (worker 0's scratch, or the parallel
+    /// decomposition's arrays, which it hands that scratch back for), and the components kept. The lasso's
+    /// searches reuse worker 0's scratch; the lasso's loop itself (a path per fairness class at most, as a
+    /// counterexample's stem is) is not counted.
+    /// </summary>
+    /// <param name="allComponents">
+    /// The caller calls <see cref="PendingComponents"/>, which keeps every pending component (the symmetric
+    /// lifting), and not <see cref="FindLasso"/>, which searches the bits and keeps the best of each search.
+    /// </param>
+    public long PeakBytes(bool allComponents = false)
+    {
+        long states = _states;
+        long edges = _graph.Edges.Count;
+        long scratch = TarjanScratch.Bytes(states);
+
+        // One search at a time: Tarjan's scratch, or a decomposition, which starts beside the scratch (the array
+        // that counts the restriction) and then drops it.
+        long oneSearch = _workers >= _parallelFrom
+            ? Math.Max(scratch + ArrayBytes(states, sizeof(int)), Decomposition.PeakBytes(states, edges, _workers, _coloringRounds > 0))
+            : scratch;
+        if (allComponents)
+        {
+            return oneSearch + AllComponentsBytes(states, edges) + FixedBytes;
+        }
+
+        // FindLasso keeps the best component over the bits and the best of the search in progress (the components
+        // one search collects are disjoint): two arrays of at most a state each, per worker that searches bits.
+        long kept = 2 * (ArrayBytes(states, sizeof(int)) + ArrayHeaderBytes);
+        int bitWorkers = Math.Min(_workers, 64);
+        long perBit = bitWorkers >= 2 ? bitWorkers * (scratch + kept) : 0;
+        return Math.Max(perBit, oneSearch + kept) + FixedBytes;
+    }
+
+    /// <summary>
+    /// Every component of a restriction with an internal edge: at most one per state and one per edge, their
+    /// members disjoint, each an array and an entry of a list (which may grow to twice its entries, and a
+    /// parallel decomposition gathers per-thread lists into one).
+    /// </summary>
+    private static long AllComponentsBytes(long states, long edges)
+    {
+        long components = Math.Min(states, edges);
+        const int entryBytes = 16;
+        return ArrayBytes(states, sizeof(int)) + (components * (ArrayHeaderBytes + 8 + (8 * entryBytes))) + (4 * SmallObjectBytes);
+    }
 
     /// <summary>The stored state graph this checker searches.</summary>
     public StateGraph Graph => _graph;
@@ -123,7 +193,7 @@ internal sealed partial class LivenessChecker
     /// </summary>
     public List<(int Entry, int[] Members)> PendingComponents(int property)
     {
-        List<(int Entry, int[] Members)> components = Components(property, ulong.MaxValue, judgeFairness: false);
+        List<(int Entry, int[] Members)> components = Components(property, ulong.MaxValue, judgeFairness: false, bestOnly: false);
         components.Sort((a, b) => a.Entry.CompareTo(b.Entry));
         return components;
     }
@@ -149,7 +219,8 @@ internal sealed partial class LivenessChecker
         }
 
         // Each pending bit's components, searched in parallel; the reduction in bit order keeps the first
-        // (lowest bit) of equal entries, as one sequential pass over the bits would.
+        // (lowest bit) of equal entries, as one sequential pass over the bits would. Each search keeps only its best
+        // component, and the best over the bits is kept as they finish, so what is held does not grow with the bits.
         var searched = new List<int>();
         for (int bit = 0; bit < 64; bit++)
         {
@@ -159,57 +230,64 @@ internal sealed partial class LivenessChecker
             }
         }
 
-        var found = new (int Entry, int[]? Members)[searched.Count];
-        void Search(int worker, int k)
-        {
-            (int Entry, int[]? Members) best = (int.MaxValue, null);
-            foreach ((int entry, int[] members) in FairComponents(Scratch(worker), property, 1UL << searched[k], judgeFairness: true))
-            {
-                if (entry < best.Entry)
-                {
-                    best = (entry, members);
-                }
-            }
-
-            found[k] = best;
-        }
-
         int parallel = Math.Min(_workers, searched.Count);
         if (parallel <= 1 || (searched.Count < _workers && _workers >= _parallelFrom))
         {
             // Fewer bits than workers: one search at a time, each on all of them (or one thread, below parallelFrom).
             for (int k = 0; k < searched.Count; k++)
             {
-                (int Entry, int[]? Members) best = (int.MaxValue, null);
-                foreach ((int entry, int[] members) in Components(property, 1UL << searched[k], judgeFairness: true))
+                foreach ((int entry, int[] members) in Components(property, 1UL << searched[k], judgeFairness: true, bestOnly: true))
                 {
-                    if (entry < best.Entry)
+                    if (entry < bestEntry)
                     {
-                        best = (entry, members);
+                        bestEntry = entry;
+                        bestMembers = members;
                     }
                 }
-
-                found[k] = best;
             }
         }
         else
         {
+            var best = new (int Entry, int K, int[]? Members)[parallel];
             int next = -1;
             Parallel.For(0, parallel, new ParallelOptions { MaxDegreeOfParallelism = parallel }, worker =>
             {
+                (int Entry, int K, int[]? Members) mine = (int.MaxValue, int.MaxValue, null);
                 for (int k = Interlocked.Increment(ref next); k < searched.Count; k = Interlocked.Increment(ref next))
                 {
-                    Search(worker, k);
+                    foreach ((int entry, int[] members) in FairComponents(Scratch(worker), property, 1UL << searched[k], judgeFairness: true, bestOnly: true))
+                    {
+                        if (entry < mine.Entry || (entry == mine.Entry && k < mine.K))
+                        {
+                            mine = (entry, k, members);
+                        }
+                    }
                 }
-            });
-        }
 
-        foreach ((int entry, int[]? members) in found)
-        {
-            if (entry < bestEntry)
+                best[worker] = mine;
+            });
+
+            // Workers take bits in no fixed order: the smallest entry, then the lowest bit (k runs over the bits in
+            // order), is what one pass finds.
+            (int Entry, int K, int[]? Members) found = (int.MaxValue, int.MaxValue, null);
+            foreach ((int entry, int k, int[]? members) in best)
             {
-                bestEntry = entry;
-                bestMembers = members;
+                if (entry < found.Entry || (entry == found.Entry && k < found.K))
+                {
+                    found = (entry, k, members);
+                }
+            }
+
+            if (found.Entry < bestEntry)
+            {
+                bestEntry = found.Entry;
+                bestMembers = found.Members;
+            }
+
+            // Only worker 0's scratch outlives the bits (the lasso's searches use it): PeakBytes counts the others once.
+            for (int worker = 1; worker < _scratch.Length; worker++)
+            {
+                _scratch[worker] = null;
             }
         }
 
@@ -232,21 +310,37 @@ internal sealed partial class LivenessChecker
     /// </summary>
     internal List<(int Entry, int[] Members)> AcceptedComponents(int property, ulong bits, bool judgeFairness)
     {
-        List<(int Entry, int[] Members)> components = Components(property, bits, judgeFairness);
+        List<(int Entry, int[] Members)> components = Components(property, bits, judgeFairness, bestOnly: false);
         components.Sort((a, b) => a.Entry.CompareTo(b.Entry));
         return components;
     }
 
-    /// <summary>The accepted components of a restriction: on all workers when it is big enough, else with Tarjan on this thread.</summary>
-    private List<(int Entry, int[] Members)> Components(int property, ulong bit, bool judgeFairness)
+    /// <summary>
+    /// The accepted components of a restriction (with <paramref name="bestOnly"/>, the one with the smallest state
+    /// id): on all workers when it is big enough, else with Tarjan on this thread.
+    /// </summary>
+    private List<(int Entry, int[] Members)> Components(int property, ulong bit, bool judgeFairness, bool bestOnly)
     {
-        if (_workers >= _parallelFrom && ParallelFairComponents(property, bit, judgeFairness) is { } parallel)
+        if (_workers >= _parallelFrom && ParallelFairComponents(property, bit, judgeFairness, bestOnly) is { } parallel)
         {
             Interlocked.Increment(ref _parallelSearches);
             return parallel;
         }
 
-        return FairComponents(Scratch(0), property, bit, judgeFairness);
+        return FairComponents(Scratch(0), property, bit, judgeFairness, bestOnly);
+    }
+
+    /// <summary>Adds an accepted component to <paramref name="accepted"/>; with <paramref name="bestOnly"/> keeps only the one with the smallest state id.</summary>
+    private static void Keep(List<(int Entry, int[] Members)> accepted, int entry, int[] members, bool bestOnly)
+    {
+        if (!bestOnly || accepted.Count == 0)
+        {
+            accepted.Add((entry, members));
+        }
+        else if (entry < accepted[0].Entry)
+        {
+            accepted[0] = (entry, members);
+        }
     }
 
     private bool InRestriction(int state, int property, ulong bit)
@@ -254,11 +348,12 @@ internal sealed partial class LivenessChecker
 
     /// <summary>
     /// Accepted components of the graph restricted to alive states with an obligation of <paramref name="bit"/>
-    /// pending: their smallest state id and their sorted members.
+    /// pending: their smallest state id and their sorted members (with <paramref name="bestOnly"/>, the one with
+    /// the smallest state id).
     /// </summary>
-    private List<(int Entry, int[] Members)> FairComponents(TarjanScratch t, int property, ulong bit, bool judgeFairness)
+    private List<(int Entry, int[] Members)> FairComponents(TarjanScratch t, int property, ulong bit, bool judgeFairness, bool bestOnly)
     {
-        var accepted = new List<(int, int[])>();
+        var accepted = new List<(int Entry, int[] Members)>();
         int[] index = t.Index;
         int[] low = t.Low;
         bool[] onStack = t.OnStack;
@@ -321,11 +416,11 @@ internal sealed partial class LivenessChecker
                     while (stack[start] != v);
 
                     ReadOnlySpan<int> members = stack.AsSpan(start, sp - start);
-                    if (Accept(t, members, judgeFairness, out int entry))
+                    if (Accept(t, members, judgeFairness, out int entry) && (!bestOnly || accepted.Count == 0 || entry < accepted[0].Entry))
                     {
                         int[] sorted = members.ToArray();
                         Array.Sort(sorted);
-                        accepted.Add((entry, sorted));
+                        Keep(accepted, entry, sorted, bestOnly);
                     }
 
                     foreach (int m in members)
@@ -400,6 +495,7 @@ internal sealed partial class LivenessChecker
     /// </summary>
     private int[] BuildLoop(int entry, int[] members)
     {
+        TarjanScratch t = Scratch(0);
         var loop = new List<ulong>();
         ulong enabledEverywhere = _classMask;
         foreach (int m in members)
@@ -419,8 +515,8 @@ internal sealed partial class LivenessChecker
             }
 
             List<ulong> path = (enabledEverywhere & bit) == 0
-                ? Search(current, members, edge => (_graph.Enabled[StateGraph.EdgeTarget(edge)] & bit) == 0)
-                : Search(current, members, edge => StateGraph.EdgeClass(edge) == c);
+                ? Search(t, current, members, edge => (_graph.Enabled[StateGraph.EdgeTarget(edge)] & bit) == 0)
+                : Search(t, current, members, edge => StateGraph.EdgeClass(edge) == c);
             foreach (ulong edge in path)
             {
                 int target = StateGraph.EdgeTarget(edge);
@@ -437,7 +533,7 @@ internal sealed partial class LivenessChecker
 
         if (current != entry || loop.Count == 0)
         {
-            loop.AddRange(Search(current, members, edge => StateGraph.EdgeTarget(edge) == entry));
+            loop.AddRange(Search(t, current, members, edge => StateGraph.EdgeTarget(edge) == entry));
         }
 
         var indices = new int[loop.Count];
@@ -449,16 +545,26 @@ internal sealed partial class LivenessChecker
         return indices;
     }
 
-    /// <summary>Shortest path (at least one edge) inside the component from <paramref name="from"/> ending with an edge that satisfies <paramref name="goal"/>.</summary>
-    private List<ulong> Search(int from, int[] members, Func<ulong, bool> goal)
+    /// <summary>
+    /// Shortest path (at least one edge) inside the component from <paramref name="from"/> ending with an edge that
+    /// satisfies <paramref name="goal"/>. Breadth-first in Tarjan's arrays, which the search is done with: a state
+    /// is seen when its index holds this search's (negative) mark, its predecessor is in the low links, the edge
+    /// that reached it in the call edges, and the queue in the stack, so a loop costs no memory per state.
+    /// </summary>
+    private List<ulong> Search(TarjanScratch t, int from, int[] members, Func<ulong, bool> goal)
     {
-        var previous = new Dictionary<int, (int Node, ulong Edge)>();
-        var queue = new Queue<int>();
-        queue.Enqueue(from);
-        var seen = new HashSet<int> { from };
-        while (queue.Count > 0)
+        int mark = --t.SearchMark;
+        int[] seen = t.Index;
+        int[] previous = t.Low;
+        long[] reachedBy = t.CallEdge;
+        int[] queue = t.Stack;
+        int head = 0;
+        int tail = 0;
+        queue[tail++] = from;
+        seen[from] = mark;
+        while (head < tail)
         {
-            int v = queue.Dequeue();
+            int v = queue[head++];
             for (long e = _graph.EdgeStart[v], end = _graph.EdgeEnd(v); e < end; e++)
             {
                 ulong edge = _graph.Edges[e];
@@ -471,22 +577,21 @@ internal sealed partial class LivenessChecker
                 if (goal(edge))
                 {
                     var path = new List<ulong> { edge };
-                    int node = v;
-                    while (node != from)
+                    for (int node = v; node != from; node = previous[node])
                     {
-                        (int prevNode, ulong prevEdge) = previous[node];
-                        path.Add(prevEdge);
-                        node = prevNode;
+                        path.Add(_graph.Edges[reachedBy[node]]);
                     }
 
                     path.Reverse();
                     return path;
                 }
 
-                if (seen.Add(w))
+                if (seen[w] != mark)
                 {
-                    previous[w] = (v, edge);
-                    queue.Enqueue(w);
+                    seen[w] = mark;
+                    previous[w] = v;
+                    reachedBy[w] = e;
+                    queue[tail++] = w;
                 }
             }
         }

@@ -73,6 +73,9 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private bool _memoryExceeded;
     private long _frontierPeak;
 
+    /// <summary>What the search held beside its fair-cycle search (<see cref="FittingLiveness"/>).</summary>
+    private long _livenessHeld;
+
     /// <summary>Encoded bytes of the current level's in-memory states that a resumed search did not reload (expanded before the checkpoint).</summary>
     private long _currentDroppedBytes;
     private long _startTimestamp;
@@ -736,9 +739,13 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             {
                 livenessIncomplete = true;
             }
+            else if (FittingLiveness(_graph) is not { } liveness)
+            {
+                livenessIncomplete = true;
+                _notes.Add("liveness incomplete: the fair-cycle search does not fit in MaxMemoryBytes");
+            }
             else
             {
-                var liveness = new LivenessChecker(_graph, _stateCount, _system.FairnessClasses, _workers);
                 for (int p = 0; p < _livenessCount; p++)
                 {
                     if (_system is IQuotientLiveness quotient)
@@ -789,9 +796,47 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             Coverage = coverage,
             Violations = violations,
             LivenessIncomplete = livenessIncomplete,
+            LivenessHeldBytes = _livenessHeld,
             Notes = _notes,
             Elapsed = _options.TimeProvider.GetElapsedTime(_startTimestamp),
         };
+    }
+
+    /// <summary>
+    /// The fair-cycle search on the most workers up to <c>Workers</c> whose arrays (<see cref="LivenessChecker.PeakBytes"/>)
+    /// fit in MaxMemoryBytes beside what the search still holds; null when one worker's do not. Fewer workers find
+    /// the same lassos (the search's result does not depend on them), so memory costs time, not the verdict.
+    /// First the search hands back what the liveness phase does not read: the frontier's idle chunks, and the
+    /// wide table's slots, since the graph's edges hold every id and the traces follow the parent links.
+    /// </summary>
+    private LivenessChecker? FittingLiveness(StateGraph graph)
+    {
+        _frontierPool.Trim();
+        long held = MemoryBytes;
+        if (!_table.IsCompact)
+        {
+            held -= _table.Bytes + _table.IdleBytes;
+            _table.Dispose();
+        }
+
+        _livenessHeld = held;
+
+        bool allComponents = _system is IQuotientLiveness;
+        for (int workers = _workers; workers >= 1; workers--)
+        {
+            var liveness = new LivenessChecker(graph, _stateCount, _system.FairnessClasses, workers);
+            if (held + liveness.PeakBytes(allComponents) <= _options.MaxMemoryBytes)
+            {
+                if (workers < _workers)
+                {
+                    _notes.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"liveness: the fair-cycle search ran on {workers} of {_workers} workers to fit in MaxMemoryBytes"));
+                }
+
+                return liveness;
+            }
+        }
+
+        return null;
     }
 
     private Violation MakeViolation(string property, ViolationKind kind, List<int> indices, int loopStart)

@@ -22,7 +22,7 @@ public static class CheckCommand
         var property = new Option<string[]>("--property") { Description = "Check only this property (repeatable); default: all", HelpName = "NAME", AllowMultipleArgumentsPerToken = false };
         var set = new Option<string[]>("--set") { Description = "Override a knob (repeatable)", HelpName = "KEY=VALUE" };
         var maxStates = new Option<long?>("--max-states") { Description = "Stop after this many distinct states", HelpName = "N" };
-        var maxMemory = new Option<string?>("--max-memory", "--memory") { Description = "Hard memory bound of the search (table, parents, frontier, graph, buffers), e.g. 512M, 4G: at it the check stops with exit 3 (and a checkpoint with --checkpoint); default: half the memory", HelpName = "SIZE" };
+        var maxMemory = new Option<string?>("--max-memory", "--memory") { Description = "Hard memory bound of the search (table, parents, frontier, graph, buffers, fair-cycle search), e.g. 512M, 4G: at it the check stops with exit 3 (and a checkpoint with --checkpoint); default: half the memory", HelpName = "SIZE" };
         var spillDir = new Option<string?>("--spill-dir") { Description = "Folder for frontier spill files (default: the temporary folder)", HelpName = "DIR" };
         var maxSpill = new Option<string?>("--max-spill") { Description = "Disk budget of the frontier spill, e.g. 1G; default: half the free space of the spill folder", HelpName = "SIZE" };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Write a checkpoint to DIR periodically and whenever the check stops early (limit, Ctrl-C, SIGTERM)", HelpName = "DIR" };
@@ -741,10 +741,18 @@ public static class CheckCommand
         return path;
     }
 
-    private static void WriteStopAdvice(TextWriter error, CheckResult r)
+    internal static void WriteStopAdvice(TextWriter error, CheckResult r)
     {
         if (r.Complete || r.StopReason == StopReason.MaxDepth)
         {
+            return;
+        }
+
+        if (r.StopReason is StopReason.Exhausted or StopReason.AllPropertiesDecided)
+        {
+            // Every state was explored, but the liveness graph or the fair-cycle search did not fit (the notes say
+            // which): a checkpoint would not help, more memory does.
+            error.WriteLine("check: liveness undecided within --max-memory (see the notes); run again with a larger --max-memory");
             return;
         }
 
