@@ -113,6 +113,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         foreach (SharedWorker worker in pool)
         {
             worker.Pieces.Clear();
+            worker.PlacedBytes = 0;
             worker.Placed = spilling ? 0 : _next.Place(worker.EncodedLengths, worker.Pieces, out worker.PlacedBytes);
             spilling |= worker.Placed < worker.OwnedCount;
         }
