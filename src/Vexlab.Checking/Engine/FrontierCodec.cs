@@ -260,28 +260,10 @@ internal sealed class FrontierCodec
             throw new ArgumentException("A full record's room is needed.", nameof(record));
         }
 
-        MemoryMarshal.AsBytes(_reference.AsSpan())[.._stateSize].CopyTo(record);
+        // The reference with no word differing, then the record's words over it.
         Span<ulong> mask = stackalloc ulong[MaskLongs];
-        mask[^1] = 0;
-        encoded.Slice(_keySize, _maskBytes).CopyTo(MemoryMarshal.AsBytes(mask));
-        ref byte source = ref MemoryMarshal.GetReference(encoded);
-        ref byte target = ref MemoryMarshal.GetReference(record);
-        int at = _keySize + _maskBytes;
-        int last = _words - 1;
-        for (int m = 0; m < mask.Length; m++)
-        {
-            ulong bits = mask[m];
-            while (bits != 0)
-            {
-                int w = (m * 64) + BitOperations.TrailingZeroCount(bits);
-                bits &= bits - 1;
-                WriteWord(record, ref target, w, last, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, at)));
-                at += 8;
-            }
-        }
-
-        encoded[.._keySize].CopyTo(record[_stateSize..]);
-        return at;
+        Reset(record, mask);
+        return DecodeOver(encoded, record, mask);
     }
 
     /// <summary>Makes <paramref name="record"/> and <paramref name="mask"/> ready for a first <see cref="DecodeOver"/>: the reference, no word differing.</summary>
