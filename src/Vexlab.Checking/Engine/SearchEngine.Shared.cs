@@ -51,8 +51,8 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         int chunk = (count + pool.Length - 1) / pool.Length;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = pool.Length };
 
-        // In memory each worker reads its own slice, decoding each state over the one before; a spilled block is
-        // read (and decoded whole) in order first.
+        // In memory each worker reads and decodes its own slice, state by state; a spilled block is read (and
+        // decoded whole) in order first.
         long start = _position;
         bool inMemory = start + count <= _current.MemoryStates;
         if (inMemory && _blockPositions.Length < count)
@@ -226,7 +226,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         private int[] _encodedLengths = [];
         private long[]? _parentPositions;
 
-        /// <summary>The state being expanded, decoded over the one before, and its word mask (see <see cref="FrontierCodec.DecodeOver"/>).</summary>
+        /// <summary>The state being expanded, decoded, and its word mask.</summary>
         private readonly byte[] _decoded;
         private readonly ulong[] _decodedMask;
         private int[] _position = [];
@@ -252,7 +252,6 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             _record = new byte[_recordSize];
             _decoded = new byte[_recordSize];
             _decodedMask = new ulong[_codec.MaskLongCount];
-            _codec.Reset(_decoded, _decodedMask);
             _actions = new ulong[engine._actionBuffer.Length];
             _successorKeys = new TKey[engine._actionBuffer.Length];
             _successorKinds = new int[engine._actionBuffer.Length];
@@ -300,8 +299,8 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         /// <summary>
         /// Expands the block's states [<paramref name="from"/>, <paramref name="to"/>), of ids from
         /// <paramref name="firstId"/> on and the current level's states from <paramref name="start"/> on. With
-        /// <paramref name="positions"/> the states are read from the level (in memory), each decoded over the one
-        /// before, and where their records lie is noted there for <see cref="Commit"/>; without, from the decoded
+        /// <paramref name="positions"/> the states are read from the level (in memory) and decoded one by one, and
+        /// where their records lie is noted there for <see cref="Commit"/>; without, from the decoded
         /// <paramref name="memory"/> (a spilled block), and new records are then encoded from their whole bytes.
         /// </summary>
         public void Expand(ReadOnlyMemory<byte> memory, long start, int from, int to, int firstId, long[]? positions)
@@ -344,7 +343,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                 if (positions is not null)
                 {
                     positions[i] = position;
-                    position = level.Normalize(position + codec.DecodeOver(level.EncodedAt(position), _decoded, _decodedMask));
+                    position = level.Normalize(position + codec.Decode(level.EncodedAt(position), _decoded, _decodedMask));
                     record = _decoded;
                     stateOffset = 0;
                 }

@@ -59,7 +59,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private byte[] _blockScratch = [];
     private bool _decodesBlocks;
 
-    /// <summary>The state the serial path expands, decoded over the one before (see <see cref="FrontierCodec.DecodeOver"/>), and its word mask.</summary>
+    /// <summary>The state the serial path expands, decoded, and its word mask (for encoding its successors).</summary>
     private readonly byte[] _decoded;
     private readonly ulong[] _decodedMask;
     private Frontier _current;
@@ -129,7 +129,6 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         _codec = new FrontierCodec(reference, Unsafe.SizeOf<TKey>());
         _decoded = new byte[_recordSize];
         _decodedMask = new ulong[_codec.MaskLongCount];
-        _codec.Reset(_decoded, _decodedMask);
         _frontierPool = new FrontierPool(_codec.MaxEncodedSize, frontierBytes / 2);
         _current = new Frontier(_codec, frontierBytes / 2, options.SpillDirectory, _frontierPool);
         _next = new Frontier(_codec, frontierBytes / 2, options.SpillDirectory, _frontierPool);
@@ -455,8 +454,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     /// <summary>
     /// Expands the first <paramref name="count"/> states <paramref name="encoded"/> holds, in order; stops after the
     /// state that reaches MaxStates. Returns the states expanded, and in <paramref name="bytes"/> their encoded length.
-    /// Each state is decoded over the one before it in <see cref="_decoded"/>, so only the words either differs from
-    /// the initial state in are written.
+    /// Each state is decoded into <see cref="_decoded"/>, with its word mask for encoding its successors.
     /// </summary>
     private int ExpandDirect(ReadOnlySpan<byte> encoded, int count, int firstId, out int bytes)
     {
@@ -470,7 +468,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         for (int i = 0; i < count; i++)
         {
             int source = firstId + i;
-            at += _codec.DecodeOver(encoded[at..], decoded, _decodedMask);
+            at += _codec.Decode(encoded[at..], decoded, _decodedMask);
             ReadOnlySpan<byte> state = decoded.AsSpan(0, _stateSize);
             TKey hash = MemoryMarshal.Read<TKey>(decoded.AsSpan(_stateSize));
             int n = inPlace is null ? ListActions(state, actions) : ListActions(inPlace, decoded, 0, actions);

@@ -92,10 +92,10 @@ public sealed class FrontierEncodingTests
         byte[] actual = new byte[codec.MaxEncodedSize];
         for (int trial = 0; trial < 300; trial++)
         {
-            // The parent, decoded over the previous one as the serial search does.
+            // The parent, decoded with its mask as the serial search does.
             byte[] parent = Record(reference, keySize, random, random.Next(0, 60));
             codec.Encode(parent, encoded);
-            codec.DecodeOver(encoded, decoded, mask);
+            codec.Decode(encoded, decoded, mask);
             Assert.Equal(parent, decoded);
 
             // A patch: ascending words, some set back to the reference's value, some to new values, the tail word too.
@@ -218,7 +218,7 @@ public sealed class FrontierEncodingTests
         }
 
         // Any in-memory state is found from the index alone, as workers find the first state of their slices, and
-        // the records after it follow, decoded each over the one before.
+        // the records after it follow.
         foreach (long start in new long[] { 0, 1, 63, 64, 65, 100, 1_000, level.MemoryStates - 1, level.MemoryStates })
         {
             if (start < 0 || start >= level.MemoryStates)
@@ -233,7 +233,7 @@ public sealed class FrontierEncodingTests
             ulong[] mask = new ulong[codec.MaskLongCount];
             for (long i = start; i < Math.Min(level.MemoryStates, start + 200); i++)
             {
-                position = level.Normalize(position + codec.DecodeOver(level.EncodedAt(position), decoded, mask));
+                position = level.Normalize(position + codec.Decode(level.EncodedAt(position), decoded, mask));
                 Assert.True(decoded.AsSpan().SequenceEqual(records[(int)i]), $"from {start}, state {i}");
             }
         }
