@@ -143,17 +143,7 @@ internal sealed class FrontierCodec
         }
 
         Span<ulong> mask = stackalloc ulong[MaskLongs];
-        parentMask.CopyTo(mask);
-        ref ulong reference = ref MemoryMarshal.GetArrayDataReference(_reference);
-        for (int c = 0; c < patchWords.Length; c++)
-        {
-            int w = patchWords[c];
-            ulong bit = 1UL << (w & 63);
-            mask[w >> 6] = patchValues[c] != Unsafe.Add(ref reference, w) ? mask[w >> 6] | bit : mask[w >> 6] & ~bit;
-        }
-
-        key.CopyTo(output);
-        MemoryMarshal.AsBytes(mask)[.._maskBytes].CopyTo(output[_keySize..]);
+        WriteSuccessorHeader(parentMask, patchWords, patchValues, key, output, mask);
         ref byte state = ref MemoryMarshal.GetReference(parent);
         ref byte target = ref MemoryMarshal.GetReference(output);
         int at = _keySize + _maskBytes;
@@ -198,17 +188,7 @@ internal sealed class FrontierCodec
         parentMask[^1] = 0;
         parentEncoded.Slice(_keySize, _maskBytes).CopyTo(MemoryMarshal.AsBytes(parentMask));
         Span<ulong> mask = stackalloc ulong[MaskLongs];
-        parentMask.CopyTo(mask);
-        ref ulong reference = ref MemoryMarshal.GetArrayDataReference(_reference);
-        for (int c = 0; c < patchWords.Length; c++)
-        {
-            int w = patchWords[c];
-            ulong bit = 1UL << (w & 63);
-            mask[w >> 6] = patchValues[c] != Unsafe.Add(ref reference, w) ? mask[w >> 6] | bit : mask[w >> 6] & ~bit;
-        }
-
-        key.CopyTo(output);
-        MemoryMarshal.AsBytes(mask)[.._maskBytes].CopyTo(output[_keySize..]);
+        WriteSuccessorHeader(parentMask, patchWords, patchValues, key, output, mask);
         ref byte parentWords = ref Unsafe.Add(ref MemoryMarshal.GetReference(parentEncoded), _keySize + _maskBytes);
         ref byte target = ref MemoryMarshal.GetReference(output);
         int at = _keySize + _maskBytes;
@@ -247,6 +227,26 @@ internal sealed class FrontierCodec
         }
 
         return at;
+    }
+
+    /// <summary>
+    /// Writes a successor's fingerprint <paramref name="key"/> and word mask to <paramref name="output"/>, the mask (also
+    /// left in <paramref name="mask"/>) being its parent's <paramref name="parentMask"/> with the patched words' bits
+    /// recomputed against the reference.
+    /// </summary>
+    private void WriteSuccessorHeader(ReadOnlySpan<ulong> parentMask, ReadOnlySpan<int> patchWords, ReadOnlySpan<ulong> patchValues, ReadOnlySpan<byte> key, Span<byte> output, Span<ulong> mask)
+    {
+        parentMask.CopyTo(mask);
+        ref ulong reference = ref MemoryMarshal.GetArrayDataReference(_reference);
+        for (int c = 0; c < patchWords.Length; c++)
+        {
+            int w = patchWords[c];
+            ulong bit = 1UL << (w & 63);
+            mask[w >> 6] = patchValues[c] != Unsafe.Add(ref reference, w) ? mask[w >> 6] | bit : mask[w >> 6] & ~bit;
+        }
+
+        key.CopyTo(output);
+        MemoryMarshal.AsBytes(mask)[.._maskBytes].CopyTo(output[_keySize..]);
     }
 
     /// <summary>Longs of a record's word mask while it is built.</summary>
