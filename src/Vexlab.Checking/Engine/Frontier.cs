@@ -101,37 +101,17 @@ internal sealed class Frontier : IDisposable
     /// <summary>Keeps the record of <paramref name="length"/> bytes encoded into <see cref="BeginAppend"/>'s room.</summary>
     public void EndAppend(int length)
     {
+        ReadOnlySpan<int> lengths = [length];
         if (!_appendInPlace)
         {
-            AppendEncoded(_encodeScratch.AsSpan(0, length), [length]);
+            AppendEncoded(_encodeScratch.AsSpan(0, length), lengths);
             return;
         }
 
-        if (_memoryStates % IndexStride == 0)
-        {
-            _index.Add(((long)(_chunks.Count - 1) << 32) | (uint)_chunkUsed[^1]);
-        }
-
-        _chunkUsed[^1] += length;
-        _memoryStates++;
-        _memoryBytes += length;
-        AppendedBytes += length;
-        _cursor.Invalidate();
+        // The room was the last chunk's end, within the cap: where Place puts the record, so nothing is copied.
         _appendInPlace = false;
-    }
-
-    /// <summary>Appends <paramref name="count"/> records already encoded by this level's codec, back to back.</summary>
-    public void AppendEncoded(ReadOnlySpan<byte> encoded, int count)
-    {
-        int[] lengths = new int[count];
-        int at = 0;
-        for (int k = 0; k < count; k++)
-        {
-            lengths[k] = _codec.EncodedLength(encoded[at..]);
-            at += lengths[k];
-        }
-
-        AppendEncoded(encoded, lengths);
+        _pieces.Clear();
+        Place(lengths, _pieces, out _);
     }
 
     /// <summary>Appends records already encoded by this level's codec, back to back, of the given <paramref name="lengths"/>.</summary>
@@ -300,21 +280,15 @@ internal sealed class Frontier : IDisposable
             return _memoryBytes;
         }
 
-        int chunk = ChunkOf(index);
-        long before = 0;
+        long position = PositionOf(index);
+        int chunk = (int)(position >> 32);
+        long before = (uint)position;
         for (int c = 0; c < chunk; c++)
         {
             before += _chunkUsed[c];
         }
 
-        byte[] data = _chunks[chunk];
-        int offset = 0;
-        for (long s = _chunkFirstState[chunk]; s < index; s++)
-        {
-            offset += _codec.EncodedLength(data.AsSpan(offset));
-        }
-
-        return before + offset;
+        return before;
     }
 
     /// <summary>Writes the full records from state <paramref name="start"/> on to <paramref name="output"/>, in order.</summary>
@@ -467,30 +441,10 @@ internal sealed class Frontier : IDisposable
     /// <summary>The encoded record at <paramref name="position"/> (see <see cref="PositionOf"/>) and the bytes after it in its chunk.</summary>
     public ReadOnlySpan<byte> EncodedAt(long position) => _chunks[(int)(position >> 32)].AsSpan((int)(uint)position);
 
-    /// <summary>The chunk that holds in-memory state <paramref name="index"/>.</summary>
-    private int ChunkOf(long index)
-    {
-        int low = 0;
-        int high = _chunks.Count - 1;
-        while (low < high)
-        {
-            int mid = (low + high + 1) / 2;
-            if (_chunkFirstState[mid] <= index)
-            {
-                low = mid;
-            }
-            else
-            {
-                high = mid - 1;
-            }
-        }
-
-        return low;
-    }
-
     /// <summary>
     /// A position in the level: a chunk and offset in memory, or an offset in the spill file with the bytes read
-    /// ahead from it. Moving forward decodes only lengths; moving back starts over from the front.
+    /// ahead from it. Moving forward decodes only lengths; moving back starts again from the level's index (in
+    /// memory) or the spill file's start.
     /// </summary>
     private sealed class Cursor(Frontier level)
     {
@@ -526,37 +480,21 @@ internal sealed class Frontier : IDisposable
         }
 
         /// <summary>Decodes the state at the position into <paramref name="record"/> and moves past it.</summary>
-        public void Next(Span<byte> record)
-        {
-            if (_state < level._memoryStates)
-            {
-                MoveToChunkWithState();
-                _offset += level._codec.Decode(level._chunks[_chunk].AsSpan(_offset), record);
-            }
-            else
-            {
-                int length = level._codec.Decode(SpillRecord(), record);
-                _bufferStart += length;
-                _spillOffset += length;
-            }
-
-            _state++;
-        }
+        public void Next(Span<byte> record) => Advance(1, level._codec.Decode(Here(), record));
 
         /// <summary>Encoded records from the position on, whole ones at the span's start, as many as lie in it up to <paramref name="maxStates"/>.</summary>
         public ReadOnlySpan<byte> PeekEncoded(int maxStates, out int count)
         {
+            ReadOnlySpan<byte> bytes = Here();
             if (_state < level._memoryStates)
             {
                 // A chunk holds whole records only: no need to walk them.
-                MoveToChunkWithState();
                 long chunkEnd = _chunk + 1 < level._chunks.Count ? level._chunkFirstState[_chunk + 1] : level._memoryStates;
                 count = (int)Math.Min(maxStates, chunkEnd - _state);
-                return level._chunks[_chunk].AsSpan(_offset, level._chunkUsed[_chunk] - _offset);
+                return bytes;
             }
 
             FrontierCodec codec = level._codec;
-            ReadOnlySpan<byte> bytes = SpillRecord();
             long available = level.Count - _state;
             int taken = 0;
             int length = 0;
@@ -597,21 +535,24 @@ internal sealed class Frontier : IDisposable
             _state += states;
         }
 
-        private void Skip()
+        private void Skip() => Advance(1, level._codec.EncodedLength(Here()));
+
+        /// <summary>The encoded bytes from the position on: the rest of its chunk, or at least one whole spilled record.</summary>
+        private ReadOnlySpan<byte> Here()
         {
-            if (_state < level._memoryStates)
+            if (_state >= level._memoryStates)
             {
-                MoveToChunkWithState();
-                _offset += level._codec.EncodedLength(level._chunks[_chunk].AsSpan(_offset));
-            }
-            else
-            {
-                int length = level._codec.EncodedLength(SpillRecord());
-                _bufferStart += length;
-                _spillOffset += length;
+                return SpillRecord();
             }
 
-            _state++;
+            // At a chunk's end the next state is at the start of the next chunk.
+            while (_chunk + 1 < level._chunks.Count && level._chunkFirstState[_chunk + 1] <= _state)
+            {
+                _chunk++;
+                _offset = 0;
+            }
+
+            return level._chunks[_chunk].AsSpan(_offset, level._chunkUsed[_chunk] - _offset);
         }
 
         private void Reset(long index)
@@ -621,25 +562,16 @@ internal sealed class Frontier : IDisposable
             _spillOffset = 0;
             if (index < level._memoryStates)
             {
-                _chunk = level.ChunkOf(index);
-                _offset = 0;
-                _state = level._chunkFirstState[_chunk];
+                long position = level.PositionOf(index);
+                _chunk = (int)(position >> 32);
+                _offset = (int)(uint)position;
+                _state = index;
             }
             else
             {
                 _chunk = level._chunks.Count;
                 _offset = 0;
                 _state = level._memoryStates;
-            }
-        }
-
-        /// <summary>At a chunk's end the next state is at the start of the next chunk.</summary>
-        private void MoveToChunkWithState()
-        {
-            while (_chunk + 1 < level._chunks.Count && level._chunkFirstState[_chunk + 1] <= _state)
-            {
-                _chunk++;
-                _offset = 0;
             }
         }
 

@@ -173,16 +173,17 @@ public sealed class FrontierEncodingTests
             }
             else
             {
-                int n = random.Next(1, 64);
+                int[] lengths = new int[random.Next(1, 64)];
                 int at = 0;
-                for (int k = 0; k < n; k++)
+                for (int k = 0; k < lengths.Length; k++)
                 {
                     byte[] record = Record(reference, KeySize, random, random.Next(0, 40));
                     records.Add(record);
-                    at += codec.Encode(record, batch.AsSpan(at));
+                    lengths[k] = codec.Encode(record, batch.AsSpan(at));
+                    at += lengths[k];
                 }
 
-                level.AppendEncoded(batch.AsSpan(0, at), n);
+                level.AppendEncoded(batch.AsSpan(0, at), lengths);
                 encodedBytes += at;
             }
         }
