@@ -129,53 +129,12 @@ internal sealed class FrontierCodec
     }
 
     /// <summary>
-    /// Encodes a successor without building it: its parent's state <paramref name="parent"/>, whose word mask (as
-    /// <see cref="Decode(ReadOnlySpan{byte}, Span{byte}, Span{ulong})"/> leaves it) is <paramref name="parentMask"/>, with the words
-    /// <paramref name="patchWords"/> (ascending) set to <paramref name="patchValues"/>, and its fingerprint
-    /// <paramref name="key"/>. The bytes are those <see cref="Encode"/> writes for the successor's full record; the
-    /// mask is the parent's with the patched words' bits recomputed, so no word of the state is compared.
-    /// </summary>
-    public int EncodeSuccessor(ReadOnlySpan<byte> parent, ReadOnlySpan<ulong> parentMask, ReadOnlySpan<int> patchWords, ReadOnlySpan<ulong> patchValues, ReadOnlySpan<byte> key, Span<byte> output)
-    {
-        if (parent.Length < _stateSize || parentMask.Length != MaskLongs || key.Length != _keySize || output.Length < MaxEncodedSize || patchValues.Length != patchWords.Length)
-        {
-            throw new ArgumentException("A parent state, its mask, a patch, a fingerprint and room for the longest encoding are needed.");
-        }
-
-        Span<ulong> mask = stackalloc ulong[MaskLongs];
-        WriteSuccessorHeader(parentMask, patchWords, patchValues, key, output, mask);
-        ref byte state = ref MemoryMarshal.GetReference(parent);
-        ref byte target = ref MemoryMarshal.GetReference(output);
-        int at = _keySize + _maskBytes;
-        int last = _words - 1;
-        int next = 0;
-        for (int m = 0; m < mask.Length; m++)
-        {
-            ulong bits = mask[m];
-            while (bits != 0)
-            {
-                int w = (m * 64) + BitOperations.TrailingZeroCount(bits);
-                bits &= bits - 1;
-                while (next < patchWords.Length && patchWords[next] < w)
-                {
-                    next++;
-                }
-
-                ulong value = next < patchWords.Length && patchWords[next] == w ? patchValues[next]
-                    : w == last ? ReadTail(parent)
-                    : Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref state, w * 8));
-                Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, at), value);
-                at += 8;
-            }
-        }
-
-        return at;
-    }
-
-    /// <summary>
-    /// As <see cref="EncodeSuccessor"/>, from the parent's encoded record <paramref name="parentEncoded"/> instead of
-    /// its decoded state and mask: the successor's words are the parent's stored words and the patch, merged in order,
-    /// so only the parent's record (a few cache lines, not the whole state) is read.
+    /// Encodes a successor without building it: its parent's encoded record <paramref name="parentEncoded"/> with the
+    /// words <paramref name="patchWords"/> (ascending) set to <paramref name="patchValues"/>, and its fingerprint
+    /// <paramref name="key"/>. The bytes are those <see cref="Encode"/> writes for the successor's full record: the
+    /// mask is the parent's with the patched words' bits recomputed, and the words are the parent's stored words and
+    /// the patch merged in order, so no word of the state is compared and only the parent's record (a few cache
+    /// lines, not the whole state) is read.
     /// </summary>
     public int EncodeSuccessorOf(ReadOnlySpan<byte> parentEncoded, ReadOnlySpan<int> patchWords, ReadOnlySpan<ulong> patchValues, ReadOnlySpan<byte> key, Span<byte> output)
     {
@@ -188,7 +147,17 @@ internal sealed class FrontierCodec
         parentMask[^1] = 0;
         parentEncoded.Slice(_keySize, _maskBytes).CopyTo(MemoryMarshal.AsBytes(parentMask));
         Span<ulong> mask = stackalloc ulong[MaskLongs];
-        WriteSuccessorHeader(parentMask, patchWords, patchValues, key, output, mask);
+        parentMask.CopyTo(mask);
+        ref ulong reference = ref MemoryMarshal.GetArrayDataReference(_reference);
+        for (int c = 0; c < patchWords.Length; c++)
+        {
+            int w = patchWords[c];
+            ulong bit = 1UL << (w & 63);
+            mask[w >> 6] = patchValues[c] != Unsafe.Add(ref reference, w) ? mask[w >> 6] | bit : mask[w >> 6] & ~bit;
+        }
+
+        key.CopyTo(output);
+        MemoryMarshal.AsBytes(mask)[.._maskBytes].CopyTo(output[_keySize..]);
         ref byte parentWords = ref Unsafe.Add(ref MemoryMarshal.GetReference(parentEncoded), _keySize + _maskBytes);
         ref byte target = ref MemoryMarshal.GetReference(output);
         int at = _keySize + _maskBytes;
@@ -229,49 +198,24 @@ internal sealed class FrontierCodec
         return at;
     }
 
-    /// <summary>
-    /// Writes a successor's fingerprint <paramref name="key"/> and word mask to <paramref name="output"/>, the mask (also
-    /// left in <paramref name="mask"/>) being its parent's <paramref name="parentMask"/> with the patched words' bits
-    /// recomputed against the reference.
-    /// </summary>
-    private void WriteSuccessorHeader(ReadOnlySpan<ulong> parentMask, ReadOnlySpan<int> patchWords, ReadOnlySpan<ulong> patchValues, ReadOnlySpan<byte> key, Span<byte> output, Span<ulong> mask)
-    {
-        parentMask.CopyTo(mask);
-        ref ulong reference = ref MemoryMarshal.GetArrayDataReference(_reference);
-        for (int c = 0; c < patchWords.Length; c++)
-        {
-            int w = patchWords[c];
-            ulong bit = 1UL << (w & 63);
-            mask[w >> 6] = patchValues[c] != Unsafe.Add(ref reference, w) ? mask[w >> 6] | bit : mask[w >> 6] & ~bit;
-        }
-
-        key.CopyTo(output);
-        MemoryMarshal.AsBytes(mask)[.._maskBytes].CopyTo(output[_keySize..]);
-    }
-
     /// <summary>Longs of a record's word mask while it is built.</summary>
     private int MaskLongs => (_words + 63) / 64;
 
-    /// <summary>Rebuilds the full record encoded at the start of <paramref name="encoded"/> into <paramref name="record"/>; returns the encoded length.</summary>
-    public int Decode(ReadOnlySpan<byte> encoded, Span<byte> record) => Decode(encoded, record, stackalloc ulong[MaskLongs]);
-
-    /// <summary>Longs of a record's word mask (see <see cref="EncodeSuccessor"/>).</summary>
-    public int MaskLongCount => MaskLongs;
-
     /// <summary>
-    /// As <see cref="Decode(ReadOnlySpan{byte}, Span{byte})"/>, and leaves the record's word mask in <paramref name="mask"/>
-    /// for <see cref="EncodeSuccessor"/>. The reference is copied whole first: restoring only the words the record
-    /// before differed in, and writing this one's, was tried and measured slower (FrontierBenchmarks, 62 against 49 ns
-    /// a bench record), a copy of 800 bytes in cache being cheaper than two walks over the masks' bits.
+    /// Rebuilds the full record encoded at the start of <paramref name="encoded"/> into <paramref name="record"/>;
+    /// returns the encoded length. The reference is copied whole first: restoring only the words the record before
+    /// differed in, and writing this one's, was tried and measured slower (FrontierBenchmarks, 62 against 49 ns a
+    /// bench record), a copy of 800 bytes in cache being cheaper than two walks over the masks' bits.
     /// </summary>
-    public int Decode(ReadOnlySpan<byte> encoded, Span<byte> record, Span<ulong> mask)
+    public int Decode(ReadOnlySpan<byte> encoded, Span<byte> record)
     {
-        if (record.Length != RecordSize || mask.Length != MaskLongs)
+        if (record.Length != RecordSize)
         {
-            throw new ArgumentException("A full record's room and its mask are needed.");
+            throw new ArgumentException("A full record's room is needed.", nameof(record));
         }
 
         MemoryMarshal.AsBytes(_reference.AsSpan())[.._stateSize].CopyTo(record);
+        Span<ulong> mask = stackalloc ulong[MaskLongs];
         mask[^1] = 0;
         encoded.Slice(_keySize, _maskBytes).CopyTo(MemoryMarshal.AsBytes(mask));
         ref byte source = ref MemoryMarshal.GetReference(encoded);

@@ -226,9 +226,8 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         private int[] _encodedLengths = [];
         private long[]? _parentPositions;
 
-        /// <summary>The state being expanded, decoded, and its word mask.</summary>
+        /// <summary>The state being expanded, decoded.</summary>
         private readonly byte[] _decoded;
-        private readonly ulong[] _decodedMask;
         private int[] _position = [];
         private int[] _action = [];
         private int[] _kind = [];
@@ -251,7 +250,6 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             _codec = engine._codec;
             _record = new byte[_recordSize];
             _decoded = new byte[_recordSize];
-            _decodedMask = new ulong[_codec.MaskLongCount];
             _actions = new ulong[engine._actionBuffer.Length];
             _successorKeys = new TKey[engine._actionBuffer.Length];
             _successorKinds = new int[engine._actionBuffer.Length];
@@ -343,7 +341,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                 if (positions is not null)
                 {
                     positions[i] = position;
-                    position = level.Normalize(position + codec.Decode(level.EncodedAt(position), _decoded, _decodedMask));
+                    position = level.Normalize(position + codec.Decode(level.EncodedAt(position), _decoded));
                     record = _decoded;
                     stateOffset = 0;
                 }

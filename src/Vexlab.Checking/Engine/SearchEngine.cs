@@ -59,9 +59,8 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private byte[] _blockScratch = [];
     private bool _decodesBlocks;
 
-    /// <summary>The state the serial path expands, decoded, and its word mask (for encoding its successors).</summary>
+    /// <summary>The state the serial path expands, decoded.</summary>
     private readonly byte[] _decoded;
-    private readonly ulong[] _decodedMask;
     private Frontier _current;
     private Frontier _next;
     private StateGraph? _graph;
@@ -128,7 +127,6 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         system.WriteInitialState(reference);
         _codec = new FrontierCodec(reference, Unsafe.SizeOf<TKey>());
         _decoded = new byte[_recordSize];
-        _decodedMask = new ulong[_codec.MaskLongCount];
         _frontierPool = new FrontierPool(_codec.MaxEncodedSize, frontierBytes / 2);
         _current = new Frontier(_codec, frontierBytes / 2, options.SpillDirectory, _frontierPool);
         _next = new Frontier(_codec, frontierBytes / 2, options.SpillDirectory, _frontierPool);
@@ -454,7 +452,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     /// <summary>
     /// Expands the first <paramref name="count"/> states <paramref name="encoded"/> holds, in order; stops after the
     /// state that reaches MaxStates. Returns the states expanded, and in <paramref name="bytes"/> their encoded length.
-    /// Each state is decoded into <see cref="_decoded"/>, with its word mask for encoding its successors.
+    /// Each state is decoded into <see cref="_decoded"/>; its new successors are encoded from its encoded record.
     /// </summary>
     private int ExpandDirect(ReadOnlySpan<byte> encoded, int count, int firstId, out int bytes)
     {
@@ -468,7 +466,8 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         for (int i = 0; i < count; i++)
         {
             int source = firstId + i;
-            at += _codec.Decode(encoded[at..], decoded, _decodedMask);
+            ReadOnlySpan<byte> parentEncoded = encoded[at..];
+            at += _codec.Decode(parentEncoded, decoded);
             ReadOnlySpan<byte> state = decoded.AsSpan(0, _stateSize);
             TKey hash = MemoryMarshal.Read<TKey>(decoded.AsSpan(_stateSize));
             int n = inPlace is null ? ListActions(state, actions) : ListActions(inPlace, decoded, 0, actions);
@@ -509,7 +508,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
                 int id = Insert(keys[a], source, a, _kindBuffer[a], out bool added);
                 if (added)
                 {
-                    AppendNext(keys[a], state, successors, a);
+                    AppendNext(keys[a], parentEncoded, successors, a);
                 }
 
                 graph?.Edges.Add(StateGraph.PackEdge(id, a, _classBuffer[a]));
@@ -528,15 +527,15 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     }
 
     /// <summary>
-    /// Writes successor <paramref name="successor"/> of <paramref name="parent"/> to the next level, encoded from the
-    /// parent's word mask and the successor's patch; <paramref name="parent"/> is <see cref="_decoded"/>'s state.
+    /// Writes successor <paramref name="successor"/> to the next level, encoded from its parent's encoded record
+    /// <paramref name="parentEncoded"/> and its patch, as the workers encode theirs.
     /// </summary>
-    private void AppendNext(TKey hash, ReadOnlySpan<byte> parent, SuccessorBuffer<TKey, TScheme> successors, int successor)
+    private void AppendNext(TKey hash, ReadOnlySpan<byte> parentEncoded, SuccessorBuffer<TKey, TScheme> successors, int successor)
     {
         Span<byte> key = stackalloc byte[Unsafe.SizeOf<TKey>()];
         MemoryMarshal.Write(key, in hash);
         Span<byte> room = _next.BeginAppend();
-        _next.EndAppend(_codec.EncodeSuccessor(parent, _decodedMask, successors.PatchWords(successor), successors.PatchValues(successor), key, room));
+        _next.EndAppend(_codec.EncodeSuccessorOf(parentEncoded, successors.PatchWords(successor), successors.PatchValues(successor), key, room));
     }
 
     /// <summary>Writes <paramref name="state"/> with fingerprint <paramref name="hash"/> to the next level.</summary>
