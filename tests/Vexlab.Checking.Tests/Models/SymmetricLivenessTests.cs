@@ -1,6 +1,7 @@
 using Vexlab.Checking.Engine;
 using Vexlab.Checking.Models;
 using Vexlab.Checking.Tests.Engine;
+using Vexlab.Checking.Tests.Spin;
 using Vexlab.Model.Machine;
 using Vexlab.Model.Properties;
 
@@ -14,51 +15,6 @@ namespace Vexlab.Checking.Tests.Models;
 /// </summary>
 public sealed class SymmetricLivenessTests
 {
-    /// <summary>docs/spin/race.yaml: two vCPUs whose tasks touch the one host-absent page; page-ready to any vCPU.</summary>
-    private const string Race = """
-        name: race
-        vcpus: 2
-        pages: 1
-        host_absent: [0]
-        knobs: {host.apf.ready_target: any}
-        tasks:
-          - {name: a, mode: user, vcpu: 0, program: "touch 0"}
-          - {name: b, mode: user, vcpu: 1, program: "touch 0"}
-        """;
-
-    /// <summary>
-    /// Three vCPUs, one user task on vCPU0 touching the one host-absent page, page-ready to any vCPU: vCPUs 1 and
-    /// 2 are interchangeable and either may take vCPU0's page-ready. With <c>guest.apf.dummy_entries=false</c> a
-    /// page-ready that lands before its waiter queues itself is dropped (kvm_async_pf_task_wake finds no sleeper
-    /// and, without a dummy entry, forgets the token), so the task sleeps forever: a no-lost-wakeup lasso.
-    /// </summary>
-    private const string Race3 = """
-        name: race3
-        vcpus: 3
-        pages: 1
-        host_absent: [0]
-        knobs: {host.apf.ready_target: any}
-        tasks:
-          - {name: a, mode: user, vcpu: 0, program: "touch 0"}
-        """;
-
-    /// <summary>
-    /// Three vCPUs, one user task on vCPU0 touching a DAX page that may be truncated, page-ready to any vCPU
-    /// (2-bit APF ids keep the token space finite): under kvm-pf the task retries its unrecoverable access
-    /// forever, a cyclic unrecoverable-terminates lasso whose page-ready steps may run on vCPU 1 or 2.
-    /// </summary>
-    private const string Truncate3 = """
-        name: truncate3
-        vcpus: 3
-        pages: 1
-        host_absent: [0]
-        dax: [0]
-        bounds: {truncations: 1}
-        knobs: {host.apf.ready_target: any, host.apf.token_id_bits: 2}
-        tasks:
-          - {name: a, mode: user, vcpu: 0, program: "touch 0"}
-        """;
-
     public static TheoryData<string, string, string> Cases() => new()
     {
         { "sym2", "sync", string.Empty },
@@ -212,14 +168,25 @@ public sealed class SymmetricLivenessTests
         }
     }
 
-    private static ModelFile Load(string model) => SymmetryModels.Load(model switch
+    /// <remarks>
+    /// race (docs/spin/race.yaml): two vCPUs whose tasks touch the one host-absent page, page-ready to any vCPU.
+    /// race3 (docs/examples/race3.yaml): three vCPUs, one user task on vCPU0 touching the one host-absent page,
+    /// page-ready to any vCPU, so vCPUs 1 and 2 are interchangeable and either may take vCPU0's page-ready. With
+    /// <c>guest.apf.dummy_entries=false</c> a page-ready that lands before its waiter queues itself is dropped
+    /// (kvm_async_pf_task_wake finds no sleeper and, without a dummy entry, forgets the token), so the task sleeps
+    /// forever: a no-lost-wakeup lasso. truncate3 (docs/examples/truncate3.yaml): the same three vCPUs with a DAX
+    /// page that may be truncated (2-bit APF ids keep the token space finite): under kvm-pf the task retries its
+    /// unrecoverable access forever, a cyclic unrecoverable-terminates lasso whose page-ready steps may run on vCPU
+    /// 1 or 2. The tests read the files the docs show, so the two cannot drift apart.
+    /// </remarks>
+    private static ModelFile Load(string model) => model switch
     {
-        "sym2" => SymmetryModels.TwoVcpus,
-        "sym3" => SymmetryModels.ThreeVcpus,
-        "race3" => Race3,
-        "truncate3" => Truncate3,
-        _ => Race,
-    });
+        "sym2" => SymmetryModels.Load(SymmetryModels.TwoVcpus),
+        "sym3" => SymmetryModels.Load(SymmetryModels.ThreeVcpus),
+        "race3" => ModelFile.Load(Path.Combine(SpinModelTests.RepoRoot(), "docs", "examples", "race3.yaml")),
+        "truncate3" => ModelFile.Load(Path.Combine(SpinModelTests.RepoRoot(), "docs", "examples", "truncate3.yaml")),
+        _ => ModelFile.Load(Path.Combine(SpinModelTests.RepoRoot(), "docs", "spin", "race.yaml")),
+    };
 
     private static List<KeyValuePair<string, string>> Overrides(string setting) =>
         setting.Length == 0 ? [] : [new(setting.Split('=')[0], setting.Split('=')[1])];
