@@ -214,9 +214,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         private readonly SearchEngine<TKey, TScheme> _engine;
         private readonly ITransitionSystem _system;
         private readonly ulong[] _actions;
-        private readonly TKey[] _successorKeys;
-        private readonly int[] _successorKinds;
-        private readonly SuccessorBuffer<TKey, TScheme> _successors;
+        private readonly PendingSuccessors<TKey, TScheme>[] _pending;
         private readonly int _stateSize;
         private readonly int _recordSize;
         private readonly FrontierCodec _codec;
@@ -251,9 +249,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             _record = new byte[_recordSize];
             _decoded = new byte[_recordSize];
             _actions = new ulong[engine._actionBuffer.Length];
-            _successorKeys = new TKey[engine._actionBuffer.Length];
-            _successorKinds = new int[engine._actionBuffer.Length];
-            _successors = new SuccessorBuffer<TKey, TScheme>(_stateSize, engine._maxActions);
+            _pending = [new PendingSuccessors<TKey, TScheme>(_stateSize, engine._maxActions), new PendingSuccessors<TKey, TScheme>(_stateSize, engine._maxActions)];
             KindTransitions = new long[engine._kindTransitions.Length];
             KindNew = new long[engine._kindTransitions.Length];
             ViolationSource = new int[engine._safetyCount];
@@ -262,7 +258,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 
         public long Bytes => (_position.LongLength * ((3 * sizeof(int)) + System.Runtime.CompilerServices.Unsafe.SizeOf<TKey>()))
             + (_patchStart.LongLength * sizeof(int)) + (_patchWords.LongLength * (sizeof(int) + sizeof(ulong)))
-            + (_owned.LongLength * sizeof(int)) + _seen.Bytes + _successors.Bytes + _encoded.LongLength + (_encodedLengths.LongLength * sizeof(int));
+            + (_owned.LongLength * sizeof(int)) + _seen.Bytes + _pending[0].Bytes + _pending[1].Bytes + _encoded.LongLength + (_encodedLengths.LongLength * sizeof(int));
 
         /// <summary>The owned successors' records as <see cref="Commit"/> encoded them, in id order.</summary>
         public ReadOnlySpan<byte> Encoded => _encoded.AsSpan(0, _encodedLength);
@@ -329,12 +325,11 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 
             SearchEngine<TKey, TScheme> engine = _engine;
             FingerprintTable<TKey, TScheme> table = engine._table;
-            FirstSeen<TKey, TScheme> seen = _seen;
             IActionKinds? kinds = engine._kinds;
-            SuccessorBuffer<TKey, TScheme> successors = _successors;
             Span<ulong> actions = _actions;
             for (int i = from; i < to; i++)
             {
+                PendingSuccessors<TKey, TScheme> pending = _pending[i & 1];
                 int source = firstId + i;
                 ReadOnlySpan<byte> record;
                 int stateOffset;
@@ -361,8 +356,12 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                     DeadlockState = source;
                 }
 
-                // All successors first, prefetching their home slots, so that the lookups' cache misses overlap.
+                // All successors first, prefetching their home slots; they are looked up after the next state's
+                // successors are generated (see PendingSuccessors), so that the lookups' cache misses overlap.
+                SuccessorBuffer<TKey, TScheme> successors = pending.Successors;
                 successors.Load(state);
+                TKey[] keys = pending.Keys;
+                int[] successorKinds = pending.Kinds;
                 for (int a = 0; a < n; a++)
                 {
                     ulong action = actions[a];
@@ -370,30 +369,52 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                         ? _system.Apply(state, action, successors.State)
                         : inPlace.ApplyInPlace(successors.Buffer, 0, action);
                     int kind = kinds is null ? 0 : kinds.ActionKind(action);
-                    _successorKinds[a] = kind;
+                    successorKinds[a] = kind;
                     KindTransitions[kind]++;
                     if (violated != 0)
                     {
                         NoteViolation(violated, source, a);
                     }
 
-                    _successorKeys[a] = successors.Finish(state, hash);
-                    table.Prefetch(TScheme.Stored(_successorKeys[a]));
+                    keys[a] = successors.Finish(state, hash);
+                    table.Prefetch(TScheme.Stored(keys[a]));
                 }
 
-                for (int a = 0; a < n; a++)
+                pending.Count = n;
+                pending.ParentAt = i;
+                if (i > from)
                 {
-                    TKey raw = _successorKeys[a];
-                    int kind = _successorKinds[a];
-                    TKey key = TScheme.Stored(raw);
-                    if (table.Find(key) == -2 && seen.TryAdd(key))
-                    {
-                        AddCandidate(i, a, kind, raw, successors.PatchWords(a), successors.PatchValues(a));
-                    }
+                    LookUp(_pending[(i - 1) & 1], table);
                 }
-
-                Transitions += n;
             }
+
+            if (to > from)
+            {
+                LookUp(_pending[(to - 1) & 1], table);
+            }
+        }
+
+        /// <summary>
+        /// Looks up one state's successors in the table (read only during the expand phase) and keeps as candidates
+        /// those absent that this worker meets first, in action order.
+        /// </summary>
+        private void LookUp(PendingSuccessors<TKey, TScheme> pending, FingerprintTable<TKey, TScheme> table)
+        {
+            TKey[] keys = pending.Keys;
+            int[] kinds = pending.Kinds;
+            int n = pending.Count;
+            int position = (int)pending.ParentAt;
+            for (int a = 0; a < n; a++)
+            {
+                TKey raw = keys[a];
+                TKey key = TScheme.Stored(raw);
+                if (table.Find(key) == -2 && _seen.TryAdd(key))
+                {
+                    AddCandidate(position, a, kinds[a], raw, pending.Successors.PatchWords(a), pending.Successors.PatchValues(a));
+                }
+            }
+
+            Transitions += n;
         }
 
         /// <summary>

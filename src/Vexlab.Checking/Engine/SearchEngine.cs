@@ -44,10 +44,8 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private readonly ulong[] _actionBuffer;
     private readonly int[] _classBuffer;
     private readonly ulong[] _obligationBuffer;
-    private readonly SuccessorBuffer<TKey, TScheme> _successors;
+    private readonly PendingSuccessors<TKey, TScheme>[] _pending;
     private readonly byte[] _recordScratch;
-    private readonly TKey[] _keyBuffer;
-    private readonly int[] _kindBuffer;
     private readonly int _directBlockStates;
     private readonly int _workerBlockStates;
     private readonly int _sharedBlockStates;
@@ -112,10 +110,8 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         _actionBuffer = new ulong[Math.Max(1, _maxActions)];
         _classBuffer = new int[Math.Max(1, _maxActions)];
         _obligationBuffer = new ulong[Math.Max(1, _livenessCount)];
-        _successors = new SuccessorBuffer<TKey, TScheme>(_stateSize, _maxActions);
+        _pending = [new PendingSuccessors<TKey, TScheme>(_stateSize, _maxActions), new PendingSuccessors<TKey, TScheme>(_stateSize, _maxActions)];
         _recordScratch = new byte[_recordSize];
-        _keyBuffer = new TKey[Math.Max(1, _maxActions)];
-        _kindBuffer = new int[Math.Max(1, _maxActions)];
         int actionsPerState = Math.Max(1, _maxActions);
         _directBlockStates = Math.Clamp(BlockSuccessors / actionsPerState, 16, 1 << 14);
         _workerBlockStates = (int)Math.Clamp(WorkerBufferBytes / ((long)actionsPerState * _stateSize), 16, 1 << 12);
@@ -140,7 +136,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
 
     private long MemoryBytes => _table.Bytes + _parents.AllocatedBytes + ActionIndexBytes
         + _table.IdleBytes + _current.AllocatedBytes + _next.AllocatedBytes + _frontierPool.IdleBytes + (_graph?.Bytes ?? 0) + WorkerBytes + SharedWorkerBytes
-        + _successors.Bytes + _blockScratch.LongLength + _current.ReaderBytes;
+        + _pending[0].Bytes + _pending[1].Bytes + _blockScratch.LongLength + _current.ReaderBytes;
 
     private long WorkerBytes
     {
@@ -415,7 +411,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             else
             {
                 ReadOnlySpan<byte> encoded = _current.EncodedBlock(_position, n, out n);
-                int done = ExpandDirect(encoded, n, firstId, out int bytes);
+                int done = ExpandDirect(encoded, n, firstId, pipelined: _graph is null && !nearMaxStates, out int bytes);
                 _current.Advance(done, bytes);
                 _position += done;
                 if (done < n)
@@ -453,21 +449,24 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     /// Expands the first <paramref name="count"/> states <paramref name="encoded"/> holds, in order; stops after the
     /// state that reaches MaxStates. Returns the states expanded, and in <paramref name="bytes"/> their encoded length.
     /// Each state is decoded into <see cref="_decoded"/>; its new successors are encoded from its encoded record.
+    /// <paramref name="pipelined"/> (no liveness graph, MaxStates out of reach in this block): a state's successors are
+    /// looked up after the next state's are generated (see <see cref="PendingSuccessors{TKey, TScheme}"/>).
     /// </summary>
-    private int ExpandDirect(ReadOnlySpan<byte> encoded, int count, int firstId, out int bytes)
+    private int ExpandDirect(ReadOnlySpan<byte> encoded, int count, int firstId, bool pipelined, out int bytes)
     {
         Span<ulong> actions = _actionBuffer;
         StateGraph? graph = _graph;
         byte[] decoded = _decoded;
         IInPlaceTransitionSystem? inPlace = _system as IInPlaceTransitionSystem;
-        SuccessorBuffer<TKey, TScheme> successors = _successors;
         int at = 0;
 
         for (int i = 0; i < count; i++)
         {
+            PendingSuccessors<TKey, TScheme> pending = _pending[i & 1];
             int source = firstId + i;
-            ReadOnlySpan<byte> parentEncoded = encoded[at..];
-            at += _codec.Decode(parentEncoded, decoded);
+            pending.Source = source;
+            pending.ParentAt = at;
+            at += _codec.Decode(encoded[at..], decoded);
             ReadOnlySpan<byte> state = decoded.AsSpan(0, _stateSize);
             TKey hash = MemoryMarshal.Read<TKey>(decoded.AsSpan(_stateSize));
             int n = inPlace is null ? ListActions(state, actions) : ListActions(inPlace, decoded, 0, actions);
@@ -483,8 +482,10 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
 
             // Fingerprint all successors first and prefetch their home slots, so that the table's cache misses
             // overlap instead of being paid one after another; only the new ones are then written out.
+            SuccessorBuffer<TKey, TScheme> successors = pending.Successors;
             successors.Load(state);
-            Span<TKey> keys = _keyBuffer;
+            TKey[] keys = pending.Keys;
+            int[] kinds = pending.Kinds;
             for (int a = 0; a < n; a++)
             {
                 ulong action = actions[a];
@@ -492,7 +493,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
                     ? _system.Apply(state, action, successors.State)
                     : inPlace.ApplyInPlace(successors.Buffer, 0, action);
                 int kind = _kinds is null ? 0 : _kinds.ActionKind(action);
-                _kindBuffer[a] = kind;
+                kinds[a] = kind;
                 _kindTransitions[kind]++;
                 if (violated != 0)
                 {
@@ -503,27 +504,50 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
                 _table.Prefetch(TScheme.Stored(keys[a]));
             }
 
-            for (int a = 0; a < n; a++)
+            pending.Count = n;
+            if (!pipelined)
             {
-                int id = Insert(keys[a], source, a, _kindBuffer[a], out bool added);
-                if (added)
+                InsertSuccessors(pending, encoded, graph);
+                if (_stateCount >= _maxStates)
                 {
-                    AppendNext(keys[a], parentEncoded, successors, a);
+                    bytes = at;
+                    return i + 1;
                 }
-
-                graph?.Edges.Add(StateGraph.PackEdge(id, a, _classBuffer[a]));
             }
-
-            _transitions += n;
-            if (_stateCount >= _maxStates)
+            else if (i > 0)
             {
-                bytes = at;
-                return i + 1;
+                InsertSuccessors(_pending[(i - 1) & 1], encoded, graph: null);
             }
+        }
+
+        if (pipelined && count > 0)
+        {
+            InsertSuccessors(_pending[(count - 1) & 1], encoded, graph: null);
         }
 
         bytes = at;
         return count;
+    }
+
+    /// <summary>Looks up one state's successors in action order; the new ones get ids and join the next level.</summary>
+    private void InsertSuccessors(PendingSuccessors<TKey, TScheme> pending, ReadOnlySpan<byte> encoded, StateGraph? graph)
+    {
+        ReadOnlySpan<byte> parentEncoded = encoded[(int)pending.ParentAt..];
+        TKey[] keys = pending.Keys;
+        int[] kinds = pending.Kinds;
+        int n = pending.Count;
+        for (int a = 0; a < n; a++)
+        {
+            int id = Insert(keys[a], pending.Source, a, kinds[a], out bool added);
+            if (added)
+            {
+                AppendNext(keys[a], parentEncoded, pending.Successors, a);
+            }
+
+            graph?.Edges.Add(StateGraph.PackEdge(id, a, _classBuffer[a]));
+        }
+
+        _transitions += n;
     }
 
     /// <summary>
