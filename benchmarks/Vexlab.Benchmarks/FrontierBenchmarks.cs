@@ -7,7 +7,8 @@ namespace Vexlab.Benchmarks;
 /// <summary>
 /// Frontier records of the built-in bench model, states of a deterministic random walk from the initial state: a level
 /// written and read back as whole records (the copy a level cost before its records were encoded) against the encoding
-/// as the difference from the initial state and the decoding. One op = one record.
+/// as the difference from the initial state, the decoding, and the encoding of a successor from its parent's encoded
+/// record and the words it changed (as the search writes a new state). One op = one record.
 /// </summary>
 [MemoryDiagnoser]
 public class FrontierBenchmarks
@@ -20,6 +21,11 @@ public class FrontierBenchmarks
     private byte[] _decoded = null!;
     private FrontierCodec _codec = null!;
     private int _recordSize;
+    private int[] _parentAt = null!;
+    private byte[] _successors = null!;
+    private int[] _patchStart = null!;
+    private int[] _patchWords = null!;
+    private ulong[] _patchValues = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -41,6 +47,10 @@ public class FrontierBenchmarks
         byte[] next = new byte[stateSize];
         ulong[] actions = new ulong[system.MaxActions];
         int encodedBytes = 0;
+        _parentAt = new int[Records];
+        _patchStart = new int[Records + 1];
+        var patchWords = new List<int>();
+        var patchValues = new List<ulong>();
         for (int r = 0; r < Records; r++)
         {
             int n = system.ListActions(state, actions);
@@ -57,8 +67,32 @@ public class FrontierBenchmarks
             Span<byte> record = _records.AsSpan(r * _recordSize, _recordSize);
             state.CopyTo(record);
             BitConverter.TryWriteBytes(record[stateSize..], Fingerprint64.Hash(state));
+
+            // Each record is taken as a successor of the one before: its patch is the words in which they differ.
+            _patchStart[r] = patchWords.Count;
+            if (r > 0)
+            {
+                ReadOnlySpan<byte> parent = _records.AsSpan((r - 1) * _recordSize, stateSize);
+                for (int w = 0; w < (stateSize + 7) / 8; w++)
+                {
+                    ulong before = WordMix.Word(parent, w);
+                    ulong after = WordMix.Word(state, w);
+                    if (before != after)
+                    {
+                        patchWords.Add(w);
+                        patchValues.Add(after);
+                    }
+                }
+            }
+
+            _parentAt[r] = encodedBytes;
             encodedBytes += _codec.Encode(record, _encoded.AsSpan(encodedBytes));
         }
+
+        _patchStart[Records] = patchWords.Count;
+        _patchWords = [.. patchWords];
+        _patchValues = [.. patchValues];
+        _successors = new byte[Records * _codec.MaxEncodedSize];
 
         Console.WriteLine($"// {Records} records of {_recordSize} bytes, {encodedBytes / (double)Records:F0} bytes encoded on average");
     }
@@ -89,6 +123,21 @@ public class FrontierBenchmarks
         for (int r = 0; r < Records; r++)
         {
             at += _codec.Decode(_encoded.AsSpan(at), _decoded);
+        }
+
+        return at;
+    }
+
+    [Benchmark(OperationsPerInvoke = Records - 1)]
+    public int EncodeSuccessor()
+    {
+        int at = 0;
+        for (int r = 1; r < Records; r++)
+        {
+            int start = _patchStart[r];
+            int length = _patchStart[r + 1] - start;
+            at += _codec.EncodeSuccessorOf(_encoded.AsSpan(_parentAt[r - 1]), _patchWords.AsSpan(start, length), _patchValues.AsSpan(start, length),
+                _records.AsSpan((r * _recordSize) + _codec.RecordSize - sizeof(ulong), sizeof(ulong)), _successors.AsSpan(at));
         }
 
         return at;

@@ -158,44 +158,59 @@ internal sealed class FrontierCodec
 
         key.CopyTo(output);
         MemoryMarshal.AsBytes(mask)[.._maskBytes].CopyTo(output[_keySize..]);
+
+        // The successor's words are the parent's stored words with, at each patched word's rank among them, the
+        // word replaced, dropped (back to the reference) or inserted (newly different): the runs between patched
+        // words are copied whole, a few block copies instead of a test a word.
         ref byte parentWords = ref Unsafe.Add(ref MemoryMarshal.GetReference(parentEncoded), _keySize + _maskBytes);
         ref byte target = ref MemoryMarshal.GetReference(output);
         int at = _keySize + _maskBytes;
-        int next = 0;
+        int copied = 0;
         int rankBase = 0;
-        for (int m = 0; m < mask.Length; m++)
+        int rankLong = 0;
+        for (int c = 0; c < patchWords.Length; c++)
         {
-            ulong bits = mask[m];
-            while (bits != 0)
+            int w = patchWords[c];
+            int m = w >> 6;
+            for (; rankLong < m; rankLong++)
             {
-                int b = BitOperations.TrailingZeroCount(bits);
-                int w = (m * 64) + b;
-                bits &= bits - 1;
-                while (next < patchWords.Length && patchWords[next] < w)
-                {
-                    next++;
-                }
+                rankBase += BitOperations.PopCount(parentMask[rankLong]);
+            }
 
-                ulong value;
-                if (next < patchWords.Length && patchWords[next] == w)
-                {
-                    value = patchValues[next];
-                }
-                else
-                {
-                    // Not patched, so the parent differs from the reference here and stores the word: at its rank.
-                    int rank = rankBase + BitOperations.PopCount(parentMask[m] & ((1UL << b) - 1));
-                    value = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref parentWords, rank * 8));
-                }
-
-                Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, at), value);
+            ulong below = (1UL << (w & 63)) - 1;
+            int rank = rankBase + BitOperations.PopCount(parentMask[m] & below);
+            CopyWords(ref target, at, ref parentWords, copied, rank - copied);
+            at += 8 * (rank - copied);
+            copied = rank;
+            if (patchValues[c] != Unsafe.Add(ref reference, w))
+            {
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, at), patchValues[c]);
                 at += 8;
             }
 
-            rankBase += BitOperations.PopCount(parentMask[m]);
+            if ((parentMask[m] & (below + 1)) != 0)
+            {
+                copied++;
+            }
         }
 
-        return at;
+        for (; rankLong < parentMask.Length; rankLong++)
+        {
+            rankBase += BitOperations.PopCount(parentMask[rankLong]);
+        }
+
+        CopyWords(ref target, at, ref parentWords, copied, rankBase - copied);
+        return at + (8 * (rankBase - copied));
+    }
+
+    /// <summary>Copies <paramref name="count"/> stored words from the parent's word <paramref name="from"/> to byte <paramref name="at"/> of the output.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyWords(ref byte target, int at, ref byte parentWords, int from, int count)
+    {
+        if (count > 0)
+        {
+            Unsafe.CopyBlockUnaligned(ref Unsafe.Add(ref target, at), ref Unsafe.Add(ref parentWords, from * 8), (uint)(count * 8));
+        }
     }
 
     /// <summary>Longs of a record's word mask while it is built.</summary>
