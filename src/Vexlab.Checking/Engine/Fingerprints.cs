@@ -180,7 +180,7 @@ internal readonly struct Fingerprint128 : IFingerprintScheme<UInt128>
 /// table grows by an eighth at 7/8 load and stays between 77% and 88% full, where doubling at 3/4 would leave it
 /// 37% to 75% full (8 bytes a slot is 9.1 to 10.3 bytes a state instead of 10.7 to 21.3). Growing more often costs
 /// little: homes keep their order as the capacity grows, so a rehash writes the new array almost sequentially.
-/// Concurrent <see cref="Find"/> calls are safe while nobody adds; concurrent <see cref="InsertAbsent"/> calls are safe
+/// Concurrent <see cref="Find(TKey)"/> calls are safe while nobody adds; concurrent <see cref="InsertAbsent(TKey)"/> calls are safe
 /// with each other. Compact, the keys live in a <see cref="CompactFingerprintSet"/> (64-bit fingerprints only): the
 /// same probing and growth, 6 to 8 bytes a slot instead of 8 (+4 with ids), <see cref="CompactFingerprintSet.KeyBits"/>
 /// fingerprint bits compared instead of 64.
@@ -249,6 +249,9 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
 
     public long BytesAfterGrowth => BytesFor(GrownCapacity(Capacity));
 
+    /// <summary>Changes whenever keys may have moved (a growth, a checkpoint read): slots found before are then stale.</summary>
+    public long Layout { get; private set; }
+
     /// <summary>Keys the table takes before it must grow (7/8 of its slots).</summary>
     public long GrowAt => _growAt;
 
@@ -311,15 +314,33 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
             return;
         }
 
-        Claim(key);
+        Claim(key, Home(key));
     }
 
-    /// <summary><see cref="InsertAbsent"/> into this table's own array, returning the slot claimed.</summary>
-    private int Claim(TKey key)
+    /// <summary>
+    /// As <see cref="InsertAbsent(TKey)"/>, probing from <paramref name="vacancy"/>: the empty slot a
+    /// <see cref="Find(TKey, out int)"/> of this key met while the <see cref="Layout"/> was what it is now (-1: none
+    /// known). Keys are never removed, so every slot from the key's home up to that one is still taken, and the
+    /// first empty slot from there is the first from the home: the insert lands where a full probe would put it,
+    /// without walking the cluster again.
+    /// </summary>
+    public void InsertAbsent(TKey key, int vacancy)
+    {
+        if (_compact is not null || vacancy < 0)
+        {
+            InsertAbsent(key);
+            return;
+        }
+
+        Claim(key, vacancy);
+    }
+
+    /// <summary><see cref="InsertAbsent(TKey)"/> into this table's own array from slot <paramref name="from"/> on, returning the slot claimed.</summary>
+    private int Claim(TKey key, int from)
     {
         TKey* keys = _keys;
         ulong low = TScheme.Slot(key);
-        int i = Home(key);
+        int i = from;
         while (true)
         {
             ref ulong word = ref *(ulong*)(keys + i);
@@ -337,7 +358,7 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
         }
     }
 
-    /// <summary>Counts keys <see cref="InsertAbsent"/> added.</summary>
+    /// <summary>Counts keys <see cref="InsertAbsent(TKey)"/> added.</summary>
     public void Added(long count)
     {
         if (_compact is not null)
@@ -366,8 +387,16 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
 
     /// <summary>Returns -2 when absent; otherwise the stored id, or -1 when ids are not tracked.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Find(TKey key)
+    public int Find(TKey key) => Find(key, out _);
+
+    /// <summary>
+    /// As <see cref="Find(TKey)"/>; when the key is absent, <paramref name="vacancy"/> is the empty slot that ended the
+    /// probe (for <see cref="InsertAbsent(TKey, int)"/>), -1 for a compact table or a key found.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Find(TKey key, out int vacancy)
     {
+        vacancy = -1;
         if (_compact is not null)
         {
             return _compact.Find(TScheme.Slot(key));
@@ -380,6 +409,7 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
             TKey slot = keys[i];
             if (TScheme.IsEmpty(slot))
             {
+                vacancy = i;
                 return -2;
             }
 
@@ -522,7 +552,7 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
 
     /// <summary>
     /// As <see cref="Grow()"/>, the rehash split among <paramref name="workers"/> threads: each moves a contiguous
-    /// part of the old array, claiming slots by compare-and-swap as <see cref="InsertAbsent"/> does. Homes keep their
+    /// part of the old array, claiming slots by compare-and-swap as <see cref="InsertAbsent(TKey)"/> does. Homes keep their
     /// order as the capacity grows, so the parts land in nearly disjoint parts of the new array and rarely meet. The
     /// slots a key ends in may differ from a serial rehash; the set of keys (and each key's id) does not.
     /// </summary>
@@ -552,7 +582,7 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
             TKey key = oldKeys[j];
             if (!TScheme.IsEmpty(key))
             {
-                int slot = Claim(key);
+                int slot = Claim(key, Home(key));
                 if (oldIds != null)
                 {
                     _ids[slot] = oldIds[j];
@@ -585,6 +615,7 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
 
     private void Resized(long capacity)
     {
+        Layout++;
         _capacity = (ulong)capacity;
         _growAt = capacity / 8 * 7;
     }
@@ -610,6 +641,16 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
         else
         {
             _ = Volatile.Read(ref *(ulong*)slot);
+        }
+    }
+
+    /// <summary>As <see cref="Prefetch"/>, for slot <paramref name="slot"/> (a vacancy; -1 or a compact table: nothing).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void PrefetchSlot(int slot)
+    {
+        if (_compact is null && slot >= 0 && Sse.IsSupported)
+        {
+            Sse.Prefetch0(_keys + slot);
         }
     }
 

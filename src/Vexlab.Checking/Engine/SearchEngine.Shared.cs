@@ -230,6 +230,10 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         private int[] _action = [];
         private int[] _kind = [];
         private TKey[] _key = [];
+
+        // The empty slot each candidate's lookup ended at, valid while the table's Layout is _layout.
+        private int[] _vacancy = [];
+        private long _layout;
         private int[] _patchStart = [0];
         private int[] _patchWords = [];
         private ulong[] _patchValues = [];
@@ -256,7 +260,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             ViolationAction = new int[engine._safetyCount];
         }
 
-        public long Bytes => (_position.LongLength * ((3 * sizeof(int)) + System.Runtime.CompilerServices.Unsafe.SizeOf<TKey>()))
+        public long Bytes => (_position.LongLength * ((4 * sizeof(int)) + System.Runtime.CompilerServices.Unsafe.SizeOf<TKey>()))
             + (_patchStart.LongLength * sizeof(int)) + (_patchWords.LongLength * (sizeof(int) + sizeof(ulong)))
             + (_owned.LongLength * sizeof(int)) + _seen.Bytes + _pending[0].Bytes + _pending[1].Bytes + _encoded.LongLength + (_encodedLengths.LongLength * sizeof(int));
 
@@ -325,6 +329,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 
             SearchEngine<TKey, TScheme> engine = _engine;
             FingerprintTable<TKey, TScheme> table = engine._table;
+            _layout = table.Layout;
             IActionKinds? kinds = engine._kinds;
             Span<ulong> actions = _actions;
             for (int i = from; i < to; i++)
@@ -408,9 +413,9 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             {
                 TKey raw = keys[a];
                 TKey key = TScheme.Stored(raw);
-                if (table.Find(key) == -2 && _seen.TryAdd(key))
+                if (table.Find(key, out int vacancy) == -2 && _seen.TryAdd(key))
                 {
-                    AddCandidate(position, a, kinds[a], raw, pending.Successors.PatchWords(a), pending.Successors.PatchValues(a));
+                    AddCandidate(position, a, kinds[a], raw, vacancy, pending.Successors.PatchWords(a), pending.Successors.PatchValues(a));
                 }
             }
 
@@ -466,16 +471,27 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             Frontier level = engine._current;
             Span<byte> key = stackalloc byte[System.Runtime.CompilerServices.Unsafe.SizeOf<TKey>()];
             long id = firstNewId + FirstNew;
+
+            // Unless the table grew since the lookups, each insert probes from the empty slot its lookup ended at.
+            bool vacanciesHold = table.Layout == _layout;
             for (int k = 0; k < OwnedCount; k++, id++)
             {
-                // The home slots a few inserts ahead are loaded meanwhile: inserts then rarely wait for memory.
+                // The slots a few inserts ahead are loaded meanwhile: inserts then rarely wait for memory.
                 if (k + CommitPrefetchDistance < OwnedCount)
                 {
-                    table.Prefetch(TScheme.Stored(_key[_owned[k + CommitPrefetchDistance]]));
+                    int ahead = _owned[k + CommitPrefetchDistance];
+                    if (vacanciesHold)
+                    {
+                        table.PrefetchSlot(_vacancy[ahead]);
+                    }
+                    else
+                    {
+                        table.Prefetch(TScheme.Stored(_key[ahead]));
+                    }
                 }
 
                 int c = _owned[k];
-                table.InsertAbsent(TScheme.Stored(_key[c]));
+                table.InsertAbsent(TScheme.Stored(_key[c]), vacanciesHold ? _vacancy[c] : -1);
                 engine._blockParents[FirstNew + k] = _firstId + _position[c];
                 engine.SetActionIndex(id, _action[c]);
                 KindNew[_kind[c]]++;
@@ -540,7 +556,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             }
         }
 
-        private void AddCandidate(int position, int action, int kind, TKey key, ReadOnlySpan<int> words, ReadOnlySpan<ulong> values)
+        private void AddCandidate(int position, int action, int kind, TKey key, int vacancy, ReadOnlySpan<int> words, ReadOnlySpan<ulong> values)
         {
             int c = _count;
             if (c == _position.Length)
@@ -550,6 +566,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                 Array.Resize(ref _action, size);
                 Array.Resize(ref _kind, size);
                 Array.Resize(ref _key, size);
+                Array.Resize(ref _vacancy, size);
                 Array.Resize(ref _patchStart, size + 1);
             }
 
@@ -568,6 +585,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             _action[c] = action;
             _kind[c] = kind;
             _key[c] = key;
+            _vacancy[c] = vacancy;
             _patchStart[c + 1] = end;
             _count = c + 1;
         }
