@@ -195,10 +195,9 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
     private readonly CompactFingerprintSet? _compact;
     private readonly bool _trackIds;
 
-    // Two regions each for keys and ids: the table lives in one and grows into the other (SlotMemory).
-    private readonly SlotMemory<TKey>[] _keyMemory = [];
-    private readonly SlotMemory<int>[]? _idMemory;
-    private int _live;
+    // The keys' and ids' memory, each grown in place (SlotMemory).
+    private readonly SlotMemory<TKey>? _keyMemory;
+    private readonly SlotMemory<int>? _idMemory;
     private TKey* _keys;
     private int* _ids;
     private ulong _capacity;
@@ -220,10 +219,10 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
         }
         else
         {
-            _keyMemory = [new SlotMemory<TKey>(MaxCapacity), new SlotMemory<TKey>(MaxCapacity)];
-            _idMemory = trackIds ? [new SlotMemory<int>(MaxCapacity), new SlotMemory<int>(MaxCapacity)] : null;
-            _keys = _keyMemory[0].Zeroed(capacity);
-            _ids = _idMemory is null ? null : _idMemory[0].Zeroed(capacity);
+            _keyMemory = new SlotMemory<TKey>(MaxCapacity);
+            _idMemory = trackIds ? new SlotMemory<int>(MaxCapacity) : null;
+            _keys = _keyMemory.Zeroed(capacity);
+            _ids = _idMemory is null ? null : _idMemory.Zeroed(capacity);
         }
 
         Resized(capacity);
@@ -462,11 +461,11 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
             return;
         }
 
-        _keys = _keyMemory[_live].Zeroed(capacity);
+        _keys = _keyMemory!.Zeroed(capacity);
         input.BaseStream.ReadExactly(MemoryMarshal.AsBytes(new Span<TKey>(_keys, (int)capacity)));
         if (_idMemory is not null)
         {
-            _ids = _idMemory[_live].Zeroed(capacity);
+            _ids = _idMemory.Zeroed(capacity);
             input.BaseStream.ReadExactly(MemoryMarshal.AsBytes(new Span<int>(_ids, (int)capacity)));
         }
 
@@ -474,29 +473,82 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
         Resized(capacity);
     }
 
+    /// <summary>
+    /// Grows the table by an eighth, rehashing in place: the arrays are extended at their end (see
+    /// <see cref="SlotMemory{T}"/>) and the keys moved from the last slot down.
+    /// </summary>
+    /// <remarks>
+    /// A key's new home is its old one scaled by the growth (multiply-shift keeps the homes' order), so it moves up, and
+    /// at the time a key at slot j moves, every slot above j holds only keys already where they will stay. A key whose
+    /// new home is above j is therefore placed by probing up from its home through those slots, as an insert into the
+    /// new table would be; a key whose new home is j stays. A key whose new home is below j (in the first slots, where
+    /// an eighth of the home is less than the key's distance from it), or whose probe would wrap past the end into the
+    /// slots not yet moved, is taken out and inserted once all others are in place. No slot between a placed key's
+    /// home and its slot ever empties again, so every key is found where a probe from its home looks.
+    /// </remarks>
     public void Grow()
     {
+        long grown = GrownCapacity(Capacity);
         if (_compact is not null)
         {
-            long grown = GrownCapacity(Capacity);
             _compact.Resize(grown);
             Resized(grown);
             return;
         }
 
-        TKey* oldKeys = _keys;
-        int* oldIds = _ids;
         int oldCapacity = (int)Capacity;
-        SwitchRegions(GrownCapacity(oldCapacity));
+        _keys = _keyMemory!.Extended(oldCapacity, grown);
+        _ids = _idMemory is null ? null : _idMemory.Extended(oldCapacity, grown);
+        Resized(grown);
         TKey* keys = _keys;
-        for (int j = 0; j < oldCapacity; j++)
+        int* ids = _ids;
+        int capacity = (int)grown;
+        List<(TKey Key, int Id)>? later = null;
+        for (int j = oldCapacity - 1; j >= 0; j--)
         {
-            TKey key = oldKeys[j];
+            TKey key = keys[j];
             if (TScheme.IsEmpty(key))
             {
                 continue;
             }
 
+            int home = Home(key);
+            if (home == j)
+            {
+                continue;
+            }
+
+            int id = ids == null ? 0 : ids[j];
+            keys[j] = default;
+            if (ids != null)
+            {
+                ids[j] = 0;
+            }
+
+            int i = home;
+            if (home > j)
+            {
+                while (i < capacity && !TScheme.IsEmpty(keys[i]))
+                {
+                    i++;
+                }
+            }
+
+            if (home < j || i == capacity)
+            {
+                (later ??= []).Add((key, id));
+                continue;
+            }
+
+            keys[i] = key;
+            if (ids != null)
+            {
+                ids[i] = id;
+            }
+        }
+
+        foreach ((TKey key, int id) in later ?? [])
+        {
             int i = Home(key);
             while (!TScheme.IsEmpty(keys[i]))
             {
@@ -504,94 +556,25 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
             }
 
             keys[i] = key;
-            if (_ids != null)
+            if (ids != null)
             {
-                _ids[i] = oldIds[j];
+                ids[i] = id;
             }
         }
-
-        IdleOtherRegions();
     }
-
-    /// <summary>Points the table at the other regions, zeroed for <paramref name="capacity"/> slots (the old arrays stay readable).</summary>
-    private void SwitchRegions(long capacity)
-    {
-        int next = 1 - _live;
-        _keys = _keyMemory[next].Zeroed(capacity);
-        _ids = _idMemory is null ? null : _idMemory[next].Zeroed(capacity);
-        _live = next;
-        Resized(capacity);
-    }
-
-    /// <summary>The regions the table grew out of are idle until the next growth.</summary>
-    private void IdleOtherRegions()
-    {
-        _keyMemory[1 - _live].Idle();
-        _idMemory?[1 - _live].Idle();
-    }
-
-    /// <summary>Bytes the idle regions keep mapped (lazily freed: see <see cref="SlotMemory{T}"/>).</summary>
-    public long IdleBytes => _compact is not null ? 0
-        : _keyMemory[1 - _live].IdleBytes + (_idMemory is null ? 0 : _idMemory[1 - _live].IdleBytes);
 
     public void Dispose()
     {
-        foreach (var memory in _keyMemory)
-        {
-            memory.Dispose();
-        }
-
-        foreach (var memory in _idMemory ?? [])
-        {
-            memory.Dispose();
-        }
-
+        _keyMemory?.Dispose();
+        _idMemory?.Dispose();
         _keys = null;
         _ids = null;
     }
 
     /// <summary>
-    /// As <see cref="Grow()"/>, the rehash split among <paramref name="workers"/> threads: each moves a contiguous
-    /// part of the old array, claiming slots by compare-and-swap as <see cref="InsertAbsent(TKey)"/> does. Homes keep their
-    /// order as the capacity grows, so the parts land in nearly disjoint parts of the new array and rarely meet. The
-    /// slots a key ends in may differ from a serial rehash; the set of keys (and each key's id) does not.
+    /// The most bytes the table holds on the way to taking <paramref name="keys"/> keys in all: the wide table grows in
+    /// place, the compact one holds its old and new arrays while it grows.
     /// </summary>
-    public void GrowParallel(int workers)
-    {
-        // One worker, a compact table or a small one: the serial rehash.
-        if (workers <= 1 || _compact is not null || Capacity < (1 << 16))
-        {
-            Grow();
-            return;
-        }
-
-        nint oldKeys = (nint)_keys;
-        nint oldIds = (nint)_ids;
-        int oldCapacity = (int)Capacity;
-        SwitchRegions(GrownCapacity(oldCapacity));
-        int part = (oldCapacity + workers - 1) / workers;
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w => MoveKeys((TKey*)oldKeys, (int*)oldIds, Math.Min(oldCapacity, w * part), Math.Min(oldCapacity, (w * part) + part)));
-        IdleOtherRegions();
-    }
-
-    /// <summary>Moves the old slots [<paramref name="from"/>, <paramref name="to"/>) into the table (one worker's part of a rehash).</summary>
-    private void MoveKeys(TKey* oldKeys, int* oldIds, int from, int to)
-    {
-        for (int j = from; j < to; j++)
-        {
-            TKey key = oldKeys[j];
-            if (!TScheme.IsEmpty(key))
-            {
-                int slot = Claim(key, Home(key));
-                if (oldIds != null)
-                {
-                    _ids[slot] = oldIds[j];
-                }
-            }
-        }
-    }
-
-    /// <summary>The most bytes the table holds on the way to taking <paramref name="keys"/> keys in all (old and new arrays while growing).</summary>
     public long PeakBytesFor(long keys)
     {
         long capacity = Capacity;
@@ -603,7 +586,9 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
         }
 
         // The compact table's overflow map (usually empty) stays beside both arrays.
-        return previous == 0 ? Bytes : Bytes - BytesFor(Capacity) + BytesFor(previous) + BytesFor(capacity);
+        return previous == 0 ? Bytes
+            : _compact is null ? BytesFor(capacity)
+            : Bytes - BytesFor(Capacity) + BytesFor(previous) + BytesFor(capacity);
     }
 
     /// <summary>Bytes of a table of <paramref name="capacity"/> slots in this table's layout.</summary>

@@ -149,7 +149,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                 return;
             }
 
-            GrowTable(_workers);
+            GrowTable();
         }
     }
 

@@ -135,7 +135,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private long ActionIndexBytes => _actions8 is not null ? _actions8.AllocatedBytes : _actions16!.AllocatedBytes;
 
     private long MemoryBytes => _table.Bytes + _parents.AllocatedBytes + ActionIndexBytes
-        + _table.IdleBytes + _current.AllocatedBytes + _next.AllocatedBytes + _frontierPool.IdleBytes + (_graph?.Bytes ?? 0) + WorkerBytes + SharedWorkerBytes
+        + _current.AllocatedBytes + _next.AllocatedBytes + _frontierPool.IdleBytes + (_graph?.Bytes ?? 0) + WorkerBytes + SharedWorkerBytes
         + _pending[0].Bytes + _pending[1].Bytes + _blockScratch.LongLength + _current.ReaderBytes;
 
     private long WorkerBytes
@@ -628,7 +628,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     {
         if (_table.NeedsGrowth)
         {
-            GrowTable(1);
+            GrowTable();
         }
 
         int id = _table.AddOrGet(TScheme.Stored(hash), _stateCount);
@@ -648,8 +648,8 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         return id;
     }
 
-    /// <summary>Grows the table, rehashing with <paramref name="workers"/> threads.</summary>
-    private void GrowTable(int workers)
+    /// <summary>Grows the table (a rehash in place, see <see cref="FingerprintTable{TKey, TScheme}.Grow"/>).</summary>
+    private void GrowTable()
     {
         if (!_table.CanGrow)
         {
@@ -667,11 +667,11 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             _memoryExceeded = true;
         }
 
-        _table.GrowParallel(workers);
+        _table.Grow();
 
-        // Hand large old arrays back now rather than at some later full collection, so resident memory follows
-        // MaxMemoryBytes (the table grows a few dozen times at most).
-        if (_table.Bytes >= 64 << 20)
+        // A compact table grows into new arrays: hand large old ones back now rather than at some later full
+        // collection, so resident memory follows MaxMemoryBytes (the table grows a few dozen times at most).
+        if (_table.IsCompact && _table.Bytes >= 64 << 20)
         {
             GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
         }
@@ -836,7 +836,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         long held = MemoryBytes;
         if (!_table.IsCompact)
         {
-            held -= _table.Bytes + _table.IdleBytes;
+            held -= _table.Bytes;
             _table.Dispose();
         }
 

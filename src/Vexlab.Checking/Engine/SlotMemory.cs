@@ -4,20 +4,19 @@ using System.Runtime.InteropServices;
 namespace Vexlab.Checking.Engine;
 
 /// <summary>
-/// Memory for one of a fingerprint table's slot arrays, kept across growths. A table of tens of millions of states grows
-/// by an eighth a few dozen times, and each growth needs a new, larger, zeroed array; fresh memory is faulted in and
-/// zeroed by the kernel page by page, which on a virtual machine costs more than the rehash itself (a profile of the
-/// bench check spent a quarter of its time in the page-fault path). A table keeps two of these and rehashes from one
-/// into the other: each reserves the address space of the largest table once (mmap with MAP_NORESERVE, nothing
-/// committed), so a growth into it re-zeroes, in user space, the pages a growth before last had already faulted in,
-/// and only the part beyond them is fresh. Fresh memory over a run is then about twice the final table instead of
-/// the sum of all its sizes (nine times it with eighth-steps).
+/// Memory for one of a fingerprint table's slot arrays, grown in place. A table of tens of millions of states grows by
+/// an eighth a few dozen times; a new array for each growth costs the old and the new one resident at once (twice the
+/// table at the peak) and fresh memory for every size, which the kernel faults in and zeroes page by page: on a
+/// virtual machine that hands freed memory back to its host, the most expensive part of a growth. So each array
+/// reserves the address space of the largest table once (mmap with MAP_NORESERVE, nothing committed) and grows at its
+/// end: <see cref="Extended"/> keeps the slots it has and adds zeroed ones, fresh from the kernel unless a larger
+/// table (before a checkpoint was read) had written them. The table then rehashes in place. Over a run the kernel
+/// zeroes the final table once.
 /// </summary>
 /// <remarks>
-/// While a region is not the live table its pages are handed back with <c>MADV_FREE</c>: they stay mapped, and are
-/// reused as they are, unless the kernel needs the memory first, in which case it drops them without writing
-/// anything out and a later use faults them in again. Where the reservation is refused (another OS, or a kernel with
-/// strict overcommit) the region hands out ordinary pinned arrays, as before.
+/// Where the reservation is refused (another OS, or a kernel with strict overcommit), and for arrays under
+/// <see cref="HugePageArrays.MinBytes"/>, the region hands out ordinary pinned arrays, and growing one copies it into
+/// a larger array.
 /// </remarks>
 internal sealed unsafe class SlotMemory<T> : IDisposable
     where T : unmanaged
@@ -47,18 +46,61 @@ internal sealed unsafe class SlotMemory<T> : IDisposable
     /// <summary>The region hands out its own reserved memory (not ordinary arrays).</summary>
     public bool IsReserved => _base is not null;
 
-    /// <summary>Bytes kept mapped while the region is idle (freed lazily: the kernel may take them back at no cost).</summary>
-    public long IdleBytes { get; private set; }
-
     /// <summary>
     /// A zeroed array of <paramref name="length"/> elements at the start of the region; what the region handed out
-    /// before is gone. Stays valid until the next <see cref="Zeroed"/> or <see cref="Dispose"/>.
+    /// before is gone. Stays valid until the next <see cref="Zeroed"/>, <see cref="Extended"/> or <see cref="Dispose"/>.
     /// </summary>
     public T* Zeroed(long length)
     {
         long bytes = length * Unsafe.SizeOf<T>();
-        IdleBytes = 0;
+        if (Reserve(bytes))
+        {
+            Clear(0, Math.Min(bytes, _dirtyBytes));
+            _dirtyBytes = Math.Max(_dirtyBytes, bytes);
+            return (T*)_base;
+        }
 
+        _array = NewArray(length);
+        return (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array));
+    }
+
+    /// <summary>
+    /// The array handed out last (<paramref name="oldLength"/> elements), its elements kept, grown to
+    /// <paramref name="length"/> elements whose new ones are zero. Stays valid until the next call or <see cref="Dispose"/>.
+    /// </summary>
+    public T* Extended(long oldLength, long length)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(length, oldLength);
+        long oldBytes = oldLength * Unsafe.SizeOf<T>();
+        long bytes = length * Unsafe.SizeOf<T>();
+        if (_base is not null && bytes <= _reservedBytes)
+        {
+            // Past the old array the pages are the kernel's zero pages unless a larger table wrote them.
+            Clear(oldBytes, Math.Min(bytes, _dirtyBytes));
+            _dirtyBytes = Math.Max(_dirtyBytes, bytes);
+            return (T*)_base;
+        }
+
+        T[]? old = _array;
+        if (_base is null && Reserve(bytes))
+        {
+            // Grown past the size for huge pages: the ordinary array moves into the reserved region.
+            ReadOnlySpan<T> kept = old is null ? [] : old.AsSpan(0, (int)oldLength);
+            kept.CopyTo(new Span<T>(_base, (int)oldLength));
+            _array = null;
+            _dirtyBytes = bytes;
+            return (T*)_base;
+        }
+
+        T[] grown = NewArray(length);
+        old?.AsSpan(0, (int)oldLength).CopyTo(grown);
+        _array = grown;
+        return (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(grown));
+    }
+
+    /// <summary>Reserves the region for an array of <paramref name="bytes"/> if it is large enough to and can; true when the region serves it.</summary>
+    private bool Reserve(long bytes)
+    {
         // Only an array large enough for huge pages to matter reserves the region; small tables (most checks) stay
         // in ordinary arrays and reserve no address space.
         if (_base is null && s_native && bytes >= HugePageArrays.MinBytes && bytes <= _reservedBytes)
@@ -68,37 +110,24 @@ internal sealed unsafe class SlotMemory<T> : IDisposable
             {
                 _base = (byte*)address;
                 _dirtyBytes = 0;
+                _array = null;
                 _ = VirtualMemory.MAdvise(address, (nuint)_reservedBytes, VirtualMemory.MadvHugePage);
             }
         }
 
-        if (_base is null || bytes > _reservedBytes)
-        {
-            _array = null;
-            // Pinned (the table keeps a pointer); a large one is advised as huge pages too.
-            _array = bytes >= HugePageArrays.MinBytes && s_native ? HugePageArrays.Zeroed<T>(length) : GC.AllocateArray<T>(checked((int)length), pinned: true);
-            return (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_array));
-        }
-
-        // Memory written before is cleared here; past it the pages are still the kernel's zero pages.
-        new Span<byte>(_base, (int)Math.Min(int.MaxValue, Math.Min(bytes, _dirtyBytes))).Clear();
-        for (long cleared = int.MaxValue; cleared < Math.Min(bytes, _dirtyBytes); cleared += int.MaxValue)
-        {
-            new Span<byte>(_base + cleared, (int)Math.Min(int.MaxValue, Math.Min(bytes, _dirtyBytes) - cleared)).Clear();
-        }
-
-        _dirtyBytes = Math.Max(_dirtyBytes, bytes);
-        return (T*)_base;
+        return _base is not null && bytes <= _reservedBytes;
     }
 
-    /// <summary>The array handed out is no longer needed: its memory is lazily freed until the next <see cref="Zeroed"/>.</summary>
-    public void Idle()
+    /// <summary>Pinned (the table keeps a pointer); a large one is advised as huge pages too.</summary>
+    private static T[] NewArray(long length)
+        => length * Unsafe.SizeOf<T>() >= HugePageArrays.MinBytes && s_native ? HugePageArrays.Zeroed<T>(length) : GC.AllocateArray<T>(checked((int)length), pinned: true);
+
+    /// <summary>Zeroes the region's bytes [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    private void Clear(long from, long to)
     {
-        _array = null;
-        if (_base is not null && _dirtyBytes > 0)
+        for (long at = from; at < to; at += int.MaxValue)
         {
-            _ = VirtualMemory.MAdvise((nint)_base, (nuint)AlignUp(_dirtyBytes, Environment.SystemPageSize), VirtualMemory.MadvFree);
-            IdleBytes = _dirtyBytes;
+            new Span<byte>(_base + at, (int)Math.Min(int.MaxValue, to - at)).Clear();
         }
     }
 
@@ -116,7 +145,6 @@ internal sealed unsafe class SlotMemory<T> : IDisposable
             _ = VirtualMemory.MUnmap((nint)_base, (nuint)_reservedBytes);
             _base = null;
             _dirtyBytes = 0;
-            IdleBytes = 0;
         }
     }
 
