@@ -179,7 +179,7 @@ internal readonly struct Fingerprint128 : IFingerprintScheme<UInt128>
 /// key's low word scaled to the capacity (Lemire's multiply-shift), so the capacity need not be a power of two: the
 /// table grows by an eighth at 7/8 load and stays between 77% and 88% full, where doubling at 3/4 would leave it
 /// 37% to 75% full (8 bytes a slot is 9.1 to 10.3 bytes a state instead of 10.7 to 21.3). Growing more often costs
-/// little: homes keep their order as the capacity grows, so a rehash writes the new array almost sequentially.
+/// little: homes keep their order as the capacity grows, so a rehash in place moves the keys almost sequentially.
 /// Concurrent <see cref="Find(TKey)"/> calls are safe while nobody adds; concurrent <see cref="InsertAbsent(TKey)"/> calls are safe
 /// with each other. Compact, the keys live in a <see cref="CompactFingerprintSet"/> (64-bit fingerprints only): the
 /// same probing and growth, 6 to 8 bytes a slot instead of 8 (+4 with ids), <see cref="CompactFingerprintSet.KeyBits"/>
