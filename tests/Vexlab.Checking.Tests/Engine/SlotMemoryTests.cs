@@ -87,4 +87,54 @@ public sealed class SlotMemoryTests
 
         Assert.Equal(keys.Count, table.Count);
     }
+
+    [Fact]
+    public void A_table_read_from_a_checkpoint_grows_in_place_and_keeps_every_key()
+    {
+        // Past 8 MiB the table lives in its reserved region; a table read back from a checkpoint starts there at the
+        // checkpoint's capacity and must then grow in place like the one that wrote it.
+        const int Keys = 1_500_000;
+        using var written = new FingerprintTable<ulong, Fingerprint64>(10, trackIds: true);
+        for (int i = 0; i < Keys; i++)
+        {
+            if (written.NeedsGrowth)
+            {
+                written.Grow();
+            }
+
+            written.AddOrGet(Key(i), i);
+        }
+
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            written.WriteTo(writer);
+        }
+
+        stream.Position = 0;
+        using var read = new FingerprintTable<ulong, Fingerprint64>(10, trackIds: true);
+        using (var reader = new BinaryReader(stream))
+        {
+            read.ReadFrom(reader);
+        }
+
+        Assert.True(read.Bytes >= 8L << 20);
+        for (int i = Keys; i < 2 * Keys; i++)
+        {
+            if (read.NeedsGrowth)
+            {
+                read.Grow();
+            }
+
+            Assert.Equal(i, read.AddOrGet(Key(i), i));
+        }
+
+        Assert.True(read.Capacity > written.Capacity);
+        for (int i = 0; i < 2 * Keys; i += 5)
+        {
+            Assert.Equal(i, read.Find(Key(i)));
+        }
+
+        Assert.Equal(-2, read.Find(Key(2 * Keys)));
+    }
 }
