@@ -13,8 +13,8 @@ public sealed class CheckerOptions
     public long MaxStates { get; set; } = int.MaxValue - 1;
 
     /// <summary>
-    /// Limit for everything the search holds in memory: the fingerprint table (including the old and new arrays
-    /// while it grows), parent and action arrays, the in-memory frontier, the liveness graph and the workers'
+    /// Limit for everything the search holds in memory: the fingerprint table (at the size it grows to; a compact one
+    /// with its old arrays beside the new while it grows), parent and action arrays, the in-memory frontier, the liveness graph and the workers'
     /// buffers. The search stops before a block whose worst case would cross it.
     /// Default: half of the memory available to the process.
     /// </summary>

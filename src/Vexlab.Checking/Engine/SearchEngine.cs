@@ -311,7 +311,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         long memory = MemoryBytes + (worstNew * (sizeof(int) + (_actions8 is not null ? 1 : 2)));
         if (_table.Count + worstNew >= _table.GrowAt)
         {
-            // Growing holds the old and the new arrays at once.
+            // Growing holds the larger table (a compact one, its old arrays beside the new).
             memory += _table.PeakBytesFor(_table.Count + worstNew) - _table.Bytes;
         }
 
