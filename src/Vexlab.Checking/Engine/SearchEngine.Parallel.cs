@@ -91,7 +91,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         private readonly ITransitionSystem _system;
         private readonly ulong[] _actions;
         private readonly int[] _classes;
-        private readonly SuccessorBuffer<TKey, TScheme> _successors;
+        private readonly PendingSuccessors<TKey, TScheme> _successors;
         private readonly int _stateSize;
         private readonly int _recordSize;
 
@@ -103,7 +103,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             _actions = new ulong[engine._actionBuffer.Length];
             _classes = new int[engine._actionBuffer.Length];
             _recordSize = engine._recordSize;
-            _successors = new SuccessorBuffer<TKey, TScheme>(_stateSize, engine._maxActions);
+            _successors = new PendingSuccessors<TKey, TScheme>(_stateSize, engine._maxActions);
             KindTransitions = new long[engine._kindTransitions.Length];
             ViolationSource = new int[engine._safetyCount];
             ViolationAction = new int[engine._safetyCount];
@@ -159,7 +159,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             IActionKinds? kinds = engine._kinds;
             int liveness = engine._livenessCount;
             Span<ulong> actions = _actions;
-            SuccessorBuffer<TKey, TScheme> successors = _successors;
+            PendingSuccessors<TKey, TScheme> successors = _successors;
             int edgeCount = 0;
             for (int i = from; i < to; i++)
             {
@@ -180,26 +180,20 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                     EnsureEdges(edgeCount + n);
                 }
 
-                successors.Load(state);
+                successors.Source = source;
+                if (successors.Generate(_system, inPlace, state, hash, actions[..n], kinds, KindTransitions, table) != 0)
+                {
+                    successors.NoteViolations(ViolationSource, ViolationAction);
+                }
+
                 for (int a = 0; a < n; a++)
                 {
-                    ulong action = actions[a];
-                    ulong violated = inPlace is null
-                        ? _system.Apply(state, action, successors.State)
-                        : inPlace.ApplyInPlace(successors.Buffer, 0, action);
-                    int kind = kinds is null ? 0 : kinds.ActionKind(action);
-                    KindTransitions[kind]++;
-                    if (violated != 0)
-                    {
-                        NoteViolation(violated, source, a);
-                    }
-
-                    TKey key = successors.Finish(state, hash);
+                    TKey key = successors.Keys[a];
                     int found = table.Find(TScheme.Stored(key));
                     int target = found;
                     if (found == -2)
                     {
-                        target = ~AddCandidate(key, source, a, kind, state, a);
+                        target = ~AddCandidate(key, source, a, successors.Kinds[a], state, a);
                     }
 
                     if (graph)
@@ -220,18 +214,6 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             DeadlockState = -1;
             CandidateCount = 0;
             StateCount = 0;
-        }
-
-        private void NoteViolation(ulong violated, int source, int actionIndex)
-        {
-            for (int p = 0; p < ViolationSource.Length; p++)
-            {
-                if ((violated & (1UL << p)) != 0 && ViolationSource[p] < 0)
-                {
-                    ViolationSource[p] = source;
-                    ViolationAction[p] = actionIndex;
-                }
-            }
         }
 
         private void RecordState(ReadOnlySpan<byte> state, ReadOnlySpan<ulong> actions, int liveness)
@@ -278,7 +260,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             CandidateSource[c] = source;
             CandidateAction[c] = (ushort)actionIndex;
             CandidateKind[c] = kind;
-            _successors.Write(successor, parent, CandidateStates.AsSpan(c * _stateSize, _stateSize));
+            _successors.Successors.Write(successor, parent, CandidateStates.AsSpan(c * _stateSize, _stateSize));
             CandidateCount = c + 1;
             return c;
         }

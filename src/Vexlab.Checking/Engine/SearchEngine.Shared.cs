@@ -363,29 +363,12 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 
                 // All successors first, prefetching their home slots; they are looked up after the next state's
                 // successors are generated (see PendingSuccessors), so that the lookups' cache misses overlap.
-                SuccessorBuffer<TKey, TScheme> successors = pending.Successors;
-                successors.Load(state);
-                TKey[] keys = pending.Keys;
-                int[] successorKinds = pending.Kinds;
-                for (int a = 0; a < n; a++)
+                pending.Source = source;
+                if (pending.Generate(_system, inPlace, state, hash, actions[..n], kinds, KindTransitions, table) != 0)
                 {
-                    ulong action = actions[a];
-                    ulong violated = inPlace is null
-                        ? _system.Apply(state, action, successors.State)
-                        : inPlace.ApplyInPlace(successors.Buffer, 0, action);
-                    int kind = kinds is null ? 0 : kinds.ActionKind(action);
-                    successorKinds[a] = kind;
-                    KindTransitions[kind]++;
-                    if (violated != 0)
-                    {
-                        NoteViolation(violated, source, a);
-                    }
-
-                    keys[a] = successors.Finish(state, hash);
-                    table.Prefetch(TScheme.Stored(keys[a]));
+                    pending.NoteViolations(ViolationSource, ViolationAction);
                 }
 
-                pending.Count = n;
                 pending.ParentAt = i;
                 if (i > from)
                 {
@@ -542,18 +525,6 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             _count = 0;
             _seen.Clear();
             OwnedCount = 0;
-        }
-
-        private void NoteViolation(ulong violated, int source, int actionIndex)
-        {
-            for (int p = 0; p < ViolationSource.Length; p++)
-            {
-                if ((violated & (1UL << p)) != 0 && ViolationSource[p] < 0)
-                {
-                    ViolationSource[p] = source;
-                    ViolationAction[p] = actionIndex;
-                }
-            }
         }
 
         private void AddCandidate(int position, int action, int kind, TKey key, int vacancy, ReadOnlySpan<int> words, ReadOnlySpan<ulong> values)

@@ -482,29 +482,11 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
 
             // Fingerprint all successors first and prefetch their home slots, so that the table's cache misses
             // overlap instead of being paid one after another; only the new ones are then written out.
-            SuccessorBuffer<TKey, TScheme> successors = pending.Successors;
-            successors.Load(state);
-            TKey[] keys = pending.Keys;
-            int[] kinds = pending.Kinds;
-            for (int a = 0; a < n; a++)
+            if (pending.Generate(_system, inPlace, state, hash, actions[..n], _kinds, _kindTransitions, _table) != 0)
             {
-                ulong action = actions[a];
-                ulong violated = inPlace is null
-                    ? _system.Apply(state, action, successors.State)
-                    : inPlace.ApplyInPlace(successors.Buffer, 0, action);
-                int kind = _kinds is null ? 0 : _kinds.ActionKind(action);
-                kinds[a] = kind;
-                _kindTransitions[kind]++;
-                if (violated != 0)
-                {
-                    NoteViolation(violated, source, a);
-                }
-
-                keys[a] = successors.Finish(state, hash);
-                _table.Prefetch(TScheme.Stored(keys[a]));
+                _decidedSafety += pending.NoteViolations(_violationSource, _violationAction);
             }
 
-            pending.Count = n;
             if (!pipelined)
             {
                 InsertSuccessors(pending, encoded, graph);
@@ -598,19 +580,6 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         if (_options.CheckDeadlock && _deadlockState < 0 && !_system.IsValidEnd(state))
         {
             _deadlockState = source;
-        }
-    }
-
-    private void NoteViolation(ulong violated, int source, int actionIndex)
-    {
-        for (int p = 0; p < _safetyCount; p++)
-        {
-            if ((violated & (1UL << p)) != 0 && _violationSource[p] < 0)
-            {
-                _violationSource[p] = source;
-                _violationAction[p] = actionIndex;
-                _decidedSafety++;
-            }
         }
     }
 
