@@ -195,10 +195,6 @@ internal sealed class CompactFingerprintSet
 
     public void Added(long count) => Count += count;
 
-    /// <summary>Loads the home slot of <paramref name="fingerprint"/> so that a following insert finds it in cache.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ulong Touch(ulong fingerprint) => Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref Slots, Home(KeyOf(fingerprint)) * (nint)_slotBytes));
-
     /// <summary>Moves every key into a table of <paramref name="capacity"/> slots (whose slots may be narrower).</summary>
     public void Resize(long capacity)
     {

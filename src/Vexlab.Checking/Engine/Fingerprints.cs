@@ -370,20 +370,6 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
         }
     }
 
-    /// <summary>Loads the home slot of <paramref name="key"/> so that a following insert finds it in cache.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public TKey Touch(TKey key)
-    {
-        if (_compact is not null)
-        {
-            // Only 64-bit keys are compact (checked in the constructor).
-            ulong word = _compact.Touch(TScheme.Slot(key));
-            return Unsafe.As<ulong, TKey>(ref word);
-        }
-
-        return _keys[Home(key)];
-    }
-
     /// <summary>Returns -2 when absent; otherwise the stored id, or -1 when ids are not tracked.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Find(TKey key) => Find(key, out _);
