@@ -535,16 +535,10 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
 
         foreach ((TKey key, int id) in later ?? [])
         {
-            int i = Home(key);
-            while (!TScheme.IsEmpty(keys[i]))
-            {
-                i = Next(i);
-            }
-
-            keys[i] = key;
+            int slot = Claim(key, Home(key));
             if (ids != null)
             {
-                ids[i] = id;
+                ids[slot] = id;
             }
         }
     }
