@@ -131,3 +131,73 @@ public class FingerprintTableBenchmarks
         return table.Count;
     }
 }
+
+/// <summary>
+/// One growth of a full wide fingerprint table (7/8 of 2^22 slots, the size at which the bench check's table spends most
+/// of its rehashing) by an eighth, in place, against inserting the same number of keys into a presized table: the
+/// rehash's cost per key as a ratio to an insert. One op = one key.
+/// </summary>
+public class FingerprintGrowBenchmarks : IDisposable
+{
+    private const int Slots = 1 << 22;
+    private const int Keys = Slots / 8 * 7;
+
+    private ulong[] _keys = null!;
+    private FingerprintTable<ulong, Fingerprint64>? _table;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _keys = new ulong[Keys];
+        ulong x = 0x9E3779B97F4A7C15;
+        for (var i = 0; i < Keys; i++)
+        {
+            x += 0x9E3779B97F4A7C15;
+            var z = x;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
+            z ^= z >> 31;
+            _keys[i] = z == 0 ? 1 : z;
+        }
+    }
+
+    [IterationSetup(Target = nameof(GrowByAnEighth))]
+    public void FillTable()
+    {
+        _table?.Dispose();
+        _table = new FingerprintTable<ulong, Fingerprint64>(22, trackIds: false);
+        var id = 0;
+        foreach (var key in _keys)
+        {
+            _table.AddOrGet(key, id++);
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = Keys, Baseline = true)]
+    public long InsertPresized()
+    {
+        using var table = new FingerprintTable<ulong, Fingerprint64>(22, trackIds: false);
+        var id = 0;
+        foreach (var key in _keys)
+        {
+            table.AddOrGet(key, id++);
+        }
+
+        return table.Count;
+    }
+
+    [Benchmark(OperationsPerInvoke = Keys)]
+    public long GrowByAnEighth()
+    {
+        _table!.Grow();
+        return _table.Capacity;
+    }
+
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _table?.Dispose();
+        _table = null;
+        GC.SuppressFinalize(this);
+    }
+}
