@@ -170,7 +170,7 @@ public sealed class CheckerTests
     [InlineData(2, 64, false)]
     [InlineData(2, 2_000, false)]
     [InlineData(2, 8_000, false)]
-    [InlineData(2, 32_000, false)]
+    [InlineData(2, 16_000, false)]
     [InlineData(3, 8_000, false)]
     public void Frontier_spill_gives_the_same_result(int workers, long frontierBytes, bool liveness)
     {

@@ -41,13 +41,13 @@ public sealed class FrontierEncodingTests
     [InlineData(512, 8)]
     [InlineData(791, 8)]
     [InlineData(791, 16)]
-    public void A_record_decodes_to_itself_and_takes_the_key_the_mask_and_its_differing_words(int stateSize, int keySize)
+    public void A_record_decodes_to_itself_and_takes_the_key_the_masks_and_its_differing_bytes(int stateSize, int keySize)
     {
         var random = new Random(stateSize * 31 + keySize);
         byte[] reference = Reference(stateSize, random);
         var codec = new FrontierCodec(reference, keySize);
         int words = Math.Max(1, (stateSize + 7) / 8);
-        Assert.Equal(keySize + ((words + 7) / 8) + (8 * words), codec.MaxEncodedSize);
+        Assert.Equal(keySize + ((words + 7) / 8) + (9 * words), codec.MaxEncodedSize);
         byte[] encoded = new byte[codec.MaxEncodedSize];
         byte[] decoded = new byte[codec.RecordSize];
         foreach (int changes in new[] { 0, 1, 3, 30, 10_000 })
@@ -56,15 +56,22 @@ public sealed class FrontierEncodingTests
             {
                 byte[] record = Record(reference, keySize, random, changes);
                 int length = codec.Encode(record, encoded);
-                int differing = 0;
+                // A byte mask for each word that differs, and each differing byte.
+                int differingWords = 0;
+                int differingBytes = 0;
                 for (int w = 0; w * 8 < stateSize; w++)
                 {
-                    int from = w * 8;
-                    int to = Math.Min(stateSize, from + 8);
-                    differing += record.AsSpan(from, to - from).SequenceEqual(reference.AsSpan(from, to - from)) ? 0 : 1;
+                    int bytes = 0;
+                    for (int b = w * 8; b < Math.Min(stateSize, (w * 8) + 8); b++)
+                    {
+                        bytes += record[b] != reference[b] ? 1 : 0;
+                    }
+
+                    differingWords += bytes > 0 ? 1 : 0;
+                    differingBytes += bytes;
                 }
 
-                Assert.Equal(keySize + ((words + 7) / 8) + (8 * differing), length);
+                Assert.Equal(keySize + ((words + 7) / 8) + differingWords + differingBytes, length);
                 Assert.Equal(length, codec.EncodedLength(encoded));
                 Array.Fill(decoded, (byte)0xA5);
                 Assert.Equal(length, codec.Decode(encoded, decoded));
