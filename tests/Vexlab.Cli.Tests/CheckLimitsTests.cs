@@ -20,14 +20,14 @@ public sealed class CheckLimitsTests : IDisposable
     private static readonly string LargeModel = Path.Combine(RepositoryRoot.Path, "docs", "examples", "large.yaml");
 
     [Fact]
-    public void Large_model_under_memory_256M_and_a_1G_spill_budget_stops_with_exit_3_within_the_bounds_and_resumes()
+    public void Large_model_under_memory_256M_and_a_400M_spill_budget_stops_with_exit_3_within_the_bounds_and_resumes()
     {
         var model = LargeModel;
         var temp = Directory.CreateDirectory(P("tmp")).FullName;
         var spill = Directory.CreateDirectory(P("spill")).FullName;
         string[] args =
         [
-            "check", model, "--protocol", "kvm-pf-int", "--workers", "2", "--memory", "256M", "--max-spill", "1G",
+            "check", model, "--protocol", "kvm-pf-int", "--workers", "2", "--memory", "256M", "--max-spill", "400M",
             "--spill-dir", spill, "--checkpoint", P("cp"), "--json", "-",
         ];
         var (code, stdout, stderr) = RunProcess(args, temp, killAfter: null);

@@ -74,6 +74,48 @@ internal sealed class FrontierCodec
         return masksEnd > encoded.Length ? masksEnd : masksEnd + BitCount(encoded.Slice(HeaderSize, words));
     }
 
+    /// <summary>
+    /// The length of the encoded record at the start of <paramref name="encoded"/>, read from outside (a checkpoint)
+    /// and checked: 0 where the span ends before the record does; <see cref="InvalidDataException"/> where no encoding
+    /// gives these bytes (a word past the state's, an empty byte mask, a byte past the state's end), so that the search,
+    /// which reads records by their masks, never reads past one.
+    /// </summary>
+    public int CheckedLength(ReadOnlySpan<byte> encoded)
+    {
+        if (encoded.Length < HeaderSize)
+        {
+            return 0;
+        }
+
+        ReadOnlySpan<byte> wordMask = encoded.Slice(_keySize, _maskBytes);
+        int spare = (8 * _maskBytes) - _words;
+        if (spare > 0 && (wordMask[^1] >> (8 - spare)) != 0)
+        {
+            throw new InvalidDataException("frontier record: a word past the state's");
+        }
+
+        int words = BitCount(wordMask);
+        if (encoded.Length < HeaderSize + words)
+        {
+            return 0;
+        }
+
+        ReadOnlySpan<byte> byteMasks = encoded.Slice(HeaderSize, words);
+        if (byteMasks.Contains((byte)0))
+        {
+            throw new InvalidDataException("frontier record: an empty byte mask");
+        }
+
+        bool lastStored = (wordMask[(_words - 1) >> 3] & (1 << ((_words - 1) & 7))) != 0;
+        if (lastStored && (byteMasks[^1] >> _tailBytes) != 0)
+        {
+            throw new InvalidDataException("frontier record: a byte past the state's end");
+        }
+
+        int length = HeaderSize + words + BitCount(byteMasks);
+        return length <= encoded.Length ? length : 0;
+    }
+
     /// <summary>Encodes the full <paramref name="record"/> into <paramref name="output"/> (at least <see cref="MaxEncodedSize"/> bytes); returns its length.</summary>
     public int Encode(ReadOnlySpan<byte> record, Span<byte> output)
     {

@@ -11,8 +11,9 @@ internal sealed partial class SearchEngine<TKey, TScheme>
     public const string CheckpointFile = "checkpoint.vxck";
 
     private const int CheckpointMagic = 0x4B435856; // "VXCK"
-    // 2: incremental fingerprints; frontier records carry their state's fingerprint.
-    private const int CheckpointVersion = 4;
+    // 2: incremental fingerprints; frontier records carry their state's fingerprint. 5: the frontier's records are
+    // written encoded (FrontierCodec), not whole.
+    private const int CheckpointVersion = 5;
 
     private void CheckpointIfDue()
     {

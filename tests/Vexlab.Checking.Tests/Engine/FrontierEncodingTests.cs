@@ -129,6 +129,46 @@ public sealed class FrontierEncodingTests
         }
     }
 
+    /// <summary>
+    /// A checkpoint's records are taken only if some encoding gives them: the search reads a record by its masks, so a
+    /// damaged mask must not make it read past the record.
+    /// </summary>
+    [Fact]
+    public void Records_read_from_a_checkpoint_are_checked_before_they_are_taken()
+    {
+        // 13 bytes: two words, the last one with 5 tail bytes; one mask byte whose bits 2 to 7 lie past the words.
+        var random = new Random(13);
+        byte[] reference = Reference(13, random);
+        var codec = new FrontierCodec(reference, 8);
+        byte[] record = (byte[])reference.Clone();
+        Array.Resize(ref record, 21);
+        record[1] ^= 0x40;
+        record[12] ^= 0x01;
+        byte[] encoded = new byte[codec.MaxEncodedSize];
+        int length = codec.Encode(record, encoded);
+
+        // key 8 | word mask 0b11 | byte masks 0x02, 0x10 | two bytes.
+        Assert.Equal(8 + 1 + 2 + 2, length);
+        Assert.Equal(length, codec.CheckedLength(encoded.AsSpan(0, length)));
+        Assert.Equal(length, codec.CheckedLength(encoded));
+        for (int cut = 0; cut < length; cut++)
+        {
+            Assert.Equal(0, codec.CheckedLength(encoded.AsSpan(0, cut)));
+        }
+
+        byte[] damaged = encoded.AsSpan(0, length).ToArray();
+        damaged[8] |= 0x04;
+        Assert.Throws<InvalidDataException>(() => codec.CheckedLength(damaged));
+
+        damaged = encoded.AsSpan(0, length).ToArray();
+        damaged[9] = 0;
+        Assert.Throws<InvalidDataException>(() => codec.CheckedLength(damaged));
+
+        damaged = encoded.AsSpan(0, length).ToArray();
+        damaged[10] = 0x20;
+        Assert.Throws<InvalidDataException>(() => codec.CheckedLength(damaged));
+    }
+
     [Fact]
     public void Records_that_cannot_fit_are_refused()
     {
@@ -234,14 +274,34 @@ public sealed class FrontierEncodingTests
             }
         }
 
-        // A checkpoint's copy from the middle holds the full records.
+        // A checkpoint's copy from the middle holds the encoded records after their length, and reads back into a level
+        // that holds the same records.
         using var copy = new MemoryStream();
+        copy.WriteByte(0xEE);
         level.WriteTo(copy, 1_000);
-        Assert.Equal((total - 1_000) * (long)codec.RecordSize, copy.Length);
-        byte[] written = copy.ToArray();
+        long encodedAfter = 0;
         for (int i = 1_000; i < total; i++)
         {
-            Assert.True(written.AsSpan((i - 1_000) * codec.RecordSize, codec.RecordSize).SequenceEqual(records[i]));
+            encodedAfter += codec.Encode(records[i], new byte[codec.MaxEncodedSize]);
+        }
+
+        Assert.Equal(1 + sizeof(long) + encodedAfter, copy.Length);
+        Assert.Equal(encodedAfter, BitConverter.ToInt64(copy.ToArray(), 1));
+        copy.Position = 1;
+        using var read = new Frontier(codec, long.MaxValue, Path.GetTempPath(), new FrontierPool(codec.MaxEncodedSize, 1 << 16));
+        read.ReadFrom(copy, total - 1_000);
+        Assert.Equal(copy.Length, copy.Position);
+        Assert.Equal(total - 1_000, read.Count);
+        for (long start = 0; start < read.Count;)
+        {
+            ReadOnlyMemory<byte> block = read.Block(start, 97, ref scratch);
+            int n = block.Length / codec.RecordSize;
+            for (int i = 0; i < n; i++)
+            {
+                Assert.True(block.Span.Slice(i * codec.RecordSize, codec.RecordSize).SequenceEqual(records[1_000 + (int)start + i]), $"state {1_000 + start + i} read back");
+            }
+
+            start += n;
         }
 
         // The bytes before a state are the sum of the encodings before it, while they are in memory.
