@@ -38,6 +38,15 @@ public sealed record CheckerBenchResult(
 
     /// <summary>The largest in-memory frontier (two levels, encoded) of the run.</summary>
     public long FrontierPeakBytes { get; init; }
+
+    /// <summary>Times the run grew its fingerprint table, and the wall-clock time the growths took (on one thread).</summary>
+    public int TableGrowths { get; init; }
+
+    /// <inheritdoc cref="TableGrowths"/>
+    public TimeSpan TableGrowthTime { get; init; }
+
+    /// <summary>The growths' share of the run's wall-clock time.</summary>
+    public double TableGrowthShare => TableGrowthTime.TotalSeconds / Math.Max(1e-9, Elapsed.TotalSeconds);
 }
 
 public static class CheckerBench
@@ -83,6 +92,8 @@ public static class CheckerBench
             RecordBytes = (int)Math.Round(result.FrontierWrittenBytes / (double)Math.Max(1, result.States)),
             FullRecordBytes = system.StateSize + (result.FingerprintBits > 64 ? 16 : 8),
             FrontierPeakBytes = result.FrontierPeakBytes,
+            TableGrowths = result.TableGrowths,
+            TableGrowthTime = result.TableGrowthTime,
         };
     }
 }

@@ -21,6 +21,43 @@ public sealed class BenchCheckerTests
         Assert.Equal(doc.RootElement.GetProperty("states").GetInt64(), doc.RootElement.GetProperty("parallel").GetProperty("states").GetInt64());
     }
 
+    /// <summary>
+    /// The table's growths, timed in the same runs: 20,000 states outgrow the first table of 1,024 slots (7/8 of it
+    /// holds 896 keys) many times over, and the growths take part of each run's wall clock, never more. The table
+    /// grows by an eighth, by 1,024 slots at least, whenever 7/8 of it is full; the parallel run may grow ahead of a
+    /// block's worst case, so at least as often.
+    /// </summary>
+    [Fact]
+    public void Table_growths_are_counted_and_timed_within_each_run()
+    {
+        var r = CliRunner.Run("bench", "--checker", "--workers", "2", "--max-states", "20000", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var growth = doc.RootElement.GetProperty("table_growth");
+        long states = doc.RootElement.GetProperty("states").GetInt64();
+        int needed = 0;
+        for (long capacity = 1024; capacity / 8 * 7 < states; capacity += Math.Max(1024, capacity / 8))
+        {
+            needed++;
+        }
+
+        Assert.InRange(growth.GetProperty("growths").GetInt32(), needed, needed + 2);
+        Assert.InRange(growth.GetProperty("parallel_growths").GetInt32(), needed, needed + 20);
+        foreach (var (wall, share, run) in new[]
+        {
+            ("wall_ns", "share_of_wall", doc.RootElement),
+            ("parallel_wall_ns", "parallel_share_of_wall", doc.RootElement.GetProperty("parallel")),
+        })
+        {
+            long growthNs = growth.GetProperty(wall).GetInt64();
+            long runNs = run.GetProperty("wall_ns").GetInt64();
+            Assert.InRange(growthNs, 1, runNs);
+            Assert.Equal((double)growthNs / runNs, growth.GetProperty(share).GetDouble(), 3);
+        }
+
+        Assert.Contains("table growth", CliRunner.Run("bench", "--checker", "--workers", "2", "--max-states", "20000").Stdout, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("0")]
     [InlineData("2,x")]

@@ -69,6 +69,16 @@ public sealed record CheckResult
     /// <summary>Bytes written to the frontier spill file in total.</summary>
     public required long FrontierSpilledBytes { get; init; }
 
+    /// <summary>
+    /// Times this run grew the fingerprint table, and the wall-clock time the growths took (rehashing and faulting in
+    /// the new slots, on one thread while every worker waits). Not in the check's JSON: the count depends on the
+    /// blocks, so on the workers, and a resumed run counts from its checkpoint on.
+    /// </summary>
+    public int TableGrowths { get; init; }
+
+    /// <inheritdoc cref="TableGrowths"/>
+    public TimeSpan TableGrowthTime { get; init; }
+
     public required int FingerprintBits { get; init; }
 
     /// <summary>How visited states were stored; <see cref="FingerprintBits"/> are the bits each kept.</summary>

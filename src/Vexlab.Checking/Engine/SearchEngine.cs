@@ -69,6 +69,8 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private int _decidedSafety;
     private bool _memoryExceeded;
     private long _frontierPeak;
+    private int _tableGrowths;
+    private TimeSpan _tableGrowthTime;
 
     /// <summary>What the search held beside its fair-cycle search (<see cref="FittingLiveness"/>).</summary>
     private long _livenessHeld;
@@ -636,7 +638,10 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             _memoryExceeded = true;
         }
 
+        long started = _options.TimeProvider.GetTimestamp();
         _table.Grow();
+        _tableGrowthTime += _options.TimeProvider.GetElapsedTime(started);
+        _tableGrowths++;
 
         // A compact table grows into new arrays: hand large old ones back now rather than at some later full
         // collection, so resident memory follows MaxMemoryBytes (the table grows a few dozen times at most).
@@ -778,6 +783,8 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             Depth = _depth + (_next.Count > 0 ? 1 : 0),
             BytesPerState = (double)stateBytes / _stateCount,
             FrontierPeakBytes = _frontierPeak,
+            TableGrowths = _tableGrowths,
+            TableGrowthTime = _tableGrowthTime,
             FrontierSpilledBytes = _current.SpilledBytes + _next.SpilledBytes,
             FrontierWrittenBytes = _current.AppendedBytes + _next.AppendedBytes,
             FingerprintBits = _table.KeyBits,

@@ -576,6 +576,20 @@ public static class SimulateCommands
             ["level_bytes_per_sec"] = Math.Round(levelTraffic),
             ["ratio_level_to_copy"] = Math.Round(levelTraffic / Math.Max(1, copy1.BytesPerSecond), 4),
         };
+        var growth = new JsonObject
+        {
+            ["growths"] = r.TableGrowths,
+            ["wall_ns"] = (long)(r.TableGrowthTime.TotalMilliseconds * 1e6),
+            ["share_of_wall"] = Math.Round(r.TableGrowthShare, 4),
+        };
+        if (parallel is not null)
+        {
+            growth["parallel_growths"] = parallel.TableGrowths;
+            growth["parallel_wall_ns"] = (long)(parallel.TableGrowthTime.TotalMilliseconds * 1e6);
+            growth["parallel_share_of_wall"] = Math.Round(parallel.TableGrowthShare, 4);
+        }
+
+        doc["table_growth"] = growth;
         doc["targets"] = new JsonObject { ["states_per_sec"] = 2_000_000, ["speedup_two_workers"] = 1.7, ["bytes_per_state"] = 12, ["bytes_per_state_compressed"] = 10 };
         var w = context.HumanWriter(target);
         w.WriteLine(string.Create(Inv, $"model bench, protocol kvm-pf-int, 1 worker: {r.States:N0} states, {r.Transitions:N0} transitions in {r.Elapsed.TotalSeconds:F1} s"));
@@ -604,6 +618,8 @@ public static class SimulateCommands
             w.WriteLine(string.Create(Inv, $"shared path       {sharedPath.StatesPerSec:N0} states/s with 1 worker ({sharedPath.StatesPerSec / Math.Max(1, r.StatesPerSec):F2} of the serial path); {parallel.Workers} workers run {parallel.StatesPerSec / Math.Max(1, sharedPath.StatesPerSec):F2}x its rate"));
         }
 
+        w.WriteLine(string.Create(Inv, $"table growth      {r.TableGrowths} growths in {r.TableGrowthTime.TotalSeconds:F1} s ({r.TableGrowthShare:F2} of the 1-worker run)")
+            + (parallel is null ? string.Empty : string.Create(Inv, $"; with {parallel.Workers} workers {parallel.TableGrowths} in {parallel.TableGrowthTime.TotalSeconds:F1} s on one thread ({parallel.TableGrowthShare:F2} of the run)")));
         w.WriteLine(string.Create(Inv, $"memory copy       {copy1.BytesPerSecond / 1e9:F2} GB/s with 1 thread, {copyN.BytesPerSecond / 1e9:F2} GB/s with {copyN.Threads} ({copyN.BytesPerSecond / Math.Max(1, copy1.BytesPerSecond):F2}x)"));
         w.WriteLine(string.Create(Inv, $"level traffic     {levelTraffic / 1e9:F2} GB/s at the 1-worker rate ({r.RecordBytes:N0}-byte encoded records, each written and read back once): {levelTraffic / Math.Max(1, copy1.BytesPerSecond):F3} of the copy rate"));
         ResultDocument.Write(context, target, doc);
