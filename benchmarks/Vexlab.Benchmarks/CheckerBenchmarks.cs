@@ -95,20 +95,7 @@ public class FingerprintTableBenchmarks
     private ulong[] _keys = null!;
 
     [GlobalSetup]
-    public void Setup()
-    {
-        _keys = new ulong[Keys];
-        ulong x = 0x9E3779B97F4A7C15;
-        for (var i = 0; i < Keys; i++)
-        {
-            x += 0x9E3779B97F4A7C15;
-            var z = x;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
-            z ^= z >> 31;
-            _keys[i] = z == 0 ? 1 : z;
-        }
-    }
+    public void Setup() => _keys = CheckerBaseline.Keys(Keys);
 
     [Benchmark(OperationsPerInvoke = Keys, Baseline = true)]
     public long FingerprintInsert() => Insert(compact: false);
@@ -148,20 +135,7 @@ public class FingerprintGrowBenchmarks : IDisposable
     private FingerprintTable<ulong, Fingerprint64>? _table;
 
     [GlobalSetup]
-    public void Setup()
-    {
-        _keys = new ulong[Keys];
-        ulong x = 0x9E3779B97F4A7C15;
-        for (var i = 0; i < Keys; i++)
-        {
-            x += 0x9E3779B97F4A7C15;
-            var z = x;
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
-            z ^= z >> 31;
-            _keys[i] = z == 0 ? 1 : z;
-        }
-    }
+    public void Setup() => _keys = CheckerBaseline.Keys(Keys);
 
     [IterationSetup(Target = nameof(GrowByAnEighth))]
     public void FillTable()

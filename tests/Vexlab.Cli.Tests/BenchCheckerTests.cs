@@ -5,12 +5,18 @@ namespace Vexlab.Cli.Tests;
 /// <summary><c>bench --checker --workers</c>: a list of counts gives a speedup curve; a bad count is refused.</summary>
 public sealed class BenchCheckerTests
 {
+    /// <summary>The JSON of <c>bench --checker</c> to 20,000 states with the given <c>--workers</c>, which must exit 0.</summary>
+    private static JsonDocument BenchJson(string workers)
+    {
+        var r = CliRunner.Run("bench", "--checker", "--workers", workers, "--max-states", "20000", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        return JsonDocument.Parse(r.Stdout);
+    }
+
     [Fact]
     public void A_list_of_worker_counts_gives_one_curve_point_each()
     {
-        var r = CliRunner.Run("bench", "--checker", "--workers", "1,2,3", "--max-states", "20000", "--json");
-        Assert.True(r.ExitCode == 0, r.Stderr);
-        using var doc = JsonDocument.Parse(r.Stdout);
+        using var doc = BenchJson("1,2,3");
         var curve = doc.RootElement.GetProperty("speedup_curve");
         Assert.Equal([1, 2, 3], curve.EnumerateArray().Select(p => p.GetProperty("workers").GetInt32()));
 
@@ -30,9 +36,7 @@ public sealed class BenchCheckerTests
     [Fact]
     public void Table_growths_are_counted_and_timed_within_each_run()
     {
-        var r = CliRunner.Run("bench", "--checker", "--workers", "2", "--max-states", "20000", "--json");
-        Assert.True(r.ExitCode == 0, r.Stderr);
-        using var doc = JsonDocument.Parse(r.Stdout);
+        using var doc = BenchJson("2");
         var growth = doc.RootElement.GetProperty("table_growth");
         long states = doc.RootElement.GetProperty("states").GetInt64();
         int needed = 0;
