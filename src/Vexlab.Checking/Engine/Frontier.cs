@@ -302,25 +302,24 @@ internal sealed class Frontier : IDisposable
         long lengthAt = output.Position;
         Span<byte> length = stackalloc byte[sizeof(long)];
         output.Write(length);
+        // The level's own bytes, a run of whole records at a time (a chunk's, or what the spill read buffer holds):
+        // nothing is decoded or encoded again.
         var cursor = new Cursor(this);
         cursor.Seek(start);
-        byte[] record = new byte[_recordSize];
-        byte[] encoded = new byte[Math.Max(SpillReadBytes, _codec.MaxEncodedSize)];
-        int used = 0;
-        for (long i = start; i < Count; i++)
+        for (long i = start; i < Count;)
         {
-            // The encoding of a record is a function of the record: re-encoding the decoded one gives its stored bytes.
-            cursor.Next(record);
-            if (encoded.Length - used < _codec.MaxEncodedSize)
+            ReadOnlySpan<byte> bytes = cursor.PeekEncoded(int.MaxValue, out int records);
+            int run = 0;
+            for (int r = 0; r < records; r++)
             {
-                output.Write(encoded, 0, used);
-                used = 0;
+                run += _codec.EncodedLength(bytes[run..]);
             }
 
-            used += _codec.Encode(record, encoded.AsSpan(used));
+            output.Write(bytes[..run]);
+            cursor.Advance(records, run);
+            i += records;
         }
 
-        output.Write(encoded, 0, used);
         long end = output.Position;
         BinaryPrimitives.WriteInt64LittleEndian(length, end - lengthAt - sizeof(long));
         output.Position = lengthAt;
