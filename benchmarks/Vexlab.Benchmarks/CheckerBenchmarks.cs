@@ -137,7 +137,7 @@ public class FingerprintGrowBenchmarks : IDisposable
     [GlobalSetup]
     public void Setup() => _keys = CheckerBaseline.Keys(Keys);
 
-    [IterationSetup(Target = nameof(GrowByAnEighth))]
+    [IterationSetup(Targets = [nameof(GrowByAnEighth), nameof(GrowByAnEighthOnTwoThreads)])]
     public void FillTable()
     {
         _table?.Dispose();
@@ -166,6 +166,15 @@ public class FingerprintGrowBenchmarks : IDisposable
     public long GrowByAnEighth()
     {
         _table!.Grow();
+        return _table.Capacity;
+    }
+
+    /// <summary>The same growth with two threads moving the keys (as a check with two workers grows its table).</summary>
+    [Benchmark(OperationsPerInvoke = Keys)]
+    public long GrowByAnEighthOnTwoThreads()
+    {
+        _table!.GrowthThreads = 2;
+        _table.Grow();
         return _table.Capacity;
     }
 

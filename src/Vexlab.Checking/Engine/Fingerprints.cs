@@ -246,7 +246,8 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
 
     public long Bytes => _compact?.Bytes ?? Capacity * SlotBytes(TracksIds);
 
-    public long BytesAfterGrowth => BytesFor(GrownCapacity(Capacity));
+    /// <summary>Bytes the next growth holds at its most: the grown table and the keys it takes out meanwhile.</summary>
+    public long BytesAfterGrowth => BytesFor(GrownCapacity(Capacity)) + GrowthScratchBytes(Capacity);
 
     /// <summary>Changes whenever keys may have moved (a growth, a checkpoint read): slots found before are then stale.</summary>
     public long Layout { get; private set; }
@@ -461,7 +462,7 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
 
     /// <summary>
     /// Grows the table by an eighth, rehashing in place: the arrays are extended at their end (see
-    /// <see cref="SlotMemory{T}"/>) and the keys moved from the last slot down.
+    /// <see cref="SlotMemory{T}"/>) and the keys moved from the last slot down, by <see cref="GrowthThreads"/> threads.
     /// </summary>
     /// <remarks>
     /// A key's new home is its old one scaled by the growth (multiply-shift keeps the homes' order), so it moves up, and
@@ -471,6 +472,15 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
     /// an eighth of the home is less than the key's distance from it), or whose probe would wrap past the end into the
     /// slots not yet moved, is taken out and inserted once all others are in place. No slot between a placed key's
     /// home and its slot ever empties again, so every key is found where a probe from its home looks.
+    /// <para>
+    /// With several threads the old slots are cut into equal ranges, each moved from its top down by one thread
+    /// with the same rule, except that a probe must stay below its range's end: above it lie the next range's
+    /// slots, which that thread is still emptying. A range's keys near its end, whose new homes are past it (those
+    /// in its last ninth, about), are taken out as the wrapping ones are; when every range is done, all the keys
+    /// taken out are inserted by every thread at once, claiming empty slots by compare-and-swap as
+    /// <see cref="InsertAbsent(TKey)"/> does. The keys end where a probe finds them; which of two such keys takes
+    /// which slot depends on the threads' timing, which nothing reads.
+    /// </para>
     /// </remarks>
     public void Grow()
     {
@@ -486,11 +496,83 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
         _keys = _keyMemory!.Extended(oldCapacity, grown);
         _ids = _idMemory is null ? null : _idMemory.Extended(oldCapacity, grown);
         Resized(grown);
+        int parts = GrowthParts(oldCapacity);
+        if (parts == 1)
+        {
+            var later = new Displaced(0, _ids != null);
+            MoveUp(0, oldCapacity, (int)grown, later);
+            later.ClaimAll(this);
+            return;
+        }
+
+        var displaced = new Displaced[parts];
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = parts };
+        Parallel.For(0, parts, parallel, t =>
+        {
+            int from = (int)((long)oldCapacity * t / parts);
+            int to = (int)((long)oldCapacity * (t + 1) / parts);
+
+            // A range's keys past about 8/9 of its end have new homes past it (its last ninth, at most every slot).
+            displaced[t] = new Displaced(t == parts - 1 ? 0 : DisplacedSlots(oldCapacity, parts, t), _ids != null);
+            if (t == 0)
+            {
+                // The top range moves keys into the new slots from their top down while the bottom one's thread
+                // faults them in from their bottom up; they meet about halfway.
+                _keyMemory.Populate(oldCapacity, grown);
+                _idMemory?.Populate(oldCapacity, grown);
+            }
+
+            MoveUp(from, to, t == parts - 1 ? (int)grown : to, displaced[t]);
+        });
+        Parallel.For(0, parts, parallel, t => displaced[t].ClaimAll(this));
+    }
+
+    /// <summary>
+    /// Threads a growth may use (1 by default); the table takes more than one only once it is large enough
+    /// (<see cref="ParallelGrowthSlots"/>) for the threads' start to be small beside the moves.
+    /// </summary>
+    public int GrowthThreads { get; set; } = 1;
+
+    /// <summary>Fewest slots a table needs before its growth is shared among threads.</summary>
+    public const int ParallelGrowthSlots = 1 << 18;
+
+    private int GrowthParts(int oldCapacity) => oldCapacity < ParallelGrowthSlots ? 1 : Math.Clamp(GrowthThreads, 1, 8);
+
+    /// <summary>
+    /// Slots of range <paramref name="part"/> (of <paramref name="parts"/>, from the bottom) whose keys a growth of
+    /// <paramref name="oldCapacity"/> slots takes out: those whose new home, about 9/8 of the slot, is past the
+    /// range's end, a ninth of that end (at most the whole range).
+    /// </summary>
+    private static int DisplacedSlots(int oldCapacity, int parts, int part)
+    {
+        long end = (long)oldCapacity * (part + 1) / parts;
+        long size = end - ((long)oldCapacity * part / parts);
+        return (int)Math.Min(size, (end / 9) + 1024);
+    }
+
+    /// <summary>Bytes a growth of <paramref name="oldCapacity"/> slots holds beside the table while it runs (the keys it takes out).</summary>
+    private long GrowthScratchBytes(long oldCapacity)
+    {
+        int parts = _compact is null ? GrowthParts((int)Math.Min(oldCapacity, MaxCapacity)) : 1;
+        long slots = 0;
+        for (int t = 0; t < parts - 1; t++)
+        {
+            slots += DisplacedSlots((int)oldCapacity, parts, t);
+        }
+
+        return slots * (Unsafe.SizeOf<TKey>() + (_trackIds ? sizeof(int) : 0));
+    }
+
+    /// <summary>
+    /// Moves the keys of old slots [<paramref name="from"/>, <paramref name="to"/>) to their places in the grown table,
+    /// from the top down, probing no higher than <paramref name="limit"/>; the keys it cannot place so go to
+    /// <paramref name="later"/>.
+    /// </summary>
+    private void MoveUp(int from, int to, int limit, Displaced later)
+    {
         TKey* keys = _keys;
         int* ids = _ids;
-        int capacity = (int)grown;
-        List<(TKey Key, int Id)>? later = null;
-        for (int j = oldCapacity - 1; j >= 0; j--)
+        for (int j = to - 1; j >= from; j--)
         {
             TKey key = keys[j];
             if (TScheme.IsEmpty(key))
@@ -514,15 +596,15 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
             int i = home;
             if (home > j)
             {
-                while (i < capacity && !TScheme.IsEmpty(keys[i]))
+                while (i < limit && !TScheme.IsEmpty(keys[i]))
                 {
                     i++;
                 }
             }
 
-            if (home < j || i == capacity)
+            if (home < j || i >= limit)
             {
-                (later ??= []).Add((key, id));
+                later.Add(key, id);
                 continue;
             }
 
@@ -532,13 +614,47 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
                 ids[i] = id;
             }
         }
+    }
 
-        foreach ((TKey key, int id) in later ?? [])
+    /// <summary>Keys a growth took out of their slots, with their ids, to insert once the others are in place.</summary>
+    private sealed class Displaced(int expected, bool withIds)
+    {
+        private TKey[] _keys = new TKey[expected];
+        private int[] _ids = withIds ? new int[expected] : [];
+        private int _count;
+
+        public void Add(TKey key, int id)
         {
-            int slot = Claim(key, Home(key));
-            if (ids != null)
+            if (_count == _keys.Length)
             {
-                ids[slot] = id;
+                int size = Math.Max(256, _count + (_count / 4));
+                Array.Resize(ref _keys, size);
+                if (withIds)
+                {
+                    Array.Resize(ref _ids, size);
+                }
+            }
+
+            _keys[_count] = key;
+            if (withIds)
+            {
+                _ids[_count] = id;
+            }
+
+            _count++;
+        }
+
+        /// <summary>Inserts them all into <paramref name="table"/> (safe beside other threads doing the same).</summary>
+        public void ClaimAll(FingerprintTable<TKey, TScheme> table)
+        {
+            int* ids = table._ids;
+            for (int k = 0; k < _count; k++)
+            {
+                int slot = table.Claim(_keys[k], table.Home(_keys[k]));
+                if (withIds)
+                {
+                    ids[slot] = _ids[k];
+                }
             }
         }
     }
@@ -553,7 +669,8 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
 
     /// <summary>
     /// The most bytes the table holds on the way to taking <paramref name="keys"/> keys in all: the wide table grows in
-    /// place, the compact one holds its old and new arrays while it grows.
+    /// place (beside the keys a growth on several threads takes out), the compact one holds its old and new arrays
+    /// while it grows.
     /// </summary>
     public long PeakBytesFor(long keys)
     {
@@ -567,7 +684,7 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
 
         // The compact table's overflow map (usually empty) stays beside both arrays.
         return previous == 0 ? Bytes
-            : _compact is null ? BytesFor(capacity)
+            : _compact is null ? BytesFor(capacity) + GrowthScratchBytes(previous)
             : Bytes - BytesFor(Capacity) + BytesFor(previous) + BytesFor(capacity);
     }
 

@@ -93,7 +93,11 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         _livenessCount = options.CheckLiveness ? system.LivenessProperties.Count : 0;
         _workers = options.Workers;
         _maxStates = Math.Min(options.MaxStates, int.MaxValue - 1);
-        _table = new FingerprintTable<TKey, TScheme>(Checker.InitialTableLog2, trackIds: _livenessCount > 0, compact: options.Compression == StateCompression.Compact);
+        _table = new FingerprintTable<TKey, TScheme>(Checker.InitialTableLog2, trackIds: _livenessCount > 0, compact: options.Compression == StateCompression.Compact)
+        {
+            // Every worker waits while the table grows: they all move its keys.
+            GrowthThreads = _workers,
+        };
         if (_maxActions <= 256)
         {
             _actions8 = new PagedList<byte>();

@@ -98,6 +98,22 @@ internal sealed unsafe class SlotMemory<T> : IDisposable
         return (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(grown));
     }
 
+    /// <summary>
+    /// Has the kernel fault in elements [<paramref name="from"/>, <paramref name="to"/>) of the array handed out last,
+    /// writable, keeping what they hold: the pages a growth's new slots take, zeroed by one thread while another moves
+    /// keys into them (a write meeting a page not yet in waits for it; one already in is left as it is). Where the
+    /// call is refused (an older kernel, an ordinary array) the writes fault the pages in as before.
+    /// </summary>
+    public void Populate(long from, long to)
+    {
+        long start = AlignUp(from * Unsafe.SizeOf<T>(), Environment.SystemPageSize);
+        long end = to * Unsafe.SizeOf<T>() / Environment.SystemPageSize * Environment.SystemPageSize;
+        if (_base is not null && start < end && end <= _reservedBytes)
+        {
+            _ = VirtualMemory.MAdvise((nint)(_base + start), (nuint)(end - start), VirtualMemory.MadvPopulateWrite);
+        }
+    }
+
     /// <summary>Reserves the region for an array of <paramref name="bytes"/> if it is large enough to and can; true when the region serves it.</summary>
     private bool Reserve(long bytes)
     {

@@ -137,4 +137,115 @@ public sealed class SlotMemoryTests
 
         Assert.Equal(-2, read.Find(Key(2 * Keys)));
     }
+
+    /// <summary>
+    /// FingerprintTable.Grow with GrowthThreads above one: the old slots cut into ranges moved at once, the keys whose
+    /// probes would leave their range taken out and claimed by compare-and-swap afterwards. Keys packed around every
+    /// range boundary (clusters of hundreds of slots over it) and at both ends of the key space must all be found with
+    /// their ids after each growth, and no key never added.
+    /// </summary>
+    [Theory]
+    [InlineData(2, false)]
+    [InlineData(2, true)]
+    [InlineData(3, true)]
+    [InlineData(4, false)]
+    [InlineData(8, true)]
+    public void A_growth_on_several_threads_keeps_exactly_its_keys_and_ids(int threads, bool trackIds)
+    {
+        const int Log2 = 18;
+        Assert.True(1 << Log2 >= FingerprintTable<ulong, Fingerprint64>.ParallelGrowthSlots);
+        var keys = new List<ulong>();
+        var taken = new HashSet<ulong>();
+        void Take(ulong key)
+        {
+            if (key != 0 && taken.Add(key))
+            {
+                keys.Add(key);
+            }
+        }
+
+        // A home is the key scaled to the capacity, so keys just around a fraction f of 2^64 crowd the slots around f
+        // of the table: 600 keys a boundary, 64 to a home.
+        for (int parts = 2; parts <= 8; parts++)
+        {
+            for (int t = 1; t < parts; t++)
+            {
+                ulong boundary = (ulong)(UInt128.MaxValue / (ulong)parts * (ulong)t >> 64);
+                for (int i = -300; i < 300; i++)
+                {
+                    Take(boundary + (ulong)((long)i << 40));
+                }
+            }
+        }
+
+        for (int i = 0; i < 500; i++)
+        {
+            Take(ulong.MaxValue - ((ulong)i * 977));
+            Take(1 + ((ulong)i * 1_000_003));
+        }
+
+        for (long i = 0; keys.Count < (1 << Log2) / 8 * 7 - 10; i++)
+        {
+            Take(Key(i));
+        }
+
+        using var table = new FingerprintTable<ulong, Fingerprint64>(Log2, trackIds) { GrowthThreads = threads };
+        for (int i = 0; i < keys.Count; i++)
+        {
+            Assert.Equal(i, table.AddOrGet(keys[i], i));
+        }
+
+        for (int growth = 0; growth < 3; growth++)
+        {
+            long layout = table.Layout;
+            table.Grow();
+            Assert.NotEqual(layout, table.Layout);
+            Assert.Equal(keys.Count, table.Count);
+            for (int i = 0; i < keys.Count; i++)
+            {
+                Assert.Equal(trackIds ? i : -1, table.Find(keys[i]));
+            }
+
+            for (long i = 0; i < 20_000; i++)
+            {
+                ulong absent = Key(-1 - i);
+                if (!taken.Contains(absent))
+                {
+                    Assert.Equal(-2, table.Find(absent));
+                }
+            }
+
+            // Refill to the growth point, so the next growth moves a full table again.
+            for (long i = 1L << 40; !table.NeedsGrowth; i++)
+            {
+                ulong key = Key(i);
+                if (taken.Add(key))
+                {
+                    keys.Add(key);
+                    Assert.Equal(keys.Count - 1, table.AddOrGet(key, keys.Count - 1));
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void A_growth_on_two_threads_moves_both_words_of_128_bit_keys()
+    {
+        const int Log2 = 18;
+        using var table = new FingerprintTable<UInt128, Fingerprint128>(Log2, trackIds: true) { GrowthThreads = 2 };
+        int count = (1 << Log2) / 8 * 7;
+        for (int i = 0; i < count; i++)
+        {
+            Assert.Equal(i, table.AddOrGet(new UInt128(Key(-5 - i), Key(i)), i));
+        }
+
+        table.Grow();
+        for (int i = 0; i < count; i++)
+        {
+            Assert.Equal(i, table.Find(new UInt128(Key(-5 - i), Key(i))));
+
+            // The same low word with another high word is another key.
+            Assert.Equal(-2, table.Find(new UInt128(Key(-5 - i) ^ 1, Key(i))));
+        }
+    }
 }
