@@ -39,7 +39,7 @@ public sealed record CheckerBenchResult(
     /// <summary>The largest in-memory frontier (two levels, encoded) of the run.</summary>
     public long FrontierPeakBytes { get; init; }
 
-    /// <summary>Times the run grew its fingerprint table, and the wall-clock time the growths took (on one thread).</summary>
+    /// <summary>Times the run grew its fingerprint table, and the wall-clock time the growths took (moved by every worker's thread while the search waits).</summary>
     public int TableGrowths { get; init; }
 
     /// <inheritdoc cref="TableGrowths"/>

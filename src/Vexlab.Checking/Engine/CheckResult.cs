@@ -71,7 +71,7 @@ public sealed record CheckResult
 
     /// <summary>
     /// Times this run grew the fingerprint table, and the wall-clock time the growths took (rehashing and faulting in
-    /// the new slots, on one thread while every worker waits). Not in the check's JSON: the count depends on the
+    /// the new slots, on every worker's thread while the search waits). Not in the check's JSON: the count depends on the
     /// blocks, so on the workers, and a resumed run counts from its checkpoint on.
     /// </summary>
     public int TableGrowths { get; init; }

@@ -619,7 +619,7 @@ public static class SimulateCommands
         }
 
         w.WriteLine(string.Create(Inv, $"table growth      {r.TableGrowths} growths in {r.TableGrowthTime.TotalSeconds:F1} s ({r.TableGrowthShare:F2} of the 1-worker run)")
-            + (parallel is null ? string.Empty : string.Create(Inv, $"; with {parallel.Workers} workers {parallel.TableGrowths} in {parallel.TableGrowthTime.TotalSeconds:F1} s on one thread ({parallel.TableGrowthShare:F2} of the run)")));
+            + (parallel is null ? string.Empty : string.Create(Inv, $"; with {parallel.Workers} workers {parallel.TableGrowths} in {parallel.TableGrowthTime.TotalSeconds:F1} s on {parallel.Workers} threads ({parallel.TableGrowthShare:F2} of the run)")));
         w.WriteLine(string.Create(Inv, $"memory copy       {copy1.BytesPerSecond / 1e9:F2} GB/s with 1 thread, {copyN.BytesPerSecond / 1e9:F2} GB/s with {copyN.Threads} ({copyN.BytesPerSecond / Math.Max(1, copy1.BytesPerSecond):F2}x)"));
         w.WriteLine(string.Create(Inv, $"level traffic     {levelTraffic / 1e9:F2} GB/s at the 1-worker rate ({r.RecordBytes:N0}-byte encoded records, each written and read back once): {levelTraffic / Math.Max(1, copy1.BytesPerSecond):F3} of the copy rate"));
         ResultDocument.Write(context, target, doc);
