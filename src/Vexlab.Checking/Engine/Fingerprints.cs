@@ -708,9 +708,9 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
     /// overlap each other and the work between them. Where no hint exists the slot is simply read.
     /// </summary>
     /// <remarks>
-    /// At 7/8 load a linear probe for an absent key, a third of the bench check's lookups, walks about 16 slots
-    /// (Knuth, TAOCP Vol. 3, 6.4: (1 + 1/(1-a)^2)/2 probes), two cache lines or three: a profile put a tenth of the
-    /// serial check on the second line's miss. Prefetching it too took interleaved one-worker checks of the bench
+    /// Between 7/9 and 7/8 load (where the table stays) a linear probe for an absent key, a third of the bench
+    /// check's lookups, walks 11 to 33 slots on average (Knuth, TAOCP Vol. 3, 6.4: (1 + 1/(1-a)^2)/2 probes), two cache
+    /// lines or more: a profile put a tenth of the serial check on the second line's miss. Prefetching it too took interleaved one-worker checks of the bench
     /// model from 12.9 s to 12.1 s on average (four pairs); a third line gained nothing measurable.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
