@@ -718,6 +718,7 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
     {
         if (_compact is not null)
         {
+            _compact.Prefetch(TScheme.Slot(key));
             return;
         }
 
