@@ -62,6 +62,56 @@ public sealed class BenchCheckerTests
         Assert.Contains("table growth", CliRunner.Run("bench", "--checker", "--workers", "2", "--max-states", "20000").Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// <c>--repeat 3</c>: the one-worker and the two-worker run alternate three times; the report gives every rate in
+    /// run order, each pair's speedup (its two rates' ratio), and reports the runs of median rate and the median of
+    /// the pairs' speedups, so one pair measured while the host slowed does not decide the figure.
+    /// </summary>
+    [Fact]
+    public void Repeated_runs_alternate_and_report_their_medians()
+    {
+        var r = CliRunner.Run("bench", "--checker", "--workers", "2", "--max-states", "20000", "--repeat", "3", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var root = doc.RootElement;
+        var repeats = root.GetProperty("repeats");
+        Assert.Equal(3, repeats.GetProperty("runs").GetInt32());
+        double[] ones = [.. repeats.GetProperty("states_per_sec").EnumerateArray().Select(x => x.GetDouble())];
+        double[] twos = [.. repeats.GetProperty("parallel_states_per_sec").EnumerateArray().Select(x => x.GetDouble())];
+        double[] speedups = [.. repeats.GetProperty("speedups").EnumerateArray().Select(x => x.GetDouble())];
+        Assert.Equal(3, ones.Length);
+        Assert.Equal(3, twos.Length);
+        Assert.Equal(3, speedups.Length);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(twos[i] / ones[i], speedups[i], 2);
+        }
+
+        Assert.Equal(ones.Order().ElementAt(1), root.GetProperty("states_per_sec").GetDouble());
+        Assert.Equal(twos.Order().ElementAt(1), root.GetProperty("parallel").GetProperty("states_per_sec").GetDouble());
+        Assert.Equal(speedups.Order().ElementAt(1), root.GetProperty("parallel").GetProperty("speedup").GetDouble(), 2);
+
+        // One repeat (the default) prints no repeats and keeps the one pair's ratio.
+        using var once = BenchJson("2");
+        Assert.False(once.RootElement.TryGetProperty("repeats", out _));
+        Assert.Equal(
+            once.RootElement.GetProperty("parallel").GetProperty("states_per_sec").GetDouble() / once.RootElement.GetProperty("states_per_sec").GetDouble(),
+            once.RootElement.GetProperty("parallel").GetProperty("speedup").GetDouble(),
+            2);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("101")]
+    [InlineData("x")]
+    public void A_bad_repeat_count_is_refused_with_exit_2(string repeat)
+    {
+        var r = CliRunner.Run("bench", "--checker", "--repeat", repeat, "--max-states", "1000");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--repeat", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("0")]
     [InlineData("2,x")]

@@ -406,17 +406,19 @@ public static class SimulateCommands
         var checker = new Option<bool>("--checker") { Description = "Measure the checker on the built-in bench model instead" };
         var workers = new Option<string>("--workers") { Description = "Checker workers measured beside one worker (with --checker): a count, or a comma-separated list for a speedup curve (e.g. 2,4,8); 1: one worker only", DefaultValueFactory = _ => "2", HelpName = "N[,N...]" };
         var maxStates = new Option<long>("--max-states") { Description = "Stop the checker bench after this many states (with --checker)", DefaultValueFactory = _ => int.MaxValue - 1, HelpName = "N" };
+        var repeat = new Option<int>("--repeat") { Description = "Measure the one-worker and the parallel run this many times each, alternating, and report the median (with --checker)", DefaultValueFactory = _ => 1, HelpName = "N" };
         command.Options.Add(json);
         command.Options.Add(protocol);
         command.Options.Add(duration);
         command.Options.Add(checker);
         command.Options.Add(workers);
         command.Options.Add(maxStates);
+        command.Options.Add(repeat);
         command.SetAction(parse =>
         {
             if (parse.GetValue(checker))
             {
-                return BenchChecker(context, JsonTarget.From(parse, json), ParseWorkerCounts(parse.GetValue(workers)!), parse.GetValue(maxStates));
+                return BenchChecker(context, JsonTarget.From(parse, json), ParseWorkerCounts(parse.GetValue(workers)!), parse.GetValue(maxStates), parse.GetValue(repeat));
             }
 
             var entry = new ProtocolEntry(parse.GetValue(protocol)!, parse.GetValue(protocol)!, []);
@@ -464,13 +466,19 @@ public static class SimulateCommands
     /// <summary>
     /// One worker, then each count of <paramref name="counts"/> on the same model (the speedup curve), then one worker storing states
     /// compactly, beside the bare table: the targets of the checker (2 M states/s with one worker, 1.7x with two,
-    /// at most 12 bytes a state, at most 10 compressed) in one report.
+    /// at most 12 bytes a state, at most 10 compressed) in one report. With <paramref name="repeats"/> above one the
+    /// one-worker and the parallel run alternate that many times (see <see cref="RepeatedPairs"/>).
     /// </summary>
-    private static int BenchChecker(CliContext context, JsonTarget target, IReadOnlyList<int> counts, long maxStates)
+    private static int BenchChecker(CliContext context, JsonTarget target, IReadOnlyList<int> counts, long maxStates, int repeats)
     {
         if (maxStates < 1)
         {
             throw new InputException("--workers and --max-states must be at least 1");
+        }
+
+        if (repeats is < 1 or > 100)
+        {
+            throw new InputException($"--repeat: {repeats.ToString(CultureInfo.InvariantCulture)} is not a repeat count (a whole number from 1 to 100)");
         }
 
         // The first count other than one is the parallel run the targets speak of; the others extend the curve.
@@ -479,8 +487,9 @@ public static class SimulateCommands
         // A short check first, so the measured runs find the search loop compiled at its final tier and none of
         // them (the first, one-worker one above all) pays the JIT's warm-up.
         Vexlab.Checking.CheckerBench.Run(1, Math.Min(maxStates, 200_000), baseline: false);
-        var r = Vexlab.Checking.CheckerBench.Run(1, maxStates);
-        var parallel = workers > 1 ? Vexlab.Checking.CheckerBench.Run(workers, maxStates) : null;
+        var pairs = RepeatedPairs(workers, maxStates, repeats);
+        var r = pairs.One;
+        var parallel = pairs.Parallel;
         var curve = new List<Vexlab.Checking.CheckerBenchResult>();
         foreach (int count in counts)
         {
@@ -516,7 +525,7 @@ public static class SimulateCommands
                 ["workers"] = parallel.Workers,
                 ["states"] = parallel.States,
                 ["states_per_sec"] = Math.Round(parallel.StatesPerSec),
-                ["speedup"] = Math.Round(parallel.StatesPerSec / Math.Max(1, r.StatesPerSec), 3),
+                ["speedup"] = Math.Round(pairs.Speedup, 3),
                 ["bytes_per_state"] = Math.Round(parallel.BytesPerState, 2),
                 ["wall_ns"] = (long)(parallel.Elapsed.TotalMilliseconds * 1e6),
                 ["cpu_ns"] = (long)(parallel.CpuTime.TotalMilliseconds * 1e6),
@@ -531,13 +540,29 @@ public static class SimulateCommands
             {
                 ["workers"] = point.Workers,
                 ["states_per_sec"] = Math.Round(point.StatesPerSec),
-                ["speedup"] = Math.Round(point.StatesPerSec / Math.Max(1, r.StatesPerSec), 3),
+                ["speedup"] = Math.Round(point == parallel ? pairs.Speedup : point.StatesPerSec / Math.Max(1, r.StatesPerSec), 3),
                 ["wall_ns"] = (long)(point.Elapsed.TotalMilliseconds * 1e6),
                 ["cpu_ns"] = (long)(point.CpuTime.TotalMilliseconds * 1e6),
             });
         }
 
         doc["speedup_curve"] = curveJson;
+        if (repeats > 1)
+        {
+            var repeated = new JsonObject
+            {
+                ["runs"] = repeats,
+                ["states_per_sec"] = new JsonArray([.. pairs.OneRates.Select(x => JsonValue.Create(Math.Round(x)))]),
+            };
+            if (parallel is not null)
+            {
+                repeated["parallel_states_per_sec"] = new JsonArray([.. pairs.ParallelRates.Select(x => JsonValue.Create(Math.Round(x)))]);
+                repeated["speedups"] = new JsonArray([.. pairs.Speedups.Select(x => JsonValue.Create(Math.Round(x, 3)))]);
+            }
+
+            doc["repeats"] = repeated;
+        }
+
         doc["cores"] = Environment.ProcessorCount;
         doc["compressed"] = new JsonObject
         {
@@ -601,7 +626,13 @@ public static class SimulateCommands
         w.WriteLine(string.Create(Inv, $"cpu               {r.CpuTime.TotalSeconds:F1} s ({r.StatesPerCpuSecond:N0} states per cpu-second); load average {LoadAverage()}"));
         if (parallel is not null)
         {
-            w.WriteLine(string.Create(Inv, $"{parallel.Workers} workers         {parallel.StatesPerSec:N0} states/s in {parallel.Elapsed.TotalSeconds:F1} s; speedup {parallel.StatesPerSec / Math.Max(1, r.StatesPerSec):F2} (target >= 1.7 with 2); bytes/state {parallel.BytesPerState:F1}; cpu {parallel.CpuTime.TotalSeconds:F1} s"));
+            w.WriteLine(string.Create(Inv, $"{parallel.Workers} workers         {parallel.StatesPerSec:N0} states/s in {parallel.Elapsed.TotalSeconds:F1} s; speedup {pairs.Speedup:F2} (target >= 1.7 with 2); bytes/state {parallel.BytesPerState:F1}; cpu {parallel.CpuTime.TotalSeconds:F1} s"));
+        }
+
+        if (repeats > 1)
+        {
+            w.WriteLine(string.Create(Inv, $"repeats           {repeats} alternating runs each, medians above; 1 worker {Rates(pairs.OneRates)} states/s")
+                + (parallel is null ? string.Empty : string.Create(Inv, $"; {parallel.Workers} workers {Rates(pairs.ParallelRates)}; speedups {string.Join(", ", pairs.Speedups.Select(x => x.ToString("F2", Inv)))}")));
         }
 
         foreach (var point in curve)
@@ -625,6 +656,61 @@ public static class SimulateCommands
         ResultDocument.Write(context, target, doc);
         return ExitCodes.Done;
     }
+
+    /// <summary>
+    /// The one-worker run (with its table baseline) and, with <paramref name="workers"/> above one, the parallel run,
+    /// <paramref name="repeats"/> times each, alternating, so that both see the same machine: on a host whose speed
+    /// drifts over minutes (another tenant, a host reclaiming memory) one pair's speedup can be off by a fifth either
+    /// way. Reported: the run of median rate of each kind, and the median of the pairs' speedups (each pair's two
+    /// runs adjacent in time); with one repeat, the one pair.
+    /// </summary>
+    private static BenchPairs RepeatedPairs(int workers, long maxStates, int repeats)
+    {
+        var ones = new List<Vexlab.Checking.CheckerBenchResult>();
+        var parallels = new List<Vexlab.Checking.CheckerBenchResult>();
+        var speedups = new List<double>();
+        for (int i = 0; i < repeats; i++)
+        {
+            var one = Vexlab.Checking.CheckerBench.Run(1, maxStates);
+            ones.Add(one);
+            if (workers > 1)
+            {
+                var parallel = Vexlab.Checking.CheckerBench.Run(workers, maxStates);
+                parallels.Add(parallel);
+                speedups.Add(parallel.StatesPerSec / Math.Max(1, one.StatesPerSec));
+            }
+        }
+
+        return new BenchPairs(
+            MedianRun(ones),
+            parallels.Count == 0 ? null : MedianRun(parallels),
+            speedups.Count == 0 ? 1 : Median(speedups),
+            [.. ones.Select(x => x.StatesPerSec)],
+            [.. parallels.Select(x => x.StatesPerSec)],
+            speedups);
+    }
+
+    private sealed record BenchPairs(
+        Vexlab.Checking.CheckerBenchResult One,
+        Vexlab.Checking.CheckerBenchResult? Parallel,
+        double Speedup,
+        IReadOnlyList<double> OneRates,
+        IReadOnlyList<double> ParallelRates,
+        IReadOnlyList<double> Speedups);
+
+    /// <summary>The run of median states/s (the lower middle one of an even count).</summary>
+    private static Vexlab.Checking.CheckerBenchResult MedianRun(List<Vexlab.Checking.CheckerBenchResult> runs)
+        => runs.OrderBy(x => x.StatesPerSec).ElementAt((runs.Count - 1) / 2);
+
+    /// <summary>The median (the mean of the middle two of an even count).</summary>
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        int mid = sorted.Count / 2;
+        return sorted.Count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    private static string Rates(IReadOnlyList<double> rates) => string.Join(", ", rates.Select(x => x.ToString("N0", Inv)));
 
     /// <summary>The worker counts of <c>bench --checker --workers</c>: one count or a comma-separated list, each at least 1.</summary>
     private static List<int> ParseWorkerCounts(string text)
