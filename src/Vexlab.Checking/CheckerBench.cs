@@ -45,6 +45,15 @@ public sealed record CheckerBenchResult(
     /// <inheritdoc cref="TableGrowths"/>
     public TimeSpan TableGrowthTime { get; init; }
 
+    /// <summary>The multi-worker path's time: its blocks, their parallel phases, and the worker time the phases left idle (see <see cref="Engine.CheckResult.SharedPathTime"/>).</summary>
+    public TimeSpan SharedPathTime { get; init; }
+
+    /// <inheritdoc cref="SharedPathTime"/>
+    public TimeSpan ParallelPhaseTime { get; init; }
+
+    /// <inheritdoc cref="SharedPathTime"/>
+    public TimeSpan WorkerWaitTime { get; init; }
+
     /// <summary>The growths' share of the run's wall-clock time.</summary>
     public double TableGrowthShare => TableGrowthTime.TotalSeconds / Math.Max(1e-9, Elapsed.TotalSeconds);
 }
@@ -94,6 +103,9 @@ public static class CheckerBench
             FrontierPeakBytes = result.FrontierPeakBytes,
             TableGrowths = result.TableGrowths,
             TableGrowthTime = result.TableGrowthTime,
+            SharedPathTime = result.SharedPathTime,
+            ParallelPhaseTime = result.ParallelPhaseTime,
+            WorkerWaitTime = result.WorkerWaitTime,
         };
     }
 }

@@ -102,27 +102,38 @@ public sealed class BenchCheckerTests
             0.002);
     }
 
-    [Theory]
-    [InlineData("0")]
-    [InlineData("101")]
-    [InlineData("x")]
-    public void A_bad_repeat_count_is_refused_with_exit_2(string repeat)
+    /// <summary>
+    /// The parallel run's wall clock, split: the multi-worker blocks lie within the run, their parallel phases within
+    /// the blocks, and the worker time those phases left idle (workers waiting at a barrier for the slowest) within the
+    /// worker time they had (the phases' wall clock times the workers).
+    /// </summary>
+    [Fact]
+    public void The_parallel_run_says_where_its_wall_clock_went()
     {
-        var r = CliRunner.Run("bench", "--checker", "--repeat", repeat, "--max-states", "1000");
-        Assert.Equal(2, r.ExitCode);
-        Assert.Contains("--repeat", r.Stderr, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+        using var doc = BenchJson("2");
+        var parallel = doc.RootElement.GetProperty("parallel");
+        long wall = parallel.GetProperty("wall_ns").GetInt64();
+        long shared = parallel.GetProperty("shared_path_ns").GetInt64();
+        long phases = parallel.GetProperty("parallel_phase_ns").GetInt64();
+        long wait = parallel.GetProperty("worker_wait_ns").GetInt64();
+        Assert.InRange(shared, 1, wall);
+        Assert.InRange(phases, 1, shared);
+        Assert.InRange(wait, 0, 2 * phases);
+        Assert.Contains("worker time", CliRunner.Run("bench", "--checker", "--workers", "2", "--max-states", "20000").Stdout, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData("0")]
-    [InlineData("2,x")]
-    [InlineData("-1")]
-    public void A_bad_worker_count_is_refused_with_exit_2(string workers)
+    [InlineData("--repeat", "0")]
+    [InlineData("--repeat", "101")]
+    [InlineData("--repeat", "x")]
+    [InlineData("--workers", "0")]
+    [InlineData("--workers", "2,x")]
+    [InlineData("--workers", "-1")]
+    public void A_bad_count_is_refused_with_exit_2(string option, string value)
     {
-        var r = CliRunner.Run("bench", "--checker", "--workers", workers, "--max-states", "1000");
+        var r = CliRunner.Run("bench", "--checker", option, value, "--max-states", "1000");
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains("--workers", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains(option, r.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
     }
 }

@@ -79,6 +79,21 @@ public sealed record CheckResult
     /// <inheritdoc cref="TableGrowths"/>
     public TimeSpan TableGrowthTime { get; init; }
 
+    /// <summary>
+    /// Where the multi-worker path's wall clock went (zero when the search never took it): its blocks in all, the
+    /// parallel phases of those blocks (expand, keep, commit, copy; each ends at a barrier), and the worker time those
+    /// phases left idle, the workers waiting for the slowest of them. The rest of the blocks' time (ids, parent links,
+    /// places in the next level, the table's growths) ran on one thread. Not in the check's JSON, as
+    /// <see cref="TableGrowths"/>.
+    /// </summary>
+    public TimeSpan SharedPathTime { get; init; }
+
+    /// <inheritdoc cref="SharedPathTime"/>
+    public TimeSpan ParallelPhaseTime { get; init; }
+
+    /// <inheritdoc cref="SharedPathTime"/>
+    public TimeSpan WorkerWaitTime { get; init; }
+
     public required int FingerprintBits { get; init; }
 
     /// <summary>How visited states were stored; <see cref="FingerprintBits"/> are the bits each kept.</summary>

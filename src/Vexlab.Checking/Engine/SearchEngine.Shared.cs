@@ -20,6 +20,13 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 {
     private SharedWorker[]? _sharedPool;
 
+    // Where the shared path's wall clock goes (CheckResult.WorkerWaitTime and friends): timestamps of the
+    // parallel phases, and the workers' busy time in them.
+    private long _sharedTicks;
+    private long _phaseTicks;
+    private long _phaseWorkerTicks;
+    private long _busyTicks;
+
     /// <summary>The parents of a block's new states, in id order, before they are appended to the links.</summary>
     private int[] _blockParents = [];
 
@@ -48,8 +55,9 @@ internal sealed partial class SearchEngine<TKey, TScheme>
     {
         _sharedPool ??= CreateSharedWorkers();
         SharedWorker[] pool = _sharedPool;
+        TimeProvider clock = _options.TimeProvider;
+        long entered = clock.GetTimestamp();
         int chunk = (count + pool.Length - 1) / pool.Length;
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = pool.Length };
 
         // In memory each worker reads and decodes its own slice, state by state; a spilled block is read (and
         // decoded whole) in order first.
@@ -62,13 +70,13 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 
         ReadOnlyMemory<byte> block = inMemory ? ReadOnlyMemory<byte>.Empty : _current.Block(start, count, ref _blockScratch);
         long[]? positions = inMemory ? _blockPositions : null;
-        Parallel.For(0, pool.Length, parallel, w =>
+        Phase(pool.Length, w =>
         {
             int from = Math.Min(count, w * chunk);
             int to = Math.Min(count, from + chunk);
             pool[w].Expand(block, start, from, to, firstId, positions);
         });
-        Parallel.For(0, pool.Length, parallel, w => pool[w].KeepOwned(pool, w));
+        Phase(pool.Length, w => pool[w].KeepOwned(pool, w));
 
         long total = 0;
         foreach (SharedWorker worker in pool)
@@ -99,7 +107,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         }
 
         int firstNewId = _stateCount;
-        Parallel.For(0, pool.Length, parallel, w => pool[w].Commit(firstNewId));
+        Phase(pool.Length, w => pool[w].Commit(firstNewId));
         _table.Added(total);
         _stateCount += (int)total;
         for (int k = 0; k < total; k++)
@@ -119,7 +127,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         }
 
         Frontier next = _next;
-        Parallel.For(0, pool.Length, parallel, w => next.CopyPlaced(pool[w].Encoded, pool[w].Pieces));
+        Phase(pool.Length, w => next.CopyPlaced(pool[w].Encoded, pool[w].Pieces));
         foreach (SharedWorker worker in pool)
         {
             if (worker.Placed < worker.OwnedCount)
@@ -132,6 +140,28 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                 _kindNew[k] += worker.KindNew[k];
             }
         }
+
+        _sharedTicks += clock.GetTimestamp() - entered;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> for workers 0 to <paramref name="workers"/> - 1 at once and returns when all are
+    /// done (a barrier), timing the phase and each worker's part of it: the difference is the workers' wait for the
+    /// slowest (and for their threads to start).
+    /// </summary>
+    private void Phase(int workers, Action<int> body)
+    {
+        TimeProvider clock = _options.TimeProvider;
+        long started = clock.GetTimestamp();
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+        {
+            long mine = clock.GetTimestamp();
+            body(w);
+            Interlocked.Add(ref _busyTicks, clock.GetTimestamp() - mine);
+        });
+        long wall = clock.GetTimestamp() - started;
+        _phaseTicks += wall;
+        _phaseWorkerTicks += wall * workers;
     }
 
     /// <summary>Grows the table beforehand so that <paramref name="keys"/> more fit without growing.</summary>

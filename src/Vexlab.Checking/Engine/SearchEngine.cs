@@ -72,6 +72,9 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private int _tableGrowths;
     private TimeSpan _tableGrowthTime;
 
+    /// <summary>A span of <see cref="TimeProvider.GetTimestamp"/> ticks of the search's clock.</summary>
+    private TimeSpan Ticks(long ticks) => TimeSpan.FromSeconds(Math.Max(0, ticks) / (double)_options.TimeProvider.TimestampFrequency);
+
     /// <summary>What the search held beside its fair-cycle search (<see cref="FittingLiveness"/>).</summary>
     private long _livenessHeld;
 
@@ -789,6 +792,9 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             FrontierPeakBytes = _frontierPeak,
             TableGrowths = _tableGrowths,
             TableGrowthTime = _tableGrowthTime,
+            SharedPathTime = Ticks(_sharedTicks),
+            ParallelPhaseTime = Ticks(_phaseTicks),
+            WorkerWaitTime = Ticks(_phaseWorkerTicks - _busyTicks),
             FrontierSpilledBytes = _current.SpilledBytes + _next.SpilledBytes,
             FrontierWrittenBytes = _current.AppendedBytes + _next.AppendedBytes,
             FingerprintBits = _table.KeyBits,

@@ -530,6 +530,9 @@ public static class SimulateCommands
                 ["wall_ns"] = (long)(parallel.Elapsed.TotalMilliseconds * 1e6),
                 ["cpu_ns"] = (long)(parallel.CpuTime.TotalMilliseconds * 1e6),
                 ["states_per_cpu_sec"] = Math.Round(parallel.StatesPerCpuSecond),
+                ["shared_path_ns"] = (long)(parallel.SharedPathTime.TotalMilliseconds * 1e6),
+                ["parallel_phase_ns"] = (long)(parallel.ParallelPhaseTime.TotalMilliseconds * 1e6),
+                ["worker_wait_ns"] = (long)(parallel.WorkerWaitTime.TotalMilliseconds * 1e6),
             };
         }
 
@@ -651,6 +654,14 @@ public static class SimulateCommands
 
         w.WriteLine(string.Create(Inv, $"table growth      {r.TableGrowths} growths in {r.TableGrowthTime.TotalSeconds:F1} s ({r.TableGrowthShare:F2} of the 1-worker run)")
             + (parallel is null ? string.Empty : string.Create(Inv, $"; with {parallel.Workers} workers {parallel.TableGrowths} in {parallel.TableGrowthTime.TotalSeconds:F1} s on {parallel.Workers} threads ({parallel.TableGrowthShare:F2} of the run)")));
+        if (parallel is not null)
+        {
+            double phases = parallel.ParallelPhaseTime.TotalSeconds;
+            double workerSeconds = phases * parallel.Workers;
+            double oneThread = (parallel.SharedPathTime - parallel.ParallelPhaseTime).TotalSeconds;
+            w.WriteLine(string.Create(Inv, $"worker time       {parallel.Workers} workers: parallel phases {phases:F1} s of the {parallel.Elapsed.TotalSeconds:F1} s run, waiting at their barriers {parallel.WorkerWaitTime.TotalSeconds:F1} of {workerSeconds:F1} worker-seconds ({parallel.WorkerWaitTime.TotalSeconds / Math.Max(1e-9, workerSeconds):F2}); one thread {oneThread:F1} s in the blocks (growths included), {(parallel.Elapsed - parallel.SharedPathTime).TotalSeconds:F1} s outside them"));
+        }
+
         w.WriteLine(string.Create(Inv, $"memory copy       {copy1.BytesPerSecond / 1e9:F2} GB/s with 1 thread, {copyN.BytesPerSecond / 1e9:F2} GB/s with {copyN.Threads} ({copyN.BytesPerSecond / Math.Max(1, copy1.BytesPerSecond):F2}x)"));
         w.WriteLine(string.Create(Inv, $"level traffic     {levelTraffic / 1e9:F2} GB/s at the 1-worker rate ({r.RecordBytes:N0}-byte encoded records, each written and read back once): {levelTraffic / Math.Max(1, copy1.BytesPerSecond):F3} of the copy rate"));
         ResultDocument.Write(context, target, doc);
