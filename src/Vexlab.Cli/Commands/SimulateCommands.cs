@@ -658,8 +658,8 @@ public static class SimulateCommands
         {
             double phases = parallel.ParallelPhaseTime.TotalSeconds;
             double workerSeconds = phases * parallel.Workers;
-            double oneThread = (parallel.SharedPathTime - parallel.ParallelPhaseTime).TotalSeconds;
-            w.WriteLine(string.Create(Inv, $"worker time       {parallel.Workers} workers: parallel phases {phases:F1} s of the {parallel.Elapsed.TotalSeconds:F1} s run, waiting at their barriers {parallel.WorkerWaitTime.TotalSeconds:F1} of {workerSeconds:F1} worker-seconds ({parallel.WorkerWaitTime.TotalSeconds / Math.Max(1e-9, workerSeconds):F2}); one thread {oneThread:F1} s in the blocks (growths included), {(parallel.Elapsed - parallel.SharedPathTime).TotalSeconds:F1} s outside them"));
+            double between = (parallel.SharedPathTime - parallel.ParallelPhaseTime).TotalSeconds;
+            w.WriteLine(string.Create(Inv, $"worker time       {parallel.Workers} workers: parallel phases {phases:F1} s of the {parallel.Elapsed.TotalSeconds:F1} s run, waiting at their barriers {parallel.WorkerWaitTime.TotalSeconds:F1} of {workerSeconds:F1} worker-seconds ({parallel.WorkerWaitTime.TotalSeconds / Math.Max(1e-9, workerSeconds):F2}); between the phases {between:F1} s (the table's growths included), outside the blocks {(parallel.Elapsed - parallel.SharedPathTime).TotalSeconds:F1} s"));
         }
 
         w.WriteLine(string.Create(Inv, $"memory copy       {copy1.BytesPerSecond / 1e9:F2} GB/s with 1 thread, {copyN.BytesPerSecond / 1e9:F2} GB/s with {copyN.Threads} ({copyN.BytesPerSecond / Math.Max(1, copy1.BytesPerSecond):F2}x)"));
