@@ -82,8 +82,9 @@ public sealed record CheckResult
     /// <summary>
     /// Where the multi-worker path's wall clock went (zero when the search never took it): its blocks in all, the
     /// parallel phases of those blocks (expand, keep, commit, copy; each ends at a barrier), and the worker time those
-    /// phases left idle, the workers waiting for the slowest of them. The rest of the blocks' time (ids, parent links,
-    /// places in the next level, the table's growths) ran on one thread. Not in the check's JSON, as
+    /// phases left idle, the workers waiting for the slowest of them. The rest of the blocks' time ran between the
+    /// phases: ids, parent links and places in the next level on one thread, the table's growths on every worker's.
+    /// Not in the check's JSON, as
     /// <see cref="TableGrowths"/>.
     /// </summary>
     public TimeSpan SharedPathTime { get; init; }

@@ -509,8 +509,8 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = parts };
         Parallel.For(0, parts, parallel, t =>
         {
-            int from = (int)((long)oldCapacity * t / parts);
-            int to = (int)((long)oldCapacity * (t + 1) / parts);
+            int from = RangeStart(oldCapacity, parts, t);
+            int to = RangeStart(oldCapacity, parts, t + 1);
 
             // A range's keys past about 8/9 of its end have new homes past it (its last ninth, at most every slot).
             displaced[t] = new Displaced(t == parts - 1 ? 0 : DisplacedSlots(oldCapacity, parts, t), _ids != null);
@@ -545,10 +545,12 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
     /// </summary>
     private static int DisplacedSlots(int oldCapacity, int parts, int part)
     {
-        long end = (long)oldCapacity * (part + 1) / parts;
-        long size = end - ((long)oldCapacity * part / parts);
-        return (int)Math.Min(size, (end / 9) + 1024);
+        int end = RangeStart(oldCapacity, parts, part + 1);
+        return Math.Min(end - RangeStart(oldCapacity, parts, part), (end / 9) + 1024);
     }
+
+    /// <summary>First old slot of range <paramref name="part"/> of <paramref name="parts"/> equal ranges (<paramref name="parts"/>: the end).</summary>
+    private static int RangeStart(int oldCapacity, int parts, int part) => (int)((long)oldCapacity * part / parts);
 
     /// <summary>Bytes a growth of <paramref name="oldCapacity"/> slots holds beside the table while it runs (the keys it takes out).</summary>
     private long GrowthScratchBytes(long oldCapacity)

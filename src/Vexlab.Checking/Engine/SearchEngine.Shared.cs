@@ -24,8 +24,10 @@ internal sealed partial class SearchEngine<TKey, TScheme>
     // parallel phases, and the workers' busy time in them.
     private long _sharedTicks;
     private long _phaseTicks;
-    private long _phaseWorkerTicks;
     private long _busyTicks;
+
+    /// <summary>Every phase runs all the workers (made with the pool).</summary>
+    private ParallelOptions? _phaseOptions;
 
     /// <summary>The parents of a block's new states, in id order, before they are appended to the links.</summary>
     private int[] _blockParents = [];
@@ -53,7 +55,12 @@ internal sealed partial class SearchEngine<TKey, TScheme>
     /// <summary>Expands the <paramref name="count"/> states of the current level from <see cref="_position"/> on with every worker.</summary>
     private void ExpandShared(int count, int firstId)
     {
-        _sharedPool ??= CreateSharedWorkers();
+        if (_sharedPool is null)
+        {
+            _sharedPool = CreateSharedWorkers();
+            _phaseOptions = new ParallelOptions { MaxDegreeOfParallelism = _sharedPool.Length };
+        }
+
         SharedWorker[] pool = _sharedPool;
         TimeProvider clock = _options.TimeProvider;
         long entered = clock.GetTimestamp();
@@ -70,13 +77,13 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 
         ReadOnlyMemory<byte> block = inMemory ? ReadOnlyMemory<byte>.Empty : _current.Block(start, count, ref _blockScratch);
         long[]? positions = inMemory ? _blockPositions : null;
-        Phase(pool.Length, w =>
+        Phase(w =>
         {
             int from = Math.Min(count, w * chunk);
             int to = Math.Min(count, from + chunk);
             pool[w].Expand(block, start, from, to, firstId, positions);
         });
-        Phase(pool.Length, w => pool[w].KeepOwned(pool, w));
+        Phase(w => pool[w].KeepOwned(pool, w));
 
         long total = 0;
         foreach (SharedWorker worker in pool)
@@ -107,7 +114,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         }
 
         int firstNewId = _stateCount;
-        Phase(pool.Length, w => pool[w].Commit(firstNewId));
+        Phase(w => pool[w].Commit(firstNewId));
         _table.Added(total);
         _stateCount += (int)total;
         for (int k = 0; k < total; k++)
@@ -127,7 +134,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         }
 
         Frontier next = _next;
-        Phase(pool.Length, w => next.CopyPlaced(pool[w].Encoded, pool[w].Pieces));
+        Phase(w => next.CopyPlaced(pool[w].Encoded, pool[w].Pieces));
         foreach (SharedWorker worker in pool)
         {
             if (worker.Placed < worker.OwnedCount)
@@ -145,23 +152,21 @@ internal sealed partial class SearchEngine<TKey, TScheme>
     }
 
     /// <summary>
-    /// Runs <paramref name="body"/> for workers 0 to <paramref name="workers"/> - 1 at once and returns when all are
-    /// done (a barrier), timing the phase and each worker's part of it: the difference is the workers' wait for the
-    /// slowest (and for their threads to start).
+    /// Runs <paramref name="body"/> for every worker at once and returns when all are done (a barrier), timing the
+    /// phase and each worker's part of it: the phase's wall clock times the workers, less their parts, is the workers'
+    /// wait for the slowest (and for their threads to start).
     /// </summary>
-    private void Phase(int workers, Action<int> body)
+    private void Phase(Action<int> body)
     {
         TimeProvider clock = _options.TimeProvider;
         long started = clock.GetTimestamp();
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+        Parallel.For(0, _workers, _phaseOptions!, w =>
         {
             long mine = clock.GetTimestamp();
             body(w);
             Interlocked.Add(ref _busyTicks, clock.GetTimestamp() - mine);
         });
-        long wall = clock.GetTimestamp() - started;
-        _phaseTicks += wall;
-        _phaseWorkerTicks += wall * workers;
+        _phaseTicks += clock.GetTimestamp() - started;
     }
 
     /// <summary>Grows the table beforehand so that <paramref name="keys"/> more fit without growing.</summary>

@@ -794,7 +794,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             TableGrowthTime = _tableGrowthTime,
             SharedPathTime = Ticks(_sharedTicks),
             ParallelPhaseTime = Ticks(_phaseTicks),
-            WorkerWaitTime = Ticks(_phaseWorkerTicks - _busyTicks),
+            WorkerWaitTime = Ticks((_phaseTicks * _workers) - _busyTicks),
             FrontierSpilledBytes = _current.SpilledBytes + _next.SpilledBytes,
             FrontierWrittenBytes = _current.AppendedBytes + _next.AppendedBytes,
             FingerprintBits = _table.KeyBits,
