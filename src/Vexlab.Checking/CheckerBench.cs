@@ -45,6 +45,15 @@ public sealed record CheckerBenchResult(
     /// <inheritdoc cref="TableGrowths"/>
     public TimeSpan TableGrowthTime { get; init; }
 
+    /// <summary>The growths' time faulting in new slots, and the bytes (see <see cref="Engine.CheckResult.TableFaultInTime"/>).</summary>
+    public TimeSpan TableFaultInTime { get; init; }
+
+    /// <inheritdoc cref="TableFaultInTime"/>
+    public long TableFaultInBytes { get; init; }
+
+    /// <summary>The rate the kernel faulted in the growths' new slots, bytes a second (zero when it faulted in none).</summary>
+    public double FaultInBytesPerSecond => TableFaultInBytes == 0 ? 0 : TableFaultInBytes / Math.Max(1e-9, TableFaultInTime.TotalSeconds);
+
     /// <summary>The multi-worker path's time: its blocks, their parallel phases, and the worker time the phases left idle (see <see cref="Engine.CheckResult.SharedPathTime"/>).</summary>
     public TimeSpan SharedPathTime { get; init; }
 
@@ -103,6 +112,8 @@ public static class CheckerBench
             FrontierPeakBytes = result.FrontierPeakBytes,
             TableGrowths = result.TableGrowths,
             TableGrowthTime = result.TableGrowthTime,
+            TableFaultInTime = result.TableFaultInTime,
+            TableFaultInBytes = result.TableFaultInBytes,
             SharedPathTime = result.SharedPathTime,
             ParallelPhaseTime = result.ParallelPhaseTime,
             WorkerWaitTime = result.WorkerWaitTime,

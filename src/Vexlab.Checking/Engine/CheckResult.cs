@@ -80,6 +80,16 @@ public sealed record CheckResult
     public TimeSpan TableGrowthTime { get; init; }
 
     /// <summary>
+    /// The part of <see cref="TableGrowthTime"/> the growths spent having the kernel fault in their new slots (overlapped
+    /// with the moves where several threads grow the table), and the bytes faulted in; see
+    /// <see cref="FingerprintTable{TKey, TScheme}.FaultInTime"/>. Not in the check's JSON, as <see cref="TableGrowths"/>.
+    /// </summary>
+    public TimeSpan TableFaultInTime { get; init; }
+
+    /// <inheritdoc cref="TableFaultInTime"/>
+    public long TableFaultInBytes { get; init; }
+
+    /// <summary>
     /// Where the multi-worker path's wall clock went (zero when the search never took it): its blocks in all, the
     /// parallel phases of those blocks (expand, keep, commit, copy; each ends at a barrier), and the worker time those
     /// phases left idle, the workers waiting for the slowest of them. The rest of the blocks' time ran between the

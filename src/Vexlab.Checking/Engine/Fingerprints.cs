@@ -499,6 +499,8 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
         int parts = GrowthParts(oldCapacity);
         if (parts == 1)
         {
+            // The new slots are faulted in first, all at once (the writes would fault them in one by one), and timed.
+            FaultIn(oldCapacity, grown);
             var later = new Displaced(0, _ids != null);
             MoveUp(0, oldCapacity, (int)grown, later);
             later.ClaimAll(this);
@@ -518,8 +520,7 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
             {
                 // The top range moves keys into the new slots from their top down while the bottom one's thread
                 // faults them in from their bottom up; they meet about halfway.
-                _keyMemory.Populate(oldCapacity, grown);
-                _idMemory?.Populate(oldCapacity, grown);
+                FaultIn(oldCapacity, grown);
             }
 
             MoveUp(from, to, t == parts - 1 ? (int)grown : to, displaced[t]);
@@ -532,6 +533,31 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
     /// (<see cref="ParallelGrowthSlots"/>) for the threads' start to be small beside the moves.
     /// </summary>
     public int GrowthThreads { get; set; } = 1;
+
+    /// <summary>The clock <see cref="FaultInTime"/> is measured with.</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
+    /// <summary>
+    /// The time the growths spent having the kernel fault in their new slots (the wide table's, where the kernel takes
+    /// MADV_POPULATE_WRITE), and the bytes it faulted in: memory the process never touched before, which the kernel
+    /// zeroes, and which a virtual machine's host may first have to back. With several growth threads this ran on one
+    /// of them while the others moved keys.
+    /// </summary>
+    public TimeSpan FaultInTime => TimeSpan.FromSeconds(_faultInTicks / (double)Clock.TimestampFrequency);
+
+    /// <inheritdoc cref="FaultInTime"/>
+    public long FaultInBytes => _faultInBytes;
+
+    private long _faultInTicks;
+    private long _faultInBytes;
+
+    private void FaultIn(int oldCapacity, long grown)
+    {
+        long started = Clock.GetTimestamp();
+        long bytes = _keyMemory!.Populate(oldCapacity, grown) + (_idMemory?.Populate(oldCapacity, grown) ?? 0);
+        _faultInTicks += Clock.GetTimestamp() - started;
+        _faultInBytes += bytes;
+    }
 
     /// <summary>Fewest slots a table needs before its growth is shared among threads.</summary>
     public const int ParallelGrowthSlots = 1 << 18;

@@ -100,6 +100,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         {
             // Every worker waits while the table grows: they all move its keys.
             GrowthThreads = _workers,
+            Clock = options.TimeProvider,
         };
         if (_maxActions <= 256)
         {
@@ -792,6 +793,8 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             FrontierPeakBytes = _frontierPeak,
             TableGrowths = _tableGrowths,
             TableGrowthTime = _tableGrowthTime,
+            TableFaultInTime = _table.FaultInTime,
+            TableFaultInBytes = _table.FaultInBytes,
             SharedPathTime = Ticks(_sharedTicks),
             ParallelPhaseTime = Ticks(_phaseTicks),
             WorkerWaitTime = Ticks((_phaseTicks * _workers) - _busyTicks),

@@ -102,16 +102,20 @@ internal sealed unsafe class SlotMemory<T> : IDisposable
     /// Has the kernel fault in elements [<paramref name="from"/>, <paramref name="to"/>) of the array handed out last,
     /// writable, keeping what they hold: the pages a growth's new slots take, zeroed by one thread while another moves
     /// keys into them (a write meeting a page not yet in waits for it; one already in is left as it is). Where the
-    /// call is refused (an older kernel, an ordinary array) the writes fault the pages in as before.
+    /// call is refused (an older kernel, an ordinary array) the writes fault the pages in as before. Returns the bytes
+    /// the kernel faulted in (zero where it refused).
     /// </summary>
-    public void Populate(long from, long to)
+    public long Populate(long from, long to)
     {
         long start = AlignUp(from * Unsafe.SizeOf<T>(), Environment.SystemPageSize);
         long end = to * Unsafe.SizeOf<T>() / Environment.SystemPageSize * Environment.SystemPageSize;
-        if (_base is not null && start < end && end <= _reservedBytes)
+        if (_base is not null && start < end && end <= _reservedBytes
+            && VirtualMemory.MAdvise((nint)(_base + start), (nuint)(end - start), VirtualMemory.MadvPopulateWrite) == 0)
         {
-            _ = VirtualMemory.MAdvise((nint)(_base + start), (nuint)(end - start), VirtualMemory.MadvPopulateWrite);
+            return end - start;
         }
+
+        return 0;
     }
 
     /// <summary>Reserves the region for an array of <paramref name="bytes"/> if it is large enough to and can; true when the region serves it.</summary>

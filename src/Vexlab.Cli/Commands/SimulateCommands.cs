@@ -609,12 +609,16 @@ public static class SimulateCommands
             ["growths"] = r.TableGrowths,
             ["wall_ns"] = (long)(r.TableGrowthTime.TotalMilliseconds * 1e6),
             ["share_of_wall"] = Math.Round(r.TableGrowthShare, 4),
+            ["fault_in_ns"] = (long)(r.TableFaultInTime.TotalMilliseconds * 1e6),
+            ["fault_in_bytes"] = r.TableFaultInBytes,
         };
         if (parallel is not null)
         {
             growth["parallel_growths"] = parallel.TableGrowths;
             growth["parallel_wall_ns"] = (long)(parallel.TableGrowthTime.TotalMilliseconds * 1e6);
             growth["parallel_share_of_wall"] = Math.Round(parallel.TableGrowthShare, 4);
+            growth["parallel_fault_in_ns"] = (long)(parallel.TableFaultInTime.TotalMilliseconds * 1e6);
+            growth["parallel_fault_in_bytes"] = parallel.TableFaultInBytes;
         }
 
         doc["table_growth"] = growth;
@@ -653,6 +657,7 @@ public static class SimulateCommands
         }
 
         w.WriteLine(string.Create(Inv, $"table growth      {r.TableGrowths} growths in {r.TableGrowthTime.TotalSeconds:F1} s ({r.TableGrowthShare:F2} of the 1-worker run)")
+            + FaultInClause(r)
             + (parallel is null ? string.Empty : string.Create(Inv, $"; with {parallel.Workers} workers {parallel.TableGrowths} in {parallel.TableGrowthTime.TotalSeconds:F1} s on {parallel.Workers} threads ({parallel.TableGrowthShare:F2} of the run)")));
         if (parallel is not null)
         {
@@ -667,6 +672,11 @@ public static class SimulateCommands
         ResultDocument.Write(context, target, doc);
         return ExitCodes.Done;
     }
+
+    /// <summary>How much of a run's table growth went to faulting in new slots, when the kernel did that on request.</summary>
+    private static string FaultInClause(Vexlab.Checking.CheckerBenchResult run) => run.TableFaultInBytes == 0
+        ? string.Empty
+        : string.Create(Inv, $", {run.TableFaultInTime.TotalSeconds:F1} s of it faulting in {run.TableFaultInBytes / (double)(1 << 20):N0} MiB of new slots ({run.FaultInBytesPerSecond / 1e9:F2} GB/s)");
 
     /// <summary>
     /// The one-worker run (with its table baseline) and, with <paramref name="workers"/> above one, the parallel run,

@@ -221,13 +221,4 @@ public sealed class LimitsAndCheckpointTests : IDisposable
     {
         public void Report(CheckProgress value) => action();
     }
-
-    private sealed class SteppingClock : TimeProvider
-    {
-        private long _ticks;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => _ticks += TimeSpan.TicksPerMillisecond;
-    }
 }

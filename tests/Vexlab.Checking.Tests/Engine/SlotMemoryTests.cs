@@ -51,6 +51,44 @@ public sealed class SlotMemoryTests
         }
     }
 
+    /// <summary>
+    /// The growths fault their new slots in before moving keys (MADV_POPULATE_WRITE, Linux 5.14 on) and time it: the
+    /// bytes counted are those of the new slots of every growth whose table lies in its reserved region (from 8 MiB on),
+    /// less the partial pages at their ends; the small tables before, in ordinary arrays, fault in nothing on request.
+    /// </summary>
+    [Fact]
+    public void Growths_fault_in_their_new_slots_and_count_the_bytes_and_time()
+    {
+        using var table = new FingerprintTable<ulong, Fingerprint64>(10, trackIds: false) { Clock = new SteppingClock() };
+        long expected = 0;
+        int regionGrowths = 0;
+        for (int i = 0; i < 3_000_000; i++)
+        {
+            if (table.NeedsGrowth)
+            {
+                long before = table.Bytes;
+                table.Grow();
+                if (table.Bytes >= HugePageArrays.MinBytes)
+                {
+                    expected += table.Bytes - before;
+                    regionGrowths++;
+                }
+            }
+
+            table.AddOrGet(Key(i), i);
+        }
+
+        Assert.True(regionGrowths >= 8, $"{regionGrowths} growths in the region");
+        if (OperatingSystem.IsLinux() && Environment.OSVersion.Version >= new Version(5, 14))
+        {
+            Assert.InRange(table.FaultInBytes, expected - (regionGrowths * 2L * Environment.SystemPageSize), expected);
+            Assert.Equal(0, table.FaultInBytes % Environment.SystemPageSize);
+        }
+
+        // Every growth reads the clock twice, in the region or not, so the stepping clock counts a millisecond each.
+        Assert.True(table.FaultInTime >= TimeSpan.FromMilliseconds(regionGrowths), table.FaultInTime.ToString());
+    }
+
     [Fact]
     public void Keys_that_wrap_around_or_sit_far_from_low_homes_are_moved_last_and_still_found()
     {
