@@ -67,6 +67,13 @@ public sealed record CheckerBenchResult(
     public double TableGrowthShare => TableGrowthTime.TotalSeconds / Math.Max(1e-9, Elapsed.TotalSeconds);
 }
 
+/// <summary>
+/// A <see cref="TreeCensus"/> of the bench model's search: the states it expanded, the distinct roots and nodes
+/// below them (per level, leaves first), the least bytes a state tree compression would take, and the bytes a state
+/// the same search's fingerprint table took (parent links included).
+/// </summary>
+public sealed record TreeCensusResult(long States, long Roots, long Nodes, IReadOnlyList<long> NodesPerLevel, double LeastBytesPerState, double FingerprintBytesPerState, int StateBytes, TimeSpan Elapsed);
+
 public static class CheckerBench
 {
     /// <summary>
@@ -75,6 +82,19 @@ public static class CheckerBench
     /// </summary>
     public static CheckerBenchResult Run(int workers, long maxStates = int.MaxValue - 1, StateCompression compression = StateCompression.None, bool baseline = true)
         => Run(workers, maxStates, compression, baseline, sharedPath: false);
+
+    /// <summary>
+    /// Checks the bench model on one worker through a <see cref="TreeCensus"/>: what tree compression would store for
+    /// its states, beside what the fingerprint table stored for them in the same run.
+    /// </summary>
+    public static TreeCensusResult RunTreeCensus(long maxStates = int.MaxValue - 1)
+    {
+        var request = new CheckRequest("bench", "kvm-pf-int", [], ["no-deadlock"]);
+        using var system = ModelCheck.BuildSystem(request);
+        var census = new TreeCensus(system);
+        var result = Checker.Run(census, new CheckerOptions { Workers = 1, MaxStates = maxStates, CheckLiveness = false, CheckDeadlock = true });
+        return new TreeCensusResult(census.States, census.Roots, census.Nodes, census.NodesPerLevel, census.LeastBytesPerState, result.BytesPerState, system.StateSize, result.Elapsed);
+    }
 
     /// <summary>One worker through the multi-worker path (shared table, first-seen sets, commit): that path's cost per state.</summary>
     public static CheckerBenchResult RunSharedPath(long maxStates = int.MaxValue - 1)

@@ -127,6 +127,39 @@ public sealed class BenchCheckerTests
         Assert.Contains("worker time", CliRunner.Run("bench", "--checker", "--workers", "2", "--max-states", "20000").Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// <c>--tree-census</c>: one more run counts what tree compression would store. Its search is the one-worker run's
+    /// (same states, so the same fingerprint bytes a state), one root a state, the nodes the levels below the roots,
+    /// and the bound two 32-bit indices a node and a root. Without the flag no census runs; without --checker the flag
+    /// is refused.
+    /// </summary>
+    [Fact]
+    public void The_tree_census_counts_a_root_a_state_and_the_nodes_below()
+    {
+        var r = CliRunner.Run("bench", "--checker", "--workers", "1", "--max-states", "20000", "--tree-census", "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var census = doc.RootElement.GetProperty("tree_census");
+        long states = census.GetProperty("states").GetInt64();
+        long roots = census.GetProperty("roots").GetInt64();
+        long nodes = census.GetProperty("nodes").GetInt64();
+        long[] levels = [.. census.GetProperty("nodes_per_level").EnumerateArray().Select(x => x.GetInt64())];
+        Assert.InRange(states, 1000, doc.RootElement.GetProperty("states").GetInt64());
+        Assert.Equal(states, roots);
+        Assert.Equal(roots, levels[^1]);
+        Assert.Equal(levels[..^1].Sum(), nodes);
+
+        // 791-byte states: 99 words, seven levels of pairs above the leaves'.
+        Assert.Equal(8, levels.Length);
+        Assert.Equal((nodes + roots) * 8.0 / states, census.GetProperty("least_bytes_per_state").GetDouble(), 0.006);
+        Assert.Equal(doc.RootElement.GetProperty("bytes_per_state").GetDouble(), census.GetProperty("fingerprint_bytes_per_state").GetDouble());
+
+        Assert.False(BenchJson("1").RootElement.TryGetProperty("tree_census", out _));
+        var refused = CliRunner.Run("bench", "--tree-census");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("--checker", refused.Stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--repeat", "0")]
     [InlineData("--repeat", "101")]

@@ -41,6 +41,7 @@ public sealed class OutputSchemaTests : IDisposable
         ("scenarios-show", ["scenarios", "show", "postcopy", "--json"]),
         ("bench", ["bench", "--duration", "20ms", "--json"]),
         ("bench-checker", ["bench", "--checker", "--max-states", "20000", "--json"]),
+        ("bench-checker", ["bench", "--checker", "--workers", "1", "--max-states", "5000", "--tree-census", "--json"]),
         ("check", ["check", "--builtin", "nmi-host-fault", "--protocol", "ve", "--json"]),
         ("check", ["check", "--builtin", "nmi-host-fault", "--protocol", "kvm-pf-int", "--json"]),
         ("check", ["check", Path.Combine(Root, "docs", "examples", "symtasks.yaml"), "--protocol", "kvm-pf", "--symmetry", "--json"]),

@@ -407,6 +407,7 @@ public static class SimulateCommands
         var workers = new Option<string>("--workers") { Description = "Checker workers measured beside one worker (with --checker): a count, or a comma-separated list for a speedup curve (e.g. 2,4,8); 1: one worker only", DefaultValueFactory = _ => "2", HelpName = "N[,N...]" };
         var maxStates = new Option<long>("--max-states") { Description = "Stop the checker bench after this many states (with --checker)", DefaultValueFactory = _ => int.MaxValue - 1, HelpName = "N" };
         var repeat = new Option<int>("--repeat") { Description = "Measure the one-worker and the parallel run this many times each, alternating, and report the median (with --checker)", DefaultValueFactory = _ => 1, HelpName = "N" };
+        var treeCensus = new Option<bool>("--tree-census") { Description = "Also count what tree compression would store for the states (one more run; with --checker)" };
         command.Options.Add(json);
         command.Options.Add(protocol);
         command.Options.Add(duration);
@@ -414,11 +415,17 @@ public static class SimulateCommands
         command.Options.Add(workers);
         command.Options.Add(maxStates);
         command.Options.Add(repeat);
+        command.Options.Add(treeCensus);
         command.SetAction(parse =>
         {
             if (parse.GetValue(checker))
             {
-                return BenchChecker(context, JsonTarget.From(parse, json), ParseWorkerCounts(parse.GetValue(workers)!), parse.GetValue(maxStates), parse.GetValue(repeat));
+                return BenchChecker(context, JsonTarget.From(parse, json), ParseWorkerCounts(parse.GetValue(workers)!), parse.GetValue(maxStates), parse.GetValue(repeat), parse.GetValue(treeCensus));
+            }
+
+            if (parse.GetValue(treeCensus))
+            {
+                throw new InputException("--tree-census counts the checker's states: it needs --checker");
             }
 
             var entry = new ProtocolEntry(parse.GetValue(protocol)!, parse.GetValue(protocol)!, []);
@@ -469,7 +476,7 @@ public static class SimulateCommands
     /// at most 12 bytes a state, at most 10 compressed) in one report. With <paramref name="repeats"/> above one the
     /// one-worker and the parallel run alternate that many times (see <see cref="RepeatedPairs"/>).
     /// </summary>
-    private static int BenchChecker(CliContext context, JsonTarget target, IReadOnlyList<int> counts, long maxStates, int repeats)
+    private static int BenchChecker(CliContext context, JsonTarget target, IReadOnlyList<int> counts, long maxStates, int repeats, bool treeCensus)
     {
         if (maxStates < 1)
         {
@@ -497,6 +504,7 @@ public static class SimulateCommands
         }
         var compact = Vexlab.Checking.CheckerBench.Run(1, maxStates, Vexlab.Checking.Engine.StateCompression.Compact, baseline: false);
         var sharedPath = parallel is not null ? Vexlab.Checking.CheckerBench.RunSharedPath(maxStates) : null;
+        var census = treeCensus ? Vexlab.Checking.CheckerBench.RunTreeCensus(maxStates) : null;
         var copy1 = Vexlab.Checking.Engine.MemoryBandwidth.Copy(1);
         int most = counts.Max();
         var copyN = most > 1 ? Vexlab.Checking.Engine.MemoryBandwidth.Copy(most) : copy1;
@@ -593,6 +601,20 @@ public static class SimulateCommands
             };
         }
 
+        if (census is not null)
+        {
+            doc["tree_census"] = new JsonObject
+            {
+                ["states"] = census.States,
+                ["roots"] = census.Roots,
+                ["nodes"] = census.Nodes,
+                ["nodes_per_level"] = new JsonArray([.. census.NodesPerLevel.Select(x => JsonValue.Create(x))]),
+                ["least_bytes_per_state"] = Math.Round(census.LeastBytesPerState, 2),
+                ["fingerprint_bytes_per_state"] = Math.Round(census.FingerprintBytesPerState, 2),
+                ["wall_ns"] = (long)(census.Elapsed.TotalMilliseconds * 1e6),
+            };
+        }
+
         doc["memory_copy"] = new JsonObject
         {
             ["bytes_per_sec"] = Math.Round(copy1.BytesPerSecond),
@@ -665,6 +687,13 @@ public static class SimulateCommands
             double workerSeconds = phases * parallel.Workers;
             double between = (parallel.SharedPathTime - parallel.ParallelPhaseTime).TotalSeconds;
             w.WriteLine(string.Create(Inv, $"worker time       {parallel.Workers} workers: parallel phases {phases:F1} s of the {parallel.Elapsed.TotalSeconds:F1} s run, waiting at their barriers {parallel.WorkerWaitTime.TotalSeconds:F1} of {workerSeconds:F1} worker-seconds ({parallel.WorkerWaitTime.TotalSeconds / Math.Max(1e-9, workerSeconds):F2}); between the phases {between:F1} s (the table's growths included), outside the blocks {(parallel.Elapsed - parallel.SharedPathTime).TotalSeconds:F1} s"));
+        }
+
+        if (census is not null)
+        {
+            // The levels below the roots, leaves first; the roots are one a state.
+            string levels = string.Join(" / ", census.NodesPerLevel.Take(census.NodesPerLevel.Count - 1).Select(x => x.ToString("N0", Inv)));
+            w.WriteLine(string.Create(Inv, $"tree census       {census.Nodes:N0} nodes below {census.Roots:N0} roots ({levels}, leaves first): tree compression would take at least {census.LeastBytesPerState:F1} bytes/state in full tables, before parent links; the fingerprint table took {census.FingerprintBytesPerState:F1} with them"));
         }
 
         w.WriteLine(string.Create(Inv, $"memory copy       {copy1.BytesPerSecond / 1e9:F2} GB/s with 1 thread, {copyN.BytesPerSecond / 1e9:F2} GB/s with {copyN.Threads} ({copyN.BytesPerSecond / Math.Max(1, copy1.BytesPerSecond):F2}x)"));
