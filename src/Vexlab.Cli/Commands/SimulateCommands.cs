@@ -693,7 +693,7 @@ public static class SimulateCommands
         {
             // The levels below the roots, leaves first; the roots are one a state.
             string levels = string.Join(" / ", census.NodesPerLevel.Take(census.NodesPerLevel.Count - 1).Select(x => x.ToString("N0", Inv)));
-            w.WriteLine(string.Create(Inv, $"tree census       {census.Nodes:N0} nodes below {census.Roots:N0} roots ({levels}, leaves first): tree compression would take at least {census.LeastBytesPerState:F1} bytes/state in full tables, before parent links; the fingerprint table took {census.FingerprintBytesPerState:F1} with them"));
+            w.WriteLine(string.Create(Inv, $"tree census       {census.Nodes:N0} nodes below {census.Roots:N0} roots (leaves first: {levels}): tree compression would take at least {census.LeastBytesPerState:F1} bytes/state in full tables, before parent links; the fingerprint table took {census.FingerprintBytesPerState:F1} with them"));
         }
 
         w.WriteLine(string.Create(Inv, $"memory copy       {copy1.BytesPerSecond / 1e9:F2} GB/s with 1 thread, {copyN.BytesPerSecond / 1e9:F2} GB/s with {copyN.Threads} ({copyN.BytesPerSecond / Math.Max(1, copy1.BytesPerSecond):F2}x)"));
