@@ -68,7 +68,7 @@ public sealed class BenchCheckerTests
     }
 
     /// <summary>
-    /// <c>--repeat 3</c>: the one-worker and the two-worker run alternate three times; the report gives every rate in
+    /// <c>--repeat 3</c>: three pairs of a one-worker and a two-worker run, each kind running first in turn; the report gives every rate in
     /// run order, each pair's speedup (its two rates' ratio), and reports the runs of median rate and the median of
     /// the pairs' speedups, so one pair measured while the host slowed does not decide the figure.
     /// </summary>
@@ -87,6 +87,9 @@ public sealed class BenchCheckerTests
         Assert.Equal(3, ones.Length);
         Assert.Equal(3, twos.Length);
         Assert.Equal(3, speedups.Length);
+
+        // The pairs take turns at running first: one worker, then two, then one.
+        Assert.Equal([1, 2, 1], repeats.GetProperty("first").EnumerateArray().Select(x => x.GetInt32()));
         for (int i = 0; i < 3; i++)
         {
             // Rates are printed whole and speedups to three places: a tolerance, not a rounding to two places,

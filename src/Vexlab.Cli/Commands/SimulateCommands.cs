@@ -569,6 +569,7 @@ public static class SimulateCommands
             {
                 repeated["parallel_states_per_sec"] = new JsonArray([.. pairs.ParallelRates.Select(x => JsonValue.Create(Math.Round(x)))]);
                 repeated["speedups"] = new JsonArray([.. pairs.Speedups.Select(x => JsonValue.Create(Math.Round(x, 3)))]);
+                repeated["first"] = new JsonArray([.. pairs.First.Select(x => JsonValue.Create(x))]);
             }
 
             doc["repeats"] = repeated;
@@ -660,7 +661,7 @@ public static class SimulateCommands
 
         if (repeats > 1)
         {
-            w.WriteLine(string.Create(Inv, $"repeats           {repeats} alternating runs each, medians above; 1 worker {Rates(pairs.OneRates)} states/s")
+            w.WriteLine(string.Create(Inv, $"repeats           {repeats} pairs, each run first in turn, medians above; 1 worker {Rates(pairs.OneRates)} states/s")
                 + (parallel is null ? string.Empty : string.Create(Inv, $"; {parallel.Workers} workers {Rates(pairs.ParallelRates)}; speedups {string.Join(", ", pairs.Speedups.Select(x => x.ToString("F2", Inv)))}")));
         }
 
@@ -719,13 +720,23 @@ public static class SimulateCommands
         var ones = new List<Vexlab.Checking.CheckerBenchResult>();
         var parallels = new List<Vexlab.Checking.CheckerBenchResult>();
         var speedups = new List<double>();
+        var first = new List<int>();
         for (int i = 0; i < repeats; i++)
         {
+            // The pairs take turns at running first (1 then N, N then 1, ...: ABBA order), so that a host whose speed
+            // drifts one way over the pairs, or a run that finds memory its predecessor freed, favours neither kind.
+            bool parallelFirst = workers > 1 && i % 2 == 1;
+            var parallel = parallelFirst ? Vexlab.Checking.CheckerBench.Run(workers, maxStates) : null;
             var one = Vexlab.Checking.CheckerBench.Run(1, maxStates);
-            ones.Add(one);
-            if (workers > 1)
+            if (workers > 1 && !parallelFirst)
             {
-                var parallel = Vexlab.Checking.CheckerBench.Run(workers, maxStates);
+                parallel = Vexlab.Checking.CheckerBench.Run(workers, maxStates);
+            }
+
+            ones.Add(one);
+            first.Add(parallelFirst ? workers : 1);
+            if (parallel is not null)
+            {
                 parallels.Add(parallel);
                 speedups.Add(parallel.StatesPerSec / Math.Max(1, one.StatesPerSec));
             }
@@ -737,7 +748,8 @@ public static class SimulateCommands
             speedups.Count == 0 ? 1 : Median(speedups),
             [.. ones.Select(x => x.StatesPerSec)],
             [.. parallels.Select(x => x.StatesPerSec)],
-            speedups);
+            speedups,
+            first);
     }
 
     private sealed record BenchPairs(
@@ -746,7 +758,8 @@ public static class SimulateCommands
         double Speedup,
         IReadOnlyList<double> OneRates,
         IReadOnlyList<double> ParallelRates,
-        IReadOnlyList<double> Speedups);
+        IReadOnlyList<double> Speedups,
+        IReadOnlyList<int> First);
 
     /// <summary>The run of median states/s (the lower middle one of an even count).</summary>
     private static Vexlab.Checking.CheckerBenchResult MedianRun(List<Vexlab.Checking.CheckerBenchResult> runs)
