@@ -72,7 +72,7 @@ public sealed record CheckerBenchResult(
 /// below them (per level, leaves first), the least bytes a state tree compression would take, and the bytes a state
 /// the same search's fingerprint table took (parent links included).
 /// </summary>
-public sealed record TreeCensusResult(long States, long Roots, long Nodes, IReadOnlyList<long> NodesPerLevel, double LeastBytesPerState, double FingerprintBytesPerState, int StateBytes, TimeSpan Elapsed);
+public sealed record TreeCensusResult(long States, long Roots, long Nodes, IReadOnlyList<long> NodesPerLevel, double LeastBytesPerState, double FingerprintBytesPerState, TimeSpan Elapsed);
 
 public static class CheckerBench
 {
@@ -93,7 +93,7 @@ public static class CheckerBench
         using var system = ModelCheck.BuildSystem(request);
         var census = new TreeCensus(system);
         var result = Checker.Run(census, new CheckerOptions { Workers = 1, MaxStates = maxStates, CheckLiveness = false, CheckDeadlock = true });
-        return new TreeCensusResult(census.States, census.Roots, census.Nodes, census.NodesPerLevel, census.LeastBytesPerState, result.BytesPerState, system.StateSize, result.Elapsed);
+        return new TreeCensusResult(census.States, census.Roots, census.Nodes, census.NodesPerLevel, census.LeastBytesPerState, result.BytesPerState, result.Elapsed);
     }
 
     /// <summary>One worker through the multi-worker path (shared table, first-seen sets, commit): that path's cost per state.</summary>

@@ -18,7 +18,7 @@ namespace Vexlab.Checking.Engine;
 /// </remarks>
 public sealed class TreeCensus(ITransitionSystem inner) : ITransitionSystem
 {
-    private readonly List<Dictionary<(int Left, int Right), int>> _levels = [];
+    private readonly Dictionary<(int Left, int Right), int>[] _levels = Levels((inner.StateSize + 7) / 8);
     private readonly int[] _scratch = new int[(inner.StateSize + 7) / 8];
     private readonly byte[] _padded = new byte[((inner.StateSize + 7) / 8) * 8];
     private long _states;
@@ -31,7 +31,7 @@ public sealed class TreeCensus(ITransitionSystem inner) : ITransitionSystem
     {
         get
         {
-            var counts = new long[_levels.Count];
+            var counts = new long[_levels.Length];
             for (int l = 0; l < counts.Length; l++)
             {
                 counts[l] = _levels[l].Count;
@@ -42,7 +42,7 @@ public sealed class TreeCensus(ITransitionSystem inner) : ITransitionSystem
     }
 
     /// <summary>Distinct roots: one a distinct state.</summary>
-    public long Roots => _levels.Count == 0 ? 0 : _levels[^1].Count;
+    public long Roots => _levels[^1].Count;
 
     /// <summary>Distinct nodes below the roots: what the tree's node tables would hold.</summary>
     public long Nodes
@@ -50,7 +50,7 @@ public sealed class TreeCensus(ITransitionSystem inner) : ITransitionSystem
         get
         {
             long nodes = 0;
-            for (int l = 0; l < _levels.Count - 1; l++)
+            for (int l = 0; l < _levels.Length - 1; l++)
             {
                 nodes += _levels[l].Count;
             }
@@ -127,13 +127,26 @@ public sealed class TreeCensus(ITransitionSystem inner) : ITransitionSystem
         }
     }
 
-    private int Intern(int level, int left, int right)
+    /// <summary>One table a level: the leaves' level, then one more for each halving of the words down to one.</summary>
+    private static Dictionary<(int Left, int Right), int>[] Levels(int words)
     {
-        while (_levels.Count <= level)
+        int levels = 1;
+        for (int n = words; n > 1; n = (n + 1) / 2)
         {
-            _levels.Add([]);
+            levels++;
         }
 
+        var tables = new Dictionary<(int Left, int Right), int>[levels];
+        for (int l = 0; l < levels; l++)
+        {
+            tables[l] = [];
+        }
+
+        return tables;
+    }
+
+    private int Intern(int level, int left, int right)
+    {
         Dictionary<(int Left, int Right), int> nodes = _levels[level];
         ref int index = ref CollectionsMarshal.GetValueRefOrAddDefault(nodes, (left, right), out bool exists);
         if (!exists)

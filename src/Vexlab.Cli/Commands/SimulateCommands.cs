@@ -406,7 +406,7 @@ public static class SimulateCommands
         var checker = new Option<bool>("--checker") { Description = "Measure the checker on the built-in bench model instead" };
         var workers = new Option<string>("--workers") { Description = "Checker workers measured beside one worker (with --checker): a count, or a comma-separated list for a speedup curve (e.g. 2,4,8); 1: one worker only", DefaultValueFactory = _ => "2", HelpName = "N[,N...]" };
         var maxStates = new Option<long>("--max-states") { Description = "Stop the checker bench after this many states (with --checker)", DefaultValueFactory = _ => int.MaxValue - 1, HelpName = "N" };
-        var repeat = new Option<int>("--repeat") { Description = "Measure the one-worker and the parallel run this many times each, alternating, and report the median (with --checker)", DefaultValueFactory = _ => 1, HelpName = "N" };
+        var repeat = new Option<int>("--repeat") { Description = "Measure this many pairs of a one-worker and a parallel run, each kind first in turn, and report the medians (with --checker)", DefaultValueFactory = _ => 1, HelpName = "N" };
         var treeCensus = new Option<bool>("--tree-census") { Description = "Also count what tree compression would store for the states (one more run; with --checker)" };
         command.Options.Add(json);
         command.Options.Add(protocol);
@@ -473,8 +473,8 @@ public static class SimulateCommands
     /// <summary>
     /// One worker, then each count of <paramref name="counts"/> on the same model (the speedup curve), then one worker storing states
     /// compactly, beside the bare table: the targets of the checker (2 M states/s with one worker, 1.7x with two,
-    /// at most 12 bytes a state, at most 10 compressed) in one report. With <paramref name="repeats"/> above one the
-    /// one-worker and the parallel run alternate that many times (see <see cref="RepeatedPairs"/>).
+    /// at most 12 bytes a state, at most 10 compressed) in one report. With <paramref name="repeats"/> above one that
+    /// many pairs of a one-worker and a parallel run are measured (see <see cref="RepeatedPairs"/>).
     /// </summary>
     private static int BenchChecker(CliContext context, JsonTarget target, IReadOnlyList<int> counts, long maxStates, int repeats, bool treeCensus)
     {
@@ -710,7 +710,7 @@ public static class SimulateCommands
 
     /// <summary>
     /// The one-worker run (with its table baseline) and, with <paramref name="workers"/> above one, the parallel run,
-    /// <paramref name="repeats"/> times each, alternating, so that both see the same machine: on a host whose speed
+    /// in <paramref name="repeats"/> pairs, so that both see the same machine: on a host whose speed
     /// drifts over minutes (another tenant, a host reclaiming memory) one pair's speedup can be off by a fifth either
     /// way. Reported: the run of median rate of each kind, and the median of the pairs' speedups (each pair's two
     /// runs adjacent in time); with one repeat, the one pair.
