@@ -124,19 +124,12 @@ internal sealed class CompactFingerprintSet
     }
 
     /// <summary>
-    /// Starts loading the cache lines of <paramref name="fingerprint"/>'s home slot and the next (prefetch hints), as
-    /// the wide table does (see <see cref="FingerprintTable{TKey, TScheme}.Prefetch"/>).
+    /// Starts loading the cache lines of <paramref name="fingerprint"/>'s home slot and the next, as the wide table does
+    /// (see <see cref="ProbeLines"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void Prefetch(ulong fingerprint)
-    {
-        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
-        {
-            byte* slot = (byte*)Unsafe.AsPointer(ref Unsafe.Add(ref Slots, (nint)Home(KeyOf(fingerprint)) * _slotBytes));
-            System.Runtime.Intrinsics.X86.Sse.Prefetch0(slot);
-            System.Runtime.Intrinsics.X86.Sse.Prefetch0(slot + 64);
-        }
-    }
+        => ProbeLines.Prefetch((byte*)Unsafe.AsPointer(ref Unsafe.Add(ref Slots, (nint)Home(KeyOf(fingerprint)) * _slotBytes)));
 
     /// <summary>Returns -2 when absent; otherwise the stored id, or -1 when ids are not tracked.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -543,7 +543,7 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
     /// zeroes, and which a virtual machine's host may first have to back. With several growth threads this ran on one
     /// of them while the others moved keys.
     /// </summary>
-    public TimeSpan FaultInTime => TimeSpan.FromSeconds(_faultInTicks / (double)Clock.TimestampFrequency);
+    public TimeSpan FaultInTime => Clock.GetElapsedTime(0, _faultInTicks);
 
     /// <inheritdoc cref="FaultInTime"/>
     public long FaultInBytes => _faultInBytes;
@@ -731,16 +731,9 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
     }
 
     /// <summary>
-    /// Starts loading the home slot of <paramref name="key"/> and the next cache line without waiting for them (prefetch
-    /// hints, which neither fault nor hold up the instructions after them), so that several lookups' cache misses
-    /// overlap each other and the work between them. Where no hint exists the slot is simply read.
+    /// Starts loading the home slot of <paramref name="key"/> and the next cache line without waiting for them (see
+    /// <see cref="ProbeLines"/>), so that several lookups' cache misses overlap each other and the work between them.
     /// </summary>
-    /// <remarks>
-    /// Between 7/9 and 7/8 load (where the table stays) a linear probe for an absent key, a third of the bench
-    /// check's lookups, walks 11 to 33 slots on average (Knuth, TAOCP Vol. 3, 6.4: (1 + 1/(1-a)^2)/2 probes), two cache
-    /// lines or more: a profile put a tenth of the serial check on the second line's miss. Prefetching it too took interleaved one-worker checks of the bench
-    /// model from 12.9 s to 12.1 s on average (four pairs); a third line gained nothing measurable.
-    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Prefetch(TKey key)
     {
@@ -750,16 +743,7 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
             return;
         }
 
-        TKey* slot = _keys + Home(key);
-        if (Sse.IsSupported)
-        {
-            Sse.Prefetch0(slot);
-            Sse.Prefetch0((byte*)slot + 64);
-        }
-        else
-        {
-            _ = Volatile.Read(ref *(ulong*)slot);
-        }
+        ProbeLines.Prefetch((byte*)(_keys + Home(key)));
     }
 
     /// <summary>As <see cref="Prefetch"/>, for slot <paramref name="slot"/> (a vacancy; -1 or a compact table: nothing).</summary>

@@ -73,7 +73,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private TimeSpan _tableGrowthTime;
 
     /// <summary>A span of <see cref="TimeProvider.GetTimestamp"/> ticks of the search's clock.</summary>
-    private TimeSpan Ticks(long ticks) => TimeSpan.FromSeconds(Math.Max(0, ticks) / (double)_options.TimeProvider.TimestampFrequency);
+    private TimeSpan Ticks(long ticks) => _options.TimeProvider.GetElapsedTime(0, Math.Max(0, ticks));
 
     /// <summary>What the search held beside its fair-cycle search (<see cref="FittingLiveness"/>).</summary>
     private long _livenessHeld;
