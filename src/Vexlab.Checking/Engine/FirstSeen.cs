@@ -10,22 +10,35 @@ namespace Vexlab.Checking.Engine;
 /// lowest worker that met it at all: a worker keeps a successor when its own set took it first and no lower
 /// worker's set holds it (<see cref="SearchEngine{TKey, TScheme}"/>'s shared path). No compare-and-swap and no
 /// block-wide table: each set holds about the block's new states over the workers, and stays in cache.
+/// Beside each fingerprint the set keeps a value, the worker's candidate for it, so that a worker that meets its
+/// slice's states out of order can still keep the one met first in block order (see <see cref="Claim"/>).
 /// </summary>
 internal sealed class FirstSeen<TKey, TScheme>
     where TKey : unmanaged
     where TScheme : IFingerprintScheme<TKey>
 {
     private TKey[] _keys = new TKey[1024];
+    private int[] _values = new int[1024];
     private int[] _used = new int[512];
     private int _count;
     private int _mask = 1023;
 
-    public long Bytes => (_keys.LongLength * Unsafe.SizeOf<TKey>()) + (_used.LongLength * sizeof(int));
+    public long Bytes => (_keys.LongLength * (Unsafe.SizeOf<TKey>() + sizeof(int))) + (_used.LongLength * sizeof(int));
 
     public int Count => _count;
 
     /// <summary>Adds <paramref name="key"/> (a stored key, never empty); false when it was already there.</summary>
     public bool TryAdd(TKey key)
+    {
+        Claim(key, out bool added);
+        return added;
+    }
+
+    /// <summary>
+    /// The value kept beside <paramref name="key"/> (a stored key, never empty), adding the key with value 0 when it
+    /// was not there (<paramref name="added"/>). The reference is valid until the next add.
+    /// </summary>
+    public ref int Claim(TKey key, out bool added)
     {
         if ((_count + 1) * 2 > _keys.Length)
         {
@@ -40,13 +53,16 @@ internal sealed class FirstSeen<TKey, TScheme>
             if (TScheme.IsEmpty(slot))
             {
                 slot = key;
+                _values[i] = 0;
                 _used[_count++] = i;
-                return true;
+                added = true;
+                return ref _values[i];
             }
 
             if (TScheme.Equal(slot, key))
             {
-                return false;
+                added = false;
+                return ref _values[i];
             }
 
             i = (i + 1) & _mask;
@@ -92,15 +108,18 @@ internal sealed class FirstSeen<TKey, TScheme>
     private void Resize(int capacity)
     {
         TKey[] old = _keys;
+        int[] oldValues = _values;
         int[] oldUsed = _used;
         int count = _count;
         _keys = new TKey[capacity];
+        _values = new int[capacity];
         _used = new int[capacity / 2];
         _mask = capacity - 1;
         _count = 0;
         for (int u = 0; u < count; u++)
         {
-            TryAdd(old[oldUsed[u]]);
+            int at = oldUsed[u];
+            Claim(old[at], out _) = oldValues[at];
         }
     }
 }

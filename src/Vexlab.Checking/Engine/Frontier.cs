@@ -20,7 +20,7 @@ internal sealed class Frontier : IDisposable
     public const string SpillPrefix = "vexlab-frontier-";
 
     /// <summary>Every this many in-memory states the level notes where the state's record lies (see <see cref="PositionOf"/>).</summary>
-    private const int IndexStride = 64;
+    internal const int IndexStride = 64;
 
     /// <summary>Bytes of spill file read at once.</summary>
     public const int SpillReadBytes = 1 << 20;

@@ -88,9 +88,9 @@ internal sealed class PendingSuccessors<TKey, TScheme>
     }
 
     /// <summary>
-    /// Notes, for every property a transition of these successors violated and that has none noted yet, their parent
-    /// <see cref="Source"/> and the action index (the first violation in state and action order); returns how many
-    /// properties got their first.
+    /// Notes, for every property a transition of these successors violated and that has none noted yet from an earlier
+    /// parent, their parent <see cref="Source"/> and the action index (the first violation in state and action order,
+    /// whatever order the states were expanded in); returns how many properties got their first.
     /// </summary>
     public int NoteViolations(int[] violationSource, int[] violationAction)
     {
@@ -100,11 +100,11 @@ internal sealed class PendingSuccessors<TKey, TScheme>
             ulong violated = Violated[a];
             for (int p = 0; violated != 0 && p < violationSource.Length; p++)
             {
-                if ((violated & (1UL << p)) != 0 && violationSource[p] < 0)
+                if ((violated & (1UL << p)) != 0 && (violationSource[p] < 0 || Source < violationSource[p]))
                 {
+                    decided += violationSource[p] < 0 ? 1 : 0;
                     violationSource[p] = Source;
                     violationAction[p] = a;
-                    decided++;
                 }
             }
         }

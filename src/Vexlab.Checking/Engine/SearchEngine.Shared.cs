@@ -8,7 +8,9 @@ namespace Vexlab.Checking.Engine;
 /// <remarks>
 /// Three phases a block, each over contiguous slices of the block in block order:
 /// 1. expand: each worker keeps the successors absent from the table (read only meanwhile) that its own
-///    <see cref="FirstSeen{TKey, TScheme}"/> set takes first, with their patches (its candidates);
+///    <see cref="FirstSeen{TKey, TScheme}"/> set takes first, with their patches (its candidates); the workers take
+///    their slices in pairs, one from the front of the pair's segment and one from its back, chunk by chunk, until
+///    they meet (<see cref="SegmentClaims"/>), so that a worker slowed by its core does not hold the other up;
 /// 2. keep: a worker owns a candidate unless a lower worker's set holds the fingerprint too (that worker's slice,
 ///    earlier in the block, met it first);
 /// 3. commit: owned successors take ids in (parent, action) order, which is worker order and, inside a worker,
@@ -28,6 +30,9 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 
     /// <summary>Every phase runs all the workers (made with the pool).</summary>
     private ParallelOptions? _phaseOptions;
+
+    /// <summary>The block's segments, one for each pair of workers (and one for a last worker alone).</summary>
+    private SegmentClaims[] _segments = [];
 
     /// <summary>The parents of a block's new states, in id order, before they are appended to the links.</summary>
     private int[] _blockParents = [];
@@ -59,12 +64,16 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         {
             _sharedPool = CreateSharedWorkers();
             _phaseOptions = new ParallelOptions { MaxDegreeOfParallelism = _sharedPool.Length };
+            _segments = new SegmentClaims[(_sharedPool.Length + 1) / 2];
+            for (int g = 0; g < _segments.Length; g++)
+            {
+                _segments[g] = new SegmentClaims();
+            }
         }
 
         SharedWorker[] pool = _sharedPool;
         TimeProvider clock = _options.TimeProvider;
         long entered = clock.GetTimestamp();
-        int chunk = (count + pool.Length - 1) / pool.Length;
 
         // In memory each worker reads and decodes its own slice, state by state; a spilled block is read (and
         // decoded whole) in order first.
@@ -77,12 +86,15 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 
         ReadOnlyMemory<byte> block = inMemory ? ReadOnlyMemory<byte>.Empty : _current.Block(start, count, ref _blockScratch);
         long[]? positions = inMemory ? _blockPositions : null;
-        Phase(w =>
+
+        // Segment g is workers 2g (from its front) and 2g + 1 (from its back), sized by its workers.
+        SegmentClaims[] segments = _segments;
+        for (int g = 0; g < segments.Length; g++)
         {
-            int from = Math.Min(count, w * chunk);
-            int to = Math.Min(count, from + chunk);
-            pool[w].Expand(block, start, from, to, firstId, positions);
-        });
+            segments[g].Reset(start, (int)((long)count * (2 * g) / pool.Length), (int)((long)count * Math.Min(2 * g + 2, pool.Length) / pool.Length));
+        }
+
+        Phase(w => pool[w].Expand(block, start, segments[w / 2], fromBack: (w & 1) != 0, firstId, positions));
         Phase(w => pool[w].KeepOwned(pool, w));
 
         long total = 0;
@@ -246,6 +258,9 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         /// <summary>How many inserts ahead <see cref="Commit"/> prefetches the table.</summary>
         private const int CommitPrefetchDistance = 8;
 
+        /// <summary>The action of a candidate that gave way to one earlier in block order.</summary>
+        private const int Dropped = -1;
+
         private readonly SearchEngine<TKey, TScheme> _engine;
         private readonly ITransitionSystem _system;
         private readonly ulong[] _actions;
@@ -274,6 +289,11 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         private ulong[] _patchValues = [];
         private int[] _owned = [];
         private readonly FirstSeen<TKey, TScheme> _seen = new();
+
+        // The first candidate of each chunk taken, in the order taken (and the count after the last): a worker taking
+        // chunks from its segment's back met them in reverse block order.
+        private readonly List<int> _chunkCandidates = [];
+        private bool _fromBack;
         private int _count;
         private ReadOnlyMemory<byte> _block;
         private int _firstId;
@@ -330,16 +350,33 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         public long FirstNew { get; set; }
 
         /// <summary>
-        /// Expands the block's states [<paramref name="from"/>, <paramref name="to"/>), of ids from
-        /// <paramref name="firstId"/> on and the current level's states from <paramref name="start"/> on. With
-        /// <paramref name="positions"/> the states are read from the level (in memory) and decoded one by one, and
-        /// where their records lie is noted there for <see cref="Commit"/>; without, from the decoded
-        /// <paramref name="memory"/> (a spilled block), and new records are then encoded from their whole bytes.
+        /// Expands the chunks this worker takes of <paramref name="segment"/> (from its back with
+        /// <paramref name="fromBack"/>), of ids from <paramref name="firstId"/> on and the current level's states from
+        /// <paramref name="start"/> on. With <paramref name="positions"/> the states are read from the level (in
+        /// memory) and decoded one by one, and where their records lie is noted there for <see cref="Commit"/>;
+        /// without, from the decoded <paramref name="memory"/> (a spilled block), and new records are then encoded from
+        /// their whole bytes.
         /// </summary>
-        public void Expand(ReadOnlyMemory<byte> memory, long start, int from, int to, int firstId, long[]? positions)
+        public void Expand(ReadOnlyMemory<byte> memory, long start, SegmentClaims segment, bool fromBack, int firstId, long[]? positions)
         {
             Reset(memory, firstId);
             _parentPositions = positions;
+            _fromBack = fromBack;
+            _chunkCandidates.Clear();
+            int from;
+            int to;
+            while (fromBack ? segment.TakeBack(out from, out to) : segment.TakeFront(out from, out to))
+            {
+                _chunkCandidates.Add(_count);
+                ExpandChunk(memory, start, from, to, firstId, positions);
+            }
+
+            _chunkCandidates.Add(_count);
+        }
+
+        /// <summary>Expands the block's states [<paramref name="from"/>, <paramref name="to"/>) in order.</summary>
+        private void ExpandChunk(ReadOnlyMemory<byte> memory, long start, int from, int to, int firstId, long[]? positions)
+        {
             ReadOnlySpan<byte> block = memory.Span;
             Frontier level = _engine._current;
             FrontierCodec codec = _codec;
@@ -391,7 +428,9 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                 int n = inPlace is null
                     ? engine.ListActions(state, actions)
                     : engine.ListActions(inPlace, blockArray, stateOffset, actions);
-                if (n == 0 && engine._options.CheckDeadlock && DeadlockState < 0 && !_system.IsValidEnd(state))
+
+                // The first dead end in block order: a worker taking chunks from the back meets later ones first.
+                if (n == 0 && engine._options.CheckDeadlock && (DeadlockState < 0 || source < DeadlockState) && !_system.IsValidEnd(state))
                 {
                     DeadlockState = source;
                 }
@@ -419,7 +458,8 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 
         /// <summary>
         /// Looks up one state's successors in the table (read only during the expand phase) and keeps as candidates
-        /// those absent that this worker meets first, in action order.
+        /// those absent that come first, in block and action order, of all this worker has met: a candidate met
+        /// before from a later state (in a chunk taken from the back earlier) gives way to it, and is dropped.
         /// </summary>
         private void LookUp(PendingSuccessors<TKey, TScheme> pending, FingerprintTable<TKey, TScheme> table)
         {
@@ -431,10 +471,24 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             {
                 TKey raw = keys[a];
                 TKey key = TScheme.Stored(raw);
-                if (table.Find(key, out int vacancy) == -2 && _seen.TryAdd(key))
+                if (table.Find(key, out int vacancy) != -2)
                 {
-                    AddCandidate(position, a, kinds[a], raw, vacancy, pending.Successors.PatchWords(a), pending.Successors.PatchValues(a));
+                    continue;
                 }
+
+                ref int kept = ref _seen.Claim(key, out bool added);
+                if (!added)
+                {
+                    if (_position[kept] <= position)
+                    {
+                        continue;
+                    }
+
+                    _action[kept] = Dropped;
+                }
+
+                kept = _count;
+                AddCandidate(position, a, kinds[a], raw, vacancy, pending.Successors.PatchWords(a), pending.Successors.PatchValues(a));
             }
 
             Transitions += n;
@@ -451,19 +505,30 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                 _owned = new int[Math.Max(_count, _owned.Length * 2)];
             }
 
+            // Chunks in block order: a worker that took them from the back met them last first.
             int kept = 0;
-            for (int c = 0; c < _count; c++)
+            int chunks = _chunkCandidates.Count - 1;
+            for (int k = 0; k < chunks; k++)
             {
-                TKey key = TScheme.Stored(_key[c]);
-                bool earlier = false;
-                for (int w = 0; w < self && !earlier; w++)
+                int chunk = _fromBack ? chunks - 1 - k : k;
+                for (int c = _chunkCandidates[chunk]; c < _chunkCandidates[chunk + 1]; c++)
                 {
-                    earlier = pool[w]._seen.Contains(key);
-                }
+                    if (_action[c] == Dropped)
+                    {
+                        continue;
+                    }
 
-                if (!earlier)
-                {
-                    _owned[kept++] = c;
+                    TKey key = TScheme.Stored(_key[c]);
+                    bool earlier = false;
+                    for (int w = 0; w < self && !earlier; w++)
+                    {
+                        earlier = pool[w]._seen.Contains(key);
+                    }
+
+                    if (!earlier)
+                    {
+                        _owned[kept++] = c;
+                    }
                 }
             }
 

@@ -66,6 +66,78 @@ public sealed class WorkerDeterminismTests
     }
 
     [Fact]
+    public void Workers_slowed_at_random_meet_anywhere_and_give_the_same_result()
+    {
+        // Where two workers' slices of a segment meet depends on their speed (SegmentClaims); spells of slowness at
+        // random move the meeting points from block to block and run to run, and the first-seen rule, the first
+        // violation and the first deadlock must still be those of one worker, in block order.
+        static CheckResult Run(int workers) => Checker.Run(
+            new UnevenSpeedSystem(new GridSystem(50, liveness: false, deadlocks: true)),
+            new CheckerOptions { Workers = workers, MaxMemoryBytes = 1L << 30 });
+
+        CheckResult reference = Run(1);
+        Assert.Equal(50 * 50 * 50, reference.States);
+        Assert.Equal(["no-center", Checker.DeadlockProperty], reference.Violations.Select(v => v.Property));
+        foreach (int workers in new[] { 2, 3, 4, 2, 3, 4, 2, 2 })
+        {
+            CheckResult other = Run(workers);
+            CheckerTests.AssertSameResult(reference, other);
+            for (int i = 0; i < reference.Violations.Count; i++)
+            {
+                Assert.Equal(reference.Violations[i].ActionIndices, other.Violations[i].ActionIndices);
+            }
+        }
+    }
+
+    /// <summary>A system whose listing of actions runs slow in spells on each thread, changing at random.</summary>
+    private sealed class UnevenSpeedSystem(ITransitionSystem inner) : ITransitionSystem
+    {
+        [ThreadStatic]
+        private static Random? t_random;
+
+        [ThreadStatic]
+        private static bool t_slow;
+
+        public int StateSize => inner.StateSize;
+
+        public int MaxActions => inner.MaxActions;
+
+        public IReadOnlyList<string> SafetyProperties => inner.SafetyProperties;
+
+        public IReadOnlyList<string> LivenessProperties => inner.LivenessProperties;
+
+        public int FairnessClasses => inner.FairnessClasses;
+
+        public void WriteInitialState(Span<byte> state) => inner.WriteInitialState(state);
+
+        public int ListActions(ReadOnlySpan<byte> state, Span<ulong> actions)
+        {
+            Random random = t_random ??= new Random(Environment.CurrentManagedThreadId);
+            if (random.Next(100) == 0)
+            {
+                t_slow = !t_slow;
+            }
+
+            if (t_slow)
+            {
+                Thread.SpinWait(random.Next(50, 400));
+            }
+
+            return inner.ListActions(state, actions);
+        }
+
+        public ulong Apply(ReadOnlySpan<byte> state, ulong action, Span<byte> next) => inner.Apply(state, action, next);
+
+        public ulong PendingObligations(ReadOnlySpan<byte> state, int property) => inner.PendingObligations(state, property);
+
+        public int FairnessClass(ulong action) => inner.FairnessClass(action);
+
+        public bool IsValidEnd(ReadOnlySpan<byte> state) => inner.IsValidEnd(state);
+
+        public bool IsAlive(ReadOnlySpan<byte> state) => inner.IsAlive(state);
+    }
+
+    [Fact]
     public void One_worker_through_the_shared_path_gives_the_serial_result()
     {
         // bench --checker times this path to say what a second worker can gain; it must do the same search.
