@@ -39,29 +39,12 @@ internal sealed class SegmentClaims
     }
 
     /// <summary>Claims the first unclaimed chunk; false once the back has been reached.</summary>
-    public bool TakeFront(out int from, out int to)
-    {
-        while (true)
-        {
-            long ends = Volatile.Read(ref _ends);
-            int front = (int)(ends >> 32);
-            int back = (int)(uint)ends;
-            if (front >= back)
-            {
-                from = to = 0;
-                return false;
-            }
-
-            if (Interlocked.CompareExchange(ref _ends, ((long)(front + 1) << 32) | (uint)back, ends) == ends)
-            {
-                Bounds(front, out from, out to);
-                return true;
-            }
-        }
-    }
+    public bool TakeFront(out int from, out int to) => Take(fromBack: false, out from, out to);
 
     /// <summary>Claims the last unclaimed chunk; false once the front has been reached.</summary>
-    public bool TakeBack(out int from, out int to)
+    public bool TakeBack(out int from, out int to) => Take(fromBack: true, out from, out to);
+
+    private bool Take(bool fromBack, out int from, out int to)
     {
         while (true)
         {
@@ -74,9 +57,10 @@ internal sealed class SegmentClaims
                 return false;
             }
 
-            if (Interlocked.CompareExchange(ref _ends, ((long)front << 32) | (uint)(back - 1), ends) == ends)
+            long taken = fromBack ? ((long)front << 32) | (uint)(back - 1) : ((long)(front + 1) << 32) | (uint)back;
+            if (Interlocked.CompareExchange(ref _ends, taken, ends) == ends)
             {
-                Bounds(back - 1, out from, out to);
+                Bounds(fromBack ? back - 1 : front, out from, out to);
                 return true;
             }
         }

@@ -14,9 +14,9 @@ namespace Vexlab.Checking.Engine;
 /// <remarks>
 /// Made for <c>vexlab bench --checker --tree-census</c>: it answers whether the lossless scheme would beat the
 /// fingerprint table's bytes per state on a model before anyone builds it. Use with one worker (it is not thread-safe);
-/// it hides the wrapped system's in-place interface, so the search copies every successor.
+/// as every <see cref="ForwardingSystem"/>, it hides the wrapped system's in-place interface, so the search copies every successor.
 /// </remarks>
-public sealed class TreeCensus(ITransitionSystem inner) : ITransitionSystem
+public sealed class TreeCensus(ITransitionSystem inner) : ForwardingSystem(inner)
 {
     private readonly Dictionary<(int Left, int Right), int>[] _levels = Levels((inner.StateSize + 7) / 8);
     private readonly int[] _scratch = new int[(inner.StateSize + 7) / 8];
@@ -65,34 +65,12 @@ public sealed class TreeCensus(ITransitionSystem inner) : ITransitionSystem
     /// </summary>
     public double LeastBytesPerState => _states == 0 ? 0 : (Nodes + Roots) * 8.0 / _states;
 
-    public int StateSize => inner.StateSize;
-
-    public int MaxActions => inner.MaxActions;
-
-    public IReadOnlyList<string> SafetyProperties => inner.SafetyProperties;
-
-    public IReadOnlyList<string> LivenessProperties => inner.LivenessProperties;
-
-    public int FairnessClasses => inner.FairnessClasses;
-
-    public void WriteInitialState(Span<byte> state) => inner.WriteInitialState(state);
-
     /// <summary>The search lists a state's actions once, when it expands it: the state is counted then.</summary>
-    public int ListActions(ReadOnlySpan<byte> state, Span<ulong> actions)
+    public override int ListActions(ReadOnlySpan<byte> state, Span<ulong> actions)
     {
         Count(state);
-        return inner.ListActions(state, actions);
+        return Inner.ListActions(state, actions);
     }
-
-    public ulong Apply(ReadOnlySpan<byte> state, ulong action, Span<byte> next) => inner.Apply(state, action, next);
-
-    public ulong PendingObligations(ReadOnlySpan<byte> state, int property) => inner.PendingObligations(state, property);
-
-    public int FairnessClass(ulong action) => inner.FairnessClass(action);
-
-    public bool IsValidEnd(ReadOnlySpan<byte> state) => inner.IsValidEnd(state);
-
-    public bool IsAlive(ReadOnlySpan<byte> state) => inner.IsAlive(state);
 
     private void Count(ReadOnlySpan<byte> state)
     {

@@ -90,7 +90,7 @@ public sealed class WorkerDeterminismTests
     }
 
     /// <summary>A system whose listing of actions runs slow in spells on each thread, changing at random.</summary>
-    private sealed class UnevenSpeedSystem(ITransitionSystem inner) : ITransitionSystem
+    private sealed class UnevenSpeedSystem(ITransitionSystem inner) : ForwardingSystem(inner)
     {
         [ThreadStatic]
         private static Random? t_random;
@@ -98,19 +98,7 @@ public sealed class WorkerDeterminismTests
         [ThreadStatic]
         private static bool t_slow;
 
-        public int StateSize => inner.StateSize;
-
-        public int MaxActions => inner.MaxActions;
-
-        public IReadOnlyList<string> SafetyProperties => inner.SafetyProperties;
-
-        public IReadOnlyList<string> LivenessProperties => inner.LivenessProperties;
-
-        public int FairnessClasses => inner.FairnessClasses;
-
-        public void WriteInitialState(Span<byte> state) => inner.WriteInitialState(state);
-
-        public int ListActions(ReadOnlySpan<byte> state, Span<ulong> actions)
+        public override int ListActions(ReadOnlySpan<byte> state, Span<ulong> actions)
         {
             Random random = t_random ??= new Random(Environment.CurrentManagedThreadId);
             if (random.Next(100) == 0)
@@ -123,18 +111,8 @@ public sealed class WorkerDeterminismTests
                 Thread.SpinWait(random.Next(50, 400));
             }
 
-            return inner.ListActions(state, actions);
+            return Inner.ListActions(state, actions);
         }
-
-        public ulong Apply(ReadOnlySpan<byte> state, ulong action, Span<byte> next) => inner.Apply(state, action, next);
-
-        public ulong PendingObligations(ReadOnlySpan<byte> state, int property) => inner.PendingObligations(state, property);
-
-        public int FairnessClass(ulong action) => inner.FairnessClass(action);
-
-        public bool IsValidEnd(ReadOnlySpan<byte> state) => inner.IsValidEnd(state);
-
-        public bool IsAlive(ReadOnlySpan<byte> state) => inner.IsAlive(state);
     }
 
     [Fact]
