@@ -351,8 +351,9 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
 
         if (_workers > 1 && _graph is null)
         {
-            // The workers' first-seen sets (at most half full) and their candidates' successor patches.
-            memory += worstNew * 4 * sizeof(long);
+            // The workers' first-seen sets (at most half full, a key and its candidate's index a slot) and their
+            // candidates' successor patches.
+            memory += worstNew * 5 * sizeof(long);
         }
 
         if (_memoryExceeded || memory > _options.MaxMemoryBytes)
