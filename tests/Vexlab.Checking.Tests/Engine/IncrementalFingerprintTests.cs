@@ -106,6 +106,32 @@ public sealed class IncrementalFingerprintTests
     }
 
     [Fact]
+    public void A_first_seen_set_keeps_each_fingerprints_value_as_it_grows()
+    {
+        // The value beside a key is the worker's candidate for it; the set doubles many times over these keys.
+        var set = new FirstSeen<ulong, Fingerprint64>();
+        for (int i = 1; i <= 50_000; i++)
+        {
+            ref int value = ref set.Claim((ulong)i * 0x9E3779B97F4A7C15UL, out bool added);
+            Assert.True(added);
+            Assert.Equal(0, value);
+            value = i;
+        }
+
+        for (int i = 1; i <= 50_000; i++)
+        {
+            Assert.Equal(i, set.Claim((ulong)i * 0x9E3779B97F4A7C15UL, out bool added));
+            Assert.False(added);
+        }
+
+        Assert.Equal(50_000, set.Count);
+        set.Clear();
+        Assert.Equal(0, set.Count);
+        Assert.Equal(0, set.Claim(0x9E3779B97F4A7C15UL, out bool again));
+        Assert.True(again);
+    }
+
+    [Fact]
     public void First_seen_sets_pick_the_owner_a_single_thread_meets_first()
     {
         // Four workers' slices of one block, in block order, with fingerprints repeated within and across slices.
