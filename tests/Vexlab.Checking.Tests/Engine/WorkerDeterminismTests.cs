@@ -42,6 +42,35 @@ public sealed class WorkerDeterminismTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(ModelsAndProtocols))]
+    public void Workers_sharing_the_table_do_not_change_a_safety_result(string model, string protocol)
+    {
+        // With the safety properties alone no graph is recorded, so 2 and 3 workers take the shared table's path
+        // (with the graph, fewer than 4 workers expand on one thread): the slices meet wherever the workers get to, a
+        // third worker takes a segment alone, and the counts, violations and traces must still be those of one worker.
+        string[] safety;
+        using (var system = ModelCheck.BuildSystem(CheckRequest.Of(model, protocol)))
+        {
+            safety = [.. system.SafetyProperties, Checker.DeadlockProperty];
+        }
+
+        CheckRequest request = CheckRequest.Of(model, protocol) with { Properties = safety };
+        CheckResult Run(int workers) => ModelCheck.Run(request, new CheckerOptions { Workers = workers, MaxMemoryBytes = 1L << 30 }).Result;
+
+        CheckResult reference = Run(1);
+        foreach (int workers in new[] { 2, 3 })
+        {
+            CheckResult other = Run(workers);
+            Assert.True(other.SharedPathTime > TimeSpan.Zero || reference.States < 20_000, $"{other.States} states, {reference.Depth}");
+            CheckerTests.AssertSameResult(reference, other);
+            for (int i = 0; i < reference.Violations.Count; i++)
+            {
+                Assert.Equal(reference.Violations[i].ActionIndices, other.Violations[i].ActionIndices);
+            }
+        }
+    }
+
     [Fact]
     public void Large_levels_on_the_shared_table_give_the_same_result()
     {
