@@ -236,6 +236,7 @@ public sealed class CheckerTests
             Assert.Equal(expected.Violations[i].Kind, actual.Violations[i].Kind);
             Assert.Equal(expected.Violations[i].LoopStart, actual.Violations[i].LoopStart);
             Assert.Equal(expected.Violations[i].Actions, actual.Violations[i].Actions);
+            Assert.Equal(expected.Violations[i].ActionIndices, actual.Violations[i].ActionIndices);
         }
     }
 
