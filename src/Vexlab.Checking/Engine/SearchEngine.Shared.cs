@@ -363,6 +363,9 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             _parentPositions = positions;
             _fromBack = fromBack;
             _chunkCandidates.Clear();
+
+            // The table is read only until the commit: each candidate's vacancy holds unless it grows meanwhile.
+            _layout = _engine._table.Layout;
             int from;
             int to;
             while (fromBack ? segment.TakeBack(out from, out to) : segment.TakeFront(out from, out to))
@@ -401,7 +404,6 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 
             SearchEngine<TKey, TScheme> engine = _engine;
             FingerprintTable<TKey, TScheme> table = engine._table;
-            _layout = table.Layout;
             IActionKinds? kinds = engine._kinds;
             Span<ulong> actions = _actions;
             for (int i = from; i < to; i++)
