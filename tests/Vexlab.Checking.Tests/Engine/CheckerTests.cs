@@ -246,31 +246,15 @@ public sealed class CheckerTests
     }
 
     /// <summary>Keeps only the first safety property (or only "never", which is never violated).</summary>
-    private sealed class OneProperty(ITransitionSystem inner, bool never = false) : ITransitionSystem
+    private sealed class OneProperty(ITransitionSystem inner, bool never = false) : ForwardingSystem(inner)
     {
-        public int StateSize => inner.StateSize;
+        public override IReadOnlyList<string> SafetyProperties => [never ? "never" : Inner.SafetyProperties[0]];
 
-        public int MaxActions => inner.MaxActions;
+        public override IReadOnlyList<string> LivenessProperties => [];
 
-        public IReadOnlyList<string> SafetyProperties => [never ? "never" : inner.SafetyProperties[0]];
+        public override ulong Apply(ReadOnlySpan<byte> state, ulong action, Span<byte> next)
+            => Inner.Apply(state, action, next) & (never ? 0UL : 1UL);
 
-        public IReadOnlyList<string> LivenessProperties => [];
-
-        public int FairnessClasses => inner.FairnessClasses;
-
-        public void WriteInitialState(Span<byte> state) => inner.WriteInitialState(state);
-
-        public int ListActions(ReadOnlySpan<byte> state, Span<ulong> actions) => inner.ListActions(state, actions);
-
-        public ulong Apply(ReadOnlySpan<byte> state, ulong action, Span<byte> next)
-            => inner.Apply(state, action, next) & (never ? 0UL : 1UL);
-
-        public ulong PendingObligations(ReadOnlySpan<byte> state, int property) => 0;
-
-        public int FairnessClass(ulong action) => inner.FairnessClass(action);
-
-        public bool IsValidEnd(ReadOnlySpan<byte> state) => inner.IsValidEnd(state);
-
-        public bool IsAlive(ReadOnlySpan<byte> state) => inner.IsAlive(state);
+        public override ulong PendingObligations(ReadOnlySpan<byte> state, int property) => 0;
     }
 }
