@@ -120,6 +120,82 @@ public class FingerprintTableBenchmarks
 }
 
 /// <summary>
+/// Lookups in a wide fingerprint table at 7/8 load (where it grows next), as a breadth-first search makes them: hits
+/// on keys of the last eighth inserted (a level just written), which linear probing left at the ends of their
+/// clusters; hits on keys of the first eighth; misses, keys never inserted. In a table that fits the caches
+/// (2^16 slots) the walks are what is timed; in one the size of the bench check's (2^24 slots, 128 MiB) the
+/// cache misses too. One op = one lookup.
+/// </summary>
+public class FingerprintLookupBenchmarks : IDisposable
+{
+    private const int Lookups = 1 << 12;
+
+    private FingerprintTable<ulong, Fingerprint64> _table = null!;
+    private ulong[] _oldest = null!;
+    private ulong[] _recent = null!;
+    private ulong[] _absent = null!;
+
+    [Params(16, 24)]
+    public int CapacityLog2 { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _table = new FingerprintTable<ulong, Fingerprint64>(CapacityLog2, trackIds: false);
+        int stored = (int)_table.GrowAt - 1;
+        ulong[] keys = CheckerBaseline.Keys(stored + Lookups);
+        for (int i = 0; i < stored; i++)
+        {
+            _table.AddOrGet(keys[i], i);
+        }
+
+        var random = new Random(1);
+        int eighth = stored / 8;
+        _oldest = Sample(keys.AsSpan(0, eighth), random);
+        _recent = Sample(keys.AsSpan(stored - eighth, eighth), random);
+        _absent = keys[stored..];
+    }
+
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _table?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Lookups)]
+    public long OldestHits() => FindAll(_oldest);
+
+    [Benchmark(OperationsPerInvoke = Lookups)]
+    public long RecentHits() => FindAll(_recent);
+
+    [Benchmark(OperationsPerInvoke = Lookups)]
+    public long Misses() => FindAll(_absent);
+
+    private static ulong[] Sample(ReadOnlySpan<ulong> keys, Random random)
+    {
+        var sample = new ulong[Lookups];
+        for (int i = 0; i < Lookups; i++)
+        {
+            sample[i] = keys[random.Next(keys.Length)];
+        }
+
+        return sample;
+    }
+
+    private long FindAll(ulong[] keys)
+    {
+        long sum = 0;
+        foreach (ulong key in keys)
+        {
+            sum += _table.Find(key);
+        }
+
+        return sum;
+    }
+}
+
+/// <summary>
 /// One growth of a full wide fingerprint table (7/8 of 2^22 slots; the bench check's table grows past 2^24 in 72 such
 /// growths) by an eighth, in place, against inserting the same number of keys into a presized table: the
 /// rehash's cost per key as a ratio to an insert. One op = one key. One invocation an iteration for both, so that they

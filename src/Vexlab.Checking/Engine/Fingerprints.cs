@@ -1,5 +1,7 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Vexlab.Checking.Engine;
@@ -275,26 +277,85 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
             return _compact.AddOrGet(TScheme.Slot(key), newId);
         }
 
+        int i = Probe(key, out bool found);
+        if (found)
+        {
+            return _ids == null ? -1 : _ids[i];
+        }
+
+        _keys[i] = key;
+        if (_ids != null)
+        {
+            _ids[i] = newId;
+        }
+
+        _count++;
+        return newId;
+    }
+
+    /// <summary>
+    /// The first slot from <paramref name="key"/>'s home that is empty or holds it (<paramref name="found"/>): where a
+    /// lookup ends. 64-bit keys are tested four slots a compare where the slots lie before the table's end.
+    /// </summary>
+    /// <remarks>
+    /// A breadth-first search mostly looks up states it inserted lately, which linear probing left at the ends of
+    /// their clusters: on the bench check a hit walked 16 slots on average and a miss 18, where a slot a compare cost a
+    /// fifteenth of the one-worker check. Four at a time, a walk is a few compares and one branch that mispredicts.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Probe(TKey key, out bool found)
+    {
         TKey* keys = _keys;
         int i = Home(key);
+        if (typeof(TKey) == typeof(ulong) && Vector256.IsHardwareAccelerated)
+        {
+            // The home slot alone first: most keys sit there or next to it, where a vector's setup would cost more.
+            TKey first = keys[i];
+            if (TScheme.IsEmpty(first) || TScheme.Equal(first, key))
+            {
+                found = !TScheme.IsEmpty(first);
+                return i;
+            }
+
+            i = Next(i);
+            ulong* words = (ulong*)keys;
+            ulong wanted = TScheme.Slot(key);
+            Vector256<ulong> target = Vector256.Create(wanted);
+            int end = (int)_capacity - 4;
+            for (; i <= end; i += 4)
+            {
+                Vector256<ulong> slots = Vector256.Load(words + i);
+                uint hit = Vector256.Equals(slots, target).ExtractMostSignificantBits();
+                uint empty = Vector256.Equals(slots, Vector256<ulong>.Zero).ExtractMostSignificantBits();
+                if ((hit | empty) != 0)
+                {
+                    // A stored key is never zero, so a slot is a hit or empty, not both.
+                    int lane = BitOperations.TrailingZeroCount(hit | empty);
+                    found = (hit >> lane & 1) != 0;
+                    return i + lane;
+                }
+            }
+
+            // The last compare may end exactly at the table's end: the walk goes on from its first slot.
+            if (i == (int)_capacity)
+            {
+                i = 0;
+            }
+        }
+
         while (true)
         {
-            ref TKey slot = ref keys[i];
+            TKey slot = keys[i];
             if (TScheme.IsEmpty(slot))
             {
-                slot = key;
-                if (_ids != null)
-                {
-                    _ids[i] = newId;
-                }
-
-                _count++;
-                return newId;
+                found = false;
+                return i;
             }
 
             if (TScheme.Equal(slot, key))
             {
-                return _ids == null ? -1 : _ids[i];
+                found = true;
+                return i;
             }
 
             i = Next(i);
@@ -388,24 +449,14 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
             return _compact.Find(TScheme.Slot(key));
         }
 
-        TKey* keys = _keys;
-        int i = Home(key);
-        while (true)
+        int i = Probe(key, out bool found);
+        if (found)
         {
-            TKey slot = keys[i];
-            if (TScheme.IsEmpty(slot))
-            {
-                vacancy = i;
-                return -2;
-            }
-
-            if (TScheme.Equal(slot, key))
-            {
-                return _ids == null ? -1 : _ids[i];
-            }
-
-            i = Next(i);
+            return _ids == null ? -1 : _ids[i];
         }
+
+        vacancy = i;
+        return -2;
     }
 
     /// <summary>Writes capacity, count, keys and ids (for a checkpoint).</summary>
