@@ -107,3 +107,101 @@ public class FingerprintUpdateBenchmarks
         return Fingerprint64.Update(h, 40, 0, 0x10000);
     }
 }
+
+/// <summary>
+/// The fingerprint update over the words real transitions change: a random walk of the bench model from its initial
+/// state, each step's every successor compared with its parent, and each changed word's index, old and new value
+/// kept. The baseline is the term the fingerprints used before (a finalizer of the finalized word xored with the
+/// position's key), the other the one they use now (<see cref="WordMix.Term"/>: one finalizer of the word xored with
+/// the key). One op = one changed word (two terms).
+/// </summary>
+public class FingerprintTermBenchmarks
+{
+    private const ulong Golden = 0x9E3779B97F4A7C15;
+
+    private const int ChangedWords = 1 << 16;
+
+    private int[] _index = [];
+    private ulong[] _before = [];
+    private ulong[] _after = [];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        using var system = ModelCheck.BuildSystem(new CheckRequest("bench", "kvm-pf-int", [], ["no-deadlock"]));
+        var state = new byte[system.StateSize];
+        var next = new byte[system.StateSize];
+        var actions = new ulong[system.MaxActions];
+        system.WriteInitialState(state);
+        var random = new Random(1);
+        var index = new List<int>();
+        var before = new List<ulong>();
+        var after = new List<ulong>();
+        var words = system.StateSize / 8;
+        while (index.Count < ChangedWords)
+        {
+            var n = system.ListActions(state, actions);
+            if (n == 0)
+            {
+                system.WriteInitialState(state);
+                continue;
+            }
+
+            for (var a = 0; a < n; a++)
+            {
+                system.Apply(state, actions[a], next);
+                for (var w = 0; w < words; w++)
+                {
+                    var old = BitConverter.ToUInt64(state, w * 8);
+                    var now = BitConverter.ToUInt64(next, w * 8);
+                    if (old != now)
+                    {
+                        index.Add(w);
+                        before.Add(old);
+                        after.Add(now);
+                    }
+                }
+            }
+
+            system.Apply(state, actions[random.Next(n)], next);
+            next.CopyTo(state, 0);
+        }
+
+        _index = [.. index[..ChangedWords]];
+        _before = [.. before[..ChangedWords]];
+        _after = [.. after[..ChangedWords]];
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = ChangedWords)]
+    public ulong FinalizerOfFinalizer()
+    {
+        ulong hash = 0;
+        for (var k = 0; k < _index.Length; k++)
+        {
+            hash = hash - TwoMixes(_before[k], _index[k]) + TwoMixes(_after[k], _index[k]);
+        }
+
+        return hash;
+    }
+
+    [Benchmark(OperationsPerInvoke = ChangedWords)]
+    public ulong OneFinalizer()
+    {
+        ulong hash = 0;
+        for (var k = 0; k < _index.Length; k++)
+        {
+            hash = Fingerprint64.Update(hash, _index[k], _before[k], _after[k]);
+        }
+
+        return hash;
+    }
+
+    private static ulong TwoMixes(ulong word, int index) => SplitMix(SplitMix(word) ^ (Golden * (ulong)(index + 1)));
+
+    private static ulong SplitMix(ulong z)
+    {
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
+        return z ^ (z >> 31);
+    }
+}

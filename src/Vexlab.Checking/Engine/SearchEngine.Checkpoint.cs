@@ -12,8 +12,9 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 
     private const int CheckpointMagic = 0x4B435856; // "VXCK"
     // 2: incremental fingerprints; frontier records carry their state's fingerprint. 5: the frontier's records are
-    // written encoded (FrontierCodec), not whole.
-    private const int CheckpointVersion = 5;
+    // written encoded (FrontierCodec), not whole. 6: a word's fingerprint term is one finalizer of the word and its
+    // position's key (WordMix.Term), so a table written before holds other fingerprints for the same states.
+    private const int CheckpointVersion = 6;
 
     private void CheckpointIfDue()
     {

@@ -106,6 +106,45 @@ public sealed class IncrementalFingerprintTests
     }
 
     [Fact]
+    public void Small_values_in_any_two_words_never_share_a_fingerprint()
+    {
+        // A word's term mixes the word xored with its position's key once (WordMix.Term): two positions can trade values
+        // and keep the sum only if the values also change by the xor of their keys, which small fields never do. Every
+        // state whose words are zero but two of the first twelve, which hold values below 128 (1,048,576 states less the
+        // ones counted twice: the same state reached through another pair when a value is zero), gets a fingerprint of
+        // its own in both the 64-bit sum and the 128-bit fingerprint's upper half.
+        const int words = 12;
+        const int values = 128;
+        byte[] state = new byte[words * 8];
+        var low = new HashSet<ulong>();
+        var high = new HashSet<ulong>();
+        var states = new HashSet<(int, int, int, int)>();
+        for (int i = 0; i < words; i++)
+        {
+            for (int j = i + 1; j < words; j++)
+            {
+                for (int a = 0; a < values; a++)
+                {
+                    for (int b = 0; b < values; b++)
+                    {
+                        Array.Clear(state);
+                        state[i * 8] = (byte)a;
+                        state[j * 8] = (byte)b;
+                        low.Add(Fingerprint64.Hash(state));
+                        high.Add((ulong)(Fingerprint128.Hash(state) >> 64));
+
+                        // The state itself, named by its non-zero words (a zero value names no position).
+                        states.Add(a == 0 && b == 0 ? (-1, 0, -1, 0) : a == 0 ? (j, b, -1, 0) : b == 0 ? (i, a, -1, 0) : (i, a, j, b));
+                    }
+                }
+            }
+        }
+
+        Assert.Equal(states.Count, low.Count);
+        Assert.Equal(states.Count, high.Count);
+    }
+
+    [Fact]
     public void A_first_seen_set_keeps_each_fingerprints_value_as_it_grows()
     {
         // The value beside a key is the worker's candidate for it; the set doubles many times over these keys.
