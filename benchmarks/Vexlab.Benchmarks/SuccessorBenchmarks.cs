@@ -6,40 +6,59 @@ using Vexlab.Checking.Engine;
 namespace Vexlab.Benchmarks;
 
 /// <summary>
-/// Successor generation on the built-in bench model, from a state a few steps into the run: the copying way (copy
-/// the state, step, hash the whole copy) against the engine's (step in place, compare with the parent, update the
-/// fingerprint from the changed words, undo). One op = one successor.
+/// Successor generation on the built-in bench model, over the states of a random walk from its initial state (each
+/// state's every successor, as the search generates them, so that the branches meet as many different transitions
+/// as in a check): the copying way (copy the state, step, hash the whole copy) against the engine's (step in place,
+/// compare with the parent, update the fingerprint from the changed words, undo). Both copy each walk state into
+/// one parent buffer first, as the search decodes each state into one. One op = one successor.
 /// </summary>
 [MemoryDiagnoser]
 public class SuccessorBenchmarks
 {
-    private const int Successors = 64;
+    private const int Successors = 4096;
 
     private MachineSystem _system = null!;
-    private byte[] _state = null!;
+    private byte[][] _states = [];
+    private ulong[][] _actions = [];
+    private ulong[] _hashes = [];
+    private byte[] _parent = null!;
     private byte[] _copy = null!;
-    private ulong[] _actions = null!;
-    private int _count;
-    private ulong _hash;
     private SuccessorBuffer<ulong, Fingerprint64> _buffer = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         _system = ModelCheck.BuildSystem(new CheckRequest("bench", "kvm-pf-int", [], ["no-deadlock"]));
-        _state = new byte[_system.StateSize];
-        _copy = new byte[_system.StateSize];
-        _actions = new ulong[_system.MaxActions];
-        _system.WriteInitialState(_state);
-        for (var i = 0; i < 6; i++)
+        var state = new byte[_system.StateSize];
+        var next = new byte[_system.StateSize];
+        var buffer = new ulong[_system.MaxActions];
+        _system.WriteInitialState(state);
+        var random = new Random(1);
+        var states = new List<byte[]>();
+        var actions = new List<ulong[]>();
+        var total = 0;
+        while (total < Successors)
         {
-            var n = _system.ListActions(_state, _actions);
-            _system.Apply(_state, _actions[i % 2 == 0 ? n - 1 : 0], _copy);
-            _copy.CopyTo(_state, 0);
+            var n = _system.ListActions(state, buffer);
+            if (n == 0)
+            {
+                _system.WriteInitialState(state);
+                continue;
+            }
+
+            var taken = Math.Min(n, Successors - total);
+            states.Add((byte[])state.Clone());
+            actions.Add(buffer[..taken]);
+            total += taken;
+            _system.Apply(state, buffer[random.Next(n)], next);
+            next.CopyTo(state, 0);
         }
 
-        _count = _system.ListActions(_state, _actions);
-        _hash = Fingerprint64.Hash(_state);
+        _states = [.. states];
+        _actions = [.. actions];
+        _hashes = [.. states.Select(x => Fingerprint64.Hash(x))];
+        _parent = new byte[_system.StateSize];
+        _copy = new byte[_system.StateSize];
         _buffer = new SuccessorBuffer<ulong, Fingerprint64>(_system.StateSize, _system.MaxActions);
     }
 
@@ -50,10 +69,14 @@ public class SuccessorBenchmarks
     public ulong CopyStepAndHashWholeState()
     {
         ulong sink = 0;
-        for (var i = 0; i < Successors; i++)
+        for (var s = 0; s < _states.Length; s++)
         {
-            _system.Apply(_state, 0, _actions[i % _count], _copy, 0);
-            sink ^= XxHash3.HashToUInt64(_copy);
+            _states[s].CopyTo(_parent, 0);
+            foreach (var action in _actions[s])
+            {
+                _system.Apply(_parent, 0, action, _copy, 0);
+                sink ^= XxHash3.HashToUInt64(_copy);
+            }
         }
 
         return sink;
@@ -63,15 +86,15 @@ public class SuccessorBenchmarks
     public ulong InPlaceStepAndUpdateFingerprint()
     {
         ulong sink = 0;
-        for (var i = 0; i < Successors; i++)
+        for (var s = 0; s < _states.Length; s++)
         {
-            if (i % _count == 0)
+            _states[s].CopyTo(_parent, 0);
+            _buffer.Load(_parent);
+            foreach (var action in _actions[s])
             {
-                _buffer.Load(_state);
+                _system.ApplyInPlace(_buffer.Buffer, 0, action);
+                sink ^= _buffer.Finish(_parent, _hashes[s]);
             }
-
-            _system.ApplyInPlace(_buffer.Buffer, 0, _actions[i % _count]);
-            sink ^= _buffer.Finish(_state, _hash);
         }
 
         return sink;

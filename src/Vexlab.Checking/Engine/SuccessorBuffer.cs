@@ -7,11 +7,11 @@ namespace Vexlab.Checking.Engine;
 
 /// <summary>
 /// One thread's buffer for the successors of one state, built in place: the parent is copied in once, each action
-/// changes the buffer where it lies, the words it changed are found by comparing with the parent (64 bytes a step),
-/// the fingerprint is updated from those words alone, and the changed words are kept as the successor's patch and
-/// put back from the parent (the undo), all in the one pass. Per transition that is one vector compare over the state and O(changed
-/// words) hashing and restoring, instead of a copy and a hash of the whole state; a successor's bytes are written
-/// out (parent plus patch) only when it turns out to be new.
+/// changes the buffer where it lies, the words it changed are found by comparing with the parent (64 bytes a step,
+/// into a bitmap of words), the fingerprint is updated from those words alone, and the changed words are kept as the
+/// successor's patch and put back from the parent (the undo). Per transition that is one vector compare over the
+/// state and O(changed words) hashing and restoring, instead of a copy and a hash of the whole state; a successor's
+/// bytes are written out (parent plus patch) only when it turns out to be new.
 /// </summary>
 /// <remarks>
 /// The fingerprint is a function of the successor's bytes alone, however it was reached, so a transition system that
@@ -29,11 +29,15 @@ internal sealed class SuccessorBuffer<TKey, TScheme>
     private int _patchCount;
     private int _successors;
 
+    /// <summary>Bit w: word w of the successor differs from the parent's (one bit a word, cleared each successor).</summary>
+    private readonly ulong[] _differ;
+
     public SuccessorBuffer(int stateSize, int maxActions)
     {
         _stateSize = stateSize;
         _words = WordMix.Words(stateSize);
         Buffer = new byte[Math.Max(32, stateSize)];
+        _differ = new ulong[(_words + 63) / 64];
         _patchWords = new int[_words * 4];
         _patchValues = new ulong[_words * 4];
         _patchStart = new int[Math.Max(1, maxActions) + 1];
@@ -61,8 +65,8 @@ internal sealed class SuccessorBuffer<TKey, TScheme>
     /// Successors are numbered in the order they are ended, from 0 after each <see cref="Load"/>.
     /// </summary>
     /// <remarks>
-    /// One pass: each differing word updates the fingerprint, joins the patch and is put back, while it is in a
-    /// register. The update is exact (the fingerprint is a sum of per-word terms), so however many words a
+    /// The compare finds the differing words; then each updates the fingerprint, joins the patch and is put back,
+    /// while it is in a register. The update is exact (the fingerprint is a sum of per-word terms), so however many words a
     /// transition changed, the result equals <see cref="IFingerprintScheme{TKey}.Hash"/> of the successor.
     /// </remarks>
     public TKey Finish(ReadOnlySpan<byte> parent, TKey parentHash)
@@ -78,72 +82,91 @@ internal sealed class SuccessorBuffer<TKey, TScheme>
         int size = _stateSize;
         TKey hash = parentHash;
 
-        // A transition changes a few words of a state of hundreds of bytes: 64 bytes are compared at a time (two
-        // 32-byte compares of four words, their lane masks joined into one byte), and only the words that differ are
-        // visited, out of line, by walking that byte's set bits: no branch a word, which mispredicted on the few
-        // that differ when each of a differing block's eight words was tested.
+        // A transition changes a few words of a state of hundreds of bytes. First every 64-byte block is compared
+        // (two 32-byte compares of four words, their lane masks joined into one byte) and the bytes gathered into a
+        // bitmap of the words that differ, a fixed number of iterations with no branch on the data; then the bitmap's
+        // set bits are walked once. Branching on each differing block and walking its byte in a call of its own
+        // mispredicted twice a differing block (the block's test and the walk's end).
+        Span<ulong> differ = _differ;
         nuint whole = (nuint)(size & ~63);
-        nuint offset = 0;
-        for (; offset < whole; offset += 64)
+        int block = 0;
+        ulong eight = 0;
+        for (nuint offset = 0; offset < whole; offset += 64, block++)
         {
             uint same = Vector256.Equals(Vector256.LoadUnsafe(ref p, offset).AsUInt64(), Vector256.LoadUnsafe(ref b, offset).AsUInt64()).ExtractMostSignificantBits()
                 | (Vector256.Equals(Vector256.LoadUnsafe(ref p, offset + 32).AsUInt64(), Vector256.LoadUnsafe(ref b, offset + 32).AsUInt64()).ExtractMostSignificantBits() << 4);
-            if (same != 0xFF)
+            eight |= (ulong)(~same & 0xFF) << ((block & 7) * 8);
+            if ((block & 7) == 7)
             {
-                hash = PatchWords(ref p, ref b, (int)offset, ~same & 0xFF, hash);
+                differ[block >> 3] = eight;
+                eight = 0;
             }
         }
 
-        // The last whole words, then the final partial word zero-padded past the state's end.
+        // The blocks since the last full eight, and nothing above them yet.
+        for (int m = block >> 3; m < differ.Length; m++)
+        {
+            differ[m] = m == block >> 3 ? eight : 0;
+        }
+
+        // The last whole words one at a time.
         int tailWords = (size - (int)whole) >> 3;
-        if (tailWords > 0)
+        for (int t = 0; t < tailWords; t++)
         {
-            hash = PatchWords(ref p, ref b, (int)whole, (1u << tailWords) - 1, hash);
-        }
-
-        int last = (int)whole + (tailWords * 8);
-        if (last < size)
-        {
-            Span<byte> state = Buffer.AsSpan(0, size);
-            int index = last >> 3;
-            ulong before = WordMix.Word(parent[..size], index);
-            ulong after = WordMix.Word(state, index);
-            if (before != after)
+            int w = (block * 8) + t;
+            nuint at = whole + (nuint)(t * 8);
+            if (Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, at)) != Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref b, at)))
             {
-                hash = TScheme.Update(hash, index, before, after);
-                AddPatch(index, after);
-                parent[last..size].CopyTo(state[last..]);
+                differ[w >> 6] |= 1UL << (w & 63);
             }
         }
 
-        _successors++;
-        _patchStart[_successors] = _patchCount;
-        return hash;
-    }
-
-    /// <summary>
-    /// The whole words from byte <paramref name="offset"/> whose bits are set in <paramref name="candidates"/> (bit k:
-    /// the k-th word): each that differs from the parent updates the fingerprint, joins the patch and is put back from
-    /// the parent (the undo), while it is in a register.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private TKey PatchWords(ref byte parent, ref byte buffer, int offset, uint candidates, TKey hash)
-    {
-        while (candidates != 0)
+        for (int m = 0; m < differ.Length; m++)
         {
-            int at = offset + (BitOperations.TrailingZeroCount(candidates) * 8);
-            candidates &= candidates - 1;
-            ulong before = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref parent, at));
-            ref byte word = ref Unsafe.Add(ref buffer, at);
-            ulong after = Unsafe.ReadUnaligned<ulong>(ref word);
-            if (before != after)
+            ulong bits = differ[m];
+            while (bits != 0)
             {
+                int at = ((m * 64) + BitOperations.TrailingZeroCount(bits)) * 8;
+                bits &= bits - 1;
+                ulong before = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, at));
+                ref byte word = ref Unsafe.Add(ref b, at);
+                ulong after = Unsafe.ReadUnaligned<ulong>(ref word);
                 hash = TScheme.Update(hash, at >> 3, before, after);
                 AddPatch(at >> 3, after);
                 Unsafe.WriteUnaligned(ref word, before);
             }
         }
 
+        // The final partial word, zero-padded past the state's end: read as the state's last 8 bytes shifted down
+        // (the word's bytes alone, zeros above them) where the state has 8 bytes, byte by byte where it has not.
+        int last = (int)whole + (tailWords * 8);
+        if (last < size)
+        {
+            int index = last >> 3;
+            ulong before;
+            ulong after;
+            if (size >= 8)
+            {
+                int shift = 8 * (8 - (size - last));
+                before = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, size - 8)) >> shift;
+                after = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref b, size - 8)) >> shift;
+            }
+            else
+            {
+                before = WordMix.Word(parent[..size], index);
+                after = WordMix.Word(Buffer.AsSpan(0, size), index);
+            }
+
+            if (before != after)
+            {
+                hash = TScheme.Update(hash, index, before, after);
+                AddPatch(index, after);
+                parent[last..size].CopyTo(Buffer.AsSpan(last, size - last));
+            }
+        }
+
+        _successors++;
+        _patchStart[_successors] = _patchCount;
         return hash;
     }
 

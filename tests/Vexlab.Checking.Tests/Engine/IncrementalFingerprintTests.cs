@@ -85,6 +85,71 @@ public sealed class IncrementalFingerprintTests
         Assert.Equal(successor, written);
     }
 
+    [Theory]
+    // Sizes around the compare's 64-byte blocks, its eight-block bitmap words (512 bytes) and the partial last word.
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(31)]
+    [InlineData(33)]
+    [InlineData(64)]
+    [InlineData(67)]
+    [InlineData(511)]
+    [InlineData(512)]
+    [InlineData(520)]
+    [InlineData(799)]
+    [InlineData(1031)]
+    [InlineData(1100)]
+    public void Any_changed_bytes_give_the_whole_fingerprint_an_ascending_patch_and_the_parent_back(int size)
+    {
+        // SuccessorBuffer.Finish over random successors of random parents: one to many changed bytes anywhere,
+        // the last byte and the first included, several successors of one parent in a row.
+        var random = new Random(size);
+        byte[] parent = new byte[size];
+        var buffer = new SuccessorBuffer<ulong, Fingerprint64>(size, 8);
+        var buffer128 = new SuccessorBuffer<UInt128, Fingerprint128>(size, 8);
+        for (int round = 0; round < 40; round++)
+        {
+            random.NextBytes(parent);
+            ulong hash = Fingerprint64.Hash(parent);
+            UInt128 hash128 = Fingerprint128.Hash(parent);
+            buffer.Load(parent);
+            buffer128.Load(parent);
+            var successors = new List<byte[]>();
+            for (int a = 0; a < 8; a++)
+            {
+                byte[] successor = (byte[])parent.Clone();
+                int changes = a switch { 0 => 1, 1 => size, _ => 1 + random.Next(Math.Max(1, size / 8)) };
+                for (int c = 0; c < changes; c++)
+                {
+                    int at = a == 0 ? (round % 2 == 0 ? size - 1 : 0) : a == 1 ? c : random.Next(size);
+                    successor[at] ^= (byte)(1 + random.Next(255));
+                }
+
+                successor.CopyTo(buffer.Buffer, 0);
+                successor.CopyTo(buffer128.Buffer, 0);
+                Assert.Equal(Fingerprint64.Hash(successor), buffer.Finish(parent, hash));
+                Assert.Equal(Fingerprint128.Hash(successor), buffer128.Finish(parent, hash128));
+                Assert.Equal(parent, buffer.State.ToArray());
+                Assert.Equal(parent, buffer128.State.ToArray());
+                successors.Add(successor);
+            }
+
+            for (int a = 0; a < successors.Count; a++)
+            {
+                ReadOnlySpan<int> words = buffer.PatchWords(a);
+                for (int k = 1; k < words.Length; k++)
+                {
+                    Assert.True(words[k - 1] < words[k], $"size {size}: patch words {words[k - 1]} then {words[k]}");
+                }
+
+                var written = new byte[size];
+                buffer.Write(a, parent, written);
+                Assert.Equal(successors[a], written);
+            }
+        }
+    }
+
     [Fact]
     public void States_that_differ_in_one_word_never_share_a_fingerprint()
     {
