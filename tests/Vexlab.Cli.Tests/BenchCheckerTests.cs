@@ -101,12 +101,30 @@ public sealed class BenchCheckerTests
         Assert.Equal(twos.Order().ElementAt(1), root.GetProperty("parallel").GetProperty("states_per_sec").GetDouble());
         Assert.Equal(speedups.Order().ElementAt(1), root.GetProperty("parallel").GetProperty("speedup").GetDouble(), 1e-9);
 
+        // Each repeat also runs one worker through the multi-worker path beside its one-worker run: the shared path's
+        // ratio to the serial one is the median of the repeats' ratios, and its rate the run of median rate.
+        double[] sharedRates = [.. repeats.GetProperty("shared_path_states_per_sec").EnumerateArray().Select(x => x.GetDouble())];
+        double[] sharedRatios = [.. repeats.GetProperty("shared_path_ratios").EnumerateArray().Select(x => x.GetDouble())];
+        Assert.Equal(3, sharedRates.Length);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(sharedRates[i] / ones[i], sharedRatios[i], 0.002);
+        }
+
+        var sharedPath = root.GetProperty("shared_path");
+        Assert.Equal(sharedRatios.Order().ElementAt(1), sharedPath.GetProperty("ratio_to_serial").GetDouble(), 1e-9);
+        Assert.Equal(sharedRates.Order().ElementAt(1), sharedPath.GetProperty("states_per_sec").GetDouble());
+
         // One repeat (the default) prints no repeats and keeps the one pair's ratio.
         using var once = BenchJson("2");
         Assert.False(once.RootElement.TryGetProperty("repeats", out _));
         Assert.Equal(
             once.RootElement.GetProperty("parallel").GetProperty("states_per_sec").GetDouble() / once.RootElement.GetProperty("states_per_sec").GetDouble(),
             once.RootElement.GetProperty("parallel").GetProperty("speedup").GetDouble(),
+            0.002);
+        Assert.Equal(
+            once.RootElement.GetProperty("shared_path").GetProperty("states_per_sec").GetDouble() / once.RootElement.GetProperty("states_per_sec").GetDouble(),
+            once.RootElement.GetProperty("shared_path").GetProperty("ratio_to_serial").GetDouble(),
             0.002);
     }
 

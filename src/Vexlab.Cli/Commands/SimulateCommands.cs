@@ -503,7 +503,7 @@ public static class SimulateCommands
             curve.Add(count == 1 ? r : count == workers ? parallel! : Vexlab.Checking.CheckerBench.Run(count, maxStates, baseline: false));
         }
         var compact = Vexlab.Checking.CheckerBench.Run(1, maxStates, Vexlab.Checking.Engine.StateCompression.Compact, baseline: false);
-        var sharedPath = parallel is not null ? Vexlab.Checking.CheckerBench.RunSharedPath(maxStates) : null;
+        var sharedPath = pairs.SharedPath;
         var census = treeCensus ? Vexlab.Checking.CheckerBench.RunTreeCensus(maxStates) : null;
         var copy1 = Vexlab.Checking.Engine.MemoryBandwidth.Copy(1);
         int most = counts.Max();
@@ -570,6 +570,8 @@ public static class SimulateCommands
                 repeated["parallel_states_per_sec"] = new JsonArray([.. pairs.ParallelRates.Select(x => JsonValue.Create(Math.Round(x)))]);
                 repeated["speedups"] = new JsonArray([.. pairs.Speedups.Select(x => JsonValue.Create(Math.Round(x, 3)))]);
                 repeated["first"] = new JsonArray([.. pairs.First.Select(x => JsonValue.Create(x))]);
+                repeated["shared_path_states_per_sec"] = new JsonArray([.. pairs.SharedRates.Select(x => JsonValue.Create(Math.Round(x)))]);
+                repeated["shared_path_ratios"] = new JsonArray([.. pairs.SharedRatios.Select(x => JsonValue.Create(Math.Round(x, 3)))]);
             }
 
             doc["repeats"] = repeated;
@@ -595,8 +597,8 @@ public static class SimulateCommands
             doc["shared_path"] = new JsonObject
             {
                 ["states_per_sec"] = Math.Round(sharedPath.StatesPerSec),
-                ["ratio_to_serial"] = Math.Round(sharedPath.StatesPerSec / Math.Max(1, r.StatesPerSec), 3),
-                ["parallel_speedup"] = Math.Round(parallel.StatesPerSec / Math.Max(1, sharedPath.StatesPerSec), 3),
+                ["ratio_to_serial"] = Math.Round(pairs.SharedRatio, 3),
+                ["parallel_speedup"] = Math.Round(pairs.SharedSpeedup, 3),
                 ["wall_ns"] = (long)(sharedPath.Elapsed.TotalMilliseconds * 1e6),
                 ["cpu_ns"] = (long)(sharedPath.CpuTime.TotalMilliseconds * 1e6),
             };
@@ -676,7 +678,8 @@ public static class SimulateCommands
         w.WriteLine(string.Create(Inv, $"compact           {compact.StatesPerSec:N0} states/s ({compact.StatesPerSec / Math.Max(1, r.StatesPerSec):F2} of uncompressed); bytes/state {compact.BytesPerState:F1} (target <= 10); {compact.FingerprintBits}-bit keys, collision probability {compact.CollisionProbability:E1}; cpu {compact.CpuTime.TotalSeconds:F1} s"));
         if (parallel is not null && sharedPath is not null)
         {
-            w.WriteLine(string.Create(Inv, $"shared path       {sharedPath.StatesPerSec:N0} states/s with 1 worker ({sharedPath.StatesPerSec / Math.Max(1, r.StatesPerSec):F2} of the serial path); {parallel.Workers} workers run {parallel.StatesPerSec / Math.Max(1, sharedPath.StatesPerSec):F2}x its rate"));
+            w.WriteLine(string.Create(Inv, $"shared path       {sharedPath.StatesPerSec:N0} states/s with 1 worker ({pairs.SharedRatio:F2} of the serial path); {parallel.Workers} workers run {pairs.SharedSpeedup:F2}x its rate")
+                + (repeats > 1 ? string.Create(Inv, $" (medians over the repeats; to the serial path {string.Join(", ", pairs.SharedRatios.Select(x => x.ToString("F2", Inv)))})") : string.Empty));
         }
 
         w.WriteLine(string.Create(Inv, $"table growth      {r.TableGrowths} growths in {r.TableGrowthTime.TotalSeconds:F1} s ({r.TableGrowthShare:F2} of the 1-worker run)")
@@ -713,7 +716,9 @@ public static class SimulateCommands
     /// in <paramref name="repeats"/> pairs, so that both see the same machine: on a host whose speed
     /// drifts over minutes (another tenant, a host reclaiming memory) one pair's speedup can be off by a fifth either
     /// way. Reported: the run of median rate of each kind, and the median of the pairs' speedups (each pair's two
-    /// runs adjacent in time); with one repeat, the one pair.
+    /// runs adjacent in time); with one repeat, the one pair. With a parallel run each repeat also runs one worker
+    /// through the multi-worker path, between the other two, and its ratios to both are the repeat's: a shared-path
+    /// run measured once, minutes from the serial runs, had put that ratio anywhere from 0.78 to 0.93.
     /// </summary>
     private static BenchPairs RepeatedPairs(int workers, long maxStates, int repeats)
     {
@@ -721,13 +726,18 @@ public static class SimulateCommands
         var parallels = new List<Vexlab.Checking.CheckerBenchResult>();
         var speedups = new List<double>();
         var first = new List<int>();
+        var shared = new List<Vexlab.Checking.CheckerBenchResult>();
+        var sharedRatios = new List<double>();
+        var sharedSpeedups = new List<double>();
         for (int i = 0; i < repeats; i++)
         {
             // The pairs take turns at running first (1 then N, N then 1, ...: ABBA order), so that a host whose speed
             // drifts one way over the pairs, or a run that finds memory its predecessor freed, favours neither kind.
             bool parallelFirst = workers > 1 && i % 2 == 1;
             var parallel = parallelFirst ? Vexlab.Checking.CheckerBench.Run(workers, maxStates) : null;
+            var sharedFirst = parallelFirst ? Vexlab.Checking.CheckerBench.RunSharedPath(maxStates) : null;
             var one = Vexlab.Checking.CheckerBench.Run(1, maxStates);
+            var sharedPath = workers > 1 && !parallelFirst ? Vexlab.Checking.CheckerBench.RunSharedPath(maxStates) : sharedFirst;
             if (workers > 1 && !parallelFirst)
             {
                 parallel = Vexlab.Checking.CheckerBench.Run(workers, maxStates);
@@ -739,6 +749,9 @@ public static class SimulateCommands
             {
                 parallels.Add(parallel);
                 speedups.Add(parallel.StatesPerSec / Math.Max(1, one.StatesPerSec));
+                shared.Add(sharedPath!);
+                sharedRatios.Add(sharedPath!.StatesPerSec / Math.Max(1, one.StatesPerSec));
+                sharedSpeedups.Add(parallel.StatesPerSec / Math.Max(1, sharedPath.StatesPerSec));
             }
         }
 
@@ -749,7 +762,12 @@ public static class SimulateCommands
             [.. ones.Select(x => x.StatesPerSec)],
             [.. parallels.Select(x => x.StatesPerSec)],
             speedups,
-            first);
+            first,
+            shared.Count == 0 ? null : MedianRun(shared),
+            sharedRatios.Count == 0 ? 1 : Median(sharedRatios),
+            sharedSpeedups.Count == 0 ? 1 : Median(sharedSpeedups),
+            [.. shared.Select(x => x.StatesPerSec)],
+            sharedRatios);
     }
 
     private sealed record BenchPairs(
@@ -759,7 +777,12 @@ public static class SimulateCommands
         IReadOnlyList<double> OneRates,
         IReadOnlyList<double> ParallelRates,
         IReadOnlyList<double> Speedups,
-        IReadOnlyList<int> First);
+        IReadOnlyList<int> First,
+        Vexlab.Checking.CheckerBenchResult? SharedPath,
+        double SharedRatio,
+        double SharedSpeedup,
+        IReadOnlyList<double> SharedRates,
+        IReadOnlyList<double> SharedRatios);
 
     /// <summary>The run of median states/s (the lower middle one of an even count).</summary>
     private static Vexlab.Checking.CheckerBenchResult MedianRun(List<Vexlab.Checking.CheckerBenchResult> runs)
