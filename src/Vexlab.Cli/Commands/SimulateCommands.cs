@@ -717,7 +717,7 @@ public static class SimulateCommands
     /// drifts over minutes (another tenant, a host reclaiming memory) one pair's speedup can be off by a fifth either
     /// way. Reported: the run of median rate of each kind, and the median of the pairs' speedups (each pair's two
     /// runs adjacent in time); with one repeat, the one pair. With a parallel run each repeat also runs one worker
-    /// through the multi-worker path, between the other two, and its ratios to both are the repeat's: a shared-path
+    /// through the multi-worker path, beside the one-worker run, and its ratios to both are the repeat's: a shared-path
     /// run measured once, minutes from the serial runs, had put that ratio anywhere from 0.78 to 0.93.
     /// </summary>
     private static BenchPairs RepeatedPairs(int workers, long maxStates, int repeats)
@@ -734,14 +734,17 @@ public static class SimulateCommands
             // The pairs take turns at running first (1 then N, N then 1, ...: ABBA order), so that a host whose speed
             // drifts one way over the pairs, or a run that finds memory its predecessor freed, favours neither kind.
             bool parallelFirst = workers > 1 && i % 2 == 1;
+            // The shared-path run goes on the one-worker run's other side (shared, 1, N, then N, 1, shared), so
+            // that the pair stays adjacent and the one-worker run lies beside both.
+            var sharedFirst = workers > 1 && !parallelFirst ? Vexlab.Checking.CheckerBench.RunSharedPath(maxStates) : null;
             var parallel = parallelFirst ? Vexlab.Checking.CheckerBench.Run(workers, maxStates) : null;
-            var sharedFirst = parallelFirst ? Vexlab.Checking.CheckerBench.RunSharedPath(maxStates) : null;
             var one = Vexlab.Checking.CheckerBench.Run(1, maxStates);
-            var sharedPath = workers > 1 && !parallelFirst ? Vexlab.Checking.CheckerBench.RunSharedPath(maxStates) : sharedFirst;
             if (workers > 1 && !parallelFirst)
             {
                 parallel = Vexlab.Checking.CheckerBench.Run(workers, maxStates);
             }
+
+            var sharedPath = parallelFirst ? Vexlab.Checking.CheckerBench.RunSharedPath(maxStates) : sharedFirst;
 
             ones.Add(one);
             first.Add(parallelFirst ? workers : 1);
