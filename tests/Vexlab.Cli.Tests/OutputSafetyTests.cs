@@ -105,7 +105,7 @@ public sealed class OutputSafetyTests : IDisposable
         var deadline = Stopwatch.StartNew();
         // Wait until the trace is being written (its temp file grows), then kill.
         while (deadline.Elapsed < TimeSpan.FromSeconds(60)
-            && !Directory.GetFiles(_dir, ".t.json.tmp-*").Any(f => new FileInfo(f).Length > 100_000))
+            && !Directory.GetFiles(_dir, ".t.json.tmp-*").Any(f => LengthOrZero(f) > 100_000))
         {
             Thread.Sleep(50);
         }
@@ -128,6 +128,22 @@ public sealed class OutputSafetyTests : IDisposable
         run.WaitForExit();
         Assert.Equal(74, run.ExitCode);
         Assert.Matches("^vexlab: cannot write standard output: [^\n]+\n$", stderr);
+    }
+
+    /// <summary>
+    /// A listed file's length, or zero when it is gone by the time it is measured: the run checks at its start that it
+    /// can write beside the target, with a temp file it removes at once, which a listing can catch.
+    /// </summary>
+    private static long LengthOrZero(string path)
+    {
+        try
+        {
+            return new FileInfo(path).Length;
+        }
+        catch (FileNotFoundException)
+        {
+            return 0;
+        }
     }
 
     private static Process Start(string[] args)
