@@ -75,6 +75,12 @@ internal static class WordMix
             return Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref MemoryMarshal.GetReference(state), offset));
         }
 
+        // The last, partial word: the state's last 8 bytes shifted down leave its bytes alone, zeros above them.
+        if (state.Length >= 8 && offset < state.Length)
+        {
+            return Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref MemoryMarshal.GetReference(state), state.Length - 8)) >> (8 * (offset + 8 - state.Length));
+        }
+
         ulong word = 0;
         for (int i = state.Length - 1; i >= offset; i--)
         {

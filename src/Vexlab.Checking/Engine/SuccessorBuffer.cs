@@ -137,26 +137,13 @@ internal sealed class SuccessorBuffer<TKey, TScheme>
             }
         }
 
-        // The final partial word, zero-padded past the state's end: read as the state's last 8 bytes shifted down
-        // (the word's bytes alone, zeros above them) where the state has 8 bytes, byte by byte where it has not.
+        // The final partial word, zero-padded past the state's end.
         int last = (int)whole + (tailWords * 8);
         if (last < size)
         {
             int index = last >> 3;
-            ulong before;
-            ulong after;
-            if (size >= 8)
-            {
-                int shift = 8 * (8 - (size - last));
-                before = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, size - 8)) >> shift;
-                after = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref b, size - 8)) >> shift;
-            }
-            else
-            {
-                before = WordMix.Word(parent[..size], index);
-                after = WordMix.Word(Buffer.AsSpan(0, size), index);
-            }
-
+            ulong before = WordMix.Word(parent[..size], index);
+            ulong after = WordMix.Word(Buffer.AsSpan(0, size), index);
             if (before != after)
             {
                 hash = TScheme.Update(hash, index, before, after);
