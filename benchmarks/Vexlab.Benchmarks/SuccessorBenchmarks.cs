@@ -29,29 +29,19 @@ public class SuccessorBenchmarks
     public void Setup()
     {
         _system = ModelCheck.BuildSystem(new CheckRequest("bench", "kvm-pf-int", [], ["no-deadlock"]));
-        var state = new byte[_system.StateSize];
-        var next = new byte[_system.StateSize];
-        var buffer = new ulong[_system.MaxActions];
-        _system.WriteInitialState(state);
-        var random = new Random(1);
         var states = new List<byte[]>();
         var actions = new List<ulong[]>();
         var total = 0;
-        while (total < Successors)
+        foreach (var (state, enabled, n) in BenchWalk.States(_system, seed: 1))
         {
-            var n = _system.ListActions(state, buffer);
-            if (n == 0)
-            {
-                _system.WriteInitialState(state);
-                continue;
-            }
-
             var taken = Math.Min(n, Successors - total);
             states.Add((byte[])state.Clone());
-            actions.Add(buffer[..taken]);
+            actions.Add(enabled[..taken]);
             total += taken;
-            _system.Apply(state, buffer[random.Next(n)], next);
-            next.CopyTo(state, 0);
+            if (total == Successors)
+            {
+                break;
+            }
         }
 
         _states = [.. states];
@@ -161,22 +151,16 @@ public class FingerprintTermBenchmarks
     public void Setup()
     {
         using var system = ModelCheck.BuildSystem(new CheckRequest("bench", "kvm-pf-int", [], ["no-deadlock"]));
-        var state = new byte[system.StateSize];
         var next = new byte[system.StateSize];
-        var actions = new ulong[system.MaxActions];
-        system.WriteInitialState(state);
-        var random = new Random(1);
         var index = new List<int>();
         var before = new List<ulong>();
         var after = new List<ulong>();
         var words = system.StateSize / 8;
-        while (index.Count < ChangedWords)
+        foreach (var (state, actions, n) in BenchWalk.States(system, seed: 1))
         {
-            var n = system.ListActions(state, actions);
-            if (n == 0)
+            if (index.Count >= ChangedWords)
             {
-                system.WriteInitialState(state);
-                continue;
+                break;
             }
 
             for (var a = 0; a < n; a++)
@@ -194,9 +178,6 @@ public class FingerprintTermBenchmarks
                     }
                 }
             }
-
-            system.Apply(state, actions[random.Next(n)], next);
-            next.CopyTo(state, 0);
         }
 
         _index = [.. index[..ChangedWords]];
@@ -228,12 +209,5 @@ public class FingerprintTermBenchmarks
         return hash;
     }
 
-    private static ulong TwoMixes(ulong word, int index) => SplitMix(SplitMix(word) ^ (Golden * (ulong)(index + 1)));
-
-    private static ulong SplitMix(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
-        return z ^ (z >> 31);
-    }
+    private static ulong TwoMixes(ulong word, int index) => WordMix.SplitMix(WordMix.SplitMix(word) ^ (Golden * (ulong)(index + 1)));
 }

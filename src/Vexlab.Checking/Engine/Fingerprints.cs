@@ -93,7 +93,7 @@ internal static class WordMix
     public static int Words(int stateSize) => (stateSize + 7) / 8;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong SplitMix(ulong z)
+    internal static ulong SplitMix(ulong z)
     {
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
