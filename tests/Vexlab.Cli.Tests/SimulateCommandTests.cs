@@ -76,6 +76,17 @@ public sealed class SimulateCommandTests
     }
 
     [Fact]
+    public void Tick_of_one_second_runs_and_longer_is_refused()
+    {
+        // A tick past 1 s once overflowed the EEVDF lag limit (tick x NICE_0_LOAD) into an internal error.
+        var longest = CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "ve", "--duration", "3s", "--set", "guest.tick=1s");
+        Assert.Equal(0, longest.ExitCode);
+        var over = CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "ve", "--duration", "100us", "--set", "guest.tick=1001ms");
+        Assert.Equal(2, over.ExitCode);
+        Assert.Equal("vexlab: --set: guest.tick: must be at most 1s, got 1001ms\n", over.Stderr);
+    }
+
+    [Fact]
     public void Scenarios_ListAndShow()
     {
         var list = CliRunner.Run("scenarios", "list");
@@ -101,6 +112,7 @@ public sealed class SimulateCommandTests
     [InlineData("guest:\n  memory: 4MiB\nregions:\n  - name: big\n    size: 8MiB\n", 5, 11, "size")]
     [InlineData("guest:\n  vcpus: 2\ntasks:\n  - name: t\n    vcpu: 3\n    loop: compute 1\n", 5, 11, "vcpu")]
     [InlineData("regions:\n  - name: r\n    size: -4KiB\n", 3, 11, "size")]
+    [InlineData("guest:\n  tick: 8806316530991104us\n", 2, 9, "guest.tick")]
     public void BadScenario_IsOneLineWithFileLineColumn_Exit2(string yaml, int line, int column, string key)
     {
         var path = WriteScenario(yaml);
