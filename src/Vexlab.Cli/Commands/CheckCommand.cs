@@ -8,6 +8,7 @@ using Vexlab.Checking.Models;
 using Vexlab.Cli.Infrastructure;
 using Vexlab.Model.Configuration;
 using Vexlab.Model.Machine;
+using Vexlab.Scenarios.Values;
 
 namespace Vexlab.Cli.Commands;
 
@@ -22,9 +23,9 @@ public static class CheckCommand
         var property = new Option<string[]>("--property") { Description = "Check only this property (repeatable); default: all", HelpName = "NAME", AllowMultipleArgumentsPerToken = false };
         var set = new Option<string[]>("--set") { Description = "Override a knob (repeatable)", HelpName = "KEY=VALUE" };
         var maxStates = new Option<long?>("--max-states") { Description = "Stop after this many distinct states", HelpName = "N" };
-        var maxMemory = new Option<string?>("--max-memory", "--memory") { Description = "Hard memory bound of the search (table, parents, frontier, graph, buffers, fair-cycle search), e.g. 512M, 4G: at it the check stops with exit 3 (and a checkpoint with --checkpoint); default: half the memory", HelpName = "SIZE" };
+        var maxMemory = new Option<string?>("--max-memory", "--memory") { Description = "Hard memory bound of the search (table, parents, frontier, graph, buffers, fair-cycle search), e.g. 512M, 4G or 4GiB: at it the check stops with exit 3 (and a checkpoint with --checkpoint); default: half the memory", HelpName = "SIZE" };
         var spillDir = new Option<string?>("--spill-dir") { Description = "Folder for frontier spill files (default: the temporary folder)", HelpName = "DIR" };
-        var maxSpill = new Option<string?>("--max-spill") { Description = "Disk budget of the frontier spill, e.g. 1G; default: half the free space of the spill folder", HelpName = "SIZE" };
+        var maxSpill = new Option<string?>("--max-spill") { Description = "Disk budget of the frontier spill, e.g. 1G or 1GiB; default: half the free space of the spill folder", HelpName = "SIZE" };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Write a checkpoint to DIR periodically and whenever the check stops early (limit, Ctrl-C, SIGTERM)", HelpName = "DIR" };
         var checkpointEvery = new Option<string?>("--checkpoint-every") { Description = "Interval of periodic checkpoints (with --checkpoint) [default: 10m]", HelpName = "DURATION" };
         var resume = new Option<string?>("--resume") { Description = "Continue from the checkpoint in DIR (same model, protocol, settings and properties)", HelpName = "DIR" };
@@ -651,53 +652,40 @@ public static class CheckCommand
         return new(text[..eq].Trim(), text[(eq + 1)..].Trim());
     }
 
+    /// <summary>
+    /// A size option: the units of scenario files (4GiB, 512MiB, 1.5GB: KB, MB and GB are decimal) and, as GNU tools
+    /// and this option always took them, a bare K, M, G or T for KiB, MiB, GiB or TiB (512M, 4G); 1 byte to 2^62.
+    /// </summary>
     internal static long ParseSize(string text, string flag)
     {
-        var t = text.Trim().ToUpperInvariant();
-        long scale = 1;
-        if (t.EndsWith('B'))
+        var t = text.Trim();
+        if (t.Length > 1 && char.IsAsciiDigit(t[^2]) && "kKmMgGtT".Contains(t[^1], StringComparison.Ordinal))
         {
-            t = t[..^1];
+            t = string.Concat(t.AsSpan(0, t.Length - 1), char.ToUpperInvariant(t[^1]) == 'K' ? "KiB" : char.ToUpperInvariant(t[^1]) + "iB");
         }
 
-        if (t.Length > 0 && "KMGT".Contains(t[^1], StringComparison.Ordinal))
+        var parsed = ScalarParsers.ParseSize(t);
+        if (!parsed.IsOk || parsed.Value <= 0 || parsed.Value >= 1L << 62)
         {
-            scale = t[^1] switch { 'K' => 1L << 10, 'M' => 1L << 20, 'G' => 1L << 30, _ => 1L << 40 };
-            t = t[..^1];
+            throw new InputException($"check: {flag} {text}: expected a size from 1 byte to 4EiB such as 512M, 4G or 4GiB (units B, KiB, MiB, GiB, TiB, PiB, KB, MB, GB, TB, PB; K, M, G, T for KiB to TiB)");
         }
 
-        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value) || value <= 0
-            || value * scale >= 1L << 62)
-        {
-            throw new InputException($"check: {flag} {text}: expected a size such as 512M or 4G");
-        }
-
-        return (long)(value * scale);
+        return parsed.Value;
     }
 
+    /// <summary>The longest duration option accepted: a year, as the simulator's <c>--time-limit</c>.</summary>
+    private const long MaxDurationNs = 365L * 24 * 3600 * 1_000_000_000;
+
+    /// <summary>A duration option, in the units of scenario files (250us, 1.5ms, 30s, 5m, 2h), from 1 ns to a year.</summary>
     internal static TimeSpan ParseDuration(string text, string flag)
     {
-        var t = text.Trim().ToLowerInvariant();
-        double scale = 1;
-        if (t.EndsWith("ms", StringComparison.Ordinal))
+        var parsed = ScalarParsers.ParseDuration(text.Trim());
+        if (!parsed.IsOk || parsed.Value <= 0 || parsed.Value > MaxDurationNs)
         {
-            scale = 0.001;
-            t = t[..^2];
-        }
-        else if (t.Length > 0 && "smh".Contains(t[^1], StringComparison.Ordinal))
-        {
-            scale = t[^1] switch { 's' => 1, 'm' => 60, _ => 3600 };
-            t = t[..^1];
+            throw new InputException($"check: {flag} {text}: expected a duration from 1ns to a year such as 30s or 5m (units ns, us, ms, s, m, h)");
         }
 
-        // At most about 30 years: beyond that TimeSpan overflows.
-        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value) || value <= 0
-            || value * scale > 1e9)
-        {
-            throw new InputException($"check: {flag} {text}: expected a duration such as 30s or 5m");
-        }
-
-        return TimeSpan.FromSeconds(value * scale);
+        return TimeSpan.FromTicks(Math.Max(1, parsed.Value / TimeSpan.NanosecondsPerTick));
     }
 
     private static string ExistingFolder(string path, string flag)
