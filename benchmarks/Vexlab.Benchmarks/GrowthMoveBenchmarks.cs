@@ -64,34 +64,14 @@ public class GrowthMoveBenchmarks
     }
 
     [Benchmark(OperationsPerInvoke = Keys)]
-    public long MoveToHome()
-    {
-        ulong[] t = _table;
-        long moved = 0;
-        for (int j = Slots - 1; j >= 0; j--)
-        {
-            ulong key = t[j];
-            if (key == 0)
-            {
-                continue;
-            }
-
-            int home = Home(key, Grown);
-            if (home <= j)
-            {
-                continue;
-            }
-
-            t[j] = 0;
-            t[home] = key;
-            moved++;
-        }
-
-        return moved;
-    }
+    public long MoveToHome() => Move<AtHome>();
 
     [Benchmark(OperationsPerInvoke = Keys)]
-    public long MoveAndProbe()
+    public long MoveAndProbe() => Move<FirstEmpty>();
+
+    /// <summary>Moves every key whose new home is above its slot to the slot <typeparamref name="TRule"/> picks.</summary>
+    private long Move<TRule>()
+        where TRule : struct, IMoveRule
     {
         ulong[] t = _table;
         long moved = 0;
@@ -110,12 +90,7 @@ public class GrowthMoveBenchmarks
             }
 
             t[j] = 0;
-            int i = home;
-            while (i < Grown && t[i] != 0)
-            {
-                i++;
-            }
-
+            int i = TRule.Slot(t, home);
             if (i < Grown)
             {
                 t[i] = key;
@@ -124,6 +99,31 @@ public class GrowthMoveBenchmarks
         }
 
         return moved;
+    }
+
+    /// <summary>Where a move puts a key (a struct, so that each rule's loop is compiled on its own, with no branch between them).</summary>
+    private interface IMoveRule
+    {
+        static abstract int Slot(ulong[] table, int home);
+    }
+
+    private readonly struct AtHome : IMoveRule
+    {
+        public static int Slot(ulong[] table, int home) => home;
+    }
+
+    private readonly struct FirstEmpty : IMoveRule
+    {
+        public static int Slot(ulong[] table, int home)
+        {
+            int i = home;
+            while (i < Grown && table[i] != 0)
+            {
+                i++;
+            }
+
+            return i;
+        }
     }
 
     /// <summary>FingerprintTable's home of a key in a table of <paramref name="capacity"/> slots.</summary>
