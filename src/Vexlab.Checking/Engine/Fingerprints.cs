@@ -567,7 +567,7 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
             // The new slots are faulted in first, all at once (the writes would fault them in one by one), and timed.
             FaultIn(oldCapacity, grown);
             var later = new Displaced(0, _ids != null);
-            MoveUp(0, oldCapacity, (int)grown, later);
+            MoveUp(0, oldCapacity, (int)grown, oldCapacity, later);
             later.ClaimAll(this);
             return;
         }
@@ -588,7 +588,7 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
                 FaultIn(oldCapacity, grown);
             }
 
-            MoveUp(from, to, t == parts - 1 ? (int)grown : to, displaced[t]);
+            MoveUp(from, to, t == parts - 1 ? (int)grown : to, oldCapacity, displaced[t]);
         });
         Parallel.For(0, parts, parallel, t => displaced[t].ClaimAll(this));
     }
@@ -659,13 +659,28 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
     /// <summary>
     /// Moves the keys of old slots [<paramref name="from"/>, <paramref name="to"/>) to their places in the grown table,
     /// from the top down, probing no higher than <paramref name="limit"/>; the keys it cannot place so go to
-    /// <paramref name="later"/>.
+    /// <paramref name="later"/>. <paramref name="oldCapacity"/>: the table's slots before the growth.
     /// </summary>
-    private void MoveUp(int from, int to, int limit, Displaced later)
+    /// <remarks>
+    /// A probe's loads read slots the moves just before may have written, so a move waited for the one before it:
+    /// four times the memory traffic and the hash together (<c>GrowthMoveBenchmarks</c>). 64-bit keys are therefore
+    /// moved <see cref="WindowSources"/> old slots at a time: the occupancy of the <see cref="WindowSlots"/> new slots
+    /// their homes fall in is read once into a bitmap, and a key's slot is the bitmap's first clear bit from its home,
+    /// found and then set in registers. The keys land where the probe puts them (the bitmap is those slots' contents):
+    /// every slot of the window lies above the old slots being moved, where only this loop writes. A key whose home
+    /// falls outside the window, or whose probe runs past it, probes memory as before.
+    /// </remarks>
+    private void MoveUp(int from, int to, int limit, int oldCapacity, Displaced later)
     {
         TKey* keys = _keys;
         int* ids = _ids;
-        for (int j = to - 1; j >= from; j--)
+        int j = to - 1;
+        if (typeof(TKey) == typeof(ulong) && Vector256.IsHardwareAccelerated)
+        {
+            j = MoveUpWindowed(from, j, limit, oldCapacity, later);
+        }
+
+        for (; j >= from; j--)
         {
             TKey key = keys[j];
             if (TScheme.IsEmpty(key))
@@ -706,6 +721,148 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
             {
                 ids[i] = id;
             }
+        }
+    }
+
+    /// <summary>Old slots moved a window at a time (see <see cref="MoveUp"/>).</summary>
+    private const int WindowSources = 32;
+
+    /// <summary>New slots a window's bitmap covers: the homes of <see cref="WindowSources"/> old slots and their probes.</summary>
+    private const int WindowSlots = 128;
+
+    /// <summary>
+    /// <see cref="MoveUp"/>'s windowed part for 64-bit keys: moves old slots from <paramref name="top"/> down while a
+    /// window fits above them (all but the table's lowest slots); returns the next old slot to move.
+    /// </summary>
+    private int MoveUpWindowed(int from, int top, int limit, int oldCapacity, Displaced later)
+    {
+        ulong* keys = (ulong*)_keys;
+        int* ids = _ids;
+        ulong grown = _capacity;
+        int j = top;
+        while (j - WindowSources + 1 >= from)
+        {
+            int low = j - WindowSources + 1;
+
+            // The new homes of the keys in old slots [low, j] lie from about low x grown / old up; the few
+            // keys displaced far below their homes fall under the window and probe memory.
+            // At the table's top the window ends with it.
+            int window = (int)Math.Min((ulong)low * grown / (ulong)oldCapacity - (WindowSlots / 8), grown - WindowSlots);
+            if (window <= j)
+            {
+                break;
+            }
+
+            // Slots at or past the limit count as taken, so no key is placed there from the window.
+            ulong taken0 = Taken(keys + window) | Taken(keys + window + 16) << 16 | Taken(keys + window + 32) << 32 | Taken(keys + window + 48) << 48;
+            ulong taken1 = Taken(keys + window + 64) | Taken(keys + window + 80) << 16 | Taken(keys + window + 96) << 32 | Taken(keys + window + 112) << 48;
+            int open = limit - window;
+            if (open < WindowSlots)
+            {
+                taken1 |= open <= 64 ? ulong.MaxValue : ulong.MaxValue << (open - 64);
+                taken0 |= open <= 0 ? ulong.MaxValue : open < 64 ? ulong.MaxValue << open : 0;
+            }
+
+            for (; j >= low; j--)
+            {
+                ulong key = keys[j];
+                if (key == 0)
+                {
+                    continue;
+                }
+
+                int home = (int)Math.BigMul(key, grown, out _);
+                if (home == j)
+                {
+                    continue;
+                }
+
+                int id = ids == null ? 0 : ids[j];
+                keys[j] = 0;
+                if (ids != null)
+                {
+                    ids[j] = 0;
+                }
+
+                if (home < j)
+                {
+                    later.Add(Unsafe.As<ulong, TKey>(ref key), id);
+                    continue;
+                }
+
+                int at = home - window;
+                int i = -1;
+                if ((uint)at < WindowSlots)
+                {
+                    ulong free0 = at < 64 ? ~taken0 & (ulong.MaxValue << at) : 0;
+                    ulong free1 = ~taken1 & (at < 64 ? ulong.MaxValue : ulong.MaxValue << (at - 64));
+                    if (free0 != 0)
+                    {
+                        int bit = BitOperations.TrailingZeroCount(free0);
+                        taken0 |= 1UL << bit;
+                        i = window + bit;
+                    }
+                    else if (free1 != 0)
+                    {
+                        int bit = BitOperations.TrailingZeroCount(free1);
+                        taken1 |= 1UL << bit;
+                        i = window + 64 + bit;
+                    }
+                    else
+                    {
+                        // Every slot from the home to the window's end is taken: the probe goes on past it.
+                        i = Probe(keys, window + WindowSlots, limit);
+                    }
+                }
+                else
+                {
+                    i = Probe(keys, home, limit);
+                    int placed = i - window;
+                    if ((uint)placed < 64)
+                    {
+                        taken0 |= 1UL << placed;
+                    }
+                    else if ((uint)placed < WindowSlots)
+                    {
+                        taken1 |= 1UL << (placed - 64);
+                    }
+                }
+
+                if (i >= limit)
+                {
+                    later.Add(Unsafe.As<ulong, TKey>(ref key), id);
+                    continue;
+                }
+
+                keys[i] = key;
+                if (ids != null)
+                {
+                    ids[i] = id;
+                }
+            }
+        }
+
+        return j;
+
+        // Bit s set where slot s of the 16 at p holds a key.
+        static ulong Taken(ulong* p)
+        {
+            uint empty = Vector256.Equals(Vector256.Load(p), Vector256<ulong>.Zero).ExtractMostSignificantBits()
+                | (Vector256.Equals(Vector256.Load(p + 4), Vector256<ulong>.Zero).ExtractMostSignificantBits() << 4)
+                | (Vector256.Equals(Vector256.Load(p + 8), Vector256<ulong>.Zero).ExtractMostSignificantBits() << 8)
+                | (Vector256.Equals(Vector256.Load(p + 12), Vector256<ulong>.Zero).ExtractMostSignificantBits() << 12);
+            return ~empty & 0xFFFFUL;
+        }
+
+        // The first empty slot from i below limit (limit where none is).
+        static int Probe(ulong* keys, int i, int limit)
+        {
+            while (i < limit && keys[i] != 0)
+            {
+                i++;
+            }
+
+            return i;
         }
     }
 
