@@ -701,15 +701,7 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
                 ids[j] = 0;
             }
 
-            int i = home;
-            if (home > j)
-            {
-                while (i < limit && !TScheme.IsEmpty(keys[i]))
-                {
-                    i++;
-                }
-            }
-
+            int i = home > j ? FirstEmpty(keys, home, limit) : home;
             if (home < j || i >= limit)
             {
                 later.Add(key, id);
@@ -811,12 +803,12 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
                     else
                     {
                         // Every slot from the home to the window's end is taken: the probe goes on past it.
-                        i = Probe(keys, window + WindowSlots, limit);
+                        i = FirstEmpty((TKey*)keys, window + WindowSlots, limit);
                     }
                 }
                 else
                 {
-                    i = Probe(keys, home, limit);
+                    i = FirstEmpty((TKey*)keys, home, limit);
                     int placed = i - window;
                     if ((uint)placed < 64)
                     {
@@ -853,17 +845,17 @@ internal sealed unsafe class FingerprintTable<TKey, TScheme> : IDisposable
                 | (Vector256.Equals(Vector256.Load(p + 12), Vector256<ulong>.Zero).ExtractMostSignificantBits() << 12);
             return ~empty & 0xFFFFUL;
         }
+    }
 
-        // The first empty slot from i below limit (limit where none is).
-        static int Probe(ulong* keys, int i, int limit)
+    /// <summary>The first empty slot from <paramref name="i"/> below <paramref name="limit"/> (<paramref name="limit"/> where none is).</summary>
+    private static int FirstEmpty(TKey* keys, int i, int limit)
+    {
+        while (i < limit && !TScheme.IsEmpty(keys[i]))
         {
-            while (i < limit && keys[i] != 0)
-            {
-                i++;
-            }
-
-            return i;
+            i++;
         }
+
+        return i;
     }
 
     /// <summary>Keys a growth took out of their slots, with their ids, to insert once the others are in place.</summary>
