@@ -54,17 +54,23 @@ public class DocumentTests
     public void Empty_documents_are_empty_mappings(string yaml, int count) =>
         Assert.Equal(count, ScenarioDocument.Parse(yaml, FileName).Root.Entries.Count);
 
-    [Fact]
-    public void Root_must_be_a_mapping() =>
+    // The errors name the kind of file read: a model or sweep file goes through the same reader.
+    [Theory]
+    [InlineData("scenario file")]
+    [InlineData("model file")]
+    [InlineData("sweep file")]
+    public void Root_must_be_a_mapping(string what) =>
         Assert.Equal(
-            "s.yaml:1:1: a scenario must be a mapping of keys, got a list",
-            Fails(() => ScenarioDocument.Parse("- a\n- b\n", FileName)));
+            $"s.yaml:1:1: the {what} must be a mapping of keys, got a list",
+            Fails(() => ScenarioDocument.Parse("- a\n- b\n", FileName, what)));
 
-    [Fact]
-    public void One_document_per_file() =>
+    [Theory]
+    [InlineData("scenario file")]
+    [InlineData("model file")]
+    public void One_document_per_file(string what) =>
         Assert.Equal(
-            "s.yaml:2:1: a scenario file holds one YAML document, found a second",
-            Fails(() => ScenarioDocument.Parse("a: 1\n---\nb: 2\n", FileName)));
+            $"s.yaml:2:1: the {what} holds one YAML document, found a second",
+            Fails(() => ScenarioDocument.Parse("a: 1\n---\nb: 2\n", FileName, what)));
 
     [Fact]
     public void Aliases_are_rejected() =>

@@ -129,14 +129,14 @@ public sealed class ScenarioDocument
                 }
                 else
                 {
-                    throw node.Error($"a scenario must be a mapping of keys, got {node.Description}");
+                    throw node.Error($"the {what} must be a mapping of keys, got {node.Description}");
                 }
             }
 
             Take<DocumentEnd>(parser);
             if (parser.Current is DocumentStart next)
             {
-                throw InputException.At(file, Line(next), Column(next), null, "a scenario file holds one YAML document, found a second");
+                throw InputException.At(file, Line(next), Column(next), null, $"the {what} holds one YAML document, found a second");
             }
 
             return root;
