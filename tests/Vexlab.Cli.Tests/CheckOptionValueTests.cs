@@ -79,4 +79,22 @@ public sealed class CheckOptionValueTests
         Assert.Single(bad.Stderr.TrimEnd('\n').Split('\n'));
         Assert.Contains("--time-limit 1d", bad.Stderr, StringComparison.Ordinal);
     }
+
+    // Each count out of range is named with its value, not folded into one line listing every rule.
+    [Theory]
+    [InlineData("check: --workers must be at least 1, got 0", "--workers", "0")]
+    [InlineData("check: --workers must be at least 1, got -3", "--workers", "-3")]
+    [InlineData("check: --workers must be at least 1, got 0", "--swarm", "--max-depth", "5", "--workers", "0")]
+    [InlineData("check: --members must be at least 1, got 0", "--swarm", "--members", "0")]
+    [InlineData("check: --swarm-member must be from 0 to 1 (members are numbered from 0 below --members 2), got 2", "--swarm", "--members", "2", "--swarm-member", "2")]
+    [InlineData("check: --swarm-member must be from 0 to 15 (members are numbered from 0 below --members 16), got -1", "--swarm", "--swarm-member", "-1")]
+    [InlineData("check: --max-depth must be at least 1 with --swarm, got 0", "--swarm", "--max-depth", "0")]
+    [InlineData("check: --max-states must be at least 1 with --swarm, got 0", "--swarm", "--max-states", "0")]
+    public void Counts_out_of_range_name_the_option_and_the_value(string message, params string[] extra)
+    {
+        var r = CliRunner.Run(["check", "--builtin", "wake-race", "--protocol", "ve", .. extra]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("vexlab: " + message, r.Stderr.TrimEnd('\n'));
+        Assert.Equal(string.Empty, r.Stdout);
+    }
 }

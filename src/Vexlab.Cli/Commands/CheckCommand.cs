@@ -76,7 +76,7 @@ public static class CheckCommand
             var options = new CheckerOptions();
             if (parse.GetValue(workers) is { } w)
             {
-                options.Workers = w;
+                options.Workers = w >= 1 ? w : throw new InputException($"check: --workers must be at least 1, got {w}");
             }
 
             if (parse.GetValue(fingerprintBits) is { } bits)
@@ -232,11 +232,7 @@ public static class CheckCommand
                     swarmOptions = swarmOptions with { MaxStatesPerMember = perMember };
                 }
 
-                if (swarmOptions.Members < 1 || swarmOptions.OnlyMember is < 0 || swarmOptions.OnlyMember >= swarmOptions.Members
-                    || swarmOptions.MaxDepth is < 1 || swarmOptions.MaxStatesPerMember < 1 || swarmOptions.Workers < 1)
-                {
-                    throw new InputException("check: --swarm needs --members >= 1, --swarm-member K below it, --max-depth and --max-states >= 1, --workers >= 1");
-                }
+                RefuseSwarmOptions(swarmOptions);
 
                 return CheckSwarm.Run(context, target, request, swarmOptions, parse.GetValue(trace));
             }
@@ -710,6 +706,23 @@ public static class CheckCommand
     }
 
     /// <summary>Creates the checkpoint folder once the input is known good, so a bad path still fails before the work.</summary>
+    /// <summary>One line for the first swarm option out of range, naming it and its value.</summary>
+    private static void RefuseSwarmOptions(Checking.Swarm.SwarmOptions swarm)
+    {
+        string? error = swarm switch
+        {
+            { Members: < 1 } => $"--members must be at least 1, got {swarm.Members}",
+            { OnlyMember: { } k } when k < 0 || k >= swarm.Members => $"--swarm-member must be from 0 to {swarm.Members - 1} (members are numbered from 0 below --members {swarm.Members}), got {k}",
+            { MaxDepth: < 1 } => $"--max-depth must be at least 1 with --swarm, got {swarm.MaxDepth}",
+            { MaxStatesPerMember: < 1 } => $"--max-states must be at least 1 with --swarm, got {swarm.MaxStatesPerMember}",
+            _ => null,
+        };
+        if (error is not null)
+        {
+            throw new InputException("check: " + error);
+        }
+    }
+
     private static string? CreateFolder(string? path, string flag)
     {
         if (path is null)
