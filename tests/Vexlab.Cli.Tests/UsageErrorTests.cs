@@ -43,4 +43,21 @@ public sealed class UsageErrorTests
         Assert.DoesNotContain('\u0007', result.Stderr);
         Assert.Contains("bad\\u001b]0;title\\u0007.yaml", result.Stderr, StringComparison.Ordinal);
     }
+
+    // A FILE argument that is a built-in's name, as a new user types it, says which flag takes the name.
+    [Theory]
+    [InlineData(new[] { "run", "postcopy", "--protocol", "ve" }, "vexlab: postcopy: no such scenario file; for the built-in scenario write --builtin postcopy\n")]
+    [InlineData(new[] { "compare", "far-memory" }, "vexlab: far-memory: no such scenario file; for the built-in scenario write --builtin far-memory\n")]
+    [InlineData(new[] { "validate", "dax-truncate" }, "vexlab: dax-truncate: no such scenario file; for the built-in scenario write --builtin dax-truncate\n")]
+    [InlineData(new[] { "check", "wake-race", "--protocol", "ve" }, "vexlab: wake-race: no such model file; for the built-in model write --builtin wake-race\n")]
+    [InlineData(new[] { "sweep", "run", "latency" }, "vexlab: latency: no such sweep file; for the built-in sweep write --builtin latency\n")]
+    [InlineData(new[] { "run", "postcopy.yaml", "--protocol", "ve" }, "vexlab: postcopy.yaml: no such scenario file\n")]
+    [InlineData(new[] { "check", "latency", "--protocol", "ve" }, "vexlab: latency: no such model file\n")]
+    public void A_builtin_name_given_as_a_file_names_the_builtin_flag(string[] args, string expected)
+    {
+        var result = CliRunner.Run(args);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(expected, result.Stderr);
+        Assert.Equal(string.Empty, result.Stdout);
+    }
 }

@@ -196,6 +196,7 @@ public static class CheckCommand
             CheckRequest request;
             if (path is not null)
             {
+                BuiltinNameHint.RefuseBuiltinName(path, BuiltinModels.Names, "model");
                 request = CheckRequest.ForFile(ModelFile.Load(path), proto, overrides, properties);
             }
             else

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Vexlab.Cli.Infrastructure;
 using Vexlab.Model.Configuration;
 using Vexlab.Scenarios.Documents;
 using Vexlab.Simulation.Scenarios;
@@ -42,6 +43,7 @@ internal sealed class SimulationOptions
 
         if (file is not null)
         {
+            BuiltinNameHint.RefuseBuiltinName(file, Builtins.Names, "scenario");
             return (ScenarioDocument.Load(file), file);
         }
 

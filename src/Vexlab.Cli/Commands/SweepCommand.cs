@@ -173,7 +173,13 @@ public static class SweepCommand
             throw InputException.At(null, 0, 0, null, "vexlab sweep run: give a sweep file or --builtin NAME (one of them)");
         }
 
-        return builtin is not null ? BuiltinSweeps.Load(builtin) : SweepFile.Load(file!);
+        if (builtin is not null)
+        {
+            return BuiltinSweeps.Load(builtin);
+        }
+
+        BuiltinNameHint.RefuseBuiltinName(file!, BuiltinSweeps.Names, "sweep");
+        return SweepFile.Load(file!);
     }
 
     private static SweepSummary RunWithProgress(
