@@ -42,4 +42,13 @@ public class ExitsCommandTests
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("--vcpu", bad.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Vcpu_without_exits_is_refused_rather_than_ignored()
+    {
+        var r = CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "kvm-pf-int", "--duration", "5ms", "--vcpu", "1");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("vexlab: --vcpu goes with --exits: it selects the vCPU of the exits table\n", r.Stderr);
+        Assert.Equal(string.Empty, r.Stdout);
+    }
 }

@@ -70,6 +70,12 @@ public static class SimulateCommands
 
             var prepared = ScenarioRunner.Prepare(doc, arg, entries[0], options.Overrides(parse), [entries[0].Protocol]);
             var vcpu = parse.GetValue(vcpuOption);
+            if (vcpu is not null && !parse.GetValue(exits))
+            {
+                // Without the table it selects for, the option would be silently ignored.
+                throw new InputException("--vcpu goes with --exits: it selects the vCPU of the exits table");
+            }
+
             if (vcpu is int only && (only < 0 || only >= prepared.Setup.Machine.Vcpus))
             {
                 throw new InputException($"--vcpu: expected 0..{prepared.Setup.Machine.Vcpus - 1}, got {only}");
