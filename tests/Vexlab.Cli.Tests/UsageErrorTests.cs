@@ -7,6 +7,11 @@ public sealed class UsageErrorTests
     [InlineData(new[] { "run", "--frobnicate", "--protocol", "ve" }, "vexlab: unknown option \"--frobnicate\"\n")]
     [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "ve", "--frob" }, "vexlab: unknown option \"--frob\"\n")]
     [InlineData(new[] { "explain", "bugs", "--nope" }, "vexlab explain bugs: unknown option \"--nope\" (see 'vexlab explain bugs --help')\n")]
+    // An unknown option with a value, where FILE is free: the option is taken as FILE and its value is left over.
+    [InlineData(new[] { "compare", "--builtin", "postcopy", "--vcpu", "1" }, "vexlab compare: unknown option \"--vcpu\" (see 'vexlab compare --help')\n")]
+    [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "ve", "--frob", "2", "3" }, "vexlab run: unknown option \"--frob\" (see 'vexlab run --help')\n")]
+    [InlineData(new[] { "compare", "a.yaml", "b.yaml" }, "vexlab compare: unexpected argument \"b.yaml\" (see 'vexlab compare --help')\n")]
+    [InlineData(new[] { "compare", "--", "-a.yaml", "3" }, "vexlab compare: unexpected argument \"3\" (see 'vexlab compare --help')\n")]
     public void Unknown_options_are_named_as_unknown_options(string[] args, string expected)
     {
         var result = CliRunner.Run(args);

@@ -28,6 +28,13 @@ public static partial class UsageErrors
             }
         }
 
+        // An unknown option before the FILE argument is taken as FILE, and its value then reads as an unexpected
+        // argument: name the option, the mistake made.
+        if (!parse.Tokens.Any(t => t.Type == TokenType.DoubleDash) && OptionTakenAsArgument(parse.CommandResult) is { } option)
+        {
+            return "unknown option " + ErrorText.Quote(option);
+        }
+
         var message = parse.Errors[0].Message;
         var typed = CannotParse().Match(message);
         if (typed.Success)
@@ -42,6 +49,26 @@ public static partial class UsageErrors
         }
 
         return ErrorText.Escape(message);
+    }
+
+    /// <summary>The first option-looking word the parser took as a positional argument, or null.</summary>
+    private static string? OptionTakenAsArgument(CommandResult command)
+    {
+        foreach (var child in command.Children)
+        {
+            if (child is ArgumentResult argument)
+            {
+                foreach (var token in argument.Tokens)
+                {
+                    if (token.Value.Length > 1 && token.Value[0] == '-')
+                    {
+                        return token.Value;
+                    }
+                }
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
