@@ -144,6 +144,24 @@ public sealed class SweepCliTests : IDisposable
         Assert.True(new FileInfo(P("p.png")).Length > 1000);
     }
 
+    // A column the store lacks is named with its option, the nearest column and how to list them; no image is written.
+    [Theory]
+    [InlineData("--x", "latncy", "--y", "fault_latency_ns_p99", "--by", "variant", " (did you mean latency?)")]
+    [InlineData("--x", "latency", "--y", "p99", "--by", "variant", "")]
+    [InlineData("--x", "latency", "--y", "fault_latency_ns_p99", "--by", "protocl", " (did you mean protocol?)")]
+    public void Plot_names_a_missing_column(string xFlag, string x, string yFlag, string y, string byFlag, string by, string hint)
+    {
+        var db = P("cols.duckdb");
+        Assert.Equal(0, CliRunner.RunFake("sweep", "run", P("kill.yaml"), "--db", db).ExitCode);
+        var (option, missing) = x != "latency" ? (xFlag, x) : y != "fault_latency_ns_p99" ? (yFlag, y) : (byFlag, by);
+        var plot = CliRunner.Run("plot", db, xFlag, x, yFlag, y, byFlag, by, "--out", P("missing.png"));
+        Assert.Equal(2, plot.ExitCode);
+        Assert.Equal(
+            $"vexlab: command line: {option}: no column \"{missing}\" in {db}'s results{hint}; vexlab results query {db} \"DESCRIBE results\" lists them\n",
+            plot.Stderr);
+        Assert.False(File.Exists(P("missing.png")));
+    }
+
     [Fact]
     public void SweepRun_WithTheSimulator_StoresOneRowPerRun()
     {

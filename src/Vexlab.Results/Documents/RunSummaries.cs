@@ -112,11 +112,8 @@ public static class RunSummaries
     {
         var filter = where is null ? string.Empty : $" WHERE {where}";
         var result = StoreOperations.Query(path, $"SELECT * FROM {SweepStore.ResultsTable}{filter} ORDER BY run_key");
+        ResultColumns.Require(path, result.Columns, by, "--by");
         var byIndex = IndexOf(result.Columns, by);
-        if (byIndex < 0)
-        {
-            throw InputException.At(null, 0, 0, "--by", $"no column {by} in {path}'s results (see `vexlab results query {path} \"describe results\"`)");
-        }
 
         if (result.Rows.Count == 0)
         {
