@@ -144,6 +144,36 @@ public sealed class SweepCliTests : IDisposable
         Assert.True(new FileInfo(P("p.png")).Length > 1000);
     }
 
+    // The export's format follows --out's extension unless --format says otherwise; a contradiction is refused.
+    [Theory]
+    [InlineData(new[] { "--out", "e.csv" }, "e.csv", "csv")]
+    [InlineData(new[] { "--out", "e.parquet" }, "e.parquet", "parquet")]
+    [InlineData(new[] { "--out", "E.CSV" }, "E.CSV", "csv")]
+    [InlineData(new[] { "--format", "csv", "--out", "e.txt" }, "e.txt", "csv")]
+    [InlineData(new[] { "--format", "parquet", "--out", "e.csv" }, null, "command line: --out: {0} names a .csv file, but --format is parquet")]
+    [InlineData(new[] { "--out", "e.txt" }, null, "command line: --format: give --format csv or parquet, or an --out ending in .csv or .parquet")]
+    [InlineData(new string[0], null, "command line: --format: give --format csv or parquet, or an --out ending in .csv or .parquet")]
+    public void Export_takes_its_format_from_the_out_extension(string[] options, string? written, string formatOrError)
+    {
+        var db = P("export.duckdb");
+        Assert.Equal(0, CliRunner.RunFake("sweep", "run", P("kill.yaml"), "--db", db).ExitCode);
+        var args = options.Select(o => o.StartsWith('e') || o.StartsWith('E') ? P(o) : o).ToArray();
+        var r = CliRunner.Run(["results", "export", db, .. args, "--json"]);
+        if (written is null)
+        {
+            Assert.Equal(2, r.ExitCode);
+            Assert.Equal("vexlab: " + string.Format(System.Globalization.CultureInfo.InvariantCulture, formatOrError, args.LastOrDefault()) + "\n", r.Stderr);
+            Assert.False(File.Exists(P("e.csv")));
+            return;
+        }
+
+        Assert.Equal(0, r.ExitCode);
+        using var doc = System.Text.Json.JsonDocument.Parse(r.Stdout);
+        Assert.Equal(formatOrError, doc.RootElement.GetProperty("format").GetString());
+        var head = File.ReadAllBytes(P(written)).AsSpan(0, 4).ToArray();
+        Assert.Equal(formatOrError == "parquet", head.SequenceEqual("PAR1"u8.ToArray()));
+    }
+
     // A column the store lacks is named with its option, the nearest column and how to list them; no image is written.
     [Theory]
     [InlineData("--x", "latncy", "--y", "fault_latency_ns_p99", "--by", "variant", " (did you mean latency?)")]

@@ -82,7 +82,7 @@ public static class ResultsCommand
     private static Command CreateExport(CliContext context)
     {
         var file = new Argument<string>("FILE") { Description = "The result store" };
-        var format = new Option<string>("--format") { Description = "parquet or csv", Required = true };
+        var format = new Option<string?>("--format") { Description = "parquet or csv (default: from --out's extension, .csv or .parquet)" };
         format.AcceptOnlyFromAmong("parquet", "csv");
         var table = new Option<string>("--table") { Description = "results, tasks or sweep", DefaultValueFactory = _ => SweepStore.ResultsTable };
         table.AcceptOnlyFromAmong(SweepStore.ResultsTable, SweepStore.TasksTable, SweepStore.MetaTable);
@@ -98,8 +98,8 @@ public static class ResultsCommand
         {
             var jsonTarget = JsonTarget.From(parse, json);
             var path = parse.GetValue(file)!;
-            var fmt = parse.GetValue(format)!;
             var name = parse.GetValue(table)!;
+            var fmt = ExportFormat(parse.GetValue(format), parse.GetValue(output));
             var target = parse.GetValue(output)
                 ?? Path.ChangeExtension(path, (name == SweepStore.ResultsTable ? string.Empty : "." + name) + "." + fmt).Replace("..", ".", StringComparison.Ordinal);
             if (Path.GetFullPath(target) == Path.GetFullPath(path))
@@ -119,5 +119,26 @@ public static class ResultsCommand
             return ExitCodes.Done;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The export's format: --format, or else the extension of --out; a .csv or .parquet --out that --format
+    /// contradicts is refused rather than written in the other format under that name.
+    /// </summary>
+    private static string ExportFormat(string? format, string? output)
+    {
+        var extension = output is null ? null : Path.GetExtension(output).ToLowerInvariant() switch
+        {
+            ".csv" => "csv",
+            ".parquet" => "parquet",
+            _ => null,
+        };
+        if (format is not null && extension is not null && format != extension)
+        {
+            throw InputException.At(null, 0, 0, "--out", $"{output} names a .{extension} file, but --format is {format}");
+        }
+
+        return format ?? extension
+            ?? throw InputException.At(null, 0, 0, "--format", "give --format csv or parquet, or an --out ending in .csv or .parquet");
     }
 }
