@@ -174,6 +174,23 @@ public sealed class SweepCliTests : IDisposable
         Assert.Equal(formatOrError == "parquet", head.SequenceEqual("PAR1"u8.ToArray()));
     }
 
+    // A --where that is no condition is refused with DuckDB's reason, named as the option, not as the query around it.
+    [Theory]
+    [InlineData("plot", "latency >", "Parser Error: syntax error at or near \")\"")]
+    [InlineData("plot", "1=1; DROP TABLE results", "Parser Error: syntax error at or near \";\"")]
+    [InlineData("report", "nosuch = 1", "Binder Error: Referenced column \"nosuch\" not found in FROM clause!")]
+    public void A_where_that_is_no_condition_is_named(string command, string where, string reason)
+    {
+        var db = P("where.duckdb");
+        Assert.Equal(0, CliRunner.RunFake("sweep", "run", P("kill.yaml"), "--db", db).ExitCode);
+        string[] extra = command == "plot" ? ["--x", "latency", "--y", "fault_latency_ns_p99", "--out", P("w.png")] : ["--out", P("w.html")];
+        var r = CliRunner.Run([command, db, "--where", where, .. extra]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"vexlab: command line: --where: \"{where}\" is not a condition on {db}'s results: {reason}\n", r.Stderr);
+        Assert.Equal("n\n24\n", CliRunner.Run("results", "query", db, "SELECT count(*) AS n FROM results", "--format", "csv").Stdout);
+        Assert.False(File.Exists(P("w.png")) || File.Exists(P("w.html")));
+    }
+
     // A column the store lacks is named with its option, the nearest column and how to list them; no image is written.
     [Theory]
     [InlineData("--x", "latncy", "--y", "fault_latency_ns_p99", "--by", "variant", " (did you mean latency?)")]

@@ -110,7 +110,8 @@ public static class RunSummaries
 
     public static ResultSet LoadStore(string path, string by, string? where)
     {
-        var filter = where is null ? string.Empty : $" WHERE {where}";
+        ResultColumns.RequireCondition(path, where);
+        var filter = where is null ? string.Empty : $" WHERE ({where})";
         var result = StoreOperations.Query(path, $"SELECT * FROM {SweepStore.ResultsTable}{filter} ORDER BY run_key");
         ResultColumns.Require(path, result.Columns, by, "--by");
         var byIndex = IndexOf(result.Columns, by);

@@ -162,6 +162,7 @@ public static class ResultPlots
         ResultColumns.Require(path, columns, x, "--x");
         ResultColumns.Require(path, columns, y, "--y");
         ResultColumns.Require(path, columns, by, "--by");
+        ResultColumns.RequireCondition(path, where);
         var meaning = ColumnMeaning.Of(y, []);
         var yExpr = $"CAST({SweepStore.Quote(y)} AS DOUBLE)";
         if (meaning.Quantity == Quantity.WorkRate)

@@ -3,7 +3,7 @@ using Vexlab.Scenarios;
 
 namespace Vexlab.Results.Store;
 
-/// <summary>The columns a command names (plot's --x, --y and --by), checked against a store's results table.</summary>
+/// <summary>What a command names in a store's results table (plot's --x, --y and --by, and --where), checked before its query is built.</summary>
 public static class ResultColumns
 {
     /// <summary>
@@ -26,4 +26,16 @@ public static class ResultColumns
     /// <summary>The columns of the store's results table.</summary>
     public static IReadOnlyList<string> Of(string path) =>
         StoreOperations.Query(path, $"SELECT * FROM {SweepStore.ResultsTable} LIMIT 0").Columns;
+
+    /// <summary>
+    /// Refuses a --where <paramref name="where"/> that is not an SQL condition on the store's results, with DuckDB's
+    /// reason, where the error would otherwise point into the query built around it.
+    /// </summary>
+    public static void RequireCondition(string path, string? where)
+    {
+        if (where is not null && StoreOperations.ErrorOf(path, $"SELECT 1 FROM {SweepStore.ResultsTable} WHERE ({where}) LIMIT 0") is { } error)
+        {
+            throw InputException.At(null, 0, 0, "--where", $"{ErrorText.Quote(where)} is not a condition on {path}'s {SweepStore.ResultsTable}: {error}");
+        }
+    }
 }

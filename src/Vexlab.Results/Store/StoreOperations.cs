@@ -326,14 +326,37 @@ public static class StoreOperations
     /// </summary>
     public static QueryResult Query(string path, string sql)
     {
-        using var connection = SweepStore.OpenReadOnly(path);
+        using var connection = OpenSealed(path);
+        return Query(connection, sql, path);
+    }
+
+    /// <summary>DuckDB's first line of error for <paramref name="sql"/> on the store (opened as <see cref="Query(string, string)"/> opens it), or null when it runs.</summary>
+    internal static string? ErrorOf(string path, string sql)
+    {
+        using var connection = OpenSealed(path);
+        try
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            using var reader = command.ExecuteReader();
+            return null;
+        }
+        catch (DuckDBException e)
+        {
+            return FirstLine(e.Message);
+        }
+    }
+
+    private static DuckDBConnection OpenSealed(string path)
+    {
+        var connection = SweepStore.OpenReadOnly(path);
         using (var seal = connection.CreateCommand())
         {
             seal.CommandText = "SET enable_external_access = false; SET lock_configuration = true;";
             seal.ExecuteNonQuery();
         }
 
-        return Query(connection, sql, path);
+        return connection;
     }
 
     internal static QueryResult Query(DuckDBConnection connection, string sql, string path)
