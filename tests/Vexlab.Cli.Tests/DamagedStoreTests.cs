@@ -111,4 +111,34 @@ public sealed class DamagedStoreTests : IDisposable
         Assert.Contains(P("missing/x.csv"), result.Stderr, StringComparison.Ordinal);
         AssertOneLine(result, "export");
     }
+
+    // A file that is no database where a store is wanted, such as the store's own export: DuckDB scans a .csv or
+    // .parquet path instead of opening it and said it "cannot launch an in-memory database in read-only mode".
+    [Theory]
+    [InlineData("x.csv", "results", "query", "{0}", "SELECT 1")]
+    [InlineData("x.parquet", "results", "query", "{0}", "SELECT 1")]
+    [InlineData("x.csv", "results", "export", "{0}", "--out", "{1}/y.csv")]
+    [InlineData("x.parquet", "plot", "{0}", "--x", "seed", "--y", "seed", "--out", "{1}/p.png")]
+    [InlineData("x.csv", "report", "{0}", "--out", "{1}/r.html")]
+    [InlineData("x.csv", "sweep", "merge", "{1}/m.duckdb", "{0}")]
+    [InlineData("x.csv", "sweep", "run", "{1}/s.yaml", "--db", "{0}")]
+    [InlineData("x.yaml", "results", "query", "{0}", "SELECT 1")]
+    public void A_file_that_is_no_database_is_not_a_result_store(string name, params string[] args)
+    {
+        if (name.EndsWith(".yaml", StringComparison.Ordinal))
+        {
+            File.WriteAllText(P(name), "not: a store\n");
+        }
+        else
+        {
+            Assert.Equal(0, CliRunner.Run("results", "export", P("good.duckdb"), "--out", P(name)).ExitCode);
+        }
+
+        var before = File.ReadAllBytes(P(name));
+        var argv = args.Select(a => string.Format(System.Globalization.CultureInfo.InvariantCulture, a, P(name), _dir)).ToArray();
+        var result = args[0] == "sweep" && args[1] == "run" ? CliRunner.RunFake(argv) : CliRunner.Run(argv);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"vexlab: {P(name)}: not a result store: a store is a DuckDB database, such as vexlab sweep run --db writes\n", result.Stderr);
+        Assert.Equal(before, File.ReadAllBytes(P(name)));
+    }
 }

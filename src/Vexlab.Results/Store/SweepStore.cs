@@ -77,6 +77,13 @@ public sealed class SweepStore : IDisposable
 
     internal static DuckDBConnection Connect(string path, bool readOnly)
     {
+        // DuckDB takes a path ending in .csv or .parquet for a file to scan, not a database, and then fails to
+        // "launch an in-memory database in read-only mode": a file that is not a database is said to be one first.
+        if (ExistsWithoutDatabaseHeader(path))
+        {
+            throw InputException.At(path, 0, 0, null, "not a result store: a store is a DuckDB database, such as vexlab sweep run --db writes");
+        }
+
         var builder = new DuckDBConnectionStringBuilder { DataSource = path };
         if (readOnly)
         {
@@ -95,6 +102,30 @@ public sealed class SweepStore : IDisposable
         }
 
         return connection;
+    }
+
+    /// <summary>
+    /// A non-empty file without DuckDB's magic, "DUCK" at byte 8 of its header (after the header's checksum); an
+    /// empty or absent file is DuckDB's to make.
+    /// </summary>
+    private static bool ExistsWithoutDatabaseHeader(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            if (stream.Length == 0)
+            {
+                return false;
+            }
+
+            Span<byte> header = stackalloc byte[12];
+            return stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < header.Length || !header[8..].SequenceEqual("DUCK"u8);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Absent, a folder, or unreadable: DuckDB's own error says which.
+            return false;
+        }
     }
 
     public void Dispose() => _connection.Dispose();
