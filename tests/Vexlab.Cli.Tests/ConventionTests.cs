@@ -57,6 +57,15 @@ public sealed class ExplainProtocolTests
         Assert.Equal(2, result.ExitCode);
         Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
     }
+
+    // The NAME argument is named as such; it used to be reported as a --set value the command line never had.
+    [Fact]
+    public void ExplainProtocol_UnknownName_IsNamedAsTheProtocol()
+    {
+        var result = CliRunner.Run("explain", "protocol", "kvm-apf", "--set", "guest.apf.dummy_entries=false");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("vexlab: explain protocol: unknown protocol 'kvm-apf' (expected one of sync, kvm-halt, kvm-pf, kvm-pf-int, ve)\n", result.Stderr);
+    }
 }
 
 public sealed class ExplainCostsTests

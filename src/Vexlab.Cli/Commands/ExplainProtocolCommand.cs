@@ -43,6 +43,11 @@ public static class ExplainProtocolCommand
 
     internal static ProtocolSpec Build(string name, string[] sets)
     {
+        if (!ProtocolCatalog.IsKnown(name))
+        {
+            throw new InputException($"explain protocol: unknown protocol '{name}' (expected one of {string.Join(", ", ProtocolCatalog.Names)})");
+        }
+
         var overrides = new List<KeyValuePair<string, string>>();
         foreach (var text in sets)
         {
