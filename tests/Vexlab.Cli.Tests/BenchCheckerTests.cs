@@ -188,11 +188,16 @@ public sealed class BenchCheckerTests
     [InlineData("--workers", "0")]
     [InlineData("--workers", "2,x")]
     [InlineData("--workers", "-1")]
+    [InlineData("--max-states", "0")]
     public void A_bad_count_is_refused_with_exit_2(string option, string value)
     {
-        var r = CliRunner.Run("bench", "--checker", option, value, "--max-states", "1000");
+        var r = CliRunner.Run(option == "--max-states" ? ["bench", "--checker", option, value] : ["bench", "--checker", option, value, "--max-states", "1000"]);
         Assert.Equal(2, r.ExitCode);
         Assert.Contains(option, r.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+        if (option == "--max-states")
+        {
+            Assert.Equal("vexlab: --max-states must be at least 1, got 0\n", r.Stderr);
+        }
     }
 }

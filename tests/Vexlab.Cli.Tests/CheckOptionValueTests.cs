@@ -82,9 +82,10 @@ public sealed class CheckOptionValueTests
 
     // Each count out of range is named with its value, not folded into one line listing every rule.
     [Theory]
-    [InlineData("check: --workers must be at least 1, got 0", "--workers", "0")]
-    [InlineData("check: --workers must be at least 1, got -3", "--workers", "-3")]
-    [InlineData("check: --workers must be at least 1, got 0", "--swarm", "--max-depth", "5", "--workers", "0")]
+    [InlineData("check: --workers must be from 1 to 1024, got 0", "--workers", "0")]
+    [InlineData("check: --workers must be from 1 to 1024, got -3", "--workers", "-3")]
+    [InlineData("check: --workers must be from 1 to 1024, got 1025", "--workers", "1025")]
+    [InlineData("check: --workers must be from 1 to 1024, got 0", "--swarm", "--max-depth", "5", "--workers", "0")]
     [InlineData("check: --members must be at least 1, got 0", "--swarm", "--members", "0")]
     [InlineData("check: --swarm-member must be from 0 to 1 (members are numbered from 0 below --members 2), got 2", "--swarm", "--members", "2", "--swarm-member", "2")]
     [InlineData("check: --swarm-member must be from 0 to 15 (members are numbered from 0 below --members 16), got -1", "--swarm", "--swarm-member", "-1")]

@@ -76,7 +76,8 @@ public static class CheckCommand
             var options = new CheckerOptions();
             if (parse.GetValue(workers) is { } w)
             {
-                options.Workers = w >= 1 ? w : throw new InputException($"check: --workers must be at least 1, got {w}");
+                // bench --checker takes the same range: beyond it a worker's buffers and threads cost more than any machine has cores.
+                options.Workers = w is >= 1 and <= 1024 ? w : throw new InputException($"check: --workers must be from 1 to 1024, got {w}");
             }
 
             if (parse.GetValue(fingerprintBits) is { } bits)

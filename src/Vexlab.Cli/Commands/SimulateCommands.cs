@@ -486,7 +486,7 @@ public static class SimulateCommands
     {
         if (maxStates < 1)
         {
-            throw new InputException("--workers and --max-states must be at least 1");
+            throw new InputException($"--max-states must be at least 1, got {maxStates}");
         }
 
         if (repeats is < 1 or > 100)
