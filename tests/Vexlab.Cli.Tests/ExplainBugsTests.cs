@@ -100,6 +100,43 @@ public sealed class ExplainBugsTests
 
 public sealed class ExplainScenarioKeysTests
 {
+    // A KEY selects itself and the keys under it, a dotted segment (or a list's []) at a time, in both tables.
+    [Theory]
+    [InlineData("guest.apf", new[] { "guest.apf.dummy_entries", "guest.apf.recheck_before_dummy_insert" }, new string[0])]
+    [InlineData("guest.tick", new string[0], new[] { "guest.tick" })]
+    [InlineData("guest.ve.can_continue", new[] { "guest.ve.can_continue" }, new string[0])]
+    public void ExplainKeys_Key_SelectsItAndTheKeysUnderIt(string selected, string[] knobs, string[] scenarioKeys)
+    {
+        var result = CliRunner.Run("explain", "keys", selected, "--json");
+        Assert.Equal(0, result.ExitCode);
+        using var doc = System.Text.Json.JsonDocument.Parse(result.Stdout);
+        Assert.Equal(knobs, doc.RootElement.GetProperty("keys").EnumerateArray().Select(k => k.GetProperty("key").GetString()!).ToArray());
+        Assert.Equal(scenarioKeys, doc.RootElement.GetProperty("scenario_keys").EnumerateArray().Select(k => k.GetProperty("key").GetString()!).ToArray());
+    }
+
+    [Fact]
+    public void ExplainKeys_ListElement_SelectsItsFields()
+    {
+        var result = CliRunner.Run("explain", "keys", "tasks[]", "--json");
+        Assert.Equal(0, result.ExitCode);
+        using var doc = System.Text.Json.JsonDocument.Parse(result.Stdout);
+        var keys = doc.RootElement.GetProperty("scenario_keys").EnumerateArray().Select(k => k.GetProperty("key").GetString()!).ToArray();
+        Assert.Contains("tasks[].loop", keys);
+        Assert.All(keys, k => Assert.StartsWith("tasks[].", k, StringComparison.Ordinal));
+        Assert.Empty(doc.RootElement.GetProperty("keys").EnumerateArray());
+    }
+
+    [Theory]
+    [InlineData("guest.tck", "vexlab: explain keys: no key \"guest.tck\" and none under it (did you mean guest.tick?)\n")]
+    [InlineData("guest.ap", "vexlab: explain keys: no key \"guest.ap\" and none under it\n")]
+    public void ExplainKeys_UnknownKey_IsRefusedWithTheNearest(string selected, string expected)
+    {
+        var result = CliRunner.Run("explain", "keys", selected);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(expected, result.Stderr);
+        Assert.Equal(string.Empty, result.Stdout);
+    }
+
     [Fact]
     public void ExplainKeys_ListsScenarioKeysWithDefaults()
     {

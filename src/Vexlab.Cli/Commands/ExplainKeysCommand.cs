@@ -3,7 +3,9 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Spectre.Console;
 using Vexlab.Cli.Infrastructure;
+using Vexlab.Model.Configuration;
 using Vexlab.Model.Protocols;
+using Vexlab.Scenarios;
 using Vexlab.Scenarios.Documents;
 using Vexlab.Scenarios.Values;
 using Vexlab.Simulation.Scenarios;
@@ -13,14 +15,62 @@ namespace Vexlab.Cli.Commands;
 /// <summary><c>vexlab explain keys</c>: every model knob with its type, defaults, values, protocols and source.</summary>
 public static class ExplainKeysCommand
 {
-    public static Command Create(CliContext context) =>
-        ReportCommand.Create(context, "keys", "Print every model knob: type, default, values, protocols and source", WriteHuman, BuildDocument);
+    public static Command Create(CliContext context)
+    {
+        var key = new Argument<string?>("KEY")
+        {
+            Description = "Only this key, or the keys under it (such as guest.apf, or tasks[])",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var json = JsonTarget.CreateOption();
+        var wide = TerminalWidth.CreateOption();
+        var command = new Command("keys", "Print every model knob: type, default, values, protocols and source; and every scenario key");
+        command.Arguments.Add(key);
+        command.Options.Add(json);
+        command.Options.Add(wide);
+        command.SetAction(parse =>
+        {
+            var selected = parse.GetValue(key);
+            RequireSelection(selected);
+            var target = JsonTarget.From(parse, json);
+            var console = context.Human(target);
+            var width = context.TableWidth(console, parse.GetValue(wide));
+            TerminalWidth.WrapText(console, width, () => WriteHuman(console, width, selected));
+            ResultDocument.Write(context, target, BuildDocument(selected));
+            return ExitCodes.Done;
+        });
+        return command;
+    }
 
-    internal static JsonObject BuildDocument()
+    /// <summary>
+    /// Whether <paramref name="key"/> is selected by <paramref name="selected"/>: every key without a selection, else
+    /// the key itself and the keys under it, a dotted segment at a time (guest.apf selects guest.apf.dummy_entries,
+    /// not guest.apfx).
+    /// </summary>
+    internal static bool Selects(string? selected, string key) =>
+        selected is null || key == selected || (key.StartsWith(selected, StringComparison.Ordinal)
+            && (selected.EndsWith('.') || selected.EndsWith(']') || key[selected.Length] is '.' or '['));
+
+    private static void RequireSelection(string? selected)
+    {
+        if (selected is null)
+        {
+            return;
+        }
+
+        var all = KnobCatalog.All.Select(k => k.Key).Concat(ScenarioKeys().Select(k => k.Key)).ToList();
+        if (!all.Any(k => Selects(selected, k)))
+        {
+            var nearest = ErrorText.Nearest(selected, all) is { } near ? $" (did you mean {near}?)" : string.Empty;
+            throw new InputException($"explain keys: no key {ErrorText.Quote(selected)} and none under it{nearest}");
+        }
+    }
+
+    internal static JsonObject BuildDocument(string? selected = null)
     {
         var doc = ResultDocument.Create();
         var keys = new JsonArray();
-        foreach (var knob in KnobCatalog.All)
+        foreach (var knob in KnobCatalog.All.Where(k => Selects(selected, k.Key)))
         {
             var protocols = new JsonArray();
             foreach (var p in Protocols(knob))
@@ -69,7 +119,7 @@ public static class ExplainKeysCommand
 
         doc["keys"] = keys;
         var scenario = new JsonArray();
-        foreach (var (key, spec) in ScenarioKeys())
+        foreach (var (key, spec) in ScenarioKeys().Where(k => Selects(selected, k.Key)))
         {
             var entry = new JsonObject
             {
@@ -153,7 +203,7 @@ public static class ExplainKeysCommand
         return text;
     }
 
-    private static void WriteHuman(IAnsiConsole console, int width)
+    private static void WriteHuman(IAnsiConsole console, int width, string? selected)
     {
         var table = new FittedTable(TableShape.Records, "Model knobs")
             .Column("key")
@@ -162,7 +212,7 @@ public static class ExplainKeysCommand
             .Column("values")
             .Column("protocols")
             .Column("source");
-        foreach (var knob in KnobCatalog.All)
+        foreach (var knob in KnobCatalog.All.Where(k => Selects(selected, k.Key)))
         {
             table.Row(
                 knob.Key,
@@ -173,18 +223,25 @@ public static class ExplainKeysCommand
                 knob.Source);
         }
 
-        table.Write(console, width);
+        if (table.RowCount > 0)
+        {
+            table.Write(console, width);
+        }
+
         var scenario = new FittedTable(TableShape.Records, "Scenario keys (YAML, --set, or the run's JSON)")
             .Column("key")
             .Column("type")
             .Column("default")
             .Column("description");
-        foreach (var (key, spec) in ScenarioKeys())
+        foreach (var (key, spec) in ScenarioKeys().Where(k => Selects(selected, k.Key)))
         {
             var type = spec.Kind.ToString().ToLowerInvariant() + (spec.EnumValues is null ? string.Empty : $" ({string.Join(", ", spec.EnumValues)})");
             scenario.Row(key, type, DefaultText(spec), spec.Description);
         }
 
-        scenario.Write(console, width);
+        if (scenario.RowCount > 0)
+        {
+            scenario.Write(console, width);
+        }
     }
 }

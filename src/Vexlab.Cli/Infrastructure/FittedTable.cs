@@ -44,6 +44,8 @@ public sealed class FittedTable
 
     public int ColumnCount => _columns.Count;
 
+    public int RowCount => _rows.Count;
+
     /// <summary>Adds a column; numbers align right.</summary>
     public FittedTable Column(string name, Justify justify = Justify.Left)
     {
