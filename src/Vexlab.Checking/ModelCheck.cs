@@ -153,7 +153,27 @@ public static class ModelCheck
     }
 
     /// <summary>A one-line command that reproduces a violation of <paramref name="property"/>.</summary>
-    public static string ReplayCommand(CheckRequest request, string property, IEnumerable<string>? flags = null)
+    public static string ReplayCommand(CheckRequest request, string property, IEnumerable<string>? flags = null) =>
+        CommandLine(request, [.. flags ?? [], "--property", property]);
+
+    /// <summary>
+    /// A one-line command that reproduces the whole check: the request's properties (none named: all) after
+    /// <paramref name="flags"/>, the options that change the result (such as --max-states).
+    /// </summary>
+    public static string ReplayCheck(CheckRequest request, IEnumerable<string> flags)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var parts = new List<string>(flags);
+        foreach (var property in request.Properties)
+        {
+            parts.Add("--property");
+            parts.Add(property);
+        }
+
+        return CommandLine(request, parts);
+    }
+
+    private static string CommandLine(CheckRequest request, IEnumerable<string> tail)
     {
         ArgumentNullException.ThrowIfNull(request);
         var parts = request.File is { } file
@@ -170,9 +190,7 @@ public static class ModelCheck
             parts.Add("--symmetry");
         }
 
-        parts.AddRange(flags ?? []);
-        parts.Add("--property");
-        parts.Add(property);
+        parts.AddRange(tail);
         return string.Join(' ', parts);
     }
 

@@ -28,6 +28,32 @@ public sealed class CheckCommandTests
         Assert.Equal("vexlab check --builtin nmi-window --protocol kvm-pf --property fault-info-intact", v.GetProperty("replay").GetString());
     }
 
+    // The whole result names the command that reproduces it; run as written, it gives the same document outside
+    // `timing`, limits and the options that change the result included (--time-limit is left out: where it stops
+    // depends on the machine).
+    [Theory]
+    [InlineData(new[] { "--builtin", "irq-off", "--protocol", "sync" }, "vexlab check --builtin irq-off --protocol sync")]
+    [InlineData(new[] { "--builtin", "wake-race", "--protocol", "kvm-pf-int", "--set", "guest.apf.dummy_entries=false", "--property", "no-deadlock", "--property", "no-lost-wakeup" },
+        "vexlab check --builtin wake-race --protocol kvm-pf-int --set guest.apf.dummy_entries=false --property no-deadlock --property no-lost-wakeup")]
+    [InlineData(new[] { "--builtin", "truncate", "--protocol", "ve", "--max-states", "700", "--time-limit", "1h", "--fingerprint-bits", "128", "--workers", "2" },
+        "vexlab check --builtin truncate --protocol ve --max-states 700 --fingerprint-bits 128")]
+    [InlineData(new[] { "--builtin", "wake-race", "--protocol", "ve", "--max-depth", "9", "--compress", "compact", "--symmetry" },
+        "vexlab check --builtin wake-race --protocol ve --symmetry --max-depth 9 --compress compact")]
+    public void The_result_carries_a_replay_that_reproduces_it(string[] args, string replay)
+    {
+        var first = CliRunner.Run(["check", .. args, "--json"]);
+        Assert.True(first.ExitCode is 0 or 1 or 3, first.Stderr);
+        var doc = System.Text.Json.Nodes.JsonNode.Parse(first.Stdout)!.AsObject();
+        Assert.Equal(replay, (string?)doc["replay"]);
+
+        var again = CliRunner.Run([.. replay.Split(' ')[1..], "--json"]);
+        Assert.Equal(first.ExitCode, again.ExitCode);
+        var second = System.Text.Json.Nodes.JsonNode.Parse(again.Stdout)!.AsObject();
+        doc.Remove("timing");
+        second.Remove("timing");
+        Assert.Equal(doc.ToJsonString(), second.ToJsonString());
+    }
+
     [Fact]
     public void Pass_ExitsZero()
     {

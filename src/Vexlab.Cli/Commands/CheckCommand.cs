@@ -265,7 +265,7 @@ public static class CheckCommand
 
             WriteHuman(context.HumanWriter(target), outcome);
             WriteStopAdvice(context.Error, outcome.Result);
-            ResultDocument.Write(context, target, BuildDocument(outcome));
+            ResultDocument.Write(context, target, BuildDocument(outcome, ModelCheck.ReplayCheck(request, ResultFlags(options))));
             if (parse.GetValue(trace) is { } traceFile && outcome.Violations.Count > 0)
             {
                 WriteTrace(context, traceFile, outcome, outcome.Violations[0]);
@@ -486,7 +486,38 @@ public static class CheckCommand
         _ => "cancelled",
     };
 
-    internal static JsonObject BuildDocument(ModelCheckResult outcome)
+    /// <summary>
+    /// The options that change a check's result, as flags: the state and depth bounds, the fingerprint width and the
+    /// compression. The wall clock and memory bounds are left out: where they stop a check depends on the machine.
+    /// </summary>
+    internal static List<string> ResultFlags(CheckerOptions options)
+    {
+        var flags = new List<string>();
+        var defaults = new CheckerOptions();
+        if (options.MaxStates != defaults.MaxStates)
+        {
+            flags.AddRange(["--max-states", options.MaxStates.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        if (options.MaxDepth != defaults.MaxDepth)
+        {
+            flags.AddRange(["--max-depth", options.MaxDepth.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        if (options.Fingerprint128)
+        {
+            flags.AddRange(["--fingerprint-bits", "128"]);
+        }
+
+        if (options.Compression == StateCompression.Compact)
+        {
+            flags.AddRange(["--compress", "compact"]);
+        }
+
+        return flags;
+    }
+
+    internal static JsonObject BuildDocument(ModelCheckResult outcome, string replay)
     {
         var r = outcome.Result;
         var doc = ResultDocument.Create();
@@ -503,6 +534,7 @@ public static class CheckCommand
             .. outcome.Request.Properties.Count == 0
                 ? MachineSystem.AllPropertyNames.Concat(outcome.Request.File?.Invariants.Select(i => i.Name) ?? []).Select(p => (JsonNode)p)
                 : outcome.Request.Properties.Select(p => (JsonNode)p)]);
+        doc["replay"] = replay;
         if (outcome.Symmetry is { } sym)
         {
             doc["symmetry"] = new JsonObject
