@@ -54,6 +54,27 @@ public sealed class CheckCommandTests
         Assert.Equal(doc.ToJsonString(), second.ToJsonString());
     }
 
+    // Each cell of the matrix names the single check that gives it, its protocol entry's knobs as --set.
+    [Fact]
+    public void Each_matrix_cell_carries_the_check_that_reproduces_it()
+    {
+        var matrix = CliRunner.Run("check", "--matrix", "--protocols", "kvm-pf,ve[guest.ve.can_continue=user-or-preemptible-kernel]", "--property", "no-deadlock", "--property", "one-node-per-token", "--max-states", "3000", "--json");
+        Assert.True(matrix.ExitCode is 0 or 1 or 3, matrix.Stderr);
+        var cells = System.Text.Json.Nodes.JsonNode.Parse(matrix.Stdout)!["matrix"]!.AsArray();
+        var ve = cells.First(c => c!["protocol"]!.GetValue<string>().StartsWith("ve[", StringComparison.Ordinal))!;
+        Assert.Equal(
+            $"vexlab check --builtin {ve["model"]} --protocol ve --set guest.ve.can_continue=user-or-preemptible-kernel --max-states 3000 --property no-deadlock --property one-node-per-token",
+            ve["replay"]!.GetValue<string>());
+        foreach (var cell in cells)
+        {
+            var single = CliRunner.Run([.. cell!["replay"]!.GetValue<string>().Split(' ')[1..], "--json"]);
+            var doc = System.Text.Json.Nodes.JsonNode.Parse(single.Stdout)!;
+            Assert.Equal(cell["verdict"]!.GetValue<string>(), doc["verdict"]!.GetValue<string>());
+            Assert.Equal(cell["states"]!.GetValue<long>(), doc["states"]!.GetValue<long>());
+            Assert.Equal(cell["violated"]!.ToJsonString(), new System.Text.Json.Nodes.JsonArray([.. doc["violations"]!.AsArray().Select(v => (System.Text.Json.Nodes.JsonNode)v!["property"]!.GetValue<string>())]).ToJsonString());
+        }
+    }
+
     [Fact]
     public void Pass_ExitsZero()
     {

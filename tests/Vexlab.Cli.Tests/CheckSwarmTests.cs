@@ -58,6 +58,14 @@ public sealed class CheckSwarmTests
                 Assert.Equal(v["actions"]!.ToJsonString(), rerunDoc["violations"]![0]!["actions"]!.ToJsonString());
             }
 
+            // A shard's replay reruns that shard; the merge's is the whole swarm, whose one run finds what the merge holds.
+            Assert.Equal("vexlab check --builtin truncate --protocol kvm-pf --swarm --seed 7 --members 8 --shard 1/4 --max-states 50000", first["replay"]!.GetValue<string>());
+            var wholeReplay = doc["replay"]!.GetValue<string>();
+            Assert.Equal("vexlab check --builtin truncate --protocol kvm-pf --swarm --seed 7 --members 8 --max-states 50000", wholeReplay);
+            var whole = JsonNode.Parse(CliRunner.Run([.. wholeReplay.Split(' ')[1..], "--json"]).Stdout)!;
+            Assert.Equal(doc["violations"]!.ToJsonString(), whole["violations"]!.ToJsonString());
+            Assert.Equal(doc["members"]!.ToJsonString(), whole["members"]!.ToJsonString());
+
             // A shard left out is named; a shard of another swarm is refused.
             var partial = CliRunner.Run("check", "--swarm-merge", files[0], files[1]);
             Assert.Contains("members missing", partial.Stderr, StringComparison.Ordinal);

@@ -340,7 +340,8 @@ public static class CheckCommand
                     Fingerprint128 = template.Fingerprint128,
                     Compression = template.Compression,
                 };
-                var outcome = Run(new CheckRequest(model.Name, entry.Protocol, [.. entry.Overrides, .. overrides], properties), options);
+                var request = new CheckRequest(model.Name, entry.Protocol, [.. entry.Overrides, .. overrides], properties);
+                var outcome = Run(request, options);
                 var r = outcome.Result;
                 var violated = r.Violations.Select(v => v.Property).ToList();
                 cells[mi, ci] = r.Verdict switch
@@ -357,6 +358,7 @@ public static class CheckCommand
                     ["verdict"] = VerdictName(r.Verdict),
                     ["states"] = r.States,
                     ["violated"] = new JsonArray([.. violated.Select(v => (JsonNode)v)]),
+                    ["replay"] = ModelCheck.ReplayCheck(request, ResultFlags(options)),
                 });
             }
         }

@@ -13,7 +13,7 @@ namespace Vexlab.Cli.Commands;
 /// <c>vexlab check --swarm</c> (bounded random-order depth-first searches, a share of them with
 /// <c>--shard I/N</c>) and <c>vexlab check --swarm-merge</c> (join the shards' JSON results).
 /// </summary>
-internal static class CheckSwarm
+internal static partial class CheckSwarm
 {
     /// <summary>Fields every shard of one swarm must agree on.</summary>
     private static readonly string[] s_identity = ["model", "model_file", "protocol", "overrides", "properties"];
@@ -61,6 +61,7 @@ internal static class CheckSwarm
         doc["protocol"] = request.Protocol;
         doc["overrides"] = new JsonArray([.. request.Overrides.Select(kv => (JsonNode)(kv.Key + "=" + kv.Value))]);
         doc["properties"] = new JsonArray([.. system.SafetyProperties.Concat(system.CheckDeadlock ? [Checker.DeadlockProperty] : []).Select(p => (JsonNode)p)]);
+        doc["replay"] = ModelCheck.ReplayCheck(request, ResultFlags(options));
         doc["swarm"] = new JsonObject
         {
             ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
@@ -126,6 +127,12 @@ internal static class CheckSwarm
             {
                 outDoc[key] = value.DeepClone();
             }
+        }
+
+        // The merge of every shard is the whole swarm's result: its replay is a shard's without the shard.
+        if (reference!["replay"] is JsonValue shardReplay)
+        {
+            outDoc["replay"] = WholeSwarm().Replace(shardReplay.GetValue<string>(), string.Empty);
         }
 
         var total = reference!["swarm"]!["members"]!.GetValue<int>();
@@ -267,6 +274,26 @@ internal static class CheckSwarm
             throw new InputException($"{file}: {key} is {actual?.ToJsonString() ?? "absent"}, the first file's is {expected?.ToJsonString() ?? "absent"}: not a shard of the same swarm");
         }
     }
+
+    /// <summary>The flags of a swarm run that change its result: seed, members, the shard or member run, and the bounds.</summary>
+    private static List<string> ResultFlags(SwarmOptions options)
+    {
+        var flags = new List<string> { "--swarm", "--seed", Text(options.Seed), "--members", Text(options.Members) };
+        if (options.OnlyMember is { } member)
+        {
+            flags.AddRange(["--swarm-member", Text(member)]);
+        }
+        else if (options.ShardCount > 1)
+        {
+            flags.AddRange(["--shard", Text(options.ShardIndex) + "/" + Text(options.ShardCount)]);
+        }
+
+        AddBounds(flags, options);
+        return flags;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(" --(shard [0-9]+/[0-9]+|swarm-member [0-9]+)")]
+    private static partial System.Text.RegularExpressions.Regex WholeSwarm();
 
     private static void AddBounds(List<string> flags, SwarmOptions options)
     {
