@@ -52,6 +52,26 @@ public sealed class ExplainBugsTests
         Assert.Equal(string.Empty, result.Stderr);
     }
 
+    // Each row's command, run as printed, finds the bug: exit 1 with the row's property violated.
+    [Fact]
+    public void Every_bug_and_window_check_line_finds_it()
+    {
+        var result = CliRunner.Run("explain", "bugs", "--json");
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var rows = doc.RootElement.GetProperty("bugs").EnumerateArray().Concat(doc.RootElement.GetProperty("open_windows").EnumerateArray()).ToList();
+        Assert.Equal(BugCatalog.All.Length + BugCatalog.OpenWindows.Length, rows.Count);
+        foreach (var row in rows)
+        {
+            var line = row.GetProperty("check").GetString()!;
+            Assert.StartsWith("vexlab check --builtin " + row.GetProperty("model").GetString() + " --protocol " + row.GetProperty("protocol").GetString(), line, StringComparison.Ordinal);
+            var check = CliRunner.Run([.. line.Split(' ')[1..], "--json"]);
+            Assert.True(check.ExitCode == 1, $"{row.GetProperty("id")}: {line}: exit {check.ExitCode} {check.Stderr}");
+            using var found = JsonDocument.Parse(check.Stdout);
+            Assert.Equal(row.GetProperty("property").GetString(), found.RootElement.GetProperty("violations")[0].GetProperty("property").GetString());
+            Assert.Equal(line, found.RootElement.GetProperty("replay").GetString());
+        }
+    }
+
     [Fact]
     public void Bugs_JsonToFile()
     {

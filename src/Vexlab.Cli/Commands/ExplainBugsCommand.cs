@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Spectre.Console;
+using Vexlab.Checking;
 using Vexlab.Cli.Infrastructure;
 using Vexlab.Model.Protocols;
 
@@ -37,6 +38,7 @@ public static class ExplainBugsCommand
                 ["protocol"] = bug.Protocol,
                 ["model"] = bug.CheckerModel,
                 ["property"] = bug.Property,
+                ["check"] = CheckLine(bug.CheckerModel, bug.Protocol, [.. bug.With, $"{bug.Knob}={bug.BuggyValue}"], bug.Property),
             });
         }
 
@@ -66,6 +68,7 @@ public static class ExplainBugsCommand
                 ["protocol"] = w.Protocol,
                 ["model"] = w.CheckerModel,
                 ["property"] = w.Property,
+                ["check"] = CheckLine(w.CheckerModel, w.Protocol, [], w.Property),
             });
         }
 
@@ -82,7 +85,8 @@ public static class ExplainBugsCommand
             .Column("knob = buggy value")
             .Column("protocol")
             .Column("model")
-            .Column("breaks");
+            .Column("breaks")
+            .Column("reproduce");
         foreach (var bug in BugCatalog.All)
         {
             var knob = $"{bug.Knob}={bug.BuggyValue}";
@@ -91,7 +95,8 @@ public static class ExplainBugsCommand
                 knob += " (with " + string.Join(", ", bug.With) + ")";
             }
 
-            table.Row(bug.Id, bug.Commit, bug.Subject, knob, bug.Protocol, bug.CheckerModel, bug.Property);
+            table.Row(bug.Id, bug.Commit, bug.Subject, knob, bug.Protocol, bug.CheckerModel, bug.Property,
+                CheckLine(bug.CheckerModel, bug.Protocol, [.. bug.With, $"{bug.Knob}={bug.BuggyValue}"], bug.Property));
         }
 
         table.Write(console, width);
@@ -116,9 +121,16 @@ public static class ExplainBugsCommand
             .Column("check");
         foreach (var w in BugCatalog.OpenWindows)
         {
-            windows.Row(w.Id, w.Subject, w.Mitigation, w.Residual, $"{w.CheckerModel} under {w.Protocol}: {w.Property}");
+            windows.Row(w.Id, w.Subject, w.Mitigation, w.Residual, CheckLine(w.CheckerModel, w.Protocol, [], w.Property));
         }
 
         windows.Write(console, width);
+    }
+
+    /// <summary>The check that finds the bug (or the open window): its model, protocol, knobs and property.</summary>
+    internal static string CheckLine(string model, string protocol, IEnumerable<string> sets, string property)
+    {
+        var overrides = sets.Select(set => set.Split('=', 2)).Select(kv => new KeyValuePair<string, string>(kv[0], kv[1])).ToList();
+        return ModelCheck.ReplayCheck(new CheckRequest(model, protocol, overrides, [property]), []);
     }
 }
