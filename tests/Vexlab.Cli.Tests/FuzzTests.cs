@@ -62,6 +62,23 @@ public sealed class FuzzTests : IDisposable
         }
     }
 
+    // Two repeats of a 20 KB line's 201 copies once made an 816 MB option value, which no command line can
+    // carry (an argument is at most 128 KiB on Linux) and whose run outlived the harness's 30 s.
+    [Fact]
+    public void Inputs_stay_within_what_a_person_can_pass()
+    {
+        var line = System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("[{a: ", 4_000)));
+        var repeat = new Mutation(MutationKind.RepeatLine, 0, 1, 0);
+        var grown = new FuzzCase(FuzzTarget.All.Single(t => t.Name == "duration"), "line", line, [repeat, repeat]).Bytes();
+        Assert.Equal(FuzzCase.MaxInputBytes, grown.Length);
+        Assert.True(FuzzCase.MaxInputBytes > Vexlab.Scenarios.Files.InputLimits.DefaultMaxBytes);
+        Assert.Equal(FuzzCase.MaxArgumentBytes, System.Text.Encoding.UTF8.GetByteCount(FuzzCase.AsValue(grown)));
+
+        var outcome = _harness.Execute(FuzzTarget.All.Single(t => t.Name == "duration"), grown, string.Empty);
+        Assert.True(outcome.Holds, outcome.ToString());
+        Assert.Equal(2, outcome.ExitCode);
+    }
+
     [Theory]
     [InlineData("/dev/zero")]
     [InlineData("/dev/null")]
