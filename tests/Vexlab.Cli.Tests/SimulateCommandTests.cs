@@ -124,6 +124,19 @@ public sealed class SimulateCommandTests
         Assert.Contains(key, message);
     }
 
+    // Regions that outgrow guest memory say by how much: the region, where it ends (whole guest pages) and the memory.
+    [Theory]
+    [InlineData("regions:\n  - name: heap\n    size: 1GiB\n", ":3:11: regions[0].size: region heap (1GiB) ends at 1GiB, past guest.memory (64MiB); the regions take it in order, from its start")]
+    [InlineData("guest:\n  memory: 1GiB\n  page_size: 2MiB\nregions:\n  - name: heap\n    size: 768MiB\n  - name: files\n    size: 257MiB\n",
+        ":8:11: regions[1].size: region files (257MiB) ends at 1026MiB, past guest.memory (1GiB); the regions take it in order, from its start")]
+    public void Regions_past_guest_memory_say_where_they_end(string yaml, string expected)
+    {
+        var path = WriteScenario(yaml);
+        var result = CliRunner.Run("validate", path);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"vexlab: {path}{expected}\n", result.Stderr);
+    }
+
     [Fact]
     public void Run_TraceFiles_AreWritten()
     {

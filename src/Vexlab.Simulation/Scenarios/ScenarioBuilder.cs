@@ -4,6 +4,7 @@ using Vexlab.Model.Host;
 using Vexlab.Model.Machine;
 using Vexlab.Model.Protocols;
 using Vexlab.Scenarios.Documents;
+using Vexlab.Scenarios.Values;
 using Vexlab.Simulation.Backing;
 using Vexlab.Simulation.Costs;
 using Vexlab.Simulation.Driver;
@@ -89,7 +90,8 @@ public static class ScenarioBuilder
 
             if (next + count > pages)
             {
-                throw r.ErrorAt("size", "regions do not fit in guest.memory (a region larger than guest memory?)");
+                // Regions take guest memory in order, from its start, a whole guest page each started page.
+                throw r.ErrorAt("size", $"region {name} ({ValueFormat.FormatSize(size)}) ends at {ValueFormat.FormatSize((next + count) * pageSize)}, past guest.memory ({ValueFormat.FormatSize(pages * pageSize)}); the regions take it in order, from its start");
             }
 
             var backing = r.Contains("backing") ? KnownBacking(r.GetString("backing"), p => r.ErrorAt("backing", p)) : defaultBacking;
