@@ -84,7 +84,9 @@ public class ResolveTests
     [InlineData("guest.vcpus: 65\n", "s.yaml:1:14: guest.vcpus: must be at most 64, got 65")]
     [InlineData("host.fault_latency: 0s\n", "s.yaml:1:21: host.fault_latency: must be at least 1ns, got 0s")]
     [InlineData("host.fault_rate: 2/us\n", "s.yaml:1:18: host.fault_rate: must be at most 1000000/s, got 2000000/s")]
-    [InlineData("host.swap_ratio: 150%\n", "s.yaml:1:18: host.swap_ratio: must be at most 1, got 1.5")]
+    [InlineData("host.swap_ratio: 150%\n", "s.yaml:1:18: host.swap_ratio: must be at most 1 (100%), got 1.5 (150%)")]
+    [InlineData("host.swap_ratio: 1.07\n", "s.yaml:1:18: host.swap_ratio: must be at most 1 (100%), got 1.07 (107%)")]
+    [InlineData("host.swap_ratio: -0.5%\n", "s.yaml:1:18: host.swap_ratio: must be at least 0 (0%), got -0.005 (-0.5%)")]
     [InlineData("tasks: [{name: a, pattern: random, size: 0}]\n", "s.yaml:1:42: tasks[0].size: must be at least 1B, got 0B")]
     public void Ranges_are_checked(string yaml, string expected) => Assert.Equal(expected, Fails(() => Resolve(yaml)));
 

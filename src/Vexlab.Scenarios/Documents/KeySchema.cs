@@ -269,14 +269,19 @@ internal static class ValueTypes
             _ => ((long)value).CompareTo(bound),
         };
 
+        // A ratio is often written as a percentage (150%): both forms are shown, so the message reads either way.
+        static string Percent(double ratio) => (ratio * 100).ToString("0.####", CultureInfo.InvariantCulture) + "%";
+
         string Show(long bound) => spec.Kind switch
         {
             ValueKind.Rate => ValueFormat.FormatRate(Rate.FromEventsPerSecond(Math.Max(0, bound))),
-            ValueKind.Ratio => bound.ToString(CultureInfo.InvariantCulture),
+            ValueKind.Ratio => $"{bound.ToString(CultureInfo.InvariantCulture)} ({Percent(bound)})",
             _ => ValueFormat.Format(spec.Kind, bound),
         };
 
-        var shown = ValueFormat.Format(spec.Kind, value);
+        var shown = spec.Kind == ValueKind.Ratio
+            ? $"{ValueFormat.Format(spec.Kind, value)} ({Percent((double)value)})"
+            : ValueFormat.Format(spec.Kind, value);
         if (min is { } low && CompareTo(low) < 0)
         {
             return $"must be at least {Show(low)}, got {shown}";
