@@ -741,7 +741,6 @@ public static class CheckCommand
         return path;
     }
 
-    /// <summary>Creates the checkpoint folder once the input is known good, so a bad path still fails before the work.</summary>
     /// <summary>One line for the first swarm option out of range, naming it and its value.</summary>
     private static void RefuseSwarmOptions(Checking.Swarm.SwarmOptions swarm)
     {
@@ -759,6 +758,7 @@ public static class CheckCommand
         }
     }
 
+    /// <summary>Creates the checkpoint folder once the input is known good, so a bad path still fails before the work.</summary>
     private static string? CreateFolder(string? path, string flag)
     {
         if (path is null)
