@@ -4,6 +4,7 @@ using Spectre.Console;
 using Vexlab.Checking;
 using Vexlab.Cli.Infrastructure;
 using Vexlab.Model.Protocols;
+using Vexlab.Scenarios.Documents;
 
 namespace Vexlab.Cli.Commands;
 
@@ -38,7 +39,7 @@ public static class ExplainBugsCommand
                 ["protocol"] = bug.Protocol,
                 ["model"] = bug.CheckerModel,
                 ["property"] = bug.Property,
-                ["check"] = CheckLine(bug.CheckerModel, bug.Protocol, [.. bug.With, $"{bug.Knob}={bug.BuggyValue}"], bug.Property),
+                ["check"] = CheckLine(bug),
             });
         }
 
@@ -68,7 +69,7 @@ public static class ExplainBugsCommand
                 ["protocol"] = w.Protocol,
                 ["model"] = w.CheckerModel,
                 ["property"] = w.Property,
-                ["check"] = CheckLine(w.CheckerModel, w.Protocol, [], w.Property),
+                ["check"] = CheckLine(w),
             });
         }
 
@@ -95,8 +96,7 @@ public static class ExplainBugsCommand
                 knob += " (with " + string.Join(", ", bug.With) + ")";
             }
 
-            table.Row(bug.Id, bug.Commit, bug.Subject, knob, bug.Protocol, bug.CheckerModel, bug.Property,
-                CheckLine(bug.CheckerModel, bug.Protocol, [.. bug.With, $"{bug.Knob}={bug.BuggyValue}"], bug.Property));
+            table.Row(bug.Id, bug.Commit, bug.Subject, knob, bug.Protocol, bug.CheckerModel, bug.Property, CheckLine(bug));
         }
 
         table.Write(console, width);
@@ -121,16 +121,22 @@ public static class ExplainBugsCommand
             .Column("check");
         foreach (var w in BugCatalog.OpenWindows)
         {
-            windows.Row(w.Id, w.Subject, w.Mitigation, w.Residual, CheckLine(w.CheckerModel, w.Protocol, [], w.Property));
+            windows.Row(w.Id, w.Subject, w.Mitigation, w.Residual, CheckLine(w));
         }
 
         windows.Write(console, width);
     }
 
-    /// <summary>The check that finds the bug (or the open window): its model, protocol, knobs and property.</summary>
-    internal static string CheckLine(string model, string protocol, IEnumerable<string> sets, string property)
+    /// <summary>The check that finds the bug: its model and protocol, the knobs it needs, then its buggy value, and the property it breaks.</summary>
+    private static string CheckLine(BugInfo bug) =>
+        CheckLine(bug.CheckerModel, bug.Protocol, [.. bug.With, $"{bug.Knob}={bug.BuggyValue}"], bug.Property);
+
+    /// <summary>The check that finds the open window, with default knobs.</summary>
+    private static string CheckLine(OpenWindow window) => CheckLine(window.CheckerModel, window.Protocol, [], window.Property);
+
+    private static string CheckLine(string model, string protocol, IEnumerable<string> sets, string property)
     {
-        var overrides = sets.Select(set => set.Split('=', 2)).Select(kv => new KeyValuePair<string, string>(kv[0], kv[1])).ToList();
+        var overrides = sets.Select(set => Overrides.ParseSet(set)).Select(o => new KeyValuePair<string, string>(o.Key, o.Value)).ToList();
         return ModelCheck.ReplayCheck(new CheckRequest(model, protocol, overrides, [property]), []);
     }
 }
