@@ -15,32 +15,14 @@ namespace Vexlab.Cli.Commands;
 /// <summary><c>vexlab explain keys</c>: every model knob with its type, defaults, values, protocols and source.</summary>
 public static class ExplainKeysCommand
 {
-    public static Command Create(CliContext context)
-    {
-        var key = new Argument<string?>("KEY")
-        {
-            Description = "Only this key, or the keys under it (such as guest.apf, or tasks[])",
-            Arity = ArgumentArity.ZeroOrOne,
-        };
-        var json = JsonTarget.CreateOption();
-        var wide = TerminalWidth.CreateOption();
-        var command = new Command("keys", "Print every model knob: type, default, values, protocols and source; and every scenario key");
-        command.Arguments.Add(key);
-        command.Options.Add(json);
-        command.Options.Add(wide);
-        command.SetAction(parse =>
-        {
-            var selected = parse.GetValue(key);
-            RequireSelection(selected);
-            var target = JsonTarget.From(parse, json);
-            var console = context.Human(target);
-            var width = context.TableWidth(console, parse.GetValue(wide));
-            TerminalWidth.WrapText(console, width, () => WriteHuman(console, width, selected));
-            ResultDocument.Write(context, target, BuildDocument(selected));
-            return ExitCodes.Done;
-        });
-        return command;
-    }
+    public static Command Create(CliContext context) =>
+        ReportCommand.Create(
+            context,
+            "keys",
+            "Print every model knob: type, default, values, protocols and source; and every scenario key",
+            new Argument<string?>("KEY") { Description = "Only this key, or the keys under it (such as guest.apf, or tasks[])", Arity = ArgumentArity.ZeroOrOne },
+            WriteHuman,
+            BuildDocument);
 
     /// <summary>
     /// Whether <paramref name="key"/> is selected by <paramref name="selected"/>: every key without a selection, else
@@ -68,6 +50,7 @@ public static class ExplainKeysCommand
 
     internal static JsonObject BuildDocument(string? selected = null)
     {
+        RequireSelection(selected);
         var doc = ResultDocument.Create();
         var keys = new JsonArray();
         foreach (var knob in KnobCatalog.All.Where(k => Selects(selected, k.Key)))
