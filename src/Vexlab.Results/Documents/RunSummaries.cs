@@ -110,7 +110,7 @@ public static class RunSummaries
 
     public static ResultSet LoadStore(string path, string by, string? where)
     {
-        ResultColumns.RequireCondition(path, where);
+        ResultColumns.Of(path, where);
         var filter = where is null ? string.Empty : $" WHERE ({where})";
         var result = StoreOperations.Query(path, $"SELECT * FROM {SweepStore.ResultsTable}{filter} ORDER BY run_key");
         ResultColumns.Require(path, result.Columns, by, "--by");

@@ -158,11 +158,10 @@ public static class ResultPlots
     /// <summary>Groups rows into lines: mean and mean +- 1.96 sd / sqrt(n) over the rows at each x.</summary>
     public static SortedDictionary<string, List<LinePoint>> LineData(string path, string x, string y, string by, string? where = null)
     {
-        var columns = ResultColumns.Of(path);
+        var columns = ResultColumns.Of(path, where);
         ResultColumns.Require(path, columns, x, "--x");
         ResultColumns.Require(path, columns, y, "--y");
         ResultColumns.Require(path, columns, by, "--by");
-        ResultColumns.RequireCondition(path, where);
         var meaning = ColumnMeaning.Of(y, []);
         var yExpr = $"CAST({SweepStore.Quote(y)} AS DOUBLE)";
         if (meaning.Quantity == Quantity.WorkRate)

@@ -23,19 +23,21 @@ public static class ResultColumns
             $"no column {ErrorText.Quote(column)} in {path}'s {SweepStore.ResultsTable}{nearest}; vexlab results query {path} \"DESCRIBE {SweepStore.ResultsTable}\" lists them");
     }
 
-    /// <summary>The columns of the store's results table.</summary>
-    public static IReadOnlyList<string> Of(string path) =>
-        StoreOperations.Query(path, $"SELECT * FROM {SweepStore.ResultsTable} LIMIT 0").Columns;
-
     /// <summary>
-    /// Refuses a --where <paramref name="where"/> that is not an SQL condition on the store's results, with DuckDB's
-    /// reason, where the error would otherwise point into the query built around it.
+    /// The columns of the store's results table, refusing a --where <paramref name="where"/> that is not an SQL
+    /// condition on them with DuckDB's reason, where the error would otherwise point into the query built around it.
     /// </summary>
-    public static void RequireCondition(string path, string? where)
+    public static IReadOnlyList<string> Of(string path, string? where = null)
     {
-        if (where is not null && StoreOperations.ErrorOf(path, $"SELECT 1 FROM {SweepStore.ResultsTable} WHERE ({where}) LIMIT 0") is { } error)
+        var filter = where is null ? string.Empty : $" WHERE ({where})";
+        var (columns, error) = StoreOperations.ColumnsOf(path, $"SELECT * FROM {SweepStore.ResultsTable}{filter} LIMIT 0");
+        if (error is null)
         {
-            throw InputException.At(null, 0, 0, "--where", $"{ErrorText.Quote(where)} is not a condition on {path}'s {SweepStore.ResultsTable}: {error}");
+            return columns;
         }
+
+        throw where is null
+            ? InputException.At(path, 0, 0, null, "query failed: " + error)
+            : InputException.At(null, 0, 0, "--where", $"{ErrorText.Quote(where)} is not a condition on {path}'s {SweepStore.ResultsTable}: {error}");
     }
 }

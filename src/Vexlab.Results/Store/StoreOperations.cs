@@ -330,8 +330,11 @@ public static class StoreOperations
         return Query(connection, sql, path);
     }
 
-    /// <summary>DuckDB's first line of error for <paramref name="sql"/> on the store (opened as <see cref="Query(string, string)"/> opens it), or null when it runs.</summary>
-    internal static string? ErrorOf(string path, string sql)
+    /// <summary>
+    /// The columns <paramref name="sql"/> returns on the store (opened as <see cref="Query(string, string)"/> opens it),
+    /// or DuckDB's first line of error for it; no row is read.
+    /// </summary>
+    internal static (IReadOnlyList<string> Columns, string? Error) ColumnsOf(string path, string sql)
     {
         using var connection = OpenSealed(path);
         try
@@ -339,11 +342,11 @@ public static class StoreOperations
             using var command = connection.CreateCommand();
             command.CommandText = sql;
             using var reader = command.ExecuteReader();
-            return null;
+            return (Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList(), null);
         }
         catch (DuckDBException e)
         {
-            return FirstLine(e.Message);
+            return ([], FirstLine(e.Message));
         }
     }
 
