@@ -63,7 +63,7 @@ public static class VexlabApp
 
         try
         {
-            UsageErrors.CheckBeforeWork(parse, args);
+            UsageErrors.CheckBeforeWork(parse);
             var config = new InvocationConfiguration
             {
                 Output = context.Output,

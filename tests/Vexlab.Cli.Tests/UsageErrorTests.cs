@@ -6,6 +6,8 @@ public sealed class UsageErrorTests
     [Theory]
     [InlineData(new[] { "run", "--frobnicate", "--protocol", "ve" }, "vexlab: unknown option \"--frobnicate\"\n")]
     [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "ve", "--frob" }, "vexlab: unknown option \"--frob\"\n")]
+    // After `--` a word that looks like an option is the FILE it names.
+    [InlineData(new[] { "run", "--protocol", "ve", "--", "-x.yaml" }, "vexlab: -x.yaml: no such scenario file\n")]
     [InlineData(new[] { "explain", "bugs", "--nope" }, "vexlab explain bugs: unknown option \"--nope\" (see 'vexlab explain bugs --help')\n")]
     // An unknown option with a value, where FILE is free: the option is taken as FILE and its value is left over.
     [InlineData(new[] { "compare", "--builtin", "postcopy", "--vcpu", "1" }, "vexlab compare: unknown option \"--vcpu\" (see 'vexlab compare --help')\n")]

@@ -30,9 +30,15 @@ public static partial class UsageErrors
 
         // An unknown option before the FILE argument is taken as FILE, and its value then reads as an unexpected
         // argument: name the option, the mistake made.
-        if (!parse.Tokens.Any(t => t.Type == TokenType.DoubleDash) && OptionTakenAsArgument(parse.CommandResult) is { } option)
+        if (!AfterSeparator(parse))
         {
-            return "unknown option " + ErrorText.Quote(option);
+            foreach (var child in parse.CommandResult.Children)
+            {
+                if (child is ArgumentResult argument && OptionLike(argument) is { } option)
+                {
+                    return "unknown option " + ErrorText.Quote(option);
+                }
+            }
         }
 
         var message = parse.Errors[0].Message;
@@ -51,49 +57,38 @@ public static partial class UsageErrors
         return ErrorText.Escape(message);
     }
 
-    /// <summary>The first option-looking word the parser took as a positional argument, or null.</summary>
-    private static string? OptionTakenAsArgument(CommandResult command)
+    /// <summary>The first option-looking word the parser took as <paramref name="argument"/>'s value, or null.</summary>
+    private static string? OptionLike(ArgumentResult argument)
     {
-        foreach (var child in command.Children)
+        foreach (var token in argument.Tokens)
         {
-            if (child is ArgumentResult argument)
+            if (token.Value.Length > 1 && token.Value[0] == '-')
             {
-                foreach (var token in argument.Tokens)
-                {
-                    if (token.Value.Length > 1 && token.Value[0] == '-')
-                    {
-                        return token.Value;
-                    }
-                }
+                return token.Value;
             }
         }
 
         return null;
     }
 
+    /// <summary>Whether the command line has a <c>--</c>: the words after it are arguments, whatever they look like.</summary>
+    private static bool AfterSeparator(ParseResult parse) => parse.Tokens.Any(t => t.Type == TokenType.DoubleDash);
+
     /// <summary>
     /// Refuses what the parser accepted but the tool cannot: an option-looking word taken as a
     /// positional argument, an empty file name, an output path that cannot be written.
     /// </summary>
-    public static void CheckBeforeWork(ParseResult parse, IReadOnlyList<string> args)
+    public static void CheckBeforeWork(ParseResult parse)
     {
-        var afterSeparator = args.Contains("--");
+        var afterSeparator = AfterSeparator(parse);
         for (var result = parse.CommandResult; result is not null; result = result.Parent as CommandResult)
         {
             foreach (var child in result.Children)
             {
                 switch (child)
                 {
-                    case ArgumentResult argument when !afterSeparator:
-                        foreach (var token in argument.Tokens)
-                        {
-                            if (token.Value.Length > 1 && token.Value[0] == '-')
-                            {
-                                throw new InputException("unknown option " + ErrorText.Quote(token.Value));
-                            }
-                        }
-
-                        break;
+                    case ArgumentResult argument when !afterSeparator && OptionLike(argument) is { } word:
+                        throw new InputException("unknown option " + ErrorText.Quote(word));
                     case OptionResult option when !option.Implicit:
                         CheckOption(option);
                         break;
