@@ -41,9 +41,13 @@ internal sealed class FrontierCodec
     private readonly int _tailBytes;
 
     /// <param name="reference">The state records are compared with (the initial state).</param>
-    /// <param name="keySize">Bytes of the fingerprint after the state in a full record.</param>
+    /// <param name="keySize">
+    /// Bytes of the fingerprint after the state in a full record: at least 8, so that a full record has room for the
+    /// state's last word whole and an encoded one holds 8 bytes before its first differing byte (<see cref="Decode"/>).
+    /// </param>
     public FrontierCodec(ReadOnlySpan<byte> reference, int keySize)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(keySize, sizeof(ulong));
         _stateSize = reference.Length;
         _keySize = keySize;
         _words = Math.Max(1, (_stateSize + 7) / 8);
@@ -343,9 +347,14 @@ internal sealed class FrontierCodec
             throw new ArgumentException("The record is cut short.", nameof(encoded));
         }
 
-        // Words are written whole, the last one too where the record has room for it past the state (its bytes above
-        // the state's tail are zero, and the key written last covers them).
-        int whole = 8 * _words <= RecordSize ? _words : _words - 1;
+        // Every word is written whole, the last one too: the key after the state is at least 8 bytes (see the
+        // constructor), so the record has room for it, its bytes above the state's tail are zero, and the key written
+        // last covers them. A word's bytes are read as the 8 that start at them, or, for the last few of a span that
+        // ends less than 8 bytes after them, as the span's last 8 shifted down: the key comes first, so a span holds
+        // at least 8 bytes, and the loop has no call or branch on the data beyond its own. A call in the loop (to read
+        // those last bytes one at a time) had made the JIT keep the data's position on the stack, a store and a load
+        // on the chain from one word to the next.
+        int lastRead = length - 8;
         for (int m = 0; m < mask.Length; m++)
         {
             ulong bits = mask[m];
@@ -354,34 +363,25 @@ internal sealed class FrontierCodec
                 int w = (m * 64) + BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
                 int byteMask = Unsafe.Add(ref source, masksAt++);
-                int count = BitOperations.PopCount((uint)byteMask);
-                ulong packed = dataAt + 8 <= length
-                    ? Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, dataAt))
-                    : ReadShort(encoded, dataAt, count);
+                int at = Math.Min(dataAt, lastRead);
+                ulong packed = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, at)) >> (8 * (dataAt - at));
                 ulong word = Unsafe.Add(ref reference, w) ^ Shuffle(packed, Unsafe.Add(ref scatter, byteMask));
-                dataAt += count;
-                if (w < whole)
-                {
-                    Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, w * 8), word);
-                }
-                else
-                {
-                    WriteTail(record, w, word);
-                }
+                dataAt += BitOperations.PopCount((uint)byteMask);
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, w * 8), word);
             }
         }
 
-        encoded[.._keySize].CopyTo(record[_stateSize..]);
-        return dataAt;
-    }
-
-    /// <summary>Writes the state's last word <paramref name="w"/>, its tail bytes only.</summary>
-    private void WriteTail(Span<byte> record, int w, ulong word)
-    {
-        for (int t = 0; t < _tailBytes; t++)
+        // The key 8 bytes at a time (the last 8 overlapping where its size is not a multiple of 8), not with a call
+        // to copy it: a call after the loop, with the data's position live across it, had the JIT keep that position
+        // on the stack in the loop too.
+        ref byte key = ref Unsafe.Add(ref target, _stateSize);
+        for (int k = 0; k < _keySize - 8; k += 8)
         {
-            record[(w * 8) + t] = (byte)(word >> (8 * t));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref key, k), Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, k)));
         }
+
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref key, _keySize - 8), Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref source, _keySize - 8)));
+        return dataAt;
     }
 
     /// <summary>The state's last word: its tail bytes, zero above them.</summary>
@@ -391,18 +391,6 @@ internal sealed class FrontierCodec
         tail.Clear();
         record.Slice(8 * (_words - 1), _tailBytes).CopyTo(tail);
         return BinaryPrimitives.ReadUInt64LittleEndian(tail);
-    }
-
-    /// <summary>The <paramref name="count"/> bytes at <paramref name="at"/> of a record that ends less than 8 bytes after them.</summary>
-    private static ulong ReadShort(ReadOnlySpan<byte> encoded, int at, int count)
-    {
-        ulong packed = 0;
-        for (int b = count - 1; b >= 0; b--)
-        {
-            packed = (packed << 8) | encoded[at + b];
-        }
-
-        return packed;
     }
 
     /// <summary>Bit b of the result is set when byte b of <paramref name="x"/> is not zero.</summary>

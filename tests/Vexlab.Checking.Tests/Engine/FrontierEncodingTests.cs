@@ -76,6 +76,16 @@ public sealed class FrontierEncodingTests
                 Array.Fill(decoded, (byte)0xA5);
                 Assert.Equal(length, codec.Decode(encoded, decoded));
                 Assert.Equal(record, decoded);
+
+                // Cut at its end, as the last record of a level's chunk is: the last words' bytes are read from
+                // within it, never past it, and followed by other bytes the same.
+                byte[] alone = encoded[..length];
+                Array.Fill(decoded, (byte)0x5A);
+                Assert.Equal(length, codec.Decode(alone, decoded));
+                Assert.Equal(record, decoded);
+                Array.Fill(encoded, (byte)0xFF, length, encoded.Length - length);
+                Assert.Equal(length, codec.Decode(encoded, decoded));
+                Assert.Equal(record, decoded);
             }
         }
     }
@@ -172,6 +182,8 @@ public sealed class FrontierEncodingTests
     [Fact]
     public void Records_that_cannot_fit_are_refused()
     {
+        // A key shorter than a word leaves no room for the state's last word written whole.
+        Assert.Throws<ArgumentOutOfRangeException>(() => new FrontierCodec(new byte[16], 4));
         var codec = new FrontierCodec(new byte[16], 8);
         Assert.Throws<ArgumentException>(() => codec.Encode(new byte[23], new byte[codec.MaxEncodedSize]));
         Assert.Throws<ArgumentException>(() => codec.Encode(new byte[24], new byte[codec.MaxEncodedSize - 1]));
