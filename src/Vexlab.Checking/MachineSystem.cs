@@ -60,7 +60,7 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
             {
                 if (!IsKnownProperty(name) && !(invariants ?? []).Any(i => i.Name == name))
                 {
-                    throw new InputException($"unknown property '{name}' (expected one of {string.Join(", ", [.. AllPropertyNames, .. (invariants ?? []).Select(i => i.Name)])})");
+                    throw new InputException(NearestName.Unknown("property", name, [.. AllPropertyNames, .. (invariants ?? []).Select(i => i.Name)]));
                 }
             }
         }

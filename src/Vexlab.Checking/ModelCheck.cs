@@ -87,7 +87,8 @@ public static class ModelCheck
     {
         ArgumentNullException.ThrowIfNull(request);
         var model = request.ResolveModel();
-        var config = model.Build(request.Protocol, request.Overrides);
+        // A check's knobs beyond the model's are its --set values (a matrix entry's were checked where it was parsed).
+        var config = model.Build(request.Protocol, request.Overrides, Scenarios.Documents.Overrides.SetOption);
         return new MachineSystem(config, request.Properties, request.File?.Invariants);
     }
 

@@ -300,7 +300,7 @@ public sealed class SweepCliTests : IDisposable
         File.WriteAllText(P("bad.yaml"), "scenario: postcopy\nprotocols: [ve, nope]\n");
         var result = CliRunner.Run("sweep", "run", P("bad.yaml"), "--db", P("bad.duckdb"));
         Assert.Equal(2, result.ExitCode);
-        Assert.Equal($"vexlab: {P("bad.yaml")}:2:17: protocols[1]: unknown protocol \"nope\"; expected one of sync, kvm-halt, kvm-pf, kvm-pf-int, ve\n", result.Stderr);
+        Assert.Equal($"vexlab: {P("bad.yaml")}:2:17: unknown protocol 'nope' (expected one of sync, kvm-halt, kvm-pf, kvm-pf-int, ve)\n", result.Stderr);
     }
 
     private static Process Start(string dll, string fake, params string[] args)

@@ -67,4 +67,43 @@ public sealed class UsageErrorTests
         Assert.Equal(expected, result.Stderr);
         Assert.Equal(string.Empty, result.Stdout);
     }
+
+    // A mistyped name from a closed list is refused alike wherever it is given, with the nearest name where one is
+    // near (NearestName.Unknown), and named by the option that took it.
+    [Theory]
+    [InlineData(new[] { "run", "--builtin", "postcopyy", "--protocol", "ve" }, "unknown built-in scenario 'postcopyy'; did you mean postcopy? (expected one of postcopy, swap-overcommit, kernel-heavy, dax-truncate, far-memory)")]
+    [InlineData(new[] { "scenarios", "show", "far-memroy" }, "unknown built-in scenario 'far-memroy'; did you mean far-memory? (expected one of postcopy, swap-overcommit, kernel-heavy, dax-truncate, far-memory)")]
+    [InlineData(new[] { "check", "--builtin", "wake-rac", "--protocol", "ve" }, "unknown built-in model 'wake-rac'; did you mean wake-race? (expected one of ")]
+    [InlineData(new[] { "models", "show", "nmi-windw" }, "unknown built-in model 'nmi-windw'; did you mean nmi-window? (expected one of ")]
+    [InlineData(new[] { "sweeps", "show", "latenc" }, "unknown built-in sweep 'latenc'; did you mean latency? (expected one of latency, tasks-per-vcpu, overcommit)")]
+    [InlineData(new[] { "sweeps", "show", "zzzzzz" }, "unknown built-in sweep 'zzzzzz' (expected one of latency, tasks-per-vcpu, overcommit)")]
+    [InlineData(new[] { "sweep", "run", "--builtin", "overcomit" }, "unknown built-in sweep 'overcomit'; did you mean overcommit? (expected one of latency, tasks-per-vcpu, overcommit)")]
+    [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "kvmpf" }, "--protocol: unknown protocol 'kvmpf'; did you mean kvm-pf? (expected one of sync, kvm-halt, kvm-pf, kvm-pf-int, ve)")]
+    [InlineData(new[] { "compare", "--builtin", "postcopy", "--protocols", "ve,kvm-pf-irq" }, "--protocols: unknown protocol 'kvm-pf-irq'; did you mean kvm-pf-int? (expected one of sync, kvm-halt, kvm-pf, kvm-pf-int, ve)")]
+    [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "kvm-pff" }, "--protocol: unknown protocol 'kvm-pff'; did you mean kvm-pf? (expected one of sync, kvm-halt, kvm-pf, kvm-pf-int, ve)")]
+    [InlineData(new[] { "check", "--matrix", "--protocols", "ve,vee" }, "--protocols: unknown protocol 'vee'; did you mean ve? (expected one of sync, kvm-halt, kvm-pf, kvm-pf-int, ve)")]
+    [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "ve", "--property", "no-deadlok" }, "unknown property 'no-deadlok'; did you mean no-deadlock? (expected one of ")]
+    [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "ve", "--set", "guest.apf.dumy_entries=false" }, "--set: guest.apf.dumy_entries: unknown knob; did you mean guest.apf.dummy_entries?")]
+    [InlineData(new[] { "explain", "protocol", "ve", "--set", "guest.ve.info_stor=args" }, "--set: guest.ve.info_stor: unknown knob; did you mean guest.ve.info_store?")]
+    public void A_mistyped_name_is_refused_with_the_nearest_one(string[] args, string expected)
+    {
+        var result = CliRunner.Run(args);
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("vexlab: " + expected, result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(1, result.Stderr.Count(c => c == '\n'));
+        Assert.Equal(string.Empty, result.Stdout);
+    }
+
+    // --seed and --duration stand for --set seed=N and --set duration=T: the option names the key already.
+    [Theory]
+    [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "ve", "--seed", "-1" }, "vexlab: --seed: must be at least 0, got -1\n")]
+    [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "ve", "--duration", "0s" }, "vexlab: --duration: must be at least 1ns, got 0s\n")]
+    [InlineData(new[] { "bench", "--duration", "0s" }, "vexlab: --duration: must be at least 1ns, got 0s\n")]
+    [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "ve", "--set", "seed=-1" }, "vexlab: --set: seed: must be at least 0, got -1\n")]
+    public void A_shorthand_option_is_not_followed_by_its_key(string[] args, string expected)
+    {
+        var result = CliRunner.Run(args);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(expected, result.Stderr);
+    }
 }

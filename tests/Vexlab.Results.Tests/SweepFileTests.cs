@@ -42,7 +42,7 @@ public sealed class SweepFileTests
     [Theory]
     [InlineData("scenario: postcopy\nprotocols: [ve]\nbogus: 1\n", "x.yaml:3:1: bogus: unknown sweep key")]
     [InlineData("protocols: [ve]\n", "x.yaml:1:1: missing key 'scenario'")]
-    [InlineData("scenario: postcopy\nprotocols: [ve, nope]\n", "x.yaml:2:17: protocols[1]: unknown protocol \"nope\"")]
+    [InlineData("scenario: postcopy\nprotocols: [ve, nope]\n", "x.yaml:2:17: unknown protocol 'nope' (expected one of sync, kvm-halt, kvm-pf, kvm-pf-int, ve)")]
     [InlineData("scenario: postcopy\nprotocols: [ve, ve]\n", "x.yaml:2:17: protocols[1]: protocol entry \"ve\" is listed twice")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\nseeds: 0\n", "x.yaml:3:8: seeds: expected a number of seeds")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: latency\n    key: host.latency\n", "x.yaml:4:5: axes[0]: axis latency: give its values")]

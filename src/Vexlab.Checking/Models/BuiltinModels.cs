@@ -18,12 +18,16 @@ public sealed record BuiltinModel(
     Func<ProtocolSpec, ExternalBounds, MachineConfig> Configure,
     bool InMatrix = true)
 {
-    /// <summary>Builds the machine configuration under <paramref name="protocol"/> with the model's knobs, then <paramref name="overrides"/>.</summary>
-    public MachineConfig Build(string protocol, IEnumerable<KeyValuePair<string, string>>? overrides = null)
+    /// <summary>
+    /// Builds the machine configuration under <paramref name="protocol"/> with the model's knobs, then
+    /// <paramref name="overrides"/>; a bad knob is blamed on <paramref name="origin"/> (the option that gave the
+    /// overrides), or on the command line.
+    /// </summary>
+    public MachineConfig Build(string protocol, IEnumerable<KeyValuePair<string, string>>? overrides = null, string? origin = null)
     {
         var knobs = new List<KeyValuePair<string, string>>(Knobs);
         knobs.AddRange(overrides ?? []);
-        var spec = ProtocolCatalog.Create(protocol, knobs);
+        var spec = ProtocolCatalog.Create(protocol, knobs, origin: origin);
         return Configure(spec, Bounds);
     }
 }
@@ -153,7 +157,7 @@ public static class BuiltinModels
     /// <summary>The model called <paramref name="name"/>; an unknown name throws <see cref="InputException"/>.</summary>
     public static BuiltinModel Get(string name) =>
         All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.Ordinal))
-        ?? throw new InputException($"unknown built-in model '{name}' (expected one of {string.Join(", ", Names)})");
+        ?? throw new InputException(NearestName.Unknown("built-in model", name, Names));
 
     private static KeyValuePair<string, string> Knob(string key, string value) => new(key, value);
 

@@ -145,6 +145,10 @@ public sealed record InvariantComparison(InvariantField Field, int Vcpu, Invaria
 /// <summary>A model read from a YAML model file: the workload, pages, bounds, knobs and user invariants.</summary>
 public sealed class ModelFile
 {
+    /// <summary>A program's ops, as a file writes them.</summary>
+    private static readonly string[] s_ops =
+        ["touch", "ktouch", "syscall", "sysret", "cli", "sti", "compute", "preempt-off", "preempt-on", "rcu-lock", "rcu-unlock", "yield", "lapic-enable", "apf-disable"];
+
     private static readonly string[] s_keys =
         ["name", "vcpus", "pages", "host_absent", "guest_absent", "dax", "nmi_touch_page", "nmi_vcpu", "bounds", "knobs", "tasks", "invariants"];
 
@@ -195,7 +199,7 @@ public sealed class ModelFile
         {
             if (!s_keys.Contains(e.Key.Value, StringComparer.Ordinal))
             {
-                throw e.Key.Error($"unknown key '{e.Key.Value}' (expected one of {string.Join(", ", s_keys)})");
+                throw e.Key.Error(NearestName.Unknown("key", e.Key.Value, s_keys));
             }
         }
 
@@ -228,7 +232,7 @@ public sealed class ModelFile
                 var i = Array.IndexOf(keys, e.Key.Value);
                 if (i < 0)
                 {
-                    throw e.Key.Error($"unknown key '{e.Key.Value}' (expected one of {string.Join(", ", keys)})");
+                    throw e.Key.Error(NearestName.Unknown("key", e.Key.Value, keys));
                 }
 
                 values[i] = Int(e.Value, 0, 255, "an integer from 0 to 255");
@@ -244,7 +248,7 @@ public sealed class ModelFile
             {
                 var value = Scalar(e.Value);
                 var knob = KnobCatalog.Find(e.Key.Value)
-                    ?? throw e.Key.Error($"unknown knob '{e.Key.Value}' (vexlab explain keys lists them)");
+                    ?? throw e.Key.Error($"unknown knob '{e.Key.Value}'{NearestKnob(e.Key.Value)} (vexlab explain keys lists them)");
 
                 // Checked here, where the file says it, not later when the model is built for a protocol.
                 KnobSet.Create(ProtocolCatalog.Names[0], [new(knob.Key, value.Value)], Where(value));
@@ -322,7 +326,7 @@ public sealed class ModelFile
         {
             if (!keys.Contains(e.Key.Value, StringComparer.Ordinal))
             {
-                throw e.Key.Error($"unknown key '{e.Key.Value}' (expected one of {string.Join(", ", keys)})");
+                throw e.Key.Error(NearestName.Unknown("key", e.Key.Value, keys));
             }
         }
 
@@ -332,7 +336,7 @@ public sealed class ModelFile
         {
             "user" => TaskMode.User,
             "kernel" => TaskMode.Kernel,
-            _ => throw modeNode.Error($"unknown mode '{modeNode.Value}' (expected user or kernel)"),
+            _ => throw modeNode.Error(NearestName.Unknown("mode", modeNode.Value, ["user", "kernel"])),
         };
         var vcpu = node.TryGetValue("vcpu", out var vcpuNode) ? Int(vcpuNode, 0, vcpus - 1, $"a vCPU index from 0 to {vcpus - 1}") : 0;
         var programNode = Scalar(Required(node, "program"));
@@ -407,7 +411,7 @@ public sealed class ModelFile
         };
         if (simple is null)
         {
-            throw node.Error($"unknown op '{op}' (expected touch, ktouch, syscall, sysret, cli, sti, compute, preempt-off, preempt-on, rcu-lock, rcu-unlock, yield, lapic-enable, apf-disable)");
+            throw node.Error(NearestName.Unknown("op", op, s_ops));
         }
 
         if (words.Length != 1)
@@ -425,7 +429,7 @@ public sealed class ModelFile
         {
             if (!keys.Contains(e.Key.Value, StringComparer.Ordinal))
             {
-                throw e.Key.Error($"unknown key '{e.Key.Value}' (expected name, expr)");
+                throw e.Key.Error(NearestName.Unknown("key", e.Key.Value, keys));
             }
         }
 
@@ -473,9 +477,13 @@ public sealed class ModelFile
             }
         }
 
-        problem = $"unknown field '{text}' (expected one of {string.Join(", ", FieldNames)})";
+        problem = NearestName.Unknown("field", text, FieldNames);
         return null;
     }
+
+    /// <summary>"; did you mean KEY?" for the knob nearest a mistyped one, or nothing.</summary>
+    private static string NearestKnob(string key) =>
+        KnobCatalog.Nearest(key) is { } nearest ? $"; did you mean {nearest}?" : string.Empty;
 
     private static DocumentNode Required(MappingNode node, string key) =>
         node.TryGetValue(key, out var value) ? value : throw node.Error($"missing key '{key}'");

@@ -45,7 +45,7 @@ public static class ExplainProtocolCommand
     {
         if (!ProtocolCatalog.IsKnown(name))
         {
-            throw new InputException($"explain protocol: unknown protocol '{name}' (expected one of {string.Join(", ", ProtocolCatalog.Names)})");
+            throw new InputException($"explain protocol: {NearestName.Unknown("protocol", name, ProtocolCatalog.Names)}");
         }
 
         var overrides = new List<KeyValuePair<string, string>>();

@@ -57,7 +57,7 @@ public static class SimulatorSweepRunner
         {
             // The sweep file names the scenario: say where (x.yaml:2:11), as for any value in it.
             throw new Model.Configuration.InputException(
-                $"{scenario.Origin ?? "sweep"}: scenario: unknown built-in scenario '{scenario.Name}' (expected one of {string.Join(", ", Builtins.Names)})");
+                $"{scenario.Origin ?? "sweep"}: scenario: {Model.Configuration.NearestName.Unknown("built-in scenario", scenario.Name ?? string.Empty, Builtins.Names)}");
         }
 
         return (Builtins.Load(scenario.Name!), "--builtin " + scenario.Name);

@@ -36,7 +36,8 @@ public sealed class InputException : Exception
                 : string.Create(System.Globalization.CultureInfo.InvariantCulture, $":{line}");
         }
 
-        var message = key is null ? $"{where}: {problem}" : $"{where}: {key}: {problem}";
+        // An option that stands for one key (--seed for seed, --duration for duration) names it already.
+        var message = key is null || where == "--" + key ? $"{where}: {problem}" : $"{where}: {key}: {problem}";
         return new InputException(message);
     }
 }

@@ -134,6 +134,9 @@ public static class KnobCatalog
             "Which host-absent EPT entries have suppress-#VE clear.", ["all", "needs-io", "unrecoverable-only"]),
     ];
 
+    /// <summary>The knob key nearest a mistyped one (see <see cref="NearestName.Of"/>), or null.</summary>
+    public static string? Nearest(string key) => NearestName.Of(key, All.Select(k => k.Key));
+
     public static KnobInfo? Find(string key)
     {
         foreach (var knob in All)
@@ -182,7 +185,8 @@ public sealed class KnobSet
         var applied = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         foreach (var (key, raw) in overrides ?? [])
         {
-            var knob = KnobCatalog.Find(key) ?? throw new InputException($"{origin ?? "command line"}: {key}: unknown knob");
+            var knob = KnobCatalog.Find(key) ?? throw new InputException(
+                $"{origin ?? "command line"}: {key}: unknown knob{(KnobCatalog.Nearest(key) is { } nearest ? $"; did you mean {nearest}?" : string.Empty)}");
             var value = Canonical(knob, raw, origin);
             if (knob.AppliesTo(protocol))
             {

@@ -28,7 +28,7 @@ public static class ProtocolCatalog
     {
         if (!IsKnown(name))
         {
-            throw new InputException($"{origin ?? "command line"}: unknown protocol '{name}' (expected one of {string.Join(", ", Names)})");
+            throw new InputException($"{origin ?? "command line"}: {NearestName.Unknown("protocol", name, Names)}");
         }
 
         var knobs = KnobSet.Create(name, overrides, origin);

@@ -18,7 +18,7 @@ public static class ResultColumns
             return;
         }
 
-        var nearest = ErrorText.Nearest(column, columns) is { } near ? $" (did you mean {near}?)" : string.Empty;
+        var nearest = NearestName.Of(column, columns) is { } near ? $" (did you mean {near}?)" : string.Empty;
         throw InputException.At(null, 0, 0, option,
             $"no column {ErrorText.Quote(column)} in {path}'s {SweepStore.ResultsTable}{nearest}; vexlab results query {path} \"DESCRIBE {SweepStore.ResultsTable}\" lists them");
     }

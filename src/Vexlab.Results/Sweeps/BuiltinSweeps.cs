@@ -52,7 +52,7 @@ public static class BuiltinSweeps
     /// <summary>The YAML text of a built-in sweep.</summary>
     public static string Text(string name) =>
         s_sweeps.FirstOrDefault(s => s.Name == name).Yaml
-        ?? throw InputException.At(null, 0, 0, "--builtin", $"no built-in sweep \"{name}\"; expected one of {string.Join(", ", Names)}");
+        ?? throw new InputException(NearestName.Unknown("built-in sweep", name, Names));
 
     /// <summary>A built-in sweep, parsed.</summary>
     public static SweepDefinition Load(string name) => SweepFile.Parse(Text(name) + "\n", "builtin:" + name, defaultName: name);

@@ -189,11 +189,6 @@ public static class SweepFile
             var parsed = Overrides.ParseProtocols(item.Value, Where(item));
             foreach (var entry in parsed)
             {
-                if (!ProtocolCatalog.Names.Contains(entry.Protocol))
-                {
-                    throw item.Error($"unknown protocol \"{entry.Protocol}\"; expected one of {string.Join(", ", ProtocolCatalog.Names)}");
-                }
-
                 if (!labels.Add(entry.Label))
                 {
                     throw item.Error($"protocol entry \"{entry.Label}\" is listed twice");

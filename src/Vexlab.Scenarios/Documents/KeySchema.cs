@@ -1,5 +1,6 @@
 using System.Globalization;
 using Vexlab.Scenarios.Values;
+using Vexlab.Model.Configuration;
 
 namespace Vexlab.Scenarios.Documents;
 
@@ -63,7 +64,7 @@ public sealed class KeySchema
     public bool TryGetList(string key, out ListSpec spec) => _root.Lists.TryGetValue(key, out spec!);
 
     /// <summary>The nearest known key or list, or null when nothing is close.</summary>
-    public string? Suggest(string unknownKey) => ErrorText.Nearest(unknownKey, _root.Names);
+    public string? Suggest(string unknownKey) => NearestName.Of(unknownKey, _root.Names);
 
     /// <summary>Resolves one document (or none) plus overrides; later overrides win.</summary>
     /// <exception cref="Vexlab.Model.Configuration.InputException">The input is invalid.</exception>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Vexlab.Model.Configuration;
+using Vexlab.Model.Protocols;
 
 namespace Vexlab.Scenarios.Documents;
 
@@ -135,6 +136,11 @@ public static class Overrides
             {
                 throw InputException.At(
                     origin, 0, 0, null, $"expected a protocol name such as kvm-pf-int, got {ErrorText.Quote(name)}");
+            }
+
+            if (!ProtocolCatalog.IsKnown(name))
+            {
+                throw InputException.At(origin, 0, 0, null, NearestName.Unknown("protocol", name, ProtocolCatalog.Names));
             }
 
             var overrides = new List<Override>();

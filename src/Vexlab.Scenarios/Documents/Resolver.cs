@@ -105,7 +105,7 @@ internal sealed class Resolver
     private static string Invariant(FormattableString text) => FormattableString.Invariant(text);
 
     private static string Hint(string key, IEnumerable<string> names, string prefix = "") =>
-        ErrorText.Nearest(key, names) is { } nearest ? $"; did you mean {prefix}{nearest}?" : string.Empty;
+        NearestName.Of(key, names) is { } nearest ? $"; did you mean {prefix}{nearest}?" : string.Empty;
 
     private static ResolvedValue ParseOverride(KeySpec spec, string key, Override item)
     {

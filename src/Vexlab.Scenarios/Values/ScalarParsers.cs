@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using Vexlab.Model.Configuration;
 
 namespace Vexlab.Scenarios.Values;
 
@@ -226,7 +227,7 @@ public static class ScalarParsers
             }
         }
 
-        var nearest = ErrorText.Nearest(trimmed, allowed);
+        var nearest = NearestName.Of(trimmed, allowed);
         var hint = nearest is null ? string.Empty : $" (did you mean {nearest}?)";
         return ParseResult.Fail<string>($"expected one of {string.Join(", ", allowed)}; got {ErrorText.Quote(text)}{hint}");
     }

@@ -17,7 +17,7 @@ public static class Builtins
         "kernel-heavy" => "most faults in preemptible kernel code: read()/write() copies of swapped-out pages",
         "dax-truncate" => "a DAX file mapped by mapper and read() by reader, truncated at half the duration",
         "far-memory" => "RDMA far memory behind a small local cache, many tasks per vCPU",
-        _ => throw new InputException($"unknown built-in scenario '{name}' (expected one of {string.Join(", ", Names)})"),
+        _ => throw new InputException(NearestName.Unknown("built-in scenario", name, Names)),
     };
 
     /// <summary>The YAML text of a built-in.</summary>

@@ -29,7 +29,7 @@ public static class ScenarioRunner
         ArgumentNullException.ThrowIfNull(entry);
         if (!ProtocolCatalog.IsKnown(entry.Protocol))
         {
-            throw new InputException($"--protocol {entry.Label}: unknown protocol '{entry.Protocol}' (expected one of {string.Join(", ", ProtocolCatalog.Names)})");
+            throw new InputException($"--protocol {entry.Label}: {NearestName.Unknown("protocol", entry.Protocol, ProtocolCatalog.Names)}");
         }
 
         foreach (var set in sets)

@@ -76,6 +76,14 @@ public sealed class ModelFileTests
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"sleeping < 1\"}\n  - {name: x, expr: \"exited < 1\"}\n", "m.yaml:7:5", "duplicate invariant name 'x'")]
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: no-deadlock, expr: \"sleeping < 1\"}\n", "m.yaml:6:12", "built-in property")]
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"jump 0\"}\n", "m.yaml:4:36", "unknown op 'jump'")]
+    [InlineData("vcpus: 1\npags: 1\ntasks: []\n", "m.yaml:2:1", "unknown key 'pags'; did you mean pages? (expected one of name, vcpus, pages,")]
+    [InlineData("vcpus: 1\npages: 1\nbounds: {nmi: 1}\ntasks: []\n", "m.yaml:3:10", "unknown key 'nmi'; did you mean nmis? (expected one of nmis, ticks,")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mod: user, program: \"touch 0\"}\n", "m.yaml:4:15", "unknown key 'mod'; did you mean mode? (expected one of name, mode, vcpu, program)")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: usr, program: \"touch 0\"}\n", "m.yaml:4:21", "unknown mode 'usr'; did you mean user? (expected one of user, kernel)")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"tuch 0\"}\n", "m.yaml:4:36", "unknown op 'tuch'; did you mean touch? (expected one of touch, ktouch,")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"sleepin < 1\"}\n", "m.yaml:6:22", "unknown field 'sleepin'; did you mean sleeping? (expected one of sleeping,")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, exp: \"sleeping < 1\"}\n", "m.yaml:6:15", "unknown key 'exp'; did you mean expr? (expected one of name, expr)")]
+    [InlineData("vcpus: 1\npages: 1\nknobs: {guest.apf.dumy_entries: false}\ntasks: []\n", "m.yaml:3:9", "unknown knob 'guest.apf.dumy_entries'; did you mean guest.apf.dummy_entries? (vexlab explain keys lists them)")]
     public void Parse_BadFile_NamesThePlace(string yaml, string where, string problem)
     {
         var e = Assert.Throws<InputException>(() => ModelFile.Parse(yaml, "m.yaml"));

@@ -1,0 +1,92 @@
+namespace Vexlab.Model.Configuration;
+
+/// <summary>
+/// A mistyped name against the names it could have meant (protocols, built-in models and scenarios, properties, keys):
+/// the nearest one by edit distance, and the one-line refusal that offers it.
+/// </summary>
+public static class NearestName
+{
+    /// <summary>Levenshtein distance: the fewest single-character insertions, deletions and substitutions from a to b.</summary>
+    public static int EditDistance(string a, string b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
+    }
+
+    /// <summary>
+    /// The candidate nearest to <paramref name="target"/> (ties to the first in ordinal order) when it is within a
+    /// third of the target's length (at least 2 edits); otherwise the one candidate whose last dotted segment is the
+    /// target's (guest.apf.enabled for apf.enabled), or null.
+    /// </summary>
+    public static string? Of(string target, IEnumerable<string> candidates)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(candidates);
+        var threshold = Math.Max(2, target.Length / 3);
+        string? best = null;
+        var bestDistance = int.MaxValue;
+        var lastSegment = LastSegment(target);
+        string? sameLeaf = null;
+        var sameLeafCount = 0;
+        foreach (var candidate in candidates.Order(StringComparer.Ordinal))
+        {
+            var distance = EditDistance(target, candidate);
+            if (distance < bestDistance)
+            {
+                bestDistance = distance;
+                best = candidate;
+            }
+
+            if (LastSegment(candidate) == lastSegment)
+            {
+                sameLeaf = candidate;
+                sameLeafCount++;
+            }
+        }
+
+        if (best is not null && bestDistance <= threshold)
+        {
+            return best;
+        }
+
+        return sameLeafCount == 1 ? sameLeaf : null;
+    }
+
+    /// <summary>
+    /// "unknown KIND 'NAME'; did you mean NEAREST? (expected one of A, B, C)", the question left out where no name is
+    /// near. The names are listed in the order given.
+    /// </summary>
+    public static string Unknown(string kind, string name, IEnumerable<string> names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        var list = names.ToList();
+        var hint = Of(name, list) is { } nearest ? $"; did you mean {nearest}?" : string.Empty;
+        return $"unknown {kind} '{name}'{hint} (expected one of {string.Join(", ", list)})";
+    }
+
+    private static string LastSegment(string key)
+    {
+        var dot = key.LastIndexOf('.');
+        return dot < 0 ? key : key[(dot + 1)..];
+    }
+}
