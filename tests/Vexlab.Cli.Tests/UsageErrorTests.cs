@@ -106,4 +106,22 @@ public sealed class UsageErrorTests
         Assert.Equal(2, result.ExitCode);
         Assert.Equal(expected, result.Stderr);
     }
+
+    // An option with a fixed set of values names itself, lists the set on one line (not System.CommandLine's
+    // "Argument 'x' not recognized. Must be one of:" with a line per value) and offers the nearest value.
+    [Theory]
+    [InlineData(new[] { "plot", "r.duckdb", "--kind", "bars" }, "vexlab plot: --kind: expected one of lines, stacked, cdf; got \"bars\" (see 'vexlab plot --help')\n")]
+    [InlineData(new[] { "results", "query", "r.duckdb", "select 1", "--format", "jsn" }, "vexlab results query: --format: expected one of table, csv, json; got \"jsn\" (did you mean json?) (see 'vexlab results query --help')\n")]
+    [InlineData(new[] { "results", "export", "r.duckdb", "--table", "result" }, "vexlab results export: --table: expected one of results, tasks, sweep; got \"result\" (did you mean results?) (see 'vexlab results export --help')\n")]
+    [InlineData(new[] { "results", "export", "r.duckdb", "--format", "xlsx" }, "vexlab results export: --format: expected one of parquet, csv; got \"xlsx\" (see 'vexlab results export --help')\n")]
+    [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "ve", "--trace-format", "json" }, "vexlab run: --trace-format: expected one of perfetto, ftrace, trace-dat; got \"json\" (see 'vexlab run --help')\n")]
+    [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "ve", "--compress", "zip" }, "vexlab: --compress: expected one of none, compact; got \"zip\"\n")]
+    [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "ve", "--fingerprint-bits", "32" }, "vexlab: --fingerprint-bits: expected one of 64, 128; got 32\n")]
+    public void A_value_outside_an_options_set_is_named_with_the_set(string[] args, string expected)
+    {
+        var result = CliRunner.Run(args);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(expected, result.Stderr);
+        Assert.Equal(string.Empty, result.Stdout);
+    }
 }

@@ -86,7 +86,7 @@ public static class CheckCommand
                 {
                     64 => false,
                     128 => true,
-                    _ => throw new InputException("--fingerprint-bits must be 64 or 128"),
+                    _ => throw new InputException(string.Create(CultureInfo.InvariantCulture, $"--fingerprint-bits: expected one of 64, 128; got {bits}")),
                 };
             }
 
@@ -96,7 +96,7 @@ public static class CheckCommand
                 {
                     "none" => StateCompression.None,
                     "compact" => StateCompression.Compact,
-                    _ => throw new InputException("--compress must be none or compact"),
+                    _ => throw new InputException($"--compress: expected one of none, compact; got {Scenarios.ErrorText.Quote(cz)}"),
                 };
                 if (options.Compression == StateCompression.Compact && options.Fingerprint128)
                 {

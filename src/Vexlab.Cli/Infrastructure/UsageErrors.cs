@@ -48,6 +48,18 @@ public static partial class UsageErrors
             return $"{typed.Groups["option"].Value}: expected {Expected(typed.Groups["type"].Value)}, got {ErrorText.Quote(typed.Groups["value"].Value)}";
         }
 
+        // A value outside an option's fixed set (AcceptOnlyFromAmong) comes as "Argument 'x' not recognized. Must be
+        // one of:" and the values on lines of their own: say it on one line, as a scenario's enum values are.
+        var notAmong = NotAmong().Match(message);
+        if (notAmong.Success)
+        {
+            var value = notAmong.Groups["value"].Value;
+            var choices = Quoted().Matches(notAmong.Groups["values"].Value).Select(m => m.Groups["text"].Value).ToList();
+            var nearest = NearestName.Of(value, choices) is { } near ? $" (did you mean {near}?)" : string.Empty;
+            var problem = $"expected one of {string.Join(", ", choices)}; got {ErrorText.Quote(value)}{nearest}";
+            return OptionOf(parse.Errors[0].SymbolResult) is { } option ? $"{option}: {problem}" : problem;
+        }
+
         var unrecognized = Unrecognized().Match(message);
         if (unrecognized.Success)
         {
@@ -70,6 +82,14 @@ public static partial class UsageErrors
 
         return null;
     }
+
+    /// <summary>The option a parse error belongs to (its own result or its argument's), or null.</summary>
+    private static string? OptionOf(SymbolResult? result) => result switch
+    {
+        OptionResult option => option.Option.Name,
+        ArgumentResult { Parent: OptionResult option } => option.Option.Name,
+        _ => null,
+    };
 
     /// <summary>Whether the command line has a <c>--</c>: the words after it are arguments, whatever they look like.</summary>
     private static bool AfterSeparator(ParseResult parse) => parse.Tokens.Any(t => t.Type == TokenType.DoubleDash);
@@ -140,6 +160,12 @@ public static partial class UsageErrors
 
     [GeneratedRegex("^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']*)' as expected type '(?<type>[^']*)'", RegexOptions.Singleline)]
     private static partial Regex CannotParse();
+
+    [GeneratedRegex("^Argument '(?<value>.*)' not recognized\\. Must be one of:(?<values>.*)$", RegexOptions.Singleline)]
+    private static partial Regex NotAmong();
+
+    [GeneratedRegex("'(?<text>[^']*)'")]
+    private static partial Regex Quoted();
 
     [GeneratedRegex("^Unrecognized command or argument '(?<token>.*)'", RegexOptions.Singleline)]
     private static partial Regex Unrecognized();
