@@ -25,6 +25,22 @@ public sealed class StoreTests
         Assert.Equal(72L, StoreOperations.Query(db, "SELECT count(*) FROM results").Rows[0][0]);
     }
 
+    // DuckDB answers a text with no statement with an exception that has no message ("External component has thrown
+    // an exception."): the query is refused as empty instead.
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData(";")]
+    [InlineData(" ;\n")]
+    public void Query_WithNoStatement_IsRefusedAsSuch(string sql)
+    {
+        using var dir = new TempDir();
+        var db = dir.File("r.duckdb");
+        Run(Small(), db);
+        var error = Assert.Throws<Vexlab.Model.Configuration.InputException>(() => StoreOperations.Query(db, sql));
+        Assert.Equal(db + ": query failed: the SQL holds no statement", error.Message);
+    }
+
     [Fact]
     public void Run_WritesOneRowPerRunAndOnePerTask_NumbersAsNumbers()
     {

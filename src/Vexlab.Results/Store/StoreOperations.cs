@@ -364,6 +364,12 @@ public static class StoreOperations
 
     internal static QueryResult Query(DuckDBConnection connection, string sql, string path)
     {
+        // DuckDB answers a text with no statement with an exception that carries no message of its own.
+        if (sql.AsSpan().Trim().Trim(';').Trim().IsEmpty)
+        {
+            throw InputException.At(path, 0, 0, null, "query failed: the SQL holds no statement");
+        }
+
         try
         {
             using var command = connection.CreateCommand();
