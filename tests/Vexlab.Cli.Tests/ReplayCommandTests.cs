@@ -113,11 +113,15 @@ public sealed class ComparePlotTests : IDisposable
 
         var refused = CliRunner.Run("plot", json, "--kind", "stacked", "--x", "latency", "--out", Path.Combine(_dir, "x.png"));
         Assert.Equal(2, refused.ExitCode);
-        Assert.Equal("vexlab: command line: --x: --kind stacked draws one bar of the vCPU time split per --by value; it takes no --x (pick the rows with --where, such as --where \"latency = 100\")\n", refused.Stderr);
+        Assert.Equal("vexlab: --x: --kind stacked draws one bar of the vCPU time split per --by value; it takes no --x (pick the rows with --where, such as --where \"latency = 100\")\n", refused.Stderr);
         Assert.False(File.Exists(Path.Combine(_dir, "x.png")));
         var size = CliRunner.Run("plot", json, "--kind", "cdf", "--size", "big", "--out", Path.Combine(_dir, "s.png"));
         Assert.Equal(2, size.ExitCode);
-        Assert.Contains("--size", size.Stderr, StringComparison.Ordinal);
+        Assert.Equal("vexlab: --size: expected WIDTHxHEIGHT in pixels, such as 900x560, got \"big\"\n", size.Stderr);
+        var tiny = CliRunner.Run("plot", json, "--kind", "cdf", "--size", "10x10", "--out", Path.Combine(_dir, "s.png"));
+        Assert.Equal(2, tiny.ExitCode);
+        Assert.Equal("vexlab: --size: expected a width of 300..8000 and a height of 200..8000 pixels, got 10x10\n", tiny.Stderr);
+        Assert.False(File.Exists(Path.Combine(_dir, "s.png")));
     }
 
     [Fact]

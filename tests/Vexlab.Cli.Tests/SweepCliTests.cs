@@ -150,9 +150,9 @@ public sealed class SweepCliTests : IDisposable
     [InlineData(new[] { "--out", "e.parquet" }, "e.parquet", "parquet")]
     [InlineData(new[] { "--out", "E.CSV" }, "E.CSV", "csv")]
     [InlineData(new[] { "--format", "csv", "--out", "e.txt" }, "e.txt", "csv")]
-    [InlineData(new[] { "--format", "parquet", "--out", "e.csv" }, null, "command line: --out: {0} names a .csv file, but --format is parquet")]
-    [InlineData(new[] { "--out", "e.txt" }, null, "command line: --format: give --format csv or parquet, or an --out ending in .csv or .parquet")]
-    [InlineData(new string[0], null, "command line: --format: give --format csv or parquet, or an --out ending in .csv or .parquet")]
+    [InlineData(new[] { "--format", "parquet", "--out", "e.csv" }, null, "--out: {0} names a .csv file, but --format is parquet")]
+    [InlineData(new[] { "--out", "e.txt" }, null, "--format: give --format csv or parquet, or an --out ending in .csv or .parquet")]
+    [InlineData(new string[0], null, "--format: give --format csv or parquet, or an --out ending in .csv or .parquet")]
     public void Export_takes_its_format_from_the_out_extension(string[] options, string? written, string formatOrError)
     {
         var db = P("export.duckdb");
@@ -186,7 +186,7 @@ public sealed class SweepCliTests : IDisposable
         string[] extra = command == "plot" ? ["--x", "latency", "--y", "fault_latency_ns_p99", "--out", P("w.png")] : ["--out", P("w.html")];
         var r = CliRunner.Run([command, db, "--where", where, .. extra]);
         Assert.Equal(2, r.ExitCode);
-        Assert.Equal($"vexlab: command line: --where: \"{where}\" is not a condition on {db}'s results: {reason}\n", r.Stderr);
+        Assert.Equal($"vexlab: --where: \"{where}\" is not a condition on {db}'s results: {reason}\n", r.Stderr);
         Assert.Equal("n\n24\n", CliRunner.Run("results", "query", db, "SELECT count(*) AS n FROM results", "--format", "csv").Stdout);
         Assert.False(File.Exists(P("w.png")) || File.Exists(P("w.html")));
     }
@@ -204,9 +204,24 @@ public sealed class SweepCliTests : IDisposable
         var plot = CliRunner.Run("plot", db, xFlag, x, yFlag, y, byFlag, by, "--out", P("missing.png"));
         Assert.Equal(2, plot.ExitCode);
         Assert.Equal(
-            $"vexlab: command line: {option}: no column \"{missing}\" in {db}'s results{hint}; vexlab results query {db} \"DESCRIBE results\" lists them\n",
+            $"vexlab: {option}: no column \"{missing}\" in {db}'s results{hint}; vexlab results query {db} \"DESCRIBE results\" lists them\n",
             plot.Stderr);
         Assert.False(File.Exists(P("missing.png")));
+    }
+
+    // A line plot's axes take numbers: a text column is refused by name before DuckDB fails to convert its first value.
+    [Theory]
+    [InlineData("--x", "variant")]
+    [InlineData("--y", "protocol")]
+    public void Plot_refuses_a_text_column_as_an_axis(string option, string column)
+    {
+        var db = P("text.duckdb");
+        Assert.Equal(0, CliRunner.RunFake("sweep", "run", P("kill.yaml"), "--db", db).ExitCode);
+        var (x, y) = option == "--x" ? (column, "fault_latency_ns_p99") : ("latency", column);
+        var plot = CliRunner.Run("plot", db, "--x", x, "--y", y, "--out", P("text.png"));
+        Assert.Equal(2, plot.ExitCode);
+        Assert.Equal($"vexlab: {option}: column \"{column}\" of {db}'s results holds text, not numbers; {option} takes a numeric column\n", plot.Stderr);
+        Assert.False(File.Exists(P("text.png")));
     }
 
     [Fact]

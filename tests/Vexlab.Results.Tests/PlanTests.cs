@@ -59,7 +59,7 @@ public sealed class PlanTests
     [InlineData("a/b")]
     [InlineData("2")]
     public void Shard_Parse_RefusesBadText(string text) =>
-        Assert.StartsWith("command line: --shard: expected I/N", Fails(() => Shard.Parse(text)));
+        Assert.StartsWith("--shard: expected I/N", Fails(() => Shard.Parse(text)));
 
     [Fact]
     public void TooManyPoints_NeedForce()

@@ -152,7 +152,7 @@ public sealed class PlotTests : IDisposable
     {
         var db = PlotStore.Create(_dir);
         var message = Fails(() => ResultPlots.Render(db, new PlotRequest { Kind = kind, X = x, Y = y }, _dir.File("p.png")));
-        Assert.StartsWith($"command line: {option}: --kind", message);
+        Assert.StartsWith($"{option}: --kind", message);
         Assert.False(File.Exists(_dir.File("p.png")));
     }
 

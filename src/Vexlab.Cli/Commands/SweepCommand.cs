@@ -170,7 +170,7 @@ public static class SweepCommand
     {
         if ((file is null) == (builtin is null))
         {
-            throw InputException.At(null, 0, 0, null, "vexlab sweep run: give a sweep file or --builtin NAME (one of them)");
+            throw new InputException("sweep run: give a sweep file or --builtin NAME (one of them)");
         }
 
         if (builtin is not null)

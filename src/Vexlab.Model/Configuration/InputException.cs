@@ -28,6 +28,13 @@ public sealed class InputException : Exception
     /// <param name="problem">What is wrong and what was expected.</param>
     public static InputException At(string? file, int line, int column, string? key, string problem)
     {
+        // On the command line an option names its own place ("--x: ..."); "command line" is said only where no
+        // option is at fault.
+        if (file is null && key is not null && key.StartsWith('-'))
+        {
+            (file, key) = (key, null);
+        }
+
         var where = file ?? "command line";
         if (line > 0)
         {

@@ -97,7 +97,8 @@ public static class ResultPlots
 
         if (request.Width is < 300 or > 8000 || request.Height is < 200 or > 8000)
         {
-            throw InputException.At(null, 0, 0, "--size", "expected a width of 300..8000 and a height of 200..8000 pixels");
+            throw InputException.At(null, 0, 0, "--size", string.Create(
+                CultureInfo.InvariantCulture, $"expected a width of 300..8000 and a height of 200..8000 pixels, got {request.Width}x{request.Height}"));
         }
     }
 
@@ -159,9 +160,9 @@ public static class ResultPlots
     public static SortedDictionary<string, List<LinePoint>> LineData(string path, string x, string y, string by, string? where = null)
     {
         var columns = ResultColumns.Of(path, where);
-        ResultColumns.Require(path, columns, x, "--x");
-        ResultColumns.Require(path, columns, y, "--y");
-        ResultColumns.Require(path, columns, by, "--by");
+        ResultColumns.RequireNumeric(path, columns, x, "--x");
+        ResultColumns.RequireNumeric(path, columns, y, "--y");
+        ResultColumns.Require(path, columns.Names, by, "--by");
         var meaning = ColumnMeaning.Of(y, []);
         var yExpr = $"CAST({SweepStore.Quote(y)} AS DOUBLE)";
         if (meaning.Quantity == Quantity.WorkRate)

@@ -24,16 +24,39 @@ public static class ResultColumns
     }
 
     /// <summary>
+    /// Refuses <paramref name="column"/> as <see cref="Require"/> does, and also when it holds no numbers (a text
+    /// column such as protocol), which a line plot's axes need: DuckDB would fail converting its first value.
+    /// </summary>
+    public static void RequireNumeric(string path, StoreColumns columns, string column, string option)
+    {
+        Require(path, columns.Names, column, option);
+        var type = columns.Types[columns.Names.ToList().IndexOf(column)];
+        if (!IsNumeric(type))
+        {
+            var numeric = columns.Names.Where((_, i) => IsNumeric(columns.Types[i])).ToList();
+            var nearest = NearestName.Of(column, numeric) is { } near ? $" (did you mean {near}?)" : string.Empty;
+            throw InputException.At(null, 0, 0, option,
+                $"column {ErrorText.Quote(column)} of {path}'s {SweepStore.ResultsTable} holds {(type == typeof(string) ? "text" : type.Name)}, not numbers{nearest}; {option} takes a numeric column");
+        }
+    }
+
+    private static bool IsNumeric(Type type) =>
+        type == typeof(long) || type == typeof(int) || type == typeof(short) || type == typeof(sbyte)
+        || type == typeof(ulong) || type == typeof(uint) || type == typeof(ushort) || type == typeof(byte)
+        || type == typeof(double) || type == typeof(float) || type == typeof(decimal)
+        || type == typeof(System.Numerics.BigInteger) || type == typeof(Int128) || type == typeof(UInt128);
+
+    /// <summary>
     /// The columns of the store's results table, refusing a --where <paramref name="where"/> that is not an SQL
     /// condition on them with DuckDB's reason, where the error would otherwise point into the query built around it.
     /// </summary>
-    public static IReadOnlyList<string> Of(string path, string? where = null)
+    public static StoreColumns Of(string path, string? where = null)
     {
         var filter = where is null ? string.Empty : $" WHERE ({where})";
-        var (columns, error) = StoreOperations.ColumnsOf(path, $"SELECT * FROM {SweepStore.ResultsTable}{filter} LIMIT 0");
+        var (columns, types, error) = StoreOperations.ColumnsOf(path, $"SELECT * FROM {SweepStore.ResultsTable}{filter} LIMIT 0");
         if (error is null)
         {
-            return columns;
+            return new StoreColumns(columns, types);
         }
 
         throw where is null
@@ -41,3 +64,6 @@ public static class ResultColumns
             : InputException.At(null, 0, 0, "--where", $"{ErrorText.Quote(where)} is not a condition on {path}'s {SweepStore.ResultsTable}: {error}");
     }
 }
+
+/// <summary>The names of a store's result columns, and the .NET type DuckDB reads each as.</summary>
+public sealed record StoreColumns(IReadOnlyList<string> Names, IReadOnlyList<Type> Types);

@@ -334,7 +334,7 @@ public static class StoreOperations
     /// The columns <paramref name="sql"/> returns on the store (opened as <see cref="Query(string, string)"/> opens it),
     /// or DuckDB's first line of error for it; no row is read.
     /// </summary>
-    internal static (IReadOnlyList<string> Columns, string? Error) ColumnsOf(string path, string sql)
+    internal static (IReadOnlyList<string> Columns, IReadOnlyList<Type> Types, string? Error) ColumnsOf(string path, string sql)
     {
         using var connection = OpenSealed(path);
         try
@@ -342,11 +342,12 @@ public static class StoreOperations
             using var command = connection.CreateCommand();
             command.CommandText = sql;
             using var reader = command.ExecuteReader();
-            return (Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList(), null);
+            var columns = Enumerable.Range(0, reader.FieldCount);
+            return ([.. columns.Select(reader.GetName)], [.. columns.Select(reader.GetFieldType)], null);
         }
         catch (DuckDBException e)
         {
-            return ([], FirstLine(e.Message));
+            return ([], [], FirstLine(e.Message));
         }
     }
 
