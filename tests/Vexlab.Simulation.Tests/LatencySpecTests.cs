@@ -166,7 +166,7 @@ public sealed class LatencySpecTests
         var bad = dir.Write("bad.yaml", yaml.Replace("backing: slow", "backing: slower", StringComparison.Ordinal));
         var e = Assert.Throws<InputException>(() => Build(bad));
         Assert.True(e.Message.Contains("bad.yaml:13:14: regions[1].backing: ", StringComparison.Ordinal), e.Message);
-        Assert.Contains("unknown backing store 'slower'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("unknown backing store 'slower'; did you mean slow? (built-ins: ", e.Message, StringComparison.Ordinal);
 
         var badSpec = dir.Write("spec.yaml", yaml.Replace("p99=3ms", "p99=3", StringComparison.Ordinal));
         e = Assert.Throws<InputException>(() => Build(badSpec));

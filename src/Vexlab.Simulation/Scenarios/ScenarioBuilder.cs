@@ -1,4 +1,5 @@
 using System.Globalization;
+using Vexlab.Model.Configuration;
 using Vexlab.Model.Guest;
 using Vexlab.Model.Host;
 using Vexlab.Model.Machine;
@@ -17,6 +18,10 @@ public static class ScenarioBuilder
 {
     /// <summary>The largest guest the simulator takes: 64 GiB of 4 KiB pages (16 Mi pages, 64 MiB of page state).</summary>
     public const int MaxPages = 16 * 1024 * 1024;
+
+    /// <summary>The ops a task's loop is written in.</summary>
+    private static readonly string[] s_loopOps =
+        ["compute", "touch", "read", "write", "alloc", "free", "sleep", "irq-off", "irq-on", "preempt-off", "preempt-on", "yield"];
 
     /// <summary>Programs are at most this long (the model's limit).</summary>
     private const int MaxProgram = 250;
@@ -68,7 +73,8 @@ public static class ScenarioBuilder
                 return name;
             }
 
-            throw error($"unknown backing store '{name}' (built-ins: {string.Join(", ", ScenarioSchema.BackingKinds)}; or a name from backings[])");
+            var nearest = NearestName.Of(name, [.. ScenarioSchema.BackingKinds, .. custom.Keys]) is { } near ? $"; did you mean {near}?" : string.Empty;
+            throw error($"unknown backing store '{name}'{nearest} (built-ins: {string.Join(", ", ScenarioSchema.BackingKinds)}; or a name from backings[])");
         }
 
         var defaultBacking = KnownBacking(s.GetString("host.backing"), p => s.ErrorAt("host.backing", p));
@@ -374,12 +380,14 @@ public static class ScenarioBuilder
                 return d.Value;
             }
 
+            string UnknownRegion(string name) => NearestName.Unknown("region", name, regions.Select(r => r.Name));
+
             ushort Region()
             {
                 var region = parts.Length < 2 ? -1 : regions.FindIndex(r => string.Equals(r.Name, parts[1], StringComparison.Ordinal));
                 if (region < 0)
                 {
-                    throw Fail(parts.Length < 2 ? "expected REGION" : $"unknown region {parts[1]}").Error;
+                    throw Fail(parts.Length < 2 ? "expected REGION" : UnknownRegion(parts[1])).Error;
                 }
 
                 return (ushort)region;
@@ -395,14 +403,14 @@ public static class ScenarioBuilder
                 var region = regions.FindIndex(r => string.Equals(r.Name, parts[1], StringComparison.Ordinal));
                 if (region < 0)
                 {
-                    throw Fail($"unknown region {parts[1]}").Error;
+                    throw Fail(UnknownRegion(parts[1])).Error;
                 }
 
                 var addressing = parts[2] switch
                 {
                     "sequential" => (byte)Addressing.Sequential,
                     "random" => (byte)Addressing.Random,
-                    _ => throw Fail($"expected sequential or random, got {parts[2]}").Error,
+                    _ => throw Fail(NearestName.Unknown("addressing", parts[2], ["sequential", "random"])).Error,
                 };
                 return ((ushort)region, addressing);
             }
@@ -526,7 +534,7 @@ public static class ScenarioBuilder
                     body.Add(new Instr(MicroOp.Yield));
                     break;
                 default:
-                    throw Fail("unknown op (expected compute, touch, read, write, alloc, free, sleep, irq-off, irq-on, preempt-off, preempt-on or yield)").Error;
+                    throw Fail(NearestName.Unknown("op", parts[0], s_loopOps)).Error;
             }
         }
 

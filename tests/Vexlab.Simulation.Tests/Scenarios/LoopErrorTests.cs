@@ -1,0 +1,39 @@
+using Vexlab.Model.Configuration;
+using Vexlab.Scenarios.Documents;
+using Vexlab.Simulation.Scenarios;
+
+namespace Vexlab.Simulation.Tests.Scenarios;
+
+/// <summary>
+/// A mistyped word in a task's loop (op, region, addressing) or a backing store's name is refused at its place with
+/// the nearest word and the words it could be (NearestName.Unknown).
+/// </summary>
+public sealed class LoopErrorTests
+{
+    [Theory]
+    [InlineData("compute 10; tuch heap random", "s.yaml:6:11: tasks[0].loop: op 'tuch heap random': unknown op 'tuch'; did you mean touch? (expected one of compute, touch, read, write, alloc, free, sleep, irq-off, irq-on, preempt-off, preempt-on, yield)")]
+    [InlineData("compute 10; touch hep random", "s.yaml:6:11: tasks[0].loop: op 'touch hep random': unknown region 'hep'; did you mean heap? (expected one of heap, files)")]
+    [InlineData("compute 10; read zzz random", "s.yaml:6:11: tasks[0].loop: op 'read zzz random': unknown region 'zzz' (expected one of heap, files)")]
+    [InlineData("compute 10; touch heap sequentail", "s.yaml:6:11: tasks[0].loop: op 'touch heap sequentail': unknown addressing 'sequentail'; did you mean sequential? (expected one of sequential, random)")]
+    public void A_mistyped_loop_word_is_refused_with_the_nearest(string loop, string expected)
+    {
+        var yaml = $"guest:\n  vcpus: 1\n  memory: 256MiB\ntasks:\n  - name: a\n    loop: {loop}\nregions:\n  - name: heap\n    size: 64MiB\n  - name: files\n    size: 64MiB\n";
+        var e = Assert.Throws<InputException>(() => Prepare(yaml));
+        Assert.Equal(expected, e.Message);
+    }
+
+    [Fact]
+    public void A_mistyped_backing_store_is_refused_with_the_nearest()
+    {
+        var yaml = "guest:\n  vcpus: 1\nhost:\n  backing: postcopy-nett\ntasks:\n  - name: a\n    loop: compute 10\n";
+        var e = Assert.Throws<InputException>(() => Prepare(yaml));
+        Assert.StartsWith("s.yaml:4:12: host.backing: unknown backing store 'postcopy-nett'; did you mean postcopy-net? (built-ins: ", e.Message, StringComparison.Ordinal);
+    }
+
+    private static void Prepare(string yaml)
+    {
+        var document = ScenarioDocument.Parse(yaml, "s.yaml");
+        var entry = Overrides.ParseProtocols("sync")[0];
+        ScenarioRunner.Prepare(document, "s.yaml", entry, Overrides.ParseSets([]), [entry.Protocol]);
+    }
+}
