@@ -124,4 +124,21 @@ public sealed class UsageErrorTests
         Assert.Equal(expected, result.Stderr);
         Assert.Equal(string.Empty, result.Stdout);
     }
+
+    // A word where a subcommand goes is named as an unknown command with the nearest one, not reported as no command
+    // at all or as an unknown option after it; no command at all lists them.
+    [Theory]
+    [InlineData(new[] { "nosuch" }, "vexlab: unknown command 'nosuch' (expected one of explain, run, compare, validate, scenarios, bench, check, models, replay, sweep, sweeps, results, plot, report) (see 'vexlab --help')\n")]
+    [InlineData(new[] { "chek", "--builtin", "wake-race" }, "vexlab: unknown command 'chek'; did you mean check? (expected one of explain, run, compare, validate, scenarios, bench, check, models, replay, sweep, sweeps, results, plot, report) (see 'vexlab --help')\n")]
+    [InlineData(new[] { "sweep", "mrege", "a", "b" }, "vexlab sweep: unknown command 'mrege'; did you mean merge? (expected one of run, merge) (see 'vexlab sweep --help')\n")]
+    [InlineData(new[] { "explain", "bug" }, "vexlab explain: unknown command 'bug'; did you mean bugs? (expected one of rules, double-fault, protocol, costs, backings, properties, keys, bugs) (see 'vexlab explain --help')\n")]
+    [InlineData(new string[0], "vexlab: a command is needed: one of explain, run, compare, validate, scenarios, bench, check, models, replay, sweep, sweeps, results, plot, report (see 'vexlab --help')\n")]
+    [InlineData(new[] { "results" }, "vexlab results: a command is needed: one of query, export (see 'vexlab results --help')\n")]
+    public void A_word_that_names_no_command_is_named_as_one(string[] args, string expected)
+    {
+        var result = CliRunner.Run(args);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(expected, result.Stderr);
+        Assert.Equal(string.Empty, result.Stdout);
+    }
 }

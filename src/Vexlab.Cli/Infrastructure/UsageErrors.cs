@@ -20,6 +20,20 @@ public static partial class UsageErrors
     /// <summary>The message for the first parse error, in one line.</summary>
     public static string Describe(ParseResult parse)
     {
+        // A word where a command's subcommand goes that names none ("vexlab chek"): System.CommandLine says that no
+        // command was given, or blames the first option after it.
+        var command = parse.CommandResult.Command;
+        if (command.Subcommands.Count > 0 && command.Arguments.Count == 0
+            && parse.UnmatchedTokens.Count > 0 && parse.UnmatchedTokens[0] is { Length: > 0 } word && word[0] != '-')
+        {
+            return NearestName.Unknown("command", word, Subcommands(command));
+        }
+
+        if (command.Subcommands.Count > 0 && parse.Errors[0].Message.StartsWith("Required command was not provided", StringComparison.Ordinal))
+        {
+            return $"a command is needed: one of {string.Join(", ", Subcommands(command))}";
+        }
+
         foreach (var token in parse.UnmatchedTokens)
         {
             if (token.Length > 1 && token[0] == '-')
@@ -82,6 +96,8 @@ public static partial class UsageErrors
 
         return null;
     }
+
+    private static IEnumerable<string> Subcommands(Command command) => command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name);
 
     /// <summary>The option a parse error belongs to (its own result or its argument's), or null.</summary>
     private static string? OptionOf(SymbolResult? result) => result switch
