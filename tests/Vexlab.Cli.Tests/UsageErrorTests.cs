@@ -94,12 +94,15 @@ public sealed class UsageErrorTests
         Assert.Equal(string.Empty, result.Stdout);
     }
 
-    // --seed and --duration stand for --set seed=N and --set duration=T: the option names the key already.
+    // --seed and --duration stand for --set seed=N and --set duration=T: the option names the key already. A count out of
+    // range shows the count given.
     [Theory]
     [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "ve", "--seed", "-1" }, "vexlab: --seed: must be at least 0, got -1\n")]
     [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "ve", "--duration", "0s" }, "vexlab: --duration: must be at least 1ns, got 0s\n")]
     [InlineData(new[] { "bench", "--duration", "0s" }, "vexlab: --duration: must be at least 1ns, got 0s\n")]
     [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "ve", "--set", "seed=-1" }, "vexlab: --set: seed: must be at least 0, got -1\n")]
+    [InlineData(new[] { "compare", "--builtin", "postcopy", "--seeds", "0" }, "vexlab: --seeds: expected 1..1000, got 0\n")]
+    [InlineData(new[] { "sweep", "run", "--builtin", "latency", "--jobs", "0", "--db", "never.duckdb" }, "vexlab: --jobs: expected at least 1, got 0\n")]
     public void A_shorthand_option_is_not_followed_by_its_key(string[] args, string expected)
     {
         var result = CliRunner.Run(args);

@@ -245,7 +245,7 @@ public static class SimulateCommands
             var n = parse.GetValue(seeds);
             if (n is < 1 or > 1000)
             {
-                throw new InputException("--seeds: expected 1..1000");
+                throw new InputException(string.Create(CultureInfo.InvariantCulture, $"--seeds: expected 1..1000, got {n}"));
             }
 
             var names = entries.Select(e => e.Protocol).ToArray();

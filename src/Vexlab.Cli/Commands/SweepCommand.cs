@@ -57,7 +57,7 @@ public static class SweepCommand
             };
             if (options.Jobs < 1)
             {
-                throw InputException.At(null, 0, 0, "--jobs", "expected at least 1");
+                throw InputException.At(null, 0, 0, "--jobs", string.Create(CultureInfo.InvariantCulture, $"expected at least 1, got {options.Jobs}"));
             }
 
             SweepExecutor.CheckSize(definition, options);

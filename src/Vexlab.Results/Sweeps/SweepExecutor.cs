@@ -43,7 +43,7 @@ public static class SweepExecutor
         CheckSize(sweep, options);
         if (options.Jobs < 1)
         {
-            throw InputException.At(null, 0, 0, "--jobs", "expected at least 1 job");
+            throw InputException.At(null, 0, 0, "--jobs", string.Create(CultureInfo.InvariantCulture, $"expected at least 1, got {options.Jobs}"));
         }
 
         var started = TimeProvider.System.GetTimestamp();
