@@ -15,11 +15,7 @@ public sealed class UsageErrorTests
     [InlineData(new[] { "compare", "a.yaml", "b.yaml" }, "vexlab compare: unexpected argument \"b.yaml\" (see 'vexlab compare --help')\n")]
     [InlineData(new[] { "compare", "--", "-a.yaml", "3" }, "vexlab compare: unexpected argument \"3\" (see 'vexlab compare --help')\n")]
     public void Unknown_options_are_named_as_unknown_options(string[] args, string expected)
-    {
-        var result = CliRunner.Run(args);
-        Assert.Equal(2, result.ExitCode);
-        Assert.Equal(expected, result.Stderr);
-    }
+        => AssertRefused(args, expected);
 
     [Fact]
     public void A_value_that_does_not_parse_never_shows_a_type_name()
@@ -61,12 +57,7 @@ public sealed class UsageErrorTests
     [InlineData(new[] { "run", "postcopy.yaml", "--protocol", "ve" }, "vexlab: postcopy.yaml: no such scenario file\n")]
     [InlineData(new[] { "check", "latency", "--protocol", "ve" }, "vexlab: latency: no such model file\n")]
     public void A_builtin_name_given_as_a_file_names_the_builtin_flag(string[] args, string expected)
-    {
-        var result = CliRunner.Run(args);
-        Assert.Equal(2, result.ExitCode);
-        Assert.Equal(expected, result.Stderr);
-        Assert.Equal(string.Empty, result.Stdout);
-    }
+        => AssertRefused(args, expected);
 
     // A mistyped name from a closed list is refused alike wherever it is given, with the nearest name where one is
     // near (NearestName.Unknown), and named by the option that took it.
@@ -104,11 +95,7 @@ public sealed class UsageErrorTests
     [InlineData(new[] { "compare", "--builtin", "postcopy", "--seeds", "0" }, "vexlab: --seeds: expected 1..1000, got 0\n")]
     [InlineData(new[] { "sweep", "run", "--builtin", "latency", "--jobs", "0", "--db", "never.duckdb" }, "vexlab: --jobs: expected at least 1, got 0\n")]
     public void A_shorthand_option_is_not_followed_by_its_key(string[] args, string expected)
-    {
-        var result = CliRunner.Run(args);
-        Assert.Equal(2, result.ExitCode);
-        Assert.Equal(expected, result.Stderr);
-    }
+        => AssertRefused(args, expected);
 
     // An option with a fixed set of values names itself, lists the set on one line (not System.CommandLine's
     // "Argument 'x' not recognized. Must be one of:" with a line per value) and offers the nearest value.
@@ -121,12 +108,7 @@ public sealed class UsageErrorTests
     [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "ve", "--compress", "zip" }, "vexlab: --compress: expected one of none, compact; got \"zip\"\n")]
     [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "ve", "--fingerprint-bits", "32" }, "vexlab: --fingerprint-bits: expected one of 64, 128; got 32\n")]
     public void A_value_outside_an_options_set_is_named_with_the_set(string[] args, string expected)
-    {
-        var result = CliRunner.Run(args);
-        Assert.Equal(2, result.ExitCode);
-        Assert.Equal(expected, result.Stderr);
-        Assert.Equal(string.Empty, result.Stdout);
-    }
+        => AssertRefused(args, expected);
 
     // A word where a subcommand goes is named as an unknown command with the nearest one, not reported as no command
     // at all or as an unknown option after it; no command at all lists them.
@@ -138,6 +120,10 @@ public sealed class UsageErrorTests
     [InlineData(new string[0], "vexlab: a command is needed: one of explain, run, compare, validate, scenarios, bench, check, models, replay, sweep, sweeps, results, plot, report (see 'vexlab --help')\n")]
     [InlineData(new[] { "results" }, "vexlab results: a command is needed: one of query, export (see 'vexlab results --help')\n")]
     public void A_word_that_names_no_command_is_named_as_one(string[] args, string expected)
+        => AssertRefused(args, expected);
+
+    /// <summary>The command line is refused with exit status 2 and exactly <paramref name="expected"/> on stderr, nothing on stdout.</summary>
+    private static void AssertRefused(string[] args, string expected)
     {
         var result = CliRunner.Run(args);
         Assert.Equal(2, result.ExitCode);
