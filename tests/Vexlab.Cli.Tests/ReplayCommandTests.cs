@@ -18,6 +18,22 @@ public sealed class ReplayCommandTests : IDisposable
         return trace;
     }
 
+    // report and plot take run, compare or sweep results; given a counterexample, they say what it is and what reads it.
+    [Theory]
+    [InlineData("report")]
+    [InlineData("plot")]
+    public void A_counterexample_given_to_report_or_plot_is_named_as_one(string command)
+    {
+        var trace = WriteCounterexample();
+        var output = Path.Combine(_dir, command == "report" ? "r.html" : "p.png");
+        var result = command == "report"
+            ? CliRunner.Run("report", trace, "--out", output)
+            : CliRunner.Run("plot", trace, "--kind", "cdf", "--out", output);
+        Assert.Equal(2, result.ExitCode);
+        Assert.EndsWith("; this is a checker counterexample (check --trace), which vexlab replay FILE --out TIMELINE turns into a timeline\n", result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+    }
+
     [Fact]
     public void Replay_ReproducesTheViolationAndWritesAValidPerfettoTrace()
     {

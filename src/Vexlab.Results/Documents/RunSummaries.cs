@@ -105,7 +105,11 @@ public static class RunSummaries
             return new ResultSet(path, ResultSource.Run, [entry]) { Name = entry.Scenario };
         }
 
-        throw InputException.At(path, 1, 1, null, "expected the JSON of `vexlab run --json` (with vcpu_ns) or `vexlab compare --json` (with results)");
+        // A checker counterexample (check --trace) is the file a new user most often has at hand: say what it is.
+        var counterexample = doc["actions"] is JsonArray && doc["model"] is not null
+            ? "; this is a checker counterexample (check --trace), which vexlab replay FILE --out TIMELINE turns into a timeline"
+            : string.Empty;
+        throw InputException.At(path, 1, 1, null, "expected the JSON of `vexlab run --json` (with vcpu_ns) or `vexlab compare --json` (with results)" + counterexample);
     }
 
     public static ResultSet LoadStore(string path, string by, string? where)
