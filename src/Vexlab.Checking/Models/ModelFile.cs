@@ -248,7 +248,7 @@ public sealed class ModelFile
             {
                 var value = Scalar(e.Value);
                 var knob = KnobCatalog.Find(e.Key.Value)
-                    ?? throw e.Key.Error($"unknown knob '{e.Key.Value}'{NearestKnob(e.Key.Value)} (vexlab explain keys lists them)");
+                    ?? throw e.Key.Error($"unknown knob '{e.Key.Value}'{KnobCatalog.Hint(e.Key.Value)} (vexlab explain keys lists them)");
 
                 // Checked here, where the file says it, not later when the model is built for a protocol.
                 KnobSet.Create(ProtocolCatalog.Names[0], [new(knob.Key, value.Value)], Where(value));
@@ -480,10 +480,6 @@ public sealed class ModelFile
         problem = NearestName.Unknown("field", text, FieldNames);
         return null;
     }
-
-    /// <summary>"; did you mean KEY?" for the knob nearest a mistyped one, or nothing.</summary>
-    private static string NearestKnob(string key) =>
-        KnobCatalog.Nearest(key) is { } nearest ? $"; did you mean {nearest}?" : string.Empty;
 
     private static DocumentNode Required(MappingNode node, string key) =>
         node.TryGetValue(key, out var value) ? value : throw node.Error($"missing key '{key}'");

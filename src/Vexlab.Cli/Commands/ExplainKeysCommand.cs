@@ -43,8 +43,7 @@ public static class ExplainKeysCommand
         var all = KnobCatalog.All.Select(k => k.Key).Concat(ScenarioKeys().Select(k => k.Key)).ToList();
         if (!all.Any(k => Selects(selected, k)))
         {
-            var nearest = NearestName.Of(selected, all) is { } near ? $" (did you mean {near}?)" : string.Empty;
-            throw new InputException($"explain keys: no key {ErrorText.Quote(selected)} and none under it{nearest}");
+            throw new InputException($"explain keys: no key {ErrorText.Quote(selected)} and none under it{NearestName.Aside(selected, all)}");
         }
     }
 

@@ -69,8 +69,7 @@ public static partial class UsageErrors
         {
             var value = notAmong.Groups["value"].Value;
             var choices = Quoted().Matches(notAmong.Groups["values"].Value).Select(m => m.Groups["text"].Value).ToList();
-            var nearest = NearestName.Of(value, choices) is { } near ? $" (did you mean {near}?)" : string.Empty;
-            var problem = $"expected one of {string.Join(", ", choices)}; got {ErrorText.Quote(value)}{nearest}";
+            var problem = $"expected one of {string.Join(", ", choices)}; got {ErrorText.Quote(value)}{NearestName.Aside(value, choices)}";
             return OptionOf(parse.Errors[0].SymbolResult) is { } option ? $"{option}: {problem}" : problem;
         }
 

@@ -80,9 +80,19 @@ public static class NearestName
     {
         ArgumentNullException.ThrowIfNull(names);
         var list = names.ToList();
-        var hint = Of(name, list) is { } nearest ? $"; did you mean {nearest}?" : string.Empty;
-        return $"unknown {kind} '{name}'{hint} (expected one of {string.Join(", ", list)})";
+        return $"unknown {kind} '{name}'{Hint(name, list)} (expected one of {string.Join(", ", list)})";
     }
+
+    /// <summary>
+    /// "; did you mean PREFIXNEAREST?" for the candidate nearest <paramref name="name"/> (see <see cref="Of"/>), or
+    /// nothing: the clause that follows "unknown ..." in a message.
+    /// </summary>
+    public static string Hint(string name, IEnumerable<string> candidates, string prefix = "") =>
+        Of(name, candidates) is { } nearest ? $"; did you mean {prefix}{nearest}?" : string.Empty;
+
+    /// <summary>" (did you mean NEAREST?)", or nothing: the aside that closes an "expected ...; got ..." message.</summary>
+    public static string Aside(string name, IEnumerable<string> candidates) =>
+        Of(name, candidates) is { } nearest ? $" (did you mean {nearest}?)" : string.Empty;
 
     private static string LastSegment(string key)
     {

@@ -134,8 +134,8 @@ public static class KnobCatalog
             "Which host-absent EPT entries have suppress-#VE clear.", ["all", "needs-io", "unrecoverable-only"]),
     ];
 
-    /// <summary>The knob key nearest a mistyped one (see <see cref="NearestName.Of"/>), or null.</summary>
-    public static string? Nearest(string key) => NearestName.Of(key, All.Select(k => k.Key));
+    /// <summary>"; did you mean KEY?" for the knob nearest a mistyped key (see <see cref="NearestName.Hint"/>), or nothing.</summary>
+    public static string Hint(string key) => NearestName.Hint(key, All.Select(k => k.Key));
 
     public static KnobInfo? Find(string key)
     {
@@ -186,7 +186,7 @@ public sealed class KnobSet
         foreach (var (key, raw) in overrides ?? [])
         {
             var knob = KnobCatalog.Find(key) ?? throw new InputException(
-                $"{origin ?? "command line"}: {key}: unknown knob{(KnobCatalog.Nearest(key) is { } nearest ? $"; did you mean {nearest}?" : string.Empty)}");
+                $"{origin ?? "command line"}: {key}: unknown knob{KnobCatalog.Hint(key)}");
             var value = Canonical(knob, raw, origin);
             if (knob.AppliesTo(protocol))
             {

@@ -18,9 +18,8 @@ public static class ResultColumns
             return;
         }
 
-        var nearest = NearestName.Of(column, columns) is { } near ? $" (did you mean {near}?)" : string.Empty;
         throw InputException.At(null, 0, 0, option,
-            $"no column {ErrorText.Quote(column)} in {path}'s {SweepStore.ResultsTable}{nearest}; vexlab results query {path} \"DESCRIBE {SweepStore.ResultsTable}\" lists them");
+            $"no column {ErrorText.Quote(column)} in {path}'s {SweepStore.ResultsTable}{NearestName.Aside(column, columns)}; vexlab results query {path} \"DESCRIBE {SweepStore.ResultsTable}\" lists them");
     }
 
     /// <summary>
@@ -34,9 +33,8 @@ public static class ResultColumns
         if (!IsNumeric(type))
         {
             var numeric = columns.Names.Where((_, i) => IsNumeric(columns.Types[i])).ToList();
-            var nearest = NearestName.Of(column, numeric) is { } near ? $" (did you mean {near}?)" : string.Empty;
             throw InputException.At(null, 0, 0, option,
-                $"column {ErrorText.Quote(column)} of {path}'s {SweepStore.ResultsTable} holds {(type == typeof(string) ? "text" : type.Name)}, not numbers{nearest}; {option} takes a numeric column");
+                $"column {ErrorText.Quote(column)} of {path}'s {SweepStore.ResultsTable} holds {(type == typeof(string) ? "text" : type.Name)}, not numbers{NearestName.Aside(column, numeric)}; {option} takes a numeric column");
         }
     }
 

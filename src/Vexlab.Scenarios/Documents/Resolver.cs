@@ -43,7 +43,7 @@ internal sealed class Resolver
         var listKey = item.ListKey;
         if (!_root.Lists.TryGetValue(listKey, out var list))
         {
-            throw InputException.At(item.Origin, 0, 0, item.Key, "unknown list" + Hint(listKey, _root.Lists.Keys));
+            throw InputException.At(item.Origin, 0, 0, item.Key, "unknown list" + NearestName.Hint(listKey, _root.Lists.Keys));
         }
 
         var scope = _elementScopes[listKey];
@@ -68,7 +68,7 @@ internal sealed class Resolver
         {
             var problem = scope.Groups.TryGetValue(elementKey, out var example)
                 ? $"is a group of keys; set one of them, such as {element.Path}.{example}"
-                : $"unknown key in an element of {listKey}" + Hint(elementKey, scope.Names, element.Path + ".");
+                : $"unknown key in an element of {listKey}" + NearestName.Hint(elementKey, scope.Names, element.Path + ".");
             throw InputException.At(item.Origin, 0, 0, item.Key, problem);
         }
 
@@ -103,9 +103,6 @@ internal sealed class Resolver
     }
 
     private static string Invariant(FormattableString text) => FormattableString.Invariant(text);
-
-    private static string Hint(string key, IEnumerable<string> names, string prefix = "") =>
-        NearestName.Of(key, names) is { } nearest ? $"; did you mean {prefix}{nearest}?" : string.Empty;
 
     private static ResolvedValue ParseOverride(KeySpec spec, string key, Override item)
     {
@@ -171,7 +168,7 @@ internal sealed class Resolver
         }
         else
         {
-            problem = "unknown key" + Hint(key, _root.Names);
+            problem = "unknown key" + NearestName.Hint(key, _root.Names);
         }
 
         throw InputException.At(item.Origin, 0, 0, key, problem);
@@ -215,7 +212,7 @@ internal sealed class Resolver
             {
                 throw InputException.At(
                     keyNode.File, keyNode.Line, keyNode.Column, display,
-                    "unknown key" + Hint(name, scope.Names, displayPrefix));
+                    "unknown key" + NearestName.Hint(name, scope.Names, displayPrefix));
             }
         }
     }

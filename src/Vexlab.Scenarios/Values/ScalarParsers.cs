@@ -227,9 +227,7 @@ public static class ScalarParsers
             }
         }
 
-        var nearest = NearestName.Of(trimmed, allowed);
-        var hint = nearest is null ? string.Empty : $" (did you mean {nearest}?)";
-        return ParseResult.Fail<string>($"expected one of {string.Join(", ", allowed)}; got {ErrorText.Quote(text)}{hint}");
+        return ParseResult.Fail<string>($"expected one of {string.Join(", ", allowed)}; got {ErrorText.Quote(text)}{NearestName.Aside(trimmed, allowed)}");
     }
 
     /// <summary>Parses <paramref name="text"/> as <paramref name="kind"/>; the value is boxed.</summary>

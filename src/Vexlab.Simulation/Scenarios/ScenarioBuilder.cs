@@ -73,8 +73,7 @@ public static class ScenarioBuilder
                 return name;
             }
 
-            var nearest = NearestName.Of(name, [.. ScenarioSchema.BackingKinds, .. custom.Keys]) is { } near ? $"; did you mean {near}?" : string.Empty;
-            throw error($"unknown backing store '{name}'{nearest} (built-ins: {string.Join(", ", ScenarioSchema.BackingKinds)}; or a name from backings[])");
+            throw error($"unknown backing store '{name}'{NearestName.Hint(name, [.. ScenarioSchema.BackingKinds, .. custom.Keys])} (built-ins: {string.Join(", ", ScenarioSchema.BackingKinds)}; or a name from backings[])");
         }
 
         var defaultBacking = KnownBacking(s.GetString("host.backing"), p => s.ErrorAt("host.backing", p));

@@ -46,4 +46,15 @@ public sealed class NearestNameTests
             "unknown built-in sweep 'x' (expected one of latency, overcommit)",
             NearestName.Unknown("built-in sweep", "x", ["latency", "overcommit"]));
     }
+
+    [Fact]
+    public void The_hint_and_the_aside_offer_the_nearest_name_or_nothing()
+    {
+        string[] names = ["latency", "tasks-per-vcpu", "overcommit"];
+        Assert.Equal("; did you mean latency?", NearestName.Hint("latenc", names));
+        Assert.Equal("; did you mean tasks[0].loop?", NearestName.Hint("loops", ["loop", "name"], "tasks[0]."));
+        Assert.Equal(" (did you mean latency?)", NearestName.Aside("latenc", names));
+        Assert.Equal(string.Empty, NearestName.Hint("zzzzzz", names));
+        Assert.Equal(string.Empty, NearestName.Aside("zzzzzz", names));
+    }
 }
