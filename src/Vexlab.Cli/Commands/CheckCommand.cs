@@ -194,11 +194,7 @@ public static class CheckCommand
             }
 
             var proto = parse.GetValue(protocol) ?? throw new InputException("check: --protocol P is required");
-            if (!Model.Protocols.ProtocolCatalog.IsKnown(proto))
-            {
-                throw new InputException("--protocol: " + Model.Configuration.NearestName.Unknown("protocol", proto, Model.Protocols.ProtocolCatalog.Names));
-            }
-
+            Model.Protocols.ProtocolCatalog.Require(proto, "--protocol");
             CheckRequest request;
             if (path is not null)
             {

@@ -43,11 +43,7 @@ public static class ExplainProtocolCommand
 
     internal static ProtocolSpec Build(string name, string[] sets)
     {
-        if (!ProtocolCatalog.IsKnown(name))
-        {
-            throw new InputException($"explain protocol: {NearestName.Unknown("protocol", name, ProtocolCatalog.Names)}");
-        }
-
+        ProtocolCatalog.Require(name, "explain protocol");
         var overrides = new List<KeyValuePair<string, string>>();
         foreach (var text in sets)
         {

@@ -23,14 +23,22 @@ public static class ProtocolCatalog
 
     public static bool IsKnown(string name) => Array.IndexOf(Names, name) >= 0;
 
-    /// <summary>Builds a protocol; an unknown name throws <see cref="InputException"/>.</summary>
-    public static ProtocolSpec Create(string name, IEnumerable<KeyValuePair<string, string>>? overrides = null, string? label = null, string? origin = null)
+    /// <summary>
+    /// Refuses a name that is no protocol with one line: <paramref name="origin"/> (the option or file place that gave
+    /// it), the name, the nearest protocol and the list.
+    /// </summary>
+    public static void Require(string name, string origin)
     {
         if (!IsKnown(name))
         {
-            throw new InputException($"{origin ?? "command line"}: {NearestName.Unknown("protocol", name, Names)}");
+            throw new InputException($"{origin}: {NearestName.Unknown("protocol", name, Names)}");
         }
+    }
 
+    /// <summary>Builds a protocol; an unknown name throws <see cref="InputException"/>.</summary>
+    public static ProtocolSpec Create(string name, IEnumerable<KeyValuePair<string, string>>? overrides = null, string? label = null, string? origin = null)
+    {
+        Require(name, origin ?? "command line");
         var knobs = KnobSet.Create(name, overrides, origin);
         var guest = new GuestPolicy
         {

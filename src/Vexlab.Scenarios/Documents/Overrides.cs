@@ -138,10 +138,7 @@ public static class Overrides
                     origin, 0, 0, null, $"expected a protocol name such as kvm-pf-int, got {ErrorText.Quote(name)}");
             }
 
-            if (!ProtocolCatalog.IsKnown(name))
-            {
-                throw InputException.At(origin, 0, 0, null, NearestName.Unknown("protocol", name, ProtocolCatalog.Names));
-            }
+            ProtocolCatalog.Require(name, origin);
 
             var overrides = new List<Override>();
             if (open >= 0)

@@ -27,10 +27,7 @@ public static class ScenarioRunner
     {
         ArgumentNullException.ThrowIfNull(document);
         ArgumentNullException.ThrowIfNull(entry);
-        if (!ProtocolCatalog.IsKnown(entry.Protocol))
-        {
-            throw new InputException($"--protocol {entry.Label}: {NearestName.Unknown("protocol", entry.Protocol, ProtocolCatalog.Names)}");
-        }
+        ProtocolCatalog.Require(entry.Protocol, "--protocol " + entry.Label);
 
         foreach (var set in sets)
         {
