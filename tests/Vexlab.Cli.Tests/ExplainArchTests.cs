@@ -72,6 +72,18 @@ public sealed class ExplainArchTests
         Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
     }
 
+    // The vector at fault is named by its place in the usage (explain double-fault FIRST SECOND), not as "command line".
+    [Theory]
+    [InlineData("15", "PF", "vexlab: FIRST: vector 15 is reserved and has no exception class\n")]
+    [InlineData("PF", "XX", "vexlab: SECOND: 'XX' is not a vector (a number 0-255, 0x0e, or a mnemonic such as PF or '#PF')\n")]
+    [InlineData("PF", "32", "vexlab: SECOND: vector 32 is not an exception vector (0-31; INT n and external interrupts are all benign)\n")]
+    public void BadVector_NamesItsArgument(string first, string second, string expected)
+    {
+        var result = CliRunner.Run("explain", "double-fault", first, second);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(expected, result.Stderr);
+    }
+
     [Theory]
     [InlineData("sdm", DoubleFaultRules.Sdm)]
     [InlineData("kvm", DoubleFaultRules.Kvm)]

@@ -43,7 +43,7 @@ public sealed class ExecutableDocsTests
         {
             "```",
             "$ vexlab explain double-fault 15 PF; echo \"exit $?\"",
-            "vexlab: command line: FIRST: vector 15 is reserved and has no exception class",
+            "vexlab: FIRST: vector 15 is reserved and has no exception class",
             "exit 1",
             "```",
         };

@@ -41,6 +41,28 @@ public sealed class StoreTests
         Assert.Equal(db + ": query failed: the SQL holds no statement", error.Message);
     }
 
+    // The answer is one table (as CSV or JSON too), so a second statement would run and its rows be dropped unseen;
+    // a trailing semicolon, or an empty statement after the query, is still one statement.
+    [Theory]
+    [InlineData("SELECT 1; SELECT 2", false)]
+    [InlineData("SELECT count(*) FROM results; SELECT count(*) FROM tasks", false)]
+    [InlineData("SELECT 1;", true)]
+    [InlineData("SELECT 1; ;", true)]
+    public void Query_RunsOneStatement(string sql, bool accepted)
+    {
+        using var dir = new TempDir();
+        var db = dir.File("r.duckdb");
+        Run(Small(), db);
+        if (accepted)
+        {
+            Assert.Equal(1, System.Convert.ToInt32(StoreOperations.Query(db, sql).Rows[0][0], System.Globalization.CultureInfo.InvariantCulture));
+            return;
+        }
+
+        var error = Assert.Throws<Vexlab.Model.Configuration.InputException>(() => StoreOperations.Query(db, sql));
+        Assert.Equal(db + ": query failed: the SQL holds more than one statement; results query runs one", error.Message);
+    }
+
     [Fact]
     public void Run_WritesOneRowPerRunAndOnePerTask_NumbersAsNumbers()
     {

@@ -76,23 +76,23 @@ internal static class ArchFormat
     {
         if (text is null)
         {
-            throw InputException.At(null, 0, 0, name, "missing vector (a number such as 14 or a mnemonic such as PF or '#PF')");
+            throw InputException.At(name, 0, 0, null, "missing vector (a number such as 14 or a mnemonic such as PF or '#PF')");
         }
 
         if (!Vectors.TryParse(text, out var vector))
         {
-            throw InputException.At(null, 0, 0, name, $"'{text}' is not a vector (a number 0-255, 0x0e, or a mnemonic such as PF or '#PF')");
+            throw InputException.At(name, 0, 0, null, $"'{text}' is not a vector (a number 0-255, 0x0e, or a mnemonic such as PF or '#PF')");
         }
 
         if (Vectors.IsReserved(vector))
         {
-            throw InputException.At(null, 0, 0, name, string.Create(
+            throw InputException.At(name, 0, 0, null, string.Create(
                 CultureInfo.InvariantCulture, $"vector {vector} is reserved and has no exception class"));
         }
 
         if (vector >= Vectors.FirstUserVector)
         {
-            throw InputException.At(null, 0, 0, name, string.Create(
+            throw InputException.At(name, 0, 0, null, string.Create(
                 CultureInfo.InvariantCulture, $"vector {vector} is not an exception vector (0-31; INT n and external interrupts are all benign)"));
         }
 

@@ -389,6 +389,12 @@ public static class StoreOperations
                 rows.Add(row);
             }
 
+            // One table out (the JSON and CSV hold one): a second statement's rows would be dropped unseen.
+            if (reader.NextResult())
+            {
+                throw InputException.At(path, 0, 0, null, "query failed: the SQL holds more than one statement; results query runs one");
+            }
+
             return new QueryResult(columns, rows);
         }
         catch (DuckDBException e)
