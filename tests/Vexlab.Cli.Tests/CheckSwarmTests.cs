@@ -80,4 +80,24 @@ public sealed class CheckSwarmTests
             temp.Delete(recursive: true);
         }
     }
+
+    // A shard cut short (a job killed while writing) is placed as every other JSON input is: file, line and column.
+    [Fact]
+    public void A_shard_that_is_not_json_is_placed()
+    {
+        var temp = Directory.CreateTempSubdirectory("vexlab-swarm-");
+        try
+        {
+            var cut = Path.Combine(temp.FullName, "cut.json");
+            File.WriteAllText(cut, "{\n  \"verdict\": \"pass\",\n");
+            var result = CliRunner.Run("check", "--swarm-merge", cut, cut);
+            Assert.Equal(2, result.ExitCode);
+            Assert.Equal(string.Empty, result.Stdout);
+            Assert.StartsWith($"vexlab: {cut}:3:1: not JSON: ", result.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            temp.Delete(recursive: true);
+        }
+    }
 }

@@ -1,6 +1,7 @@
 using ScottPlot;
 using Vexlab.Results.Documents;
 using Vexlab.Results.Plotting;
+using Vexlab.Results.Sweeps;
 using static Vexlab.Results.Tests.Support;
 
 namespace Vexlab.Results.Tests;
@@ -177,11 +178,30 @@ public sealed class PlotTests : IDisposable
     public void Json_Lines_AreRefused_WhereIsRefused()
     {
         var json = _dir.File("r.json");
+        File.WriteAllText(json, PlotStore.Json(SweepPlan.Runs(Small()).First()).ToJsonString());
+        Assert.StartsWith("--kind:", Fails(() => ResultPlots.Render(json, new PlotRequest { X = "a", Y = "b" }, _dir.File("p.png"))));
+        Assert.StartsWith("--where:", Fails(() => ResultPlots.Render(json, new PlotRequest { Kind = PlotKind.Cdf, Where = "seed = 1" }, _dir.File("p.png"))));
         File.WriteAllText(json, "{}");
-        Assert.Contains("--kind", Fails(() => ResultPlots.Render(json, new PlotRequest { X = "a", Y = "b" }, _dir.File("p.png"))));
-        Assert.Contains("--where", Fails(() => ResultPlots.Render(json, new PlotRequest { Kind = PlotKind.Cdf, Where = "seed = 1" }, _dir.File("p.png"))));
         Assert.StartsWith(json + ":1:1:", Fails(() => ResultPlots.Render(json, new PlotRequest { Kind = PlotKind.Cdf }, _dir.File("p.png"))));
         File.WriteAllText(json, "{\n  \"results\": [1,\n");
         Assert.StartsWith(json + ":3:", Fails(() => RunSummaries.Load(json)));
+    }
+
+    // The file is the first thing wrong when it is missing, empty or no run or compare at all: the plot kind's
+    // default (lines, which a JSON cannot take) or a --where was blamed before the file was read.
+    [Theory]
+    [InlineData(null, PlotKind.Lines, null, ": no such file")]
+    [InlineData("", PlotKind.Lines, null, ":1:1: not JSON")]
+    [InlineData("{}", PlotKind.Lines, null, ":1:1: expected the JSON of `vexlab run --json`")]
+    [InlineData(null, PlotKind.Cdf, "seed = 1", ": no such file")]
+    public void Json_FileFaults_AreNamedBeforeOptionFaults(string? content, PlotKind kind, string? where, string expected)
+    {
+        var json = _dir.File("faulty.json");
+        if (content is not null)
+        {
+            File.WriteAllText(json, content);
+        }
+
+        Assert.StartsWith(json + expected, Fails(() => ResultPlots.Render(json, new PlotRequest { Kind = kind, Where = where }, _dir.File("p.png"))));
     }
 }

@@ -263,7 +263,7 @@ internal static partial class CheckSwarm
         }
         catch (JsonException e)
         {
-            throw new InputException($"{file}:{(e.LineNumber ?? 0) + 1}: not JSON ({e.Message.Split(" LineNumber", 2)[0]})");
+            throw InputException.NotJson(file, e);
         }
     }
 

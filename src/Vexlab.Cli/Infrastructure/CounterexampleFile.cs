@@ -53,16 +53,8 @@ public sealed record CounterexampleFile(
         }
         catch (JsonException e)
         {
-            var line = (int)Math.Clamp((e.LineNumber ?? 0) + 1, 1, int.MaxValue);
-            var column = (int)Math.Clamp((e.BytePositionInLine ?? 0) + 1, 1, int.MaxValue);
-            throw InputException.At(file, line, column, null, "not JSON: " + ErrorText.OneLine(StripPosition(e.Message)));
+            throw InputException.NotJson(file, e);
         }
-    }
-
-    private static string StripPosition(string message)
-    {
-        var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        return (cut > 0 ? message[..cut] : message).TrimEnd('.', ' ');
     }
 
     private sealed class Walker(byte[] json, string file)

@@ -47,4 +47,22 @@ public sealed class InputException : Exception
         var message = key is null || where == "--" + key ? $"{where}: {problem}" : $"{where}: {key}: {problem}";
         return new InputException(message);
     }
+
+    /// <summary>
+    /// A file that does not parse as JSON, at the line and column the parser stopped: "FILE:L:C: not JSON: REASON",
+    /// the reason being the parser's, without the position it also spells out (its second sentence, when there is
+    /// one, says what was expected: "'2' is invalid after a property name. Expected a ':'").
+    /// </summary>
+    public static InputException NotJson(string file, System.Text.Json.JsonException error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        var line = (int)Math.Clamp((error.LineNumber ?? 0) + 1, 1, int.MaxValue);
+        var column = (int)Math.Clamp((error.BytePositionInLine ?? 0) + 1, 1, int.MaxValue);
+        var reason = error.Message;
+        var cut = reason.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        reason = cut > 0 ? reason[..cut] : reason;
+        // The reader's internal flag means nothing to a person: "... a valid JSON token, when isFinalBlock is true".
+        reason = reason.Replace(", when isFinalBlock is true", string.Empty, StringComparison.Ordinal).ReplaceLineEndings(" ").TrimEnd('.', ' ');
+        return At(file, line, column, null, "not JSON: " + reason);
+    }
 }

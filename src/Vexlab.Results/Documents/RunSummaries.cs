@@ -54,7 +54,7 @@ public static class RunSummaries
         }
         catch (JsonException e)
         {
-            throw InputException.At(path, (int)(e.LineNumber ?? -1) + 1, (int)(e.BytePositionInLine ?? -1) + 1, null, "not JSON: " + FirstSentence(e.Message));
+            throw InputException.NotJson(path, e);
         }
 
         if (root is not JsonObject doc)
@@ -267,11 +267,5 @@ public static class RunSummaries
         }
 
         return -1;
-    }
-
-    private static string FirstSentence(string message)
-    {
-        var end = message.IndexOf(". ", StringComparison.Ordinal);
-        return end < 0 ? message : message[..end];
     }
 }

@@ -73,6 +73,13 @@ public static class ResultPlots
     public static void CheckRequest(string input, PlotRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+
+        // The input first: an option that does not suit a file is no help while the file is missing or unreadable.
+        if (!File.Exists(input))
+        {
+            throw InputException.At(input, 0, 0, null, "no such file");
+        }
+
         var json = RunSummaries.IsJson(input);
         if (request.Kind != PlotKind.Lines)
         {
@@ -87,6 +94,8 @@ public static class ResultPlots
         }
         else if (json)
         {
+            // A file that is not a run or compare JSON at all (not JSON, a counterexample) is refused as such first.
+            RunSummaries.LoadJson(input);
             throw InputException.At(null, 0, 0, "--kind", "a run or compare JSON has one point per entry: plot it with --kind stacked or --kind cdf (lines need a sweep store)");
         }
 
