@@ -143,7 +143,11 @@ public sealed class ComparePlotTests : IDisposable
     [Fact]
     public void ComparePlot_BadExtension_ExitsTwo()
     {
-        var result = CliRunner.Run("compare", "--builtin", "kernel-heavy", "--protocols", "ve", "--duration", "5ms", "--plot", Path.Combine(_dir, "c.gif"));
+        var gif = Path.Combine(_dir, "c.gif");
+        var result = CliRunner.Run("compare", "--builtin", "kernel-heavy", "--protocols", "ve", "--duration", "5ms", "--plot", gif);
         Assert.Equal(2, result.ExitCode);
+
+        // The option at fault is compare's own --plot, not plot's --out.
+        Assert.Equal($"vexlab: --plot: expected a .png or .svg file, got \"{gif}\"\n", result.Stderr);
     }
 }

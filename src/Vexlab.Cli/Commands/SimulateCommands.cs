@@ -252,7 +252,7 @@ public static class SimulateCommands
             var target = JsonTarget.From(parse, json);
             if (parse.GetValue(plot) is { } plotOut)
             {
-                Vexlab.Results.Plotting.ResultPlots.CheckOutput(plotOut);
+                Vexlab.Results.Plotting.ResultPlots.CheckOutput(plotOut, "--plot");
             }
 
             var first = new List<PreparedRun>();

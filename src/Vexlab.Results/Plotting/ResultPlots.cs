@@ -131,17 +131,20 @@ public static class ResultPlots
     public static void RenderSplit(IReadOnlyList<RunSummary> entries, string title, string output)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        CheckOutput(output);
+        CheckOutput(output, "--plot");
         Save(SplitPlot(entries, title, 900, 560), output, 900, 560);
     }
 
-    /// <summary>Rejects an output path that is not .png or .svg (before any work is done).</summary>
-    public static void CheckOutput(string output)
+    /// <summary>
+    /// Rejects an output path that is not .png or .svg (before any work is done), blaming <paramref name="option"/>:
+    /// plot's <c>--out</c>, compare's <c>--plot</c>.
+    /// </summary>
+    public static void CheckOutput(string output, string option = "--out")
     {
         var extension = Path.GetExtension(output).ToLowerInvariant();
         if (extension is not (".png" or ".svg"))
         {
-            throw InputException.At(null, 0, 0, "--out", $"expected a .png or .svg file, got \"{output}\"");
+            throw InputException.At(null, 0, 0, option, $"expected a .png or .svg file, got \"{output}\"");
         }
     }
 
