@@ -124,7 +124,8 @@ public sealed class InputBeforeOutputTests : IDisposable
         // With runs in it, another sweep is still refused.
         var refused = Simulate("sweep", "run", sweepA, "--db", db);
         Assert.Equal(2, refused.ExitCode);
-        Assert.Contains("holds results of a different sweep", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("holds results of a different sweep, b (hash ", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("not a (hash ", refused.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -132,7 +132,7 @@ public sealed class SweepCliTests : IDisposable
         File.WriteAllText(P("kill.yaml"), Sweep.Replace("seeds: 3", "seeds: 2"));
         var changed = CliRunner.RunFake("sweep", "run", P("kill.yaml"), "--db", db);
         Assert.Equal(2, changed.ExitCode);
-        Assert.Contains("different sweep", changed.Stderr);
+        Assert.Contains("holds results of sweep kill as it was (hash ", changed.Stderr, StringComparison.Ordinal);
 
         var bad = CliRunner.Run("results", "query", db, "SELECT nope");
         Assert.Equal(2, bad.ExitCode);

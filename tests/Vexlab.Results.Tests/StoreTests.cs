@@ -128,7 +128,10 @@ public sealed class StoreTests
         var db = dir.File("r.duckdb");
         Run(Small(), db);
         var changed = SweepFile.Parse(Support.SmallSweep.Replace("values: [1, 4]", "values: [1, 8]"), "small.yaml");
-        Assert.Contains("holds results of a different sweep", Fails(() => Run(changed, db)));
+        var hashes = (Small().ComputeHash()[..12], changed.ComputeHash()[..12]);
+        Assert.Equal(
+            $"{db}: holds results of sweep {changed.Name} as it was (hash {hashes.Item1}); it has changed since (hash {hashes.Item2}): pass --force to keep the runs that still match and run the rest, or use another --db",
+            Fails(() => Run(changed, db)));
         using (var store = SweepStore.Open(db))
         {
             var summary = SweepExecutor.Run(changed, store, FakeRunner.Create(), new SweepOptions { Jobs = 2, Force = true });

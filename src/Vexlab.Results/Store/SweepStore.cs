@@ -178,9 +178,13 @@ public sealed class SweepStore : IDisposable
         {
             if (!force)
             {
+                // The same name is most often the same file edited; another name is another sweep, not a change.
+                var name = GetMeta("sweep_name");
                 throw InputException.At(
                     Path, 0, 0, null,
-                    $"holds results of a different sweep ({GetMeta("sweep_name")}, hash {existing[..12]}); the sweep changed since (hash {hash[..12]}): pass --force to keep the runs that still match and run the rest, or use another --db");
+                    name == sweep.Name
+                        ? $"holds results of sweep {name} as it was (hash {existing[..12]}); it has changed since (hash {hash[..12]}): pass --force to keep the runs that still match and run the rest, or use another --db"
+                        : $"holds results of a different sweep, {name} (hash {existing[..12]}), not {sweep.Name} (hash {hash[..12]}): use another --db, or pass --force to drop the runs {sweep.Name} does not have and run the rest");
             }
 
             var keep = SweepPlan.Runs(sweep).Select(r => r.RunKey).ToHashSet(StringComparer.Ordinal);
