@@ -123,7 +123,7 @@ public sealed class CheckLimitsTests : IDisposable
     {
         var result = CliRunner.Run("check", "--builtin", "wake-race", "--protocol", "kvm-pf", flag, value);
         Assert.Equal(2, result.ExitCode);
-        Assert.StartsWith("vexlab: check: " + flag, result.Stderr, StringComparison.Ordinal);
+        Assert.StartsWith("vexlab: " + flag + ": ", result.Stderr, StringComparison.Ordinal);
         Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
     }
 

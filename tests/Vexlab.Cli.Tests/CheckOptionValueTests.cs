@@ -38,7 +38,8 @@ public sealed class CheckOptionValueTests
     public void Bad_sizes_name_the_option_and_the_units(string text)
     {
         var e = Assert.Throws<InputException>(() => CheckCommand.ParseSize(text, "--max-spill"));
-        Assert.StartsWith($"check: --max-spill {text}: expected a size", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("--max-spill: expected a size", e.Message, StringComparison.Ordinal);
+        Assert.EndsWith($", got \"{text}\"", e.Message, StringComparison.Ordinal);
         Assert.Contains("GiB", e.Message, StringComparison.Ordinal);
     }
 
@@ -66,7 +67,7 @@ public sealed class CheckOptionValueTests
     public void Bad_durations_name_the_option_and_the_range(string text)
     {
         var e = Assert.Throws<InputException>(() => CheckCommand.ParseDuration(text, "--checkpoint-every"));
-        Assert.StartsWith($"check: --checkpoint-every {text}: expected a duration from 1ns to a year", e.Message, StringComparison.Ordinal);
+        Assert.Equal($"--checkpoint-every: expected a duration from 1ns to a year such as 30s or 5m (units ns, us, ms, s, m, h), got \"{text}\"", e.Message);
     }
 
     [Fact]
@@ -77,25 +78,46 @@ public sealed class CheckOptionValueTests
         var bad = CliRunner.Run("check", "--builtin", "wake-race", "--protocol", "kvm-pf-int", "--time-limit", "1d");
         Assert.Equal(2, bad.ExitCode);
         Assert.Single(bad.Stderr.TrimEnd('\n').Split('\n'));
-        Assert.Contains("--time-limit 1d", bad.Stderr, StringComparison.Ordinal);
+        Assert.StartsWith("vexlab: --time-limit: expected a duration", bad.Stderr, StringComparison.Ordinal);
+        Assert.EndsWith("got \"1d\"\n", bad.Stderr, StringComparison.Ordinal);
     }
 
     // Each count out of range is named with its value, not folded into one line listing every rule.
     [Theory]
-    [InlineData("check: --workers must be from 1 to 1024, got 0", "--workers", "0")]
-    [InlineData("check: --workers must be from 1 to 1024, got -3", "--workers", "-3")]
-    [InlineData("check: --workers must be from 1 to 1024, got 1025", "--workers", "1025")]
-    [InlineData("check: --workers must be from 1 to 1024, got 0", "--swarm", "--max-depth", "5", "--workers", "0")]
-    [InlineData("check: --members must be at least 1, got 0", "--swarm", "--members", "0")]
-    [InlineData("check: --swarm-member must be from 0 to 1 (members are numbered from 0 below --members 2), got 2", "--swarm", "--members", "2", "--swarm-member", "2")]
-    [InlineData("check: --swarm-member must be from 0 to 15 (members are numbered from 0 below --members 16), got -1", "--swarm", "--swarm-member", "-1")]
-    [InlineData("check: --max-depth must be at least 1 with --swarm, got 0", "--swarm", "--max-depth", "0")]
-    [InlineData("check: --max-states must be at least 1 with --swarm, got 0", "--swarm", "--max-states", "0")]
+    [InlineData("--workers: expected a whole number from 1 to 1024, got 0", "--workers", "0")]
+    [InlineData("--workers: expected a whole number from 1 to 1024, got -3", "--workers", "-3")]
+    [InlineData("--workers: expected a whole number from 1 to 1024, got 1025", "--workers", "1025")]
+    [InlineData("--workers: expected a whole number from 1 to 1024, got 0", "--swarm", "--max-depth", "5", "--workers", "0")]
+    [InlineData("--members: must be at least 1, got 0", "--swarm", "--members", "0")]
+    [InlineData("--swarm-member: must be from 0 to 1 (members are numbered from 0 below --members 2), got 2", "--swarm", "--members", "2", "--swarm-member", "2")]
+    [InlineData("--swarm-member: must be from 0 to 15 (members are numbered from 0 below --members 16), got -1", "--swarm", "--swarm-member", "-1")]
+    [InlineData("--max-depth: must be at least 1 with --swarm, got 0", "--swarm", "--max-depth", "0")]
+    [InlineData("--max-states: must be at least 1 with --swarm, got 0", "--swarm", "--max-states", "0")]
     public void Counts_out_of_range_name_the_option_and_the_value(string message, params string[] extra)
     {
         var r = CliRunner.Run(["check", "--builtin", "wake-race", "--protocol", "ve", .. extra]);
         Assert.Equal(2, r.ExitCode);
         Assert.Equal("vexlab: " + message, r.Stderr.TrimEnd('\n'));
+        Assert.Equal(string.Empty, r.Stdout);
+    }
+
+    // As on every command, an option at fault leads the line ("--x: problem"), or the sentence names the options
+    // that do not go together; no "check:" prefix that the other commands do not have.
+    [Theory]
+    [InlineData("--protocol is required: one of sync, kvm-halt, kvm-pf, kvm-pf-int, ve", "check", "--builtin", "wake-race")]
+    [InlineData("a model FILE or --builtin NAME is required (or --matrix); 'vexlab models list' lists the built-in models", "check", "--protocol", "ve")]
+    [InlineData("--builtin: give a model FILE or --builtin NAME, not both", "check", "m.yaml", "--builtin", "wake-race", "--protocol", "ve")]
+    [InlineData("--swarm goes without --symmetry, --checkpoint and --resume", "check", "--builtin", "wake-race", "--protocol", "ve", "--swarm", "--symmetry")]
+    [InlineData("--symmetry checks one model; drop --matrix", "check", "--matrix", "--symmetry")]
+    [InlineData("--protocols, --markdown and --transpose go with --matrix", "check", "--builtin", "wake-race", "--protocol", "ve", "--markdown")]
+    [InlineData("--set: expected key=value such as host.apf.token_never_zero=false, got \"foo\"", "check", "--builtin", "wake-race", "--protocol", "ve", "--set", "foo")]
+    [InlineData("--max-states: must allow the initial state", "check", "--builtin", "wake-race", "--protocol", "ve", "--max-states", "0")]
+    [InlineData("--resume: no such folder \"/nonexistent/cp\"", "check", "--builtin", "wake-race", "--protocol", "ve", "--resume", "/nonexistent/cp")]
+    public void Refusals_lead_with_the_option(string message, params string[] args)
+    {
+        var r = CliRunner.Run(args);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("vexlab: " + message + "\n", r.Stderr);
         Assert.Equal(string.Empty, r.Stdout);
     }
 }

@@ -62,7 +62,7 @@ public static class CheckCommand
             {
                 if (parse.GetValue(file) is not null || parse.GetValue(builtin) is not null || parse.GetValue(swarm))
                 {
-                    throw new InputException("check: --swarm-merge takes only the shards' JSON files (and --json)");
+                    throw new InputException("--swarm-merge takes only the shards' JSON files (and --json)");
                 }
 
                 return CheckSwarm.Merge(context, target, shardFiles);
@@ -70,14 +70,14 @@ public static class CheckCommand
 
             if (!parse.GetValue(swarm) && (parse.GetValue(members) is not null || parse.GetValue(seed) is not null || parse.GetValue(shard) is not null || parse.GetValue(swarmMember) is not null))
             {
-                throw new InputException("check: --members, --seed, --shard and --swarm-member go with --swarm");
+                throw new InputException("--members, --seed, --shard and --swarm-member go with --swarm");
             }
 
             var options = new CheckerOptions();
             if (parse.GetValue(workers) is { } w)
             {
                 // bench --checker takes the same range: beyond it a worker's buffers and threads cost more than any machine has cores.
-                options.Workers = w is >= 1 and <= 1024 ? w : throw new InputException($"check: --workers must be from 1 to 1024, got {w}");
+                options.Workers = w is >= 1 and <= 1024 ? w : throw InputException.At(null, 0, 0, "--workers", string.Create(CultureInfo.InvariantCulture, $"expected a whole number from 1 to 1024, got {w}"));
             }
 
             if (parse.GetValue(fingerprintBits) is { } bits)
@@ -100,7 +100,7 @@ public static class CheckCommand
                 };
                 if (options.Compression == StateCompression.Compact && options.Fingerprint128)
                 {
-                    throw new InputException("check: --compress compact stores 60-bit fingerprints; it does not go with --fingerprint-bits 128");
+                    throw new InputException("--compress compact stores 60-bit fingerprints; it does not go with --fingerprint-bits 128");
                 }
             }
 
@@ -154,12 +154,12 @@ public static class CheckCommand
             {
                 if (path is not null)
                 {
-                    throw new InputException("check: --matrix checks the built-in models only; drop FILE");
+                    throw new InputException("--matrix checks the built-in models only; drop FILE");
                 }
 
                 if (parse.GetValue(symmetry))
                 {
-                    throw new InputException("check: --symmetry checks one model; drop --matrix");
+                    throw new InputException("--symmetry checks one model; drop --matrix");
                 }
 
                 var entries = parse.GetValue(columns) is { } list
@@ -179,21 +179,21 @@ public static class CheckCommand
 
             if (parse.GetValue(columns) is not null || parse.GetValue(markdown) || parse.GetValue(transpose))
             {
-                throw new InputException("check: --protocols, --markdown and --transpose go with --matrix");
+                throw new InputException("--protocols, --markdown and --transpose go with --matrix");
             }
 
             var model = parse.GetValue(builtin);
             if (model is not null && path is not null)
             {
-                throw new InputException("check: give either FILE or --builtin NAME, not both");
+                throw InputException.At(null, 0, 0, "--builtin", "give a model FILE or --builtin NAME, not both");
             }
 
             if (model is null && path is null)
             {
-                throw new InputException("check: FILE or --builtin NAME is required (or --matrix)");
+                throw new InputException("a model FILE or --builtin NAME is required (or --matrix); 'vexlab models list' lists the built-in models");
             }
 
-            var proto = parse.GetValue(protocol) ?? throw new InputException("check: --protocol P is required");
+            var proto = parse.GetValue(protocol) ?? throw new InputException("--protocol is required: one of " + string.Join(", ", ModelCheck.Protocols));
             Model.Protocols.ProtocolCatalog.Require(proto, "--protocol");
             CheckRequest request;
             if (path is not null)
@@ -212,7 +212,7 @@ public static class CheckCommand
             {
                 if (request.Symmetry || checkpointFolder is not null || options.ResumeDirectory is not null)
                 {
-                    throw new InputException("check: --swarm goes without --symmetry, --checkpoint and --resume");
+                    throw new InputException("--swarm goes without --symmetry, --checkpoint and --resume");
                 }
 
                 using (ModelCheck.BuildSystem(request))
@@ -292,16 +292,22 @@ public static class CheckCommand
         }
         catch (CheckpointException e)
         {
-            throw new InputException("check: --resume " + e.Message);
+            throw InputException.At(null, 0, 0, "--resume", e.Message);
         }
         catch (CheckerLimitException e)
         {
-            // The engine names its options; people typed the command-line flags.
-            var message = e.Message.Split(" (Parameter", 2)[0]
-                .Replace("MaxMemoryBytes", "--max-memory", StringComparison.Ordinal)
-                .Replace("MaxStates", "--max-states", StringComparison.Ordinal)
-                .Replace("MaxDepth", "--max-depth", StringComparison.Ordinal);
-            throw new InputException("check: " + message);
+            // The engine names its options; people typed the command-line flags, and an option leads its message
+            // ("--max-states: must allow the initial state"), as everywhere on the command line.
+            var message = e.Message.Split(" (Parameter", 2)[0].TrimEnd('.');
+            foreach (var (name, flag) in (ReadOnlySpan<(string, string)>)[("MaxMemoryBytes", "--max-memory"), ("MaxStates", "--max-states"), ("MaxDepth", "--max-depth")])
+            {
+                if (message.StartsWith(name + " ", StringComparison.Ordinal))
+                {
+                    throw InputException.At(null, 0, 0, flag, message[(name.Length + 1)..]);
+                }
+            }
+
+            throw new InputException(message);
         }
     }
 
@@ -679,7 +685,7 @@ public static class CheckCommand
         var eq = text.IndexOf('=', StringComparison.Ordinal);
         if (eq <= 0)
         {
-            throw new InputException($"check: --set {text}: expected KEY=VALUE");
+            throw InputException.At(null, 0, 0, "--set", $"expected key=value such as host.apf.token_never_zero=false, got {Scenarios.ErrorText.Quote(text)}");
         }
 
         return new(text[..eq].Trim(), text[(eq + 1)..].Trim());
@@ -700,32 +706,20 @@ public static class CheckCommand
         var parsed = ScalarParsers.ParseSize(t);
         if (!parsed.IsOk || parsed.Value <= 0 || parsed.Value >= 1L << 62)
         {
-            throw new InputException($"check: {flag} {text}: expected a size from 1 byte to 4EiB such as 512M, 4G or 4GiB (units B, KiB, MiB, GiB, TiB, PiB, KB, MB, GB, TB, PB; K, M, G, T for KiB to TiB)");
+            throw InputException.At(null, 0, 0, flag, $"expected a size from 1 byte to 4EiB such as 512M, 4G or 4GiB (units B, KiB, MiB, GiB, TiB, PiB, KB, MB, GB, TB, PB; K, M, G, T for KiB to TiB), got {Scenarios.ErrorText.Quote(text)}");
         }
 
         return parsed.Value;
     }
 
-    /// <summary>The longest duration option accepted: a year, as the simulator's <c>--time-limit</c>.</summary>
-    private const long MaxDurationNs = 365L * 24 * 3600 * 1_000_000_000;
-
     /// <summary>A duration option, in the units of scenario files (250us, 1.5ms, 30s, 5m, 2h), from 1 ns to a year.</summary>
-    internal static TimeSpan ParseDuration(string text, string flag)
-    {
-        var parsed = ScalarParsers.ParseDuration(text.Trim());
-        if (!parsed.IsOk || parsed.Value <= 0 || parsed.Value > MaxDurationNs)
-        {
-            throw new InputException($"check: {flag} {text}: expected a duration from 1ns to a year such as 30s or 5m (units ns, us, ms, s, m, h)");
-        }
-
-        return TimeSpan.FromTicks(Math.Max(1, parsed.Value / TimeSpan.NanosecondsPerTick));
-    }
+    internal static TimeSpan ParseDuration(string text, string flag) => DurationOption.Parse(text, flag);
 
     private static string ExistingFolder(string path, string flag)
     {
         if (path.Length == 0 || !Directory.Exists(path))
         {
-            throw new InputException($"check: {flag} {path}: no such folder");
+            throw InputException.At(null, 0, 0, flag, $"no such folder {Scenarios.ErrorText.Quote(path)}");
         }
 
         return path;
@@ -736,7 +730,7 @@ public static class CheckCommand
     {
         if (path.Length == 0 || File.Exists(path))
         {
-            throw new InputException($"check: {flag} {path}: expected a folder");
+            throw InputException.At(null, 0, 0, flag, $"expected a folder, got {(path.Length == 0 ? "an empty path" : "the file " + Scenarios.ErrorText.Quote(path))}");
         }
 
         return path;
@@ -747,15 +741,15 @@ public static class CheckCommand
     {
         string? error = swarm switch
         {
-            { Members: < 1 } => $"--members must be at least 1, got {swarm.Members}",
-            { OnlyMember: { } k } when k < 0 || k >= swarm.Members => $"--swarm-member must be from 0 to {swarm.Members - 1} (members are numbered from 0 below --members {swarm.Members}), got {k}",
-            { MaxDepth: < 1 } => $"--max-depth must be at least 1 with --swarm, got {swarm.MaxDepth}",
-            { MaxStatesPerMember: < 1 } => $"--max-states must be at least 1 with --swarm, got {swarm.MaxStatesPerMember}",
+            { Members: < 1 } => $"--members: must be at least 1, got {swarm.Members}",
+            { OnlyMember: { } k } when k < 0 || k >= swarm.Members => $"--swarm-member: must be from 0 to {swarm.Members - 1} (members are numbered from 0 below --members {swarm.Members}), got {k}",
+            { MaxDepth: < 1 } => $"--max-depth: must be at least 1 with --swarm, got {swarm.MaxDepth}",
+            { MaxStatesPerMember: < 1 } => $"--max-states: must be at least 1 with --swarm, got {swarm.MaxStatesPerMember}",
             _ => null,
         };
         if (error is not null)
         {
-            throw new InputException("check: " + error);
+            throw new InputException(error);
         }
     }
 
@@ -773,7 +767,7 @@ public static class CheckCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            throw new InputException($"check: {flag} {path}: cannot create the folder ({e.Message})");
+            throw InputException.At(null, 0, 0, flag, $"cannot create the folder {Scenarios.ErrorText.Quote(path)} ({e.Message})");
         }
 
         return path;

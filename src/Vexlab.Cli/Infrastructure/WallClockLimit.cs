@@ -1,8 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Vexlab.Model.Configuration;
-using Vexlab.Scenarios;
-using Vexlab.Scenarios.Values;
 
 namespace Vexlab.Cli.Infrastructure;
 
@@ -13,9 +10,6 @@ namespace Vexlab.Cli.Infrastructure;
 /// </summary>
 public static class WallClockLimit
 {
-    /// <summary>The longest limit accepted: a year, far past any run anyone waits for.</summary>
-    private const long MaxNs = 365L * 24 * 3600 * 1_000_000_000;
-
     public static Option<string?> CreateOption() => new("--time-limit")
     {
         Description = "Wall-clock limit, e.g. 30s, 5m; the run stops there and the command exits 3",
@@ -31,15 +25,7 @@ public static class WallClockLimit
             return new CancellationTokenSource();
         }
 
-        var parsed = ScalarParsers.ParseDuration(text);
-        if (!parsed.IsOk || parsed.Value <= 0 || parsed.Value > MaxNs)
-        {
-            throw InputException.At(
-                null, 0, 0, "--time-limit",
-                "expected a duration from 1ns to a year such as 30s or 5m, got " + ErrorText.Quote(text));
-        }
-
-        return new CancellationTokenSource(TimeSpan.FromTicks(Math.Max(1, parsed.Value / 100)));
+        return new CancellationTokenSource(DurationOption.Parse(text, "--time-limit"));
     }
 
     /// <summary>The line for people when a run stopped at the limit.</summary>
