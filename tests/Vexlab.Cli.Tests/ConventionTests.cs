@@ -64,7 +64,7 @@ public sealed class ExplainProtocolTests
     {
         var result = CliRunner.Run("explain", "protocol", "kvm-apf", "--set", "guest.apf.dummy_entries=false");
         Assert.Equal(2, result.ExitCode);
-        Assert.Equal("vexlab: explain protocol: unknown protocol 'kvm-apf'; did you mean kvm-pf? (expected one of sync, kvm-halt, kvm-pf, kvm-pf-int, ve)\n", result.Stderr);
+        Assert.Equal("vexlab: unknown protocol 'kvm-apf'; did you mean kvm-pf? (expected one of sync, kvm-halt, kvm-pf, kvm-pf-int, ve)\n", result.Stderr);
     }
 }
 

@@ -147,8 +147,8 @@ public sealed class ExplainScenarioKeysTests
     }
 
     [Theory]
-    [InlineData("guest.tck", "vexlab: explain keys: no key \"guest.tck\" and none under it (did you mean guest.tick?)\n")]
-    [InlineData("guest.ap", "vexlab: explain keys: no key \"guest.ap\" and none under it\n")]
+    [InlineData("guest.tck", "vexlab: no key \"guest.tck\" and none under it (did you mean guest.tick?)\n")]
+    [InlineData("guest.ap", "vexlab: no key \"guest.ap\" and none under it\n")]
     public void ExplainKeys_UnknownKey_IsRefusedWithTheNearest(string selected, string expected)
     {
         var result = CliRunner.Run("explain", "keys", selected);

@@ -43,7 +43,7 @@ public static class ExplainKeysCommand
         var all = KnobCatalog.All.Select(k => k.Key).Concat(ScenarioKeys().Select(k => k.Key)).ToList();
         if (!all.Any(k => Selects(selected, k)))
         {
-            throw new InputException($"explain keys: no key {ErrorText.Quote(selected)} and none under it{NearestName.Aside(selected, all)}");
+            throw new InputException($"no key {ErrorText.Quote(selected)} and none under it{NearestName.Aside(selected, all)}");
         }
     }
 

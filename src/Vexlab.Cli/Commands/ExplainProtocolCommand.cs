@@ -43,7 +43,7 @@ public static class ExplainProtocolCommand
 
     internal static ProtocolSpec Build(string name, string[] sets)
     {
-        ProtocolCatalog.Require(name, "explain protocol");
+        ProtocolCatalog.Require(name, origin: null);
         var overrides = new List<KeyValuePair<string, string>>();
         foreach (var text in sets)
         {

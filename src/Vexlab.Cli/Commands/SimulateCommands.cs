@@ -424,8 +424,17 @@ public static class SimulateCommands
         command.Options.Add(treeCensus);
         command.SetAction(parse =>
         {
+            // An option of the other bench would be silently ignored: the measurement would not be the one asked for.
+            static string? Given(System.CommandLine.ParseResult parse, params Option[] options)
+                => options.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false })?.Name;
+
             if (parse.GetValue(checker))
             {
+                if (Given(parse, protocol, duration) is { } simulatorOnly)
+                {
+                    throw new InputException($"{simulatorOnly} sets the simulator bench; bench --checker measures the checker on the built-in bench model (kvm-pf-int)");
+                }
+
                 return BenchChecker(context, JsonTarget.From(parse, json), ParseWorkerCounts(parse.GetValue(workers)!), parse.GetValue(maxStates), parse.GetValue(repeat), parse.GetValue(treeCensus));
             }
 
@@ -434,6 +443,12 @@ public static class SimulateCommands
                 throw new InputException("--tree-census counts the checker's states: it needs --checker");
             }
 
+            if (Given(parse, workers, maxStates, repeat) is { } checkerOnly)
+            {
+                throw new InputException($"{checkerOnly} goes with --checker: the simulator bench runs one thread once");
+            }
+
+            ProtocolCatalog.Require(parse.GetValue(protocol)!, "--protocol");
             var entry = new ProtocolEntry(parse.GetValue(protocol)!, parse.GetValue(protocol)!, []);
             var doc = Builtins.Load(Builtins.Default);
             var arg = "--builtin " + Builtins.Default;

@@ -25,13 +25,15 @@ public static class ProtocolCatalog
 
     /// <summary>
     /// Refuses a name that is no protocol with one line: <paramref name="origin"/> (the option or file place that gave
-    /// it), the name, the nearest protocol and the list.
+    /// it; null for a command's own argument), the name, the nearest protocol and the list.
     /// </summary>
-    public static void Require(string name, string origin)
+    public static void Require(string name, string? origin)
     {
         if (!IsKnown(name))
         {
-            throw new InputException($"{origin}: {NearestName.Unknown("protocol", name, Names)}");
+            // A protocol given as a command's argument (explain protocol NAME) has no place to name but itself.
+            var unknown = NearestName.Unknown("protocol", name, Names);
+            throw new InputException(origin is null ? unknown : $"{origin}: {unknown}");
         }
     }
 
