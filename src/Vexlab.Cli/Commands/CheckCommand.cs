@@ -140,6 +140,12 @@ public static class CheckCommand
             if (parse.GetValue(checkpointEvery) is { } every)
             {
                 options.CheckpointInterval = ParseDuration(every, "--checkpoint-every");
+
+                // Without a folder to write to the interval would be silently ignored (--resume only reads one).
+                if (checkpointFolder is null)
+                {
+                    throw new InputException("--checkpoint-every goes with --checkpoint DIR: it sets how often the checkpoint is written there");
+                }
             }
 
             if (parse.GetValue(resume) is { } rs)
@@ -160,6 +166,11 @@ public static class CheckCommand
                 if (parse.GetValue(symmetry))
                 {
                     throw new InputException("--symmetry checks one model; drop --matrix");
+                }
+
+                if (parse.GetValue(trace) is not null)
+                {
+                    throw new InputException("--trace writes one check's first counterexample; drop --matrix, or check the model and protocol of a failing cell with --builtin and --protocol");
                 }
 
                 var entries = parse.GetValue(columns) is { } list

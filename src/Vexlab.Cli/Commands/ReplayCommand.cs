@@ -40,6 +40,11 @@ public static class ReplayCommand
                 throw new InputException($"--trace-format: expected perfetto, ftrace or trace-dat, got '{traceFormat}'");
             }
 
+            if (parse.GetValue(output) is null && parse.GetResult(format) is { Implicit: false })
+            {
+                throw new InputException("--trace-format goes with --out FILE: it sets the timeline's format");
+            }
+
             var trace = CounterexampleFile.Load(path);
             var model = ResolveModel(trace, path);
             MachineConfig config;

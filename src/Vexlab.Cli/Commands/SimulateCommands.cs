@@ -55,6 +55,17 @@ public static class SimulateCommands
             using var interrupt = new Interruption(limit.Token);
             var timelinePath = parse.GetValue(timeline);
             var intervalNs = TimelineInterval(parse.GetValue(interval)!);
+
+            // Each sets the file of another option: alone it would be silently ignored.
+            if (timelinePath is null && parse.GetResult(interval) is { Implicit: false })
+            {
+                throw new InputException("--timeline-interval goes with --timeline FILE: it sets the interval of its rows");
+            }
+
+            if (parse.GetValue(trace) is null && parse.GetResult(format) is { Implicit: false })
+            {
+                throw new InputException("--trace-format goes with --trace FILE: it sets the trace's format");
+            }
             if (timelinePath is not null)
             {
                 Vexlab.Results.Store.TimelineFile.FormatOf(timelinePath);
