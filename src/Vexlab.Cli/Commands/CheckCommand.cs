@@ -60,9 +60,12 @@ public static class CheckCommand
             var target = JsonTarget.From(parse, json);
             if (parse.GetValue(swarmMerge) is { Length: > 0 } shardFiles)
             {
-                if (parse.GetValue(file) is not null || parse.GetValue(builtin) is not null || parse.GetValue(swarm))
+                // The shards carry the model, protocol, knobs and bounds they ran with; any other option would be
+                // silently ignored by the merge.
+                var other = command.Options.FirstOrDefault(o => o != swarmMerge && o != json && o != wide && parse.GetResult(o) is { Implicit: false });
+                if (parse.GetValue(file) is not null || other is not null)
                 {
-                    throw new InputException("--swarm-merge takes only the shards' JSON files (and --json)");
+                    throw new InputException($"--swarm-merge takes only the shards' JSON files (and --json, --wide); got {(other is null ? "FILE " + Scenarios.ErrorText.Quote(parse.GetValue(file)!) : other.Name)}");
                 }
 
                 return CheckSwarm.Merge(context, target, shardFiles);

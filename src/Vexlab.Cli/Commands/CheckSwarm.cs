@@ -253,6 +253,11 @@ internal static partial class CheckSwarm
 
     private static JsonObject Load(string file)
     {
+        if (!File.Exists(file))
+        {
+            throw InputException.At(file, 0, 0, null, Directory.Exists(file) ? "is a folder, not a swarm shard's JSON" : "no such file");
+        }
+
         try
         {
             return JsonNode.Parse(File.ReadAllText(file)) as JsonObject ?? throw new InputException($"{file}: expected a JSON object");
