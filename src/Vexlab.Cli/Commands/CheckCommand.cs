@@ -171,6 +171,13 @@ public static class CheckCommand
                     throw new InputException("--symmetry checks one model; drop --matrix");
                 }
 
+                // The matrix picks its own models and protocols and runs no swarm and no resumed search: these
+                // would be silently ignored.
+                if (new Option[] { builtin, protocol, swarm, resume }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } ignored)
+                {
+                    throw new InputException($"--matrix checks every built-in model under each --protocols entry; {ignored.Name} does not go with it");
+                }
+
                 if (parse.GetValue(trace) is not null)
                 {
                     throw new InputException("--trace writes one check's first counterexample; drop --matrix, or check the model and protocol of a failing cell with --builtin and --protocol");
