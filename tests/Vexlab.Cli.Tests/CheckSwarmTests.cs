@@ -34,8 +34,11 @@ public sealed class CheckSwarmTests
             Assert.Equal(8, doc["members"]!.AsArray().Count);
             Assert.Empty(doc["swarm"]!["members_missing"]!.AsArray());
             var properties = doc["violations"]!.AsArray().Select(v => v!["property"]!.GetValue<string>()).ToList();
-            // unrecoverable-terminates, the model's other violation, is a liveness property: no swarm decides it.
+            // unrecoverable-terminates, the model's other violation, is a liveness property: no swarm decides it, and
+            // the result (each shard's and the merge's) says so.
             Assert.Equal(["one-node-per-token"], properties);
+            Assert.Contains("unrecoverable-terminates", doc["liveness_not_checked"]!.AsArray().Select(p => p!.GetValue<string>()));
+            Assert.Contains("not checked: ", merged.Stdout.Length > 0 ? merged.Stderr : merged.Stdout, StringComparison.Ordinal);
             Assert.True(doc["coverage"]!["distinct_states_estimate"]!.GetValue<double>() > 100);
 
             // Each kept counterexample is the shortest any shard found, and its replay line reruns its member.

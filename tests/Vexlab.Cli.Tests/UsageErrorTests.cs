@@ -102,6 +102,7 @@ public sealed class UsageErrorTests
     [InlineData(new[] { "check", "--matrix", "--protocol", "ve" }, "vexlab: --matrix checks every built-in model under each --protocols entry; --protocol does not go with it\n")]
     [InlineData(new[] { "check", "--matrix", "--swarm" }, "vexlab: --matrix checks every built-in model under each --protocols entry; --swarm does not go with it\n")]
     [InlineData(new[] { "check", "--matrix", "--resume", "/tmp" }, "vexlab: --matrix checks every built-in model under each --protocols entry; --resume does not go with it\n")]
+    [InlineData(new[] { "check", "--builtin", "token-wrap", "--protocol", "kvm-pf-int", "--property", "no-lost-wakeup", "--swarm" }, "vexlab: --swarm decides safety properties and no-deadlock only; no-lost-wakeup is a liveness property: check it without --swarm\n")]
     [InlineData(new[] { "replay", "t.json", "--trace-format", "ftrace" }, "vexlab: --trace-format goes with --out FILE: it sets the timeline's format\n")]
     [InlineData(new[] { "bench", "--protocol", "kvmpf" }, "vexlab: --protocol: unknown protocol 'kvmpf'; did you mean kvm-pf? (expected one of sync, kvm-halt, kvm-pf, kvm-pf-int, ve)\n")]
     [InlineData(new[] { "bench", "--repeat", "3" }, "vexlab: --repeat goes with --checker: the simulator bench runs one thread once\n")]

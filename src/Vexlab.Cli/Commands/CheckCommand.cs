@@ -236,8 +236,15 @@ public static class CheckCommand
                     throw new InputException("--swarm goes without --symmetry, --checkpoint and --resume");
                 }
 
-                using (ModelCheck.BuildSystem(request))
+                using (var built = ModelCheck.BuildSystem(request))
                 {
+                    // A member's search is partial and keeps no graph: it finds safety violations and dead ends, but
+                    // proves no liveness property and finds no lasso. A liveness property asked for by name would be
+                    // reported as passing unchecked.
+                    if (properties.Length > 0 && built.LivenessProperties.Count > 0)
+                    {
+                        throw new InputException($"--swarm decides safety properties and no-deadlock only; {built.LivenessProperties[0]} is a liveness property: check it without --swarm");
+                    }
                 }
 
                 var swarmShard = parse.GetValue(shard) is { } sh ? Results.Sweeps.Shard.Parse(sh) : Results.Sweeps.Shard.All;

@@ -16,7 +16,7 @@ namespace Vexlab.Cli.Commands;
 internal static partial class CheckSwarm
 {
     /// <summary>Fields every shard of one swarm must agree on.</summary>
-    private static readonly string[] s_identity = ["model", "model_file", "protocol", "overrides", "properties"];
+    private static readonly string[] s_identity = ["model", "model_file", "protocol", "overrides", "properties", "liveness_not_checked"];
 
     private static readonly string[] s_swarmIdentity = ["seed", "members", "max_states_per_member", "max_depth"];
 
@@ -61,6 +61,7 @@ internal static partial class CheckSwarm
         doc["protocol"] = request.Protocol;
         doc["overrides"] = new JsonArray([.. request.Overrides.Select(kv => (JsonNode)(kv.Key + "=" + kv.Value))]);
         doc["properties"] = new JsonArray([.. system.SafetyProperties.Concat(system.CheckDeadlock ? [Checker.DeadlockProperty] : []).Select(p => (JsonNode)p)]);
+        doc["liveness_not_checked"] = new JsonArray([.. system.LivenessProperties.Select(p => (JsonNode)p)]);
         doc["replay"] = ModelCheck.ReplayCheck(request, ResultFlags(options));
         doc["swarm"] = new JsonObject
         {
@@ -205,6 +206,11 @@ internal static partial class CheckSwarm
         var inv = CultureInfo.InvariantCulture;
         w.WriteLine(string.Create(inv, $"swarm of model {doc["model"]} under {doc["protocol"]}: {result.Members.Count} members, {result.Members.Count(m => m.Exhausted)} exhausted"));
         w.WriteLine(string.Create(inv, $"verdict: {doc["verdict"]}"));
+        if (doc["liveness_not_checked"] is JsonArray { Count: > 0 } notChecked)
+        {
+            w.WriteLine($"not checked: {string.Join(", ", notChecked.Select(n => n!.GetValue<string>()))} (liveness: a swarm decides safety properties and no-deadlock only)");
+        }
+
         w.WriteLine(string.Create(inv, $"coverage: about {result.Coverage.Estimate():N0} distinct states ({result.Members.Sum(m => m.States):N0} visited over all members)"));
         foreach (var v in doc["violations"]!.AsArray())
         {
