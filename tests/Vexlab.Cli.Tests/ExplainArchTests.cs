@@ -76,6 +76,7 @@ public sealed class ExplainArchTests
     [Theory]
     [InlineData("15", "PF", "vexlab: FIRST: vector 15 is reserved and has no exception class\n")]
     [InlineData("PF", "XX", "vexlab: SECOND: 'XX' is not a vector (a number 0-255, 0x0e, or a mnemonic such as PF or '#PF')\n")]
+    [InlineData("PF", "DF", "vexlab: SECOND: #DF is the result of the double-fault rule, not an exception raised by a delivery\n")]
     [InlineData("PF", "32", "vexlab: SECOND: vector 32 is not an exception vector (0-31; INT n and external interrupts are all benign)\n")]
     public void BadVector_NamesItsArgument(string first, string second, string expected)
     {

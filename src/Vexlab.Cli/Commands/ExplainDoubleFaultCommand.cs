@@ -32,15 +32,15 @@ public static class ExplainDoubleFaultCommand
         command.Options.Add(json);
         command.SetAction(parse =>
         {
+            var target = JsonTarget.From(parse, json);
             var a = ArchFormat.ParseVector(parse.GetValue(first), "FIRST");
             var b = ArchFormat.ParseVector(parse.GetValue(second), "SECOND");
             if (b == Vectors.DF)
             {
-                throw InputException.At(null, 0, 0, "SECOND", "#DF is the result of the double-fault rule, not an exception raised by a delivery");
+                throw InputException.At("SECOND", 0, 0, null, "#DF is the result of the double-fault rule, not an exception raised by a delivery");
             }
 
             var set = ArchFormat.Rules(parse, rules);
-            var target = JsonTarget.From(parse, json);
             Run(context, a, b, set, target);
             return ExitCodes.Done;
         });

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Vexlab.Model.Configuration;
 
 namespace Vexlab.Cli.Infrastructure;
 
@@ -13,19 +14,75 @@ public readonly record struct JsonTarget(bool Enabled, string? Path)
     /// <summary>The <c>--json</c> option every command with a result carries.</summary>
     public static Option<string?> CreateOption() => new("--json")
     {
-        Description = "Write the result as JSON to FILE, or to standard output with no value or '-'",
+        Description = "Write the result as JSON to FILE (*.json, or a file of an earlier result), or to standard output with no value or '-'",
         Arity = ArgumentArity.ZeroOrOne,
         HelpName = "FILE",
     };
 
     public static JsonTarget From(ParseResult parse, Option<string?> option)
     {
+        ArgumentNullException.ThrowIfNull(parse);
         if (parse.GetResult(option) is null)
         {
             return None;
         }
 
         var value = parse.GetValue(option);
-        return value is null or "-" ? new JsonTarget(true, null) : new JsonTarget(true, value);
+        if (value is null or "-")
+        {
+            return new JsonTarget(true, null);
+        }
+
+        RefuseSwallowedArgument(parse, value);
+        return new JsonTarget(true, value);
+    }
+
+    /// <summary>
+    /// <c>--json</c> takes an optional value, so the parser gives it the word after it: <c>validate --json s.yaml</c>
+    /// would check the built-in default and write its JSON over s.yaml. Refused: a value that is an existing file
+    /// holding something other than JSON (a scenario, a store: writing over it destroys it), and a value not named
+    /// *.json while one of the command's arguments was not given (the word was most likely meant as that argument).
+    /// </summary>
+    private static void RefuseSwallowedArgument(ParseResult parse, string value)
+    {
+        // Devices and process files (/dev/stdout, /dev/null) are written through, never replaced.
+        var full = System.IO.Path.GetFullPath(value);
+        if (full.StartsWith("/dev/", StringComparison.Ordinal) || full.StartsWith("/proc/", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var named = value.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
+        // Only a regular file is read: opening a FIFO to look would wait for its writer.
+        if (!named && Scenarios.Files.FileKinds.Of(full) == Scenarios.Files.FileKind.Regular && !HoldsJson(value))
+        {
+            throw InputException.At(null, 0, 0, "--json", $"{Scenarios.ErrorText.Quote(value)} is an existing file that holds no JSON; the result would replace it (--json takes an optional FILE: write --json - for standard output, or put --json after the command's arguments)");
+        }
+
+        var missing = parse.CommandResult.Command.Arguments.FirstOrDefault(a => parse.GetResult(a) is not { Tokens.Count: > 0 });
+        if (!named && missing is not null)
+        {
+            throw InputException.At(null, 0, 0, "--json", $"took {Scenarios.ErrorText.Quote(value)} as its FILE, and {missing.Name} was not given: write --json - for standard output, or put --json after the command's arguments (a FILE named *.json is always taken as the JSON file)");
+        }
+    }
+
+    /// <summary>True when the file is empty or its first non-blank byte opens a JSON object or array (an earlier result).</summary>
+    private static bool HoldsJson(string path)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+            int b;
+            while ((b = stream.ReadByte()) is ' ' or '\t' or '\r' or '\n')
+            {
+            }
+
+            return b is -1 or '{' or '[';
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Unreadable: the write will say why.
+            return true;
+        }
     }
 }

@@ -1,0 +1,58 @@
+namespace Vexlab.Cli.Tests;
+
+/// <summary>
+/// <c>--json</c> takes an optional FILE, so the parser gives it the next word: a scenario or a command's argument
+/// typed after a bare <c>--json</c> must not become the JSON file (and be overwritten) while the command runs on
+/// its default input.
+/// </summary>
+public sealed class JsonValueTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("vexlab-json-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    [Theory]
+    [InlineData("validate", "--json", "{0}")]
+    [InlineData("run", "--json", "{0}", "--protocol", "ve", "--duration", "5ms")]
+    [InlineData("compare", "--protocols", "ve", "--duration", "5ms", "--json", "{0}")]
+    [InlineData("check", "--json", "{0}", "--protocol", "ve")]
+    public void An_existing_file_that_holds_no_json_is_not_overwritten(params string[] args)
+    {
+        var scenario = P("mine.yaml");
+        File.WriteAllText(scenario, "name: mine\n");
+        var result = CliRunner.Run([.. args.Select(a => a.Replace("{0}", scenario, StringComparison.Ordinal))]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"vexlab: --json: \"{scenario}\" is an existing file that holds no JSON; the result would replace it (--json takes an optional FILE: write --json - for standard output, or put --json after the command's arguments)\n", result.Stderr);
+        Assert.Equal("name: mine\n", File.ReadAllText(scenario));
+    }
+
+    [Theory]
+    [InlineData("KEY", "explain", "keys", "--json", "{0}")]
+    [InlineData("SECOND", "explain", "double-fault", "--json", "{0}", "13")]
+    [InlineData("FILE", "validate", "--json", "{0}")]
+    public void A_word_taken_from_a_missing_argument_is_refused(string argument, params string[] args)
+    {
+        var word = P("guest.apf");
+        var result = CliRunner.Run([.. args.Select(a => a.Replace("{0}", word, StringComparison.Ordinal))]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"vexlab: --json: took \"{word}\" as its FILE, and {argument} was not given: write --json - for standard output, or put --json after the command's arguments (a FILE named *.json is always taken as the JSON file)\n", result.Stderr);
+        Assert.False(File.Exists(word));
+    }
+
+    [Fact]
+    public void A_json_file_an_earlier_result_or_a_device_is_written()
+    {
+        Assert.Equal(0, CliRunner.Run("explain", "keys", "--json", P("keys.json")).ExitCode);
+        Assert.Equal(0, CliRunner.Run("explain", "keys", "guest.apf", "--json", P("keys.json")).ExitCode);
+        Assert.Contains("guest.apf.dummy_entries", File.ReadAllText(P("keys.json")), StringComparison.Ordinal);
+
+        // A file named otherwise that holds an earlier result is replaced, as before.
+        File.WriteAllText(P("keys.out"), "{}");
+        Assert.Equal(0, CliRunner.Run("explain", "keys", "guest.apf", "--json", P("keys.out")).ExitCode);
+        Assert.Contains("guest.apf.dummy_entries", File.ReadAllText(P("keys.out")), StringComparison.Ordinal);
+        Assert.Equal(0, CliRunner.Run("explain", "keys", "--json", "/dev/null").ExitCode);
+        Assert.Equal(0, CliRunner.Run("explain", "keys", "--json", "-").ExitCode);
+    }
+}
