@@ -235,6 +235,49 @@ public sealed class InputBeforeOutputTests : IDisposable
         Assert.Empty(whole.Stderr);
     }
 
+    // The same shard named twice would be reported as two stores merged; it is refused, named, before the output
+    // exists, --allow-partial or not, and however the second name is spelled.
+    [Fact]
+    public void SweepMerge_SameShardTwice_ExitsTwo_BeforeTheOutputExists()
+    {
+        var sweep = Write("d.yaml", "scenario: postcopy\nprotocols: [sync, ve, kvm-pf]\nseeds: 4\n");
+        Assert.Equal(0, CliRunner.RunFake("sweep", "run", sweep, "--db", P("s1.duckdb"), "--shard", "1/2").ExitCode);
+        var merged = P("out.duckdb");
+
+        var refused = CliRunner.Run("sweep", "merge", merged, P("s1.duckdb"), P("s1.duckdb"), "--allow-partial");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Equal($"vexlab: {P("s1.duckdb")}: is listed twice; name each shard once\n", refused.Stderr);
+        Assert.Empty(refused.Stdout);
+        Assert.False(File.Exists(merged), "a refused merge created its output");
+
+        var respelled = Path.Combine(_dir, ".", "s1.duckdb");
+        refused = CliRunner.Run("sweep", "merge", merged, P("s1.duckdb"), respelled, "--allow-partial");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Equal($"vexlab: {respelled}: is listed twice (also as {P("s1.duckdb")}); name each shard once\n", refused.Stderr);
+        Assert.False(File.Exists(merged), "a refused merge created its output");
+    }
+
+    // Each run sets an axis's key from the axis values after every override, so a --set of it (or the sweep file's
+    // own set: of it) would be silently overridden yet carried into the sweep hash and every replay line.
+    [Fact]
+    public void SweepRun_SetOfAnAxisKey_IsRefusedBeforeAnyRun()
+    {
+        var db = P("axis.duckdb");
+        var refused = CliRunner.RunFake("sweep", "run", "--builtin", "overcommit", "--set", "host.overcommit=2", "--db", db);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Equal("vexlab: --set: host.overcommit is the sweep's axis overcommit; each run sets it from the axis values\n", refused.Stderr);
+        Assert.False(File.Exists(db), "a refused sweep created its store");
+
+        var sweep = Write("axis.yaml", "scenario: postcopy\nprotocols: [ve]\nset:\n  duration: 2ms\n  guest.vcpus: 2\naxes:\n  - name: vcpus\n    key: guest.vcpus\n    values: [1, 2]\n");
+        refused = CliRunner.RunFake("sweep", "run", sweep, "--db", db);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Equal($"vexlab: {sweep}:5:3: guest.vcpus is the sweep's axis vcpus; each run sets it from the axis values\n", refused.Stderr);
+        Assert.False(File.Exists(db), "a refused sweep created its store");
+
+        // Another key is still an override of the base scenario.
+        Assert.Equal(0, CliRunner.RunFake("sweep", "run", "--builtin", "overcommit", "--set", "guest.vcpus=2", "--db", db, "--shard", "1/25").ExitCode);
+    }
+
     [Fact]
     public void TwoIdenticalSweeps_AtDifferentJobs_ExportTheSameColumns()
     {

@@ -65,4 +65,27 @@ public sealed class MergeCompletenessTests
         Assert.Equal(5, Run(Small(), dir.File("s1.duckdb"), new Shard(1, 2)).Ran);
         Assert.Equal(72, StoreOperations.Merge(merged, [dir.File("s1.duckdb"), dir.File("s2.duckdb")]).Present);
     }
+
+    // The same store named twice would be merged once but counted as two stores: the summary would say
+    // "merged 2 stores" while a shard is missing. It is refused whatever the spelling, before the output exists.
+    [Fact]
+    public void Merge_SameShardTwice_IsRefusedBeforeTheOutputExists()
+    {
+        using var dir = new TempDir();
+        Run(Small(), dir.File("s1.duckdb"), new Shard(1, 2));
+        Run(Small(), dir.File("s2.duckdb"), new Shard(2, 2));
+        var merged = dir.File("m.duckdb");
+        var s1 = dir.File("s1.duckdb");
+
+        var message = Fails(() => StoreOperations.Merge(merged, [s1, s1], allowPartial: true));
+        Assert.Equal(s1 + ": is listed twice; name each shard once", message);
+        Assert.False(File.Exists(merged), "a refused merge created its output");
+
+        var respelled = Path.Combine(Path.GetDirectoryName(s1)!, ".", "s1.duckdb");
+        message = Fails(() => StoreOperations.Merge(merged, [s1, dir.File("s2.duckdb"), respelled]));
+        Assert.Equal(respelled + ": is listed twice (also as " + s1 + "); name each shard once", message);
+        Assert.False(File.Exists(merged), "a refused merge created its output");
+
+        Assert.Equal(72, StoreOperations.Merge(merged, [s1, dir.File("s2.duckdb")]).Present);
+    }
 }

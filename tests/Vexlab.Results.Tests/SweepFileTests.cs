@@ -53,6 +53,8 @@ public sealed class SweepFileTests
     [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: x\n    key: a.b\n    values: [1, 1]\n", "x.yaml:6:17: axes[0].values[1]: value \"1\" is listed twice")]
     [InlineData("scenario: missing.yaml\nprotocols: [ve]\n", "x.yaml:1:11: scenario: cannot read the scenario file")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\nscenario: sync\n", "x.yaml:3:1: scenario: duplicate key")]
+    [InlineData("scenario: postcopy\nprotocols: [ve]\nset:\n  host.latency: 5us\naxes:\n  - name: latency\n    key: host.latency\n    values: [1]\n", "x.yaml:4:3: host.latency is the sweep's axis latency; each run sets it from the axis values")]
+    [InlineData("scenario: postcopy\nprotocols: [ve]\nset:\n  tasks[00].count: 2\naxes:\n  - name: tasks\n    key: tasks[0].count\n    values: [1]\n", "x.yaml:4:3: tasks[00].count is the sweep's axis tasks; each run sets it from the axis values")]
     public void Parse_BadFile_NamesFileLineAndKey(string yaml, string expected)
     {
         var message = Fails(() => SweepFile.Parse(yaml, "x.yaml", Path.GetTempPath()));
@@ -69,6 +71,19 @@ public sealed class SweepFileTests
         Assert.Equal(a.ComputeHash(), b.ComputeHash());
         Assert.NotEqual(a.ComputeHash(), c.ComputeHash());
         Assert.NotEqual(a.ComputeHash(), a.WithSets([Scenarios.Documents.Overrides.ParseSet("guest.vcpus=4")]).ComputeHash());
+    }
+
+    // Each run sets an axis's key after the sweep's overrides: a --set of it would change nothing while the
+    // sweep hash and every replay line carried it, so it is refused; another key is still accepted.
+    [Theory]
+    [InlineData("host.latency=5us", "--set: host.latency is the sweep's axis latency; each run sets it from the axis values")]
+    [InlineData("tasks[0].count=2", "--set: tasks[0].count is the sweep's axis tasks; each run sets it from the axis values")]
+    [InlineData("tasks[00].count=2", "--set: tasks[00].count is the sweep's axis tasks; each run sets it from the axis values")]
+    public void WithSets_OfAnAxisKey_IsRefused(string set, string expected)
+    {
+        var sets = Scenarios.Documents.Overrides.ParseSets(["guest.vcpus=2", set]);
+        Assert.Equal(expected, Fails(() => Small().WithSets(sets)));
+        Assert.Equal(2, Small().WithSets(Scenarios.Documents.Overrides.ParseSets(["guest.vcpus=2", "tasks[1].count=2"])).Sets.Count);
     }
 
     [Fact]

@@ -103,7 +103,8 @@ public static class StoreOperations
     /// already present is kept once. The runs the sweep has (recorded in each store by
     /// <c>sweep run</c>) are counted against the runs the merge would hold: when some are missing
     /// (a shard not given, or stopped before it finished) the merge is refused before the output
-    /// is touched, unless <paramref name="allowPartial"/>.
+    /// is touched, unless <paramref name="allowPartial"/>. A shard named twice, or named as the output, is
+    /// refused before any store is opened.
     /// </summary>
     public static MergeSummary Merge(string output, IReadOnlyList<string> shards, bool allowPartial = false)
     {
@@ -120,13 +121,27 @@ public static class StoreOperations
         string? hash = null;
         string? hashFrom = null;
         var metas = new List<(string Path, string Hash)>();
+
+        // The names first, before any store is opened: a shard named twice (however spelled) would be
+        // merged twice and counted as two stores, hiding that another shard is missing.
+        var named = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var shard in shards)
         {
-            if (Path.GetFullPath(shard) == full)
+            var shardFull = Path.GetFullPath(shard);
+            if (shardFull == full)
             {
                 throw InputException.At(shard, 0, 0, null, "is the output of the merge; name it once, as OUT");
             }
 
+            if (!named.TryAdd(shardFull, shard))
+            {
+                var first = named[shardFull];
+                throw InputException.At(shard, 0, 0, null, "is listed twice" + (first == shard ? string.Empty : " (also as " + first + ")") + "; name each shard once");
+            }
+        }
+
+        foreach (var shard in shards)
+        {
             using var connection = SweepStore.OpenReadOnly(shard);
             string? shardHash;
             try

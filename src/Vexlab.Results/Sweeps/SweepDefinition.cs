@@ -1,4 +1,5 @@
 using System.Globalization;
+using Vexlab.Model.Configuration;
 using Vexlab.Scenarios.Documents;
 
 namespace Vexlab.Results.Sweeps;
@@ -111,9 +112,43 @@ public sealed record SweepDefinition
         }
     }
 
-    /// <summary>This sweep with more overrides after its own.</summary>
-    public SweepDefinition WithSets(IReadOnlyList<Override> extra) =>
-        extra.Count == 0 ? this : this with { Sets = [.. Sets, .. extra] };
+    /// <summary>This sweep with more overrides after its own (the command line's <c>--set</c>).</summary>
+    /// <exception cref="InputException">An override sets a key one of the axes sets.</exception>
+    public SweepDefinition WithSets(IReadOnlyList<Override> extra)
+    {
+        RefuseAxisKeys(extra, Axes);
+        return extra.Count == 0 ? this : this with { Sets = [.. Sets, .. extra] };
+    }
+
+    /// <summary>
+    /// Refuses an override of a key that an axis sets: every run applies its axis value after the
+    /// overrides, so the override would change nothing, silently, while the sweep hash and the replay
+    /// lines still carry it. The error names the override's origin (<c>--set</c>, or the sweep file's line).
+    /// </summary>
+    /// <exception cref="InputException">An override sets a key one of <paramref name="axes"/> sets.</exception>
+    internal static void RefuseAxisKeys(IEnumerable<Override> sets, IReadOnlyList<SweepAxis> axes)
+    {
+        if (axes.Count == 0)
+        {
+            return;
+        }
+
+        var axisKeys = axes.Select(a => (Axis: a, Key: Overrides.ParseSet(a.Key + "=0", "axis " + a.Name))).ToList();
+        foreach (var set in sets)
+        {
+            var axis = axisKeys.FirstOrDefault(a => SameKey(a.Key, set)).Axis;
+            if (axis is not null)
+            {
+                throw InputException.At(set.Origin, 0, 0, null, $"{set.Key} is the sweep's axis {axis.Name}; each run sets it from the axis values");
+            }
+        }
+    }
+
+    /// <summary>The same scenario key: element keys by list, index and key, so tasks[00].count is tasks[0].count.</summary>
+    private static bool SameKey(Override a, Override b) =>
+        a.ListKey is not null || b.ListKey is not null
+            ? a.ListKey == b.ListKey && a.Index == b.Index && a.ElementKey == b.ElementKey
+            : a.Key == b.Key;
 
     /// <summary>
     /// The text the sweep hash is computed from: everything that decides which runs exist and what

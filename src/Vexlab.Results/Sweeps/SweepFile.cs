@@ -61,6 +61,7 @@ public static class SweepFile
         var protocols = ReadProtocols(root);
         var seeds = ReadSeeds(root);
         var axes = ReadAxes(root);
+        SweepDefinition.RefuseAxisKeys(sets, axes);
         return new SweepDefinition
         {
             Name = name,
