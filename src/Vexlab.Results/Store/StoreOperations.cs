@@ -63,6 +63,7 @@ public sealed record QueryResult(IReadOnlyList<string> Columns, IReadOnlyList<ob
     public static string FormatValue(object? value) => value switch
     {
         null or DBNull => string.Empty,
+        RenderedValue r => r.Text,
         double d => d.ToString("R", CultureInfo.InvariantCulture),
         float f => f.ToString("R", CultureInfo.InvariantCulture),
         bool b => b ? "true" : "false",
@@ -87,11 +88,75 @@ public sealed record QueryResult(IReadOnlyList<string> Columns, IReadOnlyList<ob
         decimal m => m,
         bool b => b,
         BigInteger big when big >= long.MinValue && big <= long.MaxValue => (long)big,
+        RenderedValue r => r.ToJson(),
         _ => FormatValue(value),
     };
 
     private static string CsvField(string text) =>
         text.AsSpan().IndexOfAny(",\"\n\r") >= 0 ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : text;
+}
+
+/// <summary>
+/// A value of a type with no plain .NET counterpart (list, struct, map, blob, date, time, timestamp, interval, ...),
+/// as DuckDB writes it: <paramref name="Text"/> as its CLI prints it (for the table and CSV), <paramref name="Json"/>
+/// as its <c>to_json</c> writes it (lists as arrays, structs and maps as objects, numbers as numbers, the rest as strings).
+/// </summary>
+public sealed record RenderedValue(string Text, string Json)
+{
+    /// <summary>
+    /// The JSON as a node. DuckDB writes non-finite doubles as the bare words NaN, Infinity and -Infinity, which
+    /// are not JSON: they become the strings a non-finite double of a plain column is written as.
+    /// </summary>
+    public JsonNode? ToJson() => JsonNode.Parse(QuoteNonFinite(Json));
+
+    private static string QuoteNonFinite(string json)
+    {
+        var text = new StringBuilder(json.Length);
+        var inString = false;
+        for (var i = 0; i < json.Length; i++)
+        {
+            var c = json[i];
+            if (inString)
+            {
+                text.Append(c);
+                if (c == '\\' && i + 1 < json.Length)
+                {
+                    text.Append(json[++i]);
+                }
+                else if (c == '"')
+                {
+                    inString = false;
+                }
+
+                continue;
+            }
+
+            if (c == '"')
+            {
+                inString = true;
+                text.Append(c);
+                continue;
+            }
+
+            var word = json.AsSpan(i) switch
+            {
+                var rest when rest.StartsWith("NaN", StringComparison.Ordinal) => "NaN",
+                var rest when rest.StartsWith("Infinity", StringComparison.Ordinal) => "Infinity",
+                var rest when rest.StartsWith("-Infinity", StringComparison.Ordinal) => "-Infinity",
+                _ => null,
+            };
+            if (word is null)
+            {
+                text.Append(c);
+                continue;
+            }
+
+            text.Append('"').Append(word).Append('"');
+            i += word.Length - 1;
+        }
+
+        return text.ToString();
+    }
 }
 
 /// <summary>Merge, query and export on result stores.</summary>
@@ -388,34 +453,204 @@ public static class StoreOperations
 
         try
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            using var reader = command.ExecuteReader();
-            var columns = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToList();
-            var rows = new List<object?[]>();
-            while (reader.Read())
+            List<string> columns;
+            bool[] rendered;
+            using (var command = connection.CreateCommand())
             {
-                var row = new object?[reader.FieldCount];
-                for (var i = 0; i < row.Length; i++)
+                command.CommandText = sql;
+                using var reader = command.ExecuteReader();
+                columns = [.. Enumerable.Range(0, reader.FieldCount).Select(reader.GetName)];
+                rendered = [.. Enumerable.Range(0, reader.FieldCount).Select(i => !IsPlain(reader.GetFieldType(i)))];
+                if (!rendered.Contains(true))
                 {
-                    row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                    var rows = new List<object?[]>();
+                    while (reader.Read())
+                    {
+                        var row = new object?[reader.FieldCount];
+                        for (var i = 0; i < row.Length; i++)
+                        {
+                            row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                        }
+
+                        rows.Add(row);
+                    }
+
+                    RefuseSecondStatement(reader, path);
+                    return new QueryResult(columns, rows);
                 }
 
-                rows.Add(row);
+                RefuseSecondStatement(reader, path);
             }
 
-            // One table out (the JSON and CSV hold one): a second statement's rows would be dropped unseen.
-            if (reader.NextResult())
-            {
-                throw InputException.At(path, 0, 0, null, "query failed: the SQL holds more than one statement; results query runs one");
-            }
-
-            return new QueryResult(columns, rows);
+            return new QueryResult(columns, RenderedRows(connection, sql, rendered, path));
         }
         catch (DuckDBException e)
         {
             throw InputException.At(path, 0, 0, null, "query failed: " + FirstLine(e.Message));
         }
+    }
+
+    // One table out (the JSON and CSV hold one): a second statement's rows would be dropped unseen.
+    private static void RefuseSecondStatement(DuckDBDataReader reader, string path)
+    {
+        if (reader.NextResult())
+        {
+            throw InputException.At(path, 0, 0, null, "query failed: the SQL holds more than one statement; results query runs one");
+        }
+    }
+
+    /// <summary>
+    /// Types whose .NET value is written as DuckDB writes it (numbers, text, booleans, UUIDs); the others
+    /// (lists, structs, maps, blobs, dates, times, intervals, ...) come out of DuckDB.NET as .NET objects whose
+    /// text is a type name or depends on the culture, or not at all (an interval with months, an infinite date).
+    /// </summary>
+    private static bool IsPlain(Type type) =>
+        type == typeof(long) || type == typeof(int) || type == typeof(short) || type == typeof(sbyte)
+        || type == typeof(ulong) || type == typeof(uint) || type == typeof(ushort) || type == typeof(byte)
+        || type == typeof(double) || type == typeof(float) || type == typeof(decimal) || type == typeof(BigInteger)
+        || type == typeof(bool) || type == typeof(string) || type == typeof(Guid);
+
+    /// <summary>
+    /// The rows of a query with other than plain columns: DuckDB itself writes those as text (its cast to VARCHAR,
+    /// the text its CLI prints) and as JSON (<c>to_json</c>), so that every type, however nested, reads as DuckDB
+    /// writes it. That takes the query as a subquery and runs it a second time; columns are named by position
+    /// (<c>#1</c>), as the user's names may repeat. A statement that is no subquery (PRAGMA, CALL) keeps the
+    /// reader's values, written by <see cref="Fallback"/>.
+    /// </summary>
+    private static List<object?[]> RenderedRows(DuckDBConnection connection, string sql, bool[] rendered, string path)
+    {
+        var select = rendered.Select((r, i) => r ? $"CAST(#{i + 1} AS VARCHAR), to_json(#{i + 1})" : $"#{i + 1}");
+        // A line break before the parenthesis, so that a trailing -- comment does not swallow it.
+        var wrapped = $"SELECT {string.Join(", ", select)} FROM (\n{sql.TrimEnd(';', ' ', '\t', '\r', '\n')}\n) AS query";
+        var rows = new List<object?[]>();
+        try
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = wrapped;
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var row = new object?[rendered.Length];
+                for (int i = 0, field = 0; i < row.Length; i++, field++)
+                {
+                    if (!rendered[i])
+                    {
+                        row[i] = reader.IsDBNull(field) ? null : reader.GetValue(field);
+                    }
+                    else
+                    {
+                        row[i] = reader.IsDBNull(field) ? null : new RenderedValue(reader.GetString(field), reader.GetString(field + 1));
+                        field++;
+                    }
+                }
+
+                rows.Add(row);
+            }
+
+            return rows;
+        }
+        catch (DuckDBException)
+        {
+            rows.Clear();
+        }
+
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = sql;
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var row = new object?[rendered.Length];
+                for (var i = 0; i < row.Length; i++)
+                {
+                    row[i] = reader.IsDBNull(i) ? null : rendered[i] ? Fallback(reader, i, path) : reader.GetValue(i);
+                }
+
+                rows.Add(row);
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>
+    /// A value of a statement DuckDB cannot take as a subquery, written from its .NET value: nested values in
+    /// DuckDB's brackets (and as JSON arrays and objects), dates and times in ISO form, blobs escaped. Close to
+    /// DuckDB's own text, not equal to it in every case (strings in a list are not quoted), which needs the subquery.
+    /// </summary>
+    private static RenderedValue Fallback(DuckDBDataReader reader, int column, string path)
+    {
+        object value;
+        try
+        {
+            value = reader.GetValue(column);
+        }
+        catch (Exception e) when (e is InvalidCastException or ArgumentException or OverflowException)
+        {
+            throw InputException.At(path, 0, 0, null, $"query failed: column {reader.GetName(column)}: {FirstLine(e.Message)}; written as a SELECT (FROM the table function) the query reads every type");
+        }
+
+        return new RenderedValue(FallbackText(value, nested: false), FallbackJson(value)?.ToJsonString() ?? "null");
+    }
+
+    private static JsonNode? FallbackJson(object? value) => value switch
+    {
+        null or DBNull => null,
+        System.Collections.IDictionary map => new JsonObject(map.Cast<System.Collections.DictionaryEntry>()
+            .Select(e => KeyValuePair.Create(FallbackText(e.Key, nested: false), FallbackJson(e.Value)))),
+        System.Collections.IList list => new JsonArray([.. list.Cast<object?>().Select(FallbackJson)]),
+        long l => l,
+        int i => i,
+        short s => s,
+        sbyte b => b,
+        ulong u => u,
+        uint u => u,
+        ushort u => u,
+        byte b => b,
+        decimal m => m,
+        bool b => b,
+        double d when double.IsFinite(d) => d,
+        float f when float.IsFinite(f) => f,
+        _ => FallbackText(value, nested: false),
+    };
+
+    private static string FallbackText(object? value, bool nested) => value switch
+    {
+        null or DBNull => nested ? "NULL" : string.Empty,
+        string s => s,
+        bool b => b ? "true" : "false",
+        DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        TimeOnly t => t.ToString("HH:mm:ss.FFFFFF", CultureInfo.InvariantCulture).TrimEnd('.'),
+        DateTime t => t.ToString("yyyy-MM-dd HH:mm:ss.FFFFFF", CultureInfo.InvariantCulture).TrimEnd('.'),
+        Stream stream => Blob(stream),
+        System.Collections.IDictionary map => "{" + string.Join(", ", map.Cast<System.Collections.DictionaryEntry>()
+            .Select(e => FallbackText(e.Key, nested: true) + "=" + FallbackText(e.Value, nested: true))) + "}",
+        System.Collections.IList list => "[" + string.Join(", ", list.Cast<object?>().Select(v => FallbackText(v, nested: true))) + "]",
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        float f => f.ToString("R", CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? string.Empty,
+    };
+
+    // DuckDB's text of a blob: printable ASCII as is, other bytes (and the backslash, quotes) as \xHH.
+    private static string Blob(Stream stream)
+    {
+        using var bytes = new MemoryStream();
+        stream.CopyTo(bytes);
+        var text = new StringBuilder();
+        foreach (var b in bytes.ToArray())
+        {
+            if (b is >= 32 and <= 126 and not (byte)'\\' and not (byte)'\'' and not (byte)'"')
+            {
+                text.Append((char)b);
+            }
+            else
+            {
+                text.Append(CultureInfo.InvariantCulture, $"\\x{b:X2}");
+            }
+        }
+
+        return text.ToString();
     }
 
     /// <summary>Writes a table of a store as Parquet or CSV (with a header line).</summary>
