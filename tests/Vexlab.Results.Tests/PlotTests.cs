@@ -157,6 +157,18 @@ public sealed class PlotTests : IDisposable
         Assert.False(File.Exists(_dir.File("p.png")));
     }
 
+    // A CDF's y axis is a fraction: a logarithmic one was accepted and silently not drawn.
+    [Theory]
+    [InlineData(PlotKind.Cdf)]
+    [InlineData(PlotKind.Stacked)]
+    public void StackedAndCdf_RefuseLogY(PlotKind kind)
+    {
+        var db = PlotStore.Create(_dir);
+        var message = Fails(() => ResultPlots.Render(db, new PlotRequest { Kind = kind, LogY = true }, _dir.File("p.png")));
+        Assert.StartsWith("--log-y: --kind ", message);
+        Assert.EndsWith("; it takes no --log-y", message);
+    }
+
     [Fact]
     public void Cdf_FromStore_OneLinePerEntry_MeansOfPercentiles()
     {

@@ -30,7 +30,7 @@ public static class CheckCommand
         var checkpointEvery = new Option<string?>("--checkpoint-every") { Description = "Interval of periodic checkpoints (with --checkpoint) [default: 10m]", HelpName = "DURATION" };
         var resume = new Option<string?>("--resume") { Description = "Continue from the checkpoint in DIR (same model, protocol, settings and properties)", HelpName = "DIR" };
         var maxDepth = new Option<int?>("--max-depth") { Description = "Do not expand states deeper than this", HelpName = "N" };
-        var timeLimit = new Option<string?>("--time-limit") { Description = "Wall-clock limit, e.g. 30s, 5m", HelpName = "DURATION" };
+        var timeLimit = new Option<string?>("--time-limit") { Description = "Wall-clock limit, e.g. 30s, 5m (with --matrix: of each cell)", HelpName = "DURATION" };
         var fingerprintBits = new Option<int?>("--fingerprint-bits") { Description = "Fingerprint width, 64 or 128 (16 bytes a table slot; the reported collision probability follows) [default: 64]", HelpName = "BITS" };
         var compress = new Option<string?>("--compress") { Description = "State storage: none (whole 64/128-bit fingerprints, 8/16 bytes a slot) or compact (compact hashing: 60-bit fingerprints in 6 bytes a slot from 4M slots, the slot's position implying the bits it does not store; the collision probability follows; 64-bit only) [default: none]", HelpName = "none|compact" };
         var workers = new Option<int?>("--workers") { Description = "Worker threads (results do not depend on it)", HelpName = "N" };
@@ -171,9 +171,9 @@ public static class CheckCommand
                     throw new InputException("--symmetry checks one model; drop --matrix");
                 }
 
-                // The matrix picks its own models and protocols and runs no swarm and no resumed search: these
-                // would be silently ignored.
-                if (new Option[] { builtin, protocol, swarm, resume }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } ignored)
+                // The matrix picks its own models and protocols, and runs no swarm, no resumed search and no
+                // checkpoints (a cell stopped at a limit is reported incomplete): these would be silently ignored.
+                if (new Option[] { builtin, protocol, swarm, resume, checkpoint }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } ignored)
                 {
                     throw new InputException($"--matrix checks every built-in model under each --protocols entry; {ignored.Name} does not go with it");
                 }
@@ -192,8 +192,6 @@ public static class CheckCommand
                 {
                     Model.Protocols.ProtocolCatalog.Create(e.Protocol, [.. e.Overrides, .. overrides], origin: "--protocols " + e.Label);
                 }
-
-                options.CheckpointDirectory = CreateFolder(checkpointFolder, "--checkpoint");
 
                 return RunMatrix(context, target, entries, overrides, properties, options, parse.GetValue(markdown), parse.GetValue(transpose), parse.GetValue(wide));
             }
@@ -216,6 +214,15 @@ public static class CheckCommand
 
             var proto = parse.GetValue(protocol) ?? throw new InputException("--protocol is required: one of " + string.Join(", ", ModelCheck.Protocols));
             Model.Protocols.ProtocolCatalog.Require(proto, "--protocol");
+
+            // As run does: a knob the protocol does not read would change nothing and be reported nowhere.
+            foreach (var (key, _) in overrides)
+            {
+                if (Model.Protocols.KnobCatalog.Find(key) is { } knob && !knob.AppliesTo(proto))
+                {
+                    throw InputException.At(null, 0, 0, "--set", $"{key}: {proto} does not use this knob (it applies to {string.Join(", ", knob.Protocols)})");
+                }
+            }
             CheckRequest request;
             if (path is not null)
             {
@@ -234,6 +241,18 @@ public static class CheckCommand
                 if (request.Symmetry || checkpointFolder is not null || options.ResumeDirectory is not null)
                 {
                     throw new InputException("--swarm goes without --symmetry, --checkpoint and --resume");
+                }
+
+                // A member remembers --max-states states in a set of its own: the exhaustive search's table, memory
+                // bound and spill do not exist there, and would be silently ignored.
+                if (new Option[] { maxMemory, fingerprintBits, compress, maxSpill, spillDir }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } unused)
+                {
+                    throw new InputException($"--swarm bounds each member with --max-states and --max-depth; {unused.Name} sets the exhaustive search and does not go with it");
+                }
+
+                if (parse.GetValue(shard) is not null && parse.GetValue(swarmMember) is not null)
+                {
+                    throw new InputException("--swarm-member runs that one member, whatever the shard; drop --shard");
                 }
 
                 using (var built = ModelCheck.BuildSystem(request))
@@ -265,7 +284,7 @@ public static class CheckCommand
 
                 RefuseSwarmOptions(swarmOptions);
 
-                return CheckSwarm.Run(context, target, request, swarmOptions, parse.GetValue(trace));
+                return CheckSwarm.Run(context, target, request, swarmOptions, parse.GetValue(trace), parse.GetValue(timeLimit) is { } swarmLimit ? ParseDuration(swarmLimit, "--time-limit") : null);
             }
 
             // The whole input (model, protocol, knobs, properties) before any output exists.
@@ -295,9 +314,17 @@ public static class CheckCommand
             WriteHuman(context.HumanWriter(target), outcome);
             WriteStopAdvice(context.Error, outcome.Result);
             ResultDocument.Write(context, target, BuildDocument(outcome, ModelCheck.ReplayCheck(request, ResultFlags(options))));
-            if (parse.GetValue(trace) is { } traceFile && outcome.Violations.Count > 0)
+            if (parse.GetValue(trace) is { } traceFile)
             {
-                WriteTrace(context, traceFile, outcome, outcome.Violations[0]);
+                if (outcome.Violations.Count > 0)
+                {
+                    WriteTrace(context, traceFile, outcome, outcome.Violations[0]);
+                }
+                else
+                {
+                    // Said, so that a script does not take a trace left from an earlier run for this one's.
+                    context.Error.WriteLine($"vexlab: no counterexample, so no trace written to {traceFile}");
+                }
             }
 
             return signalExit ?? ExitCode(outcome.Result);

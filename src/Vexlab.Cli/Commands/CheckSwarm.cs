@@ -20,14 +20,21 @@ internal static partial class CheckSwarm
 
     private static readonly string[] s_swarmIdentity = ["seed", "members", "max_states_per_member", "max_depth"];
 
-    public static int Run(CliContext context, JsonTarget target, CheckRequest request, SwarmOptions options, string? traceFile)
+    public static int Run(CliContext context, JsonTarget target, CheckRequest request, SwarmOptions options, string? traceFile, TimeSpan? timeLimit = null)
     {
         using var system = ModelCheck.BuildSystem(request);
         options = options with { CheckDeadlock = system.CheckDeadlock };
         SwarmResult result;
-        using (var interrupt = new Interruption())
+        using (var limit = timeLimit is { } t ? new CancellationTokenSource(t) : new CancellationTokenSource())
+        using (var interrupt = new Interruption(limit.Token))
         {
             result = SwarmSearch.Run(system, options with { CancellationToken = interrupt.Token });
+            if (result.Cancelled)
+            {
+                context.Error.WriteLine(interrupt.Signalled
+                    ? $"vexlab: check: stopped by {interrupt.SignalName}; the result below covers the members' work so far"
+                    : "vexlab: check: stopped at --time-limit; the result below covers the members' work so far");
+            }
         }
 
         var machine = system.CreateMachine();
@@ -78,6 +85,10 @@ internal static partial class CheckSwarm
         if (traceFile is not null && first is not null)
         {
             CheckCommand.WriteTrace(context, traceFile, request, system.Config, first);
+        }
+        else if (traceFile is not null)
+        {
+            context.Error.WriteLine($"vexlab: no counterexample, so no trace written to {traceFile}");
         }
 
         return Exit(result);

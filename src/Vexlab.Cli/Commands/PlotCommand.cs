@@ -52,6 +52,12 @@ public static class PlotCommand
             };
             var target = JsonTarget.From(parse, json);
             var path = parse.GetValue(output)!;
+            // Once the file is there (a missing one is named first, by the plot itself).
+            if (Results.Documents.RunSummaries.IsJson(parse.GetValue(file)!) && File.Exists(parse.GetValue(file)) && parse.GetResult(by) is { Implicit: false })
+            {
+                throw InputException.At(null, 0, 0, "--by", "groups a sweep store's rows; a run or compare JSON has one entry per protocol entry already");
+            }
+
             ResultPlots.Render(parse.GetValue(file)!, request, path);
             context.HumanWriter(target).WriteLine($"wrote {path}");
             var doc = ResultDocument.Create();

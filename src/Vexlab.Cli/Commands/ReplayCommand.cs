@@ -45,6 +45,11 @@ public static class ReplayCommand
                 throw new InputException("--trace-format goes with --out FILE: it sets the timeline's format");
             }
 
+            if (parse.GetValue(output) is { } outName)
+            {
+                TraceFileName.Check(outName, traceFormat, "--out");
+            }
+
             var trace = CounterexampleFile.Load(path);
             var model = ResolveModel(trace, path);
             MachineConfig config;

@@ -34,6 +34,11 @@ public static class ResultsCommand
         command.SetAction(parse =>
         {
             var target = JsonTarget.From(parse, json);
+            if (target.Enabled && parse.GetResult(format) is { Implicit: false } && parse.GetValue(format) != "json")
+            {
+                throw new InputException($"--format {parse.GetValue(format)} and --json do not go together: --json writes the rows as JSON");
+            }
+
             var result = StoreOperations.Query(parse.GetValue(file)!, parse.GetValue(sql)!);
             if (target.Enabled)
             {

@@ -66,6 +66,11 @@ public static class SimulateCommands
             {
                 throw new InputException("--trace-format goes with --trace FILE: it sets the trace's format");
             }
+
+            if (parse.GetValue(trace) is { } traceName)
+            {
+                TraceFileName.Check(traceName, parse.GetValue(format)!, "--trace");
+            }
             if (timelinePath is not null)
             {
                 Vexlab.Results.Store.TimelineFile.FormatOf(timelinePath);

@@ -68,6 +68,24 @@ internal sealed class SimulationOptions
             list.Add(Scenarios.Documents.Overrides.ParseSet("seed=" + seed.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), "--seed"));
         }
 
+        // A key given twice on the command line (--set k=a --set k=b, or --set duration=10ms --duration 5ms) has no
+        // one meaning: the last would win without a word. compare's later seeds replace the seed on purpose.
+        if (seedOverride is null)
+        {
+            for (var i = 0; i < list.Count; i++)
+            {
+                for (var j = 0; j < i; j++)
+                {
+                    if (string.Equals(list[i].Key, list[j].Key, StringComparison.Ordinal))
+                    {
+                        throw InputException.At(
+                            null, 0, 0, list[i].Origin,
+                            $"{list[i].Key} is also set by {(list[j].Origin == "--set" ? "--set " + list[j].Text : list[j].Origin + " " + list[j].Value)}; give it once");
+                    }
+                }
+            }
+        }
+
         return list;
     }
 }

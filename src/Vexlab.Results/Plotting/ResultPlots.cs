@@ -86,10 +86,12 @@ public static class ResultPlots
             var what = request.Kind == PlotKind.Stacked
                 ? "--kind stacked draws one bar of the vCPU time split per --by value"
                 : "--kind cdf draws one fault-latency CDF per --by value";
-            var extra = request.X is not null ? "--x" : request.Y is not null ? "--y" : request.LogX ? "--log-x" : request.LogY is not null && request.Kind == PlotKind.Stacked ? "--log-y" : null;
+            var extra = request.X is not null ? "--x" : request.Y is not null ? "--y" : request.LogX ? "--log-x" : request.LogY is not null ? "--log-y" : null;
             if (extra is not null)
             {
-                throw InputException.At(null, 0, 0, extra, $"{what}; it takes no {extra} (pick the rows with --where, such as --where \"latency = 100\")");
+                // A column was most likely meant to choose rows; an axis scale has no axis of that kind to apply to.
+                var hint = extra is "--x" or "--y" ? " (pick the rows with --where, such as --where \"latency = 100\")" : string.Empty;
+                throw InputException.At(null, 0, 0, extra, $"{what}; it takes no {extra}{hint}");
             }
         }
         else if (json)

@@ -60,7 +60,9 @@ public static class ScenarioRunner
             .Append(" --duration ").Append(settings["duration"].Text);
         foreach (var o in layers)
         {
-            if (!string.Equals(o.Key, "seed", StringComparison.Ordinal) && !string.Equals(o.Key, "duration", StringComparison.Ordinal))
+            // compare's --set of a knob that only another listed protocol uses is not this protocol's: run would refuse it.
+            var foreign = KnobCatalog.Find(o.Key) is { } knob && !knob.AppliesTo(entry.Protocol);
+            if (!string.Equals(o.Key, "seed", StringComparison.Ordinal) && !string.Equals(o.Key, "duration", StringComparison.Ordinal) && !foreign)
             {
                 replay.Append(" --set ").Append(Quote(o.Text));
             }
