@@ -58,6 +58,9 @@ public static class CheckCommand
         command.SetAction(parse =>
         {
             var target = JsonTarget.From(parse, json);
+            DistinctFiles.Require(
+                [("model FILE", parse.GetValue(file)), .. (parse.GetValue(swarmMerge) ?? []).Select(f => ("shard", (string?)f))],
+                [("--json", target.Path), ("--trace", parse.GetValue(trace))]);
             if (parse.GetValue(swarmMerge) is { Length: > 0 } shardFiles)
             {
                 // The shards carry the model, protocol, knobs and bounds they ran with; any other option would be

@@ -44,6 +44,7 @@ public static class HtmlReportCommand
             }
 
             var target = JsonTarget.From(parse, json);
+            DistinctFiles.Require([("input FILE", input)], [("--out", path), ("--json", target.Path)]);
             if (target.Path is not null)
             {
                 OutputFile.Check(target.Path, "JSON result");

@@ -52,6 +52,7 @@ public static class PlotCommand
             };
             var target = JsonTarget.From(parse, json);
             var path = parse.GetValue(output)!;
+            DistinctFiles.Require([("input FILE", parse.GetValue(file))], [("--out", path), ("--json", target.Path)]);
             // Once the file is there (a missing one is named first, by the plot itself).
             if (Results.Documents.RunSummaries.IsJson(parse.GetValue(file)!) && File.Exists(parse.GetValue(file)) && parse.GetResult(by) is { Implicit: false })
             {

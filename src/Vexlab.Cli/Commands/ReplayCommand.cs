@@ -34,6 +34,8 @@ public static class ReplayCommand
         command.SetAction(parse =>
         {
             var path = parse.GetValue(file)!;
+            var target = JsonTarget.From(parse, json);
+            DistinctFiles.Require([("counterexample FILE", path)], [("--out", parse.GetValue(output)), ("--json", target.Path)]);
             var traceFormat = parse.GetValue(format)!;
             if (traceFormat is not ("perfetto" or "ftrace" or "trace-dat"))
             {
@@ -83,7 +85,6 @@ public static class ReplayCommand
                 TaskGroupOf = groupOf,
             };
             var replay = RunReplay(setup, [.. trace.Actions], parse.GetValue(output), traceFormat, config.Vcpus);
-            var target = JsonTarget.From(parse, json);
             var w = context.HumanWriter(target);
             w.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{trace.Model} under {trace.Protocol}: {replay.Applied} of {trace.Actions.Count} steps replayed, {replay.Result.SimulatedNs / 1000.0:F1} us simulated"));

@@ -34,6 +34,7 @@ public static class ResultsCommand
         command.SetAction(parse =>
         {
             var target = JsonTarget.From(parse, json);
+            DistinctFiles.Require([("store FILE", parse.GetValue(file))], [("--json", target.Path)]);
             if (target.Enabled && parse.GetResult(format) is { Implicit: false } && parse.GetValue(format) != "json")
             {
                 throw new InputException($"--format {parse.GetValue(format)} and --json do not go together: --json writes the rows as JSON");
@@ -107,6 +108,7 @@ public static class ResultsCommand
             var fmt = ExportFormat(parse.GetValue(format), parse.GetValue(output));
             var target = parse.GetValue(output)
                 ?? Path.ChangeExtension(path, (name == SweepStore.ResultsTable ? string.Empty : "." + name) + "." + fmt).Replace("..", ".", StringComparison.Ordinal);
+            DistinctFiles.Require([], [("--out", target), ("--json", jsonTarget.Path)]);
             if (Path.GetFullPath(target) == Path.GetFullPath(path))
             {
                 throw InputException.At(null, 0, 0, "--out", "would overwrite the store itself");

@@ -98,6 +98,7 @@ public static class SimulateCommands
             }
 
             var target = JsonTarget.From(parse, json);
+            DistinctFiles.Require([("scenario FILE", parse.GetValue(options.File))], [("--json", target.Path), ("--trace", parse.GetValue(trace)), ("--timeline", timelinePath)]);
             context.Error.WriteLine($"vexlab: seed {prepared.Setup.Seed}; replay: {prepared.Replay}");
             var tracePath = parse.GetValue(trace);
             ITraceSink? sink = null;
@@ -271,6 +272,8 @@ public static class SimulateCommands
                 Vexlab.Results.Plotting.ResultPlots.CheckOutput(plotOut, "--plot");
             }
 
+            DistinctFiles.Require([("scenario FILE", parse.GetValue(options.File))], [("--json", target.Path), ("--plot", parse.GetValue(plot))]);
+
             var first = new List<PreparedRun>();
             var firstResults = new List<SimulationResult>();
             var all = new List<List<(PreparedRun Run, SimulationResult Result)>>();
@@ -354,6 +357,7 @@ public static class SimulateCommands
         command.SetAction(parse =>
         {
             var target = JsonTarget.From(parse, json);
+            DistinctFiles.Require([("scenario FILE", parse.GetValue(options.File))], [("--json", target.Path)]);
             var (doc, arg) = options.Load(parse);
             var sets = options.Overrides(parse);
             var protocols = new JsonArray();

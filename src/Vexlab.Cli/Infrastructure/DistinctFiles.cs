@@ -1,0 +1,57 @@
+using Vexlab.Model.Configuration;
+using Vexlab.Scenarios;
+
+namespace Vexlab.Cli.Infrastructure;
+
+/// <summary>
+/// A command's files, refused before any work when two of them are one: an output named like another output (the
+/// second written would replace the first, and the command would still report both), or an output named like an
+/// input (a scenario, a store, a counterexample the command reads would be replaced by its own result).
+/// </summary>
+public static class DistinctFiles
+{
+    /// <param name="inputs">Each file the command reads, with the name people know it by ("FILE", "--db").</param>
+    /// <param name="outputs">Each file the command writes, with its option ("--json", "--trace").</param>
+    public static void Require(IEnumerable<(string Role, string? Path)> inputs, IEnumerable<(string Option, string? Path)> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(outputs);
+        var seen = new List<(string Role, string Full, bool Input)>();
+        foreach (var (role, path) in inputs)
+        {
+            if (path is { Length: > 0 })
+            {
+                seen.Add((role, Path.GetFullPath(path), true));
+            }
+        }
+
+        foreach (var (option, path) in outputs)
+        {
+            // Devices (/dev/null, /dev/stdout) take any number of writes; "-" is standard output.
+            if (path is not { Length: > 0 } || path == "-")
+            {
+                continue;
+            }
+
+            var full = Path.GetFullPath(path);
+            if (full.StartsWith("/dev/", StringComparison.Ordinal) || full.StartsWith("/proc/", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            foreach (var (role, other, input) in seen)
+            {
+                if (string.Equals(other, full, StringComparison.Ordinal))
+                {
+                    throw InputException.At(
+                        null, 0, 0, option,
+                        input
+                            ? $"{ErrorText.Quote(path)} is the {role} this command reads; its output would replace it"
+                            : $"{ErrorText.Quote(path)} is also the {role} file; give each output a file of its own");
+                }
+            }
+
+            seen.Add((option, full, false));
+        }
+    }
+}
