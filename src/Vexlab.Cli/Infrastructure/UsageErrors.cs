@@ -59,7 +59,7 @@ public static partial class UsageErrors
         var typed = CannotParse().Match(message);
         if (typed.Success)
         {
-            return $"{typed.Groups["option"].Value}: expected {Expected(typed.Groups["type"].Value)}, got {ErrorText.Quote(typed.Groups["value"].Value)}";
+            return $"{typed.Groups["option"].Value}: expected {Expected(typed.Groups["type"].Value, typed.Groups["value"].Value)}, got {ErrorText.Quote(typed.Groups["value"].Value)}";
         }
 
         // A value outside an option's fixed set (AcceptOnlyFromAmong) comes as "Argument 'x' not recognized. Must be
@@ -163,8 +163,15 @@ public static partial class UsageErrors
         });
     }
 
-    private static string Expected(string type) => type switch
+    private static string Expected(string type, string value) => type switch
     {
+        // Digits that did not parse are a whole number out of the type's range: "expected a whole number" alone
+        // would deny what was typed.
+        _ when value.TrimStart('-').Length > 0 && value.TrimStart('-').All(char.IsAsciiDigit) && type.Contains("Int", StringComparison.Ordinal) =>
+            type.Contains("UInt64", StringComparison.Ordinal) ? "a whole number from 0 to 18446744073709551615"
+            : type.Contains("Int64", StringComparison.Ordinal) ? "a whole number from -9223372036854775808 to 9223372036854775807"
+            : type.Contains("UInt32", StringComparison.Ordinal) ? "a whole number from 0 to 4294967295"
+            : "a whole number from -2147483648 to 2147483647",
         _ when type.Contains("Int64", StringComparison.Ordinal) || type.Contains("Int32", StringComparison.Ordinal)
             || type.Contains("UInt", StringComparison.Ordinal) => "a whole number",
         _ when type.Contains("Double", StringComparison.Ordinal) || type.Contains("Single", StringComparison.Ordinal)
