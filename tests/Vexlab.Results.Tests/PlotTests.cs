@@ -216,4 +216,14 @@ public sealed class PlotTests : IDisposable
 
         Assert.StartsWith(json + expected, Fails(() => ResultPlots.Render(json, new PlotRequest { Kind = kind, Where = where }, _dir.File("p.png"))));
     }
+
+    [Fact]
+    public void A_folder_is_named_as_a_folder()
+    {
+        var folder = _dir.File("results");
+        Directory.CreateDirectory(folder);
+        const string expected = ": is a folder, not a run or compare JSON or a sweep store";
+        Assert.Equal(folder + expected, Fails(() => ResultPlots.Render(folder, new PlotRequest { Kind = PlotKind.Stacked }, _dir.File("p.png"))));
+        Assert.Equal(folder + expected, Fails(() => RunSummaries.Load(folder)));
+    }
 }

@@ -39,7 +39,7 @@ public static class RunSummaries
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path))
         {
-            throw InputException.At(path, 0, 0, null, "no such file");
+            throw InputException.At(path, 0, 0, null, Directory.Exists(path) ? "is a folder, not a run or compare JSON or a sweep store" : "no such file");
         }
 
         return IsJson(path) ? LoadJson(path) : LoadStore(path, by, where);

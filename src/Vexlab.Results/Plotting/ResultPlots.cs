@@ -77,7 +77,7 @@ public static class ResultPlots
         // The input first: an option that does not suit a file is no help while the file is missing or unreadable.
         if (!File.Exists(input))
         {
-            throw InputException.At(input, 0, 0, null, "no such file");
+            throw InputException.At(input, 0, 0, null, Directory.Exists(input) ? "is a folder, not a run or compare JSON or a sweep store" : "no such file");
         }
 
         var json = RunSummaries.IsJson(input);
