@@ -217,6 +217,24 @@ public sealed class PlotTests : IDisposable
         Assert.StartsWith(json + expected, Fails(() => ResultPlots.Render(json, new PlotRequest { Kind = kind, Where = where }, _dir.File("p.png"))));
     }
 
+    // A shard's store, or a --where that keeps other points for each entry, gives means over different points: the
+    // report said "ve ... 1.9x what kvm-halt does" of them all the same. Now it cautions first; a store whose entries
+    // share their points (every sweep run whole, or the same points chosen) has no caution.
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("latency = 10", false)]
+    [InlineData("tasks = 1", false)]
+    [InlineData("(variant = 'sync' AND tasks = 1) OR (variant <> 'sync' AND tasks = 4)", true)]
+    [InlineData("NOT (variant = 've' AND seed = 2)", true)]
+    public void Entries_over_different_points_are_cautioned(string? where, bool cautioned)
+    {
+        var db = PlotStore.Create(_dir);
+        var set = RunSummaries.Load(db, "variant", where);
+        Assert.Equal(cautioned, set.Caution is not null);
+        var findings = Vexlab.Results.Reports.HtmlReport.Build(set, "0.0.0").Findings;
+        Assert.Equal(cautioned, findings[0].StartsWith("Caution: the entries' means are over different points of the sweep", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void A_folder_is_named_as_a_folder()
     {

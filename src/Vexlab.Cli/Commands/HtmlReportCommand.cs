@@ -52,6 +52,11 @@ public static class HtmlReportCommand
 
             OutputFile.Check(path, "report");
             var set = RunSummaries.Load(input, parse.GetValue(by)!, parse.GetValue(where));
+            if (set.Caution is { } caution)
+            {
+                context.Error.WriteLine("vexlab: caution: " + caution);
+            }
+
             var page = HtmlReport.Build(set, ResultDocument.VexlabVersion);
             OutputFile.WriteAllText(path, "report", page.Html);
             context.HumanWriter(target).WriteLine($"wrote {path}");

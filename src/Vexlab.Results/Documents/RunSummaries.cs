@@ -22,6 +22,12 @@ public sealed record ResultSet(string Path, ResultSource Source, IReadOnlyList<R
 
     /// <summary>The sweep's axes (name and unit) for a store; empty for a JSON file.</summary>
     public IReadOnlyList<(string Name, string Unit)> Axes { get; init; } = [];
+
+    /// <summary>
+    /// Set when the entries' means are over different points of the sweep (a shard's store, a --where that keeps
+    /// other points for each entry): then they do not compare like for like, and a reader must be told.
+    /// </summary>
+    public string? Caution { get; init; }
 }
 
 /// <summary>
@@ -160,7 +166,34 @@ public static class RunSummaries
         {
             Name = name.Count > 0 ? (string?)name[0][0] ?? Path.GetFileName(path) : Path.GetFileName(path),
             Axes = axes,
+            Caution = Unmatched(groups, [.. axes.Select(a => a.Item1), "seed"], by),
         };
+    }
+
+    /// <summary>
+    /// Null when every entry's runs cover the same points (axis values and seed); otherwise the caution that their
+    /// means are not over the same points, with each entry's count of points.
+    /// </summary>
+    private static string? Unmatched(SortedDictionary<string, List<RunValues>> groups, IReadOnlyList<string> pointColumns, string by)
+    {
+        HashSet<string>? first = null;
+        var same = true;
+        foreach (var runs in groups.Values)
+        {
+            var points = runs.Select(r => string.Join('\u001f', pointColumns.Where(c => c != by).Select(c => r.Text(c) ?? string.Empty))).ToHashSet(StringComparer.Ordinal);
+            if (first is null)
+            {
+                first = points;
+            }
+            else if (!first.SetEquals(points))
+            {
+                same = false;
+            }
+        }
+
+        return same
+            ? null
+            : $"the entries' means are over different points of the sweep ({string.Join(", ", groups.Select(g => $"{g.Key}: {g.Value.Count} runs"))}), so they do not compare like for like; choose the same points for each with --where, or merge the shards first";
     }
 
     /// <summary>Averages runs of one entry.</summary>

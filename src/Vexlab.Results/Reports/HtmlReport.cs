@@ -40,7 +40,8 @@ public static partial class HtmlReport
         ArgumentNullException.ThrowIfNull(set);
         var entries = set.Entries;
         var sections = new List<string> { "findings", "comparison", "split" };
-        var findings = Findings.For(entries);
+        // A caution about what the means are over comes before any finding drawn from them.
+        IReadOnlyList<string> findings = set.Caution is { } caution ? ["Caution: " + caution + ".", .. Findings.For(entries)] : Findings.For(entries);
         var html = new StringBuilder();
         var title = $"vexlab report: {set.Name}";
         html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
