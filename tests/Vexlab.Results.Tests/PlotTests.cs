@@ -233,6 +233,10 @@ public sealed class PlotTests : IDisposable
         Assert.Equal(cautioned, set.Caution is not null);
         var findings = Vexlab.Results.Reports.HtmlReport.Build(set, "0.0.0").Findings;
         Assert.Equal(cautioned, findings[0].StartsWith("Caution: the entries' means are over different points of the sweep", StringComparison.Ordinal));
+        var caution = ResultPlots.Render(db, new PlotRequest { Kind = PlotKind.Stacked, Where = where }, _dir.File("s.svg"));
+        Assert.Equal(set.Caution, caution);
+        var title = ResultPlots.Build(db, new PlotRequest { Kind = PlotKind.Stacked, Where = where }).Axes.Title.Label.Text;
+        Assert.Equal(cautioned, title.ReplaceLineEndings(" ").Contains("(means over different points)", StringComparison.Ordinal));
     }
 
     [Fact]

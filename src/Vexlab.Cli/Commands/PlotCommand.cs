@@ -59,7 +59,11 @@ public static class PlotCommand
                 throw InputException.At(null, 0, 0, "--by", "groups a sweep store's rows; a run or compare JSON has one entry per protocol entry already");
             }
 
-            ResultPlots.Render(parse.GetValue(file)!, request, path);
+            if (ResultPlots.Render(parse.GetValue(file)!, request, path) is { } caution)
+            {
+                context.Error.WriteLine("vexlab: caution: " + caution);
+            }
+
             context.HumanWriter(target).WriteLine($"wrote {path}");
             var doc = ResultDocument.Create();
             doc["db"] = parse.GetValue(file);

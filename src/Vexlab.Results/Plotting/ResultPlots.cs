@@ -56,14 +56,18 @@ public static class ResultPlots
     /// <summary>The stacked columns: the vCPU time split.</summary>
     public static readonly string[] VcpuColumns = ["vcpu_ns_guest", "vcpu_ns_host_stalled", "vcpu_ns_host_halted", "vcpu_ns_idle", "vcpu_ns_steal"];
 
-    /// <summary>Renders <paramref name="request"/> from <paramref name="input"/> (a store, or a run or compare JSON) into <paramref name="output"/>.</summary>
-    public static void Render(string input, PlotRequest request, string output)
+    /// <summary>
+    /// Renders <paramref name="request"/> from <paramref name="input"/> (a store, or a run or compare JSON) into
+    /// <paramref name="output"/>; returns the caution about the entries' points (<see cref="ResultSet.Caution"/>), if any.
+    /// </summary>
+    public static string? Render(string input, PlotRequest request, string output)
     {
         ArgumentNullException.ThrowIfNull(request);
         CheckOutput(output);
         CheckRequest(input, request);
-        var plot = Build(input, request);
+        var plot = Build(input, request, out var caution);
         Save(plot, output, request.Width, request.Height);
+        return caution;
     }
 
     /// <summary>
@@ -114,16 +118,22 @@ public static class ResultPlots
     }
 
     /// <summary>Builds the plot <paramref name="request"/> asks for, without writing it.</summary>
-    public static Plot Build(string input, PlotRequest request)
+    public static Plot Build(string input, PlotRequest request) => Build(input, request, out _);
+
+    private static Plot Build(string input, PlotRequest request, out string? caution)
     {
         ArgumentNullException.ThrowIfNull(request);
+        caution = null;
         if (request.Kind == PlotKind.Lines)
         {
             return Lines(input, request);
         }
 
         var set = RunSummaries.Load(input, request.By, request.Where);
-        var where = request.Where is null ? string.Empty : $", {request.Where}";
+        caution = set.Caution;
+
+        // The image travels without the command's stderr: its own title says that its bars are not like for like.
+        var where = (set.Caution is null ? string.Empty : " (means over different points)") + (request.Where is null ? string.Empty : $", {request.Where}");
         return request.Kind == PlotKind.Stacked
             ? SplitPlot(set.Entries, request.Title ?? SplitTitle(set) + where, request.Width, request.Height)
             : CdfPlot(set.Entries, request.Title ?? $"{set.Name}: fault latency CDF by {request.By}{where}", request.Width, request.Height);
