@@ -72,7 +72,10 @@ public sealed record QueryResult(IReadOnlyList<string> Columns, IReadOnlyList<ob
         _ => value.ToString() ?? string.Empty,
     };
 
-    private static JsonNode? ToJson(object? value) => value switch
+    private static JsonNode? ToJson(object? value) => value is RenderedValue r ? r.ToJson() : ScalarJson(value, FormatValue);
+
+    /// <summary>Numbers and booleans as JSON numbers and booleans (non-finite doubles as text), anything else as <paramref name="text"/> writes it.</summary>
+    internal static JsonNode? ScalarJson(object? value, Func<object, string> text) => value switch
     {
         null or DBNull => null,
         long l => l,
@@ -88,8 +91,7 @@ public sealed record QueryResult(IReadOnlyList<string> Columns, IReadOnlyList<ob
         decimal m => m,
         bool b => b,
         BigInteger big when big >= long.MinValue && big <= long.MaxValue => (long)big,
-        RenderedValue r => r.ToJson(),
-        _ => FormatValue(value),
+        _ => text(value),
     };
 
     private static string CsvField(string text) =>
@@ -532,23 +534,10 @@ public static class StoreOperations
 
     private static JsonNode? FallbackJson(object? value) => value switch
     {
-        null or DBNull => null,
         System.Collections.IDictionary map => new JsonObject(map.Cast<System.Collections.DictionaryEntry>()
             .Select(e => KeyValuePair.Create(FallbackText(e.Key, nested: false), FallbackJson(e.Value)))),
         System.Collections.IList list => new JsonArray([.. list.Cast<object?>().Select(FallbackJson)]),
-        long l => l,
-        int i => i,
-        short s => s,
-        sbyte b => b,
-        ulong u => u,
-        uint u => u,
-        ushort u => u,
-        byte b => b,
-        decimal m => m,
-        bool b => b,
-        double d when double.IsFinite(d) => d,
-        float f when float.IsFinite(f) => f,
-        _ => FallbackText(value, nested: false),
+        _ => QueryResult.ScalarJson(value, v => FallbackText(v, nested: false)),
     };
 
     private static string FallbackText(object? value, bool nested) => value switch
