@@ -54,6 +54,7 @@ public sealed class SweepFileTests
     [InlineData("scenario: missing.yaml\nprotocols: [ve]\n", "x.yaml:1:11: scenario: cannot read the scenario file")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\nscenario: sync\n", "x.yaml:3:1: scenario: duplicate key")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\nset:\n  host.latency: 5us\naxes:\n  - name: latency\n    key: host.latency\n    values: [1]\n", "x.yaml:4:3: host.latency is the sweep's axis latency; each run sets it from the axis values")]
+    [InlineData("scenario: postcopy\nprotocols: [sync, \"ve[guest.ve.can_continue=always]\"]\naxes:\n  - name: cc\n    key: guest.ve.can_continue\n    values: [seed, never]\n", "x.yaml:2:19: ve[guest.ve.can_continue=always]: guest.ve.can_continue is the sweep's axis cc; each run sets it from the axis values")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\nset:\n  tasks[00].count: 2\naxes:\n  - name: tasks\n    key: tasks[0].count\n    values: [1]\n", "x.yaml:4:3: tasks[00].count is the sweep's axis tasks; each run sets it from the axis values")]
     public void Parse_BadFile_NamesFileLineAndKey(string yaml, string expected)
     {

@@ -61,7 +61,8 @@ public static class SweepFile
         var protocols = ReadProtocols(root);
         var seeds = ReadSeeds(root);
         var axes = ReadAxes(root);
-        SweepDefinition.RefuseAxisKeys(sets, axes);
+        // A protocol entry's knob against an axis of the same key is as contradictory as a set: entry.
+        SweepDefinition.RefuseAxisKeys([.. sets, .. protocols.SelectMany(p => p.Overrides)], axes);
         return new SweepDefinition
         {
             Name = name,
