@@ -93,6 +93,7 @@ public sealed class CheckOptionValueTests
     [InlineData("--swarm-member: must be from 0 to 15 (members are numbered from 0 below --members 16), got -1", "--swarm", "--swarm-member", "-1")]
     [InlineData("--max-depth: must be at least 1 with --swarm, got 0", "--swarm", "--max-depth", "0")]
     [InlineData("--max-states: must be at least 1 with --swarm, got 0", "--swarm", "--max-states", "0")]
+    [InlineData("--shard: shard 4/4 holds no member of --members 2 (members m with m % 4 == 3); use at most 2 shards", "--swarm", "--members", "2", "--shard", "4/4")]
     public void Counts_out_of_range_name_the_option_and_the_value(string message, params string[] extra)
     {
         var r = CliRunner.Run(["check", "--builtin", "wake-race", "--protocol", "ve", .. extra]);

@@ -803,6 +803,9 @@ public static class CheckCommand
             { OnlyMember: { } k } when k < 0 || k >= swarm.Members => $"--swarm-member: must be from 0 to {swarm.Members - 1} (members are numbered from 0 below --members {swarm.Members}), got {k}",
             { MaxDepth: < 1 } => $"--max-depth: must be at least 1 with --swarm, got {swarm.MaxDepth}",
             { MaxStatesPerMember: < 1 } => $"--max-states: must be at least 1 with --swarm, got {swarm.MaxStatesPerMember}",
+
+            // Shard I of N runs the members m with m % N == I - 1: none when I - 1 is not below --members.
+            { ShardIndex: var i, ShardCount: > 1 } when i > swarm.Members => $"--shard: shard {i}/{swarm.ShardCount} holds no member of --members {swarm.Members} (members m with m % {swarm.ShardCount} == {i - 1}); use at most {swarm.Members} shards",
             _ => null,
         };
         if (error is not null)
