@@ -34,7 +34,7 @@ public static class DistinctFiles
             }
 
             var full = Path.GetFullPath(path);
-            if (full.StartsWith("/dev/", StringComparison.Ordinal) || full.StartsWith("/proc/", StringComparison.Ordinal))
+            if (Scenarios.Files.FileKinds.IsSystem(full))
             {
                 continue;
             }

@@ -47,7 +47,7 @@ public readonly record struct JsonTarget(bool Enabled, string? Path)
     {
         // Devices and process files (/dev/stdout, /dev/null) are written through, never replaced.
         var full = System.IO.Path.GetFullPath(value);
-        if (full.StartsWith("/dev/", StringComparison.Ordinal) || full.StartsWith("/proc/", StringComparison.Ordinal))
+        if (Scenarios.Files.FileKinds.IsSystem(full))
         {
             return;
         }

@@ -32,6 +32,16 @@ public static class FileKinds
     private const int RegularType = 0x8000;
     private const int DirectoryType = 0x4000;
 
+    /// <summary>
+    /// True for a full path under /dev or /proc (/dev/null, /dev/stdout, /proc/self/fd/1): devices and process files
+    /// that belong to someone else, written in place any number of times and never replaced.
+    /// </summary>
+    public static bool IsSystem(string fullPath)
+    {
+        ArgumentNullException.ThrowIfNull(fullPath);
+        return fullPath.StartsWith("/dev/", StringComparison.Ordinal) || fullPath.StartsWith("/proc/", StringComparison.Ordinal);
+    }
+
     /// <summary>The kind of <paramref name="path"/>, following symbolic links.</summary>
     public static FileKind Of(string path)
     {
@@ -78,10 +88,7 @@ public static class FileKinds
             return FileKind.Missing;
         }
 
-        var full = Path.GetFullPath(path);
-        return full.StartsWith("/dev/", StringComparison.Ordinal) || full.StartsWith("/proc/", StringComparison.Ordinal)
-            ? FileKind.Special
-            : FileKind.Regular;
+        return IsSystem(Path.GetFullPath(path)) ? FileKind.Special : FileKind.Regular;
     }
 
     private static class NativeMethods

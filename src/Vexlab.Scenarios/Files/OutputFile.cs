@@ -224,7 +224,7 @@ public sealed class OutputFile : IDisposable
         {
             // Anything reached through /dev or /proc (/dev/stdout -> /proc/self/fd/1 -> a file or a
             // pipe) belongs to someone else: written in place, never renamed over.
-            if (current.StartsWith("/dev/", StringComparison.Ordinal) || current.StartsWith("/proc/", StringComparison.Ordinal))
+            if (FileKinds.IsSystem(current))
             {
                 return FileKinds.Of(current) switch
                 {
