@@ -65,7 +65,7 @@ public static class CheckCommand
             {
                 // The shards carry the model, protocol, knobs and bounds they ran with; any other option would be
                 // silently ignored by the merge.
-                var other = command.Options.FirstOrDefault(o => o != swarmMerge && o != json && o != wide && parse.GetResult(o) is { Implicit: false });
+                var other = parse.FirstGiven(command.Options.Where(o => o != swarmMerge && o != json && o != wide));
                 if (parse.GetValue(file) is not null || other is not null)
                 {
                     throw new InputException($"--swarm-merge takes only the shards' JSON files (and --json, --wide); got {(other is null ? "FILE " + Scenarios.ErrorText.Quote(parse.GetValue(file)!) : other.Name)}");
@@ -176,7 +176,7 @@ public static class CheckCommand
 
                 // The matrix picks its own models and protocols, and runs no swarm, no resumed search and no
                 // checkpoints (a cell stopped at a limit is reported incomplete): these would be silently ignored.
-                if (new Option[] { builtin, protocol, swarm, resume, checkpoint }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } ignored)
+                if (parse.FirstGiven([builtin, protocol, swarm, resume, checkpoint]) is { } ignored)
                 {
                     throw new InputException($"--matrix checks every built-in model under each --protocols entry; {ignored.Name} does not go with it");
                 }
@@ -248,7 +248,7 @@ public static class CheckCommand
 
                 // A member remembers --max-states states in a set of its own: the exhaustive search's table, memory
                 // bound and spill do not exist there, and would be silently ignored.
-                if (new Option[] { maxMemory, fingerprintBits, compress, maxSpill, spillDir }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } unused)
+                if (parse.FirstGiven([maxMemory, fingerprintBits, compress, maxSpill, spillDir]) is { } unused)
                 {
                     throw new InputException($"--swarm bounds each member with --max-states and --max-depth; {unused.Name} sets the exhaustive search and does not go with it");
                 }

@@ -38,7 +38,7 @@ public static class HtmlReportCommand
                 throw InputException.At(null, 0, 0, "--where", "selects rows of a sweep store; a JSON file has none");
             }
 
-            if (RunSummaries.IsJson(input) && parse.GetResult(by) is { Implicit: false })
+            if (RunSummaries.IsJson(input) && parse.Given(by))
             {
                 throw InputException.At(null, 0, 0, "--by", "groups a sweep store's rows; a run or compare JSON has one entry per protocol entry already");
             }

@@ -54,7 +54,7 @@ public static class PlotCommand
             var path = parse.GetValue(output)!;
             DistinctFiles.Require([("input FILE", parse.GetValue(file))], [("--out", path), ("--json", target.Path)]);
             // Once the file is there (a missing one is named first, by the plot itself).
-            if (Results.Documents.RunSummaries.IsJson(parse.GetValue(file)!) && File.Exists(parse.GetValue(file)) && parse.GetResult(by) is { Implicit: false })
+            if (Results.Documents.RunSummaries.IsJson(parse.GetValue(file)!) && File.Exists(parse.GetValue(file)) && parse.Given(by))
             {
                 throw InputException.At(null, 0, 0, "--by", "groups a sweep store's rows; a run or compare JSON has one entry per protocol entry already");
             }

@@ -42,7 +42,7 @@ public static class ReplayCommand
                 throw new InputException($"--trace-format: expected perfetto, ftrace or trace-dat, got '{traceFormat}'");
             }
 
-            if (parse.GetValue(output) is null && parse.GetResult(format) is { Implicit: false })
+            if (parse.GetValue(output) is null && parse.Given(format))
             {
                 throw new InputException("--trace-format goes with --out FILE: it sets the timeline's format");
             }

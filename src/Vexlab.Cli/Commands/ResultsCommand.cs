@@ -35,7 +35,7 @@ public static class ResultsCommand
         {
             var target = JsonTarget.From(parse, json);
             DistinctFiles.Require([("store FILE", parse.GetValue(file))], [("--json", target.Path)]);
-            if (target.Enabled && parse.GetResult(format) is { Implicit: false } && parse.GetValue(format) != "json")
+            if (target.Enabled && parse.Given(format) && parse.GetValue(format) != "json")
             {
                 throw new InputException($"--format {parse.GetValue(format)} and --json do not go together: --json writes the rows as JSON");
             }

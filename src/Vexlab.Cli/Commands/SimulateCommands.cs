@@ -57,12 +57,12 @@ public static class SimulateCommands
             var intervalNs = TimelineInterval(parse.GetValue(interval)!);
 
             // Each sets the file of another option: alone it would be silently ignored.
-            if (timelinePath is null && parse.GetResult(interval) is { Implicit: false })
+            if (timelinePath is null && parse.Given(interval))
             {
                 throw new InputException("--timeline-interval goes with --timeline FILE: it sets the interval of its rows");
             }
 
-            if (parse.GetValue(trace) is null && parse.GetResult(format) is { Implicit: false })
+            if (parse.GetValue(trace) is null && parse.Given(format))
             {
                 throw new InputException("--trace-format goes with --trace FILE: it sets the trace's format");
             }
@@ -445,12 +445,9 @@ public static class SimulateCommands
         command.SetAction(parse =>
         {
             // An option of the other bench would be silently ignored: the measurement would not be the one asked for.
-            static string? Given(System.CommandLine.ParseResult parse, params Option[] options)
-                => options.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false })?.Name;
-
             if (parse.GetValue(checker))
             {
-                if (Given(parse, protocol, duration) is { } simulatorOnly)
+                if (parse.FirstGiven([protocol, duration])?.Name is { } simulatorOnly)
                 {
                     throw new InputException($"{simulatorOnly} sets the simulator bench; bench --checker measures the checker on the built-in bench model (kvm-pf-int)");
                 }
@@ -463,7 +460,7 @@ public static class SimulateCommands
                 throw new InputException("--tree-census counts the checker's states: it needs --checker");
             }
 
-            if (Given(parse, workers, maxStates, repeat) is { } checkerOnly)
+            if (parse.FirstGiven([workers, maxStates, repeat])?.Name is { } checkerOnly)
             {
                 throw new InputException($"{checkerOnly} goes with --checker: the simulator bench runs one thread once");
             }
