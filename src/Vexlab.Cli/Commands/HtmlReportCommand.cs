@@ -33,15 +33,7 @@ public static class HtmlReportCommand
                 throw InputException.At(null, 0, 0, "--out", $"expected an .html file, got \"{path}\"");
             }
 
-            if (RunSummaries.IsJson(input) && parse.GetValue(where) is not null)
-            {
-                throw InputException.At(null, 0, 0, "--where", "selects rows of a sweep store; a JSON file has none");
-            }
-
-            if (RunSummaries.IsJson(input) && parse.Given(by))
-            {
-                throw InputException.At(null, 0, 0, "--by", "groups a sweep store's rows; a run or compare JSON has one entry per protocol entry already");
-            }
+            RunSummaries.RefuseRowOptions(input, parse.GetValue(where), parse.Given(by));
 
             var target = JsonTarget.From(parse, json);
             DistinctFiles.Require([("input FILE", input)], [("--out", path), ("--json", target.Path)]);

@@ -53,10 +53,10 @@ public static class PlotCommand
             var target = JsonTarget.From(parse, json);
             var path = parse.GetValue(output)!;
             DistinctFiles.Require([("input FILE", parse.GetValue(file))], [("--out", path), ("--json", target.Path)]);
-            // Once the file is there (a missing one is named first, by the plot itself).
-            if (Results.Documents.RunSummaries.IsJson(parse.GetValue(file)!) && File.Exists(parse.GetValue(file)) && parse.Given(by))
+            // Once the file is there (a missing one is named first, by the plot itself); --where is the plot's to refuse.
+            if (File.Exists(parse.GetValue(file)))
             {
-                throw InputException.At(null, 0, 0, "--by", "groups a sweep store's rows; a run or compare JSON has one entry per protocol entry already");
+                Results.Documents.RunSummaries.RefuseRowOptions(parse.GetValue(file)!, where: null, parse.Given(by));
             }
 
             if (ResultPlots.Render(parse.GetValue(file)!, request, path) is { } caution)

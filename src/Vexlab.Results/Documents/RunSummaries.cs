@@ -39,6 +39,29 @@ public static class RunSummaries
 {
     public static bool IsJson(string path) => Path.GetExtension(path).Equals(".json", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Refuses, for a run or compare JSON <paramref name="path"/>, the options that choose among a sweep store's rows:
+    /// <c>--where</c> (<paramref name="where"/>) and a <c>--by</c> that was typed (<paramref name="byGiven"/>). A JSON
+    /// has no rows to choose and one entry per protocol entry already; either would be ignored.
+    /// </summary>
+    public static void RefuseRowOptions(string path, string? where, bool byGiven)
+    {
+        if (!IsJson(path))
+        {
+            return;
+        }
+
+        if (where is not null)
+        {
+            throw InputException.At(null, 0, 0, "--where", "selects rows of a sweep store; a JSON file has none");
+        }
+
+        if (byGiven)
+        {
+            throw InputException.At(null, 0, 0, "--by", "groups a sweep store's rows; a run or compare JSON has one entry per protocol entry already");
+        }
+    }
+
     /// <summary>Loads <paramref name="path"/>; for a store, one entry per value of <paramref name="by"/> over the rows <paramref name="where"/> keeps.</summary>
     public static ResultSet Load(string path, string by = "variant", string? where = null)
     {

@@ -105,10 +105,7 @@ public static class ResultPlots
             throw InputException.At(null, 0, 0, "--kind", "a run or compare JSON has one point per entry: plot it with --kind stacked or --kind cdf (lines need a sweep store)");
         }
 
-        if (json && request.Where is not null)
-        {
-            throw InputException.At(null, 0, 0, "--where", "selects rows of a sweep store; a JSON file has none");
-        }
+        RunSummaries.RefuseRowOptions(input, request.Where, byGiven: false);
 
         if (request.Width is < 300 or > 8000 || request.Height is < 200 or > 8000)
         {
