@@ -113,6 +113,7 @@ public sealed class UsageErrorTests
     [InlineData(new[] { "replay", "t.json", "--out", "t.txt" }, "vexlab: --out: \"t.txt\" is named for --trace-format ftrace, but the format is perfetto: add --trace-format ftrace, or name the file *.json\n")]
     [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "ve", "--duration", "5ms", "--set", "duration=10ms" }, "vexlab: --duration: duration is also set by --set duration=10ms; give it once\n")]
     [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "ve", "--set", "guest.vcpus=2", "--set", "guest.vcpus=3" }, "vexlab: --set: guest.vcpus is also set by --set guest.vcpus=2; give it once\n")]
+    [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "ve", "--set", "tasks[0].count=2", "--set", "tasks[00].count=3" }, "vexlab: --set: tasks[00].count is also set by --set tasks[0].count=2; give it once\n")]
     [InlineData(new[] { "compare", "--builtin", "postcopy", "--seed", "3", "--set", "seed=4" }, "vexlab: --seed: seed is also set by --set seed=4; give it once\n")]
     [InlineData(new[] { "results", "query", "r.duckdb", "select 1", "--format", "csv", "--json", "q.json" }, "vexlab: --format csv and --json do not go together: --json writes the rows as JSON\n")]
     [InlineData(new[] { "compare", "--seeds", "99999999999" }, "vexlab compare: --seeds: expected a whole number from -2147483648 to 2147483647, got \"99999999999\" (see 'vexlab compare --help')\n")]

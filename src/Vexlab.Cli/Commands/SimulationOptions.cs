@@ -76,7 +76,7 @@ internal sealed class SimulationOptions
             {
                 for (var j = 0; j < i; j++)
                 {
-                    if (string.Equals(list[i].Key, list[j].Key, StringComparison.Ordinal))
+                    if (list[i].SetsSameKey(list[j]))
                     {
                         throw InputException.At(
                             null, 0, 0, list[i].Origin,

@@ -136,19 +136,13 @@ public sealed record SweepDefinition
         var axisKeys = axes.Select(a => (Axis: a, Key: Overrides.ParseSet(a.Key + "=0", "axis " + a.Name))).ToList();
         foreach (var set in sets)
         {
-            var axis = axisKeys.FirstOrDefault(a => SameKey(a.Key, set)).Axis;
+            var axis = axisKeys.FirstOrDefault(a => a.Key.SetsSameKey(set)).Axis;
             if (axis is not null)
             {
                 throw InputException.At(set.Origin, 0, 0, null, $"{set.Key} is the sweep's axis {axis.Name}; each run sets it from the axis values");
             }
         }
     }
-
-    /// <summary>The same scenario key: element keys by list, index and key, so tasks[00].count is tasks[0].count.</summary>
-    private static bool SameKey(Override a, Override b) =>
-        a.ListKey is not null || b.ListKey is not null
-            ? a.ListKey == b.ListKey && a.Index == b.Index && a.ElementKey == b.ElementKey
-            : a.Key == b.Key;
 
     /// <summary>
     /// The text the sweep hash is computed from: everything that decides which runs exist and what

@@ -34,6 +34,15 @@ public sealed record Override
 
     /// <summary>For an element key, the key inside the element (<c>count</c>).</summary>
     public string? ElementKey { get; init; }
+
+    /// <summary>True when both set one scenario key: element keys by list, index and key, so tasks[00].count is tasks[0].count.</summary>
+    public bool SetsSameKey(Override other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return ListKey is not null || other.ListKey is not null
+            ? ListKey == other.ListKey && Index == other.Index && ElementKey == other.ElementKey
+            : Key == other.Key;
+    }
 }
 
 /// <summary>A <c>compare --protocols</c> entry: a protocol and the knobs set for it.</summary>
