@@ -1,4 +1,5 @@
 using Vexlab.Cli.Commands;
+using Vexlab.Cli.Infrastructure;
 using Vexlab.Model.Configuration;
 
 namespace Vexlab.Cli.Tests;
@@ -54,7 +55,7 @@ public sealed class CheckOptionValueTests
     [InlineData("1ns", 100L)]
     [InlineData("8760h", 31_536_000_000_000_000L)]
     public void Durations_to_the_tick(string text, long nanoseconds) =>
-        Assert.Equal(TimeSpan.FromTicks(nanoseconds / TimeSpan.NanosecondsPerTick), CheckCommand.ParseDuration(text, "--time-limit"));
+        Assert.Equal(TimeSpan.FromTicks(nanoseconds / TimeSpan.NanosecondsPerTick), DurationOption.Parse(text, "--time-limit"));
 
     [Theory]
     [InlineData("0s")]
@@ -66,7 +67,7 @@ public sealed class CheckOptionValueTests
     [InlineData("soon")]
     public void Bad_durations_name_the_option_and_the_range(string text)
     {
-        var e = Assert.Throws<InputException>(() => CheckCommand.ParseDuration(text, "--checkpoint-every"));
+        var e = Assert.Throws<InputException>(() => DurationOption.Parse(text, "--checkpoint-every"));
         Assert.Equal($"--checkpoint-every: expected a duration from 1ns to a year such as 30s or 5m (units ns, us, ms, s, m, h), got \"{text}\"", e.Message);
     }
 

@@ -137,7 +137,7 @@ public static class CheckCommand
 
             if (parse.GetValue(timeLimit) is { } tl)
             {
-                options.TimeLimit = ParseDuration(tl, "--time-limit");
+                options.TimeLimit = DurationOption.Parse(tl, "--time-limit");
             }
 
             // Checked now, created once the whole input has been read and found good.
@@ -145,7 +145,7 @@ public static class CheckCommand
 
             if (parse.GetValue(checkpointEvery) is { } every)
             {
-                options.CheckpointInterval = ParseDuration(every, "--checkpoint-every");
+                options.CheckpointInterval = DurationOption.Parse(every, "--checkpoint-every");
 
                 // Without a folder to write to the interval would be silently ignored (--resume only reads one).
                 if (checkpointFolder is null)
@@ -287,7 +287,7 @@ public static class CheckCommand
 
                 RefuseSwarmOptions(swarmOptions);
 
-                return CheckSwarm.Run(context, target, request, swarmOptions, parse.GetValue(trace), parse.GetValue(timeLimit) is { } swarmLimit ? ParseDuration(swarmLimit, "--time-limit") : null);
+                return CheckSwarm.Run(context, target, request, swarmOptions, parse.GetValue(trace), options.TimeLimit);
             }
 
             // The whole input (model, protocol, knobs, properties) before any output exists.
@@ -769,9 +769,6 @@ public static class CheckCommand
 
         return parsed.Value;
     }
-
-    /// <summary>A duration option, in the units of scenario files (250us, 1.5ms, 30s, 5m, 2h), from 1 ns to a year.</summary>
-    internal static TimeSpan ParseDuration(string text, string flag) => DurationOption.Parse(text, flag);
 
     private static string ExistingFolder(string path, string flag)
     {
