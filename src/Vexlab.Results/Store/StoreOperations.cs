@@ -402,18 +402,7 @@ public static class StoreOperations
                 rendered = [.. Enumerable.Range(0, reader.FieldCount).Select(i => !IsPlain(reader.GetFieldType(i)))];
                 if (!rendered.Contains(true))
                 {
-                    var rows = new List<object?[]>();
-                    while (reader.Read())
-                    {
-                        var row = new object?[reader.FieldCount];
-                        for (var i = 0; i < row.Length; i++)
-                        {
-                            row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-                        }
-
-                        rows.Add(row);
-                    }
-
+                    var rows = ReadRows(reader, reader.FieldCount, (r, i) => r.GetValue(i));
                     RefuseSecondStatement(reader, path);
                     return new QueryResult(columns, rows);
                 }
@@ -490,23 +479,30 @@ public static class StoreOperations
         }
         catch (DuckDBException)
         {
-            rows.Clear();
+            // Not a statement a subquery can hold (PRAGMA, CALL): read it as it is, below.
         }
 
         using (var command = connection.CreateCommand())
         {
             command.CommandText = sql;
             using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                var row = new object?[rendered.Length];
-                for (var i = 0; i < row.Length; i++)
-                {
-                    row[i] = reader.IsDBNull(i) ? null : rendered[i] ? Fallback(reader, i, path) : reader.GetValue(i);
-                }
+            return ReadRows(reader, rendered.Length, (r, i) => rendered[i] ? Fallback(r, i, path) : r.GetValue(i));
+        }
+    }
 
-                rows.Add(row);
+    /// <summary>Every row of <paramref name="reader"/>: each cell null for NULL, else what <paramref name="cell"/> reads.</summary>
+    private static List<object?[]> ReadRows(DuckDBDataReader reader, int width, Func<DuckDBDataReader, int, object?> cell)
+    {
+        var rows = new List<object?[]>();
+        while (reader.Read())
+        {
+            var row = new object?[width];
+            for (var i = 0; i < width; i++)
+            {
+                row[i] = reader.IsDBNull(i) ? null : cell(reader, i);
             }
+
+            rows.Add(row);
         }
 
         return rows;
