@@ -104,6 +104,10 @@ public sealed class UsageErrorTests
     [InlineData(new[] { "check", "--matrix", "--resume", "/tmp" }, "vexlab: --matrix checks every built-in model under each --protocols entry; --resume does not go with it\n")]
     [InlineData(new[] { "check", "--builtin", "token-wrap", "--protocol", "kvm-pf-int", "--property", "no-lost-wakeup", "--swarm" }, "vexlab: --swarm decides safety properties and no-deadlock only; no-lost-wakeup is a liveness property: check it without --swarm\n")]
     [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "ve", "--set", "host.apf.token_never_zero=false" }, "vexlab: --set: host.apf.token_never_zero: ve does not use this knob (it applies to kvm-halt, kvm-pf, kvm-pf-int)\n")]
+    // A knob no protocol of the command reads is refused in one form by every command that takes --set.
+    [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "sync", "--set", "guest.ve.info_store=args" }, "vexlab: --set: guest.ve.info_store: sync does not use this knob (it applies to ve)\n")]
+    [InlineData(new[] { "compare", "--protocols", "sync,kvm-pf", "--set", "guest.ve.info_store=args" }, "vexlab: --set: guest.ve.info_store: none of sync, kvm-pf uses this knob (it applies to ve)\n")]
+    [InlineData(new[] { "explain", "protocol", "sync", "--set", "guest.ve.info_store=args" }, "vexlab: --set: guest.ve.info_store: sync does not use this knob (it applies to ve)\n")]
     [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "ve", "--swarm", "--max-memory", "1G" }, "vexlab: --swarm bounds each member with --max-states and --max-depth; --max-memory sets the exhaustive search and does not go with it\n")]
     [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "ve", "--swarm", "--fingerprint-bits", "128" }, "vexlab: --swarm bounds each member with --max-states and --max-depth; --fingerprint-bits sets the exhaustive search and does not go with it\n")]
     [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "ve", "--swarm", "--shard", "1/2", "--swarm-member", "1" }, "vexlab: --swarm-member runs that one member, whatever the shard; drop --shard\n")]

@@ -221,11 +221,9 @@ public static class CheckCommand
             // As run does: a knob the protocol does not read would change nothing and be reported nowhere.
             foreach (var (key, _) in overrides)
             {
-                if (Model.Protocols.KnobCatalog.Find(key) is { } knob && !knob.AppliesTo(proto))
-                {
-                    throw InputException.At(null, 0, 0, "--set", $"{key}: {proto} does not use this knob (it applies to {string.Join(", ", knob.Protocols)})");
-                }
+                Model.Protocols.KnobCatalog.RequireUsed(key, [proto], "--set");
             }
+
             CheckRequest request;
             if (path is not null)
             {

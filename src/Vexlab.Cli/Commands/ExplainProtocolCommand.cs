@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using Spectre.Console;
 using Vexlab.Cli.Infrastructure;
-using Vexlab.Model.Configuration;
 using Vexlab.Model.Protocols;
 using Vexlab.Scenarios.Documents;
 
@@ -48,10 +47,7 @@ public static class ExplainProtocolCommand
         foreach (var text in sets)
         {
             var o = Overrides.ParseSet(text);
-            if (KnobCatalog.Find(o.Key) is { } knob && !knob.AppliesTo(name))
-            {
-                throw new InputException($"--set {o.Key}: the knob does not apply to protocol {name} (it applies to {string.Join(", ", knob.Protocols)})");
-            }
+            KnobCatalog.RequireUsed(o.Key, [name], "--set");
 
             overrides.Add(new(o.Key, o.Value));
         }

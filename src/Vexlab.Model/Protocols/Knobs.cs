@@ -137,6 +137,31 @@ public static class KnobCatalog
     /// <summary>"; did you mean KEY?" for the knob nearest a mistyped key (see <see cref="NearestName.Hint"/>), or nothing.</summary>
     public static string Hint(string key) => NearestName.Hint(key, All.Select(k => k.Key));
 
+    /// <summary>
+    /// Refuses a <c>--set</c> of a known knob that none of <paramref name="protocols"/> reads: it would change nothing
+    /// and be reported nowhere. <paramref name="origin"/> names where the key was given (<c>--set</c>, a scenario's
+    /// line); unknown keys are left to the scenario or protocol that resolves them.
+    /// </summary>
+    public static void RequireUsed(string key, IReadOnlyList<string> protocols, string origin)
+    {
+        ArgumentNullException.ThrowIfNull(protocols);
+        if (Find(key) is not { } knob)
+        {
+            return;
+        }
+
+        foreach (var protocol in protocols)
+        {
+            if (knob.AppliesTo(protocol))
+            {
+                return;
+            }
+        }
+
+        var who = protocols.Count == 1 ? protocols[0] + " does not use" : "none of " + string.Join(", ", protocols) + " uses";
+        throw new InputException($"{origin}: {key}: {who} this knob (it applies to {string.Join(", ", knob.Protocols)})");
+    }
+
     public static KnobInfo? Find(string key)
     {
         foreach (var knob in All)

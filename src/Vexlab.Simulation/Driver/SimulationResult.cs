@@ -16,7 +16,7 @@ public sealed record TaskResult(string Name, int Count, long WorkDone, long Fini
     /// <summary>Times the load balancer moved one of the group's instances to another vCPU (guest.sched.balance).</summary>
     public long Migrations { get; init; }
 
-    /// <summary><see cref="CpuNs"/> over the simulated time: the share of one vCPU.</summary>
+    /// <summary><see cref="CpuNs"/> over the simulated time, in vCPUs (summed over the instances: above 1 when they used more than one vCPU).</summary>
     public double Share { get; init; }
 
     /// <summary>The group's open-loop request stream (<c>arrivals</c>), or null for a closed loop.</summary>

@@ -1,4 +1,3 @@
-using Vexlab.Model.Configuration;
 using Vexlab.Model.Protocols;
 using Vexlab.Scenarios.Documents;
 using Vexlab.Simulation.Costs;
@@ -22,7 +21,7 @@ public static class ScenarioRunner
         string scenarioArg,
         ProtocolEntry entry,
         IReadOnlyList<Override> sets,
-        IReadOnlyCollection<string> allProtocols,
+        IReadOnlyList<string> allProtocols,
         CostModel? costs = null)
     {
         ArgumentNullException.ThrowIfNull(document);
@@ -31,22 +30,7 @@ public static class ScenarioRunner
 
         foreach (var set in sets)
         {
-            var knob = KnobCatalog.Find(set.Key);
-            if (knob is null)
-            {
-                continue;
-            }
-
-            var used = false;
-            foreach (var p in allProtocols)
-            {
-                used |= knob.AppliesTo(p);
-            }
-
-            if (!used)
-            {
-                throw new InputException($"{set.Origin}: {set.Key}: no listed protocol uses this knob (it applies to {string.Join(", ", knob.Protocols)})");
-            }
+            KnobCatalog.RequireUsed(set.Key, allProtocols, set.Origin);
         }
 
         var layers = new List<Override>(sets);
