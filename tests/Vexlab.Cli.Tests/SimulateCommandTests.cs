@@ -137,6 +137,27 @@ public sealed class SimulateCommandTests
         Assert.Equal($"vexlab: {path}{expected}\n", result.Stderr);
     }
 
+    // A model page is a whole number of 4 KiB pages and guest memory a whole number of model pages: a remainder used to
+    // be dropped without a word (8GiB of 3MiB pages ran 2,730 pages).
+    [Theory]
+    [InlineData("guest:\n  memory: 8GiB\n  page_size: 3MiB\n", ":2:11: guest.memory: must be a whole number of guest.page_size (3MiB) pages, got 8GiB: 2,730 pages and 2MiB")]
+    [InlineData("guest:\n  memory: 8193MiB\n  page_size: 2MiB\n", ":2:11: guest.memory: must be a whole number of guest.page_size (2MiB) pages, got 8193MiB: 4,096 pages and 1MiB")]
+    [InlineData("guest:\n  page_size: 6KiB\n", ":2:14: guest.page_size: must be a whole number of 4 KiB pages, got 6KiB")]
+    [InlineData("guest:\n  memory: 12MiB\n  page_size: 3MiB\n", null)]
+    public void Memory_and_page_size_are_whole_pages(string yaml, string? expected)
+    {
+        var path = WriteScenario(yaml);
+        var result = CliRunner.Run("validate", path);
+        if (expected is null)
+        {
+            Assert.Equal(0, result.ExitCode);
+            return;
+        }
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"vexlab: {path}{expected}\n", result.Stderr);
+    }
+
     [Fact]
     public void Run_TraceFiles_AreWritten()
     {

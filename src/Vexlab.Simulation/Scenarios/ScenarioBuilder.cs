@@ -46,6 +46,20 @@ public static class ScenarioBuilder
         var pageSize = s.GetSize("guest.page_size");
         var memory = s.GetSize("guest.memory");
         var pages = memory / pageSize;
+
+        // A model page stands for a whole number of the guest's 4 KiB pages (SDM Vol. 3A, 4.5: the smallest x86 page),
+        // and guest memory for a whole number of model pages: a remainder would be dropped without a word.
+        if (pageSize % 4096 != 0)
+        {
+            throw s.ErrorAt("guest.page_size", $"must be a whole number of 4 KiB pages, got {ValueFormat.FormatSize(pageSize)}");
+        }
+
+        if (memory % pageSize != 0 && pages >= 1)
+        {
+            throw s.ErrorAt("guest.memory", string.Create(CultureInfo.InvariantCulture,
+                $"must be a whole number of guest.page_size ({ValueFormat.FormatSize(pageSize)}) pages, got {ValueFormat.FormatSize(memory)}: {pages:N0} pages and {ValueFormat.FormatSize(memory % pageSize)}"));
+        }
+
         if (pages < 1 || pages > MaxPages)
         {
             throw s.ErrorAt("guest.memory", string.Create(CultureInfo.InvariantCulture,

@@ -28,7 +28,7 @@ public static class ScenarioSchema
                 Default = "4KiB",
                 Min = 4096,
                 Unit = "bytes",
-                Description = "Bytes one model page stands for (a coarser granularity keeps large guests small; each fault still costs one backing-store sample).",
+                Description = "Bytes one model page stands for, a whole number of 4 KiB pages, and guest.memory a whole number of model pages (a coarser granularity keeps large guests small; each fault still costs one backing-store sample).",
             })
             .Add(new KeySpec
             {
