@@ -47,6 +47,11 @@ public sealed class ReplayRobustnessTests : IDisposable
     [InlineData("", ":1:1: not JSON")]
     [InlineData("{\"model\":\"nope\",\"protocol\":\"ve\",\"actions\":[]}", ": model: unknown built-in model \"nope\"")]
     [InlineData("{\"model\":\"wake-race\",\"protocol\":\"nope\",\"actions\":[]}", "nope")]
+    [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"kind\":\"loop\",\"actions\":[]}", ":1:45: kind: expected safety or lasso, got \"loop\"")]
+    [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"kind\":\"safety\",\"loop_start\":0,\"actions\":[]}", ":1:67: loop_start: a safety trace has no loop; expected null")]
+    [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"kind\":\"lasso\",\"loop_start\":null,\"actions\":[]}", ":1:45: kind: a lasso needs loop_start")]
+    [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"kind\":\"lasso\",\"loop_start\":2,\"actions\":[0]}", ":1:66: loop_start: 2 is past the trace's 1 actions")]
+    [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"kind\":\"lasso\",\"loop_start\":-1,\"actions\":[0]}", ":1:66: loop_start: expected an action index (a whole number from 0) or null, got -1")]
     public void A_malformed_trace_is_one_line_naming_the_place(string json, string expected)
     {
         var result = Replay(json);
@@ -90,5 +95,34 @@ public sealed class ReplayRobustnessTests : IDisposable
         Assert.Equal(0, replay.ExitCode);
         var steps = trace["actions"]!.AsArray().Count;
         Assert.Contains($"{steps} of {steps} steps replayed", replay.Stdout, StringComparison.Ordinal);
+
+        // The user invariant the trace breaks is the model file's own: it is confirmed from the embedded text too.
+        Assert.Contains("confirmed: the last step breaks nobody-sleeps\n", replay.Stdout, StringComparison.Ordinal);
+    }
+
+    // A trace cut short or with an edited step replays without diverging; it used to end with exit 0 and nothing said,
+    // as if it showed its property broken.
+    [Fact]
+    public void A_trace_that_no_longer_shows_its_property_is_not_confirmed()
+    {
+        var check = CliRunner.Run("check", "--builtin", "nmi-host-fault", "--protocol", "ve", "--trace", P("cex.json"));
+        Assert.Equal(1, check.ExitCode);
+        var whole = CliRunner.Run("replay", P("cex.json"), "--json", P("whole.json"));
+        Assert.Equal(0, whole.ExitCode);
+        Assert.Contains("confirmed: the last step breaks fault-info-intact\n", whole.Stdout, StringComparison.Ordinal);
+        var wholeJson = JsonNode.Parse(File.ReadAllText(P("whole.json")))!;
+        Assert.True((bool)wholeJson["confirmed"]!);
+
+        var trace = JsonNode.Parse(File.ReadAllText(P("cex.json")))!.AsObject();
+        var actions = trace["actions"]!.AsArray();
+        actions.RemoveAt(actions.Count - 1);
+        File.WriteAllText(P("cut.json"), trace.ToJsonString());
+        var cut = CliRunner.Run("replay", P("cut.json"), "--json", P("cut-result.json"));
+        Assert.Equal(1, cut.ExitCode);
+        Assert.Contains("not confirmed: the last step does not break fault-info-intact\n", cut.Stdout, StringComparison.Ordinal);
+        var cutJson = JsonNode.Parse(File.ReadAllText(P("cut-result.json")))!;
+        Assert.False((bool)cutJson["confirmed"]!);
+        Assert.Equal("the last step does not break fault-info-intact", (string?)cutJson["confirmation"]);
+        Assert.Null(cutJson["diverged"]);
     }
 }

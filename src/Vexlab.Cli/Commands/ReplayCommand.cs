@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Vexlab.Checking;
 using Vexlab.Checking.Models;
 using Vexlab.Cli.Infrastructure;
 using Vexlab.Model.Configuration;
@@ -53,7 +54,7 @@ public static class ReplayCommand
             }
 
             var trace = CounterexampleFile.Load(path);
-            var model = ResolveModel(trace, path);
+            var (model, invariants) = ResolveModel(trace, path);
             MachineConfig config;
             try
             {
@@ -98,6 +99,16 @@ public static class ReplayCommand
                 w.WriteLine("diverged at " + replay.Divergence);
             }
 
+            // What the trace claims, checked on the checker's own transition system: a trace cut short or edited
+            // replays without diverging and shows nothing, and that is said rather than left to the reader.
+            Confirmation? confirmation = null;
+            if (replay.Divergence is null && trace.HasKind && trace.Property is { } claimed)
+            {
+                using var system = new MachineSystem(config, properties: null, invariants);
+                confirmation = CounterexampleCheck.Confirm(system, [.. trace.Actions.Select(a => (ulong)a.Pack())], claimed, trace.LoopStart);
+                w.WriteLine((confirmation.Holds ? "confirmed: " : "not confirmed: ") + confirmation.Reason);
+            }
+
             var doc = ResultDocument.Create();
             doc["model"] = trace.Model;
             doc["protocol"] = trace.Protocol;
@@ -112,8 +123,10 @@ public static class ReplayCommand
                 ["property"] = PropertyNames.Of((SafetyProperty)v.Property),
             })]);
             doc["guest_outcome"] = replay.Result.Outcome.ToString().ToLowerInvariant();
+            doc["confirmed"] = confirmation?.Holds;
+            doc["confirmation"] = confirmation?.Reason;
             ResultDocument.Write(context, target, doc);
-            return replay.Divergence is null ? ExitCodes.Done : ExitCodes.Found;
+            return replay.Divergence is null && confirmation?.Holds != false ? ExitCodes.Done : ExitCodes.Found;
         });
         return command;
     }
@@ -123,11 +136,12 @@ public static class ReplayCommand
     /// YAML the trace embeds (so the replay needs no file and cannot pick up a later edit), or from
     /// the recorded path for traces written before the text was embedded.
     /// </summary>
-    private static BuiltinModel ResolveModel(CounterexampleFile trace, string path)
+    private static (BuiltinModel Model, IReadOnlyList<UserInvariant>? Invariants) ResolveModel(CounterexampleFile trace, string path)
     {
         if (trace.ModelSource is { } source)
         {
-            return ModelFile.Parse(source, (trace.ModelFilePath ?? ErrorText.Path(path)) + " (as embedded in the trace)").Model;
+            var embedded = ModelFile.Parse(source, (trace.ModelFilePath ?? ErrorText.Path(path)) + " (as embedded in the trace)");
+            return (embedded.Model, embedded.Invariants);
         }
 
         if (trace.ModelFilePath is { } modelFile)
@@ -137,7 +151,8 @@ public static class ReplayCommand
                 throw new InputException(trace.PlaceOf("model_file", ErrorText.Path(path)) + ": model_file: no such model file " + ErrorText.Quote(modelFile));
             }
 
-            return ModelFile.Load(modelFile).Model;
+            var file = ModelFile.Load(modelFile);
+            return (file.Model, file.Invariants);
         }
 
         if (!BuiltinModels.All.Any(m => m.Name == trace.Model))
@@ -145,7 +160,7 @@ public static class ReplayCommand
             throw new InputException(trace.PlaceOf("model", ErrorText.Path(path)) + ": model: unknown built-in model " + ErrorText.Quote(trace.Model));
         }
 
-        return BuiltinModels.Get(trace.Model);
+        return (BuiltinModels.Get(trace.Model), null);
     }
 
     private static ReplayResult RunReplay(SimulationSetup setup, List<MachineAction> actions, string? outPath, string format, int vcpus)

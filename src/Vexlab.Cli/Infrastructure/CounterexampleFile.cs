@@ -23,6 +23,15 @@ public sealed record CounterexampleFile(
     IReadOnlyList<MachineAction> Actions)
 {
     /// <summary>
+    /// For a lasso (<c>"kind": "lasso"</c>), the index of the loop's first action (the action count: the trace ends in a
+    /// dead end that stutters); -1 for a safety trace, or a trace that does not say (written before the field was).
+    /// </summary>
+    public int LoopStart { get; init; } = -1;
+
+    /// <summary>The trace says what it shows (<c>kind</c> was written): a replay can confirm it.</summary>
+    public bool HasKind { get; init; }
+
+    /// <summary>
     /// Where each field's value is written (<c>t.json:1:10</c>), by field name (<c>model</c>,
     /// <c>protocol</c>, <c>overrides</c>), so a value the replay refuses later names its place too.
     /// </summary>
@@ -73,7 +82,8 @@ public sealed record CounterexampleFile(
 
             var start = Place(reader);
             var places = new Dictionary<string, string>(StringComparer.Ordinal);
-            string? model = null, modelFile = null, modelSource = null, protocol = null, property = null;
+            string? model = null, modelFile = null, modelSource = null, protocol = null, property = null, kind = null;
+            long? loopStart = null;
             var overrides = new List<KeyValuePair<string, string>>();
             List<MachineAction>? actions = null;
             var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -96,6 +106,8 @@ public sealed record CounterexampleFile(
                     case "property": property = reader.TokenType == JsonTokenType.Null ? null : String(ref reader, key); break;
                     case "overrides": ReadOverrides(ref reader, overrides); break;
                     case "actions": actions = ReadActions(ref reader); break;
+                    case "kind": kind = String(ref reader, key); break;
+                    case "loop_start": loopStart = reader.TokenType == JsonTokenType.Null ? null : Index(ref reader, key); break;
                     default: reader.Skip(); break;
                 }
             }
@@ -104,6 +116,23 @@ public sealed record CounterexampleFile(
             if (reader.Read())
             {
                 throw Error(reader, null, "text after the end of the trace object");
+            }
+
+            var steps = actions?.Count ?? 0;
+            switch (kind)
+            {
+                case null when loopStart is not null:
+                    throw new InputException(places["loop_start"] + ": loop_start: goes with \"kind\": \"lasso\", which the trace does not give");
+                case null or "safety" when loopStart is not null:
+                    throw new InputException(places["loop_start"] + ": loop_start: a safety trace has no loop; expected null");
+                case "lasso" when loopStart is null:
+                    throw new InputException(places["kind"] + ": kind: a lasso needs loop_start, the index of its loop's first action");
+                case "lasso" when loopStart > steps:
+                    throw new InputException(places["loop_start"] + string.Create(CultureInfo.InvariantCulture, $": loop_start: {loopStart} is past the trace's {steps} actions"));
+                case null or "safety" or "lasso":
+                    break;
+                default:
+                    throw new InputException(places["kind"] + ": kind: expected safety or lasso, got " + ErrorText.Quote(kind));
             }
 
             return new CounterexampleFile(
@@ -116,6 +145,8 @@ public sealed record CounterexampleFile(
                 actions ?? throw Missing(start, "actions"))
             {
                 Places = places,
+                LoopStart = kind == "lasso" ? (int)loopStart!.Value : -1,
+                HasKind = kind is not null,
             };
         }
 
@@ -137,6 +168,17 @@ public sealed record CounterexampleFile(
             }
 
             return reader.GetString()!;
+        }
+
+        private long Index(ref Utf8JsonReader reader, string key)
+        {
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out var value) || value < 0)
+            {
+                var got = reader.TokenType == JsonTokenType.Number ? Encoding.UTF8.GetString(reader.ValueSpan) : Describe(reader.TokenType);
+                throw Error(reader, key, $"expected an action index (a whole number from 0) or null, got {got}");
+            }
+
+            return value;
         }
 
         private void ReadOverrides(ref Utf8JsonReader reader, List<KeyValuePair<string, string>> overrides)
