@@ -288,6 +288,9 @@ public sealed partial class Machine
     private ref PageState PageRef(int p) =>
         ref Unsafe.As<byte, PageState>(ref _state[_base + _pageOffset + (p * Unsafe.SizeOf<PageState>())]);
 
+    /// <summary>The most tasks a machine runs, one idle task per vCPU included: task ids are a byte of the state, with room for sentinels.</summary>
+    public const int MaxTasks = 250;
+
     private static void Validate(MachineConfig config)
     {
         if (config.Vcpus is < 1 or > 64)
@@ -295,9 +298,9 @@ public sealed partial class Machine
             throw new ArgumentException("vcpus must be 1..64", nameof(config));
         }
 
-        if (config.Tasks.Count + config.Vcpus > 250)
+        if (config.Tasks.Count + config.Vcpus > MaxTasks)
         {
-            throw new ArgumentException("at most 250 tasks including idle tasks", nameof(config));
+            throw new ArgumentException($"at most {MaxTasks} tasks including idle tasks", nameof(config));
         }
 
         if (config.Pages < 1)

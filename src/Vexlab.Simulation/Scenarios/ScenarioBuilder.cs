@@ -163,6 +163,13 @@ public static class ScenarioBuilder
                 throw t.ErrorAt("name", $"duplicate task name {name}");
             }
 
+            // The machine runs at most Machine.MaxTasks tasks, each vCPU's idle task among them.
+            if (tasks.Count + count + vcpus > Machine.MaxTasks)
+            {
+                throw t.ErrorAt("count", string.Create(CultureInfo.InvariantCulture,
+                    $"{tasks.Count + count} task instances up to here and the {vcpus} vCPUs' idle tasks make {tasks.Count + count + vcpus}; at most {Machine.MaxTasks} together"));
+            }
+
             var interval = t.Contains("arrivals") ? ArrivalInterval(t) : 0;
             var program = ParseLoop(t, regions, files, spans, sleeps, (int)t.GetInteger("iterations"), mode, interval > 0);
             groupNames.Add(name);
@@ -175,11 +182,6 @@ public static class ScenarioBuilder
                 nice.Add((int)t.GetInteger("nice"));
                 pinnedTasks.Add(pinned >= 0);
             }
-        }
-
-        if (tasks.Count + vcpus > 250)
-        {
-            throw s.ErrorAt("guest.vcpus", "at most 250 task instances and vCPUs together");
         }
 
         var duration = s.GetDuration("duration");
