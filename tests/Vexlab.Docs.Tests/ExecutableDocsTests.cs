@@ -85,6 +85,40 @@ public sealed class ExecutableDocsTests
         }
     }
 
+    // A slow block with quick options runs small in the test suite and its shape is compared: the bench blocks had
+    // gone stale unseen when a line of the bench gained a clause, since only --slow ran them.
+    [Fact]
+    public void A_slow_block_with_quick_options_is_compared_by_shape_in_a_small_run()
+    {
+        var readme = File.ReadAllLines(Path.Combine(Root, "README.md"));
+        var block = ExtractBlock(readme, "$ vexlab bench");
+        List<string> quick = ["<!-- docs-check: slow measured quick --duration 2ms -->", .. block];
+        var whole = Check(quick);
+        Assert.Empty(whole.Mismatches);
+        Assert.Equal(0, whole.SkippedSlow);
+        Assert.Equal(1, whole.Commands);
+
+        // A line the command prints and the paste lacks, as when a clause was added to it.
+        var stale = new List<string>(quick);
+        stale.RemoveAt(stale.FindIndex(l => l.StartsWith("peak memory", StringComparison.Ordinal)));
+        var mismatch = Assert.Single(Check(stale).Mismatches);
+        Assert.EndsWith("--duration 2ms", mismatch.Command, StringComparison.Ordinal);
+
+        // Without quick options the block is skipped as before.
+        List<string> slow = ["<!-- docs-check: slow measured -->", .. block];
+        Assert.Equal(1, Check(slow).SkippedSlow);
+    }
+
+    [Theory]
+    [InlineData("<!-- docs-check: measured quick --duration 2ms -->")]
+    [InlineData("<!-- docs-check: slow measured quick -->")]
+    [InlineData("<!-- docs-check: quick slow measured -->")]
+    public void Quick_goes_after_slow_measured_with_options(string marker)
+    {
+        var e = Assert.Throws<FormatException>(() => MarkdownBlocks.Parse("doc.md", [marker, "```", "$ vexlab bench", "```"]));
+        Assert.Equal("doc.md:1: \"quick\" comes after \"slow measured\" and before the options of the quick run", e.Message);
+    }
+
     private static DocsReport Check(IReadOnlyList<string> block)
     {
         var directory = Directory.CreateTempSubdirectory("vexlab-docs-test-").FullName;

@@ -24,6 +24,13 @@ public enum BlockMode
 /// </summary>
 public sealed record DocBlock(string File, int FirstLine, int LineCount, BlockMode Mode, IReadOnlyList<DocCommand> Commands)
 {
+    /// <summary>
+    /// For a <c>slow measured</c> block, options (after the word <c>quick</c>) that make each command a small run of
+    /// the same output's shape: without <c>--slow</c> the block runs with them and its shape is compared, so that a
+    /// line the command gained or changed since the block was pasted is caught by the test suite; null for none.
+    /// </summary>
+    public string? Quick { get; init; }
+
     /// <summary>The block's text as the docs should hold it, given each command's output.</summary>
     public IEnumerable<string> Render(IReadOnlyList<IReadOnlyList<string>> outputs)
     {
@@ -66,7 +73,8 @@ public static class MarkdownBlocks
 
             if (i + 1 < end && lines[i + 1].StartsWith(Prompt, StringComparison.Ordinal))
             {
-                blocks.Add(new DocBlock(file, i + 1, end - i - 1, ModeAbove(file, lines, i), Commands(lines, i + 1, end)));
+                var (mode, quick) = ModeAbove(file, lines, i);
+                blocks.Add(new DocBlock(file, i + 1, end - i - 1, mode, Commands(lines, i + 1, end)) { Quick = quick });
             }
 
             i = end;
@@ -75,7 +83,7 @@ public static class MarkdownBlocks
         return blocks;
     }
 
-    private static BlockMode ModeAbove(string file, IReadOnlyList<string> lines, int fenceLine)
+    private static (BlockMode Mode, string? Quick) ModeAbove(string file, IReadOnlyList<string> lines, int fenceLine)
     {
         var above = fenceLine - 1;
         while (above >= 0 && lines[above].Trim().Length == 0)
@@ -85,23 +93,36 @@ public static class MarkdownBlocks
 
         if (above < 0 || !lines[above].TrimStart().StartsWith(MarkPrefix, StringComparison.Ordinal))
         {
-            return BlockMode.Exact;
+            return (BlockMode.Exact, null);
         }
 
         var words = lines[above].Trim()[MarkPrefix.Length..].Replace("-->", "", StringComparison.Ordinal)
             .Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var mode = BlockMode.Exact;
-        foreach (var word in words)
+        string? quick = null;
+        for (var w = 0; w < words.Length; w++)
         {
-            mode |= word switch
+            if (words[w] == "quick")
+            {
+                // The rest of the line is the quick run's options.
+                quick = string.Join(' ', words[(w + 1)..]);
+                if (quick.Length == 0 || mode != (BlockMode.Slow | BlockMode.Measured))
+                {
+                    throw new FormatException($"{file}:{above + 1}: \"quick\" comes after \"slow measured\" and before the options of the quick run");
+                }
+
+                break;
+            }
+
+            mode |= words[w] switch
             {
                 "measured" => BlockMode.Measured,
                 "slow" => BlockMode.Slow,
-                _ => throw new FormatException($"{file}:{above + 1}: unknown docs-check word \"{word}\" (measured, slow)"),
+                _ => throw new FormatException($"{file}:{above + 1}: unknown docs-check word \"{words[w]}\" (measured, slow, quick)"),
             };
         }
 
-        return mode;
+        return (mode, quick);
     }
 
     private static List<DocCommand> Commands(IReadOnlyList<string> lines, int start, int end)
