@@ -1,5 +1,6 @@
 using Vexlab.Checking.Engine;
 using Vexlab.Checking.Models;
+using Vexlab.Checking.Tests.Engine;
 using Vexlab.Checking.Tests.Spin;
 using Vexlab.Model.Machine;
 
@@ -13,25 +14,11 @@ namespace Vexlab.Checking.Tests.Models;
 /// </summary>
 public sealed class CounterexampleCheckTests
 {
-    public static TheoryData<string, string> MatrixCells()
-    {
-        var cells = new TheoryData<string, string>();
-        foreach (var model in BuiltinModels.All.Where(m => m.InMatrix))
-        {
-            foreach (var protocol in ModelCheck.Protocols)
-            {
-                cells.Add(model.Name, protocol);
-            }
-        }
-
-        return cells;
-    }
-
     [Theory]
-    [MemberData(nameof(MatrixCells))]
+    [MemberData(nameof(WorkerDeterminismTests.ModelsAndProtocols), MemberType = typeof(WorkerDeterminismTests))]
     public void Every_violation_of_the_matrix_confirms(string model, string protocol)
     {
-        var request = new CheckRequest(model, protocol, [], []);
+        var request = CheckRequest.Of(model, protocol);
         var result = ModelCheck.Run(request, new CheckerOptions { Workers = 1 });
         using var system = ModelCheck.BuildSystem(request);
         foreach (var v in result.Result.Violations)
