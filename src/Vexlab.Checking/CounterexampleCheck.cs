@@ -96,6 +96,20 @@ public static class CounterexampleCheck
         }
     }
 
+    /// <summary>
+    /// Confirms a counterexample the checker is about to report; one that does not hold is a bug of the search (or of
+    /// the symmetry's lifting), never a result, so it stops the check rather than reach a user as a violation.
+    /// </summary>
+    public static void Require(MachineSystem system, Violation violation)
+    {
+        ArgumentNullException.ThrowIfNull(violation);
+        var confirmation = Confirm(system, violation.Actions, violation.Property, violation.Kind == ViolationKind.Lasso ? violation.LoopStart : -1);
+        if (!confirmation.Holds)
+        {
+            throw new InvalidOperationException($"the {violation.Property} counterexample the search found does not hold on the model: {confirmation.Reason}");
+        }
+    }
+
     private static Confirmation End(MachineSystem system, byte[] state, int enabled, string property, int safety, bool deadlock,
         ulong lastViolated, int steps, int loopStart, byte[]? loopState, ulong pending, ulong untaken)
     {

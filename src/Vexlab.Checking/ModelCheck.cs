@@ -127,6 +127,11 @@ public static class ModelCheck
             result = Checker.Run(system, options);
         }
 
+        foreach (var v in result.Violations)
+        {
+            CounterexampleCheck.Require(system, v);
+        }
+
         var machine = system.CreateMachine();
         var violations = result.Violations
             .Select(v => new DescribedViolation(

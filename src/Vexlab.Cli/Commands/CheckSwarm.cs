@@ -44,8 +44,10 @@ internal static partial class CheckSwarm
         {
             var flags = new List<string> { "--swarm", "--seed", Text(options.Seed), "--members", Text(options.Members), "--swarm-member", Text(v.Member) };
             AddBounds(flags, options);
+            var violation = new Violation(v.Property, ViolationKind.Safety, v.Actions, v.ActionIndices, -1);
+            CounterexampleCheck.Require(system, violation);
             var described = new DescribedViolation(
-                new Violation(v.Property, ViolationKind.Safety, v.Actions, v.ActionIndices, -1),
+                violation,
                 TraceDescriber.Describe(machine, v.Actions),
                 ModelCheck.ReplayCommand(request, v.Property, flags));
             first ??= described;

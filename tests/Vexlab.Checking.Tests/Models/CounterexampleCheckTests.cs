@@ -58,6 +58,12 @@ public sealed class CounterexampleCheckTests
         var cut = CounterexampleCheck.Confirm(system, [.. v.Actions.Take(v.Actions.Count - 1)], v.Property, -1);
         Assert.Equal(new Confirmation(false, "the last step does not break fault-info-intact"), cut);
 
+        // The check confirms what it reports: a counterexample that did not hold would be a bug of the search.
+        var bogus = v with { Actions = [.. v.Actions.Take(v.Actions.Count - 1)] };
+        var bug = Assert.Throws<InvalidOperationException>(() => CounterexampleCheck.Require(system, bogus));
+        Assert.Equal("the fault-info-intact counterexample the search found does not hold on the model: the last step does not break fault-info-intact", bug.Message);
+        CounterexampleCheck.Require(system, v);
+
         // The first step names a task the model does not run.
         ulong[] edited = [.. v.Actions];
         var first = MachineAction.Unpack(edited[0]);
