@@ -44,7 +44,7 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
         ArgumentNullException.ThrowIfNull(config);
         Config = config;
         _workers = new ThreadLocal<Worker>(() => new Worker(new Machine(config)));
-        var machine = _workers.Value!.Machine;
+        var machine = Current.Machine;
         StateSize = machine.StateSize;
         _vcpus = config.Vcpus;
         _pickWidth = PickWidth(config);
@@ -128,16 +128,40 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
 
     public void Dispose() => _workers.Dispose();
 
+    // The calling thread's worker of the system it used last: the search calls in a few times a state, and a
+    // ThreadLocal lookup each time cost more than the thread-static check of the owner.
+    [ThreadStatic]
+    private static MachineSystem? t_owner;
+
+    [ThreadStatic]
+    private static Worker? t_worker;
+
+    private Worker Current
+    {
+        get
+        {
+            if (ReferenceEquals(t_owner, this))
+            {
+                return t_worker!;
+            }
+
+            var worker = _workers.Value!;
+            t_owner = this;
+            t_worker = worker;
+            return worker;
+        }
+    }
+
     public void WriteInitialState(Span<byte> state)
     {
-        var m = _workers.Value!.Machine;
+        var m = Current.Machine;
         m.Reset();
         m.SaveState(state);
     }
 
     public int ListActions(ReadOnlySpan<byte> state, Span<ulong> actions)
     {
-        var w = _workers.Value!;
+        var w = Current;
         w.Machine.LoadState(state);
         var n = w.Machine.EnabledActions(w.Buffer);
         var choosing = _pickWidth > 0 && MayChoose(w.Machine);
@@ -151,7 +175,7 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
 
     public int ListActions(byte[] states, int offset, Span<ulong> actions)
     {
-        var w = _workers.Value!;
+        var w = Current;
         var m = w.Machine;
 
         // Listing only reads the state: the machine looks at it where it lies.
@@ -250,7 +274,7 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
 
     public ulong ApplyInPlace(byte[] state, int offset, ulong action)
     {
-        var m = _workers.Value!.Machine;
+        var m = Current.Machine;
         m.Attach(state, offset);
         var a = MachineAction.Unpack(action);
         var sink = new ViolationSink(m, a.Pick);
@@ -262,7 +286,7 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
 
     public ulong Apply(ReadOnlySpan<byte> state, ulong action, Span<byte> next)
     {
-        var m = _workers.Value!.Machine;
+        var m = Current.Machine;
         m.LoadState(state);
         var a = MachineAction.Unpack(action);
         var sink = new ViolationSink(m, a.Pick);
@@ -302,7 +326,7 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
 
     public ulong PendingObligations(ReadOnlySpan<byte> state, int property)
     {
-        var m = _workers.Value!.Machine;
+        var m = Current.Machine;
         m.LoadState(state);
         return Obligations(m, _liveness[property]);
     }
@@ -361,14 +385,14 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
 
     public bool IsValidEnd(ReadOnlySpan<byte> state)
     {
-        var m = _workers.Value!.Machine;
+        var m = Current.Machine;
         m.LoadState(state);
         return m.Outcome != GuestOutcome.Running;
     }
 
     public bool IsAlive(ReadOnlySpan<byte> state)
     {
-        var m = _workers.Value!.Machine;
+        var m = Current.Machine;
         m.LoadState(state);
         // A VM the VMM closed is not a guest that stays alive, even while workers still hold it.
         return m.Outcome is (GuestOutcome.Running or GuestOutcome.Finished) && !m.TornDown;
