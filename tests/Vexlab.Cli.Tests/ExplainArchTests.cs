@@ -43,6 +43,32 @@ public sealed class ExplainArchTests
         Assert.Equal(rules, doc.RootElement.GetProperty("rules").GetString());
     }
 
+    // SDM Vol. 3C 25.5.6.1: an EPT violation met during event delivery is not convertible (a VM exit), so a #VE raised
+    // while delivering an event is one injected in software; Table 6-5's #DF for it is said with that note, and only
+    // when SECOND is #VE (a #PF while delivering #VE is the processor's own double fault).
+    [Theory]
+    [InlineData("PF", "VE", "sdm", "the processor raises no #VE while delivering #PF: an EPT violation met during event delivery is a VM exit, not a #VE (SDM Vol. 3C 25.5.6.1), and the host re-injects #PF; only a #VE the hypervisor injects in software meets this rule.")]
+    [InlineData("GP", "VE", "kvm", "the processor raises no #VE while delivering #GP: an EPT violation met during event delivery is a VM exit, not a #VE (SDM Vol. 3C 25.5.6.1), and the host re-injects #GP; only a #VE the hypervisor injects in software meets this rule.")]
+    [InlineData("VE", "PF", "sdm", null)]
+    [InlineData("PF", "GP", "sdm", null)]
+    public void DoubleFault_A_VE_raised_during_delivery_is_noted_as_software_injected(string first, string second, string rules, string? note)
+    {
+        var result = CliRunner.Run("explain", "double-fault", first, second, "--rules", rules, "--json");
+        Assert.Equal(0, result.ExitCode);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var json = doc.RootElement.GetProperty("note");
+        if (note is null)
+        {
+            Assert.Equal(JsonValueKind.Null, json.ValueKind);
+            Assert.DoesNotContain("Note:", result.Stderr, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Equal(note, json.GetString());
+            Assert.Contains("  Note: " + note + "\n", result.Stderr, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void DoubleFault_Human_NamesBothAndTheOutcome()
     {

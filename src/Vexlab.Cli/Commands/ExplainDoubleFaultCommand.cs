@@ -55,6 +55,12 @@ public static class ExplainDoubleFaultCommand
             CultureInfo.InvariantCulture,
             $"{Describe(second, rules)} raised while delivering {Describe(first, rules)}, {ArchFormat.RulesName(rules)} rules: {ArchFormat.OutcomeName(outcome)}"));
         human.WriteLine(Why(first, second, rules, outcome));
+        var note = Note(first, second);
+        if (note is not null)
+        {
+            human.WriteLine("  Note: " + note);
+        }
+
         human.Flush();
 
         var doc = ResultDocument.Create();
@@ -64,8 +70,18 @@ public static class ExplainDoubleFaultCommand
         doc["second_class"] = ArchFormat.ClassName(second, rules);
         doc["rules"] = ArchFormat.RulesName(rules);
         doc["outcome"] = ArchFormat.OutcomeName(outcome);
+        doc["note"] = note;
         ResultDocument.Write(context, target, doc);
     }
+
+    /// <summary>
+    /// What the table alone does not say: the processor never raises #VE while it delivers an event, since an EPT
+    /// violation met during event delivery is not convertible (SDM Vol. 3C 25.5.6.1) but a VM exit, after which the
+    /// host re-injects the event it interrupted. A #VE there is one the hypervisor injects in software.
+    /// </summary>
+    private static string? Note(byte first, byte second) => second == Vectors.VE
+        ? $"the processor raises no #VE while delivering {Vectors.Mnemonic(first)}: an EPT violation met during event delivery is a VM exit, not a #VE (SDM Vol. 3C 25.5.6.1), and the host re-injects {Vectors.Mnemonic(first)}; only a #VE the hypervisor injects in software meets this rule."
+        : null;
 
     private static string Describe(byte vector, DoubleFaultRules rules)
         => string.Create(CultureInfo.InvariantCulture, $"{Vectors.Mnemonic(vector)} ({vector}, {ArchFormat.ClassName(vector, rules)} class)");
