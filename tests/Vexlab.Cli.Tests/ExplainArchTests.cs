@@ -163,6 +163,9 @@ public sealed class ExplainArchTests
         Assert.Contains("#VE (page-fault)", text);
         Assert.Contains("#DF (abort)", text);
         Assert.Contains("SDM Vol. 3A 6.15, Table 6-5", text);
+
+        // The #VE column is software injection's: the processor raises no #VE during event delivery.
+        Assert.Contains("(SDM Vol. 3C 25.5.6.1)", string.Join(' ', text.Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries)));
         Assert.Contains("vmx_nmi_blocked", text);
         Assert.Contains("0xFFFFFFFF", text);
         Assert.Contains(" TF ", text);

@@ -158,7 +158,7 @@ public static class ExplainRulesCommand
                 string.Create(CultureInfo.InvariantCulture, $"Double fault ({ArchFormat.RulesName(rules)} rules): row = exception being delivered, column = exception raised meanwhile"),
                 rules == DoubleFaultRules.Kvm
                     ? ". serial, DF double fault, TF triple fault; KVM kvm_multiple_exception() with exception_class()"
-                    : ". serial, DF double fault, TF triple fault; SDM Vol. 3A 6.15, Table 6-5")
+                    : ". serial, DF double fault, TF triple fault; SDM Vol. 3A 6.15, Table 6-5; the #VE column is a #VE injected in software: the processor raises none during event delivery (SDM Vol. 3C 25.5.6.1)")
             .Column("first \\ second");
         foreach (var second in ArchFormat.MatrixVectors)
         {
