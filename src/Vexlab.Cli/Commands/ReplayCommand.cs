@@ -27,7 +27,7 @@ public static class ReplayCommand
         var output = new Option<string?>("--out") { Description = "Write the replay's timeline to this file", HelpName = "FILE" };
         var format = new Option<string>("--trace-format") { Description = "perfetto (Chrome JSON), ftrace (trace-cmd report -N text) or trace-dat (trace-cmd's trace.dat)", DefaultValueFactory = _ => "perfetto" };
         var json = JsonTarget.CreateOption();
-        var command = new Command("replay", "Re-execute a checker counterexample in the simulator and write its timeline");
+        var command = new Command("replay", "Re-execute a checker counterexample in the simulator, confirm it still breaks its property (exit 1 if not), and write its timeline");
         command.Arguments.Add(file);
         command.Options.Add(output);
         command.Options.Add(format);
