@@ -161,6 +161,30 @@ public sealed class SimulateCommandTests
         Assert.Equal($"vexlab: {path}{expected}\n", result.Stderr);
     }
 
+    // A host event with two times, a time past the run's end, or a truncation with no DAX region to truncate
+    // used to be taken without a word (the first time won; the event never happened; nothing was truncated).
+    [Theory]
+    [InlineData("duration: 100ms\nregions:\n  - {name: f, size: 1MiB, backing: dax}\nhost:\n  events:\n    - kind: truncate\n      at: 10ms\n      at_fraction: 0.5\n",
+        ":7:11: host.events[0].at: give at or at_fraction, not both (at_fraction is set too)")]
+    [InlineData("duration: 100ms\nregions:\n  - {name: f, size: 1MiB, backing: dax}\nhost:\n  events:\n    - kind: truncate\n      at: 101ms\n",
+        ":7:11: host.events[0].at: 101ms is past the run's end (duration 100ms): the event would never happen")]
+    [InlineData("duration: 100ms\nregions:\n  - {name: f, size: 1MiB}\nhost:\n  events:\n    - kind: truncate\n      at: 10ms\n",
+        ":6:13: host.events[0].kind: truncate needs a region with backing: dax, and no region has it")]
+    [InlineData("duration: 100ms\nregions:\n  - {name: f, size: 1MiB, backing: dax}\nhost:\n  events:\n    - kind: truncate\n      at: 100ms\n    - kind: reenable\n      at_fraction: 1\n", null)]
+    public void Host_events_happen_in_the_run(string yaml, string? expected)
+    {
+        var path = WriteScenario(yaml);
+        var result = CliRunner.Run("validate", path);
+        if (expected is null)
+        {
+            Assert.Equal(0, result.ExitCode);
+            return;
+        }
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"vexlab: {path}{expected}\n", result.Stderr);
+    }
+
     [Fact]
     public void Run_TraceFiles_AreWritten()
     {

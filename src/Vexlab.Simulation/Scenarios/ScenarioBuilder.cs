@@ -189,9 +189,20 @@ public static class ScenarioBuilder
         foreach (var e in s.GetList("host.events"))
         {
             long at;
+            if (e.Contains("at") && e.Contains("at_fraction"))
+            {
+                // One time for one event: either one alone would be taken silently over the other.
+                throw e.ErrorAt("at", "give at or at_fraction, not both (at_fraction is set too)");
+            }
+
             if (e.Contains("at"))
             {
                 at = e.GetDuration("at");
+                // An event at the run's last instant still happens (the run dispatches up to its end, inclusive).
+                if (at > duration)
+                {
+                    throw e.ErrorAt("at", $"{ValueFormat.FormatDuration(at)} is past the run's end (duration {ValueFormat.FormatDuration(duration)}): the event would never happen");
+                }
             }
             else if (e.Contains("at_fraction"))
             {
@@ -202,7 +213,14 @@ public static class ScenarioBuilder
                 throw e.ErrorAt(null, "needs at or at_fraction");
             }
 
-            events.Add(new HostEvent(at, e.GetString("kind") == "truncate" ? HostEventKind.Truncate : HostEventKind.Reenable));
+            var truncate = e.GetString("kind") == "truncate";
+            if (truncate && !groups.Exists(g => g.Dax))
+            {
+                // A truncation removes DAX file pages; with none it would change nothing and say nothing.
+                throw e.ErrorAt("kind", "truncate needs a region with backing: dax, and no region has it");
+            }
+
+            events.Add(new HostEvent(at, truncate ? HostEventKind.Truncate : HostEventKind.Reenable));
         }
 
         events.Sort((a, b) => a.AtNs.CompareTo(b.AtNs));
