@@ -87,6 +87,28 @@ public sealed class InputBeforeOutputTests : IDisposable
         Assert.False(File.Exists(db));
     }
 
+    // A point that breaks a rule across keys is named in the base scenario (its memory against the axis' page size):
+    // the error also says which point and protocol entry, which the scenario's place alone does not.
+    [Fact]
+    public void Sweep_PointThatBreaksTheBaseScenario_SaysWhichPoint()
+    {
+        var sweep = Write("pages.yaml", """
+            scenario: postcopy
+            set:
+              duration: 2ms
+            protocols: [ve]
+            axes:
+              - name: ps
+                key: guest.page_size
+                values: [2MiB, 3MiB]
+            """);
+        var db = P("pages.duckdb");
+        var result = Simulate("sweep", "run", sweep, "--db", db);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("vexlab: builtin:postcopy:9:11: guest.memory: must be a whole number of guest.page_size (3MiB) pages, got 8GiB: 2,730 pages and 2MiB (at the sweep's point ps=3MiB under ve)\n", result.Stderr);
+        Assert.False(File.Exists(db));
+    }
+
     [Fact]
     public void Sweep_UnknownBuiltinScenario_NamesItsPlace()
     {
