@@ -107,6 +107,9 @@ public sealed class UsageErrorTests
     // A knob no protocol of the command reads is refused in one form by every command that takes --set.
     [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "sync", "--set", "guest.ve.info_store=args" }, "vexlab: --set: guest.ve.info_store: sync does not use this knob (it applies to ve)\n")]
     [InlineData(new[] { "compare", "--protocols", "sync,kvm-pf", "--set", "guest.ve.info_store=args" }, "vexlab: --set: guest.ve.info_store: none of sync, kvm-pf uses this knob (it applies to ve)\n")]
+    // An entry whose own key breaks a rule across the scenario is named, and found before any entry runs (no replay
+    // line of the first entry precedes the error).
+    [InlineData(new[] { "compare", "--builtin", "postcopy", "--protocols", "ve,ve[guest.page_size=3MiB]" }, "vexlab: builtin:postcopy:9:11: guest.memory: must be a whole number of guest.page_size (3MiB) pages, got 8GiB: 2,730 pages and 2MiB (under the --protocols entry ve[guest.page_size=3MiB])\n")]
     [InlineData(new[] { "explain", "protocol", "sync", "--set", "guest.ve.info_store=args" }, "vexlab: --set: guest.ve.info_store: sync does not use this knob (it applies to ve)\n")]
     [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "ve", "--swarm", "--max-memory", "1G" }, "vexlab: --swarm bounds each member with --max-states and --max-depth; --max-memory sets the exhaustive search and does not go with it\n")]
     [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "ve", "--swarm", "--fingerprint-bits", "128" }, "vexlab: --swarm bounds each member with --max-states and --max-depth; --fingerprint-bits sets the exhaustive search and does not go with it\n")]

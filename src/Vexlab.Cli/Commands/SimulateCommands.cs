@@ -277,10 +277,14 @@ public static class SimulateCommands
             var first = new List<PreparedRun>();
             var firstResults = new List<SimulationResult>();
             var all = new List<List<(PreparedRun Run, SimulationResult Result)>>();
-            foreach (var entry in entries)
+
+            // Every entry is checked before any runs: a bad last entry used to be found after the others had run.
+            var prepared = entries.Select(entry => PrepareEntry(doc, arg, entry, options.Overrides(parse), names)).ToList();
+            for (var e = 0; e < entries.Count; e++)
             {
+                var entry = entries[e];
                 var runs = new List<(PreparedRun, SimulationResult)>();
-                var basePrep = ScenarioRunner.Prepare(doc, arg, entry, options.Overrides(parse), names);
+                var basePrep = prepared[e];
                 var seed0 = (long)basePrep.Setup.Seed;
                 for (var i = 0; i < n; i++)
                 {
@@ -1149,4 +1153,20 @@ public static class SimulateCommands
     private static string Us(double ns) => string.Create(Inv, $"{ns / 1000.0:N1} us");
 
     private static string Ms(double ns) => string.Create(Inv, $"{ns / 1e6:N1} ms");
+
+    /// <summary>
+    /// Prepares one compare entry; a rule the entry's own keys break across the scenario (its page size against the
+    /// scenario's memory) is named at the scenario's key, so the error says which entry too.
+    /// </summary>
+    private static PreparedRun PrepareEntry(ScenarioDocument doc, string arg, ProtocolEntry entry, IReadOnlyList<Override> sets, IReadOnlyList<string> names)
+    {
+        try
+        {
+            return ScenarioRunner.Prepare(doc, arg, entry, sets, names);
+        }
+        catch (InputException e) when (entry.Overrides.Count > 0 && !e.Message.StartsWith("--protocols ", StringComparison.Ordinal))
+        {
+            throw new InputException(e.Message + " (under the --protocols entry " + entry.Label + ")", e);
+        }
+    }
 }
