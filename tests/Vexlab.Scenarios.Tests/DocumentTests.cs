@@ -39,6 +39,16 @@ public class DocumentTests
         Assert.Equal("s.yaml:2:1: malformed YAML: While parsing a flow sequence, did not find expected ',' or ']'", flow);
     }
 
+    // YamlDotNet puts a tab in the indentation at the start of what it was scanning (1:1, or the end of the line
+    // before); the error names the tab.
+    [Theory]
+    [InlineData("guest:\n\tvcpus: 2\n", "s.yaml:2:1: malformed YAML: While scanning a mapping, found invalid tab as indentation")]
+    [InlineData("name: x\nguest:\n  vcpus: 2\n  \tmemory: 1GiB\n", "s.yaml:4:3: malformed YAML: While scanning a plain scalar, found a tab character that violate indentation")]
+    public void A_tab_in_the_indentation_is_named_where_it_is(string yaml, string expected)
+    {
+        Assert.Equal(expected, Fails(() => ScenarioDocument.Parse(yaml, FileName)));
+    }
+
     [Fact]
     public void Builtin_documents_use_their_pseudo_file_name()
     {

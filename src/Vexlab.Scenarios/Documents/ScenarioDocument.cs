@@ -52,8 +52,16 @@ public sealed class ScenarioDocument
         }
         catch (YamlException e)
         {
-            throw InputException.At(
-                file, ToInt(e.Start.Line), ToInt(e.Start.Column), null, "malformed YAML: " + YamlMessage(e));
+            var (line, column) = (ToInt(e.Start.Line), ToInt(e.Start.Column));
+
+            // YamlDotNet places a tab in the indentation where the mapping or scalar it was scanning starts (1:1
+            // for a tab on line 2, or the end of the line before); the tab itself is the place to name.
+            if (e.Message.Contains(" tab ", StringComparison.Ordinal) && e.Message.Contains("indentation", StringComparison.Ordinal) && FirstIndentTab(yaml) is { } tab)
+            {
+                (line, column) = tab;
+            }
+
+            throw InputException.At(file, line, column, null, "malformed YAML: " + YamlMessage(e));
         }
         catch (InvalidOperationException)
         {
@@ -64,6 +72,34 @@ public sealed class ScenarioDocument
                 file, near is null ? 1 : ToInt(near.End.Line), near is null ? 1 : ToInt(near.End.Column), null,
                 "malformed YAML: the scanner cannot read the text after this point");
         }
+    }
+
+    /// <summary>The 1-based line and column of the first tab among a line's leading blanks, or null.</summary>
+    private static (int Line, int Column)? FirstIndentTab(string yaml)
+    {
+        var line = 1;
+        var column = 1;
+        var leading = true;
+        foreach (var c in yaml)
+        {
+            if (c == '\n')
+            {
+                line++;
+                column = 1;
+                leading = true;
+                continue;
+            }
+
+            if (leading && c == '\t')
+            {
+                return (line, column);
+            }
+
+            leading &= c == ' ';
+            column++;
+        }
+
+        return null;
     }
 
     private static int ToInt(long value) => (int)Math.Clamp(value, 0, int.MaxValue);
