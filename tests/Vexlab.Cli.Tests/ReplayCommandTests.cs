@@ -34,6 +34,28 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.False(File.Exists(output));
     }
 
+    // The checker's own result (check --json) is the other file at hand: report, plot and replay each say what it is.
+    [Theory]
+    [InlineData("report", "; this is a checker result (check --json), which holds no simulated runs; its counterexamples, written with check --trace FILE, replay as timelines\n")]
+    [InlineData("plot", "; this is a checker result (check --json), which holds no simulated runs; its counterexamples, written with check --trace FILE, replay as timelines\n")]
+    [InlineData("replay", ":1:1: this is the result of vexlab check --json, not a counterexample; check --trace FILE writes the first counterexample for replay\n")]
+    public void A_check_result_given_to_report_plot_or_replay_is_named_as_one(string command, string ending)
+    {
+        var result = Path.Combine(_dir, "check.json");
+        Assert.Equal(1, CliRunner.Run("check", "--builtin", "nmi-host-fault", "--protocol", "ve", "--json", result).ExitCode);
+        var output = Path.Combine(_dir, command == "report" ? "r.html" : "p.png");
+        var run = command switch
+        {
+            "report" => CliRunner.Run("report", result, "--out", output),
+            "plot" => CliRunner.Run("plot", result, "--kind", "cdf", "--out", output),
+            _ => CliRunner.Run("replay", result),
+        };
+        Assert.Equal(2, run.ExitCode);
+        Assert.EndsWith(ending, run.Stderr, StringComparison.Ordinal);
+        Assert.Single(run.Stderr.TrimEnd('\n').Split('\n'));
+        Assert.False(File.Exists(output));
+    }
+
     [Fact]
     public void Replay_ReproducesTheViolationAndWritesAValidPerfettoTrace()
     {

@@ -135,6 +135,12 @@ public sealed record CounterexampleFile(
                     throw new InputException(places["kind"] + ": kind: expected safety or lasso, got " + ErrorText.Quote(kind));
             }
 
+            // The checker's result (check --json) is the file a new user most often has at hand instead.
+            if (actions is null && seen.Contains("verdict") && seen.Contains("violations"))
+            {
+                throw new InputException(start + ": this is the result of vexlab check --json, not a counterexample; check --trace FILE writes the first counterexample for replay");
+            }
+
             return new CounterexampleFile(
                 model ?? throw Missing(start, "model"),
                 modelFile,

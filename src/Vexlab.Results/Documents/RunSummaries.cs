@@ -137,7 +137,9 @@ public static class RunSummaries
         // A checker counterexample (check --trace) is the file a new user most often has at hand: say what it is.
         var counterexample = doc["actions"] is JsonArray && doc["model"] is not null
             ? "; this is a checker counterexample (check --trace), which vexlab replay FILE --out TIMELINE turns into a timeline"
-            : string.Empty;
+            : doc["verdict"] is not null && doc["model"] is not null
+                ? "; this is a checker result (check --json), which holds no simulated runs; its counterexamples, written with check --trace FILE, replay as timelines"
+                : string.Empty;
         throw InputException.At(path, 1, 1, null, "expected the JSON of `vexlab run --json` (with vcpu_ns) or `vexlab compare --json` (with results)" + counterexample);
     }
 
