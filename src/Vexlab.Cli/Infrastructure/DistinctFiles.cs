@@ -6,7 +6,8 @@ namespace Vexlab.Cli.Infrastructure;
 /// <summary>
 /// A command's files, refused before any work when two of them are one: an output named like another output (the
 /// second written would replace the first, and the command would still report both), or an output named like an
-/// input (a scenario, a store, a counterexample the command reads would be replaced by its own result).
+/// input (a scenario, a store, a counterexample the command reads would be replaced by its own result); and an
+/// output other than --json given as "-", which would be a file of that name rather than standard output.
 /// </summary>
 public static class DistinctFiles
 {
@@ -27,7 +28,13 @@ public static class DistinctFiles
 
         foreach (var (option, path) in outputs)
         {
-            // Devices (/dev/null, /dev/stdout) take any number of writes; "-" is standard output.
+            // "-" is standard output for --json; for any other output it would be a file named "-" in the current folder.
+            if (path == "-" && option != "--json")
+            {
+                throw InputException.At(null, 0, 0, option, "'-' (standard output) goes with --json only; give a file name");
+            }
+
+            // Devices (/dev/null, /dev/stdout) take any number of writes.
             if (path is not { Length: > 0 } || path == "-")
             {
                 continue;
