@@ -111,6 +111,7 @@ public sealed class UsageErrorTests
     [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "ve", "--duration", "1ms", "--trace", "-" }, "vexlab: --trace: '-' (standard output) goes with --json only; give a file name\n")]
     [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "ve", "--trace", "-" }, "vexlab: --trace: '-' (standard output) goes with --json only; give a file name\n")]
     [InlineData(new[] { "sweep", "run", "--builtin", "latency", "--db", "-" }, "vexlab: --db: '-' (standard output) goes with --json only; give a file name\n")]
+    [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "ve", "--checkpoint", "-" }, "vexlab: --checkpoint: '-' (standard output) goes with --json only; give a folder name\n")]
     // An entry whose own key breaks a rule across the scenario is named, and found before any entry runs (no replay
     // line of the first entry precedes the error).
     [InlineData(new[] { "compare", "--builtin", "postcopy", "--protocols", "ve,ve[guest.page_size=3MiB]" }, "vexlab: builtin:postcopy:9:11: guest.memory: must be a whole number of guest.page_size (3MiB) pages, got 8GiB: 2,730 pages and 2MiB (under the --protocols entry ve[guest.page_size=3MiB])\n")]

@@ -778,9 +778,15 @@ public static class CheckCommand
         return path;
     }
 
-    /// <summary>Refuses, before any work, a checkpoint path that cannot be a folder: empty, or a file.</summary>
+    /// <summary>Refuses, before any work, a checkpoint path that cannot be a folder: empty, '-', or a file.</summary>
     private static string CheckFolderPath(string path, string flag)
     {
+        // As for every output but --json: '-' would be a folder named '-' in the current one.
+        if (path == "-")
+        {
+            throw InputException.At(null, 0, 0, flag, "'-' (standard output) goes with --json only; give a folder name");
+        }
+
         if (path.Length == 0 || File.Exists(path))
         {
             throw InputException.At(null, 0, 0, flag, $"expected a folder, got {(path.Length == 0 ? "an empty path" : "the file " + Scenarios.ErrorText.Quote(path))}");
