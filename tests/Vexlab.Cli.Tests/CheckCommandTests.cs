@@ -90,6 +90,15 @@ public sealed class CheckCommandTests
         Assert.Equal(3, r.ExitCode);
     }
 
+    // Stopped at the initial state, the check took no transition; the coverage line said nothing after its colon.
+    [Fact]
+    public void A_check_stopped_at_the_initial_state_says_no_transition_was_taken()
+    {
+        var r = CliRunner.Run("check", "--builtin", "wake-race", "--protocol", "ve", "--max-depth", "0");
+        Assert.Equal(3, r.ExitCode);
+        Assert.Contains("\ncoverage: no transition taken\n", r.Stdout, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// Every state explored but liveness undecided within --max-memory (its graph or its fair-cycle search did not
     /// fit): exit 3 like any limit, and the advice is more memory, not a checkpoint (none is written for a search

@@ -509,7 +509,10 @@ public static class CheckCommand
         w.WriteLine(string.Create(inv, $"verdict: {VerdictName(r.Verdict)} ({StopText(r.StopReason)})"));
         w.WriteLine(string.Create(inv, $"states: {r.States:N0}  transitions: {r.Transitions:N0}  depth: {r.Depth}  bytes/state: {r.BytesPerState:F1}  collision probability: {r.CollisionProbability:E1}"));
         w.WriteLine(string.Create(inv, $"time: {r.Elapsed.TotalSeconds:F2} s ({r.States / Math.Max(1e-9, r.Elapsed.TotalSeconds):N0} states/s)"));
-        w.WriteLine("coverage: " + string.Join(", ", r.Coverage.Where(c => c.Transitions > 0).Select(c => string.Create(inv, $"{c.Kind} {c.Transitions:N0} ({c.NewStates:N0} new)"))));
+        var taken = r.Coverage.Where(c => c.Transitions > 0).Select(c => string.Create(inv, $"{c.Kind} {c.Transitions:N0} ({c.NewStates:N0} new)")).ToList();
+
+        // A check stopped at the initial state (--max-depth 0) took no transition: say so rather than print nothing.
+        w.WriteLine("coverage: " + (taken.Count > 0 ? string.Join(", ", taken) : "no transition taken"));
         if (outcome.Symmetry is { } sym)
         {
             w.WriteLine(sym.Unavailable is { } why
