@@ -1166,7 +1166,7 @@ public static class SimulateCommands
         }
         catch (InputException e) when (entry.Overrides.Count > 0 && !e.Message.StartsWith("--protocols ", StringComparison.Ordinal))
         {
-            throw new InputException(e.Message + " (under the --protocols entry " + entry.Label + ")", e);
+            throw e.Within("under the --protocols entry " + entry.Label);
         }
     }
 }

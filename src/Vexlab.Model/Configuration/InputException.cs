@@ -20,6 +20,12 @@ public sealed class InputException : Exception
     {
     }
 
+    /// <summary>
+    /// This error with <paramref name="context"/> added in parentheses: which of several runs it came from (a sweep's
+    /// point, a compare entry), where its place alone names a key of the shared scenario.
+    /// </summary>
+    public InputException Within(string context) => new($"{Message} ({context})", this);
+
     /// <summary>Builds the one-line message with the place the problem was found.</summary>
     /// <param name="file">File name, or null for the command line.</param>
     /// <param name="line">1-based line, or 0 when unknown.</param>

@@ -136,8 +136,7 @@ public static class SweepExecutor
             {
                 // A value the sweep file holds is named there already; a conflict the point makes in the base
                 // scenario (its memory against the axis' page size) is named in the scenario, so say which point.
-                throw new InputException(e.Message + " (at the sweep's point " + string.Join(", ", run.Point.Select(p => p.Axis.Name + "=" + p.Value.Text))
-                    + " under " + run.Protocol.Label + ")", e);
+                throw e.Within("at the sweep's point " + string.Join(", ", run.Point.Select(p => p.Axis.Name + "=" + p.Value.Text)) + " under " + run.Protocol.Label);
             }
 
             checkedRuns++;
