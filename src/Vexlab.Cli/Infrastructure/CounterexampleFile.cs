@@ -83,7 +83,7 @@ public sealed record CounterexampleFile(
             var start = Place(reader);
             var places = new Dictionary<string, string>(StringComparer.Ordinal);
             string? model = null, modelFile = null, modelSource = null, protocol = null, property = null, kind = null;
-            long? loopStart = null;
+            int? loopStart = null;
             var overrides = new List<KeyValuePair<string, string>>();
             List<MachineAction>? actions = null;
             var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -123,7 +123,7 @@ public sealed record CounterexampleFile(
             {
                 case null when loopStart is not null:
                     throw new InputException(places["loop_start"] + ": loop_start: goes with \"kind\": \"lasso\", which the trace does not give");
-                case null or "safety" when loopStart is not null:
+                case "safety" when loopStart is not null:
                     throw new InputException(places["loop_start"] + ": loop_start: a safety trace has no loop; expected null");
                 case "lasso" when loopStart is null:
                     throw new InputException(places["kind"] + ": kind: a lasso needs loop_start, the index of its loop's first action");
@@ -151,7 +151,7 @@ public sealed record CounterexampleFile(
                 actions ?? throw Missing(start, "actions"))
             {
                 Places = places,
-                LoopStart = kind == "lasso" ? (int)loopStart!.Value : -1,
+                LoopStart = kind == "lasso" ? loopStart!.Value : -1,
                 HasKind = kind is not null,
             };
         }
@@ -176,7 +176,7 @@ public sealed record CounterexampleFile(
             return reader.GetString()!;
         }
 
-        private long Index(ref Utf8JsonReader reader, string key)
+        private int Index(ref Utf8JsonReader reader, string key)
         {
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out var value) || value < 0)
             {
