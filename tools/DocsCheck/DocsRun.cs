@@ -115,8 +115,9 @@ public sealed class DocsRun
                 {
                     // A slow block runs whole only with --slow; without, a block with quick options runs small and
                     // only its shape is compared (its pasted output is never replaced by the small run's).
-                    var quick = block.Mode.HasFlag(BlockMode.Slow) && !Slow ? block.Quick : null;
-                    if (block.Mode.HasFlag(BlockMode.Slow) && !Slow && quick is null)
+                    var deferred = block.Mode.HasFlag(BlockMode.Slow) && !Slow;
+                    var quick = deferred ? block.Quick : null;
+                    if (deferred && quick is null)
                     {
                         skipped++;
                         continue;
