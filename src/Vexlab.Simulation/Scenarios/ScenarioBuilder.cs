@@ -448,6 +448,22 @@ public static class ScenarioBuilder
                 return ((ushort)region, addressing);
             }
 
+            // Every op but touch (whose trailing load|store is handled below) takes a fixed number of
+            // words; a word past them used to be dropped, so 'compute 10 20' ran as 'compute 10'.
+            var (usage, words) = parts[0] switch
+            {
+                "compute" => ("compute N|DURATION", 2),
+                "read" or "write" => (parts[0] + " REGION sequential|random [N]", 4),
+                "alloc" or "free" => (parts[0] + " REGION", 2),
+                "sleep" => ("sleep DURATION", 2),
+                "irq-off" or "irq-on" or "preempt-off" or "preempt-on" or "yield" => (parts[0], 1),
+                _ => (string.Empty, int.MaxValue),
+            };
+            if (parts.Length > words)
+            {
+                throw Fail($"unexpected '{parts[words]}'; expected {usage}").Error;
+            }
+
             switch (parts[0])
             {
                 case "compute":

@@ -22,6 +22,23 @@ public sealed class LoopErrorTests
         Assert.Equal(expected, e.Message);
     }
 
+    [Theory]
+    [InlineData("compute 10 20", "op 'compute 10 20': unexpected '20'; expected compute N|DURATION")]
+    [InlineData("compute 10ms 5", "op 'compute 10ms 5': unexpected '5'; expected compute N|DURATION")]
+    [InlineData("read heap random 3 junk", "op 'read heap random 3 junk': unexpected 'junk'; expected read REGION sequential|random [N]")]
+    [InlineData("write heap random 2 store", "op 'write heap random 2 store': unexpected 'store'; expected write REGION sequential|random [N]")]
+    [InlineData("alloc heap 5", "op 'alloc heap 5': unexpected '5'; expected alloc REGION")]
+    [InlineData("free heap heap", "op 'free heap heap': unexpected 'heap'; expected free REGION")]
+    [InlineData("sleep 1ms 5ms", "op 'sleep 1ms 5ms': unexpected '5ms'; expected sleep DURATION")]
+    [InlineData("yield 3", "op 'yield 3': unexpected '3'; expected yield")]
+    [InlineData("preempt-off now; preempt-on", "op 'preempt-off now': unexpected 'now'; expected preempt-off")]
+    public void A_word_past_an_ops_operands_is_refused(string loop, string expected)
+    {
+        var yaml = $"guest:\n  vcpus: 1\n  memory: 256MiB\ntasks:\n  - name: a\n    loop: {loop}\nregions:\n  - name: heap\n    size: 64MiB\n  - name: files\n    size: 64MiB\n";
+        var e = Assert.Throws<InputException>(() => Prepare(yaml));
+        Assert.Equal("s.yaml:6:11: tasks[0].loop: " + expected, e.Message);
+    }
+
     [Fact]
     public void A_mistyped_backing_store_is_refused_with_the_nearest()
     {
