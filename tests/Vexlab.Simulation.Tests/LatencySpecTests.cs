@@ -100,6 +100,11 @@ public sealed class LatencySpecTests
     [InlineData("empirical 80us", "is not latency:weight")]
     [InlineData("mixture 50% fixed 1us | fifty fixed 2us", "mixture part 2")]
     [InlineData("exponential mean=80us rate=3", "unknown parameter 'rate'")]
+    [InlineData("fixed -5us", "fixed: must be 0 or more, got -5us")]
+    [InlineData("fixed -5ns", "fixed: must be 0 or more, got -5ns")]
+    [InlineData("uniform -100us 50us", "uniform min: must be 0 or more, got -100us")]
+    [InlineData("lognormal mean=80us sigma=0.1 offset=-1ms", "lognormal offset: must be 0 or more, got -1ms")]
+    [InlineData("empirical -60us:1 80us:1", "empirical latency: must be 0 or more, got -60us")]
     public void BadSpecs_SayWhatIsWrong(string spec, string expected)
     {
         var e = Assert.Throws<FormatException>(() => LatencySpec.Parse(spec));

@@ -350,16 +350,23 @@ public static class LatencySpec
 
     private static double Duration(string text, string what)
     {
+        double ns;
         if (text.EndsWith("ns", StringComparison.Ordinal)
             && double.TryParse(text[..^2], NumberStyles.Float, CultureInfo.InvariantCulture, out var fractional)
             && double.IsFinite(fractional))
         {
             // Fractional nanoseconds: what Format writes for a scaled distribution.
-            return fractional;
+            ns = fractional;
+        }
+        else
+        {
+            var r = ScalarParsers.ParseDuration(text);
+            ns = r.Error is null ? r.Value : throw new FormatException($"{what}: {r.Error}");
         }
 
-        var r = ScalarParsers.ParseDuration(text);
-        return r.Error is null ? r.Value : throw new FormatException($"{what}: {r.Error}");
+        // A latency (or an offset added to one) below 0 cannot be served: the sampler clamps every
+        // draw to 1 ns, so such a store ran with a distribution other than the one written.
+        return ns >= 0 ? ns : throw new FormatException($"{what}: must be 0 or more, got {text}");
     }
 
     private static double Number(string text, string what) =>
