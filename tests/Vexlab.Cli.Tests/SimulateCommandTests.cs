@@ -43,6 +43,22 @@ public sealed class SimulateCommandTests
         Assert.Equal(Strip(a.Stdout), Strip(b.Stdout));
     }
 
+    [Theory]
+    [InlineData("a b.yaml", "'{0}'")]
+    [InlineData("it's.yaml", "'{0}'")]
+    [InlineData("plain.yaml", "{0}")]
+    public void Run_replay_names_the_scenario_file_as_one_shell_word(string name, string shown)
+    {
+        // The line is pasted into a shell: a path with a space or a quote, written as is, named other files.
+        var folder = Directory.CreateTempSubdirectory("vexlab-replay-").FullName;
+        var path = Path.Combine(folder, name);
+        File.WriteAllText(path, Good);
+        var result = CliRunner.Run("run", path, "--protocol", "sync", "--json");
+        Assert.Equal(0, result.ExitCode);
+        var word = string.Format(System.Globalization.CultureInfo.InvariantCulture, shown, path.Replace("'", "'\\''", StringComparison.Ordinal));
+        Assert.Equal("vexlab run " + word + " --protocol sync --seed 1 --duration 20ms", JsonNode.Parse(result.Stdout)!["replay"]!.GetValue<string>());
+    }
+
     [Fact]
     public void Compare_Json_OneResultPerEntry_AndSeeds()
     {

@@ -44,7 +44,7 @@ internal sealed class SimulationOptions
         if (file is not null)
         {
             BuiltinNameHint.RefuseBuiltinName(file, Builtins.Names, "scenario");
-            return (ScenarioDocument.Load(file), file);
+            return (ScenarioDocument.Load(file), ScenarioRunner.FileArgument(file));
         }
 
         var name = builtin ?? Builtins.Default;

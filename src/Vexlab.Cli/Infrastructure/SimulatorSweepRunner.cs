@@ -50,7 +50,7 @@ public static class SimulatorSweepRunner
     {
         if (scenario.Path is { } path)
         {
-            return (ScenarioDocument.Load(path), path);
+            return (ScenarioDocument.Load(path), ScenarioRunner.FileArgument(path));
         }
 
         if (!Builtins.Names.Contains(scenario.Name, StringComparer.Ordinal))

@@ -61,6 +61,12 @@ public static class ScenarioRunner
         return new Simulator(run.Setup, trace).Run(progress, stop);
     }
 
+    /// <summary>
+    /// How a replay line names a scenario file: the path as one shell word, so a path with a space or
+    /// a quote reruns the same file when the line is pasted.
+    /// </summary>
+    public static string FileArgument(string path) => Quote(path);
+
     private static string Quote(string text)
     {
         foreach (var ch in text)
