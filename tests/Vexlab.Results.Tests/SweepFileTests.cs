@@ -56,6 +56,9 @@ public sealed class SweepFileTests
     [InlineData("scenario: postcopy\nprotocols: [ve]\nset:\n  host.latency: 5us\naxes:\n  - name: latency\n    key: host.latency\n    values: [1]\n", "x.yaml:4:3: host.latency is the sweep's axis latency; each run sets it from the axis values")]
     [InlineData("scenario: postcopy\nprotocols: [sync, \"ve[guest.ve.can_continue=always]\"]\naxes:\n  - name: cc\n    key: guest.ve.can_continue\n    values: [seed, never]\n", "x.yaml:2:19: ve[guest.ve.can_continue=always]: guest.ve.can_continue is the sweep's axis cc; each run sets it from the axis values")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\nset:\n  tasks[00].count: 2\naxes:\n  - name: tasks\n    key: tasks[0].count\n    values: [1]\n", "x.yaml:4:3: tasks[00].count is the sweep's axis tasks; each run sets it from the axis values")]
+    [InlineData("scenario: postcopy\nprotocols: [ve]\nset:\n  seed: 42\n", "x.yaml:4:3: seed: each run's seed comes from the sweep's seeds; list them there (seeds: N, or a list such as [1, 7, 42])")]
+    [InlineData("scenario: postcopy\nprotocols: [sync, \"ve[seed=3]\"]\n", "x.yaml:2:19: ve[seed=3]: seed: each run's seed comes from the sweep's seeds; list them there (seeds: N, or a list such as [1, 7, 42])")]
+    [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: s\n    key: seed\n    values: [1, 2]\n", "x.yaml:5:10: axes[0].key: seed: each run's seed comes from the sweep's seeds; list them there (seeds: N, or a list such as [1, 7, 42])")]
     public void Parse_BadFile_NamesFileLineAndKey(string yaml, string expected)
     {
         var message = Fails(() => SweepFile.Parse(yaml, "x.yaml", Path.GetTempPath()));
@@ -86,6 +89,11 @@ public sealed class SweepFileTests
         Assert.Equal(expected, Fails(() => Small().WithSets(sets)));
         Assert.Equal(2, Small().WithSets(Scenarios.Documents.Overrides.ParseSets(["guest.vcpus=2", "tasks[1].count=2"])).Sets.Count);
     }
+
+    // Each run's seed is set from the sweep's seeds after every override: a --set seed=N ran the sweep's seeds.
+    [Fact]
+    public void WithSets_OfTheSeed_IsRefused() =>
+        Assert.Equal("--set: seed: each run's seed comes from the sweep's seeds; list them there (seeds: N, or a list such as [1, 7, 42])", Fails(() => Small().WithSets(Scenarios.Documents.Overrides.ParseSets(["seed=9"]))));
 
     [Fact]
     public void Builtins_AllParse()

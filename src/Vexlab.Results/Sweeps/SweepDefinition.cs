@@ -116,9 +116,29 @@ public sealed record SweepDefinition
     /// <exception cref="InputException">An override sets a key one of the axes sets.</exception>
     public SweepDefinition WithSets(IReadOnlyList<Override> extra)
     {
+        RefuseSeedSets(extra);
         RefuseAxisKeys(extra, Axes);
         return extra.Count == 0 ? this : this with { Sets = [.. Sets, .. extra] };
     }
+
+    /// <summary>
+    /// Refuses an override of <c>seed</c>: every run sets its seed from the sweep's <c>seeds</c> after
+    /// the overrides, so a <c>set</c>, <c>--set</c> or protocol entry's seed changed nothing, silently.
+    /// </summary>
+    /// <exception cref="InputException">One of <paramref name="sets"/> sets the seed.</exception>
+    internal static void RefuseSeedSets(IEnumerable<Override> sets)
+    {
+        foreach (var set in sets)
+        {
+            if (string.Equals(set.Key, "seed", StringComparison.Ordinal))
+            {
+                throw InputException.At(set.Origin, 0, 0, null, SeedProblem);
+            }
+        }
+    }
+
+    /// <summary>What a sweep answers a seed given anywhere but its <c>seeds</c>.</summary>
+    internal const string SeedProblem = "seed: each run's seed comes from the sweep's seeds; list them there (seeds: N, or a list such as [1, 7, 42])";
 
     /// <summary>
     /// Refuses an override of a key that an axis sets: every run applies its axis value after the

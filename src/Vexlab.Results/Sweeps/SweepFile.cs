@@ -62,6 +62,7 @@ public static class SweepFile
         var seeds = ReadSeeds(root);
         var axes = ReadAxes(root);
         // A protocol entry's knob against an axis of the same key is as contradictory as a set: entry.
+        SweepDefinition.RefuseSeedSets([.. sets, .. protocols.SelectMany(p => p.Overrides)]);
         SweepDefinition.RefuseAxisKeys([.. sets, .. protocols.SelectMany(p => p.Overrides)], axes);
         return new SweepDefinition
         {
@@ -308,6 +309,12 @@ public static class SweepFile
 
         var keyNode = RequiredScalar(node, "key", "the scenario key or knob the axis sets, such as host.latency");
         var key = ParseSetAt(keyNode, keyNode.Value, "0").Key;
+        if (string.Equals(key, "seed", StringComparison.Ordinal))
+        {
+            // Each run's seed is set after the axes: an axis on it ran every point with the same seed.
+            throw keyNode.Error(SweepDefinition.SeedProblem);
+        }
+
         var unitNode = OptionalScalar(node, "unit");
         var unit = unitNode?.Value;
         if (unit is not null && (unit.Length == 0 || !unit.All(c => char.IsAsciiLetter(c) || c is '%' or '/' or 'µ')))
