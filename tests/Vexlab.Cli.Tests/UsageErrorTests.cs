@@ -115,6 +115,8 @@ public sealed class UsageErrorTests
     // An entry whose own key breaks a rule across the scenario is named, and found before any entry runs (no replay
     // line of the first entry precedes the error).
     [InlineData(new[] { "compare", "--builtin", "postcopy", "--protocols", "ve,ve[guest.page_size=3MiB]" }, "vexlab: builtin:postcopy:9:11: guest.memory: must be a whole number of guest.page_size (3MiB) pages, got 8GiB: 2,730 pages and 2MiB (under the --protocols entry ve[guest.page_size=3MiB])\n")]
+    // An entry's seed was applied after each of --seeds' seeds: that entry ran N times on one seed, its interval 0.
+    [InlineData(new[] { "compare", "--builtin", "swap-overcommit", "--protocols", "sync,ve[seed=3]", "--seeds", "3" }, "vexlab: --protocols ve[seed=3]: seed: the entries share --seed and --seeds; run one entry on its own seed with vexlab run --seed N\n")]
     [InlineData(new[] { "explain", "protocol", "sync", "--set", "guest.ve.info_store=args" }, "vexlab: --set: guest.ve.info_store: sync does not use this knob (it applies to ve)\n")]
     [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "ve", "--swarm", "--max-memory", "1G" }, "vexlab: --swarm bounds each member with --max-states and --max-depth; --max-memory sets the exhaustive search and does not go with it\n")]
     [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "ve", "--swarm", "--fingerprint-bits", "128" }, "vexlab: --swarm bounds each member with --max-states and --max-depth; --fingerprint-bits sets the exhaustive search and does not go with it\n")]

@@ -265,6 +265,16 @@ public static class SimulateCommands
                 throw new InputException(string.Create(CultureInfo.InvariantCulture, $"--seeds: expected 1..1000, got {n}"));
             }
 
+            // An entry's knobs are applied after --seed and each of --seeds' seeds: a seed there ran that entry
+            // --seeds times on one seed (an interval of 0) under a table headed with another seed.
+            foreach (var set in entries.SelectMany(e => e.Overrides))
+            {
+                if (string.Equals(set.Key, "seed", StringComparison.Ordinal))
+                {
+                    throw InputException.At(set.Origin, 0, 0, null, "seed: the entries share --seed and --seeds; run one entry on its own seed with vexlab run --seed N");
+                }
+            }
+
             var names = entries.Select(e => e.Protocol).ToArray();
             var target = JsonTarget.From(parse, json);
             if (parse.GetValue(plot) is { } plotOut)
