@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics;
 using Vexlab.Model.Host;
 using Vexlab.Model.Machine;
+using Vexlab.Model.Protocols;
 using Vexlab.Simulation.Costs;
 using Vexlab.Simulation.Engine;
 using Vexlab.Simulation.Memory;
@@ -149,7 +150,7 @@ public sealed partial class Simulator
         _memory = new HostMemory(_m, setup.Machine.Pages, setup.HostLimitPages, _c.HostSwapInOverhead, setup.Backings, device, setup.Reclaim, setup.PageBytes, root.Fork("swap-out"));
         _diskRng = root.Fork("guest-disk");
         _pageCache = setup.HasFiles ? new GuestPageCache(_memory, setup.Machine.Pages, setup.PageCachePages) : null;
-        _metrics = new RunMetrics(_m.TaskCount, setup.KeepFaultLatencies);
+        _metrics = new RunMetrics(_m.TaskCount, setup.KeepFaultLatencies, setup.Machine.Protocol.Host.Ready == ReadyDelivery.WakeupRing);
         _tracepoints = new KvmTracepoints(_vcpus, _m.TaskCount, new TraceThreads(_vcpus, _m.WorkCapacity), trace);
         _time = new VcpuTime(_vcpus);
         var nice = new int[_m.TaskCount];

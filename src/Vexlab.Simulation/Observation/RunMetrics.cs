@@ -16,12 +16,18 @@ public sealed class RunMetrics
     private readonly long[] _finished;
     private readonly int[] _taskSignals;
     private readonly long[] _signals;
+    private readonly bool _wakeupRing;
     private readonly List<(long Step, byte Property)> _violations = [];
 
     /// <param name="tasks">Guest tasks.</param>
     /// <param name="keepFaultLatencies">Keep every fault latency sample (<see cref="LatencyRecorder.Samples"/>).</param>
-    public RunMetrics(int tasks, bool keepFaultLatencies = false)
+    /// <param name="wakeupRing">
+    /// The host posts completions to the #VE design's wakeup ring: its callback vector is then the design's wakeup.
+    /// Under kvm-pf-int the same vector carries page-ready, which is counted as that.
+    /// </param>
+    public RunMetrics(int tasks, bool keepFaultLatencies = false, bool wakeupRing = false)
     {
+        _wakeupRing = wakeupRing;
         FaultLatency = new LatencyRecorder(keepFaultLatencies);
         _faultStart = new long[tasks];
         Array.Fill(_faultStart, -1);
@@ -119,7 +125,7 @@ public sealed class RunMetrics
                 Counters.Signals.Increment(SignalKind.TaskWakeup);
                 break;
             case ModelEventKind.InterruptRaised:
-                if (e.Aux == (byte)ModelVector.Callback)
+                if (_wakeupRing && e.Aux == (byte)ModelVector.Callback)
                 {
                     Counters.Signals.Increment(SignalKind.VeWakeup);
                 }

@@ -118,6 +118,21 @@ public sealed class SimulatorTests
         Assert.True(reportedRetries < 10, $"retries with errors reported: {reportedRetries}");
     }
 
+    // The callback vector is the #VE design's wakeup (the host's wakeup ring) and, under kvm-pf-int, page-ready
+    // (kvm_async_pf_intr): each counter holds its own protocol's interrupts only.
+    [Theory]
+    [InlineData("sync", false, false)]
+    [InlineData("kvm-halt", false, false)]
+    [InlineData("kvm-pf", false, true)]
+    [InlineData("kvm-pf-int", false, true)]
+    [InlineData("ve", true, false)]
+    public void CallbackVector_IsCountedAsItsProtocolsWakeup(string protocol, bool veWakeups, bool pageReady)
+    {
+        var r = BuiltinRuns.Run("postcopy", protocol, 1.0, "duration=50ms");
+        Assert.Equal(veWakeups, r.Counters.Signals[Metrics.SignalKind.VeWakeup] > 0);
+        Assert.Equal(pageReady, r.Counters.Signals[Metrics.SignalKind.ApfPageReady] > 0);
+    }
+
     [Fact]
     public void PerfettoTrace_IsValidJsonWithNestedSlices()
     {
