@@ -266,12 +266,18 @@ public static class SimulateCommands
             }
 
             // An entry's knobs are applied after --seed and each of --seeds' seeds: a seed there ran that entry
-            // --seeds times on one seed (an interval of 0) under a table headed with another seed.
+            // --seeds times on one seed (an interval of 0) under a table headed with another seed. A duration there
+            // ran that column for another time than the table's heading says, and its totals beside the others'.
             foreach (var set in entries.SelectMany(e => e.Overrides))
             {
                 if (string.Equals(set.Key, "seed", StringComparison.Ordinal))
                 {
                     throw InputException.At(set.Origin, 0, 0, null, "seed: the entries share --seed and --seeds; run one entry on its own seed with vexlab run --seed N");
+                }
+
+                if (string.Equals(set.Key, "duration", StringComparison.Ordinal))
+                {
+                    throw InputException.At(set.Origin, 0, 0, null, "duration: the entries run for one duration, the table's; set it for all with --duration T");
                 }
             }
 
