@@ -22,7 +22,8 @@ public class TimelineRecorderTests
         const long Interval = 250_000;
         var run = BuiltinRuns.Prepare(builtin, Overrides.ParseProtocols(protocol)[0], 1.0, BuiltinTraces.Duration);
         var timeline = TimelineRecorder.For(run.Setup, Interval);
-        var result = ScenarioRunner.Run(run, timeline);
+        var trace = new RecordingSink();
+        var result = ScenarioRunner.Run(run, new TraceFanout(timeline, trace));
         var rows = timeline.Rows;
         var col = timeline.Columns.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i);
         var vcpus = run.Setup.Machine.Vcpus;
@@ -53,6 +54,9 @@ public class TimelineRecorderTests
         Assert.Equal(result.VcpuIdleNs, Total("idle"));
 
         Assert.Equal(result.FaultLatency.Count, rows.Sum(r => r[col["faults_completed"]]));
+
+        // Every fault starts, the trace's fault slices, those that end in a fixup or a signal too.
+        Assert.Equal(trace.Records.Count(r => r.Kind == TraceKind.FaultBegin), rows.Sum(r => r[col["faults_started"]]));
         foreach (var task in result.Tasks)
         {
             Assert.Equal(task.WorkDone, rows.Sum(r => r[col["work_" + task.Name]]));
