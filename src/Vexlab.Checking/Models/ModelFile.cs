@@ -265,6 +265,7 @@ public sealed class ModelFile
         foreach (var item in Sequence(tasksNode).Items)
         {
             tasks.Add(ReadTask(Mapping(item), vcpus, pages));
+            RefuseCrowdedVcpu(item, tasks, bounds.Migrations > 0);
         }
 
         if (tasks.Count == 0)
@@ -314,6 +315,26 @@ public sealed class ModelFile
             },
             InMatrix: false);
         return new ModelFile(doc.File, source, model, invariants);
+    }
+
+    /// <summary>
+    /// Refuses the task just read when a vCPU could hold more tasks than the checker's choice of the next task
+    /// covers: an action carries at most <see cref="ScheduleChoice.MaxAlternatives"/> other picks, so a ninth
+    /// runnable task on one vCPU would never be picked first and a pass would not be exhaustive. With migrations
+    /// any user task can join any vCPU, where its kernel threads stay bound.
+    /// </summary>
+    private static void RefuseCrowdedVcpu(DocumentNode item, List<TaskSpec> tasks, bool migrations)
+    {
+        const int most = ScheduleChoice.MaxAlternatives + 1;
+        var task = tasks[^1];
+        var held = migrations
+            ? tasks.Count(t => t.Mode == TaskMode.User) + tasks.Where(t => t.Mode == TaskMode.Kernel).GroupBy(t => t.Vcpu).Select(g => g.Count()).DefaultIfEmpty().Max()
+            : tasks.Count(t => t.Vcpu == task.Vcpu);
+        if (held > most)
+        {
+            var who = migrations ? "with migrations one vCPU may hold" : string.Create(CultureInfo.InvariantCulture, $"vCPU {task.Vcpu} holds");
+            throw item.Error(string.Create(CultureInfo.InvariantCulture, $"{who} {held} tasks; the checker tries every choice of the next task among at most {most} tasks of one vCPU"));
+        }
     }
 
     private static string Where(DocumentNode node) =>

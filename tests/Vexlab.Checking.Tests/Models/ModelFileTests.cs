@@ -92,6 +92,26 @@ public sealed class ModelFileTests
         Assert.DoesNotContain('\n', e.Message);
     }
 
+    /// <summary>A model file with a user task per entry of <paramref name="vcpuOfTask"/>, pinned to that vCPU.</summary>
+    private static string Crowded(int vcpus, int migrations, string vcpuOfTask) =>
+        $"vcpus: {vcpus}\npages: 1\nbounds: {{migrations: {migrations}}}\ntasks:\n"
+        + string.Concat(vcpuOfTask.Split(',').Select((v, i) => $"  - {{name: t{i}, mode: user, vcpu: {v}, program: \"touch 0\"}}\n"));
+
+    [Theory]
+    [InlineData(1, 0, "0,0,0,0,0,0,0,0,0", "m.yaml:13:5", "vCPU 0 holds 9 tasks; the checker tries every choice of the next task among at most 8")]
+    [InlineData(2, 1, "0,0,0,0,0,1,1,1,1", "m.yaml:13:5", "with migrations one vCPU may hold 9 tasks")]
+    public void Parse_MoreTasksOnAVcpuThanTheChoiceCovers_IsRefused(int vcpus, int migrations, string vcpuOfTask, string where, string problem)
+    {
+        // The ninth task would never be the first pick (ScheduleChoice.MaxAlternatives): a pass would not be exhaustive.
+        var e = Assert.Throws<InputException>(() => ModelFile.Parse(Crowded(vcpus, migrations, vcpuOfTask), "m.yaml"));
+        Assert.StartsWith(where + ":", e.Message, StringComparison.Ordinal);
+        Assert.Contains(problem, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_EightTasksOnEachVcpu_IsAccepted() =>
+        Assert.Equal(16, ModelFile.Parse(Crowded(2, 0, "0,0,0,0,0,0,0,0,1,1,1,1,1,1,1,1"), "m.yaml").Model.Build("sync").Tasks.Count);
+
     [Fact]
     public void FailingInvariant_GivesShortestCounterexample()
     {
