@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Vexlab.Checking.Engine;
 
 /// <summary>
@@ -260,6 +262,31 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         if (_parents.Count != _stateCount || _table.Count != _stateCount || _stateCount < 1)
         {
             throw new InvalidDataException("counts disagree");
+        }
+    }
+
+    /// <summary>
+    /// Refuses a state or depth bound the checkpoint has already gone past. The resumed search would stop at once and
+    /// report the checkpoint's states and depth under a bound that, run from the initial state, stops earlier: the
+    /// result would contradict its own replay line (docs/checking.md: a resumed check ends as an uninterrupted one).
+    /// </summary>
+    private void RefuseBoundsPassed(string folder)
+    {
+        // The bound is checked before each state is expanded, so a check run from the start under it ends below
+        // MaxStates plus one state's successors; a checkpoint written under the same bound holds no more.
+        if (_stateCount >= _options.MaxStates + Math.Max(1, _maxActions))
+        {
+            throw new CheckerLimitException(string.Create(CultureInfo.InvariantCulture,
+                $"MaxStates {_options.MaxStates} is below the {_stateCount} states checkpoint {folder} already holds; resume with a larger limit"));
+        }
+
+        // States of the current level were expanded when some were dropped from it or the next level has any; the
+        // depth bound stops before a level is expanded, so it must lie past the deepest expanded one.
+        int expanded = _currentDroppedBytes > 0 || _next.Count > 0 ? _depth : _depth - 1;
+        if (_options.MaxDepth <= expanded)
+        {
+            throw new CheckerLimitException(string.Create(CultureInfo.InvariantCulture,
+                $"MaxDepth {_options.MaxDepth} is below {expanded + 1}: checkpoint {folder} has already expanded states at depth {expanded}; resume with at least {expanded + 1}"));
         }
     }
 

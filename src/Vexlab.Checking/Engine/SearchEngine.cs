@@ -195,6 +195,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         if (_options.ResumeDirectory is { } resume)
         {
             ReadCheckpoint(resume);
+            RefuseBoundsPassed(resume);
         }
         else
         {

@@ -93,6 +93,37 @@ public sealed class LimitsAndCheckpointTests : IDisposable
         Assert.Empty(Directory.GetFiles(checkpoint, "*.tmp-*"));
     }
 
+    [Theory]
+    [InlineData(1_500L, null, "MaxStates 1500 is below the")]
+    [InlineData(null, 5, "MaxDepth 5 is below")]
+    public void A_bound_the_checkpoint_has_passed_is_refused(long? maxStates, int? maxDepth, string problem)
+    {
+        // Resumed, the search would stop at once with the checkpoint's states and depth under a bound that, from the
+        // initial state, stops earlier: a result its own replay line does not give.
+        string checkpoint = Path.Combine(_folder, "cp");
+        var first = Options();
+        first.MaxStates = 3_000;
+        first.CheckpointDirectory = checkpoint;
+        CheckResult stopped = Checker.Run(new GridSystem(30, deadlocks: true), first);
+        Assert.Equal(StopReason.MaxStates, stopped.StopReason);
+        Assert.True(stopped.Depth > 5);
+
+        var resume = Options();
+        resume.ResumeDirectory = checkpoint;
+        resume.MaxStates = maxStates ?? resume.MaxStates;
+        resume.MaxDepth = maxDepth ?? resume.MaxDepth;
+        CheckerLimitException e = Assert.Throws<CheckerLimitException>(() => Checker.Run(new GridSystem(30, deadlocks: true), resume));
+        Assert.StartsWith(problem, e.Message, StringComparison.Ordinal);
+
+        // A bound past what the checkpoint holds resumes, and ends as the check run from the start under it.
+        resume.MaxStates = maxStates is null ? resume.MaxStates : 4_000;
+        resume.MaxDepth = maxDepth is null ? resume.MaxDepth : stopped.Depth + 1;
+        var fresh = Options();
+        fresh.MaxStates = resume.MaxStates;
+        fresh.MaxDepth = resume.MaxDepth;
+        CheckerTests.AssertSameResult(Checker.Run(new GridSystem(30, deadlocks: true), fresh), Checker.Run(new GridSystem(30, deadlocks: true), resume));
+    }
+
     [Fact]
     public void A_checkpoint_of_another_check_or_a_damaged_one_is_refused()
     {
