@@ -264,7 +264,15 @@ public sealed class ModelFile
         var tasks = new List<TaskSpec>();
         foreach (var item in Sequence(tasksNode).Items)
         {
-            tasks.Add(ReadTask(Mapping(item), vcpus, pages));
+            var task = ReadTask(Mapping(item), vcpus, pages);
+
+            // Counterexamples name tasks ("vCPU0 [a]", "a.status", "switch to b"): two of one name could not be told apart.
+            if (tasks.Any(t => t.Name == task.Name))
+            {
+                throw item.Error($"duplicate task name '{task.Name}'");
+            }
+
+            tasks.Add(task);
             RefuseCrowdedVcpu(item, tasks, bounds.Migrations > 0);
         }
 
@@ -351,7 +359,13 @@ public sealed class ModelFile
             }
         }
 
-        var name = Scalar(Required(node, "name")).Value;
+        var nameNode = Scalar(Required(node, "name"));
+        var name = nameNode.Value;
+        if (name.Length == 0 || name.Any(char.IsWhiteSpace))
+        {
+            throw nameNode.Error("expected a name without spaces");
+        }
+
         var modeNode = Scalar(Required(node, "mode"));
         var mode = modeNode.Value switch
         {
