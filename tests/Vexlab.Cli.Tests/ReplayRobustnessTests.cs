@@ -48,6 +48,8 @@ public sealed class ReplayRobustnessTests : IDisposable
     [InlineData("{\"model\":\"nope\",\"protocol\":\"ve\",\"actions\":[]}", ": model: unknown built-in model \"nope\"")]
     [InlineData("{\"model\":\"wake-race\",\"protocol\":\"nope\",\"actions\":[]}", "nope")]
     [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"kind\":\"loop\",\"actions\":[]}", ":1:45: kind: expected safety or lasso, got \"loop\"")]
+    [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"property\":\"no-dedlock\",\"kind\":\"safety\",\"actions\":[]}", ":1:49: property: unknown property 'no-dedlock'; did you mean no-deadlock?")]
+    [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"property\":null,\"kind\":\"lasso\",\"loop_start\":0,\"actions\":[]}", ":1:49: property: a trace that gives its kind names the property it breaks")]
     [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"kind\":\"safety\",\"loop_start\":0,\"actions\":[]}", ":1:67: loop_start: a safety trace has no loop; expected null")]
     [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"kind\":\"lasso\",\"loop_start\":null,\"actions\":[]}", ":1:45: kind: a lasso needs loop_start")]
     [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"kind\":\"lasso\",\"loop_start\":2,\"actions\":[0]}", ":1:66: loop_start: 2 is past the trace's 1 actions")]

@@ -55,6 +55,7 @@ public static class ReplayCommand
 
             var trace = CounterexampleFile.Load(path);
             var (model, invariants) = ResolveModel(trace, path);
+            RequireKnownProperty(trace, invariants, path);
             MachineConfig config;
             try
             {
@@ -161,6 +162,25 @@ public static class ReplayCommand
         }
 
         return (BuiltinModels.Get(trace.Model), null);
+    }
+
+    /// <summary>
+    /// Refuses a trace whose <c>property</c> the checker does not know, or that gives a kind but no property: the
+    /// confirmation judges that property, and would otherwise say "not confirmed" (exit 1), as for a trace cut short,
+    /// or confirm nothing and pass (exit 0), when it is the file that is wrong.
+    /// </summary>
+    private static void RequireKnownProperty(CounterexampleFile trace, IReadOnlyList<UserInvariant>? invariants, string path)
+    {
+        var names = MachineSystem.AllPropertyNames.Concat((invariants ?? []).Select(i => i.Name)).ToList();
+        if (trace.Property is { } named && !names.Contains(named, StringComparer.Ordinal))
+        {
+            throw new InputException(trace.PlaceOf("property", ErrorText.Path(path)) + ": property: " + NearestName.Unknown("property", named, names));
+        }
+
+        if (trace.HasKind && trace.Property is null)
+        {
+            throw new InputException(trace.PlaceOf("property", ErrorText.Path(path)) + ": property: a trace that gives its kind names the property it breaks; got none");
+        }
     }
 
     private static ReplayResult RunReplay(SimulationSetup setup, List<MachineAction> actions, string? outPath, string format, int vcpus)
