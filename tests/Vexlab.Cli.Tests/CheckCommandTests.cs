@@ -33,6 +33,7 @@ public sealed class CheckCommandTests
     // depends on the machine).
     [Theory]
     [InlineData(new[] { "--builtin", "irq-off", "--protocol", "sync" }, "vexlab check --builtin irq-off --protocol sync")]
+    [InlineData(new[] { "--builtin", "irq-off", "--protocol", "sync", "--property", "no-deadlock", "--property", "no-deadlock" }, "vexlab check --builtin irq-off --protocol sync --property no-deadlock")]
     [InlineData(new[] { "--builtin", "wake-race", "--protocol", "kvm-pf-int", "--set", "guest.apf.dummy_entries=false", "--property", "no-deadlock", "--property", "no-lost-wakeup" },
         "vexlab check --builtin wake-race --protocol kvm-pf-int --set guest.apf.dummy_entries=false --property no-deadlock --property no-lost-wakeup")]
     [InlineData(new[] { "--builtin", "truncate", "--protocol", "ve", "--max-states", "700", "--time-limit", "1h", "--fingerprint-bits", "128", "--workers", "2" },

@@ -160,7 +160,9 @@ public static class CheckCommand
             }
 
             var overrides = (parse.GetValue(set) ?? []).Select(ParseSetting).ToList();
-            var properties = parse.GetValue(property) ?? [];
+            // A property named twice is checked once (MachineSystem selects by name): listed once in the result, its
+            // replay line and the checkpoint's identity, which would otherwise differ from the same check's.
+            var properties = (parse.GetValue(property) ?? []).Distinct(StringComparer.Ordinal).ToArray();
             var path = parse.GetValue(file);
             if (parse.GetValue(matrix))
             {
