@@ -146,6 +146,10 @@ public static class ModelCheck
     /// What a checkpoint of this check is of: the model, protocol, settings and properties, and a hash of the
     /// initial state (which differs when a model file's contents changed).
     /// </summary>
+    /// <remarks>
+    /// The properties in ordinal order: the system numbers the selected ones in its own order whatever order they were
+    /// named in, so the checkpoint of <c>--property a --property b</c> is that of <c>--property b --property a</c>.
+    /// </remarks>
     public static string CheckpointIdentity(CheckRequest request, ITransitionSystem system)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -155,7 +159,7 @@ public static class ModelCheck
         var hash = System.IO.Hashing.XxHash64.HashToUInt64(initial);
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"model {request.Model}, protocol {request.Protocol}, set [{string.Join(", ", request.Overrides.Select(kv => kv.Key + "=" + kv.Value))}], properties [{string.Join(", ", request.Properties)}], initial state {hash:x16}");
+            $"model {request.Model}, protocol {request.Protocol}, set [{string.Join(", ", request.Overrides.Select(kv => kv.Key + "=" + kv.Value))}], properties [{string.Join(", ", request.Properties.Order(StringComparer.Ordinal))}], initial state {hash:x16}");
     }
 
     /// <summary>A one-line command that reproduces a violation of <paramref name="property"/>.</summary>

@@ -171,6 +171,31 @@ public sealed class CheckCommandTests
     }
 
     [Fact]
+    public void Resume_TakesTheProperties_InAnyOrder()
+    {
+        // The system numbers the selected properties in its own order: a checkpoint of a and b is one of b and a.
+        var folder = Directory.CreateTempSubdirectory("vexlab-order-cli-").FullName;
+        try
+        {
+            var cp = Path.Combine(folder, "cp");
+            string[] check = ["check", "--builtin", "wake-race", "--protocol", "kvm-pf-int", "--json"];
+            var stopped = CliRunner.Run([.. check, "--property", "no-deadlock", "--property", "one-node-per-token", "--max-states", "1000", "--checkpoint", cp]);
+            Assert.True(stopped.ExitCode == 3, stopped.Stderr);
+            var resumed = CliRunner.Run([.. check, "--property", "one-node-per-token", "--property", "no-deadlock", "--max-states", "2000", "--resume", cp]);
+            Assert.True(resumed.ExitCode is 0 or 1 or 3, resumed.Stderr);
+            var fresh = CliRunner.Run([.. check, "--property", "one-node-per-token", "--property", "no-deadlock", "--max-states", "2000"]);
+            Assert.Equal(fresh.ExitCode, resumed.ExitCode);
+            using var a = JsonDocument.Parse(fresh.Stdout);
+            using var b = JsonDocument.Parse(resumed.Stdout);
+            Assert.Equal(a.RootElement.GetProperty("states").GetInt64(), b.RootElement.GetProperty("states").GetInt64());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void CompressCompact_UnderAMemoryBound_StopsWithExit3AndACheckpointThatResumes()
     {
         var folder = Directory.CreateTempSubdirectory("vexlab-compact-cli-").FullName;
