@@ -77,6 +77,13 @@ public sealed class CheckSwarmTests
             var refused = CliRunner.Run("check", "--swarm-merge", files[0], foreign);
             Assert.Equal(2, refused.ExitCode);
             Assert.Contains("not a shard of the same swarm", refused.Stderr, StringComparison.Ordinal);
+
+            // A shard given twice (as a copy) is refused, naming both files.
+            var copy = Path.Combine(temp.FullName, "copy.json");
+            File.Copy(files[0], copy);
+            var twice = CliRunner.Run("check", "--swarm-merge", files[0], files[1], copy);
+            Assert.Equal(2, twice.ExitCode);
+            Assert.Contains($"is in both {files[0]} and {copy}", twice.Stderr, StringComparison.Ordinal);
         }
         finally
         {

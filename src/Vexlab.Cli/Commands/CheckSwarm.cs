@@ -102,6 +102,7 @@ internal static partial class CheckSwarm
         var parts = new List<SwarmResult>();
         var nodes = new Dictionary<(int Member, string Property), JsonObject>();
         var shards = new JsonArray();
+        var memberFiles = new Dictionary<int, string>();
         foreach (var file in files)
         {
             var doc = Load(file);
@@ -124,15 +125,20 @@ internal static partial class CheckSwarm
             }
 
             shards.Add((JsonNode?)swarm["shard"]?.GetValue<string>() ?? "member " + swarm["only_member"]);
-            parts.Add(Read(file, doc, nodes));
+            var part = Read(file, doc, nodes);
+            foreach (var member in part.Members)
+            {
+                // A member counted twice would count its states twice and hide a missing shard.
+                if (!memberFiles.TryAdd(member.Index, file))
+                {
+                    throw new InputException($"swarm merge: member {member.Index} is in both {memberFiles[member.Index]} and {file} (the same shard given twice?)");
+                }
+            }
+
+            parts.Add(part);
         }
 
         var merged = SwarmSearch.Merge(parts);
-        var duplicate = merged.Members.GroupBy(m => m.Index).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null)
-        {
-            throw new InputException($"swarm merge: member {duplicate.Key} appears in more than one file (the same shard given twice?)");
-        }
 
         var outDoc = ResultDocument.Create();
         foreach (var key in s_identity)
