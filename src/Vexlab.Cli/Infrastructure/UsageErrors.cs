@@ -59,7 +59,18 @@ public static partial class UsageErrors
         var typed = CannotParse().Match(message);
         if (typed.Success)
         {
-            return $"{typed.Groups["option"].Value}: expected {Expected(typed.Groups["type"].Value, typed.Groups["value"].Value)}, got {ErrorText.Quote(typed.Groups["value"].Value)}";
+            var (option, type, value) = (typed.Groups["option"].Value, typed.Groups["type"].Value, typed.Groups["value"].Value);
+
+            // Digits that did not parse are a whole number out of the type's range. The type's range is not the
+            // option's (--seeds takes 1 to 1000, --seed no negative seed): naming it would promise values the option
+            // then refuses, so the message says which way the number is out; the option's own check gives its range.
+            var digits = value.StartsWith('-') ? value[1..] : value;
+            if (digits.Length > 0 && digits.All(char.IsAsciiDigit) && type.Contains("Int", StringComparison.Ordinal))
+            {
+                return $"{option}: {ErrorText.Quote(value)} is too {(value.StartsWith('-') ? "small" : "large")} a number";
+            }
+
+            return $"{option}: expected {Expected(type)}, got {ErrorText.Quote(value)}";
         }
 
         // A value outside an option's fixed set (AcceptOnlyFromAmong) comes as "Argument 'x' not recognized. Must be
@@ -163,15 +174,8 @@ public static partial class UsageErrors
         });
     }
 
-    private static string Expected(string type, string value) => type switch
+    private static string Expected(string type) => type switch
     {
-        // Digits that did not parse are a whole number out of the type's range: "expected a whole number" alone
-        // would deny what was typed.
-        _ when value.TrimStart('-').Length > 0 && value.TrimStart('-').All(char.IsAsciiDigit) && type.Contains("Int", StringComparison.Ordinal) =>
-            type.Contains("UInt64", StringComparison.Ordinal) ? "a whole number from 0 to 18446744073709551615"
-            : type.Contains("Int64", StringComparison.Ordinal) ? "a whole number from -9223372036854775808 to 9223372036854775807"
-            : type.Contains("UInt32", StringComparison.Ordinal) ? "a whole number from 0 to 4294967295"
-            : "a whole number from -2147483648 to 2147483647",
         _ when type.Contains("Int64", StringComparison.Ordinal) || type.Contains("Int32", StringComparison.Ordinal)
             || type.Contains("UInt", StringComparison.Ordinal) => "a whole number",
         _ when type.Contains("Double", StringComparison.Ordinal) || type.Contains("Single", StringComparison.Ordinal)
