@@ -452,7 +452,7 @@ public static class ScenarioBuilder
             // words; a word past them used to be dropped, so 'compute 10 20' ran as 'compute 10'.
             var (usage, words) = parts[0] switch
             {
-                "compute" => ("compute N|DURATION", 2),
+                "compute" => ("compute [N|DURATION]", 2),
                 "read" or "write" => (parts[0] + " REGION sequential|random [N]", 4),
                 "alloc" or "free" => (parts[0] + " REGION", 2),
                 "sleep" => ("sleep DURATION", 2),

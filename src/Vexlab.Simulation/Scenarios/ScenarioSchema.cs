@@ -192,7 +192,7 @@ public static class ScenarioSchema
                     {
                         Key = "loop",
                         Kind = ValueKind.String,
-                        Description = "Ops separated by ';': compute N (units of cost.compute_unit) | compute DURATION (such as 10ms; interrupts cut it anywhere) | touch REGION sequential|random [N] [load|store] (default load) | read REGION sequential|random [N] | write REGION ... | alloc REGION | free REGION | sleep DURATION | irq-off | irq-on | preempt-off | preempt-on | yield.",
+                        Description = "Ops separated by ';': compute [N] (units of cost.compute_unit; one without N) | compute DURATION (such as 10ms; interrupts cut it anywhere) | touch REGION sequential|random [N] [load|store] (default load) | read REGION sequential|random [N] | write REGION ... | alloc REGION | free REGION | sleep DURATION | irq-off | irq-on | preempt-off | preempt-on | yield.",
                     },
                     new KeySpec
                     {

@@ -1,5 +1,6 @@
 using Vexlab.Model.Configuration;
 using Vexlab.Scenarios.Documents;
+using Vexlab.Simulation.Driver;
 using Vexlab.Simulation.Scenarios;
 
 namespace Vexlab.Simulation.Tests.Scenarios;
@@ -23,8 +24,8 @@ public sealed class LoopErrorTests
     }
 
     [Theory]
-    [InlineData("compute 10 20", "op 'compute 10 20': unexpected '20'; expected compute N|DURATION")]
-    [InlineData("compute 10ms 5", "op 'compute 10ms 5': unexpected '5'; expected compute N|DURATION")]
+    [InlineData("compute 10 20", "op 'compute 10 20': unexpected '20'; expected compute [N|DURATION]")]
+    [InlineData("compute 10ms 5", "op 'compute 10ms 5': unexpected '5'; expected compute [N|DURATION]")]
     [InlineData("read heap random 3 junk", "op 'read heap random 3 junk': unexpected 'junk'; expected read REGION sequential|random [N]")]
     [InlineData("write heap random 2 store", "op 'write heap random 2 store': unexpected 'store'; expected write REGION sequential|random [N]")]
     [InlineData("alloc heap 5", "op 'alloc heap 5': unexpected '5'; expected alloc REGION")]
@@ -37,6 +38,22 @@ public sealed class LoopErrorTests
         var yaml = $"guest:\n  vcpus: 1\n  memory: 256MiB\ntasks:\n  - name: a\n    loop: {loop}\nregions:\n  - name: heap\n    size: 64MiB\n  - name: files\n    size: 64MiB\n";
         var e = Assert.Throws<InputException>(() => Prepare(yaml));
         Assert.Equal("s.yaml:6:11: tasks[0].loop: " + expected, e.Message);
+    }
+
+    [Fact]
+    public void A_bare_compute_is_one_unit()
+    {
+        // docs/scenarios.md: compute N is N x cost.compute_unit; without N, one.
+        static SimulationResult Run(string loop)
+        {
+            var yaml = $"duration: 2ms\nguest:\n  vcpus: 1\n  memory: 256MiB\ntasks:\n  - name: a\n    loop: {loop}\n";
+            var entry = Overrides.ParseProtocols("sync")[0];
+            return ScenarioRunner.Run(ScenarioRunner.Prepare(ScenarioDocument.Parse(yaml, "s.yaml"), "s.yaml", entry, Overrides.ParseSets([]), [entry.Protocol]));
+        }
+
+        var bare = Run("compute");
+        Assert.Equal(Run("compute 1").Tasks[0].WorkDone, bare.Tasks[0].WorkDone);
+        Assert.True(bare.Tasks[0].WorkDone > 2 * Run("compute 2").Tasks[0].WorkDone * 9 / 10);
     }
 
     [Fact]
