@@ -2,6 +2,7 @@ using System.Globalization;
 using Vexlab.Checking.Engine;
 using Vexlab.Checking.Models;
 using Vexlab.Checking.Reduction;
+using Vexlab.Model.Configuration;
 using Vexlab.Model.Machine;
 using Vexlab.Model.Protocols;
 
@@ -89,7 +90,32 @@ public static class ModelCheck
         var model = request.ResolveModel();
         // A check's knobs beyond the model's are its --set values (a matrix entry's were checked where it was parsed).
         var config = model.Build(request.Protocol, request.Overrides, Scenarios.Documents.Overrides.SetOption);
-        return new MachineSystem(config, request.Properties, request.File?.Invariants);
+        var system = new MachineSystem(config, request.Properties, request.File?.Invariants);
+        RefuseInvariantFalseInitially(system, request.File?.Invariants ?? []);
+        return system;
+    }
+
+    /// <summary>
+    /// Refuses an invariant the initial state already breaks: the checker judges invariants on the states
+    /// transitions reach, so such a check blamed its first step (any step) for a state it did not make, and with
+    /// <c>--max-depth 0</c> reported nothing.
+    /// </summary>
+    private static void RefuseInvariantFalseInitially(MachineSystem system, IReadOnlyList<UserInvariant> invariants)
+    {
+        if (invariants.Count == 0)
+        {
+            return;
+        }
+
+        var initial = system.CreateMachine();
+        foreach (var invariant in invariants)
+        {
+            if (system.SafetyProperties.Contains(invariant.Name) && !invariant.Holds(initial))
+            {
+                var problem = $"invariant {invariant.Name} ('{invariant.Expression}') is false in the initial state, before any step; an invariant must hold there";
+                throw invariant.Source?.Error(problem) ?? new InputException(problem);
+            }
+        }
     }
 
     public static ModelCheckResult Run(CheckRequest request, CheckerOptions? options = null)

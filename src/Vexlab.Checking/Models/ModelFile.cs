@@ -45,6 +45,9 @@ public enum InvariantField
 /// </summary>
 public sealed record UserInvariant(string Name, string Expression, InvariantCondition Condition)
 {
+    /// <summary>Where the expression was written (null for one built in code): errors about it point there.</summary>
+    public DocumentNode? Source { get; init; }
+
     /// <summary>True when the machine's current state satisfies the invariant.</summary>
     public bool Holds(Machine m) => Condition.Holds(m);
 }
@@ -483,7 +486,7 @@ public sealed class ModelFile
         var exprNode = Scalar(Required(node, "expr"));
         var expr = exprNode.Value.Trim();
         var condition = InvariantParser.Parse(exprNode, vcpus);
-        return new UserInvariant(name, expr, condition);
+        return new UserInvariant(name, expr, condition) { Source = exprNode };
     }
 
     /// <summary>A field name (global, or vcpuN.FIELD) and its vCPU; null when the name is unknown.</summary>

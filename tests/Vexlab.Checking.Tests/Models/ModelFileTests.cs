@@ -133,6 +133,26 @@ public sealed class ModelFileTests
         Assert.Empty(shorter.Violations);
     }
 
+    // The checker judges invariants on the states transitions reach: one the initial state breaks would blame the
+    // first step for a state it did not make. Not selected (another --property), it is not judged, so not refused.
+    [Theory]
+    [InlineData("exited == 1", "nobody", true)]
+    [InlineData("exited == 1", "no-deadlock", false)]
+    [InlineData("exited == 0 or exited == 1", "nobody", false)]
+    public void Invariant_FalseInTheInitialState_IsRefusedAtItsPlace(string expr, string property, bool refused)
+    {
+        var yaml = $"vcpus: 1\npages: 1\nhost_absent: [0]\ninvariants:\n  - {{name: nobody, expr: \"{expr}\"}}\ntasks:\n  - {{name: a, mode: user, program: \"touch 0\"}}\n";
+        var request = CheckRequest.ForFile(ModelFile.Parse(yaml, "m.yaml"), "sync", [], [property]);
+        if (!refused)
+        {
+            ModelCheck.BuildSystem(request).Dispose();
+            return;
+        }
+
+        var e = Assert.Throws<InputException>(() => ModelCheck.BuildSystem(request));
+        Assert.Equal($"m.yaml:5:26: invariants[0].expr: invariant nobody ('{expr}') is false in the initial state, before any step; an invariant must hold there", e.Message);
+    }
+
     [Fact]
     public void HoldingInvariant_Passes()
     {
