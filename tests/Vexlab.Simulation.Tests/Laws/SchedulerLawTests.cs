@@ -43,6 +43,40 @@ public sealed class SchedulerLawTests
         Assert.InRange(r.Task("cpu").Share, 0.45, 0.55);
     }
 
+    /// <summary>
+    /// Fairness by weight, for any set of 2 to 5 nice values on one vCPU, either policy and a 1 or
+    /// 4 ms tick: each CPU-bound task's cpu_ns stays within N x (tick + base slice) of its fluid
+    /// share T x w_i / sum w (the scheduler only switches at ticks and wakeups, so a task can be a
+    /// quantum ahead or behind per competitor, never more), and the shares fill the vCPU.
+    /// </summary>
+    [Fact]
+    public void AnyNiceSet_GetsItsWeightedShareWithinAFewQuanta()
+    {
+        var gen =
+            from policy in Gen.Bool.Select(b => b ? "cfs" : "eevdf")
+            from tickMs in Gen.Bool.Select(b => b ? 1 : 4)
+            from nices in Gen.Int[-20, 19].Array[2, 5]
+            select (policy, tickMs, nices);
+        gen.Sample(c =>
+        {
+            var tasks = string.Concat(c.nices.Select((n, i) => $"\n  - name: t{i}\n    nice: {n}\n    loop: compute 10"));
+            var yaml = $"name: weights\nduration: 300ms\nguest:\n  tick: {c.tickMs}ms\ntasks:{tasks}\n";
+            var r = ScenarioRuns.Run(yaml, "sync", "guest.sched.policy=" + c.policy);
+            double total = c.nices.Sum(n => (double)SchedConstants.WeightOf(n));
+            var bound = c.nices.Length * ((c.tickMs * 1_000_000.0) + 750_000);
+            long cpu = 0;
+            for (var i = 0; i < c.nices.Length; i++)
+            {
+                var task = r.Task("t" + i);
+                var fair = r.SimulatedNs * SchedConstants.WeightOf(c.nices[i]) / total;
+                Assert.True(Math.Abs(task.CpuNs - fair) <= bound, $"{c.policy}, tick {c.tickMs} ms, nice [{string.Join(',', c.nices)}]: t{i} ran {task.CpuNs} ns against a fair {fair:F0}");
+                cpu += task.CpuNs;
+            }
+
+            Assert.Equal(r.SimulatedNs, cpu);
+        }, iter: 16, threads: 1);
+    }
+
     [Fact]
     public void WeightTable_IsTheKernels()
     {
