@@ -158,6 +158,20 @@ public sealed class ProseNumberTests
         Assert.Equal("5.8", Assert.Single(gone).Text);
     }
 
+    [Fact]
+    public void Cited_figures_are_exempt_to_the_next_heading_only()
+    {
+        string[] doc =
+        [
+            "## Sources",
+            ProseNumbers.CitedMarker,
+            "| exit | about 2,000 cycles at 2.93 GHz (SplitX) |",
+            "## Results",
+            "The run took 12.5 ms.",
+        ];
+        Assert.Equal("12.5 ms", Assert.Single(Check(doc)).Text);
+    }
+
     private static List<UnsourcedNumber> Check(IReadOnlyList<string> lines, IReadOnlyList<ProseNumbers.Allowed>? allowed = null)
     {
         var unsourced = new List<UnsourcedNumber>();

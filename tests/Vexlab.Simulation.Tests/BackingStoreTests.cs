@@ -7,7 +7,7 @@ public class BackingStoreTests
 {
     public static TheoryData<string, double> DocumentedMeans => new()
     {
-        // name, documented mean in ns (calibration.md section 6 / 2.1)
+        // name, documented mean in ns (docs/costs.md)
         { "swap-nvme", 80_000 },
         { "swap-sata", 120_000 },
         { "swap-hdd", 8_000_000 },

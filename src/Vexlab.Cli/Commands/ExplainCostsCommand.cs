@@ -7,7 +7,7 @@ using Vexlab.Simulation.Costs;
 
 namespace Vexlab.Cli.Commands;
 
-/// <summary><c>vexlab explain costs</c>: every simulator cost default with its calibration source.</summary>
+/// <summary><c>vexlab explain costs</c>: every simulator cost default with its source (a docs/costs.md row).</summary>
 public static class ExplainCostsCommand
 {
     public static Command Create(CliContext context) =>

@@ -118,7 +118,7 @@ public sealed class BackingStore
     /// <summary>Scenario name, e.g. <c>swap-nvme</c>.</summary>
     public string Name { get; }
 
-    /// <summary>The calibration row the distribution follows.</summary>
+    /// <summary>The docs/costs.md row the distribution follows.</summary>
     public string Source { get; }
 
     /// <summary>The distribution in <see cref="LatencySpec"/> terms, as a scenario's <c>backings[].latency</c> would write it.</summary>
@@ -177,31 +177,31 @@ public sealed class BackingStore
         {
             // P3700 QD1: mean 77.9, median 76, p99 96 us; p99.999 0.3-2.8 ms -> 1 in 10^4 slow read.
             BackingKind.SwapNvme => new(kind, "swap-nvme",
-                "calibration.md 6 BackingNvme4K: 80 us (p99 ~100-120 us, p99.999 0.3-2.8 ms); AnandTech P3700 / 9100 [M-secondary]",
+                "costs.md BackingNvme4K: 80 us (p99 ~100-120 us, p99.999 0.3-2.8 ms); AnandTech P3700 / 9100 [M-secondary]",
                 [LatencyComponent.LogNormal(999_900, 80 * Us, 0.12), LatencyComponent.Uniform(100, 300 * Us, 2_800 * Us)]),
             BackingKind.SwapSata => new(kind, "swap-sata",
-                "calibration.md 6 BackingSata4K: 120 us (100-200 us); AnandTech 13704 'SATA ~40% slower' [Est]",
+                "costs.md BackingSata4K: 120 us (100-200 us); AnandTech 13704 'SATA ~40% slower' [Est]",
                 [LatencyComponent.LogNormal(1_000_000, 120 * Us, 0.15)]),
             BackingKind.SwapHdd => new(kind, "swap-hdd",
-                "calibration.md 6 BackingHdd4K: 8 ms, 4-12 ms seek + rotation [Est]",
+                "costs.md BackingHdd4K: 8 ms, 4-12 ms seek + rotation [Est]",
                 [LatencyComponent.Uniform(1_000_000, 4 * Ms, 12 * Ms)]),
             // P4800X QD1: mean 8.9, median 9, p99 10, p99.999 37 us.
             BackingKind.Optane => new(kind, "optane",
-                "calibration.md 6 BackingOptane4K: 9 us (p99 10, p99.999 37 us); AnandTech P4800X [M-secondary]",
+                "costs.md BackingOptane4K: 9 us (p99 10, p99.999 37 us); AnandTech P4800X [M-secondary]",
                 [LatencyComponent.LogNormal(999_990, 9 * Us, 0.045), LatencyComponent.Uniform(10, 10 * Us, 37 * Us)]),
             BackingKind.Rdma => new(kind, "rdma",
-                "calibration.md 6 BackingRdma4K: 10 us end-to-end remote fault (5-40 us), Fastswap-like [Recall/Est]",
+                "costs.md BackingRdma4K: 10 us end-to-end remote fault (5-40 us), Fastswap-like [Recall/Est]",
                 [LatencyComponent.LogNormal(1_000_000, 10 * Us, 0.45)]),
             // QEMU postcopy preemption series (merged for QEMU 7.1), 4 KiB: modes 64-512 us, 2-4 ms (~15-20 %), tail 8-16 ms.
             BackingKind.PostcopyNet => new(kind, "postcopy-net",
-                "calibration.md 2.1 / 6 PostcopyFault4K: mixture 70% ~0.2 ms, 20% ~3 ms, 10% ~10 ms; QEMU 7.1 postcopy-preempt series histograms [M-primary]",
+                "costs.md PostcopyFault4K: mixture 70% ~0.2 ms, 20% ~3 ms, 10% ~10 ms; QEMU 7.1 postcopy-preempt series histograms [M-primary]",
                 [
                     LatencyComponent.LogNormal(700_000, 200 * Us, 0.45),
                     LatencyComponent.LogNormal(200_000, 3 * Ms, 0.2),
                     LatencyComponent.LogNormal(100_000, 10 * Ms, 0.2),
                 ]),
             BackingKind.PostcopyNetVanilla => new(kind, "postcopy-net-vanilla",
-                "calibration.md 2.1: vanilla postcopy 4 KiB avg 10.68 ms, almost all in 8-16 ms (head-of-line blocking) [M-primary]",
+                "costs.md PostcopyVanilla4K: vanilla postcopy 4 KiB avg 10.68 ms, almost all in 8-16 ms (head-of-line blocking) [M-primary]",
                 [LatencyComponent.LogNormal(1_000_000, 10.68 * Ms, 0.15)]),
             BackingKind.Dax => Dax(daxHitRatio ?? Ratio.FromPercent(90)),
             BackingKind.Fixed => new(kind, "fixed", "constant latency for sweeps",
@@ -224,7 +224,7 @@ public sealed class BackingStore
         const double Us = 1_000;
         var hitPpm = (ulong)Math.Round(hitRatio.ToDouble() * Million, MidpointRounding.ToEven);
         return new BackingStore(BackingKind.Dax, "dax",
-            "calibration.md 2 / 6 VirtiofsDaxFault4K: host page-cache hit 5 us (2-10 us), virtiofs DAX cover letter (2020-03-04) 719 MiB/s randread-mmap [derived]; miss = hit path + NVMe read (BackingNvme4K)",
+            "costs.md VirtiofsDaxFault4K: host page-cache hit 5 us (2-10 us), virtiofs DAX cover letter (2020-03-04) 719 MiB/s randread-mmap [derived]; miss = hit path + NVMe read (BackingNvme4K)",
             [
                 LatencyComponent.LogNormal(hitPpm, 5 * Us, 0.3),
                 LatencyComponent.LogNormal(Million - hitPpm, 80 * Us, 0.12, offsetNs: 5 * Us),

@@ -25,9 +25,9 @@ public enum CostKey
 /// <param name="Id">Enum id of the cost.</param>
 /// <param name="Key">Dotted key, e.g. <c>cost.vm_exit_entry</c>.</param>
 /// <param name="Nanoseconds">Default value in integer nanoseconds.</param>
-/// <param name="RangeLowNs">Low end of the sensitivity range from calibration section 6.</param>
+/// <param name="RangeLowNs">Low end of the sensitivity range (docs/costs.md).</param>
 /// <param name="RangeHighNs">High end of the sensitivity range.</param>
-/// <param name="Source">Where the number comes from (calibration.md row and its confidence tag).</param>
+/// <param name="Source">Where the number comes from (its docs/costs.md row and confidence tag).</param>
 public sealed record CostDefault(CostKey Id, string Key, long Nanoseconds, long RangeLowNs, long RangeHighNs, string Source);
 
 /// <summary>One row of <see cref="CostModel.Describe"/>: the value in force and where its default came from.</summary>

@@ -4,8 +4,8 @@ using System.Globalization;
 namespace Vexlab.Simulation.Costs;
 
 /// <summary>
-/// Immutable set of costs in integer nanoseconds. Defaults come from calibration.md section 6
-/// ("Recommended default parameters"); every default carries its source in <see cref="Defaults"/>.
+/// Immutable set of costs in integer nanoseconds. Every default carries its source in <see cref="Defaults"/>: a row of
+/// docs/costs.md, which holds the measurements and where they were published.
 /// Use <see cref="Scale(double)"/>, <see cref="Scale(CostKey, double)"/> and <see cref="With(CostKey, long)"/>
 /// for sensitivity runs (e.g. every cost at +30 %).
 /// </summary>
@@ -14,39 +14,39 @@ public sealed record CostModel
     /// <summary>KVM's <c>ASYNC_PF_PER_VCPU</c>: outstanding async page faults per vCPU before KVM falls back to sync.</summary>
     public const int MaxAsyncPfPerVcpu = 64;
 
-    private const string Cal = "calibration.md";
+    private const string Cal = "costs.md";
 
     /// <summary>The default table, in <see cref="CostKey"/> order.</summary>
     public static ImmutableArray<CostDefault> Defaults { get; } =
     [
         new(CostKey.VmExitEntry, "cost.vm_exit_entry", 500, 300, 1_000,
-            Cal + " 6 VmExitEntryRoundTrip (1.1): SplitX 2,000 cycles @2.93 GHz; AMD ~1,350 cycles [M-primary]"),
+            Cal + " VmExitEntryRoundTrip: SplitX 2,000 cycles @2.93 GHz; AMD ~1,350 cycles [M-primary]"),
         new(CostKey.KvmExitHandling, "cost.kvm_exit_handling", 500, 300, 3_000,
-            Cal + " 6 KvmTrivialExitHandling (1.1): tscdeadline_immed 2.5-3k cycles; cloud-guest CPUID 3.8 us [Est]"),
+            Cal + " KvmTrivialExitHandling: tscdeadline_immed 2.5-3k cycles; cloud-guest CPUID 3.8 us [Est]"),
         new(CostKey.Hypercall, "cost.hypercall", 1_000, 500, 3_800,
-            Cal + " 6 HypercallRoundTrip (1.1): Dall ISCA'16 ~1,300 cycles [Recall]; cloud guest [M-local]"),
+            Cal + " HypercallRoundTrip: Dall ISCA'16 ~1,300 cycles [Recall]; cloud guest [M-local]"),
         new(CostKey.EptViolationMinor, "cost.ept_violation_minor", 3_000, 2_000, 9_000,
-            Cal + " 6 EptViolationExitMinor (1.2): exit + kvm_mmu_page_fault + GUP + entry [Est]; cloud guest 3-9 us"),
+            Cal + " EptViolationExitMinor: exit + kvm_mmu_page_fault + GUP + entry [Est]; cloud guest 3-9 us"),
         new(CostKey.PfDelivery, "cost.pf_delivery", 250, 150, 400,
-            Cal + " 6 GuestPfDelivery (1.3): lastweek.io ring 3->0 #PF 440-600 cycles [M-secondary]"),
+            Cal + " GuestPfDelivery: lastweek.io ring 3->0 #PF 440-600 cycles [M-secondary]"),
         new(CostKey.VeDelivery, "cost.ve_delivery", 300, 200, 500,
-            Cal + " 6 VeDelivery (1.3): #PF delivery + VE-info read [Est]; Intel SDM 3C 25.5.6 semantics"),
+            Cal + " VeDelivery: #PF delivery + VE-info read [Est]; Intel SDM 3C 25.5.6 semantics"),
         new(CostKey.GuestPfMinor, "cost.guest_pf_minor", 1_000, 500, 2_000,
-            Cal + " 6 GuestPfHandlerMinor (1.5): cloud guest zero-fill fault 1.4-1.8 us [M-local]"),
+            Cal + " GuestPfHandlerMinor: cloud guest zero-fill fault 1.4-1.8 us [M-local]"),
         new(CostKey.ContextSwitch, "cost.context_switch", 1_500, 1_000, 3_500,
-            Cal + " 6 GuestContextSwitch (1.5): i7-11th 1.07 us thread / 2.4 us process [M-secondary]; cloud guest 2 us"),
+            Cal + " GuestContextSwitch: i7-11th 1.07 us thread / 2.4 us process [M-secondary]; cloud guest 2 us"),
         new(CostKey.ApfNotPresentGuest, "cost.apf_not_present_guest", 2_300, 1_500, 4_000,
-            Cal + " 6 ApfNotPresentGuestWork (1.5): #PF delivery + hash insert + schedule() = 0.3 + 0.5 + 1.5 us [Est]"),
+            Cal + " ApfNotPresentGuestWork: #PF delivery + hash insert + schedule() = 0.3 + 0.5 + 1.5 us [Est]"),
         new(CostKey.ApfReadyIrq, "cost.apf_ready_irq", 1_500, 1_500, 4_000,
-            Cal + " 6 ApfReadyIrq (1.5): inject + handler + wakeup [Est]; IPI 3.6-6k cycles (1.4)"),
+            Cal + " ApfReadyIrq: inject + handler + wakeup [Est]; IPI 3.6-6k cycles"),
         new(CostKey.AckMsrExit, "cost.ack_msr_exit", 1_000, 500, 3_000,
-            Cal + " 6 ApfReadyIrq ACK exit (5): MSR_KVM_ASYNC_PF_ACK write is an MSR exit, ~1 us [Est]"),
+            Cal + " ApfReadyAckExit: MSR_KVM_ASYNC_PF_ACK write is an MSR exit, ~1 us [Est]"),
         new(CostKey.InterruptInject, "cost.interrupt_inject", 1_500, 1_000, 2_500,
-            Cal + " 6 InterruptInjectRunningVcpu (1.4): IPIv table, IPI + posted delivery [Est]"),
+            Cal + " InterruptInjectRunningVcpu: IPIv table, IPI + posted delivery [Est]"),
         new(CostKey.WakeHaltedVcpu, "cost.wake_halted_vcpu", 5_000, 2_000, 30_000,
-            Cal + " 6 WakeHaltedVcpu (1.4): [Est]; cloud guest 25-30 us worst case [M-local]"),
+            Cal + " WakeHaltedVcpu: [Est]; cloud guest 25-30 us worst case [M-local]"),
         new(CostKey.HostSwapInOverhead, "cost.host_swapin_overhead", 5_000, 4_000, 40_000,
-            Cal + " 6 HostSwapInSoftwareOverhead (1.5, 2): zram 4 us [M-secondary]; ThunderX2 swap-in min 36 us [M-primary]"),
+            Cal + " HostSwapInSoftwareOverhead: zram 4 us [M-secondary]; ThunderX2 swap-in min 36 us [M-primary]"),
         new(CostKey.MicroOp, "cost.micro_op", 20, 10, 50,
             "[Est]: one guest micro-op of bookkeeping (a few dozen instructions, ~50 cycles)"),
         new(CostKey.ComputeUnit, "cost.compute_unit", 1_000, 1_000, 1_000,
@@ -59,7 +59,7 @@ public sealed record CostModel
 
     private CostModel(long[] values) => _values = values;
 
-    /// <summary>The calibration defaults.</summary>
+    /// <summary>The defaults (docs/costs.md).</summary>
     public static CostModel Default => DefaultModel;
 
     public static int Count => Defaults.Length;

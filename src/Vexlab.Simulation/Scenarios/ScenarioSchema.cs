@@ -9,7 +9,7 @@ namespace Vexlab.Simulation.Scenarios;
 /// <summary>The simulator's scenario keys (docs/scenarios.md): run bounds, guest, host, tasks, regions, events, knobs.</summary>
 public static class ScenarioSchema
 {
-    public static readonly string[] BackingKinds = ["swap-nvme", "swap-sata", "swap-hdd", "optane", "rdma", "postcopy-net", "dax"];
+    public static readonly string[] BackingKinds = ["swap-nvme", "swap-sata", "swap-hdd", "optane", "rdma", "postcopy-net", "postcopy-net-vanilla", "dax"];
 
     public static KeySchema Instance { get; } = Build();
 
@@ -145,7 +145,7 @@ public static class ScenarioSchema
                 Source = "mm/vmscan.c shrink_node, shrink_folio_list",
             })
             .Add(new KeySpec { Key = "host.memory_limit", Kind = ValueKind.Size, Default = "0", Min = 0, Unit = "bytes", Description = "Host memory for the guest; CLOCK eviction makes pages host-absent again above it (0: no limit)." })
-            .Add(new KeySpec { Key = "host.backing", Kind = ValueKind.String, Default = "swap-nvme", Description = "Backing store of absent pages (regions may override): a built-in (swap-nvme, swap-sata, swap-hdd, optane, rdma, postcopy-net, dax) or a name from backings[]." })
+            .Add(new KeySpec { Key = "host.backing", Kind = ValueKind.String, Default = "swap-nvme", Description = "Backing store of absent pages (regions may override): a built-in (swap-nvme, swap-sata, swap-hdd, optane, rdma, postcopy-net, postcopy-net-vanilla, dax) or a name from backings[]." })
             .Add(new KeySpec { Key = "host.latency", Kind = ValueKind.Duration, Default = "0", Min = 0, Description = "Mean latency of every backing store, keeping its shape (0: the store's own mean); the latency sweep's axis." })
             .Add(new KeySpec { Key = "host.overcommit", Kind = ValueKind.Ratio, Default = 0.0, Min = 0, Description = "Guest memory over host memory (0: host.memory_limit decides); sets the host limit to guest memory / overcommit." })
             .Add(new KeySpec { Key = "host.absent_at_start", Kind = ValueKind.Ratio, Default = 0.0, Min = 0, Max = 1, Description = "Fraction of each region's pages absent in the host at start (regions may override)." })

@@ -4,7 +4,7 @@ namespace Vexlab.Model.Tests.Protocols;
 
 /// <summary>
 /// One row per protocol and interrupted context: the delivery matrix the model produces, against
-/// KVM's code as semantics.md describes it (kvm_can_do_async_pf, kvm_can_deliver_async_pf,
+/// KVM's code as docs/kvm-facts.md describes it (kvm_can_do_async_pf, kvm_can_deliver_async_pf,
 /// kvm_arch_can_dequeue_async_page_present) and the seed's #VE handler.
 /// </summary>
 public sealed class DeliveryMatrixTests
