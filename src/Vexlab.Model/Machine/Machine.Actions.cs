@@ -130,7 +130,7 @@ public sealed partial class Machine
             buffer[n++] = new MachineAction(ActionKind.Tick, vb, 0);
         }
 
-        if (g.SmiBudget > 0 && cpu.Run == RunState.InGuest)
+        if (g.SmiBudget > 0 && SmiCanEnter(cpu.Run))
         {
             buffer[n++] = new MachineAction(ActionKind.Smi, vb, 0);
         }
@@ -183,7 +183,7 @@ public sealed partial class Machine
             ActionKind.Truncate => GlobalsRef.TruncateBudget > 0 && GlobalsRef.Truncated == 0,
             ActionKind.Reenable => GlobalsRef.ReenableBudget > 0,
             ActionKind.Unblock => WokenByUndequeuable(v),
-            ActionKind.Smi => v < _vcpus && GlobalsRef.SmiBudget > 0 && VcpuRef(v).Run == RunState.InGuest,
+            ActionKind.Smi => v < _vcpus && GlobalsRef.SmiBudget > 0 && SmiCanEnter(VcpuRef(v).Run),
             ActionKind.Init => v < _vcpus && GlobalsRef.InitBudget > 0 && IsOffline(v),
             ActionKind.Teardown => GlobalsRef.TeardownBudget > 0,
             ActionKind.Migrate => v < _vcpus && GlobalsRef.MigrateBudget > 0 && action.Arg < _tasks && CanMigrate(action.Arg, v),

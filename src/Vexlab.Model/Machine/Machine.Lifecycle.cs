@@ -25,7 +25,18 @@ public sealed partial class Machine
     {
         Spend(ref GlobalsRef.SmiBudget);
         ref var cpu = ref VcpuRef(v);
+        var before = cpu.Run;
         sink.On(new ModelEvent(ModelEventKind.External, (byte)v, cpu.CurrentTask, (byte)ActionKind.Smi, 0, -1));
+        if (before != RunState.InGuest)
+        {
+            // kvm_vcpu_has_events: a pending SMI ends a halt (KVM_REQ_SMI, smi_pending); vcpu_block clears
+            // apf.halted. KVM resumes after RSM where the halt left off, with no HLT restart: past the guest's HLT
+            // (kvm_emulate_halt skipped it), or at the access the APF halt was waiting to retry.
+            cpu.ApfHalted = 0;
+            cpu.Run = RunState.InGuest;
+            sink.On(new ModelEvent(ModelEventKind.Unhalted, (byte)v, cpu.CurrentTask, 4, 0, -1));
+        }
+
         if (!_host.AsyncPf)
         {
             return;
@@ -46,6 +57,13 @@ public sealed partial class Machine
             cpu.Run = RunState.InHost;
         }
     }
+
+    /// <summary>
+    /// Whether an SMI is taken: by a vCPU running guest code (at an instruction boundary) or halted, in the guest's
+    /// HLT or KVM's APF halt, which the SMI ends (kvm_vcpu_has_events). Not by a vCPU stalled in the host on a
+    /// synchronous fault: its thread is blocked in the host's page fault until the page is in.
+    /// </summary>
+    private static bool SmiCanEnter(RunState run) => run is RunState.InGuest or RunState.GuestHalt or RunState.HostHalted;
 
     /// <summary>
     /// A vCPU the guest has taken offline: every workload task pinned to it has ended and its idle

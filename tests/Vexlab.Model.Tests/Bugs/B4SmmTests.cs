@@ -71,19 +71,63 @@ public sealed class B4SmmTests
         BugAsserts.AssertSleepsForever(s, m.WorkloadTask(0));
     }
 
-    /// <summary>The SMI is taken at an instruction boundary of a running vCPU, and only within its budget.</summary>
+    /// <summary>
+    /// The SMI is taken within its budget by a running vCPU (at an instruction boundary) and by a halted one, whose
+    /// halt it ends (kvm_vcpu_has_events tests KVM_REQ_SMI and smi_pending): KVM's APF halt is left with the access
+    /// to retry, the guest's HLT is left behind (no HLT restart after RSM). A vCPU stalled in the host on a
+    /// synchronous fault does not take it: its thread is in the host's page fault.
+    /// </summary>
     [Fact]
-    public void Smi_OnlyWhileInGuest_AndWithinBudget()
+    public void Smi_EndsAnApfHalt_AndTheAccessIsRetried()
     {
         var m = Build("kvm-halt", [Kernel("k", 0, KTouch(0))], bounds: new ExternalBounds(0, 0, 0, 0, Smis: 1));
         var s = new Script(m);
         Assert.True(s.IsEnabled(ActionKind.Smi, 0));
         s.Do(ActionKind.Step, 0);
         Assert.Equal(RunState.HostHalted, m.Vcpu(0).Run);
+        Assert.True(s.IsEnabled(ActionKind.Smi, 0));
+        var smi = s.Do(ActionKind.Smi, 0);
+        Assert.Contains(smi, e => e.Kind == ModelEventKind.Unhalted && e.Aux == 4);
+        Assert.Equal(RunState.InGuest, m.Vcpu(0).Run);
+        Assert.Equal(0, m.Vcpu(0).ApfHalted);
         Assert.False(s.IsEnabled(ActionKind.Smi, 0));
+
+        // The retried access finds its gfn still in flight: halted again (kvm_find_async_pf_gfn), until the page is in.
+        s.Do(ActionKind.Step, 0);
+        Assert.Equal(RunState.HostHalted, m.Vcpu(0).Run);
         s.CompleteAny();
-        s.Do(ActionKind.Dequeue, 0, 0);
-        s.Do(ActionKind.Smi, 0);
+        BugAsserts.AssertFinishedClean(s);
+    }
+
+    [Fact]
+    public void Smi_IsNotTakenWhileStalledInTheHost()
+    {
+        var m = Build("sync", [Kernel("k", 0, KTouch(0))], bounds: new ExternalBounds(0, 0, 0, 0, Smis: 1));
+        var s = new Script(m);
+        s.Do(ActionKind.Step, 0);
+        Assert.Equal(RunState.HostStalled, m.Vcpu(0).Run);
         Assert.False(s.IsEnabled(ActionKind.Smi, 0));
+    }
+
+    [Fact]
+    public void Smi_EndsTheGuestsHlt()
+    {
+        // The task sleeps on its not-present fault and the idle task halts; the SMI ends that HLT, and the idle loop
+        // halts again (the page is still missing) within the same budget of one SMI.
+        var m = Build("kvm-pf-int", [User("a", 0, Touch(0))], bounds: new ExternalBounds(0, 0, 0, 0, Smis: 1));
+        var s = new Script(m);
+        s.StepUntil(ModelEventKind.TaskSlept);
+        while (m.Vcpu(0).Run != RunState.GuestHalt)
+        {
+            s.Do(ActionKind.Step, 0);
+        }
+
+        Assert.True(s.IsEnabled(ActionKind.Smi, 0));
+        var smi = s.Do(ActionKind.Smi, 0);
+        Assert.Contains(smi, e => e.Kind == ModelEventKind.Unhalted && e.Aux == 4);
+        Assert.Equal(RunState.InGuest, m.Vcpu(0).Run);
+        Assert.True(s.IsEnabled(ActionKind.Step, 0));
+        s.CompleteAny();
+        BugAsserts.AssertFinishedClean(s);
     }
 }
