@@ -178,9 +178,18 @@ public sealed class InvariantParser
         return _tokens[_next++];
     }
 
-    /// <summary>An error at character <paramref name="at"/> of the expression (the quote, if any, counts).</summary>
+    /// <summary>
+    /// An error at character <paramref name="at"/> of the expression (the quote, if any, counts); at the scalar's
+    /// start when its value is not its source text (a block scalar, a line break, an escape), where no column
+    /// counted along the value is the token's.
+    /// </summary>
     private InputException Error(int at, string problem) =>
-        InputException.At(_node.File, _node.Line, _node.Column + (_node.IsQuoted ? 1 : 0) + at, _node.Path.Length == 0 ? null : _node.Path, problem);
+        InputException.At(
+            _node.File,
+            _node.Line,
+            _node.IsVerbatim ? _node.Column + (_node.IsQuoted ? 1 : 0) + at : _node.Column,
+            _node.Path.Length == 0 ? null : _node.Path,
+            problem);
 
     private static List<(string, int)> Tokenize(string text)
     {

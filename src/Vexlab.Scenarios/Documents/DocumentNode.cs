@@ -36,11 +36,12 @@ public abstract class DocumentNode
 /// <summary>A scalar as written (quotes removed).</summary>
 public sealed class ScalarNode : DocumentNode
 {
-    internal ScalarNode(string file, int line, int column, string path, string value, bool isQuoted)
+    internal ScalarNode(string file, int line, int column, string path, string value, bool isQuoted, bool isVerbatim = false)
         : base(file, line, column, path)
     {
         Value = value;
         IsQuoted = isQuoted;
+        IsVerbatim = isVerbatim;
     }
 
     /// <summary>The text of the scalar, without quotes.</summary>
@@ -48,6 +49,13 @@ public sealed class ScalarNode : DocumentNode
 
     /// <summary>True when the scalar was quoted or a block scalar.</summary>
     public bool IsQuoted { get; }
+
+    /// <summary>
+    /// True when <see cref="Value"/> is the source text character for character on the scalar's one line, after
+    /// the opening quote if any: a plain or quoted scalar without escapes, line breaks or folding. Only then does
+    /// character i of the value sit at column <see cref="DocumentNode.Column"/> + i (+ 1 for the quote).
+    /// </summary>
+    public bool IsVerbatim { get; }
 
     /// <summary>True for a plain empty value, <c>~</c> or <c>null</c>.</summary>
     public bool IsNull => !IsQuoted && Value is "" or "~" or "null" or "Null" or "NULL";

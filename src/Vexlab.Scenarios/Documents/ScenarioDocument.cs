@@ -212,7 +212,7 @@ public sealed class ScenarioDocument
                 case Scalar scalar:
                     parser.MoveNext();
                     return new ScalarNode(
-                        file, Line(scalar), Column(scalar), path, scalar.Value, scalar.Style is not ScalarStyle.Plain);
+                        file, Line(scalar), Column(scalar), path, scalar.Value, scalar.Style is not ScalarStyle.Plain, IsVerbatim(scalar));
                 case SequenceStart:
                     return ReadSequence(parser, path, depth);
                 case MappingStart:
@@ -277,6 +277,22 @@ public sealed class ScenarioDocument
 
             parser.MoveNext();
             return new MappingNode(file, Line(start), Column(start), path, entries);
+        }
+
+        /// <summary>
+        /// Whether the scalar's value is its source text: one line, plain or quoted, and as long as the span between
+        /// its quotes (an escape such as <c>\x41</c> or <c>''</c>, a block scalar or a folded line break makes the
+        /// value differ from the text, so a column counted along the value would point elsewhere).
+        /// </summary>
+        private static bool IsVerbatim(Scalar scalar)
+        {
+            var quotes = scalar.Style switch
+            {
+                ScalarStyle.Plain => 0,
+                ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted => 2,
+                _ => -1,
+            };
+            return quotes >= 0 && scalar.Start.Line == scalar.End.Line && scalar.End.Column - scalar.Start.Column == scalar.Value.Length + quotes;
         }
 
         private static int Line(ParsingEvent e) => ToInt(e.Start.Line);
