@@ -369,6 +369,12 @@ public sealed class ModelFile
             throw nameNode.Error("expected a name without spaces");
         }
 
+        // Counterexamples call vCPU N's idle task swapper/N (Machine.TaskName): a task of that name could not be told from it.
+        if (Enumerable.Range(0, vcpus).Any(v => name == string.Create(CultureInfo.InvariantCulture, $"swapper/{v}")))
+        {
+            throw nameNode.Error($"'{name}' is the name of a vCPU's idle task in counterexamples");
+        }
+
         var modeNode = Scalar(Required(node, "mode"));
         var mode = modeNode.Value switch
         {
