@@ -206,7 +206,17 @@ public sealed class ModelFile
             }
         }
 
-        var name = root.TryGetValue("name", out var nameNode) ? Scalar(nameNode).Value : System.IO.Path.GetFileNameWithoutExtension(doc.File);
+        var name = System.IO.Path.GetFileNameWithoutExtension(doc.File);
+        if (root.TryGetValue("name", out var nameNode))
+        {
+            // As a task's: the name heads the output ("model NAME under P"), the JSON and the checkpoint's identity,
+            // where an empty one (a bare 'name:') or one with spaces reads as something else.
+            name = Scalar(nameNode).Value;
+            if (name.Length == 0 || name.Any(char.IsWhiteSpace))
+            {
+                throw nameNode.Error("expected a name without spaces");
+            }
+        }
         var vcpus = RequiredInt(root, "vcpus", 1, 8);
         var pages = RequiredInt(root, "pages", 1, 64);
         var hostAbsent = PageList(root, "host_absent", pages);

@@ -87,6 +87,8 @@ public sealed class ModelFileTests
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"sleepin < 1\"}\n", "m.yaml:6:22", "unknown field 'sleepin'; did you mean sleeping? (expected one of sleeping,")]
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, exp: \"sleeping < 1\"}\n", "m.yaml:6:15", "unknown key 'exp'; did you mean expr? (expected one of name, expr)")]
     [InlineData("vcpus: 1\npages: 1\nknobs: {guest.apf.dumy_entries: false}\ntasks: []\n", "m.yaml:3:9", "unknown knob 'guest.apf.dumy_entries'; did you mean guest.apf.dummy_entries? (vexlab explain keys lists them)")]
+    [InlineData("name:\nvcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\n", "m.yaml:1:6", "expected a name without spaces")]
+    [InlineData("name: two faults\nvcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\n", "m.yaml:1:7", "expected a name without spaces")]
     // The idle task of vCPU N is swapper/N in counterexamples.
     [InlineData("vcpus: 2\npages: 1\ntasks:\n  - {name: swapper/1, mode: user, program: \"touch 0\"}\n", "m.yaml:4:12", "'swapper/1' is the name of a vCPU's idle task")]
     // A value that is not its source text (folded, continued on the next line, escaped) has no column per character: the error is at the scalar.
