@@ -217,6 +217,7 @@ public sealed class ModelFile
                 throw nameNode.Error("expected a name without spaces");
             }
         }
+
         var vcpus = RequiredInt(root, "vcpus", 1, 8);
         var pages = RequiredInt(root, "pages", 1, 64);
         var hostAbsent = PageList(root, "host_absent", pages);
@@ -252,6 +253,13 @@ public sealed class ModelFile
             }
 
             bounds = new ExternalBounds(values[0], values[1], values[2], values[3], values[4], values[5], values[6], values[7]);
+        }
+
+        // Only a raised NMI's handler touches nmi_touch_page, on nmi_vcpu: without one they would be ignored.
+        if (bounds.Nmis == 0 && (nmiTouchPage >= 0 || nmiVcpu >= 0))
+        {
+            var node = nmiTouchPage >= 0 ? nmiNode! : nmiVcpuNode!;
+            throw node.Error("no NMI is raised (bounds.nmis is 0), so this has no effect; set bounds.nmis or leave it out");
         }
 
         var knobs = new List<KeyValuePair<string, string>>();
@@ -568,7 +576,12 @@ public sealed class ModelFile
         {
             foreach (var item in Sequence(node).Items)
             {
-                set.Add(Int(item, 0, pages - 1, string.Create(CultureInfo.InvariantCulture, $"a page from 0 to {pages - 1} (page out of range)")));
+                var page = Int(item, 0, pages - 1, string.Create(CultureInfo.InvariantCulture, $"a page from 0 to {pages - 1} (page out of range)"));
+                if (!set.Add(page))
+                {
+                    // A page listed twice is most likely another page mistyped, which would then be left out unseen.
+                    throw item.Error(string.Create(CultureInfo.InvariantCulture, $"page {page} is listed twice"));
+                }
             }
         }
 

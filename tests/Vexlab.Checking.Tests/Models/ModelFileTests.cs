@@ -97,6 +97,9 @@ public sealed class ModelFileTests
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"\\x73leeping <= 1 and exited >< 2\"}\n", "m.yaml:6:21", "unknown operator '><'")]
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: sleeping <= 1 and exited >< 2}\n", "m.yaml:6:46", "unknown operator '><'")]
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: 'sleeping <= 1 and exited >< 2'}\n", "m.yaml:6:47", "unknown operator '><'")]
+    [InlineData("vcpus: 1\npages: 2\nhost_absent: [0, 0]\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\n", "m.yaml:3:18", "page 0 is listed twice")]
+    [InlineData("vcpus: 1\npages: 2\nnmi_touch_page: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\n", "m.yaml:3:17", "no NMI is raised (bounds.nmis is 0)")]
+    [InlineData("vcpus: 2\npages: 2\nnmi_vcpu: 1\nbounds: {ticks: 1}\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\n", "m.yaml:3:11", "no NMI is raised (bounds.nmis is 0)")]
     public void Parse_BadFile_NamesThePlace(string yaml, string where, string problem)
     {
         var e = Assert.Throws<InputException>(() => ModelFile.Parse(yaml, "m.yaml"));
