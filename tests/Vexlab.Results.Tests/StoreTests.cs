@@ -95,6 +95,19 @@ public sealed class StoreTests
         Assert.Equal("BIGINT", Assert.Single(taskTypes)[0]);
     }
 
+    [Theory]
+    [InlineData("""{"work_done": 5, "lat_ency": 7}""")]
+    [InlineData("""{"work_done": 5, "lat": {"ency": 7}}""")]
+    [InlineData("""{"work_done": 5, "guest": {"tasks": [{"name": "a", "lat_ency": 7}]}}""")]
+    public void RunRow_AFieldNamedLikeAnAxis_IsRefusedNotDropped(string json)
+    {
+        // An axis column and a field of the run with one name: the row would keep the axis value only.
+        var sweep = SweepFile.Parse("scenario: postcopy\nprotocols: [ve]\naxes:\n  - {name: lat_ency, key: host.latency, unit: us, values: [1]}\n", "x.yaml");
+        var run = SweepPlan.Runs(sweep).First();
+        var message = Fails(() => RunRow.From(run, System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject(), "0.0.0"));
+        Assert.StartsWith("axis lat_ency: the run's result has a field lat_ency", message);
+    }
+
     [Fact]
     public void Resume_HalfTheRowsThenRerun_EqualsOneFullRun()
     {

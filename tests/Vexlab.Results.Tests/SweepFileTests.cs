@@ -47,6 +47,8 @@ public sealed class SweepFileTests
     [InlineData("scenario: postcopy\nprotocols: [ve]\nseeds: 0\n", "x.yaml:3:8: seeds: expected a number of seeds")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: latency\n    key: host.latency\n", "x.yaml:4:5: axes[0]: axis latency: give its values")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: seed\n    key: a.b\n    values: [1]\n", "x.yaml:4:11: axes[0].name: \"seed\" is a column of every result")]
+    [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: cpu_ns\n    key: host.latency\n    values: [1]\n", "x.yaml:4:11: axes[0].name: \"cpu_ns\" is a column of every result")]
+    [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: vcpu_ns_guest\n    key: host.latency\n    values: [1]\n", "x.yaml:4:11: axes[0].name: \"vcpu_ns_guest\" is named like the result columns vcpu_ns_*")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: x\n    key: Not A Key\n    values: [1]\n", "x.yaml:5:10: axes[0].key: \"Not A Key\" is not a scenario key")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: x\n    key: a.b\n    range: {from: 1, to: 5, step: 0}\n", "x.yaml:6:35: axes[0].range.step: the step must be greater than 0")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: x\n    key: a.b\n    log: {from: 0, to: 5, points: 3}\n", "x.yaml:6:17: axes[0].log.from: a log range starts above 0")]

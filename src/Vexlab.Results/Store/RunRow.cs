@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Vexlab.Model.Configuration;
 using Vexlab.Results.Sweeps;
 using Vexlab.Scenarios.Documents;
 
@@ -44,11 +45,13 @@ public sealed class RunRow
         result.Add(new("vexlab_version", vexlabVersion));
 
         var taken = new HashSet<string>(result.Select(r => r.Key), StringComparer.OrdinalIgnoreCase);
+        var axes = new HashSet<string>(run.Point.Select(p => p.Axis.Name), StringComparer.OrdinalIgnoreCase);
         var tasks = new List<List<KeyValuePair<string, object>>>();
         foreach (var (name, value) in json)
         {
             if (taken.Contains(name))
             {
+                RefuseAxisField(name, axes);
                 continue;
             }
 
@@ -63,7 +66,7 @@ public sealed class RunRow
                             var row = new List<KeyValuePair<string, object>>(identity) { new("task", (long)i) };
                             if (taskArray[i] is JsonObject task)
                             {
-                                Flatten(task, string.Empty, row, new HashSet<string>(row.Select(r => r.Key), StringComparer.OrdinalIgnoreCase));
+                                Flatten(task, string.Empty, row, new HashSet<string>(row.Select(r => r.Key), StringComparer.OrdinalIgnoreCase), axes);
                             }
 
                             tasks.Add(row);
@@ -71,14 +74,14 @@ public sealed class RunRow
                     }
                     else
                     {
-                        Add("guest_" + gName, gValue, result, taken);
+                        Add("guest_" + gName, gValue, result, taken, axes);
                     }
                 }
 
                 continue;
             }
 
-            Add(name, value, result, taken);
+            Add(name, value, result, taken, axes);
         }
 
         return new RunRow(run.RunKey, result, tasks);
@@ -96,42 +99,58 @@ public sealed class RunRow
         return CanonicalHash.Compute(string.Join('\n', lines) + "\n");
     }
 
-    private static void Flatten(JsonObject obj, string prefix, List<KeyValuePair<string, object>> row, HashSet<string> taken)
+    private static void Flatten(JsonObject obj, string prefix, List<KeyValuePair<string, object>> row, HashSet<string> taken, HashSet<string> axes)
     {
         foreach (var (name, value) in obj)
         {
-            Add(prefix + name, value, row, taken);
+            Add(prefix + name, value, row, taken, axes);
         }
     }
 
-    private static void Add(string name, JsonNode? value, List<KeyValuePair<string, object>> row, HashSet<string> taken)
+    private static void Add(string name, JsonNode? value, List<KeyValuePair<string, object>> row, HashSet<string> taken, HashSet<string> axes)
     {
         switch (value)
         {
             case null:
                 return;
             case JsonObject obj:
-                Flatten(obj, name + "_", row, taken);
+                Flatten(obj, name + "_", row, taken, axes);
                 return;
             case JsonArray array:
-                Put(name, array.ToJsonString(), row, taken);
+                Put(name, array.ToJsonString(), row, taken, axes);
                 return;
             case JsonValue scalar:
                 var scalarValue = Scalar(scalar);
                 if (scalarValue is not null)
                 {
-                    Put(name, scalarValue, row, taken);
+                    Put(name, scalarValue, row, taken, axes);
                 }
 
                 return;
         }
     }
 
-    private static void Put(string name, object value, List<KeyValuePair<string, object>> row, HashSet<string> taken)
+    private static void Put(string name, object value, List<KeyValuePair<string, object>> row, HashSet<string> taken, HashSet<string> axes)
     {
         if (taken.Add(name))
         {
             row.Add(new(name, value));
+        }
+        else
+        {
+            RefuseAxisField(name, axes);
+        }
+    }
+
+    /// <summary>
+    /// A field of the run that has an axis's column name: the row holds one of them only, so the run's value
+    /// would be dropped without a word (an axis named cpu_ns replaced every task's cpu_ns with the axis value).
+    /// </summary>
+    private static void RefuseAxisField(string name, HashSet<string> axes)
+    {
+        if (axes.Contains(name))
+        {
+            throw new InputException($"axis {name}: the run's result has a field {name} of its own, and the column holds one of them; name the axis differently");
         }
     }
 

@@ -23,7 +23,19 @@ public static class SweepFile
     {
         "run_key", "protocol", "variant", "seed", "scenario_hash", "vexlab_version", "scenario", "replay",
         "simulated_ns", "events", "digest", "work_done", "task", "name", "count", "finished_ns",
+        "signals", "cpu_ns", "wait_ns", "migrations", "share", "incomplete",
+        "guest_outcome", "guest_panic", "guest_error_returns", "host_evictions",
     };
+
+    /// <summary>
+    /// Starts of the columns a run's objects flatten into (<c>exits_EPT_VIOLATION</c>, a task's
+    /// <c>requests_arrived</c>): an axis named like one would take that field's place in the row.
+    /// </summary>
+    public static readonly IReadOnlyList<string> ReservedPrefixes =
+    [
+        "guest_page_cache_", "signals_", "fault_latency_ns_", "vcpu_ns_", "exits_", "injected_",
+        "host_async_", "host_swap_device_", "host_reclaim_", "timing_", "requests_", "exit_stats_",
+    ];
 
     private static readonly string[] s_topKeys = ["name", "description", "scenario", "set", "protocols", "seeds", "axes"];
     private static readonly string[] s_axisKeys = ["name", "key", "unit", "values", "range", "log"];
@@ -305,6 +317,11 @@ public static class SweepFile
         if (ReservedColumns.Contains(name))
         {
             throw nameNode.Error($"\"{name}\" is a column of every result; name the axis differently");
+        }
+
+        if (ReservedPrefixes.FirstOrDefault(p => name.StartsWith(p, StringComparison.Ordinal)) is { } prefix)
+        {
+            throw nameNode.Error($"\"{name}\" is named like the result columns {prefix}*; name the axis differently");
         }
 
         var keyNode = RequiredScalar(node, "key", "the scenario key or knob the axis sets, such as host.latency");
