@@ -174,6 +174,23 @@ public sealed class SweepCliTests : IDisposable
         Assert.Equal(formatOrError == "parquet", head.SequenceEqual("PAR1"u8.ToArray()));
     }
 
+    // Without --out the export goes beside the store, whatever folders its path names.
+    [Theory]
+    [InlineData("export.duckdb", "results", "export.csv")]
+    [InlineData("sub/../export.duckdb", "results", "export.csv")]
+    [InlineData("sub/../export.duckdb", "tasks", "export.tasks.csv")]
+    [InlineData("sub/../sub/export.duckdb", "sweep", "sub/export.sweep.csv")]
+    public void Export_without_out_writes_beside_the_store(string store, string table, string expected)
+    {
+        Directory.CreateDirectory(P("sub"));
+        var db = P(store);
+        Assert.Equal(0, CliRunner.RunFake("sweep", "run", P("kill.yaml"), "--db", db).ExitCode);
+        var r = CliRunner.Run("results", "export", db, "--format", "csv", "--table", table);
+        Assert.Equal(0, r.ExitCode);
+        Assert.True(File.Exists(P(expected)), r.Stdout);
+        Assert.Equal([P(expected)], Directory.GetFiles(_dir, "*.csv", SearchOption.AllDirectories).Select(Path.GetFullPath));
+    }
+
     // A --where that is no condition is refused with DuckDB's reason, named as the option, not as the query around it.
     [Theory]
     [InlineData("plot", "latency >", "Parser Error: syntax error at or near \")\"")]

@@ -106,8 +106,9 @@ public static class ResultsCommand
             var path = parse.GetValue(file)!;
             var name = parse.GetValue(table)!;
             var fmt = ExportFormat(parse.GetValue(format), parse.GetValue(output));
+            // Beside the store: only its extension changes (a folder such as ../ in the path stays as written).
             var target = parse.GetValue(output)
-                ?? Path.ChangeExtension(path, (name == SweepStore.ResultsTable ? string.Empty : "." + name) + "." + fmt).Replace("..", ".", StringComparison.Ordinal);
+                ?? Path.ChangeExtension(path, (name == SweepStore.ResultsTable ? string.Empty : "." + name) + "." + fmt);
             DistinctFiles.Require([], [("--out", target), ("--json", jsonTarget.Path)]);
             if (Path.GetFullPath(target) == Path.GetFullPath(path))
             {
