@@ -109,6 +109,22 @@ public sealed class InputBeforeOutputTests : IDisposable
         Assert.False(File.Exists(db));
     }
 
+    // A knob that none of the sweep's protocol entries uses changes no run: vexlab run and compare refuse it,
+    // and so does the sweep, at its place, before the store exists (the runs stored it in their scenario_hash only).
+    [Theory]
+    [InlineData("set:\n  duration: 2ms\n  guest.ve.clear_busy: after-hypercall\n", new string[0], ":5:3: guest.ve.clear_busy: none of sync, kvm-halt uses this knob (it applies to ve)\n")]
+    [InlineData("set:\n  duration: 2ms\naxes:\n  - {name: mode, key: guest.ve.can_continue, values: [seed, always]}\n", new string[0], ":6:55: guest.ve.can_continue: none of sync, kvm-halt uses this knob (it applies to ve)\n")]
+    [InlineData("set:\n  duration: 2ms\n", new[] { "--set", "host.ve.convertible=needs-io" }, "--set: host.ve.convertible: none of sync, kvm-halt uses this knob (it applies to ve)")]
+    public void Sweep_KnobThatNoEntryUses_IsRefusedBeforeAnyRun(string rest, string[] extra, string expected)
+    {
+        var sweep = Write("unused.yaml", "scenario: postcopy\nprotocols: [sync, kvm-halt]\n" + rest);
+        var db = P("unused.duckdb");
+        var result = Simulate(["sweep", "run", sweep, "--db", db, .. extra]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("vexlab: " + (expected.StartsWith(':') ? sweep + expected : expected), result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(db));
+    }
+
     [Fact]
     public void Sweep_UnknownBuiltinScenario_NamesItsPlace()
     {

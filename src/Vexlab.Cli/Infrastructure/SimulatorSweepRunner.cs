@@ -69,6 +69,6 @@ public static class SimulatorSweepRunner
         {
             Overrides.ParseSet("seed=" + run.Seed.ToString(CultureInfo.InvariantCulture), "sweep"),
         };
-        return ScenarioRunner.Prepare(document, arg, run.Protocol, sets, ProtocolCatalog.Names);
+        return ScenarioRunner.Prepare(document, arg, run.Protocol, sets, run.SweepProtocols.Count > 0 ? run.SweepProtocols : ProtocolCatalog.Names);
     }
 }

@@ -31,6 +31,12 @@ public sealed record SweepRun
 
     public required ProtocolEntry Protocol { get; init; }
 
+    /// <summary>
+    /// The protocols of all the sweep's entries: a knob that none of them uses changes no run, so the
+    /// runner refuses it as <c>vexlab compare</c> does, rather than store runs that ignored it.
+    /// </summary>
+    public IReadOnlyList<string> SweepProtocols { get; init; } = [];
+
     public required long Seed { get; init; }
 
     /// <summary>32 hex digits identifying the run in its sweep: hash of point, seed and protocol entry.</summary>
@@ -127,6 +133,7 @@ public static class SweepPlan
         var axes = sweep.Axes;
         var indices = new int[axes.Count];
         var points = sweep.PointCount;
+        var protocols = sweep.Protocols.Select(p => p.Protocol).Distinct(StringComparer.Ordinal).ToList();
         for (long pointIndex = 0; pointIndex < points; pointIndex++)
         {
             var point = new AxisSetting[axes.Count];
@@ -150,6 +157,7 @@ public static class SweepPlan
                             Point = point,
                             PointIndex = pointIndex,
                             Protocol = protocol,
+                            SweepProtocols = protocols,
                             Seed = seed,
                             RunKey = key,
                         };
