@@ -174,6 +174,35 @@ public sealed class SweepCliTests : IDisposable
         Assert.Equal(formatOrError == "parquet", head.SequenceEqual("PAR1"u8.ToArray()));
     }
 
+    // Each row is what vexlab run of its replay line prints, a knob of the sweep's other protocol included:
+    // under kvm-pf-int the ve axis sets nothing, and the row's scenario_hash is the replay's.
+    [Fact]
+    public void Each_row_is_its_replay_lines_run()
+    {
+        File.WriteAllText(P("mixed.yaml"), """
+            scenario: postcopy
+            set:
+              duration: 1ms
+            protocols: [kvm-pf-int, ve]
+            axes:
+              - {name: mode, key: guest.ve.can_continue, values: [seed, always]}
+            """);
+        var db = P("mixed.duckdb");
+        Assert.Equal(0, CliRunner.Run("sweep", "run", P("mixed.yaml"), "--db", db, "--jobs", "1").ExitCode);
+        var rows = StoreOperations.Query(db, "SELECT replay, scenario_hash, digest, work_done FROM results ORDER BY run_key").Rows;
+        Assert.Equal(4, rows.Count);
+        foreach (var row in rows)
+        {
+            var replay = ((string)row[0]!).Split(' ')[1..];
+            var run = CliRunner.Run([.. replay, "--json", "-"]);
+            Assert.Equal(0, run.ExitCode);
+            using var doc = System.Text.Json.JsonDocument.Parse(run.Stdout);
+            Assert.Equal((string)row[1]!, doc.RootElement.GetProperty("scenario_hash").GetString());
+            Assert.Equal((string)row[2]!, doc.RootElement.GetProperty("digest").GetString());
+            Assert.Equal(Convert.ToInt64(row[3], System.Globalization.CultureInfo.InvariantCulture), doc.RootElement.GetProperty("work_done").GetInt64());
+        }
+    }
+
     // Without --out the export goes beside the store, whatever folders its path names.
     [Theory]
     [InlineData("export.duckdb", "results", "export.csv")]

@@ -65,10 +65,19 @@ public static class SimulatorSweepRunner
 
     private static PreparedRun Prepare(SweepRun run, ScenarioDocument document, string arg)
     {
+        var protocols = run.SweepProtocols.Count > 0 ? run.SweepProtocols : ProtocolCatalog.Names;
         var sets = new List<Override>(run.AllOverrides)
         {
             Overrides.ParseSet("seed=" + run.Seed.ToString(CultureInfo.InvariantCulture), "sweep"),
         };
-        return ScenarioRunner.Prepare(document, arg, run.Protocol, sets, run.SweepProtocols.Count > 0 ? run.SweepProtocols : ProtocolCatalog.Names);
+        foreach (var set in sets)
+        {
+            KnobCatalog.RequireUsed(set.Key, protocols, set.Origin);
+        }
+
+        // A knob of the sweep's other protocols is left out of this entry's scenario, as its replay line leaves
+        // it out: kept, it changed nothing in the run but its scenario_hash, which then differed from the replay's.
+        sets.RemoveAll(set => KnobCatalog.Find(set.Key) is { } knob && !knob.AppliesTo(run.Protocol.Protocol));
+        return ScenarioRunner.Prepare(document, arg, run.Protocol, sets, protocols);
     }
 }
