@@ -53,6 +53,8 @@ public sealed class SweepFileTests
     [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: x\n    key: a.b\n    range: {from: 1, to: 5, step: 0}\n", "x.yaml:6:35: axes[0].range.step: the step must be greater than 0")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: x\n    key: a.b\n    log: {from: 0, to: 5, points: 3}\n", "x.yaml:6:17: axes[0].log.from: a log range starts above 0")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: x\n    key: a.b\n    values: [1, 1]\n", "x.yaml:6:17: axes[0].values[1]: value \"1\" is listed twice")]
+    [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: x\n    key: a.b\n    values: [1, 1.0]\n", "x.yaml:6:17: axes[0].values[1]: value \"1.0\" is listed twice")]
+    [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: x\n    key: a.b\n    values: [0.5, 5e-1]\n", "x.yaml:6:19: axes[0].values[1]: value \"5e-1\" is listed twice")]
     [InlineData("scenario: missing.yaml\nprotocols: [ve]\n", "x.yaml:1:11: scenario: cannot read the scenario file")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\nscenario: sync\n", "x.yaml:3:1: scenario: duplicate key")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\nset:\n  host.latency: 5us\naxes:\n  - name: latency\n    key: host.latency\n    values: [1]\n", "x.yaml:4:3: host.latency is the sweep's axis latency; each run sets it from the axis values")]

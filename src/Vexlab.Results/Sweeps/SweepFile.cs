@@ -382,7 +382,8 @@ public static class SweepFile
             var value = (!scalar.IsQuoted && TryNumber(scalar.Value, out var number)
                 ? new AxisValue(number, scalar.Value)
                 : new AxisValue(null, scalar.Value)) with { Origin = Where(scalar) };
-            if (!seen.Add(value.Text))
+            // Numbers compare as numbers: 1 and 1.0 are one point of the column (and of the run), not two runs of it.
+            if (!seen.Add(value.Number is { } n ? AxisValue.FormatNumber(n) : value.Text))
             {
                 throw item.Error($"value \"{value.Text}\" is listed twice");
             }
