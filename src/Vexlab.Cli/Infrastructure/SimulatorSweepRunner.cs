@@ -75,9 +75,6 @@ public static class SimulatorSweepRunner
             KnobCatalog.RequireUsed(set.Key, protocols, set.Origin);
         }
 
-        // A knob of the sweep's other protocols is left out of this entry's scenario, as its replay line leaves
-        // it out: kept, it changed nothing in the run but its scenario_hash, which then differed from the replay's.
-        sets.RemoveAll(set => KnobCatalog.Find(set.Key) is { } knob && !knob.AppliesTo(run.Protocol.Protocol));
         return ScenarioRunner.Prepare(document, arg, run.Protocol, sets, protocols);
     }
 }

@@ -33,7 +33,10 @@ public static class ScenarioRunner
             KnobCatalog.RequireUsed(set.Key, allProtocols, set.Origin);
         }
 
-        var layers = new List<Override>(sets);
+        // A knob that only another protocol of the command uses (compare's --set, a sweep's axis) is left out of this
+        // entry's scenario, as its replay line leaves it out: kept, it changed nothing in the run but the scenario's
+        // hash, so the replay of a compare column or a sweep row printed another scenario_hash.
+        var layers = new List<Override>(sets.Where(o => KnobCatalog.Find(o.Key) is not { } knob || knob.AppliesTo(entry.Protocol)));
         layers.AddRange(entry.Overrides);
         var settings = ScenarioSchema.Instance.Resolve(document, layers);
         var setup = ScenarioBuilder.Build(settings, entry.Protocol, entry.Label, costs);
@@ -44,9 +47,7 @@ public static class ScenarioRunner
             .Append(" --duration ").Append(settings["duration"].Text);
         foreach (var o in layers)
         {
-            // compare's --set of a knob that only another listed protocol uses is not this protocol's: run would refuse it.
-            var foreign = KnobCatalog.Find(o.Key) is { } knob && !knob.AppliesTo(entry.Protocol);
-            if (!string.Equals(o.Key, "seed", StringComparison.Ordinal) && !string.Equals(o.Key, "duration", StringComparison.Ordinal) && !foreign)
+            if (!string.Equals(o.Key, "seed", StringComparison.Ordinal) && !string.Equals(o.Key, "duration", StringComparison.Ordinal))
             {
                 replay.Append(" --set ").Append(Quote(o.Text));
             }
