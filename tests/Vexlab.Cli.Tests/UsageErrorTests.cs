@@ -148,6 +148,7 @@ public sealed class UsageErrorTests
     [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "ve", "--set", "seed=-1" }, "vexlab: --set: seed: must be at least 0, got -1\n")]
     [InlineData(new[] { "compare", "--builtin", "postcopy", "--seeds", "0" }, "vexlab: --seeds: expected 1..1000, got 0\n")]
     [InlineData(new[] { "sweep", "run", "--builtin", "latency", "--jobs", "0", "--db", "never.duckdb" }, "vexlab: --jobs: expected at least 1, got 0\n")]
+    [InlineData(new[] { "sweep", "run", "--builtin", "latency", "--max-points", "-1", "--db", "never.duckdb" }, "vexlab: --max-points: expected at least 1, got -1\n")]
     public void A_shorthand_option_is_not_followed_by_its_key(string[] args, string expected)
         => AssertRefused(args, expected);
 

@@ -231,6 +231,7 @@ public sealed class PlotTests : IDisposable
         var db = PlotStore.Create(_dir);
         var set = RunSummaries.Load(db, "variant", where);
         Assert.Equal(cautioned, set.Caution is not null);
+        Assert.DoesNotContain(" 1 runs", set.Caution ?? string.Empty, StringComparison.Ordinal);
         var findings = Vexlab.Results.Reports.HtmlReport.Build(set, "0.0.0").Findings;
         Assert.Equal(cautioned, findings[0].StartsWith("Caution: the entries' means are over different points of the sweep", StringComparison.Ordinal));
         var caution = ResultPlots.Render(db, new PlotRequest { Kind = PlotKind.Stacked, Where = where }, _dir.File("s.svg"));

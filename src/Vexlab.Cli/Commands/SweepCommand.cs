@@ -60,6 +60,12 @@ public static class SweepCommand
                 throw InputException.At(null, 0, 0, "--jobs", string.Create(CultureInfo.InvariantCulture, $"expected at least 1, got {options.Jobs}"));
             }
 
+            // A bound below one point refuses every sweep, with a message quoting the bound as if it were one.
+            if (options.MaxPoints < 1)
+            {
+                throw InputException.At(null, 0, 0, "--max-points", string.Create(CultureInfo.InvariantCulture, $"expected at least 1, got {options.MaxPoints}"));
+            }
+
             SweepExecutor.CheckSize(definition, options);
             var runner = runnerFactory();
             var target = JsonTarget.From(parse, json);

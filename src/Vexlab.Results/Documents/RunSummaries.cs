@@ -218,7 +218,7 @@ public static class RunSummaries
 
         return same
             ? null
-            : $"the entries' means are over different points of the sweep ({string.Join(", ", groups.Select(g => $"{g.Key}: {g.Value.Count} runs"))}), so they do not compare like for like; choose the same points for each with --where, or merge the shards first";
+            : $"the entries' means are over different points of the sweep ({string.Join(", ", groups.Select(g => $"{g.Key}: {g.Value.Count} {(g.Value.Count == 1 ? "run" : "runs")}"))}), so they do not compare like for like; choose the same points for each with --where, or merge the shards first";
     }
 
     /// <summary>Averages runs of one entry.</summary>

@@ -96,7 +96,7 @@ public static partial class HtmlReport
         {
             ResultSource.Run => "vexlab run",
             ResultSource.Compare => "vexlab compare",
-            _ => $"sweep store ({set.Entries.Sum(e => e.Runs)} runs, means per entry)",
+            _ => $"sweep store ({set.Entries.Sum(e => e.Runs)} {(set.Entries.Sum(e => e.Runs) == 1 ? "run" : "runs")}, means per entry)",
         };
         var seeds = first.Seeds.Count == 1 ? $"seed {first.Seeds[0]}" : $"{first.Seeds.Count} seeds";
         return string.Create(Inv, $"{Path.GetFileName(set.Path)} from {source}; scenario {first.Scenario}, {first.SimulatedNs / 1e6:F1} ms simulated, {seeds}; vexlab {version}");
