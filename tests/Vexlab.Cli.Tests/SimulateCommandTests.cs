@@ -70,21 +70,26 @@ public sealed class SimulateCommandTests
         Assert.NotNull(results[2]!["work_done"]!["ci95"]);
     }
 
-    // Each column is its replay line's run, knobs of the other protocols left out of both: a kvm-pf-int column under
-    // --set guest.ve.can_continue carried that knob in its scenario_hash, which its replay did not print.
+    // Each column is its replay line's run, knobs of the other protocols left out of both (a kvm-pf-int column under
+    // --set guest.ve.can_continue carried that knob in its scenario_hash) and an entry's own knobs kept in its label
+    // (replayed as --protocol ve --set ..., the variant was "ve").
     [Fact]
     public void Compare_EachColumn_IsItsReplayLinesRun()
     {
-        var compare = CliRunner.Run("compare", "--builtin", "postcopy", "--protocols", "kvm-pf-int,ve", "--set", "guest.ve.can_continue=always", "--duration", "1ms", "--json", "-");
+        var compare = CliRunner.Run("compare", "--builtin", "postcopy", "--protocols", "kvm-pf-int,ve,ve[guest.ve.clear_busy=after-hypercall]", "--set", "guest.ve.can_continue=always", "--duration", "1ms", "--json", "-");
         Assert.True(compare.ExitCode == 0, compare.Stderr);
         foreach (var column in JsonNode.Parse(compare.Stdout)!["results"]!.AsArray())
         {
+            // The line as a shell splits it: words, or '...' quoted ones.
             var replay = column!["replay"]!.GetValue<string>();
-            var run = CliRunner.Run([.. replay.Split(' ')[1..], "--json", "-"]);
+            var words = System.Text.RegularExpressions.Regex.Matches(replay, "'[^']*'|\\S+").Select(m => m.Value.Trim('\'')).ToArray();
+            var run = CliRunner.Run([.. words[1..], "--json", "-"]);
             Assert.True(run.ExitCode == 0, run.Stderr);
             var replayed = JsonNode.Parse(run.Stdout)!;
-            Assert.Equal(column["scenario_hash"]!.GetValue<string>(), replayed["scenario_hash"]!.GetValue<string>());
-            Assert.Equal(column["digest"]!.GetValue<string>(), replayed["digest"]!.GetValue<string>());
+            foreach (var key in new[] { "scenario_hash", "variant", "digest" })
+            {
+                Assert.Equal(column[key]!.GetValue<string>(), replayed[key]!.GetValue<string>());
+            }
         }
     }
 

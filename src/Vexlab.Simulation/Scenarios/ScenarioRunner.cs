@@ -36,16 +36,20 @@ public static class ScenarioRunner
         // A knob that only another protocol of the command uses (compare's --set, a sweep's axis) is left out of this
         // entry's scenario, as its replay line leaves it out: kept, it changed nothing in the run but the scenario's
         // hash, so the replay of a compare column or a sweep row printed another scenario_hash.
-        var layers = new List<Override>(sets.Where(o => KnobCatalog.Find(o.Key) is not { } knob || knob.AppliesTo(entry.Protocol)));
+        var own = sets.Where(o => KnobCatalog.Find(o.Key) is not { } knob || knob.AppliesTo(entry.Protocol)).ToList();
+        var layers = new List<Override>(own);
         layers.AddRange(entry.Overrides);
         var settings = ScenarioSchema.Instance.Resolve(document, layers);
         var setup = ScenarioBuilder.Build(settings, entry.Protocol, entry.Label, costs);
         var name = settings.GetString("name");
         var replay = new System.Text.StringBuilder("vexlab run ").Append(scenarioArg)
-            .Append(" --protocol ").Append(entry.Protocol)
+            .Append(" --protocol ").Append(Quote(entry.Label))
             .Append(" --seed ").Append(settings["seed"].Text)
             .Append(" --duration ").Append(settings["duration"].Text);
-        foreach (var o in layers)
+
+        // The entry's own knobs stay in its label (ve[guest.ve.info_store=args]): as --set values the replay ran the
+        // same scenario under the variant "ve", so its JSON differed from the entry's.
+        foreach (var o in own)
         {
             if (!string.Equals(o.Key, "seed", StringComparison.Ordinal) && !string.Equals(o.Key, "duration", StringComparison.Ordinal))
             {
@@ -72,7 +76,7 @@ public static class ScenarioRunner
     {
         foreach (var ch in text)
         {
-            if (!(char.IsAsciiLetterOrDigit(ch) || ch is '.' or '_' or '-' or '=' or '[' or ']' or '%' or '/'))
+            if (!(char.IsAsciiLetterOrDigit(ch) || ch is '.' or '_' or '-' or '=' or '%' or '/'))
             {
                 return "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
             }
