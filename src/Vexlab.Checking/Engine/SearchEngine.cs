@@ -225,7 +225,8 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
 
                 if (_depth >= _options.MaxDepth)
                 {
-                    stop = StopReason.MaxDepth;
+                    FindDeadEndsAtBound();
+                    stop = AllDecided() ? StopReason.AllPropertiesDecided : StopReason.MaxDepth;
                     break;
                 }
 
@@ -280,6 +281,38 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
 
         ReportProgress(force: true);
         return BuildResult(stop) with { Checkpoint = checkpoint };
+    }
+
+    /// <summary>
+    /// Lists the actions of the states at the depth bound, which are not expanded, for the first dead end among them:
+    /// a dead end is one step past nothing, so a deadlock d steps deep is found with a bound of d, as a safety
+    /// violation d steps deep is (the state's successors are never generated).
+    /// </summary>
+    private void FindDeadEndsAtBound()
+    {
+        if (!_options.CheckDeadlock || _deadlockState >= 0)
+        {
+            return;
+        }
+
+        Span<ulong> actions = _actionBuffer;
+        const int Chunk = 4096;
+        for (long start = 0; start < _current.Count && _deadlockState < 0; start += Chunk)
+        {
+            ReadOnlySpan<byte> block = _current.Block(start, Chunk, ref _blockScratch).Span;
+            for (int i = 0; i < block.Length / _recordSize; i++)
+            {
+                ReadOnlySpan<byte> state = block.Slice(i * _recordSize, _stateSize);
+                if (ListActions(state, actions) == 0)
+                {
+                    NoteDeadEnd(state, checked(_current.FirstId + (int)(start + i)));
+                    if (_deadlockState >= 0)
+                    {
+                        return;
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>Every requested safety property (and deadlock freedom) has a counterexample; liveness needs the whole graph.</summary>

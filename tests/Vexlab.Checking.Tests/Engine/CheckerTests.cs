@@ -134,6 +134,29 @@ public sealed class CheckerTests
         Assert.Equal(1 + 3 + 6 + 10, result.States);
     }
 
+    // A dead end d steps deep is found under a depth bound of d, as a safety violation d steps deep is: the states at
+    // the bound are not expanded, but their actions are listed. (4, 4, 4)'s only dead end, (3, 3, 3), is 9 steps deep.
+    [Theory]
+    [InlineData(1, 9, true)]
+    [InlineData(1, 8, false)]
+    [InlineData(2, 9, true)]
+    [InlineData(2, 8, false)]
+    public void A_dead_end_at_the_depth_bound_is_found(int workers, int maxDepth, bool found)
+    {
+        var options = Options(workers);
+        options.MaxDepth = maxDepth;
+        options.CheckLiveness = false;
+        CheckResult result = Checker.Run(new GridSystem(4, liveness: false, deadlocks: true), options);
+
+        Violation? deadlock = result.Violations.SingleOrDefault(v => v.Property == Checker.DeadlockProperty);
+        Assert.Equal(found, deadlock is not null);
+        if (deadlock is not null)
+        {
+            Assert.Equal(9, deadlock.Actions.Count);
+            Assert.Equal(Checker.Run(new GridSystem(4, liveness: false, deadlocks: true), Options(workers)).Violations.Single(v => v.Property == Checker.DeadlockProperty).Actions, deadlock.Actions);
+        }
+    }
+
     [Fact]
     public void Limits_too_small_for_the_initial_state_throw()
     {
