@@ -215,6 +215,14 @@ public static class SwarmSearch
             sketch.Add(h);
             if (visited.Contains(h))
             {
+                // A time limit or Ctrl-C stops a member in a region it has seen too, where no new state comes to stop at.
+                if ((transitions & 1023) == 0 && options.CancellationToken.IsCancellationRequested)
+                {
+                    exhausted = false;
+                    stopped = true;
+                    break;
+                }
+
                 continue;
             }
 
