@@ -206,17 +206,9 @@ public sealed class ModelFile
             }
         }
 
-        var name = System.IO.Path.GetFileNameWithoutExtension(doc.File);
-        if (root.TryGetValue("name", out var nameNode))
-        {
-            // As a task's: the name heads the output ("model NAME under P"), the JSON and the checkpoint's identity,
-            // where an empty one (a bare 'name:') or one with spaces reads as something else.
-            name = Scalar(nameNode).Value;
-            if (name.Length == 0 || name.Any(char.IsWhiteSpace))
-            {
-                throw nameNode.Error("expected a name without spaces");
-            }
-        }
+        // As a task's: the name heads the output ("model NAME under P"), the JSON and the checkpoint's identity,
+        // where an empty one (a bare 'name:') or one with spaces reads as something else.
+        var name = root.TryGetValue("name", out var nameNode) ? Name(Scalar(nameNode)) : System.IO.Path.GetFileNameWithoutExtension(doc.File);
 
         var vcpus = RequiredInt(root, "vcpus", 1, 8);
         var pages = RequiredInt(root, "pages", 1, 64);
@@ -381,11 +373,7 @@ public sealed class ModelFile
         }
 
         var nameNode = Scalar(Required(node, "name"));
-        var name = nameNode.Value;
-        if (name.Length == 0 || name.Any(char.IsWhiteSpace))
-        {
-            throw nameNode.Error("expected a name without spaces");
-        }
+        var name = Name(nameNode);
 
         // Counterexamples call vCPU N's idle task swapper/N (Machine.TaskName): a task of that name could not be told from it.
         if (Enumerable.Range(0, vcpus).Any(v => name == string.Create(CultureInfo.InvariantCulture, $"swapper/{v}")))
@@ -496,11 +484,7 @@ public sealed class ModelFile
         }
 
         var nameNode = Scalar(Required(node, "name"));
-        var name = nameNode.Value;
-        if (name.Length == 0 || name.Any(char.IsWhiteSpace))
-        {
-            throw nameNode.Error("expected a name without spaces");
-        }
+        var name = Name(nameNode);
 
         if (MachineSystem.IsKnownProperty(name))
         {
@@ -545,6 +529,10 @@ public sealed class ModelFile
 
     private static DocumentNode Required(MappingNode node, string key) =>
         node.TryGetValue(key, out var value) ? value : throw node.Error($"missing key '{key}'");
+
+    /// <summary>A model's, task's or invariant's name: one word, as the output, traces and --property name it.</summary>
+    private static string Name(ScalarNode node) =>
+        node.Value.Length == 0 || node.Value.Any(char.IsWhiteSpace) ? throw node.Error("expected a name without spaces") : node.Value;
 
     private static ScalarNode Scalar(DocumentNode node) =>
         node as ScalarNode ?? throw node.Error($"expected a scalar, found {node.Description}");
