@@ -92,11 +92,12 @@ public static partial class HtmlReport
     private static string Describe(ResultSet set, string version)
     {
         var first = set.Entries[0];
+        var runs = set.Entries.Sum(e => e.Runs);
         var source = set.Source switch
         {
             ResultSource.Run => "vexlab run",
             ResultSource.Compare => "vexlab compare",
-            _ => $"sweep store ({set.Entries.Sum(e => e.Runs)} {(set.Entries.Sum(e => e.Runs) == 1 ? "run" : "runs")}, means per entry)",
+            _ => $"sweep store ({runs} {(runs == 1 ? "run" : "runs")}, means per entry)",
         };
         var seeds = first.Seeds.Count == 1 ? $"seed {first.Seeds[0]}" : $"{first.Seeds.Count} seeds";
         return string.Create(Inv, $"{Path.GetFileName(set.Path)} from {source}; scenario {first.Scenario}, {first.SimulatedNs / 1e6:F1} ms simulated, {seeds}; vexlab {version}");
