@@ -391,6 +391,7 @@ public sealed class ModelFile
         var vcpu = node.TryGetValue("vcpu", out var vcpuNode) ? Int(vcpuNode, 0, vcpus - 1, $"a vCPU index from 0 to {vcpus - 1}") : 0;
         var programNode = Scalar(Required(node, "program"));
         var code = new List<Instr>();
+        var user = mode == TaskMode.User;
         foreach (var raw in programNode.Value.Split(';'))
         {
             var words = raw.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
@@ -399,7 +400,14 @@ public sealed class ModelFile
                 continue;
             }
 
-            code.Add(ReadOp(programNode, words, pages));
+            var ins = ReadOp(programNode, words, pages);
+            var fault = TaskPrivilege.Step(ins.Op, mode, ref user);
+            if (fault != PrivilegeFault.None)
+            {
+                throw programNode.Error($"'{string.Join(' ', words)}': " + PrivilegeProblem(fault, words[0]));
+            }
+
+            code.Add(ins);
         }
 
         // GuestProgram holds at most MaxOps instructions, two of them the work-done marker and exit.
@@ -412,6 +420,15 @@ public sealed class ModelFile
         code.Add(new Instr(MicroOp.Exit));
         return new TaskSpec(name, mode, vcpu, new GuestProgram(name, [.. code]));
     }
+
+    private static string PrivilegeProblem(PrivilegeFault fault, string op) => fault switch
+    {
+        PrivilegeFault.KernelOpInUserMode =>
+            $"a user task runs '{op}' in user mode, where it is a kernel-only op; put it between 'syscall' and 'sysret', or make the task mode: kernel",
+        PrivilegeFault.SyscallInKernel => "the task is already in the kernel ('syscall' without a 'sysret' before it, or a kernel thread)",
+        PrivilegeFault.SysretOutsideSyscall => "the task is in user mode, with no 'syscall' to return from",
+        _ => "a kernel thread has no user mode to return to",
+    };
 
     private static Instr ReadOp(ScalarNode node, string[] words, int pages)
     {

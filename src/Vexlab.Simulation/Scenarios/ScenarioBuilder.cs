@@ -373,8 +373,10 @@ public static class ScenarioBuilder
         }
 
         var text = t.GetString("loop");
+        var user = mode == TaskMode.User;
         foreach (var raw in text.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
+            var first = body.Count;
             var parts = raw.Split(' ', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             InputExceptionAt Fail(string problem) => new(t.ErrorAt("loop", $"op '{raw}': {problem}"));
             int Count(int index, int max)
@@ -584,6 +586,17 @@ public static class ScenarioBuilder
                     break;
                 default:
                     throw Fail(NearestName.Unknown("op", parts[0], s_loopOps)).Error;
+            }
+
+            for (var i = first; i < body.Count; i++)
+            {
+                if (TaskPrivilege.Step(body[i].Op, mode, ref user) != PrivilegeFault.None)
+                {
+                    // Only the interrupt and preemption ops can fault here (CLI and STI #GP at CPL 3,
+                    // SDM Vol. 2A; preempt_disable is a kernel function): read and write enter and
+                    // leave the kernel around their copies.
+                    throw Fail($"a user task cannot run '{parts[0]}' (a kernel-only op); give the task mode: kernel").Error;
+                }
             }
         }
 

@@ -100,6 +100,15 @@ public sealed class ModelFileTests
     [InlineData("vcpus: 1\npages: 2\nhost_absent: [0, 0]\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\n", "m.yaml:3:18", "page 0 is listed twice")]
     [InlineData("vcpus: 1\npages: 2\nnmi_touch_page: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\n", "m.yaml:3:17", "no NMI is raised (bounds.nmis is 0)")]
     [InlineData("vcpus: 2\npages: 2\nnmi_vcpu: 1\nbounds: {ticks: 1}\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\n", "m.yaml:3:11", "no NMI is raised (bounds.nmis is 0)")]
+    // TaskPrivilege: an op at a privilege level the task is not at describes no real execution.
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0; cli; touch 0; sti\"}\n", "m.yaml:4:36", "'cli': a user task runs 'cli' in user mode, where it is a kernel-only op")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"preempt-off\"}\n", "m.yaml:4:36", "'preempt-off': a user task runs 'preempt-off' in user mode")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"ktouch 0\"}\n", "m.yaml:4:36", "'ktouch 0': a user task runs 'ktouch' in user mode")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"syscall; cli; sti; sysret; rcu-lock\"}\n", "m.yaml:4:36", "'rcu-lock': a user task runs 'rcu-lock' in user mode")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"syscall; syscall\"}\n", "m.yaml:4:36", "'syscall': the task is already in the kernel")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0; sysret\"}\n", "m.yaml:4:36", "'sysret': the task is in user mode, with no 'syscall' to return from")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: k, mode: kernel, program: \"syscall\"}\n", "m.yaml:4:38", "'syscall': the task is already in the kernel")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: k, mode: kernel, program: \"ktouch 0; sysret\"}\n", "m.yaml:4:38", "'sysret': a kernel thread has no user mode to return to")]
     public void Parse_BadFile_NamesThePlace(string yaml, string where, string problem)
     {
         var e = Assert.Throws<InputException>(() => ModelFile.Parse(yaml, "m.yaml"));

@@ -68,6 +68,7 @@ public sealed class ProtocolInvarianceLawTests
           - name: s
             loop: compute 200us; sleep 1ms
           - name: n
+            mode: kernel
             nice: 5
             loop: touch heap sequential 8 store; compute 10; irq-off; compute 5; irq-on; yield
           - name: r
@@ -85,6 +86,7 @@ public sealed class ProtocolInvarianceLawTests
           - name: a
             loop: alloc heap; touch heap sequential 32 store; free heap
           - name: b
+            mode: kernel
             loop: compute 50; preempt-off; compute 5; preempt-on
         """;
 

@@ -34,6 +34,9 @@ public sealed class LoopErrorTests
     [InlineData("sleep 1ms 5ms", "op 'sleep 1ms 5ms': unexpected '5ms'; expected sleep DURATION")]
     [InlineData("yield 3", "op 'yield 3': unexpected '3'; expected yield")]
     [InlineData("preempt-off now; preempt-on", "op 'preempt-off now': unexpected 'now'; expected preempt-off")]
+    // TaskPrivilege: a user task (the default mode) runs at CPL 3, where CLI and STI fault (SDM Vol. 2A).
+    [InlineData("compute 10; irq-off; compute 5; irq-on", "op 'irq-off': a user task cannot run 'irq-off' (a kernel-only op); give the task mode: kernel")]
+    [InlineData("preempt-off; compute 5; preempt-on", "op 'preempt-off': a user task cannot run 'preempt-off' (a kernel-only op); give the task mode: kernel")]
     public void A_word_past_an_ops_operands_is_refused(string loop, string expected)
     {
         var yaml = $"guest:\n  vcpus: 1\n  memory: 256MiB\ntasks:\n  - name: a\n    loop: {loop}\nregions:\n  - name: heap\n    size: 64MiB\n  - name: files\n    size: 64MiB\n";
