@@ -101,6 +101,9 @@ public sealed partial class Machine
             return false;
         }
 
+        // kvm_arch_setup_async_pf takes the token (alloc_apf_token; apf.id++ before 6f3c1fc53d86)
+        // before it calls kvm_setup_async_pf, so a fault refused below still uses up an id.
+        var token = AllocToken(v);
         if (cpu.ApfQueued >= _host.MaxPerVcpu)
         {
             // kvm_setup_async_pf returns 0 with the queue full: the fault is handled synchronously.
@@ -108,7 +111,6 @@ public sealed partial class Machine
             return false;
         }
 
-        var token = AllocToken(v);
         var item = NewWork(WorkKind.Async, v, page, token);
         cpu.ApfQueued++;
         if (CanDeliverAsyncPf(v, user))
