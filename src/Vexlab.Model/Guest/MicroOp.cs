@@ -119,6 +119,12 @@ public enum Condition : byte
     /// <summary>The VE info says the page is unrecoverable as far as the handler can tell.</summary>
     VeKnownUnrecoverable,
     Always,
+
+    /// <summary>
+    /// The guest's per-CPU apf_reason.enabled is clear (kvm_pv_disable_apf ran): the page-ready
+    /// handler neither reads the token nor acknowledges it (sysvec_kvm_asyncpf_interrupt).
+    /// </summary>
+    ApfReasonDisabled,
 }
 
 /// <summary>One instruction of a guest program: an op, a small argument, a jump target.</summary>

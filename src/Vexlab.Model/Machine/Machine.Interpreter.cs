@@ -61,6 +61,10 @@ public sealed partial class Machine
                 return CanContinue(t, ref f);
             case Condition.CannotSchedule:
                 return CannotSchedule(t, ref f);
+            case Condition.ApfReasonDisabled:
+                // kvm_pv_disable_apf clears apf_reason.enabled right after its MSR write; the model's
+                // APF disable is one step, so the host's enable bit is the guest's flag too.
+                return VcpuRef(v).ApfEnabled == 0;
             case Condition.TokenBroadcast:
                 return f.R0 == BroadcastToken;
             case Condition.Found:

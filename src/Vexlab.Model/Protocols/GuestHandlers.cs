@@ -79,16 +79,22 @@ public static class GuestHandlers
         return b.Build();
     }
 
-    /// <summary>sysvec_kvm_asyncpf_interrupt: EOI, read the token, wake, clear the slot, ACK.</summary>
+    /// <summary>
+    /// sysvec_kvm_asyncpf_interrupt (b1d405751cd5): EOI; then, only while apf_reason.enabled, read
+    /// the token, wake, clear the slot, ACK. kvm_cpu_down_prepare runs kvm_guest_cpu_offline with
+    /// interrupts off, so a page-ready raised before its MSR write arrives after the flag is clear.
+    /// </summary>
     public static GuestProgram ApfReadyInterrupt()
     {
         var b = new ProgramBuilder("sysvec_kvm_asyncpf_interrupt")
             .Op(MicroOp.Eoi)
+            .JumpIf(Condition.ApfReasonDisabled, "out")
             .Op(MicroOp.ReadApfToken);
         Wake(b, "clear");
         return b.Label("clear")
             .Op(MicroOp.ClearApfToken)
             .Op(MicroOp.WrmsrApfAck)
+            .Label("out")
             .Op(MicroOp.ExitPreempt)
             .Op(MicroOp.Iret)
             .Build();
