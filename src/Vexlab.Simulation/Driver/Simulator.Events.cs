@@ -171,6 +171,9 @@ public sealed partial class Simulator
         return false;
     }
 
+    /// <summary>The longest compute span, 2^60 ns (36 years): the clock plus it cannot overflow.</summary>
+    private const long MaxSpanNs = 1L << 60;
+
     /// <summary>A compute op's length: its span from the scenario, or A units of cost.compute_unit.</summary>
     private long ComputeNs(in ModelEvent e)
     {
@@ -178,7 +181,14 @@ public sealed partial class Simulator
         if (e.Token > 0 && e.Token <= spans.Count)
         {
             var span = spans[(int)e.Token - 1];
-            return Math.Max((span.Units * _c.ComputeUnit) + span.Ns, 1);
+            var unit = _c.ComputeUnit;
+
+            // N units take N x cost.compute_unit, saturated: 'compute 10000000000000000' at 1 us a
+            // unit is 1e19 ns, which wrapped past 2^63 to a negative span and ran in 1 ns (25
+            // million passes in a 1 s run instead of none). MaxSpanNs is beyond any run's end
+            // and leaves room to add it to the clock.
+            var ns = unit > 0 && span.Units > (MaxSpanNs - span.Ns) / unit ? MaxSpanNs : (span.Units * unit) + span.Ns;
+            return Math.Clamp(ns, 1, MaxSpanNs);
         }
 
         return _c.ComputeUnit * Math.Max(1, (int)e.Aux);
