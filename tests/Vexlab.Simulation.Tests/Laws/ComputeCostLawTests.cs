@@ -3,7 +3,8 @@ using Xunit.Abstractions;
 namespace Vexlab.Simulation.Tests.Laws;
 
 /// <summary>
-/// A compute op of N units takes N x cost.compute_unit of guest time, for any N and unit.
+/// A compute op of N units takes N x cost.compute_unit of guest time, for any N and unit, and an
+/// arrival stream arrives at its rate.
 /// </summary>
 public sealed class ComputeCostLawTests(ITestOutputHelper output)
 {
@@ -56,5 +57,30 @@ public sealed class ComputeCostLawTests(ITestOutputHelper output)
         Assert.Equal(0, r.Task("j").WorkDone);
         Assert.InRange(r.Task("j").Share, 0.45, 0.55);
         Assert.Equal(r.SimulatedNs, r.Task("j").CpuNs + r.Task("k").CpuNs);
+    }
+
+    [Theory]
+    [InlineData("1000/s", "2s", 5)]
+    [InlineData("100000/s", "100ms", 5)]
+    [InlineData("10000000/s", "2ms", 5)]
+    [InlineData("100000000/s", "1ms", 3)]
+    [InlineData("1000000000/s", "200us", 3)]
+    public void PoissonArrivals_ArriveAtTheirRate(string rate, string duration, int seeds)
+    {
+        // The count of a Poisson process of rate lambda over T is Poisson(lambda T): over K seeds
+        // the total is within 4 standard errors, sqrt(K lambda T), of K lambda T.
+        var lambda = Vexlab.Scenarios.Values.ScalarParsers.ParseRate(rate).Value.EventsPerSecond;
+        var t = Vexlab.Scenarios.Values.ScalarParsers.ParseDuration(duration).Value;
+        double arrived = 0;
+        for (var seed = 1; seed <= seeds; seed++)
+        {
+            var yaml = $"name: arrivals\nduration: {duration}\ntasks:\n  - name: web\n    arrivals: poisson {rate}\n    loop: compute 1\n";
+            arrived += ScenarioRuns.Run(yaml, "sync", $"seed={seed}").Task("web").Requests!.Arrived;
+        }
+
+        var expected = seeds * lambda * t / 1e9;
+        var bound = 4 * Math.Sqrt(expected);
+        output.WriteLine($"poisson {rate} over {duration} x {seeds} seeds: {arrived} arrived, expected {expected:F0} +- {bound:F0} ({(arrived - expected) / Math.Sqrt(expected):F1} standard errors)");
+        Assert.InRange(arrived, expected - bound, expected + bound);
     }
 }
