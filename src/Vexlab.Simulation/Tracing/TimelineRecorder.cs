@@ -12,15 +12,17 @@ namespace Vexlab.Simulation.Tracing;
 /// fault_latency_ns records), in the interval; <c>faults_outstanding</c>: those begun and not ended at its end.</item>
 /// <item><c>io_started</c>, <c>io_completed</c>, <c>queue_depth</c>, <c>queue_depth_max</c>: host fetches sent to and
 /// returned by the backing device, and its queue at the interval's end and at its fullest.</item>
-/// <item><c>vcpuN_guest_ns</c>, <c>vcpuN_stalled_ns</c>, <c>vcpuN_halted_ns</c>, <c>vcpuN_idle_ns</c>: how vCPU N spent the
-/// interval (the same split as the result's vcpu_ns).</item>
+/// <item><c>vcpuN_guest_ns</c>, <c>vcpuN_stalled_ns</c>, <c>vcpuN_halted_ns</c>, <c>vcpuN_idle_ns</c>, <c>vcpuN_steal_ns</c>:
+/// how vCPU N spent the interval (the same split as the result's vcpu_ns; steal: runnable, waiting for a pCPU under host.pcpus).</item>
 /// <item><c>work_NAME</c>: units of work (loop iterations) task group NAME finished in the interval.</item>
 /// </list>
 /// </summary>
 public sealed class TimelineRecorder : ITraceSink
 {
     private const int Fixed = 9;
-    private const int States = 4;
+    // One column per VcpuState, in its order. Steal (WaitingForPcpu) had none: its time went into
+    // the next column, the next vCPU's guest time or the first work_ column.
+    private const int States = 5;
 
     private readonly int _vcpus;
     private readonly int[] _groupOfTask;
@@ -54,7 +56,7 @@ public sealed class TimelineRecorder : ITraceSink
         ];
         for (var v = 0; v < vcpus; v++)
         {
-            foreach (var s in new[] { "guest", "stalled", "halted", "idle" })
+            foreach (var s in new[] { "guest", "stalled", "halted", "idle", "steal" })
             {
                 _columns.Add(string.Create(CultureInfo.InvariantCulture, $"vcpu{v}_{s}_ns"));
             }
