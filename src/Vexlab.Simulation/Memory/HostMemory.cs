@@ -205,15 +205,27 @@ public sealed class HostMemory
         ResidentPages++;
         _dirty[page] = 0;
         _pending -= _reserved[page];
+
+        // Readahead fills only the frames SwapInLatency reserved for it, and only from a swap
+        // device: a post-copy or far-memory fetch brings its one page. Without both bounds a
+        // post-copy run under a 2 MiB limit (one frame) held 24 pages, and a cluster page that
+        // became readable while the read was in flight took a frame nobody had allocated.
+        var readahead = _reserved[page] - 1;
         _reserved[page] = 0;
         var cluster = 1 << _settings.PageCluster;
         var start = page & ~(cluster - 1);
         var backing = _m.Page(page).Backing;
-        for (var p = start; p < start + cluster && p < _pages; p++)
+        if (backing >= _swapStore.Length || !_swapStore[backing])
+        {
+            readahead = 0;
+        }
+
+        for (var p = start; readahead > 0 && p < start + cluster && p < _pages; p++)
         {
             ref var pg = ref PageAt(p);
             if (p != page && Readable(ref pg, backing))
             {
+                readahead--;
                 pg.Host = HostPage.Resident;
                 _dirty[p] = 0;
                 ResidentPages++;
