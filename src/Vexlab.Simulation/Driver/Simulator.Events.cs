@@ -15,7 +15,7 @@ public sealed partial class Simulator
     {
         _digest.Append(_now, in e);
         _tracepoints.On(_now, _stepCost, _actor, in e);
-        _metrics.Observe(_now, in e, _events);
+        _metrics.Observe(_now, in e, _events, e.Kind == ModelEventKind.ExceptionDelivered && e.Aux == Vexlab.Model.Arch.Vectors.PF ? _m.TopFrame(e.Task).Event : Vexlab.Model.Guest.FrameEvent.Task);
         if (e.Vcpu < 64)
         {
             _dirty |= 1UL << e.Vcpu;

@@ -21,23 +21,33 @@ public enum ExitReason
     PauseInstruction,
 }
 
-/// <summary>What KVM (or the CPU, for #VE) injects into a vCPU.</summary>
+/// <summary>
+/// What KVM injects into a vCPU, or the CPU delivers to it (an ordinary #PF, #VE), counted once each when
+/// delivered: the kinds are disjoint, so an async-PF #PF is not also an ordinary #PF, nor a page-ready
+/// interrupt also an irq.
+/// </summary>
 public enum InjectionKind
 {
-    /// <summary>Ordinary guest #PF (vector 14).</summary>
+    /// <summary>Ordinary guest #PF (vector 14): a not-present guest PTE, delivered by the CPU.</summary>
     PageFault,
 
-    /// <summary>APF "page not present": synthetic #PF with the token in CR2.</summary>
+    /// <summary>APF "page not present": the synthetic #PF with the token in CR2 (kvm_arch_async_page_not_present).</summary>
     ApfNotPresent,
 
-    /// <summary>APF "page ready" interrupt (vector from MSR_KVM_ASYNC_PF_INT).</summary>
+    /// <summary>
+    /// APF "page ready": the interrupt on the vector of MSR_KVM_ASYNC_PF_INT (5.8+), or the 5.7 host's synthetic
+    /// #PF with the token in CR2 (kvm_arch_async_page_present).
+    /// </summary>
     ApfReady,
 
     /// <summary>#VE (vector 20), delivered by the CPU without an exit.</summary>
     VirtualizationException,
 
-    /// <summary>Any other external interrupt (timer, IPI).</summary>
+    /// <summary>Any other external interrupt (timer, IPI, the #VE design's wakeup).</summary>
     ExternalInterrupt,
+
+    /// <summary>#DF: KVM merged a #PF into a pending #PF (kvm_multiple_exception).</summary>
+    DoubleFault,
 }
 
 /// <summary>Protocol signals the simulator counts (one name each).</summary>
@@ -75,7 +85,7 @@ public static class CounterNames
     public static ImmutableArray<int> VmxExitCodes { get; } = [0, 1, 7, 10, 12, 18, 30, 31, 32, 48, 49, 52, 40];
 
     public static ImmutableArray<string> Injections { get; } =
-        ["#PF", "apf_not_present", "apf_ready", "#VE", "irq"];
+        ["#PF", "apf_not_present", "apf_ready", "#VE", "irq", "#DF"];
 
     public static ImmutableArray<string> Signals { get; } =
     [

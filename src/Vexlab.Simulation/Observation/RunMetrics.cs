@@ -1,3 +1,5 @@
+using Vexlab.Model.Arch;
+using Vexlab.Model.Guest;
 using Vexlab.Model.Machine;
 using Vexlab.Simulation.Metrics;
 using ExitReason = Vexlab.Simulation.Metrics.ExitReason;
@@ -79,19 +81,32 @@ public sealed class RunMetrics
     /// <param name="now">Simulated ns of the event.</param>
     /// <param name="e">The event.</param>
     /// <param name="apply">The Apply call that produced it (1-based).</param>
-    public void Observe(long now, in ModelEvent e, long apply)
+    /// <param name="frame">For <see cref="ModelEventKind.ExceptionDelivered"/>: the event of the frame the delivery pushed
+    /// (an ordinary #PF, or the async-PF not-present or page-ready #PF, whose vector is the same).</param>
+    public void Observe(long now, in ModelEvent e, long apply, FrameEvent frame = FrameEvent.Task)
     {
         ModelEvents++;
         switch (e.Kind)
         {
             case ModelEventKind.ExceptionDelivered:
-                Counters.Injections.Increment(e.Aux == 20 ? InjectionKind.VirtualizationException : InjectionKind.PageFault);
+                Counters.Injections.Increment(e.Aux switch
+                {
+                    Vectors.VE => InjectionKind.VirtualizationException,
+                    Vectors.DF => InjectionKind.DoubleFault,
+                    _ => frame switch
+                    {
+                        FrameEvent.AsyncPfNotPresent => InjectionKind.ApfNotPresent,
+                        FrameEvent.AsyncPfReady => InjectionKind.ApfReady,
+                        _ => InjectionKind.PageFault,
+                    },
+                });
                 break;
             case ModelEventKind.VeDelivered:
                 Counters.Signals.Increment(SignalKind.VeDelivered);
                 break;
             case ModelEventKind.InterruptDelivered:
-                Counters.Injections.Increment(InjectionKind.ExternalInterrupt);
+                // Under 5.8+ the callback vector is page-ready (MSR_KVM_ASYNC_PF_INT); in the #VE design it is the wakeup.
+                Counters.Injections.Increment(e.Aux == (byte)ModelVector.Callback && !_wakeupRing ? InjectionKind.ApfReady : InjectionKind.ExternalInterrupt);
                 break;
             case ModelEventKind.NmiDelivered:
                 Counters.Exits.Increment(ExitReason.ExceptionNmi);
@@ -99,8 +114,8 @@ public sealed class RunMetrics
             case ModelEventKind.AsyncStarted:
                 if (e.Aux == 1)
                 {
+                    // KVM decided to inject; the injection is counted when delivered (a 5.7 host can still cancel it).
                     Counters.Signals.Increment(SignalKind.ApfNotPresent);
-                    Counters.Injections.Increment(InjectionKind.ApfNotPresent);
                 }
 
                 break;
@@ -116,8 +131,8 @@ public sealed class RunMetrics
             case ModelEventKind.ReadyDequeued:
                 if (e.Aux == 1)
                 {
+                    // Notified; the injection is counted when the interrupt or #PF is delivered.
                     Counters.Signals.Increment(SignalKind.ApfPageReady);
-                    Counters.Injections.Increment(InjectionKind.ApfReady);
                 }
 
                 break;

@@ -1,0 +1,57 @@
+using Vexlab.Simulation.Metrics;
+using Vexlab.Simulation.Tracing;
+
+namespace Vexlab.Simulation.Tests.Tracing;
+
+/// <summary>
+/// The result's exits and injections count what the trace shows, kind for kind: kvm_exit per reason is
+/// exits.REASON; kvm_inj_exception and kvm_inj_virq are the injections KVM makes (the async-PF #PFs, the page-ready
+/// interrupt, other interrupts, #DF), each in one row of injected; vexlab:ve_delivered is #VE.
+/// </summary>
+public class InjectionCrossCheckTests
+{
+    public static TheoryData<string, string> Runs() => BuiltinTraces.All();
+
+    [Theory]
+    [MemberData(nameof(Runs))]
+    public void ExitsAndInjections_CountTheTracesEvents(string builtin, string protocol) =>
+        AssertCountsAgree(builtin, protocol, BuiltinTraces.Duration);
+
+    /// <summary>Long enough for page-ready under every async protocol: kvm-pf (by #PF) and kvm-pf-int (by interrupt).</summary>
+    [Theory]
+    [InlineData("postcopy", "kvm-pf")]
+    [InlineData("postcopy", "kvm-pf-int")]
+    [InlineData("swap-overcommit", "ve")]
+    public void ExitsAndInjections_CountTheTracesEvents_OverPageReady(string builtin, string protocol)
+    {
+        var result = AssertCountsAgree(builtin, protocol, "duration=20ms");
+        Assert.True(result.Counters.Injections[InjectionKind.ApfReady] + result.Counters.Signals[SignalKind.VeWakeup] > 0, "no page-ready or wakeup to compare");
+    }
+
+    private static Vexlab.Simulation.Driver.SimulationResult AssertCountsAgree(string builtin, string protocol, string duration)
+    {
+        var (result, trace, _) = BuiltinTraces.Run(builtin, protocol, duration);
+        var records = trace.Records;
+        var counters = result.Counters;
+        foreach (var reason in Enum.GetValues<ExitReason>())
+        {
+            Assert.Equal(counters.Exits[reason], records.Count(r => r.Kind == TraceKind.KvmExit && r.ExitReason == reason));
+        }
+
+        // Vectors as the trace prints them: 0xf3 is HYPERVISOR_CALLBACK_VECTOR, page-ready under 5.8+ (the #VE design's wakeup under ve).
+        var pageReadyIrqs = protocol == "ve" ? 0 : records.Count(r => r.Kind == TraceKind.KvmInjVirq && r.Vector == 0xF3);
+        var otherIrqs = records.Count(r => r.Kind == TraceKind.KvmInjVirq) - pageReadyIrqs;
+        var pfInjections = records.Count(r => r.Kind == TraceKind.KvmInjException && r.Vector == 14);
+        var injected = counters.Injections;
+        Assert.Equal(pfInjections + pageReadyIrqs, injected[InjectionKind.ApfNotPresent] + injected[InjectionKind.ApfReady]);
+        Assert.Equal(otherIrqs, injected[InjectionKind.ExternalInterrupt]);
+        Assert.Equal(records.Count(r => r.Kind == TraceKind.KvmInjException && r.Vector == 8), injected[InjectionKind.DoubleFault]);
+        Assert.Equal(records.Count(r => r.Kind == TraceKind.VeDelivered), injected[InjectionKind.VirtualizationException]);
+
+        // Each KVM injection is in one row only: the injections the trace shows, and the #PF and #VE the CPU delivers.
+        Assert.Equal(
+            records.Count(r => r.Kind is TraceKind.KvmInjException or TraceKind.KvmInjVirq) + injected[InjectionKind.VirtualizationException] + injected[InjectionKind.PageFault],
+            injected.Total);
+        return result;
+    }
+}
