@@ -151,7 +151,7 @@ public sealed partial class Simulator
         _diskRng = root.Fork("guest-disk");
         _pageCache = setup.HasFiles ? new GuestPageCache(_memory, setup.Machine.Pages, setup.PageCachePages) : null;
         _metrics = new RunMetrics(_m.TaskCount, setup.KeepFaultLatencies, setup.Machine.Protocol.Host.Ready == ReadyDelivery.WakeupRing);
-        _tracepoints = new KvmTracepoints(_vcpus, _m.TaskCount, new TraceThreads(_vcpus, _m.WorkCapacity), trace);
+        _tracepoints = new KvmTracepoints(_vcpus, _m.TaskCount, new TraceThreads(_vcpus, _m.WorkCapacity), trace, setup.Machine.Protocol.Host.Ready == ReadyDelivery.Interrupt);
         _time = new VcpuTime(_vcpus);
         var nice = new int[_m.TaskCount];
         for (var i = 0; i < setup.TaskNice.Count && _vcpus + i < nice.Length; i++)

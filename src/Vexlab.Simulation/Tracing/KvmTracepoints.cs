@@ -21,7 +21,7 @@ namespace Vexlab.Simulation.Tracing;
 /// on the vCPU whether KVM then injects #PF or halts the vCPU (kvm_arch_async_page_not_present traces first);
 /// kvm_async_pf_repeated_fault for a gfn already queued; kvm_async_pf_completed on the worker that ran
 /// async_pf_execute; kvm_async_pf_ready on the vCPU that dequeues the completion, then kvm_apic_accept_irq when the
-/// guest is notified by interrupt. Nothing async under a synchronous fault.</item>
+/// guest is notified by interrupt (5.8+; a 5.7 host injects page-ready as a #PF, traced by kvm_inj_exception). Nothing async under a synchronous fault.</item>
 /// <item>Guest faults: vexlab:guest_fault at the first faulting access of a task and vexlab:guest_fault_done at
 /// the access that completes it (or its fixup, or a signal), with the exact latency the run's
 /// fault_latency_ns records.</item>
@@ -48,6 +48,7 @@ public sealed class KvmTracepoints
 
     private readonly ITraceSink? _sink;
     private readonly TraceThreads _threads;
+    private readonly bool _readyByInterrupt;
     private readonly int _vcpus;
     private readonly bool[] _inGuest;
     private readonly long[] _exitAt;
@@ -77,9 +78,11 @@ public sealed class KvmTracepoints
     /// <param name="tasks">Guest tasks.</param>
     /// <param name="threads">Host threads and CPUs of the trace.</param>
     /// <param name="sink">Where trace records go, or null for the statistics only.</param>
-    public KvmTracepoints(int vcpus, int tasks, TraceThreads threads, ITraceSink? sink)
+    /// <param name="readyByInterrupt">Page-ready goes to the guest as an interrupt (5.8+), not as a #PF (5.7).</param>
+    public KvmTracepoints(int vcpus, int tasks, TraceThreads threads, ITraceSink? sink, bool readyByInterrupt)
     {
         ArgumentNullException.ThrowIfNull(threads);
+        _readyByInterrupt = readyByInterrupt;
         _vcpus = vcpus;
         _threads = threads;
         _sink = sink;
@@ -273,8 +276,10 @@ public sealed class KvmTracepoints
                     var gva = e.Page >= 0 ? (ulong)Machine.AddressOf(e.Page) : 0UL;
                     var s = Stamp(v, t);
                     Emit(TraceRecord.At(s, TraceKind.KvmAsyncPfReady, v) with { Token = e.Token, Gva = gva });
-                    if (e.Aux == 1)
+                    if (e.Aux == 1 && _readyByInterrupt)
                     {
+                        // 5.8+ kvm_arch_async_page_present: kvm_apic_set_irq on the MSR_KVM_ASYNC_PF_INT vector. A 5.7 host
+                        // injects a #PF instead (kvm_inject_page_fault): its kvm_inj_exception comes at the next entry.
                         Emit(TraceRecord.At(s, TraceKind.KvmApicAcceptIrq, v) with { Vector = VectorOf((byte)ModelVector.Callback) });
                     }
 
