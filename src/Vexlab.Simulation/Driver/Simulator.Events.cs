@@ -14,6 +14,12 @@ public sealed partial class Simulator
     private void OnEvent(in ModelEvent e)
     {
         _digest.Append(_now, in e);
+        if (e.Kind == ModelEventKind.NmiDelivered && e.Vcpu < _vcpus && _tracepoints.InGuestMode(e.Vcpu))
+        {
+            // The PMI exits only from guest mode; a vCPU halted in the host takes its NMI at the next entry, without an exit.
+            _metrics.Counters.Exits.Increment(MetricsExit.ExceptionNmi);
+        }
+
         _tracepoints.On(_now, _stepCost, _actor, in e);
         _metrics.Observe(_now, in e, _events, e.Kind == ModelEventKind.ExceptionDelivered && e.Aux == Vexlab.Model.Arch.Vectors.PF ? _m.TopFrame(e.Task).Event : Vexlab.Model.Guest.FrameEvent.Task);
         if (e.Vcpu < 64)

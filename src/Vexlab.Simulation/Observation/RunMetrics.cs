@@ -2,7 +2,6 @@ using Vexlab.Model.Arch;
 using Vexlab.Model.Guest;
 using Vexlab.Model.Machine;
 using Vexlab.Simulation.Metrics;
-using ExitReason = Vexlab.Simulation.Metrics.ExitReason;
 
 namespace Vexlab.Simulation.Observation;
 
@@ -107,9 +106,6 @@ public sealed class RunMetrics
             case ModelEventKind.InterruptDelivered:
                 // Under 5.8+ the callback vector is page-ready (MSR_KVM_ASYNC_PF_INT); in the #VE design it is the wakeup.
                 Counters.Injections.Increment(e.Aux == (byte)ModelVector.Callback && !_wakeupRing ? InjectionKind.ApfReady : InjectionKind.ExternalInterrupt);
-                break;
-            case ModelEventKind.NmiDelivered:
-                Counters.Exits.Increment(ExitReason.ExceptionNmi);
                 break;
             case ModelEventKind.AsyncStarted:
                 if (e.Aux == 1)

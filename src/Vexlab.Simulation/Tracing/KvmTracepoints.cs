@@ -140,6 +140,9 @@ public sealed class KvmTracepoints
         return rows;
     }
 
+    /// <summary>Whether vCPU <paramref name="vcpu"/> is in guest mode (entered since its last exit).</summary>
+    public bool InGuestMode(int vcpu) => _inGuest[vcpu];
+
     /// <summary>Time vCPU <paramref name="vcpu"/> spent from VM exits to the next entries.</summary>
     public long ExitNs(int vcpu) => _exitNs[vcpu];
 
@@ -213,16 +216,15 @@ public sealed class KvmTracepoints
 
                 break;
             case ModelEventKind.NmiDelivered:
-                if (actor == v)
+                // Whoever delivers it (the vCPU's step, or the NMI source as it raises it): a host PMI that arrives in
+                // guest mode exits (EXCEPTION_NMI); one that arrives while the vCPU is in the host (halted) does not.
+                // Either way KVM injects the NMI and enters (vmx_inject_nmi, then vcpu_enter_guest).
+                if (_inGuest[v])
                 {
-                    if (_inGuest[v])
-                    {
-                        Exit(v, t, ModelExit.ExceptionNmi, -1);
-                    }
-
-                    Enter(v, Stamp(v, t));
+                    Exit(v, t, ModelExit.ExceptionNmi, -1);
                 }
 
+                Enter(v, Stamp(v, t));
                 break;
             case ModelEventKind.VeDelivered:
                 GuestContext(v, t, actor);

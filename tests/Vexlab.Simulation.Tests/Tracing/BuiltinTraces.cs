@@ -27,10 +27,13 @@ internal static class BuiltinTraces
         return data;
     }
 
-    public static (SimulationResult Result, RecordingSink Trace, TraceThreads Threads) Run(string builtin, string protocol, string duration = Duration)
+    /// <param name="builtin">The built-in scenario.</param>
+    /// <param name="protocol">The protocol entry.</param>
+    /// <param name="sets">Scenario keys to set (key=value); none: <see cref="Duration"/>.</param>
+    public static (SimulationResult Result, RecordingSink Trace, TraceThreads Threads) Run(string builtin, string protocol, params string[] sets)
     {
         var entry = Overrides.ParseProtocols(protocol)[0];
-        var run = BuiltinRuns.Prepare(builtin, entry, 1.0, duration);
+        var run = BuiltinRuns.Prepare(builtin, entry, 1.0, sets.Length == 0 ? [Duration] : sets);
         var sink = new RecordingSink();
         var result = ScenarioRunner.Run(run, sink);
         var threads = new TraceThreads(run.Setup.Machine.Vcpus, new Machine(run.Setup.Machine).WorkCapacity);
