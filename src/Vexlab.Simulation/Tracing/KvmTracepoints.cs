@@ -41,6 +41,12 @@ public sealed class KvmTracepoints
     /// <summary>MSR_KVM_ASYNC_PF_ACK (arch/x86/include/uapi/asm/kvm_para.h).</summary>
     public const uint MsrAsyncPfAck = 0x4b564d07;
 
+    /// <summary>
+    /// VM-exit interruption information of an NMI exit (SDM Vol. 3C 24.9.2): valid (bit 31), type NMI (2, bits 10:8),
+    /// vector 2; kvm_exit prints it as intr_info, and KVM's handle_exception_nmi tests it (is_nmi).
+    /// </summary>
+    public const uint NmiExitInterruptionInfo = 0x80000202;
+
     /// <summary>EPT violation exit qualification of a guest read of a not-present page (SDM Vol. 3C 28.3.3.2: read, GLA valid, final translation).</summary>
     public const ulong EptReadQualification = 0x181;
 
@@ -397,7 +403,8 @@ public sealed class KvmTracepoints
         }
 
         var ept = metric == MetricsExit.EptViolation;
-        Emit(TraceRecord.Exit(s, v, metric, GuestRip, ept ? EptReadQualification : 0UL));
+        var exit = TraceRecord.Exit(s, v, metric, GuestRip, ept ? EptReadQualification : 0UL);
+        Emit(metric == MetricsExit.ExceptionNmi ? exit with { IntrInfo = NmiExitInterruptionInfo } : exit);
         if (ept)
         {
             var gpa = page >= 0 ? (ulong)Machine.AddressOf(page) : 0UL;

@@ -44,6 +44,17 @@ public class InjectionCrossCheckTests
         Assert.True(result.Counters.Exits[ExitReason.ExceptionNmi] > 0, "no NMI exit to compare");
     }
 
+    /// <summary>An NMI exit says so in its interruption information, as the CPU reports it: valid, type NMI, vector 2.</summary>
+    [Fact]
+    public void NmiExit_CarriesTheNmisInterruptionInfo()
+    {
+        var (_, trace, threads) = BuiltinTraces.Run("postcopy", "kvm-pf-int", "duration=5ms", "nmi.rate=20000/s");
+        var nmiExits = trace.Records.Where(r => r.Kind == TraceKind.KvmExit && r.ExitReason == ExitReason.ExceptionNmi).ToList();
+        Assert.NotEmpty(nmiExits);
+        Assert.All(nmiExits, r => Assert.Equal(0x80000202u, r.IntrInfo));
+        Assert.Contains("reason EXCEPTION_NMI rip 0xffffffff81000000 info1 0x0000000000000000 info2 0x0000000000000000 intr_info 0x80000202", BuiltinTraces.Text(nmiExits, threads), StringComparison.Ordinal);
+    }
+
     private static Vexlab.Simulation.Driver.SimulationResult AssertCountsAgree(string builtin, string protocol, params string[] sets)
     {
         var (result, trace, _) = BuiltinTraces.Run(builtin, protocol, sets);
