@@ -90,6 +90,11 @@ public static class VexlabApp
             // A closed stdout (>&-) fails with EBADF, which .NET reports as access denied.
             return Report(context, "vexlab: cannot write standard output: " + ErrorText.Escape(FirstLine(e.InnerException.Message)), ExitCodes.OutputFailed);
         }
+        catch (DuckDB.NET.Data.DuckDBException e) when (Vexlab.Results.Store.SweepStore.IsWriteFailure(e))
+        {
+            // A full disk refused a store's write: EX_IOERR, as for any output, not a damaged store.
+            return Report(context, "vexlab: cannot write a result store: " + ErrorText.Escape(Vexlab.Results.Store.SweepStore.WriteFailureReason(e)), ExitCodes.OutputFailed);
+        }
         catch (DuckDB.NET.Data.DuckDBException e) when (e.Message.StartsWith("IO Error", StringComparison.Ordinal))
         {
             // A store damaged on disk (a flipped bit, a cut file) is bad input, not a fault of vexlab.

@@ -130,6 +130,87 @@ public sealed class OutputSafetyTests : IDisposable
         Assert.Matches("^vexlab: cannot write standard output: [^\n]+\n$", stderr);
     }
 
+    [Fact]
+    public void A_full_disk_under_a_timeline_is_one_line_and_exit_74()
+    {
+        // A symlink to /dev/full is written in place; DuckDB's COPY fails there as on a full disk. It was exit 2 with
+        // the message said twice, as if the path were bad input.
+        File.CreateSymbolicLink(P("full.csv"), "/dev/full");
+        var result = CliRunner.Run("run", "--builtin", "swap-overcommit", "--protocol", "sync", "--duration", "1ms", "--timeline", P("full.csv"));
+        Assert.Equal(74, result.ExitCode);
+        Assert.Matches($"\nvexlab: {System.Text.RegularExpressions.Regex.Escape(P("full.csv"))}: cannot write the timeline: No space left on device\n$", result.Stderr);
+    }
+
+    [Fact]
+    public void A_full_disk_under_a_sweep_store_is_one_line_and_exit_74_and_keeps_the_runs_written()
+    {
+        // The file-size limit fails writes past it with EFBIG, as a full disk fails them with ENOSPC, without root.
+        // A failed commit used to end in "internal error: Transaction has already been finished" (exit 70).
+        var db = P("s.duckdb");
+        var sweep = Path.Combine(RepositoryRoot.Path, "docs", "examples", "mini.yaml");
+        var (code, stderr) = RunWithFileSizeLimit(150, "sweep", "run", sweep, "--db", db, "--jobs", "1");
+        Assert.Equal(74, code);
+        Assert.DoesNotContain("internal error", stderr, StringComparison.Ordinal);
+        Assert.EndsWith($"vexlab: {db}: cannot write the result store: File too large; the runs written before are in it\n", stderr, StringComparison.Ordinal);
+        var count = CliRunner.Run("results", "query", db, "select count(*) as n from results", "--format", "csv");
+        Assert.Equal(0, count.ExitCode);
+        Assert.InRange(long.Parse(count.Stdout.Split('\n')[1], System.Globalization.CultureInfo.InvariantCulture), 1, 29);
+    }
+
+    [Fact]
+    public void A_full_disk_under_a_checkpoint_names_the_checkpoint_not_standard_output()
+    {
+        var folder = P("cp");
+        var (code, stderr) = RunWithFileSizeLimit(10, "check", "--builtin", "bench", "--protocol", "kvm-pf-int", "--max-states", "20000", "--checkpoint", folder);
+        Assert.Equal(74, code);
+        Assert.EndsWith($"vexlab: {Path.Combine(folder, "checkpoint.vxck")}: cannot write the checkpoint: File too large\n", stderr, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(folder));
+    }
+
+    [Fact]
+    public void A_trace_past_the_file_size_limit_is_one_line_and_exit_74()
+    {
+        // .NET reports EFBIG (RLIMIT_FSIZE, or FAT32's 4 GiB) as an ArgumentOutOfRangeException, once an internal error.
+        var trace = P("t.json");
+        var (code, stderr) = RunWithFileSizeLimit(20, "run", "--builtin", "postcopy", "--protocol", "kvm-pf-int", "--duration", "20ms", "--trace", trace);
+        Assert.Equal(74, code);
+        Assert.EndsWith($"vexlab: {trace}: cannot write the trace: File too large\n", stderr, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(_dir));
+    }
+
+    [Fact]
+    public void An_output_under_a_regular_file_says_it_is_a_file()
+    {
+        File.WriteAllText(P("plain"), "x");
+        var result = CliRunner.Run("explain", "bugs", "--json", Path.Combine(P("plain"), "r.json"));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"vexlab: {Path.Combine(P("plain"), "r.json")}: cannot write the JSON result: {P("plain")} is a file, not a folder\n", result.Stderr);
+    }
+
+    /// <summary>
+    /// Runs vexlab with writes past <paramref name="blocks"/> 512-byte blocks failing (EFBIG, SIGXFSZ ignored).
+    /// W^X off: the runtime's double-mapped code heap is a file the limit would refuse at start.
+    /// </summary>
+    private static (int Code, string Stderr) RunWithFileSizeLimit(int blocks, params string[] args)
+    {
+        var info = new ProcessStartInfo("sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.Environment["DOTNET_EnableWriteXorExecute"] = "0";
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add($"trap '' XFSZ; ulimit -f {blocks}; exec dotnet \"$0\" \"$@\"");
+        info.ArgumentList.Add(VexlabDll);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var run = Process.Start(info)!;
+        var stdout = run.StandardOutput.ReadToEndAsync();
+        var stderr = run.StandardError.ReadToEnd();
+        run.WaitForExit();
+        _ = stdout.Result;
+        return (run.ExitCode, stderr);
+    }
+
     /// <summary>
     /// A listed file's length, or zero when it is gone by the time it is measured: the run checks at its start that it
     /// can write beside the target, with a temp file it removes at once, which a listing can catch.

@@ -57,6 +57,13 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 
             File.Move(temp, path, overwrite: true);
         }
+        catch (Exception e) when (e is IOException || Scenarios.Files.OutputFile.IsFileTooLarge(e))
+        {
+            // A full disk: say which output failed (EX_IOERR); the previous checkpoint, if any, is still whole.
+            File.Delete(temp);
+            var reason = Scenarios.Files.OutputFile.IsFileTooLarge(e) ? Scenarios.Files.OutputFile.FileTooLarge : Scenarios.Files.OutputFile.WithoutPath(e.Message);
+            throw new Scenarios.Files.OutputFailedException($"{Scenarios.ErrorText.Path(path)}: cannot write the checkpoint: {Scenarios.ErrorText.OneLine(reason)}", e);
+        }
         catch
         {
             File.Delete(temp);

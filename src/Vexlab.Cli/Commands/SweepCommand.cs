@@ -85,6 +85,11 @@ public static class SweepCommand
                     ? RunWithProgress(context, definition, store, runner, options, interrupt.Token)
                     : SweepExecutor.Run(definition, store, runner, options, LogProgress(context, definition), interrupt.Token);
             }
+            catch (DuckDB.NET.Data.DuckDBException e) when (SweepStore.IsWriteFailure(e))
+            {
+                // A full disk (ENOSPC) refused a write: the disk's fault, EX_IOERR, not a damaged store.
+                throw new Vexlab.Scenarios.Files.OutputFailedException($"{Vexlab.Scenarios.ErrorText.Path(path)}: cannot write the result store: {SweepStore.WriteFailureReason(e)}; the runs written before are in it", e);
+            }
             catch (DuckDB.NET.Data.DuckDBException e) when (e.Message.StartsWith("IO Error", StringComparison.Ordinal))
             {
                 // Resuming on a store damaged on disk: name it; it is bad input, not a fault of vexlab.

@@ -620,7 +620,9 @@ public static class StoreOperations
             }
             catch (DuckDBException e)
             {
-                throw InputException.At(ErrorText.Path(output), 0, 0, null, $"cannot write the {what}: " + FirstLine(e.Message));
+                // The path was checked before the work (OutputFile.Check): a write that fails now is the disk's
+                // (ENOSPC, EIO), EX_IOERR like any output, not bad input.
+                throw new OutputFailedException($"{ErrorText.Path(output)}: cannot write the {what}: " + (SweepStore.IsWriteFailure(e) ? SweepStore.WriteFailureReason(e) : FirstLine(e.Message)), e);
             }
         });
     }

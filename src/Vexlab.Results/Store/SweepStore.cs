@@ -3,6 +3,8 @@ using System.Globalization;
 using DuckDB.NET.Data;
 using Vexlab.Model.Configuration;
 using Vexlab.Results.Sweeps;
+using Vexlab.Scenarios;
+using Vexlab.Scenarios.Files;
 
 namespace Vexlab.Results.Store;
 
@@ -244,16 +246,50 @@ public sealed class SweepStore : IDisposable
 
             transaction.Commit();
         }
-        catch
+        catch (Exception e)
         {
             _columnAdded = false;
-            // Column types changed inside the transaction are rolled back: reload them.
-            transaction.Rollback();
-            _columns.Clear();
-            LoadColumns(ResultsTable);
-            LoadColumns(TasksTable);
+            try
+            {
+                // Column types changed inside the transaction are rolled back: reload them.
+                transaction.Rollback();
+                _columns.Clear();
+                LoadColumns(ResultsTable);
+                LoadColumns(TasksTable);
+            }
+            catch (Exception cleanup) when (cleanup is InvalidOperationException or DuckDBException)
+            {
+                // A commit that failed (a full disk) has ended the transaction, and DuckDB may have closed the
+                // database: the write's own error is the one to report, not "Transaction has already been finished".
+            }
+
+            if (e is DuckDBException duckdb && IsWriteFailure(duckdb))
+            {
+                throw new OutputFailedException($"{ErrorText.Path(Path)}: cannot write the result store: {WriteFailureReason(duckdb)}; the runs written before are in it", e);
+            }
+
             throw;
         }
+    }
+
+    /// <summary>
+    /// True for DuckDB's error on a write the file system refused (ENOSPC, EDQUOT, EFBIG), as against a store
+    /// damaged on disk, which fails a read ("IO Error: ... checksum"): the first is the disk's, the second the input's.
+    /// A failed commit says it as "TransactionContext Error: Failed to commit: Could not write file ...".
+    /// </summary>
+    public static bool IsWriteFailure(DuckDBException e) =>
+        e is not null
+        && (e.Message.Contains("Could not write", StringComparison.Ordinal)
+            || e.Message.Contains("No space left on device", StringComparison.Ordinal)
+            || e.Message.Contains("Disk quota exceeded", StringComparison.Ordinal)
+            || e.Message.Contains("File too large", StringComparison.Ordinal));
+
+    /// <summary>The operating system's words at the end of DuckDB's first line (<c>...: No space left on device</c>).</summary>
+    public static string WriteFailureReason(DuckDBException e)
+    {
+        var line = e.Message.Split('\n')[0];
+        var colon = line.LastIndexOf(": ", StringComparison.Ordinal);
+        return colon < 0 ? line : line[(colon + 2)..];
     }
 
     private long DeleteRunsNotIn(HashSet<string> keep)

@@ -154,7 +154,7 @@ public sealed class OutputFile : IDisposable
 
             File.Move(scratch, target, overwrite: true);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is (IOException and not OutputFailedException) or UnauthorizedAccessException)
         {
             throw CannotWrite(shown, what, target, e);
         }
@@ -180,9 +180,9 @@ public sealed class OutputFile : IDisposable
 
             _committed = true;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException || IsFileTooLarge(e))
         {
-            throw new OutputFailedException($"{_shown}: cannot write the {_what}: {ErrorText.OneLine(e.Message)}", e);
+            throw new OutputFailedException($"{_shown}: cannot write the {_what}: {(IsFileTooLarge(e) ? FileTooLarge : ErrorText.OneLine(WithoutPath(e.Message)))}", e);
         }
     }
 
@@ -198,7 +198,7 @@ public sealed class OutputFile : IDisposable
         {
             _file.Dispose();
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException || IsFileTooLarge(e))
         {
             // A full disk fails the last flush too; the temp file is removed below either way.
         }
@@ -252,6 +252,26 @@ public sealed class OutputFile : IDisposable
         };
     }
 
+    /// <summary>
+    /// .NET reports EFBIG (a file past RLIMIT_FSIZE or the file system's largest file, 4 GiB on FAT32) as an
+    /// ArgumentOutOfRangeException on "value" from the write, not as an IOException: it is an output failure all the same.
+    /// </summary>
+    public static bool IsFileTooLarge(Exception e) => e is ArgumentOutOfRangeException { ParamName: "value" };
+
+    /// <summary>strerror(EFBIG), the words an <see cref="IsFileTooLarge"/> failure is reported in.</summary>
+    public const string FileTooLarge = "File too large";
+
+    /// <summary>
+    /// An I/O error's message without the <c> : 'PATH'</c> .NET appends: that path is the temp file, which the
+    /// person never named; the message names the output instead.
+    /// </summary>
+    public static string WithoutPath(string message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var at = message.LastIndexOf(" : '", StringComparison.Ordinal);
+        return at > 0 && message.EndsWith('\'') ? message[..at] : message;
+    }
+
     private static string TempName(string target)
     {
         var folder = Path.GetDirectoryName(target) ?? ".";
@@ -263,9 +283,11 @@ public sealed class OutputFile : IDisposable
     private static InputException CannotWrite(string shown, string what, string target, Exception e)
     {
         var folder = Path.GetDirectoryName(target) ?? ".";
-        var reason = e is DirectoryNotFoundException || !Directory.Exists(folder)
+        var reason = File.Exists(folder)
+            ? ErrorText.Path(folder) + " is a file, not a folder"
+            : e is DirectoryNotFoundException || !Directory.Exists(folder)
             ? "the folder " + ErrorText.Path(folder) + " does not exist"
-            : ErrorText.OneLine(e.Message);
+            : ErrorText.OneLine(WithoutPath(e.Message));
         return InputException.At(shown, 0, 0, null, $"cannot write the {what}: {reason}");
     }
 

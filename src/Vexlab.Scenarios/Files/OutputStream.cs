@@ -34,6 +34,10 @@ internal sealed class OutputStream(FileStream inner, string name) : Stream
         {
             throw Failed(e);
         }
+        catch (ArgumentOutOfRangeException e) when (OutputFile.IsFileTooLarge(e))
+        {
+            throw new OutputFailedException($"{name}: {OutputFile.FileTooLarge}", e);
+        }
     }
 
     public override void WriteByte(byte value) => Guard(() => inner.WriteByte(value));
@@ -62,8 +66,12 @@ internal sealed class OutputStream(FileStream inner, string name) : Stream
         {
             throw Failed(e);
         }
+        catch (ArgumentOutOfRangeException e) when (OutputFile.IsFileTooLarge(e))
+        {
+            throw new OutputFailedException($"{name}: {OutputFile.FileTooLarge}", e);
+        }
     }
 
     private OutputFailedException Failed(IOException e) =>
-        new($"{name}: {ErrorText.OneLine(e.Message)}", e);
+        new($"{name}: {ErrorText.OneLine(OutputFile.WithoutPath(e.Message))}", e);
 }
