@@ -28,6 +28,12 @@ public sealed record ResultSet(string Path, ResultSource Source, IReadOnlyList<R
     /// other points for each entry): then they do not compare like for like, and a reader must be told.
     /// </summary>
     public string? Caution { get; init; }
+
+    /// <summary>
+    /// Set when the store holds fewer runs than its sweep (or shard) has: a sweep stopped before it finished. Also part
+    /// of <see cref="Caution"/>, so that every reader of the caution says it.
+    /// </summary>
+    public string? Unfinished { get; init; }
 }
 
 /// <summary>
@@ -187,12 +193,44 @@ public static class RunSummaries
         }
 
         var name = StoreOperations.Query(path, $"SELECT value FROM {SweepStore.MetaTable} WHERE key = 'sweep_name'").Rows;
+        var unmatched = Unmatched(groups, [.. axes.Select(a => a.Item1), "seed"], by);
+        var unfinished = Unfinished(path);
         return new ResultSet(path, ResultSource.Store, entries)
         {
             Name = name.Count > 0 ? (string?)name[0][0] ?? Path.GetFileName(path) : Path.GetFileName(path),
             Axes = axes,
-            Caution = Unmatched(groups, [.. axes.Select(a => a.Item1), "seed"], by),
+            Caution = unfinished is null ? unmatched : unmatched is null ? unfinished : unfinished + "; " + unmatched,
+            Unfinished = unfinished,
         };
+    }
+
+    /// <summary>
+    /// Null when the store holds every run of the sweep (or of the shard it was run for); otherwise how many it holds.
+    /// A sweep stopped by a signal, a kill or a full disk keeps its finished runs (SweepStore.Write commits each), and
+    /// when those happen to cover the same points for every entry nothing else says the means are not the sweep's.
+    /// </summary>
+    private static string? Unfinished(string path)
+    {
+        var meta = StoreOperations.Query(
+            path,
+            $"SELECT (SELECT count(*) FROM {SweepStore.ResultsTable}), (SELECT max(value) FROM {SweepStore.MetaTable} WHERE key = '{SweepStore.ShardRunsKey}'), (SELECT max(value) FROM {SweepStore.MetaTable} WHERE key = '{SweepStore.ShardKey}')").Rows;
+        if (meta.Count == 0
+            || !long.TryParse(Convert.ToString(meta[0][1], CultureInfo.InvariantCulture), NumberStyles.None, CultureInfo.InvariantCulture, out var expected))
+        {
+            return null;
+        }
+
+        var present = Convert.ToInt64(meta[0][0], CultureInfo.InvariantCulture);
+        if (present >= expected)
+        {
+            return null;
+        }
+
+        var shard = meta[0][2] as string;
+        var of = shard is null or "1/1" ? "its sweep" : $"shard {shard} of its sweep";
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"the store holds {present:N0} of the {expected:N0} runs of {of}: the sweep stopped before it finished, so the means are over the runs that did; run the same vexlab sweep run again to finish it");
     }
 
     /// <summary>

@@ -130,7 +130,18 @@ public static class ResultPlots
         caution = set.Caution;
 
         // The image travels without the command's stderr: its own title says that its bars are not like for like.
-        var where = (set.Caution is null ? string.Empty : " (means over different points)") + (request.Where is null ? string.Empty : $", {request.Where}");
+        var notes = new List<string>();
+        if (set.Unfinished is not null)
+        {
+            notes.Add("unfinished sweep");
+        }
+
+        if (set.Caution is not null && set.Caution != set.Unfinished)
+        {
+            notes.Add("means over different points");
+        }
+
+        var where = (notes.Count == 0 ? string.Empty : $" ({string.Join(", ", notes)})") + (request.Where is null ? string.Empty : $", {request.Where}");
         return request.Kind == PlotKind.Stacked
             ? SplitPlot(set.Entries, request.Title ?? SplitTitle(set) + where, request.Width, request.Height)
             : CdfPlot(set.Entries, request.Title ?? $"{set.Name}: fault latency CDF by {request.By}{where}", request.Width, request.Height);

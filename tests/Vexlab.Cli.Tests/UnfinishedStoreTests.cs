@@ -1,0 +1,56 @@
+using System.Text.Json.Nodes;
+using DuckDB.NET.Data;
+
+namespace Vexlab.Cli.Tests;
+
+/// <summary>
+/// A store of a sweep stopped before it finished (Ctrl-C, SIGKILL, a full disk) keeps its finished runs; a report or
+/// plot of it says how many of the sweep's runs it holds, even when those cover the same points for every entry.
+/// </summary>
+public sealed class UnfinishedStoreTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("vexlab-unfinished-").FullName;
+
+    public UnfinishedStoreTests()
+    {
+        File.WriteAllText(P("s.yaml"), "scenario: postcopy\nprotocols: [sync, ve, kvm-pf]\nseeds: 4\n");
+        Assert.Equal(0, CliRunner.RunFake("sweep", "run", P("s.yaml"), "--db", P("s.duckdb"), "--jobs", "1").ExitCode);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    [Fact]
+    public void A_report_of_a_whole_store_has_no_caution()
+    {
+        var result = CliRunner.Run("report", P("s.duckdb"), "--out", P("r.html"), "--json", P("r.json"));
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(string.Empty, result.Stderr);
+        Assert.DoesNotContain("Caution", (string)JsonNode.Parse(File.ReadAllText(P("r.json")))!["findings"]![0]!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_report_and_a_plot_of_a_stopped_sweep_say_how_many_runs_the_store_holds()
+    {
+        // What a sweep killed after its first two seeds leaves: every entry over the same points, so no other caution.
+        using (var connection = new DuckDBConnection($"DataSource={P("s.duckdb")}"))
+        {
+            connection.Open();
+            using var delete = connection.CreateCommand();
+            delete.CommandText = "DELETE FROM results WHERE seed > 2";
+            delete.ExecuteNonQuery();
+        }
+
+        const string Said = "the store holds 6 of the 12 runs of its sweep: the sweep stopped before it finished, so the means are over the runs that did; run the same vexlab sweep run again to finish it";
+        var report = CliRunner.Run("report", P("s.duckdb"), "--out", P("r.html"), "--json", P("r.json"));
+        Assert.Equal(0, report.ExitCode);
+        Assert.Equal($"vexlab: caution: {Said}\n", report.Stderr);
+        Assert.Equal($"Caution: {Said}.", (string)JsonNode.Parse(File.ReadAllText(P("r.json")))!["findings"]![0]!);
+
+        var plot = CliRunner.Run("plot", P("s.duckdb"), "--kind", "stacked", "--out", P("p.svg"));
+        Assert.Equal(0, plot.ExitCode);
+        Assert.Equal($"vexlab: caution: {Said}\n", plot.Stderr);
+        Assert.Contains("(unfinished sweep)", File.ReadAllText(P("p.svg")), StringComparison.Ordinal);
+    }
+}
