@@ -158,6 +158,19 @@ public sealed class OutputSafetyTests : IDisposable
     }
 
     [Fact]
+    public void A_full_disk_under_a_merged_store_names_it_and_is_exit_74()
+    {
+        // Without the output named, the line read "cannot write a result store", which a merge of many shards leaves
+        // to guess; and a failed write inside a shard's transaction was blamed on that shard as damaged (exit 2).
+        File.WriteAllText(P("s.yaml"), "scenario: postcopy\nprotocols: [sync, ve, kvm-pf]\nseeds: 40\n");
+        Assert.Equal(0, CliRunner.RunFake("sweep", "run", P("s.yaml"), "--db", P("s1.duckdb"), "--jobs", "1").ExitCode);
+        var merged = P("m.duckdb");
+        var (code, stderr) = RunWithFileSizeLimit(40, "sweep", "merge", merged, P("s1.duckdb"));
+        Assert.Equal(74, code);
+        Assert.Equal($"vexlab: {merged}: cannot write the merged store: File too large; the shards merged before are in it\n", stderr);
+    }
+
+    [Fact]
     public void A_full_disk_under_a_checkpoint_names_the_checkpoint_not_standard_output()
     {
         var folder = P("cp");

@@ -31,6 +31,19 @@ public sealed class UnfinishedStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_report_of_a_store_merged_with_allow_partial_says_how_many_runs_it_holds()
+    {
+        // A merged store records the sweep's run count only (not a shard's): that is the count to hold against.
+        Assert.Equal(0, CliRunner.RunFake("sweep", "run", P("s.yaml"), "--db", P("s1.duckdb"), "--shard", "1/2", "--jobs", "1").ExitCode);
+        var merge = CliRunner.Run("sweep", "merge", P("m.duckdb"), P("s1.duckdb"), "--allow-partial");
+        Assert.Equal(0, merge.ExitCode);
+        var present = CliRunner.Run("results", "query", P("m.duckdb"), "select count(*) as n from results", "--format", "csv").Stdout.Split('\n')[1];
+        var report = CliRunner.Run("report", P("m.duckdb"), "--out", P("r.html"));
+        Assert.Equal(0, report.ExitCode);
+        Assert.StartsWith($"vexlab: caution: the store holds {present} of the 12 runs of its sweep: ", report.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_report_and_a_plot_of_a_stopped_sweep_say_how_many_runs_the_store_holds()
     {
         // What a sweep killed after its first two seeds leaves: every entry over the same points, so no other caution.

@@ -205,7 +205,8 @@ public static class RunSummaries
     }
 
     /// <summary>
-    /// Null when the store holds every run of the sweep (or of the shard it was run for); otherwise how many it holds.
+    /// Null when the store holds every run of the sweep (or of the shard it was run for; a merged store records only the
+    /// sweep's count, so one merged with --allow-partial is said too); otherwise how many it holds.
     /// A sweep stopped by a signal, a kill or a full disk keeps its finished runs (SweepStore.Write commits each), and
     /// when those happen to cover the same points for every entry nothing else says the means are not the sweep's.
     /// </summary>
@@ -213,7 +214,7 @@ public static class RunSummaries
     {
         var meta = StoreOperations.Query(
             path,
-            $"SELECT (SELECT count(*) FROM {SweepStore.ResultsTable}), (SELECT max(value) FROM {SweepStore.MetaTable} WHERE key = '{SweepStore.ShardRunsKey}'), (SELECT max(value) FROM {SweepStore.MetaTable} WHERE key = '{SweepStore.ShardKey}')").Rows;
+            $"SELECT (SELECT count(*) FROM {SweepStore.ResultsTable}), coalesce((SELECT max(value) FROM {SweepStore.MetaTable} WHERE key = '{SweepStore.ShardRunsKey}'), (SELECT max(value) FROM {SweepStore.MetaTable} WHERE key = '{SweepStore.RunsKey}')), (SELECT max(value) FROM {SweepStore.MetaTable} WHERE key = '{SweepStore.ShardKey}')").Rows;
         if (meta.Count == 0
             || !long.TryParse(Convert.ToString(meta[0][1], CultureInfo.InvariantCulture), NumberStyles.None, CultureInfo.InvariantCulture, out var expected))
         {

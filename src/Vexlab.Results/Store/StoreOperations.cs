@@ -112,6 +112,20 @@ public static class StoreOperations
     /// </summary>
     public static MergeSummary Merge(string output, IReadOnlyList<string> shards, bool allowPartial = false)
     {
+        try
+        {
+            return MergeInto(output, shards, allowPartial);
+        }
+        catch (DuckDBException e) when (SweepStore.IsWriteFailure(e))
+        {
+            // A full disk under the output, not a damaged shard: each shard goes in in one transaction, so the
+            // output holds the shards merged before, and the same merge again adds the rest.
+            throw new OutputFailedException($"{ErrorText.Path(output)}: cannot write the merged store: {SweepStore.WriteFailureReason(e)}; the shards merged before are in it", e);
+        }
+    }
+
+    private static MergeSummary MergeInto(string output, IReadOnlyList<string> shards, bool allowPartial)
+    {
         if (shards.Count == 0)
         {
             throw InputException.At(null, 0, 0, null, "sweep merge: name at least one shard file");
@@ -233,7 +247,7 @@ public static class StoreOperations
                 {
                     MergeOne(store, alias, ref outHash, hash!, ref added, ref duplicates);
                 }
-                catch (DuckDBException e) when (e.Message.StartsWith("IO Error", StringComparison.Ordinal))
+                catch (DuckDBException e) when (e.Message.StartsWith("IO Error", StringComparison.Ordinal) && !SweepStore.IsWriteFailure(e))
                 {
                     throw Damaged(path, e);
                 }
