@@ -233,7 +233,7 @@ public static class ModelCheck
     private static string Quote(string path) =>
         path.Length > 0 && path.All(c => char.IsLetterOrDigit(c) || c is '/' or '.' or '-' or '_' or '+' or ':' or ',' or '@')
             ? path
-            : "'" + path.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+            : Scenarios.ShellWord.SingleQuoted(path);
 
     /// <summary>The protocols, in catalogue order.</summary>
     public static IReadOnlyList<string> Protocols => ProtocolCatalog.Names;

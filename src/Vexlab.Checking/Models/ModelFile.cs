@@ -189,7 +189,11 @@ public sealed class ModelFile
     public static ModelFile Load(string path)
     {
         var text = InputFile.ReadText(path, "model file");
-        return From(ScenarioDocument.Parse(text, ErrorText.Path(path), "model file", allowEmpty: false), text);
+        var model = From(ScenarioDocument.Parse(text, ErrorText.Path(path), "model file", allowEmpty: false), text);
+
+        // Messages name the file with its control characters escaped; Path is the name itself, which the replay line
+        // quotes and a trace's model_file gives back to Load: an escaped name would be another file.
+        return new ModelFile(path, model.Source, model.Model, model.Invariants);
     }
 
     /// <summary>Parses model YAML; <paramref name="file"/> names it in messages.</summary>

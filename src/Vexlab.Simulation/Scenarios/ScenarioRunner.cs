@@ -78,7 +78,7 @@ public static class ScenarioRunner
         {
             if (!(char.IsAsciiLetterOrDigit(ch) || ch is '.' or '_' or '-' or '=' or '%' or '/'))
             {
-                return "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+                return Vexlab.Scenarios.ShellWord.SingleQuoted(text);
             }
         }
 

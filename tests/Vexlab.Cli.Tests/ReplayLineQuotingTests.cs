@@ -1,0 +1,55 @@
+using System.Diagnostics;
+
+namespace Vexlab.Cli.Tests;
+
+/// <summary>
+/// A replay line is one line that bash, pasted, turns back into the same arguments: a file name with a newline, a
+/// quote or a terminal escape included.
+/// </summary>
+public sealed class ReplayLineQuotingTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("vexlab-replay-line-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData("new\nline it's.yaml")]
+    [InlineData("esc\u001b[31m.yaml")]
+    [InlineData("plain name's.yaml")]
+    public void A_scenario_file_name_round_trips_through_bash_on_one_line(string name)
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, CliRunner.Run("scenarios", "show", "swap-overcommit").Stdout);
+        var result = CliRunner.Run("run", path, "--protocol", "sync", "--duration", "1ms");
+        Assert.Equal(0, result.ExitCode);
+        var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var replay = Assert.Single(lines);
+        Assert.DoesNotContain('\u001b', replay);
+        var command = replay[(replay.IndexOf("replay: ", StringComparison.Ordinal) + "replay: ".Length)..];
+        Assert.Equal(["run", path, "--protocol", "sync", "--seed", "1", "--duration", "1ms"], Words(command["vexlab ".Length..]));
+    }
+
+    [Fact]
+    public void A_model_file_name_round_trips_through_bash_on_one_line()
+    {
+        var path = Path.Combine(_dir, "two\nfaults.yaml");
+        File.Copy(Path.Combine(RepositoryRoot.Path, "docs", "examples", "two-faults.yaml"), path);
+        var result = CliRunner.Run("check", path, "--protocol", "kvm-pf-int", "--property", "one-sleeper");
+        Assert.Equal(1, result.ExitCode);
+        var replay = Assert.Single(result.Stdout.Split('\n'), l => l.StartsWith("replay: ", StringComparison.Ordinal));
+        Assert.Equal(["check", path, "--protocol", "kvm-pf-int", "--property", "one-sleeper"], Words(replay["replay: vexlab ".Length..]));
+    }
+
+    /// <summary>The words bash makes of <paramref name="line"/>, NUL-separated by printf.</summary>
+    private static string[] Words(string line)
+    {
+        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("printf '%s\\0' " + line);
+        using var bash = Process.Start(info)!;
+        var output = bash.StandardOutput.ReadToEnd();
+        bash.WaitForExit();
+        Assert.Equal(0, bash.ExitCode);
+        return output.TrimEnd('\0').Split('\0');
+    }
+}
