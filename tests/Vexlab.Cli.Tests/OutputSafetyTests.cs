@@ -200,6 +200,19 @@ public sealed class OutputSafetyTests : IDisposable
         Assert.Equal($"vexlab: {Path.Combine(P("plain"), "r.json")}: cannot write the JSON result: {P("plain")} is a file, not a folder\n", result.Stderr);
     }
 
+    [Fact]
+    public void A_check_folder_under_a_regular_file_says_it_is_a_file()
+    {
+        // They said "no such folder" and "(Could not find a part of the path ...)", for a folder the user can see is a file.
+        File.WriteAllText(P("plain"), "x");
+        var checkpoint = CliRunner.Run("check", "--builtin", "wake-race", "--protocol", "kvm-pf", "--checkpoint", Path.Combine(P("plain"), "cp"));
+        Assert.Equal(2, checkpoint.ExitCode);
+        Assert.Equal($"vexlab: --checkpoint: cannot create the folder \"{Path.Combine(P("plain"), "cp")}\": \"{P("plain")}\" is a file, not a folder\n", checkpoint.Stderr);
+        var spill = CliRunner.Run("check", "--builtin", "wake-race", "--protocol", "kvm-pf", "--spill-dir", P("plain"));
+        Assert.Equal(2, spill.ExitCode);
+        Assert.Equal($"vexlab: --spill-dir: \"{P("plain")}\" is a file, not a folder\n", spill.Stderr);
+    }
+
     /// <summary>
     /// Runs vexlab with writes past <paramref name="blocks"/> 512-byte blocks failing (EFBIG, SIGXFSZ ignored).
     /// W^X off: the runtime's double-mapped code heap is a file the limit would refuse at start.

@@ -777,10 +777,26 @@ public static class CheckCommand
     {
         if (path.Length == 0 || !Directory.Exists(path))
         {
-            throw InputException.At(null, 0, 0, flag, $"no such folder {Scenarios.ErrorText.Quote(path)}");
+            throw InputException.At(null, 0, 0, flag, FileOnPath(path) is { } file
+                ? $"{Scenarios.ErrorText.Quote(file)} is a file, not a folder"
+                : $"no such folder {Scenarios.ErrorText.Quote(path)}");
         }
 
         return path;
+    }
+
+    /// <summary>The path itself or the first of its parents that is a regular file, which no folder can be under.</summary>
+    private static string? FileOnPath(string path)
+    {
+        for (var at = path; !string.IsNullOrEmpty(at); at = Path.GetDirectoryName(at))
+        {
+            if (File.Exists(at))
+            {
+                return at;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Refuses, before any work, a checkpoint path that cannot be a folder: empty, '-', or a file.</summary>
@@ -834,7 +850,9 @@ public static class CheckCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            throw InputException.At(null, 0, 0, flag, $"cannot create the folder {Scenarios.ErrorText.Quote(path)} ({e.Message})");
+            throw InputException.At(null, 0, 0, flag, FileOnPath(path) is { } file
+                ? $"cannot create the folder {Scenarios.ErrorText.Quote(path)}: {Scenarios.ErrorText.Quote(file)} is a file, not a folder"
+                : $"cannot create the folder {Scenarios.ErrorText.Quote(path)} ({e.Message})");
         }
 
         return path;
