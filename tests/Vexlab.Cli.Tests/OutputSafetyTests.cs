@@ -200,6 +200,20 @@ public sealed class OutputSafetyTests : IDisposable
         Assert.Equal($"vexlab: {Path.Combine(P("plain"), "r.json")}: cannot write the JSON result: {P("plain")} is a file, not a folder\n", result.Stderr);
     }
 
+    [Theory]
+    [InlineData('b', 250)]
+    [InlineData('\u00e9', 125)]
+    public void An_output_named_near_the_longest_file_name_is_written(char letter, int count)
+    {
+        // A 240-byte name was refused: "The path '.NAME.tmp-PID-RANDOM' is too long", the temp name past NAME_MAX.
+        var json = P(new string(letter, count) + ".json");
+        var result = CliRunner.Run("explain", "bugs", "--json", json);
+        Assert.Equal(string.Empty, result.Stderr);
+        Assert.Equal(0, result.ExitCode);
+        Assert.StartsWith("{", File.ReadAllText(json), StringComparison.Ordinal);
+        Assert.Single(Directory.GetFiles(_dir));
+    }
+
     [Fact]
     public void A_check_folder_under_a_regular_file_says_it_is_a_file()
     {

@@ -272,12 +272,29 @@ public sealed class OutputFile : IDisposable
         return at > 0 && message.EndsWith('\'') ? message[..at] : message;
     }
 
+    /// <summary>Linux's NAME_MAX: the most bytes one component of a path may hold.</summary>
+    private const int NameMax = 255;
+
     private static string TempName(string target)
     {
         var folder = Path.GetDirectoryName(target) ?? ".";
         var name = Path.GetFileName(target);
-        return Path.Combine(folder, string.Create(
-            CultureInfo.InvariantCulture, $".{name}.tmp-{Environment.ProcessId}-{Path.GetRandomFileName()}"));
+        var suffix = string.Create(CultureInfo.InvariantCulture, $".tmp-{Environment.ProcessId}-{Path.GetRandomFileName()}");
+
+        // A target name near NAME_MAX is a file the user may write; its temp name must fit too, so the name's part of
+        // it is cut (whole characters, counted in UTF-8 bytes) rather than the write refused as "path too long".
+        var room = NameMax - 1 - System.Text.Encoding.UTF8.GetByteCount(suffix);
+        var kept = name.Length;
+        while (kept > 0 && System.Text.Encoding.UTF8.GetByteCount(name.AsSpan(0, kept)) > room)
+        {
+            kept--;
+            if (kept > 0 && char.IsHighSurrogate(name[kept - 1]))
+            {
+                kept--;
+            }
+        }
+
+        return Path.Combine(folder, "." + name[..kept] + suffix);
     }
 
     private static InputException CannotWrite(string shown, string what, string target, Exception e)
