@@ -83,6 +83,9 @@ public sealed class ModelFileTests
     [InlineData("vcpus: 1\npages: 1\nbounds: {nmi: 1}\ntasks: []\n", "m.yaml:3:10", "unknown key 'nmi'; did you mean nmis? (expected one of nmis, ticks,")]
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mod: user, program: \"touch 0\"}\n", "m.yaml:4:15", "unknown key 'mod'; did you mean mode? (expected one of name, mode, vcpu, program)")]
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: usr, program: \"touch 0\"}\n", "m.yaml:4:21", "unknown mode 'usr'; did you mean user? (expected one of user, kernel)")]
+    // docs/checking.md, "Model files": a task needs name, mode and program; only vcpu has a default.
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, program: \"touch 0\"}\n", "m.yaml:4:5", "missing key 'mode'")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user}\n", "m.yaml:4:5", "missing key 'program'")]
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"tuch 0\"}\n", "m.yaml:4:36", "unknown op 'tuch'; did you mean touch? (expected one of touch, ktouch,")]
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"sleepin < 1\"}\n", "m.yaml:6:22", "unknown field 'sleepin'; did you mean sleeping? (expected one of sleeping,")]
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, exp: \"sleeping < 1\"}\n", "m.yaml:6:15", "unknown key 'exp'; did you mean expr? (expected one of name, expr)")]
