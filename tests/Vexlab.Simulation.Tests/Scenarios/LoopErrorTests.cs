@@ -44,6 +44,22 @@ public sealed class LoopErrorTests
         Assert.Equal("s.yaml:6:11: tasks[0].loop: " + expected, e.Message);
     }
 
+    // docs/scenarios.md and docs/limits.md: a loop holds at most 248 ops, 247 with arrivals: the guest program's
+    // 250 instructions (ScenarioBuilder.MaxProgram) less the pass's end and the jump back, and the request an
+    // arrivals task takes. The docs had said 250 ops.
+    [Theory]
+    [InlineData("", 248)]
+    [InlineData("    arrivals: poisson 1000/s\n", 247)]
+    public void A_loop_holds_at_most_250_instructions_with_its_end_and_jump(string arrivals, int most)
+    {
+        static string Yaml(string arrivals, int ops) =>
+            $"guest:\n  vcpus: 1\ntasks:\n  - name: a\n{arrivals}    loop: {string.Join("; ", Enumerable.Repeat("compute", ops))}\n";
+
+        Prepare(Yaml(arrivals, most));
+        var e = Assert.Throws<InputException>(() => Prepare(Yaml(arrivals, most + 1)));
+        Assert.StartsWith($"s.yaml:{(arrivals.Length == 0 ? 5 : 6)}:11: tasks[0].loop: ", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_bare_compute_is_one_unit()
     {
