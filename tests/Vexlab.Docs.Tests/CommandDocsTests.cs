@@ -77,6 +77,25 @@ public sealed partial class CommandDocsTests
             "README.md's exit codes leave out " + string.Join(", ", missing.Select(c => $"{c.Value} ({c.Name})")));
     }
 
+    // docs/output.md's field table left out guest.panic, which every run's JSON holds.
+    [Fact]
+    public void Every_field_of_a_runs_json_is_in_the_output_fields_table()
+    {
+        var output = new StringWriter();
+        var code = VexlabApp.Run(["run", "--builtin", "swap-overcommit", "--protocol", "sync", "--duration", "2ms", "--json"],
+            new CliContext(output, TextWriter.Null, errorIsTerminal: false, color: false));
+        Assert.Equal(ExitCodes.Done, code);
+        var doc = System.Text.Json.Nodes.JsonNode.Parse(output.ToString())!.AsObject();
+        var table = string.Join("\n", File.ReadLines(Path.Combine(Root, "docs", "output.md")).Where(l => l.StartsWith("| `", StringComparison.Ordinal)));
+
+        var fields = doc.Select(p => p.Key)
+            .Concat(doc["guest"]!.AsObject().Select(p => "guest." + p.Key))
+            .Where(f => f != "guest");
+        var missing = fields.Where(f => !Regex.IsMatch(table, $@"`{Regex.Escape(f)}[`.\[]")).ToList();
+
+        Assert.True(missing.Count == 0, "docs/output.md's table of fields has no row for: " + string.Join(", ", missing));
+    }
+
     /// <summary>Every command under the root (the root included), with its path as typed.</summary>
     private static List<(string Path, Command Command)> Commands()
     {
