@@ -22,7 +22,7 @@ public static class CheckCommand
         var protocol = new Option<string?>("--protocol") { Description = "Protocol: sync, kvm-halt, kvm-pf, kvm-pf-int, ve", HelpName = "P" };
         var property = new Option<string[]>("--property") { Description = "Check only this property (repeatable); default: all", HelpName = "NAME", AllowMultipleArgumentsPerToken = false };
         var set = new Option<string[]>("--set") { Description = "Override a knob (repeatable)", HelpName = "KEY=VALUE" };
-        var maxStates = new Option<long?>("--max-states") { Description = "Stop after this many distinct states", HelpName = "N" };
+        var maxStates = new Option<long?>("--max-states") { Description = "Stop after this many distinct states (default: 2^31 - 2; with --swarm, each member's, default 200000)", HelpName = "N" };
         var maxMemory = new Option<string?>("--max-memory", "--memory") { Description = "Hard memory bound of the search (table, parents, frontier, graph, buffers, fair-cycle search), e.g. 512M, 4G or 4GiB: at it the check stops with exit 3 (and a checkpoint with --checkpoint); default: half the memory", HelpName = "SIZE" };
         var spillDir = new Option<string?>("--spill-dir") { Description = "Folder for frontier spill files (default: the temporary folder)", HelpName = "DIR" };
         var maxSpill = new Option<string?>("--max-spill") { Description = "Disk budget of the frontier spill, e.g. 1G or 1GiB; default: half the free space of the spill folder", HelpName = "SIZE" };
@@ -33,7 +33,7 @@ public static class CheckCommand
         var timeLimit = new Option<string?>("--time-limit") { Description = "Wall-clock limit, e.g. 30s, 5m (with --matrix: of each cell)", HelpName = "DURATION" };
         var fingerprintBits = new Option<int?>("--fingerprint-bits") { Description = "Fingerprint width, 64 or 128 (16 bytes a table slot; the reported collision probability follows) [default: 64]", HelpName = "BITS" };
         var compress = new Option<string?>("--compress") { Description = "State storage: none (whole 64/128-bit fingerprints, 8/16 bytes a slot) or compact (compact hashing: 60-bit fingerprints in 6 bytes a slot from 4M slots, the slot's position implying the bits it does not store; the collision probability follows; 64-bit only) [default: none]", HelpName = "none|compact" };
-        var workers = new Option<int?>("--workers") { Description = "Worker threads (results do not depend on it)", HelpName = "N" };
+        var workers = new Option<int?>("--workers") { Description = "Worker threads, 1 to 1024 (default: the machine's processor count; results do not depend on it)", HelpName = "N" };
         var matrix = new Option<bool>("--matrix") { Description = "Check every built-in model (except bench) under every protocol" };
         var columns = new Option<string?>("--protocols") { Description = "With --matrix: the protocol entries to check, as for compare (e.g. 've,ve[guest.ve.info_store=args]')", HelpName = "LIST" };
         var markdown = new Option<bool>("--markdown") { Description = "With --matrix: print the verdicts as a Markdown table (the docs' tables are this output)" };
