@@ -37,6 +37,9 @@ public sealed record SwarmOptions
 
     public CancellationToken CancellationToken { get; init; }
 
+    /// <summary>Called from the members' threads every few thousand transitions and as each member ends.</summary>
+    public Action<SwarmProgress>? Progress { get; init; }
+
     /// <summary>The members this process runs, in order.</summary>
     public IReadOnlyList<int> OwnMembers() =>
         OnlyMember is { } only ? [only] : [.. Enumerable.Range(0, Members).Where(m => m % ShardCount == ShardIndex - 1)];
@@ -67,6 +70,31 @@ public sealed record SwarmResult(
 /// memory, together they reach far into it; each is deterministic given its seed. Safety properties and
 /// deadlocks only: a member's partial search decides no liveness property.
 /// </summary>
+/// <summary>A running swarm's totals so far, summed over its members (read while they run).</summary>
+public sealed class SwarmProgress(int members)
+{
+    private long _states;
+    private long _transitions;
+    private int _done;
+
+    public int Members { get; } = members;
+
+    /// <summary>States the members have stored, each member's counted once (so a state two members met counts twice).</summary>
+    public long States => Interlocked.Read(ref _states);
+
+    public long Transitions => Interlocked.Read(ref _transitions);
+
+    public int MembersDone => Volatile.Read(ref _done);
+
+    internal void Add(long states, long transitions)
+    {
+        Interlocked.Add(ref _states, states);
+        Interlocked.Add(ref _transitions, transitions);
+    }
+
+    internal void MemberDone() => Interlocked.Increment(ref _done);
+}
+
 public static class SwarmSearch
 {
     public static SwarmResult Run(ITransitionSystem system, SwarmOptions options)
@@ -79,10 +107,13 @@ public static class SwarmSearch
         var found = new List<SwarmViolation>[own.Count];
         var sketches = new HyperLogLog[own.Count];
         var cancelled = false;
+        var progress = new SwarmProgress(own.Count);
         Parallel.For(0, own.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Workers) }, i =>
         {
             var m = own[i];
-            (members[i], found[i], sketches[i], var stopped) = RunMember(system, options, m);
+            (members[i], found[i], sketches[i], var stopped) = RunMember(system, options, m, progress);
+            progress.MemberDone();
+            options.Progress?.Invoke(progress);
             if (stopped)
             {
                 cancelled = true;
@@ -134,7 +165,7 @@ public static class SwarmSearch
             .Select(g => g.OrderBy(v => v.Actions.Count).ThenBy(v => v.Member).First())
             .OrderBy(v => v.Property, StringComparer.Ordinal)];
 
-    private static (SwarmMember, List<SwarmViolation>, HyperLogLog, bool) RunMember(ITransitionSystem system, SwarmOptions options, int member)
+    private static (SwarmMember, List<SwarmViolation>, HyperLogLog, bool) RunMember(ITransitionSystem system, SwarmOptions options, int member, SwarmProgress? progress)
     {
         var size = system.StateSize;
         var seed = options.MemberSeed(member);
@@ -154,6 +185,7 @@ public static class SwarmSearch
         var takenIndex = new int[bound + 1];
         var child = new byte[size];
         long transitions = 0;
+        long reportedStates = 0, reportedTransitions = 0;
         var exhausted = true;
         var stopped = false;
 
@@ -211,6 +243,13 @@ public static class SwarmSearch
                 Record(violations, system.SafetyProperties[p], member, seed, bound, actions, takenIndex, depth, maxActions, index, action);
             }
 
+            if ((transitions & 4095) == 0 && progress is not null)
+            {
+                progress.Add(visited.Count - reportedStates, transitions - reportedTransitions);
+                (reportedStates, reportedTransitions) = (visited.Count, transitions);
+                options.Progress?.Invoke(progress);
+            }
+
             var h = XxHash3.HashToUInt64(child);
             sketch.Add(h);
             if (visited.Contains(h))
@@ -240,6 +279,7 @@ public static class SwarmSearch
             counts[depth] = -1;
         }
 
+        progress?.Add(visited.Count - reportedStates, transitions - reportedTransitions);
         return (new SwarmMember(member, seed, bound, visited.Count, transitions, exhausted), [.. violations.Values], sketch, stopped);
     }
 

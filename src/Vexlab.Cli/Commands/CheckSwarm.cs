@@ -25,12 +25,23 @@ internal static partial class CheckSwarm
         using var system = ModelCheck.BuildSystem(request);
         options = options with { CheckDeadlock = system.CheckDeadlock };
         SwarmResult result;
+        int? signalExit = null;
         using (var limit = timeLimit is { } t ? new CancellationTokenSource(t) : new CancellationTokenSource())
         using (var interrupt = new Interruption(limit.Token))
         {
-            result = SwarmSearch.Run(system, options with { CancellationToken = interrupt.Token });
+            // As a check without --swarm: a live line on a terminal, else one every 10 s.
+            var line = new ProgressLine(context);
+            result = SwarmSearch.Run(system, options with
+            {
+                CancellationToken = interrupt.Token,
+                Progress = p => line.Report(elapsed => string.Create(CultureInfo.InvariantCulture,
+                    $"swarm: {p.MembersDone:N0}/{p.Members:N0} members done, {p.States:N0} states stored, {p.Transitions:N0} transitions, {p.Transitions / Math.Max(elapsed.TotalSeconds, 1e-3):N0} transitions/s, {elapsed.TotalSeconds:N0} s")),
+            });
+            line.Finish();
             if (result.Cancelled)
             {
+                // As a check without --swarm: a signal is 128 plus its number, a limit 3.
+                signalExit = interrupt.Signalled ? interrupt.ExitCode : null;
                 context.Error.WriteLine(interrupt.Signalled
                     ? $"vexlab: check: stopped by {interrupt.SignalName}; the result below covers the members' work so far"
                     : "vexlab: check: stopped at --time-limit; the result below covers the members' work so far");
@@ -93,7 +104,7 @@ internal static partial class CheckSwarm
             context.Error.WriteLine($"vexlab: no counterexample, so no trace written to {traceFile}");
         }
 
-        return Exit(result);
+        return signalExit ?? Exit(result);
     }
 
     public static int Merge(CliContext context, JsonTarget target, IReadOnlyList<string> files)
