@@ -60,7 +60,7 @@ public sealed partial class Machine
             case Condition.CanContinue:
                 return CanContinue(t, ref f);
             case Condition.CannotSchedule:
-                return CannotSchedule(t, ref f);
+                return CannotSchedule(t);
             case Condition.ApfReasonDisabled:
                 // kvm_pv_disable_apf clears apf_reason.enabled right after its MSR write; the model's
                 // APF disable is one step, so the host's enable bit is the guest's flag too.
@@ -121,8 +121,14 @@ public sealed partial class Machine
         };
     }
 
-    /// <summary>5.7's kvm_async_pf_task_wait: the idle task, preempt count, RCU, or non-preemptible kernel must halt.</summary>
-    private bool CannotSchedule(int t, ref Frame f)
+    /// <summary>
+    /// 5.7's kvm_async_pf_task_wait (the kvm-pf guest only; 6bca69ada4bc replaced it):
+    /// <c>n.halted = is_idle_task(current) || (IS_ENABLED(CONFIG_PREEMPT_COUNT) ? preempt_count() > 1
+    /// || rcu_preempt_depth() : interrupt_kernel)</c>. The bucket's raw_spin_lock is the one count it
+    /// holds itself, so any count of the interrupted context (preempt, hardirq, NMI) halts; the
+    /// interrupted context's IF is not read, so kernel code with IF=0 and no count sleeps.
+    /// </summary>
+    private bool CannotSchedule(int t)
     {
         ref var task = ref TaskRef(t);
         if (IsIdle(t) || task.PreemptCount > 0 || task.RcuDepth > 0 || !InTaskContext(t, task.Depth - 1))
@@ -130,7 +136,8 @@ public sealed partial class Machine
             return true;
         }
 
-        return !InterruptedUser(t) && (!_guest.ConfigPreempt || f.SavedIf == 0);
+        // Without CONFIG_PREEMPT_COUNT: interrupt_kernel, i.e. !user_mode(regs).
+        return !_guest.ConfigPreempt && !InterruptedUser(t);
     }
 
     private void Step<TSink>(int v, ushort choice, ref TSink sink)

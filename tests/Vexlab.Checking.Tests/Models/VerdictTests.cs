@@ -192,6 +192,28 @@ public sealed class VerdictTests
         AssertPasses("token-wrap", "kvm-pf-int", "no-lost-wakeup", "host.apf.token_id_bits=" + idBits);
     }
 
+    /// <summary>
+    /// The trace point's nested #PF reads the outer fault's NOT_PRESENT with IF=0 and no preempt
+    /// count. 5.7's kvm_async_pf_task_wait does not read IF: with CONFIG_PREEMPT_COUNT it sleeps, and
+    /// the page-ready's own nested fault wakes it; without it interrupt_kernel halts it in a loop
+    /// nothing wakes. The consumed reason word (fault-info-intact) is a violation either way.
+    /// </summary>
+    [Theory]
+    [InlineData("guest.config_preempt=true", false)]
+    [InlineData("guest.config_preempt=false", true)]
+    public void KvmPf_TraceWindowNestedFault_HaltsOnlyWithoutPreemptCount(string preempt, bool deadlocks)
+    {
+        AssertViolates("trace-window", "kvm-pf", "fault-info-intact", preempt, "guest.pf.read_fault_info_first=false");
+        if (deadlocks)
+        {
+            AssertViolates("trace-window", "kvm-pf", "no-deadlock", preempt, "guest.pf.read_fault_info_first=false");
+        }
+        else
+        {
+            AssertPasses("trace-window", "kvm-pf", "no-deadlock", preempt, "guest.pf.read_fault_info_first=false");
+        }
+    }
+
     [Theory]
     [InlineData("kvm-pf", "guest.config_preempt=false")]
     [InlineData("kvm-pf-int", "guest.config_preempt=true")]

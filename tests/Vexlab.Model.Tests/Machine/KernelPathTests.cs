@@ -1,4 +1,5 @@
 using Vexlab.Model.Guest;
+using Vexlab.Model.Host;
 using Vexlab.Model.Machine;
 using Vexlab.Model.Scripting;
 using static Vexlab.Model.Tests.Machine.TestMachines;
@@ -71,5 +72,50 @@ public sealed class KernelPathTests
         Assert.Equal(nodesAfter, m.SleepNodeCount());
         Assert.Equal(acked, handler.Exists(e => e.Kind == ModelEventKind.VmExit && e.Aux == (byte)ExitReason.MsrWrite));
         Assert.Equal(acked ? 0u : token, m.Vcpu(0).ApfToken);
+    }
+
+    /// <summary>
+    /// kvm_async_pf_task_wait (5.7, arch/x86/kernel/kvm.c; replaced by 6bca69ada4bc) halts when
+    /// <c>is_idle_task(current) || (IS_ENABLED(CONFIG_PREEMPT_COUNT) ? preempt_count() > 1 ||
+    /// rcu_preempt_depth() : interrupt_kernel)</c>, with the bucket's raw spinlock the one count it
+    /// holds itself; the interrupted context's IF is not read. A nested #PF in the #PF entry's trace
+    /// point (guest.pf.read_fault_info_first=false) reads the outer fault's NOT_PRESENT with IF=0 and
+    /// no preempt count: with CONFIG_PREEMPT it sleeps (local_irq_enable(); schedule()), without it
+    /// interrupt_kernel halts it.
+    /// </summary>
+    [Theory]
+    [InlineData("user", true, "sleep")]
+    [InlineData("user", false, "sleep")]
+    [InlineData("kernel-preempt-off", true, "halt")]
+    [InlineData("nested-irqs-off", true, "sleep")]
+    [InlineData("nested-irqs-off", false, "halt")]
+    public void KvmAsyncPfTaskWait_HaltsOnlyWhenTheContextCannotSchedule(string context, bool configPreempt, string expected)
+    {
+        (string, string)[] knobs = context == "nested-irqs-off"
+            ? [("guest.config_preempt", configPreempt ? "true" : "false"), ("guest.pf.read_fault_info_first", "false")]
+            : [("guest.config_preempt", configPreempt ? "true" : "false")];
+        var task = context == "kernel-preempt-off"
+            ? Kernel("k", 0, Op(MicroOp.PreemptOff), KTouch(0), Op(MicroOp.PreemptOn))
+            : User("a", 0, Touch(0));
+        var m = context == "nested-irqs-off"
+            ? Build("kvm-pf", [task], pages: 2, absentCount: 1, knobs: knobs,
+                groups: [new PageGroupSpec(1, 1, HostPage.Resident, false, 0, false)], tracePage: 1)
+            : Build("kvm-pf", [task], pages: 2, absentCount: 1, knobs: knobs);
+        var s = new Script(m);
+        string? seen = null;
+        for (var i = 0; i < 64 && seen is null; i++)
+        {
+            var events = s.Do(s.IsEnabled(ActionKind.Enter) ? ActionKind.Enter : ActionKind.Step);
+            seen = events.Exists(e => e.Kind == ModelEventKind.TaskSlept) ? "sleep"
+                : events.Exists(e => e.Kind == ModelEventKind.GuestHalted) ? "halt"
+                : null;
+        }
+
+        Assert.Equal(expected, seen);
+        if (context == "nested-irqs-off")
+        {
+            // The wait is the nested fault's: two #PF frames above the user task.
+            Assert.Equal(3, m.Task(m.WorkloadTask(0)).Depth);
+        }
     }
 }
