@@ -17,8 +17,8 @@ public static class GuestHandlers
 
     /// <summary>
     /// exc_page_fault + __kvm_handle_async_pf of a 5.9+ guest (arch/x86/kernel/kvm.c): the flags
-    /// are read and reset first; an async #PF with IF=0 or from kernel mode panics (3a7c8fafd1b4);
-    /// the task waits in kvm_async_pf_task_wait_schedule.
+    /// are read and reset first; an async #PF with IF=0 panics (6bca69ada4bc), one from kernel mode
+    /// too (3a7c8fafd1b4); the task waits in kvm_async_pf_task_wait_schedule.
     /// </summary>
     public static GuestProgram PageFaultEntry59(KnobSet knobs)
     {
@@ -45,7 +45,8 @@ public static class GuestHandlers
 
     /// <summary>
     /// do_async_page_fault of a 5.7 guest: NOT_PRESENT waits (schedule, or a safe_halt loop when the
-    /// task cannot schedule), PAGE_READY wakes; no panics.
+    /// task cannot schedule: Condition.CannotSchedule, kvm_async_pf_task_wait's n.halted), PAGE_READY
+    /// wakes; no panics.
     /// </summary>
     public static GuestProgram PageFaultEntry57(KnobSet knobs)
     {

@@ -49,7 +49,7 @@ public static class KnobCatalog
             "arch/x86/kvm/vmx/vmx.c vmx_nmi_blocked(); SDM Vol. 3A 6.8.3 (STI shadow may block NMIs)",
             "An STI shadow also holds back NMIs, as KVM's vmx_nmi_blocked does."),
         new("guest.config_preempt", KnobKind.Bool, "true", s_all,
-            "CONFIG_PREEMPT; 5.7 guests set KVM_ASYNC_PF_SEND_ALWAYS exactly when it is on",
+            "CONFIG_PREEMPTION, which selects CONFIG_PREEMPT_COUNT (5.7 kvm_async_pf_task_wait reads it); 5.7 guests set KVM_ASYNC_PF_SEND_ALWAYS exactly when it is on",
             "Kernel code is preemptible on return from interrupt."),
         new("guest.nmi.save_restore_cr2", KnobKind.Bool, "true", s_kvmPfBoth,
             "exc_nmi nmi_cr2 (7fbb98c5cb07, 9d0504167990)",
