@@ -136,6 +136,17 @@ public sealed partial class Machine
             return true;
         }
 
+        // A trace point's probe runs under preempt_disable_notrace (__DO_TRACE,
+        // include/linux/tracepoint.h): a fault in it holds a count, so it halts.
+        if (task.Depth >= 2)
+        {
+            ref var interrupted = ref FrameRef(t, task.Depth - 2);
+            if (_programs[interrupted.Program].Code[interrupted.Pc].Op == MicroOp.TracePoint)
+            {
+                return true;
+            }
+        }
+
         // Without CONFIG_PREEMPT_COUNT: interrupt_kernel, i.e. !user_mode(regs).
         return !_guest.ConfigPreempt && !InterruptedUser(t);
     }

@@ -193,13 +193,13 @@ public sealed class VerdictTests
     }
 
     /// <summary>
-    /// The trace point's nested #PF reads the outer fault's NOT_PRESENT with IF=0 and no preempt
-    /// count. 5.7's kvm_async_pf_task_wait does not read IF: with CONFIG_PREEMPT_COUNT it sleeps, and
-    /// the page-ready's own nested fault wakes it; without it interrupt_kernel halts it in a loop
-    /// nothing wakes. The consumed reason word (fault-info-intact) is a violation either way.
+    /// The trace point's nested #PF reads the outer fault's NOT_PRESENT inside the tracepoint probe,
+    /// which holds preempt_disable_notrace (__DO_TRACE): 5.7's kvm_async_pf_task_wait halts it in a
+    /// loop nothing wakes, with CONFIG_PREEMPT_COUNT (preempt_count() > 1) or without it
+    /// (interrupt_kernel). The consumed reason word (fault-info-intact) is a violation either way.
     /// </summary>
     [Theory]
-    [InlineData("guest.config_preempt=true", false)]
+    [InlineData("guest.config_preempt=true", true)]
     [InlineData("guest.config_preempt=false", true)]
     public void KvmPf_TraceWindowNestedFault_HaltsOnlyWithoutPreemptCount(string preempt, bool deadlocks)
     {
