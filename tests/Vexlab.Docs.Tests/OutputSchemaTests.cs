@@ -36,6 +36,9 @@ public sealed class OutputSchemaTests : IDisposable
         ("run", ["run", "--builtin", "dax-truncate", "--protocol", "sync", "--duration", "20ms", "--json"]),
         ("compare", ["compare", "--builtin", "swap-overcommit", "--duration", "10ms", "--json"]),
         ("compare", ["compare", "--builtin", "swap-overcommit", "--protocols", "sync,ve", "--duration", "5ms", "--seeds", "3", "--json"]),
+        // No fault completes in a microsecond: the latency statistics are null.
+        ("run", ["run", "--builtin", "postcopy", "--protocol", "sync", "--duration", "1us", "--json"]),
+        ("compare", ["compare", "--builtin", "postcopy", "--protocols", "sync,ve", "--duration", "1us", "--seeds", "2", "--json"]),
         ("validate", ["validate", "--builtin", "postcopy", "--json"]),
         ("scenarios-list", ["scenarios", "list", "--json"]),
         ("scenarios-show", ["scenarios", "show", "postcopy", "--json"]),

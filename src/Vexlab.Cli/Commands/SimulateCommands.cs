@@ -10,6 +10,7 @@ using Vexlab.Scenarios.Documents;
 using Vexlab.Scenarios.Files;
 using Vexlab.Simulation.Driver;
 using Vexlab.Simulation.Engine;
+using Vexlab.Simulation.Metrics;
 using Vexlab.Simulation.Scenarios;
 using Vexlab.Simulation.Tracing;
 
@@ -929,12 +930,14 @@ public static class SimulateCommands
         }
 
         o["tasks"] = tasks;
-        o["fault_latency_p99_ns"] = Stat(runs.Select(r => (double)r.Result.FaultLatency.P99));
+        o["fault_latency_p99_ns"] = SampleStat(runs.Select(r => FaultStat(r.Result, l => l.P99)));
         o["replay"] = runs[0].Run.Replay;
         var metrics = new JsonObject();
         foreach (var metric in Metrics([.. runs.Select(r => r.Result)]))
         {
-            metrics[metric.Key] = Stat(runs.Select(r => metric.Pick(r.Result)));
+            metrics[metric.Key] = metric.OfSample
+                ? SampleStat(runs.Select(r => metric.Pick(r.Result)))
+                : Stat(runs.Select(r => metric.Pick(r.Result) ?? 0));
         }
 
         // Every row of the table as {mean, ci95}: counts, ns, and percentages (cpu_share, vcpu_pct) in percent.
@@ -948,6 +951,31 @@ public static class SimulateCommands
         var (mean, ci) = MeanCi(values.ToArray());
         return new JsonObject { ["mean"] = Math.Round(mean, 3), ["ci95"] = Math.Round(ci, 3) };
     }
+
+    /// <summary>
+    /// A latency statistic over seeds: the mean and interval over the seeds whose sample was not empty, and
+    /// <c>seeds</c>, how many those are; with none, mean and ci95 are null rather than a mean of zeros.
+    /// </summary>
+    private static JsonObject SampleStat(IEnumerable<double?> values)
+    {
+        var xs = values.OfType<double>().ToArray();
+        if (xs.Length == 0)
+        {
+            return new JsonObject { ["mean"] = null, ["ci95"] = null, ["seeds"] = 0 };
+        }
+
+        var o = Stat(xs);
+        o["seeds"] = xs.Length;
+        return o;
+    }
+
+    /// <summary>A statistic of the run's fault latencies; null when no fault completed (the recorder would say 0).</summary>
+    private static double? FaultStat(SimulationResult r, Func<LatencyRecorder, double> stat) =>
+        r.FaultLatency.Count == 0 ? null : stat(r.FaultLatency);
+
+    /// <summary>A statistic of a stream's request latencies; null when no request completed.</summary>
+    private static double? RequestStat(SimulationResult r, string task, Func<LatencyRecorder, double> stat) =>
+        r.Task(task).Requests!.Latency is { Count: > 0 } latency ? stat(latency) : null;
 
     private static (double Mean, double Ci95) MeanCi(double[] xs)
     {
@@ -964,8 +992,10 @@ public static class SimulateCommands
     /// <summary>
     /// One numeric row of the results table: its value in one run, and how to show it. With several
     /// seeds the cell is the mean over the seeds and its normal 95% interval (1.96 sd / sqrt(n)).
+    /// <paramref name="OfSample"/>: a statistic of a latency sample, null in a run where the sample is empty;
+    /// over seeds it is the mean over the seeds with samples, saying how many when not all.
     /// </summary>
-    private sealed record Metric(string Name, string Key, Func<SimulationResult, double> Pick, Func<double, string> Show);
+    private sealed record Metric(string Name, string Key, Func<SimulationResult, double?> Pick, Func<double, string> Show, bool OfSample = false);
 
     private static List<Metric> Metrics(List<SimulationResult> results)
     {
@@ -992,18 +1022,18 @@ public static class SimulateCommands
 
             // An open-loop stream's request latency (arrival to the end of its pass): the SLO's figure.
             metrics.Add(new Metric("requests: " + t.Name, "requests." + t.Name + ".completed", r => r.Task(t.Name).Requests!.Completed, Count));
-            metrics.Add(new Metric("request p50: " + t.Name, "requests." + t.Name + ".latency_ns.p50", r => r.Task(t.Name).Requests!.Latency.P50, Us));
-            metrics.Add(new Metric("request p99: " + t.Name, "requests." + t.Name + ".latency_ns.p99", r => r.Task(t.Name).Requests!.Latency.P99, Us));
-            metrics.Add(new Metric("request p99.9: " + t.Name, "requests." + t.Name + ".latency_ns.p999", r => r.Task(t.Name).Requests!.Latency.P999, Us));
+            metrics.Add(new Metric("request p50: " + t.Name, "requests." + t.Name + ".latency_ns.p50", r => RequestStat(r, t.Name, l => l.P50), Us, OfSample: true));
+            metrics.Add(new Metric("request p99: " + t.Name, "requests." + t.Name + ".latency_ns.p99", r => RequestStat(r, t.Name, l => l.P99), Us, OfSample: true));
+            metrics.Add(new Metric("request p99.9: " + t.Name, "requests." + t.Name + ".latency_ns.p999", r => RequestStat(r, t.Name, l => l.P999), Us, OfSample: true));
         }
 
         metrics.Add(new Metric("faults", "fault_latency_ns.count", r => r.FaultLatency.Count, Count));
-        metrics.Add(new Metric("fault min", "fault_latency_ns.min", r => r.FaultLatency.Min, Us));
-        metrics.Add(new Metric("fault mean", "fault_latency_ns.mean", r => Math.Round(r.FaultLatency.Mean), Us));
-        metrics.Add(new Metric("fault p50", "fault_latency_ns.p50", r => r.FaultLatency.P50, Us));
-        metrics.Add(new Metric("fault p99", "fault_latency_ns.p99", r => r.FaultLatency.P99, Us));
-        metrics.Add(new Metric("fault p99.9", "fault_latency_ns.p999", r => r.FaultLatency.P999, Us));
-        metrics.Add(new Metric("fault max", "fault_latency_ns.max", r => r.FaultLatency.Max, Us));
+        metrics.Add(new Metric("fault min", "fault_latency_ns.min", r => FaultStat(r, l => l.Min), Us, OfSample: true));
+        metrics.Add(new Metric("fault mean", "fault_latency_ns.mean", r => FaultStat(r, l => Math.Round(l.Mean)), Us, OfSample: true));
+        metrics.Add(new Metric("fault p50", "fault_latency_ns.p50", r => FaultStat(r, l => l.P50), Us, OfSample: true));
+        metrics.Add(new Metric("fault p99", "fault_latency_ns.p99", r => FaultStat(r, l => l.P99), Us, OfSample: true));
+        metrics.Add(new Metric("fault p99.9", "fault_latency_ns.p999", r => FaultStat(r, l => l.P999), Us, OfSample: true));
+        metrics.Add(new Metric("fault max", "fault_latency_ns.max", r => FaultStat(r, l => l.Max), Us, OfSample: true));
         metrics.Add(new Metric("vCPU in guest", "vcpu_pct.guest", r => Pct(r.VcpuGuestNs, r), Percent));
         metrics.Add(new Metric("vCPU stalled in host", "vcpu_pct.host_stalled", r => Pct(r.VcpuStalledNs, r), Percent));
         metrics.Add(new Metric("vCPU halted in host", "vcpu_pct.host_halted", r => Pct(r.VcpuHaltedNs, r), Percent));
@@ -1120,13 +1150,21 @@ public static class SimulateCommands
 
             Row(metric.Name, i =>
             {
+                // A latency of an empty sample is no number: "-", and over seeds the mean of those with samples.
                 if (seeds is null)
                 {
-                    return metric.Show(metric.Pick(results[i]));
+                    return metric.Pick(results[i]) is { } value ? metric.Show(value) : "-";
                 }
 
-                var (mean, ci) = MeanCi([.. seeds[i].Select(s => metric.Pick(s.Result))]);
-                return metric.Show(mean) + " ± " + metric.Show(ci);
+                var values = seeds[i].Select(s => metric.Pick(s.Result)).OfType<double>().ToArray();
+                if (values.Length == 0)
+                {
+                    return "-";
+                }
+
+                var (mean, ci) = MeanCi(values);
+                var of = values.Length < seeds[i].Count ? string.Create(Inv, $" ({values.Length} of {seeds[i].Count} seeds)") : string.Empty;
+                return metric.Show(mean) + " ± " + metric.Show(ci) + of;
             });
             if (metric.Key == "work_done")
             {

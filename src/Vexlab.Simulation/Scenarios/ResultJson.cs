@@ -46,15 +46,7 @@ public static class ResultJson
                     ["completed"] = requests.Completed,
                     ["dropped"] = requests.Dropped,
                     ["backlog"] = requests.Waiting,
-                    ["latency_ns"] = new JsonObject
-                    {
-                        ["min"] = latency.Min,
-                        ["mean"] = Math.Round(latency.Mean, 1),
-                        ["p50"] = latency.P50,
-                        ["p99"] = latency.P99,
-                        ["p999"] = latency.P999,
-                        ["max"] = latency.Max,
-                    },
+                    ["latency_ns"] = Latency(latency, new JsonObject()),
                 };
             }
 
@@ -85,17 +77,8 @@ public static class ResultJson
         }
 
         doc["signals"] = signals;
-        doc["fault_latency_ns"] = new JsonObject
-        {
-            ["count"] = r.FaultLatency.Count,
-            ["min"] = r.FaultLatency.Min,
-            ["mean"] = Math.Round(r.FaultLatency.Mean, 1),
-            ["p50"] = r.FaultLatency.P50,
-            ["p99"] = r.FaultLatency.P99,
-            ["p999"] = r.FaultLatency.P999,
-            ["max"] = r.FaultLatency.Max,
-            ["cdf"] = Cdf(r.FaultLatency),
-        };
+        doc["fault_latency_ns"] = Latency(r.FaultLatency, new JsonObject { ["count"] = r.FaultLatency.Count });
+        doc["fault_latency_ns"]!["cdf"] = Cdf(r.FaultLatency);
         doc["vcpu_ns"] = new JsonObject
         {
             ["guest"] = r.VcpuGuestNs,
@@ -152,6 +135,23 @@ public static class ResultJson
     /// halts or stalls a vCPU shows at p99, not at p50).
     /// </summary>
     public static readonly double[] CdfPercentiles = [0, 1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 97.5, 99, 99.5, 99.9, 99.95, 99.99, 100];
+
+    /// <summary>
+    /// Adds <c>min</c>, <c>mean</c>, <c>p50</c>, <c>p99</c>, <c>p999</c> and <c>max</c> to <paramref name="o"/>:
+    /// null for all of them when nothing was recorded, since a latency of an empty sample is not 0 (the
+    /// recorder answers 0 there), and the count beside them says why.
+    /// </summary>
+    private static JsonObject Latency(LatencyRecorder latency, JsonObject o)
+    {
+        var any = latency.Count > 0;
+        o["min"] = any ? latency.Min : null;
+        o["mean"] = any ? Math.Round(latency.Mean, 1) : null;
+        o["p50"] = any ? latency.P50 : null;
+        o["p99"] = any ? latency.P99 : null;
+        o["p999"] = any ? latency.P999 : null;
+        o["max"] = any ? latency.Max : null;
+        return o;
+    }
 
     /// <summary>
     /// The fault-latency distribution as <c>[percentile, ns]</c> pairs at <see cref="CdfPercentiles"/>
