@@ -281,11 +281,20 @@ public static class RunSummaries
 
         var first = runs[0];
         var latency = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var stat in new[] { "count", "min", "mean", "p50", "p99", "p999", "max" })
+        if (runs.Any(r => r.Number("fault_latency_ns_count") is not null))
         {
-            if (runs.Any(r => r.Number("fault_latency_ns_" + stat) is not null))
+            latency["count"] = Mean("fault_latency_ns_count");
+        }
+
+        // A run with no completed fault has no latency (null since this version, 0 in older stores): the
+        // statistics are means over the runs with faults only, and absent, shown "-", when there are none.
+        var withFaults = runs.Where(r => r.Number("fault_latency_ns_count") is > 0).ToList();
+        foreach (var stat in new[] { "min", "mean", "p50", "p99", "p999", "max" })
+        {
+            var values = withFaults.Select(r => r.Number("fault_latency_ns_" + stat)).OfType<double>().ToList();
+            if (values.Count > 0)
             {
-                latency[stat] = Mean("fault_latency_ns_" + stat);
+                latency[stat] = values.Average();
             }
         }
 
@@ -303,6 +312,7 @@ public static class RunSummaries
             Tasks = tasks,
             VcpuNs = [.. RunSummary.VcpuParts.Select(p => Mean("vcpu_ns_" + p))],
             FaultLatency = latency,
+            FaultRuns = withFaults.Count,
             Cdf = MeanCdf(runs),
             Exits = Counts("exits_"),
             Injected = Counts("injected_"),

@@ -29,8 +29,14 @@ public sealed record RunSummary
     /// <summary>vCPU time in ns: guest, host_stalled, host_halted, idle, steal (the order of <see cref="VcpuParts"/>).</summary>
     public required double[] VcpuNs { get; init; }
 
-    /// <summary>count, min, mean, p50, p99, p999, max of fault latency (ns), means over runs.</summary>
+    /// <summary>
+    /// count, min, mean, p50, p99, p999, max of fault latency (ns): count the mean over all runs, the others means
+    /// over the <see cref="FaultRuns"/> runs with faults, and absent when no run had one.
+    /// </summary>
     public IReadOnlyDictionary<string, double> FaultLatency { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>How many of the <see cref="Runs"/> runs completed a fault: those the latency statistics average.</summary>
+    public int FaultRuns { get; init; }
 
     /// <summary>The fault-latency CDF as (percentile, ns), percentile ascending; empty when the input has none.</summary>
     public IReadOnlyList<(double Percentile, double Ns)> Cdf { get; init; } = [];

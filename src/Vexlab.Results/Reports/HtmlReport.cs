@@ -135,7 +135,10 @@ public static partial class HtmlReport
         Row("fault_latency_ns_count", "faults", e => e.FaultLatency.TryGetValue("count", out var c) ? c.ToString("N0", Inv) : "-");
         foreach (var stat in new[] { "min", "mean", "p50", "p99", "p999", "max" })
         {
-            Row("fault_latency_ns_" + stat, $"fault {(stat == "p999" ? "p99.9" : stat)} (us)", e => e.FaultLatency.TryGetValue(stat, out var v) ? (v / 1000).ToString("N1", Inv) : "-");
+            // Absent when no run completed a fault; over runs, a mean over those with faults, which says how many.
+            Row("fault_latency_ns_" + stat, $"fault {(stat == "p999" ? "p99.9" : stat)} (us)", e => !e.FaultLatency.TryGetValue(stat, out var v)
+                ? "-"
+                : (v / 1000).ToString("N1", Inv) + (e.FaultRuns > 0 && e.FaultRuns < e.Runs ? string.Create(Inv, $" ({e.FaultRuns} of {e.Runs} runs)") : string.Empty));
         }
 
         for (var k = 0; k < RunSummary.VcpuParts.Length; k++)
