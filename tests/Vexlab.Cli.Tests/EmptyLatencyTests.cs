@@ -122,6 +122,31 @@ public sealed class EmptyLatencyTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Store_of_runs_without_faults_has_null_latency_columns()
+    {
+        // No run of this sweep completes a fault: the latency columns still exist, NULL, and avg() is NULL, not 0.
+        var sweep = Path.Combine(_dir, "s.yaml");
+        var db = Path.Combine(_dir, "s.duckdb");
+        File.WriteAllText(sweep, """
+            name: tiny
+            scenario: postcopy
+            set:
+              duration: 1us
+            protocols: [sync]
+            seeds: 2
+            axes:
+              - name: latency
+                key: host.latency
+                unit: us
+                values: [10, 100]
+            """);
+        Assert.Equal(0, CliRunner.Run("sweep", "run", sweep, "--db", db).ExitCode);
+        var query = CliRunner.Run("results", "query", db, "SELECT count(*) AS n, sum(fault_latency_ns_count) AS faults, count(fault_latency_ns_p99) AS with_p99, avg(fault_latency_ns_mean) AS mean FROM results", "--format", "csv");
+        Assert.Equal(0, query.ExitCode);
+        Assert.Equal("n,faults,with_p99,mean\n4,0,0,\n", query.Stdout.Replace("\r", string.Empty, StringComparison.Ordinal));
+    }
+
     /// <summary>The cells of the table row named <paramref name="name"/>, after the name.</summary>
     private static List<string> Cells(string text, string name)
     {

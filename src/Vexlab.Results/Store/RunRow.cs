@@ -19,7 +19,10 @@ public sealed class RunRow
 
     public string RunKey { get; }
 
-    /// <summary>The <c>results</c> row: column name and value (long, double, bool or string), in order.</summary>
+    /// <summary>
+    /// The <c>results</c> row: column name and value (long, double, bool or string, or <see cref="DBNull"/> for a
+    /// number with no value), in order.
+    /// </summary>
     public IReadOnlyList<KeyValuePair<string, object>> Result { get; }
 
     /// <summary>The <c>tasks</c> rows.</summary>
@@ -111,6 +114,11 @@ public sealed class RunRow
     {
         switch (value)
         {
+            case null when name.Contains("latency_ns_", StringComparison.Ordinal):
+                // A latency statistic of an empty sample (no fault, no request completed): a NULL number, so
+                // the column exists for a query even when no run of the store had one, and avg() skips it.
+                Put(name, DBNull.Value, row, taken, axes);
+                return;
             case null:
                 return;
             case JsonObject obj:

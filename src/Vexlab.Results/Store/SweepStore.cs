@@ -349,6 +349,12 @@ public sealed class SweepStore : IDisposable
             column = existing;
         }
 
+        if (value is DBNull)
+        {
+            // A NULL fits any column: it never widens one.
+            return column.Name;
+        }
+
         var widened = Widen(column.Type, wanted);
         if (widened != column.Type)
         {
@@ -437,7 +443,7 @@ public sealed class SweepStore : IDisposable
 
     internal static string TypeOf(object value) => value switch
     {
-        long or int => "BIGINT",
+        long or int or DBNull => "BIGINT",
         double => "DOUBLE",
         bool => "BOOLEAN",
         _ => "VARCHAR",
