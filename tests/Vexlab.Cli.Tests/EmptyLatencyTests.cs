@@ -123,6 +123,28 @@ public sealed class EmptyLatencyTests : IDisposable
     }
 
     [Fact]
+    public void Requests_none_completed_have_no_latency()
+    {
+        // An open-loop stream in a microsecond: nothing arrives, so its request latency is null and shown "-".
+        var scenario = Path.Combine(_dir, "req.yaml");
+        File.WriteAllText(scenario, "guest:\n  vcpus: 1\ntasks:\n  - name: a\n    arrivals: poisson 1000/s\n    loop: compute\n");
+        var result = CliRunner.Run("run", scenario, "--protocol", "sync", "--duration", "1us", "--json");
+        Assert.Equal(0, result.ExitCode);
+        var requests = JsonNode.Parse(result.Stdout)!["guest"]!["tasks"]![0]!["requests"]!;
+        Assert.Equal(0, (long)requests["completed"]!);
+        foreach (var stat in new[] { "min", "mean", "p50", "p99", "p999", "max" })
+        {
+            Assert.True(requests["latency_ns"]!.AsObject().ContainsKey(stat), stat);
+            Assert.Null(requests["latency_ns"]![stat]);
+        }
+
+        foreach (var row in new[] { "request p50: a", "request p99: a", "request p99.9: a" })
+        {
+            Assert.Equal(["-"], Cells(result.Stderr, row));
+        }
+    }
+
+    [Fact]
     public void Store_of_runs_without_faults_has_null_latency_columns()
     {
         // No run of this sweep completes a fault: the latency columns still exist, NULL, and avg() is NULL, not 0.
