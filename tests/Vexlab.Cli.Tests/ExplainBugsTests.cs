@@ -148,7 +148,10 @@ public sealed class ExplainScenarioKeysTests
 
     [Theory]
     [InlineData("guest.tck", "vexlab: no key \"guest.tck\" and none under it (did you mean guest.tick?)\n")]
-    [InlineData("guest.ap", "vexlab: no key \"guest.ap\" and none under it\n")]
+    // A prefix is a selection too (guest.apf selects its keys), so a mistyped prefix is answered with the nearest one.
+    [InlineData("guest.ap", "vexlab: no key \"guest.ap\" and none under it (did you mean guest.apf?)\n")]
+    [InlineData("task[]", "vexlab: no key \"task[]\" and none under it (did you mean tasks[]?)\n")]
+    [InlineData("zzzzzz", "vexlab: no key \"zzzzzz\" and none under it\n")]
     public void ExplainKeys_UnknownKey_IsRefusedWithTheNearest(string selected, string expected)
     {
         var result = CliRunner.Run("explain", "keys", selected);

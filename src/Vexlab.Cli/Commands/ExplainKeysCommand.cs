@@ -43,7 +43,22 @@ public static class ExplainKeysCommand
         var all = KnobCatalog.All.Select(k => k.Key).Concat(ScenarioKeys().Select(k => k.Key)).ToList();
         if (!all.Any(k => Selects(selected, k)))
         {
-            throw new InputException($"no key {ErrorText.Quote(selected)} and none under it{NearestName.Aside(selected, all)}");
+            // A selection may be a prefix (guest.apf, tasks[]), so the nearest is sought among the prefixes too:
+            // against whole keys alone, guest.ap was refused with no word of guest.apf (docs/scenarios-format.md).
+            var names = all.Concat(all.SelectMany(Prefixes)).Distinct(StringComparer.Ordinal);
+            throw new InputException($"no key {ErrorText.Quote(selected)} and none under it{NearestName.Aside(selected, names)}");
+        }
+    }
+
+    /// <summary>The selections above <paramref name="key"/>, a dotted segment at a time: guest and guest.apf for guest.apf.enabled, tasks[] for tasks[].loop.</summary>
+    private static IEnumerable<string> Prefixes(string key)
+    {
+        for (var i = 1; i < key.Length; i++)
+        {
+            if (key[i] is '.' or '[')
+            {
+                yield return key[..i];
+            }
         }
     }
 
