@@ -364,6 +364,44 @@ public sealed class SweepCliTests : IDisposable
         Assert.Equal($"vexlab: {P("bad.yaml")}:2:17: unknown protocol 'nope' (expected one of sync, kvm-halt, kvm-pf, kvm-pf-int, ve)\n", result.Stderr);
     }
 
+    // DuckDB lets one process write a store (or any number read it): a query while a sweep in another process
+    // writes it printed DuckDB's own words, "Conflicting lock is held in /usr/share/dotnet/dotnet (PID N)" and a
+    // URL, naming the runtime rather than the store. Now one line names the store and the process.
+    [Fact]
+    public async Task A_store_another_process_holds_is_refused_as_in_use_by_that_process()
+    {
+        var dll = typeof(Vexlab.FakeSweep.FakeRunner).Assembly.Location;
+        var db = P("held.duckdb");
+        using var process = Start(dll, "slow", "sweep", "run", P("kill.yaml"), "--db", db, "--jobs", "1");
+        try
+        {
+            // The first progress line comes after runs are in: the store is open and locked by then.
+            var stderr = await StartedProcess.FirstErrorLine(process, TimeSpan.FromMinutes(2));
+            Assert.False(process.HasExited, "the sweep ended before the store could be opened beside it");
+            var expected = $"vexlab: {db}: the result store is in use by process {process.Id} (a store is one process's to write); try again when it has finished\n";
+            var query = CliRunner.Run("results", "query", db, "SELECT 1");
+            Assert.Equal(2, query.ExitCode);
+            Assert.Equal(expected, query.Stderr);
+            var sweep = CliRunner.RunFake("sweep", "run", P("kill.yaml"), "--db", db);
+            Assert.Equal(2, sweep.ExitCode);
+            Assert.Equal(expected, sweep.Stderr);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+    }
+
+    [Theory]
+    [InlineData("DuckDBOpen failed: IO Error: Could not set lock on file \"/tmp/s.duckdb\": Conflicting lock is held in /usr/share/dotnet/dotnet (PID 3328). See also https://duckdb.org/docs/stable/connect/concurrency", "process 3328")]
+    [InlineData("DuckDBOpen failed: IO Error: Could not set lock on file \"/tmp/s.duckdb\": Resource temporarily unavailable", "another process")]
+    public void DuckDBs_lock_refusal_is_said_as_in_use(string message, string by)
+    {
+        Assert.Equal($"the result store is in use by {by} (a store is one process's to write); try again when it has finished", SweepStore.InUse(message));
+        Assert.Null(SweepStore.InUse("IO Error: Cannot open file \"/tmp/x\": No such file or directory"));
+    }
+
     private static Process Start(string dll, string fake, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

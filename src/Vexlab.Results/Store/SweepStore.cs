@@ -100,10 +100,34 @@ public sealed class SweepStore : IDisposable
         catch (DuckDBException e)
         {
             connection.Dispose();
-            throw InputException.At(path, 0, 0, null, "cannot open the result store: " + e.Message.ReplaceLineEndings(" "));
+            throw InputException.At(path, 0, 0, null, InUse(e.Message) ?? "cannot open the result store: " + e.Message.ReplaceLineEndings(" "));
         }
 
         return connection;
+    }
+
+    /// <summary>
+    /// "the result store is in use by process N; ...", for DuckDB's refusal of a file another process holds open
+    /// ("IO Error: Could not set lock on file ...: Conflicting lock is held in /usr/share/dotnet/dotnet (PID N).
+    /// See also https://duckdb.org/..."), which named the other program by the runtime's path, not the store;
+    /// null for any other error. DuckDB takes one process's writer or any number of readers (its concurrency
+    /// page), so a query while a sweep writes, or a sweep while a query reads, is refused.
+    /// </summary>
+    public static string? InUse(string message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (!message.Contains("Could not set lock on file", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        const string Pid = "(PID ";
+        var at = message.IndexOf(Pid, StringComparison.Ordinal);
+        var end = at < 0 ? -1 : message.IndexOf(')', at);
+        var by = end > at + Pid.Length && int.TryParse(message.AsSpan(at + Pid.Length, end - at - Pid.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+            ? "process " + pid.ToString(CultureInfo.InvariantCulture)
+            : "another process";
+        return $"the result store is in use by {by} (a store is one process's to write); try again when it has finished";
     }
 
     /// <summary>
