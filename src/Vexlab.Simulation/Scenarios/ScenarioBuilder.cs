@@ -637,7 +637,7 @@ public static class ScenarioBuilder
             var counting = ops == written ? string.Empty
                 : " (a touch, read or write of N pages counts N ops, and a user task's read or write 2 more to enter and leave the kernel)";
             throw t.ErrorAt("loop", string.Create(CultureInfo.InvariantCulture,
-                $"the task's loop is {ops} ops{counting}; at most {most}{(serves ? " with arrivals" : string.Empty)}"));
+                $"the loop has {ops} ops{counting}; at most {most}{(serves ? " with arrivals" : string.Empty)}"));
         }
 
         return new GuestProgram(t.GetString("name"), [.. code]);

@@ -57,7 +57,7 @@ public sealed class LoopErrorTests
 
         Prepare(Yaml(arrivals, most));
         var e = Assert.Throws<InputException>(() => Prepare(Yaml(arrivals, most + 1)));
-        Assert.Equal($"s.yaml:{(arrivals.Length == 0 ? 5 : 6)}:11: tasks[0].loop: the task's loop is {most + 1} ops; at most {most}{with}", e.Message);
+        Assert.Equal($"s.yaml:{(arrivals.Length == 0 ? 5 : 6)}:11: tasks[0].loop: the loop has {most + 1} ops; at most {most}{with}", e.Message);
     }
 
     // A touch of N pages is N instructions, so the count is not the number of ';'-separated ops: the message says so.
@@ -67,7 +67,7 @@ public sealed class LoopErrorTests
         var loop = string.Join("; ", Enumerable.Repeat("touch heap random 64", 3)) + "; " + string.Join("; ", Enumerable.Repeat("compute", 57));
         var yaml = $"guest:\n  vcpus: 1\n  memory: 256MiB\ntasks:\n  - name: a\n    loop: {loop}\nregions:\n  - name: heap\n    size: 64MiB\n";
         var e = Assert.Throws<InputException>(() => Prepare(yaml));
-        Assert.Equal("s.yaml:6:11: tasks[0].loop: the task's loop is 249 ops (a touch, read or write of N pages counts N ops, and a user task's read or write 2 more to enter and leave the kernel); at most 248", e.Message);
+        Assert.Equal("s.yaml:6:11: tasks[0].loop: the loop has 249 ops (a touch, read or write of N pages counts N ops, and a user task's read or write 2 more to enter and leave the kernel); at most 248", e.Message);
     }
 
     [Fact]
