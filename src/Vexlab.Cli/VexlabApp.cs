@@ -125,6 +125,7 @@ public static class VexlabApp
         root.Subcommands.Add(ResultsCommand.Create(context));
         root.Subcommands.Add(PlotCommand.Create(context));
         root.Subcommands.Add(HtmlReportCommand.Create(context));
+        VersionAction.Install(root, context);
         return root;
     }
 

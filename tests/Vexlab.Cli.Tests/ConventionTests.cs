@@ -1,3 +1,5 @@
+using System.Reflection;
+
 namespace Vexlab.Cli.Tests;
 
 /// <summary>The conventions every command follows: exit codes, one-line errors, help and version.</summary>
@@ -9,6 +11,11 @@ public sealed class ConventionTests
         var result = CliRunner.Run("--version");
         Assert.Equal(0, result.ExitCode);
         Assert.Matches(@"^\d+\.\d+\.\d+", result.Stdout);
+
+        // The tool's own version, also when it runs inside another process (here the test host,
+        // whose version System.CommandLine's default printed: 18.0.1).
+        var own = typeof(VexlabApp).Assembly.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>()!.InformationalVersion;
+        Assert.Equal(own, result.Stdout.TrimEnd('\n'));
     }
 
     [Fact]
