@@ -61,8 +61,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         {
             // A full disk: say which output failed (EX_IOERR); the previous checkpoint, if any, is still whole.
             File.Delete(temp);
-            var reason = Scenarios.Files.OutputFile.IsFileTooLarge(e) ? Scenarios.Files.OutputFile.FileTooLarge : Scenarios.Files.OutputFile.WithoutPath(e.Message);
-            throw new Scenarios.Files.OutputFailedException($"{Scenarios.ErrorText.Path(path)}: cannot write the checkpoint: {Scenarios.ErrorText.OneLine(reason)}", e);
+            throw new Scenarios.Files.OutputFailedException($"{Scenarios.ErrorText.Path(path)}: cannot write the checkpoint: {Scenarios.Files.OutputFile.WriteFailure(e)}", e);
         }
         catch
         {

@@ -182,7 +182,7 @@ public sealed class OutputFile : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException || IsFileTooLarge(e))
         {
-            throw new OutputFailedException($"{_shown}: cannot write the {_what}: {(IsFileTooLarge(e) ? FileTooLarge : ErrorText.OneLine(WithoutPath(e.Message)))}", e);
+            throw new OutputFailedException($"{_shown}: cannot write the {_what}: {WriteFailure(e)}", e);
         }
     }
 
@@ -259,13 +259,23 @@ public sealed class OutputFile : IDisposable
     public static bool IsFileTooLarge(Exception e) => e is ArgumentOutOfRangeException { ParamName: "value" };
 
     /// <summary>strerror(EFBIG), the words an <see cref="IsFileTooLarge"/> failure is reported in.</summary>
-    public const string FileTooLarge = "File too large";
+    private const string FileTooLarge = "File too large";
+
+    /// <summary>
+    /// Why a write failed, on one line, for a message that names the output itself: EFBIG in its strerror words,
+    /// an I/O error's message without the temp file's path .NET appends.
+    /// </summary>
+    public static string WriteFailure(Exception e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return IsFileTooLarge(e) ? FileTooLarge : ErrorText.OneLine(WithoutPath(e.Message));
+    }
 
     /// <summary>
     /// An I/O error's message without the <c> : 'PATH'</c> .NET appends: that path is the temp file, which the
     /// person never named; the message names the output instead.
     /// </summary>
-    public static string WithoutPath(string message)
+    private static string WithoutPath(string message)
     {
         ArgumentNullException.ThrowIfNull(message);
         var at = message.LastIndexOf(" : '", StringComparison.Ordinal);

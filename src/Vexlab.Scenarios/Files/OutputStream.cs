@@ -30,13 +30,9 @@ internal sealed class OutputStream(FileStream inner, string name) : Stream
         {
             inner.Write(buffer);
         }
-        catch (IOException e) when (e is not OutputFailedException)
+        catch (Exception e) when (IsWriteFailure(e))
         {
             throw Failed(e);
-        }
-        catch (ArgumentOutOfRangeException e) when (OutputFile.IsFileTooLarge(e))
-        {
-            throw new OutputFailedException($"{name}: {OutputFile.FileTooLarge}", e);
         }
     }
 
@@ -62,16 +58,14 @@ internal sealed class OutputStream(FileStream inner, string name) : Stream
         {
             write();
         }
-        catch (IOException e) when (e is not OutputFailedException)
+        catch (Exception e) when (IsWriteFailure(e))
         {
             throw Failed(e);
         }
-        catch (ArgumentOutOfRangeException e) when (OutputFile.IsFileTooLarge(e))
-        {
-            throw new OutputFailedException($"{name}: {OutputFile.FileTooLarge}", e);
-        }
     }
 
-    private OutputFailedException Failed(IOException e) =>
-        new($"{name}: {ErrorText.OneLine(OutputFile.WithoutPath(e.Message))}", e);
+    // An I/O error, or EFBIG, which .NET reports as an ArgumentOutOfRangeException (OutputFile.IsFileTooLarge).
+    private static bool IsWriteFailure(Exception e) => (e is IOException and not OutputFailedException) || OutputFile.IsFileTooLarge(e);
+
+    private OutputFailedException Failed(Exception e) => new($"{name}: {OutputFile.WriteFailure(e)}", e);
 }
