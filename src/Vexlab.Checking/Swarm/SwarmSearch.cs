@@ -70,31 +70,6 @@ public sealed record SwarmResult(
 /// memory, together they reach far into it; each is deterministic given its seed. Safety properties and
 /// deadlocks only: a member's partial search decides no liveness property.
 /// </summary>
-/// <summary>A running swarm's totals so far, summed over its members (read while they run).</summary>
-public sealed class SwarmProgress(int members)
-{
-    private long _states;
-    private long _transitions;
-    private int _done;
-
-    public int Members { get; } = members;
-
-    /// <summary>States the members have stored, each member's counted once (so a state two members met counts twice).</summary>
-    public long States => Interlocked.Read(ref _states);
-
-    public long Transitions => Interlocked.Read(ref _transitions);
-
-    public int MembersDone => Volatile.Read(ref _done);
-
-    internal void Add(long states, long transitions)
-    {
-        Interlocked.Add(ref _states, states);
-        Interlocked.Add(ref _transitions, transitions);
-    }
-
-    internal void MemberDone() => Interlocked.Increment(ref _done);
-}
-
 public static class SwarmSearch
 {
     public static SwarmResult Run(ITransitionSystem system, SwarmOptions options)
@@ -165,7 +140,7 @@ public static class SwarmSearch
             .Select(g => g.OrderBy(v => v.Actions.Count).ThenBy(v => v.Member).First())
             .OrderBy(v => v.Property, StringComparer.Ordinal)];
 
-    private static (SwarmMember, List<SwarmViolation>, HyperLogLog, bool) RunMember(ITransitionSystem system, SwarmOptions options, int member, SwarmProgress? progress)
+    private static (SwarmMember, List<SwarmViolation>, HyperLogLog, bool) RunMember(ITransitionSystem system, SwarmOptions options, int member, SwarmProgress progress)
     {
         var size = system.StateSize;
         var seed = options.MemberSeed(member);
@@ -243,7 +218,7 @@ public static class SwarmSearch
                 Record(violations, system.SafetyProperties[p], member, seed, bound, actions, takenIndex, depth, maxActions, index, action);
             }
 
-            if ((transitions & 4095) == 0 && progress is not null)
+            if ((transitions & 4095) == 0)
             {
                 progress.Add(visited.Count - reportedStates, transitions - reportedTransitions);
                 (reportedStates, reportedTransitions) = (visited.Count, transitions);
@@ -279,7 +254,7 @@ public static class SwarmSearch
             counts[depth] = -1;
         }
 
-        progress?.Add(visited.Count - reportedStates, transitions - reportedTransitions);
+        progress.Add(visited.Count - reportedStates, transitions - reportedTransitions);
         return (new SwarmMember(member, seed, bound, visited.Count, transitions, exhausted), [.. violations.Values], sketch, stopped);
     }
 
