@@ -109,8 +109,7 @@ public sealed class HostMemory
             var p = _clockHand;
             _clockHand = p + 1 == _pages ? 0 : p + 1;
             ref var pg = ref PageAt(p);
-            if (pg.Host != HostPage.Resident || pg.InFlight != 0
-                || (pg.Flags & (PageFlags.Dax | PageFlags.NeverConvertible | PageFlags.EntryText)) != 0)
+            if (!Evictable(ref pg))
             {
                 continue;
             }
@@ -314,10 +313,17 @@ public sealed class HostMemory
         return ref Unsafe.As<byte, PageState>(ref Unsafe.Add(ref first, _pageBytesOffset + (p * Unsafe.SizeOf<PageState>())));
     }
 
+    /// <summary>Resident and reclaim may take it: no fetch in flight, not DAX, not kept for the model's own use.</summary>
+    private static bool Evictable(ref PageState pg) =>
+        pg.Host == HostPage.Resident && pg.InFlight == 0 && !Pinned(ref pg);
+
+    // Pages reclaim never takes: DAX, never convertible, the entry text.
+    private static bool Pinned(ref PageState pg) =>
+        (pg.Flags & (PageFlags.Dax | PageFlags.NeverConvertible | PageFlags.EntryText)) != 0;
+
     /// <summary>Still on swap and readable with the faulting page's request: host-absent by I/O, no fetch of its own, same device.</summary>
     private static bool Readable(ref PageState pg, byte backing) =>
-        pg.Host == HostPage.AbsentIo && pg.InFlight == 0 && pg.Backing == backing
-        && (pg.Flags & (PageFlags.Dax | PageFlags.NeverConvertible | PageFlags.EntryText)) == 0;
+        pg.Host == HostPage.AbsentIo && pg.InFlight == 0 && pg.Backing == backing && !Pinned(ref pg);
 
     /// <summary>Free frames now: the limit less resident pages, frames of reads in flight, and frames whose writeback has not finished.</summary>
     private long Free(long now)
@@ -393,8 +399,7 @@ public sealed class HostMemory
             var p = _clockHand;
             _clockHand = p + 1 == _pages ? 0 : p + 1;
             ref var pg = ref PageAt(p);
-            if (pg.Host != HostPage.Resident || pg.InFlight != 0
-                || (pg.Flags & (PageFlags.Dax | PageFlags.NeverConvertible | PageFlags.EntryText)) != 0)
+            if (!Evictable(ref pg))
             {
                 continue;
             }
