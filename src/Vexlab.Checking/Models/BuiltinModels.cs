@@ -114,8 +114,10 @@ public static class BuiltinModels
             "1 vCPU: a user task faulting on an absent page, and a CPU-offline path that disables APF (kvm_pv_disable_apf, apf_task_wake_all) at any point",
             [],
             ExternalBounds.None,
+            // kvm_cpu_down_prepare runs kvm_guest_cpu_offline inside local_irq_save: a page-ready
+            // raised meanwhile is taken after apf_reason.enabled is clear (sysvec_kvm_asyncpf_interrupt).
             (p, b) => Config(p, b, vcpus: 1, pages: 1,
-                [User("a", 0, Touch(0)), Kernel("offline", 0, Op(MicroOp.ApfDisable))],
+                [User("a", 0, Touch(0)), Kernel("offline", 0, Op(MicroOp.Cli), Op(MicroOp.ApfDisable), Op(MicroOp.Sti))],
                 [Absent(0, 1)])),
         new("smm",
             "1 vCPU, one SMI at any point: a user task faulting on an absent page (RSM restores CR0.PG through kvm_set_cr0)",
