@@ -78,6 +78,9 @@ public sealed record SimulationSetup
     /// <summary>The host scheduler's slice for a vCPU thread when others wait for its pCPU (<c>host.sched.slice</c>).</summary>
     public long HostSliceNs { get; init; } = 4_000_000;
 
+    /// <summary>A woken vCPU thread preempts a running one as EEVDF decides (<c>host.sched.wakeup_preemption</c>); false: it waits for a slice's end.</summary>
+    public bool HostWakeupPreemption { get; init; } = true;
+
     /// <summary>The guest reads PV steal time (<c>guest.steal_time</c>): time waiting for a pCPU is not charged to its tasks.</summary>
     public bool StealTime { get; init; } = true;
 

@@ -116,7 +116,7 @@ public sealed partial class Simulator
         _hltInGuest = setup.Machine.Protocol.Host.HltInGuest;
         if (setup.Pcpus > 0 && setup.Pcpus < _vcpus)
         {
-            _pcpus = new HostCpus(setup.Pcpus, _vcpus);
+            _pcpus = new HostCpus(setup.Pcpus, _vcpus, setup.HostSliceNs, setup.HostWakeupPreemption);
         }
 
         _wakeBase = _sliceBase + (_pcpus is null ? 0 : _vcpus);
@@ -658,7 +658,7 @@ public sealed partial class Simulator
     /// <summary>vCPU <paramref name="v"/>'s host slice is used up: the first waiting vCPU takes its pCPU (round-robin).</summary>
     private void EndSlice(int v)
     {
-        var next = _pcpus!.SliceEnd(v);
+        var next = _pcpus!.SliceEnd(v, _now);
         if (next < 0)
         {
             if (_pcpus.IsRunning(v))
@@ -756,9 +756,17 @@ public sealed partial class Simulator
         var wants = VcpuTime.WantsPcpu(_m, v, _hltInGuest);
         if (wants && !pcpus.IsRunning(v) && !pcpus.IsWaiting(v))
         {
-            if (pcpus.Want(v))
+            if (pcpus.Want(v, _now, out var preempted))
             {
                 _queue.Schedule(_sliceBase + v, _now + _setup.HostSliceNs);
+                if (preempted >= 0)
+                {
+                    // Wakeup preemption (host.sched.wakeup_preemption): the preempted vCPU waits
+                    // as one whose slice ended does, its pending step held.
+                    _queue.Cancel(_sliceBase + preempted);
+                    Suspend(preempted);
+                    UpdateCategory(preempted);
+                }
             }
             else
             {
@@ -768,7 +776,7 @@ public sealed partial class Simulator
         else if (!wants && (pcpus.IsRunning(v) || pcpus.IsWaiting(v)))
         {
             _queue.Cancel(_sliceBase + v);
-            var next = pcpus.Block(v);
+            var next = pcpus.Block(v, _now);
             if (next >= 0)
             {
                 Resume(next);

@@ -309,6 +309,7 @@ public static class ScenarioBuilder
             },
             PageBytes = pageSize,
             HostSliceNs = slice,
+            HostWakeupPreemption = s.GetBool("host.sched.wakeup_preemption"),
             StealTime = s.GetBool("guest.steal_time"),
             Balance = s.GetBool("guest.sched.balance"),
             TaskPinned = pinnedTasks,

@@ -88,6 +88,14 @@ public static class ScenarioSchema
             })
             .Add(new KeySpec
             {
+                Key = "host.sched.wakeup_preemption",
+                Kind = ValueKind.Bool,
+                Default = true,
+                Description = "A vCPU thread that wakes (a stall, halt or HLT ended) preempts a running one as EEVDF does: at once if it is owed time (positive lag) and the running one is no longer eligible; false: it always waits for a slice's end (round-robin only).",
+                Source = "kernel/sched/fair.c place_entity, update_entity_lag, pick_eevdf, check_preempt_wakeup_fair",
+            })
+            .Add(new KeySpec
+            {
                 Key = "host.swap.queue_depth",
                 Kind = ValueKind.Integer,
                 Default = 0,

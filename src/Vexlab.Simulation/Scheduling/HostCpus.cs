@@ -11,21 +11,57 @@ namespace Vexlab.Simulation.Scheduling;
 /// sched_info.run_delay, its time on the run queue). The driver counts it as
 /// <see cref="Observation.VcpuCategory.Steal"/>.
 /// </summary>
+/// <remarks>
+/// Wakeup preemption (<c>host.sched.wakeup_preemption</c>) follows EEVDF (kernel/sched/fair.c,
+/// 6.6+), with one run queue for all the pCPUs and equal weights, so a thread's vruntime is the
+/// time it ran. A thread that blocks keeps its lag, avg_vruntime - vruntime, clamped to
+/// 2 slices (update_entity_lag: max(2 slices, a tick)); when it wakes, place_entity puts it that lag
+/// (scaled by (n + 1) / n) below the average. If that leaves a running thread ineligible (its
+/// vruntime above the new average, entity_eligible) and the woken thread has the earliest
+/// deadline of the eligible waiters, pick_eevdf picks it and check_preempt_wakeup_fair preempts:
+/// the woken thread takes that pCPU at once and the preempted one queues. An eligible running
+/// thread keeps its pCPU to its slice's end (RUN_TO_PARITY, 63304558ba5d). A vCPU thread that
+/// blocks often (a stalled or halted vCPU) runs less than its share, wakes with positive lag and
+/// gets its pCPU back at once, as the woken thread does under 5.x CFS too, whose sleeper credit
+/// (place_entity: half of sched_latency) exceeds wakeup_granularity.
+/// </remarks>
 public sealed class HostCpus
 {
     private readonly bool[] _running;
     private readonly bool[] _waiting;
     private readonly int[] _queue;
+    private readonly long[] _vruntime;
+    private readonly long[] _since;
+    private readonly long[] _lag;
+    private readonly long[] _deadline;
+    private readonly long _slice;
+    private readonly long _lagLimit;
+    private readonly bool _wakeupPreemption;
+    private long _baseline;
     private int _head;
     private int _count;
     private int _free;
 
-    public HostCpus(int pcpus, int vcpus)
+    /// <param name="pcpus">Physical CPUs.</param>
+    /// <param name="vcpus">vCPU threads.</param>
+    /// <param name="sliceNs">The host slice: a thread's request, its deadline's distance from its vruntime.</param>
+    /// <param name="wakeupPreemption">A woken thread preempts as EEVDF decides; false: it always queues.</param>
+    public HostCpus(int pcpus, int vcpus, long sliceNs = 1_000_000, bool wakeupPreemption = true)
     {
         _free = pcpus;
         _running = new bool[vcpus];
         _waiting = new bool[vcpus];
         _queue = new int[vcpus];
+        _vruntime = new long[vcpus];
+        _since = new long[vcpus];
+        _lag = new long[vcpus];
+        _deadline = new long[vcpus];
+        _slice = Math.Max(sliceNs, 1);
+
+        // update_entity_lag: limit = max(2 * se->slice, TICK_NSEC). The default slice is a whole
+        // number of ticks already, and a tick here would be the simulator's only time constant.
+        _lagLimit = 2 * _slice;
+        _wakeupPreemption = wakeupPreemption;
     }
 
     /// <summary>vCPU <paramref name="v"/> holds a pCPU.</summary>
@@ -37,19 +73,44 @@ public sealed class HostCpus
     /// <summary>vCPUs waiting for a pCPU.</summary>
     public int Waiters => _count;
 
+    /// <summary>vCPU <paramref name="v"/>'s lag, saved when it last blocked (avg_vruntime - vruntime; positive: it is owed time).</summary>
+    public long Lag(int v) => _lag[v];
+
     /// <summary>vCPU <paramref name="v"/> can run: true if it got a pCPU now, false if it queues.</summary>
-    public bool Want(int v)
+    public bool Want(int v, long now = 0) => Want(v, now, out _);
+
+    /// <summary>
+    /// vCPU <paramref name="v"/> can run at <paramref name="now"/>: true if it got a pCPU, a free one
+    /// or, with <paramref name="preempted"/> set, the one of the running thread it preempted (that
+    /// thread now waits); false if it queues.
+    /// </summary>
+    public bool Want(int v, long now, out int preempted)
     {
+        preempted = -1;
         if (_running[v] || _waiting[v])
         {
             return _running[v];
         }
 
+        Place(v, now);
         if (_free > 0)
         {
             _free--;
-            _running[v] = true;
+            Run(v, now);
             return true;
+        }
+
+        if (_wakeupPreemption)
+        {
+            var victim = Victim(v, now);
+            if (victim >= 0)
+            {
+                Stop(victim, now);
+                Enqueue(victim);
+                Run(v, now);
+                preempted = victim;
+                return true;
+            }
         }
 
         Enqueue(v);
@@ -57,40 +118,170 @@ public sealed class HostCpus
     }
 
     /// <summary>vCPU <paramref name="v"/> blocked: its pCPU (if it held one) goes to the first waiter, returned; -1 if none.</summary>
-    public int Block(int v)
+    public int Block(int v, long now = 0)
     {
-        if (_waiting[v])
+        if (!_running[v] && !_waiting[v])
         {
-            Remove(v);
             return -1;
         }
 
+        // update_entity_lag runs at dequeue, with the thread still in the average.
+        var avg = Average(now);
+        _lag[v] = Math.Clamp(avg - Vruntime(v, now), -_lagLimit, _lagLimit);
+        if (_running[v])
+        {
+            Stop(v, now);
+        }
+
+        if (_waiting[v])
+        {
+            Remove(v);
+            SetBaseline(now, avg);
+            return -1;
+        }
+
+        _free++;
+        var next = GrantNext(now);
+        SetBaseline(now, avg);
+        return next;
+    }
+
+    /// <summary>vCPU <paramref name="v"/>'s slice is used up: if another waits, it gets the pCPU (returned) and <paramref name="v"/> queues.</summary>
+    public int SliceEnd(int v, long now = 0)
+    {
         if (!_running[v])
         {
             return -1;
         }
 
-        _running[v] = false;
-        _free++;
-        return GrantNext();
-    }
+        // update_deadline: a new request of one slice once the old one is served.
+        var vr = Vruntime(v, now);
+        if (vr >= _deadline[v])
+        {
+            _deadline[v] = vr + _slice;
+        }
 
-    /// <summary>vCPU <paramref name="v"/>'s slice is used up: if another waits, it gets the pCPU (returned) and <paramref name="v"/> queues.</summary>
-    public int SliceEnd(int v)
-    {
-        if (!_running[v] || _count == 0)
+        if (_count == 0)
         {
             return -1;
         }
 
-        _running[v] = false;
+        Stop(v, now);
         _free++;
-        var next = GrantNext();
+        var next = GrantNext(now);
         Enqueue(v);
         return next;
     }
 
-    private int GrantNext()
+    /// <summary>place_entity: the thread comes back its lag below the average of the threads on the queue.</summary>
+    private void Place(int v, long now)
+    {
+        var n = 0;
+        for (var i = 0; i < _running.Length; i++)
+        {
+            if (i != v && (_running[i] || _waiting[i]))
+            {
+                n++;
+            }
+        }
+
+        if (n == 0)
+        {
+            // An empty queue: no lag to keep (PLACE_LAG needs nr_running); start at its clock.
+            _vruntime[v] = _baseline;
+        }
+        else
+        {
+            // The lag scaled by (W + w) / W with equal weights, so placing it leaves its lag intact.
+            _vruntime[v] = Average(now) - (_lag[v] * (n + 1) / n);
+        }
+
+        _deadline[v] = _vruntime[v] + _slice;
+    }
+
+    /// <summary>
+    /// The running thread the woken <paramref name="w"/> preempts, or -1: pick_eevdf picks
+    /// <paramref name="w"/> (the earliest deadline of the eligible waiters) and a running thread is
+    /// no longer eligible, so RUN_TO_PARITY does not keep it (the least eligible goes).
+    /// </summary>
+    private int Victim(int w, long now)
+    {
+        // The average with w on the queue: w is counted as if waiting.
+        _waiting[w] = true;
+        var avg = Average(now);
+        _waiting[w] = false;
+        if (_vruntime[w] > avg)
+        {
+            return -1;
+        }
+
+        for (var i = 0; i < _count; i++)
+        {
+            var q = _queue[(_head + i) % _queue.Length];
+            if (_vruntime[q] <= avg && _deadline[q] <= _deadline[w])
+            {
+                return -1;
+            }
+        }
+
+        var victim = -1;
+        var most = avg;
+        for (var c = 0; c < _running.Length; c++)
+        {
+            if (_running[c] && Vruntime(c, now) > most)
+            {
+                most = Vruntime(c, now);
+                victim = c;
+            }
+        }
+
+        return victim;
+    }
+
+    /// <summary>avg_vruntime of the threads on the queue (running and waiting); the baseline when none is.</summary>
+    private long Average(long now)
+    {
+        long sum = 0;
+        var n = 0;
+        for (var i = 0; i < _running.Length; i++)
+        {
+            if (_running[i] || _waiting[i])
+            {
+                sum += Vruntime(i, now);
+                n++;
+            }
+        }
+
+        return n == 0 ? _baseline : FloorDiv(sum, n);
+    }
+
+    /// <summary>Keeps the queue's clock for a thread that wakes onto an empty queue.</summary>
+    private void SetBaseline(long now, long fallback)
+    {
+        var any = false;
+        for (var i = 0; i < _running.Length && !any; i++)
+        {
+            any = _running[i] || _waiting[i];
+        }
+
+        _baseline = any ? Average(now) : fallback;
+    }
+
+    private long Vruntime(int v, long now) => _running[v] ? _vruntime[v] + (now - _since[v]) : _vruntime[v];
+
+    private void Run(int v, long now)
+    {
+        _running[v] = true;
+        _since[v] = now;
+    }
+
+    private void Stop(int v, long now)
+    {
+        _vruntime[v] += now - _since[v];
+        _running[v] = false;
+    }
+
+    private int GrantNext(long now)
     {
         if (_count == 0)
         {
@@ -102,7 +293,7 @@ public sealed class HostCpus
         _count--;
         _waiting[w] = false;
         _free--;
-        _running[w] = true;
+        Run(w, now);
         return w;
     }
 
@@ -130,4 +321,6 @@ public sealed class HostCpus
         _count = kept;
         _waiting[v] = false;
     }
+
+    private static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 }

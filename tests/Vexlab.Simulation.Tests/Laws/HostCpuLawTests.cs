@@ -106,6 +106,73 @@ public sealed class HostCpuLawTests
         }, iter: 40, threads: 1);
     }
 
+    /// <summary>
+    /// vCPU 0 runs a task that faults on every touch (host memory limit), vCPU 1 one that only
+    /// computes: vCPU 0 blocks in the host on most faults, vCPU 1 is always runnable.
+    /// </summary>
+    private const string FaultingBesideBusyVcpu = """
+        name: faulting-beside-busy
+        duration: 200ms
+        guest:
+          vcpus: 2
+          memory: 32MiB
+        host:
+          memory_limit: 16MiB
+          backing: swap-nvme
+          absent_at_start: 50%
+        regions:
+          - name: data
+            size: 32MiB
+        tasks:
+          - name: mem
+            vcpu: 0
+            loop: touch data sequential
+          - name: cpu
+            vcpu: 1
+            loop: compute 10
+        """;
+
+    [Theory]
+    [InlineData("sync")]
+    [InlineData("kvm-halt")]
+    [InlineData("kvm-pf")]
+    [InlineData("kvm-pf-int")]
+    [InlineData("ve")]
+    public void OnePcpu_AVcpuThatBlocksIsNotKeptASliceFromItsFault(string protocol)
+    {
+        // The vCPU that stalls or halts on its faults runs far less than its half of the pCPU, so
+        // it wakes owed time (positive lag) and EEVDF's wakeup preemption gives it the pCPU back
+        // at once: its fault costs the service, not the rest of the busy vCPU's slice. Round-robin
+        // alone (host.sched.wakeup_preemption=false) keeps it waiting to the slice's end.
+        const long slice = 1_000_000;
+        var eevdf = ScenarioRuns.Run(FaultingBesideBusyVcpu, protocol, "host.pcpus=1", "host.sched.slice=1ms");
+        var roundRobin = ScenarioRuns.Run(FaultingBesideBusyVcpu, protocol, "host.pcpus=1", "host.sched.slice=1ms",
+            "host.sched.wakeup_preemption=false");
+        Assert.True(eevdf.FaultLatency.Mean < slice / 2, $"{protocol}: mean fault {eevdf.FaultLatency.Mean:F0} ns with wakeup preemption");
+        Assert.True(roundRobin.FaultLatency.Mean > slice * 9 / 10, $"{protocol}: mean fault {roundRobin.FaultLatency.Mean:F0} ns without");
+    }
+
+    [Fact]
+    public void OnePcpu_AStallingVcpuFaultsAsFastAsWithItsOwnPcpu()
+    {
+        // sync: the stalled vCPU thread sleeps through each swap-in and preempts the busy one when
+        // it wakes, so sharing the pCPU adds at most a few percent to its faults and its work.
+        var own = ScenarioRuns.Run(FaultingBesideBusyVcpu, "sync");
+        var shared = ScenarioRuns.Run(FaultingBesideBusyVcpu, "sync", "host.pcpus=1");
+        Assert.InRange(shared.FaultLatency.Mean / own.FaultLatency.Mean, 0.95, 1.1);
+        Assert.InRange((double)shared.Task("mem").WorkDone / own.Task("mem").WorkDone, 0.9, 1.05);
+    }
+
+    [Fact]
+    public void OnePcpu_AlwaysRunnableVcpusAreNotPreempted()
+    {
+        // No vCPU ever blocks, so no wakeup preempts: the split is the round-robin one either way.
+        var on = ScenarioRuns.Run(ThreeBusyVcpus, "sync", "host.pcpus=1");
+        var off = ScenarioRuns.Run(ThreeBusyVcpus, "sync", "host.pcpus=1", "host.sched.wakeup_preemption=false");
+        Assert.Equal(off.VcpuStealNs, on.VcpuStealNs);
+        Assert.Equal(off.Task("a").WorkDone + off.Task("b").WorkDone, on.Task("a").WorkDone + on.Task("b").WorkDone);
+    }
+
     [Fact]
     public void OnePcpuPerVcpu_IsTheDefaultAndStealsNothing()
     {

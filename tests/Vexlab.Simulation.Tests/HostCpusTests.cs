@@ -1,0 +1,85 @@
+using Vexlab.Simulation.Scheduling;
+
+namespace Vexlab.Simulation.Tests;
+
+/// <summary>
+/// The host's wakeup preemption of vCPU threads (EEVDF, kernel/sched/fair.c 6.6): a thread that
+/// blocked owed time comes back below the average and takes the pCPU of a running thread that is
+/// then no longer eligible; one that blocked having had more than its share waits.
+/// </summary>
+public sealed class HostCpusTests
+{
+    private const long Us = 1_000;
+
+    [Fact]
+    public void AThreadThatBlockedOwedTimePreemptsAtWakeup()
+    {
+        var cpus = new HostCpus(pcpus: 1, vcpus: 2, sliceNs: 1_000 * Us);
+        Assert.True(cpus.Want(0, 0));
+        Assert.False(cpus.Want(1, 0));
+
+        // 0 runs its slice; 1 runs 100 us of its own, then blocks having had 0.1 of 1 ms.
+        Assert.Equal(1, cpus.SliceEnd(0, 1_000 * Us));
+        Assert.Equal(0, cpus.Block(1, 1_100 * Us));
+        Assert.Equal(450 * Us, cpus.Lag(1));
+
+        // Woken 100 us later it is placed 2 x 450 us below 0's vruntime: 0 is no longer eligible.
+        Assert.True(cpus.Want(1, 1_200 * Us, out var preempted));
+        Assert.Equal(0, preempted);
+        Assert.True(cpus.IsWaiting(0));
+        Assert.True(cpus.IsRunning(1));
+    }
+
+    [Fact]
+    public void AThreadThatBlockedAheadWaitsForTheSlice()
+    {
+        var cpus = new HostCpus(pcpus: 1, vcpus: 2, sliceNs: 1_000 * Us);
+        Assert.True(cpus.Want(0, 0));
+        Assert.False(cpus.Want(1, 0));
+
+        // 0 runs 100 us and blocks while 1 has run nothing: 0 had more than its share.
+        Assert.Equal(1, cpus.Block(0, 100 * Us));
+        Assert.Equal(-50 * Us, cpus.Lag(0));
+        Assert.False(cpus.Want(0, 200 * Us, out var preempted));
+        Assert.Equal(-1, preempted);
+        Assert.True(cpus.IsRunning(1));
+    }
+
+    [Fact]
+    public void WithZeroLagTheRunningThreadKeepsItsSlice()
+    {
+        // Both start level; 0 blocks at once with lag 0 and wakes to find 1 eligible: RUN_TO_PARITY.
+        var cpus = new HostCpus(pcpus: 1, vcpus: 2, sliceNs: 1_000 * Us);
+        Assert.True(cpus.Want(0, 0));
+        Assert.False(cpus.Want(1, 0));
+        Assert.Equal(1, cpus.Block(0, 0));
+        Assert.Equal(0, cpus.Lag(0));
+        Assert.False(cpus.Want(0, 86 * Us, out _));
+    }
+
+    [Fact]
+    public void WithoutWakeupPreemptionTheWokenThreadQueues()
+    {
+        var cpus = new HostCpus(pcpus: 1, vcpus: 2, sliceNs: 1_000 * Us, wakeupPreemption: false);
+        Assert.True(cpus.Want(0, 0));
+        Assert.False(cpus.Want(1, 0));
+        Assert.Equal(1, cpus.SliceEnd(0, 1_000 * Us));
+        Assert.Equal(0, cpus.Block(1, 1_100 * Us));
+        Assert.False(cpus.Want(1, 1_200 * Us, out var preempted));
+        Assert.Equal(-1, preempted);
+    }
+
+    [Fact]
+    public void TheLagKeptIsClampedToTwoSlices()
+    {
+        // update_entity_lag: |lag| <= max(2 slices, a tick); the slice here is a whole tick.
+        var cpus = new HostCpus(pcpus: 1, vcpus: 2, sliceNs: 1_000 * Us);
+        Assert.True(cpus.Want(0, 0));
+        Assert.False(cpus.Want(1, 0));
+        Assert.Equal(-1, cpus.SliceEnd(1, 0));
+
+        // 0 runs 10 ms while 1 waits (no slice end is delivered here), then 1 blocks owed 5 ms.
+        Assert.Equal(-1, cpus.Block(1, 10_000 * Us));
+        Assert.Equal(2_000 * Us, cpus.Lag(1));
+    }
+}
