@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Vexlab.Simulation.Metrics;
 using Vexlab.Simulation.Tracing;
 
 namespace Vexlab.Simulation.Tests;
@@ -66,6 +67,41 @@ public class PerfettoTraceWriterTests
         {
             ("guest", 0, 10_000), ("stalled in host", 10_000, 1_000), ("guest", 11_000, TraceFixture.EndNs - 11_000),
         }, vcpu0);
+    }
+
+    [Fact]
+    public void ARunningVcpu_IsInHostFromItsKvmExitToItsKvmEntry()
+    {
+        // An async #PF exit leaves the vCPU running its task (vcpu_ns counts it as guest): the slices must not say
+        // "guest" under the kvm_exit. A state stamped at its step's start, before the step's own exit, starts at it.
+        var records = new List<TraceRecord>
+        {
+            TraceRecord.StateChange(0, 0, VcpuState.Guest),
+            TraceRecord.Exit(1_000, 0, ExitReason.EptViolation, 0),
+            TraceRecord.Entry(3_000, 0, 0),
+            TraceRecord.Exit(4_020, 0, ExitReason.Hlt, 0),
+            TraceRecord.StateChange(4_000, 0, VcpuState.Idle),
+            TraceRecord.StateChange(6_000, 0, VcpuState.Guest),
+            TraceRecord.Entry(6_500, 0, 0),
+        };
+        var json = Write(records, vcpus: 1, end: 8_000);
+        Assert.Empty(SliceNestingChecker.Check(json));
+        Assert.Equal(
+            [("guest", 0L, 1_000L), ("in host", 1_000, 2_000), ("guest", 3_000, 1_020), ("idle", 4_020, 1_980), ("in host", 6_000, 500), ("guest", 6_500, 1_500)],
+            StateSlices(json, 0));
+    }
+
+    [Fact]
+    public void AnExitAndEntryAtOneInstant_LeaveOneGuestSlice()
+    {
+        // An NMI exit handled at once (kvm_exit, then kvm_entry at the same ns) splits nothing.
+        var records = new List<TraceRecord>
+        {
+            TraceRecord.StateChange(0, 0, VcpuState.Guest),
+            TraceRecord.Exit(1_000, 0, ExitReason.ExceptionNmi, 0),
+            TraceRecord.Entry(1_000, 0, 0),
+        };
+        Assert.Equal([("guest", 0L, 5_000L)], StateSlices(Write(records, vcpus: 1, end: 5_000), 0));
     }
 
     [Fact]
@@ -171,6 +207,15 @@ public class PerfettoTraceWriterTests
         using var doc = JsonDocument.Parse(json);
         Assert.True(doc.RootElement.GetProperty("traceEvents").GetArrayLength() > 60_000);
         Assert.Empty(SliceNestingChecker.Check(json));
+    }
+
+    private static List<(string? Name, long Ts, long Dur)> StateSlices(string json, int vcpu)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return [.. doc.RootElement.GetProperty("traceEvents").EnumerateArray()
+            .Where(e => e.GetProperty("ph").GetString() == "X" && e.GetProperty("cat").GetString() == "vcpu" && e.GetProperty("tid").GetInt32() == vcpu)
+            .Select(e => (e.GetProperty("name").GetString(), SliceNestingChecker.Ns(e.GetProperty("ts")), SliceNestingChecker.Ns(e.GetProperty("dur"))))
+            .OrderBy(s => s.Item2)];
     }
 
     private static string Write(IEnumerable<TraceRecord> records, int vcpus = 2, long end = TraceFixture.EndNs)

@@ -86,7 +86,8 @@ public static class ReplayCommand
                 TaskGroups = names,
                 TaskGroupOf = groupOf,
             };
-            var replay = RunReplay(setup, [.. trace.Actions], parse.GetValue(output), traceFormat, config.Vcpus);
+            var claim = trace.HasKind && trace.Property is { } broken ? new ReplayClaim(broken, trace.LoopStart) : null;
+            var replay = RunReplay(setup, [.. trace.Actions], claim, parse.GetValue(output), traceFormat, config.Vcpus);
             var w = context.HumanWriter(target);
             w.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{trace.Model} under {trace.Protocol}: {replay.Applied} of {trace.Actions.Count} steps replayed, {replay.Result.SimulatedNs / 1000.0:F1} us simulated"));
@@ -183,11 +184,11 @@ public static class ReplayCommand
         }
     }
 
-    private static ReplayResult RunReplay(SimulationSetup setup, List<MachineAction> actions, string? outPath, string format, int vcpus)
+    private static ReplayResult RunReplay(SimulationSetup setup, List<MachineAction> actions, ReplayClaim? claim, string? outPath, string format, int vcpus)
     {
         if (outPath is null)
         {
-            return new Simulator(setup).Replay(actions);
+            return new Simulator(setup).Replay(actions, claim);
         }
 
         using var output = OutputFile.Create(outPath, "replay trace");
@@ -199,18 +200,18 @@ public static class ReplayCommand
             using (var writer = new StreamWriter(output.Stream, leaveOpen: true))
             {
                 var ftrace = new FtraceWriter(writer, vcpus, workers);
-                result = new Simulator(setup, ftrace).Replay(actions);
+                result = new Simulator(setup, ftrace).Replay(actions, claim);
             }
         }
         else if (format == "trace-dat")
         {
-            result = new Simulator(setup, new TraceDatWriter(output.Stream, new TraceThreads(vcpus, workers))).Replay(actions);
+            result = new Simulator(setup, new TraceDatWriter(output.Stream, new TraceThreads(vcpus, workers))).Replay(actions, claim);
         }
         else
         {
             using var perfetto = new PerfettoTraceWriter(output.Stream, vcpus, workers, "replay", leaveOpen: true,
                 taskNames: [.. Enumerable.Range(0, machine.TaskCount).Select(machine.TaskName)]);
-            result = new Simulator(setup, perfetto).Replay(actions);
+            result = new Simulator(setup, perfetto).Replay(actions, claim);
         }
 
         output.Commit();

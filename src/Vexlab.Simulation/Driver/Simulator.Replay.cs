@@ -3,6 +3,11 @@ using Vexlab.Model.Machine;
 
 namespace Vexlab.Simulation.Driver;
 
+/// <summary>What a counterexample claims, for the replay's trace to mark where no step's own event does.</summary>
+/// <param name="Property">The property it breaks.</param>
+/// <param name="LoopStart">For a lasso, the index of the loop's first action (the action count: it ends in a dead end); else -1.</param>
+public sealed record ReplayClaim(string Property, int LoopStart = -1);
+
 /// <summary>The result of replaying a fixed action list: how far it went and what broke.</summary>
 /// <param name="Result">The run's metrics up to where the replay stopped.</param>
 /// <param name="Applied">How many actions were applied.</param>
@@ -12,6 +17,9 @@ public sealed record ReplayResult(SimulationResult Result, int Applied, string? 
 
 public sealed partial class Simulator
 {
+    /// <summary>How far a replay's trace runs past its last step (1 us): what that step leaves shows as a slice.</summary>
+    public const long ReplayTraceTailNs = 1_000;
+
     /// <summary>
     /// Re-executes <paramref name="actions"/> in order (a checker counterexample), timing each with
     /// the cost model: a guest step advances the clock by its cost, a host completion happens no
@@ -20,7 +28,11 @@ public sealed partial class Simulator
     /// choice of the next task, <see cref="ScheduleChoice"/>), and a preemption at every tick and
     /// wakeup, as the checker answers.
     /// </summary>
-    public ReplayResult Replay(IReadOnlyList<MachineAction> actions)
+    /// <param name="actions">The counterexample's actions.</param>
+    /// <param name="claim">What it breaks: the trace gets a marker (trace_marker text in trace.dat, an instant in
+    /// Perfetto) at a lasso's loop start and at the end of a lasso or dead end, and at the last step of a safety
+    /// trace whose step raised no violation of its own (a model file's invariant).</param>
+    public ReplayResult Replay(IReadOnlyList<MachineAction> actions, ReplayClaim? claim = null)
     {
         ArgumentNullException.ThrowIfNull(actions);
         var start = Stopwatch.GetTimestamp();
@@ -54,6 +66,12 @@ public sealed partial class Simulator
                 }
             }
 
+            if (claim is { LoopStart: >= 0 } && applied == claim.LoopStart)
+            {
+                _tracepoints.Mark(_now, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"loop start: steps {applied + 1}-{actions.Count} repeat forever"), applied + 1);
+            }
+
             _stepCost = 0;
             _replayPick = action.Pick;
             Apply(action);
@@ -67,9 +85,53 @@ public sealed partial class Simulator
             }
         }
 
+        // A vCPU the last steps left in guest mode (a hypercall returned, a stall's page arrived) has entered by the
+        // end: the step list says it runs guest code, and the trace says so too.
+        for (var v = 0; v < _vcpus; v++)
+        {
+            if (_m.Vcpu(v).Run == RunState.InGuest)
+            {
+                _tracepoints.GuestRuns(v, _now);
+            }
+        }
+
+        if (claim is not null && divergence is null)
+        {
+            MarkClaim(claim, actions.Count);
+        }
+
         CloseTime();
         _tracepoints.Complete(_now);
-        _trace?.Complete(_now);
+
+        // The state a step leaves starts at the step's end, which is the replay's end for the last step: the trace
+        // runs on past it, so the state the counterexample ends in (a halt, a stall, a dead end) has a slice to show.
+        _trace?.Complete(_now + ReplayTraceTailNs);
         return new ReplayResult(BuildResult(Stopwatch.GetElapsedTime(start)), applied, divergence, _metrics.Violations);
+    }
+
+    /// <summary>Marks the end of the replay with what the counterexample breaks there, unless its last step said it.</summary>
+    private void MarkClaim(ReplayClaim claim, int steps)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        string? text = null;
+        if (claim.LoopStart >= 0)
+        {
+            text = claim.LoopStart < steps
+                ? string.Create(inv, $"violated: {claim.Property} (loop end: steps {claim.LoopStart + 1}-{steps} repeat forever)")
+                : string.Create(inv, $"violated: {claim.Property} (a dead end after step {steps}, forever)");
+        }
+        else if (claim.Property == "no-deadlock")
+        {
+            text = string.Create(inv, $"violated: {claim.Property} (after step {steps} nothing can run: no valid end)");
+        }
+        else if (!_metrics.Violations.Any(v => v.Step == steps && Vexlab.Model.Properties.PropertyNames.Of((Vexlab.Model.Properties.SafetyProperty)v.Property) == claim.Property))
+        {
+            text = string.Create(inv, $"violated: {claim.Property} (step {steps})");
+        }
+
+        if (text is not null)
+        {
+            _tracepoints.Mark(_now, text, steps);
+        }
     }
 }

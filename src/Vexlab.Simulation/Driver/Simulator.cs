@@ -49,6 +49,9 @@ public sealed partial class Simulator
     private readonly RunMetrics _metrics;
     private readonly EventDigest _digest = new();
     private readonly VcpuTime _time;
+
+    /// <summary>Per vCPU, whether its last trace state said it is in the host handling an exit (<see cref="RunState.InHost"/>).</summary>
+    private readonly bool[] _traceInHost;
     private readonly GuestScheduler _sched;
 
     // guest.sched.balance: the load balancer (null: off), the tasks woken by the last step (for
@@ -153,6 +156,7 @@ public sealed partial class Simulator
         _metrics = new RunMetrics(_m.TaskCount, setup.KeepFaultLatencies, setup.Machine.Protocol.Host.Ready == ReadyDelivery.WakeupRing);
         _tracepoints = new KvmTracepoints(_vcpus, _m.TaskCount, new TraceThreads(_vcpus, _m.WorkCapacity), trace, setup.Machine.Protocol.Host.Ready == ReadyDelivery.Interrupt);
         _time = new VcpuTime(_vcpus);
+        _traceInHost = new bool[_vcpus];
         var nice = new int[_m.TaskCount];
         for (var i = 0; i < setup.TaskNice.Count && _vcpus + i < nice.Length; i++)
         {
@@ -188,7 +192,8 @@ public sealed partial class Simulator
                 _queue.Schedule(_nmiBase + v, NextNmiDelay());
             }
 
-            _trace?.Write(TraceRecord.StateChange(0, v, ToTraceState(_time.Current(v))));
+            _traceInHost[v] = _m.Vcpu(v).Run == RunState.InHost;
+            _trace?.Write(TraceRecord.StateChange(0, v, ToTraceState(_time.Current(v))) with { Value = _traceInHost[v] ? 1 : 0 });
         }
 
         if (setup.HostEvents.Count > 0)
@@ -452,6 +457,7 @@ public sealed partial class Simulator
     private void Apply(MachineAction action)
     {
         _events++;
+        _tracepoints.Step = _events;
         _stepCost = 0;
         _actor = action.Kind is ActionKind.Step or ActionKind.Enter or ActionKind.DeliverInterrupt or ActionKind.DeliverNmi or ActionKind.Dequeue
             ? action.Vcpu
@@ -466,6 +472,11 @@ public sealed partial class Simulator
                 _ioActive[action.Arg] = false;
                 QueueDepth(-1);
             }
+        }
+
+        if (action.Kind == ActionKind.Step && action.Vcpu < _vcpus && _m.Vcpu(action.Vcpu).Run == RunState.InGuest)
+        {
+            _tracepoints.GuestRuns(action.Vcpu, _now);
         }
 
         _asyncStarted = false;
@@ -742,10 +753,20 @@ public sealed partial class Simulator
         }
 
         var now = _pcpus is not null && _pcpus.IsWaiting(v) ? VcpuCategory.Steal : VcpuTime.Of(_m, v, _vcpus);
-        if (_time.Move(v, now, _now))
+        var moved = _time.Move(v, now, _now);
+        if (moved)
         {
             _schedDirty |= 1UL << v;
-            _trace?.Write(TraceRecord.StateChange(_now, v, ToTraceState(now)));
+        }
+
+        // The trace also says when a vCPU is in the host handling an exit (InHost), which vcpu_ns counts as the
+        // category of the task it runs (guest, or idle for the idle task): the 5.7 host's dequeue of a page-ready
+        // moves a halted idle vCPU there without changing its category.
+        var inHost = _m.Vcpu(v).Run == RunState.InHost;
+        if (moved || inHost != _traceInHost[v])
+        {
+            _traceInHost[v] = inHost;
+            _trace?.Write(TraceRecord.StateChange(_now, v, ToTraceState(now)) with { Value = inHost ? 1 : 0 });
         }
     }
 

@@ -49,6 +49,19 @@ public static class KvmFormat
         return "0x" + vector.ToString("x", Inv);
     }
 
+    /// <summary>
+    /// The text a replay's marker carries for a violated property (<see cref="TraceKind.Violation"/>): the property and
+    /// the step of the counterexample that broke it, cut to what one small ring-buffer event holds.
+    /// </summary>
+    public static string MarkerText(in TraceRecord r)
+    {
+        var text = r.Kind == TraceKind.Marker
+            ? r.Label ?? string.Empty
+            : string.Create(Inv, $"violated: {r.Label ?? r.Value.ToString(Inv)} (step {r.Id})");
+        text = new string([.. text.Select(c => c is >= ' ' and <= '~' ? c : '?')]);
+        return text.Length <= TraceEventCatalog.MaxMarkerText ? text : text[..TraceEventCatalog.MaxMarkerText];
+    }
+
     /// <summary>The arguments part of the line (after "event: "), or null for kinds with no tracepoint.</summary>
     public static string? Arguments(in TraceRecord r)
     {
@@ -113,6 +126,10 @@ public static class KvmFormat
                 break;
             case TraceKind.FaultBegin:
                 sb.Append(Inv, $"vcpu {vcpu} task {r.Task} gva {AltHex(r.Gva)} gfn {AltHex(r.Gfn)} token {AltHex(r.Token)}");
+                break;
+            case TraceKind.Violation or TraceKind.Marker:
+                // "%ps: %s": the marker's ip resolves to tracing_mark_write through the trace's kallsyms.
+                sb.Append(Inv, $"{TraceEventCatalog.MarkerFunction}: {MarkerText(r)}");
                 break;
             case TraceKind.FaultEnd:
                 sb.Append(Inv, $"vcpu {vcpu} task {r.Task} gfn {AltHex(r.Gfn)} token {AltHex(r.Token)} latency_ns {Math.Max(r.DurationNs, 0)} {FaultOutcome(r.Value)}");

@@ -119,6 +119,9 @@ public sealed class KvmTracepoints
         _faultStepCount = new int[tasks];
     }
 
+    /// <summary>The 1-based number of the step being applied (in a replay, the counterexample's step): a violation names it.</summary>
+    public long Step { get; set; }
+
     /// <summary>No stamp goes past this (the run's duration): a step that starts before the end has its events by the end.</summary>
     public long EndLimitNs { get; set; } = long.MaxValue;
 
@@ -181,6 +184,7 @@ public sealed class KvmTracepoints
             Emit(TraceRecord.At(on >= 0 ? Math.Max(t, _cpuLast[on]) : t, TraceKind.Violation, on) with
             {
                 Value = e.Aux,
+                Id = Step,
                 Label = Vexlab.Model.Properties.PropertyNames.Of((Vexlab.Model.Properties.SafetyProperty)e.Aux),
             });
             return;
@@ -434,6 +438,24 @@ public sealed class KvmTracepoints
         _enteredAt[v] = s;
         Emit(TraceRecord.Entry(s, v, GuestRip));
     }
+
+    /// <summary>
+    /// vCPU <paramref name="vcpu"/> runs guest code from <paramref name="now"/> (a step of a vCPU the model has in guest
+    /// mode): if it was in the host, it entered then. A guest step that raises no event (an IRET, a flag test) still
+    /// ends the exit before it; without this, kvm_entry waited for the next step with an event, and a hypercall's
+    /// exit or a stall's wakeup lasted, in the trace and in the exit times, through guest code.
+    /// </summary>
+    public void GuestRuns(int vcpu, long now)
+    {
+        if (vcpu >= 0 && vcpu < _vcpus && !_inGuest[vcpu])
+        {
+            Enter(vcpu, Stamp(vcpu, Math.Min(now, EndLimitNs)));
+        }
+    }
+
+    /// <summary>A replay's note (<see cref="TraceKind.Marker"/>) at <paramref name="timeNs"/>, on vCPU 0's CPU: it names no vCPU.</summary>
+    public void Mark(long timeNs, string text, long step) =>
+        Emit(TraceRecord.At(Stamp(0, Math.Min(timeNs, EndLimitNs)), TraceKind.Marker) with { Label = text, Id = step });
 
     /// <summary>Guest code runs on vCPU <paramref name="v"/>: if it was in the host, it entered first.</summary>
     private void GuestContext(int v, long t, int actor)

@@ -13,7 +13,12 @@ namespace Vexlab.Simulation.Tracing;
 /// (tid = 100 + task). pid 2 is the host: one track per worker (tid = 1000 + worker). A thread is named when
 /// its first event is written, so no named track is empty.</item>
 /// <item><see cref="TraceKind.VcpuState"/> becomes back-to-back <c>X</c> slices (guest, stalled in host,
-/// halted in host, idle); the writer closes a state when the next one starts, so they never overlap.
+/// halted in host, idle, waiting for pcpu); the writer closes a state when the next one starts, so they never
+/// overlap. A vCPU the simulator counts as running its task is shown "in host" from its <c>kvm_exit</c> to its
+/// next <c>kvm_entry</c>, and so is one whose state record says it handles an exit (the model's <c>InHost</c>, idle
+/// task included): that is guest (or idle) time in <c>vcpu_ns</c>, but the guest runs no code then, and a slice
+/// saying "guest" under a <c>kvm_exit</c> would contradict the exit beside it. A state change never starts before the slice it ends, so
+/// a change stamped at a step's start, before the step's own <c>kvm_exit</c>, starts at that exit.
 /// <see cref="TraceKind.Slice"/> and <see cref="TraceKind.HostWork"/> are <c>X</c> slices with an explicit
 /// duration; callers keep them nested inside the enclosing state.</item>
 /// <item>Each fault is a <c>B</c>/<c>E</c> slice on its task's track from the step where the access first faulted
@@ -25,8 +30,8 @@ namespace Vexlab.Simulation.Tracing;
 /// wakeup; zero-length slices on their threads) to the retried access at the fault's end.</item>
 /// <item>Counters (<see cref="TraceKind.Counter"/>): on the host process when the record names no vCPU (the device
 /// queue depth), else on the guest.</item>
-/// <item>A <see cref="TraceKind.Violation"/> (a replayed counterexample's broken property) is a global instant,
-/// drawn across every track, plus an instant on its vCPU.</item>
+/// <item>A <see cref="TraceKind.Violation"/> (a replayed counterexample's broken property) or <see cref="TraceKind.Marker"/>
+/// (a replay's note on it) is a global instant, drawn across every track, plus an instant on its vCPU if it names one.</item>
 /// <item>Injections, exits and protocol events are thread instants (<c>i</c>).</item>
 /// </list>
 /// ts and dur are microseconds with 3 decimals (exact ns).
@@ -41,7 +46,11 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
 
     private const int FlushThreshold = 1 << 16;
 
-    private static readonly string[] StateNames = ["guest", "stalled in host", "halted in host", "idle", "waiting for pcpu"];
+    /// <summary>The slice names: one per <see cref="VcpuState"/>, in its order, then <see cref="InHostShown"/>.</summary>
+    private static readonly string[] StateNames = ["guest", "stalled in host", "halted in host", "idle", "waiting for pcpu", "in host"];
+
+    /// <summary>What a vCPU in <see cref="VcpuState.Guest"/> shows between its kvm_exit and its next kvm_entry.</summary>
+    private const int InHostShown = 5;
 
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
@@ -49,6 +58,10 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
     private readonly Utf8JsonWriter _json;
     private readonly long[] _stateStart;
     private readonly VcpuState[] _state;
+    private readonly bool[] _inHost;
+    private readonly bool[] _handlingExit;
+    private readonly int[] _shown;
+    private readonly StateSlice[] _lastSlice;
     private readonly bool[] _stateOpen;
     private readonly IReadOnlyList<string>? _taskNames;
     private readonly HashSet<(int Pid, int Tid)> _named = [];
@@ -73,6 +86,10 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
         _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Indented = false, SkipValidation = false });
         _stateStart = new long[vcpus];
         _state = new VcpuState[vcpus];
+        _inHost = new bool[vcpus];
+        _handlingExit = new bool[vcpus];
+        _shown = new int[vcpus];
+        _lastSlice = new StateSlice[vcpus];
         _stateOpen = new bool[vcpus];
         _ = workers;
 
@@ -96,10 +113,18 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
         switch (r.Kind)
         {
             case TraceKind.VcpuState:
-                CloseState(r.Vcpu, r.TimeNs);
                 _state[r.Vcpu] = r.State;
-                _stateStart[r.Vcpu] = r.TimeNs;
-                _stateOpen[r.Vcpu] = true;
+                _handlingExit[r.Vcpu] = r.Value != 0;
+                Show(r.Vcpu, r.TimeNs, open: true);
+                break;
+            case TraceKind.KvmExit or TraceKind.KvmEntry:
+                if (r.Vcpu >= 0 && r.Vcpu < _inHost.Length)
+                {
+                    _inHost[r.Vcpu] = r.Kind == TraceKind.KvmExit;
+                    Show(r.Vcpu, r.TimeNs, open: false);
+                }
+
+                Instant(r);
                 break;
             case TraceKind.Slice:
                 Complete(r.Label ?? "slice", "sim", r.Worker >= 0 ? HostPid : GuestPid,
@@ -117,7 +142,7 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
             case TraceKind.FaultFlow:
                 FlowStep(r);
                 break;
-            case TraceKind.Violation:
+            case TraceKind.Violation or TraceKind.Marker:
                 Violation(r);
                 break;
             case TraceKind.Counter:
@@ -142,6 +167,7 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
         for (var v = 0; v < _stateOpen.Length; v++)
         {
             CloseState(v, endTimeNs);
+            FlushState(v);
         }
 
         // Faults still waiting when the run ends close with it.
@@ -167,6 +193,33 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
         }
     }
 
+    /// <summary>
+    /// Starts the slice of what vCPU <paramref name="vcpu"/> now shows, when that differs from the open one: its
+    /// state, or "in host" for a running vCPU between kvm_exit and kvm_entry. It starts no earlier than the open
+    /// slice did, so slices stay back to back. <paramref name="open"/>: start one even if none is open.
+    /// </summary>
+    private void Show(int vcpu, long timeNs, bool open)
+    {
+        if (!_stateOpen[vcpu] && !open)
+        {
+            return;
+        }
+
+        var shown = (_state[vcpu] == VcpuState.Guest && (_inHost[vcpu] || _handlingExit[vcpu])) || (_state[vcpu] == VcpuState.Idle && _handlingExit[vcpu])
+            ? InHostShown
+            : (int)_state[vcpu];
+        if (_stateOpen[vcpu] && shown == _shown[vcpu])
+        {
+            return;
+        }
+
+        var at = _stateOpen[vcpu] ? Math.Max(timeNs, _stateStart[vcpu]) : timeNs;
+        CloseState(vcpu, at);
+        _shown[vcpu] = shown;
+        _stateStart[vcpu] = at;
+        _stateOpen[vcpu] = true;
+    }
+
     private void CloseState(int vcpu, long timeNs)
     {
         if (!_stateOpen[vcpu])
@@ -176,11 +229,35 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
 
         _stateOpen[vcpu] = false;
         var start = _stateStart[vcpu];
-        if (timeNs > start)
+        if (timeNs <= start)
         {
-            Complete(StateNames[(int)_state[vcpu]], "vcpu", GuestPid, vcpu, start, timeNs - start, 0);
+            return;
+        }
+
+        // A slice is written when the next one differs: an exit and entry at one instant (an NMI handled at once)
+        // leave one guest slice, not two back to back.
+        ref var last = ref _lastSlice[vcpu];
+        if (last.Dur > 0 && last.Shown == _shown[vcpu] && last.Start + last.Dur == start)
+        {
+            last.Dur = timeNs - last.Start;
+            return;
+        }
+
+        FlushState(vcpu);
+        last = new StateSlice(_shown[vcpu], start, timeNs - start);
+    }
+
+    private void FlushState(int vcpu)
+    {
+        ref var last = ref _lastSlice[vcpu];
+        if (last.Dur > 0)
+        {
+            Complete(StateNames[last.Shown], "vcpu", GuestPid, vcpu, last.Start, last.Dur, 0);
+            last = default;
         }
     }
+
+    private record struct StateSlice(int Shown, long Start, long Dur);
 
     private void Complete(string name, string category, int pid, int tid, long ts, long dur, uint token)
     {
@@ -320,7 +397,7 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
 
     private void Violation(in TraceRecord r)
     {
-        var name = "violated: " + (r.Label ?? r.Value.ToString(CultureInfo.InvariantCulture));
+        var name = r.Kind == TraceKind.Marker ? r.Label ?? "marker" : "violated: " + (r.Label ?? r.Value.ToString(CultureInfo.InvariantCulture));
         Begin();
         _json.WriteString("ph"u8, "i"u8);
         _json.WriteString("name"u8, name);
@@ -330,7 +407,12 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
         _json.WriteNumber("tid"u8, Math.Max(r.Vcpu, 0));
         Timestamp("ts"u8, r.TimeNs);
         _json.WriteStartObject("args"u8);
-        _json.WriteString("property"u8, r.Label ?? string.Empty);
+        if (r.Kind == TraceKind.Violation)
+        {
+            _json.WriteString("property"u8, r.Label ?? string.Empty);
+        }
+
+        _json.WriteNumber("step"u8, r.Id);
         _json.WriteNumber("vcpu"u8, r.Vcpu);
         _json.WriteEndObject();
         End();

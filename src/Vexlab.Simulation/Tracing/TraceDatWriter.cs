@@ -6,7 +6,8 @@ namespace Vexlab.Simulation.Tracing;
 /// <summary>
 /// A trace.dat file, version 6 (trace-cmd.dat.v6(5)), that <c>trace-cmd report</c> and KernelShark read:
 /// the initial format, header_page and header_event as the kernel prints them, the event formats of
-/// <see cref="TraceEventCatalog"/> (systems kvm and vexlab), empty kallsyms and printk formats, the
+/// <see cref="TraceEventCatalog"/> (systems kvm and vexlab; ftrace's print, for a replay's marker), a kallsyms of the one
+/// function the marker names, empty printk formats, the
 /// cmdlines of <see cref="TraceThreads"/>, and a flyrecord section with one CPU buffer per vCPU and host
 /// worker. Each buffer is a run of 4 KiB ring-buffer pages (kernel/trace/ring_buffer.c): a page header
 /// (u64 timestamp, local_t commit) then events, each a 32-bit header (type_len:5, time_delta:27) and the
@@ -135,7 +136,8 @@ public sealed class TraceDatWriter : ITraceSink
         Sized64(s, HeaderPage);
         s.Write("header_event\0"u8);
         Sized64(s, HeaderEvent);
-        U32(s, 0); // ftrace event formats
+        U32(s, 1); // ftrace event formats: print, for the replay's marker
+        Sized64(s, TraceEventCatalog.Print.FormatText());
         var systems = TraceEventCatalog.All.Select(f => f.System).Distinct().ToList();
         U32(s, (uint)systems.Count);
         foreach (var system in systems)
@@ -149,7 +151,10 @@ public sealed class TraceDatWriter : ITraceSink
             }
         }
 
-        U32(s, 0); // kallsyms
+        // kallsyms: only the function a marker's ip names, so "%ps" prints tracing_mark_write as for a trace_marker write.
+        var kallsyms = Encoding.ASCII.GetBytes(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{TraceEventCatalog.MarkerIp:x16} T {TraceEventCatalog.MarkerFunction}\n"));
+        U32(s, (uint)kallsyms.Length);
+        s.Write(kallsyms);
         U32(s, 0); // printk formats
         Sized64(s, _threads.Cmdlines());
         U32(s, (uint)_cpus.Length);

@@ -51,6 +51,7 @@ public static class TraceEventCatalog
 
     public const string KvmSystem = "kvm";
     public const string VexlabSystem = "vexlab";
+    public const string FtraceSystem = "ftrace";
 
     public static TraceEventFormat KvmExit { get; } = new(KvmSystem, "kvm_exit", 1501,
     [
@@ -206,7 +207,28 @@ public static class TraceEventCatalog
     ],
         "\"vcpu %u task %d gfn %#llx token %#llx latency_ns %llu %s\", REC->vcpu_id, REC->task, REC->gfn, REC->token, REC->latency_ns, __print_symbolic(REC->outcome, { 0, \"done\" }, { 1, \"fixup\" }, { 2, \"signal\" })");
 
-    /// <summary>Every format, kvm first, in the order trace.dat lists them.</summary>
+    /// <summary>
+    /// ftrace's <c>print</c> event (kernel/trace/trace_entries.h, ID 5 as TRACE_PRINT): what a write to
+    /// <c>/sys/kernel/tracing/trace_marker</c> records (tracing_mark_write), ip then the text. A replay writes the
+    /// violated property here, where <c>trace-cmd report</c> and KernelShark show a marker's text.
+    /// </summary>
+    public static TraceEventFormat Print { get; } = new(FtraceSystem, "print", 5,
+    [
+        new("unsigned long", "ip", 8, 8, false),
+        new("char", "buf[]", 16, 0, true),
+    ],
+        "\"%ps: %s\", (void *)REC->ip, REC->buf");
+
+    /// <summary>The function a marker's ip names (kallsyms gives it this address): tracing_mark_write, as for a trace_marker write.</summary>
+    public const string MarkerFunction = "tracing_mark_write";
+
+    /// <summary>The kernel text address of <see cref="MarkerFunction"/> in the trace's kallsyms.</summary>
+    public const ulong MarkerIp = 0xffffffff811d3a40UL;
+
+    /// <summary>The longest marker text that fits a small ring-buffer event (112 bytes: ip, text, NUL).</summary>
+    public const int MaxMarkerText = 112 - 16 - 1;
+
+    /// <summary>Every format of the kvm and vexlab systems, kvm first, in the order trace.dat lists them (<see cref="Print"/> goes with ftrace's own).</summary>
     public static ImmutableArray<TraceEventFormat> All { get; } =
     [
         KvmExit, KvmEntry, KvmHypercall, KvmInjVirq, KvmInjException, KvmPageFault, KvmMsr, KvmApicAcceptIrq,
@@ -235,6 +257,7 @@ public static class TraceEventCatalog
         TraceKind.VeWakeup => VeWakeup,
         TraceKind.FaultBegin => GuestFault,
         TraceKind.FaultEnd => GuestFaultDone,
+        TraceKind.Violation or TraceKind.Marker => Print,
         _ => null,
     };
 
@@ -252,6 +275,20 @@ public static class TraceEventCatalog
         if (f is null)
         {
             return 0;
+        }
+
+        if (r.Kind is TraceKind.Violation or TraceKind.Marker)
+        {
+            // print: ip, then the text and its NUL; the record is as long as they are.
+            var text = System.Text.Encoding.ASCII.GetBytes(KvmFormat.MarkerText(r));
+            var size = f.RecordSize + text.Length + 1;
+            var m = dest[..size];
+            m.Clear();
+            BinaryPrimitives.WriteUInt16LittleEndian(m, f.Id);
+            BinaryPrimitives.WriteInt32LittleEndian(m[4..], pid);
+            BinaryPrimitives.WriteUInt64LittleEndian(m[8..], MarkerIp);
+            text.CopyTo(m[16..]);
+            return size;
         }
 
         var d = dest[..f.RecordSize];

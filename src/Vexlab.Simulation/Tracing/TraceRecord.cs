@@ -5,7 +5,10 @@ namespace Vexlab.Simulation.Tracing;
 /// <summary>What a <see cref="TraceRecord"/> describes. Each writer renders the kinds it understands.</summary>
 public enum TraceKind
 {
-    /// <summary>vCPU <see cref="TraceRecord.Vcpu"/> enters <see cref="TraceRecord.State"/> (closes its previous state).</summary>
+    /// <summary>
+    /// vCPU <see cref="TraceRecord.Vcpu"/> enters <see cref="TraceRecord.State"/> (closes its previous state);
+    /// <see cref="TraceRecord.Value"/> 1: it is in the host handling an exit, running no guest code (the model's InHost).
+    /// </summary>
     VcpuState,
 
     /// <summary>A complete slice of <see cref="TraceRecord.DurationNs"/> on a vCPU track, or a worker track if <see cref="TraceRecord.Worker"/> is set.</summary>
@@ -29,11 +32,17 @@ public enum TraceKind
     /// <summary>The cause chain of fault <see cref="TraceRecord.Id"/> passes here (<see cref="TraceRecord.Label"/> says how: the worker's I/O, the page-ready, the wakeup).</summary>
     FaultFlow,
 
-    /// <summary>Safety property <see cref="TraceRecord.Value"/> (named in <see cref="TraceRecord.Label"/>) broke at this step.</summary>
+    /// <summary>Safety property <see cref="TraceRecord.Value"/> (named in <see cref="TraceRecord.Label"/>) broke at this step, the <see cref="TraceRecord.Id"/>th.</summary>
     Violation,
 
     /// <summary>Task <see cref="TraceRecord.Task"/> finished one unit of work (an iteration of its loop).</summary>
     TaskWork,
+
+    /// <summary>
+    /// A replay's note on the property its counterexample breaks, in <see cref="TraceRecord.Label"/>, where no single
+    /// step's event says it: a dead end (no-deadlock), a lasso's loop start and end, a user invariant.
+    /// </summary>
+    Marker,
 
     KvmExit,
     KvmEntry,

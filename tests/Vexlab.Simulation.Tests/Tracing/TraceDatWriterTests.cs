@@ -1,3 +1,4 @@
+using Vexlab.Simulation.Metrics;
 using Vexlab.Simulation.Tracing;
 
 namespace Vexlab.Simulation.Tests.Tracing;
@@ -65,6 +66,26 @@ public class TraceDatWriterTests
         var report = Report(dat, "-N");
         Assert.True(text.Split('\n').Length > 5, "too few events to compare");
         Assert.Equal(text, report);
+    }
+
+    [TraceCmdFact]
+    public void Violation_IsATraceMarkerWriteThatTraceCmdPrints()
+    {
+        // A replay's broken property goes in as trace_marker text does: ftrace's print event with tracing_mark_write's ip.
+        var records = new List<TraceRecord>
+        {
+            TraceRecord.Exit(1_000, 0, ExitReason.EptViolation, 0xffffffff81000000),
+            TraceRecord.At(7_000, TraceKind.Violation, 0) with { Label = "fault-info-intact", Value = 3, Id = 8 },
+            TraceRecord.Entry(9_000, 0, 0xffffffff81000000),
+        };
+        var (dat, text) = Both(records, new TraceThreads(1, 1));
+        var report = Report(dat, "-N");
+        Assert.Equal(text, report);
+        Assert.Contains("       CPU 0/KVM-4242  [000]     0.000007: print:                tracing_mark_write: violated: fault-info-intact (step 8)\n", report, StringComparison.Ordinal);
+
+        // With its plugins (plain `trace-cmd report`, as KernelShark reads it) the marker prints the same.
+        (dat, _) = Both(records, new TraceThreads(1, 1));
+        Assert.Contains("print:                tracing_mark_write: violated: fault-info-intact (step 8)\n", Report(dat), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,0 +1,198 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace Vexlab.Cli.Tests;
+
+/// <summary>
+/// A replay's traces, read as a Perfetto or KernelShark user reads them, against the counterexample's own step list.
+/// For every violation of the built-in models' verdict matrix (docs/checking.md, kept true by VerdictTablesTests), each
+/// prefix of the counterexample is replayed, and what the Perfetto trace shows each vCPU doing when it ends (its last
+/// state slice, and whether its last kvm_exit has had its kvm_entry) must be what the step list's
+/// <c>vCPU0.run A-&gt;B</c> lines leave it in; the ftrace text's kvm_exit and kvm_entry lines are the Perfetto instants'.
+/// The whole replay marks the property it breaks, in both formats.
+/// </summary>
+public sealed partial class ReplayTraceTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("vexlab-replay-trace-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    public static TheoryData<string, string, string> Violations() => new()
+    {
+        { "token-wrap", "ve", "fault-info-intact" },
+        { "nmi-window", "kvm-pf", "fault-info-intact" },
+        { "nmi-window", "kvm-pf", "no-deadlock" },
+        { "nmi-window", "kvm-pf-int", "fault-info-intact" },
+        { "nmi-host-fault", "ve", "fault-info-intact" },
+        { "truncate", "kvm-halt", "unrecoverable-terminates" },
+        { "truncate", "kvm-pf", "one-node-per-token" },
+        { "truncate", "kvm-pf", "unrecoverable-terminates" },
+        { "truncate", "kvm-pf-int", "unrecoverable-terminates" },
+        { "pending-event", "ve", "fault-info-intact" },
+        { "reenable", "kvm-pf", "no-stale-dummies" },
+        { "reenable", "ve", "fault-info-intact" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Violations))]
+    public void AfterEachStep_TheTracesShowEachVcpuWhereTheStepListLeavesIt(string model, string protocol, string property)
+    {
+        var (node, steps) = Counterexample(model, protocol, property);
+        var actions = node["actions"]!.AsArray();
+        var problems = new List<string>();
+        for (var k = 1; k <= actions.Count; k++)
+        {
+            // The first k steps alone: no claim, so nothing is confirmed or marked, only replayed.
+            var prefix = node.DeepClone().AsObject();
+            prefix.Remove("kind");
+            prefix.Remove("loop_start");
+            prefix.Remove("property");
+            prefix["actions"] = new JsonArray([.. actions.Take(k).Select(a => a!.DeepClone())]);
+            var file = Path.Combine(_dir, "prefix.json");
+            File.WriteAllText(file, prefix.ToJsonString());
+            var perfetto = Path.Combine(_dir, "prefix-trace.json");
+            Assert.Equal(0, CliRunner.Run("replay", file, "--out", perfetto).ExitCode);
+            var trace = Read(File.ReadAllText(perfetto));
+            foreach (var (vcpu, run) in steps[k - 1].Run)
+            {
+                var shown = trace.States.Where(s => s.Vcpu == vcpu).MaxBy(s => s.Ts).Name;
+                var inHost = trace.Modes.LastOrDefault(m => m.Vcpu == vcpu).Name?.StartsWith("kvm_exit", StringComparison.Ordinal) ?? false;
+                var expected = run switch
+                {
+                    "InGuest" => ["guest", "idle"],
+                    "InHost" => ["in host"],
+                    "HostStalled" => ["stalled in host"],
+                    "HostHalted" => ["halted in host"],
+                    "GuestHalt" => new[] { "idle" },
+                    _ => throw new InvalidOperationException("unknown run state " + run),
+                };
+                if (!expected.Contains(shown) || inHost != (run != "InGuest"))
+                {
+                    problems.Add($"step {k} ({steps[k - 1].Text}): the steps leave vCPU{vcpu} {run}; the trace shows '{shown}' and {(inHost ? "a kvm_exit without its kvm_entry" : "the vCPU entered")}");
+                }
+            }
+        }
+
+        Assert.Empty(problems);
+    }
+
+    [Theory]
+    [MemberData(nameof(Violations))]
+    public void TheReplayMarksWhatBreaks_InPerfettoAndInTraceDatText_AndItsExitsAgree(string model, string protocol, string property)
+    {
+        var (node, _) = Counterexample(model, protocol, property);
+        var steps = node["actions"]!.AsArray().Count;
+        var loopStart = node["kind"]!.GetValue<string>() == "lasso" ? node["loop_start"]!.GetValue<int>() : -1;
+        var cx = Path.Combine(_dir, "cx.json");
+        var perfetto = Path.Combine(_dir, "t.json");
+        var ftrace = Path.Combine(_dir, "t.txt");
+        Assert.Equal(0, CliRunner.Run("replay", cx, "--out", perfetto).ExitCode);
+        Assert.Equal(0, CliRunner.Run("replay", cx, "--out", ftrace, "--trace-format", "ftrace").ExitCode);
+        var trace = Read(File.ReadAllText(perfetto));
+        var text = File.ReadAllText(ftrace);
+
+        // What broke, at the end: the step's own violation, the dead end, or the lasso's loop.
+        var (perfettoName, marker) = loopStart >= 0
+            ? ($"violated: {property} (loop end: steps {loopStart + 1}-{steps} repeat forever)", $"violated: {property} (loop end: steps {loopStart + 1}-{steps} repeat forever)")
+            : property == "no-deadlock"
+                ? ($"violated: {property} (after step {steps} nothing can run: no valid end)", $"violated: {property} (after step {steps} nothing can run: no valid end)")
+                : ($"violated: {property}", $"violated: {property} (step {steps})");
+        Assert.Contains(perfettoName, trace.Globals);
+        Assert.Contains($"print:                tracing_mark_write: {marker}\n", text, StringComparison.Ordinal);
+        if (loopStart >= 0)
+        {
+            Assert.Contains($"loop start: steps {loopStart + 1}-{steps} repeat forever", trace.Globals);
+            Assert.Contains($"tracing_mark_write: loop start: steps {loopStart + 1}-{steps} repeat forever\n", text, StringComparison.Ordinal);
+        }
+
+        // The kvm_exit and kvm_entry lines of trace-cmd's text are the Perfetto trace's, at the same microsecond.
+        var lines = ExitOrEntryLine().Matches(text).Select(m => (m.Groups[2].Value, long.Parse(m.Groups[1].Value.Replace(".", "", StringComparison.Ordinal), CultureInfo.InvariantCulture))).ToList();
+        var instants = trace.Modes.Select(m => (m.Name.StartsWith("kvm_exit", StringComparison.Ordinal) ? "kvm_exit" : "kvm_entry", (m.Ts + 500) / 1000)).ToList();
+        Assert.Equal(instants.Order(), lines.Order());
+
+        // No vCPU is shown running guest code between a kvm_exit and its kvm_entry.
+        foreach (var vcpu in trace.States.Select(s => s.Vcpu).Distinct())
+        {
+            var exitAt = -1L;
+            foreach (var (_, name, ts) in trace.Modes.Where(m => m.Vcpu == vcpu).Append((vcpu, "kvm_entry", long.MaxValue)))
+            {
+                if (name == "kvm_entry" && exitAt >= 0 && ts > exitAt)
+                {
+                    var from = exitAt;
+                    Assert.DoesNotContain(trace.States, s => s.Vcpu == vcpu && s.Name == "guest" && s.Ts < ts && s.Ts + s.Dur > from);
+                }
+
+                exitAt = name == "kvm_entry" ? -1 : exitAt < 0 ? ts : exitAt;
+            }
+        }
+    }
+
+    /// <summary>The counterexample (also written to cx.json) and, per step, its text and the run state of every vCPU after it.</summary>
+    private (JsonObject Node, List<(string Text, Dictionary<int, string> Run)> Steps) Counterexample(string model, string protocol, string property)
+    {
+        var cx = Path.Combine(_dir, "cx.json");
+        var check = CliRunner.Run("check", "--builtin", model, "--protocol", protocol, "--property", property, "--workers", "1", "--trace", cx);
+        Assert.Equal(1, check.ExitCode);
+        var steps = new List<(string, Dictionary<int, string>)>();
+        var run = new Dictionary<int, string> { [0] = "InGuest" };
+        foreach (var line in check.Stdout.Split('\n'))
+        {
+            var step = StepLine().Match(line);
+            if (step.Success)
+            {
+                steps.Add((step.Groups[1].Value, new Dictionary<int, string>(run)));
+                continue;
+            }
+
+            foreach (Match change in RunChange().Matches(line))
+            {
+                run[int.Parse(change.Groups[1].Value, CultureInfo.InvariantCulture)] = change.Groups[2].Value;
+                steps[^1] = (steps[^1].Item1, new Dictionary<int, string>(run));
+            }
+        }
+
+        var node = JsonNode.Parse(File.ReadAllText(cx))!.AsObject();
+        Assert.Equal(node["actions"]!.AsArray().Count, steps.Count);
+        return (node, steps);
+    }
+
+    private static (List<(int Vcpu, string Name, long Ts, long Dur)> States, List<(int Vcpu, string Name, long Ts)> Modes, List<string> Globals) Read(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        var states = new List<(int, string, long, long)>();
+        var modes = new List<(int, string, long)>();
+        var globals = new List<string>();
+        foreach (var e in doc.RootElement.GetProperty("traceEvents").EnumerateArray())
+        {
+            var ph = e.GetProperty("ph").GetString();
+            var name = e.GetProperty("name").GetString()!;
+            if (ph == "X" && e.GetProperty("cat").GetString() == "vcpu")
+            {
+                states.Add((e.GetProperty("tid").GetInt32(), name, Ns(e.GetProperty("ts")), Ns(e.GetProperty("dur"))));
+            }
+            else if (ph == "i" && e.GetProperty("s").GetString() == "g")
+            {
+                globals.Add(name);
+            }
+            else if (ph == "i" && e.GetProperty("pid").GetInt32() == 1 && (name.StartsWith("kvm_exit ", StringComparison.Ordinal) || name == "kvm_entry"))
+            {
+                modes.Add((e.GetProperty("tid").GetInt32(), name, Ns(e.GetProperty("ts"))));
+            }
+        }
+
+        return (states, modes, globals);
+
+        static long Ns(JsonElement us) => (long)(us.GetDecimal() * 1000m);
+    }
+
+    [GeneratedRegex(@"^\s+\d+\. (.*)$")]
+    private static partial Regex StepLine();
+
+    [GeneratedRegex(@"vCPU(\d+)\.run \w+->(\w+)")]
+    private static partial Regex RunChange();
+
+    [GeneratedRegex(@"\s(\d+\.\d{6}): (kvm_exit|kvm_entry):")]
+    private static partial Regex ExitOrEntryLine();
+}
