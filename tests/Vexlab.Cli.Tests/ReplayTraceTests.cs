@@ -112,9 +112,22 @@ public sealed partial class ReplayTraceTests : IDisposable
         var instants = trace.Modes.Select(m => (m.Name.StartsWith("kvm_exit", StringComparison.Ordinal) ? "kvm_exit" : "kvm_entry", (m.Ts + 500) / 1000)).ToList();
         Assert.Equal(instants.Order(), lines.Order());
 
-        // No vCPU is shown running guest code between a kvm_exit and its kvm_entry.
+        // No vCPU is shown running guest code between a kvm_exit and its kvm_entry, nor in the host between a kvm_entry
+        // and the next kvm_exit.
         foreach (var vcpu in trace.States.Select(s => s.Vcpu).Distinct())
         {
+            var enteredAt = 0L;
+            foreach (var (_, name, ts) in trace.Modes.Where(m => m.Vcpu == vcpu).Append((vcpu, "kvm_exit end", long.MaxValue)))
+            {
+                if (name.StartsWith("kvm_exit", StringComparison.Ordinal) && enteredAt >= 0)
+                {
+                    var from = enteredAt;
+                    Assert.DoesNotContain(trace.States, s => s.Vcpu == vcpu && s.Name is not ("guest" or "idle") && s.Ts < ts && s.Ts + s.Dur > from);
+                }
+
+                enteredAt = name == "kvm_entry" ? (enteredAt < 0 ? ts : enteredAt) : -1;
+            }
+
             var exitAt = -1L;
             foreach (var (_, name, ts) in trace.Modes.Where(m => m.Vcpu == vcpu).Append((vcpu, "kvm_entry", long.MaxValue)))
             {

@@ -92,6 +92,25 @@ public class PerfettoTraceWriterTests
     }
 
     [Fact]
+    public void AVcpuHandlingAnExit_IsInHostUntilItsEntry_ThoughItsStateRecordComesLater()
+    {
+        // The 5.7 host's dequeue moves a halted idle vCPU to InHost (Value 1) without changing its category; the entry
+        // that injects the page-ready ends it, before the state record of the entry's step says so.
+        var records = new List<TraceRecord>
+        {
+            TraceRecord.StateChange(0, 0, VcpuState.Guest),
+            TraceRecord.Exit(1_000, 0, ExitReason.Hlt, 0),
+            TraceRecord.StateChange(1_000, 0, VcpuState.Idle),
+            TraceRecord.StateChange(2_000, 0, VcpuState.Idle) with { Value = 1 },
+            TraceRecord.Entry(3_000, 0, 0),
+            TraceRecord.StateChange(3_500, 0, VcpuState.Guest),
+        };
+        Assert.Equal(
+            [("guest", 0L, 1_000L), ("idle", 1_000, 1_000), ("in host", 2_000, 1_000), ("idle", 3_000, 500), ("guest", 3_500, 1_500)],
+            StateSlices(Write(records, vcpus: 1, end: 5_000), 0));
+    }
+
+    [Fact]
     public void AnExitAndEntryAtOneInstant_LeaveOneGuestSlice()
     {
         // An NMI exit handled at once (kvm_exit, then kvm_entry at the same ns) splits nothing.

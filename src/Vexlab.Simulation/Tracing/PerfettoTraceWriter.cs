@@ -120,7 +120,9 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
             case TraceKind.KvmExit or TraceKind.KvmEntry:
                 if (r.Vcpu >= 0 && r.Vcpu < _inHost.Length)
                 {
+                    // An entry ends the exit the model's InHost was handling; its state record comes at the step's end.
                     _inHost[r.Vcpu] = r.Kind == TraceKind.KvmExit;
+                    _handlingExit[r.Vcpu] &= _inHost[r.Vcpu];
                     Show(r.Vcpu, r.TimeNs, open: false);
                 }
 
