@@ -107,6 +107,12 @@ public sealed partial class ReplayTraceTests : IDisposable
             Assert.Contains($"tracing_mark_write: loop start: steps {loopStart + 1}-{steps} repeat forever\n", text, StringComparison.Ordinal);
         }
 
+        // Every step has its instant in Perfetto, named as the step list names it, guest code the host does not see included.
+        for (var k = 1; k <= steps; k++)
+        {
+            Assert.Contains(trace.Instants, name => name.StartsWith($"step {k}: ", StringComparison.Ordinal));
+        }
+
         // The kvm_exit and kvm_entry lines of trace-cmd's text are the Perfetto trace's, at the same microsecond.
         var lines = ExitOrEntryLine().Matches(text).Select(m => (m.Groups[2].Value, long.Parse(m.Groups[1].Value.Replace(".", "", StringComparison.Ordinal), CultureInfo.InvariantCulture))).ToList();
         var instants = trace.Modes.Select(m => (m.Name.StartsWith("kvm_exit", StringComparison.Ordinal) ? "kvm_exit" : "kvm_entry", (m.Ts + 500) / 1000)).ToList();
@@ -171,16 +177,22 @@ public sealed partial class ReplayTraceTests : IDisposable
         return (node, steps);
     }
 
-    private static (List<(int Vcpu, string Name, long Ts, long Dur)> States, List<(int Vcpu, string Name, long Ts)> Modes, List<string> Globals) Read(string json)
+    private static (List<(int Vcpu, string Name, long Ts, long Dur)> States, List<(int Vcpu, string Name, long Ts)> Modes, List<string> Globals, List<string> Instants) Read(string json)
     {
         using var doc = JsonDocument.Parse(json);
         var states = new List<(int, string, long, long)>();
         var modes = new List<(int, string, long)>();
         var globals = new List<string>();
+        var instants = new List<string>();
         foreach (var e in doc.RootElement.GetProperty("traceEvents").EnumerateArray())
         {
             var ph = e.GetProperty("ph").GetString();
             var name = e.GetProperty("name").GetString()!;
+            if (ph == "i")
+            {
+                instants.Add(name);
+            }
+
             if (ph == "X" && e.GetProperty("cat").GetString() == "vcpu")
             {
                 states.Add((e.GetProperty("tid").GetInt32(), name, Ns(e.GetProperty("ts")), Ns(e.GetProperty("dur"))));
@@ -195,7 +207,7 @@ public sealed partial class ReplayTraceTests : IDisposable
             }
         }
 
-        return (states, modes, globals);
+        return (states, modes, globals, instants);
 
         static long Ns(JsonElement us) => (long)(us.GetDecimal() * 1000m);
     }

@@ -87,7 +87,8 @@ public static class ReplayCommand
                 TaskGroupOf = groupOf,
             };
             var claim = trace.HasKind && trace.Property is { } broken ? new ReplayClaim(broken, trace.LoopStart) : null;
-            var replay = RunReplay(setup, [.. trace.Actions], claim, parse.GetValue(output), traceFormat, config.Vcpus);
+            var stepNames = parse.GetValue(output) is null ? null : StepNames(config, trace);
+            var replay = RunReplay(setup, [.. trace.Actions], claim, stepNames, parse.GetValue(output), traceFormat, config.Vcpus);
             var w = context.HumanWriter(target);
             w.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{trace.Model} under {trace.Protocol}: {replay.Applied} of {trace.Actions.Count} steps replayed, {replay.Result.SimulatedNs / 1000.0:F1} us simulated"));
@@ -184,11 +185,33 @@ public static class ReplayCommand
         }
     }
 
-    private static ReplayResult RunReplay(SimulationSetup setup, List<MachineAction> actions, ReplayClaim? claim, string? outPath, string format, int vcpus)
+    /// <summary>
+    /// Each step as <c>check</c> writes it (<see cref="TraceDescriber"/>), for the timeline to name; null for a trace that
+    /// names a vCPU the model lacks or takes an action that is not enabled: the replay says where it diverges instead.
+    /// </summary>
+    private static List<string>? StepNames(MachineConfig config, CounterexampleFile trace)
+    {
+        if (trace.Actions.Any(a => a.Vcpu >= config.Vcpus || (a.Kind == ActionKind.Dequeue && a.Arg >= config.Vcpus)))
+        {
+            return null;
+        }
+
+        try
+        {
+            var steps = TraceDescriber.Describe(new Machine(config), [.. trace.Actions.Select(a => (ulong)a.Pack())]);
+            return [.. steps.Select(s => s.Events.Count > 0 ? s.Text + ": " + string.Join("; ", s.Events) : s.Text)];
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static ReplayResult RunReplay(SimulationSetup setup, List<MachineAction> actions, ReplayClaim? claim, IReadOnlyList<string>? stepNames, string? outPath, string format, int vcpus)
     {
         if (outPath is null)
         {
-            return new Simulator(setup).Replay(actions, claim);
+            return new Simulator(setup).Replay(actions, claim, stepNames);
         }
 
         using var output = OutputFile.Create(outPath, "replay trace");
@@ -200,18 +223,18 @@ public static class ReplayCommand
             using (var writer = new StreamWriter(output.Stream, leaveOpen: true))
             {
                 var ftrace = new FtraceWriter(writer, vcpus, workers);
-                result = new Simulator(setup, ftrace).Replay(actions, claim);
+                result = new Simulator(setup, ftrace).Replay(actions, claim, stepNames);
             }
         }
         else if (format == "trace-dat")
         {
-            result = new Simulator(setup, new TraceDatWriter(output.Stream, new TraceThreads(vcpus, workers))).Replay(actions, claim);
+            result = new Simulator(setup, new TraceDatWriter(output.Stream, new TraceThreads(vcpus, workers))).Replay(actions, claim, stepNames);
         }
         else
         {
             using var perfetto = new PerfettoTraceWriter(output.Stream, vcpus, workers, "replay", leaveOpen: true,
                 taskNames: [.. Enumerable.Range(0, machine.TaskCount).Select(machine.TaskName)]);
-            result = new Simulator(setup, perfetto).Replay(actions, claim);
+            result = new Simulator(setup, perfetto).Replay(actions, claim, stepNames);
         }
 
         output.Commit();

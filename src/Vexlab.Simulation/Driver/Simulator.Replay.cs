@@ -32,7 +32,9 @@ public sealed partial class Simulator
     /// <param name="claim">What it breaks: the trace gets a marker (trace_marker text in trace.dat, an instant in
     /// Perfetto) at a lasso's loop start and at the end of a lasso or dead end, and at the last step of a safety
     /// trace whose step raised no violation of its own (a model file's invariant).</param>
-    public ReplayResult Replay(IReadOnlyList<MachineAction> actions, ReplayClaim? claim = null)
+    /// <param name="stepNames">Each step as the checker's step list writes it: the trace marks each step's start with it
+    /// (a Perfetto instant <c>step N: ...</c>), so guest code the host does not see still has its place.</param>
+    public ReplayResult Replay(IReadOnlyList<MachineAction> actions, ReplayClaim? claim = null, IReadOnlyList<string>? stepNames = null)
     {
         ArgumentNullException.ThrowIfNull(actions);
         var start = Stopwatch.GetTimestamp();
@@ -70,6 +72,14 @@ public sealed partial class Simulator
             {
                 _tracepoints.Mark(_now, string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"loop start: steps {applied + 1}-{actions.Count} repeat forever"), applied + 1);
+            }
+
+            if (stepNames is not null && applied < stepNames.Count)
+            {
+                // The whole machine's actions (a completion goes on its worker) have no vCPU; every other one names its vCPU.
+                var onVcpu = action.Kind is not (ActionKind.Complete or ActionKind.Truncate or ActionKind.Reenable or ActionKind.Teardown);
+                _tracepoints.StepMark(_now, onVcpu ? action.Vcpu : -1, action.Kind == ActionKind.Complete ? action.Arg : -1,
+                    string.Create(System.Globalization.CultureInfo.InvariantCulture, $"step {applied + 1}: {stepNames[applied]}"), applied + 1);
             }
 
             _stepCost = 0;

@@ -457,6 +457,17 @@ public sealed class KvmTracepoints
     public void Mark(long timeNs, string text, long step) =>
         Emit(TraceRecord.At(Stamp(0, Math.Min(timeNs, EndLimitNs)), TraceKind.Marker) with { Label = text, Id = step });
 
+    /// <summary>
+    /// A replay's step, named as the checker's step list names it (<see cref="TraceKind.Instant"/>), at its start: on its
+    /// vCPU, on its worker for a completion, else on the host (both -1). No tracepoint: a Perfetto instant only.
+    /// </summary>
+    public void StepMark(long timeNs, int vcpu, int worker, string text, long step)
+    {
+        var t = Math.Min(timeNs, EndLimitNs);
+        var at = vcpu >= 0 && vcpu < _vcpus ? Math.Max(t, _cpuLast[vcpu]) : t;
+        Emit(TraceRecord.At(at, TraceKind.Instant, vcpu < _vcpus ? vcpu : -1) with { Worker = worker, Label = text, Id = step });
+    }
+
     /// <summary>Guest code runs on vCPU <paramref name="v"/>: if it was in the host, it entered first.</summary>
     private void GuestContext(int v, long t, int actor)
     {

@@ -483,6 +483,20 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
 
     private void Instant(in TraceRecord r)
     {
+        if (r.Kind == TraceKind.Instant && r.Vcpu < 0 && r.Worker < 0)
+        {
+            // A note on no vCPU or worker (a replay's host step: a truncation, a tick): an instant on the host process.
+            Begin();
+            _json.WriteString("ph"u8, "i"u8);
+            _json.WriteString("name"u8, r.Label ?? "instant");
+            _json.WriteString("cat"u8, "event"u8);
+            _json.WriteString("s"u8, "p"u8);
+            _json.WriteNumber("pid"u8, HostPid);
+            Timestamp("ts"u8, r.TimeNs);
+            End();
+            return;
+        }
+
         var ev = KvmFormat.EventName(r.Kind);
         var name = r.Kind switch
         {
