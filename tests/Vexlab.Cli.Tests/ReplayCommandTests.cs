@@ -73,7 +73,7 @@ public sealed class ReplayCommandTests : IDisposable
         // The violating step is marked: a global instant (drawn across every track) at the time it happened.
         var marks = events.Where(e => e.GetProperty("ph").GetString() == "i" && e.GetProperty("s").GetString() == "g").ToList();
         var mark = Assert.Single(marks);
-        Assert.Equal("violated: fault-info-intact", mark.GetProperty("name").GetString());
+        Assert.Equal($"violated: fault-info-intact (step {doc.RootElement.GetProperty("steps").GetInt32()})", mark.GetProperty("name").GetString());
         var markNs = (long)(mark.GetProperty("ts").GetDecimal() * 1000m);
         Assert.InRange(markNs, 1, doc.RootElement.GetProperty("simulated_ns").GetInt64());
     }

@@ -94,12 +94,12 @@ public sealed partial class ReplayTraceTests : IDisposable
         var text = File.ReadAllText(ftrace);
 
         // What broke, at the end: the step's own violation, the dead end, or the lasso's loop.
-        var (perfettoName, marker) = loopStart >= 0
-            ? ($"violated: {property} (loop end: steps {loopStart + 1}-{steps} repeat forever)", $"violated: {property} (loop end: steps {loopStart + 1}-{steps} repeat forever)")
+        var marker = loopStart >= 0
+            ? $"violated: {property} (loop end: steps {loopStart + 1}-{steps} repeat forever)"
             : property == "no-deadlock"
-                ? ($"violated: {property} (after step {steps} nothing can run: no valid end)", $"violated: {property} (after step {steps} nothing can run: no valid end)")
-                : ($"violated: {property}", $"violated: {property} (step {steps})");
-        Assert.Contains(perfettoName, trace.Globals);
+                ? $"violated: {property} (after step {steps} nothing can run: no valid end)"
+                : $"violated: {property} (step {steps})";
+        Assert.Contains(marker, trace.Globals);
         Assert.Contains($"print:                tracing_mark_write: {marker}\n", text, StringComparison.Ordinal);
         if (loopStart >= 0)
         {

@@ -176,11 +176,11 @@ public class PerfettoTraceWriterTests
         var records = new List<TraceRecord>
         {
             TraceRecord.StateChange(0, 0, VcpuState.Guest),
-            TraceRecord.At(7_000, TraceKind.Violation, 0) with { Label = "no-lost-wakeup", Value = 1 },
+            TraceRecord.At(7_000, TraceKind.Violation, 0) with { Label = "no-lost-wakeup", Value = 1, Id = 5 },
         };
         var report = Tracing.ChromeTraceValidator.Check(Encoding.UTF8.GetBytes(Write(records, end: 9_000)));
         Assert.Empty(report.Problems);
-        Assert.Equal(("violated: no-lost-wakeup", 7_000L), Assert.Single(report.GlobalInstants));
+        Assert.Equal(("violated: no-lost-wakeup (step 5)", 7_000L), Assert.Single(report.GlobalInstants));
     }
 
     [Fact]

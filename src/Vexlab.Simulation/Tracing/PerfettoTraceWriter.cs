@@ -399,7 +399,8 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
 
     private void Violation(in TraceRecord r)
     {
-        var name = r.Kind == TraceKind.Marker ? r.Label ?? "marker" : "violated: " + (r.Label ?? r.Value.ToString(CultureInfo.InvariantCulture));
+        // The same text as trace.dat's marker: "violated: PROPERTY (step N)", or the replay's note.
+        var name = KvmFormat.MarkerText(r);
         Begin();
         _json.WriteString("ph"u8, "i"u8);
         _json.WriteString("name"u8, name);
