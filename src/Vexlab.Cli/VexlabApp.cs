@@ -16,13 +16,15 @@ public static class VexlabApp
 {
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        var interactive = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
+        var terminal = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
+        var interactive = terminal;
         var color = interactive && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
-        return Run(args, new CliContext(output, error, interactive, color)
+        var unicode = OutputCharset.LocaleIsUtf8(Environment.GetEnvironmentVariable);
+        return Run(args, new CliContext(output, error, interactive, color, unicode)
         {
             Columns = Environment.GetEnvironmentVariable("COLUMNS"),
             OutputTerminalWidth = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected ? WindowWidth() : null,
-            ErrorTerminalWidth = interactive ? WindowWidth() : null,
+            ErrorTerminalWidth = terminal ? WindowWidth() : null,
         });
     }
 

@@ -54,7 +54,8 @@ public static class ResultsCommand
                     context.Output.Write(result.ToCsv());
                     break;
                 case "json":
-                    context.Output.Write(ResultDocument.Serialize(QueryDocument(result)) + "\n");
+                    var json = ResultDocument.Serialize(QueryDocument(result)) + "\n";
+                    context.Output.Write(context.Unicode ? json : OutputCharset.EscapeJson(json));
                     break;
                 default:
                     var table = new FittedTable(TableShape.Records);

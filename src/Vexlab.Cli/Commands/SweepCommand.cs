@@ -206,6 +206,8 @@ public static class SweepCommand
             Interactive = InteractionSupport.Yes,
             Out = new AnsiConsoleOutput(context.Error),
         });
+        // The locale decides Unicode, not the writer's encoding (CliContext): an ASCII bar under LANG=C.
+        console.Profile.Capabilities.Unicode = context.Unicode;
         var rate = new RateColumn();
         SweepSummary? summary = null;
         console.Progress()

@@ -10,14 +10,23 @@ namespace Vexlab.Cli.Infrastructure;
 /// </summary>
 public sealed class CliContext
 {
-    public CliContext(TextWriter output, TextWriter error, bool errorIsTerminal, bool color)
+    /// <param name="output">Standard output.</param>
+    /// <param name="error">Standard error.</param>
+    /// <param name="errorIsTerminal">Standard error is a terminal.</param>
+    /// <param name="color">Colour is wanted (a terminal, no <c>NO_COLOR</c>).</param>
+    /// <param name="unicode">
+    /// The streams may carry UTF-8 (<see cref="OutputCharset.LocaleIsUtf8"/>); otherwise both are
+    /// ASCII only: ASCII table borders and progress bar, <c>us</c> for µs, <c>+-</c> for ±.
+    /// </param>
+    public CliContext(TextWriter output, TextWriter error, bool errorIsTerminal, bool color, bool unicode = true)
     {
-        Output = output;
-        Error = error;
+        Output = unicode ? output : TextWriter.Synchronized(new AsciiTextWriter(output));
+        Error = unicode ? error : TextWriter.Synchronized(new AsciiTextWriter(error));
         ErrorIsTerminal = errorIsTerminal;
         Color = color;
-        OutConsole = CreateConsole(output, color);
-        ErrorConsole = CreateConsole(error, color);
+        Unicode = unicode;
+        OutConsole = CreateConsole(Output, color, unicode);
+        ErrorConsole = CreateConsole(Error, color, unicode);
     }
 
     public TextWriter Output { get; }
@@ -28,6 +37,9 @@ public sealed class CliContext
     public bool ErrorIsTerminal { get; }
 
     public bool Color { get; }
+
+    /// <summary>False when the locale is not UTF-8: <see cref="Output"/> and <see cref="Error"/> then pass on ASCII only.</summary>
+    public bool Unicode { get; }
 
     /// <summary>How often a long command prints a progress line when standard error is not a terminal.</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(10);
@@ -67,7 +79,7 @@ public sealed class CliContext
     /// <summary>The writer for plain human text: stderr when JSON goes to stdout.</summary>
     public TextWriter HumanWriter(JsonTarget json) => json.IsStdout ? Error : Output;
 
-    private static IAnsiConsole CreateConsole(TextWriter writer, bool color)
+    private static IAnsiConsole CreateConsole(TextWriter writer, bool color, bool unicode)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
@@ -78,6 +90,8 @@ public sealed class CliContext
         });
         // Text outside tables wraps only past 200 columns; each table is fitted to its own width (FittedTable).
         console.Profile.Width = 200;
+        // Spectre decides from the writer's encoding, which .NET makes UTF-8 under LANG=C: the locale decides instead.
+        console.Profile.Capabilities.Unicode = unicode;
         return console;
     }
 }

@@ -69,6 +69,35 @@ public sealed class FittedTable
     public void Write(IAnsiConsole console, int width)
     {
         ArgumentNullException.ThrowIfNull(console);
+        if (!console.Profile.Capabilities.Unicode)
+        {
+            // An ASCII locale: the cells are measured as they will be printed ("1.2 +- 0.1" is wider than "1.2 ± 0.1"),
+            // or the writer's transliteration would push the borders out of line.
+            ToAscii().WriteFitted(console, width);
+            return;
+        }
+
+        WriteFitted(console, width);
+    }
+
+    private FittedTable ToAscii()
+    {
+        var ascii = new FittedTable(_shape, _title is null ? null : OutputCharset.ToAscii(_title), _caption is null ? null : OutputCharset.ToAscii(_caption));
+        foreach (var (name, justify) in _columns)
+        {
+            ascii.Column(OutputCharset.ToAscii(name), justify);
+        }
+
+        foreach (var row in _rows)
+        {
+            ascii.Row([.. row.Select(OutputCharset.ToAscii)]);
+        }
+
+        return ascii;
+    }
+
+    private void WriteFitted(IAnsiConsole console, int width)
+    {
         var all = Enumerable.Range(0, _columns.Count).ToList();
         var natural = Width(all, Longest);
         if (natural <= width)

@@ -42,7 +42,9 @@ public static class ResultDocument
         var text = Serialize(document) + "\n";
         if (target.Path is null)
         {
-            context.Output.Write(text);
+            // In an ASCII locale the characters above ASCII go as \u escapes, the same JSON, rather than through
+            // the transliteration that makes tables readable (a 'µ' in a string would become 'u').
+            context.Output.Write(context.Unicode ? text : OutputCharset.EscapeJson(text));
             context.Output.Flush();
             return;
         }
