@@ -17,7 +17,9 @@ public static class VexlabApp
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         var terminal = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
-        var interactive = terminal;
+        // TERM=dumb (Emacs' shell buffer, some CI logs) moves no cursor and erases no line: progress
+        // goes as plain lines there, as in a log, and no escape code is written (ncurses' terminfo "dumb").
+        var interactive = terminal && Redraws(Environment.GetEnvironmentVariable("TERM"));
         var color = interactive && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
         var unicode = OutputCharset.LocaleIsUtf8(Environment.GetEnvironmentVariable);
         return Run(args, new CliContext(output, error, interactive, color, unicode)
@@ -27,6 +29,9 @@ public static class VexlabApp
             ErrorTerminalWidth = terminal ? WindowWidth() : null,
         });
     }
+
+    /// <summary>Whether a terminal of type <paramref name="term"/> takes a line redrawn in place (<c>\r</c>, erase to end of line).</summary>
+    internal static bool Redraws(string? term) => !string.Equals(term, "dumb", StringComparison.Ordinal);
 
     private static int? WindowWidth()
     {

@@ -101,6 +101,14 @@ public sealed class PlainLocaleTests
         Assert.Equal("\u00b5s", JsonNode.Parse(OutputCharset.EscapeJson("\"\u00b5s\""))!.GetValue<string>());
     }
 
+    [Fact]
+    public void A_dumb_terminal_gets_no_line_redrawn_in_place()
+    {
+        Assert.False(VexlabApp.Redraws("dumb"));
+        Assert.True(VexlabApp.Redraws("xterm-256color"));
+        Assert.True(VexlabApp.Redraws(null));
+    }
+
     [Theory]
     [InlineData("LC_ALL", "C")]
     [InlineData("LANG", "C")]

@@ -12,7 +12,7 @@ public sealed class CliContext
 {
     /// <param name="output">Standard output.</param>
     /// <param name="error">Standard error.</param>
-    /// <param name="errorIsTerminal">Standard error is a terminal.</param>
+    /// <param name="errorIsTerminal">Standard error is a terminal that takes a line redrawn in place.</param>
     /// <param name="color">Colour is wanted (a terminal, no <c>NO_COLOR</c>).</param>
     /// <param name="unicode">
     /// The streams may carry UTF-8 (<see cref="OutputCharset.LocaleIsUtf8"/>); otherwise both are
@@ -33,7 +33,10 @@ public sealed class CliContext
 
     public TextWriter Error { get; }
 
-    /// <summary>True when standard error is a terminal: only then is a progress bar drawn.</summary>
+    /// <summary>
+    /// True when standard error is a terminal that can redraw a line (not <c>TERM=dumb</c>): only then is a
+    /// progress bar drawn, and only then does any escape code go out.
+    /// </summary>
     public bool ErrorIsTerminal { get; }
 
     public bool Color { get; }
