@@ -25,8 +25,9 @@ public static class VexlabApp
         return Run(args, new CliContext(output, error, interactive, color, unicode)
         {
             Columns = Environment.GetEnvironmentVariable("COLUMNS"),
-            OutputTerminalWidth = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected ? WindowWidth() : null,
-            ErrorTerminalWidth = terminal ? WindowWidth() : null,
+            // Each stream's own terminal: .NET's WindowWidth asks standard output or input, which may be redirected.
+            OutputTerminalWidth = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected ? TerminalWidth.OfDescriptor(1) ?? WindowWidth() : null,
+            ErrorTerminalWidth = terminal ? TerminalWidth.OfDescriptor(2) ?? WindowWidth() : null,
         });
     }
 

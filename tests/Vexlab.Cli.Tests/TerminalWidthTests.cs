@@ -133,6 +133,29 @@ public sealed class TerminalWidthTests : IDisposable
         Assert.Contains(Lines("explain", "bugs", "--wide"), l => l.Length > 80);
     }
 
+    [PseudoTerminalFact]
+    public void Tables_on_a_terminal_on_standard_error_fit_it_with_standard_input_and_output_redirected()
+    {
+        // script(1) gives the command a terminal 60 columns wide; JSON goes to /dev/null, input comes from it, and
+        // the table goes to standard error, the terminal: .NET's Console.WindowWidth asks the other two and misses it.
+        var vexlab = typeof(VexlabApp).Assembly.Location;
+        var info = new ProcessStartInfo("script") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in (string[])["-qec", $"stty cols 60; dotnet '{vexlab}' sweeps list --json </dev/null >/dev/null", "/dev/null"])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment.Remove("COLUMNS");
+        info.Environment["LANG"] = "C.UTF-8";
+        using var process = Process.Start(info)!;
+        var terminal = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.Equal(0, process.ExitCode);
+        var lines = terminal.Replace("\r", string.Empty, StringComparison.Ordinal).Split('\n');
+        Assert.Contains(lines, l => l.Contains("tasks-per-vcpu", StringComparison.Ordinal));
+        Assert.All(lines, l => Assert.True(l.Length <= 60, l));
+    }
+
     private static string Run(string? columns, params string[] args)
     {
         var output = new StringWriter();
@@ -150,4 +173,16 @@ public sealed class TerminalWidthTests : IDisposable
     private static HashSet<string> Words(string text) =>
         [.. text.Split([' ', '\n', '│', '┌', '┐', '└', '┘', '├', '┤', '┬', '┴', '┼', '─'], StringSplitOptions.RemoveEmptyEntries)
             .Where(w => w.Length <= 50 && w.Any(char.IsLetterOrDigit))];
+}
+
+/// <summary>A fact that needs script(1) (util-linux) for a pseudo-terminal; skipped, saying so, where it is missing.</summary>
+internal sealed class PseudoTerminalFactAttribute : FactAttribute
+{
+    public PseudoTerminalFactAttribute()
+    {
+        if (!OperatingSystem.IsLinux() || !File.Exists("/usr/bin/script"))
+        {
+            Skip = "needs script(1) from util-linux for a pseudo-terminal (apt-get install util-linux)";
+        }
+    }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Spectre.Console;
 
 namespace Vexlab.Cli.Infrastructure;
@@ -40,6 +41,27 @@ public static class TerminalWidth
         }
     }
 
+    /// <summary>
+    /// The columns of the terminal on file descriptor <paramref name="fd"/> (TIOCGWINSZ, tty_ioctl(4)), or null
+    /// when it is not a terminal or the system is not Linux. <see cref="Console.WindowWidth"/> cannot say it
+    /// for standard error: .NET asks standard output, then standard input, and with both redirected
+    /// (<c>vexlab compare --json &lt;/dev/null | jq</c>) it answers terminfo's default, so the tables that
+    /// go to the terminal on standard error were drawn whole, past its edge.
+    /// </summary>
+    public static int? OfDescriptor(int fd)
+    {
+        // ioctl(2) is variadic: called through a fixed signature only where the third argument travels
+        // in a register as a variadic one does (Linux on x86-64 and arm64); elsewhere .NET's answer stands.
+        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture is not (Architecture.X64 or Architecture.Arm64))
+        {
+            return null;
+        }
+
+        // struct winsize { unsigned short ws_row, ws_col, ws_xpixel, ws_ypixel; } (include/uapi/asm-generic/termios.h).
+        var size = new ushort[4];
+        return NativeMethods.ioctl(fd, NativeMethods.TIOCGWINSZ, size) == 0 && size[1] > 0 ? size[1] : null;
+    }
+
     public static int Resolve(bool wide, string? columns, int? terminal)
     {
         if (wide)
@@ -53,5 +75,15 @@ public static class TerminalWidth
         }
 
         return terminal is int width and > 0 ? Math.Max(width, Narrowest) : Full;
+    }
+
+    private static class NativeMethods
+    {
+        /// <summary>include/uapi/asm-generic/ioctls.h (x86 and arm64 use the generic numbers).</summary>
+        internal const nuint TIOCGWINSZ = 0x5413;
+
+        [DllImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        internal static extern int ioctl(int fd, nuint request, [Out] ushort[] winsize);
     }
 }
