@@ -48,6 +48,26 @@ public sealed class ProgressAndSignalTests
     }
 
     [Fact]
+    public void A_line_redrawn_on_a_terminal_stays_within_its_width()
+    {
+        // A line that reaches the terminal's last column wraps, and each \r then redraws only its second row:
+        // at 80 columns check's line (81 characters at a million states) left a trail of first rows.
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var context = new CliContext(output, error, errorIsTerminal: true, color: false) { ErrorTerminalWidth = 40 };
+        var model = Path.Combine(RepositoryRoot.Path, "docs", "examples", "large.yaml");
+        Assert.Equal(ExitCodes.Limit, VexlabApp.Run(["check", model, "--protocol", "kvm-pf-int", "--time-limit", "2s"], context));
+
+        var redrawn = error.ToString().Split('\n')[0].Split('\r', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(redrawn);
+        Assert.All(redrawn, l => Assert.True(l.Replace("\u001b[K", string.Empty, StringComparison.Ordinal).Length < 40, l));
+        Assert.StartsWith("check: ", redrawn[0], StringComparison.Ordinal);
+
+        Assert.Equal("check: 1,234 states", new CliContext(output, error, true, false) { ErrorTerminalWidth = 20 }.FitToTerminal("check: 1,234 states, depth 5"));
+        Assert.Equal("check: 1,234 states, depth 5", new CliContext(output, error, true, false) { Columns = "100" }.FitToTerminal("check: 1,234 states, depth 5"));
+    }
+
+    [Fact]
     public void Progress_lines_wait_for_the_interval()
     {
         var (code, _, stderr) = RunLogged(TimeSpan.FromHours(1), "run", "--builtin", "postcopy", "--protocol", "ve", "--duration", "100ms");

@@ -298,7 +298,7 @@ public static class CheckCommand
             options.CheckpointDirectory = CreateFolder(checkpointFolder, "--checkpoint");
 
             // On a terminal a live line; otherwise (a log) one line every 10 s.
-            options.Progress = new Progress(context.Error, context.ErrorIsTerminal);
+            options.Progress = new Progress(context);
             options.ProgressInterval = context.ErrorIsTerminal ? TimeSpan.FromSeconds(1) : context.ProgressInterval;
 
             ModelCheckResult outcome;
@@ -900,7 +900,7 @@ public static class CheckCommand
         return 0;
     }
 
-    private sealed class Progress(TextWriter error, bool live) : IProgress<CheckProgress>
+    private sealed class Progress(CliContext context) : IProgress<CheckProgress>
     {
         public void Report(CheckProgress value)
         {
@@ -908,14 +908,14 @@ public static class CheckCommand
             var line = string.Create(
                 CultureInfo.InvariantCulture,
                 $"check: {value.States:N0} states, depth {value.Depth}, frontier {value.FrontierStates:N0}, {value.StatesPerSecond:N0} states/s, {value.MemoryBytes >> 20} MiB{spill}, {value.Elapsed.TotalSeconds:F0} s");
-            if (live)
+            if (context.ErrorIsTerminal)
             {
                 // One line redrawn in place; the final sample ends it.
-                error.Write("\r" + line + "\u001b[K" + (value.Final ? "\n" : string.Empty));
+                context.Error.Write("\r" + context.FitToTerminal(line) + "\u001b[K" + (value.Final ? "\n" : string.Empty));
             }
             else if (!value.Final)
             {
-                error.WriteLine(line);
+                context.Error.WriteLine(line);
             }
         }
     }

@@ -79,6 +79,18 @@ public sealed class CliContext
     public int TableWidth(IAnsiConsole console, bool wide) =>
         TerminalWidth.Resolve(wide, Columns, ReferenceEquals(console, ErrorConsole) ? ErrorTerminalWidth : OutputTerminalWidth);
 
+    /// <summary>
+    /// A progress line to redraw in place on the terminal of standard error, cut to one column less than its
+    /// width: a line that reaches the last column wraps, and the next <c>\r</c> goes back to the start of
+    /// the wrapped part only, so every redraw left a copy of the line's first row above it.
+    /// </summary>
+    public string FitToTerminal(string line)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        var width = ErrorTerminalWidth is int w && w > 1 ? w : TerminalWidth.Resolve(false, Columns, null);
+        return width != TerminalWidth.Full && line.Length >= width ? line[..(width - 1)] : line;
+    }
+
     /// <summary>The writer for plain human text: stderr when JSON goes to stdout.</summary>
     public TextWriter HumanWriter(JsonTarget json) => json.IsStdout ? Error : Output;
 

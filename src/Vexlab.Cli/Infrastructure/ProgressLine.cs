@@ -37,7 +37,7 @@ public sealed class ProgressLine
 
                 _last = now;
                 _drawn = true;
-                _context.Error.Write("\r" + line(now) + "\u001b[K");
+                _context.Error.Write("\r" + _context.FitToTerminal(line(now)) + "\u001b[K");
             }
             else if (now - _last >= _context.ProgressInterval)
             {
