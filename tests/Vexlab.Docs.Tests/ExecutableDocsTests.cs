@@ -109,6 +109,18 @@ public sealed class ExecutableDocsTests
         Assert.Equal(1, Check(slow).SkippedSlow);
     }
 
+    [Fact]
+    public void A_LANG_prefix_runs_the_command_in_that_locale()
+    {
+        List<string> ascii = ["```", "$ LANG=C vexlab explain protocol sync", "...", "| user               | sync-stall  | none  |", "...", "```"];
+        Assert.Empty(Check(ascii).Mismatches);
+
+        List<string> boxes = ["```", "$ LANG=C vexlab explain protocol sync", "...", "\u2502 user               \u2502 sync-stall  \u2502 none  \u2502", "...", "```"];
+        Assert.Single(Check(boxes).Mismatches);
+        boxes[1] = "$ LANG=C.UTF-8 vexlab explain protocol sync";
+        Assert.Empty(Check(boxes).Mismatches);
+    }
+
     [Theory]
     [InlineData("<!-- docs-check: measured quick --duration 2ms -->")]
     [InlineData("<!-- docs-check: slow measured quick -->")]

@@ -18,7 +18,8 @@ public sealed class DocShell
 
     /// <summary>
     /// The terminal width the docs show, whatever runs the check: tables are fitted to it as on a
-    /// 120-column terminal. A line can set another with a <c>COLUMNS=N</c> prefix.
+    /// 120-column terminal. A line can set another with a <c>COLUMNS=N</c> prefix, and a locale with
+    /// <c>LANG=</c>, <c>LC_ALL=</c> or <c>LC_CTYPE=</c> (without one the docs' locale is UTF-8).
     /// </summary>
     public const int Columns = 120;
 
@@ -57,10 +58,11 @@ public sealed class DocShell
 
     private int Execute(string[] words, StringWriter output)
     {
-        var columns = Columns.ToString(CultureInfo.InvariantCulture);
-        if (words[0].StartsWith("COLUMNS=", StringComparison.Ordinal) && words.Length > 1)
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["COLUMNS"] = Columns.ToString(CultureInfo.InvariantCulture) };
+        while (words.Length > 1 && words[0].IndexOf('=', StringComparison.Ordinal) is > 0 and var equals
+            && words[0][..equals] is "COLUMNS" or "LANG" or "LC_ALL" or "LC_CTYPE")
         {
-            columns = words[0]["COLUMNS=".Length..];
+            environment[words[0][..equals]] = words[0][(equals + 1)..];
             words = words[1..];
         }
 
@@ -73,10 +75,11 @@ public sealed class DocShell
                     try
                     {
                         // Progress lines depend on the machine's speed, not on the command: the docs leave them out.
-                        var context = new CliContext(output, output, errorIsTerminal: false, color: false)
+                        var unicode = OutputCharset.LocaleIsUtf8(name => environment.GetValueOrDefault(name));
+                        var context = new CliContext(output, output, errorIsTerminal: false, color: false, unicode)
                         {
                             ProgressInterval = TimeSpan.MaxValue,
-                            Columns = columns,
+                            Columns = environment["COLUMNS"],
                         };
                         return VexlabApp.Run(words[1..], context);
                     }
