@@ -134,7 +134,29 @@ public static class VexlabApp
         root.Subcommands.Add(PlotCommand.Create(context));
         root.Subcommands.Add(HtmlReportCommand.Create(context));
         VersionAction.Install(root, context);
+        FitHelp(root, context);
         return root;
+    }
+
+    /// <summary>
+    /// <c>--help</c> wraps at the width tables take on standard output: System.CommandLine reads only the
+    /// terminal's, so under <c>COLUMNS=60</c> on a pipe the help ran to 306 columns beside 60-column tables.
+    /// </summary>
+    private static void FitHelp(RootCommand root, CliContext context)
+    {
+        var width = TerminalWidth.Resolve(false, context.Columns, context.OutputTerminalWidth);
+        if (width == TerminalWidth.Full)
+        {
+            return;
+        }
+
+        foreach (var option in root.Options)
+        {
+            if (option is System.CommandLine.Help.HelpOption { Action: System.CommandLine.Help.HelpAction help })
+            {
+                help.MaxWidth = width;
+            }
+        }
     }
 
     private static string CommandPath(ParseResult parse)

@@ -133,6 +133,15 @@ public sealed class TerminalWidthTests : IDisposable
         Assert.Contains(Lines("explain", "bugs", "--wide"), l => l.Length > 80);
     }
 
+    [Fact]
+    public void Help_wraps_at_COLUMNS_as_tables_do()
+    {
+        var narrow = Run("60", "check", "--help").Split('\n');
+        Assert.Contains(narrow, l => l.Contains("--max-states", StringComparison.Ordinal));
+        Assert.All(narrow, l => Assert.True(l.Length <= 60, l));
+        Assert.Contains(Run(null, "check", "--help").Split('\n'), l => l.Length > 120);
+    }
+
     [PseudoTerminalFact]
     public void Tables_on_a_terminal_on_standard_error_fit_it_with_standard_input_and_output_redirected()
     {
