@@ -165,6 +165,33 @@ public sealed class TerminalWidthTests : IDisposable
         Assert.All(lines, l => Assert.True(l.Length <= 60, l));
     }
 
+    [PseudoTerminalFact]
+    public void The_sweep_progress_bar_fits_the_terminal_of_standard_error()
+    {
+        // Spectre sizes its bar by Console.WindowWidth: with standard input and output redirected it drew 80 columns on
+        // a 60-column terminal, and every redraw wrapped and left a row behind.
+        var sweep = Path.Combine(_dir, "s.yaml");
+        File.WriteAllText(sweep, "name: s\nscenario: postcopy\nset:\n  duration: 2ms\nprotocols: [sync, ve]\nseeds: 2\naxes:\n  - name: latency\n    key: host.latency\n    unit: us\n    values: [1, 10]\n");
+        var vexlab = typeof(VexlabApp).Assembly.Location;
+        var command = $"stty cols 60; dotnet '{vexlab}' sweep run '{sweep}' --db '{Path.Combine(_dir, "s.duckdb")}' --json </dev/null >/dev/null";
+        var info = new ProcessStartInfo("script") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in (string[])["-qec", command, "/dev/null"])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment.Remove("COLUMNS");
+        info.Environment["LANG"] = "C.UTF-8";
+        using var process = Process.Start(info)!;
+        var terminal = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.Equal(0, process.ExitCode);
+        var text = System.Text.RegularExpressions.Regex.Replace(terminal, "\u001b\\[[0-9;?]*[a-zA-Z]", string.Empty);
+        var bars = text.Split('\r', '\n').Where(l => l.Contains("/8 runs", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(bars);
+        Assert.All(bars, l => Assert.True(l.Length <= 60, l));
+    }
+
     private static string Run(string? columns, params string[] args)
     {
         var output = new StringWriter();

@@ -208,6 +208,13 @@ public static class SweepCommand
         });
         // The locale decides Unicode, not the writer's encoding (CliContext): an ASCII bar under LANG=C.
         console.Profile.Capabilities.Unicode = context.Unicode;
+        // Spectre sizes the bar by Console.WindowWidth, which asks standard output and input, not standard error:
+        // with both redirected an 80-column bar wrapped on a 60-column terminal, and each redraw left a row behind.
+        if (context.ProgressWidth is int width)
+        {
+            console.Profile.Width = width;
+        }
+
         var rate = new RateColumn();
         SweepSummary? summary = null;
         console.Progress()

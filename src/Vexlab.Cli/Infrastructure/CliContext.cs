@@ -87,8 +87,21 @@ public sealed class CliContext
     public string FitToTerminal(string line)
     {
         ArgumentNullException.ThrowIfNull(line);
-        var width = ErrorTerminalWidth is int w && w > 1 ? w : TerminalWidth.Resolve(false, Columns, null);
-        return width != TerminalWidth.Full && line.Length >= width ? line[..(width - 1)] : line;
+        var width = ProgressWidth;
+        return width is int w && line.Length >= w ? line[..(w - 1)] : line;
+    }
+
+    /// <summary>
+    /// The columns a progress line redrawn on standard error may use: its terminal's, else <c>COLUMNS</c>, else
+    /// null (unknown).
+    /// </summary>
+    public int? ProgressWidth
+    {
+        get
+        {
+            var width = ErrorTerminalWidth is int w && w > 1 ? w : TerminalWidth.Resolve(false, Columns, null);
+            return width == TerminalWidth.Full ? null : width;
+        }
     }
 
     /// <summary>The writer for plain human text: stderr when JSON goes to stdout.</summary>
