@@ -142,6 +142,28 @@ public sealed class TerminalWidthTests : IDisposable
         Assert.Contains(Run(null, "check", "--help").Split('\n'), l => l.Length > 120);
     }
 
+    [Theory]
+    [InlineData("models")]
+    [InlineData("scenarios")]
+    public void A_list_wraps_its_descriptions_under_themselves(string command)
+    {
+        // A terminal breaks a long line at its margin, under the names; the list wraps each description in its own column.
+        var full = Run(null, command, "list").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var narrow = Run("60", command, "list").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(full, l => l.Length > 60);
+        Assert.All(narrow, l => Assert.True(l.Length <= 60, l));
+
+        var indent = full[0].IndexOf("  ", StringComparison.Ordinal) + 2;
+        while (full[0][indent] == ' ')
+        {
+            indent++;
+        }
+
+        Assert.All(narrow.Where(l => l.StartsWith(' ')), l => Assert.Equal(indent, l.Length - l.TrimStart().Length));
+        Assert.Equal(string.Join(' ', full.SelectMany(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))),
+            string.Join(' ', narrow.SelectMany(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))));
+    }
+
     [PseudoTerminalFact]
     public void Tables_on_a_terminal_on_standard_error_fit_it_with_standard_input_and_output_redirected()
     {

@@ -20,10 +20,11 @@ public static class ModelsCommand
             var target = JsonTarget.From(parse, listJson);
             var w = context.HumanWriter(target);
             var width = BuiltinModels.All.Max(m => m.Name.Length);
+            var columns = context.TableWidth(context.Human(target), wide: false);
             var array = new JsonArray();
             foreach (var m in BuiltinModels.All)
             {
-                w.WriteLine(m.Name.PadRight(width) + "  " + m.Description + (m.InMatrix ? string.Empty : " (not in --matrix)"));
+                TerminalWidth.WriteListEntry(w, columns, m.Name, width, m.Description + (m.InMatrix ? string.Empty : " (not in --matrix)"));
                 array.Add(Describe(m));
             }
 

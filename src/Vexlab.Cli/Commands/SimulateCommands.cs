@@ -408,10 +408,12 @@ public static class SimulateCommands
         {
             var target = JsonTarget.From(parse, listJson);
             var human = context.HumanWriter(target);
+            var columns = context.TableWidth(context.Human(target), wide: false);
             var array = new JsonArray();
             foreach (var name in Builtins.Names)
             {
-                human.WriteLine($"{name,-16} {Builtins.Describe(name)}");
+                // The name padded to 16 and one space, as the list has always been laid out.
+                TerminalWidth.WriteListEntry(human, columns, name, 15, Builtins.Describe(name));
                 array.Add(new JsonObject { ["name"] = name, ["description"] = Builtins.Describe(name), ["default"] = name == Builtins.Default });
             }
 

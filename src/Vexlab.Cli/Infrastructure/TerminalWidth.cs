@@ -62,6 +62,49 @@ public static class TerminalWidth
         return NativeMethods.ioctl(fd, NativeMethods.TIOCGWINSZ, size) == 0 && size[1] > 0 ? size[1] : null;
     }
 
+    /// <summary>
+    /// One entry of a name-and-description list (<c>models list</c>, <c>scenarios list</c>): the name padded to
+    /// <paramref name="nameWidth"/>, two spaces, the description. Wider than <paramref name="width"/>, the
+    /// description wraps at word boundaries under itself, as <c>--help</c> does, rather than to the margin
+    /// where the terminal would break it, under the names.
+    /// </summary>
+    public static void WriteListEntry(TextWriter writer, int width, string name, int nameWidth, string description)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(description);
+        var indent = Math.Max(nameWidth, name.Length) + 2;
+        var room = width == Full ? Full : width - indent;
+        if (indent + description.Length <= width || room < 20)
+        {
+            writer.WriteLine(name.PadRight(indent - 2) + "  " + description);
+            return;
+        }
+
+        var line = new System.Text.StringBuilder(name.PadRight(indent - 2) + "  ");
+        var length = 0;
+        foreach (var word in description.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (length > 0 && length + 1 + word.Length > room)
+            {
+                writer.WriteLine(line.ToString());
+                line.Clear().Append(' ', indent);
+                length = 0;
+            }
+
+            if (length > 0)
+            {
+                line.Append(' ');
+                length++;
+            }
+
+            line.Append(word);
+            length += word.Length;
+        }
+
+        writer.WriteLine(line.ToString());
+    }
+
     public static int Resolve(bool wide, string? columns, int? terminal)
     {
         if (wide)
