@@ -1,3 +1,4 @@
+using DuckDB.NET.Data;
 using Vexlab.Results.Store;
 using static Vexlab.Results.Tests.Support;
 
@@ -98,6 +99,32 @@ public sealed class QueryValueTests(QueryStore store) : IClassFixture<QueryStore
         var result = StoreOperations.Query(store.Db, sql);
         Assert.Equal(["x", "x", "y"], result.Columns);
         Assert.Equal("x,x,y\n1,[2],a\n", result.ToCsv());
+    }
+
+    // The statement runs once, whatever its columns: a sequence's nextval counts the runs. Its columns are learned
+    // without running it, and a statement with a list column runs only as the subquery that writes the list (it
+    // used to run as it is, for its columns, and then again as that subquery, which gave [2]).
+    [Theory]
+    [InlineData("SELECT nextval('runs') AS n", "1")]
+    [InlineData("SELECT [nextval('runs')] AS l", "[1]")]
+    [InlineData("SELECT [n] AS l FROM (SELECT nextval('runs') AS n)", "[1]")]
+    [InlineData("WITH t AS MATERIALIZED (SELECT nextval('runs') AS n) SELECT list(n) AS l FROM t", "[1]")]
+    public void Query_RunsTheStatementOnce(string sql, string value)
+    {
+        using var connection = new DuckDBConnection("Data Source=:memory:");
+        connection.Open();
+        SweepStore.Execute(connection, "CREATE SEQUENCE runs");
+        var result = StoreOperations.Query(connection, sql, "memory");
+        Assert.Equal(value, QueryResult.FormatValue(result.Rows[0][0]));
+        Assert.Equal(1L, StoreOperations.Query(connection, "SELECT currval('runs')", "memory").Rows[0][0]);
+    }
+
+    // SQL that is no statement, but that the parentheses of the subquery make one, is refused as DuckDB refuses it.
+    [Fact]
+    public void Query_TextThatOnlyTheSubqueryMakesAStatement_IsRefused()
+    {
+        var message = Fails(() => StoreOperations.Query(store.Db, "SELECT [1] AS l) AS q, (SELECT 2"));
+        Assert.StartsWith(store.Db + ": query failed: Parser Error: syntax error at or near \")\"", message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -396,6 +396,13 @@ public static class StoreOperations
         return connection;
     }
 
+    /// <summary>
+    /// Runs <paramref name="sql"/> once. Its columns are learned first without running it (<see cref="RenderedShape"/>:
+    /// DuckDB binds a statement to name and type its columns, and plans a LIMIT 0 around it without reading a row),
+    /// then it runs as it is, or, with a column DuckDB must write itself, as the subquery of a statement that does:
+    /// a statement run twice would cost twice on a large store, and one with random() or a LIMIT without ORDER BY
+    /// could give rows that are not those of either run.
+    /// </summary>
     internal static QueryResult Query(DuckDBConnection connection, string sql, string path)
     {
         // DuckDB answers a text with no statement with an exception that carries no message of its own.
@@ -406,25 +413,21 @@ public static class StoreOperations
 
         try
         {
-            List<string> columns;
-            bool[] rendered;
-            using (var command = connection.CreateCommand())
+            if (RenderedShape(connection, sql) is { } shape)
             {
-                command.CommandText = sql;
-                using var reader = command.ExecuteReader();
-                columns = [.. Enumerable.Range(0, reader.FieldCount).Select(reader.GetName)];
-                rendered = [.. Enumerable.Range(0, reader.FieldCount).Select(i => !IsPlain(reader.GetFieldType(i)))];
-                if (!rendered.Contains(true))
-                {
-                    var rows = ReadRows(reader, reader.FieldCount, (r, i) => r.GetValue(i));
-                    RefuseSecondStatement(reader, path);
-                    return new QueryResult(columns, rows);
-                }
-
-                RefuseSecondStatement(reader, path);
+                return new QueryResult(shape.Columns, RenderedRows(connection, sql, shape.Rendered));
             }
 
-            return new QueryResult(columns, RenderedRows(connection, sql, rendered, path));
+            // Plain columns only, or a statement that is no subquery (PRAGMA, CALL): its other columns are written
+            // from the reader's values by Fallback. An error of the statement is reported from here, as DuckDB words it.
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            using var reader = command.ExecuteReader();
+            List<string> columns = [.. Enumerable.Range(0, reader.FieldCount).Select(reader.GetName)];
+            bool[] plain = [.. Enumerable.Range(0, reader.FieldCount).Select(i => IsPlain(reader.GetFieldType(i)))];
+            var rows = ReadRows(reader, reader.FieldCount, (r, i) => plain[i] ? r.GetValue(i) : Fallback(r, i, path));
+            RefuseSecondStatement(reader, path);
+            return new QueryResult(columns, rows);
         }
         catch (DuckDBException e)
         {
@@ -453,55 +456,92 @@ public static class StoreOperations
         || type == typeof(bool) || type == typeof(string) || type == typeof(Guid);
 
     /// <summary>
-    /// The rows of a query with other than plain columns: DuckDB itself writes those as text (its cast to VARCHAR,
-    /// the text its CLI prints) and as JSON (<c>to_json</c>), so that every type, however nested, reads as DuckDB
-    /// writes it. That takes the query as a subquery and runs it a second time; columns are named by position
-    /// (<c>#1</c>), as the user's names may repeat. A statement that is no subquery (PRAGMA, CALL) keeps the
-    /// reader's values, written by <see cref="Fallback"/>.
+    /// The statement <paramref name="sql"/> as the subquery of one that reads it, its columns named by position
+    /// (<c>#1</c>), as the user's names may repeat. A line break before the parenthesis, so that a trailing --
+    /// comment does not swallow it.
     /// </summary>
-    private static List<object?[]> RenderedRows(DuckDBConnection connection, string sql, bool[] rendered, string path)
+    private static string Subquery(string sql, string select)
+        => $"SELECT {select} FROM (\n{sql.TrimEnd(';', ' ', '\t', '\r', '\n')}\n) AS query";
+
+    /// <summary>
+    /// The columns of <paramref name="sql"/> when it is a subquery with some column DuckDB must write itself (see
+    /// <see cref="IsPlain"/>): their names and which are written; null when all are plain, or when it is no single
+    /// statement a subquery can hold (PRAGMA, CALL, two statements, or an error that running it will report). Nothing
+    /// of the statement runs: the types come from a LIMIT 0 around it, which DuckDB plans as an empty result, and the
+    /// names from DESCRIBE, which only binds it. DESCRIBE reads the SQL as it is, so it also refuses text that only
+    /// the parentheses around it make a statement; and its names are the statement's own, where the subquery's
+    /// rename a repeated one (a, a_1).
+    /// </summary>
+    private static (List<string> Columns, bool[] Rendered)? RenderedShape(DuckDBConnection connection, string sql)
     {
-        var select = rendered.Select((r, i) => r ? $"CAST(#{i + 1} AS VARCHAR), to_json(#{i + 1})" : $"#{i + 1}");
-        // A line break before the parenthesis, so that a trailing -- comment does not swallow it.
-        var wrapped = $"SELECT {string.Join(", ", select)} FROM (\n{sql.TrimEnd(';', ' ', '\t', '\r', '\n')}\n) AS query";
-        var rows = new List<object?[]>();
+        using var command = connection.CreateCommand();
+        bool[] rendered;
         try
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = wrapped;
+            command.CommandText = Subquery(sql, "*") + " LIMIT 0";
             using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                var row = new object?[rendered.Length];
-                for (int i = 0, field = 0; i < row.Length; i++, field++)
-                {
-                    if (!rendered[i])
-                    {
-                        row[i] = reader.IsDBNull(field) ? null : reader.GetValue(field);
-                    }
-                    else
-                    {
-                        row[i] = reader.IsDBNull(field) ? null : new RenderedValue(reader.GetString(field), reader.GetString(field + 1));
-                        field++;
-                    }
-                }
-
-                rows.Add(row);
-            }
-
-            return rows;
+            rendered = [.. Enumerable.Range(0, reader.FieldCount).Select(i => !IsPlain(reader.GetFieldType(i)))];
         }
         catch (DuckDBException)
         {
-            // Not a statement a subquery can hold (PRAGMA, CALL): read it as it is, below.
+            return null;
         }
 
-        using (var command = connection.CreateCommand())
+        if (!rendered.Contains(true))
         {
-            command.CommandText = sql;
-            using var reader = command.ExecuteReader();
-            return ReadRows(reader, rendered.Length, (r, i) => rendered[i] ? Fallback(r, i, path) : r.GetValue(i));
+            return null;
         }
+
+        var columns = new List<string>();
+        try
+        {
+            command.CommandText = "DESCRIBE\n" + sql;
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                columns.Add(reader.GetString(0));
+            }
+        }
+        catch (DuckDBException)
+        {
+            return null;
+        }
+
+        return columns.Count == rendered.Length ? (columns, rendered) : null;
+    }
+
+    /// <summary>
+    /// The rows of a subquery with other than plain columns: DuckDB itself writes those as text (its cast to VARCHAR,
+    /// the text its CLI prints) and as JSON (<c>to_json</c>), so that every type, however nested, reads as DuckDB
+    /// writes it.
+    /// </summary>
+    private static List<object?[]> RenderedRows(DuckDBConnection connection, string sql, bool[] rendered)
+    {
+        var select = rendered.Select((r, i) => r ? $"CAST(#{i + 1} AS VARCHAR), to_json(#{i + 1})" : $"#{i + 1}");
+        using var command = connection.CreateCommand();
+        command.CommandText = Subquery(sql, string.Join(", ", select));
+        using var reader = command.ExecuteReader();
+        var rows = new List<object?[]>();
+        while (reader.Read())
+        {
+            var row = new object?[rendered.Length];
+            for (int i = 0, field = 0; i < row.Length; i++, field++)
+            {
+                if (!rendered[i])
+                {
+                    row[i] = reader.IsDBNull(field) ? null : reader.GetValue(field);
+                }
+                else
+                {
+                    row[i] = reader.IsDBNull(field) ? null : new RenderedValue(reader.GetString(field), reader.GetString(field + 1));
+                    field++;
+                }
+            }
+
+            rows.Add(row);
+        }
+
+        return rows;
     }
 
     /// <summary>Every row of <paramref name="reader"/>: each cell null for NULL, else what <paramref name="cell"/> reads.</summary>
