@@ -489,7 +489,7 @@ internal sealed partial class LivenessChecker
                 }
             }
 
-            if (members.Count == 1 && !SelfLoop(root))
+            if (members.Count == 1 && !owner.SelfLoop(root))
             {
                 _part[root] = -1;
                 return;
@@ -502,7 +502,7 @@ internal sealed partial class LivenessChecker
                 _part[m] = id;
             }
 
-            if (Accept(component, id, out int entry))
+            if (owner.Accept(component, _part, id, judgeFairness, out int entry))
             {
                 Array.Sort(component);
                 Keep(accepted, entry, component, bestOnly);
@@ -545,7 +545,20 @@ internal sealed partial class LivenessChecker
                         callEdge = new long[size];
                     }
 
-                    TarjanPiece(pieces[k].Id, pieces[k].Members, stack, callNode, callEdge, local);
+                    int[] members = pieces[k].Members;
+                    foreach (int v in members)
+                    {
+                        _index[v] = 0;
+                    }
+
+                    // A piece's states carry its id in _part until their component takes them out of it.
+                    owner.StrongComponents(
+                        new PieceStates(_part, pieces[k].Id, members),
+                        new TarjanArrays(_index, _low, _onStack, stack, callNode, callEdge, _part),
+                        ref _nextId,
+                        judgeFairness,
+                        bestOnly,
+                        local);
                 }
 
                 found[worker] = local;
@@ -566,157 +579,14 @@ internal sealed partial class LivenessChecker
             }
         }
 
-        private void TarjanPiece(int id, int[] members, int[] stack, int[] callNode, long[] callEdge, List<(int Entry, int[] Members)> accepted)
+        /// <summary>The states of one piece (those of <c>_part</c> equal to its id), its members the roots in order.</summary>
+        private readonly struct PieceStates(int[] part, int id, int[] members) : IRestriction
         {
-            foreach (int v in members)
-            {
-                _index[v] = 0;
-            }
+            public int Roots => members.Length;
 
-            int counter = 0;
-            int sp = 0;
-            int csp = 0;
-            foreach (int root in members)
-            {
-                if (_index[root] != 0 || _part[root] != id)
-                {
-                    continue;
-                }
+            public int Root(int i) => members[i];
 
-                Push(root);
-                while (csp > 0)
-                {
-                    int top = csp - 1;
-                    int v = callNode[top];
-                    long e = callEdge[top];
-                    long end = _graph.EdgeEnd(v);
-                    bool descended = false;
-                    while (e < end)
-                    {
-                        int w = StateGraph.EdgeTarget(_graph.Edges[e]);
-                        e++;
-                        if (_part[w] != id)
-                        {
-                            continue;
-                        }
-
-                        if (_index[w] == 0)
-                        {
-                            callEdge[top] = e;
-                            Push(w);
-                            descended = true;
-                            break;
-                        }
-
-                        if (_onStack[w])
-                        {
-                            _low[v] = Math.Min(_low[v], _index[w]);
-                        }
-                    }
-
-                    if (descended)
-                    {
-                        continue;
-                    }
-
-                    if (_low[v] == _index[v])
-                    {
-                        int start = sp;
-                        do
-                        {
-                            start--;
-                        }
-                        while (stack[start] != v);
-
-                        int size = sp - start;
-                        if (size == 1 && !SelfLoop(v))
-                        {
-                            // Most components are one state without a self-loop: no internal edge, never accepted.
-                            _onStack[v] = false;
-                            _part[v] = -1;
-                        }
-                        else
-                        {
-                            int componentId = Interlocked.Increment(ref _nextId);
-                            for (int i = start; i < sp; i++)
-                            {
-                                _onStack[stack[i]] = false;
-                                _part[stack[i]] = componentId;
-                            }
-
-                            int[] component = stack.AsSpan(start, size).ToArray();
-                            if (Accept(component, componentId, out int entry))
-                            {
-                                Array.Sort(component);
-                                Keep(accepted, entry, component, bestOnly);
-                            }
-                        }
-
-                        sp = start;
-                    }
-
-                    csp = top;
-                    if (csp > 0)
-                    {
-                        int u = callNode[csp - 1];
-                        _low[u] = Math.Min(_low[u], _low[v]);
-                    }
-                }
-            }
-
-            void Push(int v)
-            {
-                counter++;
-                _index[v] = counter;
-                _low[v] = counter;
-                stack[sp++] = v;
-                _onStack[v] = true;
-                callNode[csp] = v;
-                callEdge[csp] = _graph.EdgeStart[v];
-                csp++;
-            }
-        }
-
-        private bool SelfLoop(int v)
-        {
-            for (long e = _graph.EdgeStart[v], end = _graph.EdgeEnd(v); e < end; e++)
-            {
-                if (StateGraph.EdgeTarget(_graph.Edges[e]) == v)
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-
-        /// <summary>As <see cref="LivenessChecker.Accept"/>, for a component whose members carry <paramref name="id"/> in the piece array.</summary>
-        private bool Accept(int[] members, int id, out int entry)
-        {
-            entry = int.MaxValue;
-            ulong enabledEverywhere = owner._classMask;
-            ulong taken = 0;
-            bool internalEdge = false;
-            foreach (int m in members)
-            {
-                entry = Math.Min(entry, m);
-                enabledEverywhere &= _graph.Enabled[m];
-                for (long e = _graph.EdgeStart[m], end = _graph.EdgeEnd(m); e < end; e++)
-                {
-                    ulong edge = _graph.Edges[e];
-                    if (_part[StateGraph.EdgeTarget(edge)] == id)
-                    {
-                        internalEdge = true;
-                        int c = StateGraph.EdgeClass(edge);
-                        if (c >= 0)
-                        {
-                            taken |= 1UL << c;
-                        }
-                    }
-                }
-            }
-
-            return internalEdge && (!judgeFairness || (enabledEverywhere & ~taken) == 0);
+            public bool Contains(int state) => part[state] == id;
         }
     }
 }

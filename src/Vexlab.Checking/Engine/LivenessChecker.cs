@@ -95,6 +95,9 @@ internal sealed partial class LivenessChecker
         public readonly int[] Component = new int[states];
         public int ComponentCounter;
 
+        /// <summary>The arrays for <see cref="StrongComponents"/>: components are labeled in <see cref="Component"/>.</summary>
+        public TarjanArrays Arrays => new(Index, Low, OnStack, Stack, CallNode, CallEdge, Component);
+
         /// <summary>The last mark of <see cref="LivenessChecker.Search"/> in <see cref="Index"/>: negative, so never a Tarjan index.</summary>
         public int SearchMark;
 
@@ -354,24 +357,70 @@ internal sealed partial class LivenessChecker
     private List<(int Entry, int[] Members)> FairComponents(TarjanScratch t, int property, ulong bit, bool judgeFairness, bool bestOnly)
     {
         var accepted = new List<(int Entry, int[] Members)>();
-        int[] index = t.Index;
-        int[] low = t.Low;
-        bool[] onStack = t.OnStack;
-        int[] stack = t.Stack;
-        int[] callNode = t.CallNode;
-        long[] callEdge = t.CallEdge;
-        Array.Clear(index);
+        Array.Clear(t.Index);
+        StrongComponents(new PendingStates(this, property, bit), t.Arrays, ref t.ComponentCounter, judgeFairness, bestOnly, accepted);
+        return accepted;
+    }
+
+    /// <summary>The states a Tarjan walk may enter, and those it starts from (in this order).</summary>
+    private interface IRestriction
+    {
+        int Roots { get; }
+
+        int Root(int i);
+
+        bool Contains(int state);
+    }
+
+    /// <summary>The alive states with an obligation of <paramref name="bit"/> pending, every state a root in id order.</summary>
+    private readonly struct PendingStates(LivenessChecker owner, int property, ulong bit) : IRestriction
+    {
+        public int Roots => owner._states;
+
+        public int Root(int i) => i;
+
+        public bool Contains(int state) => owner.InRestriction(state, property, bit);
+    }
+
+    /// <summary>
+    /// The arrays of one Tarjan walk: index, low link and on-stack flag per state (index zero for every state the
+    /// walk may enter), the stack and the call frames (a slot per state it may enter), and the labels that mark a
+    /// finished component's members with its id (-1 for a lone state without a self-loop).
+    /// </summary>
+    private readonly record struct TarjanArrays(int[] Index, int[] Low, bool[] OnStack, int[] Stack, int[] CallNode, long[] CallEdge, int[] Label);
+
+    /// <summary>
+    /// Iterative Tarjan over the states of <paramref name="restriction"/> reached from its roots: each strongly
+    /// connected component with an internal edge gets an id from <paramref name="nextId"/> (atomically: a parallel
+    /// decomposition's threads share it), and goes to <paramref name="accepted"/>, its members sorted, when
+    /// <see cref="Accept"/> takes it (with <paramref name="bestOnly"/>, only if its smallest state id is the smallest
+    /// yet). The one walk of the checker: on the whole restriction on one thread, and on each piece a parallel
+    /// decomposition leaves (<see cref="Decomposition"/>); a struct restriction, so that the JIT compiles each
+    /// without a call per edge.
+    /// </summary>
+    private void StrongComponents<TRestriction>(
+        TRestriction restriction, in TarjanArrays arrays, ref int nextId, bool judgeFairness, bool bestOnly, List<(int Entry, int[] Members)> accepted)
+        where TRestriction : struct, IRestriction
+    {
+        int[] index = arrays.Index;
+        int[] low = arrays.Low;
+        bool[] onStack = arrays.OnStack;
+        int[] stack = arrays.Stack;
+        int[] callNode = arrays.CallNode;
+        long[] callEdge = arrays.CallEdge;
+        int[] label = arrays.Label;
         int counter = 0;
         int sp = 0;
-        for (int root = 0; root < _states; root++)
+        for (int r = 0, roots = restriction.Roots; r < roots; r++)
         {
-            if (index[root] != 0 || !InRestriction(root, property, bit))
+            int root = restriction.Root(r);
+            if (index[root] != 0 || !restriction.Contains(root))
             {
                 continue;
             }
 
             int csp = 0;
-            Push(t, root, ref counter, ref sp, ref csp);
+            Push(root, arrays, ref counter, ref sp, ref csp);
             while (csp > 0)
             {
                 int v = callNode[csp - 1];
@@ -382,7 +431,7 @@ internal sealed partial class LivenessChecker
                 {
                     int w = StateGraph.EdgeTarget(_graph.Edges[e]);
                     e++;
-                    if (!InRestriction(w, property, bit))
+                    if (!restriction.Contains(w))
                     {
                         continue;
                     }
@@ -390,7 +439,7 @@ internal sealed partial class LivenessChecker
                     if (index[w] == 0)
                     {
                         callEdge[csp - 1] = e;
-                        Push(t, w, ref counter, ref sp, ref csp);
+                        Push(w, arrays, ref counter, ref sp, ref csp);
                         descended = true;
                         break;
                     }
@@ -416,16 +465,27 @@ internal sealed partial class LivenessChecker
                     while (stack[start] != v);
 
                     ReadOnlySpan<int> members = stack.AsSpan(start, sp - start);
-                    if (Accept(t, members, judgeFairness, out int entry) && (!bestOnly || accepted.Count == 0 || entry < accepted[0].Entry))
+                    if (members.Length == 1 && !SelfLoop(v))
                     {
-                        int[] sorted = members.ToArray();
-                        Array.Sort(sorted);
-                        Keep(accepted, entry, sorted, bestOnly);
+                        // Most components are one state without a self-loop: no internal edge, never accepted.
+                        onStack[v] = false;
+                        label[v] = -1;
                     }
-
-                    foreach (int m in members)
+                    else
                     {
-                        onStack[m] = false;
+                        int id = Interlocked.Increment(ref nextId);
+                        foreach (int m in members)
+                        {
+                            onStack[m] = false;
+                            label[m] = id;
+                        }
+
+                        if (Accept(members, label, id, judgeFairness, out int entry) && (!bestOnly || accepted.Count == 0 || entry < accepted[0].Entry))
+                        {
+                            int[] sorted = members.ToArray();
+                            Array.Sort(sorted);
+                            Keep(accepted, entry, sorted, bestOnly);
+                        }
                     }
 
                     sp = start;
@@ -439,42 +499,52 @@ internal sealed partial class LivenessChecker
                 }
             }
         }
-
-        return accepted;
     }
 
-    private void Push(TarjanScratch t, int v, ref int counter, ref int sp, ref int csp)
+    private void Push(int v, in TarjanArrays arrays, ref int counter, ref int sp, ref int csp)
     {
         counter++;
-        t.Index[v] = counter;
-        t.Low[v] = counter;
-        t.Stack[sp++] = v;
-        t.OnStack[v] = true;
-        t.CallNode[csp] = v;
-        t.CallEdge[csp] = _graph.EdgeStart[v];
+        arrays.Index[v] = counter;
+        arrays.Low[v] = counter;
+        arrays.Stack[sp++] = v;
+        arrays.OnStack[v] = true;
+        arrays.CallNode[csp] = v;
+        arrays.CallEdge[csp] = _graph.EdgeStart[v];
         csp++;
     }
 
-    private bool Accept(TarjanScratch t, ReadOnlySpan<int> members, bool judgeFairness, out int entry)
+    private bool SelfLoop(int v)
     {
-        int id = ++t.ComponentCounter;
-        entry = int.MaxValue;
-        foreach (int m in members)
+        for (long e = _graph.EdgeStart[v], end = _graph.EdgeEnd(v); e < end; e++)
         {
-            t.Component[m] = id;
-            entry = Math.Min(entry, m);
+            if (StateGraph.EdgeTarget(_graph.Edges[e]) == v)
+            {
+                return true;
+            }
         }
 
+        return false;
+    }
+
+    /// <summary>
+    /// Whether a component (its members labeled <paramref name="id"/> in <paramref name="label"/>) is a
+    /// counterexample: it has an internal edge and, with <paramref name="judgeFairness"/>, every fairness class
+    /// enabled in all its states is taken by an internal edge; <paramref name="entry"/> is its smallest state id.
+    /// </summary>
+    private bool Accept(ReadOnlySpan<int> members, int[] label, int id, bool judgeFairness, out int entry)
+    {
+        entry = int.MaxValue;
         ulong enabledEverywhere = _classMask;
         ulong taken = 0;
         bool internalEdge = false;
         foreach (int m in members)
         {
+            entry = Math.Min(entry, m);
             enabledEverywhere &= _graph.Enabled[m];
             for (long e = _graph.EdgeStart[m], end = _graph.EdgeEnd(m); e < end; e++)
             {
                 ulong edge = _graph.Edges[e];
-                if (t.Component[StateGraph.EdgeTarget(edge)] == id)
+                if (label[StateGraph.EdgeTarget(edge)] == id)
                 {
                     internalEdge = true;
                     int c = StateGraph.EdgeClass(edge);
