@@ -63,6 +63,10 @@ public sealed class QueryValueTests(QueryStore store) : IClassFixture<QueryStore
         { "interval 1 day", "1 day", "1 day", "\"1 day\"" },
         { "interval 14 month + interval 90 minute", "1 year 2 months 01:30:00", "1 year 2 months 01:30:00", "\"1 year 2 months 01:30:00\"" },
         { "[date '2020-01-01', NULL]", "[2020-01-01, NULL]", "\"[2020-01-01, NULL]\"", "[\"2020-01-01\",null]" },
+
+        // A UNION, whose type DuckDB.NET cannot read (it was an internal error, exit 70).
+        { "union_value(k := 1)", "1", "1", "{\"k\":1}" },
+        { "[union_value(k := 'a')]", "[a]", "[a]", "[{\"k\":\"a\"}]" },
     };
 
     [Theory]
@@ -146,6 +150,7 @@ public sealed class QueryValueTests(QueryStore store) : IClassFixture<QueryStore
         var dates = StoreOperations.Query(store.Db, "CALL range(timestamp '2020-01-01', timestamp '2020-01-03', interval 1 day)");
         Assert.Equal("range\n2020-01-01 00:00:00\n2020-01-02 00:00:00\n", dates.ToCsv());
         Assert.Contains("written as a SELECT", Fails(() => StoreOperations.Query(store.Db, "CALL unnest([interval 1 month])")), StringComparison.Ordinal);
+        Assert.Contains("written as a SELECT", Fails(() => StoreOperations.Query(store.Db, "CALL unnest([union_value(k := 1)])")), StringComparison.Ordinal);
         Assert.Equal("1 month", QueryResult.FormatValue(StoreOperations.Query(store.Db, "FROM unnest([interval 1 month])").Rows[0][0]));
     }
 }

@@ -424,7 +424,7 @@ public static class StoreOperations
             command.CommandText = sql;
             using var reader = command.ExecuteReader();
             List<string> columns = [.. Enumerable.Range(0, reader.FieldCount).Select(reader.GetName)];
-            bool[] plain = [.. Enumerable.Range(0, reader.FieldCount).Select(i => IsPlain(reader.GetFieldType(i)))];
+            bool[] plain = [.. Enumerable.Range(0, reader.FieldCount).Select(i => IsPlain(reader, i))];
             var rows = ReadRows(reader, reader.FieldCount, (r, i) => plain[i] ? r.GetValue(i) : Fallback(r, i, path));
             RefuseSecondStatement(reader, path);
             return new QueryResult(columns, rows);
@@ -445,10 +445,23 @@ public static class StoreOperations
     }
 
     /// <summary>
-    /// Types whose .NET value is written as DuckDB writes it (numbers, text, booleans, UUIDs); the others
+    /// Whether the column's .NET value is written as DuckDB writes it (numbers, text, booleans, UUIDs); the others
     /// (lists, structs, maps, blobs, dates, times, intervals, ...) come out of DuckDB.NET as .NET objects whose
-    /// text is a type name or depends on the culture, or not at all (an interval with months, an infinite date).
+    /// text is a type name or depends on the culture, or not at all (an interval with months, an infinite date,
+    /// a UNION, whose type DuckDB.NET 1.5 does not know: "Unrecognised type Union (28)").
     /// </summary>
+    private static bool IsPlain(DuckDBDataReader reader, int column)
+    {
+        try
+        {
+            return IsPlain(reader.GetFieldType(column));
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     private static bool IsPlain(Type type) =>
         type == typeof(long) || type == typeof(int) || type == typeof(short) || type == typeof(sbyte)
         || type == typeof(ulong) || type == typeof(uint) || type == typeof(ushort) || type == typeof(byte)
@@ -465,7 +478,7 @@ public static class StoreOperations
 
     /// <summary>
     /// The columns of <paramref name="sql"/> when it is a subquery with some column DuckDB must write itself (see
-    /// <see cref="IsPlain"/>): their names and which are written; null when all are plain, or when it is no single
+    /// <see cref="IsPlain(DuckDBDataReader, int)"/>): their names and which are written; null when all are plain, or when it is no single
     /// statement a subquery can hold (PRAGMA, CALL, two statements, or an error that running it will report). Nothing
     /// of the statement runs: the types come from a LIMIT 0 around it, which DuckDB plans as an empty result, and the
     /// names from DESCRIBE, which only binds it. DESCRIBE reads the SQL as it is, so it also refuses text that only
@@ -480,7 +493,7 @@ public static class StoreOperations
         {
             command.CommandText = Subquery(sql, "*") + " LIMIT 0";
             using var reader = command.ExecuteReader();
-            rendered = [.. Enumerable.Range(0, reader.FieldCount).Select(i => !IsPlain(reader.GetFieldType(i)))];
+            rendered = [.. Enumerable.Range(0, reader.FieldCount).Select(i => !IsPlain(reader, i))];
         }
         catch (DuckDBException)
         {
