@@ -188,6 +188,7 @@ public sealed partial class Machine
             ActionKind.Teardown => GlobalsRef.TeardownBudget > 0,
             ActionKind.Migrate => v < _vcpus && GlobalsRef.MigrateBudget > 0 && action.Arg < _tasks && CanMigrate(action.Arg, v),
             ActionKind.Wake => action.Arg >= _vcpus && action.Arg < _tasks && CanWake(action.Arg),
+            ActionKind.HostTick => v < _vcpus && HostTickExits(v),
             _ => false,
         };
     }
@@ -255,6 +256,9 @@ public sealed partial class Machine
                 break;
             case ActionKind.Wake:
                 WakeBlocked(action.Arg, ref sink);
+                break;
+            case ActionKind.HostTick:
+                HostTick(v, ref sink);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(action), action, "unknown action");
@@ -327,6 +331,37 @@ public sealed partial class Machine
         }
 
         return _config.EnumerateChoices ? max : 1;
+    }
+
+    /// <summary>
+    /// Whether the host's tick on vCPU <paramref name="v"/>'s pCPU is an exit the model follows:
+    /// the vCPU is in guest mode, and the host is the 5.7 one, which checks completions only on
+    /// its way back in (vcpu_run calls kvm_check_async_pf_completion after each vcpu_enter_guest).
+    /// The 5.8+ and #VE hosts deliver page-ready without waiting for an exit (557a961abbe0's
+    /// KVM_REQ_APF_READY and kick), so there the exit changes nothing but its cost, left out as
+    /// the guest tick's is.
+    /// </summary>
+    private bool HostTickExits(int v) => _host.DequeueOnlyAtEntry && VcpuRef(v).Run == RunState.InGuest;
+
+    /// <summary>
+    /// The host's scheduler tick interrupts the pCPU while the vCPU runs: an external-interrupt
+    /// exit (VMX's external-interrupt exiting is always on: vmx_vcpu_run returns, and
+    /// handle_external_interrupt_irqoff runs the host's timer handler), then 5.7's vcpu_run loop
+    /// calls kvm_check_async_pf_completion before the next vcpu_enter_guest. Nothing is
+    /// injected for the tick itself: the interrupt is the host's.
+    /// </summary>
+    private void HostTick<TSink>(int v, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        if (!HostTickExits(v))
+        {
+            return;
+        }
+
+        ref var cpu = ref VcpuRef(v);
+        sink.On(new ModelEvent(ModelEventKind.External, (byte)v, cpu.CurrentTask, (byte)ActionKind.HostTick, 0, -1));
+        sink.On(new ModelEvent(ModelEventKind.VmExit, (byte)v, cpu.CurrentTask, (byte)ExitReason.ExternalInterrupt, 0, -1));
+        cpu.Run = RunState.InHost;
     }
 
     private static void Spend(ref byte budget)

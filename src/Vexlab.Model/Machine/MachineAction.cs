@@ -65,6 +65,14 @@ public enum ActionKind : byte
     /// fired, or a request arrived): try_to_wake_up from the interrupt that brought it, on vCPU Vcpu.
     /// </summary>
     Wake,
+
+    /// <summary>
+    /// External: the host's own scheduler tick on the pCPU that runs vCPU Vcpu in guest mode: an
+    /// external-interrupt exit (PIN_BASED_EXT_INTR_MASK), after which the 5.7 host's vcpu_run
+    /// checks completions (kvm_check_async_pf_completion) before it enters again. Only the timed
+    /// driver takes it (host.hz); the checker's guest Tick already reaches the same exit.
+    /// </summary>
+    HostTick,
 }
 
 /// <summary>
@@ -102,6 +110,7 @@ public readonly record struct MachineAction(ActionKind Kind, byte Vcpu, ushort A
         ActionKind.Teardown => "host: the VMM closes the VM (kvm_destroy_vm)",
         ActionKind.Migrate => $"guest: load balancer moves task {Arg} to vCPU{Vcpu}",
         ActionKind.Wake => $"vCPU{Vcpu}: wake blocked task {Arg}",
+        ActionKind.HostTick => $"host: scheduler tick on vCPU{Vcpu}'s pCPU (external-interrupt exit)",
         ActionKind.Step when Arg != 0 => $"vCPU{Vcpu}: step (choice {Arg - 1})",
         _ => $"vCPU{Vcpu}: {Kind}",
     };

@@ -43,6 +43,12 @@ public sealed record SimulationSetup
     /// <summary>Timer tick period per vCPU; 0 = no tick.</summary>
     public long TickPeriodNs { get; init; }
 
+    /// <summary>
+    /// Period of the host's own scheduler tick on each pCPU that runs a vCPU (<c>host.hz</c>:
+    /// 1 s / CONFIG_HZ); 0 = none (nohz_full with one runnable thread, or a setup built by hand).
+    /// </summary>
+    public long HostTickPeriodNs { get; init; }
+
     /// <summary>Mean time between NMIs per vCPU (exponential); 0 = none.</summary>
     public double NmiMeanIntervalNs { get; init; }
 

@@ -84,6 +84,9 @@ public sealed partial class Simulator
     private readonly RequestStream?[] _streams;
     private readonly GuestPageCache? _pageCache;
     private readonly int _kswapdAgent;
+
+    // host.hz: one agent per vCPU for the host's scheduler tick on the pCPU that runs it.
+    private readonly int _hostTickBase;
     private SimRandom _diskRng;
     private readonly bool _hltInGuest;
     private readonly ITraceSink? _trace;
@@ -128,7 +131,8 @@ public sealed partial class Simulator
         Array.Fill(_serving, -1);
         _streams = new RequestStream?[setup.TaskGroups.Count];
         _kswapdAgent = _arrivalBase + _streams.Length;
-        _queue = new EventQueue(_kswapdAgent + 1);
+        _hostTickBase = _kswapdAgent + 1;
+        _queue = new EventQueue(_hostTickBase + _vcpus);
         _buffer = new MachineAction[_m.MaxActions + 8];
         _probe = new MachineAction[_m.MaxActions + 8];
         _spanEnd = new long[_vcpus];
@@ -152,6 +156,7 @@ public sealed partial class Simulator
             : null;
         _memory = new HostMemory(_m, setup.Machine.Pages, setup.HostLimitPages, _c.HostSwapInOverhead, setup.Backings, device, setup.Reclaim, setup.PageBytes, root.Fork("swap-out"));
         _diskRng = root.Fork("guest-disk");
+        var hostTickPhase = root.Fork("host-tick");
         _pageCache = setup.HasFiles ? new GuestPageCache(_memory, setup.Machine.Pages, setup.PageCachePages) : null;
         _metrics = new RunMetrics(_m.TaskCount, setup.KeepFaultLatencies, setup.Machine.Protocol.Host.Ready == ReadyDelivery.WakeupRing);
         _tracepoints = new KvmTracepoints(_vcpus, _m.TaskCount, new TraceThreads(_vcpus, _m.WorkCapacity), trace, setup.Machine.Protocol.Host.Ready == ReadyDelivery.Interrupt);
@@ -185,6 +190,12 @@ public sealed partial class Simulator
             {
                 // Stagger the ticks of the vCPUs so they do not all land at once.
                 _queue.Schedule(_tickBase + v, setup.TickPeriodNs + (setup.TickPeriodNs * v / _vcpus));
+            }
+
+            if (setup.HostTickPeriodNs > 0)
+            {
+                // The host's tick keeps its own clock: its phase against the guest's tick is drawn.
+                _queue.Schedule(_hostTickBase + v, 1 + (long)hostTickPhase.NextBelow((ulong)setup.HostTickPeriodNs));
             }
 
             if (setup.NmiMeanIntervalNs > 0)
@@ -319,6 +330,10 @@ public sealed partial class Simulator
         {
             RunKswapd();
         }
+        else if (agent >= _hostTickBase)
+        {
+            HostTick(agent - _hostTickBase);
+        }
         else if (agent >= _arrivalBase)
         {
             Arrive(agent - _arrivalBase);
@@ -346,6 +361,48 @@ public sealed partial class Simulator
             {
                 _queue.Schedule(_hostAgent, Math.Max(_now, _setup.HostEvents[_hostEventIndex].AtNs));
             }
+        }
+    }
+
+    /// <summary>
+    /// The host's scheduler tick on vCPU <paramref name="v"/>'s pCPU (host.hz). It interrupts the
+    /// vCPU only while the vCPU holds a pCPU in guest mode; the model decides whether that exit
+    /// matters to the protocol (<see cref="ActionKind.HostTick"/>).
+    /// </summary>
+    private void HostTick(int v)
+    {
+        _queue.Schedule(_hostTickBase + v, _now + _setup.HostTickPeriodNs);
+        var tick = new MachineAction(ActionKind.HostTick, (byte)v, 0);
+        if ((_pcpus is not null && !_pcpus.IsRunning(v)) || !_m.IsEnabled(tick))
+        {
+            return;
+        }
+
+        Apply(tick);
+        var exitCost = _stepCost;
+        AfterApply(-1);
+        DelayByExit(v, exitCost);
+    }
+
+    /// <summary>
+    /// An exit an external event forced on running vCPU <paramref name="v"/> (the host tick's
+    /// external interrupt) takes <paramref name="cost"/> of its time: whatever it was doing
+    /// (the rest of a step, or the host's re-entry after a cut compute span) resumes that much later.
+    /// </summary>
+    private void DelayByExit(int v, long cost)
+    {
+        if (cost <= 0)
+        {
+            return;
+        }
+
+        if (_queue.IsScheduled(v))
+        {
+            _queue.Schedule(v, Math.Max(_queue.ScheduledTime(v), _now) + cost);
+        }
+        else if (_held[v] >= 0)
+        {
+            _held[v] += cost;
         }
     }
 

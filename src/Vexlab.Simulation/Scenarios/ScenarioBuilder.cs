@@ -286,6 +286,7 @@ public static class ScenarioBuilder
             Seed = (ulong)s.GetInteger("seed"),
             HostLimitPages = hostLimitPages,
             TickPeriodNs = s.GetDuration("guest.tick"),
+            HostTickPeriodNs = s.GetInteger("host.hz") is var hz and > 0 ? 1_000_000_000L / hz : 0,
             NmiMeanIntervalNs = nmi.IsZero ? 0 : nmi.MeanIntervalNanoseconds,
             HostEvents = events,
             TaskGroups = groupNames,

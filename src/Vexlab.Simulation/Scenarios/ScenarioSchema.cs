@@ -79,6 +79,16 @@ public static class ScenarioSchema
             })
             .Add(new KeySpec
             {
+                Key = "host.hz",
+                Kind = ValueKind.Integer,
+                Default = 250,
+                Min = 0,
+                Max = 10_000,
+                Description = "The host kernel's CONFIG_HZ: its scheduler tick interrupts each pCPU that runs a vCPU every 1/HZ (4 ms at 250, the kernel's default and Debian's and Ubuntu's; 1 ms at 1000, RHEL's), an EXTERNAL_INTERRUPT exit. Under kvm-pf the 5.7 host checks completions only on its way back in, so this exit also delivers a waiting page-ready; the other protocols do not wait for exits and leave it out, as they leave out the guest tick's. 0: no host tick (nohz_full with one runnable thread on the pCPU).",
+                Source = "kernel/Kconfig.hz (default HZ_250); arch/x86/kvm/x86.c vcpu_run -> kvm_check_async_pf_completion (5.7)",
+            })
+            .Add(new KeySpec
+            {
                 Key = "host.sched.slice",
                 Kind = ValueKind.Duration,
                 Default = "0",

@@ -78,13 +78,14 @@ public sealed class BoundLawTests(ITestOutputHelper output)
         Assert.Equal(0, r.VcpuIdleNs);
     }
 
-    /// <summary>One task touching host-absent pages from one store; no tick, no host limit.</summary>
+    /// <summary>One task touching host-absent pages from one store; no tick (the guest's or the host's), no host limit.</summary>
     private static string Store(string latency) => $"""
         name: store
         duration: 300ms
         guest:
           tick: 0
         host:
+          hz: 0
           backing: s
         backings:
           - name: s

@@ -16,13 +16,17 @@ public sealed class HostQueueLawTests
 {
     public static TheoryData<string> Protocols => new() { "sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve" };
 
-    /// <summary>One task touching host-absent pages from a store of fixed latency; no tick, no host limit.</summary>
+    /// <summary>
+    /// One task touching host-absent pages from a store of fixed latency; no tick (the guest's or
+    /// the host's: a host tick exit at a random phase would lengthen some faults by its cost), no host limit.
+    /// </summary>
     private static string FixedStore(string latency) => $"""
         name: fixed-store
         duration: 60ms
         guest:
           tick: 0
         host:
+          hz: 0
           backing: fix
         backings:
           - name: fix

@@ -8,7 +8,8 @@ namespace Vexlab.Simulation.Tests.Laws;
 /// <summary>
 /// The simulator has no time constant of its own: with every cost, the store's latency, the tick,
 /// the sleeps and the duration multiplied by k, the run is the same run on a clock k times slower
-/// (the same work, faults and exits; every time and latency k times as long).
+/// (the same work, faults and exits; every time and latency k times as long). The host's tick is
+/// off: its period is 1 s / host.hz for a whole HZ, and no HZ scales by 2 and 3 to a whole period.
 /// </summary>
 public sealed class TimeScaleLawTests(ITestOutputHelper output)
 {
@@ -21,6 +22,7 @@ public sealed class TimeScaleLawTests(ITestOutputHelper output)
           vcpus: 2
           tick: {4 * k}ms
         host:
+          hz: 0
           {(pressure ? $"memory_limit: 2MiB\n  reclaim:\n    page_cost: {k}us\n  pcpus: 1\n  sched:\n    slice: {3 * k}ms\n  swap:\n    queue_depth: 2" : "memory_limit: 0")}
           backing: s
         backings:

@@ -1,0 +1,169 @@
+using Vexlab.Scenarios.Documents;
+using Vexlab.Simulation.Driver;
+using Vexlab.Simulation.Metrics;
+using Vexlab.Simulation.Scenarios;
+using Vexlab.Simulation.Tests.Tracing;
+using Vexlab.Simulation.Tracing;
+
+namespace Vexlab.Simulation.Tests.Laws;
+
+/// <summary>
+/// host.hz: the host's own scheduler tick interrupts a pCPU that runs a vCPU (an EXTERNAL_INTERRUPT
+/// exit), and the 5.7 host (kvm-pf) checks completions on its way back in (vcpu_run ->
+/// kvm_check_async_pf_completion), so a page-ready waits for at most one host tick.
+/// </summary>
+public class HostTickLawTests
+{
+    /// <summary>
+    /// One vCPU with a slow guest tick (20 ms): a user task whose every touch is an async fault
+    /// (a fixed 80 us swap-in) beside a task that keeps the vCPU in the guest with interrupts on,
+    /// so between guest ticks the host tick is the only exit that can bring page-ready in.
+    /// </summary>
+    private const string OneFaulter = """
+        name: one-faulter
+        duration: 200ms
+        guest:
+          tick: 20ms
+        backings:
+          - name: lat80
+            latency: fixed 80us
+        host:
+          memory_limit: 4KiB
+          backing: lat80
+        regions:
+          - name: heap
+            size: 16MiB
+            absent: 1.0
+        tasks:
+          - name: mem
+            loop: touch heap random
+          - name: cpu
+            loop: compute 100
+        """;
+
+    /// <summary>Nothing absent, one task computing, no guest tick: only the host tick exits.</summary>
+    private const string ComputeOnly = """
+        name: compute-only
+        duration: 100ms
+        guest:
+          tick: 0
+          vcpus: 2
+        tasks:
+          - name: cpu
+            count: 2
+            loop: compute 100
+        """;
+
+    [Theory]
+    [InlineData(250)]
+    [InlineData(1000)]
+    [InlineData(300)]
+    public void UnderKvmPf_PageReadyWaitsAtMostOneHostTick(int hz)
+    {
+        var period = 1_000_000_000L / hz;
+        var waits = ReadyWaits(OneFaulter, "kvm-pf", $"host.hz={hz}");
+        Assert.True(waits.Count >= 20, $"{waits.Count} page-readies at HZ={hz}");
+
+        // From the worker's completion to the page-ready's injection: at most one tick period
+        // until the exit, then the exit's cost (1 us); a guest tick can only come sooner.
+        Assert.True(waits.Max() <= period + 2_000, $"longest wait {waits.Max()} ns at HZ={hz}");
+
+        // Not half a period on average: the faulter touches its next page as soon as the tick's
+        // page-ready wakes it, so each completion lands 85 us after a tick and waits out the rest.
+        Assert.InRange(waits.Average(), period * 0.5, period);
+    }
+
+    [Fact]
+    public void UnderKvmPf_WithoutTheHostTick_PageReadyWaitsForTheGuestTick()
+    {
+        // host.hz=0 (nohz_full), as before host.hz existed: only the guest's 20 ms tick exits,
+        // so page-ready waits for it, 10 ms on average.
+        var waits = ReadyWaits(OneFaulter, "kvm-pf", "host.hz=0");
+        Assert.NotEmpty(waits);
+        Assert.True(waits.Max() > 4_000_000, $"longest wait {waits.Max()} ns");
+        Assert.True(waits.Max() <= 20_000_000 + 2_000, $"longest wait {waits.Max()} ns");
+    }
+
+    [Fact]
+    public void UnderKvmPf_HostTickExitsMatchTheTrace()
+    {
+        // Every host tick that exits is a kvm_exit EXTERNAL_INTERRUPT record, and the exits'
+        // count is the JSON's: 50 ticks in 200 ms at HZ=250, plus the guest's ten.
+        var (result, trace) = RunTraced(OneFaulter, "kvm-pf", "host.hz=250");
+        var exits = trace.Records.Count(r => r.Kind == TraceKind.KvmExit && r.ExitReason == ExitReason.ExternalInterrupt);
+        Assert.Equal(result.Counters.Exits[ExitReason.ExternalInterrupt], exits);
+        Assert.InRange(exits, 50 + 10 - 2, 50 + 10);
+    }
+
+    [Theory]
+    [InlineData("kvm-pf-int")]
+    [InlineData("ve")]
+    public void OtherAsyncProtocols_DoNotWaitForAnExit(string protocol)
+    {
+        // 5.8+ makes KVM_REQ_APF_READY and kicks the vCPU (557a961abbe0); the #VE host raises
+        // its wakeup vector: the host tick changes nothing there.
+        var with = ScenarioRuns.Run(OneFaulter, protocol, "host.hz=250");
+        var without = ScenarioRuns.Run(OneFaulter, protocol, "host.hz=0");
+        Assert.True(with.FaultLatency.Count > 1_000, $"{with.FaultLatency.Count} faults");
+        Assert.Equal(without.FaultLatency.Count, with.FaultLatency.Count);
+        Assert.Equal(without.Digest, with.Digest);
+        Assert.Equal(0, with.Counters.Exits[ExitReason.ExternalInterrupt]);
+    }
+
+    [Theory]
+    [InlineData(250)]
+    [InlineData(1000)]
+    public void UnderKvmPf_EachVcpuInTheGuestExitsHzTimesASecond(int hz)
+    {
+        // 100 ms on two always-running vCPUs: HZ / 10 ticks each, whatever the phase.
+        var r = ScenarioRuns.Run(ComputeOnly, "kvm-pf", $"host.hz={hz}");
+        var exits = r.Counters.Exits[ExitReason.ExternalInterrupt];
+        Assert.InRange(exits, 2 * ((hz / 10) - 1), 2 * (hz / 10));
+    }
+
+    [Fact]
+    public void UnderKvmPf_EachHostTickExitCostsItsExit()
+    {
+        // The exit and re-entry (cost.vm_exit_entry + cost.kvm_exit_handling, 1 us by default)
+        // come out of the guest's time: 1,000 ticks a second take 0.1% of the work.
+        var none = ScenarioRuns.Run(ComputeOnly, "kvm-pf", "host.hz=0");
+        var hz1000 = ScenarioRuns.Run(ComputeOnly, "kvm-pf", "host.hz=1000");
+        var free = ScenarioRuns.Run(ComputeOnly, "kvm-pf", "host.hz=1000", "cost.vm_exit_entry=0", "cost.kvm_exit_handling=0");
+        var work = none.Tasks.Sum(t => t.WorkDone);
+
+        // At no exit cost only the re-entry's step (one cost.micro_op, 20 ns) remains.
+        Assert.InRange(free.Tasks.Sum(t => t.WorkDone), work - (work / 20_000) - 1, work);
+        var lost = work - hz1000.Tasks.Sum(t => t.WorkDone);
+        Assert.InRange(lost, work / 2000, work / 500);
+    }
+
+    private static (SimulationResult Result, RecordingSink Trace) RunTraced(string yaml, string protocol, params string[] sets)
+    {
+        var entry = Overrides.ParseProtocols(protocol)[0];
+        var document = ScenarioDocument.Parse(yaml, "law.yaml");
+        var run = ScenarioRunner.Prepare(document, "law.yaml", entry, Overrides.ParseSets(sets), [entry.Protocol]);
+        var sink = new RecordingSink();
+        return (ScenarioRunner.Run(run, sink), sink);
+    }
+
+    /// <summary>For each page-ready injected, the time since the worker completed its token's work.</summary>
+    private static List<long> ReadyWaits(string yaml, string protocol, params string[] sets)
+    {
+        var (_, trace) = RunTraced(yaml, protocol, sets);
+        var completed = new Dictionary<uint, long>();
+        var waits = new List<long>();
+        foreach (var r in trace.Records.OrderBy(r => r.TimeNs))
+        {
+            if (r.Kind == TraceKind.KvmAsyncPfCompleted)
+            {
+                completed[r.Token] = r.TimeNs;
+            }
+            else if (r.Kind == TraceKind.KvmAsyncPfReady && completed.Remove(r.Token, out var at))
+            {
+                waits.Add(r.TimeNs - at);
+            }
+        }
+
+        return waits;
+    }
+}
