@@ -26,6 +26,8 @@ public sealed class TimelineCommandTests : IDisposable
         long Sum(Func<string, bool> column) => rows.Sum(r => header.Select((h, i) => column(h) ? r[i] : 0).Sum());
         Assert.Equal((long)doc["vcpu_ns"]!["guest"]!, Sum(h => h.EndsWith("_guest_ns", StringComparison.Ordinal)));
         Assert.Equal((long)doc["vcpu_ns"]!["host_halted"]!, Sum(h => h.EndsWith("_halted_ns", StringComparison.Ordinal)));
+        Assert.Equal((long)doc["vcpu_ns"]!["host_exit"]!, Sum(h => h.EndsWith("_exit_ns", StringComparison.Ordinal)));
+        Assert.True((long)doc["vcpu_ns"]!["host_exit"]! > 0);
         Assert.Equal((long)doc["fault_latency_ns"]!["count"]!, Sum(h => h == "faults_completed"));
         Assert.Equal((long)doc["work_done"]!, Sum(h => h.StartsWith("work_", StringComparison.Ordinal)));
         foreach (var task in doc["guest"]!["tasks"]!.AsArray())

@@ -1037,6 +1037,7 @@ public static class SimulateCommands
         metrics.Add(new Metric("fault p99.9", "fault_latency_ns.p999", r => FaultStat(r, l => l.P999), Us, OfSample: true));
         metrics.Add(new Metric("fault max", "fault_latency_ns.max", r => FaultStat(r, l => l.Max), Us, OfSample: true));
         metrics.Add(new Metric("vCPU in guest", "vcpu_pct.guest", r => Pct(r.VcpuGuestNs, r), Percent));
+        metrics.Add(new Metric("vCPU in host (exits)", "vcpu_pct.host_exit", r => Pct(r.VcpuHostExitNs, r), Percent));
         metrics.Add(new Metric("vCPU stalled in host", "vcpu_pct.host_stalled", r => Pct(r.VcpuStalledNs, r), Percent));
         metrics.Add(new Metric("vCPU halted in host", "vcpu_pct.host_halted", r => Pct(r.VcpuHaltedNs, r), Percent));
         metrics.Add(new Metric("vCPU idle", "vcpu_pct.idle", r => Pct(r.VcpuIdleNs, r), Percent));
@@ -1202,7 +1203,7 @@ public static class SimulateCommands
 
     private static double Pct(long part, SimulationResult r)
     {
-        var total = r.VcpuGuestNs + r.VcpuStalledNs + r.VcpuHaltedNs + r.VcpuIdleNs + r.VcpuStealNs;
+        var total = r.VcpuGuestNs + r.VcpuHostExitNs + r.VcpuStalledNs + r.VcpuHaltedNs + r.VcpuIdleNs + r.VcpuStealNs;
         return 100.0 * part / Math.Max(1, total);
     }
 

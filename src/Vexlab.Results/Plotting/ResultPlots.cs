@@ -54,7 +54,7 @@ public sealed record LinePoint(double X, double Mean, double Low, double High, i
 public static class ResultPlots
 {
     /// <summary>The stacked columns: the vCPU time split.</summary>
-    public static readonly string[] VcpuColumns = ["vcpu_ns_guest", "vcpu_ns_host_stalled", "vcpu_ns_host_halted", "vcpu_ns_idle", "vcpu_ns_steal"];
+    public static readonly string[] VcpuColumns = ["vcpu_ns_guest", "vcpu_ns_host_exit", "vcpu_ns_host_stalled", "vcpu_ns_host_halted", "vcpu_ns_idle", "vcpu_ns_steal"];
 
     /// <summary>
     /// Renders <paramref name="request"/> from <paramref name="input"/> (a store, or a run or compare JSON) into
@@ -354,7 +354,7 @@ public static class ResultPlots
     }
 
     /// <summary>What the split's parts mean, for the legend.</summary>
-    public static readonly string[] VcpuLegend = ["in guest (work)", "stalled in host", "halted in host", "idle (nothing to run)", "steal (no pCPU)"];
+    public static readonly string[] VcpuLegend = ["in guest (work)", "in host (exits)", "stalled in host", "halted in host", "idle (nothing to run)", "steal (no pCPU)"];
 
     /// <summary>
     /// Fault-latency CDFs, one line per entry: latency (log scale, us or ms) against the share of

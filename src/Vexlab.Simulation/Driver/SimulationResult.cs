@@ -51,6 +51,12 @@ public sealed class SimulationResult
 
     public required long VcpuGuestNs { get; init; }
 
+    /// <summary>Time vCPUs spent in the host handling VM exits (not stalled or halted there), which perf kvm stat counts as exit time.</summary>
+    public long VcpuHostExitNs { get; init; }
+
+    /// <summary>Of <see cref="VcpuHostExitNs"/>, the exits taken with the idle task current: no task's cpu_ns counts them.</summary>
+    public long VcpuHostExitIdleTaskNs { get; init; }
+
     public required long VcpuStalledNs { get; init; }
 
     public required long VcpuHaltedNs { get; init; }

@@ -59,6 +59,8 @@ public sealed partial class Simulator
             Signals = _metrics.SignalCounts(),
             FaultLatency = _metrics.FaultLatency,
             VcpuGuestNs = _time.Total(VcpuCategory.Guest),
+            VcpuHostExitNs = _time.Total(VcpuCategory.HostExit),
+            VcpuHostExitIdleTaskNs = _time.IdleTaskExitTotal(),
             VcpuStalledNs = _time.Total(VcpuCategory.Stalled),
             VcpuHaltedNs = _time.Total(VcpuCategory.Halted),
             VcpuIdleNs = _time.Total(VcpuCategory.Idle),

@@ -160,7 +160,8 @@ public sealed partial class Simulator
         _pageCache = setup.HasFiles ? new GuestPageCache(_memory, setup.Machine.Pages, setup.PageCachePages) : null;
         _metrics = new RunMetrics(_m.TaskCount, setup.KeepFaultLatencies, setup.Machine.Protocol.Host.Ready == ReadyDelivery.WakeupRing);
         _tracepoints = new KvmTracepoints(_vcpus, _m.TaskCount, new TraceThreads(_vcpus, _m.WorkCapacity), trace, setup.Machine.Protocol.Host.Ready == ReadyDelivery.Interrupt);
-        _time = new VcpuTime(_vcpus);
+        _time = new VcpuTime(_vcpus, trace);
+        _tracepoints.Time = _time;
         _traceInHost = new bool[_vcpus];
         var nice = new int[_m.TaskCount];
         for (var i = 0; i < setup.TaskNice.Count && _vcpus + i < nice.Length; i++)
@@ -178,7 +179,7 @@ public sealed partial class Simulator
         for (var v = 0; v < _vcpus; v++)
         {
             var onPcpu = _pcpus is null || !VcpuTime.WantsPcpu(_m, v, _hltInGuest) || _pcpus.Want(v);
-            _time.Start(v, onPcpu ? VcpuTime.Of(_m, v, _vcpus) : VcpuCategory.Steal);
+            _time.Start(v, onPcpu ? VcpuTime.Of(_m, v, _vcpus) : VcpuCategory.Steal, _m.Vcpu(v).Run == RunState.GuestHalt);
             _sched.Refresh(v, Charging(v));
             ScheduleVcpu(v, 0);
             if (_pcpus is not null && _pcpus.IsRunning(v))
@@ -810,15 +811,15 @@ public sealed partial class Simulator
         }
 
         var now = _pcpus is not null && _pcpus.IsWaiting(v) ? VcpuCategory.Steal : VcpuTime.Of(_m, v, _vcpus);
-        var moved = _time.Move(v, now, _now);
+        var moved = _time.Move(v, now, _now, _m.Vcpu(v).Run == RunState.GuestHalt);
         if (moved)
         {
             _schedDirty |= 1UL << v;
         }
 
-        // The trace also says when a vCPU is in the host handling an exit (InHost), which vcpu_ns counts as the
-        // category of the task it runs (guest, or idle for the idle task): the 5.7 host's dequeue of a page-ready
-        // moves a halted idle vCPU there without changing its category.
+        // The trace also says when a vCPU is in the host handling an exit (InHost), which keeps the category of
+        // the task it runs (guest, or idle for the idle task; vcpu_ns counts it as host_exit, from kvm_exit to
+        // kvm_entry): the 5.7 host's dequeue of a page-ready moves a halted idle vCPU there without changing its category.
         var inHost = _m.Vcpu(v).Run == RunState.InHost;
         if (moved || inHost != _traceInHost[v])
         {

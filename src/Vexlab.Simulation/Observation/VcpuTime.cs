@@ -1,4 +1,5 @@
 using Vexlab.Model.Machine;
+using Vexlab.Simulation.Tracing;
 
 namespace Vexlab.Simulation.Observation;
 
@@ -19,26 +20,60 @@ public enum VcpuCategory
 
     /// <summary>Runnable but waiting for a physical CPU (host.pcpus): steal time.</summary>
     Steal = 4,
+
+    /// <summary>
+    /// In the host handling a VM exit between its kvm_exit and kvm_entry: the exit's cost, an async PF's
+    /// setup, a hypercall, an MSR write, an injection. Only counted: the vCPU keeps the category of the task it runs
+    /// (guest, or idle for the idle task) for the scheduler, so <see cref="VcpuTime.Current"/> never returns it.
+    /// </summary>
+    HostExit = 5,
 }
 
 /// <summary>
 /// Each vCPU's simulated time split by <see cref="VcpuCategory"/>: the category changes only at
 /// events, so the split is exact and the categories of a vCPU sum to the simulated time.
+/// <para>
+/// Time between a vCPU's kvm_exit and its next kvm_entry (as <see cref="Tracing.KvmTracepoints"/> stamps them, the
+/// span perf kvm stat reports) counts as <see cref="VcpuCategory.HostExit"/> while the vCPU would otherwise count as
+/// guest, or as idle with the idle task current but not halted: the host handles the exit then and no guest code
+/// runs. Stalled, halted, a guest HLT and steal keep their category inside an exit. The simulator charges an exit's
+/// handling inside the step that takes it, so an exit's stamps fall after the step's start, where the category
+/// changes: they are queued here and applied in time order.
+/// </para>
 /// </summary>
 public sealed class VcpuTime
 {
-    private const int Categories = 5;
+    private const int Categories = 6;
     private readonly int _vcpus;
     private readonly VcpuCategory[] _category;
+    private readonly bool[] _halted;
+    private readonly bool[] _inExit;
+    private readonly VcpuCategory[] _counted;
+    private readonly Queue<(long At, bool InExit)>[] _pending;
+    private readonly ITraceSink? _sink;
     private readonly long[] _since;
     private readonly long[] _ns;
+    private readonly long[] _idleExitNs;
 
-    public VcpuTime(int vcpus)
+    /// <param name="vcpus">vCPUs.</param>
+    /// <param name="sink">Where to write each change of the category a vCPU's time counts in (<see cref="TraceKind.VcpuTime"/>), if anywhere.</param>
+    public VcpuTime(int vcpus, ITraceSink? sink = null)
     {
         _vcpus = vcpus;
         _category = new VcpuCategory[vcpus];
+        _halted = new bool[vcpus];
+        _inExit = new bool[vcpus];
+        _counted = new VcpuCategory[vcpus];
+        _pending = new Queue<(long, bool)>[vcpus];
+        for (var v = 0; v < vcpus; v++)
+        {
+            _pending[v] = new Queue<(long, bool)>();
+        }
+
+        _sink = sink;
         _since = new long[vcpus];
         _ns = new long[vcpus * Categories];
+        _idleExitNs = new long[vcpus];
     }
 
     public VcpuCategory Current(int v) => _category[v];
@@ -73,30 +108,48 @@ public sealed class VcpuTime
         };
     }
 
-    /// <summary>Sets the category at start, before any time is counted.</summary>
-    public void Start(int v, VcpuCategory category) => _category[v] = category;
-
-    /// <summary>Moves vCPU <paramref name="v"/> to <paramref name="category"/> at <paramref name="now"/>; false if it was already there.</summary>
-    public bool Move(int v, VcpuCategory category, long now)
+    /// <summary>Sets the category at start, before any time is counted; <paramref name="halted"/>: in a guest HLT.</summary>
+    public void Start(int v, VcpuCategory category, bool halted)
     {
-        if (category == _category[v])
+        _category[v] = category;
+        _halted[v] = halted;
+        _counted[v] = Counted(v);
+        _sink?.Write(TraceRecord.At(0, TraceKind.VcpuTime, v) with { Value = (long)_counted[v] });
+    }
+
+    /// <summary>vCPU <paramref name="v"/>'s kvm_exit, stamped <paramref name="at"/> (never before the last change counted).</summary>
+    public void ExitAt(int v, long at) => _pending[v].Enqueue((at, true));
+
+    /// <summary>vCPU <paramref name="v"/>'s kvm_entry, stamped <paramref name="at"/>.</summary>
+    public void EntryAt(int v, long at) => _pending[v].Enqueue((at, false));
+
+    /// <summary>
+    /// Moves vCPU <paramref name="v"/> to <paramref name="category"/> at <paramref name="now"/>, in a guest HLT or not
+    /// (<paramref name="halted"/>); false if its category stays.
+    /// </summary>
+    public bool Move(int v, VcpuCategory category, long now, bool halted)
+    {
+        Drain(v, now, now);
+        var moved = category != _category[v];
+        if (!moved && halted == _halted[v])
         {
             return false;
         }
 
-        _ns[(v * Categories) + (int)_category[v]] += now - _since[v];
+        Count(v, now);
         _category[v] = category;
-        _since[v] = now;
-        return true;
+        _halted[v] = halted;
+        Recount(v, now);
+        return moved;
     }
 
-    /// <summary>Counts every vCPU's time up to <paramref name="now"/>.</summary>
+    /// <summary>Counts every vCPU's time up to <paramref name="now"/>; exits and entries stamped later count from it.</summary>
     public void Close(long now)
     {
         for (var v = 0; v < _vcpus; v++)
         {
-            _ns[(v * Categories) + (int)_category[v]] += now - _since[v];
-            _since[v] = now;
+            Drain(v, long.MaxValue, now);
+            Count(v, now);
         }
     }
 
@@ -114,4 +167,50 @@ public sealed class VcpuTime
 
         return sum;
     }
+
+    /// <summary>
+    /// Of every vCPU's <see cref="VcpuCategory.HostExit"/> time, the part with the idle task current (a wakeup from a
+    /// HLT exit, a tick's exit): the guest's clock charges it to no task, as it does idle time.
+    /// </summary>
+    public long IdleTaskExitTotal() => _idleExitNs.Sum();
+
+    /// <summary>Applies vCPU <paramref name="v"/>'s exits and entries stamped up to <paramref name="until"/>, none later than <paramref name="limit"/>.</summary>
+    private void Drain(int v, long until, long limit)
+    {
+        var pending = _pending[v];
+        while (pending.TryPeek(out var p) && p.At <= until)
+        {
+            pending.Dequeue();
+            var at = Math.Min(p.At, limit);
+            Count(v, at);
+            _inExit[v] = p.InExit;
+            Recount(v, at);
+        }
+    }
+
+    private void Count(int v, long at)
+    {
+        var to = Math.Max(at, _since[v]);
+        _ns[(v * Categories) + (int)_counted[v]] += to - _since[v];
+        if (_counted[v] == VcpuCategory.HostExit && _category[v] == VcpuCategory.Idle)
+        {
+            _idleExitNs[v] += to - _since[v];
+        }
+
+        _since[v] = to;
+    }
+
+    private void Recount(int v, long at)
+    {
+        var counted = Counted(v);
+        if (counted != _counted[v])
+        {
+            _counted[v] = counted;
+            _sink?.Write(TraceRecord.At(Math.Max(at, _since[v]), TraceKind.VcpuTime, v) with { Value = (long)counted });
+        }
+    }
+
+    private VcpuCategory Counted(int v) => _inExit[v] && (_category[v] == VcpuCategory.Guest || (_category[v] == VcpuCategory.Idle && !_halted[v]))
+        ? VcpuCategory.HostExit
+        : _category[v];
 }

@@ -82,6 +82,7 @@ public static class ResultJson
         doc["vcpu_ns"] = new JsonObject
         {
             ["guest"] = r.VcpuGuestNs,
+            ["host_exit"] = r.VcpuHostExitNs,
             ["host_stalled"] = r.VcpuStalledNs,
             ["host_halted"] = r.VcpuHaltedNs,
             ["idle"] = r.VcpuIdleNs,

@@ -52,6 +52,9 @@ public sealed class KvmTracepoints
 
     private static readonly int Reasons = Enum.GetValues<MetricsExit>().Length;
 
+    /// <summary>The run's vCPU time split, told of each exit and entry: its host_exit is time between them.</summary>
+    public Observation.VcpuTime? Time { get; set; }
+
     private readonly ITraceSink? _sink;
     private readonly TraceThreads _threads;
     private readonly bool _readyByInterrupt;
@@ -397,6 +400,7 @@ public sealed class KvmTracepoints
         _inGuest[v] = false;
         _guestNs[v] += s - _enteredAt[v];
         _exitAt[v] = s;
+        Time?.ExitAt(v, s);
         _exitReason[v] = metric;
         _exitPage[v] = page;
         _startedThisExit[v] = false;
@@ -432,6 +436,7 @@ public sealed class KvmTracepoints
         }
 
         _inGuest[v] = true;
+        Time?.EntryAt(v, s);
         var d = s - _exitAt[v];
         _exitNs[v] += d;
         _times[(v * Reasons) + (int)_exitReason[v]].Record(d);

@@ -150,7 +150,7 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
             case TraceKind.Counter:
                 Counter(r.Label ?? "counter", r.Vcpu >= 0 ? GuestPid : HostPid, r.TimeNs, r.Value);
                 break;
-            case TraceKind.TaskWork:
+            case TraceKind.TaskWork or TraceKind.VcpuTime:
                 break;
             default:
                 Instant(r);

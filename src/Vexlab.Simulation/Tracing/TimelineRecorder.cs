@@ -12,22 +12,26 @@ namespace Vexlab.Simulation.Tracing;
 /// fault_latency_ns records), in the interval; <c>faults_outstanding</c>: those begun and not ended at its end.</item>
 /// <item><c>io_started</c>, <c>io_completed</c>, <c>queue_depth</c>, <c>queue_depth_max</c>: host fetches sent to and
 /// returned by the backing device, and its queue at the interval's end and at its fullest.</item>
-/// <item><c>vcpuN_guest_ns</c>, <c>vcpuN_stalled_ns</c>, <c>vcpuN_halted_ns</c>, <c>vcpuN_idle_ns</c>, <c>vcpuN_steal_ns</c>:
-/// how vCPU N spent the interval (the same split as the result's vcpu_ns; steal: runnable, waiting for a pCPU under host.pcpus).</item>
+/// <item><c>vcpuN_guest_ns</c>, <c>vcpuN_stalled_ns</c>, <c>vcpuN_halted_ns</c>, <c>vcpuN_idle_ns</c>, <c>vcpuN_steal_ns</c>,
+/// <c>vcpuN_exit_ns</c>: how vCPU N spent the interval (the same split as the result's vcpu_ns; steal: runnable, waiting for
+/// a pCPU under host.pcpus; exit: in the host handling an exit, vcpu_ns' host_exit).</item>
 /// <item><c>work_NAME</c>: units of work (loop iterations) task group NAME finished in the interval.</item>
 /// </list>
 /// </summary>
 public sealed class TimelineRecorder : ITraceSink
 {
     private const int Fixed = 9;
-    // One column per VcpuState, in its order. Steal (WaitingForPcpu) had none: its time went into
-    // the next column, the next vCPU's guest time or the first work_ column.
-    private const int States = 5;
+    // One column per vcpu_ns category, in VcpuCategory's order (guest, stalled, halted, idle, steal,
+    // exit), from the split's own records (TraceKind.VcpuTime), so the columns
+    // sum to vcpu_ns exactly. Steal had none once: its time went into the next column, the next vCPU's
+    // guest time or the first work_ column.
+    private const int States = 6;
+
 
     private readonly int _vcpus;
     private readonly int[] _groupOfTask;
     private readonly List<long[]> _bins = [];
-    private readonly VcpuState[] _state;
+    private readonly int[] _state;
     private readonly long[] _since;
     private readonly bool[] _known;
     private readonly List<string> _columns;
@@ -46,7 +50,7 @@ public sealed class TimelineRecorder : ITraceSink
         IntervalNs = intervalNs;
         _vcpus = vcpus;
         _groupOfTask = [.. groupOfTask];
-        _state = new VcpuState[vcpus];
+        _state = new int[vcpus];
         _since = new long[vcpus];
         _known = new bool[vcpus];
         _columns =
@@ -56,7 +60,7 @@ public sealed class TimelineRecorder : ITraceSink
         ];
         for (var v = 0; v < vcpus; v++)
         {
-            foreach (var s in new[] { "guest", "stalled", "halted", "idle", "steal" })
+            foreach (var s in new[] { "guest", "stalled", "halted", "idle", "steal", "exit" })
             {
                 _columns.Add(string.Create(CultureInfo.InvariantCulture, $"vcpu{v}_{s}_ns"));
             }
@@ -95,11 +99,11 @@ public sealed class TimelineRecorder : ITraceSink
         var t = Math.Max(record.TimeNs, 0);
         switch (record.Kind)
         {
-            case TraceKind.VcpuState:
+            case TraceKind.VcpuTime:
                 if (record.Vcpu >= 0 && record.Vcpu < _vcpus)
                 {
                     CloseState(record.Vcpu, t);
-                    _state[record.Vcpu] = record.State;
+                    _state[record.Vcpu] = (int)record.Value;
                     _since[record.Vcpu] = t;
                     _known[record.Vcpu] = true;
                 }
@@ -196,7 +200,7 @@ public sealed class TimelineRecorder : ITraceSink
             return;
         }
 
-        var column = Fixed + (States * v) + (int)_state[v];
+        var column = Fixed + (States * v) + _state[v];
         var from = _since[v];
         while (from < t)
         {

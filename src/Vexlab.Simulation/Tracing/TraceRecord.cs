@@ -60,6 +60,12 @@ public enum TraceKind
     VeDelivered,
     VeResolveEpt,
     VeWakeup,
+
+    /// <summary>
+    /// vCPU <see cref="TraceRecord.Vcpu"/>'s time counts from here in the vcpu_ns category numbered <see cref="TraceRecord.Value"/>
+    /// (<see cref="Observation.VcpuCategory"/>): the split itself, for the timeline; no tracepoint.
+    /// </summary>
+    VcpuTime,
 }
 
 /// <summary>Coarse vCPU state for the timeline.</summary>

@@ -102,13 +102,13 @@ public sealed class BalanceLawTests
         {
             string[] sets = ["guest.sched.policy=" + c.policy, $"guest.vcpus={c.vcpus}", $"seed={c.seed}", "duration=40ms"];
             var on = ScenarioRuns.Run(SharedHotSet(""), c.protocol, sets);
-            Assert.Equal(on.SimulatedNs * c.vcpus, on.VcpuGuestNs + on.VcpuStalledNs + on.VcpuHaltedNs + on.VcpuIdleNs + on.VcpuStealNs);
-            Assert.Equal(on.VcpuGuestNs + on.VcpuStalledNs + on.VcpuHaltedNs, on.Tasks.Sum(t => t.CpuNs));
+            Assert.Equal(on.SimulatedNs * c.vcpus, on.VcpuGuestNs + on.VcpuHostExitNs + on.VcpuStalledNs + on.VcpuHaltedNs + on.VcpuIdleNs + on.VcpuStealNs);
+            Assert.Equal(on.VcpuGuestNs + on.VcpuHostExitNs - on.VcpuHostExitIdleTaskNs + on.VcpuStalledNs + on.VcpuHaltedNs, on.Tasks.Sum(t => t.CpuNs));
             Assert.True(on.Task("w").Migrations >= 0);
 
             var off = ScenarioRuns.Run(SharedHotSet(""), c.protocol, [.. sets, "guest.sched.balance=false"]);
             Assert.Equal(0, off.Task("w").Migrations);
-            Assert.Equal(off.VcpuGuestNs + off.VcpuStalledNs + off.VcpuHaltedNs, off.Tasks.Sum(t => t.CpuNs));
+            Assert.Equal(off.VcpuGuestNs + off.VcpuHostExitNs - off.VcpuHostExitIdleTaskNs + off.VcpuStalledNs + off.VcpuHaltedNs, off.Tasks.Sum(t => t.CpuNs));
 
             var pinned = ScenarioRuns.Run(SharedHotSet("vcpu: 0"), c.protocol, sets);
             Assert.Equal(0, pinned.Task("w").Migrations);

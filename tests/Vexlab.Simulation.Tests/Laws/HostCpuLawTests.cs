@@ -90,10 +90,10 @@ public sealed class HostCpuLawTests
                 $"guest.vcpus={c.vcpus}", $"host.pcpus={c.pcpus}", $"guest.steal_time={(c.steal ? "true" : "false")}",
                 $"seed={c.seed}", "duration=40ms");
             var t = r.SimulatedNs;
-            Assert.Equal(t * c.vcpus, r.VcpuGuestNs + r.VcpuStalledNs + r.VcpuHaltedNs + r.VcpuIdleNs + r.VcpuStealNs);
-            Assert.True(r.VcpuGuestNs <= c.pcpus * t, $"running {r.VcpuGuestNs} > {c.pcpus} x {t}");
+            Assert.Equal(t * c.vcpus, r.VcpuGuestNs + r.VcpuHostExitNs + r.VcpuStalledNs + r.VcpuHaltedNs + r.VcpuIdleNs + r.VcpuStealNs);
+            Assert.True(r.VcpuGuestNs + r.VcpuHostExitNs <= c.pcpus * t, $"running {r.VcpuGuestNs} + {r.VcpuHostExitNs} > {c.pcpus} x {t}");
             Assert.True(r.VcpuStealNs <= (c.vcpus - c.pcpus) * t);
-            var seen = r.VcpuGuestNs + r.VcpuStalledNs + r.VcpuHaltedNs;
+            var seen = r.VcpuGuestNs + r.VcpuHostExitNs - r.VcpuHostExitIdleTaskNs + r.VcpuStalledNs + r.VcpuHaltedNs;
             if (c.steal)
             {
                 Assert.Equal(seen, SumCpu(r));

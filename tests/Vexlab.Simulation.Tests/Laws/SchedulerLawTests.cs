@@ -114,7 +114,7 @@ public sealed class SchedulerLawTests
         {
             var r = ScenarioRuns.Run(ScenarioRuns.ComputeBesideFaulting, c.protocol,
                 "guest.sched.policy=" + c.policy, $"guest.tick={c.tickMs}ms", $"guest.vcpus={c.vcpus}", $"seed={c.seed}", "duration=40ms");
-            Assert.Equal(r.SimulatedNs * c.vcpus, r.VcpuGuestNs + r.VcpuStalledNs + r.VcpuHaltedNs + r.VcpuIdleNs + r.VcpuStealNs);
+            Assert.Equal(r.SimulatedNs * c.vcpus, r.VcpuGuestNs + r.VcpuHostExitNs + r.VcpuStalledNs + r.VcpuHaltedNs + r.VcpuIdleNs + r.VcpuStealNs);
             long cpu = 0, wait = 0;
             foreach (var t in r.Tasks)
             {
@@ -122,7 +122,7 @@ public sealed class SchedulerLawTests
                 wait += t.WaitNs;
             }
 
-            Assert.Equal(r.VcpuGuestNs + r.VcpuStalledNs + r.VcpuHaltedNs, cpu);
+            Assert.Equal(r.VcpuGuestNs + r.VcpuHostExitNs - r.VcpuHostExitIdleTaskNs + r.VcpuStalledNs + r.VcpuHaltedNs, cpu);
             Assert.True(wait >= 0);
         }, iter: 12, threads: 1);
     }

@@ -76,6 +76,7 @@ public sealed class TimeScaleLawTests(ITestOutputHelper output)
             Assert.Equal(one.FaultLatency.Min * k, r.FaultLatency.Min);
             Assert.Equal(one.FaultLatency.Max * k, r.FaultLatency.Max);
             Assert.Equal(one.VcpuGuestNs * k, r.VcpuGuestNs);
+            Assert.Equal(one.VcpuHostExitNs * k, r.VcpuHostExitNs);
             Assert.Equal(one.VcpuStalledNs * k, r.VcpuStalledNs);
             Assert.Equal(one.VcpuHaltedNs * k, r.VcpuHaltedNs);
             Assert.Equal(one.VcpuIdleNs * k, r.VcpuIdleNs);

@@ -67,7 +67,7 @@ public class ExitTimesTests
         }
 
         Assert.Equal(exitsAll, tp.ExitRows().Sum(r => r.Times.Sum));
-        var vcpuNs = result.VcpuGuestNs + result.VcpuStalledNs + result.VcpuHaltedNs + result.VcpuIdleNs;
+        var vcpuNs = result.VcpuGuestNs + result.VcpuHostExitNs + result.VcpuStalledNs + result.VcpuHaltedNs + result.VcpuIdleNs;
         Assert.Equal(vcpuNs, exitsAll + guestAll);
     }
 

@@ -57,7 +57,7 @@ public class TimelineRecorderTests
         {
             for (var v = 0; v < vcpus; v++)
             {
-                var sum = row[col[$"vcpu{v}_guest_ns"]] + row[col[$"vcpu{v}_stalled_ns"]] + row[col[$"vcpu{v}_halted_ns"]] + row[col[$"vcpu{v}_idle_ns"]] + row[col[$"vcpu{v}_steal_ns"]];
+                var sum = row[col[$"vcpu{v}_guest_ns"]] + row[col[$"vcpu{v}_stalled_ns"]] + row[col[$"vcpu{v}_halted_ns"]] + row[col[$"vcpu{v}_idle_ns"]] + row[col[$"vcpu{v}_steal_ns"]] + row[col[$"vcpu{v}_exit_ns"]];
                 Assert.Equal(row[col["end_ns"]] - row[col["start_ns"]], sum);
             }
         }
@@ -68,6 +68,7 @@ public class TimelineRecorderTests
         Assert.Equal(result.VcpuHaltedNs, Total("halted"));
         Assert.Equal(result.VcpuIdleNs, Total("idle"));
         Assert.Equal(result.VcpuStealNs, Total("steal"));
+        Assert.Equal(result.VcpuHostExitNs, Total("exit"));
 
         Assert.Equal(result.FaultLatency.Count, rows.Sum(r => r[col["faults_completed"]]));
 
