@@ -93,7 +93,7 @@ public static class ScenarioSchema
                 Kind = ValueKind.Duration,
                 Default = "0",
                 Min = 0,
-                Description = "How long a vCPU thread keeps a pCPU while others wait (0: the host's EEVDF base slice, 0.75 ms x (1 + ilog2(pcpus)), rounded up to HZ=1000 ticks since the tick finds the slice used up).",
+                Description = "How long a vCPU thread keeps a pCPU while others wait (0: the host's EEVDF base slice, 0.75 ms x (1 + ilog2(pcpus)), rounded up to a 1 ms tick, as the tick of a HZ=1000 host finds the slice used up; host.hz does not change this rounding).",
                 Source = "kernel/sched/fair.c sysctl_sched_base_slice, update_deadline",
             })
             .Add(new KeySpec
