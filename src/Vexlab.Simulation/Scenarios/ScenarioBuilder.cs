@@ -184,6 +184,7 @@ public static class ScenarioBuilder
             }
         }
 
+        CheckTicklessVcpus(s, tasks, vcpus);
         var duration = s.GetDuration("duration");
         var events = new List<HostEvent>();
         foreach (var e in s.GetList("host.events"))
@@ -344,6 +345,36 @@ public static class ScenarioBuilder
         }
 
         return stores;
+    }
+
+    /// <summary>
+    /// <c>guest.tick: 0</c> is the tickless CPU of NO_HZ_IDLE or nohz_full, which Linux gives only a
+    /// CPU with at most one runnable task: <c>sched_can_stop_tick</c> (kernel/sched/core.c) keeps
+    /// the tick while more than one fair task is queued, "for involuntary preemption". A wakeup
+    /// preempts only when the policy says so (EEVDF's <c>pick_eevdf</c> picks the woken task, CFS's
+    /// <c>wakeup_gran</c>); every other switch between two tasks that never block comes from the
+    /// tick, so without one a task that does not win at wakeup, or never ran, waits forever beside
+    /// one that computes. With at most one task per vCPU at the start no vCPU ever holds two: a
+    /// woken task's previous vCPU is idle, so <c>select_idle_sibling</c> keeps it there, and
+    /// new-idle balance needs a queue of two.
+    /// </summary>
+    private static void CheckTicklessVcpus(ResolvedSettings s, List<TaskSpec> tasks, int vcpus)
+    {
+        if (s.GetDuration("guest.tick") != 0)
+        {
+            return;
+        }
+
+        for (var v = 0; v < vcpus; v++)
+        {
+            var here = tasks.Where(t => t.Vcpu == v).ToList();
+            if (here.Count > 1)
+            {
+                var names = here.GroupBy(t => t.Name).Select(g => g.Count() > 1 ? $"{g.Key} x{g.Count()}" : g.Key);
+                throw s.ErrorAt("guest.tick", string.Create(CultureInfo.InvariantCulture,
+                    $"0 (no tick) needs at most one task per vCPU, and vCPU {v} runs {here.Count} ({string.Join(", ", names)}): Linux keeps the tick while a CPU has two runnable tasks (sched_can_stop_tick), and without it a task that does not preempt at wakeup never runs; give a period such as 4ms"));
+            }
+        }
     }
 
     /// <summary>A task's <c>arrivals</c>: <c>poisson RATE</c>, as the mean ns between requests.</summary>

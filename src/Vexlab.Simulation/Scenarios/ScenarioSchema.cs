@@ -42,7 +42,7 @@ public static class ScenarioSchema
             })
             // Linux's CONFIG_HZ is 100 to 1000 (a 1 to 10 ms tick); the 1 s bound leaves room for what-ifs
             // and keeps the EEVDF lag limit, a tick scaled by NICE_0_LOAD / weight, within 64 bits.
-            .Add(new KeySpec { Key = "guest.tick", Kind = ValueKind.Duration, Default = "4ms", Min = 0, Max = 1_000_000_000, Description = "Timer tick period per vCPU (0: no tick)." })
+            .Add(new KeySpec { Key = "guest.tick", Kind = ValueKind.Duration, Default = "4ms", Min = 0, Max = 1_000_000_000, Description = "Timer tick period per vCPU (0: no tick, only where each vCPU runs at most one task: Linux keeps the tick on a CPU with two runnable tasks)." })
             .Add(new KeySpec
             {
                 Key = "guest.sched.policy",
