@@ -176,15 +176,7 @@ public sealed class HostCpus
     /// <summary>place_entity: the thread comes back its lag below the average of the threads on the queue.</summary>
     private void Place(int v, long now)
     {
-        var n = 0;
-        for (var i = 0; i < _running.Length; i++)
-        {
-            if (i != v && (_running[i] || _waiting[i]))
-            {
-                n++;
-            }
-        }
-
+        var n = Queued(except: v);
         if (n == 0)
         {
             // An empty queue: no lag to keep (PLACE_LAG needs nr_running); start at its clock.
@@ -258,13 +250,22 @@ public sealed class HostCpus
     /// <summary>Keeps the queue's clock for a thread that wakes onto an empty queue.</summary>
     private void SetBaseline(long now, long fallback)
     {
-        var any = false;
-        for (var i = 0; i < _running.Length && !any; i++)
+        _baseline = Queued(except: -1) > 0 ? Average(now) : fallback;
+    }
+
+    /// <summary>Threads on the queue (running or waiting), <paramref name="except"/> left out.</summary>
+    private int Queued(int except)
+    {
+        var n = 0;
+        for (var i = 0; i < _running.Length; i++)
         {
-            any = _running[i] || _waiting[i];
+            if (i != except && (_running[i] || _waiting[i]))
+            {
+                n++;
+            }
         }
 
-        _baseline = any ? Average(now) : fallback;
+        return n;
     }
 
     private long Vruntime(int v, long now) => _running[v] ? _vruntime[v] + (now - _since[v]) : _vruntime[v];
