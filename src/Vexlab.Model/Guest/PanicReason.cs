@@ -25,6 +25,15 @@ public enum PanicReason : byte
 
     /// <summary>A task slept where it may not (the model stops the guest).</summary>
     SleepInAtomic,
+
+    /// <summary>
+    /// A not-present token that another task still sleeps on: 5.7's kvm_async_pf_task_wait (and
+    /// kvm_async_pf_queue_task since 6bca69ada4bc) takes any node with the token for a dummy,
+    /// unhashes it and kfree()s it, though it lives on the sleeper's stack. kfree of a page that is
+    /// neither slab nor compound BUGs (mm/slub.c), and a vmalloc'ed stack's address is not in the
+    /// linear map at all: the guest oopses, and the sleeper would never be woken anyway.
+    /// </summary>
+    ApfTokenCollision,
 }
 
 /// <summary>The well-known pages a handler touches, chosen by the machine configuration.</summary>

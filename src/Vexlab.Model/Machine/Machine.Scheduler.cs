@@ -197,7 +197,12 @@ public sealed partial class Machine
 
         if (existing >= 0)
         {
+            // _find_apf_task matches the token alone, so the kernel takes the other task's node for
+            // a dummy: hlist_del, then kfree of an address on that task's stack. That is an oops, not
+            // a second node; a search that went on with two nodes would find lassos no kernel runs.
             Violated(SafetyProperty.OneNodePerToken, v, t, ref sink);
+            Die(v, t, PanicReason.ApfTokenCollision, ref sink);
+            return;
         }
 
         InsertNode(new SleepNode { Used = 1, Dummy = 0, Task = (byte)t, Cpu = (byte)v, Token = token });

@@ -75,7 +75,7 @@ public static class GuestHandlers
             .Jump("halt");
         b.Label("ready");
         Wake(b, "done");
-        b.Label("done").Op(MicroOp.Iret)
+        b.Label("done").Op(MicroOp.ExitPreempt).Op(MicroOp.Iret)
             .Label("ordinary").Op(MicroOp.MinorFault).Op(MicroOp.Iret);
         return b.Build();
     }
