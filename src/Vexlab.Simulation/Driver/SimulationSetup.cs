@@ -66,6 +66,9 @@ public sealed record SimulationSetup
     /// <summary>The guest's fair scheduler (<c>guest.sched.policy</c>).</summary>
     public SchedPolicy SchedPolicy { get; init; } = SchedPolicy.Eevdf;
 
+    /// <summary>EEVDF's RUN_TO_PARITY (<c>guest.sched.run_to_parity</c>): a wakeup does not preempt an eligible current task within the request it was picked with.</summary>
+    public bool RunToParity { get; init; } = true;
+
     /// <summary>Lengths of compute ops whose Instr.B is 1 + an index here (B = 0: A units).</summary>
     public IReadOnlyList<ComputeSpan> ComputeSpans { get; init; } = [];
 

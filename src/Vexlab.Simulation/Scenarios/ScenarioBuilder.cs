@@ -299,6 +299,7 @@ public static class ScenarioBuilder
             PageCachePages = s.GetSize("guest.page_cache") / pageSize,
             ArrivalIntervalNs = arrivals,
             SchedPolicy = s.GetString("guest.sched.policy") == "cfs" ? SchedPolicy.Cfs : SchedPolicy.Eevdf,
+            RunToParity = s.GetBool("guest.sched.run_to_parity"),
             Pcpus = pcpus,
             SwapQueueDepth = (int)s.GetInteger("host.swap.queue_depth"),
             SwapBandwidthBytesPerSecond = s.GetSize("host.swap.bandwidth"),

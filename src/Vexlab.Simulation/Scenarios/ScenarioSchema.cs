@@ -54,6 +54,14 @@ public static class ScenarioSchema
             })
             .Add(new KeySpec
             {
+                Key = "guest.sched.run_to_parity",
+                Kind = ValueKind.Bool,
+                Default = true,
+                Description = "EEVDF only: a wakeup does not preempt the current task while it is eligible and has not used up the request it was picked with (6.6's RUN_TO_PARITY sched_feat, on by default); false: a wakeup preempts whenever the woken task is eligible with the earlier deadline. CFS ignores it.",
+                Source = "kernel/sched/fair.c pick_eevdf, set_next_entity; kernel/sched/features.h RUN_TO_PARITY (63304558ba5d)",
+            })
+            .Add(new KeySpec
+            {
                 Key = "guest.sched.balance",
                 Kind = ValueKind.Bool,
                 Default = true,

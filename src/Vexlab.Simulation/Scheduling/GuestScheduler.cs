@@ -22,12 +22,14 @@ public sealed class GuestScheduler
     private readonly Machine _m;
     private readonly int _vcpus;
     private readonly SchedPolicy _policy;
+    private readonly bool _runToParity;
     private readonly int[][] _rq;
     private readonly int[] _rqCount;
     private readonly long[] _weight;
     private readonly long[] _vruntime;
     private readonly long[] _deadline;
     private readonly long[] _vlag;
+    private readonly long[] _pickedDeadline;
     private readonly long[] _sumExec;
     private readonly long[] _prevSumExec;
     private readonly long[] _waitNs;
@@ -49,18 +51,22 @@ public sealed class GuestScheduler
     /// <param name="policy">EEVDF or CFS.</param>
     /// <param name="nice">Nice level of each model task (idle tasks included; they are never queued).</param>
     /// <param name="tickNs">The guest's tick period, TICK_NSEC in the lag limit.</param>
-    public GuestScheduler(Machine machine, int vcpus, SchedPolicy policy, IReadOnlyList<int> nice, long tickNs)
+    /// <param name="runToParity">EEVDF's RUN_TO_PARITY (on by default in 6.6): a wakeup does not preempt an eligible current task within the request it was picked with.</param>
+    public GuestScheduler(Machine machine, int vcpus, SchedPolicy policy, IReadOnlyList<int> nice, long tickNs, bool runToParity = true)
     {
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(nice);
         _m = machine;
         _policy = policy;
+        _runToParity = runToParity;
         _vcpus = vcpus;
         var tasks = machine.TaskCount;
         _weight = new long[tasks];
         _vruntime = new long[tasks];
         _deadline = new long[tasks];
         _vlag = new long[tasks];
+        _pickedDeadline = new long[tasks];
+        Array.Fill(_pickedDeadline, NotPicked);
         _sumExec = new long[tasks];
         _prevSumExec = new long[tasks];
         _waitNs = new long[tasks];
@@ -102,6 +108,13 @@ public sealed class GuestScheduler
 
         for (var v = 0; v < _vcpus; v++)
         {
+            // Each vCPU's first task was picked to run (set_next_entity) before the run starts.
+            var c = (int)_m.Vcpu(v).CurrentTask;
+            if (c >= _vcpus && _onRq[c])
+            {
+                _pickedDeadline[c] = _deadline[c];
+            }
+
             Refresh(v);
         }
     }
@@ -177,6 +190,12 @@ public sealed class GuestScheduler
     public void Switched(int next)
     {
         _prevSumExec[next] = _sumExec[next];
+
+        // set_next_entity's HACK (63304558ba5d): stash the deadline at the point of pick, so
+        // pick_eevdf can tell the request it was picked with from one update_deadline gave it since.
+        // A re-pick of the task already running switches nothing and, as pick_next_task_fair's
+        // prev == p path under CONFIG_FAIR_GROUP_SCHED, stashes nothing.
+        _pickedDeadline[next] = _deadline[next];
     }
 
     /// <summary>Task <paramref name="t"/> left the run queue (slept or exited): remember its lag (update_entity_lag).</summary>
@@ -194,6 +213,8 @@ public sealed class GuestScheduler
             _vlag[t] = Math.Clamp(lag, -limit, limit);
         }
 
+        // update_entity_lag overwrites the vlag that held the stash: the request is over.
+        _pickedDeadline[t] = NotPicked;
         _onRq[t] = false;
     }
 
@@ -298,8 +319,17 @@ public sealed class GuestScheduler
 
         if (_policy == SchedPolicy.Eevdf)
         {
-            // 6.6: preempt when pick_eevdf would pick the woken task now.
+            // 6.6: preempt when pick_eevdf would pick the woken task now. pick_eevdf first drops
+            // curr if it is off the queue or not eligible; with RUN_TO_PARITY (63304558ba5d, on by
+            // default) it then keeps an eligible curr whose deadline is still the one it was picked
+            // with (curr->vlag == curr->deadline): update_deadline (from update_curr, which
+            // check_preempt_wakeup_fair runs first, here Advance) ends that once the request is used.
             var avg = AverageVruntime(v);
+            if (_runToParity && _onRq[curr] && _vruntime[curr] <= avg && _pickedDeadline[curr] == _deadline[curr])
+            {
+                return false;
+            }
+
             var best = -1;
             foreach (var t in Queue(v))
             {
@@ -343,6 +373,7 @@ public sealed class GuestScheduler
 
         _onRq[t] = false;
         _waiting[t] = false;
+        _pickedDeadline[t] = NotPicked;
         Remove(from, t);
         Insert(to, t);
         if (queued && _policy == SchedPolicy.Eevdf)
@@ -352,6 +383,9 @@ public sealed class GuestScheduler
 
         _onRq[t] = queued;
     }
+
+    /// <summary>No deadline is stashed: the task has not been picked since it was last queued.</summary>
+    private const long NotPicked = long.MinValue;
 
     /// <summary>The tasks whose home is vCPU <paramref name="v"/>, in task order.</summary>
     private ReadOnlySpan<int> Queue(int v) => _rq[v].AsSpan(0, _rqCount[v]);

@@ -1,5 +1,6 @@
 using Vexlab.Scenarios.Documents;
 using Vexlab.Simulation.Scenarios;
+using Vexlab.Simulation.Scheduling;
 using Vexlab.Simulation.Tracing;
 
 namespace Vexlab.Simulation.Tests.Laws;
@@ -18,6 +19,27 @@ public sealed class WakeupLawTests
           - name: sleeper
             loop: sleep 1ms; compute 10us
           - name: cpu
+            loop: compute 100us
+        """;
+
+    /// <summary>
+    /// A nice -5 sleeper beside three CPU-bound tasks on a HZ=1000 guest. The sleeper runs far below
+    /// its share, so it wakes with positive lag, and its request is a third of theirs in virtual time
+    /// (sched_prio_to_weight 3121 against 1024): pick_eevdf picks it at every wakeup. Among four
+    /// tasks its placement moves the average by a quarter of its lag or less, so the task it finds
+    /// running is often still eligible.
+    /// </summary>
+    private const string SleeperBesidePack = """
+        name: wakeup-pack
+        duration: 50ms
+        guest:
+          tick: 1ms
+        tasks:
+          - name: sleeper
+            nice: -5
+            loop: sleep 1ms; compute 10us
+          - name: cpu
+            count: 3
             loop: compute 100us
         """;
 
@@ -65,11 +87,53 @@ public sealed class WakeupLawTests
         Assert.All(alone, g => Assert.InRange(g, PassNs, PassNs + SwitchSlackNs));
     }
 
+    [Theory]
+    [InlineData("sync")]
+    [InlineData("kvm-pf-int")]
+    [InlineData("ve")]
+    public void WithoutRunToParity_AWakeupThatPickEevdfWinsPreemptsAtOnce(string protocol)
+    {
+        // guest.sched.run_to_parity=false: check_preempt_wakeup_fair preempts whenever pick_eevdf
+        // picks the woken task, and here it always does.
+        var gaps = GapsOf(SleeperBesidePack, protocol, "guest.sched.run_to_parity=false");
+        Assert.True(gaps.Length > 40, $"{gaps.Length} passes");
+        Assert.All(gaps, g => Assert.InRange(g, PassNs, PassNs + SwitchSlackNs));
+    }
+
+    [Theory]
+    [InlineData("sync")]
+    [InlineData("kvm-pf-int")]
+    [InlineData("ve")]
+    public void UnderRunToParity_AWakeupLetsTheCurrentTaskFinishTheRequestItWasPickedWith(string protocol)
+    {
+        // RUN_TO_PARITY (63304558ba5d): pick_eevdf keeps an eligible curr while its deadline is the
+        // one set_next_entity stashed, so the sleeper that wins every pick above waits in some
+        // wakeups. Not past that request (one base slice of a nice-0 task's time, 0.75 ms x the
+        // 1 + ilog2(vCPUs) factor) and the tick that finds it used up (update_deadline's resched).
+        var slice = SchedConstants.BaseSliceNs * SchedConstants.TunableFactor(1);
+        const long TickNs = 1_000_000;
+        var gaps = GapsOf(SleeperBesidePack, protocol);
+        Assert.True(gaps.Length > 20, $"{gaps.Length} passes");
+        Assert.Contains(gaps, g => g > PassNs + SwitchSlackNs);
+        Assert.All(gaps, g => Assert.InRange(g, PassNs, PassNs + slice + TickNs + SwitchSlackNs));
+    }
+
+    [Fact]
+    public void UnderCfs_RunToParityChangesNothing()
+    {
+        // A sched_feat of pick_eevdf: 5.x's check_preempt_wakeup never reads it.
+        Assert.Equal(
+            GapsOf(SleeperBesidePack, "sync", "guest.sched.policy=cfs"),
+            GapsOf(SleeperBesidePack, "sync", "guest.sched.policy=cfs", "guest.sched.run_to_parity=false"));
+    }
+
+    private static long[] Gaps(string protocol, params string[] sets) => GapsOf(SleeperBesideCompute, protocol, sets);
+
     /// <summary>The times between the ends of the sleeper's passes, to 1 us.</summary>
-    private static long[] Gaps(string protocol, params string[] sets)
+    private static long[] GapsOf(string yaml, string protocol, params string[] sets)
     {
         var entry = Overrides.ParseProtocols(protocol)[0];
-        var document = ScenarioDocument.Parse(SleeperBesideCompute, "wakeup.yaml");
+        var document = ScenarioDocument.Parse(yaml, "wakeup.yaml");
         var run = ScenarioRunner.Prepare(document, "wakeup.yaml", entry, Overrides.ParseSets(sets), [entry.Protocol]);
         var timeline = TimelineRecorder.For(run.Setup, 1_000);
         ScenarioRunner.Run(run, timeline);
