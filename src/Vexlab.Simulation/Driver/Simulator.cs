@@ -304,8 +304,16 @@ public sealed partial class Simulator
         {
             var v = agent - _tickBase;
             Apply(new MachineAction(ActionKind.Tick, (byte)v, 0));
+            var exitCost = _stepCost;
             _queue.Schedule(agent, _now + _setup.TickPeriodNs);
             AfterApply(-1);
+            if (_pcpus is null || _pcpus.IsRunning(v))
+            {
+                // Under kvm-pf the model takes the tick as an EXTERNAL_INTERRUPT exit (the 5.7 host
+                // dequeues page-ready at that entry); its cost comes out of the vCPU's time as the
+                // host tick's does. The other protocols raise the timer without an exit: cost 0.
+                DelayByExit(v, exitCost);
+            }
             if (_balancer is not null && _balancer.TickDue(v, _now))
             {
                 var t = _balancer.Pull(v, out _);
@@ -483,6 +491,12 @@ public sealed partial class Simulator
 
         var end = _now + _owed[t];
         _owed[t] = 0;
+
+        // The rest of the span is guest code from now on, though no model step runs until its end: a
+        // vCPU back from an exit that cut it (the host tick's, the guest tick's under kvm-pf) entered
+        // now, not when the span ends. Without this, kvm_entry and the exit's time took in the rest
+        // of the span (about half a compute op per exit).
+        _tracepoints.GuestRuns(v, _now);
         ScheduleVcpu(v, end);
         StartSpan(v, t, end);
         return true;

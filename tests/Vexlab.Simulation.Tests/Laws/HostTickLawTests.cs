@@ -158,6 +158,25 @@ public class HostTickLawTests
         Assert.InRange(lost, work / 2000, work / 500);
     }
 
+    [Theory]
+    [InlineData("host.hz=1000")]
+    [InlineData("guest.tick=1ms")]
+    public void UnderKvmPf_ATickExitLastsItsCost_InTheGuestsTimeAndInTheHosts(string tick)
+    {
+        // A tick that exits a vCPU in the middle of a compute op (the host's own, or the guest's,
+        // which kvm-pf's model also takes as an EXTERNAL_INTERRUPT exit) is in the host for the
+        // exit's cost (cost.vm_exit_entry + cost.kvm_exit_handling, 1 us) and the re-entry's step
+        // (one cost.micro_op, 20 ns); the rest of the op runs in the guest after it. Both ticks
+        // cost the guest that time. The host tick's exit once lasted, in kvm_entry and in
+        // vcpu_ns.host_exit, to the end of the op it cut (about 50 us of a 100 us op); the guest
+        // tick's was not charged at all.
+        var r = ScenarioRuns.Run(ComputeOnly, "kvm-pf", "host.hz=0", tick);
+        var exits = r.Counters.Exits[ExitReason.ExternalInterrupt];
+        Assert.InRange(exits, 2 * 99, 2 * 100);
+        Assert.InRange(r.VcpuHostExitNs, exits * 1_000, exits * 1_020);
+        Assert.Equal(2 * 100_000_000L, r.VcpuGuestNs + r.VcpuHostExitNs);
+    }
+
     private static (SimulationResult Result, RecordingSink Trace) RunTraced(string yaml, string protocol, params string[] sets)
     {
         var entry = Overrides.ParseProtocols(protocol)[0];
