@@ -82,4 +82,18 @@ public sealed class HostCpusTests
         Assert.Equal(-1, cpus.Block(1, 10_000 * Us));
         Assert.Equal(2_000 * Us, cpus.Lag(1));
     }
+
+    [Fact]
+    public void TheLagKeptIsClampedToATickWhenTheSliceIsShorter()
+    {
+        // update_entity_lag: max(2 x se->slice, TICK_NSEC). An explicit 1 ms slice on a HZ=250
+        // host keeps up to 4 ms of lag, the host's tick, not 2 ms.
+        var cpus = new HostCpus(pcpus: 1, vcpus: 2, sliceNs: 1_000 * Us, tickNs: 4_000 * Us);
+        Assert.True(cpus.Want(0, 0));
+        Assert.False(cpus.Want(1, 0));
+
+        // 0 runs 10 ms while 1 waits, then 1 blocks owed 5 ms.
+        Assert.Equal(-1, cpus.Block(1, 10_000 * Us));
+        Assert.Equal(4_000 * Us, cpus.Lag(1));
+    }
 }

@@ -15,7 +15,7 @@ namespace Vexlab.Simulation.Scheduling;
 /// Wakeup preemption (<c>host.sched.wakeup_preemption</c>) follows EEVDF (kernel/sched/fair.c,
 /// 6.6+), with one run queue for all the pCPUs and equal weights, so a thread's vruntime is the
 /// time it ran. A thread that blocks keeps its lag, avg_vruntime - vruntime, clamped to
-/// 2 slices (update_entity_lag: max(2 slices, a tick)); when it wakes, place_entity puts it that lag
+/// max(2 slices, a host tick) (update_entity_lag); when it wakes, place_entity puts it that lag
 /// (scaled by (n + 1) / n) below the average. If that leaves a running thread ineligible (its
 /// vruntime above the new average, entity_eligible) and the woken thread has the earliest
 /// deadline of the eligible waiters, pick_eevdf picks it and check_preempt_wakeup_fair preempts:
@@ -46,7 +46,8 @@ public sealed class HostCpus
     /// <param name="vcpus">vCPU threads.</param>
     /// <param name="sliceNs">The host slice: a thread's request, its deadline's distance from its vruntime.</param>
     /// <param name="wakeupPreemption">A woken thread preempts as EEVDF decides; false: it always queues.</param>
-    public HostCpus(int pcpus, int vcpus, long sliceNs = 1_000_000, bool wakeupPreemption = true)
+    /// <param name="tickNs">The host's tick period (1 s / <c>host.hz</c>); 0: no tick.</param>
+    public HostCpus(int pcpus, int vcpus, long sliceNs = 1_000_000, bool wakeupPreemption = true, long tickNs = 0)
     {
         _free = pcpus;
         _running = new bool[vcpus];
@@ -58,9 +59,10 @@ public sealed class HostCpus
         _deadline = new long[vcpus];
         _slice = Math.Max(sliceNs, 1);
 
-        // update_entity_lag: limit = max(2 * se->slice, TICK_NSEC). The default slice is a whole
-        // number of ticks already, and a tick here would be the simulator's only time constant.
-        _lagLimit = 2 * _slice;
+        // update_entity_lag: limit = max(2 * se->slice, TICK_NSEC), TICK_NSEC being the host's
+        // tick (host.hz). The default slice is whole ticks already; an explicit one below half a
+        // tick keeps a tick of lag.
+        _lagLimit = Math.Max(2 * _slice, Math.Max(tickNs, 0));
         _wakeupPreemption = wakeupPreemption;
     }
 
