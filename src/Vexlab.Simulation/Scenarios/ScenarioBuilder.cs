@@ -269,12 +269,12 @@ public static class ScenarioBuilder
         }
 
         var pcpus = (int)s.GetInteger("host.pcpus");
+        var hz = s.GetInteger("host.hz");
+        var hostTick = hz > 0 ? 1_000_000_000L / hz : 0;
         var slice = s.GetDuration("host.sched.slice");
         if (slice == 0)
         {
-            // The base slice scaled as the host's sysctls are; the 1 ms tick (HZ=1000) notices it used up.
-            var baseSlice = SchedConstants.BaseSliceNs * SchedConstants.TunableFactor(pcpus > 0 ? pcpus : vcpus);
-            slice = (baseSlice + 999_999) / 1_000_000 * 1_000_000;
+            slice = DefaultHostSlice(s, pcpus, vcpus, hostTick);
         }
 
         var nmi = s.GetRate("nmi.rate");
@@ -287,7 +287,7 @@ public static class ScenarioBuilder
             Seed = (ulong)s.GetInteger("seed"),
             HostLimitPages = hostLimitPages,
             TickPeriodNs = s.GetDuration("guest.tick"),
-            HostTickPeriodNs = s.GetInteger("host.hz") is var hz and > 0 ? 1_000_000_000L / hz : 0,
+            HostTickPeriodNs = hostTick,
             NmiMeanIntervalNs = nmi.IsZero ? 0 : nmi.MeanIntervalNanoseconds,
             HostEvents = events,
             TaskGroups = groupNames,
@@ -346,6 +346,36 @@ public static class ScenarioBuilder
         }
 
         return stores;
+    }
+
+    /// <summary>
+    /// <c>host.sched.slice: 0</c>: the base slice scaled as the host's sysctls are
+    /// (sysctl_sched_base_slice x (1 + ilog2(pcpus))), rounded up to whole host ticks. Without
+    /// HRTICK (<c>SCHED_FEAT(HRTICK, false)</c>, kernel/sched/features.h) nothing looks at a
+    /// running thread's request between ticks: <c>task_tick_fair</c> -> <c>entity_tick</c> ->
+    /// <c>update_curr</c> -> <c>update_deadline</c> (kernel/sched/fair.c, 6.6+) finds the request
+    /// used up and reschedules at the first tick after it is, so two CPU-bound threads on one
+    /// pCPU of a HZ=250 host run 4 ms each in turn. A thread that got the pCPU at a tick (a slice
+    /// end) runs exactly whole ticks; one that got it between ticks (a wakeup, a block) ends at
+    /// that pCPU's first tick past its request, up to a tick sooner, which the model does not follow.
+    /// <c>host.hz: 0</c> (no host tick, nohz_full) cannot hold where vCPU threads share a pCPU:
+    /// <c>sched_can_stop_tick</c> (kernel/sched/core.c) keeps the tick while a CPU has more
+    /// than one runnable task, so that combination is refused; an explicit slice is taken as given.
+    /// </summary>
+    private static long DefaultHostSlice(ResolvedSettings s, int pcpus, int vcpus, long hostTick)
+    {
+        var shared = pcpus > 0 && pcpus < vcpus;
+        if (hostTick == 0 && shared)
+        {
+            throw s.ErrorAt("host.hz", string.Create(CultureInfo.InvariantCulture,
+                $"0 (no host tick) needs a pCPU per vCPU thread, and host.pcpus {pcpus} is below guest.vcpus {vcpus}: Linux keeps the tick while a CPU has two runnable tasks (sched_can_stop_tick), and the tick is what ends a thread's slice; give a HZ such as 250, or an explicit host.sched.slice"));
+        }
+
+        var baseSlice = SchedConstants.BaseSliceNs * SchedConstants.TunableFactor(pcpus > 0 ? pcpus : vcpus);
+
+        // No vCPU thread waits for a pCPU without contention, so no slice ever ends: any period does.
+        var period = hostTick > 0 ? hostTick : 1_000_000;
+        return (baseSlice + period - 1) / period * period;
     }
 
     /// <summary>

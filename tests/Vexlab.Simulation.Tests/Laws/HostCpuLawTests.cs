@@ -1,4 +1,10 @@
 using CsCheck;
+using Xunit.Abstractions;
+using Vexlab.Scenarios.Documents;
+using Vexlab.Simulation.Driver;
+using Vexlab.Simulation.Scenarios;
+using Vexlab.Simulation.Tests.Tracing;
+using Vexlab.Simulation.Tracing;
 
 namespace Vexlab.Simulation.Tests.Laws;
 
@@ -6,7 +12,7 @@ namespace Vexlab.Simulation.Tests.Laws;
 /// vCPUs sharing physical CPUs (host.pcpus): the pCPUs bound the running time, steal time is the
 /// time runnable vCPUs waited, and PV steal time (guest.steal_time) keeps the guest's scheduler fair.
 /// </summary>
-public sealed class HostCpuLawTests
+public sealed class HostCpuLawTests(ITestOutputHelper output)
 {
     private static readonly string[] Protocols = ["sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve"];
 
@@ -173,12 +179,92 @@ public sealed class HostCpuLawTests
         Assert.Equal(off.Task("a").WorkDone + off.Task("b").WorkDone, on.Task("a").WorkDone + on.Task("b").WorkDone);
     }
 
+    /// <summary>Two vCPUs, each with one task that only computes: both always runnable.</summary>
+    private const string TwoBusyVcpus = """
+        name: two-busy-vcpus
+        duration: 100ms
+        guest:
+          vcpus: 2
+        tasks:
+          - name: a
+            vcpu: 0
+            loop: compute 10
+          - name: b
+            vcpu: 1
+            loop: compute 10
+        """;
+
+    [Theory]
+    [InlineData(250, 25)]
+    [InlineData(100, 10)]
+    [InlineData(300, 30)]
+    [InlineData(1000, 100)]
+    public void OnePcpu_AlwaysRunnableVcpusSwapAtTheHostTick(int hz, int swaps)
+    {
+        // Without HRTICK only the host's tick finds a running thread's request used up
+        // (task_tick_fair -> entity_tick -> update_curr -> update_deadline), so the 0.75 ms base
+        // slice of one pCPU lasts a whole tick: the pCPU changes hands every 1 s / HZ, 25 times
+        // in 100 ms at HZ=250 (it was every 1 ms whatever HZ said, 100 times), and the two
+        // vCPUs split it evenly, to within that one tick.
+        var (r, trace) = RunTraced(TwoBusyVcpus, "sync", "host.pcpus=1", $"host.hz={hz}");
+        var handovers = trace.Records.Count(x => x.Kind == TraceKind.VcpuState && x.State == VcpuState.WaitingForPcpu && x.TimeNs > 0);
+        Assert.InRange(handovers, swaps - 2, swaps + 2);
+        var tick = 1_000_000_000L / hz;
+        Assert.InRange(r.Task("a").CpuNs - r.Task("b").CpuNs, -tick, tick);
+        Assert.Equal(r.SimulatedNs, r.Task("a").CpuNs + r.Task("b").CpuNs);
+    }
+
+    [Theory]
+    [InlineData(1000, 2_000_000)]
+    [InlineData(250, 4_000_000)]
+    public void TwoPcpus_TheScaledBaseSliceRoundsUpToWholeTicks(int hz, long slice)
+    {
+        // Three vCPUs on two pCPUs: the base slice is 0.75 ms x (1 + ilog2(2)) = 1.5 ms, two ticks
+        // at HZ=1000 and one at HZ=250. The pCPUs' slices start and end together, so every wait
+        // for a pCPU lasts whole slices.
+        var (_, trace) = RunTraced(ThreeBusyVcpus, "sync", "host.pcpus=2", $"host.hz={hz}", "duration=60ms");
+        var waits = Enumerable.Range(0, 3).SelectMany(v => StealSpans(trace, v)).ToList();
+        output.WriteLine(string.Join(", ", waits));
+        Assert.Contains(waits, w => w > 0);
+        Assert.All(waits, w => Assert.Equal(0, w % slice));
+    }
+
     [Fact]
     public void OnePcpuPerVcpu_IsTheDefaultAndStealsNothing()
     {
         var r = ScenarioRuns.Run(ThreeBusyVcpus, "sync");
         Assert.Equal(0, r.VcpuStealNs);
         Assert.Equal(3 * r.SimulatedNs, r.VcpuGuestNs);
+    }
+
+    private static (SimulationResult Result, RecordingSink Trace) RunTraced(string yaml, string protocol, params string[] sets)
+    {
+        var entry = Overrides.ParseProtocols(protocol)[0];
+        var document = ScenarioDocument.Parse(yaml, "law.yaml");
+        var run = ScenarioRunner.Prepare(document, "law.yaml", entry, Overrides.ParseSets(sets), [entry.Protocol]);
+        var sink = new RecordingSink();
+        return (ScenarioRunner.Run(run, sink), sink);
+    }
+
+    /// <summary>The lengths of vCPU <paramref name="v"/>'s waits for a pCPU that ended before the run did.</summary>
+    private static List<long> StealSpans(RecordingSink trace, int v)
+    {
+        var spans = new List<long>();
+        var since = -1L;
+        foreach (var x in trace.Records.Where(x => x.Kind == TraceKind.VcpuState && x.Vcpu == v).OrderBy(x => x.TimeNs))
+        {
+            if (x.State == VcpuState.WaitingForPcpu && since < 0)
+            {
+                since = x.TimeNs;
+            }
+            else if (x.State != VcpuState.WaitingForPcpu && since >= 0)
+            {
+                spans.Add(x.TimeNs - since);
+                since = -1;
+            }
+        }
+
+        return spans;
     }
 
     private static long SumCpu(Vexlab.Simulation.Driver.SimulationResult r)
