@@ -122,7 +122,7 @@ public sealed partial class Simulator
         _hltInGuest = setup.Machine.Protocol.Host.HltInGuest;
         if (setup.Pcpus > 0 && setup.Pcpus < _vcpus)
         {
-            _pcpus = new HostCpus(setup.Pcpus, _vcpus, setup.HostSliceNs, setup.HostWakeupPreemption, setup.HostTickPeriodNs);
+            _pcpus = new HostCpus(setup.Pcpus, _vcpus, setup.HostRequestNs > 0 ? setup.HostRequestNs : setup.HostSliceNs, setup.HostWakeupPreemption, setup.HostTickPeriodNs);
         }
 
         _wakeBase = _sliceBase + (_pcpus is null ? 0 : _vcpus);

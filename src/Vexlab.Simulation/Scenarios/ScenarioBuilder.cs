@@ -272,8 +272,12 @@ public static class ScenarioBuilder
         var hz = s.GetInteger("host.hz");
         var hostTick = hz > 0 ? 1_000_000_000L / hz : 0;
         var slice = s.GetDuration("host.sched.slice");
+        var request = slice;
         if (slice == 0)
         {
+            // The request stays the base slice (update_entity_lag's limit and the deadlines use
+            // se->slice); only the run it buys ends at a tick.
+            request = SchedConstants.BaseSliceNs * SchedConstants.TunableFactor(pcpus > 0 ? pcpus : vcpus);
             slice = DefaultHostSlice(s, pcpus, vcpus, hostTick);
         }
 
@@ -312,6 +316,7 @@ public static class ScenarioBuilder
             },
             PageBytes = pageSize,
             HostSliceNs = slice,
+            HostRequestNs = request,
             HostWakeupPreemption = s.GetBool("host.sched.wakeup_preemption"),
             StealTime = s.GetBool("guest.steal_time"),
             Balance = s.GetBool("guest.sched.balance"),

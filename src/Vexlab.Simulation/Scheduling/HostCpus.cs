@@ -34,7 +34,7 @@ public sealed class HostCpus
     private readonly long[] _since;
     private readonly long[] _lag;
     private readonly long[] _deadline;
-    private readonly long _slice;
+    private readonly long _request;
     private readonly long _lagLimit;
     private readonly bool _wakeupPreemption;
     private long _baseline;
@@ -44,7 +44,10 @@ public sealed class HostCpus
 
     /// <param name="pcpus">Physical CPUs.</param>
     /// <param name="vcpus">vCPU threads.</param>
-    /// <param name="sliceNs">The host slice: a thread's request, its deadline's distance from its vruntime.</param>
+    /// <param name="sliceNs">
+    /// A thread's request (se->slice), its deadline's distance from its vruntime: the base slice,
+    /// not the whole ticks the driver lets a thread run before the tick finds it used up.
+    /// </param>
     /// <param name="wakeupPreemption">A woken thread preempts as EEVDF decides; false: it always queues.</param>
     /// <param name="tickNs">The host's tick period (1 s / <c>host.hz</c>); 0: no tick.</param>
     public HostCpus(int pcpus, int vcpus, long sliceNs = 1_000_000, bool wakeupPreemption = true, long tickNs = 0)
@@ -57,12 +60,11 @@ public sealed class HostCpus
         _since = new long[vcpus];
         _lag = new long[vcpus];
         _deadline = new long[vcpus];
-        _slice = Math.Max(sliceNs, 1);
+        _request = Math.Max(sliceNs, 1);
 
         // update_entity_lag: limit = max(2 * se->slice, TICK_NSEC), TICK_NSEC being the host's
-        // tick (host.hz). The default slice is whole ticks already; an explicit one below half a
-        // tick keeps a tick of lag.
-        _lagLimit = Math.Max(2 * _slice, Math.Max(tickNs, 0));
+        // tick (host.hz): at HZ=250 the 0.75 ms base slice keeps a 4 ms tick of lag, not 1.5 ms.
+        _lagLimit = Math.Max(2 * _request, Math.Max(tickNs, 0));
         _wakeupPreemption = wakeupPreemption;
     }
 
@@ -160,7 +162,7 @@ public sealed class HostCpus
         var vr = Vruntime(v, now);
         if (vr >= _deadline[v])
         {
-            _deadline[v] = vr + _slice;
+            _deadline[v] = vr + _request;
         }
 
         if (_count == 0)
@@ -190,7 +192,7 @@ public sealed class HostCpus
             _vruntime[v] = Average(now) - (_lag[v] * (n + 1) / n);
         }
 
-        _deadline[v] = _vruntime[v] + _slice;
+        _deadline[v] = _vruntime[v] + _request;
     }
 
     /// <summary>

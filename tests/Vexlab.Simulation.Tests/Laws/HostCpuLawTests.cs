@@ -229,6 +229,23 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         Assert.All(waits, w => Assert.Equal(0, w % slice));
     }
 
+    [Theory]
+    [InlineData(1, "", 4_000_000, 750_000)]
+    [InlineData(2, "", 4_000_000, 1_500_000)]
+    [InlineData(2, "host.hz=1000", 2_000_000, 1_500_000)]
+    [InlineData(1, "host.sched.slice=2ms", 2_000_000, 2_000_000)]
+    public void TheSliceRunsWholeTicks_ButTheRequestStaysTheBaseSlice(int pcpus, string set, long slice, long request)
+    {
+        // se->slice is the base slice, 0.75 ms x (1 + ilog2(pcpus)): the deadline is that far
+        // above the vruntime and update_entity_lag clamps to max(2 x se->slice, TICK_NSEC). Only
+        // the run it buys ends at a tick. An explicit host.sched.slice is both.
+        var entry = Overrides.ParseProtocols("sync")[0];
+        var sets = set.Length == 0 ? [$"host.pcpus={pcpus}"] : new[] { $"host.pcpus={pcpus}", set };
+        var run = ScenarioRunner.Prepare(ScenarioDocument.Parse(ThreeBusyVcpus, "law.yaml"), "law.yaml", entry, Overrides.ParseSets(sets), [entry.Protocol]);
+        Assert.Equal(slice, run.Setup.HostSliceNs);
+        Assert.Equal(request, run.Setup.HostRequestNs);
+    }
+
     [Fact]
     public void OnePcpuPerVcpu_IsTheDefaultAndStealsNothing()
     {
