@@ -14,13 +14,17 @@ public sealed partial class Simulator
     private void OnEvent(in ModelEvent e)
     {
         _digest.Append(_now, in e);
-        if (e.Kind == ModelEventKind.NmiDelivered && e.Vcpu < _vcpus && _tracepoints.InGuestMode(e.Vcpu))
+        var nmiExit = e.Kind == ModelEventKind.NmiDelivered && e.Vcpu < _vcpus && _tracepoints.InGuestMode(e.Vcpu);
+        _tracepoints.On(_now, _stepCost, _actor, in e);
+        if (nmiExit)
         {
-            // The PMI exits only from guest mode; a vCPU halted in the host takes its NMI at the next entry, without an exit.
-            _metrics.Counters.Exits.Increment(MetricsExit.ExceptionNmi);
+            // The PMI exits only from guest mode (EXCEPTION_NMI), and KVM handles it before it
+            // injects the NMI and enters again: the exit's cost, as an external interrupt's. A vCPU
+            // halted in the host takes its NMI at the next entry, without an exit.
+            _metrics.Counters.RecordExit(MetricsExit.ExceptionNmi, _c.SimpleExit);
+            _stepCost += _c.SimpleExit;
         }
 
-        _tracepoints.On(_now, _stepCost, _actor, in e);
         _metrics.Observe(_now, in e, _events, e.Kind == ModelEventKind.ExceptionDelivered && e.Aux == Vexlab.Model.Arch.Vectors.PF ? _m.TopFrame(e.Task).Event : Vexlab.Model.Guest.FrameEvent.Task);
         if (e.Vcpu < 64)
         {

@@ -159,7 +159,10 @@ public sealed partial class Simulator
         var hostTickPhase = root.Fork("host-tick");
         _pageCache = setup.HasFiles ? new GuestPageCache(_memory, setup.Machine.Pages, setup.PageCachePages) : null;
         _metrics = new RunMetrics(_m.TaskCount, setup.KeepFaultLatencies, setup.Machine.Protocol.Host.Ready == ReadyDelivery.WakeupRing);
-        _tracepoints = new KvmTracepoints(_vcpus, _m.TaskCount, new TraceThreads(_vcpus, _m.WorkCapacity), trace, setup.Machine.Protocol.Host.Ready == ReadyDelivery.Interrupt);
+        _tracepoints = new KvmTracepoints(_vcpus, _m.TaskCount, new TraceThreads(_vcpus, _m.WorkCapacity), trace, setup.Machine.Protocol.Host.Ready == ReadyDelivery.Interrupt)
+        {
+            NmiExitNs = _c.SimpleExit,
+        };
         _time = new VcpuTime(_vcpus, trace);
         _tracepoints.Time = _time;
         _traceInHost = new bool[_vcpus];
@@ -330,7 +333,13 @@ public sealed partial class Simulator
             if (_m.IsEnabled(raise))
             {
                 Apply(raise);
+                var cost = _stepCost;
                 AfterApply(-1);
+                if (_pcpus is null || _pcpus.IsRunning(v))
+                {
+                    // An NMI taken as it is raised (its exit, its injection) delays what the vCPU was doing.
+                    DelayByExit(v, cost);
+                }
             }
 
             _queue.Schedule(agent, _now + NextNmiDelay());

@@ -128,6 +128,12 @@ public sealed class KvmTracepoints
     /// <summary>No stamp goes past this (the run's duration): a step that starts before the end has its events by the end.</summary>
     public long EndLimitNs { get; set; } = long.MaxValue;
 
+    /// <summary>
+    /// How long an NMI that arrives in guest mode (a host PMI) keeps the vCPU in the host: the
+    /// EXCEPTION_NMI exit and its handling, before KVM injects the NMI and enters again.
+    /// </summary>
+    public long NmiExitNs { get; set; }
+
     /// <summary>Exit-to-entry times of vCPU <paramref name="vcpu"/> (or all vCPUs when null), one row per reason seen.</summary>
     public IReadOnlyList<ExitTimeRow> ExitRows(int? vcpu = null)
     {
@@ -235,9 +241,12 @@ public sealed class KvmTracepoints
                 if (_inGuest[v])
                 {
                     Exit(v, t, ModelExit.ExceptionNmi, -1);
+                    Enter(v, Stamp(v, Math.Min(t + NmiExitNs, EndLimitNs)));
                 }
-
-                Enter(v, Stamp(v, t));
+                else
+                {
+                    Enter(v, Stamp(v, t));
+                }
                 break;
             case ModelEventKind.VeDelivered:
                 GuestContext(v, t, actor);
