@@ -1,7 +1,6 @@
 using CsCheck;
 using Xunit.Abstractions;
 using Vexlab.Scenarios.Documents;
-using Vexlab.Simulation.Driver;
 using Vexlab.Simulation.Scenarios;
 using Vexlab.Simulation.Tests.Tracing;
 using Vexlab.Simulation.Tracing;
@@ -206,7 +205,7 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         // slice of one pCPU lasts a whole tick: the pCPU changes hands every 1 s / HZ, 25 times
         // in 100 ms at HZ=250 (it was every 1 ms whatever HZ said, 100 times), and the two
         // vCPUs split it evenly, to within that one tick.
-        var (r, trace) = RunTraced(TwoBusyVcpus, "sync", "host.pcpus=1", $"host.hz={hz}");
+        var (r, trace) = ScenarioRuns.RunTraced(TwoBusyVcpus, "sync", "host.pcpus=1", $"host.hz={hz}");
         var handovers = trace.Records.Count(x => x.Kind == TraceKind.VcpuState && x.State == VcpuState.WaitingForPcpu && x.TimeNs > 0);
         Assert.InRange(handovers, swaps - 2, swaps + 2);
         var tick = 1_000_000_000L / hz;
@@ -222,7 +221,7 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         // Three vCPUs on two pCPUs: the base slice is 0.75 ms x (1 + ilog2(2)) = 1.5 ms, two ticks
         // at HZ=1000 and one at HZ=250. The pCPUs' slices start and end together, so every wait
         // for a pCPU lasts whole slices.
-        var (_, trace) = RunTraced(ThreeBusyVcpus, "sync", "host.pcpus=2", $"host.hz={hz}", "duration=60ms");
+        var (_, trace) = ScenarioRuns.RunTraced(ThreeBusyVcpus, "sync", "host.pcpus=2", $"host.hz={hz}", "duration=60ms");
         var waits = Enumerable.Range(0, 3).SelectMany(v => StealSpans(trace, v)).ToList();
         output.WriteLine(string.Join(", ", waits));
         Assert.Contains(waits, w => w > 0);
@@ -252,15 +251,6 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         var r = ScenarioRuns.Run(ThreeBusyVcpus, "sync");
         Assert.Equal(0, r.VcpuStealNs);
         Assert.Equal(3 * r.SimulatedNs, r.VcpuGuestNs);
-    }
-
-    private static (SimulationResult Result, RecordingSink Trace) RunTraced(string yaml, string protocol, params string[] sets)
-    {
-        var entry = Overrides.ParseProtocols(protocol)[0];
-        var document = ScenarioDocument.Parse(yaml, "law.yaml");
-        var run = ScenarioRunner.Prepare(document, "law.yaml", entry, Overrides.ParseSets(sets), [entry.Protocol]);
-        var sink = new RecordingSink();
-        return (ScenarioRunner.Run(run, sink), sink);
     }
 
     /// <summary>The lengths of vCPU <paramref name="v"/>'s waits for a pCPU that ended before the run did.</summary>

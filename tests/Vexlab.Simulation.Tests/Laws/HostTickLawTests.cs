@@ -1,8 +1,4 @@
-using Vexlab.Scenarios.Documents;
-using Vexlab.Simulation.Driver;
 using Vexlab.Simulation.Metrics;
-using Vexlab.Simulation.Scenarios;
-using Vexlab.Simulation.Tests.Tracing;
 using Vexlab.Simulation.Tracing;
 
 namespace Vexlab.Simulation.Tests.Laws;
@@ -110,7 +106,7 @@ public class HostTickLawTests
     {
         // Every host tick that exits is a kvm_exit EXTERNAL_INTERRUPT record, and the exits'
         // count is the JSON's: 50 ticks in 200 ms at HZ=250, plus the guest's ten.
-        var (result, trace) = RunTraced(OneFaulter, "kvm-pf", "host.hz=250");
+        var (result, trace) = ScenarioRuns.RunTraced(OneFaulter, "kvm-pf", "host.hz=250");
         var exits = trace.Records.Count(r => r.Kind == TraceKind.KvmExit && r.ExitReason == ExitReason.ExternalInterrupt);
         Assert.Equal(result.Counters.Exits[ExitReason.ExternalInterrupt], exits);
         Assert.InRange(exits, 50 + 10 - 2, 50 + 10);
@@ -177,19 +173,10 @@ public class HostTickLawTests
         Assert.Equal(2 * 100_000_000L, r.VcpuGuestNs + r.VcpuHostExitNs);
     }
 
-    private static (SimulationResult Result, RecordingSink Trace) RunTraced(string yaml, string protocol, params string[] sets)
-    {
-        var entry = Overrides.ParseProtocols(protocol)[0];
-        var document = ScenarioDocument.Parse(yaml, "law.yaml");
-        var run = ScenarioRunner.Prepare(document, "law.yaml", entry, Overrides.ParseSets(sets), [entry.Protocol]);
-        var sink = new RecordingSink();
-        return (ScenarioRunner.Run(run, sink), sink);
-    }
-
     /// <summary>For each page-ready injected, the time since the worker completed its token's work.</summary>
     private static List<long> ReadyWaits(string yaml, string protocol, params string[] sets)
     {
-        var (_, trace) = RunTraced(yaml, protocol, sets);
+        var (_, trace) = ScenarioRuns.RunTraced(yaml, protocol, sets);
         var completed = new Dictionary<uint, long>();
         var waits = new List<long>();
         foreach (var r in trace.Records.OrderBy(r => r.TimeNs))

@@ -15,6 +15,16 @@ internal static class ScenarioRuns
         return ScenarioRunner.Run(run);
     }
 
+    /// <summary>As <see cref="Run"/>, keeping every trace record the run writes.</summary>
+    public static (SimulationResult Result, Tracing.RecordingSink Trace) RunTraced(string yaml, string protocol, params string[] sets)
+    {
+        var entry = Overrides.ParseProtocols(protocol)[0];
+        var document = ScenarioDocument.Parse(yaml, "law.yaml");
+        var run = ScenarioRunner.Prepare(document, "law.yaml", entry, Overrides.ParseSets(sets), [entry.Protocol]);
+        var sink = new Tracing.RecordingSink();
+        return (ScenarioRunner.Run(run, sink), sink);
+    }
+
     /// <summary>One vCPU; a task that only computes and one that faults on every touch (a one-page host limit).</summary>
     public const string ComputeBesideFaulting = """
         name: compute-beside-faulting
