@@ -332,12 +332,15 @@ public sealed partial class Simulator
             var raise = new MachineAction(ActionKind.RaiseNmi, (byte)v, 0);
             if (_m.IsEnabled(raise))
             {
+                var inGuest = _tracepoints.InGuestMode(v);
                 Apply(raise);
                 var cost = _stepCost;
                 AfterApply(-1);
-                if (_pcpus is null || _pcpus.IsRunning(v))
+                if (inGuest && (_pcpus is null || _pcpus.IsRunning(v)))
                 {
-                    // An NMI taken as it is raised (its exit, its injection) delays what the vCPU was doing.
+                    // An NMI taken in guest mode as it is raised (its exit, its injection) delays
+                    // what the vCPU was doing. One that wakes a halted vCPU pays the wake instead,
+                    // which AfterApply has already scheduled.
                     DelayByExit(v, cost);
                 }
             }
