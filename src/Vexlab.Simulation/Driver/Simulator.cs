@@ -451,6 +451,12 @@ public sealed partial class Simulator
             }
         }
 
+        if (best.Kind == ActionKind.Step && _m.NextInstr(v).Op == Vexlab.Model.Guest.MicroOp.Yield)
+        {
+            // sched_yield's yield_task_fair runs before its schedule() picks.
+            _sched.Yield(v, (int)_m.Vcpu(v).CurrentTask, _now);
+        }
+
         _stepCost = 0;
         _computeTask = -1;
         Apply(best);
@@ -923,6 +929,9 @@ public sealed partial class Simulator
         {
             if (!owner._replaying)
             {
+                // __schedule -> pick_next_task_fair updates the current task first (update_curr), so
+                // pick_eevdf weighs its vruntime as of now, not as of the last event that charged it.
+                owner._sched.Advance(vcpu, owner._now);
                 return owner._sched.Pick(vcpu, fallback);
             }
 

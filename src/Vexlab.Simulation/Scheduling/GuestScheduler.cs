@@ -302,6 +302,31 @@ public sealed class GuestScheduler
         return first >= 0 && _vruntime[current] - _vruntime[first] > ideal;
     }
 
+    /// <summary>
+    /// sched_yield from task <paramref name="t"/>, current on vCPU <paramref name="v"/>, before its
+    /// schedule(). 6.6's yield_task_fair (147f3efaa241) does nothing with one task on the queue;
+    /// otherwise it updates the current task and pushes its deadline one request later, so that
+    /// pick_eevdf prefers any other eligible task. (79104becf42b, 6.17, forfeits the remaining
+    /// vruntime instead; 5.x CFS sets a skip buddy, which the CFS policy here leaves out.)
+    /// </summary>
+    public void Yield(int v, int t, long now)
+    {
+        Advance(v, now);
+        if (_policy != SchedPolicy.Eevdf || t < _vcpus || _curr[v] != t)
+        {
+            return;
+        }
+
+        foreach (var q in Queue(v))
+        {
+            if (q != t && _m.Task(q).Status == TaskPhase.Runnable)
+            {
+                _deadline[t] += VirtualSlice(t);
+                return;
+            }
+        }
+    }
+
     /// <summary>check_preempt_wakeup: does woken task <paramref name="woken"/> preempt what runs on <paramref name="v"/>.</summary>
     public bool WakeupPreempts(int v, int woken, long now)
     {

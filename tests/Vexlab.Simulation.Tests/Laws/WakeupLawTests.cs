@@ -150,4 +150,38 @@ public sealed class WakeupLawTests
 
         return [.. ends.Zip(ends.Skip(1), (a, b) => b - a)];
     }
+
+    /// <summary>One vCPU: a task that yields after each 50 us beside one that only computes.</summary>
+    private const string YielderBesideHog = """
+        name: yielder
+        duration: 50ms
+        guest:
+          tick: 1ms
+        tasks:
+          - name: yielder
+            loop: compute 50us; yield
+          - name: hog
+            loop: compute 50us
+        """;
+
+    [Theory]
+    [InlineData("sync")]
+    [InlineData("ve")]
+    public void UnderEevdf_AYieldHandsTheCpuToAnEligibleTask_AndTheSplitStaysFair(string protocol)
+    {
+        // sched_yield after the yielder's first 50 us: pick_next_task_fair updates it first
+        // (update_curr), so it is 50 us ahead of the average and no longer eligible, and 6.6's
+        // yield_task_fair pushes its deadline one request later besides: pick_eevdf takes the hog.
+        // Picking on the vruntime of the last charge instead, the yielder ran 19 passes before
+        // the tick gave the hog its turn. Over the run the split is fair to within a tick.
+        var (r, trace) = ScenarioRuns.RunTraced(YielderBesideHog, protocol);
+        var yielder = r.Task("yielder");
+        var hog = r.Task("hog");
+        // Model tasks: the vCPU's idle task is 0, then the yielder (1) and the hog (2). The
+        // yielder's pass ends after its yield, so the first pass to end is the hog's.
+        var first = trace.Records.Where(x => x.Kind == TraceKind.TaskWork).OrderBy(x => x.TimeNs).First();
+        Assert.Equal(2, first.Task);
+        Assert.InRange(first.TimeNs, 100_000, 100_000 + SwitchSlackNs);
+        Assert.InRange(yielder.CpuNs - hog.CpuNs, -1_000_000, 1_000_000);
+    }
 }
