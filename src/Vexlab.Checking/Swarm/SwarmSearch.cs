@@ -37,6 +37,13 @@ public sealed record SwarmOptions
 
     public CancellationToken CancellationToken { get; init; }
 
+    /// <summary>
+    /// Wall-clock bound of the whole swarm (<c>--time-limit</c>), read by the members themselves:
+    /// a timer's cancellation needs a thread-pool thread, which members busy on every core may
+    /// hold for seconds (a 300 ms limit once ended a two-member swarm after 13 s).
+    /// </summary>
+    public TimeSpan? TimeLimit { get; init; }
+
     /// <summary>Called from the members' threads every few thousand transitions and as each member ends.</summary>
     public Action<SwarmProgress>? Progress { get; init; }
 
@@ -86,7 +93,7 @@ public static class SwarmSearch
         Parallel.For(0, own.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Workers) }, i =>
         {
             var m = own[i];
-            (members[i], found[i], sketches[i], var stopped) = RunMember(system, options, m, progress);
+            (members[i], found[i], sketches[i], var stopped) = RunMember(system, options, m, progress, started);
             progress.MemberDone();
             options.Progress?.Invoke(progress);
             if (stopped)
@@ -140,8 +147,15 @@ public static class SwarmSearch
             .Select(g => g.OrderBy(v => v.Actions.Count).ThenBy(v => v.Member).First())
             .OrderBy(v => v.Property, StringComparer.Ordinal)];
 
-    private static (SwarmMember, List<SwarmViolation>, HyperLogLog, bool) RunMember(ITransitionSystem system, SwarmOptions options, int member, SwarmProgress progress)
+    /// <summary>Ctrl-C, SIGTERM, or the time limit: the members stop where they are.</summary>
+    private static bool Stop(SwarmOptions options, long deadline) =>
+        options.CancellationToken.IsCancellationRequested || System.Diagnostics.Stopwatch.GetTimestamp() >= deadline;
+
+    private static (SwarmMember, List<SwarmViolation>, HyperLogLog, bool) RunMember(ITransitionSystem system, SwarmOptions options, int member, SwarmProgress progress, long started)
     {
+        var deadline = options.TimeLimit is { } limit
+            ? started + (long)(limit.TotalSeconds * System.Diagnostics.Stopwatch.Frequency)
+            : long.MaxValue;
         var size = system.StateSize;
         var seed = options.MemberSeed(member);
         var bound = options.DepthBound(member);
@@ -230,7 +244,7 @@ public static class SwarmSearch
             if (visited.Contains(h))
             {
                 // A time limit or Ctrl-C stops a member in a region it has seen too, where no new state comes to stop at.
-                if ((transitions & 1023) == 0 && options.CancellationToken.IsCancellationRequested)
+                if ((transitions & 1023) == 0 && Stop(options, deadline))
                 {
                     exhausted = false;
                     stopped = true;
@@ -240,10 +254,11 @@ public static class SwarmSearch
                 continue;
             }
 
-            if (visited.Count >= options.MaxStatesPerMember || options.CancellationToken.IsCancellationRequested)
+            var stop = (transitions & 1023) == 0 && Stop(options, deadline);
+            if (visited.Count >= options.MaxStatesPerMember || stop || options.CancellationToken.IsCancellationRequested)
             {
                 exhausted = false;
-                stopped = options.CancellationToken.IsCancellationRequested;
+                stopped = stop || options.CancellationToken.IsCancellationRequested;
                 break;
             }
 

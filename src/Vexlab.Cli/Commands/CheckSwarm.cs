@@ -34,6 +34,7 @@ internal static partial class CheckSwarm
             result = SwarmSearch.Run(system, options with
             {
                 CancellationToken = interrupt.Token,
+                TimeLimit = timeLimit,
                 Progress = p => line.Report(elapsed => string.Create(CultureInfo.InvariantCulture,
                     $"swarm: {p.MembersDone:N0}/{p.Members:N0} members done, {p.States:N0} states stored, {p.Transitions:N0} transitions, {p.Transitions / Math.Max(elapsed.TotalSeconds, 1e-3):N0} transitions/s, {elapsed.TotalSeconds:N0} s")),
             });

@@ -101,6 +101,20 @@ public sealed class SwarmTests
         Assert.InRange(small.Estimate(), 98, 102);
     }
 
+    [Fact]
+    public void TheMembersThemselvesEndTheSwarmAtItsTimeLimit()
+    {
+        // No cancellation token, so nothing but the members' own reading of the clock can stop
+        // them: bench with bounds past its 14 M states would run for tens of seconds. (A timer's
+        // cancellation needs a thread-pool thread, which members busy on every core can hold.)
+        using var system = ModelCheck.BuildSystem(new CheckRequest("bench", "kvm-pf-int", [], s_safety));
+        var options = new SwarmOptions { Members = 2, MaxDepth = 100_000, MaxStatesPerMember = 100_000_000, TimeLimit = TimeSpan.FromMilliseconds(200) };
+        var result = SwarmSearch.Run(system, options);
+        Assert.True(result.Cancelled);
+        Assert.InRange(result.Elapsed, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10));
+        Assert.All(result.Members, m => Assert.False(m.Exhausted));
+    }
+
     private static SwarmOptions Options(int shard, int shards) => new()
     {
         Members = 8,
