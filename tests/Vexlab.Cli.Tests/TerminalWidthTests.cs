@@ -169,19 +169,7 @@ public sealed class TerminalWidthTests : IDisposable
     {
         // script(1) gives the command a terminal 60 columns wide; JSON goes to /dev/null, input comes from it, and
         // the table goes to standard error, the terminal: .NET's Console.WindowWidth asks the other two and misses it.
-        var vexlab = typeof(VexlabApp).Assembly.Location;
-        var info = new ProcessStartInfo("script") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in (string[])["-qec", $"stty cols 60; dotnet '{vexlab}' sweeps list --json </dev/null >/dev/null", "/dev/null"])
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment.Remove("COLUMNS");
-        info.Environment["LANG"] = "C.UTF-8";
-        using var process = Process.Start(info)!;
-        var terminal = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.Equal(0, process.ExitCode);
+        var terminal = OnSixtyColumnTerminal("sweeps list --json");
         var lines = terminal.Replace("\r", string.Empty, StringComparison.Ordinal).Split('\n');
         Assert.Contains(lines, l => l.Contains("tasks-per-vcpu", StringComparison.Ordinal));
         Assert.All(lines, l => Assert.True(l.Length <= 60, l));
@@ -194,10 +182,22 @@ public sealed class TerminalWidthTests : IDisposable
         // a 60-column terminal, and every redraw wrapped and left a row behind.
         var sweep = Path.Combine(_dir, "s.yaml");
         File.WriteAllText(sweep, "name: s\nscenario: postcopy\nset:\n  duration: 2ms\nprotocols: [sync, ve]\nseeds: 2\naxes:\n  - name: latency\n    key: host.latency\n    unit: us\n    values: [1, 10]\n");
+        var terminal = OnSixtyColumnTerminal($"sweep run '{sweep}' --db '{Path.Combine(_dir, "s.duckdb")}' --json");
+        var text = System.Text.RegularExpressions.Regex.Replace(terminal, "\u001b\\[[0-9;?]*[a-zA-Z]", string.Empty);
+        var bars = text.Split('\r', '\n').Where(l => l.Contains("/8 runs", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(bars);
+        Assert.All(bars, l => Assert.True(l.Length <= 60, l));
+    }
+
+    /// <summary>
+    /// Runs <c>vexlab ARGS</c> under script(1) on a terminal 60 columns wide, standard input and output
+    /// on /dev/null so that only standard error reaches the terminal; returns what the terminal showed.
+    /// </summary>
+    private static string OnSixtyColumnTerminal(string args)
+    {
         var vexlab = typeof(VexlabApp).Assembly.Location;
-        var command = $"stty cols 60; dotnet '{vexlab}' sweep run '{sweep}' --db '{Path.Combine(_dir, "s.duckdb")}' --json </dev/null >/dev/null";
         var info = new ProcessStartInfo("script") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in (string[])["-qec", command, "/dev/null"])
+        foreach (var arg in (string[])["-qec", $"stty cols 60; dotnet '{vexlab}' {args} </dev/null >/dev/null", "/dev/null"])
         {
             info.ArgumentList.Add(arg);
         }
@@ -208,10 +208,7 @@ public sealed class TerminalWidthTests : IDisposable
         var terminal = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
         Assert.Equal(0, process.ExitCode);
-        var text = System.Text.RegularExpressions.Regex.Replace(terminal, "\u001b\\[[0-9;?]*[a-zA-Z]", string.Empty);
-        var bars = text.Split('\r', '\n').Where(l => l.Contains("/8 runs", StringComparison.Ordinal)).ToList();
-        Assert.NotEmpty(bars);
-        Assert.All(bars, l => Assert.True(l.Length <= 60, l));
+        return terminal;
     }
 
     private static string Run(string? columns, params string[] args)
