@@ -310,13 +310,11 @@ public sealed partial class Simulator
             var exitCost = _stepCost;
             _queue.Schedule(agent, _now + _setup.TickPeriodNs);
             AfterApply(-1);
-            if (_pcpus is null || _pcpus.IsRunning(v))
-            {
-                // Under kvm-pf the model takes the tick as an EXTERNAL_INTERRUPT exit (the 5.7 host
-                // dequeues page-ready at that entry); its cost comes out of the vCPU's time as the
-                // host tick's does. The other protocols raise the timer without an exit: cost 0.
-                DelayByExit(v, exitCost);
-            }
+
+            // Under kvm-pf the model takes the tick as an EXTERNAL_INTERRUPT exit (the 5.7 host
+            // dequeues page-ready at that entry); its cost comes out of the vCPU's time as the
+            // host tick's does. The other protocols raise the timer without an exit: cost 0.
+            DelayByExit(v, exitCost);
             if (_balancer is not null && _balancer.TickDue(v, _now))
             {
                 var t = _balancer.Pull(v, out _);
@@ -336,7 +334,7 @@ public sealed partial class Simulator
                 Apply(raise);
                 var cost = _stepCost;
                 AfterApply(-1);
-                if (inGuest && (_pcpus is null || _pcpus.IsRunning(v)))
+                if (inGuest)
                 {
                     // An NMI taken in guest mode as it is raised (its exit, its injection) delays
                     // what the vCPU was doing. One that wakes a halted vCPU pays the wake instead,
@@ -406,13 +404,14 @@ public sealed partial class Simulator
     }
 
     /// <summary>
-    /// An exit an external event forced on running vCPU <paramref name="v"/> (the host tick's
-    /// external interrupt) takes <paramref name="cost"/> of its time: whatever it was doing
+    /// An exit an external event forced on running vCPU <paramref name="v"/> (a tick's external
+    /// interrupt, a host PMI) takes <paramref name="cost"/> of its time: whatever it was doing
     /// (the rest of a step, or the host's re-entry after a cut compute span) resumes that much later.
+    /// A vCPU waiting for a pCPU runs nothing an exit could delay.
     /// </summary>
     private void DelayByExit(int v, long cost)
     {
-        if (cost <= 0)
+        if (cost <= 0 || (_pcpus is not null && !_pcpus.IsRunning(v)))
         {
             return;
         }
