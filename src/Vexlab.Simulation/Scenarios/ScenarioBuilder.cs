@@ -278,7 +278,7 @@ public static class ScenarioBuilder
             // The request stays the base slice (update_entity_lag's limit and the deadlines use
             // se->slice); only the run it buys ends at a tick.
             request = SchedConstants.BaseSliceNs * SchedConstants.TunableFactor(pcpus > 0 ? pcpus : vcpus);
-            slice = DefaultHostSlice(s, pcpus, vcpus, hostTick);
+            slice = DefaultHostSlice(s, pcpus, vcpus, hostTick, request);
         }
 
         var nmi = s.GetRate("nmi.rate");
@@ -354,8 +354,8 @@ public static class ScenarioBuilder
     }
 
     /// <summary>
-    /// <c>host.sched.slice: 0</c>: the base slice scaled as the host's sysctls are
-    /// (sysctl_sched_base_slice x (1 + ilog2(pcpus))), rounded up to whole host ticks. Without
+    /// <c>host.sched.slice: 0</c>: <paramref name="baseSlice"/>, the base slice scaled as the host's
+    /// sysctls are (sysctl_sched_base_slice x (1 + ilog2(pcpus))), rounded up to whole host ticks. Without
     /// HRTICK (<c>SCHED_FEAT(HRTICK, false)</c>, kernel/sched/features.h) nothing looks at a
     /// running thread's request between ticks: <c>task_tick_fair</c> -> <c>entity_tick</c> ->
     /// <c>update_curr</c> -> <c>update_deadline</c> (kernel/sched/fair.c, 6.6+) finds the request
@@ -367,7 +367,7 @@ public static class ScenarioBuilder
     /// <c>sched_can_stop_tick</c> (kernel/sched/core.c) keeps the tick while a CPU has more
     /// than one runnable task, so that combination is refused; an explicit slice is taken as given.
     /// </summary>
-    private static long DefaultHostSlice(ResolvedSettings s, int pcpus, int vcpus, long hostTick)
+    private static long DefaultHostSlice(ResolvedSettings s, int pcpus, int vcpus, long hostTick, long baseSlice)
     {
         var shared = pcpus > 0 && pcpus < vcpus;
         if (hostTick == 0 && shared)
@@ -375,8 +375,6 @@ public static class ScenarioBuilder
             throw s.ErrorAt("host.hz", string.Create(CultureInfo.InvariantCulture,
                 $"0 (no host tick) needs a pCPU per vCPU thread, and host.pcpus {pcpus} is below guest.vcpus {vcpus}: Linux keeps the tick while a CPU has two runnable tasks (sched_can_stop_tick), and the tick is what ends a thread's slice; give a HZ such as 250, or an explicit host.sched.slice"));
         }
-
-        var baseSlice = SchedConstants.BaseSliceNs * SchedConstants.TunableFactor(pcpus > 0 ? pcpus : vcpus);
 
         // No vCPU thread waits for a pCPU without contention, so no slice ever ends: any period does.
         var period = hostTick > 0 ? hostTick : 1_000_000;
