@@ -51,7 +51,7 @@ public static class KvmFormat
 
     /// <summary>
     /// The text a replay's marker carries for a violated property (<see cref="TraceKind.Violation"/>): the property and
-    /// the step of the counterexample that broke it, cut to what one small ring-buffer event holds.
+    /// the step of the counterexample that broke it, cut to what one ring-buffer page holds.
     /// </summary>
     public static string MarkerText(in TraceRecord r)
     {

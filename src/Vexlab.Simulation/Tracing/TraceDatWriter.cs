@@ -11,7 +11,9 @@ namespace Vexlab.Simulation.Tracing;
 /// cmdlines of <see cref="TraceThreads"/>, and a flyrecord section with one CPU buffer per vCPU and host
 /// worker. Each buffer is a run of 4 KiB ring-buffer pages (kernel/trace/ring_buffer.c): a page header
 /// (u64 timestamp, local_t commit) then events, each a 32-bit header (type_len:5, time_delta:27) and the
-/// record; deltas that do not fit 27 bits are carried by a TIME_EXTEND event (type_len 30).
+/// record; deltas that do not fit 27 bits are carried by a TIME_EXTEND event (type_len 30). A record longer
+/// than a small event's 112 bytes (a long marker) is written as the ring buffer writes it (rb_update_event):
+/// type_len 0, then a 32-bit length that counts itself and the padded record.
 /// Records are kept in arrival order per CPU; a record earlier than the CPU's last is an error of the caller.
 /// </summary>
 public sealed class TraceDatWriter : ITraceSink
@@ -21,6 +23,9 @@ public sealed class TraceDatWriter : ITraceSink
     private const int PageDataSize = PageSize - PageHeaderSize;
     private const int TypeTimeExtend = 30;
     private const int MaxSmallData = 28 * 4;
+
+    /// <summary>The longest record one page holds: a long event's header and length, and a TIME_EXTEND before it.</summary>
+    public const int MaxRecord = PageDataSize - 16;
     private const int DeltaBits = 27;
 
     /// <summary>events/header_page of a 64-bit kernel (ring_buffer_print_page_header).</summary>
@@ -45,7 +50,7 @@ public sealed class TraceDatWriter : ITraceSink
     private readonly Stream _output;
     private readonly TraceThreads _threads;
     private readonly CpuBuffer[] _cpus;
-    private readonly byte[] _record = new byte[256];
+    private readonly byte[] _record = new byte[MaxRecord];
     private bool _completed;
 
     public TraceDatWriter(Stream output, TraceThreads threads)
@@ -200,15 +205,17 @@ public sealed class TraceDatWriter : ITraceSink
 
         public void Append(long ts, ReadOnlySpan<byte> record)
         {
-            if (record.Length > MaxSmallData)
+            if (record.Length > MaxRecord)
             {
-                throw new InvalidOperationException("trace record larger than a small ring-buffer event");
+                throw new InvalidOperationException("trace record larger than a ring-buffer page holds");
             }
 
             var padded = (record.Length + 3) & ~3;
+            var small = record.Length <= MaxSmallData;
             var delta = ts - LastTs;
             var extend = _page is not null && delta >= 1L << DeltaBits;
-            var need = 4 + padded + (extend ? 8 : 0);
+            var header = small ? 4 : 8;
+            var need = header + padded + (extend ? 8 : 0);
             if (_page is null || _used + need > PageDataSize)
             {
                 Seal();
@@ -229,9 +236,18 @@ public sealed class TraceDatWriter : ITraceSink
                 delta = 0;
             }
 
-            BinaryPrimitives.WriteUInt32LittleEndian(data[_used..], (uint)(padded / 4) | (uint)(delta << 5));
-            record.CopyTo(data[(_used + 4)..]);
-            _used += 4 + padded;
+            // ring_buffer.c, rb_update_event: a small event's type_len is its length in words; a longer one has
+            // type_len 0 and array[0] = its length, the 4 bytes of array[0] included (kbuffer's translate_data
+            // takes them off again).
+            var typeLen = small ? (uint)(padded / 4) : 0u;
+            BinaryPrimitives.WriteUInt32LittleEndian(data[_used..], typeLen | (uint)(delta << 5));
+            if (!small)
+            {
+                BinaryPrimitives.WriteUInt32LittleEndian(data[(_used + 4)..], (uint)(padded + 4));
+            }
+
+            record.CopyTo(data[(_used + header)..]);
+            _used += header + padded;
             LastTs = ts;
         }
 

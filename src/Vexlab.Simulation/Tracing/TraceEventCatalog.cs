@@ -225,8 +225,11 @@ public static class TraceEventCatalog
     /// <summary>The kernel text address of <see cref="MarkerFunction"/> in the trace's kallsyms.</summary>
     public const ulong MarkerIp = 0xffffffff811d3a40UL;
 
-    /// <summary>The longest marker text that fits a small ring-buffer event (112 bytes: ip, text, NUL).</summary>
-    public const int MaxMarkerText = 112 - 16 - 1;
+    /// <summary>
+    /// The longest marker text one ring-buffer page holds (the print record's common fields and ip, the text, its NUL).
+    /// The kernel takes up to TRACE_MARKER_MAX_SIZE (4096) bytes from a trace_marker write and cuts what its page cannot hold.
+    /// </summary>
+    public const int MaxMarkerText = TraceDatWriter.MaxRecord - 16 - 1;
 
     /// <summary>Every format of the kvm and vexlab systems, kvm first, in the order trace.dat lists them (<see cref="Print"/> goes with ftrace's own).</summary>
     public static ImmutableArray<TraceEventFormat> All { get; } =

@@ -88,6 +88,41 @@ public class TraceDatWriterTests
         Assert.Contains("print:                tracing_mark_write: violated: fault-info-intact (step 8)\n", Report(dat), StringComparison.Ordinal);
     }
 
+    [TraceCmdTheory]
+    [InlineData(95)]
+    [InlineData(96)]
+    [InlineData(300)]
+    [InlineData(TraceEventCatalog.MaxMarkerText)]
+    public void LongMarker_IsOneLongRingBufferEvent_ThatTraceCmdPrintsWhole(int length)
+    {
+        // A marker past a small event's 112 bytes is a type_len-0 event (ring_buffer.c, rb_update_event); it was
+        // once cut to 95 characters. Events before and after it, one a time extend away, still read right.
+        var label = string.Concat(Enumerable.Range(0, length).Select(i => (char)('a' + (i % 26))));
+        var records = new List<TraceRecord>
+        {
+            TraceRecord.Exit(1_000, 0, ExitReason.EptViolation, 0xffffffff81000000),
+            TraceRecord.At(7_000, TraceKind.Marker, 0) with { Label = label, Id = 3 },
+            TraceRecord.Entry(9_000, 0, 0xffffffff81000000),
+            TraceRecord.At(400_000_000, TraceKind.Marker, 0) with { Label = label, Id = 4 },
+            TraceRecord.Entry(400_002_000, 0, 0xffffffff81000000),
+        };
+        var (dat, text) = Both(records, new TraceThreads(1, 1));
+        var report = Report(dat, "-N");
+        Assert.Equal(text, report);
+        Assert.Equal(2, report.Split("tracing_mark_write: " + label + "\n").Length - 1);
+        Assert.Contains("   0.400002: kvm_entry:", report, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MarkerLongerThanAPageHolds_IsCutToIt()
+    {
+        var r = TraceRecord.At(7_000, TraceKind.Marker, 0) with { Label = new string('x', 5_000), Id = 3 };
+        Assert.Equal(TraceEventCatalog.MaxMarkerText, KvmFormat.MarkerText(r).Length);
+        var w = new TraceDatWriter(new MemoryStream(), new TraceThreads(1, 0));
+        w.Write(r);
+        Assert.Equal(1, w.EventsWritten);
+    }
+
     [Fact]
     public void EarlierRecordOnACpu_IsRejected()
     {
