@@ -14,15 +14,22 @@ public sealed partial class Simulator
     private void OnEvent(in ModelEvent e)
     {
         _digest.Append(_now, in e);
-        var nmiExit = e.Kind == ModelEventKind.NmiDelivered && e.Vcpu < _vcpus && _tracepoints.InGuestMode(e.Vcpu);
+        var nmiExit = e.Kind == ModelEventKind.NmiDelivered && e.Vcpu < _vcpus && _tracepoints.InGuestMode(e.Vcpu, Math.Min(_now + _stepCost, _tracepoints.EndLimitNs));
         _tracepoints.On(_now, _stepCost, _actor, in e);
         if (nmiExit)
         {
             // The PMI exits only from guest mode (EXCEPTION_NMI), and KVM handles it before it
             // injects the NMI and enters again: the exit's cost, as an external interrupt's. A vCPU
-            // halted in the host takes its NMI at the next entry, without an exit.
-            _metrics.Counters.RecordExit(MetricsExit.ExceptionNmi, _c.SimpleExit);
+            // halted in the host takes its NMI at the next entry, without an exit. An NMI the guest
+            // blocked when it arrived (its exit was charged then) comes in by the vCPU's own step when
+            // the guest unblocks NMIs: the NMI-window exit KVM asked for (enable_nmi_window).
+            _metrics.Counters.RecordExit(_actor == e.Vcpu ? MetricsExit.NmiWindow : MetricsExit.ExceptionNmi, _c.SimpleExit);
             _stepCost += _c.SimpleExit;
+        }
+
+        if (e.Kind == ModelEventKind.NmiDelivered && e.Vcpu == _raisingNmi)
+        {
+            _raisedNmiDelivered = true;
         }
 
         _metrics.Observe(_now, in e, _events, e.Kind == ModelEventKind.ExceptionDelivered && e.Aux == Vexlab.Model.Arch.Vectors.PF ? _m.TopFrame(e.Task).Event : Vexlab.Model.Guest.FrameEvent.Task);

@@ -42,6 +42,8 @@ public sealed partial class Simulator
     private readonly SimRandom[] _choice;
     private SimRandom _backingRng;
     private SimRandom _nmiRng;
+    private int _raisingNmi = -1;
+    private bool _raisedNmiDelivered;
     private readonly long[] _workStart;
     private readonly bool[] _ioActive;
     private int _ioInFlight;
@@ -330,7 +332,7 @@ public sealed partial class Simulator
             var raise = new MachineAction(ActionKind.RaiseNmi, (byte)v, 0);
             if (_m.IsEnabled(raise))
             {
-                var inGuest = _tracepoints.InGuestMode(v);
+                var inGuest = _tracepoints.InGuestMode(v, _now);
                 Apply(raise);
                 var cost = _stepCost;
                 AfterApply(-1);
@@ -569,11 +571,25 @@ public sealed partial class Simulator
         }
 
         _asyncStarted = false;
+        var nmiFromGuest = action.Kind == ActionKind.RaiseNmi && _tracepoints.InGuestMode(action.Vcpu, _now);
+        _raisingNmi = action.Kind == ActionKind.RaiseNmi ? action.Vcpu : -1;
+        _raisedNmiDelivered = false;
         var sink = new Sink(this);
         _m.Apply(action, ref sink);
+        _raisingNmi = -1;
         if (work)
         {
             _tracepoints.EndWork();
+        }
+
+        if (nmiFromGuest && !_raisedNmiDelivered)
+        {
+            // The guest blocks NMIs (in its NMI handler, or an STI or MOV SS shadow): the host's PMI
+            // still exits as it arrives (NMI exiting), KVM cannot inject and enters again with the NMI
+            // pending; it comes in later through the NMI window KVM asks for (enable_nmi_window).
+            _metrics.Counters.RecordExit(Metrics.ExitReason.ExceptionNmi, _c.SimpleExit);
+            _tracepoints.BlockedNmiExit(action.Vcpu, _now + _stepCost, _c.SimpleExit);
+            _stepCost += _c.SimpleExit;
         }
 
         _actor = -1;

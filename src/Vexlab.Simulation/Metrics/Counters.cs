@@ -19,6 +19,12 @@ public enum ExitReason
     EptMisconfig,
     PreemptionTimer,
     PauseInstruction,
+
+    /// <summary>
+    /// NMI-window exiting (VMX exit reason 8): an NMI KVM could not inject because the guest blocked NMIs, taken
+    /// when the guest unblocks them (vmx enable_nmi_window, handle_nmi_window).
+    /// </summary>
+    NmiWindow,
 }
 
 /// <summary>
@@ -78,11 +84,11 @@ public static class CounterNames
     public static ImmutableArray<string> ExitReasons { get; } =
     [
         "EXCEPTION_NMI", "EXTERNAL_INTERRUPT", "INTERRUPT_WINDOW", "CPUID", "HLT", "VMCALL", "IO_INSTRUCTION",
-        "MSR_READ", "MSR_WRITE", "EPT_VIOLATION", "EPT_MISCONFIG", "PREEMPTION_TIMER", "PAUSE_INSTRUCTION",
+        "MSR_READ", "MSR_WRITE", "EPT_VIOLATION", "EPT_MISCONFIG", "PREEMPTION_TIMER", "PAUSE_INSTRUCTION", "NMI_WINDOW",
     ];
 
     /// <summary>VMX basic exit reason numbers (Intel SDM Vol. 3D appendix C), same order as <see cref="ExitReason"/>.</summary>
-    public static ImmutableArray<int> VmxExitCodes { get; } = [0, 1, 7, 10, 12, 18, 30, 31, 32, 48, 49, 52, 40];
+    public static ImmutableArray<int> VmxExitCodes { get; } = [0, 1, 7, 10, 12, 18, 30, 31, 32, 48, 49, 52, 40, 8];
 
     public static ImmutableArray<string> Injections { get; } =
         ["#PF", "apf_not_present", "apf_ready", "#VE", "irq", "#DF"];

@@ -158,8 +158,11 @@ public sealed class KvmTracepoints
         return rows;
     }
 
-    /// <summary>Whether vCPU <paramref name="vcpu"/> is in guest mode (entered since its last exit).</summary>
-    public bool InGuestMode(int vcpu) => _inGuest[vcpu];
+    /// <summary>
+    /// Whether vCPU <paramref name="vcpu"/> runs the guest at <paramref name="now"/>: it entered since its last exit, and
+    /// that entry is not still ahead (an exit's handling, stamped to end later, keeps it in the host until then).
+    /// </summary>
+    public bool InGuestMode(int vcpu, long now) => _inGuest[vcpu] && _enteredAt[vcpu] <= now;
 
     /// <summary>Time vCPU <paramref name="vcpu"/> spent from VM exits to the next entries.</summary>
     public long ExitNs(int vcpu) => _exitNs[vcpu];
@@ -237,16 +240,21 @@ public sealed class KvmTracepoints
             case ModelEventKind.NmiDelivered:
                 // Whoever delivers it (the vCPU's step, or the NMI source as it raises it): a host PMI that arrives in
                 // guest mode exits (EXCEPTION_NMI); one that arrives while the vCPU is in the host (halted) does not.
+                // One the guest blocked when it arrived is delivered by the vCPU's own step once the guest unblocks
+                // NMIs: KVM had asked for an NMI window (enable_nmi_window), and that is the exit (NMI_WINDOW).
                 // Either way KVM injects the NMI and enters (vmx_inject_nmi, then vcpu_enter_guest).
-                if (_inGuest[v])
+                // An NMI that arrives while an exit is still being handled (its entry comes later) is injected at
+                // that entry, without an exit of its own.
+                if (InGuestMode(v, t))
                 {
-                    Exit(v, t, ModelExit.ExceptionNmi, -1);
+                    Exit(v, t, actor == v ? MetricsExit.NmiWindow : MetricsExit.ExceptionNmi, -1);
                     Enter(v, Stamp(v, Math.Min(t + NmiExitNs, EndLimitNs)));
                 }
-                else
+                else if (!_inGuest[v])
                 {
                     Enter(v, Stamp(v, t));
                 }
+
                 break;
             case ModelEventKind.VeDelivered:
                 GuestContext(v, t, actor);
@@ -399,6 +407,29 @@ public sealed class KvmTracepoints
             ModelExit.ExternalInterrupt => MetricsExit.ExternalInterrupt,
             _ => MetricsExit.ExceptionNmi,
         };
+        Exit(v, t, metric, page);
+    }
+
+    /// <summary>
+    /// A host NMI (a PMI) that arrives while vCPU <paramref name="vcpu"/> runs the guest and finds the guest blocking
+    /// NMIs: it exits all the same (SDM Vol. 3C, pin-based VM-execution controls: with NMI exiting set every NMI is a VM
+    /// exit, whatever the guest's virtual-NMI blocking), KVM handles it, cannot inject the
+    /// guest's NMI yet, and enters again <paramref name="exitNs"/> later with the NMI pending.
+    /// </summary>
+    public void BlockedNmiExit(int vcpu, long now, long exitNs)
+    {
+        var t = Math.Min(now, EndLimitNs);
+        if (vcpu < 0 || vcpu >= _vcpus || !InGuestMode(vcpu, t))
+        {
+            return;
+        }
+
+        Exit(vcpu, t, MetricsExit.ExceptionNmi, -1);
+        Enter(vcpu, Stamp(vcpu, Math.Min(t + exitNs, EndLimitNs)));
+    }
+
+    private void Exit(int v, long t, MetricsExit metric, int page)
+    {
         var s = Stamp(v, t);
         if (!_inGuest[v])
         {
