@@ -108,9 +108,17 @@ public sealed partial class ReplayTraceTests : IDisposable
         }
 
         // Every step has its instant in Perfetto, named as the step list names it, guest code the host does not see included.
+        // In trace-cmd's text each step is a trace_marker write too, on its CPU, and a CPU's steps come in order.
+        var stepAt = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var k = 1; k <= steps; k++)
         {
             Assert.Contains(trace.Instants, name => name.StartsWith($"step {k}: ", StringComparison.Ordinal));
+            var at = text.IndexOf($"tracing_mark_write: step {k}: ", StringComparison.Ordinal);
+            Assert.True(at >= 0, $"step {k} has no marker in the ftrace text");
+            var cpu = text[..at].Split('\n')[^1];
+            cpu = cpu[(cpu.IndexOf('[', StringComparison.Ordinal) + 1)..cpu.IndexOf(']', StringComparison.Ordinal)];
+            Assert.True(!stepAt.TryGetValue(cpu, out var before) || before < at, $"step {k} comes before an earlier step on CPU {cpu}");
+            stepAt[cpu] = at;
         }
 
         // The kvm_exit and kvm_entry lines of trace-cmd's text are the Perfetto trace's, at the same microsecond.

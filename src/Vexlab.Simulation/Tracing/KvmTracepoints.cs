@@ -503,14 +503,17 @@ public sealed class KvmTracepoints
         Emit(TraceRecord.At(Stamp(0, Math.Min(timeNs, EndLimitNs)), TraceKind.Marker) with { Label = text, Id = step });
 
     /// <summary>
-    /// A replay's step, named as the checker's step list names it (<see cref="TraceKind.Instant"/>), at its start: on its
-    /// vCPU, on its worker for a completion, else on the host (both -1). No tracepoint: a Perfetto instant only.
+    /// A replay's step, named as the checker's step list names it (<see cref="TraceKind.ReplayStep"/>), at its start: on its
+    /// vCPU, on its worker for a completion, else on the host (both -1). In Perfetto an instant on that track; in
+    /// trace.dat and the ftrace text a trace_marker write (ftrace's print) on that CPU, the host's on CPU 0, so that
+    /// <c>trace-cmd report</c> lists each step before the tracepoints it fires.
     /// </summary>
     public void StepMark(long timeNs, int vcpu, int worker, string text, long step)
     {
-        var t = Math.Min(timeNs, EndLimitNs);
-        var at = vcpu >= 0 && vcpu < _vcpus ? Math.Max(t, _cpuLast[vcpu]) : t;
-        Emit(TraceRecord.At(at, TraceKind.Instant, vcpu < _vcpus ? vcpu : -1) with { Worker = worker, Label = text, Id = step });
+        var onVcpu = vcpu >= 0 && vcpu < _vcpus;
+        var cpu = worker >= 0 ? Math.Min(_vcpus + worker, _cpuLast.Length - 1) : onVcpu ? vcpu : 0;
+        var at = StampCpu(cpu, Math.Min(timeNs, EndLimitNs));
+        Emit(TraceRecord.At(at, TraceKind.ReplayStep, onVcpu ? vcpu : -1) with { Worker = worker, Label = text, Id = step });
     }
 
     /// <summary>Guest code runs on vCPU <paramref name="v"/>: if it was in the host, it entered first.</summary>

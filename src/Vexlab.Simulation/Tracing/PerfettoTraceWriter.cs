@@ -484,7 +484,7 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
 
     private void Instant(in TraceRecord r)
     {
-        if (r.Kind == TraceKind.Instant && r.Vcpu < 0 && r.Worker < 0)
+        if (r.Kind is TraceKind.Instant or TraceKind.ReplayStep && r.Vcpu < 0 && r.Worker < 0)
         {
             // A note on no vCPU or worker (a replay's host step: a truncation, a tick): an instant on the host process.
             Begin();
@@ -501,7 +501,7 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
         var ev = KvmFormat.EventName(r.Kind);
         var name = r.Kind switch
         {
-            TraceKind.Instant => r.Label ?? "instant",
+            TraceKind.Instant or TraceKind.ReplayStep => r.Label ?? "instant",
             TraceKind.KvmExit => "kvm_exit " + Metrics.CounterNames.Name(r.ExitReason),
             TraceKind.KvmInjException => "inject " + KvmFormat.ExceptionName(r.Vector),
             TraceKind.KvmInjVirq => "inject IRQ " + KvmFormat.AltHex((ulong)r.Vector),
@@ -517,7 +517,7 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
         _json.WriteNumber("pid"u8, onWorker ? HostPid : GuestPid);
         _json.WriteNumber("tid"u8, onWorker ? WorkerTidBase + r.Worker : Math.Max(r.Vcpu, 0));
         Timestamp("ts"u8, r.TimeNs);
-        var args = KvmFormat.Arguments(r);
+        var args = r.Kind == TraceKind.ReplayStep ? null : KvmFormat.Arguments(r);
         if (args is not null)
         {
             _json.WriteStartObject("args"u8);

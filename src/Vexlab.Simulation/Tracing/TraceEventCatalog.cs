@@ -260,7 +260,7 @@ public static class TraceEventCatalog
         TraceKind.VeWakeup => VeWakeup,
         TraceKind.FaultBegin => GuestFault,
         TraceKind.FaultEnd => GuestFaultDone,
-        TraceKind.Violation or TraceKind.Marker => Print,
+        TraceKind.Violation or TraceKind.Marker or TraceKind.ReplayStep => Print,
         _ => null,
     };
 
@@ -280,7 +280,7 @@ public static class TraceEventCatalog
             return 0;
         }
 
-        if (r.Kind is TraceKind.Violation or TraceKind.Marker)
+        if (r.Kind is TraceKind.Violation or TraceKind.Marker or TraceKind.ReplayStep)
         {
             // print: ip, then the text and its NUL; the record is as long as they are.
             var text = System.Text.Encoding.ASCII.GetBytes(KvmFormat.MarkerText(r));

@@ -66,6 +66,12 @@ public enum TraceKind
     /// (<see cref="Observation.VcpuCategory"/>): the split itself, for the timeline; no tracepoint.
     /// </summary>
     VcpuTime,
+
+    /// <summary>
+    /// A replay's step <see cref="TraceRecord.Id"/>, named in <see cref="TraceRecord.Label"/> as the checker's step list
+    /// names it, at its start: a Perfetto instant on its track, and a trace_marker write (ftrace's print) in trace.dat.
+    /// </summary>
+    ReplayStep,
 }
 
 /// <summary>Coarse vCPU state for the timeline.</summary>
