@@ -225,13 +225,17 @@ public sealed class SimulateCommandTests
 
     // host.hz: 0 with host.pcpus below guest.vcpus used to run with the default slice rounded up to a
     // 1 ms tick, as at HZ=1000, on a host with no tick at all. Linux keeps the tick on a pCPU with two
-    // runnable threads (sched_can_stop_tick), and without HRTICK that tick is what ends a slice.
+    // runnable threads (sched_can_stop_tick), and without HRTICK that tick is what ends a slice. An
+    // explicit host.sched.slice was still taken, and the threads swapped every 2 ms on a host with
+    // nothing to end a slice: it is the request (se->slice), which only the tick finds used up.
     [Theory]
     [InlineData("guest:\n  vcpus: 2\nhost:\n  hz: 0\n  pcpus: 1\ntasks:\n  - name: w\n    count: 2\n    loop: compute 1\n",
-        ":4:7: host.hz: 0 (no host tick) needs a pCPU per vCPU thread, and host.pcpus 1 is below guest.vcpus 2: Linux keeps the tick while a CPU has two runnable tasks (sched_can_stop_tick), and the tick is what ends a thread's slice; give a HZ such as 250, or an explicit host.sched.slice")]
+        ":4:7: host.hz: 0 (no host tick) needs a pCPU per vCPU thread, and host.pcpus 1 is below guest.vcpus 2: Linux keeps the tick while a CPU has two runnable tasks (sched_can_stop_tick), and without HRTICK only the tick ends a thread's slice, an explicit host.sched.slice included; give a HZ such as 250")]
     [InlineData("guest:\n  vcpus: 2\nhost:\n  hz: 0\n  pcpus: 2\ntasks:\n  - name: w\n    count: 2\n    loop: compute 1\n", null)]
     [InlineData("guest:\n  vcpus: 2\nhost:\n  hz: 0\ntasks:\n  - name: w\n    count: 2\n    loop: compute 1\n", null)]
-    [InlineData("guest:\n  vcpus: 2\nhost:\n  hz: 0\n  pcpus: 1\n  sched:\n    slice: 2ms\ntasks:\n  - name: w\n    count: 2\n    loop: compute 1\n", null)]
+    [InlineData("guest:\n  vcpus: 2\nhost:\n  hz: 0\n  pcpus: 1\n  sched:\n    slice: 2ms\ntasks:\n  - name: w\n    count: 2\n    loop: compute 1\n",
+        ":4:7: host.hz: 0 (no host tick) needs a pCPU per vCPU thread, and host.pcpus 1 is below guest.vcpus 2: Linux keeps the tick while a CPU has two runnable tasks (sched_can_stop_tick), and without HRTICK only the tick ends a thread's slice, an explicit host.sched.slice included; give a HZ such as 250")]
+    [InlineData("guest:\n  vcpus: 2\nhost:\n  hz: 0\n  pcpus: 2\n  sched:\n    slice: 2ms\ntasks:\n  - name: w\n    count: 2\n    loop: compute 1\n", null)]
     [InlineData("guest:\n  vcpus: 2\nhost:\n  hz: 250\n  pcpus: 1\ntasks:\n  - name: w\n    count: 2\n    loop: compute 1\n", null)]
     public void No_host_tick_needs_a_pcpu_per_vcpu(string yaml, string? expected) => AssertValidation(yaml, expected);
 
@@ -242,6 +246,17 @@ public sealed class SimulateCommandTests
             "--set", "guest.vcpus=2", "--set", "host.pcpus=1", "--set", "host.hz=0");
         Assert.Equal(2, result.ExitCode);
         Assert.StartsWith("vexlab: --set: host.hz: 0 (no host tick) needs a pCPU per vCPU thread, and host.pcpus 1 is below guest.vcpus 2:", result.Stderr);
+        Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
+    public void No_host_tick_with_an_explicit_slice_on_shared_pcpus_is_refused()
+    {
+        var result = CliRunner.Run("run", "--builtin", "swap-overcommit", "--protocol", "sync", "--duration", "1ms",
+            "--set", "guest.vcpus=2", "--set", "host.pcpus=1", "--set", "host.hz=0", "--set", "host.sched.slice=2ms");
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("vexlab: --set: host.hz: 0 (no host tick) needs a pCPU per vCPU thread, and host.pcpus 1 is below guest.vcpus 2:", result.Stderr);
+        Assert.Contains("an explicit host.sched.slice included", result.Stderr);
         Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
     }
 

@@ -271,6 +271,7 @@ public static class ScenarioBuilder
         var pcpus = (int)s.GetInteger("host.pcpus");
         var hz = s.GetInteger("host.hz");
         var hostTick = hz > 0 ? 1_000_000_000L / hz : 0;
+        CheckHostTick(s, pcpus, vcpus, hostTick);
         var slice = s.GetDuration("host.sched.slice");
         var request = slice;
         if (slice == 0)
@@ -278,7 +279,7 @@ public static class ScenarioBuilder
             // The request stays the base slice (update_entity_lag's limit and the deadlines use
             // se->slice); only the run it buys ends at a tick.
             request = SchedConstants.BaseSliceNs * SchedConstants.TunableFactor(pcpus > 0 ? pcpus : vcpus);
-            slice = DefaultHostSlice(s, pcpus, vcpus, hostTick, request);
+            slice = DefaultHostSlice(hostTick, request);
         }
 
         var nmi = s.GetRate("nmi.rate");
@@ -363,22 +364,30 @@ public static class ScenarioBuilder
     /// pCPU of a HZ=250 host run 4 ms each in turn. A thread that got the pCPU at a tick (a slice
     /// end) runs exactly whole ticks; one that got it between ticks (a wakeup, a block) ends at
     /// that pCPU's first tick past its request, up to a tick sooner, which the model does not follow.
-    /// <c>host.hz: 0</c> (no host tick, nohz_full) cannot hold where vCPU threads share a pCPU:
-    /// <c>sched_can_stop_tick</c> (kernel/sched/core.c) keeps the tick while a CPU has more
-    /// than one runnable task, so that combination is refused; an explicit slice is taken as given.
     /// </summary>
-    private static long DefaultHostSlice(ResolvedSettings s, int pcpus, int vcpus, long hostTick, long baseSlice)
+    private static long DefaultHostSlice(long hostTick, long baseSlice)
     {
-        var shared = pcpus > 0 && pcpus < vcpus;
-        if (hostTick == 0 && shared)
-        {
-            throw s.ErrorAt("host.hz", string.Create(CultureInfo.InvariantCulture,
-                $"0 (no host tick) needs a pCPU per vCPU thread, and host.pcpus {pcpus} is below guest.vcpus {vcpus}: Linux keeps the tick while a CPU has two runnable tasks (sched_can_stop_tick), and the tick is what ends a thread's slice; give a HZ such as 250, or an explicit host.sched.slice"));
-        }
-
         // No vCPU thread waits for a pCPU without contention, so no slice ever ends: any period does.
         var period = hostTick > 0 ? hostTick : 1_000_000;
         return (baseSlice + period - 1) / period * period;
+    }
+
+    /// <summary>
+    /// <c>host.hz: 0</c> (no host tick, nohz_full) cannot hold where vCPU threads share a pCPU:
+    /// <c>sched_can_stop_tick</c> (kernel/sched/core.c) keeps the tick while a CPU has more than
+    /// one runnable task. Nor can the slice end without it, whether the base slice or an explicit
+    /// <c>host.sched.slice</c> (the request, se->slice, /sys/kernel/debug/sched/base_slice_ns): with HRTICK off
+    /// (<c>SCHED_FEAT(HRTICK, false)</c>) only the tick's <c>update_curr</c> -> <c>update_deadline</c>
+    /// finds the request used up, and a CPU-bound thread would otherwise keep its pCPU until it
+    /// blocked. So the combination is refused, the explicit slice included.
+    /// </summary>
+    private static void CheckHostTick(ResolvedSettings s, int pcpus, int vcpus, long hostTick)
+    {
+        if (hostTick == 0 && pcpus > 0 && pcpus < vcpus)
+        {
+            throw s.ErrorAt("host.hz", string.Create(CultureInfo.InvariantCulture,
+                $"0 (no host tick) needs a pCPU per vCPU thread, and host.pcpus {pcpus} is below guest.vcpus {vcpus}: Linux keeps the tick while a CPU has two runnable tasks (sched_can_stop_tick), and without HRTICK only the tick ends a thread's slice, an explicit host.sched.slice included; give a HZ such as 250"));
+        }
     }
 
     /// <summary>

@@ -92,8 +92,8 @@ public static class ScenarioSchema
                 Default = 250,
                 Min = 0,
                 Max = 10_000,
-                Description = "The host kernel's CONFIG_HZ: its scheduler tick interrupts each pCPU that runs a vCPU every 1/HZ (4 ms at 250, the kernel's default and Debian's and Ubuntu's; 1 ms at 1000, RHEL's), an EXTERNAL_INTERRUPT exit. Under kvm-pf the 5.7 host checks completions only on its way back in, so this exit also delivers a waiting page-ready; the other protocols do not wait for exits and leave it out, as they leave out the guest tick's. 0: no host tick (nohz_full with one runnable thread on the pCPU), refused with host.pcpus below guest.vcpus and the default host.sched.slice: Linux keeps the tick on a pCPU with two runnable threads, and the tick ends a slice.",
-                Source = "kernel/Kconfig.hz (default HZ_250); arch/x86/kvm/x86.c vcpu_run -> kvm_check_async_pf_completion (5.7); kernel/sched/core.c sched_can_stop_tick",
+                Description = "The host kernel's CONFIG_HZ: its scheduler tick interrupts each pCPU that runs a vCPU every 1/HZ (4 ms at 250, the kernel's default and Debian's and Ubuntu's; 1 ms at 1000, RHEL's), an EXTERNAL_INTERRUPT exit. Under kvm-pf the 5.7 host checks completions only on its way back in, so this exit also delivers a waiting page-ready; the other protocols do not wait for exits and leave it out, as they leave out the guest tick's. 0: no host tick (nohz_full with one runnable thread on the pCPU), refused with host.pcpus below guest.vcpus, an explicit host.sched.slice or not: Linux keeps the tick on a pCPU with two runnable threads, and without HRTICK only the tick ends a slice.",
+                Source = "kernel/Kconfig.hz (default HZ_250); arch/x86/kvm/x86.c vcpu_run -> kvm_check_async_pf_completion (5.7); kernel/sched/core.c sched_can_stop_tick; kernel/sched/features.h SCHED_FEAT(HRTICK, false)",
             })
             .Add(new KeySpec
             {
