@@ -84,15 +84,12 @@ public sealed record SimulationSetup
     /// <summary>Physical CPUs the vCPU threads share (<c>host.pcpus</c>); 0 or at least the vCPUs: one each, no contention.</summary>
     public int Pcpus { get; init; }
 
-    /// <summary>The host scheduler's slice for a vCPU thread when others wait for its pCPU (<c>host.sched.slice</c>).</summary>
-    public long HostSliceNs { get; init; } = 4_000_000;
-
     /// <summary>
-    /// A vCPU thread's request in the host's EEVDF (se->slice: its deadline's distance from its
-    /// vruntime, and half its lag limit); 0: <see cref="HostSliceNs"/>. The default slice is this
-    /// request rounded up to whole host ticks, the tick being what finds it used up.
+    /// A vCPU thread's request in the host's EEVDF (<c>host.sched.slice</c>; se->slice): its
+    /// deadline's distance from its vruntime and half its lag limit. The pCPU's tick ends the run
+    /// it buys: at the first tick at or after it is served (<see cref="Scheduling.HostCpus.SliceCheckAt"/>).
     /// </summary>
-    public long HostRequestNs { get; init; }
+    public long HostSliceNs { get; init; } = 4_000_000;
 
     /// <summary>A woken vCPU thread preempts a running one as EEVDF decides (<c>host.sched.wakeup_preemption</c>); false: it waits for a slice's end.</summary>
     public bool HostWakeupPreemption { get; init; } = true;

@@ -122,9 +122,14 @@ public sealed partial class Simulator
         _held = new long[_vcpus];
         Array.Fill(_held, -1);
         _hltInGuest = setup.Machine.Protocol.Host.HltInGuest;
+        // Each vCPU's host tick has a phase drawn from the seed against the guest's; shared pCPUs
+        // tick together (tick_setup_sched_timer without skew_tick), so one phase serves them all.
+        var hostTickPhase = new SimRandom(setup.Seed).Fork("host-tick");
+        var pcpuTick = -1L;
         if (setup.Pcpus > 0 && setup.Pcpus < _vcpus)
         {
-            _pcpus = new HostCpus(setup.Pcpus, _vcpus, setup.HostRequestNs > 0 ? setup.HostRequestNs : setup.HostSliceNs, setup.HostWakeupPreemption, setup.HostTickPeriodNs);
+            pcpuTick = setup.HostTickPeriodNs > 0 ? 1 + (long)hostTickPhase.NextBelow((ulong)setup.HostTickPeriodNs) : 0;
+            _pcpus = new HostCpus(setup.Pcpus, _vcpus, setup.HostSliceNs, setup.HostWakeupPreemption, setup.HostTickPeriodNs, pcpuTick);
         }
 
         _wakeBase = _sliceBase + (_pcpus is null ? 0 : _vcpus);
@@ -158,7 +163,6 @@ public sealed partial class Simulator
             : null;
         _memory = new HostMemory(_m, setup.Machine.Pages, setup.HostLimitPages, _c.HostSwapInOverhead, setup.Backings, device, setup.Reclaim, setup.PageBytes, root.Fork("swap-out"));
         _diskRng = root.Fork("guest-disk");
-        var hostTickPhase = root.Fork("host-tick");
         _pageCache = setup.HasFiles ? new GuestPageCache(_memory, setup.Machine.Pages, setup.PageCachePages) : null;
         _metrics = new RunMetrics(_m.TaskCount, setup.KeepFaultLatencies, setup.Machine.Protocol.Host.Ready == ReadyDelivery.WakeupRing);
         _tracepoints = new KvmTracepoints(_vcpus, _m.TaskCount, new TraceThreads(_vcpus, _m.WorkCapacity), trace, setup.Machine.Protocol.Host.Ready == ReadyDelivery.Interrupt)
@@ -189,7 +193,7 @@ public sealed partial class Simulator
             ScheduleVcpu(v, 0);
             if (_pcpus is not null && _pcpus.IsRunning(v))
             {
-                _queue.Schedule(_sliceBase + v, _setup.HostSliceNs);
+                _queue.Schedule(_sliceBase + v, _pcpus.SliceCheckAt(v, 0));
             }
 
             if (setup.TickPeriodNs > 0)
@@ -201,7 +205,7 @@ public sealed partial class Simulator
             if (setup.HostTickPeriodNs > 0)
             {
                 // The host's tick keeps its own clock: its phase against the guest's tick is drawn.
-                _queue.Schedule(_hostTickBase + v, 1 + (long)hostTickPhase.NextBelow((ulong)setup.HostTickPeriodNs));
+                _queue.Schedule(_hostTickBase + v, pcpuTick > 0 ? pcpuTick : 1 + (long)hostTickPhase.NextBelow((ulong)setup.HostTickPeriodNs));
             }
 
             if (setup.NmiMeanIntervalNs > 0)
@@ -767,7 +771,7 @@ public sealed partial class Simulator
             _held[v] = -1;
         }
 
-        _queue.Schedule(_sliceBase + v, _now + _setup.HostSliceNs);
+        _queue.Schedule(_sliceBase + v, _pcpus!.SliceCheckAt(v, _now));
         UpdateCategory(v);
     }
 
@@ -779,7 +783,7 @@ public sealed partial class Simulator
         {
             if (_pcpus.IsRunning(v))
             {
-                _queue.Schedule(_sliceBase + v, _now + _setup.HostSliceNs);
+                _queue.Schedule(_sliceBase + v, _pcpus!.SliceCheckAt(v, _now));
             }
 
             return;
@@ -884,7 +888,7 @@ public sealed partial class Simulator
         {
             if (pcpus.Want(v, _now, out var preempted))
             {
-                _queue.Schedule(_sliceBase + v, _now + _setup.HostSliceNs);
+                _queue.Schedule(_sliceBase + v, _pcpus!.SliceCheckAt(v, _now));
                 if (preempted >= 0)
                 {
                     // Wakeup preemption (host.sched.wakeup_preemption): the preempted vCPU waits

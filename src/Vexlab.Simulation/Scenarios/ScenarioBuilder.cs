@@ -273,13 +273,12 @@ public static class ScenarioBuilder
         var hostTick = hz > 0 ? 1_000_000_000L / hz : 0;
         CheckHostTick(s, pcpus, vcpus, hostTick);
         var slice = s.GetDuration("host.sched.slice");
-        var request = slice;
         if (slice == 0)
         {
-            // The request stays the base slice (update_entity_lag's limit and the deadlines use
-            // se->slice); only the run it buys ends at a tick.
-            request = SchedConstants.BaseSliceNs * SchedConstants.TunableFactor(pcpus > 0 ? pcpus : vcpus);
-            slice = DefaultHostSlice(hostTick, request);
+            // The base slice scaled as the host's sysctls are: sysctl_sched_base_slice x
+            // (1 + ilog2(pcpus)) (get_update_sysctl_factor). It stays the request (the deadlines and
+            // update_entity_lag's limit use se->slice); the pCPU's tick ends the run it buys.
+            slice = SchedConstants.BaseSliceNs * SchedConstants.TunableFactor(pcpus > 0 ? pcpus : vcpus);
         }
 
         var nmi = s.GetRate("nmi.rate");
@@ -317,7 +316,6 @@ public static class ScenarioBuilder
             },
             PageBytes = pageSize,
             HostSliceNs = slice,
-            HostRequestNs = request,
             HostWakeupPreemption = s.GetBool("host.sched.wakeup_preemption"),
             StealTime = s.GetBool("guest.steal_time"),
             Balance = s.GetBool("guest.sched.balance"),
@@ -352,24 +350,6 @@ public static class ScenarioBuilder
         }
 
         return stores;
-    }
-
-    /// <summary>
-    /// <c>host.sched.slice: 0</c>: <paramref name="baseSlice"/>, the base slice scaled as the host's
-    /// sysctls are (sysctl_sched_base_slice x (1 + ilog2(pcpus))), rounded up to whole host ticks. Without
-    /// HRTICK (<c>SCHED_FEAT(HRTICK, false)</c>, kernel/sched/features.h) nothing looks at a
-    /// running thread's request between ticks: <c>task_tick_fair</c> -> <c>entity_tick</c> ->
-    /// <c>update_curr</c> -> <c>update_deadline</c> (kernel/sched/fair.c, 6.6+) finds the request
-    /// used up and reschedules at the first tick after it is, so two CPU-bound threads on one
-    /// pCPU of a HZ=250 host run 4 ms each in turn. A thread that got the pCPU at a tick (a slice
-    /// end) runs exactly whole ticks; one that got it between ticks (a wakeup, a block) ends at
-    /// that pCPU's first tick past its request, up to a tick sooner, which the model does not follow.
-    /// </summary>
-    private static long DefaultHostSlice(long hostTick, long baseSlice)
-    {
-        // No vCPU thread waits for a pCPU without contention, so no slice ever ends: any period does.
-        var period = hostTick > 0 ? hostTick : 1_000_000;
-        return (baseSlice + period - 1) / period * period;
     }
 
     /// <summary>

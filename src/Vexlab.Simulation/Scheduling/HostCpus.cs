@@ -5,7 +5,8 @@ namespace Vexlab.Simulation.Scheduling;
 /// can run (in guest mode or handling an exit in the host) holds a pCPU or waits for one in FIFO
 /// order; a vCPU blocked in the host (a synchronous stall, an artificial halt, a guest HLT that
 /// exits) holds none. vCPU threads have equal weight, so the host's fair scheduler runs them
-/// round-robin: a waiting vCPU takes the pCPU of one whose slice (<c>host.sched.slice</c>) is used up.
+/// round-robin: a waiting vCPU takes the pCPU of one whose slice (<c>host.sched.slice</c>) is used up,
+/// which the pCPU's tick finds (<see cref="SliceCheckAt"/>).
 /// Time a runnable vCPU spends waiting is its steal time: what the host reports to the guest in
 /// the PV steal-time area (MSR_KVM_STEAL_TIME; record_steal_time adds the vCPU thread's
 /// sched_info.run_delay, its time on the run queue). The driver counts it as
@@ -24,6 +25,16 @@ namespace Vexlab.Simulation.Scheduling;
 /// blocks often (a stalled or halted vCPU) runs less than its share, wakes with positive lag and
 /// gets its pCPU back at once, as the woken thread does under 5.x CFS too, whose sleeper credit
 /// (place_entity: half of sched_latency) exceeds wakeup_granularity.
+/// <para>
+/// Without HRTICK (<c>SCHED_FEAT(HRTICK, false)</c>, kernel/sched/features.h) only the tick looks
+/// at a running thread's request: scheduler_tick -> task_tick_fair -> entity_tick -> update_curr
+/// -> update_deadline reschedules once the request is served. The tick is the pCPU's, not the
+/// thread's: tick_setup_sched_timer (kernel/time/tick-sched.c) starts every CPU's tick_sched timer
+/// at the same tick_init_jiffy_update() and, with skew_tick=0 (the default, sched_skew_tick), adds
+/// no per-CPU offset, so all pCPUs tick together every TICK_NSEC. A thread that got its pCPU
+/// between two ticks is found used up at the first tick at or after its request is served, not
+/// whole periods after it got the pCPU.
+/// </para>
 /// </remarks>
 public sealed class HostCpus
 {
@@ -36,6 +47,8 @@ public sealed class HostCpus
     private readonly long[] _deadline;
     private readonly long _request;
     private readonly long _lagLimit;
+    private readonly long _tick;
+    private readonly long _tickPhase;
     private readonly bool _wakeupPreemption;
     private long _baseline;
     private int _head;
@@ -49,8 +62,12 @@ public sealed class HostCpus
     /// not the whole ticks the driver lets a thread run before the tick finds it used up.
     /// </param>
     /// <param name="wakeupPreemption">A woken thread preempts as EEVDF decides; false: it always queues.</param>
-    /// <param name="tickNs">The host's tick period (1 s / <c>host.hz</c>); 0: no tick.</param>
-    public HostCpus(int pcpus, int vcpus, long sliceNs = 1_000_000, bool wakeupPreemption = true, long tickNs = 0)
+    /// <param name="tickNs">
+    /// The host's tick period (1 s / <c>host.hz</c>); 0: no tick, and a slice ends the moment its
+    /// request is served (a setup built by hand; scenarios refuse no tick on shared pCPUs).
+    /// </param>
+    /// <param name="tickPhaseNs">When the pCPUs tick: at this time and every <paramref name="tickNs"/> before and after it.</param>
+    public HostCpus(int pcpus, int vcpus, long sliceNs = 1_000_000, bool wakeupPreemption = true, long tickNs = 0, long tickPhaseNs = 0)
     {
         _free = pcpus;
         _running = new bool[vcpus];
@@ -66,6 +83,8 @@ public sealed class HostCpus
         // tick (host.hz): at HZ=250 the 0.75 ms base slice keeps a 4 ms tick of lag, not 1.5 ms.
         _lagLimit = Math.Max(2 * _request, Math.Max(tickNs, 0));
         _wakeupPreemption = wakeupPreemption;
+        _tick = Math.Max(tickNs, 0);
+        _tickPhase = _tick > 0 ? ((tickPhaseNs % _tick) + _tick) % _tick : 0;
     }
 
     /// <summary>vCPU <paramref name="v"/> holds a pCPU.</summary>
@@ -148,6 +167,29 @@ public sealed class HostCpus
         var next = GrantNext(now);
         SetBaseline(now, avg);
         return next;
+    }
+
+    /// <summary>
+    /// When the tick of running vCPU <paramref name="v"/>'s pCPU next finds its request used up,
+    /// for a thread that got the pCPU, or had its request renewed, at <paramref name="now"/>: the
+    /// first tick at or after a request's run from now.
+    /// </summary>
+    public long SliceCheckAt(int v, long now)
+    {
+        _ = v;
+        return NextTick(now + _request);
+    }
+
+    /// <summary>The first tick of the pCPUs at or after <paramref name="t"/>; <paramref name="t"/> itself without a tick.</summary>
+    public long NextTick(long t)
+    {
+        if (_tick == 0)
+        {
+            return t;
+        }
+
+        var k = t <= _tickPhase ? 0 : (t - _tickPhase + _tick - 1) / _tick;
+        return _tickPhase + (k * _tick);
     }
 
     /// <summary>vCPU <paramref name="v"/>'s slice is used up: if another waits, it gets the pCPU (returned) and <paramref name="v"/> queues.</summary>

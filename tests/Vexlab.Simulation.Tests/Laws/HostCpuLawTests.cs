@@ -214,35 +214,80 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(1000, 2_000_000)]
-    [InlineData(250, 4_000_000)]
-    public void TwoPcpus_TheScaledBaseSliceRoundsUpToWholeTicks(int hz, long slice)
+    [InlineData(1000, 1_500_000)]
+    [InlineData(250, 1_500_000)]
+    public void TwoPcpus_SlicesEndAtTheFirstTickPastTheScaledBaseSlice(int hz, long request)
     {
-        // Three vCPUs on two pCPUs: the base slice is 0.75 ms x (1 + ilog2(2)) = 1.5 ms, two ticks
-        // at HZ=1000 and one at HZ=250. The pCPUs' slices start and end together, so every wait
-        // for a pCPU lasts whole slices.
+        // Three vCPUs on two pCPUs: the base slice is 0.75 ms x (1 + ilog2(2)) = 1.5 ms. The pCPUs
+        // tick together (no skew_tick), so every slice ends on that one grid, at the first tick at
+        // or after the request is served: it lasts at least the request and less than a tick more.
         var (_, trace) = ScenarioRuns.RunTraced(ThreeBusyVcpus, "sync", "host.pcpus=2", $"host.hz={hz}", "duration=60ms");
-        var waits = Enumerable.Range(0, 3).SelectMany(v => StealSpans(trace, v)).ToList();
-        output.WriteLine(string.Join(", ", waits));
-        Assert.Contains(waits, w => w > 0);
-        Assert.All(waits, w => Assert.Equal(0, w % slice));
+        var tick = 1_000_000_000L / hz;
+        var runs = Enumerable.Range(0, 3).SelectMany(v => PreemptedRuns(trace, v)).ToList();
+        output.WriteLine(string.Join(", ", runs));
+        Assert.True(runs.Count > 10, $"{runs.Count} slice ends");
+        Assert.Single(runs.Select(r => r.End % tick).Distinct());
+        Assert.All(runs, r => Assert.InRange(r.End - r.Start, request, request + tick - 1));
     }
 
     [Theory]
-    [InlineData(1, "", 4_000_000, 750_000)]
-    [InlineData(2, "", 4_000_000, 1_500_000)]
-    [InlineData(2, "host.hz=1000", 2_000_000, 1_500_000)]
-    [InlineData(1, "host.sched.slice=2ms", 2_000_000, 2_000_000)]
-    public void TheSliceRunsWholeTicks_ButTheRequestStaysTheBaseSlice(int pcpus, string set, long slice, long request)
+    [InlineData(1, "", 750_000)]
+    [InlineData(2, "", 1_500_000)]
+    [InlineData(2, "host.hz=1000", 1_500_000)]
+    [InlineData(1, "host.sched.slice=2ms", 2_000_000)]
+    public void TheSliceIsTheRequest_TheBaseSliceScaledOrAsGiven(int pcpus, string set, long request)
     {
-        // se->slice is the base slice, 0.75 ms x (1 + ilog2(pcpus)): the deadline is that far
-        // above the vruntime and update_entity_lag clamps to max(2 x se->slice, TICK_NSEC). Only
-        // the run it buys ends at a tick. An explicit host.sched.slice is both.
+        // se->slice is the base slice, 0.75 ms x (1 + ilog2(pcpus)), whatever HZ is: the deadline
+        // is that far above the vruntime and update_entity_lag clamps to max(2 x se->slice,
+        // TICK_NSEC). The pCPU's tick ends the run it buys. An explicit host.sched.slice is the request.
         var entry = Overrides.ParseProtocols("sync")[0];
         var sets = set.Length == 0 ? [$"host.pcpus={pcpus}"] : new[] { $"host.pcpus={pcpus}", set };
         var run = ScenarioRunner.Prepare(ScenarioDocument.Parse(ThreeBusyVcpus, "law.yaml"), "law.yaml", entry, Overrides.ParseSets(sets), [entry.Protocol]);
-        Assert.Equal(slice, run.Setup.HostSliceNs);
-        Assert.Equal(request, run.Setup.HostRequestNs);
+        Assert.Equal(request, run.Setup.HostSliceNs);
+    }
+
+    /// <summary>
+    /// vCPU 0 sleeps 1.7 ms at a time and computes 50 us between (its vCPU halts and gives up the
+    /// pCPU), vCPUs 1 and 2 only compute: on one pCPU a busy vCPU often gets it between two ticks,
+    /// when vCPU 0 halts.
+    /// </summary>
+    private const string SleeperBesideTwoBusy = """
+        name: sleeper-beside-two-busy
+        duration: 100ms
+        guest:
+          vcpus: 3
+        tasks:
+          - name: sleeper
+            vcpu: 0
+            loop: sleep 1700us; compute 50us
+          - name: b
+            vcpu: 1
+            loop: compute 10
+          - name: c
+            vcpu: 2
+            loop: compute 10
+        """;
+
+    [Theory]
+    [InlineData("sync", 1000)]
+    [InlineData("sync", 250)]
+    [InlineData("kvm-pf-int", 1000)]
+    public void AVcpuThatGotItsPcpuBetweenTicksEndsItsSliceAtThatPcpusTick(string protocol, int hz)
+    {
+        // The tick that finds a request used up is the pCPU's (scheduler_tick -> task_tick_fair ->
+        // update_curr -> update_deadline), and the pCPUs tick on one grid. A busy vCPU that got the
+        // pCPU when vCPU 0 halted, between ticks, ran whole periods from then: its slice ended off
+        // the grid (at HZ=1000 under sync the busy vCPUs' 97 slice ends fell at 37 points of the
+        // period). Now every slice end is on it, at the first tick at or after the request
+        // (0.75 ms) is served. Without wakeup preemption a busy vCPU loses its pCPU only there.
+        var (_, trace) = ScenarioRuns.RunTraced(SleeperBesideTwoBusy, protocol, "host.pcpus=1", $"host.hz={hz}",
+            "host.sched.wakeup_preemption=false");
+        var tick = 1_000_000_000L / hz;
+        var runs = new[] { 1, 2 }.SelectMany(v => PreemptedRuns(trace, v)).ToList();
+        output.WriteLine(string.Join(", ", runs));
+        Assert.True(runs.Count > 5, $"{runs.Count} slice ends");
+        Assert.Single(runs.Select(r => r.End % tick).Distinct());
+        Assert.All(runs, r => Assert.InRange(r.End - r.Start, 750_000, 750_000 + tick - 1));
     }
 
     [Fact]
@@ -253,25 +298,33 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         Assert.Equal(3 * r.SimulatedNs, r.VcpuGuestNs);
     }
 
-    /// <summary>The lengths of vCPU <paramref name="v"/>'s waits for a pCPU that ended before the run did.</summary>
-    private static List<long> StealSpans(RecordingSink trace, int v)
+    /// <summary>
+    /// vCPU <paramref name="v"/>'s runs in the guest that ended with it runnable and waiting for a
+    /// pCPU (a slice's end or a wakeup preemption): from the record that put it in the guest to the
+    /// one that made it wait.
+    /// </summary>
+    private static List<(long Start, long End)> PreemptedRuns(RecordingSink trace, int v)
     {
-        var spans = new List<long>();
+        var runs = new List<(long, long)>();
         var since = -1L;
         foreach (var x in trace.Records.Where(x => x.Kind == TraceKind.VcpuState && x.Vcpu == v).OrderBy(x => x.TimeNs))
         {
-            if (x.State == VcpuState.WaitingForPcpu && since < 0)
+            if (x.State == VcpuState.Guest && since < 0)
             {
                 since = x.TimeNs;
             }
-            else if (x.State != VcpuState.WaitingForPcpu && since >= 0)
+            else if (x.State != VcpuState.Guest && since >= 0)
             {
-                spans.Add(x.TimeNs - since);
+                if (x.State == VcpuState.WaitingForPcpu)
+                {
+                    runs.Add((since, x.TimeNs));
+                }
+
                 since = -1;
             }
         }
 
-        return spans;
+        return runs;
     }
 
     private static long SumCpu(Vexlab.Simulation.Driver.SimulationResult r)
