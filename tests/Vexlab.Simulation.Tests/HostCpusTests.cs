@@ -96,4 +96,38 @@ public sealed class HostCpusTests
         Assert.Equal(-1, cpus.Block(1, 10_000 * Us));
         Assert.Equal(4_000 * Us, cpus.Lag(1));
     }
+
+    [Fact]
+    public void AThreadPreemptedMidRequestRunsOnlyTheRestOfItWhenItComesBack()
+    {
+        // EEVDF keeps a preempted thread's vruntime and deadline (set_next_entity only stashes the
+        // deadline; update_deadline renews it once served): 0 had served 400 us of its 1 ms
+        // request when 1 preempted it, so back on the pCPU at 1,600 us the 100 us tick finds it
+        // used up at 2,200 us, not a whole request later at 2,600 us.
+        var cpus = new HostCpus(pcpus: 1, vcpus: 2, sliceNs: 1_000 * Us, tickNs: 100 * Us);
+        Assert.True(cpus.Want(0, 0));
+        Assert.False(cpus.Want(1, 0));
+        Assert.Equal(1, cpus.SliceEnd(0, 1_000 * Us));
+        Assert.Equal(0, cpus.Block(1, 1_100 * Us));
+        Assert.True(cpus.Want(1, 1_500 * Us, out var preempted));
+        Assert.Equal(0, preempted);
+        Assert.Equal(0, cpus.Block(1, 1_600 * Us));
+        Assert.Equal(2_200 * Us, cpus.SliceCheckAt(0, 1_600 * Us));
+
+        // Used up there with nobody waiting: a new request, checked a whole one later.
+        Assert.Equal(-1, cpus.SliceEnd(0, 2_200 * Us));
+        Assert.Equal(3_200 * Us, cpus.SliceCheckAt(0, 2_200 * Us));
+    }
+
+    [Fact]
+    public void ATickBeforeTheRequestIsServedDoesNotEndTheSlice()
+    {
+        // update_deadline returns early while vruntime < deadline: no resched, whoever waits.
+        var cpus = new HostCpus(pcpus: 1, vcpus: 2, sliceNs: 1_000 * Us, tickNs: 100 * Us);
+        Assert.True(cpus.Want(0, 0));
+        Assert.False(cpus.Want(1, 0));
+        Assert.Equal(-1, cpus.SliceEnd(0, 900 * Us));
+        Assert.True(cpus.IsRunning(0));
+        Assert.Equal(1, cpus.SliceEnd(0, 1_000 * Us));
+    }
 }

@@ -35,6 +35,14 @@ namespace Vexlab.Simulation.Scheduling;
 /// between two ticks is found used up at the first tick at or after its request is served, not
 /// whole periods after it got the pCPU.
 /// </para>
+/// <para>
+/// A thread that loses its pCPU before its request is served keeps its vruntime and deadline: it
+/// is not dequeued (put_prev_entity puts it back on the tree), set_next_entity only stashes the
+/// deadline in vlag when it is picked again, and update_deadline gives a new request only once
+/// the vruntime passes the deadline. So it runs the rest of that request, not a new one, and the
+/// tick then finds it used up. A request served before the tick came is renewed as the thread
+/// stops (put_prev_entity and check_preempt_wakeup_fair call update_curr first).
+/// </para>
 /// </remarks>
 public sealed class HostCpus
 {
@@ -170,15 +178,11 @@ public sealed class HostCpus
     }
 
     /// <summary>
-    /// When the tick of running vCPU <paramref name="v"/>'s pCPU next finds its request used up,
-    /// for a thread that got the pCPU, or had its request renewed, at <paramref name="now"/>: the
-    /// first tick at or after a request's run from now.
+    /// When the tick of running vCPU <paramref name="v"/>'s pCPU next finds its request used up:
+    /// the first tick at or after the rest of its request (deadline - vruntime) is served from
+    /// <paramref name="now"/>. A thread preempted mid-request gets only that rest back.
     /// </summary>
-    public long SliceCheckAt(int v, long now)
-    {
-        _ = v;
-        return NextTick(now + _request);
-    }
+    public long SliceCheckAt(int v, long now) => NextTick(now + Math.Max(_deadline[v] - Vruntime(v, now), 1));
 
     /// <summary>The first tick of the pCPUs at or after <paramref name="t"/>; <paramref name="t"/> itself without a tick.</summary>
     public long NextTick(long t)
@@ -200,13 +204,15 @@ public sealed class HostCpus
             return -1;
         }
 
-        // update_deadline: a new request of one slice once the old one is served.
+        // update_deadline: a new request of one slice once the old one is served, and only then
+        // a resched (with another thread waiting).
         var vr = Vruntime(v, now);
-        if (vr >= _deadline[v])
+        if (vr < _deadline[v])
         {
-            _deadline[v] = vr + _request;
+            return -1;
         }
 
+        _deadline[v] = vr + _request;
         if (_count == 0)
         {
             return -1;
@@ -326,6 +332,13 @@ public sealed class HostCpus
     {
         _vruntime[v] += now - _since[v];
         _running[v] = false;
+
+        // put_prev_entity -> update_curr -> update_deadline: a request served since the last tick
+        // is renewed here, and one not yet served is kept for the thread's next turn.
+        if (_vruntime[v] >= _deadline[v])
+        {
+            _deadline[v] = _vruntime[v] + _request;
+        }
     }
 
     private int GrantNext(long now)

@@ -290,12 +290,71 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         Assert.All(runs, r => Assert.InRange(r.End - r.Start, 750_000, 750_000 + tick - 1));
     }
 
+    [Theory]
+    [InlineData(1000, "2ms", 2_000_000)]
+    [InlineData(1000, "0", 750_000)]
+    [InlineData(250, "3ms", 3_000_000)]
+    public void APreemptedVcpuRunsOnlyTheRestOfItsRequest(int hz, string slice, long request)
+    {
+        // vCPU 0 wakes every 1.75 ms owed time and preempts the busy vCPU that runs, mid-request.
+        // EEVDF keeps that thread's deadline, so back on the pCPU it runs only the rest of the
+        // request, and the first tick past it ends the slice: a busy vCPU's time in the guest
+        // since its request was last renewed (at a slice end, or at a preemption after it was
+        // served: update_curr runs first) stays below the request and a tick. It got a whole new
+        // slice each time it came back: at HZ=1000 and a 2 ms slice, 10 of 65 preemptions found
+        // it above 3 ms, up to 4.47 ms.
+        var (_, trace) = ScenarioRuns.RunTraced(SleeperBesideTwoBusy, "sync", "host.pcpus=1", $"host.hz={hz}", $"host.sched.slice={slice}");
+        var tick = 1_000_000_000L / hz;
+        foreach (var v in new[] { 1, 2 })
+        {
+            var sinceRenewed = 0L;
+            var runs = PreemptedRuns(trace, v);
+            Assert.True(runs.Count > 5, $"vCPU {v}: {runs.Count} preemptions");
+            var ran = GuestRuns(trace, v);
+            foreach (var (start, end) in ran)
+            {
+                sinceRenewed += end - start;
+                if (!runs.Contains((start, end)))
+                {
+                    continue;
+                }
+
+                Assert.True(sinceRenewed < request + tick, $"vCPU {v}: {sinceRenewed} ns since its request was renewed, preempted at {end}");
+                if (sinceRenewed >= request)
+                {
+                    sinceRenewed = 0;
+                }
+            }
+        }
+    }
+
     [Fact]
     public void OnePcpuPerVcpu_IsTheDefaultAndStealsNothing()
     {
         var r = ScenarioRuns.Run(ThreeBusyVcpus, "sync");
         Assert.Equal(0, r.VcpuStealNs);
         Assert.Equal(3 * r.SimulatedNs, r.VcpuGuestNs);
+    }
+
+    /// <summary>vCPU <paramref name="v"/>'s runs in the guest, however they ended.</summary>
+    private static List<(long Start, long End)> GuestRuns(RecordingSink trace, int v)
+    {
+        var runs = new List<(long, long)>();
+        var since = -1L;
+        foreach (var x in trace.Records.Where(x => x.Kind == TraceKind.VcpuState && x.Vcpu == v).OrderBy(x => x.TimeNs))
+        {
+            if (x.State == VcpuState.Guest && since < 0)
+            {
+                since = x.TimeNs;
+            }
+            else if (x.State != VcpuState.Guest && since >= 0)
+            {
+                runs.Add((since, x.TimeNs));
+                since = -1;
+            }
+        }
+
+        return runs;
     }
 
     /// <summary>
