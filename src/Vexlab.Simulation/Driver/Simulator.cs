@@ -951,7 +951,7 @@ public sealed partial class Simulator
                 // __schedule -> pick_next_task_fair updates the current task first (update_curr), so
                 // pick_eevdf weighs its vruntime as of now, not as of the last event that charged it.
                 owner._sched.Advance(vcpu, owner._now);
-                return owner._sched.Pick(vcpu, fallback);
+                return owner._sched.Pick(vcpu, current, fallback);
             }
 
             var pick = owner._replayPick;

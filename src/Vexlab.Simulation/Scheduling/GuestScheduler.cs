@@ -38,7 +38,8 @@ public sealed class GuestScheduler
     private readonly long[] _last;
     private readonly int[] _curr;
     private readonly bool[] _charge;
-    private readonly bool[] _sliceUsed;
+    private readonly bool[] _reschedPending;
+    private readonly int[] _skip;
     private readonly long[] _minVruntime;
     private readonly long _slice;
     private readonly long _latency;
@@ -75,7 +76,9 @@ public sealed class GuestScheduler
         _last = new long[_vcpus];
         _curr = new int[_vcpus];
         _charge = new bool[_vcpus];
-        _sliceUsed = new bool[_vcpus];
+        _reschedPending = new bool[_vcpus];
+        _skip = new int[_vcpus];
+        Array.Fill(_skip, -1);
         _minVruntime = new long[_vcpus];
         var factor = SchedConstants.TunableFactor(_vcpus);
         _slice = SchedConstants.BaseSliceNs * factor;
@@ -148,9 +151,18 @@ public sealed class GuestScheduler
             _vruntime[c] += delta * SchedConstants.Nice0Weight / _weight[c];
             if (_policy == SchedPolicy.Eevdf && _vruntime[c] >= _deadline[c])
             {
-                // update_deadline: a used-up request gets a new deadline, and a reschedule.
+                // 6.6's update_deadline, from every update_curr (the tick, enqueue_entity of a woken
+                // task, check_preempt_wakeup_fair, dequeue_entity, yield_task_fair, the pick): a
+                // used-up request gets a new deadline, and resched_curr when cfs_rq->nr_running > 1.
+                // nr_running counts the current task and, at a wakeup, not yet the woken one:
+                // enqueue_entity calls update_curr before account_entity_enqueue. The reschedule is
+                // pending until the model's next preemption point, which a tick or a wakeup on
+                // this vCPU raises (TickPreempts, WakeupPreempts), or a schedule() clears (Pick).
                 _deadline[c] = _vruntime[c] + VirtualSlice(c);
-                _sliceUsed[v] = true;
+                if (NrRunning(v) > 1)
+                {
+                    _reschedPending[v] = true;
+                }
             }
         }
 
@@ -191,6 +203,10 @@ public sealed class GuestScheduler
     {
         _prevSumExec[next] = _sumExec[next];
 
+        // 5.14+ set_next_entity starts with clear_buddies (the skip buddy goes once it is picked;
+        // message id 20210422123308.437092775@infradead.org moved it there from pick_next_entity).
+        ClearSkip(next);
+
         // set_next_entity's HACK (63304558ba5d): stash the deadline at the point of pick, so
         // pick_eevdf can tell the request it was picked with from one update_deadline gave it since.
         // A re-pick of the task already running switches nothing and, as pick_next_task_fair's
@@ -216,6 +232,9 @@ public sealed class GuestScheduler
         // update_entity_lag overwrites the vlag that held the stash: the request is over.
         _pickedDeadline[t] = NotPicked;
         _onRq[t] = false;
+
+        // 5.x dequeue_entity: clear_buddies.
+        ClearSkip(t);
     }
 
     /// <summary>Task <paramref name="t"/> woke: place it in its vCPU's queue (place_entity).</summary>
@@ -227,18 +246,38 @@ public sealed class GuestScheduler
         }
     }
 
-    /// <summary>pick_next_entity among the runnable tasks of <paramref name="v"/>; <paramref name="fallback"/> when none.</summary>
-    public int Pick(int v, int fallback)
+    /// <summary>
+    /// schedule()'s pick_next_entity among the runnable tasks of <paramref name="v"/>, whose current
+    /// task is <paramref name="current"/> (still queued unless it slept or exited); <paramref name="fallback"/> when none.
+    /// </summary>
+    public int Pick(int v, int current, int fallback)
     {
+        // __schedule clears TIF_NEED_RESCHED: a reschedule update_deadline asked for is served.
+        _reschedPending[v] = false;
         var best = -1;
         if (_policy == SchedPolicy.Eevdf)
         {
-            // pick_eevdf: the eligible entity (lag >= 0) with the earliest virtual deadline.
             var avg = AverageVruntime(v);
+
+            // 6.6's pick_next_task_fair under CONFIG_FAIR_GROUP_SCHED (the distributions' kernels)
+            // picks before put_prev_entity: cfs_rq->curr is still the task that calls schedule(),
+            // and pick_eevdf keeps it under RUN_TO_PARITY (63304558ba5d) while it is queued,
+            // eligible and within the request it was picked with (curr->vlag == curr->deadline).
+            // That holds here when it was woken before its schedule() (ttwu set it back to
+            // TASK_RUNNING, so __schedule did not dequeue it), or when the wakeup that asked for
+            // the reschedule has since stopped being a reason; a tick, a yield and a used-up
+            // request all give it a new deadline first, and then it competes as any other task.
+            if (_runToParity && current >= _vcpus && _onRq[current] && _m.Task(current).Status is TaskPhase.Runnable or TaskPhase.Running
+                && _vruntime[current] <= avg
+                && _pickedDeadline[current] == _deadline[current])
+            {
+                return current;
+            }
+
+            // pick_eevdf: the eligible entity (lag >= 0) with the earliest virtual deadline.
             foreach (var t in Queue(v))
             {
-                if (_m.Task(t).Status == TaskPhase.Runnable && _vruntime[t] <= avg
-                    && (best < 0 || _deadline[t] < _deadline[best]))
+                if (Runnable(t) && _vruntime[t] <= avg && (best < 0 || _deadline[t] < _deadline[best]))
                 {
                     best = t;
                 }
@@ -247,12 +286,17 @@ public sealed class GuestScheduler
 
         if (best < 0)
         {
-            // CFS: the leftmost entity, the smallest vruntime.
-            foreach (var t in Queue(v))
+            // CFS: the leftmost entity, the smallest vruntime (and EEVDF's "picking leftmost").
+            best = Leftmost(v, -1);
+            if (_policy == SchedPolicy.Cfs && best >= 0 && best == _skip[v])
             {
-                if (_m.Task(t).Status == TaskPhase.Runnable && (best < 0 || _vruntime[t] < _vruntime[best]))
+                // 5.x/6.1 pick_next_entity: avoid the skip buddy sched_yield set, if the next one
+                // in vruntime order is not more than wakeup_gran(left) behind it
+                // (wakeup_preempt_entity(second, left) < 1).
+                var second = Leftmost(v, best);
+                if (second >= 0 && _vruntime[second] - _vruntime[best] <= WakeupGranularity(best))
                 {
-                    best = t;
+                    best = second;
                 }
             }
         }
@@ -271,9 +315,10 @@ public sealed class GuestScheduler
 
         if (_policy == SchedPolicy.Eevdf)
         {
-            // 6.6's entity_tick -> update_curr -> update_deadline: reschedule once the request is used up.
-            var used = _sliceUsed[v];
-            _sliceUsed[v] = false;
+            // 6.6's entity_tick -> update_curr -> update_deadline: reschedule once the request is
+            // used up (now, or at an update since that asked for a reschedule no one served yet).
+            var used = _reschedPending[v];
+            _reschedPending[v] = false;
             return used;
         }
 
@@ -282,6 +327,8 @@ public sealed class GuestScheduler
         var deltaExec = _sumExec[current] - _prevSumExec[current];
         if (deltaExec > ideal)
         {
+            // check_preempt_tick: resched_curr, then clear_buddies(cfs_rq, curr).
+            ClearSkip(current);
             return true;
         }
 
@@ -304,24 +351,34 @@ public sealed class GuestScheduler
 
     /// <summary>
     /// sched_yield from task <paramref name="t"/>, current on vCPU <paramref name="v"/>, before its
-    /// schedule(). 6.6's yield_task_fair (147f3efaa241) does nothing with one task on the queue;
-    /// otherwise it updates the current task and pushes its deadline one request later, so that
-    /// pick_eevdf prefers any other eligible task. (79104becf42b, 6.17, forfeits the remaining
-    /// vruntime instead; 5.x CFS sets a skip buddy, which the CFS policy here leaves out.)
+    /// schedule(). yield_task_fair does nothing with one task on the queue. Otherwise 6.6's
+    /// (147f3efaa241) updates the current task and pushes its deadline one request later, so that
+    /// pick_eevdf prefers any other eligible task (79104becf42b, 6.17, forfeits the remaining
+    /// vruntime instead); 5.x/6.1's marks it the skip buddy (set_skip_buddy), which
+    /// pick_next_entity then passes over for a task not more than wakeup_gran behind it.
     /// </summary>
     public void Yield(int v, int t, long now)
     {
         Advance(v, now);
-        if (_policy != SchedPolicy.Eevdf || t < _vcpus || _curr[v] != t)
+        if (t < _vcpus || _curr[v] != t)
         {
             return;
         }
 
         foreach (var q in Queue(v))
         {
-            if (q != t && _m.Task(q).Status == TaskPhase.Runnable)
+            if (q != t && Runnable(q))
             {
-                _deadline[t] += VirtualSlice(t);
+                if (_policy == SchedPolicy.Eevdf)
+                {
+                    _deadline[t] += VirtualSlice(t);
+                }
+                else
+                {
+                    // clear_buddies(cfs_rq, se), then set_skip_buddy(se).
+                    _skip[v] = t;
+                }
+
                 return;
             }
         }
@@ -344,6 +401,16 @@ public sealed class GuestScheduler
 
         if (_policy == SchedPolicy.Eevdf)
         {
+            if (_reschedPending[v])
+            {
+                // The wakeup's enqueue_entity -> update_curr found the current task's request used
+                // up, with another task queued beside it: update_deadline already called
+                // resched_curr, whatever check_preempt_wakeup_fair says of the woken task. The
+                // preemption point then picks by pick_eevdf among all of them, the woken one or not.
+                _reschedPending[v] = false;
+                return true;
+            }
+
             // 6.6: preempt when pick_eevdf would pick the woken task now. pick_eevdf first drops
             // curr if it is off the queue or not eligible; with RUN_TO_PARITY (63304558ba5d, on by
             // default) it then keeps an eligible curr whose deadline is still the one it was picked
@@ -370,7 +437,7 @@ public sealed class GuestScheduler
 
         // wakeup_preempt_entity(curr, se): vdiff > wakeup_gran(se), in se's virtual time.
         var vdiff = _vruntime[curr] - _vruntime[woken];
-        return vdiff > _wakeupGranularity * SchedConstants.Nice0Weight / _weight[woken];
+        return vdiff > WakeupGranularity(woken);
     }
 
     /// <summary>
@@ -399,6 +466,12 @@ public sealed class GuestScheduler
         _onRq[t] = false;
         _waiting[t] = false;
         _pickedDeadline[t] = NotPicked;
+        if (_skip[from] == t)
+        {
+            // detach_task -> dequeue_entity -> clear_buddies (the model already moved it: not ClearSkip).
+            _skip[from] = -1;
+        }
+
         Remove(from, t);
         Insert(to, t);
         if (queued && _policy == SchedPolicy.Eevdf)
@@ -407,6 +480,51 @@ public sealed class GuestScheduler
         }
 
         _onRq[t] = queued;
+    }
+
+    private bool Runnable(int t) => _m.Task(t).Status == TaskPhase.Runnable;
+
+    /// <summary>cfs_rq->nr_running: the queued tasks of <paramref name="v"/>, the current one included.</summary>
+    private int NrRunning(int v)
+    {
+        var n = 0;
+        foreach (var t in Queue(v))
+        {
+            if (_onRq[t])
+            {
+                n++;
+            }
+        }
+
+        return n;
+    }
+
+    /// <summary>The runnable task of <paramref name="v"/> with the smallest vruntime other than <paramref name="except"/>, or -1.</summary>
+    private int Leftmost(int v, int except)
+    {
+        var best = -1;
+        foreach (var t in Queue(v))
+        {
+            if (t != except && Runnable(t) && (best < 0 || _vruntime[t] < _vruntime[best]))
+            {
+                best = t;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>wakeup_gran(se): sysctl_sched_wakeup_granularity in <paramref name="t"/>'s virtual time.</summary>
+    private long WakeupGranularity(int t) => _wakeupGranularity * SchedConstants.Nice0Weight / _weight[t];
+
+    /// <summary>clear_buddies(cfs_rq, se) for the skip buddy: <paramref name="t"/> is no longer skipped.</summary>
+    private void ClearSkip(int t)
+    {
+        var v = _m.Task(t).Vcpu;
+        if (_skip[v] == t)
+        {
+            _skip[v] = -1;
+        }
     }
 
     /// <summary>No deadline is stashed: the task has not been picked since it was last queued.</summary>

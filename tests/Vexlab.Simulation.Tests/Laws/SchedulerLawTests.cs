@@ -1,5 +1,9 @@
 using CsCheck;
+using Vexlab.Model.Machine;
+using Vexlab.Scenarios.Documents;
+using Vexlab.Simulation.Scenarios;
 using Vexlab.Simulation.Scheduling;
+using Vexlab.Simulation.Tracing;
 
 namespace Vexlab.Simulation.Tests.Laws;
 
@@ -75,6 +79,83 @@ public sealed class SchedulerLawTests
 
             Assert.Equal(r.SimulatedNs, cpu);
         }, iter: 16, threads: 1);
+    }
+
+    /// <summary>One vCPU: a nice 0 task picked first, and a nice -10 one.</summary>
+    private const string FreshPair = """
+        name: fresh-pair
+        duration: 10ms
+        tasks:
+          - name: a
+            loop: compute 100us
+          - name: b
+            nice: -10
+            loop: compute 100us
+        """;
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void UnderRunToParity_ScheduleKeepsTheCurrentTaskWithinTheRequestItWasPickedWith(bool runToParity)
+    {
+        // Both tasks are fresh forks at the same vruntime: a, just picked, is eligible (at the
+        // average) with its first request (half a slice, 0.375 ms of nice-0 virtual time) ahead,
+        // and b's request ends sooner (0.375 ms x 1024 / 9548). A schedule() now, a woken before
+        // it slept, runs 6.6's pick_next_task_fair with cfs_rq->curr still a (CONFIG_FAIR_GROUP_SCHED
+        // picks before put_prev_entity), and pick_eevdf returns curr under RUN_TO_PARITY while
+        // curr->vlag == curr->deadline. Without the feature it picks b, the earliest deadline, as
+        // the pick did with the feature on too before it looked at the current task.
+        var entry = Overrides.ParseProtocols("sync")[0];
+        var run = ScenarioRunner.Prepare(ScenarioDocument.Parse(FreshPair, "law.yaml"), "law.yaml", entry, Overrides.ParseSets([]), [entry.Protocol]);
+        var machine = new Machine(run.Setup.Machine);
+        var a = machine.WorkloadTask(0);
+        var b = machine.WorkloadTask(1);
+        var nice = new int[machine.TaskCount];
+        nice[b] = -10;
+        var sched = new GuestScheduler(machine, 1, SchedPolicy.Eevdf, nice, 4_000_000, runToParity);
+        Assert.Equal(a, (int)machine.Vcpu(0).CurrentTask);
+        Assert.Equal(runToParity ? a : b, sched.Pick(0, a, 0));
+
+        // Once a has run its request, update_deadline (the pick's update_curr) gives it a new
+        // deadline, and it is past the average besides: b runs, feature or not.
+        sched.Advance(0, 400_000);
+        Assert.Equal(b, sched.Pick(0, a, 0));
+    }
+
+    /// <summary>One vCPU: two tasks that yield after each 10 us, one of them nice -5.</summary>
+    private const string TwoYielders = """
+        name: two-yielders
+        duration: 50ms
+        tasks:
+          - name: a
+            nice: -5
+            loop: compute 10us; yield
+          - name: b
+            loop: compute 10us; yield
+        """;
+
+    [Theory]
+    [InlineData("sync")]
+    [InlineData("ve")]
+    public void UnderCfs_AYieldHandsTheCpuToATaskWithinWakeupGranularity_AndTheSplitStaysByWeight(string protocol)
+    {
+        // 6.1's yield_task_fair makes the yielder the skip buddy (set_skip_buddy), and
+        // pick_next_entity passes over it for the next task in vruntime order when that one is
+        // not more than wakeup_gran(left) behind: 1 ms x 1024 / 3121 = 328 us of a's virtual time.
+        // a's 10 us is 3.3 us of virtual time and b's 10, so the gap grows 6.7 us a round and
+        // the two alternate for the first 48 rounds or so. Without the skip buddy a yield just
+        // picked the leftmost again, and a ran about three passes for each of b's from the start.
+        // Over the run the split stays by weight: 3121 / (3121 + 1024) = 75.3% for a.
+        var (r, trace) = ScenarioRuns.RunTraced(TwoYielders, protocol, "guest.sched.policy=cfs");
+        var passes = trace.Records.Where(x => x.Kind == TraceKind.TaskWork).OrderBy(x => x.TimeNs).Select(x => x.Task).Take(80).ToArray();
+        for (var i = 1; i < passes.Length; i++)
+        {
+            Assert.True(passes[i] != passes[i - 1], $"passes {i - 1} and {i} are both task {passes[i]}'s: [{string.Join(',', passes)}]");
+        }
+
+        var expected = (double)SchedConstants.WeightOf(-5) / (SchedConstants.WeightOf(-5) + SchedConstants.WeightOf(0));
+        var share = (double)r.Task("a").CpuNs / (r.Task("a").CpuNs + r.Task("b").CpuNs);
+        Assert.InRange(share, expected - 0.01, expected + 0.01);
     }
 
     [Fact]

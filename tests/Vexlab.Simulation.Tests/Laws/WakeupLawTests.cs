@@ -127,6 +127,45 @@ public sealed class WakeupLawTests
             GapsOf(SleeperBesidePack, "sync", "guest.sched.policy=cfs", "guest.sched.run_to_parity=false"));
     }
 
+    /// <summary>
+    /// One vCPU, a tick that never comes in the run: the sleeper runs first and sleeps at once,
+    /// then two CPU-bound tasks; a, picked first, is current when the sleeper wakes at 1 ms.
+    /// </summary>
+    private const string SleeperBesideTwoTicklessHogs = """
+        name: wakeup-two-hogs
+        duration: 50ms
+        guest:
+          tick: 1s
+        tasks:
+          - name: sleeper
+            loop: sleep 1ms; compute 10us
+          - name: a
+            loop: compute 100us
+          - name: b
+            loop: compute 100us
+        """;
+
+    [Theory]
+    [InlineData("sync")]
+    [InlineData("kvm-pf-int")]
+    [InlineData("ve")]
+    public void UnderEevdf_AWakeupThatFindsTheRequestUsedUp_SwitchesToThePick(string protocol)
+    {
+        // At 1 ms a has run past its first request (half a 0.75 ms slice): the wakeup's
+        // enqueue_entity -> update_curr -> update_deadline gives it a new deadline and, with b
+        // queued beside it, calls resched_curr. The reschedule interrupt's return then picks by
+        // pick_eevdf: b (eligible, deadline 0.375 ms), not a (past the average) and not the woken
+        // sleeper (deadline 1.25 ms). Acting only on the woken task's win, a kept the vCPU the
+        // whole run (b: 0 passes), as no tick came to end its request.
+        var (r, trace) = ScenarioRuns.RunTraced(SleeperBesideTwoTicklessHogs, protocol);
+        // Model tasks: the vCPU's idle task is 0, then the sleeper (1), a (2) and b (3).
+        var ofB = trace.Records.Where(x => x.Kind == TraceKind.TaskWork && x.Task == 3).Select(x => x.TimeNs).ToArray();
+        Assert.True(ofB.Length > 0, $"b never ran; a ran {r.Task("a").CpuNs} ns");
+        Assert.InRange(ofB.Min(), 1_100_000, 1_100_000 + SwitchSlackNs);
+        Assert.InRange(r.Task("a").CpuNs, 1_000_000 - SwitchSlackNs, 1_000_000 + SwitchSlackNs);
+        Assert.Equal(0, r.Task("sleeper").WorkDone);
+    }
+
     private static long[] Gaps(string protocol, params string[] sets) => GapsOf(SleeperBesideCompute, protocol, sets);
 
     /// <summary>The times between the ends of the sleeper's passes, to 1 us.</summary>
