@@ -69,6 +69,12 @@ public sealed record SimulationSetup
     /// <summary>EEVDF's RUN_TO_PARITY (<c>guest.sched.run_to_parity</c>): a wakeup does not preempt an eligible current task within the request it was picked with.</summary>
     public bool RunToParity { get; init; } = true;
 
+    /// <summary>
+    /// EEVDF's base slice, a task's request (<c>guest.sched.base_slice</c>; sysctl_sched_base_slice as
+    /// /sys/kernel/debug/sched/base_slice_ns sets it); 0: the kernel's, scaled by the vCPUs.
+    /// </summary>
+    public long GuestBaseSliceNs { get; init; }
+
     /// <summary>Lengths of compute ops whose Instr.B is 1 + an index here (B = 0: A units).</summary>
     public IReadOnlyList<ComputeSpan> ComputeSpans { get; init; } = [];
 

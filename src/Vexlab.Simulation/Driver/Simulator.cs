@@ -178,7 +178,7 @@ public sealed partial class Simulator
             nice[_vcpus + i] = setup.TaskNice[i];
         }
 
-        _sched = new GuestScheduler(_m, _vcpus, setup.SchedPolicy, nice, setup.TickPeriodNs, setup.RunToParity);
+        _sched = new GuestScheduler(_m, _vcpus, setup.SchedPolicy, nice, setup.TickPeriodNs, setup.RunToParity, setup.GuestBaseSliceNs);
         _woken = new int[Math.Max(_m.TaskCount, 1) * 2];
         if (setup.Balance && _vcpus > 1)
         {

@@ -304,6 +304,7 @@ public static class ScenarioBuilder
             ArrivalIntervalNs = arrivals,
             SchedPolicy = s.GetString("guest.sched.policy") == "cfs" ? SchedPolicy.Cfs : SchedPolicy.Eevdf,
             RunToParity = s.GetBool("guest.sched.run_to_parity"),
+            GuestBaseSliceNs = s.GetDuration("guest.sched.base_slice"),
             Pcpus = pcpus,
             SwapQueueDepth = (int)s.GetInteger("host.swap.queue_depth"),
             SwapBandwidthBytesPerSecond = s.GetSize("host.swap.bandwidth"),

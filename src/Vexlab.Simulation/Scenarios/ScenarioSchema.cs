@@ -62,6 +62,15 @@ public static class ScenarioSchema
             })
             .Add(new KeySpec
             {
+                Key = "guest.sched.base_slice",
+                Kind = ValueKind.Duration,
+                Default = "0",
+                Min = 0,
+                Description = "EEVDF only: a task's request, the virtual time between its eligibility and its deadline (sysctl_sched_base_slice, the value /sys/kernel/debug/sched/base_slice_ns writes: already scaled, used as given). 0: the kernel's default, 0.75 ms x (1 + ilog2(min(vCPUs, 8))). CFS ignores it.",
+                Source = "kernel/sched/fair.c sysctl_sched_base_slice, update_deadline, update_sysctl; kernel/sched/debug.c base_slice_ns",
+            })
+            .Add(new KeySpec
+            {
                 Key = "guest.sched.balance",
                 Kind = ValueKind.Bool,
                 Default = true,

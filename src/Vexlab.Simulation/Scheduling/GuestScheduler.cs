@@ -53,7 +53,8 @@ public sealed class GuestScheduler
     /// <param name="nice">Nice level of each model task (idle tasks included; they are never queued).</param>
     /// <param name="tickNs">The guest's tick period, TICK_NSEC in the lag limit.</param>
     /// <param name="runToParity">EEVDF's RUN_TO_PARITY (on by default in 6.6): a wakeup does not preempt an eligible current task within the request it was picked with.</param>
-    public GuestScheduler(Machine machine, int vcpus, SchedPolicy policy, IReadOnlyList<int> nice, long tickNs, bool runToParity = true)
+    /// <param name="baseSliceNs">EEVDF's request (sysctl_sched_base_slice); 0: the kernel's 0.75 ms scaled by the vCPUs (update_sysctl).</param>
+    public GuestScheduler(Machine machine, int vcpus, SchedPolicy policy, IReadOnlyList<int> nice, long tickNs, bool runToParity = true, long baseSliceNs = 0)
     {
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(nice);
@@ -81,7 +82,7 @@ public sealed class GuestScheduler
         Array.Fill(_skip, -1);
         _minVruntime = new long[_vcpus];
         var factor = SchedConstants.TunableFactor(_vcpus);
-        _slice = SchedConstants.BaseSliceNs * factor;
+        _slice = baseSliceNs > 0 ? baseSliceNs : SchedConstants.BaseSliceNs * factor;
         _latency = SchedConstants.CfsLatencyNs * factor;
         _minGranularity = SchedConstants.CfsMinGranularityNs * factor;
         _wakeupGranularity = SchedConstants.CfsWakeupGranularityNs * factor;

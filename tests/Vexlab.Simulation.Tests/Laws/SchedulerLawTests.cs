@@ -122,6 +122,44 @@ public sealed class SchedulerLawTests
         Assert.Equal(b, sched.Pick(0, a, 0));
     }
 
+    /// <summary>One vCPU, a 1 ms guest tick, two CPU-bound tasks in passes of 50 us.</summary>
+    private const string TwoHogs = """
+        name: two-hogs
+        duration: 100ms
+        guest:
+          tick: 1ms
+        tasks:
+          - name: hog
+            count: 2
+            loop: compute 50us
+        """;
+
+    [Theory]
+    [InlineData("3ms", 3_000_000)]
+    [InlineData("5ms", 5_000_000)]
+    public void UnderEevdf_TheBaseSliceSetsHowLongATaskRunsBeforeTheTickHandsTheVcpuOver(string slice, long sliceNs)
+    {
+        // guest.sched.base_slice is the request (sysctl_sched_base_slice): two nice-0 hogs each run one
+        // request, and the tick (entity_tick -> update_curr -> update_deadline) ends a turn at the first
+        // tick at or after it is served, so each turn lasts from the request to the request plus a tick.
+        static int Switches(Tracing.RecordingSink trace)
+        {
+            var passes = trace.Records.Where(x => x.Kind == TraceKind.TaskWork).OrderBy(x => x.TimeNs).Select(x => x.Task).ToArray();
+            return passes.Zip(passes.Skip(1)).Count(p => p.First != p.Second);
+        }
+
+        var (r, trace) = ScenarioRuns.RunTraced(TwoHogs, "sync", $"guest.sched.base_slice={slice}");
+        var turns = Switches(trace);
+        Assert.InRange(turns, (int)(r.SimulatedNs / (sliceNs + 1_000_000)) - 1, (int)(r.SimulatedNs / sliceNs) + 1);
+
+        // The key at the kernel's own value (0.75 ms at one vCPU) is the default run.
+        var (d, dTrace) = ScenarioRuns.RunTraced(TwoHogs, "sync");
+        var (e, eTrace) = ScenarioRuns.RunTraced(TwoHogs, "sync", "guest.sched.base_slice=750us");
+        Assert.Equal(Switches(dTrace), Switches(eTrace));
+        Assert.Equal(d.Task("hog").WorkDone, e.Task("hog").WorkDone);
+        Assert.True(Switches(dTrace) > 2 * turns, $"{Switches(dTrace)} turns at 0.75 ms against {turns} at {slice}");
+    }
+
     /// <summary>One vCPU: two tasks that yield after each 10 us, one of them nice -5.</summary>
     private const string TwoYielders = """
         name: two-yielders

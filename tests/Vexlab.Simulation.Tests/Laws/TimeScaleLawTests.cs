@@ -8,7 +8,9 @@ namespace Vexlab.Simulation.Tests.Laws;
 /// <summary>
 /// The simulator has no time constant of its own: with every cost, the store's latency, the tick,
 /// the sleeps and the duration multiplied by k, the run is the same run on a clock k times slower
-/// (the same work, faults and exits; every time and latency k times as long). The host's tick is
+/// (the same work, faults and exits; every time and latency k times as long). The guest's base slice
+/// is scaled too: it is the kernel's constant (0.75 ms x 2 at two vCPUs), and since a wakeup acts on a
+/// used-up request it shapes the run between ticks. The host's tick is
 /// off: its period is 1 s / host.hz for a whole HZ, and no HZ scales by 2 and 3 to a whole period.
 /// A scenario may not leave it off where vCPU threads share a pCPU (nothing would end a slice), so
 /// under contention the setup is built at HZ=250 and its tick taken out: the slice then ends the
@@ -24,6 +26,8 @@ public sealed class TimeScaleLawTests(ITestOutputHelper output)
         guest:
           vcpus: 2
           tick: {4 * k}ms
+          sched:
+            base_slice: {1500 * k}us
         host:
           hz: {(pressure ? 250 : 0)}
           {(pressure ? $"memory_limit: 2MiB\n  reclaim:\n    page_cost: {k}us\n  pcpus: 1\n  sched:\n    slice: {3 * k}ms\n  swap:\n    queue_depth: 2" : "memory_limit: 0")}
