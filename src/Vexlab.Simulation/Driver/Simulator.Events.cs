@@ -22,8 +22,8 @@ public sealed partial class Simulator
             // injects the NMI and enters again: the exit's cost, as an external interrupt's. A vCPU
             // halted in the host takes its NMI at the next entry, without an exit. An NMI the guest
             // blocked when it arrived (its exit was charged then) comes in by the vCPU's own step when
-            // the guest unblocks NMIs: the NMI-window exit KVM asked for (enable_nmi_window).
-            _metrics.Counters.RecordExit(_actor == e.Vcpu ? MetricsExit.NmiWindow : MetricsExit.ExceptionNmi, _c.SimpleExit);
+            // the guest unblocks NMIs: the window exit KVM asked for (enable_nmi_window).
+            _metrics.Counters.RecordExit(_actor == e.Vcpu ? _tracepoints.NmiWindowExit(e.Vcpu) : MetricsExit.ExceptionNmi, _c.SimpleExit);
             _stepCost += _c.SimpleExit;
         }
 

@@ -348,6 +348,15 @@ public sealed partial class Simulator
                     DelayByExit(v, cost);
                 }
             }
+            else if (_m.Vcpu(v).NmiPending == 1 && _tracepoints.InGuestMode(v, _now))
+            {
+                // Another PMI while the guest's NMI still waits for its window: the host NMI exits all
+                // the same (virtual NMIs: the host's are never blocked), and KVM drops the guest's second
+                // one (process_nmi keeps one pending while the guest blocks NMIs).
+                _metrics.Counters.RecordExit(Metrics.ExitReason.ExceptionNmi, _c.SimpleExit);
+                _tracepoints.BlockedNmiExit(v, _now, _c.SimpleExit);
+                DelayByExit(v, _c.SimpleExit);
+            }
 
             _queue.Schedule(agent, _now + NextNmiDelay());
         }
@@ -584,6 +593,15 @@ public sealed partial class Simulator
         if (work)
         {
             _tracepoints.EndWork();
+        }
+
+        if (action.Kind == ActionKind.RaiseNmi && !_raisedNmiDelivered)
+        {
+            // The window KVM asks for: vmx_enable_nmi_window sets interrupt-window exiting instead of
+            // NMI-window exiting when the guest's interruptibility state has blocking by STI
+            // (GUEST_INTR_STATE_STI), so an NMI held by an STI shadow comes in by an INTERRUPT_WINDOW exit.
+            ref readonly var cpu = ref _m.Vcpu(action.Vcpu);
+            _tracepoints.NmiHeld(action.Vcpu, cpu.NmiBlocked == 0 && cpu.Shadow == Vexlab.Model.Arch.InterruptShadow.Sti);
         }
 
         if (nmiFromGuest && !_raisedNmiDelivered)

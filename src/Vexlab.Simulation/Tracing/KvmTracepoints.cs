@@ -59,6 +59,7 @@ public sealed class KvmTracepoints
     private readonly TraceThreads _threads;
     private readonly bool _readyByInterrupt;
     private readonly int _vcpus;
+    private readonly bool[] _nmiViaIrqWindow;
     private readonly bool[] _inGuest;
     private readonly long[] _exitAt;
     private readonly MetricsExit[] _exitReason;
@@ -103,6 +104,7 @@ public sealed class KvmTracepoints
         _guestNs = new long[vcpus];
         _exitNs = new long[vcpus];
         _cpuLast = new long[threads.Cpus];
+        _nmiViaIrqWindow = new bool[vcpus];
         _exitPage = new int[vcpus];
         _resolveContinue = new bool[vcpus];
         _startedThisExit = new bool[vcpus];
@@ -247,7 +249,7 @@ public sealed class KvmTracepoints
                 // that entry, without an exit of its own.
                 if (InGuestMode(v, t))
                 {
-                    Exit(v, t, actor == v ? MetricsExit.NmiWindow : MetricsExit.ExceptionNmi, -1);
+                    Exit(v, t, actor == v ? NmiWindowExit(v) : MetricsExit.ExceptionNmi, -1);
                     Enter(v, Stamp(v, Math.Min(t + NmiExitNs, EndLimitNs)));
                 }
                 else if (!_inGuest[v])
@@ -427,6 +429,25 @@ public sealed class KvmTracepoints
         Exit(vcpu, t, MetricsExit.ExceptionNmi, -1);
         Enter(vcpu, Stamp(vcpu, Math.Min(t + exitNs, EndLimitNs)));
     }
+
+    /// <summary>
+    /// vCPU <paramref name="vcpu"/>'s NMI could not be injected and waits: for an interrupt window when only an STI
+    /// shadow holds it (<paramref name="stiShadowOnly"/>), else for an NMI window (vmx_enable_nmi_window).
+    /// </summary>
+    public void NmiHeld(int vcpu, bool stiShadowOnly)
+    {
+        if (vcpu >= 0 && vcpu < _vcpus)
+        {
+            _nmiViaIrqWindow[vcpu] = stiShadowOnly;
+        }
+    }
+
+    /// <summary>
+    /// The exit that lets a held NMI in: INTERRUPT_WINDOW where an STI shadow held it (vmx_enable_nmi_window tests
+    /// GUEST_INTR_STATE_STI and sets interrupt-window exiting instead), else NMI_WINDOW.
+    /// </summary>
+    public MetricsExit NmiWindowExit(int vcpu) =>
+        vcpu >= 0 && vcpu < _vcpus && _nmiViaIrqWindow[vcpu] ? MetricsExit.InterruptWindow : MetricsExit.NmiWindow;
 
     private void Exit(int v, long t, MetricsExit metric, int page)
     {

@@ -226,10 +226,12 @@ public static class TraceEventCatalog
     public const ulong MarkerIp = 0xffffffff811d3a40UL;
 
     /// <summary>
-    /// The longest marker text one ring-buffer page holds (the print record's common fields and ip, the text, its NUL).
-    /// The kernel takes up to TRACE_MARKER_MAX_SIZE (4096) bytes from a trace_marker write and cuts what its page cannot hold.
+    /// The longest marker text a 6.8+ kernel records from one trace_marker write: what one ring-buffer page holds
+    /// (ring_buffer_max_event_size) less the print record's common fields and ip and the two bytes tracing_mark_write
+    /// keeps for a newline and the NUL (meta_size = sizeof(*entry) + 2); 6.8 cut writes to the page
+    /// (8ec90be7f15f) and to TRACE_MARKER_MAX_SIZE, 4096. Kernels before it cut them at TRACE_BUF_SIZE, 1024.
     /// </summary>
-    public const int MaxMarkerText = TraceDatWriter.MaxRecord - 16 - 1;
+    public const int MaxMarkerText = TraceDatWriter.MaxRecord - 16 - 2;
 
     /// <summary>Every format of the kvm and vexlab systems, kvm first, in the order trace.dat lists them (<see cref="Print"/> goes with ftrace's own).</summary>
     public static ImmutableArray<TraceEventFormat> All { get; } =
