@@ -130,4 +130,58 @@ public sealed class HostCpusTests
         Assert.True(cpus.IsRunning(0));
         Assert.Equal(1, cpus.SliceEnd(0, 1_000 * Us));
     }
+
+    [Fact]
+    public void AtASliceEndTheWokenThreadOwedTimeGoesAheadOfOneThatQueuedEarlier()
+    {
+        // pick_eevdf, not first come first served: at the slice end the eligible waiter with the
+        // earliest deadline takes the pCPU. Wakeup preemption is off, so both wakers queue.
+        var cpus = new HostCpus(pcpus: 1, vcpus: 3, sliceNs: 1_000 * Us, wakeupPreemption: false);
+        Assert.True(cpus.Want(0, 0));
+        Assert.False(cpus.Want(2, 0));
+
+        // 2 runs 100 us of its turn and blocks owed 450 us; 0 gets the pCPU back.
+        Assert.Equal(2, cpus.SliceEnd(0, 1_000 * Us));
+        Assert.Equal(0, cpus.Block(2, 1_100 * Us));
+        Assert.Equal(450 * Us, cpus.Lag(2));
+
+        // 1 wakes with no lag at the average (vruntime 1,000 us, deadline 2,000 us) and queues
+        // first; 2 wakes 100 us later placed 675 us below the average (375 us, deadline 1,375 us).
+        Assert.False(cpus.Want(1, 1_100 * Us));
+        Assert.False(cpus.Want(2, 1_200 * Us));
+
+        // 0 (back on the pCPU at 1,100 us) has its request served at 2,100 us: the average is
+        // then 1,125 us, both waiters are eligible, and 2's deadline is the earlier. The FIFO
+        // queue gave the pCPU to 1.
+        Assert.Equal(2, cpus.SliceEnd(0, 2_100 * Us));
+        Assert.True(cpus.IsWaiting(1));
+        Assert.True(cpus.IsWaiting(0));
+    }
+
+    [Fact]
+    public void AFreedPcpuPassesOverAnIneligibleWaiterDespiteItsEarlierDeadline()
+    {
+        // 0 is preempted 100 us before its request is served: its deadline is close above its
+        // vruntime, earlier than 1's, but it has run more than the average and is not eligible
+        // (entity_eligible), so when a pCPU comes free pick_eevdf takes 1. The FIFO queue gave
+        // it to 0, queued first.
+        var cpus = new HostCpus(pcpus: 1, vcpus: 3, sliceNs: 1_000 * Us);
+        Assert.True(cpus.Want(0, 0));
+        Assert.False(cpus.Want(2, 0));
+        Assert.Equal(2, cpus.SliceEnd(0, 1_000 * Us));
+        Assert.Equal(0, cpus.Block(2, 1_100 * Us));
+        Assert.Equal(450 * Us, cpus.Lag(2));
+
+        // 2 wakes at 1,900 us placed 900 us below 0 (vruntime 1,000 us): 0 (1,900 us, deadline
+        // 2,000 us) is no longer eligible and waits.
+        Assert.True(cpus.Want(2, 1_900 * Us, out var preempted));
+        Assert.Equal(0, preempted);
+
+        // 1 wakes new at the average, 1,450 us (deadline 2,450 us), and queues behind 0.
+        Assert.False(cpus.Want(1, 1_900 * Us, out _));
+
+        // 2 blocks: the average of 0 and 1 is 1,675 us, so only 1 is eligible.
+        Assert.Equal(1, cpus.Block(2, 2_000 * Us));
+        Assert.True(cpus.IsWaiting(0));
+    }
 }

@@ -793,7 +793,7 @@ public sealed partial class Simulator
         UpdateCategory(v);
     }
 
-    /// <summary>vCPU <paramref name="v"/>'s host slice is used up: the first waiting vCPU takes its pCPU (round-robin).</summary>
+    /// <summary>vCPU <paramref name="v"/>'s host slice is used up: the waiting vCPU EEVDF picks takes its pCPU (<see cref="HostCpus.SliceEnd"/>).</summary>
     private void EndSlice(int v)
     {
         var next = _pcpus!.SliceEnd(v, _now);

@@ -2,11 +2,12 @@ namespace Vexlab.Simulation.Scheduling;
 
 /// <summary>
 /// The host's physical CPUs (<c>host.pcpus</c>) shared by the guest's vCPU threads. A vCPU that
-/// can run (in guest mode or handling an exit in the host) holds a pCPU or waits for one in FIFO
-/// order; a vCPU blocked in the host (a synchronous stall, an artificial halt, a guest HLT that
-/// exits) holds none. vCPU threads have equal weight, so the host's fair scheduler runs them
-/// round-robin: a waiting vCPU takes the pCPU of one whose slice (<c>host.sched.slice</c>) is used up,
-/// which the pCPU's tick finds (<see cref="SliceCheckAt"/>).
+/// can run (in guest mode or handling an exit in the host) holds a pCPU or waits for one; a vCPU
+/// blocked in the host (a synchronous stall, an artificial halt, a guest HLT that exits) holds
+/// none. A running thread's slice (its request, <c>host.sched.slice</c>) is used up when the
+/// pCPU's tick finds it served (<see cref="SliceCheckAt"/>); then, and whenever a pCPU comes free,
+/// the waiter EEVDF's pick_eevdf picks takes it: the eligible one with the earliest deadline, not
+/// the one that queued first (see <see cref="Pick"/>).
 /// Time a runnable vCPU spends waiting is its steal time: what the host reports to the guest in
 /// the PV steal-time area (MSR_KVM_STEAL_TIME; record_steal_time adds the vCPU thread's
 /// sched_info.run_delay, its time on the run queue). The driver counts it as
@@ -21,7 +22,9 @@ namespace Vexlab.Simulation.Scheduling;
 /// vruntime above the new average, entity_eligible) and the woken thread has the earliest
 /// deadline of the eligible waiters, pick_eevdf picks it and check_preempt_wakeup_fair preempts:
 /// the woken thread takes that pCPU at once and the preempted one queues. An eligible running
-/// thread keeps its pCPU to its slice's end (RUN_TO_PARITY, 63304558ba5d). A vCPU thread that
+/// thread keeps its pCPU to its slice's end while its deadline is the one it was picked with
+/// (RUN_TO_PARITY, 63304558ba5d: set_next_entity stashes it in vlag); one whose request was
+/// renewed as it ran on is compared by deadline like any other. A vCPU thread that
 /// blocks often (a stalled or halted vCPU) runs less than its share, wakes with positive lag and
 /// gets its pCPU back at once, as the woken thread does under 5.x CFS too, whose sleeper credit
 /// (place_entity: half of sched_latency) exceeds wakeup_granularity.
@@ -48,18 +51,17 @@ public sealed class HostCpus
 {
     private readonly bool[] _running;
     private readonly bool[] _waiting;
-    private readonly int[] _queue;
     private readonly long[] _vruntime;
     private readonly long[] _since;
     private readonly long[] _lag;
     private readonly long[] _deadline;
+    private readonly bool[] _protected;
     private readonly long _request;
     private readonly long _lagLimit;
     private readonly long _tick;
     private readonly long _tickPhase;
     private readonly bool _wakeupPreemption;
     private long _baseline;
-    private int _head;
     private int _count;
     private int _free;
 
@@ -80,11 +82,11 @@ public sealed class HostCpus
         _free = pcpus;
         _running = new bool[vcpus];
         _waiting = new bool[vcpus];
-        _queue = new int[vcpus];
         _vruntime = new long[vcpus];
         _since = new long[vcpus];
         _lag = new long[vcpus];
         _deadline = new long[vcpus];
+        _protected = new bool[vcpus];
         _request = Math.Max(sliceNs, 1);
 
         // update_entity_lag: limit = max(2 * se->slice, TICK_NSEC), TICK_NSEC being the host's
@@ -148,7 +150,10 @@ public sealed class HostCpus
         return false;
     }
 
-    /// <summary>vCPU <paramref name="v"/> blocked: its pCPU (if it held one) goes to the first waiter, returned; -1 if none.</summary>
+    /// <summary>
+    /// vCPU <paramref name="v"/> blocked: its pCPU (if it held one) goes to the waiter pick_eevdf
+    /// picks once v is off the queue (dequeue_entity, then schedule()), returned; -1 if none.
+    /// </summary>
     public int Block(int v, long now = 0)
     {
         if (!_running[v] && !_waiting[v])
@@ -166,7 +171,7 @@ public sealed class HostCpus
 
         if (_waiting[v])
         {
-            Remove(v);
+            Dequeue(v);
             SetBaseline(now, avg);
             return -1;
         }
@@ -196,7 +201,10 @@ public sealed class HostCpus
         return _tickPhase + (k * _tick);
     }
 
-    /// <summary>vCPU <paramref name="v"/>'s slice is used up: if another waits, it gets the pCPU (returned) and <paramref name="v"/> queues.</summary>
+    /// <summary>
+    /// The tick found vCPU <paramref name="v"/>'s request served: if others wait, the one pick_eevdf
+    /// picks gets the pCPU (returned) and <paramref name="v"/> queues; -1 if v runs on.
+    /// </summary>
     public int SliceEnd(int v, long now = 0)
     {
         if (!_running[v])
@@ -213,14 +221,26 @@ public sealed class HostCpus
         }
 
         _deadline[v] = vr + _request;
+        _protected[v] = false;
         if (_count == 0)
         {
             return -1;
         }
 
+        // resched_curr, then schedule() -> pick_next_task_fair -> pick_eevdf with v still on the
+        // queue: the waiter pick_eevdf picks takes the pCPU, not the one that queued first. v
+        // keeps it if it is still eligible with the earliest deadline (a thread that came back
+        // owed more than its request); it then runs unprotected, since with FAIR_GROUP_SCHED
+        // pick_next_task_fair does not call set_next_entity for the same task again.
+        var next = Pick(now, curr: v);
+        if (next == v)
+        {
+            return -1;
+        }
+
         Stop(v, now);
-        _free++;
-        var next = GrantNext(now);
+        Dequeue(next);
+        Run(next, now);
         Enqueue(v);
         return next;
     }
@@ -244,41 +264,30 @@ public sealed class HostCpus
     }
 
     /// <summary>
-    /// The running thread the woken <paramref name="w"/> preempts, or -1: pick_eevdf picks
-    /// <paramref name="w"/> (the earliest deadline of the eligible waiters) and a running thread is
-    /// no longer eligible, so RUN_TO_PARITY does not keep it (the least eligible goes).
+    /// The running thread the woken <paramref name="w"/> preempts, or -1: w is eligible and
+    /// pick_eevdf, run for that thread's pCPU with w on the queue, picks w
+    /// (check_preempt_wakeup_fair: <c>if (pick_eevdf(cfs_rq) == pse) goto preempt;</c>). A running
+    /// thread that is eligible and still protected by RUN_TO_PARITY keeps its pCPU, so only one no
+    /// longer eligible, or one that runs on after a renewed request with a later deadline than
+    /// w's, can go; of those the least eligible (the largest vruntime; then the lowest index).
     /// </summary>
     private int Victim(int w, long now)
     {
         // The average with w on the queue: w is counted as if waiting.
         _waiting[w] = true;
-        var avg = Average(now);
-        _waiting[w] = false;
-        if (_vruntime[w] > avg)
-        {
-            return -1;
-        }
-
-        for (var i = 0; i < _count; i++)
-        {
-            var q = _queue[(_head + i) % _queue.Length];
-            if (_vruntime[q] <= avg && _deadline[q] <= _deadline[w])
-            {
-                return -1;
-            }
-        }
-
         var victim = -1;
-        var most = avg;
-        for (var c = 0; c < _running.Length; c++)
+        if (Vruntime(w, now) <= Average(now))
         {
-            if (_running[c] && Vruntime(c, now) > most)
+            for (var c = 0; c < _running.Length; c++)
             {
-                most = Vruntime(c, now);
-                victim = c;
+                if (_running[c] && (victim < 0 || Vruntime(c, now) > Vruntime(victim, now)) && Pick(now, curr: c) == w)
+                {
+                    victim = c;
+                }
             }
         }
 
+        _waiting[w] = false;
         return victim;
     }
 
@@ -326,6 +335,10 @@ public sealed class HostCpus
     {
         _running[v] = true;
         _since[v] = now;
+
+        // set_next_entity stashes the deadline in vlag: RUN_TO_PARITY keeps v on its pCPU, while
+        // eligible, until that deadline changes.
+        _protected[v] = true;
     }
 
     private void Stop(int v, long now)
@@ -341,45 +354,90 @@ public sealed class HostCpus
         }
     }
 
+    /// <summary>A pCPU came free: pick_eevdf's pick of the waiters takes it (returned); -1 if none waits.</summary>
     private int GrantNext(long now)
     {
-        if (_count == 0)
+        var w = Pick(now, curr: -1);
+        if (w < 0)
         {
             return -1;
         }
 
-        var w = _queue[_head];
-        _head = (_head + 1) % _queue.Length;
-        _count--;
-        _waiting[w] = false;
+        Dequeue(w);
         _free--;
         Run(w, now);
         return w;
     }
 
-    private void Enqueue(int v)
+    /// <summary>
+    /// pick_eevdf (kernel/sched/fair.c, v6.6) on the one run queue, with <paramref name="curr"/> the
+    /// running thread whose pCPU is being rescheduled (-1: the pCPU is free). Of the waiters and
+    /// curr, the eligible ones (vruntime at or below avg_vruntime, entity_eligible) are candidates
+    /// and the earliest deadline wins; curr only if strictly earlier (<c>if (!best ||
+    /// (curr &amp;&amp; deadline_gt(deadline, best, curr))) best = curr;</c>), and at once while it is eligible
+    /// and its RUN_TO_PARITY protection holds (vlag == deadline, 63304558ba5d). With none eligible,
+    /// the leftmost waiter (the least vruntime; pick_eevdf's fallback, __pick_first_entity). On one
+    /// run queue some entity is always eligible; the model's queue also counts the threads running
+    /// on the other pCPUs, so the fallback can be taken there.
+    /// </summary>
+    /// <remarks>
+    /// Exact ties (equal deadlines) go to the lower vruntime, then to the lower vCPU index. The
+    /// kernel's heap walk breaks them by the tree's shape, which the model does not have; the index
+    /// keeps a run reproducible whatever order the driver handles events of one instant in.
+    /// </remarks>
+    private int Pick(long now, int curr)
     {
-        _queue[(_head + _count) % _queue.Length] = v;
-        _count++;
-        _waiting[v] = true;
-    }
-
-    private void Remove(int v)
-    {
-        var n = _queue.Length;
-        var kept = 0;
-        for (var i = 0; i < _count; i++)
+        var avg = Average(now);
+        var currEligible = curr >= 0 && Vruntime(curr, now) <= avg;
+        if (currEligible && _protected[curr])
         {
-            var q = _queue[(_head + i) % n];
-            if (q != v)
+            return curr;
+        }
+
+        var best = -1;
+        for (var q = 0; q < _waiting.Length; q++)
+        {
+            if (_waiting[q] && Vruntime(q, now) <= avg && (best < 0 || Earlier(q, best, now)))
             {
-                _queue[(_head + kept) % n] = q;
-                kept++;
+                best = q;
             }
         }
 
-        _count = kept;
+        if (currEligible && (best < 0 || _deadline[curr] < _deadline[best]))
+        {
+            return curr;
+        }
+
+        if (best >= 0)
+        {
+            return best;
+        }
+
+        for (var q = 0; q < _waiting.Length; q++)
+        {
+            if (_waiting[q] && (best < 0 || Vruntime(q, now) < Vruntime(best, now)))
+            {
+                best = q;
+            }
+        }
+
+        return best >= 0 ? best : curr;
+    }
+
+    /// <summary><paramref name="a"/>'s deadline is before <paramref name="b"/>'s; on a tie its vruntime is lower.</summary>
+    private bool Earlier(int a, int b, long now) =>
+        _deadline[a] < _deadline[b] || (_deadline[a] == _deadline[b] && Vruntime(a, now) < Vruntime(b, now));
+
+    private void Enqueue(int v)
+    {
+        _waiting[v] = true;
+        _count++;
+    }
+
+    private void Dequeue(int v)
+    {
         _waiting[v] = false;
+        _count--;
     }
 
     private static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);

@@ -58,8 +58,11 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         var r = ScenarioRuns.Run(ThreeBusyVcpus, "sync", "host.pcpus=1", "guest.sched.policy=" + policy, "duration=1s");
         var a = r.Task("a");
         var b = r.Task("b");
-        Assert.InRange((double)a.CpuNs / b.CpuNs, 0.98, 1.02);
-        Assert.InRange((double)a.WorkDone / b.WorkDone, 0.97, 1.03);
+        // The guest ends a task's turn at the first guest tick (4 ms) past its request (1.5 ms with
+        // three vCPUs), so two equal tasks differ by at most one such turn, however the host's
+        // turns fall (a 2% ratio was tighter than that: 3.4 ms of 167 ms).
+        Assert.InRange(a.CpuNs - b.CpuNs, -5_500_000, 5_500_000);
+        Assert.InRange((double)a.WorkDone / b.WorkDone, 0.96, 1.04);
         Assert.InRange(a.Share + b.Share, 0.30, 0.37);
     }
 
@@ -220,14 +223,25 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
     {
         // Three vCPUs on two pCPUs: the base slice is 0.75 ms x (1 + ilog2(2)) = 1.5 ms. The pCPUs
         // tick together (no skew_tick), so every slice ends on that one grid, at the first tick at
-        // or after the request is served: it lasts at least the request and less than a tick more.
-        var (_, trace) = ScenarioRuns.RunTraced(ThreeBusyVcpus, "sync", "host.pcpus=2", $"host.hz={hz}", "duration=60ms");
+        // or after the request is served: at least the request and less than a tick more since the
+        // request was last renewed. A vCPU still owed time when its request is served (eligible,
+        // with the earliest deadline) is picked again and runs on with a new one (pick_eevdf), so
+        // one run can hold several requests; each vCPU still gets 2/3 of the time to within a turn.
+        var (r, trace) = ScenarioRuns.RunTraced(ThreeBusyVcpus, "sync", "host.pcpus=2", $"host.hz={hz}", "duration=60ms");
         var tick = 1_000_000_000L / hz;
         var runs = Enumerable.Range(0, 3).SelectMany(v => PreemptedRuns(trace, v)).ToList();
         output.WriteLine(string.Join(", ", runs));
         Assert.True(runs.Count > 10, $"{runs.Count} slice ends");
-        Assert.Single(runs.Select(r => r.End % tick).Distinct());
-        Assert.All(runs, r => Assert.InRange(r.End - r.Start, request, request + tick - 1));
+        Assert.Single(runs.Select(x => x.End % tick).Distinct());
+        var phase = runs[0].End % tick;
+        for (var v = 0; v < 3; v++)
+        {
+            Assert.All(SinceRenewedAtPreemptions(trace, v, request, tick, phase), x => Assert.InRange(x, request, request + tick - 1));
+        }
+
+        var share = r.SimulatedNs * 2 / 3;
+        Assert.All(new[] { r.Task("a").CpuNs + r.Task("b").CpuNs, r.Task("c").CpuNs, r.Task("d").CpuNs },
+            x => Assert.InRange(x, share - request - tick, share + request + tick));
     }
 
     [Theory]
@@ -287,7 +301,14 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         output.WriteLine(string.Join(", ", runs));
         Assert.True(runs.Count > 5, $"{runs.Count} slice ends");
         Assert.Single(runs.Select(r => r.End % tick).Distinct());
-        Assert.All(runs, r => Assert.InRange(r.End - r.Start, 750_000, 750_000 + tick - 1));
+
+        // A busy vCPU picked again at a slice end (still owed time) runs on with a new request, so
+        // the bound holds from the tick that renewed it, not from when it got the pCPU.
+        var phase = runs[0].End % tick;
+        foreach (var v in new[] { 1, 2 })
+        {
+            Assert.All(SinceRenewedAtPreemptions(trace, v, 750_000, tick, phase), x => Assert.InRange(x, 750_000, 750_000 + tick - 1));
+        }
     }
 
     [Theory]
@@ -300,31 +321,21 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         // EEVDF keeps that thread's deadline, so back on the pCPU it runs only the rest of the
         // request, and the first tick past it ends the slice: a busy vCPU's time in the guest
         // since its request was last renewed (at a slice end, or at a preemption after it was
-        // served: update_curr runs first) stays below the request and a tick. It got a whole new
-        // slice each time it came back: at HZ=1000 and a 2 ms slice, 10 of 65 preemptions found
-        // it above 3 ms, up to 4.47 ms.
+        // served: update_curr runs first; or at a tick that finds it served and picks it again,
+        // still owed time) stays below the request and a tick. It got a whole new slice each time
+        // it came back: at HZ=1000 and a 2 ms slice, 10 of 65 preemptions found it above 3 ms,
+        // up to 4.47 ms.
         var (_, trace) = ScenarioRuns.RunTraced(SleeperBesideTwoBusy, "sync", "host.pcpus=1", $"host.hz={hz}", $"host.sched.slice={slice}");
         var tick = 1_000_000_000L / hz;
+
+        // The pCPU's tick grid: the phase most slice ends fall on (the others are wakeup preemptions).
+        var ends = new[] { 1, 2 }.SelectMany(v => PreemptedRuns(trace, v)).Select(x => x.End % tick).ToList();
+        var phase = ends.GroupBy(x => x).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key;
         foreach (var v in new[] { 1, 2 })
         {
-            var sinceRenewed = 0L;
-            var runs = PreemptedRuns(trace, v);
-            Assert.True(runs.Count > 5, $"vCPU {v}: {runs.Count} preemptions");
-            var ran = GuestRuns(trace, v);
-            foreach (var (start, end) in ran)
-            {
-                sinceRenewed += end - start;
-                if (!runs.Contains((start, end)))
-                {
-                    continue;
-                }
-
-                Assert.True(sinceRenewed < request + tick, $"vCPU {v}: {sinceRenewed} ns since its request was renewed, preempted at {end}");
-                if (sinceRenewed >= request)
-                {
-                    sinceRenewed = 0;
-                }
-            }
+            var since = SinceRenewedAtPreemptions(trace, v, request, tick, phase);
+            Assert.True(since.Count > 5, $"vCPU {v}: {since.Count} preemptions");
+            Assert.All(since, x => Assert.True(x < request + tick, $"vCPU {v}: {x} ns since its request was renewed"));
         }
     }
 
@@ -334,6 +345,44 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         var r = ScenarioRuns.Run(ThreeBusyVcpus, "sync");
         Assert.Equal(0, r.VcpuStealNs);
         Assert.Equal(3 * r.SimulatedNs, r.VcpuGuestNs);
+    }
+
+    /// <summary>
+    /// For each run of vCPU <paramref name="v"/> that ended with it waiting for a pCPU, its time in
+    /// the guest since its request was last renewed. update_deadline renews a served request at the
+    /// pCPU's tick (on the grid <paramref name="phase"/> + k x <paramref name="tick"/>), whether the
+    /// vCPU then goes on running or not, and as it stops (put_prev_entity -> update_curr).
+    /// </summary>
+    private static List<long> SinceRenewedAtPreemptions(RecordingSink trace, int v, long request, long tick, long phase)
+    {
+        var at = new List<long>();
+        var preempted = PreemptedRuns(trace, v);
+        var since = 0L;
+        foreach (var (start, end) in GuestRuns(trace, v))
+        {
+            var from = start;
+            for (var t = phase + ((start >= phase ? ((start - phase) / tick) + 1 : 0) * tick); t < end; t += tick)
+            {
+                if (since + (t - from) >= request)
+                {
+                    since = 0;
+                    from = t;
+                }
+            }
+
+            since += end - from;
+            if (preempted.Contains((start, end)))
+            {
+                at.Add(since);
+            }
+
+            if (since >= request)
+            {
+                since = 0;
+            }
+        }
+
+        return at;
     }
 
     /// <summary>vCPU <paramref name="v"/>'s runs in the guest, however they ended.</summary>
