@@ -103,20 +103,39 @@ public sealed class HostCpusTests
         // EEVDF keeps a preempted thread's vruntime and deadline (set_next_entity only stashes the
         // deadline; update_deadline renews it once served): 0 had served 400 us of its 1 ms
         // request when 1 preempted it, so back on the pCPU at 1,600 us the 100 us tick finds it
-        // used up at 2,200 us, not a whole request later at 2,600 us.
+        // used up at the tick after 2,200 us (its run began a little after the tick at 1,600 us
+        // that handed it the pCPU), not a whole request later at 2,600 us.
         var cpus = new HostCpus(pcpus: 1, vcpus: 2, sliceNs: 1_000 * Us, tickNs: 100 * Us);
         Assert.True(cpus.Want(0, 0));
         Assert.False(cpus.Want(1, 0));
-        Assert.Equal(1, cpus.SliceEnd(0, 1_000 * Us));
+        Assert.Equal(1, cpus.SliceEnd(0, 1_100 * Us));
         Assert.Equal(0, cpus.Block(1, 1_100 * Us));
         Assert.True(cpus.Want(1, 1_500 * Us, out var preempted));
         Assert.Equal(0, preempted);
         Assert.Equal(0, cpus.Block(1, 1_600 * Us));
-        Assert.Equal(2_200 * Us, cpus.SliceCheckAt(0, 1_600 * Us));
+        Assert.Equal(2_300 * Us, cpus.SliceCheckAt(0, 1_600 * Us));
 
-        // Used up there with nobody waiting: a new request, checked a whole one later.
-        Assert.Equal(-1, cpus.SliceEnd(0, 2_200 * Us));
-        Assert.Equal(3_200 * Us, cpus.SliceCheckAt(0, 2_200 * Us));
+        // Used up there with nobody waiting: a new request from that tick's reading, and the tick a
+        // whole request later finds it served.
+        Assert.Equal(-1, cpus.SliceEnd(0, 2_300 * Us));
+        Assert.Equal(3_300 * Us, cpus.SliceCheckAt(0, 2_300 * Us));
+    }
+
+    [Theory]
+    [InlineData(1_000, 100, 1_100)]
+    [InlineData(2_000, 1_000, 3_000)]
+    [InlineData(750, 1_000, 1_000)]
+    [InlineData(750, 4_000, 4_000)]
+    public void ARequestOfWholeTicksFromAPick_IsFoundServedOneTickLater(long requestUs, long tickUs, long endUs)
+    {
+        // A thread handed its pCPU at a tick starts its run in the schedule() after that tick's handler
+        // read the clock; whole periods later the tick's update_curr charges a little less than those
+        // periods, so update_deadline finds a request of exactly k ticks served at tick k + 1. A request
+        // off the grid (the 0.75 ms base slice) ends at the first tick past it.
+        var cpus = new HostCpus(pcpus: 1, vcpus: 2, sliceNs: requestUs * Us, tickNs: tickUs * Us);
+        Assert.True(cpus.Want(0, 0));
+        Assert.False(cpus.Want(1, 0));
+        Assert.Equal(endUs * Us, cpus.SliceCheckAt(0, 0));
     }
 
     [Fact]

@@ -93,7 +93,7 @@ public sealed record SimulationSetup
     /// <summary>
     /// A vCPU thread's request in the host's EEVDF (<c>host.sched.slice</c>; se->slice): its
     /// deadline's distance from its vruntime and half its lag limit. The pCPU's tick ends the run
-    /// it buys: at the first tick at or after it is served (<see cref="Scheduling.HostCpus.SliceCheckAt"/>).
+    /// it buys: at the first tick at which it is served (<see cref="Scheduling.HostCpus.SliceCheckAt"/>).
     /// </summary>
     public long HostSliceNs { get; init; } = 4_000_000;
 

@@ -276,7 +276,8 @@ public static class ScenarioBuilder
         if (slice == 0)
         {
             // The base slice scaled as the host's sysctls are: sysctl_sched_base_slice x
-            // (1 + ilog2(pcpus)) (get_update_sysctl_factor). It stays the request (the deadlines and
+            // (1 + ilog2(min(pcpus, 8))) (get_update_sysctl_factor, which counts the host's online
+            // CPUs: host.pcpus stands for them). It stays the request (the deadlines and
             // update_entity_lag's limit use se->slice); the pCPU's tick ends the run it buys.
             slice = SchedConstants.BaseSliceNs * SchedConstants.TunableFactor(pcpus > 0 ? pcpus : vcpus);
         }

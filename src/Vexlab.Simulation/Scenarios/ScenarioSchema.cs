@@ -110,7 +110,7 @@ public static class ScenarioSchema
                 Kind = ValueKind.Duration,
                 Default = "0",
                 Min = 0,
-                Description = "A vCPU thread's request in the host's EEVDF (se->slice; 0: the base slice, 0.75 ms x (1 + ilog2(pcpus))). Without HRTICK only the pCPU's tick (1/host.hz) finds it used up, so the run it buys ends at the first tick at or after it is served: two busy vCPU threads on one pCPU take turns of 4 ms at HZ=250, 1 ms at HZ=1000. An explicit slice is the request too.",
+                Description = "A vCPU thread's request in the host's EEVDF (se->slice; 0: the base slice, 0.75 ms x (1 + ilog2(min(pcpus, 8))), taking host.pcpus for the host's online CPUs, which the kernel's factor counts). Without HRTICK only the pCPU's tick (1/host.hz) finds it used up, so the run it buys ends at the first tick that finds it served, strictly after it is served when counted from the thread's pick (a request of whole ticks runs one tick more): two busy vCPU threads on one pCPU take turns of 4 ms at HZ=250, 1 ms at HZ=1000. An explicit slice is the request too.",
                 Source = "kernel/sched/fair.c sysctl_sched_base_slice, entity_tick -> update_curr -> update_deadline; kernel/sched/features.h SCHED_FEAT(HRTICK, false); kernel/time/tick-sched.c tick_setup_sched_timer (skew_tick off)",
             })
             .Add(new KeySpec

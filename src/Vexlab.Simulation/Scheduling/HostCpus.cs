@@ -35,8 +35,8 @@ namespace Vexlab.Simulation.Scheduling;
 /// thread's: tick_setup_sched_timer (kernel/time/tick-sched.c) starts every CPU's tick_sched timer
 /// at the same tick_init_jiffy_update() and, with skew_tick=0 (the default, sched_skew_tick), adds
 /// no per-CPU offset, so all pCPUs tick together every TICK_NSEC. A thread that got its pCPU
-/// between two ticks is found used up at the first tick at or after its request is served, not
-/// whole periods after it got the pCPU.
+/// between two ticks is found used up at the first tick past its request, not whole periods after
+/// it got the pCPU (see <see cref="SliceCheckAt"/> for a request that ends on a tick).
 /// </para>
 /// <para>
 /// A thread that loses its pCPU before its request is served keeps its vruntime and deadline: it
@@ -184,10 +184,28 @@ public sealed class HostCpus
 
     /// <summary>
     /// When the tick of running vCPU <paramref name="v"/>'s pCPU next finds its request used up:
-    /// the first tick at or after the rest of its request (deadline - vruntime) is served from
+    /// the first tick at which the rest of its request (deadline - vruntime) is served from
     /// <paramref name="now"/>. A thread preempted mid-request gets only that rest back.
     /// </summary>
-    public long SliceCheckAt(int v, long now) => NextTick(now + Math.Max(_deadline[v] - Vruntime(v, now), 1));
+    /// <remarks>
+    /// A request counted from the thread's pick is found served only at a tick strictly after that
+    /// point: the thread starts its run (set_next_entity -> update_stats_curr_start: exec_start =
+    /// rq_clock_task) in the schedule() after the interrupt that handed it the pCPU, a little after
+    /// the tick handler read the clock, and a tick whole periods later reads it a little sooner in
+    /// its own handler, so update_curr there charges a little less than those periods: an explicit
+    /// 2 ms slice at HZ=1000 runs 3 ms from a pick. A request renewed by the tick while the thread
+    /// runs on counts from that tick's own reading, and the tick a whole request later finds it served.
+    /// </remarks>
+    public long SliceCheckAt(int v, long now)
+    {
+        var rest = Math.Max(_deadline[v] - Vruntime(v, now), 0);
+        if (_tick == 0)
+        {
+            return now + Math.Max(rest, 1);
+        }
+
+        return NextTick(now + rest + (_protected[v] ? 1 : 0));
+    }
 
     /// <summary>The first tick of the pCPUs at or after <paramref name="t"/>; <paramref name="t"/> itself without a tick.</summary>
     public long NextTick(long t)
