@@ -136,8 +136,19 @@ public sealed partial class Simulator
                 OnIteration(e.Task);
                 break;
             case ModelEventKind.Signal:
-                _schedDirty |= 1UL << _m.Task(e.Task).Vcpu;
-                break;
+                {
+                    // Every signal the model sends (SIGBUS, SIGSEGV) kills the task, which leaves the
+                    // run queue now, as one that exits does: do_exit -> do_task_dead -> __schedule
+                    // dequeues it (dequeue_task, after update_curr) before the pick, so pick_eevdf's
+                    // avg_vruntime, nr_running and the buddies no longer see it. Without this the
+                    // dead task stayed queued until the step's end and weighed in the pick that
+                    // replaced it (SendSignal -> EndTask -> Schedule, in the same step).
+                    var home = _m.Task(e.Task).Vcpu;
+                    _sched.Advance(home, _now);
+                    _sched.Dequeue(e.Task);
+                    _schedDirty |= 1UL << home;
+                    break;
+                }
             case ModelEventKind.TaskWoken:
                 {
                     var home = _m.Task(e.Task).Vcpu;

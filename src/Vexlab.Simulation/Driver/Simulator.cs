@@ -238,6 +238,9 @@ public sealed partial class Simulator
 
     public Machine Machine => _m;
 
+    /// <summary>The guest's fair scheduler beside the model (read its state; the driver feeds it).</summary>
+    public GuestScheduler Scheduler => _sched;
+
     public long Now => _now;
 
     /// <summary>Apply calls so far.</summary>

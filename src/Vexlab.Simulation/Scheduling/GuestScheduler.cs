@@ -134,6 +134,12 @@ public sealed class GuestScheduler
     /// <summary>The task's virtual runtime (ns of a nice-0 task).</summary>
     public long Vruntime(int t) => _vruntime[t];
 
+    /// <summary>The task's virtual deadline (EEVDF's se->deadline; CFS keeps none).</summary>
+    public long Deadline(int t) => _deadline[t];
+
+    /// <summary>Whether the task is on its vCPU's run queue (se->on_rq): running, or runnable and waiting.</summary>
+    public bool Queued(int t) => _onRq[t];
+
     /// <summary>Charges vCPU <paramref name="v"/>'s time since its last snapshot.</summary>
     public void Advance(int v, long now)
     {
