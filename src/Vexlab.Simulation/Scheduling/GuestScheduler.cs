@@ -156,7 +156,13 @@ public sealed class GuestScheduler
             // update_curr: sum_exec_runtime += delta; vruntime += calc_delta_fair(delta, se).
             _sumExec[c] += delta;
             _vruntime[c] += delta * SchedConstants.Nice0Weight / _weight[c];
-            if (_policy == SchedPolicy.Eevdf && _vruntime[c] >= _deadline[c])
+            // A request counted from the pick (its deadline still the one set_next_entity stashed) is
+            // served only past it: the task's run starts in the schedule() after the interrupt that
+            // picked it, a little after that tick read the clock, so a tick whole periods later
+            // charges it a little less than those periods, and a request of k ticks ends at tick k + 1.
+            // One renewed as the task runs on counts from that update's own reading.
+            var served = _vruntime[c] > _deadline[c] || (_vruntime[c] == _deadline[c] && _pickedDeadline[c] != _deadline[c]);
+            if (_policy == SchedPolicy.Eevdf && served)
             {
                 // 6.6's update_deadline, from every update_curr (the tick, enqueue_entity of a woken
                 // task, check_preempt_wakeup_fair, dequeue_entity, yield_task_fair, the pick): a

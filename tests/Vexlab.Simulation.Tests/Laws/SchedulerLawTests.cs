@@ -152,6 +152,25 @@ public sealed class SchedulerLawTests
         var turns = Switches(trace);
         Assert.InRange(turns, (int)(r.SimulatedNs / (sliceNs + 1_000_000)) - 1, (int)(r.SimulatedNs / sliceNs) + 1);
 
+        // A request of whole ticks counted from the pick ends a tick later: the task's run starts in the
+        // schedule() after the tick that picked it, so the tick whole periods later charges it a little less
+        // (update_curr) and update_deadline finds it served only at the next one. Each turn after the opening
+        // two (the forks' first requests are half a slice, PLACE_DEADLINE_INITIAL, and leave them apart in
+        // vruntime) and before the last is the request and one tick, in passes of 50 us.
+        var passes = trace.Records.Where(x => x.Kind == TraceKind.TaskWork).OrderBy(x => x.TimeNs).Select(x => x.Task).ToArray();
+        var runs = new List<int>();
+        for (int i = 1, length = 1; i < passes.Length; i++, length++)
+        {
+            if (passes[i] != passes[i - 1])
+            {
+                runs.Add(length);
+                length = 0;
+            }
+        }
+
+        var expected = (int)((sliceNs + 1_000_000) / 50_000);
+        Assert.All(runs.Skip(2), n => Assert.InRange(n, expected - 1, expected + 1));
+
         // The key at the kernel's own value (0.75 ms at one vCPU) is the default run.
         var (d, dTrace) = ScenarioRuns.RunTraced(TwoHogs, "sync");
         var (e, eTrace) = ScenarioRuns.RunTraced(TwoHogs, "sync", "guest.sched.base_slice=750us");
