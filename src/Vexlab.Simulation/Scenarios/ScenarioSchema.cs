@@ -119,7 +119,7 @@ public static class ScenarioSchema
                 Kind = ValueKind.Bool,
                 Default = true,
                 Description = "A vCPU thread that wakes (a stall, halt or HLT ended) preempts a running one as EEVDF does: at once if it is owed time (positive lag) and the running one is no longer eligible; false: it always waits for a slice's end (round-robin only).",
-                Source = "kernel/sched/fair.c place_entity, update_entity_lag, pick_eevdf, check_preempt_wakeup_fair",
+                Source = "kernel/sched/fair.c place_entity, update_entity_lag, pick_eevdf, check_preempt_wakeup",
             })
             .Add(new KeySpec
             {

@@ -165,7 +165,7 @@ public sealed class GuestScheduler
             if (_policy == SchedPolicy.Eevdf && served)
             {
                 // 6.6's update_deadline, from every update_curr (the tick, enqueue_entity of a woken
-                // task, check_preempt_wakeup_fair, dequeue_entity, yield_task_fair, the pick): a
+                // task, check_preempt_wakeup, dequeue_entity, yield_task_fair, the pick): a
                 // used-up request gets a new deadline, and resched_curr when cfs_rq->nr_running > 1.
                 // nr_running counts the current task and, at a wakeup, not yet the woken one:
                 // enqueue_entity calls update_curr before account_entity_enqueue. The reschedule is
@@ -418,7 +418,7 @@ public sealed class GuestScheduler
             {
                 // The wakeup's enqueue_entity -> update_curr found the current task's request used
                 // up, with another task queued beside it: update_deadline already called
-                // resched_curr, whatever check_preempt_wakeup_fair says of the woken task. The
+                // resched_curr, whatever check_preempt_wakeup says of the woken task. The
                 // preemption point then picks by pick_eevdf among all of them, the woken one or not.
                 _reschedPending[v] = false;
                 return true;
@@ -428,7 +428,7 @@ public sealed class GuestScheduler
             // curr if it is off the queue or not eligible; with RUN_TO_PARITY (63304558ba5d, on by
             // default) it then keeps an eligible curr whose deadline is still the one it was picked
             // with (curr->vlag == curr->deadline): update_deadline (from update_curr, which
-            // check_preempt_wakeup_fair runs first, here Advance) ends that once the request is used.
+            // check_preempt_wakeup runs first, here Advance) ends that once the request is used.
             var avg = AverageVruntime(v);
             if (_runToParity && _onRq[curr] && _vruntime[curr] <= avg && _pickedDeadline[curr] == _deadline[curr])
             {

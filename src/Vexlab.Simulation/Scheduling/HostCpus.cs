@@ -20,7 +20,7 @@ namespace Vexlab.Simulation.Scheduling;
 /// max(2 slices, a host tick) (update_entity_lag); when it wakes, place_entity puts it that lag
 /// (scaled by (n + 1) / n) below the average. If that leaves a running thread ineligible (its
 /// vruntime above the new average, entity_eligible) and the woken thread has the earliest
-/// deadline of the eligible waiters, pick_eevdf picks it and check_preempt_wakeup_fair preempts:
+/// deadline of the eligible waiters, pick_eevdf picks it and check_preempt_wakeup preempts:
 /// the woken thread takes that pCPU at once and the preempted one queues. An eligible running
 /// thread keeps its pCPU to its slice's end while its deadline is the one it was picked with
 /// (RUN_TO_PARITY, 63304558ba5d: set_next_entity stashes it in vlag); one whose request was
@@ -44,7 +44,7 @@ namespace Vexlab.Simulation.Scheduling;
 /// deadline in vlag when it is picked again, and update_deadline gives a new request only once
 /// the vruntime passes the deadline. So it runs the rest of that request, not a new one, and the
 /// tick then finds it used up. A request served before the tick came is renewed as the thread
-/// stops (put_prev_entity and check_preempt_wakeup_fair call update_curr first).
+/// stops (put_prev_entity and check_preempt_wakeup call update_curr first).
 /// </para>
 /// </remarks>
 public sealed class HostCpus
@@ -284,7 +284,7 @@ public sealed class HostCpus
     /// <summary>
     /// The running thread the woken <paramref name="w"/> preempts, or -1: w is eligible and
     /// pick_eevdf, run for that thread's pCPU with w on the queue, picks w
-    /// (check_preempt_wakeup_fair: <c>if (pick_eevdf(cfs_rq) == pse) goto preempt;</c>). A running
+    /// (check_preempt_wakeup: <c>if (pick_eevdf(cfs_rq) == pse) goto preempt;</c>). A running
     /// thread that is eligible and still protected by RUN_TO_PARITY keeps its pCPU, so only one no
     /// longer eligible, or one that runs on after a renewed request with a later deadline than
     /// w's, can go; of those the least eligible (the largest vruntime; then the lowest index).

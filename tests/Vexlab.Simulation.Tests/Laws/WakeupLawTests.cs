@@ -93,7 +93,7 @@ public sealed class WakeupLawTests
     [InlineData("ve")]
     public void WithoutRunToParity_AWakeupThatPickEevdfWinsPreemptsAtOnce(string protocol)
     {
-        // guest.sched.run_to_parity=false: check_preempt_wakeup_fair preempts whenever pick_eevdf
+        // guest.sched.run_to_parity=false: check_preempt_wakeup preempts whenever pick_eevdf
         // picks the woken task, and here it always does.
         var gaps = GapsOf(SleeperBesidePack, protocol, "guest.sched.run_to_parity=false");
         Assert.True(gaps.Length > 40, $"{gaps.Length} passes");
