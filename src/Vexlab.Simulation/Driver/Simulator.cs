@@ -669,7 +669,7 @@ public sealed partial class Simulator
             sched &= sched - 1;
             if (v < _vcpus)
             {
-                _sched.Advance(v, _now);
+                _sched.Advance(v, _now, update: false);
                 _sched.Refresh(v, Charging(v));
             }
         }
@@ -950,7 +950,7 @@ public sealed partial class Simulator
         _time.Close(_now);
         for (var v = 0; v < _vcpus; v++)
         {
-            _sched.Advance(v, _now);
+            _sched.Advance(v, _now, update: false);
         }
     }
 

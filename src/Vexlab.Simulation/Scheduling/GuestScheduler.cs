@@ -140,8 +140,13 @@ public sealed class GuestScheduler
     /// <summary>Whether the task is on its vCPU's run queue (se->on_rq): running, or runnable and waiting.</summary>
     public bool Queued(int t) => _onRq[t];
 
-    /// <summary>Charges vCPU <paramref name="v"/>'s time since its last snapshot.</summary>
-    public void Advance(int v, long now)
+    /// <summary>
+    /// Charges vCPU <paramref name="v"/>'s time since its last snapshot. <paramref name="update"/>: this is one of the
+    /// kernel's update_curr points (a tick, an enqueue or dequeue, a context switch, a pick), where update_deadline
+    /// renews a used-up request and asks for a reschedule; false for the driver's own bookkeeping (the end of a step,
+    /// the end of the run), where the kernel looks at nothing and the request is renewed at the next real update.
+    /// </summary>
+    public void Advance(int v, long now, bool update = true)
     {
         var delta = now - _last[v];
         if (delta <= 0)
@@ -162,7 +167,7 @@ public sealed class GuestScheduler
             // charges it a little less than those periods, and a request of k ticks ends at tick k + 1.
             // One renewed as the task runs on counts from that update's own reading.
             var served = _vruntime[c] > _deadline[c] || (_vruntime[c] == _deadline[c] && _pickedDeadline[c] != _deadline[c]);
-            if (_policy == SchedPolicy.Eevdf && served)
+            if (_policy == SchedPolicy.Eevdf && update && served)
             {
                 // 6.6's update_deadline, from every update_curr (the tick, enqueue_entity of a woken
                 // task, check_preempt_wakeup, dequeue_entity, yield_task_fair, the pick): a

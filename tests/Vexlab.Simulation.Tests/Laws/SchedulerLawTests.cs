@@ -122,6 +122,31 @@ public sealed class SchedulerLawTests
         Assert.Equal(b, sched.Pick(0, a, 0));
     }
 
+    [Fact]
+    public void UnderEevdf_ARequestIsRenewedAtTheKernelsUpdatePoints_NotAtTheDriversBookkeeping()
+    {
+        // update_deadline runs from update_curr: a tick, an enqueue or dequeue, a context switch, a pick. The
+        // driver also charges time at the end of every step and of the run, where the kernel looks at nothing.
+        // A renewal there set the deadline from that moment's vruntime, a request earlier than the kernel's,
+        // which renews it at its next update_curr from the vruntime then.
+        var entry = Overrides.ParseProtocols("sync")[0];
+        var run = ScenarioRunner.Prepare(ScenarioDocument.Parse(FreshPair, "law.yaml"), "law.yaml", entry, Overrides.ParseSets([]), [entry.Protocol]);
+        var machine = new Machine(run.Setup.Machine);
+        var a = machine.WorkloadTask(0);
+        var sched = new GuestScheduler(machine, 1, SchedPolicy.Eevdf, new int[machine.TaskCount], 4_000_000);
+        var first = sched.Deadline(a);
+
+        // a's first request (half a slice, 0.375 ms) is used up by 1 ms: bookkeeping leaves it, and asks for
+        // no reschedule.
+        sched.Advance(0, 1_000_000, update: false);
+        Assert.Equal(first, sched.Deadline(a));
+        Assert.True(sched.Vruntime(a) > first);
+
+        // The tick at 1.6 ms renews it a whole request (0.75 ms at one vCPU) past a's vruntime then.
+        sched.Advance(0, 1_600_000);
+        Assert.Equal(sched.Vruntime(a) + 750_000, sched.Deadline(a));
+    }
+
     /// <summary>One vCPU, a 1 ms guest tick, two CPU-bound tasks in passes of 50 us.</summary>
     private const string TwoHogs = """
         name: two-hogs
