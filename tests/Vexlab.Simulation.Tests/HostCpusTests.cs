@@ -24,7 +24,7 @@ public sealed class HostCpusTests
         Assert.Equal(450 * Us, cpus.Lag(1));
 
         // Woken 100 us later it is placed 2 x 450 us below 0's vruntime: 0 is no longer eligible.
-        Assert.True(cpus.Want(1, 1_200 * Us, out var preempted));
+        Assert.True(cpus.Want(1, 1_200 * Us, out var preempted, out _));
         Assert.Equal(0, preempted);
         Assert.True(cpus.IsWaiting(0));
         Assert.True(cpus.IsRunning(1));
@@ -40,7 +40,7 @@ public sealed class HostCpusTests
         // 0 runs 100 us and blocks while 1 has run nothing: 0 had more than its share.
         Assert.Equal(1, cpus.Block(0, 100 * Us));
         Assert.Equal(-50 * Us, cpus.Lag(0));
-        Assert.False(cpus.Want(0, 200 * Us, out var preempted));
+        Assert.False(cpus.Want(0, 200 * Us, out var preempted, out _));
         Assert.Equal(-1, preempted);
         Assert.True(cpus.IsRunning(1));
     }
@@ -54,7 +54,7 @@ public sealed class HostCpusTests
         Assert.False(cpus.Want(1, 0));
         Assert.Equal(1, cpus.Block(0, 0));
         Assert.Equal(0, cpus.Lag(0));
-        Assert.False(cpus.Want(0, 86 * Us, out _));
+        Assert.False(cpus.Want(0, 86 * Us, out _, out _));
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public sealed class HostCpusTests
         Assert.False(cpus.Want(1, 0));
         Assert.Equal(1, cpus.SliceEnd(0, 1_000 * Us));
         Assert.Equal(0, cpus.Block(1, 1_100 * Us));
-        Assert.False(cpus.Want(1, 1_200 * Us, out var preempted));
+        Assert.False(cpus.Want(1, 1_200 * Us, out var preempted, out _));
         Assert.Equal(-1, preempted);
     }
 
@@ -110,7 +110,7 @@ public sealed class HostCpusTests
         Assert.False(cpus.Want(1, 0));
         Assert.Equal(1, cpus.SliceEnd(0, 1_100 * Us));
         Assert.Equal(0, cpus.Block(1, 1_100 * Us));
-        Assert.True(cpus.Want(1, 1_500 * Us, out var preempted));
+        Assert.True(cpus.Want(1, 1_500 * Us, out var preempted, out _));
         Assert.Equal(0, preempted);
         Assert.Equal(0, cpus.Block(1, 1_600 * Us));
         Assert.Equal(2_300 * Us, cpus.SliceCheckAt(0, 1_600 * Us));
@@ -193,14 +193,78 @@ public sealed class HostCpusTests
 
         // 2 wakes at 1,900 us placed 900 us below 0 (vruntime 1,000 us): 0 (1,900 us, deadline
         // 2,000 us) is no longer eligible and waits.
-        Assert.True(cpus.Want(2, 1_900 * Us, out var preempted));
+        Assert.True(cpus.Want(2, 1_900 * Us, out var preempted, out _));
         Assert.Equal(0, preempted);
 
         // 1 wakes new at the average, 1,450 us (deadline 2,450 us), and queues behind 0.
-        Assert.False(cpus.Want(1, 1_900 * Us, out _));
+        Assert.False(cpus.Want(1, 1_900 * Us, out _, out _));
 
         // 2 blocks: the average of 0 and 1 is 1,675 us, so only 1 is eligible.
         Assert.Equal(1, cpus.Block(2, 2_000 * Us));
+        Assert.True(cpus.IsWaiting(0));
+    }
+
+    [Fact]
+    public void AWakeupReschedulesARunningThreadWhoseRequestIsServed()
+    {
+        // enqueue_entity -> update_curr -> update_deadline: 0's 1 ms request was served at 1 ms,
+        // but without HRTICK only the tick (at 4 ms) looked. 2 waking at 2 ms runs update_curr on
+        // 0, and with 1 already waiting (nr_running > 1) resched_curr: pick_eevdf gives the pCPU
+        // to 1, the eligible waiter with the earliest deadline. Wakeup preemption is off: this is
+        // update_deadline's reschedule, not check_preempt_wakeup_fair's. 0 ran on to the tick.
+        var cpus = new HostCpus(pcpus: 1, vcpus: 3, sliceNs: 1_000 * Us, wakeupPreemption: false, tickNs: 4_000 * Us);
+        Assert.True(cpus.Want(0, 0));
+        Assert.False(cpus.Want(1, 0));
+        Assert.Equal(4_000 * Us, cpus.SliceCheckAt(0, 0));
+
+        Assert.False(cpus.Want(2, 2_000 * Us));
+        Assert.True(cpus.IsRunning(1));
+        Assert.True(cpus.IsWaiting(0));
+        Assert.True(cpus.IsWaiting(2));
+    }
+
+    [Fact]
+    public void AWakeupLeavesARunningThreadWhoseRequestIsNotServed()
+    {
+        // update_curr at the wakeup finds 0's 1 ms request (from 0) not served at 0.5 ms:
+        // update_deadline does nothing, and 0 keeps the pCPU to the tick that finds it served
+        // (4 ms), its deadline and RUN_TO_PARITY protection unchanged.
+        var cpus = new HostCpus(pcpus: 1, vcpus: 3, sliceNs: 1_000 * Us, wakeupPreemption: false, tickNs: 4_000 * Us);
+        Assert.True(cpus.Want(0, 0));
+        Assert.False(cpus.Want(1, 0));
+        Assert.False(cpus.Want(2, 500 * Us, out var preempted, out var granted));
+        Assert.Equal((-1, -1), (preempted, granted));
+        Assert.True(cpus.IsRunning(0));
+        Assert.Equal(4_000 * Us, cpus.SliceCheckAt(0, 500 * Us));
+        Assert.Equal(1, cpus.SliceEnd(0, 4_000 * Us));
+    }
+
+    [Fact]
+    public void AWakeupOntoALoneServedThreadRenewsItsRequestWithoutAReschedule()
+    {
+        // update_curr runs before the woken thread is counted (account_entity_enqueue comes after
+        // it in enqueue_entity), so with 0 alone on the queue update_deadline renews its request
+        // at 3.5 ms without resched_curr. The tick at 4 ms then finds the new request (to 4.5 ms)
+        // not served, and 0 runs on to the tick at 8 ms. The tick at 4 ms used to swap them.
+        var cpus = new HostCpus(pcpus: 1, vcpus: 2, sliceNs: 1_000 * Us, wakeupPreemption: false, tickNs: 4_000 * Us);
+        Assert.True(cpus.Want(0, 0));
+        Assert.False(cpus.Want(1, 3_500 * Us));
+        Assert.Equal(-1, cpus.SliceEnd(0, 4_000 * Us));
+        Assert.True(cpus.IsRunning(0));
+        Assert.Equal(8_000 * Us, cpus.SliceCheckAt(0, 4_000 * Us));
+    }
+
+    [Fact]
+    public void AWakeupOntoALoneServedThreadPreemptsItOnceItsRequestIsRenewed()
+    {
+        // As above with wakeup preemption: the renewal ended 0's RUN_TO_PARITY protection (vlag no
+        // longer equals its deadline), so check_preempt_wakeup_fair's pick_eevdf compares
+        // deadlines. 1, woken with no lag at the average (0's vruntime), has the same deadline as
+        // 0's renewed one, and curr wins only when strictly earlier: 1 takes the pCPU. 0, eligible
+        // and treated as protected, used to keep it to the tick.
+        var cpus = new HostCpus(pcpus: 1, vcpus: 2, sliceNs: 1_000 * Us, tickNs: 4_000 * Us);
+        Assert.True(cpus.Want(0, 0));
+        Assert.True(cpus.Want(1, 3_500 * Us));
         Assert.True(cpus.IsWaiting(0));
     }
 }

@@ -241,6 +241,12 @@ public sealed partial class Simulator
     /// <summary>The guest's fair scheduler beside the model (read its state; the driver feeds it).</summary>
     public GuestScheduler Scheduler => _sched;
 
+    /// <summary>
+    /// The host's physical CPUs the vCPU threads share (read their state, such as the tick grid
+    /// drawn from the seed; the driver feeds them), or null with a pCPU for each vCPU.
+    /// </summary>
+    public HostCpus? Pcpus => _pcpus;
+
     public long Now => _now;
 
     /// <summary>Apply calls so far.</summary>
@@ -907,21 +913,28 @@ public sealed partial class Simulator
         var wants = VcpuTime.WantsPcpu(_m, v, _hltInGuest);
         if (wants && !pcpus.IsRunning(v) && !pcpus.IsWaiting(v))
         {
-            if (pcpus.Want(v, _now, out var preempted))
+            var runs = pcpus.Want(v, _now, out var preempted, out var granted);
+            if (runs)
             {
                 _queue.Schedule(_sliceBase + v, _pcpus!.SliceCheckAt(v, _now));
-                if (preempted >= 0)
-                {
-                    // Wakeup preemption (host.sched.wakeup_preemption): the preempted vCPU waits
-                    // as one whose slice ended does, its pending step held.
-                    _queue.Cancel(_sliceBase + preempted);
-                    Suspend(preempted);
-                    UpdateCategory(preempted);
-                }
             }
             else
             {
                 Suspend(v);
+            }
+
+            if (preempted >= 0)
+            {
+                // Wakeup preemption (host.sched.wakeup_preemption), or the wakeup's update_curr
+                // rescheduling a served request: the vCPU that lost its pCPU waits as one whose
+                // slice ended does, its pending step held.
+                _queue.Cancel(_sliceBase + preempted);
+                Suspend(preempted);
+                UpdateCategory(preempted);
+                if (granted != v)
+                {
+                    Resume(granted);
+                }
             }
         }
         else if (!wants && (pcpus.IsRunning(v) || pcpus.IsWaiting(v)))

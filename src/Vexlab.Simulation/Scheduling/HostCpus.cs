@@ -5,7 +5,8 @@ namespace Vexlab.Simulation.Scheduling;
 /// can run (in guest mode or handling an exit in the host) holds a pCPU or waits for one; a vCPU
 /// blocked in the host (a synchronous stall, an artificial halt, a guest HLT that exits) holds
 /// none. A running thread's slice (its request, <c>host.sched.slice</c>) is used up when the
-/// pCPU's tick finds it served (<see cref="SliceCheckAt"/>); then, and whenever a pCPU comes free,
+/// pCPU's tick, or a thread woken onto the queue, finds it served (<see cref="SliceCheckAt"/>,
+/// <see cref="Want(int, long, out int, out int)"/>); then, and whenever a pCPU comes free,
 /// the waiter EEVDF's pick_eevdf picks takes it: the eligible one with the earliest deadline, not
 /// the one that queued first (see <see cref="Pick"/>).
 /// Time a runnable vCPU spends waiting is its steal time: what the host reports to the guest in
@@ -29,8 +30,9 @@ namespace Vexlab.Simulation.Scheduling;
 /// gets its pCPU back at once, as the woken thread does under 5.x CFS too, whose sleeper credit
 /// (place_entity: half of sched_latency) exceeds wakeup_granularity.
 /// <para>
-/// Without HRTICK (<c>SCHED_FEAT(HRTICK, false)</c>, kernel/sched/features.h) only the tick looks
-/// at a running thread's request: scheduler_tick -> task_tick_fair -> entity_tick -> update_curr
+/// Without HRTICK (<c>SCHED_FEAT(HRTICK, false)</c>, kernel/sched/features.h) only the tick, a
+/// wakeup (enqueue_entity's update_curr, see <see cref="Want(int, long, out int, out int)"/>) and
+/// the thread's own stop look at a running thread's request: scheduler_tick -> task_tick_fair -> entity_tick -> update_curr
 /// -> update_deadline reschedules once the request is served. The tick is the pCPU's, not the
 /// thread's: tick_setup_sched_timer (kernel/time/tick-sched.c) starts every CPU's tick_sched timer
 /// at the same tick_init_jiffy_update() and, with skew_tick=0 (the default, sched_skew_tick), adds
@@ -103,6 +105,12 @@ public sealed class HostCpus
     /// <summary>vCPU <paramref name="v"/> can run and waits for a pCPU.</summary>
     public bool IsWaiting(int v) => _waiting[v];
 
+    /// <summary>The pCPUs' tick period in ns (1 s / <c>host.hz</c>); 0: no tick.</summary>
+    public long TickNs => _tick;
+
+    /// <summary>Where the pCPUs' tick grid falls in [0, <see cref="TickNs"/>): they tick at this time and every <see cref="TickNs"/> after it.</summary>
+    public long TickPhaseNs => _tickPhase;
+
     /// <summary>vCPUs waiting for a pCPU.</summary>
     public int Waiters => _count;
 
@@ -110,16 +118,19 @@ public sealed class HostCpus
     public long Lag(int v) => _lag[v];
 
     /// <summary>vCPU <paramref name="v"/> can run: true if it got a pCPU now, false if it queues.</summary>
-    public bool Want(int v, long now = 0) => Want(v, now, out _);
+    public bool Want(int v, long now = 0) => Want(v, now, out _, out _);
 
     /// <summary>
     /// vCPU <paramref name="v"/> can run at <paramref name="now"/>: true if it got a pCPU, a free one
-    /// or, with <paramref name="preempted"/> set, the one of the running thread it preempted (that
-    /// thread now waits); false if it queues.
+    /// or the one of the running thread it preempted; false if it queues. <paramref name="preempted"/>
+    /// is the running thread that lost its pCPU and now waits, and <paramref name="granted"/> the
+    /// thread that took it: v, or another waiter when the wakeup rescheduled a thread whose request
+    /// was already served; -1 each when nothing moved.
     /// </summary>
-    public bool Want(int v, long now, out int preempted)
+    public bool Want(int v, long now, out int preempted, out int granted)
     {
         preempted = -1;
+        granted = -1;
         if (_running[v] || _waiting[v])
         {
             return _running[v];
@@ -130,7 +141,40 @@ public sealed class HostCpus
         {
             _free--;
             Run(v, now);
+            granted = v;
             return true;
+        }
+
+        // enqueue_entity calls update_curr on the pCPU v is woken onto before counting v
+        // (account_entity_enqueue comes after it): a running request already served, which only
+        // the tick would otherwise find, is renewed now (update_deadline), and with another thread
+        // already waiting (nr_running > 1 without v) resched_curr reschedules that pCPU at once:
+        // pick_eevdf, v on the queue, decides who runs there. With nobody else waiting the renewal
+        // only ends the thread's RUN_TO_PARITY protection (vlag no longer equals its deadline), so
+        // check_preempt_wakeup_fair compares deadlines below. The model has one queue for all
+        // pCPUs: the pCPU taken is that of the thread furthest past its deadline.
+        var served = Served(now);
+        if (served >= 0)
+        {
+            var others = _count;
+            _deadline[served] = Vruntime(served, now) + _request;
+            _protected[served] = false;
+            if (others > 0)
+            {
+                Enqueue(v);
+                var next = Pick(now, curr: served);
+                if (next != served)
+                {
+                    Stop(served, now);
+                    Dequeue(next);
+                    Run(next, now);
+                    Enqueue(served);
+                    preempted = served;
+                    granted = next;
+                }
+
+                return granted == v;
+            }
         }
 
         if (_wakeupPreemption)
@@ -142,6 +186,7 @@ public sealed class HostCpus
                 Enqueue(victim);
                 Run(v, now);
                 preempted = victim;
+                granted = v;
                 return true;
             }
         }
@@ -279,6 +324,22 @@ public sealed class HostCpus
         }
 
         _deadline[v] = _vruntime[v] + _request;
+    }
+
+    /// <summary>The running thread whose request is served (vruntime at or past its deadline) the longest, or -1; ties: the lowest index.</summary>
+    private int Served(long now)
+    {
+        var served = -1;
+        for (var c = 0; c < _running.Length; c++)
+        {
+            if (_running[c] && Vruntime(c, now) >= _deadline[c]
+                && (served < 0 || Vruntime(c, now) - _deadline[c] > Vruntime(served, now) - _deadline[served]))
+            {
+                served = c;
+            }
+        }
+
+        return served;
     }
 
     /// <summary>

@@ -227,13 +227,12 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         // request was last renewed. A vCPU still owed time when its request is served (eligible,
         // with the earliest deadline) is picked again and runs on with a new one (pick_eevdf), so
         // one run can hold several requests; each vCPU still gets 2/3 of the time to within a turn.
-        var (r, trace) = ScenarioRuns.RunTraced(ThreeBusyVcpus, "sync", "host.pcpus=2", $"host.hz={hz}", "duration=60ms");
-        var tick = 1_000_000_000L / hz;
+        var (r, trace, tick, phase) = ScenarioRuns.RunTracedOnSharedPcpus(ThreeBusyVcpus, "sync", "host.pcpus=2", $"host.hz={hz}", "duration=60ms");
+        Assert.Equal(1_000_000_000L / hz, tick);
         var runs = Enumerable.Range(0, 3).SelectMany(v => PreemptedRuns(trace, v)).ToList();
         output.WriteLine(string.Join(", ", runs));
         Assert.True(runs.Count > 10, $"{runs.Count} slice ends");
-        Assert.Single(runs.Select(x => x.End % tick).Distinct());
-        var phase = runs[0].End % tick;
+        Assert.All(runs, x => Assert.True(OnTheGrid(x.End, tick, phase), $"a slice ended at {x.End} ns, off the tick grid {phase} + k x {tick} ns"));
         for (var v = 0; v < 3; v++)
         {
             Assert.All(SinceRenewedAtPreemptions(trace, v, request, tick, phase), x => Assert.InRange(x, request, request + tick - 1));
@@ -292,23 +291,19 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         // update_curr -> update_deadline), and the pCPUs tick on one grid. A busy vCPU that got the
         // pCPU when vCPU 0 halted, between ticks, ran whole periods from then: its slice ended off
         // the grid (at HZ=1000 under sync the busy vCPUs' 97 slice ends fell at 37 points of the
-        // period). Now every slice end is on it, at the first tick at or after the request
-        // (0.75 ms) is served. Without wakeup preemption a busy vCPU loses its pCPU only there.
-        var (_, trace) = ScenarioRuns.RunTraced(SleeperBesideTwoBusy, protocol, "host.pcpus=1", $"host.hz={hz}",
+        // period). Now a busy vCPU loses its pCPU at the first tick at or after its request
+        // (0.75 ms) is served, or, without wakeup preemption, only as vCPU 0 wakes after the
+        // request was served and before the tick found it (enqueue_entity -> update_curr ->
+        // update_deadline -> resched_curr), the other busy vCPU waiting.
+        var (_, trace, tick, phase) = ScenarioRuns.RunTracedOnSharedPcpus(SleeperBesideTwoBusy, protocol, "host.pcpus=1", $"host.hz={hz}",
             "host.sched.wakeup_preemption=false");
-        var tick = 1_000_000_000L / hz;
-        var runs = new[] { 1, 2 }.SelectMany(v => PreemptedRuns(trace, v)).ToList();
-        output.WriteLine(string.Join(", ", runs));
-        Assert.True(runs.Count > 5, $"{runs.Count} slice ends");
-        Assert.Single(runs.Select(r => r.End % tick).Distinct());
+        Assert.Equal(1_000_000_000L / hz, tick);
 
         // A busy vCPU picked again at a slice end (still owed time) runs on with a new request, so
         // the bound holds from the tick that renewed it, not from when it got the pCPU.
-        var phase = runs[0].End % tick;
-        foreach (var v in new[] { 1, 2 })
-        {
-            Assert.All(SinceRenewedAtPreemptions(trace, v, 750_000, tick, phase), x => Assert.InRange(x, 750_000, 750_000 + tick - 1));
-        }
+        var (ticks, wakeups) = AssertEverySliceEndIsATickOrAWakeup(trace, 750_000, tick, phase, wakeupPreemption: false);
+        output.WriteLine($"{ticks} slice ends at a tick, {wakeups} at a wakeup");
+        Assert.True(ticks > 5, $"{ticks} slice ends at a tick");
     }
 
     [Theory]
@@ -325,18 +320,11 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         // still owed time) stays below the request and a tick. It got a whole new slice each time
         // it came back: at HZ=1000 and a 2 ms slice, 10 of 65 preemptions found it above 3 ms,
         // up to 4.47 ms.
-        var (_, trace) = ScenarioRuns.RunTraced(SleeperBesideTwoBusy, "sync", "host.pcpus=1", $"host.hz={hz}", $"host.sched.slice={slice}");
-        var tick = 1_000_000_000L / hz;
-
-        // The pCPU's tick grid: the phase most slice ends fall on (the others are wakeup preemptions).
-        var ends = new[] { 1, 2 }.SelectMany(v => PreemptedRuns(trace, v)).Select(x => x.End % tick).ToList();
-        var phase = ends.GroupBy(x => x).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key;
-        foreach (var v in new[] { 1, 2 })
-        {
-            var since = SinceRenewedAtPreemptions(trace, v, request, tick, phase);
-            Assert.True(since.Count > 5, $"vCPU {v}: {since.Count} preemptions");
-            Assert.All(since, x => Assert.True(x < request + tick, $"vCPU {v}: {x} ns since its request was renewed"));
-        }
+        var (_, trace, tick, phase) = ScenarioRuns.RunTracedOnSharedPcpus(SleeperBesideTwoBusy, "sync", "host.pcpus=1", $"host.hz={hz}", $"host.sched.slice={slice}");
+        Assert.Equal(1_000_000_000L / hz, tick);
+        var (ticks, wakeups) = AssertEverySliceEndIsATickOrAWakeup(trace, request, tick, phase, wakeupPreemption: true);
+        output.WriteLine($"{ticks} slice ends at a tick, {wakeups} at a wakeup");
+        Assert.True(wakeups > 5, $"{wakeups} slice ends at a wakeup");
     }
 
     [Fact]
@@ -346,6 +334,75 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         Assert.Equal(0, r.VcpuStealNs);
         Assert.Equal(3 * r.SimulatedNs, r.VcpuGuestNs);
     }
+
+    /// <summary>
+    /// Every run of busy vCPU 1 or 2 that ended with it waiting for the pCPU ended at a tick of the
+    /// pCPU (on the grid <paramref name="phase"/> + k x <paramref name="tick"/>) that found its
+    /// request served (task_tick_fair -> entity_tick -> update_curr -> update_deadline), or as
+    /// vCPU 0 woke, with the other busy vCPU already waiting: enqueue_entity's update_curr found
+    /// the request served and, nr_running > 1 before the woken thread is counted, resched_curr;
+    /// with <paramref name="wakeupPreemption"/> also check_preempt_wakeup, served or not. A request
+    /// served is found by the first tick or wakeup after it, so it ran less than a tick past it.
+    /// Returns how many ended at a tick and how many at a wakeup.
+    /// </summary>
+    private static (int Ticks, int Wakeups) AssertEverySliceEndIsATickOrAWakeup(
+        RecordingSink trace, long request, long tick, long phase, bool wakeupPreemption)
+    {
+        var vcpu0 = trace.Records.Where(x => x.Kind == TraceKind.VcpuState && x.Vcpu == 0).OrderBy(x => x.TimeNs).ToList();
+        var (ticks, wakeups) = (0, 0);
+        foreach (var (v, other) in new[] { (1, 2), (2, 1) })
+        {
+            var runs = PreemptedRuns(trace, v);
+            var since = SinceRenewedAtPreemptions(trace, v, request, tick, phase);
+            Assert.Equal(runs.Count, since.Count);
+            for (var i = 0; i < runs.Count; i++)
+            {
+                var end = runs[i].End;
+                var what = $"vCPU {v}'s run {runs[i]}, {since[i]} ns since its request was renewed";
+                if (OnTheGrid(end, tick, phase))
+                {
+                    ticks++;
+
+                    // With wakeup preemption a wakeup that finds the request served can pick the
+                    // same thread again, renewing its request off the grid with no record: the
+                    // count since renewal is then only a bound from above.
+                    Assert.InRange(since[i], wakeupPreemption ? 0 : request, request + tick - 1);
+                }
+                else
+                {
+                    Assert.True(WokeAt(vcpu0, end, took: trace.Records.Any(x => x.Kind == TraceKind.VcpuState && x.Vcpu == other && x.TimeNs == end && x.State == VcpuState.Guest)), $"{what}: ended off the tick grid {phase} + k x {tick} ns and at no wakeup");
+                    wakeups++;
+                    Assert.True(StateBefore(trace, other, end) == VcpuState.WaitingForPcpu, $"{what}: ended as vCPU 0 woke, vCPU {other} not waiting");
+                    Assert.True(since[i] < request + tick, $"{what}: a tick would have found it served");
+                    Assert.True(wakeupPreemption || since[i] >= request, $"{what}: ended as vCPU 0 woke, not served");
+                }
+            }
+        }
+
+        return (ticks, wakeups);
+    }
+
+    /// <summary>The pCPUs tick at <paramref name="t"/>.</summary>
+    private static bool OnTheGrid(long t, long tick, long phase) => ((t - phase) % tick + tick) % tick == 0;
+
+    /// <summary>
+    /// vCPU 0 (its <paramref name="records"/>) woke at <paramref name="t"/>, as a busy vCPU held the
+    /// one pCPU: it was neither running nor waiting for the pCPU just before (halted or stalled,
+    /// whatever the guest's view: an idle vCPU that halted is recorded Idle) and is recorded again
+    /// at <paramref name="t"/> or within the wake's host path after it (a few microseconds; 20 us
+    /// allowed), or the pCPU the busy vCPU lost went to neither busy vCPU (<paramref name="took"/>:
+    /// the other one took it), so to vCPU 0: an idle vCPU woken by its guest tick runs its idle
+    /// task and halts again with no record, its state Idle throughout.
+    /// </summary>
+    private static bool WokeAt(List<TraceRecord> records, long t, bool took)
+    {
+        var before = records.LastOrDefault(x => x.TimeNs < t);
+        return before.State != VcpuState.WaitingForPcpu && (!took || records.Any(x => x.TimeNs >= t && x.TimeNs - t < 20_000));
+    }
+
+    /// <summary>vCPU <paramref name="v"/>'s state just before <paramref name="t"/>.</summary>
+    private static VcpuState? StateBefore(RecordingSink trace, int v, long t) =>
+        trace.Records.Where(x => x.Kind == TraceKind.VcpuState && x.Vcpu == v && x.TimeNs < t).OrderBy(x => x.TimeNs).Select(x => (VcpuState?)x.State).LastOrDefault();
 
     /// <summary>
     /// For each run of vCPU <paramref name="v"/> that ended with it waiting for a pCPU, its time in

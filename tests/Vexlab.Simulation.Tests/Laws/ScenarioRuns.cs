@@ -25,6 +25,22 @@ internal static class ScenarioRuns
         return (ScenarioRunner.Run(run, sink), sink);
     }
 
+    /// <summary>
+    /// As <see cref="RunTraced"/> on shared pCPUs (host.pcpus below the vCPUs), with the pCPUs'
+    /// tick grid the run drew from its seed: it ticks at <c>TickPhaseNs + k x TickNs</c>.
+    /// </summary>
+    public static (SimulationResult Result, Tracing.RecordingSink Trace, long TickNs, long TickPhaseNs) RunTracedOnSharedPcpus(
+        string yaml, string protocol, params string[] sets)
+    {
+        var entry = Overrides.ParseProtocols(protocol)[0];
+        var document = ScenarioDocument.Parse(yaml, "law.yaml");
+        var run = ScenarioRunner.Prepare(document, "law.yaml", entry, Overrides.ParseSets(sets), [entry.Protocol]);
+        var sink = new Tracing.RecordingSink();
+        var simulator = new Simulator(run.Setup, sink);
+        var pcpus = simulator.Pcpus ?? throw new InvalidOperationException("the run has a pCPU for each vCPU: no shared tick grid");
+        return (simulator.Run(), sink, pcpus.TickNs, pcpus.TickPhaseNs);
+    }
+
     /// <summary>One vCPU; a task that only computes and one that faults on every touch (a one-page host limit).</summary>
     public const string ComputeBesideFaulting = """
         name: compute-beside-faulting
