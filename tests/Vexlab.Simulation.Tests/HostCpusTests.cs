@@ -211,7 +211,7 @@ public sealed class HostCpusTests
         // but without HRTICK only the tick (at 4 ms) looked. 2 waking at 2 ms runs update_curr on
         // 0, and with 1 already waiting (nr_running > 1) resched_curr: pick_eevdf gives the pCPU
         // to 1, the eligible waiter with the earliest deadline. Wakeup preemption is off: this is
-        // update_deadline's reschedule, not check_preempt_wakeup_fair's. 0 ran on to the tick.
+        // update_deadline's reschedule, not check_preempt_wakeup's. 0 ran on to the tick.
         var cpus = new HostCpus(pcpus: 1, vcpus: 3, sliceNs: 1_000 * Us, wakeupPreemption: false, tickNs: 4_000 * Us);
         Assert.True(cpus.Want(0, 0));
         Assert.False(cpus.Want(1, 0));
@@ -258,7 +258,7 @@ public sealed class HostCpusTests
     public void AWakeupOntoALoneServedThreadPreemptsItOnceItsRequestIsRenewed()
     {
         // As above with wakeup preemption: the renewal ended 0's RUN_TO_PARITY protection (vlag no
-        // longer equals its deadline), so check_preempt_wakeup_fair's pick_eevdf compares
+        // longer equals its deadline), so check_preempt_wakeup's pick_eevdf compares
         // deadlines. 1, woken with no lag at the average (0's vruntime), has the same deadline as
         // 0's renewed one, and curr wins only when strictly earlier: 1 takes the pCPU. 0, eligible
         // and treated as protected, used to keep it to the tick.

@@ -151,7 +151,7 @@ public sealed class HostCpus
         // already waiting (nr_running > 1 without v) resched_curr reschedules that pCPU at once:
         // pick_eevdf, v on the queue, decides who runs there. With nobody else waiting the renewal
         // only ends the thread's RUN_TO_PARITY protection (vlag no longer equals its deadline), so
-        // check_preempt_wakeup_fair compares deadlines below. The model has one queue for all
+        // check_preempt_wakeup compares deadlines below. The model has one queue for all
         // pCPUs: the pCPU taken is that of the thread furthest past its deadline.
         var served = Served(now);
         if (served >= 0)
