@@ -443,34 +443,20 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
     }
 
     /// <summary>vCPU <paramref name="v"/>'s runs in the guest, however they ended.</summary>
-    private static List<(long Start, long End)> GuestRuns(RecordingSink trace, int v)
-    {
-        var runs = new List<(long, long)>();
-        var since = -1L;
-        foreach (var x in trace.Records.Where(x => x.Kind == TraceKind.VcpuState && x.Vcpu == v).OrderBy(x => x.TimeNs))
-        {
-            if (x.State == VcpuState.Guest && since < 0)
-            {
-                since = x.TimeNs;
-            }
-            else if (x.State != VcpuState.Guest && since >= 0)
-            {
-                runs.Add((since, x.TimeNs));
-                since = -1;
-            }
-        }
-
-        return runs;
-    }
+    private static List<(long Start, long End)> GuestRuns(RecordingSink trace, int v) =>
+        [.. Runs(trace, v).Select(r => (r.Start, r.End))];
 
     /// <summary>
     /// vCPU <paramref name="v"/>'s runs in the guest that ended with it runnable and waiting for a
     /// pCPU (a slice's end or a wakeup preemption): from the record that put it in the guest to the
     /// one that made it wait.
     /// </summary>
-    private static List<(long Start, long End)> PreemptedRuns(RecordingSink trace, int v)
+    private static List<(long Start, long End)> PreemptedRuns(RecordingSink trace, int v) =>
+        [.. Runs(trace, v).Where(r => r.EndedIn == VcpuState.WaitingForPcpu).Select(r => (r.Start, r.End))];
+
+    /// <summary>vCPU <paramref name="v"/>'s runs in the guest, each with the state that ended it.</summary>
+    private static IEnumerable<(long Start, long End, VcpuState EndedIn)> Runs(RecordingSink trace, int v)
     {
-        var runs = new List<(long, long)>();
         var since = -1L;
         foreach (var x in trace.Records.Where(x => x.Kind == TraceKind.VcpuState && x.Vcpu == v).OrderBy(x => x.TimeNs))
         {
@@ -480,16 +466,10 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
             }
             else if (x.State != VcpuState.Guest && since >= 0)
             {
-                if (x.State == VcpuState.WaitingForPcpu)
-                {
-                    runs.Add((since, x.TimeNs));
-                }
-
+                yield return (since, x.TimeNs, x.State);
                 since = -1;
             }
         }
-
-        return runs;
     }
 
     private static long SumCpu(Vexlab.Simulation.Driver.SimulationResult r)
