@@ -230,11 +230,11 @@ public sealed class SimulateCommandTests
     // nothing to end a slice: it is the request (se->slice), which only the tick finds used up.
     [Theory]
     [InlineData("guest:\n  vcpus: 2\nhost:\n  hz: 0\n  pcpus: 1\ntasks:\n  - name: w\n    count: 2\n    loop: compute 1\n",
-        ":4:7: host.hz: 0 (no host tick) needs a pCPU per vCPU thread, and host.pcpus 1 is below guest.vcpus 2: Linux keeps the tick while a CPU has two runnable tasks (sched_can_stop_tick), and without HRTICK only the tick ends a thread's slice, an explicit host.sched.slice included; give a HZ such as 250")]
+        ":4:7: host.hz: 0 (no host tick) needs a pCPU per vCPU thread, and host.pcpus 1 is below guest.vcpus 2: Linux keeps the tick while a CPU has two runnable tasks (sched_can_stop_tick), and without HRTICK only the tick or another thread's wakeup ends a thread's slice, an explicit host.sched.slice included, so CPU-bound threads would never swap; give a HZ such as 250")]
     [InlineData("guest:\n  vcpus: 2\nhost:\n  hz: 0\n  pcpus: 2\ntasks:\n  - name: w\n    count: 2\n    loop: compute 1\n", null)]
     [InlineData("guest:\n  vcpus: 2\nhost:\n  hz: 0\ntasks:\n  - name: w\n    count: 2\n    loop: compute 1\n", null)]
     [InlineData("guest:\n  vcpus: 2\nhost:\n  hz: 0\n  pcpus: 1\n  sched:\n    slice: 2ms\ntasks:\n  - name: w\n    count: 2\n    loop: compute 1\n",
-        ":4:7: host.hz: 0 (no host tick) needs a pCPU per vCPU thread, and host.pcpus 1 is below guest.vcpus 2: Linux keeps the tick while a CPU has two runnable tasks (sched_can_stop_tick), and without HRTICK only the tick ends a thread's slice, an explicit host.sched.slice included; give a HZ such as 250")]
+        ":4:7: host.hz: 0 (no host tick) needs a pCPU per vCPU thread, and host.pcpus 1 is below guest.vcpus 2: Linux keeps the tick while a CPU has two runnable tasks (sched_can_stop_tick), and without HRTICK only the tick or another thread's wakeup ends a thread's slice, an explicit host.sched.slice included, so CPU-bound threads would never swap; give a HZ such as 250")]
     [InlineData("guest:\n  vcpus: 2\nhost:\n  hz: 0\n  pcpus: 2\n  sched:\n    slice: 2ms\ntasks:\n  - name: w\n    count: 2\n    loop: compute 1\n", null)]
     [InlineData("guest:\n  vcpus: 2\nhost:\n  hz: 250\n  pcpus: 1\ntasks:\n  - name: w\n    count: 2\n    loop: compute 1\n", null)]
     public void No_host_tick_needs_a_pcpu_per_vcpu(string yaml, string? expected) => AssertValidation(yaml, expected);

@@ -368,7 +368,7 @@ public static class ScenarioBuilder
         if (hostTick == 0 && pcpus > 0 && pcpus < vcpus)
         {
             throw s.ErrorAt("host.hz", string.Create(CultureInfo.InvariantCulture,
-                $"0 (no host tick) needs a pCPU per vCPU thread, and host.pcpus {pcpus} is below guest.vcpus {vcpus}: Linux keeps the tick while a CPU has two runnable tasks (sched_can_stop_tick), and without HRTICK only the tick ends a thread's slice, an explicit host.sched.slice included; give a HZ such as 250"));
+                $"0 (no host tick) needs a pCPU per vCPU thread, and host.pcpus {pcpus} is below guest.vcpus {vcpus}: Linux keeps the tick while a CPU has two runnable tasks (sched_can_stop_tick), and without HRTICK only the tick or another thread's wakeup ends a thread's slice, an explicit host.sched.slice included, so CPU-bound threads would never swap; give a HZ such as 250"));
         }
     }
 
