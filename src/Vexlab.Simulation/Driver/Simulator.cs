@@ -362,9 +362,7 @@ public sealed partial class Simulator
                 // Another PMI while the guest's NMI still waits for its window: the host NMI exits all
                 // the same (virtual NMIs: the host's are never blocked), and KVM drops the guest's second
                 // one (process_nmi keeps one pending while the guest blocks NMIs).
-                _metrics.Counters.RecordExit(Metrics.ExitReason.ExceptionNmi, _c.SimpleExit);
-                _tracepoints.BlockedNmiExit(v, _now, _c.SimpleExit);
-                DelayByExit(v, _c.SimpleExit);
+                DelayByExit(v, BlockedNmiExit(v, _now));
             }
 
             _queue.Schedule(agent, _now + NextNmiDelay());
@@ -618,12 +616,21 @@ public sealed partial class Simulator
             // The guest blocks NMIs (in its NMI handler, or an STI or MOV SS shadow): the host's PMI
             // still exits as it arrives (NMI exiting), KVM cannot inject and enters again with the NMI
             // pending; it comes in later through the NMI window KVM asks for (enable_nmi_window).
-            _metrics.Counters.RecordExit(Metrics.ExitReason.ExceptionNmi, _c.SimpleExit);
-            _tracepoints.BlockedNmiExit(action.Vcpu, _now + _stepCost, _c.SimpleExit);
-            _stepCost += _c.SimpleExit;
+            _stepCost += BlockedNmiExit(action.Vcpu, _now + _stepCost);
         }
 
         _actor = -1;
+    }
+
+    /// <summary>
+    /// A host PMI that exits vCPU <paramref name="v"/> at <paramref name="at"/> without letting the guest's NMI in (the
+    /// guest blocks NMIs, or one already waits): counted, traced, and its cost (a simple exit's) returned.
+    /// </summary>
+    private long BlockedNmiExit(int v, long at)
+    {
+        _metrics.Counters.RecordExit(Metrics.ExitReason.ExceptionNmi, _c.SimpleExit);
+        _tracepoints.BlockedNmiExit(v, at);
+        return _c.SimpleExit;
     }
 
     /// <summary>Schedules new host work, wakes parked vCPUs that events touched, and keeps the time split.</summary>

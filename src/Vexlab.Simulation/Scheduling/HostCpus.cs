@@ -157,18 +157,14 @@ public sealed class HostCpus
         if (served >= 0)
         {
             var others = _count;
-            _deadline[served] = Vruntime(served, now) + _request;
-            _protected[served] = false;
+            Renew(served, now);
             if (others > 0)
             {
                 Enqueue(v);
                 var next = Pick(now, curr: served);
                 if (next != served)
                 {
-                    Stop(served, now);
-                    Dequeue(next);
-                    Run(next, now);
-                    Enqueue(served);
+                    Switch(served, next, now);
                     preempted = served;
                     granted = next;
                 }
@@ -252,14 +248,9 @@ public sealed class HostCpus
         return NextTick(now + rest + (_protected[v] ? 1 : 0));
     }
 
-    /// <summary>The first tick of the pCPUs at or after <paramref name="t"/>; <paramref name="t"/> itself without a tick.</summary>
-    public long NextTick(long t)
+    /// <summary>The first tick of the pCPUs at or after <paramref name="t"/> (with a tick: <see cref="SliceCheckAt"/> handles none).</summary>
+    private long NextTick(long t)
     {
-        if (_tick == 0)
-        {
-            return t;
-        }
-
         var k = t <= _tickPhase ? 0 : (t - _tickPhase + _tick - 1) / _tick;
         return _tickPhase + (k * _tick);
     }
@@ -283,8 +274,7 @@ public sealed class HostCpus
             return -1;
         }
 
-        _deadline[v] = vr + _request;
-        _protected[v] = false;
+        Renew(v, now);
         if (_count == 0)
         {
             return -1;
@@ -301,10 +291,7 @@ public sealed class HostCpus
             return -1;
         }
 
-        Stop(v, now);
-        Dequeue(next);
-        Run(next, now);
-        Enqueue(v);
+        Switch(v, next, now);
         return next;
     }
 
@@ -431,6 +418,25 @@ public sealed class HostCpus
         {
             _deadline[v] = _vruntime[v] + _request;
         }
+    }
+
+    /// <summary>
+    /// update_deadline while <paramref name="v"/> runs: a new request from its vruntime now, which ends
+    /// its RUN_TO_PARITY protection (vlag no longer equals the deadline).
+    /// </summary>
+    private void Renew(int v, long now)
+    {
+        _deadline[v] = Vruntime(v, now) + _request;
+        _protected[v] = false;
+    }
+
+    /// <summary>Running <paramref name="from"/> gives its pCPU to waiting <paramref name="to"/> and queues.</summary>
+    private void Switch(int from, int to, long now)
+    {
+        Stop(from, now);
+        Dequeue(to);
+        Run(to, now);
+        Enqueue(from);
     }
 
     /// <summary>A pCPU came free: pick_eevdf's pick of the waiters takes it (returned); -1 if none waits.</summary>

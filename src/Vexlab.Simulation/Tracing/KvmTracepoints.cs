@@ -249,8 +249,7 @@ public sealed class KvmTracepoints
                 // that entry, without an exit of its own.
                 if (InGuestMode(v, t))
                 {
-                    Exit(v, t, actor == v ? NmiWindowExit(v) : MetricsExit.ExceptionNmi, -1);
-                    Enter(v, Stamp(v, Math.Min(t + NmiExitNs, EndLimitNs)));
+                    NmiExit(v, t, actor == v ? NmiWindowExit(v) : MetricsExit.ExceptionNmi);
                 }
                 else if (!_inGuest[v])
                 {
@@ -416,18 +415,22 @@ public sealed class KvmTracepoints
     /// A host NMI (a PMI) that arrives while vCPU <paramref name="vcpu"/> runs the guest and finds the guest blocking
     /// NMIs: it exits all the same (SDM Vol. 3C, pin-based VM-execution controls: with NMI exiting set every NMI is a VM
     /// exit, whatever the guest's virtual-NMI blocking), KVM handles it, cannot inject the
-    /// guest's NMI yet, and enters again <paramref name="exitNs"/> later with the NMI pending.
+    /// guest's NMI yet, and enters again <see cref="NmiExitNs"/> later with the NMI pending.
     /// </summary>
-    public void BlockedNmiExit(int vcpu, long now, long exitNs)
+    public void BlockedNmiExit(int vcpu, long now)
     {
         var t = Math.Min(now, EndLimitNs);
-        if (vcpu < 0 || vcpu >= _vcpus || !InGuestMode(vcpu, t))
+        if (vcpu >= 0 && vcpu < _vcpus && InGuestMode(vcpu, t))
         {
-            return;
+            NmiExit(vcpu, t, MetricsExit.ExceptionNmi);
         }
+    }
 
-        Exit(vcpu, t, MetricsExit.ExceptionNmi, -1);
-        Enter(vcpu, Stamp(vcpu, Math.Min(t + exitNs, EndLimitNs)));
+    /// <summary>An exit for an NMI (its arrival, or the window that lets it in) at <paramref name="t"/>, and the entry <see cref="NmiExitNs"/> later.</summary>
+    private void NmiExit(int v, long t, MetricsExit reason)
+    {
+        Exit(v, t, reason, -1);
+        Enter(v, Stamp(v, Math.Min(t + NmiExitNs, EndLimitNs)));
     }
 
     /// <summary>
