@@ -15,6 +15,12 @@ public sealed partial class Simulator
     {
         _digest.Append(_now, in e);
         var nmiExit = e.Kind == ModelEventKind.NmiDelivered && e.Vcpu < _vcpus && _tracepoints.InGuestMode(e.Vcpu, Math.Min(_now + _stepCost, _tracepoints.EndLimitNs));
+
+        // The model puts a vCPU back in guest mode as soon as an NMI's source delivers the NMI, but KVM injects it
+        // at the vCPU's next entry, after the wake that the halt's end costs: until then the vCPU is still in the
+        // host, and a guest tick's EXTERNAL_INTERRUPT exit that the model (kvm-pf, whose 5.7 host dequeues
+        // page-ready at entry) takes in that window is none. The tracepoints drop it; so do the counters and the cost.
+        var exitFromHost = e.Kind == ModelEventKind.VmExit && e.Vcpu < _vcpus && _tracepoints.InHost(e.Vcpu);
         _tracepoints.On(_now, _stepCost, _actor, in e);
         if (nmiExit)
         {
@@ -48,7 +54,11 @@ public sealed partial class Simulator
                 _stepCost += _c.MicroOp;
                 break;
             case ModelEventKind.VmExit:
-                OnExit(in e);
+                if (!exitFromHost)
+                {
+                    OnExit(in e);
+                }
+
                 break;
             case ModelEventKind.ExceptionDelivered:
                 _stepCost += e.Aux == 20 ? 0 : _c.PfDelivery;
