@@ -361,8 +361,10 @@ public sealed partial class Simulator
             {
                 // Another PMI while the guest's NMI still waits for its window: the host NMI exits all
                 // the same (virtual NMIs: the host's are never blocked), and KVM drops the guest's second
-                // one (process_nmi keeps one pending while the guest blocks NMIs).
+                // one (process_nmi keeps one pending while the guest blocks NMIs). process_nmi requests
+                // KVM_REQ_EVENT: KVM asks again for a window, as the guest's interruptibility state is now.
                 DelayByExit(v, BlockedNmiExit(v, _now));
+                _tracepoints.NmiWindowAsked(v, StiBlocking(v));
             }
 
             _queue.Schedule(agent, _now + NextNmiDelay());
@@ -606,9 +608,13 @@ public sealed partial class Simulator
         {
             // The window KVM asks for: vmx_enable_nmi_window sets interrupt-window exiting instead of
             // NMI-window exiting when the guest's interruptibility state has blocking by STI
-            // (GUEST_INTR_STATE_STI), so an NMI held by an STI shadow comes in by an INTERRUPT_WINDOW exit.
-            ref readonly var cpu = ref _m.Vcpu(action.Vcpu);
-            _tracepoints.NmiHeld(action.Vcpu, cpu.NmiBlocked == 0 && cpu.Shadow == Vexlab.Model.Arch.InterruptShadow.Sti);
+            // (GUEST_INTR_STATE_STI), whether or not the guest also blocks NMIs.
+            _tracepoints.NmiHeld(action.Vcpu, StiBlocking(action.Vcpu));
+        }
+
+        if (action.Kind == ActionKind.Step && action.Vcpu < _vcpus)
+        {
+            InterruptWindowForBlockedNmi(action.Vcpu);
         }
 
         if (nmiFromGuest && !_raisedNmiDelivered)
@@ -620,6 +626,38 @@ public sealed partial class Simulator
         }
 
         _actor = -1;
+    }
+
+    /// <summary>The guest on vCPU <paramref name="v"/> is in an STI shadow that holds NMIs (vmx_nmi_blocked tests GUEST_INTR_STATE_STI).</summary>
+    private bool StiBlocking(int v) =>
+        _setup.Machine.Protocol.Guest.StiBlocksNmi && _m.Vcpu(v).Shadow == Vexlab.Model.Arch.InterruptShadow.Sti;
+
+    /// <summary>
+    /// After a guest step of vCPU <paramref name="v"/>: the interrupt window KVM asked for its waiting NMI (an STI
+    /// shadow held it) opens, RFLAGS.IF=1 and no blocking by STI or MOV SS (SDM Vol. 3C 25.2, interrupt-window
+    /// exiting), while the guest still blocks NMIs (its NMI handler has not yet IRETed): an INTERRUPT_WINDOW exit at
+    /// the step's end, after which KVM asks for an NMI window. Where the guest no longer blocks NMIs the model
+    /// delivers the NMI next, and that delivery is the INTERRUPT_WINDOW exit (<see cref="Tracing.KvmTracepoints.NmiWindowExit"/>).
+    /// With IF=0 after the shadow the window stays shut until a later step sets IF.
+    /// </summary>
+    private void InterruptWindowForBlockedNmi(int v)
+    {
+        ref readonly var cpu = ref _m.Vcpu(v);
+        if (!_tracepoints.AwaitsInterruptWindow(v) || cpu.NmiPending == 0 || cpu.NmiBlocked == 0 || cpu.Run != RunState.InGuest
+            || cpu.If == 0 || cpu.Shadow != Vexlab.Model.Arch.InterruptShadow.None)
+        {
+            return;
+        }
+
+        var at = _now + _stepCost;
+        if (!_tracepoints.InGuestMode(v, Math.Min(at, _tracepoints.EndLimitNs)))
+        {
+            return;
+        }
+
+        _metrics.Counters.RecordExit(Metrics.ExitReason.InterruptWindow, _c.SimpleExit);
+        _tracepoints.InterruptWindowExit(v, at);
+        _stepCost += _c.SimpleExit;
     }
 
     /// <summary>

@@ -59,7 +59,8 @@ public sealed class KvmTracepoints
     private readonly TraceThreads _threads;
     private readonly bool _readyByInterrupt;
     private readonly int _vcpus;
-    private readonly bool[] _nmiViaIrqWindow;
+    private readonly bool[] _irqWindowForNmi;
+    private readonly bool[] _nmiWindowForNmi;
     private readonly bool[] _inGuest;
     private readonly long[] _exitAt;
     private readonly MetricsExit[] _exitReason;
@@ -104,7 +105,8 @@ public sealed class KvmTracepoints
         _guestNs = new long[vcpus];
         _exitNs = new long[vcpus];
         _cpuLast = new long[threads.Cpus];
-        _nmiViaIrqWindow = new bool[vcpus];
+        _irqWindowForNmi = new bool[vcpus];
+        _nmiWindowForNmi = new bool[vcpus];
         _exitPage = new int[vcpus];
         _resolveContinue = new bool[vcpus];
         _startedThisExit = new bool[vcpus];
@@ -445,23 +447,70 @@ public sealed class KvmTracepoints
     }
 
     /// <summary>
-    /// vCPU <paramref name="vcpu"/>'s NMI could not be injected and waits: for an interrupt window when only an STI
-    /// shadow holds it (<paramref name="stiShadowOnly"/>), else for an NMI window (vmx_enable_nmi_window).
+    /// vCPU <paramref name="vcpu"/>'s NMI could not be injected and waits for the window KVM asks for
+    /// (inject_pending_event -> enable_nmi_window): vmx_enable_nmi_window sets interrupt-window exiting instead of
+    /// NMI-window exiting whenever the guest's interruptibility state has GUEST_INTR_STATE_STI
+    /// (<paramref name="stiBlocking"/>), whether or not the guest also blocks NMIs; SDM Vol. 3C 25.2, NMI-window
+    /// exiting: "a logical processor may also prevent such a VM exit if there is blocking of events by STI".
     /// </summary>
-    public void NmiHeld(int vcpu, bool stiShadowOnly)
+    public void NmiHeld(int vcpu, bool stiBlocking)
     {
         if (vcpu >= 0 && vcpu < _vcpus)
         {
-            _nmiViaIrqWindow[vcpu] = stiShadowOnly;
+            _irqWindowForNmi[vcpu] = false;
+            _nmiWindowForNmi[vcpu] = false;
+            NmiWindowAsked(vcpu, stiBlocking);
         }
     }
 
     /// <summary>
-    /// The exit that lets a held NMI in: INTERRUPT_WINDOW where an STI shadow held it (vmx_enable_nmi_window tests
-    /// GUEST_INTR_STATE_STI and sets interrupt-window exiting instead), else NMI_WINDOW.
+    /// KVM looks again at vCPU <paramref name="vcpu"/>'s waiting NMI (an exit that requested KVM_REQ_EVENT) and asks
+    /// for a window as <see cref="NmiHeld"/> says. A window asked for before stays asked for: only its own exit clears
+    /// its control (handle_interrupt_window, handle_nmi_window).
+    /// </summary>
+    public void NmiWindowAsked(int vcpu, bool stiBlocking)
+    {
+        if (vcpu >= 0 && vcpu < _vcpus)
+        {
+            if (stiBlocking)
+            {
+                _irqWindowForNmi[vcpu] = true;
+            }
+            else
+            {
+                _nmiWindowForNmi[vcpu] = true;
+            }
+        }
+    }
+
+    /// <summary>Whether KVM asked for an interrupt window for vCPU <paramref name="vcpu"/>'s waiting NMI and it has not come yet.</summary>
+    public bool AwaitsInterruptWindow(int vcpu) => vcpu >= 0 && vcpu < _vcpus && _irqWindowForNmi[vcpu];
+
+    /// <summary>
+    /// The exit that lets a held NMI in: NMI_WINDOW where KVM asked for an NMI window (an NMI-window exit takes
+    /// priority over an interrupt-window one, SDM Vol. 3C 25.2), else INTERRUPT_WINDOW where it asked only for an
+    /// interrupt window (an STI shadow held the NMI, vmx_enable_nmi_window).
     /// </summary>
     public MetricsExit NmiWindowExit(int vcpu) =>
-        vcpu >= 0 && vcpu < _vcpus && _nmiViaIrqWindow[vcpu] ? MetricsExit.InterruptWindow : MetricsExit.NmiWindow;
+        vcpu >= 0 && vcpu < _vcpus && _irqWindowForNmi[vcpu] && !_nmiWindowForNmi[vcpu] ? MetricsExit.InterruptWindow : MetricsExit.NmiWindow;
+
+    /// <summary>
+    /// The interrupt window KVM asked for vCPU <paramref name="vcpu"/>'s NMI opens at <paramref name="now"/> (RFLAGS.IF=1,
+    /// no blocking by STI or MOV SS) while the guest still blocks NMIs: an INTERRUPT_WINDOW exit that injects nothing.
+    /// handle_interrupt_window clears interrupt-window exiting and requests KVM_REQ_EVENT; inject_pending_event finds
+    /// the NMI still blocked and asks again, now without blocking by STI, for an NMI window: the NMI comes in by an
+    /// NMI_WINDOW exit once the guest's IRET unblocks NMIs.
+    /// </summary>
+    public void InterruptWindowExit(int vcpu, long now)
+    {
+        var t = Math.Min(now, EndLimitNs);
+        if (vcpu >= 0 && vcpu < _vcpus && InGuestMode(vcpu, t))
+        {
+            NmiExit(vcpu, t, MetricsExit.InterruptWindow);
+            _irqWindowForNmi[vcpu] = false;
+            _nmiWindowForNmi[vcpu] = true;
+        }
+    }
 
     private void Exit(int v, long t, MetricsExit metric, int page)
     {

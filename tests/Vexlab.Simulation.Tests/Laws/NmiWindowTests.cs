@@ -1,0 +1,218 @@
+using Vexlab.Model.Arch;
+using Vexlab.Model.Guest;
+using Vexlab.Model.Machine;
+using Vexlab.Model.Protocols;
+using Vexlab.Scenarios.Documents;
+using Vexlab.Simulation.Driver;
+using ExitReason = Vexlab.Simulation.Metrics.ExitReason;
+using Vexlab.Simulation.Scenarios;
+using Vexlab.Simulation.Scheduling;
+using Vexlab.Simulation.Tests.Tracing;
+using Vexlab.Simulation.Tracing;
+
+namespace Vexlab.Simulation.Tests.Laws;
+
+/// <summary>
+/// The window KVM asks for an NMI it cannot inject (inject_pending_event -> vmx_enable_nmi_window): interrupt-window
+/// exiting whenever the guest is in an STI shadow (GUEST_INTR_STATE_STI; SDM Vol. 3C 25.2: a logical processor may
+/// prevent an NMI-window exit while events are blocked by STI), NMI-window exiting otherwise. Each case is built step by
+/// step on one vCPU and replayed through the timed driver; its kvm_exit records are read back.
+/// </summary>
+public sealed class NmiWindowTests
+{
+    /// <summary>One vCPU, no tick, no NMI source of its own: a kernel task that turns interrupts off and on.</summary>
+    private const string KernelLoop = """
+        name: nmi-window
+        duration: 1s
+        guest:
+          tick: 0
+          vcpus: 1
+        tasks:
+          - name: k
+            mode: kernel
+            loop: compute 1; irq-off; compute 1; irq-on; compute 1
+        """;
+
+    [Fact]
+    public void AnNmiHeldByAnStiShadowInsideTheNmiHandler_ComesInThroughAnInterruptWindowThenAnNmiWindow()
+    {
+        // An NMI handler that enables interrupts (as kvm_async_pf_task_wait's safe_halt does when a 5.7 guest
+        // halt-waits in NMI context): a PMI in the shadow of its STI finds NMIs blocked twice over. KVM asks for
+        // an interrupt window (GUEST_INTR_STATE_STI); it opens after the shadowed instruction, IF=1, and that
+        // INTERRUPT_WINDOW exit injects nothing: the guest still blocks NMIs. KVM asks again, now for an NMI
+        // window, and the NMI comes in by an NMI_WINDOW exit at the handler's IRET. The driver took only the
+        // NMI_WINDOW exit: no exit at the shadow's end, one window exit in all.
+        var script = new Script(WithNmiHandler(new ProgramBuilder("exc_nmi")
+            .Op(MicroOp.NmiEnter).Op(MicroOp.Sti).Op(MicroOp.Compute, 1).Op(MicroOp.Cli).Op(MicroOp.NmiExit).Op(MicroOp.Iret).Build()));
+        script.RunTo(MicroOp.Compute, InTask);
+        script.Raise(delivered: true);
+        script.RunTo(MicroOp.Sti, NmiHandler);
+        script.Next();
+        Assert.Equal(InterruptShadow.Sti, script.Machine.Vcpu(0).Shadow);
+        script.Raise(delivered: false);
+        script.RunTo(MicroOp.Iret, NmiHandler);
+        script.Next();
+        Assert.Equal(ActionKind.DeliverNmi, script.Next());
+
+        var (result, exits) = script.Replay();
+        Assert.Equal([ExitReason.ExceptionNmi, ExitReason.ExceptionNmi, ExitReason.InterruptWindow, ExitReason.NmiWindow], exits.Select(x => x.Reason));
+        Assert.Equal(1, result.Counters.Exits[ExitReason.InterruptWindow]);
+        Assert.Equal(1, result.Counters.Exits[ExitReason.NmiWindow]);
+
+        // Each exit is handled (1 us: vm_exit_entry + kvm_exit_handling) and entered again before the next: the
+        // interrupt window opens after the shadowed compute, the NMI window only at the IRET after it.
+        for (var i = 1; i < exits.Count; i++)
+        {
+            Assert.True(exits[i].At >= exits[i - 1].EnteredAt, $"exit {i} at {exits[i].At} ns, before the entry of exit {i - 1} at {exits[i - 1].EnteredAt} ns");
+            Assert.Equal(1_000, exits[i].EnteredAt - exits[i].At);
+        }
+    }
+
+    [Fact]
+    public void AnNmiHeldByAnStiShadowInsideTheNmiHandler_WaitsForIfWhenTheShadowEndsWithIfClear()
+    {
+        // The shadowed instruction is a CLI: after it IF=0 and the interrupt window stays shut, so no exit at the
+        // shadow's end. The NMI handler's IRET both unblocks NMIs and sets IF again (the interrupted task's): the
+        // interrupt window KVM asked for opens there and is the one exit that lets the NMI in. KVM never asked for
+        // an NMI window, so there is no NMI_WINDOW exit.
+        var script = new Script(WithNmiHandler(new ProgramBuilder("exc_nmi")
+            .Op(MicroOp.NmiEnter).Op(MicroOp.Sti).Op(MicroOp.Cli).Op(MicroOp.Compute, 1).Op(MicroOp.NmiExit).Op(MicroOp.Iret).Build()));
+        script.RunTo(MicroOp.Compute, InTask);
+        script.Raise(delivered: true);
+        script.RunTo(MicroOp.Sti, NmiHandler);
+        script.Next();
+        script.Raise(delivered: false);
+        script.RunTo(MicroOp.Iret, NmiHandler);
+        script.Next();
+        Assert.Equal(1, script.Machine.Vcpu(0).If);
+        Assert.Equal(ActionKind.DeliverNmi, script.Next());
+
+        var (_, exits) = script.Replay();
+        Assert.Equal([ExitReason.ExceptionNmi, ExitReason.ExceptionNmi, ExitReason.InterruptWindow], exits.Select(x => x.Reason));
+    }
+
+    [Fact]
+    public void AnNmiHeldByAnStiShadowOnly_ComesInThroughOneInterruptWindow()
+    {
+        // The task's own STI (irq-on): the PMI in its shadow exits, the NMI waits for the interrupt window, which
+        // opens after the shadowed compute and injects it. One window exit.
+        var script = new Script(Config());
+        script.RunTo(MicroOp.Sti, InTask);
+        script.Next();
+        Assert.Equal(InterruptShadow.Sti, script.Machine.Vcpu(0).Shadow);
+        script.Raise(delivered: false);
+        script.Next();
+        Assert.Equal(ActionKind.DeliverNmi, script.Next());
+
+        var (result, exits) = script.Replay();
+        Assert.Equal([ExitReason.ExceptionNmi, ExitReason.InterruptWindow], exits.Select(x => x.Reason));
+        Assert.Equal(0, result.Counters.Exits[ExitReason.NmiWindow]);
+    }
+
+    [Fact]
+    public void AnNmiHeldByTheNmiHandlerOnly_ComesInThroughOneNmiWindow_WhateverStiComesLater()
+    {
+        // A PMI while exc_nmi runs, before the handler's STI: no STI blocking when KVM asks, so an NMI window. The
+        // STI after it changes nothing (KVM does not ask again): one NMI_WINDOW exit at the IRET.
+        var script = new Script(WithNmiHandler(new ProgramBuilder("exc_nmi")
+            .Op(MicroOp.NmiEnter).Op(MicroOp.Sti).Op(MicroOp.Compute, 1).Op(MicroOp.Cli).Op(MicroOp.NmiExit).Op(MicroOp.Iret).Build()));
+        script.RunTo(MicroOp.Compute, InTask);
+        script.Raise(delivered: true);
+        script.Next();
+        Assert.Equal(InterruptShadow.None, script.Machine.Vcpu(0).Shadow);
+        script.Raise(delivered: false);
+        script.RunTo(MicroOp.Iret, NmiHandler);
+        script.Next();
+        Assert.Equal(ActionKind.DeliverNmi, script.Next());
+
+        var (_, exits) = script.Replay();
+        Assert.Equal([ExitReason.ExceptionNmi, ExitReason.ExceptionNmi, ExitReason.NmiWindow], exits.Select(x => x.Reason));
+    }
+
+    private const bool InTask = false;
+    private const bool NmiHandler = true;
+
+    private static SimulationSetup Setup(Func<MachineConfig, MachineConfig>? change = null)
+    {
+        var entry = Overrides.ParseProtocols("sync")[0];
+        var run = ScenarioRunner.Prepare(ScenarioDocument.Parse(KernelLoop, "law.yaml"), "law.yaml", entry, Overrides.ParseSets([]), [entry.Protocol]);
+        return change is null ? run.Setup : run.Setup with { Machine = change(run.Setup.Machine) };
+    }
+
+    private static SimulationSetup Config() => Setup();
+
+    private static SimulationSetup WithNmiHandler(GuestProgram handler) => Setup(m =>
+    {
+        var handlers = m.Protocol.Handlers.ToArray();
+        handlers[HandlerProgram.Nmi] = handler;
+        return m with { Protocol = m.Protocol with { Handlers = handlers } };
+    });
+
+    /// <summary>Builds a replay on vCPU 0 on a scratch machine: the timed driver's own choice at each step, and PMIs where the test raises them.</summary>
+    private sealed class Script(SimulationSetup setup)
+    {
+        private readonly MachineAction[] _buffer = new MachineAction[64];
+        private readonly List<MachineAction> _actions = [];
+
+        public Machine Machine { get; } = new(setup.Machine);
+
+        public ActionKind Next()
+        {
+            var n = Machine.VcpuActions(0, _buffer, 0);
+            Assert.True(NextAction.TryChoose(_buffer.AsSpan(0, n), out var a), "vCPU 0 has nothing to do");
+            Do(a);
+            return a.Kind;
+        }
+
+        public void RunTo(MicroOp op, bool nmiHandler)
+        {
+            for (var i = 0; i < 100 && !At(op, nmiHandler); i++)
+            {
+                Next();
+            }
+
+            Assert.True(At(op, nmiHandler), $"vCPU 0 never reached {op} {(nmiHandler ? "in the NMI handler" : "in its task")}");
+        }
+
+        public void Raise(bool delivered)
+        {
+            Do(new MachineAction(ActionKind.RaiseNmi, 0, 0));
+            Assert.Equal(delivered ? 0 : 1, Machine.Vcpu(0).NmiPending);
+        }
+
+        /// <summary>Replays the actions through the timed driver: its result and vCPU 0's exits, each with when it entered again.</summary>
+        public (SimulationResult Result, List<(ExitReason Reason, long At, long EnteredAt)> Exits) Replay()
+        {
+            var sink = new RecordingSink();
+            var replay = new Simulator(setup, sink).Replay(_actions);
+            Assert.Null(replay.Divergence);
+            var records = sink.Records.Where(r => r.Vcpu == 0 && r.Kind is TraceKind.KvmExit or TraceKind.KvmEntry).OrderBy(r => r.TimeNs).ToList();
+            var exits = new List<(ExitReason, long, long)>();
+            for (var i = 0; i < records.Count; i++)
+            {
+                if (records[i].Kind == TraceKind.KvmExit)
+                {
+                    var entry = records.Skip(i + 1).FirstOrDefault(r => r.Kind == TraceKind.KvmEntry);
+                    exits.Add((records[i].ExitReason, records[i].TimeNs, entry.Kind == TraceKind.KvmEntry ? entry.TimeNs : long.MaxValue));
+                }
+            }
+
+            return (replay.Result, exits);
+        }
+
+        private bool At(MicroOp op, bool nmiHandler)
+        {
+            ref readonly var cpu = ref Machine.Vcpu(0);
+            return cpu.Run == RunState.InGuest && (Machine.TopFrame(cpu.CurrentTask).Program == HandlerProgram.Nmi) == nmiHandler
+                && Machine.NextInstr(0).Op == op;
+        }
+
+        private void Do(MachineAction a)
+        {
+            Assert.True(Machine.IsEnabled(a), $"{a} is not enabled");
+            var sink = default(NullSink);
+            Machine.Apply(a, ref sink);
+            _actions.Add(a);
+        }
+    }
+}
