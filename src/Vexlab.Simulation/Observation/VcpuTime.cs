@@ -95,7 +95,9 @@ public sealed class VcpuTime
     /// <summary>
     /// Whether vCPU <paramref name="v"/>'s thread can run on a physical CPU: in guest mode or
     /// handling an exit. A synchronous stall and the artificial halt block it in the host, and so
-    /// does a guest HLT unless HLT stays in the guest (host.hlt_in_guest: the pCPU idles in guest mode).
+    /// does a guest HLT unless HLT stays in the guest (host.hlt_in_guest: the pCPU idles in guest mode), until
+    /// an interrupt or NMI can wake it: kvm_vcpu_has_events ends kvm_vcpu_block and the thread is runnable from
+    /// then, so it waits for a pCPU before it injects the event and enters (kvm_inj_virq, kvm_entry), not after.
     /// </summary>
     public static bool WantsPcpu(Machine m, int v, bool hltInGuest)
     {
@@ -103,7 +105,9 @@ public sealed class VcpuTime
         return m.Vcpu(v).Run switch
         {
             RunState.HostStalled or RunState.HostHalted => false,
-            RunState.GuestHalt => hltInGuest,
+            RunState.GuestHalt => hltInGuest
+                || m.IsEnabled(new MachineAction(ActionKind.DeliverInterrupt, (byte)v, 0))
+                || m.IsEnabled(new MachineAction(ActionKind.DeliverNmi, (byte)v, 0)),
             _ => true,
         };
     }
