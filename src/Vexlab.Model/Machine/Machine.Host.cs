@@ -369,6 +369,11 @@ public sealed partial class Machine
 
         ref var source = ref VcpuRef(s);
         ref var target = ref VcpuRef(v);
+
+        // kvm_arch_async_page_present ends with apf.halted = false and mp_state = KVM_MP_STATE_RUNNABLE
+        // whatever it injected: the halt ends below, by the state before the 5.7 #PF branch moves it.
+        var sourceHalted = source.Run == RunState.HostHalted;
+        var targetInHlt = target.Run == RunState.GuestHalt && !_host.HltInGuest;
         source.Done--;
         var wakeAll = w.Kind == WorkKind.WakeAll;
         var token = wakeAll ? BroadcastToken : w.Token;
@@ -433,13 +438,13 @@ public sealed partial class Machine
         }
 
         source.WokenByCompletion = 0;
-        if (source.Run == RunState.HostHalted)
+        if (sourceHalted)
         {
             source.Run = AfterHost;
             source.ApfHalted = 0;
             sink.On(new ModelEvent(ModelEventKind.Unhalted, (byte)s, source.CurrentTask, 0, 0, -1));
         }
-        else if (target.Run == RunState.GuestHalt && !_host.HltInGuest)
+        else if (targetInHlt)
         {
             // kvm_arch_async_page_present: mp_state = KVM_MP_STATE_RUNNABLE, so a guest HLT ends too.
             target.Run = AfterHost;

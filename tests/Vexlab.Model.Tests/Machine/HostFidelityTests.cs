@@ -105,6 +105,35 @@ public sealed class HostFidelityTests
         Assert.Equal(after, m.Vcpu(0).Run);
     }
 
+    /// <summary>
+    /// kvm_arch_async_page_present ends with apf.halted = false and mp_state = KVM_MP_STATE_RUNNABLE
+    /// whether it injected the page-ready #PF (5.7) or raised the interrupt (5.8+). Task b's access
+    /// to the gfn task a sleeps on is a repeated fault (KVM_REQ_APF_HALT); the completion's dequeue
+    /// ends that halt, or the idle task's HLT, and says so (Unhalted: 0 the APF halt, 2 the HLT).
+    /// The 5.7 branch used to move the vCPU into the host first, so ApfHalted stayed set and no
+    /// Unhalted came.
+    /// </summary>
+    [Theory]
+    [InlineData("kvm-pf", true, RunState.InHost, 0)]
+    [InlineData("kvm-pf-int", true, RunState.InGuest, 0)]
+    [InlineData("kvm-pf", false, RunState.InHost, 2)]
+    [InlineData("kvm-pf-int", false, RunState.InGuest, 2)]
+    public void KvmArchAsyncPagePresent_EndsTheHalt(string protocol, bool repeatedFault, RunState after, byte unhalted)
+    {
+        var tasks = repeatedFault ? new[] { User("a", 0, Touch(0)), User("b", 0, Touch(0)) } : [User("a", 0, Touch(0))];
+        var m = Build(protocol, tasks);
+        var s = new Script(m);
+        GuestRunsUntil(s, ModelEventKind.TaskSlept);
+        GuestRunsUntil(s, repeatedFault ? ModelEventKind.ArtificialHalt : ModelEventKind.GuestHalted);
+        Assert.Equal(repeatedFault ? 1 : 0, m.Vcpu(0).ApfHalted);
+
+        s.CompleteAny();
+        var ready = s.Do(ActionKind.Dequeue, 0, 0);
+        Assert.Contains(ready, e => e.Kind == ModelEventKind.Unhalted && e.Aux == unhalted);
+        Assert.Equal(0, m.Vcpu(0).ApfHalted);
+        Assert.Equal(after, m.Vcpu(0).Run);
+    }
+
     /// <summary>5.7's vcpu_run calls kvm_check_async_pf_completion after every exit, a minor EPT fault too.</summary>
     [Theory]
     [InlineData("kvm-pf", RunState.InHost)]
@@ -155,6 +184,20 @@ public sealed class HostFidelityTests
         var events = s.StepUntil(ModelEventKind.GuestMinorFault);
         Assert.DoesNotContain(events, e => e.Kind == ModelEventKind.Fixup);
         BugAsserts.AssertFinishedClean(s);
+    }
+
+    /// <summary>Steps vCPU 0, entering the guest when it waits in the host (5.7), until an event of <paramref name="kind"/>.</summary>
+    private static void GuestRunsUntil(Script s, ModelEventKind kind)
+    {
+        for (var i = 0; i < 64; i++)
+        {
+            if (s.Do(s.IsEnabled(ActionKind.Enter) ? ActionKind.Enter : ActionKind.Step).Exists(e => e.Kind == kind))
+            {
+                return;
+            }
+        }
+
+        throw new InvalidOperationException($"no {kind} within 64 steps");
     }
 
     private static int FindWork(Model.Machine.Machine m, int page)
