@@ -146,6 +146,7 @@ public static class TraceDescriber
                 2 => "page ready makes the vCPU runnable: HLT ends",
                 3 => "a completion it cannot dequeue wakes the vCPU (kvm_vcpu_has_events): halt ends, access retried",
                 4 => "the SMI ends the halt (kvm_vcpu_has_events); after RSM the vCPU runs on, past its HLT or to retry its access",
+                5 => "the migration's destination vCPU is not APF-halted (a new vCPU): it retries its access",
                 _ => "vCPU unhalted",
             },
             ModelEventKind.AsyncStarted => $"async work for {page}, token 0x{e.Token:x}{(e.Aux == 1 ? ", guest told (not present)" : ", guest not told")}",

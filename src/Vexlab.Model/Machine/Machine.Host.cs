@@ -727,6 +727,11 @@ public sealed partial class Machine
     /// <summary>
     /// Migration done: the destination has no outstanding work; QEMU restores the APF MSR and
     /// kvm_async_pf_wakeup_all queues a broadcast; the #VE host posts a broadcast wakeup.
+    /// kvm_pv_enable_async_pf returns before kvm_async_pf_wakeup_all when the restored value does not
+    /// enable PV APF (5.7: KVM_ASYNC_PF_ENABLED clear; 5.8+, 2635b5c4a0aa: kvm_pv_async_pf_enabled
+    /// false), so a guest that never enabled it (kvm-halt) or disabled it (apf-disable) gets none.
+    /// The destination's vCPU is a new one (kvm_vm_ioctl_create_vcpu zero-allocates it) and apf.halted
+    /// is in no migrated state: a vCPU the source held in the APF halt runs, and retries its access.
     /// </summary>
     private void Reenable<TSink>(ref TSink sink)
         where TSink : IModelEventSink
@@ -754,13 +759,20 @@ public sealed partial class Machine
             cpu.ApfQueued = 0;
             cpu.Done = 0;
             cpu.WokenByCompletion = 0;
+            if (cpu.Run == RunState.HostHalted)
+            {
+                cpu.Run = AfterHost;
+                cpu.ApfHalted = 0;
+                sink.On(new ModelEvent(ModelEventKind.Unhalted, (byte)v, cpu.CurrentTask, 5, 0, -1));
+            }
+
             if (_host.Ready == ReadyDelivery.WakeupRing)
             {
                 PostWakeup(v, BroadcastToken, false, ref sink);
                 continue;
             }
 
-            if (_host.AsyncPf)
+            if (_host.AsyncPf && _host.PvApf && cpu.ApfEnabled == 1)
             {
                 var item = NewWork(WorkKind.WakeAll, v, -1, BroadcastToken);
                 ref var w = ref WorkRef(item);

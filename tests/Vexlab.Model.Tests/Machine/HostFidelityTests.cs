@@ -134,6 +134,31 @@ public sealed class HostFidelityTests
         Assert.Equal(after, m.Vcpu(0).Run);
     }
 
+    /// <summary>
+    /// Migration: QEMU restores MSR_KVM_ASYNC_PF_EN, and kvm_pv_enable_async_pf calls
+    /// kvm_async_pf_wakeup_all only when that value enables PV APF; it returns before it for a
+    /// guest that never enabled APF (kvm-halt) or disabled it (apf-disable). The destination's vCPU
+    /// is new, so the source's APF halt does not follow it (Unhalted 5): it retries the access.
+    /// </summary>
+    [Theory]
+    [InlineData("kvm-halt", false, false)]
+    [InlineData("kvm-pf-int", true, false)]
+    [InlineData("kvm-pf-int", false, true)]
+    public void KvmPvEnableAsyncPf_WakesAllOnlyWhenPvApfIsEnabled(string protocol, bool disabled, bool wakeAll)
+    {
+        var tasks = disabled ? new[] { Kernel("off", 0, Op(MicroOp.ApfDisable)), User("a", 0, Touch(0)) } : [User("a", 0, Touch(0))];
+        var m = Build(protocol, tasks, bounds: new ExternalBounds(0, 0, 0, 1));
+        var s = new Script(m);
+        var halts = !wakeAll;
+        s.StepUntil(halts ? ModelEventKind.ArtificialHalt : ModelEventKind.TaskSlept);
+        var migration = s.Do(ActionKind.Reenable);
+        Assert.Equal(wakeAll, migration.Exists(e => e.Kind == ModelEventKind.ReadyDequeued && e.Token == Model.Machine.Machine.BroadcastToken));
+        Assert.Equal(halts, migration.Exists(e => e.Kind == ModelEventKind.Unhalted && e.Aux == 5));
+        Assert.Equal(0, m.Vcpu(0).ApfHalted);
+        Assert.Equal(0, m.Vcpu(0).Done);
+        Assert.NotEqual(RunState.HostHalted, m.Vcpu(0).Run);
+    }
+
     /// <summary>5.7's vcpu_run calls kvm_check_async_pf_completion after every exit, a minor EPT fault too.</summary>
     [Theory]
     [InlineData("kvm-pf", RunState.InHost)]
