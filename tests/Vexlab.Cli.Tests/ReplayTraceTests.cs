@@ -31,7 +31,7 @@ public sealed partial class ReplayTraceTests : IDisposable
         { "truncate", "kvm-pf", "unrecoverable-terminates" },
         { "truncate", "kvm-pf-int", "unrecoverable-terminates" },
         { "pending-event", "ve", "fault-info-intact" },
-        { "reenable", "kvm-pf", "no-stale-dummies" },
+        { "reenable", "kvm-pf", "one-node-per-token" },
         { "reenable", "ve", "fault-info-intact" },
     };
 

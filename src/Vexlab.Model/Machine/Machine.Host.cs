@@ -732,6 +732,9 @@ public sealed partial class Machine
     /// false), so a guest that never enabled it (kvm-halt) or disabled it (apf-disable) gets none.
     /// The destination's vCPU is a new one (kvm_vm_ioctl_create_vcpu zero-allocates it) and apf.halted
     /// is in no migrated state: a vCPU the source held in the APF halt runs, and retries its access.
+    /// Nor is apf.id (QEMU restores MSR_KVM_ASYNC_PF_EN and _INT; kvm_pv_enable_async_pf does not
+    /// touch it): the destination's tokens start again at the source's first, (1 &lt;&lt; 12) | vcpu_id
+    /// from alloc_apf_token (vcpu_id before 6f3c1fc53d86), while the guest may still sleep on them.
     /// </summary>
     private void Reenable<TSink>(ref TSink sink)
         where TSink : IModelEventSink
@@ -759,6 +762,7 @@ public sealed partial class Machine
             cpu.ApfQueued = 0;
             cpu.Done = 0;
             cpu.WokenByCompletion = 0;
+            cpu.ApfNextId = 0;
             if (cpu.Run == RunState.HostHalted)
             {
                 cpu.Run = AfterHost;

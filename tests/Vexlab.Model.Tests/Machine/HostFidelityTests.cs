@@ -159,6 +159,27 @@ public sealed class HostFidelityTests
         Assert.NotEqual(RunState.HostHalted, m.Vcpu(0).Run);
     }
 
+    /// <summary>
+    /// alloc_apf_token after a migration: the destination's vCPU is new (kvm_vm_ioctl_create_vcpu
+    /// zero-allocates it) and apf.id is in no migrated state (QEMU restores MSR_KVM_ASYNC_PF_EN and
+    /// _INT; kvm_pv_enable_async_pf leaves apf.id alone), so its tokens start again at the source's
+    /// first: (1 &lt;&lt; 12) | vcpu_id, or vcpu_id itself before 6f3c1fc53d86. Task a's access, retried
+    /// after the migration, gets the token it had before.
+    /// </summary>
+    [Theory]
+    [InlineData("kvm-halt", "true", 0x1000u)]
+    [InlineData("kvm-halt", "false", 0x0u)]
+    [InlineData("kvm-pf", "true", 0x1000u)]
+    [InlineData("kvm-pf-int", "true", 0x1000u)]
+    public void AllocApfToken_StartsAgainAfterAMigration(string protocol, string neverZero, uint token)
+    {
+        var m = Build(protocol, [User("a", 0, Touch(0))], knobs: [("host.apf.token_never_zero", neverZero)], bounds: new ExternalBounds(0, 0, 0, 1));
+        var s = new Script(m);
+        Assert.Equal(token, GuestRunsToAsyncWork(s));
+        s.Do(ActionKind.Reenable);
+        Assert.Equal(token, GuestRunsToAsyncWork(s));
+    }
+
     /// <summary>5.7's vcpu_run calls kvm_check_async_pf_completion after every exit, a minor EPT fault too.</summary>
     [Theory]
     [InlineData("kvm-pf", RunState.InHost)]
@@ -223,6 +244,33 @@ public sealed class HostFidelityTests
         }
 
         throw new InvalidOperationException($"no {kind} within 64 steps");
+    }
+
+    /// <summary>Runs the guest (no host completion, no external event) until the host starts async work; its token.</summary>
+    private static uint GuestRunsToAsyncWork(Script s)
+    {
+        for (var i = 0; i < 64; i++)
+        {
+            var best = default(MachineAction);
+            var rank = Script.NotPreferred;
+            foreach (var a in s.Enabled())
+            {
+                if (Script.Preference(a.Kind) < Math.Min(rank, Script.Preference(ActionKind.Complete)))
+                {
+                    best = a;
+                    rank = Script.Preference(a.Kind);
+                }
+            }
+
+            Assert.NotEqual(Script.NotPreferred, rank);
+            var started = s.Do(best.Kind, best.Vcpu, best.Arg).FindLast(e => e.Kind == ModelEventKind.AsyncStarted);
+            if (started.Kind == ModelEventKind.AsyncStarted)
+            {
+                return started.Token;
+            }
+        }
+
+        throw new InvalidOperationException("no async work within 64 actions");
     }
 
     private static int FindWork(Model.Machine.Machine m, int page)
