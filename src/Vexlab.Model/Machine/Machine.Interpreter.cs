@@ -733,16 +733,50 @@ public sealed partial class Machine
             ref var pg = ref PageRef(page);
             if ((pg.Flags & PageFlags.Fresh) != 0)
             {
-                // do_anonymous_page: alloc_zeroed_user_highpage_movable zeroes the new page with
-                // clear_page through the kernel's direct map before the PTE is set, so a host-absent
-                // page faults here, in kernel mode inside the #PF handler, whatever the access was.
+                ref var cpu = ref VcpuRef(v);
+                ref var task = ref TaskRef(t);
+
+                // do_user_addr_fault, after its faulthandler_disabled() test and before
+                // handle_mm_fault(): local_irq_enable() for a fault from user mode, and for one from
+                // kernel mode whose interrupted context had IF=1 (regs->flags & X86_EFLAGS_IF). The
+                // zeroing below therefore runs with interrupts on, and its EPT violation meets
+                // kvm_can_do_async_pf() with IF=1.
+                if (InterruptedUser(t) || f.SavedIf == 1)
+                {
+                    cpu.If = 1;
+                }
+
+                if (_guest.ClearPageUnderKmapAtomic && f.Aux == 0)
+                {
+                    // clear_highpage() maps the page with kmap_atomic(), which does preempt_disable()
+                    // and pagefault_disable() even without CONFIG_HIGHMEM, until d2c20e51e396
+                    // (mm/highmem: remove deprecated kmap_atomic) made it kmap_local_page(). A fault
+                    // in clear_page() holds that count until the page is in; Aux marks it held.
+                    task.PreemptCount++;
+                    f.Aux = 1;
+                }
+
+                // do_anonymous_page: the page comes from the allocator with __GFP_ZERO (x86's
+                // alloc_zeroed_user_highpage_movable), which zeroes it with clear_page() through the
+                // kernel's direct map before the PTE is set, so a host-absent page faults here, in
+                // kernel mode inside the #PF handler, whatever the access was.
                 if (!HostAccess(v, t, page, false, ref sink))
                 {
                     return;
                 }
 
+                if (f.Aux == 1)
+                {
+                    task.PreemptCount--;
+                    f.Aux = 0;
+                }
+
                 pg.Flags = (pg.Flags & ~PageFlags.Fresh) | PageFlags.GuestPresent;
                 sink.On(new ModelEvent(ModelEventKind.GuestMinorFault, (byte)v, (byte)t, 1, 0, page));
+
+                // handle_page_fault: local_irq_disable() once do_user_addr_fault() returns (5.7: the
+                // exception exit path, error_exit); IRET then restores the interrupted IF.
+                cpu.If = 0;
             }
             else if ((pg.Flags & PageFlags.GuestPresent) == 0)
             {

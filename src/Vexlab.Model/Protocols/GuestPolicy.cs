@@ -34,4 +34,10 @@ public sealed record GuestPolicy
     public VeInfoStore InfoStore { get; init; }
 
     public bool RegisterNeverConvertible { get; init; } = true;
+
+    /// <summary>
+    /// clear_highpage() zeroes a new anonymous page under kmap_atomic(), holding a preempt count
+    /// (the 5.7 guest of kvm-pf; kmap_local_page() since d2c20e51e396, the other guests).
+    /// </summary>
+    public bool ClearPageUnderKmapAtomic { get; init; }
 }

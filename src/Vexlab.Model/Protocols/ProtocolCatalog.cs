@@ -58,6 +58,11 @@ public static class ProtocolCatalog
             },
             InfoStore = knobs.Text("guest.ve.info_store") == "args" ? VeInfoStore.Args : VeInfoStore.PvPage,
             RegisterNeverConvertible = knobs.Bool("guest.ve.register_never_convertible"),
+
+            // 5.7's clear_highpage() used kmap_atomic(), and so did the guests up to d2c20e51e396;
+            // kvm-pf-int's guest and the #VE design's are taken as kernels after it, where a task
+            // whose zeroing waits for the host can be preempted by an interrupt taken meanwhile.
+            ClearPageUnderKmapAtomic = name == "kvm-pf",
         };
 
         var kvmHost = new HostPolicy

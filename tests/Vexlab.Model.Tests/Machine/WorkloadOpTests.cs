@@ -69,12 +69,15 @@ public sealed class WorkloadOpTests
 
     /// <summary>
     /// A user touch of a fresh host-absent page: the guest #PF comes first, then clear_page's
-    /// host fault in kernel mode (AccessFault Aux = 0), handled as each protocol handles a
-    /// kernel-mode fault; once the page is in, the handler maps it (GuestMinorFault Aux = 1).
+    /// host fault in kernel mode (AccessFault Aux = 0), with interrupts on (do_user_addr_fault's
+    /// local_irq_enable), handled as each protocol handles a kernel-mode fault with IF=1; once the
+    /// page is in, the handler maps it (GuestMinorFault Aux = 1). kvm-pf, which delivers it as a
+    /// not-present #PF inside the #PF handler, is in FreshPageIrqTests.
     /// </summary>
     [Theory]
     [InlineData("sync", ModelEventKind.SyncStall)]
-    [InlineData("kvm-pf", ModelEventKind.SyncStall)]
+    [InlineData("kvm-halt", ModelEventKind.ArtificialHalt)]
+    [InlineData("kvm-pf-int", ModelEventKind.ArtificialHalt)]
     [InlineData("ve", ModelEventKind.VeDelivered)]
     public void FirstTouchOfAFreshPage_ZeroesItInKernelMode(string protocol, ModelEventKind hostPath)
     {
