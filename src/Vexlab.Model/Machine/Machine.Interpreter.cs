@@ -138,17 +138,26 @@ public sealed partial class Machine
 
         // A trace point's probe runs under preempt_disable_notrace (__DO_TRACE,
         // include/linux/tracepoint.h): a fault in it holds a count, so it halts.
-        if (task.Depth >= 2)
+        if (InterruptedTracePoint(t))
         {
-            ref var interrupted = ref FrameRef(t, task.Depth - 2);
-            if (_programs[interrupted.Program].Code[interrupted.Pc].Op == MicroOp.TracePoint)
-            {
-                return true;
-            }
+            return true;
         }
 
         // Without CONFIG_PREEMPT_COUNT: interrupt_kernel, i.e. !user_mode(regs).
         return !_guest.ConfigPreempt && !InterruptedUser(t);
+    }
+
+    /// <summary>True when the context the top frame interrupted is stopped in a trace point (its probe faulted).</summary>
+    private bool InterruptedTracePoint(int t)
+    {
+        ref var task = ref TaskRef(t);
+        if (task.Depth < 2)
+        {
+            return false;
+        }
+
+        ref var interrupted = ref FrameRef(t, task.Depth - 2);
+        return _programs[interrupted.Program].Code[interrupted.Pc].Op == MicroOp.TracePoint;
     }
 
     private void Step<TSink>(int v, ushort choice, ref TSink sink)
@@ -820,7 +829,7 @@ public sealed partial class Machine
 
     /// <summary>
     /// faulthandler_disabled() for the context the top #PF frame interrupted: kernel code in an
-    /// NMI or interrupt handler, or with a preempt count (in_atomic()).
+    /// NMI or interrupt handler, or with a preempt count (in_atomic()), or a trace point's probe.
     /// </summary>
     private bool FaultHandlerDisabled(int t)
     {
@@ -830,7 +839,11 @@ public sealed partial class Machine
             return false;
         }
 
-        return task.PreemptCount > 0 || !InTaskContext(t, task.Depth - 1);
+        // A probe runs under preempt_disable_notrace() (__DO_TRACE, include/linux/tracepoint.h), the
+        // count CannotSchedule reads too, and one that reads memory does so with a *_nofault helper
+        // (copy_from_user_nofault, under pagefault_disable()): faulthandler_disabled() is true, and
+        // do_user_addr_fault goes to bad_area_nosemaphore and the exception-table fixup.
+        return task.PreemptCount > 0 || !InTaskContext(t, task.Depth - 1) || InterruptedTracePoint(t);
     }
 
     private void FixupOrDie<TSink>(int v, int t, ref TSink sink)

@@ -118,4 +118,29 @@ public sealed class KernelPathTests
             Assert.Equal(3, m.Task(m.WorkloadTask(0)).Depth);
         }
     }
+
+    /// <summary>
+    /// A trace point's own #PF (the #PF entry's trace point, before a0d14b8909de, on a page the guest
+    /// has not mapped): the probe holds preempt_disable_notrace()'s count and reads through a
+    /// *_nofault helper, so faulthandler_disabled() is true. do_user_addr_fault maps nothing and the
+    /// access takes its exception-table fixup; the model used to map the trace page, after which no
+    /// trace point faulted again.
+    /// </summary>
+    [Theory]
+    [InlineData("kvm-pf")]
+    [InlineData("kvm-pf-int")]
+    public void ATracePointsFault_TakesTheFixup_AndMapsNothing(string protocol)
+    {
+        var m = Build(protocol, [User("a", 0, Touch(2))], pages: 4, absentCount: 1,
+            knobs: [("guest.pf.read_fault_info_first", "false")],
+            groups: [new PageGroupSpec(2, 2, HostPage.Resident, false, 0, false)], tracePage: 3);
+        var s = new Script(m);
+        var fixup = s.StepUntil(ModelEventKind.Fixup);
+        Assert.DoesNotContain(fixup, e => e.Kind == ModelEventKind.GuestMinorFault);
+        Assert.Equal((PageFlags)0, m.Page(3).Flags & PageFlags.GuestPresent);
+
+        // The fixup resumed the outer handler past its trace point; the nested #PF's IRET is next.
+        Assert.Equal(3, m.Task(m.WorkloadTask(0)).Depth);
+        Assert.Equal(MicroOp.Iret, m.NextInstr(0).Op);
+    }
 }
