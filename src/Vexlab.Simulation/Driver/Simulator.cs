@@ -89,6 +89,9 @@ public sealed partial class Simulator
 
     // host.hz: one agent per vCPU for the host's scheduler tick on the pCPU that runs it.
     private readonly int _hostTickBase;
+
+    // When the host's pCPUs first tick (all of them together), in (0, host.hz's period]; 0: no host tick.
+    private readonly long _hostTickPhase;
     private SimRandom _diskRng;
     private readonly bool _hltInGuest;
     private readonly ITraceSink? _trace;
@@ -122,14 +125,17 @@ public sealed partial class Simulator
         _held = new long[_vcpus];
         Array.Fill(_held, -1);
         _hltInGuest = setup.Machine.Protocol.Host.HltInGuest;
-        // Each vCPU's host tick has a phase drawn from the seed against the guest's; shared pCPUs
-        // tick together (tick_setup_sched_timer without skew_tick), so one phase serves them all.
-        var hostTickPhase = new SimRandom(setup.Seed).Fork("host-tick");
-        var pcpuTick = -1L;
+        // The host's tick keeps its own clock: its phase against the guest's tick is drawn from the
+        // seed, once. Every pCPU ticks on that one grid, shared or dedicated to a vCPU:
+        // tick_setup_sched_timer (kernel/time/tick-sched.c) starts each CPU's tick at the same
+        // tick_init_jiffy_update() and, with skew_tick=0 (the default since 5307c9556bc1, "tick:
+        // Add tick skew boot option"), adds no per-CPU offset, so all CPUs tick together every TICK_NSEC.
+        _hostTickPhase = setup.HostTickPeriodNs > 0
+            ? 1 + (long)new SimRandom(setup.Seed).Fork("host-tick").NextBelow((ulong)setup.HostTickPeriodNs)
+            : 0;
         if (setup.Pcpus > 0 && setup.Pcpus < _vcpus)
         {
-            pcpuTick = setup.HostTickPeriodNs > 0 ? 1 + (long)hostTickPhase.NextBelow((ulong)setup.HostTickPeriodNs) : 0;
-            _pcpus = new HostCpus(setup.Pcpus, _vcpus, setup.HostSliceNs, setup.HostWakeupPreemption, setup.HostTickPeriodNs, pcpuTick);
+            _pcpus = new HostCpus(setup.Pcpus, _vcpus, setup.HostSliceNs, setup.HostWakeupPreemption, setup.HostTickPeriodNs, _hostTickPhase);
         }
 
         _wakeBase = _sliceBase + (_pcpus is null ? 0 : _vcpus);
@@ -204,8 +210,7 @@ public sealed partial class Simulator
 
             if (setup.HostTickPeriodNs > 0)
             {
-                // The host's tick keeps its own clock: its phase against the guest's tick is drawn.
-                _queue.Schedule(_hostTickBase + v, pcpuTick > 0 ? pcpuTick : 1 + (long)hostTickPhase.NextBelow((ulong)setup.HostTickPeriodNs));
+                _queue.Schedule(_hostTickBase + v, _hostTickPhase);
             }
 
             if (setup.NmiMeanIntervalNs > 0)
@@ -246,6 +251,13 @@ public sealed partial class Simulator
     /// drawn from the seed; the driver feeds them), or null with a pCPU for each vCPU.
     /// </summary>
     public HostCpus? Pcpus => _pcpus;
+
+    /// <summary>
+    /// When the host's pCPUs first tick, drawn from the seed: every pCPU, shared or dedicated to a
+    /// vCPU, ticks at this time and every host.hz period after it (tick_setup_sched_timer, no
+    /// skew_tick). 0: no host tick.
+    /// </summary>
+    public long HostTickPhaseNs => _hostTickPhase;
 
     public long Now => _now;
 

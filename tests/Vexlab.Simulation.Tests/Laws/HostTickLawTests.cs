@@ -173,6 +173,49 @@ public class HostTickLawTests
         Assert.Equal(2 * 100_000_000L, r.VcpuGuestNs + r.VcpuHostExitNs);
     }
 
+    /// <summary>
+    /// Every pCPU ticks on one grid, dedicated to a vCPU or not: tick_setup_sched_timer
+    /// (kernel/time/tick-sched.c) starts each CPU's tick at the same tick_init_jiffy_update() and,
+    /// with skew_tick=0 (the default), adds no per-CPU offset. So on four vCPUs with a pCPU each
+    /// (host.pcpus absent), every host tick exit of every vCPU (kvm-pf, no guest tick: the host's
+    /// are the only EXTERNAL_INTERRUPT exits) falls on the grid the seed drew, and the four vCPUs
+    /// exit together at each tick. Another seed may move the grid's phase, never split it.
+    /// Each vCPU's tick once had its own phase, drawn one after the other from the seed.
+    /// </summary>
+    [Theory]
+    [InlineData(1000, 1)]
+    [InlineData(1000, 2)]
+    [InlineData(250, 7)]
+    [InlineData(300, 11)]
+    public void OnDedicatedPcpus_EveryVcpusHostTickFallsOnOneGrid(int hz, int seed)
+    {
+        var period = 1_000_000_000L / hz;
+        var (r, trace, simulator) = ScenarioRuns.RunTracedSimulator(ComputeOnly, "kvm-pf", $"host.hz={hz}", "guest.vcpus=4", "tasks[0].count=4", $"seed={seed}");
+        Assert.Null(simulator.Pcpus);
+        var phase = simulator.HostTickPhaseNs;
+        Assert.InRange(phase, 1, period);
+        var exits = trace.Records.Where(x => x.Kind == TraceKind.KvmExit && x.ExitReason == ExitReason.ExternalInterrupt).ToList();
+        Assert.Equal(r.Counters.Exits[ExitReason.ExternalInterrupt], exits.Count);
+        Assert.All(exits, x => Assert.True((x.TimeNs - phase) % period == 0, $"vCPU {x.Vcpu} exited at {x.TimeNs} ns, off the host tick grid {phase} + k x {period} ns"));
+
+        // Each tick exits all four always-running vCPUs at once: 100 ms holds HZ / 10 ticks, less
+        // the last where the phase puts it past the end.
+        var ticks = exits.GroupBy(x => x.TimeNs).ToList();
+        Assert.All(ticks, g => Assert.Equal([0, 1, 2, 3], g.Select(x => (int)x.Vcpu).Order()));
+        Assert.InRange(ticks.Count, (hz / 10) - 1, hz / 10);
+    }
+
+    [Fact]
+    public void OnDedicatedPcpus_TheHostTickGridsPhaseIsTheSeeds()
+    {
+        // The grid's phase is drawn: some seeds put it elsewhere, each run on one grid (above).
+        var phases = Enumerable.Range(1, 8)
+            .Select(seed => ScenarioRuns.RunTracedSimulator(ComputeOnly, "kvm-pf", "host.hz=1000", "guest.vcpus=4", "tasks[0].count=4", "duration=1ms", $"seed={seed}").Simulator.HostTickPhaseNs)
+            .Distinct()
+            .Count();
+        Assert.True(phases > 1, "eight seeds drew one host tick phase");
+    }
+
     /// <summary>For each page-ready injected, the time since the worker completed its token's work.</summary>
     private static List<long> ReadyWaits(string yaml, string protocol, params string[] sets)
     {

@@ -41,6 +41,18 @@ internal static class ScenarioRuns
         return (simulator.Run(), sink, pcpus.TickNs, pcpus.TickPhaseNs);
     }
 
+    /// <summary>As <see cref="RunTraced"/>, with the simulator that ran it (to read what it drew from the seed, such as its tick grid).</summary>
+    public static (SimulationResult Result, Tracing.RecordingSink Trace, Simulator Simulator) RunTracedSimulator(
+        string yaml, string protocol, params string[] sets)
+    {
+        var entry = Overrides.ParseProtocols(protocol)[0];
+        var document = ScenarioDocument.Parse(yaml, "law.yaml");
+        var run = ScenarioRunner.Prepare(document, "law.yaml", entry, Overrides.ParseSets(sets), [entry.Protocol]);
+        var sink = new Tracing.RecordingSink();
+        var simulator = new Simulator(run.Setup, sink);
+        return (simulator.Run(), sink, simulator);
+    }
+
     /// <summary>One vCPU; a task that only computes and one that faults on every touch (a one-page host limit).</summary>
     public const string ComputeBesideFaulting = """
         name: compute-beside-faulting
