@@ -275,7 +275,7 @@ public sealed class GuestScheduler
         var best = -1;
         if (_policy == SchedPolicy.Eevdf)
         {
-            var avg = AverageVruntime(v);
+            var avg = Average(v);
 
             // 6.6's pick_next_task_fair under CONFIG_FAIR_GROUP_SCHED (the distributions' kernels)
             // picks before put_prev_entity: cfs_rq->curr is still the task that calls schedule(),
@@ -286,7 +286,7 @@ public sealed class GuestScheduler
             // the reschedule has since stopped being a reason; a tick, a yield and a used-up
             // request all give it a new deadline first, and then it competes as any other task.
             if (_runToParity && current >= _vcpus && _onRq[current] && _m.Task(current).Status is TaskPhase.Runnable or TaskPhase.Running
-                && _vruntime[current] <= avg
+                && avg.Eligible(_vruntime[current])
                 && _pickedDeadline[current] == _deadline[current])
             {
                 return current;
@@ -295,7 +295,7 @@ public sealed class GuestScheduler
             // pick_eevdf: the eligible entity (lag >= 0) with the earliest virtual deadline.
             foreach (var t in Queue(v))
             {
-                if (Runnable(t) && _vruntime[t] <= avg && (best < 0 || _deadline[t] < _deadline[best]))
+                if (Runnable(t) && avg.Eligible(_vruntime[t]) && (best < 0 || _deadline[t] < _deadline[best]))
                 {
                     best = t;
                 }
@@ -434,8 +434,8 @@ public sealed class GuestScheduler
             // default) it then keeps an eligible curr whose deadline is still the one it was picked
             // with (curr->vlag == curr->deadline): update_deadline (from update_curr, which
             // check_preempt_wakeup runs first, here Advance) ends that once the request is used.
-            var avg = AverageVruntime(v);
-            if (_runToParity && _onRq[curr] && _vruntime[curr] <= avg && _pickedDeadline[curr] == _deadline[curr])
+            var avg = Average(v);
+            if (_runToParity && _onRq[curr] && avg.Eligible(_vruntime[curr]) && _pickedDeadline[curr] == _deadline[curr])
             {
                 return false;
             }
@@ -444,7 +444,7 @@ public sealed class GuestScheduler
             foreach (var t in Queue(v))
             {
                 var queued = t == curr || _m.Task(t).Status == TaskPhase.Runnable;
-                if (queued && _onRq[t] && _vruntime[t] <= avg && (best < 0 || _deadline[t] < _deadline[best]))
+                if (queued && _onRq[t] && avg.Eligible(_vruntime[t]) && (best < 0 || _deadline[t] < _deadline[best]))
                 {
                     best = t;
                 }
@@ -619,9 +619,17 @@ public sealed class GuestScheduler
 
     /// <summary>
     /// avg_vruntime: the load-weighted mean vruntime of the queued tasks, the current one included,
-    /// kept as the kernel does relative to a base (min_vruntime there) so the products stay small.
+    /// rounded down as the kernel rounds it ("sign flips effective floor / ceil": a negative sum
+    /// is floored, not truncated towards the base).
     /// </summary>
-    private long AverageVruntime(int v)
+    private long AverageVruntime(int v) => Average(v).Vruntime;
+
+    /// <summary>
+    /// The sums avg_vruntime keeps for vCPU <paramref name="v"/>'s queued tasks, the current one
+    /// included: the weighted keys (vruntime less a base, min_vruntime in the kernel, so the products
+    /// stay small) and the load.
+    /// </summary>
+    private WeightedVruntime Average(int v)
     {
         long sum = 0, load = 0, origin = 0;
         var first = true;
@@ -640,7 +648,24 @@ public sealed class GuestScheduler
             }
         }
 
-        return load == 0 ? 0 : origin + (sum / load);
+        return new WeightedVruntime(origin, sum, load);
+    }
+
+    /// <summary>cfs_rq's avg_vruntime and avg_load, with the current task's key added (6.6).</summary>
+    private readonly record struct WeightedVruntime(long Origin, long Sum, long Load)
+    {
+        /// <summary>avg_vruntime(): the mean, floored; 0 with nothing queued.</summary>
+        public long Vruntime => Load == 0 ? 0 : Origin + FloorDiv(Sum, Load);
+
+        /// <summary>
+        /// entity_eligible (kernel/sched/fair.c, 6.6): lag >= 0, tested as
+        /// <c>avg >= entity_key(se) * load</c> on the sums, with no division, so a task a fraction
+        /// of a nanosecond above the mean is not eligible. Comparing against the rounded mean
+        /// instead took such a task as eligible whenever the rounding went its way.
+        /// </summary>
+        public bool Eligible(long vruntime) => Load == 0 || Sum >= (vruntime - Origin) * Load;
+
+        private static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
     }
 
     /// <summary>sched_slice: the task's weighted share of the period (__sched_period).</summary>

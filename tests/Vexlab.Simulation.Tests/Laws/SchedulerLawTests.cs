@@ -122,6 +122,38 @@ public sealed class SchedulerLawTests
         Assert.Equal(b, sched.Pick(0, a, 0));
     }
 
+    /// <summary>One vCPU, three nice-0 tasks, all fresh forks at vruntime 0.</summary>
+    private const string FreshTriple = """
+        name: fresh-triple
+        duration: 10ms
+        tasks:
+          - name: t
+            count: 3
+            loop: compute 100us
+        """;
+
+    [Fact]
+    public void UnderEevdf_ATaskANanosecondAboveTheMeanIsNotEligible()
+    {
+        // a runs 1 ns: vruntimes 1, 0, 0, mean 1/3, so a's lag is -2/3 ns and entity_eligible
+        // (6.6: avg >= entity_key * load, no division) says no; pick_eevdf drops curr, RUN_TO_PARITY
+        // or not, and takes the earliest deadline among b and c (a tie, the first queued). Against the mean rounded
+        // towards the first queued task's vruntime (1 + (-2048 / 3072), truncated: 1), a was taken
+        // as eligible and kept; the kernel's avg_vruntime floors (0), and the exact test is
+        // the kernel's. The same run with every time tripled rounded the other way.
+        var entry = Overrides.ParseProtocols("sync")[0];
+        var run = ScenarioRunner.Prepare(ScenarioDocument.Parse(FreshTriple, "law.yaml"), "law.yaml", entry, Overrides.ParseSets([]), [entry.Protocol]);
+        var machine = new Machine(run.Setup.Machine);
+        var a = machine.WorkloadTask(0);
+        var b = machine.WorkloadTask(1);
+        var sched = new GuestScheduler(machine, 1, SchedPolicy.Eevdf, new int[machine.TaskCount], 4_000_000, runToParity: true);
+        Assert.Equal(a, (int)machine.Vcpu(0).CurrentTask);
+        sched.Advance(0, 1, update: false);
+        Assert.Equal(1, sched.Vruntime(a));
+        Assert.Equal(0, sched.Vruntime(b));
+        Assert.Equal(b, sched.Pick(0, a, 0));
+    }
+
     [Fact]
     public void UnderEevdf_ARequestIsRenewedAtTheKernelsUpdatePoints_NotAtTheDriversBookkeeping()
     {
