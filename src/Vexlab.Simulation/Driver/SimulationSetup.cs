@@ -115,6 +115,13 @@ public sealed record SimulationSetup
     /// <summary>The guest's load balancer moves tasks between vCPUs (<c>guest.sched.balance</c>).</summary>
     public bool Balance { get; init; } = true;
 
+    /// <summary>
+    /// The periodic balance's interval while a vCPU is idle (busy: <see cref="Scheduling.LoadBalancer.BusyFactor"/>
+    /// times it); 0: the kernel's, sd_weight ms (one flat domain of all vCPUs, sd_init). Not a
+    /// scenario key: a setup built by hand sets it, as a law that scales every time does.
+    /// </summary>
+    public long BalanceIntervalNs { get; init; }
+
     /// <summary>Per workload task instance: pinned to its vCPU by the scenario (empty: none is).</summary>
     public IReadOnlyList<bool> TaskPinned { get; init; } = [];
 

@@ -188,7 +188,7 @@ public sealed partial class Simulator
         _woken = new int[Math.Max(_m.TaskCount, 1) * 2];
         if (setup.Balance && _vcpus > 1)
         {
-            _balancer = new LoadBalancer(_m, _vcpus, setup.TaskPinned);
+            _balancer = new LoadBalancer(_m, _vcpus, setup.TaskPinned, setup.BalanceIntervalNs);
         }
 
         for (var v = 0; v < _vcpus; v++)
@@ -204,8 +204,16 @@ public sealed partial class Simulator
 
             if (setup.TickPeriodNs > 0)
             {
-                // Stagger the ticks of the vCPUs so they do not all land at once.
-                _queue.Schedule(_tickBase + v, setup.TickPeriodNs + (setup.TickPeriodNs * v / _vcpus));
+                // The guest is a Linux kernel: its vCPUs tick together, at whole periods of guest
+                // time (kvmclock keeps the vCPUs' clocks in step). tick_setup_sched_timer starts
+                // every CPU's tick at tick_init_jiffy_update(), rounded up to a multiple of
+                // TICK_NSEC, with no per-CPU offset unless skew_tick=1 (5307c9556bc1, off by
+                // default). A tick is never stopped here (no NO_HZ idle: an idle vCPU takes it);
+                // one that were would restart on the same grid, as tick_nohz_restart forwards the
+                // timer from its last tick by whole TICK_NSEC. At equal times the queue runs the
+                // ticks in the order scheduled, vCPU 0 first, every period (each reschedules itself
+                // as it runs).
+                _queue.Schedule(_tickBase + v, setup.TickPeriodNs);
             }
 
             if (setup.HostTickPeriodNs > 0)

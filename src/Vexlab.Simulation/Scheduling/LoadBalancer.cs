@@ -41,7 +41,8 @@ public sealed class LoadBalancer
     /// <param name="machine">The machine the driver runs.</param>
     /// <param name="vcpus">The guest's vCPUs; model tasks below this are their idle tasks.</param>
     /// <param name="pinned">Per workload task: the scenario pinned it to its vCPU (cpus_allowed is one CPU).</param>
-    public LoadBalancer(Machine machine, int vcpus, IReadOnlyList<bool> pinned)
+    /// <param name="intervalNs">The balance interval of an idle vCPU; 0: sd_weight ms, the kernel's.</param>
+    public LoadBalancer(Machine machine, int vcpus, IReadOnlyList<bool> pinned, long intervalNs = 0)
     {
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(pinned);
@@ -57,7 +58,7 @@ public sealed class LoadBalancer
         _migrations = new long[tasks];
         _lastRan = new long[tasks];
         _nextBalance = new long[vcpus];
-        _intervalNs = vcpus * 1_000_000L;
+        _intervalNs = intervalNs > 0 ? intervalNs : vcpus * 1_000_000L;
     }
 
     /// <summary>Times task <paramref name="t"/> was moved to another vCPU.</summary>

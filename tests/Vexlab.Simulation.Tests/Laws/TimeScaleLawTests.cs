@@ -10,7 +10,10 @@ namespace Vexlab.Simulation.Tests.Laws;
 /// the sleeps and the duration multiplied by k, the run is the same run on a clock k times slower
 /// (the same work, faults and exits; every time and latency k times as long). The guest's base slice
 /// is scaled too: it is the kernel's constant (0.75 ms x 2 at two vCPUs), and since a wakeup acts on a
-/// used-up request it shapes the run between ticks. The host's tick is
+/// used-up request it shapes the run between ticks. So is the guest's balance interval (sd_weight
+/// ms, 2 ms at two vCPUs, sixteen times that while busy): left at 2 ms it let the x3 run balance at
+/// ticks where the x1 run did not, and once the vCPUs' ticks fell together that moved the sleeper
+/// to the other vCPU at x3 only (kvm-pf-int). The host's tick is
 /// off: its period is 1 s / host.hz for a whole HZ, and no HZ scales by 2 and 3 to a whole period.
 /// A scenario may not leave it off where vCPU threads share a pCPU (nothing would end a slice), so
 /// under contention the setup is built at HZ=250 and its tick taken out: the slice then ends the
@@ -65,7 +68,7 @@ public sealed class TimeScaleLawTests(ITestOutputHelper output)
         {
             var document = ScenarioDocument.Parse(Scenario(k, pressure), "law.yaml");
             var run = ScenarioRunner.Prepare(document, "law.yaml", entry, [], [entry.Protocol], CostModel.Default.Scale(k));
-            return ScenarioRunner.Run(run with { Setup = run.Setup with { HostTickPeriodNs = 0 } });
+            return ScenarioRunner.Run(run with { Setup = run.Setup with { HostTickPeriodNs = 0, BalanceIntervalNs = 2 * 1_000_000 * k } });
         }
 
         var one = Run(1);

@@ -1,0 +1,71 @@
+using Vexlab.Simulation.Metrics;
+using Vexlab.Simulation.Tracing;
+
+namespace Vexlab.Simulation.Tests.Laws;
+
+/// <summary>
+/// guest.tick: the guest is a Linux kernel, so its vCPUs tick together at whole periods of guest
+/// time. tick_setup_sched_timer (kernel/time/tick-sched.c) starts every CPU's tick at
+/// tick_init_jiffy_update(), rounded up to a multiple of TICK_NSEC, and adds no per-CPU offset
+/// unless skew_tick=1; kvmclock keeps the vCPUs' clocks in step.
+/// </summary>
+public class GuestTickLawTests
+{
+    /// <summary>No host tick, four vCPUs that never leave the guest: the guest's ticks are the only EXTERNAL_INTERRUPT exits under kvm-pf.</summary>
+    private const string FourBusyVcpus = """
+        name: four-busy
+        duration: 50ms
+        host:
+          hz: 0
+        guest:
+          vcpus: 4
+        tasks:
+          - name: cpu
+            count: 4
+            loop: compute 100
+        """;
+
+    /// <summary>
+    /// Every guest tick exit of every vCPU falls on k x guest.tick, and each tick exits all four
+    /// vCPUs at once, vCPU 0 first: the event queue runs equal times in the order they were
+    /// scheduled, and each tick reschedules itself as it runs. The ticks were once staggered, vCPU
+    /// v's at (1 + v / vcpus) periods.
+    /// </summary>
+    [Theory]
+    [InlineData("1ms", 1)]
+    [InlineData("4ms", 1)]
+    [InlineData("3ms", 5)]
+    [InlineData("10ms", 9)]
+    public void EveryVcpusGuestTickFallsOnOneGrid_AtWholePeriods(string tick, int seed)
+    {
+        var (r, trace) = ScenarioRuns.RunTraced(FourBusyVcpus, "kvm-pf", $"guest.tick={tick}", $"seed={seed}");
+        var period = long.Parse(tick[..^2], System.Globalization.CultureInfo.InvariantCulture) * 1_000_000;
+        var exits = trace.Records.Where(x => x.Kind == TraceKind.KvmExit && x.ExitReason == ExitReason.ExternalInterrupt).ToList();
+        Assert.Equal(r.Counters.Exits[ExitReason.ExternalInterrupt], exits.Count);
+        Assert.All(exits, x => Assert.True(x.TimeNs % period == 0, $"vCPU {x.Vcpu} exited at {x.TimeNs} ns, off the guest tick grid k x {period} ns"));
+
+        var ticks = exits.GroupBy(x => x.TimeNs).ToList();
+        Assert.All(ticks, g => Assert.Equal([0, 1, 2, 3], g.Select(x => (int)x.Vcpu)));
+        Assert.Equal(50_000_000 / period, ticks.Count);
+    }
+
+    /// <summary>
+    /// On shared pCPUs too (host.pcpus=2): a vCPU in the guest when the grid's tick comes exits
+    /// then, and the vCPUs that do, do so together; the host tick's exits (HZ=1000) fall on the
+    /// host's own grid, whose phase against the guest's is the seed's.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void OnSharedPcpus_GuestAndHostTicksEachKeepOneGrid(int seed)
+    {
+        var (r, trace, simulator) = ScenarioRuns.RunTracedSimulator(FourBusyVcpus, "kvm-pf", "guest.tick=4ms", "host.hz=1000", "host.pcpus=2", $"seed={seed}");
+        var hostPhase = simulator.HostTickPhaseNs;
+        Assert.Equal(hostPhase, simulator.Pcpus!.TickPhaseNs);
+        var exits = trace.Records.Where(x => x.Kind == TraceKind.KvmExit && x.ExitReason == ExitReason.ExternalInterrupt).ToList();
+        Assert.NotEmpty(exits);
+        Assert.All(exits, x => Assert.True(x.TimeNs % 4_000_000 == 0 || (x.TimeNs - hostPhase) % 1_000_000 == 0,
+            $"vCPU {x.Vcpu} exited at {x.TimeNs} ns, on neither the guest's grid k x 4 ms nor the host's {hostPhase} + k x 1 ms"));
+        Assert.True(r.Counters.Exits[ExitReason.ExternalInterrupt] == exits.Count);
+    }
+}
