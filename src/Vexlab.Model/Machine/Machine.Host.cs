@@ -765,9 +765,21 @@ public sealed partial class Machine
             cpu.ApfNextId = 0;
             if (cpu.Run == RunState.HostHalted)
             {
-                cpu.Run = AfterHost;
+                // The destination's first KVM_RUN: kvm_vcpu_running() (apf.halted false), so vcpu_run()
+                // calls vcpu_enter_guest() before anything else, on every host.
+                cpu.Run = RunState.InGuest;
                 cpu.ApfHalted = 0;
                 sink.On(new ModelEvent(ModelEventKind.Unhalted, (byte)v, cpu.CurrentTask, 5, 0, -1));
+            }
+            else if (_host.DequeueOnlyAtEntry && cpu.Run == RunState.InHost)
+            {
+                // A vCPU the source held between exit and entry enters first on the destination too:
+                // vcpu_enter_guest() injects the exception KVM_SET_VCPU_EVENTS restored.
+                Enter(v, ref sink);
+                if (g.Outcome != GuestOutcome.Running)
+                {
+                    return;
+                }
             }
 
             if (_host.Ready == ReadyDelivery.WakeupRing)
@@ -785,14 +797,16 @@ public sealed partial class Machine
                 cpu.Done = 1;
                 cpu.ApfQueued = 1;
 
-                // The MSR is restored before the vCPU runs: KVM_REQ_APF_READY is handled at the first
-                // entry, so the broadcast is raised before the guest executes anything. The 5.7 host
-                // injects it at that entry, so the vCPU resumes through the host.
-                if (_host.DequeueOnlyAtEntry && cpu.Run == RunState.InGuest)
-                {
-                    cpu.Run = RunState.InHost;
-                }
-
+                // The MSR is restored before the vCPU runs. 5.8+: kvm_async_pf_wakeup_all() calls
+                // kvm_arch_async_page_present_queued(), whose KVM_REQ_APF_READY vcpu_enter_guest()
+                // handles before the first entry, so the broadcast is raised before the guest
+                // executes anything. 5.7 has neither (557a961abbe0 added both): its
+                // kvm_async_pf_wakeup_all() makes no request and no kick, and vcpu_run() calls
+                // kvm_check_async_pf_completion() only after vcpu_enter_guest() or vcpu_block()
+                // returns. A vCPU in the guest runs first and gets the wake-all at its next exit
+                // (a tick, an EPT violation; a cancelled entry is the tick without a step); only a
+                // halted one, whose vcpu_block() ends on the non-empty done list
+                // (kvm_vcpu_has_events()), takes it before the guest runs.
                 if (CanDequeue(v, v))
                 {
                     Dequeue(v, v, ref sink);

@@ -160,6 +160,45 @@ public sealed class HostFidelityTests
     }
 
     /// <summary>
+    /// When the destination delivers the wake-all that kvm_pv_enable_async_pf queues with
+    /// kvm_async_pf_wakeup_all. 5.8+ (kvm-pf-int): kvm_arch_async_page_present_queued makes
+    /// KVM_REQ_APF_READY, which vcpu_enter_guest handles before the first entry, so the broadcast is
+    /// raised before the guest runs. 5.7 (kvm-pf) has no such request (557a961abbe0 added it):
+    /// vcpu_run calls kvm_check_async_pf_completion only after vcpu_enter_guest returns, so the
+    /// guest runs first and the wake-all waits for an exit (here the host's tick). The model used to
+    /// move the 5.7 vCPU into the host and dequeue inside the migration.
+    /// </summary>
+    [Theory]
+    [InlineData("kvm-pf", false)]
+    [InlineData("kvm-pf-int", true)]
+    public void KvmAsyncPfWakeupAll_OnTheDestination_ComesBeforeTheGuestRunsOnlyOn58(string protocol, bool beforeGuestRuns)
+    {
+        var m = Build(protocol, [User("a", 0, Touch(0)), Spinner("s", TaskMode.User, 0)], bounds: new ExternalBounds(0, 1, 0, 1));
+        var s = new Script(m);
+        GuestRunsUntil(s, ModelEventKind.TaskSlept);
+        Assert.Equal(RunState.InGuest, m.Vcpu(0).Run);
+
+        var migration = s.Do(ActionKind.Reenable);
+        static bool WakeAll(ModelEvent e) => e.Kind == ModelEventKind.ReadyDequeued && e.Token == Model.Machine.Machine.BroadcastToken;
+        Assert.Equal(beforeGuestRuns, migration.Exists(WakeAll));
+        Assert.Equal(RunState.InGuest, m.Vcpu(0).Run);
+        if (beforeGuestRuns)
+        {
+            Assert.False(s.IsEnabled(ActionKind.Step));
+            return;
+        }
+
+        Assert.Equal(1, m.Vcpu(0).Done);
+        Assert.False(s.IsEnabled(ActionKind.Dequeue));
+        Assert.DoesNotContain(s.Do(ActionKind.Step), WakeAll);
+        Assert.False(s.IsEnabled(ActionKind.Dequeue));
+
+        var exit = s.Do(ActionKind.Tick);
+        Assert.Contains(exit, e => e.Kind == ModelEventKind.VmExit);
+        Assert.Contains(s.Do(ActionKind.Dequeue, 0, 0), WakeAll);
+    }
+
+    /// <summary>
     /// alloc_apf_token after a migration: the destination's vCPU is new (kvm_vm_ioctl_create_vcpu
     /// zero-allocates it) and apf.id is in no migrated state (QEMU restores MSR_KVM_ASYNC_PF_EN and
     /// _INT; kvm_pv_enable_async_pf leaves apf.id alone), so its tokens start again at the source's
