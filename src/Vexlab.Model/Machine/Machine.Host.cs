@@ -776,12 +776,20 @@ public sealed partial class Machine
                 // A vCPU the source held between exit and entry enters first on the destination too:
                 // vcpu_enter_guest() injects the exception KVM_SET_VCPU_EVENTS restored.
                 Enter(v, ref sink);
-                if (g.Outcome != GuestOutcome.Running)
-                {
-                    return;
-                }
             }
+        }
 
+        // Every vCPU has entered before any wake-all is queued, so an entry that kills the guest
+        // leaves no vCPU with a wake-all that another vCPU's, processed first, would lack: the
+        // result does not depend on the vCPUs' order (VcpuSymmetry relies on that).
+        if (g.Outcome != GuestOutcome.Running)
+        {
+            return;
+        }
+
+        for (var v = 0; v < _vcpus; v++)
+        {
+            ref var cpu = ref VcpuRef(v);
             if (_host.Ready == ReadyDelivery.WakeupRing)
             {
                 PostWakeup(v, BroadcastToken, false, ref sink);
