@@ -95,6 +95,19 @@ public sealed class VerdictTests
         AssertPasses("reenable", "kvm-pf-int", "no-halt-livelock", "guest.lapic.enabled_at_apf_enable=false");
     }
 
+    /// <summary>
+    /// 5.7's kvm_async_pf_wakeup_all makes no request and vcpu_run checks completions only after an
+    /// exit, so a fault after the migration comes before the wake-all: the wake-all wakes its task
+    /// before the page is in, the retry halts on the gfn (KVM_REQ_APF_HALT), and the page-ready finds
+    /// no sleeper (kvm_async_pf_task_wake's dummy). 5.8+ handles KVM_REQ_APF_READY before the first entry.
+    /// </summary>
+    [Fact]
+    public void Reenable_WakeAllAfterTheFirstExitOn57_LeavesAStaleDummy()
+    {
+        AssertViolates("reenable", "kvm-pf", "no-stale-dummies");
+        AssertPasses("reenable", "kvm-pf-int", "no-stale-dummies");
+    }
+
     /// <summary>2f15d027c05f: enabling the LAPIC requests KVM_REQ_APF_READY, so the held wake-all goes before new faults.</summary>
     [Fact]
     public void Reenable_LapicEnabledLate_LeavesNoStaleDummies() =>

@@ -199,6 +199,40 @@ public sealed class HostFidelityTests
     }
 
     /// <summary>
+    /// A 5.7 vCPU the source held between exit and entry, its not-present #PF pending, enters first
+    /// on the destination: vcpu_run calls vcpu_enter_guest, which injects the exception
+    /// KVM_SET_VCPU_EVENTS restored; kvm_check_async_pf_completion comes only after the next exit.
+    /// One held in the APF halt enters too (kvm_vcpu_running: apf.halted is not migrated).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void VcpuRun_OnTheDestination_EntersBeforeTheWakeAllOn57(bool apfHalt)
+    {
+        var tasks = apfHalt ? new[] { User("a", 0, Touch(0)), User("b", 0, Touch(0)) } : [User("a", 0, Touch(0))];
+        var m = Build("kvm-pf", tasks, bounds: new ExternalBounds(0, 0, 0, 1));
+        var s = new Script(m);
+        if (apfHalt)
+        {
+            GuestRunsUntil(s, ModelEventKind.TaskSlept);
+            GuestRunsUntil(s, ModelEventKind.ArtificialHalt);
+            Assert.Equal(RunState.HostHalted, m.Vcpu(0).Run);
+        }
+        else
+        {
+            s.Do(ActionKind.Step);
+            Assert.Equal(RunState.InHost, m.Vcpu(0).Run);
+            Assert.Equal(PendingEvent.PfNotPresent, m.Vcpu(0).Pending);
+        }
+
+        var migration = s.Do(ActionKind.Reenable);
+        Assert.Equal(!apfHalt, migration.Exists(e => e.Kind == ModelEventKind.ExceptionDelivered));
+        Assert.DoesNotContain(migration, e => e.Kind == ModelEventKind.ReadyDequeued);
+        Assert.Equal(RunState.InGuest, m.Vcpu(0).Run);
+        Assert.Equal(1, m.Vcpu(0).Done);
+    }
+
+    /// <summary>
     /// alloc_apf_token after a migration: the destination's vCPU is new (kvm_vm_ioctl_create_vcpu
     /// zero-allocates it) and apf.id is in no migrated state (QEMU restores MSR_KVM_ASYNC_PF_EN and
     /// _INT; kvm_pv_enable_async_pf leaves apf.id alone), so its tokens start again at the source's
