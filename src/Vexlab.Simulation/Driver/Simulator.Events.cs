@@ -88,9 +88,6 @@ public sealed partial class Simulator
                 }
 
                 break;
-            case ModelEventKind.Unhalted:
-                _stepCost += _c.WakeHaltedVcpu;
-                break;
             case ModelEventKind.AsyncStarted:
                 _scanWork = true;
                 _asyncStarted = true;

@@ -54,6 +54,12 @@ public sealed partial class Simulator
 
     /// <summary>Per vCPU, whether its last trace state said it is in the host handling an exit (<see cref="RunState.InHost"/>).</summary>
     private readonly bool[] _traceInHost;
+
+    /// <summary>
+    /// Per vCPU, woken from a halt and not yet stepped: its thread is being scheduled in and will enter (cost.wake_halted_vcpu),
+    /// though the model still has it halted until that step (<see cref="AfterApply"/>).
+    /// </summary>
+    private readonly bool[] _waking;
     private readonly GuestScheduler _sched;
 
     // guest.sched.balance: the load balancer (null: off), the tasks woken by the last step (for
@@ -178,6 +184,7 @@ public sealed partial class Simulator
         _time = new VcpuTime(_vcpus, trace);
         _tracepoints.Time = _time;
         _traceInHost = new bool[_vcpus];
+        _waking = new bool[_vcpus];
         var nice = new int[_m.TaskCount];
         for (var i = 0; i < setup.TaskNice.Count && _vcpus + i < nice.Length; i++)
         {
@@ -476,6 +483,7 @@ public sealed partial class Simulator
         if (!NextAction.TryChoose(_buffer.AsSpan(0, n), out var best))
         {
             // Stalled, halted or idle in the host: parked until an event marks it dirty.
+            _waking[v] = false;
             UpdateCategory(v);
             return;
         }
@@ -500,6 +508,7 @@ public sealed partial class Simulator
             _sched.Yield(v, (int)_m.Vcpu(v).CurrentTask, _now);
         }
 
+        _waking[v] = false;
         _stepCost = 0;
         _computeTask = -1;
         Apply(best);
@@ -725,8 +734,22 @@ public sealed partial class Simulator
 
             if (!_queue.IsScheduled(v) && _held[v] < 0)
             {
-                var wake = before is VcpuCategory.Halted or VcpuCategory.Idle ? _c.WakeHaltedVcpu : _c.VmExitEntry;
+                // The one charge for waking a halted vCPU (cost.wake_halted_vcpu), whatever ends the halt and whatever
+                // the protocol: kvm_vcpu_wake_up, the vCPU thread scheduled in, kvm_vcpu_block (kvm_vcpu_halt) returning,
+                // then in the same pass of vcpu_run the page-ready dequeue (kvm_check_async_pf_completion) and
+                // vcpu_enter_guest with its injection. The model ends the halt in the woken vCPU's own step (a dequeue, a
+                // delivery), which charges no wake of its own: when it charged one too, kvm-halt and kvm-pf-int paid
+                // each fault's wake twice. From here to its kvm_entry the vCPU is in the host (host_exit), no longer
+                // halted or idle, though the model's state changes only at that step.
+                var halted = before is VcpuCategory.Halted or VcpuCategory.Idle;
+                var wake = halted ? _c.WakeHaltedVcpu : _c.VmExitEntry;
                 ScheduleVcpu(v, _now + Math.Max(wake, 1));
+                if (halted && !(_hltInGuest && _m.Vcpu(v).Run == RunState.GuestHalt))
+                {
+                    // With host.hlt_in_guest a guest HLT never exited: the vCPU wakes in guest mode, idle until its step.
+                    _waking[v] = true;
+                    UpdateCategory(v);
+                }
             }
         }
 
@@ -817,8 +840,9 @@ public sealed partial class Simulator
 
     /// <summary>
     /// Schedules vCPU <paramref name="v"/>'s next step, or holds it while the vCPU waits for a pCPU.
-    /// A blocked vCPU's wakeup step runs without one: the host's wakeup is the waker's work, and
-    /// the woken vCPU queues for a pCPU as soon as it can run.
+    /// A stalled vCPU's wakeup step runs without one: the host's wakeup is the waker's work, and
+    /// the woken vCPU queues for a pCPU as soon as it can run. A halted vCPU queues at its wake
+    /// (<see cref="UpdatePcpu"/>): the wake's cost is its own thread's, scheduled in.
     /// </summary>
     private void ScheduleVcpu(int v, long at)
     {
@@ -954,7 +978,14 @@ public sealed partial class Simulator
         }
 
         var now = _pcpus is not null && _pcpus.IsWaiting(v) ? VcpuCategory.Steal : VcpuTime.Of(_m, v, _vcpus);
-        var moved = _time.Move(v, now, _now, _m.Vcpu(v).Run == RunState.GuestHalt);
+        var woken = _waking[v] && (now is VcpuCategory.Halted or VcpuCategory.Idle);
+        if (woken)
+        {
+            // Woken from the halt (AfterApply): its task's time again, in the exit until kvm_entry (host_exit).
+            now = _m.Vcpu(v).CurrentTask < _vcpus ? VcpuCategory.Idle : VcpuCategory.Guest;
+        }
+
+        var moved = _time.Move(v, now, _now, _m.Vcpu(v).Run == RunState.GuestHalt && !woken);
         if (moved)
         {
             _schedDirty |= 1UL << v;
@@ -963,7 +994,7 @@ public sealed partial class Simulator
         // The trace also says when a vCPU is in the host handling an exit (InHost), which keeps the category of
         // the task it runs (guest, or idle for the idle task; vcpu_ns counts it as host_exit, from kvm_exit to
         // kvm_entry): the 5.7 host's dequeue of a page-ready moves a halted idle vCPU there without changing its category.
-        var inHost = _m.Vcpu(v).Run == RunState.InHost;
+        var inHost = _m.Vcpu(v).Run == RunState.InHost || woken;
         if (moved || inHost != _traceInHost[v])
         {
             _traceInHost[v] = inHost;
@@ -975,7 +1006,9 @@ public sealed partial class Simulator
     private void UpdatePcpu(int v)
     {
         var pcpus = _pcpus!;
-        var wants = VcpuTime.WantsPcpu(_m, v, _hltInGuest);
+        // A vCPU woken from its halt wants a pCPU at once: the wake (cost.wake_halted_vcpu) is its thread being
+        // scheduled in and running kvm_vcpu_block's return to vcpu_enter_guest, host time on a pCPU, steal until it has one.
+        var wants = _waking[v] || VcpuTime.WantsPcpu(_m, v, _hltInGuest);
         if (wants && !pcpus.IsRunning(v) && !pcpus.IsWaiting(v))
         {
             var runs = pcpus.Want(v, _now, out var preempted, out var granted);

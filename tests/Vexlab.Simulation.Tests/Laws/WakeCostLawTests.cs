@@ -54,6 +54,40 @@ public sealed class WakeCostLawTests
         Assert.All(guestMode, g => Assert.Equal(guestMode[0], g));
     }
 
+    [Theory]
+    [InlineData("kvm-halt")]
+    [InlineData("kvm-pf")]
+    [InlineData("kvm-pf-int")]
+    [InlineData("ve")]
+    public void EachFault_PaysOneWake_AsHostExitTime(string protocol)
+    {
+        // Every one of the 400 faults halts the vCPU (KVM's artificial halt, or the idle task's HLT exit) until its
+        // page is in, and ends in one wake: kvm_vcpu_wake_up, the vCPU thread scheduled in, kvm_vcpu_block returning,
+        // then in the same pass of vcpu_run the page-ready dequeue (kvm_check_async_pf_completion) and
+        // vcpu_enter_guest with the injection. So going from a 2 us wake to a 100 us one lengthens the run by 400 x
+        // 98 us, whatever the protocol, and that time is the host's from the wake to kvm_entry (host_exit): waiting
+        // to be woken takes as long at either cost. kvm-halt and kvm-pf-int paid the wake twice (the woken step's
+        // delay, then again for the page-ready it dequeued: 400 x 196 us, 78.4 ms), and kvm-pf counted its one wake
+        // as idle. 1% covers what differs between the runs beside the wake: the faults' host latencies are drawn
+        // from one seed, so they stay the same, but a longer run moves nothing else here (no tick, one task).
+        const long faults = 400;
+        const long extra = faults * (100_000 - 2_000);
+        var fast = ScenarioRuns.Run(FixedFaults, protocol, "cost.wake_halted_vcpu=2us");
+        var slow = ScenarioRuns.Run(FixedFaults, protocol, "cost.wake_halted_vcpu=100us");
+        foreach (var r in new[] { fast, slow })
+        {
+            Assert.Equal(faults, r.WorkDone);
+            Assert.Equal(r.SimulatedNs, r.VcpuGuestNs + r.VcpuHostExitNs + r.VcpuHaltedNs + r.VcpuStalledNs + r.VcpuIdleNs + r.VcpuStealNs);
+        }
+
+        var longer = slow.SimulatedNs - fast.SimulatedNs;
+        Assert.InRange(longer, extra * 99 / 100, extra * 101 / 100);
+        var hostExit = slow.VcpuHostExitNs - fast.VcpuHostExitNs;
+        Assert.InRange(hostExit, extra * 99 / 100, extra * 101 / 100);
+        var waiting = (slow.VcpuHaltedNs + slow.VcpuIdleNs) - (fast.VcpuHaltedNs + fast.VcpuIdleNs);
+        Assert.InRange(waiting, -extra / 100, extra / 100);
+    }
+
     /// <summary>
     /// One vCPU whose only task faults on every touch (a one-page host limit), no guest tick, Poisson NMIs at 5,000 a
     /// second: the NMIs keep ending halts (KVM's artificial halt, or the idle task's HLT) and arriving during wakes.
