@@ -82,6 +82,10 @@ public sealed partial class Simulator
     // none) while it has no pCPU, and the agents that end host slices. Null: no contention.
     private readonly HostCpus? _pcpus;
     private readonly long[] _held;
+
+    // Per vCPU, the guest work left of the step an external-interrupt exit cut (kvm-pf's ticks): it runs after the
+    // vCPU's re-entry, the model's Enter step (DelayByExit).
+    private readonly long[] _cutRest;
     private readonly int _sliceBase;
 
     // One agent per task for its wake (a sleep's hrtimer, a request handed to it), one per request
@@ -129,6 +133,7 @@ public sealed partial class Simulator
         _hostAgent = _nmiBase + _vcpus;
         _sliceBase = _hostAgent + 1;
         _held = new long[_vcpus];
+        _cutRest = new long[_vcpus];
         Array.Fill(_held, -1);
         _hltInGuest = setup.Machine.Protocol.Host.HltInGuest;
         // The host's tick keeps its own clock: its phase against the guest's tick is drawn from the
@@ -469,7 +474,22 @@ public sealed partial class Simulator
 
         if (_queue.IsScheduled(v))
         {
-            _queue.Schedule(v, Math.Max(_queue.ScheduledTime(v), _now) + cost);
+            var at = Math.Max(_queue.ScheduledTime(v), _now);
+            if (at > _now && _m.Vcpu(v).Run == RunState.InHost)
+            {
+                // The exit left the vCPU in the host (kvm-pf's tick: its EXTERNAL_INTERRUPT exit, after which the
+                // 5.7 host dequeues page-ready at the entry), and cut the guest work of the step before it: the
+                // model's Enter step is the re-entry, due when the exit's handling ends, and the rest of that
+                // work runs after it. Pushing the whole step back instead stamped the kvm_entry after the rest, so
+                // the rest counted as host_exit: kvm-pf's guest time on a fixed workload moved by up to 2.5 us
+                // with where the host ticks fell (a context switch cut at 0.5 us of its 1.5 us lost the other 1 us).
+                _cutRest[v] += at - _now;
+                _queue.Schedule(v, _now + cost);
+            }
+            else
+            {
+                _queue.Schedule(v, at + cost);
+            }
         }
         else if (_held[v] >= 0)
         {
@@ -513,6 +533,14 @@ public sealed partial class Simulator
         _computeTask = -1;
         Apply(best);
         var cost = _stepCost < _c.MicroOp ? Math.Max(_c.MicroOp, 1) : _stepCost;
+        if (_cutRest[v] > 0 && !_tracepoints.InHost(v))
+        {
+            // The re-entry after an exit that cut a step (DelayByExit), with what it injected: the cut step's rest
+            // of guest work follows what this step charged, and stands in for the micro-op a step takes at least.
+            cost = _stepCost + _cutRest[v];
+            _cutRest[v] = 0;
+        }
+
         ScheduleVcpu(v, _now + cost);
         if (_computeTask >= 0)
         {
@@ -628,6 +656,15 @@ public sealed partial class Simulator
         var sink = new Sink(this);
         _m.Apply(action, ref sink);
         _raisingNmi = -1;
+        if (action.Kind == ActionKind.Enter && action.Vcpu < _vcpus && _m.Vcpu(action.Vcpu).Run == RunState.InGuest && !InjectsNext(action.Vcpu))
+        {
+            // The 5.7 host's entry after an exit (kvm-pf's tick) with nothing to inject is a kvm_entry all the same,
+            // at this step, not at the next guest step: that one may come after the guest work the exit cut. An
+            // interrupt or NMI the vCPU's next step delivers goes in at this entry (inject_pending_event in
+            // vcpu_enter_guest), and that step stamps it.
+            _tracepoints.GuestRuns(action.Vcpu, _now + _stepCost);
+        }
+
         if (work)
         {
             _tracepoints.EndWork();
@@ -687,6 +724,13 @@ public sealed partial class Simulator
         _metrics.Counters.RecordExit(Metrics.ExitReason.InterruptWindow, _c.SimpleExit);
         _tracepoints.InterruptWindowExit(v, at);
         _stepCost += _c.SimpleExit;
+    }
+
+    /// <summary>Whether vCPU <paramref name="v"/>'s next step delivers an interrupt or an NMI.</summary>
+    private bool InjectsNext(int v)
+    {
+        var n = _m.VcpuActions(v, _probe, 0);
+        return NextAction.TryChoose(_probe.AsSpan(0, n), out var next) && next.Kind is ActionKind.DeliverInterrupt or ActionKind.DeliverNmi;
     }
 
     /// <summary>

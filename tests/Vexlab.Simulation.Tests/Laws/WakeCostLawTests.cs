@@ -55,6 +55,32 @@ public sealed class WakeCostLawTests
     }
 
     [Theory]
+    [InlineData(250)]
+    [InlineData(1000)]
+    public void KvmPfHostTicks_CutGuestWork_WithoutTakingItsTime(int hz)
+    {
+        // Under kvm-pf the host's tick exits (EXTERNAL_INTERRUPT) when it finds the vCPU in guest mode, and where
+        // it falls moves with the wake cost: 6, 2, 1 and 3 of them at 250 Hz, 21, 13, 18 and 15 at 1000 Hz over 4000
+        // faults. Each takes its exit's cost of host time and cuts the guest work it lands in, which goes on after
+        // the re-entry; so the guest time is the faults' guest work alone, as with no host tick (7,879,980 ns).
+        // The re-entry was stamped only after that rest of the work, which counted as host_exit: 7,879,212,
+        // 7,879,970, 7,879,042 and 7,877,472 ns at 250 Hz. One tick can fall on a step's boundary, where the
+        // re-entry step takes a micro-op (20 ns) of guest time of its own: 1000 Hz at a 2 us wake has one.
+        var yaml = FixedFaults.Replace("iterations: 400", "iterations: 4000", StringComparison.Ordinal);
+        var quiet = ScenarioRuns.Run(yaml, "kvm-pf", "host.hz=0");
+        foreach (var wake in WakeNs)
+        {
+            var r = ScenarioRuns.Run(yaml, "kvm-pf", $"host.hz={hz}", $"cost.wake_halted_vcpu={wake}ns");
+            Assert.Equal(4000, r.WorkDone);
+            Assert.Equal(r.SimulatedNs, r.VcpuGuestNs + r.VcpuHostExitNs + r.VcpuHaltedNs + r.VcpuStalledNs + r.VcpuIdleNs + r.VcpuStealNs);
+            Assert.Equal(r.SimulatedNs, r.Tracepoints!.GuestModeNs(0) + r.Tracepoints.ExitNs(0));
+            var ticks = r.Counters.Exits[Metrics.ExitReason.ExternalInterrupt];
+            Assert.True(ticks > 0, $"no host tick exited at {wake} ns");
+            Assert.InRange(r.VcpuGuestNs, quiet.VcpuGuestNs, quiet.VcpuGuestNs + (ticks * 20));
+        }
+    }
+
+    [Theory]
     [InlineData("kvm-halt")]
     [InlineData("kvm-pf")]
     [InlineData("kvm-pf-int")]
