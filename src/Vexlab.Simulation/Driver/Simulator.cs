@@ -656,12 +656,13 @@ public sealed partial class Simulator
         var sink = new Sink(this);
         _m.Apply(action, ref sink);
         _raisingNmi = -1;
-        if (action.Kind == ActionKind.Enter && action.Vcpu < _vcpus && _m.Vcpu(action.Vcpu).Run == RunState.InGuest && !InjectsNext(action.Vcpu))
+        if (action.Kind == ActionKind.Enter && !_replaying && action.Vcpu < _vcpus && _m.Vcpu(action.Vcpu).Run == RunState.InGuest && !InjectsNext(action.Vcpu))
         {
             // The 5.7 host's entry after an exit (kvm-pf's tick) with nothing to inject is a kvm_entry all the same,
             // at this step, not at the next guest step: that one may come after the guest work the exit cut. An
             // interrupt or NMI the vCPU's next step delivers goes in at this entry (inject_pending_event in
-            // vcpu_enter_guest), and that step stamps it.
+            // vcpu_enter_guest), and that step stamps it. A replay's next step is the step list's: it enters at its
+            // next guest step, as it did.
             _tracepoints.GuestRuns(action.Vcpu, _now + _stepCost);
         }
 
@@ -788,9 +789,10 @@ public sealed partial class Simulator
                 var halted = before is VcpuCategory.Halted or VcpuCategory.Idle;
                 var wake = halted ? _c.WakeHaltedVcpu : _c.VmExitEntry;
                 ScheduleVcpu(v, _now + Math.Max(wake, 1));
-                if (halted && !(_hltInGuest && _m.Vcpu(v).Run == RunState.GuestHalt))
+                if (halted && !_replaying && !(_hltInGuest && _m.Vcpu(v).Run == RunState.GuestHalt))
                 {
                     // With host.hlt_in_guest a guest HLT never exited: the vCPU wakes in guest mode, idle until its step.
+                    // A replay shows each vCPU where the step list leaves it, halted until the step that ends the halt.
                     _waking[v] = true;
                     UpdateCategory(v);
                 }
