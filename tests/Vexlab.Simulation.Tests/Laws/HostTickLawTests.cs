@@ -161,8 +161,10 @@ public class HostTickLawTests
     {
         // A tick that exits a vCPU in the middle of a compute op (the host's own, or the guest's,
         // which kvm-pf's model also takes as an EXTERNAL_INTERRUPT exit) is in the host for the
-        // exit's cost (cost.vm_exit_entry + cost.kvm_exit_handling, 1 us) and the re-entry's step
-        // (one cost.micro_op, 20 ns); the rest of the op runs in the guest after it. Both ticks
+        // exit's cost (cost.vm_exit_entry + cost.kvm_exit_handling, 1 us), and for the guest's tick
+        // the re-entry's step (one cost.micro_op, 20 ns) before the step that injects the timer
+        // interrupt at that entry; the host tick's re-entry is guest time from its step on. The
+        // rest of the op runs in the guest after it. Both ticks
         // cost the guest that time. The host tick's exit once lasted, in kvm_entry and in
         // vcpu_ns.host_exit, to the end of the op it cut (about 50 us of a 100 us op); the guest
         // tick's was not charged at all.
