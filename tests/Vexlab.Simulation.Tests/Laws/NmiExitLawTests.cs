@@ -101,29 +101,6 @@ public sealed class NmiExitLawTests
         }
     }
 
-    /// <summary>
-    /// One vCPU whose only task faults on every touch (a one-page host limit), no guest tick: under
-    /// kvm-halt the vCPU sits in KVM's artificial halt most of the time, and Poisson NMIs wake it.
-    /// </summary>
-    private const string NmiWakesHaltedVcpu = """
-        name: nmi-wakes-halted
-        duration: 100ms
-        guest:
-          tick: 0
-          vcpus: 1
-        host:
-          memory_limit: 4KiB
-        nmi:
-          rate: 5000/s
-        regions:
-          - name: heap
-            size: 64MiB
-            absent: 1.0
-        tasks:
-          - name: mem
-            loop: touch heap random
-        """;
-
     [Theory]
     [InlineData(20_000)]
     [InlineData(100_000)]
@@ -134,7 +111,7 @@ public sealed class NmiExitLawTests
         // kvm_entry, after which the guest takes the NMI, returns and retries its access, which exits
         // again at once. 745c654 stopped the NMI's source from also delaying the woken vCPU by the
         // step's cost (the wake and the injection again), which put a second wake into guest time.
-        var r = ScenarioRuns.Run(NmiWakesHaltedVcpu, "kvm-halt", $"cost.wake_halted_vcpu={wakeNs}ns");
+        var r = ScenarioRuns.Run(ScenarioRuns.NmiWakesHaltedVcpu, "kvm-halt", $"cost.wake_halted_vcpu={wakeNs}ns");
         Assert.Equal(r.SimulatedNs, r.VcpuGuestNs + r.VcpuHostExitNs + r.VcpuHaltedNs + r.VcpuStalledNs + r.VcpuIdleNs);
 
         // About 500 NMIs arrive (5,000 a second for 100 ms), most of them while the vCPU is halted. Each

@@ -53,6 +53,30 @@ internal static class ScenarioRuns
         return (simulator.Run(), sink, simulator);
     }
 
+    /// <summary>
+    /// One vCPU whose only task faults on every touch (a one-page host limit), no guest tick: under
+    /// kvm-halt the vCPU sits in KVM's artificial halt most of the time, and Poisson NMIs wake it (and arrive
+    /// during wakes, under every protocol that halts).
+    /// </summary>
+    public const string NmiWakesHaltedVcpu = """
+        name: nmi-wakes-halted
+        duration: 100ms
+        guest:
+          tick: 0
+          vcpus: 1
+        host:
+          memory_limit: 4KiB
+        nmi:
+          rate: 5000/s
+        regions:
+          - name: heap
+            size: 64MiB
+            absent: 1.0
+        tasks:
+          - name: mem
+            loop: touch heap random
+        """;
+
     /// <summary>One vCPU; a task that only computes and one that faults on every touch (a one-page host limit).</summary>
     public const string ComputeBesideFaulting = """
         name: compute-beside-faulting

@@ -114,29 +114,6 @@ public sealed class WakeCostLawTests
         Assert.InRange(waiting, -extra / 100, extra / 100);
     }
 
-    /// <summary>
-    /// One vCPU whose only task faults on every touch (a one-page host limit), no guest tick, Poisson NMIs at 5,000 a
-    /// second: the NMIs keep ending halts (KVM's artificial halt, or the idle task's HLT) and arriving during wakes.
-    /// </summary>
-    private const string NmisDuringWakes = """
-        name: nmis-during-wakes
-        duration: 100ms
-        guest:
-          tick: 0
-          vcpus: 1
-        host:
-          memory_limit: 4KiB
-        nmi:
-          rate: 5000/s
-        regions:
-          - name: heap
-            size: 64MiB
-            absent: 1.0
-        tasks:
-          - name: mem
-            loop: touch heap random
-        """;
-
     public static TheoryData<string, long> ProtocolsAndWakes()
     {
         var data = new TheoryData<string, long>();
@@ -161,8 +138,8 @@ public sealed class WakeCostLawTests
         // rest of the wake counted as guest mode: under kvm-halt 3.12 ms of guest time at a 100 us wake and 1.13
         // ms at 30 us, against 0.16 ms at 5 us (0.24, 0.16 and 0.11 ms now); under the others, whose halt is the
         // idle task's HLT, the HLT exit ended at the arrival (guest mode 28.4 ms at 100 us, 4.9 ms at 2 us).
-        var r = ScenarioRuns.Run(NmisDuringWakes, protocol, $"cost.wake_halted_vcpu={wakeNs}ns");
-        var quiet = ScenarioRuns.Run(NmisDuringWakes, protocol, $"cost.wake_halted_vcpu={wakeNs}ns", "nmi.rate=0");
+        var r = ScenarioRuns.Run(ScenarioRuns.NmiWakesHaltedVcpu, protocol, $"cost.wake_halted_vcpu={wakeNs}ns");
+        var quiet = ScenarioRuns.Run(ScenarioRuns.NmiWakesHaltedVcpu, protocol, $"cost.wake_halted_vcpu={wakeNs}ns", "nmi.rate=0");
         Assert.Equal(r.SimulatedNs, r.VcpuGuestNs + r.VcpuHostExitNs + r.VcpuHaltedNs + r.VcpuStalledNs + r.VcpuIdleNs + r.VcpuStealNs);
         Assert.Equal(r.SimulatedNs, r.Tracepoints!.GuestModeNs(0) + r.Tracepoints.ExitNs(0));
 
