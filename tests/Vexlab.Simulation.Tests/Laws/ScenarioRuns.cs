@@ -8,21 +8,21 @@ namespace Vexlab.Simulation.Tests.Laws;
 internal static class ScenarioRuns
 {
     public static SimulationResult Run(string yaml, string protocol, params string[] sets)
+        => ScenarioRunner.Run(Prepare(yaml, protocol, sets));
+
+    /// <summary>The scenario run under the protocol entry with the overrides, prepared as `vexlab run` prepares it.</summary>
+    private static PreparedRun Prepare(string yaml, string protocol, string[] sets)
     {
         var entry = Overrides.ParseProtocols(protocol)[0];
         var document = ScenarioDocument.Parse(yaml, "law.yaml");
-        var run = ScenarioRunner.Prepare(document, "law.yaml", entry, Overrides.ParseSets(sets), [entry.Protocol]);
-        return ScenarioRunner.Run(run);
+        return ScenarioRunner.Prepare(document, "law.yaml", entry, Overrides.ParseSets(sets), [entry.Protocol]);
     }
 
     /// <summary>As <see cref="Run"/>, keeping every trace record the run writes.</summary>
     public static (SimulationResult Result, Tracing.RecordingSink Trace) RunTraced(string yaml, string protocol, params string[] sets)
     {
-        var entry = Overrides.ParseProtocols(protocol)[0];
-        var document = ScenarioDocument.Parse(yaml, "law.yaml");
-        var run = ScenarioRunner.Prepare(document, "law.yaml", entry, Overrides.ParseSets(sets), [entry.Protocol]);
         var sink = new Tracing.RecordingSink();
-        return (ScenarioRunner.Run(run, sink), sink);
+        return (ScenarioRunner.Run(Prepare(yaml, protocol, sets), sink), sink);
     }
 
     /// <summary>
@@ -32,24 +32,17 @@ internal static class ScenarioRuns
     public static (SimulationResult Result, Tracing.RecordingSink Trace, long TickNs, long TickPhaseNs) RunTracedOnSharedPcpus(
         string yaml, string protocol, params string[] sets)
     {
-        var entry = Overrides.ParseProtocols(protocol)[0];
-        var document = ScenarioDocument.Parse(yaml, "law.yaml");
-        var run = ScenarioRunner.Prepare(document, "law.yaml", entry, Overrides.ParseSets(sets), [entry.Protocol]);
-        var sink = new Tracing.RecordingSink();
-        var simulator = new Simulator(run.Setup, sink);
+        var (result, sink, simulator) = RunTracedSimulator(yaml, protocol, sets);
         var pcpus = simulator.Pcpus ?? throw new InvalidOperationException("the run has a pCPU for each vCPU: no shared tick grid");
-        return (simulator.Run(), sink, pcpus.TickNs, pcpus.TickPhaseNs);
+        return (result, sink, pcpus.TickNs, pcpus.TickPhaseNs);
     }
 
     /// <summary>As <see cref="RunTraced"/>, with the simulator that ran it (to read what it drew from the seed, such as its tick grid).</summary>
     public static (SimulationResult Result, Tracing.RecordingSink Trace, Simulator Simulator) RunTracedSimulator(
         string yaml, string protocol, params string[] sets)
     {
-        var entry = Overrides.ParseProtocols(protocol)[0];
-        var document = ScenarioDocument.Parse(yaml, "law.yaml");
-        var run = ScenarioRunner.Prepare(document, "law.yaml", entry, Overrides.ParseSets(sets), [entry.Protocol]);
         var sink = new Tracing.RecordingSink();
-        var simulator = new Simulator(run.Setup, sink);
+        var simulator = new Simulator(Prepare(yaml, protocol, sets).Setup, sink);
         return (simulator.Run(), sink, simulator);
     }
 
