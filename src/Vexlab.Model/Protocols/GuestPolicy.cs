@@ -29,6 +29,13 @@ public sealed record GuestPolicy
 
     public bool RecheckBeforeDummyInsert { get; init; } = true;
 
+    /// <summary>
+    /// kvm_guest_cpu_init clears apf_reason.token before it writes MSR_KVM_ASYNC_PF_EN, so a token that
+    /// kvm_cpu_down_prepare's interrupts-off window left in the slot cannot outlive the CPU going offline
+    /// (a proposed fix; no kernel clears it).
+    /// </summary>
+    public bool ClearTokenAtInit { get; init; }
+
     public CanContinuePolicy CanContinue { get; init; }
 
     public VeInfoStore InfoStore { get; init; }

@@ -49,6 +49,7 @@ public static class ProtocolCatalog
             LapicEnabledAtStart = knobs.Bool("guest.lapic.enabled_at_apf_enable"),
             DummyEntries = knobs.Bool("guest.apf.dummy_entries"),
             RecheckBeforeDummyInsert = knobs.Bool("guest.apf.recheck_before_dummy_insert"),
+            ClearTokenAtInit = knobs.Bool("guest.apf.clear_token_at_init"),
             CanContinue = knobs.Text("guest.ve.can_continue") switch
             {
                 "seed" => CanContinuePolicy.Seed,

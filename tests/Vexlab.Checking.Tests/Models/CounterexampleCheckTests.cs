@@ -34,6 +34,7 @@ public sealed class CounterexampleCheckTests
     [InlineData("docs/spin/race.yaml", "kvm-pf-int", "guest.apf.dummy_entries=false")]
     [InlineData("docs/examples/truncate3.yaml", "kvm-pf", "")]
     [InlineData("docs/examples/two-faults.yaml", "kvm-pf-int", "")]
+    [InlineData("docs/examples/cpu-offline-online.yaml", "kvm-pf-int", "")]
     public void Lassos_and_user_invariants_confirm(string path, string protocol, string setting)
     {
         var (system, violations) = Check(path, protocol, setting);

@@ -44,4 +44,37 @@ public sealed class KernelPathVerdictTests
         var outcome = ModelCheck.Run(CheckRequest.Of("cpu-offline", protocol, ["no-stale-dummies"]), new CheckerOptions { Workers = 1, TimeLimit = TimeSpan.FromSeconds(60) });
         Assert.True(outcome.Result.Verdict == Verdict.Pass, string.Join(", ", outcome.Violations.Select(v => v.Violation.Property)));
     }
+
+    /// <summary>
+    /// A token left by CPU offline (docs/examples/cpu-offline-online.yaml): a page-ready written in
+    /// kvm_cpu_down_prepare's interrupts-off window stays in apf_reason.token, because
+    /// sysvec_kvm_asyncpf_interrupt skips it once async_pf_enabled is false and neither INIT nor
+    /// kvm_guest_cpu_init clears it. After the CPU comes back, apf_pageready_slot_free() is false for
+    /// good: kvm_arch_can_dequeue_async_page_present() holds back the wake-all and the page-ready of the
+    /// next task to fault there, which waits forever, while kvm_vcpu_has_events() (the done list is not
+    /// empty) ends every halt of that vCPU at once. Clearing the slot in kvm_guest_cpu_init fixes both.
+    /// The 5.7 host of kvm-pf injects page-ready only with interrupts allowed (kvm_can_do_async_pf), so
+    /// nothing is written in the window.
+    /// </summary>
+    [Theory]
+    [InlineData("kvm-pf-int", "false", "no-lost-wakeup", false)]
+    [InlineData("kvm-pf-int", "false", "no-halt-livelock", false)]
+    [InlineData("kvm-pf-int", "true", "no-lost-wakeup", true)]
+    [InlineData("kvm-pf-int", "true", "no-halt-livelock", true)]
+    [InlineData("kvm-pf", "false", "no-lost-wakeup", true)]
+    public void CpuOfflineThenOnline_StaleTokenHoldsBackEveryPageReady(string protocol, string clearTokenAtInit, string property, bool passes)
+    {
+        var file = ModelFile.Load(Path.Combine(Spin.SpinModelTests.RepoRoot(), "docs", "examples", "cpu-offline-online.yaml"));
+        List<KeyValuePair<string, string>> knobs = protocol == "kvm-pf-int" ? [new("guest.apf.clear_token_at_init", clearTokenAtInit)] : [];
+        var outcome = ModelCheck.Run(CheckRequest.ForFile(file, protocol, knobs, [property]), new CheckerOptions { Workers = 1, TimeLimit = TimeSpan.FromSeconds(120) });
+        Assert.Equal(passes ? Verdict.Pass : Verdict.Violation, outcome.Result.Verdict);
+        if (!passes)
+        {
+            // The lasso goes through the offline window, the INIT and the move of b to vCPU1.
+            var v = outcome.Result.Violations.Single();
+            Assert.Equal(ViolationKind.Lasso, v.Kind);
+            Assert.Contains(v.Actions, a => MachineAction.Unpack(a) is { Kind: ActionKind.Init, Vcpu: 1 });
+            Assert.Contains(v.Actions, a => MachineAction.Unpack(a) is { Kind: ActionKind.Migrate, Vcpu: 1 });
+        }
+    }
 }
