@@ -122,7 +122,7 @@ public sealed class ExplainScenarioKeysTests
 {
     // A KEY selects itself and the keys under it, a dotted segment (or a list's []) at a time, in both tables.
     [Theory]
-    [InlineData("guest.apf", new[] { "guest.apf.dummy_entries", "guest.apf.recheck_before_dummy_insert" }, new string[0])]
+    [InlineData("guest.apf", new[] { "guest.apf.dummy_entries", "guest.apf.recheck_before_dummy_insert", "guest.apf.clear_token_at_init" }, new string[0])]
     [InlineData("guest.tick", new string[0], new[] { "guest.tick" })]
     [InlineData("guest.ve.can_continue", new[] { "guest.ve.can_continue" }, new string[0])]
     public void ExplainKeys_Key_SelectsItAndTheKeysUnderIt(string selected, string[] knobs, string[] scenarioKeys)
