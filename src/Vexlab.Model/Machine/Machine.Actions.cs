@@ -263,6 +263,8 @@ public sealed partial class Machine
             default:
                 throw new ArgumentOutOfRangeException(nameof(action), action, "unknown action");
         }
+
+        InterruptWindowOpens();
     }
 
     /// <summary>
@@ -434,6 +436,9 @@ public sealed partial class Machine
     private bool CanDeliverNmi(int v)
     {
         ref var cpu = ref VcpuRef(v);
-        return cpu.NmiPending == 1 && Deliverable(cpu.Run) && EventBlocking.CanAcceptNmi(ArchState(v), _guest.StiBlocksNmi);
+        // An NMI held behind an interrupt window (vmx_enable_nmi_window found STI blocking) is not injected
+        // when the shadow ends: KVM waits for that window's exit or for KVM_REQ_EVENT.
+        return cpu.NmiPending == 1 && cpu.NmiIrqWindow == 0 && Deliverable(cpu.Run)
+            && EventBlocking.CanAcceptNmi(ArchState(v), _guest.StiBlocksNmi);
     }
 }

@@ -88,6 +88,7 @@ public sealed partial class Machine
     {
         ref var cpu = ref VcpuRef(v);
         cpu.NmiPending = 0;
+        cpu.NmiIrqWindow = 0;
         WakeFromHalt(v, ref sink);
         PushFrame(v, HandlerProgram.Nmi, FrameEvent.Nmi, 0);
         var after = GateDelivery.AfterDelivery(ArchState(v), Vectors.NMI, isNmi: true);

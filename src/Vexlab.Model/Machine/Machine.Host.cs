@@ -127,6 +127,8 @@ public sealed partial class Machine
             }
             else
             {
+                // kvm_inject_page_fault -> kvm_queue_exception: KVM_REQ_EVENT.
+                RequestEvent(v);
                 DeliverException(v, Vectors.PF, FrameEvent.AsyncPfNotPresent, token, ref sink);
             }
         }
@@ -489,6 +491,12 @@ public sealed partial class Machine
         cpu.Pending = PendingEvent.None;
         cpu.PendingToken = 0;
         cpu.Run = RunState.InGuest;
+        if (pending != PendingEvent.None)
+        {
+            // kvm_queue_exception made KVM_REQ_EVENT when the event was queued.
+            RequestEvent(v);
+        }
+
         switch (pending)
         {
             case PendingEvent.PfNotPresent:
@@ -690,6 +698,9 @@ public sealed partial class Machine
 
         cpu.Irr |= (byte)(1 << (int)vector);
         sink.On(new ModelEvent(ModelEventKind.InterruptRaised, (byte)v, cpu.CurrentTask, (byte)vector, 0, -1));
+
+        // __apic_accept_irq: kvm_lapic_set_irr, then KVM_REQ_EVENT and a kick (the model has no APICv).
+        RequestEvent(v);
     }
 
     private void RaiseNmi<TSink>(int v, ref TSink sink)
@@ -699,9 +710,55 @@ public sealed partial class Machine
         ref var cpu = ref VcpuRef(v);
         cpu.NmiPending = 1;
         sink.On(new ModelEvent(ModelEventKind.External, (byte)v, cpu.CurrentTask, (byte)ActionKind.RaiseNmi, 0, -1));
+
+        // kvm_inject_nmi -> KVM_REQ_NMI and a kick; process_nmi makes KVM_REQ_EVENT, and
+        // kvm_check_and_inject_events injects the NMI if vmx_nmi_allowed, else calls enable_nmi_window.
+        // vmx_enable_nmi_window asks for an interrupt window when the guest has blocking by STI (SDM
+        // Vol. 3C 25.2: NMI-window exiting may be held off by STI blocking), whether or not the guest
+        // also blocks NMIs. The guest runs no instruction in between, so its state now is KVM's then.
+        if (!EventBlocking.CanAcceptNmi(ArchState(v), _guest.StiBlocksNmi) && cpu.Shadow == InterruptShadow.Sti)
+        {
+            cpu.NmiIrqWindow = 1;
+        }
+
         if (CanDeliverNmi(v))
         {
             DeliverNmi(v, ref sink);
+        }
+    }
+
+    /// <summary>
+    /// KVM_REQ_EVENT for vCPU <paramref name="v"/>: the next vcpu_enter_guest runs kvm_check_and_inject_events,
+    /// which looks at the pending NMI again. One held behind an interrupt window (<see cref="VcpuState.NmiIrqWindow"/>)
+    /// is injected then if vmx_nmi_allowed, or waits for an NMI window if NMIs are blocked without STI; only with
+    /// the STI shadow still on does vmx_enable_nmi_window ask for the interrupt window again. An exit alone does
+    /// not re-evaluate: vcpu_enter_guest calls kvm_check_and_inject_events only on KVM_REQ_EVENT (or an
+    /// interrupt window userspace asked for).
+    /// </summary>
+    private void RequestEvent(int v)
+    {
+        ref var cpu = ref VcpuRef(v);
+        if (cpu.NmiIrqWindow == 1 && cpu.Shadow != InterruptShadow.Sti)
+        {
+            cpu.NmiIrqWindow = 0;
+        }
+    }
+
+    /// <summary>
+    /// Interrupt-window exiting (SDM Vol. 3C 25.2): a VM exit before any instruction with RFLAGS.IF=1 and no
+    /// blocking by STI or MOV SS. For an NMI held behind that window, handle_interrupt_window clears the control
+    /// and makes KVM_REQ_EVENT: the NMI is injected next, or waits for an NMI window while the guest blocks
+    /// NMIs. Run after every action, so no state holds the bit with the window open.
+    /// </summary>
+    private void InterruptWindowOpens()
+    {
+        for (var v = 0; v < _vcpus; v++)
+        {
+            ref var cpu = ref VcpuRef(v);
+            if (cpu.NmiIrqWindow == 1 && cpu.If == 1 && cpu.Shadow == InterruptShadow.None)
+            {
+                cpu.NmiIrqWindow = 0;
+            }
         }
     }
 

@@ -108,6 +108,7 @@ public sealed partial class Machine
         cpu.Irr = 0;
         cpu.Isr = 0;
         cpu.NmiPending = 0;
+        cpu.NmiIrqWindow = 0;
         cpu.NmiBlocked = 0;
         cpu.NmiState = 0;
         cpu.Pending = PendingEvent.None;

@@ -75,6 +75,14 @@ public struct VcpuState
     /// 0 again once a completion of this vCPU is dequeued. Set forever means the vCPU spins.
     /// </summary>
     public byte WokenByCompletion;
+
+    /// <summary>
+    /// 1 while KVM holds the pending NMI behind an interrupt window: it found the guest in an STI shadow,
+    /// and vmx_enable_nmi_window (arch/x86/kvm/vmx/vmx.c) sets interrupt-window exiting, not NMI-window
+    /// exiting, when GUEST_INTERRUPTIBILITY_INFO has GUEST_INTR_STATE_STI. The NMI then waits for RFLAGS.IF=1
+    /// with no shadow (handle_interrupt_window) or for KVM_REQ_EVENT, not for the shadow's end.
+    /// </summary>
+    public byte NmiIrqWindow;
     public uint PendingToken;
     public uint Cr2;
 
