@@ -110,6 +110,42 @@ public sealed class NmiWindowTests
     }
 
     [Fact]
+    public void AnNmiHeldByAnStiShadowThatEndsWithIfClear_ComesInOnlyWhenTheTaskSetsIfAgain()
+    {
+        // The task's own sti; cli: the PMI in the STI's shadow exits and KVM asks for an interrupt window
+        // (vmx_enable_nmi_window, GUEST_INTR_STATE_STI). The shadow ends with IF=0, so no window exit there and
+        // no injection: the window opens only after the next STI's shadowed instruction, with IF=1, and that one
+        // INTERRUPT_WINDOW exit injects the NMI. Before, the model let the NMI in as the shadow ended, with IF=0.
+        var script = new Script(Setup(loop: "compute 1; irq-off; compute 1; irq-on; irq-off; compute 1; irq-on; compute 1"));
+        script.RunTo(MicroOp.Sti, InTask);
+        script.Next();
+        Assert.Equal(InterruptShadow.Sti, script.Machine.Vcpu(0).Shadow);
+        script.Raise(delivered: false);
+        Assert.Equal(ActionKind.Step, script.Next()); // cli: the shadow ends with IF=0
+        Assert.Equal(0, script.Machine.Vcpu(0).If);
+        Assert.Equal(ActionKind.Step, script.Next()); // compute 1, with the NMI still held
+        Assert.Equal(ActionKind.Step, script.Next()); // sti
+        Assert.Equal(ActionKind.Step, script.Next()); // compute 1, in the shadow; after it IF=1 and no shadow
+        Assert.Equal(1, script.Machine.Vcpu(0).If);
+        Assert.Equal(ActionKind.DeliverNmi, script.Next());
+
+        var (_, exits) = script.Replay();
+        Assert.Equal([ExitReason.ExceptionNmi, ExitReason.InterruptWindow], exits.Select(x => x.Reason));
+
+        // The same PMI in the shadow of an STI followed by a compute (IF=1 after it) comes in one compute after its
+        // exit; after sti; cli it comes in only after cli, a compute, sti and another compute.
+        var nop = new Script(Config());
+        nop.RunTo(MicroOp.Sti, InTask);
+        nop.Next();
+        nop.Raise(delivered: false);
+        nop.Next();
+        Assert.Equal(ActionKind.DeliverNmi, nop.Next());
+        var (_, nopExits) = nop.Replay();
+        Assert.True(exits[1].At - exits[0].EnteredAt > nopExits[1].At - nopExits[0].EnteredAt,
+            $"after sti; cli the window opened {exits[1].At - exits[0].EnteredAt} ns after the PMI's entry, after sti; compute {nopExits[1].At - nopExits[0].EnteredAt} ns");
+    }
+
+    [Fact]
     public void AnNmiHeldByTheNmiHandlerOnly_ComesInThroughOneNmiWindow_WhateverStiComesLater()
     {
         // A PMI while exc_nmi runs, before the handler's STI: no STI blocking when KVM asks, so an NMI window. The
@@ -132,10 +168,11 @@ public sealed class NmiWindowTests
     private const bool InTask = false;
     private const bool NmiHandler = true;
 
-    private static SimulationSetup Setup(Func<MachineConfig, MachineConfig>? change = null)
+    private static SimulationSetup Setup(Func<MachineConfig, MachineConfig>? change = null, string? loop = null)
     {
         var entry = Overrides.ParseProtocols("sync")[0];
-        var run = ScenarioRunner.Prepare(ScenarioDocument.Parse(KernelLoop, "law.yaml"), "law.yaml", entry, Overrides.ParseSets([]), [entry.Protocol]);
+        var yaml = loop is null ? KernelLoop : KernelLoop.Replace("compute 1; irq-off; compute 1; irq-on; compute 1", loop, StringComparison.Ordinal);
+        var run = ScenarioRunner.Prepare(ScenarioDocument.Parse(yaml, "law.yaml"), "law.yaml", entry, Overrides.ParseSets([]), [entry.Protocol]);
         return change is null ? run.Setup : run.Setup with { Machine = change(run.Setup.Machine) };
     }
 
