@@ -63,6 +63,10 @@ public sealed class HostCpus
     private readonly long _tick;
     private readonly long _tickPhase;
     private readonly bool _wakeupPreemption;
+    private readonly int[] _pcpuOf;
+    private readonly int[] _lastPcpu;
+    private readonly int[] _occupant;
+    private readonly List<PcpuSwitch> _switches = [];
     private long _baseline;
     private int _count;
     private int _free;
@@ -82,6 +86,12 @@ public sealed class HostCpus
     public HostCpus(int pcpus, int vcpus, long sliceNs = 1_000_000, bool wakeupPreemption = true, long tickNs = 0, long tickPhaseNs = 0)
     {
         _free = pcpus;
+        _occupant = new int[Math.Max(pcpus, 0)];
+        Array.Fill(_occupant, -1);
+        _pcpuOf = new int[vcpus];
+        Array.Fill(_pcpuOf, -1);
+        _lastPcpu = new int[vcpus];
+        Array.Fill(_lastPcpu, -1);
         _running = new bool[vcpus];
         _waiting = new bool[vcpus];
         _vruntime = new long[vcpus];
@@ -114,6 +124,33 @@ public sealed class HostCpus
     /// <summary>vCPUs waiting for a pCPU.</summary>
     public int Waiters => _count;
 
+    /// <summary>Physical CPUs.</summary>
+    public int Count => _occupant.Length;
+
+    /// <summary>The pCPU vCPU <paramref name="v"/>'s thread holds, or -1 when it holds none.</summary>
+    public int PcpuOf(int v) => _pcpuOf[v];
+
+    /// <summary>The pCPU vCPU <paramref name="v"/>'s thread last held (task_cpu after it left), or -1 if it never ran.</summary>
+    public int LastPcpuOf(int v) => _lastPcpu[v];
+
+    /// <summary>The vCPU thread pCPU <paramref name="p"/> runs, or -1 when it is idle (its swapper runs).</summary>
+    public int Occupant(int p) => _occupant[p];
+
+    /// <summary>
+    /// Times a pCPU changed the thread it runs (a vCPU thread, or its idle task when none): each is one
+    /// __schedule() that picks another task, one sched_switch on a real host.
+    /// </summary>
+    public long Handovers { get; private set; }
+
+    /// <summary>
+    /// The handovers since the last <see cref="ClearSwitches"/>, in the order they happened: which pCPU,
+    /// which thread left (-1: its idle task) and which took it (-1: it went idle).
+    /// </summary>
+    public IReadOnlyList<PcpuSwitch> Switches => _switches;
+
+    /// <summary>Forgets <see cref="Switches"/> once the driver has traced them.</summary>
+    public void ClearSwitches() => _switches.Clear();
+
     /// <summary>vCPU <paramref name="v"/>'s lag, saved when it last blocked (avg_vruntime - vruntime; positive: it is owed time).</summary>
     public long Lag(int v) => _lag[v];
 
@@ -139,8 +176,9 @@ public sealed class HostCpus
         Place(v, now);
         if (_free > 0)
         {
+            // The lowest idle pCPU: which one changes no decision (the run queue is shared), it only names it.
             _free--;
-            Run(v, now);
+            Run(v, now, Array.IndexOf(_occupant, -1));
             granted = v;
             return true;
         }
@@ -178,9 +216,10 @@ public sealed class HostCpus
             var victim = Victim(v, now);
             if (victim >= 0)
             {
+                var p = _pcpuOf[victim];
                 Stop(victim, now);
                 Enqueue(victim);
-                Run(v, now);
+                Run(v, now, p, preempting: true);
                 preempted = victim;
                 granted = v;
                 return true;
@@ -205,6 +244,7 @@ public sealed class HostCpus
         // update_entity_lag runs at dequeue, with the thread still in the average.
         var avg = Average(now);
         _lag[v] = Math.Clamp(avg - Vruntime(v, now), -_lagLimit, _lagLimit);
+        var p = _pcpuOf[v];
         if (_running[v])
         {
             Stop(v, now);
@@ -218,7 +258,13 @@ public sealed class HostCpus
         }
 
         _free++;
-        var next = GrantNext(now);
+        var next = GrantNext(now, p);
+        if (next < 0)
+        {
+            // Nothing waits: the pCPU runs its idle task.
+            Record(p, -1, preempted: false);
+        }
+
         SetBaseline(now, avg);
         return next;
     }
@@ -397,10 +443,17 @@ public sealed class HostCpus
 
     private long Vruntime(int v, long now) => _running[v] ? _vruntime[v] + (now - _since[v]) : _vruntime[v];
 
-    private void Run(int v, long now)
+    /// <summary>
+    /// <paramref name="v"/> runs on pCPU <paramref name="p"/>, taking it from the thread there (or its idle task);
+    /// <paramref name="preempting"/>: that thread was still runnable and queues (prev_state R+ on a real host).
+    /// </summary>
+    private void Run(int v, long now, int p, bool preempting = false)
     {
         _running[v] = true;
         _since[v] = now;
+        _pcpuOf[v] = p;
+        _lastPcpu[v] = p;
+        Record(p, v, preempting);
 
         // set_next_entity stashes the deadline in vlag: RUN_TO_PARITY keeps v on its pCPU, while
         // eligible, until that deadline changes.
@@ -411,6 +464,7 @@ public sealed class HostCpus
     {
         _vruntime[v] += now - _since[v];
         _running[v] = false;
+        _pcpuOf[v] = -1;
 
         // put_prev_entity -> update_curr -> update_deadline: a request served since the last tick
         // is renewed here, and one not yet served is kept for the thread's next turn.
@@ -433,14 +487,24 @@ public sealed class HostCpus
     /// <summary>Running <paramref name="from"/> gives its pCPU to waiting <paramref name="to"/> and queues.</summary>
     private void Switch(int from, int to, long now)
     {
+        var p = _pcpuOf[from];
         Stop(from, now);
         Dequeue(to);
-        Run(to, now);
+        Run(to, now, p, preempting: true);
         Enqueue(from);
     }
 
-    /// <summary>A pCPU came free: pick_eevdf's pick of the waiters takes it (returned); -1 if none waits.</summary>
-    private int GrantNext(long now)
+    /// <summary>pCPU <paramref name="p"/> now runs <paramref name="next"/> (-1: idle): one handover, traced as a sched_switch.</summary>
+    private void Record(int p, int next, bool preempted)
+    {
+        var prev = _occupant[p];
+        _occupant[p] = next;
+        Handovers++;
+        _switches.Add(new PcpuSwitch(p, prev, next, preempted));
+    }
+
+    /// <summary>pCPU <paramref name="p"/> came free: pick_eevdf's pick of the waiters takes it (returned); -1 if none waits.</summary>
+    private int GrantNext(long now, int p)
     {
         var w = Pick(now, curr: -1);
         if (w < 0)
@@ -450,7 +514,7 @@ public sealed class HostCpus
 
         Dequeue(w);
         _free--;
-        Run(w, now);
+        Run(w, now, p);
         return w;
     }
 
@@ -527,3 +591,10 @@ public sealed class HostCpus
 
     private static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 }
+
+/// <summary>
+/// One handover of a pCPU: <see cref="Prev"/>'s thread (-1: the idle task) leaves it and <see cref="Next"/>'s
+/// (-1: the idle task) runs. <see cref="Preempted"/>: prev was still runnable (a slice's end or a wakeup
+/// preemption) and waits on the run queue; otherwise it blocked, or the pCPU was idle.
+/// </summary>
+public readonly record struct PcpuSwitch(int Pcpu, int Prev, int Next, bool Preempted);
