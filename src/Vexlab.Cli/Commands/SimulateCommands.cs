@@ -117,11 +117,11 @@ public static class SimulateCommands
                 if (traceFormat == "ftrace")
                 {
                     writer = new StreamWriter(stream, leaveOpen: true);
-                    sink = new FtraceWriter(writer, prepared.Setup.Machine.Vcpus, workers);
+                    sink = new FtraceWriter(writer, new TraceThreads(prepared.Setup.Machine.Vcpus, workers, pcpus: prepared.Setup.Pcpus));
                 }
                 else if (traceFormat == "trace-dat")
                 {
-                    sink = new TraceDatWriter(stream, new TraceThreads(prepared.Setup.Machine.Vcpus, workers));
+                    sink = new TraceDatWriter(stream, new TraceThreads(prepared.Setup.Machine.Vcpus, workers, pcpus: prepared.Setup.Pcpus));
                 }
                 else
                 {

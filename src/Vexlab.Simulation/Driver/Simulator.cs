@@ -182,7 +182,7 @@ public sealed partial class Simulator
         _diskRng = root.Fork("guest-disk");
         _pageCache = setup.HasFiles ? new GuestPageCache(_memory, setup.Machine.Pages, setup.PageCachePages) : null;
         _metrics = new RunMetrics(_m.TaskCount, setup.KeepFaultLatencies, setup.Machine.Protocol.Host.Ready == ReadyDelivery.WakeupRing);
-        _tracepoints = new KvmTracepoints(_vcpus, _m.TaskCount, new TraceThreads(_vcpus, _m.WorkCapacity), trace, setup.Machine.Protocol.Host.Ready == ReadyDelivery.Interrupt)
+        _tracepoints = new KvmTracepoints(_vcpus, _m.TaskCount, new TraceThreads(_vcpus, _m.WorkCapacity, pcpus: _pcpus?.Count ?? 0), trace, setup.Machine.Protocol.Host.Ready == ReadyDelivery.Interrupt)
         {
             NmiExitNs = _c.SimpleExit,
         };
@@ -206,6 +206,10 @@ public sealed partial class Simulator
         for (var v = 0; v < _vcpus; v++)
         {
             var onPcpu = _pcpus is null || !VcpuTime.WantsPcpu(_m, v, _hltInGuest) || _pcpus.Want(v);
+            if (_pcpus is not null)
+            {
+                TraceSwitches();
+            }
             _time.Start(v, onPcpu ? VcpuTime.Of(_m, v, _vcpus) : VcpuCategory.Steal, _m.Vcpu(v).Run == RunState.GuestHalt);
             _sched.Refresh(v, Charging(v));
             ScheduleVcpu(v, 0);
@@ -941,6 +945,7 @@ public sealed partial class Simulator
     private void EndSlice(int v)
     {
         var next = _pcpus!.SliceEnd(v, _now);
+        TraceSwitches();
         if (next < 0)
         {
             if (_pcpus.IsRunning(v))
@@ -1058,6 +1063,8 @@ public sealed partial class Simulator
         if (wants && !pcpus.IsRunning(v) && !pcpus.IsWaiting(v))
         {
             var runs = pcpus.Want(v, _now, out var preempted, out var granted);
+            TraceWakeup(v);
+            TraceSwitches();
             if (runs)
             {
                 _queue.Schedule(_sliceBase + v, _pcpus!.SliceCheckAt(v, _now));
@@ -1085,11 +1092,63 @@ public sealed partial class Simulator
         {
             _queue.Cancel(_sliceBase + v);
             var next = pcpus.Block(v, _now);
+            TraceSwitches();
             if (next >= 0)
             {
                 Resume(next);
             }
         }
+    }
+
+    /// <summary>
+    /// Traces the pCPU handovers the last <see cref="HostCpus"/> call made as sched_switch records (and forgets them
+    /// either way): a thread that blocked leaves in D when it waits for its page in the fault path (a synchronous
+    /// stall: the swap-in's folio lock, TASK_UNINTERRUPTIBLE) and in S when it halts (kvm_vcpu_block waits
+    /// TASK_INTERRUPTIBLE); one that lost its pCPU while runnable leaves as R+ (preempted, TASK_REPORT_MAX).
+    /// </summary>
+    private void TraceSwitches()
+    {
+        var pcpus = _pcpus!;
+        if (_trace is not null)
+        {
+            foreach (var s in pcpus.Switches)
+            {
+                var state = s.Prev < 0 ? SchedState.Running
+                    : s.Preempted ? SchedState.Preempted
+                    : VcpuTime.Of(_m, s.Prev, _vcpus) == VcpuCategory.Stalled ? SchedState.Uninterruptible
+                    : SchedState.Interruptible;
+                _tracepoints.SchedSwitch(_now, s.Pcpu, s.Prev, s.Next, state);
+            }
+        }
+
+        pcpus.ClearSwitches();
+    }
+
+    /// <summary>
+    /// vCPU <paramref name="v"/>'s blocked thread was just woken (<see cref="HostCpus.Want(int, long, out int, out int)"/>,
+    /// its handovers not yet traced): a sched_wakeup whose target_cpu is the pCPU it got, or, queued, the one it last ran
+    /// on (task_cpu), recorded by the thread that ran there before the wakeup's handovers.
+    /// </summary>
+    private void TraceWakeup(int v)
+    {
+        var pcpus = _pcpus!;
+        if (_trace is null)
+        {
+            return;
+        }
+
+        var target = pcpus.PcpuOf(v) >= 0 ? pcpus.PcpuOf(v) : Math.Max(pcpus.LastPcpuOf(v), 0);
+        var current = pcpus.Occupant(target);
+        foreach (var s in pcpus.Switches)
+        {
+            if (s.Pcpu == target)
+            {
+                current = s.Prev;
+                break;
+            }
+        }
+
+        _tracepoints.SchedWakeup(_now, v, target, current);
     }
 
     private static TraceVcpuState ToTraceState(VcpuCategory category) => category switch

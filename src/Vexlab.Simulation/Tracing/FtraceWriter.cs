@@ -19,6 +19,7 @@ public sealed class FtraceWriter : ITraceSink
 
     private readonly TextWriter _output;
     private readonly TraceThreads _threads;
+    private readonly TraceCpuMap _map;
     private readonly List<(long Ts, string Text)>[] _perCpu;
 
     public FtraceWriter(TextWriter output, int vcpus, int workers = 1, int basePid = 4242)
@@ -32,6 +33,7 @@ public sealed class FtraceWriter : ITraceSink
         ArgumentNullException.ThrowIfNull(threads);
         _output = output;
         _threads = threads;
+        _map = new TraceCpuMap(threads);
         _perCpu = new List<(long, string)>[threads.Cpus];
         for (var c = 0; c < _perCpu.Length; c++)
         {
@@ -45,23 +47,24 @@ public sealed class FtraceWriter : ITraceSink
 
     public void Write(in TraceRecord record)
     {
-        var args = KvmFormat.Arguments(record);
+        var args = KvmFormat.Arguments(record, _threads);
         if (args is null)
         {
             return;
         }
 
-        var cpu = _threads.Cpu(record);
+        var (cpu, pid) = _map.Place(record);
         var ts = Math.Max(record.TimeNs, 0);
-        _perCpu[cpu].Add((ts, Line(cpu, ts, KvmFormat.EventName(record.Kind)!, args)));
+        _perCpu[cpu].Add((ts, Line(cpu, pid, ts, KvmFormat.EventName(record.Kind)!, args)));
     }
 
-    /// <summary>One line (no newline) as trace-cmd report prints it.</summary>
-    public string Line(int cpu, long timeNs, string eventName, string args)
+    /// <summary>One line (no newline) as trace-cmd report prints it; pid 0, the idle task, is <c>&lt;idle&gt;</c>.</summary>
+    public string Line(int cpu, int pid, long timeNs, string eventName, string args)
     {
         var us = (timeNs + 500) / 1000;
         var sb = new StringBuilder(160);
-        sb.Append(Inv, $"{_threads.Comm(cpu),16}-{_threads.Pid(cpu),-5} [{cpu:D3}] {us / 1_000_000,5}.{us % 1_000_000:D6}: ");
+        var comm = _threads.CommOfPid(pid);
+        sb.Append(Inv, $"{comm,16}-{pid,-5} [{cpu:D3}] {us / 1_000_000,5}.{us % 1_000_000:D6}: ");
         sb.Append(Inv, $"{eventName + ":",-21} {args}");
         return sb.ToString();
     }

@@ -32,6 +32,21 @@ public static class KvmFormat
         _ => "0x" + outcome.ToString("x", Inv),
     };
 
+    /// <summary>A comm as the record holds it: TASK_COMM_LEN bytes, so at most 15 characters.</summary>
+    private static string Comm(string comm) => comm.Length <= 15 ? comm : comm[..15];
+
+    /// <summary>
+    /// sched_switch's prev_state as its print fmt shows it: the state bits below TASK_REPORT_MAX as __print_flags
+    /// names them ("S", "D", joined by "|"), or "R" when none is set, then "+" when TASK_REPORT_MAX is (preempted).
+    /// </summary>
+    public static string PrevState(long state)
+    {
+        (long Bit, string Name)[] flags = [(0x1, "S"), (0x2, "D"), (0x4, "T"), (0x8, "t"), (0x10, "X"), (0x20, "Z"), (0x40, "P"), (0x80, "I")];
+        var bits = state & (SchedState.Preempted - 1);
+        var text = bits == 0 ? "R" : string.Join('|', flags.Where(f => (bits & f.Bit) != 0).Select(f => f.Name));
+        return (state & SchedState.Preempted) != 0 ? text + "+" : text;
+    }
+
     /// <summary>C's <c>%#llx</c>: "0" for zero, "0x..." otherwise.</summary>
     public static string AltHex(ulong value) => value == 0 ? "0" : "0x" + value.ToString("x", Inv);
 
@@ -63,7 +78,9 @@ public static class KvmFormat
     }
 
     /// <summary>The arguments part of the line (after "event: "), or null for kinds with no tracepoint.</summary>
-    public static string? Arguments(in TraceRecord r)
+    /// <param name="r">The record.</param>
+    /// <param name="threads">The host's threads, for the comms and pids sched_switch and sched_wakeup name; null: the defaults.</param>
+    public static string? Arguments(in TraceRecord r, TraceThreads? threads = null)
     {
         var sb = new StringBuilder(96);
         var vcpu = (uint)Math.Max(r.Vcpu, 0);
@@ -134,6 +151,21 @@ public static class KvmFormat
             case TraceKind.FaultEnd:
                 sb.Append(Inv, $"vcpu {vcpu} task {r.Task} gfn {AltHex(r.Gfn)} token {AltHex(r.Token)} latency_ns {Math.Max(r.DurationNs, 0)} {FaultOutcome(r.Value)}");
                 break;
+            case TraceKind.SchedSwitch:
+            {
+                var t = threads ?? new TraceThreads(Math.Max(Math.Max(r.Vcpu, r.PrevVcpu) + 1, 1), 0);
+                sb.Append(Inv, $"prev_comm={Comm(t.VcpuComm(r.PrevVcpu, r.Pcpu))} prev_pid={t.VcpuPid(r.PrevVcpu)} prev_prio={TraceThreads.DefaultPrio} prev_state={PrevState(r.PrevState)} ==> ");
+                sb.Append(Inv, $"next_comm={Comm(t.VcpuComm(r.Vcpu, r.Pcpu))} next_pid={t.VcpuPid(r.Vcpu)} next_prio={TraceThreads.DefaultPrio}");
+                break;
+            }
+
+            case TraceKind.SchedWakeup:
+            {
+                var t = threads ?? new TraceThreads(Math.Max(r.Vcpu + 1, 1), 0);
+                sb.Append(Inv, $"comm={Comm(t.VcpuComm(r.Vcpu, r.Pcpu))} pid={t.VcpuPid(r.Vcpu)} prio={TraceThreads.DefaultPrio} target_cpu={r.Pcpu:D3}");
+                break;
+            }
+
             default:
                 return null;
         }

@@ -68,6 +68,9 @@ public sealed class KvmTracepoints
     private readonly long[] _guestNs;
     private readonly long[] _exitNs;
     private readonly long[] _cpuLast;
+    private readonly long[] _pcpuLast;
+    private readonly int[] _pcpuOf;
+    private readonly List<TraceRecord>?[] _pending;
     private readonly int[] _exitPage;
     private readonly bool[] _resolveContinue;
     private readonly bool[] _startedThisExit;
@@ -104,7 +107,11 @@ public sealed class KvmTracepoints
         _enteredAt = new long[vcpus];
         _guestNs = new long[vcpus];
         _exitNs = new long[vcpus];
-        _cpuLast = new long[threads.Cpus];
+        _cpuLast = new long[threads.Threads];
+        _pcpuLast = new long[threads.Pcpus];
+        _pcpuOf = new int[vcpus];
+        Array.Fill(_pcpuOf, -1);
+        _pending = new List<TraceRecord>?[vcpus];
         _irqWindowForNmi = new bool[vcpus];
         _nmiWindowForNmi = new bool[vcpus];
         _exitPage = new int[vcpus];
@@ -716,6 +723,57 @@ public sealed class KvmTracepoints
 
     private long Stamp(int v, long t) => StampCpu(v, t);
 
+    /// <summary>
+    /// pCPU <paramref name="pcpu"/> hands over from vCPU <paramref name="prev"/>'s thread to vCPU <paramref name="next"/>'s
+    /// (-1: the idle task) at <paramref name="t"/>: a sched_switch there, stamped no earlier than prev's last event, so the
+    /// pCPU's buffer keeps its order, and next's events after it.
+    /// </summary>
+    public void SchedSwitch(long t, int pcpu, int prev, int next, long prevState)
+    {
+        if (_sink is null)
+        {
+            return;
+        }
+
+        var s = Math.Max(Math.Min(t, EndLimitNs), _pcpuLast[pcpu]);
+        _pcpuLast[pcpu] = s;
+        if (prev >= 0)
+        {
+            _pcpuOf[prev] = -1;
+        }
+
+        _sink.Write(TraceRecord.At(s, TraceKind.SchedSwitch, next) with { Pcpu = pcpu, PrevVcpu = prev, PrevState = prevState });
+        if (next >= 0)
+        {
+            _pcpuOf[next] = pcpu;
+            if (_pending[next] is { Count: > 0 } held)
+            {
+                foreach (var r in held)
+                {
+                    Emit(r);
+                }
+
+                held.Clear();
+            }
+        }
+    }
+
+    /// <summary>
+    /// vCPU <paramref name="v"/>'s blocked thread wakes at <paramref name="t"/> with target_cpu <paramref name="pcpu"/>: a
+    /// sched_wakeup on that pCPU (ttwu_do_wakeup), recorded by <paramref name="current"/>, the thread running there (-1: idle).
+    /// </summary>
+    public void SchedWakeup(long t, int v, int pcpu, int current)
+    {
+        if (_sink is null)
+        {
+            return;
+        }
+
+        var s = Math.Max(Math.Min(t, EndLimitNs), _pcpuLast[pcpu]);
+        _pcpuLast[pcpu] = s;
+        _sink.Write(TraceRecord.At(s, TraceKind.SchedWakeup, v) with { Pcpu = pcpu, PrevVcpu = current });
+    }
+
     private long StampCpu(int cpu, long t)
     {
         var s = Math.Max(t, _cpuLast[cpu]);
@@ -723,7 +781,39 @@ public sealed class KvmTracepoints
         return s;
     }
 
-    private void Emit(in TraceRecord r) => _sink?.Write(r);
+    /// <summary>
+    /// Hands <paramref name="r"/> to the sink. On shared pCPUs a vCPU's tracepoint goes on the buffer of the pCPU its
+    /// thread runs on, so its stamp is moved up to that buffer's last (a switch or a wakeup there), never past it; and a
+    /// tracepoint of a thread that holds no pCPU waits for its switch-in, as the thread runs the code that fires it only
+    /// then (kvm_check_async_pf_completion, for one, runs in the vCPU thread's vcpu_enter_guest). One still held when the
+    /// run ends is not recorded: the thread never ran again. Only the record's time moves: the exit statistics keep the
+    /// model's stamps, so a run's numbers do not depend on its trace.
+    /// </summary>
+    private void Emit(in TraceRecord r)
+    {
+        if (_sink is null)
+        {
+            return;
+        }
+
+        var v = r.Vcpu;
+        if (_pcpuLast.Length == 0 || r.Worker >= 0 || v < 0 || v >= _vcpus || TraceEventCatalog.For(r.Kind) is null)
+        {
+            _sink.Write(r);
+            return;
+        }
+
+        var p = _pcpuOf[v];
+        if (p < 0)
+        {
+            (_pending[v] ??= []).Add(r);
+            return;
+        }
+
+        var s = Math.Max(r.TimeNs, _pcpuLast[p]);
+        _pcpuLast[p] = s;
+        _sink.Write(r with { TimeNs = s });
+    }
 
     /// <summary>Vectors the model's interrupts use: timer (LOCAL_TIMER_VECTOR 0xec), APF page-ready (HYPERVISOR_CALLBACK_VECTOR 0xf3), IPI.</summary>
     private static int VectorOf(byte modelVector) => modelVector switch

@@ -42,6 +42,9 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
     public const int HostPid = 2;
     public const int TaskTidBase = 100;
     public const int WorkerTidBase = 1000;
+
+    /// <summary>The host's track for shared pCPU p is tid PcpuTidBase + p: a slice per vCPU thread's turn on it.</summary>
+    public const int PcpuTidBase = 2000;
     public const string OutstandingFaults = "outstanding_faults";
 
     private const int FlushThreshold = 1 << 16;
@@ -57,6 +60,7 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
     private readonly ArrayBufferWriter<byte> _buffer = new(FlushThreshold * 2);
     private readonly Utf8JsonWriter _json;
     private readonly long[] _stateStart;
+    private readonly Dictionary<int, (int Vcpu, long Since)> _pcpuRuns = [];
     private readonly VcpuState[] _state;
     private readonly bool[] _inHost;
     private readonly bool[] _handlingExit;
@@ -150,7 +154,10 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
             case TraceKind.Counter:
                 Counter(r.Label ?? "counter", r.Vcpu >= 0 ? GuestPid : HostPid, r.TimeNs, r.Value);
                 break;
-            case TraceKind.TaskWork or TraceKind.VcpuTime:
+            case TraceKind.SchedSwitch:
+                PcpuSwitch(r);
+                break;
+            case TraceKind.TaskWork or TraceKind.VcpuTime or TraceKind.SchedWakeup:
                 break;
             default:
                 Instant(r);
@@ -180,6 +187,12 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
         }
 
         _openFaults.Clear();
+        foreach (var (p, run) in _pcpuRuns.OrderBy(kv => kv.Key))
+        {
+            PcpuSlice(p, run, Math.Max(endTimeNs, run.Since));
+        }
+
+        _pcpuRuns.Clear();
         WriteRaw("\n]}\n"u8);
         FlushBuffer();
         _stream.Flush();
@@ -281,6 +294,23 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
 
         End();
     }
+
+    /// <summary>A sched_switch: the turn of the thread leaving the pCPU ends (a slice on the pCPU's host track), the next one's starts.</summary>
+    private void PcpuSwitch(in TraceRecord r)
+    {
+        if (_pcpuRuns.Remove(r.Pcpu, out var run))
+        {
+            PcpuSlice(r.Pcpu, run, r.TimeNs);
+        }
+
+        if (r.Vcpu >= 0)
+        {
+            _pcpuRuns[r.Pcpu] = (r.Vcpu, r.TimeNs);
+        }
+    }
+
+    private void PcpuSlice(int pcpu, (int Vcpu, long Since) run, long end) =>
+        Complete(string.Create(CultureInfo.InvariantCulture, $"CPU {run.Vcpu}/KVM"), "sched", HostPid, PcpuTidBase + pcpu, run.Since, end - run.Since, 0);
 
     private void FaultBegin(in TraceRecord r)
     {
@@ -457,7 +487,12 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
 
         string name;
         int sort;
-        if (pid == HostPid)
+        if (pid == HostPid && tid >= PcpuTidBase)
+        {
+            name = string.Create(CultureInfo.InvariantCulture, $"pCPU {tid - PcpuTidBase}");
+            sort = tid - PcpuTidBase;
+        }
+        else if (pid == HostPid)
         {
             name = string.Create(CultureInfo.InvariantCulture, $"async_pf worker {tid - WorkerTidBase}");
             sort = tid;

@@ -49,6 +49,7 @@ public sealed class TraceDatWriter : ITraceSink
 
     private readonly Stream _output;
     private readonly TraceThreads _threads;
+    private readonly TraceCpuMap _map;
     private readonly CpuBuffer[] _cpus;
     private readonly byte[] _record = new byte[MaxRecord];
     private bool _completed;
@@ -59,6 +60,7 @@ public sealed class TraceDatWriter : ITraceSink
         ArgumentNullException.ThrowIfNull(threads);
         _output = output;
         _threads = threads;
+        _map = new TraceCpuMap(threads);
         _cpus = new CpuBuffer[threads.Cpus];
         for (var c = 0; c < _cpus.Length; c++)
         {
@@ -76,8 +78,8 @@ public sealed class TraceDatWriter : ITraceSink
             return;
         }
 
-        var cpu = _threads.Cpu(record);
-        var n = TraceEventCatalog.Encode(record, _threads.Pid(cpu), _record);
+        var (cpu, pid) = _map.Place(record);
+        var n = TraceEventCatalog.Encode(record, pid, _record, _threads);
         var ts = Math.Max(record.TimeNs, 0);
         var buffer = _cpus[cpu];
         if (buffer.Pages.Count > 0 && ts < buffer.LastTs)

@@ -52,6 +52,45 @@ public static class TraceEventCatalog
     public const string KvmSystem = "kvm";
     public const string VexlabSystem = "vexlab";
     public const string FtraceSystem = "ftrace";
+    public const string SchedSystem = "sched";
+
+    /// <summary>TASK_REPORT (include/linux/sched.h) as the format file spells the macro out: TASK_RUNNING through TASK_PARKED.</summary>
+    private const string TaskReport = "(0x00000000 | 0x00000001 | 0x00000002 | 0x00000004 | 0x00000008 | 0x00000010 | 0x00000020 | 0x00000040)";
+
+    /// <summary>TASK_REPORT_MAX, ((TASK_REPORT + 1) &lt;&lt; 1).</summary>
+    private const string TaskReportMax = "((" + TaskReport + " + 1) << 1)";
+
+    /// <summary>
+    /// sched_switch (include/trace/events/sched.h, 6.x): comms are TASK_COMM_LEN char arrays (signed:0, char being
+    /// unsigned since 3bc753c06dd0 "kbuild: treat char as always unsigned"), prev_state a long that
+    /// __trace_sched_switch_state fills (<see cref="SchedState"/>), printed S, D, ... or R, with "+" for a preempted task.
+    /// </summary>
+    public static TraceEventFormat SchedSwitch { get; } = new(SchedSystem, "sched_switch", 316,
+    [
+        new("char", "prev_comm[16]", 8, 16, false),
+        new("pid_t", "prev_pid", 24, 4, true),
+        new("int", "prev_prio", 28, 4, true),
+        new("long", "prev_state", 32, 8, true),
+        new("char", "next_comm[16]", 40, 16, false),
+        new("pid_t", "next_pid", 56, 4, true),
+        new("int", "next_prio", 60, 4, true),
+    ],
+        "\"prev_comm=%s prev_pid=%d prev_prio=%d prev_state=%s%s ==> next_comm=%s next_pid=%d next_prio=%d\", " +
+        "REC->prev_comm, REC->prev_pid, REC->prev_prio, (REC->prev_state & (" + TaskReportMax + " - 1)) ? " +
+        "__print_flags(REC->prev_state & (" + TaskReportMax + " - 1), \"|\", { 0x00000001, \"S\" }, { 0x00000002, \"D\" }, " +
+        "{ 0x00000004, \"T\" }, { 0x00000008, \"t\" }, { 0x00000010, \"X\" }, { 0x00000020, \"Z\" }, { 0x00000040, \"P\" }, " +
+        "{ 0x00000080, \"I\" }) : \"R\", REC->prev_state & " + TaskReportMax + " ? \"+\" : \"\", " +
+        "REC->next_comm, REC->next_pid, REC->next_prio");
+
+    /// <summary>sched_wakeup (sched_wakeup_template, include/trace/events/sched.h since the success field went): comm, pid, prio, target_cpu.</summary>
+    public static TraceEventFormat SchedWakeup { get; } = new(SchedSystem, "sched_wakeup", 318,
+    [
+        new("char", "comm[16]", 8, 16, false),
+        new("pid_t", "pid", 24, 4, true),
+        new("int", "prio", 28, 4, true),
+        new("int", "target_cpu", 32, 4, true),
+    ],
+        "\"comm=%s pid=%d prio=%d target_cpu=%03d\", REC->comm, REC->pid, REC->prio, REC->target_cpu");
 
     public static TraceEventFormat KvmExit { get; } = new(KvmSystem, "kvm_exit", 1501,
     [
@@ -238,7 +277,7 @@ public static class TraceEventCatalog
     [
         KvmExit, KvmEntry, KvmHypercall, KvmInjVirq, KvmInjException, KvmPageFault, KvmMsr, KvmApicAcceptIrq,
         KvmTryAsyncGetPage, KvmAsyncPfRepeatedFault, KvmAsyncPfNotPresent, KvmAsyncPfReady, KvmAsyncPfCompleted,
-        VeDelivered, VeResolveEpt, VeWakeup, GuestFault, GuestFaultDone,
+        VeDelivered, VeResolveEpt, VeWakeup, GuestFault, GuestFaultDone, SchedSwitch, SchedWakeup,
     ];
 
     /// <summary>The tracepoint a record kind fires, or null for timeline-only kinds.</summary>
@@ -262,6 +301,8 @@ public static class TraceEventCatalog
         TraceKind.VeWakeup => VeWakeup,
         TraceKind.FaultBegin => GuestFault,
         TraceKind.FaultEnd => GuestFaultDone,
+        TraceKind.SchedSwitch => SchedSwitch,
+        TraceKind.SchedWakeup => SchedWakeup,
         TraceKind.Violation or TraceKind.Marker or TraceKind.ReplayStep => Print,
         _ => null,
     };
@@ -274,7 +315,7 @@ public static class TraceEventCatalog
     /// into <paramref name="dest"/>, which must hold <see cref="TraceEventFormat.RecordSize"/> bytes; returns
     /// that size, or 0 for kinds with no tracepoint.
     /// </summary>
-    public static int Encode(in TraceRecord r, int pid, Span<byte> dest)
+    public static int Encode(in TraceRecord r, int pid, Span<byte> dest, TraceThreads? threads = null)
     {
         var f = For(r.Kind);
         if (f is null)
@@ -379,6 +420,29 @@ public static class TraceEventCatalog
                 U64(d, 24, r.Gfn);
                 U64(d, 32, r.Token);
                 break;
+            case TraceKind.SchedSwitch:
+            {
+                var t = threads ?? new TraceThreads(Math.Max(Math.Max(r.Vcpu, r.PrevVcpu) + 1, 1), 0);
+                Comm(d, 8, t.VcpuComm(r.PrevVcpu, r.Pcpu));
+                I32(d, 24, t.VcpuPid(r.PrevVcpu));
+                I32(d, 28, TraceThreads.DefaultPrio);
+                BinaryPrimitives.WriteInt64LittleEndian(d[32..], r.PrevState);
+                Comm(d, 40, t.VcpuComm(r.Vcpu, r.Pcpu));
+                I32(d, 56, t.VcpuPid(r.Vcpu));
+                I32(d, 60, TraceThreads.DefaultPrio);
+                break;
+            }
+
+            case TraceKind.SchedWakeup:
+            {
+                var t = threads ?? new TraceThreads(Math.Max(r.Vcpu + 1, 1), 0);
+                Comm(d, 8, t.VcpuComm(r.Vcpu, r.Pcpu));
+                I32(d, 24, t.VcpuPid(r.Vcpu));
+                I32(d, 28, TraceThreads.DefaultPrio);
+                I32(d, 32, r.Pcpu);
+                break;
+            }
+
             case TraceKind.FaultEnd:
                 U32(d, 8, vcpu);
                 BinaryPrimitives.WriteInt32LittleEndian(d[12..], r.Task);
@@ -392,6 +456,14 @@ public static class TraceEventCatalog
         return f.RecordSize;
 
         static void U32(Span<byte> d, int at, uint v) => BinaryPrimitives.WriteUInt32LittleEndian(d[at..], v);
+        static void I32(Span<byte> d, int at, int v) => BinaryPrimitives.WriteInt32LittleEndian(d[at..], v);
+
+        // memcpy of TASK_COMM_LEN bytes: the name and its NUL, at most 15 characters of it.
+        static void Comm(Span<byte> d, int at, string comm)
+        {
+            var n = Math.Min(comm.Length, 15);
+            System.Text.Encoding.ASCII.GetBytes(comm.AsSpan(0, n), d.Slice(at, 16));
+        }
         static void U64(Span<byte> d, int at, ulong v) => BinaryPrimitives.WriteUInt64LittleEndian(d[at..], v);
     }
 }

@@ -72,6 +72,38 @@ public enum TraceKind
     /// names it, at its start: a Perfetto instant on its track, and a trace_marker write (ftrace's print) in trace.dat.
     /// </summary>
     ReplayStep,
+
+    /// <summary>
+    /// sched:sched_switch on pCPU <see cref="TraceRecord.Pcpu"/>: vCPU <see cref="TraceRecord.PrevVcpu"/>'s thread (-1: the
+    /// idle task) leaves it in state <see cref="TraceRecord.PrevState"/> and vCPU <see cref="TraceRecord.Vcpu"/>'s (-1: the
+    /// idle task) runs. Only with shared pCPUs (<c>host.pcpus</c> below the vCPUs).
+    /// </summary>
+    SchedSwitch,
+
+    /// <summary>
+    /// sched:sched_wakeup of vCPU <see cref="TraceRecord.Vcpu"/>'s blocked thread, target_cpu <see cref="TraceRecord.Pcpu"/>,
+    /// recorded on that pCPU by the thread running there (<see cref="TraceRecord.PrevVcpu"/>, -1: the idle task).
+    /// </summary>
+    SchedWakeup,
+}
+
+/// <summary>
+/// sched_switch's prev_state values (include/linux/sched.h): __trace_sched_switch_state gives a preempted task
+/// TASK_REPORT_MAX (printed "R+"), a blocked one 1 &lt;&lt; (its state index - 1).
+/// </summary>
+public static class SchedState
+{
+    /// <summary>Runnable; the idle task as prev.</summary>
+    public const long Running = 0;
+
+    /// <summary>TASK_INTERRUPTIBLE: kvm_vcpu_block's wait (a halted vCPU, HLT or KVM's artificial halt).</summary>
+    public const long Interruptible = 0x1;
+
+    /// <summary>TASK_UNINTERRUPTIBLE: a vCPU thread waiting for its page in the fault path (a synchronous stall).</summary>
+    public const long Uninterruptible = 0x2;
+
+    /// <summary>TASK_REPORT_MAX, ((TASK_REPORT + 1) &lt;&lt; 1) with TASK_REPORT 0x7f: preempted while runnable ("R+").</summary>
+    public const long Preempted = 0x100;
 }
 
 /// <summary>Coarse vCPU state for the timeline.</summary>
@@ -144,6 +176,15 @@ public readonly record struct TraceRecord
     public VcpuState State { get; init; }
 
     public string? Label { get; init; }
+
+    /// <summary>For <see cref="TraceKind.SchedSwitch"/> and <see cref="TraceKind.SchedWakeup"/>: the pCPU.</summary>
+    public int Pcpu { get; init; }
+
+    /// <summary>For <see cref="TraceKind.SchedSwitch"/>: the vCPU whose thread leaves the pCPU; for <see cref="TraceKind.SchedWakeup"/>: the one running there; -1: the idle task.</summary>
+    public int PrevVcpu { get; init; }
+
+    /// <summary>For <see cref="TraceKind.SchedSwitch"/>: prev_state as __trace_sched_switch_state gives it (<see cref="SchedState"/>).</summary>
+    public long PrevState { get; init; }
 
     public static TraceRecord At(long timeNs, TraceKind kind, int vcpu = -1) =>
         new() { TimeNs = timeNs, Kind = kind, Vcpu = vcpu, Worker = -1 };

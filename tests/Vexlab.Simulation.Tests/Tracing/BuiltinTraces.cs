@@ -36,7 +36,7 @@ internal static class BuiltinTraces
         var run = BuiltinRuns.Prepare(builtin, entry, 1.0, sets.Length == 0 ? [Duration] : sets);
         var sink = new RecordingSink();
         var result = ScenarioRunner.Run(run, sink);
-        var threads = new TraceThreads(run.Setup.Machine.Vcpus, new Machine(run.Setup.Machine).WorkCapacity);
+        var threads = new TraceThreads(run.Setup.Machine.Vcpus, new Machine(run.Setup.Machine).WorkCapacity, pcpus: run.Setup.Pcpus);
         return (result, sink, threads);
     }
 

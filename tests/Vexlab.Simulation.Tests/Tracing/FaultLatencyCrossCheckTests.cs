@@ -34,7 +34,7 @@ public partial class FaultLatencyCrossCheckTests
         var histogram = result.FaultLatency.Samples;
         Assert.Equal(result.FaultLatency.Count, histogram.Count);
         Assert.True(histogram.Count >= 5, $"only {histogram.Count} faults completed: too few to compare");
-        var threads = new TraceThreads(run.Setup.Machine.Vcpus, new Vexlab.Model.Machine.Machine(run.Setup.Machine).WorkCapacity);
+        var threads = new TraceThreads(run.Setup.Machine.Vcpus, new Vexlab.Model.Machine.Machine(run.Setup.Machine).WorkCapacity, pcpus: run.Setup.Pcpus);
 
         var (dat, text) = TraceDatWriterTests.Both(trace.Records, threads);
         Dictionary<(int, int), long> fromDat;

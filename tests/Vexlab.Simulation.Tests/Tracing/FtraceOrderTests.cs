@@ -28,6 +28,7 @@ public class FtraceOrderTests
 
         // The record stream itself never goes back in time on a CPU.
         var last = new long[threads.Cpus];
+        var map = new TraceCpuMap(threads);
         foreach (var r in trace.Records)
         {
             if (TraceEventCatalog.For(r.Kind) is null)
@@ -35,7 +36,7 @@ public class FtraceOrderTests
                 continue;
             }
 
-            var cpu = threads.Cpu(r);
+            var (cpu, _) = map.Place(r);
             Assert.True(r.TimeNs >= last[cpu], $"{r.Kind} at {r.TimeNs} on CPU {cpu} after {last[cpu]}");
             last[cpu] = r.TimeNs;
         }

@@ -1,0 +1,155 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Vexlab.Model.Machine;
+using Vexlab.Scenarios.Documents;
+using Vexlab.Simulation.Driver;
+using Vexlab.Simulation.Tests.Driver;
+using Vexlab.Simulation.Tracing;
+
+namespace Vexlab.Simulation.Tests.Tracing;
+
+/// <summary>
+/// vCPU threads on shared pCPUs (host.pcpus below guest.vcpus) in trace.dat and the ftrace text: one buffer per pCPU,
+/// each vCPU's kvm events on the pCPU that runs its thread, and sched_switch / sched_wakeup as
+/// <c>trace-cmd record -e kvm -e sched</c> would record them.
+/// </summary>
+public sealed partial class SchedSwitchTraceTests
+{
+    private static readonly string[] Protocols = ["sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve"];
+
+    public static TheoryData<string, int, int> Runs()
+    {
+        var data = new TheoryData<string, int, int>();
+        foreach (var p in Protocols)
+        {
+            data.Add(p, 2, 1);
+            data.Add(p, 3, 2);
+        }
+
+        return data;
+    }
+
+    /// <summary>swap-overcommit with <paramref name="vcpus"/> vCPUs on <paramref name="pcpus"/> pCPUs: its records, threads and the simulator's handover count.</summary>
+    private static (List<TraceRecord> Records, TraceThreads Threads, long Handovers) Run(string protocol, int vcpus, int pcpus)
+    {
+        var entry = Overrides.ParseProtocols(protocol)[0];
+        var run = BuiltinRuns.Prepare("swap-overcommit", entry, 1.0, "duration=30ms", $"guest.vcpus={vcpus}", $"host.pcpus={pcpus}");
+        var sink = new RecordingSink();
+        var sim = new Simulator(run.Setup, sink);
+        sim.Run();
+        var threads = new TraceThreads(vcpus, new Machine(run.Setup.Machine).WorkCapacity, pcpus: run.Setup.Pcpus);
+        return (sink.Records, threads, sim.Pcpus!.Handovers);
+    }
+
+    [GeneratedRegex(@"^\s*(?<comm>.+?)-(?<pid>\d+)\s+\[(?<cpu>\d{3})\]\s+\d+\.\d{6}: (?<event>\w+):\s+(?<args>.*)$")]
+    private static partial Regex LineRegex();
+
+    [GeneratedRegex(@"prev_pid=(?<prev>\d+) prev_prio=120 prev_state=(?<state>R\+|S|D|R) ==> next_comm=.+ next_pid=(?<next>\d+) next_prio=120$")]
+    private static partial Regex SwitchRegex();
+
+    [Theory]
+    [MemberData(nameof(Runs))]
+    public void KvmEventsLieOnThePcpuThatRunsTheirThread(string protocol, int vcpus, int pcpus)
+    {
+        var (records, threads, handovers) = Run(protocol, vcpus, pcpus);
+        var text = BuiltinTraces.Text(records, threads);
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal($"cpus={pcpus + threads.Workers}", lines[0]);
+
+        // What each pCPU runs, by pid (0: its idle task), as its sched_switch lines say; and where each vCPU thread runs.
+        var running = new int[pcpus];
+        var switches = 0;
+        var wakeups = 0;
+        var kvm = 0;
+        foreach (var line in lines.Skip(1))
+        {
+            var m = LineRegex().Match(line);
+            Assert.True(m.Success, line);
+            var cpu = int.Parse(m.Groups["cpu"].Value, CultureInfo.InvariantCulture);
+            var pid = int.Parse(m.Groups["pid"].Value, CultureInfo.InvariantCulture);
+            var ev = m.Groups["event"].Value;
+            var vcpu = pid - threads.BasePid;
+            if (ev == "sched_switch")
+            {
+                var s = SwitchRegex().Match(m.Groups["args"].Value);
+                Assert.True(s.Success, line);
+                var prev = int.Parse(s.Groups["prev"].Value, CultureInfo.InvariantCulture);
+                var next = int.Parse(s.Groups["next"].Value, CultureInfo.InvariantCulture);
+                Assert.True(cpu < pcpus, line);
+                Assert.True(pid == prev && prev == running[cpu], $"the switch's prev is not what pCPU {cpu} ran ({running[cpu]}): {line}");
+
+                // No vCPU thread runs on two pCPUs at once (so no two vCPUs share one at once: each pCPU runs one pid).
+                Assert.True(next == 0 || !running.Contains(next), $"pid {next} already runs on another pCPU: {line}");
+                running[cpu] = next;
+                switches++;
+            }
+            else if (ev == "sched_wakeup")
+            {
+                Assert.True(pid == running[cpu], $"the wakeup is not recorded by what pCPU {cpu} runs ({running[cpu]}): {line}");
+                wakeups++;
+            }
+            else if (vcpu >= 0 && vcpu < threads.Vcpus)
+            {
+                // A vCPU's kvm event is on a pCPU whose last sched_switch switched its thread in.
+                Assert.True(cpu < pcpus && running[cpu] == pid, $"vCPU {vcpu}'s event on pCPU {cpu}, which runs pid {running[cpu]}: {line}");
+                kvm++;
+            }
+            else
+            {
+                Assert.True(cpu >= pcpus, "a worker's event on a vCPU's pCPU: " + line);
+            }
+        }
+
+        Assert.Equal(handovers, switches);
+        Assert.True(switches > pcpus, $"only {switches} sched_switch lines");
+        Assert.True(kvm > 0);
+        if (protocol != "sync" || vcpus > pcpus)
+        {
+            Assert.True(wakeups > 0, "no sched_wakeup");
+        }
+    }
+
+    [Fact]
+    public void DedicatedPcpus_NoSchedEvents_OneBufferPerVcpu()
+    {
+        // A pCPU per vCPU: nothing is shared, so the trace keeps its buffer per vCPU (CPU n runs CPU n/KVM) and no sched event.
+        var entry = Overrides.ParseProtocols("kvm-pf-int")[0];
+        var run = BuiltinRuns.Prepare("swap-overcommit", entry, 1.0, "duration=10ms", "guest.vcpus=2", "host.pcpus=2");
+        var sink = new RecordingSink();
+        var sim = new Simulator(run.Setup, sink);
+        sim.Run();
+        Assert.Null(sim.Pcpus);
+        Assert.DoesNotContain(sink.Records, r => r.Kind is TraceKind.SchedSwitch or TraceKind.SchedWakeup);
+        var threads = new TraceThreads(2, new Machine(run.Setup.Machine).WorkCapacity, pcpus: run.Setup.Pcpus);
+        Assert.False(threads.Shared);
+        Assert.Equal(2 + threads.Workers, threads.Cpus);
+    }
+
+    [TraceCmdTheory]
+    [MemberData(nameof(Runs))]
+    public void TraceCmdReport_ParsesTheSchedEvents_AsTheTextFormatPrintsThem(string protocol, int vcpus, int pcpus)
+    {
+        var (records, threads, _) = Run(protocol, vcpus, pcpus);
+        var (dat, text) = TraceDatWriterTests.Both(records, threads);
+        var report = TraceDatWriterTests.Report(dat, "-N");
+
+        // Equal to our text, so trace-cmd printed no warning (its stderr is part of the report) and parsed every record.
+        Assert.Equal(text, report);
+        Assert.Contains(" sched_switch:         prev_comm=", report, StringComparison.Ordinal);
+        Assert.Contains(" ==> next_comm=CPU ", report, StringComparison.Ordinal);
+    }
+
+    [TraceCmdFact]
+    public void TraceCmdReport_WithItsSchedPlugin_ReadsTheSwitches()
+    {
+        // Plain `trace-cmd report` (plugins on, as KernelShark reads the file) formats sched_switch itself:
+        // "CPU 0/KVM:4242 [120] S ==> swapper/0:0 [120]".
+        var (records, threads, handovers) = Run("kvm-pf-int", 2, 1);
+        var (dat, _) = TraceDatWriterTests.Both(records, threads);
+        var report = TraceDatWriterTests.Report(dat);
+        Assert.DoesNotContain("warning", report, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("[FAILED TO PARSE]", report, StringComparison.Ordinal);
+        Assert.Equal(handovers, report.Split('\n').Count(l => l.Contains(" sched_switch: ", StringComparison.Ordinal)));
+        Assert.Contains("CPU 0/KVM:4242 [120] ", report, StringComparison.Ordinal);
+    }
+}
