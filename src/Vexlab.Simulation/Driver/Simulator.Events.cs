@@ -88,15 +88,6 @@ public sealed partial class Simulator
                 }
 
                 break;
-            case ModelEventKind.Unhalted:
-                if (_replaying)
-                {
-                    // A replay runs the step list back to back, with no wake delay before a halted vCPU's step
-                    // (AfterApply charges the wake there in a timed run): the step that ends the halt takes it.
-                    _stepCost += _c.WakeHaltedVcpu;
-                }
-
-                break;
             case ModelEventKind.AsyncStarted:
                 _scanWork = true;
                 _asyncStarted = true;

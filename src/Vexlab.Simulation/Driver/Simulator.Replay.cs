@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Vexlab.Model.Machine;
+using Vexlab.Simulation.Scheduling;
 
 namespace Vexlab.Simulation.Driver;
 
@@ -23,7 +24,9 @@ public sealed partial class Simulator
     /// <summary>
     /// Re-executes <paramref name="actions"/> in order (a checker counterexample), timing each with
     /// the cost model: a guest step advances the clock by its cost, a host completion happens no
-    /// earlier than its sampled latency. Stops where an action is not enabled, as the model changed.
+    /// earlier than its sampled latency, and a halted vCPU's action after its wake no earlier than the
+    /// wake's end (cost.wake_halted_vcpu, host_exit, charged where the timed run charges it).
+    /// Stops where an action is not enabled, as the model changed.
     /// The guest's scheduling follows the trace, not the policy: each action's pick (the checker's
     /// choice of the next task, <see cref="ScheduleChoice"/>), and a preemption at every tick and
     /// wakeup, as the checker answers.
@@ -42,6 +45,7 @@ public sealed partial class Simulator
         var applied = 0;
         _replaying = true;
         ScanWork();
+        QueueReadyVcpus();
         foreach (var action in actions)
         {
             // A hand-edited or corrupt trace may name a vCPU the model does not have; the model's
@@ -58,14 +62,20 @@ public sealed partial class Simulator
                 break;
             }
 
-            if (action.Kind == ActionKind.Complete)
+            var vcpus = NextAction.IsVcpus(action.Kind);
+            var agent = action.Kind == ActionKind.Complete ? _vcpus + action.Arg : vcpus ? action.Vcpu : -1;
+            if (agent >= 0 && _queue.IsScheduled(agent))
             {
-                var agent = _vcpus + action.Arg;
-                if (_queue.IsScheduled(agent))
-                {
-                    _now = Math.Max(_now, _queue.ScheduledTime(agent));
-                    _queue.Cancel(agent);
-                }
+                // A host completion happens no earlier than its sampled latency, and a vCPU's own action no earlier than
+                // its turn: a woken vCPU's comes after the wake AfterApply charged (cost.wake_halted_vcpu, host_exit), as
+                // the timed run's RunVcpu does; a running vCPU's turn is now.
+                _now = Math.Max(_now, _queue.ScheduledTime(agent));
+                _queue.Cancel(agent);
+            }
+
+            if (vcpus)
+            {
+                _waking[action.Vcpu] = false;
             }
 
             if (claim is { LoopStart: >= 0 } && applied == claim.LoopStart)
@@ -88,10 +98,17 @@ public sealed partial class Simulator
             _replayPick = 0;
             applied++;
             _now += Math.Max(_stepCost, Math.Max(_c.MicroOp, 1));
-            AfterApply(action.Kind == ActionKind.Step ? action.Vcpu : -1);
-            if (action.Kind == ActionKind.Step)
+            AfterApply(vcpus ? action.Vcpu : -1);
+            QueueReadyVcpus();
+        }
+
+        // A wake whose vCPU's own action the step list does not reach: the trace shows the vCPU where the list leaves it.
+        for (var v = 0; v < _vcpus; v++)
+        {
+            if (_waking[v])
             {
-                _queue.Cancel(action.Vcpu);
+                _waking[v] = false;
+                UpdateCategory(v);
             }
         }
 
@@ -117,6 +134,33 @@ public sealed partial class Simulator
         // runs on past it, so the state the counterexample ends in (a halt, a stall, a dead end) has a slice to show.
         _trace?.Complete(_now + ReplayTraceTailNs);
         return new ReplayResult(BuildResult(Stopwatch.GetElapsedTime(start)), applied, divergence, _metrics.Violations);
+    }
+
+    /// <summary>
+    /// Keeps the replay's queue of vCPUs as the timed run keeps it, so that AfterApply tells a parked vCPU from a running
+    /// one the same way in both: a vCPU with an action of its own is queued (now, for the step list to take when it
+    /// says), and one with none is parked, once its wake is over. A wake that finds nothing to do ends there, as
+    /// RunVcpu ends it, at the end of the first step after it is due.
+    /// </summary>
+    private void QueueReadyVcpus()
+    {
+        for (var v = 0; v < _vcpus; v++)
+        {
+            var n = _m.VcpuActions(v, _probe, 0);
+            if (NextAction.TryChoose(_probe.AsSpan(0, n), out _))
+            {
+                if (!_queue.IsScheduled(v))
+                {
+                    _queue.Schedule(v, _now);
+                }
+            }
+            else if (_queue.IsScheduled(v) && _queue.ScheduledTime(v) <= _now)
+            {
+                _queue.Cancel(v);
+                _waking[v] = false;
+                UpdateCategory(v);
+            }
+        }
     }
 
     /// <summary>Marks the end of the replay with what the counterexample breaks there, unless its last step said it.</summary>

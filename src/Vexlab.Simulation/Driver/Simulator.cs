@@ -793,10 +793,9 @@ public sealed partial class Simulator
                 var halted = before is VcpuCategory.Halted or VcpuCategory.Idle;
                 var wake = halted ? _c.WakeHaltedVcpu : _c.VmExitEntry;
                 ScheduleVcpu(v, _now + Math.Max(wake, 1));
-                if (halted && !_replaying && !(_hltInGuest && _m.Vcpu(v).Run == RunState.GuestHalt))
+                if (halted && !(_hltInGuest && _m.Vcpu(v).Run == RunState.GuestHalt))
                 {
                     // With host.hlt_in_guest a guest HLT never exited: the vCPU wakes in guest mode, idle until its step.
-                    // A replay shows each vCPU where the step list leaves it, halted until the step that ends the halt.
                     _waking[v] = true;
                     UpdateCategory(v);
                 }

@@ -27,6 +27,9 @@ public static class NextAction
         return bestRank != int.MaxValue;
     }
 
+    /// <summary>Whether <paramref name="kind"/> is a vCPU's own action, one the driver takes when the vCPU's turn comes.</summary>
+    public static bool IsVcpus(ActionKind kind) => Rank(kind) != int.MaxValue;
+
     private static int Rank(ActionKind kind) => kind switch
     {
         ActionKind.DeliverNmi => 0,

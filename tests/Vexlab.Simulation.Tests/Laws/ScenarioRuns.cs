@@ -11,7 +11,7 @@ internal static class ScenarioRuns
         => ScenarioRunner.Run(Prepare(yaml, protocol, sets));
 
     /// <summary>The scenario run under the protocol entry with the overrides, prepared as `vexlab run` prepares it.</summary>
-    private static PreparedRun Prepare(string yaml, string protocol, string[] sets)
+    public static PreparedRun Prepare(string yaml, string protocol, string[] sets)
     {
         var entry = Overrides.ParseProtocols(protocol)[0];
         var document = ScenarioDocument.Parse(yaml, "law.yaml");
