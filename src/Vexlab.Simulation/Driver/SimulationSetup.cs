@@ -44,6 +44,14 @@ public sealed record SimulationSetup
     public long TickPeriodNs { get; init; }
 
     /// <summary>
+    /// The guest stops an idle vCPU's tick (<c>guest.nohz_idle</c>: CONFIG_NO_HZ_IDLE, as distribution
+    /// kernels build): a vCPU running its idle task with nothing runnable takes no tick until something
+    /// wakes it, and a busy vCPU's tick kicks the idle load balancer for it. False: every vCPU takes
+    /// every tick (CONFIG_HZ_PERIODIC, or nohz=off).
+    /// </summary>
+    public bool NohzIdle { get; init; } = true;
+
+    /// <summary>
     /// Period of the host's own scheduler tick on each pCPU that runs a vCPU (<c>host.hz</c>:
     /// 1 s / CONFIG_HZ); 0 = none (nohz_full with one runnable thread, or a setup built by hand).
     /// </summary>

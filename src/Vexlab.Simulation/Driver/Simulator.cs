@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
+using Vexlab.Model.Guest;
 using Vexlab.Model.Host;
 using Vexlab.Model.Machine;
 using Vexlab.Model.Protocols;
@@ -224,11 +225,11 @@ public sealed partial class Simulator
                 // time (kvmclock keeps the vCPUs' clocks in step). tick_setup_sched_timer starts
                 // every CPU's tick at tick_init_jiffy_update(), rounded up to a multiple of
                 // TICK_NSEC, with no per-CPU offset unless skew_tick=1 (5307c9556bc1, off by
-                // default). A tick is never stopped here (no NO_HZ idle: an idle vCPU takes it);
-                // one that were would restart on the same grid, as tick_nohz_restart forwards the
-                // timer from its last tick by whole TICK_NSEC. At equal times the queue runs the
-                // ticks in the order scheduled, vCPU 0 first, every period (each reschedules itself
-                // as it runs).
+                // default). With guest.nohz_idle an idle vCPU's tick is stopped (Dispatch skips
+                // it); it restarts on the same grid, as tick_nohz_restart forwards the timer from
+                // its last tick by whole TICK_NSEC, so the agent keeps running on the grid. At
+                // equal times the queue runs the ticks in the order scheduled, vCPU 0 first, every
+                // period (each reschedules itself as it runs).
                 _queue.Schedule(_tickBase + v, setup.TickPeriodNs);
             }
 
@@ -357,6 +358,18 @@ public sealed partial class Simulator
         else if (agent < _nmiBase)
         {
             var v = agent - _tickBase;
+            if (_setup.NohzIdle && IsIdle(v))
+            {
+                // NO_HZ_IDLE: do_idle -> cpuidle_idle_call, with no cpuidle driver (a KVM guest has
+                // none unless cpuidle-haltpoll loads), calls tick_nohz_idle_stop_tick() before
+                // default_idle_call()'s HLT, and the tick stays off until the idle loop exits with
+                // work (tick_nohz_idle_exit -> tick_nohz_restart, on the old grid). So the idle
+                // vCPU takes no timer interrupt, no halt wake and no HLT exit here; the next grid
+                // tick after it has work is its own again.
+                _queue.Schedule(agent, _now + _setup.TickPeriodNs);
+                return;
+            }
+
             Apply(new MachineAction(ActionKind.Tick, (byte)v, 0));
             var exitCost = _stepCost;
             _queue.Schedule(agent, _now + _setup.TickPeriodNs);
@@ -366,12 +379,20 @@ public sealed partial class Simulator
             // dequeues page-ready at that entry); its cost comes out of the vCPU's time as the
             // host tick's does. The other protocols raise the timer without an exit: cost 0.
             DelayByExit(v, exitCost);
-            if (_balancer is not null && _balancer.TickDue(v, _now))
+            if (_balancer is not null)
             {
-                var t = _balancer.Pull(v, out _);
-                if (t >= 0)
+                if (_balancer.TickDue(v, _now))
                 {
-                    MoveTask(t, v);
+                    var t = _balancer.Pull(v, out _);
+                    if (t >= 0)
+                    {
+                        MoveTask(t, v);
+                    }
+                }
+
+                if (_setup.NohzIdle)
+                {
+                    NohzBalancerKick(v);
                 }
             }
         }
@@ -860,6 +881,70 @@ public sealed partial class Simulator
         }
 
         _balancing = false;
+    }
+
+    /// <summary>
+    /// Whether vCPU <paramref name="v"/> is idle as NO_HZ_IDLE sees it: its idle task runs and no
+    /// workload task is queued on it (nothing for the idle loop's need_resched()).
+    /// </summary>
+    private bool IsIdle(int v)
+    {
+        if (_m.Vcpu(v).CurrentTask >= _vcpus)
+        {
+            return false;
+        }
+
+        for (var t = _vcpus; t < _m.TaskCount; t++)
+        {
+            ref readonly var task = ref _m.Task(t);
+            if (task.Vcpu == v && task.Status is TaskPhase.Runnable or TaskPhase.Running)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// nohz_balancer_kick (kernel/sched/fair.c), from busy vCPU <paramref name="v"/>'s tick
+    /// (trigger_load_balance): an idle vCPU's tick is stopped, so its periodic balance is run for it.
+    /// When <c>nohz.next_balance</c> has passed and this vCPU runs two tasks (<c>rq->nr_running &gt;= 2</c>),
+    /// kick_ilb sends the first idle vCPU (find_new_ilb) an IPI, and its _nohz_idle_balance balances
+    /// each idle vCPU whose interval has passed, in for_each_cpu_wrap order after it, itself last. A
+    /// task pulled to a halted vCPU wakes it with the reschedule IPI (the model's Migrate). Not
+    /// modelled: the kick's own IPI when the idle load balancer pulls nothing to itself (one halt wake
+    /// of that vCPU), and the kicks for a CPU of reduced capacity, asym packing or misfit tasks,
+    /// which a flat domain of equal vCPUs never meets.
+    /// </summary>
+    private void NohzBalancerKick(int v)
+    {
+        var balancer = _balancer!;
+        if (balancer.NrRunning(v) < 2 || !balancer.IdleBalanceDue(_now))
+        {
+            return;
+        }
+
+        var ilb = balancer.IdleLoadBalancer(v);
+        if (ilb < 0)
+        {
+            return;
+        }
+
+        for (var k = 1; k <= _vcpus; k++)
+        {
+            var u = (ilb + k) % _vcpus;
+            if (!balancer.IsIdle(u) || !balancer.TickDue(u, _now))
+            {
+                continue;
+            }
+
+            var t = balancer.Pull(u, out _);
+            if (t >= 0)
+            {
+                MoveTask(t, u);
+            }
+        }
     }
 
     /// <summary>detach_task and attach_task: the model moves task <paramref name="t"/>; the scheduler follows.</summary>

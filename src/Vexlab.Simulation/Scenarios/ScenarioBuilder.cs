@@ -292,6 +292,7 @@ public static class ScenarioBuilder
             Seed = (ulong)s.GetInteger("seed"),
             HostLimitPages = hostLimitPages,
             TickPeriodNs = s.GetDuration("guest.tick"),
+            NohzIdle = s.GetBool("guest.nohz_idle"),
             HostTickPeriodNs = hostTick,
             NmiMeanIntervalNs = nmi.IsZero ? 0 : nmi.MeanIntervalNanoseconds,
             HostEvents = events,

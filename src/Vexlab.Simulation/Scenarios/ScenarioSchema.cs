@@ -45,6 +45,14 @@ public static class ScenarioSchema
             .Add(new KeySpec { Key = "guest.tick", Kind = ValueKind.Duration, Default = "4ms", Min = 0, Max = 1_000_000_000, Description = "Timer tick period per vCPU (0: no tick, only where each vCPU runs at most one task: Linux keeps the tick on a CPU with two runnable tasks)." })
             .Add(new KeySpec
             {
+                Key = "guest.nohz_idle",
+                Kind = ValueKind.Bool,
+                Default = true,
+                Description = "The guest stops an idle vCPU's tick (CONFIG_NO_HZ_IDLE, or NO_HZ_FULL, as distribution kernels are built): a vCPU running its idle task with nothing runnable takes no tick until an interrupt gives it work, and its tick then resumes on the same grid; the periodic balance it would have done at its tick is done for it by the idle load balancer, which a busy vCPU's tick kicks when that vCPU runs two tasks. false: every vCPU takes every tick, idle or not (CONFIG_HZ_PERIODIC, or nohz=off).",
+                Source = "kernel/sched/idle.c cpuidle_idle_call (no cpuidle driver: tick_nohz_idle_stop_tick, default_idle_call); kernel/time/tick-sched.c tick_nohz_idle_stop_tick, tick_nohz_restart; kernel/sched/fair.c nohz_balancer_kick, _nohz_idle_balance",
+            })
+            .Add(new KeySpec
+            {
                 Key = "guest.sched.policy",
                 Kind = ValueKind.Enum,
                 EnumValues = ["eevdf", "cfs"],

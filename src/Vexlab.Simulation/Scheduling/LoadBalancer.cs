@@ -20,6 +20,10 @@ namespace Vexlab.Simulation.Scheduling;
 /// the vCPU is busy, sd_init in kernel/sched/topology.c), the vCPU pulls one task from the busiest
 /// runqueue (find_busiest_queue) when that one runs at least two tasks more than it does
 /// (calculate_imbalance's migrate_task case: half the difference in nr_running).</item>
+/// <item>with NO_HZ_IDLE an idle vCPU has no tick: trigger_load_balance's nohz_balancer_kick on a
+/// busy vCPU that runs two tasks, once <c>nohz.next_balance</c> has passed, kicks an idle vCPU
+/// (find_new_ilb), whose _nohz_idle_balance runs that periodic balance for each idle vCPU whose
+/// interval has passed, itself last (<see cref="IdleBalanceDue"/>, <see cref="IdleLoadBalancer"/>).</item>
 /// </list>
 /// detach_tasks takes from the tail of cfs_tasks, the least recently run task first; this class
 /// does the same. Not modelled: cache hotness (task_hot, sysctl_sched_migration_cost), load
@@ -135,6 +139,40 @@ public sealed class LoadBalancer
         var busy = _m.Vcpu(v).CurrentTask >= _vcpus;
         _nextBalance[v] = now + (busy ? _intervalNs * BusyFactor : _intervalNs);
         return true;
+    }
+
+    /// <summary>
+    /// nohz_balancer_kick's test of <c>nohz.next_balance</c>, the earliest next balance of the CPUs
+    /// in <c>nohz.idle_cpus_mask</c>: some idle vCPU's balance interval has passed.
+    /// </summary>
+    public bool IdleBalanceDue(long now)
+    {
+        for (var u = 0; u < _vcpus; u++)
+        {
+            if (now >= _nextBalance[u] && IsIdle(u))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// find_new_ilb: the first idle vCPU other than the kicking one (<paramref name="kicker"/>), which
+    /// runs the idle load balance for every idle vCPU; -1 when there is none.
+    /// </summary>
+    public int IdleLoadBalancer(int kicker)
+    {
+        for (var u = 0; u < _vcpus; u++)
+        {
+            if (u != kicker && IsIdle(u))
+            {
+                return u;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>

@@ -1,0 +1,155 @@
+using Vexlab.Simulation.Metrics;
+using Vexlab.Simulation.Observation;
+using Vexlab.Simulation.Tests.Tracing;
+using Vexlab.Simulation.Tracing;
+
+namespace Vexlab.Simulation.Tests.Laws;
+
+/// <summary>
+/// guest.nohz_idle (on by default): the guest is built with CONFIG_NO_HZ_IDLE, as distribution
+/// kernels are. do_idle -> cpuidle_idle_call, with no cpuidle driver, calls
+/// tick_nohz_idle_stop_tick() before default_idle_call()'s HLT, and the tick stays stopped until
+/// the idle loop exits with work; tick_nohz_restart then forwards it from its last tick by whole
+/// TICK_NSEC, onto the old grid. An idle vCPU therefore takes no timer interrupt, no halt wake and
+/// no HLT exit per tick, and its periodic balance is run by the idle load balancer a busy vCPU's
+/// tick kicks (nohz_balancer_kick). Before, every idle vCPU took every tick, as with
+/// CONFIG_HZ_PERIODIC, which guest.nohz_idle=false still gives.
+/// </summary>
+public sealed class NohzIdleLawTests
+{
+    /// <summary>LOCAL_TIMER_VECTOR (arch/x86/include/asm/irq_vectors.h), the vector the model's tick injects.</summary>
+    private const int TimerVector = 0xEC;
+
+    private static readonly string[] Protocols = ["sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve"];
+
+    /// <summary>One task pinned to vCPU 0 and nothing else: vCPUs 1 to 3 only ever run their idle task.</summary>
+    private const string OneBusyThreeIdle = """
+        name: one-busy
+        duration: 100ms
+        host:
+          hz: 0
+        guest:
+          vcpus: 4
+        tasks:
+          - name: cpu
+            vcpu: 0
+            loop: compute 100
+        """;
+
+    public static TheoryData<string> EveryProtocol => [.. Protocols];
+
+    [Theory]
+    [MemberData(nameof(EveryProtocol))]
+    public void IdleVcpus_TakeNoTick_NoHaltWake_NoHostExitAfterTheirFirstHlt(string protocol)
+    {
+        var (r, trace) = ScenarioRuns.RunTraced(OneBusyThreeIdle, protocol);
+
+        // vCPU 0 ticks every 4 ms: 25 ticks in 100 ms, the last one's injection at the run's end.
+        Assert.InRange(trace.Records.Count(x => x.Kind == TraceKind.KvmInjVirq && x.Vector == TimerVector && x.Vcpu == 0), 24, 25);
+        for (var v = 1; v < 4; v++)
+        {
+            var records = trace.Records.Where(x => x.Vcpu == v).ToList();
+            Assert.Equal(0, records.Count(x => x.Kind is TraceKind.KvmInjVirq or TraceKind.KvmInjException));
+
+            // One HLT exit: the idle loop's first, at the start; nothing ends that halt.
+            var exits = records.Where(x => x.Kind == TraceKind.KvmExit).ToList();
+            Assert.True(exits.Count <= 1, $"vCPU {v}: {exits.Count} exits");
+            Assert.All(exits, x => Assert.Equal(ExitReason.Hlt, x.ExitReason));
+            Assert.All(exits, x => Assert.True(x.TimeNs < 4_000_000, $"vCPU {v} exited at {x.TimeNs} ns"));
+            Assert.True(records.Count(x => x.Kind == TraceKind.VcpuTime && x.Value == (long)VcpuCategory.HostExit) <= 1, $"vCPU {v} went to the host more than once");
+        }
+
+        // The three idle vCPUs' whole run is idle time, but for the first HLT exit.
+        Assert.True(r.VcpuHostExitIdleTaskNs < 3 * 10_000, $"idle task in the host for {r.VcpuHostExitIdleTaskNs} ns");
+    }
+
+    [Theory]
+    [MemberData(nameof(EveryProtocol))]
+    public void WithThePeriodicTick_IdleVcpusTakeEveryTick(string protocol)
+    {
+        // guest.nohz_idle=false is the old behaviour and CONFIG_HZ_PERIODIC: each idle vCPU is woken
+        // from its HLT by each of its 25 ticks, injected a timer interrupt, and halts again.
+        var (r, trace) = ScenarioRuns.RunTraced(OneBusyThreeIdle, protocol, "guest.nohz_idle=false");
+        for (var v = 1; v < 4; v++)
+        {
+            Assert.InRange(trace.Records.Count(x => x.Kind == TraceKind.KvmInjVirq && x.Vector == TimerVector && x.Vcpu == v), 24, 25);
+            Assert.InRange(trace.Records.Count(x => x.Kind == TraceKind.KvmExit && x.ExitReason == ExitReason.Hlt && x.Vcpu == v), 24, 26);
+        }
+
+        Assert.True(r.VcpuHostExitIdleTaskNs > 3 * 25 * 1_000, $"idle task in the host for {r.VcpuHostExitIdleTaskNs} ns");
+    }
+
+    /// <summary>Two vCPUs on one pCPU: a task pinned to vCPU 0, vCPU 1 idle.</summary>
+    private const string OneBusyOneIdleOnOnePcpu = """
+        name: shared-pcpu
+        duration: 100ms
+        host:
+          pcpus: 1
+        guest:
+          vcpus: 2
+        tasks:
+          - name: cpu
+            vcpu: 0
+            loop: compute 100
+        """;
+
+    [Theory]
+    [MemberData(nameof(EveryProtocol))]
+    public void AnIdleVcpuOnTheSamePcpu_StealsNothingFromTheBusyOne(string protocol)
+    {
+        // vCPU 1 needs the pCPU once, to run its idle loop up to its first HLT when vCPU 0's first
+        // host slice ends (at a host tick, HZ=250, whose phase the seed draws: within 8 ms); after
+        // that the busy vCPU 0 never waits for it.
+        var (r, trace) = ScenarioRuns.RunTraced(OneBusyOneIdleOnOnePcpu, protocol);
+        var steal = trace.Records.Where(x => x.Kind == TraceKind.VcpuTime && x.Vcpu == 0 && x.Value == (long)VcpuCategory.Steal).ToList();
+        Assert.True(steal.Count <= 1, $"{protocol}: vCPU 0 waited for the pCPU {steal.Count} times");
+        Assert.All(steal, x => Assert.True(x.TimeNs <= 8_000_000, $"{protocol}: vCPU 0 waited for the pCPU at {x.TimeNs} ns"));
+
+        // With the periodic tick each of the idle vCPU's wakes wants the pCPU, and the busy vCPU waits for it.
+        var (periodic, periodicTrace) = ScenarioRuns.RunTraced(OneBusyOneIdleOnOnePcpu, protocol, "guest.nohz_idle=false");
+        Assert.Contains(periodicTrace.Records, x => x.Kind == TraceKind.VcpuTime && x.Vcpu == 0 && x.Value == (long)VcpuCategory.Steal && x.TimeNs > 8_000_000);
+        Assert.True(periodic.VcpuStealNs > r.VcpuStealNs, $"{protocol}: steal {periodic.VcpuStealNs} ns with the periodic tick, {r.VcpuStealNs} ns without");
+        Assert.True(r.WorkDone >= periodic.WorkDone, $"{protocol}: {r.WorkDone} iterations with NO_HZ_IDLE, {periodic.WorkDone} without");
+    }
+
+    /// <summary>
+    /// Two tasks that sleep and compute on two vCPUs: each vCPU goes idle and back every few ticks.
+    /// No host tick and no page absent, so under kvm-pf each EXTERNAL_INTERRUPT exit is a guest tick.
+    /// </summary>
+    private const string Sleepers = """
+        name: sleepers
+        duration: 200ms
+        host:
+          hz: 0
+        guest:
+          vcpus: 2
+        tasks:
+          - name: s
+            count: 2
+            loop: sleep 5300us; compute 2100us
+        """;
+
+    [Theory]
+    [InlineData("4ms", 1)]
+    [InlineData("1ms", 2)]
+    [InlineData("3ms", 3)]
+    public void ATickThatRestarts_StaysOnTheGrid(string tick, int seed)
+    {
+        var period = long.Parse(tick[..^2], System.Globalization.CultureInfo.InvariantCulture) * 1_000_000;
+        var (r, trace) = ScenarioRuns.RunTraced(Sleepers, "kvm-pf", $"guest.tick={tick}", $"seed={seed}");
+        var ticks = trace.Records.Where(x => x.Kind == TraceKind.KvmExit && x.ExitReason == ExitReason.ExternalInterrupt).ToList();
+        Assert.Equal(r.Counters.Exits[ExitReason.ExternalInterrupt], ticks.Count);
+        Assert.All(ticks, x => Assert.True(x.TimeNs % period == 0, $"vCPU {x.Vcpu} ticked at {x.TimeNs} ns, off the grid k x {period} ns"));
+
+        // The vCPUs are idle most of the time (2.1 ms of work in every 7.4 ms): their ticks stop then,
+        // so they take far fewer timer interrupts than the periodic tick's 2 x 200 ms / period, and
+        // some all the same.
+        var periodic = 2 * 200_000_000 / period;
+        Assert.InRange(TimerIrqs(trace), 1, periodic * 6 / 10);
+        Assert.InRange(ticks.Count, 1, periodic * 6 / 10);
+        var (_, periodicTrace) = ScenarioRuns.RunTraced(Sleepers, "kvm-pf", $"guest.tick={tick}", $"seed={seed}", "guest.nohz_idle=false");
+        Assert.InRange(TimerIrqs(periodicTrace), periodic - 2, periodic);
+    }
+
+    private static int TimerIrqs(RecordingSink trace) => trace.Records.Count(x => x.Kind == TraceKind.KvmInjVirq && x.Vector == TimerVector);
+}
