@@ -526,6 +526,8 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
         public readonly bool PreemptOnTick(int vcpu, int current) => true;
 
         public readonly bool PreemptOnWakeup(int vcpu, int woken) => true;
+
+        public readonly bool PreemptOnAttach(int vcpu, int moved) => false;
     }
 
     private sealed class Worker(Machine machine)

@@ -284,7 +284,11 @@ public sealed partial class Machine
         return task.Status == TaskPhase.Runnable && task.Vcpu != v && task.Depth > 0 && FrameRef(t, 0).User == 1;
     }
 
-    /// <summary>detach_task and attach_task: the task now runs on vCPU v; an idle v is kicked (resched IPI).</summary>
+    /// <summary>
+    /// detach_task and attach_task: the task now runs on vCPU v. attach_task's check_preempt_curr
+    /// (wakeup_preempt since 6.8) kicks an idle v, and a busy one when the policy says the moved
+    /// task preempts (resched_curr: a reschedule IPI to another CPU).
+    /// </summary>
     private void Migrate<TSink>(int t, int v, ref TSink sink)
         where TSink : IModelEventSink
     {
@@ -293,7 +297,7 @@ public sealed partial class Machine
         sink.On(new ModelEvent(ModelEventKind.External, (byte)v, (byte)t, (byte)ActionKind.Migrate, 0, -1));
         task.Vcpu = (byte)v;
         ref var target = ref VcpuRef(v);
-        if (IsIdle(target.CurrentTask))
+        if (IsIdle(target.CurrentTask) || sink.PreemptOnAttach(v, t))
         {
             target.NeedResched = 1;
             Raise(v, ModelVector.Reschedule, ref sink);

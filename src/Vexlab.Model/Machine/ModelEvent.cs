@@ -120,7 +120,7 @@ public readonly record struct ModelEvent(ModelEventKind Kind, byte Vcpu, byte Ta
 /// the guest scheduler's decisions, which the model leaves to its driver: the timed driver answers
 /// with a policy (EEVDF, CFS); the checker answers with the model's default, preempting at every
 /// chance it has. The answers never enter the machine's state. A struct sink should implement the
-/// three methods itself: calling a default interface method on a struct boxes it.
+/// four methods itself: calling a default interface method on a struct boxes it.
 /// </summary>
 public interface IModelEventSink
 {
@@ -134,6 +134,13 @@ public interface IModelEventSink
 
     /// <summary>check_preempt_wakeup: does task <paramref name="woken"/> preempt the running task of <paramref name="vcpu"/>.</summary>
     bool PreemptOnWakeup(int vcpu, int woken) => true;
+
+    /// <summary>
+    /// attach_task's check_preempt_curr: does task <paramref name="moved"/>, just moved by the load
+    /// balancer, preempt the running task of busy vCPU <paramref name="vcpu"/>. The checker answers
+    /// no: a moved task waits for the destination's next preemption point there.
+    /// </summary>
+    bool PreemptOnAttach(int vcpu, int moved) => false;
 }
 
 /// <summary>A sink that ignores everything.</summary>
@@ -148,4 +155,6 @@ public struct NullSink : IModelEventSink
     public readonly bool PreemptOnTick(int vcpu, int current) => true;
 
     public readonly bool PreemptOnWakeup(int vcpu, int woken) => true;
+
+    public readonly bool PreemptOnAttach(int vcpu, int moved) => false;
 }

@@ -32,6 +32,8 @@ public struct EventLog : IModelEventSink
 
     public readonly bool PreemptOnWakeup(int vcpu, int woken) => true;
 
+    public readonly bool PreemptOnAttach(int vcpu, int moved) => false;
+
     public readonly bool Has(ModelEventKind kind) => _events is not null && _events.Exists(e => e.Kind == kind);
 
     public readonly bool Has(ModelEventKind kind, byte aux) => _events is not null && _events.Exists(e => e.Kind == kind && e.Aux == aux);

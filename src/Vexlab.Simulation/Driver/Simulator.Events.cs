@@ -162,9 +162,14 @@ public sealed partial class Simulator
                     _sched.Advance(home, _now);
                     _sched.Enqueue(e.Task);
                     _schedDirty |= 1UL << home;
-                    if (_balancer is not null && _wokenCount < _woken.Length)
+                    if (_balancer is not null)
                     {
-                        _woken[_wokenCount++] = e.Task;
+                        // account_entity_enqueue: the woken task goes to the head of cfs_tasks.
+                        _balancer.Ran(e.Task);
+                        if (_wokenCount < _woken.Length)
+                        {
+                            _woken[_wokenCount++] = e.Task;
+                        }
                     }
 
                     break;
@@ -177,7 +182,7 @@ public sealed partial class Simulator
                 _schedDirty |= 1UL << e.Vcpu;
                 if (_balancer is not null)
                 {
-                    _balancer.Ran(e.Task, _now);
+                    _balancer.Ran(e.Task);
                     if (e.Task < _vcpus)
                     {
                         // pick_next_task_fair found nothing to run: newidle_balance.

@@ -383,7 +383,7 @@ public sealed partial class Simulator
             {
                 if (_balancer.TickDue(v, _now))
                 {
-                    var t = _balancer.Pull(v, out _);
+                    var t = _balancer.Pull(v, periodic: true, out _);
                     if (t >= 0)
                     {
                         MoveTask(t, v);
@@ -873,7 +873,7 @@ public sealed partial class Simulator
                 continue;
             }
 
-            var t = balancer.Pull(v, out _);
+            var t = balancer.Pull(v, periodic: false, out _);
             if (t >= 0)
             {
                 MoveTask(t, v);
@@ -939,7 +939,9 @@ public sealed partial class Simulator
                 continue;
             }
 
-            var t = balancer.Pull(u, out _);
+            // _nohz_idle_balance -> rebalance_domains(rq, CPU_IDLE): a periodic balance, whose
+            // failures count in nr_balance_failed as the busy tick's do.
+            var t = balancer.Pull(u, periodic: true, out _);
             if (t >= 0)
             {
                 MoveTask(t, u);
@@ -951,9 +953,12 @@ public sealed partial class Simulator
     private void MoveTask(int t, int to)
     {
         var from = (int)_m.Task(t).Vcpu;
+
+        // The scheduler detaches and attaches first: attach_task's check_preempt_curr, asked while
+        // the model applies the move, weighs the task on its new queue.
+        _sched.Migrate(t, from, to, _now);
         Apply(new MachineAction(ActionKind.Migrate, (byte)to, (ushort)t));
         _balancer!.Moved(t);
-        _sched.Migrate(t, from, to, _now);
         _schedDirty |= (1UL << from) | (1UL << to);
         var balancing = _balancing;
         _balancing = true;
@@ -1283,5 +1288,9 @@ public sealed partial class Simulator
         public bool PreemptOnTick(int vcpu, int current) => owner._replaying || owner._sched.TickPreempts(vcpu, current, owner._now);
 
         public bool PreemptOnWakeup(int vcpu, int woken) => owner._replaying || owner._sched.WakeupPreempts(vcpu, woken, owner._now);
+
+        // attach_task -> check_preempt_curr: the same test as a wakeup's. A replayed trace keeps
+        // the checker's answer (no), so that its steps stay the checker's.
+        public bool PreemptOnAttach(int vcpu, int moved) => !owner._replaying && owner._sched.WakeupPreempts(vcpu, moved, owner._now);
     }
 }

@@ -18,21 +18,45 @@ namespace Vexlab.Simulation.Scheduling;
 /// (sched_balance_trigger, sched_balance_domains, sched_balance_rq since 6.10): at the tick, once
 /// the domain's interval has passed (balance_interval = sd_weight ms, times busy_factor 16 while
 /// the vCPU is busy, sd_init in kernel/sched/topology.c), the vCPU pulls one task from the busiest
-/// runqueue (find_busiest_queue) when that one runs at least two tasks more than it does
-/// (calculate_imbalance's migrate_task case: half the difference in nr_running).</item>
+/// runqueue (find_busiest_queue) as find_busiest_group and calculate_imbalance (6.6) judge them,
+/// with every runnable task counted as a busy nice-0 task of load 1024 (no PELT):
+/// <list type="bullet">
+/// <item>an idle vCPU (group_has_spare) pulls when the busiest runs two or more
+/// (migrate_task, half the difference in nr_running);</item>
+/// <item>a busy vCPU (group_fully_busy with one task, group_overloaded with more) pulls from a
+/// busier one (group_overloaded: decision matrix of 0b0695f2b34a "sched/fair: Rework
+/// load_balance()"; between two overloaded groups only when 100 x busiest > imbalance_pct 117 x
+/// local) with migrate_load: imbalance = min(busiest - avg, avg - local) in load, none when the
+/// local vCPU is at or above the domain's average (91dcf1e8068e "sched/fair: Fix imbalance
+/// overflow"). detach_tasks skips a task while shr_bound(load, nr_balance_failed) exceeds it, so
+/// an imbalance of one task (half a task's load) moves one only once an attempt has failed:
+/// load_balance bumps sd->nr_balance_failed on a periodic attempt that moved nothing (never on a
+/// new-idle one, 58b26c4c0257) and clears it when a task moves or the domain is balanced.</item>
+/// </list></item>
 /// <item>with NO_HZ_IDLE an idle vCPU has no tick: trigger_load_balance's nohz_balancer_kick on a
 /// busy vCPU that runs two tasks, once <c>nohz.next_balance</c> has passed, kicks an idle vCPU
 /// (find_new_ilb), whose _nohz_idle_balance runs that periodic balance for each idle vCPU whose
 /// interval has passed, itself last (<see cref="IdleBalanceDue"/>, <see cref="IdleLoadBalancer"/>).</item>
 /// </list>
-/// detach_tasks takes from the tail of cfs_tasks, the least recently run task first; this class
-/// does the same. Not modelled: cache hotness (task_hot, sysctl_sched_migration_cost), load
-/// averages (PELT) and the scheduling-domain hierarchy (one flat domain of all vCPUs).
+/// detach_tasks takes from the tail of cfs_tasks (list_last_entry), which account_entity_enqueue
+/// (a wakeup, a migration's attach) and pick_next_task_fair fill from the head: the task least
+/// recently enqueued or picked goes first; this class keeps that order. Not modelled: cache
+/// hotness (can_migrate_task refuses a task that ran within sysctl_sched_migration_cost, 0.5 ms,
+/// of the attempt until nr_balance_failed exceeds cache_nice_tries, 1 in an MC domain), active
+/// balance (need_active_balance, after cache_nice_tries + 2 failures), the doubling of
+/// balance_interval while balanced, load averages (PELT), a pull of more than one task, and the
+/// scheduling-domain hierarchy (one flat domain of all vCPUs).
 /// </summary>
 public sealed class LoadBalancer
 {
     /// <summary>sd_init: busy_factor, the stretch of the balance interval while the CPU is busy.</summary>
     public const int BusyFactor = 16;
+
+    /// <summary>sd_init: imbalance_pct of an MC domain (SD_SHARE_PKG_RESOURCES), the margin between two overloaded groups.</summary>
+    public const int ImbalancePct = 117;
+
+    /// <summary>NICE_0_LOAD scaled down, and SCHED_CAPACITY_SCALE: a busy nice-0 task's load and a CPU's capacity.</summary>
+    private const long TaskLoad = 1024;
 
     private readonly Machine _m;
     private readonly int _vcpus;
@@ -40,6 +64,8 @@ public sealed class LoadBalancer
     private readonly long[] _migrations;
     private readonly long[] _lastRan;
     private readonly long[] _nextBalance;
+    private readonly int[] _balanceFailed;
+    private long _listOrder;
     private readonly long _intervalNs;
 
     /// <param name="machine">The machine the driver runs.</param>
@@ -62,6 +88,7 @@ public sealed class LoadBalancer
         _migrations = new long[tasks];
         _lastRan = new long[tasks];
         _nextBalance = new long[vcpus];
+        _balanceFailed = new int[vcpus];
         _intervalNs = intervalNs > 0 ? intervalNs : vcpus * 1_000_000L;
     }
 
@@ -71,14 +98,21 @@ public sealed class LoadBalancer
     /// <summary>Every move so far.</summary>
     public long TotalMigrations { get; private set; }
 
-    /// <summary>Task <paramref name="t"/> was switched in: it is now the most recently run (cfs_tasks is MRU-ordered).</summary>
-    public void Ran(int t, long now) => _lastRan[t] = now;
+    /// <summary>
+    /// Task <paramref name="t"/> went to the head of its vCPU's cfs_tasks: switched in
+    /// (pick_next_task_fair's list_move) or enqueued by a wakeup (account_entity_enqueue's list_add).
+    /// </summary>
+    public void Ran(int t) => _lastRan[t] = ++_listOrder;
 
-    /// <summary>The driver applied a move of task <paramref name="t"/>.</summary>
+    /// <summary>sd->nr_balance_failed of vCPU <paramref name="v"/>'s domain: periodic attempts in a row that found an imbalance and moved nothing.</summary>
+    public int BalanceFailed(int v) => _balanceFailed[v];
+
+    /// <summary>The driver applied a move of task <paramref name="t"/>: attach_task enqueued it at the head of the new vCPU's cfs_tasks.</summary>
     public void Moved(int t)
     {
         _migrations[t]++;
         TotalMigrations++;
+        Ran(t);
     }
 
     /// <summary>nr_running of vCPU <paramref name="v"/>: its workload tasks that are running or runnable.</summary>
@@ -177,16 +211,25 @@ public sealed class LoadBalancer
 
     /// <summary>
     /// load_balance for vCPU <paramref name="v"/>: the task to pull from the busiest vCPU, or -1
-    /// (balanced, or nothing there may move). <paramref name="from"/> is that vCPU.
+    /// (balanced, the imbalance is too small for a task yet, or nothing there may move).
+    /// <paramref name="from"/> is that vCPU. <paramref name="periodic"/>: the tick's balance, whose
+    /// failures count in nr_balance_failed (a new-idle one's do not).
     /// </summary>
-    public int Pull(int v, out int from)
+    public int Pull(int v, bool periodic, out int from)
     {
         from = -1;
         var local = NrRunning(v);
         var most = 0;
+        var total = (long)local;
         for (var u = 0; u < _vcpus; u++)
         {
-            var n = u == v ? 0 : NrRunning(u);
+            if (u == v)
+            {
+                continue;
+            }
+
+            var n = NrRunning(u);
+            total += n;
             if (n > most)
             {
                 most = n;
@@ -194,21 +237,85 @@ public sealed class LoadBalancer
             }
         }
 
-        if (from < 0 || most - local < 2)
+        if (!Imbalanced(local, most, total, out var imbalance))
         {
+            // out_balanced: sd->nr_balance_failed = 0.
+            _balanceFailed[v] = 0;
             return -1;
         }
 
-        // detach_tasks walks cfs_tasks from its tail: the least recently run queued task first.
+        // detach_tasks walks cfs_tasks from its tail: the least recently enqueued or run queued task first.
         var best = -1;
+        var allPinned = true;
         for (var t = _vcpus; t < _m.TaskCount; t++)
         {
-            if (_m.Task(t).Vcpu == from && CanMove(t, v) && (best < 0 || _lastRan[t] < _lastRan[best]))
+            if (_m.Task(t).Vcpu != from || _m.Task(t).Status is not (TaskPhase.Runnable or TaskPhase.Running))
+            {
+                continue;
+            }
+
+            allPinned &= _pinned[t];
+            if (CanMove(t, v) && (best < 0 || _lastRan[t] < _lastRan[best]))
             {
                 best = t;
             }
         }
 
+        if (allPinned)
+        {
+            // out_all_pinned: every task there is pinned (LBF_ALL_PINNED); sd->nr_balance_failed = 0.
+            _balanceFailed[v] = 0;
+            return -1;
+        }
+
+        // detach_tasks, migrate_load: a task moves once shr_bound(load, nr_balance_failed) fits the
+        // imbalance (migrate_task's imbalance of an idle vCPU counts whole tasks: any task fits).
+        if (best < 0 || (imbalance > 0 && (TaskLoad >> Math.Min(_balanceFailed[v], 63)) > imbalance))
+        {
+            // load_balance with ld_moved == 0: only a periodic attempt counts the failure.
+            if (periodic)
+            {
+                _balanceFailed[v]++;
+            }
+
+            return -1;
+        }
+
+        _balanceFailed[v] = 0;
         return best;
+    }
+
+    /// <summary>
+    /// find_busiest_group and calculate_imbalance for local vCPU running <paramref name="local"/>
+    /// tasks against the busiest running <paramref name="most"/>, <paramref name="total"/> in the
+    /// domain: whether to pull, and the migrate_load imbalance in load (0: migrate_task, any task).
+    /// </summary>
+    private bool Imbalanced(int local, int most, long total, out long imbalance)
+    {
+        imbalance = 0;
+        if (local == 0)
+        {
+            // group_has_spare: migrate_task, half the difference in nr_running; a lone task stays
+            // (busiest->sum_h_nr_running == 1: out_balanced).
+            return most >= 2;
+        }
+
+        // A busy local vCPU pulls only from an overloaded one (two or more tasks), and between two
+        // overloaded ones only past imbalance_pct (find_busiest_group).
+        if (most < 2 || most <= local || (local >= 2 && 100L * most <= (long)ImbalancePct * local))
+        {
+            return false;
+        }
+
+        // calculate_imbalance: local->avg_load >= sds->avg_load pulls nothing; else migrate_load,
+        // min(busiest - average, average - local) (each group is one CPU of capacity 1024).
+        var average = total * TaskLoad / _vcpus;
+        if (local * TaskLoad >= average)
+        {
+            return false;
+        }
+
+        imbalance = Math.Min((most * TaskLoad) - average, average - (local * TaskLoad));
+        return imbalance > 0;
     }
 }

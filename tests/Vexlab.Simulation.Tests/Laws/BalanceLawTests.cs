@@ -1,7 +1,9 @@
 using CsCheck;
+using Vexlab.Model.Machine;
 using Vexlab.Scenarios.Documents;
 using Vexlab.Simulation.Driver;
 using Vexlab.Simulation.Scenarios;
+using Vexlab.Simulation.Scheduling;
 
 namespace Vexlab.Simulation.Tests.Laws;
 
@@ -59,6 +61,111 @@ public sealed class BalanceLawTests
         Assert.Equal(off.SimulatedNs * 3, off.VcpuIdleNs + off.VcpuHostExitIdleTaskNs);
         Assert.InRange(off.Task("c").Share, 0.99, 1.0);
         Assert.True(on.WorkDone > 3 * off.WorkDone, $"{on.WorkDone} vs {off.WorkDone}");
+    }
+
+    /// <summary>Three compute-only tasks, not pinned, on two vCPUs: a and c start on vCPU 0, b on vCPU 1.</summary>
+    private const string ThreeOnTwo = """
+        name: three-on-two
+        duration: 1s
+        guest:
+          vcpus: 2
+        tasks:
+          - name: a
+            loop: compute 10
+          - name: b
+            loop: compute 10
+          - name: c
+            loop: compute 10
+        """;
+
+    /// <summary>
+    /// An imbalance of one task between busy vCPUs: the kernel's find_busiest_group forces the
+    /// balance (local group_fully_busy, busiest group_overloaded), calculate_imbalance asks for
+    /// half a task's load (migrate_load), and detach_tasks moves a task of load 1024 once
+    /// shr_bound(load, nr_balance_failed) fits: on the periodic attempt after a failed one. The
+    /// tasks then take turns on the shared vCPU and each gets about 2/3 of a vCPU over a second;
+    /// without the failure count the lone task kept a whole vCPU and the other two half of one.
+    /// Under EEVDF (6.6) the moved task, with the lag it waited for, preempts at attach
+    /// (check_preempt_curr), so the next pull takes the task it displaced and all three rotate.
+    /// </summary>
+    [Fact]
+    public void ImbalanceOfOneTask_MovesAfterAFailedAttempt_SoTasksShareTheVcpus()
+    {
+        const string policy = "eevdf";
+        string[] names = ["a", "b", "c"];
+        var on = ScenarioRuns.Run(ThreeOnTwo, "sync", "guest.sched.policy=" + policy);
+        foreach (var name in names)
+        {
+            Assert.InRange(on.Task(name).Share, 0.55, 0.8);
+        }
+
+        Assert.True(names.Sum(n => on.Task(n).Migrations) >= 4, string.Join(", ", names.Select(n => $"{n}: {on.Task(n).Migrations}")));
+        var busy = on.VcpuGuestNs + on.VcpuHostExitNs - on.VcpuHostExitIdleTaskNs + on.VcpuStalledNs + on.VcpuHaltedNs;
+        Assert.Equal(busy, on.Tasks.Sum(t => t.CpuNs));
+
+        var off = ScenarioRuns.Run(ThreeOnTwo, "sync", "guest.sched.policy=" + policy, "guest.sched.balance=false");
+        Assert.Equal([0.5, 0.5, 1.0], names.Select(n => Math.Round(off.Task(n).Share, 2)).Order());
+        Assert.Equal(0, names.Sum(n => off.Task(n).Migrations));
+        Assert.Equal(off.VcpuGuestNs + off.VcpuHostExitNs - off.VcpuHostExitIdleTaskNs + off.VcpuStalledNs + off.VcpuHaltedNs, off.Tasks.Sum(t => t.CpuNs));
+    }
+
+    /// <summary>The machine of <see cref="ThreeOnTwo"/> at its start, and a balancer for it with nothing pinned.</summary>
+    private static (Machine Machine, LoadBalancer Balancer) ThreeOnTwoAtStart(int tasksOnVcpu0 = 2)
+    {
+        var entry = Overrides.ParseProtocols("sync")[0];
+        var run = ScenarioRunner.Prepare(ScenarioDocument.Parse(ThreeOnTwo, "law.yaml"), "law.yaml", entry, Overrides.ParseSets([]), [entry.Protocol]);
+        var config = run.Setup.Machine;
+        if (tasksOnVcpu0 == 3)
+        {
+            config = config with { Tasks = [.. config.Tasks.Select(t => t with { Vcpu = 0 })] };
+        }
+
+        // As the timed driver builds it: external events unbounded, moves allowed.
+        var machine = new Machine(config with { Bounds = ExternalBounds.Unbounded with { Migrations = 255 }, EnumerateChoices = false });
+        return (machine, new LoadBalancer(machine, 2, [false, false, false]));
+    }
+
+    [Fact]
+    public void NrBalanceFailed_CountsPeriodicFailuresOnly_AndClearsWhenATaskMoves()
+    {
+        var (m, lb) = ThreeOnTwoAtStart();
+        int a = m.WorkloadTask(0), b = m.WorkloadTask(1), c = m.WorkloadTask(2);
+        Assert.Equal(a, (int)m.Vcpu(0).CurrentTask);
+        Assert.Equal(b, (int)m.Vcpu(1).CurrentTask);
+
+        // vCPU 0 runs a with c queued, vCPU 1 runs b: vCPU 0 is the busier, nothing to pull for it.
+        Assert.Equal(-1, lb.Pull(0, periodic: true, out _));
+        Assert.Equal(0, lb.BalanceFailed(0));
+
+        // A new-idle attempt's failure does not count (58b26c4c0257); a periodic one's does.
+        Assert.Equal(-1, lb.Pull(1, periodic: false, out _));
+        Assert.Equal(0, lb.BalanceFailed(1));
+        Assert.Equal(-1, lb.Pull(1, periodic: true, out _));
+        Assert.Equal(1, lb.BalanceFailed(1));
+
+        // 1024 >> 1 = 512 fits the imbalance (min(2048 - 1536, 1536 - 1024)): c, queued, moves.
+        Assert.Equal(c, lb.Pull(1, periodic: true, out var from));
+        Assert.Equal(0, from);
+        Assert.Equal(0, lb.BalanceFailed(1));
+    }
+
+    [Fact]
+    public void DetachTasks_TakesTheTaskLeastRecentlyEnqueuedOrRun()
+    {
+        // All three on vCPU 0 (a runs, b and c queued), vCPU 1 idle: it pulls at once (migrate_task).
+        var (m, lb) = ThreeOnTwoAtStart(tasksOnVcpu0: 3);
+        int b = m.WorkloadTask(1), c = m.WorkloadTask(2);
+
+        // c then b went to the head of cfs_tasks in the same instant: c is the nearer the tail.
+        lb.Ran(c);
+        lb.Ran(b);
+        Assert.Equal(c, lb.Pull(1, periodic: false, out _));
+
+        // A wakeup's enqueue and a migration's attach put the task at the head too.
+        lb.Ran(c);
+        Assert.Equal(b, lb.Pull(1, periodic: false, out _));
+        lb.Moved(b);
+        Assert.Equal(c, lb.Pull(1, periodic: false, out _));
     }
 
     /// <summary>
