@@ -261,6 +261,29 @@ public sealed class SimulateCommandTests
     }
 
     /// <summary>validate on <paramref name="yaml"/>: exit 0 when <paramref name="expected"/> is null, else exit 2 and that one line after the file's name.</summary>
+    // The host's default slice was scaled by host.pcpus, as if the host had only the pCPUs the vCPU
+    // threads share online; get_update_sysctl_factor counts num_online_cpus(), the whole host's, now
+    // host.online_cpus. Those include the shared pCPUs (or, with host.pcpus 0, one per vCPU thread):
+    // fewer is a host that cannot run the scenario, refused at the key's line.
+    [Theory]
+    [InlineData("guest:\n  vcpus: 2\nhost:\n  pcpus: 4\n  online_cpus: 2\n",
+        ":5:16: host.online_cpus: 2 is below host.pcpus 4: the host's online CPUs include the pCPUs the vCPU threads share; give at least 4")]
+    [InlineData("guest:\n  vcpus: 4\nhost:\n  online_cpus: 2\n",
+        ":4:16: host.online_cpus: 2 is below guest.vcpus 4, and host.pcpus 0 gives each vCPU thread a pCPU of its own: the host's online CPUs include them; give at least 4, or set host.pcpus")]
+    [InlineData("guest:\n  vcpus: 4\nhost:\n  pcpus: 2\n  online_cpus: 2\n", null)]
+    [InlineData("guest:\n  vcpus: 4\nhost:\n  online_cpus: 4\n", null)]
+    [InlineData("guest:\n  vcpus: 4\nhost:\n  pcpus: 1\n", null)]
+    public void Online_cpus_hold_the_pcpus_the_vcpu_threads_use(string yaml, string? expected) => AssertValidation(yaml, expected);
+
+    [Fact]
+    public void Online_cpus_below_the_pcpus_set_on_the_command_line_are_refused()
+    {
+        var result = CliRunner.Run("run", "--builtin", "swap-overcommit", "--protocol", "sync", "--duration", "1ms",
+            "--set", "guest.vcpus=4", "--set", "host.pcpus=2", "--set", "host.online_cpus=1");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("vexlab: --set: host.online_cpus: 1 is below host.pcpus 2: the host's online CPUs include the pCPUs the vCPU threads share; give at least 2\n", result.Stderr);
+    }
+
     private static void AssertValidation(string yaml, string? expected)
     {
         var path = WriteScenario(yaml);

@@ -272,14 +272,18 @@ public static class ScenarioBuilder
         var hz = s.GetInteger("host.hz");
         var hostTick = hz > 0 ? 1_000_000_000L / hz : 0;
         CheckHostTick(s, pcpus, vcpus, hostTick);
+        var online = CheckOnlineCpus(s, pcpus, vcpus);
         var slice = s.GetDuration("host.sched.slice");
         if (slice == 0)
         {
             // The base slice scaled as the host's sysctls are: sysctl_sched_base_slice x
-            // (1 + ilog2(min(pcpus, 8))) (get_update_sysctl_factor, which counts the host's online
-            // CPUs: host.pcpus stands for them). It stays the request (the deadlines and
+            // (1 + ilog2(min(num_online_cpus(), 8))) (get_update_sysctl_factor, kernel/sched/fair.c;
+            // sysctl_sched_min_granularity before e4ec3318a17f renamed it in 6.6). update_sysctl sets
+            // it for the whole host at boot (sched_init_smp -> sched_init_granularity) and at each
+            // hotplug (rq_online_fair, rq_offline_fair): it counts host.online_cpus, not the pCPUs
+            // the vCPU threads are pinned to. It stays the request (the deadlines and
             // update_entity_lag's limit use se->slice); the pCPU's tick ends the run it buys.
-            slice = SchedConstants.BaseSliceNs * SchedConstants.TunableFactor(pcpus > 0 ? pcpus : vcpus);
+            slice = SchedConstants.BaseSliceNs * SchedConstants.TunableFactor(online);
         }
 
         var nmi = s.GetRate("nmi.rate");
@@ -353,6 +357,29 @@ public static class ScenarioBuilder
         }
 
         return stores;
+    }
+
+    /// <summary>
+    /// <c>host.online_cpus</c> counts the whole host, so it holds the pCPUs the vCPU threads share
+    /// (<c>host.pcpus</c>) or, with <c>host.pcpus: 0</c>, the pCPU each vCPU thread has to itself.
+    /// Fewer would be a host that cannot run what the scenario says it runs.
+    /// </summary>
+    private static int CheckOnlineCpus(ResolvedSettings s, int pcpus, int vcpus)
+    {
+        var online = (int)s.GetInteger("host.online_cpus");
+        if (pcpus > 0 && online < pcpus)
+        {
+            throw s.ErrorAt("host.online_cpus", string.Create(CultureInfo.InvariantCulture,
+                $"{online} is below host.pcpus {pcpus}: the host's online CPUs include the pCPUs the vCPU threads share; give at least {pcpus}"));
+        }
+
+        if (pcpus == 0 && online < vcpus)
+        {
+            throw s.ErrorAt("host.online_cpus", string.Create(CultureInfo.InvariantCulture,
+                $"{online} is below guest.vcpus {vcpus}, and host.pcpus 0 gives each vCPU thread a pCPU of its own: the host's online CPUs include them; give at least {vcpus}, or set host.pcpus"));
+        }
+
+        return online;
     }
 
     /// <summary>

@@ -104,6 +104,16 @@ public static class ScenarioSchema
             })
             .Add(new KeySpec
             {
+                Key = "host.online_cpus",
+                Kind = ValueKind.Integer,
+                Default = 64,
+                Min = 1,
+                Max = 8192,
+                Description = "The host's online CPUs (num_online_cpus), at least host.pcpus (guest.vcpus with host.pcpus 0): not the pCPUs the vCPU threads are pinned to but the whole host's. They only scale the host scheduler's tunables: the default host.sched.slice is 0.75 ms x (1 + ilog2(min(online_cpus, 8))), so any host of 8 or more, the default 64 included, has a 3 ms base slice.",
+                Source = "kernel/sched/fair.c get_update_sysctl_factor, update_sysctl (at boot from sched_init_smp -> sched_init_granularity, and at each CPU hotplug from rq_online_fair, rq_offline_fair)",
+            })
+            .Add(new KeySpec
+            {
                 Key = "host.hz",
                 Kind = ValueKind.Integer,
                 Default = 250,
@@ -118,7 +128,7 @@ public static class ScenarioSchema
                 Kind = ValueKind.Duration,
                 Default = "0",
                 Min = 0,
-                Description = "A vCPU thread's request in the host's EEVDF (se->slice; 0: the base slice, 0.75 ms x (1 + ilog2(min(pcpus, 8))), taking host.pcpus for the host's online CPUs, which the kernel's factor counts). Without HRTICK only the pCPU's tick (1/host.hz) finds it used up, so the run it buys ends at the first tick that finds it served, strictly after it is served when counted from the thread's pick (a request of whole ticks runs one tick more): two busy vCPU threads on one pCPU take turns of 4 ms at HZ=250, 1 ms at HZ=1000. An explicit slice is the request too.",
+                Description = "A vCPU thread's request in the host's EEVDF (se->slice; 0: the base slice, 0.75 ms x (1 + ilog2(min(host.online_cpus, 8))), 3 ms on any host of 8 CPUs or more, however few pCPUs the vCPU threads share). Without HRTICK only the pCPU's tick (1/host.hz) finds it used up, so the run it buys ends at the first tick that finds it served, strictly after it is served when counted from the thread's pick (a request of whole ticks runs one tick more): two busy vCPU threads on one pCPU take turns of 4 ms at HZ=250 and at HZ=1000 (1 ms at HZ=1000 with host.online_cpus 1). An explicit slice is the request too.",
                 Source = "kernel/sched/fair.c sysctl_sched_base_slice, entity_tick -> update_curr -> update_deadline; kernel/sched/features.h SCHED_FEAT(HRTICK, false); kernel/time/tick-sched.c tick_setup_sched_timer (skew_tick off)",
             })
             .Add(new KeySpec

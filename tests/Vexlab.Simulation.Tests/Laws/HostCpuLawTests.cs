@@ -3,6 +3,7 @@ using Xunit.Abstractions;
 using Vexlab.Scenarios.Documents;
 using Vexlab.Simulation.Metrics;
 using Vexlab.Simulation.Scenarios;
+using Vexlab.Simulation.Scheduling;
 using Vexlab.Simulation.Tests.Tracing;
 using Vexlab.Simulation.Tracing;
 
@@ -206,10 +207,10 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
     {
         // Without HRTICK only the host's tick finds a running thread's request used up
         // (task_tick_fair -> entity_tick -> update_curr -> update_deadline), so the 0.75 ms base
-        // slice of one pCPU lasts a whole tick: the pCPU changes hands every 1 s / HZ, 25 times
+        // slice of a one-CPU host lasts a whole tick: the pCPU changes hands every 1 s / HZ, 25 times
         // in 100 ms at HZ=250 (it was every 1 ms whatever HZ said, 100 times), and the two
         // vCPUs split it evenly, to within that one tick.
-        var (r, trace) = ScenarioRuns.RunTraced(TwoBusyVcpus, "sync", "host.pcpus=1", $"host.hz={hz}");
+        var (r, trace) = ScenarioRuns.RunTraced(TwoBusyVcpus, "sync", "host.pcpus=1", "host.online_cpus=1", $"host.hz={hz}");
         var handovers = trace.Records.Count(x => x.Kind == TraceKind.VcpuState && x.State == VcpuState.WaitingForPcpu && x.TimeNs > 0);
         Assert.InRange(handovers, swaps - 2, swaps + 2);
         var tick = 1_000_000_000L / hz;
@@ -218,17 +219,60 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData("", 4)]
+    [InlineData("host.online_cpus=1", 1)]
+    [InlineData("host.online_cpus=2", 2)]
+    [InlineData("host.online_cpus=4", 3)]
+    [InlineData("host.online_cpus=8", 4)]
+    [InlineData("host.online_cpus=16", 4)]
+    public void OnePcpu_AtHz1000_TurnsFollowTheHostsOnlineCpus(string online, int factor)
+    {
+        // The default request is 0.75 ms x (1 + ilog2(min(online CPUs, 8))) (get_update_sysctl_factor,
+        // kernel/sched/fair.c), and the first tick strictly past it, counted from a pick at a tick,
+        // ends the turn. At HZ=1000 two busy vCPU threads on one pCPU of the default 64-CPU host
+        // request 3 ms and take turns of 4 ms, 25 handovers in 100 ms; scaled by host.pcpus they
+        // requested 0.75 ms and swapped every 1 ms, 100 times, as only a one-CPU host does.
+        const long tick = 1_000_000;
+        var request = SchedConstants.BaseSliceNs * factor;
+        var turn = ((request / tick) + 1) * tick;
+        var sets = new List<string> { "host.pcpus=1", "host.hz=1000" };
+        if (online.Length > 0)
+        {
+            sets.Add(online);
+        }
+
+        var (r, trace, tickNs, _) = ScenarioRuns.RunTracedOnSharedPcpus(TwoBusyVcpus, "sync", [.. sets]);
+        Assert.Equal(tick, tickNs);
+        Assert.InRange(turn, request, request + tick);
+
+        // Every turn but each vCPU's first lasts exactly that: vCPU 0's first began at time 0, off
+        // the tick grid, and vCPU 1 came to its first owed the time it waited, so pick_eevdf may
+        // pick it again when its first request is served (two requests in a row).
+        foreach (var v in new[] { 0, 1 })
+        {
+            var turns = PreemptedRuns(trace, v).Skip(1).Select(x => x.End - x.Start).ToList();
+            output.WriteLine($"vCPU {v}: {string.Join(", ", turns)}");
+            Assert.True(turns.Count >= 100 / (2 * (int)(turn / tick)) - 3, $"vCPU {v}: {turns.Count} turns");
+            Assert.All(turns, x => Assert.Equal(turn, x));
+        }
+
+        var handovers = trace.Records.Count(x => x.Kind == TraceKind.VcpuState && x.State == VcpuState.WaitingForPcpu && x.TimeNs > 0);
+        var expected = (int)(r.SimulatedNs / turn);
+        Assert.InRange(handovers, expected - 2, expected + 2);
+    }
+
+    [Theory]
     [InlineData(1000, 1_500_000)]
     [InlineData(250, 1_500_000)]
     public void TwoPcpus_SlicesEndAtTheFirstTickPastTheScaledBaseSlice(int hz, long request)
     {
-        // Three vCPUs on two pCPUs: the base slice is 0.75 ms x (1 + ilog2(2)) = 1.5 ms. The pCPUs
+        // Three vCPUs on two pCPUs of a two-CPU host: the base slice is 0.75 ms x (1 + ilog2(2)) = 1.5 ms. The pCPUs
         // tick together (no skew_tick), so every slice ends on that one grid, at the first tick at
         // or after the request is served: at least the request and less than a tick more since the
         // request was last renewed. A vCPU still owed time when its request is served (eligible,
         // with the earliest deadline) is picked again and runs on with a new one (pick_eevdf), so
         // one run can hold several requests; each vCPU still gets 2/3 of the time to within a turn.
-        var (r, trace, tick, phase) = ScenarioRuns.RunTracedOnSharedPcpus(ThreeBusyVcpus, "sync", "host.pcpus=2", $"host.hz={hz}", "duration=60ms");
+        var (r, trace, tick, phase) = ScenarioRuns.RunTracedOnSharedPcpus(ThreeBusyVcpus, "sync", "host.pcpus=2", "host.online_cpus=2", $"host.hz={hz}", "duration=60ms");
         Assert.Equal(1_000_000_000L / hz, tick);
         var runs = Enumerable.Range(0, 3).SelectMany(v => PreemptedRuns(trace, v)).ToList();
         output.WriteLine(string.Join(", ", runs));
@@ -245,15 +289,26 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(1, "", 750_000)]
-    [InlineData(2, "", 1_500_000)]
-    [InlineData(2, "host.hz=1000", 1_500_000)]
+    [InlineData(1, "", 3_000_000)]
+    [InlineData(2, "", 3_000_000)]
+    [InlineData(3, "", 3_000_000)]
+    [InlineData(1, "host.online_cpus=1", 750_000)]
+    [InlineData(1, "host.online_cpus=2", 1_500_000)]
+    [InlineData(2, "host.online_cpus=2", 1_500_000)]
+    [InlineData(2, "host.online_cpus=4", 2_250_000)]
+    [InlineData(2, "host.online_cpus=7", 2_250_000)]
+    [InlineData(1, "host.online_cpus=8", 3_000_000)]
+    [InlineData(1, "host.online_cpus=4096", 3_000_000)]
+    [InlineData(2, "host.hz=1000", 3_000_000)]
     [InlineData(1, "host.sched.slice=2ms", 2_000_000)]
     public void TheSliceIsTheRequest_TheBaseSliceScaledOrAsGiven(int pcpus, string set, long request)
     {
-        // se->slice is the base slice, 0.75 ms x (1 + ilog2(pcpus)), whatever HZ is: the deadline
-        // is that far above the vruntime and update_entity_lag clamps to max(2 x se->slice,
-        // TICK_NSEC). The pCPU's tick ends the run it buys. An explicit host.sched.slice is the request.
+        // se->slice is the base slice, 0.75 ms x (1 + ilog2(min(online CPUs, 8))), whatever HZ is:
+        // the deadline is that far above the vruntime and update_entity_lag clamps to max(2 x
+        // se->slice, TICK_NSEC). get_update_sysctl_factor counts the whole host's online CPUs
+        // (host.online_cpus, 64 by default), not the pCPUs the vCPU threads share: it took
+        // host.pcpus, so one shared pCPU gave 0.75 ms where a host of 8 or more CPUs has 3 ms.
+        // The pCPU's tick ends the run it buys. An explicit host.sched.slice is the request.
         var entry = Overrides.ParseProtocols("sync")[0];
         var sets = set.Length == 0 ? [$"host.pcpus={pcpus}"] : new[] { $"host.pcpus={pcpus}", set };
         var run = ScenarioRunner.Prepare(ScenarioDocument.Parse(ThreeBusyVcpus, "law.yaml"), "law.yaml", entry, Overrides.ParseSets(sets), [entry.Protocol]);
@@ -296,7 +351,7 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         // (0.75 ms) is served, or, without wakeup preemption, only as vCPU 0 wakes after the
         // request was served and before the tick found it (enqueue_entity -> update_curr ->
         // update_deadline -> resched_curr), the other busy vCPU waiting.
-        var (_, trace, tick, phase) = ScenarioRuns.RunTracedOnSharedPcpus(SleeperBesideTwoBusy, protocol, "host.pcpus=1", $"host.hz={hz}",
+        var (_, trace, tick, phase) = ScenarioRuns.RunTracedOnSharedPcpus(SleeperBesideTwoBusy, protocol, "host.pcpus=1", "host.online_cpus=1", $"host.hz={hz}",
             "host.sched.wakeup_preemption=false");
         Assert.Equal(1_000_000_000L / hz, tick);
 
@@ -309,7 +364,7 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData(1000, "2ms", 2_000_000)]
-    [InlineData(1000, "0", 750_000)]
+    [InlineData(1000, "0", 3_000_000)]
     [InlineData(250, "3ms", 3_000_000)]
     public void APreemptedVcpuRunsOnlyTheRestOfItsRequest(int hz, string slice, long request)
     {
