@@ -749,7 +749,15 @@ public static class CheckCommand
             throw InputException.At(null, 0, 0, "--set", $"expected key=value such as host.apf.token_never_zero=false, got {Scenarios.ErrorText.Quote(text)}");
         }
 
-        return new(text[..eq].Trim(), text[(eq + 1)..].Trim());
+        var key = text[..eq].Trim();
+        if (Model.Protocols.KnobCatalog.Find(key) is null && Simulation.Scenarios.ScenarioSchema.Instance.TryGetKey(key, out _))
+        {
+            // A cost or another simulator key times a run; the checker's states have no clock, so it would change nothing
+            // here. Said as such rather than "unknown knob", which left the key's right place to be guessed.
+            throw InputException.At(null, 0, 0, "--set", $"{key}: a simulator key, not a model knob: the checker has no clock; vexlab replay --set takes it for a counterexample (check --trace FILE), vexlab run --set for a scenario");
+        }
+
+        return new(key, text[(eq + 1)..].Trim());
     }
 
     /// <summary>

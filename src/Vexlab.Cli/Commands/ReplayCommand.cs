@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text;
 using System.Text.Json.Nodes;
 using Vexlab.Checking;
 using Vexlab.Checking.Models;
@@ -7,8 +8,8 @@ using Vexlab.Cli.Infrastructure;
 using Vexlab.Model.Configuration;
 using Vexlab.Model.Machine;
 using Vexlab.Model.Properties;
-using Vexlab.Simulation.Backing;
 using Vexlab.Simulation.Driver;
+using Vexlab.Simulation.Scenarios;
 using Vexlab.Simulation.Tracing;
 using Vexlab.Scenarios;
 using Vexlab.Scenarios.Files;
@@ -27,11 +28,18 @@ public static class ReplayCommand
         var output = new Option<string?>("--out") { Description = "Write the replay's timeline to this file", HelpName = "FILE" };
         var format = new Option<string>("--trace-format") { Description = "perfetto (Chrome JSON), ftrace (trace-cmd report -N text) or trace-dat (trace-cmd's trace.dat)", DefaultValueFactory = _ => "perfetto" };
         var json = JsonTarget.CreateOption();
+        var set = new Option<string[]>("--set")
+        {
+            Description = "Set a cost (cost.*), host.backing, host.latency, seed, or a knob of the trace's protocol: key=value (repeatable)",
+            HelpName = "KEY=VALUE",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var command = new Command("replay", "Re-execute a checker counterexample in the simulator, confirm it still breaks its property (exit 1 if not), and write its timeline");
         command.Arguments.Add(file);
         command.Options.Add(output);
         command.Options.Add(format);
         command.Options.Add(json);
+        command.Options.Add(set);
         command.SetAction(parse =>
         {
             var path = parse.GetValue(file)!;
@@ -70,6 +78,14 @@ public static class ReplayCommand
                 throw new InputException(trace.PlaceOf(field, ErrorText.Path(path)) + ": " + problem);
             }
 
+            // Knobs given here go on top of the trace's own (a later value wins): the replay then says where the
+            // changed model stops following the steps, or confirms that the steps still break the property under it.
+            var settings = ReplaySettings.Parse(parse.GetValue(set) ?? [], trace.Protocol);
+            if (settings.Knobs.Count > 0)
+            {
+                config = model.Build(trace.Protocol, [.. trace.Overrides, .. settings.Knobs], Scenarios.Documents.Overrides.SetOption);
+            }
+
             var names = new List<string>();
             var groupOf = new List<int>();
             for (var i = 0; i < config.Tasks.Count; i++)
@@ -81,13 +97,23 @@ public static class ReplayCommand
             var setup = new SimulationSetup
             {
                 Machine = config,
-                Backings = [BackingStore.Create("swap-nvme")],
+                Backings = [settings.Backing],
+                Costs = settings.Costs,
+                Seed = settings.Seed,
                 DurationNs = long.MaxValue,
                 TaskGroups = names,
                 TaskGroupOf = groupOf,
             };
             var claim = trace.HasKind && trace.Property is { } broken ? new ReplayClaim(broken, trace.LoopStart) : null;
             var stepNames = parse.GetValue(output) is null ? null : StepNames(config, trace);
+            // The command that gives this JSON again: the file and every setting, not --out, which changes no number.
+            var line = new StringBuilder("vexlab replay ").Append(ScenarioRunner.FileArgument(path));
+            foreach (var (key, value) in settings.Given)
+            {
+                line.Append(" --set ").Append(ScenarioRunner.FileArgument(key + "=" + value));
+            }
+
+            context.Error.WriteLine("vexlab: replay: " + line);
             var replay = RunReplay(setup, [.. trace.Actions], claim, stepNames, parse.GetValue(output), traceFormat, config.Vcpus);
             var w = context.HumanWriter(target);
             w.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -116,10 +142,13 @@ public static class ReplayCommand
             doc["model"] = trace.Model;
             doc["protocol"] = trace.Protocol;
             doc["property"] = trace.Property;
+            doc["settings"] = new JsonObject([.. settings.Given.Select(g => new KeyValuePair<string, JsonNode?>(g.Key, g.Value))]);
+            doc["replay"] = line.ToString();
             doc["steps"] = trace.Actions.Count;
             doc["applied"] = replay.Applied;
             doc["diverged"] = replay.Divergence;
             doc["simulated_ns"] = replay.Result.SimulatedNs;
+            doc["vcpu_ns"] = ResultJson.VcpuNs(replay.Result);
             doc["violations"] = new JsonArray([.. replay.Violations.Select(v => (JsonNode)new JsonObject
             {
                 ["step"] = v.Step,

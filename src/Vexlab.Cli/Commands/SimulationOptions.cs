@@ -68,24 +68,33 @@ internal sealed class SimulationOptions
             list.Add(Scenarios.Documents.Overrides.ParseSet("seed=" + seed.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), "--seed"));
         }
 
-        // A key given twice on the command line (--set k=a --set k=b, or --set duration=10ms --duration 5ms) has no
-        // one meaning: the last would win without a word. compare's later seeds replace the seed on purpose.
+        // compare's later seeds replace the seed on purpose.
         if (seedOverride is null)
         {
-            for (var i = 0; i < list.Count; i++)
-            {
-                for (var j = 0; j < i; j++)
-                {
-                    if (list[i].SetsSameKey(list[j]))
-                    {
-                        throw InputException.At(
-                            null, 0, 0, list[i].Origin,
-                            $"{list[i].Key} is also set by {(list[j].Origin == "--set" ? "--set " + list[j].Text : list[j].Origin + " " + list[j].Value)}; give it once");
-                    }
-                }
-            }
+            RequireOnce(list);
         }
 
         return list;
+    }
+
+    /// <summary>
+    /// Refuses a key given twice on the command line (--set k=a --set k=b, or --set duration=10ms --duration 5ms): it has
+    /// no one meaning, and the last would win without a word.
+    /// </summary>
+    public static void RequireOnce(IReadOnlyList<Override> list)
+    {
+        ArgumentNullException.ThrowIfNull(list);
+        for (var i = 0; i < list.Count; i++)
+        {
+            for (var j = 0; j < i; j++)
+            {
+                if (list[i].SetsSameKey(list[j]))
+                {
+                    throw InputException.At(
+                        null, 0, 0, list[i].Origin,
+                        $"{list[i].Key} is also set by {(list[j].Origin == "--set" ? "--set " + list[j].Text : list[j].Origin + " " + list[j].Value)}; give it once");
+                }
+            }
+        }
     }
 }

@@ -79,15 +79,7 @@ public static class ResultJson
         doc["signals"] = signals;
         doc["fault_latency_ns"] = Latency(r.FaultLatency, new JsonObject { ["count"] = r.FaultLatency.Count });
         doc["fault_latency_ns"]!["cdf"] = Cdf(r.FaultLatency);
-        doc["vcpu_ns"] = new JsonObject
-        {
-            ["guest"] = r.VcpuGuestNs,
-            ["host_exit"] = r.VcpuHostExitNs,
-            ["host_stalled"] = r.VcpuStalledNs,
-            ["host_halted"] = r.VcpuHaltedNs,
-            ["idle"] = r.VcpuIdleNs,
-            ["steal"] = r.VcpuStealNs,
-        };
+        doc["vcpu_ns"] = VcpuNs(r);
         doc["exits"] = Counts(r.Counters.Exits.Snapshot());
         doc["injected"] = Counts(r.Counters.Injections.Snapshot());
         doc["host"] = new JsonObject
@@ -129,6 +121,24 @@ public static class ResultJson
             ["simulated_per_wall"] = r.WallNs > 0 ? Math.Round((double)r.SimulatedNs / r.WallNs, 3) : 0,
         };
         return doc;
+    }
+
+    /// <summary>
+    /// Where the vCPUs' time went, summed over them (<c>vcpu_ns</c>): the same fields in a run's result and a replay's,
+    /// summing to vCPUs x <see cref="SimulationResult.SimulatedNs"/>.
+    /// </summary>
+    public static JsonObject VcpuNs(SimulationResult r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        return new JsonObject
+        {
+            ["guest"] = r.VcpuGuestNs,
+            ["host_exit"] = r.VcpuHostExitNs,
+            ["host_stalled"] = r.VcpuStalledNs,
+            ["host_halted"] = r.VcpuHaltedNs,
+            ["idle"] = r.VcpuIdleNs,
+            ["steal"] = r.VcpuStealNs,
+        };
     }
 
     /// <summary>

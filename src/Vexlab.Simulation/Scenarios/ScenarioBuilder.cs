@@ -258,16 +258,7 @@ public static class ScenarioBuilder
             hostLimitPages = Math.Max(1, (long)(s.GetSize("guest.memory") / pageSize / overcommit));
         }
 
-        var c = costs ?? CostModel.Default;
-        foreach (var cost in CostModel.Defaults)
-        {
-            // A cost the scenario or an override sets replaces the model's (a scaled model included).
-            if (s[cost.Key].Source.Kind != ValueSourceKind.Default)
-            {
-                c = c.With(cost.Id, s.GetDuration(cost.Key));
-            }
-        }
-
+        var c = CostsOf(s, costs);
         var pcpus = (int)s.GetInteger("host.pcpus");
         var hz = s.GetInteger("host.hz");
         var hostTick = hz > 0 ? 1_000_000_000L / hz : 0;
@@ -328,6 +319,26 @@ public static class ScenarioBuilder
             Balance = s.GetBool("guest.sched.balance"),
             TaskPinned = pinnedTasks,
         };
+    }
+
+    /// <summary>
+    /// <paramref name="costs"/> (the default model when null) with every <c>cost.*</c> key the settings set (a scenario
+    /// file or an override) in place of its value: what <c>run</c> charges and what <c>replay --set</c> charges.
+    /// </summary>
+    public static CostModel CostsOf(ResolvedSettings s, CostModel? costs = null)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        var c = costs ?? CostModel.Default;
+        foreach (var cost in CostModel.Defaults)
+        {
+            // A cost the scenario or an override sets replaces the model's (a scaled model included).
+            if (s[cost.Key].Source.Kind != ValueSourceKind.Default)
+            {
+                c = c.With(cost.Id, s.GetDuration(cost.Key));
+            }
+        }
+
+        return c;
     }
 
     /// <summary>The scenario's backings[]: each name with its distribution; a CSV is read relative to the scenario file.</summary>

@@ -1,0 +1,104 @@
+using Vexlab.Model.Configuration;
+using Vexlab.Model.Protocols;
+using Vexlab.Scenarios.Documents;
+using Vexlab.Simulation.Backing;
+using Vexlab.Simulation.Costs;
+using Vexlab.Simulation.Scenarios;
+
+namespace Vexlab.Cli.Commands;
+
+/// <summary>
+/// What <c>vexlab replay --set KEY=VALUE</c> takes. The counterexample's model sets the machine (vCPUs, tasks, pages)
+/// and its steps say when every tick, NMI, entry and completion happens, so of the simulator's scenario keys only those
+/// that time the steps apply: the costs (<c>cost.*</c>), the backing store whose sampled latency a completion waits
+/// for (<c>host.backing</c>, <c>host.latency</c>) and the seed of those samples (<c>seed</c>). A protocol knob the
+/// trace's protocol reads is applied on top of the trace's own, and the replay says where the changed model stops
+/// following the steps (<c>diverged at step N</c>), as it would for a trace written before a change to the model.
+/// </summary>
+internal sealed class ReplaySettings
+{
+    /// <summary>The scenario keys a replay takes, besides the costs: what times a completion.</summary>
+    private static readonly string[] s_hostKeys = ["host.backing", "host.latency", "seed"];
+
+    private ReplaySettings(IReadOnlyList<KeyValuePair<string, string>> given, IReadOnlyList<KeyValuePair<string, string>> knobs, CostModel costs, BackingStore backing, ulong seed)
+    {
+        Given = given;
+        Knobs = knobs;
+        Costs = costs;
+        Backing = backing;
+        Seed = seed;
+    }
+
+    /// <summary>Every key given, in order, with its value as the replay used it (canonical text: <c>100us</c>, <c>false</c>).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Given { get; }
+
+    /// <summary>The protocol knobs given, for the model's build after the trace's own overrides.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Knobs { get; }
+
+    public CostModel Costs { get; }
+
+    /// <summary>The backing store of the model's absent pages (the replay's one store: the built-in models use store 0).</summary>
+    public BackingStore Backing { get; }
+
+    public ulong Seed { get; }
+
+    /// <summary>The keys a replay takes, for messages: the knobs are named by the protocol, not listed.</summary>
+    public static string Accepted => "cost.* (vexlab explain costs), " + string.Join(", ", s_hostKeys) + " and the protocol's knobs";
+
+    /// <summary>
+    /// Reads the <c>--set</c> values for a trace under <paramref name="protocol"/>: an unknown key, a scenario key the
+    /// replay has no use for, a knob the protocol does not read, a bad value or a key given twice is one line naming
+    /// the key (exit 2).
+    /// </summary>
+    public static ReplaySettings Parse(IReadOnlyList<string> texts, string protocol)
+    {
+        var sets = Overrides.ParseSets(texts);
+        SimulationOptions.RequireOnce(sets);
+        var simulator = new List<Override>();
+        var knobs = new List<KeyValuePair<string, string>>();
+        var replayKeys = CostModel.Defaults.Select(c => c.Key).Concat(s_hostKeys).ToList();
+        foreach (var set in sets)
+        {
+            if (KnobCatalog.Find(set.Key) is not null)
+            {
+                KnobCatalog.RequireUsed(set.Key, [protocol], set.Origin);
+                knobs.Add(new(set.Key, set.Value));
+            }
+            else if (replayKeys.Contains(set.Key, StringComparer.Ordinal))
+            {
+                simulator.Add(set);
+            }
+            else if ((set.ListKey is null && ScenarioSchema.Instance.TryGetKey(set.Key, out _)) || (set.ListKey is { } list && ScenarioSchema.Instance.TryGetList(list, out _)))
+            {
+                // guest.vcpus, duration, host.hz, tasks[0].count...: the model and the trace's steps decide them.
+                throw InputException.At(set.Origin, 0, 0, set.Key,
+                    "a scenario key that a replay does not take: the counterexample's model sets the machine and its steps say when each tick, NMI, entry and completion happens; replay takes " + Accepted);
+            }
+            else
+            {
+                throw InputException.At(set.Origin, 0, 0, set.Key,
+                    "unknown key" + NearestName.Hint(set.Key, replayKeys.Concat(KnobCatalog.All.Select(k => k.Key))) + " (replay takes " + Accepted + ")");
+            }
+        }
+
+        // Values are checked as run checks them (a duration's units, a range), and a knob's as check does.
+        var settings = ScenarioSchema.Instance.Resolve(null, simulator);
+        var canonicalKnobs = KnobSet.Create(protocol, knobs, Overrides.SetOption).Overrides;
+        var backingName = settings.GetString("host.backing");
+        if (Array.IndexOf(ScenarioSchema.BackingKinds, backingName) < 0)
+        {
+            throw InputException.At(Overrides.SetOption, 0, 0, "host.backing",
+                $"unknown backing store '{backingName}'{NearestName.Hint(backingName, ScenarioSchema.BackingKinds)} (a replay takes a built-in: {string.Join(", ", ScenarioSchema.BackingKinds)})");
+        }
+
+        var backing = BackingStore.Create(backingName);
+        var latency = settings.GetDuration("host.latency");
+        var given = sets.Select(o => new KeyValuePair<string, string>(o.Key, KnobCatalog.Find(o.Key) is null ? settings[o.Key].Text : canonicalKnobs[o.Key])).ToList();
+        return new ReplaySettings(
+            given,
+            knobs,
+            ScenarioBuilder.CostsOf(settings),
+            latency > 0 ? backing.WithMean(latency) : backing,
+            (ulong)settings.GetInteger("seed"));
+    }
+}
