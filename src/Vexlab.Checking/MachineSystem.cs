@@ -527,7 +527,7 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
 
         public readonly bool PreemptOnWakeup(int vcpu, int woken) => true;
 
-        public readonly bool PreemptOnAttach(int vcpu, int moved) => false;
+        public readonly bool PreemptOnAttach(int vcpu, int moved) => true;
     }
 
     private sealed class Worker(Machine machine)

@@ -138,9 +138,10 @@ public interface IModelEventSink
     /// <summary>
     /// attach_task's check_preempt_curr: does task <paramref name="moved"/>, just moved by the load
     /// balancer, preempt the running task of busy vCPU <paramref name="vcpu"/>. The checker answers
-    /// no: a moved task waits for the destination's next preemption point there.
+    /// yes, as it does for a wakeup: the reschedule that follows offers every runnable task of that
+    /// vCPU (<see cref="ScheduleChoice"/>), the interrupted one included, so no policy's order is lost.
     /// </summary>
-    bool PreemptOnAttach(int vcpu, int moved) => false;
+    bool PreemptOnAttach(int vcpu, int moved) => true;
 }
 
 /// <summary>A sink that ignores everything.</summary>
@@ -156,5 +157,5 @@ public struct NullSink : IModelEventSink
 
     public readonly bool PreemptOnWakeup(int vcpu, int woken) => true;
 
-    public readonly bool PreemptOnAttach(int vcpu, int moved) => false;
+    public readonly bool PreemptOnAttach(int vcpu, int moved) => true;
 }

@@ -32,7 +32,7 @@ public struct EventLog : IModelEventSink
 
     public readonly bool PreemptOnWakeup(int vcpu, int woken) => true;
 
-    public readonly bool PreemptOnAttach(int vcpu, int moved) => false;
+    public readonly bool PreemptOnAttach(int vcpu, int moved) => true;
 
     public readonly bool Has(ModelEventKind kind) => _events is not null && _events.Exists(e => e.Kind == kind);
 

@@ -99,6 +99,25 @@ public sealed class VcpuResetTests
 /// <summary>The load balancer's migration (detach_task, attach_task): runnable user tasks only; the sleep table stays.</summary>
 public sealed class MigrateTests
 {
+    /// <summary>
+    /// attach_task's check_preempt_curr: the checker's sink answers yes, as for a wakeup, so a task moved
+    /// onto a busy vCPU raises the reschedule there and the next pick may run it before the interrupted
+    /// task goes on (the pick offers both). Without that it waited for the destination's next tick or block.
+    /// </summary>
+    [Fact]
+    public void Migrate_OntoABusyVcpu_ReschedulesIt()
+    {
+        var m = Build("kvm-pf-int", [User("a", 0, Op(MicroOp.Compute)), User("b", 0, Op(MicroOp.Compute)), User("c", 1, Op(MicroOp.Compute), Op(MicroOp.Compute))], vcpus: 2, bounds: new ExternalBounds(0, 0, 0, 0, Migrations: 1));
+        var s = new Script(m);
+        var b = m.WorkloadTask(1);
+        var c = m.WorkloadTask(2);
+        s.Do(ActionKind.Step, 1);
+        Assert.Equal(c, m.Vcpu(1).CurrentTask);
+        var move = s.Do(ActionKind.Migrate, 1, b);
+        Assert.Equal(1, m.Vcpu(1).NeedResched);
+        Assert.Contains(move, e => e.Kind == ModelEventKind.InterruptRaised && e.Vcpu == 1 && e.Aux == (byte)ModelVector.Reschedule);
+    }
+
     [Fact]
     public void Migrate_MovesARunnableUserTask_AndItsNextFaultUsesTheNewVcpusToken()
     {
