@@ -14,24 +14,7 @@ namespace Vexlab.Simulation.Tests.Laws;
 /// </summary>
 public sealed class ReplayWakeLawTests
 {
-    /// <summary>One vCPU, no guest tick, one task that touches 20 host-absent pages and exits: every touch faults once.</summary>
-    private const string TwentyFaults = """
-        name: twenty-faults
-        duration: 1s
-        guest:
-          tick: 0
-          vcpus: 1
-          memory: 64MiB
-        host:
-          absent_at_start: 100%
-        regions:
-          - name: heap
-            size: 64MiB
-        tasks:
-          - name: mem
-            loop: touch heap sequential
-            iterations: 20
-        """;
+    private static readonly string TwentyFaults = ScenarioRuns.SequentialFaults(20, "1s");
 
     private const long Fast = 2_000;
     private const long Slow = 100_000;

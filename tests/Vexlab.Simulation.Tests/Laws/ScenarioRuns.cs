@@ -99,4 +99,26 @@ internal static class ScenarioRuns
             nice: {niceB}
             loop: compute 10
         """;
+
+    /// <summary>
+    /// One vCPU, no guest tick, one task that touches <paramref name="faults"/> host-absent pages in order
+    /// and exits: every touch faults once, and under every protocol but sync each fault halts and wakes the vCPU once.
+    /// </summary>
+    public static string SequentialFaults(int faults, string duration) => $"""
+        name: sequential-faults
+        duration: {duration}
+        guest:
+          tick: 0
+          vcpus: 1
+          memory: 64MiB
+        host:
+          absent_at_start: 100%
+        regions:
+          - name: heap
+            size: 64MiB
+        tasks:
+          - name: mem
+            loop: touch heap sequential
+            iterations: {faults}
+        """;
 }

@@ -10,24 +10,7 @@ public sealed class WakeCostLawTests
     /// <summary>Wake costs across the documented range and past it.</summary>
     public static TheoryData<long> WakeNs => [2_000, 5_000, 30_000, 100_000];
 
-    /// <summary>One vCPU, no guest tick, one task that touches 400 host-absent pages and exits: every touch faults once.</summary>
-    private const string FixedFaults = """
-        name: fixed-faults
-        duration: 2s
-        guest:
-          tick: 0
-          vcpus: 1
-          memory: 64MiB
-        host:
-          absent_at_start: 100%
-        regions:
-          - name: heap
-            size: 64MiB
-        tasks:
-          - name: mem
-            loop: touch heap sequential
-            iterations: 400
-        """;
+    private static readonly string FixedFaults = ScenarioRuns.SequentialFaults(400, "2s");
 
     [Theory]
     [InlineData("kvm-halt")]
@@ -66,7 +49,7 @@ public sealed class WakeCostLawTests
         // The re-entry was stamped only after that rest of the work, which counted as host_exit: 7,879,212,
         // 7,879,970, 7,879,042 and 7,877,472 ns at 250 Hz. One tick can fall on a step's boundary, where the
         // re-entry step takes a micro-op (20 ns) of guest time of its own: 1000 Hz at a 2 us wake has one.
-        var yaml = FixedFaults.Replace("iterations: 400", "iterations: 4000", StringComparison.Ordinal);
+        var yaml = ScenarioRuns.SequentialFaults(4000, "2s");
         var quiet = ScenarioRuns.Run(yaml, "kvm-pf", "host.hz=0");
         foreach (var wake in WakeNs)
         {
