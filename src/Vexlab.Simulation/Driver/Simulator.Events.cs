@@ -20,8 +20,12 @@ public sealed partial class Simulator
         // at the vCPU's next entry, after the wake that the halt's end costs: until then the vCPU is still in the
         // host, and a guest tick's EXTERNAL_INTERRUPT exit that the model (kvm-pf, whose 5.7 host dequeues
         // page-ready at entry) takes in that window is none. The tracepoints drop it; so do the counters and the cost.
-        var exitFromHost = e.Kind == ModelEventKind.VmExit && e.Vcpu < _vcpus && _tracepoints.InHost(e.Vcpu);
-        _tracepoints.On(_now, _stepCost, _actor, in e);
+        var exitFromHost = e.Kind == ModelEventKind.VmExit && e.Vcpu < _vcpus && (_tickOffPcpu || _tracepoints.InHost(e.Vcpu));
+        if (!(_tickOffPcpu && e.Kind == ModelEventKind.VmExit))
+        {
+            _tracepoints.On(_now, _stepCost, _actor, in e);
+        }
+
         if (nmiExit)
         {
             // The PMI exits only from guest mode (EXCEPTION_NMI), and KVM handles it before it
