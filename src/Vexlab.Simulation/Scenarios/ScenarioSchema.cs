@@ -82,8 +82,8 @@ public static class ScenarioSchema
                 Key = "guest.sched.balance",
                 Kind = ValueKind.Bool,
                 Default = true,
-                Description = "The guest's load balancer moves tasks not pinned by `vcpu` between vCPUs: wakeup placement (previous vCPU if idle, else an idle one), new-idle balance, periodic balance at the tick (balance_interval = vCPUs ms, x16 while busy). Kernel threads stay bound.",
-                Source = "kernel/sched/fair.c select_task_rq_fair, newidle_balance, load_balance",
+                Description = "The guest's load balancer moves tasks not pinned by `vcpu` between vCPUs: wakeup placement (previous vCPU if idle, else an idle one), new-idle balance, periodic balance at the tick (balance_interval = vCPUs ms, x16 while busy; a busy vCPU pulls an imbalance of one task after a failed attempt), and for idle vCPUs, whose tick guest.nohz_idle stops, from a busy vCPU's tick through the nohz kick. Kernel threads stay bound.",
+                Source = "kernel/sched/fair.c select_task_rq_fair, newidle_balance, load_balance, nohz_balancer_kick",
             })
             .Add(new KeySpec
             {
