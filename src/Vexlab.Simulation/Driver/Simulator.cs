@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Numerics;
-using Vexlab.Model.Guest;
 using Vexlab.Model.Host;
 using Vexlab.Model.Machine;
 using Vexlab.Model.Protocols;
@@ -361,7 +360,7 @@ public sealed partial class Simulator
         else if (agent < _nmiBase)
         {
             var v = agent - _tickBase;
-            if (_setup.NohzIdle && IsIdle(v))
+            if (_setup.NohzIdle && LoadBalancer.IsIdle(_m, v))
             {
                 // NO_HZ_IDLE: do_idle -> cpuidle_idle_call, with no cpuidle driver (a KVM guest has
                 // none unless cpuidle-haltpoll loads), calls tick_nohz_idle_stop_tick() before
@@ -891,29 +890,6 @@ public sealed partial class Simulator
         }
 
         _balancing = false;
-    }
-
-    /// <summary>
-    /// Whether vCPU <paramref name="v"/> is idle as NO_HZ_IDLE sees it: its idle task runs and no
-    /// workload task is queued on it (nothing for the idle loop's need_resched()).
-    /// </summary>
-    private bool IsIdle(int v)
-    {
-        if (_m.Vcpu(v).CurrentTask >= _vcpus)
-        {
-            return false;
-        }
-
-        for (var t = _vcpus; t < _m.TaskCount; t++)
-        {
-            ref readonly var task = ref _m.Task(t);
-            if (task.Vcpu == v && task.Status is TaskPhase.Runnable or TaskPhase.Running)
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     /// <summary>

@@ -116,12 +116,19 @@ public sealed class LoadBalancer
     }
 
     /// <summary>nr_running of vCPU <paramref name="v"/>: its workload tasks that are running or runnable.</summary>
-    public int NrRunning(int v)
+    public int NrRunning(int v) => NrRunning(_m, v);
+
+    /// <summary>available_idle_cpu: vCPU <paramref name="v"/> runs its idle task with nothing queued.</summary>
+    public bool IsIdle(int v) => IsIdle(_m, v);
+
+    /// <summary>nr_running of vCPU <paramref name="v"/> of <paramref name="machine"/>: its workload tasks that are running or runnable.</summary>
+    public static int NrRunning(Machine machine, int v)
     {
+        ArgumentNullException.ThrowIfNull(machine);
         var n = 0;
-        for (var t = _vcpus; t < _m.TaskCount; t++)
+        for (var t = machine.Config.Vcpus; t < machine.TaskCount; t++)
         {
-            ref readonly var task = ref _m.Task(t);
+            ref readonly var task = ref machine.Task(t);
             if (task.Vcpu == v && task.Status is TaskPhase.Runnable or TaskPhase.Running)
             {
                 n++;
@@ -131,8 +138,16 @@ public sealed class LoadBalancer
         return n;
     }
 
-    /// <summary>available_idle_cpu: vCPU <paramref name="v"/> runs its idle task with nothing queued.</summary>
-    public bool IsIdle(int v) => _m.Vcpu(v).CurrentTask < _vcpus && NrRunning(v) == 0;
+    /// <summary>
+    /// Whether vCPU <paramref name="v"/> of <paramref name="machine"/> is idle: its idle task runs and no
+    /// workload task is queued on it (available_idle_cpu; nothing for the idle loop's need_resched(), so
+    /// NO_HZ_IDLE stops its tick). Whether or not the guest balances, the driver asks it.
+    /// </summary>
+    public static bool IsIdle(Machine machine, int v)
+    {
+        ArgumentNullException.ThrowIfNull(machine);
+        return machine.Vcpu(v).CurrentTask < machine.Config.Vcpus && NrRunning(machine, v) == 0;
+    }
 
     /// <summary>Whether task <paramref name="t"/> may go to vCPU <paramref name="to"/> now.</summary>
     public bool CanMove(int t, int to) =>
