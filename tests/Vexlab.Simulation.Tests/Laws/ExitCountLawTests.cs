@@ -12,18 +12,6 @@ namespace Vexlab.Simulation.Tests.Laws;
 /// </summary>
 public class ExitCountLawTests
 {
-    /// <summary>Four vCPUs that never leave the guest on their own.</summary>
-    private const string FourBusyVcpus = """
-        name: four-busy
-        duration: 50ms
-        guest:
-          vcpus: 4
-        tasks:
-          - name: cpu
-            count: 4
-            loop: compute 100
-        """;
-
     /// <summary>Four vCPUs, each with a task that faults on most touches, and host PMIs.</summary>
     private const string FourFaultingVcpus = """
         name: four-faulting
@@ -68,7 +56,7 @@ public class ExitCountLawTests
     [MemberData(nameof(Cases))]
     public void OnSharedPcpus_ExitCountersEqualTraceExits_PerReason(string scenario, string protocol, int seed)
     {
-        var yaml = scenario == "busy" ? FourBusyVcpus : FourFaultingVcpus;
+        var yaml = scenario == "busy" ? ScenarioRuns.FourBusyVcpus : FourFaultingVcpus;
         var (r, trace, _) = ScenarioRuns.RunTracedSimulator(yaml, protocol, "guest.tick=4ms", "host.hz=1000", "host.pcpus=2", $"seed={seed}");
         var traced = trace.Records.Where(x => x.Kind == TraceKind.KvmExit).GroupBy(x => x.ExitReason).ToDictionary(g => g.Key, g => (long)g.Count());
         foreach (var reason in Enum.GetValues<ExitReason>())

@@ -11,20 +11,6 @@ namespace Vexlab.Simulation.Tests.Laws;
 /// </summary>
 public class GuestTickLawTests
 {
-    /// <summary>No host tick, four vCPUs that never leave the guest: the guest's ticks are the only EXTERNAL_INTERRUPT exits under kvm-pf.</summary>
-    private const string FourBusyVcpus = """
-        name: four-busy
-        duration: 50ms
-        host:
-          hz: 0
-        guest:
-          vcpus: 4
-        tasks:
-          - name: cpu
-            count: 4
-            loop: compute 100
-        """;
-
     /// <summary>
     /// Every guest tick exit of every vCPU falls on k x guest.tick, and each tick exits all four
     /// vCPUs at once, vCPU 0 first: the event queue runs equal times in the order they were
@@ -38,7 +24,7 @@ public class GuestTickLawTests
     [InlineData("10ms", 9)]
     public void EveryVcpusGuestTickFallsOnOneGrid_AtWholePeriods(string tick, int seed)
     {
-        var (r, trace) = ScenarioRuns.RunTraced(FourBusyVcpus, "kvm-pf", $"guest.tick={tick}", $"seed={seed}");
+        var (r, trace) = ScenarioRuns.RunTraced(ScenarioRuns.FourBusyVcpus, "kvm-pf", $"guest.tick={tick}", $"seed={seed}");
         var period = long.Parse(tick[..^2], System.Globalization.CultureInfo.InvariantCulture) * 1_000_000;
         var exits = trace.Records.Where(x => x.Kind == TraceKind.KvmExit && x.ExitReason == ExitReason.ExternalInterrupt).ToList();
         Assert.Equal(r.Counters.Exits[ExitReason.ExternalInterrupt], exits.Count);
@@ -63,7 +49,7 @@ public class GuestTickLawTests
     {
         // The default host (64 online CPUs, a 3 ms request) and a two-CPU one (1.5 ms): the 3 ms slice
         // once counted guest ticks of vCPUs that held no pCPU as exits (126 against the trace's 124).
-        var (r, trace, simulator) = ScenarioRuns.RunTracedSimulator(FourBusyVcpus, "kvm-pf", "guest.tick=4ms", "host.hz=1000", "host.pcpus=2", $"host.online_cpus={onlineCpus}", $"seed={seed}");
+        var (r, trace, simulator) = ScenarioRuns.RunTracedSimulator(ScenarioRuns.FourBusyVcpus, "kvm-pf", "guest.tick=4ms", "host.hz=1000", "host.pcpus=2", $"host.online_cpus={onlineCpus}", $"seed={seed}");
         var hostPhase = simulator.HostTickPhaseNs;
         Assert.Equal(hostPhase, simulator.Pcpus!.TickPhaseNs);
         var exits = trace.Records.Where(x => x.Kind == TraceKind.KvmExit && x.ExitReason == ExitReason.ExternalInterrupt).ToList();

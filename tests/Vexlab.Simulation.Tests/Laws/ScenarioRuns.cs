@@ -121,4 +121,21 @@ internal static class ScenarioRuns
             loop: touch heap sequential
             iterations: {faults}
         """;
+
+    /// <summary>
+    /// Four vCPUs that never leave the guest on their own, and no host tick: the guest's ticks are the
+    /// only EXTERNAL_INTERRUPT exits under kvm-pf (a law that wants the host's tick sets host.hz).
+    /// </summary>
+    public const string FourBusyVcpus = """
+        name: four-busy
+        duration: 50ms
+        host:
+          hz: 0
+        guest:
+          vcpus: 4
+        tasks:
+          - name: cpu
+            count: 4
+            loop: compute 100
+        """;
 }
