@@ -338,4 +338,28 @@ public sealed class CheckCommandTests
             File.Delete(file);
         }
     }
+
+    // A verdict under a value no x86 host runs with says so under the model line, in the JSON and under the matrix
+    // (wake-race's page-ready on any vCPU, truncate's and token-wrap's 2-bit ids); a model at KVM's values says nothing.
+    [Fact]
+    public void A_value_no_x86_host_runs_with_is_named_beside_the_verdict()
+    {
+        var human = CliRunner.Run("check", "--builtin", "truncate", "--protocol", "kvm-pf", "--property", "no-deadlock");
+        var lines = human.Stdout.Split('\n');
+        Assert.StartsWith("model truncate under kvm-pf [host.apf.token_id_bits=2]", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("not KVM on x86: host.apf.token_id_bits=2: token ids wrap after 4 faults", lines[1], StringComparison.Ordinal);
+
+        var json = CliRunner.Run("check", "--builtin", "wake-race", "--protocol", "kvm-pf-int", "--property", "no-deadlock", "--json");
+        var departure = Assert.Single(System.Text.Json.Nodes.JsonNode.Parse(json.Stdout)!["departures"]!.AsArray())!;
+        Assert.Equal("host.apf.ready_target", (string?)departure["knob"]);
+        Assert.Equal("any", (string?)departure["value"]);
+
+        var plain = CliRunner.Run("check", "--builtin", "irq-off", "--protocol", "kvm-pf", "--json");
+        Assert.Empty(System.Text.Json.Nodes.JsonNode.Parse(plain.Stdout)!["departures"]!.AsArray());
+        Assert.DoesNotContain("not KVM on x86", CliRunner.Run("check", "--builtin", "irq-off", "--protocol", "kvm-pf").Stdout, StringComparison.Ordinal);
+
+        var matrix = CliRunner.Run("check", "--matrix", "--protocols", "kvm-pf", "--property", "no-deadlock", "--markdown");
+        Assert.Contains("\n\n- not KVM on x86: host.apf.ready_target=any (wake-race", matrix.Stdout, StringComparison.Ordinal);
+        Assert.Contains("- not KVM on x86: host.apf.token_id_bits=2 (token-wrap, truncate", matrix.Stdout, StringComparison.Ordinal);
+    }
 }

@@ -8,6 +8,7 @@ using Vexlab.Checking.Models;
 using Vexlab.Cli.Infrastructure;
 using Vexlab.Model.Configuration;
 using Vexlab.Model.Machine;
+using Vexlab.Model.Protocols;
 using Vexlab.Scenarios.Values;
 
 namespace Vexlab.Cli.Commands;
@@ -386,6 +387,8 @@ public static class CheckCommand
         var models = BuiltinModels.All.Where(m => m.InMatrix).ToList();
         var rows = new JsonArray();
         var cells = new string[models.Count, entries.Count];
+        // Each value that departs from KVM on x86, with the models whose cells ran with it, in first-seen order.
+        var departures = new List<(KnobDeparture Departure, List<string> Models)>();
         var worst = ExitCodes.Done;
         for (var mi = 0; mi < models.Count; mi++)
         {
@@ -416,10 +419,24 @@ public static class CheckCommand
                     _ => "incomplete" + (violated.Count > 0 ? ": " + string.Join(", ", violated) : string.Empty),
                 };
                 worst = Math.Max(worst, ExitCode(r) == ExitCodes.Limit ? ExitCodes.Limit : Math.Min(ExitCode(r), ExitCodes.Found));
+                foreach (var d in KnobCatalog.Departures(outcome.Knobs))
+                {
+                    var i = departures.FindIndex(x => x.Departure == d);
+                    if (i < 0)
+                    {
+                        departures.Add((d, [model.Name]));
+                    }
+                    else if (!departures[i].Models.Contains(model.Name))
+                    {
+                        departures[i].Models.Add(model.Name);
+                    }
+                }
+
                 rows.Add(new JsonObject
                 {
                     ["model"] = model.Name,
                     ["protocol"] = entry.Label,
+                    ["departures"] = DeparturesNode(outcome.Knobs),
                     ["verdict"] = VerdictName(r.Verdict),
                     ["states"] = r.States,
                     ["violated"] = new JsonArray([.. violated.Select(v => (JsonNode)v)]),
@@ -472,6 +489,18 @@ public static class CheckCommand
             table.Write(human, context.TableWidth(human, wide));
         }
 
+        // A verdict under a value no x86 host runs with is a possible execution only of a host that does what it says.
+        // In Markdown a line right after the table would be read as one more row: a blank line, then a list.
+        if (markdown && departures.Count > 0)
+        {
+            context.HumanWriter(target).WriteLine();
+        }
+
+        foreach (var (d, names) in departures)
+        {
+            context.HumanWriter(target).WriteLine($"{(markdown ? "- " : string.Empty)}not KVM on x86: {d.Key}={d.Value} ({string.Join(", ", names)}): {d.Why}");
+        }
+
         var doc = ResultDocument.Create();
         doc["matrix"] = rows;
         ResultDocument.Write(context, target, doc);
@@ -508,6 +537,11 @@ public static class CheckCommand
         var req = outcome.Request;
         var inv = CultureInfo.InvariantCulture;
         w.WriteLine(string.Create(inv, $"model {req.Model} under {req.Protocol}{KnobText(outcome)}"));
+        foreach (var d in KnobCatalog.Departures(outcome.Knobs))
+        {
+            w.WriteLine($"not KVM on x86: {d.Key}={d.Value}: {d.Why}");
+        }
+
         w.WriteLine(string.Create(inv, $"verdict: {VerdictName(r.Verdict)} ({StopText(r.StopReason)})"));
         w.WriteLine(string.Create(inv, $"states: {r.States:N0}  transitions: {r.Transitions:N0}  depth: {r.Depth}  bytes/state: {r.BytesPerState:F1}  collision probability: {r.CollisionProbability:E1}"));
         w.WriteLine(string.Create(inv, $"time: {r.Elapsed.TotalSeconds:F2} s ({r.States / Math.Max(1e-9, r.Elapsed.TotalSeconds):N0} states/s)"));
@@ -599,6 +633,7 @@ public static class CheckCommand
 
         doc["protocol"] = outcome.Request.Protocol;
         doc["knobs"] = KnobsNode(outcome);
+        doc["departures"] = DeparturesNode(outcome.Knobs);
         doc["bounds"] = BoundsNode(outcome.Config);
         doc["properties"] = new JsonArray([
             .. outcome.Request.Properties.Count == 0
@@ -688,6 +723,10 @@ public static class CheckCommand
     }
 
     private static JsonObject KnobsNode(ModelCheckResult outcome) => KnobsNode(outcome.Config);
+
+    /// <summary>The knob values no KVM host on x86 runs with, each with what it changes.</summary>
+    internal static JsonArray DeparturesNode(IReadOnlyDictionary<string, string> knobs) =>
+        new([.. KnobCatalog.Departures(knobs).Select(d => (JsonNode)new JsonObject { ["knob"] = d.Key, ["value"] = d.Value, ["why"] = d.Why })]);
 
     private static JsonObject KnobsNode(MachineConfig config)
     {

@@ -16,7 +16,7 @@ namespace Vexlab.Cli.Commands;
 internal static partial class CheckSwarm
 {
     /// <summary>Fields every shard of one swarm must agree on.</summary>
-    private static readonly string[] s_identity = ["model", "model_file", "protocol", "overrides", "properties", "liveness_not_checked"];
+    private static readonly string[] s_identity = ["model", "model_file", "protocol", "overrides", "departures", "properties", "liveness_not_checked"];
 
     private static readonly string[] s_swarmIdentity = ["seed", "members", "max_states_per_member", "max_depth"];
 
@@ -81,6 +81,7 @@ internal static partial class CheckSwarm
 
         doc["protocol"] = request.Protocol;
         doc["overrides"] = new JsonArray([.. request.Overrides.Select(kv => (JsonNode)(kv.Key + "=" + kv.Value))]);
+        doc["departures"] = CheckCommand.DeparturesNode(system.Config.Protocol.Knobs.Overrides);
         doc["properties"] = new JsonArray([.. system.SafetyProperties.Concat(system.CheckDeadlock ? [Checker.DeadlockProperty] : []).Select(p => (JsonNode)p)]);
         doc["liveness_not_checked"] = new JsonArray([.. system.LivenessProperties.Select(p => (JsonNode)p)]);
         doc["replay"] = ModelCheck.ReplayCheck(request, ResultFlags(options));
@@ -236,6 +237,11 @@ internal static partial class CheckSwarm
     {
         var inv = CultureInfo.InvariantCulture;
         w.WriteLine(string.Create(inv, $"swarm of model {doc["model"]} under {doc["protocol"]}: {result.Members.Count} members, {result.Members.Count(m => m.Exhausted)} exhausted"));
+        foreach (var d in (doc["departures"] as JsonArray) ?? [])
+        {
+            w.WriteLine($"not KVM on x86: {d!["knob"]}={d["value"]}: {d["why"]}");
+        }
+
         w.WriteLine(string.Create(inv, $"verdict: {doc["verdict"]}"));
         if (doc["liveness_not_checked"] is JsonArray { Count: > 0 } notChecked)
         {

@@ -32,7 +32,17 @@ public sealed record KnobInfo(
     public string DefaultFor(string protocol) => ProtocolDefaults.TryGetValue(protocol, out var value) ? value : Default;
 
     public bool AppliesTo(string protocol) => Protocols.Length == 0 || Array.IndexOf(Protocols, protocol) >= 0;
+
+    /// <summary>
+    /// For a value no KVM host on x86 runs with (a model's shortcut, not a kernel's history), what it changes;
+    /// null for every other value. A counterexample under such a value is a possible execution only of a host
+    /// that does what the text says, and the checker says so beside it.
+    /// </summary>
+    public Func<string, string?>? Departure { get; init; }
 }
+
+/// <summary>A knob value a check ran with that no KVM host on x86 runs with, and what that changes.</summary>
+public sealed record KnobDeparture(string Key, string Value, string Why);
 
 /// <summary>The catalogue of every model knob (the model-side part of `vexlab explain keys`).</summary>
 public static class KnobCatalog
@@ -101,7 +111,13 @@ public static class KnobCatalog
             "alloc_apf_token never yields 0, the empty-slot value (B1 when false)."),
         new("host.apf.token_id_bits", KnobKind.Integer, "20", s_kvmAll,
             "kvm_arch_setup_async_pf: token = (apf.id++ << 12) | vcpu_id",
-            "Bits of apf.id before it wraps (small values make B1 reachable).", Min: 1, Max: 20),
+            "Bits of apf.id before it wraps (small values make B1 reachable).", Min: 1, Max: 20)
+        {
+            // apf.id is a u32 shifted left by 12 into a u32 token: 20 bits survive.
+            Departure = v => int.Parse(v, CultureInfo.InvariantCulture) >= 20
+                ? null
+                : string.Create(CultureInfo.InvariantCulture, $"token ids wrap after {1 << int.Parse(v, CultureInfo.InvariantCulture):N0} faults of a vCPU, KVM's after 1,048,576 (kvm_arch_setup_async_pf)"),
+        },
         new("host.apf.ready_only_if_not_present_delivered", KnobKind.Bool, "true", s_kvmPfBoth,
             "2a18b7e7cd88 (KVM: async_pf: Inject 'page ready' event only if 'page not present' was previously injected)",
             "Page-ready only for faults the guest was told of (B2 when false).")
@@ -116,7 +132,12 @@ public static class KnobCatalog
             "Completions are dequeued only while the LAPIC is enabled (B6 when false)."),
         new("host.apf.ready_target", KnobKind.Enum, "same", s_kvmPfBoth,
             "Documentation/virt/kvm/x86/msr.rst: page-ready is delivered to the same vCPU, but guests should not rely on it",
-            "Which vCPU the host raises page-ready on.", ["same", "any"]),
+            "Which vCPU the host raises page-ready on.", ["same", "any"])
+        {
+            Departure = v => v == "any"
+                ? "page-ready may reach a vCPU other than the fault's, which KVM on x86 never does (kvm_arch_async_page_present)"
+                : null,
+        },
         new("host.apf.report_errors", KnobKind.Bool, "false", s_kvmPfInt,
             "msgid 20200616214847.24482-3-vgoyal@redhat.com and 20200720211359.GF502563@redhat.com (proposed 2020, not merged)",
             "Report a failed page: SIGBUS to a user task told of the fault, otherwise a synchronous fault and an error exit (B12 fix)."),
@@ -163,6 +184,23 @@ public static class KnobCatalog
 
         var who = protocols.Count == 1 ? protocols[0] + " does not use" : "none of " + string.Join(", ", protocols) + " uses";
         throw new InputException($"{origin}: {key}: {who} this knob (it applies to {string.Join(", ", knob.Protocols)})");
+    }
+
+    /// <summary>The values among <paramref name="values"/> that depart from every KVM host on x86, in key order.</summary>
+    public static IReadOnlyList<KnobDeparture> Departures(IEnumerable<KeyValuePair<string, string>> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var found = new List<KnobDeparture>();
+        foreach (var (key, value) in values)
+        {
+            if (Find(key)?.Departure?.Invoke(value) is { } why)
+            {
+                found.Add(new KnobDeparture(key, value, why));
+            }
+        }
+
+        found.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        return found;
     }
 
     public static KnobInfo? Find(string key)
