@@ -25,7 +25,8 @@ public sealed partial class Simulator
     /// Re-executes <paramref name="actions"/> in order (a checker counterexample), timing each with
     /// the cost model: a guest step advances the clock by its cost, a host completion happens no
     /// earlier than its sampled latency, and a halted vCPU's action after its wake no earlier than the
-    /// wake's end (cost.wake_halted_vcpu, host_exit, charged where the timed run charges it).
+    /// wake's end (cost.wake_halted_vcpu, host_exit, charged where the timed run charges it, for exactly that long:
+    /// a step the list puts between the wake and the vCPU's own leaves it halted or idle from the wake's end).
     /// Stops where an action is not enabled, as the model changed.
     /// The guest's scheduling follows the trace, not the policy: each action's pick (the checker's
     /// choice of the next task, <see cref="ScheduleChoice"/>), and a preemption at every tick and
@@ -69,8 +70,18 @@ public sealed partial class Simulator
                 // A host completion happens no earlier than its sampled latency, and a vCPU's own action no earlier than
                 // its turn: a woken vCPU's comes after the wake AfterApply charged (cost.wake_halted_vcpu, host_exit), as
                 // the timed run's RunVcpu does; a running vCPU's turn is now.
-                _now = Math.Max(_now, _queue.ScheduledTime(agent));
+                AdvanceTo(_queue.ScheduledTime(agent), agent);
                 _queue.Cancel(agent);
+            }
+
+            if (vcpus && _wakeOver[action.Vcpu])
+            {
+                // Its wake ended before the list took this step (AdvanceTo): the step is still the re-entry that follows
+                // a wake, counted as it is when it follows the wake at once (host_exit, to its kvm_entry), so that the
+                // wake's cost alone decides how much a wake adds.
+                _wakeOver[action.Vcpu] = false;
+                _waking[action.Vcpu] = true;
+                UpdateCategory(action.Vcpu);
             }
 
             if (vcpus)
@@ -97,12 +108,14 @@ public sealed partial class Simulator
             Apply(action);
             _replayPick = 0;
             applied++;
-            _now += Math.Max(_stepCost, Math.Max(_c.MicroOp, 1));
+            AdvanceTo(_now + Math.Max(_stepCost, Math.Max(_c.MicroOp, 1)), -1);
             AfterApply(vcpus ? action.Vcpu : -1);
             QueueReadyVcpus();
         }
 
-        // A wake whose vCPU's own action the step list does not reach: the trace shows the vCPU where the list leaves it.
+        // A wake whose vCPU's own action the step list does not reach: the trace shows the vCPU where the list leaves it,
+        // from the wake's end, or from the replay's end for a wake still under way there.
+        AdvanceTo(_now, -1);
         for (var v = 0; v < _vcpus; v++)
         {
             if (_waking[v])
@@ -137,6 +150,46 @@ public sealed partial class Simulator
     }
 
     /// <summary>
+    /// Moves the replay's clock to <paramref name="at"/>, ending on the way, each at its own time, every wake
+    /// (cost.wake_halted_vcpu, host_exit) that is over by then. The step list, not the wake, says when a woken vCPU
+    /// takes its next step: a slower completion it puts first (a second fault's page, at the backing store's latency)
+    /// leaves the vCPU waiting after its wake. That wait is what the model's state says (halted in KVM's artificial
+    /// halt, idle in its HLT), as a vCPU whose step is still to come is counted anywhere else; counting it as the
+    /// wake made the wake as long as the other completion's latency, not cost.wake_halted_vcpu. The vCPU stays queued
+    /// at its wake's end, so its step, when the list takes it, is due at once.
+    /// </summary>
+    /// <param name="at">The new time; the clock never goes back.</param>
+    /// <param name="taking">The vCPU whose step is taken at <paramref name="at"/> (its wake ends with that step), or -1.</param>
+    private void AdvanceTo(long at, int taking)
+    {
+        while (true)
+        {
+            var first = -1;
+            var end = long.MaxValue;
+            for (var v = 0; v < _vcpus; v++)
+            {
+                if (v != taking && _waking[v] && _queue.IsScheduled(v) && _queue.ScheduledTime(v) <= at && _queue.ScheduledTime(v) < end)
+                {
+                    first = v;
+                    end = _queue.ScheduledTime(v);
+                }
+            }
+
+            if (first < 0)
+            {
+                break;
+            }
+
+            _now = Math.Max(_now, end);
+            _waking[first] = false;
+            _wakeOver[first] = true;
+            UpdateCategory(first);
+        }
+
+        _now = Math.Max(_now, at);
+    }
+
+    /// <summary>
     /// Keeps the replay's queue of vCPUs as the timed run keeps it, so that AfterApply tells a parked vCPU from a running
     /// one the same way in both: a vCPU with an action of its own is queued (now, for the step list to take when it
     /// says), and one with none is parked, once its wake is over. A wake that finds nothing to do ends there, as
@@ -158,6 +211,7 @@ public sealed partial class Simulator
             {
                 _queue.Cancel(v);
                 _waking[v] = false;
+                _wakeOver[v] = false;
                 UpdateCategory(v);
             }
         }

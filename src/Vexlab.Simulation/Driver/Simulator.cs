@@ -60,6 +60,12 @@ public sealed partial class Simulator
     /// though the model still has it halted until that step (<see cref="AfterApply"/>).
     /// </summary>
     private readonly bool[] _waking;
+
+    /// <summary>
+    /// Per vCPU, in a replay: its wake ended before the step list took its next step (<see cref="AdvanceTo"/>). That
+    /// step is its re-entry, host time as it is right after a wake.
+    /// </summary>
+    private readonly bool[] _wakeOver;
     private readonly GuestScheduler _sched;
 
     // guest.sched.balance: the load balancer (null: off), the tasks woken by the last step (for
@@ -193,6 +199,7 @@ public sealed partial class Simulator
         _tracepoints.Time = _time;
         _traceInHost = new bool[_vcpus];
         _waking = new bool[_vcpus];
+        _wakeOver = new bool[_vcpus];
         var nice = new int[_m.TaskCount];
         for (var i = 0; i < setup.TaskNice.Count && _vcpus + i < nice.Length; i++)
         {

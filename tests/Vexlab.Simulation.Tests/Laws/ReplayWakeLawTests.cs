@@ -80,6 +80,42 @@ public sealed class ReplayWakeLawTests
         Assert.Equal(fast.Count - wakes, longer.Count(d => d == 0));
     }
 
+    [Theory]
+    [MemberData(nameof(Protocols))]
+    public void AWake_IsTheWakeCost_WhenASlowerCompletionComesBeforeTheVcpusStep(string protocol)
+    {
+        // Two vCPUs wait for a page each; the step list completes both pages before either vCPU steps, as a checker's
+        // can. The first completion wakes its vCPU, and the second comes at its own latency, 10 ms on average from a
+        // slow backing store (host.latency, as replay --set gives it), long after that wake is over. The wake is still
+        // cost.wake_halted_vcpu of host_exit: going from a 2 us wake to a 100 us one adds 98 us per wake, to the
+        // nanosecond, and the vCPU is halted or idle, as its state says, from the wake's end to its step. The replay
+        // counted host_exit from the wake up to the vCPU's step instead, so the second page's latency hid the wake's
+        // cost: 15.3 to 15.8 ms of host_exit at a 2 us wake, and the 40 slower wakes added 3.24 to 3.34 ms, not 3.92.
+        var (actions, wakes) = Steps(TwoVcpus, protocol, Fast, vcpus: 2, iterations: 20);
+        Assert.Equal(protocol == "sync" ? 0 : 40, wakes);
+        var fast = ReplayTwo(protocol, actions, Fast);
+        var slow = ReplayTwo(protocol, actions, Slow);
+        Assert.True(wakes * (Slow - Fast) == slow.Result.VcpuHostExitNs - fast.Result.VcpuHostExitNs,
+            $"{wakes} wakes: host_exit {fast.Result.VcpuHostExitNs} ns at a {Fast} ns wake, {slow.Result.VcpuHostExitNs} ns at {Slow} ns");
+        Assert.Equal(fast.Result.VcpuGuestNs, slow.Result.VcpuGuestNs);
+        foreach (var r in new[] { fast.Result, slow.Result })
+        {
+            // Two vCPUs, each counted over the whole replay.
+            Assert.Equal(2 * r.SimulatedNs, r.VcpuGuestNs + r.VcpuHostExitNs + r.VcpuHaltedNs + r.VcpuStalledNs + r.VcpuIdleNs + r.VcpuStealNs);
+        }
+    }
+
+    private static readonly string TwoVcpus = ScenarioRuns.TwoVcpusSequentialFaults(20);
+
+    private static ReplayResult ReplayTwo(string protocol, List<MachineAction> actions, long wakeNs)
+    {
+        var setup = ScenarioRuns.Prepare(TwoVcpus, protocol, [$"cost.wake_halted_vcpu={wakeNs}ns", "host.latency=10ms"]).Setup;
+        var replay = new Simulator(setup).Replay(actions);
+        Assert.Null(replay.Divergence);
+        Assert.Equal(actions.Count, replay.Applied);
+        return replay;
+    }
+
     /// <summary>How long each of vCPU 0's exits lasts, kvm_exit to kvm_entry, in the replay's trace.</summary>
     private static List<long> Exits(string protocol, List<MachineAction> actions, long wakeNs)
     {
@@ -111,39 +147,74 @@ public sealed class ReplayWakeLawTests
     }
 
     /// <summary>vCPU 0 takes the timed driver's choice while it has one; else the host completes the first work item that can.</summary>
-    private static (List<MachineAction> Actions, int Wakes) Steps(string protocol)
+    private static (List<MachineAction> Actions, int Wakes) Steps(string protocol) => Steps(TwentyFaults, protocol, Fast, vcpus: 1, iterations: 20);
+
+    /// <summary>
+    /// The first vCPU with a choice of the timed driver takes it; when none has one, the host completes every work item
+    /// that can complete, one after another, before any vCPU steps again. Ends at <paramref name="iterations"/> of each vCPU's task.
+    /// </summary>
+    private static (List<MachineAction> Actions, int Wakes) Steps(string yaml, string protocol, long wakeNs, int vcpus, int iterations)
     {
-        var m = new Machine(Setup(protocol, Fast).Machine);
+        var m = new Machine(ScenarioRuns.Prepare(yaml, protocol, [$"cost.wake_halted_vcpu={wakeNs}ns"]).Setup.Machine);
         var buffer = new MachineAction[64];
         var actions = new List<MachineAction>();
         var wakes = 0;
         var sink = new Iterations();
-        for (var i = 0; i < 20_000 && sink.Done < 20; i++)
+        var halted = new bool[vcpus];
+        var pending = new Queue<MachineAction>();
+        for (var i = 0; i < 100_000 && sink.Done < vcpus * iterations; i++)
         {
-            var n = m.VcpuActions(0, buffer, 0);
-            if (!NextAction.TryChoose(buffer.AsSpan(0, n), out var next))
+            MachineAction next = default;
+            var found = false;
+            if (pending.Count == 0)
             {
-                var complete = Enumerable.Range(0, m.WorkCapacity)
-                    .Select(slot => new MachineAction(ActionKind.Complete, m.Work(slot).Vcpu, (ushort)slot))
-                    .FirstOrDefault(a => m.Work(a.Arg).Kind != WorkKind.Free && m.IsEnabled(a));
-                if (complete.Kind != ActionKind.Complete)
+                for (var v = 0; v < vcpus && !found; v++)
+                {
+                    var n = m.VcpuActions(v, buffer, 0);
+                    found = NextAction.TryChoose(buffer.AsSpan(0, n), out next);
+                }
+
+                if (!found)
+                {
+                    foreach (var a in Enumerable.Range(0, m.WorkCapacity)
+                        .Select(slot => new MachineAction(ActionKind.Complete, m.Work(slot).Vcpu, (ushort)slot))
+                        .Where(a => m.Work(a.Arg).Kind != WorkKind.Free && m.IsEnabled(a)))
+                    {
+                        pending.Enqueue(a);
+                    }
+                }
+            }
+
+            if (!found)
+            {
+                if (!pending.TryDequeue(out next))
                 {
                     break;
                 }
 
-                next = complete;
+                if (!m.IsEnabled(next))
+                {
+                    continue;
+                }
             }
 
-            var halted = m.Vcpu(0).Run is RunState.GuestHalt or RunState.HostHalted;
+            for (var v = 0; v < vcpus; v++)
+            {
+                halted[v] = m.Vcpu(v).Run is RunState.GuestHalt or RunState.HostHalted;
+            }
+
             m.Apply(next, ref sink);
             actions.Add(next);
-            if (halted && m.Vcpu(0).Run is not (RunState.GuestHalt or RunState.HostHalted))
+            for (var v = 0; v < vcpus; v++)
             {
-                wakes++;
+                if (halted[v] && m.Vcpu(v).Run is not (RunState.GuestHalt or RunState.HostHalted))
+                {
+                    wakes++;
+                }
             }
         }
 
-        Assert.Equal(20, sink.Done);
+        Assert.Equal(vcpus * iterations, sink.Done);
         return (actions, wakes);
     }
 

@@ -123,6 +123,33 @@ internal static class ScenarioRuns
         """;
 
     /// <summary>
+    /// As <see cref="SequentialFaults"/> on two vCPUs, a task on each touching a region of its own: both can wait for a
+    /// page at once, so one vCPU's wake and its next step can have the other's completion between them.
+    /// </summary>
+    public static string TwoVcpusSequentialFaults(int faults) => $$"""
+        name: two-vcpus-sequential-faults
+        duration: 1s
+        guest:
+          tick: 0
+          vcpus: 2
+          memory: 64MiB
+        host:
+          absent_at_start: 100%
+        regions:
+          - name: a
+            size: 32MiB
+          - name: b
+            size: 32MiB
+        tasks:
+          - name: a
+            loop: touch a sequential
+            iterations: {{faults}}
+          - name: b
+            loop: touch b sequential
+            iterations: {{faults}}
+        """;
+
+    /// <summary>
     /// Four vCPUs that never leave the guest on their own, and no host tick: the guest's ticks are the
     /// only EXTERNAL_INTERRUPT exits under kvm-pf (a law that wants the host's tick sets host.hz).
     /// </summary>
