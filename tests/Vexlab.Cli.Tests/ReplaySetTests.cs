@@ -143,6 +143,29 @@ public sealed partial class ReplaySetTests : IDisposable
         Assert.Equal("vexlab: --set: cost.wake_halted_vcpu: a simulator key, not a model knob: the checker has no clock; vexlab replay --set takes it for a counterexample (check --trace FILE), vexlab run --set for a scenario\n", result.Stderr);
     }
 
+    [Theory]
+    [InlineData("truncate", "kvm-halt")]
+    [InlineData("wake-race", "kvm-pf-int", "--set", "guest.apf.dummy_entries=false")]
+    public void The_human_output_has_the_vcpu_time_split_of_the_json(string model, string protocol, params string[] more)
+    {
+        // replay printed only the steps and the simulated time for people; the split was in the JSON alone. Now a table
+        // holds each vcpu_ns field, in ns as the JSON has it, and the fields sum to vCPUs x simulated time in both.
+        var trace = Counterexample(model, protocol, more);
+        var json = Path.Combine(_dir, "replay.json");
+        var result = CliRunner.Run("replay", trace, "--set", "cost.wake_halted_vcpu=100us", "--json", json);
+        Assert.True(result.ExitCode is 0 or 1, result.Stderr);
+        var split = JsonNode.Parse(File.ReadAllText(json))!["vcpu_ns"]!.AsObject();
+        Assert.Equal(6, split.Count);
+        foreach (var (key, value) in split)
+        {
+            var row = Regex.Match(result.Stdout, @"[│|] vCPU [^│|]+[│|] " + Regex.Escape(key) + @" +[│|] +([0-9,]+) [│|] +[0-9.]+% [│|]");
+            Assert.True(row.Success, $"no row for {key} in:\n{result.Stdout}");
+            Assert.Equal((long)value!, long.Parse(row.Groups[1].Value, System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        Assert.Contains("vCPU time (vcpu_ns), summed over ", result.Stdout, StringComparison.Ordinal);
+    }
+
     private static string WithoutTiming(string json)
     {
         var doc = JsonNode.Parse(json)!.AsObject();

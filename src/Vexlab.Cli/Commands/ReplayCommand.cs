@@ -138,6 +138,7 @@ public static class ReplayCommand
                 w.WriteLine((confirmation.Holds ? "confirmed: " : "not confirmed: ") + confirmation.Reason);
             }
 
+            WriteVcpuTime(context.Human(target), context.TableWidth(context.Human(target), wide: false), replay.Result, config.Vcpus);
             var doc = ResultDocument.Create();
             doc["model"] = trace.Model;
             doc["protocol"] = trace.Protocol;
@@ -161,6 +162,34 @@ public static class ReplayCommand
             return replay.Divergence is null && confirmation?.Holds != false ? ExitCodes.Done : ExitCodes.Found;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The vCPUs' time split for people, as <c>run</c> prints it: the JSON's <c>vcpu_ns</c>, field by field, in ns (the
+    /// same numbers) and as a share of the vCPUs' time.
+    /// </summary>
+    private static void WriteVcpuTime(Spectre.Console.IAnsiConsole console, int width, SimulationResult r, int vcpus)
+    {
+        var parts = new (string Label, string Key, long Ns)[]
+        {
+            ("vCPU in guest", "guest", r.VcpuGuestNs),
+            ("vCPU in host (exits)", "host_exit", r.VcpuHostExitNs),
+            ("vCPU stalled in host", "host_stalled", r.VcpuStalledNs),
+            ("vCPU halted in host", "host_halted", r.VcpuHaltedNs),
+            ("vCPU idle", "idle", r.VcpuIdleNs),
+            ("vCPU steal (no pCPU)", "steal", r.VcpuStealNs),
+        };
+        var total = parts.Sum(p => p.Ns);
+        var title = string.Create(CultureInfo.InvariantCulture, $"vCPU time (vcpu_ns), summed over {vcpus} vCPU{(vcpus == 1 ? "" : "s")}");
+        var table = new FittedTable(TableShape.Records, title)
+            .Column("metric").Column("vcpu_ns").Column("ns", Spectre.Console.Justify.Right).Column("share", Spectre.Console.Justify.Right);
+        foreach (var (label, key, ns) in parts)
+        {
+            table.Row(label, key, ns.ToString("N0", CultureInfo.InvariantCulture),
+                string.Create(CultureInfo.InvariantCulture, $"{100.0 * ns / Math.Max(1, total):F1}%"));
+        }
+
+        table.Write(console, width);
     }
 
     /// <summary>
