@@ -87,6 +87,8 @@ public sealed partial class ReplaySetTests : IDisposable
     [InlineData("cost.wake_halted_vcpu=1xs", "cost.wake_halted_vcpu: expected a duration")]
     [InlineData("guest.apf.dummy_entries=false", "guest.apf.dummy_entries: ve does not use this knob")]
     [InlineData("host.backing=nvme", "host.backing: unknown backing store 'nvme'")]
+    [InlineData("host.swap.page_cluster=0", "host.swap.page_cluster: a replay does not read this key: swap readahead reads the pages around one that host reclaim swapped out")]
+    [InlineData("host.swap.queue_depth=-1", "host.swap.queue_depth: ")]
     public void A_key_the_replay_cannot_use_is_one_line_naming_it(string set, string expected)
     {
         var trace = Counterexample("nmi-host-fault", "ve");
@@ -164,6 +166,21 @@ public sealed partial class ReplaySetTests : IDisposable
         }
 
         Assert.Contains("vCPU time (vcpu_ns), summed over ", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_swap_device_keys_time_the_replays_fetches()
+    {
+        // host.swap.bandwidth and host.swap.queue_depth time every host fetch (HostMemory.SwapInLatency), a replay's
+        // too, so a replay takes them; they were refused as scenario keys a replay does not take. At 4 KiB/s each
+        // 4 KiB page's transfer takes 1 s more: the truncate trace under kvm-halt fetches its page three times.
+        var trace = Counterexample("truncate", "kvm-halt");
+        var plain = Replay(trace);
+        var slow = Replay(trace, "--set", "host.swap.bandwidth=4KiB", "--set", "host.swap.queue_depth=1");
+        Assert.Equal(3_000_000_000, (long)slow["simulated_ns"]! - (long)plain["simulated_ns"]!);
+        Assert.Equal("4KiB", (string)slow["settings"]!["host.swap.bandwidth"]!);
+        Assert.Equal("1", (string)slow["settings"]!["host.swap.queue_depth"]!);
+        Assert.EndsWith(" --set host.swap.bandwidth=4KiB --set host.swap.queue_depth=1", (string)slow["replay"]!, StringComparison.Ordinal);
     }
 
     private static string WithoutTiming(string json)

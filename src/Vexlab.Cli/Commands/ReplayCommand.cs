@@ -30,7 +30,7 @@ public static class ReplayCommand
         var json = JsonTarget.CreateOption();
         var set = new Option<string[]>("--set")
         {
-            Description = "Set a cost (cost.*), host.backing, host.latency, seed, or a knob of the trace's protocol: key=value (repeatable)",
+            Description = "Set a cost (cost.*), host.backing, host.latency, host.swap.queue_depth, host.swap.bandwidth, seed, or a knob of the trace's protocol: key=value (repeatable)",
             HelpName = "KEY=VALUE",
             AllowMultipleArgumentsPerToken = false,
         };
@@ -100,6 +100,8 @@ public static class ReplayCommand
                 Backings = [settings.Backing],
                 Costs = settings.Costs,
                 Seed = settings.Seed,
+                SwapQueueDepth = settings.SwapQueueDepth,
+                SwapBandwidthBytesPerSecond = settings.SwapBandwidthBytesPerSecond,
                 DurationNs = long.MaxValue,
                 TaskGroups = names,
                 TaskGroupOf = groupOf,

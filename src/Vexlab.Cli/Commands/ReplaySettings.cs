@@ -11,22 +11,41 @@ namespace Vexlab.Cli.Commands;
 /// What <c>vexlab replay --set KEY=VALUE</c> takes. The counterexample's model sets the machine (vCPUs, tasks, pages)
 /// and its steps say when every tick, NMI, entry and completion happens, so of the simulator's scenario keys only those
 /// that time the steps apply: the costs (<c>cost.*</c>), the backing store whose sampled latency a completion waits
-/// for (<c>host.backing</c>, <c>host.latency</c>) and the seed of those samples (<c>seed</c>). A protocol knob the
+/// for (<c>host.backing</c>, <c>host.latency</c>), the swap device it queues on (<c>host.swap.queue_depth</c>,
+/// <c>host.swap.bandwidth</c>) and the seed of those samples (<c>seed</c>). A protocol knob the
 /// trace's protocol reads is applied on top of the trace's own, and the replay says where the changed model stops
 /// following the steps (<c>diverged at step N</c>), as it would for a trace written before a change to the model.
 /// </summary>
 internal sealed class ReplaySettings
 {
-    /// <summary>The scenario keys a replay takes, besides the costs: what times a completion.</summary>
-    private static readonly string[] s_hostKeys = ["host.backing", "host.latency", "seed"];
+    /// <summary>
+    /// The scenario keys a replay takes, besides the costs: what times a completion. The swap device's queue and
+    /// bandwidth time every host fetch (HostMemory.SwapInLatency submits each read to it), a replay's too.
+    /// </summary>
+    private static readonly string[] s_hostKeys = ["host.backing", "host.latency", "host.swap.queue_depth", "host.swap.bandwidth", "seed"];
 
-    private ReplaySettings(IReadOnlyList<KeyValuePair<string, string>> given, IReadOnlyList<KeyValuePair<string, string>> knobs, CostModel costs, BackingStore backing, ulong seed)
+    /// <summary>
+    /// Scenario keys a replay refuses with a reason of their own: the replayed run reads them only where the model
+    /// gives it something a counterexample's model never has.
+    /// </summary>
+    private static readonly Dictionary<string, string> s_notRead = new(StringComparer.Ordinal)
+    {
+        // swap_cluster_readahead reads the slots around a page that host reclaim swapped out; HostMemory reads a
+        // cluster only under a host memory limit, and a counterexample's model has none: each absent page is fetched alone.
+        ["host.swap.page_cluster"] = "swap readahead reads the pages around one that host reclaim swapped out (under host.memory_limit), "
+            + "and a replay has no host memory limit: each of the model's absent pages is fetched alone, whatever the cluster",
+    };
+
+    private ReplaySettings(IReadOnlyList<KeyValuePair<string, string>> given, IReadOnlyList<KeyValuePair<string, string>> knobs, CostModel costs, BackingStore backing, ulong seed,
+        int swapQueueDepth, long swapBandwidth)
     {
         Given = given;
         Knobs = knobs;
         Costs = costs;
         Backing = backing;
         Seed = seed;
+        SwapQueueDepth = swapQueueDepth;
+        SwapBandwidthBytesPerSecond = swapBandwidth;
     }
 
     /// <summary>Every key given, in order, with its value as the replay used it (canonical text: <c>100us</c>, <c>false</c>).</summary>
@@ -41,6 +60,12 @@ internal sealed class ReplaySettings
     public BackingStore Backing { get; }
 
     public ulong Seed { get; }
+
+    /// <summary>Host fetches the device serves at once (<c>host.swap.queue_depth</c>; 0: no device queue).</summary>
+    public int SwapQueueDepth { get; }
+
+    /// <summary>The device's bytes per second (<c>host.swap.bandwidth</c>; 0: no transfer time).</summary>
+    public long SwapBandwidthBytesPerSecond { get; }
 
     /// <summary>The keys a replay takes, for messages: the knobs are named by the protocol, not listed.</summary>
     public static string Accepted => "cost.* (vexlab explain costs), " + string.Join(", ", s_hostKeys) + " and the protocol's knobs";
@@ -67,6 +92,10 @@ internal sealed class ReplaySettings
             else if (replayKeys.Contains(set.Key, StringComparer.Ordinal))
             {
                 simulator.Add(set);
+            }
+            else if (s_notRead.TryGetValue(set.Key, out var why))
+            {
+                throw InputException.At(set.Origin, 0, 0, set.Key, "a replay does not read this key: " + why);
             }
             else if ((set.ListKey is null && ScenarioSchema.Instance.TryGetKey(set.Key, out _)) || (set.ListKey is { } list && ScenarioSchema.Instance.TryGetList(list, out _)))
             {
@@ -99,6 +128,8 @@ internal sealed class ReplaySettings
             knobs,
             ScenarioBuilder.CostsOf(settings),
             latency > 0 ? backing.WithMean(latency) : backing,
-            (ulong)settings.GetInteger("seed"));
+            (ulong)settings.GetInteger("seed"),
+            (int)settings.GetInteger("host.swap.queue_depth"),
+            settings.GetSize("host.swap.bandwidth"));
     }
 }
