@@ -92,6 +92,10 @@ public sealed partial class Simulator
     // Per vCPU, the guest work left of the step an external-interrupt exit cut (kvm-pf's ticks): it runs after the
     // vCPU's re-entry, the model's Enter step (DelayByExit).
     private readonly long[] _cutRest;
+
+    // Per vCPU, the cost of the EXTERNAL_INTERRUPT exit through which it lost its pCPU in guest mode (PreemptionExit),
+    // paid when it gets a pCPU back: it then finishes that exit and enters (0: none owed).
+    private readonly long[] _preemptExit;
     private readonly int _sliceBase;
 
     // One agent per task for its wake (a sleep's hrtimer, a request handed to it), one per request
@@ -143,6 +147,7 @@ public sealed partial class Simulator
         _sliceBase = _hostAgent + 1;
         _held = new long[_vcpus];
         _cutRest = new long[_vcpus];
+        _preemptExit = new long[_vcpus];
         Array.Fill(_held, -1);
         _hltInGuest = setup.Machine.Protocol.Host.HltInGuest;
         // The host's tick keeps its own clock: its phase against the guest's tick is drawn from the
@@ -1013,6 +1018,25 @@ public sealed partial class Simulator
     /// <summary>vCPU <paramref name="v"/> got a pCPU: its held step resumes and its host slice starts.</summary>
     private void Resume(int v)
     {
+        var exit = _preemptExit[v];
+        if (exit > 0)
+        {
+            // Back from the exit it was preempted in (PreemptionExit): vcpu_run goes on to vcpu_enter_guest, so the exit's
+            // cost is host time from now, and the guest work its step had left (the held delay) runs after the entry, as
+            // after an exit that cut a step (DelayByExit). The next step is the entry, and takes that rest with it.
+            _preemptExit[v] = 0;
+            if (_held[v] >= 0)
+            {
+                _cutRest[v] += _held[v];
+                _held[v] = exit;
+            }
+            else
+            {
+                // Nothing to step (an idle vCPU halted in guest mode, host.hlt_in_guest): it enters once the exit is handled.
+                _tracepoints.GuestRuns(v, _now + exit);
+            }
+        }
+
         if (_held[v] >= 0)
         {
             _queue.Schedule(v, _now + _held[v]);
@@ -1145,6 +1169,13 @@ public sealed partial class Simulator
         if (wants && !pcpus.IsRunning(v) && !pcpus.IsWaiting(v))
         {
             var runs = pcpus.Want(v, _now, out var preempted, out var granted);
+            if (preempted >= 0)
+            {
+                // The reschedule IPI reaches the preempted thread's pCPU first: it exits, and the wakeup and the switch
+                // are traced there by a thread already in the host.
+                PreemptionExit(preempted);
+            }
+
             TraceWakeup(v);
             TraceSwitches();
             if (runs)
@@ -1187,13 +1218,22 @@ public sealed partial class Simulator
     /// either way): a thread that blocked leaves in D when it waits for its page in the fault path (a synchronous
     /// stall: the swap-in's folio lock, TASK_UNINTERRUPTIBLE) and in S when it halts (kvm_vcpu_block waits
     /// TASK_INTERRUPTIBLE); one that lost its pCPU while runnable leaves as R+ (preempted, TASK_REPORT_MAX).
+    /// <para>
+    /// A thread preempted in guest mode first exits (<see cref="PreemptionExit"/>): its kvm_exit comes before the
+    /// sched_switch on the same pCPU, counted and charged whether or not there is a trace.
+    /// </para>
     /// </summary>
     private void TraceSwitches()
     {
         var pcpus = _pcpus!;
-        if (_trace is not null)
+        foreach (var s in pcpus.Switches)
         {
-            foreach (var s in pcpus.Switches)
+            if (s.Preempted && s.Prev >= 0)
+            {
+                PreemptionExit(s.Prev);
+            }
+
+            if (_trace is not null)
             {
                 var state = s.Prev < 0 ? SchedState.Running
                     : s.Preempted ? SchedState.Preempted
@@ -1204,6 +1244,38 @@ public sealed partial class Simulator
         }
 
         pcpus.ClearSwitches();
+    }
+
+    /// <summary>
+    /// vCPU <paramref name="v"/>'s thread loses its pCPU while runnable: if it runs the guest, the host can take the pCPU
+    /// only through an exit. The interrupt that ends its slice (the host tick) or that carries the wakeup preemption (the
+    /// reschedule IPI) exits with EXTERNAL_INTERRUPT (VMX basic exit reason 1; external-interrupt exiting is always on),
+    /// handle_external_interrupt_irqoff runs the host's handler, which sets TIF_NEED_RESCHED, and vcpu_run's loop calls
+    /// kvm_vcpu_put's preempt notifier and schedule() (xfer_to_guest_mode_handle_work, or cond_resched before 5.11): so
+    /// kvm_exit, then sched_switch with prev_state R+. Under the 5.7 host (kvm-pf) that exit is the model's
+    /// <see cref="ActionKind.HostTick"/>, after which the host dequeues page-ready at the entry; one the tick already
+    /// took (the vCPU is in the host) is not taken twice. Its cost (cost.vm_exit_entry + cost.kvm_exit_handling) is
+    /// host_exit time paid when the thread runs again (<see cref="Resume"/>): the model decides the handover at the
+    /// interrupt and has the thread leave at once, so the switch and the kvm_exit share a timestamp.
+    /// </summary>
+    private void PreemptionExit(int v)
+    {
+        if (_tracepoints.InHost(v))
+        {
+            return;
+        }
+
+        var tick = new MachineAction(ActionKind.HostTick, (byte)v, 0);
+        if (_m.IsEnabled(tick))
+        {
+            Apply(tick);
+            _preemptExit[v] = _stepCost;
+            return;
+        }
+
+        _metrics.Counters.RecordExit(Metrics.ExitReason.ExternalInterrupt, _c.SimpleExit);
+        _tracepoints.ExternalInterruptExit(v, _now);
+        _preemptExit[v] = _c.SimpleExit;
     }
 
     /// <summary>

@@ -446,6 +446,20 @@ public sealed class KvmTracepoints
         }
     }
 
+    /// <summary>
+    /// vCPU <paramref name="vcpu"/>, in guest mode or entering it (an entry stamped ahead), exits with EXTERNAL_INTERRUPT
+    /// at <paramref name="now"/> (no earlier than its last record) for an interrupt of the host's (its tick, a reschedule
+    /// IPI) that the model has no step for; its entry comes with its next guest step.
+    /// </summary>
+    public void ExternalInterruptExit(int vcpu, long now)
+    {
+        var t = Math.Min(now, EndLimitNs);
+        if (vcpu >= 0 && vcpu < _vcpus && _inGuest[vcpu])
+        {
+            Exit(vcpu, t, MetricsExit.ExternalInterrupt, -1);
+        }
+    }
+
     /// <summary>An exit for an NMI (its arrival, or the window that lets it in) at <paramref name="t"/>, and the entry <see cref="NmiExitNs"/> later.</summary>
     private void NmiExit(int v, long t, MetricsExit reason)
     {

@@ -44,11 +44,19 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
     [InlineData(3)]
     public void AlwaysRunnableVcpus_StealWhatThePcpusCannotRun(int pcpus)
     {
-        // At every instant min(P, 3) vCPUs run and the rest wait: steal = (V - P) x T, running = P x T.
+        // At every instant min(P, 3) vCPUs run and the rest wait: steal = (V - P) x T, running = P x T. Running is
+        // the guest and the EXTERNAL_INTERRUPT exits through which the host took the pCPUs (the tick that ended each
+        // slice), each cost.vm_exit_entry + cost.kvm_exit_handling of host_exit paid as its vCPU runs again: all but
+        // those of the vCPUs still waiting, or still in that exit, when the run ends.
         var r = ScenarioRuns.Run(ThreeBusyVcpus, "sync", $"host.pcpus={pcpus}");
         var t = r.SimulatedNs;
         Assert.Equal((3 - pcpus) * t, r.VcpuStealNs);
-        Assert.Equal(pcpus * t, r.VcpuGuestNs);
+        Assert.Equal(pcpus * t, r.VcpuGuestNs + r.VcpuHostExitNs);
+        var exit = Costs.CostModel.Default.SimpleExit;
+        var exits = r.Counters.Exits[ExitReason.ExternalInterrupt];
+        Assert.Equal(exits, r.Counters.Exits.Total);
+        Assert.True(pcpus == 3 || exits > 0, "no exit took a pCPU");
+        Assert.InRange((exits * exit) - r.VcpuHostExitNs, 0, 3 * exit);
     }
 
     [Theory]
@@ -74,8 +82,8 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         var on = ScenarioRuns.Run(ThreeBusyVcpus, "sync", "host.pcpus=1");
         var off = ScenarioRuns.Run(ThreeBusyVcpus, "sync", "host.pcpus=1", "guest.steal_time=false");
         Assert.Equal(on.VcpuStealNs, off.VcpuStealNs);
-        Assert.Equal(on.VcpuGuestNs, SumCpu(on));
-        Assert.Equal(off.VcpuGuestNs + off.VcpuStealNs, SumCpu(off));
+        Assert.Equal(on.VcpuGuestNs + on.VcpuHostExitNs, SumCpu(on));
+        Assert.Equal(off.VcpuGuestNs + off.VcpuHostExitNs + off.VcpuStealNs, SumCpu(off));
     }
 
     /// <summary>
