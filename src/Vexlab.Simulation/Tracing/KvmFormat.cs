@@ -166,6 +166,13 @@ public static class KvmFormat
                 break;
             }
 
+            case TraceKind.SchedMigrateTask:
+            {
+                var t = threads ?? new TraceThreads(Math.Max(r.Vcpu + 1, 1), 0);
+                sb.Append(Inv, $"comm={Comm(t.VcpuComm(r.Vcpu, r.Pcpu))} pid={t.VcpuPid(r.Vcpu)} prio={TraceThreads.DefaultPrio} orig_cpu={r.Value} dest_cpu={r.Pcpu}");
+                break;
+            }
+
             default:
                 return null;
         }

@@ -70,6 +70,9 @@ public sealed class KvmTracepoints
     private readonly long[] _cpuLast;
     private readonly long[] _pcpuLast;
     private readonly int[] _pcpuOf;
+
+    // Per vCPU thread, the pCPU it is on (task_cpu: where it last ran, or where its wakeup moved it; -1: never ran).
+    private readonly int[] _taskCpu;
     private readonly List<TraceRecord>?[] _pending;
     private readonly int[] _exitPage;
     private readonly bool[] _resolveContinue;
@@ -111,6 +114,8 @@ public sealed class KvmTracepoints
         _pcpuLast = new long[threads.Pcpus];
         _pcpuOf = new int[vcpus];
         Array.Fill(_pcpuOf, -1);
+        _taskCpu = new int[vcpus];
+        Array.Fill(_taskCpu, -1);
         _pending = new List<TraceRecord>?[vcpus];
         _irqWindowForNmi = new bool[vcpus];
         _nmiWindowForNmi = new bool[vcpus];
@@ -756,6 +761,13 @@ public sealed class KvmTracepoints
             _pcpuOf[prev] = -1;
         }
 
+        if (next >= 0)
+        {
+            // A queued thread that a pCPU other than its last one picks was moved there first (the idle or newidle
+            // balance's detach_task -> set_task_cpu, on that pCPU, before the switch); one its wakeup moved is there already.
+            Migrate(s, next, pcpu, prev);
+        }
+
         _sink.Write(TraceRecord.At(s, TraceKind.SchedSwitch, next) with { Pcpu = pcpu, PrevVcpu = prev, PrevState = prevState });
         if (next >= 0)
         {
@@ -785,7 +797,33 @@ public sealed class KvmTracepoints
 
         var s = Math.Max(Math.Min(t, EndLimitNs), _pcpuLast[pcpu]);
         _pcpuLast[pcpu] = s;
+
+        // try_to_wake_up: select_task_rq chose target_cpu; if that is not the thread's task_cpu, set_task_cpu moves it
+        // (sched_migrate_task) before ttwu_queue wakes it there (sched_wakeup). A thread that never ran has no CPU to
+        // leave: its first switch-in places it.
+        if (_taskCpu[v] >= 0)
+        {
+            Migrate(s, v, pcpu, current);
+        }
+
         _sink.Write(TraceRecord.At(s, TraceKind.SchedWakeup, v) with { Pcpu = pcpu, PrevVcpu = current });
+    }
+
+    /// <summary>
+    /// vCPU <paramref name="v"/>'s thread goes to pCPU <paramref name="pcpu"/>: if it last ran on another (task_cpu), a
+    /// sched_migrate_task there at <paramref name="s"/>, recorded by <paramref name="current"/>, the thread running there
+    /// (-1: idle), once per move. Its first run is no move: the thread had no CPU of the ones it shares before.
+    /// </summary>
+    private void Migrate(long s, int v, int pcpu, int current)
+    {
+        var from = _taskCpu[v];
+        _taskCpu[v] = pcpu;
+        if (from < 0 || from == pcpu)
+        {
+            return;
+        }
+
+        _sink!.Write(TraceRecord.At(s, TraceKind.SchedMigrateTask, v) with { Pcpu = pcpu, PrevVcpu = current, Value = from });
     }
 
     private long StampCpu(int cpu, long t)

@@ -157,7 +157,9 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
             case TraceKind.SchedSwitch:
                 PcpuSwitch(r);
                 break;
-            case TraceKind.TaskWork or TraceKind.VcpuTime or TraceKind.SchedWakeup:
+            case TraceKind.TaskWork or TraceKind.VcpuTime or TraceKind.SchedWakeup or TraceKind.SchedMigrateTask:
+                // Chrome trace JSON has no scheduler events (Perfetto reads sched_wakeup and sched_migrate_task only from
+                // ftrace data in its protobuf format): a move shows as the thread's next slice on another pCPU's track.
                 break;
             default:
                 Instant(r);

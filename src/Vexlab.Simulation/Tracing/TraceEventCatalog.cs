@@ -92,6 +92,20 @@ public static class TraceEventCatalog
     ],
         "\"comm=%s pid=%d prio=%d target_cpu=%03d\", REC->comm, REC->pid, REC->prio, REC->target_cpu");
 
+    /// <summary>
+    /// sched_migrate_task (include/trace/events/sched.h, 6.x; set_task_cpu fires it when a task's CPU changes): comm, pid,
+    /// prio, orig_cpu, dest_cpu.
+    /// </summary>
+    public static TraceEventFormat SchedMigrateTask { get; } = new(SchedSystem, "sched_migrate_task", 314,
+    [
+        new("char", "comm[16]", 8, 16, false),
+        new("pid_t", "pid", 24, 4, true),
+        new("int", "prio", 28, 4, true),
+        new("int", "orig_cpu", 32, 4, true),
+        new("int", "dest_cpu", 36, 4, true),
+    ],
+        "\"comm=%s pid=%d prio=%d orig_cpu=%d dest_cpu=%d\", REC->comm, REC->pid, REC->prio, REC->orig_cpu, REC->dest_cpu");
+
     public static TraceEventFormat KvmExit { get; } = new(KvmSystem, "kvm_exit", 1501,
     [
         new("unsigned int", "exit_reason", 8, 4, false),
@@ -277,7 +291,7 @@ public static class TraceEventCatalog
     [
         KvmExit, KvmEntry, KvmHypercall, KvmInjVirq, KvmInjException, KvmPageFault, KvmMsr, KvmApicAcceptIrq,
         KvmTryAsyncGetPage, KvmAsyncPfRepeatedFault, KvmAsyncPfNotPresent, KvmAsyncPfReady, KvmAsyncPfCompleted,
-        VeDelivered, VeResolveEpt, VeWakeup, GuestFault, GuestFaultDone, SchedSwitch, SchedWakeup,
+        VeDelivered, VeResolveEpt, VeWakeup, GuestFault, GuestFaultDone, SchedSwitch, SchedWakeup, SchedMigrateTask,
     ];
 
     /// <summary>The tracepoint a record kind fires, or null for timeline-only kinds.</summary>
@@ -303,6 +317,7 @@ public static class TraceEventCatalog
         TraceKind.FaultEnd => GuestFaultDone,
         TraceKind.SchedSwitch => SchedSwitch,
         TraceKind.SchedWakeup => SchedWakeup,
+        TraceKind.SchedMigrateTask => SchedMigrateTask,
         TraceKind.Violation or TraceKind.Marker or TraceKind.ReplayStep => Print,
         _ => null,
     };
@@ -440,6 +455,17 @@ public static class TraceEventCatalog
                 I32(d, 24, t.VcpuPid(r.Vcpu));
                 I32(d, 28, TraceThreads.DefaultPrio);
                 I32(d, 32, r.Pcpu);
+                break;
+            }
+
+            case TraceKind.SchedMigrateTask:
+            {
+                var t = threads ?? new TraceThreads(Math.Max(r.Vcpu + 1, 1), 0);
+                Comm(d, 8, t.VcpuComm(r.Vcpu, r.Pcpu));
+                I32(d, 24, t.VcpuPid(r.Vcpu));
+                I32(d, 28, TraceThreads.DefaultPrio);
+                I32(d, 32, (int)r.Value);
+                I32(d, 36, r.Pcpu);
                 break;
             }
 

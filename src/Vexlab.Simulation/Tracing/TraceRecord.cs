@@ -85,6 +85,13 @@ public enum TraceKind
     /// recorded on that pCPU by the thread running there (<see cref="TraceRecord.PrevVcpu"/>, -1: the idle task).
     /// </summary>
     SchedWakeup,
+
+    /// <summary>
+    /// sched:sched_migrate_task of vCPU <see cref="TraceRecord.Vcpu"/>'s thread from orig_cpu <see cref="TraceRecord.Value"/>
+    /// (the pCPU it last ran on) to dest_cpu <see cref="TraceRecord.Pcpu"/>, recorded on dest_cpu by the thread running there
+    /// (<see cref="TraceRecord.PrevVcpu"/>, -1: the idle task), as set_task_cpu fires it when the thread is moved there.
+    /// </summary>
+    SchedMigrateTask,
 }
 
 /// <summary>
@@ -177,10 +184,10 @@ public readonly record struct TraceRecord
 
     public string? Label { get; init; }
 
-    /// <summary>For <see cref="TraceKind.SchedSwitch"/> and <see cref="TraceKind.SchedWakeup"/>: the pCPU.</summary>
+    /// <summary>For <see cref="TraceKind.SchedSwitch"/> and <see cref="TraceKind.SchedWakeup"/>: the pCPU; for <see cref="TraceKind.SchedMigrateTask"/>: dest_cpu.</summary>
     public int Pcpu { get; init; }
 
-    /// <summary>For <see cref="TraceKind.SchedSwitch"/>: the vCPU whose thread leaves the pCPU; for <see cref="TraceKind.SchedWakeup"/>: the one running there; -1: the idle task.</summary>
+    /// <summary>For <see cref="TraceKind.SchedSwitch"/>: the vCPU whose thread leaves the pCPU; for <see cref="TraceKind.SchedWakeup"/> and <see cref="TraceKind.SchedMigrateTask"/>: the one running there; -1: the idle task.</summary>
     public int PrevVcpu { get; init; }
 
     /// <summary>For <see cref="TraceKind.SchedSwitch"/>: prev_state as __trace_sched_switch_state gives it (<see cref="SchedState"/>).</summary>

@@ -94,7 +94,7 @@ public sealed class TraceThreads
 /// <summary>
 /// Files a writer's records on CPUs: a worker's on its own CPU; a vCPU's on its own CPU, or, on shared pCPUs, on the
 /// pCPU its thread was last switched in on (the <see cref="TraceKind.SchedSwitch"/> records say which); a
-/// sched_switch or sched_wakeup on the pCPU it names, recorded by the thread running there (common_pid: the
+/// sched_switch, sched_wakeup or sched_migrate_task on the pCPU it names, recorded by the thread running there (common_pid: the
 /// switch's prev, 0 for the idle task).
 /// </summary>
 public sealed class TraceCpuMap
@@ -116,7 +116,7 @@ public sealed class TraceCpuMap
     /// <summary>The CPU <paramref name="r"/> goes on and the pid that records it.</summary>
     public (int Cpu, int Pid) Place(in TraceRecord r)
     {
-        if (r.Kind is TraceKind.SchedSwitch or TraceKind.SchedWakeup)
+        if (r.Kind is TraceKind.SchedSwitch or TraceKind.SchedWakeup or TraceKind.SchedMigrateTask)
         {
             var cpu = Math.Clamp(r.Pcpu, 0, _threads.Cpus - 1);
             if (r.Kind == TraceKind.SchedSwitch && r.Vcpu >= 0 && r.Vcpu < _vcpuCpu.Length)
