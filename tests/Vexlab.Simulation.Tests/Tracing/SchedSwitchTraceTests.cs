@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Vexlab.Model.Machine;
 using Vexlab.Scenarios.Documents;
@@ -227,8 +228,101 @@ public sealed partial class SchedSwitchTraceTests
 
     private static (List<TraceRecord> Records, TraceThreads Threads) RunFaultingAndBusy(string protocol)
     {
+        var (sink, threads) = RunFaultingAndBusySink(protocol);
+        return (sink.Records, threads);
+    }
+
+    private static (RecordingSink Sink, TraceThreads Threads) RunFaultingAndBusySink(string protocol)
+    {
         var (_, sink, sim) = Laws.ScenarioRuns.RunTracedSimulator(FaultingAndBusyVcpus, protocol, "host.pcpus=2");
-        return (sink.Records, new TraceThreads(4, sim.Machine.WorkCapacity, pcpus: 2));
+        return (sink, new TraceThreads(4, sim.Machine.WorkCapacity, pcpus: 2));
+    }
+
+    /// <summary>A Chrome trace timestamp (microseconds, three decimals) in ns, exactly.</summary>
+    private static long Ns(JsonElement e)
+    {
+        var raw = e.GetRawText();
+        var dot = raw.IndexOf('.', StringComparison.Ordinal);
+        return dot < 0
+            ? long.Parse(raw, CultureInfo.InvariantCulture) * 1000
+            : (long.Parse(raw[..dot], CultureInfo.InvariantCulture) * 1000) + long.Parse(raw[(dot + 1)..].PadRight(3, '0')[..3], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// The Perfetto trace of a run on shared pCPUs puts each turn of a vCPU thread on the pCPU the ftrace text of the same
+    /// run says it ran on: per pCPU track (host pid, tid 2000 + pCPU, named "pCPU N"), the slices are the ftrace text's
+    /// switch-ins of vCPU threads there, in order, named for the thread, starting at the switch (to the ftrace line's
+    /// microsecond) and ending at the pCPU's next switch or the run's end; and every kvm line of a vCPU lies inside one
+    /// of its slices on that pCPU.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(AllProtocols))]
+    public void Perfetto_PutsEachTurnOnThePcpuTheFtraceTextSays(string protocol)
+    {
+        var (sink, threads) = RunFaultingAndBusySink(protocol);
+        var text = BuiltinTraces.Text(sink.Records, threads).Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
+        using var doc = JsonDocument.Parse(PerfettoBuiltinTests.Write(sink, threads.Vcpus, threads.Workers));
+
+        // The ftrace text's turns: per pCPU, (vCPU, start us, end us) from each switch-in of a vCPU thread to the next switch.
+        var fromText = new List<(int Vcpu, long Start, long End)>[2] { [], [] };
+        var kvm = new List<(int Vcpu, int Cpu, long Us)>();
+        foreach (var line in text)
+        {
+            var m = LineRegex().Match(line);
+            Assert.True(m.Success, line);
+            var cpu = int.Parse(m.Groups["cpu"].Value, CultureInfo.InvariantCulture);
+            var pid = int.Parse(m.Groups["pid"].Value, CultureInfo.InvariantCulture);
+            var at = line.IndexOf("] ", StringComparison.Ordinal) + 2;
+            var stamp = line[at..line.IndexOf(": ", at, StringComparison.Ordinal)].Trim().Split('.');
+            var us = (long.Parse(stamp[0], CultureInfo.InvariantCulture) * 1_000_000) + long.Parse(stamp[1], CultureInfo.InvariantCulture);
+            if (m.Groups["event"].Value == "sched_switch")
+            {
+                if (fromText[cpu].Count > 0 && fromText[cpu][^1].End < 0)
+                {
+                    fromText[cpu][^1] = fromText[cpu][^1] with { End = us };
+                }
+
+                var next = int.Parse(line[(line.LastIndexOf("next_pid=", StringComparison.Ordinal) + 9)..].Split(' ')[0], CultureInfo.InvariantCulture);
+                if (next != 0)
+                {
+                    fromText[cpu].Add((next - threads.BasePid, us, -1));
+                }
+            }
+            else if (m.Groups["event"].Value.StartsWith("kvm_", StringComparison.Ordinal) && cpu < 2 && pid - threads.BasePid is >= 0 and < 4)
+            {
+                kvm.Add((pid - threads.BasePid, cpu, us));
+            }
+        }
+
+        var events = doc.RootElement.GetProperty("traceEvents").EnumerateArray().ToList();
+        var endUs = (sink.EndNs + 500) / 1000;
+        for (var p = 0; p < 2; p++)
+        {
+            var tid = PerfettoTraceWriter.PcpuTidBase + p;
+            Assert.Contains(events, e => e.GetProperty("ph").GetString() == "M" && e.GetProperty("name").GetString() == "thread_name"
+                && e.GetProperty("pid").GetInt32() == PerfettoTraceWriter.HostPid && e.GetProperty("tid").GetInt32() == tid
+                && e.GetProperty("args").GetProperty("name").GetString() == $"pCPU {p}");
+            var slices = events
+                .Where(e => e.GetProperty("ph").GetString() == "X" && e.GetProperty("pid").GetInt32() == PerfettoTraceWriter.HostPid && e.GetProperty("tid").GetInt32() == tid)
+                .Select(e => (Name: e.GetProperty("name").GetString(), Start: Ns(e.GetProperty("ts")), End: Ns(e.GetProperty("ts")) + Ns(e.GetProperty("dur"))))
+                .OrderBy(x => x.Start)
+                .ToList();
+            var turns = fromText[p].Select(x => x with { End = x.End < 0 ? endUs : x.End }).ToList();
+            Assert.True(turns.Count > 1, $"{protocol}: pCPU {p} ran {turns.Count} turns");
+            Assert.Equal(turns.Count, slices.Count);
+            for (var i = 0; i < turns.Count; i++)
+            {
+                Assert.Equal($"CPU {turns[i].Vcpu}/KVM", slices[i].Name);
+                Assert.Equal(turns[i].Start, (slices[i].Start + 500) / 1000);
+                Assert.Equal(turns[i].End, (slices[i].End + 500) / 1000);
+            }
+        }
+
+        // Each vCPU's kvm line lies in one of its turns on the pCPU it is filed on.
+        foreach (var (vcpu, cpu, us) in kvm)
+        {
+            Assert.Contains(fromText[cpu], t => t.Vcpu == vcpu && t.Start <= us && (t.End < 0 || us <= t.End));
+        }
     }
 
     [GeneratedRegex(@"^comm=(?<comm>.+) pid=(?<pid>\d+) prio=120 orig_cpu=(?<orig>\d+) dest_cpu=(?<dest>\d+)$")]
