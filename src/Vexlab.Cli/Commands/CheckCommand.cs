@@ -486,19 +486,29 @@ public static class CheckCommand
             }
 
             var human = context.Human(target);
-            table.Write(human, context.TableWidth(human, wide));
+            var width = context.TableWidth(human, wide);
+            table.Write(human, width);
+
+            // A verdict under a value no x86 host runs with is a possible execution only of a host that does
+            // what it says; the lines wrap at the table's width, as the text around other tables does.
+            TerminalWidth.WrapText(human, width, () =>
+            {
+                foreach (var (d, names) in departures)
+                {
+                    human.WriteLine($"not KVM on x86: {d.Key}={d.Value} ({string.Join(", ", names)}): {d.Why}");
+                }
+            });
         }
 
-        // A verdict under a value no x86 host runs with is a possible execution only of a host that does what it says.
         // In Markdown a line right after the table would be read as one more row: a blank line, then a list.
         if (markdown && departures.Count > 0)
         {
-            context.HumanWriter(target).WriteLine();
-        }
-
-        foreach (var (d, names) in departures)
-        {
-            context.HumanWriter(target).WriteLine($"{(markdown ? "- " : string.Empty)}not KVM on x86: {d.Key}={d.Value} ({string.Join(", ", names)}): {d.Why}");
+            var w = context.HumanWriter(target);
+            w.WriteLine();
+            foreach (var (d, names) in departures)
+            {
+                w.WriteLine($"- not KVM on x86: {d.Key}={d.Value} ({string.Join(", ", names)}): {d.Why}");
+            }
         }
 
         var doc = ResultDocument.Create();
