@@ -120,7 +120,7 @@ public sealed partial class Machine
             buffer[n++] = new MachineAction(ActionKind.Unblock, vb, 0);
         }
 
-        if (g.NmiBudget > 0 && cpu.NmiPending == 0 && (_config.NmiVcpu < 0 || _config.NmiVcpu == v))
+        if (g.NmiBudget > 0 && cpu.NmiPending < NmiLimit(v) && (_config.NmiVcpu < 0 || _config.NmiVcpu == v))
         {
             buffer[n++] = new MachineAction(ActionKind.RaiseNmi, vb, 0);
         }
@@ -178,7 +178,7 @@ public sealed partial class Machine
             ActionKind.DeliverNmi => CanDeliverNmi(v),
             ActionKind.Dequeue => CanDequeue(v, action.Arg),
             ActionKind.Complete => action.Arg < _workCapacity && WorkRef(action.Arg).Kind != WorkKind.Free && WorkRef(action.Arg).Status == WorkStatus.InFlight,
-            ActionKind.RaiseNmi => GlobalsRef.NmiBudget > 0 && VcpuRef(v).NmiPending == 0 && (_config.NmiVcpu < 0 || _config.NmiVcpu == v),
+            ActionKind.RaiseNmi => GlobalsRef.NmiBudget > 0 && VcpuRef(v).NmiPending < NmiLimit(v) && (_config.NmiVcpu < 0 || _config.NmiVcpu == v),
             ActionKind.Tick => GlobalsRef.TickBudget > 0,
             ActionKind.Truncate => GlobalsRef.TruncateBudget > 0 && GlobalsRef.Truncated == 0,
             ActionKind.Reenable => GlobalsRef.ReenableBudget > 0,
@@ -438,7 +438,7 @@ public sealed partial class Machine
         ref var cpu = ref VcpuRef(v);
         // An NMI held behind an interrupt window (vmx_enable_nmi_window found STI blocking) is not injected
         // when the shadow ends: KVM waits for that window's exit or for KVM_REQ_EVENT.
-        return cpu.NmiPending == 1 && cpu.NmiIrqWindow == 0 && Deliverable(cpu.Run)
+        return cpu.NmiPending != 0 && cpu.NmiIrqWindow == 0 && Deliverable(cpu.Run)
             && EventBlocking.CanAcceptNmi(ArchState(v), _guest.StiBlocksNmi);
     }
 }

@@ -87,7 +87,9 @@ public sealed partial class Machine
         where TSink : IModelEventSink
     {
         ref var cpu = ref VcpuRef(v);
-        cpu.NmiPending = 0;
+        // kvm_check_and_inject_events: --nmi_pending for the one injected; a second still pending waits for the
+        // NMI window (enable_nmi_window with no STI shadow after the delivery): the handler's IRET.
+        cpu.NmiPending--;
         cpu.NmiIrqWindow = 0;
         WakeFromHalt(v, ref sink);
         PushFrame(v, HandlerProgram.Nmi, FrameEvent.Nmi, 0);

@@ -708,24 +708,38 @@ public sealed partial class Machine
     {
         Spend(ref GlobalsRef.NmiBudget);
         ref var cpu = ref VcpuRef(v);
-        cpu.NmiPending = 1;
+
+        // kvm_inject_nmi -> nmi_queued++, KVM_REQ_NMI and a kick; process_nmi adds the queued NMI to
+        // nmi_pending, capped at NmiLimit, and makes KVM_REQ_EVENT. The guest runs no instruction in
+        // between, so its state now is KVM's then.
+        cpu.NmiPending = (byte)Math.Min(cpu.NmiPending + 1, NmiLimit(v));
         sink.On(new ModelEvent(ModelEventKind.External, (byte)v, cpu.CurrentTask, (byte)ActionKind.RaiseNmi, 0, -1));
 
-        // kvm_inject_nmi -> KVM_REQ_NMI and a kick; process_nmi makes KVM_REQ_EVENT, and
-        // kvm_check_and_inject_events injects the NMI if vmx_nmi_allowed, else calls enable_nmi_window.
-        // vmx_enable_nmi_window asks for an interrupt window when the guest has blocking by STI (SDM
-        // Vol. 3C 25.2: NMI-window exiting may be held off by STI blocking), whether or not the guest
-        // also blocks NMIs. The guest runs no instruction in between, so its state now is KVM's then.
+        // KVM_REQ_EVENT: kvm_check_and_inject_events injects a pending NMI if vmx_nmi_allowed, else calls
+        // enable_nmi_window. vmx_enable_nmi_window asks for an interrupt window when the guest has blocking by
+        // STI (SDM Vol. 3C 25.2: NMI-window exiting may be held off by STI blocking), whether or not the guest
+        // also blocks NMIs. A second NMI that comes while the first waits behind that window after the shadow
+        // ended (sti; cli) has the first injected now, with IF=0 (RequestEvent).
         if (!EventBlocking.CanAcceptNmi(ArchState(v), _guest.StiBlocksNmi) && cpu.Shadow == InterruptShadow.Sti)
         {
             cpu.NmiIrqWindow = 1;
         }
+
+        RequestEvent(v);
 
         if (CanDeliverNmi(v))
         {
             DeliverNmi(v, ref sink);
         }
     }
+
+    /// <summary>
+    /// process_nmi's cap on vcpu->arch.nmi_pending (arch/x86/kvm/x86.c): 1 while the guest blocks NMIs
+    /// (vmx_get_nmi_mask: it is in its NMI handler, before the IRET) or an injection is under way, else 2, one to
+    /// inject at once and one to follow through the NMI window. The model injects in one action, so nmi_injected
+    /// is never seen set. An NMI over the cap is dropped.
+    /// </summary>
+    private int NmiLimit(int v) => VcpuRef(v).NmiBlocked == 1 ? 1 : 2;
 
     /// <summary>
     /// KVM_REQ_EVENT for vCPU <paramref name="v"/>: the next vcpu_enter_guest runs kvm_check_and_inject_events,

@@ -41,6 +41,11 @@ public struct VcpuState
     public byte If;
     public Arch.InterruptShadow Shadow;
     public byte NmiBlocked;
+
+    /// <summary>
+    /// KVM's vcpu->arch.nmi_pending: NMIs raised and not yet injected, 0 to 2 (process_nmi caps it at 1 while the
+    /// guest blocks NMIs, else at 2).
+    /// </summary>
     public byte NmiPending;
 
     /// <summary>Linux exc_nmi's nmi_state: 0 not running, 1 executing, 2 latched.</summary>

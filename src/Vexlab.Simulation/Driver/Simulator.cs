@@ -435,11 +435,11 @@ public sealed partial class Simulator
                     DelayByExit(v, cost);
                 }
             }
-            else if (_m.Vcpu(v).NmiPending == 1 && _tracepoints.InGuestMode(v, _now))
+            else if (_m.Vcpu(v).NmiPending != 0 && _tracepoints.InGuestMode(v, _now))
             {
                 // Another PMI while the guest's NMI still waits for its window: the host NMI exits all
-                // the same (virtual NMIs: the host's are never blocked), and KVM drops the guest's second
-                // one (process_nmi keeps one pending while the guest blocks NMIs). process_nmi requests
+                // the same (virtual NMIs: the host's are never blocked), and KVM drops the guest's extra
+                // one (process_nmi keeps one pending while the guest blocks NMIs, two otherwise). process_nmi requests
                 // KVM_REQ_EVENT: KVM asks again for a window, as the guest's interruptibility state is now.
                 DelayByExit(v, BlockedNmiExit(v, _now));
                 _tracepoints.NmiWindowAsked(v, StiBlocking(v));

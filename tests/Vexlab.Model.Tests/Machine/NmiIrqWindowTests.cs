@@ -30,6 +30,15 @@ public sealed class NmiIrqWindowTests
 
         /// <summary>The vCPU's access to a host-absent page with IF=0: an EPT violation stalled synchronously.</summary>
         SyncEptViolation,
+
+        /// <summary>
+        /// A second NMI after SECOND: kvm_inject_nmi, then process_nmi raises nmi_pending to 2 (the guest does not
+        /// block NMIs) and makes KVM_REQ_EVENT.
+        /// </summary>
+        SecondNmi,
+
+        /// <summary>A second NMI at once, still in the shadow of the first STI: KVM asks for the interrupt window again.</summary>
+        SecondNmiInShadow,
     }
 
     /// <summary>
@@ -55,6 +64,16 @@ public sealed class NmiIrqWindowTests
     // the NMI still waits for the second STI: SECOND, compute, the touch that stalls, its retry once the page is in,
     // compute, sti, compute.
     [InlineData("kvm-pf-int", MicroOp.Cli, Between.SyncEptViolation, 7)]
+    // sti; cli, then a second NMI: process_nmi makes KVM_REQ_EVENT, and kvm_check_and_inject_events finds the
+    // shadow over: one NMI is injected with IF=0, the other waits for the NMI window (the handler's IRET).
+    [InlineData("sync", MicroOp.Cli, Between.SecondNmi, -1)]
+    [InlineData("kvm-pf", MicroOp.Cli, Between.SecondNmi, -1)]
+    [InlineData("kvm-pf-int", MicroOp.Cli, Between.SecondNmi, -1)]
+    // sti; nop with the second NMI still in the shadow: vmx_enable_nmi_window asks for the interrupt window again,
+    // which opens after the shadowed instruction with IF=1; both NMIs are pending then.
+    [InlineData("kvm-pf-int", MicroOp.Compute, Between.SecondNmiInShadow, 1)]
+    // sti; cli with the second NMI in the shadow: the window still waits for the second STI, as with one NMI.
+    [InlineData("kvm-pf-int", MicroOp.Cli, Between.SecondNmiInShadow, 5)]
     public void An_NMI_that_found_an_STI_shadow_waits_for_the_interrupt_window_vmx_enable_nmi_window(
         string protocol, MicroOp second, Between between, int stepsUntilDeliverable)
     {
@@ -62,8 +81,9 @@ public sealed class NmiIrqWindowTests
         Instr[] code = touch
             ? [Op(MicroOp.Cli), Op(MicroOp.Sti), Op(second), Op(MicroOp.Compute), KTouch(0), Op(MicroOp.Compute), Op(MicroOp.Sti), Op(MicroOp.Compute), Op(MicroOp.Compute)]
             : [Op(MicroOp.Cli), Op(MicroOp.Sti), Op(second), Op(MicroOp.Compute), Op(MicroOp.Compute), Op(MicroOp.Sti), Op(MicroOp.Compute), Op(MicroOp.Compute)];
+        var twoNmis = between is Between.SecondNmi or Between.SecondNmiInShadow;
         var m = Build(protocol, [Spinner("k", TaskMode.Kernel, 0, code)], absentCount: touch ? 1 : 0,
-            absent: HostPage.AbsentIo, bounds: new ExternalBounds(1, between == Between.Tick ? 1 : 0, 0, 0));
+            absent: HostPage.AbsentIo, bounds: new ExternalBounds(twoNmis ? 2 : 1, between == Between.Tick ? 1 : 0, 0, 0));
         var s = new Script(m);
         StepToTask(s, MicroOp.Sti, occurrence: 1);
         s.Do(ActionKind.Step);
@@ -84,6 +104,30 @@ public sealed class NmiIrqWindowTests
             return;
         }
 
+        if (between == Between.SecondNmi)
+        {
+            s.Do(ActionKind.Step); // SECOND (cli): IF=0, the shadow is over; the NMI still waits.
+            Assert.False(s.IsEnabled(ActionKind.DeliverNmi));
+            var events = s.Do(ActionKind.RaiseNmi);
+
+            // The raise itself injects one (the NMI is taken before the next instruction, SDM Vol. 3A 6.9).
+            Assert.Contains(events, e => e.Kind == ModelEventKind.NmiDelivered);
+            Assert.Equal(0, m.Vcpu(0).If);
+            Assert.Equal(1, m.Vcpu(0).NmiBlocked);
+            Assert.Equal(1, m.Vcpu(0).NmiPending);
+            Assert.Equal(0, m.Vcpu(0).NmiIrqWindow);
+            AssertSecondNmiAfterIret(s);
+            return;
+        }
+
+        if (between == Between.SecondNmiInShadow)
+        {
+            s.Do(ActionKind.RaiseNmi);
+            Assert.Equal(2, m.Vcpu(0).NmiPending);
+            Assert.Equal(1, m.Vcpu(0).NmiIrqWindow);
+            Assert.False(s.IsEnabled(ActionKind.DeliverNmi));
+        }
+
         for (var i = 1; i <= 16; i++)
         {
             if (m.Vcpu(0).Run == RunState.HostStalled)
@@ -99,11 +143,59 @@ public sealed class NmiIrqWindowTests
                 Assert.Equal(1, m.Vcpu(0).If);
                 s.Do(ActionKind.DeliverNmi);
                 Assert.Equal(0, m.Vcpu(0).NmiIrqWindow);
+                if (twoNmis)
+                {
+                    AssertSecondNmiAfterIret(s);
+                }
+
                 return;
             }
         }
 
         Assert.Fail("the NMI never became deliverable");
+    }
+
+    /// <summary>
+    /// process_nmi (arch/x86/kvm/x86.c) caps nmi_pending at 1 while the guest blocks NMIs (vmx_get_nmi_mask): one
+    /// NMI in service and one pending after it. A third NMI then is dropped, so no action raises it.
+    /// </summary>
+    [Fact]
+    public void A_second_NMI_while_one_is_in_service_stays_pending_and_a_third_is_dropped_process_nmi()
+    {
+        var m = Build("kvm-pf-int", [Spinner("k", TaskMode.Kernel, 0, Op(MicroOp.Compute), Op(MicroOp.Compute))], absentCount: 0,
+            bounds: new ExternalBounds(3, 0, 0, 0));
+        var s = new Script(m);
+        StepToTask(s, MicroOp.Compute, occurrence: 1);
+        s.Do(ActionKind.RaiseNmi);
+        Assert.Equal(1, m.Vcpu(0).NmiBlocked);
+        Assert.Equal(0, m.Vcpu(0).NmiPending);
+
+        s.Do(ActionKind.RaiseNmi);
+        Assert.Equal(1, m.Vcpu(0).NmiPending);
+        Assert.False(s.IsEnabled(ActionKind.DeliverNmi));
+        Assert.False(s.IsEnabled(ActionKind.RaiseNmi));
+        AssertSecondNmiAfterIret(s);
+    }
+
+    /// <summary>
+    /// The NMI left pending after an injection comes through the NMI window kvm_check_and_inject_events asks for
+    /// (enable_nmi_window: no STI shadow after the delivery): after the handler's IRET, not before.
+    /// </summary>
+    private static void AssertSecondNmiAfterIret(Script s)
+    {
+        var m = s.Machine;
+        Assert.Equal(1, m.Vcpu(0).NmiPending);
+        for (var i = 0; i < 64 && m.Vcpu(0).NmiBlocked == 1; i++)
+        {
+            Assert.False(s.IsEnabled(ActionKind.DeliverNmi));
+            s.Do(ActionKind.Step);
+        }
+
+        Assert.Equal(0, m.Vcpu(0).NmiBlocked);
+        Assert.True(s.IsEnabled(ActionKind.DeliverNmi));
+        s.Do(ActionKind.DeliverNmi);
+        Assert.Equal(0, m.Vcpu(0).NmiPending);
+        Assert.Equal(1, m.Vcpu(0).NmiBlocked);
     }
 
     /// <summary>
