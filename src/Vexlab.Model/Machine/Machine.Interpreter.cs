@@ -124,27 +124,28 @@ public sealed partial class Machine
     /// <summary>
     /// 5.7's kvm_async_pf_task_wait (the kvm-pf guest only; 6bca69ada4bc replaced it):
     /// <c>n.halted = is_idle_task(current) || (IS_ENABLED(CONFIG_PREEMPT_COUNT) ? preempt_count() > 1
-    /// || rcu_preempt_depth() : interrupt_kernel)</c>. The bucket's raw_spin_lock is the one count it
-    /// holds itself, so any count of the interrupted context (preempt, hardirq, NMI) halts; the
-    /// interrupted context's IF is not read, so kernel code with IF=0 and no count sleeps.
+    /// || rcu_preempt_depth() : interrupt_kernel)</c>. guest.config_preempt stands for CONFIG_PREEMPTION,
+    /// which selects CONFIG_PREEMPT_COUNT. With it, the bucket's raw_spin_lock is the one count the wait
+    /// holds itself, so any count of the interrupted context (preempt, hardirq, NMI) halts, and the
+    /// interrupted context's IF is not read: kernel code with IF=0 and no count sleeps. Without it, every
+    /// kernel context halts (interrupt_kernel is do_async_page_fault's !user_mode(regs)).
     /// </summary>
     private bool CannotSchedule(int t)
     {
         ref var task = ref TaskRef(t);
-        if (IsIdle(t) || task.PreemptCount > 0 || task.RcuDepth > 0 || !InTaskContext(t, task.Depth - 1))
+        if (IsIdle(t))
         {
             return true;
+        }
+
+        if (!_guest.ConfigPreempt)
+        {
+            return !InterruptedUser(t);
         }
 
         // A trace point's probe runs under preempt_disable_notrace (__DO_TRACE,
         // include/linux/tracepoint.h): a fault in it holds a count, so it halts.
-        if (InterruptedTracePoint(t))
-        {
-            return true;
-        }
-
-        // Without CONFIG_PREEMPT_COUNT: interrupt_kernel, i.e. !user_mode(regs).
-        return !_guest.ConfigPreempt && !InterruptedUser(t);
+        return task.PreemptCount > 0 || task.RcuDepth > 0 || !InTaskContext(t, task.Depth - 1) || InterruptedTracePoint(t);
     }
 
     /// <summary>True when the context the top frame interrupted is stopped in a trace point (its probe faulted).</summary>
@@ -730,7 +731,8 @@ public sealed partial class Machine
         if (page >= 0 && FaultHandlerDisabled(t))
         {
             // do_user_addr_fault: faulthandler_disabled() (pagefault_disable() as in
-            // copy_from_user_nmi, or in_atomic(): NMI, hard IRQ, preempt count) goes to
+            // copy_from_user_nmi, or in_atomic(): NMI, hard IRQ, a preempt count with
+            // CONFIG_PREEMPT_COUNT) goes to
             // bad_area_nosemaphore: no page is mapped; the access takes its exception-table fixup.
             FixupOrDie(v, t, ref sink);
             f.Pc++;
@@ -828,8 +830,9 @@ public sealed partial class Machine
     }
 
     /// <summary>
-    /// faulthandler_disabled() for the context the top #PF frame interrupted: kernel code in an
-    /// NMI or interrupt handler, or with a preempt count (in_atomic()), or a trace point's probe.
+    /// faulthandler_disabled() (include/linux/uaccess.h: <c>pagefault_disabled() || in_atomic()</c>) for the
+    /// context the top #PF frame interrupted: kernel code in an NMI or interrupt handler, a trace point's probe,
+    /// or, with CONFIG_PREEMPT_COUNT, code holding a preempt count.
     /// </summary>
     private bool FaultHandlerDisabled(int t)
     {
@@ -839,11 +842,30 @@ public sealed partial class Machine
             return false;
         }
 
+        // in_atomic() is preempt_count() != 0. nmi_enter() and irq_enter() add their counts to it whatever the
+        // configuration (__preempt_count_add), and copy_from_user_nmi() runs under pagefault_disable(), a
+        // per-task count (current->pagefault_disabled) of its own.
+        if (!InTaskContext(t, task.Depth - 1))
+        {
+            return true;
+        }
+
         // A probe runs under preempt_disable_notrace() (__DO_TRACE, include/linux/tracepoint.h), the
         // count CannotSchedule reads too, and one that reads memory does so with a *_nofault helper
-        // (copy_from_user_nofault, under pagefault_disable()): faulthandler_disabled() is true, and
-        // do_user_addr_fault goes to bad_area_nosemaphore and the exception-table fixup.
-        return task.PreemptCount > 0 || !InTaskContext(t, task.Depth - 1) || InterruptedTracePoint(t);
+        // (copy_from_user_nofault, under pagefault_disable()): faulthandler_disabled() is true with or
+        // without the preempt count, and do_user_addr_fault goes to bad_area_nosemaphore and the
+        // exception-table fixup.
+        if (InterruptedTracePoint(t))
+        {
+            return true;
+        }
+
+        // preempt_disable() and spin_lock() touch preempt_count only with CONFIG_PREEMPT_COUNT (include/linux/
+        // preempt.h: barrier() otherwise), which CONFIG_PREEMPTION selects (guest.config_preempt). Without it,
+        // in_atomic() is false in a spinlock section and do_user_addr_fault goes on to handle_mm_fault. The
+        // other count the model holds, kmap_atomic()'s in MinorFault, comes with pagefault_disable(), but only
+        // the host's EPT violation can happen under it: clear_page() writes through the direct map.
+        return _guest.ConfigPreempt && task.PreemptCount > 0;
     }
 
     private void FixupOrDie<TSink>(int v, int t, ref TSink sink)

@@ -120,6 +120,58 @@ public sealed class KernelPathTests
     }
 
     /// <summary>
+    /// do_user_addr_fault: <c>if (unlikely(faulthandler_disabled() || !mm))</c> goes to bad_area_nosemaphore and
+    /// the exception-table fixup; faulthandler_disabled() is <c>pagefault_disabled() || in_atomic()</c>. A kernel
+    /// access in a preempt_disable() (or spin_lock()) section is in_atomic() only with CONFIG_PREEMPT_COUNT:
+    /// without it preempt_disable() is barrier() and handle_mm_fault maps the page. copy_from_user_nmi() in the
+    /// NMI handler runs under pagefault_disable() and nmi_enter()'s count, so it takes the fixup either way. The
+    /// model used to take the fixup in a preempt-off section whatever guest.config_preempt said.
+    /// </summary>
+    [Theory]
+    [InlineData("sync", "task", true, "map")]
+    [InlineData("sync", "task", false, "map")]
+    [InlineData("sync", "preempt-off", true, "fixup")]
+    [InlineData("sync", "preempt-off", false, "map")]
+    [InlineData("kvm-pf", "preempt-off", false, "map")]
+    [InlineData("kvm-pf-int", "preempt-off", false, "map")]
+    [InlineData("sync", "nmi", true, "fixup")]
+    [InlineData("sync", "nmi", false, "fixup")]
+    public void DoUserAddrFault_FaultHandlerDisabled_CountsPreemptDisableOnlyWithPreemptCount(
+        string protocol, string context, bool configPreempt, string expected)
+    {
+        // Page 1 is resident in the host and not mapped by the guest: the access is a guest #PF that
+        // do_user_addr_fault either maps (a minor fault) or sends to the fixup.
+        var task = context switch
+        {
+            "preempt-off" => Kernel("k", 0, Op(MicroOp.PreemptOff), KTouch(1), Op(MicroOp.PreemptOn)),
+            "task" => Kernel("k", 0, KTouch(1)),
+            _ => Spinner("k", TaskMode.Kernel, 0),
+        };
+        var nmi = context == "nmi";
+        var m = Build(protocol, [task], pages: 2, absentCount: 0,
+            knobs: [("guest.config_preempt", configPreempt ? "true" : "false")],
+            groups: [new PageGroupSpec(1, 1, HostPage.Resident, false, 0, false)],
+            bounds: nmi ? new ExternalBounds(1, 0, 0, 0) : null, nmiTouchPage: nmi ? 1 : -1);
+        var s = new Script(m);
+        if (nmi)
+        {
+            s.Do(ActionKind.RaiseNmi);
+        }
+
+        string? seen = null;
+        for (var i = 0; i < 64 && seen is null; i++)
+        {
+            var events = s.Do(ActionKind.Step);
+            seen = events.Exists(e => e.Kind == ModelEventKind.Fixup) ? "fixup"
+                : events.Exists(e => e.Kind == ModelEventKind.GuestMinorFault) ? "map"
+                : null;
+        }
+
+        Assert.Equal(expected, seen);
+        Assert.Equal(expected == "map" ? PageFlags.GuestPresent : 0, m.Page(1).Flags & PageFlags.GuestPresent);
+    }
+
+    /// <summary>
     /// A trace point's own #PF (the #PF entry's trace point, before a0d14b8909de, on a page the guest
     /// has not mapped): the probe holds preempt_disable_notrace()'s count and reads through a
     /// *_nofault helper, so faulthandler_disabled() is true. do_user_addr_fault maps nothing and the
