@@ -409,7 +409,7 @@ public sealed partial class Machine
                 SleepSchedule(v, t, ref sink);
                 break;
             case MicroOp.ApfWakeLookup:
-                ApfWakeLookup(v, ref f, ref sink);
+                ApfWakeLookup(v, ins.A == 1, ref f, ref sink);
                 f.Pc++;
                 break;
             case MicroOp.ApfAllocDummy:

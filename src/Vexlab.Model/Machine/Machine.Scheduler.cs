@@ -210,8 +210,12 @@ public sealed partial class Machine
         f.Aux = 0;
     }
 
-    /// <summary>kvm_async_pf_task_wake, up to the lock drop: wake-all, wake one, or (no dummies) drop it.</summary>
-    private void ApfWakeLookup<TSink>(int v, ref Frame f, ref TSink sink)
+    /// <summary>
+    /// kvm_async_pf_task_wake, up to the lock drop: wake-all, wake one, or (no dummies) drop it. With
+    /// <paramref name="insertUnderLock"/> (the 5.7 guest, before 0547758a6de3) a missing token's dummy is
+    /// allocated and hashed under the same lock, in this step.
+    /// </summary>
+    private void ApfWakeLookup<TSink>(int v, bool insertUnderLock, ref Frame f, ref TSink sink)
         where TSink : IModelEventSink
     {
         var token = f.R0;
@@ -246,6 +250,11 @@ public sealed partial class Machine
 
         // Without dummy entries (before 2.6.38's design) a wake that comes first is lost.
         f.Aux = _guest.DummyEntries ? (byte)0 : (byte)1;
+        if (insertUnderLock && _guest.DummyEntries)
+        {
+            InsertDummy(v, token, f.R1 == 1);
+            f.Aux = 1;
+        }
     }
 
     /// <summary>After the allocation: re-look-up (0547758a6de3's goto again) or insert the dummy blindly.</summary>
@@ -265,8 +274,12 @@ public sealed partial class Machine
             Violated(SafetyProperty.OneNodePerToken, v, VcpuRef(v).CurrentTask, ref sink);
         }
 
-        InsertNode(new SleepNode { Used = 1, Dummy = 1, Task = f.R1 == 1 ? (byte)1 : (byte)0, Cpu = (byte)v, Token = token });
+        InsertDummy(v, token, f.R1 == 1);
     }
+
+    /// <summary>A dummy node for <paramref name="token"/> (a wake that came before its wait); Task carries the error status.</summary>
+    private void InsertDummy(int v, uint token, bool error) =>
+        InsertNode(new SleepNode { Used = 1, Dummy = 1, Task = error ? (byte)1 : (byte)0, Cpu = (byte)v, Token = token });
 
     /// <summary>
     /// The load balancer may move task <paramref name="t"/> to vCPU <paramref name="v"/>: a

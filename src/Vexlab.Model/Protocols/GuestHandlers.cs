@@ -74,7 +74,7 @@ public static class GuestHandlers
             .Op(MicroOp.Cli)
             .Jump("halt");
         b.Label("ready");
-        Wake(b, "done");
+        Wake57(b);
         b.Label("done").Op(MicroOp.ExitPreempt).Op(MicroOp.Iret)
             .Label("ordinary").Op(MicroOp.MinorFault).Op(MicroOp.Iret);
         return b.Build();
@@ -297,7 +297,14 @@ public static class GuestHandlers
             .Jump("wait");
     }
 
-    /// <summary>kvm_async_pf_task_wake(R0): wake-all, wake one, or drop the lock, allocate and insert a dummy.</summary>
+    /// <summary>
+    /// 5.7's kvm_async_pf_task_wake(R0): wake-all, or, under the bucket's raw_spin_lock, wake one or
+    /// kzalloc(GFP_ATOMIC) and hash a dummy; the lookup and the insert are one step against
+    /// kvm_async_pf_task_wait's. 0547758a6de3 (2022) moved the allocation out of the lock (<see cref="Wake"/>).
+    /// </summary>
+    private static void Wake57(ProgramBuilder b) => b.Op(MicroOp.ApfWakeLookup, 1);
+
+    /// <summary>kvm_async_pf_task_wake(R0) since 0547758a6de3: wake-all, wake one, or drop the lock, allocate and insert a dummy.</summary>
     private static void Wake(ProgramBuilder b, string done)
     {
         b.Op(MicroOp.ApfWakeLookup)

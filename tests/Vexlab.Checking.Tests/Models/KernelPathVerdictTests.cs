@@ -28,6 +28,24 @@ public sealed class KernelPathVerdictTests
     }
 
     /// <summary>
+    /// 5.7's kvm_async_pf_task_wake looks the token up, allocates the dummy (kzalloc(GFP_ATOMIC)) and hashes it
+    /// under one raw_spin_lock; only 0547758a6de3 (2022) dropped the lock for the allocation. In reenable's
+    /// no-stale-dummies trace under kvm-pf the page-ready that finds no waiter leaves its dummy in one step:
+    /// the trace has no allocation step with the lock dropped, and is two steps shorter than with the later
+    /// wake (56 steps).
+    /// </summary>
+    [Fact]
+    public void Reenable_Kvmpf_LeavesTheDummyInOneWakeStep_AsIn57()
+    {
+        var outcome = ModelCheck.Run(CheckRequest.Of("reenable", "kvm-pf", ["no-stale-dummies"]), new CheckerOptions { Workers = 1, TimeLimit = TimeSpan.FromSeconds(60) });
+        var steps = Assert.Single(outcome.Violations).Steps;
+        Assert.Contains(steps, s => s.Text.Contains("ApfWakeLookup", StringComparison.Ordinal));
+        Assert.DoesNotContain(steps, s => s.Text.Contains(nameof(MicroOp.ApfAllocDummy), StringComparison.Ordinal));
+        Assert.DoesNotContain(steps, s => s.Text.Contains(nameof(MicroOp.ApfWakeInsert), StringComparison.Ordinal));
+        Assert.Equal(54, steps.Count);
+    }
+
+    /// <summary>
     /// The built-in cpu-offline model's offline path is kvm_cpu_down_prepare's: interrupts off around
     /// kvm_pv_disable_apf and apf_task_wake_all. Its page-ready interrupt can then arrive with
     /// apf_reason.enabled clear, and only the handler's test of that flag (b1d405751cd5) keeps the
