@@ -528,6 +528,8 @@ public sealed class MachineSystem : ITransitionSystem, IInPlaceTransitionSystem,
         public readonly bool PreemptOnWakeup(int vcpu, int woken) => true;
 
         public readonly bool PreemptOnAttach(int vcpu, int moved) => true;
+
+        public readonly int SelectTaskRq(int vcpu, int woken) => -1;
     }
 
     private sealed class Worker(Machine machine)

@@ -298,6 +298,17 @@ public sealed partial class Machine
     }
 
     /// <summary>
+    /// select_task_rq may put sleeping task <paramref name="t"/> on vCPU <paramref name="v"/> as it
+    /// wakes: a workload user task (per-CPU kernel threads stay bound), within the move budget.
+    /// </summary>
+    private bool CanPlaceOnWake(int t, int v)
+    {
+        ref var task = ref TaskRef(t);
+        return t >= _vcpus && v >= 0 && v < _vcpus && v != task.Vcpu && GlobalsRef.MigrateBudget > 0
+            && task.Depth > 0 && FrameRef(t, 0).User == 1;
+    }
+
+    /// <summary>
     /// detach_task and attach_task: the task now runs on vCPU v. attach_task's check_preempt_curr
     /// (wakeup_preempt since 6.8) kicks an idle v, and a busy one when the policy says the moved
     /// task preempts (resched_curr: a reschedule IPI to another CPU).
@@ -341,6 +352,17 @@ public sealed partial class Machine
         var wasSleeping = task.Status == TaskPhase.Sleeping;
         if (wasSleeping)
         {
+            // try_to_wake_up: select_task_rq (select_task_rq_fair) picks the CPU while the task is
+            // TASK_WAKING, on no runqueue, and only then does ttwu_queue enqueue it there and
+            // check_preempt_curr weigh it against that CPU's current task. A task still on its
+            // runqueue (ttwu_runnable) or current is not placed.
+            var to = sink.SelectTaskRq(v, t);
+            if (CanPlaceOnWake(t, to))
+            {
+                Spend(ref GlobalsRef.MigrateBudget);
+                task.Vcpu = (byte)to;
+            }
+
             task.Status = TaskPhase.Runnable;
         }
 

@@ -119,8 +119,9 @@ public readonly record struct ModelEvent(ModelEventKind Kind, byte Vcpu, byte Ta
 /// Receives model events; drivers implement it as a struct so calls are not virtual. It also takes
 /// the guest scheduler's decisions, which the model leaves to its driver: the timed driver answers
 /// with a policy (EEVDF, CFS); the checker answers with the model's default, preempting at every
-/// chance it has. The answers never enter the machine's state. A struct sink should implement the
-/// four methods itself: calling a default interface method on a struct boxes it.
+/// chance it has. Of the answers only a woken task's vCPU (<see cref="SelectTaskRq"/>) enters the
+/// machine's state; the checker's sink never moves one. A struct sink should implement the
+/// five methods itself: calling a default interface method on a struct boxes it.
 /// </summary>
 public interface IModelEventSink
 {
@@ -142,6 +143,15 @@ public interface IModelEventSink
     /// vCPU (<see cref="ScheduleChoice"/>), the interrupted one included, so no policy's order is lost.
     /// </summary>
     bool PreemptOnAttach(int vcpu, int moved) => true;
+
+    /// <summary>
+    /// select_task_rq for sleeping task <paramref name="woken"/>, woken by vCPU <paramref name="vcpu"/>:
+    /// the vCPU it should be enqueued on. The model enqueues it there, and asks
+    /// <see cref="PreemptOnWakeup"/> of that vCPU only, when a move is allowed (a workload user
+    /// task, within the move budget); any other answer leaves it where it slept. The checker
+    /// answers the task's own vCPU: it moves tasks only by its Migrate actions.
+    /// </summary>
+    int SelectTaskRq(int vcpu, int woken) => -1;
 }
 
 /// <summary>A sink that ignores everything.</summary>
@@ -158,4 +168,6 @@ public struct NullSink : IModelEventSink
     public readonly bool PreemptOnWakeup(int vcpu, int woken) => true;
 
     public readonly bool PreemptOnAttach(int vcpu, int moved) => true;
+
+    public readonly int SelectTaskRq(int vcpu, int woken) => -1;
 }

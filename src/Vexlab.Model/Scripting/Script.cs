@@ -34,6 +34,8 @@ public struct EventLog : IModelEventSink
 
     public readonly bool PreemptOnAttach(int vcpu, int moved) => true;
 
+    public readonly int SelectTaskRq(int vcpu, int woken) => -1;
+
     public readonly bool Has(ModelEventKind kind) => _events is not null && _events.Exists(e => e.Kind == kind);
 
     public readonly bool Has(ModelEventKind kind, byte aux) => _events is not null && _events.Exists(e => e.Kind == kind && e.Aux == aux);

@@ -163,18 +163,13 @@ public sealed partial class Simulator
             case ModelEventKind.TaskWoken:
                 {
                     var home = _m.Task(e.Task).Vcpu;
+                    Placed(e.Task, home);
                     _sched.Advance(home, _now);
                     _sched.Enqueue(e.Task);
                     _schedDirty |= 1UL << home;
-                    if (_balancer is not null)
-                    {
-                        // account_entity_enqueue: the woken task goes to the head of cfs_tasks.
-                        _balancer.Ran(e.Task);
-                        if (_wokenCount < _woken.Length)
-                        {
-                            _woken[_wokenCount++] = e.Task;
-                        }
-                    }
+
+                    // account_entity_enqueue: the woken task goes to the head of cfs_tasks.
+                    _balancer?.Ran(e.Task);
 
                     break;
                 }

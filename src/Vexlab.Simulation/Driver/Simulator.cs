@@ -71,8 +71,8 @@ public sealed partial class Simulator
     // guest.sched.balance: the load balancer (null: off), the tasks woken by the last step (for
     // wakeup placement), the vCPUs that just went idle (bit v, for new-idle balance).
     private readonly LoadBalancer? _balancer;
-    private readonly int[] _woken;
-    private int _wokenCount;
+    private int _placing = -1;
+    private int _placedFrom;
     private ulong _newIdle;
     private bool _balancing;
     private bool _replaying;
@@ -212,7 +212,6 @@ public sealed partial class Simulator
         }
 
         _sched = new GuestScheduler(_m, _vcpus, setup.SchedPolicy, nice, setup.TickPeriodNs, setup.RunToParity, setup.GuestBaseSliceNs);
-        _woken = new int[Math.Max(_m.TaskCount, 1) * 2];
         if (setup.Balance && _vcpus > 1)
         {
             _balancer = new LoadBalancer(_m, _vcpus, setup.TaskPinned, setup.BalanceIntervalNs);
@@ -859,32 +858,65 @@ public sealed partial class Simulator
             }
         }
 
-        if (_balancer is not null && !_balancing && !_replaying && (_wokenCount > 0 || _newIdle != 0))
+        if (_balancer is not null && !_balancing && !_replaying && _newIdle != 0)
         {
             Balance();
         }
     }
 
     /// <summary>
-    /// The load balancer's moves after a step: each woken task's placement (select_task_rq_fair),
-    /// then a pull by each vCPU that just went idle (newidle_balance). The model placed the woken
-    /// task on its previous vCPU already, so a move here costs that vCPU a needless reschedule.
+    /// select_task_rq_fair for sleeping task <paramref name="t"/> as it wakes: the vCPU the model
+    /// enqueues it on, its own when the guest does not balance. The move, if the model makes it, is
+    /// followed when the task's wake event comes (<see cref="Placed"/>).
+    /// </summary>
+    private int SelectTaskRq(int t)
+    {
+        var from = (int)_m.Task(t).Vcpu;
+        _placing = -1;
+        if (_balancer is null || _replaying)
+        {
+            return from;
+        }
+
+        var to = _balancer.WakeTarget(t);
+        if (to != from)
+        {
+            _placing = t;
+            _placedFrom = from;
+        }
+
+        return to;
+    }
+
+    /// <summary>
+    /// Task <paramref name="t"/> woke on vCPU <paramref name="home"/>: if select_task_rq moved it
+    /// there, set_task_cpu's migrate_task_rq_fair follows it in the scheduler (the task is on no
+    /// runqueue yet) and the move is counted; the enqueue that follows is the destination's.
+    /// </summary>
+    private void Placed(int t, int home)
+    {
+        if (_placing != t)
+        {
+            return;
+        }
+
+        _placing = -1;
+        if (_placedFrom != home)
+        {
+            _sched.Migrate(t, _placedFrom, home, _now);
+            _balancer!.Moved(t);
+            _schedDirty |= 1UL << _placedFrom;
+        }
+    }
+
+    /// <summary>
+    /// The load balancer's moves after a step: a pull by each vCPU that just went idle
+    /// (newidle_balance). A woken task was placed before the model enqueued it (<see cref="SelectTaskRq"/>).
     /// </summary>
     private void Balance()
     {
         var balancer = _balancer!;
         _balancing = true;
-        for (var i = 0; i < _wokenCount; i++)
-        {
-            var t = _woken[i];
-            var to = balancer.WakeTarget(t);
-            if (to != _m.Task(t).Vcpu && balancer.CanMove(t, to))
-            {
-                MoveTask(t, to);
-            }
-        }
-
-        _wokenCount = 0;
         while (_newIdle != 0)
         {
             var v = BitOperations.TrailingZeroCount(_newIdle);
@@ -1357,5 +1389,9 @@ public sealed partial class Simulator
         // attach_task -> check_preempt_curr: the same test as a wakeup's. A replayed trace keeps
         // the checker's answer (no), so that its steps stay the checker's.
         public bool PreemptOnAttach(int vcpu, int moved) => !owner._replaying && owner._sched.WakeupPreempts(vcpu, moved, owner._now);
+
+        // select_task_rq_fair, before the woken task is enqueued anywhere. A replayed trace keeps the
+        // checker's answer (stay), so that its steps stay the checker's.
+        public int SelectTaskRq(int vcpu, int woken) => owner.SelectTaskRq(woken);
     }
 }

@@ -459,11 +459,13 @@ public sealed class GuestScheduler
     }
 
     /// <summary>
-    /// The load balancer moved runnable task <paramref name="t"/> from vCPU <paramref name="from"/>
-    /// (the model already says it is on <paramref name="to"/>): detach_task dequeues it, attach_task
-    /// enqueues it. EEVDF keeps its lag across the move (update_entity_lag, then place_entity on the
-    /// new queue); CFS keeps its vruntime relative to each queue's min_vruntime (5.x
-    /// dequeue_entity subtracts the old one, enqueue_entity adds the new one).
+    /// Task <paramref name="t"/> moved from vCPU <paramref name="from"/> (the model already says it is
+    /// on <paramref name="to"/>). A runnable one the load balancer moved: detach_task dequeues it,
+    /// attach_task enqueues it. A sleeping one select_task_rq placed as it wakes: set_task_cpu, and
+    /// <see cref="Enqueue"/> places it on the new queue next. EEVDF keeps its lag across the move
+    /// (update_entity_lag, then place_entity on the new queue); CFS keeps its vruntime relative to
+    /// each queue's min_vruntime (5.x: dequeue_entity, or for a waking task migrate_task_rq_fair,
+    /// subtracts the old one; enqueue_entity adds the new one).
     /// </summary>
     public void Migrate(int t, int from, int to, long now)
     {
@@ -476,7 +478,7 @@ public sealed class GuestScheduler
             var limit = Math.Max(2 * _slice, _tickNs) * SchedConstants.Nice0Weight / _weight[t];
             _vlag[t] = Math.Clamp(lag, -limit, limit);
         }
-        else if (queued)
+        else if (_policy == SchedPolicy.Cfs)
         {
             _vruntime[t] = _vruntime[t] - _minVruntime[from] + _minVruntime[to];
         }

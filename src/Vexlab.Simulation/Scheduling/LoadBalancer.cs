@@ -9,9 +9,11 @@ namespace Vexlab.Simulation.Scheduling;
 /// model's <see cref="ActionKind.Migrate"/> (detach_task / attach_task), which the model allows for
 /// a runnable user task not pinned by the scenario. Three places move a task:
 /// <list type="bullet">
-/// <item>wakeup placement, select_task_rq_fair -> select_idle_sibling: the woken task stays on its
-/// previous vCPU if that one is idle (available_idle_cpu), else goes to the first idle vCPU after
-/// it (select_idle_cpu's for_each_cpu_wrap), else stays;</item>
+/// <item>wakeup placement, select_task_rq_fair -> select_idle_sibling, before the task is enqueued
+/// (try_to_wake_up calls select_task_rq, then ttwu_queue): the woken task stays on its previous
+/// vCPU if that one is idle (available_idle_cpu), else goes to the first idle vCPU after it
+/// (select_idle_cpu's for_each_cpu_wrap), else stays; the model then enqueues it and checks
+/// wakeup preemption on that vCPU only;</item>
 /// <item>new-idle balance, newidle_balance (sched_balance_newidle since 6.10): a vCPU whose
 /// runqueue just emptied pulls a queued task from the busiest vCPU;</item>
 /// <item>periodic balance, trigger_load_balance -> rebalance_domains -> load_balance
@@ -153,11 +155,15 @@ public sealed class LoadBalancer
     public bool CanMove(int t, int to) =>
         !_pinned[t] && _m.IsEnabled(new MachineAction(ActionKind.Migrate, (byte)to, (ushort)t));
 
-    /// <summary>select_task_rq_fair for woken task <paramref name="t"/>: the vCPU it should run on.</summary>
+    /// <summary>
+    /// select_task_rq_fair for sleeping task <paramref name="t"/> as it wakes (TASK_WAKING, on no
+    /// runqueue yet, so not counted in any nr_running): the vCPU it should be enqueued on. The model
+    /// decides whether the task may move (<see cref="IModelEventSink.SelectTaskRq"/>).
+    /// </summary>
     public int WakeTarget(int t)
     {
         var prev = _m.Task(t).Vcpu;
-        if (_pinned[t] || (_m.Vcpu(prev).CurrentTask < _vcpus && NrRunning(prev) <= 1))
+        if (_pinned[t] || IsIdle(prev))
         {
             return prev;
         }
@@ -165,7 +171,7 @@ public sealed class LoadBalancer
         for (var k = 1; k < _vcpus; k++)
         {
             var u = (prev + k) % _vcpus;
-            if (IsIdle(u) && CanMove(t, u))
+            if (IsIdle(u))
             {
                 return u;
             }
