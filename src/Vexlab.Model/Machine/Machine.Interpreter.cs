@@ -451,8 +451,11 @@ public sealed partial class Machine
                 f.Pc++;
                 break;
             case MicroOp.TimerWork:
-                // scheduler_tick: the policy decides whether the current task has run its share.
-                if (OtherRunnable(v, t) >= 0 && sink.PreemptOnTick(v, t))
+                // scheduler_tick: the policy decides whether the current task has run its share. It is
+                // asked at every tick, a lone task's too: task_tick_fair -> entity_tick runs
+                // update_curr (and 6.6's update_deadline) whatever else is queued; only the
+                // reschedule needs another task to run.
+                if (sink.PreemptOnTick(v, t) && OtherRunnable(v, t) >= 0)
                 {
                     cpu.NeedResched = 1;
                 }

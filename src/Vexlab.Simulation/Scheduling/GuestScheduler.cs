@@ -322,13 +322,24 @@ public sealed class GuestScheduler
         return best < 0 ? fallback : best;
     }
 
-    /// <summary>The tick's check on vCPU <paramref name="v"/> whose current task is <paramref name="current"/>.</summary>
+    /// <summary>
+    /// The tick's check on vCPU <paramref name="v"/> whose current task is <paramref name="current"/>,
+    /// asked at every tick: entity_tick's update_curr runs whatever is queued, so a lone task's
+    /// request is renewed at the tick (6.6's update_deadline) and a task woken beside it weighs its
+    /// own deadline against that one, not one left from the task's last pick. The preemption tests
+    /// need another runnable task (entity_tick: cfs_rq->nr_running > 1).
+    /// </summary>
     public bool TickPreempts(int v, int current, long now)
     {
         Advance(v, now);
         if (current < _vcpus)
         {
             return true;
+        }
+
+        if (Leftmost(v, current) < 0)
+        {
+            return false;
         }
 
         if (_policy == SchedPolicy.Eevdf)

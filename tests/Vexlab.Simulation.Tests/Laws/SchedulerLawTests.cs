@@ -1,6 +1,7 @@
 using CsCheck;
 using Vexlab.Model.Machine;
 using Vexlab.Scenarios.Documents;
+using Vexlab.Simulation.Driver;
 using Vexlab.Simulation.Scenarios;
 using Vexlab.Simulation.Scheduling;
 using Vexlab.Simulation.Tracing;
@@ -295,6 +296,34 @@ public sealed class SchedulerLawTests
     /// Conservation, for any protocol, policy, tick, seed and vCPU count: each vCPU's categories sum
     /// to the simulated time, and the tasks' cpu_ns sum to the time the vCPUs were not idle.
     /// </summary>
+    /// <summary>
+    /// task_tick_fair -> entity_tick runs update_curr at every tick, however many tasks are queued,
+    /// and 6.6's update_deadline renews a used-up request there (deadline = vruntime + slice): a
+    /// lone task's deadline stays within a tick of its vruntime, so a task woken beside it is weighed
+    /// against a current deadline. The model asked the policy only when another task was runnable,
+    /// so a lone task kept the deadline of its first pick (half a request past 0) for the whole run.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void ALoneTasksDeadline_IsRenewedAtEachTick(int vcpus)
+    {
+        var run = ScenarioRuns.Prepare($"name: lone\nduration: 101ms\nguest:\n  vcpus: {vcpus}\ntasks:\n  - name: a\n    count: {vcpus}\n    loop: compute 10\n", "sync", []);
+        var simulator = new Simulator(run.Setup);
+        var r = simulator.Run();
+        var sched = simulator.Scheduler;
+        const long tick = 4_000_000;
+        var slice = SchedConstants.BaseSliceNs * SchedConstants.TunableFactor(vcpus);
+        for (var t = vcpus; t < 2 * vcpus; t++)
+        {
+            // Renewed at the last tick, 100 ms: vruntime then + slice; the run went on 1 ms past it.
+            var renewedAt = sched.Deadline(t) - slice;
+            Assert.InRange(renewedAt, sched.Vruntime(t) - tick, sched.Vruntime(t));
+        }
+
+        Assert.Equal(r.VcpuGuestNs + r.VcpuHostExitNs - r.VcpuHostExitIdleTaskNs + r.VcpuStalledNs + r.VcpuHaltedNs, r.Tasks.Sum(x => x.CpuNs));
+    }
+
     [Fact]
     public void TimeIsConserved()
     {
