@@ -944,7 +944,14 @@ public sealed partial class Machine
         }
     }
 
-    /// <summary>irqentry_exit: preempt the interrupted context if it is user mode or preemptible kernel.</summary>
+    /// <summary>
+    /// irqentry_exit (retint_kernel in 5.7): preempt the interrupted context if it is user mode or
+    /// preemptible kernel. The idle task never is: it runs do_idle with a preempt count of 1
+    /// (5.7: start_secondary's preempt_disable(), rest_init's schedule_preempt_disabled(); since
+    /// f1a0a376ca0c init_idle_preempt_count sets PREEMPT_DISABLED), so retint_kernel's
+    /// __preempt_count test fails and it switches at do_idle's own schedule point instead, when
+    /// default_idle returns into the while (!need_resched()) loop and schedule_idle() runs.
+    /// </summary>
     private void ExitPreempt<TSink>(int v, int t, ref Frame f, ref TSink sink)
         where TSink : IModelEventSink
     {
@@ -957,7 +964,7 @@ public sealed partial class Machine
 
         var user = InterruptedUser(t);
         var preemptibleKernel = _guest.ConfigPreempt && f.SavedIf == 1 && task.PreemptCount == 0
-            && task.RcuDepth == 0 && InTaskContext(t, task.Depth - 1);
+            && task.RcuDepth == 0 && !IsIdle(t) && InTaskContext(t, task.Depth - 1);
         if (user || preemptibleKernel)
         {
             Schedule(v, false, ref sink);
