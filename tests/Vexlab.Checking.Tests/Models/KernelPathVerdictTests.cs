@@ -31,8 +31,7 @@ public sealed class KernelPathVerdictTests
     /// 5.7's kvm_async_pf_task_wake looks the token up, allocates the dummy (kzalloc(GFP_ATOMIC)) and hashes it
     /// under one raw_spin_lock; only 0547758a6de3 (2022) dropped the lock for the allocation. In reenable's
     /// no-stale-dummies trace under kvm-pf the page-ready that finds no waiter leaves its dummy in one step:
-    /// the trace has no allocation step with the lock dropped, and is two steps shorter than with the later
-    /// wake (56 steps).
+    /// the trace has no allocation step with the lock dropped.
     /// </summary>
     [Fact]
     public void Reenable_Kvmpf_LeavesTheDummyInOneWakeStep_AsIn57()
@@ -42,7 +41,6 @@ public sealed class KernelPathVerdictTests
         Assert.Contains(steps, s => s.Text.Contains("ApfWakeLookup", StringComparison.Ordinal));
         Assert.DoesNotContain(steps, s => s.Text.Contains(nameof(MicroOp.ApfAllocDummy), StringComparison.Ordinal));
         Assert.DoesNotContain(steps, s => s.Text.Contains(nameof(MicroOp.ApfWakeInsert), StringComparison.Ordinal));
-        Assert.Equal(54, steps.Count);
     }
 
     /// <summary>
