@@ -495,7 +495,7 @@ public static class CheckCommand
             {
                 foreach (var (d, names) in departures)
                 {
-                    human.WriteLine($"not KVM on x86: {d.Key}={d.Value} ({string.Join(", ", names)}): {d.Why}");
+                    human.WriteLine(DepartureLine(d, names));
                 }
             });
         }
@@ -507,7 +507,7 @@ public static class CheckCommand
             w.WriteLine();
             foreach (var (d, names) in departures)
             {
-                w.WriteLine($"- not KVM on x86: {d.Key}={d.Value} ({string.Join(", ", names)}): {d.Why}");
+                w.WriteLine("- " + DepartureLine(d, names));
             }
         }
 
@@ -549,7 +549,7 @@ public static class CheckCommand
         w.WriteLine(string.Create(inv, $"model {req.Model} under {req.Protocol}{KnobText(outcome)}"));
         foreach (var d in KnobCatalog.Departures(outcome.Knobs))
         {
-            w.WriteLine($"not KVM on x86: {d.Key}={d.Value}: {d.Why}");
+            w.WriteLine(DepartureLine(d));
         }
 
         w.WriteLine(string.Create(inv, $"verdict: {VerdictName(r.Verdict)} ({StopText(r.StopReason)})"));
@@ -733,6 +733,13 @@ public static class CheckCommand
     }
 
     private static JsonObject KnobsNode(ModelCheckResult outcome) => KnobsNode(outcome.Config);
+
+    /// <summary>
+    /// The line that names a knob value no KVM host on x86 runs with, under a check's model line (or, with the models
+    /// whose cells ran with it, under the matrix).
+    /// </summary>
+    internal static string DepartureLine(KnobDeparture d, IReadOnlyList<string>? models = null) =>
+        $"not KVM on x86: {d.Key}={d.Value}{(models is null ? string.Empty : " (" + string.Join(", ", models) + ")")}: {d.Why}";
 
     /// <summary>The knob values no KVM host on x86 runs with, each with what it changes.</summary>
     internal static JsonArray DeparturesNode(IReadOnlyDictionary<string, string> knobs) =>

@@ -239,7 +239,7 @@ internal static partial class CheckSwarm
         w.WriteLine(string.Create(inv, $"swarm of model {doc["model"]} under {doc["protocol"]}: {result.Members.Count} members, {result.Members.Count(m => m.Exhausted)} exhausted"));
         foreach (var d in (doc["departures"] as JsonArray) ?? [])
         {
-            w.WriteLine($"not KVM on x86: {d!["knob"]}={d["value"]}: {d["why"]}");
+            w.WriteLine(CheckCommand.DepartureLine(new((string)d!["knob"]!, (string)d["value"]!, (string)d["why"]!)));
         }
 
         w.WriteLine(string.Create(inv, $"verdict: {doc["verdict"]}"));

@@ -9,6 +9,7 @@ using Vexlab.Model.Configuration;
 using Vexlab.Model.Machine;
 using Vexlab.Model.Properties;
 using Vexlab.Simulation.Driver;
+using Vexlab.Simulation.Observation;
 using Vexlab.Simulation.Scenarios;
 using Vexlab.Simulation.Tracing;
 using Vexlab.Scenarios;
@@ -172,22 +173,14 @@ public static class ReplayCommand
     /// </summary>
     private static void WriteVcpuTime(Spectre.Console.IAnsiConsole console, int width, SimulationResult r, int vcpus)
     {
-        var parts = new (string Label, string Key, long Ns)[]
-        {
-            ("vCPU in guest", "guest", r.VcpuGuestNs),
-            ("vCPU in host (exits)", "host_exit", r.VcpuHostExitNs),
-            ("vCPU stalled in host", "host_stalled", r.VcpuStalledNs),
-            ("vCPU halted in host", "host_halted", r.VcpuHaltedNs),
-            ("vCPU idle", "idle", r.VcpuIdleNs),
-            ("vCPU steal (no pCPU)", "steal", r.VcpuStealNs),
-        };
-        var total = parts.Sum(p => p.Ns);
+        var total = VcpuTimeFields.Total(r);
         var title = string.Create(CultureInfo.InvariantCulture, $"vCPU time (vcpu_ns), summed over {vcpus} vCPU{(vcpus == 1 ? "" : "s")}");
         var table = new FittedTable(TableShape.Records, title)
             .Column("metric").Column("vcpu_ns").Column("ns", Spectre.Console.Justify.Right).Column("share", Spectre.Console.Justify.Right);
-        foreach (var (label, key, ns) in parts)
+        foreach (var f in VcpuTimeFields.All)
         {
-            table.Row(label, key, ns.ToString("N0", CultureInfo.InvariantCulture),
+            var ns = f.Ns(r);
+            table.Row(f.Label, f.Key, ns.ToString("N0", CultureInfo.InvariantCulture),
                 string.Create(CultureInfo.InvariantCulture, $"{100.0 * ns / Math.Max(1, total):F1}%"));
         }
 

@@ -11,6 +11,7 @@ using Vexlab.Scenarios.Files;
 using Vexlab.Simulation.Driver;
 using Vexlab.Simulation.Engine;
 using Vexlab.Simulation.Metrics;
+using Vexlab.Simulation.Observation;
 using Vexlab.Simulation.Scenarios;
 using Vexlab.Simulation.Tracing;
 
@@ -1036,16 +1037,15 @@ public static class SimulateCommands
         metrics.Add(new Metric("fault p99", "fault_latency_ns.p99", r => FaultStat(r, l => l.P99), Us, OfSample: true));
         metrics.Add(new Metric("fault p99.9", "fault_latency_ns.p999", r => FaultStat(r, l => l.P999), Us, OfSample: true));
         metrics.Add(new Metric("fault max", "fault_latency_ns.max", r => FaultStat(r, l => l.Max), Us, OfSample: true));
-        metrics.Add(new Metric("vCPU in guest", "vcpu_pct.guest", r => Pct(r.VcpuGuestNs, r), Percent));
-        metrics.Add(new Metric("vCPU in host (exits)", "vcpu_pct.host_exit", r => Pct(r.VcpuHostExitNs, r), Percent));
-        metrics.Add(new Metric("vCPU stalled in host", "vcpu_pct.host_stalled", r => Pct(r.VcpuStalledNs, r), Percent));
-        metrics.Add(new Metric("vCPU halted in host", "vcpu_pct.host_halted", r => Pct(r.VcpuHaltedNs, r), Percent));
-        metrics.Add(new Metric("vCPU idle", "vcpu_pct.idle", r => Pct(r.VcpuIdleNs, r), Percent));
-        if (results.Any(r => r.VcpuStealNs != 0))
+        foreach (var f in VcpuTimeFields.All)
         {
-            // Only where vCPUs share pCPUs (host.pcpus): steal is zero otherwise.
-            metrics.Add(new Metric("vCPU steal (no pCPU)", "vcpu_pct.steal", r => Pct(r.VcpuStealNs, r), Percent));
+            // Steal only where vCPUs share pCPUs (host.pcpus): it is zero otherwise.
+            if (f.Key != VcpuTimeFields.Steal || results.Any(r => r.VcpuStealNs != 0))
+            {
+                metrics.Add(new Metric(f.Label, "vcpu_pct." + f.Key, r => Pct(f.Ns(r), r), Percent));
+            }
         }
+
         var exitNames = first.Counters.Exits.Names;
         for (var k = 0; k < exitNames.Length; k++)
         {
@@ -1203,8 +1203,7 @@ public static class SimulateCommands
 
     private static double Pct(long part, SimulationResult r)
     {
-        var total = r.VcpuGuestNs + r.VcpuHostExitNs + r.VcpuStalledNs + r.VcpuHaltedNs + r.VcpuIdleNs + r.VcpuStealNs;
-        return 100.0 * part / Math.Max(1, total);
+        return 100.0 * part / Math.Max(1, VcpuTimeFields.Total(r));
     }
 
     private static string Us(double ns) => string.Create(Inv, $"{ns / 1000.0:N1} us");

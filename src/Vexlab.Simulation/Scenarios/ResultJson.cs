@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Vexlab.Simulation.Driver;
 using Vexlab.Simulation.Metrics;
+using Vexlab.Simulation.Observation;
 
 namespace Vexlab.Simulation.Scenarios;
 
@@ -130,15 +131,13 @@ public static class ResultJson
     public static JsonObject VcpuNs(SimulationResult r)
     {
         ArgumentNullException.ThrowIfNull(r);
-        return new JsonObject
+        var split = new JsonObject();
+        foreach (var f in VcpuTimeFields.All)
         {
-            ["guest"] = r.VcpuGuestNs,
-            ["host_exit"] = r.VcpuHostExitNs,
-            ["host_stalled"] = r.VcpuStalledNs,
-            ["host_halted"] = r.VcpuHaltedNs,
-            ["idle"] = r.VcpuIdleNs,
-            ["steal"] = r.VcpuStealNs,
-        };
+            split[f.Key] = f.Ns(r);
+        }
+
+        return split;
     }
 
     /// <summary>
