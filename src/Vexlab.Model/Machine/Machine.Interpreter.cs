@@ -114,8 +114,11 @@ public sealed partial class Machine
         return _guest.CanContinue switch
         {
             CanContinuePolicy.Seed => InterruptedUser(t),
+            // preemptible() is 0 without CONFIG_PREEMPT_COUNT (include/linux/preempt.h): preempt_disable()
+            // does not count there, so the handler cannot tell a preempt-off kernel context from any other
+            // and no kernel context may continue, as 5.7's kvm_async_pf_task_wait halts every one.
             CanContinuePolicy.UserOrPreemptibleKernel => InterruptedUser(t)
-                || (f.SavedIf == 1 && task.PreemptCount == 0 && task.RcuDepth == 0 && !IsIdle(t) && InTaskContext(t, task.Depth - 1)),
+                || (_guest.ConfigPreempt && f.SavedIf == 1 && task.PreemptCount == 0 && task.RcuDepth == 0 && !IsIdle(t) && InTaskContext(t, task.Depth - 1)),
             CanContinuePolicy.Always => true,
             _ => false,
         };

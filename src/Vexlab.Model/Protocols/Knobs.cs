@@ -95,7 +95,7 @@ public static class KnobCatalog
             ["before-hypercall", "after-hypercall"]),
         new("guest.ve.can_continue", KnobKind.Enum, "seed", s_ve,
             "seed: if (!user_mode(regs) || !preemptible()) resolve_ept(false); user-or-preemptible-kernel, always and never are changes to the seed",
-            "Which interrupted contexts may do other stuff while the page comes in (seed: user mode only, because of !user_mode(regs)).",
+            "Which interrupted contexts may do other stuff while the page comes in (seed: user mode only, because of !user_mode(regs); user-or-preemptible-kernel: also kernel code that preemptible() allows, none without guest.config_preempt).",
             ["seed", "user-or-preemptible-kernel", "always", "never"]),
         new("guest.ve.register_never_convertible", KnobKind.Bool, "true", s_ve,
             "TDX: no #VE in the SYSCALL gap or NMI entry (msgid 20220218161718.67148-9-kirill.shutemov@linux.intel.com)",

@@ -93,15 +93,20 @@ public sealed class DeliveryMatrixTests
         _ => "resolve_ept(false)",
     };
 
+    // Without CONFIG_PREEMPT_COUNT (guest.config_preempt=false) preemptible() is 0 (include/linux/preempt.h):
+    // the handler cannot see a preempt-off region, so no kernel context may continue; user mode still may.
     [Theory]
-    [InlineData("user-or-preemptible-kernel", "kernel-preemptible", "ve-continue")]
-    [InlineData("user-or-preemptible-kernel", "kernel-preempt-off", "ve-suspend")]
-    [InlineData("user-or-preemptible-kernel", "irqs-off", "ve-suspend")]
-    [InlineData("always", "irqs-off", "ve-continue")]
-    [InlineData("never", "user", "ve-suspend")]
-    public void VeCanContinue_KnobChangesTheDecision(string canContinue, string context, string expected)
+    [InlineData("user-or-preemptible-kernel", "kernel-preemptible", true, "ve-continue")]
+    [InlineData("user-or-preemptible-kernel", "kernel-preempt-off", true, "ve-suspend")]
+    [InlineData("user-or-preemptible-kernel", "irqs-off", true, "ve-suspend")]
+    [InlineData("user-or-preemptible-kernel", "kernel-preemptible", false, "ve-suspend")]
+    [InlineData("user-or-preemptible-kernel", "kernel-preempt-off", false, "ve-suspend")]
+    [InlineData("user-or-preemptible-kernel", "user", false, "ve-continue")]
+    [InlineData("always", "irqs-off", true, "ve-continue")]
+    [InlineData("never", "user", true, "ve-suspend")]
+    public void VeCanContinue_KnobChangesTheDecision(string canContinue, string context, bool configPreempt, string expected)
     {
-        var spec = ProtocolCatalog.Create("ve", [new("guest.ve.can_continue", canContinue)]);
+        var spec = ProtocolCatalog.Create("ve", [new("guest.ve.can_continue", canContinue), new("guest.config_preempt", configPreempt ? "true" : "false")]);
         Assert.Equal(expected, DeliveryMatrix.Compute(spec).Single(r => r.Context == context).NotPresent);
     }
 
