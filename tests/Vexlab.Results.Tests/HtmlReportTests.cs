@@ -41,7 +41,8 @@ public sealed class HtmlReportTests : IDisposable
             FaultLatency = new Dictionary<string, double> { ["count"] = 10, ["p99"] = p99 },
         };
 
-        var findings = Findings.For([Entry("sync", 100, [10, 90, 0, 0, 0], 5000), Entry("ve", 400, [85, 15, 0, 0, 0], 2000)]);
+        // VcpuNs in the order of RunSummary.VcpuParts: guest, host_exit, host_stalled, host_halted, idle, steal.
+        var findings = Findings.For([Entry("sync", 100, [10, 0, 90, 0, 0, 0], 5000), Entry("ve", 400, [85, 0, 15, 0, 0, 0], 2000)]);
         Assert.Equal(
             [
                 "ve gets the most work done (400 work/s), 4.0x what sync does (100 work/s).",
@@ -51,7 +52,47 @@ public sealed class HtmlReportTests : IDisposable
             findings);
 
         // Under the 20% threshold nothing is said about ve's stalls; an oops is always said.
-        var oops = Findings.For([Entry("ve", 400, [85, 15, 0, 0, 0], 2000) with { Outcome = "oops" }]);
+        var oops = Findings.For([Entry("ve", 400, [85, 0, 15, 0, 0, 0], 2000) with { Outcome = "oops" }]);
         Assert.Equal(["ve does 400 work/s.", "ve: the guest ends oops."], oops);
+    }
+
+    // Each vCPU-time part, when it holds most of the time, is named by its own sentence; the last
+    // part (steal) once indexed past the end of the sentences and crashed report.
+    [Theory]
+    [InlineData("host_exit", "in the host handling exits")]
+    [InlineData("host_stalled", "stalled in the host")]
+    [InlineData("host_halted", "halted in the host")]
+    [InlineData("idle", "idle: the guest has nothing runnable")]
+    [InlineData("steal", "waiting for a physical CPU (steal)")]
+    public void Findings_NameTheVcpuPartThatHoldsTheTime(string part, string expected)
+    {
+        var k = Array.IndexOf(RunSummary.VcpuParts, part);
+        Assert.True(k > 0, part);
+        var split = new double[RunSummary.VcpuParts.Length];
+        split[0] = 25;
+        split[k] = 75;
+        var entry = new RunSummary
+        {
+            Scenario = "s",
+            Protocol = "p",
+            Variant = "p",
+            Seeds = [1],
+            WorkDone = 1,
+            SimulatedNs = 1e9,
+            VcpuNs = split,
+        };
+
+        var findings = Findings.For([entry]);
+        Assert.Equal(2, findings.Count);
+        Assert.StartsWith("p: 75.0% of vCPU time is " + expected, findings[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Findings_HaveASentenceForEveryVcpuPartButGuest()
+    {
+        foreach (var part in RunSummary.VcpuParts.Skip(1))
+        {
+            Assert.False(string.IsNullOrEmpty(Findings.WhyNotGuest(part)), part);
+        }
     }
 }

@@ -15,6 +15,20 @@ public static class Findings
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
+    /// <summary>
+    /// What a vCPU-time part other than guest means, keyed by its name in <see cref="RunSummary.VcpuParts"/>
+    /// (by name, not position, so a part added to that list cannot shift the sentences).
+    /// </summary>
+    public static string WhyNotGuest(string part) => part switch
+    {
+        "host_exit" => "in the host handling exits",
+        "host_stalled" => "stalled in the host: the vCPU waits for the page (synchronous resolution)",
+        "host_halted" => "halted in the host: the guest has nothing else to run while the page comes",
+        "idle" => "idle: the guest has nothing runnable",
+        "steal" => "waiting for a physical CPU (steal)",
+        _ => throw new ArgumentOutOfRangeException(nameof(part), part, "not a vCPU-time part other than guest"),
+    };
+
     public static IReadOnlyList<string> For(IReadOnlyList<RunSummary> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
@@ -38,21 +52,13 @@ public static class Findings
             found.Add(string.Create(Inv, $"{entries[0].Variant} does {Work(entries[0])}."));
         }
 
-        string[] why =
-        [
-            string.Empty,
-            "stalled in the host: the vCPU waits for the page (synchronous resolution)",
-            "halted in the host: the guest has nothing else to run while the page comes",
-            "idle: the guest has nothing runnable",
-            "waiting for a physical CPU (steal)",
-        ];
         foreach (var e in entries)
         {
             for (var k = 1; k < RunSummary.VcpuParts.Length; k++)
             {
                 if (e.VcpuShare(k) >= NotableShare)
                 {
-                    found.Add(string.Create(Inv, $"{e.Variant}: {e.VcpuShare(k) * 100:F1}% of vCPU time is {why[k]}."));
+                    found.Add(string.Create(Inv, $"{e.Variant}: {e.VcpuShare(k) * 100:F1}% of vCPU time is {WhyNotGuest(RunSummary.VcpuParts[k])}."));
                 }
             }
         }
