@@ -90,6 +90,11 @@ public static class ExplainDoubleFaultCommand
     {
         if (first == Vectors.DF)
         {
+            if (rules == DoubleFaultRules.Kvm && second == Vectors.NMI)
+            {
+                return "  KVM injects an NMI through nmi_injected (process_nmi), never through kvm_multiple_exception(): it waits for the #DF's injection and is delivered after it.";
+            }
+
             return rules == DoubleFaultRules.Kvm
                 ? "  KVM kvm_multiple_exception(): any exception while #DF is pending or injected requests a triple fault."
                 : "  SDM Vol. 3A 6.15 (Interrupt 8): a contributory or page-fault exception while calling the #DF handler shuts the processor down; a benign one is handled serially.";

@@ -64,8 +64,11 @@ public static class DoubleFault
         {
             if (rules == DoubleFaultRules.Kvm)
             {
-                // kvm_multiple_exception(): prev_nr == DF_VECTOR -> KVM_REQ_TRIPLE_FAULT, whatever the new vector.
-                return DoubleFaultOutcome.TripleFault;
+                // kvm_multiple_exception(): prev_nr == DF_VECTOR -> KVM_REQ_TRIPLE_FAULT, whatever the new
+                // exception. An NMI never goes through it: KVM injects NMIs through nmi_injected
+                // (kvm_inject_nmi, process_nmi), which waits for the #DF's injection; and NMI is benign in
+                // SDM Table 6-4, so the processor too delivers it after the #DF, serially.
+                return second == Vectors.NMI ? DoubleFaultOutcome.Serial : DoubleFaultOutcome.TripleFault;
             }
 
             // SDM Vol. 3A, 6.15 Interrupt 8: a contributory or page-fault exception while calling the #DF
