@@ -15,8 +15,9 @@ internal sealed partial class SearchEngine<TKey, TScheme>
     private const int CheckpointMagic = 0x4B435856; // "VXCK"
     // 2: incremental fingerprints; frontier records carry their state's fingerprint. 5: the frontier's records are
     // written encoded (FrontierCodec), not whole. 6: a word's fingerprint term is one finalizer of the word and its
-    // position's key (WordMix.Term), so a table written before holds other fingerprints for the same states.
-    private const int CheckpointVersion = 6;
+    // position's key (WordMix.Term), so a table written before holds other fingerprints for the same states. 7: the
+    // file ends with an XXH3 digest of the rest (FileDigest).
+    private const int CheckpointVersion = 7;
 
     private void CheckpointIfDue()
     {
@@ -44,7 +45,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         string temp = path + ".tmp-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         try
         {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20))
             {
                 using (var output = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
                 {
@@ -52,6 +53,9 @@ internal sealed partial class SearchEngine<TKey, TScheme>
                     WriteBody(output);
                 }
 
+                // Read back from the page cache: the frontier's writer seeks back to put its length, so the digest
+                // cannot be taken as the bytes go out.
+                FileDigest.Append(stream);
                 stream.Flush(flushToDisk: true);
             }
 
@@ -171,8 +175,16 @@ internal sealed partial class SearchEngine<TKey, TScheme>
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
             using var input = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
             CheckHeader(input, folder);
+
+            // The header names the format, so a checkpoint of another version is told as such; then the digest
+            // covers the body, whose table, parent links and graph are taken as they are.
+            if (!FileDigest.Verify(stream))
+            {
+                throw new InvalidDataException("its checksum does not match its contents");
+            }
+
             ReadBody(input);
-            if (stream.Position != stream.Length)
+            if (stream.Position != stream.Length - FileDigest.TrailerBytes)
             {
                 throw new InvalidDataException("trailing bytes");
             }

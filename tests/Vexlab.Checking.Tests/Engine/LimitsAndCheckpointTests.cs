@@ -154,6 +154,40 @@ public sealed class LimitsAndCheckpointTests : IDisposable
         Assert.Throws<CheckpointException>(() => Checker.Run(new GridSystem(30, deadlocks: true), other));
     }
 
+    // A byte changed anywhere (header, counts, table, parent links, liveness graph, frontier, the digest itself) is a
+    // damaged checkpoint: before the digest, a change in the table or the graph's edges resumed to other counts or to
+    // an index out of range.
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.1)]
+    [InlineData(0.3)]
+    [InlineData(0.5)]
+    [InlineData(0.7)]
+    [InlineData(0.9)]
+    [InlineData(1.0)]
+    public void A_checkpoint_with_any_byte_changed_is_refused(double where)
+    {
+        string checkpoint = Path.Combine(_folder, "cp");
+        var options = Options();
+        options.MaxStates = 500;
+        options.CheckpointDirectory = checkpoint;
+        options.CheckpointIdentity = "grid 30";
+        Checker.Run(new GridSystem(30, deadlocks: true), options);
+
+        string file = Path.Combine(checkpoint, "checkpoint.vxck");
+        byte[] bytes = File.ReadAllBytes(file);
+        // Past the magic and version words, which are told apart as "not a checkpoint" or "another version".
+        int at = 8 + (int)((bytes.Length - 9) * where);
+        bytes[at] ^= 0x5a;
+        File.WriteAllBytes(file, bytes);
+
+        var resume = Options();
+        resume.ResumeDirectory = checkpoint;
+        resume.CheckpointIdentity = "grid 30";
+        CheckpointException e = Assert.Throws<CheckpointException>(() => Checker.Run(new GridSystem(30, deadlocks: true), resume));
+        Assert.True(e.Message.Contains("damaged", StringComparison.Ordinal) || e.Message.Contains("different check", StringComparison.Ordinal), e.Message);
+    }
+
     [Fact]
     public void Cancellation_stops_with_a_partial_result_and_a_checkpoint()
     {
