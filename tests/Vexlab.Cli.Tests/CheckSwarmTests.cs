@@ -72,6 +72,12 @@ public sealed class CheckSwarmTests
             // A shard left out is named; a shard of another swarm is refused.
             var partial = CliRunner.Run("check", "--swarm-merge", files[0], files[1]);
             Assert.Contains("members missing", partial.Stderr, StringComparison.Ordinal);
+
+            // ... and the merge of some shards is no whole result: "complete" says so, whatever the verdict.
+            var partialDoc = JsonNode.Parse(CliRunner.Run("check", "--swarm-merge", files[0], files[1], "--json").Stdout)!;
+            Assert.False(partialDoc["complete"]!.GetValue<bool>());
+            Assert.Equal(4, partialDoc["swarm"]!["members_missing"]!.AsArray().Count);
+            Assert.True(doc["complete"]!.GetValue<bool>());
             var foreign = Path.Combine(temp.FullName, "other.json");
             CliRunner.Run("check", "--builtin", "truncate", "--protocol", "kvm-pf", "--swarm", "--members", "8", "--seed", "4", "--shard", "2/4", "--json", foreign);
             var refused = CliRunner.Run("check", "--swarm-merge", files[0], foreign);

@@ -113,7 +113,8 @@ public sealed partial class ReplaySetTests : IDisposable
         // same JSON (the temporary path needs no quoting, so splitting at spaces is the shell's reading).
         var line = (string)JsonNode.Parse(first.Stdout)!["replay"]!;
         Assert.Equal($"vexlab replay {trace} --set cost.wake_halted_vcpu=100us --set host.backing=rdma --set seed=7 --set cost.vm_exit_entry=1500ns", line);
-        Assert.Contains("vexlab: replay: " + line + "\n", first.Stderr, StringComparison.Ordinal);
+        Assert.Contains("vexlab: seed 7; replay: " + line + "\n", first.Stderr, StringComparison.Ordinal);
+        Assert.Equal(7UL, (ulong)JsonNode.Parse(first.Stdout)!["seed"]!);
         var words = line.Split(' ')[1..];
         var again = CliRunner.Run([.. words, "--json", "-"]);
         Assert.Equal(WithoutTiming(first.Stdout), WithoutTiming(again.Stdout));

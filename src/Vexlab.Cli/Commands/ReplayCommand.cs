@@ -116,7 +116,7 @@ public static class ReplayCommand
                 line.Append(" --set ").Append(ScenarioRunner.FileArgument(key + "=" + value));
             }
 
-            context.Error.WriteLine("vexlab: replay: " + line);
+            context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"vexlab: seed {settings.Seed}; replay: {line}"));
             var replay = RunReplay(setup, [.. trace.Actions], claim, stepNames, parse.GetValue(output), traceFormat, config.Vcpus);
             var w = context.HumanWriter(target);
             w.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -146,6 +146,7 @@ public static class ReplayCommand
             doc["model"] = trace.Model;
             doc["protocol"] = trace.Protocol;
             doc["property"] = trace.Property;
+            doc["seed"] = settings.Seed;
             doc["settings"] = new JsonObject([.. settings.Given.Select(g => new KeyValuePair<string, JsonNode?>(g.Key, g.Value))]);
             doc["replay"] = line.ToString();
             doc["steps"] = trace.Actions.Count;
