@@ -96,6 +96,10 @@ public sealed partial class Simulator
     // Per vCPU, the cost of the EXTERNAL_INTERRUPT exit through which it lost its pCPU in guest mode (PreemptionExit),
     // paid when it gets a pCPU back: it then finishes that exit and enters (0: none owed).
     private readonly long[] _preemptExit;
+
+    // The interruption information of the exit through which a thread is preempted (PreemptionExit): the host's tick
+    // (LOCAL_TIMER_VECTOR) where a slice ends, the reschedule IPI (RESCHEDULE_VECTOR) where a wakeup preempts.
+    private uint _preemptInfo = KvmTracepoints.LocalTimerExitInterruptionInfo;
     private readonly int _sliceBase;
 
     // One agent per task for its wake (a sleep's hrtimer, a request handed to it), one per request
@@ -486,22 +490,56 @@ public sealed partial class Simulator
 
     /// <summary>
     /// The host's scheduler tick on vCPU <paramref name="v"/>'s pCPU (host.hz). It interrupts the
-    /// vCPU only while the vCPU holds a pCPU in guest mode; the model decides whether that exit
-    /// matters to the protocol (<see cref="ActionKind.HostTick"/>).
+    /// vCPU only while the vCPU holds a pCPU in guest mode, and then under every protocol: VMX runs
+    /// every guest with external-interrupt exiting (PIN_BASED_EXT_INTR_MASK, setup_vmcs_config), so
+    /// the local APIC timer's interrupt is an EXTERNAL_INTERRUPT exit, handle_external_interrupt_irqoff
+    /// runs the host's tick, and KVM enters again. Where that exit matters to the protocol (the 5.7
+    /// host, kvm-pf, dequeues page-ready at the entry) the model takes it (<see cref="ActionKind.HostTick"/>);
+    /// elsewhere the driver does, as it does a preemption's (<see cref="PreemptionExit"/>): counted,
+    /// charged cost.vm_exit_entry + cost.kvm_exit_handling of the vCPU's time (host_exit), traced,
+    /// and what the vCPU was doing resumes that much later. A vCPU in the host (stalled, halted,
+    /// or handling another exit) takes the tick in the host, without an exit.
     /// </summary>
     private void HostTick(int v)
     {
         _queue.Schedule(_hostTickBase + v, _now + _setup.HostTickPeriodNs);
+        if (_pcpus is not null)
+        {
+            // The tick that ends this pCPU's slice is the same interrupt as the one that exits here: one exit, taken
+            // by the preemption (PreemptionExit) if the slice's end switches threads. So the slice's end goes first
+            // whichever agent the queue ran first; when it ran first, the thread it granted the pCPU to was not in
+            // guest mode at the tick (it got the pCPU at this instant), and takes no tick exit.
+            var slice = _sliceBase + v;
+            if (_queue.IsScheduled(slice) && _queue.ScheduledTime(slice) == _now)
+            {
+                _queue.Cancel(slice);
+                EndSlice(v);
+            }
+
+            if (!_pcpus.IsRunning(v) || _pcpus.RunningSince(v) == _now)
+            {
+                return;
+            }
+        }
+
         var tick = new MachineAction(ActionKind.HostTick, (byte)v, 0);
-        if ((_pcpus is not null && !_pcpus.IsRunning(v)) || !_m.IsEnabled(tick))
+        if (_m.IsEnabled(tick))
+        {
+            Apply(tick);
+            var exitCost = _stepCost;
+            AfterApply(-1);
+            DelayByExit(v, exitCost);
+            return;
+        }
+
+        if (!_tracepoints.InGuestMode(v, _now))
         {
             return;
         }
 
-        Apply(tick);
-        var exitCost = _stepCost;
-        AfterApply(-1);
-        DelayByExit(v, exitCost);
+        _metrics.Counters.RecordExit(Metrics.ExitReason.ExternalInterrupt, _c.SimpleExit);
+        _tracepoints.HostInterruptExit(v, _now, KvmTracepoints.LocalTimerExitInterruptionInfo, _c.SimpleExit);
+        DelayByExit(v, _c.SimpleExit);
     }
 
     /// <summary>
@@ -534,6 +572,12 @@ public sealed partial class Simulator
             else
             {
                 _queue.Schedule(v, at + cost);
+                if (_spanEnd[v] == at && at > _now)
+                {
+                    // The step pushed back ends a compute span: the span ends later too, so that a cut of it (an
+                    // interrupt) leaves the task owing the guest work still to do, not the work less the exit.
+                    _spanEnd[v] = at + cost;
+                }
             }
         }
         else if (_held[v] >= 0)
@@ -1201,15 +1245,19 @@ public sealed partial class Simulator
         if (wants && !pcpus.IsRunning(v) && !pcpus.IsWaiting(v))
         {
             var runs = pcpus.Want(v, _now, out var preempted, out var granted);
+
+            // The wakeup's preemption reaches the preempted thread's pCPU as a reschedule IPI (resched_curr ->
+            // smp_send_reschedule, RESCHEDULE_VECTOR): it exits, and the wakeup and the switch are traced there by a
+            // thread already in the host.
+            _preemptInfo = KvmTracepoints.RescheduleExitInterruptionInfo;
             if (preempted >= 0)
             {
-                // The reschedule IPI reaches the preempted thread's pCPU first: it exits, and the wakeup and the switch
-                // are traced there by a thread already in the host.
                 PreemptionExit(preempted);
             }
 
             TraceWakeup(v);
             TraceSwitches();
+            _preemptInfo = KvmTracepoints.LocalTimerExitInterruptionInfo;
             if (runs)
             {
                 _queue.Schedule(_sliceBase + v, _pcpus!.SliceCheckAt(v, _now));
@@ -1300,13 +1348,15 @@ public sealed partial class Simulator
         var tick = new MachineAction(ActionKind.HostTick, (byte)v, 0);
         if (_m.IsEnabled(tick))
         {
+            _tracepoints.ModelExternalInterruptInfo = _preemptInfo;
             Apply(tick);
+            _tracepoints.ModelExternalInterruptInfo = KvmTracepoints.LocalTimerExitInterruptionInfo;
             _preemptExit[v] = _stepCost;
             return;
         }
 
         _metrics.Counters.RecordExit(Metrics.ExitReason.ExternalInterrupt, _c.SimpleExit);
-        _tracepoints.ExternalInterruptExit(v, _now);
+        _tracepoints.ExternalInterruptExit(v, _now, _preemptInfo);
         _preemptExit[v] = _c.SimpleExit;
     }
 

@@ -112,6 +112,9 @@ public sealed class HostCpus
     /// <summary>vCPU <paramref name="v"/> holds a pCPU.</summary>
     public bool IsRunning(int v) => _running[v];
 
+    /// <summary>When vCPU <paramref name="v"/>'s thread last got a pCPU (while <see cref="IsRunning"/>: since when it runs).</summary>
+    public long RunningSince(int v) => _since[v];
+
     /// <summary>vCPU <paramref name="v"/> can run and waits for a pCPU.</summary>
     public bool IsWaiting(int v) => _waiting[v];
 

@@ -47,6 +47,31 @@ public sealed class KvmTracepoints
     /// </summary>
     public const uint NmiExitInterruptionInfo = 0x80000202;
 
+    /// <summary>
+    /// VM-exit interruption information of an EXTERNAL_INTERRUPT exit for the host's local APIC timer (its scheduler
+    /// tick): valid (bit 31), type external interrupt (0, bits 10:8), vector LOCAL_TIMER_VECTOR 0xec
+    /// (arch/x86/include/asm/irq_vectors.h, as of 6cc0d5f4a9a5). KVM runs guests with "acknowledge interrupt on exit"
+    /// (VM_EXIT_ACK_INTR_ON_EXIT in setup_vmcs_config, arch/x86/kvm/vmx/vmx.c), so the processor acknowledges the
+    /// interrupt and stores its vector there (SDM Vol. 3C 24.9.2, Information for VM Exits Due to Vectored Events);
+    /// handle_external_interrupt_irqoff reads it (vmx_get_intr_info) to call the host's handler, and kvm_exit prints
+    /// it as intr_info.
+    /// </summary>
+    public const uint LocalTimerExitInterruptionInfo = 0x80000000 | LocalTimerVector;
+
+    /// <summary>
+    /// VM-exit interruption information of an EXTERNAL_INTERRUPT exit for the reschedule IPI, RESCHEDULE_VECTOR 0xfd
+    /// (arch/x86/include/asm/irq_vectors.h): the one a wakeup on another pCPU sends to preempt the thread running there
+    /// (check_preempt_wakeup_fair -> resched_curr -> smp_send_reschedule). Same layout as
+    /// <see cref="LocalTimerExitInterruptionInfo"/>.
+    /// </summary>
+    public const uint RescheduleExitInterruptionInfo = 0x80000000 | RescheduleVector;
+
+    /// <summary>LOCAL_TIMER_VECTOR (arch/x86/include/asm/irq_vectors.h): the local APIC timer, the host's tick.</summary>
+    public const uint LocalTimerVector = 0xec;
+
+    /// <summary>RESCHEDULE_VECTOR (arch/x86/include/asm/irq_vectors.h): the reschedule IPI.</summary>
+    public const uint RescheduleVector = 0xfd;
+
     /// <summary>EPT violation exit qualification of a guest read of a not-present page (SDM Vol. 3C 28.3.3.2: read, GLA valid, final translation).</summary>
     public const ulong EptReadQualification = 0x181;
 
@@ -149,6 +174,12 @@ public sealed class KvmTracepoints
     /// EXCEPTION_NMI exit and its handling, before KVM injects the NMI and enters again.
     /// </summary>
     public long NmiExitNs { get; set; }
+
+    /// <summary>
+    /// The interruption information of the EXTERNAL_INTERRUPT exits the model reports (a tick under kvm-pf): the host's
+    /// local APIC timer unless the driver says which interrupt it is (a reschedule IPI's preemption).
+    /// </summary>
+    public uint ModelExternalInterruptInfo { get; set; } = LocalTimerExitInterruptionInfo;
 
     /// <summary>Exit-to-entry times of vCPU <paramref name="vcpu"/> (or all vCPUs when null), one row per reason seen.</summary>
     public IReadOnlyList<ExitTimeRow> ExitRows(int? vcpu = null)
@@ -454,14 +485,31 @@ public sealed class KvmTracepoints
     /// <summary>
     /// vCPU <paramref name="vcpu"/>, in guest mode or entering it (an entry stamped ahead), exits with EXTERNAL_INTERRUPT
     /// at <paramref name="now"/> (no earlier than its last record) for an interrupt of the host's (its tick, a reschedule
-    /// IPI) that the model has no step for; its entry comes with its next guest step.
+    /// IPI) that the model has no step for; its entry comes with its next guest step. <paramref name="intrInfo"/>: the
+    /// exit's interruption information (<see cref="LocalTimerExitInterruptionInfo"/>, <see cref="RescheduleExitInterruptionInfo"/>).
     /// </summary>
-    public void ExternalInterruptExit(int vcpu, long now)
+    public void ExternalInterruptExit(int vcpu, long now, uint intrInfo)
     {
         var t = Math.Min(now, EndLimitNs);
         if (vcpu >= 0 && vcpu < _vcpus && _inGuest[vcpu])
         {
-            Exit(vcpu, t, MetricsExit.ExternalInterrupt, -1);
+            Exit(vcpu, t, MetricsExit.ExternalInterrupt, -1, intrInfo);
+        }
+    }
+
+    /// <summary>
+    /// vCPU <paramref name="vcpu"/>, in guest mode at <paramref name="now"/>, exits with EXTERNAL_INTERRUPT for an
+    /// interrupt of the host's that the model has no step for (the host's tick), and KVM enters again
+    /// <paramref name="handlingNs"/> later: handle_external_interrupt_irqoff runs the host's handler and vcpu_run goes
+    /// straight back to vcpu_enter_guest. The guest's state is as it was; the driver delays its next step as much.
+    /// </summary>
+    public void HostInterruptExit(int vcpu, long now, uint intrInfo, long handlingNs)
+    {
+        var t = Math.Min(now, EndLimitNs);
+        if (vcpu >= 0 && vcpu < _vcpus && InGuestMode(vcpu, t))
+        {
+            Exit(vcpu, t, MetricsExit.ExternalInterrupt, -1, intrInfo);
+            Enter(vcpu, Stamp(vcpu, Math.Min(t + handlingNs, EndLimitNs)));
         }
     }
 
@@ -538,7 +586,7 @@ public sealed class KvmTracepoints
         }
     }
 
-    private void Exit(int v, long t, MetricsExit metric, int page)
+    private void Exit(int v, long t, MetricsExit metric, int page, uint intrInfo = 0)
     {
         var s = Stamp(v, t);
         if (!_inGuest[v])
@@ -562,7 +610,13 @@ public sealed class KvmTracepoints
 
         var ept = metric == MetricsExit.EptViolation;
         var exit = TraceRecord.Exit(s, v, metric, GuestRip, ept ? EptReadQualification : 0UL);
-        Emit(metric == MetricsExit.ExceptionNmi ? exit with { IntrInfo = NmiExitInterruptionInfo } : exit);
+        var info = metric switch
+        {
+            MetricsExit.ExceptionNmi => NmiExitInterruptionInfo,
+            MetricsExit.ExternalInterrupt => intrInfo != 0 ? intrInfo : ModelExternalInterruptInfo,
+            _ => 0U,
+        };
+        Emit(exit with { IntrInfo = info });
         if (ept)
         {
             var gpa = page >= 0 ? (ulong)Machine.AddressOf(page) : 0UL;

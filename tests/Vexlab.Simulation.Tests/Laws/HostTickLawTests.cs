@@ -118,13 +118,153 @@ public class HostTickLawTests
     public void OtherAsyncProtocols_DoNotWaitForAnExit(string protocol)
     {
         // 5.8+ makes KVM_REQ_APF_READY and kicks the vCPU (557a961abbe0); the #VE host raises
-        // its wakeup vector: the host tick changes nothing there.
+        // its wakeup vector: no page-ready waits for the host tick's exit. The tick still exits
+        // (about HZ x the time in guest mode: 50 ticks in 200 ms at HZ=250, the vCPU in the guest
+        // 96% of it under kvm-pf-int), which costs 1 us each and moves no fault: the faults, their
+        // median and their p99 are the ones without the tick, the p99.9 at most an exit longer.
+        // The tick's exit was once left out under these protocols.
         var with = ScenarioRuns.Run(OneFaulter, protocol, "host.hz=250");
         var without = ScenarioRuns.Run(OneFaulter, protocol, "host.hz=0");
         Assert.True(with.FaultLatency.Count > 1_000, $"{with.FaultLatency.Count} faults");
         Assert.Equal(without.FaultLatency.Count, with.FaultLatency.Count);
-        Assert.Equal(without.Digest, with.Digest);
-        Assert.Equal(0, with.Counters.Exits[ExitReason.ExternalInterrupt]);
+        Assert.Equal(without.FaultLatency.P50, with.FaultLatency.P50);
+        Assert.InRange(with.FaultLatency.P99, without.FaultLatency.P99, without.FaultLatency.P99 + 1_100);
+        Assert.InRange(with.FaultLatency.P999, without.FaultLatency.P999, without.FaultLatency.P999 + 1_100);
+        Assert.Equal(0, without.Counters.Exits[ExitReason.ExternalInterrupt]);
+        var inGuest = (double)with.VcpuGuestNs / with.SimulatedNs;
+        Assert.InRange(with.Counters.Exits[ExitReason.ExternalInterrupt], (long)(50 * inGuest) - 3, 50);
+    }
+
+    /// <summary>
+    /// VMX runs every guest with external-interrupt exiting (PIN_BASED_EXT_INTR_MASK, setup_vmcs_config), so
+    /// the host's tick exits a vCPU it finds in guest mode under every protocol, not only where the 5.7 host
+    /// (kvm-pf) dequeues page-ready at the entry after it: on two always-running vCPUs with a pCPU each and no
+    /// guest tick, each vCPU takes D x HZ EXTERNAL_INTERRUPT exits in a run of D (the grid's first tick falls in
+    /// (0, 1/HZ], so 100 ms holds HZ / 10 of them, one fewer at most where the last falls past the end). Every
+    /// one is a kvm_exit record on the tick grid whose intr_info is the local APIC timer's (valid, external
+    /// interrupt, LOCAL_TIMER_VECTOR 0xec: KVM acknowledges interrupts on exit), and each lasts
+    /// cost.vm_exit_entry + cost.kvm_exit_handling (1 us) of host_exit, the rest being guest time. Before, only
+    /// kvm-pf took these exits, and their intr_info read 0.
+    /// </summary>
+    [Theory]
+    [InlineData("sync", 250)]
+    [InlineData("kvm-halt", 250)]
+    [InlineData("kvm-pf", 250)]
+    [InlineData("kvm-pf-int", 250)]
+    [InlineData("ve", 250)]
+    [InlineData("sync", 1000)]
+    [InlineData("ve", 300)]
+    public void EveryProtocol_EachVcpuInTheGuestTakesTheHostTicksExit_HzTimesASecond(string protocol, int hz)
+    {
+        var period = 1_000_000_000L / hz;
+        var (r, trace, simulator) = ScenarioRuns.RunTracedSimulator(ComputeOnly, protocol, $"host.hz={hz}");
+        var phase = simulator.HostTickPhaseNs;
+        var exits = trace.Records.Where(x => x.Kind == TraceKind.KvmExit && x.ExitReason == ExitReason.ExternalInterrupt).ToList();
+        Assert.Equal(r.Counters.Exits[ExitReason.ExternalInterrupt], exits.Count);
+        Assert.Equal(exits.Count, r.Counters.Exits.Total);
+        var ticks = ((r.SimulatedNs - phase) / period) + 1;
+        Assert.InRange(ticks, (hz / 10) - 1, hz / 10);
+        foreach (var v in new[] { 0, 1 })
+        {
+            Assert.Equal(ticks, exits.Count(x => x.Vcpu == v));
+        }
+
+        Assert.All(exits, x =>
+        {
+            Assert.Equal(KvmTracepoints.LocalTimerExitInterruptionInfo, x.IntrInfo);
+            Assert.True((x.TimeNs - phase) % period == 0, $"vCPU {x.Vcpu} exited at {x.TimeNs} ns, off the host tick grid {phase} + k x {period} ns");
+        });
+
+        // 1 us an exit, but for the last on each vCPU, which the run's end may cut.
+        Assert.InRange(r.VcpuHostExitNs, (exits.Count - 2) * 1_000, exits.Count * 1_000);
+        Assert.Equal(2 * r.SimulatedNs, r.VcpuGuestNs + r.VcpuHostExitNs);
+    }
+
+    [Theory]
+    [InlineData("sync")]
+    [InlineData("kvm-halt")]
+    [InlineData("kvm-pf")]
+    [InlineData("kvm-pf-int")]
+    [InlineData("ve")]
+    public void EveryProtocol_WithoutTheHostTick_NothingExits(string protocol)
+    {
+        // host.hz=0 (nohz_full with one runnable thread per pCPU): no host tick, so a guest that only computes
+        // and has no tick of its own never exits, and all its time is guest time.
+        var r = ScenarioRuns.Run(ComputeOnly, protocol, "host.hz=0");
+        Assert.Equal(0, r.Counters.Exits.Total);
+        Assert.Equal(2 * r.SimulatedNs, r.VcpuGuestNs);
+    }
+
+    [Theory]
+    [InlineData("sync")]
+    [InlineData("kvm-pf-int")]
+    [InlineData("ve")]
+    public void EveryProtocol_EachHostTickExitCostsTheGuestItsExit(string protocol)
+    {
+        // The exit and re-entry (1 us) delay the compute op the tick cut: 1,000 ticks a second take 0.1% of the work,
+        // and at no exit cost nothing at all (no model step is taken for the exit where the protocol does not need one).
+        var none = ScenarioRuns.Run(ComputeOnly, protocol, "host.hz=0");
+        var hz1000 = ScenarioRuns.Run(ComputeOnly, protocol, "host.hz=1000");
+        var free = ScenarioRuns.Run(ComputeOnly, protocol, "host.hz=1000", "cost.vm_exit_entry=0", "cost.kvm_exit_handling=0");
+        var work = none.Tasks.Sum(t => t.WorkDone);
+        Assert.Equal(work, free.Tasks.Sum(t => t.WorkDone));
+        var lost = work - hz1000.Tasks.Sum(t => t.WorkDone);
+        Assert.InRange(lost, work / 2000, work / 500);
+    }
+
+    /// <summary>
+    /// Three vCPUs on two pCPUs: a sleeper that wakes every 1.7 ms beside two busy vCPUs, so that host slices end
+    /// at the pCPUs' ticks and wakeups preempt. Every EXTERNAL_INTERRUPT exit is one interrupt: the host's tick
+    /// (LOCAL_TIMER_VECTOR 0xec), on the tick grid, whether it only exits or also ends the slice and preempts, or
+    /// the reschedule IPI of a wakeup's preemption (RESCHEDULE_VECTOR 0xfd); each is valid (bit 31) and of type
+    /// external interrupt. A tick that ends a slice exits once, not once for the tick and once for the
+    /// preemption: no vCPU has two exits at one instant. The counters hold the trace's exits, and vCPU time
+    /// still sums to the run's.
+    /// </summary>
+    private const string SleeperBesideTwoBusy = """
+        name: sleeper-beside-two-busy
+        duration: 100ms
+        guest:
+          vcpus: 3
+          tick: 0
+        host:
+          pcpus: 2
+        tasks:
+          - name: sleeper
+            vcpu: 0
+            loop: sleep 1700us; compute 50us
+          - name: b
+            vcpu: 1
+            loop: compute 10
+          - name: c
+            vcpu: 2
+            loop: compute 10
+        """;
+
+    [Theory]
+    [InlineData("sync", 250)]
+    [InlineData("kvm-halt", 1000)]
+    [InlineData("kvm-pf", 250)]
+    [InlineData("kvm-pf-int", 1000)]
+    [InlineData("ve", 250)]
+    public void OnSharedPcpus_EveryExternalInterruptExitIsTheTickOrTheRescheduleIpi_AndExitsOnce(string protocol, int hz)
+    {
+        var (r, trace, tick, phase) = ScenarioRuns.RunTracedOnSharedPcpus(SleeperBesideTwoBusy, protocol, $"host.hz={hz}");
+        var exits = trace.Records.Where(x => x.Kind == TraceKind.KvmExit && x.ExitReason == ExitReason.ExternalInterrupt).ToList();
+        Assert.Equal(r.Counters.Exits[ExitReason.ExternalInterrupt], exits.Count);
+        Assert.All(exits, x =>
+        {
+            Assert.Equal(0x80000000u, x.IntrInfo & 0x80000700u);
+            Assert.Contains(x.IntrInfo & 0xffu, new[] { KvmTracepoints.LocalTimerVector, KvmTracepoints.RescheduleVector });
+        });
+
+        var timer = exits.Where(x => x.IntrInfo == KvmTracepoints.LocalTimerExitInterruptionInfo).ToList();
+        var ipi = exits.Where(x => x.IntrInfo == KvmTracepoints.RescheduleExitInterruptionInfo).ToList();
+        Assert.True(timer.Count >= hz / 10, $"{timer.Count} tick exits at HZ={hz}");
+        Assert.NotEmpty(ipi);
+        Assert.All(timer, x => Assert.True((x.TimeNs - phase) % tick == 0, $"vCPU {x.Vcpu}'s tick exit at {x.TimeNs} ns, off the grid {phase} + k x {tick} ns"));
+        Assert.All(exits.GroupBy(x => (x.Vcpu, x.TimeNs)), g => Assert.Single(g));
+        Assert.Equal(3 * r.SimulatedNs, r.VcpuGuestNs + r.VcpuHostExitNs + r.VcpuStalledNs + r.VcpuHaltedNs + r.VcpuIdleNs + r.VcpuStealNs);
     }
 
     [Theory]

@@ -9,13 +9,15 @@ namespace Vexlab.Simulation.Tests.Laws;
 /// </summary>
 public sealed class NmiExitLawTests
 {
-    /// <summary>Two vCPUs computing, Poisson NMIs at 2,000 a second each, nothing else that exits.</summary>
+    /// <summary>Two vCPUs computing, Poisson NMIs at 2,000 a second each, nothing else that exits (no host tick either).</summary>
     private const string NmiOnly = """
         name: nmi-only
         duration: 100ms
         guest:
           tick: 0
           vcpus: 2
+        host:
+          hz: 0
         nmi:
           rate: 2000/s
         tasks:
@@ -67,13 +69,15 @@ public sealed class NmiExitLawTests
         Assert.Equal(arrivals + windows, r.Counters.ExitTime(ExitReason.ExceptionNmi).Count + r.Counters.ExitTime(ExitReason.NmiWindow).Count);
     }
 
-    /// <summary>One vCPU running kernel code that disables and enables interrupts in a tight loop, PMIs at 200,000/s.</summary>
+    /// <summary>One vCPU running kernel code that disables and enables interrupts in a tight loop, PMIs at 200,000/s, no host tick.</summary>
     private const string StiLoop = """
         name: sti-loop
         duration: 50ms
         guest:
           tick: 0
           vcpus: 1
+        host:
+          hz: 0
         nmi:
           rate: 200000/s
         tasks:
