@@ -5,8 +5,9 @@ namespace Vexlab.Simulation.Tests.Laws;
 
 /// <summary>
 /// host.hz: the host's own scheduler tick interrupts a pCPU that runs a vCPU (an EXTERNAL_INTERRUPT
-/// exit), and the 5.7 host (kvm-pf) checks completions on its way back in (vcpu_run ->
-/// kvm_check_async_pf_completion), so a page-ready waits for at most one host tick.
+/// exit under every protocol, intr_info 0x800000ec), and the 5.7 host (kvm-pf) checks completions on
+/// its way back in (vcpu_run -> kvm_check_async_pf_completion), so a page-ready waits for at most one
+/// host tick.
 /// </summary>
 public class HostTickLawTests
 {
