@@ -10,7 +10,10 @@ public class ExitsCommandTests
         var table = CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "sync", "--duration", "5ms", "--exits");
         Assert.Equal(0, table.ExitCode);
         Assert.Contains("Analyze events for all VMs, all VCPUs:", table.Stdout, StringComparison.Ordinal);
-        Assert.Matches(@"EPT_VIOLATION +\d+ +100\.00% +100\.00% ", table.Stdout);
+        // sync's exits are its faults' EPT violations and the host tick's EXTERNAL_INTERRUPT exits (every protocol takes
+        // them, 1 us each): the stalls make the EPT violations nearly all the time.
+        Assert.Matches(@"EPT_VIOLATION +\d+ +\d+\.\d\d% +99\.\d\d% ", table.Stdout);
+        Assert.Matches(@"EXTERNAL_INTERRUPT +\d+ +\d+\.\d\d% +0\.\d\d% +1\.00us ", table.Stdout);
 
         var json = CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "sync", "--duration", "5ms", "--exits", "--json");
         Assert.Equal(0, json.ExitCode);
