@@ -1,6 +1,7 @@
 using Vexlab.Model.Arch;
 using Vexlab.Model.Guest;
 using Vexlab.Model.Host;
+using Vexlab.Model.Protocols;
 
 namespace Vexlab.Model.Machine;
 
@@ -153,6 +154,11 @@ public sealed partial class Machine
             }
         }
 
+        if (CompletionCheckInjects(v))
+        {
+            buffer[n++] = new MachineAction(ActionKind.HostExit, vb, 0);
+        }
+
         return n;
     }
 
@@ -189,6 +195,7 @@ public sealed partial class Machine
             ActionKind.Migrate => v < _vcpus && GlobalsRef.MigrateBudget > 0 && action.Arg < _tasks && CanMigrate(action.Arg, v),
             ActionKind.Wake => action.Arg >= _vcpus && action.Arg < _tasks && CanWake(action.Arg),
             ActionKind.HostTick => v < _vcpus && HostTickExits(v),
+            ActionKind.HostExit => v < _vcpus && CompletionCheckInjects(v),
             _ => false,
         };
     }
@@ -259,6 +266,9 @@ public sealed partial class Machine
                 break;
             case ActionKind.HostTick:
                 HostTick(v, ref sink);
+                break;
+            case ActionKind.HostExit:
+                HostExit(v, ref sink);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(action), action, "unknown action");
@@ -364,6 +374,51 @@ public sealed partial class Machine
         sink.On(new ModelEvent(ModelEventKind.External, (byte)v, cpu.CurrentTask, (byte)ActionKind.HostTick, 0, -1));
         sink.On(new ModelEvent(ModelEventKind.VmExit, (byte)v, cpu.CurrentTask, (byte)ExitReason.ExternalInterrupt, 0, -1));
         cpu.Run = RunState.InHost;
+    }
+
+    /// <summary>
+    /// Whether an exit of vCPU <paramref name="v"/> now would deliver a page-ready under the 5.7
+    /// host. 5.7's async_pf_execute only wakes a blocked vCPU (swake_up_one); it neither kicks a
+    /// running one nor makes a request (KVM_REQ_APF_READY and the kick came with 557a961abbe0), so
+    /// a completion waits on the done list for the next exit, whatever its reason: vcpu_run calls
+    /// kvm_check_async_pf_completion after every vcpu_enter_guest. A running vCPU exits at any
+    /// instruction (the host's tick, IPIs), so the page-ready #PF may land at any instruction
+    /// where kvm_arch_can_inject_async_page_present -> kvm_can_do_async_pf holds: interrupts
+    /// allowed (kvm_x86_ops->interrupt_allowed) and no exception or event to re-inject. An exit
+    /// that finds nothing to dequeue changes nothing in the guest, so it is not offered; and the
+    /// check it leads to always dequeues one, so exit and entry cannot loop without progress.
+    /// </summary>
+    private bool CompletionCheckInjects(int v)
+    {
+        ref var cpu = ref VcpuRef(v);
+        return _host.DequeueOnlyAtEntry && _host.Ready == ReadyDelivery.PageFault && _host.PvApf
+            && cpu.Run == RunState.InGuest && cpu.Done > 0 && cpu.ApfEnabled == 1
+            && InterruptsAllowed(v) && (!_host.RequireNoPendingEvent || cpu.Pending == PendingEvent.None);
+    }
+
+    /// <summary>
+    /// An external-interrupt exit of vCPU <paramref name="v"/> (the host's interrupt is the host's:
+    /// nothing is injected for it), then 5.7's kvm_check_async_pf_completion (virt/kvm/async_pf.c):
+    /// <c>while (!list_empty_careful(&amp;vcpu-&gt;async_pf.done) &amp;&amp; kvm_arch_can_inject_async_page_present(vcpu))</c>
+    /// dequeues and injects, before vcpu_run's next vcpu_enter_guest. The first page-ready's
+    /// kvm_inject_page_fault leaves exception.pending set, so kvm_can_do_async_pf ends the loop there.
+    /// </summary>
+    private void HostExit<TSink>(int v, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        if (!CompletionCheckInjects(v))
+        {
+            return;
+        }
+
+        ref var cpu = ref VcpuRef(v);
+        sink.On(new ModelEvent(ModelEventKind.External, (byte)v, cpu.CurrentTask, (byte)ActionKind.HostExit, 0, -1));
+        sink.On(new ModelEvent(ModelEventKind.VmExit, (byte)v, cpu.CurrentTask, (byte)ExitReason.ExternalInterrupt, 0, -1));
+        cpu.Run = RunState.InHost;
+        while (CanDequeue(v, v) && GlobalsRef.Outcome == GuestOutcome.Running)
+        {
+            Dequeue(v, v, ref sink);
+        }
     }
 
     private static void Spend(ref byte budget)

@@ -73,6 +73,15 @@ public enum ActionKind : byte
     /// driver takes it (host.hz); the checker's guest Tick already reaches the same exit.
     /// </summary>
     HostTick,
+
+    /// <summary>
+    /// External, checker only: the pCPU running vCPU Vcpu in guest mode takes a host interrupt (the
+    /// host's tick, an IPI, a device's: any EXTERNAL_INTERRUPT exit), and the 5.7 host's vcpu_run
+    /// calls kvm_check_async_pf_completion before it enters again. Listed only under the 5.7 host
+    /// and only while that check would inject a page-ready (a completion on the vCPU's done list,
+    /// kvm_arch_can_inject_async_page_present true); any other such exit leaves the guest as it was.
+    /// </summary>
+    HostExit,
 }
 
 /// <summary>
@@ -111,6 +120,7 @@ public readonly record struct MachineAction(ActionKind Kind, byte Vcpu, ushort A
         ActionKind.Migrate => $"guest: load balancer moves task {Arg} to vCPU{Vcpu}",
         ActionKind.Wake => $"vCPU{Vcpu}: wake blocked task {Arg}",
         ActionKind.HostTick => $"host: scheduler tick on vCPU{Vcpu}'s pCPU (external-interrupt exit)",
+        ActionKind.HostExit => $"host: interrupt on vCPU{Vcpu}'s pCPU (external-interrupt exit), then kvm_check_async_pf_completion",
         ActionKind.Step when Arg != 0 => $"vCPU{Vcpu}: step (choice {Arg - 1})",
         _ => $"vCPU{Vcpu}: {Kind}",
     };

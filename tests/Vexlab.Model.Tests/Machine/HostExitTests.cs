@@ -1,0 +1,76 @@
+using Vexlab.Model.Guest;
+using Vexlab.Model.Machine;
+using Vexlab.Model.Scripting;
+using static Vexlab.Model.Tests.Machine.TestMachines;
+
+namespace Vexlab.Model.Tests.Machine;
+
+/// <summary>
+/// 5.7's kvm_check_async_pf_completion runs in vcpu_run after every exit, and a running vCPU exits
+/// at any instruction (host tick, IPIs), while 5.7's async_pf_execute kicks no running vCPU: the
+/// checker's <see cref="ActionKind.HostExit"/> lets the page-ready #PF land at any instruction where
+/// kvm_arch_can_inject_async_page_present holds, not only at the exits the guest's own ops cause.
+/// </summary>
+public sealed class HostExitTests
+{
+    /// <summary>
+    /// Task a sleeps on its page while kernel thread k computes on the same vCPU. Once the page is
+    /// in, the checker offers the exit only where kvm_check_async_pf_completion would inject:
+    /// under the 5.7 host (5.8+ kicks the vCPU with KVM_REQ_APF_READY, 557a961abbe0), with a
+    /// completion on the done list, and with interrupts allowed (kvm_can_do_async_pf ->
+    /// kvm_x86_ops->interrupt_allowed).
+    /// </summary>
+    [Theory]
+    [InlineData("kvm_check_async_pf_completion: the page-ready lands in running kernel code", "kvm-pf", false, true, true)]
+    [InlineData("kvm_can_do_async_pf: interrupt_allowed is false with IF=0", "kvm-pf", true, true, false)]
+    [InlineData("list_empty_careful(&vcpu->async_pf.done): nothing to dequeue", "kvm-pf", false, false, false)]
+    [InlineData("kvm_arch_async_page_present_queued (5.8+): the host kicks, no exit to wait for", "kvm-pf-int", false, true, false)]
+    public void TheCheckerOffersTheExit_WhereTheCompletionCheckWouldInject(string rule, string protocol, bool kernelIrqOff, bool complete, bool offered)
+    {
+        var prefix = kernelIrqOff ? new[] { Op(MicroOp.Cli) } : [];
+        var m = Build(protocol, [User("a", 0, Touch(0)), Spinner("k", TaskMode.Kernel, 0, prefix)], absentCount: 1);
+        var s = new Script(m);
+        var a = m.WorkloadTask(0);
+        var k = m.WorkloadTask(1);
+        RunUntil(s, ModelEventKind.TaskSlept);
+        s.StepTo(MicroOp.Compute);
+        Assert.Equal(k, m.Vcpu(0).CurrentTask);
+        Assert.Equal(RunState.InGuest, m.Vcpu(0).Run);
+        if (complete)
+        {
+            s.CompleteAny();
+        }
+
+        Assert.True(offered == s.IsEnabled(ActionKind.HostExit), rule);
+        if (!offered)
+        {
+            return;
+        }
+
+        // The exit dequeues in the host; the entry injects the page-ready #PF into k's kernel code,
+        // whose handler wakes a, and retint_kernel switches to it (CONFIG_PREEMPTION, IF=1, count 0).
+        var exit = s.Do(ActionKind.HostExit);
+        Assert.Contains(exit, e => e.Kind == ModelEventKind.VmExit && e.Aux == (byte)ExitReason.ExternalInterrupt);
+        Assert.Contains(exit, e => e.Kind == ModelEventKind.ReadyDequeued);
+        Assert.False(s.IsEnabled(ActionKind.HostExit));
+        var entry = s.Do(ActionKind.Enter);
+        Assert.Contains(entry, e => e.Kind == ModelEventKind.ExceptionDelivered && e.Aux == 14 && e.Task == k);
+        s.StepTo(MicroOp.ExitPreempt);
+        Assert.Equal(TaskPhase.Runnable, m.Task(a).Status);
+        s.Do(ActionKind.Step);
+        Assert.Equal(a, m.Vcpu(0).CurrentTask);
+    }
+
+    private static void RunUntil(Script s, ModelEventKind kind)
+    {
+        for (var i = 0; i < 64; i++)
+        {
+            if (s.Do(s.IsEnabled(ActionKind.Enter) ? ActionKind.Enter : ActionKind.Step).Exists(e => e.Kind == kind))
+            {
+                return;
+            }
+        }
+
+        throw new InvalidOperationException($"no {kind} within 64 steps");
+    }
+}
