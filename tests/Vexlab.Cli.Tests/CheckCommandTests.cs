@@ -307,6 +307,7 @@ public sealed class CheckCommandTests
     [Theory]
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"sleeping ~ 1\"}\n", ":6:31:")]
     [InlineData("vcpus: 1\npages: 1\nwhat: 1\ntasks: []\n", ":3:1:")]
+    [InlineData("vcpus: 1\npages: 1\nbounds: {host_exits: 300}\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\n", ":3:22:")]
     public void ModelFile_BadInput_ExitsTwoWithOneLine(string yaml, string where)
     {
         var file = WriteModel(yaml);

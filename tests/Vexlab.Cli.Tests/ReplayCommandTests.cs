@@ -89,6 +89,33 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.Contains("ve_delivered", text);
     }
 
+    /// <summary>
+    /// Under the 5.7 host a completion waits for the vCPU's next exit of any reason: truncate's token-collision trace
+    /// under kvm-pf takes a host interrupt (HostExit, bounds.host_exits) at a guest instruction with IF=1. The replay
+    /// applies it in the simulator, shows its EXTERNAL_INTERRUPT exit, and confirms the trace on the checker's machine.
+    /// </summary>
+    [Fact]
+    public void Replay_TakesAHostExitStep_AndConfirmsTheTrace()
+    {
+        var trace = Path.Combine(_dir, "hostexit.json");
+        var check = CliRunner.Run("check", "--builtin", "truncate", "--protocol", "kvm-pf", "--property", "one-node-per-token", "--trace", trace);
+        Assert.Equal(1, check.ExitCode);
+        Assert.Contains("host: interrupt on vCPU0's pCPU (external-interrupt exit), then kvm_check_async_pf_completion", check.Stdout, StringComparison.Ordinal);
+        var node = JsonNode.Parse(File.ReadAllText(trace))!.AsObject();
+        Assert.Equal(2, node["bounds"]!["host_exits"]!.GetValue<int>());
+        var kinds = node["actions"]!.AsArray().Select(a => Vexlab.Model.Machine.MachineAction.Unpack(a!.GetValue<uint>()).Kind).ToList();
+        Assert.Contains(Vexlab.Model.Machine.ActionKind.HostExit, kinds);
+
+        var timeline = Path.Combine(_dir, "hostexit.txt");
+        var result = CliRunner.Run("replay", trace, "--json", "--out", timeline, "--trace-format", "ftrace");
+        Assert.Equal(0, result.ExitCode);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        Assert.Equal(kinds.Count, doc.RootElement.GetProperty("applied").GetInt32());
+        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("diverged").ValueKind);
+        Assert.True(doc.RootElement.GetProperty("confirmed").GetBoolean());
+        Assert.Contains("reason EXTERNAL_INTERRUPT", File.ReadAllText(timeline), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Replay_SaysWhereATraceDiverges()
     {

@@ -235,7 +235,7 @@ public sealed class ModelFile
         if (root.TryGetValue("bounds", out var boundsNode))
         {
             var b = Mapping(boundsNode);
-            string[] keys = ["nmis", "ticks", "truncations", "reenables", "smis", "inits", "teardowns", "migrations"];
+            string[] keys = ["nmis", "ticks", "truncations", "reenables", "smis", "inits", "teardowns", "migrations", "host_exits"];
             var values = new int[keys.Length];
             foreach (var e in b.Entries)
             {
@@ -248,7 +248,7 @@ public sealed class ModelFile
                 values[i] = Int(e.Value, 0, 255, "an integer from 0 to 255");
             }
 
-            bounds = new ExternalBounds(values[0], values[1], values[2], values[3], values[4], values[5], values[6], values[7]);
+            bounds = new ExternalBounds(values[0], values[1], values[2], values[3], values[4], values[5], values[6], values[7], values[8]);
         }
 
         // Only a raised NMI's handler touches nmi_touch_page, on nmi_vcpu: without one they would be ignored.

@@ -769,6 +769,7 @@ public static class CheckCommand
         ["inits"] = c.Bounds.Inits,
         ["teardowns"] = c.Bounds.Teardowns,
         ["migrations"] = c.Bounds.Migrations,
+        ["host_exits"] = c.Bounds.HostExits,
     };
 
     private static void WriteTrace(CliContext context, string file, ModelCheckResult outcome, DescribedViolation v) =>

@@ -47,7 +47,7 @@ public static class ModelsCommand
             var w = context.HumanWriter(target);
             w.WriteLine($"{m.Name}: {m.Description}");
             w.WriteLine($"  vCPUs {c.Vcpus}, pages {c.Pages}, entry page {c.EntryPage}, NMI touch page {c.NmiTouchPage}");
-            w.WriteLine($"  bounds: NMIs {m.Bounds.Nmis}, ticks {m.Bounds.Ticks}, truncations {m.Bounds.Truncations}, re-enables {m.Bounds.Reenables}, SMIs {m.Bounds.Smis}, INITs {m.Bounds.Inits}, teardowns {m.Bounds.Teardowns}, migrations {m.Bounds.Migrations}");
+            w.WriteLine($"  bounds: NMIs {m.Bounds.Nmis}, ticks {m.Bounds.Ticks}, truncations {m.Bounds.Truncations}, re-enables {m.Bounds.Reenables}, SMIs {m.Bounds.Smis}, INITs {m.Bounds.Inits}, teardowns {m.Bounds.Teardowns}, migrations {m.Bounds.Migrations}, host exits {m.Bounds.HostExits}");
             w.WriteLine("  knobs: " + (m.Knobs.Count == 0 ? "(protocol defaults)" : string.Join(", ", m.Knobs.Select(k => k.Key + "=" + k.Value))));
             foreach (var g in c.PageGroups)
             {
@@ -98,6 +98,7 @@ public static class ModelsCommand
                 ["inits"] = m.Bounds.Inits,
                 ["teardowns"] = m.Bounds.Teardowns,
                 ["migrations"] = m.Bounds.Migrations,
+                ["host_exits"] = m.Bounds.HostExits,
             },
         };
     }

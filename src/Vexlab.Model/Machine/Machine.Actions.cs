@@ -387,11 +387,14 @@ public sealed partial class Machine
     /// allowed (kvm_x86_ops->interrupt_allowed) and no exception or event to re-inject. An exit
     /// that finds nothing to dequeue changes nothing in the guest, so it is not offered; and the
     /// check it leads to always dequeues one, so exit and entry cannot loop without progress.
+    /// Like every external event the checker interleaves, these exits are bounded
+    /// (<see cref="Globals.HostExitBudget"/>, a model's <c>bounds.host_exits</c>): one per
+    /// completion that waits would multiply the states by every instruction it may land at.
     /// </summary>
     private bool CompletionCheckInjects(int v)
     {
         ref var cpu = ref VcpuRef(v);
-        return _host.DequeueOnlyAtEntry && _host.Ready == ReadyDelivery.PageFault && _host.PvApf
+        return GlobalsRef.HostExitBudget > 0 && _host.DequeueOnlyAtEntry && _host.Ready == ReadyDelivery.PageFault && _host.PvApf
             && cpu.Run == RunState.InGuest && cpu.Done > 0 && cpu.ApfEnabled == 1
             && InterruptsAllowed(v) && (!_host.RequireNoPendingEvent || cpu.Pending == PendingEvent.None);
     }
@@ -411,6 +414,7 @@ public sealed partial class Machine
             return;
         }
 
+        Spend(ref GlobalsRef.HostExitBudget);
         ref var cpu = ref VcpuRef(v);
         sink.On(new ModelEvent(ModelEventKind.External, (byte)v, cpu.CurrentTask, (byte)ActionKind.HostExit, 0, -1));
         sink.On(new ModelEvent(ModelEventKind.VmExit, (byte)v, cpu.CurrentTask, (byte)ExitReason.ExternalInterrupt, 0, -1));

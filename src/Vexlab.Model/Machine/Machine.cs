@@ -29,7 +29,9 @@ public struct Globals
     public byte TruncateBudget;
     public byte ReenableBudget;
     public byte Truncated;
-    public byte Reserved;
+
+    /// <summary>How many more <see cref="ActionKind.HostExit"/>s the checker may take (255: unbounded, the driver's).</summary>
+    public byte HostExitBudget;
     public byte SmiBudget;
     public byte InitBudget;
     public byte TeardownBudget;
@@ -337,6 +339,7 @@ public sealed partial class Machine
         g.InitBudget = (byte)_config.Bounds.Inits;
         g.TeardownBudget = (byte)_config.Bounds.Teardowns;
         g.MigrateBudget = (byte)_config.Bounds.Migrations;
+        g.HostExitBudget = (byte)_config.Bounds.HostExits;
 
         for (var p = 0; p < _config.Pages; p++)
         {

@@ -80,6 +80,7 @@ public enum ActionKind : byte
     /// calls kvm_check_async_pf_completion before it enters again. Listed only under the 5.7 host
     /// and only while that check would inject a page-ready (a completion on the vCPU's done list,
     /// kvm_arch_can_inject_async_page_present true); any other such exit leaves the guest as it was.
+    /// Each spends one of the model's <c>bounds.host_exits</c>.
     /// </summary>
     HostExit,
 }

@@ -23,13 +23,19 @@ public sealed record PageGroupSpec(int FirstPage, int PageCount, HostPage Host, 
 /// <summary>
 /// Bounds on external events for the checker; the simulator schedules them itself and
 /// uses <see cref="Unbounded"/> (it raises no SMIs, INITs or teardowns, and migrates no tasks).
+/// <paramref name="HostExits"/> bounds <see cref="ActionKind.HostExit"/>: the host interrupts (tick,
+/// IPI, device) after which the 5.7 host's vcpu_run injects a waiting page-ready.
 /// </summary>
-public sealed record ExternalBounds(int Nmis, int Ticks, int Truncations, int Reenables, int Smis = 0, int Inits = 0, int Teardowns = 0, int Migrations = 0)
+public sealed record ExternalBounds(int Nmis, int Ticks, int Truncations, int Reenables, int Smis = 0, int Inits = 0, int Teardowns = 0, int Migrations = 0, int HostExits = 0)
 {
     public static readonly ExternalBounds None = new(0, 0, 0, 0);
 
-    /// <summary>The driver raises external events itself (255 = no bound in the state).</summary>
-    public static readonly ExternalBounds Unbounded = new(255, 255, 255, 255);
+    /// <summary>
+    /// The driver raises external events itself (255 = no bound in the state). Host exits are
+    /// unbounded so that a replayed counterexample's HostExit steps apply; the simulator's own
+    /// runs never take one (its host tick is <see cref="ActionKind.HostTick"/>).
+    /// </summary>
+    public static readonly ExternalBounds Unbounded = new(255, 255, 255, 255, HostExits: 255);
 }
 
 /// <summary>The whole configuration of a machine: immutable, shared by the drivers.</summary>

@@ -81,6 +81,11 @@ public sealed class ModelFileTests
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: \"a b\", mode: user, program: \"touch 0\"}\n", "m.yaml:4:12", "expected a name without spaces")]
     [InlineData("vcpus: 1\npags: 1\ntasks: []\n", "m.yaml:2:1", "unknown key 'pags'; did you mean pages? (expected one of name, vcpus, pages,")]
     [InlineData("vcpus: 1\npages: 1\nbounds: {nmi: 1}\ntasks: []\n", "m.yaml:3:10", "unknown key 'nmi'; did you mean nmis? (expected one of nmis, ticks,")]
+    // bounds.host_exits is a bound like the others: an integer from 0 to 255, at its value.
+    [InlineData("vcpus: 1\npages: 1\nbounds: {host_exits: 256}\ntasks: []\n", "m.yaml:3:22", "an integer from 0 to 255")]
+    [InlineData("vcpus: 1\npages: 1\nbounds: {host_exits: -1}\ntasks: []\n", "m.yaml:3:22", "an integer from 0 to 255")]
+    [InlineData("vcpus: 1\npages: 1\nbounds: {host_exits: many}\ntasks: []\n", "m.yaml:3:22", "an integer from 0 to 255")]
+    [InlineData("vcpus: 1\npages: 1\nbounds: {ticks: 0, host_exit: 1}\ntasks: []\n", "m.yaml:3:20", "unknown key 'host_exit'; did you mean host_exits?")]
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mod: user, program: \"touch 0\"}\n", "m.yaml:4:15", "unknown key 'mod'; did you mean mode? (expected one of name, mode, vcpu, program)")]
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: usr, program: \"touch 0\"}\n", "m.yaml:4:21", "unknown mode 'usr'; did you mean user? (expected one of user, kernel)")]
     // docs/checking.md, "Model files": a task needs name, mode and program; only vcpu has a default.

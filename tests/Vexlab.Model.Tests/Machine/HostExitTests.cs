@@ -21,14 +21,16 @@ public sealed class HostExitTests
     /// kvm_x86_ops->interrupt_allowed).
     /// </summary>
     [Theory]
-    [InlineData("kvm_check_async_pf_completion: the page-ready lands in running kernel code", "kvm-pf", false, true, true)]
-    [InlineData("kvm_can_do_async_pf: interrupt_allowed is false with IF=0", "kvm-pf", true, true, false)]
-    [InlineData("list_empty_careful(&vcpu->async_pf.done): nothing to dequeue", "kvm-pf", false, false, false)]
-    [InlineData("kvm_arch_async_page_present_queued (5.8+): the host kicks, no exit to wait for", "kvm-pf-int", false, true, false)]
-    public void TheCheckerOffersTheExit_WhereTheCompletionCheckWouldInject(string rule, string protocol, bool kernelIrqOff, bool complete, bool offered)
+    [InlineData("kvm_check_async_pf_completion: the page-ready lands in running kernel code", "kvm-pf", false, true, 1, true)]
+    [InlineData("kvm_can_do_async_pf: interrupt_allowed is false with IF=0", "kvm-pf", true, true, 1, false)]
+    [InlineData("list_empty_careful(&vcpu->async_pf.done): nothing to dequeue", "kvm-pf", false, false, 1, false)]
+    [InlineData("kvm_arch_async_page_present_queued (5.8+): the host kicks, no exit to wait for", "kvm-pf-int", false, true, 1, false)]
+    [InlineData("bounds.host_exits: 0: the model interleaves no host interrupt", "kvm-pf", false, true, 0, false)]
+    public void TheCheckerOffersTheExit_WhereTheCompletionCheckWouldInject(string rule, string protocol, bool kernelIrqOff, bool complete, int hostExits, bool offered)
     {
         var prefix = kernelIrqOff ? new[] { Op(MicroOp.Cli) } : [];
-        var m = Build(protocol, [User("a", 0, Touch(0)), Spinner("k", TaskMode.Kernel, 0, prefix)], absentCount: 1);
+        var m = Build(protocol, [User("a", 0, Touch(0)), Spinner("k", TaskMode.Kernel, 0, prefix)], absentCount: 1,
+            bounds: ExternalBounds.None with { HostExits = hostExits });
         var s = new Script(m);
         var a = m.WorkloadTask(0);
         var k = m.WorkloadTask(1);
@@ -59,6 +61,43 @@ public sealed class HostExitTests
         Assert.Equal(TaskPhase.Runnable, m.Task(a).Status);
         s.Do(ActionKind.Step);
         Assert.Equal(a, m.Vcpu(0).CurrentTask);
+    }
+
+    /// <summary>
+    /// Each exit spends one of <c>bounds.host_exits</c>: task a faults twice while kernel thread k computes,
+    /// and with one exit the second completion waits for an exit the guest causes, as it did before the
+    /// action existed.
+    /// </summary>
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(2, true)]
+    public void EachExitSpendsOneOfTheBound(int hostExits, bool secondOffered)
+    {
+        var m = Build("kvm-pf", [User("a", 0, Touch(0), Touch(1)), Spinner("k", TaskMode.Kernel, 0)], absentCount: 2,
+            bounds: ExternalBounds.None with { HostExits = hostExits });
+        var s = new Script(m);
+        var a = m.WorkloadTask(0);
+        var k = m.WorkloadTask(1);
+        for (var fault = 0; fault < 2; fault++)
+        {
+            RunUntil(s, ModelEventKind.TaskSlept);
+            s.StepTo(MicroOp.Compute);
+            Assert.Equal(k, m.Vcpu(0).CurrentTask);
+            s.CompleteAny();
+            if (fault == 1)
+            {
+                break;
+            }
+
+            // The first page-ready lands in k's kernel code and a, woken, preempts k (as above).
+            s.Do(ActionKind.HostExit);
+            s.Do(ActionKind.Enter);
+            s.StepTo(MicroOp.ExitPreempt);
+            s.Do(ActionKind.Step);
+            Assert.Equal(a, m.Vcpu(0).CurrentTask);
+        }
+
+        Assert.Equal(secondOffered, s.IsEnabled(ActionKind.HostExit));
     }
 
     private static void RunUntil(Script s, ModelEventKind kind)
