@@ -62,6 +62,7 @@ public static class CheckCommand
             DistinctFiles.Require(
                 [("model FILE", parse.GetValue(file)), .. (parse.GetValue(swarmMerge) ?? []).Select(f => ("shard", (string?)f))],
                 [("--json", target.Path), ("--trace", parse.GetValue(trace))]);
+            OutputKind.Refuse(parse, "--trace", parse.GetValue(trace), OutputKind.Counterexample);
             if (parse.GetValue(swarmMerge) is { Length: > 0 } shardFiles)
             {
                 // The shards carry the model, protocol, knobs and bounds they ran with; any other option would be

@@ -42,6 +42,7 @@ public static class HtmlReportCommand
                 OutputFile.Check(target.Path, "JSON result");
             }
 
+            OutputKind.Refuse(parse, "--out", path, OutputKind.Report);
             OutputFile.Check(path, "report");
             var set = RunSummaries.Load(input, parse.GetValue(by)!, parse.GetValue(where));
             if (set.Caution is { } caution)

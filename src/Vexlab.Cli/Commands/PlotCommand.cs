@@ -53,6 +53,8 @@ public static class PlotCommand
             var target = JsonTarget.From(parse, json);
             var path = parse.GetValue(output)!;
             DistinctFiles.Require([("input FILE", parse.GetValue(file))], [("--out", path), ("--json", target.Path)]);
+            Results.Plotting.ResultPlots.CheckOutput(path);
+            OutputKind.Refuse(parse, "--out", path, OutputKind.Plot(path));
             // Once the file is there (a missing one is named first, by the plot itself); --where is the plot's to refuse.
             if (File.Exists(parse.GetValue(file)))
             {

@@ -60,6 +60,7 @@ public static class ReplayCommand
             if (parse.GetValue(output) is { } outName)
             {
                 TraceFileName.Check(outName, traceFormat, "--out");
+                OutputKind.Refuse(parse, "--out", outName, OutputKind.Trace(traceFormat));
             }
 
             var trace = CounterexampleFile.Load(path);

@@ -72,10 +72,13 @@ public static class SimulateCommands
             if (parse.GetValue(trace) is { } traceName)
             {
                 TraceFileName.Check(traceName, parse.GetValue(format)!, "--trace");
+                OutputKind.Refuse(parse, "--trace", traceName, OutputKind.Trace(parse.GetValue(format)!));
             }
+
             if (timelinePath is not null)
             {
-                Vexlab.Results.Store.TimelineFile.FormatOf(timelinePath);
+                var timelineFormat = Vexlab.Results.Store.TimelineFile.FormatOf(timelinePath);
+                OutputKind.Refuse(parse, "--timeline", timelinePath, OutputKind.Table(timelineFormat, "timeline"));
                 OutputFile.Check(timelinePath, "timeline");
             }
 
@@ -288,6 +291,7 @@ public static class SimulateCommands
             if (parse.GetValue(plot) is { } plotOut)
             {
                 Vexlab.Results.Plotting.ResultPlots.CheckOutput(plotOut, "--plot");
+                OutputKind.Refuse(parse, "--plot", plotOut, OutputKind.Plot(plotOut));
             }
 
             DistinctFiles.Require([("scenario FILE", parse.GetValue(options.File))], [("--json", target.Path), ("--plot", parse.GetValue(plot))]);

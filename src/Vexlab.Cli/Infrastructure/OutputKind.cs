@@ -1,0 +1,152 @@
+using System.CommandLine;
+using System.Text;
+using Vexlab.Model.Configuration;
+using Vexlab.Scenarios;
+using Vexlab.Scenarios.Files;
+
+namespace Vexlab.Cli.Infrastructure;
+
+/// <summary>
+/// What an output option writes (a trace, a counterexample, a timeline, a plot, a report, an export, a store), told by
+/// the bytes such a file starts with. <see cref="Refuse"/> uses it so an output never replaces a file that is not an
+/// earlier output of its kind: <c>run --trace tf2.yaml --protocol sync</c> took the scenario the person meant to run as
+/// the trace's FILE, ran the built-in default and wrote Perfetto JSON over the scenario. The same rule as
+/// <c>--json</c>'s (<see cref="JsonTarget"/>), for every other option that writes a file.
+/// </summary>
+public sealed class OutputKind
+{
+    private readonly Func<byte[], int, bool> _holds;
+
+    private OutputKind(string what, string named, Func<byte[], int, bool> holds)
+    {
+        What = what;
+        Named = named;
+        _holds = holds;
+    }
+
+    /// <summary>The output in words ("Perfetto trace").</summary>
+    public string What { get; }
+
+    /// <summary>The name such a file is given ("*.json").</summary>
+    public string Named { get; }
+
+    public static readonly OutputKind Counterexample = new("counterexample", "*.json", StartsJson);
+    public static readonly OutputKind Report = new("HTML report", "*.html", (b, n) => StartsWith(b, n, "<!doctype html") || StartsWith(b, n, "<html"));
+
+    /// <summary>A trace in <c>--trace-format</c> <paramref name="format"/>: perfetto, ftrace or trace-dat.</summary>
+    public static OutputKind Trace(string format) => format switch
+    {
+        // trace.dat opens with 0x17 0x08 0x44 "tracing" (trace-cmd's trace-cmd.dat(5)); TraceDatWriter writes it.
+        "trace-dat" => new("trace.dat trace", "*.dat", (b, n) => Magic(b, n, [0x17, 0x08, 0x44, .. "tracing"u8])),
+
+        // trace-cmd report's first line, as FtraceWriter writes it.
+        "ftrace" => new("ftrace text trace", "*.txt", (b, n) => StartsWith(b, n, "cpus=")),
+        _ => new("Perfetto trace", "*.json", StartsJson),
+    };
+
+    /// <summary>A table as CSV or Parquet (<c>run --timeline</c>, <c>results export</c>).</summary>
+    public static OutputKind Table(string format, string what) => format == "parquet"
+        ? new(what + " (Parquet)", "*.parquet", (b, n) => Magic(b, n, "PAR1"u8))
+        : new(what + " (CSV)", "*.csv", CsvHeader);
+
+    /// <summary>A plot, by its extension (.png or .svg; any other is refused by the plot itself).</summary>
+    public static OutputKind Plot(string path) => Path.GetExtension(path).Equals(".svg", StringComparison.OrdinalIgnoreCase)
+        ? new("SVG plot", "*.svg", (b, n) => StartsWith(b, n, "<?xml") || StartsWith(b, n, "<svg"))
+        : new("PNG plot", "*.png", (b, n) => Magic(b, n, [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]));
+
+    /// <summary>
+    /// Refuses, before any work, an output <paramref name="path"/> given to <paramref name="option"/> that names a
+    /// scenario or model file (*.yaml, *.yml: vexlab writes none), or an existing regular file that is not empty and
+    /// does not start as <paramref name="kind"/> does. Either way the file would be replaced by something else, most
+    /// often because the person typed the scenario after the option instead of as the command's FILE. Devices
+    /// (/dev/null) and a missing path are taken as they are.
+    /// </summary>
+    public static void Refuse(ParseResult parse, string option, string? path, OutputKind kind)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        ArgumentNullException.ThrowIfNull(kind);
+        if (path is not { Length: > 0 } || path == "-" || FileKinds.IsSystem(Path.GetFullPath(path)))
+        {
+            return;
+        }
+
+        // The word was most likely meant as the command's argument when that argument was not given (nor --builtin,
+        // which stands for a scenario or model FILE).
+        var command = parse.CommandResult.Command;
+        var builtin = command.Options.FirstOrDefault(o => o.Name == "--builtin");
+        var missing = builtin is not null && parse.GetResult(builtin) is { Implicit: false }
+            ? null
+            : command.Arguments.FirstOrDefault(a => parse.GetResult(a) is not { Tokens.Count: > 0 });
+        var meant = missing is null ? null : $"{missing.Name} was not given: if {ErrorText.Quote(path)} is the {missing.Name}, put it before {option}; otherwise ";
+        var extension = Path.GetExtension(path).ToLowerInvariant();
+        if (extension is ".yaml" or ".yml")
+        {
+            throw InputException.At(null, 0, 0, option, $"{ErrorText.Quote(path)} is named like a scenario or model file ({extension}), not a {kind.What}; {meant}name the {kind.What} {kind.Named}");
+        }
+
+        // Only a regular file is read: opening a FIFO to look would wait for its writer.
+        if (FileKinds.Of(path) == FileKind.Regular && !Holds(path, kind))
+        {
+            throw InputException.At(null, 0, 0, option, $"{ErrorText.Quote(path)} is an existing file that holds no {kind.What}; the {kind.What} would replace it: {meant}give a new file name, or remove the file first");
+        }
+    }
+
+    private static bool Holds(string path, OutputKind kind)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+            var buffer = new byte[512];
+            var n = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+
+            // An empty file (touch, mktemp) holds nothing to lose.
+            return n == 0 || kind._holds(buffer, n);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Unreadable: the write will say why.
+            return true;
+        }
+    }
+
+    private static bool StartsJson(byte[] b, int n)
+    {
+        var i = SkipBlank(b, n);
+        return i < n && b[i] is (byte)'{' or (byte)'[';
+    }
+
+    /// <summary>True when the text, past leading blanks, starts with <paramref name="text"/> (ASCII, any case).</summary>
+    private static bool StartsWith(byte[] b, int n, string text)
+    {
+        var i = SkipBlank(b, n);
+        if (n - i < text.Length)
+        {
+            return false;
+        }
+
+        return Encoding.ASCII.GetString(b, i, text.Length).Equals(text, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>A CSV header: a first line of column names (letters, digits, _ . - space, maybe quoted) with a comma.</summary>
+    private static bool CsvHeader(byte[] b, int n)
+    {
+        var end = Array.IndexOf(b, (byte)'\n', 0, n);
+        var line = Encoding.ASCII.GetString(b, 0, end < 0 ? n : end).TrimEnd('\r');
+        return line.Contains(',', StringComparison.Ordinal)
+            && line.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' or ' ' or ',' or '"');
+    }
+
+    /// <summary>True when the file's first bytes are <paramref name="magic"/>.</summary>
+    private static bool Magic(byte[] b, int n, ReadOnlySpan<byte> magic) => n >= magic.Length && b.AsSpan(0, magic.Length).SequenceEqual(magic);
+
+    private static int SkipBlank(byte[] b, int n)
+    {
+        var i = 0;
+        while (i < n && b[i] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+        {
+            i++;
+        }
+
+        return i;
+    }
+}

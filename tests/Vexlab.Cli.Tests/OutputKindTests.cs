@@ -1,0 +1,89 @@
+namespace Vexlab.Cli.Tests;
+
+/// <summary>
+/// Every option that writes a file other than --json (traces, counterexamples, timelines, plots, reports, exports):
+/// <c>run --trace tf2.yaml --protocol sync</c> took the scenario meant as FILE for the trace, ran the built-in
+/// default and wrote Perfetto JSON over the scenario, exit 0. A name like a scenario's, or an existing file that is
+/// not an earlier output of that kind, is refused with exit 2 and left as it was; an earlier output is replaced.
+/// </summary>
+public sealed class OutputKindTests : IDisposable
+{
+    private const string Scenario = "name: mine\nduration: 5ms\n";
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("vexlab-outkind-").FullName;
+
+    public OutputKindTests()
+    {
+        Assert.Equal(1, CliRunner.Run("check", "--builtin", "truncate", "--protocol", "kvm-pf", "--trace", P("cex.json"), "--max-states", "100000").ExitCode);
+        Assert.Equal(0, CliRunner.Run("compare", "--builtin", "swap-overcommit", "--duration", "5ms", "--protocols", "sync,ve", "--json", P("c.json")).ExitCode);
+        File.WriteAllText(P("sw.yaml"), "scenario: swap-overcommit\nset: {duration: 5ms}\nprotocols: [sync]\nseeds: 1\n");
+        Assert.Equal(0, CliRunner.RunFake("sweep", "run", P("sw.yaml"), "--db", P("s.duckdb"), "--jobs", "1").ExitCode);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    private string[] Args(string[] args) => [.. args.Select(a => a.Replace("{0}", _dir, StringComparison.Ordinal))];
+
+    [Theory]
+    [InlineData("--trace", "Perfetto trace", "*.json", "FILE", "run", "--trace", "{0}/tf2.yaml", "--protocol", "sync", "--duration", "5ms")]
+    [InlineData("--trace", "ftrace text trace", "*.txt", null, "run", "--builtin", "swap-overcommit", "--trace", "{0}/tf2.yaml", "--trace-format", "ftrace", "--protocol", "sync", "--duration", "5ms")]
+    [InlineData("--trace", "counterexample", "*.json", null, "check", "--builtin", "truncate", "--protocol", "kvm-pf", "--trace", "{0}/tf2.yaml")]
+    [InlineData("--trace", "counterexample", "*.json", "FILE", "check", "--protocol", "kvm-pf", "--trace", "{0}/tf2.yaml")]
+    [InlineData("--out", "Perfetto trace", "*.json", null, "replay", "{0}/cex.json", "--out", "{0}/tf2.yaml")]
+    [InlineData("--out", "table export (CSV)", "*.csv", null, "results", "export", "{0}/s.duckdb", "--format", "csv", "--out", "{0}/tf2.yaml")]
+    public void A_name_like_a_scenario_is_refused(string option, string what, string named, string? missing, params string[] args)
+    {
+        File.WriteAllText(P("tf2.yaml"), Scenario);
+        var result = CliRunner.Run(Args(args));
+        Assert.Equal(2, result.ExitCode);
+        var path = P("tf2.yaml");
+        var meant = missing is null ? string.Empty : $"{missing} was not given: if \"{path}\" is the {missing}, put it before {option}; otherwise ";
+        Assert.Equal($"vexlab: {option}: \"{path}\" is named like a scenario or model file (.yaml), not a {what}; {meant}name the {what} {named}\n", result.Stderr);
+        Assert.Equal(Scenario, File.ReadAllText(path));
+    }
+
+    [Theory]
+    [InlineData("--trace", "Perfetto trace", "notes.json", "run", "--builtin", "swap-overcommit", "--trace", "{0}/notes.json", "--protocol", "sync", "--duration", "5ms")]
+    [InlineData("--trace", "trace.dat trace", "notes.dat", "run", "--builtin", "swap-overcommit", "--trace", "{0}/notes.dat", "--trace-format", "trace-dat", "--protocol", "sync", "--duration", "5ms")]
+    [InlineData("--timeline", "timeline (CSV)", "notes.csv", "run", "--builtin", "swap-overcommit", "--timeline", "{0}/notes.csv", "--protocol", "sync", "--duration", "5ms")]
+    [InlineData("--timeline", "timeline (Parquet)", "notes.parquet", "run", "--builtin", "swap-overcommit", "--timeline", "{0}/notes.parquet", "--protocol", "sync", "--duration", "5ms")]
+    [InlineData("--plot", "SVG plot", "notes.svg", "compare", "--builtin", "swap-overcommit", "--protocols", "sync", "--duration", "5ms", "--plot", "{0}/notes.svg")]
+    [InlineData("--trace", "counterexample", "notes", "check", "--builtin", "truncate", "--protocol", "kvm-pf", "--trace", "{0}/notes")]
+    [InlineData("--out", "ftrace text trace", "notes.txt", "replay", "{0}/cex.json", "--out", "{0}/notes.txt", "--trace-format", "ftrace")]
+    [InlineData("--out", "HTML report", "notes.html", "report", "{0}/c.json", "--out", "{0}/notes.html")]
+    [InlineData("--out", "PNG plot", "notes.png", "plot", "{0}/c.json", "--kind", "stacked", "--out", "{0}/notes.png")]
+    [InlineData("--out", "table export (Parquet)", "notes.parquet", "results", "export", "{0}/s.duckdb", "--out", "{0}/notes.parquet")]
+    public void An_existing_file_of_another_kind_is_not_replaced(string option, string what, string name, params string[] args)
+    {
+        File.WriteAllText(P(name), Scenario);
+        var result = CliRunner.Run(Args(args));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"vexlab: {option}: \"{P(name)}\" is an existing file that holds no {what}; the {what} would replace it: give a new file name, or remove the file first\n", result.Stderr);
+        Assert.Equal(Scenario, File.ReadAllText(P(name)));
+    }
+
+    [Theory]
+    [InlineData("run", "--builtin", "swap-overcommit", "--trace", "{0}/o.json", "--protocol", "sync", "--duration", "5ms")]
+    [InlineData("run", "--builtin", "swap-overcommit", "--trace", "{0}/o.txt", "--trace-format", "ftrace", "--protocol", "sync", "--duration", "5ms")]
+    [InlineData("run", "--builtin", "swap-overcommit", "--trace", "{0}/o.dat", "--trace-format", "trace-dat", "--protocol", "sync", "--duration", "5ms")]
+    [InlineData("run", "--builtin", "swap-overcommit", "--timeline", "{0}/o.csv", "--protocol", "sync", "--duration", "5ms")]
+    [InlineData("run", "--builtin", "swap-overcommit", "--timeline", "{0}/o.parquet", "--protocol", "sync", "--duration", "5ms")]
+    [InlineData("compare", "--builtin", "swap-overcommit", "--protocols", "sync", "--duration", "5ms", "--plot", "{0}/o.png")]
+    [InlineData("check", "--builtin", "truncate", "--protocol", "kvm-pf", "--max-states", "100000", "--trace", "{0}/o")]
+    [InlineData("replay", "{0}/cex.json", "--out", "{0}/o.dat", "--trace-format", "trace-dat")]
+    [InlineData("report", "{0}/c.json", "--out", "{0}/o.html")]
+    [InlineData("plot", "{0}/c.json", "--kind", "stacked", "--out", "{0}/o.svg")]
+    [InlineData("results", "export", "{0}/s.duckdb", "--format", "csv", "--out", "{0}/o")]
+    public void An_earlier_output_or_an_empty_file_is_replaced(params string[] args)
+    {
+        var output = Args(args).Last(a => a.StartsWith(_dir + "/o", StringComparison.Ordinal));
+        File.WriteAllText(output, string.Empty);
+        var first = CliRunner.Run(Args(args));
+        Assert.True(first.ExitCode is 0 or 1, first.Stderr);
+        Assert.NotEqual(0, new FileInfo(output).Length);
+        var second = CliRunner.Run(Args(args));
+        Assert.Equal(first.ExitCode, second.ExitCode);
+    }
+}
