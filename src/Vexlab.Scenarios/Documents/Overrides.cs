@@ -170,7 +170,13 @@ public static class Overrides
                             origin, 0, 0, null, $"empty knob in {ErrorText.Quote(label)}; write {name}[key=value;key=value]");
                     }
 
-                    overrides.Add(ParseSet(knob.Trim(), knobOrigin));
+                    var set = ParseSet(knob.Trim(), knobOrigin);
+
+                    // A knob the entry's protocol does not read would run the plain protocol under a label that claims
+                    // the knob was set: refused as --set refuses it, naming the entry (run, compare, check --matrix and
+                    // a sweep's protocols all parse entries here).
+                    KnobCatalog.RequireUsed(set.Key, [name], knobOrigin);
+                    overrides.Add(set);
                 }
             }
 
