@@ -127,4 +127,24 @@ public sealed class ReplayRobustnessTests : IDisposable
         Assert.Equal("the last step does not break fault-info-intact", (string?)cutJson["confirmation"]);
         Assert.Null(cutJson["diverged"]);
     }
+
+    // A step's choice past the ones the model offers (999: vCPU0 steps with choice 998): the simulator's replay took any
+    // step as enabled, replayed all 7 steps, printed the violation and then "not confirmed: step 4 ... is not enabled
+    // there"; both now tell of one divergence, at step 4.
+    [Fact]
+    public void A_step_with_a_choice_the_model_does_not_offer_diverges_there()
+    {
+        Assert.Equal(1, CliRunner.Run("check", "--builtin", "nmi-window", "--protocol", "kvm-pf-int", "--property", "fault-info-intact", "--trace", P("cex.json")).ExitCode);
+        var trace = JsonNode.Parse(File.ReadAllText(P("cex.json")))!.AsObject();
+        var steps = trace["actions"]!.AsArray().Count;
+        Assert.True(steps > 4);
+        trace["actions"]![3] = 999;
+        File.WriteAllText(P("bad.json"), trace.ToJsonString());
+        var replay = CliRunner.Run("replay", P("bad.json"), "--json", P("r.json"));
+        Assert.Equal(1, replay.ExitCode);
+        Assert.Contains($": 3 of {steps} steps replayed", replay.Stdout, StringComparison.Ordinal);
+        Assert.Contains("diverged at step 4: vCPU0: step (choice 998) is not enabled", replay.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("violated", replay.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("not confirmed", replay.Stdout, StringComparison.Ordinal);
+    }
 }

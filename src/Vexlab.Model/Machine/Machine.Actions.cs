@@ -178,7 +178,7 @@ public sealed partial class Machine
 
         return action.Kind switch
         {
-            ActionKind.Step => VcpuRef(v).Run == RunState.InGuest && !CanDeliverInterrupt(v) && !CanDeliverNmi(v),
+            ActionKind.Step => VcpuRef(v).Run == RunState.InGuest && !CanDeliverInterrupt(v) && !CanDeliverNmi(v) && ChoiceIsOffered(v, action.Arg),
             ActionKind.Enter => VcpuRef(v).Run == RunState.InHost,
             ActionKind.DeliverInterrupt => CanDeliverInterrupt(v),
             ActionKind.DeliverNmi => CanDeliverNmi(v),
@@ -302,6 +302,23 @@ public sealed partial class Machine
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// Whether a step's choice <paramref name="arg"/> is one <see cref="VcpuActions"/> offers: 1 to
+    /// <see cref="ChoiceCount"/> for a random touch (the page), 0 for any other micro-op. Without it a replayed step
+    /// naming choice 998 of a two-page region passed as enabled, and the simulator's replay ran on where the checker's
+    /// own confirmation (CounterexampleCheck, which compares against the listed actions) refused the step. A driver
+    /// that does not enumerate choices may still step a random touch with 0 (the model's default), as it lists it.
+    /// </summary>
+    private bool ChoiceIsOffered(int v, int arg)
+    {
+        if (arg == 0)
+        {
+            return !_config.EnumerateChoices || ChoiceCount(v) == 0;
+        }
+
+        return arg <= ChoiceCount(v);
     }
 
     /// <summary>The micro-op vCPU <paramref name="v"/> executes on its next step (jumps resolved), for scripts and traces.</summary>
