@@ -53,6 +53,9 @@ public sealed record AxisValue(double? Number, string Text)
 /// <param name="Line">Where the axis was written, for messages.</param>
 public sealed record SweepAxis(string Name, string Key, string? Unit, IReadOnlyList<AxisValue> Values, int Line = 0)
 {
+    /// <summary>Where the axis's key was written (file:line:column), for a key the scenario does not have.</summary>
+    public string? KeyOrigin { get; init; }
+
     /// <summary>True when every value is a number: the column is numeric.</summary>
     public bool IsNumeric => Values.All(v => v.Number is not null);
 

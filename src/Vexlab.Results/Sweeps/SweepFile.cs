@@ -360,7 +360,7 @@ public static class SweepFile
             throw unitNode!.Error("a unit needs numeric values");
         }
 
-        return new SweepAxis(name, key, unit, values, node.Line);
+        return new SweepAxis(name, key, unit, values, node.Line) { KeyOrigin = Where(keyNode) };
     }
 
     private static List<AxisValue> ReadList(DocumentNode node)

@@ -44,7 +44,7 @@ public sealed record SweepRun
 
     /// <summary>Every override to apply to the base scenario: the sweep's, then the point's axes.</summary>
     public IReadOnlyList<Override> AllOverrides =>
-        [.. BaseOverrides, .. Point.Select(p => Overrides.ParseSet(p.Axis.SetText(p.Value), p.Value.Origin ?? "axis " + p.Axis.Name))];
+        [.. BaseOverrides, .. Point.Select(p => Overrides.ParseSet(p.Axis.SetText(p.Value), p.Value.Origin ?? "axis " + p.Axis.Name) with { KeyOrigin = p.Axis.KeyOrigin })];
 
     /// <summary>The axis column values of this run, by axis name.</summary>
     public IEnumerable<KeyValuePair<string, object>> AxisColumns =>

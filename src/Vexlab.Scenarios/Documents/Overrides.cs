@@ -23,6 +23,12 @@ public sealed record Override
     /// <summary>The option it came from, for messages: <c>--set</c> or <c>--protocols ve[...]</c>.</summary>
     public required string Origin { get; init; }
 
+    /// <summary>
+    /// Where the key was written when that is not <see cref="Origin"/>: a sweep axis gives its key on one line and its
+    /// values on another, and an unknown key is the key's line's fault, not the value's. Null: <see cref="Origin"/>.
+    /// </summary>
+    public string? KeyOrigin { get; init; }
+
     /// <summary>The <c>key=value</c> text as given.</summary>
     public required string Text { get; init; }
 

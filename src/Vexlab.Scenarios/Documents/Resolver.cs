@@ -54,7 +54,7 @@ internal sealed class Resolver
                 ? $"{listKey} has no elements; set {listKey}[0] first"
                 : $"{listKey} has {elements.Count} elements, {listKey}[0] to {listKey}[{elements.Count - 1}]; "
                   + $"{listKey}[{elements.Count}] adds one";
-            throw InputException.At(item.Origin, 0, 0, item.Key, Invariant($"index {item.Index} is out of range: {range}"));
+            throw InputException.At(item.KeyOrigin ?? item.Origin, 0, 0, item.Key, Invariant($"index {item.Index} is out of range: {range}"));
         }
 
         if (item.Index == elements.Count)
@@ -69,7 +69,7 @@ internal sealed class Resolver
             var problem = scope.Groups.TryGetValue(elementKey, out var example)
                 ? $"is a group of keys; set one of them, such as {element.Path}.{example}"
                 : $"unknown key in an element of {listKey}" + NearestName.Hint(elementKey, scope.Names, element.Path + ".");
-            throw InputException.At(item.Origin, 0, 0, item.Key, problem);
+            throw InputException.At(item.KeyOrigin ?? item.Origin, 0, 0, item.Key, problem);
         }
 
         element.Values[elementKey] = ParseOverride(spec, elementKey, item);
@@ -171,7 +171,7 @@ internal sealed class Resolver
             problem = "unknown key" + NearestName.Hint(key, _root.Names);
         }
 
-        throw InputException.At(item.Origin, 0, 0, key, problem);
+        throw InputException.At(item.KeyOrigin ?? item.Origin, 0, 0, key, problem);
     }
 
     private void Walk(
