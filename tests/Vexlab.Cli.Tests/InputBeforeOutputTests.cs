@@ -214,12 +214,13 @@ public sealed class InputBeforeOutputTests : IDisposable
     {
         var scenario = Write("bad.yaml", "name: bad\nduration: 1ms\nguest:\n  vcpus: 0\n");
         var json = Write("r.json", "old json\n");
-        var trace = Write("t.json", "old trace\n");
+        // An earlier Perfetto trace (JSON): a file of another kind would be refused as an output before the scenario is read.
+        var trace = Write("t.json", "{\"traceEvents\": []}\n");
         var result = CliRunner.Run("run", scenario, "--protocol", "ve", "--json", json, "--trace", trace);
         Assert.Equal(2, result.ExitCode);
         Assert.StartsWith($"vexlab: {scenario}:4:10: ", result.Stderr, StringComparison.Ordinal);
         Assert.Equal("old json\n", File.ReadAllText(json));
-        Assert.Equal("old trace\n", File.ReadAllText(trace));
+        Assert.Equal("{\"traceEvents\": []}\n", File.ReadAllText(trace));
         Assert.Empty(Directory.GetFiles(_dir, ".*"));
     }
 
