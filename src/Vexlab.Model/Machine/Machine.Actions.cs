@@ -233,8 +233,10 @@ public sealed partial class Machine
                 sink.On(new ModelEvent(ModelEventKind.External, v, 0, (byte)ActionKind.Tick, 0, -1));
                 if (_host.DequeueOnlyAtEntry && VcpuRef(v).Run == RunState.InGuest)
                 {
-                    // A tick is an external-interrupt exit; the 5.7 host dequeues page-ready at that entry.
-                    sink.On(new ModelEvent(ModelEventKind.VmExit, v, 0, (byte)ExitReason.ExternalInterrupt, 0, -1));
+                    // The guest's TSC-deadline timer expires as a VMX preemption-timer exit (KVM emulates it with
+                    // that timer: start_hv_timer; handle_preemption_timer -> kvm_lapic_expired_hv_timer injects the
+                    // tick); the 5.7 host dequeues page-ready at that entry.
+                    sink.On(new ModelEvent(ModelEventKind.VmExit, v, 0, (byte)ExitReason.PreemptionTimer, 0, -1));
                     VcpuRef(v).Run = RunState.InHost;
                 }
 
@@ -367,8 +369,8 @@ public sealed partial class Machine
     /// the vCPU is in guest mode, and the host is the 5.7 one, which checks completions only on
     /// its way back in (vcpu_run calls kvm_check_async_pf_completion after each vcpu_enter_guest).
     /// The 5.8+ and #VE hosts deliver page-ready without waiting for an exit (557a961abbe0's
-    /// KVM_REQ_APF_READY and kick), so there the exit changes nothing but its cost, left out as
-    /// the guest tick's is.
+    /// KVM_REQ_APF_READY and kick), so there the exit changes nothing but its cost, which the
+    /// simulator charges without a model step, as it does the guest tick's exits.
     /// </summary>
     private bool HostTickExits(int v) => _host.DequeueOnlyAtEntry && VcpuRef(v).Run == RunState.InGuest;
 

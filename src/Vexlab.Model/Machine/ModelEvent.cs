@@ -104,6 +104,12 @@ public enum ExitReason : byte
     Vmcall,
     ExternalInterrupt,
     ExceptionNmi,
+
+    /// <summary>
+    /// VMX preemption timer (basic exit reason 52): the guest's TSC-deadline timer, which KVM emulates with it
+    /// (kvm_intel.preemption_timer, on by default since ce7a058a2117), expired while the vCPU ran the guest.
+    /// </summary>
+    PreemptionTimer,
 }
 
 public enum Signal : byte

@@ -261,6 +261,11 @@ public sealed partial class Simulator
                 cost = _c.SimpleExit;
                 metric = MetricsExit.ExternalInterrupt;
                 break;
+            case ModelExit.PreemptionTimer:
+                cost = _c.SimpleExit;
+                metric = MetricsExit.PreemptionTimer;
+                _guestTimerExitTaken = true;
+                break;
             default:
                 cost = _c.SimpleExit;
                 metric = MetricsExit.ExceptionNmi;

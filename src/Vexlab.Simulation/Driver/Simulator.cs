@@ -119,6 +119,9 @@ public sealed partial class Simulator
 
     /// <summary>Set while a guest tick applies to a vCPU that holds no pCPU: the model's exit for it is none.</summary>
     private bool _tickOffPcpu;
+
+    /// <summary>Set when the model took the guest tick's PREEMPTION_TIMER exit (kvm-pf) and the driver counted it.</summary>
+    private bool _guestTimerExitTaken;
     private SimRandom _diskRng;
     private readonly bool _hltInGuest;
     private readonly ITraceSink? _trace;
@@ -393,15 +396,16 @@ public sealed partial class Simulator
             // 5.7 host does; OnEvent drops the exit from the counters, the cost and the trace. Counted,
             // four busy vCPUs on two pCPUs held 126 EXTERNAL_INTERRUPT exits against the trace's 124.
             _tickOffPcpu = _pcpus is not null && !_pcpus.IsRunning(v);
+            var inGuest = !_tickOffPcpu && _tracepoints.InGuestMode(v, _now);
+            _guestTimerExitTaken = false;
             Apply(new MachineAction(ActionKind.Tick, (byte)v, 0));
             _tickOffPcpu = false;
             var exitCost = _stepCost;
             _queue.Schedule(agent, _now + _setup.TickPeriodNs);
             AfterApply(-1);
+            exitCost += GuestTimerExits(v, inGuest);
 
-            // Under kvm-pf the model takes the tick as an EXTERNAL_INTERRUPT exit (the 5.7 host
-            // dequeues page-ready at that entry); its cost comes out of the vCPU's time as the
-            // host tick's does. The other protocols raise the timer without an exit: cost 0.
+            // The tick's exits come out of the vCPU's time as the host tick's does.
             DelayByExit(v, exitCost);
             if (_balancer is not null)
             {
@@ -540,6 +544,49 @@ public sealed partial class Simulator
         _metrics.Counters.RecordExit(Metrics.ExitReason.ExternalInterrupt, _c.SimpleExit);
         _tracepoints.HostInterruptExit(v, _now, KvmTracepoints.LocalTimerExitInterruptionInfo, _c.SimpleExit);
         DelayByExit(v, _c.SimpleExit);
+    }
+
+    /// <summary>
+    /// The exits vCPU <paramref name="v"/>'s own tick costs when it finds the vCPU in guest mode
+    /// (<paramref name="inGuest"/>), under every protocol; returns their cost beyond any the model charged. KVM on
+    /// Intel emulates the guest's TSC-deadline timer with the VMX preemption timer (kvm_intel.preemption_timer=1, the
+    /// default since ce7a058a2117): the deadline passing in guest mode exits with PREEMPTION_TIMER (basic exit reason
+    /// 52), handle_preemption_timer (the fastpath since 26efe2fd92e5, 5.8) calls kvm_lapic_expired_hv_timer, which
+    /// injects LOCAL_TIMER_VECTOR. The guest's tick handler then re-arms the timer: tick_sched_timer forwards the
+    /// tick's hrtimer by a period, and hrtimer_interrupt's reprogramming writes MSR_IA32_TSC_DEADLINE
+    /// (lapic_next_deadline), an MSR_WRITE exit (handled in the fastpath handle_fastpath_set_tscdeadline since
+    /// ae95f566b3d2, 5.8). Both exits are charged together at the tick, PREEMPTION_TIMER then MSR_WRITE, each
+    /// cost.vm_exit_entry + cost.kvm_exit_handling: the handler between them is a few micro-ops the model delivers
+    /// with the interrupt, and charging the WRMSR where the handler ends would change no total, only move its exit
+    /// by that much. The 5.7 host the kvm-pf model follows has neither fastpath, and the calibration has no figure
+    /// for a fastpath exit apart from a full one, so both cost what a simple exit does. Under kvm-pf the model took
+    /// the PREEMPTION_TIMER exit (the 5.7 host dequeues page-ready at its entry, <see cref="OnExit"/> counted it); the
+    /// WRMSR's exit dequeues nothing there, since it comes from the tick handler with the guest's IF clear and
+    /// kvm_can_do_async_pf wants interrupts allowed. A vCPU in the host at its tick (halted: vcpu_block switched the
+    /// deadline to a host hrtimer, kvm_lapic_switch_to_sw_timer; stalled; waiting for its pCPU; handling another
+    /// exit) takes neither here.
+    /// </summary>
+    private long GuestTimerExits(int v, bool inGuest)
+    {
+        if (!inGuest)
+        {
+            return 0;
+        }
+
+        var cost = _c.SimpleExit;
+        var modelExited = _guestTimerExitTaken;
+        _guestTimerExitTaken = false;
+        long charged = 0;
+        if (!modelExited)
+        {
+            _metrics.Counters.RecordExit(Metrics.ExitReason.PreemptionTimer, cost);
+            charged += cost;
+        }
+
+        _metrics.Counters.RecordExit(Metrics.ExitReason.MsrWrite, cost);
+        charged += cost;
+        _tracepoints.GuestTimerExits(v, _now, cost, modelExited, _now + _setup.TickPeriodNs);
+        return charged;
     }
 
     /// <summary>

@@ -42,6 +42,12 @@ public sealed class KvmTracepoints
     public const uint MsrAsyncPfAck = 0x4b564d07;
 
     /// <summary>
+    /// MSR_IA32_TSC_DEADLINE (arch/x86/include/asm/msr-index.h): the guest's tick handler re-arms its local APIC timer
+    /// with a write to it (lapic_next_deadline, the lapic-deadline clockevent's set_next_event).
+    /// </summary>
+    public const uint MsrTscDeadline = 0x6e0;
+
+    /// <summary>
     /// VM-exit interruption information of an NMI exit (SDM Vol. 3C 24.9.2): valid (bit 31), type NMI (2, bits 10:8),
     /// vector 2; kvm_exit prints it as intr_info, and KVM's handle_exception_nmi tests it (is_nmi).
     /// </summary>
@@ -462,6 +468,7 @@ public sealed class KvmTracepoints
             ModelExit.MsrWrite => MetricsExit.MsrWrite,
             ModelExit.Vmcall => MetricsExit.Vmcall,
             ModelExit.ExternalInterrupt => MetricsExit.ExternalInterrupt,
+            ModelExit.PreemptionTimer => MetricsExit.PreemptionTimer,
             _ => MetricsExit.ExceptionNmi,
         };
         Exit(v, t, metric, page);
@@ -510,6 +517,46 @@ public sealed class KvmTracepoints
         {
             Exit(vcpu, t, MetricsExit.ExternalInterrupt, -1, intrInfo);
             Enter(vcpu, Stamp(vcpu, Math.Min(t + handlingNs, EndLimitNs)));
+        }
+    }
+
+    /// <summary>
+    /// vCPU <paramref name="vcpu"/>'s own tick while it runs the guest: its TSC-deadline timer, which KVM emulates with the
+    /// VMX preemption timer, expires as a PREEMPTION_TIMER exit at <paramref name="now"/> (unless the model took that
+    /// exit, <paramref name="modelExited"/>: kvm-pf, whose 5.7 host dequeues page-ready at its entry), KVM enters again
+    /// <paramref name="handlingNs"/> later with the timer interrupt, and the tick handler's re-arm, a WRMSR to
+    /// MSR_IA32_TSC_DEADLINE, exits with MSR_WRITE (a kvm_msr write of 0x6e0 whose data is the next deadline,
+    /// <paramref name="nextDeadlineNs"/>: the model's TSC counts nanoseconds) for as long again. After the model's exit its
+    /// own entry step ends the second exit; otherwise the entry is stamped here.
+    /// </summary>
+    public void GuestTimerExits(int vcpu, long now, long handlingNs, bool modelExited, long nextDeadlineNs)
+    {
+        var t = Math.Min(now, EndLimitNs);
+        if (vcpu < 0 || vcpu >= _vcpus)
+        {
+            return;
+        }
+
+        if (!modelExited)
+        {
+            if (!InGuestMode(vcpu, t))
+            {
+                return;
+            }
+
+            Exit(vcpu, t, MetricsExit.PreemptionTimer, -1);
+        }
+        else if (_inGuest[vcpu])
+        {
+            return;
+        }
+
+        var rearm = Math.Min(t + handlingNs, EndLimitNs);
+        Enter(vcpu, Stamp(vcpu, rearm));
+        Exit(vcpu, rearm, MetricsExit.MsrWrite, -1, 0, MsrTscDeadline, (ulong)Math.Max(nextDeadlineNs, 0));
+        if (!modelExited)
+        {
+            Enter(vcpu, Stamp(vcpu, Math.Min(rearm + handlingNs, EndLimitNs)));
         }
     }
 
@@ -586,7 +633,7 @@ public sealed class KvmTracepoints
         }
     }
 
-    private void Exit(int v, long t, MetricsExit metric, int page, uint intrInfo = 0)
+    private void Exit(int v, long t, MetricsExit metric, int page, uint intrInfo = 0, uint msr = MsrAsyncPfAck, ulong msrData = 1)
     {
         var s = Stamp(v, t);
         if (!_inGuest[v])
@@ -624,7 +671,7 @@ public sealed class KvmTracepoints
         }
         else if (metric == MetricsExit.MsrWrite)
         {
-            Emit(TraceRecord.At(s, TraceKind.KvmMsr, v) with { Info1 = MsrAsyncPfAck, Info2 = 1 });
+            Emit(TraceRecord.At(s, TraceKind.KvmMsr, v) with { Info1 = msr, Info2 = msrData });
         }
         else if (metric == MetricsExit.Vmcall)
         {

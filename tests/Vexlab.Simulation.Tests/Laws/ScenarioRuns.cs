@@ -151,7 +151,7 @@ internal static class ScenarioRuns
 
     /// <summary>
     /// Four vCPUs that never leave the guest on their own, and no host tick: the guest's ticks are the
-    /// only EXTERNAL_INTERRUPT exits under kvm-pf (a law that wants the host's tick sets host.hz).
+    /// only exits, PREEMPTION_TIMER and the re-arm's MSR_WRITE (a law that wants the host's tick sets host.hz).
     /// </summary>
     public const string FourBusyVcpus = """
         name: four-busy
