@@ -132,7 +132,7 @@ public sealed class CheckCommandTests
         Assert.Equal(exit, CheckCommand.ExitCode(result));
         var advice = new StringWriter();
         CheckCommand.WriteStopAdvice(advice, result);
-        Assert.Equal("check: liveness undecided within --max-memory (see the notes); run again with a larger --max-memory" + Environment.NewLine, advice.ToString());
+        Assert.Equal("vexlab: liveness undecided within --max-memory (see the notes); run again with a larger --max-memory" + Environment.NewLine, advice.ToString());
     }
 
     [Fact]

@@ -935,13 +935,13 @@ public static class CheckCommand
         {
             // Every state was explored, but the liveness graph or the fair-cycle search did not fit (the notes say
             // which): a checkpoint would not help, more memory does.
-            error.WriteLine("check: liveness undecided within --max-memory (see the notes); run again with a larger --max-memory");
+            error.WriteLine("vexlab: liveness undecided within --max-memory (see the notes); run again with a larger --max-memory");
             return;
         }
 
         error.WriteLine(r.Checkpoint is { } folder
-            ? $"check: {StopText(r.StopReason)}; checkpoint in {folder}: run the same command with --resume {folder} (and a larger limit) to continue"
-            : $"check: {StopText(r.StopReason)}; add --checkpoint DIR to keep the work for --resume");
+            ? $"vexlab: {StopText(r.StopReason)}; checkpoint in {folder}: run the same command with --resume {folder} (and a larger limit) to continue"
+            : $"vexlab: {StopText(r.StopReason)}; add --checkpoint DIR to keep the work for --resume");
     }
 
     /// <summary>The process's peak resident set (VmHWM) where the system reports it; 0 elsewhere.</summary>
