@@ -512,7 +512,10 @@ public static class ScenarioBuilder
                 return d.Value;
             }
 
-            string UnknownRegion(string name) => NearestName.Unknown("region", name, regions.Select(r => r.Name));
+            // With no regions there is nothing to list: "(expected one of )" read as a cut message.
+            string UnknownRegion(string name) => regions.Count == 0
+                ? $"unknown region '{name}': the scenario defines no regions (add one under regions, with a name and a size)"
+                : NearestName.Unknown("region", name, regions.Select(r => r.Name));
 
             ushort Region()
             {

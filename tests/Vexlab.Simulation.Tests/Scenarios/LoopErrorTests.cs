@@ -24,6 +24,18 @@ public sealed class LoopErrorTests
         Assert.Equal(expected, e.Message);
     }
 
+    // A scenario without regions has no names to offer: the list "(expected one of )" read as a cut message.
+    [Theory]
+    [InlineData("touch nowhere sequential")]
+    [InlineData("compute 10; read nowhere random")]
+    public void A_region_named_in_a_scenario_without_regions_says_there_are_none(string loop)
+    {
+        var yaml = $"guest:\n  vcpus: 1\n  memory: 256MiB\ntasks:\n  - name: a\n    loop: {loop}\n";
+        var e = Assert.Throws<InputException>(() => Prepare(yaml));
+        Assert.EndsWith("unknown region 'nowhere': the scenario defines no regions (add one under regions, with a name and a size)", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("s.yaml:6:11: tasks[0].loop: op '", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("compute 10 20", "op 'compute 10 20': unexpected '20'; expected compute [N|DURATION]")]
     [InlineData("compute 10ms 5", "op 'compute 10ms 5': unexpected '5'; expected compute [N|DURATION]")]
