@@ -109,6 +109,21 @@ public sealed class SweepCliTests : IDisposable
         Assert.Equal(Rows(clean, "tasks"), Rows(db, "tasks"));
     }
 
+    // One run and one job are counted in the singular: the summary once said "1 runs" and "1 jobs".
+    [Theory]
+    [InlineData("[sync]", 1, "1", "sweep one: 1 run, 0 already in {0}, ran 1 in ", " runs/s, 1 job)")]
+    [InlineData("[sync, ve]", 1, "2", "sweep one: 2 runs, 0 already in {0}, ran 2 in ", " runs/s, 2 jobs)")]
+    public void SweepRun_summary_counts_runs_and_jobs_in_the_right_number(string protocols, int seeds, string jobs, string start, string end)
+    {
+        var db = P("one-" + jobs + ".duckdb");
+        File.WriteAllText(P("one.yaml"), $"name: one\nscenario: postcopy\nprotocols: {protocols}\nseeds: {seeds}\n");
+        var run = CliRunner.RunFake("sweep", "run", P("one.yaml"), "--db", db, "--jobs", jobs);
+        Assert.Equal(0, run.ExitCode);
+        var line = run.Stdout.TrimEnd('\n');
+        Assert.StartsWith(string.Format(System.Globalization.CultureInfo.InvariantCulture, start, db), line, StringComparison.Ordinal);
+        Assert.EndsWith(end, line, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void SweepRun_QueryFormats_AndErrors()
     {

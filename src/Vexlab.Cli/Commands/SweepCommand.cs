@@ -106,10 +106,10 @@ public static class SweepCommand
             var seconds = summary.Elapsed.TotalSeconds;
             human.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"sweep {definition.Name}{(options.Shard.IsAll ? string.Empty : " shard " + options.Shard)}: {summary.Runs} runs, {summary.AlreadyDone} already in {path}, ran {summary.Ran} in {seconds:0.0} s ({(seconds > 0 ? summary.Ran / seconds : 0):0.0} runs/s, {options.Jobs} jobs)"));
+                $"sweep {definition.Name}{(options.Shard.IsAll ? string.Empty : " shard " + options.Shard)}: {Counted(summary.Runs, "run")}, {summary.AlreadyDone} already in {path}, ran {summary.Ran} in {seconds:0.0} s ({(seconds > 0 ? summary.Ran / seconds : 0):0.0} runs/s, {Counted(options.Jobs, "job")})"));
             if (summary.Removed > 0)
             {
-                human.WriteLine(string.Create(CultureInfo.InvariantCulture, $"removed {summary.Removed} runs the changed sweep no longer has"));
+                human.WriteLine(string.Create(CultureInfo.InvariantCulture, $"removed {Counted(summary.Removed, "run")} the changed sweep no longer has"));
             }
 
             var doc = ResultDocument.Create();
@@ -299,4 +299,8 @@ public static class SweepCommand
             }
         }
     }
+
+    /// <summary>"1 job", "2 jobs": a count with its noun, singular for one (--jobs 1 printed "1 jobs").</summary>
+    internal static string Counted(long count, string noun) =>
+        string.Create(CultureInfo.InvariantCulture, $"{count} {noun}{(count == 1 ? string.Empty : "s")}");
 }
