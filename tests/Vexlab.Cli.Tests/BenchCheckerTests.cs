@@ -13,6 +13,21 @@ public sealed class BenchCheckerTests
         return JsonDocument.Parse(r.Stdout);
     }
 
+    /// <summary>
+    /// The memory copy line gives the rate with N threads only where the bench ran N workers: with one it said
+    /// "with 1 thread, ... with 1 (1.00x)", the same figure twice.
+    /// </summary>
+    [Theory]
+    [InlineData("1", @"^memory copy +\d+\.\d\d GB/s with 1 thread$")]
+    [InlineData("2", @"^memory copy +\d+\.\d\d GB/s with 1 thread, \d+\.\d\d GB/s with 2 \(\d+\.\d\dx\)$")]
+    public void The_memory_copy_line_names_a_thread_count_once(string workers, string pattern)
+    {
+        var r = CliRunner.Run("bench", "--checker", "--workers", workers, "--max-states", "20000");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var line = Assert.Single(r.Stdout.Split('\n'), l => l.StartsWith("memory copy", StringComparison.Ordinal));
+        Assert.Matches(pattern, line);
+    }
+
     [Fact]
     public void A_list_of_worker_counts_gives_one_curve_point_each()
     {

@@ -766,11 +766,19 @@ public static class SimulateCommands
             w.WriteLine(string.Create(Inv, $"tree census       {census.Nodes:N0} nodes below {census.Roots:N0} roots (leaves first: {levels}): tree compression would take at least {census.LeastBytesPerState:F1} bytes/state in full tables, before parent links; the fingerprint table took {census.FingerprintBytesPerState:F1} with them"));
         }
 
-        w.WriteLine(string.Create(Inv, $"memory copy       {copy1.BytesPerSecond / 1e9:F2} GB/s with 1 thread, {copyN.BytesPerSecond / 1e9:F2} GB/s with {copyN.Threads} ({copyN.BytesPerSecond / Math.Max(1, copy1.BytesPerSecond):F2}x)"));
+        w.WriteLine(MemoryCopyLine(copy1.BytesPerSecond, copyN.Threads, copyN.BytesPerSecond));
         w.WriteLine(string.Create(Inv, $"level traffic     {levelTraffic / 1e9:F2} GB/s at the 1-worker rate ({r.RecordBytes:N0}-byte encoded records, each written and read back once): {levelTraffic / Math.Max(1, copy1.BytesPerSecond):F3} of the copy rate"));
         ResultDocument.Write(context, target, doc);
         return ExitCodes.Done;
     }
+
+    /// <summary>
+    /// The memory copy rate with one thread and, where the bench ran more workers, with as many threads; with one
+    /// worker the second figure was the first again ("with 1 thread, ... with 1 (1.00x)").
+    /// </summary>
+    internal static string MemoryCopyLine(double oneThread, int threads, double withThreads) => threads > 1
+        ? string.Create(Inv, $"memory copy       {oneThread / 1e9:F2} GB/s with 1 thread, {withThreads / 1e9:F2} GB/s with {threads} ({withThreads / Math.Max(1, oneThread):F2}x)")
+        : string.Create(Inv, $"memory copy       {oneThread / 1e9:F2} GB/s with 1 thread");
 
     /// <summary>How much of a run's table growth went to faulting in new slots, when the kernel did that on request.</summary>
     private static string FaultInClause(Vexlab.Checking.CheckerBenchResult run) => run.TableFaultInBytes == 0
