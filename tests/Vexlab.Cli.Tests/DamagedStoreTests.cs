@@ -141,4 +141,39 @@ public sealed class DamagedStoreTests : IDisposable
         Assert.Equal($"vexlab: {P(name)}: not a result store: a store is a DuckDB database, such as vexlab sweep run --db writes\n", result.Stderr);
         Assert.Equal(before, File.ReadAllBytes(P(name)));
     }
+
+    // A folder given as a store read "no such result store"; an empty file reached DuckDB, which printed its own
+    // message about opening an empty database read-only. Each is said as what it is, in one line, exit 2.
+    [Theory]
+    [InlineData("folder", "results", "query", "{0}", "SELECT 1")]
+    [InlineData("folder", "results", "export", "{0}", "--out", "{1}/y.csv")]
+    [InlineData("folder", "sweep", "merge", "{1}/m.duckdb", "{0}")]
+    [InlineData("empty", "results", "query", "{0}", "SELECT 1")]
+    [InlineData("empty", "results", "export", "{0}", "--out", "{1}/y.csv")]
+    [InlineData("empty", "plot", "{0}", "--x", "seed", "--y", "seed", "--out", "{1}/p.png")]
+    [InlineData("empty", "plot", "{0}", "--kind", "stacked", "--out", "{1}/p.png")]
+    [InlineData("empty", "report", "{0}", "--out", "{1}/r.html")]
+    [InlineData("empty", "sweep", "merge", "{1}/m.duckdb", "{0}")]
+    public void A_folder_or_an_empty_file_is_said_to_be_no_result_store(string what, params string[] args)
+    {
+        var store = P(what == "folder" ? "adir" : "empty.duckdb");
+        if (what == "folder")
+        {
+            Directory.CreateDirectory(store);
+        }
+        else
+        {
+            File.WriteAllBytes(store, []);
+        }
+
+        var argv = args.Select(a => string.Format(System.Globalization.CultureInfo.InvariantCulture, a, store, _dir)).ToArray();
+        var result = CliRunner.Run(argv);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(
+            what == "folder"
+                ? $"vexlab: {store}: is a folder, not a result store\n"
+                : $"vexlab: {store}: is an empty file, not a result store (a store is a DuckDB database, such as vexlab sweep run --db writes)\n",
+            result.Stderr);
+        Assert.False(File.Exists(P("m.duckdb")) || File.Exists(P("y.csv")) || File.Exists(P("p.png")) || File.Exists(P("r.html")), "no output is left behind");
+    }
 }

@@ -66,15 +66,44 @@ public sealed class SweepStore : IDisposable
         }
     }
 
-    /// <summary>Opens an existing store read-only; a missing file is bad input.</summary>
+    /// <summary>
+    /// Opens an existing store read-only; a missing file, a folder or an empty file is bad input, said as what it is:
+    /// a folder once read as "no such result store", and an empty file reached DuckDB, whose refusal to open an
+    /// empty database read-only came out as its own multi-clause message.
+    /// </summary>
     public static DuckDBConnection OpenReadOnly(string path)
     {
-        if (!File.Exists(path))
+        if (NotAStore(path) is { } what)
         {
-            throw InputException.At(path, 0, 0, null, "no such result store");
+            throw InputException.At(path, 0, 0, null, what);
         }
 
         return Connect(path, readOnly: true);
+    }
+
+    /// <summary>Why <paramref name="path"/> cannot be a store to read (absent, a folder, empty), or null when it may be one.</summary>
+    public static string? NotAStore(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path))
+        {
+            return "is a folder, not a result store";
+        }
+
+        if (!File.Exists(path))
+        {
+            return "no such result store";
+        }
+
+        try
+        {
+            // A store always holds DuckDB's header blocks; an empty file is what a failed or an unrelated write left.
+            return new FileInfo(path).Length == 0 ? "is an empty file, not a result store (a store is a DuckDB database, such as vexlab sweep run --db writes)" : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     internal static DuckDBConnection Connect(string path, bool readOnly)
