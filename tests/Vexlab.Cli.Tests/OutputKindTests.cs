@@ -33,6 +33,9 @@ public sealed class OutputKindTests : IDisposable
     [InlineData("--trace", "counterexample", "*.json", "FILE", "check", "--protocol", "kvm-pf", "--trace", "{0}/tf2.yaml")]
     [InlineData("--out", "Perfetto trace", "*.json", null, "replay", "{0}/cex.json", "--out", "{0}/tf2.yaml")]
     [InlineData("--out", "table export (CSV)", "*.csv", null, "results", "export", "{0}/s.duckdb", "--format", "csv", "--out", "{0}/tf2.yaml")]
+    [InlineData("--db", "result store", "*.duckdb", null, "sweep", "run", "{0}/sw.yaml", "--db", "{0}/tf2.yaml")]
+    [InlineData("--db", "result store", "*.duckdb", "SWEEP", "sweep", "run", "--db", "{0}/tf2.yaml")]
+    [InlineData("OUT", "result store", "*.duckdb", null, "sweep", "merge", "{0}/tf2.yaml", "{0}/s.duckdb")]
     public void A_name_like_a_scenario_is_refused(string option, string what, string named, string? missing, params string[] args)
     {
         File.WriteAllText(P("tf2.yaml"), Scenario);
@@ -42,6 +45,23 @@ public sealed class OutputKindTests : IDisposable
         var meant = missing is null ? string.Empty : $"{missing} was not given: if \"{path}\" is the {missing}, put it before {option}; otherwise ";
         Assert.Equal($"vexlab: {option}: \"{path}\" is named like a scenario or model file (.yaml), not a {what}; {meant}name the {what} {named}\n", result.Stderr);
         Assert.Equal(Scenario, File.ReadAllText(path));
+    }
+
+    /// <summary>
+    /// A store named like YAML that does not exist yet: <c>sweep run --db new.yaml</c> created a DuckDB database by that
+    /// name, exit 0. Refused, and nothing is created.
+    /// </summary>
+    [Theory]
+    [InlineData("new.yaml", "sweep", "run", "{0}/sw.yaml", "--db", "{0}/new.yaml")]
+    [InlineData("new.yml", "sweep", "run", "{0}/sw.yaml", "--db", "{0}/new.yml")]
+    [InlineData("new.yaml", "sweep", "merge", "{0}/new.yaml", "{0}/s.duckdb")]
+    public void A_store_named_like_yaml_is_not_created(string name, params string[] args)
+    {
+        var result = CliRunner.RunFake(Args(args));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
+        Assert.Contains($"is named like a scenario or model file ({Path.GetExtension(name)}), not a result store; name the result store *.duckdb", result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(P(name)));
     }
 
     [Theory]

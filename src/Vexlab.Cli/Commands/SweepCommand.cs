@@ -45,6 +45,8 @@ public static class SweepCommand
 
         command.SetAction(parse =>
         {
+            // Before the sweep is read: a --db named like the sweep file most likely is the sweep file, typed after --db.
+            OutputKind.RefuseScenarioName(parse, "--db", parse.GetValue(db), OutputKind.Store);
             var definition = LoadSweep(parse.GetValue(file), parse.GetValue(builtin));
             definition = definition.WithSets(Overrides.ParseSets(parse.GetValue(set) ?? []));
             var options = new SweepOptions
@@ -142,6 +144,7 @@ public static class SweepCommand
         command.Options.Add(json);
         command.SetAction(parse =>
         {
+            OutputKind.RefuseScenarioName(parse, "OUT", parse.GetValue(output), OutputKind.Store);
             var target = JsonTarget.From(parse, json);
             DistinctFiles.Require([.. parse.GetValue(shards)!.Select(f => ("shard", (string?)f))], [("--json", target.Path)]);
             DistinctFiles.Require([], [("OUT", parse.GetValue(output)), ("--json", target.Path)]);

@@ -49,6 +49,12 @@ public sealed class OutputKind
         ? new(what + " (Parquet)", "*.parquet", (b, n) => Magic(b, n, "PAR1"u8))
         : new(what + " (CSV)", "*.csv", CsvHeader);
 
+    /// <summary>
+    /// A result store (<c>sweep run --db</c>, <c>sweep merge</c>'s OUT): DuckDB's header has "DUCK" at byte 8, after
+    /// its checksum. The stores refuse an existing file of another kind themselves; only the name is checked here.
+    /// </summary>
+    public static readonly OutputKind Store = new("result store", "*.duckdb", (b, n) => n >= 12 && b.AsSpan(8, 4).SequenceEqual("DUCK"u8));
+
     /// <summary>A plot, by its extension (.png or .svg; any other is refused by the plot itself).</summary>
     public static OutputKind Plot(string path) => Path.GetExtension(path).Equals(".svg", StringComparison.OrdinalIgnoreCase)
         ? new("SVG plot", "*.svg", (b, n) => StartsWith(b, n, "<?xml") || StartsWith(b, n, "<svg"))
@@ -70,24 +76,55 @@ public sealed class OutputKind
             return;
         }
 
-        // The word was most likely meant as the command's argument when that argument was not given (nor --builtin,
-        // which stands for a scenario or model FILE).
-        var command = parse.CommandResult.Command;
-        var builtin = command.Options.FirstOrDefault(o => o.Name == "--builtin");
-        var missing = builtin is not null && parse.GetResult(builtin) is { Implicit: false }
-            ? null
-            : command.Arguments.FirstOrDefault(a => parse.GetResult(a) is not { Tokens.Count: > 0 });
-        var meant = missing is null ? null : $"{missing.Name} was not given: if {ErrorText.Quote(path)} is the {missing.Name}, put it before {option}; otherwise ";
-        var extension = Path.GetExtension(path).ToLowerInvariant();
-        if (extension is ".yaml" or ".yml")
-        {
-            throw InputException.At(null, 0, 0, option, $"{ErrorText.Quote(path)} is named like a scenario or model file ({extension}), not a {kind.What}; {meant}name the {kind.What} {kind.Named}");
-        }
+        var meant = Meant(parse, option, path);
+        RefuseScenarioName(option, path, kind, meant);
 
         // Only a regular file is read: opening a FIFO to look would wait for its writer.
         if (FileKinds.Of(path) == FileKind.Regular && !Holds(path, kind))
         {
             throw InputException.At(null, 0, 0, option, $"{ErrorText.Quote(path)} is an existing file that holds no {kind.What}; the {kind.What} would replace it: {meant}give a new file name, or remove the file first");
+        }
+    }
+
+    /// <summary>
+    /// Refuses only an output name like a scenario's (*.yaml, *.yml), for an output whose existing files the writer
+    /// itself tells apart (a result store): <c>sweep run --db new.yaml</c> created a DuckDB store named like YAML.
+    /// </summary>
+    public static void RefuseScenarioName(ParseResult parse, string option, string? path, OutputKind kind)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        ArgumentNullException.ThrowIfNull(kind);
+        if (path is not { Length: > 0 } || path == "-" || FileKinds.IsSystem(Path.GetFullPath(path)))
+        {
+            return;
+        }
+
+        RefuseScenarioName(option, path, kind, Meant(parse, option, path));
+    }
+
+    /// <summary>
+    /// "FILE was not given: if PATH is the FILE, put it before OPTION; otherwise ", or null: the word was most likely
+    /// meant as the command's argument when that argument was not given (nor --builtin, which stands for a scenario,
+    /// model or sweep FILE).
+    /// </summary>
+    private static string? Meant(ParseResult parse, string option, string path)
+    {
+        var command = parse.CommandResult.Command;
+        var builtin = command.Options.FirstOrDefault(o => o.Name == "--builtin");
+        var missing = builtin is not null && parse.GetResult(builtin) is { Implicit: false }
+            ? null
+            : command.Arguments.FirstOrDefault(a => parse.GetResult(a) is not { Tokens.Count: > 0 });
+        return missing is null ? null : $"{missing.Name} was not given: if {ErrorText.Quote(path)} is the {missing.Name}, put it before {option}; otherwise ";
+    }
+
+    private static void RefuseScenarioName(string option, string path, OutputKind kind, string? meant)
+    {
+        var extension = Path.GetExtension(path).ToLowerInvariant();
+        if (extension is ".yaml" or ".yml")
+        {
+            // An argument (sweep merge's OUT) names its place as an option does: "OUT: ...", as "FIRST: ..." does.
+            var problem = $"{ErrorText.Quote(path)} is named like a scenario or model file ({extension}), not a {kind.What}; {meant}name the {kind.What} {kind.Named}";
+            throw option.StartsWith('-') ? InputException.At(null, 0, 0, option, problem) : new InputException(option + ": " + problem);
         }
     }
 
