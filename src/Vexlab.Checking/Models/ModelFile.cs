@@ -182,6 +182,9 @@ public sealed class ModelFile
     /// <summary>The user invariants, in the order written.</summary>
     public IReadOnlyList<UserInvariant> Invariants { get; }
 
+    /// <summary>The keys a model file's top level may hold, in the order messages list them.</summary>
+    public static IReadOnlyList<string> TopLevelKeys => s_keys;
+
     /// <summary>The fields an invariant may read (N stands for a vCPU index).</summary>
     public static IEnumerable<string> FieldNames => [.. s_globalFields, .. s_vcpuFields.Select(f => "vcpuN." + f)];
 

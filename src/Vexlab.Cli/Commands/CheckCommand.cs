@@ -232,7 +232,18 @@ public static class CheckCommand
             if (path is not null)
             {
                 BuiltinNameHint.RefuseBuiltinName(path, BuiltinModels.Names, "model");
-                request = CheckRequest.ForFile(ModelFile.Load(path), proto, overrides, properties);
+                ModelFile modelFile;
+                try
+                {
+                    modelFile = ModelFile.Load(path);
+                }
+                catch (InputException)
+                {
+                    OtherFileKind.RefuseScenarioAsModel(path);
+                    throw;
+                }
+
+                request = CheckRequest.ForFile(modelFile, proto, overrides, properties);
             }
             else
             {

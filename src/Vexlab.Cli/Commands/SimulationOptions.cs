@@ -44,7 +44,9 @@ internal sealed class SimulationOptions
         if (file is not null)
         {
             BuiltinNameHint.RefuseBuiltinName(file, Builtins.Names, "scenario");
-            return (ScenarioDocument.Load(file), ScenarioRunner.FileArgument(file));
+            var document = ScenarioDocument.Load(file);
+            OtherFileKind.RefuseModelAsScenario(document, file);
+            return (document, ScenarioRunner.FileArgument(file));
         }
 
         var name = builtin ?? Builtins.Default;
