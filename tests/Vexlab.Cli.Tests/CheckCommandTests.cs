@@ -269,6 +269,31 @@ public sealed class CheckCommandTests
         Assert.Contains("wake-race", r.Stdout, StringComparison.Ordinal);
         Assert.Contains("bench", r.Stdout, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// <c>models show</c> describes pages and tasks in a model file's words (docs/checking.md, "Model files"): it
+    /// printed "host AbsentIo, guest PTE present, DAX", "(User, vCPU0)" and "KTouch 4 1; WorkDone; Exit".
+    /// </summary>
+    [Theory]
+    [InlineData("truncate", "  pages 0..2: host_absent, dax", "  task u (user, vCPU0): touch 0", "  task kfix (kernel, vCPU0): ktouch 1", "  task knofix (kernel, vCPU0): ktouch 2 nofixup")]
+    [InlineData("entry-window", "  pages 0..1: host_absent", "  task u (user, vCPU0): syscall; ktouch 0; sysret")]
+    [InlineData("trace-window", "  pages 0..0: host_absent", "  pages 1..1: resident, guest_absent")]
+    [InlineData("cpu-offline", "  task offline (kernel, vCPU0): cli; apf-disable; sti")]
+    public void ModelsShow_speaks_the_model_file_words(string model, params string[] lines)
+    {
+        var r = CliRunner.Run("models", "show", model);
+        Assert.Equal(0, r.ExitCode);
+        var printed = r.Stdout.Split('\n');
+        foreach (var line in lines)
+        {
+            Assert.Contains(line, printed);
+        }
+
+        Assert.DoesNotContain("AbsentIo", r.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("(User", r.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("WorkDone", r.Stdout, StringComparison.Ordinal);
+    }
+
     private const string ModelYaml = """
         vcpus: 1
         pages: 1

@@ -496,6 +496,60 @@ public sealed class ModelFile
         return new Instr(simple.Value);
     }
 
+    /// <summary>
+    /// A program as a model file's <c>program</c> writes it ("touch 0; ktouch 2 nofixup"), the inverse of
+    /// <see cref="ReadOp"/>: the closing work-done marker and exit, which every file's program gets, are left out. An
+    /// instruction a model file cannot write (a built-in's region access, say) keeps the model's own name.
+    /// </summary>
+    public static string ProgramText(IReadOnlyList<Instr> code)
+    {
+        ArgumentNullException.ThrowIfNull(code);
+        var count = code.Count;
+        if (count >= 2 && code[count - 2] == new Instr(MicroOp.WorkDone) && code[count - 1] == new Instr(MicroOp.Exit))
+        {
+            count -= 2;
+        }
+
+        return string.Join("; ", code.Take(count).Select(OpText));
+    }
+
+    /// <summary>One instruction in a model file's words, or the model's name for it where a file has none.</summary>
+    public static string OpText(Instr ins)
+    {
+        // A file's accesses name a page (Addressing.Page, 0); only ktouch adds a flag, the fixup.
+        var page = ins.B.ToString(CultureInfo.InvariantCulture);
+        if (ins.Op == MicroOp.Touch && ins.A == (byte)Addressing.Page)
+        {
+            return "touch " + page;
+        }
+
+        if (ins.Op == MicroOp.KTouch && (ins.A & ~TouchFlags.Fixup) == (byte)Addressing.Page)
+        {
+            return (ins.A & TouchFlags.Fixup) != 0 ? "ktouch " + page : $"ktouch {page} nofixup";
+        }
+
+        var word = ins.A == 0 && ins.B == 0 ? ins.Op switch
+        {
+            MicroOp.SyscallEnter => "syscall",
+            MicroOp.SyscallExit => "sysret",
+            MicroOp.Cli => "cli",
+            MicroOp.Sti => "sti",
+            MicroOp.Compute => "compute",
+            MicroOp.PreemptOff => "preempt-off",
+            MicroOp.PreemptOn => "preempt-on",
+            MicroOp.RcuLock => "rcu-lock",
+            MicroOp.RcuUnlock => "rcu-unlock",
+            MicroOp.Yield => "yield",
+            MicroOp.LapicEnable => "lapic-enable",
+            MicroOp.ApfDisable => "apf-disable",
+            _ => null,
+        } : null;
+        return word ?? ins.ToString();
+    }
+
+    /// <summary>A task's mode as a model file writes it: <c>user</c> or <c>kernel</c>.</summary>
+    public static string ModeText(TaskMode mode) => mode == TaskMode.Kernel ? "kernel" : "user";
+
     private static UserInvariant ReadInvariant(MappingNode node, int vcpus)
     {
         string[] keys = ["name", "expr"];

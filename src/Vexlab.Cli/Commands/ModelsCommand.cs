@@ -49,14 +49,16 @@ public static class ModelsCommand
             w.WriteLine($"  vCPUs {c.Vcpus}, pages {c.Pages}, entry page {c.EntryPage}, NMI touch page {c.NmiTouchPage}");
             w.WriteLine($"  bounds: NMIs {m.Bounds.Nmis}, ticks {m.Bounds.Ticks}, truncations {m.Bounds.Truncations}, re-enables {m.Bounds.Reenables}, SMIs {m.Bounds.Smis}, INITs {m.Bounds.Inits}, teardowns {m.Bounds.Teardowns}, migrations {m.Bounds.Migrations}, host exits {m.Bounds.HostExits}");
             w.WriteLine("  knobs: " + (m.Knobs.Count == 0 ? "(protocol defaults)" : string.Join(", ", m.Knobs.Select(k => k.Key + "=" + k.Value))));
+            // In a model file's words (docs/checking.md, "Model files"): the keys that put a page in each state and
+            // the program ops, not the model's enum names (AbsentIo, User, "KTouch 4 1").
             foreach (var g in c.PageGroups)
             {
-                w.WriteLine($"  pages {g.FirstPage}..{g.FirstPage + g.PageCount - 1}: host {g.Host}, guest PTE {(g.GuestPresent ? "present" : "not present")}{(g.Dax ? ", DAX" : string.Empty)}");
+                w.WriteLine($"  pages {g.FirstPage}..{g.FirstPage + g.PageCount - 1}: {PageText(g)}");
             }
 
             foreach (var t in c.Tasks)
             {
-                w.WriteLine($"  task {t.Name} ({t.Mode}, vCPU{t.Vcpu}): {string.Join("; ", t.Program.Code.Select(i => i.ToString()))}");
+                w.WriteLine($"  task {t.Name} ({ModelFile.ModeText(t.Mode)}, vCPU{t.Vcpu}): {ModelFile.ProgramText(t.Program.Code)}");
             }
 
             var doc = ResultDocument.Create();
@@ -72,6 +74,35 @@ public static class ModelsCommand
         models.Subcommands.Add(list);
         models.Subcommands.Add(show);
         return models;
+    }
+
+    /// <summary>
+    /// A page group's state as the model file keys that give it: <c>host_absent</c> (absent in the host, needing I/O),
+    /// <c>guest_absent</c> (guest PTE not present), <c>dax</c>; a page in none of them is resident and mapped.
+    /// </summary>
+    internal static string PageText(Model.Machine.PageGroupSpec g)
+    {
+        var words = new List<string>
+        {
+            g.Host switch
+            {
+                Model.Host.HostPage.AbsentIo => "host_absent",
+                Model.Host.HostPage.AbsentNoIo => "absent in the host, filled without I/O",
+                Model.Host.HostPage.Unrecoverable => "unrecoverable (its DAX file truncated)",
+                _ => "resident",
+            },
+        };
+        if (!g.GuestPresent)
+        {
+            words.Add("guest_absent");
+        }
+
+        if (g.Dax)
+        {
+            words.Add("dax");
+        }
+
+        return string.Join(", ", words);
     }
 
     private static JsonObject Describe(BuiltinModel m)
