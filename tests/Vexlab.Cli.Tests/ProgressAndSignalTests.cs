@@ -104,7 +104,8 @@ public sealed class ProgressAndSignalTests
         Assert.True(process.ExitCode == 130, error);
         Assert.Contains("stopped by SIGINT", error, StringComparison.Ordinal);
         var doc = JsonNode.Parse(await stdout)!;
-        Assert.True((bool)doc["incomplete"]!);
+        Assert.False((bool)doc["complete"]!);
+        Assert.Null(doc["incomplete"]);
         var first = command[0] == "run" ? doc : doc["results"]![0]!;
         Assert.InRange((long)first["simulated_ns"]!, 1, 3_600_000_000_000 - 1);
         if (command[0] == "compare")

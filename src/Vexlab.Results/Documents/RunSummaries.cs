@@ -34,6 +34,12 @@ public sealed record ResultSet(string Path, ResultSource Source, IReadOnlyList<R
     /// of <see cref="Caution"/>, so that every reader of the caution says it.
     /// </summary>
     public string? Unfinished { get; init; }
+
+    /// <summary>
+    /// Set when a run or compare JSON says a limit stopped it before its duration (<c>"complete": false</c>, or an
+    /// older document's <c>"incomplete": true</c>). Also the <see cref="Caution"/>.
+    /// </summary>
+    public string? Stopped { get; init; }
 }
 
 /// <summary>
@@ -129,7 +135,8 @@ public static class RunSummaries
                 throw InputException.At(path, 0, 0, "results", "holds no results");
             }
 
-            return new ResultSet(path, ResultSource.Compare, entries) { Name = entries[0].Scenario };
+            var stopped = StoppedCaution(doc, "compare");
+            return new ResultSet(path, ResultSource.Compare, entries) { Name = entries[0].Scenario, Caution = stopped, Stopped = stopped };
         }
 
         if (doc["vcpu_ns"] is JsonObject)
@@ -137,7 +144,8 @@ public static class RunSummaries
             var run = RunValues.FromJson(doc);
             Require(path, null, [run]);
             var entry = Summarize([run], run.Text("variant") ?? "?");
-            return new ResultSet(path, ResultSource.Run, [entry]) { Name = entry.Scenario };
+            var stoppedRun = StoppedCaution(doc, "run");
+            return new ResultSet(path, ResultSource.Run, [entry]) { Name = entry.Scenario, Caution = stoppedRun, Stopped = stoppedRun };
         }
 
         // A checker counterexample (check --trace) is the file a new user most often has at hand: say what it is.
@@ -148,6 +156,22 @@ public static class RunSummaries
                 : string.Empty;
         throw InputException.At(path, 1, 1, null, "expected the JSON of `vexlab run --json` (with vcpu_ns) or `vexlab compare --json` (with results)" + counterexample);
     }
+
+    /// <summary>
+    /// Whether a run or compare document says it was stopped before its duration (--time-limit, a signal):
+    /// <c>"complete": false</c>, or <c>"incomplete": true</c> in documents written before <c>complete</c> replaced it.
+    /// </summary>
+    public static bool StoppedEarly(JsonObject document)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        return document["complete"] is JsonValue complete && complete.GetValueKind() == JsonValueKind.False
+            || document["incomplete"] is JsonValue incomplete && incomplete.GetValueKind() == JsonValueKind.True;
+    }
+
+    /// <summary>The caution a stopped run's numbers need, or null for a whole one.</summary>
+    private static string? StoppedCaution(JsonObject document, string command) => StoppedEarly(document)
+        ? $"the {command} was stopped before its duration (--time-limit or a signal; the JSON says complete: false), so its numbers cover only the simulated time it reached"
+        : null;
 
     public static ResultSet LoadStore(string path, string by, string? where)
     {

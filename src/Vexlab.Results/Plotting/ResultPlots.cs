@@ -136,7 +136,12 @@ public static class ResultPlots
             notes.Add("unfinished sweep");
         }
 
-        if (set.Caution is not null && set.Caution != set.Unfinished)
+        if (set.Stopped is not null)
+        {
+            notes.Add("stopped early");
+        }
+
+        if (set.Caution is not null && set.Caution != set.Unfinished && set.Caution != set.Stopped)
         {
             notes.Add("means over different points");
         }
