@@ -73,10 +73,15 @@ public sealed class CheckSwarmTests
             var partial = CliRunner.Run("check", "--swarm-merge", files[0], files[1]);
             Assert.Contains("members missing", partial.Stderr, StringComparison.Ordinal);
 
-            // ... and the merge of some shards is no whole result: "complete" says so, whatever the verdict.
-            var partialDoc = JsonNode.Parse(CliRunner.Run("check", "--swarm-merge", files[0], files[1], "--json").Stdout)!;
-            Assert.False(partialDoc["complete"]!.GetValue<bool>());
+            // ... in the JSON too. "complete" goes with the verdict, as in every check result: a violation found by the
+            // shards given is real, and a member that exhausted its search decided the model whatever the others did;
+            // without either the merge is incomplete (exit 3).
+            var partialRun = CliRunner.Run("check", "--swarm-merge", files[0], files[1], "--json");
+            var partialDoc = JsonNode.Parse(partialRun.Stdout)!;
             Assert.Equal(4, partialDoc["swarm"]!["members_missing"]!.AsArray().Count);
+            var partialVerdict = partialDoc["verdict"]!.GetValue<string>();
+            Assert.Equal(partialVerdict != "incomplete", partialDoc["complete"]!.GetValue<bool>());
+            Assert.Equal(partialVerdict switch { "violation" => 1, "pass" => 0, _ => 3 }, partialRun.ExitCode);
             Assert.True(doc["complete"]!.GetValue<bool>());
             var foreign = Path.Combine(temp.FullName, "other.json");
             CliRunner.Run("check", "--builtin", "truncate", "--protocol", "kvm-pf", "--swarm", "--members", "8", "--seed", "4", "--shard", "2/4", "--json", foreign);

@@ -106,4 +106,19 @@ public sealed class OutputKindTests : IDisposable
         var second = CliRunner.Run(Args(args));
         Assert.Equal(first.ExitCode, second.ExitCode);
     }
+
+    // A timeline's columns carry task names, which a scenario may spell with any character: an earlier timeline of
+    // tasks named so is still a timeline; a YAML mapping whose first line has a comma is not.
+    [Theory]
+    [InlineData("start_ns,end_ns,work_kv:get,work_db/primary\n1,2,3,4\n", 0)]
+    [InlineData("start_ns,end_ns,work_caf\u00e9,work_worker#2\n", 0)]
+    [InlineData("name: a, b\nduration: 1ms\n", 2)]
+    public void A_timeline_header_is_told_by_its_shape_not_its_characters(string existing, int exitCode)
+    {
+        var output = P("t.csv");
+        File.WriteAllText(output, existing);
+        var result = CliRunner.Run(Args(["run", "--builtin", "swap-overcommit", "--timeline", "{0}/t.csv", "--protocol", "sync", "--duration", "5ms"]));
+        Assert.Equal(exitCode, result.ExitCode);
+        Assert.Equal(exitCode == 0, File.ReadAllText(output) != existing);
+    }
 }

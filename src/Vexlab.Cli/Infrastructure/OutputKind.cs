@@ -13,7 +13,7 @@ namespace Vexlab.Cli.Infrastructure;
 /// the trace's FILE, ran the built-in default and wrote Perfetto JSON over the scenario. The same rule as
 /// <c>--json</c>'s (<see cref="JsonTarget"/>), for every other option that writes a file.
 /// </summary>
-public sealed class OutputKind
+public sealed partial class OutputKind
 {
     private readonly Func<byte[], int, bool> _holds;
 
@@ -164,14 +164,22 @@ public sealed class OutputKind
         return Encoding.ASCII.GetString(b, i, text.Length).Equals(text, StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>A CSV header: a first line of column names (letters, digits, _ . - space, maybe quoted) with a comma.</summary>
+    /// <summary>
+    /// A CSV header: a first line with a comma and no control characters, read as UTF-8, that does not open as a YAML
+    /// mapping does (<c>key: value</c>). Column names carry task names, which a scenario may spell with any character
+    /// (<c>work_kv:get</c>, <c>work_café</c>), so the names themselves are not restricted.
+    /// </summary>
     private static bool CsvHeader(byte[] b, int n)
     {
         var end = Array.IndexOf(b, (byte)'\n', 0, n);
-        var line = Encoding.ASCII.GetString(b, 0, end < 0 ? n : end).TrimEnd('\r');
+        var line = Encoding.UTF8.GetString(b, 0, end < 0 ? n : end).TrimEnd('\r');
         return line.Contains(',', StringComparison.Ordinal)
-            && line.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' or ' ' or ',' or '"');
+            && !line.Any(char.IsControl)
+            && !YamlKeyLine().IsMatch(line);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\s*[A-Za-z_][\w.-]*:(\s|$)")]
+    private static partial System.Text.RegularExpressions.Regex YamlKeyLine();
 
     /// <summary>True when the file's first bytes are <paramref name="magic"/>.</summary>
     private static bool Magic(byte[] b, int n, ReadOnlySpan<byte> magic) => n >= magic.Length && b.AsSpan(0, magic.Length).SequenceEqual(magic);
