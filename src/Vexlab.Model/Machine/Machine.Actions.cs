@@ -409,12 +409,14 @@ public sealed partial class Machine
     /// Like every external event the checker interleaves, these exits are bounded
     /// (<see cref="Globals.HostExitBudget"/>, a model's <c>bounds.host_exits</c>): one per
     /// completion that waits would multiply the states by every instruction it may land at.
+    /// A vCPU halted in the guest (host.hlt_in_guest: HLT does not exit, KVM_X86_DISABLE_EXITS_HLT) is in guest mode
+    /// for this: the host's interrupt exits it all the same, and 5.7 wakes no vCPU that is not blocked in the host.
     /// </summary>
     private bool CompletionCheckInjects(int v)
     {
         ref var cpu = ref VcpuRef(v);
         return GlobalsRef.HostExitBudget > 0 && _host.DequeueOnlyAtEntry && _host.Ready == ReadyDelivery.PageFault && _host.PvApf
-            && cpu.Run == RunState.InGuest && cpu.Done > 0 && cpu.ApfEnabled == 1
+            && (cpu.Run == RunState.InGuest || (cpu.Run == RunState.GuestHalt && _host.HltInGuest)) && cpu.Done > 0 && cpu.ApfEnabled == 1
             && InterruptsAllowed(v) && (!_host.RequireNoPendingEvent || cpu.Pending == PendingEvent.None);
     }
 

@@ -112,4 +112,26 @@ public sealed class HostExitTests
 
         throw new InvalidOperationException($"no {kind} within 64 steps");
     }
+
+    /// <summary>
+    /// With HLT in the guest (host.hlt_in_guest) the idle vCPU halts without an exit, and 5.7's async_pf_execute
+    /// wakes only a vCPU blocked in the host: the completion waits for the next exit of any reason, which the host's
+    /// interrupt gives a halted guest as it does a running one. Without the exit the page-ready never came.
+    /// </summary>
+    [Fact]
+    public void AVcpuHaltedInTheGuest_TakesTheExitAndThePageReady()
+    {
+        var m = Build("kvm-pf", [User("u", 0, Touch(0))], knobs: [("host.hlt_in_guest", "true")],
+            bounds: ExternalBounds.None with { HostExits = 1 });
+        var s = new Script(m);
+        RunUntil(s, ModelEventKind.TaskSlept);
+        RunUntil(s, ModelEventKind.GuestHalted);
+        Assert.Equal(RunState.GuestHalt, m.Vcpu(0).Run);
+        s.CompleteAny();
+        Assert.True(s.IsEnabled(ActionKind.HostExit));
+        var exit = s.Do(ActionKind.HostExit);
+        Assert.Contains(exit, e => e.Kind == ModelEventKind.ReadyDequeued);
+        var entry = s.Do(ActionKind.Enter);
+        Assert.Contains(entry, e => e.Kind == ModelEventKind.ExceptionDelivered && e.Aux == 14);
+    }
 }
