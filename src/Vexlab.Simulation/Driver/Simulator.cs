@@ -97,9 +97,6 @@ public sealed partial class Simulator
     // paid when it gets a pCPU back: it then finishes that exit and enters (0: none owed).
     private readonly long[] _preemptExit;
 
-    // The interruption information of the exit through which a thread is preempted (PreemptionExit): the host's tick
-    // (LOCAL_TIMER_VECTOR) where a slice ends, the reschedule IPI (RESCHEDULE_VECTOR) where a wakeup preempts.
-    private uint _preemptInfo = KvmTracepoints.LocalTimerExitInterruptionInfo;
     private readonly int _sliceBase;
 
     // One agent per task for its wake (a sleep's hrtimer, a request handed to it), one per request
@@ -1296,15 +1293,13 @@ public sealed partial class Simulator
             // The wakeup's preemption reaches the preempted thread's pCPU as a reschedule IPI (resched_curr ->
             // smp_send_reschedule, RESCHEDULE_VECTOR): it exits, and the wakeup and the switch are traced there by a
             // thread already in the host.
-            _preemptInfo = KvmTracepoints.RescheduleExitInterruptionInfo;
             if (preempted >= 0)
             {
-                PreemptionExit(preempted);
+                PreemptionExit(preempted, KvmTracepoints.RescheduleExitInterruptionInfo);
             }
 
             TraceWakeup(v);
-            TraceSwitches();
-            _preemptInfo = KvmTracepoints.LocalTimerExitInterruptionInfo;
+            TraceSwitches(KvmTracepoints.RescheduleExitInterruptionInfo);
             if (runs)
             {
                 _queue.Schedule(_sliceBase + v, _pcpus!.SliceCheckAt(v, _now));
@@ -1347,17 +1342,18 @@ public sealed partial class Simulator
     /// TASK_INTERRUPTIBLE); one that lost its pCPU while runnable leaves as R+ (preempted, TASK_REPORT_MAX).
     /// <para>
     /// A thread preempted in guest mode first exits (<see cref="PreemptionExit"/>): its kvm_exit comes before the
-    /// sched_switch on the same pCPU, counted and charged whether or not there is a trace.
+    /// sched_switch on the same pCPU, counted and charged whether or not there is a trace, with
+    /// <paramref name="preemptInfo"/> as its interruption information.
     /// </para>
     /// </summary>
-    private void TraceSwitches()
+    private void TraceSwitches(uint preemptInfo = KvmTracepoints.LocalTimerExitInterruptionInfo)
     {
         var pcpus = _pcpus!;
         foreach (var s in pcpus.Switches)
         {
             if (s.Preempted && s.Prev >= 0)
             {
-                PreemptionExit(s.Prev);
+                PreemptionExit(s.Prev, preemptInfo);
             }
 
             if (_trace is not null)
@@ -1384,8 +1380,11 @@ public sealed partial class Simulator
     /// took (the vCPU is in the host) is not taken twice. Its cost (cost.vm_exit_entry + cost.kvm_exit_handling) is
     /// host_exit time paid when the thread runs again (<see cref="Resume"/>): the model decides the handover at the
     /// interrupt and has the thread leave at once, so the switch and the kvm_exit share a timestamp.
+    /// <paramref name="intrInfo"/>: the exit's interruption information, the host's tick
+    /// (<see cref="KvmTracepoints.LocalTimerExitInterruptionInfo"/>) where a slice ends, the reschedule IPI
+    /// (<see cref="KvmTracepoints.RescheduleExitInterruptionInfo"/>) where a wakeup preempts.
     /// </summary>
-    private void PreemptionExit(int v)
+    private void PreemptionExit(int v, uint intrInfo)
     {
         if (_tracepoints.InHost(v))
         {
@@ -1395,7 +1394,7 @@ public sealed partial class Simulator
         var tick = new MachineAction(ActionKind.HostTick, (byte)v, 0);
         if (_m.IsEnabled(tick))
         {
-            _tracepoints.ModelExternalInterruptInfo = _preemptInfo;
+            _tracepoints.ModelExternalInterruptInfo = intrInfo;
             Apply(tick);
             _tracepoints.ModelExternalInterruptInfo = KvmTracepoints.LocalTimerExitInterruptionInfo;
             _preemptExit[v] = _stepCost;
@@ -1403,7 +1402,7 @@ public sealed partial class Simulator
         }
 
         _metrics.Counters.RecordExit(Metrics.ExitReason.ExternalInterrupt, _c.SimpleExit);
-        _tracepoints.ExternalInterruptExit(v, _now, _preemptInfo);
+        _tracepoints.ExternalInterruptExit(v, _now, intrInfo);
         _preemptExit[v] = _c.SimpleExit;
     }
 
