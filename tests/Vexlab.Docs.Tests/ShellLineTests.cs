@@ -16,6 +16,28 @@ public sealed class ShellLineTests
         Assert.Equal("exit 2", ShellLine.Expand(commands[2].Words[1], 2));
     }
 
+    [Theory]
+    [InlineData("trace-cmd report -N -i pc.dat | head -24", 24)]
+    [InlineData("trace-cmd report -i pc.dat | head -n 3", 3)]
+    [InlineData("trace-cmd report -i pc.dat|head -n3  # first lines", 3)]
+    public void A_pipe_into_head_is_the_command_s_line_count(string line, int head)
+    {
+        var command = Assert.Single(ShellLine.Parse(line));
+
+        Assert.Equal(["trace-cmd", "report"], command.Words.Take(2));
+        Assert.Equal("pc.dat", command.Words[^1]);
+        Assert.Equal(head, command.Head);
+    }
+
+    [Fact]
+    public void Head_ends_at_a_semicolon_and_binds_to_its_own_command()
+    {
+        var commands = ShellLine.Parse("cat a.txt | head -2; cat b.txt");
+
+        Assert.Equal(2, commands[0].Head);
+        Assert.Null(commands[1].Head);
+    }
+
     [Fact]
     public void A_protocol_list_with_brackets_stays_one_word()
     {
@@ -26,6 +48,13 @@ public sealed class ShellLineTests
 
     [Theory]
     [InlineData("vexlab run | head")]
+    [InlineData("vexlab run | head 5")]
+    [InlineData("vexlab run | grep kvm")]
+    [InlineData("vexlab run | head -3 | head -2")]
+    [InlineData("vexlab run | head -0")]
+    [InlineData("| head -3")]
+    [InlineData("vexlab run > out.txt | head -3")]
+    [InlineData("vexlab run | head -3 > out.txt")]
     [InlineData("vexlab run && echo ok")]
     [InlineData("vexlab run $HOME")]
     [InlineData("vexlab run 'unclosed")]

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Vexlab.Cli;
@@ -7,8 +8,10 @@ namespace Vexlab.DocsCheck;
 
 /// <summary>
 /// Runs the commands of a doc in one working directory, as a shell would: <c>vexlab</c> in this
-/// process (standard output and standard error interleaved as on a terminal), and the few
-/// commands the docs use to show or make input files (<c>cat</c>, <c>echo</c>, <c>printf</c>).
+/// process (standard output and standard error interleaved as on a terminal), the few
+/// commands the docs use to show or make input files (<c>cat</c>, <c>echo</c>, <c>printf</c>), and
+/// <c>trace-cmd</c>, the real one, to show that a trace.dat opens (<see cref="MissingToolException"/> where it is
+/// not installed).
 /// The working directory appears as <see cref="ShownDirectory"/> in the output.
 /// </summary>
 public sealed class DocShell
@@ -38,16 +41,23 @@ public sealed class DocShell
         foreach (var command in ShellLine.Parse(line))
         {
             var words = command.Words.Select(w => ShellLine.Expand(w, _lastStatus)).ToArray();
-            var target = command.RedirectTo is null ? output : new StringWriter { NewLine = "\n" };
+            var target = command.RedirectTo is null && command.Head is null ? output : new StringWriter { NewLine = "\n" };
             _lastStatus = Execute(words, target);
+            var text = command.Head is { } head ? FirstLines(target.ToString(), head) : target.ToString();
             if (command.RedirectTo is not null)
             {
-                File.WriteAllText(Path.Combine(_directory, command.RedirectTo), target.ToString());
+                File.WriteAllText(Path.Combine(_directory, command.RedirectTo), text);
+            }
+            else if (command.Head is not null)
+            {
+                // A pipeline's status is its last command's: head's, 0.
+                output.Write(text);
+                _lastStatus = 0;
             }
         }
 
-        var text = output.ToString().Replace(_directory, ShownDirectory, StringComparison.Ordinal);
-        var lines = text.Split('\n').Select(l => l.TrimEnd()).ToList();
+        var shown = output.ToString().Replace(_directory, ShownDirectory, StringComparison.Ordinal);
+        var lines = shown.Split('\n').Select(l => l.TrimEnd()).ToList();
         while (lines.Count > 0 && lines[^1].Length == 0)
         {
             lines.RemoveAt(lines.Count - 1);
@@ -109,9 +119,66 @@ public sealed class DocShell
                 }
 
                 return 0;
+            case "trace-cmd":
+                return RunTool(words, output);
             default:
-                throw new FormatException($"the docs check runs vexlab, cat, echo and printf; not \"{words[0]}\"");
+                throw new FormatException($"the docs check runs vexlab, cat, echo, printf and trace-cmd; not \"{words[0]}\"");
         }
+    }
+
+    private static string FirstLines(string text, int count)
+    {
+        var end = 0;
+        for (var n = 0; n < count; n++)
+        {
+            var newline = text.IndexOf('\n', end);
+            if (newline < 0)
+            {
+                return text;
+            }
+
+            end = newline + 1;
+        }
+
+        return text[..end];
+    }
+
+    /// <summary>Runs an installed program in the doc's directory, its standard output then its standard error.</summary>
+    private int RunTool(string[] words, StringWriter output)
+    {
+        var path = FindOnPath(words[0]) ?? throw new MissingToolException(words[0]);
+        var start = new ProcessStartInfo(path)
+        {
+            WorkingDirectory = _directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var word in words[1..])
+        {
+            start.ArgumentList.Add(word);
+        }
+
+        using var process = Process.Start(start) ?? throw new MissingToolException(words[0]);
+        var error = process.StandardError.ReadToEndAsync();
+        output.Write(process.StandardOutput.ReadToEnd());
+        process.WaitForExit();
+        output.Write(error.Result);
+        return process.ExitCode;
+    }
+
+    private static string? FindOnPath(string name)
+    {
+        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(directory, name);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
     }
 
     private static string Printf(string format, string[] args)
@@ -144,4 +211,10 @@ public sealed class DocShell
 
         return text.ToString();
     }
+}
+
+/// <summary>A doc's command needs a program this machine lacks (./test.sh installs the Debian packages).</summary>
+public sealed class MissingToolException(string tool) : Exception($"{tool} is not installed")
+{
+    public string Tool { get; } = tool;
 }

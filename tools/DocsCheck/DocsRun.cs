@@ -37,7 +37,11 @@ public sealed record DocMismatch(string File, int Line, string Command, IReadOnl
 }
 
 /// <summary>What a check of the docs found.</summary>
-public sealed record DocsReport(int Files, int Blocks, int Commands, int SkippedSlow, IReadOnlyList<DocMismatch> Mismatches, TimeSpan Elapsed);
+public sealed record DocsReport(int Files, int Blocks, int Commands, int SkippedSlow, IReadOnlyList<DocMismatch> Mismatches, TimeSpan Elapsed)
+{
+    /// <summary>Blocks not checked because a program they run is not installed, with the program's name.</summary>
+    public IReadOnlyList<string> SkippedForTools { get; init; } = [];
+}
 
 /// <summary>
 /// Runs every executable block of README.md and docs/*.md and compares (or, with update, rewrites)
@@ -94,6 +98,7 @@ public sealed class DocsRun
         var clock = Stopwatch.StartNew();
         var mismatches = new List<DocMismatch>();
         int blocks = 0, commands = 0, skipped = 0;
+        var skippedForTools = new List<string>();
         foreach (var file in files)
         {
             var path = Path.Combine(_root, file);
@@ -125,12 +130,23 @@ public sealed class DocsRun
 
                     blocks++;
                     var outputs = new List<IReadOnlyList<string>>();
+                    var missing = (string?)null;
                     foreach (var command in block.Commands)
                     {
                         commands++;
                         var started = clock.Elapsed;
                         var line = quick is null ? command.Line : command.Line + " " + quick;
-                        var actual = shell.Run(line);
+                        List<string> actual;
+                        try
+                        {
+                            actual = shell.Run(line);
+                        }
+                        catch (MissingToolException e)
+                        {
+                            missing = $"{file}:{command.LineNumber + 1}: {e.Tool}";
+                            break;
+                        }
+
                         Log?.WriteLine($"{file}:{command.LineNumber + 1}: {(clock.Elapsed - started).TotalSeconds:F1} s  $ {line}");
                         if (!OutputMatch.Matches(command.Expected, actual, block.Mode))
                         {
@@ -138,6 +154,14 @@ public sealed class DocsRun
                         }
 
                         outputs.Add(quick is null ? OutputMatch.Update(command.Expected, actual, block.Mode) : command.Expected);
+                    }
+
+                    if (missing is not null)
+                    {
+                        // The block stays as pasted: nothing ran that could say otherwise.
+                        blocks--;
+                        skippedForTools.Add(missing);
+                        continue;
                     }
 
                     var text = block.Render(outputs).ToList();
@@ -158,7 +182,7 @@ public sealed class DocsRun
             }
         }
 
-        return new DocsReport(files.Count, blocks, commands, skipped, mismatches, clock.Elapsed);
+        return new DocsReport(files.Count, blocks, commands, skipped, mismatches, clock.Elapsed) { SkippedForTools = skippedForTools };
     }
 
     private void CopyExamples(string directory)

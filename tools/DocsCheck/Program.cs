@@ -48,6 +48,11 @@ if (unsourced.Count > 0)
     Console.Out.WriteLine($"{unsourced.Count} numbers in prose come from no pasted output: quote the output that has them, add the block that prints them, or reword (a number that is not a result goes in {ProseNumbers.AllowFile} with its reason)");
 }
 
+foreach (var skipped in report.SkippedForTools)
+{
+    Console.Out.WriteLine($"{skipped} is not installed: its block is not checked (./test.sh installs it)");
+}
+
 var verb = update ? "updated" : "differ";
 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"docs: {report.Commands} commands in {report.Blocks} blocks of {report.Files} files, {report.Mismatches.Count} {verb}, {report.SkippedSlow} slow blocks skipped, {report.Elapsed.TotalSeconds:F1} s"));
