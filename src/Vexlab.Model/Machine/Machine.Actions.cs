@@ -403,7 +403,8 @@ public sealed partial class Machine
     /// kvm_check_async_pf_completion after every vcpu_enter_guest. A running vCPU exits at any
     /// instruction (the host's tick, IPIs), so the page-ready #PF may land at any instruction
     /// where kvm_arch_can_inject_async_page_present -> kvm_can_do_async_pf holds: interrupts
-    /// allowed (kvm_x86_ops->interrupt_allowed) and no exception or event to re-inject. An exit
+    /// allowed (kvm_x86_ops->interrupt_allowed), no exception or event to re-inject, and with HLT in the
+    /// guest the CPL test (<see cref="CanInjectPageReadyAsPf"/>). An exit
     /// that finds nothing to dequeue changes nothing in the guest, so it is not offered; and the
     /// check it leads to always dequeues one, so exit and entry cannot loop without progress.
     /// Like every external event the checker interleaves, these exits are bounded
@@ -417,7 +418,7 @@ public sealed partial class Machine
         ref var cpu = ref VcpuRef(v);
         return GlobalsRef.HostExitBudget > 0 && _host.DequeueOnlyAtEntry && _host.Ready == ReadyDelivery.PageFault && _host.PvApf
             && (cpu.Run == RunState.InGuest || (cpu.Run == RunState.GuestHalt && _host.HltInGuest)) && cpu.Done > 0 && cpu.ApfEnabled == 1
-            && InterruptsAllowed(v) && (!_host.RequireNoPendingEvent || cpu.Pending == PendingEvent.None);
+            && CanInjectPageReadyAsPf(v);
     }
 
     /// <summary>

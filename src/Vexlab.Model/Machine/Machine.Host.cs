@@ -351,7 +351,29 @@ public sealed partial class Machine
 
         // 5.7: only when the vCPU passes through the host, with interrupts allowed and nothing pending.
         var inHost = target.Run is RunState.InHost or RunState.HostHalted || (target.Run == RunState.GuestHalt && !_host.HltInGuest);
-        return v == s && inHost && InterruptsAllowed(v) && (!_host.RequireNoPendingEvent || target.Pending == PendingEvent.None);
+        return v == s && inHost && CanInjectPageReadyAsPf(v);
+    }
+
+    /// <summary>
+    /// 5.7's kvm_arch_can_inject_async_page_present with PV APF enabled: kvm_can_do_async_pf. Interrupts allowed,
+    /// no event to re-inject (<see cref="HostPolicy.RequireNoPendingEvent"/>), and with HLT in the guest
+    /// (kvm_hlt_in_guest) also kvm_can_deliver_async_pf: the CPL test of a guest that did not ask for
+    /// KVM_ASYNC_PF_SEND_ALWAYS holds the page-ready of a vCPU at CPL 0, idle in HLT among others, until it runs
+    /// user code again.
+    /// </summary>
+    private bool CanInjectPageReadyAsPf(int v)
+    {
+        ref var cpu = ref VcpuRef(v);
+        return InterruptsAllowed(v) && (!_host.RequireNoPendingEvent || cpu.Pending == PendingEvent.None)
+            && (!_host.HltInGuest || CanDeliverAsyncPf(v, AtCpl3(v)));
+    }
+
+    /// <summary>True when vCPU <paramref name="v"/> runs user code: its current task's innermost frame is at CPL3.</summary>
+    private bool AtCpl3(int v)
+    {
+        var t = VcpuRef(v).CurrentTask;
+        ref var task = ref TaskRef(t);
+        return task.Depth > 0 && FrameRef(t, task.Depth - 1).User == 1;
     }
 
     /// <summary>One iteration of kvm_check_async_pf_completion: ready (prefault) and present (notify, un-halt).</summary>

@@ -28,6 +28,28 @@ public sealed class KernelPathVerdictTests
     }
 
     /// <summary>
+    /// 5.7's kvm_arch_can_inject_async_page_present is kvm_can_do_async_pf, which with HLT in the guest
+    /// (kvm_hlt_in_guest) needs kvm_can_deliver_async_pf: a guest without CONFIG_PREEMPTION does not ask for
+    /// KVM_ASYNC_PF_SEND_ALWAYS (kvm_guest_cpu_init), so no page-ready is dequeued while the vCPU is at CPL 0. A user
+    /// task's fault is told not-present at CPL 3, the task sleeps, the idle task halts in the guest at CPL 0, and every
+    /// exit after (the host's tick, HostExit here) finds the check false: the page-ready never comes. With
+    /// SEND_ALWAYS, or with HLT exiting (the vCPU halts in the host, where the dequeue is not held), it comes.
+    /// </summary>
+    [Theory]
+    [InlineData("true", "false", Verdict.Violation)]
+    [InlineData("true", "true", Verdict.Pass)]
+    [InlineData("false", "false", Verdict.Pass)]
+    public void HltInGuest_WithoutSendAlways_NeverDequeuesAtCpl0(string hltInGuest, string configPreempt, Verdict verdict)
+    {
+        var yaml = $"vcpus: 1\npages: 1\nhost_absent: [0]\nbounds: {{host_exits: 3}}\n" +
+            $"knobs: {{host.hlt_in_guest: {hltInGuest}, guest.config_preempt: {configPreempt}}}\n" +
+            "tasks:\n  - {name: a, mode: user, program: \"touch 0\"}\n";
+        var request = CheckRequest.ForFile(ModelFile.Parse(yaml, "hlt.yaml"), "kvm-pf", [], ["no-lost-wakeup"]);
+        var outcome = ModelCheck.Run(request, new CheckerOptions { Workers = 1, TimeLimit = TimeSpan.FromSeconds(60) });
+        Assert.Equal(verdict, outcome.Result.Verdict);
+    }
+
+    /// <summary>
     /// 5.7's kvm_async_pf_task_wake looks the token up, allocates the dummy (kzalloc(GFP_ATOMIC)) and hashes it
     /// under one raw_spin_lock; only 0547758a6de3 (2022) dropped the lock for the allocation. In reenable's
     /// no-stale-dummies trace under kvm-pf the page-ready that finds no waiter leaves its dummy in one step:
