@@ -72,6 +72,11 @@ public sealed partial class Simulator
                 break;
             case ModelEventKind.InterruptDelivered:
                 _stepCost += e.Aux == (byte)ModelVector.Callback ? _c.ApfReadyIrq : _c.InterruptInject;
+                if (e.Aux == (byte)ModelVector.Timer && e.Vcpu < _vcpus)
+                {
+                    _stepCost += GuestTimerRearm(e.Vcpu);
+                }
+
                 break;
             case ModelEventKind.NmiDelivered:
                 _stepCost += _c.InterruptInject;

@@ -392,6 +392,16 @@ public sealed partial class Simulator
             // model (kvm-pf) still leaves it in the host, so its next entry dequeues page-ready as the
             // 5.7 host does; OnEvent drops the exit from the counters, the cost and the trace. Counted,
             // four busy vCPUs on two pCPUs held 126 EXTERNAL_INTERRUPT exits against the trace's 124.
+            if ((_m.Vcpu(v).Irr & (1 << (int)ModelVector.Timer)) != 0)
+            {
+                // The last tick's interrupt is still pending (the guest had interrupts off, or the vCPU has not
+                // entered since): its handler has not run, so nothing re-armed the TSC deadline
+                // (lapic_next_deadline is the handler's WRMSR), and a one-shot deadline timer does not fire again.
+                // No expiry, no exit: the checker's model offers Tick only with the timer's IRR bit clear too.
+                _queue.Schedule(agent, _now + _setup.TickPeriodNs);
+                return;
+            }
+
             _tickOffPcpu = _pcpus is not null && !_pcpus.IsRunning(v);
             var inGuest = !_tickOffPcpu && _tracepoints.InGuestMode(v, _now);
             _guestTimerExitTaken = false;
@@ -400,7 +410,7 @@ public sealed partial class Simulator
             var exitCost = _stepCost;
             _queue.Schedule(agent, _now + _setup.TickPeriodNs);
             AfterApply(-1);
-            exitCost += GuestTimerExits(v, inGuest);
+            exitCost += PreemptionTimerExit(v, inGuest);
 
             // The tick's exits come out of the vCPU's time as the host tick's does.
             DelayByExit(v, exitCost);
@@ -544,46 +554,60 @@ public sealed partial class Simulator
     }
 
     /// <summary>
-    /// The exits vCPU <paramref name="v"/>'s own tick costs when it finds the vCPU in guest mode
-    /// (<paramref name="inGuest"/>), under every protocol; returns their cost beyond any the model charged. KVM on
-    /// Intel emulates the guest's TSC-deadline timer with the VMX preemption timer (kvm_intel.preemption_timer=1, the
-    /// default since ce7a058a2117): the deadline passing in guest mode exits with PREEMPTION_TIMER (basic exit reason
-    /// 52), handle_preemption_timer (the fastpath since 26efe2fd92e5, 5.8) calls kvm_lapic_expired_hv_timer, which
-    /// injects LOCAL_TIMER_VECTOR. The guest's tick handler then re-arms the timer: tick_sched_timer forwards the
-    /// tick's hrtimer by a period, and hrtimer_interrupt's reprogramming writes MSR_IA32_TSC_DEADLINE
-    /// (lapic_next_deadline), an MSR_WRITE exit (handled in the fastpath handle_fastpath_set_tscdeadline since
-    /// ae95f566b3d2, 5.8). Both exits are charged together at the tick, PREEMPTION_TIMER then MSR_WRITE, each
-    /// cost.vm_exit_entry + cost.kvm_exit_handling: the handler between them is a few micro-ops the model delivers
-    /// with the interrupt, and charging the WRMSR where the handler ends would change no total, only move its exit
-    /// by that much. The 5.7 host the kvm-pf model follows has neither fastpath, and the calibration has no figure
-    /// for a fastpath exit apart from a full one, so both cost what a simple exit does. Under kvm-pf the model took
-    /// the PREEMPTION_TIMER exit (the 5.7 host dequeues page-ready at its entry, <see cref="OnExit"/> counted it); the
-    /// WRMSR's exit dequeues nothing there, since it comes from the tick handler with the guest's IF clear and
-    /// kvm_can_do_async_pf wants interrupts allowed. A vCPU in the host at its tick (halted: vcpu_block switched the
-    /// deadline to a host hrtimer, kvm_lapic_switch_to_sw_timer; stalled; waiting for its pCPU; handling another
-    /// exit) takes neither here.
+    /// The exit vCPU <paramref name="v"/>'s own tick costs when it finds the vCPU in guest mode (<paramref name="inGuest"/>),
+    /// under every protocol; returns its cost beyond any the model charged. KVM on Intel emulates the guest's TSC-deadline
+    /// timer with the VMX preemption timer (kvm_intel.preemption_timer=1, the default since ce7a058a2117): the deadline
+    /// passing in guest mode exits with PREEMPTION_TIMER (basic exit reason 52), and handle_preemption_timer (the fastpath
+    /// since 26efe2fd92e5, 5.8) calls kvm_lapic_expired_hv_timer, which injects LOCAL_TIMER_VECTOR. The 5.7 host the kvm-pf
+    /// model follows has no fastpath, and the calibration has no figure for a fastpath exit apart from a full one, so it
+    /// costs cost.vm_exit_entry + cost.kvm_exit_handling. Under kvm-pf the model took the exit (the 5.7 host dequeues
+    /// page-ready at its entry, <see cref="OnExit"/> counted it). A vCPU in the host at its tick (halted: vcpu_block
+    /// switched the deadline to a host hrtimer, kvm_lapic_switch_to_sw_timer; stalled; waiting for its pCPU; handling
+    /// another exit) takes none here. The handler's re-arm, the WRMSR to MSR_IA32_TSC_DEADLINE, is charged where the
+    /// guest runs the handler, wherever the vCPU was at the tick (<see cref="GuestTimerRearm"/>).
     /// </summary>
-    private long GuestTimerExits(int v, bool inGuest)
+    private long PreemptionTimerExit(int v, bool inGuest)
     {
-        if (!inGuest)
+        var modelExited = _guestTimerExitTaken;
+        _guestTimerExitTaken = false;
+        if (!inGuest || modelExited)
         {
             return 0;
         }
 
         var cost = _c.SimpleExit;
-        var modelExited = _guestTimerExitTaken;
-        _guestTimerExitTaken = false;
-        long charged = 0;
-        if (!modelExited)
+        _metrics.Counters.RecordExit(Metrics.ExitReason.PreemptionTimer, cost);
+        _tracepoints.PreemptionTimerExit(v, _now, cost);
+        return cost;
+    }
+
+    /// <summary>
+    /// The guest's timer interrupt handler on vCPU <paramref name="v"/> re-arms its TSC-deadline timer: sysvec_apic_timer_interrupt
+    /// -> local_apic_timer_interrupt -> hrtimer_interrupt runs tick_sched_timer, which forwards the tick's hrtimer by a period
+    /// (kernel/time/tick-sched.c), then reprograms the clock event device, whose lapic_next_deadline
+    /// (arch/x86/kernel/apic/apic.c) writes MSR_IA32_TSC_DEADLINE (0x6e0): an MSR_WRITE exit (handled in the fastpath
+    /// handle_fastpath_set_tscdeadline since ae95f566b3d2, 5.8; a full exit on 5.7, and the same cost here). It is the
+    /// handler's, so it comes with every timer interrupt the guest handles and only then: after a PREEMPTION_TIMER exit
+    /// in guest mode, at the wake of a vCPU halted in the host (its deadline was a host hrtimer), at the entry after a
+    /// stall. Charged as the interrupt is delivered (the handler's few micro-ops go with the delivery), traced as a
+    /// kvm_exit with a kvm_msr write of 0x6e0 whose data is the next deadline (the model's TSC counts nanoseconds), and
+    /// returned as its cost, cost.vm_exit_entry + cost.kvm_exit_handling. Under kvm-pf it dequeues nothing: the handler
+    /// runs with the guest's IF clear, and kvm_can_do_async_pf wants interrupts allowed. A replay charges none: its steps
+    /// are the checker's, which has no such exit.
+    /// </summary>
+    private long GuestTimerRearm(int v)
+    {
+        if (_replaying)
         {
-            _metrics.Counters.RecordExit(Metrics.ExitReason.PreemptionTimer, cost);
-            charged += cost;
+            return 0;
         }
 
+        var cost = _c.SimpleExit;
+        var tick = _tickBase + v;
+        var next = _queue.IsScheduled(tick) ? _queue.ScheduledTime(tick) : _now + _setup.TickPeriodNs;
         _metrics.Counters.RecordExit(Metrics.ExitReason.MsrWrite, cost);
-        charged += cost;
-        _tracepoints.GuestTimerExits(v, _now, cost, modelExited, _now + _setup.TickPeriodNs);
-        return charged;
+        _tracepoints.TimerRearmExit(v, _now + _stepCost, cost, next);
+        return cost;
     }
 
     /// <summary>

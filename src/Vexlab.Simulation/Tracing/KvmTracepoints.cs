@@ -522,42 +522,36 @@ public sealed class KvmTracepoints
 
     /// <summary>
     /// vCPU <paramref name="vcpu"/>'s own tick while it runs the guest: its TSC-deadline timer, which KVM emulates with the
-    /// VMX preemption timer, expires as a PREEMPTION_TIMER exit at <paramref name="now"/> (unless the model took that
-    /// exit, <paramref name="modelExited"/>: kvm-pf, whose 5.7 host dequeues page-ready at its entry), KVM enters again
-    /// <paramref name="handlingNs"/> later with the timer interrupt, and the tick handler's re-arm, a WRMSR to
-    /// MSR_IA32_TSC_DEADLINE, exits with MSR_WRITE (a kvm_msr write of 0x6e0 whose data is the next deadline,
-    /// <paramref name="nextDeadlineNs"/>: the model's TSC counts nanoseconds) for as long again. After the model's exit its
-    /// own entry step ends the second exit; otherwise the entry is stamped here.
+    /// VMX preemption timer, expires as a PREEMPTION_TIMER exit at <paramref name="now"/>, and KVM enters again
+    /// <paramref name="handlingNs"/> later with the timer interrupt. (Under kvm-pf the model reports that exit itself, and
+    /// its entry step ends it.)
     /// </summary>
-    public void GuestTimerExits(int vcpu, long now, long handlingNs, bool modelExited, long nextDeadlineNs)
+    public void PreemptionTimerExit(int vcpu, long now, long handlingNs)
     {
         var t = Math.Min(now, EndLimitNs);
-        if (vcpu < 0 || vcpu >= _vcpus)
+        if (vcpu >= 0 && vcpu < _vcpus && InGuestMode(vcpu, t))
         {
-            return;
-        }
-
-        if (!modelExited)
-        {
-            if (!InGuestMode(vcpu, t))
-            {
-                return;
-            }
-
             Exit(vcpu, t, MetricsExit.PreemptionTimer, -1);
+            Enter(vcpu, Stamp(vcpu, Math.Min(t + handlingNs, EndLimitNs)));
         }
-        else if (_inGuest[vcpu])
+    }
+
+    /// <summary>
+    /// vCPU <paramref name="vcpu"/>'s timer interrupt handler, just delivered, re-arms the TSC-deadline timer
+    /// (lapic_next_deadline's WRMSR to MSR_IA32_TSC_DEADLINE): an MSR_WRITE exit at <paramref name="now"/>, no earlier than
+    /// the delivery's entry, with a kvm_msr write of 0x6e0 whose data is the next deadline, <paramref name="nextDeadlineNs"/>
+    /// (the model's TSC counts nanoseconds), and the entry <paramref name="handlingNs"/> later.
+    /// </summary>
+    public void TimerRearmExit(int vcpu, long now, long handlingNs, long nextDeadlineNs)
+    {
+        if (vcpu < 0 || vcpu >= _vcpus || !_inGuest[vcpu])
         {
             return;
         }
 
-        var rearm = Math.Min(t + handlingNs, EndLimitNs);
-        Enter(vcpu, Stamp(vcpu, rearm));
-        Exit(vcpu, rearm, MetricsExit.MsrWrite, -1, 0, MsrTscDeadline, (ulong)Math.Max(nextDeadlineNs, 0));
-        if (!modelExited)
-        {
-            Enter(vcpu, Stamp(vcpu, Math.Min(rearm + handlingNs, EndLimitNs)));
-        }
+        var t = Stamp(vcpu, Math.Min(now, EndLimitNs));
+        Exit(vcpu, t, MetricsExit.MsrWrite, -1, 0, MsrTscDeadline, (ulong)Math.Max(nextDeadlineNs, 0));
+        Enter(vcpu, Stamp(vcpu, Math.Min(t + handlingNs, EndLimitNs)));
     }
 
     /// <summary>An exit for an NMI (its arrival, or the window that lets it in) at <paramref name="t"/>, and the entry <see cref="NmiExitNs"/> later.</summary>

@@ -48,7 +48,9 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         // the guest and its exits: the EXTERNAL_INTERRUPT exits through which the host took the pCPUs (the tick that
         // ended each slice) and the two each guest tick costs a running vCPU (PREEMPTION_TIMER, then MSR_WRITE for
         // the TSC-deadline re-arm), each cost.vm_exit_entry + cost.kvm_exit_handling of host_exit: all but those of
-        // the vCPUs still waiting, or still in an exit, when the run ends.
+        // the vCPUs still waiting, or still in an exit, when the run ends. A vCPU waiting for its pCPU at its tick
+        // takes no PREEMPTION_TIMER exit, but handles the interrupt once it runs, and re-arms: MSR_WRITE exits are at
+        // least the PREEMPTION_TIMER ones (less the last tick's, which the run's end may cut).
         var r = ScenarioRuns.Run(ThreeBusyVcpus, "sync", $"host.pcpus={pcpus}");
         var t = r.SimulatedNs;
         Assert.Equal((3 - pcpus) * t, r.VcpuStealNs);
@@ -56,7 +58,8 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         var exit = Costs.CostModel.Default.SimpleExit;
         var exits = r.Counters.Exits.Total;
         Assert.Equal(exits, r.Counters.Exits[ExitReason.ExternalInterrupt] + r.Counters.Exits[ExitReason.PreemptionTimer] + r.Counters.Exits[ExitReason.MsrWrite]);
-        Assert.Equal(r.Counters.Exits[ExitReason.PreemptionTimer], r.Counters.Exits[ExitReason.MsrWrite]);
+        Assert.True(r.Counters.Exits[ExitReason.MsrWrite] >= r.Counters.Exits[ExitReason.PreemptionTimer] - 3);
+        Assert.True(pcpus == 3 || r.Counters.Exits[ExitReason.MsrWrite] > r.Counters.Exits[ExitReason.PreemptionTimer], "no vCPU re-armed a tick it took off its pCPU");
         Assert.True(pcpus == 3 || r.Counters.Exits[ExitReason.ExternalInterrupt] > 0, "no exit took a pCPU");
         Assert.InRange((exits * exit) - r.VcpuHostExitNs, 0, 6 * exit);
     }
@@ -401,8 +404,9 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         // An idle vCPU halted in a HLT exit and woken (its guest tick, its sleeper's hrtimer) is a runnable thread
         // from the wake (kvm_vcpu_has_events ends kvm_vcpu_block): it waits for the pCPU, and only once switched in
         // injects the interrupt and enters (kvm_inj_virq, kvm_entry), runs its handler and idle loop, and halts again
-        // (kvm_exit HLT). The injection and entry were stamped at the wake, while the vCPU still waited: 2 of every 3
-        // of vCPU 0's entries here lay inside its waiting-for-pcpu state, some over 1 ms before it held the pCPU.
+        // (kvm_exit HLT; a timer interrupt's handler first re-arms the TSC deadline, an MSR_WRITE exit). The injection
+        // and entry were stamped at the wake, while the vCPU still waited: 2 of every 3 of vCPU 0's entries here lay
+        // inside its waiting-for-pcpu state, some over 1 ms before it held the pCPU.
         var (_, trace, _, _) = ScenarioRuns.RunTracedOnSharedPcpus(SleeperBesideTwoBusy, protocol, "host.pcpus=1", "host.hz=1000",
             "host.sched.wakeup_preemption=false");
         var entries = trace.Records.Where(x => x.Kind == TraceKind.KvmEntry && x.Vcpu == 0).Select(x => x.TimeNs).ToList();
@@ -411,7 +415,8 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         {
             Assert.NotEqual(VcpuState.WaitingForPcpu, StateBefore(trace, 0, at + 1));
             Assert.All(new[] { 1, 2 }, v => Assert.NotEqual(VcpuState.Guest, StateBefore(trace, v, at + 1)));
-            var exit = trace.Records.Where(x => x.Kind == TraceKind.KvmExit && x.Vcpu == 0 && x.TimeNs >= at).Select(x => (TraceRecord?)x).FirstOrDefault();
+            var exit = trace.Records.Where(x => x.Kind == TraceKind.KvmExit && x.Vcpu == 0 && x.TimeNs >= at && x.ExitReason != ExitReason.MsrWrite)
+                .Select(x => (TraceRecord?)x).FirstOrDefault();
             if (exit is { } e)
             {
                 Assert.Equal(ExitReason.Hlt, e.ExitReason);

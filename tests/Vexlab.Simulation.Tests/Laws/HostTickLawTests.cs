@@ -315,7 +315,8 @@ public class HostTickLawTests
         var r = ScenarioRuns.Run(ComputeOnly, "kvm-pf", "host.hz=0", tick);
         var ticks = r.Counters.Exits[ExitReason.ExternalInterrupt] + r.Counters.Exits[ExitReason.PreemptionTimer];
         Assert.InRange(ticks, 2 * 99, 2 * 100);
-        Assert.Equal(r.Counters.Exits[ExitReason.PreemptionTimer], r.Counters.Exits[ExitReason.MsrWrite]);
+        // The re-arm is the handler's, after the injection: a tick at the run's end leaves it out, one a vCPU.
+        Assert.InRange(r.Counters.Exits[ExitReason.MsrWrite], r.Counters.Exits[ExitReason.PreemptionTimer] - 2, r.Counters.Exits[ExitReason.PreemptionTimer]);
         var exits = r.Counters.Exits.Total;
         // The run's end may cut the last tick's exits on each vCPU.
         Assert.InRange(r.VcpuHostExitNs, (exits - 4) * 1_000, (exits * 1_000) + (ticks * 20));
