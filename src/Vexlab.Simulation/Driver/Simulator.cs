@@ -543,6 +543,24 @@ public sealed partial class Simulator
             return;
         }
 
+        var check = new MachineAction(ActionKind.HostExit, (byte)v, 0);
+        if (_hltInGuest && _m.Vcpu(v).Run == RunState.GuestHalt && _m.IsEnabled(check))
+        {
+            // A vCPU halted in the guest (host.hlt_in_guest, KVM_X86_DISABLE_EXITS_HLT) is in guest mode: the tick exits
+            // it, and under the 5.7 host (kvm-pf) vcpu_run calls kvm_check_async_pf_completion after that
+            // vcpu_enter_guest as after any, which dequeues the completions 5.7's async_pf_execute left on the done list
+            // without a wake (it wakes only a vCPU blocked in the host). The model's HostExit is that exit and check.
+            // The vCPU thread never blocked, so no wake is charged: it enters again once the exit is handled, and that
+            // entry injects the page-ready. Without this the host tick's exit dequeued nothing, and with NO_HZ_IDLE
+            // stopping the idle vCPU's own tick nothing else ever did: two tasks faulting on two such vCPUs took 2
+            // faults in 100 ms and never had a page-ready.
+            Apply(check);
+            var exitCost = _stepCost;
+            ScheduleVcpu(v, _now + Math.Max(exitCost, 1));
+            AfterApply(-1);
+            return;
+        }
+
         if (!_tracepoints.InGuestMode(v, _now))
         {
             return;

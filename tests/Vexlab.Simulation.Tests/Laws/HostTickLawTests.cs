@@ -386,4 +386,64 @@ public class HostTickLawTests
 
         return waits;
     }
+
+    /// <summary>Two vCPUs whose tasks fault on every touch (a one-page host limit): each vCPU is idle while its task waits for its page.</summary>
+    private const string FaultingOnTwoVcpus = """
+        name: faulting-two
+        duration: 100ms
+        host:
+          memory_limit: 4KiB
+        guest:
+          vcpus: 2
+        regions:
+          - name: heap
+            size: 64MiB
+            absent: 1.0
+        tasks:
+          - name: mem
+            count: 2
+            loop: touch heap random
+        """;
+
+    /// <summary>
+    /// With host.hlt_in_guest (KVM_X86_DISABLE_EXITS_HLT) under kvm-pf, a vCPU whose task waits for its page halts in the
+    /// guest, and 5.7's async_pf_execute wakes only a vCPU blocked in the host: the completion waits on the done list
+    /// for the vCPU's next exit, the host's tick (NO_HZ_IDLE stopped the guest's own). That exit's
+    /// kvm_check_async_pf_completion dequeues it and the entry after it injects the page-ready. The host tick's exit
+    /// of a vCPU halted in the guest dequeued nothing, and the vCPU stayed halted: 2 faults in 100 ms, no page-ready,
+    /// no work. Now every fault but those still in flight at the end completes, every task works, each page-ready
+    /// waits at most a host tick (4 ms) and the swap-in, and no vCPU is left in the host.
+    /// </summary>
+    [Theory]
+    [InlineData("250")]
+    [InlineData("1000")]
+    public void UnderKvmPf_AVcpuHaltedInTheGuest_TakesItsPageReadyAtTheHostTick(string hz)
+    {
+        var (r, trace) = ScenarioRuns.RunTraced(FaultingOnTwoVcpus, "kvm-pf", "host.hlt_in_guest=true", $"host.hz={hz}");
+        var notPresent = r.Counters.Injections[InjectionKind.ApfNotPresent];
+        var ready = r.Counters.Injections[InjectionKind.ApfReady];
+        var ticksPerVcpu = r.SimulatedNs * long.Parse(hz, System.Globalization.CultureInfo.InvariantCulture) / 1_000_000_000L;
+        Assert.InRange(notPresent, ticksPerVcpu, 3 * ticksPerVcpu);
+        Assert.InRange(ready, notPresent - 2, notPresent);
+        Assert.All(r.Tasks, t => Assert.True(t.WorkDone >= ticksPerVcpu / 2, $"{t.Name}: {t.WorkDone} passes in {ticksPerVcpu} host ticks"));
+        Assert.Equal(0, r.Counters.Exits[ExitReason.Hlt]);
+        Assert.True(r.FaultLatency.Max <= (4_000_000 * 250 / int.Parse(hz, System.Globalization.CultureInfo.InvariantCulture)) + 1_000_000, $"fault max {r.FaultLatency.Max} ns");
+
+        // Every exit ends: each kvm_exit of a vCPU is followed by its kvm_entry, at most one exit's handling later, but at the run's end.
+        foreach (var v in new[] { 0, 1 })
+        {
+            var records = trace.Records.Where(x => x.Vcpu == v && x.Kind is TraceKind.KvmExit or TraceKind.KvmEntry).ToList();
+            for (var i = 0; i < records.Count; i++)
+            {
+                if (records[i].Kind != TraceKind.KvmExit)
+                {
+                    continue;
+                }
+
+                var entry = i + 1 < records.Count ? records[i + 1] : (TraceRecord?)null;
+                Assert.True(entry is { Kind: TraceKind.KvmEntry } e ? e.TimeNs - records[i].TimeNs <= 10_000 : r.SimulatedNs - records[i].TimeNs <= 10_000,
+                    $"vCPU {v}'s exit at {records[i].TimeNs} ns ({records[i].ExitReason}) is not followed by an entry within 10 us");
+            }
+        }
+    }
 }
