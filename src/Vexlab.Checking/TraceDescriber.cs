@@ -164,7 +164,7 @@ public static class TraceDescriber
             ModelEventKind.AccessDone => $"{task} access to {page} done",
             ModelEventKind.Fixup => $"{task}: fixup returns -EFAULT",
             ModelEventKind.Hypercall => e.Aux == 1 ? "resolve_ept(can_continue=true)" : "hypercall",
-            ModelEventKind.MinorEptFault => $"host maps {page} without I/O",
+            ModelEventKind.MinorEptFault => e.Aux == 1 ? $"host maps {page}, which its async work brought in" : $"host maps {page} without I/O",
             ModelEventKind.GuestMinorFault => $"guest maps {page}",
             ModelEventKind.PropertyViolated => $"VIOLATION {PropertyNames.Of((SafetyProperty)e.Aux)}",
             ModelEventKind.GuestHalted => "HLT",

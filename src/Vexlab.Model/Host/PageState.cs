@@ -15,6 +15,15 @@ public enum HostPage : byte
 
     /// <summary>Absent and can never be brought in (its DAX file was truncated).</summary>
     Unrecoverable,
+
+    /// <summary>
+    /// In the host's memory but not in the EPT: async work brought it in (async_pf_execute's
+    /// get_user_pages_remote faults it into the host mm only). kvm_arch_async_page_ready's prefault
+    /// maps it when kvm_check_async_pf_completion dequeues the completion; an access before that is
+    /// an EPT violation that kvm_faultin_pfn (try_async_pf in 5.7) maps without I/O. Its frame is
+    /// already counted, unlike an <see cref="AbsentNoIo"/> page's.
+    /// </summary>
+    NotInEpt,
 }
 
 [Flags]

@@ -73,15 +73,27 @@ public sealed partial class Machine
         }
 
         sink.On(new ModelEvent(ModelEventKind.VmExit, vb, cpu.CurrentTask, (byte)ExitReason.EptViolation, 0, page));
-        if (pg.Host == HostPage.AbsentNoIo)
+        if (pg.Host is HostPage.AbsentNoIo or HostPage.NotInEpt)
         {
-            // The non-blocking lookup succeeds (host page cache, zswap): mapped in the exit handler.
+            // The non-blocking lookup succeeds (host page cache, zswap, or the host mm that async work
+            // faulted it into): try_async_pf / kvm_faultin_pfn returns before kvm_find_async_pf_gfn,
+            // so a completion still on the done list does not halt it, and the exit handler maps it.
+            var afterAsyncWork = pg.Host == HostPage.NotInEpt;
             pg.Host = HostPage.Resident;
-            sink.On(new ModelEvent(ModelEventKind.MinorEptFault, vb, cpu.CurrentTask, 0, 0, page));
+            sink.On(new ModelEvent(ModelEventKind.MinorEptFault, vb, cpu.CurrentTask, afterAsyncWork ? (byte)1 : (byte)0, 0, page));
             if (_host.DequeueOnlyAtEntry)
             {
-                // 5.7 vcpu_run calls kvm_check_async_pf_completion after every exit it handles, this one too.
+                // 5.7 vcpu_run calls kvm_check_async_pf_completion after every exit it handles, this
+                // one too, before the next vcpu_enter_guest (as HostExit does). An EPT violation is
+                // fault-like: the access has not happened, so where that check injects a page-ready
+                // #PF the guest takes it first and retries the access after its IRET.
                 cpu.Run = RunState.InHost;
+                while (CanDequeue(v, v) && GlobalsRef.Outcome == GuestOutcome.Running)
+                {
+                    Dequeue(v, v, ref sink);
+                }
+
+                return cpu.Pending == PendingEvent.None;
             }
 
             return true;
@@ -253,7 +265,10 @@ public sealed partial class Machine
             }
             else
             {
-                pg.Host = HostPage.Resident;
+                // async_pf_execute only faults the page into the host mm (get_user_pages_remote); the
+                // EPT entry comes from kvm_arch_async_page_ready's prefault at the dequeue, or from the
+                // next EPT violation. A synchronous fault maps it in the exit handler it blocked in.
+                pg.Host = w.Kind == WorkKind.Async ? HostPage.NotInEpt : HostPage.Resident;
             }
         }
 
@@ -416,6 +431,14 @@ public sealed partial class Machine
         }
 
         var page = w.Page;
+        if (!wakeAll && page >= 0 && PageRef(page).Host == HostPage.NotInEpt)
+        {
+            // kvm_arch_async_page_ready (arch/x86/kvm/mmu/mmu.c; x86.c before 5.10): the prefault,
+            // kvm_mmu_do_page_fault(..., prefetch = true), maps the page before the page-ready is sent;
+            // a wake-all has no page (work->wakeup_all returns early).
+            PageRef(page).Host = HostPage.Resident;
+        }
+
         w = default;
         if (source.ApfQueued > 0)
         {

@@ -86,8 +86,13 @@ public sealed partial class Simulator
                 break;
             case ModelEventKind.MinorEptFault:
                 _stepCost += _c.EptViolationMinor;
-                _memory.Mapped(_now);
-                WakeKswapd();
+                if (e.Aux == 0)
+                {
+                    // Aux 1: async work brought the page in and WorkCompleted counted its frame; only the EPT entry is new.
+                    _memory.Mapped(_now);
+                    WakeKswapd();
+                }
+
                 break;
             case ModelEventKind.ArtificialHalt:
                 if (!_asyncStarted)

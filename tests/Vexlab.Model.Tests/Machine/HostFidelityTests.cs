@@ -253,6 +253,83 @@ public sealed class HostFidelityTests
         Assert.Equal(token, GuestRunsToAsyncWork(s));
     }
 
+    /// <summary>
+    /// async_pf_execute (virt/kvm/async_pf.c) only faults the page into the host mm with
+    /// get_user_pages_remote; the EPT entry comes from kvm_arch_async_page_ready's prefault when
+    /// kvm_check_async_pf_completion dequeues the completion. An access before that is an EPT
+    /// violation, which try_async_pf / kvm_faultin_pfn maps without blocking (the non-blocking lookup
+    /// finds the page, so kvm_find_async_pf_gfn is not reached). The model used to make the page
+    /// resident at the completion, and the access completed with no exit.
+    /// </summary>
+    [Theory]
+    [InlineData("kvm-halt")]
+    [InlineData("kvm-pf")]
+    [InlineData("kvm-pf-int")]
+    public void AsyncPfExecute_LeavesTheEptEntryToTheDequeue(string protocol)
+    {
+        var m = Build(protocol, [User("a", 0, Touch(0)), User("c", 1, Touch(0))], vcpus: 2);
+        var s = new Script(m);
+        s.StepUntil(ModelEventKind.AsyncStarted, 0);
+        s.CompleteAny();
+        Assert.Equal(HostPage.NotInEpt, m.Page(0).Host);
+
+        var access = s.Do(ActionKind.Step, 1);
+        Assert.Contains(access, e => e.Kind == ModelEventKind.VmExit && e.Aux == (byte)ExitReason.EptViolation);
+        Assert.Contains(access, e => e.Kind == ModelEventKind.MinorEptFault && e.Aux == 1);
+        Assert.Contains(access, e => e.Kind == ModelEventKind.AccessDone);
+        Assert.Equal(HostPage.Resident, m.Page(0).Host);
+    }
+
+    /// <summary>kvm_arch_async_page_ready: the dequeue's prefault maps the page, so the retried access takes no exit.</summary>
+    [Theory]
+    [InlineData("kvm-halt")]
+    [InlineData("kvm-pf-int")]
+    public void KvmArchAsyncPageReady_MapsThePageAtTheDequeue(string protocol)
+    {
+        var m = Build(protocol, [User("a", 0, Touch(0))]);
+        var s = new Script(m);
+        s.StepUntil(ModelEventKind.AsyncStarted, 0);
+        s.CompleteAny();
+        Assert.Equal(HostPage.NotInEpt, m.Page(0).Host);
+        s.Do(ActionKind.Dequeue, 0, 0);
+        Assert.Equal(HostPage.Resident, m.Page(0).Host);
+    }
+
+    /// <summary>
+    /// The reenable counterexample under 5.7 (kvm-pf): the migration's wake-all wakes a before its page
+    /// is in, its work completes, and a retries. The retry is an EPT violation (the page is not in the
+    /// EPT until the dequeue); try_async_pf maps it, and vcpu_run's kvm_check_async_pf_completion after
+    /// that exit dequeues token 0x1000 (a at CPL3, IF=1, nothing pending) and injects the page-ready
+    /// #PF, which comes before the access: an EPT violation is fault-like. The model used to report
+    /// "a access to 0x7f000000 done" with no exit and leave the completion on the done list.
+    /// </summary>
+    [Fact]
+    public void KvmCheckAsyncPfCompletion_RunsAfterTheMinorEptExitOn57()
+    {
+        var m = Build("kvm-pf", [User("a", 0, Touch(0)), Spinner("s", TaskMode.User, 0)], bounds: new ExternalBounds(0, 0, 0, 1, HostExits: 1));
+        var s = new Script(m);
+        var a = m.WorkloadTask(0);
+        s.Do(ActionKind.Reenable);
+        GuestRunsUntil(s, ModelEventKind.TaskSlept);
+        Assert.Contains(s.Do(ActionKind.HostExit), e => e.Kind == ModelEventKind.ReadyDequeued && e.Token == Model.Machine.Machine.BroadcastToken);
+        for (var i = 0; !(m.Vcpu(0).CurrentTask == a && m.Task(a).Depth == 1 && m.NextInstr(0).Op == MicroOp.Touch); i++)
+        {
+            Assert.True(i < 64, "a did not get back to its access");
+            s.Do(s.IsEnabled(ActionKind.Enter) ? ActionKind.Enter : s.IsEnabled(ActionKind.DeliverInterrupt) ? ActionKind.DeliverInterrupt : ActionKind.Step);
+        }
+
+        var done = s.CompleteAny();
+        Assert.Contains(done, e => e.Kind == ModelEventKind.WorkCompleted && e.Token == 0x1000);
+        var retry = s.Do(ActionKind.Step);
+        Assert.Contains(retry, e => e.Kind == ModelEventKind.VmExit && e.Aux == (byte)ExitReason.EptViolation);
+        Assert.Contains(retry, e => e.Kind == ModelEventKind.ReadyDequeued && e.Token == 0x1000 && e.Aux == 1);
+        Assert.DoesNotContain(retry, e => e.Kind == ModelEventKind.AccessDone);
+        Assert.Equal(PendingEvent.PfReady, m.Vcpu(0).Pending);
+
+        Assert.Contains(s.Do(ActionKind.Enter), e => e.Kind == ModelEventKind.ExceptionDelivered);
+        Assert.Equal(2, m.Task(a).Depth);
+    }
+
     /// <summary>5.7's vcpu_run calls kvm_check_async_pf_completion after every exit, a minor EPT fault too.</summary>
     [Theory]
     [InlineData("kvm-pf", RunState.InHost)]
