@@ -69,19 +69,23 @@ public sealed class CheckSwarmTests
             Assert.Equal(doc["violations"]!.ToJsonString(), whole["violations"]!.ToJsonString());
             Assert.Equal(doc["members"]!.ToJsonString(), whole["members"]!.ToJsonString());
 
-            // A shard left out is named; a shard of another swarm is refused.
+            // A shard left out is refused, naming the members missing, before any output (exit 2), as sweep merge
+            // refuses stores with runs missing.
             var partial = CliRunner.Run("check", "--swarm-merge", files[0], files[1]);
-            Assert.Contains("members missing", partial.Stderr, StringComparison.Ordinal);
+            Assert.Equal(2, partial.ExitCode);
+            Assert.Equal(string.Empty, partial.Stdout);
+            Assert.Equal("vexlab: swarm merge: 4 of 8 members missing (shards not given or unfinished): 2, 3, 6, 7; merge every shard, rerun the unfinished ones (the same check --swarm --shard command), or pass --allow-partial to merge what is there\n", partial.Stderr.ReplaceLineEndings("\n"));
 
-            // ... in the JSON too. "complete" goes with the verdict, as in every check result: a violation found by the
-            // shards given is real, and a member that exhausted its search decided the model whatever the others did;
-            // without either the merge is incomplete (exit 3).
-            var partialRun = CliRunner.Run("check", "--swarm-merge", files[0], files[1], "--json");
+            // With --allow-partial it merges what is there, incomplete: a violation the shards found is still one
+            // (exit 1), and without one the verdict is incomplete (exit 3), never a pass.
+            var partialRun = CliRunner.Run("check", "--swarm-merge", files[0], files[1], "--allow-partial", "--json");
+            Assert.Contains("swarm merge: partial: 4 of 8 members missing", partialRun.Stderr, StringComparison.Ordinal);
             var partialDoc = JsonNode.Parse(partialRun.Stdout)!;
-            Assert.Equal(4, partialDoc["swarm"]!["members_missing"]!.AsArray().Count);
+            Assert.Equal([2, 3, 6, 7], partialDoc["swarm"]!["members_missing"]!.AsArray().Select(m => m!.GetValue<int>()));
             var partialVerdict = partialDoc["verdict"]!.GetValue<string>();
-            Assert.Equal(partialVerdict != "incomplete", partialDoc["complete"]!.GetValue<bool>());
-            Assert.Equal(partialVerdict switch { "violation" => 1, "pass" => 0, _ => 3 }, partialRun.ExitCode);
+            Assert.False(partialDoc["complete"]!.GetValue<bool>());
+            Assert.NotEqual("pass", partialVerdict);
+            Assert.Equal(partialVerdict == "violation" ? 1 : 3, partialRun.ExitCode);
             Assert.True(doc["complete"]!.GetValue<bool>());
             var foreign = Path.Combine(temp.FullName, "other.json");
             CliRunner.Run("check", "--builtin", "truncate", "--protocol", "kvm-pf", "--swarm", "--members", "8", "--seed", "4", "--shard", "2/4", "--json", foreign);
@@ -95,6 +99,44 @@ public sealed class CheckSwarmTests
             var twice = CliRunner.Run("check", "--swarm-merge", files[0], files[1], copy);
             Assert.Equal(2, twice.ExitCode);
             Assert.Contains($"is in both {files[0]} and {copy}", twice.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            temp.Delete(recursive: true);
+        }
+    }
+
+    // Tried as a new user would: half of token-wrap's swarm under kvm-pf-int (one of its members exhausts the model)
+    // merged alone said "verdict: pass", "complete": true and exit 0, with only a line on stderr about the members
+    // missing. Such a set is refused; with --allow-partial it is incomplete, exit 3.
+    [Fact]
+    public void A_partial_merge_is_refused_and_with_allow_partial_is_no_pass()
+    {
+        var temp = Directory.CreateTempSubdirectory("vexlab-swarm-");
+        try
+        {
+            var shard = Path.Combine(temp.FullName, "tp1.json");
+            var run = CliRunner.Run("check", "--builtin", "token-wrap", "--protocol", "kvm-pf-int", "--swarm", "--members", "4", "--shard", "1/2", "--json", shard);
+            Assert.Equal(0, run.ExitCode);
+            Assert.Equal("pass", JsonNode.Parse(File.ReadAllText(shard))!["verdict"]!.GetValue<string>());
+
+            var refused = CliRunner.Run("check", "--swarm-merge", shard, "--json");
+            Assert.Equal(2, refused.ExitCode);
+            Assert.Equal(string.Empty, refused.Stdout);
+            Assert.Single(refused.Stderr.Trim().Split('\n'));
+            Assert.Contains("2 of 4 members missing (shards not given or unfinished): 1, 3", refused.Stderr, StringComparison.Ordinal);
+
+            var merged = CliRunner.Run("check", "--swarm-merge", shard, "--allow-partial", "--json");
+            Assert.Equal(3, merged.ExitCode);
+            var doc = JsonNode.Parse(merged.Stdout)!;
+            Assert.Equal("incomplete", doc["verdict"]!.GetValue<string>());
+            Assert.False(doc["complete"]!.GetValue<bool>());
+            Assert.Equal([1, 3], doc["swarm"]!["members_missing"]!.AsArray().Select(m => m!.GetValue<int>()));
+
+            // --allow-partial belongs to the merge.
+            var alone = CliRunner.Run("check", "--builtin", "token-wrap", "--protocol", "kvm-pf-int", "--allow-partial");
+            Assert.Equal(2, alone.ExitCode);
+            Assert.Contains("--allow-partial goes with --swarm-merge", alone.Stderr, StringComparison.Ordinal);
         }
         finally
         {

@@ -31,6 +31,9 @@ public sealed class ErrorLinePrefixTests : IDisposable
         var merge = CliRunner.Run("check", "--swarm-merge", shard);
         Assert.Contains("vexlab: swarm merge: 1 of 2 members missing", merge.Stderr, StringComparison.Ordinal);
         AssertEveryLineStartsWithVexlab(merge.Stderr);
+        var partial = CliRunner.Run("check", "--swarm-merge", shard, "--allow-partial");
+        Assert.Contains("vexlab: swarm merge: partial: 1 of 2 members missing", partial.Stderr, StringComparison.Ordinal);
+        AssertEveryLineStartsWithVexlab(partial.Stderr);
     }
 
     /// <summary>Standard error's lines, the replay and seed lines included, all start with "vexlab".</summary>

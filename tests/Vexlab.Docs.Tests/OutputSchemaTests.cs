@@ -53,6 +53,7 @@ public sealed class OutputSchemaTests : IDisposable
         ("check-swarm", ["check", "--builtin", "truncate", "--protocol", "kvm-pf", "--swarm", "--members", "2", "--max-states", "2000", "--shard", "1/2", "--json", "s1.json"]),
         ("check-swarm", ["check", "--builtin", "truncate", "--protocol", "kvm-pf", "--swarm", "--members", "2", "--max-states", "2000", "--shard", "2/2", "--json", "s2.json"]),
         ("check-swarm", ["check", "--swarm-merge", "s1.json", "s2.json", "--json"]),
+        ("check-swarm", ["check", "--swarm-merge", "s1.json", "--allow-partial", "--json"]),
         ("check-matrix", ["check", "--matrix", "--json"]),
         ("models-list", ["models", "list", "--json"]),
         ("models-show", ["models", "show", "nmi-host-fault", "--json"]),

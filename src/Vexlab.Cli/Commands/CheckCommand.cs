@@ -46,12 +46,13 @@ public static class CheckCommand
         var seed = new Option<ulong?>("--seed") { Description = "With --swarm: the swarm's seed [default: 1]", HelpName = "S" };
         var shard = new Option<string?>("--shard") { Description = "With --swarm: run only shard I of N of the members (I from 1 to N), as sweep run does", HelpName = "I/N" };
         var swarmMember = new Option<int?>("--swarm-member") { Description = "With --swarm: run only member K (a counterexample's replay line names it)", HelpName = "K" };
-        var swarmMerge = new Option<string[]>("--swarm-merge") { Description = "Join the JSON results of a swarm's shards (check --swarm --shard I/N --json FILE): shortest counterexamples, coverage", HelpName = "FILE", AllowMultipleArgumentsPerToken = true };
+        var swarmMerge = new Option<string[]>("--swarm-merge") { Description = "Join the JSON results of a swarm's shards (check --swarm --shard I/N --json FILE): shortest counterexamples, coverage; a set with members missing is refused", HelpName = "FILE", AllowMultipleArgumentsPerToken = true };
+        var allowPartial = new Option<bool>("--allow-partial") { Description = "With --swarm-merge: merge even when members of the swarm are missing (a shard not given or unfinished); the result is then incomplete unless its shards found a violation" };
         var json = JsonTarget.CreateOption();
         var wide = TerminalWidth.CreateOption();
         var command = new Command("check", "Exhaustively check a built-in model or a model file under a protocol");
         command.Arguments.Add(file);
-        foreach (var o in new Option[] { builtin, protocol, property, set, maxStates, maxMemory, spillDir, maxSpill, maxDepth, timeLimit, workers, fingerprintBits, compress, checkpoint, checkpointEvery, resume, matrix, columns, markdown, transpose, trace, symmetry, swarm, members, seed, shard, swarmMember, swarmMerge, json, wide })
+        foreach (var o in new Option[] { builtin, protocol, property, set, maxStates, maxMemory, spillDir, maxSpill, maxDepth, timeLimit, workers, fingerprintBits, compress, checkpoint, checkpointEvery, resume, matrix, columns, markdown, transpose, trace, symmetry, swarm, members, seed, shard, swarmMember, swarmMerge, allowPartial, json, wide })
         {
             command.Options.Add(o);
         }
@@ -67,13 +68,18 @@ public static class CheckCommand
             {
                 // The shards carry the model, protocol, knobs and bounds they ran with; any other option would be
                 // silently ignored by the merge.
-                var other = parse.FirstGiven(command.Options.Where(o => o != swarmMerge && o != json && o != wide));
+                var other = parse.FirstGiven(command.Options.Where(o => o != swarmMerge && o != allowPartial && o != json && o != wide));
                 if (parse.GetValue(file) is not null || other is not null)
                 {
-                    throw new InputException($"--swarm-merge takes only the shards' JSON files (and --json, --wide); got {(other is null ? "FILE " + Scenarios.ErrorText.Quote(parse.GetValue(file)!) : other.Name)}");
+                    throw new InputException($"--swarm-merge takes only the shards' JSON files (and --allow-partial, --json, --wide); got {(other is null ? "FILE " + Scenarios.ErrorText.Quote(parse.GetValue(file)!) : other.Name)}");
                 }
 
-                return CheckSwarm.Merge(context, target, shardFiles);
+                return CheckSwarm.Merge(context, target, shardFiles, parse.GetValue(allowPartial));
+            }
+
+            if (parse.GetValue(allowPartial))
+            {
+                throw new InputException("--allow-partial goes with --swarm-merge: it merges a swarm's shards with members missing");
             }
 
             if (!parse.GetValue(swarm) && (parse.GetValue(members) is not null || parse.GetValue(seed) is not null || parse.GetValue(shard) is not null || parse.GetValue(swarmMember) is not null))

@@ -109,7 +109,13 @@ internal static partial class CheckSwarm
         return signalExit ?? Exit(result);
     }
 
-    public static int Merge(CliContext context, JsonTarget target, IReadOnlyList<string> files)
+    /// <summary>
+    /// Joins the shards' results. A set with members missing is refused (exit 2, naming them) unless
+    /// <paramref name="allowPartial"/>, as <c>sweep merge</c> refuses a set of stores with runs missing; a partial merge
+    /// is incomplete (<c>complete: false</c>): a violation its shards found is still one (exit 1), and without one its
+    /// verdict is incomplete (exit 3), never a pass.
+    /// </summary>
+    public static int Merge(CliContext context, JsonTarget target, IReadOnlyList<string> files, bool allowPartial = false)
     {
         JsonObject? reference = null;
         var parts = new List<SwarmResult>();
@@ -152,6 +158,14 @@ internal static partial class CheckSwarm
         }
 
         var merged = SwarmSearch.Merge(parts);
+        var total = reference!["swarm"]!["members"]!.GetValue<int>();
+        var missing = Enumerable.Range(0, total).Except(merged.Members.Select(m => m.Index)).ToList();
+        var missingText = string.Create(CultureInfo.InvariantCulture, $"{missing.Count} of {total} members missing (shards not given or unfinished): {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", ..." : string.Empty)}");
+        if (missing.Count > 0 && !allowPartial)
+        {
+            // Before any output: a merge of some shards is not the swarm's result, and read as one it said pass.
+            throw new InputException($"swarm merge: {missingText}; merge every shard, rerun the unfinished ones (the same check --swarm --shard command), or pass --allow-partial to merge what is there");
+        }
 
         var outDoc = ResultDocument.Create();
         foreach (var key in s_identity)
@@ -168,8 +182,6 @@ internal static partial class CheckSwarm
             outDoc["replay"] = WholeSwarm().Replace(shardReplay.GetValue<string>(), string.Empty);
         }
 
-        var total = reference!["swarm"]!["members"]!.GetValue<int>();
-        var missing = Enumerable.Range(0, total).Except(merged.Members.Select(m => m.Index)).ToList();
         outDoc["swarm"] = new JsonObject
         {
             ["seed"] = reference["swarm"]!["seed"]!.DeepClone(),
@@ -180,30 +192,42 @@ internal static partial class CheckSwarm
             ["members_missing"] = new JsonArray([.. missing.Select(m => (JsonNode)m)]),
         };
         var violations = new JsonArray([.. merged.Violations.Select(v => (JsonNode)nodes[(v.Member, v.Property)].DeepClone())]);
-        Fill(outDoc, merged, violations);
-        if (missing.Count > 0)
+        var partial = missing.Count > 0;
+        Fill(outDoc, merged, violations, partial);
+        if (partial)
         {
-            context.Error.WriteLine($"vexlab: swarm merge: {missing.Count} of {total} members missing (shards not given or unfinished): {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", ..." : string.Empty)}");
+            context.Error.WriteLine($"vexlab: swarm merge: partial: {missingText} (--allow-partial)");
         }
 
         WriteHuman(context.HumanWriter(target), outDoc, merged);
         ResultDocument.Write(context, target, outDoc);
-        return Exit(merged);
+        return Exit(merged, partial);
     }
 
-    private static int Exit(SwarmResult result) =>
-        result.Cancelled ? ExitCodes.Limit : SwarmSearch.VerdictOf(result) switch
+    private static int Exit(SwarmResult result, bool partial = false) =>
+        result.Cancelled ? ExitCodes.Limit : VerdictOf(result, partial) switch
         {
             Verdict.Violation => ExitCodes.Found,
             Verdict.Pass => ExitCodes.Done,
             _ => ExitCodes.Limit,
         };
 
-    private static void Fill(JsonObject doc, SwarmResult result, JsonArray violations)
+    /// <summary>
+    /// The swarm's verdict; with members missing (a merge with --allow-partial) never a pass: such a set is not the
+    /// swarm's result, as a sweep merged with runs missing is not the sweep's, so without a violation it is incomplete,
+    /// as a check stopped at a limit. A shard whose member exhausted the model says pass in its own result.
+    /// </summary>
+    private static Verdict VerdictOf(SwarmResult result, bool partial)
     {
         var verdict = SwarmSearch.VerdictOf(result);
+        return partial && verdict == Verdict.Pass ? Verdict.Incomplete : verdict;
+    }
+
+    private static void Fill(JsonObject doc, SwarmResult result, JsonArray violations, bool partial = false)
+    {
+        var verdict = VerdictOf(result, partial);
         doc["verdict"] = CheckCommand.VerdictName(verdict);
-        doc["complete"] = verdict != Verdict.Incomplete && !result.Cancelled;
+        doc["complete"] = verdict != Verdict.Incomplete && !result.Cancelled && !partial;
         doc["members"] = new JsonArray([.. result.Members.Select(m => (JsonNode)new JsonObject
         {
             ["member"] = m.Index,
