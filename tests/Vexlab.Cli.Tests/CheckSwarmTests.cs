@@ -144,6 +144,24 @@ public sealed class CheckSwarmTests
         }
     }
 
+    // The sketch's estimate of distinct states went above the states the members stored ("about 4,027 distinct states
+    // (4,000 visited over all members)"): there cannot be more distinct states than stored ones.
+    [Theory]
+    [InlineData("4", "1000", "5")]
+    [InlineData("1", "100", "1")]
+    public void The_coverage_estimate_is_at_most_the_states_visited(string members, string maxStates, string seed)
+    {
+        var run = CliRunner.Run("check", "--builtin", "bench", "--protocol", "kvm-pf-int", "--swarm", "--members", members, "--max-states", maxStates, "--seed", seed, "--json");
+        var doc = JsonNode.Parse(run.Stdout)!;
+        var visited = doc["coverage"]!["states_visited"]!.GetValue<long>();
+        Assert.Equal(long.Parse(members, System.Globalization.CultureInfo.InvariantCulture) * long.Parse(maxStates, System.Globalization.CultureInfo.InvariantCulture), visited);
+        Assert.True(doc["coverage"]!["distinct_states_estimate"]!.GetValue<double>() <= visited, doc["coverage"]!.ToJsonString());
+        var human = CliRunner.Run("check", "--builtin", "bench", "--protocol", "kvm-pf-int", "--swarm", "--members", members, "--max-states", maxStates, "--seed", seed);
+        var line = human.Stdout.Split('\n').Single(l => l.StartsWith("coverage: about ", StringComparison.Ordinal));
+        var estimate = long.Parse(line["coverage: about ".Length..].Split(' ')[0], System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(estimate <= visited, line);
+    }
+
     // A shard cut short (a job killed while writing) is placed as every other JSON input is: file, line and column.
     [Fact]
     public void A_shard_that_is_not_json_is_placed()

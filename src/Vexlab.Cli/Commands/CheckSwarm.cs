@@ -239,7 +239,7 @@ internal static partial class CheckSwarm
         })]);
         doc["coverage"] = new JsonObject
         {
-            ["distinct_states_estimate"] = Math.Round(result.Coverage.Estimate()),
+            ["distinct_states_estimate"] = DistinctStatesEstimate(result),
             ["states_visited"] = result.Members.Sum(m => m.States),
             ["sketch"] = new JsonObject
             {
@@ -257,6 +257,15 @@ internal static partial class CheckSwarm
         };
     }
 
+    /// <summary>
+    /// The HyperLogLog estimate of the distinct states the members saw, at most the states they stored: every distinct
+    /// state was stored by some member, so there cannot be more of them. The sketch's error (about 0.8%) runs either
+    /// way, and on a swarm whose members saw few states in common it went above the count (4,027 estimated of 4,000
+    /// stored on bench under kvm-pf-int, 4 members of 1,000 states, seed 5).
+    /// </summary>
+    private static double DistinctStatesEstimate(SwarmResult result) =>
+        Math.Min(Math.Round(result.Coverage.Estimate()), result.Members.Sum(m => m.States));
+
     private static void WriteHuman(TextWriter w, JsonObject doc, SwarmResult result)
     {
         var inv = CultureInfo.InvariantCulture;
@@ -272,7 +281,7 @@ internal static partial class CheckSwarm
             w.WriteLine($"not checked: {string.Join(", ", notChecked.Select(n => n!.GetValue<string>()))} (liveness: a swarm decides safety properties and no-deadlock only)");
         }
 
-        w.WriteLine(string.Create(inv, $"coverage: about {result.Coverage.Estimate():N0} distinct states ({result.Members.Sum(m => m.States):N0} visited over all members)"));
+        w.WriteLine(string.Create(inv, $"coverage: about {DistinctStatesEstimate(result):N0} distinct states ({result.Members.Sum(m => m.States):N0} visited over all members)"));
         foreach (var v in doc["violations"]!.AsArray())
         {
             w.WriteLine();
