@@ -227,6 +227,23 @@ public sealed class OutputSafetyTests : IDisposable
         Assert.Equal($"vexlab: --spill-dir: \"{P("plain")}\" is a file, not a folder\n", spill.Stderr);
     }
 
+    [Fact]
+    public void A_checkpoint_under_a_folder_that_does_not_exist_is_refused()
+    {
+        // --checkpoint /nonexistent/ck created /nonexistent (Directory.CreateDirectory makes every parent), where --json
+        // and --trace refuse a file in a folder that does not exist. The checkpoint folder itself is still created.
+        var missing = Path.Combine(P("missing"), "ck");
+        var refused = CliRunner.Run("check", "--builtin", "wake-race", "--protocol", "kvm-pf", "--checkpoint", missing);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Equal(string.Empty, refused.Stdout);
+        Assert.Equal($"vexlab: --checkpoint: cannot create the folder \"{missing}\": the folder \"{P("missing")}\" does not exist\n", refused.Stderr);
+        Assert.False(Directory.Exists(P("missing")));
+
+        var created = CliRunner.Run("check", "--builtin", "wake-race", "--protocol", "kvm-pf", "--max-states", "100", "--checkpoint", P("ck") + "/");
+        Assert.Equal(3, created.ExitCode);
+        Assert.True(File.Exists(Path.Combine(P("ck"), "checkpoint.vxck")));
+    }
+
     /// <summary>
     /// Runs vexlab with writes past <paramref name="blocks"/> 512-byte blocks failing (EFBIG, SIGXFSZ ignored).
     /// W^X off: the runtime's double-mapped code heap is a file the limit would refuse at start.

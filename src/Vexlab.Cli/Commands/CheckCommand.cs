@@ -882,7 +882,7 @@ public static class CheckCommand
         return null;
     }
 
-    /// <summary>Refuses, before any work, a checkpoint path that cannot be a folder: empty, '-', or a file.</summary>
+    /// <summary>Refuses, before any work, a checkpoint path that cannot be a folder: empty, '-', a file, or under a folder that does not exist.</summary>
     private static string CheckFolderPath(string path, string flag)
     {
         // As for every output but --json: '-' would be a folder named '-' in the current one.
@@ -894,6 +894,16 @@ public static class CheckCommand
         if (path.Length == 0 || File.Exists(path))
         {
             throw InputException.At(null, 0, 0, flag, $"expected a folder, got {(path.Length == 0 ? "an empty path" : "the file " + Scenarios.ErrorText.Quote(path))}");
+        }
+
+        // The checkpoint folder is created, but not the folders above it: as --json and --trace refuse a file in a
+        // folder that does not exist, a typo (/nonexistent/ck) is refused rather than made into a tree of folders.
+        var parent = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)));
+        if (parent is not null && !Directory.Exists(parent))
+        {
+            throw InputException.At(null, 0, 0, flag, FileOnPath(parent) is { } file
+                ? $"cannot create the folder {Scenarios.ErrorText.Quote(path)}: {Scenarios.ErrorText.Quote(file)} is a file, not a folder"
+                : $"cannot create the folder {Scenarios.ErrorText.Quote(path)}: the folder {Scenarios.ErrorText.Quote(parent)} does not exist");
         }
 
         return path;
