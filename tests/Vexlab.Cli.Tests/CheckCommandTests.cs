@@ -135,6 +135,43 @@ public sealed class CheckCommandTests
         Assert.Equal("vexlab: liveness undecided within --max-memory (see the notes); run again with a larger --max-memory" + Environment.NewLine, advice.ToString());
     }
 
+    /// <summary>
+    /// After Ctrl-C the advice said "run the same command with --resume CP (and a larger limit)" though no limit was
+    /// hit, and stop_reason was "Cancelled" for SIGINT and SIGTERM alike. The advice now names the cause (the limit to
+    /// raise, or the signal) and stop_reason says which signal, in the PascalCase of the other reasons.
+    /// </summary>
+    [Theory]
+    [InlineData(StopReason.Cancelled, "SIGINT", "Interrupted", "vexlab: stopped by SIGINT; checkpoint in cp: run the same command with --resume cp to continue")]
+    [InlineData(StopReason.Cancelled, "SIGTERM", "Terminated", "vexlab: stopped by SIGTERM; checkpoint in cp: run the same command with --resume cp to continue")]
+    [InlineData(StopReason.MaxStates, null, "MaxStates", "vexlab: stopped at --max-states; checkpoint in cp: run the same command with --resume cp and a larger --max-states to continue")]
+    [InlineData(StopReason.TimeLimit, null, "TimeLimit", "vexlab: stopped at --time-limit; checkpoint in cp: run the same command with --resume cp and a longer --time-limit (or none) to continue")]
+    public void The_stop_advice_and_reason_name_the_cause(StopReason reason, string? signal, string name, string advice)
+    {
+        var result = new CheckResult
+        {
+            Verdict = Verdict.Incomplete,
+            StopReason = reason,
+            States = 10,
+            Transitions = 20,
+            Depth = 3,
+            BytesPerState = 16,
+            FrontierPeakBytes = 0,
+            FrontierSpilledBytes = 0,
+            FingerprintBits = 64,
+            CollisionProbability = 0,
+            Coverage = [],
+            Violations = [],
+            LivenessIncomplete = false,
+            Notes = [],
+            Elapsed = TimeSpan.Zero,
+            Checkpoint = "cp",
+        };
+        var written = new StringWriter();
+        CheckCommand.WriteStopAdvice(written, result, signal);
+        Assert.Equal(advice + Environment.NewLine, written.ToString());
+        Assert.Equal(name, CheckCommand.StopReasonName(reason, signal));
+    }
+
     [Fact]
     public void FingerprintBits128_FindsTheSameStatesWithASmallerCollisionProbability()
     {

@@ -121,7 +121,8 @@ public sealed class CheckLimitsTests : IDisposable
             return;
         }
 
-        Assert.Equal("Cancelled", (string?)doc["stop_reason"]);
+        Assert.Equal(signal == "INT" ? "Interrupted" : "Terminated", (string?)doc["stop_reason"]);
+        Assert.Contains("add --checkpoint DIR to keep the work for --resume", error, StringComparison.Ordinal);
         Assert.True((long)doc["states"]! > 1);
         Assert.Empty(Directory.GetFileSystemEntries(temp));
     }

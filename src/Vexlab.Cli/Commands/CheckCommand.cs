@@ -322,6 +322,7 @@ public static class CheckCommand
 
             ModelCheckResult outcome;
             int? signalExit = null;
+            string? signal = null;
             using (var interrupt = new Interruption())
             {
                 options.CancellationToken = interrupt.Token;
@@ -329,13 +330,14 @@ public static class CheckCommand
                 if (interrupt.Signalled && outcome.Result.StopReason == StopReason.Cancelled)
                 {
                     signalExit = interrupt.ExitCode;
-                    context.Error.WriteLine($"vexlab: check: stopped by {interrupt.SignalName}; the result below covers the states explored so far");
+                    signal = interrupt.SignalName;
+                    context.Error.WriteLine($"vexlab: check: stopped by {signal}; the result below covers the states explored so far");
                 }
             }
 
-            WriteHuman(context.HumanWriter(target), outcome);
-            WriteStopAdvice(context.Error, outcome.Result);
-            ResultDocument.Write(context, target, BuildDocument(outcome, ModelCheck.ReplayCheck(request, ResultFlags(options))));
+            WriteHuman(context.HumanWriter(target), outcome, signal);
+            WriteStopAdvice(context.Error, outcome.Result, signal);
+            ResultDocument.Write(context, target, BuildDocument(outcome, ModelCheck.ReplayCheck(request, ResultFlags(options)), signal));
             if (parse.GetValue(trace) is { } traceFile)
             {
                 if (outcome.Violations.Count > 0)
@@ -559,7 +561,7 @@ public static class CheckCommand
         return string.Join(" and ", parts);
     }
 
-    private static void WriteHuman(TextWriter w, ModelCheckResult outcome)
+    private static void WriteHuman(TextWriter w, ModelCheckResult outcome, string? signal = null)
     {
         var r = outcome.Result;
         var req = outcome.Request;
@@ -570,7 +572,7 @@ public static class CheckCommand
             w.WriteLine(DepartureLine(d));
         }
 
-        w.WriteLine(string.Create(inv, $"verdict: {VerdictName(r.Verdict)} ({StopText(r.StopReason)})"));
+        w.WriteLine(string.Create(inv, $"verdict: {VerdictName(r.Verdict)} ({StopText(r.StopReason, signal)})"));
         w.WriteLine(string.Create(inv, $"states: {r.States:N0}  transitions: {r.Transitions:N0}  depth: {r.Depth}  bytes/state: {r.BytesPerState:F1}  collision probability: {r.CollisionProbability:E1}"));
         w.WriteLine(string.Create(inv, $"time: {r.Elapsed.TotalSeconds:F2} s ({r.States / Math.Max(1e-9, r.Elapsed.TotalSeconds):N0} states/s)"));
         var taken = r.Coverage.Where(c => c.Transitions > 0).Select(c => string.Create(inv, $"{c.Kind} {c.Transitions:N0} ({c.NewStates:N0} new)")).ToList();
@@ -606,7 +608,8 @@ public static class CheckCommand
     private static string KnobText(ModelCheckResult outcome) =>
         outcome.Knobs.Count == 0 ? string.Empty : " [" + string.Join(", ", outcome.Knobs.Select(k => k.Key + "=" + k.Value)) + "]";
 
-    private static string StopText(StopReason reason) => reason switch
+    /// <summary>Why the search stopped, for people; <paramref name="signal"/> names the signal that cancelled it.</summary>
+    private static string StopText(StopReason reason, string? signal = null) => reason switch
     {
         StopReason.Exhausted => "every reachable state explored",
         StopReason.AllPropertiesDecided => "every property decided",
@@ -615,7 +618,19 @@ public static class CheckCommand
         StopReason.MaxDepth => "stopped at --max-depth",
         StopReason.TimeLimit => "stopped at --time-limit",
         StopReason.MaxSpill => "stopped at --max-spill",
-        _ => "cancelled",
+        _ => signal is null ? "cancelled" : "stopped by " + signal,
+    };
+
+    /// <summary>
+    /// The JSON's <c>stop_reason</c>: the engine's reason, in the same PascalCase as the others, except that a search
+    /// cancelled by a signal says which: <c>Interrupted</c> (SIGINT, Ctrl-C, exit 130) or <c>Terminated</c> (SIGTERM,
+    /// exit 143). <c>Cancelled</c> is left for a cancellation without a signal, which the command line does not make.
+    /// </summary>
+    internal static string StopReasonName(StopReason reason, string? signal) => (reason, signal) switch
+    {
+        (StopReason.Cancelled, "SIGINT") => "Interrupted",
+        (StopReason.Cancelled, "SIGTERM") => "Terminated",
+        _ => reason.ToString(),
     };
 
     /// <summary>
@@ -649,7 +664,7 @@ public static class CheckCommand
         return flags;
     }
 
-    internal static JsonObject BuildDocument(ModelCheckResult outcome, string replay)
+    internal static JsonObject BuildDocument(ModelCheckResult outcome, string replay, string? signal = null)
     {
         var r = outcome.Result;
         var doc = ResultDocument.Create();
@@ -682,7 +697,7 @@ public static class CheckCommand
 
         doc["verdict"] = VerdictName(r.Verdict);
         doc["complete"] = r.Complete;
-        doc["stop_reason"] = r.StopReason.ToString();
+        doc["stop_reason"] = StopReasonName(r.StopReason, signal);
         if (r.Checkpoint is { } checkpointFolder)
         {
             doc["checkpoint"] = checkpointFolder;
@@ -951,7 +966,7 @@ public static class CheckCommand
         return path;
     }
 
-    internal static void WriteStopAdvice(TextWriter error, CheckResult r)
+    internal static void WriteStopAdvice(TextWriter error, CheckResult r, string? signal = null)
     {
         if (r.Complete || r.StopReason == StopReason.MaxDepth)
         {
@@ -966,9 +981,18 @@ public static class CheckCommand
             return;
         }
 
+        // A limit that stopped it must be raised to go further; a signal stopped nothing that a resume would hit again.
+        var raise = r.StopReason switch
+        {
+            StopReason.MaxStates => " and a larger --max-states",
+            StopReason.MaxMemory => " and a larger --max-memory",
+            StopReason.MaxSpill => " and a larger --max-spill",
+            StopReason.TimeLimit => " and a longer --time-limit (or none)",
+            _ => string.Empty,
+        };
         error.WriteLine(r.Checkpoint is { } folder
-            ? $"vexlab: {StopText(r.StopReason)}; checkpoint in {folder}: run the same command with --resume {folder} (and a larger limit) to continue"
-            : $"vexlab: {StopText(r.StopReason)}; add --checkpoint DIR to keep the work for --resume");
+            ? $"vexlab: {StopText(r.StopReason, signal)}; checkpoint in {folder}: run the same command with --resume {folder}{raise} to continue"
+            : $"vexlab: {StopText(r.StopReason, signal)}; add --checkpoint DIR to keep the work for --resume");
     }
 
     /// <summary>The process's peak resident set (VmHWM) where the system reports it; 0 elsewhere.</summary>
