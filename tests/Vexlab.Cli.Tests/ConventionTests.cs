@@ -1,4 +1,7 @@
+using System.CommandLine;
 using System.Reflection;
+using System.Text.RegularExpressions;
+using Vexlab.Cli.Infrastructure;
 
 namespace Vexlab.Cli.Tests;
 
@@ -89,6 +92,55 @@ public sealed class ExplainCostsTests
         {
             Assert.False(string.IsNullOrWhiteSpace(c.GetProperty("source").GetString()));
             Assert.True(c.GetProperty("ns").GetInt64() > 0);
+        }
+    }
+
+    /// <summary>
+    /// An option's value is named alike in every command's help: replay's --trace-format showed System.CommandLine's
+    /// default <c>&lt;trace-format&gt;</c> where run's showed its values; plot's --title showed <c>&lt;title&gt;</c>.
+    /// No option shows that default (its own name), and an option of several commands shows one name everywhere
+    /// unless its values differ there (results query's and results export's --format).
+    /// </summary>
+    [Fact]
+    public void Every_option_names_its_value_alike_in_every_help()
+    {
+        var root = VexlabApp.BuildRoot(new CliContext(TextWriter.Null, TextWriter.Null, errorIsTerminal: false, color: false));
+        var seen = new Dictionary<string, List<(string Command, string Metavar)>>(StringComparer.Ordinal);
+        foreach (var path in Leaves(root, []))
+        {
+            var help = CliRunner.Run([.. path, "--help"]);
+            Assert.Equal(0, help.ExitCode);
+            foreach (Match m in Regex.Matches(help.Stdout, @"(--[a-z0-9-]+)(?:, -[a-z-]+)* <([^>]+)>"))
+            {
+                var (option, metavar) = (m.Groups[1].Value, m.Groups[2].Value);
+                Assert.False(metavar == option[2..], $"{string.Join(' ', path)} {option}: the default <{metavar}>, not a name for its value");
+                if (!seen.TryGetValue(option, out var list))
+                {
+                    seen[option] = list = [];
+                }
+
+                list.Add((string.Join(' ', path), metavar));
+            }
+        }
+
+        Assert.Equal(["perfetto|ftrace|trace-dat"], seen["--trace-format"].Select(s => s.Metavar).Distinct());
+        Assert.Equal(2, seen["--trace-format"].Count);
+    }
+
+    private static IEnumerable<string[]> Leaves(Command command, string[] path)
+    {
+        if (command.Subcommands.Count == 0)
+        {
+            yield return path;
+            yield break;
+        }
+
+        foreach (var sub in command.Subcommands)
+        {
+            foreach (var leaf in Leaves(sub, [.. path, sub.Name]))
+            {
+                yield return leaf;
+            }
         }
     }
 }

@@ -21,7 +21,7 @@ public static class PlotCommand
         var logY = new Option<bool?>("--log-y") { Description = "Logarithmic y axis (default: on for latencies, off otherwise; --log-y false turns it off)", Arity = ArgumentArity.ZeroOrOne };
         var where = new Option<string?>("--where") { Description = "Plot only the store's rows matching this SQL condition, such as \"latency = 100\"", HelpName = "SQL" };
         var size = new Option<string>("--size") { Description = "Image size in pixels", HelpName = "WxH", DefaultValueFactory = _ => "900x560" };
-        var title = new Option<string?>("--title") { Description = "The plot title" };
+        var title = new Option<string?>("--title") { Description = "The plot title", HelpName = "TEXT" };
         var output = new Option<string>("--out") { Description = "The image: .png or .svg", HelpName = "FILE", DefaultValueFactory = _ => "plot.png" };
         var json = JsonTarget.CreateOption();
         var command = new Command("plot", "Plot results: mean lines with 95% intervals over seeds, stacked vCPU time bars with the work done, or fault-latency CDFs");

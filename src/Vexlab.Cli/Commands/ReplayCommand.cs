@@ -27,7 +27,7 @@ public static class ReplayCommand
     {
         var file = new Argument<string>("FILE") { Description = "A counterexample written by vexlab check --trace" };
         var output = new Option<string?>("--out") { Description = "Write the replay's timeline to this file", HelpName = "FILE" };
-        var format = new Option<string>("--trace-format") { Description = "perfetto (Chrome JSON), ftrace (trace-cmd report -N text) or trace-dat (trace-cmd's trace.dat)", DefaultValueFactory = _ => "perfetto" };
+        var format = new Option<string>("--trace-format") { Description = "perfetto (Chrome JSON), ftrace (trace-cmd report -N text) or trace-dat (trace-cmd's trace.dat)", HelpName = "perfetto|ftrace|trace-dat", DefaultValueFactory = _ => "perfetto" };
         var json = JsonTarget.CreateOption();
         var set = new Option<string[]>("--set")
         {

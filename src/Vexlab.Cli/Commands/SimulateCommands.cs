@@ -33,7 +33,7 @@ public static class SimulateCommands
         var exits = new Option<bool>("--exits") { Description = "Print perf kvm stat report's table of VM exits (time from each exit to the next entry of its vCPU); in JSON as exit_stats" };
         var vcpuOption = new Option<int?>("--vcpu") { Description = "With --exits: only this vCPU's exits (perf kvm stat report --vcpu)", HelpName = "N" };
         var trace = new Option<string?>("--trace") { Description = "Write a trace to FILE", HelpName = "FILE" };
-        var format = new Option<string>("--trace-format") { Description = "perfetto (Chrome JSON), ftrace (trace-cmd report -N text) or trace-dat (trace-cmd's trace.dat)", DefaultValueFactory = _ => "perfetto" };
+        var format = new Option<string>("--trace-format") { Description = "perfetto (Chrome JSON), ftrace (trace-cmd report -N text) or trace-dat (trace-cmd's trace.dat)", HelpName = "perfetto|ftrace|trace-dat", DefaultValueFactory = _ => "perfetto" };
         format.AcceptOnlyFromAmong("perfetto", "ftrace", "trace-dat");
         var timeline = new Option<string?>("--timeline") { Description = "Write per-interval counters (work per task, faults started and completed, vCPU state, device queue depth) to FILE: .csv or .parquet", HelpName = "FILE" };
         var interval = new Option<string>("--timeline-interval") { Description = "Interval of --timeline rows, a duration such as 1ms or 250us", DefaultValueFactory = _ => "1ms", HelpName = "DURATION" };
