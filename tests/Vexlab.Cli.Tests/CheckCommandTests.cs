@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Text.Json;
 using Vexlab.Checking.Engine;
 using Vexlab.Cli.Commands;
@@ -170,6 +171,28 @@ public sealed class CheckCommandTests
         CheckCommand.WriteStopAdvice(written, result, signal);
         Assert.Equal(advice + Environment.NewLine, written.ToString());
         Assert.Equal(name, CheckCommand.StopReasonName(reason, signal));
+    }
+
+    /// <summary>
+    /// Every result carries its seed beside its replay line: the check's JSON had no seed at all, the swarm's only the
+    /// string swarm.seed, and the matrix's no complete. The exhaustive search has no seed (null); the swarm's is a
+    /// number at the top; the matrix says complete, as a check does, and each cell too.
+    /// </summary>
+    [Fact]
+    public void Check_results_carry_their_seed_and_the_matrix_its_completeness()
+    {
+        var check = JsonNode.Parse(CliRunner.Run("check", "--builtin", "nmi-window", "--protocol", "kvm-pf", "--property", "fault-info-intact", "--json").Stdout)!.AsObject();
+        Assert.True(check.ContainsKey("seed"));
+        Assert.Null(check["seed"]);
+
+        var swarm = JsonNode.Parse(CliRunner.Run("check", "--builtin", "nmi-window", "--protocol", "kvm-pf", "--swarm", "--members", "2", "--seed", "9", "--max-states", "100", "--json").Stdout)!;
+        Assert.Equal(9UL, swarm["seed"]!.GetValue<ulong>());
+
+        var matrix = CliRunner.Run("check", "--matrix", "--protocols", "sync", "--max-states", "20", "--json");
+        Assert.Equal(3, matrix.ExitCode);
+        var doc = JsonNode.Parse(matrix.Stdout)!;
+        Assert.False(doc["complete"]!.GetValue<bool>());
+        Assert.All(doc["matrix"]!.AsArray(), cell => Assert.Equal(cell!["verdict"]!.GetValue<string>() != "incomplete", cell["complete"]!.GetValue<bool>()));
     }
 
     [Fact]

@@ -460,6 +460,7 @@ public static class CheckCommand
                     ["verdict"] = VerdictName(r.Verdict),
                     ["states"] = r.States,
                     ["violated"] = new JsonArray([.. violated.Select(v => (JsonNode)v)]),
+                    ["complete"] = r.Complete,
                     ["replay"] = ModelCheck.ReplayCheck(request, ResultFlags(options)),
                 });
             }
@@ -532,6 +533,9 @@ public static class CheckCommand
         }
 
         var doc = ResultDocument.Create();
+
+        // As a single check's "complete": every cell reached its verdict (none stopped at a limit).
+        doc["complete"] = rows.All(row => row!["complete"]!.GetValue<bool>());
         doc["matrix"] = rows;
         ResultDocument.Write(context, target, doc);
         return worst;
@@ -683,6 +687,10 @@ public static class CheckCommand
                 ? MachineSystem.AllPropertyNames.Concat(outcome.Request.File?.Invariants.Select(i => i.Name) ?? []).Select(p => (JsonNode)p)
                 : outcome.Request.Properties.Select(p => (JsonNode)p)]);
         doc["replay"] = replay;
+
+        // Every result carries its seed beside its replay line; the exhaustive search draws nothing at random, so it
+        // has none (null), where a swarm's is its --seed.
+        doc["seed"] = null;
         if (outcome.Symmetry is { } sym)
         {
             doc["symmetry"] = new JsonObject

@@ -85,6 +85,10 @@ internal static partial class CheckSwarm
         doc["properties"] = new JsonArray([.. system.SafetyProperties.Concat(system.CheckDeadlock ? [Checker.DeadlockProperty] : []).Select(p => (JsonNode)p)]);
         doc["liveness_not_checked"] = new JsonArray([.. system.LivenessProperties.Select(p => (JsonNode)p)]);
         doc["replay"] = ModelCheck.ReplayCheck(request, ResultFlags(options));
+
+        // The seed as a number beside the replay line, as every result has it (swarm.seed keeps the string that
+        // shards written before it carry, which the merge compares).
+        doc["seed"] = options.Seed;
         doc["swarm"] = new JsonObject
         {
             ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
@@ -182,6 +186,9 @@ internal static partial class CheckSwarm
             outDoc["replay"] = WholeSwarm().Replace(shardReplay.GetValue<string>(), string.Empty);
         }
 
+        outDoc["seed"] = ulong.TryParse(reference["swarm"]!["seed"]?.GetValue<string>(), NumberStyles.None, CultureInfo.InvariantCulture, out var seed)
+            ? seed
+            : throw new InputException($"{files[0]}: swarm.seed is not a whole number: not a complete swarm result");
         outDoc["swarm"] = new JsonObject
         {
             ["seed"] = reference["swarm"]!["seed"]!.DeepClone(),
