@@ -76,16 +76,14 @@ public sealed class CheckSwarmTests
             Assert.Equal(string.Empty, partial.Stdout);
             Assert.Equal("vexlab: swarm merge: 4 of 8 members missing (shards not given or unfinished): 2, 3, 6, 7; merge every shard, rerun the unfinished ones (the same check --swarm --shard command), or pass --allow-partial to merge what is there\n", partial.Stderr.ReplaceLineEndings("\n"));
 
-            // With --allow-partial it merges what is there, incomplete: a violation the shards found is still one
-            // (exit 1), and without one the verdict is incomplete (exit 3), never a pass.
+            // With --allow-partial it merges what is there: a violation the shards found is still one (exit 1).
             var partialRun = CliRunner.Run("check", "--swarm-merge", files[0], files[1], "--allow-partial", "--json");
             Assert.Contains("swarm merge: partial: 4 of 8 members missing", partialRun.Stderr, StringComparison.Ordinal);
             var partialDoc = JsonNode.Parse(partialRun.Stdout)!;
             Assert.Equal([2, 3, 6, 7], partialDoc["swarm"]!["members_missing"]!.AsArray().Select(m => m!.GetValue<int>()));
-            var partialVerdict = partialDoc["verdict"]!.GetValue<string>();
-            Assert.False(partialDoc["complete"]!.GetValue<bool>());
-            Assert.NotEqual("pass", partialVerdict);
-            Assert.Equal(partialVerdict == "violation" ? 1 : 3, partialRun.ExitCode);
+            Assert.Equal("violation", partialDoc["verdict"]!.GetValue<string>());
+            Assert.True(partialDoc["complete"]!.GetValue<bool>());
+            Assert.Equal(1, partialRun.ExitCode);
             Assert.True(doc["complete"]!.GetValue<bool>());
             var foreign = Path.Combine(temp.FullName, "other.json");
             CliRunner.Run("check", "--builtin", "truncate", "--protocol", "kvm-pf", "--swarm", "--members", "8", "--seed", "4", "--shard", "2/4", "--json", foreign);
@@ -106,11 +104,12 @@ public sealed class CheckSwarmTests
         }
     }
 
-    // Tried as a new user would: half of token-wrap's swarm under kvm-pf-int (one of its members exhausts the model)
-    // merged alone said "verdict: pass", "complete": true and exit 0, with only a line on stderr about the members
-    // missing. Such a set is refused; with --allow-partial it is incomplete, exit 3.
+    // Tried as a new user would: half of token-wrap's swarm under kvm-pf-int merged alone said "verdict: pass",
+    // "complete": true and exit 0, with only a line on stderr about the members missing. Such a set is refused; with
+    // --allow-partial it merges, and its pass stands only because a present member explored every reachable state (a
+    // proof, whoever is missing). Members that exhaust nothing and find nothing leave it incomplete, exit 3.
     [Fact]
-    public void A_partial_merge_is_refused_and_with_allow_partial_is_no_pass()
+    public void A_partial_merge_is_refused_and_with_allow_partial_passes_only_on_a_proof()
     {
         var temp = Directory.CreateTempSubdirectory("vexlab-swarm-");
         try
@@ -127,11 +126,22 @@ public sealed class CheckSwarmTests
             Assert.Contains("2 of 4 members missing (shards not given or unfinished): 1, 3", refused.Stderr, StringComparison.Ordinal);
 
             var merged = CliRunner.Run("check", "--swarm-merge", shard, "--allow-partial", "--json");
-            Assert.Equal(3, merged.ExitCode);
+            Assert.Equal(0, merged.ExitCode);
             var doc = JsonNode.Parse(merged.Stdout)!;
-            Assert.Equal("incomplete", doc["verdict"]!.GetValue<string>());
-            Assert.False(doc["complete"]!.GetValue<bool>());
+            Assert.Equal("pass", doc["verdict"]!.GetValue<string>());
+            Assert.Contains(doc["members"]!.AsArray(), m => m!["exhausted"]!.GetValue<bool>());
+            Assert.True(doc["complete"]!.GetValue<bool>());
             Assert.Equal([1, 3], doc["swarm"]!["members_missing"]!.AsArray().Select(m => m!.GetValue<int>()));
+
+            // A shard of members cut short by a state bound proves nothing: its partial merge is incomplete.
+            var bounded = Path.Combine(temp.FullName, "tb1.json");
+            CliRunner.Run("check", "--builtin", "token-wrap", "--protocol", "kvm-pf-int", "--swarm", "--members", "4", "--shard", "1/2", "--max-states", "50", "--json", bounded);
+            Assert.DoesNotContain(JsonNode.Parse(File.ReadAllText(bounded))!["members"]!.AsArray(), m => m!["exhausted"]!.GetValue<bool>());
+            var cut = CliRunner.Run("check", "--swarm-merge", bounded, "--allow-partial", "--json");
+            Assert.Equal(3, cut.ExitCode);
+            var cutDoc = JsonNode.Parse(cut.Stdout)!;
+            Assert.Equal("incomplete", cutDoc["verdict"]!.GetValue<string>());
+            Assert.False(cutDoc["complete"]!.GetValue<bool>());
 
             // --allow-partial belongs to the merge.
             var alone = CliRunner.Run("check", "--builtin", "token-wrap", "--protocol", "kvm-pf-int", "--allow-partial");

@@ -115,9 +115,10 @@ internal static partial class CheckSwarm
 
     /// <summary>
     /// Joins the shards' results. A set with members missing is refused (exit 2, naming them) unless
-    /// <paramref name="allowPartial"/>, as <c>sweep merge</c> refuses a set of stores with runs missing; a partial merge
-    /// is incomplete (<c>complete: false</c>): a violation its shards found is still one (exit 1), and without one its
-    /// verdict is incomplete (exit 3), never a pass.
+    /// <paramref name="allowPartial"/>, as <c>sweep merge</c> refuses a set of stores with runs missing. A partial merge's
+    /// verdict is what its shards show: a violation they found (exit 1), a pass where one of their members explored every
+    /// reachable state (a proof, exit 0), else incomplete (exit 3); <c>complete</c> follows the verdict, and
+    /// <c>swarm.members_missing</c> names what is not there.
     /// </summary>
     public static int Merge(CliContext context, JsonTarget target, IReadOnlyList<string> files, bool allowPartial = false)
     {
@@ -200,7 +201,7 @@ internal static partial class CheckSwarm
         };
         var violations = new JsonArray([.. merged.Violations.Select(v => (JsonNode)nodes[(v.Member, v.Property)].DeepClone())]);
         var partial = missing.Count > 0;
-        Fill(outDoc, merged, violations, partial);
+        Fill(outDoc, merged, violations);
         if (partial)
         {
             context.Error.WriteLine($"vexlab: swarm merge: partial: {missingText} (--allow-partial)");
@@ -208,33 +209,22 @@ internal static partial class CheckSwarm
 
         WriteHuman(context.HumanWriter(target), outDoc, merged);
         ResultDocument.Write(context, target, outDoc);
-        return Exit(merged, partial);
+        return Exit(merged);
     }
 
-    private static int Exit(SwarmResult result, bool partial = false) =>
-        result.Cancelled ? ExitCodes.Limit : VerdictOf(result, partial) switch
+    private static int Exit(SwarmResult result) =>
+        result.Cancelled ? ExitCodes.Limit : SwarmSearch.VerdictOf(result) switch
         {
             Verdict.Violation => ExitCodes.Found,
             Verdict.Pass => ExitCodes.Done,
             _ => ExitCodes.Limit,
         };
 
-    /// <summary>
-    /// The swarm's verdict; with members missing (a merge with --allow-partial) never a pass: such a set is not the
-    /// swarm's result, as a sweep merged with runs missing is not the sweep's, so without a violation it is incomplete,
-    /// as a check stopped at a limit. A shard whose member exhausted the model says pass in its own result.
-    /// </summary>
-    private static Verdict VerdictOf(SwarmResult result, bool partial)
+    private static void Fill(JsonObject doc, SwarmResult result, JsonArray violations)
     {
         var verdict = SwarmSearch.VerdictOf(result);
-        return partial && verdict == Verdict.Pass ? Verdict.Incomplete : verdict;
-    }
-
-    private static void Fill(JsonObject doc, SwarmResult result, JsonArray violations, bool partial = false)
-    {
-        var verdict = VerdictOf(result, partial);
         doc["verdict"] = CheckCommand.VerdictName(verdict);
-        doc["complete"] = verdict != Verdict.Incomplete && !result.Cancelled && !partial;
+        doc["complete"] = verdict != Verdict.Incomplete && !result.Cancelled;
         doc["members"] = new JsonArray([.. result.Members.Select(m => (JsonNode)new JsonObject
         {
             ["member"] = m.Index,
