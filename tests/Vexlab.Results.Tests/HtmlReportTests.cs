@@ -1,3 +1,4 @@
+using System.Globalization;
 using Vexlab.Results.Documents;
 using Vexlab.Results.Reports;
 
@@ -45,7 +46,7 @@ public sealed class HtmlReportTests : IDisposable
         var findings = Findings.For([Entry("sync", 100, [10, 0, 90, 0, 0, 0], 5000), Entry("ve", 400, [85, 0, 15, 0, 0, 0], 2000)]);
         Assert.Equal(
             [
-                "ve gets the most work done (400 work/s), 4.0x what sync does (100 work/s).",
+                "ve gets the most work done per simulated second (400 work/s), 4.0x what sync does (100 work/s).",
                 "sync: 90.0% of vCPU time is stalled in the host: the vCPU waits for the page (synchronous resolution).",
                 "Fault latency p99 ranges from 2.0 us (ve) to 5.0 us (sync).",
             ],
@@ -54,6 +55,53 @@ public sealed class HtmlReportTests : IDisposable
         // Under the 20% threshold nothing is said about ve's stalls; an oops is always said.
         var oops = Findings.For([Entry("ve", 400, [85, 0, 15, 0, 0, 0], 2000) with { Outcome = "oops" }]);
         Assert.Equal(["ve does 400 work/s.", "ve: the guest ends oops."], oops);
+    }
+
+    // Entries as variant:work:ms:outcome. The ranking once ordered by iterations and divided them while printing
+    // rates: a compare whose sync stopped at 25 ms (vm-error), kvm-pf at 10 ms (oops) and kvm-halt at 50 ms called
+    // sync best at "21.9x" kvm-pf, a ratio of totals beside rates whose ratio was 8.8; and --time-limit, which stops
+    // each entry where it got to, gave "2.4x" for rates 1.09 apart. A guest that crashed is never named best.
+    [Theory]
+    [InlineData(
+        "sync:1510:25:vm-error kvm-halt:1000:50:running kvm-pf:69:10:oops ve:3000:50:running",
+        "ve gets the most work done per simulated second (60,000 work/s), 3.0x what kvm-halt does (20,000 work/s).|"
+        + "sync is left out of that ranking: its guest ends vm-error at 25.0 ms (60,400 work/s until then).|"
+        + "kvm-pf is left out of that ranking: its guest ends oops at 10.0 ms (6,900 work/s until then).|"
+        + "The entries cover different simulated spans (sync 25.0 ms, kvm-pf 10.0 ms, the others 50.0 ms), so work is compared per simulated second, not by iterations.")]
+    [InlineData(
+        "sync:2400:2000:running kvm-pf:1100:1000:running",
+        "sync gets the most work done per simulated second (1,200 work/s), 1.1x what kvm-pf does (1,100 work/s).|"
+        + "The entries cover different simulated spans (kvm-pf 1,000.0 ms, the other 2,000.0 ms), so work is compared per simulated second, not by iterations.")]
+    [InlineData(
+        "sync:500:100:running ve:2000:100:finished",
+        "ve gets the most work done per simulated second (20,000 work/s), 4.0x what sync does (5,000 work/s).")]
+    [InlineData(
+        "sync:500:100:running ve:2000:50:oops",
+        "sync is the only entry whose guest kept running; it does 5,000 work/s.|"
+        + "ve is left out of that ranking: its guest ends oops at 50.0 ms (40,000 work/s until then).|"
+        + "The entries cover different simulated spans (ve 50.0 ms, the other 100.0 ms), so work is compared per simulated second, not by iterations.")]
+    [InlineData(
+        "sync:500:100:vm-error ve:2000:50:oops",
+        "ve gets the most work done per simulated second (40,000 work/s), 8.0x what sync does (5,000 work/s).|"
+        + "No entry's guest kept running: each rate covers only the time before its guest ended.|"
+        + "The entries cover different simulated spans (ve 50.0 ms, the other 100.0 ms), so work is compared per simulated second, not by iterations.")]
+    public void Findings_RankByWorkPerSimulatedSecond_NeverNameACrashBest(string table, string expected)
+    {
+        var entries = table.Split(' ').Select(spec => spec.Split(':')).Select(f => new RunSummary
+        {
+            Scenario = "s",
+            Protocol = f[0],
+            Variant = f[0],
+            Seeds = [1],
+            WorkDone = double.Parse(f[1], CultureInfo.InvariantCulture),
+            SimulatedNs = double.Parse(f[2], CultureInfo.InvariantCulture) * 1e6,
+            VcpuNs = [1, 0, 0, 0, 0, 0],
+            Outcome = f[3],
+        }).ToList();
+
+        // The outcome sentences after the ranking are another test's.
+        var ranking = Findings.For(entries).Where(s => !s.Contains(": the guest ends ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(expected.Split('|'), ranking);
     }
 
     // Each vCPU-time part, when it holds most of the time, is named by its own sentence; the last

@@ -5,7 +5,7 @@ namespace Vexlab.Results.Reports;
 
 /// <summary>
 /// The statements a result supports, computed from its numbers: which entry gets the most work
-/// done, where each entry's vCPU time goes when it is not running guest code, the fault-latency
+/// done per simulated second, where each entry's vCPU time goes when it is not running guest code, the fault-latency
 /// tail, and guest outcomes other than running. A statement is made only when its threshold is met.
 /// </summary>
 public static class Findings
@@ -40,12 +40,7 @@ public static class Findings
 
         if (entries.Count > 1)
         {
-            var byWork = entries.OrderByDescending(e => e.WorkDone).ToList();
-            var best = byWork[0];
-            var worst = byWork[^1];
-            found.Add(worst.WorkDone > 0
-                ? string.Create(Inv, $"{best.Variant} gets the most work done ({Work(best)}), {best.WorkDone / worst.WorkDone:F1}x what {worst.Variant} does ({Work(worst)}).")
-                : string.Create(Inv, $"{best.Variant} gets the most work done ({Work(best)}); {worst.Variant} does none."));
+            found.AddRange(Ranking(entries));
         }
         else
         {
@@ -94,6 +89,75 @@ public static class Findings
 
         return found;
     }
+
+    /// <summary>
+    /// Whether the guest was still running at the end, or ended because every task finished: the outcomes a run
+    /// has when nothing went wrong (SimulationResult.OutcomeName; docs/output.md's <c>guest.outcome</c>). An outcome
+    /// over several runs that differ (<c>running/oops</c>) is not normal.
+    /// </summary>
+    public static bool EndedNormally(RunSummary e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return e.Outcome is "running" or "finished";
+    }
+
+    /// <summary>
+    /// Which entry gets the most work done and how many times what the least does. Entries that ran for different
+    /// simulated spans (a guest that oopsed or hit a VM error stops the run; --time-limit stops each entry where it
+    /// got to) do not compare by iterations, so the ranking is by work per simulated second whenever every entry's
+    /// span is known, and says so when the spans differ. An entry whose guest ended abnormally is not named best:
+    /// its rate covers only the time before the crash, and a reader choosing a protocol needs the ones that kept
+    /// running ranked among themselves, with the crashed ones said apart.
+    /// </summary>
+    private static List<string> Ranking(IReadOnlyList<RunSummary> entries)
+    {
+        var byRate = entries.All(e => e.WorkPerSecond is not null);
+        double Key(RunSummary e) => byRate ? e.WorkPerSecond!.Value : e.WorkDone;
+        var sentences = new List<string>();
+        var normal = entries.Where(EndedNormally).ToList();
+        var ranked = (normal.Count > 0 ? normal : entries).OrderByDescending(Key).ToList();
+        var best = ranked[0];
+        var worst = ranked[^1];
+        var most = byRate ? "the most work done per simulated second" : "the most work done";
+        if (ranked.Count == 1)
+        {
+            sentences.Add(string.Create(Inv, $"{best.Variant} is the only entry whose guest kept running; it does {Work(best)}."));
+        }
+        else if (Key(worst) > 0)
+        {
+            sentences.Add(string.Create(Inv, $"{best.Variant} gets {most} ({Work(best)}), {Key(best) / Key(worst):F1}x what {worst.Variant} does ({Work(worst)})."));
+        }
+        else
+        {
+            sentences.Add(string.Create(Inv, $"{best.Variant} gets {most} ({Work(best)}); {worst.Variant} does none."));
+        }
+
+        if (normal.Count > 0)
+        {
+            foreach (var e in entries.Where(e => !EndedNormally(e)))
+            {
+                var when = e.SimulatedNs > 0 ? string.Create(Inv, $" at {Ms(e.SimulatedNs)}") : string.Empty;
+                sentences.Add(string.Create(Inv, $"{e.Variant} is left out of that ranking: its guest ends {e.Outcome}{when} ({Work(e)} until then)."));
+            }
+        }
+        else if (ranked.Count > 1)
+        {
+            sentences.Add("No entry's guest kept running: each rate covers only the time before its guest ended.");
+        }
+
+        var spans = entries.Select(e => e.SimulatedNs).Distinct().ToList();
+        if (byRate && spans.Count > 1)
+        {
+            var usual = entries.GroupBy(e => e.SimulatedNs).OrderByDescending(g => g.Count()).ThenByDescending(g => g.Key).First().Key;
+            var apart = entries.Where(e => e.SimulatedNs != usual).Select(e => $"{e.Variant} {Ms(e.SimulatedNs)}");
+            sentences.Add($"The entries cover different simulated spans ({string.Join(", ", apart)}, {(entries.Count(e => e.SimulatedNs == usual) == 1 ? "the other" : "the others")} {Ms(usual)}), so work is compared per simulated second, not by iterations.");
+        }
+
+        return sentences;
+    }
+
+    /// <summary>A simulated span in milliseconds, as the compare table's header writes it.</summary>
+    public static string Ms(double ns) => (ns / 1e6).ToString("N1", Inv) + " ms";
 
     public static string Work(RunSummary e) => e.WorkPerSecond is { } rate
         ? rate.ToString("N0", Inv) + " work/s"
