@@ -134,7 +134,8 @@ public static class FakeRunner
             ["events"] = faults * 7,
             ["digest"] = run.RunKey[..16],
             ["work_done"] = workDone,
-            ["guest"] = new JsonObject { ["outcome"] = runSignals.Count > 0 ? "signalled" : "completed", ["tasks"] = taskArray },
+            // The outcome names a real run writes (SimulationResult.OutcomeName): a signal to a task leaves the guest running.
+            ["guest"] = new JsonObject { ["outcome"] = "running", ["tasks"] = taskArray },
             ["signals"] = runSignals,
             ["fault_latency_ns"] = new JsonObject { ["count"] = faults, ["p50"] = p50, ["p99"] = p99, ["p999"] = p999, ["max"] = max },
             ["vcpu_ns"] = new JsonObject { ["guest"] = guest, ["host_stalled"] = stalled, ["host_halted"] = halted, ["idle"] = idle },

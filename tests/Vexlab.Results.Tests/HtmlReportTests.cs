@@ -104,6 +104,20 @@ public sealed class HtmlReportTests : IDisposable
         Assert.Equal(expected.Split('|'), ranking);
     }
 
+    // A guest whose tasks all finished ended normally; the check once let "running" and "completed" through, and no
+    // outcome is called completed (SimulationResult.OutcomeName), so "sync: the guest ends finished." was a finding.
+    [Theory]
+    [InlineData("running", false)]
+    [InlineData("finished", false)]
+    [InlineData("oops", true)]
+    [InlineData("vm-error", true)]
+    [InlineData("running/oops", true)]
+    public void Findings_SayEveryAbnormalOutcome_AndOnlyThose(string outcome, bool said)
+    {
+        var entry = new RunSummary { Scenario = "s", Protocol = "p", Variant = "p", Seeds = [1], WorkDone = 1, SimulatedNs = 1e9, VcpuNs = [1, 0, 0, 0, 0, 0], Outcome = outcome };
+        Assert.Equal(said, Findings.For([entry]).Contains($"p: the guest ends {outcome}."));
+    }
+
     // Each vCPU-time part, when it holds most of the time, is named by its own sentence; the last
     // part (steal) once indexed past the end of the sentences and crashed report.
     [Theory]

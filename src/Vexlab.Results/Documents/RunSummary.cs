@@ -52,7 +52,7 @@ public sealed record RunSummary
 
     public double ErrorReturns { get; init; }
 
-    /// <summary>The guest's outcome (running, completed, oops, ...); the worst over runs.</summary>
+    /// <summary>The guest's outcome (running, finished, oops, vm-error: docs/output.md), or the runs' outcomes joined by / when they differ.</summary>
     public string Outcome { get; init; } = "running";
 
     /// <summary>perf kvm stat report's rows when the run was made with <c>--exits</c>.</summary>

@@ -6,7 +6,7 @@ namespace Vexlab.Results.Reports;
 /// <summary>
 /// The statements a result supports, computed from its numbers: which entry gets the most work
 /// done per simulated second, where each entry's vCPU time goes when it is not running guest code, the fault-latency
-/// tail, and guest outcomes other than running. A statement is made only when its threshold is met.
+/// tail, and guest outcomes other than running or finished. A statement is made only when its threshold is met.
 /// </summary>
 public static class Findings
 {
@@ -71,7 +71,7 @@ public static class Findings
 
         foreach (var e in entries)
         {
-            if (e.Outcome is not ("running" or "completed"))
+            if (!EndedNormally(e))
             {
                 found.Add($"{e.Variant}: the guest ends {e.Outcome}.");
             }
