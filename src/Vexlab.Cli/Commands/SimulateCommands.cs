@@ -1133,9 +1133,22 @@ public static class SimulateCommands
 
     private static void WriteTable(IAnsiConsole console, int width, List<PreparedRun> runs, List<SimulationResult> results, List<List<(PreparedRun Run, SimulationResult Result)>>? seeds)
     {
+        // Every seed of every entry decides which rows appear, so no entry's rows are hidden.
+        var everyRun = seeds is null ? results : [.. seeds.SelectMany(s => s.Select(x => x.Result))];
+        IEnumerable<SimulationResult> Runs(int i) => seeds is null ? [results[i]] : seeds[i].Select(s => s.Result);
+
+        // A guest that oopses or hits a VM error ends its run there, and --time-limit stops each entry where it got
+        // to: then the entries' spans differ, the heading gives their range and a row "simulated" each one's, so no
+        // entry's totals read as if over the first entry's span.
+        var shortest = everyRun.Min(r => r.SimulatedNs);
+        var longest = everyRun.Max(r => r.SimulatedNs);
+        var spans = shortest == longest
+            ? string.Create(Inv, $"{shortest / 1e6:F1} ms simulated")
+            : string.Create(Inv, $"{shortest / 1e6:F1} to {longest / 1e6:F1} ms simulated (the entries' spans differ: row simulated)");
+
         // The heading is a line of its own: a table title wraps when it is wider than the table.
         console.WriteLine(string.Create(Inv,
-            $"{runs[0].Scenario}: {results[0].SimulatedNs / 1e6:F1} ms simulated, seed {runs[0].Setup.Seed}{(seeds is null ? string.Empty : $", {seeds[0].Count} seeds (mean ± 95%)")}"));
+            $"{runs[0].Scenario}: {spans}, seed {runs[0].Setup.Seed}{(seeds is null ? string.Empty : $", {seeds[0].Count} seeds (mean ± 95%)")}"));
         var table = new FittedTable(TableShape.Pivot).Column("metric");
         foreach (var r in runs)
         {
@@ -1153,9 +1166,16 @@ public static class SimulateCommands
             table.Row([.. cells]);
         }
 
-        // Every seed of every entry decides which rows appear, so no entry's rows are hidden.
-        var everyRun = seeds is null ? results : [.. seeds.SelectMany(s => s.Select(x => x.Result))];
-        IEnumerable<SimulationResult> Runs(int i) => seeds is null ? [results[i]] : seeds[i].Select(s => s.Result);
+        if (shortest != longest)
+        {
+            Row("simulated", i =>
+            {
+                var least = Runs(i).Min(r => r.SimulatedNs);
+                var most = Runs(i).Max(r => r.SimulatedNs);
+                return least == most ? Ms(least) : Ms(least) + " to " + Ms(most);
+            });
+        }
+
         foreach (var metric in Metrics(everyRun))
         {
             if (metric.Key == "error_returns")

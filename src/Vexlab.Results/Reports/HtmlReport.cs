@@ -100,7 +100,12 @@ public static partial class HtmlReport
             _ => $"sweep store ({runs} {(runs == 1 ? "run" : "runs")}, means per entry)",
         };
         var seeds = first.Seeds.Count == 1 ? $"seed {first.Seeds[0]}" : $"{first.Seeds.Count} seeds";
-        return string.Create(Inv, $"{Path.GetFileName(set.Path)} from {source}; scenario {first.Scenario}, {first.SimulatedNs / 1e6:F1} ms simulated, {seeds}; vexlab {version}");
+        var shortest = set.Entries.Min(e => e.SimulatedNs);
+        var longest = set.Entries.Max(e => e.SimulatedNs);
+        var spans = shortest == longest
+            ? string.Create(Inv, $"{shortest / 1e6:F1} ms simulated")
+            : string.Create(Inv, $"{shortest / 1e6:F1} to {longest / 1e6:F1} ms simulated (the entries' spans differ: row simulated)");
+        return string.Create(Inv, $"{Path.GetFileName(set.Path)} from {source}; scenario {first.Scenario}, {spans}, {seeds}; vexlab {version}");
     }
 
     private static void Comparison(StringBuilder html, IReadOnlyList<RunSummary> entries)
@@ -121,6 +126,13 @@ public static partial class HtmlReport
             }
 
             html.Append("</tr>\n");
+        }
+
+        // A guest that oopses or hits a VM error ends its run there, and --time-limit stops each entry where it got to:
+        // then each entry's span is a row, since the header cannot give one for all.
+        if (entries.Select(e => e.SimulatedNs).Distinct().Count() > 1)
+        {
+            Row("simulated_ns", "simulated (ms)", e => (e.SimulatedNs / 1e6).ToString("N1", Inv));
         }
 
         Row("work_per_second", "work per second", e => e.WorkPerSecond is { } r ? r.ToString("N0", Inv) : "-");
