@@ -164,10 +164,14 @@ public class PerfettoTraceWriterTests
             TraceRecord.StateChange(0, 0, VcpuState.Guest),
             TraceRecord.At(1_000, TraceKind.FaultBegin, 0) with { Task = 3, Gfn = 0x42, Id = 1, StepNs = 1_000 },
         };
-        var report = Tracing.ChromeTraceValidator.Check(Encoding.UTF8.GetBytes(Write(records, end: 5_000)));
+        var json = Encoding.UTF8.GetBytes(Write(records, end: 5_000));
+        var report = Tracing.ChromeTraceValidator.Check(json);
         Assert.Empty(report.Problems);
         var span = Assert.Single(report.Faults);
         Assert.Equal(("waiting", 1_000L, 5_000L), (span.Outcome, span.BeginNs, span.EndNs));
+
+        // The slice ends with the trace, the fault does not: it stays in outstanding_faults.
+        Assert.Equal(1, Tracing.PerfettoBuiltinTests.LastCounterValue(json, PerfettoTraceWriter.OutstandingFaults));
     }
 
     [Fact]

@@ -24,7 +24,7 @@ namespace Vexlab.Simulation.Tracing;
 /// <item>Each fault is a <c>B</c>/<c>E</c> slice on its task's track from the step where the access first faulted
 /// to the step where it completed (exactly the span fault_latency_ns measures), with gfn, token, latency and
 /// outcome in args; a fault still waiting when the run ends closes with it (outcome "waiting"). The counter
-/// <c>outstanding_faults</c> follows their number.</item>
+/// <c>outstanding_faults</c> follows their number; a fault still waiting at the end stays in it.</item>
 /// <item>Flow arrows (JSON flow v2: <c>bind_id</c>, <c>flow_out</c>/<c>flow_in</c>, id = the fault's number) run from
 /// the fault slice through each <see cref="TraceKind.FaultFlow"/> step (the worker's I/O, the page-ready, the
 /// wakeup; zero-length slices on their threads) to the retried access at the fault's end.</item>
@@ -181,11 +181,13 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
             FlushState(v);
         }
 
-        // Faults still waiting when the run ends close with it.
+        // Faults still waiting when the run ends close with it, and stay counted: the slice ends because the trace
+        // does, not the fault, and the counter's last value is the run's outstanding faults (as --timeline's
+        // faults_outstanding and the slices with outcome "waiting" say).
         foreach (var (task, open) in _openFaults)
         {
             var end = Math.Max(endTimeNs, open.BeginNs);
-            EndFaultSlice(task, open, end, "waiting", end - open.BeginNs);
+            EndFaultSlice(task, open, end, "waiting", end - open.BeginNs, stillWaiting: true);
         }
 
         _openFaults.Clear();
@@ -379,7 +381,8 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
         End();
     }
 
-    private void EndFaultSlice(int task, OpenFault open, long end, string outcome, long latency, uint token = 0)
+    /// <summary>Closes a fault's slice; with stillWaiting (the run ended with the fault outstanding) the counter keeps it.</summary>
+    private void EndFaultSlice(int task, OpenFault open, long end, string outcome, long latency, uint token = 0, bool stillWaiting = false)
     {
         _taskLastEnd[task] = end;
         Begin();
@@ -395,8 +398,11 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
         _json.WriteString("outcome"u8, outcome);
         _json.WriteEndObject();
         End();
-        _outstanding--;
-        Counter(OutstandingFaults, GuestPid, end, _outstanding);
+        if (!stillWaiting)
+        {
+            _outstanding--;
+            Counter(OutstandingFaults, GuestPid, end, _outstanding);
+        }
     }
 
     private void FlowStep(in TraceRecord r)

@@ -32,7 +32,23 @@ public class PerfettoBuiltinTests
         {
             Assert.Contains(SimulatorCounter, report.CounterNames);
             Assert.Contains(PerfettoTraceWriter.OutstandingFaults, report.CounterNames);
+
+            // Law: the counter's last value is the run's outstanding faults, begun and never ended, which are the
+            // slices that close with the run (outcome "waiting"). Closing those once lowered it to 0 at the end.
+            var ended = trace.Records.Where(r => r.Kind == TraceKind.FaultEnd).Select(r => r.Id).ToHashSet();
+            var outstanding = begins.Count(b => !ended.Contains(b.Id));
+            Assert.Equal(outstanding, report.Faults.Count(f => f.Outcome == "waiting"));
+            Assert.Equal(outstanding, LastCounterValue(json, PerfettoTraceWriter.OutstandingFaults));
         }
+    }
+
+    internal static long LastCounterValue(byte[] json, string name)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        return doc.RootElement.GetProperty("traceEvents").EnumerateArray()
+            .Where(e => e.GetProperty("ph").GetString() == "C" && e.GetProperty("name").GetString() == name)
+            .Select(e => e.GetProperty("args").GetProperty("value").GetInt64())
+            .Last();
     }
 
     /// <summary>Faults that wait on host I/O get steps through the worker; all others go straight from fault to retry.</summary>
