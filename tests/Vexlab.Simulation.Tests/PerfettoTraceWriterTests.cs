@@ -241,6 +241,43 @@ public class PerfettoTraceWriterTests
             .OrderBy(s => s.Item2)];
     }
 
+    // The instances of a task with a count share its name in the model; their tracks once all read "app".
+    [Theory]
+    [InlineData("swapper/0 swapper/1 app app io", "swapper/0 swapper/1 app/0 app/1 io")]
+    [InlineData("a b a c a", "a/0 b a/1 c a/2")]
+    [InlineData("mem cpu", "mem cpu")]
+    public void TaskInstances_AreNamedApart_AsTheIdleTasksAre(string names, string expected)
+    {
+        Assert.Equal(expected.Split(' '), PerfettoTraceWriter.InstanceNames(names.Split(' ')));
+    }
+
+    [Fact]
+    public void PostcopysTaskTracks_HaveOneNameEach()
+    {
+        var run = Driver.BuiltinRuns.Prepare("postcopy", Vexlab.Scenarios.Documents.Overrides.ParseProtocols("kvm-pf-int")[0], 1.0, "duration=2ms");
+        var sink = new Tracing.RecordingSink();
+        Vexlab.Simulation.Scenarios.ScenarioRunner.Run(run, sink);
+        var machine = new Vexlab.Model.Machine.Machine(run.Setup.Machine);
+        using var ms = new MemoryStream();
+        using (var w = new PerfettoTraceWriter(ms, run.Setup.Machine.Vcpus, machine.WorkCapacity, leaveOpen: true, taskNames: [.. Enumerable.Range(0, machine.TaskCount).Select(machine.TaskName)]))
+        {
+            foreach (var r in sink.Records)
+            {
+                w.Write(r);
+            }
+
+            w.Complete(sink.EndNs);
+        }
+
+        using var doc = JsonDocument.Parse(ms.ToArray());
+        var tracks = doc.RootElement.GetProperty("traceEvents").EnumerateArray()
+            .Where(e => e.GetProperty("ph").GetString() == "M" && e.GetProperty("name").GetString() == "thread_name"
+                && e.GetProperty("pid").GetInt32() == PerfettoTraceWriter.GuestPid && e.GetProperty("tid").GetInt32() >= PerfettoTraceWriter.TaskTidBase)
+            .Select(e => e.GetProperty("args").GetProperty("name").GetString()!)
+            .ToList();
+        Assert.Equal(["app/0", "app/1", "app/2", "app/3", "io/0", "io/1", "io/2", "io/3"], tracks.Order(StringComparer.Ordinal));
+    }
+
     private static string Write(IEnumerable<TraceRecord> records, int vcpus = 2, long end = TraceFixture.EndNs)
     {
         using var ms = new MemoryStream();

@@ -80,13 +80,14 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
     /// <param name="workers">Host work slots.</param>
     /// <param name="processName">The guest process's name.</param>
     /// <param name="leaveOpen">Leave <paramref name="stream"/> open on dispose.</param>
-    /// <param name="taskNames">Track names of the guest's tasks by task index (missing: "task N").</param>
+    /// <param name="taskNames">Names of the guest's tasks by task index (missing: "task N"); the instances of a task with a
+    /// count share its name, and their tracks are told apart as <see cref="InstanceNames"/> says.</param>
     public PerfettoTraceWriter(Stream stream, int vcpus, int workers = 1, string processName = "guest vm0", bool leaveOpen = false, IReadOnlyList<string>? taskNames = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         _stream = stream;
         _leaveOpen = leaveOpen;
-        _taskNames = taskNames;
+        _taskNames = taskNames is null ? null : InstanceNames(taskNames);
         _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Indented = false, SkipValidation = false });
         _stateStart = new long[vcpus];
         _state = new VcpuState[vcpus];
@@ -105,6 +106,35 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
     }
 
     public long EventsWritten { get; private set; }
+
+    /// <summary>
+    /// Track names for <paramref name="names"/>: a name that several tasks share (the instances of a task with a
+    /// count, which the model names after their task) becomes NAME/0, NAME/1, ... in task order, as the idle tasks are
+    /// swapper/0, swapper/1 (Machine.TaskName); a name that one task has stays as it is. Otherwise each of postcopy's
+    /// four app instances got a track named app, and a fault on one could not be told from one on another.
+    /// </summary>
+    public static IReadOnlyList<string> InstanceNames(IReadOnlyList<string> names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        var counts = names.Where(n => !string.IsNullOrEmpty(n)).CountBy(n => n, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        var result = new string[names.Count];
+        for (var i = 0; i < names.Count; i++)
+        {
+            var name = names[i];
+            if (string.IsNullOrEmpty(name) || counts[name] == 1)
+            {
+                result[i] = name;
+                continue;
+            }
+
+            var k = seen.GetValueOrDefault(name);
+            seen[name] = k + 1;
+            result[i] = string.Create(CultureInfo.InvariantCulture, $"{name}/{k}");
+        }
+
+        return result;
+    }
 
     public void Write(in TraceRecord record)
     {
