@@ -37,10 +37,26 @@ public sealed class UnfinishedStoreTests : IDisposable
         Assert.Equal(0, CliRunner.RunFake("sweep", "run", P("s.yaml"), "--db", P("s1.duckdb"), "--shard", "1/2", "--jobs", "1").ExitCode);
         var merge = CliRunner.Run("sweep", "merge", P("m.duckdb"), P("s1.duckdb"), "--allow-partial");
         Assert.Equal(0, merge.ExitCode);
+
+        // One store is a store (the line once read "merged 1 stores").
+        Assert.StartsWith("merged 1 store of sweep ", merge.Stdout, StringComparison.Ordinal);
         var present = CliRunner.Run("results", "query", P("m.duckdb"), "select count(*) as n from results", "--format", "csv").Stdout.Split('\n')[1];
         var report = CliRunner.Run("report", P("m.duckdb"), "--out", P("r.html"));
         Assert.Equal(0, report.ExitCode);
         Assert.StartsWith($"vexlab: caution: the store holds {present} of the 12 runs of its sweep: ", report.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plots_help_shows_that_log_y_takes_a_value_and_the_value_is_taken()
+    {
+        // The help once gave --log-y as a bare flag while telling the reader to write --log-y false.
+        var help = CliRunner.Run("plot", "--help").Stdout;
+        Assert.Contains("--log-y <true|false>  ", help, StringComparison.Ordinal);
+        foreach (var value in new[] { "false", "true" })
+        {
+            var plot = CliRunner.Run("plot", P("s.duckdb"), "--x", "seed", "--y", "fault_latency_ns_p99", "--log-y", value, "--out", P("p.svg"));
+            Assert.Equal((0, string.Empty), (plot.ExitCode, plot.Stderr));
+        }
     }
 
     [Fact]

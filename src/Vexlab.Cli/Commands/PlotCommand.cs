@@ -18,7 +18,7 @@ public static class PlotCommand
         var kind = new Option<string>("--kind") { Description = "lines, stacked (the vCPU time split and work done) or cdf (fault latency)", DefaultValueFactory = _ => "lines" };
         kind.AcceptOnlyFromAmong("lines", "stacked", "cdf");
         var logX = new Option<bool>("--log-x") { Description = "Logarithmic x axis" };
-        var logY = new Option<bool?>("--log-y") { Description = "Logarithmic y axis (default: on for latencies, off otherwise; --log-y false turns it off)", Arity = ArgumentArity.ZeroOrOne };
+        var logY = new Option<bool?>("--log-y") { Description = "Logarithmic y axis: --log-y (or --log-y true) turns it on, --log-y false off; without it, on for latencies and off otherwise", HelpName = "true|false", Arity = ArgumentArity.ZeroOrOne };
         var where = new Option<string?>("--where") { Description = "Plot only the store's rows matching this SQL condition, such as \"latency = 100\"", HelpName = "SQL" };
         var size = new Option<string>("--size") { Description = "Image size in pixels", HelpName = "WxH", DefaultValueFactory = _ => "900x560" };
         var title = new Option<string?>("--title") { Description = "The plot title", HelpName = "TEXT" };

@@ -152,7 +152,7 @@ public static class SweepCommand
             var summary = StoreOperations.Merge(parse.GetValue(output)!, parse.GetValue(shards)!, parse.GetValue(allowPartial));
             human.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"merged {summary.Shards} stores of sweep {summary.SweepHash[..12]} into {parse.GetValue(output)}: {summary.Added} runs added, {summary.Duplicates} already there"));
+                $"merged {summary.Shards} {(summary.Shards == 1 ? "store" : "stores")} of sweep {summary.SweepHash[..12]} into {parse.GetValue(output)}: {summary.Added} {(summary.Added == 1 ? "run" : "runs")} added, {summary.Duplicates} already there"));
             foreach (var line in summary.Stores)
             {
                 human.WriteLine("  " + line);
