@@ -46,6 +46,6 @@ public sealed class EmptyLatencyTests
 
         var html = HtmlReport.Render(new ResultSet("s.duckdb", ResultSource.Store, [entry]) { Name = "s" }, "0.0.0");
         Assert.Contains("<tr data-metric=\"fault_latency_ns_p99\"><th>fault p99 (us)</th><td class=\"n\">-</td></tr>", html, StringComparison.Ordinal);
-        Assert.Contains("<tr data-metric=\"fault_latency_ns_count\"><th>faults</th><td class=\"n\">0</td></tr>", html, StringComparison.Ordinal);
+        Assert.Contains("<tr data-metric=\"fault_latency_ns_count\"><th>faults completed</th><td class=\"n\">0</td></tr>", html, StringComparison.Ordinal);
     }
 }

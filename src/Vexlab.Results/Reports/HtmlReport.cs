@@ -144,7 +144,7 @@ public static partial class HtmlReport
             Row("task_work_done:" + tasks[t], "work: " + tasks[t], e => index < e.Tasks.Count ? e.Tasks[index].WorkDone.ToString("N0", Inv) : "-");
         }
 
-        Row("fault_latency_ns_count", "faults", e => e.FaultLatency.TryGetValue("count", out var c) ? c.ToString("N0", Inv) : "-");
+        Row("fault_latency_ns_count", "faults completed", e => e.FaultLatency.TryGetValue("count", out var c) ? c.ToString("N0", Inv) : "-");
         foreach (var stat in new[] { "min", "mean", "p50", "p99", "p999", "max" })
         {
             // Absent when no run completed a fault; over runs, a mean over those with faults, which says how many.

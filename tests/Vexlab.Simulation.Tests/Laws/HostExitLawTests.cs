@@ -1,5 +1,6 @@
 using Xunit.Abstractions;
 using Vexlab.Simulation.Tests.Tracing;
+using Vexlab.Simulation.Tracing;
 
 namespace Vexlab.Simulation.Tests.Laws;
 
@@ -66,5 +67,53 @@ public sealed class HostExitLawTests(ITestOutputHelper output)
         {
             Assert.InRange(haltedIdle, 0, Math.Min(hlt, r.VcpuIdleNs));
         }
+    }
+
+    /// <summary>
+    /// Law: on shared pCPUs exit_stats.total_ns (kvm_exit to kvm_entry, as perf kvm stat measures it) is host_exit +
+    /// host_stalled + host_halted plus the steal inside exits: a vCPU thread preempted between its kvm_exit and its
+    /// kvm_entry is still in the exit. docs/output.md once left the steal out (sync with guest.vcpus=2 host.pcpus=1:
+    /// 96,617,284 + steal 5,102,216 = 101,719,500 = total_ns). The steal inside exits is measured from the trace: each
+    /// vCPU's waiting-for-pCPU time between its kvm_exit and kvm_entry records. Exact in runs without HLT exits; the
+    /// idle time in HLT exits is bounded by the law above.
+    /// </summary>
+    [Theory]
+    [InlineData("postcopy", "sync", "duration=30ms", "guest.vcpus=2", "host.pcpus=1")]
+    [InlineData("postcopy", "kvm-pf-int", "duration=5ms", "host.pcpus=2")]
+    [InlineData("postcopy", "kvm-halt", "duration=5ms", "host.pcpus=2")]
+    [InlineData("kernel-heavy", "ve", "duration=5ms", "host.pcpus=1")]
+    public void ExitTime_IsHostExitStallsHalts_AndTheStealInsideExits(string builtin, string protocol, params string[] sets)
+    {
+        var (r, trace, threads) = BuiltinTraces.Run(builtin, protocol, sets);
+        var rows = r.Tracepoints!.ExitRows();
+        var exits = rows.Sum(x => x.Times.Sum);
+        Assert.Equal(0, rows.Where(x => x.Name == "HLT").Sum(x => x.Times.Count));
+        long stealInExits = 0;
+        for (var v = 0; v < threads.Vcpus; v++)
+        {
+            var inExit = false;
+            var state = VcpuState.Guest;
+            var since = 0L;
+            foreach (var rec in trace.Records.Where(x => x.Vcpu == v && x.Kind is TraceKind.VcpuState or TraceKind.KvmExit or TraceKind.KvmEntry).OrderBy(x => x.TimeNs))
+            {
+                var at = Math.Max(rec.TimeNs, since);
+                stealInExits += inExit && state == VcpuState.WaitingForPcpu ? at - since : 0;
+                since = at;
+                if (rec.Kind == TraceKind.VcpuState)
+                {
+                    state = rec.State;
+                }
+                else
+                {
+                    inExit = rec.Kind == TraceKind.KvmExit;
+                }
+            }
+
+            stealInExits += inExit && state == VcpuState.WaitingForPcpu ? Math.Max(r.SimulatedNs - since, 0) : 0;
+        }
+
+        output.WriteLine($"{builtin} {protocol}: exits {exits} ns, host_exit {r.VcpuHostExitNs}, stalled {r.VcpuStalledNs}, halted {r.VcpuHaltedNs}, steal {r.VcpuStealNs}, steal in exits {stealInExits}");
+        Assert.True(stealInExits > 0, "the case has no steal inside an exit");
+        Assert.Equal(exits, r.VcpuHostExitNs + r.VcpuStalledNs + r.VcpuHaltedNs + stealInExits);
     }
 }
