@@ -42,7 +42,9 @@ public sealed partial class Simulator
             _raisedNmiDelivered = true;
         }
 
-        _metrics.Observe(_now, in e, _events, e.Kind == ModelEventKind.ExceptionDelivered && e.Aux == Vexlab.Model.Arch.Vectors.PF ? _m.TopFrame(e.Task).Event : Vexlab.Model.Guest.FrameEvent.Task);
+        // At the event's own time, after what the step did before it: an access that a minor EPT fault maps in the same
+        // step (the host already had the page) completes after that exit's handling, not at the step's start.
+        _metrics.Observe(_now + _stepCost, in e, _events, e.Kind == ModelEventKind.ExceptionDelivered && e.Aux == Vexlab.Model.Arch.Vectors.PF ? _m.TopFrame(e.Task).Event : Vexlab.Model.Guest.FrameEvent.Task);
         if (e.Vcpu < 64)
         {
             _dirty |= 1UL << e.Vcpu;

@@ -396,15 +396,15 @@ public sealed class KvmTracepoints
                 break;
             case ModelEventKind.AccessFault:
                 GuestContext(v, t, actor);
-                FaultBegin(v, now, t, in e);
+                FaultBegin(v, now + offset, t, in e);
                 break;
             case ModelEventKind.AccessDone:
             case ModelEventKind.Fixup:
                 GuestContext(v, t, actor);
-                FaultEnd(v, now, t, e.Task, e.Kind == ModelEventKind.AccessDone ? 0 : 1);
+                FaultEnd(v, now + offset, t, e.Task, e.Kind == ModelEventKind.AccessDone ? 0 : 1);
                 break;
             case ModelEventKind.Signal:
-                FaultEnd(v, now, t, e.Task, 2);
+                FaultEnd(v, now + offset, t, e.Task, 2);
                 break;
             case ModelEventKind.TaskWoken:
                 GuestContext(v, t, actor);
