@@ -198,6 +198,7 @@ public static class TraceDescriber
                 s.Add(p + "irr", Hex(c.Irr));
                 s.Add(p + "lapic", c.LapicEnabled.ToString(CultureInfo.InvariantCulture));
                 s.Add(p + "current", m.TaskName(c.CurrentTask));
+                s.Add(p + "active", c.Inactive == 0 ? "1" : "0");
                 s.Add(p + "ve_busy", Hex(c.VeBusy));
             }
 
@@ -206,6 +207,7 @@ public static class TraceDescriber
                 var task = m.Task(t);
                 var p = m.TaskName(t) + ".";
                 s.Add(p + "status", task.Status.ToString());
+                s.Add(p + "vcpu", task.Vcpu.ToString(CultureInfo.InvariantCulture));
                 s.Add(p + "depth", task.Depth.ToString(CultureInfo.InvariantCulture));
                 s.Add(p + "wait_token", Hex(task.WaitToken));
                 s.Add(p + "uninterruptible", task.Uninterruptible.ToString(CultureInfo.InvariantCulture));

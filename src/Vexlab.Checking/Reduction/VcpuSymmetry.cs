@@ -70,6 +70,14 @@ public sealed class VcpuSymmetry
             return null;
         }
 
+        if (config.Vcpus > 1 && config.Tasks.Any(t => t.Program.Code.Any(i => i.Op == MicroOp.ApfDisable)))
+        {
+            // A task woken on a CPU going down goes to the lowest-numbered active vCPU (select_fallback_rq),
+            // an index no vCPU permutation keeps, and joins that vCPU's runqueue as a migrated task does.
+            reason = "a vCPU going offline (apf-disable) sends its woken user tasks to the lowest-numbered active vCPU";
+            return null;
+        }
+
         if (host.PvApf && !host.TokenNeverZero)
         {
             // vCPU 0's first token is 0, the value that means "no token": vCPU 0 is not like the others.

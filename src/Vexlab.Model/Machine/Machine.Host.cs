@@ -649,11 +649,15 @@ public sealed partial class Machine
     /// MSR_KVM_ASYNC_PF_EN; the host's kvm_pv_enable_async_pf then calls
     /// kvm_clear_async_pf_completion_queue (outstanding work cancelled, completions freed, nothing
     /// notified) and resets the gfn hash. The guest then runs apf_task_wake_all() for this CPU.
+    /// kvm_cpu_down_prepare is a CPUHP_AP_ONLINE_DYN teardown callback: CPUHP_AP_ACTIVE's
+    /// sched_cpu_deactivate has already taken the CPU out of cpu_active_mask, whether or not the
+    /// guest uses async page faults, so the CPU is inactive from here on.
     /// </summary>
     private void ApfDisable<TSink>(int v, ref TSink sink)
         where TSink : IModelEventSink
     {
         ref var cpu = ref VcpuRef(v);
+        cpu.Inactive = 1;
         if (!_host.PvApf || cpu.ApfEnabled == 0)
         {
             return;

@@ -133,8 +133,10 @@ public sealed partial class Machine
         cpu.If = 0;
         cpu.Run = RunState.InGuest;
 
-        // Bring-up: the LAPIC first (setup_local_APIC), then APF (kvm_guest_cpu_init, CPUHP_AP_ONLINE_DYN).
+        // Bring-up: the LAPIC first (setup_local_APIC), then APF (kvm_guest_cpu_init, CPUHP_AP_ONLINE_DYN),
+        // then sched_cpu_activate (CPUHP_AP_ACTIVE) puts the CPU back in cpu_active_mask.
         cpu.LapicEnabled = 1;
+        cpu.Inactive = 0;
         if (_host.PvApf)
         {
             // apf_reason is guest memory, which neither INIT nor kvm_pv_disable_apf touches: a token the

@@ -293,8 +293,11 @@ public sealed partial class Machine
             return false;
         }
 
+        // The load balancer works on sched domains, which hold active CPUs only
+        // (sched_cpu_deactivate -> cpuset_cpu_inactive rebuilds them): nothing is pulled to an inactive one.
         ref var task = ref TaskRef(t);
-        return task.Status == TaskPhase.Runnable && task.Vcpu != v && task.Depth > 0 && FrameRef(t, 0).User == 1;
+        return task.Status == TaskPhase.Runnable && task.Vcpu != v && VcpuRef(v).Inactive == 0
+            && task.Depth > 0 && FrameRef(t, 0).User == 1;
     }
 
     /// <summary>
@@ -306,6 +309,31 @@ public sealed partial class Machine
         ref var task = ref TaskRef(t);
         return t >= _vcpus && v >= 0 && v < _vcpus && v != task.Vcpu && GlobalsRef.MigrateBudget > 0
             && task.Depth > 0 && FrameRef(t, 0).User == 1;
+    }
+
+    /// <summary>
+    /// select_fallback_rq for a user task whose CPU is inactive: the first allowed active CPU of the
+    /// node in CPU order (for_each_cpu over cpumask_of_node), so with the model's one node and
+    /// unrestricted affinity the lowest-numbered active vCPU; -1 when none is active (Linux never
+    /// takes its last CPU down, so only a one-vCPU model that disables APF gets here).
+    /// select_task_rq_fair asks first, and for this wake it answers the task's own CPU: the waker is
+    /// the going-down CPU's hotplug thread, a per-CPU kthread on the task's previous CPU, which
+    /// select_idle_sibling lets the task stack with (52262ee567ad); since 6.10 the inactive CPU has
+    /// no sched domain at all (cpuset rebuilds them synchronously, 2125c0034c5d), and
+    /// select_idle_sibling returns the target. Only on older kernels, with more tasks runnable on
+    /// the going-down CPU, could it pick an idle sibling instead; the model does not take that answer.
+    /// </summary>
+    private int FallbackVcpu()
+    {
+        for (var u = 0; u < _vcpus; u++)
+        {
+            if (VcpuRef(u).Inactive == 0)
+            {
+                return u;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>
@@ -361,6 +389,18 @@ public sealed partial class Machine
             {
                 Spend(ref GlobalsRef.MigrateBudget);
                 task.Vcpu = (byte)to;
+            }
+
+            // select_task_rq: is_cpu_allowed() is cpu_active() for a task that is not a per-CPU
+            // kthread, so a user task whose CPU is going down goes where select_fallback_rq puts it.
+            // This is no balancing decision: it spends no move budget.
+            if (VcpuRef(task.Vcpu).Inactive == 1 && task.Depth > 0 && FrameRef(t, 0).User == 1)
+            {
+                var fallback = FallbackVcpu();
+                if (fallback >= 0)
+                {
+                    task.Vcpu = (byte)fallback;
+                }
             }
 
             task.Status = TaskPhase.Runnable;

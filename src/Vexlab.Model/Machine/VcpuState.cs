@@ -88,6 +88,14 @@ public struct VcpuState
     /// with no shadow (handle_interrupt_window) or for KVM_REQ_EVENT, not for the shadow's end.
     /// </summary>
     public byte NmiIrqWindow;
+
+    /// <summary>
+    /// 1 once the guest has begun taking this CPU down: out of cpu_active_mask. sched_cpu_deactivate
+    /// (CPUHP_AP_ACTIVE) clears the bit before any CPUHP_AP_ONLINE_DYN teardown callback runs, so
+    /// kvm_cpu_down_prepare's apf_task_wake_all already wakes onto an inactive CPU; the model sets it
+    /// at apf-disable and clears it at the bring-up after INIT (sched_cpu_activate).
+    /// </summary>
+    public byte Inactive;
     public uint PendingToken;
     public uint Cr2;
 

@@ -1,6 +1,8 @@
 using Vexlab.Checking.Engine;
 using Vexlab.Checking.Models;
 using Vexlab.Checking.Reduction;
+using Vexlab.Model.Guest;
+using Vexlab.Model.Machine;
 using Vexlab.Model.Properties;
 
 namespace Vexlab.Checking.Tests.Models;
@@ -243,6 +245,16 @@ public sealed class SymmetryTests
         using var zero = Build("sym2", "kvm-pf", "host.apf.token_never_zero=false", []);
         Assert.Null(VcpuSymmetry.Of(zero.Config, zero.CreateMachine().Layout, [], out why));
         Assert.Contains("token_never_zero", why, StringComparison.Ordinal);
+
+        // A CPU going offline sends the user tasks it wakes to the lowest-numbered active vCPU
+        // (select_fallback_rq): an index that swapping two active vCPUs does not keep.
+        Instr[] down = [new(MicroOp.Cli), new(MicroOp.ApfDisable), new(MicroOp.Sti), new(MicroOp.WorkDone), new(MicroOp.Exit)];
+        var offline = migrating.Config with
+        {
+            Tasks = [.. migrating.Config.Tasks, new TaskSpec("offline", TaskMode.Kernel, 1, new GuestProgram("offline", down))],
+        };
+        Assert.Null(VcpuSymmetry.Of(offline, migrating.CreateMachine().Layout, [], out why));
+        Assert.Contains("apf-disable", why, StringComparison.Ordinal);
     }
 
     /// <summary>The first byte offsets where an unmatched expected successor and an unmatched actual one differ.</summary>

@@ -75,6 +75,72 @@ public sealed class KernelPathTests
     }
 
     /// <summary>
+    /// kvm_cpu_down_prepare (CPUHP_AP_ONLINE_DYN) runs after sched_cpu_deactivate (CPUHP_AP_ACTIVE)
+    /// took the CPU out of cpu_active_mask, so apf_task_wake_all wakes its waiters onto an inactive
+    /// CPU: try_to_wake_up -> select_task_rq finds is_cpu_allowed() false (cpu_active) for a user
+    /// task and select_fallback_rq puts it on vCPU0, the only active one. A per-CPU kernel thread
+    /// (is_cpu_allowed: cpu_online) stays. The model used to leave the user task on vCPU1, where it
+    /// preempted the offline path and ran.
+    /// </summary>
+    [Theory]
+    [InlineData("kvm-pf-int", true, 0)]
+    [InlineData("kvm-pf", false, 1)]
+    public void WakeAll_OnACpuGoingDown_PutsAUserTaskOnAnActiveVcpu(string protocol, bool user, int expectedVcpu)
+    {
+        var sleeper = user ? User("a", 1, Touch(0)) : Kernel("a", 1, KTouch(0));
+        var m = Build(
+            protocol,
+            [sleeper, Kernel("offline", 1, Op(MicroOp.Cli), Op(MicroOp.ApfDisable), Op(MicroOp.Sti))],
+            absentCount: 1,
+            vcpus: 2,
+            knobs: [("guest.config_preempt", "true")]);
+        var s = new Script(m);
+        const int a = 2;
+
+        // The 5.7 host injects the not-present #PF at the VM entry after the fault's exit.
+        while (!(s.IsEnabled(ActionKind.Enter, 1) ? s.Do(ActionKind.Enter, 1) : s.Do(ActionKind.Step, 1)).Exists(e => e.Kind == ModelEventKind.TaskSlept))
+        {
+        }
+
+        s.StepTo(MicroOp.ApfDisable, vcpu: 1);
+        Assert.Equal(0, m.Vcpu(1).Inactive);
+
+        var wake = s.Do(ActionKind.Step, 1);
+        Assert.Contains(wake, e => e.Kind == ModelEventKind.TaskWoken && e.Task == a);
+        Assert.Equal(1, m.Vcpu(1).Inactive);
+        Assert.Equal(expectedVcpu, m.Task(a).Vcpu);
+    }
+
+    /// <summary>
+    /// The load balancer pulls only within sched domains, which hold active CPUs (sched_cpu_deactivate
+    /// -> cpuset_cpu_inactive rebuilds them): nothing moves to a CPU going down. The bring-up after
+    /// INIT (sched_cpu_activate) makes it active again.
+    /// </summary>
+    [Fact]
+    public void Migrate_ToAnInactiveVcpu_IsNotOffered_UntilItsBringUp()
+    {
+        var m = Build(
+            "kvm-pf-int",
+            [Kernel("offline", 1, Op(MicroOp.Cli), Op(MicroOp.ApfDisable), Op(MicroOp.Sti)), Spinner("b", TaskMode.User, 0), Spinner("c", TaskMode.User, 0)],
+            absentCount: 1,
+            vcpus: 2,
+            bounds: ExternalBounds.None with { Migrations = 1, Inits = 1 });
+        var s = new Script(m);
+        s.Do(ActionKind.Step, 0);
+        const int c = 4;
+        Assert.True(s.IsEnabled(ActionKind.Migrate, 1, c));
+
+        s.StepTo(MicroOp.ApfDisable, vcpu: 1);
+        s.Do(ActionKind.Step, 1);
+        Assert.False(s.IsEnabled(ActionKind.Migrate, 1, c));
+
+        s.StepUntil(ModelEventKind.TaskExited, vcpu: 1);
+        s.Do(ActionKind.Init, 1);
+        Assert.Equal(0, m.Vcpu(1).Inactive);
+        Assert.True(s.IsEnabled(ActionKind.Migrate, 1, c));
+    }
+
+    /// <summary>
     /// kvm_async_pf_task_wait (5.7, arch/x86/kernel/kvm.c; replaced by 6bca69ada4bc) halts when
     /// <c>is_idle_task(current) || (IS_ENABLED(CONFIG_PREEMPT_COUNT) ? preempt_count() > 1 ||
     /// rcu_preempt_depth() : interrupt_kernel)</c>, with the bucket's raw spinlock the one count it
