@@ -52,4 +52,26 @@ public sealed class DocShellTests
             Directory.Delete(directory, recursive: true);
         }
     }
+
+    [Theory]
+    [InlineData(false, "took 2.5 s")]
+    [InlineData(true, "took 1.5 s")]
+    public void A_measured_block_keeps_its_run_unless_remeasured(bool remeasure, string kept)
+    {
+        var directory = Directory.CreateTempSubdirectory("vexlab-docshell-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(directory, "docs"));
+            File.WriteAllLines(Path.Combine(directory, "README.md"), ["<!-- docs-check: measured -->", "```", "$ echo took 1.5 s", "took 2.5 s", "```"]);
+
+            var report = new DocsRun(directory) { Update = true, Remeasure = remeasure }.Run(["README.md"]);
+
+            Assert.Empty(report.Mismatches);
+            Assert.Equal(kept, File.ReadAllLines(Path.Combine(directory, "README.md"))[3]);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }

@@ -66,6 +66,12 @@ public sealed class DocsRun
     /// <summary>Rewrite pasted outputs that differ, and refresh docs/img/ from the images the commands write.</summary>
     public bool Update { get; init; }
 
+    /// <summary>
+    /// With <see cref="Update"/>: a <c>measured</c> block that runs whole takes this run's numbers even where its shape
+    /// matches (a measured block otherwise keeps the run it was pasted from), for when what it measures changed.
+    /// </summary>
+    public bool Remeasure { get; init; }
+
     /// <summary>Progress for people (one line per command), or null.</summary>
     public TextWriter? Log { get; init; }
 
@@ -153,7 +159,9 @@ public sealed class DocsRun
                             mismatches.Add(new DocMismatch(file, command.LineNumber + 1, line, command.Expected, actual, block.Mode));
                         }
 
-                        outputs.Add(quick is null ? OutputMatch.Update(command.Expected, actual, block.Mode) : command.Expected);
+                        outputs.Add(quick is not null ? command.Expected
+                            : Remeasure && block.Mode.HasFlag(BlockMode.Measured) ? OutputMatch.Update(command.Expected, actual, block.Mode, replace: true)
+                            : OutputMatch.Update(command.Expected, actual, block.Mode));
                     }
 
                     if (missing is not null)

@@ -73,11 +73,12 @@ public static partial class OutputMatch
     /// <summary>
     /// What the docs should paste for <paramref name="actual"/>: the pasted text itself when it
     /// matches, else the actual output cut the way the pasted excerpt is cut (the same number of
-    /// opening and closing lines around each <c>...</c>).
+    /// opening and closing lines around each <c>...</c>). With <paramref name="replace"/>, the actual output even
+    /// where it matches (a measured block remeasured).
     /// </summary>
-    public static List<string> Update(IReadOnlyList<string> expected, IReadOnlyList<string> actual, BlockMode mode)
+    public static List<string> Update(IReadOnlyList<string> expected, IReadOnlyList<string> actual, BlockMode mode, bool replace = false)
     {
-        if (Matches(expected, actual, mode))
+        if (!replace && Matches(expected, actual, mode))
         {
             return [.. expected];
         }

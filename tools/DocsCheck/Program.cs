@@ -1,21 +1,21 @@
 using System.Globalization;
 using Vexlab.DocsCheck;
 
-// dotnet run --project tools/DocsCheck -c Release -- [--update] [--slow] [--quiet] [--prose] [FILE.md ...]
+// dotnet run --project tools/DocsCheck -c Release -- [--update [--remeasure]] [--slow] [--quiet] [--prose] [FILE.md ...]
 // --prose: only the prose-number check (no command runs).
 var update = args.Contains("--update");
 var proseOnly = args.Contains("--prose");
 var slow = args.Contains("--slow");
 var quiet = args.Contains("--quiet");
-var unknown = args.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a is not ("--update" or "--slow" or "--quiet" or "--prose")).ToList();
+var unknown = args.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a is not ("--update" or "--remeasure" or "--slow" or "--quiet" or "--prose")).ToList();
 if (unknown.Count > 0)
 {
-    Console.Error.WriteLine($"DocsCheck: unknown option {unknown[0]}; usage: DocsCheck [--update] [--slow] [--quiet] [--prose] [FILE.md ...]");
+    Console.Error.WriteLine($"DocsCheck: unknown option {unknown[0]}; usage: DocsCheck [--update [--remeasure]] [--slow] [--quiet] [--prose] [FILE.md ...]");
     return 2;
 }
 
 var root = DocsRun.FindRoot(Environment.CurrentDirectory);
-var run = new DocsRun(root) { Update = update, Slow = slow, Log = quiet ? null : Console.Error };
+var run = new DocsRun(root) { Update = update, Remeasure = update && args.Contains("--remeasure"), Slow = slow, Log = quiet ? null : Console.Error };
 var files = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal))
     .Select(a => Path.GetRelativePath(root, Path.GetFullPath(a)))
     .ToList();
