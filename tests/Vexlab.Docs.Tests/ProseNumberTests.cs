@@ -68,7 +68,7 @@ public sealed class ProseNumberTests
     [InlineData("docs/checking.md", "stores 49,052:", "stores 49,053:", "49,053")]
     [InlineData("docs/checking.md", "| sym3 | ve | 330,955 |", "| sym3 | ve | 330,959 |", "330,959")]
     [InlineData("docs/checking.md", "| race | 63,958 | 24,441 |", "| race | 63,958 | 24,341 |", "24,341")]
-    [InlineData("docs/checking.md", "after 4,015,320 states", "after 4,015,000 states", "4,015,000")]
+    [InlineData("docs/checking.md", "after 4,015,303 states", "after 4,015,000 states", "4,015,000")]
     public void A_number_edited_by_hand_in_a_docs_prose_fails(string file, string written, string edited, string number)
     {
         var lines = File.ReadAllText(Path.Combine(Root, file)).Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
