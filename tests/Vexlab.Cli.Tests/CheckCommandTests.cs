@@ -1,5 +1,5 @@
-using System.Text.Json.Nodes;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Vexlab.Checking.Engine;
 using Vexlab.Cli.Commands;
 
@@ -111,23 +111,10 @@ public sealed class CheckCommandTests
     [InlineData(Verdict.Violation, 1)]
     public void Liveness_beyond_the_memory_bound_exits_three_unless_a_violation_was_found(Verdict verdict, int exit)
     {
-        var result = new CheckResult
+        var result = SmallResult(verdict, StopReason.Exhausted) with
         {
-            Verdict = verdict,
-            StopReason = StopReason.Exhausted,
-            States = 10,
-            Transitions = 20,
-            Depth = 3,
-            BytesPerState = 16,
-            FrontierPeakBytes = 0,
-            FrontierSpilledBytes = 0,
-            FingerprintBits = 64,
-            CollisionProbability = 0,
-            Coverage = [],
-            Violations = [],
             LivenessIncomplete = true,
             Notes = ["liveness incomplete: the fair-cycle search does not fit in MaxMemoryBytes"],
-            Elapsed = TimeSpan.Zero,
         };
 
         Assert.Equal(exit, CheckCommand.ExitCode(result));
@@ -148,25 +135,7 @@ public sealed class CheckCommandTests
     [InlineData(StopReason.TimeLimit, null, "TimeLimit", "vexlab: stopped at --time-limit; checkpoint in cp: run the same command with --resume cp and a longer --time-limit (or none) to continue")]
     public void The_stop_advice_and_reason_name_the_cause(StopReason reason, string? signal, string name, string advice)
     {
-        var result = new CheckResult
-        {
-            Verdict = Verdict.Incomplete,
-            StopReason = reason,
-            States = 10,
-            Transitions = 20,
-            Depth = 3,
-            BytesPerState = 16,
-            FrontierPeakBytes = 0,
-            FrontierSpilledBytes = 0,
-            FingerprintBits = 64,
-            CollisionProbability = 0,
-            Coverage = [],
-            Violations = [],
-            LivenessIncomplete = false,
-            Notes = [],
-            Elapsed = TimeSpan.Zero,
-            Checkpoint = "cp",
-        };
+        var result = SmallResult(Verdict.Incomplete, reason) with { Checkpoint = "cp" };
         var written = new StringWriter();
         CheckCommand.WriteStopAdvice(written, result, signal);
         Assert.Equal(advice + Environment.NewLine, written.ToString());
@@ -448,4 +417,24 @@ public sealed class CheckCommandTests
         Assert.Contains("\n\n- not KVM on x86: host.apf.ready_target=any (wake-race", matrix.Stdout, StringComparison.Ordinal);
         Assert.Contains("- not KVM on x86: host.apf.token_id_bits=2 (token-wrap, truncate", matrix.Stdout, StringComparison.Ordinal);
     }
+
+    /// <summary>A ten-state result with nothing found, to test what the command says of it.</summary>
+    private static CheckResult SmallResult(Verdict verdict, StopReason reason) => new()
+    {
+        Verdict = verdict,
+        StopReason = reason,
+        States = 10,
+        Transitions = 20,
+        Depth = 3,
+        BytesPerState = 16,
+        FrontierPeakBytes = 0,
+        FrontierSpilledBytes = 0,
+        FingerprintBits = 64,
+        CollisionProbability = 0,
+        Coverage = [],
+        Violations = [],
+        LivenessIncomplete = false,
+        Notes = [],
+        Elapsed = TimeSpan.Zero,
+    };
 }
