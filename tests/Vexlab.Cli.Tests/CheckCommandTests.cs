@@ -283,6 +283,29 @@ public sealed class CheckCommandTests
             using var doc = JsonDocument.Parse(File.ReadAllText(file));
             Assert.Equal("entry-window", doc.RootElement.GetProperty("model").GetString());
             Assert.True(doc.RootElement.GetProperty("actions").GetArrayLength() > 0);
+
+            // Its seed beside its replay line: the exhaustive search has none.
+            Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("seed").ValueKind);
+            Assert.StartsWith("vexlab check --builtin entry-window", doc.RootElement.GetProperty("replay").GetString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>A swarm's counterexample file carries the swarm's seed, the number its replay line names.</summary>
+    [Fact]
+    public void A_swarm_counterexample_file_carries_the_swarm_seed()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"vexlab-swarm-trace-{Environment.ProcessId}.json");
+        try
+        {
+            var r = CliRunner.Run("check", "--builtin", "truncate", "--protocol", "kvm-pf", "--swarm", "--seed", "7", "--members", "2", "--max-states", "50000", "--trace", file);
+            Assert.Equal(1, r.ExitCode);
+            using var doc = JsonDocument.Parse(File.ReadAllText(file));
+            Assert.Equal(7UL, doc.RootElement.GetProperty("seed").GetUInt64());
+            Assert.Contains("--seed 7", doc.RootElement.GetProperty("replay").GetString(), StringComparison.Ordinal);
         }
         finally
         {

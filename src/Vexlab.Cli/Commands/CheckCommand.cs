@@ -816,8 +816,12 @@ public static class CheckCommand
     private static void WriteTrace(CliContext context, string file, ModelCheckResult outcome, DescribedViolation v) =>
         WriteTrace(context, file, outcome.Request, outcome.Config, v);
 
-    /// <summary>Writes <paramref name="v"/> as a counterexample file that <c>vexlab replay</c> runs.</summary>
-    internal static void WriteTrace(CliContext context, string file, CheckRequest request, MachineConfig config, DescribedViolation v)
+    /// <summary>
+    /// Writes <paramref name="v"/> as a counterexample file that <c>vexlab replay</c> runs, with the seed of the search
+    /// that found it beside its replay line (<paramref name="seed"/>: a swarm's; null for the exhaustive search, which
+    /// draws nothing at random).
+    /// </summary>
+    internal static void WriteTrace(CliContext context, string file, CheckRequest request, MachineConfig config, DescribedViolation v, ulong? seed = null)
     {
         var doc = ResultDocument.Create();
         doc["model"] = request.Model;
@@ -835,6 +839,7 @@ public static class CheckCommand
         doc["kind"] = v.Violation.Kind == ViolationKind.Lasso ? "lasso" : "safety";
         doc["loop_start"] = v.Violation.Kind == ViolationKind.Lasso ? v.Violation.LoopStart : null;
         doc["actions"] = new JsonArray([.. v.Violation.Actions.Select(a => (JsonNode)(uint)a)]);
+        doc["seed"] = seed;
         doc["replay"] = v.Replay;
         ResultDocument.Write(context, new JsonTarget(true, file), doc);
     }

@@ -103,7 +103,7 @@ internal static partial class CheckSwarm
         ResultDocument.Write(context, target, doc);
         if (traceFile is not null && first is not null)
         {
-            CheckCommand.WriteTrace(context, traceFile, request, system.Config, first);
+            CheckCommand.WriteTrace(context, traceFile, request, system.Config, first, options.Seed);
         }
         else if (traceFile is not null)
         {
