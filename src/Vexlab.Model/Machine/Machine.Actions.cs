@@ -440,11 +440,7 @@ public sealed partial class Machine
         ref var cpu = ref VcpuRef(v);
         sink.On(new ModelEvent(ModelEventKind.External, (byte)v, cpu.CurrentTask, (byte)ActionKind.HostExit, 0, -1));
         sink.On(new ModelEvent(ModelEventKind.VmExit, (byte)v, cpu.CurrentTask, (byte)ExitReason.ExternalInterrupt, 0, -1));
-        cpu.Run = RunState.InHost;
-        while (CanDequeue(v, v) && GlobalsRef.Outcome == GuestOutcome.Running)
-        {
-            Dequeue(v, v, ref sink);
-        }
+        CheckCompletionsAfterExit(v, ref sink);
     }
 
     private static void Spend(ref byte budget)

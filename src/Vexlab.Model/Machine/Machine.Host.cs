@@ -87,12 +87,7 @@ public sealed partial class Machine
                 // one too, before the next vcpu_enter_guest (as HostExit does). An EPT violation is
                 // fault-like: the access has not happened, so where that check injects a page-ready
                 // #PF the guest takes it first and retries the access after its IRET.
-                cpu.Run = RunState.InHost;
-                while (CanDequeue(v, v) && GlobalsRef.Outcome == GuestOutcome.Running)
-                {
-                    Dequeue(v, v, ref sink);
-                }
-
+                CheckCompletionsAfterExit(v, ref sink);
                 return cpu.Pending == PendingEvent.None;
             }
 
@@ -389,6 +384,20 @@ public sealed partial class Machine
         var t = VcpuRef(v).CurrentTask;
         ref var task = ref TaskRef(t);
         return task.Depth > 0 && FrameRef(t, task.Depth - 1).User == 1;
+    }
+
+    /// <summary>
+    /// 5.7's vcpu_run after an exit it handled: the vCPU is in the host, and kvm_check_async_pf_completion dequeues
+    /// while its loop's test (<see cref="CanDequeue"/>) holds, before the next vcpu_enter_guest.
+    /// </summary>
+    private void CheckCompletionsAfterExit<TSink>(int v, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        VcpuRef(v).Run = RunState.InHost;
+        while (CanDequeue(v, v) && GlobalsRef.Outcome == GuestOutcome.Running)
+        {
+            Dequeue(v, v, ref sink);
+        }
     }
 
     /// <summary>One iteration of kvm_check_async_pf_completion: ready (prefault) and present (notify, un-halt).</summary>
