@@ -6,6 +6,7 @@ using Spectre.Console;
 using Vexlab.Cli.Infrastructure;
 using Vexlab.Model.Configuration;
 using Vexlab.Model.Protocols;
+using Vexlab.Results.Reports;
 using Vexlab.Scenarios.Documents;
 using Vexlab.Scenarios.Files;
 using Vexlab.Simulation.Driver;
@@ -1144,9 +1145,7 @@ public static class SimulateCommands
         // entry's totals read as if over the first entry's span.
         var shortest = everyRun.Min(r => r.SimulatedNs);
         var longest = everyRun.Max(r => r.SimulatedNs);
-        var spans = shortest == longest
-            ? string.Create(Inv, $"{shortest / 1e6:F1} ms simulated")
-            : string.Create(Inv, $"{shortest / 1e6:F1} to {longest / 1e6:F1} ms simulated (the entries' spans differ: row simulated)");
+        var spans = SimulatedSpans.Heading(shortest, longest);
 
         // The heading is a line of its own: a table title wraps when it is wider than the table.
         console.WriteLine(string.Create(Inv,

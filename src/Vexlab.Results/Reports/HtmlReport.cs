@@ -100,11 +100,7 @@ public static partial class HtmlReport
             _ => $"sweep store ({runs} {(runs == 1 ? "run" : "runs")}, means per entry)",
         };
         var seeds = first.Seeds.Count == 1 ? $"seed {first.Seeds[0]}" : $"{first.Seeds.Count} seeds";
-        var shortest = set.Entries.Min(e => e.SimulatedNs);
-        var longest = set.Entries.Max(e => e.SimulatedNs);
-        var spans = shortest == longest
-            ? string.Create(Inv, $"{shortest / 1e6:F1} ms simulated")
-            : string.Create(Inv, $"{shortest / 1e6:F1} to {longest / 1e6:F1} ms simulated (the entries' spans differ: row simulated)");
+        var spans = SimulatedSpans.Heading(set.Entries.Min(e => e.SimulatedNs), set.Entries.Max(e => e.SimulatedNs));
         return string.Create(Inv, $"{Path.GetFileName(set.Path)} from {source}; scenario {first.Scenario}, {spans}, {seeds}; vexlab {version}");
     }
 
