@@ -148,9 +148,28 @@ public sealed record InvariantComparison(InvariantField Field, int Vcpu, Invaria
 /// <summary>A model read from a YAML model file: the workload, pages, bounds, knobs and user invariants.</summary>
 public sealed class ModelFile
 {
+    /// <summary>
+    /// The ops a program writes as one word, with the micro-op each is: one table that reading a program
+    /// (<see cref="ReadOp"/>) and writing one (<see cref="OpText"/>) both use, so the two cannot disagree.
+    /// </summary>
+    private static readonly (string Word, MicroOp Op)[] s_simpleOps =
+    [
+        ("syscall", MicroOp.SyscallEnter),
+        ("sysret", MicroOp.SyscallExit),
+        ("cli", MicroOp.Cli),
+        ("sti", MicroOp.Sti),
+        ("compute", MicroOp.Compute),
+        ("preempt-off", MicroOp.PreemptOff),
+        ("preempt-on", MicroOp.PreemptOn),
+        ("rcu-lock", MicroOp.RcuLock),
+        ("rcu-unlock", MicroOp.RcuUnlock),
+        ("yield", MicroOp.Yield),
+        ("lapic-enable", MicroOp.LapicEnable),
+        ("apf-disable", MicroOp.ApfDisable),
+    ];
+
     /// <summary>A program's ops, as a file writes them.</summary>
-    private static readonly string[] s_ops =
-        ["touch", "ktouch", "syscall", "sysret", "cli", "sti", "compute", "preempt-off", "preempt-on", "rcu-lock", "rcu-unlock", "yield", "lapic-enable", "apf-disable"];
+    private static readonly string[] s_ops = ["touch", "ktouch", .. s_simpleOps.Select(o => o.Word)];
 
     private static readonly string[] s_keys =
         ["name", "vcpus", "pages", "host_absent", "guest_absent", "dax", "nmi_touch_page", "nmi_vcpu", "bounds", "knobs", "tasks", "invariants"];
@@ -467,22 +486,16 @@ public sealed class ModelFile
             return new Instr(op == "touch" ? MicroOp.Touch : MicroOp.KTouch, flags, (ushort)page);
         }
 
-        MicroOp? simple = op switch
+        MicroOp? simple = null;
+        foreach (var (word, micro) in s_simpleOps)
         {
-            "syscall" => MicroOp.SyscallEnter,
-            "sysret" => MicroOp.SyscallExit,
-            "cli" => MicroOp.Cli,
-            "sti" => MicroOp.Sti,
-            "compute" => MicroOp.Compute,
-            "preempt-off" => MicroOp.PreemptOff,
-            "preempt-on" => MicroOp.PreemptOn,
-            "rcu-lock" => MicroOp.RcuLock,
-            "rcu-unlock" => MicroOp.RcuUnlock,
-            "yield" => MicroOp.Yield,
-            "lapic-enable" => MicroOp.LapicEnable,
-            "apf-disable" => MicroOp.ApfDisable,
-            _ => null,
-        };
+            if (word == op)
+            {
+                simple = micro;
+                break;
+            }
+        }
+
         if (simple is null)
         {
             throw node.Error(NearestName.Unknown("op", op, s_ops));
@@ -528,23 +541,18 @@ public sealed class ModelFile
             return (ins.A & TouchFlags.Fixup) != 0 ? "ktouch " + page : $"ktouch {page} nofixup";
         }
 
-        var word = ins.A == 0 && ins.B == 0 ? ins.Op switch
+        if (ins.A == 0 && ins.B == 0)
         {
-            MicroOp.SyscallEnter => "syscall",
-            MicroOp.SyscallExit => "sysret",
-            MicroOp.Cli => "cli",
-            MicroOp.Sti => "sti",
-            MicroOp.Compute => "compute",
-            MicroOp.PreemptOff => "preempt-off",
-            MicroOp.PreemptOn => "preempt-on",
-            MicroOp.RcuLock => "rcu-lock",
-            MicroOp.RcuUnlock => "rcu-unlock",
-            MicroOp.Yield => "yield",
-            MicroOp.LapicEnable => "lapic-enable",
-            MicroOp.ApfDisable => "apf-disable",
-            _ => null,
-        } : null;
-        return word ?? ins.ToString();
+            foreach (var (word, micro) in s_simpleOps)
+            {
+                if (micro == ins.Op)
+                {
+                    return word;
+                }
+            }
+        }
+
+        return ins.ToString();
     }
 
     /// <summary>A task's mode as a model file writes it: <c>user</c> or <c>kernel</c>.</summary>
