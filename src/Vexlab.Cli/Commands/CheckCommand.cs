@@ -47,7 +47,7 @@ public static class CheckCommand
         var shard = new Option<string?>("--shard") { Description = "With --swarm: run only shard I of N of the members (I from 1 to N), as sweep run does", HelpName = "I/N" };
         var swarmMember = new Option<int?>("--swarm-member") { Description = "With --swarm: run only member K (a counterexample's replay line names it)", HelpName = "K" };
         var swarmMerge = new Option<string[]>("--swarm-merge") { Description = "Join the JSON results of a swarm's shards (check --swarm --shard I/N --json FILE): shortest counterexamples, coverage; a set with members missing is refused", HelpName = "FILE", AllowMultipleArgumentsPerToken = true };
-        var allowPartial = new Option<bool>("--allow-partial") { Description = "With --swarm-merge: merge even when members of the swarm are missing (a shard not given or unfinished); the result is then incomplete unless its shards found a violation" };
+        var allowPartial = new Option<bool>("--allow-partial") { Description = "With --swarm-merge: merge even when members of the swarm are missing (a shard not given or unfinished); its verdict is then what the shards show: a violation they found, a pass only where one of their members explored every reachable state, else incomplete" };
         var json = JsonTarget.CreateOption();
         var wide = TerminalWidth.CreateOption();
         var command = new Command("check", "Exhaustively check a built-in model or a model file under a protocol");
