@@ -543,8 +543,7 @@ public sealed partial class Simulator
             return;
         }
 
-        var check = new MachineAction(ActionKind.HostExit, (byte)v, 0);
-        if (_hltInGuest && _m.Vcpu(v).Run == RunState.GuestHalt && _m.IsEnabled(check))
+        if (CheckCompletionsOfHaltedInGuest(v, KvmTracepoints.LocalTimerExitInterruptionInfo))
         {
             // A vCPU halted in the guest (host.hlt_in_guest, KVM_X86_DISABLE_EXITS_HLT) is in guest mode: the tick exits
             // it, and under the 5.7 host (kvm-pf) vcpu_run calls kvm_check_async_pf_completion after that
@@ -554,7 +553,6 @@ public sealed partial class Simulator
             // entry injects the page-ready. Without this the host tick's exit dequeued nothing, and with NO_HZ_IDLE
             // stopping the idle vCPU's own tick nothing else ever did: two tasks faulting on two such vCPUs took 2
             // faults in 100 ms and never had a page-ready.
-            Apply(check);
             var exitCost = _stepCost;
             ScheduleVcpu(v, _now + Math.Max(exitCost, 1));
             AfterApply(-1);
@@ -1436,9 +1434,18 @@ public sealed partial class Simulator
         var tick = new MachineAction(ActionKind.HostTick, (byte)v, 0);
         if (_m.IsEnabled(tick))
         {
-            _tracepoints.ModelExternalInterruptInfo = intrInfo;
-            Apply(tick);
-            _tracepoints.ModelExternalInterruptInfo = KvmTracepoints.LocalTimerExitInterruptionInfo;
+            ApplyExternalExit(tick, intrInfo);
+            _preemptExit[v] = _stepCost;
+            return;
+        }
+
+        if (CheckCompletionsOfHaltedInGuest(v, intrInfo))
+        {
+            // As at the tick's exit of a vCPU halted in the guest (HostTick): 5.7's vcpu_run runs kvm_check_async_pf_completion
+            // after vcpu_enter_guest returns and before its need_resched() test calls cond_resched, so the page-ready is
+            // dequeued before the thread gives up the pCPU. Its entry, which injects it, is the step held until the thread
+            // runs again (Suspend keeps a step due now as a zero delay; Resume adds the exit's cost before it).
+            ScheduleVcpu(v, _now);
             _preemptExit[v] = _stepCost;
             return;
         }
@@ -1446,6 +1453,35 @@ public sealed partial class Simulator
         _metrics.Counters.RecordExit(Metrics.ExitReason.ExternalInterrupt, _c.SimpleExit);
         _tracepoints.ExternalInterruptExit(v, _now, intrInfo);
         _preemptExit[v] = _c.SimpleExit;
+    }
+
+    /// <summary>
+    /// Applies the model's host exit <paramref name="exit"/> (a tick, or a completion check), whose EXTERNAL_INTERRUPT
+    /// exit the trace reports with <paramref name="intrInfo"/>: the model knows an external interrupt exits, the
+    /// driver knows which interrupt it was.
+    /// </summary>
+    private void ApplyExternalExit(MachineAction exit, uint intrInfo)
+    {
+        _tracepoints.ModelExternalInterruptInfo = intrInfo;
+        Apply(exit);
+        _tracepoints.ModelExternalInterruptInfo = KvmTracepoints.LocalTimerExitInterruptionInfo;
+    }
+
+    /// <summary>
+    /// Under the 5.7 host (kvm-pf), an exit of vCPU <paramref name="v"/> while it is halted in the guest (host.hlt_in_guest)
+    /// runs kvm_check_async_pf_completion: the model's <see cref="ActionKind.HostExit"/>, applied when it would dequeue.
+    /// Returns whether it was; the exit's cost is then <c>_stepCost</c>, and the vCPU's entry is the caller's to schedule.
+    /// </summary>
+    private bool CheckCompletionsOfHaltedInGuest(int v, uint intrInfo)
+    {
+        var check = new MachineAction(ActionKind.HostExit, (byte)v, 0);
+        if (!_hltInGuest || _m.Vcpu(v).Run != RunState.GuestHalt || !_m.IsEnabled(check))
+        {
+            return false;
+        }
+
+        ApplyExternalExit(check, intrInfo);
+        return true;
     }
 
     /// <summary>

@@ -446,4 +446,29 @@ public class HostTickLawTests
             }
         }
     }
+
+    /// <summary>
+    /// The same two vCPUs sharing one pCPU (host.pcpus=1): a vCPU halted in the guest keeps the pCPU (it never exits for
+    /// HLT) until its slice ends at a host tick, whose EXTERNAL_INTERRUPT exit is the preemption's. 5.7's vcpu_run calls
+    /// kvm_check_async_pf_completion after that vcpu_enter_guest and before cond_resched, so the completion is dequeued
+    /// before the switch, and injected when the vCPU runs again. At 250 Hz every tick ended a slice (slice 4 ms), the
+    /// preemption's exit dequeued nothing, and the vCPUs were stuck from the first slice on: 4 faults and 2 page-ready
+    /// in 100 ms. Now each vCPU takes a fault in each slice it gets (about 25 in all), every fault but those in flight
+    /// completes, and none waits more than three slices: its own, the other vCPU's, and the one it is injected in.
+    /// </summary>
+    [Theory]
+    [InlineData("250")]
+    [InlineData("1000")]
+    public void UnderKvmPf_AVcpuHaltedInTheGuest_OnASharedPcpu_TakesItsPageReadyAtTheSliceEnd(string hz)
+    {
+        var r = ScenarioRuns.Run(FaultingOnTwoVcpus, "kvm-pf", "host.hlt_in_guest=true", "host.pcpus=1", "host.memory_limit=64MiB", $"host.hz={hz}");
+        const long Slice = 4_000_000;
+        var notPresent = r.Counters.Injections[InjectionKind.ApfNotPresent];
+        var ready = r.Counters.Injections[InjectionKind.ApfReady];
+        Assert.InRange(notPresent, r.SimulatedNs / Slice - 2, 2 * r.SimulatedNs / Slice * 4);
+        Assert.InRange(ready, notPresent - 2, notPresent);
+        Assert.Equal(0, r.Counters.Exits[ExitReason.Hlt]);
+        Assert.True(r.FaultLatency.Max <= (3 * Slice) + 1_000_000, $"fault max {r.FaultLatency.Max} ns");
+        Assert.All(r.Tasks, t => Assert.True(t.WorkDone >= r.SimulatedNs / Slice / 2 - 2, $"{t.Name}: {t.WorkDone} passes"));
+    }
 }
