@@ -141,7 +141,7 @@ public sealed partial class Machine
         {
             // apf_reason is guest memory, which neither INIT nor kvm_pv_disable_apf touches: a token the
             // host wrote in kvm_cpu_down_prepare's interrupts-off window, before MSR_KVM_ASYNC_PF_EN was
-            // cleared, is still there, and sysvec_kvm_asyncpf_interrupt skipped it (async_pf_enabled was
+            // cleared, is still there, and sysvec_kvm_asyncpf_interrupt skipped it (apf_reason.enabled was
             // false). kvm_guest_cpu_init does not clear it, so apf_pageready_slot_free() stays false and
             // kvm_arch_can_dequeue_async_page_present() holds back the wake-all and every later page-ready.
             if (_guest.ClearTokenAtInit)

@@ -86,7 +86,7 @@ public sealed class KernelPathVerdictTests
     /// <summary>
     /// A token left by CPU offline (docs/examples/cpu-offline-online.yaml): a page-ready written in
     /// kvm_cpu_down_prepare's interrupts-off window stays in apf_reason.token, because
-    /// sysvec_kvm_asyncpf_interrupt skips it once async_pf_enabled is false and neither INIT nor
+    /// sysvec_kvm_asyncpf_interrupt skips it once apf_reason.enabled is false and neither INIT nor
     /// kvm_guest_cpu_init clears it. After the CPU comes back, apf_pageready_slot_free() is false for
     /// good: kvm_arch_can_dequeue_async_page_present() holds back the wake-all and the page-ready of the
     /// next task to fault there, which waits forever, while kvm_vcpu_has_events() (the done list is not
