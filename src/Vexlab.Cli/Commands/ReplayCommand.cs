@@ -117,7 +117,7 @@ public static class ReplayCommand
                 line.Append(" --set ").Append(ScenarioRunner.FileArgument(key + "=" + value));
             }
 
-            context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"vexlab: seed {settings.Seed}; replay: {line}"));
+            ReplayLine.Write(context.Error, null, ReplayLine.Seed(settings.Seed), line.ToString());
             var replay = RunReplay(setup, [.. trace.Actions], claim, stepNames, parse.GetValue(output), traceFormat, config.Vcpus);
             var w = context.HumanWriter(target);
             w.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -105,7 +105,7 @@ public static class SimulateCommands
 
             var target = JsonTarget.From(parse, json);
             DistinctFiles.Require([("scenario FILE", parse.GetValue(options.File))], [("--json", target.Path), ("--trace", parse.GetValue(trace)), ("--timeline", timelinePath)]);
-            context.Error.WriteLine($"vexlab: seed {prepared.Setup.Seed}; replay: {prepared.Replay}");
+            ReplayLine.Write(context.Error, null, ReplayLine.Seed(prepared.Setup.Seed), prepared.Replay);
             var tracePath = parse.GetValue(trace);
             ITraceSink? sink = null;
             OutputFile? output = null;
@@ -342,8 +342,8 @@ public static class SimulateCommands
             // One replay line per entry: each entry is its own run (protocol, knobs, seed).
             foreach (var runs in all)
             {
-                var seedsText = n > 1 ? string.Create(Inv, $"seeds {runs[0].Run.Setup.Seed}..{runs[^1].Run.Setup.Seed} (this replays seed {runs[0].Run.Setup.Seed})") : string.Create(Inv, $"seed {runs[0].Run.Setup.Seed}");
-                context.Error.WriteLine($"vexlab: {runs[0].Run.Variant}: {seedsText}; replay: {runs[0].Run.Replay}");
+                var seedsText = n > 1 ? string.Create(Inv, $"seeds {runs[0].Run.Setup.Seed}..{runs[^1].Run.Setup.Seed} (this replays seed {runs[0].Run.Setup.Seed})") : ReplayLine.Seed(runs[0].Run.Setup.Seed);
+                ReplayLine.Write(context.Error, runs[0].Run.Variant, seedsText, runs[0].Run.Replay);
             }
 
             var human = context.Human(target);
