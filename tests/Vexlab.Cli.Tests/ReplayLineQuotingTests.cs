@@ -36,8 +36,9 @@ public sealed class ReplayLineQuotingTests : IDisposable
         File.Copy(Path.Combine(RepositoryRoot.Path, "docs", "examples", "two-faults.yaml"), path);
         var result = CliRunner.Run("check", path, "--protocol", "kvm-pf-int", "--property", "one-sleeper");
         Assert.Equal(1, result.ExitCode);
-        var replay = Assert.Single(result.Stdout.Split('\n'), l => l.StartsWith("replay: ", StringComparison.Ordinal));
-        Assert.Equal(["check", path, "--protocol", "kvm-pf-int", "--property", "one-sleeper"], Words(replay["replay: vexlab ".Length..]));
+        const string prefix = "vexlab: one-sleeper: replay: vexlab ";
+        var replay = Assert.Single(result.Stderr.Split('\n'), l => l.StartsWith(prefix, StringComparison.Ordinal));
+        Assert.Equal(["check", path, "--protocol", "kvm-pf-int", "--property", "one-sleeper"], Words(replay[prefix.Length..]));
     }
 
     /// <summary>The words bash makes of <paramref name="line"/>, NUL-separated by printf.</summary>

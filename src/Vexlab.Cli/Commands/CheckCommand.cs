@@ -336,6 +336,7 @@ public static class CheckCommand
             }
 
             WriteHuman(context.HumanWriter(target), outcome, signal);
+            WriteReplayLines(context.Error, outcome);
             WriteStopAdvice(context.Error, outcome.Result, signal);
             ResultDocument.Write(context, target, BuildDocument(outcome, ModelCheck.ReplayCheck(request, ResultFlags(options)), signal));
             if (parse.GetValue(trace) is { } traceFile)
@@ -605,7 +606,18 @@ public static class CheckCommand
             var kind = v.Violation.Kind == ViolationKind.Lasso ? "lasso" : "safety";
             w.WriteLine(string.Create(inv, $"VIOLATION {v.Violation.Property} ({kind}, {v.Steps.Count} steps)"));
             TraceDescriber.Write(w, v.Steps, v.Violation.Kind == ViolationKind.Lasso ? v.Violation.LoopStart : -1);
-            w.WriteLine("replay: " + v.Replay);
+        }
+    }
+
+    /// <summary>
+    /// One replay line per counterexample, on stderr as run's and compare's: standard output holds the report or the
+    /// JSON document alone. The exhaustive search has no seed to give.
+    /// </summary>
+    private static void WriteReplayLines(TextWriter error, ModelCheckResult outcome)
+    {
+        foreach (var v in outcome.Violations)
+        {
+            ReplayLine.Write(error, v.Violation.Property, null, v.Replay);
         }
     }
 

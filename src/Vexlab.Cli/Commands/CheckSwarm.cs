@@ -100,6 +100,7 @@ internal static partial class CheckSwarm
         };
         Fill(doc, result, violations);
         WriteHuman(context.HumanWriter(target), doc, result);
+        WriteReplayLines(context.Error, doc);
         ResultDocument.Write(context, target, doc);
         if (traceFile is not null && first is not null)
         {
@@ -208,6 +209,7 @@ internal static partial class CheckSwarm
         }
 
         WriteHuman(context.HumanWriter(target), outDoc, merged);
+        WriteReplayLines(context.Error, outDoc);
         ResultDocument.Write(context, target, outDoc);
         return Exit(merged);
     }
@@ -283,7 +285,19 @@ internal static partial class CheckSwarm
         {
             w.WriteLine();
             w.WriteLine(string.Create(inv, $"VIOLATION {v!["property"]} (safety, {v["trace"]!.AsArray().Count} steps, member {v["member"]})"));
-            w.WriteLine("replay: " + v["replay"]);
+        }
+    }
+
+    /// <summary>
+    /// One replay line per counterexample, on stderr as run's and compare's (standard output holds the report or the
+    /// JSON document alone): the property and member it reruns, and the swarm's seed, which the command carries.
+    /// </summary>
+    private static void WriteReplayLines(TextWriter error, JsonObject doc)
+    {
+        var seed = ReplayLine.Seed(doc["seed"]!.GetValue<ulong>());
+        foreach (var v in doc["violations"]!.AsArray())
+        {
+            ReplayLine.Write(error, string.Create(CultureInfo.InvariantCulture, $"{v!["property"]} (member {v["member"]})"), seed, v["replay"]!.GetValue<string>());
         }
     }
 
