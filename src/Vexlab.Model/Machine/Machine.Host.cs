@@ -667,6 +667,7 @@ public sealed partial class Machine
     {
         ref var cpu = ref VcpuRef(v);
         cpu.Inactive = 1;
+        PushFromInactive(v, ref sink);
         if (!_host.PvApf || cpu.ApfEnabled == 0)
         {
             return;

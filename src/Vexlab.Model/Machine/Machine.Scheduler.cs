@@ -345,8 +345,43 @@ public sealed partial class Machine
         where TSink : IModelEventSink
     {
         Spend(ref GlobalsRef.MigrateBudget);
-        ref var task = ref TaskRef(t);
         sink.On(new ModelEvent(ModelEventKind.External, (byte)v, (byte)t, (byte)ActionKind.Migrate, 0, -1));
+        Attach(t, v, ref sink);
+    }
+
+    /// <summary>
+    /// balance_push (kernel/sched/core.c, 5.11+; migrate_tasks at sched_cpu_dying before): once sched_cpu_deactivate
+    /// has set it on vCPU <paramref name="v"/>'s runqueue, every task the CPU would pick that is not a per-CPU kthread is
+    /// pushed to an active CPU instead of running (__balance_push_cpu_stop -> select_fallback_rq), so no user task
+    /// queued there runs there again before the CPU comes back. The model takes the push of each runnable user task at
+    /// once, when the CPU goes inactive; not a balancing decision, so no move budget is spent. A task pushed keeps what
+    /// it was doing (a task preempted in the kernel resumes there on its new CPU).
+    /// </summary>
+    private void PushFromInactive<TSink>(int v, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        var to = FallbackVcpu();
+        if (to < 0)
+        {
+            return;
+        }
+
+        for (var t = _vcpus; t < _tasks; t++)
+        {
+            ref var task = ref TaskRef(t);
+            if (task.Vcpu == v && task.Status == TaskPhase.Runnable && VcpuRef(v).CurrentTask != t
+                && task.Depth > 0 && FrameRef(t, 0).User == 1)
+            {
+                Attach(t, to, ref sink);
+            }
+        }
+    }
+
+    /// <summary>attach_task: task <paramref name="t"/> is queued on vCPU <paramref name="v"/>, and check_preempt_curr weighs it there.</summary>
+    private void Attach<TSink>(int t, int v, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var task = ref TaskRef(t);
         task.Vcpu = (byte)v;
         ref var target = ref VcpuRef(v);
         if (IsIdle(target.CurrentTask) || sink.PreemptOnAttach(v, t))

@@ -115,4 +115,23 @@ public sealed class KernelPathVerdictTests
             Assert.Contains(v.Actions, a => MachineAction.Unpack(a) is { Kind: ActionKind.Migrate, Vcpu: 1 });
         }
     }
+
+    /// <summary>
+    /// The #VE design has no CPU-offline path: the wakeup of a fault resolved in the background goes to the vCPU that
+    /// called resolve_ept, and nothing moves it when that vCPU goes offline. Task a, preempted in its #VE handler after the
+    /// hypercall, is pushed to vCPU0 as vCPU1 goes inactive (balance_push) and sleeps there; the host raises the wakeup
+    /// on vCPU1, which is offline, and INIT (kvm_lapic_reset clears the IRR) drops it, so a sleeps for good. KVM's PV
+    /// protocol closed the same hole with kvm_cpu_down_prepare's apf_task_wake_all.
+    /// </summary>
+    [Fact]
+    public void CpuOfflineThenOnline_UnderVe_LosesTheWakeupOfATaskMovedAway()
+    {
+        var file = ModelFile.Load(Path.Combine(Spin.SpinModelTests.RepoRoot(), "docs", "examples", "cpu-offline-online.yaml"));
+        var outcome = ModelCheck.Run(CheckRequest.ForFile(file, "ve", [], ["no-deadlock"]), new CheckerOptions { Workers = 1, TimeLimit = TimeSpan.FromSeconds(120) });
+        Assert.Equal(Verdict.Violation, outcome.Result.Verdict);
+        var actions = outcome.Result.Violations.Single().Actions.Select(MachineAction.Unpack).ToList();
+        var init = actions.FindIndex(a => a is { Kind: ActionKind.Init, Vcpu: 1 });
+        var completion = actions.FindIndex(a => a.Kind == ActionKind.Complete);
+        Assert.InRange(completion, 0, init - 1);
+    }
 }

@@ -112,6 +112,35 @@ public sealed class KernelPathTests
     }
 
     /// <summary>
+    /// balance_push (kernel/sched/core.c; migrate_tasks at sched_cpu_dying before 5.11): once sched_cpu_deactivate set
+    /// it, the going-down CPU runs no task that is not a per-CPU kthread; each is pushed to an active CPU
+    /// (select_fallback_rq) and attached there, which kicks that CPU if it idles. So user task b, queued on vCPU1 behind
+    /// the hotplug path, moves to vCPU0 when vCPU1 goes inactive, and the idle vCPU0 gets a reschedule IPI; kernel
+    /// thread k stays. The model used to leave b queued on vCPU1, where it would have run after the offline path, and
+    /// with b there INIT (which waits for every task of the vCPU to end) never came.
+    /// </summary>
+    [Fact]
+    public void GoingInactive_PushesQueuedUserTasks_ToAnActiveVcpu()
+    {
+        var m = Build(
+            "kvm-pf-int",
+            [Kernel("offline", 1, Op(MicroOp.Cli), Op(MicroOp.ApfDisable), Op(MicroOp.Sti)), Spinner("b", TaskMode.User, 1), Spinner("k", TaskMode.Kernel, 1)],
+            absentCount: 1,
+            vcpus: 2);
+        var s = new Script(m);
+        const int offline = 2, b = 3, k = 4;
+        Assert.Equal(offline, m.Vcpu(1).CurrentTask);
+
+        s.StepTo(MicroOp.ApfDisable, vcpu: 1);
+        Assert.Equal(1, m.Task(b).Vcpu);
+        var disable = s.Do(ActionKind.Step, 1);
+        Assert.Equal(1, m.Vcpu(1).Inactive);
+        Assert.Equal(0, m.Task(b).Vcpu);
+        Assert.Equal(1, m.Task(k).Vcpu);
+        Assert.Contains(disable, e => e.Kind == ModelEventKind.InterruptRaised && e.Vcpu == 0 && e.Aux == (byte)ModelVector.Reschedule);
+    }
+
+    /// <summary>
     /// The load balancer pulls only within sched domains, which hold active CPUs (sched_cpu_deactivate
     /// -> cpuset_cpu_inactive rebuilds them): nothing moves to a CPU going down. The bring-up after
     /// INIT (sched_cpu_activate) makes it active again.
