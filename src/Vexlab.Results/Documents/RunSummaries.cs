@@ -186,6 +186,7 @@ public static class RunSummaries
             throw InputException.At(path, 0, 0, null, where is null ? "holds no results" : $"no results where {where}");
         }
 
+        var waits = TaskWaits(path);
         var groups = new SortedDictionary<string, List<RunValues>>(StringComparer.Ordinal);
         foreach (var row in result.Rows)
         {
@@ -194,6 +195,8 @@ public static class RunSummaries
             {
                 values.Set(result.Columns[c], row[c]);
             }
+
+            values.TaskWaitNs = values.Text("run_key") is { } runKey && waits.TryGetValue(runKey, out var wait) ? wait : null;
 
             var key = Convert.ToString(row[byIndex], CultureInfo.InvariantCulture) ?? string.Empty;
             if (!groups.TryGetValue(key, out var list))
@@ -226,6 +229,31 @@ public static class RunSummaries
             Caution = unfinished is null ? unmatched : unmatched is null ? unfinished : unfinished + "; " + unmatched,
             Unfinished = unfinished,
         };
+    }
+
+    /// <summary>
+    /// Each run's time its tasks waited for a vCPU, summed over its <c>tasks</c> rows, by run key; empty for a store
+    /// whose tasks have no <c>wait_ns</c> (written before it), so that no finding reads a missing wait as none.
+    /// </summary>
+    private static Dictionary<string, double> TaskWaits(string path)
+    {
+        var waits = new Dictionary<string, double>(StringComparer.Ordinal);
+        var (columns, _, error) = StoreOperations.ColumnsOf(path, $"SELECT * FROM {SweepStore.TasksTable} LIMIT 0");
+        if (error is not null || !columns.Contains("wait_ns", StringComparer.Ordinal))
+        {
+            return waits;
+        }
+
+        var rows = StoreOperations.Query(path, $"SELECT run_key, CAST(sum(wait_ns) AS DOUBLE), count(wait_ns) = count(*) FROM {SweepStore.TasksTable} GROUP BY run_key").Rows;
+        foreach (var row in rows)
+        {
+            if (row[0] is string runKey && row[2] is true && row[1] is double wait)
+            {
+                waits[runKey] = wait;
+            }
+        }
+
+        return waits;
     }
 
     /// <summary>
@@ -334,6 +362,7 @@ public static class RunSummaries
             SimulatedNs = Mean("simulated_ns"),
             WorkDone = Mean("work_done"),
             Tasks = tasks,
+            TaskWaitNs = runs.All(r => r.TaskWaitNs is not null) ? runs.Average(r => r.TaskWaitNs!.Value) : null,
             VcpuNs = [.. RunSummary.VcpuParts.Select(p => Mean("vcpu_ns_" + p))],
             FaultLatency = latency,
             FaultRuns = withFaults.Count,

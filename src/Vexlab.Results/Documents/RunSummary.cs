@@ -26,6 +26,12 @@ public sealed record RunSummary
     /// <summary>Per task: name and work done, mean over runs.</summary>
     public IReadOnlyList<(string Name, double WorkDone)> Tasks { get; init; } = [];
 
+    /// <summary>
+    /// How long tasks were runnable but not running (waiting for a vCPU), summed over tasks, mean over runs; null when
+    /// the input does not say. It covers the whole run, not only the time a vCPU spent in one part.
+    /// </summary>
+    public double? TaskWaitNs { get; init; }
+
     /// <summary>vCPU time in ns: guest, host_exit, host_stalled, host_halted, idle, steal (the order of <see cref="VcpuParts"/>).</summary>
     public required double[] VcpuNs { get; init; }
 

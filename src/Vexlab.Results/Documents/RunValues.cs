@@ -17,6 +17,12 @@ public sealed class RunValues
     /// <summary>Per task name and work done (JSON only: the store keeps tasks in their own table).</summary>
     public List<(string Name, double WorkDone)> Tasks { get; } = [];
 
+    /// <summary>
+    /// How long the run's tasks were runnable but not running, summed over tasks (<c>guest.tasks[].wait_ns</c>, or the
+    /// store's <c>tasks</c> rows); null when the input does not say (a file or store from before <c>wait_ns</c>).
+    /// </summary>
+    public double? TaskWaitNs { get; set; }
+
     /// <summary>perf kvm stat report's rows (JSON of <c>run --exits</c> only).</summary>
     public List<ExitStat> ExitStats { get; } = [];
 
@@ -60,6 +66,12 @@ public sealed class RunValues
             foreach (var task in tasks.OfType<JsonObject>())
             {
                 values.Tasks.Add((task["name"]?.ToString() ?? "?", Scalar(task["work_done"]) is { } w ? Convert.ToDouble(w, CultureInfo.InvariantCulture) : 0));
+            }
+
+            var waits = tasks.OfType<JsonObject>().Select(t => Scalar(t["wait_ns"])).ToList();
+            if (waits.Count > 0 && waits.All(w => w is long or double))
+            {
+                values.TaskWaitNs = waits.Sum(w => Convert.ToDouble(w, CultureInfo.InvariantCulture));
             }
         }
 
