@@ -24,6 +24,9 @@ public sealed class HtmlReportTests : IDisposable
         // sync: 33,333 iterations in each of its 6 runs at this latency.
         Assert.Contains("<tr data-metric=\"work_done\"><th>work done (iterations)</th><td class=\"n\">33,333</td><td class=\"n\">50,000</td><td class=\"n\">100,000</td></tr>", html, StringComparison.Ordinal);
         Assert.Contains("sweep store (18 runs, means per entry)", html, StringComparison.Ordinal);
+
+        // The store's seeds, as compare's heading names them.
+        Assert.Contains("ms simulated, seeds 1..3; vexlab 0.0.0", html, StringComparison.Ordinal);
         Assert.Contains("vexlab run --builtin postcopy --protocol sync --seed 3", html, StringComparison.Ordinal);
     }
 

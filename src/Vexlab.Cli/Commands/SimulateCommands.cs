@@ -362,7 +362,7 @@ public static class SimulateCommands
             if (parse.GetValue(plot) is { } plotPath)
             {
                 var plotted = Vexlab.Results.Documents.RunSummaries.FromDocument(document, "compare").Entries;
-                var seedText = n > 1 ? $"seeds {first[0].Setup.Seed}..{(long)first[0].Setup.Seed + n - 1}, means" : $"seed {first[0].Setup.Seed}";
+                var seedText = SeedRange.Say(all.SelectMany(r => r.Select(x => (long)x.Run.Setup.Seed))) + (n > 1 ? ", means" : string.Empty);
                 Vexlab.Results.Plotting.ResultPlots.RenderSplit(
                     plotted,
                     string.Create(Inv, $"{first[0].Scenario}: vCPU time split and work done by protocol ({seedText})"),
@@ -1148,8 +1148,9 @@ public static class SimulateCommands
         var spans = SimulatedSpans.Heading(shortest, longest);
 
         // The heading is a line of its own: a table title wraps when it is wider than the table.
-        console.WriteLine(string.Create(Inv,
-            $"{runs[0].Scenario}: {spans}, seed {runs[0].Setup.Seed}{(seeds is null ? string.Empty : $", {seeds[0].Count} seeds (mean ± 95%)")}"));
+        // The seeds as the replay lines on standard error say them: "seed 1, 3 seeds" read as one seed.
+        var seedRange = SeedRange.Say(seeds is null ? runs.Select(r => (long)r.Setup.Seed) : seeds.SelectMany(s => s.Select(x => (long)x.Run.Setup.Seed)));
+        console.WriteLine($"{runs[0].Scenario}: {spans}, {seedRange}{(seeds is null ? string.Empty : " (mean ± 95%)")}");
         var table = new FittedTable(TableShape.Pivot).Column("metric");
         foreach (var r in runs)
         {

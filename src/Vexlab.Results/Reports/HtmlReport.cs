@@ -99,7 +99,7 @@ public static partial class HtmlReport
             ResultSource.Compare => "vexlab compare",
             _ => $"sweep store ({runs} {(runs == 1 ? "run" : "runs")}, means per entry)",
         };
-        var seeds = first.Seeds.Count == 1 ? $"seed {first.Seeds[0]}" : $"{first.Seeds.Count} seeds";
+        var seeds = SeedRange.Say(set.Entries.SelectMany(e => e.Seeds));
         var spans = SimulatedSpans.Heading(set.Entries.Min(e => e.SimulatedNs), set.Entries.Max(e => e.SimulatedNs));
         return string.Create(Inv, $"{Path.GetFileName(set.Path)} from {source}; scenario {first.Scenario}, {spans}, {seeds}; vexlab {version}");
     }
