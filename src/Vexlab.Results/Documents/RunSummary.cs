@@ -1,3 +1,5 @@
+using Vexlab.Scenarios.Outputs;
+
 namespace Vexlab.Results.Documents;
 
 /// <summary>
@@ -70,7 +72,7 @@ public sealed record RunSummary
     /// <summary>The names of <see cref="VcpuNs"/>' parts, as JSON and the store name them.</summary>
     /// Steal stays last: the plots and the report leave it out where every entry's is zero. A run or store
     /// from before host_exit has none (read as 0): its exit handling is in guest (or idle).
-    public static readonly string[] VcpuParts = ["guest", "host_exit", "host_stalled", "host_halted", "idle", "steal"];
+    public static readonly string[] VcpuParts = [.. VcpuTimeParts.All.Select(p => p.Key)];
 
     public double VcpuTotalNs => VcpuNs.Sum();
 

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Vexlab.Results.Documents;
 using Vexlab.Results.Plotting;
+using Vexlab.Scenarios.Outputs;
 
 namespace Vexlab.Results.Reports;
 
@@ -157,7 +158,8 @@ public static partial class HtmlReport
                 continue;
             }
 
-            Row("vcpu_ns_" + RunSummary.VcpuParts[k], "vCPU " + ResultPlots.VcpuLegend[k] + " (%)", e => (e.VcpuShare(part) * 100).ToString("F1", Inv));
+            // compare's table's label (VcpuTimeParts), with the unit the cells here leave out.
+            Row("vcpu_ns_" + RunSummary.VcpuParts[k], VcpuTimeParts.All[k].Label + " (%)", e => (e.VcpuShare(part) * 100).ToString("F1", Inv));
         }
 
         Row("signals", "signals", e => e.Signals.Count == 0 ? "-" : string.Join(", ", e.Signals.Select(s => string.Create(Inv, $"{s.Name}:{s.Count:N0}"))));
@@ -179,9 +181,15 @@ public static partial class HtmlReport
         }
 
         html.Append("</tr></thead>\n<tbody>\n");
-        foreach (var (prefix, pick) in new (string, Func<RunSummary, IReadOnlyList<(string Name, double Count)>>)[] { ("exits", e => e.Exits), ("injected", e => e.Injected) })
+        // Each entry names only its nonzero counts, so the rows take compare's table's order (EventOrder), not the
+        // order in which the entries first name them.
+        foreach (var (prefix, pick, order) in new (string, Func<RunSummary, IReadOnlyList<(string Name, double Count)>>, System.Collections.Immutable.ImmutableArray<string>)[]
         {
-            var names = entries.SelectMany(pick).Select(c => c.Name).Distinct(StringComparer.Ordinal).ToList();
+            ("exits", e => e.Exits, EventOrder.ExitReasons),
+            ("injected", e => e.Injected, EventOrder.Injections),
+        })
+        {
+            var names = EventOrder.Sort(entries.SelectMany(pick).Select(c => c.Name), order);
             foreach (var name in names)
             {
                 html.Append("<tr data-metric=\"").Append(E(prefix + "_" + name)).Append("\"><th>").Append(E(prefix + ": " + name)).Append("</th>");

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
+using Vexlab.Scenarios.Outputs;
 
 namespace Vexlab.Simulation.Metrics;
 
@@ -81,17 +82,14 @@ public enum SignalKind
 /// <summary>Name tables for the counter enums.</summary>
 public static class CounterNames
 {
-    public static ImmutableArray<string> ExitReasons { get; } =
-    [
-        "EXCEPTION_NMI", "EXTERNAL_INTERRUPT", "INTERRUPT_WINDOW", "CPUID", "HLT", "VMCALL", "IO_INSTRUCTION",
-        "MSR_READ", "MSR_WRITE", "EPT_VIOLATION", "EPT_MISCONFIG", "PREEMPTION_TIMER", "PAUSE_INSTRUCTION", "NMI_WINDOW",
-    ];
+    /// <summary>In <see cref="ExitReason"/>'s order, the one every output lists them in (EventOrder).</summary>
+    public static ImmutableArray<string> ExitReasons => EventOrder.ExitReasons;
 
     /// <summary>VMX basic exit reason numbers (Intel SDM Vol. 3D appendix C), same order as <see cref="ExitReason"/>.</summary>
     public static ImmutableArray<int> VmxExitCodes { get; } = [0, 1, 7, 10, 12, 18, 30, 31, 32, 48, 49, 52, 40, 8];
 
-    public static ImmutableArray<string> Injections { get; } =
-        ["#PF", "apf_not_present", "apf_ready", "#VE", "irq", "#DF"];
+    /// <summary>In <see cref="InjectionKind"/>'s order, the one every output lists them in (EventOrder).</summary>
+    public static ImmutableArray<string> Injections => EventOrder.Injections;
 
     public static ImmutableArray<string> Signals { get; } =
     [

@@ -1,3 +1,4 @@
+using Vexlab.Scenarios.Outputs;
 using Vexlab.Simulation.Driver;
 
 namespace Vexlab.Simulation.Observation;
@@ -8,21 +9,25 @@ public sealed record VcpuTimeField(string Label, string Key, Func<SimulationResu
 /// <summary>
 /// The categories a result splits the vCPUs' time into, in the order every output lists them (a run's and a replay's
 /// JSON, the comparison's metrics, the replay's table); they sum to vCPUs x <see cref="SimulationResult.SimulatedNs"/>.
+/// Keys, labels and order are <see cref="VcpuTimeParts"/>', which the report read back from files shares.
 /// </summary>
 public static class VcpuTimeFields
 {
     /// <summary>The key of the time a runnable vCPU waits for a pCPU, zero unless vCPUs share them (host.pcpus).</summary>
-    public const string Steal = "steal";
+    public const string Steal = VcpuTimeParts.Steal;
 
-    public static IReadOnlyList<VcpuTimeField> All { get; } =
-    [
-        new("vCPU in guest", "guest", r => r.VcpuGuestNs),
-        new("vCPU in host (exits)", "host_exit", r => r.VcpuHostExitNs),
-        new("vCPU stalled in host", "host_stalled", r => r.VcpuStalledNs),
-        new("vCPU halted in host", "host_halted", r => r.VcpuHaltedNs),
-        new("vCPU idle", "idle", r => r.VcpuIdleNs),
-        new("vCPU steal (no pCPU)", Steal, r => r.VcpuStealNs),
-    ];
+    public static IReadOnlyList<VcpuTimeField> All { get; } = [.. VcpuTimeParts.All.Select(p => new VcpuTimeField(p.Label, p.Key, Ns(p.Key)))];
+
+    private static Func<SimulationResult, long> Ns(string key) => key switch
+    {
+        "guest" => r => r.VcpuGuestNs,
+        "host_exit" => r => r.VcpuHostExitNs,
+        "host_stalled" => r => r.VcpuStalledNs,
+        "host_halted" => r => r.VcpuHaltedNs,
+        "idle" => r => r.VcpuIdleNs,
+        Steal => r => r.VcpuStealNs,
+        _ => throw new ArgumentOutOfRangeException(nameof(key), key, "a vCPU-time part the simulator does not measure"),
+    };
 
     /// <summary>The vCPUs' time in all categories: vCPUs x simulated time.</summary>
     public static long Total(SimulationResult r)
