@@ -160,6 +160,13 @@ public sealed class ComparePlotTests : IDisposable
         var bytes = File.ReadAllBytes(png);
         Assert.True(bytes.Length > 1000);
         Assert.Equal(0x89, bytes[0]);
+
+        // It says what it wrote, as plot does: after the table, or on standard error when JSON takes stdout.
+        Assert.EndsWith($"┘\nwrote {png}\n", result.Stdout, StringComparison.Ordinal);
+        var json = CliRunner.Run("compare", "--builtin", "kernel-heavy", "--protocols", "ve", "--duration", "5ms", "--plot", png, "--json");
+        Assert.Equal(0, json.ExitCode);
+        Assert.EndsWith($"\nwrote {png}\n", json.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrote", json.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -367,6 +367,9 @@ public static class SimulateCommands
                     plotted,
                     string.Create(Inv, $"{first[0].Scenario}: vCPU time split and work done by protocol ({seedText})"),
                     plotPath);
+
+                // As plot and report say what they wrote: on the human output, standard error when JSON takes stdout.
+                context.HumanWriter(target).WriteLine($"wrote {plotPath}");
             }
 
             return !stopped ? ExitCodes.Done : interrupt.Signalled ? interrupt.ExitCode : ExitCodes.Limit;
