@@ -218,6 +218,52 @@ public sealed class SweepCliTests : IDisposable
         }
     }
 
+    // A --force run reuses a row only when it is the same run: after the duration changed, every row is run again and
+    // carries the new simulated time and replay line; after one axis value changed, only that value's rows.
+    [Fact]
+    public void Forced_sweep_runs_again_the_rows_that_no_longer_match()
+    {
+        const string Timed = """
+            name: reuse
+            scenario: postcopy
+            set:
+              duration: 1ms
+            protocols: [sync, ve]
+            axes:
+              - {name: latency, key: host.latency, unit: us, values: [1, 10]}
+            """;
+        var db = P("reuse.duckdb");
+        string Sweep(string text)
+        {
+            File.WriteAllText(P("reuse.yaml"), text);
+            return P("reuse.yaml");
+        }
+
+        var longer = Timed.Replace("1ms", "2ms", StringComparison.Ordinal);
+
+        Assert.Equal(0, CliRunner.Run("sweep", "run", Sweep(Timed), "--db", db, "--jobs", "1").ExitCode);
+
+        var refused = CliRunner.Run("sweep", "run", Sweep(longer), "--db", db, "--jobs", "1");
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("(0 of its 4 runs)", refused.Stderr, StringComparison.Ordinal);
+
+        var forced = CliRunner.Run("sweep", "run", Sweep(longer), "--db", db, "--jobs", "1", "--force");
+        Assert.Equal(0, forced.ExitCode);
+        Assert.StartsWith("4 runs no longer match; removed\nsweep reuse: 4 runs, 0 already in", forced.Stdout, StringComparison.Ordinal);
+        var rows = StoreOperations.Query(db, "SELECT simulated_ns, replay FROM results").Rows;
+        Assert.Equal(4, rows.Count);
+        Assert.All(rows, r => Assert.Equal(2_000_000L, r[0]));
+        Assert.All(rows, r => Assert.Contains(" --duration 2ms", (string)r[1]!, StringComparison.Ordinal));
+
+        var axis = CliRunner.Run("sweep", "run", Sweep(longer.Replace("[1, 10]", "[1, 20]", StringComparison.Ordinal)), "--db", db, "--jobs", "1", "--force");
+        Assert.Equal(0, axis.ExitCode);
+        Assert.StartsWith("2 runs no longer match; removed\nsweep reuse: 4 runs, 2 already in", axis.Stdout, StringComparison.Ordinal);
+
+        var again = CliRunner.Run("sweep", "run", P("reuse.yaml"), "--db", db, "--jobs", "1", "--force");
+        Assert.StartsWith("sweep reuse: 4 runs, 4 already in", again.Stdout, StringComparison.Ordinal);
+        Assert.Equal(new object?[] { 4L, 2_000_000L }, StoreOperations.Query(db, "SELECT count(*), min(simulated_ns) FROM results WHERE latency IN (1, 20)").Rows[0]);
+    }
+
     // Without --out the export goes beside the store, whatever folders its path names.
     [Theory]
     [InlineData("export.duckdb", "results", "export.csv")]

@@ -143,7 +143,7 @@ public sealed class StoreTests
         var changed = SweepFile.Parse(Support.SmallSweep.Replace("values: [1, 4]", "values: [1, 8]"), "small.yaml");
         var hashes = (Small().ComputeHash()[..12], changed.ComputeHash()[..12]);
         Assert.Equal(
-            $"{db}: holds results of sweep {changed.Name} as it was (hash {hashes.Item1}); it has changed since (hash {hashes.Item2}): pass --force to keep the runs that still match and run the rest, or use another --db",
+            $"{db}: holds results of sweep {changed.Name} as it was (hash {hashes.Item1}); it has changed since (hash {hashes.Item2}): pass --force to keep the runs that still match (36 of its 72 runs) and run the rest, or use another --db",
             Fails(() => Run(changed, db)));
         using (var store = SweepStore.Open(db))
         {

@@ -33,7 +33,7 @@ public static class SweepCommand
         var jobs = new Option<int>("--jobs", "-j") { Description = "Runs at once", HelpName = "N", DefaultValueFactory = _ => Environment.ProcessorCount };
         var shard = new Option<string?>("--shard") { Description = "Run only shard I of N (by run key), I from 1 to N", HelpName = "I/N" };
         var set = new Option<string[]>("--set") { Description = "Override a key of the base scenario: KEY=VALUE (repeatable)", HelpName = "KEY=VALUE", AllowMultipleArgumentsPerToken = false };
-        var force = new Option<bool>("--force") { Description = "Accept a sweep that changed since the store was made, or one over --max-points" };
+        var force = new Option<bool>("--force") { Description = "Accept a sweep that changed since the store was made (its runs that no longer match are removed and run again), or one over --max-points" };
         var maxPoints = new Option<long>("--max-points") { Description = "Refuse sweeps with more points than this, unless --force", HelpName = "N", DefaultValueFactory = _ => SweepOptions.DefaultMaxPoints };
         var json = JsonTarget.CreateOption();
         var command = new Command("run", "Run every missing run of a sweep, in parallel, writing each into the store as it finishes");
@@ -106,13 +106,16 @@ public static class SweepCommand
 
             var human = context.HumanWriter(target);
             var seconds = summary.Elapsed.TotalSeconds;
+
+            // Removed before the sweep ran them again: said first, in the order it happened.
+            if (summary.Removed > 0)
+            {
+                human.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Counted(summary.Removed, "run")} no longer {(summary.Removed == 1 ? "matches" : "match")}; removed"));
+            }
+
             human.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
                 $"sweep {definition.Name}{(options.Shard.IsAll ? string.Empty : " shard " + options.Shard)}: {Counted(summary.Runs, "run")}, {summary.AlreadyDone} already in {path}, ran {summary.Ran} in {seconds:0.0} s ({(seconds > 0 ? summary.Ran / seconds : 0):0.0} runs/s, {Counted(options.Jobs, "job")})"));
-            if (summary.Removed > 0)
-            {
-                human.WriteLine(string.Create(CultureInfo.InvariantCulture, $"removed {Counted(summary.Removed, "run")} the changed sweep no longer has"));
-            }
 
             var doc = ResultDocument.Create();
             doc["sweep"] = definition.Name;

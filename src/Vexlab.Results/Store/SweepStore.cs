@@ -30,6 +30,12 @@ public sealed class SweepStore : IDisposable
     /// <summary>Metadata: the number of runs of that shard.</summary>
     public const string ShardRunsKey = "shard_runs";
 
+    /// <summary>
+    /// Metadata: the form of the store's run keys (<see cref="SweepRun.KeyVersion"/>); absent in a store written
+    /// before keys covered the base scenario.
+    /// </summary>
+    public const string RunKeyVersionKey = "run_key_version";
+
     private readonly DuckDBConnection _connection;
     private readonly Dictionary<string, Dictionary<string, Column>> _columns = new(StringComparer.Ordinal);
 
@@ -220,29 +226,48 @@ public sealed class SweepStore : IDisposable
     /// <summary>
     /// Ties the store to <paramref name="sweep"/>. A store holding runs of a different sweep (another
     /// hash) is refused unless <paramref name="force"/>; then the rows of runs the new sweep does not
-    /// have are deleted and the new definition recorded. A store of another sweep that holds no run
-    /// (that sweep stopped before its first run finished) has nothing to lose and is taken over.
-    /// Returns the number of rows deleted.
+    /// have are deleted and the new definition recorded. A run key covers the base scenario after the
+    /// overrides as well as the point, seed and protocol entry, so a changed duration or <c>--set</c>
+    /// leaves no run to keep, and a changed axis value only the points it changes. A store of another
+    /// sweep that holds no run (that sweep stopped before its first run finished) has nothing to lose
+    /// and is taken over. A store whose keys are of an older form (<see cref="RunKeyVersionKey"/>)
+    /// cannot be matched run by run: it is refused, or with <paramref name="force"/> emptied.
+    /// Returns the number of runs deleted.
     /// </summary>
     public long Bind(SweepDefinition sweep, bool force)
     {
+        ArgumentNullException.ThrowIfNull(sweep);
         var hash = sweep.ComputeHash();
         var existing = GetMeta("sweep_hash");
+        var held = RunCount();
         long removed = 0;
-        if (existing is not null && existing != hash && RunCount() > 0)
+        if (held > 0 && !HasCurrentKeys(GetMeta(RunKeyVersionKey)))
         {
             if (!force)
             {
+                throw InputException.At(
+                    Path, 0, 0, null,
+                    string.Create(CultureInfo.InvariantCulture, $"holds {held} runs written by an older vexlab, whose run keys did not cover the base scenario (the duration, the set overrides), so none can be told to be a run of this sweep: pass --force to remove them and run the sweep again, or use another --db"));
+            }
+
+            removed = DeleteRunsNotIn([]);
+        }
+        else if (existing is not null && existing != hash && held > 0)
+        {
+            var keep = SweepPlan.Runs(sweep).Select(r => r.RunKey).ToHashSet(StringComparer.Ordinal);
+            if (!force)
+            {
+                var kept = string.Create(CultureInfo.InvariantCulture, $"{RunKeys().Count(keep.Contains)} of its {held} runs");
+
                 // The same name is most often the same file edited; another name is another sweep, not a change.
                 var name = GetMeta("sweep_name");
                 throw InputException.At(
                     Path, 0, 0, null,
                     name == sweep.Name
-                        ? $"holds results of sweep {name} as it was (hash {existing[..12]}); it has changed since (hash {hash[..12]}): pass --force to keep the runs that still match and run the rest, or use another --db"
-                        : $"holds results of a different sweep, {name} (hash {existing[..12]}), not {sweep.Name} (hash {hash[..12]}): use another --db, or pass --force to drop the runs {sweep.Name} does not have and run the rest");
+                        ? $"holds results of sweep {name} as it was (hash {existing[..12]}); it has changed since (hash {hash[..12]}): pass --force to keep the runs that still match ({kept}) and run the rest, or use another --db"
+                        : $"holds results of a different sweep, {name} (hash {existing[..12]}), not {sweep.Name} (hash {hash[..12]}): use another --db, or pass --force to keep the runs that {sweep.Name} has too ({kept}) and run the rest");
             }
 
-            var keep = SweepPlan.Runs(sweep).Select(r => r.RunKey).ToHashSet(StringComparer.Ordinal);
             removed = DeleteRunsNotIn(keep);
         }
 
@@ -250,8 +275,13 @@ public sealed class SweepStore : IDisposable
         SetMeta("sweep_name", sweep.Name);
         SetMeta("sweep_source", sweep.Source);
         SetMeta("sweep_definition", sweep.ToCanonicalText());
+        SetMeta(RunKeyVersionKey, SweepRun.KeyVersion.ToString(CultureInfo.InvariantCulture));
         return removed;
     }
+
+    /// <summary>True when a store's recorded <see cref="RunKeyVersionKey"/> is the form this vexlab computes.</summary>
+    public static bool HasCurrentKeys(string? runKeyVersion) =>
+        runKeyVersion == SweepRun.KeyVersion.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The number of runs in <c>results</c>.</summary>
     public long RunCount()

@@ -173,12 +173,8 @@ public sealed record SweepDefinition
     /// </summary>
     public string ToCanonicalText()
     {
-        var lines = new List<string>
-        {
-            "name=" + Name,
-            "scenario=" + Scenario.Identity,
-        };
-        lines.AddRange(Sets.Select(s => "set=" + s.Key + "=" + s.Value));
+        var lines = new List<string> { "name=" + Name };
+        lines.AddRange(BaseLines());
         lines.AddRange(Protocols.Select(p => "protocol=" + p.Label));
         lines.Add("seeds=" + string.Join(',', Seeds.Select(s => s.ToString(CultureInfo.InvariantCulture))));
         foreach (var axis in Axes)
@@ -188,6 +184,17 @@ public sealed record SweepDefinition
 
         return string.Join('\n', lines) + "\n";
     }
+
+    /// <summary>
+    /// The base scenario after the overrides, as text, one line each: the scenario (a built-in's name, or a file's
+    /// content hash) and every override of <see cref="Sets"/> in order. Part of every run key: a run of another base
+    /// (another duration, another <c>--set</c>) is another run. It is the text, not the resolved scenario, so a
+    /// respelt value (<c>50ms</c> for <c>50000us</c>) runs again rather than being taken for the same.
+    /// </summary>
+    public string BaseIdentity => string.Concat(BaseLines().Select(line => line + "\n"));
+
+    private IEnumerable<string> BaseLines() =>
+        Sets.Select(s => "set=" + s.Key + "=" + s.Value).Prepend("scenario=" + Scenario.Identity);
 
     /// <summary>The sweep hash: 32 hex digits.</summary>
     public string ComputeHash() => CanonicalHash.Compute(ToCanonicalText());

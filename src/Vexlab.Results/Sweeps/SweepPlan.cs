@@ -39,7 +39,10 @@ public sealed record SweepRun
 
     public required long Seed { get; init; }
 
-    /// <summary>32 hex digits identifying the run in its sweep: hash of point, seed and protocol entry.</summary>
+    /// <summary>
+    /// 32 hex digits identifying the run: hash of the base scenario after the sweep's overrides, the point, the
+    /// seed and the protocol entry (<see cref="ComputeKey"/>).
+    /// </summary>
     public required string RunKey { get; init; }
 
     /// <summary>Every override to apply to the base scenario: the sweep's, then the point's axes.</summary>
@@ -55,10 +58,25 @@ public sealed record SweepRun
         string.Join(' ', Point.Select(p => p.Axis.Name + "=" + p.Value.Text)
             .Append("seed=" + Seed.ToString(CultureInfo.InvariantCulture)).Append(Protocol.Label));
 
-    /// <summary>The run key of a point, seed and protocol entry.</summary>
-    public static string ComputeKey(IEnumerable<AxisSetting> point, long seed, ProtocolEntry protocol)
+    /// <summary>
+    /// The form of <see cref="ComputeKey"/>'s keys, recorded in each store (<c>run_key_version</c>): 1, the form a
+    /// store without it holds, hashed the point, seed and protocol entry only, so a store of a sweep whose base
+    /// changed (its duration, a <c>--set</c>) kept runs of the old base as if they were the new one's; 2 hashes the
+    /// base as well. Keys of two forms name the same run differently, so stores of two forms are never mixed.
+    /// </summary>
+    public const int KeyVersion = 2;
+
+    /// <summary>
+    /// The run key: the base scenario after the sweep's overrides (<see cref="SweepDefinition.BaseIdentity"/>), the
+    /// point, the seed and the protocol entry with its knobs, which together decide what the run computes. A store
+    /// keeps a run only while the sweep still has its key, so a run is reused only when it is the same run.
+    /// </summary>
+    public static string ComputeKey(string baseIdentity, IEnumerable<AxisSetting> point, long seed, ProtocolEntry protocol)
     {
-        var text = new StringBuilder();
+        ArgumentNullException.ThrowIfNull(baseIdentity);
+        ArgumentNullException.ThrowIfNull(point);
+        ArgumentNullException.ThrowIfNull(protocol);
+        var text = new StringBuilder(baseIdentity);
         foreach (var p in point)
         {
             text.Append("point ").Append(p.Axis.SetText(p.Value)).Append('\n');
@@ -134,6 +152,7 @@ public static class SweepPlan
         var indices = new int[axes.Count];
         var points = sweep.PointCount;
         var protocols = sweep.Protocols.Select(p => p.Protocol).Distinct(StringComparer.Ordinal).ToList();
+        var baseIdentity = sweep.BaseIdentity;
         for (long pointIndex = 0; pointIndex < points; pointIndex++)
         {
             var point = new AxisSetting[axes.Count];
@@ -146,7 +165,7 @@ public static class SweepPlan
             {
                 foreach (var protocol in sweep.Protocols)
                 {
-                    var key = SweepRun.ComputeKey(point, seed, protocol);
+                    var key = SweepRun.ComputeKey(baseIdentity, point, seed, protocol);
                     if (selected.Contains(key))
                     {
                         yield return new SweepRun
