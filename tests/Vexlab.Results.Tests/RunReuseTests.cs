@@ -139,6 +139,25 @@ public sealed class RunReuseTests
         Assert.False(File.Exists(dir.File("m.duckdb")));
     }
 
+    [Fact]
+    public void Merge_RefusesStoresWhoseKeysAreOfTwoForms()
+    {
+        using var dir = new TempDir();
+        Run(Timed(), dir.File("a.duckdb"), new Shard(1, 2));
+        Run(Timed(), dir.File("b.duckdb"), new Shard(2, 2));
+        ForgetKeyVersion(dir.File("b.duckdb"));
+
+        var message = Fails(() => StoreOperations.Merge(dir.File("m.duckdb"), [dir.File("a.duckdb"), dir.File("b.duckdb")]));
+        Assert.StartsWith($"{dir.File("b.duckdb")}: holds run keys of an older vexlab", message, StringComparison.Ordinal);
+        Assert.False(File.Exists(dir.File("m.duckdb")));
+
+        // Into an output of the older form as well.
+        var merged = dir.File("m.duckdb");
+        StoreOperations.Merge(merged, [dir.File("b.duckdb")], allowPartial: true);
+        message = Fails(() => StoreOperations.Merge(merged, [dir.File("a.duckdb")], allowPartial: true));
+        Assert.StartsWith($"{merged}: holds run keys of an older vexlab", message, StringComparison.Ordinal);
+    }
+
     /// <summary>Makes <paramref name="db"/> a store as vexlab wrote it before run keys had a recorded form.</summary>
     private static void ForgetKeyVersion(string db)
     {

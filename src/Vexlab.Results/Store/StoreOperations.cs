@@ -103,7 +103,8 @@ public static class StoreOperations
 {
     /// <summary>
     /// Adds the runs of <paramref name="shards"/> to <paramref name="output"/> (created if missing).
-    /// Every shard, and the output if it has rows, must come from the same sweep (same hash); a run
+    /// Every shard, and the output if it has rows, must come from the same sweep (same hash, which
+    /// covers the base scenario and its overrides) and hold run keys of the same form; a run
     /// already present is kept once. The runs the sweep has (recorded in each store by
     /// <c>sweep run</c>) are counted against the runs the merge would hold: when some are missing
     /// (a shard not given, or stopped before it finished) the merge is refused before the output
@@ -138,6 +139,7 @@ public static class StoreOperations
         var stores = new List<string>();
         string? hash = null;
         string? hashFrom = null;
+        string? keyVersion = null;
         var metas = new List<(string Path, string Hash)>();
 
         // The names first, before any store is opened: a shard named twice (however spelled) would be
@@ -181,8 +183,15 @@ public static class StoreOperations
                 throw InputException.At(shard, 0, 0, null, $"comes from a different sweep than {hashFrom} (hash {shardHash[..12]}, not {hash[..12]}); shards of different sweeps cannot be merged");
             }
 
+            var shardKeys = SweepStore.GetMeta(connection, SweepStore.RunKeyVersionKey);
+            if (hashFrom is not null && shardKeys != keyVersion)
+            {
+                throw InputException.At(shard, 0, 0, null, $"{KeyForm(shardKeys)}, and {hashFrom} {KeyForm(keyVersion)}: one run would be merged under two keys; run the older shard again into a new file");
+            }
+
             hash = shardHash;
             hashFrom ??= shard;
+            keyVersion = shardKeys;
             metas.Add((shard, shardHash));
             expected ??= ParseCount(SweepStore.GetMeta(connection, SweepStore.RunsKey));
             HashSet<string> keys;
@@ -215,6 +224,12 @@ public static class StoreOperations
             if (outMeta is not null && outMeta != hash)
             {
                 throw InputException.At(output, 0, 0, null, $"holds results of a different sweep (hash {outMeta[..12]}, shards have {hash![..12]}); merge into a new file");
+            }
+
+            var outKeys = TryMeta(existing, SweepStore.RunKeyVersionKey);
+            if (outMeta is not null && outKeys != keyVersion)
+            {
+                throw InputException.At(output, 0, 0, null, $"{KeyForm(outKeys)}, and the shards {KeyForm(keyVersion)}: one run would be merged under two keys; merge into a new file");
             }
 
             if (outMeta is not null)
@@ -260,6 +275,14 @@ public static class StoreOperations
 
         return new MergeSummary(hash!, shards.Count, added, duplicates, expected, store.RunCount(), stores);
     }
+
+    /// <summary>
+    /// How a store's run keys were made, for a merge that refuses to mix two forms: keys of the older form left out
+    /// the base scenario, so the same run has another key in each (<see cref="SweepRun.KeyVersion"/>).
+    /// </summary>
+    private static string KeyForm(string? runKeyVersion) => runKeyVersion is null
+        ? "holds run keys of an older vexlab (no run_key_version), which did not cover the base scenario"
+        : $"holds run keys of form {runKeyVersion}";
 
     /// <summary>A shard damaged on disk (a flipped bit fails its block checksum, a cut file): named, as bad input.</summary>
     private static InputException Damaged(string path, DuckDBException e) =>
