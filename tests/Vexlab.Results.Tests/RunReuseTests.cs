@@ -62,6 +62,8 @@ public sealed class RunReuseTests
         var keys = SweepPlan.Runs(changed).Select(r => r.RunKey).Order(StringComparer.Ordinal).ToList();
         var stored = StoreOperations.Query(db, "SELECT run_key FROM results ORDER BY run_key").Rows.Select(r => (string)r[0]!).ToList();
         Assert.Equal(keys, stored);
+        var tasks = StoreOperations.Query(db, "SELECT DISTINCT run_key FROM tasks ORDER BY run_key").Rows.Select(r => (string)r[0]!).ToList();
+        Assert.Equal(keys, tasks);
     }
 
     [Fact]

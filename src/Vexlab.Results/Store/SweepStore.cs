@@ -375,21 +375,33 @@ public sealed class SweepStore : IDisposable
         return colon < 0 ? line : line[(colon + 2)..];
     }
 
+    /// <summary>
+    /// Deletes the runs whose key is not in <paramref name="keep"/>, in one transaction. The keys go into a
+    /// scratch table and each table is deleted from once: one DELETE per run and table took 26 s for the
+    /// 10,000 runs a changed duration leaves stale, now that a changed base changes every key.
+    /// </summary>
     private long DeleteRunsNotIn(HashSet<string> keep)
     {
         var stale = RunKeys().Where(k => !keep.Contains(k)).ToList();
-        using var transaction = _connection.BeginTransaction();
-        foreach (var key in stale)
+        if (stale.Count == 0)
         {
-            foreach (var table in new[] { ResultsTable, TasksTable })
-            {
-                using var command = _connection.CreateCommand();
-                command.CommandText = $"DELETE FROM {table} WHERE run_key = $key";
-                command.Parameters.Add(new DuckDBParameter("key", key));
-                command.ExecuteNonQuery();
-            }
+            return 0;
         }
 
+        const string Scratch = "stale_runs";
+        using var transaction = _connection.BeginTransaction();
+        Execute($"CREATE TEMP TABLE {Scratch} (run_key VARCHAR)");
+        foreach (var chunk in stale.Chunk(1000))
+        {
+            Execute($"INSERT INTO {Scratch} VALUES {string.Join(", ", chunk.Select(k => "(" + Literal(k) + ")"))}");
+        }
+
+        foreach (var table in new[] { ResultsTable, TasksTable })
+        {
+            Execute($"DELETE FROM {table} WHERE run_key IN (SELECT run_key FROM {Scratch})");
+        }
+
+        Execute($"DROP TABLE {Scratch}");
         transaction.Commit();
         return stale.Count;
     }
