@@ -52,11 +52,16 @@ public sealed partial class Simulator
     /// <summary>Task <paramref name="t"/>'s wake is due: the hrtimer fired or its request is here.</summary>
     private void WakeTask(int t)
     {
-        var wake = new MachineAction(ActionKind.Wake, _m.Task(t).Vcpu, (ushort)t);
+        ref readonly var task = ref _m.Task(t);
+        var wake = new MachineAction(ActionKind.Wake, task.Vcpu, (ushort)t);
         if (_m.IsEnabled(wake))
         {
+            // A sleep's hrtimer is the guest's, on its vCPU's LAPIC timer; a disk read or a request arrives from elsewhere.
+            var timer = task.Blocked == BlockKind.Timer;
             Apply(wake);
+            _timerWakeVcpu = timer ? wake.Vcpu : -1;
             AfterApply(-1);
+            _timerWakeVcpu = -1;
         }
     }
 

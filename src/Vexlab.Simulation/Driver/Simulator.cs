@@ -117,6 +117,13 @@ public sealed partial class Simulator
     /// <summary>Set while a guest tick applies to a vCPU that holds no pCPU: the model's exit for it is none.</summary>
     private bool _tickOffPcpu;
 
+    /// <summary>
+    /// The vCPU whose own LAPIC timer is firing now (its tick, or a sleeping task's hrtimer), -1 otherwise. A vCPU halted
+    /// in the host has that timer as a host hrtimer (kvm_lapic_switch_to_sw_timer, HRTIMER_MODE_ABS_HARD), started
+    /// where its thread blocked, so its expiry wakes the thread from that pCPU's own timer interrupt.
+    /// </summary>
+    private int _timerWakeVcpu = -1;
+
     /// <summary>Set when the model took the guest tick's PREEMPTION_TIMER exit (kvm-pf) and the driver counted it.</summary>
     private bool _guestTimerExitTaken;
     private SimRandom _diskRng;
@@ -412,7 +419,9 @@ public sealed partial class Simulator
             _tickOffPcpu = false;
             var exitCost = _stepCost;
             _queue.Schedule(agent, _now + _setup.TickPeriodNs);
+            _timerWakeVcpu = v;
             AfterApply(-1);
+            _timerWakeVcpu = -1;
             exitCost += PreemptionTimerExit(v, inGuest);
 
             // The tick's exits come out of the vCPU's time as the host tick's does.
@@ -1331,18 +1340,25 @@ public sealed partial class Simulator
         var wants = _waking[v] || VcpuTime.WantsPcpu(_m, v, _hltInGuest);
         if (wants && !pcpus.IsRunning(v) && !pcpus.IsWaiting(v))
         {
+            var timerPcpu = _timerWakeVcpu == v ? pcpus.LastPcpuOf(v) : -1;
             var runs = pcpus.Want(v, _now, out var preempted, out var granted);
 
             // The wakeup's preemption reaches the preempted thread's pCPU as a reschedule IPI (resched_curr ->
             // smp_send_reschedule, RESCHEDULE_VECTOR): it exits, and the wakeup and the switch are traced there by a
-            // thread already in the host.
+            // thread already in the host. A wakeup from that pCPU's own interrupt sends none: the vCPU's LAPIC timer
+            // firing where its thread blocked (_timerWakeVcpu) is the local timer interrupt, which exits the thread
+            // in guest mode itself (LOCAL_TIMER_VECTOR), and resched_curr on the local CPU only sets need_resched.
+            var lost = granted >= 0 ? pcpus.PcpuOf(granted) : -1;
+            var info = timerPcpu >= 0 && lost == timerPcpu
+                ? KvmTracepoints.LocalTimerExitInterruptionInfo
+                : KvmTracepoints.RescheduleExitInterruptionInfo;
             if (preempted >= 0)
             {
-                PreemptionExit(preempted, KvmTracepoints.RescheduleExitInterruptionInfo);
+                PreemptionExit(preempted, info);
             }
 
             TraceWakeup(v);
-            TraceSwitches(KvmTracepoints.RescheduleExitInterruptionInfo);
+            TraceSwitches(info);
             if (runs)
             {
                 _queue.Schedule(_sliceBase + v, _pcpus!.SliceCheckAt(v, _now));

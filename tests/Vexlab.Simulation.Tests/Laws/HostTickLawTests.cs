@@ -220,8 +220,10 @@ public class HostTickLawTests
     /// Three vCPUs on two pCPUs: a sleeper that wakes every 1.7 ms beside two busy vCPUs, so that host slices end
     /// at the pCPUs' ticks and wakeups preempt. Every EXTERNAL_INTERRUPT exit is one interrupt: the host's tick
     /// (LOCAL_TIMER_VECTOR 0xec), on the tick grid, whether it only exits or also ends the slice and preempts, or
-    /// the reschedule IPI of a wakeup's preemption (RESCHEDULE_VECTOR 0xfd); each is valid (bit 31) and of type
-    /// external interrupt. A tick that ends a slice exits once, not once for the tick and once for the
+    /// the reschedule IPI of a wakeup's preemption (RESCHEDULE_VECTOR 0xfd), or the local timer interrupt of the
+    /// sleeper's own LAPIC timer (a host hrtimer while its vCPU is halted, started on the pCPU its thread blocked on)
+    /// when its wakeup preempts the thread on that pCPU: then no IPI is sent, and the exit is 0xec at the instant
+    /// vCPU 0's thread is woken there. Each is valid (bit 31) and of type external interrupt. A tick that ends a slice exits once, not once for the tick and once for the
     /// preemption: no vCPU has two exits at one instant. The counters hold the trace's exits, and vCPU time
     /// still sums to the run's.
     /// </summary>
@@ -266,7 +268,25 @@ public class HostTickLawTests
         var ipi = exits.Where(x => x.IntrInfo == KvmTracepoints.RescheduleExitInterruptionInfo).ToList();
         Assert.True(timer.Count >= hz / 10, $"{timer.Count} tick exits at HZ={hz}");
         Assert.NotEmpty(ipi);
-        Assert.All(timer, x => Assert.True((x.TimeNs - phase) % tick == 0, $"vCPU {x.Vcpu}'s tick exit at {x.TimeNs} ns, off the grid {phase} + k x {tick} ns"));
+        // A wakeup's preemption: the exiting thread hands its pCPU to the sleeper at the exit's instant. Whether the
+        // sleeper's timer fired on that pCPU is whether its thread last left from there.
+        var switches = trace.Records.Where(x => x.Kind == TraceKind.SchedSwitch).ToList();
+        bool? LocalWake(TraceRecord exit)
+        {
+            var handover = switches.Find(x => x.TimeNs == exit.TimeNs && x.PrevVcpu == exit.Vcpu);
+            if (handover.Kind != TraceKind.SchedSwitch || handover.Vcpu != 0)
+            {
+                return null;
+            }
+
+            var left = switches.FindLast(x => x.TimeNs <= exit.TimeNs && x.PrevVcpu == 0);
+            return left.Kind == TraceKind.SchedSwitch && left.Pcpu == handover.Pcpu;
+        }
+
+        var offGrid = timer.Where(x => (x.TimeNs - phase) % tick != 0).ToList();
+        Assert.All(offGrid, x => Assert.True(LocalWake(x) == true, $"vCPU {x.Vcpu}'s timer exit at {x.TimeNs} ns, off the grid {phase} + k x {tick} ns, hands its pCPU to no sleeper that blocked there"));
+        Assert.All(ipi, x => Assert.NotEqual(true, LocalWake(x)));
+        Assert.NotEmpty(offGrid);
         Assert.All(exits.GroupBy(x => (x.Vcpu, x.TimeNs)), g => Assert.Single(g));
         Assert.Equal(3 * r.SimulatedNs, r.VcpuGuestNs + r.VcpuHostExitNs + r.VcpuStalledNs + r.VcpuHaltedNs + r.VcpuIdleNs + r.VcpuStealNs);
     }
