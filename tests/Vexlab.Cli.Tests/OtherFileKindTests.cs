@@ -1,10 +1,11 @@
 namespace Vexlab.Cli.Tests;
 
 /// <summary>
-/// A simulator scenario given to <c>check</c>, or a checker model file given to <c>run</c>, <c>compare</c> or
-/// <c>validate</c>: <c>check so.yaml</c> said "duration: unknown key 'duration' (expected one of name, vcpus, ...)"
-/// and <c>run two-faults.yaml</c> "vcpus: unknown key; did you mean guest.vcpus?". A file plainly of the other kind
-/// is said to be one, at its first such key, with the command that takes it; exit 2.
+/// A simulator scenario, a checker model file or a sweep file given to a command that takes another kind:
+/// <c>check so.yaml</c> said "duration: unknown key 'duration' (expected one of name, vcpus, ...)", <c>run
+/// two-faults.yaml</c> "vcpus: unknown key; did you mean guest.vcpus?", <c>validate mini.yaml</c> "scenario: unknown
+/// key" and <c>sweep run so.yaml</c> "duration: unknown sweep key". A file plainly of another kind is said to be one,
+/// at its first such key, with the command that takes it; exit 2.
 /// </summary>
 public sealed class OtherFileKindTests : IDisposable
 {
@@ -12,12 +13,15 @@ public sealed class OtherFileKindTests : IDisposable
 
     private const string Model = "name: two-faults\nvcpus: 1\npages: 2\nhost_absent: [0, 1]\ntasks:\n  - {name: a, mode: user, vcpu: 0, program: \"touch 0; touch 1\"}\n";
 
+    private const string Sweep = "name: mini\nscenario: swap-overcommit\nset:\n  duration: 5ms\nprotocols: all\nseeds: 2\naxes:\n  - name: latency\n    key: host.latency\n    values: [1us]\n";
+
     private readonly string _dir = Directory.CreateTempSubdirectory("vexlab-otherkind-").FullName;
 
     public OtherFileKindTests()
     {
         File.WriteAllText(P("so.yaml"), Scenario);
         File.WriteAllText(P("two-faults.yaml"), Model);
+        File.WriteAllText(P("mini.yaml"), Sweep);
 
         // Tasks first, then a scenario key written dotted at the top level: the first key of the other kind is named.
         File.WriteAllText(P("dotted.yaml"), "tasks:\n  - name: a\n    loop: compute 10\nguest.vcpus: 2\n");
@@ -33,6 +37,11 @@ public sealed class OtherFileKindTests : IDisposable
     [InlineData("two-faults.yaml", "2:1: vcpus: this is a checker model file (its top-level keys are a model file's: vcpus, pages, host_absent), not a simulator scenario; check it with vexlab check {0} --protocol P", "run", "{0}", "--protocol", "ve")]
     [InlineData("two-faults.yaml", "2:1: vcpus: this is a checker model file (its top-level keys are a model file's: vcpus, pages, host_absent), not a simulator scenario; check it with vexlab check {0} --protocol P", "compare", "{0}")]
     [InlineData("two-faults.yaml", "2:1: vcpus: this is a checker model file (its top-level keys are a model file's: vcpus, pages, host_absent), not a simulator scenario; check it with vexlab check {0} --protocol P", "validate", "{0}")]
+    [InlineData("mini.yaml", "2:1: scenario: this is a sweep file (its top-level keys are a sweep file's: scenario, set, protocols, seeds, axes), not a simulator scenario; run it with vexlab sweep run {0}", "validate", "{0}")]
+    [InlineData("mini.yaml", "2:1: scenario: this is a sweep file (its top-level keys are a sweep file's: scenario, set, protocols, seeds, axes), not a simulator scenario; run it with vexlab sweep run {0}", "run", "{0}", "--protocol", "ve")]
+    [InlineData("mini.yaml", "2:1: scenario: this is a sweep file (its top-level keys are a sweep file's: scenario, set, protocols, seeds, axes), not a checker model file; run it with vexlab sweep run {0}", "check", "{0}", "--protocol", "ve")]
+    [InlineData("so.yaml", "2:1: duration: this is a simulator scenario (its top-level keys are a scenario's: duration, guest, tasks), not a sweep file; run it with vexlab run {0} --protocol P, or vexlab compare {0}", "sweep", "run", "{0}")]
+    [InlineData("two-faults.yaml", "2:1: vcpus: this is a checker model file (its top-level keys are a model file's: vcpus, pages, host_absent, tasks), not a sweep file; check it with vexlab check {0} --protocol P", "sweep", "run", "{0}")]
     public void A_file_of_the_other_kind_names_the_command_that_takes_it(string file, string expected, params string[] args)
     {
         var path = P(file);
@@ -46,6 +55,8 @@ public sealed class OtherFileKindTests : IDisposable
     [InlineData("vcpus: 1\npages: 1\nduration: 5ms\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\n", "3:1: duration: unknown key 'duration' (expected one of", "check", "{0}", "--protocol", "ve")]
     [InlineData("duration: 5ms\nvcpus: 2\n", "2:1: vcpus: unknown key; did you mean guest.vcpus?", "run", "{0}", "--protocol", "ve")]
     [InlineData("name: x\ncolour: red\n", "2:1: colour: unknown key", "run", "{0}", "--protocol", "ve")]
+    [InlineData("scenario: postcopy\nduration: 5ms\n", "2:1: duration: unknown sweep key", "sweep", "run", "{0}")]
+    [InlineData("scenario: postcopy\nduration: 5ms\n", "1:1: scenario: unknown key", "validate", "{0}")]
     public void A_mixed_file_keeps_the_unknown_key_message(string yaml, string expected, params string[] args)
     {
         var path = P("mixed.yaml");

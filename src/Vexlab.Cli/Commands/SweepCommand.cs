@@ -199,7 +199,15 @@ public static class SweepCommand
         }
 
         BuiltinNameHint.RefuseBuiltinName(file!, BuiltinSweeps.Names, "sweep");
-        return SweepFile.Load(file!);
+        try
+        {
+            return SweepFile.Load(file!);
+        }
+        catch (InputException)
+        {
+            OtherFileKind.RefuseOtherAsSweep(file!);
+            throw;
+        }
     }
 
     private static SweepSummary RunWithProgress(

@@ -1,60 +1,92 @@
 using Vexlab.Checking.Models;
 using Vexlab.Model.Configuration;
+using Vexlab.Results.Sweeps;
 using Vexlab.Scenarios.Documents;
 using Vexlab.Simulation.Scenarios;
 
 namespace Vexlab.Cli.Infrastructure;
 
 /// <summary>
-/// A simulator scenario given to <c>check</c>, or a checker model file given to <c>run</c>, <c>compare</c> or
-/// <c>validate</c>, named as what it is with the command that takes it. <c>check so.yaml</c> said "duration: unknown
-/// key 'duration' (expected one of name, vcpus, ...)" and <c>run two-faults.yaml</c> "vcpus: unknown key; did you
-/// mean guest.vcpus?", as if the file were a mistyped one of the right kind. A file is plainly the other kind when
+/// A file of one kind given to a command that takes another (a simulator scenario, a checker model file, a sweep
+/// file), named as what it is with the command that takes it. <c>check so.yaml</c> said "duration: unknown key
+/// 'duration' (expected one of name, vcpus, ...)", <c>run two-faults.yaml</c> "vcpus: unknown key; did you mean
+/// guest.vcpus?", <c>validate mini.yaml</c> "scenario: unknown key" and <c>sweep run wakeup.yaml</c> "duration:
+/// unknown sweep key", as if the file were a mistyped one of the right kind. A file is plainly the other kind when
 /// none of its top-level keys is one only the expected kind has and at least one is one only the other kind has;
-/// <c>name</c> and <c>tasks</c>, which both kinds have, say nothing, nor does a key neither has (a typo).
+/// <c>name</c> (every kind has it) and <c>tasks</c> (scenarios and model files) say nothing between the kinds that
+/// have them, nor does a key neither has (a typo).
 /// </summary>
 internal static class OtherFileKind
 {
-    /// <summary>A scenario's top-level keys: the first segment of every key and list (<c>guest</c> of <c>guest.vcpus</c>).</summary>
-    private static readonly HashSet<string> s_scenarioKeys = new(
-        ScenarioSchema.Instance.Keys.Select(k => k.Key).Concat(ScenarioSchema.Instance.Lists.Select(l => l.Key)).Select(Top),
-        StringComparer.Ordinal);
+    private static readonly Kind s_scenario = new(
+        "simulator scenario",
+        "a scenario's",
+        [.. ScenarioSchema.Instance.Keys.Select(k => k.Key).Concat(ScenarioSchema.Instance.Lists.Select(l => l.Key)).Select(Top)],
+        file => $"run it with vexlab run {file} --protocol P, or vexlab compare {file}");
 
-    private static readonly HashSet<string> s_modelKeys = new(ModelFile.TopLevelKeys, StringComparer.Ordinal);
+    private static readonly Kind s_model = new(
+        "checker model file",
+        "a model file's",
+        [.. ModelFile.TopLevelKeys],
+        file => $"check it with vexlab check {file} --protocol P");
 
-    /// <summary>Refuses a scenario document that is plainly a checker model file (run, compare, validate).</summary>
+    private static readonly Kind s_sweep = new(
+        "sweep file",
+        "a sweep file's",
+        [.. SweepFile.TopLevelKeys],
+        file => $"run it with vexlab sweep run {file}");
+
+    /// <summary>Refuses a scenario document that is plainly a checker model file or a sweep file (run, compare, validate).</summary>
     public static void RefuseModelAsScenario(ScenarioDocument document, string path)
     {
         ArgumentNullException.ThrowIfNull(document);
-        if (FirstKeyOfOther(document.Root, own: s_scenarioKeys, other: s_modelKeys) is { } key)
-        {
-            throw InputException.At(
-                key.File, key.Line, key.Column, key.Value,
-                $"this is a checker model file (its top-level keys are a model file's: {OtherKeys(document.Root, s_scenarioKeys, s_modelKeys)}), not a simulator scenario; check it with vexlab check {ScenarioRunner.FileArgument(path)} --protocol P");
-        }
+        Refuse(document.Root, path, s_scenario, [s_model, s_sweep]);
     }
 
     /// <summary>
     /// Called where <c>check FILE</c> refused the file: throws the plainer message when the file is plainly a
-    /// simulator scenario, and returns otherwise (the caller then throws its own).
+    /// simulator scenario or a sweep file, and returns otherwise (the caller then throws its own).
     /// </summary>
-    public static void RefuseScenarioAsModel(string path)
+    public static void RefuseScenarioAsModel(string path) => RefuseLoaded(path, s_model, [s_scenario, s_sweep]);
+
+    /// <summary>
+    /// Called where <c>sweep run FILE</c> refused the file: throws the plainer message when the file is plainly a
+    /// simulator scenario or a checker model file, and returns otherwise (the caller then throws its own).
+    /// </summary>
+    public static void RefuseOtherAsSweep(string path) => RefuseLoaded(path, s_sweep, [s_scenario, s_model]);
+
+    private static void RefuseLoaded(string path, Kind expected, Kind[] others)
     {
         ScenarioDocument document;
         try
         {
-            document = ScenarioDocument.Load(path, "model file");
+            document = ScenarioDocument.Load(path, expected.Name);
         }
         catch (InputException)
         {
             return;
         }
 
-        if (FirstKeyOfOther(document.Root, own: s_modelKeys, other: s_scenarioKeys) is { } key)
+        Refuse(document.Root, path, expected, others);
+    }
+
+    /// <summary>
+    /// Throws when the file is plainly one of <paramref name="others"/>: where two could be (a model file given to
+    /// <c>sweep run</c> has <c>tasks</c>, which scenarios have too), the one that has more of the file's keys.
+    /// </summary>
+    private static void Refuse(MappingNode root, string path, Kind expected, Kind[] others)
+    {
+        var plainly = others
+            .Select(other => (Other: other, Key: FirstKeyOfOther(root, own: expected.Keys, other: other.Keys)))
+            .Where(c => c.Key is not null)
+            .OrderByDescending(c => root.Entries.Count(e => c.Other.Keys.Contains(Top(e.Key.Value))))
+            .FirstOrDefault();
+        if (plainly is ({ } kind, { } key))
         {
+            var file = ScenarioRunner.FileArgument(path);
             throw InputException.At(
                 key.File, key.Line, key.Column, key.Value,
-                $"this is a simulator scenario (its top-level keys are a scenario's: {OtherKeys(document.Root, s_modelKeys, s_scenarioKeys)}), not a checker model file; run it with vexlab run {ScenarioRunner.FileArgument(path)} --protocol P, or vexlab compare {ScenarioRunner.FileArgument(path)}");
+                $"this is a {kind.Name} (its top-level keys are {kind.Owner}: {OtherKeys(root, expected.Keys, kind.Keys)}), not a {expected.Name}; {kind.Use(file)}");
         }
     }
 
@@ -90,4 +122,11 @@ internal static class OtherFileKind
         var dot = key.IndexOf('.', StringComparison.Ordinal);
         return dot < 0 ? key : key[..dot];
     }
+
+    /// <summary>A kind of input file: its name in messages, its top-level keys, and the command that takes it.</summary>
+    /// <param name="Name">"sweep file".</param>
+    /// <param name="Owner">"a sweep file's": whose keys the file's are.</param>
+    /// <param name="Keys">The first segment of every top-level key and list (<c>guest</c> of <c>guest.vcpus</c>).</param>
+    /// <param name="Use">The command that takes such a file, given the file as the command line writes it.</param>
+    private sealed record Kind(string Name, string Owner, HashSet<string> Keys, Func<string, string> Use);
 }

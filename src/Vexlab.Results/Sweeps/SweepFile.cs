@@ -38,6 +38,9 @@ public static class SweepFile
     ];
 
     private static readonly string[] s_topKeys = ["name", "description", "scenario", "set", "protocols", "seeds", "axes"];
+
+    /// <summary>The keys a sweep file's top level may hold, in the order messages list them.</summary>
+    public static IReadOnlyList<string> TopLevelKeys => s_topKeys;
     private static readonly string[] s_axisKeys = ["name", "key", "unit", "values", "range", "log"];
 
     /// <summary>Reads and parses a sweep file.</summary>
