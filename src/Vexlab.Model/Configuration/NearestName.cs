@@ -73,6 +73,32 @@ public static class NearestName
     }
 
     /// <summary>
+    /// The names to offer for <paramref name="target"/>: the names it begins, when it begins several but no more than
+    /// <see cref="MaxBegun"/> (<c>kvm</c>: kvm-halt, kvm-pf and kvm-pf-int, where the nearest by edit distance is
+    /// <c>ve</c>), a name under another begun one counting as that one (<c>guest.ap</c> begins <c>guest.apf</c> and
+    /// the keys under it: guest.apf); else <see cref="Of"/>'s one name, or none.
+    /// </summary>
+    public static IReadOnlyList<string> Suggestions(string target, IEnumerable<string> candidates)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(candidates);
+        var list = candidates.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var begun = target.Length == 0 || list.Contains(target, StringComparer.Ordinal)
+            ? []
+            : list.Where(c => c.StartsWith(target, StringComparison.Ordinal)).ToList();
+        begun = [.. begun.Where(c => !begun.Any(b => b.Length < c.Length && c.StartsWith(b, StringComparison.Ordinal) && c[b.Length] is '.' or '['))];
+        if (begun.Count is > 0 and <= MaxBegun)
+        {
+            return begun;
+        }
+
+        return Of(target, list) is { } nearest ? [nearest] : [];
+    }
+
+    /// <summary>The most names a prefix is answered with (<see cref="Suggestions"/>); more would be the whole list again.</summary>
+    public const int MaxBegun = 5;
+
+    /// <summary>
     /// "unknown KIND 'NAME'; did you mean NEAREST? (expected one of A, B, C)", the question left out where no name is
     /// near. The names are listed in the order given.
     /// </summary>
@@ -84,15 +110,21 @@ public static class NearestName
     }
 
     /// <summary>
-    /// "; did you mean PREFIXNEAREST?" for the candidate nearest <paramref name="name"/> (see <see cref="Of"/>), or
-    /// nothing: the clause that follows "unknown ..." in a message.
+    /// "; did you mean PREFIXNEAREST?", or "; did you mean PREFIXA, PREFIXB or PREFIXC?", for the names
+    /// <paramref name="name"/> suggests (see <see cref="Suggestions"/>), or nothing: the clause that follows
+    /// "unknown ..." in a message.
     /// </summary>
     public static string Hint(string name, IEnumerable<string> candidates, string prefix = "") =>
-        Of(name, candidates) is { } nearest ? $"; did you mean {prefix}{nearest}?" : string.Empty;
+        Suggestions(name, candidates) is { Count: > 0 } names ? $"; did you mean {Alternatives(names, prefix)}?" : string.Empty;
 
     /// <summary>" (did you mean NEAREST?)", or nothing: the aside that closes an "expected ...; got ..." message.</summary>
     public static string Aside(string name, IEnumerable<string> candidates) =>
-        Of(name, candidates) is { } nearest ? $" (did you mean {nearest}?)" : string.Empty;
+        Suggestions(name, candidates) is { Count: > 0 } names ? $" (did you mean {Alternatives(names, string.Empty)}?)" : string.Empty;
+
+    /// <summary>"A", "A or B", "A, B or C", each name after <paramref name="prefix"/>.</summary>
+    private static string Alternatives(IReadOnlyList<string> names, string prefix) => names.Count == 1
+        ? prefix + names[0]
+        : string.Join(", ", names.Take(names.Count - 1).Select(n => prefix + n)) + " or " + prefix + names[^1];
 
     private static string LastSegment(string key)
     {

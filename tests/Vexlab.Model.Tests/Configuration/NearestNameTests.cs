@@ -57,4 +57,34 @@ public sealed class NearestNameTests
         Assert.Equal(string.Empty, NearestName.Hint("zzzzzz", names));
         Assert.Equal(string.Empty, NearestName.Aside("zzzzzz", names));
     }
+
+    // "kvm" is nearest "ve" by edit distance, yet plainly the start of three protocols: all three are offered.
+    [Theory]
+    [InlineData("kvm", "; did you mean kvm-halt, kvm-pf or kvm-pf-int?")]
+    [InlineData("kvm-p", "; did you mean kvm-pf or kvm-pf-int?")]
+    [InlineData("kvm-h", "; did you mean kvm-halt?")]
+    [InlineData("s", "; did you mean sync?")]
+    [InlineData("kvm-pff", "; did you mean kvm-pf?")]
+    [InlineData("vee", "; did you mean ve?")]
+    [InlineData("zzzzzz", "")]
+    public void A_prefix_of_several_names_offers_them_all(string typed, string expected)
+    {
+        string[] protocols = ["sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve"];
+        Assert.Equal(expected, NearestName.Hint(typed, protocols));
+        Assert.Equal(expected.Length == 0 ? string.Empty : " (" + expected[2..] + ")", NearestName.Aside(typed, protocols));
+    }
+
+    [Fact]
+    public void A_prefix_offers_a_group_not_the_keys_under_it_and_falls_back_past_the_bound()
+    {
+        string[] keys = ["guest.apf", "guest.apf.enabled", "guest.apf.dummy_entries", "guest.ve", "guest.ve.can_continue"];
+        Assert.Equal(["guest.apf"], NearestName.Suggestions("guest.ap", keys));
+        Assert.Equal(["guest.apf", "guest.ve"], NearestName.Suggestions("guest.", keys));
+        Assert.Equal("; did you mean tasks[0].loop or tasks[0].loops?", NearestName.Hint("lo", ["loop", "loops", "name"], "tasks[0]."));
+
+        // More names than the bound begin with the prefix: the nearest one by edit distance, as before.
+        string[] many = ["a1", "a2", "a3", "a4", "a5", "a6"];
+        Assert.Equal(NearestName.MaxBegun + 1, many.Length);
+        Assert.Equal(["a1"], NearestName.Suggestions("a", many));
+    }
 }
