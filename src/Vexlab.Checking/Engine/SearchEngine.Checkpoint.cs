@@ -295,7 +295,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         if (_stateCount >= _options.MaxStates + Math.Max(1, _maxActions))
         {
             throw new CheckerLimitException(string.Create(CultureInfo.InvariantCulture,
-                $"MaxStates {_options.MaxStates} is below the {_stateCount} states checkpoint {folder} already holds; resume with a larger limit"));
+                $"MaxStates {_options.MaxStates:N0} is below the {_stateCount:N0} states checkpoint {folder} already holds; resume with a larger limit"));
         }
 
         // States of the current level were expanded when some were dropped from it or the next level has any; the

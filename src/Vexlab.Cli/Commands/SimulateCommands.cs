@@ -921,7 +921,7 @@ public static class SimulateCommands
         {
             var pct = 100.0 * simulated / Math.Max(1, run.Setup.DurationNs);
             var bar = new string('#', (int)(pct / 5)).PadRight(20, '.');
-            return string.Create(Inv, $"{run.Variant} [{bar}] {pct,5:F1}% of {run.Setup.DurationNs / 1e6:F0} ms simulated, {elapsed.TotalSeconds:F0} s");
+            return string.Create(Inv, $"{run.Variant} [{bar}] {pct,5:F1}% of {DurationText.Of(run.Setup.DurationNs)} simulated, {elapsed.TotalSeconds:F0} s");
         }), stop);
         progress.Finish();
         return result;
@@ -929,7 +929,7 @@ public static class SimulateCommands
 
     /// <summary>The line for people when a run stopped early: at the wall-clock limit, or by a signal.</summary>
     private static string StoppedLine(Interruption interrupt, string variant, long simulatedNs) => interrupt.Signalled
-        ? string.Create(Inv, $"vexlab: {variant}: stopped by {interrupt.SignalName} after {simulatedNs / 1e6:F3} ms simulated; the result covers that span only")
+        ? string.Create(Inv, $"vexlab: {variant}: stopped by {interrupt.SignalName} after {simulatedNs / 1e6:N3} ms simulated; the result covers that span only")
         : WallClockLimit.StoppedLine(variant, simulatedNs);
 
     private static JsonObject SeedSummary(List<(PreparedRun Run, SimulationResult Result)> runs)

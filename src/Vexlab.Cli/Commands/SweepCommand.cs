@@ -115,7 +115,7 @@ public static class SweepCommand
 
             human.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"sweep {definition.Name}{(options.Shard.IsAll ? string.Empty : " shard " + options.Shard)}: {Counted(summary.Runs, "run")}, {summary.AlreadyDone} already in {path}, ran {summary.Ran} in {seconds:0.0} s ({(seconds > 0 ? summary.Ran / seconds : 0):0.0} runs/s, {Counted(options.Jobs, "job")})"));
+                $"sweep {definition.Name}{(options.Shard.IsAll ? string.Empty : " shard " + options.Shard)}: {Counted(summary.Runs, "run")}, {summary.AlreadyDone:N0} already in {path}, ran {summary.Ran:N0} in {seconds:0.0} s ({(seconds > 0 ? summary.Ran / seconds : 0):0.0} runs/s, {Counted(options.Jobs, "job")})"));
 
             var doc = ResultDocument.Create();
             doc["sweep"] = definition.Name;
@@ -261,7 +261,7 @@ public static class SweepCommand
 
             line.Report(elapsed => string.Create(
                 CultureInfo.InvariantCulture,
-                $"sweep {definition.Name}: {p.Done}/{p.Total} runs, {(elapsed.TotalSeconds > 0 ? (p.Done - first) / elapsed.TotalSeconds : 0):0.0} runs/s, {elapsed.TotalSeconds:F0} s"));
+                $"sweep {definition.Name}: {p.Done:N0}/{p.Total:N0} runs, {(elapsed.TotalSeconds > 0 ? (p.Done - first) / elapsed.TotalSeconds : 0):0.0} runs/s, {elapsed.TotalSeconds:F0} s"));
         });
     }
 
@@ -316,5 +316,5 @@ public static class SweepCommand
 
     /// <summary>"1 job", "2 jobs": a count with its noun, singular for one (--jobs 1 printed "1 jobs").</summary>
     internal static string Counted(long count, string noun) =>
-        string.Create(CultureInfo.InvariantCulture, $"{count} {noun}{(count == 1 ? string.Empty : "s")}");
+        string.Create(CultureInfo.InvariantCulture, $"{count:N0} {noun}{(count == 1 ? string.Empty : "s")}");
 }

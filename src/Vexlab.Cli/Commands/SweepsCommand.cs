@@ -78,7 +78,7 @@ public static class SweepsCommand
             }
 
             human.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"# {sweep.PointCount} points x {sweep.Seeds.Count} seeds x {sweep.Protocols.Count} protocol entries = {sweep.RunCount} runs"));
+                $"# {sweep.PointCount:N0} points x {sweep.Seeds.Count:N0} seeds x {sweep.Protocols.Count:N0} protocol entries = {sweep.RunCount:N0} runs"));
             var doc = ResultDocument.Create();
             doc["name"] = sweepName;
             doc["scenario"] = sweep.Scenario.ToString();

@@ -31,5 +31,5 @@ public static class WallClockLimit
     /// <summary>The line for people when a run stopped at the limit.</summary>
     public static string StoppedLine(string variant, long simulatedNs) => string.Create(
         CultureInfo.InvariantCulture,
-        $"vexlab: {variant}: stopped at --time-limit after {simulatedNs / 1e6:F3} ms simulated; the result covers that span only");
+        $"vexlab: {variant}: stopped at --time-limit after {simulatedNs / 1e6:N3} ms simulated; the result covers that span only");
 }

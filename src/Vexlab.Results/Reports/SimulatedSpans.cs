@@ -11,6 +11,6 @@ public static class SimulatedSpans
 {
     /// <summary>"200.0 ms simulated", or "10.0 to 20.0 ms simulated (the entries' spans differ: row simulated)".</summary>
     public static string Heading(double shortestNs, double longestNs) => shortestNs == longestNs
-        ? string.Create(CultureInfo.InvariantCulture, $"{shortestNs / 1e6:F1} ms simulated")
-        : string.Create(CultureInfo.InvariantCulture, $"{shortestNs / 1e6:F1} to {longestNs / 1e6:F1} ms simulated (the entries' spans differ: row simulated)");
+        ? string.Create(CultureInfo.InvariantCulture, $"{shortestNs / 1e6:N1} ms simulated")
+        : string.Create(CultureInfo.InvariantCulture, $"{shortestNs / 1e6:N1} to {longestNs / 1e6:N1} ms simulated (the entries' spans differ: row simulated)");
 }

@@ -153,7 +153,7 @@ public static class SweepExecutor
         {
             throw InputException.At(
                 sweep.Source, 0, 0, "axes",
-                string.Create(CultureInfo.InvariantCulture, $"the sweep has {points} points ({sweep.RunCount} runs), more than --max-points {options.MaxPoints}; pass --force to run it anyway"));
+                string.Create(CultureInfo.InvariantCulture, $"the sweep has {points:N0} points ({sweep.RunCount:N0} runs), more than --max-points {options.MaxPoints}; pass --force to run it anyway"));
         }
     }
 }

@@ -443,7 +443,7 @@ public static class SweepFile
 
         if (count > MaxAxisValues)
         {
-            throw map.Error(string.Create(CultureInfo.InvariantCulture, $"the range has {count} values, more than {MaxAxisValues}"));
+            throw map.Error(string.Create(CultureInfo.InvariantCulture, $"the range has {count:N0} values, more than {MaxAxisValues:N0}"));
         }
 
         var values = new List<AxisValue>();

@@ -94,7 +94,7 @@ public sealed class LimitsAndCheckpointTests : IDisposable
     }
 
     [Theory]
-    [InlineData(1_500L, null, "MaxStates 1500 is below the")]
+    [InlineData(1_500L, null, "MaxStates 1,500 is below the")]
     [InlineData(null, 5, "MaxDepth 5 is below")]
     public void A_bound_the_checkpoint_has_passed_is_refused(long? maxStates, int? maxDepth, string problem)
     {
