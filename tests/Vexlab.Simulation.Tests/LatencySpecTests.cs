@@ -98,6 +98,8 @@ public sealed class LatencySpecTests
     [InlineData("lognormal median=80us", "needs p99=")]
     [InlineData("fixed 80", "a duration needs a unit")]
     [InlineData("empirical 80us", "is not latency:weight")]
+    [InlineData("empirical lat.csv", "empirical: 'lat.csv' is not latency:weight; expected latency:weight pairs such as 60us:10 80us:85 2ms:5, or file=PATH; for a CSV, write empirical file=lat.csv")]
+    [InlineData("empirical 60us:10 lat.csv", "empirical: 'lat.csv' is not latency:weight; expected latency:weight pairs such as 60us:10 80us:85 2ms:5, or file=PATH")]
     [InlineData("mixture 50% fixed 1us | fifty fixed 2us", "mixture part 2")]
     [InlineData("exponential mean=80us rate=3", "unknown parameter 'rate'")]
     [InlineData("fixed -5us", "fixed: must be 0 or more, got -5us")]
@@ -177,6 +179,21 @@ public sealed class LatencySpecTests
         e = Assert.Throws<InputException>(() => Build(badSpec));
         Assert.True(e.Message.Contains("spec.yaml:5:", StringComparison.Ordinal), e.Message);
         Assert.Contains("backings[1].latency", e.Message, StringComparison.Ordinal);
+    }
+
+    // "empirical file=nofile.csv" said "nofile.csv: no such latency CSV": neither the scenario's line nor where a
+    // relative path was looked for. "empirical nofile.csv" did not show the file= form.
+    [Theory]
+    [InlineData("empirical file=nofile.csv", "backings[0].latency: empirical: file=nofile.csv: no such latency CSV (looked for at {0}: a CSV path is relative to the scenario file)")]
+    [InlineData("empirical file=.", "backings[0].latency: empirical: file=.: is a folder, not a latency CSV (looked for at {0}: a CSV path is relative to the scenario file)")]
+    [InlineData("empirical nofile.csv", "backings[0].latency: empirical: 'nofile.csv' is not latency:weight; expected latency:weight pairs such as 60us:10 80us:85 2ms:5, or file=PATH; for a CSV, write empirical file=nofile.csv")]
+    public void A_backing_the_spec_cannot_read_names_the_scenario_line(string latency, string expected)
+    {
+        using var dir = new TempDir();
+        var path = dir.Write("s.yaml", $"backings:\n  - name: mine\n    latency: \"{latency}\"\nhost:\n  backing: mine\ntasks:\n  - name: t\n    loop: compute 10\n");
+        var e = Assert.Throws<InputException>(() => Build(path));
+        var looked = Path.Combine(dir.Path, latency[(latency.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+        Assert.Equal(path + ":3:14: " + expected.Replace("{0}", looked, StringComparison.Ordinal), e.Message);
     }
 
     private static Vexlab.Simulation.Driver.SimulationSetup Build(string path)

@@ -266,7 +266,18 @@ public static class LatencySpec
             var column = named.TryGetValue("column", out var c) ? Column(c, "column") : 1;
             var weightColumn = named.TryGetValue("weight_column", out var w) ? Column(w, "weight_column") : 0;
             var file = named["file"];
-            return ReadCsv(resolvePath is null ? file : resolvePath(file), unit, column, weightColumn);
+            var path = resolvePath is null ? file : resolvePath(file);
+            if (!File.Exists(path))
+            {
+                // A message of the spec, so that the scenario names its place (file:line: backings[N].latency), as
+                // for every other fault of the spec; "nofile.csv: no such latency CSV" named neither the scenario
+                // nor where a relative path was looked for. The CSV's own faults name their line in it (ReadCsv).
+                var what = Directory.Exists(path) ? "is a folder, not a latency CSV" : "no such latency CSV";
+                var where = path == file ? string.Empty : $" (looked for at {ErrorText.Path(path)}: a CSV path is relative to the scenario file)";
+                throw new FormatException($"empirical: file={file}: {what}{where}");
+            }
+
+            return ReadCsv(path, unit, column, weightColumn);
         }
 
         var joined = string.Join(' ', args).Replace(',', ' ');
@@ -284,7 +295,9 @@ public static class LatencySpec
             var colon = pairs[i].IndexOf(':', StringComparison.Ordinal);
             if (colon < 0)
             {
-                throw new FormatException($"empirical: '{pairs[i]}' is not latency:weight (such as 80us:85)");
+                // A lone word is most often a CSV written without file= ("empirical lat.csv"): offer that form.
+                var file = pairs.Length == 1 ? $"; for a CSV, write empirical file={pairs[i]}" : string.Empty;
+                throw new FormatException($"empirical: '{pairs[i]}' is not latency:weight; expected latency:weight pairs such as 60us:10 80us:85 2ms:5, or file=PATH{file}");
             }
 
             values[i] = Duration(pairs[i][..colon], "empirical latency");
