@@ -159,7 +159,8 @@ public sealed class SweepCliTests : IDisposable
         Assert.True(new FileInfo(P("p.png")).Length > 1000);
     }
 
-    // The export's format follows --out's extension unless --format says otherwise; a contradiction is refused.
+    // The export's format follows --out's extension unless --format says otherwise; a contradiction is refused. With
+    // neither, it is Parquet beside the store, as the help says (it was refused with exit 2).
     [Theory]
     [InlineData(new[] { "--out", "e.csv" }, "e.csv", "csv")]
     [InlineData(new[] { "--out", "e.parquet" }, "e.parquet", "parquet")]
@@ -167,7 +168,8 @@ public sealed class SweepCliTests : IDisposable
     [InlineData(new[] { "--format", "csv", "--out", "e.txt" }, "e.txt", "csv")]
     [InlineData(new[] { "--format", "parquet", "--out", "e.csv" }, null, "--out: {0} names a .csv file, but --format is parquet")]
     [InlineData(new[] { "--out", "e.txt" }, null, "--format: give --format csv or parquet, or an --out ending in .csv or .parquet")]
-    [InlineData(new string[0], null, "--format: give --format csv or parquet, or an --out ending in .csv or .parquet")]
+    [InlineData(new string[0], "export.parquet", "parquet")]
+    [InlineData(new[] { "--format", "csv" }, "export.csv", "csv")]
     public void Export_takes_its_format_from_the_out_extension(string[] options, string? written, string formatOrError)
     {
         var db = P("export.duckdb");

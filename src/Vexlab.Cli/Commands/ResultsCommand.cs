@@ -89,7 +89,7 @@ public static class ResultsCommand
     private static Command CreateExport(CliContext context)
     {
         var file = new Argument<string>("FILE") { Description = "The result store" };
-        var format = new Option<string?>("--format") { Description = "parquet or csv (default: from --out's extension, .csv or .parquet)" };
+        var format = new Option<string?>("--format") { Description = "parquet or csv (default: from --out's extension, .csv or .parquet; parquet without --out)" };
         format.AcceptOnlyFromAmong("parquet", "csv");
         var table = new Option<string>("--table") { Description = "results, tasks or sweep", DefaultValueFactory = _ => SweepStore.ResultsTable };
         table.AcceptOnlyFromAmong(SweepStore.ResultsTable, SweepStore.TasksTable, SweepStore.MetaTable);
@@ -133,8 +133,10 @@ public static class ResultsCommand
     }
 
     /// <summary>
-    /// The export's format: --format, or else the extension of --out; a .csv or .parquet --out that --format
-    /// contradicts is refused rather than written in the other format under that name.
+    /// The export's format: --format, or else the extension of --out, or else (neither given) Parquet, as the help says
+    /// (<c>results export merged.duckdb</c> was refused though both options have defaults); a .csv or .parquet --out
+    /// that --format contradicts is refused rather than written in the other format under that name, and an --out of
+    /// another extension needs --format.
     /// </summary>
     private static string ExportFormat(string? format, string? output)
     {
@@ -149,7 +151,8 @@ public static class ResultsCommand
             throw InputException.At(null, 0, 0, "--out", $"{output} names a .{extension} file, but --format is {format}");
         }
 
-        return format ?? extension
-            ?? throw InputException.At(null, 0, 0, "--format", "give --format csv or parquet, or an --out ending in .csv or .parquet");
+        return format ?? extension ?? (output is null
+            ? "parquet"
+            : throw InputException.At(null, 0, 0, "--format", "give --format csv or parquet, or an --out ending in .csv or .parquet"));
     }
 }
