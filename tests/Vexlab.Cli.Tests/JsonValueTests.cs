@@ -41,6 +41,19 @@ public sealed class JsonValueTests : IDisposable
         Assert.False(File.Exists(word));
     }
 
+    // "took "out.txt" as its FILE, and FILE was not given" read as a demand for a FILE where --builtin stood for it.
+    [Theory]
+    [InlineData("FILE", "run", "--builtin", "postcopy", "--protocol", "sync", "--json", "{0}")]
+    [InlineData("SWEEP", "sweep", "run", "--builtin", "latency", "--json", "{0}")]
+    public void With_builtin_a_word_not_named_json_is_refused_by_what_json_takes(string argument, params string[] args)
+    {
+        var word = P("out.txt");
+        var result = CliRunner.Run([.. args.Select(a => a.Replace("{0}", word, StringComparison.Ordinal))]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"vexlab: --json: \"{word}\" is not named *.json; where {argument} is not given (--builtin stands for it here), --json takes a FILE named *.json, or - for standard output, so that it never takes a {argument} meant for the command\n", result.Stderr);
+        Assert.False(File.Exists(word));
+    }
+
     [Fact]
     public void A_json_file_an_earlier_result_or_a_device_is_written()
     {

@@ -41,7 +41,8 @@ public readonly record struct JsonTarget(bool Enabled, string? Path)
     /// <c>--json</c> takes an optional value, so the parser gives it the word after it: <c>validate --json s.yaml</c>
     /// would check the built-in default and write its JSON over s.yaml. Refused: a value that is an existing file
     /// holding something other than JSON (a scenario, a store: writing over it destroys it), and a value not named
-    /// *.json while one of the command's arguments was not given (the word was most likely meant as that argument).
+    /// *.json while one of the command's arguments was not given (the word was most likely meant as that argument;
+    /// with --builtin, which stands for the argument, the word is still refused, lest a scenario's name decide).
     /// </summary>
     private static void RefuseSwallowedArgument(ParseResult parse, string value)
     {
@@ -60,6 +61,14 @@ public readonly record struct JsonTarget(bool Enabled, string? Path)
         }
 
         var missing = parse.CommandResult.Command.Arguments.FirstOrDefault(a => parse.GetResult(a) is not { Tokens.Count: > 0 });
+        var builtin = parse.CommandResult.Command.Options.FirstOrDefault(o => o.Name == "--builtin");
+        if (!named && missing is not null && builtin is not null && parse.GetResult(builtin) is not null)
+        {
+            // With --builtin the missing FILE is no mistake, and "FILE was not given" read as a demand for one
+            // (run --builtin postcopy --json out.txt): say what --json takes instead.
+            throw InputException.At(null, 0, 0, "--json", $"{Scenarios.ErrorText.Quote(value)} is not named *.json; where {missing.Name} is not given (--builtin stands for it here), --json takes a FILE named *.json, or - for standard output, so that it never takes a {missing.Name} meant for the command");
+        }
+
         if (!named && missing is not null)
         {
             throw InputException.At(null, 0, 0, "--json", $"took {Scenarios.ErrorText.Quote(value)} as its FILE, and {missing.Name} was not given: write --json - for standard output, or put --json after the command's arguments (a FILE named *.json is always taken as the JSON file)");
