@@ -129,6 +129,24 @@ public sealed class ReplayCommandTests : IDisposable
         var result = CliRunner.Run("replay", trace);
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("diverged at step 1", result.Stdout);
+
+        // The step was edited, not the model: the line says only that the step is not possible, blaming neither.
+        Assert.Contains(" is not enabled (the trace's step is not possible in this model)\n", result.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("model differs", result.Stdout, StringComparison.Ordinal);
+    }
+
+    // A knob given to replay changes the model; the divergence says so (it said "the model differs from the one that
+    // wrote the trace", as for an edited trace).
+    [Fact]
+    public void Replay_with_a_knob_that_changes_the_steps_blames_the_set()
+    {
+        var trace = Path.Combine(_dir, "ve.json");
+        Assert.Equal(1, CliRunner.Run("check", "--builtin", "nmi-host-fault", "--protocol", "ve", "--trace", trace).ExitCode);
+        var result = CliRunner.Run("replay", trace, "--set", "guest.ve.clear_busy=after-hypercall", "--json", Path.Combine(_dir, "r.json"));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(" is not enabled (the --set changed the model the trace was written for)\n", result.Stdout, StringComparison.Ordinal);
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, "r.json")))!;
+        Assert.EndsWith("(the --set changed the model the trace was written for)", (string)json["diverged"]!, StringComparison.Ordinal);
     }
 
     [Theory]

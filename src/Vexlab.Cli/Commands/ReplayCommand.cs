@@ -127,9 +127,14 @@ public static class ReplayCommand
                 w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"step {step}: {PropertyNames.Of((SafetyProperty)property)} violated"));
             }
 
-            if (replay.Divergence is not null)
+            // Said by what is known: a knob given here changed the model; else nothing tells an edited trace from a
+            // changed model ("the model differs from the one that wrote the trace" blamed the model for both).
+            var divergence = replay.Divergence is null ? null : replay.Divergence + (settings.Knobs.Count > 0
+                ? " (the --set changed the model the trace was written for)"
+                : " (the trace's step is not possible in this model)");
+            if (divergence is not null)
             {
-                w.WriteLine("diverged at " + replay.Divergence);
+                w.WriteLine("diverged at " + divergence);
             }
 
             // What the trace claims, checked on the checker's own transition system: a trace cut short or edited
@@ -152,7 +157,7 @@ public static class ReplayCommand
             doc["replay"] = line.ToString();
             doc["steps"] = trace.Actions.Count;
             doc["applied"] = replay.Applied;
-            doc["diverged"] = replay.Divergence;
+            doc["diverged"] = divergence;
             doc["simulated_ns"] = replay.Result.SimulatedNs;
             doc["vcpu_ns"] = ResultJson.VcpuNs(replay.Result);
             doc["violations"] = new JsonArray([.. replay.Violations.Select(v => (JsonNode)new JsonObject

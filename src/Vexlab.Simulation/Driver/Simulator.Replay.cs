@@ -59,7 +59,8 @@ public sealed partial class Simulator
 
             if (!_m.IsEnabled(action))
             {
-                divergence = $"step {applied + 1}: {action} is not enabled (the model differs from the one that wrote the trace)";
+                // Why is the caller's to say: the replay cannot tell an edited trace from a changed model.
+                divergence = $"step {applied + 1}: {action} is not enabled";
                 break;
             }
 
