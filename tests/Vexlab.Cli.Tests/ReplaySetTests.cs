@@ -140,12 +140,43 @@ public sealed partial class ReplaySetTests : IDisposable
         Assert.EndsWith(" --set guest.ve.info_store=args", (string)doc["replay"]!, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Check_names_a_cost_as_a_simulator_key_and_points_to_replay()
+    /// <summary>
+    /// check refuses a simulator key and names the command that takes it; that command takes it. check said "vexlab
+    /// replay --set takes it" of every simulator key, duration and guest.vcpus included, which replay refuses: the
+    /// counterexample's model sets the machine and its steps the timing.
+    /// </summary>
+    [Theory]
+    [InlineData("cost.wake_halted_vcpu=100us", "replay")]
+    [InlineData("host.latency=50us", "replay")]
+    [InlineData("seed=3", "replay")]
+    [InlineData("duration=1ms", "run")]
+    [InlineData("guest.vcpus=2", "run")]
+    [InlineData("host.swap.page_cluster=2", "run")]
+    public void Check_points_a_simulator_key_to_a_command_that_takes_it(string setting, string taker)
     {
-        var result = CliRunner.Run("check", "--builtin", "nmi-host-fault", "--protocol", "ve", "--set", "cost.wake_halted_vcpu=100us");
+        var key = setting[..setting.IndexOf('=', StringComparison.Ordinal)];
+        var result = CliRunner.Run("check", "--builtin", "nmi-host-fault", "--protocol", "ve", "--set", setting);
         Assert.Equal(2, result.ExitCode);
-        Assert.Equal("vexlab: --set: cost.wake_halted_vcpu: a simulator key, not a model knob: the checker has no clock; vexlab replay --set takes it for a counterexample (check --trace FILE), vexlab run --set for a scenario\n", result.Stderr);
+        Assert.StartsWith($"vexlab: --set: {key}: a simulator key, not a model knob", result.Stderr, StringComparison.Ordinal);
+        var advice = result.Stderr.Contains("vexlab replay --set takes it", StringComparison.Ordinal) ? "replay"
+            : result.Stderr.Contains("vexlab run --set takes it", StringComparison.Ordinal) ? "run"
+            : null;
+        Assert.Equal(taker, advice);
+
+        // The advice holds: the command named takes the key, and replay refuses what check sends to run.
+        var trace = Counterexample("nmi-host-fault", "ve");
+        var replay = CliRunner.Run("replay", trace, "--set", setting);
+        string[] span = key == "duration" ? [] : ["--duration", "2ms"];
+        var run = CliRunner.Run(["run", "--builtin", "postcopy", "--protocol", "ve", .. span, "--set", setting]);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        if (taker == "replay")
+        {
+            Assert.True(replay.ExitCode is 0 or 1, replay.Stderr);
+        }
+        else
+        {
+            Assert.Equal(2, replay.ExitCode);
+        }
     }
 
     [Theory]

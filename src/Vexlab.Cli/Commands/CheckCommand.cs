@@ -20,7 +20,7 @@ public static class CheckCommand
     {
         var file = new Argument<string?>("FILE") { Description = "YAML model file to check (see docs/checking.md, \"Model files\")", Arity = ArgumentArity.ZeroOrOne };
         var builtin = new Option<string?>("--builtin") { Description = "Built-in model to check (see 'vexlab models list')", HelpName = "NAME" };
-        var protocol = new Option<string?>("--protocol") { Description = "Protocol: sync, kvm-halt, kvm-pf, kvm-pf-int, ve", HelpName = "P" };
+        var protocol = new Option<string?>("--protocol") { Description = ProtocolEntryHelp.Describe("the knobs in brackets are as if given with --set (a --set of the same knob wins)"), HelpName = "P" };
         var property = new Option<string[]>("--property") { Description = "Check only this property (repeatable); default: all", HelpName = "NAME", AllowMultipleArgumentsPerToken = false };
         var set = new Option<string[]>("--set") { Description = "Override a knob (repeatable)", HelpName = "KEY=VALUE" };
         var maxStates = new Option<long?>("--max-states") { Description = "Stop after this many distinct states (default: 2^31 - 2; with --swarm, each member's, default 200000)", HelpName = "N" };
@@ -167,7 +167,7 @@ public static class CheckCommand
                 options.ResumeDirectory = ExistingFolder(rs, "--resume");
             }
 
-            var overrides = (parse.GetValue(set) ?? []).Select(ParseSetting).ToList();
+            var overrides = (parse.GetValue(set) ?? []).Select(t => ParseSetting(t)).ToList();
             // A property named twice is checked once (MachineSystem selects by name): listed once in the result, its
             // replay line and the checkpoint's identity, which would otherwise differ from the same check's.
             var properties = (parse.GetValue(property) ?? []).Distinct(StringComparer.Ordinal).ToArray();
@@ -198,7 +198,7 @@ public static class CheckCommand
 
                 var entries = parse.GetValue(columns) is { } list
                     ? Scenarios.Documents.Overrides.ParseProtocols(list)
-                        .Select(e => new MatrixColumn(e.Label, e.Protocol, [.. e.Overrides.Select(o => new KeyValuePair<string, string>(o.Key, o.Value))]))
+                        .Select(e => new MatrixColumn(e.Label, e.Protocol, EntryKnobs(e)))
                         .ToList()
                     : [.. ModelCheck.Protocols.Select(p => new MatrixColumn(p, p, []))];
                 foreach (var e in entries)
@@ -225,14 +225,21 @@ public static class CheckCommand
                 throw new InputException("a model FILE or --builtin NAME is required (or --matrix); 'vexlab models list' lists the built-in models");
             }
 
-            var proto = parse.GetValue(protocol) ?? throw new InputException("--protocol is required: one of " + string.Join(", ", ModelCheck.Protocols));
-            Model.Protocols.ProtocolCatalog.Require(proto, "--protocol");
+            var entry = Scenarios.Documents.Overrides.ParseProtocol(
+                parse.GetValue(protocol) ?? throw new InputException("--protocol is required: one of " + string.Join(", ", ModelCheck.Protocols)),
+                "--protocol",
+                "check --matrix --protocols LIST checks several");
+            var proto = entry.Protocol;
 
             // As run does: a knob the protocol does not read would change nothing and be reported nowhere.
             foreach (var (key, _) in overrides)
             {
                 Model.Protocols.KnobCatalog.RequireUsed(key, [proto], "--set");
             }
+
+            // The entry's knobs are --set values written beside the protocol (a check --matrix row's label): before
+            // the --set values, so that a --set of the same knob wins as a later --set does.
+            overrides.InsertRange(0, EntryKnobs(entry));
 
             CheckRequest request;
             if (path is not null)
@@ -865,14 +872,43 @@ public static class CheckCommand
         }
 
         var key = text[..eq].Trim();
-        if (Model.Protocols.KnobCatalog.Find(key) is null && Simulation.Scenarios.ScenarioSchema.Instance.TryGetKey(key, out _))
+        RequireModelKey(key, "--set");
+        return new(key, text[(eq + 1)..].Trim());
+    }
+
+    /// <summary>
+    /// The knobs of a <c>--protocol</c> entry (<c>ve[guest.ve.clear_busy=after-hypercall]</c>), refused as
+    /// <c>--set</c> refuses them (a simulator key, an unknown knob, a bad value), each naming the entry.
+    /// </summary>
+    private static List<KeyValuePair<string, string>> EntryKnobs(Scenarios.Documents.ProtocolEntry entry)
+    {
+        var knobs = new List<KeyValuePair<string, string>>();
+        foreach (var o in entry.Overrides)
         {
-            // A cost or another simulator key times a run; the checker's states have no clock, so it would change nothing
-            // here. Said as such rather than "unknown knob", which left the key's right place to be guessed.
-            throw InputException.At(null, 0, 0, "--set", $"{key}: a simulator key, not a model knob: the checker has no clock; vexlab replay --set takes it for a counterexample (check --trace FILE), vexlab run --set for a scenario");
+            RequireModelKey(o.Key, o.Origin);
+            KeyValuePair<string, string> knob = new(o.Key, o.Value);
+            Model.Protocols.KnobSet.Create(entry.Protocol, [knob], o.Origin);
+            knobs.Add(knob);
         }
 
-        return new(key, text[(eq + 1)..].Trim());
+        return knobs;
+    }
+
+    /// <summary>
+    /// Refuses a simulator key where a model knob goes. A cost or another simulator key times a run; the checker's
+    /// states have no clock, so it would change nothing here. Said as such rather than "unknown knob", which left the
+    /// key's right place to be guessed; the command named takes the key (<see cref="ReplaySettings.Takes"/>), so the
+    /// advice is not refused in turn.
+    /// </summary>
+    private static void RequireModelKey(string key, string origin)
+    {
+        if (Model.Protocols.KnobCatalog.Find(key) is null && Simulation.Scenarios.ScenarioSchema.Instance.TryGetKey(key, out _))
+        {
+            var where = ReplaySettings.Takes(key)
+                ? "vexlab replay --set takes it for a counterexample (check --trace FILE), vexlab run --set for a scenario"
+                : "vexlab run --set takes it for a scenario (a counterexample's replay does not: the model sets its machine, its steps the time of every event)";
+            throw InputException.At(null, 0, 0, origin, $"{key}: a simulator key, not a model knob (the checked model sets its machine, and its states have no clock); {where}");
+        }
     }
 
     /// <summary>

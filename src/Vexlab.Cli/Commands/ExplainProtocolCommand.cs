@@ -15,7 +15,7 @@ public static class ExplainProtocolCommand
 {
     public static Command Create(CliContext context)
     {
-        var name = new Argument<string>("NAME") { Description = "Protocol: " + string.Join(", ", ProtocolCatalog.Names) };
+        var name = new Argument<string>("NAME") { Description = ProtocolEntryHelp.Describe("the knobs in brackets are set, before --set") };
         var set = new Option<string[]>("--set") { Description = "Set a knob: KEY=VALUE (repeatable)", HelpName = "KEY=VALUE", AllowMultipleArgumentsPerToken = false };
         var steps = new Option<bool>("--steps") { Description = "Also print the step sequence behind every cell" };
         var json = JsonTarget.CreateOption();
@@ -42,17 +42,24 @@ public static class ExplainProtocolCommand
 
     internal static ProtocolSpec Build(string name, string[] sets)
     {
-        ProtocolCatalog.Require(name, origin: null);
+        var entry = Overrides.ParseProtocol(name, origin: null, "explain protocol takes one");
         var overrides = new List<KeyValuePair<string, string>>();
+        foreach (var o in entry.Overrides)
+        {
+            // Each knob of the entry on its own, so that an unknown one or a bad value names the entry, not --set.
+            ProtocolCatalog.Create(entry.Protocol, [new(o.Key, o.Value)], origin: o.Origin);
+            overrides.Add(new(o.Key, o.Value));
+        }
+
         foreach (var text in sets)
         {
             var o = Overrides.ParseSet(text);
-            KnobCatalog.RequireUsed(o.Key, [name], "--set");
+            KnobCatalog.RequireUsed(o.Key, [entry.Protocol], "--set");
 
             overrides.Add(new(o.Key, o.Value));
         }
 
-        return ProtocolCatalog.Create(name, overrides, origin: "--set");
+        return ProtocolCatalog.Create(entry.Protocol, overrides, origin: "--set");
     }
 
     internal static JsonObject BuildDocument(ProtocolSpec protocol, IReadOnlyList<MatrixRow> rows)

@@ -67,6 +67,13 @@ internal sealed class ReplaySettings
     /// <summary>The device's bytes per second (<c>host.swap.bandwidth</c>; 0: no transfer time).</summary>
     public long SwapBandwidthBytesPerSecond { get; }
 
+    /// <summary>
+    /// True for a scenario key <see cref="Parse"/> takes: a cost or a key that times a completion. Protocol knobs,
+    /// which it also takes, are not scenario keys; check points people here only for the keys this says yes to.
+    /// </summary>
+    public static bool Takes(string key) =>
+        CostModel.Defaults.Any(c => string.Equals(c.Key, key, StringComparison.Ordinal)) || Array.IndexOf(s_hostKeys, key) >= 0;
+
     /// <summary>The keys a replay takes, for messages: the knobs are named by the protocol, not listed.</summary>
     public static string Accepted => "cost.* (vexlab explain costs), " + string.Join(", ", s_hostKeys) + " and the protocol's knobs";
 

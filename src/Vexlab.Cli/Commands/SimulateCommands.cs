@@ -29,7 +29,7 @@ public static class SimulateCommands
     private static Command Run(CliContext context)
     {
         var options = new SimulationOptions();
-        var protocol = new Option<string>("--protocol") { Description = "Protocol: " + string.Join(", ", ProtocolCatalog.Names), Required = true, HelpName = "P" };
+        var protocol = new Option<string>("--protocol") { Description = ProtocolEntryHelp.Describe("the keys in brackets apply to this run after --set"), Required = true, HelpName = "P" };
         var json = JsonTarget.CreateOption();
         var exits = new Option<bool>("--exits") { Description = "Print perf kvm stat report's table of VM exits (time from each exit to the next entry of its vCPU); in JSON as exit_stats" };
         var vcpuOption = new Option<int?>("--vcpu") { Description = "With --exits: only this vCPU's exits (perf kvm stat report --vcpu)", HelpName = "N" };
@@ -84,13 +84,8 @@ public static class SimulateCommands
             }
 
             var (doc, arg) = options.Load(parse);
-            var entries = Overrides.ParseProtocols(parse.GetValue(protocol)!, "--protocol");
-            if (entries.Count != 1)
-            {
-                throw new InputException("--protocol: give one protocol (use compare for several)");
-            }
-
-            var prepared = ScenarioRunner.Prepare(doc, arg, entries[0], options.Overrides(parse), [entries[0].Protocol]);
+            var entry = Overrides.ParseProtocol(parse.GetValue(protocol)!, "--protocol", "use compare for several");
+            var prepared = ScenarioRunner.Prepare(doc, arg, entry, options.Overrides(parse), [entry.Protocol]);
             var vcpu = parse.GetValue(vcpuOption);
             if (vcpu is not null && !parse.GetValue(exits))
             {
@@ -458,7 +453,7 @@ public static class SimulateCommands
     private static Command Bench(CliContext context)
     {
         var json = JsonTarget.CreateOption();
-        var protocol = new Option<string>("--protocol") { Description = "Protocol to run", DefaultValueFactory = _ => "kvm-pf-int", HelpName = "P" };
+        var protocol = new Option<string>("--protocol") { Description = ProtocolEntryHelp.Describe("the keys in brackets apply to the measured run (not duration: --duration sets it)"), DefaultValueFactory = _ => "kvm-pf-int", HelpName = "P" };
         var duration = new Option<string>("--duration") { Description = "Simulated time of the measured run", DefaultValueFactory = _ => "5s", HelpName = "T" };
         var command = new Command("bench", "Measure simulator throughput on the default scenario (one thread, after a warm-up)");
         var checker = new Option<bool>("--checker") { Description = "Measure the checker on the built-in bench model instead" };
@@ -497,8 +492,15 @@ public static class SimulateCommands
                 throw new InputException($"{checkerOnly} goes with --checker: the simulator bench runs one thread once");
             }
 
-            ProtocolCatalog.Require(parse.GetValue(protocol)!, "--protocol");
-            var entry = new ProtocolEntry(parse.GetValue(protocol)!, parse.GetValue(protocol)!, []);
+            var entry = Overrides.ParseProtocol(parse.GetValue(protocol)!, "--protocol", "bench measures one");
+
+            // The entry's keys are applied after the warm-up's duration and --duration: one there would time the
+            // measured run other than the report says, as a compare entry's would its column.
+            if (entry.Overrides.FirstOrDefault(o => string.Equals(o.Key, "duration", StringComparison.Ordinal)) is { } set)
+            {
+                throw InputException.At(set.Origin, 0, 0, null, "duration: the measured run's is --duration T");
+            }
+
             var doc = Builtins.Load(Builtins.Default);
             var arg = "--builtin " + Builtins.Default;
             var warm = ScenarioRunner.Prepare(doc, arg, entry, [Overrides.ParseSet("duration=200ms")], [entry.Protocol]);
@@ -529,7 +531,7 @@ public static class SimulateCommands
             doc2["targets"] = new JsonObject { ["events_per_sec"] = 3_000_000, ["bytes_allocated_per_event"] = 1 };
             var target = JsonTarget.From(parse, json);
             var w = context.HumanWriter(target);
-            w.WriteLine(string.Create(Inv, $"scenario {prepared.Scenario}, protocol {prepared.Protocol}, {result.Events:N0} events in {result.WallNs / 1e6:F1} ms"));
+            w.WriteLine(string.Create(Inv, $"scenario {prepared.Scenario}, protocol {prepared.Variant}, {result.Events:N0} events in {result.WallNs / 1e6:F1} ms"));
             w.WriteLine(string.Create(Inv, $"events/s          {eps:N0} (target >= 3,000,000)"));
             w.WriteLine(string.Create(Inv, $"bytes/event       {(double)allocated / Math.Max(1, result.Events):F4} (target < 1)"));
             w.WriteLine(string.Create(Inv, $"peak memory       {process.PeakWorkingSet64:N0} bytes"));

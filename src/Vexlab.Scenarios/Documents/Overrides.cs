@@ -128,11 +128,33 @@ public static class Overrides
         texts.Select(t => ParseSet(t, origin)).ToList();
 
     /// <summary>
+    /// Parses the one protocol entry of an option or argument that takes one protocol (<c>run --protocol</c>,
+    /// <c>check --protocol</c>, <c>bench --protocol</c>, <c>explain protocol NAME</c>): <c>ve</c> or
+    /// <c>ve[guest.ve.can_continue=always]</c>, as <see cref="ParseProtocols"/> reads each entry and with its errors, so
+    /// that an entry copied from <c>compare --protocols</c>, a sweep or a <c>check --matrix</c> row is taken as written.
+    /// </summary>
+    /// <param name="text">The entry.</param>
+    /// <param name="origin">The option, for messages; null for a command's own argument, which has no name to give.</param>
+    /// <param name="forSeveral">Where a list of entries goes instead, for the message that refuses one (<c>use compare for several</c>).</param>
+    /// <exception cref="InputException">The entry is malformed, or the text holds several.</exception>
+    public static ProtocolEntry ParseProtocol(string text, string? origin, string forSeveral)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var entries = ParseProtocols(text, origin);
+        if (entries.Count != 1)
+        {
+            throw InputException.At(origin, 0, 0, null, $"give one protocol ({forSeveral})");
+        }
+
+        return entries[0];
+    }
+
+    /// <summary>
     /// Parses <c>kvm-pf-int,ve,ve[guest.ve.can_continue=user-or-preemptible-kernel]</c>: entries are
     /// separated by commas outside brackets; inside brackets knobs are separated by <c>;</c> or <c>,</c>.
     /// </summary>
     /// <exception cref="InputException">An entry is malformed or listed twice.</exception>
-    public static IReadOnlyList<ProtocolEntry> ParseProtocols(string text, string origin = ProtocolsOption)
+    public static IReadOnlyList<ProtocolEntry> ParseProtocols(string text, string? origin = ProtocolsOption)
     {
         var entries = new List<ProtocolEntry>();
         var labels = new HashSet<string>(StringComparer.Ordinal);
@@ -166,8 +188,9 @@ public static class Overrides
                 }
 
                 var inner = label[(open + 1)..^1];
-                // "--protocols ve[...]" on the command line; "x.yaml:2:21: ve[...]" in a file.
-                var knobOrigin = origin + (origin.StartsWith('-') ? " " : ": ") + label;
+                // "--protocols ve[...]" on the command line; "x.yaml:2:21: ve[...]" in a file; "ve[...]" alone for
+                // a command's argument (explain protocol NAME).
+                var knobOrigin = origin is null ? label : origin + (origin.StartsWith('-') ? " " : ": ") + label;
                 foreach (var knob in SplitTopLevel(inner, KnobSeparators, origin))
                 {
                     if (knob.Trim().Length == 0)
@@ -215,7 +238,7 @@ public static class Overrides
         return -1;
     }
 
-    private static List<string> SplitTopLevel(string text, char[] separators, string origin)
+    private static List<string> SplitTopLevel(string text, char[] separators, string? origin)
     {
         var parts = new List<string>();
         var current = new StringBuilder();
