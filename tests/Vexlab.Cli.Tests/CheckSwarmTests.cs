@@ -166,10 +166,54 @@ public sealed class CheckSwarmTests
         var visited = doc["coverage"]!["states_visited"]!.GetValue<long>();
         Assert.Equal(long.Parse(members, System.Globalization.CultureInfo.InvariantCulture) * long.Parse(maxStates, System.Globalization.CultureInfo.InvariantCulture), visited);
         Assert.True(doc["coverage"]!["distinct_states_estimate"]!.GetValue<double>() <= visited, doc["coverage"]!.ToJsonString());
+
+        // No member exhausted the space: an estimate, and at least what one member stored (its states are distinct).
+        Assert.DoesNotContain(doc["members"]!.AsArray(), m => m!["exhausted"]!.GetValue<bool>());
+        Assert.False(doc["coverage"]!["exact"]!.GetValue<bool>());
+        Assert.True(doc["coverage"]!["distinct_states_estimate"]!.GetValue<double>() >= doc["members"]!.AsArray().Max(m => m!["states"]!.GetValue<long>()), doc["coverage"]!.ToJsonString());
         var human = CliRunner.Run("check", "--builtin", "bench", "--protocol", "kvm-pf-int", "--swarm", "--members", members, "--max-states", maxStates, "--seed", seed);
         var line = human.Stdout.Split('\n').Single(l => l.StartsWith("coverage: about ", StringComparison.Ordinal));
         var estimate = long.Parse(line["coverage: about ".Length..].Split(' ')[0], System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(estimate <= visited, line);
+    }
+
+    // Members 2 and 3 of token-wrap's swarm under ve exhausted the space (4,896 states, the exhaustive count) while
+    // the coverage line said "about 4,869 distinct states": the sketch's error, below a count known exactly. A member
+    // that exhausted the space stored every reachable state; its count is the coverage, said without "about", in the
+    // swarm's result and in the merge of its shards.
+    [Fact]
+    public void A_member_that_exhausted_the_space_makes_the_coverage_exact()
+    {
+        var temp = Directory.CreateTempSubdirectory("vexlab-swarm-exact-");
+        try
+        {
+            string[] swarm = ["check", "--builtin", "token-wrap", "--protocol", "ve", "--swarm", "--members", "4"];
+            var exhaustive = JsonNode.Parse(CliRunner.Run("check", "--builtin", "token-wrap", "--protocol", "ve", "--property", "no-deadlock", "--json").Stdout)!;
+            Assert.Equal("exhausted", (string?)exhaustive["stop_reason"]);
+            var shards = new List<string>();
+            for (var i = 1; i <= 2; i++)
+            {
+                shards.Add(Path.Combine(temp.FullName, $"shard-{i}.json"));
+                Assert.True(CliRunner.Run([.. swarm, "--shard", $"{i}/2", "--json", shards[^1]]).ExitCode is 0 or 1);
+            }
+
+            foreach (var args in new[] { swarm, ["check", "--swarm-merge", .. shards] })
+            {
+                var doc = JsonNode.Parse(CliRunner.Run([.. args, "--json"]).Stdout)!;
+                var exhausted = doc["members"]!.AsArray().Where(m => m!["exhausted"]!.GetValue<bool>()).ToList();
+                Assert.NotEmpty(exhausted);
+                Assert.All(exhausted, m => Assert.Equal((long)exhaustive["states"]!, (long)m!["states"]!));
+                Assert.True(doc["coverage"]!["exact"]!.GetValue<bool>());
+                Assert.Equal((long)exhaustive["states"]!, doc["coverage"]!["distinct_states_estimate"]!.GetValue<long>());
+
+                var line = CliRunner.Run(args).Stdout.Split('\n').Single(l => l.StartsWith("coverage: ", StringComparison.Ordinal));
+                Assert.StartsWith(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"coverage: {(long)exhaustive["states"]!:N0} distinct states, every reachable one"), line, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            temp.Delete(recursive: true);
+        }
     }
 
     // A shard cut short (a job killed while writing) is placed as every other JSON input is: file, line and column.
