@@ -126,13 +126,14 @@ public sealed class CheckCommandTests
     /// <summary>
     /// After Ctrl-C the advice said "run the same command with --resume CP (and a larger limit)" though no limit was
     /// hit, and stop_reason was "Cancelled" for SIGINT and SIGTERM alike. The advice now names the cause (the limit to
-    /// raise, or the signal) and stop_reason says which signal, in the PascalCase of the other reasons.
+    /// raise, or the signal) and stop_reason says which signal, in the kebab-case of the JSON's other values (verdict's
+    /// "incomplete", compression's "none"), as run's and compare's stop_reason.
     /// </summary>
     [Theory]
-    [InlineData(StopReason.Cancelled, "SIGINT", "Interrupted", "vexlab: stopped by SIGINT; checkpoint in cp: run the same command with --resume cp to continue")]
-    [InlineData(StopReason.Cancelled, "SIGTERM", "Terminated", "vexlab: stopped by SIGTERM; checkpoint in cp: run the same command with --resume cp to continue")]
-    [InlineData(StopReason.MaxStates, null, "MaxStates", "vexlab: stopped at --max-states; checkpoint in cp: run the same command with --resume cp and a larger --max-states to continue")]
-    [InlineData(StopReason.TimeLimit, null, "TimeLimit", "vexlab: stopped at --time-limit; checkpoint in cp: run the same command with --resume cp and a longer --time-limit (or none) to continue")]
+    [InlineData(StopReason.Cancelled, "SIGINT", "interrupted", "vexlab: stopped by SIGINT; checkpoint in cp: run the same command with --resume cp to continue")]
+    [InlineData(StopReason.Cancelled, "SIGTERM", "terminated", "vexlab: stopped by SIGTERM; checkpoint in cp: run the same command with --resume cp to continue")]
+    [InlineData(StopReason.MaxStates, null, "max-states", "vexlab: stopped at --max-states; checkpoint in cp: run the same command with --resume cp and a larger --max-states to continue")]
+    [InlineData(StopReason.TimeLimit, null, "time-limit", "vexlab: stopped at --time-limit; checkpoint in cp: run the same command with --resume cp and a longer --time-limit (or none) to continue")]
     public void The_stop_advice_and_reason_name_the_cause(StopReason reason, string? signal, string name, string advice)
     {
         var result = SmallResult(Verdict.Incomplete, reason) with { Checkpoint = "cp" };
@@ -140,6 +141,17 @@ public sealed class CheckCommandTests
         CheckCommand.WriteStopAdvice(written, result, signal);
         Assert.Equal(advice + Environment.NewLine, written.ToString());
         Assert.Equal(name, CheckCommand.StopReasonName(reason, signal));
+    }
+
+    /// <summary>Every stop reason has a name of its own, in kebab-case, that the check schema lists.</summary>
+    [Fact]
+    public void Every_stop_reason_is_named_in_kebab_case()
+    {
+        var names = Enum.GetValues<StopReason>().Select(r => CheckCommand.StopReasonName(r, null))
+            .Concat([CheckCommand.StopReasonName(StopReason.Cancelled, "SIGINT"), CheckCommand.StopReasonName(StopReason.Cancelled, "SIGTERM")])
+            .ToList();
+        Assert.Equal(names.Count, names.Distinct(StringComparer.Ordinal).Count());
+        Assert.All(names, n => Assert.Matches("^[a-z]+(-[a-z]+)*$", n));
     }
 
     /// <summary>
@@ -235,14 +247,14 @@ public sealed class CheckCommandTests
             var stopped = CliRunner.Run([.. check, "--memory", "12M", "--checkpoint", cp]);
             Assert.True(stopped.ExitCode == 3, stopped.Stderr);
             using var doc = JsonDocument.Parse(stopped.Stdout);
-            Assert.Equal("MaxMemory", doc.RootElement.GetProperty("stop_reason").GetString());
+            Assert.Equal("max-memory", doc.RootElement.GetProperty("stop_reason").GetString());
             Assert.True(File.Exists(Path.Combine(cp, "checkpoint.vxck")));
             long states = doc.RootElement.GetProperty("states").GetInt64();
 
             var resumed = CliRunner.Run([.. check, "--resume", cp, "--max-states", (states + 1_000).ToString(System.Globalization.CultureInfo.InvariantCulture)]);
             Assert.True(resumed.ExitCode == 3, resumed.Stderr);
             using var after = JsonDocument.Parse(resumed.Stdout);
-            Assert.Equal("MaxStates", after.RootElement.GetProperty("stop_reason").GetString());
+            Assert.Equal("max-states", after.RootElement.GetProperty("stop_reason").GetString());
 
             // Without --compress the checkpoint is refused: it holds compact slots.
             var refused = CliRunner.Run("check", "--builtin", "bench", "--protocol", "kvm-pf-int", "--property", "no-deadlock", "--resume", cp);

@@ -35,7 +35,7 @@ public sealed class CheckLimitsTests : IDisposable
         Assert.True(code == 3, stderr);
         var doc = JsonNode.Parse(stdout)!;
         Assert.False((bool)doc["complete"]!);
-        Assert.Contains((string)doc["stop_reason"]!, new[] { "MaxMemory", "MaxSpill" });
+        Assert.Contains((string)doc["stop_reason"]!, new[] { "max-memory", "max-spill" });
         Assert.Equal(P("cp"), (string?)doc["checkpoint"]);
         Assert.True(File.Exists(Path.Combine(P("cp"), "checkpoint.vxck")));
         long rss = (long)doc["timing"]!["peak_rss_bytes"]!;
@@ -52,7 +52,7 @@ public sealed class CheckLimitsTests : IDisposable
             "--spill-dir", spill, "--resume", P("cp"), "--max-states", (states + 2_000).ToString(CultureInfo.InvariantCulture), "--json", "-");
         Assert.True(resumed.ExitCode == 3, resumed.Stderr);
         var after = JsonNode.Parse(resumed.Stdout)!;
-        Assert.Equal("MaxStates", (string?)after["stop_reason"]);
+        Assert.Equal("max-states", (string?)after["stop_reason"]);
         Assert.InRange((long)after["states"]!, states + 2_000, states + 2_200);
         Assert.Empty(Directory.GetFileSystemEntries(spill));
     }

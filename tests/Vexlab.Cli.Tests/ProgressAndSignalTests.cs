@@ -106,6 +106,7 @@ public sealed class ProgressAndSignalTests
         var doc = JsonNode.Parse(await stdout)!;
         Assert.False((bool)doc["complete"]!);
         Assert.Null(doc["incomplete"]);
+        Assert.Equal("interrupted", (string?)doc["stop_reason"]);
         var first = command[0] == "run" ? doc : doc["results"]![0]!;
         Assert.InRange((long)first["simulated_ns"]!, 1, 3_600_000_000_000 - 1);
         if (command[0] == "compare")

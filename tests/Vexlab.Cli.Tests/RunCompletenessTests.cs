@@ -28,6 +28,10 @@ public sealed class RunCompletenessTests : IDisposable
         var doc = JsonNode.Parse(r.Stdout)!.AsObject();
         Assert.True((bool)doc["complete"]!);
         Assert.False(doc.ContainsKey("incomplete"));
+
+        // A whole run has no reason to have stopped: null, and there, as check's stop_reason always is.
+        Assert.True(doc.ContainsKey("stop_reason"));
+        Assert.Null(doc["stop_reason"]);
     }
 
     [Theory]
@@ -41,6 +45,9 @@ public sealed class RunCompletenessTests : IDisposable
         Assert.False((bool)doc["complete"]!);
         Assert.False(doc.ContainsKey("incomplete"));
         Assert.True(RunSummaries.StoppedEarly(doc));
+
+        // It says why, in check's words for the same cause: "complete": false alone left a limit and Ctrl-C alike.
+        Assert.Equal("time-limit", (string?)doc["stop_reason"]);
     }
 
     /// <summary>A stopped run's file, in today's form and in the form written before "complete", and a whole one.</summary>

@@ -645,15 +645,24 @@ public static class CheckCommand
     };
 
     /// <summary>
-    /// The JSON's <c>stop_reason</c>: the engine's reason, in the same PascalCase as the others, except that a search
-    /// cancelled by a signal says which: <c>Interrupted</c> (SIGINT, Ctrl-C, exit 130) or <c>Terminated</c> (SIGTERM,
-    /// exit 143). <c>Cancelled</c> is left for a cancellation without a signal, which the command line does not make.
+    /// The JSON's <c>stop_reason</c>: the engine's reason in the kebab-case of the JSON's other values (<c>verdict</c>'s
+    /// <c>incomplete</c>, <c>compression</c>'s <c>none</c>) and of the flag that set a limit (<c>max-states</c> for
+    /// --max-states), except that a search cancelled by a signal says which: <c>interrupted</c> (SIGINT, Ctrl-C, exit
+    /// 130) or <c>terminated</c> (SIGTERM, exit 143), as run's and compare's <c>stop_reason</c> do.
+    /// <c>cancelled</c> is left for a cancellation without a signal, which the command line does not make.
     /// </summary>
     internal static string StopReasonName(StopReason reason, string? signal) => (reason, signal) switch
     {
-        (StopReason.Cancelled, "SIGINT") => "Interrupted",
-        (StopReason.Cancelled, "SIGTERM") => "Terminated",
-        _ => reason.ToString(),
+        (StopReason.Cancelled, "SIGINT") => StopReasons.Interrupted,
+        (StopReason.Cancelled, "SIGTERM") => StopReasons.Terminated,
+        (StopReason.Exhausted, _) => "exhausted",
+        (StopReason.AllPropertiesDecided, _) => "all-properties-decided",
+        (StopReason.MaxStates, _) => "max-states",
+        (StopReason.MaxMemory, _) => "max-memory",
+        (StopReason.MaxDepth, _) => "max-depth",
+        (StopReason.TimeLimit, _) => StopReasons.TimeLimit,
+        (StopReason.MaxSpill, _) => "max-spill",
+        _ => "cancelled",
     };
 
     /// <summary>

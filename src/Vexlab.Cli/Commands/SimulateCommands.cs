@@ -170,6 +170,7 @@ public static class SimulateCommands
             // Always there, true or false, as check's "complete" is: run and compare wrote "incomplete": true only
             // when stopped early, so a reader had two names and an absent key for one fact.
             document["complete"] = !result.StoppedEarly;
+            document["stop_reason"] = StopReasons.Of(result.StoppedEarly, interrupt);
             if (result.StoppedEarly)
             {
                 context.Error.WriteLine(StoppedLine(interrupt, prepared.Variant, result.SimulatedNs));
@@ -352,6 +353,7 @@ public static class SimulateCommands
             var document = ResultDocument.Create();
             document["results"] = results;
             document["complete"] = !stopped;
+            document["stop_reason"] = StopReasons.Of(stopped, interrupt);
 
             ResultDocument.Write(context, target, document);
             if (parse.GetValue(plot) is { } plotPath)
