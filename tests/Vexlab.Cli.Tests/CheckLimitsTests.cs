@@ -100,8 +100,9 @@ public sealed class CheckLimitsTests : IDisposable
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
 
-        // The first progress line (10 s in) says the check runs with its handlers installed.
-        var stderr = await StartedProcess.FirstErrorLine(process, TimeSpan.FromMinutes(3));
+        // The first progress line (10 s in) says the check runs with its handlers installed, and has spilled; the
+        // replay line comes before it.
+        var stderr = await StartedProcess.FirstErrorLine(process, l => l.StartsWith(swarm ? "swarm: " : "check: ", StringComparison.Ordinal), TimeSpan.FromMinutes(3));
         using (var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(CultureInfo.InvariantCulture)]))
         {
             kill.WaitForExit();
@@ -115,13 +116,14 @@ public sealed class CheckLimitsTests : IDisposable
         Assert.False((bool)doc["complete"]!);
         if (swarm)
         {
-            // Its progress line came first; the result holds the members' work so far.
-            Assert.StartsWith("swarm: ", error, StringComparison.Ordinal);
+            // Its replay line came first, then its progress; the result holds the members' work so far.
+            Assert.StartsWith("vexlab: seed 1; replay: vexlab check ", error, StringComparison.Ordinal);
+            Assert.StartsWith("swarm: ", error.Split('\n')[1], StringComparison.Ordinal);
             Assert.Equal("incomplete", (string?)doc["verdict"]);
             return;
         }
 
-        Assert.Equal(signal == "INT" ? "Interrupted" : "Terminated", (string?)doc["stop_reason"]);
+        Assert.Equal(signal == "INT" ? "interrupted" : "terminated", (string?)doc["stop_reason"]);
         Assert.Contains("add --checkpoint DIR to keep the work for --resume", error, StringComparison.Ordinal);
         Assert.True((long)doc["states"]! > 1);
         Assert.Empty(Directory.GetFileSystemEntries(temp));

@@ -77,9 +77,12 @@ public sealed class CheckReplayLineTests : IDisposable
 
         var violations = doc["violations"]!.AsArray();
         Assert.NotEmpty(violations);
+
+        // The whole result's line first, then one per counterexample.
+        var whole = mode is Mode.Swarm or Mode.SwarmMerge ? $"vexlab: seed {doc["seed"]}; replay: {doc["replay"]}" : $"vexlab: replay: {doc["replay"]}";
         var expected = violations.Select(v => mode is Mode.Swarm or Mode.SwarmMerge
             ? $"vexlab: {v!["property"]} (member {v["member"]}): seed {doc["seed"]}; replay: {v["replay"]}"
-            : $"vexlab: {v!["property"]}: replay: {v["replay"]}").ToList();
+            : $"vexlab: {v!["property"]}: replay: {v["replay"]}").Prepend(whole).ToList();
         var lines = result.Stderr.ReplaceLineEndings("\n").Split('\n').Where(l => l.Contains("replay: ", StringComparison.Ordinal)).ToList();
         Assert.Equal(expected, lines);
 

@@ -11,7 +11,13 @@ namespace Vexlab.Cli.Tests;
 public static class StartedProcess
 {
     /// <summary>Waits for the first line on standard error; returns a task for the whole of it.</summary>
-    public static async Task<Func<string>> FirstErrorLine(Process process, TimeSpan timeout)
+    public static Task<Func<string>> FirstErrorLine(Process process, TimeSpan timeout) => FirstErrorLine(process, _ => true, timeout);
+
+    /// <summary>
+    /// Waits for the first line on standard error that <paramref name="wanted"/> takes (a progress line, which a
+    /// command writes once its work is under way); returns a task for the whole of it.
+    /// </summary>
+    public static async Task<Func<string>> FirstErrorLine(Process process, Func<string, bool> wanted, TimeSpan timeout)
     {
         var text = new StringBuilder();
         var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -28,7 +34,10 @@ public static class StartedProcess
                 text.Append(e.Data).Append('\n');
             }
 
-            first.TrySetResult();
+            if (wanted(e.Data))
+            {
+                first.TrySetResult();
+            }
         };
         process.BeginErrorReadLine();
         await first.Task.WaitAsync(timeout);

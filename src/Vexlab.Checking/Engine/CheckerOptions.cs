@@ -74,6 +74,13 @@ public sealed class CheckerOptions
     /// </summary>
     public string CheckpointIdentity { get; set; } = string.Empty;
 
+    /// <summary>
+    /// Called once, from the search thread, when the options have been found good and the search is set up (the
+    /// checkpoint it resumes read and found to be of this check), before the first state is expanded: what a caller
+    /// says only of a check that runs (its replay line) goes there, after every refusal of its input.
+    /// </summary>
+    public Action? Started { get; set; }
+
     /// <summary>Receives progress about every <see cref="ProgressInterval"/>, from the search thread.</summary>
     public IProgress<CheckProgress>? Progress { get; set; }
 

@@ -211,6 +211,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             _current.Append(initial);
         }
 
+        _options.Started?.Invoke();
         StopReason stop;
         while (true)
         {

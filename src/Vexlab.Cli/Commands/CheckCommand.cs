@@ -206,7 +206,10 @@ public static class CheckCommand
                     Model.Protocols.ProtocolCatalog.Create(e.Protocol, [.. e.Overrides, .. overrides], origin: "--protocols " + e.Label);
                 }
 
-                return RunMatrix(context, target, entries, overrides, properties, options, parse.GetValue(markdown), parse.GetValue(transpose), parse.GetValue(wide));
+                // The whole matrix's replay line (each row's JSON keeps its own cell's): how it is rendered
+                // (--markdown, --transpose) does not change the result and is left out.
+                var matrixReplay = MatrixReplay(parse.GetValue(columns), overrides, properties, options);
+                return RunMatrix(context, target, entries, overrides, properties, options, matrixReplay, parse.GetValue(markdown), parse.GetValue(transpose), parse.GetValue(wide));
             }
 
             if (parse.GetValue(columns) is not null || parse.GetValue(markdown) || parse.GetValue(transpose))
@@ -323,6 +326,9 @@ public static class CheckCommand
 
             options.CheckpointDirectory = CreateFolder(checkpointFolder, "--checkpoint");
 
+            // A resumed check's replay line is the check's own, from the start: the checkpoint folder may be gone.
+            var replay = ModelCheck.ReplayCheck(request, ResultFlags(options));
+
             // On a terminal a live line; otherwise (a log) one line every 10 s.
             options.Progress = new Progress(context);
             options.ProgressInterval = context.ErrorIsTerminal ? TimeSpan.FromSeconds(1) : context.ProgressInterval;
@@ -333,6 +339,11 @@ public static class CheckCommand
             using (var interrupt = new Interruption())
             {
                 options.CancellationToken = interrupt.Token;
+
+                // The whole result's replay line first, as run's, once Ctrl-C is handled (a script waits for a first
+                // line to know that) and the engine has taken the options and the checkpoint (a refused input is one
+                // line): a check stopped by a signal or a limit has said how to rerun it.
+                options.Started = () => ReplayLine.Write(context.Error, null, null, replay);
                 outcome = Run(request, options);
                 if (interrupt.Signalled && outcome.Result.StopReason == StopReason.Cancelled)
                 {
@@ -345,7 +356,7 @@ public static class CheckCommand
             WriteHuman(context.HumanWriter(target), outcome, signal);
             WriteReplayLines(context.Error, outcome);
             WriteStopAdvice(context.Error, outcome.Result, signal);
-            ResultDocument.Write(context, target, BuildDocument(outcome, ModelCheck.ReplayCheck(request, ResultFlags(options)), signal));
+            ResultDocument.Write(context, target, BuildDocument(outcome, replay, signal));
             if (parse.GetValue(trace) is { } traceFile)
             {
                 if (outcome.Violations.Count > 0)
@@ -408,6 +419,7 @@ public static class CheckCommand
         List<KeyValuePair<string, string>> overrides,
         string[] properties,
         CheckerOptions template,
+        string replay,
         bool markdown,
         bool transpose,
         bool wide)
@@ -435,6 +447,10 @@ public static class CheckCommand
                     MaxSpillBytes = template.MaxSpillBytes,
                     Fingerprint128 = template.Fingerprint128,
                     Compression = template.Compression,
+
+                    // The whole matrix's replay line once the first cell's search has taken the options: a refused
+                    // option (a --max-memory below the model's least) is one line.
+                    Started = mi == 0 && ci == 0 ? () => ReplayLine.Write(context.Error, null, null, replay) : null,
                 };
                 var request = new CheckRequest(model.Name, entry.Protocol, [.. entry.Overrides, .. overrides], properties);
                 var outcome = Run(request, options);
@@ -544,10 +560,47 @@ public static class CheckCommand
 
         // As a single check's "complete": every cell reached its verdict (none stopped at a limit).
         doc["complete"] = rows.All(row => row!["complete"]!.GetValue<bool>());
+
+        // Every result carries its seed and replay line: the matrix's is the whole grid's command, and the
+        // exhaustive search has no seed.
+        doc["replay"] = replay;
+        doc["seed"] = null;
         doc["matrix"] = rows;
         ResultDocument.Write(context, target, doc);
         return worst;
     }
+
+    /// <summary>
+    /// The command that reruns the whole matrix: its entries, knobs, properties and the options that change a cell's
+    /// result, each a shell word.
+    /// </summary>
+    private static string MatrixReplay(string? columns, List<KeyValuePair<string, string>> overrides, string[] properties, CheckerOptions options)
+    {
+        var parts = new List<string> { "vexlab check --matrix" };
+        if (columns is not null)
+        {
+            parts.AddRange(["--protocols", ShellWordOf(columns)]);
+        }
+
+        foreach (var (key, value) in overrides)
+        {
+            parts.AddRange(["--set", ShellWordOf(key + "=" + value)]);
+        }
+
+        foreach (var p in properties)
+        {
+            parts.AddRange(["--property", ShellWordOf(p)]);
+        }
+
+        parts.AddRange(ResultFlags(options));
+        return string.Join(' ', parts);
+    }
+
+    /// <summary><paramref name="text"/> as one bash word: as it is where nothing in it is special to the shell, else single-quoted.</summary>
+    private static string ShellWordOf(string text) =>
+        text.Length > 0 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '=' or '/' or ',' or ':' or '+' or '@')
+            ? text
+            : Scenarios.ShellWord.SingleQuoted(text);
 
     internal static string VerdictName(Verdict v) => v switch
     {

@@ -24,11 +24,17 @@ internal static partial class CheckSwarm
     {
         using var system = ModelCheck.BuildSystem(request);
         options = options with { CheckDeadlock = system.CheckDeadlock };
+
+        var replay = ModelCheck.ReplayCheck(request, ResultFlags(options));
         SwarmResult result;
         int? signalExit = null;
         using (var limit = timeLimit is { } t ? new CancellationTokenSource(t) : new CancellationTokenSource())
         using (var interrupt = new Interruption(limit.Token))
         {
+            // The whole swarm's (or shard's) seed and replay line first, as run's, once Ctrl-C is handled: a swarm
+            // stopped early has said how to rerun it.
+            ReplayLine.Write(context.Error, null, ReplayLine.Seed(options.Seed), replay);
+
             // As a check without --swarm: a live line on a terminal, else one every 10 s.
             var line = new ProgressLine(context);
             result = SwarmSearch.Run(system, options with
@@ -84,7 +90,7 @@ internal static partial class CheckSwarm
         doc["departures"] = CheckCommand.DeparturesNode(system.Config.Protocol.Knobs.Overrides);
         doc["properties"] = new JsonArray([.. system.SafetyProperties.Concat(system.CheckDeadlock ? [Checker.DeadlockProperty] : []).Select(p => (JsonNode)p)]);
         doc["liveness_not_checked"] = new JsonArray([.. system.LivenessProperties.Select(p => (JsonNode)p)]);
-        doc["replay"] = ModelCheck.ReplayCheck(request, ResultFlags(options));
+        doc["replay"] = replay;
 
         // The seed as a number beside the replay line, as every result has it (swarm.seed keeps the string that
         // shards written before it carry, which the merge compares).
@@ -206,6 +212,12 @@ internal static partial class CheckSwarm
         if (partial)
         {
             context.Error.WriteLine($"vexlab: swarm merge: partial: {missingText} (--allow-partial)");
+        }
+
+        // The whole swarm's seed and replay line, as a swarm run gives its own before its report.
+        if (outDoc["replay"] is JsonValue wholeReplay)
+        {
+            ReplayLine.Write(context.Error, null, ReplayLine.Seed(seed), wholeReplay.GetValue<string>());
         }
 
         WriteHuman(context.HumanWriter(target), outDoc, merged);
