@@ -58,7 +58,10 @@ public sealed class ProgressAndSignalTests
         var model = Path.Combine(RepositoryRoot.Path, "docs", "examples", "large.yaml");
         Assert.Equal(ExitCodes.Limit, VexlabApp.Run(["check", model, "--protocol", "kvm-pf-int", "--time-limit", "2s"], context));
 
-        var redrawn = error.ToString().Split('\n')[0].Split('\r', StringSplitOptions.RemoveEmptyEntries);
+        // The replay line comes first, on a line of its own; then the line redrawn in place.
+        var lines = error.ToString().Split('\n');
+        Assert.StartsWith("vexlab: replay: vexlab check ", lines[0], StringComparison.Ordinal);
+        var redrawn = lines[1].Split('\r', StringSplitOptions.RemoveEmptyEntries);
         Assert.NotEmpty(redrawn);
         Assert.All(redrawn, l => Assert.True(l.Replace("\u001b[K", string.Empty, StringComparison.Ordinal).Length < 40, l));
         Assert.StartsWith("check: ", redrawn[0], StringComparison.Ordinal);
