@@ -91,6 +91,20 @@ public sealed partial class Machine
                 return cpu.Pending == PendingEvent.None;
             }
 
+            if (CanDequeue(v, v))
+            {
+                // 5.8+: the completion set KVM_REQ_APF_READY (kvm_arch_async_page_present_queued), which
+                // vcpu_enter_guest serves before this exit's re-entry: kvm_check_async_pf_completion dequeues
+                // while kvm_arch_can_dequeue_async_page_present holds, and the page-ready interrupt it raises is
+                // injected at that entry, before the access is retried, wherever the guest can take it.
+                while (CanDequeue(v, v) && GlobalsRef.Outcome == GuestOutcome.Running)
+                {
+                    Dequeue(v, v, ref sink);
+                }
+
+                return !CanDeliverInterrupt(v);
+            }
+
             return true;
         }
 

@@ -280,6 +280,37 @@ public sealed class HostFidelityTests
         Assert.Equal(HostPage.Resident, m.Page(0).Host);
     }
 
+    /// <summary>
+    /// 5.8+ (kvm-pf-int): the completion set KVM_REQ_APF_READY (kvm_arch_async_page_present_queued), and
+    /// vcpu_enter_guest serves it before any re-entry. So when another task of the same vCPU touches the page before the
+    /// dequeue, the EPT violation's re-entry dequeues first (kvm_check_async_pf_completion) and injects the page-ready
+    /// interrupt, which the guest takes before the access is retried. The model let the access finish in that step
+    /// and left the dequeue for later, an order the kernel does not take.
+    /// </summary>
+    [Fact]
+    public void AMinorEptExit_ServesAPendingPageReadyRequestFirst_On58()
+    {
+        var m = Build("kvm-pf-int", [User("a", 0, Touch(0)), User("c", 0, Touch(0))]);
+        var s = new Script(m);
+        var c = m.WorkloadTask(1);
+        GuestRunsUntil(s, ModelEventKind.TaskSlept);
+        s.CompleteAny();
+        Assert.Equal(HostPage.NotInEpt, m.Page(0).Host);
+        for (var i = 0; !(m.Vcpu(0).CurrentTask == c && m.Task(c).Depth == 1 && m.NextInstr(0).Op == MicroOp.Touch); i++)
+        {
+            Assert.True(i < 64, "c did not get to its access");
+            s.Do(s.IsEnabled(ActionKind.Enter) ? ActionKind.Enter : ActionKind.Step);
+        }
+
+        var access = s.Do(ActionKind.Step);
+        Assert.Contains(access, e => e.Kind == ModelEventKind.MinorEptFault && e.Aux == 1);
+        Assert.Contains(access, e => e.Kind == ModelEventKind.ReadyDequeued && e.Aux == 1);
+        Assert.DoesNotContain(access, e => e.Kind == ModelEventKind.AccessDone);
+        Assert.Equal(HostPage.Resident, m.Page(0).Host);
+        Assert.True(s.IsEnabled(ActionKind.DeliverInterrupt));
+        Assert.False(s.IsEnabled(ActionKind.Step));
+    }
+
     /// <summary>kvm_arch_async_page_ready: the dequeue's prefault maps the page, so the retried access takes no exit.</summary>
     [Theory]
     [InlineData("kvm-halt")]
