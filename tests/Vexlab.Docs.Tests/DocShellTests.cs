@@ -26,6 +26,35 @@ public sealed class DocShellTests
     }
 
     [Fact]
+    public void A_redirect_or_a_pipe_takes_standard_output_and_standard_error_stays_in_the_shown_output()
+    {
+        var directory = Directory.CreateTempSubdirectory("vexlab-docshell-").FullName;
+        try
+        {
+            var shell = new DocShell(directory);
+            const string replay = "vexlab: seed 1; replay: vexlab run --builtin postcopy --protocol kvm-pf-int --seed 1 --duration 1ms";
+
+            // run writes its replay line to standard error and its table to standard output.
+            Assert.Equal([replay], shell.Run("vexlab run --builtin postcopy --protocol kvm-pf-int --duration 1ms > run.txt"));
+            var file = File.ReadAllText(Path.Combine(directory, "run.txt"));
+            Assert.DoesNotContain("replay:", file, StringComparison.Ordinal);
+            Assert.Contains("vCPU in guest", file, StringComparison.Ordinal);
+
+            var shown = shell.Run("vexlab run --builtin postcopy --protocol kvm-pf-int --duration 1ms | head -1");
+            Assert.Equal(replay, shown[0]);
+            Assert.Equal(2, shown.Count);
+
+            Assert.Equal(["cat: missing.txt: No such file or directory"], shell.Run("cat missing.txt > copy.txt"));
+            Assert.Equal("", File.ReadAllText(Path.Combine(directory, "copy.txt")));
+            Assert.Equal(["cat: missing.txt: No such file or directory"], shell.Run("cat missing.txt | head -1"));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_block_that_runs_a_program_not_installed_is_reported_skipped_and_left_as_pasted()
     {
         var directory = Directory.CreateTempSubdirectory("vexlab-docshell-").FullName;

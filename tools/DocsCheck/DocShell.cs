@@ -8,7 +8,8 @@ namespace Vexlab.DocsCheck;
 
 /// <summary>
 /// Runs the commands of a doc in one working directory, as a shell would: <c>vexlab</c> in this
-/// process (standard output and standard error interleaved as on a terminal), the few
+/// process (standard output and standard error interleaved as on a terminal; <c>&gt; FILE</c> and
+/// <c>| head -N</c> take standard output only, as in a shell), the few
 /// commands the docs use to show or make input files (<c>cat</c>, <c>echo</c>, <c>printf</c>), and
 /// <c>trace-cmd</c>, the real one, to show that a trace.dat opens (<see cref="MissingToolException"/> where it is
 /// not installed).
@@ -41,17 +42,19 @@ public sealed class DocShell
         foreach (var command in ShellLine.Parse(line))
         {
             var words = command.Words.Select(w => ShellLine.Expand(w, _lastStatus)).ToArray();
-            var target = command.RedirectTo is null && command.Head is null ? output : new StringWriter { NewLine = "\n" };
-            _lastStatus = Execute(words, target);
-            var text = command.Head is { } head ? FirstLines(target.ToString(), head) : target.ToString();
-            if (command.RedirectTo is not null)
+
+            // '>' and '|' take standard output only; standard error stays on the terminal, in the block's output
+            // (POSIX XCU 2.7.2 redirects descriptor 1 by default, 2.9.2 pipes only standard output).
+            var file = command.RedirectTo is null ? null : new StringWriter { NewLine = "\n" };
+            TextWriter standardOutput = file is not null ? file : command.Head is { } head ? new HeadWriter(output, head) : output;
+            _lastStatus = Execute(words, standardOutput, output);
+            if (file is not null)
             {
-                File.WriteAllText(Path.Combine(_directory, command.RedirectTo), text);
+                File.WriteAllText(Path.Combine(_directory, command.RedirectTo!), file.ToString());
             }
             else if (command.Head is not null)
             {
                 // A pipeline's status is its last command's: head's, 0.
-                output.Write(text);
                 _lastStatus = 0;
             }
         }
@@ -66,7 +69,7 @@ public sealed class DocShell
         return lines;
     }
 
-    private int Execute(string[] words, StringWriter output)
+    private int Execute(string[] words, TextWriter output, TextWriter error)
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal) { ["COLUMNS"] = Columns.ToString(CultureInfo.InvariantCulture) };
         while (words.Length > 1 && words[0].IndexOf('=', StringComparison.Ordinal) is > 0 and var equals
@@ -86,7 +89,7 @@ public sealed class DocShell
                     {
                         // Progress lines depend on the machine's speed, not on the command: the docs leave them out.
                         var unicode = OutputCharset.LocaleIsUtf8(name => environment.GetValueOrDefault(name));
-                        var context = new CliContext(output, output, errorIsTerminal: false, color: false, unicode)
+                        var context = new CliContext(output, error, errorIsTerminal: false, color: false, unicode)
                         {
                             ProgressInterval = TimeSpan.MaxValue,
                             Columns = environment["COLUMNS"],
@@ -111,7 +114,7 @@ public sealed class DocShell
                     var path = Path.Combine(_directory, file);
                     if (!File.Exists(path))
                     {
-                        output.Write($"cat: {file}: No such file or directory\n");
+                        error.Write($"cat: {file}: No such file or directory\n");
                         return 1;
                     }
 
@@ -120,31 +123,14 @@ public sealed class DocShell
 
                 return 0;
             case "trace-cmd":
-                return RunTool(words, output);
+                return RunTool(words, output, error);
             default:
                 throw new FormatException($"the docs check runs vexlab, cat, echo, printf and trace-cmd; not \"{words[0]}\"");
         }
     }
 
-    private static string FirstLines(string text, int count)
-    {
-        var end = 0;
-        for (var n = 0; n < count; n++)
-        {
-            var newline = text.IndexOf('\n', end);
-            if (newline < 0)
-            {
-                return text;
-            }
-
-            end = newline + 1;
-        }
-
-        return text[..end];
-    }
-
     /// <summary>Runs an installed program in the doc's directory, its standard output then its standard error.</summary>
-    private int RunTool(string[] words, StringWriter output)
+    private int RunTool(string[] words, TextWriter output, TextWriter error)
     {
         var path = FindOnPath(words[0]) ?? throw new MissingToolException(words[0]);
         var start = new ProcessStartInfo(path)
@@ -160,10 +146,10 @@ public sealed class DocShell
         }
 
         using var process = Process.Start(start) ?? throw new MissingToolException(words[0]);
-        var error = process.StandardError.ReadToEndAsync();
+        var errorText = process.StandardError.ReadToEndAsync();
         output.Write(process.StandardOutput.ReadToEnd());
         process.WaitForExit();
-        output.Write(error.Result);
+        error.Write(errorText.Result);
         return process.ExitCode;
     }
 

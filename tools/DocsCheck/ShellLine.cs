@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 namespace Vexlab.DocsCheck;
 
 /// <summary>
-/// One simple command of a <c>$ </c> line: its words, where <c>&gt; FILE</c> sends its output, and
+/// One simple command of a <c>$ </c> line: its words, where <c>&gt; FILE</c> sends its standard output, and
 /// <see cref="Head"/>, the line count of a <c>| head -N</c> after it (null for none).
 /// </summary>
 public sealed record SimpleCommand(IReadOnlyList<string> Words, string? RedirectTo)
