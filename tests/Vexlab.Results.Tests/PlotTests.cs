@@ -2,6 +2,7 @@ using ScottPlot;
 using Vexlab.Results.Documents;
 using Vexlab.Results.Plotting;
 using Vexlab.Results.Sweeps;
+using Vexlab.Scenarios.Outputs;
 using static Vexlab.Results.Tests.Support;
 
 namespace Vexlab.Results.Tests;
@@ -110,6 +111,29 @@ public sealed class PlotTests : IDisposable
         Assert.True(keyed
             ? names.All(n => plot.Axes.Bottom.Label.Text.Replace("\n", string.Empty, StringComparison.Ordinal).Contains(n, StringComparison.Ordinal))
             : names.SequenceEqual(ticks.Select(BarLabels.Unwrap)));
+    }
+
+    [Theory]
+    [InlineData(0.0, 5)]
+    [InlineData(2.0, 6)]
+    public void SplitPlot_Legend_NamesThePartsAsTheTablesDo(double steal, int shown)
+    {
+        var entry = new RunSummary
+        {
+            Scenario = "postcopy",
+            Protocol = "kvm-pf-int",
+            Variant = "kvm-pf-int",
+            Seeds = [1],
+            VcpuNs = [4, 1, 1, 1, 1, steal],
+            WorkDone = 1000,
+            SimulatedNs = 3e8,
+        };
+
+        var legend = ResultPlots.SplitPlot([entry], "split", 900, 560).Legend.ManualItems.Select(i => i.LabelText);
+
+        // compare's and the report's labels, less the "vCPU " the axis ("share of vCPU time") already says;
+        // steal only where some vCPU waited for a pCPU.
+        Assert.Equal(VcpuTimeParts.All.Take(shown).Select(p => p.Label), legend.Select(l => "vCPU " + l));
     }
 
     [Theory]

@@ -4,6 +4,7 @@ using Vexlab.Model.Configuration;
 using Vexlab.Results.Documents;
 using Vexlab.Results.Store;
 using Vexlab.Scenarios.Files;
+using Vexlab.Scenarios.Outputs;
 
 namespace Vexlab.Results.Plotting;
 
@@ -358,8 +359,15 @@ public static class ResultPlots
         return plot;
     }
 
-    /// <summary>What the split's parts mean, for the legend.</summary>
-    public static readonly string[] VcpuLegend = ["in guest (work)", "in host (exits)", "stalled in host", "halted in host", "idle (nothing to run)", "steal (no pCPU)"];
+    /// <summary>
+    /// The legend's names of the split's parts, in <see cref="RunSummary.VcpuParts"/>' order: the tables' labels
+    /// (<see cref="VcpuTimeParts"/>) without their "vCPU " prefix, which the axis, "share of vCPU time", already says.
+    /// One list, so the plot cannot name a part otherwise than the table beside it (it once said "in guest (work)").
+    /// </summary>
+    public static IReadOnlyList<string> VcpuLegend { get; } = [.. VcpuTimeParts.All.Select(p => WithoutVcpuPrefix(p.Label))];
+
+    private static string WithoutVcpuPrefix(string label) =>
+        label.StartsWith("vCPU ", StringComparison.Ordinal) ? label["vCPU ".Length..] : label;
 
     /// <summary>
     /// Fault-latency CDFs, one line per entry: latency (log scale, us or ms) against the share of
