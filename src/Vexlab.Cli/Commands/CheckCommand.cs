@@ -255,7 +255,7 @@ public static class CheckCommand
                 }
                 catch (InputException)
                 {
-                    OtherFileKind.RefuseScenarioAsModel(path);
+                    OtherFileKind.RefuseOtherAsModel(path);
                     throw;
                 }
 

@@ -45,7 +45,7 @@ internal sealed class SimulationOptions
         {
             BuiltinNameHint.RefuseBuiltinName(file, Builtins.Names, "scenario");
             var document = ScenarioDocument.Load(file);
-            OtherFileKind.RefuseModelAsScenario(document, file);
+            OtherFileKind.RefuseOtherAsScenario(document, file);
             return (document, ScenarioRunner.FileArgument(file));
         }
 

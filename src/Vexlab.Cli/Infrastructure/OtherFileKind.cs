@@ -37,7 +37,7 @@ internal static class OtherFileKind
         file => $"run it with vexlab sweep run {file}");
 
     /// <summary>Refuses a scenario document that is plainly a checker model file or a sweep file (run, compare, validate).</summary>
-    public static void RefuseModelAsScenario(ScenarioDocument document, string path)
+    public static void RefuseOtherAsScenario(ScenarioDocument document, string path)
     {
         ArgumentNullException.ThrowIfNull(document);
         Refuse(document.Root, path, s_scenario, [s_model, s_sweep]);
@@ -47,7 +47,7 @@ internal static class OtherFileKind
     /// Called where <c>check FILE</c> refused the file: throws the plainer message when the file is plainly a
     /// simulator scenario or a sweep file, and returns otherwise (the caller then throws its own).
     /// </summary>
-    public static void RefuseScenarioAsModel(string path) => RefuseLoaded(path, s_model, [s_scenario, s_sweep]);
+    public static void RefuseOtherAsModel(string path) => RefuseLoaded(path, s_model, [s_scenario, s_sweep]);
 
     /// <summary>
     /// Called where <c>sweep run FILE</c> refused the file: throws the plainer message when the file is plainly a
