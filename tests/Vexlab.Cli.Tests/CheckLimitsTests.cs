@@ -120,6 +120,7 @@ public sealed class CheckLimitsTests : IDisposable
             Assert.StartsWith("vexlab: seed 1; replay: vexlab check ", error, StringComparison.Ordinal);
             Assert.StartsWith("swarm: ", error.Split('\n')[1], StringComparison.Ordinal);
             Assert.Equal("incomplete", (string?)doc["verdict"]);
+            Assert.Equal(signal == "INT" ? "interrupted" : "terminated", (string?)doc["stop_reason"]);
             return;
         }
 

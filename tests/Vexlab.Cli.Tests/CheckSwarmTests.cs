@@ -154,6 +154,47 @@ public sealed class CheckSwarmTests
         }
     }
 
+    // A swarm stopped at --time-limit (or by a signal) said only "complete": false, as one whose members all met their
+    // bounds; check's, run's and compare's JSON name the cause in stop_reason. A merge read a stopped shard as a whole
+    // one: it names the cause too and stays incomplete (exit 3).
+    [Fact]
+    public void A_stopped_swarm_and_its_merge_say_why_in_stop_reason()
+    {
+        var temp = Directory.CreateTempSubdirectory("vexlab-swarm-stop-");
+        try
+        {
+            var whole = JsonNode.Parse(CliRunner.Run("check", "--builtin", "token-wrap", "--protocol", "kvm-pf-int", "--swarm", "--members", "2", "--json").Stdout)!.AsObject();
+            Assert.True(whole.ContainsKey("stop_reason"));
+            Assert.Null(whole["stop_reason"]);
+
+            // large.yaml's members (10^8 states each, no depth bound to speak of) run far past a 1 s limit; the merge
+            // names the first stopped shard.
+            var large = Path.Combine(RepositoryRoot.Path, "docs", "examples", "large.yaml");
+            var shards = new List<string>();
+            for (var i = 1; i <= 2; i++)
+            {
+                shards.Add(Path.Combine(temp.FullName, $"shard-{i}.json"));
+                var r = CliRunner.Run("check", large, "--protocol", "kvm-pf-int", "--swarm", "--members", "2", "--shard", $"{i}/2", "--time-limit", "1s", "--max-depth", "100000", "--max-states", "100000000", "--json", shards[^1]);
+                Assert.True(r.ExitCode == 3, r.Stderr);
+            }
+
+            var stopped = JsonNode.Parse(File.ReadAllText(shards[0]))!;
+            Assert.False(stopped["complete"]!.GetValue<bool>());
+            Assert.Equal("time-limit", (string?)stopped["stop_reason"]);
+
+            var merged = CliRunner.Run("check", "--swarm-merge", shards[0], shards[1], "--json");
+            Assert.True(merged.ExitCode == 3, merged.Stderr);
+            var doc = JsonNode.Parse(merged.Stdout)!;
+            Assert.False(doc["complete"]!.GetValue<bool>());
+            Assert.Equal("time-limit", (string?)doc["stop_reason"]);
+            Assert.Contains($"vexlab: swarm merge: {shards[0]} was stopped (time-limit)", merged.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            temp.Delete(recursive: true);
+        }
+    }
+
     // The sketch's estimate of distinct states went above the states the members stored ("about 4,027 distinct states
     // (4,000 visited over all members)"): there cannot be more distinct states than stored ones.
     [Theory]

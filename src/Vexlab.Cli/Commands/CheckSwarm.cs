@@ -28,6 +28,7 @@ internal static partial class CheckSwarm
         var replay = ModelCheck.ReplayCheck(request, ResultFlags(options));
         SwarmResult result;
         int? signalExit = null;
+        string? stopReason;
         using (var limit = timeLimit is { } t ? new CancellationTokenSource(t) : new CancellationTokenSource())
         using (var interrupt = new Interruption(limit.Token))
         {
@@ -45,6 +46,7 @@ internal static partial class CheckSwarm
                     $"swarm: {p.MembersDone:N0}/{p.Members:N0} members done, {p.States:N0} states stored, {p.Transitions:N0} transitions, {p.Transitions / Math.Max(elapsed.TotalSeconds, 1e-3):N0} transitions/s, {elapsed.TotalSeconds:N0} s")),
             });
             line.Finish();
+            stopReason = StopReasons.Of(result.Cancelled, interrupt);
             if (result.Cancelled)
             {
                 // As a check without --swarm: a signal is 128 plus its number, a limit 3.
@@ -104,7 +106,7 @@ internal static partial class CheckSwarm
             ["shard"] = options.OnlyMember is null ? Text(options.ShardIndex) + "/" + Text(options.ShardCount) : null,
             ["only_member"] = options.OnlyMember,
         };
-        Fill(doc, result, violations);
+        Fill(doc, result, violations, stopReason);
         WriteHuman(context.HumanWriter(target), doc, result);
         WriteReplayLines(context.Error, doc);
         ResultDocument.Write(context, target, doc);
@@ -125,7 +127,9 @@ internal static partial class CheckSwarm
     /// <paramref name="allowPartial"/>, as <c>sweep merge</c> refuses a set of stores with runs missing. A partial merge's
     /// verdict is what its shards show: a violation they found (exit 1), a pass where one of their members explored every
     /// reachable state (a proof, exit 0), else incomplete (exit 3); <c>complete</c> follows the verdict, and
-    /// <c>swarm.members_missing</c> names what is not there.
+    /// <c>swarm.members_missing</c> names what is not there. A shard stopped by a signal or its time limit (its
+    /// <c>stop_reason</c>) leaves the merge incomplete as it left the shard: <c>complete</c> false, the first such
+    /// shard's <c>stop_reason</c>, exit 3.
     /// </summary>
     public static int Merge(CliContext context, JsonTarget target, IReadOnlyList<string> files, bool allowPartial = false)
     {
@@ -134,6 +138,7 @@ internal static partial class CheckSwarm
         var nodes = new Dictionary<(int Member, string Property), JsonObject>();
         var shards = new JsonArray();
         var memberFiles = new Dictionary<int, string>();
+        (string File, string Reason)? stopped = null;
         foreach (var file in files)
         {
             var doc = Load(file);
@@ -157,6 +162,10 @@ internal static partial class CheckSwarm
 
             shards.Add((JsonNode?)swarm["shard"]?.GetValue<string>() ?? "member " + swarm["only_member"]);
             var part = Read(file, doc, nodes);
+            if (part.Cancelled && stopped is null)
+            {
+                stopped = (file, doc["stop_reason"]!.GetValue<string>());
+            }
             foreach (var member in part.Members)
             {
                 // A member counted twice would count its states twice and hide a missing shard.
@@ -208,10 +217,15 @@ internal static partial class CheckSwarm
         };
         var violations = new JsonArray([.. merged.Violations.Select(v => (JsonNode)nodes[(v.Member, v.Property)].DeepClone())]);
         var partial = missing.Count > 0;
-        Fill(outDoc, merged, violations);
+        Fill(outDoc, merged, violations, stopped?.Reason);
         if (partial)
         {
             context.Error.WriteLine($"vexlab: swarm merge: partial: {missingText} (--allow-partial)");
+        }
+
+        if (stopped is var (stoppedFile, reason))
+        {
+            context.Error.WriteLine($"vexlab: swarm merge: {stoppedFile} was stopped ({reason}); the result covers its members' work so far");
         }
 
         // The whole swarm's seed and replay line, as a swarm run gives its own before its report.
@@ -234,11 +248,17 @@ internal static partial class CheckSwarm
             _ => ExitCodes.Limit,
         };
 
-    private static void Fill(JsonObject doc, SwarmResult result, JsonArray violations)
+    /// <summary>
+    /// The result's fields. <c>stop_reason</c> is <paramref name="stopReason"/>: why the swarm stopped before its
+    /// members' ends, in run's and check's words (<see cref="StopReasons"/>; a merge gives its first stopped shard's),
+    /// null when every member ran to its end.
+    /// </summary>
+    private static void Fill(JsonObject doc, SwarmResult result, JsonArray violations, string? stopReason)
     {
         var verdict = SwarmSearch.VerdictOf(result);
         doc["verdict"] = CheckCommand.VerdictName(verdict);
         doc["complete"] = verdict != Verdict.Incomplete && !result.Cancelled;
+        doc["stop_reason"] = stopReason;
         doc["members"] = new JsonArray([.. result.Members.Select(m => (JsonNode)new JsonObject
         {
             ["member"] = m.Index,
@@ -358,7 +378,11 @@ internal static partial class CheckSwarm
             var sketch = doc["coverage"]!["sketch"]!;
             var coverage = HyperLogLog.FromRegisters(sketch["precision"]!.GetValue<int>(), Convert.FromBase64String(sketch["registers"]!.GetValue<string>()));
             var elapsed = TimeSpan.FromSeconds(doc["timing"]?["elapsed_s"]?.GetValue<double>() ?? 0);
-            return new SwarmResult(members, violations, coverage, false, elapsed);
+
+            // A shard stopped by a signal or its time limit holds its members' work so far, not their results: the
+            // merge is stopped too. Shards written before stop_reason cannot say so.
+            var stopped = doc["stop_reason"]?.GetValue<string>() is not null;
+            return new SwarmResult(members, violations, coverage, stopped, elapsed);
         }
         catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or ArgumentException or JsonException)
         {
