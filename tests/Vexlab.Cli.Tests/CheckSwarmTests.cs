@@ -195,6 +195,28 @@ public sealed class CheckSwarmTests
         }
     }
 
+    // Counts in check's messages are grouped as its state counts are ("49,052 distinct states"); the members missing
+    // from a merge were not ("1998 of 2000 members missing").
+    [Fact]
+    public void Counts_in_swarm_messages_have_thousands_separators()
+    {
+        var temp = Directory.CreateTempSubdirectory("vexlab-swarm-n0-");
+        try
+        {
+            var shard = Path.Combine(temp.FullName, "s1.json");
+            var run = CliRunner.Run("check", "--builtin", "token-wrap", "--protocol", "kvm-pf-int", "--swarm", "--members", "2000", "--shard", "1/1000", "--max-states", "10", "--json", shard);
+            Assert.True(run.ExitCode is 0 or 1 or 3, run.Stderr);
+
+            var refused = CliRunner.Run("check", "--swarm-merge", shard);
+            Assert.Equal(2, refused.ExitCode);
+            Assert.Contains("1,998 of 2,000 members missing", refused.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            temp.Delete(recursive: true);
+        }
+    }
+
     // The sketch's estimate of distinct states went above the states the members stored ("about 4,027 distinct states
     // (4,000 visited over all members)"): there cannot be more distinct states than stored ones.
     [Theory]

@@ -638,7 +638,7 @@ public static class CheckCommand
         }
 
         w.WriteLine(string.Create(inv, $"verdict: {VerdictName(r.Verdict)} ({StopText(r.StopReason, signal)})"));
-        w.WriteLine(string.Create(inv, $"states: {r.States:N0}  transitions: {r.Transitions:N0}  depth: {r.Depth}  bytes/state: {r.BytesPerState:F1}  collision probability: {r.CollisionProbability:E1}"));
+        w.WriteLine(string.Create(inv, $"states: {r.States:N0}  transitions: {r.Transitions:N0}  depth: {r.Depth:N0}  bytes/state: {r.BytesPerState:F1}  collision probability: {r.CollisionProbability:E1}"));
         w.WriteLine(string.Create(inv, $"time: {r.Elapsed.TotalSeconds:F2} s ({r.States / Math.Max(1e-9, r.Elapsed.TotalSeconds):N0} states/s)"));
         var taken = r.Coverage.Where(c => c.Transitions > 0).Select(c => string.Create(inv, $"{c.Kind} {c.Transitions:N0} ({c.NewStates:N0} new)")).ToList();
 
@@ -648,7 +648,7 @@ public static class CheckCommand
         {
             w.WriteLine(sym.Unavailable is { } why
                 ? "symmetry: none (" + why + "); every state stored"
-                : string.Create(inv, $"symmetry: {SymmetryClassesText(sym)} interchangeable ({sym.Order} permutations), host work items sorted: one state stored per orbit"));
+                : string.Create(inv, $"symmetry: {SymmetryClassesText(sym)} interchangeable ({sym.Order:N0} permutations), host work items sorted: one state stored per orbit"));
             if (sym.LivenessNotChecked.Count > 0)
             {
                 w.WriteLine("symmetry: liveness not checked (" + string.Join(", ", sym.LivenessNotChecked) + "); run without --symmetry for it");
@@ -664,7 +664,7 @@ public static class CheckCommand
         {
             w.WriteLine();
             var kind = v.Violation.Kind == ViolationKind.Lasso ? "lasso" : "safety";
-            w.WriteLine(string.Create(inv, $"VIOLATION {v.Violation.Property} ({kind}, {v.Steps.Count} steps)"));
+            w.WriteLine(string.Create(inv, $"VIOLATION {v.Violation.Property} ({kind}, {v.Steps.Count:N0} steps)"));
             TraceDescriber.Write(w, v.Steps, v.Violation.Kind == ViolationKind.Lasso ? v.Violation.LoopStart : -1);
         }
     }
@@ -1144,10 +1144,10 @@ public static class CheckCommand
     {
         public void Report(CheckProgress value)
         {
-            var spill = value.SpillBytes > 0 ? string.Create(CultureInfo.InvariantCulture, $", spill {value.SpillBytes >> 20} MiB") : string.Empty;
+            var spill = value.SpillBytes > 0 ? string.Create(CultureInfo.InvariantCulture, $", spill {value.SpillBytes >> 20:N0} MiB") : string.Empty;
             var line = string.Create(
                 CultureInfo.InvariantCulture,
-                $"check: {value.States:N0} states, depth {value.Depth}, frontier {value.FrontierStates:N0}, {value.StatesPerSecond:N0} states/s, {value.MemoryBytes >> 20} MiB{spill}, {value.Elapsed.TotalSeconds:F0} s");
+                $"check: {value.States:N0} states, depth {value.Depth:N0}, frontier {value.FrontierStates:N0}, {value.StatesPerSecond:N0} states/s, {value.MemoryBytes >> 20:N0} MiB{spill}, {value.Elapsed.TotalSeconds:F0} s");
             if (context.ErrorIsTerminal)
             {
                 // One line redrawn in place; the final sample ends it.

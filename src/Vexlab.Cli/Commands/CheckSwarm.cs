@@ -181,7 +181,7 @@ internal static partial class CheckSwarm
         var merged = SwarmSearch.Merge(parts);
         var total = reference!["swarm"]!["members"]!.GetValue<int>();
         var missing = Enumerable.Range(0, total).Except(merged.Members.Select(m => m.Index)).ToList();
-        var missingText = string.Create(CultureInfo.InvariantCulture, $"{missing.Count} of {total} members missing (shards not given or unfinished): {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", ..." : string.Empty)}");
+        var missingText = string.Create(CultureInfo.InvariantCulture, $"{missing.Count:N0} of {total:N0} members missing (shards not given or unfinished): {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", ..." : string.Empty)}");
         if (missing.Count > 0 && !allowPartial)
         {
             // Before any output: a merge of some shards is not the swarm's result, and read as one it said pass.
@@ -313,7 +313,7 @@ internal static partial class CheckSwarm
     private static void WriteHuman(TextWriter w, JsonObject doc, SwarmResult result)
     {
         var inv = CultureInfo.InvariantCulture;
-        w.WriteLine(string.Create(inv, $"swarm of model {doc["model"]} under {doc["protocol"]}: {result.Members.Count} members, {result.Members.Count(m => m.Exhausted)} exhausted"));
+        w.WriteLine(string.Create(inv, $"swarm of model {doc["model"]} under {doc["protocol"]}: {result.Members.Count:N0} members, {result.Members.Count(m => m.Exhausted):N0} exhausted"));
         foreach (var d in (doc["departures"] as JsonArray) ?? [])
         {
             w.WriteLine(CheckCommand.DepartureLine(new((string)d!["knob"]!, (string)d["value"]!, (string)d["why"]!)));
@@ -332,7 +332,7 @@ internal static partial class CheckSwarm
         foreach (var v in doc["violations"]!.AsArray())
         {
             w.WriteLine();
-            w.WriteLine(string.Create(inv, $"VIOLATION {v!["property"]} (safety, {v["trace"]!.AsArray().Count} steps, member {v["member"]})"));
+            w.WriteLine(string.Create(inv, $"VIOLATION {v!["property"]} (safety, {v["trace"]!.AsArray().Count:N0} steps, member {v["member"]})"));
         }
     }
 
