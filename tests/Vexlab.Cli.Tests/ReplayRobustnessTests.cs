@@ -54,6 +54,10 @@ public sealed class ReplayRobustnessTests : IDisposable
     [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"kind\":\"lasso\",\"loop_start\":null,\"actions\":[]}", ":1:45: kind: a lasso needs loop_start")]
     [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"kind\":\"lasso\",\"loop_start\":2,\"actions\":[0]}", ":1:66: loop_start: 2 is past the trace's 1 actions")]
     [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"kind\":\"lasso\",\"loop_start\":-1,\"actions\":[0]}", ":1:66: loop_start: expected an action index (a whole number from 0) or null, got -1")]
+    [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"knobs\":[],\"actions\":[]}", ":1:46: knobs: expected an object, got a list")]
+    [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"knobs\":{\"a\":1},\"actions\":[]}", ":1:51: knobs.a: expected a string, got a number")]
+    [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"bounds\":{\"pages\":-1},\"actions\":[]}", ":1:56: bounds.pages: expected a whole number from 0, got -1")]
+    [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"bounds\":{\"pages\":1,\"pages\":1},\"actions\":[]}", ":1:58: bounds.pages: duplicate key")]
     public void A_malformed_trace_is_one_line_naming_the_place(string json, string expected)
     {
         var result = Replay(json);
@@ -67,7 +71,7 @@ public sealed class ReplayRobustnessTests : IDisposable
     [Fact]
     public void A_deeply_nested_trace_is_refused()
     {
-        var result = Replay("{\"knobs\":" + new string('[', 100_000));
+        var result = Replay("{\"replay\":" + new string('[', 100_000));
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("not JSON", result.Stderr, StringComparison.Ordinal);
     }

@@ -867,7 +867,7 @@ public static class CheckCommand
     internal static JsonArray DeparturesNode(IReadOnlyDictionary<string, string> knobs) =>
         new([.. KnobCatalog.Departures(knobs).Select(d => (JsonNode)new JsonObject { ["knob"] = d.Key, ["value"] = d.Value, ["why"] = d.Why })]);
 
-    private static JsonObject KnobsNode(MachineConfig config)
+    internal static JsonObject KnobsNode(MachineConfig config)
     {
         var knobs = new JsonObject();
         foreach (var (k, v) in config.Protocol.Knobs.Overrides)
@@ -878,7 +878,7 @@ public static class CheckCommand
         return knobs;
     }
 
-    private static JsonObject BoundsNode(MachineConfig c) => new()
+    internal static JsonObject BoundsNode(MachineConfig c) => new()
     {
         ["vcpus"] = c.Vcpus,
         ["tasks"] = c.Tasks.Count,

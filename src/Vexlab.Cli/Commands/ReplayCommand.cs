@@ -80,6 +80,8 @@ public static class ReplayCommand
                 throw new InputException(trace.PlaceOf(field, ErrorText.Path(path)) + ": " + problem);
             }
 
+            RecordedModel.Require(trace, config, path);
+
             // Knobs given here go on top of the trace's own (a later value wins): the replay then says where the
             // changed model stops following the steps, or confirms that the steps still break the property under it.
             var settings = ReplaySettings.Parse(parse.GetValue(set) ?? [], trace.Protocol);

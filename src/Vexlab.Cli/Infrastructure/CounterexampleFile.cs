@@ -32,6 +32,15 @@ public sealed record CounterexampleFile(
     public bool HasKind { get; init; }
 
     /// <summary>
+    /// The knob values the check ran with (<c>knobs</c>: the protocol's knobs off their defaults), which a replay's model
+    /// must have; null for a trace without the field.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string>>? Knobs { get; init; }
+
+    /// <summary>The machine's size and bounds the check ran with (<c>bounds</c>); null for a trace without the field.</summary>
+    public IReadOnlyList<KeyValuePair<string, long>>? Bounds { get; init; }
+
+    /// <summary>
     /// Where each field's value is written (<c>t.json:1:10</c>), by field name (<c>model</c>,
     /// <c>protocol</c>, <c>overrides</c>), so a value the replay refuses later names its place too.
     /// </summary>
@@ -86,6 +95,8 @@ public sealed record CounterexampleFile(
             int? loopStart = null;
             var overrides = new List<KeyValuePair<string, string>>();
             List<MachineAction>? actions = null;
+            List<KeyValuePair<string, string>>? knobs = null;
+            List<KeyValuePair<string, long>>? bounds = null;
             var seen = new HashSet<string>(StringComparer.Ordinal);
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
@@ -106,6 +117,8 @@ public sealed record CounterexampleFile(
                     case "property": property = reader.TokenType == JsonTokenType.Null ? null : String(ref reader, key); break;
                     case "overrides": ReadOverrides(ref reader, overrides); break;
                     case "actions": actions = ReadActions(ref reader); break;
+                    case "knobs": knobs = ReadObject(ref reader, key, places, (ref r, k) => String(ref r, k)); break;
+                    case "bounds": bounds = ReadObject(ref reader, key, places, (ref r, k) => Count(ref r, k)); break;
                     case "kind": kind = String(ref reader, key); break;
                     case "loop_start": loopStart = reader.TokenType == JsonTokenType.Null ? null : Index(ref reader, key); break;
                     default: reader.Skip(); break;
@@ -153,6 +166,8 @@ public sealed record CounterexampleFile(
                 Places = places,
                 LoopStart = kind == "lasso" ? loopStart!.Value : -1,
                 HasKind = kind is not null,
+                Knobs = knobs,
+                Bounds = bounds,
             };
         }
 
@@ -182,6 +197,44 @@ public sealed record CounterexampleFile(
             {
                 var got = reader.TokenType == JsonTokenType.Number ? Encoding.UTF8.GetString(reader.ValueSpan) : Describe(reader.TokenType);
                 throw Error(reader, key, $"expected an action index (a whole number from 0) or null, got {got}");
+            }
+
+            return value;
+        }
+
+        private delegate T ValueReader<T>(ref Utf8JsonReader reader, string key);
+
+        /// <summary>An object of fields (<c>knobs</c>, <c>bounds</c>), each value's place kept as <c>knobs.KEY</c>.</summary>
+        private List<KeyValuePair<string, T>> ReadObject<T>(ref Utf8JsonReader reader, string field, Dictionary<string, string> places, ValueReader<T> value)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw Error(reader, field, $"expected an object, got {Describe(reader.TokenType)}");
+            }
+
+            var entries = new List<KeyValuePair<string, T>>();
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var key = field + "." + reader.GetString()!;
+                if (places.ContainsKey(key))
+                {
+                    throw Error(reader, key, "duplicate key");
+                }
+
+                reader.Read();
+                places[key] = Place(reader);
+                entries.Add(new(key[(field.Length + 1)..], value(ref reader, key)));
+            }
+
+            return entries;
+        }
+
+        private long Count(ref Utf8JsonReader reader, string key)
+        {
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var value) || value < 0)
+            {
+                var got = reader.TokenType == JsonTokenType.Number ? Encoding.UTF8.GetString(reader.ValueSpan) : Describe(reader.TokenType);
+                throw Error(reader, key, $"expected a whole number from 0, got {got}");
             }
 
             return value;
