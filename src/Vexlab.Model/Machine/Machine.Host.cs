@@ -97,11 +97,7 @@ public sealed partial class Machine
                 // vcpu_enter_guest serves before this exit's re-entry: kvm_check_async_pf_completion dequeues
                 // while kvm_arch_can_dequeue_async_page_present holds, and the page-ready interrupt it raises is
                 // injected at that entry, before the access is retried, wherever the guest can take it.
-                while (CanDequeue(v, v) && GlobalsRef.Outcome == GuestOutcome.Running)
-                {
-                    Dequeue(v, v, ref sink);
-                }
-
+                CheckCompletions(v, ref sink);
                 return !CanDeliverInterrupt(v);
             }
 
@@ -408,6 +404,13 @@ public sealed partial class Machine
         where TSink : IModelEventSink
     {
         VcpuRef(v).Run = RunState.InHost;
+        CheckCompletions(v, ref sink);
+    }
+
+    /// <summary>kvm_check_async_pf_completion's loop on vCPU <paramref name="v"/>'s own done list: dequeue while <see cref="CanDequeue"/> holds.</summary>
+    private void CheckCompletions<TSink>(int v, ref TSink sink)
+        where TSink : IModelEventSink
+    {
         while (CanDequeue(v, v) && GlobalsRef.Outcome == GuestOutcome.Running)
         {
             Dequeue(v, v, ref sink);
