@@ -1463,7 +1463,9 @@ public sealed partial class Simulator
             // As at the tick's exit of a vCPU halted in the guest (HostTick): 5.7's vcpu_run runs kvm_check_async_pf_completion
             // after vcpu_enter_guest returns and before its need_resched() test calls cond_resched, so the page-ready is
             // dequeued before the thread gives up the pCPU. Its entry, which injects it, is the step held until the thread
-            // runs again (Suspend keeps a step due now as a zero delay; Resume adds the exit's cost before it).
+            // runs again (Suspend keeps a step due now as a zero delay; Resume adds the exit's cost before it). This is a
+            // host without CONFIG_PREEMPT: with it, vcpu_enter_guest's preempt_enable() after the exit would switch the
+            // thread out first, and the check would run when it runs again (docs/scenarios.md).
             ScheduleVcpu(v, _now);
             _preemptExit[v] = _stepCost;
             return;
