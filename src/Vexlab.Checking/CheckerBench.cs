@@ -96,6 +96,52 @@ public static class CheckerBench
         return new TreeCensusResult(census.States, census.Roots, census.Nodes, census.NodesPerLevel, census.LeastBytesPerState, result.BytesPerState, result.Elapsed);
     }
 
+    /// <summary>
+    /// <paramref name="checks"/> one-worker checks of the bench model at once, each on a thread of its own with its
+    /// own table and frontier, started together: they share nothing but the machine, so what they reach together is
+    /// what this machine lets that many workers reach, the ceiling of a parallel check's speedup measured rather than
+    /// assumed (a memory copy rate says little about a search's cache and TLB misses).
+    /// </summary>
+    public static IReadOnlyList<CheckerBenchResult> RunSideBySide(int checks, long maxStates = int.MaxValue - 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(checks, 2);
+        var results = new CheckerBenchResult[checks];
+        using var start = new Barrier(checks);
+        var threads = new Thread[checks];
+        for (int i = 0; i < checks; i++)
+        {
+            int index = i;
+            threads[i] = new Thread(() =>
+            {
+                start.SignalAndWait();
+                results[index] = Run(1, maxStates, StateCompression.None, baseline: false);
+            });
+            threads[i].Start();
+        }
+
+        foreach (Thread thread in threads)
+        {
+            thread.Join();
+        }
+
+        return results;
+    }
+
+    /// <summary>States a second that side-by-side checks reached together: all their states over the longest one's wall clock.</summary>
+    public static double TogetherRate(IReadOnlyList<CheckerBenchResult> sideBySide)
+    {
+        ArgumentNullException.ThrowIfNull(sideBySide);
+        long states = 0;
+        double longest = 1e-9;
+        foreach (CheckerBenchResult run in sideBySide)
+        {
+            states += run.States;
+            longest = Math.Max(longest, run.Elapsed.TotalSeconds);
+        }
+
+        return states / longest;
+    }
+
     /// <summary>One worker through the multi-worker path (shared table, first-seen sets, commit): that path's cost per state.</summary>
     public static CheckerBenchResult RunSharedPath(long maxStates = int.MaxValue - 1)
         => Run(1, maxStates, StateCompression.None, baseline: false, sharedPath: true);

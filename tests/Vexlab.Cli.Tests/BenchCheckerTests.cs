@@ -144,6 +144,35 @@ public sealed class BenchCheckerTests
     }
 
     /// <summary>
+    /// As many one-worker checks as the parallel run has workers, run at once on threads of their own: each explores the
+    /// whole model, so their rate together (all their states over the longest one's wall clock) is as many times the
+    /// slowest one's: its ratio to the one-worker run is twice the lower of their ratios. With one
+    /// worker there is no parallel run and no side-by-side line.
+    /// </summary>
+    [Fact]
+    public void Side_by_side_checks_measure_what_the_machine_lets_the_workers_reach()
+    {
+        using var doc = BenchJson("2");
+        var root = doc.RootElement;
+        var side = root.GetProperty("side_by_side");
+        Assert.Equal(2, side.GetProperty("checks").GetInt32());
+        double[] each = [.. side.GetProperty("each_ratio_to_one").EnumerateArray().Select(x => x.GetDouble())];
+        Assert.Equal(2, each.Length);
+        Assert.All(each, x => Assert.True(x > 0, $"ratio {x}"));
+        double ratio = side.GetProperty("ratio_to_one").GetDouble();
+        Assert.Equal(2 * each.Min(), ratio, 0.005);
+        Assert.Equal(side.GetProperty("states_per_sec").GetDouble() / root.GetProperty("states_per_sec").GetDouble(), ratio, 0.002);
+
+        using var single = BenchJson("1");
+        Assert.False(single.RootElement.TryGetProperty("side_by_side", out _));
+
+        var r = CliRunner.Run("bench", "--checker", "--workers", "2", "--max-states", "20000");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var line = Assert.Single(r.Stdout.Split('\n'), l => l.StartsWith("side by side", StringComparison.Ordinal));
+        Assert.Matches(@"^side by side +2 one-worker checks at once: [\d,]+ states/s together, \d+\.\d\dx one alone \(each at \d+\.\d\d, \d+\.\d\d of it\)", line);
+    }
+
+    /// <summary>
     /// The parallel run's wall clock, split: the multi-worker blocks lie within the run, their parallel phases within
     /// the blocks, and the worker time those phases left idle (workers waiting at a barrier for the slowest) within the
     /// worker time they had (the phases' wall clock times the workers).

@@ -678,6 +678,23 @@ public static class SimulateCommands
             };
         }
 
+        if (pairs.SideMedianRepeat is int sideAt and >= 0)
+        {
+            var sideJson = new JsonObject
+            {
+                ["checks"] = workers,
+                ["states_per_sec"] = Math.Round(pairs.SideRates[sideAt]),
+                ["ratio_to_one"] = Math.Round(pairs.SideRatios[sideAt], 3),
+                ["each_ratio_to_one"] = new JsonArray([.. pairs.SideEach[sideAt].Select(x => JsonValue.Create(Math.Round(x, 3)))]),
+            };
+            if (repeats > 1)
+            {
+                sideJson["ratios"] = new JsonArray([.. pairs.SideRatios.Select(x => JsonValue.Create(Math.Round(x, 3)))]);
+            }
+
+            doc["side_by_side"] = sideJson;
+        }
+
         if (census is not null)
         {
             doc["tree_census"] = new JsonObject
@@ -756,6 +773,12 @@ public static class SimulateCommands
                 + (repeats > 1 ? string.Create(Inv, $" (medians over the repeats; to the serial path {string.Join(", ", pairs.SharedRatios.Select(x => x.ToString("F2", Inv)))})") : string.Empty));
         }
 
+        if (pairs.SideMedianRepeat is int sideRepeat and >= 0)
+        {
+            w.WriteLine(string.Create(Inv, $"side by side      {workers} one-worker checks at once: {pairs.SideRates[sideRepeat]:N0} states/s together, {pairs.SideRatios[sideRepeat]:F2}x one alone (each at {string.Join(", ", pairs.SideEach[sideRepeat].Select(x => x.ToString("F2", Inv)))} of it), the most {workers} workers could reach on this machine")
+                + (repeats > 1 ? string.Create(Inv, $" (the repeat of median ratio; ratios {string.Join(", ", pairs.SideRatios.Select(x => x.ToString("F2", Inv)))})") : string.Empty));
+        }
+
         w.WriteLine(string.Create(Inv, $"table growth      {r.TableGrowths} growths in {r.TableGrowthTime.TotalSeconds:F1} s ({r.TableGrowthShare:F2} of the 1-worker run)")
             + FaultInClause(r)
             + (parallel is null ? string.Empty : string.Create(Inv, $"; with {parallel.Workers} workers {parallel.TableGrowths} in {parallel.TableGrowthTime.TotalSeconds:F1} s on {parallel.Workers} threads ({parallel.TableGrowthShare:F2} of the run)")));
@@ -811,6 +834,9 @@ public static class SimulateCommands
         var shared = new List<Vexlab.Checking.CheckerBenchResult>();
         var sharedRatios = new List<double>();
         var sharedSpeedups = new List<double>();
+        var sideRates = new List<double>();
+        var sideRatios = new List<double>();
+        var sideEach = new List<IReadOnlyList<double>>();
         for (int i = 0; i < repeats; i++)
         {
             // The pairs take turns at running first (1 then N, N then 1, ...: ABBA order), so that a host whose speed
@@ -818,6 +844,9 @@ public static class SimulateCommands
             bool parallelFirst = workers > 1 && i % 2 == 1;
             // The shared-path run goes on the one-worker run's other side (shared, 1, N, then N, 1, shared), so
             // that the pair stays adjacent and the one-worker run lies beside both.
+            // As many one-worker checks side by side as the parallel run has workers go on the outside of the
+            // repeat (side, shared, 1, N, then N, 1, shared, side).
+            var sideFirst = workers > 1 && !parallelFirst ? Vexlab.Checking.CheckerBench.RunSideBySide(workers, maxStates) : null;
             var sharedFirst = workers > 1 && !parallelFirst ? Vexlab.Checking.CheckerBench.RunSharedPath(maxStates) : null;
             var parallel = parallelFirst ? Vexlab.Checking.CheckerBench.Run(workers, maxStates) : null;
             var one = Vexlab.Checking.CheckerBench.Run(1, maxStates);
@@ -827,6 +856,7 @@ public static class SimulateCommands
             }
 
             var sharedPath = parallelFirst ? Vexlab.Checking.CheckerBench.RunSharedPath(maxStates) : sharedFirst;
+            var side = parallelFirst ? Vexlab.Checking.CheckerBench.RunSideBySide(workers, maxStates) : sideFirst;
 
             ones.Add(one);
             first.Add(parallelFirst ? workers : 1);
@@ -837,6 +867,10 @@ public static class SimulateCommands
                 shared.Add(sharedPath!);
                 sharedRatios.Add(sharedPath!.StatesPerSec / Math.Max(1, one.StatesPerSec));
                 sharedSpeedups.Add(parallel.StatesPerSec / Math.Max(1, sharedPath.StatesPerSec));
+                double together = Vexlab.Checking.CheckerBench.TogetherRate(side!);
+                sideRates.Add(together);
+                sideRatios.Add(together / Math.Max(1, one.StatesPerSec));
+                sideEach.Add([.. side!.Select(x => x.StatesPerSec / Math.Max(1, one.StatesPerSec))]);
             }
         }
 
@@ -852,7 +886,10 @@ public static class SimulateCommands
             sharedRatios.Count == 0 ? 1 : Median(sharedRatios),
             sharedSpeedups.Count == 0 ? 1 : Median(sharedSpeedups),
             [.. shared.Select(x => x.StatesPerSec)],
-            sharedRatios);
+            sharedRatios,
+            sideRates,
+            sideRatios,
+            sideEach);
     }
 
     private sealed record BenchPairs(
@@ -867,7 +904,15 @@ public static class SimulateCommands
         double SharedRatio,
         double SharedSpeedup,
         IReadOnlyList<double> SharedRates,
-        IReadOnlyList<double> SharedRatios);
+        IReadOnlyList<double> SharedRatios,
+        IReadOnlyList<double> SideRates,
+        IReadOnlyList<double> SideRatios,
+        IReadOnlyList<IReadOnlyList<double>> SideEach)
+    {
+        /// <summary>The repeat of median side-by-side ratio (-1 without a parallel run).</summary>
+        public int SideMedianRepeat => SideRatios.Count == 0 ? -1
+            : Enumerable.Range(0, SideRatios.Count).OrderBy(i => SideRatios[i]).ElementAt((SideRatios.Count - 1) / 2);
+    }
 
     /// <summary>The run of median states/s (the lower middle one of an even count).</summary>
     private static Vexlab.Checking.CheckerBenchResult MedianRun(List<Vexlab.Checking.CheckerBenchResult> runs)
