@@ -88,6 +88,13 @@ public enum MicroOp : byte
 
     /// <summary>The task blocks (A = <see cref="BlockKind"/>; B = the driver's sleep length, its index + 1) until an external wake.</summary>
     Block,
+
+    /// <summary>
+    /// sched_cpu_deactivate (CPUHP_AP_ACTIVE), the first teardown step of a CPU's hotplug thread: the CPU leaves
+    /// cpu_active_mask. No program holds it: the machine steps it before the first op of a task whose program runs
+    /// <see cref="ApfDisable"/> (kvm_cpu_down_prepare, CPUHP_AP_ONLINE_DYN, a later teardown step of the same thread).
+    /// </summary>
+    CpuDeactivate,
 }
 
 /// <summary>Conditions a <see cref="MicroOp.JumpIf"/> tests; evaluated on the frame and its vCPU.</summary>

@@ -335,7 +335,7 @@ public sealed partial class Machine
         }
 
         ref var f = ref FrameRef(t, task.Depth - 1);
-        return _programs[f.Program].Code[ResolvePc(v, t, ref f)];
+        return DeactivationDue(v, t) ? new Instr(MicroOp.CpuDeactivate) : _programs[f.Program].Code[ResolvePc(v, t, ref f)];
     }
 
     /// <summary>The micro-op vCPU <paramref name="v"/> executes on its next step, as "task: program: op".</summary>

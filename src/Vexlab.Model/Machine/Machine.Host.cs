@@ -676,15 +676,13 @@ public sealed partial class Machine
     /// kvm_clear_async_pf_completion_queue (outstanding work cancelled, completions freed, nothing
     /// notified) and resets the gfn hash. The guest then runs apf_task_wake_all() for this CPU.
     /// kvm_cpu_down_prepare is a CPUHP_AP_ONLINE_DYN teardown callback: CPUHP_AP_ACTIVE's
-    /// sched_cpu_deactivate has already taken the CPU out of cpu_active_mask, whether or not the
-    /// guest uses async page faults, so the CPU is inactive from here on.
+    /// sched_cpu_deactivate has already taken the CPU out of cpu_active_mask (<see cref="CpuDeactivate"/>,
+    /// stepped before the hotplug thread's first op), so the tasks woken here go to an active CPU.
     /// </summary>
     private void ApfDisable<TSink>(int v, ref TSink sink)
         where TSink : IModelEventSink
     {
         ref var cpu = ref VcpuRef(v);
-        cpu.Inactive = 1;
-        PushFromInactive(v, ref sink);
         if (!_host.PvApf || cpu.ApfEnabled == 0)
         {
             return;

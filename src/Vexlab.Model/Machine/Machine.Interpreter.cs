@@ -172,7 +172,7 @@ public sealed partial class Machine
         ref var task = ref TaskRef(t);
         ref var f = ref FrameRef(t, task.Depth - 1);
         f.Pc = (byte)ResolvePc(v, t, ref f);
-        var ins = _programs[f.Program].Code[f.Pc];
+        var ins = DeactivationDue(v, t) ? new Instr(MicroOp.CpuDeactivate) : _programs[f.Program].Code[f.Pc];
 
         // The shadow covers exactly this instruction: the access in it still sees the shadow
         // (kvm_arch_interrupt_allowed is false), and after it interrupts may come.
@@ -300,6 +300,11 @@ public sealed partial class Machine
                 cpu.LapicEnabled = 1;
                 f.Pc++;
                 LapicEnabled(v, ref sink);
+                break;
+            case MicroOp.CpuDeactivate:
+                // The pc stays: the thread's first op comes next.
+                sink.On(new ModelEvent(ModelEventKind.KernelStep, vb, tb, 0, 0, -1));
+                CpuDeactivate(v, ref sink);
                 break;
             case MicroOp.ApfDisable:
                 f.Pc++;

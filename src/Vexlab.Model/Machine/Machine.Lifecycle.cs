@@ -66,13 +66,52 @@ public sealed partial class Machine
     private static bool SmiCanEnter(RunState run) => run is RunState.InGuest or RunState.GuestHalt or RunState.HostHalted;
 
     /// <summary>
-    /// A vCPU the guest has taken offline: every workload task pinned to it has ended and its idle
-    /// task runs. Linux sends INIT only to such a CPU (CPU online: INIT, SIPI, SIPI).
+    /// Whether task <paramref name="t"/>'s next step on vCPU <paramref name="v"/> is sched_cpu_deactivate: it is the
+    /// CPU's hotplug thread (its program runs kvm_cpu_down_prepare), in its own code, and the CPU is still active.
+    /// The thread runs the teardown states in descending order (cpuhp_thread_fun, kernel/cpu.c), and CPUHP_AP_ACTIVE
+    /// is above CPUHP_AP_ONLINE_DYN, so the CPU leaves cpu_active_mask before any of the thread's program runs.
+    /// </summary>
+    private bool DeactivationDue(int v, int t)
+    {
+        ref var task = ref TaskRef(t);
+        return VcpuRef(v).Inactive == 0 && task.Depth == 1 && _takesCpuDown[FrameRef(t, 0).Program];
+    }
+
+    /// <summary>
+    /// sched_cpu_deactivate (kernel/sched/core.c): set_cpu_active(cpu, false), so from here the load balancer pulls
+    /// nothing to the CPU (its sched domains are rebuilt without it) and try_to_wake_up places no user task on it
+    /// (is_cpu_allowed). Since 5.11 it also sets balance_push (<see cref="PushFromInactive"/>); the 5.7 guest leaves
+    /// the queued tasks where they are until the hotplug thread is done (<see cref="CpuDying"/>).
+    /// </summary>
+    private void CpuDeactivate<TSink>(int v, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        VcpuRef(v).Inactive = 1;
+        if (_guest.BalancePush)
+        {
+            PushFromInactive(v, ref sink);
+        }
+    }
+
+    /// <summary>
+    /// The hotplug thread of inactive vCPU <paramref name="v"/> has run its teardown callbacks: takedown_cpu's
+    /// stop_machine runs take_cpu_down there, and sched_cpu_dying (CPUHP_AP_SCHED_STARTING) moves every task still
+    /// queued on it to an active CPU (migrate_tasks before 5.11; since then balance_push has already emptied the
+    /// runqueue and sched_cpu_wait_empty waited for it, so nothing is left to move).
+    /// </summary>
+    private void CpuDying<TSink>(int v, ref TSink sink)
+        where TSink : IModelEventSink => PushFromInactive(v, ref sink);
+
+    /// <summary>
+    /// A vCPU the guest has taken offline: it went through the offline path (its hotplug thread ran
+    /// sched_cpu_deactivate, <see cref="VcpuState.Inactive"/>), every workload task pinned to it has ended
+    /// and its idle task runs. Linux sends INIT only to such a CPU (CPU online: INIT, SIPI, SIPI); a CPU
+    /// that merely has nothing to run is idle, not offline.
     /// </summary>
     private bool IsOffline(int v)
     {
         ref var cpu = ref VcpuRef(v);
-        if (cpu.CurrentTask != v || cpu.Run is not (RunState.InGuest or RunState.GuestHalt))
+        if (cpu.Inactive == 0 || cpu.CurrentTask != v || cpu.Run is not (RunState.InGuest or RunState.GuestHalt))
         {
             return false;
         }

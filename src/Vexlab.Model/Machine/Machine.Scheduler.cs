@@ -1,5 +1,6 @@
 using Vexlab.Model.Guest;
 using Vexlab.Model.Properties;
+using Vexlab.Model.Protocols;
 
 namespace Vexlab.Model.Machine;
 
@@ -107,6 +108,11 @@ public sealed partial class Machine
         }
 
         task.Depth = 0;
+        if (t >= _vcpus && _takesCpuDown[HandlerProgram.Count + t - _vcpus] && VcpuRef(v).Inactive == 1)
+        {
+            CpuDying(v, ref sink);
+        }
+
         Schedule(v, false, ref sink);
         for (var i = _vcpus; i < _tasks; i++)
         {
@@ -350,12 +356,13 @@ public sealed partial class Machine
     }
 
     /// <summary>
-    /// balance_push (kernel/sched/core.c, 5.11+; migrate_tasks at sched_cpu_dying before): once sched_cpu_deactivate
-    /// has set it on vCPU <paramref name="v"/>'s runqueue, every task the CPU would pick that is not a per-CPU kthread is
-    /// pushed to an active CPU instead of running (__balance_push_cpu_stop -> select_fallback_rq), so no user task
-    /// queued there runs there again before the CPU comes back. The model takes the push of each runnable user task at
-    /// once, when the CPU goes inactive; not a balancing decision, so no move budget is spent. A task pushed keeps what
-    /// it was doing (a task preempted in the kernel resumes there on its new CPU).
+    /// Every runnable user task queued on inactive vCPU <paramref name="v"/> moves to an active one (select_fallback_rq).
+    /// balance_push (kernel/sched/core.c, 2558aacff858, 5.11+): once sched_cpu_deactivate has set it, every task the CPU
+    /// would pick that is not a per-CPU kthread is pushed away instead of running (__balance_push_cpu_stop), so no user
+    /// task queued there runs there again before the CPU comes back; the model takes each push at once, when the CPU
+    /// goes inactive (<see cref="CpuDeactivate"/>). Before 5.11, sched_cpu_dying's migrate_tasks moves them, after the
+    /// hotplug thread is done (<see cref="CpuDying"/>). Neither is a balancing decision, so no move budget is spent. A
+    /// task moved keeps what it was doing (a task preempted in the kernel resumes there on its new CPU).
     /// </summary>
     private void PushFromInactive<TSink>(int v, ref TSink sink)
         where TSink : IModelEventSink

@@ -74,6 +74,12 @@ public sealed partial class Machine
 
     private readonly MachineConfig _config;
     private readonly GuestProgram[] _programs;
+
+    /// <summary>
+    /// Per program: it runs kvm_cpu_down_prepare (<see cref="MicroOp.ApfDisable"/>), so a task running it as its own
+    /// program is its CPU's hotplug thread (cpuhp/N), whose teardown starts with sched_cpu_deactivate.
+    /// </summary>
+    private readonly bool[] _takesCpuDown;
     private readonly HostPolicy _host;
     private readonly GuestPolicy _guest;
     private readonly int _vcpus;
@@ -123,6 +129,12 @@ public sealed partial class Machine
         for (var i = 0; i < workload; i++)
         {
             _programs[HandlerProgram.Count + i] = config.Tasks[i].Program;
+        }
+
+        _takesCpuDown = new bool[_programs.Length];
+        for (var i = HandlerProgram.Count; i < _programs.Length; i++)
+        {
+            _takesCpuDown[i] = Array.Exists(_programs[i].Code, ins => ins.Op == MicroOp.ApfDisable);
         }
 
         var offset = 0;

@@ -93,7 +93,8 @@ public struct VcpuState
     /// 1 once the guest has begun taking this CPU down: out of cpu_active_mask. sched_cpu_deactivate
     /// (CPUHP_AP_ACTIVE) clears the bit before any CPUHP_AP_ONLINE_DYN teardown callback runs, so
     /// kvm_cpu_down_prepare's apf_task_wake_all already wakes onto an inactive CPU; the model sets it
-    /// at apf-disable and clears it at the bring-up after INIT (sched_cpu_activate).
+    /// in the hotplug thread's first step (<see cref="Guest.MicroOp.CpuDeactivate"/>, before the thread's
+    /// program runs) and clears it at the bring-up after INIT (sched_cpu_activate). INIT needs it set.
     /// </summary>
     public byte Inactive;
     public uint PendingToken;

@@ -47,4 +47,12 @@ public sealed record GuestPolicy
     /// (the 5.7 guest of kvm-pf; kmap_local_page() since d2c20e51e396, the other guests).
     /// </summary>
     public bool ClearPageUnderKmapAtomic { get; init; }
+
+    /// <summary>
+    /// sched_cpu_deactivate sets balance_push (2558aacff858, 5.11): from then on the going-down CPU pushes every
+    /// queued task that is not a per-CPU kthread to an active CPU instead of running it. Before it (the 5.7 guest of
+    /// kvm-pf) those tasks stay queued there, may still run there, and leave only at sched_cpu_dying's
+    /// migrate_tasks, under stop_machine after the hotplug thread's teardown callbacks returned.
+    /// </summary>
+    public bool BalancePush { get; init; } = true;
 }

@@ -64,6 +64,10 @@ public static class ProtocolCatalog
             // kvm-pf-int's guest and the #VE design's are taken as kernels after it, where a task
             // whose zeroing waits for the host can be preempted by an interrupt taken meanwhile.
             ClearPageUnderKmapAtomic = name == "kvm-pf",
+
+            // balance_push came with 2558aacff858 (5.11): the 5.7 guest moves a going-down CPU's queued tasks
+            // only at sched_cpu_dying (migrate_tasks).
+            BalancePush = name != "kvm-pf",
         };
 
         var kvmHost = new HostPolicy

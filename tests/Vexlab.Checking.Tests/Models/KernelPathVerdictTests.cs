@@ -117,6 +117,31 @@ public sealed class KernelPathVerdictTests
     }
 
     /// <summary>
+    /// Each counterexample of cpu-offline-online goes the kernel's way down and up: vCPU1's hotplug thread first runs
+    /// sched_cpu_deactivate (CPUHP_AP_ACTIVE, before kvm_cpu_down_prepare at CPUHP_AP_ONLINE_DYN), after which the
+    /// load balancer pulls nothing to vCPU1 until sched_cpu_activate at its bring-up; INIT goes only to vCPU1, the CPU
+    /// taken down (vCPU0 never runs an offline path). The 67-step no-stale-dummies trace of kvm-pf broke both: it pulled
+    /// b to vCPU1 after the offline path's cli and sent INIT to vCPU0.
+    /// </summary>
+    [Theory]
+    [InlineData("kvm-pf", "no-stale-dummies")]
+    [InlineData("ve", "fault-info-intact")]
+    [InlineData("ve", "no-deadlock")]
+    public void CpuOfflineOnline_Counterexample_TakesOnlyVcpu1DownAndUp(string protocol, string property)
+    {
+        var file = ModelFile.Load(Path.Combine(Spin.SpinModelTests.RepoRoot(), "docs", "examples", "cpu-offline-online.yaml"));
+        var outcome = ModelCheck.Run(CheckRequest.ForFile(file, protocol, [], [property]), new CheckerOptions { Workers = 1, TimeLimit = TimeSpan.FromSeconds(120) });
+        Assert.Equal(Verdict.Violation, outcome.Result.Verdict);
+        var steps = Assert.Single(outcome.Violations).Steps.Select(s => s.Text).ToList();
+        var deactivate = steps.FindIndex(t => t.Contains("offline: " + nameof(MicroOp.CpuDeactivate), StringComparison.Ordinal));
+        Assert.InRange(deactivate, 0, steps.Count - 1);
+        Assert.DoesNotContain(steps, t => t.Contains("INIT to offline vCPU0", StringComparison.Ordinal));
+        var init = steps.FindIndex(t => t.Contains("INIT to offline vCPU1", StringComparison.Ordinal));
+        var down = steps.Skip(deactivate).Take((init < 0 ? steps.Count : init) - deactivate);
+        Assert.DoesNotContain(down, t => t.Contains("moves task", StringComparison.Ordinal) && t.Contains("to vCPU1", StringComparison.Ordinal));
+    }
+
+    /// <summary>
     /// The #VE design has no CPU-offline path: the wakeup of a fault resolved in the background goes to the vCPU that
     /// called resolve_ept, and nothing moves it when that vCPU goes offline. Task a, preempted in its #VE handler after the
     /// hypercall, is pushed to vCPU0 as vCPU1 goes inactive (balance_push) and sleeps there; the host raises the wakeup

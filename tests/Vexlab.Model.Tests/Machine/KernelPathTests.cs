@@ -103,50 +103,23 @@ public sealed class KernelPathTests
         }
 
         s.StepTo(MicroOp.ApfDisable, vcpu: 1);
-        Assert.Equal(0, m.Vcpu(1).Inactive);
+        Assert.Equal(1, m.Vcpu(1).Inactive);
 
         var wake = s.Do(ActionKind.Step, 1);
         Assert.Contains(wake, e => e.Kind == ModelEventKind.TaskWoken && e.Task == a);
-        Assert.Equal(1, m.Vcpu(1).Inactive);
         Assert.Equal(expectedVcpu, m.Task(a).Vcpu);
     }
 
     /// <summary>
-    /// balance_push (kernel/sched/core.c; migrate_tasks at sched_cpu_dying before 5.11): once sched_cpu_deactivate set
-    /// it, the going-down CPU runs no task that is not a per-CPU kthread; each is pushed to an active CPU
-    /// (select_fallback_rq) and attached there, which kicks that CPU if it idles. So user task b, queued on vCPU1 behind
-    /// the hotplug path, moves to vCPU0 when vCPU1 goes inactive, and the idle vCPU0 gets a reschedule IPI; kernel
-    /// thread k stays. The model used to leave b queued on vCPU1, where it would have run after the offline path, and
-    /// with b there INIT (which waits for every task of the vCPU to end) never came.
+    /// The hotplug thread (cpuhp_thread_fun, kernel/cpu.c) runs the teardown states in descending order, and
+    /// CPUHP_AP_ACTIVE (sched_cpu_deactivate) is above CPUHP_AP_ONLINE_DYN (kvm_cpu_down_prepare): the thread's first
+    /// step takes the CPU out of cpu_active_mask, before its own program (cli; apf-disable; sti) runs. From then on the
+    /// load balancer pulls nothing there (its sched domains hold active CPUs only); the bring-up after INIT
+    /// (sched_cpu_activate) makes it active again. The model used to mark the CPU inactive only at apf-disable, so a
+    /// task could be pulled to a CPU whose hotplug thread already sat after its cli.
     /// </summary>
     [Fact]
-    public void GoingInactive_PushesQueuedUserTasks_ToAnActiveVcpu()
-    {
-        var m = Build(
-            "kvm-pf-int",
-            [Kernel("offline", 1, Op(MicroOp.Cli), Op(MicroOp.ApfDisable), Op(MicroOp.Sti)), Spinner("b", TaskMode.User, 1), Spinner("k", TaskMode.Kernel, 1)],
-            absentCount: 1,
-            vcpus: 2);
-        var s = new Script(m);
-        const int offline = 2, b = 3, k = 4;
-        Assert.Equal(offline, m.Vcpu(1).CurrentTask);
-
-        s.StepTo(MicroOp.ApfDisable, vcpu: 1);
-        Assert.Equal(1, m.Task(b).Vcpu);
-        var disable = s.Do(ActionKind.Step, 1);
-        Assert.Equal(1, m.Vcpu(1).Inactive);
-        Assert.Equal(0, m.Task(b).Vcpu);
-        Assert.Equal(1, m.Task(k).Vcpu);
-        Assert.Contains(disable, e => e.Kind == ModelEventKind.InterruptRaised && e.Vcpu == 0 && e.Aux == (byte)ModelVector.Reschedule);
-    }
-
-    /// <summary>
-    /// The load balancer pulls only within sched domains, which hold active CPUs (sched_cpu_deactivate
-    /// -> cpuset_cpu_inactive rebuilds them): nothing moves to a CPU going down. The bring-up after
-    /// INIT (sched_cpu_activate) makes it active again.
-    /// </summary>
-    [Fact]
-    public void Migrate_ToAnInactiveVcpu_IsNotOffered_UntilItsBringUp()
+    public void SchedCpuDeactivate_IsTheHotplugThreadsFirstStep_AndEndsMigrationToTheVcpu()
     {
         var m = Build(
             "kvm-pf-int",
@@ -157,16 +130,82 @@ public sealed class KernelPathTests
         var s = new Script(m);
         s.Do(ActionKind.Step, 0);
         const int c = 4;
+        Assert.Equal(MicroOp.CpuDeactivate, m.NextInstr(1).Op);
         Assert.True(s.IsEnabled(ActionKind.Migrate, 1, c));
 
-        s.StepTo(MicroOp.ApfDisable, vcpu: 1);
         s.Do(ActionKind.Step, 1);
+        Assert.Equal(1, m.Vcpu(1).Inactive);
+        Assert.Equal(MicroOp.Cli, m.NextInstr(1).Op);
+        Assert.Equal(1, m.Vcpu(1).If);
         Assert.False(s.IsEnabled(ActionKind.Migrate, 1, c));
 
         s.StepUntil(ModelEventKind.TaskExited, vcpu: 1);
         s.Do(ActionKind.Init, 1);
         Assert.Equal(0, m.Vcpu(1).Inactive);
         Assert.True(s.IsEnabled(ActionKind.Migrate, 1, c));
+    }
+
+    /// <summary>
+    /// Where a user task queued behind the hotplug thread goes, and when. Since 5.11 sched_cpu_deactivate sets
+    /// balance_push (2558aacff858): the CPU runs no task that is not a per-CPU kthread and pushes each to an active CPU
+    /// (select_fallback_rq), attached there with a kick of the idle vCPU0. The 5.7 guest of kvm-pf has no balance_push:
+    /// the task stays queued on vCPU1, and sched_cpu_dying's migrate_tasks moves it only after the hotplug thread's
+    /// teardown callbacks returned (the thread's end here), so it cannot run on vCPU0 inside kvm_cpu_down_prepare's
+    /// interrupts-off window. Kernel thread k (per-CPU) stays either way.
+    /// </summary>
+    [Theory]
+    [InlineData("kvm-pf-int", 0)]
+    [InlineData("kvm-pf", 1)]
+    public void QueuedUserTask_LeavesTheGoingDownVcpu_AtBalancePushOrMigrateTasks(string protocol, int vcpuAfterDeactivate)
+    {
+        var m = Build(
+            protocol,
+            [Kernel("offline", 1, Op(MicroOp.Cli), Op(MicroOp.ApfDisable), Op(MicroOp.Sti)), Spinner("b", TaskMode.User, 1), Spinner("k", TaskMode.Kernel, 1)],
+            absentCount: 1,
+            vcpus: 2);
+        var s = new Script(m);
+        const int offline = 2, b = 3, k = 4;
+        Assert.Equal(offline, m.Vcpu(1).CurrentTask);
+
+        var deactivate = s.Do(ActionKind.Step, 1);
+        Assert.Equal(1, m.Vcpu(1).Inactive);
+        Assert.Equal(vcpuAfterDeactivate, m.Task(b).Vcpu);
+        Assert.Equal(vcpuAfterDeactivate == 0, deactivate.Exists(e => e.Kind == ModelEventKind.InterruptRaised && e.Vcpu == 0 && e.Aux == (byte)ModelVector.Reschedule));
+
+        // Through the interrupts-off window: b is still where the deactivation left it.
+        s.StepTo(MicroOp.Sti, vcpu: 1);
+        s.Do(ActionKind.Step, 1);
+        Assert.Equal(vcpuAfterDeactivate, m.Task(b).Vcpu);
+
+        var exit = s.StepUntil(ModelEventKind.TaskExited, vcpu: 1);
+        Assert.Equal(0, m.Task(b).Vcpu);
+        Assert.Equal(1, m.Task(k).Vcpu);
+        Assert.Equal(vcpuAfterDeactivate == 1, exit.Exists(e => e.Kind == ModelEventKind.InterruptRaised && e.Vcpu == 0 && e.Aux == (byte)ModelVector.Reschedule));
+    }
+
+    /// <summary>
+    /// Linux sends INIT (then SIPI) only to bring up a CPU it took down (native_cpu_up -> wakeup_secondary_cpu_via_init
+    /// after cpu_down): the vCPU's hotplug thread ran sched_cpu_deactivate and its path to the end, and its idle task
+    /// runs. A vCPU whose tasks all ended but that never went through the offline path is idle, not offline, and gets
+    /// no INIT. The model used to offer INIT to any vCPU with no live task. (Spinner k on vCPU2 keeps the guest running.)
+    /// </summary>
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(1, true)]
+    public void Init_GoesOnlyToAVcpuThatWentThroughTheOfflinePath(int vcpu, bool offered)
+    {
+        var m = Build(
+            "kvm-pf-int",
+            [User("a", 0, Op(MicroOp.Compute)), Kernel("offline", 1, Op(MicroOp.Cli), Op(MicroOp.ApfDisable), Op(MicroOp.Sti)), Spinner("k", TaskMode.Kernel, 2)],
+            absentCount: 1,
+            vcpus: 3,
+            bounds: ExternalBounds.None with { Inits = 1 });
+        var s = new Script(m);
+        s.StepUntil(ModelEventKind.TaskExited, vcpu: 0);
+        s.StepUntil(ModelEventKind.TaskExited, vcpu: 1);
+        Assert.Equal(0, m.Vcpu(0).CurrentTask);
+        Assert.Equal(1, m.Vcpu(1).CurrentTask);
+        Assert.Equal(offered, s.IsEnabled(ActionKind.Init, vcpu));
     }
 
     /// <summary>
