@@ -69,6 +69,39 @@ public sealed class ExplainArchTests
         }
     }
 
+    // SDM Vol. 3A 6.7.1: NMIs are blocked from an NMI's delivery to the next IRET, so a second NMI waits pending rather
+    // than being "delivered first" as Table 6-5's serial handling of two benign events would say; KVM holds it in
+    // nmi_pending (process_nmi) until vmx_nmi_blocked() clears. Every other serial pair keeps the generic sentence.
+    [Theory]
+    [InlineData("NMI", "NMI", "sdm", "held pending and delivered after the first handler's IRET")]
+    [InlineData("NMI", "NMI", "kvm", "injected after the handler's IRET")]
+    [InlineData("PF", "NMI", "sdm", "NMI is delivered first")]
+    [InlineData("DB", "UD", "sdm", "#UD is delivered first")]
+    public void DoubleFault_A_second_NMI_waits_for_the_first_handlers_IRET(string first, string second, string rules, string expected)
+    {
+        var result = CliRunner.Run("explain", "double-fault", first, second, "--rules", rules);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains(expected, result.Stdout, StringComparison.Ordinal);
+        if (first == "NMI")
+        {
+            Assert.DoesNotContain("delivered first", result.Stdout, StringComparison.Ordinal);
+        }
+    }
+
+    // #DF is an abort (SDM Vol. 3A Table 6-1) in none of Table 6-4's classes; KVM's exception_class() has no case for it
+    // and returns benign, the triple fault coming from kvm_multiple_exception()'s own prev_nr == DF_VECTOR test.
+    [Theory]
+    [InlineData("sdm", "abort")]
+    [InlineData("kvm", "benign")]
+    public void Rules_DF_is_an_abort_to_the_SDM_and_benign_to_KVMs_exception_class(string rules, string expected)
+    {
+        var result = CliRunner.Run("explain", "rules", "--rules", rules, "--json");
+        Assert.Equal(0, result.ExitCode);
+        using var doc = JsonDocument.Parse(result.Stdout);
+        var df = doc.RootElement.GetProperty("classes").EnumerateArray().Single(c => c.TryGetProperty("vector", out var v) && v.GetInt32() == 8);
+        Assert.Equal(expected, df.GetProperty("class").GetString());
+    }
+
     [Fact]
     public void DoubleFault_Human_NamesBothAndTheOutcome()
     {

@@ -38,10 +38,14 @@ internal static class ArchFormat
 
     public static string RulesName(DoubleFaultRules rules) => rules == DoubleFaultRules.Kvm ? "kvm" : "sdm";
 
-    /// <summary>"benign", "contributory", "page-fault"; "abort" for #DF, which Table 6-4 does not class.</summary>
+    /// <summary>
+    /// "benign", "contributory", "page-fault"; under the SDM's rules "abort" for #DF, an abort (SDM Vol. 3A Table 6-1)
+    /// that Table 6-4 does not class. KVM's exception_class() returns benign for #DF (its default); the triple fault
+    /// comes from kvm_multiple_exception()'s own test of prev_nr == DF_VECTOR, made before any class is looked up.
+    /// </summary>
     public static string ClassName(int vector, DoubleFaultRules rules)
     {
-        if (vector == Vectors.DF)
+        if (vector == Vectors.DF && rules == DoubleFaultRules.Sdm)
         {
             return "abort";
         }

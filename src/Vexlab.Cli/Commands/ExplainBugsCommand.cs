@@ -79,7 +79,15 @@ public static class ExplainBugsCommand
 
     private static void WriteHuman(IAnsiConsole console, int width)
     {
-        var table = new FittedTable(TableShape.Records, "Known bugs: the knob value that brings each back")
+        // The ids are one numbering: those missing here are out of scope, and the title says where they went.
+        var skipped = BugCatalog.OutOfScope.Select(b => b.Id).ToList();
+        var skippedText = skipped.Count switch
+        {
+            0 => string.Empty,
+            1 => $" ({skipped[0]} is out of scope, below)",
+            _ => $" ({string.Join(", ", skipped.Take(skipped.Count - 1))} and {skipped[^1]} are out of scope, below)",
+        };
+        var table = new FittedTable(TableShape.Records, "Known bugs: the knob value that brings each back" + skippedText)
             .Column("id")
             .Column("commit")
             .Column("subject")

@@ -100,6 +100,14 @@ public static class ExplainDoubleFaultCommand
                 : "  SDM Vol. 3A 6.15 (Interrupt 8): a contributory or page-fault exception while calling the #DF handler shuts the processor down; a benign one is handled serially.";
         }
 
+        if (first == Vectors.NMI && second == Vectors.NMI)
+        {
+            // SDM Vol. 3A 6.7.1: the processor blocks NMIs from the start of an NMI's delivery until the next IRET.
+            return rules == DoubleFaultRules.Kvm
+                ? "  KVM injects NMIs through nmi_injected (process_nmi), never through kvm_multiple_exception(): a second NMI waits, pending, while the first is injected and its handler runs (vmx_nmi_blocked), and is injected after the handler's IRET."
+                : "  SDM Vol. 3A 6.7.1 (Handling Multiple NMIs): delivering an NMI blocks further NMIs until the next IRET; the second NMI is held pending and delivered after the first handler's IRET.";
+        }
+
         var source = rules == DoubleFaultRules.Kvm ? "KVM exception_class() with SDM Table 6-5" : "SDM Vol. 3A Tables 6-4 and 6-5";
         return outcome == DoubleFaultOutcome.DoubleFault
             ? $"  {source}: {ArchFormat.ClassName(first, rules)} then {ArchFormat.ClassName(second, rules)} cannot be handled serially; the processor delivers #DF."

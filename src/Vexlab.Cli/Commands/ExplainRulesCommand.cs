@@ -135,7 +135,7 @@ public static class ExplainRulesCommand
         var classes = new FittedTable(
                 TableShape.Records,
                 "Exception classes",
-                "SDM Vol. 3A Table 6-4; KVM exception_class(); #VC/#SX per AMD APM Vol. 2 Table 8-1 (class assumed benign)")
+                "SDM Vol. 3A Table 6-4 (#DF, an abort, is in none of its classes); KVM exception_class() (benign for #DF: kvm_multiple_exception() tests prev_nr == DF_VECTOR for the triple fault before it looks up a class); #VC/#SX per AMD APM Vol. 2 Table 8-1 (class assumed benign)")
             .Column("vector", Justify.Right)
             .Column("mnemonic")
             .Column("sdm class")
