@@ -1,4 +1,5 @@
 using Vexlab.Simulation.Metrics;
+using Vexlab.Simulation.Observation;
 using Vexlab.Simulation.Tracing;
 
 namespace Vexlab.Simulation.Tests;
@@ -15,10 +16,10 @@ internal static class TraceFixture
         const uint Token = 0x1000;
         var list = new List<TraceRecord>
         {
-            TraceRecord.StateChange(0, 0, VcpuState.Guest),
-            TraceRecord.StateChange(0, 1, VcpuState.Idle),
+            Split(0, 0, VcpuCategory.Guest),
+            Split(0, 1, VcpuCategory.Idle),
             TraceRecord.Exit(10_000, 0, ExitReason.EptViolation, 0xffffffff81c0a5d0, info1: 0x181),
-            TraceRecord.StateChange(10_000, 0, VcpuState.StalledInHost),
+            Split(10_000, 0, VcpuCategory.Stalled),
             TraceRecord.At(10_100, TraceKind.KvmPageFault, 0) with { Rip = 0xffffffff81c0a5d0, Address = Gva, ErrorCode = 0x181 },
             TraceRecord.At(10_200, TraceKind.Slice, 0) with { DurationNs = 500, Label = "handle_ept_violation" },
             TraceRecord.At(10_300, TraceKind.KvmTryAsyncGetPage, 0) with { Gva = Gva, Gfn = Gfn },
@@ -26,7 +27,7 @@ internal static class TraceFixture
             TraceRecord.At(10_400, TraceKind.FaultBegin, 0) with { Gfn = Gfn, Gva = Gva, Id = 1, StepNs = 10_400 },
             TraceRecord.At(10_500, TraceKind.KvmInjException, 0) with { Vector = 14, ErrorCode = 0, HasErrorCode = true },
             TraceRecord.Entry(11_000, 0, 0xffffffff81c0a5d0),
-            TraceRecord.StateChange(11_000, 0, VcpuState.Guest),
+            Split(11_000, 0, VcpuCategory.Guest),
             TraceRecord.At(11_500, TraceKind.HostWork) with { Worker = 0, Token = Token, DurationNs = 80_000 },
             TraceRecord.At(91_500, TraceKind.KvmAsyncPfCompleted) with { Worker = 0, Gva = Gva, Address = 0x7f55c0001000 },
             TraceRecord.At(91_500, TraceKind.FaultFlow) with { Worker = 0, Id = 1, Gfn = Gfn, Label = "page in" },
@@ -35,14 +36,18 @@ internal static class TraceFixture
             TraceRecord.At(91_800, TraceKind.KvmInjVirq, 0) with { Vector = 0xec },
             TraceRecord.At(92_000, TraceKind.FaultEnd, 0) with { Token = Token, Gfn = Gfn, Id = 1, DurationNs = 81_600, StepNs = 92_000 },
             TraceRecord.Exit(95_000, 1, ExitReason.Hlt, 0xffffffff81000000),
-            TraceRecord.StateChange(95_000, 1, VcpuState.HaltedInHost),
+            Split(95_000, 1, VcpuCategory.Halted),
             TraceRecord.At(96_000, TraceKind.VeDelivered, 1) with { Gva = Gva + 0x1000, Gfn = Gfn + 1, Token = 0x2 },
             TraceRecord.At(97_000, TraceKind.VeResolveEpt, 1) with { Gfn = Gfn + 1, Token = 0x2 },
             TraceRecord.At(150_000, TraceKind.VeWakeup, 1) with { Token = 0x2, Task = 7 },
             TraceRecord.At(150_000, TraceKind.Counter) with { Label = "runnable_tasks", Value = 3 },
             TraceRecord.At(150_000, TraceKind.Instant, 1) with { Label = "task 7 runnable" },
-            TraceRecord.StateChange(150_000, 1, VcpuState.Guest),
+            Split(150_000, 1, VcpuCategory.Guest),
         };
         return list;
     }
+
+    /// <summary>vCPU <paramref name="vcpu"/>'s time counts in <paramref name="category"/> from <paramref name="timeNs"/> (vcpu_ns' own split).</summary>
+    public static TraceRecord Split(long timeNs, int vcpu, VcpuCategory category) =>
+        TraceRecord.At(timeNs, TraceKind.VcpuTime, vcpu) with { Value = (long)category };
 }

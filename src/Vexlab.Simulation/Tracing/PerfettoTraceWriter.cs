@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
+using Vexlab.Simulation.Observation;
 
 namespace Vexlab.Simulation.Tracing;
 
@@ -12,13 +13,12 @@ namespace Vexlab.Simulation.Tracing;
 /// <item>pid 1 is the guest: one thread track per vCPU (tid = vCPU) and per guest task that faults
 /// (tid = 100 + task). pid 2 is the host: one track per worker (tid = 1000 + worker). A thread is named when
 /// its first event is written, so no named track is empty.</item>
-/// <item><see cref="TraceKind.VcpuState"/> becomes back-to-back <c>X</c> slices (guest, stalled in host,
-/// halted in host, idle, waiting for pcpu); the writer closes a state when the next one starts, so they never
-/// overlap. A vCPU the simulator counts as running its task is shown "in host" from its <c>kvm_exit</c> to its
-/// next <c>kvm_entry</c>, and so is one whose state record says it handles an exit (the model's <c>InHost</c>, idle
-/// task included): that is guest (or idle) time in <c>vcpu_ns</c>, but the guest runs no code then, and a slice
-/// saying "guest" under a <c>kvm_exit</c> would contradict the exit beside it. A state change never starts before the slice it ends, so
-/// a change stamped at a step's start, before the step's own <c>kvm_exit</c>, starts at that exit.
+/// <item><see cref="TraceKind.VcpuTime"/>, the run's own vcpu_ns split as it changes, becomes back-to-back <c>X</c> slices
+/// on each vCPU's track, one name per <see cref="VcpuCategory"/>: guest, stalled in host, halted in host, idle,
+/// waiting for pcpu, in host (host_exit: from a kvm_exit to its kvm_entry while the vCPU would otherwise count as
+/// guest, or idle and not halted). So each name's slices sum to that vCPU's part of vcpu_ns, as --timeline's columns
+/// do; deriving them here from <see cref="TraceKind.VcpuState"/> and the exits once filed about 2.5 us per wakeup of
+/// an idle vCPU (its injection and MSR write exits) under "idle". <see cref="TraceKind.VcpuState"/> draws nothing.
 /// <see cref="TraceKind.Slice"/> and <see cref="TraceKind.HostWork"/> are <c>X</c> slices with an explicit
 /// duration; callers keep them nested inside the enclosing state.</item>
 /// <item>Each fault is a <c>B</c>/<c>E</c> slice on its task's track from the step where the access first faulted
@@ -49,11 +49,8 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
 
     private const int FlushThreshold = 1 << 16;
 
-    /// <summary>The slice names: one per <see cref="VcpuState"/>, in its order, then <see cref="InHostShown"/>.</summary>
+    /// <summary>The slice names, one per <see cref="VcpuCategory"/>, in its order.</summary>
     private static readonly string[] StateNames = ["guest", "stalled in host", "halted in host", "idle", "waiting for pcpu", "in host"];
-
-    /// <summary>What a vCPU in <see cref="VcpuState.Guest"/> shows between its kvm_exit and its next kvm_entry.</summary>
-    private const int InHostShown = 5;
 
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
@@ -61,9 +58,6 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
     private readonly Utf8JsonWriter _json;
     private readonly long[] _stateStart;
     private readonly Dictionary<int, (int Vcpu, long Since)> _pcpuRuns = [];
-    private readonly VcpuState[] _state;
-    private readonly bool[] _inHost;
-    private readonly bool[] _handlingExit;
     private readonly int[] _shown;
     private readonly StateSlice[] _lastSlice;
     private readonly bool[] _stateOpen;
@@ -90,9 +84,6 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
         _taskNames = taskNames is null ? null : InstanceNames(taskNames);
         _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Indented = false, SkipValidation = false });
         _stateStart = new long[vcpus];
-        _state = new VcpuState[vcpus];
-        _inHost = new bool[vcpus];
-        _handlingExit = new bool[vcpus];
         _shown = new int[vcpus];
         _lastSlice = new StateSlice[vcpus];
         _stateOpen = new bool[vcpus];
@@ -146,21 +137,12 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
 
         switch (r.Kind)
         {
-            case TraceKind.VcpuState:
-                _state[r.Vcpu] = r.State;
-                _handlingExit[r.Vcpu] = r.Value != 0;
-                Show(r.Vcpu, r.TimeNs, open: true);
-                break;
-            case TraceKind.KvmExit or TraceKind.KvmEntry:
-                if (r.Vcpu >= 0 && r.Vcpu < _inHost.Length)
+            case TraceKind.VcpuTime:
+                if (r.Vcpu >= 0 && r.Vcpu < _shown.Length && r.Value >= 0 && r.Value < StateNames.Length)
                 {
-                    // An entry ends the exit the model's InHost was handling; its state record comes at the step's end.
-                    _inHost[r.Vcpu] = r.Kind == TraceKind.KvmExit;
-                    _handlingExit[r.Vcpu] &= _inHost[r.Vcpu];
-                    Show(r.Vcpu, r.TimeNs, open: false);
+                    Show(r.Vcpu, r.TimeNs, (int)r.Value);
                 }
 
-                Instant(r);
                 break;
             case TraceKind.Slice:
                 Complete(r.Label ?? "slice", "sim", r.Worker >= 0 ? HostPid : GuestPid,
@@ -187,7 +169,10 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
             case TraceKind.SchedSwitch:
                 PcpuSwitch(r);
                 break;
-            case TraceKind.TaskWork or TraceKind.VcpuTime or TraceKind.SchedWakeup or TraceKind.SchedMigrateTask:
+            case TraceKind.VcpuState:
+                // The state slices come from TraceKind.VcpuTime, vcpu_ns' own split: one source for both.
+                break;
+            case TraceKind.TaskWork or TraceKind.SchedWakeup or TraceKind.SchedMigrateTask:
                 // Chrome trace JSON has no scheduler events (Perfetto reads sched_wakeup and sched_migrate_task only from
                 // ftrace data in its protobuf format): a move shows as the thread's next slice on another pCPU's track.
                 break;
@@ -243,28 +228,20 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
     }
 
     /// <summary>
-    /// Starts the slice of what vCPU <paramref name="vcpu"/> now shows, when that differs from the open one: its
-    /// state, or "in host" for a running vCPU between kvm_exit and kvm_entry. It starts no earlier than the open
-    /// slice did, so slices stay back to back. <paramref name="open"/>: start one even if none is open.
+    /// Starts vCPU <paramref name="vcpu"/>'s slice of <paramref name="category"/> at <paramref name="timeNs"/>, when that
+    /// differs from the open one. The split's records never go back in time on a vCPU (VcpuTime stamps each change at
+    /// or after the last), so slices stay back to back; the Max only guards a hand-made record stream.
     /// </summary>
-    private void Show(int vcpu, long timeNs, bool open)
+    private void Show(int vcpu, long timeNs, int category)
     {
-        if (!_stateOpen[vcpu] && !open)
-        {
-            return;
-        }
-
-        var shown = (_state[vcpu] == VcpuState.Guest && (_inHost[vcpu] || _handlingExit[vcpu])) || (_state[vcpu] == VcpuState.Idle && _handlingExit[vcpu])
-            ? InHostShown
-            : (int)_state[vcpu];
-        if (_stateOpen[vcpu] && shown == _shown[vcpu])
+        if (_stateOpen[vcpu] && category == _shown[vcpu])
         {
             return;
         }
 
         var at = _stateOpen[vcpu] ? Math.Max(timeNs, _stateStart[vcpu]) : timeNs;
         CloseState(vcpu, at);
-        _shown[vcpu] = shown;
+        _shown[vcpu] = category;
         _stateStart[vcpu] = at;
         _stateOpen[vcpu] = true;
     }

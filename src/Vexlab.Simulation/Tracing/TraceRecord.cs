@@ -8,6 +8,7 @@ public enum TraceKind
     /// <summary>
     /// vCPU <see cref="TraceRecord.Vcpu"/> enters <see cref="TraceRecord.State"/> (closes its previous state);
     /// <see cref="TraceRecord.Value"/> 1: it is in the host handling an exit, running no guest code (the model's InHost).
+    /// No writer draws it: the Perfetto state slices are <see cref="VcpuTime"/>'s, vcpu_ns' own split.
     /// </summary>
     VcpuState,
 
@@ -63,7 +64,7 @@ public enum TraceKind
 
     /// <summary>
     /// vCPU <see cref="TraceRecord.Vcpu"/>'s time counts from here in the vcpu_ns category numbered <see cref="TraceRecord.Value"/>
-    /// (<see cref="Observation.VcpuCategory"/>): the split itself, for the timeline; no tracepoint.
+    /// (<see cref="Observation.VcpuCategory"/>): the split itself, for the timeline and the Perfetto state slices; no tracepoint.
     /// </summary>
     VcpuTime,
 
