@@ -56,6 +56,32 @@ public sealed class TimelineCommandTests : IDisposable
         Assert.Equal((long)doc["vcpu_ns"]!["guest"]!, Convert.ToInt64(reader.GetValue(4), CultureInfo.InvariantCulture));
     }
 
+    /// <summary>A Parquet timeline's footer says whether the run was complete, as the JSON does; a stopped run's is partial.</summary>
+    [Theory]
+    [InlineData(false, "5ms")]
+    [InlineData(true, "9223372036854775807ns", "--time-limit", "300ms")]
+    public void Parquet_SaysInItsMetadataWhetherTheRunWasComplete(bool stopped, string duration, params string[] limit)
+    {
+        var parquet = Path.Combine(_dir, "m.parquet");
+        var run = CliRunner.Run(["run", "--builtin", "postcopy", "--protocol", "ve", "--duration", duration, "--timeline", parquet, "--json", .. limit]);
+        Assert.True(run.ExitCode == (stopped ? 3 : 0), run.Stderr);
+        var doc = JsonNode.Parse(run.Stdout)!;
+        using var connection = new DuckDBConnection("DataSource=:memory:");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT decode(key), decode(value) FROM parquet_kv_metadata('{parquet.Replace("'", "''", StringComparison.Ordinal)}')";
+        using var reader = command.ExecuteReader();
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            metadata[reader.GetString(0)] = reader.GetString(1);
+        }
+
+        Assert.Equal((bool)doc["complete"]! ? "true" : "false", metadata["complete"]);
+        Assert.Equal(stopped ? "false" : "true", metadata["complete"]);
+        Assert.Equal(((long)doc["simulated_ns"]!).ToString(CultureInfo.InvariantCulture), metadata["simulated_ns"]);
+    }
+
     [Theory]
     [InlineData("t.txt", "1ms", "--timeline")]
     [InlineData("t.csv", "0ms", "--timeline-interval")]

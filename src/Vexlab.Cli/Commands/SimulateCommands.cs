@@ -152,7 +152,7 @@ public static class SimulateCommands
 
             if (recorder is not null)
             {
-                Vexlab.Results.Store.TimelineFile.Write(timelinePath!, recorder.Columns, recorder.Rows);
+                Vexlab.Results.Store.TimelineFile.Write(timelinePath!, recorder.Columns, recorder.Rows, complete: !result.StoppedEarly, simulatedNs: result.SimulatedNs);
             }
 
             var human = context.Human(target);

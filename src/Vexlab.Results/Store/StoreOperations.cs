@@ -693,10 +693,17 @@ public static class StoreOperations
     /// The store's file writer: the rows of <paramref name="select"/> as Parquet or CSV (with a header line) into
     /// <paramref name="output"/>, through a temp file renamed over it. A failure that does not name the file
     /// being written happened reading: it is blamed on <paramref name="source"/> (the store), when there is one.
+    /// <paramref name="parquetMetadata"/>: key-value metadata for a Parquet file's footer (DuckDB's KV_METADATA); CSV has no place for it.
     /// </summary>
-    internal static void CopyTo(DuckDBConnection connection, string select, string format, string output, string what, string? source = null)
+    internal static void CopyTo(DuckDBConnection connection, string select, string format, string output, string what, string? source = null,
+        IReadOnlyList<(string Key, string Value)>? parquetMetadata = null)
     {
         var options = format == "parquet" ? "FORMAT parquet" : "FORMAT csv, HEADER true";
+        if (format == "parquet" && parquetMetadata is { Count: > 0 })
+        {
+            options += ", KV_METADATA {" + string.Join(", ", parquetMetadata.Select(kv => SweepStore.Literal(kv.Key) + ": " + SweepStore.Literal(kv.Value))) + "}";
+        }
+
         OutputFile.WriteThroughFile(output, what, scratch =>
         {
             try

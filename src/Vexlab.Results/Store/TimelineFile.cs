@@ -7,7 +7,8 @@ namespace Vexlab.Results.Store;
 /// <summary>
 /// A run's time series (<c>run --timeline FILE</c>) written as CSV or Parquet, chosen by FILE's extension, through
 /// the result store's writer (DuckDB's COPY, as <c>results export</c>): an in-memory table of BIGINT columns, one row
-/// per interval, in interval order.
+/// per interval, in interval order. A Parquet file's footer says whether the run was complete (key-value metadata
+/// <c>complete</c> "true" or "false", and <c>simulated_ns</c>), as the run's JSON does; a CSV file has no place for it.
 /// </summary>
 public static class TimelineFile
 {
@@ -24,7 +25,12 @@ public static class TimelineFile
         };
     }
 
-    public static void Write(string path, IReadOnlyList<string> columns, IReadOnlyList<long[]> rows)
+    /// <param name="path">The file: .csv or .parquet.</param>
+    /// <param name="columns">Column names.</param>
+    /// <param name="rows">One row per interval.</param>
+    /// <param name="complete">Whether the run reached its duration (false: a signal or a time limit stopped it).</param>
+    /// <param name="simulatedNs">The simulated ns the run covers.</param>
+    public static void Write(string path, IReadOnlyList<string> columns, IReadOnlyList<long[]> rows, bool complete = true, long simulatedNs = -1)
     {
         ArgumentNullException.ThrowIfNull(columns);
         ArgumentNullException.ThrowIfNull(rows);
@@ -48,6 +54,12 @@ public static class TimelineFile
         }
 
         var select = "SELECT " + string.Join(", ", columns.Select(SweepStore.Quote)) + " FROM timeline ORDER BY \"row\"";
-        StoreOperations.CopyTo(connection, select, format, path, "timeline");
+        List<(string, string)> metadata = [("complete", complete ? "true" : "false")];
+        if (simulatedNs >= 0)
+        {
+            metadata.Add(("simulated_ns", simulatedNs.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        StoreOperations.CopyTo(connection, select, format, path, "timeline", parquetMetadata: metadata);
     }
 }

@@ -366,6 +366,11 @@ public sealed partial class Simulator
         }
 
         CloseTime();
+        if (_stoppedEarly)
+        {
+            _tracepoints.Stopped(_now, duration);
+        }
+
         _tracepoints.Complete(_now);
         _trace?.Complete(_now);
         var wall = Stopwatch.GetElapsedTime(start);

@@ -70,7 +70,7 @@ public static class KvmFormat
     /// </summary>
     public static string MarkerText(in TraceRecord r)
     {
-        var text = r.Kind is TraceKind.Marker or TraceKind.ReplayStep
+        var text = r.Kind is TraceKind.Marker or TraceKind.ReplayStep or TraceKind.Stopped
             ? r.Label ?? string.Empty
             : string.Create(Inv, $"violated: {r.Label ?? r.Value.ToString(Inv)} (step {r.Id})");
         text = new string([.. text.Select(c => c is >= ' ' and <= '~' ? c : '?')]);
@@ -144,7 +144,7 @@ public static class KvmFormat
             case TraceKind.FaultBegin:
                 sb.Append(Inv, $"vcpu {vcpu} task {r.Task} gva {AltHex(r.Gva)} gfn {AltHex(r.Gfn)} token {AltHex(r.Token)}");
                 break;
-            case TraceKind.Violation or TraceKind.Marker or TraceKind.ReplayStep:
+            case TraceKind.Violation or TraceKind.Marker or TraceKind.ReplayStep or TraceKind.Stopped:
                 // "%ps: %s": the marker's ip resolves to tracing_mark_write through the trace's kallsyms.
                 sb.Append(Inv, $"{TraceEventCatalog.MarkerFunction}: {MarkerText(r)}");
                 break;

@@ -708,6 +708,37 @@ public sealed class KvmTracepoints
         Emit(TraceRecord.At(Stamp(0, Math.Min(timeNs, EndLimitNs)), TraceKind.Marker) with { Label = text, Id = step });
 
     /// <summary>
+    /// The run stopped at <paramref name="timeNs"/>, before <paramref name="durationNs"/> (<see cref="TraceKind.Stopped"/>):
+    /// stamped no earlier than any CPU's last event, so it is the last line of every buffer it could go on, and a reader
+    /// of the trace alone (trace-cmd report, KernelShark, Perfetto) sees that it is partial, as the result's
+    /// <c>complete: false</c> says.
+    /// </summary>
+    public void Stopped(long timeNs, long durationNs)
+    {
+        if (_sink is null)
+        {
+            return;
+        }
+
+        var at = Math.Max(Math.Min(timeNs, EndLimitNs), 0);
+        foreach (var last in _cpuLast)
+        {
+            at = Math.Max(at, last);
+        }
+
+        foreach (var last in _pcpuLast)
+        {
+            at = Math.Max(at, last);
+        }
+
+        var text = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{StoppedMark} at {timeNs} ns of {durationNs} ns: the trace is partial (complete: false)");
+        _sink.Write(TraceRecord.At(at, TraceKind.Stopped) with { Label = text, Value = timeNs });
+    }
+
+    /// <summary>The first word of a stopped run's last mark (<see cref="Stopped"/>).</summary>
+    public const string StoppedMark = "vexlab:stopped";
+
+    /// <summary>
     /// A replay's step, named as the checker's step list names it (<see cref="TraceKind.ReplayStep"/>), at its start: on its
     /// vCPU, on its worker for a completion, else on the host (both -1). In Perfetto an instant on that track; in
     /// trace.dat and the ftrace text a trace_marker write (ftrace's print) on that CPU, the host's on CPU 0, so that

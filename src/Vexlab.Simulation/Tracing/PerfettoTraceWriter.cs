@@ -32,6 +32,8 @@ namespace Vexlab.Simulation.Tracing;
 /// queue depth), else on the guest.</item>
 /// <item>A <see cref="TraceKind.Violation"/> (a replayed counterexample's broken property) or <see cref="TraceKind.Marker"/>
 /// (a replay's note on it) is a global instant, drawn across every track, plus an instant on its vCPU if it names one.</item>
+/// <item>A <see cref="TraceKind.Stopped"/> (a run stopped before its duration) is a global instant, category "run",
+/// named "vexlab:stopped at ...", with args complete false and simulated_ns.</item>
 /// <item>Injections, exits and protocol events are thread instants (<c>i</c>).</item>
 /// </list>
 /// ts and dur are microseconds with 3 decimals (exact ns).
@@ -162,6 +164,9 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
                 break;
             case TraceKind.Violation or TraceKind.Marker:
                 Violation(r);
+                break;
+            case TraceKind.Stopped:
+                Stopped(r);
                 break;
             case TraceKind.Counter:
                 Counter(r.Label ?? "counter", r.Vcpu >= 0 ? GuestPid : HostPid, r.TimeNs, r.Value);
@@ -477,6 +482,24 @@ public sealed class PerfettoTraceWriter : ITraceSink, IDisposable
             Timestamp("ts"u8, r.TimeNs);
             End();
         }
+    }
+
+    /// <summary>A stopped run's mark: a global instant (category "run"), the trace's last, with the simulated ns it reached.</summary>
+    private void Stopped(in TraceRecord r)
+    {
+        Begin();
+        _json.WriteString("ph"u8, "i"u8);
+        _json.WriteString("name"u8, KvmFormat.MarkerText(r));
+        _json.WriteString("cat"u8, "run"u8);
+        _json.WriteString("s"u8, "g"u8);
+        _json.WriteNumber("pid"u8, GuestPid);
+        _json.WriteNumber("tid"u8, 0);
+        Timestamp("ts"u8, r.TimeNs);
+        _json.WriteStartObject("args"u8);
+        _json.WriteBoolean("complete"u8, false);
+        _json.WriteNumber("simulated_ns"u8, r.Value);
+        _json.WriteEndObject();
+        End();
     }
 
     private void Counter(string name, int pid, long ts, long value)

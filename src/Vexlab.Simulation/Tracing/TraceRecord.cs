@@ -93,6 +93,13 @@ public enum TraceKind
     /// (<see cref="TraceRecord.PrevVcpu"/>, -1: the idle task), as set_task_cpu fires it when the thread is moved there.
     /// </summary>
     SchedMigrateTask,
+
+    /// <summary>
+    /// The run stopped at <see cref="TraceRecord.TimeNs"/>, before its duration (a signal or a wall-clock limit: the
+    /// result's <c>complete: false</c>); <see cref="TraceRecord.Label"/> says so. The trace ends here, partial: a trace_marker
+    /// write in trace.dat and the ftrace text, a global instant in Perfetto.
+    /// </summary>
+    Stopped,
 }
 
 /// <summary>
