@@ -44,8 +44,9 @@ public static class ReplayCommand
         command.SetAction(parse =>
         {
             var path = parse.GetValue(file)!;
+            // Before --json's own check, which would call the counterexample another output's file: it is the input.
+            DistinctFiles.Require([("counterexample FILE", path)], [("--out", parse.GetValue(output)), ("--json", parse.GetValue(json))]);
             var target = JsonTarget.From(parse, json);
-            DistinctFiles.Require([("counterexample FILE", path)], [("--out", parse.GetValue(output)), ("--json", target.Path)]);
             var traceFormat = parse.GetValue(format)!;
             if (traceFormat is not ("perfetto" or "ftrace" or "trace-dat"))
             {

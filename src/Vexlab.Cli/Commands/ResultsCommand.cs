@@ -116,7 +116,7 @@ public static class ResultsCommand
                 throw InputException.At(null, 0, 0, "--out", "would overwrite the store itself");
             }
 
-            OutputKind.Refuse(parse, "--out", target, OutputKind.Table(fmt, "table export"));
+            OutputKind.Refuse(parse, "--out", target, OutputKind.Export(fmt));
 
             StoreOperations.Export(path, name, fmt, target);
             context.HumanWriter(jsonTarget).WriteLine($"wrote {target}");

@@ -79,7 +79,7 @@ public static class SimulateCommands
             if (timelinePath is not null)
             {
                 var timelineFormat = Vexlab.Results.Store.TimelineFile.FormatOf(timelinePath);
-                OutputKind.Refuse(parse, "--timeline", timelinePath, OutputKind.Table(timelineFormat, "timeline"));
+                OutputKind.Refuse(parse, "--timeline", timelinePath, OutputKind.Timeline(timelineFormat));
                 OutputFile.Check(timelinePath, "timeline");
             }
 

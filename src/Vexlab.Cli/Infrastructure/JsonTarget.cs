@@ -40,7 +40,7 @@ public readonly record struct JsonTarget(bool Enabled, string? Path)
     /// <summary>
     /// <c>--json</c> takes an optional value, so the parser gives it the word after it: <c>validate --json s.yaml</c>
     /// would check the built-in default and write its JSON over s.yaml. Refused: a value that is an existing file
-    /// holding something other than JSON (a scenario, a store: writing over it destroys it), and a value not named
+    /// holding something other than JSON (a scenario, a store: writing over it destroys it) or another output's JSON (a counterexample, a Perfetto trace), and a value not named
     /// *.json while one of the command's arguments was not given (the word was most likely meant as that argument;
     /// with --builtin, which stands for the argument, the word is still refused, lest a scenario's name decide).
     /// </summary>
@@ -55,9 +55,17 @@ public readonly record struct JsonTarget(bool Enabled, string? Path)
 
         var named = value.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
         // Only a regular file is read: opening a FIFO to look would wait for its writer.
-        if (!named && Scenarios.Files.FileKinds.Of(full) == Scenarios.Files.FileKind.Regular && !HoldsJson(value))
+        var existing = Scenarios.Files.FileKinds.Of(full) == Scenarios.Files.FileKind.Regular ? JsonFileKinds.OfFile(value) : null;
+        if (!named && existing is JsonFileKind.NotJson)
         {
             throw InputException.At(null, 0, 0, "--json", $"{Scenarios.ErrorText.Quote(value)} is an existing file that holds no JSON; the result would replace it (--json takes an optional FILE: write --json - for standard output, or put --json after the command's arguments)");
+        }
+
+        // A counterexample or a Perfetto trace is another output's file, whatever its name (run --trace r.json wrote
+        // over a result; --json over a trace did the same). Other JSON is taken as an earlier result, as before.
+        if (existing is { } other and (JsonFileKind.Counterexample or JsonFileKind.PerfettoTrace))
+        {
+            throw InputException.At(null, 0, 0, "--json", $"{Scenarios.ErrorText.Quote(value)} is an existing file that holds {JsonFileKinds.Describe(other)}, not a result; the result would replace it: give a new file name, or remove the file first");
         }
 
         var missing = parse.CommandResult.Command.Arguments.FirstOrDefault(a => parse.GetResult(a) is not { Tokens.Count: > 0 });
@@ -72,26 +80,6 @@ public readonly record struct JsonTarget(bool Enabled, string? Path)
         if (!named && missing is not null)
         {
             throw InputException.At(null, 0, 0, "--json", $"took {Scenarios.ErrorText.Quote(value)} as its FILE, and {missing.Name} was not given: write --json - for standard output, or put --json after the command's arguments (a FILE named *.json is always taken as the JSON file)");
-        }
-    }
-
-    /// <summary>True when the file is empty or its first non-blank byte opens a JSON object or array (an earlier result).</summary>
-    private static bool HoldsJson(string path)
-    {
-        try
-        {
-            using var stream = File.OpenRead(path);
-            int b;
-            while ((b = stream.ReadByte()) is ' ' or '\t' or '\r' or '\n')
-            {
-            }
-
-            return b is -1 or '{' or '[';
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Unreadable: the write will say why.
-            return true;
         }
     }
 }

@@ -15,13 +15,18 @@ namespace Vexlab.Cli.Infrastructure;
 /// </summary>
 public sealed partial class OutputKind
 {
-    private readonly Func<byte[], int, bool> _holds;
+    private readonly Func<string, bool> _holds;
 
-    private OutputKind(string what, string named, Func<byte[], int, bool> holds)
+    private OutputKind(string what, string named, Func<string, bool> holds)
     {
         What = what;
         Named = named;
         _holds = holds;
+    }
+
+    private OutputKind(string what, string named, Func<byte[], int, bool> startsAs)
+        : this(what, named, path => StartsAs(path, startsAs))
+    {
     }
 
     /// <summary>The output in words ("Perfetto trace").</summary>
@@ -30,24 +35,43 @@ public sealed partial class OutputKind
     /// <summary>The name such a file is given ("*.json").</summary>
     public string Named { get; }
 
-    public static readonly OutputKind Counterexample = new("counterexample", "*.json", StartsJson);
+    public static readonly OutputKind Counterexample = new("counterexample", "*.json", path => JsonFileKinds.OfFile(path) is JsonFileKind.Counterexample);
     public static readonly OutputKind Report = new("HTML report", "*.html", (b, n) => StartsWith(b, n, "<!doctype html") || StartsWith(b, n, "<html"));
+
+    /// <summary>A command's JSON result (<c>--json FILE</c>), for naming what an existing file holds.</summary>
+    private static readonly OutputKind s_result = new("JSON result", "*.json", path => JsonFileKinds.OfFile(path) is JsonFileKind.Result);
+
+    private static readonly OutputKind s_perfetto = new("Perfetto trace", "*.json", path => JsonFileKinds.OfFile(path) is JsonFileKind.PerfettoTrace);
+
+    // trace.dat opens with 0x17 0x08 0x44 "tracing" (trace-cmd's trace-cmd.dat(5)); TraceDatWriter writes it.
+    private static readonly OutputKind s_traceDat = new("trace.dat trace", "*.dat", (b, n) => Magic(b, n, [0x17, 0x08, 0x44, .. "tracing"u8]));
+
+    // trace-cmd report's first line, as FtraceWriter writes it.
+    private static readonly OutputKind s_ftrace = new("ftrace text trace", "*.txt", (b, n) => StartsWith(b, n, "cpus="));
 
     /// <summary>A trace in <c>--trace-format</c> <paramref name="format"/>: perfetto, ftrace or trace-dat.</summary>
     public static OutputKind Trace(string format) => format switch
     {
-        // trace.dat opens with 0x17 0x08 0x44 "tracing" (trace-cmd's trace-cmd.dat(5)); TraceDatWriter writes it.
-        "trace-dat" => new("trace.dat trace", "*.dat", (b, n) => Magic(b, n, [0x17, 0x08, 0x44, .. "tracing"u8])),
-
-        // trace-cmd report's first line, as FtraceWriter writes it.
-        "ftrace" => new("ftrace text trace", "*.txt", (b, n) => StartsWith(b, n, "cpus=")),
-        _ => new("Perfetto trace", "*.json", StartsJson),
+        "trace-dat" => s_traceDat,
+        "ftrace" => s_ftrace,
+        _ => s_perfetto,
     };
 
-    /// <summary>A table as CSV or Parquet (<c>run --timeline</c>, <c>results export</c>).</summary>
-    public static OutputKind Table(string format, string what) => format == "parquet"
-        ? new(what + " (Parquet)", "*.parquet", (b, n) => Magic(b, n, "PAR1"u8))
-        : new(what + " (CSV)", "*.csv", CsvHeader);
+    /// <summary>
+    /// <c>run --timeline</c>'s table: its first two columns are the interval (TimelineRecorder's <c>start_ns</c>,
+    /// <c>end_ns</c>), as a CSV header or as Parquet schema names.
+    /// </summary>
+    public static OutputKind Timeline(string format) => format == "parquet"
+        ? new("timeline (Parquet)", "*.parquet", path => ParquetNames(path, "start_ns", "end_ns"))
+        : new("timeline (CSV)", "*.csv", (b, n) => CsvHeader(b, n, "start_ns,end_ns,"));
+
+    /// <summary>
+    /// <c>results export</c>'s table: a store's <c>results</c> and <c>tasks</c> open with <c>run_key</c>, its
+    /// <c>sweep</c> table is <c>key</c>, <c>value</c> (SweepStore's CREATE TABLEs).
+    /// </summary>
+    public static OutputKind Export(string format) => format == "parquet"
+        ? new("table export (Parquet)", "*.parquet", path => ParquetNames(path, "run_key") || ParquetNames(path, "key", "value"))
+        : new("table export (CSV)", "*.csv", (b, n) => CsvHeader(b, n, "run_key,") || CsvHeader(b, n, "key,value"));
 
     /// <summary>
     /// A result store (<c>sweep run --db</c>, <c>sweep merge</c>'s OUT): DuckDB's header has "DUCK" at byte 8, after
@@ -55,10 +79,18 @@ public sealed partial class OutputKind
     /// </summary>
     public static readonly OutputKind Store = new("result store", "*.duckdb", (b, n) => n >= 12 && b.AsSpan(8, 4).SequenceEqual("DUCK"u8));
 
+    private static readonly OutputKind s_svg = new("SVG plot", "*.svg", (b, n) => StartsWith(b, n, "<?xml") || StartsWith(b, n, "<svg"));
+    private static readonly OutputKind s_png = new("PNG plot", "*.png", (b, n) => Magic(b, n, [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]));
+
     /// <summary>A plot, by its extension (.png or .svg; any other is refused by the plot itself).</summary>
-    public static OutputKind Plot(string path) => Path.GetExtension(path).Equals(".svg", StringComparison.OrdinalIgnoreCase)
-        ? new("SVG plot", "*.svg", (b, n) => StartsWith(b, n, "<?xml") || StartsWith(b, n, "<svg"))
-        : new("PNG plot", "*.png", (b, n) => Magic(b, n, [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]));
+    public static OutputKind Plot(string path) => Path.GetExtension(path).Equals(".svg", StringComparison.OrdinalIgnoreCase) ? s_svg : s_png;
+
+    /// <summary>Every kind vexlab writes, to name what an existing file holds when a refusal says so.</summary>
+    private static readonly OutputKind[] s_all =
+    [
+        s_result, Counterexample, s_perfetto, s_ftrace, s_traceDat, Timeline("csv"), Timeline("parquet"), Export("csv"),
+        Export("parquet"), Store, Report, s_png, s_svg,
+    ];
 
     /// <summary>
     /// Refuses, before any work, an output <paramref name="path"/> given to <paramref name="option"/> that names a
@@ -82,7 +114,10 @@ public sealed partial class OutputKind
         // Only a regular file is read: opening a FIFO to look would wait for its writer.
         if (FileKinds.Of(path) == FileKind.Regular && !Holds(path, kind))
         {
-            throw InputException.At(null, 0, 0, option, $"{ErrorText.Quote(path)} is an existing file that holds no {kind.What}; the {kind.What} would replace it: {meant}give a new file name, or remove the file first");
+            // An earlier output of another kind is named, so that the refusal does not read as a damaged file of this one.
+            var other = s_all.FirstOrDefault(k => k.What != kind.What && Holds(path, k));
+            var holds = other is null ? $"holds no {kind.What}" : $"holds {Article(other.What)} {other.What}, not {Article(kind.What)} {kind.What}";
+            throw InputException.At(null, 0, 0, option, $"{ErrorText.Quote(path)} is an existing file that {holds}; the {kind.What} would replace it: {meant}give a new file name, or remove the file first");
         }
     }
 
@@ -132,12 +167,8 @@ public sealed partial class OutputKind
     {
         try
         {
-            using var stream = File.OpenRead(path);
-            var buffer = new byte[512];
-            var n = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-
             // An empty file (touch, mktemp) holds nothing to lose.
-            return n == 0 || kind._holds(buffer, n);
+            return new FileInfo(path).Length == 0 || kind._holds(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -146,10 +177,45 @@ public sealed partial class OutputKind
         }
     }
 
-    private static bool StartsJson(byte[] b, int n)
+    /// <summary>"an" before a vowel sound ("an HTML report", "an ftrace text trace"), else "a".</summary>
+    internal static string Article(string what) =>
+        "aeiou".Contains(char.ToLowerInvariant(what[0]), StringComparison.Ordinal) || what.StartsWith("HTML", StringComparison.Ordinal) || what.StartsWith("ftrace", StringComparison.Ordinal) ? "an" : "a";
+
+    /// <summary>True when the file's first 512 bytes satisfy <paramref name="startsAs"/>.</summary>
+    private static bool StartsAs(string path, Func<byte[], int, bool> startsAs)
     {
-        var i = SkipBlank(b, n);
-        return i < n && b[i] is (byte)'{' or (byte)'[';
+        using var stream = File.OpenRead(path);
+        var buffer = new byte[512];
+        var n = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        return startsAs(buffer, n);
+    }
+
+    /// <summary>
+    /// True when the Parquet file's footer (FileMetaData, Thrift compact: a string is its varint length, then its
+    /// bytes) names every one of <paramref name="columns"/>; the footer ends in its length and "PAR1" (Parquet's
+    /// format spec, "File format").
+    /// </summary>
+    private static bool ParquetNames(string path, params string[] columns)
+    {
+        using var stream = File.OpenRead(path);
+        if (stream.Length < 12)
+        {
+            return false;
+        }
+
+        var tail = new byte[8];
+        stream.Seek(-8, SeekOrigin.End);
+        stream.ReadExactly(tail);
+        var length = BitConverter.ToInt32(tail, 0);
+        if (!tail.AsSpan(4).SequenceEqual("PAR1"u8) || length <= 0 || length > stream.Length - 12 || length > JsonFileKinds.HeadBytes)
+        {
+            return false;
+        }
+
+        var footer = new byte[length];
+        stream.Seek(-8 - length, SeekOrigin.End);
+        stream.ReadExactly(footer);
+        return columns.All(c => footer.AsSpan().IndexOf([(byte)c.Length, .. Encoding.UTF8.GetBytes(c)]) >= 0);
     }
 
     /// <summary>True when the text, past leading blanks, starts with <paramref name="text"/> (ASCII, any case).</summary>
@@ -165,15 +231,16 @@ public sealed partial class OutputKind
     }
 
     /// <summary>
-    /// A CSV header: a first line with a comma and no control characters, read as UTF-8, that does not open as a YAML
-    /// mapping does (<c>key: value</c>). Column names carry task names, which a scenario may spell with any character
-    /// (<c>work_kv:get</c>, <c>work_café</c>), so the names themselves are not restricted.
+    /// A CSV header that opens with <paramref name="first"/> (the table's first columns, which vexlab names): a first
+    /// line with no control characters, read as UTF-8, that does not open as a YAML mapping does (<c>key: value</c>).
+    /// Later column names carry task names, which a scenario may spell with any character (<c>work_kv:get</c>,
+    /// <c>work_café</c>), so those are not restricted.
     /// </summary>
-    private static bool CsvHeader(byte[] b, int n)
+    private static bool CsvHeader(byte[] b, int n, string first)
     {
         var end = Array.IndexOf(b, (byte)'\n', 0, n);
         var line = Encoding.UTF8.GetString(b, 0, end < 0 ? n : end).TrimEnd('\r');
-        return line.Contains(',', StringComparison.Ordinal)
+        return line.StartsWith(first, StringComparison.Ordinal)
             && !line.Any(char.IsControl)
             && !YamlKeyLine().IsMatch(line);
     }
