@@ -36,6 +36,34 @@ public sealed class TimelineCommandTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// The rows are capped before the run: <c>--duration 1ms --timeline-interval 1ns</c> wrote 1,000,000 rows (1.19 GB
+    /// at its peak), and 10 s at 1 ns would have been 10^10. Exactly the cap is written; one interval finer is refused,
+    /// naming the option, the rows it would give, the limit and the finest interval that fits.
+    /// </summary>
+    [Theory]
+    [InlineData("10ms", "100ns", null, null)]
+    [InlineData("10ms", "99ns", "99ns over 10 ms simulated gives 101,011 rows", "100ns")]
+    [InlineData("1ms", "1ns", "1ns over 1 ms simulated gives 1,000,000 rows", "10ns")]
+    [InlineData("10s", "1ns", "1ns over 10 s simulated gives 10,000,000,000 rows", "100us")]
+    [InlineData("200s", null, "the default 1ms over 200 s simulated gives 200,000 rows", "2ms")]
+    public void Rows_above_the_limit_are_refused_before_the_run(string duration, string? interval, string? refused, string? finest)
+    {
+        var csv = Path.Combine(_dir, "t.csv");
+        string[] args = ["run", "--builtin", "postcopy", "--protocol", "sync", "--duration", duration, "--timeline", csv];
+        var run = CliRunner.Run(interval is null ? args : [.. args, "--timeline-interval", interval]);
+        if (refused is null)
+        {
+            Assert.Equal(0, run.ExitCode);
+            Assert.Equal(100_000, File.ReadLines(csv).Count() - 1);
+            return;
+        }
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal($"vexlab: --timeline-interval: {refused}, above the limit of 100,000; give --timeline-interval {finest} or more, or a shorter --duration\n", run.Stderr);
+        Assert.False(File.Exists(csv));
+    }
+
     [Fact]
     public void Parquet_ReadsBackInDuckDb_WithTheChosenInterval()
     {

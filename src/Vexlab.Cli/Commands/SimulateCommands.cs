@@ -37,7 +37,7 @@ public static class SimulateCommands
         var format = new Option<string>("--trace-format") { Description = "perfetto (Chrome JSON), ftrace (trace-cmd report -N text) or trace-dat (trace-cmd's trace.dat)", HelpName = "perfetto|ftrace|trace-dat", DefaultValueFactory = _ => "perfetto" };
         format.AcceptOnlyFromAmong("perfetto", "ftrace", "trace-dat");
         var timeline = new Option<string?>("--timeline") { Description = "Write per-interval counters (work per task, faults started and completed, vCPU state, device queue depth) to FILE: .csv or .parquet", HelpName = "FILE" };
-        var interval = new Option<string>("--timeline-interval") { Description = "Interval of --timeline rows, a duration such as 1ms or 250us", DefaultValueFactory = _ => "1ms", HelpName = "DURATION" };
+        var interval = new Option<string>("--timeline-interval") { Description = "Interval of --timeline rows, a duration such as 1ms or 250us; at most 100,000 rows (the duration over the interval)", DefaultValueFactory = _ => "1ms", HelpName = "DURATION" };
         var wide = TerminalWidth.CreateOption();
         var command = new Command("run", "Run one scenario under one protocol in the timed simulator");
         options.AddTo(command);
@@ -86,6 +86,11 @@ public static class SimulateCommands
             var (doc, arg) = options.Load(parse);
             var entry = Overrides.ParseProtocol(parse.GetValue(protocol)!, "--protocol", "use compare for several");
             var prepared = ScenarioRunner.Prepare(doc, arg, entry, options.Overrides(parse), [entry.Protocol]);
+            if (timelinePath is not null)
+            {
+                TimelineRowLimit.Require(prepared.Setup.DurationNs, intervalNs, parse.Given(interval) ? parse.GetValue(interval) : null);
+            }
+
             var vcpu = parse.GetValue(vcpuOption);
             if (vcpu is not null && !parse.GetValue(exits))
             {
