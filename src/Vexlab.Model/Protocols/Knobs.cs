@@ -168,22 +168,35 @@ public static class KnobCatalog
     /// </summary>
     public static void RequireUsed(string key, IReadOnlyList<string> protocols, string origin)
     {
+        if (Unused(key, protocols) is { } problem)
+        {
+            throw new InputException($"{origin}: {key}: {problem}");
+        }
+    }
+
+    /// <summary>
+    /// Why <paramref name="key"/> is refused for <paramref name="protocols"/> ("kvm-pf-int does not use this knob (it
+    /// applies to ve)"), or null when one of them reads it or it is no knob: the rule of <see cref="RequireUsed"/>, for
+    /// callers that place the error themselves (a scenario file's line).
+    /// </summary>
+    public static string? Unused(string key, IReadOnlyList<string> protocols)
+    {
         ArgumentNullException.ThrowIfNull(protocols);
         if (Find(key) is not { } knob)
         {
-            return;
+            return null;
         }
 
         foreach (var protocol in protocols)
         {
             if (knob.AppliesTo(protocol))
             {
-                return;
+                return null;
             }
         }
 
         var who = protocols.Count == 1 ? protocols[0] + " does not use" : "none of " + string.Join(", ", protocols) + " uses";
-        throw new InputException($"{origin}: {key}: {who} this knob (it applies to {string.Join(", ", knob.Protocols)})");
+        return $"{who} this knob (it applies to {string.Join(", ", knob.Protocols)})";
     }
 
     /// <summary>The values among <paramref name="values"/> that depart from every KVM host on x86, in key order.</summary>
