@@ -2,11 +2,16 @@ using System.Text.Json.Nodes;
 
 namespace Vexlab.Cli.Tests;
 
-public sealed class SimulateCommandTests
+public sealed class SimulateCommandTests : IDisposable
 {
-    private static string WriteScenario(string yaml)
+    // Every file a test writes goes in here and goes with the test: the scenarios and traces used to stay in /tmp.
+    private readonly string _dir = Directory.CreateTempSubdirectory("vexlab-simulate-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string WriteScenario(string yaml)
     {
-        var path = Path.Combine(Path.GetTempPath(), "vexlab-test-" + Guid.NewGuid().ToString("N") + ".yaml");
+        var path = Path.Combine(_dir, "s-" + Guid.NewGuid().ToString("N") + ".yaml");
         File.WriteAllText(path, yaml);
         return path;
     }
@@ -50,7 +55,7 @@ public sealed class SimulateCommandTests
     public void Run_replay_names_the_scenario_file_as_one_shell_word(string name, string shown)
     {
         // The line is pasted into a shell: a path with a space or a quote, written as is, named other files.
-        var folder = Directory.CreateTempSubdirectory("vexlab-replay-").FullName;
+        var folder = Directory.CreateDirectory(Path.Combine(_dir, "replay")).FullName;
         var path = Path.Combine(folder, name);
         File.WriteAllText(path, Good);
         var result = CliRunner.Run("run", path, "--protocol", "sync", "--json");
@@ -284,7 +289,7 @@ public sealed class SimulateCommandTests
         Assert.Equal("vexlab: --set: host.online_cpus: 1 is below host.pcpus 2: the host's online CPUs include the pCPUs the vCPU threads share; give at least 2\n", result.Stderr);
     }
 
-    private static void AssertValidation(string yaml, string? expected)
+    private void AssertValidation(string yaml, string? expected)
     {
         var path = WriteScenario(yaml);
         var result = CliRunner.Run("validate", path);
@@ -301,8 +306,8 @@ public sealed class SimulateCommandTests
     [Fact]
     public void Run_TraceFiles_AreWritten()
     {
-        var json = Path.Combine(Path.GetTempPath(), "vexlab-trace-" + Guid.NewGuid().ToString("N") + ".json");
-        var text = Path.Combine(Path.GetTempPath(), "vexlab-trace-" + Guid.NewGuid().ToString("N") + ".txt");
+        var json = Path.Combine(_dir, "trace.json");
+        var text = Path.Combine(_dir, "trace.txt");
         Assert.Equal(0, CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "kvm-pf-int", "--duration", "5ms", "--trace", json).ExitCode);
         Assert.NotNull(JsonNode.Parse(File.ReadAllText(json))!["traceEvents"]);
         Assert.Equal(0, CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "kvm-pf-int", "--duration", "5ms", "--trace", text, "--trace-format", "ftrace", "--exits").ExitCode);
