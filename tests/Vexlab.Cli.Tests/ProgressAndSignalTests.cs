@@ -116,7 +116,9 @@ public sealed class ProgressAndSignalTests
         {
             // Stopped in the first entry (sync): ve is not started after the signal.
             Assert.Single(doc["results"]!.AsArray());
-            Assert.Single(error.Split('\n'), l => l.Contains("stopped by SIGINT", StringComparison.Ordinal));
+            // One message of the stop, and the table's heading (on standard error beside --json) names ve as never run.
+            Assert.Single(error.Split('\n'), l => l.StartsWith("vexlab: ", StringComparison.Ordinal) && l.Contains("stopped by SIGINT", StringComparison.Ordinal));
+            Assert.Single(error.Split('\n'), l => l.StartsWith("stopped by SIGINT: sync at ", StringComparison.Ordinal) && l.EndsWith("; never ran: ve", StringComparison.Ordinal));
         }
     }
 

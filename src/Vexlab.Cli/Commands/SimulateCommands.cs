@@ -162,7 +162,7 @@ public static class SimulateCommands
 
             var human = context.Human(target);
             var width = context.TableWidth(human, parse.GetValue(wide));
-            WriteTable(human, width, [prepared], [result], null);
+            WriteTable(human, width, [prepared], [result], null, result.StoppedEarly ? StoppedHeading.Say(interrupt, prepared.Variant, result.SimulatedNs, prepared.Setup.DurationNs, []) : null);
             var exitRows = result.Tracepoints!.ExitRows(vcpu);
             if (parse.GetValue(exits))
             {
@@ -348,7 +348,10 @@ public static class SimulateCommands
             }
 
             var human = context.Human(target);
-            WriteTable(human, context.TableWidth(human, parse.GetValue(wide)), first, firstResults, n > 1 ? all : null);
+            var stop = stopped
+                ? StoppedHeading.Say(interrupt, all[^1][^1].Run.Variant, all[^1][^1].Result.SimulatedNs, all[^1][^1].Run.Setup.DurationNs, [.. prepared.Skip(all.Count).Select(p => p.Variant)])
+                : null;
+            WriteTable(human, context.TableWidth(human, parse.GetValue(wide)), first, firstResults, n > 1 ? all : null, stop);
             var results = new JsonArray();
             foreach (var runs in all)
             {
@@ -1191,7 +1194,7 @@ public static class SimulateCommands
 
     private static int Widest(string text) => text.Split('\n').Max(l => l.TrimEnd().Length);
 
-    private static void WriteTable(IAnsiConsole console, int width, List<PreparedRun> runs, List<SimulationResult> results, List<List<(PreparedRun Run, SimulationResult Result)>>? seeds)
+    private static void WriteTable(IAnsiConsole console, int width, List<PreparedRun> runs, List<SimulationResult> results, List<List<(PreparedRun Run, SimulationResult Result)>>? seeds, string? stopped)
     {
         // Every seed of every entry decides which rows appear, so no entry's rows are hidden.
         var everyRun = seeds is null ? results : [.. seeds.SelectMany(s => s.Select(x => x.Result))];
@@ -1208,6 +1211,11 @@ public static class SimulateCommands
         // The seeds as the replay lines on standard error say them: "seed 1, 3 seeds" read as one seed.
         var seedRange = SeedRange.Say(seeds is null ? runs.Select(r => (long)r.Setup.Seed) : seeds.SelectMany(s => s.Select(x => (long)x.Run.Setup.Seed)));
         console.WriteLine($"{runs[0].Scenario}: {spans}, {seedRange}{(seeds is null ? string.Empty : " (mean ± 95%)")}");
+        if (stopped is not null)
+        {
+            console.WriteLine(stopped);
+        }
+
         var table = new FittedTable(TableShape.Pivot).Column("metric");
         foreach (var r in runs)
         {
