@@ -286,7 +286,10 @@ public sealed class ModelFileTests
     [InlineData("inits", "host.apf.max_per_vcpu: 64", "no-lost-wakeup", Verdict.Pass)]
     public void LifecycleBounds_ReachTheirEvents(string bound, string knob, string property, Verdict verdict)
     {
-        var yaml = $"vcpus: 2\npages: 1\nhost_absent: [0]\nbounds: {{{bound}: 1}}\nknobs: {{{knob}}}\ntasks:\n  - {{name: u, mode: user, vcpu: 0, program: \"touch 0\"}}\n";
+        // INIT goes only to a vCPU its hotplug thread took down (sched_cpu_deactivate, then the APF disable of
+        // kvm_cpu_down_prepare): vCPU 1 runs that thread.
+        var offline = bound == "inits" ? "  - {name: offline, mode: kernel, vcpu: 1, program: \"cli; apf-disable; sti\"}\n" : string.Empty;
+        var yaml = $"vcpus: 2\npages: 1\nhost_absent: [0]\nbounds: {{{bound}: 1}}\nknobs: {{{knob}}}\ntasks:\n  - {{name: u, mode: user, vcpu: 0, program: \"touch 0\"}}\n{offline}";
         var file = ModelFile.Parse(yaml, "life.yaml");
         var outcome = ModelCheck.Run(CheckRequest.ForFile(file, "kvm-pf-int", [], [property]), Options());
         Assert.Equal(verdict, outcome.Result.Verdict);
