@@ -32,6 +32,38 @@ public sealed class RunCompletenessTests : IDisposable
         // A whole run has no reason to have stopped: null, and there, as check's stop_reason always is.
         Assert.True(doc.ContainsKey("stop_reason"));
         Assert.Null(doc["stop_reason"]);
+        if (args[0] == "compare")
+        {
+            // Every entry ran: none is left to name.
+            Assert.Empty(doc["not_run"]!.AsArray());
+        }
+    }
+
+    /// <summary>
+    /// A stopped compare's JSON names the entries it never started, and report names them: report read the file
+    /// with only "the compare was stopped", and the table looked like a compare of fewer entries.
+    /// </summary>
+    [Fact]
+    public void A_stopped_compare_lists_the_entries_that_never_ran_and_report_names_them()
+    {
+        string[] asked = ["sync", "kvm-pf", "ve[guest.ve.can_continue=user-or-preemptible-kernel]"];
+        var file = P("stopped.json");
+        var r = CliRunner.Run("compare", "--builtin", "postcopy", "--protocols", string.Join(',', asked), "--duration", Forever, "--time-limit", "300ms", "--json", file);
+        Assert.True(r.ExitCode == 3, r.Stderr);
+        var doc = JsonNode.Parse(File.ReadAllText(file))!.AsObject();
+        var ran = doc["results"]!.AsArray().Select(e => (string)e!["variant"]!).ToList();
+        var notRun = doc["not_run"]!.AsArray().Select(e => (string)e!).ToList();
+
+        // Exactly the entries missing from results, in order: together they are the entries asked for.
+        Assert.Equal(["sync"], ran);
+        Assert.Equal(asked, ran.Concat(notRun));
+        Assert.Equal(notRun, RunSummaries.Load(file).NotRun);
+
+        var report = CliRunner.Run("report", file, "--out", P("stopped.html"));
+        Assert.True(report.ExitCode == 0, report.Stderr);
+        var named = "never ran: " + string.Join(", ", notRun);
+        Assert.Contains(named, report.Stderr, StringComparison.Ordinal);
+        Assert.Contains(named, File.ReadAllText(P("stopped.html")), StringComparison.Ordinal);
     }
 
     [Theory]

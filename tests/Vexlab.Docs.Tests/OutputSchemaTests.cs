@@ -120,6 +120,18 @@ public sealed class OutputSchemaTests : IDisposable
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
+    /// <summary>A stopped compare's document (not_run holding the entries never started) validates too.</summary>
+    [Fact]
+    public void A_stopped_compare_validates_against_its_schema()
+    {
+        var (code, stdout, stderr) = Run("compare", "--builtin", "postcopy", "--protocols", "sync,ve", "--duration", "9223372036854775807ns", "--time-limit", "300ms", "--json");
+        Assert.True(code == ExitCodes.Limit, stderr);
+        Assert.Equal("ve", (string?)JsonNode.Parse(stdout)!["not_run"]![0]);
+        var failures = new List<string>();
+        Validate("compare", "compare --time-limit", stdout, failures);
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
     [Fact]
     public void A_document_missing_a_required_field_fails_its_schema()
     {

@@ -348,8 +348,12 @@ public static class SimulateCommands
             }
 
             var human = context.Human(target);
+
+            // The entries after the one that stopped, never started: the heading names them, and so does the JSON, as
+            // report reads a stopped compare's file without its standard output.
+            List<string> notRun = [.. prepared.Skip(all.Count).Select(p => p.Variant)];
             var stop = stopped
-                ? StoppedHeading.Say(interrupt, all[^1][^1].Run.Variant, all[^1][^1].Result.SimulatedNs, all[^1][^1].Run.Setup.DurationNs, [.. prepared.Skip(all.Count).Select(p => p.Variant)])
+                ? StoppedHeading.Say(interrupt, all[^1][^1].Run.Variant, all[^1][^1].Result.SimulatedNs, all[^1][^1].Run.Setup.DurationNs, notRun)
                 : null;
             WriteTable(human, context.TableWidth(human, parse.GetValue(wide)), first, firstResults, n > 1 ? all : null, stop);
             var results = new JsonArray();
@@ -362,6 +366,7 @@ public static class SimulateCommands
             document["results"] = results;
             document["complete"] = !stopped;
             document["stop_reason"] = StopReasons.Of(stopped, interrupt);
+            document["not_run"] = new JsonArray([.. notRun.Select(v => (JsonNode?)JsonValue.Create(v))]);
 
             ResultDocument.Write(context, target, document);
             if (parse.GetValue(plot) is { } plotPath)

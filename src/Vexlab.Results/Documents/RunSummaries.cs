@@ -40,6 +40,12 @@ public sealed record ResultSet(string Path, ResultSource Source, IReadOnlyList<R
     /// older document's <c>"incomplete": true</c>). Also the <see cref="Caution"/>.
     /// </summary>
     public string? Stopped { get; init; }
+
+    /// <summary>
+    /// A stopped compare's entries that never started, in the order it would have run them (its JSON's
+    /// <c>not_run</c>); empty for a whole compare, a run, a store, and a compare written before <c>not_run</c>.
+    /// </summary>
+    public IReadOnlyList<string> NotRun { get; init; } = [];
 }
 
 /// <summary>
@@ -135,8 +141,9 @@ public static class RunSummaries
                 throw InputException.At(path, 0, 0, "results", "holds no results");
             }
 
-            var stopped = StoppedCaution(doc, "compare");
-            return new ResultSet(path, ResultSource.Compare, entries) { Name = entries[0].Scenario, Caution = stopped, Stopped = stopped };
+            var notRun = NotRun(doc, path);
+            var stopped = StoppedCaution(doc, "compare", notRun);
+            return new ResultSet(path, ResultSource.Compare, entries) { Name = entries[0].Scenario, Caution = stopped, Stopped = stopped, NotRun = notRun };
         }
 
         if (doc["vcpu_ns"] is JsonObject)
@@ -144,7 +151,7 @@ public static class RunSummaries
             var run = RunValues.FromJson(doc);
             Require(path, null, [run]);
             var entry = Summarize([run], run.Text("variant") ?? "?");
-            var stoppedRun = StoppedCaution(doc, "run");
+            var stoppedRun = StoppedCaution(doc, "run", []);
             return new ResultSet(path, ResultSource.Run, [entry]) { Name = entry.Scenario, Caution = stoppedRun, Stopped = stoppedRun };
         }
 
@@ -168,10 +175,34 @@ public static class RunSummaries
             || document["incomplete"] is JsonValue incomplete && incomplete.GetValueKind() == JsonValueKind.True;
     }
 
-    /// <summary>The caution a stopped run's numbers need, or null for a whole one.</summary>
-    private static string? StoppedCaution(JsonObject document, string command) => StoppedEarly(document)
+    /// <summary>
+    /// The caution a stopped run's numbers need, or null for a whole one; a stopped compare's names the entries that
+    /// never ran (<paramref name="notRun"/>), as its table's heading did: without them the report read as a compare
+    /// of fewer entries.
+    /// </summary>
+    private static string? StoppedCaution(JsonObject document, string command, List<string> notRun) => StoppedEarly(document)
         ? $"the {command} was stopped before its duration (--time-limit or a signal; the JSON says complete: false), so its numbers cover only the simulated time it reached"
+            + (notRun.Count == 0 ? string.Empty : "; never ran: " + string.Join(", ", notRun))
         : null;
+
+    /// <summary>
+    /// A compare document's <c>not_run</c>: the entries a stop left unstarted, in order; empty when it has none or was
+    /// written before the field.
+    /// </summary>
+    private static List<string> NotRun(JsonObject document, string path)
+    {
+        if (document["not_run"] is not { } node)
+        {
+            return [];
+        }
+
+        if (node is not JsonArray array || array.Any(v => v is not JsonValue value || value.GetValueKind() != JsonValueKind.String))
+        {
+            throw InputException.At(path, 0, 0, "not_run", "expected an array of protocol entries (strings)");
+        }
+
+        return [.. array.Select(v => v!.GetValue<string>())];
+    }
 
     public static ResultSet LoadStore(string path, string by, string? where)
     {
