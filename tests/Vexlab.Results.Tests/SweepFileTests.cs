@@ -40,7 +40,11 @@ public sealed class SweepFileTests
     }
 
     [Theory]
-    [InlineData("scenario: postcopy\nprotocols: [ve]\nbogus: 1\n", "x.yaml:3:1: bogus: unknown sweep key")]
+    // A misspelt key is offered the nearest one, as a scenario's and a model file's are.
+    [InlineData("scenario: postcopy\nprotocols: [ve]\nsets:\n  duration: 5ms\n", "x.yaml:3:1: sets: unknown sweep key; did you mean set? (expected one of name, description, scenario, set, protocols, seeds, axes)")]
+    [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: x\n    key: a.b\n    valuse: [1]\n", "x.yaml:6:5: axes[0].valuse: unknown axis key; did you mean values? (expected one of name, key, unit, values, range, log)")]
+    [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: x\n    key: a.b\n    range: {from: 1, to: 5, stpe: 1}\n", "x.yaml:6:29: axes[0].range.stpe: unknown key; did you mean step? (expected one of from, to, step)")]
+    [InlineData("scenario: postcopy\nprotocols: [ve]\nbogus: 1\n", "x.yaml:3:1: bogus: unknown sweep key (expected one of")]
     [InlineData("protocols: [ve]\n", "x.yaml:1:1: missing key 'scenario'")]
     [InlineData("scenario: postcopy\nprotocols: [ve, nope]\n", "x.yaml:2:17: unknown protocol 'nope' (expected one of sync, kvm-halt, kvm-pf, kvm-pf-int, ve)")]
     [InlineData("scenario: postcopy\nprotocols: [ve, ve]\n", "x.yaml:2:17: protocols[1]: protocol entry \"ve\" is listed twice")]

@@ -64,7 +64,7 @@ public static class SweepFile
         {
             if (!s_topKeys.Contains(entry.Key.Value))
             {
-                throw entry.Key.Error("unknown sweep key; expected one of " + string.Join(", ", s_topKeys));
+                throw entry.Key.Error(UnknownKey("sweep key", entry.Key.Value, s_topKeys));
             }
         }
 
@@ -305,7 +305,7 @@ public static class SweepFile
         {
             if (!s_axisKeys.Contains(entry.Key.Value))
             {
-                throw entry.Key.Error("unknown axis key; expected one of " + string.Join(", ", s_axisKeys));
+                throw entry.Key.Error(UnknownKey("axis key", entry.Key.Value, s_axisKeys));
             }
         }
 
@@ -501,10 +501,17 @@ public static class SweepFile
         {
             if (!keys.Contains(entry.Key.Value))
             {
-                throw entry.Key.Error("unknown key; expected " + string.Join(", ", keys));
+                throw entry.Key.Error(UnknownKey("key", entry.Key.Value, keys));
             }
         }
     }
+
+    /// <summary>
+    /// "unknown sweep key; did you mean set? (expected one of ...)": the nearest name, as a scenario's and a model
+    /// file's keys are answered (<see cref="NearestName"/>). The key itself is the error's place, before it.
+    /// </summary>
+    private static string UnknownKey(string kind, string key, string[] keys) =>
+        $"unknown {kind}{NearestName.Hint(key, keys)} (expected one of {string.Join(", ", keys)})";
 
     private static DocumentNode Child(MappingNode map, string key) =>
         map.TryGetValue(key, out var node) ? node : throw map.Error($"missing key '{key}'");
