@@ -62,11 +62,12 @@ public static class VexlabApp
 
         if (parse.Errors.Count > 0)
         {
-            // One line naming the problem; System.CommandLine would print the whole help and exit 1.
+            // One line naming the problem; System.CommandLine would print the whole help and exit 1. It begins
+            // "vexlab:" as every other error does (it began "vexlab run:", "vexlab explain costs:"); the help it
+            // points to names the command.
             var command = parse.CommandResult.Command;
             var path = command == root ? "vexlab" : "vexlab " + CommandPath(parse);
-            context.Error.WriteLine($"{path}: {UsageErrors.Describe(parse)} (see '{path} --help')");
-            return ExitCodes.BadInput;
+            return Report(context, $"vexlab: {UsageErrors.Describe(parse)} (see '{path} --help')", ExitCodes.BadInput);
         }
 
         try

@@ -149,7 +149,7 @@ public sealed class ProgressAndSignalTests
             Assert.True(process.WaitForExit(60_000));
             var error = stderr();
             Assert.True(process.ExitCode == 130, error);
-            Assert.Contains("stopped by SIGINT; every finished run is in", error, StringComparison.Ordinal);
+            Assert.Contains("vexlab: sweep run: stopped by SIGINT; every finished run is in", error, StringComparison.Ordinal);
             Assert.Equal(string.Empty, await stdout);
 
             // The store holds the finished runs, and only them: a second run would do the rest.

@@ -8,12 +8,12 @@ public sealed class UsageErrorTests
     [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "ve", "--frob" }, "vexlab: unknown option \"--frob\"\n")]
     // After `--` a word that looks like an option is the FILE it names.
     [InlineData(new[] { "run", "--protocol", "ve", "--", "-x.yaml" }, "vexlab: -x.yaml: no such scenario file\n")]
-    [InlineData(new[] { "explain", "bugs", "--nope" }, "vexlab explain bugs: unknown option \"--nope\" (see 'vexlab explain bugs --help')\n")]
+    [InlineData(new[] { "explain", "bugs", "--nope" }, "vexlab: unknown option \"--nope\" (see 'vexlab explain bugs --help')\n")]
     // An unknown option with a value, where FILE is free: the option is taken as FILE and its value is left over.
-    [InlineData(new[] { "compare", "--builtin", "postcopy", "--vcpu", "1" }, "vexlab compare: unknown option \"--vcpu\" (see 'vexlab compare --help')\n")]
-    [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "ve", "--frob", "2", "3" }, "vexlab run: unknown option \"--frob\" (see 'vexlab run --help')\n")]
-    [InlineData(new[] { "compare", "a.yaml", "b.yaml" }, "vexlab compare: unexpected argument \"b.yaml\" (see 'vexlab compare --help')\n")]
-    [InlineData(new[] { "compare", "--", "-a.yaml", "3" }, "vexlab compare: unexpected argument \"3\" (see 'vexlab compare --help')\n")]
+    [InlineData(new[] { "compare", "--builtin", "postcopy", "--vcpu", "1" }, "vexlab: unknown option \"--vcpu\" (see 'vexlab compare --help')\n")]
+    [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "ve", "--frob", "2", "3" }, "vexlab: unknown option \"--frob\" (see 'vexlab run --help')\n")]
+    [InlineData(new[] { "compare", "a.yaml", "b.yaml" }, "vexlab: unexpected argument \"b.yaml\" (see 'vexlab compare --help')\n")]
+    [InlineData(new[] { "compare", "--", "-a.yaml", "3" }, "vexlab: unexpected argument \"3\" (see 'vexlab compare --help')\n")]
     public void Unknown_options_are_named_as_unknown_options(string[] args, string expected)
         => AssertRefused(args, expected);
 
@@ -22,7 +22,7 @@ public sealed class UsageErrorTests
     {
         var result = CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "ve", "--seed", "abc");
         Assert.Equal(2, result.ExitCode);
-        Assert.Equal("vexlab run: --seed: expected a whole number, got \"abc\" (see 'vexlab run --help')\n", result.Stderr);
+        Assert.Equal("vexlab: --seed: expected a whole number, got \"abc\" (see 'vexlab run --help')\n", result.Stderr);
     }
 
     [Theory]
@@ -136,10 +136,10 @@ public sealed class UsageErrorTests
     [InlineData(new[] { "results", "query", "r.duckdb", "select 1", "--format", "csv", "--json", "q.json" }, "vexlab: --format csv and --json do not go together: --json writes the rows as JSON\n")]
     // A number past the option's type: which way it is out, not the type's range, which is not the option's (--seeds
     // takes 1 to 1000, run's --seed no negative seed); the option's own check gives its range.
-    [InlineData(new[] { "compare", "--seeds", "99999999999" }, "vexlab compare: --seeds: \"99999999999\" is too large a number (see 'vexlab compare --help')\n")]
-    [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "ve", "--swarm", "--seed", "99999999999999999999999" }, "vexlab check: --seed: \"99999999999999999999999\" is too large a number (see 'vexlab check --help')\n")]
-    [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "ve", "--seed", "-99999999999999999999" }, "vexlab run: --seed: \"-99999999999999999999\" is too small a number (see 'vexlab run --help')\n")]
-    [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "ve", "--workers", "99999999999" }, "vexlab check: --workers: \"99999999999\" is too large a number (see 'vexlab check --help')\n")]
+    [InlineData(new[] { "compare", "--seeds", "99999999999" }, "vexlab: --seeds: \"99999999999\" is too large a number (see 'vexlab compare --help')\n")]
+    [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "ve", "--swarm", "--seed", "99999999999999999999999" }, "vexlab: --seed: \"99999999999999999999999\" is too large a number (see 'vexlab check --help')\n")]
+    [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "ve", "--seed", "-99999999999999999999" }, "vexlab: --seed: \"-99999999999999999999\" is too small a number (see 'vexlab run --help')\n")]
+    [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "ve", "--workers", "99999999999" }, "vexlab: --workers: \"99999999999\" is too large a number (see 'vexlab check --help')\n")]
     [InlineData(new[] { "replay", "t.json", "--trace-format", "ftrace" }, "vexlab: --trace-format goes with --out FILE: it sets the timeline's format\n")]
     [InlineData(new[] { "bench", "--protocol", "kvmpf" }, "vexlab: --protocol: unknown protocol 'kvmpf'; did you mean kvm-pf? (expected one of sync, kvm-halt, kvm-pf, kvm-pf-int, ve)\n")]
     [InlineData(new[] { "bench", "--repeat", "3" }, "vexlab: --repeat goes with --checker: the simulator bench runs one thread once\n")]
@@ -157,13 +157,13 @@ public sealed class UsageErrorTests
     // An option with a fixed set of values names itself, lists the set on one line (not System.CommandLine's
     // "Argument 'x' not recognized. Must be one of:" with a line per value) and offers the nearest value.
     [Theory]
-    [InlineData(new[] { "plot", "r.duckdb", "--kind", "bars" }, "vexlab plot: --kind: expected one of lines, stacked, cdf; got \"bars\" (see 'vexlab plot --help')\n")]
-    [InlineData(new[] { "results", "query", "r.duckdb", "select 1", "--format", "jsn" }, "vexlab results query: --format: expected one of table, csv, json; got \"jsn\" (did you mean json?) (see 'vexlab results query --help')\n")]
-    [InlineData(new[] { "results", "query", "r.duckdb", "select 1", "--format", "t" }, "vexlab results query: --format: expected one of table, csv, json; got \"t\" (did you mean table?) (see 'vexlab results query --help')\n")]
-    [InlineData(new[] { "plot", "r.duckdb", "--kind", "s" }, "vexlab plot: --kind: expected one of lines, stacked, cdf; got \"s\" (did you mean stacked?) (see 'vexlab plot --help')\n")]
-    [InlineData(new[] { "results", "export", "r.duckdb", "--table", "result" }, "vexlab results export: --table: expected one of results, tasks, sweep; got \"result\" (did you mean results?) (see 'vexlab results export --help')\n")]
-    [InlineData(new[] { "results", "export", "r.duckdb", "--format", "xlsx" }, "vexlab results export: --format: expected one of parquet, csv; got \"xlsx\" (see 'vexlab results export --help')\n")]
-    [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "ve", "--trace-format", "json" }, "vexlab run: --trace-format: expected one of perfetto, ftrace, trace-dat; got \"json\" (see 'vexlab run --help')\n")]
+    [InlineData(new[] { "plot", "r.duckdb", "--kind", "bars" }, "vexlab: --kind: expected one of lines, stacked, cdf; got \"bars\" (see 'vexlab plot --help')\n")]
+    [InlineData(new[] { "results", "query", "r.duckdb", "select 1", "--format", "jsn" }, "vexlab: --format: expected one of table, csv, json; got \"jsn\" (did you mean json?) (see 'vexlab results query --help')\n")]
+    [InlineData(new[] { "results", "query", "r.duckdb", "select 1", "--format", "t" }, "vexlab: --format: expected one of table, csv, json; got \"t\" (did you mean table?) (see 'vexlab results query --help')\n")]
+    [InlineData(new[] { "plot", "r.duckdb", "--kind", "s" }, "vexlab: --kind: expected one of lines, stacked, cdf; got \"s\" (did you mean stacked?) (see 'vexlab plot --help')\n")]
+    [InlineData(new[] { "results", "export", "r.duckdb", "--table", "result" }, "vexlab: --table: expected one of results, tasks, sweep; got \"result\" (did you mean results?) (see 'vexlab results export --help')\n")]
+    [InlineData(new[] { "results", "export", "r.duckdb", "--format", "xlsx" }, "vexlab: --format: expected one of parquet, csv; got \"xlsx\" (see 'vexlab results export --help')\n")]
+    [InlineData(new[] { "run", "--builtin", "postcopy", "--protocol", "ve", "--trace-format", "json" }, "vexlab: --trace-format: expected one of perfetto, ftrace, trace-dat; got \"json\" (see 'vexlab run --help')\n")]
     [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "ve", "--compress", "zip" }, "vexlab: --compress: expected one of none, compact; got \"zip\"\n")]
     [InlineData(new[] { "check", "--builtin", "wake-race", "--protocol", "ve", "--fingerprint-bits", "32" }, "vexlab: --fingerprint-bits: expected one of 64, 128; got 32\n")]
     public void A_value_outside_an_options_set_is_named_with_the_set(string[] args, string expected)
@@ -174,10 +174,10 @@ public sealed class UsageErrorTests
     [Theory]
     [InlineData(new[] { "nosuch" }, "vexlab: unknown command 'nosuch' (expected one of explain, run, compare, validate, scenarios, bench, check, models, replay, sweep, sweeps, results, plot, report) (see 'vexlab --help')\n")]
     [InlineData(new[] { "chek", "--builtin", "wake-race" }, "vexlab: unknown command 'chek'; did you mean check? (expected one of explain, run, compare, validate, scenarios, bench, check, models, replay, sweep, sweeps, results, plot, report) (see 'vexlab --help')\n")]
-    [InlineData(new[] { "sweep", "mrege", "a", "b" }, "vexlab sweep: unknown command 'mrege'; did you mean merge? (expected one of run, merge) (see 'vexlab sweep --help')\n")]
-    [InlineData(new[] { "explain", "bug" }, "vexlab explain: unknown command 'bug'; did you mean bugs? (expected one of rules, double-fault, protocol, costs, backings, properties, keys, bugs) (see 'vexlab explain --help')\n")]
+    [InlineData(new[] { "sweep", "mrege", "a", "b" }, "vexlab: unknown command 'mrege'; did you mean merge? (expected one of run, merge) (see 'vexlab sweep --help')\n")]
+    [InlineData(new[] { "explain", "bug" }, "vexlab: unknown command 'bug'; did you mean bugs? (expected one of rules, double-fault, protocol, costs, backings, properties, keys, bugs) (see 'vexlab explain --help')\n")]
     [InlineData(new string[0], "vexlab: a command is needed: one of explain, run, compare, validate, scenarios, bench, check, models, replay, sweep, sweeps, results, plot, report (see 'vexlab --help')\n")]
-    [InlineData(new[] { "results" }, "vexlab results: a command is needed: one of query, export (see 'vexlab results --help')\n")]
+    [InlineData(new[] { "results" }, "vexlab: a command is needed: one of query, export (see 'vexlab results --help')\n")]
     public void A_word_that_names_no_command_is_named_as_one(string[] args, string expected)
         => AssertRefused(args, expected);
 

@@ -100,7 +100,7 @@ public static class SweepCommand
             catch (OperationCanceledException) when (interrupt.Signalled)
             {
                 // Each finished run is already committed: the store is the partial result.
-                context.Error.WriteLine($"vexlab sweep run: stopped by {interrupt.SignalName}; every finished run is in {path}; run the same command again to finish");
+                context.Error.WriteLine($"vexlab: sweep run: stopped by {interrupt.SignalName}; every finished run is in {path}; run the same command again to finish");
                 return interrupt.ExitCode;
             }
 
@@ -168,7 +168,7 @@ public static class SweepCommand
             {
                 context.Error.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"vexlab sweep merge: partial: {summary.Expected - summary.Present} of the sweep's {summary.Expected} runs are missing (--allow-partial)"));
+                    $"vexlab: sweep merge: partial: {summary.Expected - summary.Present} of the sweep's {summary.Expected} runs are missing (--allow-partial)"));
             }
 
             var doc = ResultDocument.Create();
