@@ -396,6 +396,8 @@ public sealed class CheckCommandTests
     [Theory]
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"sleeping ~ 1\"}\n", ":6:31:")]
     [InlineData("vcpus: 1\npages: 1\nwhat: 1\ntasks: []\n", ":3:1:")]
+    // A lone value is refused as no expression, not as an unknown field '3'.
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - name: x\n    expr: 3\n", ":7:11: invariants[0].expr: expected an invariant expression such as 'sleeping <= 1'")]
     [InlineData("vcpus: 1\npages: 1\nbounds: {host_exits: 300}\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\n", ":3:22:")]
     public void ModelFile_BadInput_ExitsTwoWithOneLine(string yaml, string where)
     {

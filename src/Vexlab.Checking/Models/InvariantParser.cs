@@ -73,6 +73,15 @@ public sealed class InvariantParser
             throw p.Error(0, "expected an expression such as 'sleeping <= 1'");
         }
 
+        // A lone value (expr: 3, expr: true) is no expression at all: read as a field, it was refused as
+        // "unknown field '3'", as if a field's name were all it lacked. A lone word near a field's name is still
+        // answered as a mistyped field, and one naming a field as a comparison without its operator, below.
+        if (p._tokens.Count == 1 && p._tokens[0] is var (only, onlyAt) && ModelFile.FindField(only, vcpus, out _) is null
+            && (!IsName(only) || NearestName.Suggestions(only, ModelFile.FieldNames).Count == 0))
+        {
+            throw p.Error(onlyAt, $"expected an invariant expression such as 'sleeping <= 1' (FIELD OP INTEGER, joined by and, or, not, =>), got '{only}'");
+        }
+
         var c = p.Implication();
         if (p._next < p._tokens.Count)
         {
@@ -136,6 +145,12 @@ public sealed class InvariantParser
             return inner;
         }
 
+        // A number or an operator where a field goes (3 < sleeping, == 1) is not a mistyped field name.
+        if (!IsName(text))
+        {
+            throw Error(at, $"expected a field, 'not' or '(', got '{text}' (a comparison is FIELD OP INTEGER, such as 'sleeping <= 1')");
+        }
+
         var field = ModelFile.FindField(text, _vcpus, out var problem) ?? throw Error(at, problem!);
         var (opText, opAt) = Take("an operator (" + string.Join(' ', s_ops) + ")");
         var op = opText switch
@@ -156,6 +171,9 @@ public sealed class InvariantParser
 
         return new InvariantComparison(field.Field, field.Vcpu, op, value);
     }
+
+    /// <summary>Whether <paramref name="token"/> could be a field's name: fields begin with a letter (vcpu0.if, sleeping).</summary>
+    private static bool IsName(string token) => token.Length > 0 && char.IsAsciiLetter(token[0]);
 
     private bool Accept(string token)
     {
