@@ -41,7 +41,9 @@ public sealed class SweepFileTests
 
     [Theory]
     // A misspelt key is offered the nearest one, as a scenario's and a model file's are.
-    [InlineData("scenario: postcopy\nprotocols: [ve]\nsets:\n  duration: 5ms\n", "x.yaml:3:1: sets: unknown sweep key; did you mean set? (expected one of name, description, scenario, set, protocols, seeds, axes)")]
+    [InlineData("scenario: postcopy\nprotocols: [ve]\nsets:\n  duration: 5ms\n", "x.yaml:3:1: sets: unknown sweep key; did you mean set? (expected one of name, description, scenario, set, protocols, seeds, axes); scenario keys and knobs go under set:")]
+    // A scenario key at the top level is told where it belongs.
+    [InlineData("scenario: postcopy\nprotocols: [ve]\nduration: 5ms\n", "x.yaml:3:1: duration: unknown sweep key (expected one of name, description, scenario, set, protocols, seeds, axes); scenario keys and knobs go under set:")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: x\n    key: a.b\n    valuse: [1]\n", "x.yaml:6:5: axes[0].valuse: unknown axis key; did you mean values? (expected one of name, key, unit, values, range, log)")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: x\n    key: a.b\n    range: {from: 1, to: 5, stpe: 1}\n", "x.yaml:6:29: axes[0].range.stpe: unknown key; did you mean step? (expected one of from, to, step)")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\nbogus: 1\n", "x.yaml:3:1: bogus: unknown sweep key (expected one of")]

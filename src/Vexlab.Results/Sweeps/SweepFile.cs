@@ -64,7 +64,8 @@ public static class SweepFile
         {
             if (!s_topKeys.Contains(entry.Key.Value))
             {
-                throw entry.Key.Error(UnknownKey("sweep key", entry.Key.Value, s_topKeys));
+                // A scenario key written at the top (duration:, guest.vcpus:) is the likeliest slip: say where it goes.
+                throw entry.Key.Error(UnknownKey("sweep key", entry.Key.Value, s_topKeys) + "; scenario keys and knobs go under set:");
             }
         }
 
