@@ -106,6 +106,7 @@ public static class CheckerBench
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(checks, 2);
         var results = new CheckerBenchResult[checks];
+        var failures = new Exception?[checks];
         using var start = new Barrier(checks);
         var threads = new Thread[checks];
         for (int i = 0; i < checks; i++)
@@ -114,7 +115,16 @@ public static class CheckerBench
             threads[i] = new Thread(() =>
             {
                 start.SignalAndWait();
-                results[index] = Run(1, maxStates, StateCompression.None, baseline: false);
+                try
+                {
+                    results[index] = Run(1, maxStates, StateCompression.None, baseline: false);
+                }
+                catch (Exception e)
+                {
+                    // An exception on a thread of its own would end the process; the caller gets it instead, as it
+                    // would from any other run of the bench.
+                    failures[index] = e;
+                }
             });
             threads[i].Start();
         }
@@ -122,6 +132,14 @@ public static class CheckerBench
         foreach (Thread thread in threads)
         {
             thread.Join();
+        }
+
+        foreach (Exception? failure in failures)
+        {
+            if (failure is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+            }
         }
 
         return results;
