@@ -82,6 +82,14 @@ public static class KvmFormat
     /// <param name="threads">The host's threads, for the comms and pids sched_switch and sched_wakeup name; null: the defaults.</param>
     public static string? Arguments(in TraceRecord r, TraceThreads? threads = null)
     {
+        // Every kind the catalog writes as a trace_marker print (a violation, a mark, a replay step, the stop) reads the
+        // same: the catalog's map is the one list of them.
+        if (TraceEventCatalog.For(r.Kind) == TraceEventCatalog.Print)
+        {
+            // "%ps: %s": the marker's ip resolves to tracing_mark_write through the trace's kallsyms.
+            return $"{TraceEventCatalog.MarkerFunction}: {MarkerText(r)}";
+        }
+
         var sb = new StringBuilder(96);
         var vcpu = (uint)Math.Max(r.Vcpu, 0);
         switch (r.Kind)
@@ -143,10 +151,6 @@ public static class KvmFormat
                 break;
             case TraceKind.FaultBegin:
                 sb.Append(Inv, $"vcpu {vcpu} task {r.Task} gva {AltHex(r.Gva)} gfn {AltHex(r.Gfn)} token {AltHex(r.Token)}");
-                break;
-            case TraceKind.Violation or TraceKind.Marker or TraceKind.ReplayStep or TraceKind.Stopped:
-                // "%ps: %s": the marker's ip resolves to tracing_mark_write through the trace's kallsyms.
-                sb.Append(Inv, $"{TraceEventCatalog.MarkerFunction}: {MarkerText(r)}");
                 break;
             case TraceKind.FaultEnd:
                 sb.Append(Inv, $"vcpu {vcpu} task {r.Task} gfn {AltHex(r.Gfn)} token {AltHex(r.Token)} latency_ns {Math.Max(r.DurationNs, 0)} {FaultOutcome(r.Value)}");

@@ -338,7 +338,7 @@ public static class TraceEventCatalog
             return 0;
         }
 
-        if (r.Kind is TraceKind.Violation or TraceKind.Marker or TraceKind.ReplayStep or TraceKind.Stopped)
+        if (f == Print)
         {
             // print: ip, then the text and its NUL; the record is as long as they are.
             var text = System.Text.Encoding.ASCII.GetBytes(KvmFormat.MarkerText(r));
