@@ -29,8 +29,9 @@ internal static class TimelineRowLimit
             return;
         }
 
-        var finest = (durationNs / MaxRows) + (durationNs % MaxRows == 0 ? 0 : 1);
-        var given = interval ?? "the default " + DurationText.Of(intervalNs).Replace(" ", string.Empty, StringComparison.Ordinal);
+        // The finest interval that fits: the duration in MaxRows rows, each as long as Rows counts them.
+        var finest = Rows(durationNs, MaxRows);
+        var given = interval ?? "the default " + Typed(intervalNs);
         throw InputException.At(
             null, 0, 0, "--timeline-interval",
             string.Create(CultureInfo.InvariantCulture, $"{given} over {DurationText.Of(durationNs)} simulated gives {rows:N0} rows, above the limit of {MaxRows:N0}; give --timeline-interval {Typed(finest)} or more, or a shorter --duration"));

@@ -51,6 +51,7 @@ public static class ScenarioRunner
                 throw value.Source.Error(value.Key, problem);
             }
         }
+
         var setup = ScenarioBuilder.Build(settings, entry.Protocol, entry.Label, costs);
         var name = settings.GetString("name");
         var replay = new System.Text.StringBuilder("vexlab run ").Append(scenarioArg)
