@@ -41,6 +41,40 @@ public sealed partial class ReportMatchesCompareTests : IDisposable
         Assert.Equal(fromTable, Shared(page));
     }
 
+    /// <summary>
+    /// The page's per-task rows (processor share, waiting for a vCPU) hold the table's figures, protocol by protocol:
+    /// the page once had only work done per task, so a protocol that starved one group showed nowhere but the table.
+    /// </summary>
+    [Fact]
+    public void TaskShareAndWaitRows_HoldTheTablesFigures()
+    {
+        var json = Path.Combine(_dir, "t.json");
+        var html = Path.Combine(_dir, "t.html");
+        var compare = CliRunner.Run("compare", "--builtin", "postcopy", "--protocols", "sync,ve", "--duration", "20ms", "--json", json);
+        Assert.Equal(0, compare.ExitCode);
+        Assert.Equal(0, CliRunner.Run("report", json, "--out", html).ExitCode);
+        var page = File.ReadAllText(html);
+
+        var rows = compare.Stdout.Split('\n')
+            .Where(l => l.StartsWith("│ cpu share: ", StringComparison.Ordinal) || l.StartsWith("│ waiting: ", StringComparison.Ordinal))
+            .Select(l => l.Split('│', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .ToList();
+        Assert.Equal(6, rows.Count); // app, io and kworker, two rows each
+        foreach (var cells in rows)
+        {
+            var share = cells[0].StartsWith("cpu share: ", StringComparison.Ordinal);
+            var metric = share ? "task_share:" + cells[0]["cpu share: ".Length..] : "task_wait_ns:" + cells[0]["waiting: ".Length..];
+            var row = Regex.Match(page, $"<tr data-metric=\"{Regex.Escape(metric)}\"><th>[^<]*</th>(.*?)</tr>");
+            Assert.True(row.Success, $"no row {metric} in the page");
+            var onPage = DataCell().Matches(row.Groups[1].Value).Select(m => m.Groups[1].Value).ToList();
+            var inTable = cells.Skip(1).Select(c => share ? c.TrimEnd('%') : c.Replace(" ms", string.Empty, StringComparison.Ordinal)).ToList();
+            Assert.Equal(inTable, onPage);
+        }
+    }
+
     [GeneratedRegex("<tr data-metric=\"[^\"]*\"><th>([^<]*)</th>")]
     private static partial Regex HeaderCell();
+
+    [GeneratedRegex("<td class=\"n\">([^<]*)</td>")]
+    private static partial Regex DataCell();
 }

@@ -381,7 +381,12 @@ public static class RunSummaries
             }
         }
 
-        var tasks = first.Tasks.Select((t, i) => (t.Name, runs.Average(r => i < r.Tasks.Count ? r.Tasks[i].WorkDone : 0))).ToList();
+        // Over runs, each task's figure is a mean; share and wait only where every run gives them.
+        var tasks = first.Tasks.Select((t, i) => new TaskValues(
+            t.Name,
+            runs.Average(r => i < r.Tasks.Count ? r.Tasks[i].WorkDone : 0),
+            MeanOfAll(runs, r => i < r.Tasks.Count ? r.Tasks[i].Share : null),
+            MeanOfAll(runs, r => i < r.Tasks.Count ? r.Tasks[i].WaitNs : null))).ToList();
         var outcomes = runs.Select(r => r.Text("guest_outcome") ?? "running").Distinct(StringComparer.Ordinal).ToList();
         return new RunSummary
         {
@@ -409,6 +414,23 @@ public static class RunSummaries
     }
 
     /// <summary>The mean over runs of each percentile's latency (runs without a CDF are left out).</summary>
+    /// <summary>The mean of <paramref name="pick"/> over <paramref name="runs"/>; null when any run lacks it.</summary>
+    private static double? MeanOfAll(IReadOnlyList<RunValues> runs, Func<RunValues, double?> pick)
+    {
+        double sum = 0;
+        foreach (var run in runs)
+        {
+            if (pick(run) is not { } value)
+            {
+                return null;
+            }
+
+            sum += value;
+        }
+
+        return sum / runs.Count;
+    }
+
     private static List<(double, double)> MeanCdf(IReadOnlyList<RunValues> runs)
     {
         var sums = new SortedDictionary<double, (double Sum, int N)>();

@@ -25,8 +25,8 @@ public sealed record RunSummary
     /// <summary>Work done (loop iterations) of all tasks, mean over runs.</summary>
     public double WorkDone { get; init; }
 
-    /// <summary>Per task: name and work done, mean over runs.</summary>
-    public IReadOnlyList<(string Name, double WorkDone)> Tasks { get; init; } = [];
+    /// <summary>Per task group: name, work done, processor share and waiting time, means over runs.</summary>
+    public IReadOnlyList<TaskValues> Tasks { get; init; } = [];
 
     /// <summary>
     /// How long tasks were runnable but not running (waiting for a vCPU), summed over tasks, mean over runs; null when

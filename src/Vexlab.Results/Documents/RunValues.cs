@@ -14,8 +14,8 @@ public sealed class RunValues
     private readonly Dictionary<string, object?> _values = new(StringComparer.Ordinal);
     private readonly List<string> _order = [];
 
-    /// <summary>Per task name and work done (JSON only: the store keeps tasks in their own table).</summary>
-    public List<(string Name, double WorkDone)> Tasks { get; } = [];
+    /// <summary>Per task group, in the run's order (JSON only: the store keeps tasks in their own table).</summary>
+    public List<TaskValues> Tasks { get; } = [];
 
     /// <summary>
     /// How long the run's tasks were runnable but not running, summed over tasks (<c>guest.tasks[].wait_ns</c>, or the
@@ -65,7 +65,11 @@ public sealed class RunValues
         {
             foreach (var task in tasks.OfType<JsonObject>())
             {
-                values.Tasks.Add((task["name"]?.ToString() ?? "?", Scalar(task["work_done"]) is { } w ? Convert.ToDouble(w, CultureInfo.InvariantCulture) : 0));
+                values.Tasks.Add(new TaskValues(
+                    task["name"]?.ToString() ?? "?",
+                    Optional(task["work_done"]) ?? 0,
+                    Optional(task["share"]),
+                    Optional(task["wait_ns"])));
             }
 
             var waits = tasks.OfType<JsonObject>().Select(t => Scalar(t["wait_ns"])).ToList();
@@ -91,6 +95,9 @@ public sealed class RunValues
 
         return values;
     }
+
+    /// <summary>A number, or null when the node is absent or not a number.</summary>
+    private static double? Optional(JsonNode? node) => Scalar(node) is long or double ? Convert.ToDouble(Scalar(node), CultureInfo.InvariantCulture) : null;
 
     private static double Double(JsonNode? node) => Scalar(node) is { } v ? Convert.ToDouble(v, CultureInfo.InvariantCulture) : 0;
 

@@ -141,6 +141,15 @@ public static partial class HtmlReport
             Row("task_work_done:" + tasks[t], "work: " + tasks[t], e => index < e.Tasks.Count ? e.Tasks[index].WorkDone.ToString("N0", Inv) : "-");
         }
 
+        // compare's table's per-task rows, in its order: the processor share each group got and how long its tasks
+        // waited for a vCPU, which say whether a protocol's work went to one group at another's cost.
+        for (var t = 0; t < tasks.Count; t++)
+        {
+            var index = t;
+            Row("task_share:" + tasks[t], "cpu share: " + tasks[t] + " (%)", e => index < e.Tasks.Count && e.Tasks[index].Share is { } s ? (s * 100).ToString("F1", Inv) : "-");
+            Row("task_wait_ns:" + tasks[t], "waiting: " + tasks[t] + " (ms)", e => index < e.Tasks.Count && e.Tasks[index].WaitNs is { } w ? (w / 1e6).ToString("N1", Inv) : "-");
+        }
+
         Row("fault_latency_ns_count", "faults completed", e => e.FaultLatency.TryGetValue("count", out var c) ? c.ToString("N0", Inv) : "-");
         foreach (var stat in new[] { "min", "mean", "p50", "p99", "p999", "max" })
         {
