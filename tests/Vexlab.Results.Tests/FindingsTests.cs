@@ -159,4 +159,59 @@ public sealed class FindingsTests : IDisposable
         // A store from before wait_ns says nothing of the wait.
         Assert.All(RunSummaries.Load(PlotStore.Create(_dir), "variant", "latency = 10").Entries, e => Assert.Null(e.TaskWaitNs));
     }
+
+    /// <summary>
+    /// A store's entries carry each task group's work, share and wait, means over the entry's runs, as a run JSON's do:
+    /// the report's per-task rows were empty for every store, whose tasks live in their own table.
+    /// </summary>
+    [Fact]
+    public void TaskGroups_AreReadFromAStoresTasks_MeanOverAnEntrysRuns()
+    {
+        var db = _dir.File("groups.duckdb");
+        using (var store = SweepStore.Open(db))
+        {
+            store.Bind(Support.Small(), force: false);
+            foreach (var run in SweepPlan.Runs(Support.Small()))
+            {
+                var json = PlotStore.Json(run);
+
+                // Seed s: a works s, shares s/10 and waits s x 100 ns; b works 2, shares 0.5 and waits 1 ns.
+                json["guest"]!["tasks"] = new JsonArray(
+                    new JsonObject { ["name"] = "a", ["work_done"] = run.Seed, ["share"] = run.Seed / 10.0, ["wait_ns"] = run.Seed * 100 },
+                    new JsonObject { ["name"] = "b", ["work_done"] = 2, ["share"] = 0.5, ["wait_ns"] = 1 });
+                store.Write(RunRow.From(run, json, "0.0.0"));
+            }
+        }
+
+        // Seeds 1..3, in task order whatever order the rows were written in.
+        var set = RunSummaries.Load(db, "variant", "latency = 10 AND tasks = 1");
+        Assert.All(set.Entries, e =>
+        {
+            Assert.Equal(["a", "b"], e.Tasks.Select(t => t.Name));
+            Assert.Equal(2, e.Tasks[0].WorkDone, 9);
+            Assert.Equal(0.2, e.Tasks[0].Share!.Value, 9);
+            Assert.Equal(200, e.Tasks[0].WaitNs!.Value, 9);
+            Assert.Equal(new TaskValues("b", 2, 0.5, 1), e.Tasks[1]);
+            Assert.Equal(201, e.TaskWaitNs);
+        });
+
+        // Share and wait are unknown, not zero, in a store from before them.
+        var older = _dir.File("older.duckdb");
+        using (var store = SweepStore.Open(older))
+        {
+            store.Bind(Support.Small(), force: false);
+            foreach (var run in SweepPlan.Runs(Support.Small()))
+            {
+                var json = PlotStore.Json(run);
+                json["guest"]!["tasks"] = new JsonArray(new JsonObject { ["name"] = "a", ["work_done"] = 4 });
+                store.Write(RunRow.From(run, json, "0.0.0"));
+            }
+        }
+
+        Assert.All(RunSummaries.Load(older, "variant", "latency = 10").Entries, e =>
+        {
+            Assert.Equal(new TaskValues("a", 4, null, null), Assert.Single(e.Tasks));
+            Assert.Null(e.TaskWaitNs);
+        });
+    }
 }

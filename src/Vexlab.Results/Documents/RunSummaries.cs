@@ -217,7 +217,7 @@ public static class RunSummaries
             throw InputException.At(path, 0, 0, null, where is null ? "holds no results" : $"no results where {where}");
         }
 
-        var waits = TaskWaits(path);
+        var tasks = TaskRows(path);
         var groups = new SortedDictionary<string, List<RunValues>>(StringComparer.Ordinal);
         foreach (var row in result.Rows)
         {
@@ -227,7 +227,10 @@ public static class RunSummaries
                 values.Set(result.Columns[c], row[c]);
             }
 
-            values.TaskWaitNs = values.Text("run_key") is { } runKey && waits.TryGetValue(runKey, out var wait) ? wait : null;
+            if (values.Text("run_key") is { } runKey && tasks.TryGetValue(runKey, out var runTasks))
+            {
+                values.Tasks.AddRange(runTasks);
+            }
 
             var key = Convert.ToString(row[byIndex], CultureInfo.InvariantCulture) ?? string.Empty;
             if (!groups.TryGetValue(key, out var list))
@@ -263,28 +266,38 @@ public static class RunSummaries
     }
 
     /// <summary>
-    /// Each run's time its tasks waited for a vCPU, summed over its <c>tasks</c> rows, by run key; empty for a store
-    /// whose tasks have no <c>wait_ns</c> (written before it), so that no finding reads a missing wait as none.
+    /// Each run's task groups from the store's <c>tasks</c> rows, by run key, in task order; share and wait null where
+    /// the store has no such column (written before it). Empty for a store without task rows.
     /// </summary>
-    private static Dictionary<string, double> TaskWaits(string path)
+    private static Dictionary<string, List<TaskValues>> TaskRows(string path)
     {
-        var waits = new Dictionary<string, double>(StringComparer.Ordinal);
+        var tasks = new Dictionary<string, List<TaskValues>>(StringComparer.Ordinal);
         var (columns, _, error) = StoreOperations.ColumnsOf(path, $"SELECT * FROM {SweepStore.TasksTable} LIMIT 0");
-        if (error is not null || !columns.Contains("wait_ns", StringComparer.Ordinal))
+        if (error is not null || !columns.Contains("name", StringComparer.Ordinal) || !columns.Contains("work_done", StringComparer.Ordinal))
         {
-            return waits;
+            return tasks;
         }
 
-        var rows = StoreOperations.Query(path, $"SELECT run_key, CAST(sum(wait_ns) AS DOUBLE), count(wait_ns) = count(*) FROM {SweepStore.TasksTable} GROUP BY run_key").Rows;
+        string Optional(string column) => columns.Contains(column, StringComparer.Ordinal) ? $"CAST({column} AS DOUBLE)" : "NULL";
+        var rows = StoreOperations.Query(
+            path,
+            $"SELECT run_key, name, CAST(work_done AS DOUBLE), {Optional("share")}, {Optional("wait_ns")} FROM {SweepStore.TasksTable} ORDER BY run_key, task").Rows;
         foreach (var row in rows)
         {
-            if (row[0] is string runKey && row[2] is true && row[1] is double wait)
+            if (row[0] is not string runKey)
             {
-                waits[runKey] = wait;
+                continue;
             }
+
+            if (!tasks.TryGetValue(runKey, out var list))
+            {
+                tasks[runKey] = list = [];
+            }
+
+            list.Add(new TaskValues(row[1] as string ?? "?", row[2] as double? ?? 0, row[3] as double?, row[4] as double?));
         }
 
-        return waits;
+        return tasks;
     }
 
     /// <summary>

@@ -14,14 +14,32 @@ public sealed class RunValues
     private readonly Dictionary<string, object?> _values = new(StringComparer.Ordinal);
     private readonly List<string> _order = [];
 
-    /// <summary>Per task group, in the run's order (JSON only: the store keeps tasks in their own table).</summary>
+    /// <summary>Per task group, in the run's order (a store's come from its <c>tasks</c> table).</summary>
     public List<TaskValues> Tasks { get; } = [];
 
     /// <summary>
-    /// How long the run's tasks were runnable but not running, summed over tasks (<c>guest.tasks[].wait_ns</c>, or the
-    /// store's <c>tasks</c> rows); null when the input does not say (a file or store from before <c>wait_ns</c>).
+    /// How long the run's tasks were runnable but not running, summed over task groups (<c>guest.tasks[].wait_ns</c>, or
+    /// the store's <c>tasks</c> rows); null when the input does not say for every group (a file or store from before
+    /// <c>wait_ns</c>), so that no finding reads a missing wait as none.
     /// </summary>
-    public double? TaskWaitNs { get; set; }
+    public double? TaskWaitNs
+    {
+        get
+        {
+            double sum = 0;
+            foreach (var task in Tasks)
+            {
+                if (task.WaitNs is not { } wait)
+                {
+                    return null;
+                }
+
+                sum += wait;
+            }
+
+            return Tasks.Count == 0 ? null : sum;
+        }
+    }
 
     /// <summary>perf kvm stat report's rows (JSON of <c>run --exits</c> only).</summary>
     public List<ExitStat> ExitStats { get; } = [];
@@ -72,11 +90,6 @@ public sealed class RunValues
                     Optional(task["wait_ns"])));
             }
 
-            var waits = tasks.OfType<JsonObject>().Select(t => Scalar(t["wait_ns"])).ToList();
-            if (waits.Count > 0 && waits.All(w => w is long or double))
-            {
-                values.TaskWaitNs = waits.Sum(w => Convert.ToDouble(w, CultureInfo.InvariantCulture));
-            }
         }
 
         if (run["exit_stats"]?["events"] is JsonArray events)
