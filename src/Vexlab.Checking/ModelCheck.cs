@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection;
 using Vexlab.Checking.Engine;
 using Vexlab.Checking.Models;
 using Vexlab.Checking.Reduction;
@@ -139,7 +140,7 @@ public static class ModelCheck
             if (symmetry is not null)
             {
                 using var quotient = new SymmetricSystem(system, symmetry);
-                options.CheckpointIdentity += ", vCPU symmetry";
+                options.CheckpointIdentity += "\nvCPU symmetry";
                 result = Checker.Run(quotient, options);
                 result = result with { Violations = [.. result.Violations.Select(v => TraceLifting.Lift(quotient, v))] };
             }
@@ -169,12 +170,16 @@ public static class ModelCheck
     }
 
     /// <summary>
-    /// What a checkpoint of this check is of: the model, protocol, settings and properties, and a hash of the
-    /// initial state (which differs when a model file's contents changed).
+    /// What a checkpoint of this check is of, a part a line: the model, protocol, settings and properties, a hash of the
+    /// initial state, a model file's text, and the version of vexlab, whose code is a built-in model's definition and
+    /// the rules every model runs under.
     /// </summary>
     /// <remarks>
     /// The properties in ordinal order: the system numbers the selected ones in its own order whatever order they were
     /// named in, so the checkpoint of <c>--property a --property b</c> is that of <c>--property b --property a</c>.
+    /// A file's text, not only its initial state: a program or an invariant edited between the stop and the resume
+    /// leaves the initial state as it was, and the resumed check went on with the table of the old model (a pass where
+    /// a fresh check of the edited file found a violation).
     /// </remarks>
     public static string CheckpointIdentity(CheckRequest request, ITransitionSystem system)
     {
@@ -183,10 +188,26 @@ public static class ModelCheck
         var initial = new byte[system.StateSize];
         system.WriteInitialState(initial);
         var hash = System.IO.Hashing.XxHash64.HashToUInt64(initial);
-        return string.Create(
-            CultureInfo.InvariantCulture,
-            $"model {request.Model}, protocol {request.Protocol}, set [{string.Join(", ", request.Overrides.Select(kv => kv.Key + "=" + kv.Value))}], properties [{string.Join(", ", request.Properties.Order(StringComparer.Ordinal))}], initial state {hash:x16}");
+        var parts = new List<string>
+        {
+            "model " + request.Model,
+            "protocol " + request.Protocol,
+            $"set [{string.Join(", ", request.Overrides.Select(kv => kv.Key + "=" + kv.Value))}]",
+            $"properties [{string.Join(", ", request.Properties.Order(StringComparer.Ordinal))}]",
+            string.Create(CultureInfo.InvariantCulture, $"initial state {hash:x16}"),
+        };
+        if (request.File is { } file)
+        {
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"model file text {System.IO.Hashing.XxHash64.HashToUInt64(System.Text.Encoding.UTF8.GetBytes(file.Source)):x16}"));
+        }
+
+        parts.Add("vexlab " + Version);
+        return string.Join('\n', parts);
     }
+
+    /// <summary>This build's version (with its commit, as <c>vexlab --version</c> prints it).</summary>
+    private static string Version =>
+        typeof(ModelCheck).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
 
     /// <summary>A one-line command that reproduces a violation of <paramref name="property"/>.</summary>
     public static string ReplayCommand(CheckRequest request, string property, IEnumerable<string>? flags = null) =>

@@ -191,8 +191,27 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or OverflowException or ArgumentException)
         {
-            string why = e is FileNotFoundException or DirectoryNotFoundException ? "no checkpoint there" : "damaged (" + e.Message + ")";
+            // .NET's own text for a file that ends early ("Unable to read beyond the end of the stream") says nothing of
+            // the file; its length does.
+            string why = e switch
+            {
+                FileNotFoundException or DirectoryNotFoundException => "no checkpoint there",
+                EndOfStreamException => string.Create(CultureInfo.InvariantCulture, $"damaged (cut short: {CheckpointFile} ends after {LengthOf(path)} bytes)"),
+                _ => "damaged (" + e.Message + ")",
+            };
             throw new CheckpointException($"checkpoint {folder}: {why}", e);
+        }
+    }
+
+    private static long LengthOf(string path)
+    {
+        try
+        {
+            return new FileInfo(path).Length;
+        }
+        catch (IOException)
+        {
+            return 0;
         }
     }
 
@@ -210,18 +229,56 @@ internal sealed partial class SearchEngine<TKey, TScheme>
         }
 
         string identity = input.ReadString();
-        bool same = identity == _options.CheckpointIdentity
-            && input.ReadInt32() == _stateSize
-            && input.ReadInt32() == _table.KeyBits
-            && input.ReadInt32() == _maxActions
-            && input.ReadInt32() == _safetyCount
-            && input.ReadInt32() == _livenessCount
-            && input.ReadInt32() == _kindTransitions.Length
-            && input.ReadBoolean() == _options.CheckDeadlock;
-        if (!same)
+        int stateSize = input.ReadInt32();
+        int keyBits = input.ReadInt32();
+        bool sameShape = stateSize == _stateSize
+            & input.ReadInt32() == _maxActions
+            & input.ReadInt32() == _safetyCount
+            & input.ReadInt32() == _livenessCount
+            & input.ReadInt32() == _kindTransitions.Length
+            & input.ReadBoolean() == _options.CheckDeadlock;
+        var differences = IdentityDifferences(identity, _options.CheckpointIdentity);
+        if (keyBits != _table.KeyBits)
         {
-            throw new CheckpointException($"checkpoint {folder}: written for a different check ({identity}); resume with the same model, protocol, settings, properties, fingerprint width and compression");
+            differences.Add(string.Create(CultureInfo.InvariantCulture, $"{keyBits}-bit fingerprints (this check: {_table.KeyBits}-bit)"));
         }
+
+        if (differences.Count == 0 && !sameShape)
+        {
+            differences.Add(string.Create(CultureInfo.InvariantCulture, $"another state layout or property set ({stateSize}-byte states, this check's {_stateSize})"));
+        }
+
+        if (differences.Count > 0)
+        {
+            throw new CheckpointException($"checkpoint {folder}: written for a different check: {string.Join("; ", differences)}; resume with the same model, protocol, settings, properties, fingerprint width and compression");
+        }
+    }
+
+    /// <summary>
+    /// The parts (lines) of a checkpoint's identity that differ from this check's, each as the checkpoint has it and as
+    /// this check has it, so that a refusal says what differs instead of printing the whole identity.
+    /// </summary>
+    private static List<string> IdentityDifferences(string theirs, string ours)
+    {
+        var differences = new List<string>();
+        if (theirs == ours)
+        {
+            return differences;
+        }
+
+        string[] a = theirs.Split('\n');
+        string[] b = ours.Split('\n');
+        for (int i = 0; i < Math.Max(a.Length, b.Length); i++)
+        {
+            string? its = i < a.Length ? a[i] : null;
+            string? mine = i < b.Length ? b[i] : null;
+            if (its != mine)
+            {
+                differences.Add($"{its ?? "nothing"} (this check: {mine ?? "nothing"})");
+            }
+        }
+
+        return differences;
     }
 
     private void ReadBody(BinaryReader input)
