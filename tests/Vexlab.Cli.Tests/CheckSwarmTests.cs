@@ -298,4 +298,72 @@ public sealed class CheckSwarmTests
             temp.Delete(recursive: true);
         }
     }
+
+    /// <summary>
+    /// Shards are of one swarm when they checked one model: a model file's text decides, not the path that named it.
+    /// A file edited between shards kept its path and the merge joined two models' members; the same file named from
+    /// another folder was refused.
+    /// </summary>
+    [Fact]
+    public void Shards_of_one_model_file_merge_whatever_path_named_it_and_an_edited_file_is_refused()
+    {
+        var temp = Directory.CreateTempSubdirectory("vexlab-swarm-");
+        try
+        {
+            var model = Path.Combine(temp.FullName, "m.yaml");
+            const string Text = "name: m\nvcpus: 1\npages: 2\nhost_absent: [0, 1]\ntasks:\n  - {name: a, mode: user, vcpu: 0, program: \"touch 0; touch 1\"}\n  - {name: b, mode: user, vcpu: 0, program: \"touch 1\"}\n";
+            File.WriteAllText(model, Text);
+            string Shard(string path, int i)
+            {
+                var json = Path.Combine(temp.FullName, $"s{i}-{Guid.NewGuid():n}.json");
+                var r = CliRunner.Run("check", path, "--protocol", "kvm-pf-int", "--swarm", "--members", "4", "--shard", $"{i}/2", "--json", json);
+                Assert.True(r.ExitCode is 0 or 3, r.Stderr);
+                return json;
+            }
+
+            var one = Shard(model, 1);
+            var sameFileOtherName = Shard(Path.Combine(temp.FullName, ".", "m.yaml"), 2);
+            var merged = CliRunner.Run("check", "--swarm-merge", one, sameFileOtherName, "--json", "-");
+            Assert.True(merged.ExitCode is 0 or 3, merged.Stderr);
+            var doc = JsonNode.Parse(merged.Stdout)!;
+            Assert.Equal(model, (string?)doc["model_file"]);
+            Assert.Matches("^[0-9a-f]{16}$", (string?)doc["model_file_hash"]);
+
+            File.WriteAllText(model, Text.Replace("program: \"touch 1\"", "program: \"touch 1; touch 0\"", StringComparison.Ordinal));
+            var edited = Shard(model, 2);
+            var refused = CliRunner.Run("check", "--swarm-merge", one, edited);
+            Assert.Equal(2, refused.ExitCode);
+            Assert.Equal(string.Empty, refused.Stdout);
+            Assert.Contains($"{edited}: model_file_hash is ", refused.Stderr, StringComparison.Ordinal);
+            Assert.Contains("not a shard of the same swarm", refused.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            temp.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>A shard of another vexlab version is another swarm: its code defines the models and the rules.</summary>
+    [Fact]
+    public void A_shard_of_another_version_is_refused()
+    {
+        var temp = Directory.CreateTempSubdirectory("vexlab-swarm-");
+        try
+        {
+            var a = Path.Combine(temp.FullName, "a.json");
+            var b = Path.Combine(temp.FullName, "b.json");
+            Assert.True(CliRunner.Run("check", "--builtin", "token-wrap", "--protocol", "ve", "--swarm", "--members", "2", "--shard", "1/2", "--json", a).ExitCode is 0 or 1 or 3);
+            Assert.True(CliRunner.Run("check", "--builtin", "token-wrap", "--protocol", "ve", "--swarm", "--members", "2", "--shard", "2/2", "--json", b).ExitCode is 0 or 1 or 3);
+            var doc = JsonNode.Parse(File.ReadAllText(b))!.AsObject();
+            doc["vexlab_version"] = "0.0.1+other";
+            File.WriteAllText(b, doc.ToJsonString());
+            var refused = CliRunner.Run("check", "--swarm-merge", a, b);
+            Assert.Equal(2, refused.ExitCode);
+            Assert.Contains($"{b}: vexlab_version is \"0.0.1+other\"", refused.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            temp.Delete(recursive: true);
+        }
+    }
 }

@@ -15,8 +15,16 @@ namespace Vexlab.Cli.Commands;
 /// </summary>
 internal static partial class CheckSwarm
 {
-    /// <summary>Fields every shard of one swarm must agree on.</summary>
-    private static readonly string[] s_identity = ["model", "model_file", "protocol", "overrides", "departures", "properties", "liveness_not_checked"];
+    /// <summary>
+    /// Fields every shard of one swarm must agree on. A model file's text (<c>model_file_hash</c>), not its path: shards
+    /// started from other working folders name one file differently, and a file edited between shards keeps its path
+    /// (such a merge joined two models' members, and printed a replay line the current file does not reproduce). The
+    /// version, whose code defines the built-in models and the rules: members of two versions are two swarms.
+    /// </summary>
+    private static readonly string[] s_identity = ["vexlab_version", "model", "model_file_hash", "protocol", "overrides", "departures", "properties", "liveness_not_checked"];
+
+    /// <summary>What a merge copies from its first shard, in a shard's order: the identity, and the model file's name.</summary>
+    private static readonly string[] s_mergedIdentity = ["model", "model_file", "model_file_hash", "protocol", "overrides", "departures", "properties", "liveness_not_checked"];
 
     private static readonly string[] s_swarmIdentity = ["seed", "members", "max_states_per_member", "max_depth"];
 
@@ -85,6 +93,7 @@ internal static partial class CheckSwarm
         if (request.File is { } modelFile)
         {
             doc["model_file"] = modelFile.Path;
+            doc["model_file_hash"] = ModelFileHash(modelFile);
         }
 
         doc["protocol"] = request.Protocol;
@@ -189,7 +198,10 @@ internal static partial class CheckSwarm
         }
 
         var outDoc = ResultDocument.Create();
-        foreach (var key in s_identity)
+
+        // The shards' identity as a shard writes it, with the first shard's name for the model file (others may name
+        // it from other folders); the merge's own version stands first (ResultDocument), the shards' agree with it.
+        foreach (var key in s_mergedIdentity)
         {
             if (reference![key] is { } value)
             {
@@ -239,6 +251,10 @@ internal static partial class CheckSwarm
         ResultDocument.Write(context, target, outDoc);
         return Exit(merged);
     }
+
+    /// <summary>The XxHash64 of a model file's text, in hex: what two shards compare to know they checked one model.</summary>
+    internal static string ModelFileHash(Vexlab.Checking.Models.ModelFile file) =>
+        System.IO.Hashing.XxHash64.HashToUInt64(System.Text.Encoding.UTF8.GetBytes(file.Source)).ToString("x16", CultureInfo.InvariantCulture);
 
     private static int Exit(SwarmResult result) =>
         result.Cancelled ? ExitCodes.Limit : SwarmSearch.VerdictOf(result) switch
@@ -411,11 +427,14 @@ internal static partial class CheckSwarm
         }
     }
 
+    /// <summary>JSON as a person reads it in a message: a version's '+' as itself, not \u002B.</summary>
+    private static readonly JsonSerializerOptions s_readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private static void Same(string file, string key, JsonNode? expected, JsonNode? actual)
     {
         if (!JsonNode.DeepEquals(expected, actual))
         {
-            throw new InputException($"{file}: {key} is {actual?.ToJsonString() ?? "absent"}, the first file's is {expected?.ToJsonString() ?? "absent"}: not a shard of the same swarm");
+            throw new InputException($"{file}: {key} is {actual?.ToJsonString(s_readable) ?? "absent"}, the first file's is {expected?.ToJsonString(s_readable) ?? "absent"}: not a shard of the same swarm");
         }
     }
 
