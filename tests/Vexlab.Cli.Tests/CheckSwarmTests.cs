@@ -366,4 +366,41 @@ public sealed class CheckSwarmTests
             temp.Delete(recursive: true);
         }
     }
+
+    /// <summary>
+    /// A swarm stopped at its time limit after finding a violation exits 1, as a check without --swarm does: exit 3
+    /// reads "no violation" to a batch script (docs/cluster.md), which then missed a real one.
+    /// </summary>
+    [Fact]
+    public void A_violation_found_before_the_time_limit_exits_1()
+    {
+        // truncate under kvm-pf breaks one-node-per-token within a few thousand states; 20,000 members of 2,000
+        // states each run far past 1 s, and a few dozen of them find it.
+        var r = CliRunner.Run("check", "--builtin", "truncate", "--protocol", "kvm-pf", "--swarm", "--members", "20000", "--max-states", "2000", "--time-limit", "1s", "--json", "-");
+        var doc = JsonNode.Parse(r.Stdout)!;
+        Assert.Equal("time-limit", (string?)doc["stop_reason"]);
+        Assert.False(doc["complete"]!.GetValue<bool>());
+        Assert.Equal("violation", (string?)doc["verdict"]);
+        Assert.Equal(1, r.ExitCode);
+    }
+
+    /// <summary>
+    /// Members whose turn comes after the time limit do not start: each one started ran up to a thousand transitions
+    /// before looking at the clock, and 10,000 members stopped at 400 ms took 30 s to end. They are listed, with no
+    /// states.
+    /// </summary>
+    [Fact]
+    public void Members_after_the_time_limit_do_not_start()
+    {
+        var r = CliRunner.Run("check", "--builtin", "truncate", "--protocol", "kvm-pf", "--swarm", "--members", "20000", "--time-limit", "300ms", "--json", "-");
+        Assert.True(r.ExitCode is 1 or 3, r.Stderr);
+        var doc = JsonNode.Parse(r.Stdout)!;
+        var members = doc["members"]!.AsArray();
+        Assert.Equal(20000, members.Count);
+
+        // At most one member a worker was running at the limit, and a few ended before it.
+        var ran = members.Count(m => m!["states"]!.GetValue<long>() > 0);
+        Assert.InRange(ran, 0, 200);
+        Assert.All(members.Where(m => m!["states"]!.GetValue<long>() == 0), m => Assert.Equal(0, m!["transitions"]!.GetValue<long>()));
+    }
 }

@@ -256,13 +256,17 @@ internal static partial class CheckSwarm
     internal static string ModelFileHash(Vexlab.Checking.Models.ModelFile file) =>
         System.IO.Hashing.XxHash64.HashToUInt64(System.Text.Encoding.UTF8.GetBytes(file.Source)).ToString("x16", CultureInfo.InvariantCulture);
 
-    private static int Exit(SwarmResult result) =>
-        result.Cancelled ? ExitCodes.Limit : SwarmSearch.VerdictOf(result) switch
-        {
-            Verdict.Violation => ExitCodes.Found,
-            Verdict.Pass => ExitCodes.Done,
-            _ => ExitCodes.Limit,
-        };
+    /// <summary>
+    /// 1 for a violation found, stopped early or not (as a check without --swarm stopped at a limit after finding one:
+    /// a script that reads 3 as "no violation" would miss it); 0 for a pass; 3 for a swarm stopped at its time limit
+    /// without one, or incomplete.
+    /// </summary>
+    private static int Exit(SwarmResult result) => SwarmSearch.VerdictOf(result) switch
+    {
+        Verdict.Violation => ExitCodes.Found,
+        Verdict.Pass when !result.Cancelled => ExitCodes.Done,
+        _ => ExitCodes.Limit,
+    };
 
     /// <summary>
     /// The result's fields. <c>stop_reason</c> is <paramref name="stopReason"/>: why the swarm stopped before its
