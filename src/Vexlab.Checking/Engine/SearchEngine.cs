@@ -274,7 +274,9 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         }
 
         string? checkpoint = null;
-        if (_options.CheckpointDirectory is { } folder && stop is not (StopReason.Exhausted or StopReason.AllPropertiesDecided or StopReason.MaxDepth))
+        // At the depth bound the level at the bound is the frontier, not yet expanded: a resume with a larger
+        // --max-depth goes on from it as the search without the bound would have.
+        if (_options.CheckpointDirectory is { } folder && stop is not (StopReason.Exhausted or StopReason.AllPropertiesDecided))
         {
             WriteCheckpoint(folder);
             checkpoint = folder;

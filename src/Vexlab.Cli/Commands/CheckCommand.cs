@@ -1091,7 +1091,9 @@ public static class CheckCommand
 
     internal static void WriteStopAdvice(TextWriter error, CheckResult r, string? signal = null)
     {
-        if (r.Complete || r.StopReason == StopReason.MaxDepth)
+        // A depth bound is often the check asked for ("no violation within 50 steps"): advice only where a
+        // checkpoint was asked for, and written.
+        if (r.Complete || (r.StopReason == StopReason.MaxDepth && r.Checkpoint is null))
         {
             return;
         }
@@ -1110,6 +1112,7 @@ public static class CheckCommand
             StopReason.MaxStates => " and a larger --max-states",
             StopReason.MaxMemory => " and a larger --max-memory",
             StopReason.MaxSpill => " and a larger --max-spill",
+            StopReason.MaxDepth => " and a larger --max-depth",
             StopReason.TimeLimit => " and a longer --time-limit (or none)",
             _ => string.Empty,
         };
