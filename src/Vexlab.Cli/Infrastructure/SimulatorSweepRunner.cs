@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Vexlab.Model.Protocols;
 using Vexlab.Results.Sweeps;
+using Vexlab.Scenarios;
 using Vexlab.Scenarios.Documents;
 using Vexlab.Simulation.Scenarios;
 
@@ -50,7 +51,11 @@ public static class SimulatorSweepRunner
     {
         if (scenario.Path is { } path)
         {
-            return (ScenarioDocument.Load(path), ScenarioRunner.FileArgument(path));
+            // The text the run key hashes, as ScenarioDocument.Load parses a file; the file may have changed since.
+            var document = scenario.Text is { } text
+                ? ScenarioDocument.Parse(text, ErrorText.Path(path), allowEmpty: false)
+                : ScenarioDocument.Load(path);
+            return (document, ScenarioRunner.FileArgument(path));
         }
 
         if (!Builtins.Names.Contains(scenario.Name, StringComparer.Ordinal))

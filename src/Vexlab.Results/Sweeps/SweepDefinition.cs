@@ -15,6 +15,13 @@ public sealed record ScenarioRef(string? Name, string? Path, string? ContentHash
     /// <summary>Where the sweep names the scenario (<c>x.yaml:2:11</c>), for messages; null for a built-in sweep.</summary>
     public string? Origin { get; init; }
 
+    /// <summary>
+    /// For a file, its text as the sweep read it: the text of <see cref="ContentHash"/>, which every run parses
+    /// rather than reading the file again, so a file edited while the sweep runs changes no run of it (those runs
+    /// would be stored under keys and a sweep hash of the text before the edit).
+    /// </summary>
+    public string? Text { get; init; }
+
     /// <summary>How the scenario appears in the sweep's canonical text.</summary>
     public string Identity => Name is not null ? "builtin:" + Name : "file:" + ContentHash;
 

@@ -124,7 +124,7 @@ public static class SweepFile
             throw node.Error("cannot read the scenario file " + e.Message);
         }
 
-        return new ScenarioRef(null, path, Convert.ToHexStringLower(XxHash128.Hash(Encoding.UTF8.GetBytes(text)))) { Origin = Where(node) };
+        return new ScenarioRef(null, path, Convert.ToHexStringLower(XxHash128.Hash(Encoding.UTF8.GetBytes(text)))) { Origin = Where(node), Text = text };
     }
 
     private static List<Override> ReadSets(MappingNode root)
