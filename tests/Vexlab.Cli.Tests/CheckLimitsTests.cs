@@ -57,6 +57,30 @@ public sealed class CheckLimitsTests : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(spill));
     }
 
+    /// <summary>
+    /// A stop at --max-depth keeps its work like any other limit: the level at the bound is the frontier, and a resume
+    /// with a larger bound ends as the check with that bound from the start. It wrote no checkpoint, and the resume
+    /// said "no checkpoint there".
+    /// </summary>
+    [Fact]
+    public void A_stop_at_max_depth_writes_a_checkpoint_that_a_deeper_bound_resumes()
+    {
+        string[] check = ["check", "--builtin", "truncate", "--protocol", "kvm-pf-int", "--json", "-"];
+        var stopped = CliRunner.Run([.. check, "--max-depth", "20", "--checkpoint", P("cp")]);
+        Assert.True(stopped.ExitCode == 3, stopped.Stderr);
+        Assert.Equal("max-depth", (string?)JsonNode.Parse(stopped.Stdout)!["stop_reason"]);
+        Assert.Contains($"checkpoint in {P("cp")}: run the same command with --resume {P("cp")} and a larger --max-depth to continue", stopped.Stderr, StringComparison.Ordinal);
+
+        var resumed = CliRunner.Run([.. check, "--max-depth", "40", "--resume", P("cp")]);
+        var fresh = CliRunner.Run([.. check, "--max-depth", "40"]);
+        Assert.Equal(fresh.ExitCode, resumed.ExitCode);
+        Assert.Equal(WithoutTiming(fresh.Stdout), WithoutTiming(resumed.Stdout));
+
+        // Without --checkpoint a depth bound is a result as asked: no advice to keep the work.
+        var bounded = CliRunner.Run([.. check, "--max-depth", "20"]);
+        Assert.DoesNotContain("--checkpoint", bounded.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Sigkill_at_several_points_then_resume_gives_the_uninterrupted_json()
     {
