@@ -95,6 +95,15 @@ public sealed class OutputSafetyTests : IDisposable
         Assert.Matches("\nvexlab: /dev/full: cannot write the trace: No space left on device[^\n]*\n$", result.Stderr);
     }
 
+    // check --trace writes its counterexample through the JSON result's writer, which named it "the JSON result".
+    [Fact]
+    public void Dev_full_as_a_check_trace_names_the_trace()
+    {
+        var result = CliRunner.Run("check", "--builtin", "nmi-host-fault", "--protocol", "ve", "--trace", "/dev/full");
+        Assert.Equal(74, result.ExitCode);
+        Assert.Matches("\nvexlab: /dev/full: cannot write the trace: No space left on device[^\n]*\n$", result.Stderr);
+    }
+
     [Fact]
     public void A_kill_mid_write_leaves_the_previous_file_whole()
     {

@@ -922,7 +922,10 @@ public static class CheckCommand
         doc["actions"] = new JsonArray([.. v.Violation.Actions.Select(a => (JsonNode)(uint)a)]);
         doc["seed"] = seed;
         doc["replay"] = v.Replay;
-        ResultDocument.Write(context, new JsonTarget(true, file), doc);
+
+        // Named as the check before the work names it (UsageErrors' "trace"): a full disk under the trace was said to
+        // be the JSON result's.
+        ResultDocument.Write(context, new JsonTarget(true, file), doc, "trace");
     }
 
     private static KeyValuePair<string, string> ParseSetting(string text)

@@ -32,7 +32,11 @@ public static class ResultDocument
 
     public static string Serialize(JsonNode document) => document.ToJsonString(s_options);
 
-    public static void Write(CliContext context, JsonTarget target, JsonNode document)
+    /// <summary>
+    /// Writes <paramref name="document"/> to <paramref name="target"/>; a failure names the file as
+    /// <paramref name="what"/>, so that another JSON output than the result (check's --trace) says which failed.
+    /// </summary>
+    public static void Write(CliContext context, JsonTarget target, JsonNode document, string what = "JSON result")
     {
         if (!target.Enabled)
         {
@@ -49,7 +53,7 @@ public static class ResultDocument
             return;
         }
 
-        OutputFile.WriteAllText(target.Path, "JSON result", text);
+        OutputFile.WriteAllText(target.Path, what, text);
     }
 
     private static string ReadVersion()
