@@ -100,6 +100,10 @@ public sealed class UsageErrorTests
     [InlineData(new[] { "check", "--swarm-merge", "s1.json", "s2.json", "--protocol", "ve" }, "vexlab: --swarm-merge takes only the shards' JSON files (and --allow-partial, --json, --wide); got --protocol\n")]
     [InlineData(new[] { "check", "--swarm-merge", "s1.json", "--max-states", "5" }, "vexlab: --swarm-merge takes only the shards' JSON files (and --allow-partial, --json, --wide); got --max-states\n")]
     [InlineData(new[] { "check", "--swarm-merge", "/nonexistent/s1.json" }, "vexlab: /nonexistent/s1.json: no such file\n")]
+    // An option right after --swarm-merge is its first value, as after any option that needs one: it was answered
+    // "--json: no such file", as if the option were a missing shard.
+    [InlineData(new[] { "check", "--swarm-merge", "--json", "s1.json", "s2.json" }, "vexlab: --swarm-merge: took \"--json\" as a shard's FILE, since the word right after --swarm-merge is its value even when it names an option; give the shards first: --swarm-merge FILE... --json\n")]
+    [InlineData(new[] { "check", "--swarm-merge", "--allow-partial", "s1.json" }, "vexlab: --swarm-merge: took \"--allow-partial\" as a shard's FILE, since the word right after --swarm-merge is its value even when it names an option; give the shards first: --swarm-merge FILE... --allow-partial\n")]
     [InlineData(new[] { "check", "--matrix", "--builtin", "wake-race" }, "vexlab: --matrix checks every built-in model under each --protocols entry; --builtin does not go with it\n")]
     [InlineData(new[] { "check", "--matrix", "--protocol", "ve" }, "vexlab: --matrix checks every built-in model under each --protocols entry; --protocol does not go with it\n")]
     [InlineData(new[] { "check", "--matrix", "--swarm" }, "vexlab: --matrix checks every built-in model under each --protocols entry; --swarm does not go with it\n")]
