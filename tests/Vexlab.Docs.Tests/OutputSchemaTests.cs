@@ -132,6 +132,18 @@ public sealed class OutputSchemaTests : IDisposable
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
+    /// <summary>A matrix whose cells a limit stopped (each cell's stop_reason) validates too.</summary>
+    [Fact]
+    public void A_matrix_stopped_at_a_limit_validates_against_its_schema()
+    {
+        var (code, stdout, stderr) = Run("check", "--matrix", "--protocols", "kvm-pf", "--max-states", "1000", "--json");
+        Assert.True(code == ExitCodes.Limit, stderr);
+        Assert.Equal("max-states", (string?)JsonNode.Parse(stdout)!["matrix"]!.AsArray().First(c => !(bool)c!["complete"]!)!["stop_reason"]);
+        var failures = new List<string>();
+        Validate("check-matrix", "check --matrix --max-states", stdout, failures);
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
     [Fact]
     public void A_document_missing_a_required_field_fails_its_schema()
     {

@@ -475,12 +475,7 @@ public static class CheckCommand
                 var outcome = Run(request, options);
                 var r = outcome.Result;
                 var violated = r.Violations.Select(v => v.Property).ToList();
-                cells[mi, ci] = r.Verdict switch
-                {
-                    Verdict.Pass => "pass",
-                    Verdict.Violation => string.Join(", ", violated),
-                    _ => "incomplete" + (violated.Count > 0 ? ": " + string.Join(", ", violated) : string.Empty),
-                };
+                cells[mi, ci] = CellText(r, violated);
                 worst = Math.Max(worst, ExitCode(r) == ExitCodes.Limit ? ExitCodes.Limit : Math.Min(ExitCode(r), ExitCodes.Found));
                 foreach (var d in KnobCatalog.Departures(outcome.Knobs))
                 {
@@ -504,6 +499,7 @@ public static class CheckCommand
                     ["states"] = r.States,
                     ["violated"] = new JsonArray([.. violated.Select(v => (JsonNode)v)]),
                     ["complete"] = r.Complete,
+                    ["stop_reason"] = StopReasonName(r.StopReason, null),
                     ["replay"] = ModelCheck.ReplayCheck(request, ResultFlags(options)),
                 });
             }
@@ -588,6 +584,19 @@ public static class CheckCommand
         ResultDocument.Write(context, target, doc);
         return worst;
     }
+
+    /// <summary>
+    /// A matrix cell: pass, the violated properties, or incomplete. A cell stopped before its verdict says so after the
+    /// properties it found (as a single check's "violation (stopped at --max-states)"): with --max-states 1000 the
+    /// reenable/kvm-pf cell read "one-node-per-token", as if that were the whole verdict, where the complete check
+    /// also finds no-stale-dummies.
+    /// </summary>
+    private static string CellText(CheckResult r, List<string> violated) => r.Verdict switch
+    {
+        Verdict.Pass => "pass",
+        Verdict.Violation => string.Join(", ", violated) + (r.Complete ? string.Empty : " (incomplete)"),
+        _ => "incomplete" + (violated.Count > 0 ? ": " + string.Join(", ", violated) : string.Empty),
+    };
 
     /// <summary>
     /// The command that reruns the whole matrix: its entries, knobs, properties and the options that change a cell's
