@@ -132,7 +132,7 @@ public sealed class OutputSchemaTests : IDisposable
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
-    /// <summary>A matrix whose cells a limit stopped (each cell's stop_reason) validates too.</summary>
+    /// <summary>A matrix whose cells a limit stopped (each cell's stop_reason, the grid's null) validates too.</summary>
     [Fact]
     public void A_matrix_stopped_at_a_limit_validates_against_its_schema()
     {

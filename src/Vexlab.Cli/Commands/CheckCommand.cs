@@ -445,63 +445,100 @@ public static class CheckCommand
     {
         var models = BuiltinModels.All.Where(m => m.InMatrix).ToList();
         var rows = new JsonArray();
-        var cells = new string[models.Count, entries.Count];
+
+        // A cell left null never ran: a signal stopped the matrix before it.
+        var cells = new string?[models.Count, entries.Count];
         // Each value that departs from KVM on x86, with the models whose cells ran with it, in first-seen order.
         var departures = new List<(KnobDeparture Departure, List<string> Models)>();
         var worst = ExitCodes.Done;
-        for (var mi = 0; mi < models.Count; mi++)
-        {
-            var model = models[mi];
-            for (var ci = 0; ci < entries.Count; ci++)
-            {
-                var entry = entries[ci];
-                var options = new CheckerOptions
-                {
-                    Workers = template.Workers,
-                    MaxStates = template.MaxStates,
-                    MaxMemoryBytes = template.MaxMemoryBytes,
-                    MaxDepth = template.MaxDepth,
-                    TimeLimit = template.TimeLimit,
-                    SpillDirectory = template.SpillDirectory,
-                    MaxSpillBytes = template.MaxSpillBytes,
-                    Fingerprint128 = template.Fingerprint128,
-                    Compression = template.Compression,
+        int? signalExit = null;
+        string? signal = null;
+        string? stoppedLine = null;
 
-                    // The whole matrix's replay line once the first cell's search has taken the options: a refused
-                    // option (a --max-memory below the model's least) is one line.
-                    Started = mi == 0 && ci == 0 ? () => ReplayLine.Write(context.Error, null, null, replay) : null,
-                };
-                var request = new CheckRequest(model.Name, entry.Protocol, [.. entry.Overrides, .. overrides], properties);
-                var outcome = Run(request, options);
-                var r = outcome.Result;
-                var violated = r.Violations.Select(v => v.Property).ToList();
-                cells[mi, ci] = CellText(r, violated);
-                worst = Math.Max(worst, ExitCode(r) == ExitCodes.Limit ? ExitCodes.Limit : Math.Min(ExitCode(r), ExitCodes.Found));
-                foreach (var d in KnobCatalog.Departures(outcome.Knobs))
+        // Ctrl-C and SIGTERM stop the cell that runs and start no other, as they stop a single check: the cells done
+        // so far and the stopped one are the result, printed and written whole (a matrix used to die with nothing).
+        using (var interrupt = new Interruption())
+        {
+            for (var mi = 0; mi < models.Count && signal is null; mi++)
+            {
+                var model = models[mi];
+                for (var ci = 0; ci < entries.Count && signal is null; ci++)
                 {
-                    var i = departures.FindIndex(x => x.Departure == d);
-                    if (i < 0)
+                    var entry = entries[ci];
+                    var options = new CheckerOptions
                     {
-                        departures.Add((d, [model.Name]));
+                        Workers = template.Workers,
+                        MaxStates = template.MaxStates,
+                        MaxMemoryBytes = template.MaxMemoryBytes,
+                        MaxDepth = template.MaxDepth,
+                        TimeLimit = template.TimeLimit,
+                        SpillDirectory = template.SpillDirectory,
+                        MaxSpillBytes = template.MaxSpillBytes,
+                        Fingerprint128 = template.Fingerprint128,
+                        Compression = template.Compression,
+                        CancellationToken = interrupt.Token,
+
+                        // The whole matrix's replay line once the first cell's search has taken the options (a
+                        // refused option, a --max-memory below the model's least, is one line) and Ctrl-C is handled.
+                        Started = mi == 0 && ci == 0 ? () => ReplayLine.Write(context.Error, null, null, replay) : null,
+                    };
+                    var request = new CheckRequest(model.Name, entry.Protocol, [.. entry.Overrides, .. overrides], properties);
+                    var outcome = Run(request, options);
+                    var r = outcome.Result;
+                    var cellSignal = interrupt.Signalled && r.StopReason == StopReason.Cancelled ? interrupt.SignalName : null;
+                    var violated = r.Violations.Select(v => v.Property).ToList();
+                    cells[mi, ci] = CellText(r, violated);
+                    worst = Math.Max(worst, ExitCode(r) == ExitCodes.Limit ? ExitCodes.Limit : Math.Min(ExitCode(r), ExitCodes.Found));
+                    foreach (var d in KnobCatalog.Departures(outcome.Knobs))
+                    {
+                        var i = departures.FindIndex(x => x.Departure == d);
+                        if (i < 0)
+                        {
+                            departures.Add((d, [model.Name]));
+                        }
+                        else if (!departures[i].Models.Contains(model.Name))
+                        {
+                            departures[i].Models.Add(model.Name);
+                        }
                     }
-                    else if (!departures[i].Models.Contains(model.Name))
+
+                    rows.Add(new JsonObject
                     {
-                        departures[i].Models.Add(model.Name);
+                        ["model"] = model.Name,
+                        ["protocol"] = entry.Label,
+                        ["departures"] = DeparturesNode(outcome.Knobs),
+                        ["verdict"] = VerdictName(r.Verdict),
+                        ["states"] = r.States,
+                        ["violated"] = new JsonArray([.. violated.Select(v => (JsonNode)v)]),
+                        ["complete"] = r.Complete,
+                        ["stop_reason"] = StopReasonName(r.StopReason, cellSignal),
+                        ["replay"] = ModelCheck.ReplayCheck(request, ResultFlags(options)),
+                    });
+                    if (cellSignal is not null)
+                    {
+                        signal = cellSignal;
+                        signalExit = interrupt.ExitCode;
+                        var neverRan = (models.Count * entries.Count) - rows.Count;
+                        stoppedLine = string.Create(
+                            CultureInfo.InvariantCulture,
+                            $"stopped by {signal}: {model.Name} under {entry.Label} at {r.States:N0} states{(neverRan == 0 ? string.Empty : $"; never ran: {neverRan:N0} cells, marked not run")}");
+                        context.Error.WriteLine($"vexlab: check --matrix: stopped by {signal} in {model.Name} under {entry.Label}; the result below covers the cells checked so far");
                     }
                 }
+            }
+        }
 
-                rows.Add(new JsonObject
+        // The cells a signal left unstarted, in the order they would have run: with the matrix's rows, every cell.
+        var notRun = new JsonArray();
+        for (var mi = 0; mi < models.Count; mi++)
+        {
+            for (var ci = 0; ci < entries.Count; ci++)
+            {
+                if (cells[mi, ci] is null)
                 {
-                    ["model"] = model.Name,
-                    ["protocol"] = entry.Label,
-                    ["departures"] = DeparturesNode(outcome.Knobs),
-                    ["verdict"] = VerdictName(r.Verdict),
-                    ["states"] = r.States,
-                    ["violated"] = new JsonArray([.. violated.Select(v => (JsonNode)v)]),
-                    ["complete"] = r.Complete,
-                    ["stop_reason"] = StopReasonName(r.StopReason, null),
-                    ["replay"] = ModelCheck.ReplayCheck(request, ResultFlags(options)),
-                });
+                    cells[mi, ci] = "not run";
+                    notRun.Add(new JsonObject { ["model"] = models[mi].Name, ["protocol"] = entries[ci].Label });
+                }
             }
         }
 
@@ -516,7 +553,7 @@ public static class CheckCommand
             var line = new List<string> { transpose ? entries[i].Label : models[i].Name };
             for (var j = 0; j < inner; j++)
             {
-                line.Add(transpose ? cells[j, i] : cells[i, j]);
+                line.Add((transpose ? cells[j, i] : cells[i, j])!);
             }
 
             lines.Add(line);
@@ -525,6 +562,14 @@ public static class CheckCommand
         if (markdown)
         {
             var w = context.HumanWriter(target);
+
+            // Above the table, as compare's heading says its stop; a blank line keeps it out of the table.
+            if (stoppedLine is not null)
+            {
+                w.WriteLine(stoppedLine);
+                w.WriteLine();
+            }
+
             w.WriteLine("| " + string.Join(" | ", [corner, .. header]) + " |");
             w.WriteLine("|" + string.Concat(Enumerable.Repeat("---|", header.Count + 1)));
             foreach (var line in lines)
@@ -547,6 +592,11 @@ public static class CheckCommand
 
             var human = context.Human(target);
             var width = context.TableWidth(human, wide);
+            if (stoppedLine is not null)
+            {
+                TerminalWidth.WrapText(human, width, () => human.WriteLine(stoppedLine));
+            }
+
             table.Write(human, width);
 
             // A verdict under a value no x86 host runs with is a possible execution only of a host that does
@@ -573,8 +623,13 @@ public static class CheckCommand
 
         var doc = ResultDocument.Create();
 
-        // As a single check's "complete": every cell reached its verdict (none stopped at a limit).
-        doc["complete"] = rows.All(row => row!["complete"]!.GetValue<bool>());
+        // As a single check's "complete": every cell ran and reached its verdict (none stopped at a limit or a signal).
+        doc["complete"] = notRun.Count == 0 && rows.All(row => row!["complete"]!.GetValue<bool>());
+
+        // Why the matrix stopped before its last cell, as compare's stop_reason: a signal, or null when every cell
+        // ran (each cell's own stop_reason says why its search ended).
+        doc["stop_reason"] = signal is null ? null : StopReasonName(StopReason.Cancelled, signal);
+        doc["not_run"] = notRun;
 
         // Every result carries its seed and replay line: the matrix's is the whole grid's command, and the
         // exhaustive search has no seed.
@@ -582,7 +637,7 @@ public static class CheckCommand
         doc["seed"] = null;
         doc["matrix"] = rows;
         ResultDocument.Write(context, target, doc);
-        return worst;
+        return signalExit ?? worst;
     }
 
     /// <summary>
