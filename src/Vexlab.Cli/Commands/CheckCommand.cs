@@ -59,7 +59,6 @@ public static class CheckCommand
 
         command.SetAction(parse =>
         {
-            RefuseOptionAsShard(command, parse.GetValue(swarmMerge));
             var target = JsonTarget.From(parse, json);
             DistinctFiles.Require(
                 [("model FILE", parse.GetValue(file)), .. (parse.GetValue(swarmMerge) ?? []).Select(f => ("shard", (string?)f))],
@@ -374,24 +373,6 @@ public static class CheckCommand
             return signalExit ?? ExitCode(outcome.Result);
         });
         return command;
-    }
-
-    /// <summary>
-    /// Refuses an option's name taken as a shard. An option that needs a value takes the word after it, whatever it
-    /// looks like (as --protocol --json gives --protocol the value "--json"), so <c>--swarm-merge --json s1.json
-    /// s2.json</c> read "--json" as the first shard and answered "--json: no such file", as if the option were a file.
-    /// Said as what happened and what to write; an existing file of that name is still read as a shard.
-    /// </summary>
-    private static void RefuseOptionAsShard(Command command, string[]? shards)
-    {
-        foreach (var shard in shards ?? [])
-        {
-            var option = command.Options.FirstOrDefault(o => o.Name == shard || o.Aliases.Contains(shard));
-            if (option is not null && !File.Exists(shard))
-            {
-                throw InputException.At(null, 0, 0, "--swarm-merge", $"took {Scenarios.ErrorText.Quote(shard)} as a shard's FILE, since the word right after --swarm-merge is its value even when it names an option; give the shards first: --swarm-merge FILE... {option.Name}");
-            }
-        }
     }
 
     internal static int ExitCode(CheckResult result) => result.StopReason == StopReason.Cancelled ? ExitCodes.Limit : result.Verdict switch

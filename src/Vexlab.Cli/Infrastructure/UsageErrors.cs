@@ -152,6 +152,8 @@ public static partial class UsageErrors
             {
                 throw new InputException($"{name}: the value is empty");
             }
+
+            RefuseOptionAsValue(option, token.Value);
         }
 
         if (Array.IndexOf(s_outputOptions, name) < 0 || option.Tokens.Count == 0)
@@ -172,6 +174,32 @@ public static partial class UsageErrors
             "--plot" => "plot",
             _ => "output",
         });
+    }
+
+    /// <summary>
+    /// Refuses an option's name taken as another option's value. An option that needs a value takes the word after
+    /// it, whatever it looks like (System.CommandLine): <c>check --trace --json</c> wrote the trace to a file named
+    /// "--json" and never saw --json, and <c>--swarm-merge --json s1.json</c> answered "--json: no such file". Said as
+    /// what happened and what to write; a file of that name that exists is still taken, as asked.
+    /// </summary>
+    private static void RefuseOptionAsValue(OptionResult option, string word)
+    {
+        if (word.Length < 2 || word[0] != '-' || File.Exists(word))
+        {
+            return;
+        }
+
+        for (var command = option.Parent as CommandResult; command is not null; command = command.Parent as CommandResult)
+        {
+            if (command.Command.Options.Any(o => o.Name == word || o.Aliases.Contains(word)))
+            {
+                var name = option.Option.Name;
+                var value = string.IsNullOrEmpty(option.Option.HelpName) ? "VALUE" : option.Option.HelpName;
+                throw new InputException(option.Option.AllowMultipleArgumentsPerToken
+                    ? $"{name}: took {ErrorText.Quote(word)} as one of its values, since the words right after {name} are its values even when they name an option; give its values first: {name} {value}... {word}"
+                    : $"{name}: took {ErrorText.Quote(word)} as its value, since the word right after {name} is its value even when it names an option; give it its value: {name} {value} {word}");
+            }
+        }
     }
 
     private static string Expected(string type) => type switch
