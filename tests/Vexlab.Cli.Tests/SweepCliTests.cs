@@ -220,6 +220,28 @@ public sealed class SweepCliTests : IDisposable
         }
     }
 
+    // The same when the knob is the base scenario file's: the kvm-pf-int rows' replay lines run that file under
+    // kvm-pf-int alone, which refused the file's ve knob (exit 2) while the sweep stored the rows.
+    [Fact]
+    public void Each_row_replays_when_the_scenario_file_sets_a_knob_of_another_protocol()
+    {
+        File.WriteAllText(P("knob.yaml"), "name: knob\nduration: 1ms\nguest:\n  ve:\n    can_continue: always\n");
+        File.WriteAllText(P("filed.yaml"), "scenario: knob.yaml\nprotocols: [kvm-pf-int, ve]\nseeds: 2\n");
+        var db = P("filed.duckdb");
+        Assert.Equal(0, CliRunner.Run("sweep", "run", P("filed.yaml"), "--db", db, "--jobs", "1").ExitCode);
+        var rows = StoreOperations.Query(db, "SELECT replay, scenario_hash, digest FROM results ORDER BY run_key").Rows;
+        Assert.Equal(4, rows.Count);
+        foreach (var row in rows)
+        {
+            var replay = ((string)row[0]!).Split(' ')[1..];
+            var run = CliRunner.Run([.. replay, "--json", "-"]);
+            Assert.True(run.ExitCode == 0, run.Stderr);
+            using var doc = System.Text.Json.JsonDocument.Parse(run.Stdout);
+            Assert.Equal((string)row[1]!, doc.RootElement.GetProperty("scenario_hash").GetString());
+            Assert.Equal((string)row[2]!, doc.RootElement.GetProperty("digest").GetString());
+        }
+    }
+
     // A --force run reuses a row only when it is the same run: after the duration changed, every row is run again and
     // carries the new simulated time and replay line; after one axis value changed, only that value's rows.
     [Fact]

@@ -86,6 +86,7 @@ public static class SimulateCommands
             var (doc, arg) = options.Load(parse);
             var entry = Overrides.ParseProtocol(parse.GetValue(protocol)!, "--protocol", "use compare for several");
             var prepared = ScenarioRunner.Prepare(doc, arg, entry, options.Overrides(parse), [entry.Protocol]);
+            WriteNotes(context, [prepared]);
             if (timelinePath is not null)
             {
                 TimelineRowLimit.Require(prepared.Setup.DurationNs, intervalNs, parse.Given(interval) ? parse.GetValue(interval) : null);
@@ -307,6 +308,7 @@ public static class SimulateCommands
 
             // Every entry is checked before any runs: a bad last entry used to be found after the others had run.
             var prepared = entries.Select(entry => PrepareEntry(doc, arg, entry, options.Overrides(parse), names)).ToList();
+            WriteNotes(context, prepared);
             for (var e = 0; e < entries.Count; e++)
             {
                 var entry = entries[e];
@@ -1313,6 +1315,18 @@ public static class SimulateCommands
     private static string Us(double ns) => string.Create(Inv, $"{ns / 1000.0:N1} us");
 
     private static string Ms(double ns) => string.Create(Inv, $"{ns / 1e6:N1} ms");
+
+    /// <summary>
+    /// Says on standard error what preparing the runs noted (a file's knob no protocol of the command reads), each
+    /// note once: compare's entries share the scenario, so each would repeat it.
+    /// </summary>
+    private static void WriteNotes(CliContext context, IEnumerable<PreparedRun> runs)
+    {
+        foreach (var note in runs.SelectMany(r => r.Notes).Distinct(StringComparer.Ordinal))
+        {
+            context.Error.WriteLine("vexlab: note: " + note);
+        }
+    }
 
     /// <summary>
     /// Prepares one compare entry; a rule the entry's own keys break across the scenario (its page size against the

@@ -76,7 +76,7 @@ public static class SweepCommand
 
             // The whole input first (every point, every protocol entry), then the store's path:
             // a sweep refused here leaves no store, so the corrected sweep runs without --force.
-            SweepExecutor.Validate(definition, context.SweepCheck());
+            SweepExecutor.Validate(definition, context.SweepCheck(note => context.Error.WriteLine("vexlab: note: " + note)));
             Vexlab.Scenarios.Files.OutputFile.Check(path, "result store");
             using var store = SweepStore.Open(path);
             using var interrupt = new Interruption();

@@ -55,9 +55,10 @@ public sealed class CliContext
 
     /// <summary>
     /// The check <c>vexlab sweep run</c> runs over every point before it opens the store: the
-    /// simulator's resolution of each run, without simulating (kept when a test injects a runner).
+    /// simulator's resolution of each run, without simulating (kept when a test injects a runner); its
+    /// argument takes each note the check makes.
     /// </summary>
-    public Func<CheckPoint> SweepCheck { get; init; } = SimulatorSweepRunner.CreateCheck;
+    public Func<Action<string>, CheckPoint> SweepCheck { get; init; } = SimulatorSweepRunner.CreateCheck;
 
     public IAnsiConsole OutConsole { get; }
 

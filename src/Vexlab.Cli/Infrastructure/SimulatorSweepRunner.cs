@@ -18,11 +18,14 @@ public static class SimulatorSweepRunner
 
     /// <summary>
     /// The check behind <see cref="SweepExecutor.Validate"/>: resolves and builds the run exactly as
-    /// <see cref="Create"/>'s runner does, without simulating. The base scenario is read once.
+    /// <see cref="Create"/>'s runner does, without simulating. The base scenario is read once, and each of
+    /// the runs' notes (a scenario file's knob none of the sweep's protocols reads) goes to <paramref name="note"/> once.
     /// </summary>
-    public static CheckPoint CreateCheck()
+    public static CheckPoint CreateCheck(Action<string> note)
     {
+        ArgumentNullException.ThrowIfNull(note);
         var documents = new Dictionary<ScenarioRef, (ScenarioDocument Document, string Arg)>();
+        var said = new HashSet<string>(StringComparer.Ordinal);
         return run =>
         {
             if (!documents.TryGetValue(run.Scenario, out var loaded))
@@ -31,7 +34,13 @@ public static class SimulatorSweepRunner
                 documents[run.Scenario] = loaded;
             }
 
-            Prepare(run, loaded.Document, loaded.Arg);
+            foreach (var text in Prepare(run, loaded.Document, loaded.Arg).Notes)
+            {
+                if (said.Add(text))
+                {
+                    note(text);
+                }
+            }
         };
     }
 

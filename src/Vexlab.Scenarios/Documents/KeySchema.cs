@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using Vexlab.Scenarios.Values;
 using Vexlab.Model.Configuration;
@@ -90,6 +91,26 @@ public sealed class KeySchema
         }
 
         return resolver.Finish();
+    }
+
+    /// <summary>
+    /// <paramref name="settings"/> with each of <paramref name="keys"/> as though no layer had set it: back at its
+    /// default, with the default's source, or absent where it has none. Lists are kept as they are.
+    /// </summary>
+    public ResolvedSettings Unset(ResolvedSettings settings, IReadOnlyCollection<string> keys)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(keys);
+        var values = settings.Values.Where(v => !keys.Contains(v.Key)).ToList();
+        foreach (var key in keys)
+        {
+            if (_root.Keys.TryGetValue(key, out var spec) && spec.Default is not null)
+            {
+                values.Add(new ResolvedValue(spec.Key, spec.Kind, spec.Default, ValueSource.Default));
+            }
+        }
+
+        return new ResolvedSettings(values, settings.ListKeys.Select(k => KeyValuePair.Create(k, settings.GetList(k).ToImmutableArray())));
     }
 
     private static KeySpec Normalize(KeySpec spec)

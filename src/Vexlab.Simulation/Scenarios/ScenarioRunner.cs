@@ -6,15 +6,20 @@ using Vexlab.Simulation.Tracing;
 
 namespace Vexlab.Simulation.Scenarios;
 
-/// <summary>One configured run: scenario settings resolved for one protocol entry.</summary>
-public sealed record PreparedRun(string Scenario, string Protocol, string Variant, ResolvedSettings Settings, SimulationSetup Setup, string Replay);
+/// <summary>
+/// One configured run: scenario settings resolved for one protocol entry. Notes are what the command should tell
+/// the user about how it read the scenario (a file's knob none of the command's protocols reads), one line each,
+/// without the <c>vexlab: note: </c> prefix.
+/// </summary>
+public sealed record PreparedRun(string Scenario, string Protocol, string Variant, ResolvedSettings Settings, SimulationSetup Setup, string Replay, IReadOnlyList<string> Notes);
 
 /// <summary>Resolves a scenario with overrides for protocol entries and runs it.</summary>
 public static class ScenarioRunner
 {
     /// <summary>
     /// Resolves <paramref name="document"/> with the plain <paramref name="sets"/> and the entry's own
-    /// knobs, for one protocol entry. A plain --set of a knob none of <paramref name="allProtocols"/> uses is an error.
+    /// knobs, for one protocol entry. A plain --set of a knob none of <paramref name="allProtocols"/> uses is an error;
+    /// a knob the file sets that this protocol does not read is left out, and noted when none of them reads it.
     /// </summary>
     public static PreparedRun Prepare(
         ScenarioDocument document,
@@ -41,14 +46,25 @@ public static class ScenarioRunner
         layers.AddRange(entry.Overrides);
         var settings = ScenarioSchema.Instance.Resolve(document, layers);
 
-        // A knob the scenario file sets is held to --set's rule: a file with guest.ve.can_continue: always ran under
-        // kvm-pf-int, exit 0, where --set of the same knob was refused. Refused at its line when none of the command's
-        // protocols reads it; one that another compared protocol reads is kept, as --set's is.
-        foreach (var value in settings.Values)
+        // A knob the scenario file sets that this protocol does not read is left out of its scenario, as a --set
+        // of it is (above): the file is shared by every protocol, and a compare column's or a sweep row's replay
+        // line runs it under its one protocol. Refused there, the replay line of compare's sync column failed
+        // where compare itself ran; kept, it changed the scenario_hash of a run it did nothing in. When none of
+        // the command's protocols reads it, a --set of it is refused; the file's is said in a note, not silently
+        // dropped.
+        var leftOut = settings.Values
+            .Where(v => v.Source.Kind == ValueSourceKind.File && KnobCatalog.Find(v.Key) is { } knob && !knob.AppliesTo(entry.Protocol))
+            .ToList();
+        var notes = new List<string>();
+        if (leftOut.Count > 0)
         {
-            if (value.Source.Kind == ValueSourceKind.File && KnobCatalog.Unused(value.Key, allProtocols) is { } problem)
+            settings = ScenarioSchema.Instance.Unset(settings, [.. leftOut.Select(v => v.Key)]);
+            foreach (var value in leftOut)
             {
-                throw value.Source.Error(value.Key, problem);
+                if (KnobCatalog.Unused(value.Key, allProtocols) is { } problem)
+                {
+                    notes.Add($"{value.Source}: {value.Key}: {problem}; the file's value is left out");
+                }
             }
         }
 
@@ -69,7 +85,7 @@ public static class ScenarioRunner
             }
         }
 
-        return new PreparedRun(name, entry.Protocol, entry.Label, settings, setup, replay.ToString());
+        return new PreparedRun(name, entry.Protocol, entry.Label, settings, setup, replay.ToString(), notes);
     }
 
     public static SimulationResult Run(PreparedRun run, ITraceSink? trace = null, Action<long>? progress = null, CancellationToken stop = default)
