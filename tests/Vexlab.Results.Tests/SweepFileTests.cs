@@ -68,6 +68,7 @@ public sealed class SweepFileTests
     [InlineData("scenario: postcopy\nprotocols: [ve]\nset:\n  tasks[00].count: 2\naxes:\n  - name: tasks\n    key: tasks[0].count\n    values: [1]\n", "x.yaml:4:3: tasks[00].count is the sweep's axis tasks; each run sets it from the axis values")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\nset:\n  seed: 42\n", "x.yaml:4:3: seed: each run's seed comes from the sweep's seeds; list them there (seeds: N, or a list such as [1, 7, 42])")]
     [InlineData("scenario: postcopy\nprotocols: [sync, \"ve[seed=3]\"]\n", "x.yaml:2:19: ve[seed=3]: seed: each run's seed comes from the sweep's seeds; list them there (seeds: N, or a list such as [1, 7, 42])")]
+    [InlineData("scenario: postcopy\nset:\n  duration: 5ms\nprotocols: [sync, \"ve[duration=1ms]\"]\n", "x.yaml:4:19: ve[duration=1ms]: duration: the entries run for one duration; set it for all under set: or with --set duration=T")]
     [InlineData("scenario: postcopy\nprotocols: [ve]\naxes:\n  - name: s\n    key: seed\n    values: [1, 2]\n", "x.yaml:5:10: axes[0].key: seed: each run's seed comes from the sweep's seeds; list them there (seeds: N, or a list such as [1, 7, 42])")]
     public void Parse_BadFile_NamesFileLineAndKey(string yaml, string expected)
     {

@@ -85,6 +85,10 @@ public static class SimulateCommands
 
             var (doc, arg) = options.Load(parse);
             var entry = Overrides.ParseProtocol(parse.GetValue(protocol)!, "--protocol", "use compare for several");
+
+            // The entry's knobs are applied after --seed and --duration: ve[seed=5] with --seed 1 ran seed 5, and
+            // ve[duration=1ms] with --duration 5ms ran 1 ms, where the options were given to say otherwise.
+            RefuseSeedAndDuration([entry], "seed: the run's seed is --seed N", "duration: the run's duration is --duration T");
             var prepared = ScenarioRunner.Prepare(doc, arg, entry, options.Overrides(parse), [entry.Protocol]);
             WriteNotes(context, [prepared]);
             if (timelinePath is not null)
@@ -279,18 +283,10 @@ public static class SimulateCommands
             // An entry's knobs are applied after --seed and each of --seeds' seeds: a seed there ran that entry
             // --seeds times on one seed (an interval of 0) under a table headed with another seed. A duration there
             // ran that column for another time than the table's heading says, and its totals beside the others'.
-            foreach (var set in entries.SelectMany(e => e.Overrides))
-            {
-                if (string.Equals(set.Key, "seed", StringComparison.Ordinal))
-                {
-                    throw InputException.At(set.Origin, 0, 0, null, "seed: the entries share --seed and --seeds; run one entry on its own seed with vexlab run --seed N");
-                }
-
-                if (string.Equals(set.Key, "duration", StringComparison.Ordinal))
-                {
-                    throw InputException.At(set.Origin, 0, 0, null, "duration: the entries run for one duration, the table's; set it for all with --duration T");
-                }
-            }
+            RefuseSeedAndDuration(
+                entries,
+                "seed: the entries share --seed and --seeds; run one entry on its own seed with vexlab run --seed N",
+                "duration: the entries run for one duration, the table's; set it for all with --duration T");
 
             var names = entries.Select(e => e.Protocol).ToArray();
             var target = JsonTarget.From(parse, json);
@@ -1315,6 +1311,26 @@ public static class SimulateCommands
     private static string Us(double ns) => string.Create(Inv, $"{ns / 1000.0:N1} us");
 
     private static string Ms(double ns) => string.Create(Inv, $"{ns / 1e6:N1} ms");
+
+    /// <summary>
+    /// Refuses a protocol entry's <c>seed</c> or <c>duration</c>: entry knobs are applied after <c>--seed</c> and
+    /// <c>--duration</c>, so the entry's would win over the options silently. The error names the entry.
+    /// </summary>
+    private static void RefuseSeedAndDuration(IEnumerable<ProtocolEntry> entries, string seedProblem, string durationProblem)
+    {
+        foreach (var set in entries.SelectMany(e => e.Overrides))
+        {
+            if (string.Equals(set.Key, "seed", StringComparison.Ordinal))
+            {
+                throw InputException.At(set.Origin, 0, 0, null, seedProblem);
+            }
+
+            if (string.Equals(set.Key, "duration", StringComparison.Ordinal))
+            {
+                throw InputException.At(set.Origin, 0, 0, null, durationProblem);
+            }
+        }
+    }
 
     /// <summary>
     /// Says on standard error what preparing the runs noted (a file's knob no protocol of the command reads), each

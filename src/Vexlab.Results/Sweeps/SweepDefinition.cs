@@ -147,6 +147,23 @@ public sealed record SweepDefinition
         }
     }
 
+    /// <summary>
+    /// Refuses a protocol entry's <c>duration</c>: entry knobs are applied after the sweep's <c>set</c>, its axes
+    /// and <c>--set</c>, so <c>ve[duration=1ms]</c> ran 1 ms beside the other entries' duration, silently, as
+    /// <c>compare</c> and <c>run</c> refuse it.
+    /// </summary>
+    /// <exception cref="InputException">One of <paramref name="entries"/> sets the duration.</exception>
+    internal static void RefuseEntryDurations(IEnumerable<ProtocolEntry> entries)
+    {
+        foreach (var set in entries.SelectMany(e => e.Overrides))
+        {
+            if (string.Equals(set.Key, "duration", StringComparison.Ordinal))
+            {
+                throw InputException.At(set.Origin, 0, 0, null, "duration: the entries run for one duration; set it for all under set: or with --set duration=T");
+            }
+        }
+    }
+
     /// <summary>What a sweep answers a seed given anywhere but its <c>seeds</c>.</summary>
     internal const string SeedProblem = "seed: each run's seed comes from the sweep's seeds; list them there (seeds: N, or a list such as [1, 7, 42])";
 

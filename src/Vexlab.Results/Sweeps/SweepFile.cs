@@ -79,6 +79,7 @@ public static class SweepFile
         var axes = ReadAxes(root);
         // A protocol entry's knob against an axis of the same key is as contradictory as a set: entry.
         SweepDefinition.RefuseSeedSets([.. sets, .. protocols.SelectMany(p => p.Overrides)]);
+        SweepDefinition.RefuseEntryDurations(protocols);
         SweepDefinition.RefuseAxisKeys([.. sets, .. protocols.SelectMany(p => p.Overrides)], axes);
         return new SweepDefinition
         {
