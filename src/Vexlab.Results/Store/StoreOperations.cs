@@ -212,9 +212,12 @@ public static class StoreOperations
                 shardsSeen.Add(shardText);
             }
 
-            stores.Add(string.Create(
-                CultureInfo.InvariantCulture,
-                $"{ErrorText.Path(shard)}: shard {shardText ?? "?"}, {keys.Count} of {(shardRuns is { } n ? n.ToString(CultureInfo.InvariantCulture) : "?")} runs{(shardRuns is { } m && keys.Count < m ? " (unfinished)" : string.Empty)}"));
+            // A store that records no shard holds runs of several (a merged store): its count is all there is to say.
+            stores.Add(shardText is null
+                ? string.Create(CultureInfo.InvariantCulture, $"{ErrorText.Path(shard)}: a merged store, {keys.Count} runs")
+                : string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{ErrorText.Path(shard)}: shard {shardText}, {keys.Count} of {(shardRuns is { } n ? n.ToString(CultureInfo.InvariantCulture) : "?")} runs{(shardRuns is { } m && keys.Count < m ? " (unfinished)" : string.Empty)}"));
         }
 
         if (File.Exists(output))
@@ -248,6 +251,10 @@ public static class StoreOperations
         Vexlab.Scenarios.Files.OutputFile.Check(output, "merged store");
         using var store = SweepStore.Open(output);
         var outHash = store.GetMeta("sweep_hash");
+
+        // The output holds the runs of every store merged, so it is no one shard, even when it was one before:
+        // merged into shard 1/2's store, shard 2/2 left it saying "shard 1/2, shard_runs 13" over 30 runs.
+        store.ForgetShard();
 
         long added = 0;
         long duplicates = 0;

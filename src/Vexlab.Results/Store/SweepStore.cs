@@ -24,7 +24,7 @@ public sealed class SweepStore : IDisposable
     /// <summary>Metadata: the number of runs of the whole sweep (points x seeds x protocol entries).</summary>
     public const string RunsKey = "sweep_runs";
 
-    /// <summary>Metadata: the shard (<c>I/N</c>) the store was last run for.</summary>
+    /// <summary>Metadata: the shard (<c>I/N</c>) whose runs the store holds; absent when it holds runs of several.</summary>
     public const string ShardKey = "shard";
 
     /// <summary>Metadata: the number of runs of that shard.</summary>
@@ -221,6 +221,20 @@ public sealed class SweepStore : IDisposable
         }
 
         transaction.Commit();
+    }
+
+    /// <summary>
+    /// Records that the store is no one shard: it holds runs of several (a merge's output, or a shard run into a
+    /// store of another), so its <see cref="ShardKey"/> and <see cref="ShardRunsKey"/> would say less than it holds.
+    /// Only <see cref="RunsKey"/>, the sweep's count, is left to hold it against.
+    /// </summary>
+    public void ForgetShard()
+    {
+        using var delete = _connection.CreateCommand();
+        delete.CommandText = $"DELETE FROM {MetaTable} WHERE key IN ($shard, $runs)";
+        delete.Parameters.Add(new DuckDBParameter("shard", ShardKey));
+        delete.Parameters.Add(new DuckDBParameter("runs", ShardRunsKey));
+        delete.ExecuteNonQuery();
     }
 
     /// <summary>

@@ -51,8 +51,19 @@ public static class SweepExecutor
         var existing = store.RunKeys();
         var runs = SweepPlan.Runs(sweep, options.Shard).ToList();
         store.SetMeta(SweepStore.RunsKey, sweep.RunCount.ToString(CultureInfo.InvariantCulture));
-        store.SetMeta(SweepStore.ShardKey, options.Shard.ToString());
-        store.SetMeta(SweepStore.ShardRunsKey, runs.Count.ToString(CultureInfo.InvariantCulture));
+        // The store is this shard only while it holds no run of another: shard 1/2 run into a store of 2/2 once
+        // recorded "shard 1/2, shard_runs 13" over its 30 runs, and a later merge listed it as 30 of 13 runs.
+        var planned = runs.Select(r => r.RunKey).ToHashSet(StringComparer.Ordinal);
+        if (existing.All(planned.Contains))
+        {
+            store.SetMeta(SweepStore.ShardKey, options.Shard.ToString());
+            store.SetMeta(SweepStore.ShardRunsKey, runs.Count.ToString(CultureInfo.InvariantCulture));
+        }
+        else
+        {
+            store.ForgetShard();
+        }
+
         var todo = runs.Where(r => !existing.Contains(r.RunKey)).ToList();
         var already = runs.Count - todo.Count;
         long done = already;
