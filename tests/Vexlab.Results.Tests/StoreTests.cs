@@ -32,6 +32,11 @@ public sealed class StoreTests
     [InlineData("   ")]
     [InlineData(";")]
     [InlineData(" ;\n")]
+    [InlineData("   -- comment only")]
+    [InlineData("-- one\n-- two\n")]
+    [InlineData("/* block */")]
+    [InlineData(" /* outer /* nested */ still */ ; -- and a line\n;")]
+    [InlineData("/* never closed")]
     public void Query_WithNoStatement_IsRefusedAsSuch(string sql)
     {
         using var dir = new TempDir();
@@ -48,6 +53,8 @@ public sealed class StoreTests
     [InlineData("SELECT count(*) FROM results; SELECT count(*) FROM tasks", false)]
     [InlineData("SELECT 1;", true)]
     [InlineData("SELECT 1; ;", true)]
+    [InlineData("-- count\nSELECT 1 -- one\n; /* done */", true)]
+    [InlineData("/* a; */ SELECT 1 AS x, '--' AS y", true)]
     public void Query_RunsOneStatement(string sql, bool accepted)
     {
         using var dir = new TempDir();

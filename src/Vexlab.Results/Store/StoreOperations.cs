@@ -435,8 +435,9 @@ public static class StoreOperations
     /// </summary>
     internal static QueryResult Query(DuckDBConnection connection, string sql, string path)
     {
-        // DuckDB answers a text with no statement with an exception that carries no message of its own.
-        if (sql.AsSpan().Trim().Trim(';').Trim().IsEmpty)
+        // DuckDB answers a text with no statement, comments only included, with an exception that carries no
+        // message of its own.
+        if (SqlText.HoldsNoStatement(sql))
         {
             throw InputException.At(path, 0, 0, null, "query failed: the SQL holds no statement");
         }
