@@ -50,6 +50,24 @@ public sealed class OtherFileKindTests : IDisposable
         Assert.Equal("vexlab: " + path + ":" + expected.Replace("{0}", path, StringComparison.Ordinal) + "\n", result.Stderr);
     }
 
+    // A sweep file named as another sweep's base scenario said "scenario: unknown key", and with an axis "(at the
+    // sweep's point lat=1us under sync)" too: it is named as validate names it, before any point is checked.
+    [Theory]
+    [InlineData("scenario: mini.yaml\nprotocols: [sync]\n")]
+    [InlineData("scenario: mini.yaml\nprotocols: [sync]\naxes:\n  - {name: lat, key: host.latency, values: [1us, 2us]}\n")]
+    public void A_sweep_file_as_a_sweeps_scenario_is_named_as_validate_names_it(string yaml)
+    {
+        var outer = P("outer.yaml");
+        File.WriteAllText(outer, yaml);
+        var mini = P("mini.yaml");
+        var validate = CliRunner.Run("validate", mini);
+        var sweep = CliRunner.Run("sweep", "run", outer, "--db", P("outer.duckdb"));
+        Assert.Equal(2, sweep.ExitCode);
+        Assert.Equal($"vexlab: {mini}:2:1: scenario: this is a sweep file (its top-level keys are a sweep file's: scenario, set, protocols, seeds, axes), not a simulator scenario; run it with vexlab sweep run {mini}\n", sweep.Stderr);
+        Assert.Equal(validate.Stderr, sweep.Stderr);
+        Assert.False(File.Exists(P("outer.duckdb")));
+    }
+
     // A file with a key only its own kind has is a mistyped file of that kind: the usual message, not a guess.
     [Theory]
     [InlineData("vcpus: 1\npages: 1\nduration: 5ms\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\n", "3:1: duration: unknown key 'duration' (expected one of", "check", "{0}", "--protocol", "ve")]

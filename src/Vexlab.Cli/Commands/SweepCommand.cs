@@ -76,6 +76,9 @@ public static class SweepCommand
 
             // The whole input first (every point, every protocol entry), then the store's path:
             // a sweep refused here leaves no store, so the corrected sweep runs without --force.
+            // The base scenario on its own first: a fault of the file itself (YAML, a file of another kind) is no
+            // point's, and checked per run it was said to be at the sweep's first point.
+            SimulatorSweepRunner.Load(definition.Scenario);
             SweepExecutor.Validate(definition, context.SweepCheck(note => context.Error.WriteLine("vexlab: note: " + note)));
             Vexlab.Scenarios.Files.OutputFile.Check(path, "result store");
             using var store = SweepStore.Open(path);

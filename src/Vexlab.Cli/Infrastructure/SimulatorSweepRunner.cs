@@ -56,14 +56,21 @@ public static class SimulatorSweepRunner
         return json;
     }
 
-    private static (ScenarioDocument Document, string Arg) Load(ScenarioRef scenario)
+    /// <summary>
+    /// Reads the sweep's base scenario and the argument its runs' replay lines name it by. A file of another kind is
+    /// named as what it is, as <c>run</c> and <c>validate</c> name it: a sweep file as the scenario of another sweep
+    /// said "scenario: unknown key".
+    /// </summary>
+    internal static (ScenarioDocument Document, string Arg) Load(ScenarioRef scenario)
     {
+        ArgumentNullException.ThrowIfNull(scenario);
         if (scenario.Path is { } path)
         {
             // The text the run key hashes, as ScenarioDocument.Load parses a file; the file may have changed since.
             var document = scenario.Text is { } text
                 ? ScenarioDocument.Parse(text, ErrorText.Path(path), allowEmpty: false)
                 : ScenarioDocument.Load(path);
+            OtherFileKind.RefuseOtherAsScenario(document, path);
             return (document, ScenarioRunner.FileArgument(path));
         }
 
