@@ -31,6 +31,30 @@ public sealed class HostCpusTests
     }
 
     [Fact]
+    public void AThreadHandlingTheExitItBlocksIn_IsNotPreempted_AndHandsItsPcpuOnWhenItBlocks()
+    {
+        // As AThreadThatBlockedOwedTimePreemptsAtWakeup, but 0 is on its way to block (kvm_vcpu_block after the
+        // exit's handling): the wakeup that would preempt it queues 1, and 0's block hands 1 the pCPU.
+        var cpus = new HostCpus(pcpus: 1, vcpus: 2, sliceNs: 1_000 * Us);
+        Assert.True(cpus.Want(0, 0));
+        Assert.False(cpus.Want(1, 0));
+        Assert.Equal(1, cpus.SliceEnd(0, 1_000 * Us));
+        Assert.Equal(0, cpus.Block(1, 1_100 * Us));
+        cpus.SetBlocking(0, true);
+        Assert.True(cpus.IsBlocking(0));
+        Assert.False(cpus.Want(1, 1_200 * Us, out var preempted, out _));
+        Assert.Equal(-1, preempted);
+        Assert.True(cpus.IsRunning(0));
+
+        // Its request is long served: the tick renews it and switches nothing.
+        Assert.Equal(-1, cpus.SliceEnd(0, 2_200 * Us));
+        Assert.True(cpus.IsRunning(0));
+        Assert.Equal(1, cpus.Block(0, 2_201 * Us));
+        Assert.False(cpus.IsBlocking(0));
+        Assert.True(cpus.IsRunning(1));
+    }
+
+    [Fact]
     public void AThreadThatBlockedAheadWaitsForTheSlice()
     {
         var cpus = new HostCpus(pcpus: 1, vcpus: 2, sliceNs: 1_000 * Us);

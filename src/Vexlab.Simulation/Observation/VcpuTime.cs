@@ -36,7 +36,9 @@ public enum VcpuCategory
 /// Time between a vCPU's kvm_exit and its next kvm_entry (as <see cref="Tracing.KvmTracepoints"/> stamps them, the
 /// span perf kvm stat reports) counts as <see cref="VcpuCategory.HostExit"/> while the vCPU would otherwise count as
 /// guest, or as idle with the idle task current but not halted: the host handles the exit then and no guest code
-/// runs. Stalled, halted, a guest HLT and steal keep their category inside an exit. The simulator charges an exit's
+/// runs. Stalled, halted, a guest HLT and steal keep their category inside an exit; a vCPU that blocks (a stall, the
+/// artificial halt, a HLT exit) counts so only once the exit's handling ends and its thread blocks (the driver's
+/// FinishingBlockingExit). The simulator charges an exit's
 /// handling inside the step that takes it, so an exit's stamps fall after the step's start, where the category
 /// changes: they are queued here and applied in time order.
 /// </para>

@@ -58,6 +58,7 @@ public sealed class HostCpus
     private readonly long[] _lag;
     private readonly long[] _deadline;
     private readonly bool[] _protected;
+    private readonly bool[] _blocking;
     private readonly long _request;
     private readonly long _lagLimit;
     private readonly long _tick;
@@ -99,6 +100,7 @@ public sealed class HostCpus
         _lag = new long[vcpus];
         _deadline = new long[vcpus];
         _protected = new bool[vcpus];
+        _blocking = new bool[vcpus];
         _request = Math.Max(sliceNs, 1);
 
         // update_entity_lag: limit = max(2 * se->slice, TICK_NSEC), TICK_NSEC being the host's
@@ -156,6 +158,19 @@ public sealed class HostCpus
 
     /// <summary>vCPU <paramref name="v"/>'s lag, saved when it last blocked (avg_vruntime - vruntime; positive: it is owed time).</summary>
     public long Lag(int v) => _lag[v];
+
+    /// <summary>
+    /// Running vCPU <paramref name="v"/>'s thread is on its way to block (<paramref name="blocking"/>) or no longer
+    /// (false: it blocked, or was woken before it did): it handles the exit it blocks in (kvm_mmu_page_fault,
+    /// kvm_arch_async_page_not_present, the HLT exit) in its own context and then calls schedule() itself
+    /// (kvm_vcpu_block, or the fault path's wait on its page). Until then no wakeup or tick takes its pCPU: they only
+    /// set need_resched (resched_curr), and that schedule() is where the pick is made (<see cref="Block"/>). A tick that
+    /// finds its request served still renews it (update_deadline).
+    /// </summary>
+    public void SetBlocking(int v, bool blocking) => _blocking[v] = blocking && _running[v];
+
+    /// <summary>vCPU <paramref name="v"/>'s thread holds its pCPU until it blocks (<see cref="SetBlocking"/>).</summary>
+    public bool IsBlocking(int v) => _blocking[v];
 
     /// <summary>vCPU <paramref name="v"/> can run: true if it got a pCPU now, false if it queues.</summary>
     public bool Want(int v, long now = 0) => Want(v, now, out _, out _);
@@ -244,6 +259,8 @@ public sealed class HostCpus
             return -1;
         }
 
+        _blocking[v] = false;
+
         // update_entity_lag runs at dequeue, with the thread still in the average.
         var avg = Average(now);
         _lag[v] = Math.Clamp(avg - Vruntime(v, now), -_lagLimit, _lagLimit);
@@ -324,7 +341,7 @@ public sealed class HostCpus
         }
 
         Renew(v, now);
-        if (_count == 0)
+        if (_count == 0 || _blocking[v])
         {
             return -1;
         }
@@ -368,7 +385,7 @@ public sealed class HostCpus
         var served = -1;
         for (var c = 0; c < _running.Length; c++)
         {
-            if (_running[c] && Vruntime(c, now) >= _deadline[c]
+            if (_running[c] && !_blocking[c] && Vruntime(c, now) >= _deadline[c]
                 && (served < 0 || Vruntime(c, now) - _deadline[c] > Vruntime(served, now) - _deadline[served]))
             {
                 served = c;
@@ -395,7 +412,7 @@ public sealed class HostCpus
         {
             for (var c = 0; c < _running.Length; c++)
             {
-                if (_running[c] && (victim < 0 || Vruntime(c, now) > Vruntime(victim, now)) && Pick(now, curr: c) == w)
+                if (_running[c] && !_blocking[c] && (victim < 0 || Vruntime(c, now) > Vruntime(victim, now)) && Pick(now, curr: c) == w)
                 {
                     victim = c;
                 }

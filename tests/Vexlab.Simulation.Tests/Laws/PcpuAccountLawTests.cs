@@ -60,32 +60,37 @@ public sealed class PcpuAccountLawTests(ITestOutputHelper output)
     /// The utilisation law, U = X S, read as an identity between two records of the same time: what the pCPUs were
     /// busy with (sched_switch: the time each ran a vCPU thread rather than its idle task) is what the vCPUs ran
     /// (vcpu_ns: guest, host exit, and the guest's idle task where its HLT does not leave the pCPU), at most
-    /// pCPUs x time.
+    /// pCPUs x time. Exact.
     /// <para>
-    /// Not exact: the pCPUs are also busy for a few microseconds at a time with a vCPU that vcpu_ns counts as halted
-    /// or waiting, and the thread the pCPU goes to counts as running a little before its sched_switch. The host scheduler (<see cref="Scheduling.HostCpus"/>) frees a pCPU at the step whose exit blocks
-    /// the vCPU (kvm-halt's artificial halt: from its kvm_exit) or preempts it, and hands it on then, while the
-    /// exit's handling (the EPT violation, kvm_arch_setup_async_pf) is stamped after that kvm_exit and the thread's
-    /// sched_switch after its last event. Measured: up to 634 us of a 28 ms kvm-halt run on 2 pCPUs (1 us for each
-    /// halting fault, 2.2 % of the pCPUs' busy time), and up to 2.3 us for a preempted vCPU under any protocol. The
-    /// law bounds each such span by 5 us, and their sum (the old thread's span and the new one's, counted twice) by
-    /// 2 us a fault and 1 % of the busy time.
+    /// A thread that blocks (a stall, KVM's artificial halt, a HLT exit) handles that exit on its pCPU and only then
+    /// calls schedule() (kvm_vcpu_block), so no pCPU is held by a vCPU counted stalled or halted: the exit's handling
+    /// is host_exit, and the next thread's sched_switch comes when it ends. Not yet so for a thread a wakeup or the
+    /// tick preempts while its step's exit is being handled: the host scheduler takes its pCPU at once, while KVM
+    /// would switch at the exit's end (the need_resched test on the way back to the guest), so its pCPU runs it
+    /// counted as steal and the thread switched in counts as running before its sched_switch, for the same span,
+    /// measured up to 2.8 us (the rest of an exit's handling and injection); its sched_switch out, stamped after that
+    /// rest, can also come after its switch-in on another pCPU (measured 384 ns on two pCPUs at once). The law bounds
+    /// each such span by 3 us.
     /// </para>
     /// </summary>
     [Fact]
-    public void PcpuBusyTime_IsTheTimeVcpusRan_WithinTheBlockingExitsHandling()
+    public void PcpuBusyTime_IsTheTimeVcpusRan()
     {
         Runs.Sample(c =>
         {
             var (r, trace) = ScenarioRuns.RunTraced(Mixed(c.Faulting, c.Sleeping, c.Computing), c.Protocol,
                 $"guest.vcpus={c.Vcpus}", $"host.pcpus={c.Pcpus}", $"guest.steal_time={(c.Steal ? "true" : "false")}", $"seed={c.Seed}");
             var timeline = Timeline.Of(trace.Records, c.Vcpus, c.Pcpus, r.SimulatedNs);
-            output.WriteLine($"{c}: busy {timeline.BusyNs}, guest {r.VcpuGuestNs} + exit {r.VcpuHostExitNs}, held idle {timeline.HeldWhileIdleNs}, held not running {timeline.HeldNotRunningNs} (longest {timeline.LongestHeldNotRunningNs}), ran without {timeline.RanWithoutPcpuNs}");
+            output.WriteLine($"{c}: busy {timeline.BusyNs}, guest {r.VcpuGuestNs} + exit {r.VcpuHostExitNs}, held idle {timeline.HeldWhileIdleNs}, held not running {timeline.HeldNotRunningNs} (blocked {timeline.HeldBlockedNs}, longest {timeline.LongestHeldNotRunningNs}), ran without {timeline.RanWithoutPcpuNs}, on two {timeline.OnTwoPcpusNs}, first at {timeline.FirstMismatch}");
             Assert.True(timeline.BusyNs <= c.Pcpus * r.SimulatedNs);
-            // The same shifted stamps can show a thread on two pCPUs at once for a few hundred ns (measured 221).
-            Assert.Equal(timeline.BusyNs + timeline.RanWithoutPcpuNs, r.VcpuGuestNs + r.VcpuHostExitNs + timeline.HeldWhileIdleNs + timeline.HeldNotRunningNs, 10_000d);
-            Assert.InRange(timeline.LongestHeldNotRunningNs, 0, 5_000);
-            Assert.InRange(timeline.HeldNotRunningNs + timeline.RanWithoutPcpuNs, 0, (timeline.BusyNs * 0.01) + (2_000 * r.FaultLatency.Count));
+            // Exact: a thread on two pCPUs at once (below) is busy time twice and vcpu_ns time once.
+            Assert.Equal(timeline.BusyNs + timeline.RanWithoutPcpuNs, r.VcpuGuestNs + r.VcpuHostExitNs + timeline.HeldWhileIdleNs + timeline.HeldNotRunningNs + timeline.OnTwoPcpusNs);
+            Assert.True(timeline.HeldBlockedNs == 0, $"{c}: a pCPU ran a blocked vCPU thread for {timeline.HeldBlockedNs} ns, first at {timeline.FirstMismatch}");
+
+            // A preemption inside an exit: the thread switched in runs before its sched_switch for the span the
+            // preempted one holds its pCPU counted as steal, or holds its old pCPU after its switch-in elsewhere.
+            Assert.Equal(timeline.RanWithoutPcpuNs, timeline.HeldNotRunningNs + timeline.OnTwoPcpusNs);
+            Assert.InRange(timeline.LongestHeldNotRunningNs, 0, 3_000);
         }, iter: 12, threads: 1);
     }
 
@@ -106,11 +111,20 @@ public sealed class PcpuAccountLawTests(ITestOutputHelper output)
         /// <summary>Time vCPUs held a pCPU in a category that runs nothing (stalled, halted, steal).</summary>
         public long HeldNotRunningNs { get; private set; }
 
+        /// <summary>Of <see cref="HeldNotRunningNs"/>, the time counted stalled or halted: a thread that blocked still on its pCPU.</summary>
+        public long HeldBlockedNs { get; private set; }
+
         /// <summary>The longest span one vCPU held a pCPU in such a category.</summary>
         public long LongestHeldNotRunningNs { get; private set; }
 
         /// <summary>Time vCPUs counted as guest or host exit held no pCPU.</summary>
         public long RanWithoutPcpuNs { get; private set; }
+
+        /// <summary>Where the first span of a held pCPU running nothing, or of running on none, starts (-1: none), and whose.</summary>
+        public (long AtNs, int Vcpu) FirstMismatch { get; private set; } = (-1, -1);
+
+        /// <summary>Time a vCPU thread was on two pCPUs at once (sched_switch put it on a second before the first let it go), once per extra pCPU.</summary>
+        public long OnTwoPcpusNs { get; private set; }
 
         public static Timeline Of(List<TraceRecord> records, int vcpus, int pcpus, long endNs)
         {
@@ -160,6 +174,13 @@ public sealed class PcpuAccountLawTests(ITestOutputHelper output)
                 for (var v = 0; v < vcpus; v++)
                 {
                     var held = occupant.Contains(v);
+                    timeline.OnTwoPcpusNs += Math.Max(occupant.Count(x => x == v) - 1, 0) * span;
+
+                    if (span > 0 && timeline.FirstMismatch.AtNs < 0 && held != (category[v] is VcpuCategory.Guest or VcpuCategory.HostExit or VcpuCategory.Idle) && category[v] != VcpuCategory.Idle)
+                    {
+                        timeline.FirstMismatch = (last, v);
+                    }
+
                     var running = category[v] is VcpuCategory.Guest or VcpuCategory.HostExit;
                     if (held && category[v] == VcpuCategory.Idle)
                     {
@@ -168,6 +189,7 @@ public sealed class PcpuAccountLawTests(ITestOutputHelper output)
                     else if (held && !running)
                     {
                         timeline.HeldNotRunningNs += span;
+                        timeline.HeldBlockedNs += category[v] is VcpuCategory.Stalled or VcpuCategory.Halted ? span : 0;
                         heldSince[v] = heldSince[v] < 0 ? last : heldSince[v];
                         timeline.LongestHeldNotRunningNs = Math.Max(timeline.LongestHeldNotRunningNs, next - heldSince[v]);
                     }
