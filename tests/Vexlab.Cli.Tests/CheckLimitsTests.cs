@@ -127,10 +127,7 @@ public sealed class CheckLimitsTests : IDisposable
         // The first progress line (10 s in) says the check runs with its handlers installed, and has spilled; the
         // replay line comes before it.
         var stderr = await StartedProcess.FirstErrorLine(process, l => l.StartsWith(swarm ? "swarm: " : "check: ", StringComparison.Ordinal), TimeSpan.FromMinutes(3));
-        using (var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(CultureInfo.InvariantCulture)]))
-        {
-            kill.WaitForExit();
-        }
+        StartedProcess.Signal(process, signal);
 
         Assert.True(process.WaitForExit(60_000));
         var error = stderr();
@@ -180,12 +177,7 @@ public sealed class CheckLimitsTests : IDisposable
 
     private static ProcessStartInfo StartInfo(string[] args, string temp)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(typeof(VexlabApp).Assembly.Location);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
+        var info = StartedProcess.Info(args);
 
         info.Environment["TMPDIR"] = temp;
         return info;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json.Nodes;
 
 namespace Vexlab.Cli.Tests;
@@ -26,12 +25,7 @@ public sealed class CheckMatrixStopTests : IDisposable
         string[] args = signal == "INT"
             ? ["check", "--matrix", "--workers", "1", "--markdown", "--json", file]
             : ["check", "--matrix", "--workers", "1", "--json", "-"];
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(typeof(VexlabApp).Assembly.Location);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
+        var info = StartedProcess.Info(args);
 
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -39,10 +33,7 @@ public sealed class CheckMatrixStopTests : IDisposable
         // The matrix's replay line comes once the first cell runs, with the handlers installed.
         var stderr = await StartedProcess.FirstErrorLine(process, TimeSpan.FromMinutes(3));
         Assert.False(process.HasExited, "the matrix ended before the signal");
-        using (var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(CultureInfo.InvariantCulture)]))
-        {
-            kill.WaitForExit();
-        }
+        StartedProcess.Signal(process, signal);
 
         Assert.True(process.WaitForExit(60_000));
         var error = stderr();

@@ -295,12 +295,7 @@ public sealed class OutputSafetyTests : IDisposable
 
     private static Process Start(string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(VexlabDll);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
+        var info = StartedProcess.Info(VexlabDll, args);
 
         return Process.Start(info)!;
     }

@@ -125,12 +125,7 @@ public sealed class PlainLocaleTests
 
     private static byte[] RunProcess((string Name, string Value) locale, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(typeof(VexlabApp).Assembly.Location);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
+        var info = StartedProcess.Info(args);
 
         foreach (var name in (string[])["LC_ALL", "LC_CTYPE", "LANG"])
         {

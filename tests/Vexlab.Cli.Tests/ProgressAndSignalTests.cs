@@ -84,12 +84,7 @@ public sealed class ProgressAndSignalTests
     public async Task CtrlC_stops_a_run_with_the_partial_result_and_exit_130(params string[] command)
     {
         string[] args = [command[0], "--builtin", "postcopy", command[1], command[2], "--duration", "1h", "--json"];
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(typeof(VexlabApp).Assembly.Location);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
+        var info = StartedProcess.Info(args);
 
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -97,10 +92,7 @@ public sealed class ProgressAndSignalTests
         // run's seed line, or compare's first progress line (10 s in): the handlers are installed.
         var stderr = await StartedProcess.FirstErrorLine(process, TimeSpan.FromMinutes(3));
         Assert.False(process.HasExited, "the run ended before Ctrl-C");
-        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)]))
-        {
-            kill.WaitForExit();
-        }
+        StartedProcess.Signal(process, "INT");
 
         Assert.True(process.WaitForExit(60_000));
         var error = stderr();
@@ -129,11 +121,8 @@ public sealed class ProgressAndSignalTests
         try
         {
             var db = Path.Combine(dir, "s.duckdb");
-            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = dir };
-            foreach (var arg in new[] { typeof(VexlabApp).Assembly.Location, "sweep", "run", "--builtin", "latency", "--db", db, "--jobs", "1" })
-            {
-                info.ArgumentList.Add(arg);
-            }
+            var info = StartedProcess.Info(["sweep", "run", "--builtin", "latency", "--db", db, "--jobs", "1"]);
+            info.WorkingDirectory = dir;
 
             using var process = Process.Start(info)!;
             var stdout = process.StandardOutput.ReadToEndAsync();
@@ -141,10 +130,7 @@ public sealed class ProgressAndSignalTests
             // The first progress line (10 s in): runs have finished and the handlers are installed.
             var stderr = await StartedProcess.FirstErrorLine(process, TimeSpan.FromMinutes(3));
             Assert.False(process.HasExited, "the sweep ended before Ctrl-C");
-            using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)]))
-            {
-                kill.WaitForExit();
-            }
+            StartedProcess.Signal(process, "INT");
 
             Assert.True(process.WaitForExit(60_000));
             var error = stderr();

@@ -10,6 +10,31 @@ namespace Vexlab.Cli.Tests;
 /// </summary>
 public static class StartedProcess
 {
+    /// <summary>How to start vexlab (this build's) with <paramref name="args"/>, its standard output and error read by the test.</summary>
+    public static ProcessStartInfo Info(IEnumerable<string> args) => Info(typeof(VexlabApp).Assembly.Location, args);
+
+    /// <summary>As <see cref="Info(IEnumerable{string})"/>, for another program run by dotnet (<paramref name="dll"/>).</summary>
+    public static ProcessStartInfo Info(string dll, IEnumerable<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(dll);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return info;
+    }
+
+    /// <summary>Sends <paramref name="signal"/> (INT, TERM, KILL) to <paramref name="process"/>, as kill(1) does.</summary>
+    public static void Signal(Process process, string signal)
+    {
+        ArgumentNullException.ThrowIfNull(process);
+        using var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
     /// <summary>Waits for the first line on standard error; returns a task for the whole of it.</summary>
     public static Task<Func<string>> FirstErrorLine(Process process, TimeSpan timeout) => FirstErrorLine(process, _ => true, timeout);
 

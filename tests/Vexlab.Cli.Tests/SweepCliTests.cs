@@ -489,15 +489,7 @@ public sealed class SweepCliTests : IDisposable
 
     private static Process Start(string dll, string fake, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(dll);
-        info.ArgumentList.Add(fake);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        return Process.Start(info)!;
+        return Process.Start(StartedProcess.Info(dll, [fake, .. args]))!;
     }
 
     private static long CountRows(string db) => (long)StoreOperations.Query(db, "SELECT count(*) FROM results").Rows[0][0]!;

@@ -114,12 +114,7 @@ public sealed class TerminalWidthTests : IDisposable
     {
         static string[] Lines(params string[] args)
         {
-            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            info.ArgumentList.Add(typeof(VexlabApp).Assembly.Location);
-            foreach (var arg in args)
-            {
-                info.ArgumentList.Add(arg);
-            }
+            var info = StartedProcess.Info(args);
 
             info.Environment["COLUMNS"] = "80";
             using var process = Process.Start(info)!;
