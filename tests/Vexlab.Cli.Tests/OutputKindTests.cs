@@ -121,4 +121,20 @@ public sealed class OutputKindTests : IDisposable
         Assert.Equal(exitCode, result.ExitCode);
         Assert.Equal(exitCode == 0, File.ReadAllText(output) != existing);
     }
+
+    /// <summary>
+    /// A table export given to --timeline, with no scenario FILE on the line, is --timeline's own value: the refusal
+    /// said "FILE was not given: if m.parquet is the FILE, put it before --timeline", which no scenario can be.
+    /// </summary>
+    [Theory]
+    [InlineData("--timeline", "m.parquet")]
+    [InlineData("--trace", "m.csv")]
+    public void A_file_no_scenario_can_be_gets_no_hint_to_move_it(string option, string name)
+    {
+        Assert.Equal(0, CliRunner.Run("results", "export", P("s.duckdb"), "--out", P(name)).ExitCode);
+        var result = CliRunner.Run("run", "--protocol", "sync", "--duration", "2ms", option, P(name));
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith($"vexlab: {option}: ", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("was not given", result.Stderr, StringComparison.Ordinal);
+    }
 }

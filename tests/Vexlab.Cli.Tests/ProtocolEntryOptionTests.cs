@@ -30,6 +30,21 @@ public sealed class ProtocolEntryOptionTests
         Assert.Contains("guest.ve.clear_busy=after-hypercall", result.Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Each command's JSON names the entry as given, beside its protocol: bench's said "ve" alone, so a saved bench of
+    /// a knob entry could not be told from one of plain ve.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Commands))]
+    public void The_json_names_the_entry_as_given(string[] command)
+    {
+        var result = CliRunner.Run([.. command, Entry, "--json", "-"]);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var doc = JsonNode.Parse(result.Stdout)!;
+        Assert.Equal("ve", (string?)doc["protocol"]);
+        Assert.Contains("guest.ve.clear_busy=after-hypercall", doc.ToJsonString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Explain_protocol_takes_an_entry_as_it_takes_the_knob_with_set()
     {

@@ -533,6 +533,10 @@ public static class SimulateCommands
             var doc2 = ResultDocument.Create();
             doc2["scenario"] = prepared.Scenario;
             doc2["protocol"] = prepared.Protocol;
+
+            // The entry as given (ve[guest.ve.can_continue=always]), as run's result names it: the protocol alone
+            // could not tell a bench of a knob entry from one of the plain protocol.
+            doc2["variant"] = prepared.Variant;
             doc2["events"] = result.Events;
             doc2["simulated_ns"] = result.SimulatedNs;
             doc2["wall_ns"] = result.WallNs;

@@ -140,11 +140,21 @@ public sealed partial class OutputKind
     /// <summary>
     /// "FILE was not given: if PATH is the FILE, put it before OPTION; otherwise ", or null: the word was most likely
     /// meant as the command's argument when that argument was not given (nor --builtin, which stands for a scenario,
-    /// model or sweep FILE).
+    /// model or sweep FILE) and OPTION's value may be left out.
     /// </summary>
     private static string? Meant(ParseResult parse, string option, string path)
     {
         var command = parse.CommandResult.Command;
+
+        // An option that always takes a value (--timeline, --trace) took the argument's place only when the word could be
+        // the argument, a scenario, model or sweep file (run --trace tf2.yaml, --trace taken for a flag); a table
+        // export or a CSV given to it is its own value, which the hint misread as the FILE.
+        if (command.Options.FirstOrDefault(o => o.Name == option) is { Arity.MinimumNumberOfValues: > 0 }
+            && Path.GetExtension(path).ToLowerInvariant() is not (".yaml" or ".yml"))
+        {
+            return null;
+        }
+
         var builtin = command.Options.FirstOrDefault(o => o.Name == "--builtin");
         var missing = builtin is not null && parse.GetResult(builtin) is { Implicit: false }
             ? null
