@@ -358,6 +358,38 @@ public sealed class CheckCommandTests
         Assert.DoesNotContain("WorkDone", r.Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The JSON holds what the text says, line for line: the workload and pages too (it had only the name, knobs and
+    /// bounds, though the README says show gives a model's tasks and pages).
+    /// </summary>
+    [Theory]
+    [InlineData("truncate")]
+    [InlineData("entry-window")]
+    [InlineData("trace-window")]
+    [InlineData("wake-race")]
+    public void ModelsShow_json_holds_the_texts_pages_and_tasks(string model)
+    {
+        var text = CliRunner.Run("models", "show", model).Stdout.Split('\n');
+        var json = CliRunner.Run("models", "show", model, "--json", "-");
+        Assert.Equal(0, json.ExitCode);
+        var doc = System.Text.Json.Nodes.JsonNode.Parse(json.Stdout)!;
+        Assert.Contains($"  vCPUs {doc["vcpus"]}, pages {doc["pages"]}, entry page {doc["entry_page"]}, NMI touch page {doc["nmi_touch_page"]}", text);
+        var groups = doc["page_groups"]!.AsArray();
+        var tasks = doc["tasks"]!.AsArray();
+        Assert.NotEmpty(tasks);
+        foreach (var g in groups)
+        {
+            Assert.Contains($"  pages {g!["first"]}..{g["last"]}: {g["state"]}", text);
+        }
+
+        foreach (var t in tasks)
+        {
+            Assert.Contains($"  task {t!["name"]} ({t["mode"]}, vCPU{t["vcpu"]}): {t["program"]}", text);
+        }
+
+        Assert.Equal(groups.Count + tasks.Count, text.Count(l => l.StartsWith("  pages ", StringComparison.Ordinal) || l.StartsWith("  task ", StringComparison.Ordinal)));
+    }
+
     private const string ModelYaml = """
         vcpus: 1
         pages: 1

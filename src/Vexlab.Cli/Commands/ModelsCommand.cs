@@ -67,6 +67,25 @@ public static class ModelsCommand
                 doc[key] = value?.DeepClone();
             }
 
+            // What the text says of the workload and pages, in a model file's keys: the JSON had only the name,
+            // knobs and bounds, though the command is the way to read a built-in model's workload.
+            doc["vcpus"] = c.Vcpus;
+            doc["pages"] = c.Pages;
+            doc["entry_page"] = c.EntryPage;
+            doc["nmi_touch_page"] = c.NmiTouchPage;
+            doc["page_groups"] = new JsonArray([.. c.PageGroups.Select(g => (JsonNode)new JsonObject
+            {
+                ["first"] = g.FirstPage,
+                ["last"] = g.FirstPage + g.PageCount - 1,
+                ["state"] = PageText(g),
+            })]);
+            doc["tasks"] = new JsonArray([.. c.Tasks.Select(t => (JsonNode)new JsonObject
+            {
+                ["name"] = t.Name,
+                ["mode"] = ModelFile.ModeText(t.Mode),
+                ["vcpu"] = t.Vcpu,
+                ["program"] = ModelFile.ProgramText(t.Program.Code),
+            })]);
             ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });
