@@ -411,7 +411,7 @@ public static class RunSummaries
             SimulatedNs = Mean("simulated_ns"),
             WorkDone = Mean("work_done"),
             Tasks = tasks,
-            TaskWaitNs = runs.All(r => r.TaskWaitNs is not null) ? runs.Average(r => r.TaskWaitNs!.Value) : null,
+            TaskWaitNs = MeanOfAll(runs, r => r.TaskWaitNs),
             VcpuNs = [.. RunSummary.VcpuParts.Select(p => Mean("vcpu_ns_" + p))],
             FaultLatency = latency,
             FaultRuns = withFaults.Count,
@@ -426,7 +426,6 @@ public static class RunSummaries
         };
     }
 
-    /// <summary>The mean over runs of each percentile's latency (runs without a CDF are left out).</summary>
     /// <summary>The mean of <paramref name="pick"/> over <paramref name="runs"/>; null when any run lacks it.</summary>
     private static double? MeanOfAll(IReadOnlyList<RunValues> runs, Func<RunValues, double?> pick)
     {
@@ -444,6 +443,7 @@ public static class RunSummaries
         return sum / runs.Count;
     }
 
+    /// <summary>The mean over runs of each percentile's latency (runs without a CDF are left out).</summary>
     private static List<(double, double)> MeanCdf(IReadOnlyList<RunValues> runs)
     {
         var sums = new SortedDictionary<double, (double Sum, int N)>();

@@ -89,7 +89,6 @@ public sealed class RunValues
                     Optional(task["share"]),
                     Optional(task["wait_ns"])));
             }
-
         }
 
         if (run["exit_stats"]?["events"] is JsonArray events)
