@@ -198,7 +198,7 @@ public static class ModelCheck
         };
         if (request.File is { } file)
         {
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"model file text {System.IO.Hashing.XxHash64.HashToUInt64(System.Text.Encoding.UTF8.GetBytes(file.Source)):x16}"));
+            parts.Add("model file text " + file.TextHash);
         }
 
         parts.Add("vexlab " + Version);

@@ -195,6 +195,12 @@ public sealed class ModelFile
     /// <summary>The YAML text as read: counterexample traces embed it so a replay needs no file.</summary>
     public string Source { get; }
 
+    /// <summary>
+    /// The XxHash64 of <see cref="Source"/>, in hex: what tells one model file's text from another's whatever path
+    /// names it (a checkpoint's identity, a swarm shard's <c>model_file_hash</c>).
+    /// </summary>
+    public string TextHash => System.IO.Hashing.XxHash64.HashToUInt64(System.Text.Encoding.UTF8.GetBytes(Source)).ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The model, shaped like a built-in one.</summary>
     public BuiltinModel Model { get; }
 

@@ -93,7 +93,7 @@ internal static partial class CheckSwarm
         if (request.File is { } modelFile)
         {
             doc["model_file"] = modelFile.Path;
-            doc["model_file_hash"] = ModelFileHash(modelFile);
+            doc["model_file_hash"] = modelFile.TextHash;
         }
 
         doc["protocol"] = request.Protocol;
@@ -251,10 +251,6 @@ internal static partial class CheckSwarm
         ResultDocument.Write(context, target, outDoc);
         return Exit(merged);
     }
-
-    /// <summary>The XxHash64 of a model file's text, in hex: what two shards compare to know they checked one model.</summary>
-    internal static string ModelFileHash(Vexlab.Checking.Models.ModelFile file) =>
-        System.IO.Hashing.XxHash64.HashToUInt64(System.Text.Encoding.UTF8.GetBytes(file.Source)).ToString("x16", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// 1 for a violation found, stopped early or not (as a check without --swarm stopped at a limit after finding one:
