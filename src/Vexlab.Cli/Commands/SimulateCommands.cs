@@ -1320,21 +1320,8 @@ public static class SimulateCommands
     /// Refuses a protocol entry's <c>seed</c> or <c>duration</c>: entry knobs are applied after <c>--seed</c> and
     /// <c>--duration</c>, so the entry's would win over the options silently. The error names the entry.
     /// </summary>
-    private static void RefuseSeedAndDuration(IEnumerable<ProtocolEntry> entries, string seedProblem, string durationProblem)
-    {
-        foreach (var set in entries.SelectMany(e => e.Overrides))
-        {
-            if (string.Equals(set.Key, "seed", StringComparison.Ordinal))
-            {
-                throw InputException.At(set.Origin, 0, 0, null, seedProblem);
-            }
-
-            if (string.Equals(set.Key, "duration", StringComparison.Ordinal))
-            {
-                throw InputException.At(set.Origin, 0, 0, null, durationProblem);
-            }
-        }
-    }
+    private static void RefuseSeedAndDuration(IEnumerable<ProtocolEntry> entries, string seedProblem, string durationProblem) =>
+        Overrides.RefuseKeys(entries.SelectMany(e => e.Overrides), ("seed", seedProblem), ("duration", durationProblem));
 
     /// <summary>
     /// Says on standard error what preparing the runs noted (a file's knob no protocol of the command reads), each

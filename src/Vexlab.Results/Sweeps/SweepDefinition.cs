@@ -136,16 +136,7 @@ public sealed record SweepDefinition
     /// the overrides, so a <c>set</c>, <c>--set</c> or protocol entry's seed changed nothing, silently.
     /// </summary>
     /// <exception cref="InputException">One of <paramref name="sets"/> sets the seed.</exception>
-    internal static void RefuseSeedSets(IEnumerable<Override> sets)
-    {
-        foreach (var set in sets)
-        {
-            if (string.Equals(set.Key, "seed", StringComparison.Ordinal))
-            {
-                throw InputException.At(set.Origin, 0, 0, null, SeedProblem);
-            }
-        }
-    }
+    internal static void RefuseSeedSets(IEnumerable<Override> sets) => Overrides.RefuseKeys(sets, ("seed", SeedProblem));
 
     /// <summary>
     /// Refuses a protocol entry's <c>duration</c>: entry knobs are applied after the sweep's <c>set</c>, its axes
@@ -153,16 +144,8 @@ public sealed record SweepDefinition
     /// <c>compare</c> and <c>run</c> refuse it.
     /// </summary>
     /// <exception cref="InputException">One of <paramref name="entries"/> sets the duration.</exception>
-    internal static void RefuseEntryDurations(IEnumerable<ProtocolEntry> entries)
-    {
-        foreach (var set in entries.SelectMany(e => e.Overrides))
-        {
-            if (string.Equals(set.Key, "duration", StringComparison.Ordinal))
-            {
-                throw InputException.At(set.Origin, 0, 0, null, "duration: the entries run for one duration; set it for all under set: or with --set duration=T");
-            }
-        }
-    }
+    internal static void RefuseEntryDurations(IEnumerable<ProtocolEntry> entries) =>
+        Overrides.RefuseKeys(entries.SelectMany(e => e.Overrides), ("duration", "duration: the entries run for one duration; set it for all under set: or with --set duration=T"));
 
     /// <summary>What a sweep answers a seed given anywhere but its <c>seeds</c>.</summary>
     internal const string SeedProblem = "seed: each run's seed comes from the sweep's seeds; list them there (seeds: N, or a list such as [1, 7, 42])";

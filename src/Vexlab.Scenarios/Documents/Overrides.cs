@@ -66,6 +66,27 @@ public static class Overrides
 
     private static readonly char[] EntrySeparators = [','];
 
+    /// <summary>
+    /// Refuses the first of <paramref name="sets"/>, in order, whose key <paramref name="problems"/> names, at its
+    /// origin with that key's problem: a key a command sets itself after the overrides (a run's seed, the entries'
+    /// shared duration) would be changed silently, or change what the command says it ran.
+    /// </summary>
+    /// <exception cref="InputException">One of <paramref name="sets"/> sets such a key.</exception>
+    public static void RefuseKeys(IEnumerable<Override> sets, params ReadOnlySpan<(string Key, string Problem)> problems)
+    {
+        ArgumentNullException.ThrowIfNull(sets);
+        foreach (var set in sets)
+        {
+            foreach (var (key, problem) in problems)
+            {
+                if (string.Equals(set.Key, key, StringComparison.Ordinal))
+                {
+                    throw InputException.At(set.Origin, 0, 0, null, problem);
+                }
+            }
+        }
+    }
+
     private static readonly char[] KnobSeparators = [';', ','];
 
     /// <summary>Parses <c>key=value</c>; errors name <paramref name="origin"/> and the key.</summary>
