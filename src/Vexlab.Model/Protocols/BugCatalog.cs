@@ -62,8 +62,8 @@ public static class BugCatalog
         new("B9", "(2.6.38 design)", "dummy entries in kvm_async_pf_task_wake (2.6.38 design)",
             "guest.apf.dummy_entries", "false", "kvm-pf-int", "wake-race", "no-lost-wakeup",
             ["host.apf.ready_target=any"]),
-        new("B11", "a0d14b8909de", "x86/mm, tracing: Fix CR2 corruption (a trace point before the CR2 and APF-flags reads)",
-            "guest.pf.read_fault_info_first", "false", "kvm-pf", "trace-window", "fault-info-intact",
+        new("B11", "91eeafea1e4b", "x86/entry: Switch page fault exception to IDTENTRY_RAW (a trace point between the CR2 read and the APF-flags read; a0d14b8909de had moved only CR2 before it)",
+            "guest.pf.read_order", "cr2-first", "kvm-pf-int", "trace-window", "fault-info-intact",
             []),
         new("B12", "(unmerged, 2020)",
             "PAGE_ERROR with SIGBUS for a task told of the fault (msgid 20200616214847.24482-3-vgoyal@redhat.com); "

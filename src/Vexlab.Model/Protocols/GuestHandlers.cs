@@ -272,15 +272,32 @@ public static class GuestHandlers
         .Jump("loop")
         .Build();
 
+    /// <summary>
+    /// The #PF entry up to the handler's decision: the reads of CR2 and the APF flags, and the trace point of the
+    /// entry (TRACE_IRQS_OFF, enter_from_user_mode's context tracking) that can fault between or before them.
+    /// </summary>
+    /// <remarks>
+    /// 5.3 to 5.7 (a0d14b8909de): idtentry_part reads CR2 into R12 first, then runs TRACE_IRQS_OFF and
+    /// CALL_enter_from_user_mode, and only then calls the C handler, whose first act is to read and reset the
+    /// reason (do_async_page_fault, or kvm_handle_async_pf from do_page_fault). 5.8 (91eeafea1e4b) reads CR2 and
+    /// calls kvm_handle_async_pf in the noinstr exc_page_fault before idtentry_enter_cond_rcu, so nothing traced
+    /// runs before either read.
+    /// </remarks>
     private static void ReadFaultInfo(ProgramBuilder b, KnobSet knobs)
     {
-        if (!knobs.Bool("guest.pf.read_fault_info_first"))
+        var order = knobs.Text("guest.pf.read_order");
+        if (order == "trace-first")
         {
-            // Before a0d14b8909de: tracing or context tracking ran first and could fault.
             b.Op(MicroOp.TracePoint);
         }
 
-        b.Op(MicroOp.ReadCr2).Op(MicroOp.ReadResetApfFlags);
+        b.Op(MicroOp.ReadCr2);
+        if (order == "cr2-first")
+        {
+            b.Op(MicroOp.TracePoint);
+        }
+
+        b.Op(MicroOp.ReadResetApfFlags);
     }
 
     /// <summary>kvm_async_pf_task_wait_schedule: queue (or consume a dummy), then the swait loop.</summary>

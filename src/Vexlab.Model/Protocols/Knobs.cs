@@ -67,9 +67,13 @@ public static class KnobCatalog
         new("guest.nmi.save_restore_apf_flags", KnobKind.Bool, "false", s_kvmPfBoth,
             "proposed March 2020 (msgid 87v9mab823.fsf@nanos.tec.linutronix.de thread), never merged",
             "The NMI handler stashes and clears the APF flags word and restores it on exit."),
-        new("guest.pf.read_fault_info_first", KnobKind.Bool, "true", s_kvmPfBoth,
-            "a0d14b8909de (x86/mm, tracing: Fix CR2 corruption), ef68017eb570",
-            "The #PF entry reads CR2 and the APF flags before anything that can fault (false: a trace point first)."),
+        new("guest.pf.read_order", KnobKind.Enum, "both-first", s_kvmPfBoth,
+            "a0d14b8909de (x86/mm, tracing: Fix CR2 corruption, 5.3) moved only the CR2 read before the entry's trace points; 91eeafea1e4b (x86/entry: Switch page fault exception to IDTENTRY_RAW, 5.8) moved the APF flags read before them",
+            "What the #PF entry reads before the first thing that can fault, a trace point (trace-first: nothing, before 5.3; cr2-first: CR2, the flags after it, 5.3 to 5.7; both-first: CR2 and the flags, 5.8+).",
+            ["both-first", "cr2-first", "trace-first"])
+        {
+            ProtocolDefaults = ImmutableDictionary<string, string>.Empty.Add("kvm-pf", "cr2-first"),
+        },
         new("guest.apf.dummy_entries", KnobKind.Bool, "true", s_kvmPfBoth,
             "arch/x86/kernel/kvm.c kvm_async_pf_task_wake (dummy entries since 2.6.38)",
             "A wake that finds no waiter leaves a dummy entry for the token (B9 when false)."),

@@ -10,7 +10,7 @@ namespace Vexlab.Model.Tests.Bugs;
 /// <summary>
 /// B11: the window between #PF delivery and exc_page_fault()'s reads of CR2 and the APF flags
 /// (arch/x86/mm/fault.c, arch/x86/kernel/kvm.c kvm_read_and_reset_apf_flags). A fault inside it
-/// (tracing before a0d14b8909de; an NMI's user call-chain walk in exc_nmi without the nmi_cr2
+/// (tracing before a0d14b8909de, and before the flags read until 91eeafea1e4b; an NMI's user call-chain walk in exc_nmi without the nmi_cr2
 /// save/restore of 7fbb98c5cb07, or without the never-merged APF flags stash of March 2020)
 /// consumes or clobbers the outer event's CR2 and reason.
 /// </summary>
@@ -19,16 +19,29 @@ public sealed class B11NmiWindowTests
     // Page 0: host-absent (async PF). Page 2: resident but not in the guest page table.
     private static readonly PageGroupSpec[] s_notMapped = [new PageGroupSpec(2, 1, HostPage.Resident, false, 0, false)];
 
-    /// <summary>a0d14b8909de: a trace point before the reads faults and the nested #PF eats the reason.</summary>
+    /// <summary>
+    /// guest.pf.read_order: a trace point before the reads (before a0d14b8909de, 5.2 and older) or between the CR2 read
+    /// and the flags read (idtentry_part from a0d14b8909de until 91eeafea1e4b: GET_CR2_INTO, then TRACE_IRQS_OFF and
+    /// enter_from_user_mode, then the C handler reads the reason) faults, and the nested #PF eats the reason.
+    /// </summary>
     [Theory]
-    [InlineData("kvm-pf")]
-    [InlineData("kvm-pf-int")]
-    public void TracePointBeforeReads_NestedFaultConsumesReason(string protocol)
+    [InlineData("kvm-pf", "trace-first")]
+    [InlineData("kvm-pf", "cr2-first")]
+    [InlineData("kvm-pf-int", "trace-first")]
+    [InlineData("kvm-pf-int", "cr2-first")]
+    public void TracePointBeforeFlagsRead_NestedFaultConsumesReason(string protocol, string order)
     {
-        var m = Build(protocol, [User("a", 0, Touch(0))], knobs: [("guest.pf.read_fault_info_first", "false")],
+        var m = Build(protocol, [User("a", 0, Touch(0))], knobs: [("guest.pf.read_order", order)],
             groups: s_notMapped, tracePage: 2);
         var s = new Script(m);
         NotPresentDelivered(s);
+        if (order == "cr2-first")
+        {
+            // The outer fault's own CR2 is read before anything can fault: it is intact.
+            Assert.Equal(MicroOp.ReadCr2, m.NextInstr(0).Op);
+            Assert.False(s.Do(ActionKind.Step, 0).Violated(SafetyProperty.FaultInfoIntact));
+        }
+
         Assert.Equal(MicroOp.TracePoint, m.NextInstr(0).Op);
         var nested = s.Do(ActionKind.Step, 0);
         Assert.Contains(nested, e => e.Kind == ModelEventKind.ExceptionDelivered && e.Token == Model.Machine.Machine.AddressOf(2));
@@ -37,17 +50,25 @@ public sealed class B11NmiWindowTests
         Assert.True(read.Violated(SafetyProperty.FaultInfoIntact));
     }
 
+    /// <summary>91eeafea1e4b: exc_page_fault reads CR2 and calls kvm_handle_async_pf before anything traced runs.</summary>
     [Theory]
     [InlineData("kvm-pf")]
     [InlineData("kvm-pf-int")]
     public void ReadsFirst_NoWindow(string protocol)
     {
-        var m = Build(protocol, [User("a", 0, Touch(0))], groups: s_notMapped, tracePage: 2);
+        var m = Build(protocol, [User("a", 0, Touch(0))], knobs: [("guest.pf.read_order", "both-first")], groups: s_notMapped, tracePage: 2);
         var s = new Script(m);
         NotPresentDelivered(s);
         Assert.Equal(MicroOp.ReadCr2, m.NextInstr(0).Op);
         BugAsserts.AssertFinishedClean(s);
     }
+
+    /// <summary>Each protocol's entry is its era's: 5.7's idtentry_part (cr2-first), 5.8+'s exc_page_fault (both-first).</summary>
+    [Theory]
+    [InlineData("kvm-pf", "cr2-first")]
+    [InlineData("kvm-pf-int", "both-first")]
+    public void ReadOrder_DefaultIsTheProtocolsEra(string protocol, string order) =>
+        Assert.Equal(order, Model.Protocols.KnobCatalog.Find("guest.pf.read_order")!.DefaultFor(protocol));
 
     /// <summary>exc_nmi's nmi_cr2: an NMI before an ordinary #PF's read_cr2 faults and overwrites CR2.</summary>
     [Theory]

@@ -213,7 +213,7 @@ public sealed class KernelPathTests
     /// <c>is_idle_task(current) || (IS_ENABLED(CONFIG_PREEMPT_COUNT) ? preempt_count() > 1 ||
     /// rcu_preempt_depth() : interrupt_kernel)</c>, with the bucket's raw spinlock the one count it
     /// holds itself; the interrupted context's IF is not read. A nested #PF in the #PF entry's trace
-    /// point (guest.pf.read_fault_info_first=false) reads the outer fault's NOT_PRESENT inside the
+    /// point (guest.pf.read_order=cr2-first, 5.7's own entry: the flags are read after it) reads the outer fault's NOT_PRESENT inside the
     /// probe, which __DO_TRACE runs under preempt_disable_notrace: it halts with or without
     /// CONFIG_PREEMPT (it used to halt for its IF=0, a test 5.7 does not make).
     /// </summary>
@@ -226,7 +226,7 @@ public sealed class KernelPathTests
     public void KvmAsyncPfTaskWait_HaltsOnlyWhenTheContextCannotSchedule(string context, bool configPreempt, string expected)
     {
         (string, string)[] knobs = context == "nested-irqs-off"
-            ? [("guest.config_preempt", configPreempt ? "true" : "false"), ("guest.pf.read_fault_info_first", "false")]
+            ? [("guest.config_preempt", configPreempt ? "true" : "false"), ("guest.pf.read_order", "cr2-first")]
             : [("guest.config_preempt", configPreempt ? "true" : "false")];
         var task = context == "kernel-preempt-off"
             ? Kernel("k", 0, Op(MicroOp.PreemptOff), KTouch(0), Op(MicroOp.PreemptOn))
@@ -318,7 +318,7 @@ public sealed class KernelPathTests
     public void ATracePointsFault_TakesTheFixup_AndMapsNothing(string protocol)
     {
         var m = Build(protocol, [User("a", 0, Touch(2))], pages: 4, absentCount: 1,
-            knobs: [("guest.pf.read_fault_info_first", "false")],
+            knobs: [("guest.pf.read_order", "trace-first")],
             groups: [new PageGroupSpec(2, 2, HostPage.Resident, false, 0, false)], tracePage: 3);
         var s = new Script(m);
         var fixup = s.StepUntil(ModelEventKind.Fixup);
