@@ -43,14 +43,15 @@ public sealed class WakeCostLawTests
     public void KvmPfHostTicks_CutGuestWork_WithoutTakingItsTime(int hz)
     {
         // Under kvm-pf the host's tick exits (EXTERNAL_INTERRUPT) when it finds the vCPU in guest mode, and where
-        // it falls moves with the wake cost: 6, 2, 1 and 3 of them at 250 Hz, 21, 13, 18 and 15 at 1000 Hz over 4000
-        // faults. Each takes its exit's cost of host time and cuts the guest work it lands in, which goes on after
-        // the re-entry; so the guest time is the faults' guest work alone, as with no host tick (7,879,980 ns).
-        // The re-entry was stamped only after that rest of the work, which counted as host_exit: 7,879,212,
-        // 7,879,970, 7,879,042 and 7,877,472 ns at 250 Hz. One tick can fall on a step's boundary, where the
-        // re-entry step takes a micro-op (20 ns) of guest time of its own: 1000 Hz at a 2 us wake has one.
+        // it falls moves with the wake cost: over 4000 faults a handful of ticks at 250 Hz (none at some wake costs),
+        // a dozen or two at 1000 Hz. Each takes its exit's cost of host time and cuts the guest work it lands in,
+        // which goes on after the re-entry; so the guest time is the faults' guest work alone, as with no host tick.
+        // The re-entry was stamped only after that rest of the work, which counted as host_exit: up to 2.5 us less
+        // guest time at 250 Hz. One tick can fall on a step's boundary, where the re-entry step takes a micro-op
+        // (20 ns) of guest time of its own: 1000 Hz at a 2 us wake has one.
         var yaml = ScenarioRuns.SequentialFaults(4000, "2s");
         var quiet = ScenarioRuns.Run(yaml, "kvm-pf", "host.hz=0");
+        long allTicks = 0;
         foreach (var wake in WakeNs)
         {
             var r = ScenarioRuns.Run(yaml, "kvm-pf", $"host.hz={hz}", $"cost.wake_halted_vcpu={wake}ns");
@@ -58,9 +59,12 @@ public sealed class WakeCostLawTests
             Assert.Equal(r.SimulatedNs, r.VcpuGuestNs + r.VcpuHostExitNs + r.VcpuHaltedNs + r.VcpuStalledNs + r.VcpuIdleNs + r.VcpuStealNs);
             Assert.Equal(r.SimulatedNs, r.Tracepoints!.GuestModeNs(0) + r.Tracepoints.ExitNs(0));
             var ticks = r.Counters.Exits[Metrics.ExitReason.ExternalInterrupt];
-            Assert.True(ticks > 0, $"no host tick exited at {wake} ns");
+            allTicks += ticks;
             Assert.InRange(r.VcpuGuestNs, quiet.VcpuGuestNs, quiet.VcpuGuestNs + (ticks * 20));
         }
+
+        // The law was put to the test: some run had ticks that exited in guest mode.
+        Assert.True(allTicks > 0, $"no host tick exited at {hz} Hz");
     }
 
     [Theory]
