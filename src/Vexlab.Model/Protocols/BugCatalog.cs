@@ -56,7 +56,7 @@ public static class BugCatalog
         new("B7", "3d75b8aa5c29", "KVM: Always flush async #PF workqueue when vCPU is being destroyed (CVE-2024-26976)",
             "host.apf.flush_work_on_destroy", "false", "kvm-pf-int", "teardown", "no-work-after-destroy",
             []),
-        new("B8", "0547758a6de3", "x86/kvm: Alloc dummy async #PF token outside of raw spinlock",
+        new("B8", "0547758a6de3", "x86/kvm: Alloc dummy async #PF token outside of raw spinlock (its re-lookup after the unlocked allocation; the first proposal, msgid 20220519090218.2230653-1-yajun.deng@linux.dev, had none and was never merged)",
             "guest.apf.recheck_before_dummy_insert", "false", "kvm-pf-int", "wake-race", "one-node-per-token",
             ["host.apf.ready_target=any"]),
         new("B9", "(2.6.38 design)", "dummy entries in kvm_async_pf_task_wake (2.6.38 design)",

@@ -78,7 +78,7 @@ public static class KnobCatalog
             "arch/x86/kernel/kvm.c kvm_async_pf_task_wake (dummy entries since 2.6.38)",
             "A wake that finds no waiter leaves a dummy entry for the token (B9 when false)."),
         new("guest.apf.recheck_before_dummy_insert", KnobKind.Bool, "true", s_kvmPfInt,
-            "0547758a6de3 (x86/kvm: Alloc dummy async #PF token outside of raw spinlock)",
+            "0547758a6de3 (x86/kvm: Alloc dummy async #PF token outside of raw spinlock); false is its first proposal, never merged (msgid 20220519090218.2230653-1-yajun.deng@linux.dev)",
             "After dropping the lock to allocate a dummy, look the token up again before inserting (B8 when false)."),
         new("guest.apf.clear_token_at_init", KnobKind.Bool, "false", s_kvmPfInt,
             "proposed: no kernel clears apf_reason.token in kvm_guest_cpu_init (arch/x86/kernel/kvm.c); docs/kvm-facts.md, \"A token left by CPU offline\"",
