@@ -342,7 +342,7 @@ public sealed class CheckCommandTests
     [InlineData("truncate", "  pages 0..2: host_absent, dax", "  task u (user, vCPU0): touch 0", "  task kfix (kernel, vCPU0): ktouch 1", "  task knofix (kernel, vCPU0): ktouch 2 nofixup")]
     [InlineData("entry-window", "  pages 0..1: host_absent", "  task u (user, vCPU0): syscall; ktouch 0; sysret")]
     [InlineData("trace-window", "  pages 0..0: host_absent", "  pages 1..1: resident, guest_absent")]
-    [InlineData("cpu-offline", "  task offline (kernel, vCPU0): cli; apf-disable; sti")]
+    [InlineData("cpu-offline", "  task offline (kernel, vCPU1): cli; apf-disable; sti", "  task b (user, vCPU0): touch 1")]
     public void ModelsShow_speaks_the_model_file_words(string model, params string[] lines)
     {
         var r = CliRunner.Run("models", "show", model);

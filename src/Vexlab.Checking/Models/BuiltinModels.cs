@@ -117,14 +117,16 @@ public static class BuiltinModels
                 [Kernel("init", 0, Op(MicroOp.LapicEnable)), User("a", 0, Touch(0)), User("b", 0, Touch(1))],
                 [Absent(0, 2)])),
         new("cpu-offline",
-            "1 vCPU: a user task faulting on an absent page, and a CPU-offline path that disables APF (kvm_pv_disable_apf, apf_task_wake_all) at any point",
+            "2 vCPUs: a user task on each faulting on an absent page, and vCPU1's CPU-offline path that disables APF (kvm_pv_disable_apf, apf_task_wake_all) at any point",
             [],
             ExternalBounds.None with { HostExits = 1 },
             // kvm_cpu_down_prepare runs kvm_guest_cpu_offline inside local_irq_save: a page-ready
             // raised meanwhile is taken after apf_reason.enabled is clear (sysvec_kvm_asyncpf_interrupt).
-            (p, b) => Config(p, b, vcpus: 1, pages: 1,
-                [User("a", 0, Touch(0)), Kernel("offline", 0, Op(MicroOp.Cli), Op(MicroOp.ApfDisable), Op(MicroOp.Sti))],
-                [Absent(0, 1)])),
+            // vCPU0 stays online: _cpu_down refuses to take the last online CPU down
+            // (num_online_cpus() == 1 gives -EBUSY), so a 1-vCPU model of it is no kernel's execution.
+            (p, b) => Config(p, b, vcpus: 2, pages: 2,
+                [User("a", 1, Touch(0)), Kernel("offline", 1, Op(MicroOp.Cli), Op(MicroOp.ApfDisable), Op(MicroOp.Sti)), User("b", 0, Touch(1))],
+                [Absent(0, 2)])),
         new("smm",
             "1 vCPU, one SMI at any point: a user task faulting on an absent page (RSM restores CR0.PG through kvm_set_cr0)",
             [],

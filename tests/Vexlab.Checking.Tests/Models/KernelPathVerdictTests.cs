@@ -69,7 +69,7 @@ public sealed class KernelPathVerdictTests
     /// The built-in cpu-offline model's offline path is kvm_cpu_down_prepare's: interrupts off around
     /// kvm_pv_disable_apf and apf_task_wake_all. Its page-ready interrupt can then arrive with
     /// apf_reason.enabled clear, and only the handler's test of that flag (b1d405751cd5) keeps the
-    /// sleep table free of dummies: without it this check finds a 30-step violation.
+    /// sleep table free of dummies: without it this check finds a violation (58 steps).
     /// </summary>
     [Theory]
     [InlineData("kvm-pf-int")]
