@@ -107,20 +107,31 @@ public sealed class OutputSafetyTests : IDisposable
     [Fact]
     public void A_kill_mid_write_leaves_the_previous_file_whole()
     {
+        // The previous file is a trace of a short run: any other content is refused as a file of another kind (exit 2)
+        // before the run starts, and the kill then landed on a process that had ended.
         var trace = P("t.json");
-        const string previous = "{\"previous\": true}\n";
-        File.WriteAllText(trace, previous);
-        var run = Start(["run", "--builtin", "postcopy", "--protocol", "ve", "--duration", "600s", "--trace", trace]);
+        Assert.Equal(0, CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "ve", "--duration", "1ms", "--trace", trace).ExitCode);
+        var previous = File.ReadAllText(trace);
+        using var run = Start(["run", "--builtin", "postcopy", "--protocol", "ve", "--duration", "600s", "--trace", trace]);
         var deadline = Stopwatch.StartNew();
-        // Wait until the trace is being written (its temp file grows), then kill.
-        while (deadline.Elapsed < TimeSpan.FromSeconds(60)
-            && !Directory.GetFiles(_dir, ".t.json.tmp-*").Any(f => LengthOrZero(f) > 100_000))
+        var writing = false;
+        try
         {
-            Thread.Sleep(50);
+            // Wait until the trace is being written (its temp file grows), then kill.
+            while (!writing && deadline.Elapsed < TimeSpan.FromSeconds(60) && !run.HasExited)
+            {
+                writing = Directory.GetFiles(_dir, ".t.json.tmp-*").Any(f => LengthOrZero(f) > 100_000);
+                Thread.Sleep(50);
+            }
+        }
+        finally
+        {
+            run.Kill();
+            run.WaitForExit();
         }
 
-        run.Kill();
-        run.WaitForExit();
+        // Without this the kill could land before any write, and the test would pass without testing anything.
+        Assert.True(writing, "the trace's temp file never passed 100 KB before the kill");
         Assert.Equal(previous, File.ReadAllText(trace));
     }
 
