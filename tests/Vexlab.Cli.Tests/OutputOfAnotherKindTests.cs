@@ -28,6 +28,17 @@ public sealed class OutputOfAnotherKindTests : IClassFixture<OutputOfAnotherKind
             Run(0, "results", "export", P("s.duckdb"), "--out", P("export.csv"));
             Run(0, "results", "export", P("s.duckdb"), "--out", P("export.parquet"));
             Run(0, "results", "export", P("s.duckdb"), "--table", "sweep", "--out", P("sweep.csv"));
+
+            // Outputs of the same kinds from other runs, so a replaced file is told from one left as it was.
+            Run(1, "check", "--builtin", "nmi-host-fault", "--protocol", "ve", "--trace", P("other-cex.json"));
+            Run(0, "run", "--builtin", "swap-overcommit", "--protocol", "sync", "--duration", "3ms", "--json", P("other-run.json"),
+                "--trace", P("other-trace.json"), "--timeline", P("other-timeline.csv"));
+            Run(0, "run", "--builtin", "swap-overcommit", "--protocol", "sync", "--duration", "3ms", "--timeline", P("other-timeline.parquet"));
+            File.WriteAllText(P("sw2.yaml"), "scenario: swap-overcommit\nset: {duration: 3ms}\nprotocols: [sync]\nseeds: 2\n");
+            Assert.Equal(0, CliRunner.RunFake("sweep", "run", P("sw2.yaml"), "--db", P("s2.duckdb"), "--jobs", "1").ExitCode);
+            Run(0, "results", "export", P("s2.duckdb"), "--out", P("other-export.csv"));
+            Run(0, "results", "export", P("s2.duckdb"), "--out", P("other-export.parquet"));
+            Run(0, "results", "export", P("s2.duckdb"), "--table", "sweep", "--out", P("other-sweep.csv"));
         }
 
         public string Dir { get; } = Directory.CreateTempSubdirectory("vexlab-otherkind-").FullName;
@@ -78,22 +89,46 @@ public sealed class OutputOfAnotherKindTests : IClassFixture<OutputOfAnotherKind
         Assert.Equal(before, File.ReadAllBytes(copy));
     }
 
-    /// <summary>Each option's own earlier output is still replaced: the kinds are told apart, not all refused.</summary>
+    /// <summary>
+    /// Each option's own earlier output is still replaced: the kinds are told apart, not all refused. The earlier output
+    /// comes from another run (another duration, scenario or store), and the file then holds what the same command writes
+    /// to a new file.
+    /// </summary>
     [Theory]
-    [InlineData("run.json", "run", "--builtin", "swap-overcommit", "--protocol", "sync", "--duration", "5ms", "--json", "{0}")]
-    [InlineData("trace.json", "run", "--builtin", "swap-overcommit", "--protocol", "sync", "--duration", "5ms", "--trace", "{0}")]
-    [InlineData("trace.json", "replay", "{cex}", "--out", "{0}")]
-    [InlineData("cex.json", "check", "--builtin", "truncate", "--protocol", "kvm-pf", "--max-states", "100000", "--trace", "{0}")]
-    [InlineData("timeline.csv", "run", "--builtin", "swap-overcommit", "--protocol", "sync", "--duration", "5ms", "--timeline", "{0}")]
-    [InlineData("timeline.parquet", "run", "--builtin", "swap-overcommit", "--protocol", "sync", "--duration", "5ms", "--timeline", "{0}")]
-    [InlineData("export.csv", "results", "export", "{db}", "--out", "{0}")]
-    [InlineData("sweep.csv", "results", "export", "{db}", "--table", "sweep", "--out", "{0}")]
-    [InlineData("export.parquet", "results", "export", "{db}", "--out", "{0}")]
+    [InlineData("other-run.json", "run", "--builtin", "swap-overcommit", "--protocol", "sync", "--duration", "5ms", "--json", "{0}")]
+    [InlineData("other-trace.json", "run", "--builtin", "swap-overcommit", "--protocol", "sync", "--duration", "5ms", "--trace", "{0}")]
+    [InlineData("other-trace.json", "replay", "{cex}", "--out", "{0}")]
+    [InlineData("other-cex.json", "check", "--builtin", "truncate", "--protocol", "kvm-pf", "--max-states", "100000", "--trace", "{0}")]
+    [InlineData("other-timeline.csv", "run", "--builtin", "swap-overcommit", "--protocol", "sync", "--duration", "5ms", "--timeline", "{0}")]
+    [InlineData("other-timeline.parquet", "run", "--builtin", "swap-overcommit", "--protocol", "sync", "--duration", "5ms", "--timeline", "{0}")]
+    [InlineData("other-export.csv", "results", "export", "{db}", "--out", "{0}")]
+    [InlineData("other-sweep.csv", "results", "export", "{db}", "--table", "sweep", "--out", "{0}")]
+    [InlineData("other-export.parquet", "results", "export", "{db}", "--out", "{0}")]
     public void An_earlier_output_of_its_own_kind_is_replaced(string existing, params string[] args)
     {
         var copy = Copy(existing);
+        var before = File.ReadAllBytes(copy);
         var result = CliRunner.Run(Args(args, copy));
         Assert.True(result.ExitCode is 0 or 1, result.Stderr);
+
+        var fresh = _outputs.P(Interlocked.Increment(ref s_copies) + "new" + Path.GetExtension(existing));
+        Assert.Equal(result.ExitCode, CliRunner.Run(Args(args, fresh)).ExitCode);
+        var after = File.ReadAllBytes(copy);
+        Assert.NotEqual(before, after);
+        Assert.Equal(WithoutWallTime(File.ReadAllBytes(fresh)), WithoutWallTime(after));
+    }
+
+    /// <summary>A JSON result's <c>timing</c> (wall time, events per second) differs from run to run; the rest does not.</summary>
+    private static byte[] WithoutWallTime(byte[] output)
+    {
+        if (output.Length == 0 || output[0] != (byte)'{'
+            || System.Text.Json.Nodes.JsonNode.Parse(output) is not System.Text.Json.Nodes.JsonObject json
+            || !json.Remove("timing"))
+        {
+            return output;
+        }
+
+        return System.Text.Encoding.UTF8.GetBytes(json.ToJsonString());
     }
 
     private string Copy(string existing)
