@@ -111,7 +111,9 @@ public sealed class SwarmTests
         var options = new SwarmOptions { Members = 2, MaxDepth = 100_000, MaxStatesPerMember = 100_000_000, TimeLimit = TimeSpan.FromMilliseconds(200) };
         var result = SwarmSearch.Run(system, options);
         Assert.True(result.Cancelled);
-        Assert.InRange(result.Elapsed, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10));
+        // The bound above is a guard against a hang, not a timing claim: members that never read the clock would
+        // exhaust bench's states (tens of seconds), which the last assertion catches on any machine.
+        Assert.InRange(result.Elapsed, TimeSpan.FromMilliseconds(200), TimeSpan.FromMinutes(5));
         Assert.All(result.Members, m => Assert.False(m.Exhausted));
     }
 
