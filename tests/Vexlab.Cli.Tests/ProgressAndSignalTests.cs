@@ -87,30 +87,38 @@ public sealed class ProgressAndSignalTests
         var info = StartedProcess.Info(args);
 
         using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-
-        // run's seed line, or compare's first progress line (10 s in): the handlers are installed.
-        var stderr = await StartedProcess.FirstErrorLine(process, TimeSpan.FromMinutes(3));
-        Assert.False(process.HasExited, "the run ended before Ctrl-C");
-        StartedProcess.Signal(process, "INT");
-
-        Assert.True(process.WaitForExit(60_000));
-        var error = stderr();
-        Assert.True(process.ExitCode == 130, error);
-        Assert.Contains("stopped by SIGINT", error, StringComparison.Ordinal);
-        var doc = JsonNode.Parse(await stdout)!;
-        Assert.False((bool)doc["complete"]!);
-        Assert.Null(doc["incomplete"]);
-        Assert.Equal("interrupted", (string?)doc["stop_reason"]);
-        var first = command[0] == "run" ? doc : doc["results"]![0]!;
-        Assert.InRange((long)first["simulated_ns"]!, 1, 3_600_000_000_000 - 1);
-        if (command[0] == "compare")
+        try
         {
-            // Stopped in the first entry (sync): ve is not started after the signal.
-            Assert.Single(doc["results"]!.AsArray());
-            // One message of the stop, and the table's heading (on standard error beside --json) names ve as never run.
-            Assert.Single(error.Split('\n'), l => l.StartsWith("vexlab: ", StringComparison.Ordinal) && l.Contains("stopped by SIGINT", StringComparison.Ordinal));
-            Assert.Single(error.Split('\n'), l => l.StartsWith("stopped by SIGINT: sync at ", StringComparison.Ordinal) && l.EndsWith("; never ran: ve", StringComparison.Ordinal));
+            var stdout = process.StandardOutput.ReadToEndAsync();
+
+            // run's seed line, or compare's first progress line (10 s in): the handlers are installed.
+            var stderr = await StartedProcess.FirstErrorLine(process, TimeSpan.FromMinutes(3));
+            Assert.False(process.HasExited, "the run ended before Ctrl-C");
+            StartedProcess.Signal(process, "INT");
+
+            Assert.True(process.WaitForExit(60_000));
+            var error = stderr();
+            Assert.True(process.ExitCode == 130, error);
+            Assert.Contains("stopped by SIGINT", error, StringComparison.Ordinal);
+            var doc = JsonNode.Parse(await stdout)!;
+            Assert.False((bool)doc["complete"]!);
+            Assert.Null(doc["incomplete"]);
+            Assert.Equal("interrupted", (string?)doc["stop_reason"]);
+            var first = command[0] == "run" ? doc : doc["results"]![0]!;
+            Assert.InRange((long)first["simulated_ns"]!, 1, 3_600_000_000_000 - 1);
+            if (command[0] == "compare")
+            {
+                // Stopped in the first entry (sync): ve is not started after the signal.
+                Assert.Single(doc["results"]!.AsArray());
+                // One message of the stop, and the table's heading (on standard error beside --json) names ve as never run.
+                Assert.Single(error.Split('\n'), l => l.StartsWith("vexlab: ", StringComparison.Ordinal) && l.Contains("stopped by SIGINT", StringComparison.Ordinal));
+                Assert.Single(error.Split('\n'), l => l.StartsWith("stopped by SIGINT: sync at ", StringComparison.Ordinal) && l.EndsWith("; never ran: ve", StringComparison.Ordinal));
+            }
+        }
+        finally
+        {
+            // A failed assertion must not leave an hour-long run behind.
+            StopIfRunning(process);
         }
     }
 
@@ -118,13 +126,14 @@ public sealed class ProgressAndSignalTests
     public async Task CtrlC_stops_a_sweep_with_exit_130_keeping_every_finished_run_in_the_store()
     {
         var dir = Directory.CreateTempSubdirectory("vexlab-sweep-int-").FullName;
+        Process? process = null;
         try
         {
             var db = Path.Combine(dir, "s.duckdb");
             var info = StartedProcess.Info(["sweep", "run", "--builtin", "latency", "--db", db, "--jobs", "1"]);
             info.WorkingDirectory = dir;
 
-            using var process = Process.Start(info)!;
+            process = Process.Start(info)!;
             var stdout = process.StandardOutput.ReadToEndAsync();
 
             // The first progress line (10 s in): runs have finished and the handlers are installed.
@@ -146,7 +155,20 @@ public sealed class ProgressAndSignalTests
         }
         finally
         {
+            // A failed assertion must not leave the sweep running in the folder it is about to lose.
+            StopIfRunning(process);
+            process?.Dispose();
             Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Kills <paramref name="process"/> and its children if a failed assertion left it running.</summary>
+    private static void StopIfRunning(Process? process)
+    {
+        if (process is { HasExited: false })
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
         }
     }
 
