@@ -20,10 +20,21 @@ public sealed class BenchmarkCommandTests
     [Fact]
     public void A_filtered_dry_run_measures_the_benchmark()
     {
-        var summaries = Vexlab.Benchmarks.Program.Run(["--filter", "*SimRandomBenchmarks.NextUInt64*", "--job", "dry"]);
-        var report = Assert.Single(summaries.SelectMany(s => s.Reports));
-        Assert.True(report.Success);
-        Assert.NotEmpty(report.AllMeasurements);
+        // BenchmarkDotNet writes its log and reports under BenchmarkDotNet.Artifacts in the current folder (the test
+        // output folder, where they piled up run after run) unless told another.
+        var artifacts = Directory.CreateTempSubdirectory("vexlab-bdn-").FullName;
+        try
+        {
+            var summaries = Vexlab.Benchmarks.Program.Run(["--filter", "*SimRandomBenchmarks.NextUInt64*", "--job", "dry", "--artifacts", artifacts]);
+            var report = Assert.Single(summaries.SelectMany(s => s.Reports));
+            Assert.True(report.Success);
+            Assert.NotEmpty(report.AllMeasurements);
+            Assert.NotEmpty(Directory.GetFiles(artifacts, "*.log"));
+        }
+        finally
+        {
+            Directory.Delete(artifacts, recursive: true);
+        }
     }
 
     [Fact]
