@@ -17,7 +17,7 @@ public static class ExplainProtocolCommand
     {
         var name = new Argument<string>("NAME") { Description = ProtocolEntryHelp.Describe("the knobs in brackets are set, before --set") };
         var set = new Option<string[]>("--set") { Description = "Set a knob: KEY=VALUE (repeatable)", HelpName = "KEY=VALUE", AllowMultipleArgumentsPerToken = false };
-        var steps = new Option<bool>("--steps") { Description = "Also print the step sequence behind every cell" };
+        var steps = new Option<bool>("--steps") { Description = "Also print the step sequence behind every cell (with --json, as each row's not_present_steps and ready_steps)" };
         var json = JsonTarget.CreateOption();
         var wide = TerminalWidth.CreateOption();
         var command = new Command("protocol", "Print a protocol's delivery matrix, computed by driving the model");
@@ -34,7 +34,7 @@ public static class ExplainProtocolCommand
             var human = context.Human(target);
             var width = context.TableWidth(human, parse.GetValue(wide));
             TerminalWidth.WrapText(human, width, () => WriteHuman(human, width, protocol, rows, parse.GetValue(steps)));
-            ResultDocument.Write(context, target, BuildDocument(protocol, rows));
+            ResultDocument.Write(context, target, BuildDocument(protocol, rows, parse.GetValue(steps)));
             return ExitCodes.Done;
         });
         return command;
@@ -62,7 +62,8 @@ public static class ExplainProtocolCommand
         return ProtocolCatalog.Create(entry.Protocol, overrides, origin: "--set");
     }
 
-    internal static JsonObject BuildDocument(ProtocolSpec protocol, IReadOnlyList<MatrixRow> rows)
+    /// <summary>The matrix as JSON; each row carries its step sequences only with <c>--steps</c>, as the table does.</summary>
+    internal static JsonObject BuildDocument(ProtocolSpec protocol, IReadOnlyList<MatrixRow> rows, bool steps)
     {
         var doc = ResultDocument.Create();
         doc["protocol"] = protocol.Name;
@@ -77,14 +78,19 @@ public static class ExplainProtocolCommand
         var array = new JsonArray();
         foreach (var row in rows)
         {
-            array.Add(new JsonObject
+            var cell = new JsonObject
             {
                 ["context"] = row.Context,
                 ["not_present"] = row.NotPresent,
                 ["ready"] = row.Ready,
-                ["not_present_steps"] = new JsonArray([.. row.NotPresentSteps.Select(s => (JsonNode)JsonValue.Create(s)!)]),
-                ["ready_steps"] = new JsonArray([.. row.ReadySteps.Select(s => (JsonNode)JsonValue.Create(s)!)]),
-            });
+            };
+            if (steps)
+            {
+                cell["not_present_steps"] = new JsonArray([.. row.NotPresentSteps.Select(s => (JsonNode)JsonValue.Create(s)!)]);
+                cell["ready_steps"] = new JsonArray([.. row.ReadySteps.Select(s => (JsonNode)JsonValue.Create(s)!)]);
+            }
+
+            array.Add(cell);
         }
 
         doc["rows"] = array;
