@@ -119,7 +119,7 @@ public static class BuiltinModels
         new("cpu-offline",
             "2 vCPUs: a user task on each faulting on an absent page, and vCPU1's CPU-offline path that disables APF (kvm_pv_disable_apf, apf_task_wake_all) at any point",
             [],
-            ExternalBounds.None with { HostExits = 1 },
+            ExternalBounds.None with { HostExits = 2 },
             // kvm_cpu_down_prepare runs kvm_guest_cpu_offline inside local_irq_save: a page-ready
             // raised meanwhile is taken after apf_reason.enabled is clear (sysvec_kvm_asyncpf_interrupt).
             // vCPU0 stays online: _cpu_down refuses to take the last online CPU down
