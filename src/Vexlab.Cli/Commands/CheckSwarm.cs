@@ -37,7 +37,7 @@ internal static partial class CheckSwarm
         SwarmResult result;
         int? signalExit = null;
         string? stopReason;
-        using (var limit = timeLimit is { } t ? new CancellationTokenSource(t) : new CancellationTokenSource())
+        using (var limit = WallClockDeadline.After(timeLimit))
         using (var interrupt = new Interruption(limit.Token))
         {
             // The whole swarm's (or shard's) seed and replay line first, as run's, once Ctrl-C is handled: a swarm

@@ -17,15 +17,10 @@ public static class WallClockLimit
     };
 
     /// <summary>A token cancelled when the limit passes; never cancelled without a limit.</summary>
-    public static CancellationTokenSource Start(System.CommandLine.ParseResult parse, Option<string?> option)
+    public static WallClockDeadline Start(System.CommandLine.ParseResult parse, Option<string?> option)
     {
         var text = parse.GetValue(option);
-        if (text is null)
-        {
-            return new CancellationTokenSource();
-        }
-
-        return new CancellationTokenSource(DurationOption.Parse(text, "--time-limit"));
+        return WallClockDeadline.After(text is null ? null : DurationOption.Parse(text, "--time-limit"));
     }
 
     /// <summary>The line for people when a run stopped at the limit.</summary>
