@@ -1,13 +1,15 @@
 using Vexlab.Cli;
+using Vexlab.Cli.Infrastructure;
 
+FileSizeLimitSignal.Ignore();
 var code = VexlabApp.Run(args, Console.Out, Console.Error);
 try
 {
     Console.Out.Flush();
 }
-catch (IOException)
+catch (Exception e) when (e is IOException || Vexlab.Scenarios.Files.OutputFile.IsFileTooLarge(e))
 {
-    // stdout full or closed after the last line: said by the exit code, never by a stack trace.
+    // stdout full, closed or past `ulimit -f` after the last line: said by the exit code, never by a stack trace.
     code = code == ExitCodes.Done ? ExitCodes.OutputFailed : code;
 }
 

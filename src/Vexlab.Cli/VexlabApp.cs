@@ -94,6 +94,12 @@ public static class VexlabApp
             // stdout full (/dev/full) or closed: one line on stderr, EX_IOERR, no stack trace.
             return Report(context, "vexlab: cannot write standard output: " + ErrorText.Escape(FirstLine(e.Message)), ExitCodes.OutputFailed);
         }
+        catch (ArgumentOutOfRangeException e) when (OutputFile.IsFileTooLarge(e))
+        {
+            // stdout a file past `ulimit -f`: EFBIG, once SIGXFSZ no longer ends the process (FileSizeLimitSignal). Every
+            // other output reports its own, by name, through OutputFile.
+            return Report(context, "vexlab: cannot write standard output: " + OutputFile.WriteFailure(e), ExitCodes.OutputFailed);
+        }
         catch (UnauthorizedAccessException e) when (e.InnerException is IOException)
         {
             // A closed stdout (>&-) fails with EBADF, which .NET reports as access denied.
@@ -187,7 +193,7 @@ public static class VexlabApp
         {
             context.Error.WriteLine(line);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException || OutputFile.IsFileTooLarge(e))
         {
             // stderr is gone too: the exit code is all that is left to say it.
         }
@@ -205,7 +211,7 @@ public static class VexlabApp
             File.WriteAllText(log, e.ToString());
             context.Error.WriteLine($"vexlab: internal error (a bug in vexlab): {FirstLine(e.Message)}; details in {log}");
         }
-        catch (IOException)
+        catch (Exception failed) when (failed is IOException || OutputFile.IsFileTooLarge(failed))
         {
             context.Error.WriteLine($"vexlab: internal error (a bug in vexlab): {FirstLine(e.Message)}");
         }
