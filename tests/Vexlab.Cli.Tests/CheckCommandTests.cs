@@ -143,6 +143,31 @@ public sealed class CheckCommandTests
         Assert.Equal(name, CheckCommand.StopReasonName(reason, signal));
     }
 
+    /// <summary>
+    /// Without --checkpoint every limit says how to keep the work; a stop at --max-depth said nothing, though its
+    /// checkpoint resumes as the others' do.
+    /// </summary>
+    [Theory]
+    [InlineData(StopReason.MaxStates, "--max-states")]
+    [InlineData(StopReason.MaxMemory, "--max-memory")]
+    [InlineData(StopReason.MaxSpill, "--max-spill")]
+    [InlineData(StopReason.MaxDepth, "--max-depth")]
+    [InlineData(StopReason.TimeLimit, "--time-limit")]
+    public void Every_limit_without_a_checkpoint_advises_one(StopReason reason, string flag)
+    {
+        var written = new StringWriter();
+        CheckCommand.WriteStopAdvice(written, SmallResult(Verdict.Incomplete, reason));
+        Assert.Equal($"vexlab: stopped at {flag}; add --checkpoint DIR to keep the work for --resume" + Environment.NewLine, written.ToString());
+    }
+
+    [Fact]
+    public void A_check_stopped_at_max_depth_advises_a_checkpoint_on_stderr()
+    {
+        var r = CliRunner.Run("check", "--builtin", "wake-race", "--protocol", "kvm-pf", "--max-depth", "5");
+        Assert.Equal(3, r.ExitCode);
+        Assert.EndsWith("vexlab: stopped at --max-depth; add --checkpoint DIR to keep the work for --resume\n", r.Stderr, StringComparison.Ordinal);
+    }
+
     /// <summary>Every stop reason has a name of its own, in kebab-case, that the check schema lists.</summary>
     [Fact]
     public void Every_stop_reason_is_named_in_kebab_case()

@@ -76,9 +76,9 @@ public sealed class CheckLimitsTests : IDisposable
         Assert.Equal(fresh.ExitCode, resumed.ExitCode);
         Assert.Equal(WithoutTiming(fresh.Stdout), WithoutTiming(resumed.Stdout));
 
-        // Without --checkpoint a depth bound is a result as asked: no advice to keep the work.
+        // Without --checkpoint the advice to keep the work is there, as for every other limit; it was left out.
         var bounded = CliRunner.Run([.. check, "--max-depth", "20"]);
-        Assert.DoesNotContain("--checkpoint", bounded.Stderr, StringComparison.Ordinal);
+        Assert.Contains("vexlab: stopped at --max-depth; add --checkpoint DIR to keep the work for --resume\n", bounded.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

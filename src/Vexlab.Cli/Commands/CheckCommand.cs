@@ -1158,9 +1158,9 @@ public static class CheckCommand
 
     internal static void WriteStopAdvice(TextWriter error, CheckResult r, string? signal = null)
     {
-        // A depth bound is often the check asked for ("no violation within 50 steps"): advice only where a
-        // checkpoint was asked for, and written.
-        if (r.Complete || (r.StopReason == StopReason.MaxDepth && r.Checkpoint is null))
+        // A depth bound is a limit as the others are: the level at the bound is kept in a checkpoint and a deeper bound
+        // resumes it (b885afb), so a stop there says how to keep the work, as a stop at --max-states does.
+        if (r.Complete)
         {
             return;
         }
