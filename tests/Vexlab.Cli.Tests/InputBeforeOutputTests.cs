@@ -141,7 +141,7 @@ public sealed class InputBeforeOutputTests : IDisposable
         var sweep = Write("entry.yaml", "scenario: postcopy\nprotocols: [sync, \"ve[guest.ve.can_continue=bogus]\"]\n");
         var result = Simulate("sweep", "run", sweep, "--db", P("e.duckdb"));
         Assert.Equal(2, result.ExitCode);
-        Assert.StartsWith($"vexlab: {sweep}:2:19: ve[guest.ve.can_continue=bogus]: guest.ve.can_continue: expected one of", result.Stderr, StringComparison.Ordinal);
+        Assert.StartsWith($"vexlab: {sweep}:2:19: protocols[1]: ve[guest.ve.can_continue=bogus]: guest.ve.can_continue: expected one of", result.Stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(P("e.duckdb")));
     }
 

@@ -446,7 +446,7 @@ public sealed class SweepCliTests : IDisposable
         File.WriteAllText(P("bad.yaml"), "scenario: postcopy\nprotocols: [ve, nope]\n");
         var result = CliRunner.Run("sweep", "run", P("bad.yaml"), "--db", P("bad.duckdb"));
         Assert.Equal(2, result.ExitCode);
-        Assert.Equal($"vexlab: {P("bad.yaml")}:2:17: unknown protocol 'nope' (expected one of sync, kvm-halt, kvm-pf, kvm-pf-int, ve)\n", result.Stderr);
+        Assert.Equal($"vexlab: {P("bad.yaml")}:2:17: protocols[1]: unknown protocol 'nope' (expected one of sync, kvm-halt, kvm-pf, kvm-pf-int, ve)\n", result.Stderr);
     }
 
     // DuckDB lets one process write a store (or any number read it): a query while a sweep in another process

@@ -206,7 +206,9 @@ public static class SweepFile
         var labels = new HashSet<string>(StringComparer.Ordinal);
         foreach (var item in items)
         {
-            var parsed = Overrides.ParseProtocols(item.Value, Where(item));
+            // The entry's field with its place, as this file's other errors name theirs ("protocols[1]: ..."); an
+            // unknown protocol or a malformed entry said only the place.
+            var parsed = Overrides.ParseProtocols(item.Value, $"{Where(item)}: {item.Path}");
             foreach (var entry in parsed)
             {
                 if (!labels.Add(entry.Label))
