@@ -1210,7 +1210,8 @@ public static class CheckCommand
         return 0;
     }
 
-    private sealed class Progress(CliContext context) : IProgress<CheckProgress>
+    /// <summary>The progress line: spill only while the frontier's spill files hold bytes (docs/checking.md).</summary>
+    internal sealed class Progress(CliContext context) : IProgress<CheckProgress>
     {
         public void Report(CheckProgress value)
         {
