@@ -31,6 +31,25 @@ public sealed class ExplainProtocolStepsTests
         Assert.Equal("  vCPU0: Enter -> deliver #PF", user[^1]);
     }
 
+    [Theory]
+    [InlineData("kvm-pf")]
+    [InlineData("ve")]
+    public void A_step_names_the_program_only_when_it_is_not_the_task_s_own(string protocol)
+    {
+        var steps = CliRunner.Run("explain", "protocol", protocol, "--steps");
+        Assert.Equal(0, steps.ExitCode);
+
+        // A workload task's program carries the task's name: "[a: a: Touch]" said it twice.
+        Assert.DoesNotMatch(@"Step \[([^:\]]+): \1: ", steps.Stdout);
+        var user = steps.Stdout.Split('\n').SkipWhile(l => !l.StartsWith("user, not_present", StringComparison.Ordinal)).Skip(1).ToList();
+        Assert.StartsWith("  vCPU0: Step [a: Touch] -> AccessFault", user[0], StringComparison.Ordinal);
+        if (protocol == "ve")
+        {
+            // The #VE handler runs on the task's stack under its own name, which the step keeps.
+            Assert.StartsWith("  vCPU0: Step [a: exc_virtualization_exception (seed): StoreVeInfo]", user[1], StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Json_has_the_steps_only_with_steps_and_they_are_the_printed_ones()
     {

@@ -338,19 +338,24 @@ public sealed partial class Machine
         return DeactivationDue(v, t) ? new Instr(MicroOp.CpuDeactivate) : _programs[f.Program].Code[ResolvePc(v, t, ref f)];
     }
 
-    /// <summary>The micro-op vCPU <paramref name="v"/> executes on its next step, as "task: program: op".</summary>
+    /// <summary>
+    /// The micro-op vCPU <paramref name="v"/> executes on its next step, as "task: program: op", or as
+    /// "task: op" while the task runs its own program (a workload task's program carries the task's name,
+    /// so "a: a: Touch" would say the name twice); a handler or idle loop keeps its program's name.
+    /// </summary>
     public string DescribeNext(int v)
     {
         ref var cpu = ref VcpuRef(v);
         var t = cpu.CurrentTask;
         ref var task = ref TaskRef(t);
+        var name = TaskName(t);
         if (task.Depth == 0)
         {
-            return TaskName(t);
+            return name;
         }
 
         var program = _programs[FrameRef(t, task.Depth - 1).Program];
-        return $"{TaskName(t)}: {program.Name}: {NextInstr(v)}";
+        return program.Name == name ? $"{name}: {NextInstr(v)}" : $"{name}: {program.Name}: {NextInstr(v)}";
     }
 
     private int MaxChoices()
