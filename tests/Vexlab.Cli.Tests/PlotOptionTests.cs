@@ -49,7 +49,6 @@ public sealed partial class PlotOptionTests : IDisposable
     [Fact]
     public void Size_sets_the_png_and_svg_dimensions()
     {
-        // --by protocol keeps the legend short: at 400 pixels wide, the knob entry's legend crowds out the data.
         string[] args = ["--x", "latency", "--y", "work_done", "--by", "protocol", "--size", "400x300"];
         var png = File.ReadAllBytes(PlotFile("s.png", args));
 
@@ -60,6 +59,24 @@ public sealed partial class PlotOptionTests : IDisposable
         var svg = Plot("s.svg", args);
         Assert.Matches("<svg [^>]*width=\"400\" height=\"300\"", svg);
         Assert.Contains("latency (us)", Texts(svg));
+    }
+
+    [Fact]
+    public void Smallest_size_with_the_knob_entry_in_the_legend_draws_the_lines_under_a_readable_title()
+    {
+        // At 400x300 the knob entry's legend beside the data left it no width: no line was drawn, and the
+        // title, wrapped to that width, came out a letter or two a line.
+        var svg = Plot("small.svg", "--x", "latency", "--y", "work_done", "--size", "400x300");
+        Assert.Contains(Texts(svg), t => t.StartsWith("work per second by latency", StringComparison.Ordinal));
+        Assert.Contains(Texts(svg), t => t.StartsWith("ve[guest.ve.can_continue=", StringComparison.Ordinal));
+
+        // A line per entry through the axis's 4 points (a legend's symbol is a single segment), in Category10's colours.
+        foreach (var colour in new[] { "#1F77B4", "#FF7F0E", "#2CA02C" })
+        {
+            Assert.Contains(
+                DataPaths().Matches(svg),
+                m => m.Groups[1].Value == colour && m.Groups[2].Value.Count(c => c == 'L') == 3);
+        }
     }
 
     [Fact]
@@ -119,4 +136,7 @@ public sealed partial class PlotOptionTests : IDisposable
 
     [GeneratedRegex("<text[^>]*>([^<]*)</text>")]
     private static partial Regex TextElement();
+
+    [GeneratedRegex("<path fill=\"none\" stroke=\"(#[0-9A-F]{6})\" stroke-width=\"2\"[^>]* d=\"([^\"]*)\"")]
+    private static partial Regex DataPaths();
 }

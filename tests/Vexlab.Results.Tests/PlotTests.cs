@@ -22,13 +22,13 @@ public sealed class PlotTests : IDisposable
 
     public static TheoryData<string> Kinds => new() { "lines", "lines-log", "stacked", "cdf", "stacked-crowded" };
 
-    private Plot Build(string kind, string db) => kind switch
+    private static Plot Build(string kind, string db, int width = 900, int height = 560) => kind switch
     {
-        "lines" => ResultPlots.Build(db, new PlotRequest { X = "latency", Y = "work_done", LogX = true }),
-        "lines-log" => ResultPlots.Build(db, new PlotRequest { X = "latency", Y = "fault_latency_ns_p99", LogX = true }),
-        "stacked" => ResultPlots.Build(db, new PlotRequest { Kind = PlotKind.Stacked }),
-        "cdf" => ResultPlots.Build(db, new PlotRequest { Kind = PlotKind.Cdf, Where = "latency = 10" }),
-        _ => ResultPlots.SplitPlot(Crowded(), "crowded", 900, 560),
+        "lines" => ResultPlots.Build(db, new PlotRequest { X = "latency", Y = "work_done", LogX = true, Width = width, Height = height }),
+        "lines-log" => ResultPlots.Build(db, new PlotRequest { X = "latency", Y = "fault_latency_ns_p99", LogX = true, Width = width, Height = height }),
+        "stacked" => ResultPlots.Build(db, new PlotRequest { Kind = PlotKind.Stacked, Width = width, Height = height }),
+        "cdf" => ResultPlots.Build(db, new PlotRequest { Kind = PlotKind.Cdf, Where = "latency = 10", Width = width, Height = height }),
+        _ => ResultPlots.SplitPlot(Crowded(), "crowded", width, height),
     };
 
     /// <summary>Nine entries, five of them long knob sets: the case that clipped labels before.</summary>
@@ -74,6 +74,25 @@ public sealed class PlotTests : IDisposable
         // Labels live between the data area and the image's edge; none may reach the edge (a cut label does).
         Assert.Equal(0, image.InkOnBorder());
         Assert.True(image.InkedShare(0, (int)data.Bottom + 4, image.Width, image.Height) > 0.001, "no tick labels under the data");
+    }
+
+    [Theory]
+    [InlineData("lines")]
+    [InlineData("lines-log")]
+    [InlineData("stacked")]
+    [InlineData("cdf")]
+    public void Smallest_size_keeps_a_data_area_with_data_and_cuts_nothing(string kind)
+    {
+        // --size's smallest width with a long knob entry in the legend: the legend once took the whole width,
+        // the title wrapped to the few pixels left (a letter a line) and the y label ran past the image's edge.
+        const int Width = 400;
+        const int Height = 300;
+        var db = PlotStore.Create(_dir);
+        using var image = PlotImage.Render(Build(kind, db, Width, Height), Width, Height);
+        var data = image.DataRect;
+        Assert.True(data.Width >= 0.4 * Width && data.Height >= 0.35 * Height, $"data area {data}");
+        Assert.InRange(image.InkedShare((int)data.Left + 2, (int)data.Top + 2, (int)data.Right - 2, (int)data.Bottom - 2), 0.02, 1.0);
+        Assert.Equal(0, image.InkOnBorder());
     }
 
     [Fact]

@@ -49,8 +49,8 @@ public sealed record LinePoint(double X, double Mean, double Low, double High, i
 
 /// <summary>
 /// Plots of results with ScottPlot, written as PNG or SVG by the file's extension. Every plot has
-/// units on its axes, its legend in a panel beside the data (never over it) and tick labels that fit
-/// the image (<see cref="BarLabels"/>).
+/// units on its axes, its legend in a panel right of or under the data (never over it), and a title,
+/// y label and tick labels that fit the image (<see cref="BarLabels"/>), down to --size's smallest.
 /// </summary>
 public static class ResultPlots
 {
@@ -282,7 +282,7 @@ public static class ResultPlots
             line.Color = color;
             line.LineWidth = 2;
             line.MarkerSize = 5;
-            line.LegendText = LegendText(name);
+            line.LegendText = name;
         }
 
         if (request.LogX)
@@ -300,8 +300,8 @@ public static class ResultPlots
         var where = request.Where is null ? string.Empty : $", {request.Where}";
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
-        LegendBeside(plot);
-        FitTitle(plot, request.Title ?? $"{yMeaning.Label} by {xMeaning.Label} (mean, 95% interval over seeds{where})", request.Width, request.Height);
+        PlaceLegend(plot, request.Width, request.Height);
+        FitTitleAndYLabel(plot, request.Title ?? $"{yMeaning.Label} by {xMeaning.Label} (mean, 95% interval over seeds{where})", yLabel, request.Width, request.Height);
         return plot;
     }
 
@@ -347,10 +347,14 @@ public static class ResultPlots
 
         plot.Axes.SetLimitsY(0, 108);
         plot.Axes.SetLimitsX(-0.5, entries.Count - 0.5);
-        plot.YLabel("share of vCPU time (%)");
-        LegendBeside(plot);
-        FitTitle(plot, title, width, height);
+        const string YLabel = "share of vCPU time (%)";
+        plot.YLabel(YLabel);
+        PlaceLegend(plot, width, height);
+        FitTitleAndYLabel(plot, title, YLabel, width, height);
         var slot = BarTicks(plot, entries.Select(e => e.Variant).ToList(), width, height);
+
+        // The key under the bars moved the data area's middle, where the y label is centred.
+        FitTitleAndYLabel(plot, title, YLabel, width, height);
         for (var i = 0; i < entries.Count; i++)
         {
             WorkAnnotation(plot, entries[i], i, slot);
@@ -401,15 +405,16 @@ public static class ResultPlots
             line.Color = palette.GetColor(i);
             line.LineWidth = 2;
             line.MarkerSize = 4;
-            line.LegendText = LegendText(entries[i].Variant);
+            line.LegendText = entries[i].Variant;
         }
 
         LogTicks(plot.Axes.Bottom);
         plot.Axes.SetLimitsY(0, 101);
         plot.XLabel(meaning.AxisLabel(largest) + ", log scale");
-        plot.YLabel("faults completed within (%)");
-        LegendBeside(plot);
-        FitTitle(plot, title, width, height);
+        const string YLabel = "faults completed within (%)";
+        plot.YLabel(YLabel);
+        PlaceLegend(plot, width, height);
+        FitTitleAndYLabel(plot, title, YLabel, width, height);
         return plot;
     }
 
@@ -424,8 +429,62 @@ public static class ResultPlots
         };
     }
 
-    /// <summary>The legend in a panel right of the data area: it never hides a line or a bar.</summary>
-    private static void LegendBeside(Plot plot) => plot.ShowLegend(Edge.Right);
+    /// <summary>
+    /// The legend in a panel beside the data area, so that it never hides a line or a bar: right of it, its
+    /// entries wrapped at about 30 characters; or, where that would leave the data less than half the image's
+    /// width (at --size 400x300 a long knob entry left it no width at all), under it, its entries side by side
+    /// and wrapped to the data area's width.
+    /// </summary>
+    private static void PlaceLegend(Plot plot, int width, int height)
+    {
+        var beside = plot.ShowLegend(Edge.Right);
+        WrapLegend(plot, text => string.Join('\n', BarLabels.Wrap(text, 30, t => t.Length)));
+        RenderTwice(plot, width, height);
+        if (plot.LastRender.DataRect.Width >= width / 2.0)
+        {
+            return;
+        }
+
+        plot.Axes.Remove(beside);
+        var under = plot.ShowLegend(Edge.Bottom);
+        under.Padding = new PixelPadding(6, 6);
+        plot.Legend.Orientation = Orientation.Horizontal;
+        plot.Legend.TightHorizontalWrapping = true;
+        RenderTwice(plot, width, height);
+
+        // An entry's own style, as the legend draws it (the legend's font where it overrides it); the
+        // symbol and paddings beside an entry's text take about 60 pixels of its row.
+        var font = new LabelStyle();
+        font.FontName = plot.Legend.FontName ?? font.FontName;
+        font.FontSize = plot.Legend.FontSize ?? font.FontSize;
+        var room = plot.LastRender.DataRect.Width - 60;
+        WrapLegend(plot, text => string.Join('\n', BarLabels.Wrap(text, room, t => Measure(font, t))));
+        RenderTwice(plot, width, height);
+    }
+
+    /// <summary>Sets every legend entry's text to <paramref name="wrap"/> of its unwrapped name.</summary>
+    private static void WrapLegend(Plot plot, Func<string, string> wrap)
+    {
+        foreach (var p in plot.GetPlottables().OfType<IHasLegendText>().Where(p => !string.IsNullOrEmpty(p.LegendText)))
+        {
+            p.LegendText = wrap(BarLabels.Unwrap(p.LegendText));
+        }
+
+        foreach (var item in plot.Legend.ManualItems)
+        {
+            item.LabelText = wrap(BarLabels.Unwrap(item.LabelText));
+        }
+    }
+
+    /// <summary>
+    /// Lays the plot out after a change to its legend: a legend panel takes the size of the legend's last
+    /// render, so the first pass draws the new legend and the second lays the panels out around it.
+    /// </summary>
+    private static void RenderTwice(Plot plot, int width, int height)
+    {
+        plot.RenderInMemory(width, height);
+        plot.RenderInMemory(width, height);
+    }
 
     /// <summary>
     /// Tick labels under the bars, wrapped to their slot's width (or replaced by keys listed under
@@ -492,17 +551,44 @@ public static class ResultPlots
         }
     }
 
-    /// <summary>The title, wrapped to the data area's width of a first layout pass (ScottPlot centres it there).</summary>
+    /// <summary>
+    /// The title, wrapped to the width the image holds around the data area's centre, where ScottPlot centres
+    /// it (a first layout pass finds it): wider than the data area where a legend beside it leaves room, never
+    /// past the image's edge.
+    /// </summary>
     private static void FitTitle(Plot plot, string title, int width, int height)
     {
         plot.Title(title);
         plot.RenderInMemory(width, height);
-        var lines = BarLabels.Wrap(title, plot.LastRender.DataRect.Width, text => Measure(plot.Axes.Title.Label, text));
+        var lines = BarLabels.Wrap(title, Room(plot.LastRender.DataRect.HorizontalCenter, width), text => Measure(plot.Axes.Title.Label, text));
         plot.Title(string.Join('\n', lines.Select(l => l.Trim())));
     }
 
-    /// <summary>A legend entry wrapped at about 30 characters: a long protocol entry must not squeeze the data area.</summary>
-    private static string LegendText(string name) => string.Join('\n', BarLabels.Wrap(name, 30, text => text.Length));
+    /// <summary>
+    /// The title and the y label wrapped to the room the image holds for them; the title once more after the
+    /// y label, whose wrapping widens the left panel and so moves the data area's centre.
+    /// </summary>
+    private static void FitTitleAndYLabel(Plot plot, string title, string yLabel, int width, int height)
+    {
+        FitTitle(plot, title, width, height);
+        FitYLabel(plot, yLabel, width, height);
+        FitTitle(plot, title, width, height);
+    }
+
+    /// <summary>
+    /// The y label, wrapped to the height the image holds around the data area's middle, where ScottPlot centres
+    /// it: at --size 400x300 "work per second (iterations/s)" ran past the image's bottom edge.
+    /// </summary>
+    private static void FitYLabel(Plot plot, string yLabel, int width, int height)
+    {
+        var label = plot.Axes.Left.Label;
+        plot.RenderInMemory(width, height);
+        var lines = BarLabels.Wrap(yLabel, Room(plot.LastRender.DataRect.VerticalCenter, height), text => Measure(label, text));
+        plot.YLabel(string.Join('\n', lines.Select(l => l.Trim())));
+    }
+
+    /// <summary>The length of text centred at <paramref name="centre"/> that stays inside 0..<paramref name="extent"/>, less a margin.</summary>
+    private static double Room(double centre, int extent) => Math.Max(0, (2 * Math.Min(centre, extent - centre)) - 8);
 
     private static double Measure(LabelStyle style, string text)
     {
