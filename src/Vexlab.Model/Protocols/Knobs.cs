@@ -98,8 +98,8 @@ public static class KnobCatalog
             "Where the can-continue path of the #VE handler enables interrupts: before resolve_ept(true), or after it (the completion is set up first, so an early wakeup is kept).",
             ["before-hypercall", "after-hypercall"]),
         new("guest.ve.can_continue", KnobKind.Enum, "seed", s_ve,
-            "seed: if (!user_mode(regs) || !preemptible()) resolve_ept(false); user-or-preemptible-kernel, always and never are changes to the seed",
-            "Which interrupted contexts may do other stuff while the page comes in (seed: user mode only, because of !user_mode(regs); user-or-preemptible-kernel: also kernel code that preemptible() allows, none without guest.config_preempt).",
+            "seed: if (!user_mode(regs) || !preemptible()) resolve_ept(false), preemptible() read as the interrupted context's (literally it is 0 in a handler entered through an interrupt gate); user-or-preemptible-kernel, always and never are changes to the seed",
+            "Which interrupted contexts may do other stuff while the page comes in (seed: user mode only, because of !user_mode(regs); user-or-preemptible-kernel: also kernel code that preemptible() allows, none without guest.config_preempt; always: every context, NMIs included). The model keeps one completion per task, not one per handler call: under always a nested #VE re-initialises the completion its interrupted call waits on, so nmi-host-fault also fails no-deadlock and no-lost-wakeup (docs/kvm-facts.md, The #VE design).",
             ["seed", "user-or-preemptible-kernel", "always", "never"]),
         new("guest.ve.register_never_convertible", KnobKind.Bool, "true", s_ve,
             "TDX: no #VE in the SYSCALL gap or NMI entry (msgid 20220218161718.67148-9-kirill.shutemov@linux.intel.com)",
@@ -159,7 +159,7 @@ public static class KnobCatalog
             "Userspace disabled HLT exits (KVM_X86_DISABLE_EXITS_HLT)."),
         new("host.ve.convertible", KnobKind.Enum, "all", s_ve,
             "seed: make all recoverable EPT entries convertible; msgid 87pncib06x.fsf@nanos.tec.linutronix.de",
-            "Which host-absent EPT entries have suppress-#VE clear.", ["all", "needs-io", "unrecoverable-only"]),
+            "Which host-absent EPT entries have suppress-#VE clear (all, needs-io: the handler has no recoverable() test, as the VE info cannot tell, and learns of a failed page from resolve_ept's result; unrecoverable-only: every #VE is for a failed page).", ["all", "needs-io", "unrecoverable-only"]),
     ];
 
     /// <summary>"; did you mean KEY?" for the knob nearest a mistyped key (see <see cref="NearestName.Hint"/>), or nothing.</summary>

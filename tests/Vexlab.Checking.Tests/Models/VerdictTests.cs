@@ -60,6 +60,23 @@ public sealed class VerdictTests
     }
 
     /// <summary>In NMI context the guest #PF takes the fixup and maps nothing: no #VE follows on a page the guest has not mapped.</summary>
+    /// <summary>
+    /// can_continue=always continues the NMI's nested #VE, which the continue path in NMI context must fail
+    /// (dos-only-if1, no-sleep-in-atomic, and the PV page it rewrites). no-deadlock and no-lost-wakeup come
+    /// from the model's one completion per task (docs/kvm-facts.md, "The #VE design"): the nested call's
+    /// InitCompletion resets the one its interrupted call waits on and both post the same token. A
+    /// completion per handler call would drop these two, and that paragraph with them.
+    /// </summary>
+    [Fact]
+    public void VeAlwaysContinuing_NmiHostFault_AlsoLosesAWakeupToTheOneCompletionPerTask()
+    {
+        var outcome = Check("nmi-host-fault", "ve", "guest.ve.can_continue=always");
+        Assert.Equal(
+            ["dos-only-if1", "fault-info-intact", "no-deadlock", "no-lost-wakeup", "no-sleep-in-atomic"],
+            outcome.Violations.Select(v => v.Violation.Property).Order(StringComparer.Ordinal));
+        Assert.True(Check("nmi-host-fault", "ve").Violations.All(v => v.Violation.Property == "fault-info-intact"));
+    }
+
     [Fact]
     public void Ve_NmiWindowOnGuestAbsentPage_Passes() => AssertPasses("nmi-window", "ve", "fault-info-intact");
 
