@@ -109,7 +109,11 @@ public static class TraceDescriber
                 }
 
                 var choice = action.Arg != 0 ? string.Create(CultureInfo.InvariantCulture, $" (choice {action.Arg - 1})") : string.Empty;
-                return $"vCPU{v} [{machine.TaskName(t)}]: {program.Name}: {op}{choice}";
+
+                // A task's own program is named after the task: name a program only when it is a handler's.
+                var taskName = machine.TaskName(t);
+                var where = program.Name == taskName ? string.Empty : program.Name + ": ";
+                return $"vCPU{v} [{taskName}]: {where}{op}{choice}";
             case ActionKind.DeliverInterrupt:
                 return $"vCPU{v}: interrupt delivered";
             case ActionKind.DeliverNmi:

@@ -66,6 +66,20 @@ public sealed class KernelPathVerdictTests
     }
 
     /// <summary>
+    /// A counterexample step names the program it runs only when that is a handler's: a task's own program is named
+    /// after the task, and "vCPU0 [a]: a: Touch" said the name twice.
+    /// </summary>
+    [Fact]
+    public void CounterexampleSteps_NameAProgramOnlyWhenItIsAHandlers()
+    {
+        var outcome = ModelCheck.Run(CheckRequest.Of("nmi-window", "kvm-pf", ["fault-info-intact"]), new CheckerOptions { Workers = 1, TimeLimit = TimeSpan.FromSeconds(60) });
+        var steps = Assert.Single(outcome.Violations).Steps;
+        Assert.Equal("vCPU0 [a]: Touch", steps[0].Text[..16]);
+        Assert.Contains(steps, s => s.Text.StartsWith("vCPU0 [a]: do_async_page_fault (5.7): ", StringComparison.Ordinal));
+        Assert.DoesNotContain(steps, s => s.Text.StartsWith("vCPU0 [a]: a: ", StringComparison.Ordinal));
+    }
+
+    /// <summary>
     /// The built-in cpu-offline model's offline path is kvm_cpu_down_prepare's: interrupts off around
     /// kvm_pv_disable_apf and apf_task_wake_all. Its page-ready interrupt can then arrive with
     /// apf_reason.enabled clear, and only the handler's test of that flag (b1d405751cd5) keeps the
