@@ -147,7 +147,7 @@ public sealed class KernelPathVerdictTests
         var outcome = ModelCheck.Run(CheckRequest.ForFile(file, protocol, [], [property]), new CheckerOptions { Workers = 1, TimeLimit = TimeSpan.FromSeconds(120) });
         Assert.Equal(Verdict.Violation, outcome.Result.Verdict);
         var steps = Assert.Single(outcome.Violations).Steps.Select(s => s.Text).ToList();
-        var deactivate = steps.FindIndex(t => t.Contains("offline: " + nameof(MicroOp.CpuDeactivate), StringComparison.Ordinal));
+        var deactivate = steps.FindIndex(t => t.Contains("[offline]: " + nameof(MicroOp.CpuDeactivate), StringComparison.Ordinal));
         Assert.InRange(deactivate, 0, steps.Count - 1);
         Assert.DoesNotContain(steps, t => t.Contains("INIT to offline vCPU0", StringComparison.Ordinal));
         var init = steps.FindIndex(t => t.Contains("INIT to offline vCPU1", StringComparison.Ordinal));
