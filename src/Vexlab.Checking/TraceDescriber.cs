@@ -99,8 +99,6 @@ public static class TraceDescriber
                     return $"vCPU{v} [{machine.TaskName(t)}]: step";
                 }
 
-                var f = machine.TopFrame(t);
-                var program = machine.ProgramOf(f.Program);
                 var next = machine.NextInstr(v);
                 var op = next.ToString();
                 if (next.Op == MicroOp.ReadCr2)
@@ -109,11 +107,7 @@ public static class TraceDescriber
                 }
 
                 var choice = action.Arg != 0 ? string.Create(CultureInfo.InvariantCulture, $" (choice {action.Arg - 1})") : string.Empty;
-
-                // A task's own program is named after the task: name a program only when it is a handler's.
-                var taskName = machine.TaskName(t);
-                var where = program.Name == taskName ? string.Empty : program.Name + ": ";
-                return $"vCPU{v} [{taskName}]: {where}{op}{choice}";
+                return $"vCPU{v} [{machine.TaskName(t)}]: {machine.ProgramPrefix(t)}{op}{choice}";
             case ActionKind.DeliverInterrupt:
                 return $"vCPU{v}: interrupt delivered";
             case ActionKind.DeliverNmi:

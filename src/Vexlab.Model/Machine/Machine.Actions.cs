@@ -340,22 +340,24 @@ public sealed partial class Machine
 
     /// <summary>
     /// The micro-op vCPU <paramref name="v"/> executes on its next step, as "task: program: op", or as
-    /// "task: op" while the task runs its own program (a workload task's program carries the task's name,
-    /// so "a: a: Touch" would say the name twice); a handler or idle loop keeps its program's name.
+    /// "task: op" while the task runs its own program (<see cref="ProgramPrefix"/>).
     /// </summary>
     public string DescribeNext(int v)
     {
-        ref var cpu = ref VcpuRef(v);
-        var t = cpu.CurrentTask;
-        ref var task = ref TaskRef(t);
+        var t = VcpuRef(v).CurrentTask;
         var name = TaskName(t);
-        if (task.Depth == 0)
-        {
-            return name;
-        }
+        return TaskRef(t).Depth == 0 ? name : $"{name}: {ProgramPrefix(t)}{NextInstr(v)}";
+    }
 
-        var program = _programs[FrameRef(t, task.Depth - 1).Program];
-        return program.Name == name ? $"{name}: {NextInstr(v)}" : $"{name}: {program.Name}: {NextInstr(v)}";
+    /// <summary>
+    /// "program: " for the program at task <paramref name="t"/>'s top frame (the task must have one) when it is a
+    /// handler's or the idle loop's, "" when it is the task's own: a workload task's program carries the task's name,
+    /// so "a: a: Touch" would say the name twice.
+    /// </summary>
+    public string ProgramPrefix(int t)
+    {
+        var program = _programs[FrameRef(t, TaskRef(t).Depth - 1).Program].Name;
+        return program == TaskName(t) ? string.Empty : program + ": ";
     }
 
     private int MaxChoices()
