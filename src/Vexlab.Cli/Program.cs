@@ -7,7 +7,7 @@ try
 {
     Console.Out.Flush();
 }
-catch (Exception e) when (e is IOException || Vexlab.Scenarios.Files.OutputFile.IsFileTooLarge(e))
+catch (Exception e) when (Vexlab.Scenarios.Files.OutputFile.IsWriteFailure(e))
 {
     // stdout full, closed or past `ulimit -f` after the last line: said by the exit code, never by a stack trace.
     code = code == ExitCodes.Done ? ExitCodes.OutputFailed : code;

@@ -193,7 +193,7 @@ public static class VexlabApp
         {
             context.Error.WriteLine(line);
         }
-        catch (Exception e) when (e is IOException || OutputFile.IsFileTooLarge(e))
+        catch (Exception e) when (OutputFile.IsWriteFailure(e))
         {
             // stderr is gone too: the exit code is all that is left to say it.
         }
@@ -211,7 +211,7 @@ public static class VexlabApp
             File.WriteAllText(log, e.ToString());
             context.Error.WriteLine($"vexlab: internal error (a bug in vexlab): {FirstLine(e.Message)}; details in {log}");
         }
-        catch (Exception failed) when (failed is IOException || OutputFile.IsFileTooLarge(failed))
+        catch (Exception failed) when (OutputFile.IsWriteFailure(failed))
         {
             context.Error.WriteLine($"vexlab: internal error (a bug in vexlab): {FirstLine(e.Message)}");
         }

@@ -61,7 +61,7 @@ internal sealed partial class SearchEngine<TKey, TScheme>
 
             File.Move(temp, path, overwrite: true);
         }
-        catch (Exception e) when (e is IOException || Scenarios.Files.OutputFile.IsFileTooLarge(e))
+        catch (Exception e) when (Scenarios.Files.OutputFile.IsWriteFailure(e))
         {
             // A full disk: say which output failed (EX_IOERR); the previous checkpoint, if any, is still whole.
             File.Delete(temp);

@@ -198,7 +198,7 @@ public sealed class OutputFile : IDisposable
         {
             _file.Dispose();
         }
-        catch (Exception e) when (e is IOException || IsFileTooLarge(e))
+        catch (Exception e) when (IsWriteFailure(e))
         {
             // A full disk fails the last flush too; the temp file is removed below either way.
         }
@@ -257,6 +257,9 @@ public sealed class OutputFile : IDisposable
     /// ArgumentOutOfRangeException on "value" from the write, not as an IOException: it is an output failure all the same.
     /// </summary>
     public static bool IsFileTooLarge(Exception e) => e is ArgumentOutOfRangeException { ParamName: "value" };
+
+    /// <summary>A write that failed: an I/O error, or EFBIG (<see cref="IsFileTooLarge"/>).</summary>
+    public static bool IsWriteFailure(Exception e) => e is IOException || IsFileTooLarge(e);
 
     /// <summary>strerror(EFBIG), the words an <see cref="IsFileTooLarge"/> failure is reported in.</summary>
     private const string FileTooLarge = "File too large";
