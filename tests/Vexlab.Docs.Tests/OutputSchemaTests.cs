@@ -40,6 +40,8 @@ public sealed class OutputSchemaTests : IDisposable
         ("run", ["run", "--builtin", "postcopy", "--protocol", "sync", "--duration", "1us", "--json"]),
         ("compare", ["compare", "--builtin", "postcopy", "--protocols", "sync,ve", "--duration", "1us", "--seeds", "2", "--json"]),
         ("validate", ["validate", "--builtin", "postcopy", "--json"]),
+        ("validate", ["validate", Path.Combine(Root, "docs", "examples", "sweep-example.yaml"), "--json"]),
+        ("validate", ["validate", Path.Combine(Root, "docs", "examples", "two-faults.yaml"), "--json"]),
         ("scenarios-list", ["scenarios", "list", "--json"]),
         ("scenarios-show", ["scenarios", "show", "postcopy", "--json"]),
         ("bench", ["bench", "--duration", "20ms", "--json"]),

@@ -18,13 +18,13 @@ using Vexlab.Simulation.Tracing;
 
 namespace Vexlab.Cli.Commands;
 
-/// <summary><c>vexlab run</c>, <c>compare</c>, <c>validate</c>, <c>scenarios</c> and <c>bench</c>: the timed simulator.</summary>
+/// <summary><c>vexlab run</c>, <c>compare</c>, <c>scenarios</c> and <c>bench</c>: the timed simulator (and <c>validate</c>, listed among them).</summary>
 public static class SimulateCommands
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     public static IEnumerable<Command> Create(CliContext context) =>
-        [Run(context), Compare(context), Validate(context), ScenariosCommand(context), Bench(context)];
+        [Run(context), Compare(context), ValidateCommand.Create(context), ScenariosCommand(context), Bench(context)];
 
     private static Command Run(CliContext context)
     {
@@ -381,37 +381,6 @@ public static class SimulateCommands
             }
 
             return !stopped ? ExitCodes.Done : interrupt.Signalled ? interrupt.ExitCode : ExitCodes.Limit;
-        });
-        return command;
-    }
-
-    private static Command Validate(CliContext context)
-    {
-        var options = new SimulationOptions();
-        var json = JsonTarget.CreateOption();
-        var command = new Command("validate", "Check a scenario file (for every protocol) without running it");
-        options.AddTo(command);
-        command.Options.Add(json);
-        command.SetAction(parse =>
-        {
-            var target = JsonTarget.From(parse, json);
-            DistinctFiles.Require([("scenario FILE", parse.GetValue(options.File))], [("--json", target.Path)]);
-            var (doc, arg) = options.Load(parse);
-            var sets = options.Overrides(parse);
-            var protocols = new JsonArray();
-            foreach (var p in ProtocolCatalog.Names)
-            {
-                var prepared = ScenarioRunner.Prepare(doc, arg, new ProtocolEntry(p, p, []), sets, ProtocolCatalog.Names);
-                protocols.Add(new JsonObject { ["protocol"] = p, ["scenario_hash"] = prepared.Settings.ComputeHash(), ["replay"] = prepared.Replay });
-            }
-
-            context.HumanWriter(target).WriteLine($"{doc.File}: ok");
-            var result = ResultDocument.Create();
-            result["file"] = doc.File;
-            result["ok"] = true;
-            result["protocols"] = protocols;
-            ResultDocument.Write(context, target, result);
-            return ExitCodes.Done;
         });
         return command;
     }

@@ -19,18 +19,21 @@ namespace Vexlab.Cli.Infrastructure;
 internal static class OtherFileKind
 {
     private static readonly Kind s_scenario = new(
+        InputFileKind.Scenario,
         "simulator scenario",
         "a scenario's",
         [.. ScenarioSchema.Instance.Keys.Select(k => k.Key).Concat(ScenarioSchema.Instance.Lists.Select(l => l.Key)).Select(Top)],
         file => $"run it with vexlab run {file} --protocol P, or vexlab compare {file}");
 
     private static readonly Kind s_model = new(
+        InputFileKind.Model,
         "checker model file",
         "a model file's",
         [.. ModelFile.TopLevelKeys],
         file => $"check it with vexlab check {file} --protocol P");
 
     private static readonly Kind s_sweep = new(
+        InputFileKind.Sweep,
         "sweep file",
         "a sweep file's",
         [.. SweepFile.TopLevelKeys],
@@ -71,17 +74,28 @@ internal static class OtherFileKind
     }
 
     /// <summary>
-    /// Throws when the file is plainly one of <paramref name="others"/>: where two could be (a model file given to
-    /// <c>sweep run</c> has <c>tasks</c>, which scenarios have too), the one that has more of the file's keys.
+    /// What a file given to <c>validate</c> is: a checker model file or a sweep file when it is plainly one by the rule
+    /// above, otherwise a simulator scenario (a file that does not load is left to the scenario's loader to name its fault).
     /// </summary>
+    public static InputFileKind Classify(string path)
+    {
+        ScenarioDocument document;
+        try
+        {
+            document = ScenarioDocument.Load(path, s_scenario.Name);
+        }
+        catch (InputException)
+        {
+            return InputFileKind.Scenario;
+        }
+
+        return Plainly(document.Root, s_scenario, [s_model, s_sweep]) is ({ } kind, _) ? kind.Of : InputFileKind.Scenario;
+    }
+
+    /// <summary>Throws when the file is plainly one of <paramref name="others"/> (see <see cref="Plainly"/>).</summary>
     private static void Refuse(MappingNode root, string path, Kind expected, Kind[] others)
     {
-        var plainly = others
-            .Select(other => (Other: other, Key: FirstKeyOfOther(root, own: expected.Keys, other: other.Keys)))
-            .Where(c => c.Key is not null)
-            .OrderByDescending(c => root.Entries.Count(e => c.Other.Keys.Contains(Top(e.Key.Value))))
-            .FirstOrDefault();
-        if (plainly is ({ } kind, { } key))
+        if (Plainly(root, expected, others) is ({ } kind, { } key))
         {
             var file = ScenarioRunner.FileArgument(path);
             throw InputException.At(
@@ -89,6 +103,18 @@ internal static class OtherFileKind
                 $"this is a {kind.Name} (its top-level keys are {kind.Owner}: {OtherKeys(root, expected.Keys, kind.Keys)}), not a {expected.Name}; {kind.Use(file)}");
         }
     }
+
+    /// <summary>
+    /// The one of <paramref name="others"/> the file plainly is, and its first key of that kind: where two could be (a
+    /// model file given to <c>sweep run</c> has <c>tasks</c>, which scenarios have too), the one that has more of the
+    /// file's keys.
+    /// </summary>
+    private static (Kind? Kind, ScalarNode? Key) Plainly(MappingNode root, Kind expected, Kind[] others) => others
+        .Select(other => (Other: other, Key: FirstKeyOfOther(root, own: expected.Keys, other: other.Keys)))
+        .Where(c => c.Key is not null)
+        .OrderByDescending(c => root.Entries.Count(e => c.Other.Keys.Contains(Top(e.Key.Value))))
+        .Select(c => ((Kind?)c.Other, c.Key))
+        .FirstOrDefault();
 
     /// <summary>The first top-level key only <paramref name="other"/> has, when no key is one only <paramref name="own"/> has.</summary>
     private static ScalarNode? FirstKeyOfOther(MappingNode root, HashSet<string> own, HashSet<string> other)
@@ -124,9 +150,10 @@ internal static class OtherFileKind
     }
 
     /// <summary>A kind of input file: its name in messages, its top-level keys, and the command that takes it.</summary>
+    /// <param name="Of">Which kind it is.</param>
     /// <param name="Name">"sweep file".</param>
     /// <param name="Owner">"a sweep file's": whose keys the file's are.</param>
     /// <param name="Keys">The first segment of every top-level key and list (<c>guest</c> of <c>guest.vcpus</c>).</param>
     /// <param name="Use">The command that takes such a file, given the file as the command line writes it.</param>
-    private sealed record Kind(string Name, string Owner, HashSet<string> Keys, Func<string, string> Use);
+    private sealed record Kind(InputFileKind Of, string Name, string Owner, HashSet<string> Keys, Func<string, string> Use);
 }
