@@ -26,7 +26,9 @@ public sealed class ReplayLineQuotingTests : IDisposable
         var replay = Assert.Single(lines);
         Assert.DoesNotContain('\u001b', replay);
         var command = replay[(replay.IndexOf("replay: ", StringComparison.Ordinal) + "replay: ".Length)..];
-        Assert.Equal(["run", path, "--protocol", "sync", "--seed", "1", "--duration", "1ms"], Words(command["vexlab ".Length..]));
+        var words = Words(command["vexlab ".Length..]);
+        Assert.Equal(["run", path, "--protocol", "sync", "--seed", "1", "--duration", "1ms", "--scenario-hash"], words[..^1]);
+        Assert.Matches("^[0-9a-f]{12}$", words[^1]);
     }
 
     [Fact]

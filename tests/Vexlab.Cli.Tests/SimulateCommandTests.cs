@@ -61,7 +61,9 @@ public sealed class SimulateCommandTests : IDisposable
         var result = CliRunner.Run("run", path, "--protocol", "sync", "--json");
         Assert.Equal(0, result.ExitCode);
         var word = string.Format(System.Globalization.CultureInfo.InvariantCulture, shown, path.Replace("'", "'\\''", StringComparison.Ordinal));
-        Assert.Equal("vexlab run " + word + " --protocol sync --seed 1 --duration 20ms", JsonNode.Parse(result.Stdout)!["replay"]!.GetValue<string>());
+        var json = JsonNode.Parse(result.Stdout)!;
+        var hash = json["scenario_hash"]!.GetValue<string>()[..12];
+        Assert.Equal("vexlab run " + word + " --protocol sync --seed 1 --duration 20ms --scenario-hash " + hash, json["replay"]!.GetValue<string>());
     }
 
     [Fact]

@@ -39,6 +39,7 @@ public static class SimulateCommands
         var timeline = new Option<string?>("--timeline") { Description = "Write per-interval counters (work per task, faults started and completed, vCPU state, device queue depth) to FILE: .csv or .parquet", HelpName = "FILE" };
         var interval = new Option<string>("--timeline-interval") { Description = "Interval of --timeline rows, a duration such as 1ms or 250us; at most 100,000 rows (the duration over the interval)", DefaultValueFactory = _ => "1ms", HelpName = "DURATION" };
         var wide = TerminalWidth.CreateOption();
+        var scenarioHash = new Option<string?>("--scenario-hash") { Description = "Run only a scenario that resolves to this hash (its first 8 to 32 hex digits); a scenario file's replay line carries it, so a file edited since the line was written is refused, not run", HelpName = "HASH" };
         var command = new Command("run", "Run one scenario under one protocol in the timed simulator");
         options.AddTo(command);
         command.Options.Add(protocol);
@@ -50,6 +51,7 @@ public static class SimulateCommands
         command.Options.Add(format);
         command.Options.Add(timeline);
         command.Options.Add(interval);
+        command.Options.Add(scenarioHash);
         var timeLimit = WallClockLimit.CreateOption();
         command.Options.Add(timeLimit);
         command.SetAction(parse =>
@@ -90,6 +92,11 @@ public static class SimulateCommands
             // ve[duration=1ms] with --duration 5ms ran 1 ms, where the options were given to say otherwise.
             RefuseSeedAndDuration([entry], "seed: the run's seed is --seed N", "duration: the run's duration is --duration T");
             var prepared = ScenarioRunner.Prepare(doc, arg, entry, options.Overrides(parse), [entry.Protocol]);
+            if (parse.GetValue(scenarioHash) is { } expectedHash)
+            {
+                RequireScenarioHash(expectedHash, prepared.Settings.ComputeHash(), doc.File);
+            }
+
             WriteNotes(context, [prepared]);
             if (timelinePath is not null)
             {
@@ -245,6 +252,25 @@ public static class SimulateCommands
             ["total_ns"] = total,
             ["events"] = list,
         };
+    }
+
+    /// <summary>
+    /// Refuses a run whose scenario does not resolve to the hash a replay line was written with: the file changed since
+    /// (or the command line did), and the line would print another scenario's numbers as the row's or column's.
+    /// </summary>
+    private static void RequireScenarioHash(string expected, string actual, string file)
+    {
+        if (expected.Length is < 8 or > 32 || !expected.All(char.IsAsciiHexDigitLower))
+        {
+            throw InputException.At(null, 0, 0, "--scenario-hash", $"expected 8 to 32 lowercase hex digits, got '{expected}'");
+        }
+
+        if (!actual.StartsWith(expected, StringComparison.Ordinal))
+        {
+            throw InputException.At(
+                file, 0, 0, "--scenario-hash",
+                $"the scenario resolves to {actual[..Math.Max(ScenarioRunner.ReplayHashDigits, expected.Length)]}, not {expected}: the file or the command line changed since this line was written; drop --scenario-hash to run the scenario as it is now");
+        }
     }
 
     private static Command Compare(CliContext context)

@@ -85,8 +85,19 @@ public static class ScenarioRunner
             }
         }
 
+        // A file's text may change after the line is written; the line then names another scenario. The hash it
+        // carries makes run refuse that one (exit 2) instead of printing other numbers under the same command.
+        // A built-in is the text of the vexlab that runs it, as its version in the JSON says.
+        if (!scenarioArg.StartsWith("--builtin ", StringComparison.Ordinal))
+        {
+            replay.Append(" --scenario-hash ").Append(settings.ComputeHash()[..ReplayHashDigits]);
+        }
+
         return new PreparedRun(name, entry.Protocol, entry.Label, settings, setup, replay.ToString(), notes);
     }
+
+    /// <summary>Hex digits of the scenario hash a replay line carries (48 bits: an edit that keeps them is one in 2^48).</summary>
+    public const int ReplayHashDigits = 12;
 
     public static SimulationResult Run(PreparedRun run, ITraceSink? trace = null, Action<long>? progress = null, CancellationToken stop = default)
     {
