@@ -16,7 +16,7 @@ public class CostModelTests
         Assert.Equal(300, c.VeDelivery);
         Assert.Equal(1_000, c.GuestPfMinor);
         Assert.Equal(1_500, c.ContextSwitch);
-        Assert.Equal(2_300, c.ApfNotPresentGuest);
+        Assert.Equal(750, c.ApfNotPresentGuest);
         Assert.Equal(1_500, c.ApfReadyIrq);
         Assert.Equal(1_000, c.AckMsrExit);
         Assert.Equal(1_500, c.InterruptInject);
@@ -49,7 +49,7 @@ public class CostModelTests
         var up = CostModel.Default.Scale(1.3);
         Assert.Equal(650, up.VmExitEntry);
         Assert.Equal(26, up.MicroOp);
-        Assert.Equal(2_990, up.ApfNotPresentGuest);
+        Assert.Equal(975, up.ApfNotPresentGuest);
         var down = CostModel.Default.Scale(0.7);
         Assert.Equal(350, down.VmExitEntry);
         Assert.Equal(14, down.MicroOp);
