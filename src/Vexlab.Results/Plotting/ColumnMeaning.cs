@@ -27,6 +27,15 @@ public sealed record ColumnMeaning(string Column, string Label, Quantity Quantit
     /// <summary>True for a latency: those span decades, so their axis is logarithmic unless told otherwise.</summary>
     public bool IsLatency => Column.Contains("latency", StringComparison.OrdinalIgnoreCase) && Quantity == Quantity.Time;
 
+    /// <summary>
+    /// True for a count that a run's JSON lists only when it is not zero (its <c>exits</c>, <c>injected</c>,
+    /// <c>signals</c> and <c>host.async</c> maps: ResultJson.Counts), so that the store's NULL is that run's 0; a NULL
+    /// elsewhere is a value the run has not (a latency without faults, a column from before it was written).
+    /// </summary>
+    public bool AbsentIsZero => ZeroOmittingPrefixes.Any(p => Column.StartsWith(p, StringComparison.Ordinal));
+
+    private static readonly string[] ZeroOmittingPrefixes = ["exits_", "injected_", "signals_", "host_async_"];
+
     /// <summary>Reads a column name, with the sweep's axes (name, unit) for axis columns.</summary>
     public static ColumnMeaning Of(string column, IReadOnlyList<(string Name, string Unit)> axes)
     {

@@ -202,7 +202,9 @@ public static class ResultPlots
         ResultColumns.RequireNumeric(path, columns, y, "--y");
         ResultColumns.Require(path, columns.Names, by, "--by");
         var meaning = ColumnMeaning.Of(y, []);
-        var yExpr = $"CAST({SweepStore.Quote(y)} AS DOUBLE)";
+        var xValue = Value(x);
+        var yValue = Value(y);
+        var yExpr = $"CAST({yValue} AS DOUBLE)";
         if (meaning.Quantity == Quantity.WorkRate)
         {
             // Work per simulated second: runs of different durations compare.
@@ -210,8 +212,8 @@ public static class ResultPlots
         }
 
         var filter = where is null ? string.Empty : $" AND ({where})";
-        var query = $"SELECT CAST({SweepStore.Quote(x)} AS DOUBLE), {yExpr}, CAST({SweepStore.Quote(by)} AS VARCHAR) " +
-                    $"FROM {SweepStore.ResultsTable} WHERE {SweepStore.Quote(x)} IS NOT NULL AND {SweepStore.Quote(y)} IS NOT NULL{filter}";
+        var query = $"SELECT CAST({xValue} AS DOUBLE), {yExpr}, CAST({SweepStore.Quote(by)} AS VARCHAR) " +
+                    $"FROM {SweepStore.ResultsTable} WHERE {xValue} IS NOT NULL AND {yValue} IS NOT NULL{filter}";
         var result = StoreOperations.Query(path, query);
         var lines = new SortedDictionary<string, List<LinePoint>>(StringComparer.Ordinal);
         foreach (var group in result.Rows.Where(r => r[1] is not null).GroupBy(r => (string?)r[2] ?? string.Empty))
@@ -230,6 +232,11 @@ public static class ResultPlots
         }
 
         return lines;
+
+        // A run's JSON leaves out a count that is zero: its NULL is 0 in the mean, as the report reads it, not a
+        // run to leave out (which made a mean over the runs that had the event).
+        static string Value(string column) =>
+            ColumnMeaning.Of(column, []).AbsentIsZero ? $"COALESCE({SweepStore.Quote(column)}, 0)" : SweepStore.Quote(column);
     }
 
     private static Plot Lines(string path, PlotRequest request)
