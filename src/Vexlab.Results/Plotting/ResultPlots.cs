@@ -425,16 +425,8 @@ public static class ResultPlots
         return plot;
     }
 
-    /// <summary>Ticks at powers of ten for an axis whose values are log10 of the data.</summary>
-    private static void LogTicks(IAxis axis)
-    {
-        axis.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
-        {
-            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-            IntegerTicksOnly = true,
-            LabelFormatter = v => Math.Pow(10, v).ToString("G6", CultureInfo.InvariantCulture),
-        };
-    }
+    /// <summary>Labelled ticks for an axis whose values are log10 of the data, however few decades it spans.</summary>
+    private static void LogTicks(IAxis axis) => axis.TickGenerator = new LogAxisTicks();
 
     /// <summary>
     /// The legend in a panel beside the data area, so that it never hides a line or a bar: right of it, its
