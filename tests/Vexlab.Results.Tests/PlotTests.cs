@@ -283,6 +283,19 @@ public sealed class PlotTests : IDisposable
         Assert.Equal(cautioned, title.ReplaceLineEndings(" ").Contains("(means over different points)", StringComparison.Ordinal));
     }
 
+    // A run with no completed fault has an empty CDF: the refusal said "the input", where every other names the file.
+    [Fact]
+    public void A_cdf_without_faults_names_its_input()
+    {
+        var json = _dir.File("nofaults.json");
+        var run = PlotStore.Json(SweepPlan.Runs(Small()).First());
+        run["fault_latency_ns"] = new System.Text.Json.Nodes.JsonObject { ["count"] = 0, ["cdf"] = new System.Text.Json.Nodes.JsonArray() };
+        File.WriteAllText(json, run.ToJsonString());
+        var message = Fails(() => ResultPlots.Render(json, new PlotRequest { Kind = PlotKind.Cdf }, _dir.File("p.png")));
+        Assert.StartsWith(json + ": no fault-latency CDF (", message);
+        Assert.False(File.Exists(_dir.File("p.png")));
+    }
+
     [Fact]
     public void A_folder_is_named_as_a_folder()
     {

@@ -147,6 +147,12 @@ public static class ResultPlots
             notes.Add("means over different points");
         }
 
+        if (request.Kind == PlotKind.Cdf && set.Entries.All(e => e.Cdf.Count == 0))
+        {
+            // Every error names the file it is about; this one said "the input".
+            throw InputException.At(input, 0, 0, null, $"no fault-latency CDF{(request.Where is null ? string.Empty : " where " + request.Where)} (fault_latency_ns.cdf is empty: no fault completed in its runs, or an older vexlab wrote them)");
+        }
+
         var where = (notes.Count == 0 ? string.Empty : $" ({string.Join(", ", notes)})") + (request.Where is null ? string.Empty : $", {request.Where}");
         return request.Kind == PlotKind.Stacked
             ? SplitPlot(set.Entries, request.Title ?? SplitTitle(set) + where, request.Width, request.Height)
