@@ -218,7 +218,7 @@ public static class RunSummaries
         }
 
         var tasks = TaskRows(path);
-        var groups = new SortedDictionary<string, List<RunValues>>(StringComparer.Ordinal);
+        var groups = new SortedDictionary<string, List<RunValues>>(ByValueOrder.Instance);
         foreach (var row in result.Rows)
         {
             var values = new RunValues();

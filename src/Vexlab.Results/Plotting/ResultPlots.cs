@@ -218,11 +218,12 @@ public static class ResultPlots
         }
 
         var filter = where is null ? string.Empty : $" AND ({where})";
-        var query = $"SELECT CAST({xValue} AS DOUBLE), {yExpr}, CAST({SweepStore.Quote(by)} AS VARCHAR) " +
+        var query = $"SELECT CAST({xValue} AS DOUBLE), {yExpr}, {SweepStore.Quote(by)} " +
                     $"FROM {SweepStore.ResultsTable} WHERE {xValue} IS NOT NULL AND {yValue} IS NOT NULL{filter}";
         var result = StoreOperations.Query(path, query);
-        var lines = new SortedDictionary<string, List<LinePoint>>(StringComparer.Ordinal);
-        foreach (var group in result.Rows.Where(r => r[1] is not null).GroupBy(r => (string?)r[2] ?? string.Empty))
+        var lines = new SortedDictionary<string, List<LinePoint>>(ByValueOrder.Instance);
+        // Each line is named as the report names its entry (10, not DuckDB's VARCHAR of a DOUBLE, 10.0).
+        foreach (var group in result.Rows.Where(r => r[1] is not null).GroupBy(r => Convert.ToString(r[2], CultureInfo.InvariantCulture) ?? string.Empty))
         {
             var points = new List<LinePoint>();
             foreach (var atX in group.GroupBy(r => (double)r[0]!).OrderBy(g => g.Key))
