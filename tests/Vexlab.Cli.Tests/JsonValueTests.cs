@@ -28,6 +28,22 @@ public sealed class JsonValueTests : IDisposable
         Assert.Equal("name: mine\n", File.ReadAllText(scenario));
     }
 
+    // Written to as a file, /dev/stdout got the document after the table and the "wrote" line: stdout held more than
+    // the one document, and a pipe into a JSON reader failed.
+    [Theory]
+    [InlineData("/dev/stdout")]
+    [InlineData("/dev/fd/1")]
+    [InlineData("/proc/self/fd/1")]
+    [InlineData("-")]
+    public void Standard_outputs_names_take_the_document_alone(string name)
+    {
+        var result = CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "ve", "--duration", "1ms", "--json", name);
+        Assert.Equal(0, result.ExitCode);
+        var doc = System.Text.Json.Nodes.JsonNode.Parse(result.Stdout)!;
+        Assert.Equal("ve", (string?)doc["protocol"]);
+        Assert.Contains("postcopy: 1.0 ms simulated, seed 1", result.Stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("KEY", "explain", "keys", "--json", "{0}")]
     [InlineData("SECOND", "explain", "double-fault", "--json", "{0}", "13")]

@@ -27,8 +27,10 @@ public readonly record struct JsonTarget(bool Enabled, string? Path)
             return None;
         }
 
+        // The names of standard output are standard output: written to as a file, the document shared it with the
+        // table and the replay lines, and stdout no longer held one document.
         var value = parse.GetValue(option);
-        if (value is null or "-")
+        if (value is null or "-" or "/dev/stdout" or "/dev/fd/1" or "/proc/self/fd/1")
         {
             return new JsonTarget(true, null);
         }
