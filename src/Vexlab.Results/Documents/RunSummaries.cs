@@ -422,7 +422,7 @@ public static class RunSummaries
             ErrorReturns = Mean("guest_error_returns"),
             Outcome = outcomes.Count == 1 ? outcomes[0] : string.Join("/", outcomes),
             ExitStats = first.ExitStats,
-            Replays = runs.Select(r => r.Text("replay")).OfType<string>().Distinct(StringComparer.Ordinal).ToList(),
+            Replays = runs.Select(r => r.Text("replay")).OfType<string>().Distinct(StringComparer.Ordinal).Order(ReplayOrder.Instance).ToList(),
         };
     }
 
