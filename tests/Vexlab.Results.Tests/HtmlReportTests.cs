@@ -30,6 +30,23 @@ public sealed class HtmlReportTests : IDisposable
         Assert.Contains("vexlab run --builtin postcopy --protocol sync --seed 3", html, StringComparison.Ordinal);
     }
 
+    // Grouped by an axis, the entries' names are its values: "1 gets the most work done ..., 5.4x what 10000 does" and
+    // "p99 ranges from 40.0 us (1) to ..." named no column; the findings now say latency=1.
+    [Fact]
+    public void Findings_of_entries_grouped_by_a_column_name_the_column()
+    {
+        var db = PlotStore.Create(_dir);
+        var set = RunSummaries.Load(db, "latency", null);
+        Assert.Equal("latency", set.By);
+        var page = HtmlReport.Build(set, "0.0.0");
+        Assert.Contains("Fault latency p99 ranges from 40.0 us (latency=1) to 40,000.0 us (latency=1000) (means over each entry's runs with faults).", page.Findings);
+        Assert.Contains(page.Findings, f => f.StartsWith("latency=10: ", StringComparison.Ordinal));
+        Assert.DoesNotContain(page.Findings, f => System.Text.RegularExpressions.Regex.IsMatch(f, @"^\d"));
+
+        var byVariant = HtmlReport.Build(RunSummaries.Load(db, "variant", null), "0.0.0");
+        Assert.DoesNotContain(byVariant.Findings, f => f.Contains("variant=", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Findings_FollowTheNumbers()
     {

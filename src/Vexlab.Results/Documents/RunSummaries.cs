@@ -20,6 +20,9 @@ public sealed record ResultSet(string Path, ResultSource Source, IReadOnlyList<R
     /// <summary>The store's sweep name, or the scenario of a JSON file.</summary>
     public string Name { get; init; } = string.Empty;
 
+    /// <summary>The column the entries are grouped by (a store's <c>--by</c>): each entry's <see cref="RunSummary.Variant"/> is its value.</summary>
+    public string By { get; init; } = "variant";
+
     /// <summary>The sweep's axes (name and unit) for a store; empty for a JSON file.</summary>
     public IReadOnlyList<(string Name, string Unit)> Axes { get; init; } = [];
 
@@ -260,6 +263,7 @@ public static class RunSummaries
         {
             Name = name.Count > 0 ? (string?)name[0][0] ?? Path.GetFileName(path) : Path.GetFileName(path),
             Axes = axes,
+            By = by,
             Caution = unfinished is null ? unmatched : unmatched is null ? unfinished : unfinished + "; " + unmatched,
             Unfinished = unfinished,
         };

@@ -41,8 +41,10 @@ public static partial class HtmlReport
         ArgumentNullException.ThrowIfNull(set);
         var entries = set.Entries;
         var sections = new List<string> { "findings", "comparison", "split" };
-        // A caution about what the means are over comes before any finding drawn from them.
-        IReadOnlyList<string> findings = set.Caution is { } caution ? ["Caution: " + caution + ".", .. Findings.For(entries)] : Findings.For(entries);
+        // A caution about what the means are over comes before any finding drawn from them. Grouped by another column
+        // (--by latency), an entry is named with it: "latency=1 gets the most work done", not "1 gets".
+        IReadOnlyList<RunSummary> named = set.By == "variant" ? entries : [.. entries.Select(e => e with { Variant = set.By + "=" + e.Variant })];
+        IReadOnlyList<string> findings = set.Caution is { } caution ? ["Caution: " + caution + ".", .. Findings.For(named)] : Findings.For(named);
         var html = new StringBuilder();
         var title = $"vexlab report: {set.Name}";
         html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
