@@ -94,7 +94,7 @@ public static class SimulateCommands
             var prepared = ScenarioRunner.Prepare(doc, arg, entry, options.Overrides(parse), [entry.Protocol]);
             if (parse.GetValue(scenarioHash) is { } expectedHash)
             {
-                RequireScenarioHash(expectedHash, prepared.Settings.ComputeHash(), doc.File);
+                RequireScenarioHash(expectedHash, prepared.ScenarioHash, doc.File);
             }
 
             WriteNotes(context, [prepared]);

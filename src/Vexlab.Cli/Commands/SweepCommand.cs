@@ -78,8 +78,7 @@ public static class SweepCommand
             // a sweep refused here leaves no store, so the corrected sweep runs without --force.
             // The base scenario on its own first: a fault of the file itself (YAML, a file of another kind) is no
             // point's, and checked per run it was said to be at the sweep's first point.
-            SimulatorSweepRunner.Load(definition.Scenario);
-            SweepExecutor.Validate(definition, context.SweepCheck(note => context.Error.WriteLine("vexlab: note: " + note)));
+            CheckInput(context, definition);
             Vexlab.Scenarios.Files.OutputFile.Check(path, "result store");
             using var store = SweepStore.Open(path);
             using var interrupt = new Interruption();
@@ -317,7 +316,20 @@ public static class SweepCommand
         }
     }
 
-    /// <summary>"1 job", "2 jobs": a count with its noun, singular for one (--jobs 1 printed "1 jobs").</summary>
-    internal static string Counted(long count, string noun) =>
-        string.Create(CultureInfo.InvariantCulture, $"{count:N0} {noun}{(count == 1 ? string.Empty : "s")}");
+    /// <summary>
+    /// Checks a sweep's whole input, as <c>sweep run</c> does before it opens the store and <c>validate</c> does
+    /// alone: the base scenario on its own, then every point under every protocol entry (notes to stderr).
+    /// </summary>
+    internal static void CheckInput(CliContext context, SweepDefinition definition)
+    {
+        SimulatorSweepRunner.Load(definition.Scenario);
+        SweepExecutor.Validate(definition, context.SweepCheck(note => context.Error.WriteLine("vexlab: note: " + note)));
+    }
+
+    /// <summary>
+    /// "1 job", "2 jobs": a count with its noun, singular for one (--jobs 1 printed "1 jobs"); <paramref name="plural"/>
+    /// where the plural is not the noun and an s ("protocol entries").
+    /// </summary>
+    internal static string Counted(long count, string noun, string? plural = null) =>
+        string.Create(CultureInfo.InvariantCulture, $"{count:N0} {(count == 1 ? noun : plural ?? noun + "s")}");
 }

@@ -60,7 +60,7 @@ internal static class ValidateCommand
         foreach (var p in ProtocolCatalog.Names)
         {
             var prepared = ScenarioRunner.Prepare(doc, arg, new ProtocolEntry(p, p, []), sets, ProtocolCatalog.Names);
-            protocols.Add(new JsonObject { ["protocol"] = p, ["scenario_hash"] = prepared.Settings.ComputeHash(), ["replay"] = prepared.Replay });
+            protocols.Add(new JsonObject { ["protocol"] = p, ["scenario_hash"] = prepared.ScenarioHash, ["replay"] = prepared.Replay });
         }
 
         result["file"] = doc.File;
@@ -80,8 +80,7 @@ internal static class ValidateCommand
         }
 
         var definition = SweepCommand.LoadSweep(file, null).WithSets(options.Overrides(parse));
-        SimulatorSweepRunner.Load(definition.Scenario);
-        SweepExecutor.Validate(definition, context.SweepCheck(note => context.Error.WriteLine("vexlab: note: " + note)));
+        SweepCommand.CheckInput(context, definition);
         result["sweep"] = definition.Name;
         result["sweep_hash"] = definition.ComputeHash();
         result["points"] = definition.PointCount;
@@ -94,7 +93,7 @@ internal static class ValidateCommand
 
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"{file}: ok (sweep {definition.Name}: {Counted(definition.PointCount, "point")} x {Counted(definition.Protocols.Count, "protocol entry", "protocol entries")} x {Counted(definition.Seeds.Count, "seed")} = {Counted(definition.RunCount, "run")})");
+            $"{file}: ok (sweep {definition.Name}: {SweepCommand.Counted(definition.PointCount, "point")} x {SweepCommand.Counted(definition.Protocols.Count, "protocol entry", "protocol entries")} x {SweepCommand.Counted(definition.Seeds.Count, "seed")} = {SweepCommand.Counted(definition.RunCount, "run")})");
     }
 
     /// <summary>A checker model file, built under every protocol as <c>check FILE --protocol P</c> builds it.</summary>
@@ -117,7 +116,4 @@ internal static class ValidateCommand
         result["protocols"] = new JsonArray([.. ModelCheck.Protocols.Select(p => (JsonNode)new JsonObject { ["protocol"] = p })]);
         return $"{file}: ok (checker model {model.Model.Name}, under every protocol)";
     }
-
-    private static string Counted(long n, string one, string? many = null)
-        => string.Create(CultureInfo.InvariantCulture, $"{n:N0} {(n == 1 ? one : many ?? one + "s")}");
 }

@@ -14,7 +14,7 @@ public static class ResultJson
         ArgumentNullException.ThrowIfNull(r);
         var doc = into ?? [];
         doc["scenario"] = run.Scenario;
-        doc["scenario_hash"] = run.Settings.ComputeHash();
+        doc["scenario_hash"] = run.ScenarioHash;
         doc["protocol"] = run.Protocol;
         doc["variant"] = run.Variant;
         doc["seed"] = run.Setup.Seed;

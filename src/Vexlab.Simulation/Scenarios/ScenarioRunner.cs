@@ -9,9 +9,10 @@ namespace Vexlab.Simulation.Scenarios;
 /// <summary>
 /// One configured run: scenario settings resolved for one protocol entry. Notes are what the command should tell
 /// the user about how it read the scenario (a file's knob none of the command's protocols reads), one line each,
-/// without the <c>vexlab: note: </c> prefix.
+/// without the <c>vexlab: note: </c> prefix. <see cref="ScenarioHash"/> is the settings' hash, taken once: the JSON's
+/// <c>scenario_hash</c> and the replay line's <c>--scenario-hash</c> are both of it.
 /// </summary>
-public sealed record PreparedRun(string Scenario, string Protocol, string Variant, ResolvedSettings Settings, SimulationSetup Setup, string Replay, IReadOnlyList<string> Notes);
+public sealed record PreparedRun(string Scenario, string Protocol, string Variant, ResolvedSettings Settings, string ScenarioHash, SimulationSetup Setup, string Replay, IReadOnlyList<string> Notes);
 
 /// <summary>Resolves a scenario with overrides for protocol entries and runs it.</summary>
 public static class ScenarioRunner
@@ -70,6 +71,7 @@ public static class ScenarioRunner
 
         var setup = ScenarioBuilder.Build(settings, entry.Protocol, entry.Label, costs);
         var name = settings.GetString("name");
+        var hash = settings.ComputeHash();
         var replay = new System.Text.StringBuilder("vexlab run ").Append(scenarioArg)
             .Append(" --protocol ").Append(Quote(entry.Label))
             .Append(" --seed ").Append(settings["seed"].Text)
@@ -90,10 +92,10 @@ public static class ScenarioRunner
         // A built-in is the text of the vexlab that runs it, as its version in the JSON says.
         if (!scenarioArg.StartsWith("--builtin ", StringComparison.Ordinal))
         {
-            replay.Append(" --scenario-hash ").Append(settings.ComputeHash()[..ReplayHashDigits]);
+            replay.Append(" --scenario-hash ").Append(hash[..ReplayHashDigits]);
         }
 
-        return new PreparedRun(name, entry.Protocol, entry.Label, settings, setup, replay.ToString(), notes);
+        return new PreparedRun(name, entry.Protocol, entry.Label, settings, hash, setup, replay.ToString(), notes);
     }
 
     /// <summary>Hex digits of the scenario hash a replay line carries (48 bits: an edit that keeps them is one in 2^48).</summary>
