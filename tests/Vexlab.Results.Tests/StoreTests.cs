@@ -186,6 +186,34 @@ public sealed class StoreTests
     }
 
     [Fact]
+    public void ShardWithoutRuns_HasTheAxisColumnsOfEveryOtherStore()
+    {
+        // A shard of a sweep with fewer runs than shards may get none; its store's columns once lacked the axes, so
+        // its CSV export had no latency or tasks column where every other shard's had them.
+        using var dir = new TempDir();
+        var sweep = Small();
+        var empty = Enumerable.Range(1, 100).Select(i => new Shard(i, 100)).First(s => !SweepPlan.Runs(sweep, s).Any());
+        var none = dir.File("none.duckdb");
+        Assert.Equal(0, Run(sweep, none, empty).Runs);
+        var whole = dir.File("whole.duckdb");
+        Run(sweep, whole);
+        foreach (var table in new[] { "results", "tasks" })
+        {
+            var identity = Columns(whole, table).Where(c => c.Name is "run_key" or "latency" or "tasks" or "protocol" or "variant" or "seed" or "task").ToList();
+            Assert.Equal(identity, Columns(none, table).Where(c => identity.Contains(c)).ToList());
+            Assert.Contains(identity, c => c.Name == "latency");
+            Assert.Contains(identity, c => c.Name == "tasks");
+        }
+
+        StoreOperations.Export(none, "results", "csv", dir.File("none.csv"));
+        Assert.StartsWith("run_key,latency,tasks,protocol,variant,seed,", File.ReadAllLines(dir.File("none.csv"))[0]);
+    }
+
+    private static List<(string Name, string Type)> Columns(string db, string table) =>
+        [.. StoreOperations.Query(db, $"SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '{table}' ORDER BY ordinal_position")
+            .Rows.Select(r => ((string)r[0]!, (string)r[1]!))];
+
+    [Fact]
     public void Merge_RefusesShardsOfDifferentSweeps()
     {
         using var dir = new TempDir();

@@ -322,18 +322,52 @@ public sealed class SweepStore : IDisposable
         return keys;
     }
 
+    /// <summary>
+    /// Gives <c>results</c> and <c>tasks</c> a column for every axis of <paramref name="runs"/> (the whole sweep's, every
+    /// shard's), typed to hold all of its values, before any run is written: a shard that gets no run, or whose runs all
+    /// fail, still has the axis columns, so its export and a query of them read as every other shard's. Columns only a
+    /// run's JSON names still come with the first run that has them.
+    /// </summary>
+    public void DeclareAxisColumns(IEnumerable<SweepRun> runs)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        InTransaction(() =>
+        {
+            foreach (var run in runs)
+            {
+                foreach (var (name, value) in run.AxisColumns)
+                {
+                    EnsureColumn(ResultsTable, name, value);
+                    EnsureColumn(TasksTable, name, value);
+                }
+            }
+        });
+    }
+
     /// <summary>Writes one run (its result row and task rows) in one transaction.</summary>
     public void Write(RunRow row)
     {
-        using var transaction = _connection.BeginTransaction();
-        try
+        ArgumentNullException.ThrowIfNull(row);
+        InTransaction(() =>
         {
             Insert(ResultsTable, row.Result);
             foreach (var task in row.Tasks)
             {
                 Insert(TasksTable, task);
             }
+        });
+    }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> in one transaction, puts the tables back in their fixed column order if it added a
+    /// column, and commits; on a failure rolls back (with the column types it changed) and says a refused write as one.
+    /// </summary>
+    private void InTransaction(Action body)
+    {
+        using var transaction = _connection.BeginTransaction();
+        try
+        {
+            body();
             if (_columnAdded)
             {
                 Reorder(ResultsTable);
