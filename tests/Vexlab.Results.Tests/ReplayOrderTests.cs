@@ -20,11 +20,26 @@ public sealed class ReplayOrderTests : IDisposable
     [InlineData("a 007", "a 8")]
     [InlineData("a 07", "a 7")]
     [InlineData("ve --seed 1", "ve[x] --seed 1")]
+    [InlineData("x=0.25", "x=0.5")]
+    [InlineData("host.latency=1.25us", "host.latency=1.5us")]
+    [InlineData("x=0.05", "x=0.5")]
+    [InlineData("x=2.75us", "x=10.25us")]
+    [InlineData("x=1.5us --seed 2", "x=1.50us --seed 10")]
     public void Numbers_in_the_text_compare_by_value(string before, string after)
     {
         Assert.True(ReplayOrder.Instance.Compare(before, after) < 0);
         Assert.True(ReplayOrder.Instance.Compare(after, before) > 0);
         Assert.Equal(0, ReplayOrder.Instance.Compare(before, before));
+    }
+
+    [Fact]
+    public void Replay_lines_put_axis_values_in_the_order_of_the_reports_columns()
+    {
+        // The replay lines of a report and its --by columns name the same values; both must go by value.
+        string[] values = ["10000", "0.5", "2.154", "0.25", "1", "1.25", "100", "0.05", "21.54", "1.5"];
+        var columns = values.Order(ByValueOrder.Instance).ToList();
+        var lines = values.Select(v => $"vexlab run s.yaml --set host.latency={v}us --seed 1").Order(ReplayOrder.Instance).ToList();
+        Assert.Equal(columns.Select(v => $"vexlab run s.yaml --set host.latency={v}us --seed 1"), lines);
     }
 
     [Fact]
