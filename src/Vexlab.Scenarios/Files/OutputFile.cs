@@ -255,8 +255,15 @@ public sealed class OutputFile : IDisposable
     /// <summary>
     /// .NET reports EFBIG (a file past RLIMIT_FSIZE or the file system's largest file, 4 GiB on FAT32) as an
     /// ArgumentOutOfRangeException on "value" from the write, not as an IOException: it is an output failure all the same.
+    /// Only when the runtime's write threw it (<c>System.ConsolePal.Write</c> for standard output,
+    /// <c>System.IO.RandomAccess.WriteAtOffset</c> for a file, or its errno translation in <c>Interop</c>): every property
+    /// setter names its argument "value" too, and a bug that set one out of range was once said as a full standard
+    /// output with exit 74, where it is an internal error.
     /// </summary>
-    public static bool IsFileTooLarge(Exception e) => e is ArgumentOutOfRangeException { ParamName: "value" };
+    public static bool IsFileTooLarge(Exception e) =>
+        e is ArgumentOutOfRangeException { ParamName: "value", TargetSite.DeclaringType: { } thrower }
+        && (thrower.Assembly == typeof(object).Assembly || thrower.Assembly == typeof(Console).Assembly)
+        && thrower.FullName is "System.ConsolePal" or "System.IO.RandomAccess" or "Interop";
 
     /// <summary>A write that failed: an I/O error, or EFBIG (<see cref="IsFileTooLarge"/>).</summary>
     public static bool IsWriteFailure(Exception e) => e is IOException || IsFileTooLarge(e);
