@@ -34,14 +34,33 @@ public sealed class JsonValueTests : IDisposable
     [InlineData("/dev/stdout")]
     [InlineData("/dev/fd/1")]
     [InlineData("/proc/self/fd/1")]
+    [InlineData("/dev/./stdout")]
+    [InlineData("/proc/thread-self/fd/1")]
+    [InlineData("/proc/{pid}/fd/1")]
     [InlineData("-")]
     public void Standard_outputs_names_take_the_document_alone(string name)
     {
+        name = name.Replace("{pid}", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
         var result = CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "ve", "--duration", "1ms", "--json", name);
         Assert.Equal(0, result.ExitCode);
         var doc = System.Text.Json.Nodes.JsonNode.Parse(result.Stdout)!;
         Assert.Equal("ve", (string?)doc["protocol"]);
         Assert.Contains("postcopy: 1.0 ms simulated, seed 1", result.Stderr, StringComparison.Ordinal);
+    }
+
+    // Each output let standard output through as a device: --json - then shared it with the trace, and a JSON reader
+    // of the pipe failed on the second document.
+    [Theory]
+    [InlineData("run", "--builtin", "postcopy", "--protocol", "sync", "--duration", "1ms", "--json", "-", "--trace", "/dev/stdout")]
+    [InlineData("run", "--builtin", "postcopy", "--protocol", "sync", "--duration", "1ms", "--json", "/dev/fd/1", "--trace", "/proc/self/fd/1")]
+    [InlineData("run", "--builtin", "postcopy", "--protocol", "sync", "--duration", "1ms", "--json", "-", "--trace", "/dev/./stdout", "--trace-format", "ftrace")]
+    [InlineData("check", "--builtin", "nmi-window", "--protocol", "kvm-pf", "--json", "-", "--trace", "/dev/stdout")]
+    public void Two_outputs_on_standard_output_are_refused_before_any_work(params string[] args)
+    {
+        var result = CliRunner.Run(args);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Matches("^vexlab: --[a-z]+: \"[^\"]+\" is standard output, which --[a-z]+ [^ ]+ already writes to; give one of them a file, as standard output holds one document\n$", result.Stderr);
+        Assert.Equal(string.Empty, result.Stdout);
     }
 
     [Theory]

@@ -62,7 +62,7 @@ public static class CheckCommand
             var target = JsonTarget.From(parse, json);
             DistinctFiles.Require(
                 [("model FILE", parse.GetValue(file)), .. (parse.GetValue(swarmMerge) ?? []).Select(f => ("shard", (string?)f))],
-                [("--json", target.Path), ("--trace", parse.GetValue(trace))]);
+                [target.Output, ("--trace", parse.GetValue(trace))]);
             OutputKind.Refuse(parse, "--trace", parse.GetValue(trace), OutputKind.Counterexample);
             if (parse.GetValue(swarmMerge) is { Length: > 0 } shardFiles)
             {

@@ -36,7 +36,7 @@ public static class HtmlReportCommand
             RunSummaries.RefuseRowOptions(input, parse.GetValue(where), parse.Given(by));
 
             var target = JsonTarget.From(parse, json);
-            DistinctFiles.Require([("input FILE", input)], [("--out", path), ("--json", target.Path)]);
+            DistinctFiles.Require([("input FILE", input)], [("--out", path), target.Output]);
             if (target.Path is not null)
             {
                 OutputFile.Check(target.Path, "JSON result");

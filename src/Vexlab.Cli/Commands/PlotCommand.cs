@@ -52,7 +52,7 @@ public static class PlotCommand
             };
             var target = JsonTarget.From(parse, json);
             var path = parse.GetValue(output)!;
-            DistinctFiles.Require([("input FILE", parse.GetValue(file))], [("--out", path), ("--json", target.Path)]);
+            DistinctFiles.Require([("input FILE", parse.GetValue(file))], [("--out", path), target.Output]);
             Results.Plotting.ResultPlots.CheckOutput(path);
             OutputKind.Refuse(parse, "--out", path, OutputKind.Plot(path));
             // Once the file is there (a missing one is named first, by the plot itself); --where is the plot's to refuse.

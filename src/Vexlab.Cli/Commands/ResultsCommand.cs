@@ -34,7 +34,7 @@ public static class ResultsCommand
         command.SetAction(parse =>
         {
             var target = JsonTarget.From(parse, json);
-            DistinctFiles.Require([("store FILE", parse.GetValue(file))], [("--json", target.Path)]);
+            DistinctFiles.Require([("store FILE", parse.GetValue(file))], [target.Output]);
             if (target.Enabled && parse.Given(format) && parse.GetValue(format) != "json")
             {
                 throw new InputException($"--format {parse.GetValue(format)} and --json do not go together: --json writes the rows as JSON");
@@ -110,7 +110,7 @@ public static class ResultsCommand
             // Beside the store: only its extension changes (a folder such as ../ in the path stays as written).
             var target = parse.GetValue(output)
                 ?? Path.ChangeExtension(path, (name == SweepStore.ResultsTable ? string.Empty : "." + name) + "." + fmt);
-            DistinctFiles.Require([], [("--out", target), ("--json", jsonTarget.Path)]);
+            DistinctFiles.Require([], [("--out", target), jsonTarget.Output]);
             if (Path.GetFullPath(target) == Path.GetFullPath(path))
             {
                 throw InputException.At(null, 0, 0, "--out", "would overwrite the store itself");

@@ -116,7 +116,7 @@ public static class SimulateCommands
             }
 
             var target = JsonTarget.From(parse, json);
-            DistinctFiles.Require([("scenario FILE", parse.GetValue(options.File))], [("--json", target.Path), ("--trace", parse.GetValue(trace)), ("--timeline", timelinePath)]);
+            DistinctFiles.Require([("scenario FILE", parse.GetValue(options.File))], [target.Output, ("--trace", parse.GetValue(trace)), ("--timeline", timelinePath)]);
             ReplayLine.Write(context.Error, null, ReplayLine.Seed(prepared.Setup.Seed), prepared.Replay);
             var tracePath = parse.GetValue(trace);
             ITraceSink? sink = null;
@@ -322,7 +322,7 @@ public static class SimulateCommands
                 OutputKind.Refuse(parse, "--plot", plotOut, OutputKind.Plot(plotOut));
             }
 
-            DistinctFiles.Require([("scenario FILE", parse.GetValue(options.File))], [("--json", target.Path), ("--plot", parse.GetValue(plot))]);
+            DistinctFiles.Require([("scenario FILE", parse.GetValue(options.File))], [target.Output, ("--plot", parse.GetValue(plot))]);
 
             var first = new List<PreparedRun>();
             var firstResults = new List<SimulationResult>();

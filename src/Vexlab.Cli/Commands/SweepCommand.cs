@@ -72,7 +72,7 @@ public static class SweepCommand
             var runner = runnerFactory();
             var target = JsonTarget.From(parse, json);
             var path = parse.GetValue(db)!;
-            DistinctFiles.Require([("sweep file SWEEP", parse.GetValue(file))], [("--db", path), ("--json", target.Path)]);
+            DistinctFiles.Require([("sweep file SWEEP", parse.GetValue(file))], [("--db", path), target.Output]);
 
             // The whole input first (every point, every protocol entry), then the store's path:
             // a sweep refused here leaves no store, so the corrected sweep runs without --force.
@@ -151,8 +151,8 @@ public static class SweepCommand
         {
             OutputKind.RefuseScenarioName(parse, "OUT", parse.GetValue(output), OutputKind.Store);
             var target = JsonTarget.From(parse, json);
-            DistinctFiles.Require([.. parse.GetValue(shards)!.Select(f => ("shard", (string?)f))], [("--json", target.Path)]);
-            DistinctFiles.Require([], [("OUT", parse.GetValue(output)), ("--json", target.Path)]);
+            DistinctFiles.Require([.. parse.GetValue(shards)!.Select(f => ("shard", (string?)f))], [target.Output]);
+            DistinctFiles.Require([], [("OUT", parse.GetValue(output)), target.Output]);
             var human = context.HumanWriter(target);
             var summary = StoreOperations.Merge(parse.GetValue(output)!, parse.GetValue(shards)!, parse.GetValue(allowPartial));
             human.WriteLine(string.Create(

@@ -32,7 +32,7 @@ internal static class ValidateCommand
         {
             var target = JsonTarget.From(parse, json);
             var file = parse.GetValue(options.File);
-            DistinctFiles.Require([("FILE", file)], [("--json", target.Path)]);
+            DistinctFiles.Require([("FILE", file)], [target.Output]);
             var kind = file is not null && parse.GetValue(options.Builtin) is null ? OtherFileKind.Classify(file) : InputFileKind.Scenario;
             var result = ResultDocument.Create();
             result["file"] = file ?? "--builtin " + (parse.GetValue(options.Builtin) ?? Builtins.Default);

@@ -6,8 +6,9 @@ namespace Vexlab.Cli.Infrastructure;
 /// <summary>
 /// A command's files, refused before any work when two of them are one: an output named like another output (the
 /// second written would replace the first, and the command would still report both), or an output named like an
-/// input (a scenario, a store, a counterexample the command reads would be replaced by its own result); and an
-/// output other than --json given as "-", which would be a file of that name rather than standard output.
+/// input (a scenario, a store, a counterexample the command reads would be replaced by its own result); two outputs
+/// that are both standard output (--json - and --trace /dev/stdout); and an output other than --json given as "-",
+/// which would be a file of that name rather than standard output.
 /// </summary>
 public static class DistinctFiles
 {
@@ -26,12 +27,28 @@ public static class DistinctFiles
             }
         }
 
+        string? stdoutTaken = null;
         foreach (var (option, path) in outputs)
         {
             // "-" is standard output for --json; for any other output it would be a file named "-" in the current folder.
             if (path == "-" && option != "--json")
             {
                 throw InputException.At(null, 0, 0, option, "'-' (standard output) goes with --json only; give a file name");
+            }
+
+            // Two outputs on standard output (--json - and --trace /dev/stdout) would leave it holding two documents.
+            if (path == "-" || (path is { Length: > 0 } && Scenarios.Files.FileKinds.IsStandardOutput(path)))
+            {
+                var shown = path == "-" ? option + " -" : option + " " + ErrorText.Quote(path);
+                if (stdoutTaken is not null)
+                {
+                    throw InputException.At(
+                        null, 0, 0, option,
+                        $"{ErrorText.Quote(path)} is standard output, which {stdoutTaken} already writes to; give one of them a file, as standard output holds one document");
+                }
+
+                stdoutTaken = shown;
+                continue;
             }
 
             // Devices (/dev/null, /dev/stdout) take any number of writes.

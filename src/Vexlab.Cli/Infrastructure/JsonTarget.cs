@@ -11,6 +11,9 @@ public readonly record struct JsonTarget(bool Enabled, string? Path)
     /// <summary>True when the JSON document takes standard output.</summary>
     public bool IsStdout => Enabled && Path is null;
 
+    /// <summary>The output as <see cref="DistinctFiles.Require"/> takes it: "-" for standard output, the file, or null for none.</summary>
+    public (string Option, string? Path) Output => ("--json", IsStdout ? "-" : Path);
+
     /// <summary>The <c>--json</c> option every command with a result carries.</summary>
     public static Option<string?> CreateOption() => new("--json")
     {
@@ -30,7 +33,7 @@ public readonly record struct JsonTarget(bool Enabled, string? Path)
         // The names of standard output are standard output: written to as a file, the document shared it with the
         // table and the replay lines, and stdout no longer held one document.
         var value = parse.GetValue(option);
-        if (value is null or "-" or "/dev/stdout" or "/dev/fd/1" or "/proc/self/fd/1")
+        if (value is null or "-" || Scenarios.Files.FileKinds.IsStandardOutput(value))
         {
             return new JsonTarget(true, null);
         }

@@ -31,6 +31,13 @@ public static class FileKinds
     private const int TypeMask = 0xF000;
     private const int RegularType = 0x8000;
     private const int DirectoryType = 0x4000;
+    private const int FifoType = 0x1000;
+    private const int SocketType = 0xC000;
+    private const uint StatxIno = 0x0100;
+    private const int AtEmptyPath = 0x1000;
+    private const int InodeOffset = 32;
+    private const int DevMajorOffset = 136;
+    private const int DevMinorOffset = 140;
 
     /// <summary>
     /// True for a full path under /dev or /proc (/dev/null, /dev/stdout, /proc/self/fd/1): devices and process files
@@ -40,6 +47,52 @@ public static class FileKinds
     {
         ArgumentNullException.ThrowIfNull(fullPath);
         return fullPath.StartsWith("/dev/", StringComparison.Ordinal) || fullPath.StartsWith("/proc/", StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// True when <paramref name="path"/> is this process's standard output: one of its names (/dev/stdout, /dev/fd/1,
+    /// /proc/self/fd/1, /proc/thread-self/fd/1, /proc/PID/fd/1, however spelled: /dev/./stdout), or a pipe or socket that
+    /// is the one standard output is (/proc/$$/fd/1 of the shell that started the command). A terminal or a regular
+    /// file that standard output also goes to is not taken for it by identity: /dev/null and /dev/pts/N take any number
+    /// of writers, and a regular file is replaced whole, never written into.
+    /// </summary>
+    public static bool IsStandardOutput(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (path.Length == 0)
+        {
+            return false;
+        }
+
+        var full = Path.GetFullPath(path);
+        if (full is "/dev/stdout" or "/dev/fd/1" or "/proc/self/fd/1" or "/proc/thread-self/fd/1"
+            || full == "/proc/" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/fd/1")
+        {
+            return true;
+        }
+
+        return OperatingSystem.IsLinux() && Identity(AtFdCwd, full, 0) is { } named && Identity(1, string.Empty, AtEmptyPath) is { } stdout
+            && named == stdout && named.Mode is FifoType or SocketType;
+    }
+
+    /// <summary>The file's type, inode and device (statx: stx_mode, stx_ino, stx_dev_major, stx_dev_minor), or null.</summary>
+    private static (int Mode, ulong Inode, uint Major, uint Minor)? Identity(int dirfd, string path, int flags)
+    {
+        var buffer = new byte[StatxSize];
+        try
+        {
+            if (NativeMethods.statx(dirfd, path, flags, StatxType | StatxIno, buffer) != 0)
+            {
+                return null;
+            }
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return null;
+        }
+
+        return (BitConverter.ToUInt16(buffer, ModeOffset) & TypeMask, BitConverter.ToUInt64(buffer, InodeOffset),
+            BitConverter.ToUInt32(buffer, DevMajorOffset), BitConverter.ToUInt32(buffer, DevMinorOffset));
     }
 
     /// <summary>The kind of <paramref name="path"/>, following symbolic links.</summary>
