@@ -958,7 +958,10 @@ public sealed partial class Machine
     /// (5.7: start_secondary's preempt_disable(), rest_init's schedule_preempt_disabled(); since
     /// f1a0a376ca0c init_idle_preempt_count sets PREEMPT_DISABLED), so retint_kernel's
     /// __preempt_count test fails and it switches at do_idle's own schedule point instead, when
-    /// default_idle returns into the while (!need_resched()) loop and schedule_idle() runs.
+    /// default_idle returns into the while (!need_resched()) loop and schedule_idle() runs. Nor is
+    /// code inside a trace point's probe, which __DO_TRACE (include/linux/tracepoint.h) runs under
+    /// preempt_disable_notrace(): a fault there (the halt loop of 5.7's kvm_async_pf_task_wait in
+    /// trace-window) holds that count until the probe returns, as <see cref="CannotSchedule"/> reads it.
     /// </summary>
     private void ExitPreempt<TSink>(int v, int t, ref Frame f, ref TSink sink)
         where TSink : IModelEventSink
@@ -972,7 +975,7 @@ public sealed partial class Machine
 
         var user = InterruptedUser(t);
         var preemptibleKernel = _guest.ConfigPreempt && f.SavedIf == 1 && task.PreemptCount == 0
-            && task.RcuDepth == 0 && !IsIdle(t) && InTaskContext(t, task.Depth - 1);
+            && task.RcuDepth == 0 && !IsIdle(t) && InTaskContext(t, task.Depth - 1) && !TracingBelow(t);
         if (user || preemptibleKernel)
         {
             Schedule(v, false, ref sink);

@@ -329,4 +329,61 @@ public sealed class KernelPathTests
         Assert.Equal(3, m.Task(m.WorkloadTask(0)).Depth);
         Assert.Equal(MicroOp.Iret, m.NextInstr(0).Op);
     }
+
+    /// <summary>
+    /// The return from an interrupt to kernel code (5.7's retint_kernel, irqentry_exit_cond_resched since
+    /// 5.8) preempts only with <c>preempt_count() == 0</c>. A fault in a trace point's probe runs under
+    /// __DO_TRACE's preempt_disable_notrace() until the probe returns, so a timer tick that ends the
+    /// halt loop of 5.7's kvm_async_pf_task_wait in that nested fault (trace-window) returns to it and
+    /// does not switch; the same tick in a kernel thread with IF=1 and no count does. The model used to
+    /// count only the task's own preempt count there and switched to the other task inside the probe.
+    /// </summary>
+    [Theory]
+    [InlineData("trace-probe-halt", false)]
+    [InlineData("kernel-thread", true)]
+    public void TimerTick_PreemptsKernelCodeOnlyOutsideATracePointsProbe(string context, bool switches)
+    {
+        var ticks = ExternalBounds.None with { Ticks = 1 };
+        var m = context == "trace-probe-halt"
+            ? Build("kvm-pf", [User("a", 0, Touch(0)), Spinner("b", TaskMode.User, 0)], pages: 2, absentCount: 1,
+                knobs: [("guest.pf.read_order", "cr2-first")],
+                groups: [new PageGroupSpec(1, 1, HostPage.Resident, false, 0, false)], tracePage: 1, bounds: ticks)
+            : Build("kvm-pf", [Spinner("a", TaskMode.Kernel, 0), Spinner("b", TaskMode.User, 0)], pages: 2, absentCount: 0, bounds: ticks);
+        var s = new Script(m);
+        var a = m.WorkloadTask(0);
+        if (context == "trace-probe-halt")
+        {
+            // a's async #PF; its entry's trace point faults, and the nested fault reads the stale
+            // NOT_PRESENT and halts (preempt_count() > 1 in the probe): sti; hlt with IF=1.
+            for (var i = 0; i < 64 && m.Vcpu(0).Run != RunState.GuestHalt; i++)
+            {
+                s.Do(s.IsEnabled(ActionKind.Enter) ? ActionKind.Enter : ActionKind.Step);
+            }
+
+            Assert.Equal(RunState.GuestHalt, m.Vcpu(0).Run);
+            Assert.Equal(3, m.Task(a).Depth);
+        }
+        else
+        {
+            s.Do(ActionKind.Step);
+        }
+
+        Assert.Equal(a, m.Vcpu(0).CurrentTask);
+        s.Do(ActionKind.Tick);
+        if (s.IsEnabled(ActionKind.Enter))
+        {
+            // Under kvm-pf the tick of a vCPU in guest mode is a PREEMPTION_TIMER exit; the entry injects it.
+            s.Do(ActionKind.Enter);
+        }
+
+        var handler = s.Do(ActionKind.DeliverInterrupt);
+        var below = context == "trace-probe-halt" ? 3 : 1;
+        for (var i = 0; i < 8 && m.Vcpu(0).CurrentTask == a && m.Task(a).Depth > below; i++)
+        {
+            handler.AddRange(s.Do(ActionKind.Step));
+        }
+
+        Assert.Equal(switches, handler.Exists(e => e.Kind == ModelEventKind.ContextSwitch));
+        Assert.Equal(switches ? m.WorkloadTask(1) : a, m.Vcpu(0).CurrentTask);
+    }
 }
