@@ -101,8 +101,8 @@ public struct SleepNode
     public const byte Hashed = 1;
 
     /// <summary>
-    /// <see cref="Used"/>: a dummy apf_task_wake_all unhashed (apf_task_wake_one never frees):
-    /// leaked memory, no longer found by a token lookup.
+    /// <see cref="Used"/>: a dummy apf_task_wake_one unhashed, for apf_task_wake_all or a wake of its
+    /// token (it never frees): leaked memory, no longer found by a token lookup.
     /// </summary>
     public const byte Leaked = 2;
 

@@ -398,16 +398,22 @@ public sealed partial class Machine
         }
     }
 
-    /// <summary>apf_task_wake_one: unhash the node; wake its task (a reschedule IPI if it is elsewhere).</summary>
+    /// <summary>
+    /// apf_task_wake_one: unhash the node (hlist_del_init); wake its task (a reschedule IPI if it is elsewhere).
+    /// It never frees: a dummy that a wake of its token finds (_find_apf_task matches any node) is unhashed and
+    /// leaked, as apf_task_wake_all leaks the dummies it unhashes.
+    /// </summary>
     private void WakeNode<TSink>(int v, int index, bool error, ref TSink sink)
         where TSink : IModelEventSink
     {
         var node = SleepRef(index);
-        SleepRef(index) = default;
         if (node.Dummy == 1)
         {
+            SleepRef(index).Used = SleepNode.Leaked;
             return;
         }
+
+        SleepRef(index) = default;
 
         ref var task = ref TaskRef(node.Task);
         task.CompletionStatus = error ? (byte)1 : (byte)0;

@@ -498,6 +498,38 @@ public sealed class WakeAllLeakTests
     }
 }
 
+/// <summary>
+/// kvm_async_pf_task_wake for a token that has a dummy hashed already: _find_apf_task matches the dummy and
+/// apf_task_wake_one unhashes it (hlist_del_init) without freeing it, as apf_task_wake_all does.
+/// </summary>
+public sealed class WakeOneDummyLeakTests
+{
+    [Theory]
+    [InlineData(1, 1, 0)]
+    [InlineData(2, 0, 1)]
+    public void WakeOne_OnADummy_LeavesItLeakedNotFreed(int wakes, int hashedDummies, int leaked)
+    {
+        // A kernel thread's faults take the artificial halt (CPL 0, no SEND_ALWAYS); with page-ready sent for
+        // them anyway (B2's host) each wake finds no waiter, and with 1-bit ids both faults get token 0x1000.
+        var m = Build("kvm-pf-int", [Kernel("k", 0, KTouch(0), KTouch(1))],
+            knobs: [("host.apf.ready_only_if_not_present_delivered", "false"), ("host.apf.token_id_bits", "1")]);
+        var s = new Script(m);
+        for (var i = 0; i < wakes; i++)
+        {
+            s.StepUntil(ModelEventKind.ArtificialHalt);
+            s.CompleteAny();
+            s.Do(ActionKind.Dequeue, 0, 0);
+            Assert.Equal(0x1000u, m.Vcpu(0).ApfToken);
+            s.Do(ActionKind.DeliverInterrupt);
+            s.StepTo(MicroOp.ClearApfToken);
+        }
+
+        var nodes = Enumerable.Range(0, m.SleepCapacity).Select(i => m.SleepNodeAt(i)).ToArray();
+        Assert.Equal(hashedDummies, nodes.Count(n => n.Used == SleepNode.Hashed && n.Dummy == 1));
+        Assert.Equal(leaked, nodes.Count(n => n.Used == SleepNode.Leaked));
+    }
+}
+
 /// <summary>kvm_guest_cpu_offline: kvm_pv_disable_apf, the host's kvm_clear_async_pf_completion_queue, then apf_task_wake_all.</summary>
 public sealed class ApfDisableTests
 {
