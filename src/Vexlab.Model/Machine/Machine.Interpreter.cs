@@ -974,8 +974,11 @@ public sealed partial class Machine
         }
 
         var user = InterruptedUser(t);
+        // An RCU reader is preemptible: guest.config_preempt stands for CONFIG_PREEMPTION, which selects
+        // PREEMPT_RCU, whose rcu_read_lock() takes no preempt count (__rcu_read_lock), and the test here is
+        // the preempt count's alone. Sleeping there is what is forbidden (CannotSchedule, CanContinue).
         var preemptibleKernel = _guest.ConfigPreempt && f.SavedIf == 1 && task.PreemptCount == 0
-            && task.RcuDepth == 0 && !IsIdle(t) && InTaskContext(t, task.Depth - 1) && !TracingBelow(t);
+            && !IsIdle(t) && InTaskContext(t, task.Depth - 1) && !TracingBelow(t);
         if (user || preemptibleKernel)
         {
             Schedule(v, false, ref sink);

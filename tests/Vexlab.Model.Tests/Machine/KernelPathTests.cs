@@ -337,10 +337,15 @@ public sealed class KernelPathTests
     /// halt loop of 5.7's kvm_async_pf_task_wait in that nested fault (trace-window) returns to it and
     /// does not switch; the same tick in a kernel thread with IF=1 and no count does. The model used to
     /// count only the task's own preempt count there and switched to the other task inside the probe.
+    /// An RCU read-side section is no count under CONFIG_PREEMPTION, which selects PREEMPT_RCU:
+    /// rcu_read_lock() only raises current->rcu_read_lock_nesting (__rcu_read_lock), and a reader
+    /// preempted is tracked on the rcu_node's blocked list (rcu_note_context_switch), so the tick switches
+    /// there too. The model used to keep such a reader on the CPU.
     /// </summary>
     [Theory]
     [InlineData("trace-probe-halt", false)]
     [InlineData("kernel-thread", true)]
+    [InlineData("kernel-thread-rcu-reader", true)]
     public void TimerTick_PreemptsKernelCodeOnlyOutsideATracePointsProbe(string context, bool switches)
     {
         var ticks = ExternalBounds.None with { Ticks = 1 };
@@ -348,7 +353,7 @@ public sealed class KernelPathTests
             ? Build("kvm-pf", [User("a", 0, Touch(0)), Spinner("b", TaskMode.User, 0)], pages: 2, absentCount: 1,
                 knobs: [("guest.pf.read_order", "cr2-first")],
                 groups: [new PageGroupSpec(1, 1, HostPage.Resident, false, 0, false)], tracePage: 1, bounds: ticks)
-            : Build("kvm-pf", [Spinner("a", TaskMode.Kernel, 0), Spinner("b", TaskMode.User, 0)], pages: 2, absentCount: 0, bounds: ticks);
+            : Build("kvm-pf", [Spinner("a", TaskMode.Kernel, 0, context == "kernel-thread-rcu-reader" ? [new Instr(MicroOp.RcuLock)] : []), Spinner("b", TaskMode.User, 0)], pages: 2, absentCount: 0, bounds: ticks);
         var s = new Script(m);
         var a = m.WorkloadTask(0);
         if (context == "trace-probe-halt")
@@ -366,6 +371,7 @@ public sealed class KernelPathTests
         else
         {
             s.Do(ActionKind.Step);
+            Assert.Equal(context == "kernel-thread-rcu-reader" ? 1 : 0, m.Task(a).RcuDepth);
         }
 
         Assert.Equal(a, m.Vcpu(0).CurrentTask);
