@@ -1,0 +1,107 @@
+using CsCheck;
+using Vexlab.Simulation.Driver;
+using Vexlab.Simulation.Scheduling;
+using Xunit.Abstractions;
+
+namespace Vexlab.Simulation.Tests.Laws;
+
+/// <summary>
+/// What a task that sleeps gets back when it wakes. Over a run, a sleeper beside tasks that never block is owed
+/// its weight's share of the time it was runnable (running or waiting): the fluid share, sleeps excluded. EEVDF
+/// pays it that and no more, however often it sleeps, because the lag a task leaves with is the lag it comes back
+/// with (6.6 update_entity_lag at dequeue, place_entity at enqueue); CFS gives it up to half a latency of virtual
+/// time at each wakeup (place_entity under GENTLE_FAIR_SLEEPERS), credit that adds up with the wakeups.
+/// </summary>
+public sealed class SleeperLawTests(ITestOutputHelper output)
+{
+    /// <summary>One vCPU: a sleeper (nice, compute, sleep) beside <paramref name="hogs"/> nice-0 tasks that never block.</summary>
+    private static string SleeperBesideHogs(int hogs, int nice, int workUs, int sleepUs, int tickMs) => $"""
+        name: sleeper-beside-hogs
+        duration: 300ms
+        guest:
+          tick: {tickMs}ms
+        tasks:
+          - name: s
+            nice: {nice}
+            loop: compute {workUs}us; sleep {sleepUs}us
+          - name: hog
+            count: {hogs}
+            loop: compute 10
+        """;
+
+    /// <summary>The sleeper's CPU time less its fluid share of the time it was runnable, and its passes (one wakeup each).</summary>
+    private static (double Gain, long Wakeups) Gain(SimulationResult r, int hogs, int nice)
+    {
+        var s = r.Task("s");
+        double weight = SchedConstants.WeightOf(nice);
+        var fair = (s.CpuNs + s.WaitNs) * weight / (weight + (hogs * SchedConstants.Nice0Weight));
+        return (s.CpuNs - fair, s.WorkDone);
+    }
+
+    /// <summary>
+    /// Under EEVDF the sleeper's gain over its fluid share stays within one lag limit, max(2 x base slice, tick)
+    /// (update_entity_lag's clamp, here in real time: the limit is that in the task's own virtual time), and a
+    /// slice beyond it, whatever the number of sleeps: lag is carried across each, so the gains of the runnable
+    /// stretches telescope to the lag the sleeper ends with. From below the bound also holds a few microseconds a
+    /// wakeup (the interrupt that wakes it runs before it can, counted as its wait).
+    /// </summary>
+    [Fact]
+    public void UnderEevdf_ASleeperGetsItsShareOfTheTimeItWasRunnable_HoweverOftenItSleeps()
+    {
+        var gen =
+            from hogs in Gen.Int[1, 3]
+            from nice in Gen.Int[-5, 5]
+            from workUs in Gen.Int[100, 5000]
+            from sleepUs in Gen.Int[100, 20000]
+            from tickMs in Gen.Bool.Select(b => b ? 1 : 4)
+            select (hogs, nice, workUs, sleepUs, tickMs);
+        gen.Sample(c =>
+        {
+            var r = ScenarioRuns.Run(SleeperBesideHogs(c.hogs, c.nice, c.workUs, c.sleepUs, c.tickMs), "sync");
+            var (gain, wakeups) = Gain(r, c.hogs, c.nice);
+            var limit = Math.Max(2 * SchedConstants.BaseSliceNs, c.tickMs * 1_000_000L) + SchedConstants.BaseSliceNs;
+            output.WriteLine($"{c}: {wakeups} wakeups, gain {gain / 1e6:F3} ms (limit {limit / 1e6:F2} ms)");
+            Assert.True(wakeups >= 2, $"{c}: {wakeups} passes");
+            Assert.True(gain <= limit, $"{c}: the sleeper ran {gain / 1e6:F3} ms past its share over {wakeups} wakeups");
+            Assert.True(gain >= -limit - (wakeups * 20_000), $"{c}: the sleeper ran {-gain / 1e6:F3} ms short of its share over {wakeups} wakeups");
+        }, iter: 24, threads: 1);
+    }
+
+    /// <summary>
+    /// Under CFS (5.x, 6.1) a wakeup places the sleeper at max(its vruntime, min_vruntime - sched_latency / 2):
+    /// each wakeup can give it up to half a latency of virtual time (3 ms of a nice-0 task's at one vCPU) ahead of
+    /// the tasks that never slept, and it keeps what it ran of that. Its gain is then at most that per wakeup, plus
+    /// a slice and a tick of the scheduler's own granularity; and with wakeups often enough it is far above
+    /// EEVDF's, for the same workload.
+    /// </summary>
+    [Fact]
+    public void UnderCfs_ASleeperGainsAtMostHalfALatencyAWakeup()
+    {
+        var gen =
+            from hogs in Gen.Int[1, 3]
+            from nice in Gen.Int[-5, 5]
+            from workUs in Gen.Int[100, 5000]
+            from sleepUs in Gen.Int[100, 20000]
+            from tickMs in Gen.Bool.Select(b => b ? 1 : 4)
+            select (hogs, nice, workUs, sleepUs, tickMs);
+        gen.Sample(c =>
+        {
+            var r = ScenarioRuns.Run(SleeperBesideHogs(c.hogs, c.nice, c.workUs, c.sleepUs, c.tickMs), "sync", "guest.sched.policy=cfs");
+            var (gain, wakeups) = Gain(r, c.hogs, c.nice);
+            var credit = SchedConstants.CfsLatencyNs / 2 * (double)SchedConstants.WeightOf(c.nice) / SchedConstants.Nice0Weight;
+            var limit = ((wakeups + 1) * credit) + SchedConstants.CfsLatencyNs + (c.tickMs * 1_000_000L);
+            output.WriteLine($"{c}: {wakeups} wakeups, gain {gain / 1e6:F3} ms (limit {limit / 1e6:F2} ms)");
+            Assert.True(gain <= limit, $"{c}: the sleeper ran {gain / 1e6:F3} ms past its share over {wakeups} wakeups");
+        }, iter: 24, threads: 1);
+
+        // 2 ms of work and 2 ms of sleep beside one hog: while runnable the sleeper is owed half the vCPU (a third of
+        // the run), but each wakeup finds it a whole sleep behind min_vruntime and places it half a latency back, so
+        // under CFS it runs whenever it is runnable (half the run); under EEVDF it gets its third.
+        var yaml = SleeperBesideHogs(1, 0, 2000, 2000, 4);
+        var (cfs, cfsWakeups) = Gain(ScenarioRuns.Run(yaml, "sync", "guest.sched.policy=cfs"), 1, 0);
+        var (eevdf, _) = Gain(ScenarioRuns.Run(yaml, "sync"), 1, 0);
+        output.WriteLine($"2 ms / 2 ms: CFS gains {cfs / 1e6:F3} ms over {cfsWakeups} wakeups, EEVDF {eevdf / 1e6:F3} ms");
+        Assert.True(cfs > cfsWakeups * 500_000, $"CFS gained {cfs / 1e6:F3} ms over {cfsWakeups} wakeups");
+        Assert.InRange(eevdf, -SchedConstants.BaseSliceNs, SchedConstants.BaseSliceNs);
+    }
+}
