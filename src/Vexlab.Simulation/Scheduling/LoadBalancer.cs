@@ -242,13 +242,14 @@ public sealed class LoadBalancer
         var local = NrRunning(v);
         var most = 0;
         var total = (long)local;
-        for (var u = 0; u < _vcpus; u++)
-        {
-            if (u == v)
-            {
-                continue;
-            }
 
+        // update_sd_lb_stats walks the domain's groups from sd->groups, which build_sched_groups
+        // makes the local CPU's (for_each_cpu_wrap(i, span, cpu)), and update_sd_pick_busiest
+        // takes a group only when it is busier than the busiest so far: among equally busy vCPUs
+        // the first after v, wrapping, is the busiest, not the lowest-numbered for every v.
+        for (var k = 1; k < _vcpus; k++)
+        {
+            var u = (v + k) % _vcpus;
             var n = NrRunning(u);
             total += n;
             if (n > most)
