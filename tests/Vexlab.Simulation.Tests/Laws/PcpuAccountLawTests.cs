@@ -59,8 +59,7 @@ public sealed class PcpuAccountLawTests(ITestOutputHelper output)
     /// <summary>
     /// The utilisation law, U = X S, read as an identity between two records of the same time: what the pCPUs were
     /// busy with (sched_switch: the time each ran a vCPU thread rather than its idle task) is what the vCPUs ran
-    /// (vcpu_ns: guest, host exit, and the guest's idle task where its HLT does not leave the pCPU), at most
-    /// pCPUs x time. Exact.
+    /// (vcpu_ns: guest, host exit, and the guest's idle task while it runs or is in an exit, never while halted).
     /// <para>
     /// A thread that blocks (a stall, KVM's artificial halt, a HLT exit) handles that exit on its pCPU and only then
     /// calls schedule() (kvm_vcpu_block), so no pCPU is held by a vCPU counted stalled or halted: the exit's handling
@@ -81,10 +80,18 @@ public sealed class PcpuAccountLawTests(ITestOutputHelper output)
             var (r, trace) = ScenarioRuns.RunTraced(Mixed(c.Faulting, c.Sleeping, c.Computing), c.Protocol,
                 $"guest.vcpus={c.Vcpus}", $"host.pcpus={c.Pcpus}", $"guest.steal_time={(c.Steal ? "true" : "false")}", $"seed={c.Seed}");
             var timeline = Timeline.Of(trace.Records, c.Vcpus, c.Pcpus, r.SimulatedNs);
-            output.WriteLine($"{c}: busy {timeline.BusyNs}, guest {r.VcpuGuestNs} + exit {r.VcpuHostExitNs}, held idle {timeline.HeldWhileIdleNs}, held not running {timeline.HeldNotRunningNs} (blocked {timeline.HeldBlockedNs}, longest {timeline.LongestHeldNotRunningNs}), ran without {timeline.RanWithoutPcpuNs}, on two {timeline.OnTwoPcpusNs}, first at {timeline.FirstMismatch}");
-            Assert.True(timeline.BusyNs <= c.Pcpus * r.SimulatedNs);
-            // Exact: a thread on two pCPUs at once (below) is busy time twice and vcpu_ns time once.
-            Assert.Equal(timeline.BusyNs + timeline.RanWithoutPcpuNs, r.VcpuGuestNs + r.VcpuHostExitNs + timeline.HeldWhileIdleNs + timeline.HeldNotRunningNs + timeline.OnTwoPcpusNs);
+            output.WriteLine($"{c}: busy {timeline.BusyNs}, guest {r.VcpuGuestNs} + exit {r.VcpuHostExitNs}, held idle {timeline.HeldWhileIdleNs} (longest {timeline.LongestHeldWhileIdleNs}), held not running {timeline.HeldNotRunningNs} (blocked {timeline.HeldBlockedNs}, longest {timeline.LongestHeldNotRunningNs}), ran without {timeline.RanWithoutPcpuNs}, on two {timeline.OnTwoPcpusNs}, first at {timeline.FirstMismatch}");
+            // The trace's running time is vcpu_ns's (guest and host exit). With it, busy time decomposes exactly into
+            // running, idle tasks on a pCPU, threads held running nothing and threads on two pCPUs at once, less running
+            // without a pCPU: the timeline's own bookkeeping, which the bounds below then give teeth.
+            Assert.Equal(r.VcpuGuestNs + r.VcpuHostExitNs, timeline.RunningNs);
+            Assert.Equal(timeline.BusyNs + timeline.RanWithoutPcpuNs, timeline.RunningNs + timeline.HeldWhileIdleNs + timeline.HeldNotRunningNs + timeline.OnTwoPcpusNs);
+
+            // A halted vCPU gives its pCPU up (kvm_vcpu_block): its idle task holds one only while it runs guest code
+            // (the handler of the interrupt that woke it, the switch to the woken task) or is in an exit, a few
+            // microseconds each time (the longest measured 6.1 us). A halted thread left on its pCPU would hold it for
+            // the whole halt, hundreds of microseconds at these scenarios' latencies.
+            Assert.InRange(timeline.LongestHeldWhileIdleNs, 0, 20_000);
             Assert.True(timeline.HeldBlockedNs == 0, $"{c}: a pCPU ran a blocked vCPU thread for {timeline.HeldBlockedNs} ns, first at {timeline.FirstMismatch}");
 
             // A preemption inside an exit: the thread switched in runs before its sched_switch for the span the
@@ -107,6 +114,12 @@ public sealed class PcpuAccountLawTests(ITestOutputHelper output)
 
         /// <summary>Time vCPUs counted as idle held a pCPU.</summary>
         public long HeldWhileIdleNs { get; private set; }
+
+        /// <summary>The longest span one vCPU counted as idle held a pCPU.</summary>
+        public long LongestHeldWhileIdleNs { get; private set; }
+
+        /// <summary>Time vCPUs were counted as guest or host exit, by the trace.</summary>
+        public long RunningNs { get; private set; }
 
         /// <summary>Time vCPUs held a pCPU in a category that runs nothing (stalled, halted, steal).</summary>
         public long HeldNotRunningNs { get; private set; }
@@ -131,6 +144,8 @@ public sealed class PcpuAccountLawTests(ITestOutputHelper output)
             var category = new VcpuCategory[vcpus];
             var heldSince = new long[vcpus];
             Array.Fill(heldSince, -1);
+            var idleSince = new long[vcpus];
+            Array.Fill(idleSince, -1);
             var occupant = new int[pcpus];
             Array.Fill(occupant, -1);
             var timeline = new Timeline();
@@ -182,9 +197,12 @@ public sealed class PcpuAccountLawTests(ITestOutputHelper output)
                     }
 
                     var running = category[v] is VcpuCategory.Guest or VcpuCategory.HostExit;
+                    timeline.RunningNs += running ? span : 0;
                     if (held && category[v] == VcpuCategory.Idle)
                     {
                         timeline.HeldWhileIdleNs += span;
+                        idleSince[v] = idleSince[v] < 0 ? last : idleSince[v];
+                        timeline.LongestHeldWhileIdleNs = Math.Max(timeline.LongestHeldWhileIdleNs, next - idleSince[v]);
                     }
                     else if (held && !running)
                     {
@@ -201,6 +219,11 @@ public sealed class PcpuAccountLawTests(ITestOutputHelper output)
                     if (!held || running || category[v] == VcpuCategory.Idle)
                     {
                         heldSince[v] = -1;
+                    }
+
+                    if (!held || category[v] != VcpuCategory.Idle)
+                    {
+                        idleSince[v] = -1;
                     }
                 }
 
