@@ -41,6 +41,28 @@ public sealed class DistinctFilesTests : IDisposable
         Assert.False(File.Exists(P("a.json")) || File.Exists(P("x.json")) || File.Exists(P("r.json")) || File.Exists(P("p.svg")));
     }
 
+    /// <summary>
+    /// An output written through a symbolic link lands on the link's target: <c>--json latest.json</c>, a link to the
+    /// counterexample or shard the command reads, replaced that file, since only the names were compared.
+    /// </summary>
+    [Theory]
+    [InlineData("--json: \"{0}/latest.json\" is the counterexample FILE this command reads; its output would replace it", "replay", "{0}/t.json", "--json", "{0}/latest.json")]
+    [InlineData("--out: \"{0}/here/t.json\" is the counterexample FILE this command reads; its output would replace it", "replay", "{0}/t.json", "--out", "{0}/here/t.json")]
+    [InlineData("--json: \"{0}/t.json\" is the counterexample FILE this command reads; its output would replace it", "replay", "{0}/latest.json", "--json", "{0}/t.json")]
+    [InlineData("--json: \"{0}/result.json\" is the shard this command reads; its output would replace it", "check", "--swarm-merge", "{0}/c.json", "--json", "{0}/result.json")]
+    [InlineData("--trace: \"{0}/new.json\" is also the --json file; give each output a file of its own", "check", "--builtin", "wake-race", "--protocol", "ve", "--json", "{0}/fresh.json", "--trace", "{0}/new.json")]
+    public void Refused_through_a_symbolic_link(string message, params string[] args)
+    {
+        File.CreateSymbolicLink(P("latest.json"), "t.json");
+        File.CreateSymbolicLink(P("result.json"), "c.json");
+        File.CreateSymbolicLink(P("new.json"), "fresh.json");
+        Directory.CreateSymbolicLink(P("here"), _dir);
+        var result = File.ReadAllBytes(P("c.json"));
+        Refused_before_any_work(message, args);
+        Assert.Equal(result, File.ReadAllBytes(P("c.json")));
+        Assert.False(File.Exists(P("fresh.json")));
+    }
+
     [Fact]
     public void Devices_take_any_number_of_outputs()
         => Assert.Equal(0, CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "ve", "--duration", "5ms", "--trace", "/dev/null", "--json", "/dev/null").ExitCode);

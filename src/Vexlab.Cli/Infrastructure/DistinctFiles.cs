@@ -23,7 +23,7 @@ public static class DistinctFiles
         {
             if (path is { Length: > 0 })
             {
-                seen.Add((role, Path.GetFullPath(path), true));
+                seen.Add((role, Real(Path.GetFullPath(path)), true));
             }
         }
 
@@ -57,7 +57,7 @@ public static class DistinctFiles
                 continue;
             }
 
-            var full = Path.GetFullPath(path);
+            var full = Real(Path.GetFullPath(path));
             if (Scenarios.Files.FileKinds.IsSystem(full))
             {
                 continue;
@@ -77,5 +77,47 @@ public static class DistinctFiles
 
             seen.Add((option, full, false));
         }
+    }
+
+    /// <summary>
+    /// <paramref name="full"/> with every symbolic link on it followed, as the kernel follows them (realpath(3)): an
+    /// output is written to the file its links end at (<c>OutputFile</c> follows them), so <c>--json latest.json</c>,
+    /// a link to the shard or counterexample the command reads, replaced that file while the names differed. A path
+    /// whose links cannot be read (a loop, no permission) stays as written; links are not followed past /dev or /proc,
+    /// whose files (<c>/dev/stdout</c>) are written in place.
+    /// </summary>
+    private static string Real(string full)
+    {
+        var hops = 0;
+        return Follow(full, ref hops);
+    }
+
+    private static string Follow(string full, ref int hops)
+    {
+        const int MaxLinkHops = 40;
+        var parent = Path.GetDirectoryName(full);
+        if (parent is null || hops > MaxLinkHops)
+        {
+            return full;
+        }
+
+        var here = Path.Join(Follow(parent, ref hops), Path.GetFileName(full));
+        try
+        {
+            while (!Scenarios.Files.FileKinds.IsSystem(here) && new FileInfo(here).LinkTarget is { } target && ++hops <= MaxLinkHops)
+            {
+                var folder = Path.GetDirectoryName(here) ?? "/";
+                here = Path.GetFullPath(target, folder);
+                if (Path.GetDirectoryName(here) is { } linkedParent && !string.Equals(linkedParent, folder, StringComparison.Ordinal))
+                {
+                    here = Path.Join(Follow(linkedParent, ref hops), Path.GetFileName(here));
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        return here;
     }
 }
