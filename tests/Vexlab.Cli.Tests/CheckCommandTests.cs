@@ -201,6 +201,23 @@ public sealed class CheckCommandTests
         Assert.All(doc["matrix"]!.AsArray(), cell => Assert.Equal(cell!["verdict"]!.GetValue<string>() != "incomplete", cell["complete"]!.GetValue<bool>()));
     }
 
+    /// <summary>
+    /// A matrix exits as a single check does: 1 where a cell found a violation, even if other cells stopped at the
+    /// limit (the limit used to win, and a script reading 3 as "no violation" missed nmi-window's fault-info-intact);
+    /// 3 where cells stopped and none found one.
+    /// </summary>
+    [Theory]
+    [InlineData("kvm-pf", "100", 1)]
+    [InlineData("sync", "100", 3)]
+    public void A_matrix_with_a_violation_in_any_cell_exits_1_whatever_cells_a_limit_stopped(string protocol, string maxStates, int exit)
+    {
+        var matrix = CliRunner.Run("check", "--matrix", "--protocols", protocol, "--property", "fault-info-intact", "--max-states", maxStates, "--json");
+        Assert.Equal(exit, matrix.ExitCode);
+        var cells = JsonNode.Parse(matrix.Stdout)!["matrix"]!.AsArray();
+        Assert.Contains(cells, c => !c!["complete"]!.GetValue<bool>() && c["verdict"]!.GetValue<string>() == "incomplete");
+        Assert.Equal(exit == 1, cells.Any(c => c!["verdict"]!.GetValue<string>() == "violation"));
+    }
+
     [Fact]
     public void FingerprintBits128_FindsTheSameStatesWithASmallerCollisionProbability()
     {

@@ -77,7 +77,9 @@ public sealed class CheckMatrixStopTests : IDisposable
         // read "one-node-per-token" as if that were its verdict.
         var file = Path.Combine(_dir, "m.json");
         var result = CliRunner.Run("check", "--matrix", "--protocols", "kvm-pf", "--max-states", "1000", "--markdown", "--json", file);
-        Assert.Equal(3, result.ExitCode);
+
+        // Cells found violations before the limit stopped others: exit 1, as a single check's found before its limit.
+        Assert.Equal(1, result.ExitCode);
         var rows = JsonNode.Parse(File.ReadAllText(file))!["matrix"]!.AsArray();
         var shown = result.Stdout.Split('\n').Where(l => l.StartsWith('|')).Skip(2)
             .Select(l => l.Trim('|', ' ').Split(" | "))
