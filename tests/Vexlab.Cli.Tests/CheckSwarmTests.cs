@@ -385,6 +385,25 @@ public sealed class CheckSwarmTests
     }
 
     /// <summary>
+    /// A member that explored every reachable state before the time limit proves the pass, whatever the members the
+    /// limit cut short would have done: token-wrap's swarm said "verdict: pass" and "every reachable one", and exited 3
+    /// with "complete": false, where a partial merge of the same proof exits 0.
+    /// </summary>
+    [Fact]
+    public void A_pass_proven_before_the_time_limit_exits_0()
+    {
+        // token-wrap's 4,230 states under kvm-pf-int are a few milliseconds' work for a member whose depth bound is
+        // past its diameter; 20,000 members run far past 1 s.
+        var r = CliRunner.Run("check", "--builtin", "token-wrap", "--protocol", "kvm-pf-int", "--swarm", "--members", "20000", "--time-limit", "1s", "--json", "-");
+        var doc = JsonNode.Parse(r.Stdout)!;
+        Assert.Equal("time-limit", (string?)doc["stop_reason"]);
+        Assert.Contains(doc["members"]!.AsArray(), m => m!["exhausted"]!.GetValue<bool>());
+        Assert.Equal("pass", (string?)doc["verdict"]);
+        Assert.True(doc["complete"]!.GetValue<bool>());
+        Assert.Equal(0, r.ExitCode);
+    }
+
+    /// <summary>
     /// Members whose turn comes after the time limit do not start: each one started ran up to a thousand transitions
     /// before looking at the clock, and 10,000 members stopped at 400 ms took 30 s to end. They are listed, with no
     /// states.
