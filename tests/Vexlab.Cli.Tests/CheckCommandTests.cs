@@ -319,11 +319,29 @@ public sealed class CheckCommandTests
     [InlineData("check", "--builtin", "irq-off", "--protocol", "sync", "--max-memory", "10")]
     [InlineData("check", "--builtin", "irq-off", "--protocol", "sync", "--set", "no.such.knob=1")]
     [InlineData("models", "show", "nope")]
+    [InlineData("check", "--builtin", "irq-off", "--protocol", "sync", "--max-states", "2147483647")]
+    [InlineData("check", "--builtin", "irq-off", "--protocol", "sync", "--max-memory", "4097PiB")]
     public void BadInput_ExitsTwoWithOneLine(params string[] args)
     {
         var r = CliRunner.Run(args);
         Assert.Equal(2, r.ExitCode);
         Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    /// <summary>
+    /// The bounds the errors state are the bounds: --max-states past 2^31 - 2 was capped in silence by the engine while
+    /// the replay line echoed it, and --max-memory's error offered 4EiB, a unit it does not take, at a bound it refused.
+    /// </summary>
+    [Fact]
+    public void Limits_are_taken_up_to_the_bound_their_error_names()
+    {
+        var states = CliRunner.Run("check", "--builtin", "irq-off", "--protocol", "sync", "--max-states", "2147483647");
+        Assert.Equal("vexlab: --max-states: at most 2147483646 (2^31 - 2, the most states a check numbers), got 2147483647\n", states.Stderr);
+        Assert.Equal(0, CliRunner.Run("check", "--builtin", "irq-off", "--protocol", "sync", "--max-states", "2147483646").ExitCode);
+
+        var memory = CliRunner.Run("check", "--builtin", "irq-off", "--protocol", "sync", "--max-memory", "4097PiB");
+        Assert.Contains("expected a size from 1 byte to 4096PiB (2^62 bytes)", memory.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, CliRunner.Run("check", "--builtin", "irq-off", "--protocol", "sync", "--max-memory", "4096PiB").ExitCode);
     }
 
     [Fact]

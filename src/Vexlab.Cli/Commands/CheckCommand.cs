@@ -120,6 +120,13 @@ public static class CheckCommand
 
             if (parse.GetValue(maxStates) is { } ms)
             {
+                // The engine numbers states with 31-bit ids: a larger bound was capped in silence, while the replay
+                // line and the JSON echoed the number given.
+                if (ms > new CheckerOptions().MaxStates)
+                {
+                    throw InputException.At(null, 0, 0, "--max-states", string.Create(CultureInfo.InvariantCulture, $"at most {new CheckerOptions().MaxStates} (2^31 - 2, the most states a check numbers), got {ms}"));
+                }
+
                 options.MaxStates = ms;
             }
 
@@ -1058,9 +1065,9 @@ public static class CheckCommand
         }
 
         var parsed = ScalarParsers.ParseSize(t);
-        if (!parsed.IsOk || parsed.Value <= 0 || parsed.Value >= 1L << 62)
+        if (!parsed.IsOk || parsed.Value <= 0 || parsed.Value > 1L << 62)
         {
-            throw InputException.At(null, 0, 0, flag, $"expected a size from 1 byte to 4EiB such as 512M, 4G or 4GiB (units B, KiB, MiB, GiB, TiB, PiB, KB, MB, GB, TB, PB; K, M, G, T for KiB to TiB), got {Scenarios.ErrorText.Quote(text)}");
+            throw InputException.At(null, 0, 0, flag, $"expected a size from 1 byte to 4096PiB (2^62 bytes) such as 512M, 4G or 4GiB (units B, KiB, MiB, GiB, TiB, PiB, KB, MB, GB, TB, PB; K, M, G, T for KiB to TiB), got {Scenarios.ErrorText.Quote(text)}");
         }
 
         return parsed.Value;

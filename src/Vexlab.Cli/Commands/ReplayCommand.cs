@@ -45,8 +45,9 @@ public static class ReplayCommand
         {
             var path = parse.GetValue(file)!;
             // Before --json's own check, which would call the counterexample another output's file: it is the input.
+            // The files first, as every command checks them (a bare --json is standard output, "-").
+            DistinctFiles.Require([("counterexample FILE", path)], [("--out", parse.GetValue(output)), ("--json", parse.GetResult(json) is null ? null : parse.GetValue(json) ?? "-")]);
             var target = JsonTarget.From(parse, json);
-            DistinctFiles.Require([("counterexample FILE", path)], [("--out", parse.GetValue(output)), target.Output]);
             var traceFormat = parse.GetValue(format)!;
             if (traceFormat is not ("perfetto" or "ftrace" or "trace-dat"))
             {
