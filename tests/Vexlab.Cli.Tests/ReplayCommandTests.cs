@@ -149,6 +149,29 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.EndsWith("(the --set changed the model the trace was written for)", (string)json["diverged"]!, StringComparison.Ordinal);
     }
 
+    /// <summary>A trace of a later form than this vexlab reads was replayed as if it were this one's.</summary>
+    [Theory]
+    [InlineData("99", false)]
+    [InlineData("0", false)]
+    [InlineData("\"1\"", false)]
+    [InlineData("1", true)]
+    public void Replay_reads_the_trace_form_it_knows_and_refuses_others(string version, bool replays)
+    {
+        var trace = WriteCounterexample();
+        var text = File.ReadAllText(trace);
+        Assert.Contains("\"schema_version\": 1,", text, StringComparison.Ordinal);
+        File.WriteAllText(trace, text.Replace("\"schema_version\": 1,", $"\"schema_version\": {version},", StringComparison.Ordinal));
+        var result = CliRunner.Run("replay", trace);
+        if (replays)
+        {
+            Assert.Equal(0, result.ExitCode);
+            return;
+        }
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Matches(":2:21: schema_version: (the trace is of form -?[0-9]+, and this vexlab reads form 1; replay it with the vexlab that wrote it \\(its vexlab_version\\)|expected a whole number from 0, got a string)\n$", result.Stderr);
+    }
+
     [Theory]
     [InlineData("{\"model\":\"nope\",\"protocol\":\"ve\",\"actions\":[]}")]
     [InlineData("not json")]

@@ -110,6 +110,7 @@ public sealed record CounterexampleFile(
                 places[key] = Place(reader);
                 switch (key)
                 {
+                    case "schema_version": SchemaVersion(ref reader, key); break;
                     case "model": model = String(ref reader, key); break;
                     case "model_file": modelFile = String(ref reader, key); break;
                     case "model_source": modelSource = String(ref reader, key); break;
@@ -227,6 +228,19 @@ public sealed record CounterexampleFile(
             }
 
             return entries;
+        }
+
+        /// <summary>
+        /// The trace's form (<see cref="ResultDocument.SchemaVersion"/>): a later one may give a field this reader
+        /// does not know another meaning, so it is refused rather than replayed as if it were this form.
+        /// </summary>
+        private void SchemaVersion(ref Utf8JsonReader reader, string key)
+        {
+            var version = Count(ref reader, key);
+            if (version is < 1 or > ResultDocument.SchemaVersion)
+            {
+                throw Error(reader, key, string.Create(CultureInfo.InvariantCulture, $"the trace is of form {version}, and this vexlab reads form {ResultDocument.SchemaVersion}; replay it with the vexlab that wrote it (its vexlab_version)"));
+            }
         }
 
         private long Count(ref Utf8JsonReader reader, string key)
