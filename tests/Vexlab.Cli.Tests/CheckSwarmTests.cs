@@ -360,6 +360,15 @@ public sealed class CheckSwarmTests
             var refused = CliRunner.Run("check", "--swarm-merge", a, b);
             Assert.Equal(2, refused.ExitCode);
             Assert.Contains($"{b}: vexlab_version is \"0.0.1+other\"", refused.Stderr, StringComparison.Ordinal);
+
+            // Every shard of that version, merged by this one, would be labelled with this version.
+            var aDoc = JsonNode.Parse(File.ReadAllText(a))!.AsObject();
+            aDoc["vexlab_version"] = "0.0.1+other";
+            File.WriteAllText(a, aDoc.ToJsonString());
+            var foreign = CliRunner.Run("check", "--swarm-merge", a, b);
+            Assert.Equal(2, foreign.ExitCode);
+            Assert.Equal(string.Empty, foreign.Stdout);
+            Assert.Contains($"{a}: written by vexlab 0.0.1+other, and this is vexlab ", foreign.Stderr, StringComparison.Ordinal);
         }
         finally
         {

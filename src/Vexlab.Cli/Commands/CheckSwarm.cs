@@ -155,6 +155,13 @@ internal static partial class CheckSwarm
             var swarm = doc["swarm"] as JsonObject ?? throw new InputException($"{file}: not a swarm result (no \"swarm\" object; written by check --swarm --json)");
             if (reference is null)
             {
+                // The merge writes its own version (ResultDocument): a version that did not run the shards would label
+                // their members as its own, where members of two versions are two swarms.
+                if (doc["vexlab_version"]?.GetValue<string>() is { } version && version != ResultDocument.VexlabVersion)
+                {
+                    throw new InputException($"{file}: written by vexlab {version}, and this is vexlab {ResultDocument.VexlabVersion}: the built-in models and rules of two versions may differ, so their members are two swarms; merge with the vexlab that ran the shards");
+                }
+
                 reference = doc;
             }
             else
@@ -201,7 +208,7 @@ internal static partial class CheckSwarm
         var outDoc = ResultDocument.Create();
 
         // The shards' identity as a shard writes it, with the first shard's name for the model file (others may name
-        // it from other folders); the merge's own version stands first (ResultDocument), the shards' agree with it.
+        // it from other folders); the merge's own version stands first (ResultDocument), which the shards' equal (above).
         foreach (var key in s_mergedIdentity)
         {
             if (reference![key] is { } value)

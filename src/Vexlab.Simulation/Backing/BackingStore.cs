@@ -192,7 +192,7 @@ public sealed class BackingStore
             BackingKind.Rdma => new(kind, "rdma",
                 "costs.md BackingRdma4K: 10 us end-to-end remote fault (5-40 us), Fastswap-like [Recall/Est]",
                 [LatencyComponent.LogNormal(1_000_000, 10 * Us, 0.45)]),
-            // QEMU postcopy preemption series (merged for QEMU 7.1), 4 KiB: modes 64-512 us, 2-4 ms (~15-20 %), tail 8-16 ms.
+            // QEMU postcopy preemption series (merged for QEMU 7.1), 4 KiB: modes 64-512 us, 2-4 ms (~15-20 %), a tail to 16-32 ms.
             BackingKind.PostcopyNet => new(kind, "postcopy-net",
                 "costs.md PostcopyFault4K: mixture 84.9% ~170 us, 15% ~2.8 ms, 0.1% ~20 ms (mean 0.58 ms); QEMU 7.1 postcopy-preempt series: avg 0.57 ms [M-primary]",
                 [
