@@ -624,7 +624,9 @@ public sealed class ModelFile
 
     /// <summary>A model's, task's or invariant's name: one word, as the output, traces and --property name it.</summary>
     private static string Name(ScalarNode node) =>
-        node.Value.Length == 0 || node.Value.Any(char.IsWhiteSpace) ? throw node.Error("expected a name without spaces") : node.Value;
+        node.Value.Length == 0 ? throw node.Error("expected a name, got an empty value")
+        : node.Value.Any(char.IsWhiteSpace) ? throw node.Error(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"expected a name without spaces, got {Vexlab.Scenarios.ErrorText.Quote(node.Value)}"))
+        : node.Value;
 
     private static ScalarNode Scalar(DocumentNode node) =>
         node as ScalarNode ?? throw node.Error($"expected a scalar, found {node.Description}");

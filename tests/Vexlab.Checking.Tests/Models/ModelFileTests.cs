@@ -119,7 +119,7 @@ public sealed class ModelFileTests
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: no-deadlock, expr: \"sleeping < 1\"}\n", "m.yaml:6:12", "built-in property")]
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"jump 0\"}\n", "m.yaml:4:36", "unknown op 'jump'")]
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\n  - {name: u, mode: user, program: \"compute\"}\n", "m.yaml:5:5", "duplicate task name 'u'")]
-    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: \"\", mode: user, program: \"touch 0\"}\n", "m.yaml:4:12", "expected a name without spaces")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: \"\", mode: user, program: \"touch 0\"}\n", "m.yaml:4:12", "expected a name, got an empty value")]
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: \"a b\", mode: user, program: \"touch 0\"}\n", "m.yaml:4:12", "expected a name without spaces")]
     [InlineData("vcpus: 1\npags: 1\ntasks: []\n", "m.yaml:2:1", "unknown key 'pags'; did you mean pages? (expected one of name, vcpus, pages,")]
     [InlineData("vcpus: 1\npages: 1\nbounds: {nmi: 1}\ntasks: []\n", "m.yaml:3:10", "unknown key 'nmi'; did you mean nmis? (expected one of nmis, ticks,")]
@@ -137,7 +137,7 @@ public sealed class ModelFileTests
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"sleepin < 1\"}\n", "m.yaml:6:22", "unknown field 'sleepin'; did you mean sleeping? (expected one of sleeping,")]
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, exp: \"sleeping < 1\"}\n", "m.yaml:6:15", "unknown key 'exp'; did you mean expr? (expected one of name, expr)")]
     [InlineData("vcpus: 1\npages: 1\nknobs: {guest.apf.dumy_entries: false}\ntasks: []\n", "m.yaml:3:9", "unknown knob 'guest.apf.dumy_entries'; did you mean guest.apf.dummy_entries? (vexlab explain keys lists them)")]
-    [InlineData("name:\nvcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\n", "m.yaml:1:6", "expected a name without spaces")]
+    [InlineData("name:\nvcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\n", "m.yaml:1:6", "expected a name, got an empty value")]
     [InlineData("name: two faults\nvcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\n", "m.yaml:1:7", "expected a name without spaces")]
     // The idle task of vCPU N is swapper/N in counterexamples.
     [InlineData("vcpus: 2\npages: 1\ntasks:\n  - {name: swapper/1, mode: user, program: \"touch 0\"}\n", "m.yaml:4:12", "'swapper/1' is the name of a vCPU's idle task")]
