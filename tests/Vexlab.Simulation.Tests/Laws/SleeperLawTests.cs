@@ -29,6 +29,15 @@ public sealed class SleeperLawTests(ITestOutputHelper output)
             loop: compute 10
         """;
 
+    /// <summary>Sleepers beside 1 to 3 hogs: nice -5 to 5, passes of 0.1 to 5 ms, sleeps of 0.1 to 20 ms, a 1 or 4 ms tick.</summary>
+    private static readonly Gen<(int hogs, int nice, int workUs, int sleepUs, int tickMs)> Cases =
+        from hogs in Gen.Int[1, 3]
+        from nice in Gen.Int[-5, 5]
+        from workUs in Gen.Int[100, 5000]
+        from sleepUs in Gen.Int[100, 20000]
+        from tickMs in Gen.Bool.Select(b => b ? 1 : 4)
+        select (hogs, nice, workUs, sleepUs, tickMs);
+
     /// <summary>The sleeper's CPU time less its fluid share of the time it was runnable, and its passes (one wakeup each).</summary>
     private static (double Gain, long Wakeups) Gain(SimulationResult r, int hogs, int nice)
     {
@@ -48,14 +57,7 @@ public sealed class SleeperLawTests(ITestOutputHelper output)
     [Fact]
     public void UnderEevdf_ASleeperGetsItsShareOfTheTimeItWasRunnable_HoweverOftenItSleeps()
     {
-        var gen =
-            from hogs in Gen.Int[1, 3]
-            from nice in Gen.Int[-5, 5]
-            from workUs in Gen.Int[100, 5000]
-            from sleepUs in Gen.Int[100, 20000]
-            from tickMs in Gen.Bool.Select(b => b ? 1 : 4)
-            select (hogs, nice, workUs, sleepUs, tickMs);
-        gen.Sample(c =>
+        Cases.Sample(c =>
         {
             var r = ScenarioRuns.Run(SleeperBesideHogs(c.hogs, c.nice, c.workUs, c.sleepUs, c.tickMs), "sync");
             var (gain, wakeups) = Gain(r, c.hogs, c.nice);
@@ -80,14 +82,7 @@ public sealed class SleeperLawTests(ITestOutputHelper output)
     [Fact]
     public void UnderCfs_ASleeperGainsAtMostHalfALatencyAWakeup()
     {
-        var gen =
-            from hogs in Gen.Int[1, 3]
-            from nice in Gen.Int[-5, 5]
-            from workUs in Gen.Int[100, 5000]
-            from sleepUs in Gen.Int[100, 20000]
-            from tickMs in Gen.Bool.Select(b => b ? 1 : 4)
-            select (hogs, nice, workUs, sleepUs, tickMs);
-        gen.Sample(c =>
+        Cases.Sample(c =>
         {
             var r = ScenarioRuns.Run(SleeperBesideHogs(c.hogs, c.nice, c.workUs, c.sleepUs, c.tickMs), "sync", "guest.sched.policy=cfs");
             var (gain, wakeups) = Gain(r, c.hogs, c.nice);
