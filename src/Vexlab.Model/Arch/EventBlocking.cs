@@ -48,10 +48,17 @@ public static class EventBlocking
     }
 
     /// <summary>
-    /// Exceptions are never blocked by IF, TPR/PPR, the interrupt shadow or NMI blocking: they are synchronous
-    /// to the instruction. SDM Vol. 3A 6.8.1 (IF affects only INTR); Vol. 3C 26.3.1.5 has no interruptibility
-    /// check for hardware-exception injection. The double-fault rule (<see cref="DoubleFault"/>) and, for #VE,
-    /// the busy word (<see cref="VeConversion"/>) are the only gates.
+    /// Exceptions are never blocked by IF, TPR/PPR, an STI shadow or NMI blocking: they are synchronous to the
+    /// instruction. SDM Vol. 3A 6.8.1 (IF affects only INTR); Vol. 3C 26.3.1.5 has no interruptibility check for
+    /// hardware-exception injection. The one exception a shadow holds is #DB in a MOV SS shadow. The double-fault
+    /// rule (<see cref="DoubleFault"/>) and, for #VE, the busy word (<see cref="VeConversion"/>) are the other gates.
     /// </summary>
-    public static bool CanDeliverException(in InterruptState s, byte vector) => true;
+    public static bool CanDeliverException(in InterruptState s, byte vector)
+    {
+        // SDM Vol. 3A 6.8.3: after MOV SS or POP SS the processor inhibits "interrupts, debug exceptions, and
+        // single-step trap exceptions" until the boundary after the next instruction; "all other faults may still
+        // be generated". The #DB stays pending and comes at that later boundary. STI's shadow blocks only INTR
+        // (Vol. 2B STI; Vol. 3C Table 25-3 bit 0).
+        return vector != Vectors.DB || s.Shadow != InterruptShadow.MovSs;
+    }
 }

@@ -71,6 +71,25 @@ public sealed class EventBlockingTests
         Assert.True(EventBlocking.CanDeliverException(s, Vectors.VE));
     }
 
+    // SDM 6.8.3: a MOV SS / POP SS shadow inhibits debug exceptions and single-step traps; all other faults
+    // still come; an STI shadow holds no exception.
+    [Theory]
+    [InlineData(Vectors.DB, InterruptShadow.None, true)]
+    [InlineData(Vectors.DB, InterruptShadow.Sti, true)]
+    [InlineData(Vectors.DB, InterruptShadow.MovSs, false)]
+    [InlineData(Vectors.GP, InterruptShadow.MovSs, true)]
+    [InlineData(Vectors.PF, InterruptShadow.MovSs, true)]
+    [InlineData(Vectors.VE, InterruptShadow.MovSs, true)]
+    [InlineData(Vectors.BP, InterruptShadow.MovSs, true)]
+    public void CanDeliverException_MovSsHoldsDebug_Sdm6_8_3(byte vector, InterruptShadow shadow, bool expected)
+    {
+        foreach (var @if in new[] { false, true })
+        {
+            var s = new InterruptState(@if, shadow, NmiBlocked: false, Tpr: 0, HighestInService: 0);
+            Assert.Equal(expected, EventBlocking.CanDeliverException(s, vector));
+        }
+    }
+
     // SDM 10.8.3.1: PPR[7:4] = max(TPR[7:4], ISRV[7:4]); PPR[3:0] = TPR[3:0] only when TPR's class wins or ties.
     [Theory]
     [InlineData(0x00, 0x00, 0x00)]
