@@ -51,6 +51,14 @@ public sealed partial class Machine
         _ => pg.Host == HostPage.Unrecoverable,
     };
 
+    /// <summary>
+    /// The EPT violation on <paramref name="pg"/> is a #VE, not an exit (SDM Vol. 3C 25.5.6: convertible, CR0.PE=1,
+    /// not delivering an event, busy word 0). The guest runs in protected mode and the model's event delivery touches
+    /// no model page, so those two conditions always hold here.
+    /// </summary>
+    private bool RaisesVe(ref VcpuState cpu, ref PageState pg) =>
+        VeConversion.Decide(new VeConditions(true, !Convertible(ref pg), true, false, cpu.VeBusy), out _) == VeDecision.VirtualizationException;
+
     /// <summary>An EPT violation on a host-absent page: #VE if convertible, else an exit and the protocol's path.</summary>
     private bool HostFault<TSink>(int v, int page, bool user, ref TSink sink)
         where TSink : IModelEventSink
@@ -60,9 +68,7 @@ public sealed partial class Machine
         var vb = (byte)v;
         if (_host.Convertible != VeConvertible.None)
         {
-            // SDM Vol. 3C 25.5.6: convertible, CR0.PE=1, not delivering an event, busy word 0 -> #VE.
-            var conditions = new VeConditions(true, !Convertible(ref pg), true, false, cpu.VeBusy);
-            if (VeConversion.Decide(conditions, out _) == VeDecision.VirtualizationException)
+            if (RaisesVe(ref cpu, ref pg))
             {
                 cpu.VeBusy = VeConversion.BusyValue;
                 cpu.VeGpa = AddressOf(page);
@@ -983,7 +989,7 @@ public sealed partial class Machine
         }
 
         ref var cpu = ref VcpuRef(v);
-        if (Convertible(ref pg) && cpu.VeBusy == 0)
+        if (RaisesVe(ref cpu, ref pg))
         {
             cpu.VeBusy = VeConversion.BusyValue;
             cpu.VeGpa = AddressOf(page);
