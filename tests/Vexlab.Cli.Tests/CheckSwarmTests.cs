@@ -414,21 +414,97 @@ public sealed class CheckSwarmTests
 
     /// <summary>
     /// Members whose turn comes after the time limit do not start: each one started ran up to a thousand transitions
-    /// before looking at the clock, and 10,000 members stopped at 400 ms took 30 s to end. They are listed, with no
-    /// states.
+    /// before looking at the clock, and 10,000 members stopped at 400 ms took 30 s to end. Nor are they listed one by
+    /// one, with no states: 1,000,000 members under a 1 s limit took 23 s and 2 GB and wrote 168 MB. They are counted,
+    /// and the members listed are the first of the swarm's.
     /// </summary>
     [Fact]
-    public void Members_after_the_time_limit_do_not_start()
+    public void Members_after_the_time_limit_do_not_start_and_are_counted_not_listed()
     {
-        var r = CliRunner.Run("check", "--builtin", "truncate", "--protocol", "kvm-pf", "--swarm", "--members", "20000", "--time-limit", "300ms", "--json", "-");
-        Assert.True(r.ExitCode is 1 or 3, r.Stderr);
-        var doc = JsonNode.Parse(r.Stdout)!;
-        var members = doc["members"]!.AsArray();
-        Assert.Equal(20000, members.Count);
+        var temp = Directory.CreateTempSubdirectory("vexlab-swarm-huge-");
+        try
+        {
+            var file = Path.Combine(temp.FullName, "huge.json");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var r = CliRunner.Run("check", "--builtin", "bench", "--protocol", "kvm-pf-int", "--swarm", "--members", "1000000", "--max-states", "100000", "--time-limit", "300ms", "--json", file);
+            clock.Stop();
+            Assert.True(r.ExitCode == 3, r.Stderr);
 
-        // At most one member a worker was running at the limit, and a few ended before it.
-        var ran = members.Count(m => m!["states"]!.GetValue<long>() > 0);
-        Assert.InRange(ran, 0, 200);
-        Assert.All(members.Where(m => m!["states"]!.GetValue<long>() == 0), m => Assert.Equal(0, m!["transitions"]!.GetValue<long>()));
+            // A guard against members run one by one (tens of seconds), not a timing claim.
+            Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(60));
+            Assert.InRange(new FileInfo(file).Length, 1, 1_000_000);
+            var doc = JsonNode.Parse(File.ReadAllText(file))!;
+            Assert.Equal("time-limit", (string?)doc["stop_reason"]);
+            var members = doc["members"]!.AsArray().Select(m => m!["member"]!.GetValue<int>()).ToList();
+            Assert.InRange(members.Count, 1, 1000);
+            Assert.Equal(Enumerable.Range(0, members.Count), members);
+            Assert.Equal(1_000_000 - members.Count, doc["swarm"]!["members_not_started"]!.GetValue<int>());
+            Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; {1_000_000 - members.Count:N0} of its 1,000,000 members did not start"), r.Stderr, StringComparison.Ordinal);
+
+            // A swarm that ran to its end starts every member and says nothing of members not started.
+            var whole = JsonNode.Parse(CliRunner.Run("check", "--builtin", "token-wrap", "--protocol", "kvm-pf-int", "--swarm", "--members", "4", "--json").Stdout)!;
+            Assert.Equal(4, whole["members"]!.AsArray().Count);
+            Assert.False(whole["swarm"]!.AsObject().ContainsKey("members_not_started"));
+        }
+        finally
+        {
+            temp.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Members a stopped shard did not start are missing from a merge as a shard not given is: refused (exit 2, naming
+    /// them), and with --allow-partial merged, incomplete with the shard's stop_reason (exit 3).
+    /// </summary>
+    [Fact]
+    public void A_merge_counts_members_a_stopped_shard_did_not_start_as_missing()
+    {
+        var temp = Directory.CreateTempSubdirectory("vexlab-swarm-stopped-");
+        try
+        {
+            var shards = new List<string>();
+            for (var i = 1; i <= 2; i++)
+            {
+                shards.Add(Path.Combine(temp.FullName, $"s{i}.json"));
+                var r = CliRunner.Run("check", "--builtin", "bench", "--protocol", "kvm-pf-int", "--swarm", "--members", "20000", "--max-states", "100000", "--shard", $"{i}/2", "--time-limit", "300ms", "--json", shards[^1]);
+                Assert.True(r.ExitCode == 3, r.Stderr);
+            }
+
+            var ran = shards.Sum(f => JsonNode.Parse(File.ReadAllText(f))!["members"]!.AsArray().Count);
+            var notStarted = shards.Sum(f => JsonNode.Parse(File.ReadAllText(f))!["swarm"]!["members_not_started"]!.GetValue<int>());
+            Assert.Equal(20000, ran + notStarted);
+
+            var refused = CliRunner.Run(["check", "--swarm-merge", .. shards, "--json"]);
+            Assert.Equal(2, refused.ExitCode);
+            Assert.Equal(string.Empty, refused.Stdout);
+            Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{notStarted:N0} of 20,000 members missing (shards not given or unfinished)"), refused.Stderr, StringComparison.Ordinal);
+
+            var merged = CliRunner.Run(["check", "--swarm-merge", .. shards, "--allow-partial", "--json"]);
+            Assert.True(merged.ExitCode == 3, merged.Stderr);
+            var doc = JsonNode.Parse(merged.Stdout)!;
+            Assert.Equal("time-limit", (string?)doc["stop_reason"]);
+            Assert.False(doc["complete"]!.GetValue<bool>());
+            Assert.Equal(ran, doc["members"]!.AsArray().Count);
+            Assert.Equal(notStarted, doc["swarm"]!["members_missing"]!.AsArray().Count);
+        }
+        finally
+        {
+            temp.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// --members had no upper bound: 100,000,000 members ran far past a 1 s limit until killed. The bound is a Slurm
+    /// array of 1,000 shards of 1,000 members; past it, one line and exit 2, before any work.
+    /// </summary>
+    [Theory]
+    [InlineData("1000001")]
+    [InlineData("100000000")]
+    public void Members_past_the_bound_are_refused(string members)
+    {
+        var r = CliRunner.Run("check", "--builtin", "token-wrap", "--protocol", "kvm-pf-int", "--swarm", "--members", members, "--time-limit", "1s", "--json", "-");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal(string.Empty, r.Stdout);
+        Assert.Equal($"vexlab: --members: must be at most 1,000,000 (a result lists every member that ran, and a merge holds every shard's: 1,000 shards of 1,000 members), got {members}\n", r.Stderr.ReplaceLineEndings("\n"));
     }
 }

@@ -9,7 +9,14 @@ public sealed record SwarmOptions
     /// <summary>Depth bounds members take in turn (member m: <c>DepthLadder[m % length]</c>) unless <see cref="MaxDepth"/> is set.</summary>
     public static readonly IReadOnlyList<int> DepthLadder = [25, 50, 100, 200, 400, 800, 1600, 3200];
 
-    /// <summary>Members of the whole swarm (over every shard).</summary>
+    /// <summary>
+    /// The most members a swarm may have: a Slurm array of 1,000 shards (its default MaxArraySize, 1001, allows 0 to
+    /// 1000) of 1,000 members each. Every member that runs is a record in its shard's result and in the merge's, which
+    /// holds them all in memory (about 170 bytes each in the JSON: a million members wrote 168 MB).
+    /// </summary>
+    public const int MaxMembers = 1_000_000;
+
+    /// <summary>Members of the whole swarm (over every shard), at most <see cref="MaxMembers"/>.</summary>
     public int Members { get; init; } = 16;
 
     /// <summary>The swarm's seed; member m searches with a seed derived from it and m.</summary>
@@ -47,9 +54,24 @@ public sealed record SwarmOptions
     /// <summary>Called from the members' threads every few thousand transitions and as each member ends.</summary>
     public Action<SwarmProgress>? Progress { get; init; }
 
-    /// <summary>The members this process runs, in order.</summary>
-    public IReadOnlyList<int> OwnMembers() =>
-        OnlyMember is { } only ? [only] : [.. Enumerable.Range(0, Members).Where(m => m % ShardCount == ShardIndex - 1)];
+    /// <summary>
+    /// How many members this process runs: <c>--swarm-member</c>'s one, or the shard's, the members m below
+    /// <see cref="Members"/> with m % ShardCount == ShardIndex - 1.
+    /// </summary>
+    public int OwnMemberCount =>
+        OnlyMember is not null ? 1 : ShardIndex - 1 < Members ? ((Members - ShardIndex) / ShardCount) + 1 : 0;
+
+    /// <summary>The member this process runs <paramref name="position"/>th (from 0), in order; computed, not listed, so that a shard of a million members costs nothing until they run.</summary>
+    public int OwnMember(int position) => OnlyMember ?? (ShardIndex - 1 + (int)((long)position * ShardCount));
+
+    /// <summary>The members this process runs, in order, one at a time.</summary>
+    public IEnumerable<int> OwnMembers()
+    {
+        for (var position = 0; position < OwnMemberCount; position++)
+        {
+            yield return OwnMember(position);
+        }
+    }
 
     /// <summary>Member <paramref name="member"/>'s seed: SplitMix64 of the swarm seed and the member index.</summary>
     public ulong MemberSeed(int member) => SplitMix64.Mix(Seed + (0x9E3779B97F4A7C15UL * (ulong)(member + 1)));
@@ -63,12 +85,18 @@ public sealed record SwarmMember(int Index, ulong Seed, int DepthBound, long Sta
 /// <summary>A counterexample a member found: actions from the initial state, and their indices in each state's action list.</summary>
 public sealed record SwarmViolation(string Property, int Member, ulong MemberSeed, int DepthBound, IReadOnlyList<ulong> Actions, IReadOnlyList<int> ActionIndices);
 
+/// <summary>
+/// A swarm's (or shard's) result. <paramref name="Members"/> are the members that ran, by index;
+/// <paramref name="NotStarted"/> counts those a stop (the time limit, Ctrl-C, SIGTERM) came before: they did no work,
+/// so they are not listed one by one, and a merge counts them missing, as a shard not given.
+/// </summary>
 public sealed record SwarmResult(
     IReadOnlyList<SwarmMember> Members,
     IReadOnlyList<SwarmViolation> Violations,
     HyperLogLog Coverage,
     bool Cancelled,
-    TimeSpan Elapsed);
+    TimeSpan Elapsed,
+    int NotStarted = 0);
 
 /// <summary>
 /// Swarm verification (Holzmann, Joshi, Groce, "Swarm Verification Techniques", IEEE TSE 2011): many
@@ -84,37 +112,59 @@ public static class SwarmSearch
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(options);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var own = options.OwnMembers();
-        var members = new SwarmMember[own.Count];
-        var found = new List<SwarmViolation>[own.Count];
+        var deadline = options.TimeLimit is { } limit
+            ? started + (long)(limit.TotalSeconds * System.Diagnostics.Stopwatch.Frequency)
+            : long.MaxValue;
+        var count = options.OwnMemberCount;
+        var ran = new List<(SwarmMember Member, List<SwarmViolation> Found)>();
         var cancelled = false;
-        var progress = new SwarmProgress(own.Count);
+        var progress = new SwarmProgress(count);
 
         // Each member's sketch joins the coverage as the member ends (register maxima: the order does not matter), so
         // that a swarm of many members holds one sketch a worker, not 16 KiB for every member until the end.
         var coverage = new HyperLogLog();
-        Parallel.For(0, own.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Workers) }, i =>
+
+        // Workers take the shard's members in order from one counter, each looking at the stop before it takes the
+        // next: the members started are a prefix of the shard's, and once stopped no member starts. Members that each
+        // did nothing cost nothing: 1,000,000 members under a 1 s limit were each run and listed (23 s, 2 GB, a 168 MB
+        // result), and 100,000,000 ran far past it.
+        var next = -1;
+        var workers = (int)Math.Min(Math.Max(1, options.Workers), Math.Max(1, count));
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, _ =>
         {
-            var m = own[i];
-            (members[i], found[i], var sketch, var stopped) = RunMember(system, options, m, progress, started);
-            if (sketch is not null)
+            while (true)
             {
+                if (Stop(options, deadline))
+                {
+                    cancelled = true;
+                    return;
+                }
+
+                var position = Interlocked.Increment(ref next);
+                if (position >= count)
+                {
+                    return;
+                }
+
+                var (member, found, sketch, stopped) = RunMember(system, options, options.OwnMember(position), progress, deadline);
                 lock (coverage)
                 {
                     coverage.Merge(sketch);
+                    ran.Add((member, found));
                 }
-            }
 
-            progress.MemberDone();
-            options.Progress?.Invoke(progress);
-            if (stopped)
-            {
-                cancelled = true;
+                progress.MemberDone();
+                options.Progress?.Invoke(progress);
+                if (stopped)
+                {
+                    cancelled = true;
+                }
             }
         });
 
         var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
-        return new SwarmResult(members, Shortest(found.SelectMany(f => f)), coverage, cancelled, elapsed);
+        var members = ran.Select(r => r.Member).OrderBy(m => m.Index).ToList();
+        return new SwarmResult(members, Shortest(ran.SelectMany(r => r.Found)), coverage, cancelled, elapsed, count - members.Count);
     }
 
     /// <summary>Joins the results of a swarm's shards: every member, the shortest counterexamples, the union of the coverage sketches.</summary>
@@ -132,7 +182,8 @@ public static class SwarmSearch
             Shortest(parts.SelectMany(p => p.Violations)),
             coverage,
             parts.Any(p => p.Cancelled),
-            TimeSpan.FromTicks(parts.Sum(p => p.Elapsed.Ticks)));
+            TimeSpan.FromTicks(parts.Sum(p => p.Elapsed.Ticks)),
+            parts.Sum(p => p.NotStarted));
     }
 
     /// <summary>
@@ -156,22 +207,11 @@ public static class SwarmSearch
     private static bool Stop(SwarmOptions options, long deadline) =>
         options.CancellationToken.IsCancellationRequested || System.Diagnostics.Stopwatch.GetTimestamp() >= deadline;
 
-    private static (SwarmMember, List<SwarmViolation>, HyperLogLog?, bool) RunMember(ITransitionSystem system, SwarmOptions options, int member, SwarmProgress progress, long started)
+    private static (SwarmMember, List<SwarmViolation>, HyperLogLog, bool) RunMember(ITransitionSystem system, SwarmOptions options, int member, SwarmProgress progress, long deadline)
     {
-        var deadline = options.TimeLimit is { } limit
-            ? started + (long)(limit.TotalSeconds * System.Diagnostics.Stopwatch.Frequency)
-            : long.MaxValue;
         var size = system.StateSize;
         var seed = options.MemberSeed(member);
         var bound = options.DepthBound(member);
-
-        // A member whose turn comes after the limit or Ctrl-C does not start: each one started did up to a thousand
-        // transitions before its first look at the clock, and 10,000 members stopped at 400 ms took 30 s to end.
-        if (Stop(options, deadline))
-        {
-            return (new SwarmMember(member, seed, bound, 0, 0, Exhausted: false), [], null, true);
-        }
-
         var rng = new SplitMix64(seed);
         var maxActions = Math.Max(1, system.MaxActions);
         var sketch = new HyperLogLog();

@@ -1132,6 +1132,9 @@ public static class CheckCommand
         string? error = swarm switch
         {
             { Members: < 1 } => $"--members: must be at least 1, got {swarm.Members}",
+            { Members: > Checking.Swarm.SwarmOptions.MaxMembers } => string.Create(
+                CultureInfo.InvariantCulture,
+                $"--members: must be at most {Checking.Swarm.SwarmOptions.MaxMembers:N0} (a result lists every member that ran, and a merge holds every shard's: 1,000 shards of 1,000 members), got {swarm.Members}"),
             { OnlyMember: { } k } when k < 0 || k >= swarm.Members => $"--swarm-member: must be from 0 to {swarm.Members - 1} (members are numbered from 0 below --members {swarm.Members}), got {k}",
             { MaxDepth: < 1 } => $"--max-depth: must be at least 1 with --swarm, got {swarm.MaxDepth}",
             { MaxStatesPerMember: < 1 } => $"--max-states: must be at least 1 with --swarm, got {swarm.MaxStatesPerMember}",

@@ -59,9 +59,13 @@ internal static partial class CheckSwarm
             {
                 // As a check without --swarm: a signal is 128 plus its number, a limit 3.
                 signalExit = interrupt.Signalled ? interrupt.ExitCode : null;
+                // Members whose turn came after the stop did no work: not listed, only counted (a merge names them missing).
+                var notStarted = result.NotStarted > 0
+                    ? string.Create(CultureInfo.InvariantCulture, $"; {result.NotStarted:N0} of its {result.NotStarted + result.Members.Count:N0} members did not start")
+                    : string.Empty;
                 context.Error.WriteLine(interrupt.Signalled
-                    ? $"vexlab: check: stopped by {interrupt.SignalName}; the result below covers the members' work so far"
-                    : "vexlab: check: stopped at --time-limit; the result below covers the members' work so far");
+                    ? $"vexlab: check: stopped by {interrupt.SignalName}; the result below covers the members' work so far{notStarted}"
+                    : $"vexlab: check: stopped at --time-limit; the result below covers the members' work so far{notStarted}");
             }
         }
 
@@ -115,6 +119,13 @@ internal static partial class CheckSwarm
             ["shard"] = options.OnlyMember is null ? Text(options.ShardIndex) + "/" + Text(options.ShardCount) : null,
             ["only_member"] = options.OnlyMember,
         };
+        if (result.NotStarted > 0)
+        {
+            // A count, not a list: the members started are the first of the shard's in order (SwarmSearch.Run), so
+            // those not started are its members above the last one listed.
+            doc["swarm"]!["members_not_started"] = result.NotStarted;
+        }
+
         Fill(doc, result, violations, stopReason);
         WriteHuman(context.HumanWriter(target), doc, result);
         WriteReplayLines(context.Error, doc);
@@ -197,7 +208,19 @@ internal static partial class CheckSwarm
 
         var merged = SwarmSearch.Merge(parts);
         var total = reference!["swarm"]!["members"]!.GetValue<int>();
-        var missing = Enumerable.Range(0, total).Except(merged.Members.Select(m => m.Index)).ToList();
+        // Members a stopped shard did not start are absent from it, and missing here as a shard not given is.
+        var present = new bool[total];
+        foreach (var member in merged.Members)
+        {
+            if (member.Index < 0 || member.Index >= total)
+            {
+                throw new InputException($"{memberFiles[member.Index]}: member {member.Index} is not one of swarm.members {total}: not a complete swarm result");
+            }
+
+            present[member.Index] = true;
+        }
+
+        var missing = Enumerable.Range(0, total).Where(m => !present[m]).ToList();
         var missingText = string.Create(CultureInfo.InvariantCulture, $"{missing.Count:N0} of {total:N0} members missing (shards not given or unfinished): {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", ..." : string.Empty)}");
         if (missing.Count > 0 && !allowPartial)
         {
@@ -341,7 +364,8 @@ internal static partial class CheckSwarm
     private static void WriteHuman(TextWriter w, JsonObject doc, SwarmResult result)
     {
         var inv = CultureInfo.InvariantCulture;
-        w.WriteLine(string.Create(inv, $"swarm of model {doc["model"]} under {doc["protocol"]}: {result.Members.Count:N0} members, {result.Members.Count(m => m.Exhausted):N0} exhausted"));
+        var notStarted = result.NotStarted > 0 ? string.Create(inv, $", {result.NotStarted:N0} not started (stopped before their turn)") : string.Empty;
+        w.WriteLine(string.Create(inv, $"swarm of model {doc["model"]} under {doc["protocol"]}: {result.Members.Count:N0} members, {result.Members.Count(m => m.Exhausted):N0} exhausted{notStarted}"));
         foreach (var d in (doc["departures"] as JsonArray) ?? [])
         {
             w.WriteLine(CheckCommand.DepartureLine(new((string)d!["knob"]!, (string)d["value"]!, (string)d["why"]!)));
