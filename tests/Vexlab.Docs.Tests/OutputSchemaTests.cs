@@ -56,6 +56,8 @@ public sealed class OutputSchemaTests : IDisposable
         ("check-swarm", ["check", "--builtin", "truncate", "--protocol", "kvm-pf", "--swarm", "--members", "2", "--max-states", "2000", "--shard", "2/2", "--json", "s2.json"]),
         ("check-swarm", ["check", "--swarm-merge", "s1.json", "s2.json", "--json"]),
         ("check-swarm", ["check", "--swarm-merge", "s1.json", "--allow-partial", "--json"]),
+        // Stopped before most members' turn: swarm.members_not_started counts them.
+        ("check-swarm", ["check", "--builtin", "bench", "--protocol", "kvm-pf-int", "--swarm", "--members", "1000", "--max-states", "100000", "--time-limit", "200ms", "--json"]),
         ("check-matrix", ["check", "--matrix", "--json"]),
         ("models-list", ["models", "list", "--json"]),
         ("models-show", ["models", "show", "nmi-host-fault", "--json"]),
