@@ -134,9 +134,9 @@ public static class SwarmSearch
         {
             while (true)
             {
+                // Stopped: no member starts (the stop is the swarm's only if a member is left unstarted, below).
                 if (Stop(options, deadline))
                 {
-                    cancelled = true;
                     return;
                 }
 
@@ -164,6 +164,10 @@ public static class SwarmSearch
 
         var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         var members = ran.Select(r => r.Member).OrderBy(m => m.Index).ToList();
+
+        // A swarm whose every member ended is not stopped, whenever its last worker came back to find the limit past;
+        // one with a member unstarted, or a member the stop cut short, is.
+        cancelled |= members.Count < count;
         return new SwarmResult(members, Shortest(ran.SelectMany(r => r.Found)), coverage, cancelled, elapsed, count - members.Count);
     }
 

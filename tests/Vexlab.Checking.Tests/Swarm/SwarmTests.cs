@@ -132,6 +132,32 @@ public sealed class SwarmTests
         Assert.Equal(options.OwnMemberCount, none.NotStarted);
     }
 
+    /// <summary>
+    /// A stop that comes once every member has ended (a worker back from the last member finds the limit past, or a
+    /// Ctrl-C) leaves the swarm whole: nothing was left to start, and no member was cut short.
+    /// </summary>
+    [Fact]
+    public void A_stop_after_the_last_member_ended_leaves_the_swarm_whole()
+    {
+        using var system = ModelCheck.BuildSystem(new CheckRequest("token-wrap", "kvm-pf-int", [], s_safety));
+        using var stop = new CancellationTokenSource();
+        var options = new SwarmOptions { Members = 6, MaxStatesPerMember = 200, Workers = 1, CancellationToken = stop.Token };
+        var result = SwarmSearch.Run(system, options with
+        {
+            Progress = p =>
+            {
+                if (p.MembersDone == p.Members)
+                {
+                    stop.Cancel();
+                }
+            },
+        });
+        Assert.True(stop.IsCancellationRequested);
+        Assert.False(result.Cancelled);
+        Assert.Equal(0, result.NotStarted);
+        Assert.Equal(options.OwnMembers(), result.Members.Select(m => m.Index));
+    }
+
     /// <summary>A swarm that is not stopped runs and lists every member of its shard, in order, and counts none as not started.</summary>
     [Fact]
     public void An_unstopped_swarm_lists_every_member()
