@@ -323,22 +323,22 @@ public sealed class SweepStore : IDisposable
     }
 
     /// <summary>
-    /// Gives <c>results</c> and <c>tasks</c> a column for every axis of <paramref name="runs"/> (the whole sweep's, every
-    /// shard's), typed to hold all of its values, before any run is written: a shard that gets no run, or whose runs all
-    /// fail, still has the axis columns, so its export and a query of them read as every other shard's. Columns only a
-    /// run's JSON names still come with the first run that has them.
+    /// Gives <c>results</c> and <c>tasks</c> a column for every axis of <paramref name="sweep"/>, typed to hold all of
+    /// its values (every shard's), before any run is written: a shard that gets no run, or whose runs all fail, still
+    /// has the axis columns, so its export and a query of them read as every other shard's. Columns only a run's JSON
+    /// names still come with the first run that has them.
     /// </summary>
-    public void DeclareAxisColumns(IEnumerable<SweepRun> runs)
+    public void DeclareAxisColumns(SweepDefinition sweep)
     {
-        ArgumentNullException.ThrowIfNull(runs);
+        ArgumentNullException.ThrowIfNull(sweep);
         InTransaction(() =>
         {
-            foreach (var run in runs)
+            foreach (var axis in sweep.Axes)
             {
-                foreach (var (name, value) in run.AxisColumns)
+                foreach (var column in axis.ColumnValues())
                 {
-                    EnsureColumn(ResultsTable, name, value);
-                    EnsureColumn(TasksTable, name, value);
+                    EnsureColumn(ResultsTable, axis.Name, column);
+                    EnsureColumn(TasksTable, axis.Name, column);
                 }
             }
         });

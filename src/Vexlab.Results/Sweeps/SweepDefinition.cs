@@ -67,8 +67,22 @@ public sealed record SweepAxis(string Name, string Key, string? Unit, IReadOnlyL
     public bool IsNumeric => Values.All(v => v.Number is not null);
 
     /// <summary>The value in this axis's column: all-whole-number axes are BIGINT, other numeric axes DOUBLE.</summary>
-    public object ColumnValue(AxisValue value) =>
-        value.Number is { } n && !Values.All(v => v.ColumnValue is long) ? n : value.ColumnValue;
+    public object ColumnValue(AxisValue value) => ColumnValue(value, AllWhole);
+
+    /// <summary>Every value of the axis as its column holds it, in order (the axis looked at once, not once a value).</summary>
+    public IEnumerable<object> ColumnValues()
+    {
+        var whole = AllWhole;
+        foreach (var value in Values)
+        {
+            yield return ColumnValue(value, whole);
+        }
+    }
+
+    private bool AllWhole => Values.All(v => v.ColumnValue is long);
+
+    private static object ColumnValue(AxisValue value, bool allWhole) =>
+        value.Number is { } n && !allWhole ? n : value.ColumnValue;
 
     /// <summary>The <c>key=value</c> text setting this axis to <paramref name="value"/>.</summary>
     public string SetText(AxisValue value) => Key + "=" + value.Text + (Unit ?? string.Empty);

@@ -50,7 +50,7 @@ public static class SweepExecutor
         var removed = store.Bind(sweep, options.Force);
         var existing = store.RunKeys();
         var runs = SweepPlan.Runs(sweep, options.Shard).ToList();
-        store.DeclareAxisColumns(SweepPlan.Runs(sweep));
+        store.DeclareAxisColumns(sweep);
         store.SetMeta(SweepStore.RunsKey, sweep.RunCount.ToString(CultureInfo.InvariantCulture));
         // The store is this shard only while it holds no run of another: shard 1/2 run into a store of 2/2 once
         // recorded "shard 1/2, shard_runs 13" over its 30 runs, and a later merge listed it as 30 of 13 runs.
