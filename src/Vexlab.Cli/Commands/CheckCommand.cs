@@ -122,9 +122,10 @@ public static class CheckCommand
             {
                 // The engine numbers states with 31-bit ids: a larger bound was capped in silence, while the replay
                 // line and the JSON echoed the number given.
-                if (ms > new CheckerOptions().MaxStates)
+                var most = new CheckerOptions().MaxStates;
+                if (ms > most)
                 {
-                    throw InputException.At(null, 0, 0, "--max-states", string.Create(CultureInfo.InvariantCulture, $"at most {new CheckerOptions().MaxStates} (2^31 - 2, the most states a check numbers), got {ms}"));
+                    throw InputException.At(null, 0, 0, "--max-states", string.Create(CultureInfo.InvariantCulture, $"at most {most} (2^31 - 2, the most states a check numbers), got {ms}"));
                 }
 
                 options.MaxStates = ms;

@@ -51,13 +51,13 @@ public static class DistinctFiles
                 continue;
             }
 
-            // Devices (/dev/null, /dev/stdout) take any number of writes.
-            if (path is not { Length: > 0 } || path == "-")
+            if (path is not { Length: > 0 })
             {
                 continue;
             }
 
             var full = Real(Path.GetFullPath(path));
+            // Devices and process files (/dev/null) take any number of writes.
             if (Scenarios.Files.FileKinds.IsSystem(full))
             {
                 continue;
