@@ -1,0 +1,132 @@
+using Vexlab.Simulation.Metrics;
+
+namespace Vexlab.Simulation.Tests.Laws;
+
+/// <summary>
+/// The two baseline protocols against KVM's code. <c>sync</c>: a fault on a missing page blocks the vCPU thread in the
+/// EPT violation handler (kvm_faultin_pfn -> __gfn_to_pfn_memslot -> hva_to_pfn, get_user_pages sleeping on the page),
+/// so nothing is injected until it returns and vcpu_enter_guest runs again. <c>kvm-halt</c>: a guest that never wrote
+/// MSR_KVM_ASYNC_PF_EN; kvm_can_do_async_pf allows async work only while kvm_arch_interrupt_allowed, and
+/// kvm_arch_async_page_not_present, unable to deliver a not-present #PF (kvm_can_deliver_async_pf is false), makes
+/// KVM_REQ_APF_HALT (vcpu->arch.apf.halted = true, the vCPU blocks in vcpu_block). An interrupt the guest can take ends
+/// that block (kvm_vcpu_has_events, then vcpu_block clears apf.halted), the guest runs its handler and retries the
+/// access, which exits again and, its gfn still in apf.gfns, halts again (kvm_find_async_pf_gfn,
+/// trace_kvm_async_pf_repeated_fault). Read in x86.c and mmu.c of 5.7 and of 6.12.
+/// </summary>
+public sealed class BaselineProtocolLawTests
+{
+    /// <summary>
+    /// One vCPU whose only task faults on every touch, each page a disk read of 4 to 12 ms (swap-hdd), under a 1 ms
+    /// guest tick: every fault outlasts several ticks.
+    /// </summary>
+    private const string SlowFaultsUnderTicks = """
+        name: slow-faults-under-ticks
+        duration: 200ms
+        guest:
+          vcpus: 1
+          memory: 64MiB
+          tick: 1ms
+        host:
+          hz: 0
+          backing: swap-hdd
+          absent_at_start: 100%
+        regions:
+          - name: heap
+            size: 64MiB
+        tasks:
+          - name: mem
+            loop: touch heap sequential
+        """;
+
+    /// <summary>
+    /// Kernel tasks that fault only with interrupts off, beside a user task that sleeps and wakes (hrtimers, reschedule
+    /// IPIs), on two vCPUs with the guest's tick.
+    /// </summary>
+    private const string FaultsWithInterruptsOff = """
+        name: faults-with-interrupts-off
+        duration: 100ms
+        guest:
+          vcpus: 2
+          memory: 64MiB
+        host:
+          absent_at_start: 100%
+        regions:
+          - name: a
+            size: 32MiB
+          - name: b
+            size: 32MiB
+        tasks:
+          - name: ka
+            mode: kernel
+            loop: irq-off; touch a sequential; irq-on; compute 20
+          - name: u
+            loop: compute 50; sleep 100us
+          - name: kb
+            mode: kernel
+            loop: irq-off; touch b sequential; irq-on; compute 20
+        """;
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void UnderSync_EachStallEndsWithOneLateTimerInterrupt_NoneLostNoneEarly(int seed)
+    {
+        // The vCPU thread sleeps in get_user_pages: the ticks that fall in a stall are not injected there (no
+        // injection outside vcpu_enter_guest), and the guest's TSC-deadline timer, one-shot and re-armed only by its
+        // handler, fires once. So every stall, each longer than a tick, ends with one timer interrupt at the re-entry:
+        // as many as the stalls that ended, not one per tick (200), and not none.
+        var r = ScenarioRuns.Run(SlowFaultsUnderTicks, "sync", $"seed={seed}");
+        var stalls = r.FaultLatency.Count;
+        Assert.InRange(stalls, 15, 50);
+        Assert.Equal(stalls, r.Counters.Injections[InjectionKind.ExternalInterrupt]);
+        Assert.Equal(stalls, r.Counters.Exits[ExitReason.MsrWrite]);
+        Assert.Equal(0, r.Counters.Signals[SignalKind.ApfHalt]);
+        Assert.Equal(0, r.VcpuHaltedNs);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void UnderKvmHalt_EachTickEndsTheHalt_AndTheRetriedAccessFaultsAgain(int seed)
+    {
+        // The same faults under kvm-halt: each tick's hrtimer ends the artificial halt, the handler runs, and the access
+        // it returns to exits again and halts again on its gfn. So nearly every tick is injected, each injection but
+        // those that end in the page being there is followed by a repeated fault, and each repeated fault is one more
+        // EPT_VIOLATION exit and one more halt; no fault is handled synchronously (IF=1 throughout). A completion ends
+        // the halt through the dequeue, whose prefault maps the page: no repeated fault follows it.
+        var r = ScenarioRuns.Run(SlowFaultsUnderTicks, "kvm-halt", $"seed={seed}");
+        var faults = r.FaultLatency.Count;
+        var ticks = r.Counters.Injections[InjectionKind.ExternalInterrupt];
+        var repeated = r.Counters.Signals[SignalKind.ApfRepeatedFault];
+        var exits = r.Counters.Exits[ExitReason.EptViolation];
+        Assert.InRange(faults, 15, 50);
+        Assert.InRange(ticks, 190, 200);
+        Assert.Equal(ticks, r.Counters.Exits[ExitReason.MsrWrite]);
+        Assert.Equal(0, r.Counters.Signals[SignalKind.ApfSyncFallback]);
+        Assert.Equal(exits, r.Counters.Signals[SignalKind.ApfHalt]);
+        Assert.InRange(exits - repeated - faults, 0, 1);
+        Assert.InRange(repeated, ticks - faults - 1, ticks);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    public void WithInterruptsOff_KvmHaltIsSync(int seed)
+    {
+        // kvm_can_do_async_pf returns kvm_arch_interrupt_allowed ("If interrupts are off we cannot even use an
+        // artificial halt state"): every fault taken with IF=0 is synchronous, so kvm-halt runs exactly as sync does,
+        // event for event, the other task's wakeups and the ticks included.
+        var sync = ScenarioRuns.Run(FaultsWithInterruptsOff, "sync", $"seed={seed}");
+        var halt = ScenarioRuns.Run(FaultsWithInterruptsOff, "kvm-halt", $"seed={seed}");
+        Assert.True(sync.FaultLatency.Count > 100);
+        Assert.Equal(0, halt.Counters.Signals[SignalKind.ApfHalt]);
+        Assert.Equal(halt.Counters.Exits[ExitReason.EptViolation], halt.Counters.Signals[SignalKind.ApfSyncFallback]);
+        Assert.Equal(sync.Digest, halt.Digest);
+        Assert.Equal(sync.VcpuStalledNs, halt.VcpuStalledNs);
+        Assert.Equal(sync.VcpuHostExitNs, halt.VcpuHostExitNs);
+        foreach (var task in sync.Tasks)
+        {
+            Assert.Equal(task.WorkDone, halt.Task(task.Name).WorkDone);
+        }
+    }
+}
