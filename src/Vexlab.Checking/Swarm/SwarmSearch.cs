@@ -79,8 +79,11 @@ public sealed record SwarmOptions
     public int DepthBound(int member) => MaxDepth ?? DepthLadder[member % DepthLadder.Count];
 }
 
-/// <summary>What one member did.</summary>
-public sealed record SwarmMember(int Index, ulong Seed, int DepthBound, long States, long Transitions, bool Exhausted);
+/// <summary>
+/// What one member did. <paramref name="Stopped"/>: a stop (the time limit, Ctrl-C, SIGTERM) cut it short, before its
+/// bounds or the end of the space, at a point the wall clock chose; a member not stopped reruns alike from its seed.
+/// </summary>
+public sealed record SwarmMember(int Index, ulong Seed, int DepthBound, long States, long Transitions, bool Exhausted, bool Stopped = false);
 
 /// <summary>A counterexample a member found: actions from the initial state, and their indices in each state's action list.</summary>
 public sealed record SwarmViolation(string Property, int Member, ulong MemberSeed, int DepthBound, IReadOnlyList<ulong> Actions, IReadOnlyList<int> ActionIndices);
@@ -314,8 +317,9 @@ public static class SwarmSearch
             var stop = (transitions & 1023) == 0 && Stop(options, deadline);
             if (visited.Count >= options.MaxStatesPerMember || stop || options.CancellationToken.IsCancellationRequested)
             {
+                // A member at its state bound ended there whatever else stopped: a rerun ends at the same state.
                 exhausted = false;
-                stopped = stop || options.CancellationToken.IsCancellationRequested;
+                stopped = visited.Count < options.MaxStatesPerMember && (stop || options.CancellationToken.IsCancellationRequested);
                 break;
             }
 
@@ -327,7 +331,7 @@ public static class SwarmSearch
         }
 
         progress.Add(visited.Count - reportedStates, transitions - reportedTransitions);
-        return (new SwarmMember(member, seed, bound, visited.Count, transitions, exhausted), [.. violations.Values], sketch, stopped);
+        return (new SwarmMember(member, seed, bound, visited.Count, transitions, exhausted, stopped), [.. violations.Values], sketch, stopped);
     }
 
     /// <summary>Keeps the shortest counterexample per property: the path to the state at <paramref name="depth"/>, plus the violating action when there is one.</summary>

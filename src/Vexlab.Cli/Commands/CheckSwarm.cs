@@ -63,9 +63,16 @@ internal static partial class CheckSwarm
                 var notStarted = result.NotStarted > 0
                     ? string.Create(CultureInfo.InvariantCulture, $"; {result.NotStarted:N0} of its {result.NotStarted + result.Members.Count:N0} members did not start")
                     : string.Empty;
+                var cut = result.Members.Where(m => m.Stopped).Select(m => Text(m.Index)).ToList();
+                var cutShort = cut.Count == 0 ? string.Empty : $"; cut short: member{(cut.Count > 1 ? "s" : string.Empty)} {string.Join(", ", cut)}";
                 context.Error.WriteLine(interrupt.Signalled
-                    ? $"vexlab: check: stopped by {interrupt.SignalName}; the result below covers the members' work so far{notStarted}"
-                    : $"vexlab: check: stopped at --time-limit; the result below covers the members' work so far{notStarted}");
+                    ? $"vexlab: check: stopped by {interrupt.SignalName}; the result below covers the members' work so far{notStarted}{cutShort}"
+                    : $"vexlab: check: stopped at --time-limit; the result below covers the members' work so far{notStarted}{cutShort}");
+
+                // The replay line carries no --time-limit, as a check's does not (CheckCommand.ResultFlags): the members
+                // a wall-clock limit lets start, and where it cuts them, follow the machine's speed and load, so the
+                // same limit reruns other members. A member that ended reruns alike from its seed.
+                context.Error.WriteLine("vexlab: check: where a stop falls depends on the machine, so the replay line reruns every member to its end; a member that ended (\"stopped\": false) reruns alike alone with --swarm-member K");
             }
         }
 
@@ -220,9 +227,10 @@ internal static partial class CheckSwarm
             present[member.Index] = true;
         }
 
-        var missing = Enumerable.Range(0, total).Where(m => !present[m]).ToList();
-        var missingText = string.Create(CultureInfo.InvariantCulture, $"{missing.Count:N0} of {total:N0} members missing (shards not given or unfinished): {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", ..." : string.Empty)}");
-        if (missing.Count > 0 && !allowPartial)
+        var missing = MemberRanges.Missing(present, Period(shards));
+        var missingCount = missing.Sum(r => r.Count);
+        var missingText = string.Create(CultureInfo.InvariantCulture, $"{missingCount:N0} of {total:N0} members missing (shards not given or unfinished): {MissingText(present, missing, missingCount)}");
+        if (missingCount > 0 && !allowPartial)
         {
             // Before any output: a merge of some shards is not the swarm's result, and read as one it said pass.
             throw new InputException($"swarm merge: {missingText}; merge every shard, rerun the unfinished ones (the same check --swarm --shard command), or pass --allow-partial to merge what is there");
@@ -256,10 +264,11 @@ internal static partial class CheckSwarm
             ["max_states_per_member"] = reference["swarm"]!["max_states_per_member"]!.DeepClone(),
             ["max_depth"] = reference["swarm"]!["max_depth"]?.DeepClone(),
             ["merged"] = shards,
-            ["members_missing"] = new JsonArray([.. missing.Select(m => (JsonNode)m)]),
+            ["members_missing"] = new JsonArray([.. missing.Select(r => (JsonNode)r.ToJson())]),
+            ["members_missing_count"] = missingCount,
         };
         var violations = new JsonArray([.. merged.Violations.Select(v => (JsonNode)nodes[(v.Member, v.Property)].DeepClone())]);
-        var partial = missing.Count > 0;
+        var partial = missingCount > 0;
         Fill(outDoc, merged, violations, stopped?.Reason);
         if (partial)
         {
@@ -282,6 +291,24 @@ internal static partial class CheckSwarm
         ResultDocument.Write(context, target, outDoc);
         return Exit(merged);
     }
+
+    /// <summary>
+    /// The step of the runs <c>swarm.members_missing</c> lists: the shards' count where every sharded file names the
+    /// same N (a shard's members are those <c>m % N == I - 1</c>), else 1.
+    /// </summary>
+    private static int Period(JsonArray shards)
+    {
+        var counts = shards.Select(s => Results.Sweeps.Shard.TryParse(s!.GetValue<string>())?.Count).OfType<int>().Distinct().ToList();
+        return counts.Count == 1 ? counts[0] : 1;
+    }
+
+    /// <summary>
+    /// The members missing as a message names them: each of them up to ten ("2, 3, 6, 7"), else the first ten
+    /// runs of <c>swarm.members_missing</c> ("1..999997 step 4, 2..999998 step 4").
+    /// </summary>
+    private static string MissingText(bool[] present, IReadOnlyList<MemberRange> missing, int count) => count <= 10
+        ? string.Join(", ", Enumerable.Range(0, present.Length).Where(m => !present[m]).Select(m => m.ToString(CultureInfo.InvariantCulture)))
+        : string.Join(", ", missing.Take(10)) + (missing.Count > 10 ? ", ..." : string.Empty);
 
     /// <summary>
     /// 1 for a violation found, stopped early or not (as a check without --swarm stopped at a limit after finding one:
@@ -318,6 +345,7 @@ internal static partial class CheckSwarm
             ["states"] = m.States,
             ["transitions"] = m.Transitions,
             ["exhausted"] = m.Exhausted,
+            ["stopped"] = m.Stopped,
         })]);
         var (distinct, exact) = DistinctStates(result);
         doc["coverage"] = new JsonObject
@@ -411,7 +439,8 @@ internal static partial class CheckSwarm
                 m["depth_bound"]!.GetValue<int>(),
                 m["states"]!.GetValue<long>(),
                 m["transitions"]!.GetValue<long>(),
-                m["exhausted"]!.GetValue<bool>())).ToList();
+                m["exhausted"]!.GetValue<bool>(),
+                m["stopped"]?.GetValue<bool>() ?? false)).ToList();
             var violations = new List<SwarmViolation>();
             foreach (var v in doc["violations"]!.AsArray())
             {
