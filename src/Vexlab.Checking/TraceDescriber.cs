@@ -155,7 +155,7 @@ public static class TraceDescriber
             ModelEventKind.ContextSwitch => $"switch to {task}",
             ModelEventKind.Signal => $"{(Signal)e.Aux} to {task}",
             ModelEventKind.Oops => $"guest oops ({(PanicReason)e.Aux})",
-            ModelEventKind.VmError => $"VMM error exit for {page}",
+            ModelEventKind.VmError => e.Aux == 1 ? "triple fault: KVM_EXIT_SHUTDOWN to the VMM" : $"VMM error exit for {page}",
             ModelEventKind.TaskExited => $"{task} exits",
             ModelEventKind.IterationDone => $"{task} finished its work",
             ModelEventKind.AccessFault => $"{task} access to {page} misses in the host",

@@ -497,17 +497,7 @@ public sealed partial class Machine
             else
             {
                 target.ApfFlags = 2;
-                if (target.Pending != PendingEvent.None)
-                {
-                    // KVM's exception merge: #PF while a #PF is pending -> #DF (kvm_multiple_exception).
-                    var outcome = DoubleFault.Combine(Vectors.PF, Vectors.PF, DoubleFaultRules.Kvm);
-                    target.Pending = outcome == DoubleFaultOutcome.Serial ? PendingEvent.PfReady : PendingEvent.DoubleFault;
-                }
-                else
-                {
-                    target.Pending = PendingEvent.PfReady;
-                }
-
+                target.Pending = QueuePageReady(target.Pending);
                 target.PendingToken = token;
                 if (target.Run is RunState.GuestHalt or RunState.HostHalted)
                 {
@@ -529,6 +519,33 @@ public sealed partial class Machine
             target.Run = AfterHost;
             sink.On(new ModelEvent(ModelEventKind.Unhalted, (byte)v, target.CurrentTask, 2, 0, -1));
         }
+    }
+
+    /// <summary>
+    /// kvm_inject_page_fault -> kvm_multiple_exception (arch/x86/kvm/x86.c, 5.7) for a page-ready #PF queued on top of
+    /// <paramref name="pending"/>: nothing pending queues it; a pending #PF makes #DF (exception_class: page fault then
+    /// page fault); a pending #DF (prev_nr == DF_VECTOR) requests KVM_REQ_TRIPLE_FAULT and leaves the #DF queued, so a
+    /// later exception requests it again.
+    /// </summary>
+    private static PendingEvent QueuePageReady(PendingEvent pending)
+    {
+        var previous = pending switch
+        {
+            PendingEvent.None => -1,
+            PendingEvent.PfNotPresent or PendingEvent.PfReady => Vectors.PF,
+            _ => Vectors.DF,
+        };
+        if (previous < 0)
+        {
+            return PendingEvent.PfReady;
+        }
+
+        return DoubleFault.Combine(previous, Vectors.PF, DoubleFaultRules.Kvm) switch
+        {
+            DoubleFaultOutcome.Serial => PendingEvent.PfReady,
+            DoubleFaultOutcome.DoubleFault => PendingEvent.DoubleFault,
+            _ => PendingEvent.TripleFault,
+        };
     }
 
     /// <summary>
@@ -586,6 +603,13 @@ public sealed partial class Machine
                 Violated(SafetyProperty.NoProtocolDoubleFault, v, cpu.CurrentTask, ref sink);
                 sink.On(new ModelEvent(ModelEventKind.ExceptionDelivered, (byte)v, cpu.CurrentTask, Vectors.DF, 0, -1));
                 Die(v, cpu.CurrentTask, PanicReason.DoubleFault, ref sink);
+                break;
+            case PendingEvent.TripleFault:
+                // vcpu_enter_guest serves KVM_REQ_TRIPLE_FAULT before it injects anything: exit_reason =
+                // KVM_EXIT_SHUTDOWN and a return to the VMM, so the guest never sees the #DF it had pending.
+                Violated(SafetyProperty.NoProtocolDoubleFault, v, cpu.CurrentTask, ref sink);
+                GlobalsRef.Outcome = GuestOutcome.VmError;
+                sink.On(new ModelEvent(ModelEventKind.VmError, (byte)v, cpu.CurrentTask, 1, 0, -1));
                 break;
         }
     }

@@ -46,7 +46,10 @@ public enum ModelEventKind : byte
     /// <summary>The guest died; Aux = <see cref="Guest.PanicReason"/>.</summary>
     Oops,
 
-    /// <summary>The host gave up on the VM (error exit to the VMM); Page = the page.</summary>
+    /// <summary>
+    /// The host gave up on the VM (error exit to the VMM); Page = the page. Aux = 1: a triple fault, KVM_EXIT_SHUTDOWN
+    /// (no page).
+    /// </summary>
     VmError,
     TaskExited,
 

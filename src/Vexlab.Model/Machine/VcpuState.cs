@@ -28,6 +28,12 @@ public enum PendingEvent : byte
     PfNotPresent,
     PfReady,
     DoubleFault,
+
+    /// <summary>
+    /// KVM_REQ_TRIPLE_FAULT: an exception was queued while #DF was pending (kvm_multiple_exception); the next
+    /// vcpu_enter_guest exits to the VMM with KVM_EXIT_SHUTDOWN instead of injecting the #DF.
+    /// </summary>
+    TripleFault,
 }
 
 /// <summary>

@@ -47,6 +47,45 @@ public sealed class B3RequireNoPendingEventTests
         Assert.Equal(PanicReason.DoubleFault, s.Machine.Panic);
     }
 
+    /// <summary>
+    /// Two tasks sleep on their not-present tokens, both pages complete, and a third task's not-present #PF is
+    /// pending in the host when the host dequeues <c>readies</c> page-readies on top of it, each through
+    /// kvm_inject_page_fault -> kvm_multiple_exception (arch/x86/kvm/x86.c, 5.7).
+    /// </summary>
+    [Theory]
+    [InlineData("kvm_multiple_exception: exception_class(PF) then PF -> #DF, injected at entry", 1, PendingEvent.DoubleFault, GuestOutcome.Oops)]
+    [InlineData("kvm_multiple_exception: prev_nr == DF_VECTOR -> KVM_REQ_TRIPLE_FAULT, KVM_EXIT_SHUTDOWN at entry", 2, PendingEvent.TripleFault, GuestOutcome.VmError)]
+    public void ReadiesOnAPendingNotPresent(string rule, int readies, PendingEvent pending, GuestOutcome outcome)
+    {
+        var m = Build("kvm-pf", [User("a", 0, Touch(0)), User("b", 0, Touch(1)), User("c", 0, Touch(2))],
+            absentCount: 3, knobs: [("host.apf.require_no_pending_event", "false")]);
+        var s = new Script(m);
+        for (var task = 0; task < 2; task++)
+        {
+            s.StepUntil(ModelEventKind.AsyncStarted, vcpu: 0);
+            s.Do(ActionKind.Enter, 0);
+            s.StepUntil(ModelEventKind.TaskSlept, vcpu: 0);
+        }
+
+        s.CompleteAny();
+        s.CompleteAny();
+        s.StepUntil(ModelEventKind.AsyncStarted, vcpu: 0);
+        Assert.Equal(PendingEvent.PfNotPresent, m.Vcpu(0).Pending);
+        for (var i = 0; i < readies; i++)
+        {
+            s.Do(ActionKind.Dequeue, 0, 0);
+        }
+
+        Assert.True(pending == m.Vcpu(0).Pending, rule);
+        var entry = s.Do(ActionKind.Enter, 0);
+        Assert.True(entry.Violated(SafetyProperty.NoProtocolDoubleFault), rule);
+        Assert.True(outcome == m.Outcome, rule);
+
+        // A triple fault exits to the VMM before any injection: the guest never sees the #DF.
+        Assert.Equal(pending == PendingEvent.DoubleFault, entry.Exists(e => e.Kind == ModelEventKind.ExceptionDelivered && e.Aux == Vectors.DF));
+        Assert.Equal(pending == PendingEvent.TripleFault, entry.Exists(e => e.Kind == ModelEventKind.VmError && e.Aux == 1));
+    }
+
     [Fact]
     public void ReadyWaitsUntilNothingIsPending()
     {
