@@ -774,9 +774,11 @@ public sealed partial class Machine
     private void LapicEnabled<TSink>(int v, ref TSink sink)
         where TSink : IModelEventSink
     {
-        if (_host.DequeueRequiresLapicEnabled && _host.Ready == ReadyDelivery.Interrupt && CanDequeue(v, v))
+        if (_host.DequeueRequiresLapicEnabled && _host.Ready == ReadyDelivery.Interrupt)
         {
-            Dequeue(v, v, ref sink);
+            // The APIC write exits; vcpu_enter_guest serves KVM_REQ_APF_READY before the next entry with
+            // kvm_check_async_pf_completion, which dequeues while kvm_arch_can_dequeue_async_page_present holds.
+            CheckCompletions(v, ref sink);
         }
 
         for (var i = 0; i < _ringCapacity; i++)

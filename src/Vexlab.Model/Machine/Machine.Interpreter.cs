@@ -447,12 +447,10 @@ public sealed partial class Machine
                 sink.On(new ModelEvent(ModelEventKind.VmExit, vb, tb, (byte)ExitReason.MsrWrite, 0, -1));
                 f.Pc++;
 
-                // kvm_set_msr_common(MSR_KVM_ASYNC_PF_ACK) calls kvm_check_async_pf_completion at once.
-                if (CanDequeue(v, v))
-                {
-                    Dequeue(v, v, ref sink);
-                }
-
+                // kvm_set_msr_common(MSR_KVM_ASYNC_PF_ACK) calls kvm_check_async_pf_completion at once (557a961abbe0),
+                // which dequeues while kvm_arch_can_dequeue_async_page_present holds: past completions it sends no
+                // page-ready for (a fault the guest was not told of), up to the first that fills the token slot.
+                CheckCompletions(v, ref sink);
                 break;
             case MicroOp.Eoi:
                 cpu.Isr = ClearHighestBit(cpu.Isr);
