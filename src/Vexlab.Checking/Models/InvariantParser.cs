@@ -169,6 +169,16 @@ public sealed class InvariantParser
             throw Error(valueAt, $"expected an integer after '{opText}', got '{valueText}'");
         }
 
+        // The state counts leaked dummies up to Machine.LeakedDummiesCounted (that value for as many or more), so a
+        // comparison with a larger number, or one that needs that value exact, would be decided wrongly.
+        const int counted = Machine.LeakedDummiesCounted;
+        if (field.Field == InvariantField.LeakedDummies
+            && (op is InvariantOp.Less or InvariantOp.GreaterOrEqual ? value > counted : value >= counted))
+        {
+            throw Error(valueAt, FormattableString.Invariant(
+                $"leaked_dummies counts 0 to {counted - 1}, then {counted} for {counted} or more: compare it with a number below {counted} (or '< {counted}', '>= {counted}'), not '{opText} {valueText}'"));
+        }
+
         return new InvariantComparison(field.Field, field.Vcpu, op, value);
     }
 

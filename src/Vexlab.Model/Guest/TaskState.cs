@@ -100,13 +100,7 @@ public struct SleepNode
     /// <summary><see cref="Used"/>: hashed in the sleep table.</summary>
     public const byte Hashed = 1;
 
-    /// <summary>
-    /// <see cref="Used"/>: a dummy apf_task_wake_one unhashed, for apf_task_wake_all or a wake of its
-    /// token (it never frees): leaked memory, no longer found by a token lookup.
-    /// </summary>
-    public const byte Leaked = 2;
-
-    /// <summary>0 free, <see cref="Hashed"/>, or <see cref="Leaked"/>.</summary>
+    /// <summary>0 free, or <see cref="Hashed"/>. A dummy apf_task_wake_one unhashes (and never frees) leaves the table: Globals.LeakedDummies counts it.</summary>
     public byte Used;
     public byte Dummy;
     public byte Task;

@@ -730,7 +730,7 @@ public sealed partial class Machine
             {
                 if (n.Dummy == 1)
                 {
-                    n.Used = SleepNode.Leaked;
+                    LeakDummy(i);
                 }
                 else
                 {

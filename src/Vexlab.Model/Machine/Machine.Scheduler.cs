@@ -171,6 +171,20 @@ public sealed partial class Machine
         }
     }
 
+    /// <summary>
+    /// apf_task_wake_one's hlist_del_init of a dummy, which nothing frees: the node leaves the table (it is never
+    /// found again) and the leak is counted, up to <see cref="LeakedDummiesCounted"/>.
+    /// </summary>
+    private void LeakDummy(int index)
+    {
+        SleepRef(index) = default;
+        ref var g = ref GlobalsRef;
+        if (g.LeakedDummies < LeakedDummiesCounted)
+        {
+            g.LeakedDummies++;
+        }
+    }
+
     private void InsertNode(SleepNode node)
     {
         for (var i = 0; i < _sleepCapacity; i++)
@@ -233,8 +247,8 @@ public sealed partial class Machine
                 ref var n = ref SleepRef(i);
                 if (n.Used == 1 && n.Cpu == v && n.Dummy == 1)
                 {
-                    // apf_task_wake_one unhashes without kfree: the dummy leaks, and stays visible.
-                    n.Used = SleepNode.Leaked;
+                    // apf_task_wake_one unhashes without kfree: the dummy leaks.
+                    LeakDummy(i);
                 }
                 else if (n.Used == 1 && n.Cpu == v)
                 {
@@ -409,7 +423,7 @@ public sealed partial class Machine
         var node = SleepRef(index);
         if (node.Dummy == 1)
         {
-            SleepRef(index).Used = SleepNode.Leaked;
+            LeakDummy(index);
             return;
         }
 

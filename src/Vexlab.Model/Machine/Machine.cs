@@ -42,6 +42,13 @@ public struct Globals
     /// </summary>
     public byte TornDown;
     public byte MigrateBudget;
+
+    /// <summary>
+    /// Dummies apf_task_wake_one unhashed without freeing them, up to <see cref="Machine.LeakedDummiesCounted"/>. A
+    /// leaked dummy is never found again, so it is counted here, not kept in the sleep table: the kernel's leak has
+    /// no bound, the table has one.
+    /// </summary>
+    public byte LeakedDummies;
 }
 
 /// <summary>A record in a vCPU's wakeup ring (the #VE design): {token, status}.</summary>
@@ -255,6 +262,16 @@ public sealed partial class Machine
     public ref readonly SleepNode SleepNodeAt(int i) => ref SleepRef(i);
 
     /// <summary>Hashed nodes in the APF sleep table (waiters and dummies).</summary>
+    /// <summary>
+    /// The most leaked dummies the state tells apart: <see cref="LeakedDummies"/> reads this for as many or more. The
+    /// leak repeats as long as faults do (every retry of an unrecoverable access under B2's host), and an exact count
+    /// would make every such loop a new state.
+    /// </summary>
+    public const int LeakedDummiesCounted = 3;
+
+    /// <summary>Dummies leaked so far (unhashed, never freed), or <see cref="LeakedDummiesCounted"/> for as many or more.</summary>
+    public int LeakedDummies => GlobalsRef.LeakedDummies;
+
     public int SleepNodeCount()
     {
         var n = 0;
