@@ -97,6 +97,13 @@ public sealed partial class Simulator
     // paid when it gets a pCPU back: it then finishes that exit and enters (0: none owed).
     private readonly long[] _preemptExit;
 
+    /// <summary>
+    /// Per vCPU, its TSC deadline passed while its thread was out of guest mode and not blocked in vcpu_block (a stall in
+    /// the host's fault, a wait for its pCPU, another exit's handling): the VMX preemption timer stayed armed, so its next
+    /// VM entry exits at once with PREEMPTION_TIMER (<see cref="ExpiredDeadlineAtEntry"/>).
+    /// </summary>
+    private readonly bool[] _deadlinePassedOutsideGuest;
+
     private readonly int _sliceBase;
 
     // One agent per task for its wake (a sleep's hrtimer, a request handed to it), one per request
@@ -159,6 +166,7 @@ public sealed partial class Simulator
         _held = new long[_vcpus];
         _cutRest = new long[_vcpus];
         _preemptExit = new long[_vcpus];
+        _deadlinePassedOutsideGuest = new bool[_vcpus];
         Array.Fill(_held, -1);
         _hltInGuest = setup.Machine.Protocol.Host.HltInGuest;
         // The host's tick keeps its own clock: its phase against the guest's tick is drawn from the
@@ -421,6 +429,10 @@ public sealed partial class Simulator
             var inGuest = !_tickOffPcpu && _tracepoints.InGuestMode(v, _now);
             _guestTimerExitTaken = false;
             Apply(new MachineAction(ActionKind.Tick, (byte)v, 0));
+
+            // Out of guest mode with the preemption timer armed, the deadline's exit comes at the next entry, unless the
+            // model took it (kvm-pf: at the entry of an exit still being handled).
+            _deadlinePassedOutsideGuest[v] |= !inGuest && !_guestTimerExitTaken && !_replaying && KeepsPreemptionTimer(v);
             _tickOffPcpu = false;
             var exitCost = _stepCost;
             _queue.Schedule(agent, _now + _setup.TickPeriodNs);
@@ -594,9 +606,10 @@ public sealed partial class Simulator
     /// since 26efe2fd92e5, 5.8) calls kvm_lapic_expired_hv_timer, which injects LOCAL_TIMER_VECTOR. The 5.7 host the kvm-pf
     /// model follows has no fastpath, and the calibration has no figure for a fastpath exit apart from a full one, so it
     /// costs cost.vm_exit_entry + cost.kvm_exit_handling. Under kvm-pf the model took the exit (the 5.7 host dequeues
-    /// page-ready at its entry, <see cref="OnExit"/> counted it). A vCPU in the host at its tick (halted: vcpu_block
-    /// switched the deadline to a host hrtimer, kvm_lapic_switch_to_sw_timer; stalled; waiting for its pCPU; handling
-    /// another exit) takes none here. The handler's re-arm, the WRMSR to MSR_IA32_TSC_DEADLINE, is charged where the
+    /// page-ready at its entry, <see cref="OnExit"/> counted it). A vCPU in the host at its tick takes none here: a
+    /// halted one's deadline is a host hrtimer (vcpu_block, kvm_lapic_switch_to_sw_timer); a stalled one, one waiting for
+    /// its pCPU or one handling another exit takes it at its next entry instead (<see cref="ExpiredDeadlineAtEntry"/>).
+    /// The handler's re-arm, the WRMSR to MSR_IA32_TSC_DEADLINE, is charged where the
     /// guest runs the handler, wherever the vCPU was at the tick (<see cref="GuestTimerRearm"/>).
     /// </summary>
     private long PreemptionTimerExit(int v, bool inGuest)
@@ -611,6 +624,50 @@ public sealed partial class Simulator
         var cost = _c.SimpleExit;
         _metrics.Counters.RecordExit(Metrics.ExitReason.PreemptionTimer, cost);
         _tracepoints.PreemptionTimerExit(v, _now, cost);
+        return cost;
+    }
+
+    /// <summary>
+    /// Whether vCPU <paramref name="v"/>'s thread, out of guest mode, still has its TSC deadline on the VMX preemption timer.
+    /// Only vcpu_block moves it to a host hrtimer (kvm_lapic_switch_to_sw_timer, since 98c25ead5eda "KVM: VMX: Move
+    /// preemption timer &lt;=&gt; hrtimer dance to common x86", 5.16; vmx_pre_block before), and back once
+    /// kvm_vcpu_block returns: a vCPU halted in the host (the artificial halt, a guest HLT that exited) or woken from
+    /// that halt and not yet entered does not keep it. A thread asleep in the host's page fault (get_user_pages, a
+    /// synchronous stall), preempted while it waits for its pCPU, or handling another exit keeps it armed, and that
+    /// timer counts down only in guest mode.
+    /// </summary>
+    private bool KeepsPreemptionTimer(int v) =>
+        !_waking[v] && _m.Vcpu(v).Run switch
+        {
+            RunState.HostHalted => false,
+            RunState.GuestHalt => _hltInGuest,
+            _ => true,
+        };
+
+    /// <summary>
+    /// vCPU <paramref name="v"/> enters the guest again after its TSC deadline passed out of guest mode with the VMX
+    /// preemption timer armed (<see cref="KeepsPreemptionTimer"/>): vmx_vcpu_run's vmx_update_hv_timer finds
+    /// hv_deadline_tsc behind rdtsc() and writes 0 to VMX_PREEMPTION_TIMER_VALUE, so the entry exits at once with
+    /// PREEMPTION_TIMER, and handle_preemption_timer (the fastpath since 26efe2fd92e5) calls kvm_lapic_expired_hv_timer,
+    /// which makes the timer interrupt pending for the entry after. One exit however many ticks passed: the deadline
+    /// is one-shot and only the guest's handler re-arms it. Counted, traced (kvm_entry, then kvm_exit at the same
+    /// instant), and its cost, cost.vm_exit_entry + cost.kvm_exit_handling, returned: host time before the step that
+    /// enters.
+    /// </summary>
+    private long ExpiredDeadlineAtEntry(int v)
+    {
+        var cost = _c.SimpleExit;
+        _metrics.Counters.RecordExit(Metrics.ExitReason.PreemptionTimer, cost);
+        if (_tracepoints.InHost(v))
+        {
+            _tracepoints.ExpiredPreemptionTimerAtEntry(v, _now);
+        }
+        else
+        {
+            // The trace has it in guest mode still (a vCPU that has not run since the start): the exit is at once.
+            _tracepoints.PreemptionTimerExit(v, _now, cost);
+        }
+
         return cost;
     }
 
@@ -696,8 +753,24 @@ public sealed partial class Simulator
             // here (FinishingBlockingExit): its pCPU goes to the next thread, whose category, and the guest
             // scheduler's charging with it, change now, as after a slice's end.
             _waking[v] = false;
+            if (!KeepsPreemptionTimer(v))
+            {
+                // It blocks in vcpu_block, whose switch to the host hrtimer finds a deadline that passed in the exit's
+                // handling already expired (start_sw_timer -> apic_timer_expired): no PREEMPTION_TIMER exit follows.
+                _deadlinePassedOutsideGuest[v] = false;
+            }
+
             UpdateCategory(v);
             AfterApply(-1);
+            return;
+        }
+
+        if (_deadlinePassedOutsideGuest[v])
+        {
+            // The entry that ends the stall, the wait for the pCPU or the exit exits at once: this step, which enters,
+            // comes after that exit's handling.
+            _deadlinePassedOutsideGuest[v] = false;
+            ScheduleVcpu(v, _now + ExpiredDeadlineAtEntry(v));
             return;
         }
 

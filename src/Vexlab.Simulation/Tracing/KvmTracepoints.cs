@@ -537,6 +537,21 @@ public sealed class KvmTracepoints
     }
 
     /// <summary>
+    /// vCPU <paramref name="vcpu"/>, in the host, enters at <paramref name="now"/> with its VMX preemption timer already
+    /// expired (vmx_update_hv_timer wrote 0): kvm_entry, and kvm_exit with PREEMPTION_TIMER at the same instant. The entry
+    /// after its handling is the next step's.
+    /// </summary>
+    public void ExpiredPreemptionTimerAtEntry(int vcpu, long now)
+    {
+        if (vcpu >= 0 && vcpu < _vcpus && !_inGuest[vcpu])
+        {
+            var t = Stamp(vcpu, Math.Min(now, EndLimitNs));
+            Enter(vcpu, t);
+            Exit(vcpu, t, MetricsExit.PreemptionTimer, -1);
+        }
+    }
+
+    /// <summary>
     /// vCPU <paramref name="vcpu"/>'s timer interrupt handler, just delivered, re-arms the TSC-deadline timer
     /// (lapic_next_deadline's WRMSR to MSR_IA32_TSC_DEADLINE): an MSR_WRITE exit at <paramref name="now"/>, no earlier than
     /// the delivery's entry, with a kvm_msr write of 0x6e0 whose data is the next deadline, <paramref name="nextDeadlineNs"/>

@@ -1,4 +1,5 @@
 using Vexlab.Simulation.Metrics;
+using Vexlab.Simulation.Tracing;
 
 namespace Vexlab.Simulation.Tests.Laws;
 
@@ -82,6 +83,45 @@ public sealed class BaselineProtocolLawTests
         Assert.Equal(stalls, r.Counters.Exits[ExitReason.MsrWrite]);
         Assert.Equal(0, r.Counters.Signals[SignalKind.ApfHalt]);
         Assert.Equal(0, r.VcpuHaltedNs);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void UnderSync_EachStallPastItsDeadline_ReentersIntoOnePreemptionTimerExit(int seed)
+    {
+        // A thread asleep in get_user_pages is not in vcpu_block, the one place KVM moves the TSC deadline to a host
+        // hrtimer (kvm_lapic_switch_to_sw_timer, 98c25ead5eda): the VMX preemption timer stays armed, and the re-entry
+        // after the stall finds its deadline passed (vmx_update_hv_timer writes 0) and exits at once with
+        // PREEMPTION_TIMER. Every stall here outlasts a tick, so each ends in one such exit, a kvm_exit at the instant
+        // of its kvm_entry; and each timer interrupt the guest handles (its MSR_WRITE re-arm) follows exactly one
+        // PREEMPTION_TIMER exit, at a tick in guest mode or at such an entry.
+        var (r, trace) = ScenarioRuns.RunTraced(SlowFaultsUnderTicks, "sync", $"seed={seed}");
+        var stalls = r.FaultLatency.Count;
+        Assert.InRange(stalls, 15, 50);
+        var expiries = 0;
+        var atEntry = 0;
+        long enteredAt = -1;
+        foreach (var x in trace.Records.Where(x => x.Kind is TraceKind.KvmEntry or TraceKind.KvmExit))
+        {
+            if (x.Kind == TraceKind.KvmEntry)
+            {
+                enteredAt = x.TimeNs;
+                continue;
+            }
+
+            if (x.ExitReason == ExitReason.PreemptionTimer)
+            {
+                expiries++;
+                atEntry += x.TimeNs == enteredAt ? 1 : 0;
+            }
+
+            enteredAt = -1;
+        }
+
+        Assert.Equal(r.Counters.Exits[ExitReason.PreemptionTimer], expiries);
+        Assert.Equal(stalls, atEntry);
+        Assert.Equal(r.Counters.Exits[ExitReason.MsrWrite], r.Counters.Exits[ExitReason.PreemptionTimer]);
     }
 
     [Theory]
