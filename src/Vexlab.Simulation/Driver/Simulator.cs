@@ -1052,8 +1052,16 @@ public sealed partial class Simulator
                 // delivery), which charges no wake of its own: when it charged one too, kvm-halt and kvm-pf-int paid
                 // each fault's wake twice. From here to its kvm_entry the vCPU is in the host (host_exit), no longer
                 // halted or idle, though the model's state changes only at that step.
+                // A stalled vCPU's thread is woken the same way and pays the same: it sleeps in the host's fault on the
+                // page's I/O (get_user_pages -> handle_mm_fault -> do_swap_page -> folio_lock_or_retry, or
+                // handle_userfault for postcopy), the completion wakes it (folio_wake_bit -> try_to_wake_up, as
+                // kvm_vcpu_kick's rcuwait_wake_up wakes a halted one), it is scheduled in, hva_to_pfn returns, the EPT
+                // violation's handler maps the page (as the dequeue's prefault does for kvm-halt) and vcpu_enter_guest
+                // injects and enters. Since 5.16 vcpu_block polls only for a guest HLT (kvm_vcpu_halt; the artificial
+                // halt, mp_state RUNNABLE, takes kvm_vcpu_block, which does not), so nothing of the key is a halt's alone. It was charged cost.vm_exit_entry, the world
+                // switch only: sync paid 4.5 us less than kvm-halt for the same wake.
                 var halted = before is VcpuCategory.Halted or VcpuCategory.Idle;
-                var wake = halted ? _c.WakeHaltedVcpu : _c.VmExitEntry;
+                var wake = halted || before == VcpuCategory.Stalled ? _c.WakeHaltedVcpu : _c.VmExitEntry;
                 ScheduleVcpu(v, _now + Math.Max(wake, 1));
                 if (halted && !(_hltInGuest && _m.Vcpu(v).Run == RunState.GuestHalt))
                 {

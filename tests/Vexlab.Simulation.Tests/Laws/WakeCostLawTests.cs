@@ -38,6 +38,27 @@ public sealed class WakeCostLawTests
     }
 
     [Theory]
+    [InlineData(2_000, 30_000)]
+    [InlineData(5_000, 100_000)]
+    public void EachFaultEndsInOneWake_UnderSyncAsUnderKvmHalt(long low, long high)
+    {
+        // 400 faults on one vCPU, nothing else to run: under sync the vCPU thread sleeps in the host's fault on the
+        // page's I/O, under kvm-halt in vcpu_block, and either way the completion wakes a sleeping host thread, which is
+        // scheduled in and enters. Each fault pays one such wake, so raising cost.wake_halted_vcpu by d moves the task's
+        // completion by 400 x d under both protocols, to the nanosecond (no host tick, whose exits fall where the wakes put
+        // the guest's work). The stall's wake used to cost
+        // cost.vm_exit_entry whatever the key said: sync's completion did not move.
+        foreach (var protocol in new[] { "sync", "kvm-halt" })
+        {
+            var cheap = ScenarioRuns.Run(FixedFaults, protocol, "host.hz=0", $"cost.wake_halted_vcpu={low}ns");
+            var dear = ScenarioRuns.Run(FixedFaults, protocol, "host.hz=0", $"cost.wake_halted_vcpu={high}ns");
+            Assert.Equal(400, cheap.FaultLatency.Count);
+            Assert.Equal(400, dear.FaultLatency.Count);
+            Assert.Equal(400 * (high - low), dear.Task("mem").FinishedNs - cheap.Task("mem").FinishedNs);
+        }
+    }
+
+    [Theory]
     [InlineData(250)]
     [InlineData(1000)]
     public void KvmPfHostTicks_CutGuestWork_WithoutTakingItsTime(int hz)
