@@ -288,6 +288,7 @@ public sealed partial class Machine
         {
             case WorkKind.Sync:
                 var hypercall = w.Reserved == 1;
+                var page = w.Page;
                 w = default;
                 cpu.StallPage = -1;
                 if (hypercall)
@@ -299,7 +300,7 @@ public sealed partial class Machine
                 }
                 else if (failed)
                 {
-                    VmError(v, cpu.CurrentTask, item, ref sink);
+                    VmError(v, cpu.CurrentTask, page, ref sink);
                 }
                 else
                 {

@@ -71,14 +71,18 @@ public sealed class VeWakeupTests
         BugAsserts.AssertFinishedClean(s);
     }
 
-    [Fact]
-    public void Unrecoverable_Sync_IsVmError()
+    // The VMM's error exit names the page the stalled fault was for, not the host's work slot: page 2's work
+    // takes slot 0, and the event named page 0.
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public void Unrecoverable_Sync_IsVmError(int page)
     {
-        var m = Build("sync", [User("a", 0, Touch(0))], absent: HostPage.Unrecoverable, absentCount: 1);
+        var m = Build("sync", [User("a", 0, Touch(page))], absent: HostPage.Unrecoverable, absentFrom: page, absentCount: 1);
         var s = new Script(m);
         s.RunToEnd();
         Assert.Equal(GuestOutcome.VmError, m.Outcome);
-        Assert.Contains(s.Events, e => e.Kind == ModelEventKind.VmError);
+        Assert.Contains(s.Events, e => e.Kind == ModelEventKind.VmError && e.Page == page);
     }
 
     [Theory]
