@@ -624,7 +624,31 @@ public sealed partial class Simulator
         var cost = _c.SimpleExit;
         _metrics.Counters.RecordExit(Metrics.ExitReason.PreemptionTimer, cost);
         _tracepoints.PreemptionTimerExit(v, _now, cost);
+        CheckCompletionsAtTimerExit(v);
         return cost;
+    }
+
+    /// <summary>
+    /// Under the 5.7 host (kvm-pf), the PREEMPTION_TIMER exit the driver charged vCPU <paramref name="v"/> is an exit like
+    /// the model's: 5.7's vcpu_run calls kvm_check_async_pf_completion on every pass of its loop, after each
+    /// vcpu_enter_guest that returns 1, and handle_preemption_timer returns 1. A vCPU the model has in the host already
+    /// (an exit of its own left it there, kvm-pf's tick, a stall's end) dequeues by its next step, a Dequeue; one it does
+    /// not (halted in the guest with host.hlt_in_guest, whose HLT did not exit) takes the model's
+    /// <see cref="ActionKind.HostExit"/> here when it would dequeue, as the host tick's exit does
+    /// (<see cref="CheckCompletionsOfHaltedInGuest"/>). The exit is already counted and traced, so the model's
+    /// EXTERNAL_INTERRUPT exit is one from the host (OnEvent drops it); the vCPU is left in the host, and its next step
+    /// enters with the page-ready. A replay's steps are the checker's.
+    /// </summary>
+    private void CheckCompletionsAtTimerExit(int v)
+    {
+        var check = new MachineAction(ActionKind.HostExit, (byte)v, 0);
+        if (_replaying || !_m.IsEnabled(check))
+        {
+            return;
+        }
+
+        Apply(check);
+        AfterApply(-1);
     }
 
     /// <summary>
@@ -771,6 +795,7 @@ public sealed partial class Simulator
             // comes after that exit's handling.
             _deadlinePassedOutsideGuest[v] = false;
             ScheduleVcpu(v, _now + ExpiredDeadlineAtEntry(v));
+            CheckCompletionsAtTimerExit(v);
             return;
         }
 
