@@ -530,17 +530,12 @@ public sealed partial class Machine
     /// </summary>
     private static PendingEvent QueuePageReady(PendingEvent pending)
     {
-        var previous = pending switch
-        {
-            PendingEvent.None => -1,
-            PendingEvent.PfNotPresent or PendingEvent.PfReady => Vectors.PF,
-            _ => Vectors.DF,
-        };
-        if (previous < 0)
+        if (pending == PendingEvent.None)
         {
             return PendingEvent.PfReady;
         }
 
+        var previous = pending is PendingEvent.PfNotPresent or PendingEvent.PfReady ? Vectors.PF : Vectors.DF;
         return DoubleFault.Combine(previous, Vectors.PF, DoubleFaultRules.Kvm) switch
         {
             DoubleFaultOutcome.Serial => PendingEvent.PfReady,

@@ -261,7 +261,6 @@ public sealed partial class Machine
 
     public ref readonly SleepNode SleepNodeAt(int i) => ref SleepRef(i);
 
-    /// <summary>Hashed nodes in the APF sleep table (waiters and dummies).</summary>
     /// <summary>
     /// The most leaked dummies the state tells apart: <see cref="LeakedDummies"/> reads this for as many or more. The
     /// leak repeats as long as faults do (every retry of an unrecoverable access under B2's host), and an exact count
@@ -272,6 +271,7 @@ public sealed partial class Machine
     /// <summary>Dummies leaked so far (unhashed, never freed), or <see cref="LeakedDummiesCounted"/> for as many or more.</summary>
     public int LeakedDummies => GlobalsRef.LeakedDummies;
 
+    /// <summary>Hashed nodes in the APF sleep table (waiters and dummies).</summary>
     public int SleepNodeCount()
     {
         var n = 0;

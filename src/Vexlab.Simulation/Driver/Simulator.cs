@@ -1083,8 +1083,9 @@ public sealed partial class Simulator
                 // kvm_vcpu_kick's rcuwait_wake_up wakes a halted one), it is scheduled in, hva_to_pfn returns, the EPT
                 // violation's handler maps the page (as the dequeue's prefault does for kvm-halt) and vcpu_enter_guest
                 // injects and enters. Since 5.16 vcpu_block polls only for a guest HLT (kvm_vcpu_halt; the artificial
-                // halt, mp_state RUNNABLE, takes kvm_vcpu_block, which does not), so nothing of the key is a halt's alone. It was charged cost.vm_exit_entry, the world
-                // switch only: sync paid 4.5 us less than kvm-halt for the same wake.
+                // halt, mp_state RUNNABLE, takes kvm_vcpu_block, which does not), so nothing of the key is a halt's
+                // alone. It was charged cost.vm_exit_entry, the world switch only: sync paid 4.5 us less than kvm-halt
+                // for the same wake.
                 var halted = before is VcpuCategory.Halted or VcpuCategory.Idle;
                 var wake = halted || before == VcpuCategory.Stalled ? _c.WakeHaltedVcpu : _c.VmExitEntry;
                 ScheduleVcpu(v, _now + Math.Max(wake, 1));
