@@ -48,11 +48,10 @@ public sealed class B1TokenNeverZeroTests
         var a = s.Machine.WorkloadTask(0);
         Assert.Equal(0u, s.Machine.Task(a).WaitToken);
 
-        // ready(0) goes into the slot, which still reads as empty: the next ready overwrites it.
-        s.Do(ActionKind.Dequeue, 0, 0);
-        Assert.Equal(0u, s.Machine.Vcpu(0).ApfToken);
-        Assert.True(s.IsEnabled(ActionKind.Dequeue, 0, 0));
-        s.Do(ActionKind.Dequeue, 0, 0);
+        // ready(0) goes into the slot, which still reads as empty, so kvm_check_async_pf_completion's loop goes on
+        // in the same call and the next ready overwrites it before the guest runs.
+        var check = s.Do(ActionKind.Dequeue, 0, 0);
+        Assert.Equal(2, check.FindAll(e => e.Kind == ModelEventKind.ReadyDequeued).Count);
         Assert.Equal(0x1000u, s.Machine.Vcpu(0).ApfToken);
 
         // The interrupt reads only 0x1000: b is woken, a sleeps on token 0 forever.

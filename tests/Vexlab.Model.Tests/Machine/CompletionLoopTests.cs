@@ -20,25 +20,33 @@ public sealed class CompletionLoopTests
         AckMsr,
         LapicEnable,
         Rsm,
+        ApfReadyRequest,
     }
 
     [Theory]
     [InlineData("kvm_set_msr_common(MSR_KVM_ASYNC_PF_ACK) calls kvm_check_async_pf_completion (557a961abbe0)", HostPath.AckMsr)]
     [InlineData("apic_set_spiv makes KVM_REQ_APF_READY (2f15d027c05f); vcpu_enter_guest calls kvm_check_async_pf_completion", HostPath.LapicEnable)]
     [InlineData("kvm_post_set_cr0 at RSM makes KVM_REQ_APF_READY (ab4e41eb9fab); vcpu_enter_guest calls kvm_check_async_pf_completion", HostPath.Rsm)]
+    [InlineData("kvm_arch_async_page_present_queued makes KVM_REQ_APF_READY and kicks (557a961abbe0); vcpu_enter_guest calls kvm_check_async_pf_completion", HostPath.ApfReadyRequest)]
     public void OneCheck_DequeuesPastACompletionWithoutPageReady(string rule, HostPath path)
     {
         var (s, told) = path switch
         {
             HostPath.AckMsr => BeforeAck(),
             HostPath.LapicEnable => BeforeLapicEnable(),
+            HostPath.ApfReadyRequest => BeforeRequest(),
             _ => BeforeSmi(),
         };
         var m = s.Machine;
         Assert.Equal(2, m.Vcpu(0).Done);
         Assert.Equal(0u, m.Vcpu(0).ApfToken);
 
-        var events = path == HostPath.Rsm ? s.Do(ActionKind.Smi, 0) : s.Do(ActionKind.Step, 0);
+        var events = path switch
+        {
+            HostPath.Rsm => s.Do(ActionKind.Smi, 0),
+            HostPath.ApfReadyRequest => s.Do(ActionKind.Dequeue, 0, 0),
+            _ => s.Do(ActionKind.Step, 0),
+        };
 
         var dequeued = events.FindAll(e => e.Kind == ModelEventKind.ReadyDequeued);
         Assert.True(dequeued.Count == 2, rule);
@@ -68,6 +76,17 @@ public sealed class CompletionLoopTests
     private static (Script, uint) BeforeSmi()
     {
         var m = Build("kvm-pf-int", [User("u", 0, Touch(1)), Kernel("k", 0, KTouch(0))], bounds: new ExternalBounds(0, 0, 0, 0, Smis: 1));
+        var s = new Script(m);
+        return (s, CompleteHaltThenTold(s, SleepThenHalt(s)));
+    }
+
+    /// <summary>
+    /// As <see cref="BeforeSmi"/> with no SMI: the two completions' requests are served at once, by the checker's
+    /// standalone dequeue step (the vCPU kicked out of its halt, then vcpu_enter_guest).
+    /// </summary>
+    private static (Script, uint) BeforeRequest()
+    {
+        var m = Build("kvm-pf-int", [User("u", 0, Touch(1)), Kernel("k", 0, KTouch(0))]);
         var s = new Script(m);
         return (s, CompleteHaltThenTold(s, SleepThenHalt(s)));
     }
