@@ -130,7 +130,7 @@ public sealed partial class Simulator
         // end: the step list says it runs guest code, and the trace says so too.
         for (var v = 0; v < _vcpus; v++)
         {
-            if (_m.Vcpu(v).Run == RunState.InGuest)
+            if (Entered(v))
             {
                 _tracepoints.GuestRuns(v, _now);
             }

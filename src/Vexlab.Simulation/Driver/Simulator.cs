@@ -947,7 +947,7 @@ public sealed partial class Simulator
         var sink = new Sink(this);
         _m.Apply(action, ref sink);
         _raisingNmi = -1;
-        if (action.Kind == ActionKind.Enter && !_replaying && action.Vcpu < _vcpus && _m.Vcpu(action.Vcpu).Run == RunState.InGuest && !InjectsNext(action.Vcpu))
+        if (action.Kind == ActionKind.Enter && !_replaying && action.Vcpu < _vcpus && Entered(action.Vcpu) && !InjectsNext(action.Vcpu))
         {
             // The 5.7 host's entry after an exit (kvm-pf's tick) with nothing to inject is a kvm_entry all the same,
             // at this step, not at the next guest step: that one may come after the guest work the exit cut. An
@@ -985,6 +985,14 @@ public sealed partial class Simulator
 
         _actor = -1;
     }
+
+    /// <summary>
+    /// The model has vCPU <paramref name="v"/> in guest mode and the host did enter it. The model's entry with a triple
+    /// fault requested leaves the vCPU in guest mode and ends the VM (vm-error), but vcpu_enter_guest serves
+    /// KVM_REQ_TRIPLE_FAULT before it injects anything (KVM_EXIT_SHUTDOWN to the VMM, 5.7 arch/x86/kvm/x86.c): no
+    /// kvm_entry. A #DF the entry delivers is entered (the guest's handler panics, oops), so only vm-error counts.
+    /// </summary>
+    private bool Entered(int v) => _m.Vcpu(v).Run == RunState.InGuest && _m.Outcome != GuestOutcome.VmError;
 
     /// <summary>The guest on vCPU <paramref name="v"/> is in an STI shadow that holds NMIs (vmx_nmi_blocked tests GUEST_INTR_STATE_STI).</summary>
     private bool StiBlocking(int v) =>
