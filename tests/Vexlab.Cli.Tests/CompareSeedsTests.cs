@@ -53,4 +53,29 @@ public sealed class CompareSeedsTests
         Assert.Contains(replays, l => l.Contains("--protocol kvm-pf ", StringComparison.Ordinal));
         Assert.Contains(replays, l => l.Contains("guest.ve.can_continue=user-or-preemptible-kernel", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("9223372036854775807", "2")]
+    [InlineData("9223372036854775800", "9")]
+    public void Seeds_past_the_largest_seed_are_refused_before_any_run(string seed, string seeds)
+    {
+        // seed + i for the i-th of --seeds' seeds wrapped to a negative seed, refused only after the
+        // first seed had run, and blamed on a --seed the command line never gave.
+        var result = CliRunner.Run("compare", "--builtin", "swap-overcommit", "--protocols", "sync,ve", "--duration", "1ms", "--seed", seed, "--seeds", seeds);
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("vexlab: --seeds: ", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("9223372036854775807", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("-9223372036854775808", result.Stderr, StringComparison.Ordinal);
+        Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(string.Empty, result.Stdout);
+    }
+
+    [Fact]
+    public void Seeds_up_to_the_largest_seed_run()
+    {
+        var result = CliRunner.Run("compare", "--builtin", "swap-overcommit", "--protocols", "sync", "--duration", "1ms", "--seed", "9223372036854775806", "--seeds", "2", "--json");
+        Assert.Equal(0, result.ExitCode);
+        var seeds = JsonNode.Parse(result.Stdout)!["results"]![0]!["seeds"]!.AsArray().Select(s => (long)s!).ToArray();
+        Assert.Equal([9223372036854775806L, long.MaxValue], seeds);
+    }
 }

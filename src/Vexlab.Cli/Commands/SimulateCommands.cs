@@ -330,6 +330,7 @@ public static class SimulateCommands
 
             // Every entry is checked before any runs: a bad last entry used to be found after the others had run.
             var prepared = entries.Select(entry => PrepareEntry(doc, arg, entry, options.Overrides(parse), names)).ToList();
+            RefuseSeedsPastLargest(prepared[0].Setup.Seed, n);
             WriteNotes(context, prepared);
             for (var e = 0; e < entries.Count; e++)
             {
@@ -1310,6 +1311,23 @@ public static class SimulateCommands
     private static string Us(double ns) => string.Create(Inv, $"{ns / 1000.0:N1} us");
 
     private static string Ms(double ns) => string.Create(Inv, $"{ns / 1e6:N1} ms");
+
+    /// <summary>
+    /// Refuses <c>--seeds N</c> whose seeds, <paramref name="first"/> to <paramref name="first"/> + N - 1, pass the
+    /// largest seed a scenario takes (<see cref="long.MaxValue"/>): the later seeds are made as
+    /// <c>seed0 + i</c>, which wrapped to a negative seed, refused only after the first seed had run and blamed
+    /// on a <c>--seed</c> the command line may not have given (the seed can come from the scenario file).
+    /// </summary>
+    private static void RefuseSeedsPastLargest(ulong first, int count)
+    {
+        var last = (ulong)long.MaxValue - (ulong)(count - 1);
+        if (first > last)
+        {
+            throw new InputException(string.Create(
+                Inv,
+                $"--seeds: {count} seeds from seed {first} pass the largest seed, {long.MaxValue}; start at seed {last} or below (--seed)"));
+        }
+    }
 
     /// <summary>
     /// Refuses a protocol entry's <c>seed</c> or <c>duration</c>: entry knobs are applied after <c>--seed</c> and
