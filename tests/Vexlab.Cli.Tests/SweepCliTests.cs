@@ -502,4 +502,15 @@ public sealed class SweepCliTests : IDisposable
         return StoreOperations.Query(db, $"SELECT {string.Join(", ", columns.Select(SweepStore.Quote))} FROM {table} ORDER BY {order}")
             .Rows.Select(r => string.Join('|', columns.Zip(r, (c, v) => c + "=" + QueryResult.FormatValue(v)))).ToList();
     }
+
+    [Fact]
+    public void Help_names_the_processor_count_as_the_jobs_default_not_this_machines_number()
+    {
+        // The help printed this machine's processor count as if it were the default everywhere ("[default: 2]").
+        var result = CliRunner.Run("sweep", "run", "--help");
+        Assert.Equal(0, result.ExitCode);
+        var line = result.Stdout.Split('\n').Single(l => l.Contains("--jobs", StringComparison.Ordinal));
+        Assert.Contains("default: the machine's processor count", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("[default: ", line, StringComparison.Ordinal);
+    }
 }

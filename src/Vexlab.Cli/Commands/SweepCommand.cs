@@ -30,7 +30,8 @@ public static class SweepCommand
         var file = new Argument<string?>("SWEEP") { Description = "The sweep file (YAML)", Arity = ArgumentArity.ZeroOrOne };
         var builtin = new Option<string?>("--builtin") { Description = "Run a built-in sweep (see 'vexlab sweeps list')", HelpName = "NAME" };
         var db = new Option<string>("--db") { Description = "The result store (DuckDB file)", HelpName = "FILE", DefaultValueFactory = _ => DefaultDb };
-        var jobs = new Option<int>("--jobs", "-j") { Description = "Runs at once", HelpName = "N", DefaultValueFactory = _ => Environment.ProcessorCount };
+        // No DefaultValueFactory: the help would print this machine's processor count as if it were a fixed default.
+        var jobs = new Option<int?>("--jobs", "-j") { Description = "Runs at once (default: the machine's processor count)", HelpName = "N" };
         var shard = new Option<string?>("--shard") { Description = "Run only shard I of N (by run key), I from 1 to N", HelpName = "I/N" };
         var set = new Option<string[]>("--set") { Description = "Override a key of the base scenario: KEY=VALUE (repeatable)", HelpName = "KEY=VALUE", AllowMultipleArgumentsPerToken = false };
         var force = new Option<bool>("--force") { Description = "Accept a sweep that changed since the store was made (its runs that no longer match are removed and run again), or one over --max-points" };
@@ -51,7 +52,7 @@ public static class SweepCommand
             definition = definition.WithSets(Overrides.ParseSets(parse.GetValue(set) ?? []));
             var options = new SweepOptions
             {
-                Jobs = parse.GetValue(jobs),
+                Jobs = parse.GetValue(jobs) ?? Environment.ProcessorCount,
                 Shard = parse.GetValue(shard) is { } s ? Shard.Parse(s) : Shard.All,
                 Force = parse.GetValue(force),
                 MaxPoints = parse.GetValue(maxPoints),
