@@ -1,3 +1,4 @@
+using CsCheck;
 using Vexlab.Simulation.Costs;
 
 namespace Vexlab.Simulation.Tests;
@@ -79,5 +80,20 @@ public class CostModelTests
         Assert.Equal(20, micro.DefaultNanoseconds);
         Assert.Equal("ns", micro.Unit);
         Assert.Contains("cost.vm_exit_entry", CostModel.Default.ToTable(), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A simple exit (an external interrupt, a preemption-timer or window exit, the TSC-deadline write) is the
+    /// world switch and KVM's handling of it, whatever either is set to. The laws on exits relate each charge
+    /// to SimpleExit itself, so a SimpleExit that dropped the handling passed every one of them.
+    /// </summary>
+    [Fact]
+    public void SimpleExit_IsTheWorldSwitchPlusKvmsHandling_ForAnySettings()
+    {
+        Gen.Select(Gen.Long[0, 1_000_000], Gen.Long[0, 1_000_000]).Sample((entry, handling) =>
+        {
+            var c = CostModel.Default.With("cost.vm_exit_entry", entry).With("cost.kvm_exit_handling", handling);
+            Assert.Equal(entry + handling, c.SimpleExit);
+        });
     }
 }
