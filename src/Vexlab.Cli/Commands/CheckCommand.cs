@@ -43,7 +43,7 @@ public static class CheckCommand
         var symmetry = new Option<bool>("--symmetry") { Description = "Store one state per orbit of interchangeable vCPUs (identical tasks pinned alike) and of tasks with the same program on one vCPU; safety, deadlock and liveness, counterexamples and lassos stay real traces; not with task migration" };
         var swarm = new Option<bool>("--swarm") { Description = "Swarm: many bounded random-order depth-first searches (seeds, depth bounds) instead of one exhaustive search; --max-states and --max-depth bound each member" };
         var members = new Option<int?>("--members") { Description = "With --swarm: members of the whole swarm [default: 16]", HelpName = "N" };
-        var seed = new Option<ulong?>("--seed") { Description = "With --swarm: the swarm's seed [default: 1]", HelpName = "S" };
+        var seed = SeedOption.Create("With --swarm: the swarm's seed [default: 1]", "S");
         var shard = new Option<string?>("--shard") { Description = "With --swarm: run only shard I of N of the members (I from 1 to N), as sweep run does", HelpName = "I/N" };
         var swarmMember = new Option<int?>("--swarm-member") { Description = "With --swarm: run only member K (a counterexample's replay line names it)", HelpName = "K" };
         var swarmMerge = new Option<string[]>("--swarm-merge") { Description = "Join the JSON results of a swarm's shards (check --swarm --shard I/N --json FILE): shortest counterexamples, coverage; a set with members missing is refused", HelpName = "FILE", AllowMultipleArgumentsPerToken = true };
@@ -310,7 +310,7 @@ public static class CheckCommand
                 var swarmOptions = new Checking.Swarm.SwarmOptions
                 {
                     Members = parse.GetValue(members) ?? 16,
-                    Seed = parse.GetValue(seed) ?? 1,
+                    Seed = (ulong)(parse.GetValue(seed) ?? 1),
                     ShardIndex = swarmShard.Index,
                     ShardCount = swarmShard.Count,
                     OnlyMember = parse.GetValue(swarmMember),

@@ -13,7 +13,7 @@ internal sealed class SimulationOptions
 
     public Option<string?> Builtin { get; } = new("--builtin") { Description = "Built-in scenario: " + string.Join(", ", Builtins.Names), HelpName = "NAME" };
 
-    public Option<long?> Seed { get; } = new("--seed") { Description = "Seed (shorthand for --set seed=N)", HelpName = "N" };
+    public Option<long?> Seed { get; } = SeedOption.Create("Seed (shorthand for --set seed=N)", "N");
 
     public Option<string?> Duration { get; } = new("--duration") { Description = "Simulated time, such as 500ms (shorthand for --set duration=T)", HelpName = "T" };
 
