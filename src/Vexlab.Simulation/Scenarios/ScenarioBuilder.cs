@@ -460,6 +460,9 @@ public static class ScenarioBuilder
         return rate.Value.MeanIntervalNanoseconds;
     }
 
+    /// <summary>Whether <paramref name="text"/> is a whole number written in decimal digits alone.</summary>
+    private static bool IsDigits(string text) => text.Length > 0 && text.All(char.IsAsciiDigit);
+
     private static GuestProgram ParseLoop(ResolvedElement t, List<RegionSpec> regions, List<bool> files, List<ComputeSpan> spans, List<long> sleeps, int iterations, TaskMode mode, bool serves)
     {
         var body = new List<Instr>();
@@ -485,7 +488,10 @@ public static class ScenarioBuilder
 
                 if (!int.TryParse(parts[index], NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1 || n > max)
                 {
-                    throw Fail(string.Create(CultureInfo.InvariantCulture, $"expected a count 1..{max}")).Error;
+                    // Digits are a count, out of range, as a key's whole number past its bounds is said to be.
+                    throw Fail(IsDigits(parts[index])
+                        ? string.Create(CultureInfo.InvariantCulture, $"count '{parts[index]}' is out of range: expected 1..{max}")
+                        : string.Create(CultureInfo.InvariantCulture, $"expected a count 1..{max}")).Error;
                 }
 
                 return n;
@@ -493,9 +499,14 @@ public static class ScenarioBuilder
 
             long ComputeUnits()
             {
-                if (!long.TryParse(parts[1].Replace("_", string.Empty, StringComparison.Ordinal), NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
+                var digits = parts[1].Replace("_", string.Empty, StringComparison.Ordinal);
+                if (!long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
                 {
-                    throw Fail("expected a count of compute units (cost.compute_unit each) or a duration such as 10ms").Error;
+                    // A count too large for a whole number (guest.vcpus: 99999999999999999999 is "out of range") is
+                    // no less a count: say what is wrong with it, not what a count looks like.
+                    throw Fail(IsDigits(digits)
+                        ? string.Create(CultureInfo.InvariantCulture, $"count '{parts[1]}' is out of range: expected 1..{long.MaxValue} compute units")
+                        : "expected a count of compute units (cost.compute_unit each) or a duration such as 10ms").Error;
                 }
 
                 return n;

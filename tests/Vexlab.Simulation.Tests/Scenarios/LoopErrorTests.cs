@@ -56,6 +56,22 @@ public sealed class LoopErrorTests
         Assert.Equal("s.yaml:6:11: tasks[0].loop: " + expected, e.Message);
     }
 
+    // A count past its range says so, as guest.vcpus: 99999999999999999999 does ("out of range"), not what a count
+    // looks like: the digits were a count.
+    [Theory]
+    [InlineData("compute 99999999999999999999", "op 'compute 99999999999999999999': count '99999999999999999999' is out of range: expected 1..9223372036854775807 compute units")]
+    [InlineData("compute 9_223_372_036_854_775_808", "op 'compute 9_223_372_036_854_775_808': count '9_223_372_036_854_775_808' is out of range: expected 1..9223372036854775807 compute units")]
+    [InlineData("compute 0", "op 'compute 0': count '0' is out of range: expected 1..9223372036854775807 compute units")]
+    [InlineData("touch heap random 99999999999999999999", "op 'touch heap random 99999999999999999999': count '99999999999999999999' is out of range: expected 1..64")]
+    [InlineData("touch heap random 65", "op 'touch heap random 65': count '65' is out of range: expected 1..64")]
+    [InlineData("touch heap random many", "op 'touch heap random many': expected a count 1..64")]
+    public void A_count_out_of_range_says_so_at_its_place(string loop, string expected)
+    {
+        var yaml = $"guest:\n  vcpus: 1\n  memory: 256MiB\ntasks:\n  - name: a\n    loop: {loop}\nregions:\n  - name: heap\n    size: 64MiB\n";
+        var e = Assert.Throws<InputException>(() => Prepare(yaml));
+        Assert.Equal("s.yaml:6:11: tasks[0].loop: " + expected, e.Message);
+    }
+
     // docs/scenarios.md and docs/limits.md: a loop holds at most 248 ops, 247 with arrivals: the guest program's
     // 250 instructions (ScenarioBuilder.MaxProgram) less the pass's end and the jump back, and the request an
     // arrivals task takes. The docs had said 250 ops; then the refusal still said "longer than 250 ops" for 249.
