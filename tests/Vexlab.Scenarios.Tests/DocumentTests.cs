@@ -49,6 +49,29 @@ public class DocumentTests
         Assert.Equal(expected, Fails(() => ScenarioDocument.Parse(yaml, FileName)));
     }
 
+    // YAML 1.2.2 section 6.1: tabs are never indentation. YamlDotNet took a tab before the first line's key as the
+    // root mapping's indentation and read the file as if it were not there.
+    [Theory]
+    [InlineData("\tname: x\n", "s.yaml:1:1")]
+    [InlineData("# a comment\n\tname: x\n", "s.yaml:2:1")]
+    [InlineData("\n \tname: x\n", "s.yaml:2:2")]
+    [InlineData("  \t  name: x\n  seed: 1\n", "s.yaml:1:3")]
+    public void A_tab_before_the_first_key_is_refused(string yaml, string place)
+    {
+        Assert.Equal(place + ": malformed YAML: a tab in the indentation; YAML indents with spaces only (YAML 1.2.2 section 6.1)", Fails(() => ScenarioDocument.Parse(yaml, FileName)));
+    }
+
+    // A tab is separation where it is not indentation: after a key's colon, in a comment, in a flow collection.
+    [Theory]
+    [InlineData("name:\tx\n", "name")]
+    [InlineData("name: x\t# a comment\n", "name")]
+    [InlineData("\t\nname: x\n", "name")]
+    [InlineData("guest: {vcpus: 2,\n\tmemory: 1GiB}\n", "guest")]
+    public void A_tab_that_is_not_indentation_is_taken(string yaml, string key)
+    {
+        Assert.Equal(key, ScenarioDocument.Parse(yaml, FileName).Root.Entries[0].Key.Value);
+    }
+
     [Fact]
     public void Builtin_documents_use_their_pseudo_file_name()
     {

@@ -44,7 +44,7 @@ public sealed class ScenarioDocument
             throw InputException.At(file, line, column, null, $"the {what} holds a NUL byte; it is not a text file");
         }
 
-        var reader = new Reader(file, what, InputLimits.MaxDepth, allowEmpty);
+        var reader = new Reader(yaml, file, what, InputLimits.MaxDepth, allowEmpty);
         var parser = new Parser(new StringReader(yaml));
         try
         {
@@ -121,8 +121,11 @@ public sealed class ScenarioDocument
         return message.Length == 0 ? "the YAML parser failed" : message;
     }
 
-    private sealed class Reader(string file, string what, int maxDepth, bool allowEmpty)
+    private sealed class Reader(string yaml, string file, string what, int maxDepth, bool allowEmpty)
     {
+        /// <summary>Where each line of the text starts, found on the first key that needs it.</summary>
+        private List<int>? _lineStarts;
+
         public MappingNode ReadStream(Parser parser)
         {
             // The parser starts before the first event.
@@ -243,6 +246,7 @@ public sealed class ScenarioDocument
         private MappingNode ReadMapping(Parser parser, string path, int depth)
         {
             var start = Take<MappingStart>(parser);
+            var block = start.Style is not MappingStyle.Flow;
             var entries = new List<MappingEntry>();
             var seen = new Dictionary<string, ScalarNode>(StringComparer.Ordinal);
             while (parser.Current is not MappingEnd)
@@ -253,6 +257,11 @@ public sealed class ScenarioDocument
                     throw InputException.At(
                         file, Line(keyEvent), Column(keyEvent), path.Length == 0 ? null : path,
                         "a key must be a plain name, not a mapping or a list");
+                }
+
+                if (block)
+                {
+                    RefuseTabIndent(keyScalar);
                 }
 
                 parser.MoveNext();
@@ -277,6 +286,48 @@ public sealed class ScenarioDocument
 
             parser.MoveNext();
             return new MappingNode(file, Line(start), Column(start), path, entries);
+        }
+
+        /// <summary>
+        /// Refuses a block mapping's key whose line is indented with a tab. YAML indents with spaces only (YAML 1.2.2
+        /// section 6.1, "tab characters must not be used in indentation"; a block mapping's entries start with
+        /// s-indent, spaces, 8.2.2), and a tab is separation only inside a line or a flow collection. YamlDotNet
+        /// refuses such a tab on most lines, but takes <c>\tname: x</c> on the document's first line as the root
+        /// mapping indented by it, so the file read as if the tab were not there.
+        /// </summary>
+        private void RefuseTabIndent(Scalar key)
+        {
+            var line = Line(key);
+            _lineStarts ??= LineStarts(yaml);
+            if (line < 1 || line > _lineStarts.Count)
+            {
+                return;
+            }
+
+            var from = _lineStarts[line - 1];
+            for (var i = from; i < yaml.Length && yaml[i] is ' ' or '\t'; i++)
+            {
+                if (yaml[i] == '\t' && i - from + 1 < Column(key))
+                {
+                    throw InputException.At(
+                        file, line, i - from + 1, null,
+                        "malformed YAML: a tab in the indentation; YAML indents with spaces only (YAML 1.2.2 section 6.1)");
+                }
+            }
+        }
+
+        private static List<int> LineStarts(string text)
+        {
+            var starts = new List<int> { 0 };
+            for (var i = 0; i < text.Length; i++)
+            {
+                if (text[i] == '\n')
+                {
+                    starts.Add(i + 1);
+                }
+            }
+
+            return starts;
         }
 
         /// <summary>
