@@ -100,10 +100,22 @@ internal static class ValidateCommand
     private static string CheckerModel(ParseResult parse, SimulationOptions options, string file, JsonObject result)
     {
         // A model file's knobs go with the protocol that reads them (check --protocol P --set); under every protocol
-        // at once most of them would be refused by the protocols that do not read them.
-        if (parse.FirstGiven([options.Set, options.Seed, options.Duration]) is { } given)
+        // at once most of them would be refused by the protocols that do not read them. --seed and --duration are no
+        // knobs: each is said as what it is to a checker model.
+        var fileArgument = ScenarioRunner.FileArgument(file);
+        if (parse.Given(options.Seed))
         {
-            throw InputException.At(null, 0, 0, given.Name, $"a checker model file is validated as written, under every protocol; knobs go with one protocol's check: vexlab check {ScenarioRunner.FileArgument(file)} --protocol P --set KEY=VALUE");
+            throw InputException.At(null, 0, 0, "--seed", $"a checker model file has no seed: the exhaustive search draws nothing at random, and a swarm's seed goes with its check: vexlab check {fileArgument} --protocol P --swarm --seed S");
+        }
+
+        if (parse.Given(options.Duration))
+        {
+            throw InputException.At(null, 0, 0, "--duration", "a checker model file has no duration: the checker explores every state it reaches, not a span of simulated time; --duration goes with a scenario file");
+        }
+
+        if (parse.Given(options.Set))
+        {
+            throw InputException.At(null, 0, 0, "--set", $"a checker model file is validated as written, under every protocol; knobs go with one protocol's check: vexlab check {fileArgument} --protocol P --set KEY=VALUE");
         }
 
         var model = ModelFile.Load(file);
