@@ -7,6 +7,18 @@ namespace Vexlab.Scenarios;
 public static class ShellWord
 {
     /// <summary>
+    /// <paramref name="text"/> as one bash word: as it is where nothing in it is special to the shell, else
+    /// <see cref="SingleQuoted"/>.
+    /// </summary>
+    public static string Of(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Length > 0 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '=' or '/' or ',' or ':' or '+' or '@')
+            ? text
+            : SingleQuoted(text);
+    }
+
+    /// <summary>
     /// <paramref name="text"/> in single quotes (<c>'it'\''s'</c>), or, when it holds a control character such as
     /// a newline, in bash's ANSI-C quotes (<c>$'a\nb'</c>): a single-quoted newline would print the "one-line" replay
     /// command over two lines, and a terminal escape in it would act on the terminal that shows it.

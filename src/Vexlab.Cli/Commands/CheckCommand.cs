@@ -674,10 +674,7 @@ public static class CheckCommand
     }
 
     /// <summary><paramref name="text"/> as one bash word: as it is where nothing in it is special to the shell, else single-quoted.</summary>
-    private static string ShellWordOf(string text) =>
-        text.Length > 0 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '=' or '/' or ',' or ':' or '+' or '@')
-            ? text
-            : Scenarios.ShellWord.SingleQuoted(text);
+    private static string ShellWordOf(string text) => Scenarios.ShellWord.Of(text);
 
     internal static string VerdictName(Verdict v) => v switch
     {

@@ -64,6 +64,11 @@ public static class HtmlReportCommand
             doc["entries"] = new JsonArray([.. set.Entries.Select(e => (JsonNode?)JsonValue.Create(e.Variant))]);
             doc["sections"] = new JsonArray([.. page.Sections.Select(x => (JsonNode?)JsonValue.Create(x))]);
             doc["findings"] = new JsonArray([.. page.Findings.Select(x => (JsonNode?)JsonValue.Create(x))]);
+
+            // Every result carries its seed and replay line: a report draws stored results and nothing at random, so
+            // it has no seed (null); the replay keeps --out, the page that is the result.
+            doc["seed"] = null;
+            doc["replay"] = GivenCommandLine.Replay(parse, json);
             ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });

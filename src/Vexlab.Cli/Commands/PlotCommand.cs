@@ -76,6 +76,11 @@ public static class PlotCommand
             doc["log_x"] = request.LogX;
             doc["out"] = path;
             doc["bytes"] = new FileInfo(path).Length;
+
+            // Every result carries its seed and replay line: a plot draws stored results and nothing at random, so it
+            // has no seed (null); the replay keeps --out, whose extension chooses the image's format.
+            doc["seed"] = null;
+            doc["replay"] = GivenCommandLine.Replay(parse, json);
             ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });

@@ -488,7 +488,7 @@ public static class SimulateCommands
                     throw new InputException($"{simulatorOnly} sets the simulator bench; bench --checker measures the checker on the built-in bench model (kvm-pf-int)");
                 }
 
-                return BenchChecker(context, JsonTarget.From(parse, json), ParseWorkerCounts(parse.GetValue(workers)!), parse.GetValue(maxStates), parse.GetValue(repeat), parse.GetValue(treeCensus));
+                return BenchChecker(context, JsonTarget.From(parse, json), ParseWorkerCounts(parse.GetValue(workers)!), parse.GetValue(maxStates), parse.GetValue(repeat), parse.GetValue(treeCensus), GivenCommandLine.Replay(parse, json));
             }
 
             if (parse.GetValue(treeCensus))
@@ -533,6 +533,11 @@ public static class SimulateCommands
             // The entry as given (ve[guest.ve.can_continue=always]), as run's result names it: the protocol alone
             // could not tell a bench of a knob entry from one of the plain protocol.
             doc2["variant"] = prepared.Variant;
+
+            // Every result carries its seed and replay line: the measured run's seed (the scenario's), and the
+            // command, which measures again rather than reproduces the wall-clock numbers.
+            doc2["seed"] = prepared.Setup.Seed;
+            doc2["replay"] = GivenCommandLine.Replay(parse, json);
             doc2["events"] = result.Events;
             doc2["simulated_ns"] = result.SimulatedNs;
             doc2["wall_ns"] = result.WallNs;
@@ -561,7 +566,7 @@ public static class SimulateCommands
     /// at most 12 bytes a state, at most 10 compressed) in one report. With <paramref name="repeats"/> above one that
     /// many pairs of a one-worker and a parallel run are measured (see <see cref="RepeatedPairs"/>).
     /// </summary>
-    private static int BenchChecker(CliContext context, JsonTarget target, IReadOnlyList<int> counts, long maxStates, int repeats, bool treeCensus)
+    private static int BenchChecker(CliContext context, JsonTarget target, IReadOnlyList<int> counts, long maxStates, int repeats, bool treeCensus, string replay)
     {
         if (maxStates < 1)
         {
@@ -597,6 +602,11 @@ public static class SimulateCommands
         var doc = ResultDocument.Create();
         doc["model"] = "bench";
         doc["protocol"] = "kvm-pf-int";
+
+        // Every result carries its seed and replay line: the checker's breadth-first search draws nothing at random
+        // (no seed, as check's), and the command measures again rather than reproduces the wall-clock numbers.
+        doc["seed"] = null;
+        doc["replay"] = replay;
         doc["states"] = r.States;
         doc["transitions"] = r.Transitions;
         doc["states_per_sec"] = Math.Round(r.StatesPerSec);

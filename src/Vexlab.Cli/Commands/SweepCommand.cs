@@ -131,6 +131,11 @@ public static class SweepCommand
             doc["removed"] = summary.Removed;
             doc["jobs"] = options.Jobs;
             doc["timing"] = new JsonObject { ["wall_s"] = seconds };
+
+            // Every result carries its seeds and replay line: the sweep's seeds: list (each run's own is in the
+            // store's seed column), and the command, which runs what the store still lacks.
+            doc["seed"] = new JsonArray([.. definition.Seeds.Select(seed => (JsonNode)seed)]);
+            doc["replay"] = GivenCommandLine.Replay(parse, json);
             ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });

@@ -1,0 +1,99 @@
+using System.Text.Json.Nodes;
+
+namespace Vexlab.Cli.Tests;
+
+/// <summary>
+/// Every result carries its seed and a one-line replay command (docs/output.md): the JSON of bench, sweep run, plot
+/// and report too, whose replay is the command line as given less --json, and reruns it.
+/// </summary>
+public sealed class ResultSeedReplayTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "vexlab-seed-replay-" + Guid.NewGuid().ToString("N"));
+
+    public ResultSeedReplayTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private string P(string name) => Path.Combine(_dir, name);
+
+    /// <summary>The words of a replay line whose words need no quotes, less "vexlab", to run again.</summary>
+    private static string[] Words(JsonNode doc)
+    {
+        var replay = (string)doc["replay"]!;
+        Assert.StartsWith("vexlab ", replay, StringComparison.Ordinal);
+        Assert.DoesNotContain("--json", replay, StringComparison.Ordinal);
+        return replay.Split(' ')[1..];
+    }
+
+    [Fact]
+    public void A_sweep_run_carries_its_seeds_and_its_replay_runs_what_the_store_lacks()
+    {
+        File.WriteAllText(P("s.yaml"), "scenario: postcopy\nprotocols: [sync, ve]\nseeds: 3\n");
+        var first = CliRunner.RunFake("sweep", "run", P("s.yaml"), "--db", P("s.duckdb"), "--jobs", "1", "--json");
+        Assert.Equal(0, first.ExitCode);
+        var doc = JsonNode.Parse(first.Stdout)!;
+        Assert.Equal([1L, 2L, 3L], doc["seed"]!.AsArray().Select(s => (long)s!));
+        Assert.Equal($"vexlab sweep run {P("s.yaml")} --db {P("s.duckdb")} --jobs 1", (string?)doc["replay"]);
+
+        var again = CliRunner.RunFake([.. Words(doc), "--json"]);
+        Assert.Equal(0, again.ExitCode);
+        var rerun = JsonNode.Parse(again.Stdout)!;
+        Assert.Equal((int)doc["runs"]!, (int)rerun["already_done"]!);
+        Assert.Equal((string?)doc["replay"], (string?)rerun["replay"]);
+    }
+
+    [Fact]
+    public void A_plot_and_a_report_have_no_seed_and_replay_to_the_same_file()
+    {
+        var json = P("r.json");
+        Assert.Equal(0, CliRunner.Run("run", "--builtin", "swap-overcommit", "--protocol", "sync", "--duration", "5ms", "--json", json).ExitCode);
+
+        var plot = CliRunner.Run("plot", json, "--kind", "cdf", "--out", P("p.svg"), "--json");
+        Assert.Equal(0, plot.ExitCode);
+        var plotDoc = JsonNode.Parse(plot.Stdout)!;
+        Assert.True(plotDoc.AsObject().ContainsKey("seed"));
+        Assert.Null(plotDoc["seed"]);
+        Assert.Equal($"vexlab plot {json} --kind cdf --out {P("p.svg")}", (string?)plotDoc["replay"]);
+
+        var report = CliRunner.Run("report", json, "--json", "--out", P("r.html"));
+        Assert.Equal(0, report.ExitCode);
+        var reportDoc = JsonNode.Parse(report.Stdout)!;
+        Assert.True(reportDoc.AsObject().ContainsKey("seed"));
+        Assert.Null(reportDoc["seed"]);
+        Assert.Equal($"vexlab report {json} --out {P("r.html")}", (string?)reportDoc["replay"]);
+
+        foreach (var doc in new[] { plotDoc, reportDoc })
+        {
+            var file = (string)doc["out"]!;
+            File.Delete(file);
+            Assert.Equal(0, CliRunner.Run(Words(doc)).ExitCode);
+            Assert.True(new FileInfo(file).Length > 0, file);
+        }
+    }
+
+    [Fact]
+    public void The_simulator_bench_carries_its_runs_seed_and_the_checker_bench_none()
+    {
+        var sim = CliRunner.Run("bench", "--duration", "2ms", "--protocol", "ve", "--json");
+        Assert.Equal(0, sim.ExitCode);
+        var simDoc = JsonNode.Parse(sim.Stdout)!;
+        Assert.Equal(1L, (long)simDoc["seed"]!);
+        Assert.Equal("vexlab bench --duration 2ms --protocol ve", (string?)simDoc["replay"]);
+
+        var checker = CliRunner.Run("bench", "--checker", "--workers", "1", "--max-states", "2000", "--json");
+        Assert.Equal(0, checker.ExitCode);
+        var checkerDoc = JsonNode.Parse(checker.Stdout)!;
+        Assert.True(checkerDoc.AsObject().ContainsKey("seed"));
+        Assert.Null(checkerDoc["seed"]);
+        Assert.Equal("vexlab bench --checker --workers 1 --max-states 2000", (string?)checkerDoc["replay"]);
+    }
+}
