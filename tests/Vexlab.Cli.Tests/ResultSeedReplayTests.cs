@@ -4,7 +4,8 @@ namespace Vexlab.Cli.Tests;
 
 /// <summary>
 /// Every result carries its seed and a one-line replay command (docs/output.md): the JSON of bench, sweep run, plot
-/// and report too, whose replay is the command line as given less --json, and reruns it.
+/// and report too, whose replay is the command line as given less --json, and reruns it; standard error gives people
+/// the same line (vexlab: [seed S; ]replay: COMMAND) once.
 /// </summary>
 public sealed class ResultSeedReplayTests : IDisposable
 {
@@ -34,6 +35,14 @@ public sealed class ResultSeedReplayTests : IDisposable
         return replay.Split(' ')[1..];
     }
 
+    /// <summary>Standard error holds the replay line once, with the seed text, and it names the JSON's command.</summary>
+    private static void AssertReplayLine(string stderr, string? seeds, JsonNode doc)
+    {
+        var line = "vexlab: " + (seeds is null ? string.Empty : seeds + "; ") + "replay: " + (string)doc["replay"]!;
+        Assert.Single(stderr.Split('\n'), l => l.StartsWith("vexlab: ", StringComparison.Ordinal) && l.Contains("replay: ", StringComparison.Ordinal));
+        Assert.Contains(line, stderr.Split('\n'));
+    }
+
     [Fact]
     public void A_sweep_run_carries_its_seeds_and_its_replay_runs_what_the_store_lacks()
     {
@@ -43,6 +52,7 @@ public sealed class ResultSeedReplayTests : IDisposable
         var doc = JsonNode.Parse(first.Stdout)!;
         Assert.Equal([1L, 2L, 3L], doc["seed"]!.AsArray().Select(s => (long)s!));
         Assert.Equal($"vexlab sweep run {P("s.yaml")} --db {P("s.duckdb")} --jobs 1", (string?)doc["replay"]);
+        AssertReplayLine(first.Stderr, "seeds 1..3", doc);
 
         var again = CliRunner.RunFake([.. Words(doc), "--json"]);
         Assert.Equal(0, again.ExitCode);
@@ -63,6 +73,7 @@ public sealed class ResultSeedReplayTests : IDisposable
         Assert.True(plotDoc.AsObject().ContainsKey("seed"));
         Assert.Null(plotDoc["seed"]);
         Assert.Equal($"vexlab plot {json} --kind cdf --out {P("p.svg")}", (string?)plotDoc["replay"]);
+        AssertReplayLine(plot.Stderr, null, plotDoc);
 
         var report = CliRunner.Run("report", json, "--json", "--out", P("r.html"));
         Assert.Equal(0, report.ExitCode);
@@ -70,6 +81,7 @@ public sealed class ResultSeedReplayTests : IDisposable
         Assert.True(reportDoc.AsObject().ContainsKey("seed"));
         Assert.Null(reportDoc["seed"]);
         Assert.Equal($"vexlab report {json} --out {P("r.html")}", (string?)reportDoc["replay"]);
+        AssertReplayLine(report.Stderr, null, reportDoc);
 
         foreach (var doc in new[] { plotDoc, reportDoc })
         {
@@ -88,6 +100,7 @@ public sealed class ResultSeedReplayTests : IDisposable
         var simDoc = JsonNode.Parse(sim.Stdout)!;
         Assert.Equal(1L, (long)simDoc["seed"]!);
         Assert.Equal("vexlab bench --duration 2ms --protocol ve", (string?)simDoc["replay"]);
+        AssertReplayLine(sim.Stderr, "seed 1", simDoc);
 
         var checker = CliRunner.Run("bench", "--checker", "--workers", "1", "--max-states", "2000", "--json");
         Assert.Equal(0, checker.ExitCode);
@@ -95,5 +108,6 @@ public sealed class ResultSeedReplayTests : IDisposable
         Assert.True(checkerDoc.AsObject().ContainsKey("seed"));
         Assert.Null(checkerDoc["seed"]);
         Assert.Equal("vexlab bench --checker --workers 1 --max-states 2000", (string?)checkerDoc["replay"]);
+        AssertReplayLine(checker.Stderr, null, checkerDoc);
     }
 }

@@ -146,6 +146,12 @@ public sealed class DocsRun
                         try
                         {
                             actual = shell.Run(line);
+
+                            // A quick run's replay line names the quick options, which the pasted command has not.
+                            if (quick is not null)
+                            {
+                                actual = [.. actual.Select(l => l.Replace(" " + quick, string.Empty, StringComparison.Ordinal))];
+                            }
                         }
                         catch (MissingToolException e)
                         {

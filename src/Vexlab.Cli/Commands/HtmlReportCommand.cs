@@ -69,6 +69,7 @@ public static class HtmlReportCommand
             // it has no seed (null); the replay keeps --out, the page that is the result.
             doc["seed"] = null;
             doc["replay"] = GivenCommandLine.Replay(parse, json);
+            ReplayLine.Write(context.Error, null, null, (string)doc["replay"]!);
             ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });

@@ -81,6 +81,7 @@ public static class PlotCommand
             // has no seed (null); the replay keeps --out, whose extension chooses the image's format.
             doc["seed"] = null;
             doc["replay"] = GivenCommandLine.Replay(parse, json);
+            ReplayLine.Write(context.Error, null, null, (string)doc["replay"]!);
             ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });

@@ -548,6 +548,7 @@ public static class SimulateCommands
             doc2["ratio_to_baseline"] = Math.Round(eps / Math.Max(1, baseline.EventsPerSecond), 4);
             doc2["targets"] = new JsonObject { ["events_per_sec"] = 3_000_000, ["bytes_allocated_per_event"] = 1 };
             var target = JsonTarget.From(parse, json);
+            ReplayLine.Write(context.Error, null, ReplayLine.Seed(prepared.Setup.Seed), (string)doc2["replay"]!);
             var w = context.HumanWriter(target);
             w.WriteLine(string.Create(Inv, $"scenario {prepared.Scenario}, protocol {prepared.Variant}, {result.Events:N0} events in {result.WallNs / 1e6:F1} ms"));
             w.WriteLine(string.Create(Inv, $"events/s          {eps:N0} (target >= 3,000,000)"));
@@ -577,6 +578,9 @@ public static class SimulateCommands
         {
             throw new InputException($"--repeat: {repeats.ToString(CultureInfo.InvariantCulture)} is not a repeat count (a whole number from 1 to 100)");
         }
+
+        // No seed: the breadth-first search draws nothing at random, as check's.
+        ReplayLine.Write(context.Error, null, null, replay);
 
         // The first count other than one is the parallel run the targets speak of; the others extend the curve.
         int workers = counts.FirstOrDefault(c => c > 1, 1);

@@ -136,10 +136,30 @@ public static class SweepCommand
             // store's seed column), and the command, which runs what the store still lacks.
             doc["seed"] = new JsonArray([.. definition.Seeds.Select(seed => (JsonNode)seed)]);
             doc["replay"] = GivenCommandLine.Replay(parse, json);
+            ReplayLine.Write(context.Error, null, SeedsText(definition.Seeds), (string)doc["replay"]!);
             ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });
         return command;
+    }
+
+    /// <summary>A sweep's seeds for its replay line: <c>seeds 1..5</c> when they run on by one, else each of them.</summary>
+    private static string? SeedsText(IReadOnlyList<long> seeds)
+    {
+        if (seeds.Count == 0)
+        {
+            return null;
+        }
+
+        var consecutive = true;
+        for (var i = 1; i < seeds.Count; i++)
+        {
+            consecutive &= seeds[i] == seeds[i - 1] + 1;
+        }
+
+        return seeds.Count == 1 ? "seed " + seeds[0].ToString(CultureInfo.InvariantCulture)
+            : consecutive ? string.Create(CultureInfo.InvariantCulture, $"seeds {seeds[0]}..{seeds[^1]}")
+            : "seeds " + string.Join(", ", seeds.Select(x => x.ToString(CultureInfo.InvariantCulture)));
     }
 
     private static Command CreateMerge(CliContext context)
