@@ -93,7 +93,7 @@ public sealed partial class Machine
                 }
 
                 break;
-            case RunState.InHost:
+            case RunState.InHost when EntryDue(v):
                 buffer[n++] = new MachineAction(ActionKind.Enter, vb, 0);
                 break;
         }
@@ -179,7 +179,7 @@ public sealed partial class Machine
         return action.Kind switch
         {
             ActionKind.Step => VcpuRef(v).Run == RunState.InGuest && !CanDeliverInterrupt(v) && !CanDeliverNmi(v) && ChoiceIsOffered(v, action.Arg),
-            ActionKind.Enter => VcpuRef(v).Run == RunState.InHost,
+            ActionKind.Enter => VcpuRef(v).Run == RunState.InHost && EntryDue(v),
             ActionKind.DeliverInterrupt => CanDeliverInterrupt(v),
             ActionKind.DeliverNmi => CanDeliverNmi(v),
             ActionKind.Dequeue => CanDequeue(v, action.Arg),
@@ -458,6 +458,15 @@ public sealed partial class Machine
         sink.On(new ModelEvent(ModelEventKind.VmExit, (byte)v, cpu.CurrentTask, (byte)ExitReason.ExternalInterrupt, 0, -1));
         CheckCompletionsAfterExit(v, ref sink);
     }
+
+    /// <summary>
+    /// Whether vCPU <paramref name="v"/>, held in the 5.7 host between an exit and its entry, enters next: 5.7's
+    /// vcpu_run calls kvm_check_async_pf_completion after every vcpu_enter_guest or vcpu_block that returns 1, before
+    /// the next vcpu_enter_guest, so while that check would dequeue (<see cref="CanDequeue"/>) the
+    /// <see cref="ActionKind.Dequeue"/> step comes first. An entry before it would stand for a completion that came
+    /// after the check, which the completion's place in the trace contradicts.
+    /// </summary>
+    private bool EntryDue(int v) => !CanDequeue(v, v);
 
     private static void Spend(ref byte budget)
     {

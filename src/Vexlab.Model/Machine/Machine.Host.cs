@@ -150,8 +150,11 @@ public sealed partial class Machine
             }
             else
             {
-                // kvm_inject_page_fault -> kvm_queue_exception: KVM_REQ_EVENT.
+                // kvm_inject_page_fault -> kvm_queue_exception: KVM_REQ_EVENT. vcpu_enter_guest serves its requests before
+                // kvm_check_and_inject_events injects the #PF, KVM_REQ_APF_READY among them: a completion waiting since
+                // before this exit is dequeued first, and its page-ready interrupt waits behind the #PF's IF=0.
                 RequestEvent(v);
+                CheckCompletions(v, ref sink);
                 DeliverException(v, Vectors.PF, FrameEvent.AsyncPfNotPresent, token, ref sink);
             }
         }
@@ -305,6 +308,13 @@ public sealed partial class Machine
                 else
                 {
                     cpu.Run = AfterHost;
+                    if (!_host.DequeueOnlyAtEntry)
+                    {
+                        // 5.8+: the fault's handler returns to vcpu_run, and vcpu_enter_guest serves the KVM_REQ_APF_READY
+                        // a completion made while the thread was blocked (kvm_arch_async_page_present_queued, 557a961abbe0)
+                        // before the guest retries the access, as after a minor EPT fault. (5.7 checks in InHost, before Enter.)
+                        CheckCompletions(v, ref sink);
+                    }
                 }
 
                 break;
@@ -356,6 +366,13 @@ public sealed partial class Machine
         ref var source = ref VcpuRef(s);
         if (_host.Ready == ReadyDelivery.WakeupRing || source.Done == 0)
         {
+            return false;
+        }
+
+        if (VcpuRef(v).Run == RunState.HostStalled)
+        {
+            // kvm_check_async_pf_completion runs on the vCPU's own thread (vcpu_enter_guest, the ACK MSR write, 5.7's
+            // vcpu_run), which a synchronous fault holds in get_user_pages: the check comes when the fault returns.
             return false;
         }
 
