@@ -1,0 +1,75 @@
+using Vexlab.Model.Machine;
+using Vexlab.Simulation.Memory;
+
+namespace Vexlab.Simulation.Tests.Laws;
+
+/// <summary>
+/// A dirty page reclaim takes is written to swap first (pageout), and its frame is free once the write is done, not
+/// before and not after: folio_end_writeback at the write's completion lets the next shrink_folio_list pass free the
+/// folio (and kswapd's pgdat_balanced count it). Host memory is driven directly here, at the nanosecond the write ends.
+/// </summary>
+public sealed class WritebackLawTests
+{
+    /// <summary>The swap device's fixed service time, for reads and pageout writes alike.</summary>
+    private const long WriteNs = 100_000;
+
+    /// <summary>
+    /// 1 MiB of guest memory under a 1 MiB limit, three quarters of it resident at the start and dirty (the workload's
+    /// data, with no copy on swap); min 32 pages, low 57, high 82. Free pages start at 64: under high, and at high
+    /// again once one pass of SWAP_CLUSTER_MAX pages has been written.
+    /// </summary>
+    private const string DirtyThreeQuarters = """
+        name: writeback
+        duration: 1s
+        guest:
+          memory: 1MiB
+        backings:
+          - name: flat-100us
+            latency: fixed 100us
+        host:
+          backing: flat-100us
+          memory_limit: 1MiB
+          reclaim:
+            min_free: 128KiB
+            watermark_scale_factor: 1000
+        regions:
+          - name: heap
+            size: 1MiB
+            absent: 0.25
+        tasks:
+          - name: mem
+            loop: touch heap random
+        """;
+
+    private static HostMemory Fresh()
+    {
+        var setup = ScenarioRuns.Prepare(DirtyThreeQuarters, "sync", []).Setup;
+        return new HostMemory(new Machine(setup.Machine), setup.Machine.Pages, setup.HostLimitPages, 0, setup.Backings, reclaim: setup.Reclaim, pageBytes: setup.PageBytes);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3_000_000)]
+    public void ADirtyPagesFrame_IsFreeAtTheInstantItsWritebackEnds(long t0)
+    {
+        // kswapd's pass at t0 finds free pages under high and reclaims 32 dirty pages: each is written, done at
+        // t0 + 100 us, and until then its frame is neither the page's nor free, so free pages stay at 64. A pass one
+        // nanosecond before the writes end still finds 64 and reclaims 32 more; a pass at the instant they end finds
+        // 96, at or above high, and kswapd sleeps. Counting a write done only after its end kept kswapd reclaiming at
+        // that instant.
+        var early = Fresh();
+        Assert.True(early.Limited);
+        Assert.Equal(64, 256 - early.ResidentPages);
+        Assert.Equal((32L, 57L, 82L), (early.MinWatermark, early.LowWatermark, early.HighWatermark));
+        Assert.True(early.KswapdPass(t0) > 0);
+        Assert.Equal(32, early.SwapOuts);
+        Assert.True(early.KswapdPass(t0 + WriteNs - 1) > 0);
+        Assert.Equal(64, early.KswapdReclaimed);
+
+        var onTime = Fresh();
+        Assert.True(onTime.KswapdPass(t0) > 0);
+        Assert.Equal(-1, onTime.KswapdPass(t0 + WriteNs));
+        Assert.Equal(32, onTime.KswapdReclaimed);
+        Assert.Equal(32, onTime.SwapOuts);
+    }
+}
