@@ -3,6 +3,7 @@ using Vexlab.Model.Guest;
 using Vexlab.Model.Machine;
 using Vexlab.Model.Protocols;
 using Vexlab.Scenarios.Documents;
+using Vexlab.Simulation.Costs;
 using Vexlab.Simulation.Driver;
 using ExitReason = Vexlab.Simulation.Metrics.ExitReason;
 using Vexlab.Simulation.Scenarios;
@@ -165,6 +166,44 @@ public sealed class NmiWindowTests
         Assert.Equal([ExitReason.ExceptionNmi, ExitReason.ExceptionNmi, ExitReason.NmiWindow], exits.Select(x => x.Reason));
     }
 
+    [Theory]
+    [InlineData(1_000)]
+    [InlineData(25_000)]
+    public void EachNmiExit_DelaysTheVcpuByItsCost_AndTakesNoGuestTime(long d)
+    {
+        // The same steps replayed with cost.kvm_exit_handling raised by d: the PMI's EXCEPTION_NMI exit, a second PMI's
+        // while exc_nmi runs, and the NMI_WINDOW exit at the handler's IRET that lets it in (the vCPU's own step, which
+        // handle_nmi_window ends by injecting the NMI at the next entry). KVM runs no guest code from kvm_exit to
+        // kvm_entry, so each of the three exits moves the end of the steps by d, all of it host_exit, and the guest's
+        // own time stays to the nanosecond. An NMI exit traced for its cost but left out of its step's time let the next
+        // step run while the trace still had the vCPU in the host: the second PMI found no guest mode and took no exit
+        // (at d = 1 us the replay had EXCEPTION_NMI and NMI_WINDOW only, at d = 25 us one EXCEPTION_NMI).
+        var script = new Script(WithNmiHandler(new ProgramBuilder("exc_nmi")
+            .Op(MicroOp.NmiEnter).Op(MicroOp.Sti).Op(MicroOp.Compute, 1).Op(MicroOp.Cli).Op(MicroOp.NmiExit).Op(MicroOp.Iret).Build()));
+        script.RunTo(MicroOp.Compute, InTask);
+        script.Raise(delivered: true);
+        script.Next();
+        script.Raise(delivered: false);
+        script.RunTo(MicroOp.Iret, NmiHandler);
+        script.Next();
+        Assert.Equal(ActionKind.DeliverNmi, script.Next());
+        script.Next();
+
+        var (cheap, cheapExits) = script.Replay();
+        var (dear, dearExits) = script.Replay(CostKey.KvmExitHandling, CostModel.Default.KvmExitHandling + d);
+        Assert.Equal([ExitReason.ExceptionNmi, ExitReason.ExceptionNmi, ExitReason.NmiWindow], cheapExits.Select(x => x.Reason));
+        Assert.Equal(cheapExits.Select(x => x.Reason), dearExits.Select(x => x.Reason));
+        Assert.All(dearExits, x => Assert.Equal(CostModel.Default.SimpleExit + d, x.EnteredAt - x.At));
+        foreach (var r in new[] { cheap, dear })
+        {
+            Assert.Equal(r.SimulatedNs, r.VcpuGuestNs + r.VcpuHostExitNs + r.VcpuHaltedNs + r.VcpuStalledNs + r.VcpuIdleNs + r.VcpuStealNs);
+        }
+
+        Assert.Equal(3 * d, dear.SimulatedNs - cheap.SimulatedNs);
+        Assert.Equal(3 * d, dear.VcpuHostExitNs - cheap.VcpuHostExitNs);
+        Assert.Equal(cheap.VcpuGuestNs, dear.VcpuGuestNs);
+    }
+
     private const bool InTask = false;
     private const bool NmiHandler = true;
 
@@ -217,11 +256,12 @@ public sealed class NmiWindowTests
             Assert.Equal(delivered ? 0 : 1, Machine.Vcpu(0).NmiPending);
         }
 
-        /// <summary>Replays the actions through the timed driver: its result and vCPU 0's exits, each with when it entered again.</summary>
-        public (SimulationResult Result, List<(ExitReason Reason, long At, long EnteredAt)> Exits) Replay()
+        /// <summary>Replays the actions through the timed driver, with cost <paramref name="key"/> at <paramref name="ns"/> where one is given: its result and vCPU 0's exits, each with when it entered again.</summary>
+        public (SimulationResult Result, List<(ExitReason Reason, long At, long EnteredAt)> Exits) Replay(CostKey? key = null, long ns = 0)
         {
             var sink = new RecordingSink();
-            var replay = new Simulator(setup, sink).Replay(_actions);
+            var costs = key is { } k ? setup with { Costs = setup.Costs.With(k, ns) } : setup;
+            var replay = new Simulator(costs, sink).Replay(_actions);
             Assert.Null(replay.Divergence);
             var records = sink.Records.Where(r => r.Vcpu == 0 && r.Kind is TraceKind.KvmExit or TraceKind.KvmEntry).OrderBy(r => r.TimeNs).ToList();
             var exits = new List<(ExitReason, long, long)>();
