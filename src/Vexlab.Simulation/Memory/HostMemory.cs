@@ -282,13 +282,16 @@ public sealed class HostMemory
 
     /// <summary>
     /// kswapd's pass at <paramref name="now"/> (balance_pgdat -> shrink_node): reclaim up to
-    /// SWAP_CLUSTER_MAX pages while free pages are below high. Returns how long the pass took, or
-    /// -1 when kswapd sleeps again (free pages at or above high).
+    /// SWAP_CLUSTER_MAX pages until free pages are above high. Returns how long the pass took, or
+    /// -1 when kswapd sleeps again (free pages above high).
     /// </summary>
     public long KswapdPass(long now)
     {
         KswapdWanted = false;
-        if (Free(now) >= HighWatermark)
+
+        // pgdat_balanced asks zone_watermark_ok_safe at the high mark, and __zone_watermark_ok fails while
+        // free_pages <= mark: free pages exactly at high are not balanced yet, and kswapd reclaims on.
+        if (Free(now) > HighWatermark)
         {
             return -1;
         }

@@ -41,9 +41,9 @@ public sealed class WritebackLawTests
             loop: touch heap random
         """;
 
-    private static HostMemory Fresh()
+    private static HostMemory Fresh(params string[] settings)
     {
-        var setup = ScenarioRuns.Prepare(DirtyThreeQuarters, "sync", []).Setup;
+        var setup = ScenarioRuns.Prepare(DirtyThreeQuarters, "sync", settings).Setup;
         return new HostMemory(new Machine(setup.Machine), setup.Machine.Pages, setup.HostLimitPages, 0, setup.Backings, reclaim: setup.Reclaim, pageBytes: setup.PageBytes);
     }
 
@@ -71,5 +71,27 @@ public sealed class WritebackLawTests
         Assert.Equal(-1, onTime.KswapdPass(t0 + WriteNs));
         Assert.Equal(32, onTime.KswapdReclaimed);
         Assert.Equal(32, onTime.SwapOuts);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3_000_000)]
+    public void Kswapd_SleepsOnlyAboveHigh_NotAtIt(long t0)
+    {
+        // pgdat_balanced -> zone_watermark_ok_safe(zone, order, high_wmark_pages(zone), ...) -> __zone_watermark_ok,
+        // which returns false while free_pages <= mark (mm/page_alloc.c): kswapd is balanced only above high. With
+        // watermark_scale_factor 1250 tmp is 32 pages, so min 32, low 64, high 96, and free pages start at 64; one pass
+        // of 32 dirty pages, written by t0 + 100 us, leaves free exactly at high. kswapd reclaims on from there (a
+        // second pass, 64 in all) and sleeps only once free is above high; stopping at high reclaimed 32 pages fewer.
+        var m = Fresh("host.reclaim.watermark_scale_factor=1250");
+        Assert.Equal((32L, 64L, 96L), (m.MinWatermark, m.LowWatermark, m.HighWatermark));
+        Assert.Equal(64, 256 - m.ResidentPages);
+        Assert.True(m.KswapdPass(t0) > 0);
+        Assert.Equal(32, m.KswapdReclaimed);
+
+        Assert.True(m.KswapdPass(t0 + WriteNs) > 0, "free pages at high: kswapd is not balanced yet");
+        Assert.Equal(64, m.KswapdReclaimed);
+        Assert.Equal(-1, m.KswapdPass(t0 + (2 * WriteNs)));
+        Assert.Equal(64, m.KswapdReclaimed);
     }
 }
