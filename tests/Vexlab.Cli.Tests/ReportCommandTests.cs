@@ -84,7 +84,7 @@ public sealed partial class ReportCommandTests : IDisposable
 
         var report = CliRunner.Run("report", json, "--out", html, "--json");
         Assert.Equal(0, report.ExitCode);
-        Assert.Equal($"wrote {html}\n", report.Stderr);
+        Assert.Equal($"wrote {html}\nvexlab: replay: vexlab report {json} --out {html}\n", report.Stderr);
         var doc = JsonNode.Parse(report.Stdout)!.AsObject();
         var page = File.ReadAllText(html);
         Assert.Equal(json, (string?)doc["input"]);

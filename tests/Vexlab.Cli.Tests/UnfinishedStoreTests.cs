@@ -26,7 +26,7 @@ public sealed class UnfinishedStoreTests : IDisposable
     {
         var result = CliRunner.Run("report", P("s.duckdb"), "--out", P("r.html"), "--json", P("r.json"));
         Assert.Equal(0, result.ExitCode);
-        Assert.Equal(string.Empty, result.Stderr);
+        Assert.Equal($"vexlab: replay: vexlab report {P("s.duckdb")} --out {P("r.html")}\n", result.Stderr);
         Assert.DoesNotContain("Caution", (string)JsonNode.Parse(File.ReadAllText(P("r.json")))!["findings"]![0]!, StringComparison.Ordinal);
     }
 
@@ -55,7 +55,7 @@ public sealed class UnfinishedStoreTests : IDisposable
         foreach (var value in new[] { "false", "true" })
         {
             var plot = CliRunner.Run("plot", P("s.duckdb"), "--x", "seed", "--y", "fault_latency_ns_p99", "--log-y", value, "--out", P("p.svg"));
-            Assert.Equal((0, string.Empty), (plot.ExitCode, plot.Stderr));
+            Assert.Equal((0, $"vexlab: replay: vexlab plot {P("s.duckdb")} --x seed --y fault_latency_ns_p99 --log-y {value} --out {P("p.svg")}\n"), (plot.ExitCode, plot.Stderr));
         }
     }
 
@@ -74,12 +74,12 @@ public sealed class UnfinishedStoreTests : IDisposable
         const string Said = "the store holds 6 of the 12 runs of its sweep: the sweep stopped before it finished, so the means are over the runs that did; run the same vexlab sweep run again to finish it";
         var report = CliRunner.Run("report", P("s.duckdb"), "--out", P("r.html"), "--json", P("r.json"));
         Assert.Equal(0, report.ExitCode);
-        Assert.Equal($"vexlab: caution: {Said}\n", report.Stderr);
+        Assert.Equal($"vexlab: caution: {Said}\nvexlab: replay: vexlab report {P("s.duckdb")} --out {P("r.html")}\n", report.Stderr);
         Assert.Equal($"Caution: {Said}.", (string)JsonNode.Parse(File.ReadAllText(P("r.json")))!["findings"]![0]!);
 
         var plot = CliRunner.Run("plot", P("s.duckdb"), "--kind", "stacked", "--out", P("p.svg"));
         Assert.Equal(0, plot.ExitCode);
-        Assert.Equal($"vexlab: caution: {Said}\n", plot.Stderr);
+        Assert.Equal($"vexlab: caution: {Said}\nvexlab: replay: vexlab plot {P("s.duckdb")} --kind stacked --out {P("p.svg")}\n", plot.Stderr);
         Assert.Contains("(unfinished sweep)", File.ReadAllText(P("p.svg")), StringComparison.Ordinal);
     }
 }
