@@ -224,12 +224,7 @@ public sealed partial class Machine
                 // vcpu_enter_guest serving the KVM_REQ_APF_READY a completion made (557a961abbe0). Its loop goes on
                 // while its test holds, so a completion that sends no page-ready (a fault the guest was not told of)
                 // leaves the next one to the same call, not to a later step with guest steps in between.
-                Dequeue(v, action.Arg, ref sink);
-                while (CanDequeue(v, action.Arg) && GlobalsRef.Outcome == GuestOutcome.Running)
-                {
-                    Dequeue(v, action.Arg, ref sink);
-                }
-
+                CheckCompletions(v, action.Arg, ref sink);
                 break;
             case ActionKind.Enter:
                 Enter(v, ref sink);

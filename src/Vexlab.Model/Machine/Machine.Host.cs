@@ -434,10 +434,18 @@ public sealed partial class Machine
     /// <summary>kvm_check_async_pf_completion's loop on vCPU <paramref name="v"/>'s own done list: dequeue while <see cref="CanDequeue"/> holds.</summary>
     private void CheckCompletions<TSink>(int v, ref TSink sink)
         where TSink : IModelEventSink
+        => CheckCompletions(v, v, ref sink);
+
+    /// <summary>
+    /// The same loop on vCPU <paramref name="s"/>'s done list, each page-ready notified on vCPU <paramref name="v"/>
+    /// (another vCPU only under host.apf.ready_target=any).
+    /// </summary>
+    private void CheckCompletions<TSink>(int v, int s, ref TSink sink)
+        where TSink : IModelEventSink
     {
-        while (CanDequeue(v, v) && GlobalsRef.Outcome == GuestOutcome.Running)
+        while (CanDequeue(v, s) && GlobalsRef.Outcome == GuestOutcome.Running)
         {
-            Dequeue(v, v, ref sink);
+            Dequeue(v, s, ref sink);
         }
     }
 
