@@ -656,25 +656,22 @@ public static class CheckCommand
         var parts = new List<string> { "vexlab check --matrix" };
         if (columns is not null)
         {
-            parts.AddRange(["--protocols", ShellWordOf(columns)]);
+            parts.AddRange(["--protocols", Scenarios.ShellWord.Of(columns)]);
         }
 
         foreach (var (key, value) in overrides)
         {
-            parts.AddRange(["--set", ShellWordOf(key + "=" + value)]);
+            parts.AddRange(["--set", Scenarios.ShellWord.Of(key + "=" + value)]);
         }
 
         foreach (var p in properties)
         {
-            parts.AddRange(["--property", ShellWordOf(p)]);
+            parts.AddRange(["--property", Scenarios.ShellWord.Of(p)]);
         }
 
         parts.AddRange(ResultFlags(options));
         return string.Join(' ', parts);
     }
-
-    /// <summary><paramref name="text"/> as one bash word: as it is where nothing in it is special to the shell, else single-quoted.</summary>
-    private static string ShellWordOf(string text) => Scenarios.ShellWord.Of(text);
 
     internal static string VerdictName(Verdict v) => v switch
     {

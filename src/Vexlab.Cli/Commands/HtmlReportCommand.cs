@@ -67,9 +67,10 @@ public static class HtmlReportCommand
 
             // Every result carries its seed and replay line: a report draws stored results and nothing at random, so
             // it has no seed (null); the replay keeps --out, the page that is the result.
+            var replay = GivenCommandLine.Replay(parse, json);
             doc["seed"] = null;
-            doc["replay"] = GivenCommandLine.Replay(parse, json);
-            ReplayLine.Write(context.Error, null, null, (string)doc["replay"]!);
+            doc["replay"] = replay;
+            ReplayLine.Write(context.Error, null, null, replay);
             ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });

@@ -79,9 +79,10 @@ public static class PlotCommand
 
             // Every result carries its seed and replay line: a plot draws stored results and nothing at random, so it
             // has no seed (null); the replay keeps --out, whose extension chooses the image's format.
+            var replay = GivenCommandLine.Replay(parse, json);
             doc["seed"] = null;
-            doc["replay"] = GivenCommandLine.Replay(parse, json);
-            ReplayLine.Write(context.Error, null, null, (string)doc["replay"]!);
+            doc["replay"] = replay;
+            ReplayLine.Write(context.Error, null, null, replay);
             ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });

@@ -536,8 +536,9 @@ public static class SimulateCommands
 
             // Every result carries its seed and replay line: the measured run's seed (the scenario's), and the
             // command, which measures again rather than reproduces the wall-clock numbers.
+            var replay = GivenCommandLine.Replay(parse, json);
             doc2["seed"] = prepared.Setup.Seed;
-            doc2["replay"] = GivenCommandLine.Replay(parse, json);
+            doc2["replay"] = replay;
             doc2["events"] = result.Events;
             doc2["simulated_ns"] = result.SimulatedNs;
             doc2["wall_ns"] = result.WallNs;
@@ -548,7 +549,7 @@ public static class SimulateCommands
             doc2["ratio_to_baseline"] = Math.Round(eps / Math.Max(1, baseline.EventsPerSecond), 4);
             doc2["targets"] = new JsonObject { ["events_per_sec"] = 3_000_000, ["bytes_allocated_per_event"] = 1 };
             var target = JsonTarget.From(parse, json);
-            ReplayLine.Write(context.Error, null, ReplayLine.Seed(prepared.Setup.Seed), (string)doc2["replay"]!);
+            ReplayLine.Write(context.Error, null, ReplayLine.Seed(prepared.Setup.Seed), replay);
             var w = context.HumanWriter(target);
             w.WriteLine(string.Create(Inv, $"scenario {prepared.Scenario}, protocol {prepared.Variant}, {result.Events:N0} events in {result.WallNs / 1e6:F1} ms"));
             w.WriteLine(string.Create(Inv, $"events/s          {eps:N0} (target >= 3,000,000)"));
@@ -1328,18 +1329,18 @@ public static class SimulateCommands
 
     /// <summary>
     /// Refuses <c>--seeds N</c> whose seeds, <paramref name="first"/> to <paramref name="first"/> + N - 1, pass the
-    /// largest seed a scenario takes (<see cref="long.MaxValue"/>): the later seeds are made as
+    /// largest seed (<see cref="SeedOption.Largest"/>): the later seeds are made as
     /// <c>seed0 + i</c>, which wrapped to a negative seed, refused only after the first seed had run and blamed
     /// on a <c>--seed</c> the command line may not have given (the seed can come from the scenario file).
     /// </summary>
     private static void RefuseSeedsPastLargest(ulong first, int count)
     {
-        var last = (ulong)long.MaxValue - (ulong)(count - 1);
+        var last = (ulong)SeedOption.Largest - (ulong)(count - 1);
         if (first > last)
         {
             throw new InputException(string.Create(
                 Inv,
-                $"--seeds: {count} seeds from seed {first} pass the largest seed, {long.MaxValue}; start at seed {last} or below (--seed)"));
+                $"--seeds: {count} seeds from seed {first} pass the largest seed, {SeedOption.Largest}; start at seed {last} or below (--seed)"));
         }
     }
 

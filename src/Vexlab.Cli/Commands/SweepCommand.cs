@@ -135,8 +135,9 @@ public static class SweepCommand
             // Every result carries its seeds and replay line: the sweep's seeds: list (each run's own is in the
             // store's seed column), and the command, which runs what the store still lacks.
             doc["seed"] = new JsonArray([.. definition.Seeds.Select(seed => (JsonNode)seed)]);
-            doc["replay"] = GivenCommandLine.Replay(parse, json);
-            ReplayLine.Write(context.Error, null, SeedsText(definition.Seeds), (string)doc["replay"]!);
+            var replay = GivenCommandLine.Replay(parse, json);
+            doc["replay"] = replay;
+            ReplayLine.Write(context.Error, null, SeedsText(definition.Seeds), replay);
             ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });
