@@ -13,6 +13,12 @@ public sealed record TaskResult(string Name, int Count, long WorkDone, long Fini
     /// <summary>Time the group's instances were runnable but not running.</summary>
     public long WaitNs { get; init; }
 
+    /// <summary>
+    /// EEVDF lag the group's instances lost to update_entity_lag's clamp as they slept or moved, in ns of CPU
+    /// time (negative: overrun forgiven). Not in the JSON: it explains a fairness gap, it is not a cost.
+    /// </summary>
+    public long LagForfeitedNs { get; init; }
+
     /// <summary>Times the load balancer moved one of the group's instances to another vCPU (guest.sched.balance).</summary>
     public long Migrations { get; init; }
 

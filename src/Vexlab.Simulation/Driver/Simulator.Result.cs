@@ -16,6 +16,7 @@ public sealed partial class Simulator
         var cpu = new long[groups.Count];
         var wait = new long[groups.Count];
         var moves = new long[groups.Count];
+        var forfeited = new long[groups.Count];
         for (var i = 0; i < _setup.TaskGroupOf.Count; i++)
         {
             var g = _setup.TaskGroupOf[i];
@@ -25,6 +26,7 @@ public sealed partial class Simulator
             instances[g]++;
             cpu[g] += _sched.CpuNs(t);
             wait[g] += _sched.WaitNs(t);
+            forfeited[g] += _sched.LagForfeitedNs(t);
             moves[g] += _balancer?.Migrations(t) ?? 0;
             if (_metrics.FinishedNs(t) >= 0)
             {
@@ -40,6 +42,7 @@ public sealed partial class Simulator
             {
                 CpuNs = cpu[g],
                 WaitNs = wait[g],
+                LagForfeitedNs = forfeited[g],
                 Migrations = moves[g],
                 Share = _now > 0 ? (double)cpu[g] / _now : 0,
                 Requests = _streams[g],

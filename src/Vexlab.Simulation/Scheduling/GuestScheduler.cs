@@ -29,6 +29,7 @@ public sealed class GuestScheduler
     private readonly long[] _vruntime;
     private readonly long[] _deadline;
     private readonly long[] _vlag;
+    private readonly long[] _lagForfeited;
     private readonly long[] _pickedDeadline;
     private readonly long[] _sumExec;
     private readonly long[] _prevSumExec;
@@ -67,6 +68,7 @@ public sealed class GuestScheduler
         _vruntime = new long[tasks];
         _deadline = new long[tasks];
         _vlag = new long[tasks];
+        _lagForfeited = new long[tasks];
         _pickedDeadline = new long[tasks];
         Array.Fill(_pickedDeadline, NotPicked);
         _sumExec = new long[tasks];
@@ -130,6 +132,12 @@ public sealed class GuestScheduler
 
     /// <summary>Time task <paramref name="t"/> was runnable but not running.</summary>
     public long WaitNs(int t) => _waitNs[t];
+
+    /// <summary>
+    /// EEVDF lag that update_entity_lag's clamp took from task <paramref name="t"/>, in ns of CPU time: positive
+    /// for service it was owed and lost (it waited past the limit), negative for service it was forgiven.
+    /// </summary>
+    public long LagForfeitedNs(int t) => _lagForfeited[t];
 
     /// <summary>The task's virtual runtime (ns of a nice-0 task).</summary>
     public long Vruntime(int t) => _vruntime[t];
@@ -232,6 +240,19 @@ public sealed class GuestScheduler
         _pickedDeadline[next] = _deadline[next];
     }
 
+    /// <summary>
+    /// 6.6 update_entity_lag: the lag task <paramref name="t"/> leaves vCPU <paramref name="v"/>'s queue with,
+    /// clamped to max(2 slices, TICK_NSEC) of the task's own virtual time. What the clamp cuts off is
+    /// forgotten: a task that waited long enough to be owed more comes back owed only the limit.
+    /// </summary>
+    private void UpdateEntityLag(int t, int v)
+    {
+        var lag = AverageVruntime(v) - _vruntime[t];
+        var limit = Math.Max(2 * _slice, _tickNs) * SchedConstants.Nice0Weight / _weight[t];
+        _vlag[t] = Math.Clamp(lag, -limit, limit);
+        _lagForfeited[t] += (lag - _vlag[t]) * _weight[t] / SchedConstants.Nice0Weight;
+    }
+
     /// <summary>Task <paramref name="t"/> left the run queue (slept or exited): remember its lag (update_entity_lag).</summary>
     public void Dequeue(int t)
     {
@@ -242,9 +263,7 @@ public sealed class GuestScheduler
 
         if (_policy == SchedPolicy.Eevdf)
         {
-            var lag = AverageVruntime(_m.Task(t).Vcpu) - _vruntime[t];
-            var limit = Math.Max(2 * _slice, _tickNs) * SchedConstants.Nice0Weight / _weight[t];
-            _vlag[t] = Math.Clamp(lag, -limit, limit);
+            UpdateEntityLag(t, _m.Task(t).Vcpu);
         }
 
         // update_entity_lag overwrites the vlag that held the stash: the request is over.
@@ -485,9 +504,7 @@ public sealed class GuestScheduler
         var queued = _onRq[t];
         if (queued && _policy == SchedPolicy.Eevdf)
         {
-            var lag = AverageVruntime(from) - _vruntime[t];
-            var limit = Math.Max(2 * _slice, _tickNs) * SchedConstants.Nice0Weight / _weight[t];
-            _vlag[t] = Math.Clamp(lag, -limit, limit);
+            UpdateEntityLag(t, from);
         }
         else if (_policy == SchedPolicy.Cfs)
         {
