@@ -99,6 +99,13 @@ public sealed class CheckerOptions
     /// <summary>Cancellation stops the search after the current level, like a limit.</summary>
     public CancellationToken CancellationToken { get; set; }
 
+    /// <summary>
+    /// A copy of every setting, for a search run beside or after this one with a few of them changed (the
+    /// matrix's cells, each with its own cancellation and start callback). A copy rather than a list of
+    /// fields so that a setting added later reaches every cell.
+    /// </summary>
+    public CheckerOptions Copy() => (CheckerOptions)MemberwiseClone();
+
     private static long DefaultMaxMemoryBytes()
     {
         long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;

@@ -458,23 +458,12 @@ public static class CheckCommand
                 for (var ci = 0; ci < entries.Count && signal is null; ci++)
                 {
                     var entry = entries[ci];
-                    var options = new CheckerOptions
-                    {
-                        Workers = template.Workers,
-                        MaxStates = template.MaxStates,
-                        MaxMemoryBytes = template.MaxMemoryBytes,
-                        MaxDepth = template.MaxDepth,
-                        TimeLimit = template.TimeLimit,
-                        SpillDirectory = template.SpillDirectory,
-                        MaxSpillBytes = template.MaxSpillBytes,
-                        Fingerprint128 = template.Fingerprint128,
-                        Compression = template.Compression,
-                        CancellationToken = interrupt.Token,
+                    var options = template.Copy();
+                    options.CancellationToken = interrupt.Token;
 
-                        // The whole matrix's replay line once the first cell's search has taken the options (a
-                        // refused option, a --max-memory below the model's least, is one line) and Ctrl-C is handled.
-                        Started = mi == 0 && ci == 0 ? () => ReplayLine.Write(context.Error, null, null, replay) : null,
-                    };
+                    // The whole matrix's replay line once the first cell's search has taken the options (a
+                    // refused option, a --max-memory below the model's least, is one line) and Ctrl-C is handled.
+                    options.Started = mi == 0 && ci == 0 ? () => ReplayLine.Write(context.Error, null, null, replay) : null;
                     var request = new CheckRequest(model.Name, entry.Protocol, [.. entry.Overrides, .. overrides], properties);
                     var outcome = Run(request, options);
                     var r = outcome.Result;
