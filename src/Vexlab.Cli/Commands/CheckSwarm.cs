@@ -167,6 +167,7 @@ internal static partial class CheckSwarm
         var shards = new JsonArray();
         var memberFiles = new Dictionary<int, string>();
         (string File, string Reason)? stopped = null;
+        ulong seed = 0;
         foreach (var file in files)
         {
             var doc = Load(file);
@@ -181,6 +182,7 @@ internal static partial class CheckSwarm
                 }
 
                 reference = doc;
+                seed = SwarmSeed(file, swarm);
             }
             else
             {
@@ -254,9 +256,7 @@ internal static partial class CheckSwarm
             outDoc["replay"] = WholeSwarm().Replace(shardReplay.GetValue<string>(), string.Empty);
         }
 
-        outDoc["seed"] = ulong.TryParse(reference["swarm"]!["seed"]?.GetValue<string>(), NumberStyles.None, CultureInfo.InvariantCulture, out var seed)
-            ? seed
-            : throw new InputException($"{files[0]}: swarm.seed is not a whole number: not a complete swarm result");
+        outDoc["seed"] = seed;
         outDoc["swarm"] = new JsonObject
         {
             ["seed"] = reference["swarm"]!["seed"]!.DeepClone(),
@@ -427,6 +427,26 @@ internal static partial class CheckSwarm
         {
             ReplayLine.Write(error, string.Create(CultureInfo.InvariantCulture, $"{v!["property"]} (member {v["member"]})"), seed, v["replay"]!.GetValue<string>());
         }
+    }
+
+    /// <summary>
+    /// The first shard's <c>swarm.seed</c>, which every other shard's equals (<see cref="s_swarmIdentity"/>): a seed
+    /// <c>check --swarm --seed</c> takes, 0 to <see cref="SeedOption.Largest"/> (0c01e08). A shard written when the
+    /// option took seeds up to 2^64 - 1 may hold one above; merged, its replay line would name a seed check now
+    /// refuses. The members' own seeds (<c>members[].seed</c>, <c>member_seed</c>) are SplitMix64 of this seed and
+    /// the member index, full 64-bit values (<see cref="SwarmOptions.MemberSeed"/>), and are read as such.
+    /// </summary>
+    private static ulong SwarmSeed(string file, JsonObject swarm)
+    {
+        var node = swarm["seed"];
+        var text = node is JsonValue value && value.TryGetValue<string>(out var s) ? s : null;
+        if (text is null || SeedOption.Problem(text) is not null)
+        {
+            var shown = text is null ? node?.ToJsonString(s_readable) ?? "absent" : Scenarios.ErrorText.Quote(text);
+            throw new InputException(string.Create(CultureInfo.InvariantCulture, $"{file}: swarm.seed is {shown}, expected a seed, a whole number from 0 to {SeedOption.Largest} (the range of check --swarm --seed): not a swarm this vexlab can rerun"));
+        }
+
+        return ulong.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture);
     }
 
     private static SwarmResult Read(string file, JsonObject doc, Dictionary<(int, string), JsonObject> nodes)
