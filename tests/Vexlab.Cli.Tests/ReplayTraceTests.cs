@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Vexlab.Model.Machine;
 
 namespace Vexlab.Cli.Tests;
 
@@ -155,6 +156,73 @@ public sealed partial class ReplayTraceTests : IDisposable
                 exitAt = name == "kvm_entry" ? -1 : exitAt < 0 ? ts : exitAt;
             }
         }
+    }
+
+    /// <summary>
+    /// Three tasks on one vCPU, each touching its own host-absent page. Without kvm_can_do_async_pf's exception.pending
+    /// test (B3, host.apf.require_no_pending_event=false), the exit of c's not-present fault dequeues a's and b's
+    /// completions in one kvm_check_async_pf_completion: #PF on #PF makes #DF, a page-ready on the #DF requests the
+    /// triple fault (kvm_multiple_exception, 5.7 arch/x86/kvm/x86.c).
+    /// </summary>
+    private const string ThreeFaults = """
+        name: three-faults
+        vcpus: 1
+        pages: 3
+        host_absent: [0, 1, 2]
+        tasks:
+          - {name: a, mode: user, vcpu: 0, program: "touch 0"}
+          - {name: b, mode: user, vcpu: 0, program: "touch 1"}
+          - {name: c, mode: user, vcpu: 0, program: "touch 2"}
+        invariants:
+          - {name: two-asleep, expr: "sleeping <= 1"}
+        """;
+
+    /// <summary>
+    /// The replay's end after a triple fault: vcpu_enter_guest serves KVM_REQ_TRIPLE_FAULT before it injects anything
+    /// (KVM_EXIT_SHUTDOWN to the VMM), so the vCPU the model leaves in guest mode has not entered (ac036aa). The checker
+    /// never prints this counterexample of no-protocol-double-fault, since the #DF one a step before is shorter
+    /// (docs/kvm-facts.md): it is the checker's counterexample of the invariant two-asleep (a and b asleep, c running),
+    /// then the host completes both pages, c faults, the exit's check dequeues both, and the entry ends the VM.
+    /// </summary>
+    [Fact]
+    public void AReplayEndingInATripleFault_HasNoKvmEntryAndNoGuestTimeAfterTheShutdownExit()
+    {
+        var model = Path.Combine(_dir, "three-faults.yaml");
+        File.WriteAllText(model, ThreeFaults);
+        var cx = Path.Combine(_dir, "cx.json");
+        var check = CliRunner.Run("check", model, "--protocol", "kvm-pf", "--set", "host.apf.require_no_pending_event=false", "--property", "two-asleep", "--workers", "1", "--trace", cx);
+        Assert.Equal(1, check.ExitCode);
+        Assert.EndsWith("SleepSchedule: b sleeps; switch to c", check.Stdout.Split('\n').Last(l => StepLine().IsMatch(l)), StringComparison.Ordinal);
+        var node = JsonNode.Parse(File.ReadAllText(cx))!.AsObject();
+        MachineAction[] tail =
+        [
+            new(ActionKind.Complete, 0, 0),
+            new(ActionKind.Complete, 0, 1),
+            new(ActionKind.Step, 0, 0),
+            new(ActionKind.Dequeue, 0, 0),
+            new(ActionKind.Enter, 0, 0),
+        ];
+        foreach (var action in tail)
+        {
+            node["actions"]!.AsArray().Add(action.Pack());
+        }
+
+        node["property"] = "no-protocol-double-fault";
+        File.WriteAllText(cx, node.ToJsonString());
+
+        var perfetto = Path.Combine(_dir, "t.json");
+        var replay = CliRunner.Run("replay", cx, "--out", perfetto);
+        Assert.Equal(0, replay.ExitCode);
+        Assert.Contains("confirmed: the last step breaks no-protocol-double-fault", replay.Stdout, StringComparison.Ordinal);
+        var trace = Read(File.ReadAllText(perfetto));
+        Assert.Contains(trace.Instants, name => name.Contains("triple fault: KVM_EXIT_SHUTDOWN to the VMM", StringComparison.Ordinal));
+
+        // c's fault exit is the vCPU's last mode change: no kvm_entry after it, and no guest slice from it on.
+        var modes = trace.Modes.Where(m => m.Vcpu == 0).ToList();
+        Assert.StartsWith("kvm_exit", modes[^1].Name, StringComparison.Ordinal);
+        var shutdownExit = modes[^1].Ts;
+        Assert.DoesNotContain(trace.States, s => s.Vcpu == 0 && s.Name == "guest" && s.Ts + s.Dur > shutdownExit);
+        Assert.Equal("in host", trace.States.Where(s => s.Vcpu == 0).MaxBy(s => s.Ts).Name);
     }
 
     /// <summary>The counterexample (also written to cx.json) and, per step, its text and the run state of every vCPU after it.</summary>
