@@ -233,14 +233,12 @@ public sealed class BalanceLawTests
             from vcpus in Gen.Int[2, 4]
             from seed in Gen.Int[1, 1000]
             select (protocol, policy, vcpus, seed);
-        long moves = 0;
         gen.Sample(c =>
         {
             string[] sets = ["guest.sched.policy=" + c.policy, $"guest.vcpus={c.vcpus}", $"seed={c.seed}", "duration=40ms"];
             var on = ScenarioRuns.Run(SharedHotSet(""), c.protocol, sets);
             Assert.Equal(on.SimulatedNs * c.vcpus, on.VcpuGuestNs + on.VcpuHostExitNs + on.VcpuStalledNs + on.VcpuHaltedNs + on.VcpuIdleNs + on.VcpuStealNs);
             Assert.Equal(on.VcpuGuestNs + on.VcpuHostExitNs - on.VcpuHostExitIdleTaskNs + on.VcpuStalledNs + on.VcpuHaltedNs, on.Tasks.Sum(t => t.CpuNs));
-            moves += on.Task("w").Migrations;
 
             var off = ScenarioRuns.Run(SharedHotSet(""), c.protocol, [.. sets, "guest.sched.balance=false"]);
             Assert.Equal(0, off.Task("w").Migrations);
@@ -250,8 +248,16 @@ public sealed class BalanceLawTests
             Assert.Equal(0, pinned.Task("w").Migrations);
         }, iter: 8, threads: 1);
 
-        // One thread, so the sum is not raced. Balancing on must move the task in some case, or the law is empty.
-        Assert.True(moves > 0, "no generated case moved the task with balancing on");
+        // Balancing on must move the task, or the law is empty. Only where a fault puts its task to sleep (kvm-pf,
+        // kvm-pf-int, ve) do the queues fall out of balance here: under sync and kvm-halt the vCPU waits in the host
+        // with the task still current, and nothing ever moves (300 drawn cases: every async one moved, no other
+        // did). So the draws above, two fifths of them sync or kvm-halt, may hold no move at all; each async
+        // protocol's own case below must.
+        foreach (var protocol in (string[])["kvm-pf", "kvm-pf-int", "ve"])
+        {
+            var moved = ScenarioRuns.Run(SharedHotSet(""), protocol, "guest.vcpus=2", "seed=1", "duration=40ms");
+            Assert.True(moved.Task("w").Migrations > 0, $"{protocol}: the balancer moved no task");
+        }
     }
 
     /// <summary>
