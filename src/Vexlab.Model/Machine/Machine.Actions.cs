@@ -459,7 +459,8 @@ public sealed partial class Machine
     /// vcpu_run calls kvm_check_async_pf_completion after every vcpu_enter_guest or vcpu_block that returns 1, before
     /// the next vcpu_enter_guest, so while that check would dequeue (<see cref="CanDequeue"/>) the
     /// <see cref="ActionKind.Dequeue"/> step comes first. An entry before it would stand for a completion that came
-    /// after the check, which the completion's place in the trace contradicts.
+    /// after the check, which the completion's place in the trace contradicts. The same holds for an event that ends
+    /// a halt in the host, under every protocol (<see cref="Deliverable"/>).
     /// </summary>
     private bool EntryDue(int v) => !CanDequeue(v, v);
 
@@ -526,16 +527,31 @@ public sealed partial class Machine
         return -1;
     }
 
-    private bool Deliverable(RunState run) => run is RunState.InGuest or RunState.GuestHalt or RunState.HostHalted;
+    /// <summary>
+    /// Whether vCPU <paramref name="v"/> can take an interrupt or NMI now. In guest mode, or halted in the guest
+    /// (host.hlt_in_guest), at the next instruction boundary. A vCPU whose thread is blocked in the host (KVM's
+    /// artificial halt, or a guest HLT that exits) takes one only through vcpu_enter_guest, and before that the
+    /// woken thread checks its completions: 5.7's vcpu_run calls kvm_check_async_pf_completion after vcpu_block
+    /// returns, and 5.8+'s vcpu_enter_guest serves KVM_REQ_APF_READY before it injects events (557a961abbe0). So
+    /// while that check would dequeue (<see cref="EntryDue"/>), the <see cref="ActionKind.Dequeue"/> step comes first,
+    /// as it does before <see cref="ActionKind.Enter"/>.
+    /// </summary>
+    private bool Deliverable(int v, RunState run) => run switch
+    {
+        RunState.InGuest => true,
+        RunState.GuestHalt => _host.HltInGuest || EntryDue(v),
+        RunState.HostHalted => EntryDue(v),
+        _ => false,
+    };
 
-    private bool CanDeliverInterrupt(int v) => Deliverable(VcpuRef(v).Run) && AcceptableVector(v) >= 0;
+    private bool CanDeliverInterrupt(int v) => Deliverable(v, VcpuRef(v).Run) && AcceptableVector(v) >= 0;
 
     private bool CanDeliverNmi(int v)
     {
         ref var cpu = ref VcpuRef(v);
         // An NMI held behind an interrupt window (vmx_enable_nmi_window found STI blocking) is not injected
         // when the shadow ends: KVM waits for that window's exit or for KVM_REQ_EVENT.
-        return cpu.NmiPending != 0 && cpu.NmiIrqWindow == 0 && Deliverable(cpu.Run)
+        return cpu.NmiPending != 0 && cpu.NmiIrqWindow == 0 && Deliverable(v, cpu.Run)
             && EventBlocking.CanAcceptNmi(ArchState(v), _guest.StiBlocksNmi);
     }
 }

@@ -413,20 +413,6 @@ public sealed class HostFidelityTests
         BugAsserts.AssertFinishedClean(s);
     }
 
-    /// <summary>Steps vCPU 0, entering the guest when it waits in the host (5.7), until an event of <paramref name="kind"/>.</summary>
-    private static void GuestRunsUntil(Script s, ModelEventKind kind)
-    {
-        for (var i = 0; i < 64; i++)
-        {
-            if (s.Do(s.IsEnabled(ActionKind.Enter) ? ActionKind.Enter : ActionKind.Step).Exists(e => e.Kind == kind))
-            {
-                return;
-            }
-        }
-
-        throw new InvalidOperationException($"no {kind} within 64 steps");
-    }
-
     /// <summary>Runs the guest (no host completion, no external event) until the host starts async work; its token.</summary>
     private static uint GuestRunsToAsyncWork(Script s)
     {

@@ -2,6 +2,7 @@ using Vexlab.Model.Guest;
 using Vexlab.Model.Host;
 using Vexlab.Model.Machine;
 using Vexlab.Model.Protocols;
+using Vexlab.Model.Scripting;
 
 namespace Vexlab.Model.Tests.Machine;
 
@@ -54,5 +55,19 @@ public static class TestMachines
             TracePage = tracePage,
         };
         return new Model.Machine.Machine(config);
+    }
+
+    /// <summary>Steps vCPU 0, entering the guest when it waits in the host (5.7), until an event of <paramref name="kind"/>.</summary>
+    public static void GuestRunsUntil(Script s, ModelEventKind kind)
+    {
+        for (var i = 0; i < 64; i++)
+        {
+            if (s.Do(s.IsEnabled(ActionKind.Enter) ? ActionKind.Enter : ActionKind.Step).Exists(e => e.Kind == kind))
+            {
+                return;
+            }
+        }
+
+        throw new InvalidOperationException($"no {kind} within 64 steps");
     }
 }
