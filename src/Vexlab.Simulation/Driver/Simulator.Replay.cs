@@ -201,7 +201,7 @@ public sealed partial class Simulator
         for (var v = 0; v < _vcpus; v++)
         {
             var n = _m.VcpuActions(v, _probe, 0);
-            if (NextAction.TryChoose(_m, v, _probe.AsSpan(0, n), out _))
+            if (NextAction.TryChoose(_probe.AsSpan(0, n), out _))
             {
                 if (!_queue.IsScheduled(v))
                 {

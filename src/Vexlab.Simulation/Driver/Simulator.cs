@@ -771,7 +771,7 @@ public sealed partial class Simulator
     private void RunVcpu(int v)
     {
         var n = _m.VcpuActions(v, _buffer, 0);
-        if (!NextAction.TryChoose(_m, v, _buffer.AsSpan(0, n), out var best))
+        if (!NextAction.TryChoose(_buffer.AsSpan(0, n), out var best))
         {
             // Stalled, halted or idle in the host: parked until an event marks it dirty. A step that blocked it ends
             // here (FinishingBlockingExit): its pCPU goes to the next thread, whose category, and the guest
@@ -857,7 +857,7 @@ public sealed partial class Simulator
     private void CutSpan(int v)
     {
         var n = _m.VcpuActions(v, _probe, 0);
-        if (NextAction.TryChoose(_m, v, _probe.AsSpan(0, n), out var next) && next.Kind == ActionKind.Step)
+        if (NextAction.TryChoose(_probe.AsSpan(0, n), out var next) && next.Kind == ActionKind.Step)
         {
             return;
         }
@@ -1030,7 +1030,7 @@ public sealed partial class Simulator
     private bool InjectsNext(int v)
     {
         var n = _m.VcpuActions(v, _probe, 0);
-        return NextAction.TryChoose(_m, v, _probe.AsSpan(0, n), out var next) && next.Kind is ActionKind.DeliverInterrupt or ActionKind.DeliverNmi;
+        return NextAction.TryChoose(_probe.AsSpan(0, n), out var next) && next.Kind is ActionKind.DeliverInterrupt or ActionKind.DeliverNmi;
     }
 
     /// <summary>

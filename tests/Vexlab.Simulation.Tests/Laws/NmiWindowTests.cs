@@ -235,7 +235,7 @@ public sealed class NmiWindowTests
         public ActionKind Next()
         {
             var n = Machine.VcpuActions(0, _buffer, 0);
-            Assert.True(NextAction.TryChoose(Machine, 0, _buffer.AsSpan(0, n), out var a), "vCPU 0 has nothing to do");
+            Assert.True(NextAction.TryChoose(_buffer.AsSpan(0, n), out var a), "vCPU 0 has nothing to do");
             Do(a);
             return a.Kind;
         }

@@ -56,8 +56,9 @@ public sealed class PageReadyBeforeTimerLawTests
         // Each HLT exit with a tick (at k x 1 ms) before the first injection after it and a completion that came in the
         // halt or waited undequeued at its start (kvm_async_pf_completed or the #VE wakeup, without its kvm_async_pf_ready
         // or 0xf3 injection): that first injection (kvm_inj_*) is the page-ready, #PF (vector 14) under kvm-pf, 0xf3
-        // otherwise. The driver used to deliver the timer first whenever
-        // both were pending: kvm-pf entered with 0xec and left the page-ready for a later exit.
+        // otherwise. The model used to offer the timer's delivery beside the completion check, and the driver ranked
+        // delivery first: kvm-pf entered with 0xec and left the page-ready for a later exit. The model now holds the
+        // delivery back while the check would dequeue (Machine.Deliverable), so any driver order passes.
         var (r, trace) = ScenarioRuns.RunTraced(TimerBesidePageIn, protocol, seed, "cost.wake_halted_vcpu=100us");
         var records = trace.Records.Where(x => x.Vcpu == 0 || x.Kind is TraceKind.KvmAsyncPfCompleted or TraceKind.VeWakeup).ToList();
         var waiting = 0;

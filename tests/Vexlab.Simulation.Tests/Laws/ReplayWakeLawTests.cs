@@ -175,7 +175,7 @@ public sealed class ReplayWakeLawTests
                 for (var v = 0; v < vcpus && !found; v++)
                 {
                     var n = m.VcpuActions(v, buffer, 0);
-                    found = NextAction.TryChoose(m, v, buffer.AsSpan(0, n), out next);
+                    found = NextAction.TryChoose(buffer.AsSpan(0, n), out next);
                 }
 
                 if (!found)

@@ -62,7 +62,7 @@ public sealed class WakePlacementLawTests
             var n = m.VcpuActions(v, buffer, 0);
             var roll = random.Next(8);
             MachineAction next = default;
-            var found = roll > 2 && NextAction.TryChoose(m, v, buffer.AsSpan(0, n), out next);
+            var found = roll > 2 && NextAction.TryChoose(buffer.AsSpan(0, n), out next);
             if (!found && roll == 2)
             {
                 // The guest tick: the hogs share their vCPUs, so that the sleepers run and sleep.
