@@ -1,5 +1,4 @@
 using Vexlab.Model.Guest;
-using Vexlab.Model.Host;
 using Vexlab.Model.Machine;
 using Vexlab.Model.Scripting;
 using static Vexlab.Model.Tests.Machine.TestMachines;
@@ -120,18 +119,5 @@ public sealed class EntryCompletionCheckTests
 
         s.StepUntil(ModelEventKind.TaskSlept, 0);
         return fault.Token;
-    }
-
-    private static int FindWork(Model.Machine.Machine m, int page)
-    {
-        for (var i = 0; i < m.WorkCapacity; i++)
-        {
-            if (m.Work(i).Kind != WorkKind.Free && m.Work(i).Page == page)
-            {
-                return i;
-            }
-        }
-
-        throw new InvalidOperationException($"no work for page {page}");
     }
 }

@@ -439,19 +439,6 @@ public sealed class HostFidelityTests
 
         throw new InvalidOperationException("no async work within 64 actions");
     }
-
-    private static int FindWork(Model.Machine.Machine m, int page)
-    {
-        for (var i = 0; i < m.WorkCapacity; i++)
-        {
-            if (m.Work(i).Kind != WorkKind.Free && m.Work(i).Page == page)
-            {
-                return i;
-            }
-        }
-
-        throw new InvalidOperationException($"no work for page {page}");
-    }
 }
 
 /// <summary>apf_task_wake_all unhashes dummies with apf_task_wake_one, which never frees them.</summary>

@@ -70,4 +70,18 @@ public static class TestMachines
 
         throw new InvalidOperationException($"no {kind} within 64 steps");
     }
+
+    /// <summary>The work item (queued, in flight or done) for <paramref name="page"/>.</summary>
+    public static int FindWork(Model.Machine.Machine m, int page)
+    {
+        for (var i = 0; i < m.WorkCapacity; i++)
+        {
+            if (m.Work(i).Kind != WorkKind.Free && m.Work(i).Page == page)
+            {
+                return i;
+            }
+        }
+
+        throw new InvalidOperationException($"no work for page {page}");
+    }
 }
