@@ -234,7 +234,7 @@ public static class ModelCheck
     {
         ArgumentNullException.ThrowIfNull(request);
         var parts = request.File is { } file
-            ? new List<string> { "vexlab check", Quote(file.Path), "--protocol", request.Protocol }
+            ? new List<string> { "vexlab check", Scenarios.ShellWord.Of(file.Path), "--protocol", request.Protocol }
             : new List<string> { "vexlab check --builtin", request.Model, "--protocol", request.Protocol };
         foreach (var (key, value) in request.Overrides)
         {
@@ -250,11 +250,6 @@ public static class ModelCheck
         parts.AddRange(tail);
         return string.Join(' ', parts);
     }
-
-    private static string Quote(string path) =>
-        path.Length > 0 && path.All(c => char.IsLetterOrDigit(c) || c is '/' or '.' or '-' or '_' or '+' or ':' or ',' or '@')
-            ? path
-            : Scenarios.ShellWord.SingleQuoted(path);
 
     /// <summary>The protocols, in catalogue order.</summary>
     public static IReadOnlyList<string> Protocols => ProtocolCatalog.Names;

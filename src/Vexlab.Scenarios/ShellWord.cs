@@ -8,12 +8,13 @@ public static class ShellWord
 {
     /// <summary>
     /// <paramref name="text"/> as one bash word: as it is where nothing in it is special to the shell, else
-    /// <see cref="SingleQuoted"/>.
+    /// <see cref="SingleQuoted"/>. The one rule for every word of every replay line: files, protocol entries,
+    /// --set values and options.
     /// </summary>
     public static string Of(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return text.Length > 0 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '=' or '/' or ',' or ':' or '+' or '@')
+        return text.Length > 0 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '=' or '/' or ',' or ':' or '+' or '@' or '%')
             ? text
             : SingleQuoted(text);
     }

@@ -73,7 +73,7 @@ public static class ScenarioRunner
         var name = settings.GetString("name");
         var hash = settings.ComputeHash();
         var replay = new System.Text.StringBuilder("vexlab run ").Append(scenarioArg)
-            .Append(" --protocol ").Append(Quote(entry.Label))
+            .Append(" --protocol ").Append(Vexlab.Scenarios.ShellWord.Of(entry.Label))
             .Append(" --seed ").Append(settings["seed"].Text)
             .Append(" --duration ").Append(settings["duration"].Text);
 
@@ -83,7 +83,7 @@ public static class ScenarioRunner
         {
             if (!string.Equals(o.Key, "seed", StringComparison.Ordinal) && !string.Equals(o.Key, "duration", StringComparison.Ordinal))
             {
-                replay.Append(" --set ").Append(Quote(o.Text));
+                replay.Append(" --set ").Append(Vexlab.Scenarios.ShellWord.Of(o.Text));
             }
         }
 
@@ -111,18 +111,5 @@ public static class ScenarioRunner
     /// How a replay line names a scenario file: the path as one shell word, so a path with a space or
     /// a quote reruns the same file when the line is pasted.
     /// </summary>
-    public static string FileArgument(string path) => Quote(path);
-
-    private static string Quote(string text)
-    {
-        foreach (var ch in text)
-        {
-            if (!(char.IsAsciiLetterOrDigit(ch) || ch is '.' or '_' or '-' or '=' or '%' or '/'))
-            {
-                return Vexlab.Scenarios.ShellWord.SingleQuoted(text);
-            }
-        }
-
-        return text;
-    }
+    public static string FileArgument(string path) => Vexlab.Scenarios.ShellWord.Of(path);
 }
