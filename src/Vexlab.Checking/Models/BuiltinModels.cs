@@ -34,8 +34,8 @@ public sealed record BuiltinModel(
 
 /// <summary>The checker's built-in models, each small enough to check in seconds under every protocol.</summary>
 /// <remarks>
-/// Host exits (<see cref="ExternalBounds.HostExits"/>, under the 5.7 host only): each model gets the least bound
-/// past which one more exit reaches no new state under <c>kvm-pf</c>, so its check is what an unbounded one
+/// Host exits (<see cref="ExternalBounds.HostExits"/>, under the 5.7 and 5.8+ hosts): each model gets the least bound
+/// past which one more exit reaches no new state under <c>kvm-pf</c> and <c>kvm-pf-int</c>, so its check is what an unbounded one
 /// would be (HostExitBoundTests checks it), except <c>truncate</c>: two of its three completions may wait for a
 /// host interrupt (492,866 states under <c>kvm-pf</c>; three exits give 1,671,324, unbounded 11,019,746).
 /// </remarks>

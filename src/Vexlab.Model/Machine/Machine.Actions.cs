@@ -110,7 +110,7 @@ public sealed partial class Machine
 
         for (var s = 0; s < _vcpus; s++)
         {
-            if (CanDequeue(v, s))
+            if (DequeueDue(v, s))
             {
                 buffer[n++] = new MachineAction(ActionKind.Dequeue, vb, (ushort)s);
             }
@@ -154,7 +154,7 @@ public sealed partial class Machine
             }
         }
 
-        if (CompletionCheckInjects(v))
+        if (CompletionCheckInjects(v) || ExitUsesUpRequest(v))
         {
             buffer[n++] = new MachineAction(ActionKind.HostExit, vb, 0);
         }
@@ -182,7 +182,7 @@ public sealed partial class Machine
             ActionKind.Enter => VcpuRef(v).Run == RunState.InHost && EntryDue(v),
             ActionKind.DeliverInterrupt => CanDeliverInterrupt(v),
             ActionKind.DeliverNmi => CanDeliverNmi(v),
-            ActionKind.Dequeue => CanDequeue(v, action.Arg),
+            ActionKind.Dequeue => DequeueDue(v, action.Arg),
             ActionKind.Complete => action.Arg < _workCapacity && WorkRef(action.Arg).Kind != WorkKind.Free && WorkRef(action.Arg).Status == WorkStatus.InFlight,
             ActionKind.RaiseNmi => GlobalsRef.NmiBudget > 0 && VcpuRef(v).NmiPending < NmiLimit(v) && (_config.NmiVcpu < 0 || _config.NmiVcpu == v),
             ActionKind.Tick => GlobalsRef.TickBudget > 0,
@@ -195,7 +195,7 @@ public sealed partial class Machine
             ActionKind.Migrate => v < _vcpus && GlobalsRef.MigrateBudget > 0 && action.Arg < _tasks && CanMigrate(action.Arg, v),
             ActionKind.Wake => action.Arg >= _vcpus && action.Arg < _tasks && CanWake(action.Arg),
             ActionKind.HostTick => v < _vcpus && HostTickExits(v),
-            ActionKind.HostExit => v < _vcpus && CompletionCheckInjects(v),
+            ActionKind.HostExit => v < _vcpus && (CompletionCheckInjects(v) || ExitUsesUpRequest(v)),
             _ => false,
         };
     }
@@ -223,8 +223,17 @@ public sealed partial class Machine
                 // The vCPU thread's kvm_check_async_pf_completion: 5.7's vcpu_run after an exit or a halt, 5.8+'s
                 // vcpu_enter_guest serving the KVM_REQ_APF_READY a completion made (557a961abbe0). Its loop goes on
                 // while its test holds, so a completion that sends no page-ready (a fault the guest was not told of)
-                // leaves the next one to the same call, not to a later step with guest steps in between.
-                CheckCompletions(v, action.Arg, ref sink);
+                // leaves the next one to the same call, not to a later step with guest steps in between. 5.8+ takes
+                // this step only while the request is pending (DequeueDue), and serving it clears it.
+                if (action.Arg == v)
+                {
+                    ServeReadyRequest(v, ref sink);
+                }
+                else
+                {
+                    CheckCompletions(v, action.Arg, ref sink);
+                }
+
                 break;
             case ActionKind.Enter:
                 Enter(v, ref sink);
@@ -442,7 +451,8 @@ public sealed partial class Machine
     private void HostExit<TSink>(int v, ref TSink sink)
         where TSink : IModelEventSink
     {
-        if (!CompletionCheckInjects(v))
+        var injects = CompletionCheckInjects(v);
+        if (!injects && !ExitUsesUpRequest(v))
         {
             return;
         }
@@ -451,7 +461,31 @@ public sealed partial class Machine
         ref var cpu = ref VcpuRef(v);
         sink.On(new ModelEvent(ModelEventKind.External, (byte)v, cpu.CurrentTask, (byte)ActionKind.HostExit, 0, -1));
         sink.On(new ModelEvent(ModelEventKind.VmExit, (byte)v, cpu.CurrentTask, (byte)ExitReason.ExternalInterrupt, 0, -1));
-        CheckCompletionsAfterExit(v, ref sink);
+        if (injects)
+        {
+            CheckCompletionsAfterExit(v, ref sink);
+        }
+        else
+        {
+            // 5.8+: the entry after the exit serves KVM_REQ_APF_READY with nothing to dequeue; the vCPU enters at once.
+            cpu.ApfReadyRequest = 0;
+        }
+    }
+
+    /// <summary>
+    /// Whether an exit of vCPU <paramref name="v"/> now would use up a pending KVM_REQ_APF_READY under a 5.8+ host
+    /// (page-ready by interrupt) without dequeuing: the completion made the request while the token slot was busy or
+    /// the LAPIC off (<see cref="CanDequeue"/> false). A host interrupt may exit the vCPU at any instruction, and the
+    /// next vcpu_enter_guest clears the request; completions after it, on a list that is not empty, make none, so
+    /// what waits is dequeued only at the guest's MSR_KVM_ASYNC_PF_ACK (or a later request). The exits share the
+    /// 5.7 host's bound (<see cref="Globals.HostExitBudget"/>); where the check would dequeue, the
+    /// <see cref="ActionKind.Dequeue"/> step is that exit (the completion's kick) and needs no budget.
+    /// </summary>
+    private bool ExitUsesUpRequest(int v)
+    {
+        ref var cpu = ref VcpuRef(v);
+        return GlobalsRef.HostExitBudget > 0 && TracksReadyRequest && cpu.ApfReadyRequest == 1
+            && (cpu.Run == RunState.InGuest || (cpu.Run == RunState.GuestHalt && _host.HltInGuest)) && !CanDequeue(v, v);
     }
 
     /// <summary>
@@ -462,7 +496,7 @@ public sealed partial class Machine
     /// after the check, which the completion's place in the trace contradicts. The same holds for an event that ends
     /// a halt in the host, under every protocol (<see cref="Deliverable"/>).
     /// </summary>
-    private bool EntryDue(int v) => !CanDequeue(v, v);
+    private bool EntryDue(int v) => !DequeueDue(v, v);
 
     private static void Spend(ref byte budget)
     {

@@ -97,14 +97,19 @@ public sealed partial class Machine
                 return cpu.Pending == PendingEvent.None;
             }
 
-            if (CanDequeue(v, v))
+            if (ReadyRequested(v))
             {
-                // 5.8+: the completion set KVM_REQ_APF_READY (kvm_arch_async_page_present_queued), which
-                // vcpu_enter_guest serves before this exit's re-entry: kvm_check_async_pf_completion dequeues
+                // 5.8+: a completion on an empty done list set KVM_REQ_APF_READY (kvm_arch_async_page_present_queued),
+                // which vcpu_enter_guest serves before this exit's re-entry: kvm_check_async_pf_completion dequeues
                 // while kvm_arch_can_dequeue_async_page_present holds, and the page-ready interrupt it raises is
-                // injected at that entry, before the access is retried, wherever the guest can take it.
-                CheckCompletions(v, ref sink);
-                return !CanDeliverInterrupt(v);
+                // injected at that entry, before the access is retried, wherever the guest can take it. A request
+                // that finds nothing to dequeue is used up all the same.
+                var dequeues = CanDequeue(v, v);
+                ServeReadyRequest(v, ref sink);
+                if (dequeues)
+                {
+                    return !CanDeliverInterrupt(v);
+                }
             }
 
             return true;
@@ -154,7 +159,11 @@ public sealed partial class Machine
                 // kvm_check_and_inject_events injects the #PF, KVM_REQ_APF_READY among them: a completion waiting since
                 // before this exit is dequeued first, and its page-ready interrupt waits behind the #PF's IF=0.
                 RequestEvent(v);
-                CheckCompletions(v, ref sink);
+                if (ReadyRequested(v))
+                {
+                    ServeReadyRequest(v, ref sink);
+                }
+
                 DeliverException(v, Vectors.PF, FrameEvent.AsyncPfNotPresent, token, ref sink);
             }
         }
@@ -313,7 +322,10 @@ public sealed partial class Machine
                         // 5.8+: the fault's handler returns to vcpu_run, and vcpu_enter_guest serves the KVM_REQ_APF_READY
                         // a completion made while the thread was blocked (kvm_arch_async_page_present_queued, 557a961abbe0)
                         // before the guest retries the access, as after a minor EPT fault. (5.7 checks in InHost, before Enter.)
-                        CheckCompletions(v, ref sink);
+                        if (ReadyRequested(v))
+                        {
+                            ServeReadyRequest(v, ref sink);
+                        }
                     }
                 }
 
@@ -321,6 +333,13 @@ public sealed partial class Machine
             case WorkKind.Async:
                 // async_pf_execute: onto the done list (the GUP result is ignored unless errors are reported).
                 w.Status = failed && _host.ReportErrors ? WorkStatus.Failed : WorkStatus.Done;
+                if (cpu.Done == 0 && TracksReadyRequest)
+                {
+                    // first = list_empty(&vcpu->async_pf.done) before the list_add_tail; only then
+                    // kvm_arch_async_page_present_queued makes KVM_REQ_APF_READY (557a961abbe0).
+                    cpu.ApfReadyRequest = 1;
+                }
+
                 cpu.Done++;
                 w.DoneOrder = cpu.Done;
                 if (GlobalsRef.TornDown == 1)
@@ -431,6 +450,35 @@ public sealed partial class Machine
         CheckCompletions(v, ref sink);
     }
 
+    /// <summary>
+    /// Whether the host keeps KVM_REQ_APF_READY: 5.8+ with page-ready by interrupt. 5.7 checks after every exit and
+    /// makes no request; kvm-halt's host-only async PF dequeues its whole done list at every check, so a request is
+    /// pending exactly while that list is not empty.
+    /// </summary>
+    private bool TracksReadyRequest => _host.Ready == ReadyDelivery.Interrupt && !_host.DequeueOnlyAtEntry;
+
+    /// <summary>Whether vCPU <paramref name="v"/>'s next vcpu_enter_guest runs kvm_check_async_pf_completion for KVM_REQ_APF_READY.</summary>
+    private bool ReadyRequested(int v) => !TracksReadyRequest || VcpuRef(v).ApfReadyRequest == 1;
+
+    /// <summary>
+    /// Whether a completion of vCPU <paramref name="s"/> is dequeued onto vCPU <paramref name="v"/> next: one can be
+    /// (<see cref="CanDequeue"/>), and for its own list a check is due (<see cref="ReadyRequested"/>). After a request
+    /// served while nothing could be dequeued (the token slot busy, the LAPIC off), what follows waits for the guest's
+    /// MSR_KVM_ASYNC_PF_ACK or a new request: async_pf_execute makes one only for a completion on an empty list.
+    /// </summary>
+    private bool DequeueDue(int v, int s) => CanDequeue(v, s) && (v != s || ReadyRequested(v));
+
+    /// <summary>
+    /// vcpu_enter_guest serves KVM_REQ_APF_READY on vCPU <paramref name="v"/> (kvm_check_request clears it), or code
+    /// that calls kvm_check_async_pf_completion itself (the ACK MSR write) runs it: the loop, and no request left.
+    /// </summary>
+    private void ServeReadyRequest<TSink>(int v, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        VcpuRef(v).ApfReadyRequest = 0;
+        CheckCompletions(v, ref sink);
+    }
+
     /// <summary>kvm_check_async_pf_completion's loop on vCPU <paramref name="v"/>'s own done list: dequeue while <see cref="CanDequeue"/> holds.</summary>
     private void CheckCompletions<TSink>(int v, ref TSink sink)
         where TSink : IModelEventSink
@@ -472,6 +520,11 @@ public sealed partial class Machine
         var sourceHalted = source.Run == RunState.HostHalted;
         var targetInHlt = target.Run == RunState.GuestHalt && !_host.HltInGuest;
         source.Done--;
+        if (source.Done == 0)
+        {
+            source.ApfReadyRequest = 0;
+        }
+
         var wakeAll = w.Kind == WorkKind.WakeAll;
         var token = wakeAll ? BroadcastToken : w.Token;
         var failed = w.Status == WorkStatus.Failed;
@@ -579,7 +632,7 @@ public sealed partial class Machine
         ref var cpu = ref VcpuRef(v);
         return cpu.Done > 0
             && (cpu.Run == RunState.HostHalted || (cpu.Run == RunState.GuestHalt && !_host.HltInGuest))
-            && !CanDequeue(v, v);
+            && !DequeueDue(v, v);
     }
 
     /// <summary>
@@ -592,6 +645,9 @@ public sealed partial class Machine
         ref var cpu = ref VcpuRef(v);
         cpu.ApfHalted = 0;
         cpu.WokenByCompletion = 1;
+
+        // The entry after the wake serves a pending KVM_REQ_APF_READY, which finds nothing to dequeue.
+        cpu.ApfReadyRequest = 0;
         cpu.Run = AfterHost;
         sink.On(new ModelEvent(ModelEventKind.Unhalted, (byte)v, cpu.CurrentTask, 3, 0, -1));
     }
@@ -784,6 +840,7 @@ public sealed partial class Machine
 
         cpu.ApfQueued = 0;
         cpu.Done = 0;
+        cpu.ApfReadyRequest = 0;
         cpu.WokenByCompletion = 0;
     }
 
@@ -799,7 +856,7 @@ public sealed partial class Machine
         {
             // The APIC write exits; vcpu_enter_guest serves KVM_REQ_APF_READY before the next entry with
             // kvm_check_async_pf_completion, which dequeues while kvm_arch_can_dequeue_async_page_present holds.
-            CheckCompletions(v, ref sink);
+            ServeReadyRequest(v, ref sink);
         }
 
         for (var i = 0; i < _ringCapacity; i++)
@@ -959,6 +1016,7 @@ public sealed partial class Machine
 
             cpu.ApfQueued = 0;
             cpu.Done = 0;
+            cpu.ApfReadyRequest = 0;
             cpu.WokenByCompletion = 0;
             cpu.ApfNextId = 0;
             if (cpu.Run == RunState.HostHalted)

@@ -442,15 +442,16 @@ public sealed partial class Machine
             case MicroOp.WrmsrApfAck:
                 // MSR_KVM_ASYNC_PF_ACK: an exit; the host clears pageready_pending and rescans its queue.
                 // pageready_pending only decides whether kvm_arch_async_page_present_queued kicks the
-                // vCPU; the model's Dequeue may come at any point after the completion, a superset of
-                // the kicked and the unkicked timing, so the flag is not kept (B5 stays out of scope).
+                // vCPU; the model's Dequeue may come at any point while KVM_REQ_APF_READY is pending, a
+                // superset of the kicked and the unkicked timing, so the flag is not kept (B5 stays out of scope).
                 sink.On(new ModelEvent(ModelEventKind.VmExit, vb, tb, (byte)ExitReason.MsrWrite, 0, -1));
                 f.Pc++;
 
                 // kvm_set_msr_common(MSR_KVM_ASYNC_PF_ACK) calls kvm_check_async_pf_completion at once (557a961abbe0),
                 // which dequeues while kvm_arch_can_dequeue_async_page_present holds: past completions it sends no
-                // page-ready for (a fault the guest was not told of), up to the first that fills the token slot.
-                CheckCompletions(v, ref sink);
+                // page-ready for (a fault the guest was not told of), up to the first that fills the token slot. The
+                // write's re-entry then serves any KVM_REQ_APF_READY still pending, which finds nothing more.
+                ServeReadyRequest(v, ref sink);
                 break;
             case MicroOp.Eoi:
                 cpu.Isr = ClearHighestBit(cpu.Isr);

@@ -46,11 +46,12 @@ public sealed partial class Machine
         {
             ClearCompletionQueue(v);
         }
-        else if (_host.PvApf && _host.Ready == ReadyDelivery.Interrupt && cpu.ApfEnabled == 1)
+        else if (_host.PvApf && _host.Ready == ReadyDelivery.Interrupt && (cpu.ApfEnabled == 1 || ReadyRequested(v)))
         {
             // kvm_post_set_cr0 (ab4e41eb9fab): KVM_REQ_APF_READY when kvm_pv_async_pf_enabled, which
-            // vcpu_enter_guest serves before RSM's re-entry with kvm_check_async_pf_completion's loop.
-            CheckCompletions(v, ref sink);
+            // vcpu_enter_guest serves before RSM's re-entry with kvm_check_async_pf_completion's loop; a request
+            // already pending is served at the SMI's own entry (process_smi) or that one.
+            ServeReadyRequest(v, ref sink);
         }
 
         if (_host.DequeueOnlyAtEntry)

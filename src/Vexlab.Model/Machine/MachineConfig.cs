@@ -24,7 +24,8 @@ public sealed record PageGroupSpec(int FirstPage, int PageCount, HostPage Host, 
 /// Bounds on external events for the checker; the simulator schedules them itself and
 /// uses <see cref="Unbounded"/> (it raises no SMIs, INITs or teardowns, and migrates no tasks).
 /// <paramref name="HostExits"/> bounds <see cref="ActionKind.HostExit"/>: the host interrupts (tick,
-/// IPI, device) after which the 5.7 host's vcpu_run injects a waiting page-ready.
+/// IPI, device) after which the 5.7 host's vcpu_run injects a waiting page-ready, or whose entry uses up a
+/// KVM_REQ_APF_READY the 5.8+ host cannot serve.
 /// </summary>
 public sealed record ExternalBounds(int Nmis, int Ticks, int Truncations, int Reenables, int Smis = 0, int Inits = 0, int Teardowns = 0, int Migrations = 0, int HostExits = 0)
 {

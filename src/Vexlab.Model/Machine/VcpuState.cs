@@ -78,6 +78,15 @@ public struct VcpuState
     /// <summary>How many completions wait on the host's done list of this vCPU (vcpu->async_pf.done).</summary>
     public byte Done;
 
+    /// <summary>
+    /// 1 while KVM_REQ_APF_READY is pending (5.8+ hosts with page-ready by interrupt): async_pf_execute and
+    /// kvm_async_pf_wakeup_all make it through kvm_arch_async_page_present_queued only for a completion that finds
+    /// the done list empty (557a961abbe0), and vcpu_enter_guest clears it when it serves it with
+    /// kvm_check_async_pf_completion, whether or not that dequeues anything. Kept 0 while the done list is empty:
+    /// a request served with nothing to dequeue does nothing, and the next completion makes a new one.
+    /// </summary>
+    public byte ApfReadyRequest;
+
     /// <summary>1 when the page-ready in the token slot reports a failed page (the 2020 error-report proposal).</summary>
     public byte Reserved;
 

@@ -593,9 +593,35 @@ public sealed partial class Simulator
             return;
         }
 
+        if (UseUpReadyRequest(v, KvmTracepoints.LocalTimerExitInterruptionInfo))
+        {
+            var exitCost = _stepCost;
+            AfterApply(-1);
+            DelayByExit(v, exitCost);
+            return;
+        }
+
         _metrics.Counters.RecordExit(Metrics.ExitReason.ExternalInterrupt, _c.SimpleExit);
         _tracepoints.HostInterruptExit(v, _now, KvmTracepoints.LocalTimerExitInterruptionInfo, _c.SimpleExit);
         DelayByExit(v, _c.SimpleExit);
+    }
+
+    /// <summary>
+    /// Under the 5.8+ host (kvm-pf-int), an exit of vCPU <paramref name="v"/> in guest mode whose entry serves a
+    /// KVM_REQ_APF_READY that cannot dequeue (the token slot busy, the LAPIC off) and so uses it up: the model's
+    /// <see cref="ActionKind.HostExit"/>, applied when enabled, its EXTERNAL_INTERRUPT exit counted, costed and traced
+    /// as the model's (<paramref name="intrInfo"/>). Returns whether it was; a replay's steps are the checker's.
+    /// </summary>
+    private bool UseUpReadyRequest(int v, uint intrInfo)
+    {
+        var exit = new MachineAction(ActionKind.HostExit, (byte)v, 0);
+        if (_replaying || !_m.IsEnabled(exit))
+        {
+            return false;
+        }
+
+        ApplyExternalExit(exit, intrInfo);
+        return true;
     }
 
     /// <summary>
@@ -1616,6 +1642,12 @@ public sealed partial class Simulator
             // host without CONFIG_PREEMPT: with it, vcpu_enter_guest's preempt_enable() after the exit would switch the
             // thread out first, and the check would run when it runs again (docs/scenarios.md).
             ScheduleVcpu(v, _now);
+            _preemptExit[v] = _stepCost;
+            return;
+        }
+
+        if (UseUpReadyRequest(v, intrInfo))
+        {
             _preemptExit[v] = _stepCost;
             return;
         }

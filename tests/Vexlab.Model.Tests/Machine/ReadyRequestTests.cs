@@ -1,0 +1,131 @@
+using Vexlab.Model.Guest;
+using Vexlab.Model.Machine;
+using Vexlab.Model.Scripting;
+using static Vexlab.Model.Tests.Machine.TestMachines;
+
+namespace Vexlab.Model.Tests.Machine;
+
+/// <summary>
+/// KVM_REQ_APF_READY under the 5.8+ host (kvm-pf-int). async_pf_execute adds a completion to the done list and calls
+/// kvm_arch_async_page_present_queued, which makes the request and kicks, only when that list was empty (first =
+/// list_empty(&amp;vcpu->async_pf.done), 557a961abbe0). vcpu_enter_guest serves the request with
+/// kvm_check_async_pf_completion and clears it whether or not that dequeues anything; the guest's
+/// MSR_KVM_ASYNC_PF_ACK write calls the check itself. So a completion queued behind one that is being notified waits
+/// for the ACK, or for an exit while the first one's request still waits.
+/// </summary>
+public sealed class ReadyRequestTests
+{
+    public enum Between
+    {
+        /// <summary>Nothing happens between the two completions' queueing and the ACK but the guest's handler.</summary>
+        Nothing,
+
+        /// <summary>The second completion makes its own request while the first's page-ready is in the token slot; a host interrupt exits the vCPU and its entry uses the request up.</summary>
+        ExitWhileSlotBusy,
+
+        /// <summary>As <see cref="ExitWhileSlotBusy"/> without the exit: the request still waits when the guest clears the slot.</summary>
+        NoExitWhileSlotBusy,
+    }
+
+    [Theory]
+    [InlineData("async_pf_execute: a completion on a non-empty done list makes no KVM_REQ_APF_READY (557a961abbe0)", Between.Nothing, false)]
+    [InlineData("vcpu_enter_guest: kvm_check_request clears KVM_REQ_APF_READY though the token slot is busy", Between.ExitWhileSlotBusy, false)]
+    [InlineData("vcpu_enter_guest serves a KVM_REQ_APF_READY still pending once the guest clears the token slot", Between.NoExitWhileSlotBusy, true)]
+    public void SecondPageReady_BeforeTheAck_OnlyWhileARequestWaits(string rule, Between between, bool dequeuedBeforeAck)
+    {
+        var s = TwoToldFaults(hostExits: between == Between.ExitWhileSlotBusy ? 1 : 0);
+        var m = s.Machine;
+        var first = FindWork(m, page: 0);
+        var second = FindWork(m, page: 1);
+        s.Do(ActionKind.Complete, 0, first);
+        Assert.Equal(1, m.Vcpu(0).ApfReadyRequest);
+        if (between == Between.Nothing)
+        {
+            // Both on the list before the vCPU's thread runs: one request for the two.
+            s.Do(ActionKind.Complete, 0, second);
+            Assert.Equal(1, m.Vcpu(0).ApfReadyRequest);
+        }
+
+        // The kick: vcpu_enter_guest serves the request; the first page-ready fills the token slot, and the loop stops.
+        var served = s.Do(ActionKind.Dequeue, 0, 0).FindAll(e => e.Kind == ModelEventKind.ReadyDequeued);
+        Assert.Single(served);
+        Assert.Equal(0, m.Vcpu(0).ApfReadyRequest);
+        s.Do(ActionKind.DeliverInterrupt, 0);
+        if (between != Between.Nothing)
+        {
+            // The handler runs; the second completion finds the done list empty and makes its request.
+            s.Do(ActionKind.Complete, 0, second);
+            Assert.Equal(1, m.Vcpu(0).ApfReadyRequest);
+            Assert.False(s.IsEnabled(ActionKind.Dequeue, 0, 0), "the token slot is busy");
+        }
+
+        if (between == Between.ExitWhileSlotBusy)
+        {
+            var exit = s.Do(ActionKind.HostExit, 0);
+            Assert.DoesNotContain(exit, e => e.Kind == ModelEventKind.ReadyDequeued);
+            Assert.Equal(0, m.Vcpu(0).ApfReadyRequest);
+            Assert.Equal(RunState.InGuest, m.Vcpu(0).Run);
+        }
+
+        // The handler has cleared the token slot and is about to write the ACK.
+        s.StepTo(MicroOp.WrmsrApfAck, 0);
+        Assert.Equal(0u, m.Vcpu(0).ApfToken);
+        Assert.Equal(1, m.Vcpu(0).Done);
+        Assert.True(s.IsEnabled(ActionKind.Dequeue, 0, 0) == dequeuedBeforeAck, rule);
+
+        // kvm_set_msr_common(MSR_KVM_ASYNC_PF_ACK) calls kvm_check_async_pf_completion whatever was requested.
+        var atAck = s.Do(ActionKind.Step, 0).FindAll(e => e.Kind == ModelEventKind.ReadyDequeued);
+        Assert.Single(atAck);
+        Assert.Equal(0, m.Vcpu(0).Done);
+        Assert.Equal(0, m.Vcpu(0).ApfReadyRequest);
+    }
+
+    /// <summary>The exit that uses up a request is offered only while one waits that the entry cannot serve, and only within the bound.</summary>
+    [Fact]
+    public void HostExit_IsOfferedOnlyForARequestTheEntryCannotServe()
+    {
+        var s = TwoToldFaults(hostExits: 1);
+        Assert.False(s.IsEnabled(ActionKind.HostExit, 0), "no request");
+        s.Do(ActionKind.Complete, 0, FindWork(s.Machine, page: 0));
+        Assert.False(s.IsEnabled(ActionKind.HostExit, 0), "the request can be served: that exit is the Dequeue step");
+        s.Do(ActionKind.Dequeue, 0, 0);
+        s.Do(ActionKind.DeliverInterrupt, 0);
+        s.Do(ActionKind.Complete, 0, FindWork(s.Machine, page: 1));
+        Assert.True(s.IsEnabled(ActionKind.HostExit, 0));
+
+        var none = TwoToldFaults(hostExits: 0);
+        none.Do(ActionKind.Complete, 0, FindWork(none.Machine, page: 0));
+        none.Do(ActionKind.Dequeue, 0, 0);
+        none.Do(ActionKind.DeliverInterrupt, 0);
+        none.Do(ActionKind.Complete, 0, FindWork(none.Machine, page: 1));
+        Assert.False(none.IsEnabled(ActionKind.HostExit, 0), "bounds.host_exits: 0");
+    }
+
+    /// <summary>
+    /// Under the 5.7 host (kvm-pf) nothing is requested: vcpu_run checks the done list after every exit, and the field stays 0.
+    /// </summary>
+    [Fact]
+    public void The57Host_KeepsNoRequest()
+    {
+        var m = Build("kvm-pf", [User("a", 0, Touch(0)), User("b", 0, Touch(1))]);
+        var s = new Script(m);
+        GuestRunsUntil(s, ModelEventKind.TaskSlept);
+        s.Do(ActionKind.Complete, 0, FindWork(m, page: 0));
+        Assert.Equal(0, m.Vcpu(0).ApfReadyRequest);
+    }
+
+    /// <summary>
+    /// Two user tasks on vCPU0, each asleep on a told not-present #PF (pages 0 and 1), the vCPU idle in the guest's
+    /// HLT, which exits.
+    /// </summary>
+    private static Script TwoToldFaults(int hostExits)
+    {
+        var m = Build("kvm-pf-int", [User("a", 0, Touch(0)), User("b", 0, Touch(1))], bounds: ExternalBounds.None with { HostExits = hostExits });
+        var s = new Script(m);
+        s.StepUntil(ModelEventKind.TaskSlept, 0);
+        s.StepUntil(ModelEventKind.TaskSlept, 0);
+        s.StepUntil(ModelEventKind.VmExit, 0);
+        Assert.Equal(RunState.GuestHalt, m.Vcpu(0).Run);
+        return s;
+    }
+}
