@@ -437,7 +437,7 @@ public sealed partial class Machine
     {
         ref var cpu = ref VcpuRef(v);
         return GlobalsRef.HostExitBudget > 0 && _host.DequeueOnlyAtEntry && _host.Ready == ReadyDelivery.PageFault && _host.PvApf
-            && (cpu.Run == RunState.InGuest || (cpu.Run == RunState.GuestHalt && _host.HltInGuest)) && cpu.Done > 0 && cpu.ApfEnabled == 1
+            && InGuestMode(v) && cpu.Done > 0 && cpu.ApfEnabled == 1
             && CanInjectPageReadyAsPf(v);
     }
 
@@ -485,7 +485,7 @@ public sealed partial class Machine
     {
         ref var cpu = ref VcpuRef(v);
         return GlobalsRef.HostExitBudget > 0 && TracksReadyRequest && cpu.ApfReadyRequest == 1
-            && (cpu.Run == RunState.InGuest || (cpu.Run == RunState.GuestHalt && _host.HltInGuest)) && !CanDequeue(v, v);
+            && InGuestMode(v) && !CanDequeue(v, v);
     }
 
     /// <summary>

@@ -111,7 +111,7 @@ public sealed partial class Machine
             sink.On(new ModelEvent(ModelEventKind.Unhalted, (byte)v, cpu.CurrentTask, 1, 0, -1));
         }
 
-        if (cpu.Run == RunState.HostHalted || (cpu.Run == RunState.GuestHalt && !_host.HltInGuest))
+        if (HaltedInHost(v))
         {
             // A halt in the host ends in vcpu_enter_guest, which serves a pending KVM_REQ_APF_READY before it
             // injects the event; the event waited for that check (EntryDue), so it dequeues nothing.

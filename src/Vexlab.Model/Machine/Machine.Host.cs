@@ -97,22 +97,12 @@ public sealed partial class Machine
                 return cpu.Pending == PendingEvent.None;
             }
 
-            if (ReadyRequested(v))
-            {
-                // 5.8+: a completion on an empty done list set KVM_REQ_APF_READY (kvm_arch_async_page_present_queued),
-                // which vcpu_enter_guest serves before this exit's re-entry: kvm_check_async_pf_completion dequeues
-                // while kvm_arch_can_dequeue_async_page_present holds, and the page-ready interrupt it raises is
-                // injected at that entry, before the access is retried, wherever the guest can take it. A request
-                // that finds nothing to dequeue is used up all the same.
-                var dequeues = CanDequeue(v, v);
-                ServeReadyRequest(v, ref sink);
-                if (dequeues)
-                {
-                    return !CanDeliverInterrupt(v);
-                }
-            }
-
-            return true;
+            // 5.8+: a completion on an empty done list set KVM_REQ_APF_READY (kvm_arch_async_page_present_queued),
+            // which vcpu_enter_guest serves before this exit's re-entry: kvm_check_async_pf_completion dequeues
+            // while kvm_arch_can_dequeue_async_page_present holds, and the page-ready interrupt it raises is
+            // injected at that entry, before the access is retried, wherever the guest can take it. A request
+            // that finds nothing to dequeue is used up all the same.
+            return !ServePendingReadyRequest(v, ref sink) || !CanDeliverInterrupt(v);
         }
 
         if (!_host.AsyncPf || (pg.Flags & PageFlags.KnownFailed) != 0 || !CanDoAsyncPf(v, user))
@@ -159,11 +149,7 @@ public sealed partial class Machine
                 // kvm_check_and_inject_events injects the #PF, KVM_REQ_APF_READY among them: a completion waiting since
                 // before this exit is dequeued first, and its page-ready interrupt waits behind the #PF's IF=0.
                 RequestEvent(v);
-                if (ReadyRequested(v))
-                {
-                    ServeReadyRequest(v, ref sink);
-                }
-
+                ServePendingReadyRequest(v, ref sink);
                 DeliverException(v, Vectors.PF, FrameEvent.AsyncPfNotPresent, token, ref sink);
             }
         }
@@ -322,10 +308,7 @@ public sealed partial class Machine
                         // 5.8+: the fault's handler returns to vcpu_run, and vcpu_enter_guest serves the KVM_REQ_APF_READY
                         // a completion made while the thread was blocked (kvm_arch_async_page_present_queued, 557a961abbe0)
                         // before the guest retries the access, as after a minor EPT fault. (5.7 checks in InHost, before Enter.)
-                        if (ReadyRequested(v))
-                        {
-                            ServeReadyRequest(v, ref sink);
-                        }
+                        ServePendingReadyRequest(v, ref sink);
                     }
                 }
 
@@ -413,7 +396,7 @@ public sealed partial class Machine
         }
 
         // 5.7: only when the vCPU passes through the host, with interrupts allowed and nothing pending.
-        var inHost = target.Run is RunState.InHost or RunState.HostHalted || (target.Run == RunState.GuestHalt && !_host.HltInGuest);
+        var inHost = target.Run == RunState.InHost || HaltedInHost(v);
         return v == s && inHost && CanInjectPageReadyAsPf(v);
     }
 
@@ -477,6 +460,24 @@ public sealed partial class Machine
     {
         VcpuRef(v).ApfReadyRequest = 0;
         CheckCompletions(v, ref sink);
+    }
+
+    /// <summary>
+    /// vcpu_enter_guest on vCPU <paramref name="v"/> after an exit: it serves KVM_REQ_APF_READY if one is pending
+    /// (<see cref="ReadyRequested"/>; the 5.8+ host keeps no other way in). Returns whether the check dequeued
+    /// anything.
+    /// </summary>
+    private bool ServePendingReadyRequest<TSink>(int v, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        if (!ReadyRequested(v))
+        {
+            return false;
+        }
+
+        var dequeues = CanDequeue(v, v);
+        ServeReadyRequest(v, ref sink);
+        return dequeues;
     }
 
     /// <summary>kvm_check_async_pf_completion's loop on vCPU <paramref name="v"/>'s own done list: dequeue while <see cref="CanDequeue"/> holds.</summary>
@@ -630,9 +631,27 @@ public sealed partial class Machine
     private bool WokenByUndequeuable(int v)
     {
         ref var cpu = ref VcpuRef(v);
-        return cpu.Done > 0
-            && (cpu.Run == RunState.HostHalted || (cpu.Run == RunState.GuestHalt && !_host.HltInGuest))
-            && !DequeueDue(v, v);
+        return cpu.Done > 0 && HaltedInHost(v) && !DequeueDue(v, v);
+    }
+
+    /// <summary>
+    /// vCPU <paramref name="v"/>'s thread waits in kvm_vcpu_block: KVM's artificial halt, or a guest HLT that exits
+    /// (without host.hlt_in_guest). Whatever ends it, the thread goes back in through vcpu_enter_guest.
+    /// </summary>
+    private bool HaltedInHost(int v)
+    {
+        ref var cpu = ref VcpuRef(v);
+        return cpu.Run == RunState.HostHalted || (cpu.Run == RunState.GuestHalt && !_host.HltInGuest);
+    }
+
+    /// <summary>
+    /// vCPU <paramref name="v"/> is in guest mode, running or halted in the guest (host.hlt_in_guest: HLT does not
+    /// exit), where a host interrupt exits it.
+    /// </summary>
+    private bool InGuestMode(int v)
+    {
+        ref var cpu = ref VcpuRef(v);
+        return cpu.Run == RunState.InGuest || (cpu.Run == RunState.GuestHalt && _host.HltInGuest);
     }
 
     /// <summary>
@@ -819,15 +838,17 @@ public sealed partial class Machine
 
     /// <summary>
     /// kvm_clear_async_pf_completion_queue: queued work is cancelled (cancel_work_sync) and the
-    /// done list freed, without notifying the guest; async_pf.queued = 0.
+    /// done list freed, without notifying the guest; async_pf.queued = 0. With
+    /// <paramref name="veResolveToo"/> the #VE host's resolve work goes as well (a migration's
+    /// destination starts with none of the source's host work).
     /// </summary>
-    private void ClearCompletionQueue(int v)
+    private void ClearCompletionQueue(int v, bool veResolveToo = false)
     {
         ref var cpu = ref VcpuRef(v);
         for (var i = 0; i < _workCapacity; i++)
         {
             ref var w = ref WorkRef(i);
-            if (w.Vcpu == v && w.Kind is WorkKind.Async or WorkKind.WakeAll)
+            if (w.Vcpu == v && (w.Kind is WorkKind.Async or WorkKind.WakeAll || (veResolveToo && w.Kind == WorkKind.VeResolve)))
             {
                 if (w.Page >= 0 && w.Status == WorkStatus.InFlight)
                 {
@@ -1000,24 +1021,7 @@ public sealed partial class Machine
         for (var v = 0; v < _vcpus; v++)
         {
             ref var cpu = ref VcpuRef(v);
-            for (var i = 0; i < _workCapacity; i++)
-            {
-                ref var w = ref WorkRef(i);
-                if (w.Vcpu == v && w.Kind is WorkKind.Async or WorkKind.VeResolve or WorkKind.WakeAll)
-                {
-                    if (w.Page >= 0 && w.Status == WorkStatus.InFlight)
-                    {
-                        PageRef(w.Page).InFlight--;
-                    }
-
-                    w = default;
-                }
-            }
-
-            cpu.ApfQueued = 0;
-            cpu.Done = 0;
-            cpu.ApfReadyRequest = 0;
-            cpu.WokenByCompletion = 0;
+            ClearCompletionQueue(v, veResolveToo: true);
             cpu.ApfNextId = 0;
             if (cpu.Run == RunState.HostHalted)
             {
