@@ -20,8 +20,8 @@ public sealed partial class Simulator
         // at the vCPU's next entry, after the wake that the halt's end costs: until then the vCPU is still in the
         // host, and a guest tick's EXTERNAL_INTERRUPT exit that the model (kvm-pf, whose 5.7 host dequeues
         // page-ready at entry) takes in that window is none. The tracepoints drop it; so do the counters and the cost.
-        var exitFromHost = e.Kind == ModelEventKind.VmExit && e.Vcpu < _vcpus && (_tickOffPcpu || _tracepoints.InHost(e.Vcpu));
-        if (!(_tickOffPcpu && e.Kind == ModelEventKind.VmExit))
+        var exitFromHost = e.Kind == ModelEventKind.VmExit && e.Vcpu < _vcpus && (ModelExitIsNone || _tracepoints.InHost(e.Vcpu));
+        if (!(ModelExitIsNone && e.Kind == ModelEventKind.VmExit))
         {
             // A minor EPT fault under kvm-pf leaves the vCPU in the host until its Enter step: 5.7's vcpu_run checks the
             // done list after the exit, and a completion that came during the exit's handling is dequeued before that

@@ -125,6 +125,16 @@ public sealed partial class Simulator
     private bool _tickOffPcpu;
 
     /// <summary>
+    /// Set while the model's exit is one the driver has already counted, costed and traced (the PREEMPTION_TIMER exit that
+    /// <see cref="CheckCompletionsAtTimerExit"/> lets run the completion check): the model's EXTERNAL_INTERRUPT exit for
+    /// it is none.
+    /// </summary>
+    private bool _exitTakenByDriver;
+
+    /// <summary>Whether a VM exit the model reports now is no exit of its own (<see cref="_tickOffPcpu"/>, <see cref="_exitTakenByDriver"/>).</summary>
+    private bool ModelExitIsNone => _tickOffPcpu || _exitTakenByDriver;
+
+    /// <summary>
     /// The vCPU whose own LAPIC timer is firing now (its tick, or a sleeping task's hrtimer), -1 otherwise. A vCPU halted
     /// in the host has that timer as a host hrtimer (kvm_lapic_switch_to_sw_timer, HRTIMER_MODE_ABS_HARD), started
     /// where its thread blocked, so its expiry wakes the thread from that pCPU's own timer interrupt.
@@ -661,9 +671,12 @@ public sealed partial class Simulator
     /// (an exit of its own left it there, kvm-pf's tick, a stall's end) dequeues by its next step, a Dequeue; one it does
     /// not (halted in the guest with host.hlt_in_guest, whose HLT did not exit) takes the model's
     /// <see cref="ActionKind.HostExit"/> here when it would dequeue, as the host tick's exit does
-    /// (<see cref="CheckCompletionsOfHaltedInGuest"/>). The exit is already counted and traced, so the model's
-    /// EXTERNAL_INTERRUPT exit is one from the host (OnEvent drops it); the vCPU is left in the host, and its next step
-    /// enters with the page-ready. A replay's steps are the checker's.
+    /// (<see cref="CheckCompletionsOfHaltedInGuest"/>); the vCPU is left in the host, and its next step enters with the
+    /// page-ready. Under the 5.8+ host (kvm-pf-int) the exit's entry serves a pending KVM_REQ_APF_READY that cannot
+    /// dequeue and uses it up (<see cref="UseUpReadyRequest"/>), the same <see cref="ActionKind.HostExit"/>. Either way the
+    /// exit is the PREEMPTION_TIMER one already counted, costed and traced (whose entry the trace has already made), so
+    /// the model's EXTERNAL_INTERRUPT exit is none: not counted, not costed, not traced (<see cref="_exitTakenByDriver"/>).
+    /// A replay's steps are the checker's.
     /// </summary>
     private void CheckCompletionsAtTimerExit(int v)
     {
@@ -673,7 +686,9 @@ public sealed partial class Simulator
             return;
         }
 
+        _exitTakenByDriver = true;
         Apply(check);
+        _exitTakenByDriver = false;
         AfterApply(-1);
     }
 
