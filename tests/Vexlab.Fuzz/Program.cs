@@ -26,6 +26,14 @@ Fuzzer.Cases(harness).Sample(
             Interlocked.Increment(ref broken);
             var path = harness.Save(c.Target, bytes, Harness.Extension(c.SeedName));
             Console.WriteLine($"BROKEN {c}: {outcome} -> {path}");
+            if (outcome.ExitCode == -1)
+            {
+                // The input's thread cannot be stopped (.NET has no Thread.Abort) and runs on in the background,
+                // taking a core from every later input, which would then overrun the bound in turn: the campaign
+                // ends at the first input that did not end in time, with that input kept.
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{runs} inputs, stopped at the first that did not end in {Outcome.TimeBound.TotalSeconds} s"));
+                Environment.Exit(1);
+            }
         }
 
         return true;
