@@ -253,6 +253,7 @@ public sealed partial class Machine
                     VcpuRef(v).Run = RunState.InHost;
                 }
 
+                ServeReadyRequestAtOwnExit(v, ref sink);
                 Raise(v, ModelVector.Timer, ref sink);
                 break;
             case ActionKind.Truncate:

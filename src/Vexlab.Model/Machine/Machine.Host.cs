@@ -480,6 +480,24 @@ public sealed partial class Machine
         return dequeues;
     }
 
+    /// <summary>
+    /// vCPU <paramref name="v"/>, in guest mode, exits inside another step of the model's: its guest tick (a
+    /// PREEMPTION_TIMER exit, <see cref="ActionKind.Tick"/>) or the kick of an NMI raised for it
+    /// (<see cref="ActionKind.RaiseNmi"/>: __apic_accept_irq's APIC_DM_NMI case calls kvm_inject_nmi, then
+    /// kvm_vcpu_kick). Under the 5.8+ host the entry after it serves a pending KVM_REQ_APF_READY as every entry does
+    /// (vcpu_enter_guest: kvm_check_request before kvm_check_and_inject_events), so what can be dequeued is, before the
+    /// step's own interrupt or NMI is injected, and a request that cannot dequeue (the token slot busy, the LAPIC off)
+    /// is used up. Without this a tick left the request pending, and a later exit dequeued what KVM leaves for the ACK.
+    /// </summary>
+    private void ServeReadyRequestAtOwnExit<TSink>(int v, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        if (TracksReadyRequest && InGuestMode(v))
+        {
+            ServePendingReadyRequest(v, ref sink);
+        }
+    }
+
     /// <summary>kvm_check_async_pf_completion's loop on vCPU <paramref name="v"/>'s own done list: dequeue while <see cref="CanDequeue"/> holds.</summary>
     private void CheckCompletions<TSink>(int v, ref TSink sink)
         where TSink : IModelEventSink
@@ -919,6 +937,7 @@ public sealed partial class Machine
         // between, so its state now is KVM's then.
         cpu.NmiPending = (byte)Math.Min(cpu.NmiPending + 1, NmiLimit(v));
         sink.On(new ModelEvent(ModelEventKind.External, (byte)v, cpu.CurrentTask, (byte)ActionKind.RaiseNmi, 0, -1));
+        ServeReadyRequestAtOwnExit(v, ref sink);
 
         // KVM_REQ_EVENT: kvm_check_and_inject_events injects a pending NMI if vmx_nmi_allowed, else calls
         // enable_nmi_window. vmx_enable_nmi_window asks for an interrupt window when the guest has blocking by

@@ -425,6 +425,8 @@ public sealed partial class Simulator
             // model (kvm-pf) still leaves it in the host, so its next entry dequeues page-ready as the
             // 5.7 host does; OnEvent drops the exit from the counters, the cost and the trace. Counted,
             // four busy vCPUs on two pCPUs held 126 EXTERNAL_INTERRUPT exits against the trace's 124.
+            // Under kvm-pf-int the model's tick serves a pending KVM_REQ_APF_READY, as that next entry
+            // does before it injects the tick: the same dequeues, traced at the tick.
             if ((_m.Vcpu(v).Irr & (1 << (int)ModelVector.Timer)) != 0)
             {
                 // The last tick's interrupt is still pending (the guest had interrupts off, or the vCPU has not
@@ -672,8 +674,10 @@ public sealed partial class Simulator
     /// not (halted in the guest with host.hlt_in_guest, whose HLT did not exit) takes the model's
     /// <see cref="ActionKind.HostExit"/> here when it would dequeue, as the host tick's exit does
     /// (<see cref="CheckCompletionsOfHaltedInGuest"/>); the vCPU is left in the host, and its next step enters with the
-    /// page-ready. Under the 5.8+ host (kvm-pf-int) the exit's entry serves a pending KVM_REQ_APF_READY that cannot
-    /// dequeue and uses it up (<see cref="UseUpReadyRequest"/>), the same <see cref="ActionKind.HostExit"/>. Either way the
+    /// page-ready. Under the 5.8+ host (kvm-pf-int) the model's tick of a vCPU in guest mode serves KVM_REQ_APF_READY
+    /// itself; one the model had in the host then (stalled, or handling another exit) takes the deadline's exit at its
+    /// entry (<see cref="ExpiredDeadlineAtEntry"/>), whose entry uses up a pending request that cannot dequeue
+    /// (<see cref="UseUpReadyRequest"/>), the same <see cref="ActionKind.HostExit"/>. Either way the
     /// exit is the PREEMPTION_TIMER one already counted, costed and traced (whose entry the trace has already made), so
     /// the model's EXTERNAL_INTERRUPT exit is none: not counted, not costed, not traced (<see cref="_exitTakenByDriver"/>).
     /// A replay's steps are the checker's.

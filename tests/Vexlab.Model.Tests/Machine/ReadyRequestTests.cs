@@ -25,15 +25,26 @@ public sealed class ReadyRequestTests
 
         /// <summary>As <see cref="ExitWhileSlotBusy"/> without the exit: the request still waits when the guest clears the slot.</summary>
         NoExitWhileSlotBusy,
+
+        /// <summary>As <see cref="ExitWhileSlotBusy"/>, the exit being the guest tick's own (the VMX preemption timer's).</summary>
+        TickWhileSlotBusy,
+
+        /// <summary>As <see cref="ExitWhileSlotBusy"/>, the exit being the kick of an NMI raised for the vCPU.</summary>
+        NmiWhileSlotBusy,
     }
 
     [Theory]
     [InlineData("async_pf_execute: a completion on a non-empty done list makes no KVM_REQ_APF_READY (557a961abbe0)", Between.Nothing, false)]
     [InlineData("vcpu_enter_guest: kvm_check_request clears KVM_REQ_APF_READY though the token slot is busy", Between.ExitWhileSlotBusy, false)]
     [InlineData("vcpu_enter_guest serves a KVM_REQ_APF_READY still pending once the guest clears the token slot", Between.NoExitWhileSlotBusy, true)]
+    [InlineData("handle_preemption_timer's exit: its vcpu_enter_guest clears KVM_REQ_APF_READY though the token slot is busy", Between.TickWhileSlotBusy, false)]
+    [InlineData("__apic_accept_irq(APIC_DM_NMI): kvm_inject_nmi, kvm_vcpu_kick; the kick's re-entry clears KVM_REQ_APF_READY", Between.NmiWhileSlotBusy, false)]
     public void SecondPageReady_BeforeTheAck_OnlyWhileARequestWaits(string rule, Between between, bool dequeuedBeforeAck)
     {
-        var s = TwoToldFaults(hostExits: between == Between.ExitWhileSlotBusy ? 1 : 0);
+        var s = TwoToldFaults(
+            hostExits: between == Between.ExitWhileSlotBusy ? 1 : 0,
+            ticks: between == Between.TickWhileSlotBusy ? 1 : 0,
+            nmis: between == Between.NmiWhileSlotBusy ? 1 : 0);
         var m = s.Machine;
         var first = FindWork(m, page: 0);
         var second = FindWork(m, page: 1);
@@ -59,9 +70,15 @@ public sealed class ReadyRequestTests
             Assert.False(s.IsEnabled(ActionKind.Dequeue, 0, 0), "the token slot is busy");
         }
 
-        if (between == Between.ExitWhileSlotBusy)
+        if (between is Between.ExitWhileSlotBusy or Between.TickWhileSlotBusy or Between.NmiWhileSlotBusy)
         {
-            var exit = s.Do(ActionKind.HostExit, 0);
+            var kind = between switch
+            {
+                Between.TickWhileSlotBusy => ActionKind.Tick,
+                Between.NmiWhileSlotBusy => ActionKind.RaiseNmi,
+                _ => ActionKind.HostExit,
+            };
+            var exit = s.Do(kind, 0);
             Assert.DoesNotContain(exit, e => e.Kind == ModelEventKind.ReadyDequeued);
             Assert.Equal(0, m.Vcpu(0).ApfReadyRequest);
             Assert.Equal(RunState.InGuest, m.Vcpu(0).Run);
@@ -102,6 +119,33 @@ public sealed class ReadyRequestTests
     }
 
     /// <summary>
+    /// A guest tick of a vCPU in guest mode is a PREEMPTION_TIMER exit, and the entry after it serves a pending
+    /// KVM_REQ_APF_READY before kvm_check_and_inject_events injects the tick (vcpu_enter_guest): the page-ready is
+    /// dequeued in the same step and delivered first, its vector 0xf3 outranking the timer's 0xec (SDM Vol. 3A 10.8.3).
+    /// The model used to raise the tick alone and leave the Dequeue for a later step, so the tick could be delivered first.
+    /// </summary>
+    [Fact]
+    public void Tick_ServesAPendingRequest_BeforeItsInterrupt()
+    {
+        var m = Build("kvm-pf-int", [User("u", 0, Touch(0)), Spinner("k", TaskMode.User, 0)], bounds: new ExternalBounds(0, 1, 0, 0));
+        var s = new Script(m);
+        GuestRunsUntil(s, ModelEventKind.TaskSlept);
+        s.Do(ActionKind.Complete, 0, FindWork(m, page: 0));
+        Assert.Equal(1, m.Vcpu(0).ApfReadyRequest);
+        Assert.True(s.IsEnabled(ActionKind.Dequeue, 0, 0), "the slot is free and the spinner runs with IF=1");
+
+        var tick = s.Do(ActionKind.Tick, 0);
+        Assert.Contains(tick, e => e.Kind == ModelEventKind.ReadyDequeued);
+        Assert.Equal(0, m.Vcpu(0).ApfReadyRequest);
+        Assert.False(s.IsEnabled(ActionKind.Dequeue, 0, 0));
+        Assert.Equal((1 << (int)ModelVector.Timer) | (1 << (int)ModelVector.Callback), m.Vcpu(0).Irr);
+
+        var delivered = s.Do(ActionKind.DeliverInterrupt, 0).Find(e => e.Kind == ModelEventKind.InterruptDelivered);
+        Assert.Equal(ModelEventKind.InterruptDelivered, delivered.Kind);
+        Assert.Equal((byte)ModelVector.Callback, delivered.Aux);
+    }
+
+    /// <summary>
     /// Under the 5.7 host (kvm-pf) nothing is requested: vcpu_run checks the done list after every exit, and the field stays 0.
     /// </summary>
     [Fact]
@@ -118,9 +162,9 @@ public sealed class ReadyRequestTests
     /// Two user tasks on vCPU0, each asleep on a told not-present #PF (pages 0 and 1), the vCPU idle in the guest's
     /// HLT, which exits.
     /// </summary>
-    private static Script TwoToldFaults(int hostExits)
+    private static Script TwoToldFaults(int hostExits, int ticks = 0, int nmis = 0)
     {
-        var m = Build("kvm-pf-int", [User("a", 0, Touch(0)), User("b", 0, Touch(1))], bounds: ExternalBounds.None with { HostExits = hostExits });
+        var m = Build("kvm-pf-int", [User("a", 0, Touch(0)), User("b", 0, Touch(1))], bounds: ExternalBounds.None with { HostExits = hostExits, Ticks = ticks, Nmis = nmis });
         var s = new Script(m);
         s.StepUntil(ModelEventKind.TaskSlept, 0);
         s.StepUntil(ModelEventKind.TaskSlept, 0);
