@@ -22,7 +22,7 @@ public static class VexlabApp
         var interactive = terminal && Redraws(Environment.GetEnvironmentVariable("TERM"));
         var color = interactive && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
         var unicode = OutputCharset.LocaleIsUtf8(Environment.GetEnvironmentVariable);
-        return Run(args, new CliContext(output, error, interactive, color, unicode)
+        return Run(args, new CliContext(output, new DiagnosticWriter(error), interactive, color, unicode)
         {
             Columns = Environment.GetEnvironmentVariable("COLUMNS"),
             // Each stream's own terminal: .NET's WindowWidth asks standard output or input, which may be redirected.

@@ -150,6 +150,40 @@ public sealed class OutputSafetyTests : IDisposable
         Assert.Matches("^vexlab: cannot write standard output: [^\n]+\n$", stderr);
     }
 
+    /// <summary>
+    /// Standard error is for people: a closed or full one loses the messages, the progress and the replay line, not the
+    /// result. It ended run, check and validate with SIGABRT (exit 134) and wrote no result, stdout or --json.
+    /// </summary>
+    [Theory]
+    [InlineData("2>&-", "run --builtin postcopy --protocol sync --duration 1ms --json -", 0)]
+    [InlineData("2>/dev/full", "run --builtin postcopy --protocol sync --duration 1ms --json -", 0)]
+    [InlineData("2>&-", "check --builtin nmi-host-fault --protocol ve --json -", 1)]
+    [InlineData("2>&-", "check --builtin token-wrap --protocol kvm-pf --json -", 0)]
+    public void A_closed_or_full_stderr_loses_no_result(string redirect, string command, int code)
+    {
+        var info = new ProcessStartInfo("sh") { RedirectStandardOutput = true, UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add($"exec dotnet \"{VexlabDll}\" {command} {redirect}");
+        using var run = Process.Start(info)!;
+        var stdout = run.StandardOutput.ReadToEnd();
+        run.WaitForExit();
+        Assert.Equal(code, run.ExitCode);
+        using var doc = System.Text.Json.JsonDocument.Parse(stdout);
+        Assert.True(doc.RootElement.GetProperty("complete").GetBoolean());
+        Assert.StartsWith("vexlab ", doc.RootElement.GetProperty("replay").GetString());
+    }
+
+    [Fact]
+    public void A_closed_stderr_leaves_a_bad_input_its_exit_code()
+    {
+        var info = new ProcessStartInfo("sh") { UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add($"exec dotnet \"{VexlabDll}\" validate {P("missing.yaml")} 2>&-");
+        using var run = Process.Start(info)!;
+        run.WaitForExit();
+        Assert.Equal(2, run.ExitCode);
+    }
+
     [Fact]
     public void A_full_disk_under_a_timeline_is_one_line_and_exit_74()
     {
