@@ -70,6 +70,39 @@ public sealed class ScenarioHashReplayTests : IDisposable
         Assert.Contains("the file or the command line changed since this line was written", replay.Stderr, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A latency CSV the scenario reads (<c>empirical file=</c>) is part of the scenario: its rows change the run, and the
+    /// scenario's text only names it. An edited CSV kept the hash, and the old line ran the new rows to other numbers.
+    /// </summary>
+    [Fact]
+    public void An_edited_latency_csv_is_refused_by_its_old_replay_line()
+    {
+        const string WithCsv = "duration: 2ms\nhost:\n  absent_at_start: 100%\n  backing: mine\nbackings:\n  - name: mine\n    latency: empirical file=lat.csv unit=us column=1 weight_column=2\n"
+            + "regions:\n  - name: heap\n    size: 1MiB\ntasks:\n  - name: copier\n    loop: touch heap sequential\n";
+        File.WriteAllText(P("s.yaml"), WithCsv);
+        File.WriteAllText(P("lat.csv"), "10,5\n200,3\n");
+        var first = CliRunner.Run("run", P("s.yaml"), "--protocol", "sync", "--json");
+        Assert.Equal(0, first.ExitCode);
+        var line = JsonNode.Parse(first.Stdout)!["replay"]!.GetValue<string>();
+        var again = RunLine(line, "--json");
+        Assert.Equal(0, again.ExitCode);
+        Assert.Equal(WithoutTiming(first.Stdout).ToJsonString(), WithoutTiming(again.Stdout).ToJsonString());
+
+        File.WriteAllText(P("lat.csv"), "10,5\n9000,3\n");
+        var replay = RunLine(line, "--json");
+        Assert.Equal(2, replay.ExitCode);
+        Assert.Equal(string.Empty, replay.Stdout);
+        Assert.Contains("--scenario-hash: the scenario resolves to ", replay.Stderr, StringComparison.Ordinal);
+
+        // A scenario that reads no CSV keeps the hash of its settings alone: the lines already written stay good.
+        File.WriteAllText(P("plain.yaml"), Scenario);
+        var plain = CliRunner.Run("run", P("plain.yaml"), "--protocol", "sync", "--json");
+        Assert.Equal(
+            Vexlab.Scenarios.Documents.CanonicalHash.Compute(Vexlab.Simulation.Scenarios.ScenarioSchema.Instance.Resolve(
+                Vexlab.Scenarios.Documents.ScenarioDocument.Parse(Scenario, P("plain.yaml")), []).ToCanonicalText()),
+            JsonNode.Parse(plain.Stdout)!["scenario_hash"]!.GetValue<string>());
+    }
+
     // The hash is of the scenario as resolved, not of the text: a comment, a reordering or a value written another way
     // that means the same leaves the line good.
     [Theory]

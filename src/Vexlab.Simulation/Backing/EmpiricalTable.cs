@@ -12,6 +12,13 @@ public sealed class EmpiricalTable
     private readonly double[] _values;
     private readonly double[] _cumulative;
 
+    /// <summary>
+    /// For a table read from a CSV (<c>empirical file=...</c>), the XxHash128 of the file's text as 32 hex digits; null
+    /// for latency:weight pairs written in the scenario. The scenario's text names the file, not its rows, so the
+    /// scenario hash takes this in too (<c>ScenarioRunner.Prepare</c>): an edited CSV is another scenario.
+    /// </summary>
+    public string? FileDigest { get; init; }
+
     /// <param name="values">Latencies in ns.</param>
     /// <param name="weights">Non-negative weights, one per value, with a positive sum.</param>
     public EmpiricalTable(IReadOnlyList<double> values, IReadOnlyList<double> weights)
@@ -113,7 +120,7 @@ public sealed class EmpiricalTable
             previous = _cumulative[i];
         }
 
-        return new EmpiricalTable(values, weights);
+        return new EmpiricalTable(values, weights) { FileDigest = FileDigest };
     }
 
     /// <summary>The entries as value and weight, in value order.</summary>

@@ -178,7 +178,7 @@ public static class LatencySpec
             throw InputException.At(shown, 0, 0, null, "every row has weight 0");
         }
 
-        return new EmpiricalTable(values, weights);
+        return new EmpiricalTable(values, weights) { FileDigest = Vexlab.Scenarios.Documents.CanonicalHash.Compute(text) };
     }
 
     private static LatencyComponent ParseOne(string text, Func<string, string>? resolvePath)

@@ -71,7 +71,7 @@ public static class ScenarioRunner
 
         var setup = ScenarioBuilder.Build(settings, entry.Protocol, entry.Label, costs);
         var name = settings.GetString("name");
-        var hash = settings.ComputeHash();
+        var hash = HashOf(settings, setup);
         var replay = new System.Text.StringBuilder("vexlab run ").Append(scenarioArg)
             .Append(" --protocol ").Append(Vexlab.Scenarios.ShellWord.Of(entry.Label))
             .Append(" --seed ").Append(settings["seed"].Text)
@@ -96,6 +96,30 @@ public static class ScenarioRunner
         }
 
         return new PreparedRun(name, entry.Protocol, entry.Label, settings, hash, setup, replay.ToString(), notes);
+    }
+
+    /// <summary>
+    /// The scenario hash: of the resolved settings' canonical text, and of every latency CSV the scenario reads
+    /// (<c>backings[].latency: empirical file=...</c>), whose rows the text does not hold. A replay line's
+    /// <c>--scenario-hash</c> and a run's <c>scenario_hash</c> both change when the CSV is edited; before, the line ran the
+    /// edited data and printed other numbers under the same hash. A scenario that reads no CSV keeps the settings' hash.
+    /// </summary>
+    private static string HashOf(ResolvedSettings settings, SimulationSetup setup)
+    {
+        var files = new System.Text.StringBuilder();
+        foreach (var store in setup.Backings)
+        {
+            var components = store.Components;
+            for (var i = 0; i < components.Length; i++)
+            {
+                if (components[i].Table?.FileDigest is { } digest)
+                {
+                    files.Append("backings.").Append(store.Name).Append(".latency[").Append(i).Append("].csv=").Append(digest).Append('\n');
+                }
+            }
+        }
+
+        return files.Length == 0 ? settings.ComputeHash() : CanonicalHash.Compute(settings.ToCanonicalText() + files);
     }
 
     /// <summary>Hex digits of the scenario hash a replay line carries (48 bits: an edit that keeps them is one in 2^48).</summary>
