@@ -53,7 +53,10 @@ public static class VexlabApp
         try
         {
             root = BuildRoot(context);
-            parse = root.Parse(args);
+            // No response files: System.CommandLine reads "@name" as a file of arguments, so a scenario file named
+            // @scen.yaml was refused as "Response file not found 'scen.yaml'", and any @word was read as one. Every
+            // argument is what it says; a shell expands a file of arguments where one is wanted.
+            parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

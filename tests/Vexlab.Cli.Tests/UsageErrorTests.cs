@@ -17,6 +17,33 @@ public sealed class UsageErrorTests
     public void Unknown_options_are_named_as_unknown_options(string[] args, string expected)
         => AssertRefused(args, expected);
 
+    /// <summary>
+    /// A word that begins with '@' is itself, not a file of arguments: System.CommandLine's response files refused a
+    /// scenario named @scen.yaml ("Response file not found 'scen.yaml'") and read any @word's file as arguments.
+    /// </summary>
+    [Fact]
+    public void A_file_named_with_an_at_sign_is_a_file_not_a_response_file()
+    {
+        var dir = Directory.CreateTempSubdirectory("vexlab-at-").FullName;
+        try
+        {
+            var scenario = Path.Combine(dir, "@scen.yaml");
+            File.WriteAllText(scenario, "duration: 1ms\nregions:\n  - name: heap\n    size: 64KiB\ntasks:\n  - name: t\n    loop: touch heap sequential\n");
+            var run = CliRunner.Run("run", scenario, "--protocol", "sync", "--json");
+            Assert.Equal(0, run.ExitCode);
+            Assert.Contains("\"complete\": true", run.Stdout, StringComparison.Ordinal);
+
+            File.WriteAllText(Path.Combine(dir, "args.rsp"), "--protocol sync\n");
+            var words = CliRunner.Run("run", "--builtin", "postcopy", "--duration", "1ms", "@" + Path.Combine(dir, "args.rsp"));
+            Assert.Equal(2, words.ExitCode);
+            Assert.Contains("--protocol", words.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void A_value_that_does_not_parse_never_shows_a_type_name()
     {
