@@ -61,6 +61,28 @@ public sealed class ResultSeedReplayTests : IDisposable
         Assert.Equal((string?)doc["replay"], (string?)rerun["replay"]);
     }
 
+    /// <summary>A merge copies stored runs: no seed of its own, and a line that merges the same shards again.</summary>
+    [Fact]
+    public void A_sweep_merge_has_no_seed_and_its_replay_merges_again()
+    {
+        File.WriteAllText(P("s.yaml"), "scenario: postcopy\nprotocols: [sync, ve]\nseeds: 2\n");
+        Assert.Equal(0, CliRunner.RunFake("sweep", "run", P("s.yaml"), "--db", P("a.duckdb"), "--jobs", "1", "--shard", "1/2").ExitCode);
+        Assert.Equal(0, CliRunner.RunFake("sweep", "run", P("s.yaml"), "--db", P("b.duckdb"), "--jobs", "1", "--shard", "2/2").ExitCode);
+
+        var merge = CliRunner.Run("sweep", "merge", P("m.duckdb"), P("a.duckdb"), P("b.duckdb"), "--json");
+        Assert.Equal(0, merge.ExitCode);
+        var doc = JsonNode.Parse(merge.Stdout)!;
+        Assert.True(doc.AsObject().ContainsKey("seed"));
+        Assert.Null(doc["seed"]);
+        Assert.Equal($"vexlab sweep merge {P("m.duckdb")} {P("a.duckdb")} {P("b.duckdb")}", (string?)doc["replay"]);
+        AssertReplayLine(merge.Stderr, null, doc);
+
+        File.Delete(P("m.duckdb"));
+        var again = CliRunner.Run([.. Words(doc), "--json"]);
+        Assert.Equal(0, again.ExitCode);
+        Assert.Equal((long)doc["added"]!, (long)JsonNode.Parse(again.Stdout)!["added"]!);
+    }
+
     [Fact]
     public void A_plot_and_a_report_have_no_seed_and_replay_to_the_same_file()
     {

@@ -209,6 +209,14 @@ public static class SweepCommand
             doc["present"] = summary.Present;
             doc["expected"] = summary.Expected;
             doc["partial"] = summary.IsPartial;
+
+            // Every result carries its seed and replay line: a merge copies stored runs and draws nothing at random, so
+            // it has no seed of its own (null; each run's is in the store's seed column), and its line merges the same
+            // shards again, into a new OUT to print the same counts.
+            var replay = GivenCommandLine.Replay(parse, json);
+            doc["seed"] = null;
+            doc["replay"] = replay;
+            ReplayLine.Write(context.Error, null, null, replay);
             ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });
