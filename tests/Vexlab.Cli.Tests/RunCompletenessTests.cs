@@ -66,6 +66,26 @@ public sealed class RunCompletenessTests : IDisposable
         Assert.Contains(named, File.ReadAllText(P("stopped.html")), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// compare --plot of a stopped compare marks its title as plot does for the same JSON: the image travels without
+    /// the command's stderr, and its one bar passed for a whole compare of one entry.
+    /// </summary>
+    [Fact]
+    public void A_stopped_compares_plot_says_it_stopped_early()
+    {
+        var r = CliRunner.Run("compare", "--builtin", "postcopy", "--protocols", "sync,ve", "--duration", Forever, "--time-limit", "300ms", "--json", P("c.json"), "--plot", P("c.svg"));
+        Assert.True(r.ExitCode == 3, r.Stderr);
+        Assert.Contains("(stopped early)", File.ReadAllText(P("c.svg")), StringComparison.Ordinal);
+
+        var plot = CliRunner.Run("plot", P("c.json"), "--kind", "stacked", "--out", P("p.svg"));
+        Assert.True(plot.ExitCode == 0, plot.Stderr);
+        Assert.Contains("(stopped early)", File.ReadAllText(P("p.svg")), StringComparison.Ordinal);
+
+        var whole = CliRunner.Run("compare", "--builtin", "swap-overcommit", "--protocols", "sync", "--duration", "5ms", "--plot", P("w.svg"));
+        Assert.True(whole.ExitCode == 0, whole.Stderr);
+        Assert.DoesNotContain("stopped early", File.ReadAllText(P("w.svg")), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("run", "--builtin", "postcopy", "--protocol", "ve", "--duration", Forever, "--time-limit", "300ms")]
     [InlineData("compare", "--builtin", "postcopy", "--protocols", "sync,ve", "--duration", Forever, "--time-limit", "300ms")]

@@ -398,9 +398,11 @@ public static class SimulateCommands
             {
                 var plotted = Vexlab.Results.Documents.RunSummaries.FromDocument(document, "compare").Entries;
                 var seedText = SeedRange.Say(all.SelectMany(r => r.Select(x => (long)x.Run.Setup.Seed))) + (n > 1 ? ", means" : string.Empty);
+                // The image travels without the command's stderr: a stopped compare's title says so, as plot's of the
+                // same JSON does, or its bars passed for a whole compare of fewer entries.
                 Vexlab.Results.Plotting.ResultPlots.RenderSplit(
                     plotted,
-                    string.Create(Inv, $"{first[0].Scenario}: vCPU time split and work done by protocol ({seedText})"),
+                    string.Create(Inv, $"{first[0].Scenario}: vCPU time split and work done by protocol ({seedText}){(stopped ? " (stopped early)" : string.Empty)}"),
                     plotPath);
 
                 // As plot and report say what they wrote: on the human output, standard error when JSON takes stdout.
