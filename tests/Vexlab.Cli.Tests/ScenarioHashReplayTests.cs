@@ -103,6 +103,29 @@ public sealed class ScenarioHashReplayTests : IDisposable
             JsonNode.Parse(plain.Stdout)!["scenario_hash"]!.GetValue<string>());
     }
 
+    /// <summary>
+    /// A sweep's scenario is its file's text and the latency CSVs it reads: run again after the CSV was edited, the
+    /// sweep kept the old data's rows as "already in" the store; now the store is refused as another sweep's (exit 2).
+    /// </summary>
+    [Fact]
+    public void A_sweep_run_again_after_its_latency_csv_was_edited_is_refused()
+    {
+        const string WithCsv = "duration: 2ms\nhost:\n  absent_at_start: 100%\n  backing: mine\nbackings:\n  - name: mine\n    latency: \"empirical file=lat.csv unit=us\"\n"
+            + "regions:\n  - name: heap\n    size: 1MiB\ntasks:\n  - name: copier\n    loop: touch heap sequential\n";
+        File.WriteAllText(P("e.yaml"), WithCsv);
+        File.WriteAllText(P("lat.csv"), "10\n200\n");
+        File.WriteAllText(P("sw.yaml"), "scenario: e.yaml\nprotocols: [sync]\nseeds: 2\n");
+        Assert.Equal(0, CliRunner.Run("sweep", "run", P("sw.yaml"), "--db", P("a.duckdb"), "--jobs", "1").ExitCode);
+        var same = CliRunner.Run("sweep", "run", P("sw.yaml"), "--db", P("a.duckdb"), "--jobs", "1");
+        Assert.Equal(0, same.ExitCode);
+        Assert.Contains("2 already in", same.Stdout, StringComparison.Ordinal);
+
+        File.WriteAllText(P("lat.csv"), "10\n9000\n");
+        var edited = CliRunner.Run("sweep", "run", P("sw.yaml"), "--db", P("a.duckdb"), "--jobs", "1");
+        Assert.Equal(2, edited.ExitCode);
+        Assert.Contains("it has changed since", edited.Stderr, StringComparison.Ordinal);
+    }
+
     // The hash is of the scenario as resolved, not of the text: a comment, a reordering or a value written another way
     // that means the same leaves the line good.
     [Theory]

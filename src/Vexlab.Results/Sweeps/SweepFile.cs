@@ -125,7 +125,34 @@ public static class SweepFile
             throw node.Error("cannot read the scenario file " + e.Message);
         }
 
-        return new ScenarioRef(null, path, Convert.ToHexStringLower(XxHash128.Hash(Encoding.UTF8.GetBytes(text)))) { Origin = Where(node), Text = text };
+        return new ScenarioRef(null, path, ScenarioContentHash(path, text)) { Origin = Where(node), Text = text };
+    }
+
+    /// <summary>
+    /// The hash of a scenario file's text and of every latency CSV it reads (<see cref="LatencyCsvReferences"/>): the
+    /// text names a CSV, not its rows, so a sweep run again after the CSV was edited kept the rows of the old data
+    /// under the same run keys ("already in"). A scenario that reads none keeps the hash of its text alone; one that
+    /// does not parse is hashed as text, and its runs report the fault.
+    /// </summary>
+    private static string ScenarioContentHash(string path, string text)
+    {
+        var hashed = new StringBuilder(text);
+        try
+        {
+            var document = ScenarioDocument.Parse(text, path);
+            foreach (var (written, csv) in LatencyCsvReferences.Of(document, Path.GetDirectoryName(path)))
+            {
+                if (File.Exists(csv))
+                {
+                    hashed.Append("\ncsv:").Append(written).Append('=').Append(CanonicalHash.Compute(InputFile.ReadText(csv, "latency CSV")));
+                }
+            }
+        }
+        catch (InputException)
+        {
+        }
+
+        return Convert.ToHexStringLower(XxHash128.Hash(Encoding.UTF8.GetBytes(hashed.ToString())));
     }
 
     private static List<Override> ReadSets(MappingNode root)
