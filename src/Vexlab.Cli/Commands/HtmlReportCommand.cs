@@ -67,10 +67,7 @@ public static class HtmlReportCommand
 
             // Every result carries its seed and replay line: a report draws stored results and nothing at random, so
             // it has no seed (null); the replay keeps --out, the page that is the result.
-            var replay = GivenCommandLine.Replay(parse, json);
-            doc["seed"] = null;
-            doc["replay"] = replay;
-            ReplayLine.Write(context.Error, null, null, replay);
+            ReplayLine.CarryUnseeded(doc, context.Error, GivenCommandLine.Replay(parse, json));
             ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });

@@ -79,10 +79,7 @@ public static class PlotCommand
 
             // Every result carries its seed and replay line: a plot draws stored results and nothing at random, so it
             // has no seed (null); the replay keeps --out, whose extension chooses the image's format.
-            var replay = GivenCommandLine.Replay(parse, json);
-            doc["seed"] = null;
-            doc["replay"] = replay;
-            ReplayLine.Write(context.Error, null, null, replay);
+            ReplayLine.CarryUnseeded(doc, context.Error, GivenCommandLine.Replay(parse, json));
             ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });

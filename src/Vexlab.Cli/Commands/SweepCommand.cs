@@ -137,30 +137,11 @@ public static class SweepCommand
             doc["seed"] = new JsonArray([.. definition.Seeds.Select(seed => (JsonNode)seed)]);
             var replay = GivenCommandLine.Replay(parse, json);
             doc["replay"] = replay;
-            ReplayLine.Write(context.Error, null, SeedsText(definition.Seeds), replay);
+            ReplayLine.Write(context.Error, null, ReplayLine.Seeds(definition.Seeds), replay);
             ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });
         return command;
-    }
-
-    /// <summary>A sweep's seeds for its replay line: <c>seeds 1..5</c> when they run on by one, else each of them.</summary>
-    private static string? SeedsText(IReadOnlyList<long> seeds)
-    {
-        if (seeds.Count == 0)
-        {
-            return null;
-        }
-
-        var consecutive = true;
-        for (var i = 1; i < seeds.Count; i++)
-        {
-            consecutive &= seeds[i] == seeds[i - 1] + 1;
-        }
-
-        return seeds.Count == 1 ? "seed " + seeds[0].ToString(CultureInfo.InvariantCulture)
-            : consecutive ? string.Create(CultureInfo.InvariantCulture, $"seeds {seeds[0]}..{seeds[^1]}")
-            : "seeds " + string.Join(", ", seeds.Select(x => x.ToString(CultureInfo.InvariantCulture)));
     }
 
     private static Command CreateMerge(CliContext context)
@@ -213,10 +194,7 @@ public static class SweepCommand
             // Every result carries its seed and replay line: a merge copies stored runs and draws nothing at random, so
             // it has no seed of its own (null; each run's is in the store's seed column), and its line merges the same
             // shards again, into a new OUT to print the same counts.
-            var replay = GivenCommandLine.Replay(parse, json);
-            doc["seed"] = null;
-            doc["replay"] = replay;
-            ReplayLine.Write(context.Error, null, null, replay);
+            ReplayLine.CarryUnseeded(doc, context.Error, GivenCommandLine.Replay(parse, json));
             ResultDocument.Write(context, target, doc);
             return ExitCodes.Done;
         });

@@ -27,10 +27,42 @@ public static class ReplayLine
         error.WriteLine(Format(what, seeds, command));
     }
 
+    /// <summary>
+    /// The seed and replay of a result made from stored results, drawing nothing at random (a plot, a report, a merge):
+    /// <paramref name="doc"/>'s <c>seed</c> null and its <c>replay</c> <paramref name="command"/>, and the line on
+    /// <paramref name="error"/> without a seed.
+    /// </summary>
+    public static void CarryUnseeded(System.Text.Json.Nodes.JsonObject doc, TextWriter error, string command)
+    {
+        ArgumentNullException.ThrowIfNull(doc);
+        doc["seed"] = null;
+        doc["replay"] = command;
+        Write(error, null, null, command);
+    }
+
     /// <summary>The line <see cref="Write"/> writes, without its line end.</summary>
     public static string Format(string? what, string? seeds, string command) =>
         "vexlab: " + (what is null ? string.Empty : what + ": ") + (seeds is null ? string.Empty : seeds + "; ") + "replay: " + command;
 
     /// <summary>The seed text of one seed: <c>seed 7</c>.</summary>
     public static string Seed(ulong seed) => "seed " + seed.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A sweep's seeds for its replay line: <c>seeds 1..5</c> when they run on by one, else each of them.</summary>
+    public static string? Seeds(IReadOnlyList<long> seeds)
+    {
+        if (seeds.Count == 0)
+        {
+            return null;
+        }
+
+        var consecutive = true;
+        for (var i = 1; i < seeds.Count; i++)
+        {
+            consecutive &= seeds[i] == seeds[i - 1] + 1;
+        }
+
+        return seeds.Count == 1 ? "seed " + seeds[0].ToString(CultureInfo.InvariantCulture)
+            : consecutive ? string.Create(CultureInfo.InvariantCulture, $"seeds {seeds[0]}..{seeds[^1]}")
+            : "seeds " + string.Join(", ", seeds.Select(x => x.ToString(CultureInfo.InvariantCulture)));
+    }
 }
