@@ -89,6 +89,23 @@ public sealed class JsonValueTests : IDisposable
         Assert.False(File.Exists(word));
     }
 
+    /// <summary>
+    /// A new file named like a scenario is no JSON result: run --json other.yaml base.yaml wrote its JSON into
+    /// other.yaml, where --trace, --out and --db refuse such a name.
+    /// </summary>
+    [Theory]
+    [InlineData("other.yaml")]
+    [InlineData("other.yml")]
+    public void A_new_file_named_like_a_scenario_is_refused(string name)
+    {
+        var scenario = P("base.yaml");
+        File.WriteAllText(scenario, "duration: 1ms\nregions:\n  - name: heap\n    size: 64KiB\ntasks:\n  - name: t\n    loop: touch heap sequential\n");
+        var result = CliRunner.Run("run", "--protocol", "sync", "--json", P(name), scenario);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"vexlab: --json: \"{P(name)}\" is named like a scenario or model file ({Path.GetExtension(name)}), not a JSON result; name the JSON file *.json, or write --json - for standard output\n", result.Stderr);
+        Assert.False(File.Exists(P(name)));
+    }
+
     [Fact]
     public void A_json_file_an_earlier_result_or_a_device_is_written()
     {

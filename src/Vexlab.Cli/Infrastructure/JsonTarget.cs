@@ -86,5 +86,13 @@ public readonly record struct JsonTarget(bool Enabled, string? Path)
         {
             throw InputException.At(null, 0, 0, "--json", $"took {Scenarios.ErrorText.Quote(value)} as its FILE, and {missing.Name} was not given: write --json - for standard output, or put --json after the command's arguments (a FILE named *.json is always taken as the JSON file)");
         }
+
+        // A JSON result named like a scenario or model file is one of those meant for the command (run --json
+        // other.yaml base.yaml wrote its JSON into other.yaml), as --trace, --out and --db refuse it.
+        var extension = System.IO.Path.GetExtension(value).ToLowerInvariant();
+        if (extension is ".yaml" or ".yml")
+        {
+            throw InputException.At(null, 0, 0, "--json", $"{Scenarios.ErrorText.Quote(value)} is named like a scenario or model file ({extension}), not a JSON result; name the JSON file *.json, or write --json - for standard output");
+        }
     }
 }
