@@ -482,9 +482,10 @@ public sealed partial class Machine
 
     /// <summary>
     /// vCPU <paramref name="v"/>, in guest mode, exits inside another step of the model's: its guest tick (a
-    /// PREEMPTION_TIMER exit, <see cref="ActionKind.Tick"/>) or the kick of an NMI raised for it
+    /// PREEMPTION_TIMER exit, <see cref="ActionKind.Tick"/>), the kick of an NMI raised for it
     /// (<see cref="ActionKind.RaiseNmi"/>: __apic_accept_irq's APIC_DM_NMI case calls kvm_inject_nmi, then
-    /// kvm_vcpu_kick). Under the 5.8+ host the entry after it serves a pending KVM_REQ_APF_READY as every entry does
+    /// kvm_vcpu_kick), or the kick of any interrupt raised for it (<see cref="Raise"/>: a reschedule IPI, a task's
+    /// wake, another vCPU's page-ready). Under the 5.8+ host the entry after it serves a pending KVM_REQ_APF_READY as every entry does
     /// (vcpu_enter_guest: kvm_check_request before kvm_check_and_inject_events), so what can be dequeued is, before the
     /// step's own interrupt or NMI is injected, and a request that cannot dequeue (the token slot busy, the LAPIC off)
     /// is used up. Without this a tick left the request pending, and a later exit dequeued what KVM leaves for the ACK.
@@ -922,8 +923,10 @@ public sealed partial class Machine
         cpu.Irr |= (byte)(1 << (int)vector);
         sink.On(new ModelEvent(ModelEventKind.InterruptRaised, (byte)v, cpu.CurrentTask, (byte)vector, 0, -1));
 
-        // __apic_accept_irq: kvm_lapic_set_irr, then KVM_REQ_EVENT and a kick (the model has no APICv).
+        // __apic_accept_irq: kvm_lapic_set_irr, then KVM_REQ_EVENT and a kick (the model has no APICv). The kick exits
+        // a vCPU in guest mode, and the entry after it serves a pending KVM_REQ_APF_READY.
         RequestEvent(v);
+        ServeReadyRequestAtOwnExit(v, ref sink);
     }
 
     private void RaiseNmi<TSink>(int v, ref TSink sink)

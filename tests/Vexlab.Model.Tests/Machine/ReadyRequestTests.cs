@@ -146,6 +146,42 @@ public sealed class ReadyRequestTests
     }
 
     /// <summary>
+    /// An interrupt raised for a vCPU in guest mode kicks it (__apic_accept_irq: kvm_lapic_set_irr, KVM_REQ_EVENT,
+    /// kvm_vcpu_kick; the model has no APICv), and the entry after that exit serves a pending KVM_REQ_APF_READY: here the
+    /// reschedule interrupt of a task's external wake, while the page-ready handler holds the token slot. The request is
+    /// used up, and the completion waits for the ACK. The model used to leave it pending through the kick.
+    /// </summary>
+    [Fact]
+    public void AKickedVcpu_UsesUpTheRequest_WhileTheSlotIsBusy()
+    {
+        var m = Build("kvm-pf-int", [User("s", 0, new Instr(MicroOp.Block, (byte)BlockKind.Timer, 1)), User("a", 0, Touch(0)), User("b", 0, Touch(1))]);
+        var s = new Script(m);
+        // s blocks, a and b each sleep on a told not-present #PF, and the idle vCPU halts (its HLT exits).
+        for (var i = 0; i < 64 && m.Vcpu(0).Run != RunState.GuestHalt; i++)
+        {
+            s.Do(ActionKind.Step);
+        }
+
+        Assert.Equal(RunState.GuestHalt, m.Vcpu(0).Run);
+
+        s.Do(ActionKind.Complete, 0, FindWork(m, page: 0));
+        s.Do(ActionKind.Dequeue, 0, 0);
+        s.Do(ActionKind.DeliverInterrupt, 0);
+        s.Do(ActionKind.Complete, 0, FindWork(m, page: 1));
+        Assert.Equal(1, m.Vcpu(0).ApfReadyRequest);
+        Assert.Equal(RunState.InGuest, m.Vcpu(0).Run);
+
+        var wake = s.Do(ActionKind.Wake, 0, 1);
+        Assert.Contains(wake, e => e.Kind == ModelEventKind.InterruptRaised && e.Aux == (byte)ModelVector.Reschedule);
+        Assert.DoesNotContain(wake, e => e.Kind == ModelEventKind.ReadyDequeued);
+        Assert.Equal(0, m.Vcpu(0).ApfReadyRequest);
+
+        s.StepTo(MicroOp.WrmsrApfAck, 0);
+        Assert.Equal(1, m.Vcpu(0).Done);
+        Assert.False(s.IsEnabled(ActionKind.Dequeue, 0, 0), "the request was used up at the kick: the completion waits for the ACK");
+    }
+
+    /// <summary>
     /// Under the 5.7 host (kvm-pf) nothing is requested: vcpu_run checks the done list after every exit, and the field stays 0.
     /// </summary>
     [Fact]
