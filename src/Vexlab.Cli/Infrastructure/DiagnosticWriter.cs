@@ -15,6 +15,9 @@ public sealed class DiagnosticWriter : TextWriter
 {
     private readonly TextWriter _inner;
 
+    // Set by the first failed write: nothing more is written.
+    private bool _lost;
+
     public DiagnosticWriter(TextWriter inner)
         : base(System.Globalization.CultureInfo.InvariantCulture)
     {
@@ -22,9 +25,6 @@ public sealed class DiagnosticWriter : TextWriter
         _inner = inner;
         CoreNewLine = inner.NewLine.ToCharArray();
     }
-
-    /// <summary>Whether a write has failed: nothing more is written.</summary>
-    public bool Lost { get; private set; }
 
     public override Encoding Encoding => _inner.Encoding;
 
@@ -42,7 +42,7 @@ public sealed class DiagnosticWriter : TextWriter
 
     private void Try<T>(Action<TextWriter, T> write, T value)
     {
-        if (Lost)
+        if (_lost)
         {
             return;
         }
@@ -53,7 +53,7 @@ public sealed class DiagnosticWriter : TextWriter
         }
         catch (Exception e) when (OutputFile.IsWriteFailure(e) || e is UnauthorizedAccessException { InnerException: IOException })
         {
-            Lost = true;
+            _lost = true;
         }
     }
 }

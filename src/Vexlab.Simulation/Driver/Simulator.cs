@@ -676,8 +676,9 @@ public sealed partial class Simulator
     /// (<see cref="CheckCompletionsOfHaltedInGuest"/>); the vCPU is left in the host, and its next step enters with the
     /// page-ready. Under the 5.8+ host (kvm-pf-int) the model's tick of a vCPU in guest mode serves KVM_REQ_APF_READY
     /// itself; one the model had in the host then (stalled, or handling another exit) takes the deadline's exit at its
-    /// entry (<see cref="ExpiredDeadlineAtEntry"/>), whose entry uses up a pending request that cannot dequeue
-    /// (<see cref="UseUpReadyRequest"/>), the same <see cref="ActionKind.HostExit"/>. Either way the
+    /// entry (<see cref="ExpiredDeadlineAtEntry"/>), and the entry after that exit uses up a pending request that cannot
+    /// dequeue: the model's <see cref="ActionKind.HostExit"/> here, as <see cref="UseUpReadyRequest"/> applies it at the
+    /// host's exits. Either way the
     /// exit is the PREEMPTION_TIMER one already counted, costed and traced (whose entry the trace has already made), so
     /// the model's EXTERNAL_INTERRUPT exit is none: not counted, not costed, not traced (<see cref="_exitTakenByDriver"/>).
     /// A replay's steps are the checker's.
