@@ -130,7 +130,8 @@ public sealed class ProgressAndSignalTests
         try
         {
             var db = Path.Combine(dir, "s.duckdb");
-            var info = StartedProcess.Info(["sweep", "run", "--builtin", "latency", "--db", db, "--jobs", "1"]);
+            var json = Path.Combine(dir, "s.json");
+            var info = StartedProcess.Info(["sweep", "run", "--builtin", "latency", "--db", db, "--jobs", "1", "--json", json]);
             info.WorkingDirectory = dir;
 
             process = Process.Start(info)!;
@@ -145,13 +146,20 @@ public sealed class ProgressAndSignalTests
             var error = stderr();
             Assert.True(process.ExitCode == 130, error);
             Assert.Contains("vexlab: sweep run: stopped by SIGINT; every finished run is in", error, StringComparison.Ordinal);
-            Assert.Equal(string.Empty, await stdout);
+            Assert.Contains(" before SIGINT in ", await stdout, StringComparison.Ordinal);
 
             // The store holds the finished runs, and only them: a second run would do the rest.
             var query = CliRunner.Run("results", "query", db, "select count(*) as n from results", "--format", "csv");
             Assert.Equal(0, query.ExitCode);
             var done = int.Parse(query.Stdout.Split('\n')[1], CultureInfo.InvariantCulture);
             Assert.InRange(done, 1, 324);
+
+            // The JSON is the partial result, said so as run's and check's are: it wrote none before.
+            var doc = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(json))!;
+            Assert.False((bool)doc["complete"]!);
+            Assert.Equal("interrupted", (string?)doc["stop_reason"]);
+            Assert.True((long)doc["runs"]! > done, "every run finished before the stop");
+            Assert.Equal(done, (long)doc["ran"]!);
         }
         finally
         {

@@ -51,6 +51,9 @@ public sealed class ResultSeedReplayTests : IDisposable
         Assert.Equal(0, first.ExitCode);
         var doc = JsonNode.Parse(first.Stdout)!;
         Assert.Equal([1L, 2L, 3L], doc["seed"]!.AsArray().Select(s => (long)s!));
+        Assert.True((bool)doc["complete"]!);
+        Assert.True(doc.AsObject().ContainsKey("stop_reason"));
+        Assert.Null(doc["stop_reason"]);
         Assert.Equal($"vexlab sweep run {P("s.yaml")} --db {P("s.duckdb")} --jobs 1", (string?)doc["replay"]);
         AssertReplayLine(first.Stderr, "seeds 1..3", doc);
 

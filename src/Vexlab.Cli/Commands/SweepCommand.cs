@@ -107,6 +107,12 @@ public static class SweepCommand
                 return interrupt.ExitCode;
             }
 
+            if (summary.Stopped)
+            {
+                // Each finished run is already committed: the store is the partial result, and the JSON says so.
+                context.Error.WriteLine($"vexlab: sweep run: stopped by {interrupt.SignalName}; every finished run is in {path}; run the same command again to finish");
+            }
+
             var human = context.HumanWriter(target);
             var seconds = summary.Elapsed.TotalSeconds;
 
@@ -118,7 +124,7 @@ public static class SweepCommand
 
             human.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"sweep {definition.Name}{(options.Shard.IsAll ? string.Empty : " shard " + options.Shard)}: {Counted(summary.Runs, "run")}, {summary.AlreadyDone:N0} already in {path}, ran {summary.Ran:N0} in {seconds:0.0} s ({(seconds > 0 ? summary.Ran / seconds : 0):0.0} runs/s, {Counted(options.Jobs, "job")})"));
+                $"sweep {definition.Name}{(options.Shard.IsAll ? string.Empty : " shard " + options.Shard)}: {Counted(summary.Runs, "run")}, {summary.AlreadyDone:N0} already in {path}, ran {summary.Ran:N0}{(summary.Stopped ? " before " + interrupt.SignalName : string.Empty)} in {seconds:0.0} s ({(seconds > 0 ? summary.Ran / seconds : 0):0.0} runs/s, {Counted(options.Jobs, "job")})"));
 
             var doc = ResultDocument.Create();
             doc["sweep"] = definition.Name;
@@ -130,6 +136,11 @@ public static class SweepCommand
             doc["ran"] = summary.Ran;
             doc["removed"] = summary.Removed;
             doc["jobs"] = options.Jobs;
+
+            // A sweep stopped by a signal is a partial result (the runs it finished are in the store): said as run,
+            // compare and check say it, and its exit code is the signal's.
+            doc["complete"] = !summary.Stopped;
+            doc["stop_reason"] = StopReasons.Of(summary.Stopped, interrupt);
             doc["timing"] = new JsonObject { ["wall_s"] = seconds };
 
             // Every result carries its seeds and replay line: the sweep's seeds: list (each run's own is in the
@@ -139,7 +150,7 @@ public static class SweepCommand
             doc["replay"] = replay;
             ReplayLine.Write(context.Error, null, ReplayLine.Seeds(definition.Seeds), replay);
             ResultDocument.Write(context, target, doc);
-            return ExitCodes.Done;
+            return summary.Stopped ? interrupt.ExitCode : ExitCodes.Done;
         });
         return command;
     }

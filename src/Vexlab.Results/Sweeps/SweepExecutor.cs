@@ -26,8 +26,11 @@ public sealed record SweepOptions
 /// <summary>Where a sweep stands: runs finished (this time and before) of the runs of the shard.</summary>
 public readonly record struct SweepProgress(long Done, long Total);
 
-/// <summary>What a sweep did.</summary>
-public sealed record SweepSummary(long Runs, long AlreadyDone, long Ran, long Removed, TimeSpan Elapsed);
+/// <summary>
+/// What a sweep did. <paramref name="Stopped"/>: the caller's cancellation (a signal) stopped it before its last run;
+/// <paramref name="Ran"/> then counts the runs finished and written before the stop.
+/// </summary>
+public sealed record SweepSummary(long Runs, long AlreadyDone, long Ran, long Removed, TimeSpan Elapsed, bool Stopped = false);
 
 /// <summary>Runs the missing runs of a sweep in parallel and writes each into the store as it finishes.</summary>
 public static class SweepExecutor
@@ -94,6 +97,11 @@ public static class SweepExecutor
                 progress?.Report(new SweepProgress(Interlocked.Increment(ref done), runs.Count));
             });
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped from outside (a signal): every run finished so far is written, and the summary says how many.
+            return Stopped();
+        }
         catch (AggregateException e)
         {
             var inner = e.Flatten().InnerExceptions;
@@ -105,6 +113,11 @@ public static class SweepExecutor
 
             if (inner.All(x => x is OperationCanceledException))
             {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return Stopped();
+                }
+
                 throw new OperationCanceledException("the sweep was cancelled", e, cancellationToken);
             }
 
@@ -114,6 +127,9 @@ public static class SweepExecutor
         }
 
         return new SweepSummary(runs.Count, already, todo.Count, removed, TimeProvider.System.GetElapsedTime(started));
+
+        SweepSummary Stopped() =>
+            new(runs.Count, already, Interlocked.Read(ref done) - already, removed, TimeProvider.System.GetElapsedTime(started), Stopped: true);
     }
 
     /// <summary>
