@@ -196,6 +196,24 @@ public sealed class LatencySpecTests
         Assert.Equal(path + ":3:14: " + expected.Replace("{0}", looked, StringComparison.Ordinal), e.Message);
     }
 
+    /// <summary>
+    /// A backing's name may not be a built-in's, another backing's, or 'fixed' (the store host.latency makes), and the
+    /// message lists the built-ins host.backing takes: it listed 'fixed' among them, which host.backing refuses, and
+    /// called a reserved name "already defined".
+    /// </summary>
+    [Theory]
+    [InlineData("dax", "is a built-in")]
+    [InlineData("fixed", "is reserved (host.latency makes the fixed store)")]
+    [InlineData("mine", "is already defined in backings[]")]
+    public void A_backing_name_that_is_taken_says_why(string name, string why)
+    {
+        using var dir = new TempDir();
+        var path = dir.Write("s.yaml", $"backings:\n  - name: mine\n    latency: fixed 1us\n  - name: {name}\n    latency: fixed 2us\ntasks:\n  - name: t\n    loop: compute 10\n");
+        var e = Assert.Throws<InputException>(() => Build(path));
+        Assert.Equal($"{path}:4:11: backings[1].name: backing store '{name}' {why} (built-ins: {string.Join(", ", Vexlab.Simulation.Scenarios.ScenarioSchema.BackingKinds)}); give it another name", e.Message);
+        Assert.DoesNotContain("fixed)", e.Message, StringComparison.Ordinal);
+    }
+
     private static Vexlab.Simulation.Driver.SimulationSetup Build(string path)
     {
         var document = ScenarioDocument.Parse(File.ReadAllText(path), path);

@@ -350,7 +350,12 @@ public static class ScenarioBuilder
             var name = b.GetString("name");
             if (stores.ContainsKey(name) || BackingStore.TryParseKind(name, out _))
             {
-                throw b.ErrorAt("name", $"backing store '{name}' is already defined (built-ins: {string.Join(", ", BackingStore.KindNames)})");
+                // The built-ins listed as host.backing lists them; 'fixed' is the store host.latency makes, no name to
+                // choose, so it was listed here and refused as host.backing.
+                var what = stores.ContainsKey(name) ? "is already defined in backings[]"
+                    : ScenarioSchema.BackingKinds.Contains(name) ? "is a built-in"
+                    : "is reserved (host.latency makes the fixed store)";
+                throw b.ErrorAt("name", $"backing store '{name}' {what} (built-ins: {string.Join(", ", ScenarioSchema.BackingKinds)}); give it another name");
             }
 
             var text = b.GetString("latency");
