@@ -44,6 +44,22 @@ public sealed class UsageErrorTests
         }
     }
 
+    /// <summary>
+    /// A true/false option takes a following word only when it reads as true or false, so "--log-y maybe" left "maybe"
+    /// over and the error was an "unexpected argument" that named no option.
+    /// </summary>
+    [Fact]
+    public void A_switch_given_a_word_that_is_not_true_or_false_names_the_switch()
+    {
+        var result = CliRunner.Run("plot", "x.json", "--x", "latency", "--y", "work_done", "--log-y", "maybe");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("vexlab: --log-y: expected true or false, got \"maybe\" (see 'vexlab plot --help')\n", result.Stderr);
+
+        // A word left over after any other option is still an unexpected argument.
+        var other = CliRunner.Run("compare", "a.yaml", "b.yaml");
+        Assert.Equal("vexlab: unexpected argument \"b.yaml\" (see 'vexlab compare --help')\n", other.Stderr);
+    }
+
     [Fact]
     public void A_value_that_does_not_parse_never_shows_a_type_name()
     {

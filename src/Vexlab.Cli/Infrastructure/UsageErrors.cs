@@ -87,10 +87,39 @@ public static partial class UsageErrors
         var unrecognized = Unrecognized().Match(message);
         if (unrecognized.Success)
         {
-            return "unexpected argument " + ErrorText.Quote(unrecognized.Groups["token"].Value);
+            var token = unrecognized.Groups["token"].Value;
+
+            // A true/false option takes its value only when it reads as one, so "--log-y maybe" left "maybe" over.
+            return SwitchBefore(parse, token) is { } flag
+                ? $"{flag}: expected true or false, got {ErrorText.Quote(token)}"
+                : "unexpected argument " + ErrorText.Quote(token);
         }
 
         return ErrorText.Escape(message);
+    }
+
+    /// <summary>The true/false option written just before the left-over word <paramref name="token"/>, or null.</summary>
+    private static string? SwitchBefore(ParseResult parse, string token)
+    {
+        var tokens = parse.Tokens;
+        for (var i = 1; i < tokens.Count; i++)
+        {
+            if (tokens[i].Value != token || tokens[i - 1].Type != TokenType.Option)
+            {
+                continue;
+            }
+
+            var name = tokens[i - 1].Value;
+            foreach (var option in parse.CommandResult.Command.Options)
+            {
+                if ((option.Name == name || option.Aliases.Contains(name)) && (option.ValueType == typeof(bool) || option.ValueType == typeof(bool?)))
+                {
+                    return name;
+                }
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The first option-looking word the parser took as <paramref name="argument"/>'s value, or null.</summary>
