@@ -55,6 +55,23 @@ public sealed class ReplayRecordedModelTests : IDisposable
         Assert.EndsWith("the model changed since the trace was written, or the trace was edited; replaying it would not show what the check found", line, StringComparison.Ordinal);
     }
 
+    /// <summary>A recorded knob that no protocol has is named as unknown: it was reported as a model that changed.</summary>
+    [Fact]
+    public void A_trace_with_a_knob_vexlab_does_not_have_is_refused_as_such()
+    {
+        var file = Path.Combine(_dir, "t.json");
+        Assert.Equal(1, CliRunner.Run("check", "--builtin", "nmi-window", "--protocol", "kvm-pf", "--property", "fault-info-intact", "--trace", file).ExitCode);
+        var doc = JsonNode.Parse(File.ReadAllText(file))!.AsObject();
+        doc["knobs"]!["foo.bar"] = "1";
+        File.WriteAllText(file, doc.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+
+        var replay = CliRunner.Run("replay", file);
+        Assert.Equal(2, replay.ExitCode);
+        var line = Assert.Single(replay.Stderr.Trim().Split('\n'));
+        Assert.StartsWith("vexlab: " + file + ":", line, StringComparison.Ordinal);
+        Assert.EndsWith("knobs.foo.bar: the trace was found with 1, and vexlab has no such knob: the trace was edited, or written by a vexlab that had it; replaying it would not show what the check found", line, StringComparison.Ordinal);
+    }
+
     // A --set of the replay changes the model on purpose, after the comparison: the trace's own fields still hold.
     [Fact]
     public void A_set_of_the_replay_is_not_a_difference()

@@ -34,6 +34,12 @@ internal static class RecordedModel
             {
                 var was = recorded.GetValueOrDefault(key);
                 var now = built.GetValueOrDefault(key);
+                if (was is not null && Vexlab.Model.Protocols.KnobCatalog.Find(key) is null)
+                {
+                    // A knob no protocol has: said as such, not as a model that changed under the trace.
+                    throw new InputException($"{trace.PlaceOf("knobs." + key, file)}: knobs.{key}: the trace was found with {was}, and vexlab has no such knob: the trace was edited, or written by a vexlab that had it; replaying it would not show what the check found");
+                }
+
                 if (was != now)
                 {
                     throw Differs(trace.PlaceOf(was is null ? "knobs" : "knobs." + key, file), "knobs." + key, was ?? "its default", now ?? "its default");
