@@ -253,6 +253,8 @@ public sealed partial class Machine
                     VcpuRef(v).Run = RunState.InHost;
                 }
 
+                // The PREEMPTION_TIMER exit is the tick's own, so it serves the request here, before the tick goes
+                // in; Raise's kick would serve it too, but not where a disabled LAPIC drops the interrupt.
                 ServeReadyRequestAtOwnExit(v, ref sink);
                 Raise(v, ModelVector.Timer, ref sink);
                 break;
