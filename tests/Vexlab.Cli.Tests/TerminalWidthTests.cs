@@ -80,6 +80,30 @@ public sealed class TerminalWidthTests : IDisposable
         Assert.All(Words(full), w => Assert.True(printed.Contains(w), $"\"{w}\" is missing at 80 columns"));
     }
 
+    // A NUL in a value once drew its row's border a column left of the others (the terminal gives it no width), and an
+    // ESC reached the terminal as the start of a colour sequence. Tried as a new user would, with chr(0) in a query.
+    [Fact]
+    public void A_results_query_table_writes_control_characters_as_escapes_and_keeps_its_borders_in_line()
+    {
+        var sweep = Path.Combine(_dir, "c.yaml");
+        var db = Path.Combine(_dir, "c.duckdb");
+        File.WriteAllText(sweep, "scenario: postcopy\nprotocols: [sync]\nseeds: 1\n");
+        Assert.Equal(0, CliRunner.RunFake("sweep", "run", sweep, "--db", db, "--jobs", "1").ExitCode);
+
+        var table = Run(null, "results", "query", db,
+            "select 'a' || chr(0) || 'b' as \"n\u0007\", 'c' || chr(27) || '[31mred' as e, 'x' || chr(9) || 'y' || chr(13) || chr(127) || chr(133) as t, 'two' || chr(10) || 'lines' as l");
+
+        var lines = table.TrimEnd('\n').Split('\n');
+        Assert.DoesNotContain(table, c => char.IsControl(c) && c != '\n');
+        Assert.Contains(@"a\0b", table, StringComparison.Ordinal);
+        Assert.Contains(@"n\x07", table, StringComparison.Ordinal);
+        Assert.Contains(@"c\x1b[31mred", table, StringComparison.Ordinal);
+        Assert.Contains(@"x\ty\r\x7f\x85", table, StringComparison.Ordinal);
+        Assert.Contains("two", table, StringComparison.Ordinal);
+        Assert.Contains(lines, l => l.Contains("lines", StringComparison.Ordinal) && !l.Contains("two", StringComparison.Ordinal));
+        Assert.All(lines, l => Assert.Equal(lines[0].Length, l.Length));
+    }
+
     [Fact]
     public void Without_COLUMNS_or_a_terminal_tables_are_full_and_wide_changes_nothing()
     {

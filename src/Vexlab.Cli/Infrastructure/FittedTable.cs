@@ -38,8 +38,8 @@ public sealed class FittedTable
     public FittedTable(TableShape shape, string? title = null, string? caption = null)
     {
         _shape = shape;
-        _title = title;
-        _caption = caption;
+        _title = title is null ? null : ControlCharacters.Escape(title);
+        _caption = caption is null ? null : ControlCharacters.Escape(caption);
     }
 
     public int ColumnCount => _columns.Count;
@@ -49,11 +49,11 @@ public sealed class FittedTable
     /// <summary>Adds a column; numbers align right.</summary>
     public FittedTable Column(string name, Justify justify = Justify.Left)
     {
-        _columns.Add((name, justify));
+        _columns.Add((ControlCharacters.Escape(name), justify));
         return this;
     }
 
-    /// <summary>Adds a row of plain text cells (escaped when drawn), one per column.</summary>
+    /// <summary>Adds a row of plain text cells (markup escaped when drawn, control characters now), one per column.</summary>
     public FittedTable Row(params string[] cells)
     {
         ArgumentNullException.ThrowIfNull(cells);
@@ -62,7 +62,7 @@ public sealed class FittedTable
             throw new ArgumentException($"a row of {cells.Length} cells in a table of {_columns.Count} columns", nameof(cells));
         }
 
-        _rows.Add(cells);
+        _rows.Add([.. cells.Select(ControlCharacters.Escape)]);
         return this;
     }
 
