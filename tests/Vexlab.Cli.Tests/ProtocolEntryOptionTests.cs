@@ -94,9 +94,33 @@ public sealed class ProtocolEntryOptionTests
             Assert.True(JsonNode.DeepEquals(set[field], entry[field]), field);
         }
 
-        // A --set of the same knob wins over the entry's, as a later --set wins over an earlier one.
+        // The entry's knob wins over a --set of the same knob, as run and compare apply an entry's keys after --set (check
+        // once let --set win, the other way round from run). The replay line sets the knob once, to the entry's value.
         var both = JsonNode.Parse(CliRunner.Run("check", "--builtin", "token-wrap", "--protocol", "ve[guest.ve.clear_busy=never]", "--set", "guest.ve.clear_busy=after-hypercall", "--json").Stdout)!;
-        Assert.Equal("after-hypercall", (string?)both["knobs"]!["guest.ve.clear_busy"]);
+        Assert.Equal("never", (string?)both["knobs"]!["guest.ve.clear_busy"]);
+        Assert.EndsWith("--protocol ve --set guest.ve.clear_busy=never", (string?)both["replay"], StringComparison.Ordinal);
+    }
+
+    // One rule for an entry's knobs beside --set in every command that takes entries: run and compare (the simulator's
+    // keys) and check and check --matrix (the model's knobs) all give the entry's value.
+    [Fact]
+    public void Every_command_applies_an_entry_after_set()
+    {
+        const string Set = "guest.ve.clear_busy=after-hypercall";
+        const string Entry = "ve[guest.ve.clear_busy=never]";
+        // A run's JSON names no knob: its digest tells the entry's run from the --set one's (they differ at 5ms).
+        string Digest(params string[] args) => (string)JsonNode.Parse(CliRunner.Run([.. args, "--duration", "5ms", "--json"]).Stdout)!["digest"]!;
+        var entryAlone = Digest("run", "--builtin", "postcopy", "--protocol", Entry);
+        Assert.NotEqual(entryAlone, Digest("run", "--builtin", "postcopy", "--protocol", "ve", "--set", Set));
+        var compare = JsonNode.Parse(CliRunner.Run("compare", "--builtin", "postcopy", "--protocols", Entry, "--set", Set, "--duration", "5ms", "--json").Stdout)!;
+        var check = JsonNode.Parse(CliRunner.Run("check", "--builtin", "token-wrap", "--protocol", Entry, "--set", Set, "--json").Stdout)!;
+        var matrix = JsonNode.Parse(CliRunner.Run("check", "--matrix", "--protocols", Entry, "--set", Set, "--property", "fault-info-intact", "--json").Stdout)!;
+
+        Assert.Equal(entryAlone, Digest("run", "--builtin", "postcopy", "--protocol", Entry, "--set", Set));
+        Assert.Equal(entryAlone, (string?)compare["results"]![0]!["digest"]);
+        Assert.Equal("never", (string?)check["knobs"]!["guest.ve.clear_busy"]);
+        Assert.All(matrix["matrix"]!.AsArray(), cell => Assert.Contains("--set guest.ve.clear_busy=never", (string?)cell!["replay"], StringComparison.Ordinal));
+        Assert.All(matrix["matrix"]!.AsArray(), cell => Assert.DoesNotContain("after-hypercall", (string?)cell!["replay"], StringComparison.Ordinal));
     }
 
     /// <summary>A key check cannot take is refused in an entry as --set refuses it, the entry named where --set was.</summary>

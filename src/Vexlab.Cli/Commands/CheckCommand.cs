@@ -20,7 +20,7 @@ public static class CheckCommand
     {
         var file = new Argument<string?>("FILE") { Description = "YAML model file to check (see docs/checking.md, \"Model files\")", Arity = ArgumentArity.ZeroOrOne };
         var builtin = new Option<string?>("--builtin") { Description = "Built-in model to check (see 'vexlab models list')", HelpName = "NAME" };
-        var protocol = new Option<string?>("--protocol") { Description = ProtocolEntryHelp.Describe("the knobs in brackets are as if given with --set (a --set of the same knob wins)"), HelpName = "P" };
+        var protocol = new Option<string?>("--protocol") { Description = ProtocolEntryHelp.Describe("the knobs in brackets are as if given with --set, after it (they win over a --set of the same knob, as in run and compare)"), HelpName = "P" };
         var property = new Option<string[]>("--property") { Description = "Check only this property (repeatable); default: all", HelpName = "NAME", AllowMultipleArgumentsPerToken = false };
         var set = new Option<string[]>("--set") { Description = "Override a knob (repeatable)", HelpName = "KEY=VALUE" };
         var maxStates = new Option<long?>("--max-states") { Description = "Stop after this many distinct states (default: 2^31 - 2; with --swarm, each member's, default 200000)", HelpName = "N" };
@@ -211,7 +211,7 @@ public static class CheckCommand
                     : [.. ModelCheck.Protocols.Select(p => new MatrixColumn(p, p, []))];
                 foreach (var e in entries)
                 {
-                    Model.Protocols.ProtocolCatalog.Create(e.Protocol, [.. e.Overrides, .. overrides], origin: "--protocols " + e.Label);
+                    Model.Protocols.ProtocolCatalog.Create(e.Protocol, ThenEntryKnobs(overrides, [.. e.Overrides]), origin: "--protocols " + e.Label);
                 }
 
                 // The whole matrix's replay line (each row's JSON keeps its own cell's): how it is rendered
@@ -248,9 +248,9 @@ public static class CheckCommand
                 Model.Protocols.KnobCatalog.RequireUsed(key, [proto], "--set");
             }
 
-            // The entry's knobs are --set values written beside the protocol (a check --matrix row's label): before
-            // the --set values, so that a --set of the same knob wins as a later --set does.
-            overrides.InsertRange(0, EntryKnobs(entry));
+            // The entry's knobs are --set values written beside the protocol (a check --matrix row's label), applied
+            // after the other --set values, as run and compare apply an entry's.
+            overrides = ThenEntryKnobs(overrides, EntryKnobs(entry));
 
             CheckRequest request;
             if (path is not null)
@@ -464,7 +464,7 @@ public static class CheckCommand
                     // The whole matrix's replay line once the first cell's search has taken the options (a
                     // refused option, a --max-memory below the model's least, is one line) and Ctrl-C is handled.
                     options.Started = mi == 0 && ci == 0 ? () => ReplayLine.Write(context.Error, null, null, replay) : null;
-                    var request = new CheckRequest(model.Name, entry.Protocol, [.. entry.Overrides, .. overrides], properties);
+                    var request = new CheckRequest(model.Name, entry.Protocol, ThenEntryKnobs(overrides, [.. entry.Overrides]), properties);
                     var outcome = Run(request, options);
                     var r = outcome.Result;
                     var cellSignal = interrupt.Signalled && r.StopReason == StopReason.Cancelled ? interrupt.SignalName : null;
@@ -999,6 +999,18 @@ public static class CheckCommand
         var key = text[..eq].Trim();
         RequireModelKey(key, "--set");
         return new(key, text[(eq + 1)..].Trim());
+    }
+
+    /// <summary>
+    /// The <c>--set</c> values, then a protocol entry's knobs, which win over a <c>--set</c> of the same knob: the entry is
+    /// the more particular of the two (one column of a matrix, where <c>--set</c> is every column's), and run and compare
+    /// apply an entry's keys after <c>--set</c> too. A knob set in both is listed once, so the replay line sets it once.
+    /// </summary>
+    private static List<KeyValuePair<string, string>> ThenEntryKnobs(List<KeyValuePair<string, string>> overrides, List<KeyValuePair<string, string>> entryKnobs)
+    {
+        var knobs = overrides.Where(o => !entryKnobs.Exists(e => string.Equals(e.Key, o.Key, StringComparison.Ordinal))).ToList();
+        knobs.AddRange(entryKnobs);
+        return knobs;
     }
 
     /// <summary>
