@@ -1,5 +1,6 @@
 using CsCheck;
 using Vexlab.Model.Machine;
+using Vexlab.Model.Protocols;
 using Vexlab.Scenarios.Documents;
 using Vexlab.Simulation.Driver;
 using Vexlab.Simulation.Scenarios;
@@ -15,7 +16,7 @@ namespace Vexlab.Simulation.Tests.Laws;
 /// </summary>
 public sealed class BalanceLawTests
 {
-    private static readonly string[] Protocols = ["sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve"];
+    private static readonly string[] Protocols = [.. ProtocolCatalog.Names];
 
     /// <summary>Four compute-only tasks on four vCPUs, optionally all started on vCPU 0.</summary>
     private static SimulationResult FourTasksOnVcpu0(bool balance, string policy = "eevdf")

@@ -10,7 +10,7 @@ namespace Vexlab.Simulation.Tests.Laws;
 /// </summary>
 public sealed class BoundLawTests(ITestOutputHelper output)
 {
-    public static TheoryData<string> Protocols => new() { "sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve" };
+    public static TheoryData<string> Protocols => EveryProtocol.Names;
 
     /// <summary>Two workers serving Poisson requests (50 us of compute and a touch of a host-absent page) beside a task that only computes.</summary>
     private const string ServerBesideHog = """

@@ -1,4 +1,5 @@
 using CsCheck;
+using Vexlab.Model.Protocols;
 using Xunit.Abstractions;
 
 namespace Vexlab.Simulation.Tests.Laws;
@@ -12,7 +13,7 @@ namespace Vexlab.Simulation.Tests.Laws;
 /// </summary>
 public sealed class ClosedLoopLawTests(ITestOutputHelper output)
 {
-    private static readonly string[] Protocols = ["sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve"];
+    private static readonly string[] Protocols = [.. ProtocolCatalog.Names];
 
     [Fact]
     public void UsersThatComputeAndThink_ObeyTheResponseTimeLawAndTheAsymptoticBounds()

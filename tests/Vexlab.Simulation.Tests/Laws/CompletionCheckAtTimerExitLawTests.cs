@@ -92,11 +92,7 @@ public sealed class CompletionCheckAtTimerExitLawTests
     /// serves the request itself (a523875) the run no longer needs the driver's check there; the law holds either way.
     /// </summary>
     [Theory]
-    [InlineData("sync")]
-    [InlineData("kvm-halt")]
-    [InlineData("kvm-pf")]
-    [InlineData("kvm-pf-int")]
-    [InlineData("ve")]
+    [MemberData(nameof(EveryProtocol.Names), MemberType = typeof(EveryProtocol))]
     public void WithoutHostInterrupts_NoProtocolTakesAnExternalInterruptExit_TheTimerExitIsTheOnlyOne(string protocol)
     {
         var entry = Overrides.ParseProtocols(protocol)[0];

@@ -1,4 +1,5 @@
 using Vexlab.Model.Host;
+using Vexlab.Model.Protocols;
 using Vexlab.Scenarios.Documents;
 using Vexlab.Simulation.Driver;
 using Vexlab.Simulation.Scenarios;
@@ -16,7 +17,7 @@ namespace Vexlab.Simulation.Tests.Laws;
 /// </summary>
 public sealed class ConservationLawTests(ITestOutputHelper output)
 {
-    private static readonly string[] Protocols = ["sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve"];
+    private static readonly string[] Protocols = [.. ProtocolCatalog.Names];
 
     public static TheoryData<string> Builtins => new() { "postcopy", "swap-overcommit", "kernel-heavy", "far-memory" };
 

@@ -1,3 +1,4 @@
+using Vexlab.Model.Protocols;
 using Vexlab.Simulation.Metrics;
 using Vexlab.Simulation.Tracing;
 
@@ -35,7 +36,7 @@ public class ExitCountLawTests
     public static TheoryData<string, string, int> Cases()
     {
         var data = new TheoryData<string, string, int>();
-        foreach (var protocol in new[] { "sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve" })
+        foreach (var protocol in ProtocolCatalog.Names)
         {
             foreach (var seed in new[] { 1, 2, 3 })
             {

@@ -93,11 +93,7 @@ public class GuestTimerExitLawTests
 
     /// <summary>With no guest tick (guest.tick=0, one task a vCPU) nothing exits, and all the time is guest time.</summary>
     [Theory]
-    [InlineData("sync")]
-    [InlineData("kvm-halt")]
-    [InlineData("kvm-pf")]
-    [InlineData("kvm-pf-int")]
-    [InlineData("ve")]
+    [MemberData(nameof(EveryProtocol.Names), MemberType = typeof(EveryProtocol))]
     public void EveryProtocol_WithoutTheGuestTick_NothingExits(string protocol)
     {
         var r = ScenarioRuns.Run(TwoBusyVcpus, protocol, "guest.tick=0");

@@ -1,11 +1,12 @@
 using CsCheck;
-using Xunit.Abstractions;
+using Vexlab.Model.Protocols;
 using Vexlab.Scenarios.Documents;
 using Vexlab.Simulation.Metrics;
 using Vexlab.Simulation.Scenarios;
 using Vexlab.Simulation.Scheduling;
 using Vexlab.Simulation.Tests.Tracing;
 using Vexlab.Simulation.Tracing;
+using Xunit.Abstractions;
 
 namespace Vexlab.Simulation.Tests.Laws;
 
@@ -15,7 +16,7 @@ namespace Vexlab.Simulation.Tests.Laws;
 /// </summary>
 public sealed class HostCpuLawTests(ITestOutputHelper output)
 {
-    private static readonly string[] Protocols = ["sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve"];
+    private static readonly string[] Protocols = [.. ProtocolCatalog.Names];
 
     /// <summary>Three vCPUs whose pinned tasks only compute: every vCPU is runnable all the time.</summary>
     private const string ThreeBusyVcpus = """
@@ -157,11 +158,7 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         """;
 
     [Theory]
-    [InlineData("sync")]
-    [InlineData("kvm-halt")]
-    [InlineData("kvm-pf")]
-    [InlineData("kvm-pf-int")]
-    [InlineData("ve")]
+    [MemberData(nameof(EveryProtocol.Names), MemberType = typeof(EveryProtocol))]
     public void OnePcpu_AVcpuThatBlocksIsNotKeptASliceFromItsFault(string protocol)
     {
         // The vCPU that stalls or halts on its faults runs far less than its half of the pCPU, so

@@ -1,3 +1,4 @@
+using Vexlab.Model.Protocols;
 using Vexlab.Scenarios.Documents;
 using Vexlab.Simulation.Driver;
 using Vexlab.Simulation.Metrics;
@@ -14,7 +15,7 @@ namespace Vexlab.Simulation.Tests.Laws;
 /// </summary>
 public sealed class HostQueueLawTests
 {
-    public static TheoryData<string> Protocols => new() { "sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve" };
+    public static TheoryData<string> Protocols => EveryProtocol.Names;
 
     /// <summary>
     /// One task touching host-absent pages from a store of fixed latency; no tick (the guest's or
@@ -136,7 +137,7 @@ public sealed class HostQueueLawTests
     [InlineData("postcopy")]
     public void EverySwapIn_IsAFetchThatCompletedOrIsInFlight(string builtin)
     {
-        foreach (var protocol in new[] { "sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve" })
+        foreach (var protocol in ProtocolCatalog.Names)
         {
             var entry = Overrides.ParseProtocols(protocol)[0];
             var run = Driver.BuiltinRuns.Prepare(builtin, entry, 1.0, "duration=30ms", "host.memory_limit=2MiB");

@@ -185,11 +185,7 @@ public class HostTickLawTests
     }
 
     [Theory]
-    [InlineData("sync")]
-    [InlineData("kvm-halt")]
-    [InlineData("kvm-pf")]
-    [InlineData("kvm-pf-int")]
-    [InlineData("ve")]
+    [MemberData(nameof(EveryProtocol.Names), MemberType = typeof(EveryProtocol))]
     public void EveryProtocol_WithoutTheHostTick_NothingExits(string protocol)
     {
         // host.hz=0 (nohz_full with one runnable thread per pCPU): no host tick, so a guest that only computes

@@ -1,3 +1,4 @@
+using Vexlab.Model.Protocols;
 using Vexlab.Simulation.Metrics;
 using Vexlab.Simulation.Observation;
 using Vexlab.Simulation.Tests.Tracing;
@@ -20,7 +21,7 @@ public sealed class NohzIdleLawTests
     /// <summary>LOCAL_TIMER_VECTOR (arch/x86/include/asm/irq_vectors.h), the vector the model's tick injects.</summary>
     private const int TimerVector = 0xEC;
 
-    private static readonly string[] Protocols = ["sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve"];
+    private static readonly string[] Protocols = [.. ProtocolCatalog.Names];
 
     /// <summary>One task pinned to vCPU 0 and nothing else: vCPUs 1 to 3 only ever run their idle task.</summary>
     private const string OneBusyThreeIdle = """

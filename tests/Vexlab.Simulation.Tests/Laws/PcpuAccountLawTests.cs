@@ -1,4 +1,5 @@
 using CsCheck;
+using Vexlab.Model.Protocols;
 using Vexlab.Simulation.Observation;
 using Vexlab.Simulation.Tracing;
 using Xunit.Abstractions;
@@ -12,7 +13,7 @@ namespace Vexlab.Simulation.Tests.Laws;
 /// </summary>
 public sealed class PcpuAccountLawTests(ITestOutputHelper output)
 {
-    private static readonly string[] Protocols = ["sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve"];
+    private static readonly string[] Protocols = [.. ProtocolCatalog.Names];
 
     /// <summary>
     /// Tasks that fault (a small host limit), sleep and compute, spread over the vCPUs: vCPU threads block in the

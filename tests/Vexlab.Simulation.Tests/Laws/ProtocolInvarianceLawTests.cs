@@ -1,3 +1,4 @@
+using Vexlab.Model.Protocols;
 using Vexlab.Scenarios.Documents;
 using Vexlab.Simulation.Scenarios;
 using Vexlab.Simulation.Tracing;
@@ -10,7 +11,7 @@ namespace Vexlab.Simulation.Tests.Laws;
 /// </summary>
 public sealed class ProtocolInvarianceLawTests
 {
-    private static readonly string[] Protocols = ["sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve"];
+    private static readonly string[] Protocols = [.. ProtocolCatalog.Names];
 
     public static TheoryData<string> Builtins => new() { "postcopy", "swap-overcommit", "kernel-heavy", "far-memory" };
 

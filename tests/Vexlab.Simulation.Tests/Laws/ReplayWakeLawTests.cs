@@ -19,7 +19,7 @@ public sealed class ReplayWakeLawTests
     private const long Fast = 2_000;
     private const long Slow = 100_000;
 
-    public static TheoryData<string> Protocols => ["sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve"];
+    public static TheoryData<string> Protocols => EveryProtocol.Names;
 
     [Theory]
     [MemberData(nameof(Protocols))]

@@ -1,5 +1,6 @@
 using CsCheck;
 using Vexlab.Model.Machine;
+using Vexlab.Model.Protocols;
 using Vexlab.Scenarios.Documents;
 using Vexlab.Simulation.Driver;
 using Vexlab.Simulation.Scenarios;
@@ -14,7 +15,7 @@ namespace Vexlab.Simulation.Tests.Laws;
 /// </summary>
 public sealed class SchedulerLawTests
 {
-    private static readonly string[] Protocols = ["sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve"];
+    private static readonly string[] Protocols = [.. ProtocolCatalog.Names];
 
     public static TheoryData<string> Policies => new() { "eevdf", "cfs" };
 

@@ -1,4 +1,5 @@
 using CsCheck;
+using Vexlab.Model.Protocols;
 using Xunit.Abstractions;
 
 namespace Vexlab.Simulation.Tests.Laws;
@@ -9,7 +10,7 @@ namespace Vexlab.Simulation.Tests.Laws;
 /// </summary>
 public sealed class TaskTimeLawTests(ITestOutputHelper output)
 {
-    private static readonly string[] Protocols = ["sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve"];
+    private static readonly string[] Protocols = [.. ProtocolCatalog.Names];
 
     /// <summary>
     /// Time conservation per task: a task that never blocks is, at every instant, running (cpu_ns) or runnable and

@@ -21,7 +21,7 @@ namespace Vexlab.Simulation.Tests.Laws;
 /// </summary>
 public sealed class TimeScaleLawTests(ITestOutputHelper output)
 {
-    public static TheoryData<string> Protocols => new() { "sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve" };
+    public static TheoryData<string> Protocols => EveryProtocol.Names;
 
     private static string Scenario(long k, bool pressure) => $"""
         name: scaled

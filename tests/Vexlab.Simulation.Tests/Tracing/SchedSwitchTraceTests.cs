@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Vexlab.Model.Machine;
+using Vexlab.Model.Protocols;
 using Vexlab.Scenarios.Documents;
 using Vexlab.Simulation.Driver;
 using Vexlab.Simulation.Tests.Driver;
@@ -16,7 +17,7 @@ namespace Vexlab.Simulation.Tests.Tracing;
 /// </summary>
 public sealed partial class SchedSwitchTraceTests
 {
-    private static readonly string[] Protocols = ["sync", "kvm-halt", "kvm-pf", "kvm-pf-int", "ve"];
+    private static readonly string[] Protocols = [.. ProtocolCatalog.Names];
 
     public static TheoryData<string, int, int> Runs()
     {
