@@ -211,7 +211,7 @@ public static class ModelCheck
 
     /// <summary>A one-line command that reproduces a violation of <paramref name="property"/>.</summary>
     public static string ReplayCommand(CheckRequest request, string property, IEnumerable<string>? flags = null) =>
-        CommandLine(request, [.. flags ?? [], "--property", property]);
+        CommandLine(request, [.. flags ?? [], "--property", Scenarios.ShellWord.Of(property)]);
 
     /// <summary>
     /// A one-line command that reproduces the whole check: the request's properties (none named: all) after
@@ -223,8 +223,9 @@ public static class ModelCheck
         var parts = new List<string>(flags);
         foreach (var property in request.Properties)
         {
+            // An invariant's name may hold what bash reads as syntax ("i;rm$HOME" ran rm$HOME when pasted).
             parts.Add("--property");
-            parts.Add(property);
+            parts.Add(Scenarios.ShellWord.Of(property));
         }
 
         return CommandLine(request, parts);
@@ -239,7 +240,7 @@ public static class ModelCheck
         foreach (var (key, value) in request.Overrides)
         {
             parts.Add("--set");
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{key}={value}"));
+            parts.Add(Scenarios.ShellWord.Of(string.Create(CultureInfo.InvariantCulture, $"{key}={value}")));
         }
 
         if (request.Symmetry)

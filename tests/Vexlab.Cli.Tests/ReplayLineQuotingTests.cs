@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 
 namespace Vexlab.Cli.Tests;
 
@@ -41,6 +42,25 @@ public sealed class ReplayLineQuotingTests : IDisposable
         const string prefix = "vexlab: one-sleeper: replay: vexlab ";
         var replay = Assert.Single(result.Stderr.Split('\n'), l => l.StartsWith(prefix, StringComparison.Ordinal));
         Assert.Equal(["check", path, "--protocol", "kvm-pf-int", "--property", "one-sleeper"], Words(replay[prefix.Length..]));
+    }
+
+    // An invariant's name went into the replay lines unquoted: pasted, "i;rm$HOME" ended the command at the ';' and ran
+    // rm$HOME (tried as a new user would). The stderr line, the JSON's whole-check replay and the violation's all quote it.
+    [Fact]
+    public void An_invariant_name_round_trips_through_bash()
+    {
+        const string Name = "i;rm$HOME'x";
+        var path = Path.Combine(_dir, "m.yaml");
+        File.WriteAllText(path, "vcpus: 1\npages: 2\nhost_absent: [0]\ntasks:\n  - {name: a, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: \"" + Name + "\", expr: \"sleeping == 0\"}\n");
+        var result = CliRunner.Run("check", path, "--protocol", "ve", "--property", Name, "--json");
+        Assert.Equal(1, result.ExitCode);
+        var doc = JsonNode.Parse(result.Stdout)!;
+        string[] expected = ["check", path, "--protocol", "ve", "--property", Name];
+        Assert.Equal(expected, Words(((string)doc["replay"]!)["vexlab ".Length..]));
+        Assert.Equal(expected, Words(((string)doc["violations"]![0]!["replay"]!)["vexlab ".Length..]));
+        var prefix = "vexlab: " + Name + ": replay: vexlab ";
+        var line = Assert.Single(result.Stderr.Split('\n'), l => l.StartsWith(prefix, StringComparison.Ordinal));
+        Assert.Equal(expected, Words(line[prefix.Length..]));
     }
 
     /// <summary>The words bash makes of <paramref name="line"/>, NUL-separated by printf.</summary>

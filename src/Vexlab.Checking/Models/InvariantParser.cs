@@ -2,6 +2,7 @@ using System.Globalization;
 using Vexlab.Model.Configuration;
 using Vexlab.Model.Machine;
 using Vexlab.Scenarios.Documents;
+using Vexlab.Scenarios.Files;
 
 namespace Vexlab.Checking.Models;
 
@@ -18,32 +19,39 @@ public sealed record InvariantNot(InvariantCondition Operand) : InvariantConditi
     public override bool Holds(Machine m) => !Operand.Holds(m);
 }
 
-/// <summary>How two conditions combine.</summary>
-public enum InvariantConnective
+/// <summary>
+/// <c>A and B and ...</c> (<paramref name="Any"/> false) or <c>A or B or ...</c> (true): one node for the whole chain,
+/// tested in a loop, so that a long chain is no deeper a tree than a short one.
+/// </summary>
+public sealed record InvariantChain(bool Any, InvariantCondition[] Operands) : InvariantCondition
 {
-    And,
-    Or,
+    public override bool Holds(Machine m)
+    {
+        foreach (var operand in Operands)
+        {
+            if (operand.Holds(m) == Any)
+            {
+                return Any;
+            }
+        }
 
-    /// <summary><c>A =&gt; B</c>: B holds wherever A does.</summary>
-    Implies,
+        return !Any;
+    }
 }
 
-/// <summary><c>A and B</c>, <c>A or B</c>, <c>A =&gt; B</c>.</summary>
-public sealed record InvariantBinary(InvariantConnective Connective, InvariantCondition Left, InvariantCondition Right) : InvariantCondition
+/// <summary><c>A =&gt; B</c>: B holds wherever A does.</summary>
+public sealed record InvariantImplication(InvariantCondition Premise, InvariantCondition Conclusion) : InvariantCondition
 {
-    public override bool Holds(Machine m) => Connective switch
-    {
-        InvariantConnective.And => Left.Holds(m) && Right.Holds(m),
-        InvariantConnective.Or => Left.Holds(m) || Right.Holds(m),
-        _ => !Left.Holds(m) || Right.Holds(m),
-    };
+    public override bool Holds(Machine m) => !Premise.Holds(m) || Conclusion.Holds(m);
 }
 
 /// <summary>
 /// Parses an invariant expression. Grammar (lowest precedence first): <c>A =&gt; B</c> (right
 /// associative), <c>or</c>, <c>and</c>, <c>not</c>, then <c>( ... )</c> or <c>FIELD OP INTEGER</c>
 /// with OP one of <c>== != &lt; &lt;= &gt; &gt;=</c>. Errors name the file, line and the column of
-/// the offending token.
+/// the offending token. The parser and <see cref="InvariantCondition.Holds"/> recurse once per <c>not</c>,
+/// <c>(</c> and <c>=&gt;</c>, so those nest at most <see cref="InputLimits.MaxDepth"/> deep, as YAML does: an
+/// expression of 20,000 <c>not</c>s overflowed the stack, where a bound gives one line and exit 2.
 /// </summary>
 public sealed class InvariantParser
 {
@@ -53,7 +61,9 @@ public sealed class InvariantParser
     private readonly string _text;
     private readonly int _vcpus;
     private readonly List<(string Text, int At)> _tokens;
+    private readonly int _maxDepth = InputLimits.MaxDepth;
     private int _next;
+    private int _depth;
 
     private InvariantParser(ScalarNode node, int vcpus)
     {
@@ -97,7 +107,10 @@ public sealed class InvariantParser
         var left = Disjunction();
         if (Accept("=>"))
         {
-            return new InvariantBinary(InvariantConnective.Implies, left, Implication());
+            Deeper(_tokens[_next - 1].At);
+            var right = Implication();
+            _depth--;
+            return new InvariantImplication(left, right);
         }
 
         return left;
@@ -105,37 +118,54 @@ public sealed class InvariantParser
 
     private InvariantCondition Disjunction()
     {
-        var left = Conjunction();
-        while (Accept("or"))
+        var first = Conjunction();
+        if (_next >= _tokens.Count || _tokens[_next].Text != "or")
         {
-            left = new InvariantBinary(InvariantConnective.Or, left, Conjunction());
+            return first;
         }
 
-        return left;
+        var operands = new List<InvariantCondition> { first };
+        while (Accept("or"))
+        {
+            operands.Add(Conjunction());
+        }
+
+        return new InvariantChain(Any: true, [.. operands]);
     }
 
     private InvariantCondition Conjunction()
     {
-        var left = Unary();
-        while (Accept("and"))
+        var first = Unary();
+        if (_next >= _tokens.Count || _tokens[_next].Text != "and")
         {
-            left = new InvariantBinary(InvariantConnective.And, left, Unary());
+            return first;
         }
 
-        return left;
+        var operands = new List<InvariantCondition> { first };
+        while (Accept("and"))
+        {
+            operands.Add(Unary());
+        }
+
+        return new InvariantChain(Any: false, [.. operands]);
     }
 
     private InvariantCondition Unary()
     {
         if (Accept("not"))
         {
-            return new InvariantNot(Unary());
+            Deeper(_tokens[_next - 1].At);
+            var operand = Unary();
+            _depth--;
+            return new InvariantNot(operand);
         }
 
         var (text, at) = Take("a field, 'not' or '('");
         if (text == "(")
         {
+            Deeper(at);
             var inner = Implication();
+            _depth--;
             var (close, closeAt) = Take("')'");
             if (close != ")")
             {
@@ -180,6 +210,15 @@ public sealed class InvariantParser
         }
 
         return new InvariantComparison(field.Field, field.Vcpu, op, value);
+    }
+
+    /// <summary>One level deeper at the token at <paramref name="at"/>: a <c>not</c>, a <c>(</c> or a <c>=&gt;</c>.</summary>
+    private void Deeper(int at)
+    {
+        if (++_depth > _maxDepth)
+        {
+            throw Error(at, string.Create(CultureInfo.InvariantCulture, $"nested deeper than {_maxDepth} levels (not, parentheses and => count); set {InputLimits.MaxDepthVariable} to raise the limit"));
+        }
     }
 
     /// <summary>Whether <paramref name="token"/> could be a field's name: fields begin with a letter (vcpu0.if, sleeping).</summary>

@@ -614,10 +614,15 @@ public sealed class ModelFile
     private static DocumentNode Required(MappingNode node, string key) =>
         node.TryGetValue(key, out var value) ? value : throw node.Error($"missing key '{key}'");
 
-    /// <summary>A model's, task's or invariant's name: one word, as the output, traces and --property name it.</summary>
+    /// <summary>
+    /// A model's, task's or invariant's name: one word, as the output, traces and --property name it. A control character
+    /// is refused with the spaces: the report prints names as they are, and an ESC in one (a task named
+    /// <c>"b\u001b]0;x\u0007"</c>) reached the terminal as a sequence it obeys, a changed window title.
+    /// </summary>
     private static string Name(ScalarNode node) =>
         node.Value.Length == 0 ? throw node.Error("expected a name, got an empty value")
         : node.Value.Any(char.IsWhiteSpace) ? throw node.Error(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"expected a name without spaces, got {Vexlab.Scenarios.ErrorText.Quote(node.Value)}"))
+        : node.Value.Any(char.IsControl) ? throw node.Error(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"expected a name without control characters, got {Vexlab.Scenarios.ErrorText.Quote(node.Value)}"))
         : node.Value;
 
     private static ScalarNode Scalar(DocumentNode node) =>

@@ -163,12 +163,49 @@ public sealed class ModelFileTests
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0; sysret\"}\n", "m.yaml:4:36", "'sysret': the task is in user mode, with no 'syscall' to return from")]
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: k, mode: kernel, program: \"syscall\"}\n", "m.yaml:4:38", "'syscall': the task is already in the kernel")]
     [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: k, mode: kernel, program: \"ktouch 0; sysret\"}\n", "m.yaml:4:38", "'sysret': a kernel thread has no user mode to return to")]
+    // A control character in a name reached the terminal as it is: an ESC in a task's name set the window title.
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: \"b\\u001b]0;x\\u0007\", mode: user, program: \"touch 0\"}\n", "m.yaml:4:12", "tasks[0].name: expected a name without control characters, got \"b\\u001b]0;x\\u0007\"")]
+    [InlineData("vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: \"inv\\u001b[2J\", expr: \"sleeping < 1\"}\n", "m.yaml:6:12", "expected a name without control characters")]
+    [InlineData("name: \"a\\u0007\"\nvcpus: 1\npages: 1\ntasks: []\n", "m.yaml:1:7", "expected a name without control characters")]
     public void Parse_BadFile_NamesThePlace(string yaml, string where, string problem)
     {
         var e = Assert.Throws<InputException>(() => ModelFile.Parse(yaml, "m.yaml"));
         Assert.StartsWith(where + ":", e.Message, StringComparison.Ordinal);
         Assert.Contains(problem, e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', e.Message);
+    }
+
+    /// <summary>
+    /// An expression nests at most VEXLAB_MAX_INPUT_DEPTH (64) levels of not, parentheses and =>, as YAML does: 20,000
+    /// nots in an 80 KB file overflowed the parser's stack (exit 134, no message). A chain of and or or is one level
+    /// however long, so 100,000 comparisons joined by and parse and hold.
+    /// </summary>
+    [Theory]
+    [InlineData("not ", "", 20_000, 278)]
+    [InlineData("(", ")", 50_000, 86)]
+    [InlineData("sleeping < 1 => ", "", 20_000, 1_059)]
+    public void Parse_ExpressionNestedTooDeep_IsOneLine(string open, string close, int levels, int column)
+    {
+        var expr = string.Concat(Enumerable.Repeat(open, levels)) + "sleeping < 1" + string.Concat(Enumerable.Repeat(close, levels));
+        var yaml = "vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"" + expr + "\"}\n";
+        var e = Assert.Throws<InputException>(() => ModelFile.Parse(yaml, "m.yaml"));
+        Assert.Equal(FormattableString.Invariant($"m.yaml:6:{column}: invariants[0].expr: nested deeper than 64 levels (not, parentheses and => count); set VEXLAB_MAX_INPUT_DEPTH to raise the limit"), e.Message);
+
+        var within = string.Concat(Enumerable.Repeat(open, 64)) + "sleeping < 1" + string.Concat(Enumerable.Repeat(close, 64));
+        ModelFile.Parse(yaml.Replace(expr, within, StringComparison.Ordinal), "m.yaml");
+    }
+
+    [Theory]
+    [InlineData(" and ", true)]
+    [InlineData(" or ", true)]
+    [InlineData(" and exited > 5 and ", false)]
+    public void Parse_LongChain_IsNoDeeperThanAShortOne(string joint, bool holds)
+    {
+        var expr = string.Join(joint, Enumerable.Repeat("sleeping < 1", 100_000));
+        var yaml = "vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\ninvariants:\n  - {name: x, expr: \"" + expr + "\"}\n";
+        var model = ModelFile.Parse(yaml, "m.yaml");
+        var machine = new Machine(model.Model.Build("ve"));
+        Assert.Equal(holds, model.Invariants[0].Condition.Holds(machine));
     }
 
     /// <summary>A model file with a user task per entry of <paramref name="vcpuOfTask"/>, pinned to that vCPU.</summary>
