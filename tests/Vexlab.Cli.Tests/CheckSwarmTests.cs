@@ -87,6 +87,17 @@ public sealed class CheckSwarmTests
             Assert.Equal("violation", partialDoc["verdict"]!.GetValue<string>());
             Assert.True(partialDoc["complete"]!.GetValue<bool>());
             Assert.Equal(1, partialRun.ExitCode);
+
+            // Its replay line is the merge of the same files, which gives the same document; the whole swarm's line
+            // reran the members missing here too, and reported another member's counterexample.
+            var partialReplay = (string)partialDoc["replay"]!;
+            Assert.StartsWith("vexlab check --swarm-merge ", partialReplay, StringComparison.Ordinal);
+            Assert.Contains("--allow-partial", partialReplay, StringComparison.Ordinal);
+            var merge = JsonNode.Parse(CliRunner.Run([.. partialReplay.Split(' ')[1..], "--json"]).Stdout)!.AsObject();
+            var given = partialDoc.DeepClone().AsObject();
+            given.Remove("timing");
+            merge.Remove("timing");
+            Assert.True(JsonNode.DeepEquals(given, merge), merge.ToJsonString());
             Assert.True(doc["complete"]!.GetValue<bool>());
             var foreign = Path.Combine(temp.FullName, "other.json");
             CliRunner.Run("check", "--builtin", "truncate", "--protocol", "kvm-pf", "--swarm", "--members", "8", "--seed", "4", "--shard", "2/4", "--json", foreign);
@@ -190,7 +201,10 @@ public sealed class CheckSwarmTests
             var doc = JsonNode.Parse(merged.Stdout)!;
             Assert.False(doc["complete"]!.GetValue<bool>());
             Assert.Equal("time-limit", (string?)doc["stop_reason"]);
-            Assert.Contains($"vexlab: swarm merge: {shards[0]} was stopped (time-limit)", merged.Stderr, StringComparison.Ordinal);
+            // Both shards were stopped, and both are named: the message once named the first alone.
+            Assert.Contains($"vexlab: swarm merge: 2 shards were stopped: {shards[0]} (time-limit), {shards[1]} (time-limit); the result covers their members' work so far", merged.Stderr, StringComparison.Ordinal);
+            var reversed = CliRunner.Run("check", "--swarm-merge", shards[1], shards[0]);
+            Assert.Contains($"vexlab: swarm merge: 2 shards were stopped: {shards[1]} (time-limit), {shards[0]} (time-limit)", reversed.Stderr, StringComparison.Ordinal);
         }
         finally
         {

@@ -73,7 +73,7 @@ public sealed class ReplayRobustnessTests : IDisposable
     {
         var result = Replay("{\"replay\":" + new string('[', 100_000));
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("not JSON", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("nested deeper than 64 levels; set VEXLAB_MAX_INPUT_DEPTH to raise the limit", result.Stderr, StringComparison.Ordinal);
     }
 
     [Theory]

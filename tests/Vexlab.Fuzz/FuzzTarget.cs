@@ -20,6 +20,8 @@ public sealed record FuzzTarget(string Name, bool IsFile, Func<string, string, s
         new("model", true, (input, scratch) => ["check", input, "--protocol", "kvm-pf-int", "--max-states", "2000", "--time-limit", "5s", "--workers", "1"]),
         new("sweep", true, (input, scratch) => ["sweep", "run", input, "--db", Path.Combine(scratch, "s.duckdb"), "--jobs", "1", "--max-points", "20", "--shard", "1/100000", "--set", "duration=100us"]),
         new("trace", true, (input, scratch) => ["replay", input]),
+        new("swarm-shard", true, (input, scratch) => ["check", "--swarm-merge", input, "--allow-partial"]),
+        new("result", true, (input, scratch) => ["plot", input, "--kind", "stacked", "--out", Path.Combine(scratch, "p.png")]),
         new("set", false, (value, scratch) => ["run", "--builtin", "postcopy", "--protocol", "ve", "--duration", "100us", "--set", value]),
         new("duration", false, (value, scratch) => ["run", "--builtin", "postcopy", "--protocol", "ve", "--duration", value, "--time-limit", "5s"]),
         new("time-limit", false, (value, scratch) => ["check", "--builtin", "wake-race", "--protocol", "kvm-pf-int", "--max-states", "500", "--time-limit", value]),

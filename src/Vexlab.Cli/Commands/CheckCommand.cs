@@ -74,7 +74,7 @@ public static class CheckCommand
                     throw new InputException($"--swarm-merge takes only the shards' JSON files (and --allow-partial, --json, --wide); got {(other is null ? "FILE " + Scenarios.ErrorText.Quote(parse.GetValue(file)!) : other.Name)}");
                 }
 
-                return CheckSwarm.Merge(context, target, shardFiles, parse.GetValue(allowPartial));
+                return CheckSwarm.Merge(context, target, shardFiles, parse.GetValue(allowPartial), GivenCommandLine.Replay(parse, json, wide));
             }
 
             if (parse.GetValue(allowPartial))
@@ -120,14 +120,7 @@ public static class CheckCommand
 
             if (parse.GetValue(maxStates) is { } ms)
             {
-                // The engine numbers states with 31-bit ids: a larger bound was capped in silence, while the replay
-                // line and the JSON echoed the number given.
-                var most = new CheckerOptions().MaxStates;
-                if (ms > most)
-                {
-                    throw InputException.At(null, 0, 0, "--max-states", string.Create(CultureInfo.InvariantCulture, $"at most {most} (2^31 - 2, the most states a check numbers), got {ms}"));
-                }
-
+                RefuseMaxStatesAboveMost(ms);
                 options.MaxStates = ms;
             }
 
@@ -999,6 +992,20 @@ public static class CheckCommand
         var key = text[..eq].Trim();
         RequireModelKey(key, "--set");
         return new(key, text[(eq + 1)..].Trim());
+    }
+
+    /// <summary>
+    /// Refuses a <c>--max-states</c> above what the engine numbers, for check and bench --checker alike: the engine numbers
+    /// states with 31-bit ids, so a larger bound was capped in silence while the replay line and the JSON echoed the
+    /// number given.
+    /// </summary>
+    internal static void RefuseMaxStatesAboveMost(long maxStates)
+    {
+        var most = new CheckerOptions().MaxStates;
+        if (maxStates > most)
+        {
+            throw InputException.At(null, 0, 0, "--max-states", string.Create(CultureInfo.InvariantCulture, $"at most {most} (2^31 - 2, the most states a check numbers), got {maxStates}"));
+        }
     }
 
     /// <summary>

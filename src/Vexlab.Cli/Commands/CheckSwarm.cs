@@ -159,14 +159,14 @@ internal static partial class CheckSwarm
     /// shard's <c>stop_reason</c>, exit 3 (1 with a violation); a member that explored every reachable state still
     /// makes it a pass, exit 0, with that <c>stop_reason</c>.
     /// </summary>
-    public static int Merge(CliContext context, JsonTarget target, IReadOnlyList<string> files, bool allowPartial = false)
+    public static int Merge(CliContext context, JsonTarget target, IReadOnlyList<string> files, bool allowPartial = false, string? mergeReplay = null)
     {
         JsonObject? reference = null;
         var parts = new List<SwarmResult>();
         var nodes = new Dictionary<(int Member, string Property), JsonObject>();
         var shards = new JsonArray();
         var memberFiles = new Dictionary<int, string>();
-        (string File, string Reason)? stopped = null;
+        var stopped = new List<(string File, string Reason)>();
         ulong seed = 0;
         foreach (var file in files)
         {
@@ -199,10 +199,11 @@ internal static partial class CheckSwarm
 
             shards.Add((JsonNode?)swarm["shard"]?.GetValue<string>() ?? "member " + swarm["only_member"]);
             var part = Read(file, doc, nodes);
-            if (part.Cancelled && stopped is null)
+            if (part.Cancelled)
             {
-                stopped = (file, doc["stop_reason"]!.GetValue<string>());
+                stopped.Add((file, doc["stop_reason"]!.GetValue<string>()));
             }
+
             foreach (var member in part.Members)
             {
                 // A member counted twice would count its states twice and hide a missing shard.
@@ -250,8 +251,15 @@ internal static partial class CheckSwarm
             }
         }
 
-        // The merge of every shard is the whole swarm's result: its replay is a shard's without the shard.
-        if (reference!["replay"] is JsonValue shardReplay)
+        // The merge of every shard is the whole swarm's result: its replay is a shard's without the shard. A partial
+        // merge's is not (the whole swarm reruns the members missing here, and may find another counterexample first):
+        // its line is the merge itself, of the same files.
+        var partial = missingCount > 0;
+        if (partial && mergeReplay is not null)
+        {
+            outDoc["replay"] = mergeReplay;
+        }
+        else if (reference!["replay"] is JsonValue shardReplay)
         {
             outDoc["replay"] = WholeSwarm().Replace(shardReplay.GetValue<string>(), string.Empty);
         }
@@ -268,16 +276,21 @@ internal static partial class CheckSwarm
             ["members_missing_count"] = missingCount,
         };
         var violations = new JsonArray([.. merged.Violations.Select(v => (JsonNode)nodes[(v.Member, v.Property)].DeepClone())]);
-        var partial = missingCount > 0;
-        Fill(outDoc, merged, violations, stopped?.Reason);
+        Fill(outDoc, merged, violations, stopped.Count == 0 ? null : stopped[0].Reason);
         if (partial)
         {
             context.Error.WriteLine($"vexlab: swarm merge: partial: {missingText} (--allow-partial)");
         }
 
-        if (stopped is var (stoppedFile, reason))
+        // Every stopped shard, not the first alone: each is one to rerun.
+        if (stopped.Count == 1)
         {
-            context.Error.WriteLine($"vexlab: swarm merge: {stoppedFile} was stopped ({reason}); the result covers its members' work so far");
+            context.Error.WriteLine($"vexlab: swarm merge: {stopped[0].File} was stopped ({stopped[0].Reason}); the result covers its members' work so far");
+        }
+        else if (stopped.Count > 1)
+        {
+            var list = string.Join(", ", stopped.Select(s => $"{s.File} ({s.Reason})"));
+            context.Error.WriteLine($"vexlab: swarm merge: {stopped.Count} shards were stopped: {list}; the result covers their members' work so far");
         }
 
         // The whole swarm's seed and replay line, as a swarm run gives its own before its report.
@@ -498,18 +511,8 @@ internal static partial class CheckSwarm
             throw InputException.At(file, 0, 0, null, Directory.Exists(file) ? "is a folder, not a swarm shard's JSON" : "no such file");
         }
 
-        try
-        {
-            return JsonNode.Parse(File.ReadAllText(file)) as JsonObject ?? throw new InputException($"{file}: expected a JSON object");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InputException($"{file}: cannot read ({e.Message})");
-        }
-        catch (JsonException e)
-        {
-            throw InputException.NotJson(file, e);
-        }
+        // Read as every input is, under the size and depth bounds: /dev/zero was read until memory ran out (exit 134).
+        return Scenarios.Files.InputJson.Read(file, "swarm shard's JSON") as JsonObject ?? throw new InputException($"{file}: expected a JSON object");
     }
 
     /// <summary>JSON as a person reads it in a message: a version's '+' as itself, not \u002B.</summary>

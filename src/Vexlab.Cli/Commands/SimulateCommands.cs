@@ -577,6 +577,8 @@ public static class SimulateCommands
             throw new InputException($"--max-states must be at least 1, got {maxStates}");
         }
 
+        CheckCommand.RefuseMaxStatesAboveMost(maxStates);
+
         if (repeats is < 1 or > 100)
         {
             throw new InputException($"--repeat: {repeats.ToString(CultureInfo.InvariantCulture)} is not a repeat count (a whole number from 1 to 100)");

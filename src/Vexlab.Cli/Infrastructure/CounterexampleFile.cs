@@ -71,7 +71,7 @@ public sealed record CounterexampleFile(
         }
         catch (JsonException e)
         {
-            throw InputException.NotJson(file, e);
+            throw InputJson.NotJson(file, e);
         }
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Vexlab.Model.Configuration;
 using Vexlab.Results.Store;
+using Vexlab.Scenarios.Files;
 
 namespace Vexlab.Results.Documents;
 
@@ -97,15 +98,8 @@ public static class RunSummaries
 
     public static ResultSet LoadJson(string path)
     {
-        JsonNode? root;
-        try
-        {
-            root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowTrailingCommas = false });
-        }
-        catch (JsonException e)
-        {
-            throw InputException.NotJson(path, e);
-        }
+        // Under the input bounds as every input file: a run's JSON is a few KiB, a 20,000-seed compare's a few MiB.
+        var root = InputJson.Read(path, "run or compare JSON");
 
         if (root is not JsonObject doc)
         {
@@ -121,7 +115,7 @@ public static class RunSummaries
         ArgumentNullException.ThrowIfNull(document);
 
         // Read back from text: numbers then have one representation whatever built the document.
-        var doc = JsonNode.Parse(document.ToJsonString())!.AsObject();
+        var doc = JsonNode.Parse(document.ToJsonString(), documentOptions: new JsonDocumentOptions { MaxDepth = InputLimits.MaxDepth })!.AsObject();
         if (doc["results"] is JsonArray results)
         {
             var entries = new List<RunSummary>();

@@ -1,0 +1,50 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Vexlab.Model.Configuration;
+
+namespace Vexlab.Scenarios.Files;
+
+/// <summary>
+/// Reads an input JSON document (a swarm shard, a run or compare result, a counterexample trace) under the same
+/// <see cref="InputLimits"/> as YAML: at most <see cref="InputLimits.MaxBytes"/> bytes, so that <c>/dev/zero</c> is
+/// refused after 16 MiB rather than read until memory runs out, and at most <see cref="InputLimits.MaxDepth"/> levels.
+/// </summary>
+public static class InputJson
+{
+    /// <summary>The document in <paramref name="path"/>; <paramref name="what"/> names it in messages ("swarm shard").</summary>
+    public static JsonNode? Read(string path, string what)
+    {
+        var text = InputFile.ReadText(path, what);
+        try
+        {
+            // A key given twice is refused where it is, as the trace reader and YAML refuse it: JsonObject threw on
+            // it later, when first indexed, as an internal error.
+            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = InputLimits.MaxDepth, AllowDuplicateProperties = false });
+        }
+        catch (JsonException e)
+        {
+            throw NotJson(ErrorText.Path(path), e);
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="error"/> as one line at its place: a document nested too deep is refused as YAML's is, naming
+    /// the variable that raises the bound, rather than in the reader's words ("The maximum configured depth of 64 has
+    /// been exceeded").
+    /// </summary>
+    public static InputException NotJson(string file, JsonException error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        var e = InputException.NotJson(file, error);
+        if (!error.Message.Contains("maximum configured depth", StringComparison.Ordinal))
+        {
+            return e;
+        }
+
+        var line = (int)Math.Clamp((error.LineNumber ?? 0) + 1, 1, int.MaxValue);
+        var column = (int)Math.Clamp((error.BytePositionInLine ?? 0) + 1, 1, int.MaxValue);
+        return InputException.At(file, line, column, null, string.Create(CultureInfo.InvariantCulture,
+            $"nested deeper than {InputLimits.MaxDepth} levels; set {InputLimits.MaxDepthVariable} to raise the limit"));
+    }
+}
