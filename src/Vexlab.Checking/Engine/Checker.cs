@@ -127,8 +127,9 @@ public static class Checker
             table = CompactFingerprintSet.BytesFor(1L << InitialTableLog2, graph);
         }
 
-        // The first pages of the parent and action-index lists come with the first state.
-        long lists = PagedListPageElements * (sizeof(int) + (system.MaxActions <= 256 ? 1 : 2));
+        // The first pages of the parent links' samples (a parent and a bit position, ParentLinks) and of the
+        // action-index list come with the first state.
+        long lists = PagedListPageElements * (sizeof(int) + sizeof(long) + (system.MaxActions <= 256 ? 1 : 2));
         return table + lists + system.StateSize;
     }
 }

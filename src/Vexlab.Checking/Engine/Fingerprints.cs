@@ -990,7 +990,10 @@ internal sealed class PagedList<T>
 
     public long Count => _count;
 
-    public long AllocatedBytes => ((_count + PageMask) >> Shift) * PageSize * (long)Unsafe.SizeOf<T>();
+    public long AllocatedBytes => AllocatedBytesFor(_count);
+
+    /// <summary>What <see cref="AllocatedBytes"/> is once the list holds <paramref name="count"/> elements: whole pages.</summary>
+    public long AllocatedBytesFor(long count) => ((count + PageMask) >> Shift) * PageSize * (long)Unsafe.SizeOf<T>();
 
     public long UsedBytes => _count * Unsafe.SizeOf<T>();
 

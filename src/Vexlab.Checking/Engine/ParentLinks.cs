@@ -26,6 +26,17 @@ internal sealed class ParentLinks
 
     public long AllocatedBytes => _bits.AllocatedBytes + _sampleParent.AllocatedBytes + _sampleBit.AllocatedBytes;
 
+    /// <summary>
+    /// At most what <see cref="AllocatedBytes"/> is after <paramref name="added"/> more states whose parents are at most
+    /// <paramref name="lastParent"/>: each takes its step's zero bits and a one, every 64th a sample.
+    /// </summary>
+    public long AllocatedBytesAfter(long added, long lastParent)
+    {
+        long bits = _bitCount + added + Math.Max(0, lastParent - _last);
+        long samples = (_count + added + SampleMask) >> SampleShift;
+        return _bits.AllocatedBytesFor((bits + 63) >> 6) + _sampleParent.AllocatedBytesFor(samples) + _sampleBit.AllocatedBytesFor(samples);
+    }
+
     /// <summary>Appends the parent of the next id; parents never decrease after the initial state's -1.</summary>
     public void Add(int parent)
     {

@@ -55,7 +55,6 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private readonly FrontierCodec _codec;
     private readonly FrontierPool _frontierPool;
     private byte[] _blockScratch = [];
-    private bool _decodesBlocks;
 
     /// <summary>The state the serial path expands, decoded.</summary>
     private readonly byte[] _decoded;
@@ -254,12 +253,6 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
                 _depth++;
             }
 
-            if (_graph is not null && MemoryBytes > _options.MaxMemoryBytes)
-            {
-                _graph = null;
-                _notes.Add("liveness incomplete: the state graph does not fit in MaxMemoryBytes");
-            }
-
             if (_current.Count == 0)
             {
                 stop = StopReason.Exhausted;
@@ -335,9 +328,11 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
 
     /// <summary>
     /// Whether the next block of <paramref name="blockStates"/> states may be expanded: the limits, and the worst
-    /// case of the block (every action a new state) against the memory and spill bounds.
+    /// case of the block (every action a new state) against the memory and spill bounds, with the liveness graph
+    /// (<paramref name="graph"/>) or without it, on the path <see cref="BlockPlan"/> gives. Lists grow by whole pages,
+    /// so their worst case is counted in pages: at small bounds a page is a good part of the bound.
     /// </summary>
-    private StopReason? CheckBlockLimits(long blockStates)
+    private StopReason? CheckBlockLimits(long blockStates, bool graph)
     {
         if (_stateCount >= _maxStates)
         {
@@ -355,7 +350,12 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         }
 
         long worstNew = blockStates * Math.Max(1, _maxActions);
-        long memory = MemoryBytes + (worstNew * (sizeof(int) + (_actions8 is not null ? 1 : 2)));
+        long lastSource = _current.FirstId + _position + blockStates - 1;
+        long memory = MemoryBytes - (graph ? 0 : _graph?.Bytes ?? 0)
+            + _parents.AllocatedBytesAfter(worstNew, lastSource) - _parents.AllocatedBytes
+            + (_actions8 is not null
+                ? _actions8.AllocatedBytesFor(_actions8.Count + worstNew) - _actions8.AllocatedBytes
+                : _actions16!.AllocatedBytesFor(_actions16.Count + worstNew) - _actions16.AllocatedBytes);
         if (_table.Count + worstNew >= _table.GrowAt)
         {
             // Growing holds the larger table (a compact one, its old arrays beside the new).
@@ -370,13 +370,13 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             memory += Math.Max(0, Math.Min(nextBytes, nextMemoryRoom) + _frontierPool.ChunkBytes - _frontierPool.IdleBytes);
         }
 
-        if (_graph is not null)
+        if (graph && _graph is not null)
         {
-            memory += (blockStates * (sizeof(long) + sizeof(ulong) + 1 + (_livenessCount * sizeof(ulong)))) + (worstNew * sizeof(ulong));
+            memory += _graph.BytesAfter(blockStates, worstNew) - _graph.Bytes;
         }
 
         // The block decoded into full records (the parallel paths), and the spill file's read buffer.
-        if (_decodesBlocks)
+        if (BlockPlan(graph).Parallel)
         {
             memory += Math.Max(0, (blockStates * _recordSize) - _blockScratch.LongLength);
         }
@@ -386,7 +386,7 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
             memory += Frontier.SpillReadBytes;
         }
 
-        if (_workers > 1 && _graph is null)
+        if (_workers > 1 && !graph)
         {
             // The workers' first-seen sets (at most half full, a key and its candidate's index a slot) and their
             // candidates' successor patches.
@@ -411,27 +411,23 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
     private StopReason? ExpandLevel()
     {
         long count = _current.Count;
-        // With a liveness graph the levels' expansion is merged on one thread in order (every edge needs its target's
-        // id), and on two workers that merge costs more than the second worker brings: truncate3 under kvm-pf-int
-        // (1,392,105 states) took 2.91 s with one worker and 3.71 s with two. So a graph search expands in parallel
-        // only from ParallelGraphMinWorkers on; its fair-cycle search still uses every worker.
-        bool parallel = _graph is null
-            ? _workers > 1 || _options.SharedPathWithOneWorker
-            : _workers >= ParallelGraphMinWorkers;
-        _decodesBlocks = parallel;
-        int blockStates = !parallel ? _directBlockStates
-            : _graph is null ? _sharedBlockStates * _workers
-            : _workerBlockStates * _workers;
+        (bool parallel, int blockStates) = BlockPlan(_graph is not null);
         while (_position < count)
         {
             int n = (int)Math.Min(blockStates, count - _position);
-            StopReason? stop = CheckBlockLimits(n);
-
-            // Near the memory or spill bound, smaller blocks get closer to it.
-            while (stop is StopReason.MaxMemory or StopReason.MaxSpill && n > 1 && !_memoryExceeded)
+            StopReason? stop = FitBlock(ref n, _graph is not null);
+            if (stop is StopReason.MaxMemory && _graph is not null && !_memoryExceeded)
             {
-                n /= 2;
-                stop = CheckBlockLimits(n);
+                // Not one more state fits beside the graph. Without it the safety search may go on, as it would
+                // under a smaller bound whose graph went sooner: a larger bound never explores less.
+                int without = (int)Math.Min(BlockPlan(graph: false).BlockStates, count - _position);
+                StopReason? safety = FitBlock(ref without, graph: false);
+                if (safety is null)
+                {
+                    DropGraph();
+                    (parallel, blockStates) = BlockPlan(graph: false);
+                    (n, stop) = (without, safety);
+                }
             }
 
             if (stop is not null)
@@ -473,6 +469,53 @@ internal sealed partial class SearchEngine<TKey, TScheme> : IDisposable
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Whether the levels are expanded on several threads, and the states a block holds, with the liveness graph
+    /// (<paramref name="graph"/>) or without it.
+    /// </summary>
+    private (bool Parallel, int BlockStates) BlockPlan(bool graph)
+    {
+        // With a liveness graph the levels' expansion is merged on one thread in order (every edge needs its target's
+        // id), and on two workers that merge costs more than the second worker brings: truncate3 under kvm-pf-int
+        // (1,392,105 states) took 2.91 s with one worker and 3.71 s with two. So a graph search expands in parallel
+        // only from ParallelGraphMinWorkers on; its fair-cycle search still uses every worker.
+        bool parallel = graph ? _workers >= ParallelGraphMinWorkers : _workers > 1 || _options.SharedPathWithOneWorker;
+        int blockStates = !parallel ? _directBlockStates
+            : graph ? _workerBlockStates * _workers
+            : _sharedBlockStates * _workers;
+        return (parallel, blockStates);
+    }
+
+    /// <summary>Halves <paramref name="n"/> until the block fits the bounds or is one state; returns why it does not fit.</summary>
+    private StopReason? FitBlock(ref int n, bool graph)
+    {
+        StopReason? stop = CheckBlockLimits(n, graph);
+
+        // Near the memory or spill bound, smaller blocks get closer to it.
+        while (stop is StopReason.MaxMemory or StopReason.MaxSpill && n > 1 && !_memoryExceeded)
+        {
+            n /= 2;
+            stop = CheckBlockLimits(n, graph);
+        }
+
+        return stop;
+    }
+
+    /// <summary>Drops the liveness graph: liveness is then left undecided, and the other properties' search goes on.</summary>
+    private void DropGraph()
+    {
+        long bytes = _graph!.Bytes;
+        _graph = null;
+        _notes.Add("liveness incomplete: the state graph does not fit in MaxMemoryBytes");
+
+        // Hand the graph's pages back now rather than at some later full collection, so that resident memory
+        // follows MaxMemoryBytes, as after a compact table's growth.
+        if (bytes >= 64 << 20)
+        {
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
+        }
     }
 
     /// <summary>

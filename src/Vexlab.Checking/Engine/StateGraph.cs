@@ -35,6 +35,11 @@ internal sealed class StateGraph
     public long Bytes => EdgeStart.AllocatedBytes + Edges.AllocatedBytes + Enabled.AllocatedBytes
         + Obligations.AllocatedBytes + Flags.AllocatedBytes;
 
+    /// <summary>What <see cref="Bytes"/> is after <paramref name="states"/> more states with <paramref name="edges"/> edges in all.</summary>
+    public long BytesAfter(long states, long edges) => EdgeStart.AllocatedBytesFor(EdgeStart.Count + states)
+        + Edges.AllocatedBytesFor(Edges.Count + edges) + Enabled.AllocatedBytesFor(Enabled.Count + states)
+        + Obligations.AllocatedBytesFor(Obligations.Count + (states * _properties)) + Flags.AllocatedBytesFor(Flags.Count + states);
+
     public static ulong PackEdge(int target, int actionIndex, int fairnessClass)
         => (uint)target | ((ulong)(ushort)actionIndex << 32) | ((ulong)(ushort)(fairnessClass + 1) << 48);
 

@@ -174,7 +174,9 @@ public sealed class CheckerTests
     {
         var system = new GridSystem(30, liveness: false);
         var options = Options();
-        options.MaxMemoryBytes = 256 * 1024;
+
+        // The parent links' three lists and the action index take 336 KiB in whole pages once a block adds states.
+        options.MaxMemoryBytes = 512 * 1024;
         options.FrontierMemoryBytes = 1024;
         CheckResult result = Checker.Run(new OneProperty(system, never: true), options);
         Assert.Equal(Verdict.Incomplete, result.Verdict);
