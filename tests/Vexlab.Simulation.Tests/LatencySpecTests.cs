@@ -60,6 +60,27 @@ public sealed class LatencySpecTests
         }
     }
 
+    // A latency near long's range, added to the fetch's time and costs, wrapped to a time in the past: every fault of a
+    // 5 ms run under "fixed 9223372036854775807ns" completed, in about 1 us (tried as a new user would). No fault
+    // completes before its latency has passed.
+    [Theory]
+    [InlineData("fixed 9223372036854775807ns", "sync")]
+    [InlineData("fixed 9223372036854775807ns", "ve")]
+    [InlineData("exponential mean=2000000h", "kvm-pf-int")]
+    public void A_latency_near_longs_range_completes_no_fault_in_a_run(string spec, string protocol)
+    {
+        var yaml = $"duration: 5ms\nguest: {{vcpus: 1, memory: 4MiB}}\nhost: {{backing: b, absent_at_start: 100%}}\nbackings:\n  - {{name: b, latency: \"{spec}\"}}\nregions: [{{name: r, size: 4MiB}}]\ntasks: [{{name: t, loop: \"touch r random\"}}]\n";
+        var entry = Overrides.ParseProtocols(protocol)[0];
+        var run = ScenarioRunner.Prepare(ScenarioDocument.Parse(yaml, "huge.yaml"), "huge.yaml", entry, [], [entry.Protocol]);
+        var result = ScenarioRunner.Run(run);
+        Assert.Equal(0, result.FaultLatency.Count);
+        Assert.True(result.SimulatedNs == 5_000_000, $"{result.SimulatedNs} ns simulated");
+
+        var store = BackingStore.Custom("huge", spec, LatencySpec.Parse(spec));
+        var rng = new SimRandom(1);
+        Assert.Equal(BackingStore.MaxSampleNs, store.Sample(ref rng));
+    }
+
     [Fact]
     public void LognormalMedianAndP99_AreTheDistributions()
     {
@@ -132,6 +153,9 @@ public sealed class LatencySpecTests
     [InlineData("v\n10\n2x0\n", 3, 1, "column 1: expected a latency")]
     [InlineData("10,1\n20,-4\n", 2, 4, "column 2: expected a weight")]
     [InlineData("10,1\n20\n", 2, 3, "expected at least 2 columns")]
+    // Past long's range (here in us): accepted, such a row made every fault take 1 ns (tried as a new user would).
+    [InlineData("v\n100\n99999999999999999999\n", 3, 1, "below 2^63 ns; got \"99999999999999999999\"")]
+    [InlineData("v\n100\n18446744073709552\n", 3, 1, "below 2^63 ns")]
     public void CsvErrors_NameFileLineAndColumn(string text, int line, int column, string expected)
     {
         using var dir = new TempDir();

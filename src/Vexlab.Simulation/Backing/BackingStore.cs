@@ -258,7 +258,13 @@ public sealed class BackingStore
         return Scale(meanNs / MeanNs);
     }
 
-    /// <summary>One fetch latency in ns (at least 1).</summary>
+    /// <summary>
+    /// The longest latency a fetch takes, in ns: about 73 years, past any run, with room left for the driver's sums
+    /// of times and costs.
+    /// </summary>
+    public const long MaxSampleNs = long.MaxValue / 4;
+
+    /// <summary>One fetch latency in ns (at least 1, at most <see cref="MaxSampleNs"/>).</summary>
     public long Sample(ref SimRandom rng)
     {
         var index = 0;
@@ -281,7 +287,16 @@ public sealed class BackingStore
             _ => LogNormal(ref rng, c.Mean, c.Sigma),
         };
 
-        var ns = (long)Math.Round(c.OffsetNs + value, MidpointRounding.ToEven);
+        // A draw near long's range (a latency of 2^63 - 1 ns, given inline or in a CSV) is held to MaxSampleNs: the
+        // driver adds it to the time of the fetch and to other costs, and the sum wrapped to a time in the past, so
+        // that every fault took about 1 us.
+        var rounded = Math.Round(c.OffsetNs + value, MidpointRounding.ToEven);
+        if (!(rounded < MaxSampleNs))
+        {
+            return MaxSampleNs;
+        }
+
+        var ns = (long)rounded;
         return ns < 1 ? 1 : ns;
     }
 

@@ -144,7 +144,7 @@ public static class LatencySpec
                 }
 
                 throw InputException.At(shown, l + 1, start + 1, null,
-                    string.Create(CultureInfo.InvariantCulture, $"column {column}: expected a latency such as 80us, or a number in units of {unitNs} ns; got {ErrorText.Quote(field)}"));
+                    string.Create(CultureInfo.InvariantCulture, $"column {column}: expected a latency such as 80us, or a number in units of {unitNs} ns, below 2^63 ns; got {ErrorText.Quote(field)}"));
             }
 
             var weight = 1.0;
@@ -477,12 +477,17 @@ public static class LatencySpec
     private static string Need(Dictionary<string, string> named, string name, string what) =>
         named.TryGetValue(name, out var v) ? v : throw new FormatException($"{what}: needs {name}=");
 
+    /// <summary>The longest latency a CSV row may give, in ns: long's range, as an inline latency's.</summary>
+    private const double MaxLatencyNs = long.MaxValue;
+
     private static bool TryLatency(string field, long unitNs, out double ns)
     {
         if (double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
         {
+            // Past long's range a latency wrapped when the sample was rounded to whole ns: a CSV of 1e20 made every
+            // fault take 1 ns, where the same latency written inline is refused as out of range.
             ns = number * unitNs;
-            return double.IsFinite(ns) && ns >= 0;
+            return double.IsFinite(ns) && ns >= 0 && ns < MaxLatencyNs;
         }
 
         var r = ScalarParsers.ParseDuration(field);
