@@ -23,7 +23,7 @@ public static class BuiltinSweeps
             """),
         ("tasks-per-vcpu", """
             name: tasks-per-vcpu
-            description: Runnable tasks per vCPU from 1 to 16, every protocol.
+            description: postcopy's app tasks from 1 to 16 on its 4 vCPUs (beside 4 io and 2 kworker tasks), every protocol.
             scenario: postcopy
             protocols: all
             seeds: 5
