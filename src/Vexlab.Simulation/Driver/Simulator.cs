@@ -229,7 +229,7 @@ public sealed partial class Simulator
         {
             NmiExitNs = _c.SimpleExit,
         };
-        _time = new VcpuTime(_vcpus, trace);
+        _time = new VcpuTime(_vcpus, trace, _hltInGuest);
         _tracepoints.Time = _time;
         _traceInHost = new bool[_vcpus];
         _waking = new bool[_vcpus];
