@@ -49,6 +49,8 @@ public sealed partial class Simulator
             };
         }
 
+        // The device's busy time and waits count up to the run's end (a request queued past it, its part before).
+        _memory.Device?.Close(_now);
         return new SimulationResult
         {
             SimulatedNs = _now,

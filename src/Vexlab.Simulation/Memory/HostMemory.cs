@@ -272,8 +272,10 @@ public sealed class HostMemory
             var backingIndex = _m.Page(page).Backing;
             var service = _stores[backingIndex < _stores.Count ? backingIndex : 0].Sample(ref rng);
 
-            // With a device the read queues behind the others in flight; without, each is served at once.
+            // With a device the read queues behind the others in flight; without, each is served at once. The read is
+            // submitted after the frame's allocation, perhaps after the run's end: only now is surely within it.
             var submit = now + latency;
+            _device?.Advance(now);
             latency += _device is null ? service : _device.Submit(submit, service, pages) - submit;
         }
 
