@@ -49,8 +49,9 @@ public sealed partial class Simulator
             };
         }
 
-        // The device's busy time and waits count up to the run's end (a request queued past it, its part before).
-        _memory.Device?.Close(_now);
+        // Direct reclaim's time and the device's busy time and waits count up to the run's end (what is queued or
+        // waited for past it, its part before).
+        _memory.Close(_now);
         return new SimulationResult
         {
             SimulatedNs = _now,
