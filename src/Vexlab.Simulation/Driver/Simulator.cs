@@ -224,7 +224,9 @@ public sealed partial class Simulator
         _memory = new HostMemory(_m, setup.Machine.Pages, setup.HostLimitPages, _c.HostSwapInOverhead, setup.Backings, device, setup.Reclaim, setup.PageBytes, root.Fork("swap-out"));
         _diskRng = root.Fork("guest-disk");
         _pageCache = setup.HasFiles ? new GuestPageCache(_memory, setup.Machine.Pages, setup.PageCachePages) : null;
-        _metrics = new RunMetrics(_m.TaskCount, setup.KeepFaultLatencies, setup.Machine.Protocol.Host.Ready == ReadyDelivery.WakeupRing);
+        // Under sync every fault stalls in the host: no async path, so no fallback to count.
+        var host = setup.Machine.Protocol.Host;
+        _metrics = new RunMetrics(_m.TaskCount, setup.KeepFaultLatencies, host.Ready == ReadyDelivery.WakeupRing, host.AsyncPf || host.Convertible != VeConvertible.None);
         _tracepoints = new KvmTracepoints(_vcpus, _m.TaskCount, new TraceThreads(_vcpus, _m.WorkCapacity, pcpus: _pcpus?.Count ?? 0), trace, setup.Machine.Protocol.Host.Ready == ReadyDelivery.Interrupt)
         {
             NmiExitNs = _c.SimpleExit,

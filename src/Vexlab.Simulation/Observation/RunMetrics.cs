@@ -18,6 +18,7 @@ public sealed class RunMetrics
     private readonly int[] _taskSignals;
     private readonly long[] _signals;
     private readonly bool _wakeupRing;
+    private readonly bool _asyncPath;
     private readonly List<(long Step, byte Property)> _violations = [];
 
     /// <param name="tasks">Guest tasks.</param>
@@ -26,9 +27,14 @@ public sealed class RunMetrics
     /// The host posts completions to the #VE design's wakeup ring: its callback vector is then the design's wakeup.
     /// Under kvm-pf-int the same vector carries page-ready, which is counted as that.
     /// </param>
-    public RunMetrics(int tasks, bool keepFaultLatencies = false, bool wakeupRing = false)
+    /// <param name="asyncPath">
+    /// The protocol has an asynchronous path (KVM's async PF, the #VE design's #VE), so a synchronous stall is that path
+    /// falling back (apf_sync_fallback); under sync every fault stalls and none falls back.
+    /// </param>
+    public RunMetrics(int tasks, bool keepFaultLatencies = false, bool wakeupRing = false, bool asyncPath = true)
     {
         _wakeupRing = wakeupRing;
+        _asyncPath = asyncPath;
         FaultLatency = new LatencyRecorder(keepFaultLatencies);
         _faultStart = new long[tasks];
         Array.Fill(_faultStart, -1);
@@ -115,7 +121,10 @@ public sealed class RunMetrics
                 }
 
                 break;
-            case ModelEventKind.SyncStall:
+            case ModelEventKind.SyncStall when _asyncPath:
+                // The fault the async path could not take (Machine.HostFault: kvm_can_do_async_pf refused, the
+                // per-vCPU queue full in kvm_setup_async_pf, a known failed page; under the #VE design a fault that
+                // raises no #VE or a resolve that cannot continue): handled synchronously.
                 Counters.Signals.Increment(SignalKind.ApfSyncFallback);
                 break;
             case ModelEventKind.ArtificialHalt:
