@@ -491,6 +491,7 @@ internal static partial class CheckSwarm
 
             var sketch = doc["coverage"]!["sketch"]!;
             var coverage = HyperLogLog.FromRegisters(sketch["precision"]!.GetValue<int>(), Convert.FromBase64String(sketch["registers"]!.GetValue<string>()));
+            // An edited elapsed_s past TimeSpan's range (about 29,000 years) overflows: refused below as not a complete result.
             var elapsed = TimeSpan.FromSeconds(doc["timing"]?["elapsed_s"]?.GetValue<double>() ?? 0);
 
             // A shard stopped by a signal or its time limit holds its members' work so far, not their results: the
@@ -498,7 +499,7 @@ internal static partial class CheckSwarm
             var stopped = doc["stop_reason"]?.GetValue<string>() is not null;
             return new SwarmResult(members, violations, coverage, stopped, elapsed);
         }
-        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or ArgumentException or JsonException)
+        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or ArgumentException or JsonException or OverflowException)
         {
             throw new InputException($"{file}: not a complete swarm result ({e.Message})");
         }
