@@ -107,7 +107,7 @@ public sealed partial class Machine
 
         if (!_host.AsyncPf || (pg.Flags & PageFlags.KnownFailed) != 0 || !CanDoAsyncPf(v, user))
         {
-            SyncStall(v, page, hypercall: false, ref sink);
+            SyncStall(v, page, hypercall: false, ref sink, VeBusyRefused(ref cpu, ref pg));
             return false;
         }
 
@@ -230,7 +230,11 @@ public sealed partial class Machine
         throw new InvalidOperationException("host work table full: raise the work capacity");
     }
 
-    private void SyncStall<TSink>(int v, int page, bool hypercall, ref TSink sink)
+    /// <summary>
+    /// The vCPU stalls in the host for <paramref name="page"/>. The event's aux is 1 for the #VE design's resolve
+    /// hypercall, 2 for a #VE the busy word refused (<paramref name="veBusy"/>), else 0.
+    /// </summary>
+    private void SyncStall<TSink>(int v, int page, bool hypercall, ref TSink sink, bool veBusy = false)
         where TSink : IModelEventSink
     {
         ref var cpu = ref VcpuRef(v);
@@ -238,7 +242,7 @@ public sealed partial class Machine
         WorkRef(item).Reserved = hypercall ? (byte)1 : (byte)0;
         cpu.Run = RunState.HostStalled;
         cpu.StallPage = page;
-        sink.On(new ModelEvent(ModelEventKind.SyncStall, (byte)v, cpu.CurrentTask, hypercall ? (byte)1 : (byte)0, 0, page));
+        sink.On(new ModelEvent(ModelEventKind.SyncStall, (byte)v, cpu.CurrentTask, hypercall ? (byte)1 : veBusy ? (byte)2 : (byte)0, 0, page));
     }
 
     private void ArtificialHalt<TSink>(int v, ref TSink sink)
@@ -1131,7 +1135,14 @@ public sealed partial class Machine
         }
 
         sink.On(new ModelEvent(ModelEventKind.VmExit, (byte)v, (byte)t, (byte)ExitReason.EptViolation, 0, page));
-        SyncStall(v, page, hypercall: false, ref sink);
+        SyncStall(v, page, hypercall: false, ref sink, VeBusyRefused(ref cpu, ref pg));
         return false;
     }
+
+    /// <summary>
+    /// A convertible EPT violation that became an exit only because the #VE information area's busy word was set
+    /// (SDM Vol. 3C 25.5.6: the processor does not deliver a #VE while it is nonzero).
+    /// </summary>
+    private bool VeBusyRefused(ref VcpuState cpu, ref PageState pg) =>
+        _host.Convertible != VeConvertible.None && Convertible(ref pg) && cpu.VeBusy != 0;
 }

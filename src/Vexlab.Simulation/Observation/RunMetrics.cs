@@ -126,6 +126,13 @@ public sealed class RunMetrics
                 // per-vCPU queue full in kvm_setup_async_pf, a known failed page; under the #VE design a fault that
                 // raises no #VE or a resolve that cannot continue): handled synchronously.
                 Counters.Signals.Increment(SignalKind.ApfSyncFallback);
+                if (e.Aux == 2)
+                {
+                    // Of those, a #VE the busy word refused (SDM Vol. 3C 25.5.6): the guest's handler had not
+                    // cleared it yet, so the violation exited as on a host without #VE.
+                    Counters.Signals.Increment(SignalKind.VeBusyFallback);
+                }
+
                 break;
             case ModelEventKind.ArtificialHalt:
                 Counters.Signals.Increment(SignalKind.ApfHalt);

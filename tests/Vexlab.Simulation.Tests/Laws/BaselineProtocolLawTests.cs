@@ -1,3 +1,5 @@
+using Vexlab.Scenarios.Documents;
+using Vexlab.Simulation.Driver;
 using Vexlab.Simulation.Scenarios;
 using Vexlab.Simulation.Tests.Driver;
 using Vexlab.Simulation.Metrics;
@@ -188,4 +190,32 @@ public sealed class BaselineProtocolLawTests
             Assert.All(r.Counters.Signals.Snapshot(), s => Assert.True(s.Value == 0, $"{builtin}: {s.Key} = {s.Value} under sync"));
         }
     }
+
+    // ve_busy_fallback was documented and never counted. A convertible EPT violation while the #VE information's busy
+    // word is set exits instead (SDM Vol. 3C 25.5.6): with guest.ve.clear_busy=never each vCPU takes one #VE and every
+    // later fault falls back; with the default the handler clears the word and none does; no other protocol has a #VE.
+    [Theory]
+    [MemberData(nameof(EveryProtocol.Names), MemberType = typeof(EveryProtocol))]
+    public void A_ve_refused_by_the_busy_word_is_counted_as_such(string protocol)
+    {
+        foreach (var builtin in Builtins.Names)
+        {
+            var r = BuiltinRuns.Run(builtin, protocol, 1.0, "duration=20ms");
+            Assert.Equal(0, Signal(r, "ve_busy_fallback"));
+            if (protocol != "ve")
+            {
+                continue;
+            }
+
+            var never = BuiltinRuns.Run(builtin, "ve[guest.ve.clear_busy=never]", 1.0, "duration=20ms");
+            var busy = Signal(never, "ve_busy_fallback");
+            var vcpus = BuiltinRuns.Prepare(builtin, Overrides.ParseProtocols("ve")[0]).Setup.Machine.Vcpus;
+            Assert.True(Signal(never, "ve_delivered") <= vcpus, $"{builtin}: {Signal(never, "ve_delivered")} #VEs on {vcpus} vCPUs");
+            Assert.True(busy > 0, $"{builtin}: no busy fallback");
+            Assert.True(busy <= Signal(never, "apf_sync_fallback"), $"{builtin}: {busy} busy fallbacks");
+        }
+    }
+
+    private static long Signal(SimulationResult r, string name) =>
+        r.Counters.Signals.Snapshot().FirstOrDefault(s => s.Key == name).Value;
 }
