@@ -49,13 +49,15 @@ public static class ErrorText
     /// <summary>
     /// Text for a message with every control character written as an escape (\n, \u001b), so a
     /// file name or value holding terminal escapes cannot drive the terminal it is printed on.
+    /// <paramref name="keepNewlines"/>: a newline stays one, for a table cell, which is drawn as lines
+    /// (a NUL or a tab has no width a table can count, and an ESC would start a sequence).
     /// </summary>
-    public static string Escape(string text)
+    public static string Escape(string text, bool keepNewlines = false)
     {
         var clean = true;
         foreach (var c in text)
         {
-            if (char.IsControl(c) || c is '\u2028' or '\u2029')
+            if ((char.IsControl(c) && !(keepNewlines && c == '\n')) || c is '\u2028' or '\u2029')
             {
                 clean = false;
                 break;
@@ -72,7 +74,7 @@ public static class ErrorText
         {
             switch (c)
             {
-                case '\n': builder.Append("\\n"); break;
+                case '\n': builder.Append(keepNewlines ? "\n" : "\\n"); break;
                 case '\r': builder.Append("\\r"); break;
                 case '\t': builder.Append("\\t"); break;
                 default:

@@ -95,10 +95,10 @@ public sealed class TerminalWidthTests : IDisposable
 
         var lines = table.TrimEnd('\n').Split('\n');
         Assert.DoesNotContain(table, c => char.IsControl(c) && c != '\n');
-        Assert.Contains(@"a\0b", table, StringComparison.Ordinal);
-        Assert.Contains(@"n\x07", table, StringComparison.Ordinal);
-        Assert.Contains(@"c\x1b[31mred", table, StringComparison.Ordinal);
-        Assert.Contains(@"x\ty\r\x7f\x85", table, StringComparison.Ordinal);
+        Assert.Contains(@"a\u0000b", table, StringComparison.Ordinal);
+        Assert.Contains(@"n\u0007", table, StringComparison.Ordinal);
+        Assert.Contains(@"c\u001b[31mred", table, StringComparison.Ordinal);
+        Assert.Contains(@"x\ty\r\u007f\u0085", table, StringComparison.Ordinal);
         Assert.Contains("two", table, StringComparison.Ordinal);
         Assert.Contains(lines, l => l.Contains("lines", StringComparison.Ordinal) && !l.Contains("two", StringComparison.Ordinal));
         Assert.All(lines, l => Assert.Equal(lines[0].Length, l.Length));

@@ -1,3 +1,4 @@
+using Vexlab.Scenarios;
 using Spectre.Console;
 
 namespace Vexlab.Cli.Infrastructure;
@@ -38,18 +39,24 @@ public sealed class FittedTable
     public FittedTable(TableShape shape, string? title = null, string? caption = null)
     {
         _shape = shape;
-        _title = title is null ? null : ControlCharacters.Escape(title);
-        _caption = caption is null ? null : ControlCharacters.Escape(caption);
+        _title = title is null ? null : Cell(title);
+        _caption = caption is null ? null : Cell(caption);
     }
 
     public int ColumnCount => _columns.Count;
+
+    /// <summary>
+    /// A cell's text with its control characters escaped as messages escape them (a NUL in a results query value
+    /// drew its row's border out of line, an ESC reached the terminal as a colour sequence); its lines stay lines.
+    /// </summary>
+    private static string Cell(string text) => ErrorText.Escape(text, keepNewlines: true);
 
     public int RowCount => _rows.Count;
 
     /// <summary>Adds a column; numbers align right.</summary>
     public FittedTable Column(string name, Justify justify = Justify.Left)
     {
-        _columns.Add((ControlCharacters.Escape(name), justify));
+        _columns.Add((Cell(name), justify));
         return this;
     }
 
@@ -62,7 +69,7 @@ public sealed class FittedTable
             throw new ArgumentException($"a row of {cells.Length} cells in a table of {_columns.Count} columns", nameof(cells));
         }
 
-        _rows.Add([.. cells.Select(ControlCharacters.Escape)]);
+        _rows.Add([.. cells.Select(Cell)]);
         return this;
     }
 
