@@ -57,13 +57,19 @@ public sealed class InputException : Exception
     /// <summary>
     /// A file that does not parse as JSON, at the line and column the parser stopped: "FILE:L:C: not JSON: REASON",
     /// the reason being the parser's, without the position it also spells out (its second sentence, when there is
-    /// one, says what was expected: "'2' is invalid after a property name. Expected a ':'").
+    /// one, says what was expected: "'2' is invalid after a property name. Expected a ':'"). A caller that knows the
+    /// cause better gives <paramref name="problem"/>, said at the same place instead.
     /// </summary>
-    public static InputException NotJson(string file, System.Text.Json.JsonException error)
+    public static InputException NotJson(string file, System.Text.Json.JsonException error, string? problem = null)
     {
         ArgumentNullException.ThrowIfNull(error);
         var line = (int)Math.Clamp((error.LineNumber ?? 0) + 1, 1, int.MaxValue);
         var column = (int)Math.Clamp((error.BytePositionInLine ?? 0) + 1, 1, int.MaxValue);
+        if (problem is not null)
+        {
+            return At(file, line, column, null, problem);
+        }
+
         var reason = error.Message;
         var cut = reason.IndexOf(" LineNumber:", StringComparison.Ordinal);
         reason = cut > 0 ? reason[..cut] : reason;

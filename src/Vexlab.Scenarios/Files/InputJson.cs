@@ -36,15 +36,8 @@ public static class InputJson
     public static InputException NotJson(string file, JsonException error)
     {
         ArgumentNullException.ThrowIfNull(error);
-        var e = InputException.NotJson(file, error);
-        if (!error.Message.Contains("maximum configured depth", StringComparison.Ordinal))
-        {
-            return e;
-        }
-
-        var line = (int)Math.Clamp((error.LineNumber ?? 0) + 1, 1, int.MaxValue);
-        var column = (int)Math.Clamp((error.BytePositionInLine ?? 0) + 1, 1, int.MaxValue);
-        return InputException.At(file, line, column, null, string.Create(CultureInfo.InvariantCulture,
-            $"nested deeper than {InputLimits.MaxDepth} levels; set {InputLimits.MaxDepthVariable} to raise the limit"));
+        return InputException.NotJson(file, error, error.Message.Contains("maximum configured depth", StringComparison.Ordinal)
+            ? string.Create(CultureInfo.InvariantCulture, $"nested deeper than {InputLimits.MaxDepth} levels; set {InputLimits.MaxDepthVariable} to raise the limit")
+            : null);
     }
 }
