@@ -233,6 +233,18 @@ public sealed class UsageErrorTests
     public void A_word_that_names_no_command_is_named_as_one(string[] args, string expected)
         => AssertRefused(args, expected);
 
+    /// <summary>
+    /// check took the later of two values of one knob without a word, into the check and its replay line, where run and
+    /// compare refuse the second: one rule and one line for all three.
+    /// </summary>
+    [Theory]
+    [InlineData("check", "--builtin", "wake-race", "--protocol", "ve")]
+    [InlineData("check", "--matrix")]
+    [InlineData("run", "--builtin", "postcopy", "--protocol", "ve")]
+    public void A_knob_set_twice_is_refused_by_check_as_by_run(params string[] command) => AssertRefused(
+        [.. command, "--set", "guest.ve.clear_busy=never", "--set", "guest.ve.clear_busy=after-hypercall"],
+        "vexlab: --set: guest.ve.clear_busy is also set by --set guest.ve.clear_busy=never; give it once\n");
+
     /// <summary>The command line is refused with exit status 2 and exactly <paramref name="expected"/> on stderr, nothing on stdout.</summary>
     private static void AssertRefused(string[] args, string expected)
     {

@@ -169,6 +169,15 @@ public static class CheckCommand
             }
 
             var overrides = (parse.GetValue(set) ?? []).Select(t => ParseSetting(t)).ToList();
+            // A knob set twice has no one meaning and the later one won unseen, into the check and its replay line; run
+            // and compare refuse it by the same rule and in the same words.
+            SimulationOptions.RequireOnce([.. overrides.Select(o => new Scenarios.Documents.Override
+            {
+                Key = o.Key,
+                Value = o.Value,
+                Origin = Scenarios.Documents.Overrides.SetOption,
+                Text = o.Key + "=" + o.Value,
+            })]);
             // A property named twice is checked once (MachineSystem selects by name): listed once in the result, its
             // replay line and the checkpoint's identity, which would otherwise differ from the same check's.
             var properties = (parse.GetValue(property) ?? []).Distinct(StringComparer.Ordinal).ToArray();
