@@ -209,7 +209,7 @@ public sealed class ModelFile
     public static ModelFile Load(string path)
     {
         var text = InputFile.ReadText(path, "model file");
-        var model = From(ScenarioDocument.Parse(text, ErrorText.Path(path), "model file", allowEmpty: false), text);
+        var model = From(ScenarioDocument.Parse(text, ErrorText.Path(path), "model file", allowEmpty: false), text, path);
 
         // Messages name the file with its control characters escaped; Path is the name itself, which the replay line
         // quotes and a trace's model_file gives back to Load: an escaped name would be another file.
@@ -217,9 +217,12 @@ public sealed class ModelFile
     }
 
     /// <summary>Parses model YAML; <paramref name="file"/> names it in messages.</summary>
-    public static ModelFile Parse(string yaml, string file) => From(ScenarioDocument.Parse(yaml, file, "model file"), yaml);
+    public static ModelFile Parse(string yaml, string file) => From(ScenarioDocument.Parse(yaml, file, "model file"), yaml, file);
 
-    private static ModelFile From(ScenarioDocument doc, string source)
+    /// <param name="doc">The parsed file, named in messages as they print it.</param>
+    /// <param name="source">The file's text.</param>
+    /// <param name="path">The file's name as it is, which names a model that gives no name.</param>
+    private static ModelFile From(ScenarioDocument doc, string source, string path)
     {
         var root = doc.Root;
         foreach (var e in root.Entries)
@@ -232,7 +235,7 @@ public sealed class ModelFile
 
         // As a task's: the name heads the output ("model NAME under P"), the JSON and the checkpoint's identity,
         // where an empty one (a bare 'name:') or one with spaces reads as something else.
-        var name = root.TryGetValue("name", out var nameNode) ? Name(Scalar(nameNode)) : System.IO.Path.GetFileNameWithoutExtension(doc.File);
+        var name = root.TryGetValue("name", out var nameNode) ? Name(Scalar(nameNode)) : DefaultName(root, path);
 
         var vcpus = RequiredInt(root, "vcpus", 1, 8);
         var pages = RequiredInt(root, "pages", 1, 64);
@@ -624,6 +627,20 @@ public sealed class ModelFile
         : node.Value.Any(char.IsWhiteSpace) ? throw node.Error(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"expected a name without spaces, got {Vexlab.Scenarios.ErrorText.Quote(node.Value)}"))
         : node.Value.Any(char.IsControl) ? throw node.Error(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"expected a name without control characters, got {Vexlab.Scenarios.ErrorText.Quote(node.Value)}"))
         : node.Value;
+
+    /// <summary>
+    /// The name of a model that gives none: its file's, without the extension. One that holds a control character is
+    /// refused as a written name with one is. It was taken from the name as messages print it, so the model was called
+    /// <c>f\u001b]0;x\u0007y</c> in the output, the JSON and a trace, a name that is neither the file's nor one a
+    /// <c>name:</c> could give, while a replay of that trace named its embedded model from the path as it is, ESC and all.
+    /// </summary>
+    private static string DefaultName(MappingNode root, string path)
+    {
+        var name = System.IO.Path.GetFileNameWithoutExtension(path);
+        return ErrorText.Escape(name) == name
+            ? name
+            : throw root.Error($"the model has no 'name' and is named after its file, whose name has control characters or line separators ({ErrorText.Quote(name)}); give it a name: key");
+    }
 
     private static ScalarNode Scalar(DocumentNode node) =>
         node as ScalarNode ?? throw node.Error($"expected a scalar, found {node.Description}");

@@ -207,7 +207,9 @@ public static class ReplayCommand
     {
         if (trace.ModelSource is { } source)
         {
-            var embedded = ModelFile.Parse(source, (trace.ModelFilePath ?? ErrorText.Path(path)) + " (as embedded in the trace)");
+            // The path as messages print it, as ModelFile.Load labels a file: the label also names a model that gives no
+            // name, and a trace from before a file name with control characters was refused recorded that name escaped.
+            var embedded = ModelFile.Parse(source, ErrorText.Path(trace.ModelFilePath ?? path) + " (as embedded in the trace)");
             return (embedded.Model, embedded.Invariants);
         }
 

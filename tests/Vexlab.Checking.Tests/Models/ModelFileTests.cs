@@ -176,6 +176,30 @@ public sealed class ModelFileTests
     }
 
     /// <summary>
+    /// A model without <c>name:</c> takes its file's name, refused as a written name is where it holds a control
+    /// character or a line separator: it heads the output and a trace as the model's name.
+    /// </summary>
+    [Theory]
+    [InlineData("dir/m.yaml", "m")]
+    [InlineData("dir/two words.yaml", "two words")]
+    [InlineData("dir/f\u001b]0;x\u0007y.yaml", null)]
+    [InlineData("dir/u\u2028v.yaml", null)]
+    public void Parse_WithoutName_IsNamedAfterAFileNameWithoutControlCharacters(string file, string? name)
+    {
+        file = System.Text.RegularExpressions.Regex.Unescape(file);
+        const string Yaml = "vcpus: 1\npages: 1\ntasks:\n  - {name: u, mode: user, program: \"touch 0\"}\n";
+        if (name is not null)
+        {
+            Assert.Equal(name, ModelFile.Parse(Yaml, file).Model.Name);
+            return;
+        }
+
+        var e = Assert.Throws<InputException>(() => ModelFile.Parse(Yaml, file));
+        Assert.StartsWith(file + ":1:1: the model has no 'name' and is named after its file", e.Message, StringComparison.Ordinal);
+        Assert.Equal("gee", ModelFile.Parse("name: gee\n" + Yaml, file).Model.Name);
+    }
+
+    /// <summary>
     /// An expression nests at most VEXLAB_MAX_INPUT_DEPTH (64) levels of not, parentheses and =>, as YAML does: 20,000
     /// nots in an 80 KB file overflowed the parser's stack (exit 134, no message). A chain of and or or is one level
     /// however long, so 100,000 comparisons joined by and parse and hold.
