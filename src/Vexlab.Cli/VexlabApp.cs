@@ -94,7 +94,8 @@ public static class VexlabApp
         }
         catch (IOException e) when (IsOutputFailure(e))
         {
-            // stdout full (/dev/full) or closed: one line on stderr, EX_IOERR, no stack trace.
+            // stdout full (/dev/full), closed, or a pipe whose reader has gone (EPIPE, which StandardOutputStream throws
+            // where .NET's console stream ignored it): one line on stderr, EX_IOERR, no stack trace.
             return Report(context, "vexlab: cannot write standard output: " + ErrorText.Escape(FirstLine(e.Message)), ExitCodes.OutputFailed);
         }
         catch (ArgumentOutOfRangeException e) when (OutputFile.IsFileTooLarge(e))

@@ -151,6 +151,58 @@ public sealed class OutputSafetyTests : IDisposable
     }
 
     /// <summary>
+    /// A pipe whose reader has gone (<c>vexlab compare --json - | true</c>, the reader ended before vexlab wrote): .NET's
+    /// console stream takes EPIPE as success, and the result was lost with exit 0 and nothing said.
+    /// </summary>
+    [Theory]
+    [InlineData("explain rules")]
+    [InlineData("compare --builtin postcopy --duration 1ms --json -")]
+    public void A_pipe_whose_reader_left_ends_in_one_line_and_exit_74(string command)
+    {
+        using (var mkfifo = Process.Start("mkfifo", P("pipe")))
+        {
+            mkfifo.WaitForExit();
+        }
+
+        // Opened for reading and writing first, the FIFO takes a writer without waiting for a reader; with that descriptor
+        // closed, descriptor 4 is a pipe with no reader left before vexlab starts, whatever the timing.
+        var info = new ProcessStartInfo("sh") { RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add($"exec 3<>\"$0\" 4>\"$0\" 3<&- && exec dotnet \"{VexlabDll}\" {command} >&4 4>&-");
+        info.ArgumentList.Add(P("pipe"));
+        using var run = Process.Start(info)!;
+        var stderr = run.StandardError.ReadToEnd();
+        run.WaitForExit();
+        Assert.True(run.ExitCode == 74, $"exit {run.ExitCode}: {stderr}");
+        Assert.EndsWith("\nvexlab: cannot write standard output: Broken pipe\n", "\n" + stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.Split('\n'), l => l.StartsWith("vexlab: cannot", StringComparison.Ordinal));
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Standard output redirected to a file by a shell that writes there too shares its offset: a FileStream over
+    /// descriptor 1 writes a regular file with pwrite(2) at an offset of its own, and the shell's next line would have
+    /// been written over vexlab's output.
+    /// </summary>
+    [Fact]
+    public void Standard_output_to_a_file_keeps_the_shells_lines_before_and_after_it()
+    {
+        var info = new ProcessStartInfo("sh") { RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add($"{{ echo first; dotnet \"{VexlabDll}\" explain bugs --json -; echo last; }} > \"$0\"");
+        info.ArgumentList.Add(P("out.txt"));
+        using var run = Process.Start(info)!;
+        var stderr = run.StandardError.ReadToEnd();
+        run.WaitForExit();
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {stderr}");
+        var text = File.ReadAllText(P("out.txt"));
+        Assert.StartsWith("first\n{", text, StringComparison.Ordinal);
+        Assert.EndsWith("}\nlast\n", text, StringComparison.Ordinal);
+        using var doc = System.Text.Json.JsonDocument.Parse(text["first\n".Length..^"last\n".Length]);
+        Assert.Equal(1, doc.RootElement.GetProperty("schema_version").GetInt32());
+    }
+
+    /// <summary>
     /// Standard error is for people: a closed or full one loses the messages, the progress and the replay line, not the
     /// result. It ended run, check and validate with SIGABRT (exit 134) and wrote no result, stdout or --json.
     /// </summary>
