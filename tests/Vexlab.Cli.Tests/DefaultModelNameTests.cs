@@ -69,4 +69,26 @@ public sealed class DefaultModelNameTests : IDisposable
         Assert.StartsWith("f\\u001b]0;x\\u0007y under kvm-pf-int: 7 of 7 steps replayed", result.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain('\u001b', result.Stdout + result.Stderr);
     }
+
+    /// <summary>
+    /// A trace's model name is the file's word, not vexlab's: one edited to hold an escape sequence is printed escaped,
+    /// as every other name is, rather than reaching the terminal (replay printed it as it was).
+    /// </summary>
+    [Fact]
+    public void A_traces_model_name_is_printed_escaped()
+    {
+        var file = Path.Combine(_dir, "plain.yaml");
+        File.WriteAllText(file, "name: gee\n" + Model);
+        var trace = Path.Combine(_dir, "t2.json");
+        Assert.Equal(1, CliRunner.Run("check", file, "--protocol", "kvm-pf-int", "--trace", trace).ExitCode);
+        var doc = JsonNode.Parse(File.ReadAllText(trace))!.AsObject();
+        doc["model"] = "g\u001b]0;x\u0007h";
+        doc["model_source"] = Model;
+        File.WriteAllText(trace, doc.ToJsonString());
+
+        var result = CliRunner.Run("replay", trace);
+        Assert.Equal(0, result.ExitCode);
+        Assert.StartsWith("g\\u001b]0;x\\u0007h under kvm-pf-int: 7 of 7 steps replayed", result.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', result.Stdout + result.Stderr);
+    }
 }

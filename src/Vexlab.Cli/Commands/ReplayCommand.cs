@@ -125,7 +125,7 @@ public static class ReplayCommand
             var replay = RunReplay(setup, [.. trace.Actions], claim, stepNames, parse.GetValue(output), traceFormat, config.Vcpus);
             var w = context.HumanWriter(target);
             w.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{trace.Model} under {trace.Protocol}: {replay.Applied} of {trace.Actions.Count} steps replayed, {replay.Result.SimulatedNs / 1000.0:F1} us simulated"));
+                $"{ErrorText.Escape(trace.Model)} under {ErrorText.Escape(trace.Protocol)}: {replay.Applied} of {trace.Actions.Count} steps replayed, {replay.Result.SimulatedNs / 1000.0:F1} us simulated"));
             foreach (var (step, property) in replay.Violations)
             {
                 w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"step {step}: {PropertyNames.Of((SafetyProperty)property)} violated"));
