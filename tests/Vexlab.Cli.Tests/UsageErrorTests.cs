@@ -235,12 +235,13 @@ public sealed class UsageErrorTests
 
     /// <summary>
     /// check took the later of two values of one knob without a word, into the check and its replay line, where run and
-    /// compare refuse the second: one rule and one line for all three.
+    /// compare refuse the second: one rule and one line for all of them (explain protocol too).
     /// </summary>
     [Theory]
     [InlineData("check", "--builtin", "wake-race", "--protocol", "ve")]
     [InlineData("check", "--matrix")]
     [InlineData("run", "--builtin", "postcopy", "--protocol", "ve")]
+    [InlineData("explain", "protocol", "ve")]
     public void A_knob_set_twice_is_refused_by_check_as_by_run(params string[] command) => AssertRefused(
         [.. command, "--set", "guest.ve.clear_busy=never", "--set", "guest.ve.clear_busy=after-hypercall"],
         "vexlab: --set: guest.ve.clear_busy is also set by --set guest.ve.clear_busy=never; give it once\n");

@@ -51,9 +51,11 @@ public static class ExplainProtocolCommand
             overrides.Add(new(o.Key, o.Value));
         }
 
-        foreach (var text in sets)
+        // A knob given twice has no one meaning: refused as run and check refuse it.
+        var parsed = Overrides.ParseSets(sets);
+        SimulationOptions.RequireOnce(parsed);
+        foreach (var o in parsed)
         {
-            var o = Overrides.ParseSet(text);
             KnobCatalog.RequireUsed(o.Key, [entry.Protocol], "--set");
 
             overrides.Add(new(o.Key, o.Value));
