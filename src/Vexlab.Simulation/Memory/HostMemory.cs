@@ -41,6 +41,14 @@ public sealed class HostMemory
     private long _directReclaimTotalNs;
     private long _end = long.MaxValue;
 
+    // The kswapd wake-up in progress (balance_pgdat from its wakeup to its sleep): free frames when it
+    // began, frames allocated meanwhile, pages it evicted and wrote.
+    private bool _kswapdAwake;
+    private long _wakeFree;
+    private long _wakeAllocated;
+    private long _wakeEvicted;
+    private long _wakeWritten;
+
     public HostMemory(Machine machine, int pages, long limitPages, long swapInOverheadNs, IReadOnlyList<BackingStore> stores, SwapDevice? device = null, ReclaimSettings? reclaim = null, long pageBytes = 4096, SimRandom writeRng = default)
     {
         ArgumentNullException.ThrowIfNull(machine);
@@ -173,6 +181,24 @@ public sealed class HostMemory
             return _directReclaimTotalNs - past;
         }
     }
+
+    /// <summary>The most pages one kswapd wake-up (its passes from a wakeup until it sleeps) put under writeback.</summary>
+    internal long KswapdWakeWrittenMax { get; private set; }
+
+    /// <summary>The most pages one kswapd wake-up evicted.</summary>
+    internal long KswapdWakeEvictedMax { get; private set; }
+
+    /// <summary>
+    /// The most by which one kswapd wake-up's evictions passed what it had to free: high + 1 less free frames at its
+    /// wakeup, plus the frames allocated while it ran (at most 0 when none evicted more; long.MinValue before any).
+    /// </summary>
+    internal long KswapdWakeExcessMax { get; private set; } = long.MinValue;
+
+    /// <summary>Frames whose dirty page is being written (their write submitted, not yet complete) at the last clock read.</summary>
+    internal long WritebackPages => _writebackCount;
+
+    /// <summary>Free frames at <paramref name="now"/>: the limit less resident pages, frames reserved for reads in flight, and frames under writeback.</summary>
+    internal long FreePages(long now) => Free(now);
 
     /// <summary>kswapd should run: an allocation left free pages below low (the driver schedules it).</summary>
     public bool KswapdWanted { get; private set; }
@@ -321,14 +347,40 @@ public sealed class HostMemory
 
         // pgdat_balanced asks zone_watermark_ok_safe at the high mark, and __zone_watermark_ok fails while
         // free_pages <= mark: free pages exactly at high are not balanced yet, and kswapd reclaims on.
-        if (Free(now) > HighWatermark)
+        var free = Free(now);
+        if (free > HighWatermark)
         {
+            _kswapdAwake = false;
             return -1;
         }
 
-        var (freed, scanned, _) = Reclaim(ReclaimSettings.SwapClusterMax, now);
+        if (!_kswapdAwake)
+        {
+            _kswapdAwake = true;
+            _wakeFree = free;
+            _wakeAllocated = _wakeEvicted = _wakeWritten = 0;
+        }
+
+        var (freed, scanned, written) = Reclaim(ReclaimSettings.SwapClusterMax, now);
         KswapdReclaimed += freed;
-        return freed == 0 ? -1 : Math.Max(1, scanned * _settings.PageCostNs);
+        KswapdEvicted(freed, written);
+        if (freed == 0)
+        {
+            _kswapdAwake = false;
+            return -1;
+        }
+
+        return Math.Max(1, scanned * _settings.PageCostNs);
+    }
+
+    /// <summary>The wake-up in progress evicted <paramref name="evicted"/> more pages, <paramref name="written"/> of them dirty.</summary>
+    private void KswapdEvicted(long evicted, long written)
+    {
+        _wakeEvicted += evicted;
+        _wakeWritten += written;
+        KswapdWakeWrittenMax = Math.Max(KswapdWakeWrittenMax, _wakeWritten);
+        KswapdWakeEvictedMax = Math.Max(KswapdWakeEvictedMax, _wakeEvicted);
+        KswapdWakeExcessMax = Math.Max(KswapdWakeExcessMax, _wakeEvicted - (HighWatermark + 1 - _wakeFree) - _wakeAllocated);
     }
 
     /// <summary>The host's own sample of a page's store (a read of the guest's disk, a swap write).</summary>
@@ -381,6 +433,11 @@ public sealed class HostMemory
         while (_reclaimEnds.TryPeek(out var over) && over <= now)
         {
             _reclaimEnds.Dequeue();
+        }
+
+        if (_kswapdAwake)
+        {
+            _wakeAllocated += pages;
         }
 
         var after = Free(now) - pages;
