@@ -182,6 +182,9 @@ public sealed class HostMemory
         }
     }
 
+    /// <summary>kswapd passes that waited for writeback instead of reclaiming (reclaim_throttle, VMSCAN_THROTTLE_WRITEBACK).</summary>
+    internal long KswapdThrottled { get; private set; }
+
     /// <summary>The most pages one kswapd wake-up (its passes from a wakeup until it sleeps) put under writeback.</summary>
     internal long KswapdWakeWrittenMax { get; private set; }
 
@@ -337,9 +340,10 @@ public sealed class HostMemory
     }
 
     /// <summary>
-    /// kswapd's pass at <paramref name="now"/> (balance_pgdat -> shrink_node): reclaim up to
-    /// SWAP_CLUSTER_MAX pages until free pages are above high. Returns how long the pass took, or
-    /// -1 when kswapd sleeps again (free pages above high).
+    /// kswapd's pass at <paramref name="now"/> (balance_pgdat -> shrink_node): reclaim up to SWAP_CLUSTER_MAX pages
+    /// until free pages are above high, or wait for writeback when the pages already under it will bring them there.
+    /// Returns how long the pass took (its scanning, or its wait for writeback), or -1 when kswapd sleeps again (free
+    /// pages above high).
     /// </summary>
     public long KswapdPass(long now)
     {
@@ -361,6 +365,23 @@ public sealed class HostMemory
             _wakeAllocated = _wakeEvicted = _wakeWritten = 0;
         }
 
+        // A frame under writeback is not free (pgdat_balanced counts NR_FREE_PAGES only), but it is on its way: the
+        // kernel does not write a folio again while PG_writeback is set (shrink_folio_list keeps it, counted in
+        // nr_writeback, or nr_immediate once PGDAT_WRITEBACK is set), folio_end_writeback rotates a PG_reclaim folio
+        // to the inactive tail for the next scan to free, and kswapd that meets such folios again sleeps in
+        // reclaim_throttle(pgdat, VMSCAN_THROTTLE_WRITEBACK) until writeback progresses (shrink_node;
+        // 8cd7c588decf, 5.16). kswapd here used to look at free frames only and start writeback on a batch every
+        // pass until the first writes completed: swap-overcommit under sync with host.latency=20ms wrote 3,968 of
+        // its 4,096 resident pages in one wake-up. CLOCK keeps no LRU order in which kswapd would meet its own
+        // writeback again (the kernel's cue to throttle), so the model throttles as soon as the frames under
+        // writeback cover what is left to free: once free frames and frames under writeback together are above
+        // high, another write could only overshoot the target.
+        if (free + _writebackCount > HighWatermark)
+        {
+            KswapdThrottled++;
+            return WritebackThrottle(now, HighWatermark + 1 - free);
+        }
+
         var (freed, scanned, written) = Reclaim(ReclaimSettings.SwapClusterMax, now);
         KswapdReclaimed += freed;
         KswapdEvicted(freed, written);
@@ -371,6 +392,29 @@ public sealed class HostMemory
         }
 
         return Math.Max(1, scanned * _settings.PageCostNs);
+    }
+
+    /// <summary>
+    /// kswapd's sleep in reclaim_throttle(pgdat, VMSCAN_THROTTLE_WRITEBACK) at <paramref name="now"/>, with
+    /// <paramref name="needed"/> frames still to free (at most the frames under writeback). __acct_reclaim_writeback
+    /// (from folio_end_writeback) wakes the throttled once more than SWAP_CLUSTER_MAX x nr_writeback_throttled writes
+    /// have completed since the first of them began to wait (kswapd alone: 33), and the sleep ends after HZ/10 at
+    /// most. kswapd here also wakes once the writes it needs have completed, before the 33rd when it needs fewer,
+    /// where the kernel's would sleep on: the model's throttle stands for the kernel's writing and throttling together
+    /// (see <see cref="KswapdPass"/>), and a kswapd asleep past the node's balance would leave the next allocations
+    /// below low to direct reclaim. Writes leave writeback in submission order (see <see cref="Free"/>), so the k-th
+    /// is free once the first k have completed.
+    /// </summary>
+    private long WritebackThrottle(long now, long needed)
+    {
+        var k = (int)Math.Min(Math.Min(needed, ReclaimSettings.SwapClusterMax + 1), _writebackCount);
+        var done = now;
+        for (var i = 0; i < k; i++)
+        {
+            done = Math.Max(done, _writeback[(_writebackHead + i) % WritebackCapacity]);
+        }
+
+        return Math.Max(1, Math.Min(done - now, ReclaimSettings.WritebackThrottleTimeoutNs));
     }
 
     /// <summary>The wake-up in progress evicted <paramref name="evicted"/> more pages, <paramref name="written"/> of them dirty.</summary>
@@ -410,7 +454,11 @@ public sealed class HostMemory
     private static bool Readable(ref PageState pg, byte backing) =>
         pg.Host == HostPage.AbsentIo && pg.InFlight == 0 && pg.Backing == backing && !Pinned(ref pg);
 
-    /// <summary>Free frames now: the limit less resident pages, frames of reads in flight, and frames whose writeback has not finished.</summary>
+    /// <summary>
+    /// Free frames now: the limit less resident pages, frames of reads in flight, and frames whose writeback has not
+    /// finished. Writes leave writeback in the order they were submitted: one is done once it and every write before
+    /// it have completed.
+    /// </summary>
     private long Free(long now)
     {
         while (_writebackCount > 0 && _writeback[_writebackHead] <= now)
@@ -452,6 +500,11 @@ public sealed class HostMemory
             return 0;
         }
 
+        // Direct reclaim stops on free frames, not counting frames under writeback as kswapd does: the kernel's
+        // writeback throttle is kswapd's (shrink_node's current_is_kswapd() block). A direct reclaimer reclaims
+        // SWAP_CLUSTER_MAX (try_to_free_pages) and is throttled on VMSCAN_THROTTLE_CONGESTED, _NOPROGRESS or
+        // _ISOLATED, none of which counts pages under writeback; here it reclaims at most four batches and then
+        // waits for the writes its frames need.
         DirectReclaims++;
         long spent = 0;
         var budget = 4;

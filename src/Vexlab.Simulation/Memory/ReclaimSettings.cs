@@ -24,6 +24,12 @@ public sealed record ReclaimSettings
     /// <summary>Pages one reclaim pass frees at most (SWAP_CLUSTER_MAX, include/linux/swap.h).</summary>
     public const int SwapClusterMax = 32;
 
+    /// <summary>
+    /// The longest a writeback throttle sleeps: reclaim_throttle's VMSCAN_THROTTLE_WRITEBACK timeout of HZ/10 jiffies
+    /// (mm/vmscan.c; c3f4a9a2b082 put the timeouts there), 100 ms at any HZ.
+    /// </summary>
+    public const long WritebackThrottleTimeoutNs = 100_000_000;
+
     /// <summary>The min, low and high watermarks (free pages) for a limit of <paramref name="limitPages"/> pages of <paramref name="pageBytes"/>.</summary>
     public (long Min, long Low, long High) Watermarks(long limitPages, long pageBytes)
     {
