@@ -49,8 +49,15 @@ public static class SimulatorSweepRunner
         cancellationToken.ThrowIfCancellationRequested();
         var (document, arg) = Load(run.Scenario);
         var prepared = Prepare(run, document, arg);
-        // A stopped run would be stored as if whole: runs are cancelled between runs only.
-        var result = ScenarioRunner.Run(prepared, null, null, CancellationToken.None);
+        // The signal stops the run in progress too, within 4,096 events: a shard that finished its runs first outlived
+        // a scheduler's grace period before SIGKILL. A stopped run covers part of its duration only, so it is thrown
+        // away rather than returned, where it would be stored as a whole one; the resume runs it again.
+        var result = ScenarioRunner.Run(prepared, null, null, cancellationToken);
+        if (result.StoppedEarly)
+        {
+            throw new OperationCanceledException("the run was stopped before its duration", cancellationToken);
+        }
+
         var json = new JsonObject();
         ResultJson.Build(prepared, result, json);
         return json;
