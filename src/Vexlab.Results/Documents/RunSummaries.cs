@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Vexlab.Model.Configuration;
 using Vexlab.Results.Store;
+using Vexlab.Scenarios;
 using Vexlab.Scenarios.Files;
 
 namespace Vexlab.Results.Documents;
@@ -99,13 +100,16 @@ public static class RunSummaries
     public static ResultSet LoadJson(string path)
     {
         // Under the input bounds as every input file: a run's JSON is a few KiB, a 20,000-seed compare's a few MiB.
-        var root = InputJson.Read(path, "run or compare JSON");
+        var root = InputJson.Read(path, "run or compare JSON", out var places);
 
         if (root is not JsonObject doc)
         {
             throw InputException.At(path, 1, 1, null, "expected the JSON object of `vexlab run --json` or `vexlab compare --json`");
         }
 
+        // A file may have been edited: every field read is checked first, where FromDocument's reading takes a value
+        // of another type for none. The documents vexlab builds itself (compare --plot) need no check.
+        RunDocumentCheck.Check(doc, ErrorText.Path(path), places);
         return FromDocument(doc, path);
     }
 

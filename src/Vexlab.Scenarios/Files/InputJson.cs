@@ -13,14 +13,19 @@ namespace Vexlab.Scenarios.Files;
 public static class InputJson
 {
     /// <summary>The document in <paramref name="path"/>; <paramref name="what"/> names it in messages ("swarm shard").</summary>
-    public static JsonNode? Read(string path, string what)
+    public static JsonNode? Read(string path, string what) => Read(path, what, out _);
+
+    /// <summary>As <see cref="Read(string, string)"/>, with where each value is, to report a bad one at its place.</summary>
+    public static JsonNode? Read(string path, string what, out JsonPlaces places)
     {
         var text = InputFile.ReadText(path, what);
         try
         {
             // A key given twice is refused where it is, as the trace reader and YAML refuse it: JsonObject threw on
             // it later, when first indexed, as an internal error.
-            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = InputLimits.MaxDepth, AllowDuplicateProperties = false });
+            var node = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = InputLimits.MaxDepth, AllowDuplicateProperties = false });
+            places = JsonPlaces.Of(text);
+            return node;
         }
         catch (JsonException e)
         {
