@@ -81,8 +81,21 @@ public static class SweepCommand
             // point's, and checked per run it was said to be at the sweep's first point.
             CheckInput(context, definition);
             Vexlab.Scenarios.Files.OutputFile.Check(path, "result store");
-            using var store = SweepStore.Open(path);
+
+            // Taken before the store is made: a signal while it is set up then stops the sweep before its first run,
+            // with the store whole, where it killed the process part way through.
             using var interrupt = new Interruption();
+            try
+            {
+                // A new store appears complete (sweep row, axis columns) or not at all.
+                SweepExecutor.CreateStore(path, definition, options);
+            }
+            catch (DuckDB.NET.Data.DuckDBException e) when (SweepStore.IsWriteFailure(e))
+            {
+                throw new Vexlab.Scenarios.Files.OutputFailedException($"{Vexlab.Scenarios.ErrorText.Path(path)}: cannot write the result store: {SweepStore.WriteFailureReason(e)}", e);
+            }
+
+            using var store = SweepStore.Open(path);
             SweepSummary summary;
             try
             {

@@ -53,9 +53,53 @@ public sealed class SweepStore : IDisposable
     internal DuckDBConnection Connection => _connection;
 
     /// <summary>Opens (creating if needed) a store for writing.</summary>
-    public static SweepStore Open(string path)
+    public static SweepStore Open(string path) => Open(path, path);
+
+    /// <summary>
+    /// Creates the store at <paramref name="path"/> when there is none, set up by <paramref name="prepare"/> (the sweep
+    /// row, the axis columns), whole or not at all: it is built under a temporary name beside <paramref name="path"/>
+    /// and renamed into place once complete. Built in place, a Ctrl-C or a kill while it was set up left a store with
+    /// an empty sweep table and tables without the axis columns, which a later export wrote as if whole and a merge
+    /// took for a file of another kind. Returns false, doing nothing, when <paramref name="path"/> exists.
+    /// </summary>
+    public static bool Create(string path, Action<SweepStore> prepare)
     {
-        var store = new SweepStore(path, Connect(path, readOnly: false));
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(prepare);
+        if (File.Exists(path) || Directory.Exists(path))
+        {
+            return false;
+        }
+
+        OutputFile.WriteThroughFile(path, "result store", scratch =>
+        {
+            try
+            {
+                using var store = Open(scratch, path);
+                prepare(store);
+
+                // Into the database file: the renamed file is then the whole store, with no log beside it to replay.
+                store.Execute("CHECKPOINT");
+            }
+            finally
+            {
+                // DuckDB's log beside the scratch file, if a failure left one; the scratch file is removed by the caller.
+                try
+                {
+                    File.Delete(scratch + ".wal");
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                }
+            }
+        });
+        return true;
+    }
+
+    /// <summary>Opens <paramref name="file"/>, named <paramref name="shown"/> in messages (the store it is built to become).</summary>
+    private static SweepStore Open(string file, string shown)
+    {
+        var store = new SweepStore(shown, Connect(file, readOnly: false));
         try
         {
             store.Execute($"CREATE TABLE IF NOT EXISTS {MetaTable} (key VARCHAR, value VARCHAR)");

@@ -50,24 +50,7 @@ public static class SweepExecutor
         }
 
         var started = TimeProvider.System.GetTimestamp();
-        var removed = store.Bind(sweep, options.Force);
-        var existing = store.RunKeys();
-        var runs = SweepPlan.Runs(sweep, options.Shard).ToList();
-        store.DeclareAxisColumns(sweep);
-        store.SetMeta(SweepStore.RunsKey, sweep.RunCount.ToString(CultureInfo.InvariantCulture));
-        // The store is this shard only while it holds no run of another: shard 1/2 run into a store of 2/2 once
-        // recorded "shard 1/2, shard_runs 13" over its 30 runs, and a later merge listed it as 30 of 13 runs.
-        var planned = runs.Select(r => r.RunKey).ToHashSet(StringComparer.Ordinal);
-        if (existing.All(planned.Contains))
-        {
-            store.SetMeta(SweepStore.ShardKey, options.Shard.ToString());
-            store.SetMeta(SweepStore.ShardRunsKey, runs.Count.ToString(CultureInfo.InvariantCulture));
-        }
-        else
-        {
-            store.ForgetShard();
-        }
-
+        var (removed, existing, runs) = Prepare(sweep, store, options);
         var todo = runs.Where(r => !existing.Contains(r.RunKey)).ToList();
         var already = runs.Count - todo.Count;
         long done = already;
@@ -130,6 +113,45 @@ public static class SweepExecutor
 
         SweepSummary Stopped() =>
             new(runs.Count, already, Interlocked.Read(ref done) - already, removed, TimeProvider.System.GetElapsedTime(started), Stopped: true);
+    }
+
+    /// <summary>
+    /// Creates the store at <paramref name="path"/> for <paramref name="sweep"/> when there is none, complete before it
+    /// appears under that name (<see cref="SweepStore.Create"/>): the sweep row, and the axis columns, which are there
+    /// before the first run (docs/sweeps.md). Returns false when the store exists; <see cref="Run"/> then sets it up.
+    /// </summary>
+    public static bool CreateStore(string path, SweepDefinition sweep, SweepOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(sweep);
+        ArgumentNullException.ThrowIfNull(options);
+        return SweepStore.Create(path, store => Prepare(sweep, store, options));
+    }
+
+    /// <summary>
+    /// Ties the store to the sweep and records what it is (hash, definition, run counts, shard) with its axis columns;
+    /// returns the runs removed (--force), the run keys the store holds, and this shard's runs.
+    /// </summary>
+    private static (long Removed, HashSet<string> Existing, List<SweepRun> Runs) Prepare(SweepDefinition sweep, SweepStore store, SweepOptions options)
+    {
+        var removed = store.Bind(sweep, options.Force);
+        var existing = store.RunKeys();
+        var runs = SweepPlan.Runs(sweep, options.Shard).ToList();
+        store.DeclareAxisColumns(sweep);
+        store.SetMeta(SweepStore.RunsKey, sweep.RunCount.ToString(CultureInfo.InvariantCulture));
+        // The store is this shard only while it holds no run of another: shard 1/2 run into a store of 2/2 once
+        // recorded "shard 1/2, shard_runs 13" over its 30 runs, and a later merge listed it as 30 of 13 runs.
+        var planned = runs.Select(r => r.RunKey).ToHashSet(StringComparer.Ordinal);
+        if (existing.All(planned.Contains))
+        {
+            store.SetMeta(SweepStore.ShardKey, options.Shard.ToString());
+            store.SetMeta(SweepStore.ShardRunsKey, runs.Count.ToString(CultureInfo.InvariantCulture));
+        }
+        else
+        {
+            store.ForgetShard();
+        }
+
+        return (removed, existing, runs);
     }
 
     /// <summary>
