@@ -87,8 +87,8 @@ public sealed class InputBeforeOutputTests : IDisposable
         Assert.False(File.Exists(db));
     }
 
-    // A point that breaks a rule across keys is named in the base scenario (its memory against the axis' page size):
-    // the error also says which point and protocol entry, which the scenario's place alone does not.
+    // A point that breaks a rule across keys (the base scenario's memory against the axis' page size) is named where
+    // the sweep file writes the point's value, with the point, the protocol entry and the scenario's place.
     [Fact]
     public void Sweep_PointThatBreaksTheBaseScenario_SaysWhichPoint()
     {
@@ -105,7 +105,7 @@ public sealed class InputBeforeOutputTests : IDisposable
         var db = P("pages.duckdb");
         var result = Simulate("sweep", "run", sweep, "--db", db);
         Assert.Equal(2, result.ExitCode);
-        Assert.Equal("vexlab: builtin:postcopy:9:11: guest.memory: must be a whole number of guest.page_size (3MiB) pages, got 8GiB: 2,730 pages and 2MiB (at the sweep's point ps=3MiB under ve)\n", result.Stderr);
+        Assert.Equal($"vexlab: {sweep}:8:20: guest.memory: must be a whole number of guest.page_size (3MiB) pages, got 8GiB: 2,730 pages and 2MiB (at the sweep's point ps=3MiB under ve; in the scenario at builtin:postcopy:9:11)\n", result.Stderr);
         Assert.False(File.Exists(db));
     }
 

@@ -23,4 +23,25 @@ public sealed class SweepAxisPlaceTests : IDisposable
         Assert.Equal(2, result.ExitCode);
         Assert.StartsWith($"vexlab: {sweep}{expected}", result.Stderr, StringComparison.Ordinal);
     }
+
+    // A conflict that only one point makes in the base scenario (8MiB of memory under a 32MiB region) was said at the
+    // scenario's key (builtin:swap-overcommit:16:11), a place that is right at every other point: it is said where the
+    // sweep file writes the value, or the range that makes it, with the scenario's place after it.
+    [Theory]
+    [InlineData("values: [64MiB, 8MiB]", ":7:21: ", "mem=8MiB")]
+    [InlineData("range: {from: 8, to: 64, step: 56}\n    unit: MiB", ":7:12: ", "mem=8")]
+    public void A_point_that_fails_in_the_scenario_is_named_at_its_value_in_the_sweep_file(string values, string place, string point)
+    {
+        var sweep = Path.Combine(_dir, "c9.yaml");
+        File.WriteAllText(sweep, $"scenario: swap-overcommit\nprotocols: [sync]\nseeds: 1\naxes:\n  - name: mem\n    key: guest.memory\n    {values}\n");
+        foreach (var args in new[] { new[] { "validate", sweep }, ["sweep", "run", sweep, "--db", Path.Combine(_dir, "s.duckdb")] })
+        {
+            var result = CliRunner.RunFake(args);
+            Assert.Equal(2, result.ExitCode);
+            Assert.StartsWith($"vexlab: {sweep}{place}regions[0].size: ", result.Stderr, StringComparison.Ordinal);
+            Assert.EndsWith($"(at the sweep's point {point} under sync; in the scenario at builtin:swap-overcommit:16:11)\n", result.Stderr, StringComparison.Ordinal);
+            Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
+            Assert.False(File.Exists(Path.Combine(_dir, "s.duckdb")));
+        }
+    }
 }

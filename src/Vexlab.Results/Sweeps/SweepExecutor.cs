@@ -35,6 +35,10 @@ public sealed record SweepSummary(long Runs, long AlreadyDone, long Ran, long Re
 /// <summary>Runs the missing runs of a sweep in parallel and writes each into the store as it finishes.</summary>
 public static class SweepExecutor
 {
+    /// <summary>A message's place (<c>FILE:LINE:COLUMN: </c>, or <c>FILE:LINE: </c>) and the rest of it.</summary>
+    private static readonly System.Text.RegularExpressions.Regex s_place = new(
+        @"^(.+?:\d+(?::\d+)?): (.*)$", System.Text.RegularExpressions.RegexOptions.Singleline | System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
     public static SweepSummary Run(
         SweepDefinition sweep, SweepStore store, RunPoint runner, SweepOptions options,
         IProgress<SweepProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -185,8 +189,19 @@ public static class SweepExecutor
             catch (InputException e) when (run.Point.Count > 0 && !e.Message.StartsWith(sweep.Source + ":", StringComparison.Ordinal))
             {
                 // A value the sweep file holds is named there already; a conflict the point makes in the base
-                // scenario (its memory against the axis' page size) is named in the scenario, so say which point.
-                throw e.Within("at the sweep's point " + string.Join(", ", run.Point.Select(p => p.Axis.Name + "=" + p.Value.Text)) + " under " + run.Protocol.Label);
+                // scenario (its memory against a region's size) is named in the scenario, a place that is right at
+                // every other point. It is said where the sweep file writes the point's value (the value, or the range
+                // that makes it; with several axes, the last one's), as docs/sweeps.md promises, with the scenario's
+                // place after it. A --set's conflict stays at --set, the place it is given.
+                var point = "at the sweep's point " + string.Join(", ", run.Point.Select(p => p.Axis.Name + "=" + p.Value.Text)) + " under " + run.Protocol.Label;
+                var origin = run.Point.Select(p => p.Value.Origin).LastOrDefault(o => o is not null);
+                var placed = origin is null ? null : s_place.Match(e.Message);
+                if (placed is { Success: true } && !placed.Groups[1].Value.StartsWith('-'))
+                {
+                    throw new InputException($"{origin}: {placed.Groups[2].Value} ({point}; in the scenario at {placed.Groups[1].Value})", e);
+                }
+
+                throw e.Within(point);
             }
 
             checkedRuns++;
