@@ -48,6 +48,10 @@ public static class SweepCommand
         {
             // Before the sweep is read: a --db named like the sweep file most likely is the sweep file, typed after --db.
             OutputKind.RefuseScenarioName(parse, "--db", parse.GetValue(db), OutputKind.Store);
+
+            // Before the sweep is read too: a bare --json takes the next word, and `sweep run --json s.yaml` was told
+            // to give a sweep file; --json's own refusal says what happened (put --json after the arguments), as validate's does.
+            var target = JsonTarget.From(parse, json);
             var definition = LoadSweep(parse.GetValue(file), parse.GetValue(builtin));
             definition = definition.WithSets(Overrides.ParseSets(parse.GetValue(set) ?? []));
             var options = new SweepOptions
@@ -71,7 +75,6 @@ public static class SweepCommand
 
             SweepExecutor.CheckSize(definition, options);
             var runner = runnerFactory();
-            var target = JsonTarget.From(parse, json);
             var path = parse.GetValue(db)!;
             DistinctFiles.Require([("sweep file SWEEP", parse.GetValue(file))], [("--db", path), target.Output]);
 
