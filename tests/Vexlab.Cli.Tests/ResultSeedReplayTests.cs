@@ -86,6 +86,44 @@ public sealed class ResultSeedReplayTests : IDisposable
         Assert.Equal((long)doc["added"]!, (long)JsonNode.Parse(again.Stdout)!["added"]!);
     }
 
+    /// <summary>A query or an export reads stored runs: no seed of its own, and a line that gives the same rows or file again.</summary>
+    [Fact]
+    public void A_results_query_and_export_have_no_seed_and_replay_to_the_same_output()
+    {
+        File.WriteAllText(P("s.yaml"), "scenario: postcopy\nprotocols: [sync, ve]\nseeds: 2\n");
+        Assert.Equal(0, CliRunner.RunFake("sweep", "run", P("s.yaml"), "--db", P("s.duckdb"), "--jobs", "1").ExitCode);
+
+        const string Sql = "select count(*) as n from results";
+        var query = CliRunner.Run("results", "query", P("s.duckdb"), Sql, "--json");
+        Assert.Equal(0, query.ExitCode);
+        var queryDoc = JsonNode.Parse(query.Stdout)!;
+        Assert.True(queryDoc.AsObject().ContainsKey("seed"));
+        Assert.Null(queryDoc["seed"]);
+        Assert.Equal($"vexlab results query {P("s.duckdb")} '{Sql}'", (string?)queryDoc["replay"]);
+        AssertReplayLine(query.Stderr, null, queryDoc);
+
+        // --format json writes the same document, replay line and all; stderr stays quiet, as for the other formats.
+        var format = CliRunner.Run("results", "query", P("s.duckdb"), Sql, "--format", "json");
+        Assert.Equal(0, format.ExitCode);
+        var formatDoc = JsonNode.Parse(format.Stdout)!;
+        Assert.Null(formatDoc["seed"]);
+        Assert.Equal($"vexlab results query {P("s.duckdb")} '{Sql}' --format json", (string?)formatDoc["replay"]);
+        Assert.Equal(queryDoc["rows"]!.ToJsonString(), formatDoc["rows"]!.ToJsonString());
+        Assert.Equal(string.Empty, format.Stderr);
+
+        var export = CliRunner.Run("results", "export", P("s.duckdb"), "--out", P("s.csv"), "--json");
+        Assert.Equal(0, export.ExitCode);
+        var exportDoc = JsonNode.Parse(export.Stdout)!;
+        Assert.True(exportDoc.AsObject().ContainsKey("seed"));
+        Assert.Null(exportDoc["seed"]);
+        Assert.Equal($"vexlab results export {P("s.duckdb")} --out {P("s.csv")}", (string?)exportDoc["replay"]);
+        AssertReplayLine(export.Stderr, null, exportDoc);
+        var csv = File.ReadAllText(P("s.csv"));
+        File.Delete(P("s.csv"));
+        Assert.Equal(0, CliRunner.Run(Words(exportDoc)).ExitCode);
+        Assert.Equal(csv, File.ReadAllText(P("s.csv")));
+    }
+
     [Fact]
     public void A_plot_and_a_report_have_no_seed_and_replay_to_the_same_file()
     {

@@ -41,10 +41,17 @@ public static class ResultsCommand
             }
 
             var result = StoreOperations.Query(parse.GetValue(file)!, parse.GetValue(sql)!);
+
+            // Every result carries its seed and replay line: a query reads stored runs and draws nothing at random, so
+            // its seed is null (each run's is in the store's seed column), as sweep merge's, plot's and report's are.
+            var replay = GivenCommandLine.Replay(parse, json);
             if (target.Enabled)
             {
-                // --json is --format json, to a file when given one.
-                ResultDocument.Write(context, target, QueryDocument(result));
+                // --json is --format json, to a file when given one; the replay line also goes to stderr, as every
+                // command's with --json does.
+                var document = QueryDocument(result);
+                ReplayLine.CarryUnseeded(document, context.Error, replay);
+                ResultDocument.Write(context, target, document);
                 return ExitCodes.Done;
             }
 
@@ -54,7 +61,10 @@ public static class ResultsCommand
                     context.Output.Write(result.ToCsv());
                     break;
                 case "json":
-                    var json = ResultDocument.Serialize(QueryDocument(result)) + "\n";
+                    var rows = QueryDocument(result);
+                    rows["seed"] = null;
+                    rows["replay"] = replay;
+                    var json = ResultDocument.Serialize(rows) + "\n";
                     context.Output.Write(context.Unicode ? json : OutputCharset.EscapeJson(json));
                     break;
                 default:
@@ -126,6 +136,14 @@ public static class ResultsCommand
             doc["format"] = fmt;
             doc["out"] = target;
             doc["bytes"] = new FileInfo(target).Length;
+
+            // An export copies stored runs: no seed of its own (null), and a line that writes the same file again; the
+            // line goes to stderr with --json, as query's does, the file being what a person reads otherwise.
+            if (jsonTarget.Enabled)
+            {
+                ReplayLine.CarryUnseeded(doc, context.Error, GivenCommandLine.Replay(parse, json));
+            }
+
             ResultDocument.Write(context, jsonTarget, doc);
             return ExitCodes.Done;
         });
