@@ -160,6 +160,7 @@ public static class StoreOperations
             }
         }
 
+        (string Store, Shard Split)? splitFrom = null;
         foreach (var shard in shards)
         {
             using var connection = SweepStore.OpenReadOnly(shard);
@@ -209,6 +210,20 @@ public static class StoreOperations
             var shardRuns = ParseCount(SweepStore.GetMeta(connection, SweepStore.ShardRunsKey));
             if (shardText is not null)
             {
+                // Shards of one split (--shard I/N) are disjoint and cover the sweep; shards of two splits overlap and
+                // leave runs out, and their counts were added up as if they were one split's.
+                if (Shard.TryParse(shardText) is { } split)
+                {
+                    if (splitFrom is { } other && other.Split.Count != split.Count)
+                    {
+                        throw InputException.At(
+                            ErrorText.Path(shard), 0, 0, null,
+                            string.Create(CultureInfo.InvariantCulture, $"is shard {split} and {ErrorText.Path(other.Store)} shard {other.Split}: shards of different splits (of {other.Split.Count} and of {split.Count}) overlap and leave runs out; merge the shards of one --shard I/N split"));
+                    }
+
+                    splitFrom ??= (shard, split);
+                }
+
                 shardsSeen.Add(shardText);
             }
 
