@@ -305,10 +305,11 @@ public sealed class SweepCliTests : IDisposable
         Assert.Equal([P(expected)], Directory.GetFiles(_dir, "*.csv", SearchOption.AllDirectories).Select(Path.GetFullPath));
     }
 
-    // A --where that is no condition is refused with DuckDB's reason, named as the option, not as the query around it.
+    // A --where that is no condition is refused with DuckDB's reason, named as the option, not as the query around it
+    // (one with a ';' is refused before DuckDB reads it: WhereConditionTests).
     [Theory]
     [InlineData("plot", "latency >", "Parser Error: syntax error at or near \")\"")]
-    [InlineData("plot", "1=1; DROP TABLE results", "Parser Error: syntax error at or near \";\"")]
+    [InlineData("plot", "1=1 DROP TABLE results", "Parser Error: syntax error at or near \"DROP\"")]
     [InlineData("report", "nosuch = 1", "Binder Error: Referenced column \"nosuch\" not found in FROM clause!")]
     public void A_where_that_is_no_condition_is_named(string command, string where, string reason)
     {

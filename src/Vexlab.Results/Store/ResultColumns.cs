@@ -50,6 +50,12 @@ public static class ResultColumns
     /// </summary>
     public static StoreColumns Of(string path, string? where = null)
     {
+        // The condition is pasted into the SQL: one that ends the WHERE ("1=1) group by all; --") changed the query.
+        if (where is not null && SqlText.NotOneExpression(where) is { } why)
+        {
+            throw InputException.At(null, 0, 0, "--where", $"{ErrorText.Quote(where)} is not one condition: {why}; write one SQL expression on the columns of {path}'s {SweepStore.ResultsTable}");
+        }
+
         var filter = where is null ? string.Empty : $" WHERE ({where})";
         var (columns, types, error) = StoreOperations.ColumnsOf(path, $"SELECT * FROM {SweepStore.ResultsTable}{filter} LIMIT 0");
         if (error is null)
