@@ -36,6 +36,7 @@ public sealed class ReplayRobustnessTests : IDisposable
     [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"actions\":[\"x\"]}", ":1:49: actions[0]: expected an action word (a whole number from 0 to 4294967295), got a string")]
     [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"actions\":[-1]}", ":1:49: actions[0]: expected an action word")]
     [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"actions\":[1.5]}", ":1:49: actions[0]: expected an action word")]
+    [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"actions\":[999999999999]}", ":1:49: actions[0]: expected an action word (a whole number from 0 to 4294967295), got 999999999999")]
     [InlineData("{\"model\":\"wake-race\",\"protocol\":\"ve\",\"actions\":[4278190080]}", ":1:49: actions[0]: action kind 31 does not exist")]
     [InlineData("{\"model\":7,\"protocol\":\"ve\",\"actions\":[]}", ":1:10: model: expected a string, got a number")]
     [InlineData("{\"model\":\"wake-race\",\"model\":\"x\",\"protocol\":\"ve\",\"actions\":[]}", ":1:22: model: duplicate key")]

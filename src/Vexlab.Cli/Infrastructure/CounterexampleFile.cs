@@ -288,7 +288,9 @@ public sealed record CounterexampleFile(
                 var key = string.Create(CultureInfo.InvariantCulture, $"actions[{actions.Count}]");
                 if (reader.TokenType != JsonTokenType.Number || !reader.TryGetUInt32(out var word))
                 {
-                    throw Error(reader, key, $"expected an action word (a whole number from 0 to {uint.MaxValue}), got {Describe(reader.TokenType)}");
+                    // A number out of range is quoted as written ("got a number" did not say which), as Count and Index quote theirs.
+                    var got = reader.TokenType == JsonTokenType.Number ? Encoding.UTF8.GetString(reader.ValueSpan) : Describe(reader.TokenType);
+                    throw Error(reader, key, $"expected an action word (a whole number from 0 to {uint.MaxValue}), got {got}");
                 }
 
                 var action = MachineAction.Unpack(word);
