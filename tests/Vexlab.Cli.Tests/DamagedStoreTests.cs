@@ -38,6 +38,33 @@ public sealed class DamagedStoreTests : IDisposable
         }
     }
 
+    // A cut store was "not a sweep result store (no sweep table)" to merge and "query failed: IO Error: ..." to query,
+    // where sweep run and results export said it was damaged.
+    [Fact]
+    public void Every_command_says_a_truncated_store_is_damaged()
+    {
+        var bytes = File.ReadAllBytes(P("good.duckdb"));
+        File.WriteAllBytes(P("cut.duckdb"), bytes[..(bytes.Length / 3)]);
+        var commands = new[]
+        {
+            new[] { "sweep", "merge", P("merged.duckdb"), P("cut.duckdb") },
+            ["results", "query", P("cut.duckdb"), "select * from results"],
+            ["results", "export", P("cut.duckdb"), "--format", "csv", "--out", P("x.csv")],
+            ["plot", P("cut.duckdb"), "--kind", "stacked", "--out", P("x.svg")],
+            ["report", P("cut.duckdb"), "--out", P("x.html")],
+            ["sweep", "run", P("s.yaml"), "--db", P("cut.duckdb")],
+        };
+        foreach (var args in commands)
+        {
+            var result = CliRunner.RunFake(args);
+            Assert.True(result.ExitCode == 2, $"{args[0]} {args[1]}: exit {result.ExitCode}: {result.Stderr}");
+            Assert.StartsWith($"vexlab: {P("cut.duckdb")}: the result store is damaged: ", result.Stderr, StringComparison.Ordinal);
+            AssertOneLine(result, args[0] + " " + args[1]);
+        }
+
+        Assert.False(File.Exists(P("merged.duckdb")));
+    }
+
     [Fact]
     public void Resuming_on_a_truncated_store_is_one_line_and_exit_2()
     {

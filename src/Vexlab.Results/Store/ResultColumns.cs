@@ -63,6 +63,12 @@ public static class ResultColumns
             return new StoreColumns(columns, types);
         }
 
+        // External access is off: an I/O error is the store's file failing to read, as results query says it.
+        if (error.StartsWith("IO Error", StringComparison.Ordinal))
+        {
+            throw InputException.At(ErrorText.Path(path), 0, 0, null, "the result store is damaged: " + error + "; run the sweep again into a new --db");
+        }
+
         throw where is null
             ? InputException.At(path, 0, 0, null, "query failed: " + error)
             : InputException.At(null, 0, 0, "--where", $"{ErrorText.Quote(where)} is not a condition on {path}'s {SweepStore.ResultsTable}: {error}");

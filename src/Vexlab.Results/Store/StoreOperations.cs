@@ -169,6 +169,11 @@ public static class StoreOperations
             {
                 shardHash = SweepStore.GetMeta(connection, "sweep_hash");
             }
+            catch (DuckDBException e) when (e.Message.StartsWith("IO Error", StringComparison.Ordinal))
+            {
+                // A cut file or a failed block checksum: the store is damaged, not one of another kind.
+                throw Damaged(shard, e);
+            }
             catch (DuckDBException)
             {
                 shardHash = null;
@@ -308,7 +313,7 @@ public static class StoreOperations
 
     /// <summary>A shard damaged on disk (a flipped bit fails its block checksum, a cut file): named, as bad input.</summary>
     private static InputException Damaged(string path, DuckDBException e) =>
-        InputException.At(ErrorText.Path(path), 0, 0, null, "the store is damaged: " + FirstLine(e.Message) + "; run its shard again into a new file");
+        InputException.At(ErrorText.Path(path), 0, 0, null, "the result store is damaged: " + FirstLine(e.Message) + "; run its shard again into a new file");
 
     /// <summary>Adds one attached shard's runs to the output in one transaction.</summary>
     private static void MergeOne(SweepStore store, string alias, ref string? outHash, string hash, ref long added, ref long duplicates)
@@ -474,6 +479,12 @@ public static class StoreOperations
             var rows = ReadRows(reader, reader.FieldCount, (r, i) => plain[i] ? r.GetValue(i) : Fallback(r, i, path));
             RefuseSecondStatement(reader, path);
             return new QueryResult(columns, rows);
+        }
+        catch (DuckDBException e) when (e.Message.StartsWith("IO Error", StringComparison.Ordinal))
+        {
+            // External access is off, so an I/O error is the store's own file failing to read (a cut file, a block
+            // checksum): said as sweep run and results export say it, not as a fault of the SQL.
+            throw InputException.At(ErrorText.Path(path), 0, 0, null, "the result store is damaged: " + FirstLine(e.Message) + "; run the sweep again into a new --db");
         }
         catch (DuckDBException e)
         {
