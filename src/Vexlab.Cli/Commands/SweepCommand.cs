@@ -275,7 +275,7 @@ public static class SweepCommand
         SweepSummary? summary = null;
         console.Progress()
             .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), rate, new RemainingTimeColumn())
+            .Columns(FitColumns(console.Profile.Width, "sweep " + definition.Name, definition.RunCount, rate))
             .Start(progress =>
             {
                 var task = progress.AddTask("sweep " + Markup.Escape(definition.Name), maxValue: 1);
@@ -287,6 +287,24 @@ public static class SweepCommand
                 }), ct);
             });
         return summary!;
+    }
+
+    /// <summary>
+    /// The bar's columns where they fit in <paramref name="width"/> less one (a row that reaches the last column wraps);
+    /// else one line of the description and the rate, cut to fit. Spectre shrinks the bar, then wraps the other
+    /// columns' words: at 40 columns each redraw was a block of six rows, the rate a word per row.
+    /// </summary>
+    private static ProgressColumn[] FitColumns(int width, string description, long runs, RateColumn rate)
+    {
+        var room = width - 1;
+        var digits = runs.ToString(CultureInfo.InvariantCulture).Length;
+
+        // "done/total runs" and the rate as RateColumn writes them, the remaining time (8), a space after each column
+        // but the last, and a bar of 10 at least.
+        var wanted = description.Length + (2 * digits) + 21 + 8 + 3 + 10;
+        return wanted <= room
+            ? [new TaskDescriptionColumn(), new ProgressBarColumn(), rate, new RemainingTimeColumn()]
+            : [new LineColumn(description, rate, room)];
     }
 
     /// <summary>Standard error is a log: one line every <see cref="CliContext.ProgressInterval"/>.</summary>
@@ -345,14 +363,29 @@ public static class SweepCommand
             }
         }
 
-        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime)
+        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime) => new Text(Describe());
+
+        /// <summary>"12/30 runs     2.1 runs/s".</summary>
+        public string Describe()
         {
             lock (_gate)
             {
                 var seconds = _first < 0 ? 0 : TimeProvider.System.GetElapsedTime(_started).TotalSeconds;
                 var rate = seconds > 0 ? (_done - _first) / seconds : 0;
-                return new Text(string.Create(CultureInfo.InvariantCulture, $"{_done}/{_total} runs  {rate,6:0.0} runs/s"));
+                return string.Create(CultureInfo.InvariantCulture, $"{_done}/{_total} runs  {rate,6:0.0} runs/s");
             }
+        }
+    }
+
+    /// <summary>The description and the rate on one line cut to <paramref name="room"/>: the bar of a terminal too narrow for the bar's columns.</summary>
+    private sealed class LineColumn(string description, RateColumn rate, int room) : ProgressColumn
+    {
+        protected override bool NoWrap => true;
+
+        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime)
+        {
+            var line = description + "  " + rate.Describe();
+            return new Text(line.Length > room ? line[..Math.Max(room, 0)] : line);
         }
     }
 
