@@ -143,6 +143,36 @@ public sealed class PlainLocaleTests
         return bytes.ToArray();
     }
 
+    /// <summary>
+    /// CSV is data a program reads: its values go out as they are, in any locale. In an ASCII locale a query's '→µ×'
+    /// came out as "->ux" (the human text's transliteration); JSON keeps them as escapes.
+    /// </summary>
+    [Fact]
+    public void An_ASCII_locale_leaves_CSV_values_as_they_are()
+    {
+        var dir = Directory.CreateTempSubdirectory("vexlab-csv-locale-").FullName;
+        try
+        {
+            var sweep = Path.Combine(dir, "s.yaml");
+            var store = Path.Combine(dir, "s.duckdb");
+            File.WriteAllText(sweep, "scenario: postcopy\nprotocols: [sync]\nseeds: 1\n");
+            Assert.Equal(0, CliRunner.RunFake("sweep", "run", sweep, "--db", store, "--jobs", "1").ExitCode);
+
+            var (code, csv, stderr) = Run(unicode: false, "results", "query", store, "select '\u2192\u00b5\u00d7' as s", "--format", "csv");
+            Assert.True(code == 0, stderr);
+            Assert.Equal("s\n\u2192\u00b5\u00d7\n", csv.Replace("\r\n", "\n", StringComparison.Ordinal));
+            AssertAscii(stderr);
+
+            var (_, json, _) = Run(unicode: false, "results", "query", store, "select '\u2192' as s", "--format", "json");
+            AssertAscii(json);
+            Assert.Equal("\u2192", (string?)JsonNode.Parse(json)!["rows"]![0]!["s"]);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static (int Code, string Stdout, string Stderr) Run(bool unicode, params string[] args)
     {
         var output = new StringWriter();

@@ -58,7 +58,7 @@ public static class ResultsCommand
             switch (parse.GetValue(format))
             {
                 case "csv":
-                    context.Output.Write(result.ToCsv());
+                    context.DataOutput.Write(result.ToCsv());
                     break;
                 case "json":
                     var rows = QueryDocument(result);

@@ -20,6 +20,7 @@ public sealed class CliContext
     /// </param>
     public CliContext(TextWriter output, TextWriter error, bool errorIsTerminal, bool color, bool unicode = true)
     {
+        DataOutput = output;
         Output = unicode ? output : TextWriter.Synchronized(new AsciiTextWriter(output));
         Error = unicode ? error : TextWriter.Synchronized(new AsciiTextWriter(error));
         ErrorIsTerminal = errorIsTerminal;
@@ -30,6 +31,13 @@ public sealed class CliContext
     }
 
     public TextWriter Output { get; }
+
+    /// <summary>
+    /// Standard output for data a program reads (<c>results query --format csv</c>): the values as they are, in UTF-8
+    /// whatever the locale, where <see cref="Output"/> passes on ASCII alone in a locale that is not UTF-8 and would
+    /// change the data (a '→' in a value became "->"). JSON needs none: it escapes what is not ASCII.
+    /// </summary>
+    public TextWriter DataOutput { get; }
 
     public TextWriter Error { get; }
 

@@ -36,8 +36,8 @@ internal sealed class StandardOutputStream : Stream
     }
 
     /// <summary>
-    /// Makes <see cref="Console.Out"/> write through this stream on Linux and macOS, as .NET's own writer does (the
-    /// locale's encoding without a byte order mark, flushed at every write, synchronized); elsewhere, or where libc
+    /// Makes <see cref="Console.Out"/> write through this stream on Linux and macOS, as .NET's own writer does (without a
+    /// byte order mark, flushed at every write, synchronized) but in UTF-8 whatever the locale; elsewhere, or where libc
     /// cannot be called, it stays .NET's. Console's terminal detection (IsOutputRedirected, the window's width) asks
     /// the descriptor, not the writer, and is unchanged.
     /// </summary>
@@ -61,12 +61,10 @@ internal sealed class StandardOutputStream : Stream
             return;
         }
 
-        // A byte order mark would open the output, ahead of a JSON document's '{'.
-        var encoding = Console.OutputEncoding;
-        if (encoding is UTF8Encoding && !encoding.Preamble.IsEmpty)
-        {
-            encoding = new UTF8Encoding(false);
-        }
+        // UTF-8 whatever the locale, without a byte order mark (one would open the output, ahead of a JSON document's
+        // '{'). In a locale that is not UTF-8 every human line is ASCII already (CliContext), the same bytes in any
+        // charset; what is not, CSV data, goes out as it is in UTF-8, as results export writes its files.
+        var encoding = new UTF8Encoding(false);
 
         // 4096 characters, where .NET's writer takes 256: a large JSON document goes out in a sixteenth of the writes.
         Console.SetOut(new StreamWriter(stream, encoding, 4096, leaveOpen: true) { AutoFlush = true });
