@@ -242,6 +242,7 @@ public sealed class UsageErrorTests
     [InlineData("check", "--matrix")]
     [InlineData("run", "--builtin", "postcopy", "--protocol", "ve")]
     [InlineData("explain", "protocol", "ve")]
+    [InlineData("sweep", "run", "--builtin", "tasks-per-vcpu", "--db", "never-made.duckdb")]
     public void A_knob_set_twice_is_refused_by_check_as_by_run(params string[] command) => AssertRefused(
         [.. command, "--set", "guest.ve.clear_busy=never", "--set", "guest.ve.clear_busy=after-hypercall"],
         "vexlab: --set: guest.ve.clear_busy is also set by --set guest.ve.clear_busy=never; give it once\n");

@@ -27,6 +27,27 @@ public sealed class ValidateKindsTests : IDisposable
         return P(name);
     }
 
+    /// <summary>
+    /// The ok line names a sweep or model file by its path as messages print it: a name holding ESC ]0;x BEL set the
+    /// terminal's title when validated (a scenario's line escaped it already).
+    /// </summary>
+    [Fact]
+    public void The_ok_line_escapes_a_file_name_with_control_characters()
+    {
+        var sweep = Write("s\u001b]0;x\u0007.yaml", Sweep);
+        var model = Write("m\u001b.yaml", Model);
+        var escapedSweep = P("s\\u001b]0;x\\u0007.yaml");
+        var escapedModel = P("m\\u001b.yaml");
+
+        var first = CliRunner.Run("validate", sweep);
+        Assert.Equal(0, first.ExitCode);
+        Assert.StartsWith($"{escapedSweep}: ok (sweep tiny:", first.Stdout, StringComparison.Ordinal);
+        var second = CliRunner.Run("validate", model);
+        Assert.Equal(0, second.ExitCode);
+        Assert.StartsWith($"{escapedModel}: ok (checker model one-fault,", second.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', first.Stdout + first.Stderr + second.Stdout + second.Stderr);
+    }
+
     [Fact]
     public void A_sweep_file_is_validated_with_the_runs_and_hash_sweep_run_then_has()
     {

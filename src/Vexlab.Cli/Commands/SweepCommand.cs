@@ -53,7 +53,10 @@ public static class SweepCommand
             // to give a sweep file; --json's own refusal says what happened (put --json after the arguments), as validate's does.
             var target = JsonTarget.From(parse, json);
             var definition = LoadSweep(parse.GetValue(file), parse.GetValue(builtin));
-            definition = definition.WithSets(Overrides.ParseSets(parse.GetValue(set) ?? []));
+            // A key given twice has no one meaning: refused as run, compare and validate refuse it.
+            var sets = Overrides.ParseSets(parse.GetValue(set) ?? []);
+            SimulationOptions.RequireOnce(sets);
+            definition = definition.WithSets(sets);
             var options = new SweepOptions
             {
                 Jobs = parse.GetValue(jobs) ?? Environment.ProcessorCount,

@@ -7,6 +7,7 @@ using Vexlab.Cli.Infrastructure;
 using Vexlab.Model.Configuration;
 using Vexlab.Model.Protocols;
 using Vexlab.Results.Sweeps;
+using Vexlab.Scenarios;
 using Vexlab.Scenarios.Documents;
 using Vexlab.Simulation.Scenarios;
 
@@ -93,7 +94,7 @@ internal static class ValidateCommand
 
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"{file}: ok (sweep {definition.Name}: {SweepCommand.Counted(definition.PointCount, "point")} x {SweepCommand.Counted(definition.Protocols.Count, "protocol entry", "protocol entries")} x {SweepCommand.Counted(definition.Seeds.Count, "seed")} = {SweepCommand.Counted(definition.RunCount, "run")})");
+            $"{ErrorText.Path(file)}: ok (sweep {ErrorText.Escape(definition.Name)}: {SweepCommand.Counted(definition.PointCount, "point")} x {SweepCommand.Counted(definition.Protocols.Count, "protocol entry", "protocol entries")} x {SweepCommand.Counted(definition.Seeds.Count, "seed")} = {SweepCommand.Counted(definition.RunCount, "run")})");
     }
 
     /// <summary>A checker model file, built under every protocol as <c>check FILE --protocol P</c> builds it.</summary>
@@ -126,6 +127,6 @@ internal static class ValidateCommand
 
         result["model"] = model.Model.Name;
         result["protocols"] = new JsonArray([.. ModelCheck.Protocols.Select(p => (JsonNode)new JsonObject { ["protocol"] = p })]);
-        return $"{file}: ok (checker model {model.Model.Name}, under every protocol)";
+        return $"{ErrorText.Path(file)}: ok (checker model {ErrorText.Escape(model.Model.Name)}, under every protocol)";
     }
 }
