@@ -28,6 +28,38 @@ public sealed class ValidateKindsTests : IDisposable
     }
 
     /// <summary>
+    /// An output of vexlab's given where a scenario, model or sweep file goes is named as what it is: validate said a
+    /// result store was "not UTF-8 text" and a JSON result had "schema_version: unknown key".
+    /// </summary>
+    [Fact]
+    public void An_output_given_as_an_input_file_is_named_as_what_it_is()
+    {
+        var sweep = Write("s.yaml", "scenario: postcopy\nprotocols: [sync]\nseeds: 1\n");
+        Assert.Equal(0, CliRunner.RunFake("sweep", "run", sweep, "--db", P("s.duckdb"), "--jobs", "1").ExitCode);
+        Assert.Equal(0, CliRunner.Run("run", "--builtin", "postcopy", "--protocol", "sync", "--duration", "1ms", "--json", P("r.json")).ExitCode);
+        Assert.Equal(1, CliRunner.Run("check", "--builtin", "pending-event", "--protocol", "ve", "--trace", P("t.json")).ExitCode);
+
+        foreach (var (file, what) in new[] { ("s.duckdb", "a result store"), ("r.json", "a JSON result"), ("t.json", "a counterexample") })
+        {
+            foreach (var (command, expected) in new[]
+            {
+                (new[] { "validate", P(file) }, "a scenario, sweep or checker model file"),
+                (["run", P(file), "--protocol", "sync"], "a simulator scenario"),
+                (["check", P(file), "--protocol", "sync"], "a checker model file"),
+                (["sweep", "run", P(file), "--db", P("never.duckdb")], "a sweep file"),
+            })
+            {
+                var result = CliRunner.Run(command);
+                Assert.Equal(2, result.ExitCode);
+                Assert.StartsWith($"vexlab: {P(file)}: is {what} (an output of vexlab), not {expected}", result.Stderr, StringComparison.Ordinal);
+                Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
+            }
+        }
+
+        Assert.False(File.Exists(P("never.duckdb")));
+    }
+
+    /// <summary>
     /// The ok line names a sweep or model file by its path as messages print it: a name holding ESC ]0;x BEL set the
     /// terminal's title when validated (a scenario's line escaped it already).
     /// </summary>

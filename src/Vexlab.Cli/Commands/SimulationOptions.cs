@@ -44,6 +44,7 @@ internal sealed class SimulationOptions
         if (file is not null)
         {
             BuiltinNameHint.RefuseBuiltinName(file, Builtins.Names, "scenario");
+            OtherFileKind.RefuseOutput(file, "simulator scenario");
             var document = ScenarioDocument.Load(file);
             OtherFileKind.RefuseOtherAsScenario(document, file);
             return (document, ScenarioRunner.FileArgument(file));

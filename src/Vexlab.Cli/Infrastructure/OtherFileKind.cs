@@ -1,6 +1,7 @@
 using Vexlab.Checking.Models;
 using Vexlab.Model.Configuration;
 using Vexlab.Results.Sweeps;
+using Vexlab.Scenarios;
 using Vexlab.Scenarios.Documents;
 using Vexlab.Simulation.Scenarios;
 
@@ -39,6 +40,28 @@ internal static class OtherFileKind
         [.. SweepFile.TopLevelKeys],
         file => $"run it with vexlab sweep run {file}");
 
+    /// <summary>
+    /// Refuses an output of vexlab's given where <paramref name="expected"/> goes ("simulator scenario"), named as what
+    /// it is and with what reads it: <c>validate full.duckdb</c> said "the scenario file is not UTF-8 text", and
+    /// <c>validate kh.json</c> "schema_version: unknown key", as if the store or the result were a damaged scenario.
+    /// </summary>
+    public static void RefuseOutput(string path, string expected)
+    {
+        if (OutputKind.HeldBy(path) is not { } output)
+        {
+            return;
+        }
+
+        var readBy = output.What switch
+        {
+            "result store" => "; results query, plot, report and sweep merge read it",
+            "JSON result" => "; plot and report read a run's or a compare's",
+            "counterexample" => "; replay runs it",
+            _ => string.Empty,
+        };
+        throw new InputException($"{ErrorText.Path(path)}: is {OutputKind.Article(output.What)} {output.What} (an output of vexlab), not {OutputKind.Article(expected)} {expected}{readBy}");
+    }
+
     /// <summary>Refuses a scenario document that is plainly a checker model file or a sweep file (run, compare, validate).</summary>
     public static void RefuseOtherAsScenario(ScenarioDocument document, string path)
     {
@@ -60,6 +83,7 @@ internal static class OtherFileKind
 
     private static void RefuseLoaded(string path, Kind expected, Kind[] others)
     {
+        RefuseOutput(path, expected.Name);
         ScenarioDocument document;
         try
         {
@@ -79,6 +103,7 @@ internal static class OtherFileKind
     /// </summary>
     public static InputFileKind Classify(string path)
     {
+        RefuseOutput(path, "scenario, sweep or checker model file");
         ScenarioDocument document;
         try
         {

@@ -93,6 +93,29 @@ public sealed partial class OutputKind
     ];
 
     /// <summary>
+    /// The output of vexlab's that the existing regular file <paramref name="path"/> holds (a result store, a JSON
+    /// result, a trace, ...), or null: none, a file that is not regular or not there, or one that cannot be read (its
+    /// reader then says why).
+    /// </summary>
+    public static OutputKind? HeldBy(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        try
+        {
+            if (FileKinds.Of(path) != FileKind.Regular || new FileInfo(path).Length == 0)
+            {
+                return null;
+            }
+
+            return s_all.FirstOrDefault(k => k._holds(path));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
     /// Refuses, before any work, an output <paramref name="path"/> given to <paramref name="option"/> that names a
     /// scenario or model file (*.yaml, *.yml: vexlab writes none), or an existing regular file that is not empty and
     /// does not start as <paramref name="kind"/> does. Either way the file would be replaced by something else, most
