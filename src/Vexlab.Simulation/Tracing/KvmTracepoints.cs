@@ -724,9 +724,10 @@ public sealed class KvmTracepoints
 
     /// <summary>
     /// The run stopped at <paramref name="timeNs"/>, before <paramref name="durationNs"/> (<see cref="TraceKind.Stopped"/>):
-    /// stamped no earlier than any CPU's last event, so it is the last line of every buffer it could go on, and a reader
-    /// of the trace alone (trace-cmd report, KernelShark, Perfetto) sees that it is partial, as the result's
-    /// <c>complete: false</c> says.
+    /// stamped after every CPU's last event, so it is the last line of every buffer it could go on and of their merge, and
+    /// a reader of the trace alone (trace-cmd report, KernelShark, Perfetto) sees that it is partial, as the result's
+    /// <c>complete: false</c> says. Strictly after: trace-cmd report merges the buffers by timestamp with ties to the
+    /// lower CPU, and the mark goes on CPU 0, so an event of another CPU at the mark's instant printed after it.
     /// </summary>
     public void Stopped(long timeNs, long durationNs)
     {
@@ -738,12 +739,12 @@ public sealed class KvmTracepoints
         var at = Math.Max(Math.Min(timeNs, EndLimitNs), 0);
         foreach (var last in _cpuLast)
         {
-            at = Math.Max(at, last);
+            at = Math.Max(at, last + 1);
         }
 
         foreach (var last in _pcpuLast)
         {
-            at = Math.Max(at, last);
+            at = Math.Max(at, last + 1);
         }
 
         var text = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{StoppedMark} at {timeNs} ns of {durationNs} ns: the trace is partial (complete: false)");

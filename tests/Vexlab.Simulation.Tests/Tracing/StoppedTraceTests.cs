@@ -48,6 +48,24 @@ public class StoppedTraceTests
         Assert.Contains($"tracing_mark_write: {KvmTracepoints.StoppedMark} at {result.SimulatedNs} ns", text[^1], StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// trace-cmd report merges the CPUs' buffers by timestamp, ties to the lower CPU, and the mark goes on CPU 0: a stop at
+    /// the instant of another CPU's last event stamps the mark a nanosecond after it, or that event prints after the mark.
+    /// </summary>
+    [Fact]
+    public void AStopAtTheInstantOfAnotherCpusLastEvent_StillPrintsTheMarkLast()
+    {
+        var sink = new RecordingSink();
+        var threads = new TraceThreads(2, 1);
+        var tracepoints = new KvmTracepoints(2, 4, threads, sink, readyByInterrupt: true);
+        tracepoints.ExternalInterruptExit(1, 5_000, KvmTracepoints.LocalTimerExitInterruptionInfo);
+        tracepoints.Stopped(5_000, 10_000);
+
+        var text = BuiltinTraces.Text(sink.Records, threads).TrimEnd('\n').Split('\n');
+        Assert.Contains($"tracing_mark_write: {KvmTracepoints.StoppedMark} at 5000 ns", text[^1], StringComparison.Ordinal);
+        Assert.Equal(5_001, Assert.Single(sink.Records, r => r.Kind == TraceKind.Stopped).TimeNs);
+    }
+
     /// <summary>A run of <paramref name="builtin"/> stopped by its token, as SIGINT stops one (looked at every 4,096 events).</summary>
     private static (Vexlab.Simulation.Driver.SimulationResult Result, RecordingSink Trace, TraceThreads Threads) Stopped(string builtin, string protocol)
     {
