@@ -254,9 +254,11 @@ public sealed partial class Machine
                 }
 
                 // The PREEMPTION_TIMER exit is the tick's own, so it serves the request here, before the tick goes
-                // in; Raise's kick would serve it too, but not where a disabled LAPIC drops the interrupt.
+                // in; Raise's kick would serve it too, but not where a disabled LAPIC drops the interrupt. A vCPU halted
+                // in the guest (host.hlt_in_guest) is in guest mode too: under 5.7 Raise takes that exit, as
+                // PREEMPTION_TIMER, where the check after it injects a page-ready.
                 ServeReadyRequestAtOwnExit(v, ref sink);
-                Raise(v, ModelVector.Timer, ref sink);
+                Raise(v, ModelVector.Timer, ref sink, ExitReason.PreemptionTimer);
                 break;
             case ActionKind.Truncate:
                 Truncate(ref sink);
@@ -436,10 +438,18 @@ public sealed partial class Machine
     /// A vCPU halted in the guest (host.hlt_in_guest: HLT does not exit, KVM_X86_DISABLE_EXITS_HLT) is in guest mode
     /// for this: the host's interrupt exits it all the same, and 5.7 wakes no vCPU that is not blocked in the host.
     /// </summary>
-    private bool CompletionCheckInjects(int v)
+    private bool CompletionCheckInjects(int v) => GlobalsRef.HostExitBudget > 0 && CompletionCheckInjectsAtOwnExit(v);
+
+    /// <summary>
+    /// <see cref="CompletionCheckInjects"/> for an exit that is not the checker's free choice but the event's own, so it
+    /// spends no <see cref="Globals.HostExitBudget"/>: the kick of an interrupt or NMI raised for vCPU
+    /// <paramref name="v"/> in guest mode (<see cref="CheckCompletionsAtOwnExit"/>). The 5.7 host only: true when the
+    /// check after that exit would inject a page-ready.
+    /// </summary>
+    private bool CompletionCheckInjectsAtOwnExit(int v)
     {
         ref var cpu = ref VcpuRef(v);
-        return GlobalsRef.HostExitBudget > 0 && _host.DequeueOnlyAtEntry && _host.Ready == ReadyDelivery.PageFault && _host.PvApf
+        return _host.DequeueOnlyAtEntry && _host.Ready == ReadyDelivery.PageFault && _host.PvApf
             && InGuestMode(v) && cpu.Done > 0 && cpu.ApfEnabled == 1
             && CanInjectPageReadyAsPf(v);
     }

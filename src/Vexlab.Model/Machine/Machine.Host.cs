@@ -913,7 +913,13 @@ public sealed partial class Machine
         }
     }
 
-    private void Raise<TSink>(int v, ModelVector vector, ref TSink sink)
+    /// <summary>
+    /// __apic_accept_irq for a fixed interrupt: <paramref name="vector"/> goes into vCPU <paramref name="v"/>'s IRR, and
+    /// a vCPU in guest mode is kicked. <paramref name="ownExit"/> names the exit that brings it out of guest mode: the
+    /// kick's (an EXTERNAL_INTERRUPT for the host's RESCHEDULE_VECTOR, kvm_vcpu_kick -> smp_send_reschedule), or the
+    /// tick's own PREEMPTION_TIMER.
+    /// </summary>
+    private void Raise<TSink>(int v, ModelVector vector, ref TSink sink, ExitReason ownExit = ExitReason.ExternalInterrupt)
         where TSink : IModelEventSink
     {
         ref var cpu = ref VcpuRef(v);
@@ -931,6 +937,37 @@ public sealed partial class Machine
         // a vCPU in guest mode, and the entry after it serves a pending KVM_REQ_APF_READY.
         RequestEvent(v);
         ServeReadyRequestAtOwnExit(v, ref sink);
+        CheckCompletionsAtOwnExit(v, ownExit, ownExit == ExitReason.ExternalInterrupt ? KickVector : 0u, ref sink);
+    }
+
+    /// <summary>
+    /// The host's RESCHEDULE_VECTOR (arch/x86/include/asm/irq_vectors.h), which kvm_vcpu_kick sends
+    /// (smp_send_reschedule) to the pCPU of a vCPU in guest mode: the interruption information of its exit.
+    /// </summary>
+    public const uint KickVector = 0xFD;
+
+    /// <summary>
+    /// Under the 5.7 host, vCPU <paramref name="v"/> in guest mode takes an exit of its own inside another step: the kick
+    /// of an interrupt raised for it (<see cref="Raise"/>, whose exit carries <paramref name="vector"/>, the host's
+    /// interrupt), the host NMI of a vPMU overflow (<see cref="RaiseNmi"/>: EXCEPTION_NMI, then __apic_accept_irq's
+    /// APIC_DM_NMI case queues the guest's NMI and kicks). 5.7's async_pf_execute
+    /// neither kicks nor requests anything (557a961abbe0 added KVM_REQ_APF_READY and the kick in 5.8), and vcpu_run calls
+    /// kvm_check_async_pf_completion after every vcpu_enter_guest that returns 1, so a completion waiting on the done list
+    /// is dequeued after this exit, before the entry that injects the raised event: where that check injects a
+    /// page-ready (<see cref="CompletionCheckInjectsAtOwnExit"/>) the exit is reported and the vCPU stays in the host
+    /// with the #PF pending, and its Enter delivers it, the raised event after it as it can be taken. An exit whose check
+    /// injects nothing changes nothing the guest sees, and is left out, as <see cref="ActionKind.HostExit"/> is.
+    /// </summary>
+    private void CheckCompletionsAtOwnExit<TSink>(int v, ExitReason reason, uint vector, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        if (!CompletionCheckInjectsAtOwnExit(v))
+        {
+            return;
+        }
+
+        sink.On(new ModelEvent(ModelEventKind.VmExit, (byte)v, VcpuRef(v).CurrentTask, (byte)reason, vector, -1));
+        CheckCompletionsAfterExit(v, ref sink);
     }
 
     private void RaiseNmi<TSink>(int v, ref TSink sink)
@@ -945,6 +982,7 @@ public sealed partial class Machine
         cpu.NmiPending = (byte)Math.Min(cpu.NmiPending + 1, NmiLimit(v));
         sink.On(new ModelEvent(ModelEventKind.External, (byte)v, cpu.CurrentTask, (byte)ActionKind.RaiseNmi, 0, -1));
         ServeReadyRequestAtOwnExit(v, ref sink);
+        CheckCompletionsAtOwnExit(v, ExitReason.ExceptionNmi, 0, ref sink);
 
         // KVM_REQ_EVENT: kvm_check_and_inject_events injects a pending NMI if vmx_nmi_allowed, else calls
         // enable_nmi_window. vmx_enable_nmi_window asks for an interrupt window when the guest has blocking by

@@ -49,6 +49,13 @@ public sealed partial class Simulator
             _raisedNmiDelivered = true;
         }
 
+        if (e.Kind == ModelEventKind.VmExit && e.Vcpu == _raisingNmi)
+        {
+            // The 5.7 host's check after the PMI's exit injected a page-ready (kvm-pf): the model reports that
+            // EXCEPTION_NMI exit itself, so the driver's own count of a PMI that finds the NMI held is none.
+            _raisedNmiExited = true;
+        }
+
         // At the event's own time, after what the step did before it: an access that a minor EPT fault maps in the same
         // step (the host already had the page) completes after that exit's handling, not at the step's start.
         _metrics.Observe(_now + _stepCost, in e, _events, e.Kind == ModelEventKind.ExceptionDelivered && e.Aux == Vexlab.Model.Arch.Vectors.PF ? _m.TopFrame(e.Task).Event : Vexlab.Model.Guest.FrameEvent.Task);
@@ -306,7 +313,17 @@ public sealed partial class Simulator
                 break;
         }
 
-        _stepCost += cost;
         _metrics.Counters.RecordExit(metric, cost);
+        if (reason == ModelExit.ExternalInterrupt && e.Token != 0 && e.Vcpu != _actor && e.Vcpu < _vcpus)
+        {
+            // The kick of an interrupt raised for another vCPU in guest mode (kvm-pf: the 5.7 host's check after it
+            // injected a page-ready; Token is the host's IPI vector). Its handling is that vCPU's time, not the time of
+            // the step that raised it (another vCPU's, or an external wake's, which charges its cost to no vCPU):
+            // AfterApply delays the kicked vCPU by it, as an external exit does (DelayByExit).
+            _kickExit[e.Vcpu] += cost;
+            return;
+        }
+
+        _stepCost += cost;
     }
 }

@@ -44,6 +44,12 @@ public sealed partial class Simulator
     private SimRandom _nmiRng;
     private int _raisingNmi = -1;
     private bool _raisedNmiDelivered;
+
+    /// <summary>Set when the model reported the exit of the NMI being raised (kvm-pf: its completion check injected).</summary>
+    private bool _raisedNmiExited;
+
+    /// <summary>Per vCPU: the cost of a kick's exit the model reported in another vCPU's or an external step, not yet charged to it.</summary>
+    private readonly long[] _kickExit;
     private readonly long[] _workStart;
     private readonly bool[] _ioActive;
     private int _ioInFlight;
@@ -175,6 +181,7 @@ public sealed partial class Simulator
         _sliceBase = _hostAgent + 1;
         _held = new long[_vcpus];
         _cutRest = new long[_vcpus];
+        _kickExit = new long[_vcpus];
         _preemptExit = new long[_vcpus];
         _deadlinePassedOutsideGuest = new bool[_vcpus];
         Array.Fill(_held, -1);
@@ -992,6 +999,7 @@ public sealed partial class Simulator
         var nmiFromGuest = action.Kind == ActionKind.RaiseNmi && _tracepoints.InGuestMode(action.Vcpu, _now);
         _raisingNmi = action.Kind == ActionKind.RaiseNmi ? action.Vcpu : -1;
         _raisedNmiDelivered = false;
+        _raisedNmiExited = false;
         var sink = new Sink(this);
         _m.Apply(action, ref sink);
         _raisingNmi = -1;
@@ -1023,7 +1031,7 @@ public sealed partial class Simulator
             InterruptWindowForBlockedNmi(action.Vcpu);
         }
 
-        if (nmiFromGuest && !_raisedNmiDelivered)
+        if (nmiFromGuest && !_raisedNmiDelivered && !_raisedNmiExited)
         {
             // The guest blocks NMIs (in its NMI handler, or an STI or MOV SS shadow): the host's PMI
             // still exits as it arrives (NMI exiting), KVM cannot inject and enters again with the NMI
@@ -1124,7 +1132,15 @@ public sealed partial class Simulator
                 CutSpan(v);
             }
 
-            if (!_queue.IsScheduled(v) && _held[v] < 0)
+            if (_kickExit[v] > 0 && !_queue.IsScheduled(v) && _held[v] < 0)
+            {
+                // A vCPU halted in the guest (host.hlt_in_guest) that a kick exited (OnExit): its thread never blocked,
+                // so no wake is charged; it enters once the exit is handled, as after the host tick's exit
+                // (CheckCompletionsOfHaltedInGuest).
+                ScheduleVcpu(v, _now + _kickExit[v]);
+                _kickExit[v] = 0;
+            }
+            else if (!_queue.IsScheduled(v) && _held[v] < 0)
             {
                 // The one charge for waking a halted vCPU (cost.wake_halted_vcpu), whatever ends the halt and whatever
                 // the protocol: kvm_vcpu_wake_up, the vCPU thread scheduled in, kvm_vcpu_block (kvm_vcpu_halt) returning,
@@ -1151,6 +1167,13 @@ public sealed partial class Simulator
                     _waking[v] = true;
                     UpdateCategory(v);
                 }
+            }
+
+            if (_kickExit[v] > 0)
+            {
+                // The kick's exit (OnExit) cut what the vCPU was doing: its entry comes after the exit's handling.
+                DelayByExit(v, _kickExit[v]);
+                _kickExit[v] = 0;
             }
         }
 

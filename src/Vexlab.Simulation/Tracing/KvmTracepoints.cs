@@ -268,7 +268,7 @@ public sealed class KvmTracepoints
         switch (e.Kind)
         {
             case ModelEventKind.VmExit:
-                Exit(v, t, (ModelExit)e.Aux, e.Page);
+                Exit(v, t, (ModelExit)e.Aux, e.Page, e.Token);
                 break;
             case ModelEventKind.ExceptionDelivered:
                 if (!_inGuest[v] && actor == v)
@@ -459,8 +459,19 @@ public sealed class KvmTracepoints
         }
     }
 
-    private void Exit(int v, long t, ModelExit reason, int page)
+    /// <summary>
+    /// The model's exit <paramref name="reason"/>. An EXTERNAL_INTERRUPT with a <paramref name="vector"/> is the kick of
+    /// an interrupt raised for the vCPU (the host's RESCHEDULE_VECTOR): its intr_info names that vector, not the
+    /// host's tick.
+    /// </summary>
+    private void Exit(int v, long t, ModelExit reason, int page, uint vector)
     {
+        if (reason == ModelExit.ExternalInterrupt && vector != 0)
+        {
+            Exit(v, t, MetricsExit.ExternalInterrupt, page, 0x80000000 | vector);
+            return;
+        }
+
         var metric = reason switch
         {
             ModelExit.EptViolation => MetricsExit.EptViolation,
