@@ -208,7 +208,15 @@ public sealed partial class Machine
         switch (action.Kind)
         {
             case ActionKind.Step:
-                Step(v, action.Arg, ref sink);
+                if (_host.DequeueOnlyAtEntry && (VcpuRef(v).Irr | VcpuRef(v).NmiPending) != 0)
+                {
+                    StepToWindow(v, action.Arg, ref sink);
+                }
+                else
+                {
+                    Step(v, action.Arg, ref sink);
+                }
+
                 break;
             case ActionKind.DeliverInterrupt:
                 DeliverInterrupt(v, ref sink);
@@ -443,8 +451,9 @@ public sealed partial class Machine
     /// <summary>
     /// <see cref="CompletionCheckInjects"/> for an exit that is not the checker's free choice but the event's own, so it
     /// spends no <see cref="Globals.HostExitBudget"/>: the kick of an interrupt or NMI raised for vCPU
-    /// <paramref name="v"/> in guest mode (<see cref="CheckCompletionsAtOwnExit"/>). The 5.7 host only: true when the
-    /// check after that exit would inject a page-ready.
+    /// <paramref name="v"/> in guest mode, or the window exit through which a guest instruction lets a held one in
+    /// (<see cref="CheckCompletionsAtOwnExit"/>). The 5.7 host only: true when the check after that exit would inject a
+    /// page-ready.
     /// </summary>
     private bool CompletionCheckInjectsAtOwnExit(int v)
     {
@@ -452,6 +461,53 @@ public sealed partial class Machine
         return _host.DequeueOnlyAtEntry && _host.Ready == ReadyDelivery.PageFault && _host.PvApf
             && InGuestMode(v) && cpu.Done > 0 && cpu.ApfEnabled == 1
             && CanInjectPageReadyAsPf(v);
+    }
+
+    /// <summary>
+    /// A guest step of vCPU <paramref name="v"/> under the 5.7 host while an interrupt or NMI waits that the guest could
+    /// not take (the step is enabled only then: SDM Vol. 3A 6.9). Where the step lets it in, KVM without APICv learns so
+    /// only from an exit: the interrupt window it asked for (enable_irq_window; vmx_enable_nmi_window for an NMI an STI
+    /// shadow held) opens at sti, popf or iret, the NMI window (vmx_enable_nmi_window) at the IRET that ends NMI
+    /// blocking, and a lower priority comes with the trapped EOI write or a TPR below the threshold update_cr8_intercept
+    /// set. 5.7's vcpu_run calls kvm_check_async_pf_completion after that exit too, before the vcpu_enter_guest whose
+    /// inject_pending_event would let the event in; where that check injects a page-ready #PF the exception goes first
+    /// (kvm_event_needs_reinjection then returns early), and the interrupt waits for IF=1, the NMI for the NMI window KVM
+    /// asks for next, at the #PF handler's first instruction. The model used to deliver the event at once.
+    /// An interrupt window opened for an NMI the guest still blocks (its handler has not IRETed) is such an exit too.
+    /// </summary>
+    private void StepToWindow<TSink>(int v, ushort choice, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        var masked = !InterruptsAllowed(v);
+        var op = NextInstr(v).Op;
+        Step(v, choice, ref sink);
+        if (GlobalsRef.Outcome != GuestOutcome.Running || !InGuestMode(v))
+        {
+            // The step left guest mode (an EPT exit, an exiting HLT): that exit's check runs before the entry.
+            return;
+        }
+
+        ref var cpu = ref VcpuRef(v);
+        ExitReason reason;
+        if (cpu.NmiIrqWindow == 1 && cpu.If == 1 && cpu.Shadow == InterruptShadow.None)
+        {
+            reason = ExitReason.InterruptWindow;
+        }
+        else if (AcceptableVector(v) >= 0)
+        {
+            // IF and the shadows held it (an irq window), or its priority did (the EOI or TPR write that lowered PPR).
+            reason = masked ? ExitReason.InterruptWindow : op == MicroOp.SetTpr ? ExitReason.TprBelowThreshold : ExitReason.EoiWrite;
+        }
+        else if (CanDeliverNmi(v))
+        {
+            reason = ExitReason.NmiWindow;
+        }
+        else
+        {
+            return;
+        }
+
+        CheckCompletionsAtOwnExit(v, reason, 0, ref sink);
     }
 
     /// <summary>

@@ -950,7 +950,7 @@ public sealed partial class Machine
     /// Under the 5.7 host, vCPU <paramref name="v"/> in guest mode takes an exit of its own inside another step: the kick
     /// of an interrupt raised for it (<see cref="Raise"/>, whose exit carries <paramref name="vector"/>, the host's
     /// interrupt), the host NMI of a vPMU overflow (<see cref="RaiseNmi"/>: EXCEPTION_NMI, then __apic_accept_irq's
-    /// APIC_DM_NMI case queues the guest's NMI and kicks). 5.7's async_pf_execute
+    /// APIC_DM_NMI case queues the guest's NMI and kicks), or a window exit (<see cref="StepToWindow"/>). 5.7's async_pf_execute
     /// neither kicks nor requests anything (557a961abbe0 added KVM_REQ_APF_READY and the kick in 5.8), and vcpu_run calls
     /// kvm_check_async_pf_completion after every vcpu_enter_guest that returns 1, so a completion waiting on the done list
     /// is dequeued after this exit, before the entry that injects the raised event: where that check injects a

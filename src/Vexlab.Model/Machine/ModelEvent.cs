@@ -113,6 +113,34 @@ public enum ExitReason : byte
     /// (kvm_intel.preemption_timer, on by default since ce7a058a2117), expired while the vCPU ran the guest.
     /// </summary>
     PreemptionTimer,
+
+    /// <summary>
+    /// Interrupt-window exiting (basic exit reason 7): KVM asked for it (enable_irq_window) for an interrupt, or an NMI
+    /// an STI shadow held (vmx_enable_nmi_window), that the guest could not take, and the guest's instruction set
+    /// RFLAGS.IF with no STI or MOV SS blocking left (sti, popf, iret). Reported only where the 5.7 host's
+    /// kvm_check_async_pf_completion after it injects a page-ready.
+    /// </summary>
+    InterruptWindow,
+
+    /// <summary>
+    /// NMI-window exiting (basic exit reason 8): KVM asked for it (vmx_enable_nmi_window) for an NMI the guest blocked,
+    /// and the guest's IRET ended NMI blocking. Reported only where the 5.7 host's check after it injects a page-ready.
+    /// </summary>
+    NmiWindow,
+
+    /// <summary>
+    /// The guest's EOI write, trapped without APICv (x2APIC: an MSR_WRITE exit, MSR 0x80b; KVM's PV EOI is off while
+    /// another interrupt is pending, apic_sync_pv_eoi_to_guest), which let a lower-priority pending interrupt in.
+    /// Reported only where the 5.7 host's check after it injects a page-ready.
+    /// </summary>
+    EoiWrite,
+
+    /// <summary>
+    /// TPR below threshold (basic exit reason 43): the guest lowered its TPR under the priority of its highest pending
+    /// interrupt, the threshold KVM set (update_cr8_intercept). Reported only where the 5.7 host's check after it
+    /// injects a page-ready.
+    /// </summary>
+    TprBelowThreshold,
 }
 
 public enum Signal : byte

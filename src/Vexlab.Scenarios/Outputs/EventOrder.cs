@@ -14,6 +14,7 @@ public static class EventOrder
     [
         "EXCEPTION_NMI", "EXTERNAL_INTERRUPT", "INTERRUPT_WINDOW", "CPUID", "HLT", "VMCALL", "IO_INSTRUCTION",
         "MSR_READ", "MSR_WRITE", "EPT_VIOLATION", "EPT_MISCONFIG", "PREEMPTION_TIMER", "PAUSE_INSTRUCTION", "NMI_WINDOW",
+        "TPR_BELOW_THRESHOLD",
     ];
 
     /// <summary>What KVM injects into a vCPU, or the CPU delivers to it.</summary>

@@ -281,6 +281,23 @@ public sealed partial class Simulator
         MetricsExit metric;
         switch (reason)
         {
+            case ModelExit.InterruptWindow:
+            case ModelExit.NmiWindow:
+                // Under kvm-pf only: a window exit whose check injected a page-ready. The model reports it at the guest
+                // step that opened the window and leaves the vCPU in the host, so InterruptWindowForBlockedNmi (which
+                // looks for a vCPU still in guest mode) does not count it again; the NMI it held now waits for the NMI
+                // window the #PF's entry asks for, which the NMI's delivery counts (NmiWindowExit).
+                cost = _c.SimpleExit;
+                metric = Tracing.KvmTracepoints.Metric(reason);
+                _tracepoints.WindowExitTaken(e.Vcpu, _m.Vcpu(e.Vcpu).NmiPending != 0);
+                break;
+            case ModelExit.EoiWrite:
+            case ModelExit.TprBelowThreshold:
+                // The EOI write (an x2APIC MSR_WRITE, not the APF ACK) or the TPR write that let a pending interrupt in,
+                // reported by the model only where the 5.7 host's check after it injected a page-ready.
+                cost = _c.SimpleExit;
+                metric = Tracing.KvmTracepoints.Metric(reason);
+                break;
             case ModelExit.EptViolation:
                 cost = _c.SimpleExit;
                 metric = MetricsExit.EptViolation;

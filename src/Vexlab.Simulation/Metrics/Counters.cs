@@ -26,6 +26,12 @@ public enum ExitReason
     /// when the guest unblocks them (vmx enable_nmi_window, handle_nmi_window).
     /// </summary>
     NmiWindow,
+
+    /// <summary>
+    /// TPR below threshold (VMX exit reason 43): the guest lowered its TPR under the priority of a pending interrupt
+    /// (update_cr8_intercept set the threshold), counted where the 5.7 host's completion check after it injects.
+    /// </summary>
+    TprBelowThreshold,
 }
 
 /// <summary>
@@ -86,7 +92,7 @@ public static class CounterNames
     public static ImmutableArray<string> ExitReasons => EventOrder.ExitReasons;
 
     /// <summary>VMX basic exit reason numbers (Intel SDM Vol. 3D appendix C), same order as <see cref="ExitReason"/>.</summary>
-    public static ImmutableArray<int> VmxExitCodes { get; } = [0, 1, 7, 10, 12, 18, 30, 31, 32, 48, 49, 52, 40, 8];
+    public static ImmutableArray<int> VmxExitCodes { get; } = [0, 1, 7, 10, 12, 18, 30, 31, 32, 48, 49, 52, 40, 8, 43];
 
     /// <summary>In <see cref="InjectionKind"/>'s order, the one every output lists them in (EventOrder).</summary>
     public static ImmutableArray<string> Injections => EventOrder.Injections;

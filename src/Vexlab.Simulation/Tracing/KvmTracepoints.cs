@@ -48,6 +48,12 @@ public sealed class KvmTracepoints
     public const uint MsrTscDeadline = 0x6e0;
 
     /// <summary>
+    /// The x2APIC EOI register's MSR (APIC_BASE_MSR + (APIC_EOI >> 4), arch/x86/include/asm/apicdef.h): a guest's EOI
+    /// write, an MSR_WRITE exit without APICv.
+    /// </summary>
+    public const uint MsrX2ApicEoi = 0x80b;
+
+    /// <summary>
     /// VM-exit interruption information of an NMI exit (SDM Vol. 3C 24.9.2): valid (bit 31), type NMI (2, bits 10:8),
     /// vector 2; kvm_exit prints it as intr_info, and KVM's handle_exception_nmi tests it (is_nmi).
     /// </summary>
@@ -462,27 +468,51 @@ public sealed class KvmTracepoints
     /// <summary>
     /// The model's exit <paramref name="reason"/>. An EXTERNAL_INTERRUPT with a <paramref name="vector"/> is the kick of
     /// an interrupt raised for the vCPU (the host's RESCHEDULE_VECTOR): its intr_info names that vector, not the
-    /// host's tick.
+    /// host's tick. The guest's EOI write is an MSR_WRITE of the x2APIC EOI register.
     /// </summary>
     private void Exit(int v, long t, ModelExit reason, int page, uint vector)
     {
-        if (reason == ModelExit.ExternalInterrupt && vector != 0)
+        switch (reason)
         {
-            Exit(v, t, MetricsExit.ExternalInterrupt, page, 0x80000000 | vector);
-            return;
+            case ModelExit.EoiWrite:
+                Exit(v, t, MetricsExit.MsrWrite, page, 0, MsrX2ApicEoi, 0);
+                return;
+            case ModelExit.ExternalInterrupt when vector != 0:
+                Exit(v, t, MetricsExit.ExternalInterrupt, page, 0x80000000 | vector);
+                return;
         }
 
-        var metric = reason switch
+        Exit(v, t, Metric(reason), page);
+    }
+
+    /// <summary>The kvm_exit reason of the model's exit <paramref name="reason"/>.</summary>
+    public static MetricsExit Metric(ModelExit reason) => reason switch
+    {
+        ModelExit.EptViolation => MetricsExit.EptViolation,
+        ModelExit.Hlt => MetricsExit.Hlt,
+        ModelExit.MsrWrite or ModelExit.EoiWrite => MetricsExit.MsrWrite,
+        ModelExit.Vmcall => MetricsExit.Vmcall,
+        ModelExit.ExternalInterrupt => MetricsExit.ExternalInterrupt,
+        ModelExit.PreemptionTimer => MetricsExit.PreemptionTimer,
+        ModelExit.InterruptWindow => MetricsExit.InterruptWindow,
+        ModelExit.NmiWindow => MetricsExit.NmiWindow,
+        ModelExit.TprBelowThreshold => MetricsExit.TprBelowThreshold,
+        _ => MetricsExit.ExceptionNmi,
+    };
+
+    /// <summary>
+    /// vCPU <paramref name="vcpu"/> took a window exit the model reports (the 5.7 host's completion check after it
+    /// injected a page-ready): handle_interrupt_window and handle_nmi_window clear the control that asked for it, and
+    /// the entry that injects the #PF asks again for a waiting NMI (<paramref name="nmiPending"/>), now with no STI
+    /// blocking, for an NMI window (vmx_enable_nmi_window), which lets it in at the #PF handler's first instruction.
+    /// </summary>
+    public void WindowExitTaken(int vcpu, bool nmiPending)
+    {
+        if (vcpu >= 0 && vcpu < _vcpus)
         {
-            ModelExit.EptViolation => MetricsExit.EptViolation,
-            ModelExit.Hlt => MetricsExit.Hlt,
-            ModelExit.MsrWrite => MetricsExit.MsrWrite,
-            ModelExit.Vmcall => MetricsExit.Vmcall,
-            ModelExit.ExternalInterrupt => MetricsExit.ExternalInterrupt,
-            ModelExit.PreemptionTimer => MetricsExit.PreemptionTimer,
-            _ => MetricsExit.ExceptionNmi,
-        };
-        Exit(v, t, metric, page);
+            _irqWindowForNmi[vcpu] = false;
+            _nmiWindowForNmi[vcpu] = nmiPending;
+        }
     }
 
     /// <summary>

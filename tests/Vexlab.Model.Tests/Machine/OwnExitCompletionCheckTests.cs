@@ -10,7 +10,8 @@ namespace Vexlab.Model.Tests.Machine;
 /// The 5.7 host (kvm-pf) checks completions after every exit it handles: vcpu_run calls kvm_check_async_pf_completion
 /// after each vcpu_enter_guest that returns 1, before the next entry, and 5.7's async_pf_execute only adds to the done
 /// list (KVM_REQ_APF_READY and the kick came with 557a961abbe0, 5.8). An interrupt or NMI raised for a vCPU in guest
-/// mode exits it (__apic_accept_irq: kvm_vcpu_kick; a vPMU NMI is a host NMI's EXCEPTION_NMI exit). So where a
+/// mode exits it (__apic_accept_irq: kvm_vcpu_kick; a vPMU NMI is a host NMI's EXCEPTION_NMI exit), and one the guest
+/// could not take gets in only through an exit (without APICv: the interrupt or NMI window KVM asked for). So where a
 /// completion waits and kvm_arch_can_inject_async_page_present (kvm_can_do_async_pf: IF=1, no shadow, nothing pending)
 /// holds, the page-ready #PF is queued after that exit and inject_pending_event injects it first: the interrupt then
 /// waits for IF=1 (enable_irq_window), the NMI for the NMI window (vmx_enable_nmi_window), which opens at the #PF
@@ -26,11 +27,19 @@ public sealed class OwnExitCompletionCheckTests
 
         /// <summary>A reschedule interrupt raised for the vCPU while a user task computes (a blocked task's wake).</summary>
         InterruptKick,
+
+        /// <summary>cli; the reschedule interrupt is raised; sti; the instruction after it ends the shadow.</summary>
+        InterruptWindow,
+
+        /// <summary>A second NMI raised inside the first one's handler; the handler's IRET ends NMI blocking.</summary>
+        NmiWindow,
     }
 
     [Theory]
     [InlineData("__apic_accept_irq(APIC_DM_NMI): kvm_inject_nmi, kvm_vcpu_kick; vcpu_run checks completions after the exit", Exit.NmiKick, "ExceptionNmi")]
     [InlineData("__apic_accept_irq: kvm_lapic_set_irr, KVM_REQ_EVENT, kvm_vcpu_kick; vcpu_run checks completions after the exit", Exit.InterruptKick, "ExternalInterrupt")]
+    [InlineData("enable_irq_window, handle_interrupt_window; vcpu_run checks completions after the exit", Exit.InterruptWindow, "InterruptWindow")]
+    [InlineData("vmx_enable_nmi_window, handle_nmi_window; vcpu_run checks completions after the exit", Exit.NmiWindow, "NmiWindow")]
     public void PageReadyGoesFirst_WhereTheExitsCheckInjectsIt(string rule, Exit exit, string reason)
     {
         var (s, exitEvents) = Run(exit, completionWaits: true);
@@ -48,7 +57,7 @@ public sealed class OwnExitCompletionCheckTests
         Assert.Equal(RunState.InHost, m.Vcpu(0).Run);
         Assert.Equal(PendingEvent.PfReady, m.Vcpu(0).Pending);
         Assert.Equal(0, m.Vcpu(0).Done);
-        var nmi = exit == Exit.NmiKick;
+        var nmi = exit is Exit.NmiKick or Exit.NmiWindow;
         Assert.True(nmi ? m.Vcpu(0).NmiPending == 1 : (m.Vcpu(0).Irr & (1 << (int)ModelVector.Reschedule)) != 0);
 
         // inject_pending_event injects the exception, and the event waits: the NMI for its window at the #PF handler's
@@ -68,6 +77,8 @@ public sealed class OwnExitCompletionCheckTests
     [Theory]
     [InlineData(Exit.NmiKick)]
     [InlineData(Exit.InterruptKick)]
+    [InlineData(Exit.InterruptWindow)]
+    [InlineData(Exit.NmiWindow)]
     public void WithNothingToDequeue_TheEventGoesInAsBefore(Exit exit)
     {
         var (s, exitEvents) = Run(exit, completionWaits: false);
@@ -79,7 +90,7 @@ public sealed class OwnExitCompletionCheckTests
         }
         else
         {
-            Assert.True(s.IsEnabled(ActionKind.DeliverInterrupt, 0));
+            Assert.True(s.IsEnabled(exit == Exit.NmiWindow ? ActionKind.DeliverNmi : ActionKind.DeliverInterrupt, 0));
         }
     }
 
@@ -90,6 +101,8 @@ public sealed class OwnExitCompletionCheckTests
     [Theory]
     [InlineData(Exit.NmiKick)]
     [InlineData(Exit.InterruptKick)]
+    [InlineData(Exit.InterruptWindow)]
+    [InlineData(Exit.NmiWindow)]
     public void The58Host_TakesNoSuchExit(Exit exit)
     {
         var (_, exitEvents) = Run(exit, completionWaits: true, protocol: "kvm-pf-int");
@@ -106,11 +119,13 @@ public sealed class OwnExitCompletionCheckTests
         TaskSpec[] tasks = exit switch
         {
             Exit.InterruptKick => [User("s", 0, new Instr(MicroOp.Block, (byte)BlockKind.Timer, 1)), User("a", 0, Touch(0)), Spinner("c", TaskMode.User, 0)],
+            Exit.InterruptWindow => [User("s", 0, new Instr(MicroOp.Block, (byte)BlockKind.Timer, 1)), User("a", 0, Touch(0)),
+                Spinner("k", TaskMode.Kernel, 0, Op(MicroOp.Cli), Op(MicroOp.Compute), Op(MicroOp.Sti))],
             _ => [User("a", 0, Touch(0)), Spinner("c", TaskMode.User, 0)],
         };
-        var m = Build(protocol, tasks, absentCount: 1, bounds: new ExternalBounds(1, 0, 0, 0));
+        var m = Build(protocol, tasks, absentCount: 1, bounds: new ExternalBounds(exit == Exit.NmiWindow ? 2 : 1, 0, 0, 0));
         var s = new Script(m);
-        var blocker = exit == Exit.InterruptKick ? m.WorkloadTask(0) : -1;
+        var blocker = exit is Exit.InterruptKick or Exit.InterruptWindow ? m.WorkloadTask(0) : -1;
         var a = m.WorkloadTask(blocker < 0 ? 0 : 1);
         for (var i = 0; i < 64 && m.Task(a).Status != TaskPhase.Sleeping; i++)
         {
@@ -124,9 +139,28 @@ public sealed class OwnExitCompletionCheckTests
             case Exit.NmiKick:
                 Complete(s, completionWaits);
                 return (s, s.Do(ActionKind.RaiseNmi, 0));
-            default:
+            case Exit.InterruptKick:
                 Complete(s, completionWaits);
                 return (s, s.Do(ActionKind.Wake, 0, blocker));
+            case Exit.InterruptWindow:
+                s.StepTo(MicroOp.Compute);
+                Assert.Equal(0, m.Vcpu(0).If);
+                s.Do(ActionKind.Wake, 0, blocker);
+                Assert.NotEqual(0, m.Vcpu(0).Irr);
+                Complete(s, completionWaits);
+                s.Do(ActionKind.Step, 0);
+                var sti = s.Do(ActionKind.Step, 0);
+                Assert.DoesNotContain(sti, e => e.Kind == ModelEventKind.VmExit);
+                Assert.Equal(InterruptShadow.Sti, m.Vcpu(0).Shadow);
+                return (s, s.Do(ActionKind.Step, 0));
+            default:
+                s.Do(ActionKind.RaiseNmi, 0);
+                Assert.Equal(1, m.Vcpu(0).NmiBlocked);
+                s.Do(ActionKind.RaiseNmi, 0);
+                Assert.Equal(1, m.Vcpu(0).NmiPending);
+                Complete(s, completionWaits);
+                s.StepTo(MicroOp.Iret);
+                return (s, s.Do(ActionKind.Step, 0));
         }
     }
 
