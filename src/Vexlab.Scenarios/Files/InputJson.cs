@@ -13,10 +13,19 @@ namespace Vexlab.Scenarios.Files;
 public static class InputJson
 {
     /// <summary>The document in <paramref name="path"/>; <paramref name="what"/> names it in messages ("swarm shard").</summary>
-    public static JsonNode? Read(string path, string what) => Read(path, what, out _);
+    public static JsonNode? Read(string path, string what) => Parse(path, what, places: false).Node;
 
     /// <summary>As <see cref="Read(string, string)"/>, with where each value is, to report a bad one at its place.</summary>
     public static JsonNode? Read(string path, string what, out JsonPlaces places)
+    {
+        var (node, found) = Parse(path, what, places: true);
+        places = found!;
+        return node;
+    }
+
+    // The places take a second pass over the text and a dictionary of every value's path: only for a reader that
+    // reports values at their place (a swarm shard's reader does not).
+    private static (JsonNode? Node, JsonPlaces? Places) Parse(string path, string what, bool places)
     {
         var text = InputFile.ReadText(path, what);
         try
@@ -24,8 +33,7 @@ public static class InputJson
             // A key given twice is refused where it is, as the trace reader and YAML refuse it: JsonObject threw on
             // it later, when first indexed, as an internal error.
             var node = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = InputLimits.MaxDepth, AllowDuplicateProperties = false });
-            places = JsonPlaces.Of(text);
-            return node;
+            return (node, places ? JsonPlaces.Of(text) : null);
         }
         catch (JsonException e)
         {
