@@ -19,7 +19,10 @@ public sealed class CfsSliceLawTests
     /// vruntime takes to get a slice ahead. A run is timed from its first pass's end to the next
     /// task's (passes of 20 us, so the floor less 50 us). A slice that weighed every task as nice 0
     /// cut a heavy task's runs to a third, and the share laws, which the vruntime decides, did not
-    /// see it.
+    /// see it. The 500 ms hold at least 3 whole runs, so at least two are checked, and no more can
+    /// be asked: nice 10 against nice -10 (weights 110 and 9,548) at a 4 ms tick gives the light
+    /// task a whole tick, 37.2 ms of vruntime, which the heavy task takes 347 ms to run off, and
+    /// nice 10 against -9 left 3 runs.
     /// </summary>
     [Fact]
     public void ATickNeverEndsARunBeforeItsWeightedSlice()
@@ -54,7 +57,7 @@ public sealed class CfsSliceLawTests
                 start = pass.TimeNs;
             }
 
-            Assert.True(runs.Count >= 4, $"{c}: {runs.Count} runs");
+            Assert.True(runs.Count >= 3, $"{c}: {runs.Count} runs");
             var first = runs.Min(r => r.Task);
             foreach (var (task, from, to) in runs.Skip(1))
             {
