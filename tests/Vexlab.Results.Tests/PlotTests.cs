@@ -1,4 +1,5 @@
 using ScottPlot;
+using Vexlab.Model.Configuration;
 using Vexlab.Results.Documents;
 using Vexlab.Results.Plotting;
 using Vexlab.Results.Sweeps;
@@ -83,12 +84,14 @@ public sealed class PlotTests : IDisposable
     [InlineData("cdf")]
     public void Smallest_size_keeps_a_data_area_with_data_and_cuts_nothing(string kind)
     {
-        // --size's smallest width with a long knob entry in the legend: the legend once took the whole width,
+        // A small size with a long knob entry in the legend: the legend once took the whole width,
         // the title wrapped to the few pixels left (a letter a line) and the y label ran past the image's edge.
         const int Width = 400;
         const int Height = 300;
         var db = PlotStore.Create(_dir);
-        using var image = PlotImage.Render(Build(kind, db, Width, Height), Width, Height);
+        var plot = Build(kind, db, Width, Height);
+        ResultPlots.RequireDataRoom(plot, Width, Height);
+        using var image = PlotImage.Render(plot, Width, Height);
         var data = image.DataRect;
         Assert.True(data.Width >= 0.4 * Width && data.Height >= 0.35 * Height, $"data area {data}");
         Assert.InRange(image.InkedShare((int)data.Left + 2, (int)data.Top + 2, (int)data.Right - 2, (int)data.Bottom - 2), 0.02, 1.0);
@@ -130,6 +133,49 @@ public sealed class PlotTests : IDisposable
         Assert.True(keyed
             ? names.All(n => plot.Axes.Bottom.Label.Text.Replace("\n", string.Empty, StringComparison.Ordinal).Contains(n, StringComparison.Ordinal))
             : names.SequenceEqual(ticks.Select(BarLabels.Unwrap)));
+    }
+
+    [Theory]
+    [InlineData("stacked", 900, 560)]
+    [InlineData("stacked", 400, 300)]
+    [InlineData("stacked-crowded", 900, 560)]
+    public void SplitPlot_WorkAboveEachBar_FitsInTheDataArea(string kind, int width, int height)
+    {
+        // The data area clips what is drawn in it: at 400x300 a work label set on two lines had its number
+        // cut off at the top, the 8% of headroom above the bars being 12 pixels.
+        var db = PlotStore.Create(_dir);
+        var plot = Build(kind, db, width, height);
+        plot.RenderInMemory(width, height);
+        var data = plot.LastRender.DataRect;
+        var labels = plot.GetPlottables().OfType<ScottPlot.Plottables.Text>().ToList();
+        Assert.NotEmpty(labels);
+        using var paint = Paint.NewDisposablePaint();
+        foreach (var label in labels)
+        {
+            var bottom = plot.GetPixel(label.Location).Y;
+            var size = label.LabelStyle.Measure(label.LabelText, paint).Size;
+            Assert.True(bottom - size.Height >= data.Top, $"\"{label.LabelText}\" is {size.Height:F0} px tall from {bottom:F0}, above the data area's top {data.Top:F0}");
+        }
+
+        // The axis is a share: no tick past 100%.
+        Assert.All(plot.Axes.Left.TickGenerator.Ticks.Where(t => t.IsMajor), t => Assert.InRange(t.Position, 0, 100));
+    }
+
+    [Fact]
+    public void A_size_that_leaves_the_data_no_room_is_refused()
+    {
+        // Nine long entries at 400x300: the key under the axis took the whole height and no bar was drawn.
+        var plot = ResultPlots.SplitPlot(Crowded(), "crowded", 400, 300);
+        var e = Assert.Throws<InputException>(() => ResultPlots.RequireDataRoom(plot, 400, 300));
+        Assert.StartsWith("--size: at 400x300 the title, labels, key and legend leave the data ", e.Message, StringComparison.Ordinal);
+        ResultPlots.RequireDataRoom(ResultPlots.SplitPlot(Crowded(), "crowded", 900, 560), 900, 560);
+
+        // --size's smallest, 300x200, with a long knob entry in the legend: every kind drew an empty frame.
+        var db = PlotStore.Create(_dir);
+        var output = Path.Combine(_dir.Path, "small.png");
+        e = Assert.Throws<InputException>(() => ResultPlots.Render(db, new PlotRequest { Kind = PlotKind.Cdf, Where = "latency = 10", Width = 300, Height = 200 }, output));
+        Assert.StartsWith("--size: at 300x200 ", e.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
     }
 
     [Theory]

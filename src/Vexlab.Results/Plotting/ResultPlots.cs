@@ -67,6 +67,7 @@ public static class ResultPlots
         CheckOutput(output);
         CheckRequest(input, request);
         var plot = Build(input, request, out var caution);
+        RequireDataRoom(plot, request.Width, request.Height);
         Save(plot, output, request.Width, request.Height);
         return caution;
     }
@@ -112,6 +113,23 @@ public static class ResultPlots
         {
             throw InputException.At(null, 0, 0, "--size", string.Create(
                 CultureInfo.InvariantCulture, $"expected a width of 300..8000 and a height of 200..8000 pixels, got {request.Width}x{request.Height}"));
+        }
+    }
+
+    /// <summary>
+    /// Refuses a plot whose title, labels, key and legend leave the data less than a quarter of the image's
+    /// height or a third of its width: nine long entries at 400x300 listed a key that took the whole height
+    /// and drew no bar at all.
+    /// </summary>
+    public static void RequireDataRoom(Plot plot, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(plot);
+        plot.RenderInMemory(width, height);
+        var data = plot.LastRender.DataRect;
+        if (data.Height < height / 4.0 || data.Width < width / 3.0)
+        {
+            throw InputException.At(null, 0, 0, "--size", string.Create(CultureInfo.InvariantCulture,
+                $"at {width}x{height} the title, labels, key and legend leave the data {Math.Max(0, data.Width):F0}x{Math.Max(0, data.Height):F0} pixels; give a larger --size (the default is 900x560) or fewer entries (--where)"));
         }
     }
 
@@ -359,6 +377,8 @@ public static class ResultPlots
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = VcpuLegend[k], FillColor = palette.GetColor(k) });
         }
 
+        // A share: ticks to 100 only, whatever headroom the work labels take above it.
+        plot.Axes.Left.SetTicks([0, 20, 40, 60, 80, 100], ["0", "20", "40", "60", "80", "100"]);
         plot.Axes.SetLimitsY(0, 108);
         plot.Axes.SetLimitsX(-0.5, entries.Count - 0.5);
         const string YLabel = "share of vCPU time (%)";
@@ -369,12 +389,32 @@ public static class ResultPlots
 
         // The key under the bars moved the data area's middle, where the y label is centred.
         FitTitleAndYLabel(plot, title, YLabel, width, height);
+        var labels = new List<ScottPlot.Plottables.Text>();
         for (var i = 0; i < entries.Count; i++)
         {
-            WorkAnnotation(plot, entries[i], i, slot);
+            labels.Add(WorkAnnotation(plot, entries[i], i, slot));
         }
 
+        MakeRoomAbove(plot, labels, width, height);
         return plot;
+    }
+
+    /// <summary>
+    /// Raises the y axis's top until the tallest work label fits above the bars, with 4 pixels to spare: the
+    /// data area clips what is drawn in it, and at 400x300 a label on two lines lost its number to a fixed 8%
+    /// of headroom (12 pixels). The y ticks are fixed, so the data area keeps its place.
+    /// </summary>
+    private static void MakeRoomAbove(Plot plot, List<ScottPlot.Plottables.Text> labels, int width, int height)
+    {
+        plot.RenderInMemory(width, height);
+        var dataHeight = plot.LastRender.DataRect.Height;
+        using var paint = Paint.NewDisposablePaint();
+        var tallest = labels.Count == 0 ? 0 : labels.Max(l => l.LabelStyle.Measure(l.LabelText, paint).Size.Height);
+        var room = dataHeight - tallest - 4;
+
+        // Label bottoms sit at 101: (top - 101) / top of the data area's height must hold the label.
+        var top = room > dataHeight / 4 ? Math.Max(108, 101 * dataHeight / room) : 101 * 4.0 / 3;
+        plot.Axes.SetLimitsY(0, top);
     }
 
     /// <summary>
@@ -536,7 +576,7 @@ public static class ResultPlots
     }
 
     /// <summary>The work an entry did, above its bar, in a font that fits the bar's slot (on two lines if need be).</summary>
-    private static void WorkAnnotation(Plot plot, RunSummary entry, int position, double slot)
+    private static ScottPlot.Plottables.Text WorkAnnotation(Plot plot, RunSummary entry, int position, double slot)
     {
         var number = entry.WorkPerSecond is { } rate
             ? rate.ToString("N0", CultureInfo.InvariantCulture)
@@ -555,6 +595,8 @@ public static class ResultPlots
         {
             text.LabelText = number + "\n" + unit;
         }
+
+        return text;
     }
 
     /// <summary>
