@@ -95,6 +95,14 @@ public enum MicroOp : byte
     /// <see cref="ApfDisable"/> (kvm_cpu_down_prepare, CPUHP_AP_ONLINE_DYN, a later teardown step of the same thread).
     /// </summary>
     CpuDeactivate,
+
+    /// <summary>
+    /// The idle loop sets TIF_POLLING_NRFLAG again (cpuidle_idle_call's exit, or do_idle's start after
+    /// schedule_idle): from here until the loop's schedule check, a wake or a move to this CPU sets
+    /// need_resched without a reschedule IPI (resched_curr's set_nr_and_not_polling, the wake list's
+    /// set_nr_if_polling).
+    /// </summary>
+    SetPolling,
 }
 
 /// <summary>Conditions a <see cref="MicroOp.JumpIf"/> tests; evaluated on the frame and its vCPU.</summary>

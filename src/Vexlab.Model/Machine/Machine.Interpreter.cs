@@ -478,8 +478,19 @@ public sealed partial class Machine
                 if (OtherRunnable(v, t) >= 0)
                 {
                     Schedule(v, false, ref sink);
+                    if (IsIdle(t) && VcpuRef(v).CurrentTask != t)
+                    {
+                        // schedule_idle() returns to do_idle's end with interrupts on (finish_task_switch);
+                        // the next do_idle sets polling first.
+                        f.Pc = _idleResumePc;
+                        task.SavedIf = 1;
+                    }
                 }
 
+                break;
+            case MicroOp.SetPolling:
+                // The flag is read off the idle loop's place (IdlePolling): nothing else to write.
+                f.Pc++;
                 break;
             case MicroOp.Hlt:
                 f.Pc++;

@@ -171,7 +171,8 @@ public sealed partial class Machine
         idle.Depth = 1;
         idle.Status = TaskPhase.Running;
         idle.Uninterruptible = 0;
-        FrameRef(v, 0) = new Frame { Program = HandlerProgram.Idle, User = 0, Event = FrameEvent.Task };
+        // start_secondary reaches do_idle, whose first act sets polling: until then a wake sends the IPI.
+        FrameRef(v, 0) = new Frame { Program = HandlerProgram.Idle, User = 0, Event = FrameEvent.Task, Pc = _idleResumePc };
         cpu.If = 0;
         cpu.Run = RunState.InGuest;
 

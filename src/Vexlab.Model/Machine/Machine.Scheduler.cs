@@ -407,9 +407,31 @@ public sealed partial class Machine
         ref var target = ref VcpuRef(v);
         if (IsIdle(target.CurrentTask) || sink.PreemptOnAttach(v, t))
         {
+            // resched_curr: set_nr_and_not_polling sends no IPI to an idle loop that polls.
             target.NeedResched = 1;
-            Raise(v, ModelVector.Reschedule, ref sink);
+            if (!IdlePolling(v))
+            {
+                Raise(v, ModelVector.Reschedule, ref sink);
+            }
         }
+    }
+
+    /// <summary>
+    /// vCPU <paramref name="v"/> runs its idle task, whose loop polls (TIF_POLLING_NRFLAG): between
+    /// <see cref="MicroOp.SetPolling"/> and the schedule check, interrupt handlers above it included (the flag
+    /// is the idle task's). The HLT is entered with the flag clear (default_idle_call's
+    /// current_clr_polling_and_test()), and the loop's place after it is the SetPolling still to run.
+    /// </summary>
+    private bool IdlePolling(int v)
+    {
+        if (VcpuRef(v).CurrentTask != v)
+        {
+            return false;
+        }
+
+        ref var f = ref FrameRef(v, 0);
+        var op = _programs[f.Program].Code[ResolvePc(v, v, ref f)].Op;
+        return op is MicroOp.Cli or MicroOp.Schedule;
     }
 
     /// <summary>
@@ -490,7 +512,9 @@ public sealed partial class Machine
             target.NeedResched = 1;
         }
 
-        if (u != v)
+        // ttwu_queue: the wake list's IPI (send_call_function_single_ipi) and resched_curr's are both left
+        // out for an idle CPU that polls (set_nr_if_polling, set_nr_and_not_polling).
+        if (u != v && !IdlePolling(u))
         {
             Raise(u, ModelVector.Reschedule, ref sink);
         }

@@ -87,6 +87,9 @@ public sealed partial class Machine
     /// program is its CPU's hotplug thread (cpuhp/N), whose teardown starts with sched_cpu_deactivate.
     /// </summary>
     private readonly bool[] _takesCpuDown;
+
+    /// <summary>Where the idle loop starts again after schedule_idle() and a CPU's bring-up: its <see cref="MicroOp.SetPolling"/>.</summary>
+    private readonly byte _idleResumePc;
     private readonly HostPolicy _host;
     private readonly GuestPolicy _guest;
     private readonly int _vcpus;
@@ -138,6 +141,7 @@ public sealed partial class Machine
             _programs[HandlerProgram.Count + i] = config.Tasks[i].Program;
         }
 
+        _idleResumePc = (byte)Math.Max(0, Array.FindIndex(_programs[HandlerProgram.Idle].Code, ins => ins.Op == MicroOp.SetPolling));
         _takesCpuDown = new bool[_programs.Length];
         for (var i = HandlerProgram.Count; i < _programs.Length; i++)
         {
@@ -449,6 +453,12 @@ public sealed partial class Machine
             cpu.CurrentTask = (byte)first;
             TaskRef(first).Status = TaskPhase.Running;
             cpu.If = first == v ? (byte)0 : (byte)1;
+            if (first != v)
+            {
+                // The idle loop picked the first task: it comes back as from schedule_idle().
+                FrameRef(v, 0).Pc = _idleResumePc;
+                TaskRef(v).SavedIf = 1;
+            }
         }
     }
 }

@@ -262,13 +262,20 @@ public static class GuestHandlers
         .Op(MicroOp.Iret)
         .Build();
 
-    /// <summary>do_idle: irqs off, schedule if anything is runnable, else safe_halt (STI;HLT).</summary>
+    /// <summary>
+    /// do_idle: irqs off, schedule if anything is runnable, else safe_halt (STI;HLT). The CPU polls
+    /// (TIF_POLLING_NRFLAG) from <see cref="MicroOp.SetPolling"/> through the schedule check, which stands
+    /// for the loop's need_resched test and default_idle_call's current_clr_polling_and_test() together
+    /// (interrupts are off between them); the HLT runs with polling clear, and the wake from it sets it
+    /// again only once the interrupt has been handled (cpuidle_idle_call's exit).
+    /// </summary>
     public static GuestProgram Idle() => new ProgramBuilder("do_idle")
         .Label("loop")
         .Op(MicroOp.Cli)
         .Op(MicroOp.Schedule)
         .Op(MicroOp.SafeHaltSti)
         .Op(MicroOp.Hlt)
+        .Op(MicroOp.SetPolling)
         .Jump("loop")
         .Build();
 

@@ -1,0 +1,79 @@
+using Vexlab.Model.Guest;
+using Vexlab.Model.Machine;
+using Vexlab.Model.Scripting;
+using static Vexlab.Model.Tests.Machine.TestMachines;
+
+namespace Vexlab.Model.Tests.Machine;
+
+/// <summary>
+/// A task moved or woken onto an idle CPU whose idle loop polls gets no reschedule IPI: resched_curr() calls
+/// set_nr_and_not_polling(), and the wake list's send_call_function_single_ipi() set_nr_if_polling(), both of
+/// which set TIF_NEED_RESCHED and send nothing while TIF_POLLING_NRFLAG is set. do_idle() sets the flag at its
+/// start and again at cpuidle_idle_call()'s exit, and default_idle_call() clears it
+/// (current_clr_polling_and_test()) before the HLT. Under the 5.7 host the IPI's exit decides when a waiting
+/// page-ready goes in, so an IPI the guest never sends must not be modelled.
+/// </summary>
+public sealed class IdlePollingTests
+{
+    /// <summary>
+    /// vCPU1 (idle, no task of its own) is driven <paramref name="steps"/> actions, then task b1 is moved onto it
+    /// (Migrate, attach_task); with <paramref name="twice"/> b1's move is the IPI that wakes vCPU1 from HLT, and
+    /// <paramref name="after"/> more actions later b2 is moved. <paramref name="place"/> is vCPU1's next step at the
+    /// last move.
+    /// </summary>
+    [Theory]
+    [InlineData("do_idle's top, as at boot: polls", 0, false, 0, "swapper/1: do_idle: Cli", false)]
+    [InlineData("the loop's need_resched test and current_clr_polling_and_test(), IRQs off: polls", 1, false, 0, "swapper/1: do_idle: Schedule", false)]
+    [InlineData("default_idle_call() cleared the flag: safe_halt's STI", 2, false, 0, "swapper/1: do_idle: SafeHaltSti", true)]
+    [InlineData("halted in HLT, flag clear", 4, false, 0, null, true)]
+    [InlineData("the interrupt that ended the HLT is handled: still clear", 4, true, 1, "swapper/1: sysvec_reschedule_ipi: Eoi", true)]
+    [InlineData("back from it, before cpuidle_idle_call()'s exit sets the flag", 4, true, 4, "swapper/1: do_idle: SetPolling", true)]
+    [InlineData("after cpuidle_idle_call()'s exit: polls again", 4, true, 5, "swapper/1: do_idle: Cli", false)]
+    public void AMoveOntoAnIdleVcpu_SendsTheReschedIpiOnlyWhereItsIdleLoopDoesNotPoll(string rule, int steps, bool twice, int after, string? place, bool ipi)
+    {
+        var m = Build("kvm-pf-int", [Spinner("a", TaskMode.User, 0), Spinner("b1", TaskMode.User, 0), Spinner("b2", TaskMode.User, 0)], absentCount: 0, vcpus: 2, bounds: new ExternalBounds(0, 0, 0, 0, Migrations: 2));
+        var s = new Script(m);
+        Drive(s, steps);
+        var move = s.Do(ActionKind.Migrate, 1, m.WorkloadTask(1));
+        if (twice)
+        {
+            Assert.Contains(move, e => e.Kind == ModelEventKind.InterruptRaised && e.Vcpu == 1);
+            Drive(s, after);
+            move = s.Do(ActionKind.Migrate, 1, m.WorkloadTask(2));
+        }
+
+        if (place is not null)
+        {
+            Assert.Equal(place, m.DescribeNext(1));
+        }
+        else
+        {
+            Assert.Equal(RunState.GuestHalt, m.Vcpu(1).Run);
+        }
+
+        Assert.Equal(1, m.Vcpu(1).NeedResched);
+        Assert.True(ipi == move.Exists(e => e.Kind == ModelEventKind.InterruptRaised && e.Vcpu == 1 && e.Aux == (byte)ModelVector.Reschedule), rule);
+    }
+
+    /// <summary>
+    /// schedule_idle() returns to do_idle()'s end, which cleared the flag before it; the next do_idle() sets it first.
+    /// The idle loop that ran a task starts again there, not at the HLT it would have gone on to.
+    /// </summary>
+    [Fact]
+    public void TheIdleLoopSwitchedBackIn_StartsAtDoIdlesTop()
+    {
+        var m = Build("kvm-pf-int", [User("c", 0, Op(MicroOp.Compute))], absentCount: 0);
+        var s = new Script(m);
+        s.StepUntil(ModelEventKind.TaskExited);
+        Assert.Equal(0, m.Vcpu(0).CurrentTask);
+        Assert.Equal("swapper/0: do_idle: SetPolling", m.DescribeNext(0));
+    }
+
+    private static void Drive(Script s, int actions)
+    {
+        for (var i = 0; i < actions; i++)
+        {
+            s.Do(s.IsEnabled(ActionKind.DeliverInterrupt, 1) ? ActionKind.DeliverInterrupt : s.IsEnabled(ActionKind.Enter, 1) ? ActionKind.Enter : ActionKind.Step, 1);
+        }
+    }
+}
