@@ -31,10 +31,8 @@ public sealed class HostMemory
     private readonly int _pageBytesOffset;
     private readonly byte[] _dirty;
     private readonly byte[] _reserved;
-    private readonly long[] _writeback = new long[WritebackCapacity];
+    private readonly WritebackFrames _writeback = new(WritebackCapacity);
     private readonly Queue<long> _reclaimEnds = new(64);
-    private int _writebackHead;
-    private int _writebackCount;
     private long _pending;
     private int _clockHand;
     private SimRandom _writeRng;
@@ -198,7 +196,10 @@ public sealed class HostMemory
     internal long KswapdWakeExcessMax { get; private set; } = long.MinValue;
 
     /// <summary>Frames whose dirty page is being written (their write submitted, not yet complete) at the last clock read.</summary>
-    internal long WritebackPages => _writebackCount;
+    internal long WritebackPages => _writeback.Count;
+
+    /// <summary>Each dirty page's write as reclaim submits it: when it completes.</summary>
+    internal Action<long>? WriteSubmitted { get; set; }
 
     /// <summary>Free frames at <paramref name="now"/>: the limit less resident pages, frames reserved for reads in flight, and frames under writeback.</summary>
     internal long FreePages(long now) => Free(now);
@@ -376,7 +377,7 @@ public sealed class HostMemory
         // writeback again (the kernel's cue to throttle), so the model throttles as soon as the frames under
         // writeback cover what is left to free: once free frames and frames under writeback together are above
         // high, another write could only overshoot the target.
-        if (free + _writebackCount > HighWatermark)
+        if (free + _writeback.Count > HighWatermark)
         {
             KswapdThrottled++;
             return WritebackThrottle(now, HighWatermark + 1 - free);
@@ -402,18 +403,13 @@ public sealed class HostMemory
     /// most. kswapd here also wakes once the writes it needs have completed, before the 33rd when it needs fewer,
     /// where the kernel's would sleep on: the model's throttle stands for the kernel's writing and throttling together
     /// (see <see cref="KswapdPass"/>), and a kswapd asleep past the node's balance would leave the next allocations
-    /// below low to direct reclaim. Writes leave writeback in submission order (see <see cref="Free"/>), so the k-th
-    /// is free once the first k have completed.
+    /// below low to direct reclaim. Each write frees its frame when it completes, so k frames are free at the k-th
+    /// earliest completion.
     /// </summary>
     private long WritebackThrottle(long now, long needed)
     {
-        var k = (int)Math.Min(Math.Min(needed, ReclaimSettings.SwapClusterMax + 1), _writebackCount);
-        var done = now;
-        for (var i = 0; i < k; i++)
-        {
-            done = Math.Max(done, _writeback[(_writebackHead + i) % WritebackCapacity]);
-        }
-
+        var k = (int)Math.Min(Math.Min(needed, ReclaimSettings.SwapClusterMax + 1), _writeback.Count);
+        var done = k > 0 ? Math.Max(now, _writeback.KthDone(k)) : now;
         return Math.Max(1, Math.Min(done - now, ReclaimSettings.WritebackThrottleTimeoutNs));
     }
 
@@ -455,19 +451,15 @@ public sealed class HostMemory
         pg.Host == HostPage.AbsentIo && pg.InFlight == 0 && pg.Backing == backing && !Pinned(ref pg);
 
     /// <summary>
-    /// Free frames now: the limit less resident pages, frames of reads in flight, and frames whose writeback has not
-    /// finished. Writes leave writeback in the order they were submitted: one is done once it and every write before
-    /// it have completed.
+    /// Free frames now: the limit less resident pages, frames of reads in flight, and frames whose write has not
+    /// completed. Each write frees its frame when it completes (folio_end_writeback), in whatever order the device
+    /// completes them: the model used to free them in submission order, so a write done early waited for the writes
+    /// before it.
     /// </summary>
     private long Free(long now)
     {
-        while (_writebackCount > 0 && _writeback[_writebackHead] <= now)
-        {
-            _writebackHead = (_writebackHead + 1) % WritebackCapacity;
-            _writebackCount--;
-        }
-
-        return _limit - ResidentPages - _pending - _writebackCount;
+        _writeback.CompleteUntil(now);
+        return _limit - ResidentPages - _pending - _writeback.Count;
     }
 
     /// <summary>
@@ -521,10 +513,9 @@ public sealed class HostMemory
 
         // Frames whose dirty page is still being written are not free yet: wait for enough writes.
         var deficit = MinWatermark + pages - Free(now);
-        if (deficit > 0 && _writebackCount > 0)
+        if (deficit > 0 && _writeback.Count > 0)
         {
-            var k = (int)Math.Min(deficit, _writebackCount) - 1;
-            var done = _writeback[(_writebackHead + k) % WritebackCapacity];
+            var done = _writeback.KthDone((int)Math.Min(deficit, _writeback.Count));
             spent += Math.Max(0, done - now);
         }
 
@@ -575,14 +566,8 @@ public sealed class HostMemory
                 SwapOuts++;
                 var service = _stores[pg.Backing < _stores.Count ? pg.Backing : 0].Sample(ref _writeRng);
                 var done = _device is null ? now + service : _device.SubmitWrite(now, service);
-                if (_writebackCount == WritebackCapacity)
-                {
-                    _writebackHead = (_writebackHead + 1) % WritebackCapacity;
-                    _writebackCount--;
-                }
-
-                _writeback[(_writebackHead + _writebackCount) % WritebackCapacity] = done;
-                _writebackCount++;
+                _writeback.Add(done);
+                WriteSubmitted?.Invoke(done);
             }
         }
 

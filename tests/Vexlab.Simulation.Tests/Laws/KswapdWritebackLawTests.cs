@@ -1,5 +1,6 @@
 using Vexlab.Model.Host;
 using Vexlab.Model.Machine;
+using Vexlab.Simulation.Engine;
 using Vexlab.Simulation.Memory;
 using Vexlab.Simulation.Tests.Driver;
 using Xunit.Abstractions;
@@ -22,7 +23,8 @@ public sealed class KswapdWritebackLawTests(ITestOutputHelper output)
     /// <summary>
     /// 16 MiB of guest memory under a 16 MiB limit, 80% of it resident at the start and dirty (the workload's data,
     /// with no copy on swap); min 128 pages (derived), watermark_scale_factor <paramref name="scale"/>. Every write
-    /// takes <paramref name="write"/>, on a device of <paramref name="slots"/> slots when there are any.
+    /// takes <paramref name="write"/> (a duration, or a latency distribution), on a device of <paramref name="slots"/>
+    /// slots when there are any.
     /// </summary>
     private static string Dirty(string write, int scale, int slots) => $"""
         name: kswapd-writeback
@@ -31,7 +33,7 @@ public sealed class KswapdWritebackLawTests(ITestOutputHelper output)
           memory: 16MiB
         backings:
           - name: flat
-            latency: fixed {write}
+            latency: {(write.Contains(' ', StringComparison.Ordinal) ? write : "fixed " + write)}
         host:
           backing: flat
           memory_limit: 16MiB
@@ -53,7 +55,7 @@ public sealed class KswapdWritebackLawTests(ITestOutputHelper output)
         var setup = ScenarioRuns.Prepare(Dirty(write, scale, slots), "sync", []).Setup;
         var machine = new Machine(setup.Machine);
         var device = setup.SwapQueueDepth > 0 ? new SwapDevice(setup.SwapQueueDepth, 0, setup.PageBytes) : null;
-        var memory = new HostMemory(machine, setup.Machine.Pages, setup.HostLimitPages, 0, setup.Backings, device, setup.Reclaim, setup.PageBytes);
+        var memory = new HostMemory(machine, setup.Machine.Pages, setup.HostLimitPages, 0, setup.Backings, device, setup.Reclaim, setup.PageBytes, new SimRandom(7));
         return (memory, machine, setup.HostLimitPages);
     }
 
@@ -117,6 +119,45 @@ public sealed class KswapdWritebackLawTests(ITestOutputHelper output)
         Assert.InRange(memory.Evictions, memory.SwapOuts, needed + ReclaimSettings.SwapClusterMax - 1);
         Assert.True(memory.FreePages(slept) > memory.HighWatermark);
         Assert.True(memory.KswapdThrottled > 0, "kswapd never waited for writeback");
+    }
+
+    /// <summary>
+    /// Law: a frame is free once its own write completes (folio_end_writeback), in whatever order the writes complete.
+    /// Writes of 10 us to 10 ms each (no device queue: each is served at once) complete out of submission order; at
+    /// every pass of a wake-up and at every completion after it, the frames under writeback are exactly the writes
+    /// not complete yet. The model used to free frames in submission order, so a write done early stayed under
+    /// writeback until every write before it was done.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4)]
+    public void EachWriteFreesItsFrameWhenItCompletes_InAnyOrder(int slots)
+    {
+        var (memory, machine, limit) = Fresh("uniform 10us 10ms", 1000, slots);
+        var done = new List<long>();
+        memory.WriteSubmitted = done.Add;
+        var t = 0L;
+        for (var pass = 0; pass < 100_000; pass++)
+        {
+            var took = memory.KswapdPass(t);
+            memory.FreePages(t);
+            Assert.Equal(done.Count(d => d > t), memory.WritebackPages);
+            if (took < 0)
+            {
+                break;
+            }
+
+            t += took;
+        }
+
+        Assert.True(done.Count > ReclaimSettings.SwapClusterMax, $"{done.Count} writes");
+        Assert.Contains(done.Zip(done.Skip(1)), p => p.Second < p.First);
+        foreach (var at in done.Where(d => d >= t).Order())
+        {
+            var free = memory.FreePages(at);
+            Assert.Equal(done.Count(d => d > at), memory.WritebackPages);
+            Assert.Equal(limit, memory.ResidentPages + free + memory.WritebackPages);
+        }
     }
 
     /// <summary>
