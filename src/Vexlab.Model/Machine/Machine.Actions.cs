@@ -349,6 +349,9 @@ public sealed partial class Machine
         return arg <= ChoiceCount(v);
     }
 
+    /// <summary>vCPU <paramref name="v"/>'s idle loop polls (TIF_POLLING_NRFLAG): a move or wake onto it sends no IPI.</summary>
+    public bool IdlePolls(int v) => IdlePolling(v);
+
     /// <summary>The micro-op vCPU <paramref name="v"/> executes on its next step (jumps resolved), for scripts and traces.</summary>
     public Instr NextInstr(int v)
     {

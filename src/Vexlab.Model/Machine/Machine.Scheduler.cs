@@ -407,9 +407,11 @@ public sealed partial class Machine
         ref var target = ref VcpuRef(v);
         if (IsIdle(target.CurrentTask) || sink.PreemptOnAttach(v, t))
         {
-            // resched_curr: set_nr_and_not_polling sends no IPI to an idle loop that polls.
+            // resched_curr: nothing more if need_resched is set already (test_tsk_need_resched), and
+            // set_nr_and_not_polling sends no IPI to an idle loop that polls.
+            var already = target.NeedResched == 1;
             target.NeedResched = 1;
-            if (!IdlePolling(v))
+            if (!already && !IdlePolling(v))
             {
                 Raise(v, ModelVector.Reschedule, ref sink);
             }
@@ -495,10 +497,18 @@ public sealed partial class Machine
         ref var target = ref VcpuRef(u);
         if (target.CurrentTask == t)
         {
-            // The waiter is the running task (a halt-wait loop): break its HLT if it is elsewhere.
+            // The waiter is the running task. 5.7's apf_task_wake_one breaks a halted waiter's HLT with
+            // smp_send_reschedule(n->cpu) wherever it is, this CPU as well; without APICv the ICR write of that self
+            // IPI is an MSR_WRITE exit, after which vcpu_run checks completions, and the IPI's interrupt window
+            // another exit at the handler's IRET. A waiter about to schedule (5.8+, or 5.7's n.halted clear) is
+            // woken here with no IPI (try_to_wake_up on current).
             if (u != v)
             {
                 Raise(u, ModelVector.Reschedule, ref sink);
+            }
+            else if (HaltedWaiter(t))
+            {
+                Raise(u, ModelVector.Reschedule, ref sink, ExitReason.MsrWrite);
             }
 
             return;
@@ -518,6 +528,23 @@ public sealed partial class Machine
         {
             Raise(u, ModelVector.Reschedule, ref sink);
         }
+    }
+
+    /// <summary>Task <paramref name="t"/> waits in the #PF handler's halt-wait loop, under the frames of a handler above it.</summary>
+    private bool HaltedWaiter(int t)
+    {
+        ref var task = ref TaskRef(t);
+        for (var d = task.Depth - 2; d >= 0; d--)
+        {
+            ref var f = ref FrameRef(t, d);
+            if (f.Program == HandlerProgram.PageFault)
+            {
+                var pc = ResolvePc(task.Vcpu, t, ref f);
+                return pc >= _haltLoop.Start && pc <= _haltLoop.End;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Task <paramref name="t"/> blocked with <see cref="MicroOp.Block"/> and no wake has come.</summary>

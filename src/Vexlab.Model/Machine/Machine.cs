@@ -90,6 +90,12 @@ public sealed partial class Machine
 
     /// <summary>Where the idle loop starts again after schedule_idle() and a CPU's bring-up: its <see cref="MicroOp.SetPolling"/>.</summary>
     private readonly byte _idleResumePc;
+
+    /// <summary>
+    /// The #PF handler's halt-wait loop (5.7's kvm_async_pf_task_wait with n.halted), from its WaitCheck of argument 1 to
+    /// the jump back to it: [start, end], or (-1, -1) where the handler has none.
+    /// </summary>
+    private readonly (int Start, int End) _haltLoop;
     private readonly HostPolicy _host;
     private readonly GuestPolicy _guest;
     private readonly int _vcpus;
@@ -142,6 +148,10 @@ public sealed partial class Machine
         }
 
         _idleResumePc = (byte)Math.Max(0, Array.FindIndex(_programs[HandlerProgram.Idle].Code, ins => ins.Op == MicroOp.SetPolling));
+        var pf = _programs[HandlerProgram.PageFault].Code;
+        var haltStart = Array.FindIndex(pf, ins => ins.Op == MicroOp.WaitCheck && ins.A == 1);
+        var haltEnd = haltStart < 0 ? -1 : Array.FindIndex(pf, haltStart, ins => ins.Op == MicroOp.Jump && ins.B == haltStart);
+        _haltLoop = haltEnd < 0 ? (-1, -1) : (haltStart, haltEnd);
         _takesCpuDown = new bool[_programs.Length];
         for (var i = HandlerProgram.Count; i < _programs.Length; i++)
         {
