@@ -171,8 +171,10 @@ public sealed partial class Machine
         idle.Depth = 1;
         idle.Status = TaskPhase.Running;
         idle.Uninterruptible = 0;
-        // start_secondary reaches do_idle, whose first act sets polling: until then a wake sends the IPI.
-        FrameRef(v, 0) = new Frame { Program = HandlerProgram.Idle, User = 0, Event = FrameEvent.Task, Pc = _idleResumePc };
+        // The bring-up below writes MSR_KVM_ASYNC_PF_EN with interrupts off (kvm_cpu_online), and the 5.7 host checks
+        // completions at that exit with IF=0; the guest then enables interrupts and reaches do_idle, whose first act
+        // sets polling: until then a wake sends the IPI.
+        FrameRef(v, 0) = new Frame { Program = HandlerProgram.Idle, User = 0, Event = FrameEvent.Task, Pc = _idleOnlinePc };
         cpu.If = 0;
         cpu.Run = RunState.InGuest;
 

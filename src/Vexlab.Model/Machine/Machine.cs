@@ -88,8 +88,11 @@ public sealed partial class Machine
     /// </summary>
     private readonly bool[] _takesCpuDown;
 
-    /// <summary>Where the idle loop starts again after schedule_idle() and a CPU's bring-up: its <see cref="MicroOp.SetPolling"/>.</summary>
+    /// <summary>Where the idle loop starts again after schedule_idle(): its <see cref="MicroOp.SetPolling"/>.</summary>
     private readonly byte _idleResumePc;
+
+    /// <summary>Where a CPU's bring-up enters the idle loop: the interrupts kvm_cpu_online left off come on first.</summary>
+    private readonly byte _idleOnlinePc;
 
     /// <summary>
     /// The #PF handler's halt-wait loop (5.7's kvm_async_pf_task_wait with n.halted), from its WaitCheck of argument 1 to
@@ -148,6 +151,8 @@ public sealed partial class Machine
         }
 
         _idleResumePc = (byte)Math.Max(0, Array.FindIndex(_programs[HandlerProgram.Idle].Code, ins => ins.Op == MicroOp.SetPolling));
+        var online = Array.FindIndex(_programs[HandlerProgram.Idle].Code, ins => ins.Op == MicroOp.IrqEnable);
+        _idleOnlinePc = online < 0 ? _idleResumePc : (byte)online;
         var pf = _programs[HandlerProgram.PageFault].Code;
         var haltStart = Array.FindIndex(pf, ins => ins.Op == MicroOp.WaitCheck && ins.A == 1);
         var haltEnd = haltStart < 0 ? -1 : Array.FindIndex(pf, haltStart, ins => ins.Op == MicroOp.Jump && ins.B == haltStart);

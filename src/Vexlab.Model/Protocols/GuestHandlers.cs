@@ -267,7 +267,8 @@ public static class GuestHandlers
     /// (TIF_POLLING_NRFLAG) from <see cref="MicroOp.SetPolling"/> through the schedule check, which stands
     /// for the loop's need_resched test and default_idle_call's current_clr_polling_and_test() together
     /// (interrupts are off between them); the HLT runs with polling clear, and the wake from it sets it
-    /// again only once the interrupt has been handled (cpuidle_idle_call's exit).
+    /// again only once the interrupt has been handled (cpuidle_idle_call's exit). A CPU brought up enters at "online":
+    /// kvm_cpu_online wrote MSR_KVM_ASYNC_PF_EN with interrupts off, and they come on before do_idle.
     /// </summary>
     public static GuestProgram Idle() => new ProgramBuilder("do_idle")
         .Label("loop")
@@ -275,8 +276,12 @@ public static class GuestHandlers
         .Op(MicroOp.Schedule)
         .Op(MicroOp.SafeHaltSti)
         .Op(MicroOp.Hlt)
+        .Label("top")
         .Op(MicroOp.SetPolling)
         .Jump("loop")
+        .Label("online")
+        .Op(MicroOp.IrqEnable)
+        .Jump("top")
         .Build();
 
     /// <summary>

@@ -73,6 +73,44 @@ public sealed class IdlePollingTests
         Assert.Equal("swapper/0: do_idle: SetPolling", m.DescribeNext(0));
     }
 
+    /// <summary>
+    /// A CPU brought up (INIT, then kvm_cpu_online's MSR_KVM_ASYNC_PF_EN write with interrupts off, whose exit the
+    /// 5.7 host checks completions at with IF=0) enables interrupts before do_idle, which then sets polling: the
+    /// model used to start its idle loop with IF=0 through the first SetPolling and Cli.
+    /// </summary>
+    [Theory]
+    [InlineData("kvm-pf")]
+    [InlineData("kvm-pf-int")]
+    public void ACpuBroughtUp_EnablesInterruptsBeforeItsIdleLoopPolls(string protocol)
+    {
+        var m = Build(protocol, [Kernel("offline", 1, Op(MicroOp.Cli), Op(MicroOp.ApfDisable), Op(MicroOp.Sti)), Spinner("b", TaskMode.User, 0)], absentCount: 0, vcpus: 2, bounds: ExternalBounds.None with { Inits = 1 });
+        var s = new Script(m);
+        s.StepUntil(ModelEventKind.TaskExited, vcpu: 1);
+        s.Do(ActionKind.Init, 1);
+        if (s.IsEnabled(ActionKind.Enter, 1))
+        {
+            s.Do(ActionKind.Enter, 1);
+        }
+
+        Assert.Equal("swapper/1: do_idle: IrqEnable", m.DescribeNext(1));
+        Assert.Equal(0, m.Vcpu(1).If);
+        Assert.False(m.IdlePolls(1));
+        s.Do(ActionKind.Step, 1);
+        Assert.Equal(1, m.Vcpu(1).If);
+        Assert.Equal("swapper/1: do_idle: SetPolling", m.DescribeNext(1));
+        Assert.False(m.IdlePolls(1));
+        if (protocol == "kvm-pf-int")
+        {
+            // The bring-up's wake-all page-ready interrupt comes in here, before the loop's cli; it used to wait for
+            // the STI before the HLT.
+            Assert.True(s.IsEnabled(ActionKind.DeliverInterrupt, 1));
+            return;
+        }
+
+        s.Do(ActionKind.Step, 1);
+        Assert.True(m.IdlePolls(1));
+    }
+
     private static void Drive(Script s, int actions)
     {
         for (var i = 0; i < actions; i++)
