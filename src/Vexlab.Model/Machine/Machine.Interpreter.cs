@@ -480,10 +480,7 @@ public sealed partial class Machine
                     Schedule(v, false, ref sink);
                     if (IsIdle(t) && VcpuRef(v).CurrentTask != t)
                     {
-                        // schedule_idle() returns to do_idle's end with interrupts on (finish_task_switch);
-                        // the next do_idle sets polling first.
-                        f.Pc = _idleResumePc;
-                        task.SavedIf = 1;
+                        IdleSwitchedOut(t);
                     }
                 }
 

@@ -419,6 +419,16 @@ public sealed partial class Machine
     }
 
     /// <summary>
+    /// Idle task <paramref name="idle"/> switched away: schedule_idle() returns to do_idle's end with interrupts on
+    /// (finish_task_switch), and the next do_idle sets polling first, so the loop comes back at its SetPolling.
+    /// </summary>
+    private void IdleSwitchedOut(int idle)
+    {
+        FrameRef(idle, 0).Pc = _idleResumePc;
+        TaskRef(idle).SavedIf = 1;
+    }
+
+    /// <summary>
     /// vCPU <paramref name="v"/> runs its idle task, whose loop polls (TIF_POLLING_NRFLAG): between
     /// <see cref="MicroOp.SetPolling"/> and the schedule check, interrupt handlers above it included (the flag
     /// is the idle task's). The HLT is entered with the flag clear (default_idle_call's

@@ -470,9 +470,8 @@ public sealed partial class Machine
             cpu.If = first == v ? (byte)0 : (byte)1;
             if (first != v)
             {
-                // The idle loop picked the first task: it comes back as from schedule_idle().
-                FrameRef(v, 0).Pc = _idleResumePc;
-                TaskRef(v).SavedIf = 1;
+                // The idle loop picked the first task.
+                IdleSwitchedOut(v);
             }
         }
     }
