@@ -103,6 +103,13 @@ public enum MicroOp : byte
     /// set_nr_if_polling).
     /// </summary>
     SetPolling,
+
+    /// <summary>
+    /// do_idle's exit clears TIF_POLLING_NRFLAG (__current_clr_polling) with interrupts on, after
+    /// cpuidle_idle_call's need_resched test turned them back on and before schedule_idle(): from here a
+    /// wake or a move to this CPU sends its IPI again.
+    /// </summary>
+    ClearPolling,
 }
 
 /// <summary>Conditions a <see cref="MicroOp.JumpIf"/> tests; evaluated on the frame and its vCPU.</summary>
@@ -140,6 +147,12 @@ public enum Condition : byte
     /// handler neither reads the token nor acknowledges it (sysvec_kvm_asyncpf_interrupt).
     /// </summary>
     ApfReasonDisabled,
+
+    /// <summary>
+    /// The vCPU's need_resched is set, or another task is runnable on it: the idle loop's need_resched() (do_idle's
+    /// while test, cpuidle_idle_call's test with interrupts off, default_idle_call's current_clr_polling_and_test()).
+    /// </summary>
+    NeedResched,
 }
 
 /// <summary>One instruction of a guest program: an op, a small argument, a jump target.</summary>

@@ -65,6 +65,10 @@ public sealed partial class Machine
                 // kvm_pv_disable_apf clears apf_reason.enabled right after its MSR write; the model's
                 // APF disable is one step, so the host's enable bit is the guest's flag too.
                 return VcpuRef(v).ApfEnabled == 0;
+            case Condition.NeedResched:
+                // TIF_NEED_RESCHED, which every task queued on an idle CPU sets (check_preempt_curr preempts idle)
+                // and which stays set when the balancer takes that task away again before the idle loop schedules.
+                return VcpuRef(v).NeedResched == 1 || OtherRunnable(v, t) >= 0;
             case Condition.TokenBroadcast:
                 return f.R0 == BroadcastToken;
             case Condition.Found:
@@ -483,9 +487,17 @@ public sealed partial class Machine
                         IdleSwitchedOut(t);
                     }
                 }
+                else
+                {
+                    // __schedule clears need_resched whatever it picks (clear_tsk_need_resched): a task the balancer
+                    // took away after the idle loop's test leaves the idle task picked again, and the flag clear, so the
+                    // next task queued here sends its IPI (resched_curr).
+                    cpu.NeedResched = 0;
+                }
 
                 break;
             case MicroOp.SetPolling:
+            case MicroOp.ClearPolling:
                 // The flag is read off the idle loop's place (IdlePolling): nothing else to write.
                 f.Pc++;
                 break;

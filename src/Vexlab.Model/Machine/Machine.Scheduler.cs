@@ -429,22 +429,15 @@ public sealed partial class Machine
     }
 
     /// <summary>
-    /// vCPU <paramref name="v"/> runs its idle task, whose loop polls (TIF_POLLING_NRFLAG): between
-    /// <see cref="MicroOp.SetPolling"/> and the schedule check, interrupt handlers above it included (the flag
-    /// is the idle task's). The HLT is entered with the flag clear (default_idle_call's
-    /// current_clr_polling_and_test()), and the loop's place after it is the SetPolling still to run.
+    /// vCPU <paramref name="v"/> runs its idle task, whose loop polls (TIF_POLLING_NRFLAG): from after
+    /// <see cref="MicroOp.SetPolling"/> through the need_resched test, and from that test's exit, interrupts on,
+    /// through <see cref="MicroOp.ClearPolling"/>, interrupt handlers above it included (the flag is the idle
+    /// task's). The HLT is entered with the flag clear (default_idle_call's current_clr_polling_and_test()),
+    /// and the loop's place after it is the SetPolling still to run. The place is the frame's own pc, not
+    /// resolved: the test is a jump evaluated when the next step runs.
     /// </summary>
-    private bool IdlePolling(int v)
-    {
-        if (VcpuRef(v).CurrentTask != v)
-        {
-            return false;
-        }
-
-        ref var f = ref FrameRef(v, 0);
-        var op = _programs[f.Program].Code[ResolvePc(v, v, ref f)].Op;
-        return op is MicroOp.Cli or MicroOp.Schedule;
-    }
+    private bool IdlePolling(int v) =>
+        VcpuRef(v).CurrentTask == v && ((_idlePollingPcs >> FrameRef(v, 0).Pc) & 1) != 0;
 
     /// <summary>
     /// apf_task_wake_one: unhash the node (hlist_del_init); wake its task (a reschedule IPI if it is elsewhere).

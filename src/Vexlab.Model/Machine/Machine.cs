@@ -95,6 +95,12 @@ public sealed partial class Machine
     private readonly byte _idleOnlinePc;
 
     /// <summary>
+    /// The idle program's places, as its frame holds them, where the loop polls: bit p for pc p. From after its
+    /// SetPolling through the need_resched test, and on the way out from that test to its ClearPolling.
+    /// </summary>
+    private readonly ulong _idlePollingPcs;
+
+    /// <summary>
     /// The #PF handler's halt-wait loop (5.7's kvm_async_pf_task_wait with n.halted), from its WaitCheck of argument 1 to
     /// the jump back to it: [start, end], or (-1, -1) where the handler has none.
     /// </summary>
@@ -150,9 +156,17 @@ public sealed partial class Machine
             _programs[HandlerProgram.Count + i] = config.Tasks[i].Program;
         }
 
-        _idleResumePc = (byte)Math.Max(0, Array.FindIndex(_programs[HandlerProgram.Idle].Code, ins => ins.Op == MicroOp.SetPolling));
-        var online = Array.FindIndex(_programs[HandlerProgram.Idle].Code, ins => ins.Op == MicroOp.IrqEnable);
+        var idle = _programs[HandlerProgram.Idle].Code;
+        _idleResumePc = (byte)Math.Max(0, Array.FindIndex(idle, ins => ins.Op == MicroOp.SetPolling));
+        // The bring-up's entry is the IrqEnable that jumps straight on; the way out's is followed by ClearPolling.
+        var online = -1;
+        for (var pc = 0; pc + 1 < idle.Length && online < 0; pc++)
+        {
+            online = idle[pc].Op == MicroOp.IrqEnable && idle[pc + 1].Op == MicroOp.Jump ? pc : -1;
+        }
+
         _idleOnlinePc = online < 0 ? _idleResumePc : (byte)online;
+        _idlePollingPcs = IdlePollingPcs(idle);
         var pf = _programs[HandlerProgram.PageFault].Code;
         var haltStart = Array.FindIndex(pf, ins => ins.Op == MicroOp.WaitCheck && ins.A == 1);
         var haltEnd = haltStart < 0 ? -1 : Array.FindIndex(pf, haltStart, ins => ins.Op == MicroOp.Jump && ins.B == haltStart);
@@ -340,6 +354,39 @@ public sealed partial class Machine
 
     /// <summary>The most tasks a machine runs, one idle task per vCPU included: task ids are a byte of the state, with room for sentinels.</summary>
     public const int MaxTasks = 250;
+
+    /// <summary>
+    /// The pcs of the idle program <paramref name="code"/> at which its loop polls (<see cref="_idlePollingPcs"/>): a
+    /// pc is taken through its plain jumps, and polls from the loop's start through the need_resched test, and from
+    /// the test's exit through ClearPolling. The SetPolling still to run does not poll yet.
+    /// </summary>
+    private static ulong IdlePollingPcs(Instr[] code)
+    {
+        var test = Array.FindIndex(code, ins => ins.Op == MicroOp.JumpIf && ins.A == (byte)Condition.NeedResched);
+        var clear = Array.FindIndex(code, ins => ins.Op == MicroOp.ClearPolling);
+        if (test < 0 || clear < 0 || code.Length > 64)
+        {
+            return 0;
+        }
+
+        var exit = code[test].B;
+        var mask = 0UL;
+        for (var pc = 0; pc < code.Length; pc++)
+        {
+            var at = pc;
+            for (var guard = 0; guard < code.Length && code[at].Op == MicroOp.Jump; guard++)
+            {
+                at = code[at].B;
+            }
+
+            if (at <= test || (at >= exit && at <= clear))
+            {
+                mask |= 1UL << pc;
+            }
+        }
+
+        return mask;
+    }
 
     private static void Validate(MachineConfig config)
     {

@@ -263,17 +263,20 @@ public static class GuestHandlers
         .Build();
 
     /// <summary>
-    /// do_idle: irqs off, schedule if anything is runnable, else safe_halt (STI;HLT). The CPU polls
-    /// (TIF_POLLING_NRFLAG) from <see cref="MicroOp.SetPolling"/> through the schedule check, which stands
-    /// for the loop's need_resched test and default_idle_call's current_clr_polling_and_test() together
-    /// (interrupts are off between them); the HLT runs with polling clear, and the wake from it sets it
-    /// again only once the interrupt has been handled (cpuidle_idle_call's exit). A CPU brought up enters at "online":
-    /// kvm_cpu_online wrote MSR_KVM_ASYNC_PF_EN with interrupts off, and they come on before do_idle.
+    /// do_idle: irqs off, and with nothing runnable safe_halt (STI;HLT). The CPU polls (TIF_POLLING_NRFLAG) from
+    /// <see cref="MicroOp.SetPolling"/> through the need_resched test, which stands for cpuidle_idle_call's test and
+    /// default_idle_call's current_clr_polling_and_test() together (interrupts are off between them); the HLT runs
+    /// with polling clear, and the wake from it sets it again only once the interrupt has been handled
+    /// (cpuidle_idle_call's exit). With a task runnable the loop leaves at "exit": cpuidle_idle_call turns interrupts
+    /// on and returns, do_idle clears polling (<see cref="MicroOp.ClearPolling"/>) and calls schedule_idle(), all
+    /// with interrupts on, so an interrupt or a wake can come between the test and the switch. A CPU brought up
+    /// enters at "online": kvm_cpu_online wrote MSR_KVM_ASYNC_PF_EN with interrupts off, and they come on before
+    /// do_idle.
     /// </summary>
     public static GuestProgram Idle() => new ProgramBuilder("do_idle")
         .Label("loop")
         .Op(MicroOp.Cli)
-        .Op(MicroOp.Schedule)
+        .JumpIf(Condition.NeedResched, "exit")
         .Op(MicroOp.SafeHaltSti)
         .Op(MicroOp.Hlt)
         .Label("top")
@@ -281,6 +284,11 @@ public static class GuestHandlers
         .Jump("loop")
         .Label("online")
         .Op(MicroOp.IrqEnable)
+        .Jump("top")
+        .Label("exit")
+        .Op(MicroOp.IrqEnable)
+        .Op(MicroOp.ClearPolling)
+        .Op(MicroOp.Schedule)
         .Jump("top")
         .Build();
 

@@ -24,12 +24,15 @@ public sealed class IdlePollingTests
     /// </summary>
     [Theory]
     [InlineData("do_idle's top, as at boot: polls", 0, false, 0, "swapper/1: do_idle: Cli", true)]
-    [InlineData("the loop's need_resched test and current_clr_polling_and_test(), IRQs off: polls", 1, false, 0, "swapper/1: do_idle: Schedule", true)]
-    [InlineData("default_idle_call() cleared the flag: safe_halt's STI", 2, false, 0, "swapper/1: do_idle: SafeHaltSti", false)]
-    [InlineData("halted in HLT, flag clear", 4, false, 0, null, false)]
-    [InlineData("the interrupt that ended the HLT is handled: still clear", 4, true, 1, "swapper/1: sysvec_reschedule_ipi: Eoi", false)]
-    [InlineData("back from it, before cpuidle_idle_call()'s exit sets the flag", 4, true, 4, "swapper/1: do_idle: SetPolling", false)]
-    [InlineData("after cpuidle_idle_call()'s exit: polls again", 4, true, 5, "swapper/1: do_idle: Cli", true)]
+    [InlineData("the need_resched test, IRQs off (cpuidle_idle_call's, then current_clr_polling_and_test()): polls", 1, false, 0, "swapper/1: do_idle: SafeHaltSti", true)]
+    [InlineData("default_idle_call() cleared the flag: safe_halt's STI is done", 2, false, 0, "swapper/1: do_idle: Hlt", false)]
+    [InlineData("halted in HLT, flag clear", 3, false, 0, null, false)]
+    [InlineData("the interrupt that ended the HLT is handled: still clear", 3, true, 1, "swapper/1: sysvec_reschedule_ipi: Eoi", false)]
+    [InlineData("back from it, before cpuidle_idle_call()'s exit sets the flag", 3, true, 4, "swapper/1: do_idle: SetPolling", false)]
+    [InlineData("after cpuidle_idle_call()'s exit: polls again", 3, true, 5, "swapper/1: do_idle: Cli", true)]
+    [InlineData("the test found b1: cpuidle_idle_call() turns IRQs on, still polling", 3, true, 6, "swapper/1: do_idle: IrqEnable", true)]
+    [InlineData("do_idle's exit, IRQs on, before __current_clr_polling(): polls", 3, true, 7, "swapper/1: do_idle: ClearPolling", true)]
+    [InlineData("polling cleared, schedule_idle() next", 3, true, 8, "swapper/1: do_idle: Schedule", false)]
     public void AMoveOntoAnIdleVcpu_SendsTheReschedIpiOnlyWhereItsIdleLoopDoesNotPoll(string rule, int steps, bool twice, int after, string? place, bool polls)
     {
         var m = Build("kvm-pf-int", [Spinner("a", TaskMode.User, 0), Spinner("b1", TaskMode.User, 0), Spinner("b2", TaskMode.User, 0)], absentCount: 0, vcpus: 2, bounds: new ExternalBounds(0, 0, 0, 0, Migrations: 2));
@@ -109,6 +112,61 @@ public sealed class IdlePollingTests
 
         s.Do(ActionKind.Step, 1);
         Assert.True(m.IdlePolls(1));
+    }
+
+    /// <summary>
+    /// The loop that found a task runnable leaves with interrupts on: cpuidle_idle_call() enables them and returns,
+    /// and do_idle() clears polling and calls schedule_idle(). An interrupt (here the tick) is handled on the idle
+    /// task in between, and the switch comes after its IRET. The model used to switch at the test itself, with
+    /// interrupts off.
+    /// </summary>
+    [Fact]
+    public void TheIdleLoopLeavingForATask_TakesAnInterruptBeforeItSwitches()
+    {
+        var m = Build("kvm-pf-int", [Spinner("a", TaskMode.User, 0), Spinner("b", TaskMode.User, 0)], absentCount: 0, vcpus: 2, bounds: new ExternalBounds(0, 1, 0, 0, Migrations: 1));
+        var s = new Script(m);
+        var move = s.Do(ActionKind.Migrate, 1, m.WorkloadTask(1));
+        Assert.DoesNotContain(move, e => e.Kind == ModelEventKind.InterruptRaised);
+        s.Do(ActionKind.Step, 1);
+        Assert.Equal("swapper/1: do_idle: IrqEnable", m.DescribeNext(1));
+        s.Do(ActionKind.Step, 1);
+        Assert.Equal(1, m.Vcpu(1).If);
+        Assert.Equal(1, m.Vcpu(1).CurrentTask);
+        s.Do(ActionKind.Tick, 1);
+        Assert.True(s.IsEnabled(ActionKind.DeliverInterrupt, 1));
+        s.Do(ActionKind.DeliverInterrupt, 1);
+        Assert.Equal(1, m.Vcpu(1).CurrentTask);
+        Assert.StartsWith("swapper/1: sysvec_apic_timer_interrupt", m.DescribeNext(1), StringComparison.Ordinal);
+        s.StepTo(MicroOp.Schedule, vcpu: 1);
+        Assert.Equal("swapper/1: do_idle: Schedule", m.DescribeNext(1));
+        s.Do(ActionKind.Step, 1);
+        Assert.Equal(m.WorkloadTask(1), m.Vcpu(1).CurrentTask);
+    }
+
+    /// <summary>
+    /// A task queued on the polling idle vCPU1 sets need_resched with no IPI, and the balancer takes it back before the
+    /// loop schedules: the loop's test still sees need_resched, and schedule_idle() clears it as it picks the idle task
+    /// again, so the next task moved there, once vCPU1 halts, sends its IPI. The model's test read only the runqueue,
+    /// and the flag stayed set through the HLT: resched_curr() then sent nothing and vCPU1 slept with a task queued.
+    /// </summary>
+    [Fact]
+    public void ATaskTakenAwayBeforeTheIdleLoopSchedules_LeavesNeedReschedClear()
+    {
+        var m = Build("kvm-pf", [Spinner("a", TaskMode.User, 0), Spinner("b", TaskMode.User, 0)], absentCount: 0, vcpus: 2, bounds: new ExternalBounds(0, 0, 0, 0, Migrations: 3));
+        var s = new Script(m);
+        var b = m.WorkloadTask(1);
+        Assert.DoesNotContain(s.Do(ActionKind.Migrate, 1, b), e => e.Kind == ModelEventKind.InterruptRaised);
+        s.Do(ActionKind.Step, 1);
+        s.Do(ActionKind.Migrate, 0, b);
+        Assert.Equal(1, m.Vcpu(1).NeedResched);
+        Assert.Equal("swapper/1: do_idle: IrqEnable", m.DescribeNext(1));
+        s.StepTo(MicroOp.SetPolling, vcpu: 1);
+        Assert.Equal(0, m.Vcpu(1).NeedResched);
+        s.StepTo(MicroOp.Hlt, vcpu: 1);
+        s.Do(ActionKind.Step, 1);
+        Assert.Equal(RunState.GuestHalt, m.Vcpu(1).Run);
+        var move = s.Do(ActionKind.Migrate, 1, b);
+        Assert.Contains(move, e => e.Kind == ModelEventKind.InterruptRaised && e.Vcpu == 1 && e.Aux == (byte)ModelVector.Reschedule);
     }
 
     private static void Drive(Script s, int actions)
