@@ -107,7 +107,8 @@ public enum MicroOp : byte
     /// <summary>
     /// do_idle's exit clears TIF_POLLING_NRFLAG (__current_clr_polling) with interrupts on, after
     /// cpuidle_idle_call's need_resched test turned them back on and before schedule_idle(): from here a
-    /// wake or a move to this CPU sends its IPI again.
+    /// wake through the wake list sends its IPI again (set_nr_if_polling fails); resched_curr still sends
+    /// none, as need_resched is set on this way out.
     /// </summary>
     ClearPolling,
 }
@@ -149,8 +150,8 @@ public enum Condition : byte
     ApfReasonDisabled,
 
     /// <summary>
-    /// The vCPU's need_resched is set, or another task is runnable on it: the idle loop's need_resched() (do_idle's
-    /// while test, cpuidle_idle_call's test with interrupts off, default_idle_call's current_clr_polling_and_test()).
+    /// The vCPU's need_resched is set: the idle loop's need_resched() (do_idle's while test, cpuidle_idle_call's test
+    /// with interrupts off, default_idle_call's current_clr_polling_and_test()).
     /// </summary>
     NeedResched,
 }

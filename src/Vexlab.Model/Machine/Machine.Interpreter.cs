@@ -66,9 +66,10 @@ public sealed partial class Machine
                 // APF disable is one step, so the host's enable bit is the guest's flag too.
                 return VcpuRef(v).ApfEnabled == 0;
             case Condition.NeedResched:
-                // TIF_NEED_RESCHED, which every task queued on an idle CPU sets (check_preempt_curr preempts idle)
-                // and which stays set when the balancer takes that task away again before the idle loop schedules.
-                return VcpuRef(v).NeedResched == 1 || OtherRunnable(v, t) >= 0;
+                // TIF_NEED_RESCHED alone, as need_resched() reads it: every task queued on an idle CPU sets it
+                // (check_preempt_curr preempts idle), and it stays set when the balancer takes that task away again
+                // before the idle loop schedules.
+                return VcpuRef(v).NeedResched == 1;
             case Condition.TokenBroadcast:
                 return f.R0 == BroadcastToken;
             case Condition.Found:
