@@ -221,6 +221,15 @@ public sealed class SimulateCommandTests : IDisposable
     [InlineData("guest:\n  tick: 4ms\ntasks:\n  - name: cpu\n    loop: compute 100us\n  - name: sleeper\n    loop: sleep 1ms; compute 10us\n", null)]
     public void No_tick_needs_one_task_per_vcpu(string yaml, string? expected) => AssertValidation(yaml, expected);
 
+    // guest.tick_jitter is a delivery latency within the tick's period: one as long as the period would let a tick
+    // pass the next one's grid time.
+    [Theory]
+    [InlineData("guest:\n  tick: 1ms\n  tick_jitter: 1ms\ntasks:\n  - name: cpu\n    loop: compute 100us\n",
+        ":3:16: guest.tick_jitter: 1ms is not below guest.tick (1ms): a tick comes within its period, before the next one's grid time")]
+    [InlineData("guest:\n  tick: 1ms\n  tick_jitter: 999us\ntasks:\n  - name: cpu\n    loop: compute 100us\n", null)]
+    [InlineData("guest:\n  tick: 0\n  tick_jitter: 5ms\ntasks:\n  - name: cpu\n    loop: compute 100us\n", null)]
+    public void The_tick_jitter_stays_below_the_tick(string yaml, string? expected) => AssertValidation(yaml, expected);
+
     [Fact]
     public void No_tick_set_on_a_shared_vcpu_is_refused()
     {

@@ -44,6 +44,13 @@ public sealed record SimulationSetup
     public long TickPeriodNs { get; init; }
 
     /// <summary>
+    /// Each vCPU's tick comes up to this long after its place on the grid of <see cref="TickPeriodNs"/>, uniformly from
+    /// the seed (<c>guest.tick_jitter</c>): the vCPUs' deadlines fall together, and which one's tick goes first is the
+    /// host's race. 0 (a setup built by hand): every tick on the grid, in vCPU order.
+    /// </summary>
+    public long TickJitterNs { get; init; }
+
+    /// <summary>
     /// The guest stops an idle vCPU's tick (<c>guest.nohz_idle</c>: CONFIG_NO_HZ_IDLE, as distribution
     /// kernels build): a vCPU running its idle task with nothing runnable takes no tick until something
     /// wakes it, and a busy vCPU's tick kicks the idle load balancer for it. False: every vCPU takes

@@ -42,6 +42,10 @@ public sealed partial class Simulator
     private readonly SimRandom[] _choice;
     private SimRandom _backingRng;
     private SimRandom _nmiRng;
+
+    /// <summary>Per vCPU, the grid time of its pending tick: the TSC deadline its handler wrote.</summary>
+    private readonly long[] _tickGrid;
+    private SimRandom _tickJitterRng;
     private int _raisingNmi = -1;
     private bool _raisedNmiDelivered;
 
@@ -221,6 +225,8 @@ public sealed partial class Simulator
             _choice[v] = root.Fork("vcpu/" + v.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
+        _tickGrid = new long[_vcpus];
+        _tickJitterRng = root.Fork("tick-jitter");
         _backingRng = root.Fork("backing");
         _nmiRng = root.Fork("nmi");
         _workStart = new long[_work];
@@ -279,9 +285,10 @@ public sealed partial class Simulator
                 // default). With guest.nohz_idle an idle vCPU's tick is stopped (Dispatch skips
                 // it); it restarts on the same grid, as tick_nohz_restart forwards the timer from
                 // its last tick by whole TICK_NSEC, so the agent keeps running on the grid. At
-                // equal times the queue runs the ticks in the order scheduled, vCPU 0 first, every
-                // period (each reschedules itself as it runs).
-                _queue.Schedule(_tickBase + v, setup.TickPeriodNs);
+                // equal times the queue would run the ticks in the order scheduled, vCPU 0 first, every
+                // period (each reschedules itself as it runs); guest.tick_jitter puts each tick a little after
+                // its grid time (ScheduleTick), so that order is drawn anew each period.
+                ScheduleTick(v);
             }
 
             if (setup.HostTickPeriodNs > 0)
@@ -425,7 +432,7 @@ public sealed partial class Simulator
                 // work (tick_nohz_idle_exit -> tick_nohz_restart, on the old grid). So the idle
                 // vCPU takes no timer interrupt, no halt wake and no HLT exit here; the next grid
                 // tick after it has work is its own again.
-                _queue.Schedule(agent, _now + _setup.TickPeriodNs);
+                ScheduleTick(v);
                 return;
             }
 
@@ -442,7 +449,7 @@ public sealed partial class Simulator
                 // entered since): its handler has not run, so nothing re-armed the TSC deadline
                 // (lapic_next_deadline is the handler's WRMSR), and a one-shot deadline timer does not fire again.
                 // No expiry, no exit: the checker's model offers Tick only with the timer's IRR bit clear too.
-                _queue.Schedule(agent, _now + _setup.TickPeriodNs);
+                ScheduleTick(v);
                 return;
             }
 
@@ -456,7 +463,7 @@ public sealed partial class Simulator
             _deadlinePassedOutsideGuest[v] |= !inGuest && !_guestTimerExitTaken && !_replaying && KeepsPreemptionTimer(v);
             _tickOffPcpu = false;
             var exitCost = _stepCost;
-            _queue.Schedule(agent, _now + _setup.TickPeriodNs);
+            ScheduleTick(v);
             _timerWakeVcpu = v;
             AfterApply(-1);
             _timerWakeVcpu = -1;
@@ -773,10 +780,23 @@ public sealed partial class Simulator
 
         var cost = _c.SimpleExit;
         var tick = _tickBase + v;
-        var next = _queue.IsScheduled(tick) ? _queue.ScheduledTime(tick) : _now + _setup.TickPeriodNs;
+        // The deadline written is the grid time; the jitter is the delivery's.
+        var next = _queue.IsScheduled(tick) ? _tickGrid[v] : _now + _setup.TickPeriodNs;
         _metrics.Counters.RecordExit(Metrics.ExitReason.MsrWrite, cost);
         _tracepoints.TimerRearmExit(v, _now + _stepCost, cost, next);
         return cost;
+    }
+
+    /// <summary>
+    /// The next tick of vCPU <paramref name="v"/>: one period on along its grid, which every vCPU shares
+    /// (tick_setup_sched_timer), then up to <see cref="SimulationSetup.TickJitterNs"/> later, drawn from the seed. The
+    /// grid never drifts: a tick late by its jitter does not make the next one late.
+    /// </summary>
+    private void ScheduleTick(int v)
+    {
+        _tickGrid[v] += _setup.TickPeriodNs;
+        var jitter = _setup.TickJitterNs > 0 ? (long)_tickJitterRng.NextBelow((ulong)_setup.TickJitterNs) : 0;
+        _queue.Schedule(_tickBase + v, _tickGrid[v] + jitter);
     }
 
     /// <summary>

@@ -287,6 +287,7 @@ public static class ScenarioBuilder
             Seed = (ulong)s.GetInteger("seed"),
             HostLimitPages = hostLimitPages,
             TickPeriodNs = s.GetDuration("guest.tick"),
+            TickJitterNs = s.GetDuration("guest.tick_jitter"),
             NohzIdle = s.GetBool("guest.nohz_idle"),
             HostTickPeriodNs = hostTick,
             NmiMeanIntervalNs = nmi.IsZero ? 0 : nmi.MeanIntervalNanoseconds,
@@ -429,8 +430,17 @@ public static class ScenarioBuilder
     /// </summary>
     private static void CheckTicklessVcpus(ResolvedSettings s, List<TaskSpec> tasks, int vcpus)
     {
-        if (s.GetDuration("guest.tick") != 0)
+        var tick = s.GetDuration("guest.tick");
+        if (tick != 0)
         {
+            // A tick later than the next one's grid time would pass it: the jitter is a delivery latency, not a period.
+            var jitter = s.GetDuration("guest.tick_jitter");
+            if (jitter >= tick)
+            {
+                throw s.ErrorAt("guest.tick_jitter", string.Create(CultureInfo.InvariantCulture,
+                    $"{Vexlab.Scenarios.Values.ValueFormat.FormatDuration(jitter)} is not below guest.tick ({Vexlab.Scenarios.Values.ValueFormat.FormatDuration(tick)}): a tick comes within its period, before the next one's grid time"));
+            }
+
             return;
         }
 

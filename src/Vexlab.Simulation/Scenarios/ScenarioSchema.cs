@@ -45,6 +45,16 @@ public static class ScenarioSchema
             .Add(new KeySpec { Key = "guest.tick", Kind = ValueKind.Duration, Default = "4ms", Min = 0, Max = 1_000_000_000, Description = "Timer tick period per vCPU (0: no tick, only where each vCPU runs at most one task: Linux keeps the tick on a CPU with two runnable tasks)." })
             .Add(new KeySpec
             {
+                Key = "guest.tick_jitter",
+                Kind = ValueKind.Duration,
+                Default = "1us",
+                Min = 0,
+                Max = 1_000_000_000,
+                Description = "Each vCPU's tick comes up to this long after its place on the tick grid, uniformly and from the seed, below guest.tick: the vCPUs' TSC deadlines fall together in guest time, but each expires on its own pCPU (the VMX preemption timer, or the host hrtimer of a halted vCPU), and which vCPU's tick handler and balance softirq go first is a race of the host's delivery latencies [Est]. Without it the vCPUs tick in one fixed order forever, and the balancer's pulls fall into a cycle that a real kernel's timing breaks: three tasks on two vCPUs under CFS gave one task half a vCPU and the others three quarters. 0: every tick exactly on the grid, vCPU 0's first.",
+                Source = "kernel/time/tick-sched.c tick_setup_sched_timer (one grid for every CPU without skew_tick); arch/x86/kvm/lapic.c start_sw_tscdeadline, kvm_lapic_expired_hv_timer; arch/x86/kvm/vmx/vmx.c vmx_set_hv_timer",
+            })
+            .Add(new KeySpec
+            {
                 Key = "guest.nohz_idle",
                 Kind = ValueKind.Bool,
                 Default = true,

@@ -14,7 +14,8 @@ namespace Vexlab.Simulation.Tests.Laws;
 /// ms, 2 ms at two vCPUs, sixteen times that while busy): left at 2 ms it let the x3 run balance at
 /// ticks where the x1 run did not, and once the vCPUs' ticks fell together that moved the sleeper
 /// to the other vCPU at x3 only (kvm-pf-int). The host's tick is
-/// off: its period is 1 s / host.hz for a whole HZ, and no HZ scales by 2 and 3 to a whole period.
+/// off: its period is 1 s / host.hz for a whole HZ, and no HZ scales by 2 and 3 to a whole period. The tick's
+/// jitter is off too: a draw below k x 1 us is not k times a draw below 1 us.
 /// A scenario may not leave it off where vCPU threads share a pCPU (nothing would end a slice), so
 /// under contention the setup is built at HZ=250 and its tick taken out: the slice then ends the
 /// moment its request is served.
@@ -29,6 +30,7 @@ public sealed class TimeScaleLawTests(ITestOutputHelper output)
         guest:
           vcpus: 2
           tick: {4 * k}ms
+          tick_jitter: 0
           sched:
             base_slice: {1500 * k}us
         host:
