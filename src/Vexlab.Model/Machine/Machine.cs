@@ -362,7 +362,8 @@ public sealed partial class Machine
     /// </summary>
     private static ulong IdlePollingPcs(Instr[] code)
     {
-        var test = Array.FindIndex(code, ins => ins.Op == MicroOp.JumpIf && ins.A == (byte)Condition.NeedResched);
+        // The last test is cpuidle_idle_call's, with interrupts off; do_idle's while test, if the program has it, is before it.
+        var test = Array.FindLastIndex(code, ins => ins.Op == MicroOp.JumpIf && ins.A == (byte)Condition.NeedResched);
         var clear = Array.FindIndex(code, ins => ins.Op == MicroOp.ClearPolling);
         if (test < 0 || clear < 0 || code.Length > 64)
         {
@@ -514,7 +515,8 @@ public sealed partial class Machine
 
             cpu.CurrentTask = (byte)first;
             TaskRef(first).Status = TaskPhase.Running;
-            cpu.If = first == v ? (byte)0 : (byte)1;
+            // An idle vCPU is in do_idle's loop, past its __current_set_polling(), at the while test: interrupts on.
+            cpu.If = 1;
             if (first != v)
             {
                 // The idle loop picked the first task.

@@ -267,14 +267,16 @@ public static class GuestHandlers
     /// <see cref="MicroOp.SetPolling"/> through the need_resched test, which stands for cpuidle_idle_call's test and
     /// default_idle_call's current_clr_polling_and_test() together (interrupts are off between them); the HLT runs
     /// with polling clear, and the wake from it sets it again only once the interrupt has been handled
-    /// (cpuidle_idle_call's exit). With a task runnable the loop leaves at "exit": cpuidle_idle_call turns interrupts
-    /// on and returns, do_idle clears polling (<see cref="MicroOp.ClearPolling"/>) and calls schedule_idle(), all
+    /// (cpuidle_idle_call's exit). need_resched set before the loop's cli leaves do_idle's while test at once, with
+    /// interrupts never off ("out"); set after it, the loop leaves at "exit": cpuidle_idle_call turns interrupts on
+    /// and returns. Either way do_idle clears polling (<see cref="MicroOp.ClearPolling"/>) and calls schedule_idle(),
     /// with interrupts on, so an interrupt or a wake can come between the test and the switch. A CPU brought up
     /// enters at "online": kvm_cpu_online wrote MSR_KVM_ASYNC_PF_EN with interrupts off, and they come on before
     /// do_idle.
     /// </summary>
     public static GuestProgram Idle() => new ProgramBuilder("do_idle")
         .Label("loop")
+        .JumpIf(Condition.NeedResched, "out")
         .Op(MicroOp.Cli)
         .JumpIf(Condition.NeedResched, "exit")
         .Op(MicroOp.SafeHaltSti)
@@ -287,6 +289,7 @@ public static class GuestHandlers
         .Jump("top")
         .Label("exit")
         .Op(MicroOp.IrqEnable)
+        .Label("out")
         .Op(MicroOp.ClearPolling)
         .Op(MicroOp.Schedule)
         .Jump("top")

@@ -29,10 +29,8 @@ public sealed class IdlePollingTests
     [InlineData("halted in HLT, flag clear", 3, false, 0, null, false)]
     [InlineData("the interrupt that ended the HLT is handled: still clear", 3, true, 1, "swapper/1: sysvec_reschedule_ipi: Eoi", false)]
     [InlineData("back from it, before cpuidle_idle_call()'s exit sets the flag", 3, true, 4, "swapper/1: do_idle: SetPolling", false)]
-    [InlineData("after cpuidle_idle_call()'s exit: polls again", 3, true, 5, "swapper/1: do_idle: Cli", true)]
-    [InlineData("the test found b1: cpuidle_idle_call() turns IRQs on, still polling", 3, true, 6, "swapper/1: do_idle: IrqEnable", true)]
-    [InlineData("do_idle's exit, IRQs on, before __current_clr_polling(): polls", 3, true, 7, "swapper/1: do_idle: ClearPolling", true)]
-    [InlineData("polling cleared, schedule_idle() next", 3, true, 8, "swapper/1: do_idle: Schedule", false)]
+    [InlineData("after cpuidle_idle_call()'s exit, b1 queued: do_idle's while test leaves, IRQs on, polling", 3, true, 5, "swapper/1: do_idle: ClearPolling", true)]
+    [InlineData("polling cleared, schedule_idle() next", 3, true, 6, "swapper/1: do_idle: Schedule", false)]
     public void AMoveOntoAnIdleVcpu_SendsTheReschedIpiOnlyWhereItsIdleLoopDoesNotPoll(string rule, int steps, bool twice, int after, string? place, bool polls)
     {
         var m = Build("kvm-pf-int", [Spinner("a", TaskMode.User, 0), Spinner("b1", TaskMode.User, 0), Spinner("b2", TaskMode.User, 0)], absentCount: 0, vcpus: 2, bounds: new ExternalBounds(0, 0, 0, 0, Migrations: 2));
@@ -115,21 +113,35 @@ public sealed class IdlePollingTests
     }
 
     /// <summary>
-    /// The loop that found a task runnable leaves with interrupts on: cpuidle_idle_call() enables them and returns,
-    /// and do_idle() clears polling and calls schedule_idle(). An interrupt (here the tick) is handled on the idle
+    /// The loop that finds a task runnable leaves with interrupts on: do_idle()'s while test, with them on, when
+    /// need_resched was set before the loop's cli; cpuidle_idle_call()'s, which enables them and returns, when it came
+    /// after. Then do_idle() clears polling and calls schedule_idle(). An interrupt (here the tick) is handled on the idle
     /// task in between, and the switch comes after its IRET. The model used to switch at the test itself, with
-    /// interrupts off.
+    /// interrupts off, and before that to disable them for the while test too.
     /// </summary>
-    [Fact]
-    public void TheIdleLoopLeavingForATask_TakesAnInterruptBeforeItSwitches()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TheIdleLoopLeavingForATask_TakesAnInterruptBeforeItSwitches(bool movedAfterCli)
     {
         var m = Build("kvm-pf-int", [Spinner("a", TaskMode.User, 0), Spinner("b", TaskMode.User, 0)], absentCount: 0, vcpus: 2, bounds: new ExternalBounds(0, 1, 0, 0, Migrations: 1));
         var s = new Script(m);
+        Assert.Equal(1, m.Vcpu(1).If);
+        if (movedAfterCli)
+        {
+            s.Do(ActionKind.Step, 1);
+            Assert.Equal(0, m.Vcpu(1).If);
+        }
+
         var move = s.Do(ActionKind.Migrate, 1, m.WorkloadTask(1));
         Assert.DoesNotContain(move, e => e.Kind == ModelEventKind.InterruptRaised);
-        s.Do(ActionKind.Step, 1);
-        Assert.Equal("swapper/1: do_idle: IrqEnable", m.DescribeNext(1));
-        s.Do(ActionKind.Step, 1);
+        if (movedAfterCli)
+        {
+            Assert.Equal("swapper/1: do_idle: IrqEnable", m.DescribeNext(1));
+            s.Do(ActionKind.Step, 1);
+        }
+
+        Assert.Equal("swapper/1: do_idle: ClearPolling", m.DescribeNext(1));
         Assert.Equal(1, m.Vcpu(1).If);
         Assert.Equal(1, m.Vcpu(1).CurrentTask);
         s.Do(ActionKind.Tick, 1);
@@ -159,7 +171,7 @@ public sealed class IdlePollingTests
         s.Do(ActionKind.Step, 1);
         s.Do(ActionKind.Migrate, 0, b);
         Assert.Equal(1, m.Vcpu(1).NeedResched);
-        Assert.Equal("swapper/1: do_idle: IrqEnable", m.DescribeNext(1));
+        Assert.Equal("swapper/1: do_idle: Schedule", m.DescribeNext(1));
         s.StepTo(MicroOp.SetPolling, vcpu: 1);
         Assert.Equal(0, m.Vcpu(1).NeedResched);
         s.StepTo(MicroOp.Hlt, vcpu: 1);
