@@ -194,21 +194,6 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         Assert.Equal(off.Task("a").WorkDone + off.Task("b").WorkDone, on.Task("a").WorkDone + on.Task("b").WorkDone);
     }
 
-    /// <summary>Two vCPUs, each with one task that only computes: both always runnable.</summary>
-    private const string TwoBusyVcpus = """
-        name: two-busy-vcpus
-        duration: 100ms
-        guest:
-          vcpus: 2
-        tasks:
-          - name: a
-            vcpu: 0
-            loop: compute 10
-          - name: b
-            vcpu: 1
-            loop: compute 10
-        """;
-
     [Theory]
     [InlineData(250, 25)]
     [InlineData(100, 10)]
@@ -221,7 +206,7 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
         // slice of a one-CPU host lasts a whole tick: the pCPU changes hands every 1 s / HZ, 25 times
         // in 100 ms at HZ=250 (it was every 1 ms whatever HZ said, 100 times), and the two
         // vCPUs split it evenly, to within that one tick.
-        var (r, trace) = ScenarioRuns.RunTraced(TwoBusyVcpus, "sync", "host.pcpus=1", "host.online_cpus=1", $"host.hz={hz}");
+        var (r, trace) = ScenarioRuns.RunTraced(ScenarioRuns.TwoBusyVcpus, "sync", "host.pcpus=1", "host.online_cpus=1", $"host.hz={hz}");
         var handovers = trace.Records.Count(x => x.Kind == TraceKind.VcpuState && x.State == VcpuState.WaitingForPcpu && x.TimeNs > 0);
         Assert.InRange(handovers, swaps - 2, swaps + 2);
         var tick = 1_000_000_000L / hz;
@@ -252,7 +237,7 @@ public sealed class HostCpuLawTests(ITestOutputHelper output)
             sets.Add(online);
         }
 
-        var (r, trace, tickNs, _) = ScenarioRuns.RunTracedOnSharedPcpus(TwoBusyVcpus, "sync", [.. sets]);
+        var (r, trace, tickNs, _) = ScenarioRuns.RunTracedOnSharedPcpus(ScenarioRuns.TwoBusyVcpus, "sync", [.. sets]);
         Assert.Equal(tick, tickNs);
         Assert.InRange(turn, request, request + tick);
 

@@ -153,6 +153,21 @@ internal static class ScenarioRuns
     /// Four vCPUs that never leave the guest on their own, and no host tick: the guest's ticks are the
     /// only exits, PREEMPTION_TIMER and the re-arm's MSR_WRITE (a law that wants the host's tick sets host.hz).
     /// </summary>
+    /// <summary>Two vCPUs, each with one task that only computes, pinned there: both always runnable.</summary>
+    public const string TwoBusyVcpus = """
+        name: two-busy-vcpus
+        duration: 100ms
+        guest:
+          vcpus: 2
+        tasks:
+          - name: a
+            vcpu: 0
+            loop: compute 10
+          - name: b
+            vcpu: 1
+            loop: compute 10
+        """;
+
     public const string FourBusyVcpus = """
         name: four-busy
         duration: 50ms

@@ -5,25 +5,11 @@ namespace Vexlab.Simulation.Tests.Laws;
 
 /// <summary>
 /// guest.tick_jitter: every vCPU's tick keeps its place on the one grid tick_setup_sched_timer gives every CPU, and
-/// comes up to the jitter after it, so which vCPU ticks first at a grid time changes from period to period.
+/// comes up to the jitter after it, so which vCPU ticks first at a grid time changes from period to period. Two vCPUs
+/// that only compute stay in guest mode and take every tick as a PREEMPTION_TIMER exit.
 /// </summary>
 public sealed class TickJitterLawTests
 {
-    /// <summary>Two compute-only tasks, one per vCPU: each vCPU stays in guest mode and takes every tick as a PREEMPTION_TIMER exit.</summary>
-    private const string TwoBusy = """
-        name: two-busy
-        duration: 400ms
-        guest:
-          vcpus: 2
-        tasks:
-          - name: a
-            vcpu: 0
-            loop: compute 10
-          - name: b
-            vcpu: 1
-            loop: compute 10
-        """;
-
     [Theory]
     [InlineData("0")]
     [InlineData("1us")]
@@ -32,7 +18,7 @@ public sealed class TickJitterLawTests
     {
         const long period = 4_000_000;
         var bound = jitter == "0" ? 1 : jitter == "1us" ? 1_000 : 3_999_999;
-        var (r, trace) = ScenarioRuns.RunTraced(TwoBusy, "sync", "guest.tick_jitter=" + jitter);
+        var (r, trace) = ScenarioRuns.RunTraced(ScenarioRuns.TwoBusyVcpus, "sync", "duration=400ms", "guest.tick_jitter=" + jitter);
         var firsts = new HashSet<int>();
         var perVcpu = new int[2];
         long lastGrid = -1;
