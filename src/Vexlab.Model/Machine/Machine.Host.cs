@@ -936,8 +936,19 @@ public sealed partial class Machine
         // __apic_accept_irq: kvm_lapic_set_irr, then KVM_REQ_EVENT and a kick (the model has no APICv). The kick exits
         // a vCPU in guest mode, and the entry after it serves a pending KVM_REQ_APF_READY.
         RequestEvent(v);
+        OwnExit(v, ownExit, ownExit == ExitReason.ExternalInterrupt ? KickVector : 0u, ref sink);
+    }
+
+    /// <summary>
+    /// vCPU <paramref name="v"/>'s own exit inside another step (<see cref="Raise"/>'s kick, <see cref="RaiseNmi"/>'s
+    /// EXCEPTION_NMI): the 5.8+ entry after it serves a pending KVM_REQ_APF_READY, and the 5.7 vcpu_run checks
+    /// completions after it; each does nothing under the other host.
+    /// </summary>
+    private void OwnExit<TSink>(int v, ExitReason reason, uint vector, ref TSink sink)
+        where TSink : IModelEventSink
+    {
         ServeReadyRequestAtOwnExit(v, ref sink);
-        CheckCompletionsAtOwnExit(v, ownExit, ownExit == ExitReason.ExternalInterrupt ? KickVector : 0u, ref sink);
+        CheckCompletionsAtOwnExit(v, reason, vector, ref sink);
     }
 
     /// <summary>
@@ -981,8 +992,7 @@ public sealed partial class Machine
         // between, so its state now is KVM's then.
         cpu.NmiPending = (byte)Math.Min(cpu.NmiPending + 1, NmiLimit(v));
         sink.On(new ModelEvent(ModelEventKind.External, (byte)v, cpu.CurrentTask, (byte)ActionKind.RaiseNmi, 0, -1));
-        ServeReadyRequestAtOwnExit(v, ref sink);
-        CheckCompletionsAtOwnExit(v, ExitReason.ExceptionNmi, 0, ref sink);
+        OwnExit(v, ExitReason.ExceptionNmi, 0, ref sink);
 
         // KVM_REQ_EVENT: kvm_check_and_inject_events injects a pending NMI if vmx_nmi_allowed, else calls
         // enable_nmi_window. vmx_enable_nmi_window asks for an interrupt window when the guest has blocking by
