@@ -263,7 +263,7 @@ public static class GuestHandlers
         .Build();
 
     /// <summary>
-    /// do_idle: irqs off, and with nothing runnable safe_halt (STI;HLT). The CPU polls (TIF_POLLING_NRFLAG) from
+    /// do_idle: its while test, then irqs off, and with nothing runnable safe_halt (STI;HLT). The CPU polls (TIF_POLLING_NRFLAG) from
     /// <see cref="MicroOp.SetPolling"/> through the need_resched test, which stands for cpuidle_idle_call's test and
     /// default_idle_call's current_clr_polling_and_test() together (interrupts are off between them); the HLT runs
     /// with polling clear, and the wake from it sets it again only once the interrupt has been handled

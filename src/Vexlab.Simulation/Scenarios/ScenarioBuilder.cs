@@ -438,7 +438,7 @@ public static class ScenarioBuilder
             if (jitter >= tick)
             {
                 throw s.ErrorAt("guest.tick_jitter", string.Create(CultureInfo.InvariantCulture,
-                    $"{Vexlab.Scenarios.Values.ValueFormat.FormatDuration(jitter)} is not below guest.tick ({Vexlab.Scenarios.Values.ValueFormat.FormatDuration(tick)}): a tick comes within its period, before the next one's grid time"));
+                    $"{ValueFormat.FormatDuration(jitter)} is not below guest.tick ({ValueFormat.FormatDuration(tick)}): a tick comes within its period, before the next one's grid time"));
             }
 
             return;
