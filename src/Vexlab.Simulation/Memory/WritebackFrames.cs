@@ -10,8 +10,9 @@ public sealed class WritebackFrames(int capacity)
 {
     private readonly long[] _done = new long[capacity];
 
-    // Candidates of KthDone's walk: heap positions, in a min-heap of their own by completion time.
-    private readonly int[] _walk = new int[capacity + 1];
+    // Candidates of KthDone's walk: heap positions by completion time. Sized for the most a walk holds (each step takes
+    // one and offers at most two), so it never grows.
+    private readonly PriorityQueue<int, long> _walk = new(capacity + 1);
 
     public int Count { get; private set; }
 
@@ -56,21 +57,21 @@ public sealed class WritebackFrames(int capacity)
 
         // The k smallest of a heap lie in a subtree of k nodes around its root: take the smallest candidate k times,
         // each time offering its children.
-        var walk = 0;
-        Push(ref walk, 0);
+        _walk.Clear();
+        _walk.Enqueue(0, _done[0]);
         var at = 0;
         for (var taken = 0; taken < k; taken++)
         {
-            at = Pop(ref walk);
+            at = _walk.Dequeue();
             var child = (2 * at) + 1;
             if (child < Count)
             {
-                Push(ref walk, child);
+                _walk.Enqueue(child, _done[child]);
             }
 
             if (child + 1 < Count)
             {
-                Push(ref walk, child + 1);
+                _walk.Enqueue(child + 1, _done[child + 1]);
             }
         }
 
@@ -107,58 +108,5 @@ public sealed class WritebackFrames(int capacity)
         {
             _done[i] = last;
         }
-    }
-
-    private void Push(ref int size, int position)
-    {
-        var i = size++;
-        while (i > 0)
-        {
-            var parent = (i - 1) / 2;
-            if (_done[_walk[parent]] <= _done[position])
-            {
-                break;
-            }
-
-            _walk[i] = _walk[parent];
-            i = parent;
-        }
-
-        _walk[i] = position;
-    }
-
-    private int Pop(ref int size)
-    {
-        var top = _walk[0];
-        var last = _walk[--size];
-        var i = 0;
-        while (true)
-        {
-            var child = (2 * i) + 1;
-            if (child >= size)
-            {
-                break;
-            }
-
-            if (child + 1 < size && _done[_walk[child + 1]] < _done[_walk[child]])
-            {
-                child++;
-            }
-
-            if (_done[last] <= _done[_walk[child]])
-            {
-                break;
-            }
-
-            _walk[i] = _walk[child];
-            i = child;
-        }
-
-        if (size > 0)
-        {
-            _walk[i] = last;
-        }
-
-        return top;
     }
 }
