@@ -33,12 +33,14 @@ public sealed class SweepStopTests : IDisposable
             name: long
             scenario: swap-overcommit
             set:
-              duration: 60s
+              duration: 600s
             protocols: [sync]
             seeds: 1
             axes:
               - {name: latency, key: host.latency, unit: us, values: [10]}
             """);
+        // 600 s of simulated time take about 50 s to run here (60 s took 5 s, and a loaded machine once let that run
+        // finish before the cancel 0.3 s after its start reached it), so the cancel always meets the run in progress.
         var sweep = SweepFile.Load(file);
         var db = Path.Combine(_dir, "long.duckdb");
         var simulate = SimulatorSweepRunner.Create();
