@@ -407,14 +407,28 @@ public sealed partial class Machine
         ref var target = ref VcpuRef(v);
         if (IsIdle(target.CurrentTask) || sink.PreemptOnAttach(v, t))
         {
-            // resched_curr: nothing more if need_resched is set already (test_tsk_need_resched), and
-            // set_nr_and_not_polling sends no IPI to an idle loop that polls.
-            var already = target.NeedResched == 1;
-            target.NeedResched = 1;
-            if (!already && !IdlePolling(v))
-            {
-                Raise(v, ModelVector.Reschedule, ref sink);
-            }
+            ReschedCurr(v, -1, ref sink);
+        }
+    }
+
+    /// <summary>
+    /// resched_curr on vCPU <paramref name="v"/>, run by vCPU <paramref name="from"/> (-1: a balancer that is neither):
+    /// nothing more if need_resched is set already (test_tsk_need_resched); on the CPU itself it only sets the flag; to
+    /// another, set_nr_and_not_polling sets it and sends the reschedule IPI unless the idle loop there polls.
+    /// </summary>
+    private void ReschedCurr<TSink>(int v, int from, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var target = ref VcpuRef(v);
+        if (target.NeedResched == 1)
+        {
+            return;
+        }
+
+        target.NeedResched = 1;
+        if (v != from && !IdlePolling(v))
+        {
+            Raise(v, ModelVector.Reschedule, ref sink);
         }
     }
 
@@ -518,15 +532,28 @@ public sealed partial class Machine
         }
 
         // try_to_wake_up + check_preempt_wakeup: the policy decides whether the woken task preempts
-        // the current one (the idle task always yields); another vCPU gets a reschedule IPI
-        // (smp_send_reschedule).
-        if (IsIdle(target.CurrentTask) || sink.PreemptOnWakeup(u, t))
+        // the current one (the idle task always yields: check_preempt_curr_idle).
+        var preempts = IsIdle(target.CurrentTask) || sink.PreemptOnWakeup(u, t);
+        if (_guest.SharedLlc)
+        {
+            // ttwu_queue: a CPU that shares the waker's LLC (cpus_share_cache, 518cd6234178) is not sent the wake list;
+            // the waker enqueues the task there itself (ttwu_do_activate), and only check_preempt_curr's resched_curr
+            // may send an IPI: none for a wake that does not preempt, none where need_resched is set already.
+            if (preempts)
+            {
+                ReschedCurr(u, v, ref sink);
+            }
+
+            return;
+        }
+
+        if (preempts)
         {
             target.NeedResched = 1;
         }
 
-        // ttwu_queue: the wake list's IPI (send_call_function_single_ipi) and resched_curr's are both left
-        // out for an idle CPU that polls (set_nr_if_polling, set_nr_and_not_polling).
+        // ttwu_queue_remote (5.7; __ttwu_queue_wakelist since 5.8): the wake list's IPI goes to another LLC whether or
+        // not the task preempts there, left out for an idle CPU that polls (set_nr_if_polling).
         if (u != v && !IdlePolling(u))
         {
             Raise(u, ModelVector.Reschedule, ref sink);

@@ -55,4 +55,11 @@ public sealed record GuestPolicy
     /// migrate_tasks, under stop_machine after the hotplug thread's teardown callbacks returned.
     /// </summary>
     public bool BalancePush { get; init; } = true;
+
+    /// <summary>
+    /// Every vCPU shares one last-level cache (cpus_share_cache): a remote wake is activated by the waker and sends an
+    /// IPI only where it preempts (resched_curr). False: each vCPU is its own LLC, and every remote wake goes through
+    /// the wake list with its IPI.
+    /// </summary>
+    public bool SharedLlc { get; init; } = true;
 }

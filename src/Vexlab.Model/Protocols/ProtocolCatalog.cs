@@ -68,6 +68,7 @@ public static class ProtocolCatalog
             // balance_push came with 2558aacff858 (5.11): the 5.7 guest moves a going-down CPU's queued tasks
             // only at sched_cpu_dying (migrate_tasks).
             BalancePush = name != "kvm-pf",
+            SharedLlc = knobs.Bool("guest.sched.shared_llc"),
         };
 
         var kvmHost = new HostPolicy
