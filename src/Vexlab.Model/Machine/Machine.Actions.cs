@@ -196,6 +196,7 @@ public sealed partial class Machine
             ActionKind.Wake => action.Arg >= _vcpus && action.Arg < _tasks && CanWake(action.Arg),
             ActionKind.HostTick => v < _vcpus && HostTickExits(v),
             ActionKind.HostExit => v < _vcpus && (CompletionCheckInjects(v) || ExitUsesUpRequest(v)),
+            ActionKind.KickIlb => v < _vcpus && IsIdle(VcpuRef(v).CurrentTask) && VcpuRef(v).Inactive == 0 && VcpuRef(v).LapicEnabled == 1,
             _ => false,
         };
     }
@@ -297,6 +298,9 @@ public sealed partial class Machine
                 break;
             case ActionKind.HostExit:
                 HostExit(v, ref sink);
+                break;
+            case ActionKind.KickIlb:
+                KickIlb(v, ref sink);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(action), action, "unknown action");

@@ -398,6 +398,28 @@ public sealed partial class Machine
         }
     }
 
+    /// <summary>
+    /// kick_ilb's IPI to idle vCPU <paramref name="v"/>, the idle load balancer find_new_ilb chose. Before 5.8 it is
+    /// smp_send_reschedule(ilb_cpu), sent whether or not the idle loop polls, whose scheduler_ipi sees
+    /// got_nohz_idle_kick() and raises the balance softirq; since 90b5363acd47 it is smp_call_function_single_async
+    /// of the CPU's nohz_csd, whose send_call_function_single_ipi sends nothing to a polling idle loop and sets
+    /// need_resched there instead (set_nr_if_polling), so the loop goes round through schedule_idle(). Neither sets
+    /// need_resched on a CPU it interrupts.
+    /// </summary>
+    private void KickIlb<TSink>(int v, ref TSink sink)
+        where TSink : IModelEventSink
+    {
+        ref var cpu = ref VcpuRef(v);
+        sink.On(new ModelEvent(ModelEventKind.External, (byte)v, cpu.CurrentTask, (byte)ActionKind.KickIlb, 0, -1));
+        if (!_guest.KickIlbIgnoresPolling && IdlePolling(v))
+        {
+            cpu.NeedResched = 1;
+            return;
+        }
+
+        Raise(v, ModelVector.Reschedule, ref sink);
+    }
+
     /// <summary>attach_task: task <paramref name="t"/> is queued on vCPU <paramref name="v"/>, and check_preempt_curr weighs it there.</summary>
     private void Attach<TSink>(int t, int v, ref TSink sink)
         where TSink : IModelEventSink

@@ -83,6 +83,13 @@ public enum ActionKind : byte
     /// Each spends one of the model's <c>bounds.host_exits</c>.
     /// </summary>
     HostExit,
+
+    /// <summary>
+    /// External, timed driver only: a busy vCPU's tick kicks the idle load balancer, vCPU Vcpu
+    /// (nohz_balancer_kick -> kick_ilb): its IPI, whose handler raises the balance softirq. The balance
+    /// itself is the driver's; the kick is the interrupt that wakes the balancer from its HLT.
+    /// </summary>
+    KickIlb,
 }
 
 /// <summary>
@@ -122,6 +129,7 @@ public readonly record struct MachineAction(ActionKind Kind, byte Vcpu, ushort A
         ActionKind.Wake => $"vCPU{Vcpu}: wake blocked task {Arg}",
         ActionKind.HostTick => $"host: scheduler tick on vCPU{Vcpu}'s pCPU (external-interrupt exit)",
         ActionKind.HostExit => $"host: interrupt on vCPU{Vcpu}'s pCPU (external-interrupt exit), then kvm_check_async_pf_completion",
+        ActionKind.KickIlb => $"guest: nohz kick of the idle load balancer, vCPU{Vcpu}",
         ActionKind.Step when Arg != 0 => $"vCPU{Vcpu}: step (choice {Arg - 1})",
         _ => $"vCPU{Vcpu}: {Kind}",
     };

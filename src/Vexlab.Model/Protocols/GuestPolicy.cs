@@ -62,4 +62,10 @@ public sealed record GuestPolicy
     /// the wake list with its IPI.
     /// </summary>
     public bool SharedLlc { get; init; } = true;
+
+    /// <summary>
+    /// kick_ilb sends the idle load balancer smp_send_reschedule() even where its idle loop polls (the 5.7 guest of
+    /// kvm-pf); since 90b5363acd47 (5.8) the kick is a call-function IPI that a polling idle loop is spared.
+    /// </summary>
+    public bool KickIlbIgnoresPolling { get; init; }
 }

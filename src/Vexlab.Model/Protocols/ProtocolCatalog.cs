@@ -69,6 +69,9 @@ public static class ProtocolCatalog
             // only at sched_cpu_dying (migrate_tasks).
             BalancePush = name != "kvm-pf",
             SharedLlc = knobs.Bool("guest.sched.shared_llc"),
+
+            // kick_ilb's smp_send_reschedule() became a csd IPI with 90b5363acd47 (5.8).
+            KickIlbIgnoresPolling = name == "kvm-pf",
         };
 
         var kvmHost = new HostPolicy

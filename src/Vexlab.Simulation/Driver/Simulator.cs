@@ -480,6 +480,8 @@ public sealed partial class Simulator
                     {
                         MoveTask(t, v);
                     }
+
+                    _balancer.Balanced(v, _now);
                 }
 
                 if (_setup.NohzIdle)
@@ -1295,11 +1297,13 @@ public sealed partial class Simulator
     /// (trigger_load_balance): an idle vCPU's tick is stopped, so its periodic balance is run for it.
     /// When <c>nohz.next_balance</c> has passed and this vCPU runs two tasks (<c>rq->nr_running &gt;= 2</c>),
     /// kick_ilb sends the first idle vCPU (find_new_ilb) an IPI, and its _nohz_idle_balance balances
-    /// each idle vCPU whose interval has passed, in for_each_cpu_wrap order after it, itself last. A
-    /// task pulled to a halted vCPU wakes it with the reschedule IPI (the model's Migrate). Not
-    /// modelled: the kick's own IPI when the idle load balancer pulls nothing to itself (one halt wake
-    /// of that vCPU), and the kicks for a CPU of reduced capacity, asym packing or misfit tasks,
-    /// which a flat domain of equal vCPUs never meets.
+    /// each idle vCPU whose interval has passed, in for_each_cpu_wrap order after it, itself last. The
+    /// kick is the model's <see cref="ActionKind.KickIlb"/>: its IPI wakes the balancer from its HLT
+    /// (whether or not it then pulls a task to itself), and a task pulled to another halted vCPU wakes
+    /// that one with the reschedule IPI (the model's Migrate). The balance runs at the kick, not in the
+    /// balancer's softirq after its wake. Not modelled: the blocked-load kicks (NOHZ_STATS_KICK, which
+    /// needs PELT's blocked averages) and the kicks for a CPU of reduced capacity, asym packing or
+    /// misfit tasks, which a flat domain of equal vCPUs never meets.
     /// </summary>
     private void NohzBalancerKick(int v)
     {
@@ -1313,6 +1317,13 @@ public sealed partial class Simulator
         if (ilb < 0)
         {
             return;
+        }
+
+        var kick = new MachineAction(ActionKind.KickIlb, (byte)ilb, 0);
+        if (_m.IsEnabled(kick))
+        {
+            Apply(kick);
+            AfterBalancerApply();
         }
 
         for (var k = 1; k <= _vcpus; k++)
@@ -1330,6 +1341,8 @@ public sealed partial class Simulator
             {
                 MoveTask(t, u);
             }
+
+            balancer.Balanced(u, _now);
         }
     }
 
@@ -1344,6 +1357,12 @@ public sealed partial class Simulator
         Apply(new MachineAction(ActionKind.Migrate, (byte)to, (ushort)t));
         _balancer!.Moved(t);
         _schedDirty |= (1UL << from) | (1UL << to);
+        AfterBalancerApply();
+    }
+
+    /// <summary>The balancer's step has been applied: its effects follow, with no new-idle balance started inside it.</summary>
+    private void AfterBalancerApply()
+    {
         var balancing = _balancing;
         _balancing = true;
         AfterApply(-1);

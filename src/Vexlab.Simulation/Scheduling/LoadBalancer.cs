@@ -45,9 +45,9 @@ namespace Vexlab.Simulation.Scheduling;
 /// recently enqueued or picked goes first; this class keeps that order. Not modelled: cache
 /// hotness (can_migrate_task refuses a task that ran within sysctl_sched_migration_cost, 0.5 ms,
 /// of the attempt until nr_balance_failed exceeds cache_nice_tries, 1 in an MC domain), active
-/// balance (need_active_balance, after cache_nice_tries + 2 failures), the doubling of
-/// balance_interval while balanced, load averages (PELT), a pull of more than one task, and the
-/// scheduling-domain hierarchy (one flat domain of all vCPUs).
+/// balance (need_active_balance, after cache_nice_tries + 2 failures), load averages (PELT), a pull
+/// of more than one task, and the scheduling-domain hierarchy (one flat domain of all vCPUs).
+/// sd->balance_interval backs off as load_balance backs it off (<see cref="BalanceInterval"/>).
 /// </summary>
 public sealed class LoadBalancer
 {
@@ -67,8 +67,11 @@ public sealed class LoadBalancer
     private readonly long[] _lastRan;
     private readonly long[] _nextBalance;
     private readonly int[] _balanceFailed;
+    private readonly long[] _balanceInterval;
     private long _listOrder;
     private readonly long _intervalNs;
+    private readonly long _pinnedIntervalNs;
+    private readonly long _maxIntervalNs;
 
     /// <param name="machine">The machine the driver runs.</param>
     /// <param name="vcpus">The guest's vCPUs; model tasks below this are their idle tasks.</param>
@@ -92,6 +95,13 @@ public sealed class LoadBalancer
         _nextBalance = new long[vcpus];
         _balanceFailed = new int[vcpus];
         _intervalNs = intervalNs > 0 ? intervalNs : vcpus * 1_000_000L;
+
+        // MAX_PINNED_INTERVAL, 512 ms, and max_load_balance_interval, HZ * num_online_cpus() / 10 jiffies (vCPUs x
+        // 100 ms), taken relative to min_interval (vCPUs ms) so that a setup that scales the interval scales them too.
+        _pinnedIntervalNs = _intervalNs * 512 / vcpus;
+        _maxIntervalNs = _intervalNs * 100;
+        _balanceInterval = new long[vcpus];
+        Array.Fill(_balanceInterval, _intervalNs);
     }
 
     /// <summary>Times task <paramref name="t"/> was moved to another vCPU.</summary>
@@ -181,19 +191,36 @@ public sealed class LoadBalancer
     }
 
     /// <summary>
-    /// The periodic balance of vCPU <paramref name="v"/> at its tick: whether its interval has
-    /// passed (the next one is then set).
+    /// The periodic balance of vCPU <paramref name="v"/> at its tick: whether its interval has passed
+    /// (<see cref="Balanced"/> sets the next one once the balance has run).
     /// </summary>
-    public bool TickDue(int v, long now)
-    {
-        if (now < _nextBalance[v])
-        {
-            return false;
-        }
+    public bool TickDue(int v, long now) => now >= _nextBalance[v];
 
-        var busy = _m.Vcpu(v).CurrentTask >= _vcpus;
-        _nextBalance[v] = now + (busy ? _intervalNs * BusyFactor : _intervalNs);
-        return true;
+    /// <summary>
+    /// rebalance_domains after load_balance ran for vCPU <paramref name="v"/>: sd->last_balance is now, and the next
+    /// balance comes one get_sd_balance_interval later, sd->balance_interval (as that balance left it) times
+    /// busy_factor while the vCPU is not idle (asked again after a pull), at most max_load_balance_interval.
+    /// </summary>
+    public void Balanced(int v, long now)
+    {
+        var interval = IsIdle(v) ? _balanceInterval[v] : _balanceInterval[v] * BusyFactor;
+        _nextBalance[v] = now + Math.Min(interval, _maxIntervalNs);
+    }
+
+    /// <summary>sd->balance_interval of vCPU <paramref name="v"/>'s domain, before busy_factor.</summary>
+    public long BalanceInterval(int v) => _balanceInterval[v];
+
+    /// <summary>
+    /// load_balance's out_one_pinned, for a periodic attempt that found the domain balanced or every task of the
+    /// busiest pinned: sd->balance_interval doubles, up to max_interval (twice min_interval), or up to
+    /// MAX_PINNED_INTERVAL when all were pinned (LBF_ALL_PINNED). A new-idle attempt leaves it.
+    /// </summary>
+    private void BackOff(int v, bool periodic, bool allPinned)
+    {
+        if (periodic && ((allPinned && _balanceInterval[v] < _pinnedIntervalNs) || _balanceInterval[v] < 2 * _intervalNs))
+        {
+            _balanceInterval[v] *= 2;
+        }
     }
 
     /// <summary>
@@ -263,6 +290,7 @@ public sealed class LoadBalancer
         {
             // out_balanced: sd->nr_balance_failed = 0.
             _balanceFailed[v] = 0;
+            BackOff(v, periodic, allPinned: false);
             return -1;
         }
 
@@ -287,8 +315,13 @@ public sealed class LoadBalancer
         {
             // out_all_pinned: every task there is pinned (LBF_ALL_PINNED); sd->nr_balance_failed = 0.
             _balanceFailed[v] = 0;
+            BackOff(v, periodic, allPinned: true);
             return -1;
         }
+
+        // The domain was unbalanced: whether or not a task moves, load_balance resets sd->balance_interval to
+        // min_interval (no active balance is modelled), a new-idle attempt's too.
+        _balanceInterval[v] = _intervalNs;
 
         // detach_tasks, migrate_load: a task moves once shr_bound(load, nr_balance_failed) fits the
         // imbalance (migrate_task's imbalance of an idle vCPU counts whole tasks: any task fits).

@@ -181,6 +181,37 @@ public sealed class IdlePollingTests
         Assert.Contains(move, e => e.Kind == ModelEventKind.InterruptRaised && e.Vcpu == 1 && e.Aux == (byte)ModelVector.Reschedule);
     }
 
+    /// <summary>
+    /// kick_ilb's IPI to the idle load balancer: the 5.7 guest (kvm-pf) sends smp_send_reschedule() whether or not the
+    /// idle loop polls; since 90b5363acd47 the kick is the CPU's nohz_csd, smp_call_function_single_async(), whose
+    /// send_call_function_single_ipi() sets need_resched on a polling idle loop instead (set_nr_if_polling). Neither sets
+    /// need_resched where it sends the IPI.
+    /// </summary>
+    [Theory]
+    [InlineData("kvm-pf", 0, true)]
+    [InlineData("kvm-pf-int", 0, false)]
+    [InlineData("ve", 0, false)]
+    [InlineData("kvm-pf", 3, true)]
+    [InlineData("kvm-pf-int", 3, true)]
+    public void TheNohzKick_SendsItsIpiAsTheGuestsKickIlbDoes(string protocol, int steps, bool ipi)
+    {
+        var m = Build(protocol, [Spinner("a", TaskMode.User, 0)], absentCount: 0, vcpus: 2);
+        var s = new Script(m);
+        Drive(s, steps);
+        var polls = m.IdlePolls(1);
+        Assert.Equal(steps == 0, polls);
+        // The timed driver's action: enabled on an idle vCPU only, and never listed for the checker.
+        Assert.False(m.IsEnabled(new MachineAction(ActionKind.KickIlb, 0, 0)));
+        var action = new MachineAction(ActionKind.KickIlb, 1, 0);
+        Assert.True(m.IsEnabled(action));
+        Assert.False(s.IsEnabled(ActionKind.KickIlb, 1));
+        var log = default(EventLog);
+        m.Apply(action, ref log);
+        var kick = log.Events;
+        Assert.True(ipi == kick.Exists(e => e.Kind == ModelEventKind.InterruptRaised && e.Vcpu == 1 && e.Aux == (byte)ModelVector.Reschedule), protocol);
+        Assert.Equal(ipi ? 0 : 1, m.Vcpu(1).NeedResched);
+    }
+
     private static void Drive(Script s, int actions)
     {
         for (var i = 0; i < actions; i++)

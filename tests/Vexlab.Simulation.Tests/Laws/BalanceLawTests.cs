@@ -146,7 +146,7 @@ public sealed class BalanceLawTests
     }
 
     /// <summary>The machine of <see cref="ThreeOnTwo"/> at its start, and a balancer for it with nothing pinned.</summary>
-    private static (Machine Machine, LoadBalancer Balancer) ThreeOnTwoAtStart(int tasksOnVcpu0 = 2)
+    private static (Machine Machine, LoadBalancer Balancer) ThreeOnTwoAtStart(int tasksOnVcpu0 = 2, bool pinned = false)
     {
         var entry = Overrides.ParseProtocols("sync")[0];
         var run = ScenarioRunner.Prepare(ScenarioDocument.Parse(ThreeOnTwo, "law.yaml"), "law.yaml", entry, Overrides.ParseSets([]), [entry.Protocol]);
@@ -158,7 +158,57 @@ public sealed class BalanceLawTests
 
         // As the timed driver builds it: external events unbounded, moves allowed.
         var machine = new Machine(config with { Bounds = ExternalBounds.Unbounded with { Migrations = 255 }, EnumerateChoices = false });
-        return (machine, new LoadBalancer(machine, 2, [false, false, false]));
+        return (machine, new LoadBalancer(machine, 2, [pinned, pinned, pinned]));
+    }
+
+    /// <summary>
+    /// sd->balance_interval (load_balance's ends, kernel/sched/fair.c): a periodic attempt that finds the domain balanced
+    /// doubles it up to max_interval (2 x min_interval, sd_init), one that finds every task of the busiest pinned
+    /// (LBF_ALL_PINNED) up to MAX_PINNED_INTERVAL (512 ms); a new-idle attempt leaves it; an unbalanced domain resets it to
+    /// min_interval, sd_weight ms (2 ms here). rebalance_domains takes the next balance from it, times busy_factor while
+    /// the vCPU is not idle.
+    /// </summary>
+    [Fact]
+    public void BalanceInterval_DoublesWhileBalancedOrPinned_AndResetsWhenUnbalanced()
+    {
+        const long Ms = 1_000_000;
+        var (m, lb) = ThreeOnTwoAtStart();
+        int c = m.WorkloadTask(2);
+
+        // vCPU 0 runs a with c queued: the busiest, balanced for its own balance.
+        var intervals = new List<long>();
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(-1, lb.Pull(0, periodic: true, out _));
+            intervals.Add(lb.BalanceInterval(0));
+        }
+
+        Assert.Equal([4 * Ms, 4 * Ms, 4 * Ms], intervals);
+        lb.Balanced(0, 10 * Ms);
+        Assert.True(lb.TickDue(0, (10 + (4 * LoadBalancer.BusyFactor)) * Ms));
+        Assert.False(lb.TickDue(0, ((10 + (4 * LoadBalancer.BusyFactor)) * Ms) - 1));
+
+        // c moves to vCPU 1: vCPU 0 now runs one task against vCPU 1's two, unbalanced, and its interval is min_interval again.
+        var sink = new NullSink();
+        m.Apply(new MachineAction(ActionKind.Migrate, 1, (ushort)c), ref sink);
+        Assert.Equal(-1, lb.Pull(0, periodic: false, out _));
+        Assert.Equal(2 * Ms, lb.BalanceInterval(0));
+
+        // All three pinned, vCPU 1 idle: its attempts double the interval to 512 ms and no further; a new-idle one leaves it.
+        var (_, pinned) = ThreeOnTwoAtStart(tasksOnVcpu0: 3, pinned: true);
+        intervals.Clear();
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(-1, pinned.Pull(1, periodic: i != 3, out _));
+            intervals.Add(pinned.BalanceInterval(1) / Ms);
+        }
+
+        Assert.Equal([4L, 8, 16, 16, 32, 64, 128, 256, 512, 512], intervals);
+
+        // An idle vCPU's next balance is the interval itself, capped at max_load_balance_interval (2 CPUs x 100 ms).
+        pinned.Balanced(1, 0);
+        Assert.True(pinned.TickDue(1, 200 * Ms));
+        Assert.False(pinned.TickDue(1, (200 * Ms) - 1));
     }
 
     [Fact]

@@ -153,5 +153,65 @@ public sealed class NohzIdleLawTests
         Assert.InRange(TimerIrqs(periodicTrace), periodic - 2, periodic);
     }
 
+    /// <summary>RESCHEDULE_VECTOR, the vector the model's kick_ilb IPI injects.</summary>
+    private const int RescheduleVector = 0xFD;
+
+    /// <summary>Two tasks pinned to vCPU 0, vCPU 1 idle: vCPU 0 runs two, so its ticks kick vCPU 1, which can pull neither.</summary>
+    private const string TwoPinnedOneIdle = """
+        name: two-pinned
+        duration: 1s
+        host:
+          hz: 0
+        guest:
+          vcpus: 2
+          tick_jitter: 0
+        tasks:
+          - name: a
+            vcpu: 0
+            loop: compute 100us
+          - name: b
+            vcpu: 0
+            loop: compute 100us
+        """;
+
+    /// <summary>
+    /// nohz_balancer_kick from vCPU 0's tick (it runs two tasks) kicks the idle vCPU 1 once its balance is due: kick_ilb's
+    /// IPI wakes it from HLT, its _nohz_idle_balance finds every task of vCPU 0 pinned (LBF_ALL_PINNED), and
+    /// load_balance doubles sd->balance_interval from min_interval (2 ms on two vCPUs) toward MAX_PINNED_INTERVAL, 512 ms,
+    /// which max_load_balance_interval (HZ x 2 CPUs / 10: 200 ms) caps; rebalance_domains takes the next balance from the
+    /// interval that balance left. So the kicks come after gaps of 4, 8, 16 ... ms (each rounded up to vCPU 0's next 4 ms
+    /// tick), then every 200 ms. Each kick is one reschedule interrupt injected
+    /// into vCPU 1 and one HLT exit after it; the kick's IPI used to be left out, and vCPU 1 never left its first HLT.
+    /// </summary>
+    [Theory]
+    [InlineData("kvm-pf")]
+    [InlineData("kvm-pf-int")]
+    [InlineData("sync")]
+    public void AnIdleVcpuThatCanPullNothing_IsKickedAtIntervalsThatDoubleToTheCap(string protocol)
+    {
+        var (_, trace) = ScenarioRuns.RunTraced(TwoPinnedOneIdle, protocol);
+        var kicks = trace.Records.Where(x => x.Kind == TraceKind.KvmInjVirq && x.Vcpu == 1).ToList();
+        Assert.All(kicks, x => Assert.Equal(RescheduleVector, x.Vector));
+        var hlts = trace.Records.Count(x => x.Kind == TraceKind.KvmExit && x.Vcpu == 1 && x.ExitReason == ExitReason.Hlt);
+        Assert.Equal(kicks.Count + 1, hlts);
+
+        // Every kick injected just after one of vCPU 0's ticks (on the 4 ms grid, no jitter: the wake of the halted
+        // vCPU lies between), each gap at least the interval the last balance left and less than one tick more, until
+        // the cap.
+        const long Tick = 4_000_000, Cap = 200_000_000, Wake = 100_000;
+        Assert.All(kicks, x => Assert.InRange(x.TimeNs % Tick, 1, Wake));
+        var interval = 4_000_000L;
+        for (var i = 1; i < kicks.Count; i++)
+        {
+            var gap = kicks[i].TimeNs - kicks[i - 1].TimeNs;
+            var due = Math.Min(interval, Cap);
+            Assert.InRange(gap, due - Wake, due + Tick + Wake);
+            interval *= 2;
+        }
+
+        // 4, 8, 16, 32, 64, 128, 256, 456, 656, 856 ms.
+        Assert.Equal(10, kicks.Count);
+    }
+
     private static int TimerIrqs(RecordingSink trace) => trace.Records.Count(x => x.Kind == TraceKind.KvmInjVirq && x.Vector == TimerVector);
 }
