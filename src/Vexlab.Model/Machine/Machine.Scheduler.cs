@@ -402,9 +402,10 @@ public sealed partial class Machine
     /// kick_ilb's IPI to idle vCPU <paramref name="v"/>, the idle load balancer find_new_ilb chose. Before 5.8 it is
     /// smp_send_reschedule(ilb_cpu), sent whether or not the idle loop polls, whose scheduler_ipi sees
     /// got_nohz_idle_kick() and raises the balance softirq; since 90b5363acd47 it is smp_call_function_single_async
-    /// of the CPU's nohz_csd, whose send_call_function_single_ipi sends nothing to a polling idle loop and sets
-    /// need_resched there instead (set_nr_if_polling), so the loop goes round through schedule_idle(). Neither sets
-    /// need_resched on a CPU it interrupts.
+    /// of the CPU's nohz_csd, and since b2a02fc43a1f (also 5.8) send_call_function_single_ipi sends nothing to a
+    /// polling idle loop and sets need_resched there instead (set_nr_if_polling), so the loop goes round through
+    /// schedule_idle(). Neither sets need_resched on a CPU it interrupts. The later kick is the call-function vector;
+    /// the model raises the reschedule vector for both.
     /// </summary>
     private void KickIlb<TSink>(int v, ref TSink sink)
         where TSink : IModelEventSink
@@ -556,11 +557,12 @@ public sealed partial class Machine
         // try_to_wake_up + check_preempt_wakeup: the policy decides whether the woken task preempts
         // the current one (the idle task always yields: check_preempt_curr_idle).
         var preempts = IsIdle(target.CurrentTask) || sink.PreemptOnWakeup(u, t);
-        if (_guest.SharedLlc)
+        if (_guest.SharedLlc || !wasSleeping)
         {
             // ttwu_queue: a CPU that shares the waker's LLC (cpus_share_cache, 518cd6234178) is not sent the wake list;
             // the waker enqueues the task there itself (ttwu_do_activate), and only check_preempt_curr's resched_curr
-            // may send an IPI: none for a wake that does not preempt, none where need_resched is set already.
+            // may send an IPI: none for a wake that does not preempt, none where need_resched is set already. A task
+            // still on its runqueue never goes through the wake list (ttwu_remote; ttwu_runnable since 5.8).
             if (preempts)
             {
                 ReschedCurr(u, v, ref sink);
@@ -575,8 +577,10 @@ public sealed partial class Machine
         }
 
         // ttwu_queue_remote (5.7; __ttwu_queue_wakelist since 5.8): the wake list's IPI goes to another LLC whether or
-        // not the task preempts there, left out for an idle CPU that polls (set_nr_if_polling).
-        if (u != v && !IdlePolling(u))
+        // not the task preempts there, left out for an idle CPU that polls (set_nr_if_polling), and sent only by the wake
+        // that finds the list empty (llist_add): the model takes a reschedule vector still pending for a list not yet
+        // drained.
+        if (u != v && !IdlePolling(u) && (VcpuRef(u).Irr & (1 << (int)ModelVector.Reschedule)) == 0)
         {
             Raise(u, ModelVector.Reschedule, ref sink);
         }

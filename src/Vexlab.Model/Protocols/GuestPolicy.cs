@@ -65,7 +65,7 @@ public sealed record GuestPolicy
 
     /// <summary>
     /// kick_ilb sends the idle load balancer smp_send_reschedule() even where its idle loop polls (the 5.7 guest of
-    /// kvm-pf); since 90b5363acd47 (5.8) the kick is a call-function IPI that a polling idle loop is spared.
+    /// kvm-pf); since 90b5363acd47 and b2a02fc43a1f (5.8) the kick is a call-function IPI that a polling idle loop is spared.
     /// </summary>
     public bool KickIlbIgnoresPolling { get; init; }
 }

@@ -70,7 +70,7 @@ public static class ProtocolCatalog
             BalancePush = name != "kvm-pf",
             SharedLlc = knobs.Bool("guest.sched.shared_llc"),
 
-            // kick_ilb's smp_send_reschedule() became a csd IPI with 90b5363acd47 (5.8).
+            // kick_ilb's smp_send_reschedule() became a csd IPI with 90b5363acd47, spared a polling CPU by b2a02fc43a1f (5.8).
             KickIlbIgnoresPolling = name == "kvm-pf",
         };
 

@@ -1295,20 +1295,25 @@ public sealed partial class Simulator
     /// <summary>
     /// nohz_balancer_kick (kernel/sched/fair.c), from busy vCPU <paramref name="v"/>'s tick
     /// (trigger_load_balance): an idle vCPU's tick is stopped, so its periodic balance is run for it.
-    /// When <c>nohz.next_balance</c> has passed and this vCPU runs two tasks (<c>rq->nr_running &gt;= 2</c>),
+    /// When <c>nohz.next_balance</c> has passed and this vCPU runs two tasks (<c>rq->nr_running &gt;= 2</c>), or the
+    /// vCPUs share an LLC (<c>guest.sched.shared_llc</c>) and more than one of them is busy (<c>nr_busy_cpus &gt; 1</c>),
     /// kick_ilb sends the first idle vCPU (find_new_ilb) an IPI, and its _nohz_idle_balance balances
     /// each idle vCPU whose interval has passed, in for_each_cpu_wrap order after it, itself last. The
     /// kick is the model's <see cref="ActionKind.KickIlb"/>: its IPI wakes the balancer from its HLT
     /// (whether or not it then pulls a task to itself), and a task pulled to another halted vCPU wakes
     /// that one with the reschedule IPI (the model's Migrate). The balance runs at the kick, not in the
     /// balancer's softirq after its wake. Not modelled: the blocked-load kicks (NOHZ_STATS_KICK, which
-    /// needs PELT's blocked averages) and the kicks for a CPU of reduced capacity, asym packing or
+    /// needs PELT's blocked averages), the kick that a CPU entering nohz idle asks for since 5.16
+    /// (nohz.needs_update, NOHZ_NEXT_KICK), and the kicks for a CPU of reduced capacity, asym packing or
     /// misfit tasks, which a flat domain of equal vCPUs never meets.
     /// </summary>
     private void NohzBalancerKick(int v)
     {
+        // The kick wants this vCPU running two tasks, or, where the vCPUs share an LLC (sd_llc_shared), more than one
+        // busy vCPU in it (sds->nr_busy_cpus > 1), where load may need spreading to an idle one.
         var balancer = _balancer!;
-        if (balancer.NrRunning(v) < 2 || !balancer.IdleBalanceDue(_now))
+        if (!balancer.IdleBalanceDue(_now)
+            || (balancer.NrRunning(v) < 2 && !(_m.Config.Protocol.Guest.SharedLlc && balancer.BusyVcpus() > 1)))
         {
             return;
         }
@@ -1322,8 +1327,16 @@ public sealed partial class Simulator
         var kick = new MachineAction(ActionKind.KickIlb, (byte)ilb, 0);
         if (_m.IsEnabled(kick))
         {
+            // A polling balancer of the later guests gets need_resched and no IPI, and then runs nohz_csd_func with
+            // need_resched set, which raises no balance softirq (until ea9cffc0a154): nothing is balanced, and the next
+            // busy tick kicks again.
+            var skipped = !_m.Config.Protocol.Guest.KickIlbIgnoresPolling && _m.IdlePolls(ilb);
             Apply(kick);
             AfterBalancerApply();
+            if (skipped)
+            {
+                return;
+            }
         }
 
         for (var k = 1; k <= _vcpus; k++)

@@ -65,7 +65,7 @@ public sealed class LoadBalancer
     private readonly bool[] _pinned;
     private readonly long[] _migrations;
     private readonly long[] _lastRan;
-    private readonly long[] _nextBalance;
+    private readonly long[] _lastBalance;
     private readonly int[] _balanceFailed;
     private readonly long[] _balanceInterval;
     private long _listOrder;
@@ -75,7 +75,7 @@ public sealed class LoadBalancer
 
     /// <param name="machine">The machine the driver runs.</param>
     /// <param name="vcpus">The guest's vCPUs; model tasks below this are their idle tasks.</param>
-    /// <param name="pinned">Per workload task: the scenario pinned it to its vCPU (cpus_allowed is one CPU).</param>
+    /// <param name="pinned">Per workload task: the scenario pinned it to its vCPU (cpus_allowed is one CPU). Kernel threads count as pinned whatever it says.</param>
     /// <param name="intervalNs">The balance interval of an idle vCPU; 0: sd_weight ms, the kernel's.</param>
     public LoadBalancer(Machine machine, int vcpus, IReadOnlyList<bool> pinned, long intervalNs = 0)
     {
@@ -85,14 +85,20 @@ public sealed class LoadBalancer
         _vcpus = vcpus;
         var tasks = machine.TaskCount;
         _pinned = new bool[tasks];
-        for (var i = 0; i < pinned.Count && vcpus + i < tasks; i++)
+        // A kernel thread is a per-CPU kworker, bound to its CPU (kthread_bind): can_migrate_task finds dst_cpu outside
+        // its cpus_ptr as for a pinned task, and a busiest queue of such tasks only is LBF_ALL_PINNED.
+        var specs = machine.Config.Tasks;
+        for (var i = 0; vcpus + i < tasks; i++)
         {
-            _pinned[vcpus + i] = pinned[i];
+            _pinned[vcpus + i] = (i < pinned.Count && pinned[i]) || (i < specs.Count && specs[i].Mode == TaskMode.Kernel);
         }
 
         _migrations = new long[tasks];
         _lastRan = new long[tasks];
-        _nextBalance = new long[vcpus];
+        _lastBalance = new long[vcpus];
+
+        // No balance yet: the first tick's is due.
+        Array.Fill(_lastBalance, long.MinValue / 2);
         _balanceFailed = new int[vcpus];
         _intervalNs = intervalNs > 0 ? intervalNs : vcpus * 1_000_000L;
 
@@ -191,21 +197,18 @@ public sealed class LoadBalancer
     }
 
     /// <summary>
-    /// The periodic balance of vCPU <paramref name="v"/> at its tick: whether its interval has passed
-    /// (<see cref="Balanced"/> sets the next one once the balance has run).
+    /// The periodic balance of vCPU <paramref name="v"/> at its tick (rebalance_domains): whether sd->last_balance plus
+    /// get_sd_balance_interval has passed, the interval taken with the vCPU as it is now: sd->balance_interval, times
+    /// busy_factor unless it is idle, at most max_load_balance_interval. A vCPU balanced while busy that went idle is due
+    /// after the idle interval from that balance, as newidle_balance brings rq->next_balance in.
     /// </summary>
-    public bool TickDue(int v, long now) => now >= _nextBalance[v];
+    public bool TickDue(int v, long now) => now >= _lastBalance[v] + Interval(v);
 
-    /// <summary>
-    /// rebalance_domains after load_balance ran for vCPU <paramref name="v"/>: sd->last_balance is now, and the next
-    /// balance comes one get_sd_balance_interval later, sd->balance_interval (as that balance left it) times
-    /// busy_factor while the vCPU is not idle (asked again after a pull), at most max_load_balance_interval.
-    /// </summary>
-    public void Balanced(int v, long now)
-    {
-        var interval = IsIdle(v) ? _balanceInterval[v] : _balanceInterval[v] * BusyFactor;
-        _nextBalance[v] = now + Math.Min(interval, _maxIntervalNs);
-    }
+    /// <summary>rebalance_domains after load_balance ran for vCPU <paramref name="v"/>: sd->last_balance is now.</summary>
+    public void Balanced(int v, long now) => _lastBalance[v] = now;
+
+    /// <summary>get_sd_balance_interval for vCPU <paramref name="v"/> as it is now.</summary>
+    private long Interval(int v) => Math.Min(IsIdle(v) ? _balanceInterval[v] : _balanceInterval[v] * BusyFactor, _maxIntervalNs);
 
     /// <summary>sd->balance_interval of vCPU <paramref name="v"/>'s domain, before busy_factor.</summary>
     public long BalanceInterval(int v) => _balanceInterval[v];
@@ -223,6 +226,21 @@ public sealed class LoadBalancer
         }
     }
 
+    /// <summary>sds->nr_busy_cpus of the one LLC: the vCPUs not idle (set_cpu_sd_state_busy; nohz_balance_enter_idle sets them idle).</summary>
+    public int BusyVcpus()
+    {
+        var n = 0;
+        for (var u = 0; u < _vcpus; u++)
+        {
+            if (!IsIdle(u))
+            {
+                n++;
+            }
+        }
+
+        return n;
+    }
+
     /// <summary>
     /// nohz_balancer_kick's test of <c>nohz.next_balance</c>, the earliest next balance of the CPUs
     /// in <c>nohz.idle_cpus_mask</c>: some idle vCPU's balance interval has passed.
@@ -231,7 +249,7 @@ public sealed class LoadBalancer
     {
         for (var u = 0; u < _vcpus; u++)
         {
-            if (now >= _nextBalance[u] && IsIdle(u))
+            if (IsIdle(u) && TickDue(u, now))
             {
                 return true;
             }

@@ -29,7 +29,7 @@ public sealed class RemoteWakeIpiTests
     [InlineData("shared LLC, resched_curr's test_tsk_need_resched: need_resched already set, no second IPI", true, true, true, false)]
     [InlineData("other LLC, the wake list: a wake that preempts sends its IPI", false, true, false, true)]
     [InlineData("other LLC, the wake list: a wake that does not preempt sends its IPI too", false, false, false, true)]
-    [InlineData("other LLC, the wake list: need_resched set does not stop its IPI", false, true, true, true)]
+    [InlineData("other LLC, the wake list: the first wake's IPI still pending, the list not drained (llist_add finds it non-empty), no second", false, true, true, false)]
     public void ARemoteWakeOntoABusyVcpu_SendsAnIpiAsTtwuQueueDoes(string rule, bool sharedLlc, bool preempts, bool needReschedSet, bool ipi)
     {
         var (m, s1, s2) = TwoSleepersAndASpinner(sharedLlc);

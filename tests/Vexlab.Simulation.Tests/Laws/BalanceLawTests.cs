@@ -146,10 +146,10 @@ public sealed class BalanceLawTests
     }
 
     /// <summary>The machine of <see cref="ThreeOnTwo"/> at its start, and a balancer for it with nothing pinned.</summary>
-    private static (Machine Machine, LoadBalancer Balancer) ThreeOnTwoAtStart(int tasksOnVcpu0 = 2, bool pinned = false)
+    private static (Machine Machine, LoadBalancer Balancer) ThreeOnTwoAtStart(int tasksOnVcpu0 = 2, bool pinned = false, string yaml = ThreeOnTwo)
     {
         var entry = Overrides.ParseProtocols("sync")[0];
-        var run = ScenarioRunner.Prepare(ScenarioDocument.Parse(ThreeOnTwo, "law.yaml"), "law.yaml", entry, Overrides.ParseSets([]), [entry.Protocol]);
+        var run = ScenarioRunner.Prepare(ScenarioDocument.Parse(yaml, "law.yaml"), "law.yaml", entry, Overrides.ParseSets([]), [entry.Protocol]);
         var config = run.Setup.Machine;
         if (tasksOnVcpu0 == 3)
         {
@@ -209,6 +209,59 @@ public sealed class BalanceLawTests
         pinned.Balanced(1, 0);
         Assert.True(pinned.TickDue(1, 200 * Ms));
         Assert.False(pinned.TickDue(1, (200 * Ms) - 1));
+    }
+
+    /// <summary>
+    /// rebalance_domains asks whether sd->last_balance plus get_sd_balance_interval has passed with the interval as the
+    /// vCPU is now: vCPU 1, balanced while idle, then given a task, waits busy_factor times as long. The due time used to
+    /// be fixed at the balance, from the state then.
+    /// </summary>
+    [Fact]
+    public void TheBalanceDueTime_FollowsTheVcpusStateNow()
+    {
+        const long Ms = 1_000_000;
+        var (m, lb) = ThreeOnTwoAtStart(tasksOnVcpu0: 3);
+        Assert.True(lb.IsIdle(1));
+        lb.Balanced(1, 0);
+        Assert.False(lb.TickDue(1, (2 * Ms) - 1));
+        Assert.True(lb.TickDue(1, 2 * Ms));
+
+        var sink = new NullSink();
+        m.Apply(new MachineAction(ActionKind.Migrate, 1, (ushort)m.WorkloadTask(2)), ref sink);
+        Assert.False(lb.IsIdle(1));
+        Assert.False(lb.TickDue(1, 2 * Ms));
+        Assert.False(lb.TickDue(1, (2 * LoadBalancer.BusyFactor * Ms) - 1));
+        Assert.True(lb.TickDue(1, 2 * LoadBalancer.BusyFactor * Ms));
+    }
+
+    /// <summary>Three kernel threads on two vCPUs, none pinned by the scenario: k0 and k2 on vCPU 0, k1 on vCPU 1.</summary>
+    private const string ThreeKernelThreadsOnTwo = """
+        name: kthreads
+        duration: 1s
+        guest:
+          vcpus: 2
+        tasks:
+          - name: k
+            count: 3
+            mode: kernel
+            loop: compute 10
+        """;
+
+    /// <summary>
+    /// A kernel thread is bound to its CPU (a per-CPU kworker): can_migrate_task refuses it for dst_cpu outside its
+    /// cpus_ptr and leaves LBF_ALL_PINNED set, so vCPU 1's balance against a vCPU 0 that runs only kernel threads ends at
+    /// out_all_pinned: nr_balance_failed stays 0 and balance_interval backs off. It counted as a failure to move and reset
+    /// the interval when only the scenario's vcpu: pinned a task.
+    /// </summary>
+    [Fact]
+    public void ABusiestQueueOfKernelThreads_IsAllPinned()
+    {
+        var (m, lb) = ThreeOnTwoAtStart(yaml: ThreeKernelThreadsOnTwo);
+        Assert.Equal(0, (int)m.Task(m.WorkloadTask(2)).Vcpu);
+        Assert.Equal(-1, lb.Pull(1, periodic: true, out var from));
+        Assert.Equal(0, from);
+        Assert.Equal(0, lb.BalanceFailed(1));
+        Assert.Equal(2 * 2_000_000, lb.BalanceInterval(1));
     }
 
     [Fact]

@@ -213,5 +213,46 @@ public sealed class NohzIdleLawTests
         Assert.Equal(10, kicks.Count);
     }
 
+    /// <summary>Two vCPUs each running one pinned task, a third idle: no vCPU runs two, and there is nothing to pull.</summary>
+    private const string TwoBusyOneIdle = """
+        name: two-busy
+        duration: 1s
+        host:
+          hz: 0
+        guest:
+          vcpus: 3
+        tasks:
+          - name: a
+            vcpu: 0
+            loop: compute 100us
+          - name: b
+            vcpu: 1
+            loop: compute 100us
+        """;
+
+    /// <summary>
+    /// nohz_balancer_kick also kicks when this CPU runs one task but more than one CPU of its LLC is busy
+    /// (sds->nr_busy_cpus > 1; sd_llc_shared exists only where the CPUs share an LLC). The idle vCPU's balance then finds
+    /// the domain balanced each time (a lone task stays), and its interval backs off to max_interval, twice min_interval
+    /// (2 x 3 ms on three vCPUs): so it is kicked, and woken from HLT, about once per 6 ms rounded up to the next busy
+    /// tick. With one LLC per vCPU nothing kicks it, and it stays in its first HLT.
+    /// </summary>
+    [Theory]
+    [InlineData("kvm-pf")]
+    [InlineData("kvm-pf-int")]
+    public void AnIdleVcpuBesideTwoBusyOnes_IsKickedOnlyWhereTheyShareAnLlc(string protocol)
+    {
+        var (_, shared) = ScenarioRuns.RunTraced(TwoBusyOneIdle, protocol);
+        var kicks = shared.Records.Count(x => x.Kind == TraceKind.KvmInjVirq && x.Vcpu == 2);
+        Assert.All(shared.Records.Where(x => x.Kind == TraceKind.KvmInjVirq && x.Vcpu == 2), x => Assert.Equal(RescheduleVector, x.Vector));
+
+        // At most one kick per 6 ms of interval (plus the first ones, 3 ms apart), at least one per 6 ms and a tick.
+        Assert.InRange(kicks, 1_000 / (6 + 4), (1_000 / 6) + 2);
+        Assert.Equal(kicks + 1, shared.Records.Count(x => x.Kind == TraceKind.KvmExit && x.Vcpu == 2 && x.ExitReason == ExitReason.Hlt));
+
+        var (_, separate) = ScenarioRuns.RunTraced(TwoBusyOneIdle, protocol, "guest.sched.shared_llc=false");
+        Assert.Equal(0, separate.Records.Count(x => x.Kind == TraceKind.KvmInjVirq && x.Vcpu == 2));
+    }
+
     private static int TimerIrqs(RecordingSink trace) => trace.Records.Count(x => x.Kind == TraceKind.KvmInjVirq && x.Vector == TimerVector);
 }

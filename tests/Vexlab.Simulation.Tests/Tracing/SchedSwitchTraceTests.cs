@@ -85,10 +85,11 @@ public sealed partial class SchedSwitchTraceTests
                 running[cpu] = next;
                 switches++;
             }
-            else if (ev == "sched_wakeup")
+            else if (ev is "sched_wakeup" or "sched_migrate_task")
             {
-                Assert.True(pid == running[cpu], $"the wakeup is not recorded by what pCPU {cpu} runs ({running[cpu]}): {line}");
-                wakeups++;
+                // A wake, and the move of the woken thread to its new pCPU before it, recorded by what that pCPU runs.
+                Assert.True(pid == running[cpu], $"the {ev} is not recorded by what pCPU {cpu} runs ({running[cpu]}): {line}");
+                wakeups += ev == "sched_wakeup" ? 1 : 0;
             }
             else if (vcpu >= 0 && vcpu < threads.Vcpus)
             {
@@ -182,7 +183,7 @@ public sealed partial class SchedSwitchTraceTests
                     break;
             }
 
-            if (m.Groups["event"].Value is not ("sched_switch" or "sched_wakeup"))
+            if (m.Groups["event"].Value is not ("sched_switch" or "sched_wakeup" or "sched_migrate_task"))
             {
                 lastKvm[cpu] = line;
             }
