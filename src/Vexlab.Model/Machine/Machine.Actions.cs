@@ -192,7 +192,7 @@ public sealed partial class Machine
             ActionKind.Smi => v < _vcpus && GlobalsRef.SmiBudget > 0 && SmiCanEnter(VcpuRef(v).Run),
             ActionKind.Init => v < _vcpus && GlobalsRef.InitBudget > 0 && IsOffline(v),
             ActionKind.Teardown => GlobalsRef.TeardownBudget > 0,
-            ActionKind.Migrate => v < _vcpus && GlobalsRef.MigrateBudget > 0 && action.Arg < _tasks && CanMigrate(action.Arg, v),
+            ActionKind.Migrate or ActionKind.Pull => v < _vcpus && GlobalsRef.MigrateBudget > 0 && action.Arg < _tasks && CanMigrate(action.Arg, v),
             ActionKind.Wake => action.Arg >= _vcpus && action.Arg < _tasks && CanWake(action.Arg),
             ActionKind.HostTick => v < _vcpus && HostTickExits(v),
             ActionKind.HostExit => v < _vcpus && (CompletionCheckInjects(v) || ExitUsesUpRequest(v)),
@@ -289,6 +289,9 @@ public sealed partial class Machine
                 break;
             case ActionKind.Migrate:
                 Migrate(action.Arg, v, ref sink);
+                break;
+            case ActionKind.Pull:
+                Migrate(action.Arg, v, ref sink, byItself: true);
                 break;
             case ActionKind.Wake:
                 WakeBlocked(action.Arg, ref sink);

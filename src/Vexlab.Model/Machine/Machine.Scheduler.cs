@@ -360,13 +360,17 @@ public sealed partial class Machine
     /// detach_task and attach_task: the task now runs on vCPU v. attach_task's check_preempt_curr
     /// (wakeup_preempt since 6.8) kicks an idle v, and a busy one when the policy says the moved
     /// task preempts (resched_curr: a reschedule IPI to another CPU).
+    /// <paramref name="byItself"/>: the move is vCPU <paramref name="v"/>'s own balance (<see cref="ActionKind.Pull"/>),
+    /// whose resched_curr on itself only sets need_resched; a halted vCPU runs no balance of its own, so one is kicked
+    /// all the same.
     /// </summary>
-    private void Migrate<TSink>(int t, int v, ref TSink sink)
+    private void Migrate<TSink>(int t, int v, ref TSink sink, bool byItself = false)
         where TSink : IModelEventSink
     {
         Spend(ref GlobalsRef.MigrateBudget);
         sink.On(new ModelEvent(ModelEventKind.External, (byte)v, (byte)t, (byte)ActionKind.Migrate, 0, -1));
-        Attach(t, v, ref sink);
+        var run = VcpuRef(v).Run;
+        Attach(t, v, ref sink, byItself && run is not (RunState.GuestHalt or RunState.HostHalted) ? v : -1);
     }
 
     /// <summary>
@@ -422,7 +426,7 @@ public sealed partial class Machine
     }
 
     /// <summary>attach_task: task <paramref name="t"/> is queued on vCPU <paramref name="v"/>, and check_preempt_curr weighs it there.</summary>
-    private void Attach<TSink>(int t, int v, ref TSink sink)
+    private void Attach<TSink>(int t, int v, ref TSink sink, int from = -1)
         where TSink : IModelEventSink
     {
         ref var task = ref TaskRef(t);
@@ -430,7 +434,7 @@ public sealed partial class Machine
         ref var target = ref VcpuRef(v);
         if (IsIdle(target.CurrentTask) || sink.PreemptOnAttach(v, t))
         {
-            ReschedCurr(v, -1, ref sink);
+            ReschedCurr(v, from, ref sink);
         }
     }
 

@@ -90,6 +90,13 @@ public enum ActionKind : byte
     /// itself is the driver's; the kick is the interrupt that wakes the balancer from its HLT.
     /// </summary>
     KickIlb,
+
+    /// <summary>
+    /// External, timed driver only: vCPU Vcpu's own load balance (at its tick, or new-idle in its schedule) pulls
+    /// runnable task Arg to itself: detach_task and attach_task as <see cref="Migrate"/>, but attach_task's
+    /// resched_curr runs on the destination itself, which only sets need_resched (no IPI).
+    /// </summary>
+    Pull,
 }
 
 /// <summary>
@@ -130,6 +137,7 @@ public readonly record struct MachineAction(ActionKind Kind, byte Vcpu, ushort A
         ActionKind.HostTick => $"host: scheduler tick on vCPU{Vcpu}'s pCPU (external-interrupt exit)",
         ActionKind.HostExit => $"host: interrupt on vCPU{Vcpu}'s pCPU (external-interrupt exit), then kvm_check_async_pf_completion",
         ActionKind.KickIlb => $"guest: nohz kick of the idle load balancer, vCPU{Vcpu}",
+        ActionKind.Pull => $"guest: vCPU{Vcpu}'s load balance pulls task {Arg} to itself",
         ActionKind.Step when Arg != 0 => $"vCPU{Vcpu}: step (choice {Arg - 1})",
         _ => $"vCPU{Vcpu}: {Kind}",
     };

@@ -478,7 +478,7 @@ public sealed partial class Simulator
                     var t = _balancer.Pull(v, periodic: true, out _);
                     if (t >= 0)
                     {
-                        MoveTask(t, v);
+                        MoveTask(t, v, byItself: true);
                     }
 
                     _balancer.Balanced(v, _now);
@@ -1285,7 +1285,7 @@ public sealed partial class Simulator
             var t = balancer.Pull(v, periodic: false, out _);
             if (t >= 0)
             {
-                MoveTask(t, v);
+                MoveTask(t, v, byItself: true);
             }
         }
 
@@ -1352,7 +1352,7 @@ public sealed partial class Simulator
             var t = balancer.Pull(u, periodic: true, out _);
             if (t >= 0)
             {
-                MoveTask(t, u);
+                MoveTask(t, u, byItself: u == ilb);
             }
 
             balancer.Balanced(u, _now);
@@ -1360,14 +1360,15 @@ public sealed partial class Simulator
     }
 
     /// <summary>detach_task and attach_task: the model moves task <paramref name="t"/>; the scheduler follows.</summary>
-    private void MoveTask(int t, int to)
+    private void MoveTask(int t, int to, bool byItself = false)
     {
         var from = (int)_m.Task(t).Vcpu;
 
         // The scheduler detaches and attaches first: attach_task's check_preempt_curr, asked while
-        // the model applies the move, weighs the task on its new queue.
+        // the model applies the move, weighs the task on its new queue. A vCPU's own balance (its tick's,
+        // new-idle) attaches on itself, which sends no IPI.
         _sched.Migrate(t, from, to, _now);
-        Apply(new MachineAction(ActionKind.Migrate, (byte)to, (ushort)t));
+        Apply(new MachineAction(byItself ? ActionKind.Pull : ActionKind.Migrate, (byte)to, (ushort)t));
         _balancer!.Moved(t);
         _schedDirty |= (1UL << from) | (1UL << to);
         AfterBalancerApply();

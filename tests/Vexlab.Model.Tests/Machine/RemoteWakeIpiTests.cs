@@ -63,6 +63,38 @@ public sealed class RemoteWakeIpiTests
         Assert.Contains(events, e => e.Kind == ModelEventKind.InterruptRaised && e.Vcpu == 1 && e.Aux == (byte)ModelVector.Reschedule);
     }
 
+    /// <summary>
+    /// attach_task's resched_curr on the CPU that runs the balance: a vCPU's own pull (its tick's periodic balance, or
+    /// newidle_balance in its schedule) only sets need_resched there; a move by another CPU's balance (the nohz idle
+    /// load balancer's) sends the IPI. A halted vCPU runs no balance, so a pull to it is always another's.
+    /// </summary>
+    [Theory]
+    [InlineData(ActionKind.Pull, 0, false)]
+    [InlineData(ActionKind.Migrate, 0, true)]
+    [InlineData(ActionKind.Pull, 3, true)]
+    public void AVcpusOwnPull_SetsNeedReschedWithoutAnIpi(ActionKind kind, int idleSteps, bool ipi)
+    {
+        // vCPU 1 runs spinner c, or (idleSteps > 0) only its idle loop, stepped to the HLT.
+        TaskSpec[] busy = [Spinner("a", TaskMode.User, 0), Spinner("b", TaskMode.User, 0), Spinner("c", TaskMode.User, 1)];
+        var m = Build("kvm-pf-int", idleSteps > 0 ? busy[..2] : busy, absentCount: 0, vcpus: 2, bounds: new ExternalBounds(0, 0, 0, 0, Migrations: 1));
+        var s = new Script(m);
+        for (var i = 0; i < idleSteps; i++)
+        {
+            s.Do(ActionKind.Step, 1);
+        }
+
+        Assert.Equal(idleSteps > 0 ? RunState.GuestHalt : RunState.InGuest, m.Vcpu(1).Run);
+
+        var b = m.WorkloadTask(1);
+        var action = new MachineAction(kind, 1, (ushort)b);
+        Assert.True(m.IsEnabled(action));
+        var log = default(EventLog);
+        m.Apply(action, ref log);
+        Assert.Equal(1, (int)m.Task(b).Vcpu);
+        Assert.Equal(1, m.Vcpu(1).NeedResched);
+        Assert.True(ipi == log.Events.Exists(e => e.Kind == ModelEventKind.InterruptRaised && e.Vcpu == 1), kind.ToString());
+    }
+
     private static (Model.Machine.Machine M, int S1, int S2) TwoSleepersAndASpinner(bool sharedLlc)
     {
         var m = Build(

@@ -5,6 +5,7 @@ using Vexlab.Scenarios.Documents;
 using Vexlab.Simulation.Driver;
 using Vexlab.Simulation.Scenarios;
 using Vexlab.Simulation.Scheduling;
+using Vexlab.Simulation.Tracing;
 
 namespace Vexlab.Simulation.Tests.Laws;
 
@@ -232,6 +233,21 @@ public sealed class BalanceLawTests
         Assert.False(lb.TickDue(1, 2 * Ms));
         Assert.False(lb.TickDue(1, (2 * LoadBalancer.BusyFactor * Ms) - 1));
         Assert.True(lb.TickDue(1, 2 * LoadBalancer.BusyFactor * Ms));
+    }
+
+    /// <summary>
+    /// Three compute tasks on two always-busy vCPUs: every move is a vCPU's own periodic pull at its tick, whose
+    /// attach_task -> resched_curr runs on the destination itself and sends no IPI. No task sleeps and no vCPU idles, so
+    /// nothing else sends one: no reschedule interrupt (0xfd) is injected at all. Each pull used to raise one.
+    /// </summary>
+    [Theory]
+    [InlineData("kvm-pf")]
+    [InlineData("kvm-pf-int")]
+    public void AVcpusOwnPulls_InjectNoRescheduleInterrupt(string protocol)
+    {
+        var (r, trace) = ScenarioRuns.RunTraced(ThreeOnTwo, protocol);
+        Assert.True(r.Tasks.Sum(t => t.Migrations) > 0, "no task moved");
+        Assert.DoesNotContain(trace.Records, x => x.Kind == TraceKind.KvmInjVirq && x.Vector == 0xFD);
     }
 
     /// <summary>Three kernel threads on two vCPUs, none pinned by the scenario: k0 and k2 on vCPU 0, k1 on vCPU 1.</summary>
