@@ -283,60 +283,85 @@ public sealed class LoadBalancer
     /// </summary>
     public int Pull(int v, bool periodic, out int from)
     {
-        from = -1;
-        var local = NrRunning(v);
-        var most = 0;
-        var total = (long)local;
-
-        // update_sd_lb_stats walks the domain's groups from sd->groups, which build_sched_groups
-        // makes the local CPU's (for_each_cpu_wrap(i, span, cpu)), and update_sd_pick_busiest
-        // takes a group only when it is busier than the busiest so far: among equally busy vCPUs
-        // the first after v, wrapping, is the busiest, not the lowest-numbered for every v.
-        for (var k = 1; k < _vcpus; k++)
+        // env.cpus: a busiest vCPU whose tasks are all pinned is cleared from it, and the balance is redone over the
+        // rest (LBF_ALL_PINNED's redo) while a vCPU other than this one is left.
+        var excluded = 0UL;
+        while (true)
         {
-            var u = (v + k) % _vcpus;
-            var n = NrRunning(u);
-            total += n;
-            if (n > most)
+            from = -1;
+            var local = NrRunning(v);
+            var most = 0;
+            var total = (long)local;
+            var cpus = 1;
+
+            // update_sd_lb_stats walks the domain's groups from sd->groups, which build_sched_groups
+            // makes the local CPU's (for_each_cpu_wrap(i, span, cpu)), and update_sd_pick_busiest
+            // takes a group only when it is busier than the busiest so far: among equally busy vCPUs
+            // the first after v, wrapping, is the busiest, not the lowest-numbered for every v.
+            for (var k = 1; k < _vcpus; k++)
             {
-                most = n;
-                from = u;
-            }
-        }
+                var u = (v + k) % _vcpus;
+                if ((excluded & (1UL << u)) != 0)
+                {
+                    continue;
+                }
 
-        if (!Imbalanced(local, most, total, out var imbalance))
-        {
-            // out_balanced: sd->nr_balance_failed = 0.
-            _balanceFailed[v] = 0;
-            BackOff(v, periodic, allPinned: false);
-            return -1;
-        }
-
-        // detach_tasks walks cfs_tasks from its tail: the least recently enqueued or run queued task first.
-        var best = -1;
-        var allPinned = true;
-        for (var t = _vcpus; t < _m.TaskCount; t++)
-        {
-            if (_m.Task(t).Vcpu != from || _m.Task(t).Status is not (TaskPhase.Runnable or TaskPhase.Running))
-            {
-                continue;
+                var n = NrRunning(u);
+                total += n;
+                cpus++;
+                if (n > most)
+                {
+                    most = n;
+                    from = u;
+                }
             }
 
-            allPinned &= _pinned[t];
-            if (CanMove(t, v) && (best < 0 || _lastRan[t] < _lastRan[best]))
+            if (!Imbalanced(local, most, total, cpus, out var imbalance))
             {
-                best = t;
+                // out_balanced: sd->nr_balance_failed = 0; LBF_ALL_PINNED, set by a pass before the redo, stays.
+                _balanceFailed[v] = 0;
+                BackOff(v, periodic, allPinned: excluded != 0);
+                return -1;
             }
-        }
 
-        if (allPinned)
-        {
-            // out_all_pinned: every task there is pinned (LBF_ALL_PINNED); sd->nr_balance_failed = 0.
-            _balanceFailed[v] = 0;
-            BackOff(v, periodic, allPinned: true);
-            return -1;
-        }
+            // detach_tasks walks cfs_tasks from its tail: the least recently enqueued or run queued task first.
+            var best = -1;
+            var allPinned = true;
+            for (var t = _vcpus; t < _m.TaskCount; t++)
+            {
+                if (_m.Task(t).Vcpu != from || _m.Task(t).Status is not (TaskPhase.Runnable or TaskPhase.Running))
+                {
+                    continue;
+                }
 
+                allPinned &= _pinned[t];
+                if (CanMove(t, v) && (best < 0 || _lastRan[t] < _lastRan[best]))
+                {
+                    best = t;
+                }
+            }
+
+            if (allPinned)
+            {
+                excluded |= 1UL << from;
+                if (cpus > 2)
+                {
+                    continue;
+                }
+
+                // out_all_pinned: every task there is pinned (LBF_ALL_PINNED) and no other vCPU is left; sd->nr_balance_failed = 0.
+                _balanceFailed[v] = 0;
+                BackOff(v, periodic, allPinned: true);
+                return -1;
+            }
+
+            return Detach(v, periodic, best, imbalance);
+        }
+    }
+
+    /// <summary>load_balance's detach_tasks and its ends, for a domain found unbalanced with <paramref name="best"/> the task to try.</summary>
+    private int Detach(int v, bool periodic, int best, long imbalance)
+    {
         // The domain was unbalanced: whether or not a task moves, load_balance resets sd->balance_interval to
         // min_interval (no active balance is modelled), a new-idle attempt's too.
         _balanceInterval[v] = _intervalNs;
@@ -360,10 +385,11 @@ public sealed class LoadBalancer
 
     /// <summary>
     /// find_busiest_group and calculate_imbalance for local vCPU running <paramref name="local"/>
-    /// tasks against the busiest running <paramref name="most"/>, <paramref name="total"/> in the
-    /// domain: whether to pull, and the migrate_load imbalance in load (0: migrate_task, any task).
+    /// tasks against the busiest running <paramref name="most"/>, <paramref name="total"/> on the
+    /// <paramref name="cpus"/> vCPUs of env.cpus: whether to pull, and the migrate_load imbalance in
+    /// load (0: migrate_task, any task).
     /// </summary>
-    private bool Imbalanced(int local, int most, long total, out long imbalance)
+    private bool Imbalanced(int local, int most, long total, int cpus, out long imbalance)
     {
         imbalance = 0;
         if (local == 0)
@@ -382,7 +408,7 @@ public sealed class LoadBalancer
 
         // calculate_imbalance: local->avg_load >= sds->avg_load pulls nothing; else migrate_load,
         // min(busiest - average, average - local) (each group is one CPU of capacity 1024).
-        var average = total * TaskLoad / _vcpus;
+        var average = total * TaskLoad / cpus;
         if (local * TaskLoad >= average)
         {
             return false;

@@ -250,6 +250,42 @@ public sealed class BalanceLawTests
         Assert.DoesNotContain(trace.Records, x => x.Kind == TraceKind.KvmInjVirq && x.Vector == 0xFD);
     }
 
+    /// <summary>
+    /// load_balance's redo: the busiest vCPU's tasks all pinned (LBF_ALL_PINNED), it is cleared from env.cpus and the
+    /// balance runs again over the rest while a vCPU other than this one is left. Idle vCPU 2 beside vCPU 0's three pinned
+    /// tasks and vCPU 1's two free ones pulls one of vCPU 1's; it gave up at vCPU 0 before.
+    /// </summary>
+    [Fact]
+    public void AnAllPinnedBusiest_IsSkippedForTheNextBusiest()
+    {
+        const string Yaml = """
+            name: pinned-and-free
+            duration: 1s
+            guest:
+              vcpus: 3
+            tasks:
+              - name: p
+                count: 3
+                vcpu: 0
+                loop: compute 10
+              - name: q
+                count: 2
+                vcpu: 1
+                loop: compute 10
+            """;
+        var entry = Overrides.ParseProtocols("sync")[0];
+        var run = ScenarioRunner.Prepare(ScenarioDocument.Parse(Yaml, "law.yaml"), "law.yaml", entry, Overrides.ParseSets([]), [entry.Protocol]);
+        var config = run.Setup.Machine;
+        var machine = new Machine(config with { Bounds = ExternalBounds.Unbounded with { Migrations = 255 }, EnumerateChoices = false });
+
+        // q's tasks are pinned by the scenario too; free them for the balancer as a cpus_allowed of every vCPU would.
+        var lb = new LoadBalancer(machine, 3, [true, true, true, false, false]);
+        var t = lb.Pull(2, periodic: true, out var from);
+        Assert.Equal(1, from);
+        Assert.Contains(t, new[] { machine.WorkloadTask(3), machine.WorkloadTask(4) });
+        Assert.Equal(3_000_000, lb.BalanceInterval(2));
+    }
+
     /// <summary>Three kernel threads on two vCPUs, none pinned by the scenario: k0 and k2 on vCPU 0, k1 on vCPU 1.</summary>
     private const string ThreeKernelThreadsOnTwo = """
         name: kthreads
