@@ -156,21 +156,24 @@ public sealed class NohzIdleLawTests
     /// <summary>RESCHEDULE_VECTOR, the vector the model's kick_ilb IPI injects.</summary>
     private const int RescheduleVector = 0xFD;
 
-    /// <summary>Two tasks pinned to vCPU 0, vCPU 1 idle: vCPU 0 runs two, so its ticks kick vCPU 1, which can pull neither.</summary>
-    private const string TwoPinnedOneIdle = """
+    /// <summary>
+    /// Two compute tasks a and b, pinned to vCPU 0 and to <paramref name="vcpuOfB"/>, on <paramref name="vcpus"/> vCPUs for
+    /// 1 s, no host tick and the guest tick on its grid: every other vCPU stays idle.
+    /// </summary>
+    private static string TwoPinnedTasks(int vcpus, int vcpuOfB) => $"""
         name: two-pinned
         duration: 1s
         host:
           hz: 0
         guest:
-          vcpus: 2
+          vcpus: {vcpus}
           tick_jitter: 0
         tasks:
           - name: a
             vcpu: 0
             loop: compute 100us
           - name: b
-            vcpu: 0
+            vcpu: {vcpuOfB}
             loop: compute 100us
         """;
 
@@ -189,7 +192,7 @@ public sealed class NohzIdleLawTests
     [InlineData("sync")]
     public void AnIdleVcpuThatCanPullNothing_IsKickedAtIntervalsThatDoubleToTheCap(string protocol)
     {
-        var (_, trace) = ScenarioRuns.RunTraced(TwoPinnedOneIdle, protocol);
+        var (_, trace) = ScenarioRuns.RunTraced(TwoPinnedTasks(vcpus: 2, vcpuOfB: 0), protocol);
         var kicks = trace.Records.Where(x => x.Kind == TraceKind.KvmInjVirq && x.Vcpu == 1).ToList();
         Assert.All(kicks, x => Assert.Equal(RescheduleVector, x.Vector));
         var hlts = trace.Records.Count(x => x.Kind == TraceKind.KvmExit && x.Vcpu == 1 && x.ExitReason == ExitReason.Hlt);
@@ -213,23 +216,6 @@ public sealed class NohzIdleLawTests
         Assert.Equal(10, kicks.Count);
     }
 
-    /// <summary>Two vCPUs each running one pinned task, a third idle: no vCPU runs two, and there is nothing to pull.</summary>
-    private const string TwoBusyOneIdle = """
-        name: two-busy
-        duration: 1s
-        host:
-          hz: 0
-        guest:
-          vcpus: 3
-        tasks:
-          - name: a
-            vcpu: 0
-            loop: compute 100us
-          - name: b
-            vcpu: 1
-            loop: compute 100us
-        """;
-
     /// <summary>
     /// nohz_balancer_kick also kicks when this CPU runs one task but more than one CPU of its LLC is busy
     /// (sds->nr_busy_cpus > 1; sd_llc_shared exists only where the CPUs share an LLC). The idle vCPU's balance then finds
@@ -242,7 +228,7 @@ public sealed class NohzIdleLawTests
     [InlineData("kvm-pf-int")]
     public void AnIdleVcpuBesideTwoBusyOnes_IsKickedOnlyWhereTheyShareAnLlc(string protocol)
     {
-        var (_, shared) = ScenarioRuns.RunTraced(TwoBusyOneIdle, protocol);
+        var (_, shared) = ScenarioRuns.RunTraced(TwoPinnedTasks(vcpus: 3, vcpuOfB: 1), protocol);
         var kicks = shared.Records.Count(x => x.Kind == TraceKind.KvmInjVirq && x.Vcpu == 2);
         Assert.All(shared.Records.Where(x => x.Kind == TraceKind.KvmInjVirq && x.Vcpu == 2), x => Assert.Equal(RescheduleVector, x.Vector));
 
@@ -250,7 +236,7 @@ public sealed class NohzIdleLawTests
         Assert.InRange(kicks, 1_000 / (6 + 4), (1_000 / 6) + 2);
         Assert.Equal(kicks + 1, shared.Records.Count(x => x.Kind == TraceKind.KvmExit && x.Vcpu == 2 && x.ExitReason == ExitReason.Hlt));
 
-        var (_, separate) = ScenarioRuns.RunTraced(TwoBusyOneIdle, protocol, "guest.sched.shared_llc=false");
+        var (_, separate) = ScenarioRuns.RunTraced(TwoPinnedTasks(vcpus: 3, vcpuOfB: 1), protocol, "guest.sched.shared_llc=false");
         Assert.Equal(0, separate.Records.Count(x => x.Kind == TraceKind.KvmInjVirq && x.Vcpu == 2));
     }
 
