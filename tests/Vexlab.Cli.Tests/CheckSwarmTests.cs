@@ -360,6 +360,39 @@ public sealed class CheckSwarmTests
         }
     }
 
+    /// <summary>
+    /// A member stops at its state bound, so a shard whose member counts more (or fewer than none) was edited: the merge
+    /// refuses it with exit 2, naming the file and the member. A count near 2^63 overflowed the merge's sum of the members'
+    /// states (exit 70, an internal error), as the fuzzer found.
+    /// </summary>
+    [Theory]
+    [InlineData(9223372036854775807L)]
+    [InlineData(301L)]
+    [InlineData(-1L)]
+    public void A_shard_whose_member_counts_past_its_bound_is_refused(long states)
+    {
+        var temp = Directory.CreateTempSubdirectory("vexlab-swarm-");
+        try
+        {
+            var shard = Path.Combine(temp.FullName, "s.json");
+            var r = CliRunner.Run("check", "--builtin", "wake-race", "--protocol", "kvm-pf-int", "--swarm", "--members", "2", "--max-states", "300", "--json", shard);
+            Assert.True(r.ExitCode is 0 or 1 or 3, r.Stderr);
+            var edited = JsonNode.Parse(File.ReadAllText(shard))!.AsObject();
+            edited["members"]![0]!["states"] = states;
+            File.WriteAllText(shard, edited.ToJsonString());
+
+            var refused = CliRunner.Run("check", "--swarm-merge", shard, "--json", "-");
+            Assert.Equal(2, refused.ExitCode);
+            Assert.Equal(string.Empty, refused.Stdout);
+            Assert.StartsWith($"vexlab: {shard}: member 0 has states {states} and transitions ", refused.Stderr, StringComparison.Ordinal);
+            Assert.Contains("expected states from 0 to swarm.max_states_per_member (300)", refused.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            temp.Delete(recursive: true);
+        }
+    }
+
     /// <summary>A shard of another vexlab version is another swarm: its code defines the models and the rules.</summary>
     [Fact]
     public void A_shard_of_another_version_is_refused()

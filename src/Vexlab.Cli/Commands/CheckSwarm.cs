@@ -365,7 +365,7 @@ internal static partial class CheckSwarm
         {
             ["distinct_states_estimate"] = distinct,
             ["exact"] = exact,
-            ["states_visited"] = result.Members.Sum(m => m.States),
+            ["states_visited"] = Visited(result),
             ["sketch"] = new JsonObject
             {
                 ["kind"] = "hyperloglog",
@@ -378,7 +378,7 @@ internal static partial class CheckSwarm
         doc["timing"] = new JsonObject
         {
             ["elapsed_s"] = Math.Round(result.Elapsed.TotalSeconds, 3),
-            ["states_per_sec"] = Math.Round(result.Members.Sum(m => m.States) / seconds),
+            ["states_per_sec"] = Math.Round(Visited(result) / seconds),
         };
     }
 
@@ -399,7 +399,23 @@ internal static partial class CheckSwarm
         }
 
         var largest = result.Members.Select(m => m.States).DefaultIfEmpty(0).Max();
-        return (Math.Max(largest, Math.Min(Math.Round(result.Coverage.Estimate()), result.Members.Sum(m => m.States))), false);
+        return (Math.Max(largest, Math.Min(Math.Round(result.Coverage.Estimate()), Visited(result))), false);
+    }
+
+    /// <summary>
+    /// The states the members visited together. Each shard's members are at most its bound, but the shards of a merge
+    /// may still add up past 2^63 with a bound edited to one: refused as input.
+    /// </summary>
+    private static long Visited(SwarmResult result)
+    {
+        try
+        {
+            return result.Members.Sum(m => m.States);
+        }
+        catch (OverflowException)
+        {
+            throw new InputException("the members' states add up past 2^63: not swarm results this vexlab wrote");
+        }
     }
 
     private static void WriteHuman(TextWriter w, JsonObject doc, SwarmResult result)
@@ -420,8 +436,8 @@ internal static partial class CheckSwarm
 
         var (distinct, exact) = DistinctStates(result);
         w.WriteLine(exact
-            ? string.Create(inv, $"coverage: {distinct:N0} distinct states, every reachable one (a member exhausted the space; {result.Members.Sum(m => m.States):N0} visited over all members)")
-            : string.Create(inv, $"coverage: about {distinct:N0} distinct states ({result.Members.Sum(m => m.States):N0} visited over all members)"));
+            ? string.Create(inv, $"coverage: {distinct:N0} distinct states, every reachable one (a member exhausted the space; {Visited(result):N0} visited over all members)")
+            : string.Create(inv, $"coverage: about {distinct:N0} distinct states ({Visited(result):N0} visited over all members)"));
         foreach (var v in doc["violations"]!.AsArray())
         {
             w.WriteLine();
@@ -474,6 +490,19 @@ internal static partial class CheckSwarm
                 m["transitions"]!.GetValue<long>(),
                 m["exhausted"]!.GetValue<bool>(),
                 m["stopped"]?.GetValue<bool>() ?? false)).ToList();
+
+            // A member stops at swarm.max_states_per_member; a count outside 0 to it is an edited file, and one near
+            // 2^63 overflowed the merge's sums (exit 70).
+            var bound = doc["swarm"]!["max_states_per_member"]!.GetValue<long>();
+            foreach (var m in members)
+            {
+                if (m.States < 0 || m.States > bound || m.Transitions < 0)
+                {
+                    throw new InputException(string.Create(CultureInfo.InvariantCulture,
+                        $"{file}: member {m.Index} has states {m.States} and transitions {m.Transitions}; expected states from 0 to swarm.max_states_per_member ({bound}) and transitions from 0: not a swarm result this vexlab wrote"));
+                }
+            }
+
             var violations = new List<SwarmViolation>();
             foreach (var v in doc["violations"]!.AsArray())
             {
