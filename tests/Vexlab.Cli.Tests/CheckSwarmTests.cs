@@ -369,7 +369,22 @@ public sealed class CheckSwarmTests
     [InlineData(9223372036854775807L)]
     [InlineData(301L)]
     [InlineData(-1L)]
-    public void A_shard_whose_member_counts_past_its_bound_is_refused(long states)
+    public void A_shard_whose_member_counts_past_its_bound_is_refused(long states) =>
+        AnEditedShardIsRefused(
+            doc => doc["members"]![0]!["states"] = states,
+            shard => $"vexlab: {shard}: member 0 has states {states} and transitions ",
+            "expected states from 0 to swarm.max_states_per_member (300)");
+
+    /// <summary>The first shard's swarm.members is the member count the merge expects: absent, it was a null dereference (exit 70), as the fuzzer found.</summary>
+    [Fact]
+    public void A_shard_without_its_member_count_is_refused() =>
+        AnEditedShardIsRefused(
+            doc => doc["swarm"]!.AsObject().Remove("members"),
+            shard => $"vexlab: {shard}: swarm.members is absent, expected the swarm's member count",
+            "not a complete swarm result");
+
+    /// <summary>A one-shard swarm of wake-race (2 members of 300 states), edited, then merged: exit 2, nothing on stdout, one line naming the file.</summary>
+    private static void AnEditedShardIsRefused(Action<JsonObject> edit, Func<string, string> start, string contains)
     {
         var temp = Directory.CreateTempSubdirectory("vexlab-swarm-");
         try
@@ -378,14 +393,15 @@ public sealed class CheckSwarmTests
             var r = CliRunner.Run("check", "--builtin", "wake-race", "--protocol", "kvm-pf-int", "--swarm", "--members", "2", "--max-states", "300", "--json", shard);
             Assert.True(r.ExitCode is 0 or 1 or 3, r.Stderr);
             var edited = JsonNode.Parse(File.ReadAllText(shard))!.AsObject();
-            edited["members"]![0]!["states"] = states;
+            edit(edited);
             File.WriteAllText(shard, edited.ToJsonString());
 
             var refused = CliRunner.Run("check", "--swarm-merge", shard, "--json", "-");
             Assert.Equal(2, refused.ExitCode);
             Assert.Equal(string.Empty, refused.Stdout);
-            Assert.StartsWith($"vexlab: {shard}: member 0 has states {states} and transitions ", refused.Stderr, StringComparison.Ordinal);
-            Assert.Contains("expected states from 0 to swarm.max_states_per_member (300)", refused.Stderr, StringComparison.Ordinal);
+            Assert.StartsWith(start(shard), refused.Stderr, StringComparison.Ordinal);
+            Assert.Contains(contains, refused.Stderr, StringComparison.Ordinal);
+            Assert.Equal(1, refused.Stderr.Count(c => c == '\n'));
         }
         finally
         {

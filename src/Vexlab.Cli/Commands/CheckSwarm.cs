@@ -183,6 +183,12 @@ internal static partial class CheckSwarm
 
                 reference = doc;
                 seed = SwarmSeed(file, swarm);
+
+                // The others' swarm.members must equal it (s_swarmIdentity); the first's is the count the merge expects.
+                if (swarm["members"] is not JsonValue members || !members.TryGetValue<int>(out var count) || count < 1)
+                {
+                    throw new InputException($"{file}: swarm.members is {swarm["members"]?.ToJsonString(s_readable) ?? "absent"}, expected the swarm's member count, a whole number from 1: not a complete swarm result");
+                }
             }
             else
             {
