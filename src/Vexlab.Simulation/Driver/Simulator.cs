@@ -173,8 +173,7 @@ public sealed partial class Simulator
     {
         ArgumentNullException.ThrowIfNull(setup);
         _setup = setup;
-        // Migrations 255: the driver owns them (its load balancer, or a replayed trace's).
-        _m = new Machine(setup.Machine with { Bounds = ExternalBounds.Unbounded with { Migrations = 255 }, EnumerateChoices = false });
+        _m = DriverMachine(setup.Machine);
         _c = setup.Costs;
         _trace = trace;
         _vcpus = setup.Machine.Vcpus;
@@ -325,6 +324,16 @@ public sealed partial class Simulator
     public const string DeviceQueueDepth = "device_queue_depth";
 
     public Machine Machine => _m;
+
+    /// <summary>
+    /// The machine the timed driver runs for <paramref name="config"/>: external events unbounded, moves too (255: the
+    /// driver owns them, its load balancer's or a replayed trace's), and a random touch as one action, the driver drawing its page.
+    /// </summary>
+    public static Machine DriverMachine(MachineConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return new Machine(config with { Bounds = ExternalBounds.Unbounded with { Migrations = 255 }, EnumerateChoices = false });
+    }
 
     /// <summary>The guest's fair scheduler beside the model (read its state; the driver feeds it).</summary>
     public GuestScheduler Scheduler => _sched;

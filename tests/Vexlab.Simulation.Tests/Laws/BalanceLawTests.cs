@@ -149,16 +149,13 @@ public sealed class BalanceLawTests
     /// <summary>The machine of <see cref="ThreeOnTwo"/> at its start, and a balancer for it with nothing pinned.</summary>
     private static (Machine Machine, LoadBalancer Balancer) ThreeOnTwoAtStart(int tasksOnVcpu0 = 2, bool pinned = false, string yaml = ThreeOnTwo)
     {
-        var entry = Overrides.ParseProtocols("sync")[0];
-        var run = ScenarioRunner.Prepare(ScenarioDocument.Parse(yaml, "law.yaml"), "law.yaml", entry, Overrides.ParseSets([]), [entry.Protocol]);
-        var config = run.Setup.Machine;
+        var config = ScenarioRuns.Prepare(yaml, "sync", []).Setup.Machine;
         if (tasksOnVcpu0 == 3)
         {
             config = config with { Tasks = [.. config.Tasks.Select(t => t with { Vcpu = 0 })] };
         }
 
-        // As the timed driver builds it: external events unbounded, moves allowed.
-        var machine = new Machine(config with { Bounds = ExternalBounds.Unbounded with { Migrations = 255 }, EnumerateChoices = false });
+        var machine = Simulator.DriverMachine(config);
         return (machine, new LoadBalancer(machine, 2, [pinned, pinned, pinned]));
     }
 
@@ -273,10 +270,7 @@ public sealed class BalanceLawTests
                 vcpu: 1
                 loop: compute 10
             """;
-        var entry = Overrides.ParseProtocols("sync")[0];
-        var run = ScenarioRunner.Prepare(ScenarioDocument.Parse(Yaml, "law.yaml"), "law.yaml", entry, Overrides.ParseSets([]), [entry.Protocol]);
-        var config = run.Setup.Machine;
-        var machine = new Machine(config with { Bounds = ExternalBounds.Unbounded with { Migrations = 255 }, EnumerateChoices = false });
+        var machine = Simulator.DriverMachine(ScenarioRuns.Prepare(Yaml, "sync", []).Setup.Machine);
 
         // q's tasks are pinned by the scenario too; free them for the balancer as a cpus_allowed of every vCPU would.
         var lb = new LoadBalancer(machine, 3, [true, true, true, false, false]);

@@ -1,6 +1,7 @@
 using Vexlab.Model.Guest;
 using Vexlab.Model.Host;
 using Vexlab.Model.Machine;
+using Vexlab.Simulation.Driver;
 using Vexlab.Simulation.Scheduling;
 
 namespace Vexlab.Simulation.Tests.Laws;
@@ -49,8 +50,7 @@ public sealed class WakePlacementLawTests
     {
         var setup = ScenarioRuns.Prepare(Sleepers, protocol, []).Setup;
 
-        // As the timed driver builds it: external events unbounded, the driver owns the moves.
-        var m = new Machine(setup.Machine with { Bounds = ExternalBounds.Unbounded with { Migrations = 255 }, EnumerateChoices = false });
+        var m = Simulator.DriverMachine(setup.Machine);
         var sink = new Placement(m, new LoadBalancer(m, m.Config.Vcpus, setup.TaskPinned));
         var buffer = new MachineAction[m.MaxActions];
         var random = new Random(seed);
