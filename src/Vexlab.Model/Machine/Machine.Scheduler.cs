@@ -416,7 +416,7 @@ public sealed partial class Machine
     {
         ref var cpu = ref VcpuRef(v);
         sink.On(new ModelEvent(ModelEventKind.External, (byte)v, cpu.CurrentTask, (byte)ActionKind.KickIlb, 0, -1));
-        if (!_guest.KickIlbIgnoresPolling && IdlePolling(v))
+        if (KickIlbSparesIpi(v))
         {
             cpu.NeedResched = 1;
             return;
@@ -424,6 +424,12 @@ public sealed partial class Machine
 
         Raise(v, ModelVector.Reschedule, ref sink);
     }
+
+    /// <summary>
+    /// A kick of idle vCPU <paramref name="v"/> now would send no IPI and set need_resched instead: a guest since
+    /// b2a02fc43a1f whose idle loop there polls. Its nohz_csd_func then finds need_resched set and balances nothing.
+    /// </summary>
+    public bool KickIlbSparesIpi(int v) => !_guest.KickIlbIgnoresPolling && IdlePolling(v);
 
     /// <summary>attach_task: task <paramref name="t"/> is queued on vCPU <paramref name="v"/>, and check_preempt_curr weighs it there.</summary>
     private void Attach<TSink>(int t, int v, ref TSink sink, int from = -1)

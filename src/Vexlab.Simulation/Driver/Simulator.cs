@@ -1339,7 +1339,7 @@ public sealed partial class Simulator
             // A polling balancer of the later guests gets need_resched and no IPI, and then runs nohz_csd_func with
             // need_resched set, which raises no balance softirq (until ea9cffc0a154): nothing is balanced, and the next
             // busy tick kicks again.
-            var skipped = !_m.Config.Protocol.Guest.KickIlbIgnoresPolling && _m.IdlePolls(ilb);
+            var skipped = _m.KickIlbSparesIpi(ilb);
             Apply(kick);
             AfterBalancerApply();
             if (skipped)

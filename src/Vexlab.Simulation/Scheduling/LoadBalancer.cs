@@ -214,16 +214,19 @@ public sealed class LoadBalancer
     public long BalanceInterval(int v) => _balanceInterval[v];
 
     /// <summary>
-    /// load_balance's out_one_pinned, for a periodic attempt that found the domain balanced or every task of the
-    /// busiest pinned: sd->balance_interval doubles, up to max_interval (twice min_interval), or up to
-    /// MAX_PINNED_INTERVAL when all were pinned (LBF_ALL_PINNED). A new-idle attempt leaves it.
+    /// load_balance's out_balanced and out_all_pinned, which fall into out_one_pinned: sd->nr_balance_failed = 0, and
+    /// for a periodic attempt sd->balance_interval doubles, up to max_interval (twice min_interval), or up to
+    /// MAX_PINNED_INTERVAL when all were pinned (LBF_ALL_PINNED). A new-idle attempt leaves the interval. Nothing moves: -1.
     /// </summary>
-    private void BackOff(int v, bool periodic, bool allPinned)
+    private int OutBalanced(int v, bool periodic, bool allPinned)
     {
+        _balanceFailed[v] = 0;
         if (periodic && ((allPinned && _balanceInterval[v] < _pinnedIntervalNs) || _balanceInterval[v] < 2 * _intervalNs))
         {
             _balanceInterval[v] *= 2;
         }
+
+        return -1;
     }
 
     /// <summary>sds->nr_busy_cpus of the one LLC: the vCPUs not idle (set_cpu_sd_state_busy; nohz_balance_enter_idle sets them idle).</summary>
@@ -318,10 +321,8 @@ public sealed class LoadBalancer
 
             if (!Imbalanced(local, most, total, cpus, out var imbalance))
             {
-                // out_balanced: sd->nr_balance_failed = 0; LBF_ALL_PINNED, set by a pass before the redo, stays.
-                _balanceFailed[v] = 0;
-                BackOff(v, periodic, allPinned: excluded != 0);
-                return -1;
+                // out_balanced; LBF_ALL_PINNED, set by a pass before the redo, stays.
+                return OutBalanced(v, periodic, allPinned: excluded != 0);
             }
 
             // detach_tasks walks cfs_tasks from its tail: the least recently enqueued or run queued task first.
@@ -349,10 +350,8 @@ public sealed class LoadBalancer
                     continue;
                 }
 
-                // out_all_pinned: every task there is pinned (LBF_ALL_PINNED) and no other vCPU is left; sd->nr_balance_failed = 0.
-                _balanceFailed[v] = 0;
-                BackOff(v, periodic, allPinned: true);
-                return -1;
+                // out_all_pinned: every task there is pinned (LBF_ALL_PINNED) and no other vCPU is left.
+                return OutBalanced(v, periodic, allPinned: true);
             }
 
             return Detach(v, periodic, best, imbalance);
