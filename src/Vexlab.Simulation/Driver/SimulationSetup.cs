@@ -137,6 +137,12 @@ public sealed record SimulationSetup
     /// </summary>
     public long BalanceIntervalNs { get; init; }
 
+    /// <summary>
+    /// sysctl_sched_migration_cost (<c>guest.sched.migration_cost</c>): the load balancer passes over a task that ran
+    /// within it (task_hot) until its domain's attempts have failed more than cache_nice_tries times; 0: no task is hot.
+    /// </summary>
+    public long MigrationCostNs { get; init; } = Scheduling.LoadBalancer.DefaultMigrationCostNs;
+
     /// <summary>Per workload task instance: pinned to its vCPU by the scenario (empty: none is).</summary>
     public IReadOnlyList<bool> TaskPinned { get; init; } = [];
 

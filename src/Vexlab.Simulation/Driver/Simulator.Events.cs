@@ -202,7 +202,7 @@ public sealed partial class Simulator
                 _schedDirty |= 1UL << e.Vcpu;
                 if (_balancer is not null)
                 {
-                    _balancer.Ran(e.Task);
+                    _balancer.Switched(e.Vcpu, e.Task, _now);
                     if (e.Task < _vcpus)
                     {
                         // pick_next_task_fair found nothing to run: newidle_balance.

@@ -257,7 +257,7 @@ public sealed partial class Simulator
         _sched = new GuestScheduler(_m, _vcpus, setup.SchedPolicy, nice, setup.TickPeriodNs, setup.RunToParity, setup.GuestBaseSliceNs);
         if (setup.Balance && _vcpus > 1)
         {
-            _balancer = new LoadBalancer(_m, _vcpus, setup.TaskPinned, setup.BalanceIntervalNs);
+            _balancer = new LoadBalancer(_m, _vcpus, setup.TaskPinned, setup.BalanceIntervalNs, setup.MigrationCostNs);
         }
 
         for (var v = 0; v < _vcpus; v++)
@@ -484,7 +484,7 @@ public sealed partial class Simulator
             {
                 if (_balancer.TickDue(v, _now))
                 {
-                    var t = _balancer.Pull(v, periodic: true, out _);
+                    var t = _balancer.Pull(v, periodic: true, _now, out _);
                     if (t >= 0)
                     {
                         MoveTask(t, v, byItself: true);
@@ -1291,7 +1291,7 @@ public sealed partial class Simulator
                 continue;
             }
 
-            var t = balancer.Pull(v, periodic: false, out _);
+            var t = balancer.Pull(v, periodic: false, _now, out _);
             if (t >= 0)
             {
                 MoveTask(t, v, byItself: true);
@@ -1358,7 +1358,7 @@ public sealed partial class Simulator
 
             // _nohz_idle_balance -> rebalance_domains(rq, CPU_IDLE): a periodic balance, whose
             // failures count in nr_balance_failed as the busy tick's do.
-            var t = balancer.Pull(u, periodic: true, out _);
+            var t = balancer.Pull(u, periodic: true, _now, out _);
             if (t >= 0)
             {
                 MoveTask(t, u, byItself: u == ilb);

@@ -318,6 +318,7 @@ public static class ScenarioBuilder
             HostWakeupPreemption = s.GetBool("host.sched.wakeup_preemption"),
             StealTime = s.GetBool("guest.steal_time"),
             Balance = s.GetBool("guest.sched.balance"),
+            MigrationCostNs = s.GetDuration("guest.sched.migration_cost"),
             TaskPinned = pinnedTasks,
         };
     }

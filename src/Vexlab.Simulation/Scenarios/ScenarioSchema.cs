@@ -97,6 +97,15 @@ public static class ScenarioSchema
             })
             .Add(new KeySpec
             {
+                Key = "guest.sched.migration_cost",
+                Kind = ValueKind.Duration,
+                Default = "500us",
+                Min = 0,
+                Description = "sysctl_sched_migration_cost, as /sys/kernel/debug/sched/migration_cost_ns sets it: the load balancer passes over a queued task that ran within this time of the attempt (cache hot) until the balancing vCPU's periodic attempts have failed twice in a row (cache_nice_tries 1); a task moved since it last ran is cold. 0: no task is cache hot.",
+                Source = "kernel/sched/fair.c task_hot, can_migrate_task, detach_tasks; kernel/sched/topology.c sd_init (cache_nice_tries)",
+            })
+            .Add(new KeySpec
+            {
                 Key = "guest.steal_time",
                 Kind = ValueKind.Bool,
                 Default = true,

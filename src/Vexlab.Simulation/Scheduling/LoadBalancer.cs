@@ -42,11 +42,15 @@ namespace Vexlab.Simulation.Scheduling;
 /// </list>
 /// detach_tasks takes from the tail of cfs_tasks (list_last_entry), which account_entity_enqueue
 /// (a wakeup, a migration's attach) and pick_next_task_fair fill from the head: the task least
-/// recently enqueued or picked goes first; this class keeps that order. Not modelled: cache
-/// hotness (can_migrate_task refuses a task that ran within sysctl_sched_migration_cost, 0.5 ms,
-/// of the attempt until nr_balance_failed exceeds cache_nice_tries, 1 in an MC domain), active
-/// balance (need_active_balance, after cache_nice_tries + 2 failures), load averages (PELT), a pull
-/// of more than one task, and the scheduling-domain hierarchy (one flat domain of all vCPUs).
+/// recently enqueued or picked goes first; this class keeps that order, and a task the walk passes
+/// over goes to the head (detach_tasks' list_move at its next: label). can_migrate_task passes over a
+/// task that is cache hot (task_hot: it ran within sysctl_sched_migration_cost of the attempt,
+/// <c>guest.sched.migration_cost</c>, 0.5 ms by default) until sd->nr_balance_failed exceeds
+/// cache_nice_tries (1, sd_init); a migrated task is cold until it runs again (exec_start = 0 on a
+/// migrated enqueue). Not modelled: active balance (need_active_balance, after cache_nice_tries + 2
+/// failures), load averages (PELT), a pull of more than one task, the CACHE_HOT_BUDDY test (the next
+/// buddy, which only yield_to sets by default), steal and interrupt time left out of rq_clock_task, and
+/// the scheduling-domain hierarchy (one flat domain of all vCPUs).
 /// sd->balance_interval backs off as load_balance backs it off (<see cref="BalanceInterval"/>).
 /// </summary>
 public sealed class LoadBalancer
@@ -57,8 +61,17 @@ public sealed class LoadBalancer
     /// <summary>sd_init: imbalance_pct of an MC domain (SD_SHARE_PKG_RESOURCES), the margin between two overloaded groups.</summary>
     public const int ImbalancePct = 117;
 
+    /// <summary>sd_init: cache_nice_tries of an MC domain (and of a package one): failed periodic attempts before a cache-hot task may move.</summary>
+    public const int CacheNiceTries = 1;
+
+    /// <summary>sysctl_sched_migration_cost, 500000 ns: a task that ran within it of a balance is cache hot.</summary>
+    public const long DefaultMigrationCostNs = 500_000;
+
     /// <summary>NICE_0_LOAD scaled down, and SCHED_CAPACITY_SCALE: a busy nice-0 task's load and a CPU's capacity.</summary>
     private const long TaskLoad = 1024;
+
+    /// <summary>exec_start of a task that never ran or was migrated since (0 in the kernel, whose clock is then far past it).</summary>
+    private const long Cold = long.MinValue / 4;
 
     private readonly Machine _m;
     private readonly int _vcpus;
@@ -68,6 +81,9 @@ public sealed class LoadBalancer
     private readonly long[] _lastBalance;
     private readonly int[] _balanceFailed;
     private readonly long[] _balanceInterval;
+    private readonly long[] _execStart;
+    private readonly int[] _current;
+    private readonly long _migrationCostNs;
     private long _listOrder;
     private readonly long _intervalNs;
     private readonly long _pinnedIntervalNs;
@@ -77,7 +93,8 @@ public sealed class LoadBalancer
     /// <param name="vcpus">The guest's vCPUs; model tasks below this are their idle tasks.</param>
     /// <param name="pinned">Per workload task: the scenario pinned it to its vCPU (cpus_allowed is one CPU). Kernel threads count as pinned whatever it says.</param>
     /// <param name="intervalNs">The balance interval of an idle vCPU; 0: sd_weight ms, the kernel's.</param>
-    public LoadBalancer(Machine machine, int vcpus, IReadOnlyList<bool> pinned, long intervalNs = 0)
+    /// <param name="migrationCostNs">sysctl_sched_migration_cost: how recently a task ran and still counts as cache hot; 0: never.</param>
+    public LoadBalancer(Machine machine, int vcpus, IReadOnlyList<bool> pinned, long intervalNs = 0, long migrationCostNs = DefaultMigrationCostNs)
     {
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(pinned);
@@ -95,6 +112,15 @@ public sealed class LoadBalancer
 
         _migrations = new long[tasks];
         _lastRan = new long[tasks];
+        _execStart = new long[tasks];
+        Array.Fill(_execStart, Cold);
+        _current = new int[vcpus];
+        for (var v = 0; v < vcpus; v++)
+        {
+            _current[v] = (int)machine.Vcpu(v).CurrentTask;
+        }
+
+        _migrationCostNs = migrationCostNs;
         _lastBalance = new long[vcpus];
 
         // No balance yet: the first tick's is due.
@@ -122,6 +148,25 @@ public sealed class LoadBalancer
     /// </summary>
     public void Ran(int t) => _lastRan[t] = ++_listOrder;
 
+    /// <summary>
+    /// vCPU <paramref name="v"/> switched to task <paramref name="next"/> at <paramref name="now"/>: the task it ran stops
+    /// (put_prev_entity's update_curr leaves its exec_start at now), <paramref name="next"/> starts (set_next_entity's
+    /// exec_start) and goes to the head of cfs_tasks.
+    /// </summary>
+    public void Switched(int v, int next, long now)
+    {
+        _execStart[_current[v]] = now;
+        _execStart[next] = now;
+        _current[v] = next;
+        Ran(next);
+    }
+
+    /// <summary>
+    /// task_hot at <paramref name="now"/>: task <paramref name="t"/> ran within sysctl_sched_migration_cost
+    /// (rq_clock_task - exec_start below it), so moving it would lose its cache.
+    /// </summary>
+    public bool CacheHot(int t, long now) => _migrationCostNs > 0 && now - _execStart[t] < _migrationCostNs;
+
     /// <summary>sd->nr_balance_failed of vCPU <paramref name="v"/>'s domain: periodic attempts in a row that found an imbalance and moved nothing.</summary>
     public int BalanceFailed(int v) => _balanceFailed[v];
 
@@ -131,6 +176,9 @@ public sealed class LoadBalancer
         _migrations[t]++;
         TotalMigrations++;
         Ran(t);
+
+        // migrate_task_rq_fair (5.7) and enqueue_entity's ENQUEUE_MIGRATED (6.6) zero exec_start: no longer hot.
+        _execStart[t] = Cold;
     }
 
     /// <summary>nr_running of vCPU <paramref name="v"/>: its workload tasks that are running or runnable.</summary>
@@ -166,10 +214,6 @@ public sealed class LoadBalancer
         ArgumentNullException.ThrowIfNull(machine);
         return machine.Vcpu(v).CurrentTask < machine.Config.Vcpus && NrRunning(machine, v) == 0;
     }
-
-    /// <summary>Whether task <paramref name="t"/> may go to vCPU <paramref name="to"/> now.</summary>
-    public bool CanMove(int t, int to) =>
-        !_pinned[t] && _m.IsEnabled(new MachineAction(ActionKind.Migrate, (byte)to, (ushort)t));
 
     /// <summary>
     /// select_task_rq_fair for sleeping task <paramref name="t"/> as it wakes (TASK_WAKING, on no
@@ -279,12 +323,12 @@ public sealed class LoadBalancer
     }
 
     /// <summary>
-    /// load_balance for vCPU <paramref name="v"/>: the task to pull from the busiest vCPU, or -1
-    /// (balanced, the imbalance is too small for a task yet, or nothing there may move).
+    /// load_balance for vCPU <paramref name="v"/> at <paramref name="now"/>: the task to pull from the busiest vCPU, or -1
+    /// (balanced, the imbalance is too small for a task yet, or nothing there may move now).
     /// <paramref name="from"/> is that vCPU. <paramref name="periodic"/>: the tick's balance, whose
     /// failures count in nr_balance_failed (a new-idle one's do not).
     /// </summary>
-    public int Pull(int v, bool periodic, out int from)
+    public int Pull(int v, bool periodic, long now, out int from)
     {
         // env.cpus: a busiest vCPU whose tasks are all pinned is cleared from it, and the balance is redone over the
         // rest (LBF_ALL_PINNED's redo) while a vCPU other than this one is left.
@@ -325,23 +369,7 @@ public sealed class LoadBalancer
                 return OutBalanced(v, periodic, allPinned: excluded != 0);
             }
 
-            // detach_tasks walks cfs_tasks from its tail: the least recently enqueued or run queued task first.
-            var best = -1;
-            var allPinned = true;
-            for (var t = _vcpus; t < _m.TaskCount; t++)
-            {
-                if (_m.Task(t).Vcpu != from || _m.Task(t).Status is not (TaskPhase.Runnable or TaskPhase.Running))
-                {
-                    continue;
-                }
-
-                allPinned &= _pinned[t];
-                if (CanMove(t, v) && (best < 0 || _lastRan[t] < _lastRan[best]))
-                {
-                    best = t;
-                }
-            }
-
+            var taken = DetachTasks(v, from, most, imbalance, now, out var allPinned);
             if (allPinned)
             {
                 excluded |= 1UL << from;
@@ -354,20 +382,77 @@ public sealed class LoadBalancer
                 return OutBalanced(v, periodic, allPinned: true);
             }
 
-            return Detach(v, periodic, best, imbalance);
+            return Detached(v, periodic, taken);
         }
     }
 
-    /// <summary>load_balance's detach_tasks and its ends, for a domain found unbalanced with <paramref name="best"/> the task to try.</summary>
-    private int Detach(int v, bool periodic, int best, long imbalance)
+    /// <summary>
+    /// detach_tasks from vCPU <paramref name="from"/> (running <paramref name="running"/> tasks) to vCPU
+    /// <paramref name="v"/>: walks cfs_tasks from its tail, the least recently enqueued or run first, at most
+    /// loop_max (the busiest's nr_running) entries, and returns the first task can_migrate_task and the imbalance
+    /// let go, or -1. Each task passed over goes to the head of the list (list_move at next:). <paramref name="allPinned"/>:
+    /// LBF_ALL_PINNED, no task walked may run on <paramref name="v"/>.
+    /// </summary>
+    private int DetachTasks(int v, int from, int running, long imbalance, long now, out bool allPinned)
+    {
+        allPinned = true;
+        for (var loop = 0; loop < running; loop++)
+        {
+            // list_last_entry: the walk's next entry is the tail, passed-over tasks having gone to the head.
+            var t = -1;
+            for (var u = _vcpus; u < _m.TaskCount; u++)
+            {
+                if (_m.Task(u).Vcpu == from && _m.Task(u).Status is TaskPhase.Runnable or TaskPhase.Running
+                    && (t < 0 || _lastRan[u] < _lastRan[t]))
+                {
+                    t = u;
+                }
+            }
+
+            if (t < 0)
+            {
+                break;
+            }
+
+            if (CanMigrate(t, v, now, ref allPinned)
+
+                // migrate_load: a task moves once shr_bound(load, nr_balance_failed) fits the imbalance (migrate_task's
+                // imbalance of an idle vCPU counts whole tasks: any task fits).
+                && (imbalance == 0 || (TaskLoad >> Math.Min(_balanceFailed[v], 63)) <= imbalance))
+            {
+                return t;
+            }
+
+            Ran(t);
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// can_migrate_task: task <paramref name="t"/> may run on vCPU <paramref name="v"/> (its cpus_ptr; clears
+    /// LBF_ALL_PINNED in <paramref name="allPinned"/>), is not running there (task_on_cpu; the model's other refusals
+    /// with it), and is cache cold at <paramref name="now"/> or the domain has failed more than cache_nice_tries times.
+    /// </summary>
+    private bool CanMigrate(int t, int v, long now, ref bool allPinned)
+    {
+        if (_pinned[t])
+        {
+            return false;
+        }
+
+        allPinned = false;
+        return _m.IsEnabled(new MachineAction(ActionKind.Migrate, (byte)v, (ushort)t))
+            && (!CacheHot(t, now) || _balanceFailed[v] > CacheNiceTries);
+    }
+
+    /// <summary>load_balance's ends after detach_tasks in a domain found unbalanced, <paramref name="taken"/> the task it detached or -1.</summary>
+    private int Detached(int v, bool periodic, int taken)
     {
         // The domain was unbalanced: whether or not a task moves, load_balance resets sd->balance_interval to
         // min_interval (no active balance is modelled), a new-idle attempt's too.
         _balanceInterval[v] = _intervalNs;
-
-        // detach_tasks, migrate_load: a task moves once shr_bound(load, nr_balance_failed) fits the
-        // imbalance (migrate_task's imbalance of an idle vCPU counts whole tasks: any task fits).
-        if (best < 0 || (imbalance > 0 && (TaskLoad >> Math.Min(_balanceFailed[v], 63)) > imbalance))
+        if (taken < 0)
         {
             // load_balance with ld_moved == 0: only a periodic attempt counts the failure.
             if (periodic)
@@ -379,7 +464,7 @@ public sealed class LoadBalancer
         }
 
         _balanceFailed[v] = 0;
-        return best;
+        return taken;
     }
 
     /// <summary>

@@ -177,7 +177,7 @@ public sealed class BalanceLawTests
         var intervals = new List<long>();
         for (var i = 0; i < 3; i++)
         {
-            Assert.Equal(-1, lb.Pull(0, periodic: true, out _));
+            Assert.Equal(-1, lb.Pull(0, periodic: true, 0, out _));
             intervals.Add(lb.BalanceInterval(0));
         }
 
@@ -189,7 +189,7 @@ public sealed class BalanceLawTests
         // c moves to vCPU 1: vCPU 0 now runs one task against vCPU 1's two, unbalanced, and its interval is min_interval again.
         var sink = new NullSink();
         m.Apply(new MachineAction(ActionKind.Migrate, 1, (ushort)c), ref sink);
-        Assert.Equal(-1, lb.Pull(0, periodic: false, out _));
+        Assert.Equal(-1, lb.Pull(0, periodic: false, 0, out _));
         Assert.Equal(2 * Ms, lb.BalanceInterval(0));
 
         // All three pinned, vCPU 1 idle: its attempts double the interval to 512 ms and no further; a new-idle one leaves it.
@@ -197,7 +197,7 @@ public sealed class BalanceLawTests
         intervals.Clear();
         for (var i = 0; i < 10; i++)
         {
-            Assert.Equal(-1, pinned.Pull(1, periodic: i != 3, out _));
+            Assert.Equal(-1, pinned.Pull(1, periodic: i != 3, 0, out _));
             intervals.Add(pinned.BalanceInterval(1) / Ms);
         }
 
@@ -274,7 +274,7 @@ public sealed class BalanceLawTests
 
         // q's tasks are pinned by the scenario too; free them for the balancer as a cpus_allowed of every vCPU would.
         var lb = new LoadBalancer(machine, 3, [true, true, true, false, false]);
-        var t = lb.Pull(2, periodic: true, out var from);
+        var t = lb.Pull(2, periodic: true, 0, out var from);
         Assert.Equal(1, from);
         Assert.Contains(t, new[] { machine.WorkloadTask(3), machine.WorkloadTask(4) });
         Assert.Equal(3_000_000, lb.BalanceInterval(2));
@@ -304,7 +304,7 @@ public sealed class BalanceLawTests
     {
         var (m, lb) = ThreeOnTwoAtStart(yaml: ThreeKernelThreadsOnTwo);
         Assert.Equal(0, (int)m.Task(m.WorkloadTask(2)).Vcpu);
-        Assert.Equal(-1, lb.Pull(1, periodic: true, out var from));
+        Assert.Equal(-1, lb.Pull(1, periodic: true, 0, out var from));
         Assert.Equal(0, from);
         Assert.Equal(0, lb.BalanceFailed(1));
         Assert.Equal(2 * 2_000_000, lb.BalanceInterval(1));
@@ -319,17 +319,17 @@ public sealed class BalanceLawTests
         Assert.Equal(b, (int)m.Vcpu(1).CurrentTask);
 
         // vCPU 0 runs a with c queued, vCPU 1 runs b: vCPU 0 is the busier, nothing to pull for it.
-        Assert.Equal(-1, lb.Pull(0, periodic: true, out _));
+        Assert.Equal(-1, lb.Pull(0, periodic: true, 0, out _));
         Assert.Equal(0, lb.BalanceFailed(0));
 
         // A new-idle attempt's failure does not count (58b26c4c0257); a periodic one's does.
-        Assert.Equal(-1, lb.Pull(1, periodic: false, out _));
+        Assert.Equal(-1, lb.Pull(1, periodic: false, 0, out _));
         Assert.Equal(0, lb.BalanceFailed(1));
-        Assert.Equal(-1, lb.Pull(1, periodic: true, out _));
+        Assert.Equal(-1, lb.Pull(1, periodic: true, 0, out _));
         Assert.Equal(1, lb.BalanceFailed(1));
 
         // 1024 >> 1 = 512 fits the imbalance (min(2048 - 1536, 1536 - 1024)): c, queued, moves.
-        Assert.Equal(c, lb.Pull(1, periodic: true, out var from));
+        Assert.Equal(c, lb.Pull(1, periodic: true, 0, out var from));
         Assert.Equal(0, from);
         Assert.Equal(0, lb.BalanceFailed(1));
     }
@@ -344,13 +344,103 @@ public sealed class BalanceLawTests
         // c then b went to the head of cfs_tasks in the same instant: c is the nearer the tail.
         lb.Ran(c);
         lb.Ran(b);
-        Assert.Equal(c, lb.Pull(1, periodic: false, out _));
+        Assert.Equal(c, lb.Pull(1, periodic: false, 0, out _));
 
         // A wakeup's enqueue and a migration's attach put the task at the head too.
         lb.Ran(c);
-        Assert.Equal(b, lb.Pull(1, periodic: false, out _));
+        Assert.Equal(b, lb.Pull(1, periodic: false, 0, out _));
         lb.Moved(b);
-        Assert.Equal(c, lb.Pull(1, periodic: false, out _));
+        Assert.Equal(c, lb.Pull(1, periodic: false, 0, out _));
+    }
+
+    /// <summary>
+    /// can_migrate_task's task_hot (kernel/sched/fair.c): a task that ran within sysctl_sched_migration_cost (0.5 ms) of
+    /// the attempt is passed over until sd->nr_balance_failed exceeds cache_nice_tries (1, sd_init in
+    /// kernel/sched/topology.c). c ran on vCPU 0 until 1 ms, a runs there, b is bound there: idle vCPU 1's new-idle
+    /// attempts move nothing and count nothing; its periodic ones fail twice and move c on the third. At 1.5 ms c is cold.
+    /// </summary>
+    [Fact]
+    public void ACacheHotTask_StaysUntilTheDomainFailedMoreThanCacheNiceTries()
+    {
+        const long Us = 1_000;
+        var (m, _) = ThreeOnTwoAtStart(tasksOnVcpu0: 3);
+        int a = m.WorkloadTask(0), c = m.WorkloadTask(2);
+        Assert.Equal(a, (int)m.Vcpu(0).CurrentTask);
+
+        LoadBalancer CRanUntil1Ms()
+        {
+            var lb = new LoadBalancer(m, 2, [false, true, false]);
+            lb.Switched(0, c, 0);
+            lb.Switched(0, a, 1_000 * Us);
+            return lb;
+        }
+
+        var hot = CRanUntil1Ms();
+        Assert.True(hot.CacheHot(c, 1_499 * Us));
+        Assert.False(hot.CacheHot(c, 1_500 * Us));
+        Assert.False(hot.CacheHot(m.WorkloadTask(1), 1_000 * Us));
+
+        Assert.Equal(-1, hot.Pull(1, periodic: false, 1_100 * Us, out _));
+        Assert.Equal(0, hot.BalanceFailed(1));
+        Assert.Equal(-1, hot.Pull(1, periodic: true, 1_200 * Us, out _));
+        Assert.Equal(1, hot.BalanceFailed(1));
+        Assert.Equal(-1, hot.Pull(1, periodic: true, 1_300 * Us, out _));
+        Assert.Equal(2, hot.BalanceFailed(1));
+        Assert.Equal(c, hot.Pull(1, periodic: true, 1_400 * Us, out var from));
+        Assert.Equal(0, from);
+        Assert.Equal(0, hot.BalanceFailed(1));
+
+        Assert.Equal(c, CRanUntil1Ms().Pull(1, periodic: false, 1_500 * Us, out _));
+
+        // sysctl_sched_migration_cost 0: task_hot is false for every task.
+        var never = new LoadBalancer(m, 2, [false, true, false], migrationCostNs: 0);
+        never.Switched(0, c, 0);
+        never.Switched(0, a, 1_000 * Us);
+        Assert.False(never.CacheHot(c, 1_000 * Us));
+        Assert.Equal(c, never.Pull(1, periodic: false, 1_000 * Us, out _));
+    }
+
+    /// <summary>
+    /// Three compute tasks on two busy vCPUs (<see cref="ThreeOnTwo"/>) with guest.sched.migration_cost longer than the
+    /// run: every task that has run stays cache hot, so a pull of one waits for a third periodic attempt
+    /// (nr_balance_failed 2 &gt; cache_nice_tries) where migrate_load alone lets the second move it. Fewer moves, and
+    /// the three still share the two vCPUs. The default 0.5 ms changes nothing here: a queued task has waited a slice.
+    /// </summary>
+    [Fact]
+    public void AMigrationCostLongerThanTheRun_MovesFewerTasks()
+    {
+        string[] names = ["a", "b", "c"];
+        var cold = ScenarioRuns.Run(ThreeOnTwo, "sync", "guest.sched.migration_cost=0");
+        var hot = ScenarioRuns.Run(ThreeOnTwo, "sync", "guest.sched.migration_cost=10s");
+        long Moves(SimulationResult r) => names.Sum(n => r.Task(n).Migrations);
+        Assert.True(Moves(hot) > 0 && Moves(hot) < Moves(cold), $"{Moves(hot)} moves against {Moves(cold)}");
+        Assert.All(names, n => Assert.InRange(hot.Task(n).Share, 0.55, 0.8));
+        Assert.Equal(Moves(cold), Moves(ScenarioRuns.Run(ThreeOnTwo, "sync")));
+    }
+
+    /// <summary>
+    /// detach_tasks walks cfs_tasks from its tail and moves each task it passes over to the head (list_move at next:):
+    /// c, the tail, is hot and a runs, so b, woken after both ran, is taken; at 2 ms c is cold but now lies ahead of b,
+    /// which is taken again. Passed-over tasks kept their place before, and the walk took c at 2 ms. A task migrated
+    /// since it last ran is cold (migrate_task_rq_fair's, and 6.6 enqueue_entity's ENQUEUE_MIGRATED, exec_start = 0).
+    /// </summary>
+    [Fact]
+    public void DetachTasks_MovesTheTasksItPassesOverToTheHead_AndAMovedTaskIsCold()
+    {
+        const long Us = 1_000;
+        var (m, lb) = ThreeOnTwoAtStart(tasksOnVcpu0: 3);
+        int a = m.WorkloadTask(0), b = m.WorkloadTask(1), c = m.WorkloadTask(2);
+        lb.Switched(0, c, 0);
+        lb.Switched(0, a, 1_000 * Us);
+        lb.Ran(b);
+        Assert.Equal(b, lb.Pull(1, periodic: false, 1_100 * Us, out _));
+        Assert.Equal(b, lb.Pull(1, periodic: false, 2_000 * Us, out _));
+
+        lb.Switched(0, c, 3_000 * Us);
+        lb.Switched(0, a, 3_100 * Us);
+        Assert.True(lb.CacheHot(c, 3_200 * Us));
+        lb.Moved(c);
+        Assert.False(lb.CacheHot(c, 3_200 * Us));
     }
 
     /// <summary>
