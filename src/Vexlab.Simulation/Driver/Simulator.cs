@@ -81,6 +81,9 @@ public sealed partial class Simulator
     // guest.sched.balance: the load balancer (null: off), the tasks woken by the last step (for
     // wakeup placement), the vCPUs that just went idle (bit v, for new-idle balance).
     private readonly LoadBalancer? _balancer;
+
+    /// <summary>The guest's load balancer (null: <c>guest.sched.balance</c> off), for the law tests that read its counts.</summary>
+    internal LoadBalancer? Balancer => _balancer;
     private int _placing = -1;
     private int _placedFrom;
     private ulong _newIdle;

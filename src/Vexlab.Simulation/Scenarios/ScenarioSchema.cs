@@ -101,7 +101,7 @@ public static class ScenarioSchema
                 Kind = ValueKind.Duration,
                 Default = "500us",
                 Min = 0,
-                Description = "sysctl_sched_migration_cost, as /sys/kernel/debug/sched/migration_cost_ns sets it: the load balancer passes over a queued task that ran within this time of the attempt (cache hot) until the balancing vCPU's periodic attempts have failed twice in a row (cache_nice_tries 1); a task moved since it last ran is cold. 0: no task is cache hot.",
+                Description = "sysctl_sched_migration_cost, as /sys/kernel/debug/sched/migration_cost_ns (6.6) or /proc/sys/kernel/sched_migration_cost_ns (5.x) sets it: the load balancer passes over a queued task that ran within this time of the attempt (cache hot) until the balancing vCPU's periodic attempts have failed twice in a row (cache_nice_tries 1); a task moved since it last ran is cold. 0: no task is cache hot. The model reads it for task_hot only: a 5.x guest's newidle_balance also skips a vCPU whose average idle is below it, which is not modelled.",
                 Source = "kernel/sched/fair.c task_hot, can_migrate_task, detach_tasks; kernel/sched/topology.c sd_init (cache_nice_tries)",
             })
             .Add(new KeySpec

@@ -48,9 +48,11 @@ namespace Vexlab.Simulation.Scheduling;
 /// <c>guest.sched.migration_cost</c>, 0.5 ms by default) until sd->nr_balance_failed exceeds
 /// cache_nice_tries (1, sd_init); a migrated task is cold until it runs again (exec_start = 0 on a
 /// migrated enqueue). Not modelled: active balance (need_active_balance, after cache_nice_tries + 2
-/// failures), load averages (PELT), a pull of more than one task, the CACHE_HOT_BUDDY test (the next
-/// buddy, which only yield_to sets by default), steal and interrupt time left out of rq_clock_task, and
-/// the scheduling-domain hierarchy (one flat domain of all vCPUs).
+/// failures), load averages (PELT), a pull of more than one task, the CACHE_HOT_BUDDY test (a buddy
+/// of a destination that runs tasks: 6.6's next buddy, which only yield_to sets by default, and 5.7's
+/// last buddy too, set by wakeup preemption with 8 or more tasks queued), steal and interrupt time
+/// left out of rq_clock_task, newidle_balance's avg_idle skips (5.7: below sysctl_sched_migration_cost;
+/// 6.6: below the balance's own cost), and the scheduling-domain hierarchy (one flat domain of all vCPUs).
 /// sd->balance_interval backs off as load_balance backs it off (<see cref="BalanceInterval"/>).
 /// </summary>
 public sealed class LoadBalancer
@@ -66,6 +68,9 @@ public sealed class LoadBalancer
 
     /// <summary>sysctl_sched_migration_cost, 500000 ns: a task that ran within it of a balance is cache hot.</summary>
     public const long DefaultMigrationCostNs = 500_000;
+
+    /// <summary>sysctl_sched_nr_migrate (SCHED_NR_MIGRATE_BREAK in 6.6): detach_tasks walks at most this many entries.</summary>
+    public const int NrMigrate = 32;
 
     /// <summary>NICE_0_LOAD scaled down, and SCHED_CAPACITY_SCALE: a busy nice-0 task's load and a CPU's capacity.</summary>
     private const long TaskLoad = 1024;
@@ -84,6 +89,7 @@ public sealed class LoadBalancer
     private readonly long[] _execStart;
     private readonly int[] _current;
     private readonly long _migrationCostNs;
+    private readonly long[] _hotPassedOver = new long[2];
     private long _listOrder;
     private readonly long _intervalNs;
     private readonly long _pinnedIntervalNs;
@@ -166,6 +172,12 @@ public sealed class LoadBalancer
     /// (rq_clock_task - exec_start below it), so moving it would lose its cache.
     /// </summary>
     public bool CacheHot(int t, long now) => _migrationCostNs > 0 && now - _execStart[t] < _migrationCostNs;
+
+    /// <summary>
+    /// Tasks can_migrate_task refused as cache hot (schedstat nr_failed_migrations_hot), in new-idle attempts
+    /// (<paramref name="newIdle"/>) or periodic ones.
+    /// </summary>
+    public long HotPassedOver(bool newIdle) => _hotPassedOver[newIdle ? 1 : 0];
 
     /// <summary>sd->nr_balance_failed of vCPU <paramref name="v"/>'s domain: periodic attempts in a row that found an imbalance and moved nothing.</summary>
     public int BalanceFailed(int v) => _balanceFailed[v];
@@ -369,7 +381,7 @@ public sealed class LoadBalancer
                 return OutBalanced(v, periodic, allPinned: excluded != 0);
             }
 
-            var taken = DetachTasks(v, from, most, imbalance, now, out var allPinned);
+            var taken = DetachTasks(v, from, Math.Min(most, NrMigrate), imbalance, now, periodic, out var allPinned);
             if (allPinned)
             {
                 excluded |= 1UL << from;
@@ -387,16 +399,16 @@ public sealed class LoadBalancer
     }
 
     /// <summary>
-    /// detach_tasks from vCPU <paramref name="from"/> (running <paramref name="running"/> tasks) to vCPU
-    /// <paramref name="v"/>: walks cfs_tasks from its tail, the least recently enqueued or run first, at most
-    /// loop_max (the busiest's nr_running) entries, and returns the first task can_migrate_task and the imbalance
-    /// let go, or -1. Each task passed over goes to the head of the list (list_move at next:). <paramref name="allPinned"/>:
-    /// LBF_ALL_PINNED, no task walked may run on <paramref name="v"/>.
+    /// detach_tasks from vCPU <paramref name="from"/> to vCPU <paramref name="v"/>: walks cfs_tasks from its tail, the
+    /// least recently enqueued or run first, for at most <paramref name="loopMax"/> entries (min(sysctl_sched_nr_migrate,
+    /// the busiest's nr_running)), and returns the first task can_migrate_task and the imbalance let go, or -1. Each task
+    /// passed over goes to the head of the list (list_move at next:). <paramref name="allPinned"/>: LBF_ALL_PINNED, no
+    /// task walked may run on <paramref name="v"/>.
     /// </summary>
-    private int DetachTasks(int v, int from, int running, long imbalance, long now, out bool allPinned)
+    private int DetachTasks(int v, int from, int loopMax, long imbalance, long now, bool periodic, out bool allPinned)
     {
         allPinned = true;
-        for (var loop = 0; loop < running; loop++)
+        for (var loop = 0; loop < loopMax; loop++)
         {
             // list_last_entry: the walk's next entry is the tail, passed-over tasks having gone to the head.
             var t = -1;
@@ -414,7 +426,7 @@ public sealed class LoadBalancer
                 break;
             }
 
-            if (CanMigrate(t, v, now, ref allPinned)
+            if (CanMigrate(t, v, now, periodic, ref allPinned)
 
                 // migrate_load: a task moves once shr_bound(load, nr_balance_failed) fits the imbalance (migrate_task's
                 // imbalance of an idle vCPU counts whole tasks: any task fits).
@@ -434,7 +446,7 @@ public sealed class LoadBalancer
     /// LBF_ALL_PINNED in <paramref name="allPinned"/>), is not running there (task_on_cpu; the model's other refusals
     /// with it), and is cache cold at <paramref name="now"/> or the domain has failed more than cache_nice_tries times.
     /// </summary>
-    private bool CanMigrate(int t, int v, long now, ref bool allPinned)
+    private bool CanMigrate(int t, int v, long now, bool periodic, ref bool allPinned)
     {
         if (_pinned[t])
         {
@@ -442,8 +454,18 @@ public sealed class LoadBalancer
         }
 
         allPinned = false;
-        return _m.IsEnabled(new MachineAction(ActionKind.Migrate, (byte)v, (ushort)t))
-            && (!CacheHot(t, now) || _balanceFailed[v] > CacheNiceTries);
+        if (!_m.IsEnabled(new MachineAction(ActionKind.Migrate, (byte)v, (ushort)t)))
+        {
+            return false;
+        }
+
+        if (CacheHot(t, now) && _balanceFailed[v] <= CacheNiceTries)
+        {
+            _hotPassedOver[periodic ? 0 : 1]++;
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>load_balance's ends after detach_tasks in a domain found unbalanced, <paramref name="taken"/> the task it detached or -1.</summary>

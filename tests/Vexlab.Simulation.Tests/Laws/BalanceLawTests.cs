@@ -419,6 +419,30 @@ public sealed class BalanceLawTests
     }
 
     /// <summary>
+    /// far-memory under kvm-pf: a task sleeps on each fault for less than sysctl_sched_migration_cost and wakes on its
+    /// vCPU still hot (a wakeup leaves exec_start as the task's switch-out set it; only a migration zeroes it), so the
+    /// driver's new-idle and periodic balances both pass hot tasks over (schedstat nr_failed_migrations_hot); with the
+    /// cost 0 none is hot.
+    /// </summary>
+    [Fact]
+    public void TasksWokenFromAFault_AreCacheHotToNewIdleAndPeriodicBalance()
+    {
+        static LoadBalancer BalancerAfterRun(params string[] sets)
+        {
+            var run = Driver.BuiltinRuns.Prepare("far-memory", Overrides.ParseProtocols("kvm-pf")[0], 1.0, sets);
+            var simulator = new Simulator(run.Setup);
+            simulator.Run();
+            return simulator.Balancer!;
+        }
+
+        var hot = BalancerAfterRun();
+        Assert.True(hot.HotPassedOver(newIdle: true) > 0, "no new-idle attempt passed a hot task over");
+        Assert.True(hot.HotPassedOver(newIdle: false) > 0, "no periodic attempt passed a hot task over");
+        var none = BalancerAfterRun("guest.sched.migration_cost=0");
+        Assert.Equal(0, none.HotPassedOver(newIdle: true) + none.HotPassedOver(newIdle: false));
+    }
+
+    /// <summary>
     /// detach_tasks walks cfs_tasks from its tail and moves each task it passes over to the head (list_move at next:):
     /// c, the tail, is hot and a runs, so b, woken after both ran, is taken; at 2 ms c is cold but now lies ahead of b,
     /// which is taken again. Passed-over tasks kept their place before, and the walk took c at 2 ms. A task migrated
