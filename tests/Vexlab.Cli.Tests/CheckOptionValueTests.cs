@@ -113,7 +113,8 @@ public sealed class CheckOptionValueTests
     [InlineData("--symmetry checks one model; drop --matrix", "check", "--matrix", "--symmetry")]
     [InlineData("--protocols, --markdown and --transpose go with --matrix", "check", "--builtin", "wake-race", "--protocol", "ve", "--markdown")]
     [InlineData("--set: expected key=value such as host.apf.token_never_zero=false, got \"foo\"", "check", "--builtin", "wake-race", "--protocol", "ve", "--set", "foo")]
-    [InlineData("--max-states: must allow the initial state", "check", "--builtin", "wake-race", "--protocol", "ve", "--max-states", "0")]
+    [InlineData("--max-states: must be at least 1 to allow the initial state, got 0", "check", "--builtin", "wake-race", "--protocol", "ve", "--max-states", "0")]
+    [InlineData("--max-states: must be at least 1 to allow the initial state, got -1", "check", "--builtin", "wake-race", "--protocol", "ve", "--max-states", "-1")]
     [InlineData("--resume: no such folder \"/nonexistent/cp\"", "check", "--builtin", "wake-race", "--protocol", "ve", "--resume", "/nonexistent/cp")]
     public void Refusals_lead_with_the_option(string message, params string[] args)
     {

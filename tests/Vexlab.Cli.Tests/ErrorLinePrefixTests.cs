@@ -14,7 +14,7 @@ public sealed class ErrorLinePrefixTests : IDisposable
     [Theory]
     [InlineData("vexlab: stopped at --max-states; add --checkpoint DIR to keep the work for --resume", "check", "--builtin", "nmi-window", "--protocol", "kvm-pf", "--max-states", "5")]
     [InlineData("vexlab: stopped at --max-states; checkpoint in CP: run the same command with --resume CP and a larger --max-states to continue", "check", "--builtin", "nmi-window", "--protocol", "kvm-pf", "--max-states", "5", "--checkpoint", "CP")]
-    [InlineData("vexlab: --max-states: must allow the initial state", "check", "--builtin", "nmi-window", "--protocol", "kvm-pf", "--max-states", "0")]
+    [InlineData("vexlab: --max-states: must be at least 1 to allow the initial state, got 0", "check", "--builtin", "nmi-window", "--protocol", "kvm-pf", "--max-states", "0")]
     public void Limit_lines_start_with_vexlab(string expected, params string[] args)
     {
         var cp = Path.Combine(_folder, "cp");

@@ -226,7 +226,7 @@ public sealed class ComparePlotTests : IDisposable
 
         var refused = CliRunner.Run("plot", json, "--kind", "stacked", "--x", "latency", "--out", Path.Combine(_dir, "x.png"));
         Assert.Equal(2, refused.ExitCode);
-        Assert.Equal("vexlab: --x: --kind stacked draws one bar of the vCPU time split per --by value; it takes no --x (pick the rows with --where, such as --where \"latency = 100\")\n", refused.Stderr);
+        Assert.Equal("vexlab: --x: --kind stacked draws one bar of the vCPU time split per --by value; it takes no --x (a run or compare JSON is drawn whole: leave it out)\n", refused.Stderr);
         Assert.False(File.Exists(Path.Combine(_dir, "x.png")));
         var size = CliRunner.Run("plot", json, "--kind", "cdf", "--size", "big", "--out", Path.Combine(_dir, "s.png"));
         Assert.Equal(2, size.ExitCode);

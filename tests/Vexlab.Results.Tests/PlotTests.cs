@@ -77,6 +77,17 @@ public sealed class PlotTests : IDisposable
         Assert.True(image.InkedShare(0, (int)data.Bottom + 4, image.Width, image.Height) > 0.001, "no tick labels under the data");
     }
 
+    [Fact]
+    public void An_axis_column_for_stacked_bars_of_a_store_points_to_where()
+    {
+        // A store has rows to choose; a run or compare JSON is drawn whole (ReplayCommandTests has its message).
+        var db = PlotStore.Create(_dir);
+        var output = _dir.File("x.png");
+        var e = Assert.Throws<InputException>(() => ResultPlots.Render(db, new PlotRequest { Kind = PlotKind.Stacked, X = "latency", Width = 900, Height = 560 }, output));
+        Assert.False(File.Exists(output));
+        Assert.Contains("it takes no --x (pick the rows with --where, such as --where \"latency = 100\")", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("lines")]
     [InlineData("lines-log")]

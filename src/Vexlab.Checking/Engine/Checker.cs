@@ -91,7 +91,7 @@ public static class Checker
 
         if (options.MaxStates < 1)
         {
-            throw new CheckerLimitException("MaxStates must allow the initial state.", nameof(options));
+            throw new CheckerLimitException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"MaxStates must be at least 1 to allow the initial state, got {options.MaxStates}."), nameof(options));
         }
 
         if (options.MaxDepth < 0)

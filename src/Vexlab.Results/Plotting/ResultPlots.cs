@@ -96,7 +96,9 @@ public static class ResultPlots
             if (extra is not null)
             {
                 // A column was most likely meant to choose rows; an axis scale has no axis of that kind to apply to.
-                var hint = extra is "--x" or "--y" ? " (pick the rows with --where, such as --where \"latency = 100\")" : string.Empty;
+                var hint = extra is not ("--x" or "--y") ? string.Empty
+                    : json ? " (a run or compare JSON is drawn whole: leave it out)"
+                    : " (pick the rows with --where, such as --where \"latency = 100\")";
                 throw InputException.At(null, 0, 0, extra, $"{what}; it takes no {extra}{hint}");
             }
         }
