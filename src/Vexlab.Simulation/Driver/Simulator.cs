@@ -487,11 +487,7 @@ public sealed partial class Simulator
             {
                 if (_balancer.TickDue(v, _now))
                 {
-                    var t = _balancer.Pull(v, periodic: true, _now, out _);
-                    if (t >= 0)
-                    {
-                        MoveTask(t, v, byItself: true);
-                    }
+                    LoadBalance(v, periodic: true, byItself: true);
 
                     _balancer.Balanced(v, _now);
                 }
@@ -1294,11 +1290,7 @@ public sealed partial class Simulator
                 continue;
             }
 
-            var t = balancer.Pull(v, periodic: false, _now, out _);
-            if (t >= 0)
-            {
-                MoveTask(t, v, byItself: true);
-            }
+            LoadBalance(v, periodic: false, byItself: true);
         }
 
         _balancing = false;
@@ -1361,13 +1353,22 @@ public sealed partial class Simulator
 
             // _nohz_idle_balance -> rebalance_domains(rq, CPU_IDLE): a periodic balance, whose
             // failures count in nr_balance_failed as the busy tick's do.
-            var t = balancer.Pull(u, periodic: true, _now, out _);
-            if (t >= 0)
-            {
-                MoveTask(t, u, byItself: u == ilb);
-            }
+            LoadBalance(u, periodic: true, byItself: u == ilb);
 
             balancer.Balanced(u, _now);
+        }
+    }
+
+    /// <summary>
+    /// load_balance for vCPU <paramref name="v"/> now, and the move it chose if any: <paramref name="byItself"/>, the
+    /// vCPU's own balance (its tick's, new-idle, or the idle balancer's for itself).
+    /// </summary>
+    private void LoadBalance(int v, bool periodic, bool byItself)
+    {
+        var t = _balancer!.Pull(v, periodic, _now, out _);
+        if (t >= 0)
+        {
+            MoveTask(t, v, byItself);
         }
     }
 

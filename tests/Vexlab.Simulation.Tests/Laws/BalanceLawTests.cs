@@ -367,9 +367,9 @@ public sealed class BalanceLawTests
         int a = m.WorkloadTask(0), c = m.WorkloadTask(2);
         Assert.Equal(a, (int)m.Vcpu(0).CurrentTask);
 
-        LoadBalancer CRanUntil1Ms()
+        LoadBalancer CRanUntil1Ms(long migrationCostNs = LoadBalancer.DefaultMigrationCostNs)
         {
-            var lb = new LoadBalancer(m, 2, [false, true, false]);
+            var lb = new LoadBalancer(m, 2, [false, true, false], migrationCostNs: migrationCostNs);
             lb.Switched(0, c, 0);
             lb.Switched(0, a, 1_000 * Us);
             return lb;
@@ -393,9 +393,7 @@ public sealed class BalanceLawTests
         Assert.Equal(c, CRanUntil1Ms().Pull(1, periodic: false, 1_500 * Us, out _));
 
         // sysctl_sched_migration_cost 0: task_hot is false for every task.
-        var never = new LoadBalancer(m, 2, [false, true, false], migrationCostNs: 0);
-        never.Switched(0, c, 0);
-        never.Switched(0, a, 1_000 * Us);
+        var never = CRanUntil1Ms(migrationCostNs: 0);
         Assert.False(never.CacheHot(c, 1_000 * Us));
         Assert.Equal(c, never.Pull(1, periodic: false, 1_000 * Us, out _));
     }
